@@ -1,0 +1,1 @@
+"""Backends the engine talks to through the interface in :mod:`plansync.connectors.base`."""

@@ -1,0 +1,103 @@
+"""The narrow interface the sync engine calls; one module per backend implements it.
+
+The engine knows nothing of HTTP or of a backend's vocabulary: it speaks in plansync ids (the
+block id of an item, e.g. ``ps-7k2m9q``), remote keys, and flat field dictionaries whose names
+are plansync's (``summary``, ``description``, ``due``, ``priority``, ``assignee``, ``labels``,
+``components``, ``status``) or, for Salesforce, the object's API field names.
+
+Every call that can partly fail returns one result per input instead of raising, so one bad
+item never stops the others; an exception means the whole call failed (auth, network, 5xx past
+the retry bound) and is a :class:`ConnectorError` whose message is safe to print (no secrets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+StatusCategory = Literal["new", "indeterminate", "done"]
+Transition = Literal["done", "cancelled", "reopen"]
+
+
+class ConnectorError(Exception):
+    """The backend refused or failed a whole call. The message names what and why, never secrets."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """A record as the backend holds it now, normalised to plansync field names."""
+
+    key: str
+    url: str
+    plansync_id: str | None
+    fields: dict[str, Any]
+    status_category: StatusCategory | None = None
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A record to create; ``plansync_id`` is carried on it (Jira label / Salesforce external id)."""
+
+    plansync_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FieldUpdate:
+    key: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link from a remote record to somewhere else, upserted by ``global_id``."""
+
+    key: str
+    global_id: str
+    url: str
+    title: str
+    summary: str | None = None
+
+
+@dataclass
+class OpResult:
+    """The outcome of one element of a batch call.
+
+    ``error`` is a readable message (a Jira field error such as ``duedate: invalid date``);
+    ``key`` is set on success and, for creates, is the new record's key.
+    """
+
+    ok: bool
+    key: str | None = None
+    url: str | None = None
+    error: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    """What a backend must offer the engine."""
+
+    name: str
+
+    def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
+        """The records carrying these plansync ids, keyed by id; batched; missing ids absent."""
+        ...
+
+    def create_many(self, records: list[NewRecord]) -> list[OpResult]:
+        """Create records in batches; one result per input, in order. Never blindly retried."""
+        ...
+
+    def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]: ...
+
+    def transition(self, key: str, to: Transition) -> OpResult: ...
+
+    def upsert_links(self, links: list[Link]) -> list[OpResult]: ...
+
+    def request_count(self) -> int:
+        """HTTP requests this connector has sent (the cost that matters)."""
+        ...

@@ -1,0 +1,1 @@
+"""The sync engine: state store, plan (three-way diff), apply, render."""

@@ -1,0 +1,98 @@
+"""The parse output: what a note and its items are, as other tools see them.
+
+These models are the public contract of ``plansync parse --json`` (see DESIGN.md, "Interfaces
+that others rely on"); field names here are that contract, so rename nothing, add freely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["action", "decision"]
+Priority = Literal["highest", "high", "medium", "none", "low", "lowest"]
+
+
+class ParseWarning(BaseModel):
+    """Something in a note that was read with a fallback; the note is still parsed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int | None = None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class Item(BaseModel):
+    """One action item (a checkbox line) or decision (a bullet under a Decisions heading)."""
+
+    kind: Kind
+    line: int = Field(description="1-based line number in the file")
+    status: str | None = Field(description="the checkbox character; null for a decision")
+    accepted: bool
+    text: str = Field(description="description without owner, fields, tags, links and block id")
+    owner: str | None = None
+    due: dt.date | None = None
+    scheduled: dt.date | None = None
+    start: dt.date | None = None
+    created: dt.date | None = None
+    done: dt.date | None = None
+    cancelled: dt.date | None = None
+    priority: Priority = "none"
+    recurrence: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    task_id: str | None = None
+    block_id: str | None = None
+    keys: dict[str, str] = Field(default_factory=dict)
+    repaired: bool = False
+    description: str = Field(
+        default="", description="the description as Obsidian Tasks reads it (trailing tags kept)"
+    )
+    section: str | None = Field(default=None, description="text of the nearest heading above")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("x", "X", "-")
+
+
+class Note(BaseModel):
+    """A Markdown note with its front matter and the items found in it."""
+
+    path: str
+    title: str | None = None
+    date: dt.date | None = None
+    participants: list[str] = Field(default_factory=list)
+    front_matter: dict[str, Any] = Field(default_factory=dict)
+    items: list[Item] = Field(default_factory=list)
+    warnings: list[ParseWarning] = Field(default_factory=list)
+
+    def to_contract(self) -> dict[str, Any]:
+        """The note as ``plansync parse --json`` prints it."""
+        return {
+            "path": self.path,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "participants": self.participants,
+            "items": [item.model_dump(mode="json") for item in self.items],
+            "warnings": [str(w) for w in self.warnings],
+        }
+
+
+class AcceptancePolicy(BaseModel):
+    """Which items a reviewer has accepted. A proposed item (``[?]``) is never accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_statuses: list[str] = Field(default_factory=lambda: [" ", "/", "x", "X"])
+    proposed_statuses: list[str] = Field(default_factory=lambda: ["?"])
+    cancelled_statuses: list[str] = Field(default_factory=lambda: ["-"])
+    accept_tag: str = "#accepted"
+    decision_headings: list[str] = Field(default_factory=lambda: ["Decisions"])
+    decisions_front_matter_key: str = "decisions_accepted"

@@ -1,0 +1,1 @@
+"""Local emulators of the Jira and Salesforce REST endpoints plansync uses, served on loopback."""
