@@ -1,0 +1,225 @@
+"""The Obsidian Tasks emoji vocabulary, and reading it back out of damaged (double-encoded) text.
+
+Notes reach us after a round trip through the wrong codec: UTF-8 bytes decoded as Windows-1252,
+Windows-1254, Mac Roman or Latin-1 and saved again as UTF-8. Bytes with no character in the
+codec (0x8F in Windows-1252, say) are dropped, kept as a C1 control, or replaced, depending on
+the tool that did the damage. So ``⏫`` (E2 8F AB) arrives as ``â«``, ``â\\x8f«`` or ``â�«``.
+
+Rather than hand-listing a few forms, :data:`DAMAGED_FORMS` is derived: every signifier (with and
+without its U+FE0F variation selector) is encoded to UTF-8, each byte is decoded through each
+codec, and every undecodable byte is expanded into each way a tool may have treated it. A line is
+repaired by replacing those forms (longest first) with the clean signifier, then by re-decoding
+the remaining runs of mojibake in the description. :func:`repair` keeps a map from every
+repaired character back to its offset in the original line, because write-back must insert its
+bytes into the file as it is, never into a cleaned copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+VS16 = "\ufe0f"
+
+DUE = ("📅", "📆", "🗓")
+SCHEDULED = ("⏳", "⌛")
+START = ("🛫",)
+CREATED = ("➕",)
+DONE = ("✅",)
+CANCELLED = ("❌",)
+RECURRENCE = ("🔁",)
+ON_COMPLETION = ("🏁",)
+TASK_ID = ("🆔",)
+DEPENDS_ON = ("⛔",)
+PRIORITIES: dict[str, str] = {
+    "🔺": "highest",
+    "⏫": "high",
+    "🔼": "medium",
+    "🔽": "low",
+    "⏬": "lowest",
+}
+
+DATE_SIGNIFIERS: dict[str, tuple[str, ...]] = {
+    "due": DUE,
+    "scheduled": SCHEDULED,
+    "start": START,
+    "created": CREATED,
+    "done": DONE,
+    "cancelled": CANCELLED,
+}
+
+ALL_SIGNIFIERS: tuple[str, ...] = (
+    *itertools.chain.from_iterable(DATE_SIGNIFIERS.values()),
+    *PRIORITIES,
+    *RECURRENCE,
+    *ON_COMPLETION,
+    *TASK_ID,
+    *DEPENDS_ON,
+)
+
+CODECS: tuple[str, ...] = ("cp1252", "cp1254", "mac_roman", "latin-1")
+
+# How a tool may have rendered a byte its codec has no character for, or a C1 control byte.
+_LOST_BYTE_RENDERINGS: tuple[str | None, ...] = (None, "", "\ufffd", "?")
+
+
+def _byte_renderings(byte: int, codec: str) -> tuple[str, ...]:
+    """Every string one byte may have become when decoded through ``codec`` and saved again.
+
+    ``None`` in the renderings stands for "kept as the C1 control character U+0080+n", which is
+    what Latin-1 and the forgiving decoders of browsers and editors do.
+    """
+    try:
+        char = bytes([byte]).decode(codec)
+    except UnicodeDecodeError:
+        char = None
+    if char is not None and not (0x80 <= ord(char) <= 0x9F):
+        return (char,)
+    return tuple(chr(byte) if r is None else r for r in _LOST_BYTE_RENDERINGS)
+
+
+def damaged_forms(clean: str) -> set[str]:
+    """All damaged renderings of ``clean`` through every codec in :data:`CODECS`."""
+    forms: set[str] = set()
+    for codec in CODECS:
+        per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
+        for combo in itertools.product(*per_byte):
+            form = "".join(combo)
+            # A form shorter than two characters would match ordinary text.
+            if len(form) >= 2 and form != clean:
+                forms.add(form)
+    return forms
+
+
+@lru_cache(maxsize=1)
+def damaged_table() -> dict[str, str]:
+    """Damaged form -> clean signifier (variation selector included where it was)."""
+    table: dict[str, str] = {}
+    for sig in ALL_SIGNIFIERS:
+        for clean in (sig + VS16, sig):
+            for form in damaged_forms(clean):
+                table.setdefault(form, clean)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _damaged_pattern() -> re.Pattern[str]:
+    forms = sorted(damaged_table(), key=len, reverse=True)
+    lead = "".join(sorted({re.escape(f[0]) for f in forms}))
+    # The look-ahead on the first character rejects most positions before the alternation runs.
+    return re.compile(f"(?=[{lead}])(?:{'|'.join(map(re.escape, forms))})")
+
+
+_MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """A line as it should have read, and where each of its characters stands in the original.
+
+    ``origin[i]`` is the offset in the original line of clean character ``i``;
+    ``origin[len(text)]`` is ``len(original)``, so a clean slice maps back to an original slice.
+    """
+
+    text: str
+    origin: tuple[int, ...]
+    repaired: bool
+
+    def to_original(self, clean_offset: int) -> int:
+        return self.origin[clean_offset]
+
+
+def _identity(text: str) -> Repaired:
+    return Repaired(text, tuple(range(len(text) + 1)), False)
+
+
+def _utf8_sequence_length(lead: int) -> int:
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 0
+
+
+def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
+    """Undo one codec's damage on a run of non-ASCII text, greedily, sequence by sequence.
+
+    Returns (clean text, start, end) pieces relative to the run, or None when nothing in the
+    run was damage through this codec. Characters that are not part of a valid UTF-8 sequence
+    are kept as they are, so legitimate accented text next to mojibake survives.
+    """
+    try:
+        raw = [c.encode(codec) for c in run]
+    except UnicodeEncodeError:
+        return None
+    if any(len(b) != 1 for b in raw):
+        return None
+    pieces: list[tuple[str, int, int]] = []
+    changed = False
+    i = 0
+    while i < len(run):
+        n = _utf8_sequence_length(raw[i][0])
+        if n and i + n <= len(run) and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n)):
+            try:
+                pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
+                changed = True
+                i += n
+                continue
+            except UnicodeDecodeError:
+                pass
+        pieces.append((run[i], i, i + 1))
+        i += 1
+    return pieces if changed else None
+
+
+def _redecode(run: str) -> list[tuple[str, int, int]] | None:
+    for codec in CODECS:
+        pieces = _redecode_run(run, codec)
+        if pieces is not None:
+            return pieces
+    return None
+
+
+def repair(line: str) -> Repaired:
+    """Read a line as it was meant to be written: damaged signifiers first, then mojibake runs."""
+    if line.isascii():
+        return _identity(line)
+    table = damaged_table()
+    out: list[str] = []
+    origin: list[int] = []
+    repaired = False
+
+    def keep(segment: str, start: int) -> None:
+        nonlocal repaired
+        pos = 0
+        for match in _MOJIBAKE_RUN.finditer(segment):
+            pieces = _redecode(match.group())
+            if pieces is None:
+                continue
+            out.append(segment[pos : match.start()])
+            origin.extend(range(start + pos, start + match.start()))
+            for text, a, _ in pieces:
+                out.append(text)
+                origin.extend([start + match.start() + a] * len(text))
+            pos = match.end()
+            repaired = True
+        out.append(segment[pos:])
+        origin.extend(range(start + pos, start + len(segment)))
+
+    pos = 0
+    for match in _damaged_pattern().finditer(line):
+        keep(line[pos : match.start()], pos)
+        clean = table[match.group()]
+        out.append(clean)
+        origin.extend([match.start()] * len(clean))
+        pos = match.end()
+        repaired = True
+    keep(line[pos:], pos)
+    if not repaired:
+        return _identity(line)
+    origin.append(len(line))
+    return Repaired("".join(out), tuple(origin), True)

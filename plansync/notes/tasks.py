@@ -1,0 +1,256 @@
+"""Reading one task line the way the Obsidian Tasks plugin reads it.
+
+The plugin's algorithm, which this module follows step for step so that plansync and Obsidian
+never disagree about a line:
+
+1. A task line is ``indentation`` (spaces, tabs, ``>``), a list marker (``-``, ``*``, ``+``,
+   ``1.``, ``1)``), one or more spaces, ``[c]`` with exactly one status character, then the body.
+2. The body is trimmed, and a trailing block link (`` ^abc``) is removed.
+3. Fields are removed from the *end* of the body, repeatedly and in any order, until none
+   matches: priority, done, cancelled, due, scheduled, start, created dates, recurrence, on
+   completion, trailing hashtags, id, depends-on. Each field is an emoji (optionally followed by
+   U+FE0F), optional spaces, and a value, anchored at the end. Anything that is not a field stops
+   the run, so a signifier in the middle of the text stays text.
+4. Hashtags removed on the way are appended back to the description, in order.
+
+Both the emoji format and the Dataview format (``[due:: 2025-10-27]``) are read in the same pass.
+
+plansync departs from the plugin in one place, by design: a date signifier followed by something
+that is not a date (``📅 TBD``, ``📅 2025-13-45``) is consumed as a field with a null value and
+reported, so that no Jira summary reads "… 📅 TBD". The plugin keeps invalid calendar dates
+(``2023-02-29``) as "Invalid date"; plansync also makes those null plus a warning.
+
+Offsets matter as much as values: :attr:`TaskBody.core_end` is where the trailing run of fields
+begins, which is where write-back puts a ticket key link so that the plugin still reads every field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from plansync.notes.signifiers import (
+    CANCELLED,
+    CREATED,
+    DEPENDS_ON,
+    DONE,
+    DUE,
+    ON_COMPLETION,
+    PRIORITIES,
+    RECURRENCE,
+    SCHEDULED,
+    START,
+    TASK_ID,
+)
+
+# JavaScript's String.prototype.trim() set, which the plugin uses (Python's strip() keeps U+FEFF).
+JS_WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+TASK_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +\[(.)\] *(.*)$")
+LIST_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +(.*)$")
+BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
+
+_DATE = r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+_IDS = r"([a-zA-Z0-9-_]+(?: *, *[a-zA-Z0-9-_]+ *)*)"
+
+
+def _alternatives(symbols: tuple[str, ...] | list[str]) -> str:
+    return "(?:" + "|".join(map(re.escape, symbols)) + ")"
+
+
+def _emoji_field(symbols: tuple[str, ...] | list[str], value: str = "") -> re.Pattern[str]:
+    source = _alternatives(symbols) + "\ufe0f?"
+    if value:
+        source += " *" + value
+    return re.compile(source + "$")
+
+
+def _dataview_field(inner: str) -> re.Pattern[str]:
+    # "[" only if a "]" follows later, else "(" only if a ")" follows; an optional trailing comma.
+    return re.compile(r"(?:(?=[^\]]+\])\[|(?=[^)]+\))\() *" + inner + r" *[)\]](?: *,)?$")
+
+
+@dataclass(frozen=True)
+class _FieldRule:
+    name: str
+    pattern: re.Pattern[str]
+
+
+def _rules() -> tuple[_FieldRule, ...]:
+    """The plugin's matching order, emoji then Dataview form for each field."""
+    priority_names = "highest|high|medium|low|lowest"
+    dates = {
+        "done": (DONE, "completion"),
+        "cancelled": (CANCELLED, "cancelled"),
+        "due": (DUE, "due"),
+        "scheduled": (SCHEDULED, "scheduled"),
+        "start": (START, "start"),
+        "created": (CREATED, "created"),
+    }
+    rules = [
+        _FieldRule("priority", _emoji_field(list(PRIORITIES), "")),
+        _FieldRule("priority_dv", _dataview_field(f"priority:: *({priority_names})")),
+    ]
+    for name, (symbols, key) in dates.items():
+        rules.append(_FieldRule(name, _emoji_field(symbols, _DATE)))
+        rules.append(_FieldRule(name, _dataview_field(f"{key}:: *{_DATE}")))
+    rules += [
+        _FieldRule("recurrence", _emoji_field(RECURRENCE, r"([a-zA-Z0-9, !]+)")),
+        _FieldRule("recurrence", _dataview_field(r"repeat:: *([a-zA-Z0-9, !]+)")),
+        _FieldRule("on_completion", _emoji_field(ON_COMPLETION, r"([a-zA-Z]+)")),
+        _FieldRule("on_completion", _dataview_field(r"onCompletion:: *([a-zA-Z]+)")),
+        _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$")),
+        _FieldRule("task_id", _emoji_field(TASK_ID, r"([a-zA-Z0-9-_]+)")),
+        _FieldRule("task_id", _dataview_field(r"id:: *([a-zA-Z0-9-_]+)")),
+        _FieldRule(
+            "depends_on",
+            re.compile(_alternatives(DEPENDS_ON) + "\ufe0f? *" + _IDS + "$", re.IGNORECASE),
+        ),
+        _FieldRule("depends_on", _dataview_field(f"dependsOn:: *{_IDS}")),
+    ]
+    all_dates = [s for symbols, _ in dates.values() for s in symbols]
+    # plansync only: a date signifier whose value is not a date (see the module docstring).
+    rules.append(
+        _FieldRule(
+            "invalid_date",
+            re.compile("(" + _alternatives(all_dates) + ")\ufe0f?(?: +([^\\s]+))?$"),
+        )
+    )
+    return tuple(rules)
+
+
+RULES = _rules()
+_DATE_FIELD_BY_SYMBOL = {
+    s: name
+    for name, symbols in {
+        "done": DONE,
+        "cancelled": CANCELLED,
+        "due": DUE,
+        "scheduled": SCHEDULED,
+        "start": START,
+        "created": CREATED,
+    }.items()
+    for s in symbols
+}
+MAX_RUNS = 20
+
+
+@dataclass
+class TaskBody:
+    """What the plugin reads from the text after the checkbox (or after a bullet marker)."""
+
+    description: str
+    core_end: int
+    dates: dict[str, dt.date | None] = field(default_factory=dict)
+    priority: str = "none"
+    recurrence: str | None = None
+    on_completion: str | None = None
+    task_id: str | None = None
+    depends_on: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    block_link: str | None = None
+    invalid_dates: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    indentation: str
+    marker: str
+    status: str
+    body_start: int
+    body: TaskBody
+
+
+def js_trim(text: str) -> str:
+    return text.strip(JS_WHITESPACE)
+
+
+def _parse_date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_body(raw_body: str) -> TaskBody:
+    """Read the fields from a task body; offsets in the result are relative to ``raw_body``."""
+    lead = len(raw_body) - len(raw_body.lstrip(JS_WHITESPACE))
+    line = js_trim(raw_body)
+    block_link = None
+    if match := BLOCK_LINK.search(line):
+        block_link = match.group(1)
+        line = js_trim(line[: match.start()])
+
+    body = TaskBody(description="", core_end=0, block_link=block_link)
+    trailing_tags: list[str] = []
+    matched = True
+    runs = 0
+    while matched and runs <= MAX_RUNS:
+        matched = False
+        for rule in RULES:
+            match = rule.pattern.search(line)
+            if match is None:
+                continue
+            if rule.name == "invalid_date" and matched:
+                continue  # only when nothing else in this pass could be read
+            matched = True
+            _apply(body, rule.name, match, trailing_tags)
+            line = js_trim(line[: match.start()])
+        runs += 1
+
+    body.core_end = lead + len(line)
+    body.description = " ".join(part for part in (line, *trailing_tags) if part)
+    body.tags = _hashtags(body.description)
+    return body
+
+
+def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[str]) -> None:
+    if name in ("priority", "priority_dv"):
+        value = match.group(1) if name == "priority_dv" else _first_symbol(match.group())
+        body.priority = PRIORITIES.get(value, value)
+    elif name in ("done", "cancelled", "due", "scheduled", "start", "created"):
+        raw = match.group(1)
+        parsed = _parse_date(raw)
+        body.dates[name] = parsed
+        if parsed is None:
+            body.invalid_dates.append((name, raw))
+    elif name == "invalid_date":
+        date_field = _DATE_FIELD_BY_SYMBOL[match.group(1)]
+        body.dates[date_field] = None
+        body.invalid_dates.append((date_field, match.group(2) or ""))
+    elif name == "recurrence":
+        body.recurrence = match.group(1).strip()
+    elif name == "on_completion":
+        body.on_completion = match.group(1).lower()
+    elif name == "tag":
+        trailing_tags.insert(0, match.group().strip())
+    elif name == "task_id":
+        body.task_id = match.group(1)
+    elif name == "depends_on":
+        body.depends_on = [part.strip() for part in match.group(1).split(",") if part.strip()]
+
+
+def _first_symbol(text: str) -> str:
+    return text.rstrip("\ufe0f")[:1]
+
+
+HASHTAG = re.compile(r"(?:^|(?<=\s))#[^ !@#$%^&*(),.?\":{}|<>]+")
+
+
+def _hashtags(text: str) -> list[str]:
+    return HASHTAG.findall(text)
+
+
+def parse_task_line(line: str) -> TaskLine | None:
+    """The task read from a line, or None when the plugin would not call it a task."""
+    match = TASK_LINE.match(line)
+    if match is None:
+        return None
+    return TaskLine(
+        indentation=match.group(1),
+        marker=match.group(2),
+        status=match.group(3),
+        body_start=match.start(4),
+        body=parse_body(match.group(4)),
+    )
