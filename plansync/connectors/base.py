@@ -22,7 +22,9 @@ Transition = Literal["done", "cancelled", "reopen"]
 class ConnectorError(Exception):
     """The backend refused or failed a whole call. The message names what and why, never secrets."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -41,7 +43,7 @@ class RemoteRecord:
 
 @dataclass(frozen=True)
 class NewRecord:
-    """A record to create; ``plansync_id`` is carried on it (Jira label / Salesforce external id)."""
+    """A record to create, carrying ``plansync_id`` (a Jira label, a Salesforce external id)."""
 
     plansync_id: str
     fields: dict[str, Any]

@@ -45,7 +45,11 @@ from plansync.notes.signifiers import (
 )
 
 # JavaScript's String.prototype.trim() set, which the plugin uses (Python's strip() keeps U+FEFF).
-JS_WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+JS_WHITESPACE = (
+    " \t\n\v\f\r\u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
+)
 
 TASK_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +\[(.)\] *(.*)$")
 LIST_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +(.*)$")
@@ -141,6 +145,7 @@ class TaskBody:
     """What the plugin reads from the text after the checkbox (or after a bullet marker)."""
 
     description: str
+    core: str
     core_end: int
     dates: dict[str, dt.date | None] = field(default_factory=dict)
     priority: str = "none"
@@ -182,7 +187,7 @@ def parse_body(raw_body: str) -> TaskBody:
         block_link = match.group(1)
         line = js_trim(line[: match.start()])
 
-    body = TaskBody(description="", core_end=0, block_link=block_link)
+    body = TaskBody(description="", core="", core_end=0, block_link=block_link)
     trailing_tags: list[str] = []
     matched = True
     runs = 0
@@ -199,6 +204,7 @@ def parse_body(raw_body: str) -> TaskBody:
             line = js_trim(line[: match.start()])
         runs += 1
 
+    body.core = line
     body.core_end = lead + len(line)
     body.description = " ".join(part for part in (line, *trailing_tags) if part)
     body.tags = _hashtags(body.description)

@@ -1,0 +1,306 @@
+"""A note file -> :class:`Note` with its items, warnings instead of exceptions.
+
+A note is read once, line by line: the front matter (YAML, through python-frontmatter's handler,
+which uses libyaml's C loader when present) is split off by hand so that line numbers stay those
+of the file even when the YAML is broken; fenced code is skipped; headings are tracked so that
+bullets under a ``Decisions`` heading become decisions; every checkbox line anywhere is an action
+item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from plansync.notes.links import find_key_links
+from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning
+from plansync.notes.signifiers import repair
+from plansync.notes.tasks import LIST_LINE, TaskBody, parse_body, parse_task_line
+
+HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
+MENTION = re.compile(r"(?<![\w@])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
+WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
+INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
+EDGE_TAGS = re.compile(r"^(?:#[^\s]+\s*)+|(?:\s*#[^\s]+)+$")
+SPACES = re.compile(r"\s+")
+_YAML = YAMLHandler()
+
+
+def decode_note(data: bytes) -> tuple[str, str, str | None]:
+    """(text, encoding, warning). UTF-8 first; a file that is not UTF-8 is read as Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8", None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        text = data.decode("cp1252", errors="replace")
+        return text, "cp1252", f"line {line}: not UTF-8; read as Windows-1252"
+
+
+def parse_note(
+    source: str | Path,
+    *,
+    policy: AcceptancePolicy | None = None,
+    path: str | None = None,
+) -> Note:
+    """Parse a note from a file path, or from Markdown text when ``source`` is not a file."""
+    if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
+        file = Path(source)
+        text, _, warning = decode_note(file.read_bytes())
+        note = parse_text(text, path=path or str(file), policy=policy)
+        if warning:
+            note.warnings.insert(0, ParseWarning(path=note.path, message=warning))
+        return note
+    return parse_text(source, path=path or "<text>", policy=policy)
+
+
+def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
+    """The front-matter lines and the index of the first body line, or None without front matter."""
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return lines[1:index], index + 1
+    return None
+
+
+def _load_front_matter(
+    fm_lines: list[str], path: str
+) -> tuple[dict[str, Any], ParseWarning | None]:
+    try:
+        data = _YAML.load("\n".join(fm_lines))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return {}, ParseWarning(
+            path=path, line=line, message=f"front matter is not valid YAML ({problem}); ignored"
+        )
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, ParseWarning(path=path, line=1, message="front matter is not a mapping; ignored")
+    return data, None
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [str(part) for part in value if part is not None and str(part).strip()]
+    return []
+
+
+class _NoteReader:
+    """The state of one pass over a note's lines."""
+
+    def __init__(self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any]):
+        self.path = path
+        self.policy = policy
+        self.decision_headings = {h.casefold() for h in policy.decision_headings}
+        self.decisions_accepted = bool(front_matter.get(policy.decisions_front_matter_key))
+        self.items: list[Item] = []
+        self.warnings: list[ParseWarning] = []
+        self.repaired_lines: list[int] = []
+        self.first_h1: str | None = None
+        self.section: str | None = None
+        self.decision_level: int | None = None
+
+    def heading(self, level: int, text: str) -> None:
+        if level == 1 and self.first_h1 is None:
+            self.first_h1 = text
+        self.section = text
+        if self.decision_level is not None and level <= self.decision_level:
+            self.decision_level = None
+        if text.rstrip(":").strip().casefold() in self.decision_headings:
+            self.decision_level = level
+
+    def line(self, number: int, raw: str) -> None:
+        fixed = repair(raw)
+        text = fixed.text
+        task = parse_task_line(text)
+        if task is not None:
+            self._add("action", number, task.status, task.body, fixed.repaired)
+            return
+        if self.decision_level is None:
+            return
+        match = LIST_LINE.match(text)
+        if match is None or match.group(1).replace(">", "").strip(" ") or not match.group(3):
+            return
+        if match.group(1).replace(">", "").startswith((" ", "\t")):
+            return  # a nested bullet is detail of the decision above it
+        self._add("decision", number, None, parse_body(match.group(3)), fixed.repaired)
+
+    def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
+        for name, raw in body.invalid_dates:
+            shown = f"{raw!r}" if raw else "nothing"
+            self.warnings.append(
+                ParseWarning(
+                    path=self.path,
+                    line=number,
+                    message=f"{name} date is {shown}, not YYYY-MM-DD; read as no {name} date",
+                )
+            )
+        if repaired:
+            self.repaired_lines.append(number)
+        text, owner = describe(body.core)
+        keys = {link.target: link.key for link in find_key_links(body.core)}
+        self.items.append(
+            Item(
+                kind=kind,
+                line=number,
+                status=status,
+                accepted=self._accepted(kind, status, body.tags),
+                text=text,
+                owner=owner,
+                priority=body.priority,  # type: ignore[arg-type]
+                recurrence=body.recurrence,
+                tags=body.tags,
+                depends_on=body.depends_on,
+                task_id=body.task_id,
+                block_id=body.block_link,
+                keys=keys,
+                repaired=repaired,
+                description=body.description,
+                section=self.section,
+                **body.dates,
+            )
+        )
+
+    def _accepted(self, kind: Kind, status: str | None, tags: list[str]) -> bool:
+        policy = self.policy
+        tagged = policy.accept_tag.casefold() in (t.casefold() for t in tags)
+        if kind == "decision":
+            return self.decisions_accepted or tagged
+        if status in policy.proposed_statuses or status in policy.cancelled_statuses:
+            return False
+        return status in policy.accepted_statuses or tagged
+
+
+def describe(core: str) -> tuple[str, str | None]:
+    """(text, owner) of a description: key links, owner, edge tags and link markup removed."""
+    for link in reversed(find_key_links(core)):
+        core = core[: link.start] + core[link.end :]
+    core = SPACES.sub(" ", core).strip()
+    owner = None
+    mentions = list(MENTION.finditer(core))
+    if mentions:
+        last = mentions[-1]
+        owner = last.group(1)
+        rest = core[last.end() :].strip(" .,;:")
+        core = (
+            (core[: last.start()] + core[last.end() :])
+            if not rest
+            else (core[: last.start()] + owner + core[last.end() :])
+        )
+    core = EDGE_TAGS.sub("", core.strip())
+    core = INLINE_TAG.sub(r"\1", core)
+    core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
+    core = re.sub(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)", r"\1", core)
+    return SPACES.sub(" ", core).strip(), owner
+
+
+def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
+    """Parse Markdown text already decoded; never raises on content."""
+    policy = policy or AcceptancePolicy()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    front_matter: dict[str, Any] = {}
+    warnings: list[ParseWarning] = []
+    body_start = 0
+    split = split_front_matter(lines)
+    if split is not None:
+        fm_lines, body_start = split
+        front_matter, warning = _load_front_matter(fm_lines, path)
+        if warning:
+            warnings.append(warning)
+    elif lines and lines[0].rstrip() == "---":
+        warnings.append(
+            ParseWarning(path=path, line=1, message="front matter is not closed by ---")
+        )
+
+    reader = _NoteReader(path, policy, front_matter)
+    fence: str | None = None
+    for index in range(body_start, len(lines)):
+        line = lines[index].rstrip("\r")
+        fence_match = FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+            continue
+        if fence is not None:
+            continue
+        if line.startswith("#") or line.startswith(" #"):
+            heading = HEADING.match(line)
+            if heading:
+                reader.heading(len(heading.group(1)), repair(heading.group(2) or "").text.strip())
+                continue
+        if "[" in line or reader.decision_level is not None:
+            reader.line(index + 1, line)
+    warnings += reader.warnings
+    if reader.repaired_lines:
+        shown = ", ".join(map(str, reader.repaired_lines[:10]))
+        more = "…" if len(reader.repaired_lines) > 10 else ""
+        warnings.append(
+            ParseWarning(
+                path=path,
+                line=reader.repaired_lines[0],
+                message=f"repaired damaged (double-encoded) text on lines {shown}{more}",
+            )
+        )
+
+    title = front_matter.get("title")
+    date = _as_date(front_matter.get("date"))
+    if front_matter.get("date") is not None and date is None:
+        warnings.append(
+            ParseWarning(
+                path=path,
+                line=1,
+                message=f"front matter date {front_matter['date']!r} is not a date",
+            )
+        )
+    if date is None:
+        date = _as_date(Path(path).name[:10])
+    return Note(
+        path=path,
+        title=str(title) if title else reader.first_h1 or Path(path).stem,
+        date=date,
+        participants=_as_list(front_matter.get("participants") or front_matter.get("attendees")),
+        front_matter=_jsonable(front_matter),
+        items=reader.items,
+        warnings=warnings,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
