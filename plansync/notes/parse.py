@@ -44,6 +44,31 @@ def decode_note(data: bytes) -> tuple[str, str, str | None]:
         return text, "cp1252", f"line {line}: not UTF-8; read as Windows-1252"
 
 
+MAX_NOTE_BYTES = 5 * 1024 * 1024
+
+
+def read_note(
+    path: Path, *, display: str, policy: AcceptancePolicy | None = None
+) -> Note | ParseWarning:
+    """Parse one file, or say why it was skipped."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTE_BYTES:
+            return ParseWarning(
+                path=display, message=f"{size} bytes, over {MAX_NOTE_BYTES}; skipped"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return ParseWarning(path=display, message=f"cannot be read ({exc.strerror}); skipped")
+    if b"\x00" in data[:8192]:
+        return ParseWarning(path=display, message="binary file; skipped")
+    text, _, warning = decode_note(data)
+    note = parse_text(text, path=display, policy=policy)
+    if warning:
+        note.warnings.insert(0, ParseWarning(path=display, message=warning))
+    return note
+
+
 def parse_note(
     source: str | Path,
     *,
@@ -52,12 +77,9 @@ def parse_note(
 ) -> Note:
     """Parse a note from a file path, or from Markdown text when ``source`` is not a file."""
     if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
-        file = Path(source)
-        text, _, warning = decode_note(file.read_bytes())
-        note = parse_text(text, path=path or str(file), policy=policy)
-        if warning:
-            note.warnings.insert(0, ParseWarning(path=note.path, message=warning))
-        return note
+        display = path or str(source)
+        found = read_note(Path(source), display=display, policy=policy)
+        return found if isinstance(found, Note) else Note(path=display, warnings=[found])
     return parse_text(source, path=path or "<text>", policy=policy)
 
 
