@@ -1,0 +1,238 @@
+"""Editing one note line in place: a block id at its end, ticket key links before its fields.
+
+The rule is that write-back changes only the bytes it inserts. So edits are computed on the line
+as text (to find where Obsidian Tasks' trailing fields begin, through damaged characters if need
+be) and applied to the file as bytes: the prefix and suffix of the line are the original bytes,
+whatever their encoding, line ending, trailing spaces or byte-order mark.
+
+A file is replaced atomically (a temporary file beside it, then rename), and only if it is still
+what we read: if the user saved it in the meantime, the edits are located again in the new text
+(by block id, else by the line's exact content nearest its old place) and re-applied, never
+written over the user's change. Paths that resolve outside the vault are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plansync.notes.links import find_key_links, format_key_link
+from plansync.notes.signifiers import repair
+from plansync.notes.tasks import LIST_LINE, TaskBody, parse_body, parse_task_line
+from plansync.notes.vault import is_inside
+
+
+class WriteBackError(Exception):
+    """A note could not be edited; the message names the file (and line) and the reason."""
+
+
+@dataclass(frozen=True)
+class LineEdit:
+    """What one item's line should gain.
+
+    ``original`` is the line's text when it was parsed (without its line ending); it locates the
+    line again if the file changed. ``links`` maps a target (``jira``) to (label, url).
+    """
+
+    line: int
+    original: str
+    block_id: str | None = None
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class WriteResult:
+    path: Path
+    changed: bool
+    applied: list[LineEdit] = field(default_factory=list)
+    missing: list[LineEdit] = field(default_factory=list)
+    retries: int = 0
+
+
+def _body_of(text: str) -> tuple[int, TaskBody] | None:
+    task = parse_task_line(text)
+    if task is not None:
+        return task.body_start, task.body
+    match = LIST_LINE.match(text)
+    if match is None:
+        return None
+    return match.start(3), parse_body(match.group(3))
+
+
+def plan_line_edit(
+    line: str, block_id: str | None, links: dict[str, tuple[str, str]]
+) -> list[tuple[int, int, str]]:
+    """The (start, end, replacement) splices on ``line`` that give it the id and links.
+
+    Offsets are in ``line`` as it is, damaged characters and all. An empty list means the line
+    already says everything (which makes write-back idempotent).
+    """
+    fixed = repair(line)
+    found = _body_of(fixed.text)
+    if found is None:
+        raise WriteBackError("not a list item line")
+    body_start, body = found
+    splices: list[tuple[int, int, str]] = []
+
+    core_start = body_start + body.core_end - len(body.core)
+    existing = {link.target: link for link in find_key_links(body.core)}
+    new_links: list[str] = []
+    for target, (label, url) in links.items():
+        text = format_key_link(label, url)
+        if target in existing:
+            link = existing[target]
+            start = fixed.to_original(core_start + link.start)
+            end = fixed.to_original(core_start + link.end)
+            if line[start:end] != text:
+                splices.append((start, end, text))
+        else:
+            new_links.append(text)
+    if new_links:
+        at = fixed.to_original(body_start + body.core_end)
+        joined = " ".join(new_links)
+        splices.append((at, at, f" {joined}" if body.core else f"{joined} "))
+
+    if block_id is not None and body.block_link != block_id:
+        if body.block_link is not None:
+            raise WriteBackError(f"line already has block id ^{body.block_link}, not ^{block_id}")
+        end = len(line.rstrip())
+        splices.append((end, end, f" ^{block_id}"))
+    return sorted(splices)
+
+
+def edit_line(line: str, block_id: str | None, links: dict[str, tuple[str, str]]) -> str:
+    """``line`` with the splices of :func:`plan_line_edit` applied (for callers holding text)."""
+    for start, end, text in reversed(plan_line_edit(line, block_id, links)):
+        line = line[:start] + text + line[end:]
+    return line
+
+
+def _encoding_of(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
+    """Apply an edit to one line's bytes (without ``\\n``), keeping every byte not inserted."""
+    cr = raw.endswith(b"\r")
+    content = raw[:-1] if cr else raw
+    text = content.decode(encoding, errors="surrogateescape")
+    splices = plan_line_edit(text, edit.block_id, edit.links)
+    if not splices:
+        return raw
+    out = bytearray()
+    position = 0
+    for start, end, insert in splices:
+        byte_start = len(text[:start].encode(encoding, errors="surrogateescape"))
+        byte_end = len(text[:end].encode(encoding, errors="surrogateescape"))
+        out += content[position:byte_start] + insert.encode(encoding)
+        position = byte_end
+    out += content[position:]
+    return bytes(out) + (b"\r" if cr else b"")
+
+
+def _locate(lines: list[bytes], encoding: str, edit: LineEdit) -> int | None:
+    """Index of the edit's line in (possibly changed) ``lines``, or None when it is gone."""
+
+    def text(index: int) -> str:
+        return lines[index].rstrip(b"\r").decode(encoding, errors="surrogateescape")
+
+    guess = edit.line - 1
+    if 0 <= guess < len(lines) and text(guess) == edit.original:
+        return guess
+    candidates: list[int] = []
+    if edit.block_id:
+        marker = f"^{edit.block_id}"
+        candidates = [i for i in range(len(lines)) if text(i).rstrip().endswith(marker)]
+    if not candidates:
+        candidates = [i for i in range(len(lines)) if text(i) == edit.original]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda i: abs(i - guess))
+
+
+def apply_line_edits(
+    data: bytes, edits: list[LineEdit]
+) -> tuple[bytes, list[LineEdit], list[LineEdit]]:
+    """(new bytes, applied, missing): the edits applied to a file's content, bytes preserved."""
+    encoding = _encoding_of(data)
+    lines = data.split(b"\n")
+    applied: list[LineEdit] = []
+    missing: list[LineEdit] = []
+    for edit in edits:
+        index = _locate(lines, encoding, edit)
+        if index is None:
+            missing.append(edit)
+            continue
+        try:
+            lines[index] = _edit_line_bytes(lines[index], encoding, edit)
+        except WriteBackError:
+            missing.append(edit)
+            continue
+        applied.append(edit)
+    return b"\n".join(lines), applied, missing
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_back(
+    path: Path,
+    vault_root: Path,
+    edits: list[LineEdit],
+    *,
+    expected_digest: str | None = None,
+    max_retries: int = 5,
+) -> WriteResult:
+    """Apply edits to a note file atomically; re-read and re-apply if it changed under us.
+
+    ``expected_digest`` is the sha256 of the bytes the edits were planned on; when the file no
+    longer has it, edits are located again by content (see :func:`_locate`).
+    """
+    if not is_inside(vault_root, path):
+        raise WriteBackError(f"{path}: resolves outside the vault {vault_root}; not written")
+    real = path.resolve()
+    result = WriteResult(path=path, changed=False)
+    for attempt in range(max_retries + 1):
+        try:
+            data = real.read_bytes()
+        except OSError as exc:
+            raise WriteBackError(f"{path}: cannot be read ({exc.strerror})") from exc
+        if expected_digest is not None and digest(data) != expected_digest:
+            result.retries = max(result.retries, 1)
+        new, applied, missing = apply_line_edits(data, edits)
+        result.applied, result.missing = applied, missing
+        if new == data:
+            return result
+        if _replace_if_unchanged(real, data, new):
+            result.changed = True
+            result.retries = max(result.retries, attempt)
+            return result
+    raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
+
+
+def _replace_if_unchanged(path: Path, expected: bytes, new: bytes) -> bool:
+    """Write ``new`` over ``path`` atomically, unless the file no longer holds ``expected``."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".plansync-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if path.read_bytes() != expected:
+            return False
+        os.replace(tmp, path)
+        tmp = ""
+        return True
+    finally:
+        if tmp:
+            os.unlink(tmp)
