@@ -161,8 +161,9 @@ def apply_line_edits(
     data: bytes, edits: list[LineEdit]
 ) -> tuple[bytes, list[LineEdit], list[LineEdit]]:
     """(new bytes, applied, missing): the edits applied to a file's content, bytes preserved."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     encoding = _encoding_of(data)
-    lines = data.split(b"\n")
+    lines = data[len(bom) :].split(b"\n")
     applied: list[LineEdit] = []
     missing: list[LineEdit] = []
     for edit in edits:
@@ -176,7 +177,7 @@ def apply_line_edits(
             missing.append(edit)
             continue
         applied.append(edit)
-    return b"\n".join(lines), applied, missing
+    return bom + b"\n".join(lines), applied, missing
 
 
 def digest(data: bytes) -> str:

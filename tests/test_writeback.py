@@ -1,0 +1,267 @@
+"""Write-back: only inserted bytes change, every item survives, doing it twice is a no-op."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plansync.notes.parse import parse_text
+from plansync.notes.writeback import (
+    LineEdit,
+    WriteBackError,
+    apply_line_edits,
+    edit_line,
+    write_back,
+)
+
+JIRA = ("CLOUD-12", "https://example.atlassian.net/browse/CLOUD-12")
+SF = (
+    "a01Qy00000AbCdE",
+    "https://example.lightning.force.com/lightning/r/RFE__c/a01Qy00000AbCdE/view",
+)
+
+
+def is_pure_insertion(before: bytes, after: bytes) -> bool:
+    """Whether ``after`` is ``before`` with bytes inserted and none removed or changed."""
+    i = 0
+    for byte in after:
+        if i < len(before) and before[i] == byte:
+            i += 1
+    return i == len(before)
+
+
+def test_key_link_goes_before_the_fields_and_block_id_at_the_end() -> None:
+    line = "- [ ] Draft the plan @Myself 📅 2025-10-27 ⏫ #task"
+    edited = edit_line(line, "ps-7k2m9q", {"jira": JIRA})
+    assert edited == (
+        "- [ ] Draft the plan @Myself [CLOUD-12](https://example.atlassian.net/browse/CLOUD-12)"
+        " 📅 2025-10-27 ⏫ #task ^ps-7k2m9q"
+    )
+    item = parse_text(edited).items[0]
+    assert (item.due.isoformat(), item.priority, item.owner) == ("2025-10-27", "high", "Myself")
+    assert item.keys == {"jira": "CLOUD-12"}
+    assert item.block_id == "ps-7k2m9q"
+    assert item.text == "Draft the plan"
+
+
+def test_damaged_line_keeps_its_damaged_bytes() -> None:
+    line = "- [ ] Clarify VASTâ€™s lifecycle @Myself ğŸ“… 2025-10-27 â« #task"
+    edited = edit_line(line, "ps-1", {"jira": JIRA})
+    assert edited.startswith("- [ ] Clarify VASTâ€™s lifecycle @Myself [CLOUD-12](")
+    assert edited.endswith(") ğŸ“… 2025-10-27 â« #task ^ps-1")
+    item = parse_text(edited).items[0]
+    assert item.keys == {"jira": "CLOUD-12"} and item.repaired and item.priority == "high"
+
+
+def test_existing_key_link_is_replaced_in_place() -> None:
+    line = edit_line("- [ ] Task 📅 2025-01-02", "ps-1", {"jira": JIRA})
+    moved = edit_line(
+        line, "ps-1", {"jira": ("CLOUD-13", "https://example.atlassian.net/browse/CLOUD-13")}
+    )
+    assert "CLOUD-12" not in moved and moved.count("CLOUD-13") == 2
+    assert parse_text(moved).items[0].keys == {"jira": "CLOUD-13"}
+
+
+def test_two_targets_and_a_decision_bullet() -> None:
+    edited = edit_line(
+        "- Ship the RFE intake form #accepted", "ps-2", {"jira": JIRA, "salesforce": SF}
+    )
+    item = parse_text("## Decisions\n" + edited).items[0]
+    assert item.kind == "decision"
+    assert item.keys == {"jira": "CLOUD-12", "salesforce": "a01Qy00000AbCdE"}
+    assert item.tags == ["#accepted"]
+
+
+def test_other_block_id_is_not_overwritten() -> None:
+    with pytest.raises(WriteBackError, match=r"\^mine"):
+        edit_line("- [ ] Task ^mine", "ps-1", {})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"- [ ] One \xf0\x9f\x93\x85 2025-01-01\r\n- [ ] Two\r\n",
+        b"\xef\xbb\xbf- [ ] One\n- [ ] Two",
+        b"- [ ] One   \n\n- [ ] Two\t \n",
+        b"---\ntitle: x\n---\n- [ ] caf\xe9 \x8f one\n",  # not UTF-8: Windows-1252 bytes stay
+    ],
+    ids=["crlf", "bom-no-final-newline", "trailing-spaces", "cp1252"],
+)
+def test_file_bytes_outside_the_insertions_are_kept(content: bytes) -> None:
+    lines = content.split(b"\n")
+    index = next(i for i, line in enumerate(lines) if b"[ ]" in line)
+    original = lines[index].rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
+    if b"caf\xe9" in content:
+        original = lines[index].decode("cp1252", errors="surrogateescape")
+    edit = LineEdit(line=index + 1, original=original, block_id="ps-1", links={"jira": JIRA})
+    new, applied, missing = apply_line_edits(content, [edit])
+    assert applied == [edit] and not missing
+    assert is_pure_insertion(content, new)
+    assert new.count(b"\r\n") == content.count(b"\r\n")
+    assert new.endswith(b"\n") == content.endswith(b"\n")
+    assert new.startswith(b"\xef\xbb\xbf") == content.startswith(b"\xef\xbb\xbf")
+    assert apply_line_edits(new, [edit])[0] == new
+
+
+def test_write_back_is_atomic_and_reapplies_after_a_concurrent_edit(tmp_path: Path) -> None:
+    note = tmp_path / "n.md"
+    note.write_bytes(b"# N\n- [ ] One\n- [ ] Two\n")
+    edit = LineEdit(line=3, original="- [ ] Two", block_id="ps-2")
+    # The user inserts a line above before plansync writes: the edit follows its line.
+    note.write_bytes(b"# N\nnew line from the user\n- [ ] One\n- [ ] Two\n")
+    result = write_back(note, tmp_path, [edit], expected_digest="stale")
+    assert result.changed and result.retries >= 1
+    assert note.read_bytes() == b"# N\nnew line from the user\n- [ ] One\n- [ ] Two ^ps-2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
+
+
+def test_write_back_keeps_a_user_edit_made_during_the_write(tmp_path: Path, monkeypatch) -> None:
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    from plansync.notes import writeback
+
+    real_replace = writeback._replace_if_unchanged
+    calls = {"n": 0}
+
+    def user_saves_first(path: Path, expected: bytes, new: bytes) -> bool:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            path.write_bytes(b"- [ ] One edited by the user\n")
+            return real_replace(path, expected, new)
+        return real_replace(path, expected, new)
+
+    monkeypatch.setattr(writeback, "_replace_if_unchanged", user_saves_first)
+    edit = LineEdit(line=1, original="- [ ] One", block_id="ps-1")
+    result = write_back(note, tmp_path, [edit])
+    assert note.read_bytes() == b"- [ ] One edited by the user\n"
+    assert result.missing == [edit], "the user's line changed: nothing is written over it"
+
+
+def test_write_back_refuses_to_leave_the_vault(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    outside = tmp_path / "outside.md"
+    outside.write_bytes(b"- [ ] One\n")
+    (vault / "link.md").symlink_to(outside)
+    with pytest.raises(WriteBackError, match="outside the vault"):
+        write_back(
+            vault / "link.md", vault, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")]
+        )
+    assert outside.read_bytes() == b"- [ ] One\n"
+
+
+def test_symlink_inside_the_vault_is_written_through(tmp_path: Path) -> None:
+    (tmp_path / "real.md").write_bytes(b"- [ ] One\n")
+    (tmp_path / "alias.md").symlink_to(tmp_path / "real.md")
+    write_back(
+        tmp_path / "alias.md", tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")]
+    )
+    assert (tmp_path / "alias.md").is_symlink()
+    assert (tmp_path / "real.md").read_bytes() == b"- [ ] One ^ps-1\n"
+
+
+def test_file_mode_is_kept(tmp_path: Path) -> None:
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    os.chmod(note, 0o640)
+    write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert note.stat().st_mode & 0o777 == 0o640
+
+
+# --- properties ---------------------------------------------------------------------------
+
+WORDS = st.sampled_from(
+    ["Draft", "the", "plan", "review", "VAST’s", "Zoë", "Café", "RFE", "1:1", "x"]
+)
+FIELDS = st.sampled_from(
+    [
+        "📅 2025-10-27",
+        "⏳ 2025-10-20",
+        "🛫 2025-10-01",
+        "➕ 2025-09-30",
+        "⏫",
+        "🔽",
+        "🔁 every week",
+        "🆔 abc123",
+        "⛔ xyz",
+        "#task",
+        "#proposed",
+        "[due:: 2025-11-01]",
+    ]
+)
+STATUS = st.sampled_from([" ", "x", "/", "-", "?"])
+MARKER = st.sampled_from(["- ", "* ", "+ ", "1. ", "  - ", "> - ", "\t- "])
+OWNER = st.sampled_from(["", " @Myself", " @Tomer Hagay", " @dana"])
+CODEC = st.sampled_from([None, "cp1252", "cp1254", "mac_roman", "latin-1"])
+
+
+@st.composite
+def task_lines(draw: st.DrawFn) -> str:
+    words = " ".join(draw(st.lists(WORDS, min_size=1, max_size=6)))
+    fields = draw(st.lists(FIELDS, max_size=5, unique=True))
+    trailing = draw(st.sampled_from(["", " ", "  "]))
+    line = (
+        f"{draw(MARKER)}[{draw(STATUS)}] {words}{draw(OWNER)} {' '.join(fields)}".rstrip()
+        + trailing
+    )
+    codec = draw(CODEC)
+    if codec:
+        line = line.encode("utf-8").decode(codec, errors="ignore")
+    return line
+
+
+@st.composite
+def notes(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    lines = draw(st.lists(task_lines(), min_size=1, max_size=6))
+    prose = draw(
+        st.lists(st.sampled_from(["", "Some text.", "## Heading", "- [[Wiki link]]"]), max_size=3)
+    )
+    body = prose + lines
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    text = eol.join(body) + draw(st.sampled_from(["", eol]))
+    bom = draw(st.booleans())
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    return data, [len(prose) + i + 1 for i in range(len(lines))]
+
+
+def _edits_for(data: bytes, numbers: list[int], with_links: bool) -> list[LineEdit]:
+    lines = data.decode("utf-8").lstrip("\ufeff").split("\n")
+    return [
+        LineEdit(
+            line=n,
+            original=lines[n - 1].rstrip("\r"),
+            block_id=f"ps-{n}",
+            links={"jira": (f"PLAN-{n}", f"http://127.0.0.1:1/browse/PLAN-{n}")}
+            if with_links
+            else {},
+        )
+        for n in numbers
+    ]
+
+
+def _comparable(items: list) -> list[dict]:
+    return [i.model_dump(exclude={"block_id", "keys", "description"}) for i in items]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(notes(), st.booleans())
+def test_write_back_changes_only_inserted_bytes_and_keeps_every_item(
+    note: tuple[bytes, list[int]], with_links: bool
+) -> None:
+    data, numbers = note
+    edits = _edits_for(data, numbers, with_links)
+    new, applied, missing = apply_line_edits(data, edits)
+    assert not missing and len(applied) == len(edits)
+    assert is_pure_insertion(data, new)
+    before = parse_text(data.decode("utf-8")).items
+    after = parse_text(new.decode("utf-8")).items
+    assert _comparable(after) == _comparable(before)
+    assert [i.block_id for i in after] == [f"ps-{n}" for n in numbers]
+    if with_links:
+        assert [i.keys for i in after] == [{"jira": f"PLAN-{n}"} for n in numbers]
+    again, _, _ = apply_line_edits(new, edits)
+    assert again == new, "writing the same id and key twice changes nothing"
