@@ -1,0 +1,278 @@
+"""``plansync.toml``: pydantic models, ``${ENV}`` interpolation, errors that name the key.
+
+Secrets never live in the file: ``token = "${JIRA_API_TOKEN}"`` is resolved from the environment
+at load time into a :class:`pydantic.SecretStr`, so neither ``repr`` nor a validation error shows
+it. Every table forbids unknown keys, and a typo is reported with the closest valid key, because a
+silently ignored ``isue_type`` is worse than an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import string
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from plansync.notes.model import AcceptancePolicy, Kind, Priority
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAME = "plansync.toml"
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+TEMPLATE_FIELDS = frozenset(
+    {
+        "text",
+        "owner",
+        "due",
+        "priority",
+        "tags",
+        "block_id",
+        "section",
+        "note_title",
+        "note_date",
+        "note_path",
+        "participants",
+        "link",
+        "account",
+    }
+)
+
+DEFAULT_DESCRIPTION = (
+    "{text}\n\n"
+    "From the meeting [{note_title}|{link}] on {note_date}.\n"
+    "Participants: {participants}\n"
+    "Owner: {owner}\n\n"
+    "_Synced by plansync from {note_path}._"
+)
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message names the file and the key."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _check_template(value: str) -> str:
+    for _, name, _, _ in string.Formatter().parse(value):
+        if name is not None and name not in TEMPLATE_FIELDS:
+            close = difflib.get_close_matches(name, TEMPLATE_FIELDS, n=1)
+            hint = f" (did you mean {{{close[0]}}}?)" if close else ""
+            raise ValueError(f"unknown placeholder {{{name}}}{hint}")
+    return value
+
+
+class VaultConfig(Strict):
+    path: str = "."
+    name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
+    include: list[str] = Field(default_factory=lambda: ["**/*.md"])
+    exclude: list[str] = Field(default_factory=list)
+    note_url: str = Field(
+        default="obsidian://open?vault={vault}&file={file}%23%5E{block_id}",
+        description="link to an item's line; {vault}, {file} (URL-encoded path), {block_id}",
+    )
+
+
+class UserEntry(Strict):
+    """How an owner written in a note maps to accounts: explicit ids win over an email lookup."""
+
+    jira: str | None = Field(default=None, description="Cloud accountId or Data Center user name")
+    email: str | None = None
+    salesforce: str | None = None
+
+
+class JiraConfig(Strict):
+    url: str = Field(default="", description="empty: the embedded sandbox")
+    user: str = ""
+    token: SecretStr = SecretStr("")
+    deployment: Literal["auto", "cloud", "dc"] = "auto"
+    api_version: Literal["2", "3"] = "2"
+    timeout: float = 30.0
+    cancel_transition: str | None = None
+    link_title: str = "{note_title}"
+
+    @field_validator("url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class Match(Strict):
+    """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``)."""
+
+    kind: list[Kind] = Field(default_factory=lambda: ["action"])
+    tags_any: list[str] = Field(default_factory=list)
+    tags_none: list[str] = Field(default_factory=list)
+
+
+DEFAULT_PRIORITIES: dict[str, str | None] = {
+    "highest": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "none": None,
+    "low": "Low",
+    "lowest": "Lowest",
+}
+
+
+class JiraRule(Strict):
+    name: str = "default"
+    match: Match = Field(default_factory=Match)
+    project: str
+    issue_type: str = "Task"
+    summary: str = "{text}"
+    description: str = DEFAULT_DESCRIPTION
+    labels: list[str] = Field(default_factory=lambda: ["plansync"])
+    components: list[str] = Field(default_factory=list)
+    priority_map: dict[Priority, str | None] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITIES)
+    )
+    sync_due: bool = True
+    sync_assignee: bool = True
+
+    @field_validator("summary", "description")
+    @classmethod
+    def _templates(cls, value: str) -> str:
+        return _check_template(value)
+
+
+ConflictWinner = Literal["note", "remote"]
+
+
+class SyncConfig(Strict):
+    conflicts: dict[str, ConflictWinner] = Field(
+        default_factory=dict, description="field -> which side wins when both changed"
+    )
+    batch_size: int = Field(default=50, ge=1, le=50)
+    lookup_batch: int = Field(default=100, ge=1, le=100)
+
+
+class Config(Strict):
+    vault: VaultConfig = Field(default_factory=VaultConfig)
+    myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
+    acceptance: AcceptancePolicy = Field(default_factory=AcceptancePolicy)
+    users: dict[str, UserEntry] = Field(default_factory=dict)
+    jira: JiraConfig = Field(default_factory=JiraConfig)
+    rules: list[JiraRule] = Field(default_factory=list)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    @property
+    def vault_root(self) -> Path:
+        return (self.base_dir / self.vault.path).resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.base_dir / ".plansync"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.jira.url
+
+
+def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is None:
+                missing.append(f"{where} (${{{name}}})")
+                return ""
+            return default
+
+        return ENV_REFERENCE.sub(substitute, value)
+    if isinstance(value, dict):
+        return {
+            k: interpolate(v, missing, f"{where}.{k}" if where else k) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [interpolate(v, missing, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that owns the last key of ``loc``, to suggest a valid key for a typo."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            return None
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if model is None:
+            return None
+    return model
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    if error["type"] == "extra_forbidden":
+        model = _model_at(loc)
+        names = list(model.model_fields) if model else []
+        close = difflib.get_close_matches(str(loc[-1]), names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key '{key}'{hint}"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"'{key}': {message}"
+
+
+def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:
+    """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents."""
+    file = Path(path) if path else find_config(start or Path.cwd())
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{file}: no such config file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+    return config_from_dict(raw, source=file.resolve())
+
+
+def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
+    where = str(source) if source else "config"
+    missing: list[str] = []
+    data = interpolate(raw, missing)
+    try:
+        config = Config.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())  # type: ignore[arg-type]
+        raise ConfigError(f"{where}: invalid config:\n{problems}") from None
+    needed = [m for m in missing if not m.startswith(("jira.url", "jira.user", "jira.token"))]
+    if config.jira.url:
+        needed += [m for m in missing if m.startswith(("jira.user", "jira.token"))]
+    if needed:
+        raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
+    return config
+
+
+def find_config(start: Path) -> Path:
+    for folder in (start.resolve(), *start.resolve().parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents (run `plansync init DIR`)")
