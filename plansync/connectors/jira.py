@@ -1,0 +1,756 @@
+"""The Jira connector (Cloud and Data Center), built on the ``jira`` library.
+
+What it takes from the library: the HTTP session with its authentication (basic auth with an
+e-mail and API token, or a Data Center personal access token as a bearer token), Jira's default
+headers (``X-Atlassian-Token`` for XSRF, JSON content type) and the per-request timeout.
+
+What it does not take, and why (checked against jira 3.10):
+
+- ``JIRA.create_issues`` looks the project and the issue type up once per issue and, by default,
+  fetches every created issue again: three or more requests per issue instead of one per 50.
+- ``JIRA.search_issues`` / ``enhanced_search_issues`` pick the right endpoint per deployment, but
+  both first load ``GET /field`` to translate field names (an extra request we never need, since
+  we ask for system fields by id), and page through the session's own retry logic.
+- ``JIRA.add_remote_link`` lists the application links first: an extra request, refused with a
+  403 for most users.
+- ``JIRA.assign_issue`` / ``_get_user_id`` fall back to the first fuzzy search hit, which can
+  assign work to the wrong person.
+- ``ResilientSession`` retries 429 and 503 itself with a real ``time.sleep``, waits twice the
+  ``Retry-After``, and retries every method on a connection error, POST included: a bulk create
+  that reached Jira before the connection dropped would be sent, and created, twice.
+
+So the library's own retries are switched off (``max_retries=0``) and every request goes
+through :meth:`JiraConnector._send`, the one place that decides about retrying (429 / 503 for
+any request, dropped connections only for requests that are safe to repeat), counts requests,
+and turns failures into :class:`ConnectorError` messages that never carry credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import requests
+from jira import JIRA, JIRAError
+
+from plansync.connectors.base import (
+    ConnectorError,
+    FieldUpdate,
+    Link,
+    NewRecord,
+    OpResult,
+    RemoteRecord,
+    StatusCategory,
+    Transition,
+)
+
+_log = logging.getLogger(__name__)
+
+PLANSYNC_ID = re.compile(r"ps-[a-z0-9]+")
+"""A plansync id as carried in a Jira label."""
+
+_SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
+_PAGE_SIZE = 100  # issues per search page
+_CREATE_BATCH = 50  # Jira's bulk create limit
+_RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
+_WORKERS = 4  # concurrent single-issue requests (updates, links)
+_RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
+_SEARCH_FIELDS = [
+    "project",
+    "issuetype",
+    "summary",
+    "description",
+    "duedate",
+    "priority",
+    "assignee",
+    "labels",
+    "components",
+    "status",
+]
+_STATUS_CATEGORIES: frozenset[str] = frozenset({"new", "indeterminate", "done"})
+_CANCEL_LIKE = re.compile(r"won'?t\s*do|cancel", re.IGNORECASE)
+
+_T = TypeVar("_T")
+
+
+class JiraConnector:
+    """Jira Cloud or Data Center behind the :class:`plansync.connectors.base.Connector` interface.
+
+    ``user`` and ``token``: on Cloud the account e-mail and an API token (basic auth); on Data
+    Center a personal access token with ``user=None`` (bearer), or a user name and password.
+    ``deployment="auto"`` asks ``serverInfo`` once, on first use, so constructing a connector
+    sends nothing. ``sleep`` is what waits between retries (injected by tests).
+    ``cancel_transition`` names the workflow transition used for "cancelled"; without it a
+    transition named like "Won't Do" or "Cancel" is preferred.
+    """
+
+    name = "jira"
+
+    def __init__(
+        self,
+        url: str,
+        user: str | None,
+        token: str | None,
+        *,
+        deployment: Literal["auto", "cloud", "dc"] = "auto",
+        timeout: float = 30,
+        api_version: Literal["2", "3"] = "2",
+        max_retries: int = 5,
+        max_backoff: float = 60,
+        sleep: Callable[[float], None] = time.sleep,
+        cancel_transition: str | None = None,
+    ) -> None:
+        if deployment not in ("auto", "cloud", "dc"):
+            raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
+        if api_version not in ("2", "3"):
+            raise ValueError(f"api_version must be '2' or '3', not {api_version!r}")
+        self.server = url.rstrip("/")
+        self._api_version = api_version
+        self._max_retries = max_retries
+        self._max_backoff = max_backoff
+        self._sleep = sleep
+        self._cancel_transition = cancel_transition
+        self._bearer = user is None and token is not None
+        auth: dict[str, Any] = {}
+        if user is not None:
+            auth["basic_auth"] = (user, token or "")
+        elif token is not None:
+            auth["token_auth"] = token
+        self._jira = JIRA(
+            self.server,
+            get_server_info=False,  # detected lazily, through _send (counted and retried)
+            max_retries=0,  # _send owns retrying; see the module docstring
+            timeout=timeout,
+            options={"rest_api_version": api_version},
+            **auth,
+        )
+        self._deployment: Literal["cloud", "dc"] | None = None
+        if deployment != "auto":
+            self._set_deployment(deployment)
+        self._requests = 0
+        self._count_lock = threading.Lock()
+        self._users: dict[str, str | None] = {}
+        self._created_ids: dict[str, int] = {}
+
+    # -- the Connector interface ----------------------------------------------------------------
+
+    def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
+        """Find issues by their plansync id label, one JQL query per 100 ids.
+
+        An id found on several issues (a create that ran twice) maps to the lowest key, and is
+        logged: the engine sees one record, a person can merge the others.
+        """
+        wanted = list(dict.fromkeys(plansync_ids))
+        found: dict[str, RemoteRecord] = {}
+        for batch in _chunks(wanted, _SEARCH_IDS):
+            in_batch = set(batch)
+            for issue in self._search(labels_jql(batch), batch):
+                record = self._record(issue, in_batch)
+                for label in record.fields["labels"]:
+                    if label not in in_batch:
+                        continue
+                    if label in found:
+                        _log.warning(
+                            "plansync id %s is on several Jira issues (%s, %s); using %s",
+                            label,
+                            found[label].key,
+                            record.key,
+                            found[label].key,
+                        )
+                        continue
+                    found[label] = replace(record, plansync_id=label)
+        return found
+
+    def create_many(self, records: list[NewRecord]) -> list[OpResult]:
+        """Bulk create, 50 issues a request; one result per record, in order.
+
+        A dropped connection or timeout during a bulk create raises :class:`ConnectorError` and
+        is never resent: the request may have created the issues, so the caller must look the
+        ids up by label first (on Cloud, search can lag a few seconds behind writes).
+        """
+        results: list[OpResult | None] = [None] * len(records)
+        payloads: list[tuple[int, dict[str, Any]]] = []
+        for index, record in enumerate(records):
+            try:
+                fields = self._jira_fields(record.fields, plansync_id=record.plansync_id)
+            except ValueError as error:
+                results[index] = OpResult(ok=False, error=str(error))
+            else:
+                payloads.append((index, {"fields": fields}))
+        for batch in _chunks(payloads, _CREATE_BATCH):
+            ids = [records[index].plansync_id for index, _ in batch]
+            outcomes = self._create_batch(ids, [payload for _, payload in batch])
+            for (index, _), outcome in zip(batch, outcomes, strict=True):
+                results[index] = outcome
+        return [result for result in results if result is not None]
+
+    def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]:
+        """Set fields, one PUT per issue, four at a time; one result per update, in order."""
+        self._is_cloud()  # detect once here, not in every worker
+        return self._each(self._update_one, updates)
+
+    def transition(self, key: str, to: Transition) -> OpResult:
+        """Move an issue to a status of the category ``to`` asks for.
+
+        "done" takes a transition into the done category that is not named like a cancel;
+        "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
+        "Cancel" into the done category, else any into done; "reopen" one into category new.
+        The transition POST is not resent on a dropped connection (a repeat would fail or move
+        the issue twice); the caller re-reads the status instead.
+        """
+        what = f"listing the transitions of {key}"
+        response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
+        if not response.ok:
+            return self._item_failure(response, key, what)
+        transitions = self._json(response, what).get("transitions", [])
+        chosen = _pick_transition(transitions, to, self._cancel_transition)
+        if chosen is None:
+            available = ", ".join(
+                f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
+            )
+            return OpResult(
+                ok=False,
+                key=key,
+                url=self._browse(key),
+                error=f"no transition of {key} fits {to!r} (available: {available or 'none'})",
+            )
+        what = f"transitioning {key} through {chosen.get('name')!r}"
+        response = self._send(
+            "POST",
+            f"issue/{quote(key, safe='')}/transitions",
+            body={"transition": {"id": chosen["id"]}},
+            what=what,
+            resend_on_drop=False,
+        )
+        if not response.ok:
+            return self._item_failure(response, key, what)
+        return OpResult(ok=True, key=key, url=self._browse(key))
+
+    def upsert_links(self, links: list[Link]) -> list[OpResult]:
+        """Create or update remote links by ``globalId``; resent on a dropped connection, since
+        Jira matches the ``globalId`` and updates instead of adding a second link."""
+        return self._each(self._upsert_link, links)
+
+    def request_count(self) -> int:
+        """HTTP requests sent so far, retries and requests that got no answer included."""
+        return self._requests
+
+    # -- users ----------------------------------------------------------------------------------
+
+    def resolve_user(self, query: str) -> str | None:
+        """The accountId (Cloud) or user name (Data Center) of the one active user whose e-mail,
+        display name or user name equals ``query`` (ignoring case); None if none or several.
+
+        Jira's user search matches prefixes and fuzzy forms; taking its first hit (as the
+        library's ``assign_issue`` does) could hand work to the wrong person, so only an exact,
+        unique match counts. Answers, None included, are cached for the connector's lifetime.
+        """
+        wanted = query.strip().casefold()
+        if not wanted:
+            return None
+        if wanted in self._users:
+            return self._users[wanted]
+        cloud = self._is_cloud()
+        what = f"searching users for {query.strip()!r}"
+        params = {"query" if cloud else "username": query.strip(), "maxResults": 50}
+        users = self._json(self._send("GET", "user/search", params=params, what=what), what)
+        id_field = "accountId" if cloud else "name"
+        matches = {
+            user[id_field]
+            for user in users
+            if user.get("active", True)
+            and user.get(id_field)
+            and wanted
+            in {str(user.get(f) or "").casefold() for f in ("emailAddress", "displayName", "name")}
+        }
+        resolved = matches.pop() if len(matches) == 1 else None
+        self._users[wanted] = resolved
+        return resolved
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def _search(self, jql: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """All issues matching ``jql``, page by page.
+
+        POST rather than GET: 100 quoted ids can make a URL longer than proxies accept, and a
+        search is a read, so it is still resent on a dropped connection. Cloud only has
+        ``/search/jql`` (``/search`` answers 410) and ``reconcileIssues`` gives read-after-write
+        consistency for issues this connector created; Data Center only has ``/search``.
+        """
+        issues: list[dict[str, Any]] = []
+        what = f"searching issues by {len(ids)} plansync id labels"
+        if self._is_cloud():
+            body: dict[str, Any] = {"jql": jql, "fields": _SEARCH_FIELDS, "maxResults": _PAGE_SIZE}
+            reconcile = [self._created_ids[i] for i in ids if i in self._created_ids]
+            if reconcile:
+                body["reconcileIssues"] = reconcile[:_RECONCILE_MAX]
+            while True:
+                page = self._json(self._send("POST", "search/jql", body=body, what=what), what)
+                issues.extend(page.get("issues") or [])
+                token = page.get("nextPageToken")
+                if not token:
+                    return issues
+                body = {**body, "nextPageToken": token}
+        body = {"jql": jql, "fields": _SEARCH_FIELDS, "startAt": 0, "maxResults": _PAGE_SIZE}
+        while True:
+            page = self._json(self._send("POST", "search", body=body, what=what), what)
+            got = page.get("issues") or []
+            issues.extend(got)
+            start = int(page.get("startAt", body["startAt"])) + len(got)
+            if not got or start >= int(page.get("total", 0)):
+                return issues
+            body = {**body, "startAt": start}
+
+    def _create_batch(
+        self, plansync_ids: list[str], payloads: list[dict[str, Any]]
+    ) -> list[OpResult]:
+        """One bulk create request; Jira answers 201 if any issue was created, 400 if none.
+
+        Both carry ``issues`` (the created ones, in input order) and ``errors`` (each with the
+        0-based ``failedElementNumber`` of its input), which are put back in input order.
+        """
+        what = f"creating {len(payloads)} issues"
+        response = self._send(
+            "POST", "issue/bulk", body={"issueUpdates": payloads}, what=what, resend_on_drop=False
+        )
+        if response.status_code not in (200, 201, 400):
+            raise self._failure(response, what)
+        answer = _json_or_none(response)
+        if not isinstance(answer, dict) or not isinstance(answer.get("errors"), list):
+            # A 400 about the request as a whole (e.g. too many issues), not per issue.
+            message, details = _error_text(response)
+            return [OpResult(ok=False, error=message, details=details) for _ in payloads]
+        failed = {error.get("failedElementNumber"): error for error in answer["errors"]}
+        created: Iterator[dict[str, Any]] = iter(answer.get("issues") or [])
+        if len(failed) + len(answer.get("issues") or []) != len(payloads):
+            raise ConnectorError(
+                f"Jira's answer to {what} accounts for {len(failed)} failed and "
+                f"{len(answer.get('issues') or [])} created issues; look the ids up by label"
+            )
+        results = []
+        for position, plansync_id in enumerate(plansync_ids):
+            if position in failed:
+                message, details = _collection_text(failed[position].get("elementErrors") or {})
+                results.append(OpResult(ok=False, error=message, details=details))
+            else:
+                issue = next(created)
+                results.append(OpResult(ok=True, key=issue["key"], url=self._browse(issue["key"])))
+                if str(issue.get("id", "")).isdigit():  # for Cloud's reconcileIssues
+                    self._created_ids[plansync_id] = int(issue["id"])
+        return results
+
+    def _update_one(self, update: FieldUpdate) -> OpResult:
+        try:
+            fields = self._jira_fields(update.fields)
+        except ValueError as error:
+            return OpResult(
+                ok=False, key=update.key, url=self._browse(update.key), error=str(error)
+            )
+        if "labels" in fields and not any(PLANSYNC_ID.fullmatch(x) for x in fields["labels"]):
+            return OpResult(
+                ok=False,
+                key=update.key,
+                url=self._browse(update.key),
+                error="labels: the update would remove the plansync id label; keep it in the list",
+            )
+        what = f"updating {update.key}"
+        response = self._send(
+            "PUT", f"issue/{quote(update.key, safe='')}", body={"fields": fields}, what=what
+        )
+        if not response.ok:
+            return self._item_failure(response, update.key, what)
+        return OpResult(ok=True, key=update.key, url=self._browse(update.key))
+
+    def _upsert_link(self, link: Link) -> OpResult:
+        target: dict[str, Any] = {"url": link.url, "title": link.title}
+        if link.summary is not None:
+            target["summary"] = link.summary
+        what = f"linking {link.key} to {link.url}"
+        response = self._send(
+            "POST",
+            f"issue/{quote(link.key, safe='')}/remotelink",
+            body={"globalId": link.global_id, "object": target},
+            what=what,
+        )
+        if not response.ok:
+            return self._item_failure(response, link.key, what)
+        return OpResult(ok=True, key=link.key, url=self._browse(link.key))
+
+    def _each(self, call: Callable[[_T], OpResult], items: Sequence[_T]) -> list[OpResult]:
+        """``call`` on every item, at most ``_WORKERS`` at a time; results in input order.
+
+        An exception (a whole-call failure such as a 401) cancels what has not started yet.
+        """
+        if len(items) <= 1:
+            return [call(item) for item in items]
+        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+            futures = [pool.submit(call, item) for item in items]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    # -- field mapping ---------------------------------------------------------------------------
+
+    def _jira_fields(
+        self, fields: dict[str, Any], *, plansync_id: str | None = None
+    ) -> dict[str, Any]:
+        """plansync field names and values → Jira's ``fields`` object. ValueError on unknown names.
+
+        On create the plansync id label is always added: it is how a record is found again.
+        """
+        cloud = self._is_cloud()
+        out: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name == "project":
+                out["project"] = {"key": value}
+            elif name == "issue_type":
+                out["issuetype"] = {"name": value}
+            elif name == "summary":
+                out["summary"] = value
+            elif name == "description":
+                out["description"] = _to_adf(value) if self._api_version == "3" else value
+            elif name == "due":
+                out["duedate"] = value.isoformat() if isinstance(value, date) else value
+            elif name == "priority":
+                out["priority"] = None if value is None else {"name": value}
+            elif name == "assignee":
+                out["assignee"] = None if value is None else {_user_key(cloud): value}
+            elif name == "labels":
+                out["labels"] = list(value or [])
+            elif name == "components":
+                out["components"] = [{"name": component} for component in value or []]
+            else:
+                raise ValueError(f"{name}: not a field the Jira connector knows")
+        if plansync_id is not None:
+            labels = out.setdefault("labels", [])
+            if plansync_id not in labels:
+                labels.append(plansync_id)
+        return out
+
+    def _record(self, issue: dict[str, Any], wanted: set[str]) -> RemoteRecord:
+        """A Jira issue from a search → RemoteRecord with plansync field names."""
+        fields = issue.get("fields") or {}
+        status = fields.get("status") or {}
+        category = (status.get("statusCategory") or {}).get("key")
+        labels = list(fields.get("labels") or [])
+        assignee = fields.get("assignee") or {}
+        description = fields.get("description")
+        return RemoteRecord(
+            key=issue["key"],
+            url=self._browse(issue["key"]),
+            plansync_id=next((x for x in labels if x in wanted), None)
+            or next((x for x in labels if PLANSYNC_ID.fullmatch(x)), None),
+            fields={
+                "project": (fields.get("project") or {}).get("key"),
+                "issue_type": (fields.get("issuetype") or {}).get("name"),
+                "summary": fields.get("summary"),
+                "description": _from_adf(description)
+                if isinstance(description, dict)
+                else description,
+                "due": fields.get("duedate"),
+                "priority": (fields.get("priority") or {}).get("name"),
+                "assignee": assignee.get(_user_key(self._is_cloud())),
+                "labels": labels,
+                "components": [c.get("name") for c in fields.get("components") or []],
+                "status": status.get("name"),
+            },
+            status_category=_status_category(category),
+        )
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        resend_on_drop: bool = True,
+        api: str | None = None,
+    ) -> requests.Response:
+        """Send one request; return Jira's answer, whatever its status, except as below.
+
+        429 and 503 are resent after ``Retry-After`` seconds (else 1, 2, 4, ... capped at
+        ``max_backoff``), at most ``max_retries`` times, then raise ConnectorError with status
+        and retry_after; a ``Retry-After`` longer than ``max_backoff`` gives up at once, so
+        the caller decides about long waits. A dropped connection or timeout is resent the same
+        way when ``resend_on_drop`` (reads, PUTs, upserts), else raised at once: the request may
+        have reached Jira. Every attempt is counted, answered or not.
+        """
+        url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
+        data = None if body is None else json.dumps(body)
+        attempt = 0
+        while True:
+            with self._count_lock:
+                self._requests += 1
+            try:
+                return self._answer(method, url, params, data)
+            except requests.exceptions.SSLError as error:
+                raise ConnectorError(
+                    f"TLS failed talking to {self.server} ({what}): {error}"
+                ) from None
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as error:
+                if not resend_on_drop:
+                    raise ConnectorError(
+                        f"the connection to {self.server} failed while {what} ({error}); "
+                        "the request may have reached Jira, so it was not sent again"
+                    ) from None
+                if attempt >= self._max_retries:
+                    raise ConnectorError(
+                        f"the connection to {self.server} failed {attempt + 1} times while "
+                        f"{what}: {error}"
+                    ) from None
+                delay = self._backoff(attempt)
+                _log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+            except _Throttled as throttled:
+                response = throttled.response
+                retry_after = _retry_after(response)
+                delay = self._backoff(attempt) if retry_after is None else retry_after
+                if attempt >= self._max_retries or delay > self._max_backoff:
+                    raise ConnectorError(
+                        f"Jira answered {response.status_code} to {what} {attempt + 1} times"
+                        + (f"; it asks to retry after {retry_after:g}s" if retry_after else ""),
+                        status=response.status_code,
+                        retry_after=retry_after,
+                    ) from None
+                _log.warning(
+                    "Jira answered %s to %s; retrying in %.1fs", response.status_code, what, delay
+                )
+            self._sleep(delay)
+            attempt += 1
+
+    def _answer(
+        self, method: str, url: str, params: dict[str, Any] | None, data: str | None
+    ) -> requests.Response:
+        """One request through the library's session; any non-2xx answer is returned, not raised,
+        except 429/503, raised as _Throttled for :meth:`_send` to retry."""
+        try:
+            response = self._jira._session.request(method, url, params=params, data=data)
+        except JIRAError as error:  # the session raises for every non-2xx answer
+            if error.response is None:
+                raise ConnectorError(f"Jira gave no answer to {method} {url}") from None
+            response = error.response
+        if response.status_code in _RETRY_STATUSES:
+            raise _Throttled(response)
+        return response
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self._max_backoff, 2.0**attempt)
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        """The JSON of a successful answer; anything else fails the whole call."""
+        if not response.ok:
+            raise self._failure(response, what)
+        answer = _json_or_none(response)
+        if answer is None:
+            raise ConnectorError(
+                f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
+                f"{response.text[:200]!r}",
+                status=response.status_code,
+            )
+        return answer
+
+    def _failure(self, response: requests.Response, what: str) -> ConnectorError:
+        """A ConnectorError for an answer that fails a whole call. Says what was asked, never
+        the credentials (request headers are not looked at)."""
+        status = response.status_code
+        request = f"{response.request.method} {response.url}"
+        if status == 401:
+            return ConnectorError(
+                f"Jira rejected the credentials for {self.server} (401) while {what}: check the "
+                "user and the API token (Cloud: account e-mail + API token; Data Center: a "
+                "personal access token without a user)",
+                status=status,
+            )
+        denied = response.headers.get("X-Authentication-Denied-Reason")
+        if status == 403 and denied:
+            return ConnectorError(
+                f"Jira refused to authenticate at {self.server} ({denied}) while {what}; "
+                "log in through the browser once to clear it",
+                status=status,
+            )
+        message, _ = _error_text(response)
+        hints = {
+            404: f"; is {self.server} the Jira base URL, and does it exist for this user?",
+            410: "; Jira Cloud removed this endpoint: is deployment set to 'dc' for a Cloud site?",
+        }
+        return ConnectorError(
+            f"Jira answered {status} to {what} ({request}): {message}{hints.get(status, '')}",
+            status=status,
+        )
+
+    def _item_failure(self, response: requests.Response, key: str, what: str) -> OpResult:
+        """A failed answer about one issue: an OpResult, unless it fails every call (401, 5xx,
+        authentication denied), which raises."""
+        if response.status_code == 401 or response.status_code >= 500:
+            raise self._failure(response, what)
+        if response.status_code == 403 and "X-Authentication-Denied-Reason" in response.headers:
+            raise self._failure(response, what)
+        message, details = _error_text(response)
+        if response.status_code == 404:
+            message = f"{key} does not exist or this user cannot see it (404, {what})"
+        return OpResult(ok=False, key=key, url=self._browse(key), error=message, details=details)
+
+    # -- deployment ------------------------------------------------------------------------------
+
+    def _is_cloud(self) -> bool:
+        """Whether the server is Jira Cloud, asking ``serverInfo.deploymentType`` once if needed."""
+        if self._deployment is None:
+            what = "reading the server info"
+            info = self._json(self._send("GET", "serverInfo", what=what, api="2"), what)
+            self._set_deployment("cloud" if info.get("deploymentType") == "Cloud" else "dc")
+        return self._deployment == "cloud"
+
+    def _set_deployment(self, deployment: Literal["cloud", "dc"]) -> None:
+        """Record the deployment and refuse settings it cannot work with."""
+        if deployment == "dc" and self._api_version == "3":
+            raise ConnectorError(f"{self.server} is Jira Data Center, which has only REST API v2")
+        if deployment == "cloud" and self._bearer:
+            raise ConnectorError(
+                f"{self.server} is Jira Cloud: give the account e-mail as user with the API token"
+            )
+        self._deployment = deployment
+
+    def _browse(self, key: str) -> str:
+        return f"{self.server}/browse/{key}"
+
+
+class _Throttled(Exception):
+    """Jira answered 429 or 503: it did nothing, and the request may be sent again."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def labels_jql(plansync_ids: Sequence[str]) -> str:
+    """``labels in ("ps-a", "ps-b") ORDER BY key``, each value quoted with ``\\`` and ``"``
+    escaped, so no id can change the query."""
+    values = ", ".join(
+        '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in plansync_ids
+    )
+    return f"labels in ({values}) ORDER BY key"
+
+
+def _pick_transition(
+    transitions: list[dict[str, Any]], to: Transition, cancel_name: str | None
+) -> dict[str, Any] | None:
+    available = [t for t in transitions if t.get("isAvailable", True)]
+
+    def category(t: dict[str, Any]) -> str | None:
+        return ((t.get("to") or {}).get("statusCategory") or {}).get("key")
+
+    def cancel_like(t: dict[str, Any]) -> bool:
+        names = f"{t.get('name', '')} {(t.get('to') or {}).get('name', '')}"
+        return bool(_CANCEL_LIKE.search(names))
+
+    if to == "reopen":
+        return next((t for t in available if category(t) == "new"), None)
+    done = [t for t in available if category(t) == "done"]
+    if to == "done":
+        return next((t for t in done if not cancel_like(t)), None)
+    if cancel_name:
+        named = [
+            t for t in available if str(t.get("name", "")).casefold() == cancel_name.casefold()
+        ]
+        if named:
+            return named[0]
+    return next((t for t in done if cancel_like(t)), done[0] if done else None)
+
+
+def _status_category(key: str | None) -> StatusCategory | None:
+    if key == "new":
+        return "new"
+    if key == "indeterminate":
+        return "indeterminate"
+    if key == "done":
+        return "done"
+    return None
+
+
+def _user_key(cloud: bool) -> str:
+    """Cloud identifies users by accountId (names are gone since GDPR); Data Center by name."""
+    return "accountId" if cloud else "name"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:
+    """Jira's error body (``errorMessages`` + ``errors``) → ("field: message; ...", errors)."""
+    answer = _json_or_none(response)
+    if isinstance(answer, dict) and ("errors" in answer or "errorMessages" in answer):
+        message, details = _collection_text(answer)
+        if message:
+            return message, details
+    if isinstance(answer, dict) and answer.get("message"):
+        return str(answer["message"]), {}
+    return f"HTTP {response.status_code} {response.reason}".strip(), {}
+
+
+def _collection_text(collection: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A Jira ErrorCollection → a readable line naming each field, and the field errors."""
+    errors = collection.get("errors")
+    details = {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+    messages = [str(m) for m in collection.get("errorMessages") or []]
+    messages += [f"{field}: {message}" for field, message in details.items()]
+    return "; ".join(messages), details
+
+
+def _to_adf(text: str | None) -> dict[str, Any] | None:
+    """Plain text → an Atlassian Document Format document (API v3), one paragraph a line, so
+    that :func:`_from_adf` gives the same text back."""
+    if text is None:
+        return None
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
+        for line in text.split("\n")
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def _from_adf(document: dict[str, Any]) -> str:
+    """ADF → plain text, a line per top-level block; rich formatting made in Jira is dropped."""
+
+    def text(node: dict[str, Any]) -> str:
+        if node.get("type") == "text":
+            return str(node.get("text", ""))
+        if node.get("type") == "hardBreak":
+            return "\n"
+        return "".join(text(child) for child in node.get("content") or [])
+
+    return "\n".join(text(block) for block in document.get("content") or [])
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
