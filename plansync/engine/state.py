@@ -1,0 +1,211 @@
+"""The state store: what was last synced, what is in flight, and who is running.
+
+One SQLite file in ``.plansync/`` beside the config. Per (block id, target) it keeps the remote
+key and the fields as last synced: the *base* of the three-way diff, without which a change in
+Jira could not be told from a change in the note. A journal row is written before any remote
+create and closed after the key is stored, so a run that died mid-create leaves a trace that the
+next run resolves by looking the ids up (Jira Cloud's search can lag a write; the journal says
+which ids to wait for rather than create again).
+
+Nothing here is precious: deleting the folder loses nothing that the notes' block ids and a
+label lookup in Jira cannot rebuild. A lock file (``flock``) makes a second concurrent run fail
+at once with a message naming the holder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    block_id   TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    note_path  TEXT NOT NULL,
+    fields     TEXT NOT NULL,
+    synced_at  REAL NOT NULL,
+    PRIMARY KEY (block_id, target)
+);
+CREATE TABLE IF NOT EXISTS journal (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    target      TEXT NOT NULL,
+    operation   TEXT NOT NULL,
+    block_ids   TEXT NOT NULL,
+    started_at  REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StateLocked(Exception):
+    """Another plansync run holds this state store."""
+
+
+@dataclass(frozen=True)
+class SyncedRecord:
+    block_id: str
+    target: str
+    key: str
+    url: str
+    note_path: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    target: str
+    operation: str
+    block_ids: list[str]
+    started_at: float
+
+
+class StateStore:
+    """Access to ``<dir>/state.db``. Use :func:`open_state` to hold the run lock as well."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(directory / "state.db", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # records -------------------------------------------------------------------------------
+
+    def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
+        query = "SELECT block_id, target, key, url, note_path, fields FROM records"
+        rows = self._db.execute(
+            query + (" WHERE target = ?" if target else ""), (target,) if target else ()
+        )
+        return {
+            (r[0], r[1]): SyncedRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows
+        }
+
+    def get(self, block_id: str, target: str) -> SyncedRecord | None:
+        row = self._db.execute(
+            "SELECT block_id, target, key, url, note_path, fields FROM records"
+            " WHERE block_id = ? AND target = ?",
+            (block_id, target),
+        ).fetchone()
+        return (
+            SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+            if row
+            else None
+        )
+
+    def save(self, record: SyncedRecord) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.block_id,
+                    record.target,
+                    record.key,
+                    record.url,
+                    record.note_path,
+                    json.dumps(record.fields, sort_keys=True),
+                    time.time(),
+                ),
+            )
+            self._bump()
+
+    # journal -------------------------------------------------------------------------------
+
+    def begin(self, target: str, operation: str, block_ids: list[str]) -> int:
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO journal (target, operation, block_ids, started_at)"
+                " VALUES (?, ?, ?, ?)",
+                (target, operation, json.dumps(block_ids), time.time()),
+            )
+            self._bump()
+        return int(cursor.lastrowid or 0)
+
+    def finish(self, entry_id: int) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE journal SET finished_at = ? WHERE id = ?", (time.time(), entry_id)
+            )
+            self._bump()
+
+    def in_flight(self, target: str | None = None) -> list[JournalEntry]:
+        """Journal entries that were started and never finished: a run died during them."""
+        rows = self._db.execute(
+            "SELECT id, target, operation, block_ids, started_at FROM journal"
+            " WHERE finished_at IS NULL" + (" AND target = ?" if target else "") + " ORDER BY id",
+            (target,) if target else (),
+        )
+        return [JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    # revision ------------------------------------------------------------------------------
+
+    def revision(self) -> int:
+        """A counter bumped by every write: a saved plan made at another revision is stale."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('revision', '1') ON CONFLICT(name)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+@contextmanager
+def run_lock(directory: Path) -> Iterator[None]:
+    """Hold the store's lock for a whole run; fail at once if another run holds it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise StateLocked(
+                f"another plansync run ({holder}) is using {directory}; wait for it to finish"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+@contextmanager
+def open_state(directory: Path, *, lock: bool = True) -> Iterator[StateStore]:
+    """The state store, under the run lock unless ``lock`` is False (read-only planning)."""
+    with run_lock(directory) if lock else nullcontext():
+        store = StateStore(directory)
+        try:
+            yield store
+        finally:
+            store.close()
