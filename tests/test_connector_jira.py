@@ -908,3 +908,24 @@ def test_request_count_counts_every_request_sent(
         connector.create_many([new("ps-b")])  # sent, no answer
 
     assert connector.request_count() == 5 == len(rsps.calls)
+
+
+def test_a_400_about_the_whole_bulk_request_fails_each_record(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    rsps.post(
+        api(CLOUD, "issue/bulk"),
+        status=400,
+        json={"errorMessages": ["Too many issues in the request."], "errors": {}},
+    )
+    results = cloud.create_many([new("ps-a"), new("ps-b")])
+    assert [(r.ok, r.error) for r in results] == [(False, "Too many issues in the request.")] * 2
+
+
+def test_a_bulk_answer_that_loses_an_issue_is_an_error(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    answer = {"issues": [{"id": "1", "key": "CLOUD-1", "self": "x"}], "errors": []}
+    rsps.post(api(CLOUD, "issue/bulk"), status=201, json=answer)
+    with pytest.raises(ConnectorError, match="look the ids up by label"):
+        cloud.create_many([new("ps-a"), new("ps-b")])

@@ -76,7 +76,6 @@ _SEARCH_FIELDS = [
     "components",
     "status",
 ]
-_STATUS_CATEGORIES: frozenset[str] = frozenset({"new", "indeterminate", "done"})
 _CANCEL_LIKE = re.compile(r"won'?t\s*do|cancel", re.IGNORECASE)
 
 _T = TypeVar("_T")
@@ -330,12 +329,15 @@ class JiraConnector:
             message, details = _error_text(response)
             return [OpResult(ok=False, error=message, details=details) for _ in payloads]
         failed = {error.get("failedElementNumber"): error for error in answer["errors"]}
-        created: Iterator[dict[str, Any]] = iter(answer.get("issues") or [])
-        if len(failed) + len(answer.get("issues") or []) != len(payloads):
+        issues = answer.get("issues") or []
+        if len(failed) + len(issues) != len(payloads) or not failed.keys() <= set(
+            range(len(payloads))
+        ):
             raise ConnectorError(
-                f"Jira's answer to {what} accounts for {len(failed)} failed and "
-                f"{len(answer.get('issues') or [])} created issues; look the ids up by label"
+                f"Jira's answer to {what} does not account for each issue ({len(issues)} created, "
+                f"failed: {sorted(map(str, failed))}); look the ids up by label"
             )
+        created = iter(issues)
         results = []
         for position, plansync_id in enumerate(plansync_ids):
             if position in failed:
