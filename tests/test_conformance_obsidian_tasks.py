@@ -1,0 +1,164 @@
+"""plansync reads every task line the way the Obsidian Tasks plugin does.
+
+The cases are the plugin's own (its test suite and documentation, with the values the plugin
+itself reads), kept outside this repository in ``shared/conformance/obsidian-tasks/`` and read
+from there at test time; see that folder's README for their provenance and field semantics.
+
+Differences that are plansync's by design, and how each is compared here:
+
+* recurrence: the plugin stores its rrule rewording ("every week on Sunday when done");
+  plansync keeps the rule as written, so ``recurrence`` is compared with
+  ``expect_extra.recurrence_raw`` (the text after 🔁 as written).
+* invalid calendar dates (``expect_extra.invalid_dates``, e.g. ``2023-02-29``): the plugin keeps
+  an "Invalid date"; plansync reads no date (null) and reports a warning on the note, naming the
+  file and the line. The date is consumed from the description in both.
+* ``Item.text`` leaves out tags, owner, key links and the block id; the plugin's description is
+  ``TaskBody.description`` (``Item.description``), and that is what is compared.
+* the block link is stored without its caret; the plugin's ``"^name"`` is ``"^" + block_link``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plansync.notes.parse import parse_text
+from plansync.notes.signifiers import ALL_SIGNIFIERS
+from plansync.notes.tasks import parse_task_line
+
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "obsidian-tasks"
+DATE_FIELDS = ("due", "scheduled", "start", "created", "done", "cancelled")
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    path = CONFORMANCE / name
+    if not path.is_file():  # pragma: no cover - the shared folder is part of the workspace
+        pytest.fail(f"conformance data missing: {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+TASK_CASES = _load("cases.json") + _load("cases_dataview.json")
+NOT_TASKS = _load("not_tasks.json")
+
+
+def _expected(case: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's values, adjusted for plansync's documented by-design differences."""
+    expect = dict(case["expect"])
+    extra = case["expect_extra"]
+    # By design: plansync keeps the recurrence rule as written, not the rrule rewording.
+    expect["recurrence"] = extra["recurrence_raw"]
+    # By design: an invalid calendar date is no date in plansync (plus a note-level warning).
+    for name in extra["invalid_dates"]:
+        expect[name] = None
+    return expect
+
+
+def _read_body(status: str, body: Any) -> dict[str, Any]:
+    got = {
+        "status": status,
+        "description": body.description,
+        "priority": body.priority,
+        "recurrence": body.recurrence,
+        "id": body.task_id,
+        "depends_on": body.depends_on,
+        "tags": body.tags,
+        "block_link": "^" + body.block_link if body.block_link else None,
+    }
+    for name in DATE_FIELDS:
+        value = body.dates.get(name)
+        got[name] = value.isoformat() if value else None
+    return got
+
+
+def _read_item(item: Any) -> dict[str, Any]:
+    got = {
+        "status": item.status,
+        "description": item.description,
+        "priority": item.priority,
+        "recurrence": item.recurrence,
+        "id": item.task_id,
+        "depends_on": item.depends_on,
+        "tags": item.tags,
+        "block_link": "^" + item.block_id if item.block_id else None,
+    }
+    for name in DATE_FIELDS:
+        value = getattr(item, name)
+        got[name] = value.isoformat() if value else None
+    return got
+
+
+def test_the_conformance_data_is_all_there() -> None:
+    assert len(_load("cases.json")) == 164
+    assert len(_load("cases_dataview.json")) == 44
+    assert len(NOT_TASKS) == 8
+    for case in TASK_CASES:
+        assert set(case["expect"]) == {
+            "status",
+            "description",
+            *DATE_FIELDS,
+            "priority",
+            "recurrence",
+            "id",
+            "depends_on",
+            "tags",
+            "block_link",
+        }
+
+
+@pytest.mark.parametrize("case", TASK_CASES, ids=[c["id"] for c in TASK_CASES])
+def test_task_line_reads_as_obsidian_tasks(case: dict[str, Any]) -> None:
+    task = parse_task_line(case["line"])
+    assert task is not None, "Obsidian Tasks reads this line as a task"
+    assert _read_body(task.status, task.body) == _expected(case)
+    extra = case["expect_extra"]
+    assert task.indentation == extra["indentation"]
+    assert task.marker == extra["list_marker"]
+    assert task.body.on_completion == extra["on_completion"]
+    # Invalid calendar dates are consumed and remembered, so the note can warn about them.
+    assert sorted({name for name, _ in task.body.invalid_dates}) == sorted(extra["invalid_dates"])
+
+
+@pytest.mark.parametrize("case", TASK_CASES, ids=[c["id"] for c in TASK_CASES])
+def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
+    note = parse_text(case["line"] + "\n", path="conformance.md")
+    assert len(note.items) == 1
+    item = note.items[0]
+    assert item.kind == "action"
+    assert item.line == 1
+    assert _read_item(item) == _expected(case)
+    # A clean (UTF-8, as written) line is never reported as repaired.
+    assert item.repaired is False
+
+    invalid = case["expect_extra"]["invalid_dates"]
+    for name in invalid:
+        assert any(
+            w.path == "conformance.md" and w.line == 1 and name in w.message for w in note.warnings
+        ), f"no warning about the invalid {name} date: {note.warnings}"
+    if not invalid:
+        assert not [w for w in note.warnings if w.line == 1 and "date" in w.message]
+
+
+# Lines where the plugin reads every field: no signifier is left in its description. (Where the
+# plugin stops reading, e.g. "this is a ✅ done task", the emoji is description text for both.)
+FULLY_READ = [
+    c for c in TASK_CASES if not any(sig in c["expect"]["description"] for sig in ALL_SIGNIFIERS)
+]
+
+
+@pytest.mark.parametrize("case", FULLY_READ, ids=[c["id"] for c in FULLY_READ])
+def test_text_has_no_signifier_when_every_field_was_read(case: dict[str, Any]) -> None:
+    (item,) = parse_text(case["line"] + "\n", path="conformance.md").items
+    leftover = [sig for sig in ALL_SIGNIFIERS if sig in item.text]
+    assert not leftover, f"text {item.text!r} still holds {leftover}"
+    assert "\ufe0f" not in item.text
+
+
+@pytest.mark.parametrize("case", NOT_TASKS, ids=[repr(c["line"])[:50] for c in NOT_TASKS])
+def test_not_a_task(case: dict[str, Any]) -> None:
+    assert case["expect"] is None
+    assert parse_task_line(case["line"]) is None
+    note = parse_text(case["line"] + "\n", path="not-a-task.md")
+    assert [i for i in note.items if i.kind == "action"] == []
