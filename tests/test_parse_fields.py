@@ -1,0 +1,711 @@
+"""Every field and format of a note, read as the Obsidian Tasks documentation describes them.
+
+Sources: the plugin's "Tasks Emoji Format", "Dates", "Priority", "Recurring Tasks",
+"Task Dependencies", "Dataview Format" and "Getting Started" pages (fields are read backwards
+from the end of the line, and reading stops at the first thing that is not a field; numbered
+lists, blockquotes and callouts hold tasks; code blocks do not), and DESIGN.md ("The notes").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from plansync.notes.model import AcceptancePolicy, Item, Note
+from plansync.notes.parse import parse_note, parse_text
+from plansync.notes.tasks import parse_task_line
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
+D = dt.date
+
+
+def note_of(text: str, path: str = "notes/meeting.md", **kwargs) -> Note:
+    return parse_text(text, path=path, **kwargs)
+
+
+def item_of(line: str, **kwargs) -> Item:
+    items = note_of(line + "\n", **kwargs).items
+    assert len(items) == 1, items
+    return items[0]
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signifier", "field"),
+    [
+        ("📅", "due"),
+        ("📆", "due"),
+        ("🗓", "due"),
+        ("⏳", "scheduled"),
+        ("⌛", "scheduled"),
+        ("🛫", "start"),
+        ("➕", "created"),
+        ("✅", "done"),
+        ("❌", "cancelled"),
+    ],
+)
+@pytest.mark.parametrize("selector", ["", "\ufe0f"], ids=["plain", "VS16"])
+@pytest.mark.parametrize("gap", [" ", "", "   "], ids=["one-space", "no-space", "spaces"])
+def test_each_date_signifier(signifier: str, field: str, selector: str, gap: str) -> None:
+    item = item_of(f"- [ ] Review the rollout plan {signifier}{selector}{gap}2025-10-27")
+    assert getattr(item, field) == D(2025, 10, 27)
+    others = {"due", "scheduled", "start", "created", "done", "cancelled"} - {field}
+    assert all(getattr(item, name) is None for name in others)
+    assert item.text == "Review the rollout plan"
+    assert item.description == "Review the rollout plan"
+
+
+def test_all_dates_on_one_line_in_any_order() -> None:
+    item = item_of(
+        "- [x] Close out the audit ✅ 2025-10-30 ➕ 2025-10-01 🛫 2025-10-02 ⏳ 2025-10-03 "
+        "📅 2025-10-04 ❌ 2025-10-05"
+    )
+    assert (item.created, item.start, item.scheduled, item.due, item.done, item.cancelled) == (
+        D(2025, 10, 1),
+        D(2025, 10, 2),
+        D(2025, 10, 3),
+        D(2025, 10, 4),
+        D(2025, 10, 30),
+        D(2025, 10, 5),
+    )
+    assert item.text == "Close out the audit"
+
+
+def test_a_date_before_other_text_is_not_read() -> None:
+    # "Getting Started": reading stops at the first value that is not a field.
+    item = item_of("- [ ] Check the vendor quote 📅 2025-10-27 with finance")
+    assert item.due is None
+    assert item.description == "Check the vendor quote 📅 2025-10-27 with finance"
+
+
+def test_a_date_followed_by_a_tag_or_block_link_is_read() -> None:
+    item = item_of("- [ ] Check the vendor quote 📅 2025-10-27 #finance ^q1")
+    assert item.due == D(2025, 10, 27)
+    assert item.tags == ["#finance"]
+    assert item.block_id == "q1"
+
+
+def test_nbsp_between_signifier_and_date_is_not_a_space() -> None:
+    # "Limitations of Tasks Emoji Format": NBSP is not treated as a space by the plugin.
+    task = parse_task_line("- [ ] Check the quote 📅\u00a02025-10-27")
+    assert task is not None
+    assert task.body.dates.get("due") is None
+    assert task.body.description == "Check the quote 📅\u00a02025-10-27"
+
+
+@pytest.mark.parametrize("value", ["TBD", "2025-13-45", "2025-02-30", "soon"])
+def test_a_non_date_gives_a_null_date_and_a_warning(value: str) -> None:
+    note = note_of(f"# Sync\n\n- [ ] Draft the rollout plan @Myself 📅 {value} ⏫ #task\n")
+    (item,) = note.items
+    assert item.due is None
+    assert item.priority == "high"
+    assert item.owner == "Myself"
+    assert item.tags == ["#task"]
+    assert item.text == "Draft the rollout plan"
+    assert "📅" not in item.text and value not in item.text
+    (warning,) = [w for w in note.warnings if "due" in w.message]
+    assert warning.path == "notes/meeting.md"
+    assert warning.line == 3
+    assert str(warning).startswith("notes/meeting.md:3:")
+    assert value in warning.message
+
+
+def test_tbd_at_the_very_end_of_the_line() -> None:
+    note = note_of("- [ ] Send links to the whole group. @Myself 📅 TBD\n")
+    (item,) = note.items
+    assert item.due is None
+    assert item.text == "Send links to the whole group."
+    assert item.owner == "Myself"
+    assert [w.line for w in note.warnings] == [1]
+
+
+def test_tbd_does_not_discard_a_date_the_plugin_reads() -> None:
+    # Obsidian Tasks reads the trailing due date here and stops at "TBD" (its description is
+    # "Draft the plan 📅 TBD"). plansync's by-design departure (a non-date is a null date) is
+    # about a signifier whose only value is not a date; it must not null a date Obsidian shows.
+    (item,) = note_of("- [ ] Draft the plan 📅 TBD 📅 2025-10-27\n").items
+    assert item.due == D(2025, 10, 27)
+
+
+def test_a_repeated_field_keeps_the_leftmost_value_like_the_plugin() -> None:
+    # The plugin's deserialiser overwrites on each match while reading right to left.
+    item = item_of("- [ ] Draft the plan 📅 2025-10-01 📅 2025-10-27")
+    assert item.due == D(2025, 10, 1)
+
+
+# --- priority ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("emoji", "priority"),
+    [("🔺", "highest"), ("⏫", "high"), ("🔼", "medium"), ("🔽", "low"), ("⏬", "lowest")],
+)
+@pytest.mark.parametrize("selector", ["", "\ufe0f"], ids=["plain", "VS16"])
+def test_priorities(emoji: str, priority: str, selector: str) -> None:
+    item = item_of(f"- [ ] Prepare the quarterly review {emoji}{selector} 📅 2025-10-27")
+    assert item.priority == priority
+    assert item.due == D(2025, 10, 27)
+    assert item.text == "Prepare the quarterly review"
+
+
+def test_no_priority_is_none() -> None:
+    assert item_of("- [ ] Prepare the quarterly review").priority == "none"
+
+
+@pytest.mark.parametrize(
+    ("field", "priority"),
+    [
+        ("[priority:: highest]", "highest"),
+        ("[priority:: low]", "low"),
+        ("(priority:: high)", "high"),
+    ],
+)
+def test_dataview_priority(field: str, priority: str) -> None:
+    item = item_of(f"- [ ] Prepare the quarterly review  {field}")
+    assert item.priority == priority
+    assert item.text == "Prepare the quarterly review"
+
+
+# --- recurrence, id, depends on ---------------------------------------------------------------
+
+
+def test_recurrence_is_kept_as_written() -> None:
+    item = item_of("- [ ] Water the lab plants 🔁 every week on Monday when done 📅 2025-10-27")
+    assert item.recurrence == "every week on Monday when done"
+    assert item.due == D(2025, 10, 27)
+    assert item.text == "Water the lab plants"
+
+
+def test_recurrence_with_variation_selector() -> None:
+    item = item_of("- [ ] Water the lab plants 🔁\ufe0f every 2 weeks")
+    assert item.recurrence == "every 2 weeks"
+
+
+def test_dataview_recurrence() -> None:
+    assert item_of("- [ ] Water the lab plants [repeat:: every day]").recurrence == "every day"
+
+
+def test_on_completion_is_consumed() -> None:
+    task = parse_task_line("- [ ] Water the lab plants 🔁 every day 🏁 delete")
+    assert task is not None
+    assert task.body.on_completion == "delete"
+    assert item_of("- [ ] Water the lab plants 🔁 every day 🏁 delete").text == (
+        "Water the lab plants"
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "hftw84745", "task_1", "do-me-first", "ps-7k2m9q"])
+def test_task_id(value: str) -> None:
+    item = item_of(f"- [ ] Build a first draft 🆔 {value}")
+    assert item.task_id == value
+    assert item.text == "Build a first draft"
+
+
+def test_dataview_task_id() -> None:
+    assert item_of("- [ ] Build a first draft [id:: abc_12-x]").task_id == "abc_12-x"
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [
+        ("1", ["1"]),
+        ("dcf64c,0h17ye", ["dcf64c", "0h17ye"]),
+        ("dcf64c, 0h17ye", ["dcf64c", "0h17ye"]),
+        ("a1 , b_2 ,c-3", ["a1", "b_2", "c-3"]),
+    ],
+)
+@pytest.mark.parametrize("selector", ["", "\ufe0f"], ids=["plain", "VS16"])
+def test_depends_on(value: str, ids: list[str], selector: str) -> None:
+    item = item_of(f"- [ ] Test with users ⛔{selector} {value}")
+    assert item.depends_on == ids
+    assert item.text == "Test with users"
+
+
+def test_dataview_depends_on() -> None:
+    item = item_of("- [ ] Test with users  [dependsOn:: dcf64c, 0h17ye]")
+    assert item.depends_on == ["dcf64c", "0h17ye"]
+
+
+def test_absent_fields_are_empty() -> None:
+    item = item_of("- [ ] Plain task")
+    assert (item.recurrence, item.task_id, item.block_id, item.owner) == (None, None, None, None)
+    assert (item.depends_on, item.tags, item.keys) == ([], [], {})
+
+
+# --- tags and block ids --------------------------------------------------------------------
+
+
+def test_tags_in_order_mixed_with_fields() -> None:
+    item = item_of("- [ ] Plan the #offsite agenda #team 📅 2025-10-27 #q4 ⏫ #travel")
+    assert item.tags == ["#offsite", "#team", "#q4", "#travel"]
+    assert item.description == "Plan the #offsite agenda #team #q4 #travel"
+    assert item.due == D(2025, 10, 27)
+    assert item.priority == "high"
+    assert "#" not in item.text
+
+
+def test_tag_must_follow_whitespace() -> None:
+    item = item_of("- [ ] Read https://example.com/page/#section and C# notes #reading")
+    assert item.tags == ["#reading"]
+
+
+@pytest.mark.parametrize("block", ["ps-7k2m9q", "abc", "A1-b2"])
+def test_trailing_block_id(block: str) -> None:
+    item = item_of(f"- [ ] Ship the beta 📅 2025-10-27 #release ^{block}")
+    assert item.block_id == block
+    assert item.due == D(2025, 10, 27)
+    assert item.text == "Ship the beta"
+
+
+def test_block_id_needs_a_space_and_the_end() -> None:
+    assert item_of("- [ ] Ship the beta^abc").block_id is None
+    assert item_of("- [ ] Ship ^abc the beta").block_id is None
+    assert item_of("- [ ] Ship the beta ^abc   ").block_id == "abc"
+
+
+# --- line shapes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["-", "*", "+", "1.", "1)", "12.", "3)"])
+def test_list_markers(marker: str) -> None:
+    item = item_of(f"{marker} [ ] Order the new badges 📅 2025-10-27")
+    assert item.status == " "
+    assert item.due == D(2025, 10, 27)
+    assert item.text == "Order the new badges"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["  ", "    ", "\t", "\t\t", "> ", ">", "> > ", ">\t", "    > "],
+    ids=["2sp", "4sp", "tab", "2tab", "quote", "quote-tight", "nested-quote", "quote-tab", "ind-q"],
+)
+def test_indented_nested_and_quoted_tasks(prefix: str) -> None:
+    item = item_of(f"{prefix}- [ ] Order the new badges 📅 2025-10-27")
+    assert item.due == D(2025, 10, 27)
+    assert item.text == "Order the new badges"
+
+
+def test_tasks_inside_a_callout() -> None:
+    note = note_of(
+        "> [!todo] Follow-ups\n"
+        "> - [ ] Order the new badges @Myself 📅 2025-10-27\n"
+        "> - [x] Book the room ✅ 2025-10-20\n"
+    )
+    assert [(i.line, i.status, i.text) for i in note.items] == [
+        (2, " ", "Order the new badges"),
+        (3, "x", "Book the room"),
+    ]
+
+
+def test_subtasks_are_items_and_plain_subbullets_are_not() -> None:
+    note = note_of(
+        "- [ ] Prepare the offsite\n"
+        "    - Book a venue near the office\n"
+        "    - [ ] Collect dietary needs\n"
+        "        - [x] Send the form\n"
+    )
+    assert [(i.line, i.text) for i in note.items] == [
+        (1, "Prepare the offsite"),
+        (3, "Collect dietary needs"),
+        (4, "Send the form"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-[ ] no space after the marker",
+        "- [] empty checkbox",
+        "- [ab] two characters",
+        "-- [ ] double dash",
+        "a. [ ] letter marker",
+        "Some text - [ ] in a sentence",
+    ],
+)
+def test_not_task_lines(line: str) -> None:
+    assert parse_task_line(line) is None
+    assert note_of(line + "\n").items == []
+
+
+@pytest.mark.parametrize(
+    ("fence", "closing"),
+    [("```", "```"), ("~~~", "~~~"), ("````", "````"), ("```text", "```"), ("~~~md", "~~~~")],
+)
+def test_code_fences_hide_items(fence: str, closing: str) -> None:
+    note = note_of(
+        "- [ ] Before the block\n"
+        f"{fence}\n"
+        "- [ ] Inside the block 📅 2025-10-27\n"
+        "## Decisions\n"
+        "- Not a decision either\n"
+        f"{closing}\n"
+        "- [ ] After the block\n"
+    )
+    assert [(i.line, i.text) for i in note.items] == [
+        (1, "Before the block"),
+        (7, "After the block"),
+    ]
+
+
+def test_shorter_fence_does_not_close_a_longer_one() -> None:
+    note = note_of("````\n```\n- [ ] Still inside\n```\n````\n- [ ] Outside\n")
+    assert [i.text for i in note.items] == ["Outside"]
+
+
+def test_a_tasks_query_block_is_not_read() -> None:
+    note = note_of("```tasks\nnot done\ndue before tomorrow\n```\n- [ ] Real task\n")
+    assert [i.text for i in note.items] == ["Real task"]
+
+
+def test_wiki_link_bullet_is_not_a_task() -> None:
+    note = note_of("## Related\n\n- [[Object tier roadmap]]\n- [[Priya Natarajan|Priya]]\n")
+    assert note.items == []
+
+
+def test_wiki_links_in_a_task_read_as_their_text() -> None:
+    item = item_of("- [ ] Update [[Object tier roadmap]] with [[Priya Natarajan|Priya]]")
+    assert item.text == "Update Object tier roadmap with Priya"
+    assert item.keys == {}
+
+
+def test_line_numbers_are_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "n.md"
+    path.write_text("---\ntitle: t\n---\n\n# T\n\n- [ ] First\n\n- [ ] Second\n", encoding="utf-8")
+    note = parse_note(path)
+    assert [(i.line, i.text) for i in note.items] == [(7, "First"), (9, "Second")]
+
+
+def test_crlf_line_endings() -> None:
+    note = note_of("---\r\ntitle: Windows note\r\n---\r\n- [ ] Book the room 📅 2025-10-27 ^r1\r\n")
+    assert note.title == "Windows note"
+    (item,) = note.items
+    assert (item.line, item.text, item.due, item.block_id) == (
+        4,
+        "Book the room",
+        D(2025, 10, 27),
+        "r1",
+    )
+
+
+# --- front matter --------------------------------------------------------------------------
+
+
+def test_front_matter_title_date_participants() -> None:
+    note = parse_note(FIXTURES / "2025-11-03-storage-roadmap-sync.md")
+    assert note.title == "Storage roadmap sync with Priya"
+    assert note.date == D(2025, 11, 3)
+    assert note.participants == ["Dana Okafor", "Priya Natarajan"]
+    assert note.front_matter["person"] == "Priya Natarajan"
+    assert [w for w in note.warnings if "front matter" in w.message] == []
+
+
+def test_front_matter_flow_style_and_quoted_date() -> None:
+    note = note_of(
+        '---\ntitle: "1:1 with Priya: roadmap"\ndate: "2025-10-29"\n'
+        'participants: ["Dana Okafor", "Priya Natarajan"]\n---\n- [ ] Follow up\n'
+    )
+    assert note.title == "1:1 with Priya: roadmap"
+    assert note.date == D(2025, 10, 29)
+    assert note.participants == ["Dana Okafor", "Priya Natarajan"]
+
+
+def test_no_front_matter_title_from_heading_and_date_from_file_name() -> None:
+    note = note_of("# Weekly storage sync\n\n- [ ] Follow up\n", path="2025-10-31-weekly.md")
+    assert note.title == "Weekly storage sync"
+    assert note.date == D(2025, 10, 31)
+    assert note.warnings == []
+
+
+def test_broken_yaml_warns_with_file_and_line_and_the_body_is_parsed() -> None:
+    note = note_of(
+        "---\ntitle: Plan\ndate: 2025-10-24\nbad: a: b\n---\n\n"
+        "- [ ] Still read @Myself 📅 2025-10-27\n"
+    )
+    (warning,) = note.warnings
+    assert warning.path == "notes/meeting.md"
+    assert warning.line == 4
+    assert "front matter" in warning.message
+    (item,) = note.items
+    assert (item.line, item.text, item.owner, item.due) == (
+        7,
+        "Still read",
+        "Myself",
+        D(2025, 10, 27),
+    )
+
+
+def test_broken_yaml_fixture_names_a_line_inside_the_front_matter() -> None:
+    # The unclosed "[" is on line 4; the YAML ends on line 4, and line 5 is the closing "---".
+    path = FIXTURES / "2025-11-05-broken-front-matter.md"
+    note = parse_note(path)
+    (warning,) = [w for w in note.warnings if "front matter" in w.message]
+    assert warning.path == str(path)
+    assert warning.line is not None and 2 <= warning.line <= 4, str(warning)
+    assert [(i.line, i.owner, i.due) for i in note.items] == [(11, "Dana Okafor", D(2025, 11, 6))]
+
+
+def test_front_matter_that_is_not_a_mapping() -> None:
+    note = note_of("---\n- just\n- a list\n---\n- [ ] Still read\n")
+    assert [i.text for i in note.items] == ["Still read"]
+    assert any(w.line == 1 and "front matter" in w.message for w in note.warnings)
+
+
+def test_unclosed_front_matter_warns_and_the_rest_is_parsed() -> None:
+    note = note_of("---\ntitle: Never closed\n\n- [ ] Follow up with legal @Myself\n")
+    assert any(w.line == 1 and "not closed" in w.message for w in note.warnings)
+    assert [(i.line, i.text) for i in note.items] == [(4, "Follow up with legal")]
+
+
+def test_a_bad_front_matter_date_warns() -> None:
+    note = note_of("---\ndate: someday\n---\n- [ ] x\n", path="meeting.md")
+    assert note.date is None
+    assert any("date" in w.message for w in note.warnings)
+
+
+def test_a_thematic_break_later_is_not_front_matter() -> None:
+    note = note_of("# Notes\n\n---\n\n- [ ] After the rule\n")
+    assert [i.text for i in note.items] == ["After the rule"]
+    assert note.warnings == []
+
+
+# --- owners --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "owner", "text"),
+    [
+        ("- [ ] Draft the plan @Myself 📅 2025-10-27", "Myself", "Draft the plan"),
+        (
+            "- [ ] Draft the plan @Priya Natarajan 📅 2025-10-27",
+            "Priya Natarajan",
+            "Draft the plan",
+        ),
+        ("- [ ] Draft the plan @dana.okafor", "dana.okafor", "Draft the plan"),
+        ("- [ ] Draft the plan @dokafor #task", "dokafor", "Draft the plan"),
+        (
+            "- [ ] Send links to Tomer Hagay. @Myself 📅 2025-10-27 ⏫ #task #proposed",
+            "Myself",
+            "Send links to Tomer Hagay.",
+        ),
+        ("- [ ] Draft the plan", None, "Draft the plan"),
+        ("- [ ] Mail ops@example.com about access", None, "Mail ops@example.com about access"),
+    ],
+)
+def test_owner(line: str, owner: str | None, text: str) -> None:
+    item = item_of(line)
+    assert item.owner == owner
+    assert item.text == text
+
+
+def test_last_mention_wins() -> None:
+    item = item_of("- [ ] Pair @Priya Natarajan with the intern. @Dana Okafor 📅 2025-10-27")
+    assert item.owner == "Dana Okafor"
+    assert "@Dana" not in item.text and "Dana Okafor" not in item.text
+
+
+def test_owner_before_a_key_link_as_write_back_places_it() -> None:
+    item = item_of(
+        "- [ ] Draft the plan @Myself [CLOUD-12](https://x.atlassian.net/browse/CLOUD-12) "
+        "📅 2025-10-27 ⏫ #task ^ps-7k2m9q"
+    )
+    assert item.owner == "Myself"
+    assert item.keys == {"jira": "CLOUD-12"}
+    assert item.text == "Draft the plan"
+    assert (item.due, item.priority, item.block_id) == (D(2025, 10, 27), "high", "ps-7k2m9q")
+
+
+# --- key links -----------------------------------------------------------------------------
+
+
+def test_jira_key_link() -> None:
+    item = item_of("- [ ] Draft the plan [CLOUD-12](https://x.atlassian.net/browse/CLOUD-12)")
+    assert item.keys == {"jira": "CLOUD-12"}
+    assert item.text == "Draft the plan"
+    assert "CLOUD-12" not in item.text
+
+
+def test_jira_data_center_key_link() -> None:
+    item = item_of("- [ ] Draft the plan [OPS-7](https://jira.example.org/jira/browse/OPS-7)")
+    assert item.keys == {"jira": "OPS-7"}
+
+
+@pytest.mark.parametrize("record", ["a01Xx000001AbCdEFG", "a01Xx000001AbCd"])
+def test_salesforce_key_link(record: str) -> None:
+    url = f"https://acme.lightning.force.com/lightning/r/RFE__c/{record}/view"
+    item = item_of(f"- [ ] Triage the retention request [RFE]({url}) 📅 2025-10-27")
+    assert item.keys == {"salesforce": record}
+    assert item.text == "Triage the retention request"
+    assert item.due == D(2025, 10, 27)
+
+
+def test_both_key_links() -> None:
+    item = item_of(
+        "- [ ] Triage [CLOUD-3](https://x.atlassian.net/browse/CLOUD-3) "
+        "[a01](https://acme.lightning.force.com/lightning/r/Feature__c/a01Xx000001AbCdEFG/view)"
+    )
+    assert item.keys == {"jira": "CLOUD-3", "salesforce": "a01Xx000001AbCdEFG"}
+    assert item.text == "Triage"
+
+
+@pytest.mark.parametrize(
+    ("link", "label"),
+    [
+        ("[the runbook](https://wiki.example.com/runbook)", "the runbook"),
+        ("[space](https://x.atlassian.net/wiki/spaces/CLOUD)", "space"),
+        ("[board](https://x.atlassian.net/jira/software/projects/CLOUD/boards/1)", "board"),
+        ("[report](https://acme.lightning.force.com/lightning/o/Report/home)", "report"),
+    ],
+)
+def test_other_links_stay_text(link: str, label: str) -> None:
+    item = item_of(f"- [ ] Read {link} before Friday")
+    assert item.keys == {}
+    assert label in item.text
+    assert link in item.description
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+DECISIONS_NOTE = """\
+# Sync
+
+## Action Items
+
+- [ ] Book the room
+
+## Decisions
+
+- Ship the intake form in 6.1.
+  - Revisit after the freeze.
+  * Another detail
+- Keep alerts out of scope. #accepted
+* Use the shared channel for requests.
+1. Move the review to Thursday.
+
+- [ ] A checkbox under Decisions is an action item
+
+### Follow-ups
+
+- Still under the Decisions heading (a sub-heading)
+
+## Key Information
+
+- Not a decision.
+"""
+
+
+def test_decisions_under_the_heading() -> None:
+    note = note_of(DECISIONS_NOTE)
+    decisions = [(i.line, i.text, i.status) for i in note.items if i.kind == "decision"]
+    assert decisions == [
+        (9, "Ship the intake form in 6.1.", None),
+        (12, "Keep alerts out of scope.", None),
+        (13, "Use the shared channel for requests.", None),
+        (14, "Move the review to Thursday.", None),
+        (20, "Still under the Decisions heading (a sub-heading)", None),
+    ]
+    actions = [(i.line, i.text) for i in note.items if i.kind == "action"]
+    assert actions == [(5, "Book the room"), (16, "A checkbox under Decisions is an action item")]
+
+
+def test_decisions_are_not_accepted_unless_tagged() -> None:
+    note = note_of(DECISIONS_NOTE)
+    accepted = {i.text: i.accepted for i in note.items if i.kind == "decision"}
+    assert accepted["Keep alerts out of scope."] is True
+    assert accepted["Ship the intake form in 6.1."] is False
+    assert accepted["Move the review to Thursday."] is False
+
+
+def test_decisions_front_matter_switch() -> None:
+    note = note_of("---\ndecisions_accepted: true\n---\n" + DECISIONS_NOTE)
+    assert all(i.accepted for i in note.items if i.kind == "decision")
+
+
+def test_decision_heading_variants() -> None:
+    for heading in ("## Decisions", "### decisions", "## Decisions:", "# DECISIONS"):
+        note = note_of(f"{heading}\n- We go with plan B\n")
+        assert [(i.kind, i.text) for i in note.items] == [("decision", "We go with plan B")]
+
+
+def test_configurable_decision_headings() -> None:
+    text = "## Agreed\n- Ship on Friday\n## Decisions\n- Not one with this policy\n"
+    policy = AcceptancePolicy(decision_headings=["Agreed", "Outcomes"])
+    note = note_of(text, policy=policy)
+    assert [(i.kind, i.line, i.text) for i in note.items] == [("decision", 2, "Ship on Friday")]
+
+
+def test_no_decisions_outside_the_section() -> None:
+    note = note_of("## Summary\n- We talked\n## Key Information\n- Four PMs\n")
+    assert note.items == []
+
+
+def test_decision_fields() -> None:
+    note = note_of("## Decisions\n- Adopt the intake form @Myself 📅 2025-11-10 #process ^d1\n")
+    (item,) = note.items
+    assert (item.kind, item.status, item.text, item.owner, item.due, item.block_id) == (
+        "decision",
+        None,
+        "Adopt the intake form",
+        "Myself",
+        D(2025, 11, 10),
+        "d1",
+    )
+    assert item.tags == ["#process"]
+
+
+# --- acceptance ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "tags", "accepted"),
+    [
+        ("?", "", False),
+        ("?", " #accepted", False),
+        (" ", "", True),
+        ("/", "", True),
+        ("x", "", True),
+        ("-", "", False),
+        ("-", " #accepted", False),
+        ("Q", "", False),
+        ("Q", " #accepted", True),
+        ("!", "", False),
+        ("!", " #accepted", True),
+    ],
+)
+def test_acceptance(status: str, tags: str, accepted: bool) -> None:
+    item = item_of(f"- [{status}] Draft the plan @Myself 📅 2025-10-27{tags}")
+    assert item.status == status
+    assert item.accepted is accepted
+
+
+def test_proposed_is_never_accepted_even_with_the_switch() -> None:
+    note = note_of(
+        "---\ndecisions_accepted: true\n---\n## Decisions\n- [?] A proposed checkbox #accepted\n"
+    )
+    (item,) = note.items
+    assert item.kind == "action"
+    assert item.accepted is False
+
+
+def test_fixture_note_items() -> None:
+    note = parse_note(FIXTURES / "2025-11-03-storage-roadmap-sync.md")
+    rows = [
+        (i.kind, i.line, i.status, i.accepted, i.owner, i.due, i.scheduled, i.done, i.priority)
+        for i in note.items
+    ]
+    assert rows == [
+        ("action", 28, "?", False, "Myself", D(2025, 11, 7), None, None, "high"),
+        ("action", 29, " ", True, "Priya Natarajan", D(2025, 11, 10), None, None, "medium"),
+        ("action", 30, "/", True, "Myself", D(2025, 11, 12), D(2025, 11, 5), None, "none"),
+        ("action", 31, "x", True, "Dana Okafor", D(2025, 11, 4), None, D(2025, 11, 3), "none"),
+        ("action", 32, "-", False, "Myself", D(2025, 11, 20), None, None, "low"),
+        ("action", 33, " ", True, "Myself", None, None, None, "none"),
+        ("decision", 41, None, False, None, None, None, None, "none"),
+        ("decision", 43, None, True, None, None, None, None, "none"),
+    ]
+    assert note.items[5].text == "Publish the intake form link in the roadmap channel."
+    assert any(w.line == 33 and "TBD" in w.message for w in note.warnings)
