@@ -41,6 +41,8 @@ class LineEdit:
     original: str
     block_id: str | None = None
     links: dict[str, tuple[str, str]] = field(default_factory=dict)
+    replace_block_id: bool = False
+    drop_links: tuple[str, ...] = ()
 
 
 @dataclass
@@ -63,12 +65,18 @@ def _body_of(text: str) -> tuple[int, TaskBody] | None:
 
 
 def plan_line_edit(
-    line: str, block_id: str | None, links: dict[str, tuple[str, str]]
+    line: str,
+    block_id: str | None,
+    links: dict[str, tuple[str, str]],
+    *,
+    replace_block_id: bool = False,
+    drop_links: tuple[str, ...] = (),
 ) -> list[tuple[int, int, str]]:
     """The (start, end, replacement) splices on ``line`` that give it the id and links.
 
     Offsets are in ``line`` as it is, damaged characters and all. An empty list means the line
-    already says everything (which makes write-back idempotent).
+    already says everything (which makes write-back idempotent). ``replace_block_id`` and
+    ``drop_links`` turn a copied line (another item's id and keys) into a new item.
     """
     fixed = repair(line)
     found = _body_of(fixed.text)
@@ -79,6 +87,14 @@ def plan_line_edit(
 
     core_start = body_start + body.core_end - len(body.core)
     existing = {link.target: link for link in find_key_links(body.core)}
+    for target in drop_links:
+        if target in existing and target not in links:
+            link = existing.pop(target)
+            start = fixed.to_original(core_start + link.start)
+            end = fixed.to_original(core_start + link.end)
+            if start > 0 and line[start - 1] == " ":
+                start -= 1
+            splices.append((start, end, ""))
     new_links: list[str] = []
     for target, (label, url) in links.items():
         text = format_key_link(label, url)
@@ -96,10 +112,13 @@ def plan_line_edit(
         splices.append((at, at, f" {joined}" if body.core else f"{joined} "))
 
     if block_id is not None and body.block_link != block_id:
-        if body.block_link is not None:
-            raise WriteBackError(f"line already has block id ^{body.block_link}, not ^{block_id}")
         end = len(line.rstrip())
-        splices.append((end, end, f" ^{block_id}"))
+        if body.block_link is None:
+            splices.append((end, end, f" ^{block_id}"))
+        elif replace_block_id:
+            splices.append((end - len(body.block_link), end, block_id))
+        else:
+            raise WriteBackError(f"line already has block id ^{body.block_link}, not ^{block_id}")
     return sorted(splices)
 
 
@@ -123,7 +142,13 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
     cr = raw.endswith(b"\r")
     content = raw[:-1] if cr else raw
     text = content.decode(encoding, errors="surrogateescape")
-    splices = plan_line_edit(text, edit.block_id, edit.links)
+    splices = plan_line_edit(
+        text,
+        edit.block_id,
+        edit.links,
+        replace_block_id=edit.replace_block_id,
+        drop_links=edit.drop_links,
+    )
     if not splices:
         return raw
     out = bytearray()

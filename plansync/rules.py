@@ -1,0 +1,115 @@
+"""Which accepted items go where, and what a record should say: item fields -> record fields.
+
+The output of this module is the *desired* state of each record, in the connector's field names,
+computed from the note alone. The engine compares it with the last synced state and the remote
+record; nothing here knows about either.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from plansync.config import Config, JiraRule, Match
+from plansync.notes.model import Item, Note
+
+BLOCK_ID_PREFIX = "ps-"
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_block_id() -> str:
+    """A fresh item id: short enough for a Jira label, random enough never to collide in a vault."""
+    return BLOCK_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def label_for(block_id: str) -> str:
+    """The Jira label that carries an item's id (a user's own block id gets the prefix)."""
+    label = block_id.lower()
+    return label if label.startswith(BLOCK_ID_PREFIX) else BLOCK_ID_PREFIX + label
+
+
+def matches(match: Match, item: Item) -> bool:
+    if item.kind not in match.kind:
+        return False
+    tags = {t.casefold() for t in item.tags}
+    if match.tags_any and not tags & {t.casefold() for t in match.tags_any}:
+        return False
+    return not tags & {t.casefold() for t in match.tags_none}
+
+
+def jira_rule_for(config: Config, item: Item) -> JiraRule | None:
+    """The first Jira rule that takes this item, or None (the item does not go to Jira)."""
+    return next((rule for rule in config.rules if matches(rule.match, item)), None)
+
+
+def note_link(config: Config, note_path: str, block_id: str) -> str:
+    vault = config.vault.name or config.vault_root.name
+    return config.vault.note_url.format(
+        vault=quote(vault, safe=""),
+        file=quote(note_path.removesuffix(".md"), safe=""),
+        block_id=quote(block_id, safe=""),
+    )
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a template may use, for one item in one note."""
+
+    item: Item
+    note: Note
+    block_id: str
+    link: str
+
+    def values(self) -> dict[str, Any]:
+        item, note = self.item, self.note
+        return {
+            "text": item.text,
+            "owner": item.owner or "",
+            "due": item.due.isoformat() if item.due else "",
+            "priority": item.priority,
+            "tags": " ".join(item.tags),
+            "block_id": self.block_id,
+            "section": item.section or "",
+            "note_title": note.title or "",
+            "note_date": note.date.isoformat() if note.date else "",
+            "note_path": note.path,
+            "participants": ", ".join(note.participants),
+            "link": self.link,
+            "account": str(note.front_matter.get("account") or ""),
+        }
+
+
+def render(template: str, context: Context) -> str:
+    return template.format_map(context.values())
+
+
+def jira_fields(rule: JiraRule, context: Context, assignee: str | None) -> dict[str, Any]:
+    """The Jira record this item should be, in the connector's field names."""
+    item = context.item
+    summary = " ".join(render(rule.summary, context).split())[:255]
+    fields: dict[str, Any] = {
+        "project": rule.project,
+        "issue_type": rule.issue_type,
+        "summary": summary,
+        "description": render(rule.description, context),
+        "labels": sorted({*rule.labels, label_for(context.block_id)}),
+        "components": list(rule.components),
+        "priority": rule.priority_map.get(item.priority),
+    }
+    if rule.sync_due:
+        fields["due"] = item.due.isoformat() if item.due else None
+    if rule.sync_assignee:
+        fields["assignee"] = assignee
+    return fields
+
+
+def status_category(item: Item) -> str:
+    """What the note says about progress, in Jira's words: new, done or cancelled."""
+    if item.status in ("x", "X"):
+        return "done"
+    if item.status == "-":
+        return "cancelled"
+    return "new"
