@@ -1,0 +1,379 @@
+"""Damaged (double-encoded) notes read as if they were clean, and clean text left alone.
+
+The damage is made here, not taken from plansync: a clean line is encoded to UTF-8 and decoded
+through a wrong codec (Windows-1252, Windows-1254, Mac Roman, Latin-1). Bytes the codec has no
+character for are (a) dropped, (b) kept as C1 control characters, or (c) replaced by U+FFFD,
+as different tools do. Latin-1 decodes every byte, so its bytes 0x80-0x9F always come out as C1
+controls. The expectations for the real samples come from reading their lines independently
+(a small table of damaged signifiers built here), never from plansync.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plansync.cli import main
+from plansync.notes.model import Item
+from plansync.notes.parse import parse_text
+from plansync.notes.signifiers import ALL_SIGNIFIERS
+from plansync.notes.tasks import parse_task_line
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+CODECS = ("cp1252", "cp1254", "mac_roman", "latin-1")
+VS16 = "\ufe0f"
+FIELDS = (
+    "kind",
+    "status",
+    "accepted",
+    "text",
+    "owner",
+    "due",
+    "scheduled",
+    "start",
+    "created",
+    "done",
+    "cancelled",
+    "priority",
+    "recurrence",
+    "tags",
+    "depends_on",
+    "task_id",
+    "block_id",
+    "keys",
+    "description",
+)
+
+
+def _keep_as_c1(error: UnicodeDecodeError) -> tuple[str, int]:
+    """What browsers' windows-1252 (WHATWG) does with a byte the code page leaves undefined."""
+    return "".join(chr(b) for b in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("test-keep-c1", _keep_as_c1)
+
+# (a) dropped, (b) kept as C1 controls, (c) replaced by U+FFFD.
+MODES = {"dropped": "ignore", "c1": "test-keep-c1", "replaced": "replace"}
+
+
+def damage(clean: str, codec: str, mode: str) -> str:
+    return clean.encode("utf-8").decode(codec, errors=MODES[mode])
+
+
+def damaged_variants(clean: str) -> dict[str, str]:
+    """Every distinct damaged form of ``clean``: id -> text."""
+    seen: dict[str, str] = {}
+    for codec in CODECS:
+        for mode in MODES:
+            text = damage(clean, codec, mode)
+            if text != clean and text not in seen.values():
+                seen[f"{codec}-{mode}"] = text
+    return seen
+
+
+def fields(item: Item) -> dict[str, object]:
+    return {name: getattr(item, name) for name in FIELDS}
+
+
+def only_item(line: str) -> Item:
+    items = parse_text(line + "\n", path="damaged.md").items
+    assert len(items) == 1, items
+    return items[0]
+
+
+# --- every signifier, in every damaged form ------------------------------------------------
+
+VALUES = {
+    "🔁": " every week",
+    "🏁": " delete",
+    "🆔": " ab12cd",
+    "⛔": " ab12cd,ef34gh",
+    "🔺": "",
+    "⏫": "",
+    "🔼": "",
+    "🔽": "",
+    "⏬": "",
+}
+
+
+def _signifier_line(signifier: str) -> str:
+    value = VALUES.get(signifier.rstrip(VS16), " 2025-10-27")
+    return f"- [ ] Draft the rollout plan @Myself {signifier}{value} #task ^ab12"
+
+
+SIGNIFIER_CASES = [
+    pytest.param(sig + vs, variant, id=f"U+{ord(sig):04X}{'+FE0F' if vs else ''}-{key}")
+    for sig in ALL_SIGNIFIERS
+    for vs in ("", VS16)
+    for key, variant in damaged_variants(_signifier_line(sig + vs)).items()
+]
+
+
+def test_every_signifier_has_damaged_cases() -> None:
+    assert set(ALL_SIGNIFIERS) == set("📅📆🗓⏳⌛🛫➕✅❌🔺⏫🔼🔽⏬🔁🏁🆔⛔")
+    per_signifier = {}
+    for param in SIGNIFIER_CASES:
+        per_signifier.setdefault(param.values[0], 0)
+        per_signifier[param.values[0]] += 1
+    assert len(per_signifier) == 2 * len(ALL_SIGNIFIERS)
+    assert min(per_signifier.values()) >= 3
+
+
+@pytest.mark.parametrize(("signifier", "damaged"), SIGNIFIER_CASES)
+def test_damaged_signifier_reads_like_the_clean_one(signifier: str, damaged: str) -> None:
+    clean = only_item(_signifier_line(signifier))
+    assert clean.repaired is False
+    got = only_item(damaged)
+    assert fields(got) == fields(clean)
+    assert got.repaired is True
+
+
+@pytest.mark.parametrize("signifier", [s + vs for s in ALL_SIGNIFIERS for vs in ("", VS16)])
+def test_clean_signifier_line_is_not_repaired(signifier: str) -> None:
+    item = only_item(_signifier_line(signifier))
+    assert item.repaired is False
+    assert item.text == "Draft the rollout plan"
+    assert item.owner == "Myself"
+
+
+# --- whole realistic lines -----------------------------------------------------------------
+
+REALISTIC = [
+    "- [?] Collect the tiering requests from both banking accounts @Myself 📅 2025-11-07 ⏫ "
+    "#task #proposed",
+    "- [ ] Confirm Priya’s capacity for the intake form – phase 2 @Priya Natarajan "
+    "📅 2025-11-10 🔺 #task",
+    "- [/] Draft the ‘quiet hours’ policy for the on-call rota @Dana Okafor ⏳ 2025-11-05 "
+    "📅 2025-11-12 🔼 #task ^intake-1",
+    "- [x] Send the freeze calendar to the field team @Myself ✅ 2025-11-03 📅 2025-11-04 🔽 #task",
+    "- [ ] Review the café menu for the offsite @Myself ➕ 2025-10-01 🛫 2025-10-02 "
+    "📅 2025-10-27 ⏬ 🔁 every week 🆔 menu-1 ⛔ venue-2, budget_3 #offsite",
+    "- [ ] Draft the plan @Myself [CLOUD-12](https://x.atlassian.net/browse/CLOUD-12) "
+    "📅️ 2025-10-27 ⏫️ #task ^ps-7k2m9q",
+    "1. [-] Rewrite the legacy FAQ @Myself ❌ 2025-10-20 📆 2025-10-30 #docs",
+    "> - [ ] Ask the vendor about the ⌛ lead time @Myself ⌛ 2025-10-29 🗓 2025-11-02",
+]
+
+REALISTIC_CASES = [
+    pytest.param(clean, variant, id=f"line{n}-{key}")
+    for n, clean in enumerate(REALISTIC, 1)
+    for key, variant in damaged_variants(clean).items()
+]
+
+
+@pytest.mark.parametrize("clean", REALISTIC, ids=[f"line{n}" for n in range(1, 9)])
+def test_realistic_clean_lines_are_not_repaired(clean: str) -> None:
+    item = only_item(clean)
+    assert item.repaired is False
+    assert not any(sig in item.text for sig in ("📅", "⏫", "🔺", "🔁", "⛔", "🆔"))
+
+
+@pytest.mark.parametrize(("clean", "damaged"), REALISTIC_CASES)
+def test_realistic_damaged_line_reads_like_the_clean_one(clean: str, damaged: str) -> None:
+    want = only_item(clean)
+    got = only_item(damaged)
+    assert fields(got) == fields(want)
+    assert got.repaired is True
+
+
+def test_the_realistic_lines_read_as_written() -> None:
+    item = only_item(REALISTIC[4])
+    assert item.text == "Review the café menu for the offsite"
+    assert (item.priority, item.recurrence, item.task_id) == ("lowest", "every week", "menu-1")
+    assert item.depends_on == ["venue-2", "budget_3"]
+    item = only_item(REALISTIC[5])
+    assert (item.keys, item.block_id, item.priority) == ({"jira": "CLOUD-12"}, "ps-7k2m9q", "high")
+
+
+# --- specific damage -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["â«", "â\x8f«", "â\ufffd«", "â«ï¸"])
+def test_damaged_high_priority_then_space_is_not_swallowed(form: str) -> None:
+    trailing = only_item(f"- [ ] Draft the plan {form} #task")
+    assert trailing.priority == "high"
+    assert trailing.tags == ["#task"]
+    assert trailing.text == "Draft the plan"
+    assert trailing.description == "Draft the plan #task"
+    assert trailing.repaired is True
+    # Not trailing: the plugin reads it as text; the space after it must survive the repair.
+    inside = only_item(f"- [ ] Fix {form} later")
+    assert inside.priority == "none"
+    assert inside.description.startswith("Fix ⏫")
+    assert inside.description.endswith(" later")
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "cp1254", "latin-1"])
+def test_mojibake_in_the_description_is_read_back(codec: str) -> None:
+    damaged = damage("- [ ] Clarify VAST’s release gates @Myself 📅 2025-10-27", codec, "dropped")
+    if codec != "latin-1":
+        assert "VASTâ€™s" in damaged
+    item = only_item(damaged)
+    assert item.text == "Clarify VAST’s release gates"
+    assert item.repaired is True
+
+
+def test_sample_style_mojibake_reads_back() -> None:
+    item = only_item("- [?] Clarify VASTâ€™s lifecycle @Myself ğŸ“… 2025-10-27 â« #task")
+    assert item.text == "Clarify VAST’s lifecycle"
+    assert (item.owner, str(item.due), item.priority) == ("Myself", "2025-10-27", "high")
+
+
+def test_whatwg_windows_1252_keeps_undefined_bytes_as_c1_controls() -> None:
+    # ” is E2 80 9D; 0x9D is undefined in Windows-1252, and browsers' decoder keeps it as U+009D.
+    # Unlike a dropped byte, "â€\x9d" is unambiguous: it can only have been ”. The signifiers are
+    # read in this form (see the "-c1" cases above); the description must be too.
+    clean = "- [ ] Ship the “co-pilot” rollout @Tomer Hagay 📅 2025-10-27 ⏫ #task"
+    damaged = damage(clean, "cp1252", "c1")
+    assert "\x9d" in damaged
+    got = only_item(damaged)
+    assert fields(got) == fields(only_item(clean))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Review the Café menu with Zoë",
+        "Explain the naïve plan",
+        "Ask José about the São Paulo rollout",
+        "Plan the Ærøskøbing offsite",
+        "Book İstanbul and Ağrı flights",
+        "Price is £20 or €25 ± 5",
+        "Review the „Fuß“ glossary",
+        "Check JOSÉ’S numbers",
+    ],
+)
+def test_legitimate_accented_text_is_not_repaired(text: str) -> None:
+    item = only_item(f"- [ ] {text} @Myself 📅 2025-10-27 ⏫ #task")
+    assert item.text == text
+    assert item.repaired is False
+    assert parse_text(f"- [ ] {text}\n", path="x.md").warnings == []
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_damaged_accented_text_is_repaired(codec: str) -> None:
+    clean = "- [ ] Review the Café menu with Zoë @Zoë 📅 2025-10-27 ⏫ #task"
+    item = only_item(damage(clean, codec, "replaced"))
+    assert fields(item) == fields(only_item(clean))
+    assert item.repaired is True
+
+
+def test_repair_is_reported_as_a_note_warning() -> None:
+    note = parse_text(
+        "# Sync\n- [ ] Clean @Myself 📅 2025-10-27\n- [ ] Damaged @Myself ğŸ“… 2025-10-27\n",
+        path="notes/sync.md",
+    )
+    assert [i.repaired for i in note.items] == [False, True]
+    assert any(w.path == "notes/sync.md" and w.line == 3 for w in note.warnings)
+
+
+def test_parse_task_line_alone_does_not_repair() -> None:
+    # Repair is the note reader's job; the task-line reader sees damaged text as text.
+    task = parse_task_line("- [ ] Draft the plan ğŸ“… 2025-10-27")
+    assert task is not None
+    assert task.body.dates.get("due") is None
+
+
+# --- the real samples ----------------------------------------------------------------------
+
+
+def _sample_table() -> dict[str, str]:
+    """Damaged form -> signifier, built here from the codecs, for the signifiers in samples."""
+    table: dict[str, str] = {}
+    for sig in ("📅", "🔺", "⏫", "🔼", "🔽", "⏬"):
+        for codec in CODECS:
+            for errors in ("ignore", "replace"):
+                table[sig.encode("utf-8").decode(codec, errors)] = sig
+    return table
+
+
+PRIORITY_NAMES = {"🔺": "highest", "⏫": "high", "🔼": "medium", "🔽": "low", "⏬": "lowest"}
+SAMPLE_LINE = re.compile(
+    r"^- \[\?\] (?P<desc>.+?) @(?P<owner>[A-Z][a-z]+(?: [A-Z][a-z]+)?) "
+    r"(?P<due_sig>\S+) (?P<due>\d{4}-\d{2}-\d{2})(?: (?P<prio>[^#\s]+))? (?P<tags>#.+)$"
+)
+
+
+def _expected_samples() -> dict[str, list[dict[str, object]]]:
+    table = _sample_table()
+    apostrophe = "’".encode().decode("cp1252")
+    expected: dict[str, list[dict[str, object]]] = {}
+    for path in sorted(SAMPLES.glob("*.md")):
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+            if not line.startswith("- [?] "):
+                continue
+            match = SAMPLE_LINE.match(line)
+            assert match, line
+            assert table[match["due_sig"]] == "📅"
+            priority = PRIORITY_NAMES[table[match["prio"]]] if match["prio"] else "none"
+            text = match["desc"].replace(apostrophe, "’")
+            assert re.fullmatch(r"[\x20-\x7e’]+", text), text
+            rows.append(
+                {
+                    "kind": "action",
+                    "line": number,
+                    "status": "?",
+                    "accepted": False,
+                    "text": text,
+                    "owner": match["owner"],
+                    "due": match["due"],
+                    "priority": priority,
+                    "tags": match["tags"].split(),
+                    "repaired": True,
+                }
+            )
+        expected[path.name] = rows
+    return expected
+
+
+def test_samples_through_the_cli() -> None:
+    expected = _expected_samples()
+    # 12 + 10 action items; with the second note's 2 decisions, 24 items in all.
+    assert sum(len(rows) for rows in expected.values()) == 22
+    result = CliRunner().invoke(main, ["parse", str(SAMPLES), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    notes = {Path(note["path"]).name: note for note in payload["notes"]}
+    assert set(notes) == set(expected)
+    for name, rows in expected.items():
+        actions = [item for item in notes[name]["items"] if item["kind"] == "action"]
+        got = [{key: item[key] for key in rows[0]} for item in actions]
+        assert got == rows, name
+        decisions = [item for item in notes[name]["items"] if item["kind"] == "decision"]
+        if name.startswith("2025-10-29"):
+            assert [(d["line"], d["accepted"], d["status"]) for d in decisions] == [
+                (55, False, None),
+                (57, False, None),
+            ]
+            assert decisions[0]["text"].startswith("Schedule a 1-hour Friday follow-up session")
+        else:
+            assert decisions == []
+        for item in actions:
+            assert item["scheduled"] is None and item["start"] is None
+            assert item["done"] is None and item["cancelled"] is None
+            assert item["keys"] == {} and item["block_id"] is None
+
+
+def test_sample_expectations_are_spot_on() -> None:
+    # A few values read by eye from the samples, to check the independent reading above.
+    expected = _expected_samples()
+    first = expected["2025-10-24-ai-first-dev-and-cloud-maturity.md"]
+    assert (first[0]["line"], first[0]["owner"], first[0]["due"], first[0]["priority"]) == (
+        28,
+        "Myself",
+        "2025-10-27",
+        "highest",
+    )
+    assert (first[7]["owner"], first[7]["priority"]) == ("Tomer Hagay", "high")
+    assert (first[11]["due"], first[11]["priority"]) == ("2025-10-26", "low")
+    assert first[9]["text"].startswith("Clarify VAST’s end-to-end dev lifecycle")
+    second = expected["2025-10-29-pm-led-cloud-model.md"]
+    assert [r["line"] for r in second] == list(range(29, 48, 2))
+    assert (second[4]["owner"], second[4]["priority"]) == ("Shahar", "none")
+    assert second[0]["tags"] == ["#task", "#proposed", "#auto"]
