@@ -1434,11 +1434,11 @@ class JiraSandbox:
 
     def _user_search(self, request: Request) -> Response:
         if self.mode == "cloud":
-            if request.arg("username"):
+            account_id, query = request.arg("accountId"), request.arg("query")
+            if request.arg("username") and not account_id and not query:
                 raise ApiError(
                     400, ["The query parameter 'username' is not supported in GDPR strict mode."]
                 )
-            account_id, query = request.arg("accountId"), request.arg("query")
             if not account_id and not query:
                 raise ApiError(400, ["One of 'accountId' or 'query' must be specified."])
             found = (

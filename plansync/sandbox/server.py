@@ -44,6 +44,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "plansync-sandbox"
     sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        """No Nagle: headers and body go out as two writes, and the client must not wait 40 ms."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     timeout = IDLE_TIMEOUT_S
     server: _ThreadingServer
 
