@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import click
 
-from plansync import __version__
+from plansync import __version__, sync
+from plansync.config import CONFIG_NAME, Config, ConfigError, load_config
+from plansync.connectors.base import ConnectorError
+from plansync.engine.apply import Result, StalePlan
+from plansync.engine.plan import Plan
+from plansync.engine.render import render
+from plansync.engine.state import StateLocked
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.server import serve_forever
+from plansync.sync import SANDBOX_NOTICE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,3 +77,150 @@ def _item_row(item: Item) -> str:
         "(repaired)" if item.repaired else "",
     ]
     return "  ".join(p for p in parts if p)
+
+
+# --- sync ---------------------------------------------------------------------------------
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="plansync.toml to use (default: found in the current folder or its parents).",
+)
+
+
+def _load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _notice(config: Config) -> None:
+    if config.uses_sandbox:
+        where = config.state_dir / "sandbox"
+        click.secho(SANDBOX_NOTICE.format(where=where), fg="cyan", err=True)
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+@main.command("plan")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as versioned JSON.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.",
+)
+def plan_command(
+    config_path: Path | None, as_json: bool, out: Path | None, detailed_exitcode: bool
+) -> None:
+    """Show what a sync would change. Changes nothing."""
+    config = _load(config_path)
+    _notice(config)
+    try:
+        result = sync.plan(config)
+    except (ConnectorError, StateLocked) as exc:
+        raise _fail(exc) from None
+    if out:
+        out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(result))
+        if out:
+            click.echo(f"Saved the plan to {out}; `plansync sync {out}` applies exactly it.")
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+def _progress(step: str, done: int, total: int) -> None:
+    if total >= 50:
+        click.echo(f"  {step}: {done}/{total}", err=True)
+
+
+@main.command("sync")
+@config_option
+@click.argument(
+    "plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) -> None:
+    """Create and update Jira issues from accepted items; write keys back into the notes.
+
+    With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
+    notes or the state changed since it was made.
+    """
+    config = _load(config_path)
+    _notice(config)
+    try:
+        if plan_file is not None:
+            chosen: Plan | None = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+        else:
+            chosen = sync.plan(config)
+            click.echo(render(chosen))
+            if not chosen.has_changes:
+                return
+            if not yes and not click.confirm("Apply these changes?", default=False):
+                raise click.ClickException("nothing applied")
+        result = sync.apply(config, chosen, progress=_progress)
+    except (ConnectorError, StateLocked, StalePlan) as exc:
+        raise _fail(exc) from None
+    _report(result)
+
+
+def _report(result: Result) -> None:
+    done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
+    click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
+    for error in result.errors:
+        click.secho(f"error: {error}", fg="red", err=True)
+    if result.errors:
+        raise click.ClickException(f"{len(result.errors)} item(s) failed; see above")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing plansync.toml.")
+def init(directory: Path, force: bool) -> None:
+    """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there."""
+    target = directory / CONFIG_NAME
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists (use --force to overwrite)")
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter_config(), encoding="utf-8")
+    click.echo(f"Wrote {target}. Try `plansync plan --config {target}`.")
+
+
+def starter_config() -> str:
+    return (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
+
+
+@main.group()
+def sandbox() -> None:
+    """The local Jira emulator that plansync syncs to when no Jira is configured."""
+
+
+@sandbox.command("serve")
+@click.option("--port", default=8990, show_default=True)
+@click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
+@click.option("--latency-ms", default=0, show_default=True)
+@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--project", default="PLAN", show_default=True, help="Project key to seed.")
+def sandbox_serve(
+    port: int, mode: str, latency_ms: int, state_dir: Path | None, project: str
+) -> None:
+    """Serve the Jira sandbox on 127.0.0.1:PORT until interrupted (any user and token work)."""
+    db: str | Path = ":memory:"
+    if state_dir is not None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        db = state_dir / "jira.db"
+    app = JiraSandbox(db, mode=mode, project_key=project, latency_ms=latency_ms)  # type: ignore[arg-type]
+    click.echo(
+        f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project};"
+        f" state {'in memory' if db == ':memory:' else db}. Ctrl-C stops it.",
+    )
+    click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
+    serve_forever(app, port)

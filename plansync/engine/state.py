@@ -74,12 +74,20 @@ class JournalEntry:
 class StateStore:
     """Access to ``<dir>/state.db``. Use :func:`open_state` to hold the run lock as well."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, readonly: bool = False):
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(directory / "state.db", isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        path = directory / "state.db"
+        if readonly and not path.exists():
+            # Planning before the first sync: an empty store, and nothing created on disk.
+            self._db = sqlite3.connect(":memory:", isolation_level=None)
+        elif readonly:
+            self._db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+            return
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -202,9 +210,9 @@ def run_lock(directory: Path) -> Iterator[None]:
 
 @contextmanager
 def open_state(directory: Path, *, lock: bool = True) -> Iterator[StateStore]:
-    """The state store, under the run lock unless ``lock`` is False (read-only planning)."""
+    """The state store under the run lock; without ``lock``, read-only (for planning)."""
     with run_lock(directory) if lock else nullcontext():
-        store = StateStore(directory)
+        store = StateStore(directory, readonly=not lock)
         try:
             yield store
         finally:

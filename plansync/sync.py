@@ -1,0 +1,87 @@
+"""The library's front door: ``plan(config)`` and ``apply(config, plan)``.
+
+This is where the pieces meet: the vault is scanned with the config's globs and acceptance
+policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
+Jira connector is made from the config, or pointed at the embedded sandbox when no Jira URL is
+configured. The CLI is a thin shell over these two functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from plansync.config import Config
+from plansync.connectors.jira import JiraConnector
+from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
+from plansync.engine.plan import Plan, Planner
+from plansync.engine.state import StateStore, open_state
+from plansync.notes.vault import Vault, scan_vault
+from plansync.sandbox.embedded import embedded_jira
+
+SANDBOX_NOTICE = "No Jira URL configured: using the embedded sandbox (state in {where})."
+
+
+def scan(config: Config) -> Vault:
+    return scan_vault(
+        config.vault_root,
+        include=config.vault.include,
+        exclude=config.vault.exclude,
+        policy=config.acceptance,
+    )
+
+
+@contextmanager
+def jira_connection(config: Config) -> Iterator[JiraConnector]:
+    """A connector for the configured Jira, or for the embedded sandbox while the block runs."""
+    jira = config.jira
+    if config.uses_sandbox:
+        with embedded_jira(config.state_dir) as url:
+            yield JiraConnector(
+                url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
+            )
+        return
+    yield JiraConnector(
+        jira.url,
+        jira.user or None,
+        jira.token.get_secret_value() or None,
+        deployment=jira.deployment,
+        timeout=jira.timeout,
+        api_version=jira.api_version,
+        cancel_transition=jira.cancel_transition,
+    )
+
+
+def _connection(config: Config, connector: Any | None) -> Any:
+    return nullcontext(connector) if connector is not None else jira_connection(config)
+
+
+def _build(config: Config, state: StateStore, connector: Any) -> Plan:
+    resolve = getattr(connector, "resolve_user", lambda _: None)
+    return Planner(config, scan(config), state, connector, resolve).build()
+
+
+def plan(config: Config, *, connector: Any | None = None) -> Plan:
+    """What a sync would do now. Reads notes, state and Jira; writes nothing."""
+    with open_state(config.state_dir, lock=False) as state, _connection(config, connector) as jira:
+        return _build(config, state, jira)
+
+
+def apply(
+    config: Config,
+    plan: Plan | None = None,
+    *,
+    connector: Any | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Carry out ``plan`` (refused if stale), or plan and apply in one locked run."""
+    with open_state(config.state_dir) as state, _connection(config, connector) as jira:
+        current = plan if plan is not None else _build(config, state, jira)
+        kwargs: dict[str, Any] = {}
+        if checkpoint is not None:
+            kwargs["checkpoint"] = checkpoint
+        if progress is not None:
+            kwargs["progress"] = progress
+        return apply_plan(config, current, state, jira, **kwargs)
