@@ -1,0 +1,233 @@
+"""Property tests: generated task lines read back to exactly the fields they were built from.
+
+A line is built from random description words, an optional owner, and a random subset of fields
+in random order (the Obsidian Tasks plugin reads trailing fields in any order), with tags mixed
+among them and an optional block id at the end. The parser must give back exactly those fields,
+also after the line has been damaged through a wrong codec; and it must never raise, whatever
+text or bytes it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plansync.notes.model import Item
+from plansync.notes.parse import decode_note, parse_text
+from plansync.notes.signifiers import PRIORITIES
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+DATE_SIGNIFIERS = {
+    "due": ("📅", "📆", "🗓"),
+    "scheduled": ("⏳", "⌛"),
+    "start": ("🛫",),
+    "created": ("➕",),
+    "done": ("✅",),
+    "cancelled": ("❌",),
+}
+WORDS = st.sampled_from(
+    [
+        "draft",
+        "review",
+        "the",
+        "plan",
+        "with",
+        "team",
+        "for",
+        "cloud",
+        "intake",
+        "form",
+        "release",
+        "notes",
+        "and",
+        "of",
+        "Q4",
+        "OVA",
+        "SaaS",
+        "1:1",
+        "to-do",
+        "(backup)",
+        "e.g.",
+        "v5.5",
+        "café",
+        "naïve",
+        "Zoë’s",
+    ]
+)
+OWNERS = st.sampled_from(["Myself", "Dana Okafor", "Priya Natarajan", "dokafor", "j.smith"])
+IDS = st.from_regex(r"[a-zA-Z0-9_-]{1,8}", fullmatch=True)
+TAGS = st.from_regex(r"#[a-z][a-z0-9/_-]{0,8}", fullmatch=True)
+RECURRENCES = st.sampled_from(
+    ["every day", "every week", "every 2 weeks", "every month on the 1st", "every weekday"]
+)
+VS = st.sampled_from(["", "\ufe0f"])
+GAP = st.sampled_from([" ", "", "  "])
+SEP = st.sampled_from([" ", "  "])
+DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
+
+
+@dataclass
+class Built:
+    line: str
+    words: list[str]
+    status: str
+    owner: str | None
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    priority: str = "none"
+    recurrence: str | None = None
+    task_id: str | None = None
+    depends_on: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    block_id: str | None = None
+    jira: str | None = None
+
+
+@st.composite
+def task_lines(draw: st.DrawFn) -> Built:
+    words = draw(st.lists(WORDS, min_size=1, max_size=6))
+    status = draw(st.sampled_from([" ", "x", "/", "-", "?", "Q"]))
+    owner = draw(st.none() | OWNERS)
+    kinds = draw(
+        st.sets(
+            st.sampled_from(
+                [
+                    *DATE_SIGNIFIERS,
+                    "priority",
+                    "recurrence",
+                    "task_id",
+                    "depends_on",
+                    "tag1",
+                    "tag2",
+                ]
+            )
+        )
+    )
+    built = Built(line="", words=words, status=status, owner=owner)
+    parts: list[str] = []
+    for kind in draw(st.permutations(sorted(kinds))):
+        if kind in DATE_SIGNIFIERS:
+            date = draw(DATES)
+            built.dates[kind] = date
+            sig = draw(st.sampled_from(DATE_SIGNIFIERS[kind]))
+            parts.append(f"{sig}{draw(VS)}{draw(GAP)}{date.isoformat()}")
+        elif kind == "priority":
+            emoji = draw(st.sampled_from(sorted(PRIORITIES)))
+            built.priority = PRIORITIES[emoji]
+            parts.append(emoji + draw(VS))
+        elif kind == "recurrence":
+            built.recurrence = draw(RECURRENCES)
+            parts.append(f"🔁{draw(VS)} {built.recurrence}")
+        elif kind == "task_id":
+            built.task_id = draw(IDS)
+            parts.append(f"🆔{draw(VS)}{draw(GAP)}{built.task_id}")
+        elif kind == "depends_on":
+            built.depends_on = draw(st.lists(IDS, min_size=1, max_size=3))
+            joiner = draw(st.sampled_from([",", ", ", " , "]))
+            parts.append(f"⛔{draw(VS)} {joiner.join(built.depends_on)}")
+        else:
+            tag = draw(TAGS)
+            built.tags.append(tag)
+            parts.append(tag)
+    if draw(st.booleans()):
+        built.block_id = draw(st.from_regex(r"[a-zA-Z0-9-]{1,10}", fullmatch=True))
+    marker = draw(st.sampled_from(["-", "*", "+", "1.", "2)"]))
+    indent = draw(st.sampled_from(["", "  ", "\t", "> ", "    "]))
+    head = " ".join(words) + (f" @{owner}" if owner else "")
+    # A ticket key link where write-back puts it: after the description, before the fields.
+    built.jira = draw(st.none() | st.from_regex(r"[A-Z]{2,5}-[1-9][0-9]{0,4}", fullmatch=True))
+    if built.jira:
+        head += f" [{built.jira}](https://example.atlassian.net/browse/{built.jira})"
+    line = f"{indent}{marker} [{status}] {head}"
+    for part in parts:
+        line += draw(SEP) + part
+    if built.block_id:
+        line += f" ^{built.block_id}"
+    built.line = line + draw(st.sampled_from(["", " ", "  "]))
+    return built
+
+
+def check(item: Item, built: Built) -> None:
+    assert item.kind == "action"
+    assert item.status == built.status
+    assert item.text == " ".join(built.words)
+    assert item.owner == built.owner
+    for name in DATE_SIGNIFIERS:
+        assert getattr(item, name) == built.dates.get(name), name
+    assert item.priority == built.priority
+    assert item.recurrence == built.recurrence
+    assert item.task_id == built.task_id
+    assert item.depends_on == built.depends_on
+    assert item.tags == built.tags
+    assert item.block_id == built.block_id
+    assert item.keys == ({"jira": built.jira} if built.jira else {})
+    owner = [f"@{built.owner}"] if built.owner else []
+    link = [f"[{built.jira}](https://example.atlassian.net/browse/{built.jira})"] * bool(built.jira)
+    assert item.description == " ".join([*built.words, *owner, *link, *built.tags])
+
+
+def parse_one(line: str) -> Item:
+    note = parse_text(line + "\n", path="generated.md")
+    assert len(note.items) == 1, (line, note.items)
+    return note.items[0]
+
+
+@FAST
+@given(task_lines())
+def test_generated_line_reads_back(built: Built) -> None:
+    item = parse_one(built.line)
+    check(item, built)
+    assert item.repaired is False
+
+
+CODECS = st.sampled_from(["cp1252", "cp1254", "mac_roman", "latin-1"])
+ERRORS = st.sampled_from(["ignore", "replace"])
+
+
+@FAST
+@given(task_lines(), CODECS, ERRORS)
+def test_damaged_generated_line_reads_back(built: Built, codec: str, errors: str) -> None:
+    damaged = built.line.encode("utf-8").decode(codec, errors=errors)
+    item = parse_one(damaged)
+    check(item, built)
+    assert item.repaired is (damaged != built.line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_parse_text_never_raises(text: str) -> None:
+    note = parse_text(text, path="random.md")
+    for item in note.items:
+        assert item.line >= 1
+    note.to_contract()
+
+
+NOTE_ALPHABET = st.sampled_from(
+    [
+        *"- []x?/>#@^:\n\t `~*+1.)(|",
+        *("📅", "⏫", "🔁", "⛔", "🆔", "\ufe0f", "â«", "ğŸ“…", "\ufffd", "\x8f"),
+        *("---\n", "## Decisions\n", "2025-10-27", "TBD", "[[", "]]", "]("),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NOTE_ALPHABET, max_size=60).map("".join))
+def test_parse_text_never_raises_on_note_like_text(text: str) -> None:
+    note = parse_text(text, path="random.md")
+    note.to_contract()
+    for warning in note.warnings:
+        assert warning.path == "random.md"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_decode_and_parse(data: bytes) -> None:
+    text, encoding, warning = decode_note(data)
+    assert isinstance(text, str)
+    assert encoding in ("utf-8", "cp1252")
+    assert (warning is None) == (encoding == "utf-8")
+    parse_text(text, path="bytes.md").to_contract()
