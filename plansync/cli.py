@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_forever
 from plansync.sync import SANDBOX_NOTICE
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -224,3 +228,34 @@ def sandbox_serve(
     )
     click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
     serve_forever(app, port)
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Scratch folder for the copy (default: a new temporary folder).",
+)
+def demo(directory: Path | None) -> None:
+    """Copy the example vault to a scratch folder and sync it to the embedded sandbox.
+
+    Shows the plan, syncs, shows the notes with keys written back, then plans again: no changes.
+    No network and no account are used.
+    """
+    if not EXAMPLES.is_dir():
+        raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
+    target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
+    shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
+    config = _load(target / CONFIG_NAME)
+    click.secho(f"1. The example vault, copied to {target}; the plan:", bold=True)
+    _notice(config)
+    first = sync.plan(config)
+    click.echo(render(first))
+    click.secho("\n2. Sync:", bold=True)
+    _report(sync.apply(config, progress=_progress))
+    click.secho("\n3. The notes now carry ids and keys:", bold=True)
+    for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
+        click.echo(f"  {item.keys['jira']:<9} ^{item.block_id}  {item.text[:70]}")
+    click.secho("\n4. Plan again:", bold=True)
+    click.echo(render(sync.plan(config)).splitlines()[-1])
