@@ -1029,36 +1029,43 @@ class JiraSandbox:
                     return user
         return DEFAULT_USER
 
-    def _user_json(self, request: Request, user: SandboxUser) -> dict[str, Any]:
+    def _user_json(
+        self, request: Request, user: SandboxUser, embedded: bool = False
+    ) -> dict[str, Any]:
+        """A user as Jira shows it; inside an issue (``embedded``) without ``locale``."""
         avatars = {
             size: f"{request.base_url}/secure/useravatar?size={label}&ownerId={user.name}"
-            for size, label in (("48x48", "large"), ("24x24", "small"), ("16x16", "xsmall"))
+            for size, label in (
+                ("48x48", "large"),
+                ("24x24", "small"),
+                ("16x16", "xsmall"),
+                ("32x32", "medium"),
+            )
         }
-        avatars["32x32"] = f"{request.base_url}/secure/useravatar?size=medium&ownerId={user.name}"
         if self.mode == "cloud":
-            return {
+            result: dict[str, Any] = {
                 "self": f"{request.api_base}/user?accountId={user.account_id}",
                 "accountId": user.account_id,
                 "accountType": "atlassian",
-                "emailAddress": user.email,
-                "avatarUrls": avatars,
-                "displayName": user.display_name,
-                "active": True,
-                "timeZone": "Etc/UTC",
-                "locale": "en_US",
             }
-        return {
-            "self": f"{request.api_base}/user?username={user.name}",
-            "key": user.dc_key,
-            "name": user.name,
-            "emailAddress": user.email,
-            "avatarUrls": avatars,
-            "displayName": user.display_name,
-            "active": True,
-            "deleted": False,
-            "timeZone": "Etc/UTC",
-            "locale": "en_US",
-        }
+        else:
+            result = {
+                "self": f"{request.api_base}/user?username={user.name}",
+                "key": user.dc_key,
+                "name": user.name,
+            }
+        result.update(
+            emailAddress=user.email,
+            avatarUrls=avatars,
+            displayName=user.display_name,
+            active=True,
+            timeZone="Etc/UTC",
+        )
+        if self.mode == "dc":
+            result["deleted"] = False
+        if not embedded:
+            result["locale"] = "en_US"
+        return result
 
     def _issue_type_json(self, request: Request, type_id: str) -> dict[str, Any]:
         _, name, description, level = next(t for t in ISSUE_TYPES if t[0] == type_id)
@@ -1156,12 +1163,12 @@ class JiraSandbox:
             "labels": list(stored.get("labels", [])),
             "components": [self._component_json(request, c) for c in stored.get("components", [])],
             "assignee": (
-                self._user_json(request, users[stored["assignee"]])
+                self._user_json(request, users[stored["assignee"]], embedded=True)
                 if stored.get("assignee")
                 else None
             ),
             "reporter": (
-                self._user_json(request, users[stored["reporter"]])
+                self._user_json(request, users[stored["reporter"]], embedded=True)
                 if stored.get("reporter")
                 else None
             ),
