@@ -256,7 +256,7 @@ class Applier:
     def _create_batch(self, batch: list[Change]) -> None:
         ids = [c.item.block_id for c in batch if c.item.block_id]
         entry = self.state.begin("jira", "create", ids)
-        found = self._lookup(ids)
+        found = self._lookup(ids, current=entry)
         self.checkpoint("looked_up")
         to_create: list[Change] = []
         for change in batch:
@@ -280,11 +280,19 @@ class Applier:
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
-    def _lookup(self, ids: list[str]) -> dict[str, RemoteRecord]:
-        """Look ids up by label; for ids a dead run was creating, wait out search lag first."""
+    def _lookup(self, ids: list[str], current: int) -> dict[str, RemoteRecord]:
+        """Look ids up by label; for ids a dead run was creating, wait out search lag first.
+
+        ``current`` is this batch's own journal entry: its ids are in flight only because this
+        run is about to create them, which is no reason to wait."""
         labels = [label_for(i) for i in ids]
         found = self.connector.fetch_by_ids(labels)
-        pending = {label_for(i) for e in self.state.in_flight("jira") for i in e.block_ids}
+        pending = {
+            label_for(i)
+            for e in self.state.in_flight("jira")
+            if e.id != current
+            for i in e.block_ids
+        }
         for wait in self.lookup_waits:
             missing = [label for label in labels if label in pending and label not in found]
             if not missing:
