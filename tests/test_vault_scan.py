@@ -1,0 +1,415 @@
+"""Scanning a vault, and ``plansync parse`` over it (table and the JSON contract of DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from plansync.cli import main
+from plansync.notes.parse import MAX_NOTE_BYTES
+from plansync.notes.vault import scan_vault
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
+
+NOTE = """\
+---
+title: {title}
+date: 2025-11-0{day}
+participants: [Dana Okafor, Priya Natarajan]
+---
+
+# {title}
+
+## Action Items
+
+- [?] Collect the open requests @Myself 📅 2025-11-07 ⏫ #task #proposed
+- [ ] Book the design review @Priya Natarajan 📅 2025-11-10 #task ^rev-1
+
+## Decisions
+
+- Keep the intake form optional for now.
+"""
+
+
+def write(path: Path, text: str = "", *, title: str = "Sync", day: int = 3) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text or NOTE.format(title=title, day=day), encoding="utf-8")
+    return path
+
+
+def paths(root: Path, **kwargs) -> list[str]:
+    return sorted(note.path for note in scan_vault(root, **kwargs).notes)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    write(root / "2025-11-03-sync.md", title="Weekly sync")
+    write(root / "people" / "priya.md", title="Priya 1:1")
+    write(root / "people" / "archive" / "2024-old.md", title="Old 1:1")
+    write(root / "projects" / "cloud" / "plan.md", title="Cloud plan")
+    write(root / "projects" / "cloud" / "notes.txt", "- [ ] not a note file\n")
+    write(root / ".obsidian" / "workspace.md", "- [ ] Obsidian's own folder\n")
+    write(root / ".trash" / "deleted.md", "- [ ] in the trash\n")
+    write(root / ".git" / "info" / "x.md", "- [ ] inside git\n")
+    write(root / "people" / ".trash" / "nested.md", "- [ ] a nested trash folder\n")
+    return root
+
+
+# --- finding files -------------------------------------------------------------------------
+
+
+def test_default_scan_finds_every_markdown_note(vault: Path) -> None:
+    assert paths(vault) == [
+        "2025-11-03-sync.md",
+        "people/archive/2024-old.md",
+        "people/priya.md",
+        "projects/cloud/plan.md",
+    ]
+
+
+def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
+    found = paths(vault)
+    assert not [p for p in found if p.startswith((".obsidian", ".trash", ".git"))]
+    assert "people/.trash/nested.md" not in found
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "expected"),
+    [
+        (["people/*.md"], [], ["people/priya.md"]),
+        (["people/**/*.md"], [], ["people/archive/2024-old.md", "people/priya.md"]),
+        (
+            ["**/*.md"],
+            ["**/archive/**"],
+            ["2025-11-03-sync.md", "people/priya.md", "projects/cloud/plan.md"],
+        ),
+        (["**/*.md"], ["people/**"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.txt"], [], ["projects/cloud/notes.txt"]),
+        (["**/plan.md", "2025-*.md"], [], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+    ],
+    ids=[
+        "star-no-subfolders",
+        "doublestar-zero-folders",
+        "exclude-archive",
+        "exclude-people",
+        "txt",
+        "two-includes",
+    ],
+)
+def test_include_and_exclude_globs(
+    vault: Path, include: list[str], exclude: list[str], expected: list[str]
+) -> None:
+    assert paths(vault, include=include, exclude=exclude) == expected
+
+
+def test_a_single_file(vault: Path) -> None:
+    result = scan_vault(vault / "people" / "priya.md")
+    assert [n.path for n in result.notes] == ["priya.md"]
+    assert result.notes[0].title == "Priya 1:1"
+
+
+def test_notes_are_parsed(vault: Path) -> None:
+    note = next(n for n in scan_vault(vault).notes if n.path == "people/priya.md")
+    assert note.title == "Priya 1:1"
+    assert [(i.kind, i.line, i.owner) for i in note.items] == [
+        ("action", 11, "Myself"),
+        ("action", 12, "Priya Natarajan"),
+        ("decision", 16, None),
+    ]
+
+
+# --- files that are not clean notes --------------------------------------------------------
+
+
+def test_non_utf8_file_is_decoded_with_a_warning(vault: Path) -> None:
+    data = "# Caf\u00e9 sync\n\n- [ ] Book the caf\u00e9 for Zo\u00eb @Myself\n".encode("cp1252")
+    (vault / "legacy.md").write_bytes(data)
+    result = scan_vault(vault)
+    note = next(n for n in result.notes if n.path == "legacy.md")
+    assert note.title == "Café sync"
+    (item,) = note.items
+    assert (item.text, item.owner) == ("Book the café for Zoë", "Myself")
+    (warning,) = [w for w in note.warnings if "UTF-8" in w.message]
+    assert warning.path == "legacy.md"
+    assert "line 1" in warning.message or warning.line == 1
+
+
+def test_utf8_bom_is_not_a_problem(vault: Path) -> None:
+    (vault / "bom.md").write_bytes("\ufeff---\ntitle: With BOM\n---\n- [ ] x\n".encode())
+    note = next(n for n in scan_vault(vault).notes if n.path == "bom.md")
+    assert note.title == "With BOM"
+    assert note.warnings == []
+
+
+def test_binary_file_is_skipped_with_a_warning(vault: Path) -> None:
+    (vault / "diagram.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    result = scan_vault(vault)
+    assert "diagram.md" not in [n.path for n in result.notes]
+    (warning,) = [w for w in result.warnings if w.path == "diagram.md"]
+    assert "binary" in warning.message
+
+
+def test_oversize_file_is_skipped_with_a_warning(vault: Path) -> None:
+    big = vault / "huge-export.md"
+    big.write_bytes(b"- [ ] hidden in a huge file\n")
+    os.truncate(big, MAX_NOTE_BYTES + 1)
+    result = scan_vault(vault)
+    assert "huge-export.md" not in [n.path for n in result.notes]
+    (warning,) = [w for w in result.warnings if w.path == "huge-export.md"]
+    assert "skipped" in warning.message
+    assert str(MAX_NOTE_BYTES + 1) in warning.message
+
+
+def test_one_bad_file_does_not_stop_the_run(vault: Path) -> None:
+    (vault / "diagram.md").write_bytes(b"\x00\x01\x02")
+    assert len(scan_vault(vault).notes) == 4
+
+
+# --- symlinks ------------------------------------------------------------------------------
+
+
+needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")
+
+
+@needs_symlinks
+def test_symlinked_file_leaving_the_vault_is_not_followed(vault: Path, tmp_path: Path) -> None:
+    secret = write(tmp_path / "elsewhere" / "secret.md", title="Secret")
+    (vault / "link-out.md").symlink_to(secret)
+    result = scan_vault(vault)
+    assert "link-out.md" not in [n.path for n in result.notes]
+    assert all(n.title != "Secret" for n in result.notes)
+    assert [w for w in result.warnings if "link-out.md" in w.path and "symlink" in w.message]
+
+
+@needs_symlinks
+def test_symlinked_folder_leaving_the_vault_is_not_followed(vault: Path, tmp_path: Path) -> None:
+    write(tmp_path / "elsewhere" / "secret.md", title="Secret")
+    (vault / "shared").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    result = scan_vault(vault)
+    assert not [n for n in result.notes if n.path.startswith("shared")]
+    assert [w for w in result.warnings if w.path.endswith("shared") and "symlink" in w.message]
+
+
+@needs_symlinks
+def test_symlinks_inside_the_vault_are_followed(vault: Path) -> None:
+    (vault / "current.md").symlink_to(vault / "people" / "priya.md")
+    (vault / "cloud").symlink_to(vault / "projects" / "cloud", target_is_directory=True)
+    result = scan_vault(vault)
+    found = [n.path for n in result.notes]
+    assert "current.md" in found
+    assert "cloud/plan.md" in found
+    assert next(n for n in result.notes if n.path == "current.md").title == "Priya 1:1"
+    assert not [w for w in result.warnings if "symlink" in w.message]
+
+
+@needs_symlinks
+def test_relative_symlink_inside_the_vault(vault: Path) -> None:
+    (vault / "people" / "me.md").symlink_to(Path("..") / "2025-11-03-sync.md")
+    assert "people/me.md" in paths(vault)
+
+
+@needs_symlinks
+def test_a_symlink_loop_inside_the_vault_ends(vault: Path) -> None:
+    # A folder link back up to the vault (or to its own parent) stays inside the vault, so it is
+    # followed; following it again and again must stop, not recurse until the stack runs out.
+    (vault / "people" / "up").symlink_to(Path(".."), target_is_directory=True)
+    # A bounded stack keeps the failure quick: a correct scan of this vault needs few frames.
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 250)
+    try:
+        result = scan_vault(vault)
+    except RecursionError:
+        pytest.fail("scan_vault recursed without end through people/up -> .. (RecursionError)")
+    finally:
+        sys.setrecursionlimit(limit)
+    found = [n.path for n in result.notes]
+    assert "people/priya.md" in found
+    assert len(found) < 50  # each real note once, or a few times through the link; not forever
+
+
+@needs_symlinks
+def test_a_dangling_symlink_is_skipped(vault: Path) -> None:
+    (vault / "gone.md").symlink_to(vault / "never-existed.md")
+    result = scan_vault(vault)
+    assert "gone.md" not in [n.path for n in result.notes]
+    assert len(result.notes) == 4
+
+
+# --- the CLI -------------------------------------------------------------------------------
+
+
+NOTE_KEYS = {"path", "title", "date", "items", "warnings"}
+ITEM_KEYS = {
+    "kind",
+    "line",
+    "status",
+    "accepted",
+    "text",
+    "owner",
+    "due",
+    "scheduled",
+    "start",
+    "created",
+    "done",
+    "cancelled",
+    "priority",
+    "recurrence",
+    "tags",
+    "depends_on",
+    "task_id",
+    "block_id",
+    "keys",
+    "repaired",
+}
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def test_cli_json_contract(vault: Path) -> None:
+    payload = json.loads(run("parse", str(vault), "--json").stdout)
+    assert set(payload) == {"notes"}
+    notes = sorted(payload["notes"], key=lambda n: n["path"])
+    assert [n["path"] for n in notes] == [
+        str(vault / "2025-11-03-sync.md"),
+        str(vault / "people/archive/2024-old.md"),
+        str(vault / "people/priya.md"),
+        str(vault / "projects/cloud/plan.md"),
+    ]
+    for note in notes:
+        # DESIGN.md: the contract's keys are all there; fields may be added, never renamed.
+        assert set(note) >= NOTE_KEYS, NOTE_KEYS - set(note)
+        assert isinstance(note["items"], list) and isinstance(note["warnings"], list)
+        assert all(isinstance(w, str) for w in note["warnings"])
+        for item in note["items"]:
+            assert set(item) >= ITEM_KEYS, ITEM_KEYS - set(item)
+    note = notes[2]
+    assert (note["title"], note["date"]) == ("Priya 1:1", "2025-11-03")
+    proposed, accepted, decision = note["items"]
+    assert proposed == {
+        **{key: proposed[key] for key in set(proposed) - ITEM_KEYS},
+        "kind": "action",
+        "line": 11,
+        "status": "?",
+        "accepted": False,
+        "text": "Collect the open requests",
+        "owner": "Myself",
+        "due": "2025-11-07",
+        "scheduled": None,
+        "start": None,
+        "created": None,
+        "done": None,
+        "cancelled": None,
+        "priority": "high",
+        "recurrence": None,
+        "tags": ["#task", "#proposed"],
+        "depends_on": [],
+        "task_id": None,
+        "block_id": None,
+        "keys": {},
+        "repaired": False,
+    }
+    assert (accepted["status"], accepted["accepted"], accepted["block_id"]) == (" ", True, "rev-1")
+    assert accepted["owner"] == "Priya Natarajan"
+    assert (decision["kind"], decision["status"], decision["line"]) == ("decision", None, 16)
+    assert decision["text"] == "Keep the intake form optional for now."
+
+
+def test_cli_json_types(vault: Path) -> None:
+    payload = json.loads(run("parse", str(vault), "--json").stdout)
+    for note in payload["notes"]:
+        assert isinstance(note["path"], str)
+        assert note["title"] is None or isinstance(note["title"], str)
+        assert note["date"] is None or isinstance(note["date"], str)
+        for item in note["items"]:
+            assert item["kind"] in ("action", "decision")
+            assert isinstance(item["line"], int) and item["line"] >= 1
+            assert isinstance(item["accepted"], bool) and isinstance(item["repaired"], bool)
+            assert item["priority"] in ("highest", "high", "medium", "none", "low", "lowest")
+            assert isinstance(item["tags"], list) and isinstance(item["depends_on"], list)
+            assert isinstance(item["keys"], dict)
+            assert (item["status"] is None) == (item["kind"] == "decision")
+
+
+def test_cli_json_several_paths_and_a_file(vault: Path) -> None:
+    fixture = FIXTURES / "2025-11-03-storage-roadmap-sync.md"
+    payload = json.loads(run("parse", str(fixture), str(vault / "people"), "--json").stdout)
+    assert payload["notes"][0]["path"] == str(fixture)  # in the order of the arguments
+    assert sorted(n["path"] for n in payload["notes"][1:]) == [
+        str(vault / "people" / "archive" / "2024-old.md"),
+        str(vault / "people" / "priya.md"),
+    ]
+    first = payload["notes"][0]
+    assert first["title"] == "Storage roadmap sync with Priya"
+    assert any("TBD" in w for w in first["warnings"])
+
+
+def test_cli_json_is_utf8_and_keeps_emoji_free_text(vault: Path) -> None:
+    write(vault / "café.md", "- [ ] Réserver le café pour Zoë @Myself 📅 2025-11-07\n")
+    result = run("parse", str(vault / "café.md"), "--json")
+    (note,) = json.loads(result.stdout)["notes"]
+    assert note["items"][0]["text"] == "Réserver le café pour Zoë"
+    assert "Réserver" in result.stdout  # not \\u-escaped
+
+
+def test_cli_table(vault: Path) -> None:
+    out = run("parse", str(vault)).stdout
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith(str(vault / "people" / "priya.md")))
+    assert "Priya 1:1" in header and "2025-11-03" in header
+    start = lines.index(header)
+    rows = lines[start + 1 : start + 4]
+    assert rows[0].split()[:3] == ["11", "·", "[?]"]
+    assert "Collect the open requests" in rows[0]
+    assert "@Myself" in rows[0] and "due 2025-11-07" in rows[0] and "high" in rows[0]
+    assert rows[1].split()[:4] == ["12", "✓", "[", "]"]
+    assert "@Priya Natarajan" in rows[1] and "^rev-1" in rows[1]
+    assert rows[2].split()[:3] == ["16", "·", "dec"]
+    assert out.count(str(vault)) == 4
+
+
+def test_cli_table_marks_repaired_and_warns(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    write(root / "n.md", "- [ ] Draft the plan @Myself ğŸ“… TBD â« #task\n")
+    result = CliRunner().invoke(main, ["parse", str(root)])
+    assert result.exit_code == 0
+    assert "(repaired)" in result.stdout
+    assert "high" in result.stdout
+    assert "TBD" in result.stderr and "n.md:1" in result.stderr
+
+
+def test_cli_vault_warnings_go_to_stderr(vault: Path) -> None:
+    (vault / "diagram.md").write_bytes(b"\x00\x01")
+    result = CliRunner().invoke(main, ["parse", str(vault), "--json"])
+    assert result.exit_code == 0
+    assert "binary" in result.stderr
+    json.loads(result.stdout)  # stdout stays pure JSON
+
+
+def test_cli_missing_path_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["parse", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+
+
+def test_cli_on_a_copy_of_the_fixtures(tmp_path: Path) -> None:
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, root)
+    payload = json.loads(run("parse", str(root), "--json").stdout)
+    by_name = {Path(n["path"]).name: n for n in payload["notes"]}
+    broken = by_name["2025-11-05-broken-front-matter.md"]
+    assert broken["title"] == "Intake form follow-up"  # from the first heading
+    assert any("front matter" in w for w in broken["warnings"])
+    assert [i["owner"] for i in broken["items"]] == ["Dana Okafor"]
