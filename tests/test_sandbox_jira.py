@@ -11,6 +11,7 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -598,7 +599,15 @@ def test_latency(server: RunningServer) -> None:
 
 
 def test_fault_configuration_is_validated(server: RunningServer) -> None:
-    for bad in [{"rate_429": -1}, {"fail_next": [{"count": 2}]}, {"nonsense": 1}]:
+    for bad in [
+        {"rate_429": -1},
+        {"rate_429": 0.6, "rate_500": 0.6},
+        {"retry_after": 1.5},
+        {"seed": "x"},
+        {"fail_next": [{"count": 2}]},
+        {"fail_next": [{"status": 429, "retry_after": "soon"}]},
+        {"nonsense": 1},
+    ]:
         response = requests.post(server.url + "/_sandbox/faults", json=bad, timeout=10)
         assert response.status_code == 400, bad
 
@@ -641,6 +650,17 @@ def test_state_survives_a_restart(tmp_path: Path, mode: Mode) -> None:
         assert [link.globalId for link in jira.remote_links("PLAN-1")] == ["g"]
         assert jira.create_issue(fields=new_fields("next")).key == "PLAN-2"
     second.close()
+
+
+def test_concurrent_creates_get_distinct_keys(server: RunningServer) -> None:
+    def create_five(worker: int) -> list[str]:
+        batch = {"issueUpdates": [{"fields": new_fields(f"w{worker}-{i}")} for i in range(5)]}
+        response = api(server, "POST", "/rest/api/2/issue/bulk", json=batch)
+        return [issue["key"] for issue in response.json()["issues"]]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = [key for batch in pool.map(create_five, range(8)) for key in batch]
+    assert sorted(keys, key=lambda k: int(k.split("-")[1])) == [f"PLAN-{n}" for n in range(1, 41)]
 
 
 def test_keep_alive_connection_serves_many_requests(server: RunningServer) -> None:

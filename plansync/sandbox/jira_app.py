@@ -351,12 +351,22 @@ class _Store:
                 raise
         return rows
 
-    def save_fields(self, issue_id: int, fields: dict[str, Any]) -> None:
+    def modify(self, id_or_key: str, change: Callable[[dict[str, Any]], None]) -> bool:
+        """Apply ``change`` to a copy of the issue's fields and save it, all under the lock.
+
+        False when there is no such issue; an exception from ``change`` saves nothing.
+        """
         with self._lock:
+            row = self.issue(id_or_key)
+            if row is None:
+                return False
+            fields = dict(row.fields)
+            change(fields)
             self._db.execute(
                 "UPDATE issue SET fields = ?, updated = ? WHERE id = ?",
-                (json.dumps(fields), _now()[0], issue_id),
+                (json.dumps(fields), _now()[0], row.id),
             )
+        return True
 
     def links(self, issue_id: int) -> list[tuple[int, dict[str, Any]]]:
         with self._lock:
@@ -654,6 +664,13 @@ class FaultPlan:
                 if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
                     raise ValueError(f"{name} must be a non-negative number")
                 numbers[name] = number
+        if not isinstance(numbers.get("retry_after", 0), int):
+            raise ValueError("retry_after must be whole seconds (clients parse it as an integer)")
+        if numbers.get("rate_429", 0) + numbers.get("rate_500", 0) > 1:
+            raise ValueError("rate_429 + rate_500 must not exceed 1")
+        seed = config.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError("seed must be an integer")
         with self._lock:
             if config.get("clear"):
                 self._reset()
@@ -679,13 +696,18 @@ class FaultPlan:
         status = entry.get("status")
         if not drop and not (isinstance(status, int) and 400 <= status <= 599):
             raise ValueError("a fail_next entry needs a 4xx/5xx 'status' or 'drop'")
+        retry_after = entry.get("retry_after")
+        if retry_after is not None and (
+            isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+        ):
+            raise ValueError("retry_after must be a non-negative integer (seconds)")
         count = entry.get("count", 1)
         if not isinstance(count, int) or count < 1:
             raise ValueError("count must be a positive integer")
         method = entry.get("method")
         return Fault(
             status=status,
-            retry_after=entry.get("retry_after"),
+            retry_after=retry_after,
             path_contains=str(entry.get("path_contains", "")),
             method=method.upper() if isinstance(method, str) else None,
             count=count,
@@ -873,8 +895,6 @@ CONTROL_ROUTES = [
     Route("GET", "/_sandbox/issues", "dump_issues"),
 ]
 
-Handler = Callable[..., Response]
-
 
 class JiraSandbox:
     """The WSGI app. Thread-safe; state in SQLite at ``db_path`` (a file survives restarts).
@@ -985,13 +1005,14 @@ class JiraSandbox:
             route, params = self._resolve(CONTROL_ROUTES, request)
             return getattr(self, "_" + route.handler)(request, **params)
 
+        route: Route | None = None
         try:
             route, params = self._resolve(ROUTES, request)
             template = route.template
             if not template.startswith("/rest/"):
                 template = f"/rest/api/{request.api_version}{template}"
-        except ApiError:
-            route, template = None, "(unknown)"
+        except ApiError as error:
+            unresolved, template = error, "(unknown)"
         with self._stats_lock:
             self._stats[f"{request.method} {template}"] += 1
 
@@ -1007,8 +1028,7 @@ class JiraSandbox:
         if not auth.lower().startswith(("basic ", "bearer ")):
             raise ApiError(401, [NOT_AUTHENTICATED])
         if route is None:
-            self._resolve(ROUTES, request)  # raises the 404/405
-        assert route is not None
+            raise unresolved  # 404/405, answered only to an authenticated caller, as Jira does
         response: Response = getattr(self, "_" + route.handler)(request, **params)
         if fault is not None:  # drop after_commit: the work is done, the answer is lost
             raise DropConnection
@@ -1202,6 +1222,11 @@ class JiraSandbox:
             "key": row.key,
             "fields": {k: v for k, v in all_fields.items() if selection.wants(k)},
         }
+
+    def _modify_issue(self, id_or_key: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """Read, change and save an issue's fields atomically (``change`` may raise: no save)."""
+        if not self._store.modify(id_or_key, change):
+            raise ApiError(404, [ISSUE_NOT_FOUND])
 
     def _issue_or_404(self, id_or_key: str) -> IssueRow:
         row = self._store.issue(id_or_key)
@@ -1564,24 +1589,24 @@ class JiraSandbox:
         return Response(200, self._issue_json(request, row, selection))
 
     def _edit_issue(self, request: Request, issue_id_or_key: str) -> Response:
-        row = self._issue_or_404(issue_id_or_key)
+        self._issue_or_404(issue_id_or_key)  # a missing issue is a 404 whatever the body
         body = request.json_object()
         fields, update = body.get("fields") or {}, body.get("update") or {}
         if not isinstance(fields, dict):
             raise ApiError(400, ["Can not deserialize 'fields': expected an object"])
-        errors: dict[str, str] = {}
-        stored = dict(row.fields)
-        for name, value in fields.items():
-            if name == "project":
-                errors[name] = "Field 'project' cannot be set on edit; move the issue instead."
-                continue
-            stored[name] = self._check_field(request, name, value, errors)
-            if name == "summary" and value is None:
-                errors[name] = "You must specify a summary of the issue."
-        self._apply_updates(request, stored, update, errors)
-        if errors:
-            raise ApiError(400, [], errors)
-        self._store.save_fields(row.id, stored)
+
+        def edit(stored: dict[str, Any]) -> None:
+            errors: dict[str, str] = {}
+            for name, value in fields.items():
+                if name == "project":
+                    errors[name] = "Field 'project' cannot be set on edit; move the issue instead."
+                else:
+                    stored[name] = self._check_field(request, name, value, errors)
+            self._apply_updates(request, stored, update, errors)
+            if errors:
+                raise ApiError(400, [], errors)
+
+        self._modify_issue(issue_id_or_key, edit)
         return Response(204)
 
     # ---- handlers: workflow ----------------------------------------------------------------
@@ -1606,13 +1631,14 @@ class JiraSandbox:
             result["opsbarSequence"] = int(transition_id)
         return result
 
-    def _available_transitions(self, row: IssueRow) -> list[str]:
+    @staticmethod
+    def _available_transitions(current_status: str) -> list[str]:
         """Every status is reachable from every other (Jira Cloud's default 'All' transitions)."""
-        return [t for t, _, status in TRANSITIONS if status != row.fields["status"]]
+        return [t for t, _, status in TRANSITIONS if status != current_status]
 
     def _transitions(self, request: Request, issue_id_or_key: str) -> Response:
         row = self._issue_or_404(issue_id_or_key)
-        ids = self._available_transitions(row)
+        ids = self._available_transitions(row.fields["status"])
         wanted = request.arg("transitionId")
         if wanted is not None:
             ids = [t for t in ids if t == wanted]
@@ -1625,20 +1651,25 @@ class JiraSandbox:
         )
 
     def _do_transition(self, request: Request, issue_id_or_key: str) -> Response:
-        row = self._issue_or_404(issue_id_or_key)
+        self._issue_or_404(issue_id_or_key)  # a missing issue is a 404 whatever the body
         body = request.json_object()
         transition = body.get("transition")
         transition_id = str(transition.get("id")) if isinstance(transition, dict) else None
         if transition_id is None:
             raise ApiError(400, ["Missing 'transition' identifier"])
-        if transition_id not in self._available_transitions(row):
-            raise ApiError(400, [f"Transition id '{transition_id}' is not valid for this issue."])
-        status_id = next(status for t, _, status in TRANSITIONS if t == transition_id)
-        stored = dict(row.fields)
-        errors: dict[str, str] = {}
-        resolution = STATUSES[status_id][2]
-        for name, value in (body.get("fields") or {}).items():
-            if name == "resolution":
+
+        def move(stored: dict[str, Any]) -> None:
+            if transition_id not in self._available_transitions(stored["status"]):
+                raise ApiError(
+                    400, [f"Transition id '{transition_id}' is not valid for this issue."]
+                )
+            status_id = next(status for t, _, status in TRANSITIONS if t == transition_id)
+            resolution = STATUSES[status_id][2]
+            errors: dict[str, str] = {}
+            for name, value in (body.get("fields") or {}).items():
+                if name != "resolution":
+                    stored[name] = self._check_field(request, name, value, errors)
+                    continue
                 ref = value if isinstance(value, dict) else {}
                 resolution = next(
                     (
@@ -1653,17 +1684,16 @@ class JiraSandbox:
                         "Field 'resolution' cannot be set. It is not on the appropriate screen, "
                         "or unknown."
                     )
-            else:
-                stored[name] = self._check_field(request, name, value, errors)
-        self._apply_updates(request, stored, body.get("update") or {}, errors)
-        if errors:
-            raise ApiError(400, [], errors)
-        stored.update(
-            status=status_id,
-            resolution=resolution,
-            resolutiondate=_now()[0] if resolution else None,
-        )
-        self._store.save_fields(row.id, stored)
+            self._apply_updates(request, stored, body.get("update") or {}, errors)
+            if errors:
+                raise ApiError(400, [], errors)
+            stored.update(
+                status=status_id,
+                resolution=resolution,
+                resolutiondate=_now()[0] if resolution else None,
+            )
+
+        self._modify_issue(issue_id_or_key, move)
         return Response(204)
 
     # ---- handlers: remote links ------------------------------------------------------------
@@ -1838,7 +1868,7 @@ class JiraSandbox:
 
     def _clause_matches(self, row: IssueRow, name: str, values: list[str]) -> bool:
         if name == "project":
-            return True  # one project; unknown ones were rejected above
+            return row.project_key == self.project_key  # other keys were rejected above
         if name == "labels":
             return any(label in values for label in row.fields.get("labels", []))
         return row.key in {v.upper() for v in values}
