@@ -709,3 +709,21 @@ def test_fixture_note_items() -> None:
     ]
     assert note.items[5].text == "Publish the intake form link in the roadmap channel."
     assert any(w.line == 33 and "TBD" in w.message for w in note.warnings)
+
+
+def test_owner_with_a_full_stop_leaves_no_stray_punctuation() -> None:
+    item = item_of("- [ ] Draft the plan @Myself. 📅 2025-10-27")
+    assert item.owner == "Myself"
+    assert item.text in ("Draft the plan", "Draft the plan.")
+
+
+def test_decisions_inside_a_callout() -> None:
+    # A callout's list lines are list lines (tasks in callouts are read, see above); only
+    # indentation *after* the ">" makes a bullet nested.
+    note = note_of(
+        "## Decisions\n\n> [!important] Agreed\n> - Ship the intake form on Friday.\n"
+        ">   - detail, not a decision\n"
+    )
+    assert [(i.kind, i.line, i.text) for i in note.items] == [
+        ("decision", 4, "Ship the intake form on Friday.")
+    ]
