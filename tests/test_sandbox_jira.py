@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -681,6 +682,18 @@ def test_keep_alive_connection_serves_many_requests(server: RunningServer) -> No
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
         connection.getresponse()
     connection.close()
+
+
+def test_malformed_requests_do_not_break_the_server(
+    server: RunningServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(b"POST /rest/api/2/issue HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(b"POST /rest/api/2/issue HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    assert api(server, "GET", "/rest/api/2/serverInfo").status_code == 200
+    assert capfd.readouterr().err == ""
 
 
 def test_v3_speaks_atlassian_document_format(server: RunningServer, mode: Mode) -> None:

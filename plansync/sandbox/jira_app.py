@@ -12,9 +12,17 @@ Center (``mode="dc"``). Shapes follow Atlassian's OpenAPI documents in ``../shar
   carry ``name``.
 
 Faults (latency, one-shot 429/5xx/dropped connections, seeded random 429/500 rates, search
-lag) are set at construction or at run time through ``POST /_sandbox/faults``; see
-:class:`FaultPlan` for the format. ``/_sandbox/stats`` counts requests by route, which is how
-tests measure what a sync costs.
+lag) are set at construction or at run time; see :class:`FaultPlan` for the format. Control
+endpoints (no auth, never faulted, not counted):
+
+- ``GET|POST /_sandbox/faults``: read / change the fault plan (400 names a bad setting);
+- ``GET /_sandbox/stats``: ``{"total": N, "by_route": {"POST /rest/api/2/issue/bulk": 1}}``,
+  every /rest request counted (faulted and unknown ones too), which is how tests measure
+  what a sync costs; ``POST /_sandbox/reset-stats`` zeroes it;
+- ``GET /_sandbox/issues``: every issue (v2 shape, all fields) with its ``remotelinks``.
+
+A dropped connection is :class:`~plansync.sandbox.server.DropConnection`, raised out of the
+app; ``server.py`` turns it into a closed socket (another WSGI server would answer 500).
 """
 
 from __future__ import annotations

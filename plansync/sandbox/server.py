@@ -101,7 +101,12 @@ class _Handler(BaseHTTPRequestHandler):
         return environ
 
     def _run_wsgi(self) -> None:
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.send_error(400, "Malformed Content-Length or chunked body")
+            self.close_connection = True
+            return
         started: list[Any] = []
 
         def start_response(
@@ -170,6 +175,13 @@ class _ThreadingServer(ThreadingMixIn, HTTPServer):
         finally:
             with self._open_lock:
                 self._open.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hang up mid-request; log anything else."""
+        if isinstance(sys.exc_info()[1], OSError):
+            LOG.debug("connection from %s ended abruptly", client_address, exc_info=True)
+        else:
+            LOG.exception("sandbox server failed serving %s", client_address)
 
     def close_open_connections(self) -> None:
         with self._open_lock:
