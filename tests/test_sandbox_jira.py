@@ -549,7 +549,7 @@ def test_injected_429_is_retried_after_retry_after(
 def test_injected_500_is_not_retried(
     jira: JIRA, server: RunningServer, app: JiraSandbox, sleeps: list[float]
 ) -> None:
-    faults(server, {"fail_next": [{"status": 500, "method": "GET"}]})
+    app.configure_faults({"fail_next": [{"status": 500, "method": "GET"}]})
     app.reset_stats()
     with pytest.raises(JIRAError) as excinfo:
         jira.myself()

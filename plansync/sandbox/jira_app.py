@@ -184,9 +184,9 @@ class Request:
     base_url: str
     api_version: str = "2"
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
+    def arg(self, name: str) -> str | None:
         values = self.query.get(name)
-        return values[0] if values else default
+        return values[0] if values else None
 
     def list_arg(self, name: str) -> list[str]:
         """All values of a repeatable, comma-separable parameter (``fields=a,b&fields=c``)."""
@@ -933,6 +933,7 @@ class JiraSandbox:
     # ---- public Python API (for in-process tests) ---------------------------------------
 
     def configure_faults(self, config: Mapping[str, Any]) -> None:
+        """What ``POST /_sandbox/faults`` does, for tests that hold the app in-process."""
         self.faults.configure(config)
 
     def stats(self) -> dict[str, Any]:
