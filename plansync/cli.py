@@ -41,11 +41,13 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
     notes: list[Note] = []
     for path in paths:
         vault = scan_vault(path)
-        notes += vault.notes
         for warning in vault.warnings:
             click.echo(f"warning: {warning}", err=True)
         for note in vault.notes:
-            note.path = str(path / note.path) if path.is_dir() else str(path)
+            shown = str(path / note.path) if path.is_dir() else str(path)
+            note.warnings = [w.model_copy(update={"path": shown}) for w in note.warnings]
+            note.path = shown
+        notes += vault.notes
     if as_json:
         json.dump(
             {"notes": [n.to_contract() for n in notes]}, sys.stdout, ensure_ascii=False, indent=2

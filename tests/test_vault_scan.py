@@ -205,14 +205,21 @@ def test_symlinks_inside_the_vault_are_followed(vault: Path) -> None:
     found = [n.path for n in result.notes]
     assert "current.md" in found
     assert "cloud/plan.md" in found
+    assert "people/priya.md" not in found, "the aliased file is read once, under its first name"
+    assert "projects/cloud/plan.md" not in found
     assert next(n for n in result.notes if n.path == "current.md").title == "Priya 1:1"
     assert not [w for w in result.warnings if "symlink" in w.message]
 
 
 @needs_symlinks
-def test_relative_symlink_inside_the_vault(vault: Path) -> None:
+def test_relative_symlink_inside_the_vault_reads_its_file_once(vault: Path) -> None:
+    """An alias is not a second note: reading it twice would give its block ids twice."""
     (vault / "people" / "me.md").symlink_to(Path("..") / "2025-11-03-sync.md")
-    assert "people/me.md" in paths(vault)
+    result = scan_vault(vault)
+    found = [n.path for n in result.notes]
+    assert "2025-11-03-sync.md" in found
+    assert "people/me.md" not in found
+    assert not [w for w in result.warnings if "symlink" in w.message]
 
 
 @needs_symlinks

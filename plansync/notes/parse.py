@@ -29,6 +29,7 @@ WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 EDGE_TAGS = re.compile(r"^(?:#[^\s]+\s*)+|(?:\s*#[^\s]+)+$")
 SPACES = re.compile(r"\s+")
+QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 _YAML = YAMLHandler()
 
 
@@ -100,6 +101,9 @@ def _load_front_matter(
         data = _YAML.load("\n".join(fm_lines))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if mark is None or mark.line >= len(fm_lines):
+            # An error found only at the end (an unclosed bracket) is about where it started.
+            mark = getattr(exc, "context_mark", None) or mark
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return {}, ParseWarning(
@@ -167,9 +171,9 @@ class _NoteReader:
         if self.decision_level is None:
             return
         match = LIST_LINE.match(text)
-        if match is None or match.group(1).replace(">", "").strip(" ") or not match.group(3):
+        if match is None or not match.group(3):
             return
-        if match.group(1).replace(">", "").startswith((" ", "\t")):
+        if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
         self._add("decision", number, None, parse_body(match.group(3)), fixed.repaired)
 
@@ -230,11 +234,10 @@ def describe(core: str) -> tuple[str, str | None]:
         last = mentions[-1]
         owner = last.group(1)
         rest = core[last.end() :].strip(" .,;:")
-        core = (
-            (core[: last.start()] + core[last.end() :])
-            if not rest
-            else (core[: last.start()] + owner + core[last.end() :])
-        )
+        if rest:
+            core = core[: last.start()] + owner + core[last.end() :]
+        else:  # the owner closes the text: drop it, keep the sentence's own punctuation
+            core = core[: last.start()].rstrip() + core[last.end() :].strip()
     core = EDGE_TAGS.sub("", core.strip())
     core = INLINE_TAG.sub(r"\1", core)
     core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)

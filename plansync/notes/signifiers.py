@@ -145,6 +145,17 @@ def _utf8_sequence_length(lead: int) -> int:
     return 0
 
 
+# Typographic punctuation that ends words in real text; an accented capital or ß before it
+# ("JOSÉ’S", "Fuß“") is far likelier to be what the author wrote than the rare two-byte
+# character that the same bytes would spell.
+_WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·")
+
+
+def _legitimate_pair(run: str, i: int, n: int) -> bool:
+    """Whether a two-character sequence that decodes as UTF-8 is better left as written."""
+    return n == 2 and run[i] not in "ÃÂ" and run[i + 1] in _WORD_END_PUNCTUATION
+
+
 def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     """Undo one codec's damage on a run of non-ASCII text, greedily, sequence by sequence.
 
@@ -153,7 +164,8 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     are kept as they are, so legitimate accented text next to mojibake survives.
     """
     try:
-        raw = [c.encode(codec) for c in run]
+        # A C1 control stands for the byte itself (how browsers decode Windows-1252's holes).
+        raw = [bytes([ord(c)]) if 0x80 <= ord(c) <= 0x9F else c.encode(codec) for c in run]
     except UnicodeEncodeError:
         return None
     if any(len(b) != 1 for b in raw):
@@ -163,7 +175,12 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     i = 0
     while i < len(run):
         n = _utf8_sequence_length(raw[i][0])
-        if n and i + n <= len(run) and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n)):
+        if (
+            n
+            and i + n <= len(run)
+            and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n))
+            and not _legitimate_pair(run, i, n)
+        ):
             try:
                 pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
                 changed = True

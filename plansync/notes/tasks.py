@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from plansync.notes.signifiers import (
     CANCELLED,
@@ -75,10 +76,50 @@ def _dataview_field(inner: str) -> re.Pattern[str]:
     return re.compile(r"(?:(?=[^\]]+\])\[|(?=[^)]+\))\() *" + inner + r" *[)\]](?: *,)?$")
 
 
+Anchor = Literal["emoji", "dataview", "tag", "invalid_date"]
+
+
 @dataclass(frozen=True)
 class _FieldRule:
+    """One field the plugin cuts off the end of a line, and where a match can start.
+
+    Every pattern is anchored at the end, and no field value contains its own signifier (nor,
+    in the Dataview form, a bracket), so a match can only start at the *last* signifier (or
+    bracket, or ``#``) in the line. Searching from there gives the plugin's result without
+    scanning the line from the start, which for the Dataview look-aheads is quadratic.
+    """
+
     name: str
     pattern: re.Pattern[str]
+    anchor: Anchor = "emoji"
+    symbols: tuple[str, ...] = ()
+
+    def search(self, line: str) -> re.Match[str] | None:
+        if self.anchor == "emoji":
+            start = max(line.rfind(s) for s in self.symbols)
+        elif self.anchor == "dataview":
+            if not line.endswith((")", "]", ",")):
+                return None
+            start = max(line.rfind("["), line.rfind("("))
+        elif self.anchor == "tag":
+            start = line.rfind("#")
+            start = start - 1 if start > 0 else start
+        else:
+            # A value of any characters but spaces: the signifier stands right before the
+            # spaces that precede the last word, or ends the line.
+            space = line.rfind(" ")
+            while space > 0 and line[space - 1] == " ":
+                space -= 1
+            start = max(0, space - 2) if space > 0 else 0
+        return self.pattern.search(line, start) if start >= 0 else None
+
+    def applies_to(self, body: str, present: set[str]) -> bool:
+        """Whether the rule can match ``body`` or any prefix of it at all."""
+        if self.anchor == "dataview":
+            return "::" in body
+        if self.anchor == "tag":
+            return "#" in present
+        return not present.isdisjoint(self.symbols)
 
 
 def _rules() -> tuple[_FieldRule, ...]:
@@ -92,35 +133,35 @@ def _rules() -> tuple[_FieldRule, ...]:
         "start": (START, "start"),
         "created": (CREATED, "created"),
     }
+
+    def emoji(name: str, symbols: tuple[str, ...], value: str = "") -> _FieldRule:
+        return _FieldRule(name, _emoji_field(symbols, value), "emoji", symbols)
+
+    def dataview(name: str, inner: str) -> _FieldRule:
+        return _FieldRule(name, _dataview_field(inner), "dataview")
+
     rules = [
-        _FieldRule("priority", _emoji_field(list(PRIORITIES), "")),
-        _FieldRule("priority_dv", _dataview_field(f"priority:: *({priority_names})")),
+        emoji("priority", tuple(PRIORITIES)),
+        dataview("priority_dv", f"priority:: *({priority_names})"),
     ]
     for name, (symbols, key) in dates.items():
-        rules.append(_FieldRule(name, _emoji_field(symbols, _DATE)))
-        rules.append(_FieldRule(name, _dataview_field(f"{key}:: *{_DATE}")))
+        rules += [emoji(name, symbols, _DATE), dataview(name, f"{key}:: *{_DATE}")]
+    depends = _alternatives(DEPENDS_ON) + "\ufe0f? *" + _IDS + "$"
     rules += [
-        _FieldRule("recurrence", _emoji_field(RECURRENCE, r"([a-zA-Z0-9, !]+)")),
-        _FieldRule("recurrence", _dataview_field(r"repeat:: *([a-zA-Z0-9, !]+)")),
-        _FieldRule("on_completion", _emoji_field(ON_COMPLETION, r"([a-zA-Z]+)")),
-        _FieldRule("on_completion", _dataview_field(r"onCompletion:: *([a-zA-Z]+)")),
-        _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$")),
-        _FieldRule("task_id", _emoji_field(TASK_ID, r"([a-zA-Z0-9-_]+)")),
-        _FieldRule("task_id", _dataview_field(r"id:: *([a-zA-Z0-9-_]+)")),
-        _FieldRule(
-            "depends_on",
-            re.compile(_alternatives(DEPENDS_ON) + "\ufe0f? *" + _IDS + "$", re.IGNORECASE),
-        ),
-        _FieldRule("depends_on", _dataview_field(f"dependsOn:: *{_IDS}")),
+        emoji("recurrence", RECURRENCE, r"([a-zA-Z0-9, !]+)"),
+        dataview("recurrence", r"repeat:: *([a-zA-Z0-9, !]+)"),
+        emoji("on_completion", ON_COMPLETION, r"([a-zA-Z]+)"),
+        dataview("on_completion", r"onCompletion:: *([a-zA-Z]+)"),
+        _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$"), "tag"),
+        emoji("task_id", TASK_ID, r"([a-zA-Z0-9-_]+)"),
+        dataview("task_id", r"id:: *([a-zA-Z0-9-_]+)"),
+        _FieldRule("depends_on", re.compile(depends, re.IGNORECASE), "emoji", DEPENDS_ON),
+        dataview("depends_on", f"dependsOn:: *{_IDS}"),
     ]
-    all_dates = [s for symbols, _ in dates.values() for s in symbols]
+    all_dates = tuple(s for symbols, _ in dates.values() for s in symbols)
     # plansync only: a date signifier whose value is not a date (see the module docstring).
-    rules.append(
-        _FieldRule(
-            "invalid_date",
-            re.compile("(" + _alternatives(all_dates) + ")\ufe0f?(?: +([^\\s]+))?$"),
-        )
-    )
+    invalid = re.compile("(" + _alternatives(all_dates) + ")\ufe0f?(?: +([^\\s]+))?$")
+    rules.append(_FieldRule("invalid_date", invalid, "invalid_date", all_dates))
     return tuple(rules)
 
 
@@ -189,16 +230,22 @@ def parse_body(raw_body: str) -> TaskBody:
 
     body = TaskBody(description="", core="", core_end=0, block_link=block_link)
     trailing_tags: list[str] = []
-    matched = True
+    present = set(line)
+    rules = [rule for rule in RULES if rule.applies_to(line, present)]
+    matched = bool(rules)
     runs = 0
     while matched and runs <= MAX_RUNS:
         matched = False
-        for rule in RULES:
-            match = rule.pattern.search(line)
+        for rule in rules:
+            match = rule.search(line)
             if match is None:
                 continue
-            if rule.name == "invalid_date" and matched:
-                continue  # only when nothing else in this pass could be read
+            if rule.name == "invalid_date" and (
+                matched or _DATE_FIELD_BY_SYMBOL[match.group(1)] in body.dates
+            ):
+                # Only when nothing else could be read, and never over a date already read
+                # (the plugin stops at "📅 TBD" and keeps the later, valid date).
+                continue
             matched = True
             _apply(body, rule.name, match, trailing_tags)
             line = js_trim(line[: match.start()])

@@ -8,10 +8,11 @@ file never stops a run.
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 from collections.abc import Iterator, Sequence
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -29,15 +30,33 @@ class Vault(BaseModel):
     warnings: list[ParseWarning] = Field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """A glob over POSIX relative paths: ``*`` and ``?`` stay within a folder, ``**/`` spans
+    any number of folders (none included), as in gitignore and Obsidian's own settings."""
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
 def matches(relative: str, patterns: Sequence[str]) -> bool:
-    """Glob match on a POSIX relative path where ``**/`` also matches no folder at all."""
-    path = PurePosixPath(relative)
-    for pattern in patterns:
-        if path.match(pattern) or fnmatch.fnmatch(relative, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatch.fnmatch(relative, pattern[3:]):
-            return True
-    return False
+    return any(glob_pattern(p).match(relative) for p in patterns)
 
 
 def is_inside(root: Path, path: Path) -> bool:
@@ -51,55 +70,48 @@ def is_inside(root: Path, path: Path) -> bool:
 
 def iter_note_files(
     root: Path,
-    include: Sequence[str] = ("**/*.md",),
-    exclude: Sequence[str] = (),
-    warnings: list[ParseWarning] | None = None,
-) -> Iterator[Path]:
-    """Note files under ``root`` in a stable (sorted) order."""
-    real_root = root.resolve()
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(directory)
-        kept = []
-        for name in sorted(dirnames):
-            sub = here / name
-            if name in SKIPPED_DIRS:
-                continue
-            if sub.is_symlink() and not is_inside(real_root, sub):
-                if warnings is not None:
-                    warnings.append(
-                        ParseWarning(path=str(sub), message="symlink leaves the vault; skipped")
-                    )
-                continue
-            kept.append(name)
-        # os.walk does not descend into symlinked folders; those that stay inside are walked here.
-        dirnames[:] = [n for n in kept if not (here / n).is_symlink()]
-        for name in kept:
-            if (here / name).is_symlink():
-                yield from _walk_linked(root, here / name, include, exclude, warnings)
-        for name in sorted(filenames):
-            path = here / name
-            relative = path.relative_to(root).as_posix()
-            if not matches(relative, include) or matches(relative, exclude):
-                continue
-            if path.is_symlink() and not is_inside(real_root, path):
-                if warnings is not None:
-                    warnings.append(
-                        ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
-                    )
-                continue
-            yield path
-
-
-def _walk_linked(
-    root: Path,
-    link: Path,
     include: Sequence[str],
     exclude: Sequence[str],
-    warnings: list[ParseWarning] | None,
+    warnings: list[ParseWarning],
 ) -> Iterator[Path]:
-    target = link.resolve()
-    for path in iter_note_files(target, include, exclude, warnings):
-        yield link / path.relative_to(target)
+    """Note files under ``root`` in a stable order, each real file once.
+
+    Symlinks are followed only while they stay inside the vault; a folder or file reached
+    twice through links (a loop, an alias) is read once.
+    """
+    real_root = root.resolve()
+    seen: set[Path] = set()
+
+    def walk(folder: Path) -> Iterator[Path]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            warnings.append(
+                ParseWarning(path=str(folder), message=f"cannot be listed ({exc.strerror})")
+            )
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink() and not is_inside(real_root, path):
+                warnings.append(
+                    ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
+                )
+                continue
+            real = path.resolve()
+            if real in seen:
+                continue
+            if entry.is_dir():
+                if entry.name not in SKIPPED_DIRS:
+                    seen.add(real)
+                    yield from walk(path)
+            elif entry.is_file():
+                relative = path.relative_to(root).as_posix()
+                if matches(relative, include) and not matches(relative, exclude):
+                    seen.add(real)
+                    yield path
+
+    seen.add(real_root)
+    yield from walk(root)
 
 
 def scan_vault(
