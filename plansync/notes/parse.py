@@ -29,6 +29,7 @@ WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 EDGE_TAGS = re.compile(r"^(?:#[^\s]+\s*)+|(?:\s*#[^\s]+)+$")
 SPACES = re.compile(r"\s+")
+MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 _YAML = YAMLHandler()
 
@@ -224,24 +225,33 @@ class _NoteReader:
 
 
 def describe(core: str) -> tuple[str, str | None]:
-    """(text, owner) of a description: key links, owner, edge tags and link markup removed."""
-    for link in reversed(find_key_links(core)):
-        core = core[: link.start] + core[link.end :]
+    """(text, owner) of a description: key links, owner, edge tags and link markup removed.
+
+    Each pattern runs only when the character it needs is there: this is on the hot path of
+    every item of every note.
+    """
+    has_link = "](" in core
+    if has_link:
+        for link in reversed(find_key_links(core)):
+            core = core[: link.start] + core[link.end :]
     core = SPACES.sub(" ", core).strip()
     owner = None
-    mentions = list(MENTION.finditer(core))
-    if mentions:
-        last = mentions[-1]
-        owner = last.group(1)
-        rest = core[last.end() :].strip(" .,;:")
-        if rest:
-            core = core[: last.start()] + owner + core[last.end() :]
-        else:  # the owner closes the text: drop it, keep the sentence's own punctuation
-            core = core[: last.start()].rstrip() + core[last.end() :].strip()
-    core = EDGE_TAGS.sub("", core.strip())
-    core = INLINE_TAG.sub(r"\1", core)
-    core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
-    core = re.sub(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)", r"\1", core)
+    if "@" in core:
+        mentions = list(MENTION.finditer(core))
+        if mentions:
+            last = mentions[-1]
+            owner = last.group(1)
+            rest = core[last.end() :].strip(" .,;:")
+            if rest:
+                core = core[: last.start()] + owner + core[last.end() :]
+            else:  # the owner closes the text: drop it, keep the sentence's own punctuation
+                core = core[: last.start()].rstrip() + core[last.end() :].strip()
+    if "#" in core:
+        core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
+    if "[[" in core:
+        core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
+    if has_link:
+        core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
     return SPACES.sub(" ", core).strip(), owner
 
 
@@ -269,7 +279,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     fence: str | None = None
     for index in range(body_start, len(lines)):
         line = lines[index].rstrip("\r")
-        fence_match = FENCE.match(line)
+        fence_match = FENCE.match(line) if ("```" in line or "~~~" in line) else None
         if fence_match:
             marker = fence_match.group(1)
             if fence is None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from plansync.notes.signifiers import (
@@ -113,13 +114,10 @@ class _FieldRule:
             start = max(0, space - 2) if space > 0 else 0
         return self.pattern.search(line, start) if start >= 0 else None
 
-    def applies_to(self, body: str, present: set[str]) -> bool:
-        """Whether the rule can match ``body`` or any prefix of it at all."""
-        if self.anchor == "dataview":
-            return "::" in body
-        if self.anchor == "tag":
-            return "#" in present
-        return not present.isdisjoint(self.symbols)
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """Text without which the rule cannot match a line, nor any prefix of it."""
+        return {"dataview": ("::",), "tag": ("#",)}.get(self.anchor, self.symbols)
 
 
 def _rules() -> tuple[_FieldRule, ...]:
@@ -166,6 +164,14 @@ def _rules() -> tuple[_FieldRule, ...]:
 
 
 RULES = _rules()
+_TRIGGER = re.compile("|".join(sorted({re.escape(t) for r in RULES for t in r.triggers})))
+
+
+@lru_cache(maxsize=1024)
+def _rules_for(triggers: frozenset[str]) -> tuple[_FieldRule, ...]:
+    return tuple(r for r in RULES if not triggers.isdisjoint(r.triggers))
+
+
 _DATE_FIELD_BY_SYMBOL = {
     s: name
     for name, symbols in {
@@ -230,8 +236,9 @@ def parse_body(raw_body: str) -> TaskBody:
 
     body = TaskBody(description="", core="", core_end=0, block_link=block_link)
     trailing_tags: list[str] = []
-    present = set(line)
-    rules = [rule for rule in RULES if rule.applies_to(line, present)]
+    # Fields are only ever cut off the end, so a rule whose trigger is nowhere in the line
+    # now can never match: one scan picks the few rules worth trying.
+    rules = _rules_for(frozenset(_TRIGGER.findall(line)))
     matched = bool(rules)
     runs = 0
     while matched and runs <= MAX_RUNS:
