@@ -116,6 +116,24 @@ USERS = [
     SandboxUser(
         "shahar", "5d53f3cbc6b9320d9ea5bdc2", "Shahar", "shahar@example.com", "JIRAUSER10002"
     ),
+    # The people of the example vault (examples/vault), so that the demo assigns its issues.
+    SandboxUser(
+        "priya", "712020:6c1e5a0d-priya", "Priya Raman", "priya@example.com", "JIRAUSER10003"
+    ),
+    SandboxUser(
+        "marco", "712020:6c1e5a0d-marco", "Marco Bellini", "marco@example.com", "JIRAUSER10004"
+    ),
+    SandboxUser("dana", "712020:6c1e5a0d-dana", "Dana Okafor", "dana@example.com", "JIRAUSER10005"),
+    SandboxUser(
+        "samir", "712020:6c1e5a0d-samir", "Samir Haddad", "samir@example.com", "JIRAUSER10006"
+    ),
+    SandboxUser(
+        "tobias",
+        "712020:6c1e5a0d-tobias",
+        "Tobias Lindqvist",
+        "tobias@example.com",
+        "JIRAUSER10007",
+    ),
 ]
 DEFAULT_USER = USERS[0]
 
