@@ -1,0 +1,125 @@
+"""Shared fixtures: a Jira sandbox served on 127.0.0.1, and the example vault pointed at it.
+
+``jira_sandbox`` yields ``(url, app)``: the base URL the real ``jira`` client talks to and the
+:class:`JiraSandbox` itself (for ``stats()``, ``configure_faults()`` and direct inspection). Its
+mode is Cloud unless a test parametrizes it indirectly::
+
+    @pytest.mark.parametrize("jira_sandbox", ["dc"], indirect=True)
+
+``example_project`` copies ``examples/vault`` into ``tmp_path/vault`` and writes
+``tmp_path/plansync.toml`` from ``examples/plansync.toml`` with ``[jira]`` pointing at that
+sandbox (fixed user and token, ``deployment`` matching the sandbox's mode). The environment
+variables the config reads are cleared first, so a developer's own ``JIRA_URL`` never leaks in.
+``example_project.write_config(**jira)`` rewrites the config with other ``[jira]`` values.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.server import serve_in_thread
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CONFIG_ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
+SANDBOX_USER = "jason@example.com"
+SANDBOX_TOKEN = "sandbox-token"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``JIRA_*`` / ``PLANSYNC_*`` variables from the developer's shell."""
+    for name in CONFIG_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def jira_sandbox(request: pytest.FixtureRequest) -> Iterator[tuple[str, JiraSandbox]]:
+    """A fresh in-memory Jira sandbox served on loopback: ``(url, app)``."""
+    app = JiraSandbox(":memory:", mode=getattr(request, "param", "cloud"))
+    try:
+        with serve_in_thread(app) as server:
+            yield server.url, app
+    finally:
+        app.close()
+
+
+def jira_table(values: dict[str, str]) -> str:
+    """A TOML ``[jira]`` table body from plain string values."""
+    return "".join(f'{name} = "{value}"\n' for name, value in values.items())
+
+
+def with_jira(config_text: str, values: dict[str, str]) -> str:
+    """``config_text`` with its ``[jira]`` table's keys replaced by ``values``."""
+    head, sep, rest = config_text.partition("\n[jira]\n")
+    assert sep, "the example config has no [jira] table"
+    _, nxt, tail = rest.partition("\n[")
+    return head + sep + jira_table(values) + (nxt + tail if nxt else "")
+
+
+@dataclass
+class ExampleProject:
+    """The example vault and a config for it, under ``root`` (= the test's ``tmp_path``)."""
+
+    root: Path
+    url: str
+    app: JiraSandbox
+
+    @property
+    def vault(self) -> Path:
+        return self.root / "vault"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "plansync.toml"
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / ".plansync" / "state.db"
+
+    def jira_values(self, **overrides: str) -> dict[str, str]:
+        values = {
+            "url": self.url,
+            "user": SANDBOX_USER,
+            "token": SANDBOX_TOKEN,
+            "deployment": self.app.mode,
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not None}
+
+    def write_config(self, extra: str = "", **jira: str) -> Path:
+        """Write the config: ``[jira]`` from the defaults and ``jira``; ``extra`` TOML appended."""
+        text = (EXAMPLES / "plansync.toml").read_text(encoding="utf-8")
+        text = with_jira(text, self.jira_values(**jira))
+        self.config_path.write_text(text + ("\n" + extra if extra else ""), encoding="utf-8")
+        return self.config_path
+
+    def note(self, name_part: str) -> Path:
+        """The one note whose file name contains ``name_part``."""
+        found = [p for p in self.vault.rglob("*.md") if name_part in p.name]
+        assert len(found) == 1, f"{name_part!r} matches {found}"
+        return found[0]
+
+
+@pytest.fixture
+def example_project(
+    tmp_path: Path, jira_sandbox: tuple[str, JiraSandbox], clean_env: None
+) -> ExampleProject:
+    """``examples/vault`` + a config syncing it to ``jira_sandbox``, in ``tmp_path``."""
+    url, app = jira_sandbox
+    project = ExampleProject(tmp_path, url, app)
+    shutil.copytree(EXAMPLES / "vault", project.vault)
+    project.write_config()
+    return project
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Edit a note as a user would: ``old`` must occur exactly once (bytes elsewhere kept)."""
+    data = path.read_bytes()
+    assert data.count(old.encode()) == 1, f"{old!r} occurs {data.count(old.encode())} times"
+    path.write_bytes(data.replace(old.encode(), new.encode()))

@@ -1,0 +1,578 @@
+"""End to end: the example vault synced to the Jira sandbox with the real ``jira`` client.
+
+Everything goes over HTTP on 127.0.0.1 through :mod:`plansync.sync` (the library front door),
+and what Jira holds is read back through the sandbox's own ``/_sandbox/issues`` dump, so the
+assertions never trust the code under test about what it did.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import pytest
+import requests
+from conftest import ExampleProject, replace_once
+
+import plansync
+from plansync.config import Config, load_config
+from plansync.engine.apply import Result
+from plansync.engine.plan import ACTIONS, Plan
+from plansync.notes.model import Item, Note
+from plansync.notes.vault import scan_vault
+from plansync.rules import note_link
+from plansync.sandbox.jira_app import USERS, JiraSandbox
+
+PRIORITY_NAMES = {
+    "highest": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "low": "Low",
+    "lowest": "Lowest",
+    "none": None,
+}
+# Fields Obsidian Tasks reads from a line; write-back must leave every one of them as it was.
+TASK_FIELDS = (
+    "kind",
+    "line",
+    "status",
+    "accepted",
+    "text",
+    "owner",
+    "due",
+    "scheduled",
+    "start",
+    "created",
+    "done",
+    "cancelled",
+    "priority",
+    "recurrence",
+    "tags",
+    "depends_on",
+    "task_id",
+    "repaired",
+)
+
+both_modes = pytest.mark.parametrize("jira_sandbox", ["cloud", "dc"], indirect=True)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def config_of(project: ExampleProject) -> Config:
+    return load_config(project.config_path)
+
+
+def sync(config: Config, **kwargs: Any) -> Result:
+    result = plansync.apply(config, **kwargs)
+    assert result.ok, [str(e) for e in result.errors]
+    return result
+
+
+def fresh_plan(config: Config) -> Plan:
+    return plansync.plan(config)
+
+
+def jira_issues(project: ExampleProject) -> dict[str, dict[str, Any]]:
+    """Every issue in the sandbox, by key, with its remote links (read past the connector)."""
+    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
+    answer.raise_for_status()
+    return {issue["key"]: issue for issue in answer.json()["issues"]}
+
+
+def notes_of(project: ExampleProject, config: Config) -> list[Note]:
+    return scan_vault(project.vault, policy=config.acceptance).notes
+
+
+def routed(project: ExampleProject, config: Config) -> list[tuple[Note, Item]]:
+    """Accepted action items (the example's rule takes every accepted action, and only those)."""
+    assert all(r.match.kind == ["action"] for r in config.rules)
+    assert not config.rules[-1].match.tags_any
+    return [
+        (note, item)
+        for note in notes_of(project, config)
+        for item in note.items
+        if item.accepted and item.kind == "action"
+    ]
+
+
+def searches(app: JiraSandbox) -> int:
+    """Issue searches sent (user searches are not issue searches)."""
+    routes = app.stats()["by_route"].items()
+    return sum(n for route, n in routes if "/search" in route and "/user/" not in route)
+
+
+def summary_of(plan: Plan, **nonzero: int) -> dict[str, int]:
+    return {action: nonzero.get(action, 0) for action in ACTIONS}
+
+
+def item_line(project: ExampleProject, note: str, line: int) -> str:
+    path = project.vault / note
+    return path.read_bytes().split(b"\n")[line - 1].decode("utf-8", "surrogateescape")
+
+
+def item_with(project: ExampleProject, config: Config, text: str) -> tuple[Note, Item]:
+    found = [(n, i) for n in notes_of(project, config) for i in n.items if text in i.text]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def expected_assignee(config: Config, owner: str | None, app: JiraSandbox) -> str | None:
+    """The sandbox user an owner maps to through the config's e-mails, in the mode's id form."""
+    if owner is None:
+        return None
+    entry = config.users.get(owner)
+    email = config.myself if owner == "Myself" else (entry.email if entry else None)
+    user = next((u for u in USERS if u.email == email), None)
+    if user is None:
+        return None
+    return user.account_id if app.mode == "cloud" else user.name
+
+
+def assignee_of(issue: dict[str, Any], app: JiraSandbox) -> str | None:
+    assignee = issue["fields"]["assignee"]
+    if assignee is None:
+        return None
+    return assignee["accountId" if app.mode == "cloud" else "name"]
+
+
+def jira_put(project: ExampleProject, key: str, fields: dict[str, Any]) -> None:
+    """Someone edits the issue in Jira."""
+    answer = requests.put(
+        f"{project.url}/rest/api/2/issue/{key}",
+        json={"fields": fields},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+
+
+# ---- the first sync and the second ---------------------------------------------------------
+
+
+@both_modes
+def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
+    example_project: ExampleProject,
+) -> None:
+    project, app = example_project, example_project.app
+    config = config_of(project)
+    before = routed(project, config)
+    assert len(before) >= 20
+    originals = {
+        (note.path, item.line): item_line(project, note.path, item.line) for note, item in before
+    }
+    files_before = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+
+    started = time.monotonic()
+    result = sync(config)
+    elapsed = time.monotonic() - started
+
+    issues = jira_issues(project)
+    assert len(issues) == len(before) == result.applied["create"] == len(result.created)
+    # One search to plan, one to look the ids up before creating; no waiting for them.
+    assert searches(app) <= 2 * math.ceil(len(before) / 100)
+    assert elapsed < 5, f"the first sync took {elapsed:.1f}s"
+
+    after = {(n.path, i.line): (n, i) for n, i in routed(project, config)}
+    assert set(after) == set(originals)
+    keys = set()
+    assigned = 0
+    for note, old in before:
+        _, new = after[(note.path, old.line)]
+        # The Tasks fields read the same; the line gained an id and a key.
+        assert {f: getattr(new, f) for f in TASK_FIELDS} == {
+            f: getattr(old, f) for f in TASK_FIELDS
+        }
+        assert new.block_id and new.block_id.startswith("ps-")
+        key = new.keys["jira"]
+        keys.add(key)
+        issue = issues[key]
+        fields = issue["fields"]
+        assert fields["summary"] == old.text
+        assert fields["duedate"] == (old.due.isoformat() if old.due else None)
+        assert (fields["priority"] or {}).get("name") == PRIORITY_NAMES[old.priority]
+        assert sorted(fields["labels"]) == sorted(["plansync", new.block_id])
+        expected_user = expected_assignee(config, old.owner, app)
+        assert assignee_of(issue, app) == expected_user, (old.owner, key)
+        assigned += expected_user is not None
+        link = note_link(config, note.path, new.block_id)
+        assert note.title and note.title in fields["description"]
+        assert link in fields["description"]
+        assert [(r["globalId"], r["object"]["url"]) for r in issue["remotelinks"]] == [
+            (f"plansync:{new.block_id}", link)
+        ]
+        category = fields["status"]["statusCategory"]["key"]
+        assert category == ("done" if old.status in ("x", "X") else "new"), key
+
+        # Byte-wise: the original line, the key link inserted before the fields, the id at the end.
+        line = item_line(project, note.path, old.line)
+        original = originals[(note.path, old.line)]
+        key_link = f"[{key}]({project.url}/browse/{key})"
+        assert line.count(key_link) == 1
+        at = line.index(key_link)
+        assert line[:at] + line[at + len(key_link) + 1 :] == f"{original} ^{new.block_id}"
+        if "📅" in line:
+            assert at < line.index("📅")
+    assert len(keys) == len(before)
+    assert assigned >= 5  # @Myself at least
+
+    # Nothing but item lines changed, byte for byte.
+    changed_lines = {(path, line) for path, line in originals}
+    for path, data in files_before.items():
+        relative = path.relative_to(project.vault).as_posix()
+        old_lines, new_lines = data.split(b"\n"), path.read_bytes().split(b"\n")
+        assert len(old_lines) == len(new_lines)
+        for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=True), start=1):
+            if (relative, number) not in changed_lines:
+                assert a == b, (relative, number)
+
+
+@both_modes
+def test_second_sync_plans_nothing_and_searches_once_per_hundred(
+    example_project: ExampleProject,
+) -> None:
+    project, app = example_project, example_project.app
+    config = config_of(project)
+    sync(config)
+    items = len(routed(project, config))
+    notes = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+
+    app.reset_stats()
+    again = fresh_plan(config)
+    assert not again.has_changes
+    assert again.changes == []
+    assert again.summary == summary_of(again)
+    assert searches(app) <= math.ceil(items / 100)
+
+    app.reset_stats()
+    result = sync(config)
+    assert sum(result.applied.values()) == 0
+    assert searches(app) <= math.ceil(items / 100)
+    assert app.stats()["by_route"].keys() <= {
+        "POST /rest/api/2/search/jql",
+        "POST /rest/api/2/search",
+        "GET /rest/api/2/user/search",
+    }
+    assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes
+
+
+# ---- one side changes ----------------------------------------------------------------------
+
+RUNBOOK = "Write the runbook for changing object-lock retention"
+
+
+@both_modes
+def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, update=1)
+    (change,) = plan.changes
+    assert (change.action, change.key, change.item.line) == ("update", key, item.line)
+    assert change.fields == {"due": {"old": "2025-11-10", "new": "2025-11-24"}}
+
+    result = sync(config, plan=plan)
+    assert result.applied == {"update": 1}
+    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-11-24"
+    assert not fresh_plan(config).has_changes
+
+
+def test_checking_an_item_done_transitions_to_done(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "new", "new": "done"}}
+    sync(config, plan=plan)
+    status = jira_issues(project)[item.keys["jira"]]["fields"]["status"]
+    assert (status["name"], status["statusCategory"]["key"]) == ("Done", "done")
+    assert not fresh_plan(config).has_changes
+
+
+def test_cancelling_an_item_takes_the_cancel_transition(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [-] {RUNBOOK}")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "new", "new": "cancelled"}}
+    sync(config, plan=plan)
+    status = jira_issues(project)[item.keys["jira"]]["fields"]["status"]
+    assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
+    assert not fresh_plan(config).has_changes
+
+
+def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    _, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    jira_put(project, key, {"duedate": "2025-12-24", "summary": "Runbook (renamed in Jira)"})
+
+    plan = fresh_plan(config)
+    assert not plan.has_changes, plan.changes
+    assert plan.summary == summary_of(plan)
+    sync(config)
+    fields = jira_issues(project)[key]["fields"]
+    assert (fields["duedate"], fields["summary"]) == ("2025-12-24", "Runbook (renamed in Jira)")
+
+
+def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    jira_put(project, key, {"duedate": "2025-12-24"})
+    replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, conflict=1)
+    (conflict,) = plan.changes
+    assert conflict.key == key and conflict.item.line == item.line
+    assert conflict.message and "due" in conflict.message
+    assert "2025-11-24" in conflict.message and "2025-12-24" in conflict.message
+    sync(config)
+    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-12-24"
+
+    project.write_config(extra='[sync.conflicts]\ndue = "note"\n')
+    config = config_of(project)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, update=1)
+    assert plan.changes[0].fields == {"due": {"old": "2025-12-24", "new": "2025-11-24"}}
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-11-24"
+    assert not fresh_plan(config).has_changes
+
+
+# ---- keys and ids in the notes -------------------------------------------------------------
+
+
+def test_a_key_link_deleted_by_hand_is_written_back(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    path = project.vault / note.path
+    synced = path.read_bytes()
+    key = item.keys["jira"]
+    replace_once(path, f"[{key}]({project.url}/browse/{key}) ", "")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=1)
+    assert plan.changes[0].fields == {"jira": {"old": None, "new": key}}
+    sync(config, plan=plan)
+    assert path.read_bytes() == synced
+    assert len(jira_issues(project)) == len(routed(project, config))
+
+
+def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    other = next(k for k in jira_issues(project) if k != item.keys["jira"])
+    path = project.vault / note.path
+    key = item.keys["jira"]
+    replace_once(
+        path, f"[{key}]({project.url}/browse/{key})", f"[{other}]({project.url}/browse/{other})"
+    )
+    edited = path.read_bytes()
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, conflict=1)
+    (conflict,) = plan.changes
+    assert conflict.key == other
+    assert conflict.message and key in conflict.message and other in conflict.message
+    sync(config)
+    assert path.read_bytes() == edited  # not silently "fixed"
+
+
+def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    replace_once(path, line + "\n", line + "\n" + line + "\n")
+    count = len(jira_issues(project))
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, create=1, link=1, write_back=1)
+    write_back = next(c for c in plan.changes if c.action == "write_back")
+    assert write_back.item.line == item.line + 1
+    new_id = write_back.fields["block_id"]["new"]
+    assert write_back.fields["block_id"]["old"] == item.block_id != new_id
+    assert any("copy" in w and f"^{item.block_id}" in w and new_id in w for w in plan.warnings)
+
+    sync(config, plan=plan)
+    issues = jira_issues(project)
+    assert len(issues) == count + 1
+    _, copy = next((n, i) for n, i in routed(project, config) if i.block_id == new_id)
+    assert copy.line == item.line + 1
+    assert copy.keys["jira"] not in (item.keys["jira"], None)
+    assert new_id in issues[copy.keys["jira"]]["fields"]["labels"]
+    original = item_line(project, note.path, item.line)
+    assert original == line
+    assert not fresh_plan(config).has_changes
+
+
+def test_a_lost_state_store_is_rebuilt_without_creating_anything(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    issues = jira_issues(project)
+    notes = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+
+    plan = fresh_plan(config)
+    assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
+    result = sync(config, plan=plan)
+    assert "create" not in result.applied
+    after = jira_issues(project)
+    assert after.keys() == issues.keys()
+    for key, issue in after.items():
+        assert len(issue["remotelinks"]) == 1, key  # upserted by globalId, not added twice
+        assert issue["fields"]["labels"] == issues[key]["fields"]["labels"]
+    assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes
+    assert not fresh_plan(config).has_changes
+    records = len(routed(project, config))
+    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+        assert len(state.records("jira")) == records
+
+
+def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    before = jira_issues(project)[key]
+    line = item_line(project, note.path, item.line)
+    replace_once(project.vault / note.path, line + "\n", "")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, orphan=1)
+    assert not plan.has_changes
+    (orphan,) = plan.changes
+    assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
+    assert "left alone" in (orphan.message or "")
+    sync(config)
+    assert jira_issues(project)[key] == before
+
+    (project.vault / note.path).unlink()
+    plan = fresh_plan(config)
+    orphans = [c for c in plan.changes if c.action == "orphan"]
+    tracked = [c for c in plan.changes if c.item.note == note.path]
+    assert orphans == tracked and len(orphans) == 3  # the removed item and the note's other two
+    assert all("its note is gone" in (c.message or "") for c in orphans)
+    sync(config)
+    assert jira_issues(project)[key] == before
+
+
+def test_a_400_for_one_item_names_its_line_and_the_others_are_created(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    bad_rule = (
+        '[[rules]]\nname = "customer requests"\nproject = "PLAN"\n'
+        'priority_map = { high = "Urgent" }\n[rules.match]\ntags_any = ["#rfe"]\n\n'
+    )
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(text.replace("[[rules]]", bad_rule + "[[rules]]", 1), "utf-8")
+    config = config_of(project)
+    note, item = item_with(project, config, "per-bucket replication lag")
+    total = len(routed(project, config))
+
+    result = plansync.apply(config)
+    (error,) = result.errors
+    assert (error.note, error.line, error.action) == (note.path, item.line, "create")
+    assert "priority" in error.message and "Urgent" in error.message
+    assert f"{note.path}:{item.line}" in str(error)
+    assert len(jira_issues(project)) == total - 1
+    _, failed = item_with(project, config, "per-bucket replication lag")
+    assert failed.block_id and "jira" not in failed.keys
+    assert sum("jira" in i.keys for _, i in routed(project, config)) == total - 1
+    plan = fresh_plan(config)
+    assert plan.summary["create"] == 1
+
+
+def test_a_user_editing_the_note_during_the_sync_keeps_the_edit(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    note, item = item_with(project, config, RUNBOOK)
+    path = project.vault / note.path
+    edits: list[str] = []
+
+    def user_saves(step: str) -> None:
+        if step == "ids_written" and not edits:
+            edits.append(step)
+            data = path.read_bytes()
+            data = data.replace(b"## Summary\n", b"## Summary\n\nAdded while syncing.\n", 1)
+            data = data.replace("📅 2025-11-10 🔼".encode(), "📅 2025-11-11 🔼".encode(), 1)
+            path.write_bytes(data)
+
+    sync(config, checkpoint=user_saves)
+    assert edits
+    text = path.read_text(encoding="utf-8")
+    assert "Added while syncing." in text
+    _, moved = item_with(project, config, RUNBOOK)
+    assert moved.line == item.line + 2
+    assert moved.due and moved.due.isoformat() == "2025-11-11"
+    assert moved.block_id and "jira" in moved.keys
+    assert all("jira" in i.keys for _, i in routed(project, config))
+    assert len(jira_issues(project)) == len(routed(project, config))
+
+
+def test_a_renamed_note_moves_the_links_without_adding_any(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, _ = item_with(project, config, RUNBOOK)
+    (project.vault / "archive").mkdir()
+    (project.vault / note.path).rename(project.vault / "archive" / "weekly.md")
+
+    plan = fresh_plan(config)
+    # The description names the note's path and links to the line: it follows the note.
+    assert plan.summary == summary_of(plan, link=3, update=3)
+    assert {name for c in plan.changes if c.action == "update" for name in c.fields} == {
+        "description"
+    }
+    sync(config, plan=plan)
+    for moved_note, item in routed(project, config):
+        if moved_note.path != "archive/weekly.md":
+            continue
+        links = jira_issues(project)[item.keys["jira"]]["remotelinks"]
+        assert item.block_id
+        assert [r["object"]["url"] for r in links] == [
+            note_link(config, "archive/weekly.md", item.block_id)
+        ]
+    assert not fresh_plan(config).has_changes
