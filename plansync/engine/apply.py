@@ -255,8 +255,7 @@ class Applier:
 
     def _create_batch(self, batch: list[Change]) -> None:
         ids = [c.item.block_id for c in batch if c.item.block_id]
-        entry = self.state.begin("jira", "create", ids)
-        found = self._lookup(ids, current=entry)
+        found = self._lookup(ids)
         self.checkpoint("looked_up")
         to_create: list[Change] = []
         for change in batch:
@@ -265,12 +264,23 @@ class Applier:
                 self._created(change, record.key, record.url)
             else:
                 to_create.append(change)
-        results = self.connector.create_many(
-            [
-                NewRecord(plansync_id=label_for(c.item.block_id or ""), fields=c.fields)
-                for c in to_create
-            ]
-        )
+        if not to_create:
+            self.checkpoint("create_batch_done")
+            return
+        # The journal brackets the create call only: a run that dies before it sent nothing,
+        # and the next run need not wait for search to show what was never created.
+        entry = self.state.begin("jira", "create", [c.item.block_id or "" for c in to_create])
+        try:
+            results = self.connector.create_many(
+                [
+                    NewRecord(plansync_id=label_for(c.item.block_id or ""), fields=c.fields)
+                    for c in to_create
+                ]
+            )
+        except ConnectorError as exc:
+            if exc.status is not None and (400 <= exc.status < 500 or exc.status == 503):
+                self.state.finish(entry)  # refused before anything was done: nothing in flight
+            raise
         self.checkpoint("created")
         for change, outcome in zip(to_create, results, strict=True):
             if outcome.ok and outcome.key:
@@ -280,19 +290,13 @@ class Applier:
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
-    def _lookup(self, ids: list[str], current: int) -> dict[str, RemoteRecord]:
+    def _lookup(self, ids: list[str]) -> dict[str, RemoteRecord]:
         """Look ids up by label; for ids a dead run was creating, wait out search lag first.
 
-        ``current`` is this batch's own journal entry: its ids are in flight only because this
-        run is about to create them, which is no reason to wait."""
+        The journal is only open around a create call, so an entry open now is a dead run's."""
         labels = [label_for(i) for i in ids]
         found = self.connector.fetch_by_ids(labels)
-        pending = {
-            label_for(i)
-            for e in self.state.in_flight("jira")
-            if e.id != current
-            for i in e.block_ids
-        }
+        pending = {label_for(i) for e in self.state.in_flight("jira") for i in e.block_ids}
         for wait in self.lookup_waits:
             missing = [label for label in labels if label in pending and label not in found]
             if not missing:

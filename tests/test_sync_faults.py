@@ -1,0 +1,584 @@
+"""A sync killed at any point, then run again, ends right (DESIGN.md, "The sync engine").
+
+"Right" is one invariant, checked after every recovery by :func:`assert_synced`:
+
+- **exactly one Jira issue per accepted item**, counted per ``ps-…`` label in the sandbox's
+  ``/_sandbox/issues``, and no issue that no accepted item asks for;
+- **every key written back**: each accepted item's line has its block id and a key link naming
+  the issue that carries that id, and the issue links back to the line (one remote link);
+- **no note damaged**: each note's bytes are the original plus inserted key links and block
+  ids only, and every item parses to the same fields as before but for its id and keys;
+- the issues say what the notes say (summary, due date, done or not), and a further plan has
+  nothing to do.
+
+The run is interrupted three ways: an exception raised from apply's ``checkpoint`` hook at each
+step (and at the Nth batch), faults injected by the sandbox at the HTTP level (a bulk create
+whose answer is lost after Jira committed it, 429s, 500s, search lag), and SIGKILL of a real
+``plansync sync`` process at several moments while it talks to a sandbox in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import plansync
+from plansync.cli import main
+from plansync.config import Config, load_config
+from plansync.notes.model import Item
+from plansync.rules import jira_rule_for, label_for, status_category
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sync import scan
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CHECKPOINTS = (
+    "ids_written",
+    "looked_up",
+    "created",
+    "create_batch_done",
+    "keys_written",
+    "links",
+    "updates",
+    "transitions",
+)
+KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
+BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
+KEY_LINK_TEXT = re.compile(r" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
+ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
+
+
+# ---- the invariant ----------------------------------------------------------------------------
+
+
+def strip_sync_marks(data: bytes) -> bytes:
+    """A note's bytes without what a sync inserts: key links and ``^ps-`` block ids."""
+    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
+
+
+def fetch_issues(url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{url}/_sandbox/issues", timeout=30) as response:
+        return json.load(response)["issues"]
+
+
+def ps_labels(issue: dict[str, Any]) -> list[str]:
+    return [x for x in issue["fields"]["labels"] if x.startswith("ps-")]
+
+
+def wanted(config: Config, item: Item) -> bool:
+    return item.accepted and jira_rule_for(config, item) is not None
+
+
+def comparable(item: Item) -> dict[str, Any]:
+    """An item's parsed fields, but for what a sync adds (its id, keys, links in the text)."""
+    fields = item.model_dump(mode="json", exclude={"block_id", "keys", "description"})
+    fields["description"] = KEY_LINK_TEXT.sub("", item.description)
+    return fields
+
+
+@dataclass
+class Snapshot:
+    """The notes before a sync: bytes per path and the items parsed from them."""
+
+    files: dict[str, bytes]
+    items: dict[str, list[Item]]
+
+
+def snapshot(config: Config) -> Snapshot:
+    root = config.vault_root
+    vault = scan(config)
+    return Snapshot(
+        files={n.path: (root / n.path).read_bytes() for n in vault.notes},
+        items={n.path: n.items for n in vault.notes},
+    )
+
+
+def assert_synced(
+    config: Config,
+    before: Snapshot,
+    url: str,
+    *,
+    own_issues: Callable[[dict[str, Any]], bool] = lambda _: True,
+) -> None:
+    """The invariant, for the notes of ``config`` against the sandbox at ``url``.
+
+    ``before`` is the notes as they were before the interrupted sync; ``own_issues`` picks the
+    issues that belong to this vault when the sandbox is shared with other vaults.
+    """
+    root = config.vault_root
+    after = scan(config)
+    issues = [i for i in fetch_issues(url) if own_issues(i)]
+    for issue in issues:
+        assert len(ps_labels(issue)) == 1, f"{issue['key']} has labels {issue['fields']['labels']}"
+    per_label = Counter(ps_labels(i)[0] for i in issues)
+    by_label = {ps_labels(i)[0]: i for i in issues}
+
+    assert {n.path for n in after.notes} == set(before.files)
+    expected_labels: set[str] = set()
+    for note in after.notes:
+        data = (root / note.path).read_bytes()
+        assert strip_sync_marks(data) == strip_sync_marks(before.files[note.path]), (
+            f"{note.path}: bytes other than key links and block ids changed"
+        )
+        old_items = before.items[note.path]
+        assert [i.line for i in note.items] == [i.line for i in old_items], note.path
+        for old, new in zip(old_items, note.items, strict=True):
+            where = f"{note.path}:{new.line}"
+            assert comparable(new) == comparable(old), f"{where}: fields changed"
+            if old.block_id:
+                assert new.block_id == old.block_id, f"{where}: block id changed"
+            if not wanted(config, new):
+                assert new.keys == old.keys, f"{where}: a key was written to an unsynced item"
+                continue
+            assert new.block_id, f"{where}: accepted item without a block id"
+            label = label_for(new.block_id)
+            assert label not in expected_labels, f"{where}: block id {label} used twice"
+            expected_labels.add(label)
+            assert per_label[label] == 1, f"{where}: {per_label[label]} issues carry {label}"
+            issue = by_label[label]
+            assert new.keys.get("jira") == issue["key"], (
+                f"{where}: key {new.keys} != {issue['key']}"
+            )
+            fields = issue["fields"]
+            assert fields["summary"] == " ".join(new.text.split())[:255], where
+            assert fields.get("duedate") == (new.due.isoformat() if new.due else None), where
+            done = fields["status"]["statusCategory"]["key"] == "done"
+            assert done == (status_category(new) in ("done", "cancelled")), where
+            links = [x for x in issue["remotelinks"] if x.get("globalId") == f"plansync:{label}"]
+            links = links or [
+                x for x in issue["remotelinks"] if new.block_id in x["object"].get("url", "")
+            ]
+            assert len(links) == 1, f"{where}: {len(links)} remote links back to the note"
+            assert new.block_id in links[0]["object"]["url"], where
+    assert set(per_label) == expected_labels, (
+        f"issues no accepted item asks for: {sorted(set(per_label) - expected_labels)}"
+    )
+    assert not list(root.rglob("*.plansync-tmp")), "a temporary write-back file was left"
+    again = plansync.plan(config)
+    assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
+    assert again.summary["conflict"] == 0, [c.message for c in again.changes]
+    assert again.summary["orphan"] == 0, [c.message for c in again.changes]
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+class Crash(Exception):
+    """Raised from the checkpoint hook: the run dies there."""
+
+
+def crash_at(name: str, nth: int = 1) -> Callable[[str], None]:
+    seen: Counter[str] = Counter()
+
+    def checkpoint(step: str) -> None:
+        seen[step] += 1
+        if step == name and seen[step] == nth:
+            raise Crash(f"{step} #{nth}")
+
+    return checkpoint
+
+
+@dataclass
+class Project:
+    root: Path
+    url: str
+    app: JiraSandbox | None
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "plansync.toml"
+
+    @property
+    def vault(self) -> Path:
+        return self.root / "vault"
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def env(self) -> dict[str, str]:
+        return {"JIRA_URL": self.url, "JIRA_USER": "jason@example.com", "JIRA_API_TOKEN": "t"}
+
+
+def make_project(root: Path, url: str, app: JiraSandbox | None, extra: str = "") -> Project:
+    """The example vault and its config (which reads ``JIRA_URL`` etc.) under ``root``."""
+    shutil.copytree(EXAMPLES / "vault", root / "vault")
+    text = (EXAMPLES / "plansync.toml").read_text(encoding="utf-8")
+    (root / "plansync.toml").write_text(text + "\n" + extra, encoding="utf-8")
+    return Project(root, url, app)
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, jira_sandbox: tuple[str, JiraSandbox], monkeypatch: pytest.MonkeyPatch
+) -> Project:
+    url, app = jira_sandbox
+    made = make_project(tmp_path, url, app)
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in made.env().items():
+        monkeypatch.setenv(name, value)
+    return made
+
+
+def use_batches(project: Project, size: int) -> Config:
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(text + f"\n[sync]\nbatch_size = {size}\n", encoding="utf-8")
+    return project.config()
+
+
+def bulk_creates(app: JiraSandbox) -> int:
+    return app.stats()["by_route"].get("POST /rest/api/2/issue/bulk", 0)
+
+
+def searches_sent(app: JiraSandbox) -> int:
+    routes = app.stats()["by_route"].items()
+    return sum(n for route, n in routes if route.endswith(("api/2/search", "api/2/search/jql")))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    data = path.read_bytes()
+    assert data.count(old.encode()) == 1, old
+    path.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+def note(project: Project, part: str) -> Path:
+    (found,) = [p for p in project.vault.glob("*.md") if part in p.name]
+    return found
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+# ---- 1. crashes at each checkpoint, in process ------------------------------------------------
+
+
+def test_every_checkpoint_is_reached(project: Project) -> None:
+    """The crash tests below would prove nothing if a step were renamed: each name is called."""
+    seen: list[str] = []
+    result = plansync.apply(project.config(), checkpoint=seen.append)
+    assert result.ok, result.errors
+    assert set(seen) == set(CHECKPOINTS)
+
+
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_crash_at_checkpoint_then_sync_again(project: Project, step: str) -> None:
+    config = project.config()
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step))
+    assert project.app is not None
+    searches = searches_sent(project.app)
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    # One search to plan, one to look up before creating; no waiting for search lag, since
+    # the crashed run either sent no create or its issues are already found.
+    assert searches_sent(project.app) - searches <= 2
+    assert_synced(config, before, project.url)
+
+
+@pytest.mark.parametrize(
+    ("step", "nth"),
+    [("looked_up", 2), ("created", 2), ("create_batch_done", 3), ("created", 5)],
+)
+def test_crash_in_a_later_create_batch(project: Project, step: str, nth: int) -> None:
+    """22 items in batches of 5: the run dies inside the Nth batch, earlier ones done."""
+    config = use_batches(project, 5)
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step, nth))
+    assert project.app is not None
+    assert bulk_creates(project.app) == (nth if step != "looked_up" else nth - 1)
+    plansync.apply(config)
+    assert_synced(config, before, project.url)
+    assert bulk_creates(project.app) == 5  # ⌈22/5⌉: nothing was created twice, or re-sent
+
+
+def test_crash_twice_in_a_row(project: Project) -> None:
+    """A rerun that dies as well (at another step) still leaves something the third run fixes."""
+    config = use_batches(project, 5)
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created", 2))
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created", 1))
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("links"))
+    plansync.apply(config)
+    assert_synced(config, before, project.url)
+
+
+def changed_notes(project: Project) -> None:
+    """After a full sync: a due date moves, an item is done, a new accepted item is written."""
+    edit(note(project, "2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+    edit(
+        note(project, "2025-11-12"),
+        "- [ ] Model launch margins",
+        "- [x] Model launch margins",
+    )
+    path = note(project, "2025-11-11")
+    data = path.read_bytes()
+    marker = b"## Action Items\n"
+    assert data.count(marker) == 1
+    path.write_bytes(
+        data.replace(
+            marker, marker + b"- [ ] Draft the pager budget @Myself \xf0\x9f\x93\x85 2025-12-01\n"
+        )
+    )
+
+
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_crash_in_a_sync_of_changes(project: Project, step: str) -> None:
+    """The same, for a sync that creates, updates, transitions and writes back at once."""
+    config = project.config()
+    assert plansync.apply(config).ok
+    changed_notes(project)
+    before = snapshot(config)
+    pending = plansync.plan(config).summary
+    assert pending["create"] == 1 and pending["update"] >= 1 and pending["transition"] == 1
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step))
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert_synced(config, before, project.url)
+
+
+def test_state_store_deleted_after_a_crash(project: Project) -> None:
+    """Deleting .plansync loses nothing: the ids in the notes and the labels rebuild it."""
+    config = project.config()
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("links"))
+    shutil.rmtree(config.state_dir)
+    plansync.apply(config)
+    assert_synced(config, before, project.url)
+
+
+# ---- 2. faults at the HTTP level ------------------------------------------------------------
+
+
+def test_lost_answer_to_bulk_create_is_not_resent_and_rerun_adopts(project: Project) -> None:
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults({"fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}]})
+    result = plansync.apply(config)
+    assert not result.ok
+    assert "not sent again" in str(result.errors[0])
+    assert bulk_creates(app) == 1  # the POST was not retried: Jira had created all 22
+    assert len(fetch_issues(project.url)) == 22
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert bulk_creates(app) == 1  # adopted by label, not created again
+    assert_synced(config, before, project.url)
+
+
+def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project) -> None:
+    """Search lags writes (Jira Cloud): the journal says which ids to wait for, not recreate."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults(
+        {
+            "search_lag_ms": 1500,
+            "fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}],
+        }
+    )
+    assert not plansync.apply(config).ok
+    result = plansync.apply(config)  # its plan does not see the issues yet; its lookup waits
+    assert result.ok, result.errors
+    assert bulk_creates(app) == 1
+    time.sleep(1.5)
+    assert_synced(config, before, project.url)
+
+
+def test_dropped_connection_before_create_then_rerun(project: Project) -> None:
+    """The request never reached Jira: nothing to adopt, the rerun creates (once)."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults({"fail_next": [{"drop": True, "path_contains": "issue/bulk"}]})
+    assert not plansync.apply(config).ok
+    assert fetch_issues(project.url) == []
+    assert plansync.apply(config).ok
+    assert bulk_creates(app) == 2
+    assert_synced(config, before, project.url)
+
+
+def test_429_with_retry_after_is_waited_out(project: Project) -> None:
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults(
+        {
+            "fail_next": [
+                {"status": 429, "retry_after": 1, "path_contains": "issue/bulk", "count": 2},
+                {"status": 429, "retry_after": 0, "path_contains": "remotelink", "count": 3},
+            ]
+        }
+    )
+    started = time.monotonic()
+    outcome = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert outcome.exit_code == 0, outcome.output
+    assert time.monotonic() - started >= 2  # Retry-After: 1, twice
+    assert bulk_creates(app) == 3
+    assert_synced(config, before, project.url)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 500, "path_contains": "issue/bulk"},
+        {"status": 500, "path_contains": "remotelink", "count": 2},
+        {"status": 500, "path_contains": "transitions", "method": "POST"},
+        {"status": 500, "path_contains": "search"},
+        {"status": 503, "retry_after": 120, "path_contains": "issue/bulk"},
+    ],
+    ids=["bulk", "links", "transition", "search", "503-long-retry-after"],
+)
+def test_server_error_fails_the_run_and_a_rerun_fixes_it(
+    project: Project, fault: dict[str, Any]
+) -> None:
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults({"fail_next": [fault]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    assert re.search(r"\b50[03]\b", failed.output), failed.output
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert_synced(config, before, project.url)
+
+
+def test_random_429s_and_500s_end_right_after_reruns(project: Project) -> None:
+    app = project.app
+    assert app is not None
+    config = use_batches(project, 5)
+    before = snapshot(config)
+    app.configure_faults({"rate_429": 0.2, "rate_500": 0.04, "retry_after": 0, "seed": 3})
+    codes = []
+    for _ in range(12):
+        outcome = run_cli("sync", "--yes", "--config", str(project.config_path))
+        codes.append(outcome.exit_code)
+        if outcome.exit_code == 0:
+            break
+    assert codes[-1] == 0, codes
+    assert set(codes) <= {0, 1}
+    assert 1 in codes, "the seed should make at least one run fail"
+    app.configure_faults({"clear": True})
+    assert_synced(config, before, project.url)
+
+
+# ---- 3. SIGKILL of a real process ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from plansync.cli import main; main()", *args]
+
+
+@contextmanager
+def sandbox_process(state: Path, latency_ms: int) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        cli(
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--state",
+            str(state),
+            "--latency-ms",
+            str(latency_ms),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "the sandbox did not start"
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_sigkill_at_any_moment_then_sync_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays = (0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.2)
+    with sandbox_process(tmp_path / "sandbox", latency_ms=30) as url:
+        for name in ENV:
+            monkeypatch.delenv(name, raising=False)
+        killed_after_creating = 0
+        for delay in delays:
+            known = {i["key"] for i in fetch_issues(url)}
+            project = make_project(
+                tmp_path / f"kill-{delay}", url, None, extra="[sync]\nbatch_size = 5\n"
+            )
+            env = {**os.environ, **project.env()}
+            for name, value in project.env().items():
+                monkeypatch.setenv(name, value)
+            config = project.config()
+            before = snapshot(config)
+            args = cli("sync", "--yes", "--config", str(project.config_path))
+            run = subprocess.Popen(
+                args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                try:
+                    run.wait(timeout=delay)
+                except subprocess.TimeoutExpired:
+                    run.send_signal(signal.SIGKILL)
+                run.wait(timeout=10)
+            finally:
+                if run.poll() is None:
+                    run.kill()
+                    run.wait()
+            created = [i for i in fetch_issues(url) if i["key"] not in known]
+            killed_after_creating += bool(created) and run.returncode == -signal.SIGKILL
+            rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+            assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+            def own(issue: dict[str, Any], known: set[str] = known) -> bool:
+                return issue["key"] not in known
+
+            assert_synced(config, before, url, own_issues=own)
+        assert killed_after_creating >= 2, "the delays should catch runs in the middle"
