@@ -114,7 +114,12 @@ class Plan(BaseModel):
         return any(c.action not in ("conflict", "orphan") for c in self.changes)
 
     def to_contract(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"fingerprint"})
+        """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
+        internal = {"url", "line_change", "base"}
+        return self.model_dump(
+            mode="json",
+            exclude={"fingerprint": True, "changes": {"__all__": internal}},
+        )
 
 
 @dataclass
