@@ -197,7 +197,7 @@ def run_lock(directory: Path) -> Iterator[None]:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise StateLocked(
-                f"another plansync run ({holder}) is using {directory}; wait for it to finish"
+                f"another plansync run ({holder}) holds the lock {path}; wait for it to finish"
             ) from None
         handle.seek(0)
         handle.truncate()
