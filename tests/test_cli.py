@@ -1,0 +1,323 @@
+"""The ``plansync`` command through click's CliRunner, against the Jira sandbox on loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from conftest import EXAMPLES, ExampleProject, replace_once
+
+from plansync.cli import main
+from plansync.config import load_config
+from plansync.engine.plan import ACTIONS
+from plansync.engine.state import run_lock
+from plansync.notes.vault import scan_vault
+from plansync.sync import SANDBOX_NOTICE
+
+SECRET = "s3cr3t-T0KEN-never-printed"
+CHANGE_KEYS = {"action", "target", "item", "key", "fields"}
+ITEM_KEYS = {"note", "line", "block_id", "text"}
+
+
+def run(*args: str | Path, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def jira_issue_count(project: ExampleProject) -> int:
+    return len(requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"])
+
+
+def vault_bytes(project: ExampleProject) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(project.vault.rglob("*.md"))}
+
+
+def block_ids(folder: Path) -> set[str]:
+    return {i.block_id for n in scan_vault(folder).notes for i in n.items if i.block_id}
+
+
+# ---- plan --json and exit codes ------------------------------------------------------------
+
+
+def test_plan_json_follows_the_contract(example_project: ExampleProject) -> None:
+    result = run("plan", "--json", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    plan: dict[str, Any] = json.loads(result.stdout)
+    assert plan["format_version"] == "1"
+    assert (
+        set(plan["summary"])
+        == set(ACTIONS)
+        == {
+            "create",
+            "update",
+            "transition",
+            "link",
+            "write_back",
+            "conflict",
+            "orphan",
+        }
+    )
+    assert all(isinstance(n, int) for n in plan["summary"].values())
+    changes = plan["changes"]
+    assert changes
+    for action in ACTIONS:
+        assert plan["summary"][action] == sum(c["action"] == action for c in changes)
+    for change in changes:
+        assert set(change) >= CHANGE_KEYS, change
+        assert change["action"] in ACTIONS
+        assert change["target"] in ("jira", "salesforce", "note")
+        assert set(change["item"]) == ITEM_KEYS
+        item = change["item"]
+        assert isinstance(item["note"], str) and item["note"].endswith(".md")
+        assert isinstance(item["line"], int) and item["line"] >= 1
+        assert isinstance(item["block_id"], str) and isinstance(item["text"], str)
+        assert change["key"] is None or isinstance(change["key"], str)
+        assert isinstance(change["fields"], dict)
+        # Internal apply data is not part of the contract.
+        assert not {"line_change", "base", "fingerprint"} & set(change)
+    create = next(c for c in changes if c["action"] == "create")
+    assert create["target"] == "jira" and create["key"] is None
+    assert create["fields"]["summary"] == create["item"]["text"]
+    assert f"ps-{create['item']['block_id'].removeprefix('ps-')}" in create["fields"]["labels"]
+    write_back = next(c for c in changes if c["action"] == "write_back")
+    assert write_back["target"] == "note"
+    assert write_back["fields"]["block_id"] == {"old": None, "new": write_back["item"]["block_id"]}
+    assert "fingerprint" not in plan
+
+    run("sync", "--yes", "--config", example_project.config_path)
+    note = example_project.note("weekly-cloud-program-sync")
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    plan = json.loads(run("plan", "--json", "--config", example_project.config_path).stdout)
+    (update,) = plan["changes"]
+    assert update["action"] == "update" and update["key"].startswith("PLAN-")
+    assert update["fields"] == {"due": {"old": "2025-11-10", "new": "2025-11-24"}}
+    assert plan["summary"] == {a: int(a == "update") for a in ACTIONS}
+
+
+def test_detailed_exitcode(example_project: ExampleProject) -> None:
+    config = example_project.config_path
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 2
+    assert run("plan", "--json", "--detailed-exitcode", "--config", config).exit_code == 2
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
+    assert run("plan", "--json", "--detailed-exitcode", "--config", config).exit_code == 0
+
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('issue_type = "Task"', 'isue_type = "Task"'), "utf-8")
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 1
+
+
+def test_a_config_typo_names_the_key_and_suggests_the_right_one(
+    example_project: ExampleProject,
+) -> None:
+    config = example_project.config_path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('issue_type = "Task"', 'isue_type = "Task"'), "utf-8")
+    for command in ("plan", "sync"):
+        result = run(command, "--config", config)
+        assert result.exit_code == 1
+        assert "isue_type" in result.output and "did you mean 'issue_type'" in result.output
+        assert "Traceback" not in result.output
+    assert jira_issue_count(example_project) == 0
+
+
+# ---- saved plans ---------------------------------------------------------------------------
+
+
+def test_sync_of_a_saved_plan_applies_exactly_that_plan(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    result = run("plan", "--out", saved, "--config", example_project.config_path)
+    assert result.exit_code == 0 and saved.exists()
+    assert str(saved) in result.output
+    plan = json.loads(saved.read_text(encoding="utf-8"))
+    planned_ids = {c["item"]["block_id"] for c in plan["changes"]}
+    assert block_ids(example_project.vault) == set()
+
+    result = run("sync", saved, "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    # The fresh ids are random per plan: seeing the saved plan's ids proves it was this plan.
+    assert block_ids(example_project.vault) == planned_ids
+    assert jira_issue_count(example_project) == plan["summary"]["create"]
+    counts = plan["summary"]
+    assert (
+        f"Applied: {counts['create']} create, {counts['write_back']} write back,"
+        f" {counts['link']} link, {counts['transition']} transition"
+    ) in result.output
+
+    again = run("sync", saved, "--config", example_project.config_path)
+    assert again.exit_code != 0 and "stale" in again.output
+
+
+def test_a_saved_plan_is_refused_once_a_note_changed(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", example_project.config_path).exit_code == 0
+    note = example_project.note("weekly-cloud-program-sync")
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    notes = vault_bytes(example_project)
+
+    result = run("sync", saved, "--config", example_project.config_path)
+    assert result.exit_code != 0
+    assert "stale" in result.output and note.name in result.output
+    assert "plansync plan" in result.output  # says what to do
+    assert jira_issue_count(example_project) == 0
+    assert vault_bytes(example_project) == notes
+
+
+def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> None:
+    notes = vault_bytes(example_project)
+    result = run("sync", "--config", example_project.config_path, input="n\n")
+    assert result.exit_code != 0
+    assert "Apply these changes?" in result.output
+    assert "nothing applied" in result.output
+    assert jira_issue_count(example_project) == 0
+    assert vault_bytes(example_project) == notes
+    assert not example_project.state_db.exists()
+
+    result = run("sync", "--config", example_project.config_path, input="y\n")
+    assert result.exit_code == 0, result.output
+    assert jira_issue_count(example_project) > 0
+
+
+def test_a_second_concurrent_run_is_refused_naming_the_lock(
+    example_project: ExampleProject,
+) -> None:
+    config = load_config(example_project.config_path)
+    notes = vault_bytes(example_project)
+    with run_lock(config.state_dir):
+        result = run("sync", "--yes", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    lock = config.state_dir / "lock"
+    assert "another plansync run" in result.output
+    assert str(lock) in result.output
+    assert "Traceback" not in result.output
+    assert jira_issue_count(example_project) == 0
+    assert vault_bytes(example_project) == notes
+    # Released: the next run goes ahead.
+    assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
+
+
+# ---- init, the embedded sandbox and the demo -------------------------------------------------
+
+
+def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "notes"
+    result = run("init", folder)
+    assert result.exit_code == 0, result.output
+    config_path = folder / "plansync.toml"
+    config = load_config(config_path)
+    assert config.uses_sandbox and config.vault_root == folder.resolve()
+    assert run("init", folder).exit_code != 0  # never overwritten without --force
+
+    shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
+    monkeypatch.chdir(folder)  # found in the current folder
+    result = run("sync", "--yes")
+    assert result.exit_code == 0, result.output
+    notice = [line for line in result.stderr.splitlines() if "sandbox" in line]
+    where = config.state_dir / "sandbox"
+    assert notice == [SANDBOX_NOTICE.format(where=where)]
+    assert "using the embedded sandbox" in notice[0]
+    items = [i for n in scan_vault(folder).notes for i in n.items if i.accepted]
+    actions = [i for i in items if i.kind == "action"]
+    assert actions and all("jira" in i.keys for i in actions)
+    result = run("plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "No changes" in result.stdout
+
+
+def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
+    tmp_path: Path, clean_env: None
+) -> None:
+    result = run("demo", "--dir", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "+ jira create" in out and "Plan: " in out
+    assert "Applied: " in out and " create" in out
+    keyed = [line for line in out.splitlines() if line.strip().startswith("PLAN-")]
+    vault = tmp_path / "demo" / "vault"
+    actions = [
+        i for n in scan_vault(vault).notes for i in n.items if i.accepted and i.kind == "action"
+    ]
+    assert len(keyed) == len(actions) > 0
+    assert out.rstrip().splitlines()[-1].startswith("No changes")
+
+
+# ---- secrets -------------------------------------------------------------------------------
+
+
+def _assert_no_secret(texts: dict[str, str | bytes]) -> None:
+    basic = base64.b64encode(f"jason@example.com:{SECRET}".encode()).decode()
+    for name, text in texts.items():
+        data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+        for needle in (SECRET, basic):
+            assert needle.encode() not in data, f"the secret is in {name}"
+
+
+def test_the_api_token_never_shows(
+    example_project: ExampleProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("JIRA_API_TOKEN", SECRET)
+    example_project.write_config(token="${JIRA_API_TOKEN}")
+    config = example_project.config_path
+    saved = tmp_path / "plan.json"
+    outputs: dict[str, str | bytes] = {}
+
+    for name, args in {
+        "plan": ("plan", "--config", config),
+        "plan --json": ("plan", "--json", "--config", config),
+        "plan --out": ("plan", "--out", saved, "--config", config),
+    }.items():
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        outputs[name] = result.output
+    outputs["saved plan"] = saved.read_bytes()
+    result = run("sync", saved, "--config", config)
+    assert result.exit_code == 0, result.output
+    outputs["sync"] = result.output
+
+    # 401s: while planning, and while creating during a sync.
+    example_project.app.configure_faults({"fail_next": [{"status": 401}]})
+    result = run("plan", "--config", config)
+    assert result.exit_code == 1 and "401" in result.output
+    outputs["plan 401"] = result.output
+    example_project.note("weekly-cloud-program-sync").write_text(
+        "- [ ] A new item @Myself 📅 2025-12-01\n", encoding="utf-8"
+    )
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "issue/bulk"}]}
+    )
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 1 and "401" in result.output
+    outputs["sync 401"] = result.output
+    # A config error that echoes values.
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('deployment = "cloud"', "deployment = 7"), "utf-8")
+    result = run("plan", "--config", config)
+    assert result.exit_code == 1
+    outputs["config error"] = result.output
+    config.write_text(text.replace('deployment = "cloud"', 'deployment = "${JIRA_API_TOKEN}"'))
+    result = run("plan", "--config", config)
+    assert result.exit_code == 1
+    outputs["config error with the secret as a value"] = result.output
+
+    for file in example_project.state_db.parent.rglob("*"):
+        if file.is_file():
+            outputs[str(file)] = file.read_bytes()
+    outputs["log"] = caplog.text
+    _assert_no_secret(outputs)
