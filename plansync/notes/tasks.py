@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -94,6 +95,8 @@ class _FieldRule:
     pattern: re.Pattern[str]
     anchor: Anchor = "emoji"
     symbols: tuple[str, ...] = ()
+    ends: frozenset[str] | None = None
+    """The characters a matching line can end with (None: any); most lines are rejected here."""
 
     def search(self, line: str) -> re.Match[str] | None:
         if self.anchor == "emoji":
@@ -132,28 +135,38 @@ def _rules() -> tuple[_FieldRule, ...]:
         "created": (CREATED, "created"),
     }
 
-    def emoji(name: str, symbols: tuple[str, ...], value: str = "") -> _FieldRule:
-        return _FieldRule(name, _emoji_field(symbols, value), "emoji", symbols)
+    def emoji(name: str, symbols: tuple[str, ...], value: str = "", ends: str = "") -> _FieldRule:
+        last = frozenset(ends or "".join(symbols) + "\ufe0f")
+        return _FieldRule(name, _emoji_field(symbols, value), "emoji", symbols, last)
 
     def dataview(name: str, inner: str) -> _FieldRule:
-        return _FieldRule(name, _dataview_field(inner), "dataview")
+        return _FieldRule(name, _dataview_field(inner), "dataview", ends=frozenset(")],"))
+
+    digits = string.digits
+    words = string.ascii_letters + digits
 
     rules = [
         emoji("priority", tuple(PRIORITIES)),
         dataview("priority_dv", f"priority:: *({priority_names})"),
     ]
     for name, (symbols, key) in dates.items():
-        rules += [emoji(name, symbols, _DATE), dataview(name, f"{key}:: *{_DATE}")]
+        rules += [emoji(name, symbols, _DATE, digits), dataview(name, f"{key}:: *{_DATE}")]
     depends = _alternatives(DEPENDS_ON) + "\ufe0f? *" + _IDS + "$"
     rules += [
-        emoji("recurrence", RECURRENCE, r"([a-zA-Z0-9, !]+)"),
+        emoji("recurrence", RECURRENCE, r"([a-zA-Z0-9, !]+)", words + ", !"),
         dataview("recurrence", r"repeat:: *([a-zA-Z0-9, !]+)"),
-        emoji("on_completion", ON_COMPLETION, r"([a-zA-Z]+)"),
+        emoji("on_completion", ON_COMPLETION, r"([a-zA-Z]+)", string.ascii_letters),
         dataview("on_completion", r"onCompletion:: *([a-zA-Z]+)"),
         _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$"), "tag"),
-        emoji("task_id", TASK_ID, r"([a-zA-Z0-9-_]+)"),
+        emoji("task_id", TASK_ID, r"([a-zA-Z0-9-_]+)", words + "-_"),
         dataview("task_id", r"id:: *([a-zA-Z0-9-_]+)"),
-        _FieldRule("depends_on", re.compile(depends, re.IGNORECASE), "emoji", DEPENDS_ON),
+        _FieldRule(
+            "depends_on",
+            re.compile(depends, re.IGNORECASE),
+            "emoji",
+            DEPENDS_ON,
+            frozenset(words + "-_ ,"),
+        ),
         dataview("depends_on", f"dependsOn:: *{_IDS}"),
     ]
     all_dates = tuple(s for symbols, _ in dates.values() for s in symbols)
@@ -244,6 +257,8 @@ def parse_body(raw_body: str) -> TaskBody:
     while matched and runs <= MAX_RUNS:
         matched = False
         for rule in rules:
+            if rule.ends is not None and line[-1:] not in rule.ends:
+                continue
             match = rule.search(line)
             if match is None:
                 continue
