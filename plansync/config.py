@@ -46,6 +46,9 @@ TEMPLATE_FIELDS = frozenset(
     }
 )
 
+NOTE_URL_FIELDS = frozenset({"vault", "file", "block_id"})
+LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
+
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
     "From the meeting [{note_title}|{link}] on {note_date}.\n"
@@ -63,10 +66,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _check_template(value: str) -> str:
+def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str:
     for _, name, _, _ in string.Formatter().parse(value):
-        if name is not None and name not in TEMPLATE_FIELDS:
-            close = difflib.get_close_matches(name, TEMPLATE_FIELDS, n=1)
+        if name is not None and name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
     return value
@@ -81,6 +84,11 @@ class VaultConfig(Strict):
         default="obsidian://open?vault={vault}&file={file}%23%5E{block_id}",
         description="link to an item's line; {vault}, {file} (URL-encoded path), {block_id}",
     )
+
+    @field_validator("note_url")
+    @classmethod
+    def _note_url(cls, value: str) -> str:
+        return _check_template(value, NOTE_URL_FIELDS)
 
 
 class UserEntry(Strict):
@@ -100,6 +108,11 @@ class JiraConfig(Strict):
     timeout: float = 30.0
     cancel_transition: str | None = None
     link_title: str = "{note_title}"
+
+    @field_validator("link_title")
+    @classmethod
+    def _link_title(cls, value: str) -> str:
+        return _check_template(value, LINK_TITLE_FIELDS)
 
     @field_validator("url")
     @classmethod
