@@ -13,6 +13,7 @@ import os
 import re
 import string
 import sys
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -224,13 +225,16 @@ def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The model class that owns the last key of ``loc``, to suggest a valid key for a typo."""
     model: Any = Config
+    dict_key = False  # the next part is a key of a table like [users], not a field name
     for part in loc[:-1]:
-        if isinstance(part, int):
+        if isinstance(part, int) or dict_key:
+            dict_key = False
             continue
         field = model.model_fields.get(part) if isinstance(model, type) else None
         if field is None:
             return None
         annotation = field.annotation
+        dict_key = typing.get_origin(annotation) is dict
         args = getattr(annotation, "__args__", ())
         candidates = [annotation, *args]
         model = next(
