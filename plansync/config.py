@@ -279,7 +279,9 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     except ValidationError as exc:
         problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())  # type: ignore[arg-type]
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
-    needed = [m for m in missing if not m.startswith(("jira.url", "jira.user", "jira.token"))]
+    # Credentials matter only for a real Jira; ``url = "${JIRA_URL:-}"`` opts into the sandbox,
+    # but an unset ``${JIRA_URL}`` without a default is a mistake, not a wish for the sandbox.
+    needed = [m for m in missing if not m.startswith(("jira.user", "jira.token"))]
     if config.jira.url:
         needed += [m for m in missing if m.startswith(("jira.user", "jira.token"))]
     if needed:
