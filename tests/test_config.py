@@ -1,0 +1,258 @@
+"""``plansync.toml``: interpolation, errors that name the key, templates, the shipped configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plansync.config import Config, ConfigError, config_from_dict, load_config
+from plansync.engine.plan import Plan
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = [
+    *sorted((ROOT / "config").glob("*.toml")),
+    ROOT / "plansync" / "templates" / "plansync.toml",
+    ROOT / "examples" / "plansync.toml",
+]
+RULE = '[[rules]]\nproject = "PLAN"\n'
+
+
+def load_text(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "plansync.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, text)
+    return str(caught.value)
+
+
+# ---- ${ENV} interpolation ------------------------------------------------------------------
+
+
+def test_environment_variables_and_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    monkeypatch.setenv("JIRA_URL", "https://example.atlassian.net/")
+    monkeypatch.setenv("JIRA_API_TOKEN", "tok")
+    monkeypatch.setenv("PS_PART", "ops")
+    config = load_text(
+        tmp_path,
+        'myself = "${PS_MYSELF:-me@example.com}"\n'
+        '[vault]\nexclude = ["${PS_PART}/**", "x-${PS_NONE:-}-y"]\n'
+        '[jira]\nurl = "${JIRA_URL}"\nuser = "${JIRA_USER:-bot@example.com}"\n'
+        'token = "${JIRA_API_TOKEN}"\n'
+        '[[rules]]\nproject = "${JIRA_PROJECT:-PLAN}"\nlabels = ["from-${PS_PART}"]\n',
+    )
+    assert config.myself == "me@example.com"
+    assert config.vault.exclude == ["ops/**", "x--y"]
+    jira = config.jira
+    assert jira.url == "https://example.atlassian.net"  # trailing slash dropped
+    assert jira.user == "bot@example.com"
+    assert jira.token.get_secret_value() == "tok"
+    assert config.rules[0].project == "PLAN"
+    assert config.rules[0].labels == ["from-ops"]
+
+    monkeypatch.setenv("PS_MYSELF", "")  # set, even if empty, beats the default
+    monkeypatch.setenv("JIRA_PROJECT", "CLOUD")
+    config = load_text(
+        tmp_path,
+        'myself = "${PS_MYSELF:-me@example.com}"\n'
+        + RULE.replace('"PLAN"', '"${JIRA_PROJECT:-PLAN}"'),
+    )
+    assert config.myself == ""
+    assert config.rules[0].project == "CLOUD"
+
+
+def test_unset_variables_are_named_with_their_keys(tmp_path: Path, clean_env: None) -> None:
+    message = error_of(
+        tmp_path,
+        'myself = "${PS_WHO}"\n[[rules]]\nproject = "${JIRA_PROJECT}"\n'
+        'labels = ["a", "${PS_LABEL}"]\n',
+    )
+    assert "environment variables not set" in message
+    for part in ("myself (${PS_WHO})", "rules[0].project (${JIRA_PROJECT})", "${PS_LABEL}"):
+        assert part in message
+    assert str(tmp_path / "plansync.toml") in message
+
+
+def test_credentials_are_needed_only_for_a_real_jira(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    text = '[jira]\nurl = "${JIRA_URL:-}"\nuser = "${JIRA_USER}"\ntoken = "${JIRA_API_TOKEN}"\n'
+    config = load_text(tmp_path, text)
+    assert config.uses_sandbox
+
+    monkeypatch.setenv("JIRA_URL", "https://jira.example.com")
+    message = error_of(tmp_path, text)
+    assert "jira.user (${JIRA_USER})" in message and "jira.token (${JIRA_API_TOKEN})" in message
+
+
+def test_an_explicit_jira_url_variable_that_is_unset_is_an_error(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """``${JIRA_URL}`` without a default means "this config talks to a real Jira": when the
+    variable is missing, the sync must not quietly go to the sandbox instead."""
+    message = error_of(tmp_path, '[jira]\nurl = "${JIRA_URL}"\ntoken = "${JIRA_API_TOKEN}"\n')
+    assert "jira.url (${JIRA_URL})" in message
+
+
+def test_the_token_is_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    secret = "tok-9f8e7d-secret"
+    monkeypatch.setenv("JIRA_API_TOKEN", secret)
+    config = load_text(
+        tmp_path,
+        '[jira]\nurl = "https://jira.example.com"\ntoken = "${JIRA_API_TOKEN}"\n' + RULE,
+    )
+    assert secret not in repr(config) and secret not in str(config)
+    assert secret not in config.model_dump_json()
+    message = error_of(
+        tmp_path,
+        '[jira]\nurl = "https://jira.example.com"\ntoken = "${JIRA_API_TOKEN}"\n'
+        'timeout = "${JIRA_API_TOKEN}"\n',
+    )
+    assert "jira.timeout" in message and secret not in message
+    assert secret not in Plan().model_dump_json()
+
+
+# ---- unknown keys, at every level ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "suggestion"),
+    [
+        ('myslf = "me"\n', "myslf", "myself"),
+        ('[vault]\nincldue = ["*.md"]\n', "vault.incldue", "include"),
+        ('[jira]\nurll = "https://x"\n', "jira.urll", "url"),
+        ('[jira]\ncancel_transtion = "x"\n', "jira.cancel_transtion", "cancel_transition"),
+        ('[[rules]]\nproject = "PLAN"\nisue_type = "Task"\n', "rules[0].isue_type", "issue_type"),
+        (
+            '[[rules]]\nproject = "A"\n[[rules]]\nproject = "B"\nlabel = ["x"]\n',
+            "rules[1].label",
+            "labels",
+        ),
+        (
+            '[[rules]]\nproject = "PLAN"\n[rules.match]\ntag_any = ["#x"]\n',
+            "rules[0].match.tag_any",
+            "tags_any",
+        ),
+        ('[acceptance]\naccept_tags = "#ok"\n', "acceptance.accept_tags", "accept_tag"),
+        (
+            '[users]\n"Priya Raman" = { emial = "p@example.com" }\n',
+            "users.Priya Raman.emial",
+            "email",
+        ),
+        ("[sync]\nbatch_sise = 10\n", "sync.batch_sise", "batch_size"),
+    ],
+)
+def test_unknown_keys_are_named_with_a_suggestion(
+    tmp_path: Path, clean_env: None, text: str, key: str, suggestion: str
+) -> None:
+    message = error_of(tmp_path, text)
+    assert f"unknown key '{key}'; did you mean '{suggestion}'?" in message, message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, clean_env: None) -> None:
+    message = error_of(
+        tmp_path,
+        'myslf = "me"\n[jira]\ndeployment = "server"\n[[rules]]\nisue_type = "Task"\n',
+    )
+    assert "myslf" in message and "jira.deployment" in message
+    assert "rules[0].project" in message and "isue_type" in message
+
+
+def test_a_typo_far_from_any_key_has_no_wild_guess(tmp_path: Path, clean_env: None) -> None:
+    message = error_of(tmp_path, 'zzzzzz = "me"\n')
+    assert "unknown key 'zzzzzz'" in message and "did you mean" not in message
+
+
+def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -> None:
+    message = error_of(tmp_path, "[jira\n")
+    assert "not valid TOML" in message and "plansync.toml" in message
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "missing.toml")
+    (tmp_path / "nowhere").mkdir()
+    (tmp_path / "plansync.toml").unlink()
+    with pytest.raises(ConfigError, match="plansync init"):
+        load_config(start=tmp_path / "nowhere")
+
+
+def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None) -> None:
+    (tmp_path / "plansync.toml").write_text(RULE, encoding="utf-8")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    config = load_config(start=deep)
+    assert config.source == (tmp_path / "plansync.toml").resolve()
+    assert config.state_dir == tmp_path.resolve() / ".plansync"
+
+
+# ---- templates -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        (
+            'summary = "{txt}"',
+            "rules[0].summary",
+            "unknown placeholder {txt} (did you mean {text}?)",
+        ),
+        ('description = "From {note_titel}"', "rules[0].description", "{note_title}"),
+        ('summary = "{text"', "rules[0].summary", "'}'"),
+        ('summary = "{0}"', "rules[0].summary", "unknown placeholder {0}"),
+    ],
+)
+def test_bad_rule_template_placeholders(
+    tmp_path: Path, clean_env: None, text: str, key: str, expected: str
+) -> None:
+    message = error_of(tmp_path, RULE + text + "\n")
+    assert f"'{key}'" in message and expected in message, message
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ('[jira]\nlink_title = "{note_titel}"', "jira.link_title", "{note_title}"),
+        ('[vault]\nnote_url = "obsidian://x?{fle}"', "vault.note_url", "{file}"),
+    ],
+)
+def test_bad_placeholders_in_links_fail_at_load_not_at_sync(
+    tmp_path: Path, clean_env: None, text: str, key: str, expected: str
+) -> None:
+    message = error_of(tmp_path, text + "\n" + RULE)
+    assert f"'{key}'" in message and expected in message, message
+
+
+def test_good_templates_load(tmp_path: Path, clean_env: None) -> None:
+    config = load_text(
+        tmp_path,
+        '[vault]\nnote_url = "https://notes.example.com/{vault}/{file}#{block_id}"\n'
+        '[jira]\nlink_title = "{note_title} ({note_path})"\n'
+        + RULE
+        + 'summary = "[{note_date}] {text} {{literal}}"\n',
+    )
+    assert config.rules[0].summary.startswith("[{note_date}]")
+
+
+# ---- the shipped configs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_configs_load(path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None) -> None:
+    assert path.is_file()
+    text = path.read_text(encoding="utf-8")
+    if "${JIRA_URL}" in text:  # a config for a real Jira: it needs the environment
+        with pytest.raises(ConfigError, match="JIRA_URL"):
+            load_config(path)
+        monkeypatch.setenv("JIRA_URL", "https://jira.example.com")
+        monkeypatch.setenv("JIRA_USER", "me@example.com")
+        monkeypatch.setenv("JIRA_API_TOKEN", "token")
+    config = load_config(path)
+    assert config.rules and all(rule.project for rule in config.rules)
+    assert config.uses_sandbox == ("${JIRA_URL}" not in text)
+    assert config_from_dict({"rules": [{"project": "PLAN"}]}).uses_sandbox
