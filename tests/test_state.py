@@ -1,0 +1,196 @@
+"""The state store: records, the create journal, the revision counter and the run lock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from plansync.engine.state import (
+    StateLocked,
+    StateStore,
+    SyncedRecord,
+    open_state,
+    run_lock,
+)
+
+
+def record(block_id: str = "ps-abc123", target: str = "jira", **fields: object) -> SyncedRecord:
+    return SyncedRecord(
+        block_id=block_id,
+        target=target,
+        key="PLAN-1",
+        url="https://jira.example.com/browse/PLAN-1",
+        note_path="meetings/2025-11-03 sync.md",
+        fields={
+            "summary": "Write the runbook — “quoted”",
+            "due": "2025-11-10",
+            "labels": ["plansync", block_id],
+            "assignee": None,
+            "status": "new",
+            **fields,
+        },
+    )
+
+
+def test_records_round_trip(tmp_path: Path) -> None:
+    with open_state(tmp_path / "state") as state:
+        assert state.records() == {} and state.get("ps-abc123", "jira") is None
+        first = record()
+        other = record("ps-zzz999", "salesforce")
+        state.save(first)
+        state.save(other)
+        assert state.get("ps-abc123", "jira") == first
+        assert state.get("ps-abc123", "salesforce") is None
+        assert state.records("jira") == {("ps-abc123", "jira"): first}
+        assert state.records() == {("ps-abc123", "jira"): first, ("ps-zzz999", "salesforce"): other}
+        changed = record(due="2025-11-24", link="obsidian://open?vault=v")
+        state.save(changed)  # replaces, never duplicates
+        assert state.records("jira") == {("ps-abc123", "jira"): changed}
+    with open_state(tmp_path / "state") as state:  # persisted
+        assert state.get("ps-abc123", "jira") == changed
+    with open_state(tmp_path / "state", lock=False) as state:  # and readable read-only
+        assert state.get("ps-zzz999", "salesforce") == other
+
+
+def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:
+    with open_state(tmp_path) as state:
+        assert state.in_flight() == []
+        first = state.begin("jira", "create", ["ps-a", "ps-b"])
+        second = state.begin("salesforce", "create", ["ps-c"])
+        third = state.begin("jira", "create", ["ps-d"])
+        assert [e.id for e in state.in_flight()] == [first, second, third]
+        assert [e.block_ids for e in state.in_flight("jira")] == [["ps-a", "ps-b"], ["ps-d"]]
+        entry = state.in_flight("salesforce")[0]
+        assert (entry.id, entry.target, entry.operation) == (second, "salesforce", "create")
+        assert entry.started_at > 0
+        state.finish(first)
+        assert [e.id for e in state.in_flight("jira")] == [third]
+    # A run that died with entries open leaves them for the next run to see.
+    with open_state(tmp_path) as state:
+        assert [e.id for e in state.in_flight()] == [second, third]
+        state.finish(second)
+        state.finish(third)
+        assert state.in_flight() == []
+
+
+def test_every_write_bumps_the_revision(tmp_path: Path) -> None:
+    with open_state(tmp_path) as state:
+        assert state.revision() == 0
+        state.save(record())
+        assert state.revision() == 1
+        entry = state.begin("jira", "create", ["ps-x"])
+        assert state.revision() == 2
+        state.finish(entry)
+        assert state.revision() == 3
+        state.save(record())  # the same record again still counts: a sync ran
+        assert state.revision() == 4
+        state.records()
+        state.get("ps-abc123", "jira")
+        state.in_flight()
+        assert state.revision() == 4  # reads do not
+    with open_state(tmp_path, lock=False) as state:
+        assert state.revision() == 4
+
+
+def test_a_read_only_open_of_a_missing_store_creates_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / ".plansync"
+    with open_state(folder, lock=False) as state:
+        assert state.records() == {} and state.in_flight() == [] and state.revision() == 0
+    assert not folder.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
+    with open_state(tmp_path) as state:
+        state.save(record())
+    before = (tmp_path / "state.db").read_bytes()
+    store = StateStore(tmp_path, readonly=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly"):
+            store.save(record(due="2026-01-01"))
+        assert store.get("ps-abc123", "jira") == record()
+    finally:
+        store.close()
+    assert (tmp_path / "state.db").read_bytes() == before
+
+
+def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
+    with run_lock(tmp_path):
+        with pytest.raises(StateLocked) as caught, run_lock(tmp_path):
+            pass
+        message = str(caught.value)
+        assert f"pid {os.getpid()}" in message
+        assert str(tmp_path / "lock") in message
+        with pytest.raises(StateLocked), open_state(tmp_path):
+            pass
+        with open_state(tmp_path, lock=False) as state:  # planning needs no lock
+            assert state.revision() == 0
+    with run_lock(tmp_path):  # released
+        pass
+
+
+def test_the_lock_is_released_when_the_run_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), open_state(tmp_path):
+        raise RuntimeError("the run died")
+    with open_state(tmp_path):
+        pass
+
+
+def test_the_lock_refuses_another_process(tmp_path: Path) -> None:
+    holder = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from plansync.engine.state import run_lock
+        with run_lock(Path(sys.argv[1])):
+            print("held", flush=True)
+            sys.stdin.readline()
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        assert process.stdout.readline().strip() == "held"
+        with pytest.raises(StateLocked) as caught, open_state(tmp_path):
+            pass
+        assert f"pid {process.pid}" in str(caught.value)
+        assert "wait for it to finish" in str(caught.value)
+        process.stdin.write("\n")
+        process.stdin.flush()
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    with open_state(tmp_path) as state:  # free once the other process is gone
+        state.save(record())
+
+
+def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
+    holder = (
+        "import sys, time; from pathlib import Path; from plansync.engine.state import run_lock\n"
+        "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "held"
+    finally:
+        process.kill()
+        process.wait()
+    assert (tmp_path / "lock").exists()  # the file stays; the flock died with the process
+    with open_state(tmp_path) as state:
+        assert state.revision() == 0
