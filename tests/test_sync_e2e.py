@@ -576,3 +576,17 @@ def test_a_renamed_note_moves_the_links_without_adding_any(
             note_link(config, "archive/weekly.md", item.block_id)
         ]
     assert not fresh_plan(config).has_changes
+
+
+@pytest.mark.parametrize("jira_sandbox", ["dc"], indirect=True)
+def test_data_center_with_a_personal_access_token_and_auto_detection(
+    example_project: ExampleProject,
+) -> None:
+    project, app = example_project, example_project.app
+    project.write_config(user="", deployment="auto")  # no user: the token is a bearer PAT
+    config = config_of(project)
+    result = sync(config)
+    assert result.applied["create"] == len(routed(project, config)) == len(jira_issues(project))
+    assert app.stats()["by_route"]["GET /rest/api/2/serverInfo"] == 1
+    assert "POST /rest/api/2/search/jql" not in app.stats()["by_route"]
+    assert not fresh_plan(config).has_changes
