@@ -1,0 +1,326 @@
+"""A sequence of note edits, crashed syncs and full syncs always ends right (hypothesis).
+
+A :class:`RuleBasedStateMachine` plays a reviewer and a flaky sync against one small vault
+(three notes, 6–10 action items to start with, some proposed, some accepted) and one Jira
+sandbox. The model is what the reviewer wrote: each note's items (text, checkbox, due date),
+rendered to the exact bytes of the note as it would be without any sync. Rules: accept a
+proposed item, move a due date, edit an item's text, mark an item done, delete a key link by
+hand, add an accepted item, copy a line (with its id and key, if it has them) after itself or
+into another note, crash a sync at a random
+checkpoint (the Nth time it is reached), and sync fully. After every full sync:
+
+- the note's bytes, less the key links and block ids that syncs insert, are the model's bytes;
+- every item parses to what the model says (text, status, due date), in order;
+- exactly one issue per accepted item's id, its key written back into that item's line, its
+  summary, due date and done-ness as the note says, and no other issue in Jira;
+- a following plan has nothing to do (no changes, no conflicts, no orphans).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import tempfile
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+
+import plansync
+from plansync.config import Config, config_from_dict
+from plansync.rules import label_for
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.server import RunningServer, serve_in_thread
+from plansync.sync import scan
+
+CHECKPOINTS = (
+    "ids_written",
+    "looked_up",
+    "created",
+    "create_batch_done",
+    "keys_written",
+    "links",
+    "updates",
+    "transitions",
+)
+NOTES = 3
+KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
+BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
+TEXTS = (
+    "Draft the rollout plan",
+    "Review Priya’s quota proposal",
+    "Send Contoso the “root cause” summary",
+    "Benchmark rebuilds on the 24-node cluster",
+    "Prüfe die Übergabe — Sev-1 matrix",
+    "Publish the [[Tiering cost model]] notes",
+)
+DATES = st.dates(min_value=dt.date(2025, 11, 1), max_value=dt.date(2026, 3, 31))
+
+
+class Crash(Exception):
+    """Raised from apply's checkpoint hook: the sync dies there."""
+
+
+def crash_at(name: str, nth: int) -> Callable[[str], None]:
+    seen: Counter[str] = Counter()
+
+    def checkpoint(step: str) -> None:
+        seen[step] += 1
+        if step == name and seen[step] == nth:
+            raise Crash(f"{step} #{nth}")
+
+    return checkpoint
+
+
+def strip_sync_marks(data: bytes) -> bytes:
+    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
+
+
+@dataclass
+class ModelItem:
+    text: str
+    status: str  # "?" proposed, " " accepted and open, "x" done
+    due: dt.date | None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "?"
+
+    @property
+    def parsed_text(self) -> str:
+        """The text as the parser reads it: a wiki link reads as its target."""
+        return self.text.replace("[[", "").replace("]]", "")
+
+    def line(self) -> str:
+        due = f" 📅 {self.due.isoformat()}" if self.due else ""
+        return f"- [{self.status}] {self.text}{due} #task"
+
+
+HEAD = "---\ntitle: Meeting {n}\ndate: 2025-11-0{n}\n---\n# Meeting {n}\n\n## Action Items\n\n"
+TAIL = "\n## Decisions\n\n- Ship it on Friday.\n"
+
+
+def render(n: int, items: list[ModelItem]) -> bytes:
+    return (HEAD.format(n=n + 1) + "".join(i.line() + "\n" for i in items) + TAIL).encode()
+
+
+def first_item_line(n: int) -> int:
+    """0-based index of the first item's line in note ``n``."""
+    return HEAD.format(n=n + 1).count("\n")
+
+
+item_strategy = st.builds(
+    ModelItem,
+    text=st.sampled_from(TEXTS),
+    status=st.sampled_from(["?", " ", " ", "x"]),
+    due=st.none() | DATES,
+)
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="plansync-stateful-"))
+        (self.root / "vault").mkdir()
+        self.app = JiraSandbox(":memory:")
+        self.server: RunningServer = serve_in_thread(self.app)
+        self.config: Config = config_from_dict(
+            {
+                "vault": {"path": "vault"},
+                "jira": {
+                    "url": self.server.url,
+                    "user": "jason@example.com",
+                    "token": "token",
+                    "deployment": "cloud",
+                },
+                "rules": [{"project": "PLAN"}],
+                "sync": {"batch_size": 3},
+            },
+            source=self.root / "plansync.toml",
+        )
+        self.notes: list[list[ModelItem]] = []
+        self.counter = 0
+
+    def teardown(self) -> None:
+        self.server.stop()
+        self.app.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # ---- the vault on disk -----------------------------------------------------------------
+
+    def path(self, n: int) -> Path:
+        return self.root / "vault" / f"2025-11-0{n + 1}-meeting.md"
+
+    def unique(self, text: str) -> str:
+        self.counter += 1
+        return f"{text} no. {self.counter}"
+
+    def edit_line(self, n: int, index: int, change: Callable[[bytes], bytes]) -> None:
+        """Edit one item's line in the file as a user would (sync marks on it kept)."""
+        lines = self.path(n).read_bytes().split(b"\n")
+        at = first_item_line(n) + index
+        new = change(lines[at])
+        assert new != lines[at]
+        lines[at] = new
+        self.path(n).write_bytes(b"\n".join(lines))
+
+    def insert_line(self, n: int, index: int, line: bytes) -> None:
+        lines = self.path(n).read_bytes().split(b"\n")
+        lines.insert(first_item_line(n) + index, line)
+        self.path(n).write_bytes(b"\n".join(lines))
+
+    def where(self, predicate: Callable[[ModelItem], bool]) -> list[tuple[int, int]]:
+        return [
+            (n, i) for n, items in enumerate(self.notes) for i, item in enumerate(items)
+            if predicate(item)
+        ]  # fmt: skip
+
+    # ---- rules ---------------------------------------------------------------------------
+
+    @initialize(
+        items=st.lists(st.lists(item_strategy, min_size=2, max_size=3), min_size=3, max_size=3)
+    )
+    def write_notes(self, items: list[list[ModelItem]]) -> None:
+        for n, note in enumerate(items):
+            for item in note:
+                item.text = self.unique(item.text)
+            self.notes.append(note)
+            self.path(n).write_bytes(render(n, note))
+
+    @precondition(lambda self: any(i.status == "?" for n in self.notes for i in n))
+    @rule(data=st.data())
+    def accept(self, data: st.DataObject) -> None:
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == "?")))
+        self.edit_line(n, i, lambda line: line.replace(b"- [?]", b"- [ ]", 1))
+        self.notes[n][i].status = " "
+
+    @precondition(lambda self: any(i.due for n in self.notes for i in n))
+    @rule(data=st.data(), due=DATES)
+    def move_due_date(self, data: st.DataObject, due: dt.date) -> None:
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.due is not None)))
+        item = self.notes[n][i]
+        if item.due == due:
+            return
+        old = f"📅 {item.due.isoformat()}".encode() if item.due else b""
+        self.edit_line(n, i, lambda line: line.replace(old, f"📅 {due.isoformat()}".encode(), 1))
+        item.due = due
+
+    @precondition(lambda self: any(i.status == " " for n in self.notes for i in n))
+    @rule(data=st.data())
+    def mark_done(self, data: st.DataObject) -> None:
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == " ")))
+        self.edit_line(n, i, lambda line: line.replace(b"- [ ]", b"- [x]", 1))
+        self.notes[n][i].status = "x"
+
+    @rule(data=st.data())
+    def edit_text(self, data: st.DataObject) -> None:
+        n, i = data.draw(st.sampled_from(self.where(lambda item: True)))
+        item = self.notes[n][i]
+        new = f"{item.text} (revised)"
+        self.edit_line(n, i, lambda line: line.replace(item.text.encode(), new.encode(), 1))
+        item.text = new
+
+    @precondition(lambda self: any(i.accepted for n in self.notes for i in n))
+    @rule(data=st.data())
+    def delete_key_link(self, data: st.DataObject) -> None:
+        """Delete the key link from a line by hand (a no-op before its first sync)."""
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.accepted)))
+        lines = self.path(n).read_bytes().split(b"\n")
+        at = first_item_line(n) + i
+        lines[at] = KEY_LINK.sub(b"", lines[at])
+        self.path(n).write_bytes(b"\n".join(lines))
+
+    @rule(n=st.integers(0, NOTES - 1), text=st.sampled_from(TEXTS), due=st.none() | DATES)
+    def add_item(self, n: int, text: str, due: dt.date | None) -> None:
+        item = ModelItem(self.unique(text), " ", due)
+        self.insert_line(n, len(self.notes[n]), item.line().encode())
+        self.notes[n].append(item)
+
+    @rule(data=st.data(), into=st.integers(0, NOTES - 1))
+    def copy_line(self, data: st.DataObject, into: int) -> None:
+        """Copy a line as it is on disk (id and key included) after itself or into a note."""
+        n, i = data.draw(st.sampled_from(self.where(lambda item: True)))
+        line = self.path(n).read_bytes().split(b"\n")[first_item_line(n) + i]
+        copy = ModelItem(self.notes[n][i].text, self.notes[n][i].status, self.notes[n][i].due)
+        at = i + 1 if into == n else len(self.notes[into])
+        self.insert_line(into, at, line)
+        self.notes[into].insert(at, copy)
+
+    @rule(step=st.sampled_from(CHECKPOINTS), nth=st.integers(1, 2))
+    def crash_a_sync(self, step: str, nth: int) -> None:
+        try:
+            result = plansync.apply(self.config, checkpoint=crash_at(step, nth))
+        except Crash:
+            return
+        assert result.ok, result.errors  # the step was not reached: a full sync
+        self.check()
+
+    @rule()
+    def sync(self) -> None:
+        result = plansync.apply(self.config)
+        assert result.ok, result.errors
+        self.check()
+
+    # ---- the invariant ---------------------------------------------------------------------
+
+    def issues(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.server.url}/_sandbox/issues", timeout=30) as answer:
+            return json.load(answer)["issues"]
+
+    def check(self) -> None:
+        issues = self.issues()
+        labels = [[x for x in i["fields"]["labels"] if x.startswith("ps-")] for i in issues]
+        assert all(len(x) == 1 for x in labels), labels
+        per_label = Counter(x[0] for x in labels)
+        by_label = {x[0]: issue for x, issue in zip(labels, issues, strict=True)}
+        parsed = {note.path: note for note in scan(self.config).notes}
+        accepted: set[str] = set()
+        for n, model in enumerate(self.notes):
+            data = self.path(n).read_bytes()
+            assert strip_sync_marks(data) == render(n, model), f"note {n} damaged"
+            note = parsed[self.path(n).name]
+            actions = [i for i in note.items if i.kind == "action"]
+            assert len(actions) == len(model)
+            for want, item in zip(model, actions, strict=True):
+                where = f"{note.path}:{item.line}"
+                assert (item.text, item.status, item.due) == (
+                    want.parsed_text,
+                    want.status,
+                    want.due,
+                )
+                if not want.accepted:
+                    assert item.block_id is None and not item.keys, where
+                    continue
+                assert item.block_id, f"{where}: no block id"
+                label = label_for(item.block_id)
+                assert label not in accepted, f"{where}: id {label} twice"
+                accepted.add(label)
+                assert per_label[label] == 1, f"{where}: {per_label[label]} issues for {label}"
+                issue = by_label[label]
+                assert item.keys == {"jira": issue["key"]}, where
+                fields = issue["fields"]
+                assert fields["summary"] == want.parsed_text, where
+                assert fields["duedate"] == (want.due.isoformat() if want.due else None), where
+                done = fields["status"]["statusCategory"]["key"] == "done"
+                assert done == (want.status == "x"), where
+        assert set(per_label) == accepted, sorted(set(per_label) - accepted)
+        again = plansync.plan(self.config)
+        assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
+        assert again.summary["conflict"] == again.summary["orphan"] == 0, again.summary
+
+
+SyncMachine.TestCase.settings = settings(
+    max_examples=12,
+    stateful_step_count=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+test_sync_state_machine = SyncMachine.TestCase
