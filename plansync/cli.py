@@ -162,23 +162,33 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     """
     config = _load(config_path)
     _notice(config)
+    declined: list[bool] = []
+
+    def confirm(plan: Plan) -> bool:
+        click.echo(render(plan))
+        if not plan.has_changes:
+            return False
+        if yes or click.confirm("Apply these changes?", default=False):
+            return True
+        declined.append(True)
+        return False
+
     try:
         if plan_file is not None:
-            chosen: Plan | None = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            saved = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            result = sync.apply(config, saved, progress=_progress)
         else:
-            chosen = sync.plan(config)
-            click.echo(render(chosen))
-            if not chosen.has_changes:
-                return
-            if not yes and not click.confirm("Apply these changes?", default=False):
-                raise click.ClickException("nothing applied")
-        result = sync.apply(config, chosen, progress=_progress)
+            result = sync.apply(config, progress=_progress, confirm=confirm)
     except (ConnectorError, StateLocked, StalePlan) as exc:
         raise _fail(exc) from None
+    if declined:
+        raise click.ClickException("nothing applied")
     _report(result)
 
 
-def _report(result: Result) -> None:
+def _report(result: Result | None) -> None:
+    if result is None:
+        return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
     for error in result.errors:

@@ -8,7 +8,7 @@ configured. The CLI is a thin shell over these two functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -75,10 +75,17 @@ def apply(
     connector: Any | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
-) -> Result:
-    """Carry out ``plan`` (refused if stale), or plan and apply in one locked run."""
+    confirm: Callable[[Plan], bool] | None = None,
+) -> Result | None:
+    """Carry out ``plan`` (refused if stale), or plan and apply in one locked run.
+
+    The lock is taken first, so a second run is refused before it plans or asks anything;
+    ``confirm`` sees the plan made under the lock and may decline (the result is then None).
+    """
     with open_state(config.state_dir) as state, _connection(config, connector) as jira:
         current = plan if plan is not None else _build(config, state, jira)
+        if confirm is not None and not confirm(current):
+            return None
         kwargs: dict[str, Any] = {}
         if checkpoint is not None:
             kwargs["checkpoint"] = checkpoint

@@ -17,7 +17,7 @@ from conftest import EXAMPLES, ExampleProject, replace_once
 from plansync.cli import main
 from plansync.config import load_config
 from plansync.engine.plan import ACTIONS
-from plansync.engine.state import run_lock
+from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
 from plansync.sync import SANDBOX_NOTICE
 
@@ -182,7 +182,9 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     assert "nothing applied" in result.output
     assert jira_issue_count(example_project) == 0
     assert vault_bytes(example_project) == notes
-    assert not example_project.state_db.exists()
+    store = StateStore(example_project.state_db.parent, readonly=True)
+    assert store.records() == {} and store.in_flight() == [], "declining records nothing"
+    store.close()
 
     result = run("sync", "--config", example_project.config_path, input="y\n")
     assert result.exit_code == 0, result.output
