@@ -389,6 +389,9 @@ class Planner:
             fields=fields,
             base=base,
             url=url,
+            message=None
+            if fields
+            else f"the note already names {key}; only the state store learns it",
             line_change=LineChange(
                 original=entry.original,
                 block_id=entry.block_id,

@@ -53,7 +53,7 @@ def _body(change: Change) -> list[str]:
             lines.append(f"    {name}: {_value(value)}")
         else:
             lines.append(f"    {name}: ({len(str(value).splitlines())} lines)")
-    if change.message and change.action in ("conflict", "orphan"):
+    if change.message and change.action in ("conflict", "orphan", "write_back"):
         lines.append(f"    {change.message}")
     return lines
 
