@@ -277,6 +277,16 @@ def test_every_checkpoint_is_reached(project: Project) -> None:
     assert set(seen) == set(CHECKPOINTS)
 
 
+def test_each_id_is_looked_up_once(project: Project) -> None:
+    """The plan's label search is the lookup before creating: apply does not repeat it per
+    batch (only ids a dead run was creating are looked up again, see the search-lag test)."""
+    config = use_batches(project, 5)
+    assert project.app is not None
+    assert plansync.apply(config).ok
+    assert searches_sent(project.app) == 1  # 22 ids in one query
+    assert bulk_creates(project.app) == 5
+
+
 @pytest.mark.parametrize("step", CHECKPOINTS)
 def test_crash_at_checkpoint_then_sync_again(project: Project, step: str) -> None:
     config = project.config()
@@ -540,19 +550,42 @@ def sandbox_process(state: Path, latency_ms: int) -> Iterator[str]:
             process.stderr.close()
 
 
+def requests_served(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=10) as response:
+        return int(json.load(response)["total"])
+
+
+def kill_when(run: subprocess.Popen[bytes], url: str, *, after: float | int) -> None:
+    """SIGKILL ``run`` ``after`` seconds (a float) or when the sandbox has received ``after``
+    more requests (an int; the last one is then in flight, maybe committed), unless it ended."""
+    base = requests_served(url)
+    deadline = time.monotonic() + (after if isinstance(after, float) else 30.0)
+    while run.poll() is None and time.monotonic() < deadline:
+        if isinstance(after, int) and requests_served(url) - base >= after:
+            break
+        time.sleep(0.003)
+    if run.poll() is None:
+        run.send_signal(signal.SIGKILL)
+    run.wait(timeout=10)
+
+
+# A sync of the example vault in batches of 5 sends about 40 requests: 8 to plan (server
+# info, 6 user searches, 1 label search), 5 bulk creates, 22 links, 2 x 2 for transitions.
+KILL_AFTER = (0.4, 0.8, 2, 8, 10, 11, 12, 14, 18, 25, 36)
+
+
 def test_sigkill_at_any_moment_then_sync_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    delays = (0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.2)
+    """``plansync sync`` in a process of its own, killed at moments in time and at the Nth
+    request it sends to a sandbox in another process (30 ms a request); then run again."""
     with sandbox_process(tmp_path / "sandbox", latency_ms=30) as url:
         for name in ENV:
             monkeypatch.delenv(name, raising=False)
-        killed_after_creating = 0
-        for delay in delays:
+        killed_mid_sync = 0
+        for n, after in enumerate(KILL_AFTER):
             known = {i["key"] for i in fetch_issues(url)}
-            project = make_project(
-                tmp_path / f"kill-{delay}", url, None, extra="[sync]\nbatch_size = 5\n"
-            )
+            project = make_project(tmp_path / f"kill-{n}", url, None, "[sync]\nbatch_size = 5\n")
             env = {**os.environ, **project.env()}
             for name, value in project.env().items():
                 monkeypatch.setenv(name, value)
@@ -563,22 +596,18 @@ def test_sigkill_at_any_moment_then_sync_again(
                 args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             try:
-                try:
-                    run.wait(timeout=delay)
-                except subprocess.TimeoutExpired:
-                    run.send_signal(signal.SIGKILL)
-                run.wait(timeout=10)
+                kill_when(run, url, after=after)
             finally:
                 if run.poll() is None:
                     run.kill()
                     run.wait()
             created = [i for i in fetch_issues(url) if i["key"] not in known]
-            killed_after_creating += bool(created) and run.returncode == -signal.SIGKILL
+            killed_mid_sync += bool(created) and run.returncode == -signal.SIGKILL
             rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
-            assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+            assert rerun.returncode == 0, f"killed after {after}: {rerun.stdout}{rerun.stderr}"
 
             def own(issue: dict[str, Any], known: set[str] = known) -> bool:
                 return issue["key"] not in known
 
             assert_synced(config, before, url, own_issues=own)
-        assert killed_after_creating >= 2, "the delays should catch runs in the middle"
+        assert killed_mid_sync >= 4, "the kills should catch runs between create and the end"

@@ -103,11 +103,13 @@ class Applier:
         self.result = Result()
         self.keys: dict[str, tuple[str, str]] = {}  # block id -> (key, url)
         self.failed: set[str] = set()
+        self.plan_looked_up = False
 
     # --- entry point ----------------------------------------------------------------------
 
     def run(self, plan: Plan) -> Result:
         self._check_fresh(plan)
+        self.plan_looked_up = plan.fingerprint is not None
         requests_before = self.connector.request_count()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -293,10 +295,15 @@ class Applier:
     def _lookup(self, ids: list[str]) -> dict[str, RemoteRecord]:
         """Look ids up by label; for ids a dead run was creating, wait out search lag first.
 
-        The journal is only open around a create call, so an entry open now is a dead run's."""
-        labels = [label_for(i) for i in ids]
-        found = self.connector.fetch_by_ids(labels)
+        The journal is only open around a create call, so an entry open now is a dead run's.
+        A plan whose fingerprint held has just looked every id up (and no run of this state
+        store has created anything since: that would have changed its revision), so then only
+        the ids of a dead run's create, which search may not show yet, are looked up again."""
         pending = {label_for(i) for e in self.state.in_flight("jira") for i in e.block_ids}
+        labels = [label_for(i) for i in ids]
+        if self.plan_looked_up:
+            labels = [label for label in labels if label in pending]
+        found = self.connector.fetch_by_ids(labels) if labels else {}
         for wait in self.lookup_waits:
             missing = [label for label in labels if label in pending and label not in found]
             if not missing:
