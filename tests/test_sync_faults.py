@@ -611,3 +611,26 @@ def test_sigkill_at_any_moment_then_sync_again(
 
             assert_synced(config, before, url, own_issues=own)
         assert killed_mid_sync >= 4, "the kills should catch runs between create and the end"
+
+
+def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
+    """The transition POST is not resent on a lost answer; the rerun finds Jira done, and the
+    base must say so too, or reopening the item later would pass for "closed in Jira"."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults(
+        {"fail_next": [{"drop": "after_commit", "path_contains": "transitions", "method": "POST"}]}
+    )
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert_synced(config, before, project.url)
+    edit(note(project, "2025-11-03"), "- [x] Publish the revised", "- [ ] Publish the revised")
+    edit(note(project, "2025-11-10"), "- [x] Send the service", "- [ ] Send the service")
+    before = snapshot(config)
+    assert plansync.plan(config).summary["transition"] == 2  # both reopened
+    assert plansync.apply(config).ok
+    assert_synced(config, before, project.url)

@@ -363,8 +363,12 @@ class Applier:
             if key is None:
                 continue
             wanted = change.fields["status"]["new"]
+            status = "new" if wanted == "reopen" else wanted
+            # The transition POST is not resent when its answer is lost; what was asked is kept
+            # so that the next plan, seeing Jira got there, takes it as synced (see plan.py).
+            self._merge_base(change, {"status_sent": status})
             outcome = self.connector.transition(key, wanted)
-            self._settle(change, outcome, {"status": "new" if wanted == "reopen" else wanted})
+            self._settle(change, outcome, {"status": status, "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:

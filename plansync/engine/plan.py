@@ -332,7 +332,7 @@ class Planner:
         if note_key != found.key or entry.new_id:
             self._write_back(entry, found.key, note_key)
         self._plan_fields(entry, base.fields, found, fields)
-        self._plan_status(entry, base.fields.get("status"), found)
+        self._plan_status(entry, _last_status(base.fields, found), found)
         if base.fields.get("link") != link:
             self._plan_link(entry, found.key, link, base.fields.get("link"))
 
@@ -484,6 +484,17 @@ class Planner:
                 message=f"{record.key}: {where}; left alone",
             )
         )
+
+
+def _last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
+    """The status as last synced. A transition whose answer was lost (``status_sent``, stored
+    by apply before it asks) counts as synced once Jira is where it was sent; otherwise its
+    done state would pass for a change made in Jira, and reopening the item would not reach
+    Jira."""
+    last, sent = base.get("status"), base.get("status_sent")
+    if sent and (found.status_category == "done") == (sent in ("done", "cancelled")):
+        return str(sent)
+    return last
 
 
 def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
