@@ -1,13 +1,13 @@
 """A sequence of note edits, crashed syncs and full syncs always ends right (hypothesis).
 
 A :class:`RuleBasedStateMachine` plays a reviewer and a flaky sync against one small vault
-(three notes, 6–10 action items to start with, some proposed, some accepted) and one Jira
+(three notes, 6–9 action items to start with, some proposed, some accepted) and one Jira
 sandbox. The model is what the reviewer wrote: each note's items (text, checkbox, due date),
 rendered to the exact bytes of the note as it would be without any sync. Rules: accept a
-proposed item, move a due date, edit an item's text, mark an item done, delete a key link by
-hand, add an accepted item, copy a line (with its id and key, if it has them) after itself or
-into another note, crash a sync at a random
-checkpoint (the Nth time it is reached), and sync fully. After every full sync:
+proposed item, move a due date, edit an item's text, mark an item done or open again, delete
+a key link by hand, add an accepted item, copy a line (with its id and key, if it has them)
+after itself or into another note, crash a sync at a random checkpoint (the Nth time it is
+reached), and sync fully. After every full sync:
 
 - the note's bytes, less the key links and block ids that syncs insert, are the model's bytes;
 - every item parses to what the model says (text, status, due date), in order;
@@ -219,6 +219,13 @@ class SyncMachine(RuleBasedStateMachine):
         n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == " ")))
         self.edit_line(n, i, lambda line: line.replace(b"- [ ]", b"- [x]", 1))
         self.notes[n][i].status = "x"
+
+    @precondition(lambda self: any(i.status == "x" for n in self.notes for i in n))
+    @rule(data=st.data())
+    def reopen(self, data: st.DataObject) -> None:
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == "x")))
+        self.edit_line(n, i, lambda line: line.replace(b"- [x]", b"- [ ]", 1))
+        self.notes[n][i].status = " "
 
     @rule(data=st.data())
     def edit_text(self, data: st.DataObject) -> None:
