@@ -7,7 +7,7 @@ rendered to the exact bytes of the note as it would be without any sync. Rules: 
 proposed item, move a due date, edit an item's text, mark an item done or open again, delete
 a key link by hand, add an accepted item, copy a line (with its id and key, if it has them)
 after itself or into another note, crash a sync at a random checkpoint (the Nth time it is
-reached), and sync fully. After every full sync:
+reached), sync with one request failing at the HTTP level, and sync fully. After every full sync:
 
 - the note's bytes, less the key links and block ids that syncs insert, are the model's bytes;
 - every item parses to what the model says (text, status, due date), in order;
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -36,6 +37,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 import plansync
 from plansync.config import Config, config_from_dict
+from plansync.connectors.base import ConnectorError
+from plansync.connectors.jira import JiraConnector
+from plansync.engine import apply as apply_module
+from plansync.engine.apply import Result
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread
@@ -63,6 +68,10 @@ TEXTS = (
     "Publish the [[Tiering cost model]] notes",
 )
 DATES = st.dates(min_value=dt.date(2025, 11, 1), max_value=dt.date(2026, 3, 31))
+
+
+def no_sleep(_: float) -> None:
+    return None
 
 
 class Crash(Exception):
@@ -183,6 +192,15 @@ class SyncMachine(RuleBasedStateMachine):
             if predicate(item)
         ]  # fmt: skip
 
+    def apply(self, **kwargs: Any) -> Result:
+        """``plansync.apply`` with waits skipped: the connector's retry back-off and apply's
+        waits for search lag (the sandbox has none here), so a failed create costs no 7 s."""
+        connector = JiraConnector(
+            self.server.url, "jason@example.com", "token", deployment="cloud", sleep=no_sleep
+        )
+        with mock.patch.object(apply_module.time, "sleep", no_sleep):
+            return plansync.apply(self.config, connector=connector, **kwargs)
+
     # ---- rules ---------------------------------------------------------------------------
 
     @initialize(
@@ -264,15 +282,41 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(step=st.sampled_from(CHECKPOINTS), nth=st.integers(1, 2))
     def crash_a_sync(self, step: str, nth: int) -> None:
         try:
-            result = plansync.apply(self.config, checkpoint=crash_at(step, nth))
+            result = self.apply(checkpoint=crash_at(step, nth))
         except Crash:
             return
         assert result.ok, result.errors  # the step was not reached: a full sync
         self.check()
 
+    @rule(
+        fault=st.sampled_from(
+            [{"drop": "after_commit"}, {"drop": "before_commit"}, {"status": 500}]
+        ),
+        request=st.sampled_from(
+            [
+                ("POST", "issue/bulk"),
+                ("POST", "remotelink"),
+                ("POST", "transitions"),
+                ("POST", "search"),
+                ("PUT", "issue/"),
+            ]
+        ),
+    )
+    def sync_with_a_fault(self, fault: dict[str, Any], request: tuple[str, str]) -> None:
+        """One request fails (its answer lost after Jira did it, or before, or a 500)."""
+        self.app.configure_faults(
+            {"fail_next": [{**fault, "method": request[0], "path_contains": request[1]}]}
+        )
+        try:
+            self.apply()
+        except ConnectorError:
+            pass  # failed while planning
+        finally:
+            self.app.configure_faults({"clear": True})
+
     @rule()
     def sync(self) -> None:
-        result = plansync.apply(self.config)
+        result = self.apply()
         assert result.ok, result.errors
         self.check()
 
