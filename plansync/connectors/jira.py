@@ -390,12 +390,22 @@ class JiraConnector:
     def _each(self, call: Callable[[_T], OpResult], items: Sequence[_T]) -> list[OpResult]:
         """``call`` on every item, at most ``_WORKERS`` at a time; results in input order.
 
-        An exception (a whole-call failure such as a 401) cancels what has not started yet.
+        A 5xx or 429 past the retries fails that item only; anything else (a 401, a refused
+        connection) fails the whole call and cancels what has not started yet.
         """
+
+        def guarded(item: _T) -> OpResult:
+            try:
+                return call(item)
+            except ConnectorError as exc:
+                if exc.status is not None and (exc.status >= 500 or exc.status == 429):
+                    return OpResult(ok=False, error=str(exc))
+                raise
+
         if len(items) <= 1:
-            return [call(item) for item in items]
+            return [guarded(item) for item in items]
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            futures = [pool.submit(call, item) for item in items]
+            futures = [pool.submit(guarded, item) for item in items]
             try:
                 return [future.result() for future in futures]
             except BaseException:
