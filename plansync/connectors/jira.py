@@ -30,9 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -52,6 +51,7 @@ from plansync.connectors.base import (
     StatusCategory,
     Transition,
 )
+from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
 
 _log = logging.getLogger(__name__)
 
@@ -114,9 +114,9 @@ class JiraConnector:
             raise ValueError(f"api_version must be '2' or '3', not {api_version!r}")
         self.server = url.rstrip("/")
         self._api_version = api_version
-        self._max_retries = max_retries
-        self._max_backoff = max_backoff
-        self._sleep = sleep
+        self._http = Sender(
+            "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep
+        )
         self._cancel_transition = cancel_transition
         self._bearer = user is None and token is not None
         auth: dict[str, Any] = {}
@@ -135,8 +135,6 @@ class JiraConnector:
         self._deployment: Literal["cloud", "dc"] | None = None
         if deployment != "auto":
             self._set_deployment(deployment)
-        self._requests = 0
-        self._count_lock = threading.Lock()
         self._users: dict[str, str | None] = {}
         self._created_ids: dict[str, int] = {}
 
@@ -150,7 +148,7 @@ class JiraConnector:
         """
         wanted = list(dict.fromkeys(plansync_ids))
         found: dict[str, RemoteRecord] = {}
-        for batch in _chunks(wanted, _SEARCH_IDS):
+        for batch in chunks(wanted, _SEARCH_IDS):
             in_batch = set(batch)
             for issue in self._search(labels_jql(batch), batch):
                 record = self._record(issue, in_batch)
@@ -185,7 +183,7 @@ class JiraConnector:
                 results[index] = OpResult(ok=False, error=str(error))
             else:
                 payloads.append((index, {"fields": fields}))
-        for batch in _chunks(payloads, _CREATE_BATCH):
+        for batch in chunks(payloads, _CREATE_BATCH):
             ids = [records[index].plansync_id for index, _ in batch]
             outcomes = self._create_batch(ids, [payload for _, payload in batch])
             for (index, _), outcome in zip(batch, outcomes, strict=True):
@@ -241,7 +239,7 @@ class JiraConnector:
 
     def request_count(self) -> int:
         """HTTP requests sent so far, retries and requests that got no answer included."""
-        return self._requests
+        return self._http.count()
 
     # -- users ----------------------------------------------------------------------------------
 
@@ -323,7 +321,7 @@ class JiraConnector:
         )
         if response.status_code not in (200, 201, 400):
             raise self._failure(response, what)
-        answer = _json_or_none(response)
+        answer = json_or_none(response)
         if not isinstance(answer, dict) or not isinstance(answer.get("errors"), list):
             # A 400 about the request as a whole (e.g. too many issues), not per issue.
             message, details = _error_text(response)
@@ -494,66 +492,25 @@ class JiraConnector:
         resend_on_drop: bool = True,
         api: str | None = None,
     ) -> requests.Response:
-        """Send one request; return Jira's answer, whatever its status, except as below.
+        """Send one request through :class:`Sender`; return Jira's answer, whatever its status.
 
-        429 and 503 are resent after ``Retry-After`` seconds (else 1, 2, 4, ... capped at
-        ``max_backoff``), at most ``max_retries`` times, then raise ConnectorError with status
-        and retry_after; a ``Retry-After`` longer than ``max_backoff`` gives up at once, so
-        the caller decides about long waits. A dropped connection or timeout is resent the same
-        way when ``resend_on_drop`` (reads, PUTs, upserts), else raised at once: the request may
-        have reached Jira. Every attempt is counted, answered or not.
+        429 and 503 are resent after ``Retry-After`` within the sender's bounds; a dropped
+        connection or timeout only when ``resend_on_drop`` (reads, PUTs, upserts). Every attempt
+        is counted, answered or not.
         """
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
-        attempt = 0
-        while True:
-            with self._count_lock:
-                self._requests += 1
-            try:
-                return self._answer(method, url, params, data)
-            except requests.exceptions.SSLError as error:
-                raise ConnectorError(
-                    f"TLS failed talking to {self.server} ({what}): {error}"
-                ) from None
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as error:
-                if not resend_on_drop:
-                    raise ConnectorError(
-                        f"the connection to {self.server} failed while {what} ({error}); "
-                        "the request may have reached Jira, so it was not sent again"
-                    ) from None
-                if attempt >= self._max_retries:
-                    raise ConnectorError(
-                        f"the connection to {self.server} failed {attempt + 1} times while "
-                        f"{what}: {error}"
-                    ) from None
-                delay = self._backoff(attempt)
-                _log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
-            except _Throttled as throttled:
-                response = throttled.response
-                retry_after = _retry_after(response)
-                delay = self._backoff(attempt) if retry_after is None else retry_after
-                if attempt >= self._max_retries or delay > self._max_backoff:
-                    raise ConnectorError(
-                        f"Jira answered {response.status_code} to {what} {attempt + 1} times"
-                        + (f"; it asks to retry after {retry_after:g}s" if retry_after else ""),
-                        status=response.status_code,
-                        retry_after=retry_after,
-                    ) from None
-                _log.warning(
-                    "Jira answered %s to %s; retrying in %.1fs", response.status_code, what, delay
-                )
-            self._sleep(delay)
-            attempt += 1
+        return self._http.send(
+            lambda: self._answer(method, url, params, data),
+            what=what,
+            resend_on_drop=resend_on_drop,
+        )
 
     def _answer(
         self, method: str, url: str, params: dict[str, Any] | None, data: str | None
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
-        except 429/503, raised as _Throttled for :meth:`_send` to retry."""
+        except 429/503, raised as Throttled for :meth:`_send` to retry."""
         try:
             response = self._jira._session.request(method, url, params=params, data=data)
         except JIRAError as error:  # the session raises for every non-2xx answer
@@ -561,17 +518,14 @@ class JiraConnector:
                 raise ConnectorError(f"Jira gave no answer to {method} {url}") from None
             response = error.response
         if response.status_code in _RETRY_STATUSES:
-            raise _Throttled(response)
+            raise Throttled(response.status_code, retry_after(response))
         return response
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self._max_backoff, 2.0**attempt)
 
     def _json(self, response: requests.Response, what: str) -> Any:
         """The JSON of a successful answer; anything else fails the whole call."""
         if not response.ok:
             raise self._failure(response, what)
-        answer = _json_or_none(response)
+        answer = json_or_none(response)
         if answer is None:
             raise ConnectorError(
                 f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
@@ -645,14 +599,6 @@ class JiraConnector:
         return f"{self.server}/browse/{key}"
 
 
-class _Throttled(Exception):
-    """Jira answered 429 or 503: it did nothing, and the request may be sent again."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
 def labels_jql(plansync_ids: Sequence[str]) -> str:
     """``labels in ("ps-a", "ps-b") ORDER BY key``, each value quoted with ``\\`` and ``"``
     escaped, so no id can change the query."""
@@ -703,23 +649,9 @@ def _user_key(cloud: bool) -> str:
     return "accountId" if cloud else "name"
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:
     """Jira's error body (``errorMessages`` + ``errors``) → ("field: message; ...", errors)."""
-    answer = _json_or_none(response)
+    answer = json_or_none(response)
     if isinstance(answer, dict) and ("errors" in answer or "errorMessages" in answer):
         message, details = _collection_text(answer)
         if message:
@@ -761,8 +693,3 @@ def _from_adf(document: dict[str, Any]) -> str:
         return "".join(text(child) for child in node.get("content") or [])
 
     return "\n".join(text(block) for block in document.get("content") or [])
-
-
-def _chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
