@@ -12,7 +12,8 @@ Center (``mode="dc"``). Shapes follow Atlassian's OpenAPI documents in ``../shar
   carry ``name``.
 
 Faults (latency, one-shot 429/5xx/dropped connections, seeded random 429/500 rates, search
-lag) are set at construction or at run time; see :class:`FaultPlan` for the format. Control
+lag) are set at construction or at run time; see :class:`FaultPlan` for the format, plus
+``search_lag_ms`` (new issues stay invisible to search that long). Control
 endpoints (no auth, never faulted, not counted):
 
 - ``GET|POST /_sandbox/faults``: read / change the fault plan (400 names a bad setting);
@@ -32,18 +33,25 @@ import binascii
 import datetime as dt
 import hashlib
 import json
-import random
 import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import parse_qs
+from typing import Any, ClassVar, Literal
 
+from plansync.sandbox.common import (
+    Fault,
+    FaultPlan,
+    HttpError,
+    Response,
+    SandboxApp,
+    find_route,
+)
+from plansync.sandbox.common import Request as BaseRequest
+from plansync.sandbox.common import Route as BaseRoute
 from plansync.sandbox.server import DropConnection
 
 Mode = Literal["cloud", "dc"]
@@ -170,7 +178,7 @@ ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it.
 # --------------------------------------------------------------------------------------------
 
 
-class ApiError(Exception):
+class ApiError(HttpError):
     """An error answered in Jira's shape: ``{"errorMessages": [...], "errors": {...}}``."""
 
     def __init__(
@@ -180,35 +188,19 @@ class ApiError(Exception):
         errors: Mapping[str, str] | None = None,
         headers: Iterable[tuple[str, str]] = (),
     ):
-        super().__init__(status, list(messages), dict(errors or {}))
-        self.status = status
+        super().__init__(status, headers)
         self.messages = list(messages)
         self.errors = dict(errors or {})
-        self.headers = list(headers)
 
     def body(self) -> dict[str, Any]:
         return {"errorMessages": self.messages, "errors": self.errors}
 
 
 @dataclass
-class Request:
-    """What a handler sees of one HTTP request."""
+class Request(BaseRequest):
+    """A request, with the API version its route named (``/rest/api/{2|3}``)."""
 
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    base_url: str
     api_version: str = "2"
-
-    def arg(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def list_arg(self, name: str) -> list[str]:
-        """All values of a repeatable, comma-separable parameter (``fields=a,b&fields=c``)."""
-        return [v.strip() for raw in self.query.get(name, []) for v in raw.split(",") if v.strip()]
 
     def json(self) -> Any:
         if not self.body.strip():
@@ -227,30 +219,6 @@ class Request:
     @property
     def api_base(self) -> str:
         return f"{self.base_url}/rest/api/{self.api_version}"
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    410: "Gone",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 def _now() -> tuple[str, float]:
@@ -613,178 +581,6 @@ def parse_jql(jql: str) -> Jql:
 
 
 # --------------------------------------------------------------------------------------------
-# Faults.
-# --------------------------------------------------------------------------------------------
-
-DropWhen = Literal["before_commit", "after_commit"]
-
-
-@dataclass
-class Fault:
-    """One queued fault: answer ``status`` (with ``Retry-After``) or drop the connection."""
-
-    status: int | None = None
-    retry_after: int | None = None
-    path_contains: str = ""
-    method: str | None = None
-    count: int = 1
-    drop: DropWhen | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.path_contains in path and self.method in (None, method)
-
-
-class FaultPlan:
-    """Latency and faults for the app; thread-safe; configured by a JSON-able mapping.
-
-    Format (every key optional; keys present replace the current value, ``fail_next``
-    entries are appended to the queue, ``"clear": true`` first resets everything)::
-
-        {"latency_ms": 50,                # added to every /rest request
-         "rate_429": 0.1, "rate_500": 0.05, "seed": 7, "retry_after": 1,
-         "search_lag_ms": 2000,           # new issues invisible to search for this long
-         "fail_next": [                   # one-shot faults, first match wins
-            {"status": 429, "retry_after": 1, "path_contains": "bulk", "count": 2},
-            {"status": 500, "method": "GET"},
-            {"drop": true},               # close the socket; the request never ran
-            {"drop": "after_commit", "path_contains": "issue/bulk"}]}  # ran, response lost
-
-    ``drop: true`` means ``"before_commit"``.
-    """
-
-    def __init__(self, config: Mapping[str, Any] | None = None):
-        self._lock = threading.Lock()
-        self._reset()
-        if config:
-            self.configure(config)
-
-    def _reset(self) -> None:
-        self.latency_ms = 0
-        self.rate_429 = 0.0
-        self.rate_500 = 0.0
-        self.retry_after = 1
-        self.search_lag_ms = 0
-        self.seed: int | None = None
-        self._rng = random.Random()
-        self._queue: list[Fault] = []
-
-    def configure(self, config: Mapping[str, Any]) -> None:
-        """Apply a configuration; ``ValueError`` names the bad key (nothing applied then)."""
-        unknown = set(config) - {
-            "clear",
-            "latency_ms",
-            "rate_429",
-            "rate_500",
-            "seed",
-            "retry_after",
-            "search_lag_ms",
-            "fail_next",
-        }
-        if unknown:
-            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
-        faults = [self._fault(entry) for entry in config.get("fail_next", [])]
-        numbers = {}
-        for name in ("latency_ms", "rate_429", "rate_500", "retry_after", "search_lag_ms"):
-            if name in config:
-                number = config[name]
-                if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
-                    raise ValueError(f"{name} must be a non-negative number")
-                numbers[name] = number
-        if not isinstance(numbers.get("retry_after", 0), int):
-            raise ValueError("retry_after must be whole seconds (clients parse it as an integer)")
-        if numbers.get("rate_429", 0) + numbers.get("rate_500", 0) > 1:
-            raise ValueError("rate_429 + rate_500 must not exceed 1")
-        seed = config.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError("seed must be an integer")
-        with self._lock:
-            if config.get("clear"):
-                self._reset()
-            for name, number in numbers.items():
-                setattr(self, name, number)
-            if "seed" in config:
-                self.seed = config["seed"]
-                self._rng = random.Random(self.seed)
-            self._queue.extend(faults)
-
-    @staticmethod
-    def _fault(entry: Any) -> Fault:
-        if not isinstance(entry, dict):
-            raise ValueError("each fail_next entry must be an object")
-        unknown = set(entry) - {"status", "retry_after", "path_contains", "method", "count", "drop"}
-        if unknown:
-            raise ValueError(f"unknown fail_next keys: {sorted(unknown)}")
-        drop = entry.get("drop")
-        if drop is True:
-            drop = "before_commit"
-        if drop not in (None, False, "before_commit", "after_commit"):
-            raise ValueError("drop must be true, 'before_commit' or 'after_commit'")
-        status = entry.get("status")
-        if not drop and not (isinstance(status, int) and 400 <= status <= 599):
-            raise ValueError("a fail_next entry needs a 4xx/5xx 'status' or 'drop'")
-        retry_after = entry.get("retry_after")
-        if retry_after is not None and (
-            isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
-        ):
-            raise ValueError("retry_after must be a non-negative integer (seconds)")
-        count = entry.get("count", 1)
-        if not isinstance(count, int) or count < 1:
-            raise ValueError("count must be a positive integer")
-        method = entry.get("method")
-        return Fault(
-            status=status,
-            retry_after=retry_after,
-            path_contains=str(entry.get("path_contains", "")),
-            method=method.upper() if isinstance(method, str) else None,
-            count=count,
-            drop=drop or None,
-        )
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "latency_ms": self.latency_ms,
-                "rate_429": self.rate_429,
-                "rate_500": self.rate_500,
-                "seed": self.seed,
-                "retry_after": self.retry_after,
-                "search_lag_ms": self.search_lag_ms,
-                "fail_next": [
-                    {k: v for k, v in vars(f).items() if v is not None} for f in self._queue
-                ],
-            }
-
-    def pick(self, method: str, path: str) -> Fault | None:
-        """The fault this request suffers, if any: queued one-shots first, then random rates."""
-        with self._lock:
-            for fault in self._queue:
-                if fault.matches(method, path):
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self._queue.remove(fault)
-                    return fault
-            if self.rate_429 or self.rate_500:
-                roll = self._rng.random()
-                if roll < self.rate_429:
-                    return Fault(status=429, retry_after=self.retry_after)
-                if roll < self.rate_429 + self.rate_500:
-                    return Fault(status=500)
-        return None
-
-
-def _fault_response(fault: Fault, default_retry_after: int) -> ApiError:
-    assert fault.status is not None
-    headers = []
-    if fault.status in (429, 503):
-        retry_after = fault.retry_after if fault.retry_after is not None else default_retry_after
-        headers.append(("Retry-After", str(retry_after)))
-    if fault.status == 429:
-        headers += [("X-RateLimit-Limit", "100"), ("X-RateLimit-Remaining", "0")]
-        return ApiError(429, ["Rate limit exceeded."], headers=headers)
-    return ApiError(fault.status, [f"Injected fault: HTTP {fault.status}."], headers=headers)
-
-
-# --------------------------------------------------------------------------------------------
 # Atlassian Document Format (v3 descriptions), kept to paragraphs and hard breaks.
 # --------------------------------------------------------------------------------------------
 
@@ -865,21 +661,11 @@ class FieldSelection:
 
 
 @dataclass(frozen=True)
-class Route:
-    method: str
-    template: str  # relative to /rest/api/{version} unless it starts with /rest/ or /_sandbox
-    handler: str
-    pattern: re.Pattern[str] = field(init=False, compare=False)
+class Route(BaseRoute):
+    """Templates are relative to ``/rest/api/{version}`` unless they start with ``/rest/``."""
 
-    def __post_init__(self) -> None:
-        body = re.sub(
-            r"\{(\w+)\}",
-            lambda m: "(?P<" + re.sub(r"(?<!^)(?=[A-Z])", "_", m[1]).lower() + ">[^/]+)",
-            self.template,
-        )
-        if not self.template.startswith(("/rest/", "/_sandbox")):
-            body = r"/rest/api/(?P<api_version>2|3|latest)" + body
-        object.__setattr__(self, "pattern", re.compile(f"^{body}/?$"))
+    PREFIX: ClassVar[str] = r"/rest/api/(?P<api_version>2|3|latest)"
+    ABSOLUTE: ClassVar[tuple[str, ...]] = ("/rest/", "/_sandbox")
 
 
 ROUTES = [
@@ -922,11 +708,13 @@ CONTROL_ROUTES = [
 ]
 
 
-class JiraSandbox:
+class JiraSandbox(SandboxApp):
     """The WSGI app. Thread-safe; state in SQLite at ``db_path`` (a file survives restarts).
 
     ``faults`` takes the :class:`FaultPlan` format; ``latency_ms`` is a shortcut for it.
     """
+
+    request_class = Request
 
     def __init__(
         self,
@@ -943,88 +731,26 @@ class JiraSandbox:
             raise ValueError(f"invalid Jira project key {project_key!r}")
         self.mode: Mode = mode
         self.project_key = project_key
-        self.faults = FaultPlan({"latency_ms": latency_ms, **(faults or {})})
+        super().__init__(
+            FaultPlan({"latency_ms": latency_ms, **(faults or {})}, settings=["search_lag_ms"])
+        )
         self._store = _Store(db_path)
-        self._stats: Counter[str] = Counter()
-        self._stats_lock = threading.Lock()
 
     # ---- public Python API (for in-process tests) ---------------------------------------
-
-    def configure_faults(self, config: Mapping[str, Any]) -> None:
-        """What ``POST /_sandbox/faults`` does, for tests that hold the app in-process."""
-        self.faults.configure(config)
-
-    def stats(self) -> dict[str, Any]:
-        """``{"total": N, "by_route": {"POST /rest/api/2/issue/bulk": 3, ...}}``."""
-        with self._stats_lock:
-            return {
-                "total": sum(self._stats.values()),
-                "by_route": dict(sorted(self._stats.items())),
-            }
-
-    def reset_stats(self) -> None:
-        with self._stats_lock:
-            self._stats.clear()
 
     def close(self) -> None:
         """Release the database (a new app on the same file sees everything committed)."""
         self._store.close()
 
-    # ---- WSGI ----------------------------------------------------------------------------
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        request = self._request(environ)
-        try:
-            response = self._dispatch(request)
-        except ApiError as error:
-            response = Response(error.status, error.body(), error.headers)
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
-        headers = [("Content-Length", str(len(payload))), *response.headers]
-        if response.body is not None:
-            headers.append(("Content-Type", "application/json;charset=UTF-8"))
-        reason = _REASONS.get(response.status, "Error")
-        start_response(f"{response.status} {reason}", headers)
-        return [payload]
-
-    @staticmethod
-    def _request(environ: dict[str, Any]) -> Request:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        return Request(
-            method=environ["REQUEST_METHOD"].upper(),
-            path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
-            query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
-            headers=headers,
-            body=body,
-            base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-            + environ.get("SCRIPT_NAME", ""),
-        )
-
     def _resolve(self, routes: list[Route], request: Request) -> tuple[Route, dict[str, str]]:
-        allowed = False
-        for route in routes:
-            match = route.pattern.match(request.path)
-            if not match:
-                continue
-            params = match.groupdict()
-            version = params.pop("api_version", None)
-            if version == "3" and self.mode == "dc":
-                break  # Data Center has no v3
-            if route.method != request.method:
-                allowed = True
-                continue
+        route, params, other_method = find_route(routes, request.method, request.path)
+        version = params.pop("api_version", None)
+        if route is not None and not (version == "3" and self.mode == "dc"):
             request.api_version = "2" if version in (None, "latest") else version
             return route, params
-        if allowed:
+        if other_method:
             raise ApiError(405, [f"Method {request.method} is not allowed on {request.path}."])
+        # Data Center has no v3: a v3 path is unknown there
         raise ApiError(404, [f"No endpoint {request.method} {request.path} in the Jira sandbox."])
 
     def _dispatch(self, request: Request) -> Response:
@@ -1040,16 +766,8 @@ class JiraSandbox:
                 template = f"/rest/api/{request.api_version}{template}"
         except ApiError as error:
             unresolved, template = error, "(unknown)"
-        with self._stats_lock:
-            self._stats[f"{request.method} {template}"] += 1
-
-        if self.faults.latency_ms:
-            time.sleep(self.faults.latency_ms / 1000)
-        fault = self.faults.pick(request.method, request.path)
-        if fault is not None and fault.drop == "before_commit":
-            raise DropConnection
-        if fault is not None and fault.drop is None:
-            raise _fault_response(fault, self.faults.retry_after)
+        self._count(f"{request.method} {template}")
+        fault = self._inject(request)
 
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith(("basic ", "bearer ")):
@@ -1060,6 +778,14 @@ class JiraSandbox:
         if fault is not None:  # drop after_commit: the work is done, the answer is lost
             raise DropConnection
         return response
+
+    def _fault_error(self, fault: Fault) -> ApiError:
+        assert fault.status is not None
+        headers = fault.retry_after_headers(self.faults.retry_after)
+        if fault.status == 429:
+            headers += [("X-RateLimit-Limit", "100"), ("X-RateLimit-Remaining", "0")]
+            return ApiError(429, ["Rate limit exceeded."], headers=headers)
+        return ApiError(fault.status, [f"Injected fault: HTTP {fault.status}."], headers=headers)
 
     # ---- rendering ---------------------------------------------------------------------------
 
@@ -1882,7 +1608,7 @@ class JiraSandbox:
                         if strict_keys:
                             raise ApiError(400, [message])
                         warnings.append(message)
-        lag = self.faults.search_lag_ms / 1000
+        lag = self.faults.settings["search_lag_ms"] / 1000
         visible_after = time.time() - lag
         result = []
         for row in rows:

@@ -1,0 +1,429 @@
+"""What the sandboxes (Jira, Salesforce) share: WSGI plumbing, routing, counting and faults.
+
+Each sandbox answers in its own API's shapes, so what is shared stops where the shapes begin:
+:class:`SandboxApp` turns WSGI into :class:`Request`/:class:`Response`, counts every API request
+(which is how tests measure what a sync costs), sleeps the configured latency and applies the
+:class:`FaultPlan`; a subclass routes, authenticates and renders errors (:class:`HttpError`
+subclasses) the way its real service does.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import parse_qs
+
+from plansync.sandbox.server import DropConnection
+
+# --------------------------------------------------------------------------------------------
+# Requests, responses, errors and routes.
+# --------------------------------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    """An error answered with ``status``; each sandbox's subclass renders its API's body."""
+
+    def __init__(self, status: int, headers: Iterable[tuple[str, str]] = ()):
+        super().__init__(status)
+        self.status = status
+        self.headers = list(headers)
+
+    def body(self) -> Any:
+        raise NotImplementedError
+
+
+RequestT = TypeVar("RequestT", bound="Request")
+
+
+@dataclass
+class Request:
+    """What a handler sees of one HTTP request."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+
+    @classmethod
+    def from_environ(cls: type[RequestT], environ: dict[str, Any]) -> RequestT:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        return cls(
+            method=environ["REQUEST_METHOD"].upper(),
+            path=environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"),
+            query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+            headers=headers,
+            body=body,
+            base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+            + environ.get("SCRIPT_NAME", ""),
+        )
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def list_arg(self, name: str) -> list[str]:
+        """All values of a repeatable, comma-separable parameter (``fields=a,b&fields=c``)."""
+        return [v.strip() for raw in self.query.get(name, []) for v in raw.split(",") if v.strip()]
+
+
+@dataclass
+class Response:
+    """``body`` is JSON-able, or bytes sent as they are (``headers`` then name the type)."""
+
+    status: int
+    body: Any = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    300: "Multiple Choices",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """``{camelCase}`` placeholders become ``snake_case`` handler arguments.
+
+    A template is relative to the API's ``PREFIX`` unless it starts with one of ``ABSOLUTE``;
+    a subclass per sandbox sets both.
+    """
+
+    PREFIX: ClassVar[str] = ""
+    ABSOLUTE: ClassVar[tuple[str, ...]] = ("/_sandbox",)
+
+    method: str
+    template: str
+    handler: str
+    pattern: re.Pattern[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        body = re.sub(
+            r"\{(\w+)\}",
+            lambda m: "(?P<" + re.sub(r"(?<!^)(?=[A-Z])", "_", m[1]).lower() + ">[^/]+)",
+            self.template,
+        )
+        if not self.template.startswith(self.ABSOLUTE):
+            body = self.PREFIX + body
+        object.__setattr__(self, "pattern", re.compile(f"^{body}/?$"))
+
+
+RouteT = TypeVar("RouteT", bound=Route)
+
+
+def find_route(
+    routes: Iterable[RouteT], method: str, path: str
+) -> tuple[RouteT | None, dict[str, str], bool]:
+    """The route serving ``method path`` and its parameters; without one, whether another
+    method is served at that path (a 405 rather than a 404)."""
+    other_method = False
+    for route in routes:
+        match = route.pattern.match(path)
+        if match is None:
+            continue
+        if route.method == method:
+            return route, match.groupdict(), False
+        other_method = True
+    return None, {}, other_method
+
+
+# --------------------------------------------------------------------------------------------
+# Faults.
+# --------------------------------------------------------------------------------------------
+
+DropWhen = Literal["before_commit", "after_commit"]
+
+
+@dataclass
+class Fault:
+    """One queued fault: answer ``status`` (optionally naming ``error_code``) or drop."""
+
+    status: int | None = None
+    retry_after: int | None = None
+    path_contains: str = ""
+    method: str | None = None
+    count: int = 1
+    drop: DropWhen | None = None
+    error_code: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.path_contains in path and self.method in (None, method)
+
+    def retry_after_headers(self, default: int) -> list[tuple[str, str]]:
+        """``Retry-After`` on the statuses that carry it (429, 503)."""
+        if self.status not in (429, 503):
+            return []
+        return [("Retry-After", str(self.retry_after if self.retry_after is not None else default))]
+
+
+_FAULT_KEYS = {"status", "retry_after", "path_contains", "method", "count", "drop"}
+
+
+class FaultPlan:
+    """Latency and faults for an app; thread-safe; configured by a JSON-able mapping.
+
+    Format (every key optional; keys present replace the current value, ``fail_next``
+    entries are appended to the queue, ``"clear": true`` first resets everything)::
+
+        {"latency_ms": 50,                # added to every API request
+         "rate_429": 0.1, "rate_500": 0.05, "seed": 7, "retry_after": 1,
+         "fail_next": [                   # one-shot faults, first match wins
+            {"status": 429, "retry_after": 1, "path_contains": "bulk", "count": 2},
+            {"status": 500, "method": "GET"},
+            {"drop": true},               # close the socket; the request never ran
+            {"drop": "after_commit", "path_contains": "issue/bulk"}]}  # ran, response lost
+
+    ``drop: true`` means ``"before_commit"``. Each app names its random ``rates`` (setting ->
+    status answered), its own numeric ``settings`` (Jira: ``search_lag_ms``) and any
+    further ``fail_next`` keys it reads (Salesforce: ``error_code``).
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        rates: Mapping[str, int] | None = None,
+        settings: Iterable[str] = (),
+        fault_keys: Iterable[str] = (),
+    ):
+        self._rate_statuses = dict(
+            rates if rates is not None else {"rate_429": 429, "rate_500": 500}
+        )
+        self._setting_names = tuple(settings)
+        self._fault_keys = _FAULT_KEYS | set(fault_keys)
+        self._lock = threading.Lock()
+        self._reset()
+        if config:
+            self.configure(config)
+
+    def _reset(self) -> None:
+        self.latency_ms: float = 0
+        self.retry_after = 1
+        self.rates = dict.fromkeys(self._rate_statuses, 0.0)
+        self.settings: dict[str, float] = dict.fromkeys(self._setting_names, 0)
+        self.seed: int | None = None
+        self._rng = random.Random()
+        self._queue: list[Fault] = []
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Apply a configuration; ``ValueError`` names the bad key (nothing applied then)."""
+        number_names = ("latency_ms", "retry_after", *self._rate_statuses, *self._setting_names)
+        unknown = set(config) - {"clear", "seed", "fail_next", *number_names}
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        faults = [self._fault(entry) for entry in config.get("fail_next", [])]
+        numbers = {}
+        for name in number_names:
+            if name in config:
+                number = config[name]
+                if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+                    raise ValueError(f"{name} must be a non-negative number")
+                numbers[name] = number
+        if not isinstance(numbers.get("retry_after", 0), int):
+            raise ValueError("retry_after must be whole seconds (clients parse it as an integer)")
+        if sum(numbers.get(name, 0) for name in self._rate_statuses) > 1:
+            raise ValueError(f"{' + '.join(self._rate_statuses)} must not exceed 1")
+        seed = config.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError("seed must be an integer")
+        with self._lock:
+            if config.get("clear"):
+                self._reset()
+            for name, number in numbers.items():
+                if name in self.rates:
+                    self.rates[name] = number
+                elif name in self.settings:
+                    self.settings[name] = number
+                else:
+                    setattr(self, name, number)
+            if "seed" in config:
+                self.seed = config["seed"]
+                self._rng = random.Random(self.seed)
+            self._queue.extend(faults)
+
+    def _fault(self, entry: Any) -> Fault:
+        if not isinstance(entry, dict):
+            raise ValueError("each fail_next entry must be an object")
+        unknown = set(entry) - self._fault_keys
+        if unknown:
+            raise ValueError(f"unknown fail_next keys: {sorted(unknown)}")
+        drop = entry.get("drop")
+        if drop is True:
+            drop = "before_commit"
+        if drop not in (None, False, "before_commit", "after_commit"):
+            raise ValueError("drop must be true, 'before_commit' or 'after_commit'")
+        status = entry.get("status")
+        if not drop and not (isinstance(status, int) and 400 <= status <= 599):
+            raise ValueError("a fail_next entry needs a 4xx/5xx 'status' or 'drop'")
+        retry_after = entry.get("retry_after")
+        if retry_after is not None and (
+            isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+        ):
+            raise ValueError("retry_after must be a non-negative integer (seconds)")
+        count = entry.get("count", 1)
+        if not isinstance(count, int) or count < 1:
+            raise ValueError("count must be a positive integer")
+        error_code = entry.get("error_code")
+        if error_code is not None and not (isinstance(error_code, str) and error_code):
+            raise ValueError("error_code must be a non-empty string")
+        method = entry.get("method")
+        return Fault(
+            status=status,
+            retry_after=retry_after,
+            path_contains=str(entry.get("path_contains", "")),
+            method=method.upper() if isinstance(method, str) else None,
+            count=count,
+            drop=drop or None,
+            error_code=error_code,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "latency_ms": self.latency_ms,
+                **self.rates,
+                "seed": self.seed,
+                "retry_after": self.retry_after,
+                **self.settings,
+                "fail_next": [
+                    {k: v for k, v in vars(f).items() if v is not None} for f in self._queue
+                ],
+            }
+
+    def pick(self, method: str, path: str) -> Fault | None:
+        """The fault this request suffers, if any: queued one-shots first, then random rates."""
+        with self._lock:
+            for fault in self._queue:
+                if fault.matches(method, path):
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self._queue.remove(fault)
+                    return fault
+            if any(self.rates.values()):
+                roll, threshold = self._rng.random(), 0.0
+                for name, rate in self.rates.items():
+                    threshold += rate
+                    if roll < threshold:
+                        return Fault(status=self._rate_statuses[name])
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# The app base.
+# --------------------------------------------------------------------------------------------
+
+
+class SandboxApp:
+    """WSGI entry, counting and fault injection; a subclass implements ``_dispatch`` (routing,
+    auth, handlers) and ``_fault_error`` (how its service answers an injected status).
+
+    Control endpoints (``/_sandbox/...``) are the subclass's to route; they are neither counted
+    nor faulted, so a test can always read what happened.
+    """
+
+    request_class: ClassVar[type[Request]] = Request
+
+    def __init__(self, faults: FaultPlan):
+        self.faults = faults
+        self._stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+
+    # ---- public Python API (for in-process tests) ---------------------------------------
+
+    def configure_faults(self, config: Mapping[str, Any]) -> None:
+        """What ``POST /_sandbox/faults`` does, for tests that hold the app in-process."""
+        self.faults.configure(config)
+
+    def stats(self) -> dict[str, Any]:
+        """``{"total": N, "by_route": {"<METHOD> <route template>": n, ...}}``."""
+        with self._stats_lock:
+            return {
+                "total": sum(self._stats.values()),
+                "by_route": dict(sorted(self._stats.items())),
+            }
+
+    def reset_stats(self) -> None:
+        with self._stats_lock:
+            self._stats.clear()
+
+    # ---- for subclasses ------------------------------------------------------------------
+
+    def _count(self, route_label: str) -> int:
+        """Count one API request under ``route_label``; the total so far, this one included."""
+        with self._stats_lock:
+            self._stats[route_label] += 1
+            return sum(self._stats.values())
+
+    def _inject(self, request: Request) -> Fault | None:
+        """Sleep the latency, then apply the fault this request suffers: a drop before commit
+        or an error status raise here; a drop after commit is returned, for the caller to raise
+        :class:`DropConnection` once the work is done."""
+        if self.faults.latency_ms:
+            time.sleep(self.faults.latency_ms / 1000)
+        fault = self.faults.pick(request.method, request.path)
+        if fault is not None and fault.drop == "before_commit":
+            raise DropConnection
+        if fault is not None and fault.drop is None:
+            raise self._fault_error(fault)
+        return fault
+
+    def _fault_error(self, fault: Fault) -> HttpError:
+        raise NotImplementedError
+
+    def _dispatch(self, request: Any) -> Response:
+        raise NotImplementedError
+
+    def _common_headers(self, request: Any) -> list[tuple[str, str]]:
+        """Headers every response carries (Salesforce: ``Sforce-Limit-Info``)."""
+        return []
+
+    # ---- WSGI ----------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = self.request_class.from_environ(environ)
+        try:
+            response = self._dispatch(request)
+        except HttpError as error:
+            response = Response(error.status, error.body(), error.headers)
+        headers = [*response.headers, *self._common_headers(request)]
+        if isinstance(response.body, bytes):
+            payload = response.body
+        elif response.body is None:
+            payload = b""
+        else:
+            payload = json.dumps(response.body).encode()
+            headers.append(("Content-Type", "application/json;charset=UTF-8"))
+        headers.insert(0, ("Content-Length", str(len(payload))))
+        start_response(f"{response.status} {REASONS.get(response.status, 'Error')}", headers)
+        return [payload]
