@@ -8,6 +8,10 @@ every response and loops on the socket. Fault tests need a *dropped connection*:
 a client sees when a proxy or a crashing node cuts it off mid-request.
 
 Only loopback is served: the sandboxes accept any credentials and must never face a network.
+
+With an ``ssl_context`` (see ``tls.py``) the same server speaks HTTPS, for clients that build
+``https://`` URLs themselves (``simple-salesforce``). The handshake happens in the connection's
+own thread, on its first read, so a slow or failing client never holds up ``accept``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -87,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
+            "wsgi.url_scheme": self.server.scheme,
             "wsgi.input": io.BytesIO(body),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
@@ -161,11 +166,21 @@ class _ThreadingServer(ThreadingMixIn, HTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, app: WSGIApp, port: int):
+    def __init__(self, app: WSGIApp, port: int, ssl_context: ssl.SSLContext | None = None):
         super().__init__((LOOPBACK, port), _Handler)
         self.app = app
+        self.ssl_context = ssl_context
+        self.scheme = "https" if ssl_context is not None else "http"
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.ssl_context is None:
+            return sock, address
+        return self.ssl_context.wrap_socket(
+            sock, server_side=True, do_handshake_on_connect=False
+        ), address
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -206,8 +221,9 @@ class RunningServer:
 
     @property
     def url(self) -> str:
-        """Base URL to give a client, e.g. ``http://127.0.0.1:53211`` (no trailing slash)."""
-        return f"http://{LOOPBACK}:{self.port}"
+        """Base URL to give a client, e.g. ``http://127.0.0.1:53211`` (no trailing slash);
+        ``https://`` when served with TLS."""
+        return f"{self._server.scheme}://{LOOPBACK}:{self.port}"
 
     def stop(self) -> None:
         """Stop accepting, cut kept-alive connections, and release the port. Idempotent."""
@@ -229,14 +245,18 @@ class RunningServer:
         self.stop()
 
 
-def serve_in_thread(app: WSGIApp, port: int = 0) -> RunningServer:
-    """Serve ``app`` on 127.0.0.1 (``port=0``: any free port) from a background thread."""
-    return RunningServer(_ThreadingServer(app, port))
+def serve_in_thread(
+    app: WSGIApp, port: int = 0, ssl_context: ssl.SSLContext | None = None
+) -> RunningServer:
+    """Serve ``app`` on 127.0.0.1 (``port=0``: any free port) from a background thread;
+    over TLS with ``ssl_context``."""
+    return RunningServer(_ThreadingServer(app, port, ssl_context))
 
 
-def serve_forever(app: WSGIApp, port: int) -> None:
-    """Serve ``app`` on 127.0.0.1:``port`` in the calling thread until interrupted (the CLI)."""
-    server = _ThreadingServer(app, port)
+def serve_forever(app: WSGIApp, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+    """Serve ``app`` on 127.0.0.1:``port`` in the calling thread until interrupted (the CLI);
+    over TLS with ``ssl_context``."""
+    server = _ThreadingServer(app, port, ssl_context)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
