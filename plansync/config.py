@@ -160,6 +160,84 @@ class JiraRule(Strict):
         return _check_template(value)
 
 
+DEFAULT_SF_DESCRIPTION = (
+    '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
+    "Owner: {owner}\nNote: {link}"
+)
+
+
+def _sf_fields() -> dict[str, str]:
+    return {
+        "Name": "{text}",
+        "Description__c": DEFAULT_SF_DESCRIPTION,
+        "Due_Date__c": "{due}",
+        "Priority__c": "{priority}",
+        "Account__c": "{account}",
+    }
+
+
+class SalesforceRule(Strict):
+    """Items this rule takes become records of ``object``; ``fields`` maps API names to templates.
+
+    ``{priority}`` is rendered through ``priority_map``; a template that renders empty sends null.
+    """
+
+    name: str
+    match: Match = Field(default_factory=Match)
+    object: str
+    fields: dict[str, str] = Field(default_factory=_sf_fields)
+    priority_map: dict[Priority, str | None] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITIES)
+    )
+    owner_field: str | None = "OwnerId"
+
+    @field_validator("fields")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for template in value.values():
+            _check_template(template)
+        return value
+
+
+def _sf_rules() -> list[SalesforceRule]:
+    return [
+        SalesforceRule(name="rfe", object="RFE__c", match=Match(tags_any=["#rfe"])),
+        SalesforceRule(
+            name="feature",
+            object="Feature__c",
+            match=Match(kind=["action", "decision"], tags_any=["#feature"]),
+        ),
+        SalesforceRule(name="decision", object="Feature__c", match=Match(kind=["decision"])),
+    ]
+
+
+class SalesforceConfig(Strict):
+    """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
+
+    instance_url: str = ""
+    auth: Literal["jwt", "client_credentials", "session", "password"] = "jwt"
+    domain: str | None = Field(default=None, description="login, test, or a My Domain host")
+    username: str = ""
+    consumer_key: SecretStr = SecretStr("")
+    private_key_file: str = ""
+    client_id: SecretStr = SecretStr("")
+    client_secret: SecretStr = SecretStr("")
+    session_id: SecretStr = SecretStr("")
+    password: SecretStr = SecretStr("")
+    security_token: SecretStr = SecretStr("")
+    api_version: str = "59.0"
+    timeout: float = 30.0
+    external_id_field: str = "Plansync_Id__c"
+    jira_key_field: str | None = "Jira_Key__c"
+    note_link_field: str | None = "Note_Link__c"
+    rules: list[SalesforceRule] = Field(default_factory=_sf_rules)
+
+    @field_validator("instance_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
 ConflictWinner = Literal["note", "remote"]
 
 
@@ -178,6 +256,9 @@ class Config(Strict):
     users: dict[str, UserEntry] = Field(default_factory=dict)
     jira: JiraConfig = Field(default_factory=JiraConfig)
     rules: list[JiraRule] = Field(default_factory=list)
+    salesforce: SalesforceConfig | None = Field(
+        default=None, description="absent: nothing goes to Salesforce"
+    )
     sync: SyncConfig = Field(default_factory=SyncConfig)
 
     source: Path | None = Field(default=None, exclude=True)
@@ -279,11 +360,21 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     except ValidationError as exc:
         problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())  # type: ignore[arg-type]
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
-    # Credentials matter only for a real Jira; ``url = "${JIRA_URL:-}"`` opts into the sandbox,
-    # but an unset ``${JIRA_URL}`` without a default is a mistake, not a wish for the sandbox.
-    needed = [m for m in missing if not m.startswith(("jira.user", "jira.token"))]
-    if config.jira.url:
-        needed += [m for m in missing if m.startswith(("jira.user", "jira.token"))]
+    # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
+    # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.
+    real = {
+        "jira": bool(config.jira.url),
+        "salesforce": bool(config.salesforce and config.salesforce.instance_url),
+    }
+    locations = {"jira": ("jira.url",), "salesforce": ("salesforce.instance_url",)}
+    needed = [
+        m
+        for m in missing
+        if not any(
+            m.startswith(f"{name}.") and not m.startswith(locations[name]) and not is_real
+            for name, is_real in real.items()
+        )
+    ]
     if needed:
         raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
     return config

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from plansync.config import Config, JiraRule, Match
+from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.notes.model import Item, Note
 
 BLOCK_ID_PREFIX = "ps-"
@@ -43,6 +43,13 @@ def matches(match: Match, item: Item) -> bool:
 def jira_rule_for(config: Config, item: Item) -> JiraRule | None:
     """The first Jira rule that takes this item, or None (the item does not go to Jira)."""
     return next((rule for rule in config.rules if matches(rule.match, item)), None)
+
+
+def salesforce_rule_for(config: Config, item: Item) -> SalesforceRule | None:
+    """The first Salesforce rule that takes this item, or None (none, or no [salesforce])."""
+    if config.salesforce is None:
+        return None
+    return next((r for r in config.salesforce.rules if matches(r.match, item)), None)
 
 
 def note_link(config: Config, note_path: str, block_id: str) -> str:
@@ -103,6 +110,32 @@ def jira_fields(rule: JiraRule, context: Context, assignee: str | None) -> dict[
         fields["due"] = item.due.isoformat() if item.due else None
     if rule.sync_assignee:
         fields["assignee"] = assignee
+    return fields
+
+
+def salesforce_fields(
+    config: Config, rule: SalesforceRule, context: Context, owner: str | None, jira_key: str | None
+) -> dict[str, Any]:
+    """The Salesforce record this item should be, in the object's API field names.
+
+    An empty rendering is sent as null (a date field must not receive ""); the Jira key and the
+    link to the note line go into the configured fields, which is how the two systems link up.
+    """
+    assert config.salesforce is not None
+    values = context.values() | {"priority": rule.priority_map.get(context.item.priority) or ""}
+    fields: dict[str, Any] = {
+        name: (template.format_map(values).strip() or None)
+        for name, template in rule.fields.items()
+    }
+    if fields.get("Name"):
+        fields["Name"] = " ".join(str(fields["Name"]).split())[:80]
+    sf = config.salesforce
+    if sf.note_link_field:
+        fields[sf.note_link_field] = context.link
+    if sf.jira_key_field and jira_key is not None:
+        fields[sf.jira_key_field] = jira_key
+    if rule.owner_field and owner:
+        fields[rule.owner_field] = owner
     return fields
 
 

@@ -9,13 +9,14 @@ configured. The CLI is a thin shell over these two functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from plansync.config import Config
+from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
-from plansync.engine.plan import Plan, Planner
+from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateStore, open_state
 from plansync.notes.vault import Vault, scan_vault
 from plansync.sandbox.embedded import embedded_jira
@@ -53,19 +54,37 @@ def jira_connection(config: Config) -> Iterator[JiraConnector]:
     )
 
 
-def _connection(config: Config, connector: Any | None) -> Any:
-    return nullcontext(connector) if connector is not None else jira_connection(config)
+@contextmanager
+def connections(config: Config, jira: Any | None = None) -> Iterator[dict[str, Connector]]:
+    """A connector per configured backend (given ones are used as they are), for the block."""
+    with ExitStack() as stack:
+        yield {"jira": jira if jira is not None else stack.enter_context(jira_connection(config))}
 
 
-def _build(config: Config, state: StateStore, connector: Any) -> Plan:
-    resolve = getattr(connector, "resolve_user", lambda _: None)
-    return Planner(config, scan(config), state, connector, resolve).build()
+def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
+    """What the planner needs to know of each backend."""
+    jira = connectors["jira"]
+    return [
+        TargetSpec(
+            name="jira",
+            title="Jira",
+            connector=jira,
+            resolve_user=getattr(jira, "resolve_user", lambda _: None),
+            remote_links=True,
+            transitions=True,
+            immutable=frozenset({"project", "issue_type"}),
+        )
+    ]
+
+
+def _build(config: Config, state: StateStore, connectors: dict[str, Connector]) -> Plan:
+    return Planner(config, scan(config), state, targets(connectors)).build()
 
 
 def plan(config: Config, *, connector: Any | None = None) -> Plan:
-    """What a sync would do now. Reads notes, state and Jira; writes nothing."""
-    with open_state(config.state_dir, lock=False) as state, _connection(config, connector) as jira:
-        return _build(config, state, jira)
+    """What a sync would do now. Reads notes, state and the backends; writes nothing."""
+    with open_state(config.state_dir, lock=False) as state, connections(config, connector) as conns:
+        return _build(config, state, conns)
 
 
 def apply(
@@ -82,8 +101,8 @@ def apply(
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).
     """
-    with open_state(config.state_dir) as state, _connection(config, connector) as jira:
-        current = plan if plan is not None else _build(config, state, jira)
+    with open_state(config.state_dir) as state, connections(config, connector) as conns:
+        current = plan if plan is not None else _build(config, state, conns)
         if confirm is not None and not confirm(current):
             return None
         kwargs: dict[str, Any] = {}
@@ -91,4 +110,4 @@ def apply(
             kwargs["checkpoint"] = checkpoint
         if progress is not None:
             kwargs["progress"] = progress
-        return apply_plan(config, current, state, jira, **kwargs)
+        return apply_plan(config, current, state, conns, **kwargs)

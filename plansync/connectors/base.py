@@ -51,8 +51,11 @@ class NewRecord:
 
 @dataclass(frozen=True)
 class FieldUpdate:
+    """New values for a record's fields; ``plansync_id`` lets a backend upsert by external id."""
+
     key: str
     fields: dict[str, Any]
+    plansync_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from plansync.connectors.base import (
     OpResult,
     RemoteRecord,
 )
-from plansync.engine.plan import Change, Plan, note_digests
+from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.notes.writeback import LineEdit, WriteBackError, write_back
 from plansync.rules import label_for
@@ -66,7 +66,9 @@ class Result(BaseModel):
     """What a sync did, with the same counts as the plan's summary plus what failed."""
 
     applied: dict[str, int] = Field(default_factory=dict)
-    created: dict[str, str] = Field(default_factory=dict, description="block id -> new key")
+    created: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="block id -> {target: new key}"
+    )
     errors: list[ItemError] = Field(default_factory=list)
     requests: int = 0
 
@@ -83,12 +85,15 @@ def _quiet(_: str, __: int, ___: int) -> None:
     return None
 
 
+BACKENDS = ("jira", "salesforce")
+
+
 class Applier:
     def __init__(
         self,
         config: Config,
         state: StateStore,
-        connector: Connector,
+        connectors: dict[str, Connector],
         *,
         checkpoint: Checkpoint = _nothing,
         progress: Progress = _quiet,
@@ -96,13 +101,14 @@ class Applier:
     ):
         self.config = config
         self.state = state
-        self.connector = connector
+        self.connectors = connectors
         self.checkpoint = checkpoint
         self.progress = progress
         self.lookup_waits = lookup_waits
         self.result = Result()
-        self.keys: dict[str, tuple[str, str]] = {}  # block id -> (key, url)
-        self.failed: set[str] = set()
+        self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
+        self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
+        self.down: set[str] = set()  # targets whose backend failed a whole call
         self.plan_looked_up = False
 
     # --- entry point ----------------------------------------------------------------------
@@ -110,28 +116,52 @@ class Applier:
     def run(self, plan: Plan) -> Result:
         self._check_fresh(plan)
         self.plan_looked_up = plan.fingerprint is not None
-        requests_before = self.connector.request_count()
+        before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
             by_action[change.action].append(change)
-        try:
-            self._write_ids(by_action["write_back"])
-            self.checkpoint("ids_written")
-            self._create(by_action["create"])
-            self._write_keys(by_action["write_back"])
-            self.checkpoint("keys_written")
-            self._links(by_action["link"])
-            self.checkpoint("links")
-            self._updates(by_action["update"])
-            self.checkpoint("updates")
-            self._transitions(by_action["transition"])
-            self.checkpoint("transitions")
-        except ConnectorError as exc:
-            self.result.errors.append(
-                ItemError(note="-", line=0, block_id=None, action="sync", message=str(exc))
+        self._write_ids(by_action["write_back"])
+        self.checkpoint("ids_written")
+        for target in BACKENDS:  # Jira first: Salesforce records carry the Jira key
+            self._remote(
+                target, self._create, [c for c in by_action["create"] if c.target == target]
             )
-        self.result.requests = self.connector.request_count() - requests_before
+        self._write_keys(by_action["write_back"])
+        self.checkpoint("keys_written")
+        self._remote("jira", self._links, by_action["link"])
+        self.checkpoint("links")
+        for target in BACKENDS:
+            self._remote(
+                target, self._updates, [c for c in by_action["update"] if c.target == target]
+            )
+        self.checkpoint("updates")
+        for target in BACKENDS:
+            changes = [c for c in by_action["transition"] if c.target == target]
+            self._remote(target, self._transitions, changes)
+        self.checkpoint("transitions")
+        self.result.requests = self._requests() - before
         return self.result
+
+    def _remote(
+        self, target: str, phase: Callable[[str, list[Change]], None], changes: list[Change]
+    ) -> None:
+        """Run one phase against one backend. A whole-call failure (auth, network, 5xx past the
+        retries) is reported once and skips that backend's later phases; the notes still get
+        the keys of what was created, and the other backend goes on."""
+        if not changes or target in self.down:
+            return
+        try:
+            phase(target, changes)
+        except ConnectorError as exc:
+            self.down.add(target)
+            self.result.errors.append(
+                ItemError(
+                    note="-", line=0, block_id=None, action=f"sync {target}", message=str(exc)
+                )
+            )
+
+    def _requests(self) -> int:
+        return sum(c.request_count() for c in self.connectors.values())
 
     def _check_fresh(self, plan: Plan) -> None:
         if plan.fingerprint is None:
@@ -151,29 +181,38 @@ class Applier:
     def _count(self, action: str, n: int = 1) -> None:
         self.result.applied[action] = self.result.applied.get(action, 0) + n
 
-    def _fail(self, change: Change, message: str) -> None:
+    def _blocked(self, change: Change, target: str | None = None) -> bool:
+        block_id = change.item.block_id or ""
+        return (block_id, "note") in self.failed or (
+            block_id,
+            target or change.target,
+        ) in self.failed
+
+    def _fail(self, change: Change, message: str, target: str | None = None) -> None:
         if change.item.block_id:
-            self.failed.add(change.item.block_id)
+            self.failed.add((change.item.block_id, target or change.target))
         self.result.errors.append(
             ItemError(
                 note=change.item.note,
                 line=change.item.line,
                 block_id=change.item.block_id,
-                action=change.action,
+                action=change.action if change.target != "note" else "write back",
                 key=change.key,
                 message=message,
             )
         )
 
-    def _base(self, block_id: str) -> SyncedRecord | None:
-        return self.state.get(block_id, "jira")
+    def _base(self, block_id: str, target: str) -> SyncedRecord | None:
+        return self.state.get(block_id, target)
 
-    def _store(self, change: Change, key: str, url: str, fields: dict[str, Any]) -> None:
+    def _store(
+        self, change: Change, target: str, key: str, url: str, fields: dict[str, Any]
+    ) -> None:
         assert change.item.block_id
         self.state.save(
             SyncedRecord(
                 block_id=change.item.block_id,
-                target="jira",
+                target=target,
                 key=key,
                 url=url,
                 note_path=change.item.note,
@@ -181,12 +220,22 @@ class Applier:
             )
         )
 
-    def _merge_base(self, change: Change, updates: dict[str, Any]) -> None:
+    def _merge_base(
+        self, change: Change, updates: dict[str, Any], target: str | None = None
+    ) -> None:
         assert change.item.block_id
-        record = self._base(change.item.block_id)
+        target = target or change.target
+        record = self._base(change.item.block_id, target)
         if record is None:
             return
-        self._store(change, record.key, record.url, {**record.fields, **updates})
+        self._store(change, target, record.key, record.url, {**record.fields, **updates})
+
+    def _key_url(self, block_id: str, target: str) -> tuple[str, str] | None:
+        known = self.keys.get((block_id, target))
+        if known:
+            return known
+        record = self._base(block_id, target)
+        return (record.key, record.url) if record else None
 
     # --- notes ------------------------------------------------------------------------------
 
@@ -195,14 +244,19 @@ class Applier:
         for change in changes:
             line = change.line_change
             block_id = change.item.block_id
-            if line is None or block_id is None or block_id in self.failed:
+            target = line.key_target if line else None
+            if line is None or block_id is None or target is None:
+                continue
+            if (block_id, "note") in self.failed:
                 continue
             links: dict[str, tuple[str, str]] = {}
             if with_keys:
-                key_url = self.keys.get(block_id) or self._known_key(change)
+                if (block_id, target) in self.failed:
+                    continue
+                key_url = self._key_url(block_id, target) or self._adopted(change, target)
                 if key_url is None:
                     continue
-                links[line.key_target or "jira"] = key_url
+                links[target] = key_url
             edit = LineEdit(
                 line=change.item.line,
                 original=line.original,
@@ -227,15 +281,13 @@ class Applier:
                 elif with_keys:
                     self._count("write_back")
 
-    def _known_key(self, change: Change) -> tuple[str, str] | None:
-        assert change.item.block_id
-        record = self._base(change.item.block_id)
-        if record is None and change.key and change.base is not None:
-            # An adopted record: store it now, with the fields Jira has as the base.
+    def _adopted(self, change: Change, target: str) -> tuple[str, str] | None:
+        """A record found by id but unknown to the state: stored now, its fields as the base."""
+        if change.key and change.base is not None:
             url = change.url or ""
-            self._store(change, change.key, url, change.base)
+            self._store(change, target, change.key, url, change.base)
             return change.key, url
-        return (record.key, record.url) if record else None
+        return None
 
     def _write_ids(self, changes: list[Change]) -> None:
         self._edit_notes(changes, with_keys=False)
@@ -245,119 +297,137 @@ class Applier:
 
     # --- creates ----------------------------------------------------------------------------
 
-    def _create(self, changes: list[Change]) -> None:
-        todo = [c for c in changes if c.item.block_id not in self.failed]
-        size = self.config.sync.batch_size
+    def _create(self, target: str, changes: list[Change]) -> None:
+        todo = [c for c in changes if not self._blocked(c)]
+        size = self.config.sync.batch_size if target == "jira" else 200
         for start in range(0, len(todo), size):
-            batch = todo[start : start + size]
-            self.progress("create", start, len(todo))
-            self._create_batch(batch)
+            self.progress(f"create in {target}", start, len(todo))
+            self._create_batch(target, todo[start : start + size])
         if todo:
-            self.progress("create", len(todo), len(todo))
+            self.progress(f"create in {target}", len(todo), len(todo))
 
-    def _create_batch(self, batch: list[Change]) -> None:
+    def _fill_cross_keys(self, change: Change) -> dict[str, Any]:
+        """Fields with the item's Jira key put in where the plan could only say it was to come."""
+        fields = dict(change.fields)
+        for name, value in change.fields.items():
+            if value == KNOWN_AFTER_CREATE:
+                known = self._key_url(change.item.block_id or "", "jira")
+                if known:
+                    fields[name] = known[0]
+                else:
+                    del fields[name]
+        return fields
+
+    def _create_batch(self, target: str, batch: list[Change]) -> None:
+        connector = self.connectors[target]
         ids = [c.item.block_id for c in batch if c.item.block_id]
-        found = self._lookup(ids)
+        found = self._lookup(target, ids)
         self.checkpoint("looked_up")
         to_create: list[Change] = []
         for change in batch:
             record = found.get(label_for(change.item.block_id or ""))
             if record is not None:
-                self._created(change, record.key, record.url)
+                self._created(change, record.key, record.url, change.fields)
             else:
                 to_create.append(change)
         if not to_create:
             self.checkpoint("create_batch_done")
             return
+        records = [
+            NewRecord(plansync_id=label_for(c.item.block_id or ""), fields=self._fill_cross_keys(c))
+            for c in to_create
+        ]
         # The journal brackets the create call only: a run that dies before it sent nothing,
         # and the next run need not wait for search to show what was never created.
-        entry = self.state.begin("jira", "create", [c.item.block_id or "" for c in to_create])
+        entry = self.state.begin(target, "create", [c.item.block_id or "" for c in to_create])
         try:
-            results = self.connector.create_many(
-                [
-                    NewRecord(plansync_id=label_for(c.item.block_id or ""), fields=c.fields)
-                    for c in to_create
-                ]
-            )
+            results = connector.create_many(records)
         except ConnectorError as exc:
             if exc.status is not None and (400 <= exc.status < 500 or exc.status == 503):
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
             raise
         self.checkpoint("created")
-        for change, outcome in zip(to_create, results, strict=True):
+        for change, record, outcome in zip(to_create, records, results, strict=True):
             if outcome.ok and outcome.key:
-                self._created(change, outcome.key, outcome.url or "")
+                self._created(change, outcome.key, outcome.url or "", record.fields)
             else:
-                self._fail(change, outcome.error or "Jira did not create the issue")
+                self._fail(change, outcome.error or f"{target} did not create the record")
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
-    def _lookup(self, ids: list[str]) -> dict[str, RemoteRecord]:
-        """Look ids up by label; for ids a dead run was creating, wait out search lag first.
+    def _lookup(self, target: str, ids: list[str]) -> dict[str, RemoteRecord]:
+        """Look ids up; for ids a dead run was creating, wait out search lag first.
 
         The journal is only open around a create call, so an entry open now is a dead run's.
         A plan whose fingerprint held has just looked every id up (and no run of this state
         store has created anything since: that would have changed its revision), so then only
         the ids of a dead run's create, which search may not show yet, are looked up again."""
-        pending = {label_for(i) for e in self.state.in_flight("jira") for i in e.block_ids}
+        connector = self.connectors[target]
+        pending = {label_for(i) for e in self.state.in_flight(target) for i in e.block_ids}
         labels = [label_for(i) for i in ids]
         if self.plan_looked_up:
             labels = [label for label in labels if label in pending]
-        found = self.connector.fetch_by_ids(labels) if labels else {}
+        found = connector.fetch_by_ids(labels) if labels else {}
         for wait in self.lookup_waits:
             missing = [label for label in labels if label in pending and label not in found]
             if not missing:
                 break
             time.sleep(wait)
-            found.update(self.connector.fetch_by_ids(missing))
+            found.update(connector.fetch_by_ids(missing))
         return found
 
-    def _created(self, change: Change, key: str, url: str) -> None:
+    def _created(self, change: Change, key: str, url: str, fields: dict[str, Any]) -> None:
         assert change.item.block_id
-        self.keys[change.item.block_id] = (key, url)
-        self.result.created[change.item.block_id] = key
-        self._store(change, key, url, {**change.fields, "status": "new", "link": None})
+        self.keys[change.item.block_id, change.target] = (key, url)
+        self.result.created.setdefault(change.item.block_id, {})[change.target] = key
+        self._store(change, change.target, key, url, {**fields, "status": "new", "link": None})
         self._count("create")
 
     # --- links, updates, transitions --------------------------------------------------------
 
     def _key_for(self, change: Change) -> str | None:
-        block_id = change.item.block_id or ""
-        if block_id in self.failed:
+        if self._blocked(change):
             return None
         if change.key:
             return change.key
-        known = self.keys.get(block_id)
-        record = self._base(block_id)
-        return known[0] if known else (record.key if record else None)
+        known = self._key_url(change.item.block_id or "", change.target)
+        return known[0] if known else None
 
-    def _links(self, changes: list[Change]) -> None:
-        ready = [(c, self._key_for(c)) for c in changes]
-        ready = [(c, k) for c, k in ready if k]
-        links = [
-            Link(
-                key=key,
-                global_id=f"plansync:{c.item.block_id}",
-                url=_new(c.fields["url"]),
-                title=c.fields["title"],
-                summary=c.item.text,
+    def _links(self, target: str, changes: list[Change]) -> None:
+        ready: list[tuple[Change, Link]] = []
+        for change in changes:
+            key = self._key_for(change)
+            url = _new(change.fields["url"])
+            if url == KNOWN_AFTER_CREATE:  # the Salesforce record made in this run
+                known = self._key_url(change.item.block_id or "", "salesforce")
+                url = known[1] if known else None
+            if key is None or not url:
+                continue
+            global_id = change.fields.get("global_id", f"plansync:{change.item.block_id}")
+            ready.append(
+                (change, Link(key, global_id, url, change.fields["title"], change.item.text))
             )
-            for c, key in ready
-        ]
-        for (change, _), outcome in zip(ready, self.connector.upsert_links(links), strict=True):
-            self._settle(change, outcome, {"link": _new(change.fields["url"])})
+        results = self.connectors[target].upsert_links([link for _, link in ready])
+        for (change, link), outcome in zip(ready, results, strict=True):
+            self._settle(change, outcome, {change.fields.get("base_field", "link"): link.url})
 
-    def _updates(self, changes: list[Change]) -> None:
+    def _updates(self, target: str, changes: list[Change]) -> None:
         ready = [(c, self._key_for(c)) for c in changes]
         ready = [(c, k) for c, k in ready if k]
         updates = [
-            FieldUpdate(key=key, fields={n: v["new"] for n, v in c.fields.items()})
+            FieldUpdate(
+                key=key,
+                fields={n: v["new"] for n, v in c.fields.items()},
+                plansync_id=label_for(c.item.block_id or ""),
+            )
             for c, key in ready
         ]
-        for (change, _), outcome in zip(ready, self.connector.update_many(updates), strict=True):
+        results = self.connectors[target].update_many(updates)
+        for (change, _), outcome in zip(ready, results, strict=True):
             self._settle(change, outcome, {n: v["new"] for n, v in change.fields.items()})
 
-    def _transitions(self, changes: list[Change]) -> None:
+    def _transitions(self, target: str, changes: list[Change]) -> None:
+        connector = self.connectors[target]
         for change in changes:
             key = self._key_for(change)
             if key is None:
@@ -367,7 +437,7 @@ class Applier:
             # The transition POST is not resent when its answer is lost; what was asked is kept
             # so that the next plan, seeing Jira got there, takes it as synced (see plan.py).
             self._merge_base(change, {"status_sent": status})
-            outcome = self.connector.transition(key, wanted)
+            outcome = connector.transition(key, wanted)
             self._settle(change, outcome, {"status": status, "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
@@ -386,9 +456,10 @@ def apply_plan(
     config: Config,
     plan: Plan,
     state: StateStore,
-    connector: Connector,
+    connectors: dict[str, Connector],
     *,
     checkpoint: Checkpoint = _nothing,
     progress: Progress = _quiet,
 ) -> Result:
-    return Applier(config, state, connector, checkpoint=checkpoint, progress=progress).run(plan)
+    applier = Applier(config, state, connectors, checkpoint=checkpoint, progress=progress)
+    return applier.run(plan)

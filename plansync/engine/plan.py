@@ -20,6 +20,10 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
    closes tickets.
+6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
+   Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
+   to the Salesforce record: that cross-link is planned last, once both keys are known or will
+   be (``(known after create)``, filled in by apply).
 
 The result is a list of small :class:`Change` objects; applying them is :mod:`.apply`'s job.
 """
@@ -46,6 +50,8 @@ from plansync.rules import (
     label_for,
     new_block_id,
     note_link,
+    salesforce_fields,
+    salesforce_rule_for,
     status_category,
 )
 
@@ -60,7 +66,8 @@ ACTIONS: tuple[Action, ...] = (
     "orphan",
 )
 Target = Literal["jira", "salesforce", "note"]
-IMMUTABLE = frozenset({"project", "issue_type"})
+Backend = Literal["jira", "salesforce"]
+KNOWN_AFTER_CREATE = "(known after create)"
 
 
 class ItemRef(BaseModel):
@@ -135,6 +142,19 @@ class _Tracked:
 UserResolver = Callable[[str], str | None]
 
 
+@dataclass(frozen=True)
+class TargetSpec:
+    """One backend as the planner sees it: its connector and what it can do."""
+
+    name: Backend
+    title: str
+    connector: Connector
+    resolve_user: UserResolver
+    remote_links: bool = False
+    transitions: bool = False
+    immutable: frozenset[str] = frozenset()
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -153,38 +173,28 @@ def _label_merge(note: list[str], base: list[str], remote: list[str]) -> list[st
 
 
 class Planner:
-    """Builds a :class:`Plan` for the Jira target from a vault, the state store and the backend."""
+    """Builds a :class:`Plan` from a vault, the state store and each target's backend."""
 
-    def __init__(
-        self,
-        config: Config,
-        vault: Vault,
-        state: StateStore,
-        connector: Connector,
-        resolve_user: UserResolver,
-    ):
+    def __init__(self, config: Config, vault: Vault, state: StateStore, targets: list[TargetSpec]):
         self.config = config
         self.vault = vault
         self.state = state
-        self.connector = connector
-        self.resolve_user = resolve_user
+        self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
-        self._users: dict[str, str | None] = {}
+        self._users: dict[tuple[str, str], str | None] = {}
+        self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
+        self._urls: dict[tuple[str, str], str] = {}
+        self._bases: dict[tuple[str, str], SyncedRecord] = {}
+        self._ids_announced: set[str] = set()
 
     def build(self) -> Plan:
         lines, digests = self._read_notes()
         tracked = self._identify(lines)
-        records = self.state.records("jira")
-        wanted = {label_for(t.block_id) for t in tracked}
-        wanted |= {label_for(block_id) for block_id, _ in records}
-        remote = self.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
-        seen: set[str] = set()
-        for entry in tracked:
-            seen.add(entry.block_id)
-            self._plan_item(entry, records.get((entry.block_id, "jira")), remote)
-        for (block_id, _), record in sorted(records.items()):
-            if block_id not in seen:
-                self._orphan(record)
+        for target in self.targets:
+            self._plan_target(target, tracked)
+        if {t.name for t in self.targets} >= {"jira", "salesforce"}:
+            for entry in tracked:
+                self._plan_cross_link(entry)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
         self.plan.fingerprint = Fingerprint(notes=digests, state_revision=self.state.revision())
         self.plan.warnings = (
@@ -209,7 +219,7 @@ class Planner:
 
     def _identify(self, lines: dict[str, list[str]]) -> list[_Tracked]:
         """Items taking part in this sync, each with its id (fresh ids for new items and copies)."""
-        known = {block_id for block_id, _ in self.state.records("jira")}
+        known = {block_id for t in self.targets for block_id, _ in self.state.records(t.name)}
         first_seen: dict[str, str] = {}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
@@ -218,19 +228,27 @@ class Planner:
                 copy_of = None
                 if block_id and block_id in first_seen:
                     copy_of, block_id = block_id, None
-                if block_id is None and not self._wanted(item):
-                    continue
-                if block_id and block_id not in known and not self._wanted(item):
+                if not self._wanted(item) and (block_id is None or block_id not in known):
                     continue
                 original = lines[note.path][item.line - 1]
                 new_id = block_id is None
                 block_id = block_id or new_block_id()
                 first_seen.setdefault(block_id, f"{note.path}:{item.line}")
+                if copy_of:
+                    self.plan.warnings.append(
+                        f"{note.path}:{item.line}: a copy of the line with ^{copy_of};"
+                        f" it becomes a new item ^{block_id}"
+                    )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         return tracked
 
+    def _route(self, target: TargetSpec, item: Item) -> Any:
+        if target.name == "jira":
+            return jira_rule_for(self.config, item)
+        return salesforce_rule_for(self.config, item)
+
     def _wanted(self, item: Item) -> bool:
-        return item.accepted and jira_rule_for(self.config, item) is not None
+        return item.accepted and any(self._route(t, item) is not None for t in self.targets)
 
     # --- deciding ---------------------------------------------------------------------------
 
@@ -242,110 +260,153 @@ class Planner:
             text=entry.item.text,
         )
 
-    def _add(self, entry: _Tracked, action: Action, **kwargs: Any) -> None:
-        target = kwargs.pop("target", "jira")
+    def _add(self, entry: _Tracked, action: Action, target: Target, **kwargs: Any) -> None:
         self.plan.changes.append(
             Change(action=action, target=target, item=self._ref(entry), **kwargs)
         )
 
-    def _assignee(self, entry: _Tracked) -> str | None:
+    def _assignee(self, target: TargetSpec, entry: _Tracked) -> str | None:
         owner = entry.item.owner
         if not owner:
             return None
-        if owner not in self._users:
-            self._users[owner] = self._resolve_owner(entry, owner)
-        return self._users[owner]
+        if (target.name, owner) not in self._users:
+            self._users[target.name, owner] = self._resolve_owner(target, entry, owner)
+        return self._users[target.name, owner]
 
-    def _resolve_owner(self, entry: _Tracked, owner: str) -> str | None:
+    def _resolve_owner(self, target: TargetSpec, entry: _Tracked, owner: str) -> str | None:
         name = self.config.myself if owner == "Myself" and self.config.myself else owner
         user = self.config.users.get(name)
-        if user and user.jira:
-            return user.jira
+        explicit = getattr(user, target.name, None) if user else None
+        if explicit:
+            return explicit
         query = user.email if user and user.email else (name if "@" in name else None)
-        resolved = self.resolve_user(query) if query else None
+        resolved = target.resolve_user(query) if query else None
         if resolved is None:
             self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: owner '@{owner}' maps to no Jira user"
-                " (add it under [users] in the config); left unassigned"
+                f"{entry.note.path}:{entry.item.line}: owner '@{owner}' maps to no"
+                f" {target.title} user (add it under [users] in the config); left unassigned"
             )
         return resolved
 
-    def _desired(self, entry: _Tracked) -> tuple[dict[str, Any], str] | None:
-        rule = jira_rule_for(self.config, entry.item)
+    def _desired(self, target: TargetSpec, entry: _Tracked) -> tuple[dict[str, Any], str] | None:
+        rule = self._route(target, entry.item)
         if rule is None:
             return None
         link = note_link(self.config, entry.note.path, entry.block_id)
         context = Context(entry.item, entry.note, entry.block_id, link)
-        return jira_fields(
-            rule, context, self._assignee(entry) if rule.sync_assignee else None
-        ), link
+        if target.name == "jira":
+            assignee = self._assignee(target, entry) if rule.sync_assignee else None
+            return jira_fields(rule, context, assignee), link
+        owner = self._assignee(target, entry) if rule.owner_field else None
+        jira_key = self._keys.get((entry.block_id, "jira"))
+        return salesforce_fields(self.config, rule, context, owner, jira_key), link
+
+    def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
+        records = self.state.records(target.name)
+        relevant = [
+            t
+            for t in tracked
+            if self._route(target, t.item) is not None or (t.block_id, target.name) in records
+        ]
+        wanted = {label_for(t.block_id) for t in relevant}
+        wanted |= {label_for(block_id) for block_id, _ in records}
+        remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
+        seen: set[str] = set()
+        for entry in relevant:
+            seen.add(entry.block_id)
+            base = records.get((entry.block_id, target.name))
+            if base is not None:
+                self._bases[entry.block_id, target.name] = base
+            self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
+        for (block_id, _), record in sorted(records.items()):
+            if block_id not in seen:
+                self._orphan(target, record)
+
+    def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
+        self._add(entry, "conflict", target.name, key=key, message=message)
 
     def _plan_item(
-        self, entry: _Tracked, base: SyncedRecord | None, remote: dict[str, RemoteRecord]
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        base: SyncedRecord | None,
+        found: RemoteRecord | None,
     ) -> None:
-        found = remote.get(label_for(entry.block_id))
-        note_key = entry.item.keys.get("jira")
-        if entry.copy_of:
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: a copy of the line with ^{entry.copy_of};"
-                f" it becomes a new item ^{entry.block_id}"
-            )
-            note_key = None
-        desired = self._desired(entry) if entry.item.accepted or base or found else None
+        note_key = None if entry.copy_of else entry.item.keys.get(target.name)
+        label = label_for(entry.block_id)
+        desired = self._desired(target, entry) if entry.item.accepted or base or found else None
         if base is None and found is None:
             if note_key:
-                self._add(
+                self._conflict(
+                    target,
                     entry,
-                    "conflict",
-                    key=note_key,
-                    message=f"the note names {note_key}, but no Jira issue carries"
-                    f" label {label_for(entry.block_id)}; not created again",
+                    note_key,
+                    f"the note names {note_key}, but no {target.title} record carries"
+                    f" {label}; not created again",
                 )
             elif desired is not None and entry.item.accepted:
-                self._plan_create(entry, *desired)
+                self._plan_create(target, entry, *desired)
             return
         if desired is None:
             return
         fields, link = desired
         if base is None and found is not None:
-            self._plan_adopt(entry, found, fields, link, note_key)
+            self._plan_adopt(target, entry, found, fields, link, note_key)
             return
         assert base is not None
         if found is None:
-            self._add(
+            self._conflict(
+                target,
                 entry,
-                "conflict",
-                key=base.key,
-                message=f"{base.key} is in the state store but Jira returns no issue with"
-                f" label {label_for(entry.block_id)} (deleted, moved or not yet indexed)",
+                base.key,
+                f"{base.key} is in the state store but {target.title} returns no record"
+                f" with {label} (deleted, moved or not yet indexed)",
             )
             return
         if note_key and note_key != base.key:
-            self._add(
+            self._conflict(
+                target,
                 entry,
-                "conflict",
-                key=note_key,
-                message=f"the note names {note_key} but this item was synced to {base.key};"
+                note_key,
+                f"the note names {note_key} but this item was synced to {base.key};"
                 " fix the note or the state, plansync will not guess",
             )
             return
+        self._known(target, entry, found.key, found.url)
         if note_key != found.key or entry.new_id:
-            self._write_back(entry, found.key, note_key)
-        self._plan_fields(entry, base.fields, found, fields)
-        self._plan_status(entry, _last_status(base.fields, found), found)
-        if base.fields.get("link") != link:
+            self._write_back(target, entry, found.key, note_key)
+        self._plan_fields(target, entry, base.fields, found, fields)
+        if target.transitions:
+            self._plan_status(target, entry, _last_status(base.fields, found), found)
+        if target.remote_links and base.fields.get("link") != link:
             self._plan_link(entry, found.key, link, base.fields.get("link"))
 
-    def _plan_create(self, entry: _Tracked, fields: dict[str, Any], link: str) -> None:
-        self._write_back(entry, None, None)
-        self._add(entry, "create", fields=fields)
-        self._add(entry, "link", fields={"url": link, "title": self._link_title(entry)})
+    def _known(self, target: TargetSpec, entry: _Tracked, key: str, url: str) -> None:
+        self._keys[entry.block_id, target.name] = key
+        self._urls[entry.block_id, target.name] = url
+
+    def _plan_create(
+        self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any], link: str
+    ) -> None:
+        self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
+        self._write_back(target, entry, None, None)
+        self._add(entry, "create", target.name, fields=fields)
+        if target.remote_links:
+            self._add(
+                entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
+            )
         category = status_category(entry.item)
-        if category != "new":
-            self._add(entry, "transition", fields={"status": {"old": "new", "new": category}})
+        if target.transitions and category != "new":
+            self._add(
+                entry,
+                "transition",
+                target.name,
+                fields={"status": {"old": "new", "new": category}},
+            )
 
     def _plan_adopt(
         self,
+        target: TargetSpec,
         entry: _Tracked,
         found: RemoteRecord,
         fields: dict[str, Any],
@@ -353,22 +414,26 @@ class Planner:
         note_key: str | None,
     ) -> None:
         if note_key and note_key != found.key:
-            self._add(
+            self._conflict(
+                target,
                 entry,
-                "conflict",
-                key=note_key,
-                message=f"the note names {note_key} but Jira's issue with label"
+                note_key,
+                f"the note names {note_key} but the {target.title} record with"
                 f" {label_for(entry.block_id)} is {found.key}",
             )
             return
+        self._known(target, entry, found.key, found.url)
         base = {**found.fields, "status": found.status_category, "link": None}
-        self._write_back(entry, found.key, note_key, base=base, url=found.url)
-        self._plan_fields(entry, {}, found, fields, adopt=True)
-        self._plan_status(entry, None, found)
-        self._plan_link(entry, found.key, link, None)
+        self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
+        self._plan_fields(target, entry, {}, found, fields, adopt=True)
+        if target.transitions:
+            self._plan_status(target, entry, None, found)
+        if target.remote_links:
+            self._plan_link(entry, found.key, link, None)
 
     def _write_back(
         self,
+        target: TargetSpec,
         entry: _Tracked,
         key: str | None,
         note_key: str | None,
@@ -377,14 +442,16 @@ class Planner:
         url: str | None = None,
     ) -> None:
         fields: dict[str, Any] = {}
-        if entry.new_id:
+        first = entry.block_id not in self._ids_announced
+        self._ids_announced.add(entry.block_id)
+        if entry.new_id and first:
             fields["block_id"] = {"old": entry.copy_of, "new": entry.block_id}
         if key != note_key or key is None:
-            fields["jira"] = {"old": note_key, "new": key or "(known after create)"}
+            fields[target.name] = {"old": note_key, "new": key or KNOWN_AFTER_CREATE}
         self._add(
             entry,
             "write_back",
-            target="note",
+            "note",
             key=key,
             fields=fields,
             base=base,
@@ -395,14 +462,15 @@ class Planner:
             line_change=LineChange(
                 original=entry.original,
                 block_id=entry.block_id,
-                replace_block_id=entry.copy_of is not None,
-                drop_links=["jira", "salesforce"] if entry.copy_of else [],
-                key_target="jira",
+                replace_block_id=entry.copy_of is not None and first,
+                drop_links=["jira", "salesforce"] if entry.copy_of and first else [],
+                key_target=target.name,
             ),
         )
 
     def _plan_fields(
         self,
+        target: TargetSpec,
         entry: _Tracked,
         base: dict[str, Any],
         found: RemoteRecord,
@@ -414,7 +482,7 @@ class Planner:
         conflicts: list[str] = []
         winners = self.config.sync.conflicts
         for name, wanted in note.items():
-            if name in IMMUTABLE:
+            if name in target.immutable:
                 continue
             have = found.fields.get(name)
             last = base.get(name)
@@ -426,45 +494,69 @@ class Planner:
                     updates[name] = {"old": have, "new": merged}
                 continue
             if not adopt and _same(wanted, last):
-                continue  # changed in Jira only: Jira's value stands
+                continue  # changed in the backend only: its value stands
             if adopt or _same(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
             elif winners.get(name) != "remote":
-                conflicts.append(f"{name}: note {last!r} -> {wanted!r}, Jira {last!r} -> {have!r}")
+                conflicts.append(
+                    f"{name}: note {last!r} -> {wanted!r}, {target.title} {last!r} -> {have!r}"
+                )
         if updates:
-            self._add(entry, "update", key=found.key, fields=updates)
+            self._add(entry, "update", target.name, key=found.key, fields=updates)
         if conflicts:
-            self._add(
+            self._conflict(
+                target,
                 entry,
-                "conflict",
-                key=found.key,
-                message="changed in the note and in Jira since the last sync: "
+                found.key,
+                f"changed in the note and in {target.title} since the last sync: "
                 + "; ".join(conflicts),
             )
 
-    def _plan_status(self, entry: _Tracked, last: str | None, found: RemoteRecord) -> None:
+    def _plan_status(
+        self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
+    ) -> None:
         wanted = status_category(entry.item)
         if wanted == last:
             return
         have = found.status_category
         if wanted in ("done", "cancelled") and have != "done":
-            self._add(
-                entry, "transition", key=found.key, fields={"status": {"old": have, "new": wanted}}
-            )
+            change = {"old": have, "new": wanted}
         elif wanted == "new" and have == "done" and last in ("done", "cancelled"):
-            self._add(
-                entry,
-                "transition",
-                key=found.key,
-                fields={"status": {"old": have, "new": "reopen"}},
-            )
+            change = {"old": have, "new": "reopen"}
+        else:
+            return
+        self._add(entry, "transition", target.name, key=found.key, fields={"status": change})
 
     def _plan_link(self, entry: _Tracked, key: str, link: str, old: str | None) -> None:
         self._add(
             entry,
             "link",
+            "jira",
             key=key,
             fields={"url": {"old": old, "new": link}, "title": self._link_title(entry)},
+        )
+
+    def _plan_cross_link(self, entry: _Tracked) -> None:
+        """The Jira issue links to the item's Salesforce record (upserted by its own global id)."""
+        jira_key = self._keys.get((entry.block_id, "jira"))
+        sf_url = self._urls.get((entry.block_id, "salesforce"))
+        if jira_key is None or sf_url is None:
+            return
+        base = self._bases.get((entry.block_id, "jira"))
+        old = base.fields.get("sf_link") if base else None
+        if old == sf_url:
+            return
+        self._add(
+            entry,
+            "link",
+            "jira",
+            key=None if jira_key == KNOWN_AFTER_CREATE else jira_key,
+            fields={
+                "url": {"old": old, "new": sf_url},
+                "title": f"Salesforce: {entry.item.text[:80]}",
+                "global_id": f"plansync:salesforce:{entry.block_id}",
+                "base_field": "sf_link",
+            },
         )
 
     def _link_title(self, entry: _Tracked) -> str:
@@ -472,13 +564,13 @@ class Planner:
             {"note_title": entry.note.title or entry.note.path, "note_path": entry.note.path}
         )
 
-    def _orphan(self, record: SyncedRecord) -> None:
+    def _orphan(self, target: TargetSpec, record: SyncedRecord) -> None:
         gone = not (self.config.vault_root / record.note_path).exists()
         where = "its note is gone" if gone else "its line is gone from the note"
         self.plan.changes.append(
             Change(
                 action="orphan",
-                target="jira",
+                target=target.name,
                 key=record.key,
                 item=ItemRef(note=record.note_path, line=0, block_id=record.block_id, text=""),
                 message=f"{record.key}: {where}; left alone",
