@@ -11,6 +11,9 @@ mode is Cloud unless a test parametrizes it indirectly::
 sandbox (fixed user and token, ``deployment`` matching the sandbox's mode). The environment
 variables the config reads are cleared first, so a developer's own ``JIRA_URL`` never leaks in.
 ``example_project.write_config(**jira)`` rewrites the config with other ``[jira]`` values.
+
+For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no network), and
+``sleeps`` is a :class:`Sleeps` to pass as a connector's ``sleep``, recording the waits.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import responses
 
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread
@@ -29,6 +33,24 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONFIG_ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 SANDBOX_USER = "jason@example.com"
 SANDBOX_TOKEN = "sandbox-token"
+
+
+class Sleeps(list[float]):
+    """Stands in for time.sleep: records the delays instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 @pytest.fixture

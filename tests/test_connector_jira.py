@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import jsonschema
 import pytest
 import requests
 import responses
+from conftest import Sleeps
 
 from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
 from plansync.connectors.jira import JiraConnector, labels_jql
@@ -56,24 +56,6 @@ def example(flavour: str, path: str, method: str, status: str) -> Any:
 
 def body(call: Any) -> Any:
     return json.loads(call.request.body)
-
-
-class Sleeps(list[float]):
-    """Stands in for time.sleep: records the delays instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture
