@@ -1,0 +1,726 @@
+"""The Salesforce connector: records of one object (``RFE__c``, ``Feature__c``) found and written
+by an External ID field that holds the item's plansync id, built on ``simple-salesforce``.
+
+What it takes from the library: ``Salesforce.restful``, ``query`` and ``query_more`` (the API
+base URL per version, the bearer header, JSON, errors mapped to exceptions, and the
+``Sforce-Limit-Info`` header parsed into ``api_usage``); ``format_soql``, which escapes values
+into SOQL; and ``SalesforceLogin`` for the legacy SOAP username-password login.
+
+What it does not take, and why (checked against simple-salesforce 1.12):
+
+- Its re-login when a session expires. ``Salesforce._call_salesforce`` answers a 401
+  ``INVALID_SESSION_ID`` by logging in again and calling itself: up to four logins and five
+  requests for one call. ``SFType._call_salesforce`` (behind ``sf.RFE__c.upsert`` and the like)
+  does the same without passing its counter on, so a session that keeps being refused logs in and
+  resends until the stack overflows. Both read ``result.json()[0]``, which fails on a 401 whose
+  body is not a JSON list. So the library client is only ever built from a session id and an
+  instance URL (its "direct" mode, with no login callback): a 401 comes back here as
+  ``SalesforceExpiredSession``, and :meth:`SalesforceConnector._call` logs in again at most once
+  for the request, then gives up with a :class:`ConnectorError`.
+- Its OAuth logins (JWT bearer, client credentials). They build the token URL as
+  ``https://{domain}.salesforce.com``, which reaches neither a My Domain under another suffix nor
+  a local sandbox, and send the JWT ``exp`` claim as a string. Each is one form POST, made here
+  through the same session, counted and retried like every other request.
+- ``SFType`` create/update/upsert: one request per record, where sObject Collections take 200.
+
+Writes: creates are upserts by external id (``PATCH composite/sobjects/{object}/{field}``), so a
+create sent again after a crash, or resent after a dropped connection, finds the record instead
+of adding a second one. Updates go by record Id (``PATCH composite/sobjects``): an update never
+creates, so a record deleted in Salesforce comes back as a per-record error for the engine to
+decide on, not silently recreated. Both are idempotent, so both are resent on a dropped
+connection; each record's success or error is reported on its own (``allOrNone: false``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import jwt
+import requests
+from simple_salesforce import Salesforce, SalesforceLogin, format_soql
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from simple_salesforce.format import quote_soql_value
+
+from plansync.connectors.base import (
+    ConnectorError,
+    FieldUpdate,
+    Link,
+    NewRecord,
+    OpResult,
+    RemoteRecord,
+    StatusCategory,
+    Transition,
+)
+from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+
+_log = logging.getLogger(__name__)
+
+Auth = Literal["jwt", "client_credentials", "session", "password"]
+
+_FLOWS: dict[str, str] = {
+    "jwt": "JWT bearer",
+    "client_credentials": "client credentials",
+    "session": "session id",
+    "password": "username-password (SOAP)",
+}
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # an object or field API name: safe in SOQL
+_COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's limit)
+_IN_IDS = 100  # ids per SOQL IN list
+_IN_CHARS = 4000  # characters of one escaped IN list: the URL stays far below 16,384 bytes
+_JWT_LIFETIME = 180  # seconds; Salesforce accepts an assertion for at most 3 minutes
+_DEFAULT_STATUS_VALUES: dict[Transition, str] = {
+    "done": "Done",
+    "cancelled": "Cancelled",
+    "reopen": "New",
+}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What Salesforce said to one request: 200 with the JSON for any success, else the status
+    and the error body (parsed JSON, or text)."""
+
+    status: int
+    content: Any
+
+
+class SalesforceConnector:
+    """Records of one Salesforce object behind the :class:`~plansync.connectors.base.Connector`
+    interface, identified by ``external_id_field`` holding the plansync id.
+
+    ``fields`` are the API names plansync reads and writes (``Name``, ``Description__c``,
+    ``OwnerId``, ...); a write naming any other field fails for that record. ``status_field``,
+    when given, is what :meth:`transition` sets, to ``status_values`` (default: done → "Done",
+    cancelled → "Cancelled", reopen → "New"); without it transitions are no-ops.
+
+    Logging in, one of ``auth``:
+
+    - ``"jwt"``: ``consumer_key``, ``private_key`` (PEM text or a file path) and ``username``;
+    - ``"client_credentials"``: ``client_id``, ``client_secret`` and ``domain`` set to the My
+      Domain (Salesforce issues these tokens only there);
+    - ``"session"``: ``session_id`` and ``instance_url``; no login request, and no renewal;
+    - ``"password"``: ``username``, ``password`` and maybe ``security_token``, through the SOAP
+      ``login()`` call that Salesforce is retiring (a FutureWarning says so).
+
+    ``domain`` is where logins go: ``login`` (default), ``test``, a My Domain name in
+    simple-salesforce's form (``acme.my``) or host (``acme.my.salesforce.com``), or a full URL
+    (``https://127.0.0.1:8443`` for a local sandbox). Nothing is sent before the first call that
+    needs Salesforce. ``session`` is the ``requests.Session`` every request goes through (a
+    sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
+    """
+
+    name = "salesforce"
+
+    def __init__(
+        self,
+        object_name: str,
+        external_id_field: str,
+        *,
+        fields: Sequence[str],
+        auth: Auth = "jwt",
+        instance_url: str | None = None,
+        session_id: str | None = None,
+        consumer_key: str | None = None,
+        private_key: str | None = None,
+        username: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        password: str | None = None,
+        security_token: str | None = None,
+        domain: str | None = None,
+        api_version: str = "59.0",
+        session: requests.Session | None = None,
+        timeout: float = 30,
+        max_retries: int = 5,
+        max_backoff: float = 60,
+        sleep: Callable[[float], None] = time.sleep,
+        status_field: str | None = None,
+        status_values: Mapping[Transition, str] | None = None,
+    ) -> None:
+        if auth not in _FLOWS:
+            raise ValueError(f"auth must be one of {', '.join(_FLOWS)}, not {auth!r}")
+        managed = [*fields, *([status_field] if status_field else [])]
+        bad = [n for n in [object_name, external_id_field, *managed] if not _API_NAME.fullmatch(n)]
+        if bad:
+            raise ConnectorError(f"not Salesforce API names: {', '.join(map(repr, bad))}")
+        if not re.fullmatch(r"\d+\.\d", api_version):
+            raise ConnectorError(f"api_version must look like '59.0', not {api_version!r}")
+        self.object_name = object_name
+        self.external_id_field = external_id_field
+        self._auth: Auth = auth
+        self._flow = _FLOWS[auth]
+        self._login_url = _login_url(domain)
+        self._credentials = {
+            "consumer_key": consumer_key,
+            "private_key": private_key,
+            "username": username,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "password": password,
+            "security_token": security_token,
+            "session_id": session_id,
+            "instance_url": instance_url,
+        }
+        self._check_credentials(domain)
+        self._api_version = api_version
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._http = Sender(
+            "Salesforce",
+            instance_url or self._login_url,
+            max_retries=max_retries,
+            max_backoff=max_backoff,
+            sleep=sleep,
+        )
+        # What plansync reads and writes; the Id and the external id are the connector's own.
+        self._managed = [n for n in dict.fromkeys(managed) if n not in ("Id", external_id_field)]
+        self._select = ", ".join(["Id", external_id_field, *self._managed])
+        self._status_field = status_field
+        self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
+        self._sf: Salesforce | None = None
+        self._access_token: str | None = None
+        self._usage: tuple[int, int] | None = None
+        self._users: dict[str, str | None] = {}
+        if auth == "password":
+            warnings.warn(
+                "Salesforce username-password login goes through the SOAP API login() call, "
+                "which Salesforce is retiring: switch to auth = 'jwt' or 'client_credentials'",
+                FutureWarning,
+                stacklevel=2,
+            )
+
+    # -- the Connector interface ----------------------------------------------------------------
+
+    def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
+        """The records whose external id is one of ``plansync_ids``: one SOQL query per IN list
+        of at most 100 ids (fewer when they are long), following ``nextRecordsUrl``.
+
+        Should the external id field not be unique, an id on several records maps to the one
+        with the lowest Id, and is logged.
+        """
+        found: dict[str, RemoteRecord] = {}
+        for batch in _in_lists(list(dict.fromkeys(plansync_ids))):
+            soql = format_soql(
+                f"SELECT {self._select} FROM {self.object_name} "
+                f"WHERE {self.external_id_field} IN {{ids}} ORDER BY Id",
+                ids=batch,
+            )
+            what = f"reading {self.object_name} records by {len(batch)} {self.external_id_field}"
+            for row in self._query(soql, what):
+                record = self._record(row)
+                if record.plansync_id is None:
+                    continue
+                if record.plansync_id in found:
+                    _log.warning(
+                        "%s %s is on several %s records (%s, %s); using %s",
+                        self.external_id_field,
+                        record.plansync_id,
+                        self.object_name,
+                        found[record.plansync_id].key,
+                        record.key,
+                        found[record.plansync_id].key,
+                    )
+                    continue
+                found[record.plansync_id] = record
+        return found
+
+    def create_many(self, records: list[NewRecord]) -> list[OpResult]:
+        """Upsert by external id, 200 records a request; one result per record, in order.
+
+        A record that already carries the id (created by a run that died) is updated, not
+        duplicated, so this is safe to resend.
+        """
+        return self._save(
+            [(record.plansync_id, record.fields) for record in records],
+            by=self.external_id_field,
+            path=f"composite/sobjects/{self.object_name}/{self.external_id_field}",
+            doing=f"upserting {self.object_name} records by {self.external_id_field}",
+        )
+
+    def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]:
+        """Set fields by record Id, 200 records a request; one result per update, in order.
+
+        By Id rather than by external id, so an update never creates: a record deleted in
+        Salesforce fails with its own error (``ENTITY_IS_DELETED``) instead of coming back.
+        """
+        return self._save(
+            [(update.key, update.fields) for update in updates],
+            by="id",
+            path="composite/sobjects",
+            doing=f"updating {self.object_name} records",
+        )
+
+    def transition(self, key: str, to: Transition) -> OpResult:
+        """Set ``status_field`` to the value for ``to``; without a status field, a no-op that
+        succeeds without a request (the object has no workflow plansync knows)."""
+        if self._status_field is None:
+            return OpResult(ok=True, key=key)
+        [result] = self.update_many(
+            [FieldUpdate(key, {self._status_field: self._status_values[to]})]
+        )
+        return result
+
+    def upsert_links(self, links: list[Link]) -> list[OpResult]:
+        """Succeed without a request: a Salesforce record keeps its note link in a field
+        (``Note_Link__c``), written with the other fields, not as a separate link object."""
+        return [OpResult(ok=True, key=link.key) for link in links]
+
+    def request_count(self) -> int:
+        """HTTP requests sent so far: logins, retries and unanswered requests included."""
+        return self._http.count()
+
+    # -- more than the interface ----------------------------------------------------------------
+
+    def resolve_user(self, email: str) -> str | None:
+        """The Id of the one active user whose e-mail is ``email`` (SOQL compares it ignoring
+        case); None if none or several. Cached, None included, for the connector's lifetime."""
+        wanted = email.strip()
+        if not wanted:
+            return None
+        if wanted.casefold() not in self._users:
+            soql = format_soql(
+                "SELECT Id FROM User WHERE Email = {} AND IsActive = true LIMIT 2", wanted
+            )
+            rows = self._query(soql, f"looking up the user with e-mail {wanted!r}")
+            self._users[wanted.casefold()] = rows[0]["Id"] if len(rows) == 1 else None
+        return self._users[wanted.casefold()]
+
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, allowed) of the org's daily API requests, from the ``Sforce-Limit-Info``
+        header of the last successful answer; None before any."""
+        return self._usage
+
+    def record_url(self, record_id: str) -> str:
+        """The record's page in Lightning Experience (logs in first if nothing has yet)."""
+        return (
+            f"https://{self._client().sf_instance}/lightning/r/{self.object_name}/"
+            f"{quote(record_id, safe='')}/view"
+        )
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def _query(self, soql: str, what: str) -> list[dict[str, Any]]:
+        """Every row of a SOQL query, page by page through ``nextRecordsUrl``."""
+        rows: list[dict[str, Any]] = []
+        request = partial(Salesforce.query, query=soql, timeout=self._timeout)
+        while True:
+            page = self._json(self._call(request, what), what)
+            rows.extend(page.get("records") or [])
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return rows
+            request = partial(
+                Salesforce.query_more,
+                next_records_identifier=str(page["nextRecordsUrl"]),
+                identifier_is_url=True,
+                timeout=self._timeout,
+            )
+
+    def _save(
+        self, items: list[tuple[str, dict[str, Any]]], *, by: str, path: str, doing: str
+    ) -> list[OpResult]:
+        """Send ``(id, fields)`` pairs as sObject Collections, 200 a request, each identified by
+        ``by`` (``id``, or the external id field); one result per pair, in order. A pair whose
+        fields cannot be sent fails alone, before anything is sent; a batch that Salesforce
+        failed with a 5xx (after the retries) fails its own records, and the next goes on."""
+        failure_key = (lambda ident: ident) if by == "id" else (lambda _: None)
+        results: list[OpResult | None] = [None] * len(items)
+        payloads: list[tuple[int, dict[str, Any]]] = []
+        for index, (ident, fields) in enumerate(items):
+            try:
+                values = self._values(fields)
+            except ValueError as error:
+                results[index] = OpResult(ok=False, key=failure_key(ident), error=str(error))
+            else:
+                record = {"attributes": {"type": self.object_name}, by: ident, **values}
+                payloads.append((index, record))
+        for batch in chunks(payloads, _COLLECTION_MAX):
+            keys = [failure_key(items[index][0]) for index, _ in batch]
+            try:
+                outcomes = self._save_batch(path, [record for _, record in batch], keys, doing)
+            except ConnectorError as error:  # a 5xx past the retries fails this batch only
+                if error.status is None or error.status < 500:
+                    raise
+                outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in keys]
+            for (index, _), outcome in zip(batch, outcomes, strict=True):
+                results[index] = outcome
+        return [result for result in results if result is not None]
+
+    def _save_batch(
+        self, path: str, records: list[dict[str, Any]], keys: list[str | None], doing: str
+    ) -> list[OpResult]:
+        """One sObject Collections request; a 200 holds a result per record, in order.
+
+        A 300 (several records carry an external id of the batch) or a 400 (the request was not
+        understood) fails each record of this batch and lets the other batches go on; any other
+        error fails the whole call.
+        """
+        what = f"{doing} ({len(records)})"
+        body = {"allOrNone": False, "records": records}
+        answer = self._call(
+            lambda sf: sf.restful(path, method="PATCH", json=body, timeout=self._timeout), what
+        )
+        if answer.status == 200:
+            outcomes = answer.content if isinstance(answer.content, list) else []
+            if len(outcomes) != len(records):
+                raise ConnectorError(
+                    f"Salesforce's answer to {what} does not account for each record "
+                    f"({len(outcomes)} results for {len(records)}); look the ids up before "
+                    "sending them again"
+                )
+            return [self._outcome(o, key) for o, key in zip(outcomes, keys, strict=True)]
+        if answer.status in (300, 400):
+            message, details = _error_text(answer.content)
+            if answer.status == 300:
+                message = (
+                    f"several {self.object_name} records carry the same "
+                    f"{self.external_id_field} (300): {message}"
+                )
+            return [OpResult(ok=False, key=key, error=message, details=details) for key in keys]
+        raise self._failure(answer, what)
+
+    def _outcome(self, result: dict[str, Any], failure_key: str | None) -> OpResult:
+        """A SaveResult / UpsertResult → OpResult; the errors name their status code and fields."""
+        if result.get("success") and result.get("id"):
+            return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"]))
+        message, details = _error_text(result.get("errors") or [])
+        return OpResult(
+            ok=False,
+            key=failure_key,
+            error=message or "Salesforce did not save the record and gave no reason",
+            details=details,
+        )
+
+    def _values(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Fields as JSON values (dates in ISO form); ValueError names a field plansync does not
+        manage, the Id or the external id (which the connector sets itself)."""
+        out: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name not in self._managed:
+                raise ValueError(
+                    f"{name}: not a field plansync writes on {self.object_name} "
+                    f"(it writes {', '.join(self._managed) or 'none'})"
+                )
+            out[name] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+    def _record(self, row: dict[str, Any]) -> RemoteRecord:
+        """A query row → RemoteRecord with the API field names as they are."""
+        status = row.get(self._status_field) if self._status_field else None
+        return RemoteRecord(
+            key=row["Id"],
+            url=self.record_url(row["Id"]),
+            plansync_id=row.get(self.external_id_field),
+            fields={name: row.get(name) for name in self._managed},
+            status_category=self._category(status),
+        )
+
+    def _category(self, status: Any) -> StatusCategory | None:
+        """A status field value → its category by ``status_values``; other values are taken
+        as work in progress."""
+        if status is None:
+            return None
+        if status == self._status_values["reopen"]:
+            return "new"
+        if status in (self._status_values["done"], self._status_values["cancelled"]):
+            return "done"
+        return "indeterminate"
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _call(self, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+        """Send one REST request (``request`` calls the library client once); return the answer.
+
+        A 401 means the session expired: log in again, once, and resend; a second 401, or one
+        on a given session id (which cannot be renewed here), fails the whole call.
+        """
+        answer = self._send(request, what)
+        renewable = self._auth != "session"
+        if answer.status == 401 and renewable:
+            _log.info("the Salesforce session expired while %s; logging in again", what)
+            self._login()
+            answer = self._send(request, what)
+        if answer.status != 401:
+            return answer
+        reason = self._clean(_error_text(answer.content)[0])
+        if renewable:
+            raise ConnectorError(
+                f"Salesforce refused a fresh session ({self._flow}) while {what}: {reason}",
+                status=401,
+            )
+        raise ConnectorError(
+            f"Salesforce refused the session id for {self._http.server} while {what}: {reason}; "
+            "give a fresh session id, or log in with auth = 'jwt' or 'client_credentials', "
+            "which renew it",
+            status=401,
+        )
+
+    def _send(self, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+        """One request through the sender: logs in first if needed, retries what it may."""
+        sf = self._client()
+        return self._http.send(lambda: self._attempt(sf, request, what), what=what)
+
+    def _attempt(self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+        """One try. 503, and ``REQUEST_LIMIT_EXCEEDED`` for concurrent requests, raise Throttled
+        (Salesforce did nothing; try again later). The org's daily limit does not: it clears
+        within 24 hours, beyond any reasonable wait, so it fails the call at once."""
+        answer = _answer(sf, request)
+        if answer is None:
+            raise ConnectorError(
+                f"Salesforce's answer to {what} is not JSON (a login page or proxy in the way?)"
+            )
+        code, message = _first_error(answer.content)
+        if answer.status == 503 or (
+            answer.status == 403
+            and code == "REQUEST_LIMIT_EXCEEDED"
+            and "TotalRequests" not in message
+        ):
+            raise Throttled(answer.status, reason=code or None)
+        usage = sf.api_usage.get("api-usage")  # the library parses it from each success
+        if usage is not None:
+            self._usage = (usage.used, usage.total)
+        return answer
+
+    def _json(self, answer: _Answer, what: str) -> dict[str, Any]:
+        """The JSON object of a successful answer; anything else fails the whole call."""
+        if answer.status != 200:
+            raise self._failure(answer, what)
+        if not isinstance(answer.content, dict):
+            raise ConnectorError(f"Salesforce's answer to {what} is not a JSON object")
+        return answer.content
+
+    def _failure(self, answer: _Answer, what: str) -> ConnectorError:
+        """A ConnectorError for an answer that fails a whole call, on one line, without secrets."""
+        code = _first_error(answer.content)[0]
+        hint = ""
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            used = f" ({self._usage[0]}/{self._usage[1]} used)" if self._usage else ""
+            hint = f"; the org's daily API request limit is used up{used}: wait, or raise it"
+        elif answer.status == 404:
+            hint = f"; do {self.object_name} and its fields exist, and may this user see them?"
+        text = self._clean(_error_text(answer.content)[0])
+        return ConnectorError(
+            f"Salesforce answered {answer.status} to {what}: {text}{hint}", status=answer.status
+        )
+
+    # -- logging in ------------------------------------------------------------------------------
+
+    def _client(self) -> Salesforce:
+        return self._sf or self._login()
+
+    def _login(self) -> Salesforce:
+        """Get a session by the configured flow and build the library client from it.
+
+        The client gets only the session id and instance URL, never a way to log in, so that
+        it never re-logs in by itself (see the module docstring).
+        """
+        if self._auth == "session":
+            token, instance = self._credentials["session_id"], self._credentials["instance_url"]
+        elif self._auth == "password":
+            token, host = self._soap_login()
+            instance = f"https://{host}"
+        else:
+            token, instance = self._oauth_login()
+        self._access_token = token
+        self._http.server = instance
+        self._sf = Salesforce(
+            session_id=token,
+            instance_url=instance,
+            session=self._session,
+            version=self._api_version,
+        )
+        return self._sf
+
+    def _oauth_login(self) -> tuple[str, str]:
+        """JWT bearer or client credentials: one POST to the token endpoint."""
+        credentials = self._credentials
+        if self._auth == "jwt":
+            form = {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": self._jwt_assertion(),
+            }
+        else:
+            form = {
+                "grant_type": "client_credentials",
+                "client_id": credentials["client_id"] or "",
+                "client_secret": credentials["client_secret"] or "",
+            }
+        url = f"{self._login_url}/services/oauth2/token"
+        what = f"logging in at {self._login_url} ({self._flow})"
+        response = self._http.send(lambda: self._post_form(url, form), what=what)
+        answer = json_or_none(response)
+        if not isinstance(answer, dict):
+            answer = {}
+        token, instance = answer.get("access_token"), answer.get("instance_url")
+        if response.status_code == 200 and token and instance:
+            return str(token), str(instance)
+        if answer.get("error"):
+            reason = f"{answer['error']}: {answer.get('error_description') or 'no description'}"
+        else:
+            reason = f"HTTP {response.status_code} {response.text[:200]}"
+        raise self._login_failed(reason, response.status_code)
+
+    def _post_form(self, url: str, form: dict[str, str]) -> requests.Response:
+        response = self._session.post(url, data=form, timeout=self._timeout)
+        if response.status_code in (429, 503):
+            raise Throttled(response.status_code, retry_after(response))
+        return response
+
+    def _jwt_assertion(self) -> str:
+        """The signed JWT of the bearer flow: issuer the connected app's consumer key, subject
+        the user, audience the login URL, valid for three minutes, RS256."""
+        claims = {
+            "iss": self._credentials["consumer_key"],
+            "sub": self._credentials["username"],
+            "aud": self._login_url,
+            "exp": int(time.time()) + _JWT_LIFETIME,
+        }
+        key = self._private_key()
+        try:
+            return jwt.encode(claims, key, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as error:
+            problem = type(error).__name__
+        raise self._login_failed(
+            f"the private key is not an RSA private key in PEM form ({problem})"
+        )
+
+    def _private_key(self) -> str:
+        """The PEM text given, or read from the file named."""
+        given = self._credentials["private_key"] or ""
+        if "-----BEGIN" in given:
+            return given
+        try:
+            return Path(given).expanduser().read_text()
+        except OSError as error:
+            problem = error.strerror
+        raise self._login_failed(f"cannot read the private key file {given}: {problem}")
+
+    def _soap_login(self) -> tuple[str, str]:
+        """The legacy username-password login (SOAP ``login()``), through the library."""
+        credentials = self._credentials
+        what = f"logging in at {self._login_url} ({self._flow})"
+        try:
+            return self._http.send(
+                lambda: SalesforceLogin(
+                    username=credentials["username"],
+                    password=credentials["password"],
+                    security_token=credentials["security_token"],
+                    sf_version=self._api_version,
+                    session=self._session,
+                    scratch_url=self._login_url,  # the SOAP URL is built from it as given
+                ),
+                what=what,
+            )
+        except SalesforceAuthenticationFailed as error:
+            reason = f"{error.code}: {error.auth_message}"
+        raise self._login_failed(reason, 401)
+
+    def _login_failed(self, reason: str, status: int | None = None) -> ConnectorError:
+        return ConnectorError(
+            f"Salesforce login ({self._flow}) at {self._login_url} failed: {self._clean(reason)}",
+            status=status,
+        )
+
+    def _check_credentials(self, domain: str | None) -> None:
+        """Refuse, naming them, credentials missing for the flow: a clear line at start-up
+        rather than a login that fails later."""
+        needs = {
+            "jwt": ["consumer_key", "private_key", "username"],
+            "client_credentials": ["client_id", "client_secret"],
+            "session": ["session_id", "instance_url"],
+            "password": ["username", "password"],
+        }[self._auth]
+        missing = [name for name in needs if not self._credentials[name]]
+        if self._auth == "client_credentials" and (domain or "login") in ("login", "test"):
+            missing.append("domain (the My Domain, e.g. https://acme.my.salesforce.com)")
+        if missing:
+            raise ConnectorError(f"Salesforce login ({self._flow}) needs {', '.join(missing)}")
+
+    def _clean(self, text: str) -> str:
+        """Server text made safe to print: one line, at most 300 characters, and any secret it
+        might echo (a password, a token, the session) blanked."""
+        secrets = [
+            self._credentials[name]
+            for name in ("password", "security_token", "client_secret", "session_id")
+        ]
+        line = " ".join(str(text).split())
+        for secret in [*secrets, self._access_token]:
+            if secret:
+                line = line.replace(secret, "***")
+        return line[:300]
+
+
+def _login_url(domain: str | None) -> str:
+    """Where logins go: ``login``/``test``/``acme.my`` as simple-salesforce reads them
+    (``https://{domain}.salesforce.com``), a full host, or a URL as given."""
+    if not domain:
+        return "https://login.salesforce.com"
+    if "://" in domain:
+        return domain.rstrip("/")
+    if domain.endswith((".salesforce.com", ".force.com")) or ":" in domain:
+        return f"https://{domain}"
+    return f"https://{domain}.salesforce.com"
+
+
+def _in_lists(ids: list[str]) -> Iterator[list[str]]:
+    """``ids`` in lists of at most 100 whose escaped SOQL form stays under 4,000 characters,
+    so that no query URL comes near Salesforce's 16,384-byte limit."""
+    batch: list[str] = []
+    size = 0
+    for plansync_id in ids:
+        length = len(quote_soql_value(plansync_id)) + 1
+        if batch and (len(batch) == _IN_IDS or size + length > _IN_CHARS):
+            yield batch
+            batch, size = [], 0
+        batch.append(plansync_id)
+        size += length
+    if batch:
+        yield batch
+
+
+def _answer(sf: Salesforce, request: Callable[[Salesforce], Any]) -> _Answer | None:
+    """Call the library once: its answer, its error as an answer, or None for a success whose
+    body is not JSON. Returns rather than raises, so no library error is chained to ours."""
+    try:
+        return _Answer(200, request(sf))
+    except SalesforceError as error:
+        return _Answer(error.status, error.content)
+    except ValueError:
+        return None
+
+
+def _first_error(content: Any) -> tuple[str, str]:
+    """(errorCode, message) of the first error in a REST error body; ("", "") if none."""
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        error = content[0]
+        return str(error.get("errorCode") or error.get("statusCode") or ""), str(
+            error.get("message") or ""
+        )
+    return "", ""
+
+
+def _error_text(content: Any) -> tuple[str, dict[str, str]]:
+    """Salesforce errors (``[{statusCode|errorCode, message, fields}]``) → one readable line
+    and ``{field: "CODE: message"}``; any other body (a 300's record URLs, a proxy's text) →
+    its items or text on one line."""
+    if not isinstance(content, list) or not all(isinstance(e, dict) for e in content):
+        items = content if isinstance(content, list) else [content] if content else []
+        return " ".join(", ".join(map(str, items)).split()), {}
+    lines: list[str] = []
+    details: dict[str, str] = {}
+    for error in content:
+        code = error.get("statusCode") or error.get("errorCode") or "ERROR"
+        text = f"{code}: {error.get('message') or ''}".rstrip(": ")
+        fields = [str(f) for f in error.get("fields") or []]
+        lines.append(f"{', '.join(fields)}: {text}" if fields else text)
+        details.update(dict.fromkeys(fields, text))
+    return "; ".join(lines), details

@@ -1,0 +1,1007 @@
+"""Contract tests of the Salesforce connector, no network (``responses``).
+
+The canned answers follow Salesforce's REST API documentation: query results with
+``nextRecordsUrl``, sObject Collections upsert/update results (``success``, ``created``,
+``errors[{statusCode, message, fields}]``), error bodies (``[{message, errorCode}]``), the 300
+of an external id on several records, OAuth token answers and errors, and SOAP ``login()``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+import responses
+from conftest import Sleeps
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
+from plansync.connectors.salesforce import SalesforceConnector
+
+INSTANCE = "https://acme.my.salesforce.com"
+API = f"{INSTANCE}/services/data/v59.0"
+QUERY = f"{API}/query/"
+UPSERT = f"{API}/composite/sobjects/RFE__c/Plansync_Id__c"
+UPDATE = f"{API}/composite/sobjects"
+LOGIN = "https://login.salesforce.com"
+TOKEN_URL = f"{LOGIN}/services/oauth2/token"
+SESSION = "00DJ0000001234X!AQ4AQFake.Session.Token-very-secret"
+FRESH = "00DJ0000001234X!AQ4AQFresh.Session.Token-also-secret"
+CONSUMER_KEY = "3MVG9fakeConsumerKeyForTheConnectedApp"
+CLIENT_SECRET = "F00DC0FFEE-client-secret-value"
+PASSWORD = "hunter2-Password!"
+SECURITY_TOKEN = "sEcUrItYtOkEn42"
+USER = "integration@acme.example"
+FIELDS = [
+    "Name",
+    "Description__c",
+    "Due_Date__c",
+    "Priority__c",
+    "Jira_Key__c",
+    "Note_Link__c",
+    "OwnerId",
+    "Account__c",
+]
+SELECT = "SELECT Id, Plansync_Id__c, " + ", ".join(FIELDS) + " FROM RFE__c"
+EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+CONCURRENT = [
+    {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+]
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> tuple[str, str]:
+    """A fresh RSA key pair (private PEM, public PEM), made for these tests only."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def make(sleeps: Sleeps, **options: Any) -> SalesforceConnector:
+    settings: dict[str, Any] = {
+        "auth": "session",
+        "session_id": SESSION,
+        "instance_url": INSTANCE,
+        "fields": FIELDS,
+        "timeout": 7,
+        "sleep": sleeps,
+    }
+    return SalesforceConnector("RFE__c", "Plansync_Id__c", **{**settings, **options})
+
+
+@pytest.fixture
+def sf(sleeps: Sleeps) -> SalesforceConnector:
+    return make(sleeps)
+
+
+def jwt_connector(sleeps: Sleeps, private_pem: str, **options: Any) -> SalesforceConnector:
+    return make(
+        sleeps,
+        auth="jwt",
+        session_id=None,
+        instance_url=None,
+        consumer_key=CONSUMER_KEY,
+        private_key=private_pem,
+        username=USER,
+        **options,
+    )
+
+
+def client_credentials_connector(sleeps: Sleeps, domain: str) -> SalesforceConnector:
+    return make(
+        sleeps,
+        auth="client_credentials",
+        session_id=None,
+        instance_url=None,
+        client_id=CONSUMER_KEY,
+        client_secret=CLIENT_SECRET,
+        domain=domain,
+    )
+
+
+def token_answer(access_token: str = FRESH) -> dict[str, Any]:
+    """A token endpoint's success answer, as in Salesforce's OAuth documentation."""
+    return {
+        "access_token": access_token,
+        "scope": "api",
+        "instance_url": INSTANCE,
+        "id": f"{LOGIN}/id/00DJ0000001234X/005J0000001234X",
+        "token_type": "Bearer",
+    }
+
+
+def row(record_id: str, plansync_id: str, **fields: Any) -> dict[str, Any]:
+    """A query result row with the fields the connector selects."""
+    values: dict[str, Any] = dict.fromkeys(FIELDS)
+    values["Name"] = f"RFE {plansync_id}"
+    return {
+        "attributes": {
+            "type": "RFE__c",
+            "url": f"/services/data/v59.0/sobjects/RFE__c/{record_id}",
+        },
+        "Id": record_id,
+        "Plansync_Id__c": plansync_id,
+        **values,
+        **fields,
+    }
+
+
+def page(rows: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"totalSize": len(rows), "done": next_url is None, "records": rows}
+    if next_url:
+        answer["nextRecordsUrl"] = next_url
+    return answer
+
+
+def saved(record_id: str, created: bool | None = None) -> dict[str, Any]:
+    """A SaveResult (update) or, with ``created``, an UpsertResult of a saved record."""
+    result: dict[str, Any] = {"id": record_id, "success": True, "errors": []}
+    if created is not None:
+        result["created"] = created
+    return result
+
+
+def failed(*errors: tuple[str, str, list[str]]) -> dict[str, Any]:
+    """The result of a record Salesforce did not save: ``(statusCode, message, fields)`` each."""
+    return {
+        "success": False,
+        "errors": [{"statusCode": c, "message": m, "fields": f} for c, m, f in errors],
+    }
+
+
+def soql(call: Any) -> str:
+    """The SOQL a query request sent (``q=``), decoded."""
+    return parse_qs(urlsplit(call.request.url).query)["q"][0]
+
+
+def body(call: Any) -> Any:
+    return json.loads(call.request.body)
+
+
+def form(call: Any) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(call.request.body).items()}
+
+
+def literals(query: str) -> tuple[str, list[str]]:
+    """Split SOQL into its shape (each string literal replaced by ``?``) and the literals'
+    values, reading escapes as Salesforce does. Shows what a query means, whatever was sent."""
+    unescape = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+    shape, values, index = [], [], 0
+    while index < len(query):
+        char = query[index]
+        if char != "'":
+            shape.append(char)
+            index += 1
+            continue
+        value, index = [], index + 1
+        while query[index] != "'":
+            if query[index] == "\\":
+                index += 1
+                value.append(unescape.get(query[index], query[index]))
+            else:
+                value.append(query[index])
+            index += 1
+        values.append("".join(value))
+        shape.append("?")
+        index += 1
+    return "".join(shape), values
+
+
+# -- logging in -----------------------------------------------------------------------------------
+
+
+def test_a_session_id_makes_no_login_request_and_nothing_is_sent_before_use(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.get(QUERY, json=page([]))
+    assert sf.request_count() == 0
+    sf.fetch_by_ids(["ps-a"])
+    [call] = rsps.calls
+    assert call.request.headers["Authorization"] == f"Bearer {SESSION}"
+    assert call.request.req_kwargs["timeout"] == 7
+    assert sf.request_count() == 1
+
+
+@pytest.mark.parametrize("from_file", [False, True])
+def test_jwt_bearer_login_posts_a_signed_assertion(
+    rsps: responses.RequestsMock,
+    sleeps: Sleeps,
+    rsa_key: tuple[str, str],
+    tmp_path: Path,
+    from_file: bool,
+) -> None:
+    private, public = rsa_key
+    if from_file:
+        (tmp_path / "server.key").write_text(private)
+    key = str(tmp_path / "server.key") if from_file else private
+    rsps.post(TOKEN_URL, json=token_answer())
+    rsps.get(QUERY, json=page([]))
+
+    before = int(time.time())
+    jwt_connector(sleeps, key).fetch_by_ids(["ps-a"])
+
+    login, query = rsps.calls
+    sent = form(login)
+    assert sent["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert jwt.get_unverified_header(sent["assertion"])["alg"] == "RS256"
+    claims = jwt.decode(sent["assertion"], public, algorithms=["RS256"], audience=LOGIN)
+    assert (claims["iss"], claims["sub"], claims["aud"]) == (CONSUMER_KEY, USER, LOGIN)
+    assert isinstance(claims["exp"], int)
+    assert before + 170 <= claims["exp"] <= int(time.time()) + 180
+    assert login.request.req_kwargs["timeout"] == 7
+    assert query.request.url.startswith(QUERY)  # the instance the token answer named
+    assert query.request.headers["Authorization"] == f"Bearer {FRESH}"
+
+
+def test_every_request_goes_through_the_session_given(
+    rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str]
+) -> None:
+    """The session is how a sandbox's TLS trust (``verify``) reaches logins and API calls."""
+    session = requests.Session()
+    session.headers["X-Sandbox-Trust"] = "yes"
+    rsps.post(TOKEN_URL, json=token_answer())
+    rsps.get(QUERY, json=page([]))
+    jwt_connector(sleeps, rsa_key[0], session=session).fetch_by_ids(["ps-a"])
+    assert [call.request.headers["X-Sandbox-Trust"] for call in rsps.calls] == ["yes", "yes"]
+
+
+@pytest.mark.parametrize(
+    ("domain", "token_url"),
+    [
+        (None, TOKEN_URL),
+        ("test", "https://test.salesforce.com/services/oauth2/token"),
+        ("acme.my", f"{INSTANCE}/services/oauth2/token"),
+        ("acme.my.salesforce.com", f"{INSTANCE}/services/oauth2/token"),
+        ("https://127.0.0.1:8443/", "https://127.0.0.1:8443/services/oauth2/token"),
+    ],
+)
+def test_domain_names_the_login_url(
+    rsps: responses.RequestsMock,
+    sleeps: Sleeps,
+    rsa_key: tuple[str, str],
+    domain: str | None,
+    token_url: str,
+) -> None:
+    rsps.post(token_url, json=token_answer())
+    rsps.get(QUERY, json=page([]))
+    jwt_connector(sleeps, rsa_key[0], domain=domain).fetch_by_ids(["ps-a"])
+    assert rsps.calls[0].request.url == token_url
+    assert jwt.decode(form(rsps.calls[0])["assertion"], options={"verify_signature": False})[
+        "aud"
+    ] == token_url.removesuffix("/services/oauth2/token")
+
+
+def test_client_credentials_login_posts_the_client_id_and_secret_to_my_domain(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    rsps.post(f"{INSTANCE}/services/oauth2/token", json=token_answer())
+    rsps.get(QUERY, json=page([]))
+    connector = client_credentials_connector(sleeps, INSTANCE)
+    connector.fetch_by_ids(["ps-a"])
+    assert form(rsps.calls[0]) == {
+        "grant_type": "client_credentials",
+        "client_id": CONSUMER_KEY,
+        "client_secret": CLIENT_SECRET,
+    }
+    assert rsps.calls[1].request.headers["Authorization"] == f"Bearer {FRESH}"
+    assert connector.request_count() == 2
+
+
+def soap_login_answer() -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns="urn:partner.soap.sforce.com"><soapenv:Body><loginResponse><result>
+<passwordExpired>false</passwordExpired><sandbox>false</sandbox>
+<serverUrl>{INSTANCE}/services/Soap/u/59.0/00DJ0000001234X</serverUrl>
+<sessionId>{FRESH}</sessionId><userId>005J0000001234X</userId>
+</result></loginResponse></soapenv:Body></soapenv:Envelope>"""
+
+
+def soap_fault() -> str:
+    return """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+    xmlns:sf="urn:fault.partner.soap.sforce.com"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>
+<faultcode>sf:INVALID_LOGIN</faultcode>
+<faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.
+</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault">
+<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>
+<sf:exceptionMessage>Invalid username, password, security token; or user locked out.
+</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"""
+
+
+def password_connector(sleeps: Sleeps) -> SalesforceConnector:
+    with pytest.warns(
+        FutureWarning, match="SOAP API login\\(\\) call, which Salesforce is retiring"
+    ):
+        return make(
+            sleeps,
+            auth="password",
+            session_id=None,
+            instance_url=None,
+            username=USER,
+            password=PASSWORD,
+            security_token=SECURITY_TOKEN,
+        )
+
+
+def test_the_legacy_password_flow_warns_and_logs_in_through_soap(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    rsps.post(f"{LOGIN}/services/Soap/u/59.0", body=soap_login_answer())
+    rsps.get(QUERY, json=page([]))
+    password_connector(sleeps).fetch_by_ids(["ps-a"])
+    login, query = rsps.calls
+    assert login.request.headers["SOAPAction"] == "login"
+    assert f"<n1:password>{PASSWORD}{SECURITY_TOKEN}</n1:password>" in login.request.body
+    assert query.request.headers["Authorization"] == f"Bearer {FRESH}"
+
+
+def assert_one_safe_line(error: ConnectorError, caplog: pytest.LogCaptureFixture) -> None:
+    message = str(error)
+    assert "\n" not in message and len(message) < 400
+    assert error.__cause__ is None and error.__context__ is None  # no library error chained
+    for text in (message, repr(error), caplog.text):
+        for secret in (SESSION, FRESH, CLIENT_SECRET, PASSWORD, SECURITY_TOKEN, "PRIVATE KEY"):
+            assert secret not in text
+
+
+def test_a_refused_jwt_login_is_one_line_naming_flow_and_reason(
+    rsps: responses.RequestsMock,
+    sleeps: Sleeps,
+    rsa_key: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    refusal = {"error": "invalid_grant", "error_description": "user hasn't approved this consumer"}
+    rsps.post(TOKEN_URL, status=400, json=refusal)
+    with pytest.raises(ConnectorError) as raised:
+        jwt_connector(sleeps, rsa_key[0]).fetch_by_ids(["ps-a"])
+    assert str(raised.value) == (
+        f"Salesforce login (JWT bearer) at {LOGIN} failed: "
+        "invalid_grant: user hasn't approved this consumer"
+    )
+    assert raised.value.status == 400
+    assert_one_safe_line(raised.value, caplog)
+    assert len(rsps.calls) == 1
+
+
+def test_a_refused_client_credentials_login_never_shows_the_secret(
+    rsps: responses.RequestsMock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # An answer that echoes what it was sent must not carry the secret into the message.
+    refusal = {
+        "error": "invalid_client",
+        "error_description": f"invalid client credentials (client_secret={CLIENT_SECRET})",
+    }
+    rsps.post(f"{INSTANCE}/services/oauth2/token", status=400, json=refusal)
+    connector = client_credentials_connector(sleeps, "acme.my")
+    with pytest.raises(ConnectorError, match=r"login \(client credentials\) .* invalid_client"):
+        connector.fetch_by_ids(["ps-a"])
+    assert_one_safe_line(connector_error(connector), caplog)
+
+
+def connector_error(connector: SalesforceConnector) -> ConnectorError:
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    return raised.value
+
+
+def test_a_refused_password_login_is_one_line_without_the_password(
+    rsps: responses.RequestsMock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rsps.post(f"{LOGIN}/services/Soap/u/59.0", status=500, body=soap_fault())
+    error = connector_error(password_connector(sleeps))
+    assert str(error) == (
+        f"Salesforce login (username-password (SOAP)) at {LOGIN} failed: INVALID_LOGIN: "
+        "Invalid username, password, security token; or user locked out."
+    )
+    assert_one_safe_line(error, caplog)
+
+
+def test_a_login_page_instead_of_a_token_answer_is_one_line(
+    rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str]
+) -> None:
+    rsps.post(TOKEN_URL, status=200, body="<html>\n<body>Sign in</body>\n</html>")
+    error = connector_error(jwt_connector(sleeps, rsa_key[0]))
+    assert str(error).startswith(f"Salesforce login (JWT bearer) at {LOGIN} failed: HTTP 200")
+    assert "\n" not in str(error)
+
+
+def test_a_private_key_that_is_not_one_fails_without_showing_it(
+    sleeps: Sleeps, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bogus = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    error = connector_error(jwt_connector(sleeps, bogus))
+    assert "not an RSA private key in PEM form" in str(error)
+    assert_one_safe_line(error, caplog)
+    missing = connector_error(jwt_connector(sleeps, str(tmp_path / "nope.key")))
+    assert f"cannot read the private key file {tmp_path / 'nope.key'}" in str(missing)
+
+
+@pytest.mark.parametrize(
+    ("options", "missing"),
+    [
+        ({"auth": "jwt", "session_id": None, "instance_url": None}, "consumer_key, private_key"),
+        ({"auth": "session", "session_id": None}, "needs session_id"),
+        (
+            {"auth": "client_credentials", "client_id": "x", "client_secret": "y"},
+            "needs domain (the My Domain",
+        ),
+        ({"auth": "password", "username": USER}, "needs password"),
+    ],
+)
+def test_missing_credentials_are_named_at_construction(
+    sleeps: Sleeps, options: dict[str, Any], missing: str
+) -> None:
+    with pytest.raises(ConnectorError, match=re.escape(missing)):
+        make(sleeps, **options)
+
+
+def test_object_and_field_names_must_be_api_names(sleeps: Sleeps) -> None:
+    with pytest.raises(ConnectorError, match="not Salesforce API names: 'Name FROM User --'"):
+        make(sleeps, fields=["Name FROM User --"])
+
+
+# -- expired sessions ---------------------------------------------------------------------------
+
+
+def test_an_expired_session_logs_in_again_once_then_succeeds(
+    rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str]
+) -> None:
+    rsps.post(TOKEN_URL, json=token_answer(SESSION))
+    rsps.post(TOKEN_URL, json=token_answer(FRESH))
+    rsps.get(QUERY, status=401, json=EXPIRED)
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")]))
+    connector = jwt_connector(sleeps, rsa_key[0])
+
+    assert set(connector.fetch_by_ids(["ps-a"])) == {"ps-a"}
+
+    assert [call.request.url.split("?")[0] for call in rsps.calls] == [
+        TOKEN_URL,
+        QUERY,
+        TOKEN_URL,
+        QUERY,
+    ]
+    assert rsps.calls[3].request.headers["Authorization"] == f"Bearer {FRESH}"
+    assert connector.request_count() == 4
+    assert sleeps == []
+
+
+def test_a_session_refused_again_after_a_new_login_fails_bounded(
+    rsps: responses.RequestsMock,
+    sleeps: Sleeps,
+    rsa_key: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rsps.post(TOKEN_URL, json=token_answer())
+    rsps.get(QUERY, status=401, json=EXPIRED)
+    rsps.patch(UPSERT, status=401, json=EXPIRED)
+    connector = jwt_connector(sleeps, rsa_key[0])
+
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert str(raised.value).startswith(
+        "Salesforce refused a fresh session (JWT bearer) while reading RFE__c records"
+    )
+    assert "INVALID_SESSION_ID: Session expired or invalid" in str(raised.value)
+    assert raised.value.status == 401
+    assert connector.request_count() == 4  # login, query, login, query: nothing more
+    assert_one_safe_line(raised.value, caplog)
+
+    with pytest.raises(ConnectorError, match="refused a fresh session"):
+        connector.create_many([NewRecord("ps-a", {"Name": "x"})])
+    assert connector.request_count() == 7  # upsert, login, upsert: one new login a call
+
+
+def test_an_expired_session_id_cannot_be_renewed_and_says_so(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.get(QUERY, status=401, json=EXPIRED)
+    with pytest.raises(ConnectorError, match="give a fresh session id") as raised:
+        sf.fetch_by_ids(["ps-a"])
+    assert sf.request_count() == 1
+    assert_one_safe_line(raised.value, caplog)
+
+
+def test_the_library_never_logs_in_by_itself(
+    rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str]
+) -> None:
+    """The library client is built without a login callback, so a 401 whose body is not a
+    JSON list (which the library's own re-login reads as ``json()[0]``) is a clean failure."""
+    rsps.post(TOKEN_URL, json=token_answer())
+    rsps.get(QUERY, status=401, body="<html>Unauthorized</html>")
+    connector = jwt_connector(sleeps, rsa_key[0])
+    with pytest.raises(ConnectorError, match=r"refused a fresh session .*Unauthorized"):
+        connector.fetch_by_ids(["ps-a"])
+    assert connector._client()._salesforce_login_partial is None
+    assert connector.request_count() == 4
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"), [(403, CONCURRENT), (503, [{"message": "Service Unavailable"}])]
+)
+def test_a_throttled_request_is_retried_after_a_backoff(
+    rsps: responses.RequestsMock,
+    sf: SalesforceConnector,
+    sleeps: Sleeps,
+    status: int,
+    answer: list[dict[str, str]],
+) -> None:
+    rsps.get(QUERY, status=status, json=answer)
+    rsps.get(QUERY, status=status, json=answer)
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")]))
+    assert set(sf.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert sleeps == [1.0, 2.0]
+    assert sf.request_count() == 3
+
+
+def test_a_limit_that_never_clears_is_bounded(rsps: responses.RequestsMock, sleeps: Sleeps) -> None:
+    rsps.patch(UPSERT, status=403, json=CONCURRENT)
+    connector = make(sleeps, max_retries=3, max_backoff=3)
+    with pytest.raises(ConnectorError) as raised:
+        connector.create_many([NewRecord("ps-a", {"Name": "x"})])
+    assert str(raised.value).startswith(
+        "Salesforce answered 403 (REQUEST_LIMIT_EXCEEDED) to upserting RFE__c records by "
+        "Plansync_Id__c (1) 4 times"
+    )
+    assert raised.value.status == 403
+    assert len(rsps.calls) == 4  # the first try and max_retries more
+    assert sleeps == [1.0, 2.0, 3.0]
+
+
+def test_the_daily_limit_fails_at_once_with_the_usage(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
+) -> None:
+    rsps.get(QUERY, json=page([]), headers={"Sforce-Limit-Info": "api-usage=14999/15000"})
+    daily = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    rsps.patch(UPSERT, status=403, json=daily)
+    sf.fetch_by_ids(["ps-a"])
+    with pytest.raises(ConnectorError) as raised:
+        sf.create_many([NewRecord("ps-a", {"Name": "x"})])
+    assert "daily API request limit is used up (14999/15000 used)" in str(raised.value)
+    assert sleeps == []
+    assert sf.request_count() == 2
+
+
+def test_api_usage_comes_from_the_sforce_limit_info_header(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    assert sf.api_usage() is None
+    rsps.get(QUERY, json=page([]), headers={"Sforce-Limit-Info": "api-usage=18/5000"})
+    rsps.get(
+        QUERY,
+        json=page([]),
+        headers={"Sforce-Limit-Info": "api-usage=19/5000; per-app-api-usage=3/250(appName=ps)"},
+    )
+    sf.fetch_by_ids(["ps-a"])
+    assert sf.api_usage() == (18, 5000)
+    sf.fetch_by_ids(["ps-b"])
+    assert sf.api_usage() == (19, 5000)
+
+
+def test_a_dropped_connection_on_an_upsert_is_resent(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
+) -> None:
+    """An upsert by external id finds what the lost request created: safe to send again."""
+    rsps.patch(UPSERT, body=requests.ConnectionError("reset by peer"))
+    rsps.patch(UPSERT, json=[saved("a01J000000AAAAA")])
+    [result] = sf.create_many([NewRecord("ps-a", {"Name": "x"})])
+    assert result.ok and sleeps == [1.0] and sf.request_count() == 2
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def test_fetch_selects_the_managed_fields_by_external_id(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    found = row("a01J000000AAAAA", "ps-7k2m9q", Due_Date__c="2025-10-27", Priority__c="High")
+    rsps.get(QUERY, json=page([found]))
+
+    records = sf.fetch_by_ids(["ps-7k2m9q", "ps-gone", "ps-7k2m9q"])
+
+    assert soql(rsps.calls[0]) == (
+        f"{SELECT} WHERE Plansync_Id__c IN ('ps-7k2m9q','ps-gone') ORDER BY Id"
+    )
+    record = records["ps-7k2m9q"]
+    assert set(records) == {"ps-7k2m9q"}
+    assert record.key == "a01J000000AAAAA"
+    assert record.url == f"{INSTANCE}/lightning/r/RFE__c/a01J000000AAAAA/view"
+    assert record.plansync_id == "ps-7k2m9q"
+    assert record.fields["Due_Date__c"] == "2025-10-27"
+    assert set(record.fields) == set(FIELDS)
+    assert record.status_category is None
+
+
+def test_fetch_follows_next_records_url(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    next_url = "/services/data/v59.0/query/01gD0000002HU6KIAW-2000"
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")], next_url))
+    rsps.get(f"{INSTANCE}{next_url}", json=page([row("a01J000000BBBBB", "ps-b")]))
+    assert set(sf.fetch_by_ids(["ps-a", "ps-b"])) == {"ps-a", "ps-b"}
+    assert rsps.calls[1].request.url == f"{INSTANCE}{next_url}"
+    assert sf.request_count() == 2
+
+
+def test_an_id_on_several_records_maps_to_the_lowest_id(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a"), row("a01J000000BBBBB", "ps-a")]))
+    assert sf.fetch_by_ids(["ps-a"])["ps-a"].key == "a01J000000AAAAA"
+    assert "several RFE__c records" in caplog.text
+
+
+def answer_each_query(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+    """One record per id the query asks for."""
+    _, ids = literals(parse_qs(urlsplit(request.url or "").query)["q"][0])
+    rows = [row(f"a01J{n:011d}", plansync_id) for n, plansync_id in enumerate(ids)]
+    return 200, {}, json.dumps(page(rows))
+
+
+@pytest.mark.parametrize(("count", "queries"), [(1, 1), (100, 1), (101, 2), (250, 3)])
+def test_fetch_asks_at_most_100_ids_a_query(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, count: int, queries: int
+) -> None:
+    rsps.add_callback(responses.GET, QUERY, callback=answer_each_query)
+    ids = [f"ps-{n}" for n in range(count)]
+    assert set(sf.fetch_by_ids(ids)) == set(ids)
+    assert sf.request_count() == queries
+
+
+def test_long_ids_make_shorter_in_lists_so_urls_stay_short(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.add_callback(responses.GET, QUERY, callback=answer_each_query)
+    ids = [f"ps-{n}-" + "x" * 200 for n in range(60)]
+    assert set(sf.fetch_by_ids(ids)) == set(ids)
+    assert len(rsps.calls) == 4  # 19 + 19 + 19 + 3 ids: each escaped list within 4,000
+    assert all(len(call.request.url) < 16_384 for call in rsps.calls)
+
+
+HOSTILE = [
+    "ps-a') OR Name != ('",
+    "ps-b\\') OR Id != null OR Name IN ('",
+    "ps-c\\",
+    'ps-d" OR "1"="1',
+    "ps-e\nORDER BY Name",
+]
+
+
+def test_ids_with_quotes_and_backslashes_reach_the_query_escaped(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.get(QUERY, json=page([]))
+    sf.fetch_by_ids(HOSTILE)
+    sent = soql(rsps.calls[0])
+    assert sent == (
+        f"{SELECT} WHERE Plansync_Id__c IN ("
+        "'ps-a\\') OR Name != (\\'',"
+        "'ps-b\\\\\\') OR Id != null OR Name IN (\\'',"
+        "'ps-c\\\\',"
+        '\'ps-d\\" OR \\"1\\"=\\"1\','
+        "'ps-e\\nORDER BY Name'"
+        ") ORDER BY Id"
+    )
+    shape, values = literals(sent)
+    assert shape == f"{SELECT} WHERE Plansync_Id__c IN (?,?,?,?,?) ORDER BY Id"
+    assert values == HOSTILE
+
+
+def test_resolve_user_asks_for_the_exact_email_escaped_and_caches(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    user = {"attributes": {"type": "User"}, "Id": "005J0000001AAAA"}
+    rsps.get(QUERY, json=page([user]))
+    email = "o'brien\\@acme.example"
+    assert sf.resolve_user(f" {email} ") == "005J0000001AAAA"
+    assert sf.resolve_user(email.upper()) == "005J0000001AAAA"
+    assert len(rsps.calls) == 1
+    sent = soql(rsps.calls[0])
+    assert sent == (
+        "SELECT Id FROM User WHERE Email = 'o\\'brien\\\\@acme.example' AND IsActive = true LIMIT 2"
+    )
+    assert literals(sent) == (
+        "SELECT Id FROM User WHERE Email = ? AND IsActive = true LIMIT 2",
+        [email],
+    )
+
+
+def test_resolve_user_gives_none_for_no_match_or_several(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    users = [{"Id": "005J0000001AAAA"}, {"Id": "005J0000001BBBB"}]
+    rsps.get(QUERY, json=page([]))
+    rsps.get(QUERY, json=page(users))
+    assert sf.resolve_user("nobody@acme.example") is None
+    assert sf.resolve_user("shared@acme.example") is None
+    assert sf.resolve_user("  ") is None
+    assert sf.request_count() == 2
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def test_create_upserts_by_external_id_and_reports_created_and_updated(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.patch(
+        UPSERT,
+        json=[
+            saved("a01J000000AAAAA", created=True),
+            saved("a01J000000BBBBB", created=False),
+        ],
+    )
+
+    results = sf.create_many(
+        [
+            NewRecord(
+                "ps-7k2m9q",
+                {"Name": "Bulk export", "Due_Date__c": date(2025, 10, 27), "OwnerId": None},
+            ),
+            NewRecord("ps-8x", {"Name": "Found after a crash"}),
+        ]
+    )
+
+    [call] = rsps.calls
+    assert call.request.method == "PATCH"
+    assert body(call) == {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "RFE__c"},
+                "Plansync_Id__c": "ps-7k2m9q",
+                "Name": "Bulk export",
+                "Due_Date__c": "2025-10-27",
+                "OwnerId": None,
+            },
+            {
+                "attributes": {"type": "RFE__c"},
+                "Plansync_Id__c": "ps-8x",
+                "Name": "Found after a crash",
+            },
+        ],
+    }
+    assert [(r.ok, r.key, r.url) for r in results] == [
+        (True, "a01J000000AAAAA", f"{INSTANCE}/lightning/r/RFE__c/a01J000000AAAAA/view"),
+        (True, "a01J000000BBBBB", f"{INSTANCE}/lightning/r/RFE__c/a01J000000BBBBB/view"),
+    ]
+
+
+def test_failures_inside_a_200_are_reported_per_record(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.patch(
+        UPSERT,
+        json=[
+            saved("a01J000000AAAAA", created=True),
+            failed(("REQUIRED_FIELD_MISSING", "Required fields are missing: [Name]", ["Name"])),
+            failed(
+                (
+                    "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                    "Due Date: value not of required type: soon",
+                    ["Due_Date__c"],
+                ),
+                ("DUPLICATES_DETECTED", "Use one of these records?", []),
+            ),
+        ],
+    )
+
+    ok, missing, bad = sf.create_many(
+        [
+            NewRecord("ps-a", {"Name": "A"}),
+            NewRecord("ps-b", {"Name": None}),
+            NewRecord("ps-c", {"Name": "C", "Due_Date__c": "soon"}),
+        ]
+    )
+
+    assert ok.ok and ok.key == "a01J000000AAAAA"
+    assert (missing.ok, missing.key) == (False, None)
+    assert missing.error == "Name: REQUIRED_FIELD_MISSING: Required fields are missing: [Name]"
+    assert missing.details == {
+        "Name": "REQUIRED_FIELD_MISSING: Required fields are missing: [Name]"
+    }
+    assert bad.error == (
+        "Due_Date__c: INVALID_TYPE_ON_FIELD_IN_RECORD: Due Date: value not of required type: "
+        "soon; DUPLICATES_DETECTED: Use one of these records?"
+    )
+    assert bad.details == {
+        "Due_Date__c": "INVALID_TYPE_ON_FIELD_IN_RECORD: Due Date: value not of required type: soon"
+    }
+
+
+def test_a_300_for_an_external_id_on_several_records_fails_that_batch(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    matches = [
+        "/services/data/v59.0/sobjects/RFE__c/a01J000000AAAAA",
+        "/services/data/v59.0/sobjects/RFE__c/a01J000000BBBBB",
+    ]
+    rsps.patch(UPSERT, status=300, json=matches)
+    results = sf.create_many([NewRecord("ps-a", {"Name": "A"}), NewRecord("ps-b", {"Name": "B"})])
+    assert [r.ok for r in results] == [False, False]
+    assert results[0].error == (
+        "several RFE__c records carry the same Plansync_Id__c (300): " + ", ".join(matches)
+    )
+
+
+def test_a_400_fails_its_batch_and_the_next_batch_goes_on(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    malformed = [{"message": "Unexpected character ('}')", "errorCode": "JSON_PARSER_ERROR"}]
+    rsps.patch(UPSERT, status=400, json=malformed)
+    rsps.patch(UPSERT, json=[saved("a01J000000ZZZZZ")])
+    results = sf.create_many([NewRecord(f"ps-{n}", {"Name": "n"}) for n in range(201)])
+    assert [len(body(call)["records"]) for call in rsps.calls] == [200, 1]
+    assert not any(r.ok for r in results[:200])
+    assert results[0].error == "JSON_PARSER_ERROR: Unexpected character ('}')"
+    assert results[200].key == "a01J000000ZZZZZ"
+
+
+def test_a_500_past_the_retries_fails_its_batch_only(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    rsps.patch(UPSERT, status=503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}])
+    rsps.patch(UPSERT, json=[saved("a01J000000ZZZZZ")])
+    connector = make(sleeps, max_retries=0)
+    results = connector.create_many([NewRecord(f"ps-{n}", {"Name": "n"}) for n in range(201)])
+    assert results[0].ok is False and "503" in (results[0].error or "")
+    assert results[200].ok is True
+
+
+def test_upserts_send_at_most_200_records_a_request(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    def save_each(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        count = len(json.loads(request.body or "{}")["records"])
+        return 200, {}, json.dumps([saved(f"a01J{n:011d}") for n in range(count)])
+
+    rsps.add_callback(responses.PATCH, UPSERT, callback=save_each)
+    results = sf.create_many([NewRecord(f"ps-{n}", {"Name": "n"}) for n in range(401)])
+    assert [len(body(call)["records"]) for call in rsps.calls] == [200, 200, 1]
+    assert len(results) == 401 and all(r.ok for r in results)
+
+
+def test_an_answer_missing_results_fails_the_call(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.patch(UPSERT, json=[saved("a01J000000AAAAA")])
+    with pytest.raises(ConnectorError, match="does not account for each record"):
+        sf.create_many([NewRecord("ps-a", {"Name": "A"}), NewRecord("ps-b", {"Name": "B"})])
+
+
+def test_update_goes_by_record_id_and_never_creates(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.patch(
+        UPDATE,
+        json=[
+            saved("a01J000000AAAAA"),
+            failed(("ENTITY_IS_DELETED", "entity is deleted", [])),
+        ],
+    )
+
+    results = sf.update_many(
+        [
+            FieldUpdate("a01J000000AAAAA", {"Priority__c": "High"}, plansync_id="ps-a"),
+            FieldUpdate("a01J000000BBBBB", {"Name": "Gone"}),
+        ]
+    )
+
+    assert body(rsps.calls[0]) == {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "RFE__c"}, "id": "a01J000000AAAAA", "Priority__c": "High"},
+            {"attributes": {"type": "RFE__c"}, "id": "a01J000000BBBBB", "Name": "Gone"},
+        ],
+    }
+    assert [(r.ok, r.key) for r in results] == [
+        (True, "a01J000000AAAAA"),
+        (False, "a01J000000BBBBB"),
+    ]
+    assert results[1].error == "ENTITY_IS_DELETED: entity is deleted"
+
+
+@pytest.mark.parametrize("name", ["Colour__c", "Id", "Plansync_Id__c"])
+def test_a_field_plansync_does_not_write_fails_its_record_alone(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, name: str
+) -> None:
+    rsps.patch(UPDATE, json=[saved("a01J000000BBBBB")])
+    results = sf.update_many(
+        [FieldUpdate("a01J000000AAAAA", {name: "x"}), FieldUpdate("a01J000000BBBBB", {"Name": "B"})]
+    )
+    assert (results[0].ok, results[0].key) == (False, "a01J000000AAAAA")
+    assert f"{name}: not a field plansync writes on RFE__c" in (results[0].error or "")
+    assert results[1].ok
+    assert len(body(rsps.calls[0])["records"]) == 1
+
+
+def test_a_404_fails_the_whole_call_with_a_hint(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.patch(
+        UPSERT,
+        status=404,
+        json=[{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}],
+    )
+    with pytest.raises(ConnectorError, match="do RFE__c and its fields exist") as raised:
+        sf.create_many([NewRecord("ps-a", {"Name": "A"})])
+    assert raised.value.status == 404
+
+
+# -- transitions and links -----------------------------------------------------------------------
+
+
+def test_transitions_are_no_ops_without_a_status_field(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    result = sf.transition("a01J000000AAAAA", "done")
+    assert (result.ok, result.key) == (True, "a01J000000AAAAA")
+    assert sf.request_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("to", "value"), [("done", "Closed"), ("cancelled", "Cancelled"), ("reopen", "New")]
+)
+def test_a_status_field_is_set_by_transition(
+    rsps: responses.RequestsMock, sleeps: Sleeps, to: Any, value: str
+) -> None:
+    rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
+    connector = make(sleeps, status_field="Status__c", status_values={"done": "Closed"})
+    assert connector.transition("a01J000000AAAAA", to).ok
+    assert body(rsps.calls[0])["records"][0] == {
+        "attributes": {"type": "RFE__c"},
+        "id": "a01J000000AAAAA",
+        "Status__c": value,
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [("New", "new"), ("In Review", "indeterminate"), ("Done", "done"), ("Cancelled", "done")],
+)
+def test_the_status_field_gives_the_status_category(
+    rsps: responses.RequestsMock, sleeps: Sleeps, status: str, category: str
+) -> None:
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a", Status__c=status)]))
+    connector = make(sleeps, status_field="Status__c")
+    record = connector.fetch_by_ids(["ps-a"])["ps-a"]
+    assert soql(rsps.calls[0]).startswith(
+        f"SELECT Id, Plansync_Id__c, {', '.join(FIELDS)}, Status__c"
+    )
+    assert (record.status_category, record.fields["Status__c"]) == (category, status)
+
+
+def test_links_live_in_a_field_so_upsert_links_sends_nothing(sf: SalesforceConnector) -> None:
+    link = Link("a01J000000AAAAA", "plansync:ps-a", "obsidian://open?vault=V", "Meeting note")
+    assert [(r.ok, r.key) for r in sf.upsert_links([link, link])] == [
+        (True, "a01J000000AAAAA"),
+        (True, "a01J000000AAAAA"),
+    ]
+    assert sf.request_count() == 0
