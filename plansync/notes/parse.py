@@ -10,6 +10,7 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,13 @@ def read_note(
 ) -> Note | ParseWarning:
     """Parse one file, or say why it was skipped."""
     try:
-        size = path.stat().st_size
-        if size > MAX_NOTE_BYTES:
-            return ParseWarning(
-                path=display, message=f"{size} bytes, over {MAX_NOTE_BYTES}; skipped"
-            )
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_NOTE_BYTES:
+                return ParseWarning(
+                    path=display, message=f"{size} bytes, over {MAX_NOTE_BYTES}; skipped"
+                )
+            data = file.read()
     except OSError as exc:
         return ParseWarning(path=display, message=f"cannot be read ({exc.strerror}); skipped")
     if b"\x00" in data[:8192]:

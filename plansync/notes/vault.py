@@ -8,9 +8,11 @@ file never stops a run.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,10 +81,26 @@ def iter_note_files(
     Symlinks are followed only while they stay inside the vault; a folder or file reached
     twice through links (a loop, an alias) is read once.
     """
+    for path, _ in _note_files(root, include, exclude, warnings):
+        yield path
+
+
+def _note_files(
+    root: Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    warnings: list[ParseWarning],
+) -> Iterator[tuple[Path, str]]:
+    """:func:`iter_note_files` with each file's path relative to ``root``, in POSIX form.
+
+    Only symlinks are resolved: an entry that is not a link, in a folder whose real path is
+    known, has that folder's real path plus its name as its own (one ``realpath`` per file
+    was the most expensive part of a scan).
+    """
     real_root = root.resolve()
     seen: set[Path] = set()
 
-    def walk(folder: Path) -> Iterator[Path]:
+    def walk(folder: Path, real_folder: Path, prefix: str) -> Iterator[tuple[Path, str]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -92,26 +110,29 @@ def iter_note_files(
             return
         for entry in entries:
             path = Path(entry.path)
-            if entry.is_symlink() and not is_inside(real_root, path):
-                warnings.append(
-                    ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
-                )
-                continue
-            real = path.resolve()
+            if entry.is_symlink():
+                if not is_inside(real_root, path):
+                    warnings.append(
+                        ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
+                    )
+                    continue
+                real = path.resolve()
+            else:
+                real = real_folder / entry.name
             if real in seen:
                 continue
             if entry.is_dir():
                 if entry.name not in SKIPPED_DIRS:
                     seen.add(real)
-                    yield from walk(path)
+                    yield from walk(path, real, f"{prefix}{entry.name}/")
             elif entry.is_file():
-                relative = path.relative_to(root).as_posix()
+                relative = prefix + entry.name
                 if matches(relative, include) and not matches(relative, exclude):
                     seen.add(real)
-                    yield path
+                    yield path, relative
 
     seen.add(real_root)
-    yield from walk(root)
+    yield from walk(root, real_root, "")
 
 
 def scan_vault(
@@ -128,9 +149,29 @@ def scan_vault(
         found = read_note(root, display=root.name, policy=policy)
         _collect(vault, found)
         return vault
-    for path in iter_note_files(root, include, exclude, vault.warnings):
-        _collect(vault, read_note(path, display=path.relative_to(root).as_posix(), policy=policy))
+    with _cyclic_gc_paused():
+        for path, relative in _note_files(root, include, exclude, vault.warnings):
+            _collect(vault, read_note(path, display=relative, policy=policy))
     return vault
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a vault is read.
+
+    A scan allocates hundreds of thousands of small objects that all stay alive (items, their
+    lists and dicts) and makes almost no cyclic garbage, so every full collection the
+    allocations trigger walks the growing heap and frees nothing: a quarter of the scan time
+    on 10,000 notes. Reference counting still frees everything else at once; the collector
+    is switched back on (if it was on) as soon as the scan ends, and collects as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _collect(vault: Vault, found: Note | ParseWarning) -> None:
