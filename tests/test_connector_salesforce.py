@@ -81,11 +81,11 @@ def make(sleeps: Sleeps, **options: Any) -> SalesforceConnector:
         "auth": "session",
         "session_id": SESSION,
         "instance_url": INSTANCE,
-        "fields": FIELDS,
         "timeout": 7,
         "sleep": sleeps,
     }
-    return SalesforceConnector("RFE__c", "Plansync_Id__c", **{**settings, **options})
+    objects = {"RFE__c": options.pop("fields", FIELDS)}
+    return SalesforceConnector(objects, "Plansync_Id__c", **{**settings, **options})
 
 
 @pytest.fixture

@@ -47,6 +47,8 @@ class NewRecord:
 
     plansync_id: str
     fields: dict[str, Any]
+    sobject: str | None = None
+    """The Salesforce object the record belongs to (None: the backend's default)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class FieldUpdate:
     key: str
     fields: dict[str, Any]
     plansync_id: str | None = None
+    sobject: str | None = None
 
 
 @dataclass(frozen=True)

@@ -123,10 +123,9 @@ class SalesforceConnector:
 
     def __init__(
         self,
-        object_name: str,
+        objects: Mapping[str, Sequence[str]],
         external_id_field: str,
         *,
-        fields: Sequence[str],
         auth: Auth = "jwt",
         instance_url: str | None = None,
         session_id: str | None = None,
@@ -149,13 +148,17 @@ class SalesforceConnector:
     ) -> None:
         if auth not in _FLOWS:
             raise ValueError(f"auth must be one of {', '.join(_FLOWS)}, not {auth!r}")
-        managed = [*fields, *([status_field] if status_field else [])]
-        bad = [n for n in [object_name, external_id_field, *managed] if not _API_NAME.fullmatch(n)]
+        if not objects:
+            raise ConnectorError("no Salesforce object to sync to")
+        extra = [status_field] if status_field else []
+        names = [external_id_field, *extra, *objects]
+        names += [f for fields in objects.values() for f in fields]
+        bad = [n for n in dict.fromkeys(names) if not _API_NAME.fullmatch(n)]
         if bad:
             raise ConnectorError(f"not Salesforce API names: {', '.join(map(repr, bad))}")
         if not re.fullmatch(r"\d+\.\d", api_version):
             raise ConnectorError(f"api_version must look like '59.0', not {api_version!r}")
-        self.object_name = object_name
+        self.objects = list(objects)
         self.external_id_field = external_id_field
         self._auth: Auth = auth
         self._flow = _FLOWS[auth]
@@ -182,9 +185,14 @@ class SalesforceConnector:
             max_backoff=max_backoff,
             sleep=sleep,
         )
-        # What plansync reads and writes; the Id and the external id are the connector's own.
-        self._managed = [n for n in dict.fromkeys(managed) if n not in ("Id", external_id_field)]
-        self._select = ", ".join(["Id", external_id_field, *self._managed])
+        # What plansync reads and writes, per object; the Id and the external id are the
+        # connector's own.
+        self._managed = {
+            name: [
+                f for f in dict.fromkeys([*fields, *extra]) if f not in ("Id", external_id_field)
+            ]
+            for name, fields in objects.items()
+        }
         self._status_field = status_field
         self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
         self._sf: Salesforce | None = None
@@ -202,49 +210,54 @@ class SalesforceConnector:
     # -- the Connector interface ----------------------------------------------------------------
 
     def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
-        """The records whose external id is one of ``plansync_ids``: one SOQL query per IN list
-        of at most 100 ids (fewer when they are long), following ``nextRecordsUrl``.
+        """The records whose external id is one of ``plansync_ids``, in every object: one SOQL
+        query per object and IN list of at most 100 ids (fewer when they are long), following
+        ``nextRecordsUrl``.
 
         Should the external id field not be unique, an id on several records maps to the one
         with the lowest Id, and is logged.
         """
         found: dict[str, RemoteRecord] = {}
-        for batch in _in_lists(list(dict.fromkeys(plansync_ids))):
-            soql = format_soql(
-                f"SELECT {self._select} FROM {self.object_name} "
-                f"WHERE {self.external_id_field} IN {{ids}} ORDER BY Id",
-                ids=batch,
-            )
-            what = f"reading {self.object_name} records by {len(batch)} {self.external_id_field}"
-            for row in self._query(soql, what):
-                record = self._record(row)
-                if record.plansync_id is None:
-                    continue
-                if record.plansync_id in found:
-                    _log.warning(
-                        "%s %s is on several %s records (%s, %s); using %s",
-                        self.external_id_field,
-                        record.plansync_id,
-                        self.object_name,
-                        found[record.plansync_id].key,
-                        record.key,
-                        found[record.plansync_id].key,
-                    )
-                    continue
-                found[record.plansync_id] = record
+        for sobject in self.objects:
+            select = ", ".join(["Id", self.external_id_field, *self._managed[sobject]])
+            for batch in _in_lists(list(dict.fromkeys(plansync_ids))):
+                soql = format_soql(
+                    f"SELECT {select} FROM {sobject} "
+                    f"WHERE {self.external_id_field} IN {{ids}} ORDER BY Id",
+                    ids=batch,
+                )
+                what = f"reading {sobject} records by {len(batch)} {self.external_id_field}"
+                for row in self._query(soql, what):
+                    record = self._record(row, sobject)
+                    if record.plansync_id is None:
+                        continue
+                    if record.plansync_id in found:
+                        _log.warning(
+                            "%s %s is on several %s records (%s, %s); using %s",
+                            self.external_id_field,
+                            record.plansync_id,
+                            sobject,
+                            found[record.plansync_id].key,
+                            record.key,
+                            found[record.plansync_id].key,
+                        )
+                        continue
+                    found[record.plansync_id] = record
         return found
 
     def create_many(self, records: list[NewRecord]) -> list[OpResult]:
-        """Upsert by external id, 200 records a request; one result per record, in order.
-
-        A record that already carries the id (created by a run that died) is updated, not
-        duplicated, so this is safe to resend.
-        """
-        return self._save(
-            [(record.plansync_id, record.fields) for record in records],
-            by=self.external_id_field,
-            path=f"composite/sobjects/{self.object_name}/{self.external_id_field}",
-            doing=f"upserting {self.object_name} records by {self.external_id_field}",
+        """Upsert by external id, 200 records a request per object; one result per record, in
+        order. A record that already carries the id (created by a run that died) is updated,
+        not duplicated, so this is safe to resend."""
+        return self._per_object(
+            [(r.sobject, r.plansync_id, r.fields) for r in records],
+            lambda sobject, items: self._save(
+                items,
+                sobject,
+                by=self.external_id_field,
+                path=f"composite/sobjects/{sobject}/{self.external_id_field}",
+                doing=f"upserting {sobject} records by {self.external_id_field}",
+            ),
         )
 
     def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]:
@@ -253,20 +266,45 @@ class SalesforceConnector:
         By Id rather than by external id, so an update never creates: a record deleted in
         Salesforce fails with its own error (``ENTITY_IS_DELETED``) instead of coming back.
         """
-        return self._save(
-            [(update.key, update.fields) for update in updates],
-            by="id",
-            path="composite/sobjects",
-            doing=f"updating {self.object_name} records",
+        return self._per_object(
+            [(u.sobject, u.key, u.fields) for u in updates],
+            lambda sobject, items: self._save(
+                items,
+                sobject,
+                by="id",
+                path="composite/sobjects",
+                doing=f"updating {sobject} records",
+            ),
         )
 
-    def transition(self, key: str, to: Transition) -> OpResult:
+    def _per_object(
+        self,
+        items: list[tuple[str | None, str, dict[str, Any]]],
+        save: Callable[[str, list[tuple[str, dict[str, Any]]]], list[OpResult]],
+    ) -> list[OpResult]:
+        """Save items grouped by object (the first configured one when none is named); results
+        come back in the items' order."""
+        results: list[OpResult | None] = [None] * len(items)
+        groups: dict[str, list[int]] = {}
+        for index, (sobject, _, _) in enumerate(items):
+            groups.setdefault(sobject or self.objects[0], []).append(index)
+        for sobject, indexes in groups.items():
+            if sobject not in self._managed:
+                for index in indexes:
+                    results[index] = OpResult(ok=False, error=f"{sobject}: not a configured object")
+                continue
+            outcomes = save(sobject, [(items[i][1], items[i][2]) for i in indexes])
+            for index, outcome in zip(indexes, outcomes, strict=True):
+                results[index] = outcome
+        return [result for result in results if result is not None]
+
+    def transition(self, key: str, to: Transition, sobject: str | None = None) -> OpResult:
         """Set ``status_field`` to the value for ``to``; without a status field, a no-op that
         succeeds without a request (the object has no workflow plansync knows)."""
         if self._status_field is None:
             return OpResult(ok=True, key=key)
         [result] = self.update_many(
-            [FieldUpdate(key, {self._status_field: self._status_values[to]})]
+            [FieldUpdate(key, {self._status_field: self._status_values[to]}, sobject=sobject)]
         )
         return result
 
@@ -300,10 +338,10 @@ class SalesforceConnector:
         header of the last successful answer; None before any."""
         return self._usage
 
-    def record_url(self, record_id: str) -> str:
+    def record_url(self, record_id: str, sobject: str | None = None) -> str:
         """The record's page in Lightning Experience (logs in first if nothing has yet)."""
         return (
-            f"https://{self._client().sf_instance}/lightning/r/{self.object_name}/"
+            f"https://{self._client().sf_instance}/lightning/r/{sobject or self.objects[0]}/"
             f"{quote(record_id, safe='')}/view"
         )
 
@@ -326,7 +364,13 @@ class SalesforceConnector:
             )
 
     def _save(
-        self, items: list[tuple[str, dict[str, Any]]], *, by: str, path: str, doing: str
+        self,
+        items: list[tuple[str, dict[str, Any]]],
+        sobject: str,
+        *,
+        by: str,
+        path: str,
+        doing: str,
     ) -> list[OpResult]:
         """Send ``(id, fields)`` pairs as sObject Collections, 200 a request, each identified by
         ``by`` (``id``, or the external id field); one result per pair, in order. A pair whose
@@ -337,16 +381,17 @@ class SalesforceConnector:
         payloads: list[tuple[int, dict[str, Any]]] = []
         for index, (ident, fields) in enumerate(items):
             try:
-                values = self._values(fields)
+                values = self._values(fields, sobject)
             except ValueError as error:
                 results[index] = OpResult(ok=False, key=failure_key(ident), error=str(error))
             else:
-                record = {"attributes": {"type": self.object_name}, by: ident, **values}
+                record = {"attributes": {"type": sobject}, by: ident, **values}
                 payloads.append((index, record))
         for batch in chunks(payloads, _COLLECTION_MAX):
             keys = [failure_key(items[index][0]) for index, _ in batch]
             try:
-                outcomes = self._save_batch(path, [record for _, record in batch], keys, doing)
+                records = [record for _, record in batch]
+                outcomes = self._save_batch(path, records, keys, doing, sobject)
             except ConnectorError as error:  # a 5xx past the retries fails this batch only
                 if error.status is None or error.status < 500:
                     raise
@@ -356,7 +401,12 @@ class SalesforceConnector:
         return [result for result in results if result is not None]
 
     def _save_batch(
-        self, path: str, records: list[dict[str, Any]], keys: list[str | None], doing: str
+        self,
+        path: str,
+        records: list[dict[str, Any]],
+        keys: list[str | None],
+        doing: str,
+        sobject: str,
     ) -> list[OpResult]:
         """One sObject Collections request; a 200 holds a result per record, in order.
 
@@ -382,7 +432,7 @@ class SalesforceConnector:
             message, details = _error_text(answer.content)
             if answer.status == 300:
                 message = (
-                    f"several {self.object_name} records carry the same "
+                    f"several {sobject} records carry the same "
                     f"{self.external_id_field} (300): {message}"
                 )
             return [OpResult(ok=False, key=key, error=message, details=details) for key in keys]
@@ -400,27 +450,28 @@ class SalesforceConnector:
             details=details,
         )
 
-    def _values(self, fields: dict[str, Any]) -> dict[str, Any]:
+    def _values(self, fields: dict[str, Any], sobject: str) -> dict[str, Any]:
         """Fields as JSON values (dates in ISO form); ValueError names a field plansync does not
         manage, the Id or the external id (which the connector sets itself)."""
         out: dict[str, Any] = {}
         for name, value in fields.items():
-            if name not in self._managed:
+            managed = self._managed[sobject]
+            if name not in managed:
                 raise ValueError(
-                    f"{name}: not a field plansync writes on {self.object_name} "
-                    f"(it writes {', '.join(self._managed) or 'none'})"
+                    f"{name}: not a field plansync writes on {sobject} "
+                    f"(it writes {', '.join(managed) or 'none'})"
                 )
             out[name] = value.isoformat() if isinstance(value, date) else value
         return out
 
-    def _record(self, row: dict[str, Any]) -> RemoteRecord:
+    def _record(self, row: dict[str, Any], sobject: str) -> RemoteRecord:
         """A query row → RemoteRecord with the API field names as they are."""
         status = row.get(self._status_field) if self._status_field else None
         return RemoteRecord(
             key=row["Id"],
-            url=self.record_url(row["Id"]),
+            url=self.record_url(row["Id"], sobject),
             plansync_id=row.get(self.external_id_field),
-            fields={name: row.get(name) for name in self._managed},
+            fields={name: row.get(name) for name in self._managed[sobject]},
             status_category=self._category(status),
         )
 
@@ -506,7 +557,9 @@ class SalesforceConnector:
             used = f" ({self._usage[0]}/{self._usage[1]} used)" if self._usage else ""
             hint = f"; the org's daily API request limit is used up{used}: wait, or raise it"
         elif answer.status == 404:
-            hint = f"; do {self.object_name} and its fields exist, and may this user see them?"
+            its = "its" if len(self.objects) == 1 else "their"
+            objects = ", ".join(self.objects)
+            hint = f"; do {objects} and {its} fields exist, and may this user see them?"
         text = self._clean(_error_text(answer.content)[0])
         return ConnectorError(
             f"Salesforce answered {answer.status} to {what}: {text}{hint}", status=answer.status
