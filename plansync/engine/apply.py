@@ -334,7 +334,11 @@ class Applier:
             self.checkpoint("create_batch_done")
             return
         records = [
-            NewRecord(plansync_id=label_for(c.item.block_id or ""), fields=self._fill_cross_keys(c))
+            NewRecord(
+                plansync_id=label_for(c.item.block_id or ""),
+                fields=self._fill_cross_keys(c),
+                sobject=c.sobject,
+            )
             for c in to_create
         ]
         # The journal brackets the create call only: a run that dies before it sent nothing,
@@ -419,6 +423,7 @@ class Applier:
                 key=key,
                 fields={n: v["new"] for n, v in c.fields.items()},
                 plansync_id=label_for(c.item.block_id or ""),
+                sobject=c.sobject,
             )
             for c, key in ready
         ]

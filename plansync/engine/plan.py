@@ -94,6 +94,7 @@ class Change(BaseModel):
     key: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     message: str | None = None
+    sobject: str | None = Field(default=None, description="the Salesforce object of the record")
     url: str | None = None
     line_change: LineChange | None = None
     base: dict[str, Any] | None = Field(
@@ -301,6 +302,10 @@ class Planner:
         jira_key = self._keys.get((entry.block_id, "jira"))
         return salesforce_fields(self.config, rule, context, owner, jira_key), link
 
+    def _sobject(self, target: TargetSpec, entry: _Tracked) -> str | None:
+        rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
+        return rule.object if rule else None
+
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
         relevant = [
@@ -390,7 +395,7 @@ class Planner:
     ) -> None:
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._write_back(target, entry, None, None)
-        self._add(entry, "create", target.name, fields=fields)
+        self._add(entry, "create", target.name, fields=fields, sobject=self._sobject(target, entry))
         if target.remote_links:
             self._add(
                 entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
@@ -502,7 +507,14 @@ class Planner:
                     f"{name}: note {last!r} -> {wanted!r}, {target.title} {last!r} -> {have!r}"
                 )
         if updates:
-            self._add(entry, "update", target.name, key=found.key, fields=updates)
+            self._add(
+                entry,
+                "update",
+                target.name,
+                key=found.key,
+                fields=updates,
+                sobject=self._sobject(target, entry),
+            )
         if conflicts:
             self._conflict(
                 target,

@@ -45,7 +45,9 @@ def _heading(change: Change) -> str:
 
 
 def _body(change: Change) -> list[str]:
-    lines = []
+    lines = (
+        [f"    object: {change.sobject}"] if change.sobject and change.action == "create" else []
+    )
     for name, value in change.fields.items():
         if isinstance(value, dict) and set(value) == {"old", "new"}:
             lines.append(f"    {name}: {_value(value['old'])} -> {_value(value['new'])}")
