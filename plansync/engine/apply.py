@@ -71,6 +71,9 @@ class Result(BaseModel):
     )
     errors: list[ItemError] = Field(default_factory=list)
     requests: int = 0
+    api_usage: dict[str, tuple[int, int]] = Field(
+        default_factory=dict, description="backend -> (requests used, daily limit), if reported"
+    )
 
     @property
     def ok(self) -> bool:
@@ -140,6 +143,10 @@ class Applier:
             self._remote(target, self._transitions, changes)
         self.checkpoint("transitions")
         self.result.requests = self._requests() - before
+        for name, connector in self.connectors.items():
+            usage = getattr(connector, "api_usage", lambda: None)()
+            if usage:
+                self.result.api_usage[name] = usage
         return self.result
 
     def _remote(
