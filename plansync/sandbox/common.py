@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import parse_qs
 
@@ -154,6 +156,16 @@ def find_route(
             return route, match.groupdict(), False
         other_method = True
     return None, {}, other_method
+
+
+def control_routes(route: type[RouteT]) -> list[RouteT]:
+    """The control endpoints every sandbox serves (handlers on :class:`SandboxApp`)."""
+    return [
+        route("GET", "/_sandbox/faults", "get_faults"),
+        route("POST", "/_sandbox/faults", "set_faults"),
+        route("GET", "/_sandbox/stats", "get_stats"),
+        route("POST", "/_sandbox/reset-stats", "reset_stats"),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,6 +350,28 @@ class FaultPlan:
 
 
 # --------------------------------------------------------------------------------------------
+# State.
+# --------------------------------------------------------------------------------------------
+
+
+class SqliteStore:
+    """One SQLite connection behind a lock (the server is threaded), in autocommit mode so that
+    a subclass opens its own ``BEGIN IMMEDIATE`` transactions; WAL for a file, so that another
+    process (a test, the CLI) can read while the sandbox writes."""
+
+    def __init__(self, db_path: str | Path, schema: str):
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+        if str(db_path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(schema)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+# --------------------------------------------------------------------------------------------
 # The app base.
 # --------------------------------------------------------------------------------------------
 
@@ -402,9 +436,35 @@ class SandboxApp:
     def _dispatch(self, request: Any) -> Response:
         raise NotImplementedError
 
+    def _bad_request(self, message: str) -> HttpError:
+        """A 400 in the service's error shape (for a bad ``POST /_sandbox/faults``)."""
+        raise NotImplementedError
+
     def _common_headers(self, request: Any) -> list[tuple[str, str]]:
         """Headers every response carries (Salesforce: ``Sforce-Limit-Info``)."""
         return []
+
+    # ---- control endpoints shared by the sandboxes (routed by each) -------------------------
+
+    def _get_faults(self, request: Request) -> Response:
+        return Response(200, self.faults.snapshot())
+
+    def _set_faults(self, request: Request) -> Response:
+        try:
+            config = json.loads(request.body)
+            if not isinstance(config, dict):
+                raise ValueError("the fault plan must be a JSON object")
+            self.faults.configure(config)
+        except ValueError as exc:  # bad JSON too
+            raise self._bad_request(str(exc)) from None
+        return Response(200, self.faults.snapshot())
+
+    def _get_stats(self, request: Request) -> Response:
+        return Response(200, self.stats())
+
+    def _reset_stats(self, request: Request) -> Response:
+        self.reset_stats()
+        return Response(204)
 
     # ---- WSGI ----------------------------------------------------------------------------
 

@@ -34,8 +34,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +46,8 @@ from plansync.sandbox.common import (
     HttpError,
     Response,
     SandboxApp,
+    SqliteStore,
+    control_routes,
     find_route,
 )
 from plansync.sandbox.common import Request as BaseRequest
@@ -268,19 +268,11 @@ CREATE INDEX IF NOT EXISTS remote_link_issue ON remote_link(issue_id, global_id)
 _FIRST_ID = 10000
 
 
-class _Store:
+class _Store(SqliteStore):
     """Issues and remote links. Every method is atomic; a bulk create is one transaction."""
 
     def __init__(self, db_path: str | Path):
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        if str(db_path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        super().__init__(db_path, _SCHEMA)
 
     @staticmethod
     def _row(r: tuple[Any, ...]) -> IssueRow:
@@ -700,10 +692,7 @@ ROUTES = [
     Route("GET", "/rest/applinks/latest/listApplicationlinks", "application_links"),
 ]
 CONTROL_ROUTES = [
-    Route("GET", "/_sandbox/faults", "get_faults"),
-    Route("POST", "/_sandbox/faults", "set_faults"),
-    Route("GET", "/_sandbox/stats", "get_stats"),
-    Route("POST", "/_sandbox/reset-stats", "reset_stats"),
+    *control_routes(Route),
     Route("GET", "/_sandbox/issues", "dump_issues"),
 ]
 
@@ -1709,22 +1698,8 @@ class JiraSandbox(SandboxApp):
 
     # ---- control endpoints (no auth, not counted, never faulted) -----------------------------
 
-    def _get_faults(self, request: Request) -> Response:
-        return Response(200, self.faults.snapshot())
-
-    def _set_faults(self, request: Request) -> Response:
-        try:
-            self.faults.configure(request.json_object())
-        except ValueError as exc:
-            raise ApiError(400, [str(exc)]) from None
-        return Response(200, self.faults.snapshot())
-
-    def _get_stats(self, request: Request) -> Response:
-        return Response(200, self.stats())
-
-    def _reset_stats(self, request: Request) -> Response:
-        self.reset_stats()
-        return Response(204)
+    def _bad_request(self, message: str) -> ApiError:
+        return ApiError(400, [message])
 
     def _dump_issues(self, request: Request) -> Response:
         request.api_version = "2"
