@@ -22,7 +22,6 @@ from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_forever
-from plansync.sync import SANDBOX_NOTICE
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -103,9 +102,9 @@ def _load(config_path: Path | None) -> Config:
 
 
 def _notice(config: Config) -> None:
-    if config.uses_sandbox:
-        where = config.state_dir / "sandbox"
-        click.secho(SANDBOX_NOTICE.format(where=where), fg="cyan", err=True)
+    notice = sync.sandbox_notice(config)
+    if notice:
+        click.secho(notice, fg="cyan", err=True)
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -191,6 +190,8 @@ def _report(result: Result | None) -> None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
+    for backend, (used, limit) in result.api_usage.items():
+        click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     for error in result.errors:
         click.secho(f"error: {error}", fg="red", err=True)
     if result.errors:

@@ -2,8 +2,8 @@
 
 This is where the pieces meet: the vault is scanned with the config's globs and acceptance
 policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
-Jira connector is made from the config, or pointed at the embedded sandbox when no Jira URL is
-configured. The CLI is a thin shell over these two functions.
+connector per backend is made from the config, or pointed at the embedded sandbox when that
+backend is not configured. The CLI is a thin shell over these two functions.
 """
 
 from __future__ import annotations
@@ -15,13 +15,26 @@ from typing import Any
 from plansync.config import Config
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
+from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateStore, open_state
 from plansync.notes.vault import Vault, scan_vault
-from plansync.sandbox.embedded import embedded_jira
+from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 
-SANDBOX_NOTICE = "No Jira URL configured: using the embedded sandbox (state in {where})."
+SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
+
+
+def sandbox_notice(config: Config) -> str | None:
+    """The one line that says which backends are the embedded sandbox, or None."""
+    what = []
+    if config.uses_sandbox:
+        what.append("Jira URL")
+    if config.salesforce is not None and not config.salesforce.instance_url:
+        what.append("Salesforce instance")
+    if not what:
+        return None
+    return SANDBOX_NOTICE.format(what=" and no ".join(what), where=config.state_dir / "sandbox")
 
 
 def scan(config: Config) -> Vault:
@@ -54,27 +67,92 @@ def jira_connection(config: Config) -> Iterator[JiraConnector]:
     )
 
 
+def salesforce_objects(config: Config) -> dict[str, list[str]]:
+    """Each Salesforce object the rules write to, with the API fields plansync manages on it."""
+    sf = config.salesforce
+    assert sf is not None
+    objects: dict[str, list[str]] = {}
+    for rule in sf.rules:
+        names = [*rule.fields, sf.note_link_field, sf.jira_key_field, rule.owner_field]
+        managed = objects.setdefault(rule.object, [])
+        managed += [n for n in names if n and n not in managed]
+    return objects
+
+
+@contextmanager
+def salesforce_connection(config: Config) -> Iterator[SalesforceConnector]:
+    """A connector for the configured org, or for the embedded sandbox while the block runs."""
+    sf = config.salesforce
+    assert sf is not None
+    objects = salesforce_objects(config)
+    if not sf.instance_url:
+        with embedded_salesforce(config.state_dir) as (url, session):
+            yield SalesforceConnector(
+                objects,
+                sf.external_id_field,
+                auth="session",
+                session_id="sandbox",
+                instance_url=url,
+                session=session,
+                api_version=sf.api_version,
+                timeout=sf.timeout,
+            )
+        return
+    yield SalesforceConnector(
+        objects,
+        sf.external_id_field,
+        auth=sf.auth,
+        instance_url=sf.instance_url,
+        session_id=sf.session_id.get_secret_value() or None,
+        consumer_key=sf.consumer_key.get_secret_value() or None,
+        private_key=sf.private_key_file or None,
+        username=sf.username or None,
+        client_id=sf.client_id.get_secret_value() or None,
+        client_secret=sf.client_secret.get_secret_value() or None,
+        password=sf.password.get_secret_value() or None,
+        security_token=sf.security_token.get_secret_value() or None,
+        domain=sf.domain,
+        api_version=sf.api_version,
+        timeout=sf.timeout,
+    )
+
+
 @contextmanager
 def connections(config: Config, jira: Any | None = None) -> Iterator[dict[str, Connector]]:
-    """A connector per configured backend (given ones are used as they are), for the block."""
+    """A connector per configured backend (a given Jira connector is used as it is)."""
     with ExitStack() as stack:
-        yield {"jira": jira if jira is not None else stack.enter_context(jira_connection(config))}
+        found: dict[str, Connector] = {
+            "jira": jira if jira is not None else stack.enter_context(jira_connection(config))
+        }
+        if config.salesforce is not None:
+            found["salesforce"] = stack.enter_context(salesforce_connection(config))
+        yield found
 
 
 def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
-    """What the planner needs to know of each backend."""
-    jira = connectors["jira"]
-    return [
+    """What the planner needs to know of each backend; Jira first (see the plan's docstring)."""
+    specs = [
         TargetSpec(
             name="jira",
             title="Jira",
-            connector=jira,
-            resolve_user=getattr(jira, "resolve_user", lambda _: None),
+            connector=connectors["jira"],
+            resolve_user=getattr(connectors["jira"], "resolve_user", lambda _: None),
             remote_links=True,
             transitions=True,
             immutable=frozenset({"project", "issue_type"}),
         )
     ]
+    if "salesforce" in connectors:
+        sf = connectors["salesforce"]
+        specs.append(
+            TargetSpec(
+                name="salesforce",
+                title="Salesforce",
+                connector=sf,
+                resolve_user=getattr(sf, "resolve_user", lambda _: None),
+            )
+        )
+    return specs
 
 
 def _build(config: Config, state: StateStore, connectors: dict[str, Connector]) -> Plan:

@@ -19,7 +19,7 @@ from plansync.config import load_config
 from plansync.engine.plan import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
-from plansync.sync import SANDBOX_NOTICE
+from plansync.sync import sandbox_notice
 
 SECRET = "s3cr3t-T0KEN-never-printed"
 CHANGE_KEYS = {"action", "target", "item", "key", "fields"}
@@ -228,9 +228,9 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     result = run("sync", "--yes")
     assert result.exit_code == 0, result.output
     notice = [line for line in result.stderr.splitlines() if "sandbox" in line]
-    where = config.state_dir / "sandbox"
-    assert notice == [SANDBOX_NOTICE.format(where=where)]
+    assert notice == [sandbox_notice(config)]
     assert "using the embedded sandbox" in notice[0]
+    assert str(config.state_dir / "sandbox") in notice[0]
     items = [i for n in scan_vault(folder).notes for i in n.items if i.accepted]
     actions = [i for i in items if i.kind == "action"]
     assert actions and all("jira" in i.keys for i in actions)
