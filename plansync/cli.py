@@ -269,6 +269,7 @@ def demo(directory: Path | None) -> None:
     _report(sync.apply(config, progress=_progress))
     click.secho("\n3. The notes now carry ids and keys:", bold=True)
     for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
-        click.echo(f"  {item.keys['jira']:<9} ^{item.block_id}  {item.text[:70]}")
+        keys = "  ".join(f"{target} {key}" for target, key in sorted(item.keys.items()))
+        click.echo(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}")
     click.secho("\n4. Plan again:", bold=True)
     click.echo(render(sync.plan(config)).splitlines()[-1])

@@ -427,7 +427,7 @@ class SalesforceConnector:
                     f"({len(outcomes)} results for {len(records)}); look the ids up before "
                     "sending them again"
                 )
-            return [self._outcome(o, key) for o, key in zip(outcomes, keys, strict=True)]
+            return [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
         if answer.status in (300, 400):
             message, details = _error_text(answer.content)
             if answer.status == 300:
@@ -438,10 +438,10 @@ class SalesforceConnector:
             return [OpResult(ok=False, key=key, error=message, details=details) for key in keys]
         raise self._failure(answer, what)
 
-    def _outcome(self, result: dict[str, Any], failure_key: str | None) -> OpResult:
+    def _outcome(self, result: dict[str, Any], failure_key: str | None, sobject: str) -> OpResult:
         """A SaveResult / UpsertResult → OpResult; the errors name their status code and fields."""
         if result.get("success") and result.get("id"):
-            return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"]))
+            return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"], sobject))
         message, details = _error_text(result.get("errors") or [])
         return OpResult(
             ok=False,
