@@ -20,8 +20,8 @@ from frontmatter.default_handlers import YAMLHandler
 
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning
-from plansync.notes.signifiers import repair
-from plansync.notes.tasks import LIST_LINE, TaskBody, parse_body, parse_task_line
+from plansync.notes.signifiers import needs_repair, repair
+from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, parse_body
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
@@ -147,6 +147,7 @@ class _NoteReader:
         self.path = path
         self.policy = policy
         self.decision_headings = {h.casefold() for h in policy.decision_headings}
+        self.accept_tag = policy.accept_tag.casefold()
         self.decisions_accepted = bool(front_matter.get(policy.decisions_front_matter_key))
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
@@ -165,11 +166,14 @@ class _NoteReader:
             self.decision_level = level
 
     def line(self, number: int, raw: str) -> None:
-        fixed = repair(raw)
-        text = fixed.text
-        task = parse_task_line(text)
+        if needs_repair(raw):
+            fixed = repair(raw)
+            text, repaired = fixed.text, fixed.repaired
+        else:
+            text, repaired = raw, False
+        task = TASK_LINE.match(text)
         if task is not None:
-            self._add("action", number, task.status, task.body, fixed.repaired)
+            self._add("action", number, task.group(3), parse_body(task.group(4)), repaired)
             return
         if self.decision_level is None:
             return
@@ -178,7 +182,7 @@ class _NoteReader:
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
-        self._add("decision", number, None, parse_body(match.group(3)), fixed.repaired)
+        self._add("decision", number, None, parse_body(match.group(3)), repaired)
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
         for name, raw in body.invalid_dates:
@@ -192,33 +196,37 @@ class _NoteReader:
             )
         if repaired:
             self.repaired_lines.append(number)
-        text, owner = describe(body.core)
-        keys = {link.target: link.key for link in find_key_links(body.core)}
+        core = body.core
+        text, owner = describe(core)
+        keys = {link.target: link.key for link in find_key_links(core)} if "](" in core else {}
+        dates = body.dates
         self.items.append(
-            Item(
-                kind=kind,
-                line=number,
-                status=status,
-                accepted=self._accepted(kind, status, body.tags),
-                text=text,
-                owner=owner,
-                priority=body.priority,  # type: ignore[arg-type]
-                recurrence=body.recurrence,
-                tags=body.tags,
-                depends_on=body.depends_on,
-                task_id=body.task_id,
-                block_id=body.block_link,
-                keys=keys,
-                repaired=repaired,
-                description=body.description,
-                section=self.section,
-                **body.dates,
+            Item.model_validate(
+                {
+                    "kind": kind,
+                    "line": number,
+                    "status": status,
+                    "accepted": self._accepted(kind, status, body.tags),
+                    "text": text,
+                    "owner": owner,
+                    "priority": body.priority,
+                    "recurrence": body.recurrence,
+                    "tags": body.tags,
+                    "depends_on": body.depends_on,
+                    "task_id": body.task_id,
+                    "block_id": body.block_link,
+                    "keys": keys,
+                    "repaired": repaired,
+                    "description": body.description,
+                    "section": self.section,
+                    **dates,
+                }
             )
         )
 
     def _accepted(self, kind: Kind, status: str | None, tags: list[str]) -> bool:
         policy = self.policy
-        tagged = policy.accept_tag.casefold() in (t.casefold() for t in tags)
+        tagged = bool(tags) and self.accept_tag in (t.casefold() for t in tags)
         if kind == "decision":
             return self.decisions_accepted or tagged
         if status in policy.proposed_statuses or status in policy.cancelled_statuses:
@@ -230,31 +238,37 @@ def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
-    every item of every note.
+    every item of every note. Whitespace runs become one space through ``str.split``, which
+    splits on exactly the characters that ``\\s`` matches.
     """
     has_link = "](" in core
     if has_link:
         for link in reversed(find_key_links(core)):
             core = core[: link.start] + core[link.end :]
-    core = SPACES.sub(" ", core).strip()
+    core = " ".join(core.split())
     owner = None
-    if "@" in core:
-        mentions = list(MENTION.finditer(core))
-        if mentions:
-            last = mentions[-1]
-            owner = last.group(1)
-            rest = core[last.end() :].strip(" .,;:")
-            if rest:
-                core = core[: last.start()] + owner + core[last.end() :]
-            else:  # the owner closes the text: drop it, keep the sentence's own punctuation
-                core = core[: last.start()].rstrip() + core[last.end() :].strip()
+    at = core.rfind("@")
+    while at >= 0:
+        # The owner is the last mention; no mention contains an "@", so it is the last "@"
+        # that starts one.
+        last = MENTION.match(core, at)
+        if last is None:
+            at = core.rfind("@", 0, at)
+            continue
+        owner = last.group(1)
+        rest = core[last.end() :].strip(" .,;:")
+        if rest:
+            core = core[: last.start()] + owner + core[last.end() :]
+        else:  # the owner closes the text: drop it, keep the sentence's own punctuation
+            core = core[: last.start()].rstrip() + core[last.end() :].strip()
+        break
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     if "[[" in core:
         core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
     if has_link:
         core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
-    return SPACES.sub(" ", core).strip(), owner
+    return " ".join(core.split()), owner
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:

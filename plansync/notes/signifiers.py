@@ -216,9 +216,14 @@ def _redecode(run: str) -> list[tuple[str, int, int]] | None:
     return None
 
 
+def needs_repair(line: str) -> bool:
+    """Whether :func:`repair` may change ``line`` at all (if not, it returns it as is)."""
+    return not line.isascii() and _suspect_pattern().search(line) is not None
+
+
 def repair(line: str) -> Repaired:
     """Read a line as it was meant to be written: damaged signifiers first, then mojibake runs."""
-    if line.isascii() or _suspect_pattern().search(line) is None:
+    if not needs_repair(line):
         return _identity(line)
     table = damaged_table()
     out: list[str] = []

@@ -240,13 +240,18 @@ def _parse_date(raw: str) -> dt.date | None:
 
 def parse_body(raw_body: str) -> TaskBody:
     """Read the fields from a task body; offsets in the result are relative to ``raw_body``."""
-    lead = len(raw_body) - len(raw_body.lstrip(JS_WHITESPACE))
-    line = js_trim(raw_body)
+    stripped = raw_body.lstrip(JS_WHITESPACE)
+    lead = len(raw_body) - len(stripped)
+    line = stripped.rstrip(JS_WHITESPACE)
     block_link = None
-    if match := BLOCK_LINK.search(line):
+    if "^" in line and (match := BLOCK_LINK.search(line)):
         block_link = match.group(1)
         line = js_trim(line[: match.start()])
+    return _read_fast(line, lead, block_link) or _read_loop(line, lead, block_link)
 
+
+def _read_loop(line: str, lead: int, block_link: str | None) -> TaskBody:
+    """The plugin's own loop: cut fields off the end, pass after pass, in the plugin's order."""
     body = TaskBody(description="", core="", core_end=0, block_link=block_link)
     trailing_tags: list[str] = []
     # Fields are only ever cut off the end, so a rule whose trigger is nowhere in the line
@@ -278,6 +283,137 @@ def parse_body(raw_body: str) -> TaskBody:
     body.description = " ".join(part for part in (line, *trailing_tags) if part)
     body.tags = _hashtags(body.description)
     return body
+
+
+# --- The fast path ------------------------------------------------------------------------
+#
+# Most lines end in a plain run of fields: each one a signifier and its value, one or more
+# spaces before each. In such a run every field is cut by exactly one rule, whatever the rule
+# order: once the fields to its right are gone, a field's signifier is the last one of its kind
+# in the line; no value contains a signifier, "#", a space at either end or a bracket; a tag
+# here is plain ASCII. So the plugin's passes decide only *when* each field is cut, never
+# *what* is cut: fields go right to left, a field seen twice keeps its leftmost value (the later
+# cut overwrites), tags keep their order, and k fields need at most k passes (the loop allows
+# MAX_RUNS + 1). One regex over the reversed line finds the run. The fast path gives up unless
+# no rule at all could cut anything more off what is left, and the plugin's loop reads those
+# lines (Dataview fields, "📅 TBD", a field glued to the word before it, tags with emoji).
+
+_PLAIN_TAG_CHARS = r"[^\s!@#$%^&*(),.?\":{}|<>\x80-\U0010ffff]+"
+_IDENT = r"[a-zA-Z0-9_-]+"
+_RECURRENCE_VALUE = r"[a-zA-Z0-9,!](?:[a-zA-Z0-9, !]*[a-zA-Z0-9,!])?"
+_IDS_VALUE = f"{_IDENT}(?: *, *{_IDENT})*"
+_DATE_SYMBOLS = tuple(_DATE_FIELD_BY_SYMBOL)
+
+
+def _reversed_alternatives(symbols: tuple[str, ...]) -> str:
+    return _alternatives([s[::-1] for s in symbols])
+
+
+# name: (signifiers, value pattern for the forward text, the same for the reversed text).
+# Every value pattern here reads the same both ways but the date's.
+_FAST_FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "date": (_DATE_SYMBOLS, _DATE[1:-1], "[0-9]{2}-[0-9]{2}-[0-9]{4}"),
+    "priority": (tuple(PRIORITIES), "", ""),
+    "recurrence": (RECURRENCE, _RECURRENCE_VALUE, _RECURRENCE_VALUE),
+    "on_completion": (ON_COMPLETION, "[a-zA-Z]+", "[a-zA-Z]+"),
+    "task_id": (TASK_ID, _IDENT, _IDENT),
+    "depends_on": (DEPENDS_ON, _IDS_VALUE, _IDS_VALUE),
+}
+
+
+def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a run of plain fields, matched at the start of the reversed line; one field, forward)."""
+    forward = [f"(?P<tag>#{_PLAIN_TAG_CHARS})"]
+    # Dates and tags first, and no backtracking into a tag: a third of the time of the match.
+    backward = [_PLAIN_TAG_CHARS + "+#"]
+    for name, (symbols, value, reversed_value) in _FAST_FIELDS.items():
+        if value:
+            forward.append(f"(?P<{name}_s>{_alternatives(symbols)})\\ufe0f? *(?P<{name}>{value})")
+            backward.append(f"{reversed_value} *\\ufe0f?{_reversed_alternatives(symbols)}")
+        else:
+            forward.append(f"(?P<{name}>{_alternatives(symbols)})\\ufe0f?")
+            backward.append(f"\\ufe0f?{_reversed_alternatives(symbols)}")
+    backward.insert(0, backward.pop(1))
+    one = "(?:" + "|".join(backward) + ")"
+    return re.compile(f"{one}(?: +{one})*(?= |\\Z)"), re.compile("|".join(forward))
+
+
+_REVERSED_RUN, _FAST_FIELD = _fast_patterns()
+_TRIGGERS = {t for rule in RULES for t in rule.triggers}
+_ASCII_TRIGGERS = tuple(sorted(t for t in _TRIGGERS if t.isascii()))
+_SYMBOL_TRIGGER = re.compile(
+    "["
+    + "".join(sorted(re.escape(t) for t in _TRIGGERS if not t.isascii() and len(t) == 1))
+    + "]"
+    + "".join(f"|{re.escape(t)}" for t in _TRIGGERS if not t.isascii() and len(t) > 1)
+)
+
+
+def _has_trigger(text: str) -> bool:
+    """``_TRIGGER.search(text) is not None``, four times faster."""
+    for trigger in _ASCII_TRIGGERS:
+        if trigger in text:
+            return True
+    return not text.isascii() and _SYMBOL_TRIGGER.search(text) is not None
+
+
+def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
+    """The body, when its fields form a plain run (see above); None: ask the plugin's loop."""
+    run = _REVERSED_RUN.match(line[::-1])
+    cut = len(line) - run.end() if run else len(line)
+    fields = list(_FAST_FIELD.finditer(line, cut)) if run else []
+    if len(fields) > MAX_RUNS + 1:
+        return None
+    dates: dict[str, dt.date | None] = {}
+    invalid: list[tuple[str, str]] = []
+    body = TaskBody("", "", 0, dates, block_link=block_link, invalid_dates=invalid)
+    tags: list[str] = []
+    for match in reversed(fields):  # the order the plugin cuts them in
+        kind = match.lastgroup
+        value = match.group(kind)  # type: ignore[arg-type]
+        if kind == "date":
+            name = _DATE_FIELD_BY_SYMBOL[match.group("date_s")]
+            dates[name] = parsed = _parse_date(value)
+            if parsed is None:
+                invalid.append((name, value))
+        elif kind == "priority":
+            body.priority = PRIORITIES[value]
+        elif kind == "tag":
+            tags.append(value)
+        elif kind == "recurrence":
+            body.recurrence = value
+        elif kind == "on_completion":
+            body.on_completion = value.lower()
+        elif kind == "task_id":
+            body.task_id = value
+        else:
+            body.depends_on = [part.strip() for part in value.split(",") if part.strip()]
+    core = js_trim(line[:cut]) if fields else line
+    if _has_trigger(core) and _more_to_cut(core, dates):
+        return None
+    tags.reverse()
+    body.core = core
+    body.core_end = lead + len(core)
+    if tags:
+        body.description = f"{core} {' '.join(tags)}" if core else " ".join(tags)
+        body.tags = _hashtags(body.description) if "#" in core else tags
+    else:
+        body.description = core
+        body.tags = _hashtags(core) if "#" in core else []
+    return body
+
+
+def _more_to_cut(core: str, dates: dict[str, dt.date | None]) -> bool:
+    """Whether the plugin's next pass would cut anything off ``core``."""
+    for rule in _rules_for(frozenset(_TRIGGER.findall(core))):
+        if rule.ends is not None and core[-1:] not in rule.ends:
+            continue
+        match = rule.search(core)
+        if match is not None and not (
+            rule.name == "invalid_date" and _DATE_FIELD_BY_SYMBOL[match.group(1)] in dates
+        ):
+            return True
+    return False
 
 
 def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[str]) -> None:
