@@ -118,14 +118,20 @@ def salesforce_connection(config: Config) -> Iterator[SalesforceConnector]:
 
 
 @contextmanager
-def connections(config: Config, jira: Any | None = None) -> Iterator[dict[str, Connector]]:
-    """A connector per configured backend (a given Jira connector is used as it is)."""
+def connections(
+    config: Config, jira: Any | None = None, salesforce: Any | None = None
+) -> Iterator[dict[str, Connector]]:
+    """A connector per configured backend (given connectors are used as they are)."""
     with ExitStack() as stack:
         found: dict[str, Connector] = {
             "jira": jira if jira is not None else stack.enter_context(jira_connection(config))
         }
         if config.salesforce is not None:
-            found["salesforce"] = stack.enter_context(salesforce_connection(config))
+            found["salesforce"] = (
+                salesforce
+                if salesforce is not None
+                else stack.enter_context(salesforce_connection(config))
+            )
         yield found
 
 
@@ -159,9 +165,15 @@ def _build(config: Config, state: StateStore, connectors: dict[str, Connector]) 
     return Planner(config, scan(config), state, targets(connectors)).build()
 
 
-def plan(config: Config, *, connector: Any | None = None) -> Plan:
-    """What a sync would do now. Reads notes, state and the backends; writes nothing."""
-    with open_state(config.state_dir, lock=False) as state, connections(config, connector) as conns:
+def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None = None) -> Plan:
+    """What a sync would do now. Reads notes, state and the backends; writes nothing.
+
+    ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make.
+    """
+    with (
+        open_state(config.state_dir, lock=False) as state,
+        connections(config, connector, salesforce) as conns,
+    ):
         return _build(config, state, conns)
 
 
@@ -170,6 +182,7 @@ def apply(
     plan: Plan | None = None,
     *,
     connector: Any | None = None,
+    salesforce: Any | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: Callable[[Plan], bool] | None = None,
@@ -179,7 +192,10 @@ def apply(
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).
     """
-    with open_state(config.state_dir) as state, connections(config, connector) as conns:
+    with (
+        open_state(config.state_dir) as state,
+        connections(config, connector, salesforce) as conns,
+    ):
         current = plan if plan is not None else _build(config, state, conns)
         if confirm is not None and not confirm(current):
             return None

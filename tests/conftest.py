@@ -18,6 +18,7 @@ For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SALESFORCE_TABLE = re.compile(r"^\[salesforce\]\n(?:(?!\[|# \[).*\n)*", re.MULTILINE)
 CONFIG_ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 SANDBOX_USER = "jason@example.com"
 SANDBOX_TOKEN = "sandbox-token"
@@ -114,10 +116,16 @@ class ExampleProject:
         values.update(overrides)
         return {k: v for k, v in values.items() if v is not None}
 
-    def write_config(self, extra: str = "", **jira: str) -> Path:
-        """Write the config: ``[jira]`` from the defaults and ``jira``; ``extra`` TOML appended."""
+    def write_config(self, extra: str = "", *, salesforce: bool = False, **jira: str) -> Path:
+        """Write the config: ``[jira]`` from the defaults and ``jira``; ``extra`` TOML appended.
+
+        The example config's ``[salesforce]`` table is left out unless ``salesforce``: these
+        projects sync to the Jira sandbox the fixture serves.
+        """
         text = (EXAMPLES / "plansync.toml").read_text(encoding="utf-8")
         text = with_jira(text, self.jira_values(**jira))
+        if not salesforce:
+            text = SALESFORCE_TABLE.sub("", text)
         self.config_path.write_text(text + ("\n" + extra if extra else ""), encoding="utf-8")
         return self.config_path
 

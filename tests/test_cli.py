@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -245,15 +246,20 @@ def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     result = run("demo", "--dir", tmp_path / "demo")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "+ jira create" in out and "Plan: " in out
+    assert "+ jira create" in out and "+ salesforce create" in out and "Plan: " in out
     assert "Applied: " in out and " create" in out
-    keyed = [line for line in out.splitlines() if line.strip().startswith("PLAN-")]
+    assert "Salesforce API usage today" in out
+    lines = out.splitlines()
+    in_jira = [line for line in lines if re.search(r"\^ps-\w+\s+jira PLAN-\d+", line)]
+    in_salesforce = [line for line in lines if re.search(r"salesforce a0[12]\w{15}", line)]
     vault = tmp_path / "demo" / "vault"
-    actions = [
-        i for n in scan_vault(vault).notes for i in n.items if i.accepted and i.kind == "action"
-    ]
-    assert len(keyed) == len(actions) > 0
-    assert out.rstrip().splitlines()[-1].startswith("No changes")
+    accepted = [i for n in scan_vault(vault).notes for i in n.items if i.accepted]
+    actions = [i for i in accepted if i.kind == "action"]
+    routed = [i for i in accepted if i.kind == "decision" or {"#rfe", "#feature"} & set(i.tags)]
+    assert len(in_jira) == len(actions) > 0
+    assert len(in_salesforce) == len(routed) > 0
+    assert all("salesforce" in i.keys for i in routed)
+    assert lines[-1].startswith("No changes")
 
 
 # ---- secrets -------------------------------------------------------------------------------

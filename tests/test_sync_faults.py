@@ -38,6 +38,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import SALESFORCE_TABLE
 
 import plansync
 from plansync.cli import main
@@ -218,7 +219,9 @@ class Project:
 def make_project(root: Path, url: str, app: JiraSandbox | None, extra: str = "") -> Project:
     """The example vault and its config (which reads ``JIRA_URL`` etc.) under ``root``."""
     shutil.copytree(EXAMPLES / "vault", root / "vault")
-    text = (EXAMPLES / "plansync.toml").read_text(encoding="utf-8")
+    # Jira only: these tests prove the Jira protocol (Salesforce has its own, in
+    # test_sync_salesforce.py).
+    text = SALESFORCE_TABLE.sub("", (EXAMPLES / "plansync.toml").read_text(encoding="utf-8"))
     (root / "plansync.toml").write_text(text + "\n" + extra, encoding="utf-8")
     return Project(root, url, app)
 

@@ -420,7 +420,17 @@ class Applier:
             )
         results = self.connectors[target].upsert_links([link for _, link in ready])
         for (change, link), outcome in zip(ready, results, strict=True):
-            self._settle(change, outcome, {change.fields.get("base_field", "link"): link.url})
+            base_field = change.fields.get("base_field", "link")
+            self._settle(change, outcome, {base_field: self._linked(change, link)})
+
+    def _linked(self, change: Change, link: Link) -> str:
+        """What the state keeps of a link: the record it points to when it has one (a
+        Salesforce record, by Id), else the URL (the note line)."""
+        record = _new(change.fields.get("record"))
+        if record == KNOWN_AFTER_CREATE:
+            known = self._key_url(change.item.block_id or "", "salesforce")
+            record = known[0] if known else None
+        return record or link.url
 
     def _updates(self, target: str, changes: list[Change]) -> None:
         ready = [(c, self._key_for(c)) for c in changes]

@@ -551,12 +551,15 @@ class Planner:
     def _plan_cross_link(self, entry: _Tracked) -> None:
         """The Jira issue links to the item's Salesforce record (upserted by its own global id)."""
         jira_key = self._keys.get((entry.block_id, "jira"))
+        sf_key = self._keys.get((entry.block_id, "salesforce"))
         sf_url = self._urls.get((entry.block_id, "salesforce"))
-        if jira_key is None or sf_url is None:
+        if jira_key is None or sf_key is None or sf_url is None:
             return
         base = self._bases.get((entry.block_id, "jira"))
+        # The link is to the record: compared by its Id, so a new host for the same record
+        # (the sandbox on another port, a renamed My Domain) is not a change.
         old = base.fields.get("sf_link") if base else None
-        if old == sf_url:
+        if old == sf_key:
             return
         self._add(
             entry,
@@ -564,7 +567,8 @@ class Planner:
             "jira",
             key=None if jira_key == KNOWN_AFTER_CREATE else jira_key,
             fields={
-                "url": {"old": old, "new": sf_url},
+                "url": {"old": None, "new": sf_url},
+                "record": {"old": old, "new": sf_key},
                 "title": f"Salesforce: {entry.item.text[:80]}",
                 "global_id": f"plansync:salesforce:{entry.block_id}",
                 "base_field": "sf_link",

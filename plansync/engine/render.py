@@ -76,7 +76,7 @@ def render(plan: Plan) -> str:
     for warning in plan.warnings:
         out.append(f"warning: {warning}")
     if not plan.changes:
-        out.append("No changes. The notes and Jira are in sync.")
+        out.append("No changes. The notes and their records are in sync.")
     else:
         out.append("")
         out.append(summary_line(plan))
