@@ -21,7 +21,9 @@ from plansync.engine.state import StateLocked
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
-from plansync.sandbox.server import serve_forever
+from plansync.sandbox.salesforce_app import SalesforceSandbox
+from plansync.sandbox.server import serve_forever, serve_in_thread
+from plansync.sandbox.tls import make_loopback_certificate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -217,11 +219,11 @@ def starter_config() -> str:
 
 @main.group()
 def sandbox() -> None:
-    """The local Jira emulator that plansync syncs to when no Jira is configured."""
+    """The local Jira and Salesforce emulators plansync syncs to when nothing is configured."""
 
 
 @sandbox.command("serve")
-@click.option("--port", default=8990, show_default=True)
+@click.option("--port", default=8990, show_default=True, help="Jira; Salesforce takes PORT+1.")
 @click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
 @click.option("--latency-ms", default=0, show_default=True)
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
@@ -229,18 +231,33 @@ def sandbox() -> None:
 def sandbox_serve(
     port: int, mode: str, latency_ms: int, state_dir: Path | None, project: str
 ) -> None:
-    """Serve the Jira sandbox on 127.0.0.1:PORT until interrupted (any user and token work)."""
-    db: str | Path = ":memory:"
-    if state_dir is not None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        db = state_dir / "jira.db"
-    app = JiraSandbox(db, mode=mode, project_key=project, latency_ms=latency_ms)  # type: ignore[arg-type]
-    click.echo(
-        f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project};"
-        f" state {'in memory' if db == ':memory:' else db}. Ctrl-C stops it.",
+    """Serve the Jira sandbox on 127.0.0.1:PORT and the Salesforce one (over TLS) on PORT+1.
+
+    Any user, token or session id is accepted. Runs until interrupted.
+    """
+    folder = state_dir or Path(tempfile.mkdtemp(prefix="plansync-sandbox-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    jira = JiraSandbox(
+        folder / "jira.db" if state_dir else ":memory:",
+        mode=mode,  # type: ignore[arg-type]
+        project_key=project,
+        latency_ms=latency_ms,
     )
-    click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
-    serve_forever(app, port)
+    certificate = make_loopback_certificate(folder / "tls")
+    salesforce = SalesforceSandbox(
+        folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
+    )
+    where = f"state in {folder}" if state_dir else "state in memory"
+    with serve_in_thread(salesforce, port + 1, ssl_context=certificate.server_context()):
+        click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project}; {where}.")
+        click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
+        click.echo(f"Salesforce sandbox on https://127.0.0.1:{port + 1} (RFE__c, Feature__c).")
+        click.echo(
+            f'  [salesforce] instance_url = "https://127.0.0.1:{port + 1}", auth = "session",'
+            f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
+        )
+        click.echo("Ctrl-C stops both.")
+        serve_forever(jira, port)
 
 
 @main.command()

@@ -227,6 +227,9 @@ class SalesforceConfig(Strict):
     security_token: SecretStr = SecretStr("")
     api_version: str = "59.0"
     timeout: float = 30.0
+    ca_bundle: str = Field(
+        default="", description="a CA file to trust instead of the system's (a local sandbox)"
+    )
     external_id_field: str = "Plansync_Id__c"
     jira_key_field: str | None = "Jira_Key__c"
     note_link_field: str | None = "Note_Link__c"

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import requests
+
 from plansync.config import Config
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
@@ -98,9 +100,15 @@ def salesforce_connection(config: Config) -> Iterator[SalesforceConnector]:
                 timeout=sf.timeout,
             )
         return
+    session = requests.Session()
+    if sf.ca_bundle:
+        # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
+        session.verify = str(config.base_dir / sf.ca_bundle)
+        session.trust_env = False
     yield SalesforceConnector(
         objects,
         sf.external_id_field,
+        session=session,
         auth=sf.auth,
         instance_url=sf.instance_url,
         session_id=sf.session_id.get_secret_value() or None,
