@@ -252,6 +252,12 @@ def test_shipped_configs_load(path: Path, monkeypatch: pytest.MonkeyPatch, clean
         monkeypatch.setenv("JIRA_URL", "https://jira.example.com")
         monkeypatch.setenv("JIRA_USER", "me@example.com")
         monkeypatch.setenv("JIRA_API_TOKEN", "token")
+    if "${SF_INSTANCE_URL}" in text:  # a real Salesforce org: also needs the environment
+        with pytest.raises(ConfigError, match="SF_INSTANCE_URL"):
+            load_config(path)
+        for name in ("SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
+            monkeypatch.setenv(name, "set")
+        monkeypatch.setenv("SF_INSTANCE_URL", "https://acme.my.salesforce.com")
     config = load_config(path)
     assert config.rules and all(rule.project for rule in config.rules)
     assert config.uses_sandbox == ("${JIRA_URL}" not in text)
