@@ -31,6 +31,30 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# The item object of `plansync parse --json`, as DESIGN.md lists it ("Interfaces that others
+# rely on"); tests compare subsets of it.
+ITEM_CONTRACT_KEYS = (
+    "kind",
+    "line",
+    "status",
+    "accepted",
+    "text",
+    "owner",
+    "due",
+    "scheduled",
+    "start",
+    "created",
+    "done",
+    "cancelled",
+    "priority",
+    "recurrence",
+    "tags",
+    "depends_on",
+    "task_id",
+    "block_id",
+    "keys",
+    "repaired",
+)
 SALESFORCE_TABLE = re.compile(r"^\[salesforce\]\n(?:(?!\[|# \[).*\n)*", re.MULTILINE)
 CONFIG_ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 SANDBOX_USER = "jason@example.com"

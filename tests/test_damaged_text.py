@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
 from plansync.notes.model import Item
@@ -27,27 +28,7 @@ from plansync.notes.tasks import parse_task_line
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 CODECS = ("cp1252", "cp1254", "mac_roman", "latin-1")
 VS16 = "\ufe0f"
-FIELDS = (
-    "kind",
-    "status",
-    "accepted",
-    "text",
-    "owner",
-    "due",
-    "scheduled",
-    "start",
-    "created",
-    "done",
-    "cancelled",
-    "priority",
-    "recurrence",
-    "tags",
-    "depends_on",
-    "task_id",
-    "block_id",
-    "keys",
-    "description",
-)
+FIELDS = (*(k for k in ITEM_CONTRACT_KEYS if k not in ("line", "repaired")), "description")
 
 
 def _keep_as_c1(error: UnicodeDecodeError) -> tuple[str, int]:

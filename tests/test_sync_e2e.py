@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import ExampleProject, replace_once
+from conftest import ITEM_CONTRACT_KEYS, ExampleProject, replace_once
 
 import plansync
 from plansync.config import Config, load_config
@@ -33,26 +33,7 @@ PRIORITY_NAMES = {
     "none": None,
 }
 # Fields Obsidian Tasks reads from a line; write-back must leave every one of them as it was.
-TASK_FIELDS = (
-    "kind",
-    "line",
-    "status",
-    "accepted",
-    "text",
-    "owner",
-    "due",
-    "scheduled",
-    "start",
-    "created",
-    "done",
-    "cancelled",
-    "priority",
-    "recurrence",
-    "tags",
-    "depends_on",
-    "task_id",
-    "repaired",
-)
+TASK_FIELDS = tuple(k for k in ITEM_CONTRACT_KEYS if k not in ("block_id", "keys"))
 
 both_modes = pytest.mark.parametrize("jira_sandbox", ["cloud", "dc"], indirect=True)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
 from plansync.notes.parse import MAX_NOTE_BYTES
@@ -256,28 +257,7 @@ def test_a_dangling_symlink_is_skipped(vault: Path) -> None:
 
 
 NOTE_KEYS = {"path", "title", "date", "items", "warnings"}
-ITEM_KEYS = {
-    "kind",
-    "line",
-    "status",
-    "accepted",
-    "text",
-    "owner",
-    "due",
-    "scheduled",
-    "start",
-    "created",
-    "done",
-    "cancelled",
-    "priority",
-    "recurrence",
-    "tags",
-    "depends_on",
-    "task_id",
-    "block_id",
-    "keys",
-    "repaired",
-}
+ITEM_KEYS = set(ITEM_CONTRACT_KEYS)
 
 
 def run(*args: str):
