@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-import pytest
-import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from plansync.notes import parse, tasks
+from plansync.notes import tasks
 from plansync.notes.signifiers import (
     CANCELLED,
     CREATED,
@@ -449,119 +447,3 @@ def test_more_fields_than_the_plugin_has_passes_go_to_the_loop() -> None:
 @given(st.text(alphabet="ab #:[]()📅⏫✅🔁⛔🆔🏁 ,-0129\ufe0f\t^", max_size=40))
 def test_parse_body_on_random_text(line: str) -> None:
     assert fields_of(tasks.parse_body(line)) == fields_of(reference_parse_body(line))
-
-
-# --- front matter: the simple reader against YAML itself ------------------------------------
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-NORMAL_KEYS = st.sampled_from(["title", "date", "tags", "participants", "source_ref", "a b", "x-y"])
-ODD_KEYS = st.sampled_from(["yes", "null", "on", "true", "a:", "a :", "-a", "#c", "y" * 200])
-YAML_KEYS = st.one_of(NORMAL_KEYS, NORMAL_KEYS, NORMAL_KEYS, ODD_KEYS)
-NORMAL_VALUES = st.sampled_from(
-    ["meeting", "'Design review #1'", "Inbox/T/2024-01-02 - Design review #1.md", "'it''s'",
-     '"plain"', "'2024-01-02'", "a#b", "a, b", "a ] b", "x ?", "Ayşe Demir", "Zoë’s 😀", "a  b  ",
-     "a #c", "1e3", "\u00a0a", "tomorrow", "yesterday", "nothing", "offline", "Fabrikam"]
-)  # fmt: skip
-ODD_VALUES = st.sampled_from(
-    ["'a", '"esc\\n"', "2024-01-02", "12", "012", "0x1F", "1:30", "10:30:00", ".5", ".inf", "~",
-     "null", "yes", "No", "off", "=", "<<", "a: b", "a:", "a:b", "#c", "- a", "-a", "[a, b]",
-     "{a: 1}", "*x", "&x y", "!t x", "|", ">", "@x", "`x", "%x", "?x", "? x", "a\tb", "a\u00a0",
-     "a\u2028b", "a\ufeffb", "  ", ""]
-)  # fmt: skip
-YAML_VALUES = st.one_of(
-    NORMAL_VALUES,
-    NORMAL_VALUES,
-    NORMAL_VALUES,
-    NORMAL_VALUES,
-    ODD_VALUES,
-    st.text(alphabet="ab :#'\"-[]{},&*!|>%@`?.\t~01\u00a0é", max_size=8),
-)
-
-
-@st.composite
-def front_matter(draw: st.DrawFn) -> list[str]:
-    """Front matter lines: half of them only what the simple reader is meant to read."""
-    clean = draw(st.booleans())
-    keys = NORMAL_KEYS if clean else YAML_KEYS
-    values = NORMAL_VALUES if clean else YAML_VALUES
-    lines: list[str] = []
-    for _ in range(draw(st.integers(0, 6))):
-        key = draw(keys)
-        if draw(st.booleans()):
-            gap = " " if clean else draw(st.sampled_from([" ", "  ", "", " "]))
-            lines.append(f"{key}:{gap}{draw(values)}")
-        else:
-            lines.append(f"{key}:")
-            indent = draw(st.sampled_from(["", "  ", " "]))
-            for _ in range(draw(st.integers(0, 3))):
-                odd = "" if clean else draw(st.sampled_from(["   ", "", "", ""]))
-                gap = " " if clean else draw(st.sampled_from([" ", "  ", ""]))
-                lines.append(f"{odd or indent}-{gap}{draw(values)}")
-        if not clean and draw(st.integers(0, 9)) == 0:
-            lines.append(draw(st.sampled_from(["", "# comment", "  continued", "a: [1,", "\r"])))
-    return lines
-
-
-def _yaml_reads(source: str) -> object:
-    try:
-        return yaml.load(source, Loader=_YAML_LOADER)
-    except yaml.YAMLError:
-        return "error"
-
-
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(front_matter())
-@example(["title: 'Design review #1'", "date: '2024-01-02'", "tags:", "- a", "- b"])
-@example(["tags:", "  - a", " - b"])
-@example(["a: x", "- b"])
-@example(["a:", "a: 2"])
-def test_simple_front_matter_reads_as_yaml_does(lines: list[str]) -> None:
-    source = "\n".join(lines)
-    simple = parse._simple_yaml(source)
-    if simple is not None:
-        assert simple == _yaml_reads(source)
-    loaded, warning = parse._load_front_matter(lines, "n.md")
-    expected = _yaml_reads(source)
-    if isinstance(expected, dict):
-        assert (loaded, warning) == (expected, None)
-    else:
-        assert loaded == {}
-
-
-def test_the_benchmark_front_matter_is_simple() -> None:
-    lines = [
-        "type: meeting",
-        "title: 'Weekly sync #12'",
-        "date: '2024-03-01'",
-        "participants:",
-        "- Myself",
-        "- Ayşe Demir",
-        "source_ref: Inbox/Transcripts/2024-03-01 - Weekly sync #12.md",
-        "tags:",
-        "- type/meeting",
-    ]
-    source = "\n".join(lines)
-    assert parse._simple_yaml(source) == _yaml_reads(source)
-
-
-ODD_SCALARS = [
-    "'a", '"esc\\n"', "2024-01-02", "12", "012", "0x1F", "1:30", "10:30:00", ".5", ".inf", "~",
-    "null", "yes", "No", "off", "=", "<<", "a: b", "a:", "a:b", "a:  b", "#c", "- a", "-a",
-    "[a, b]", "{a: 1}", "*x", "&x y", "!t x", "|", ">", "@x", "`x", "%x", "?x", "? x", "a\tb",
-    "a\u00a0", "a\u2028b", "a\ufeffb", "a\x85b", "a\x07", "  ", "", "'a' ", "'a' # c", "x #",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("odd", ODD_SCALARS)
-@pytest.mark.parametrize("where", ["value", "item", "key"])
-def test_one_odd_scalar_in_simple_front_matter(odd: str, where: str) -> None:
-    entry = {"value": [f"k: {odd}"], "item": ["k:", f"- {odd}"], "key": [f"{odd}: v"]}[where]
-    lines = ["title: 'ok'", *entry, "tags:", "- a"]
-    source = "\n".join(lines)
-    simple = parse._simple_yaml(source)
-    if simple is not None:
-        assert simple == _yaml_reads(source)
-    expected = _yaml_reads(source)
-    assert parse._load_front_matter(lines, "n.md")[0] == (
-        expected if isinstance(expected, dict) else {}
-    )

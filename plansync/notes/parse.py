@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -98,101 +97,11 @@ def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
     return None
 
 
-# --- Front matter --------------------------------------------------------------------------
-#
-# Most front matter is a flat mapping of plain or quoted one-line strings and lists of them,
-# which _simple_yaml reads in a few microseconds: exactly what YAML reads, or None, and then
-# libyaml reads it (a tenth of a note's time). Whatever is not certain to be a string (a date,
-# a number, "yes", a continued line, a comment line, an anchor, a flow list, an escape) is
-# YAML's to read.
-
-# One entry: a key at the start of a line, then a value on the same line or a list of items on
-# the lines that follow, each "- value" at the same indentation.
-_YAML_ENTRY = re.compile(
-    r"([A-Za-z_][A-Za-z0-9_ -]*?):(?: +([^\n]*))?(?:\n|\Z)"
-    r"((?:( *)- +[^\n]*(?:\n|\Z)(?:\4- +[^\n]*(?:\n|\Z))*)?)"
-)
-_YAML_ITEM = re.compile(r" *- +([^\n]*)")
-_YAML_SINGLE = re.compile(r"'((?:[^']|'')*)'")
-_YAML_DOUBLE = re.compile(r'"([^"\\]*)"')
-# What a plain scalar may not start with (YAML's indicators), and characters YAML treats
-# specially or refuses anywhere (tabs, controls, line separators, byte-order marks).
-_YAML_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_YAML_UNSIMPLE = re.compile(
-    r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
-_YAML_STR = "tag:yaml.org,2002:str"
-_RESOLVER = yaml.resolver.Resolver()
-_RESOLVERS = _RESOLVER.yaml_implicit_resolvers
-
-
-@lru_cache(maxsize=4096)
-def _yaml_scalar(text: str) -> str | None:
-    """The string a one-line scalar reads as, or None when that is not certainly a string."""
-    if not text:
-        return None
-    first = text[0]
-    if first == "'":
-        match = _YAML_SINGLE.fullmatch(text)
-        return match.group(1).replace("''", "'") if match else None
-    if first == '"':
-        match = _YAML_DOUBLE.fullmatch(text)
-        return match.group(1) if match else None
-    if first in _YAML_INDICATORS or first == " ":
-        return None
-    comment = text.find(" #")
-    if comment >= 0:
-        text = text[:comment]
-    text = text.rstrip(" ")
-    if ": " in text or text.endswith(":"):
-        return None
-    if text[0] in _RESOLVERS and (
-        _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _YAML_STR
-    ):
-        return None
-    return text
-
-
-def _simple_yaml(text: str) -> dict[str, Any] | None:
-    """A flat mapping of one-line strings and lists of them, as YAML reads it; or None."""
-    if _YAML_UNSIMPLE.search(text):
-        return None
-    data: dict[str, Any] = {}
-    at = 0
-    for match in _YAML_ENTRY.finditer(text):
-        if match.start() != at:
-            return None
-        at = match.end()
-        key, value, items = match.group(1, 2, 3)
-        if len(key) > 128 or _yaml_scalar(key) != key:
-            return None  # (YAML also caps the length of a key)
-        if value is not None:
-            if items:
-                return None
-            data[key] = value = _yaml_scalar(value)
-            if value is None:
-                return None
-        elif items:
-            values = data[key] = []
-            for item in _YAML_ITEM.findall(items):
-                value = _yaml_scalar(item)
-                if value is None:
-                    return None
-                values.append(value)
-        else:
-            data[key] = None
-    return data if data and at == len(text) else None
-
-
 def _load_front_matter(
     fm_lines: list[str], path: str
 ) -> tuple[dict[str, Any], ParseWarning | None]:
-    source = "\n".join(fm_lines)
-    simple = _simple_yaml(source) if source else None
-    if simple:
-        return simple, None
     try:
-        data = _YAML.load(source)
+        data = _YAML.load("\n".join(fm_lines))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if mark is None or mark.line >= len(fm_lines):
