@@ -313,17 +313,21 @@ class Applier:
         if todo:
             self.progress(f"create in {target}", len(todo), len(todo))
 
-    def _fill_cross_keys(self, change: Change) -> dict[str, Any]:
-        """Fields with the item's Jira key put in where the plan could only say it was to come."""
-        fields = dict(change.fields)
-        for name, value in change.fields.items():
+    def _fill_cross_keys(
+        self, change: Change, fields: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``fields`` (a create's: the change's) with the item's Jira key put in where the plan
+        could only say it was to come; left out while there is none (its create failed)."""
+        given = change.fields if fields is None else fields
+        filled = dict(given)
+        for name, value in given.items():
             if value == KNOWN_AFTER_CREATE:
                 known = self._key_url(change.item.block_id or "", "jira")
                 if known:
-                    fields[name] = known[0]
+                    filled[name] = known[0]
                 else:
-                    del fields[name]
-        return fields
+                    del filled[name]
+        return filled
 
     def _create_batch(self, target: str, batch: list[Change]) -> None:
         connector = self.connectors[target]
@@ -433,20 +437,26 @@ class Applier:
         return record or link.url
 
     def _updates(self, target: str, changes: list[Change]) -> None:
-        ready = [(c, self._key_for(c)) for c in changes]
-        ready = [(c, k) for c, k in ready if k]
+        # A record's Jira key can be an issue made in this run: the plan could only say
+        # "(known after create)", which must never be sent as the value.
+        ready = [
+            (c, key, self._fill_cross_keys(c, {n: v["new"] for n, v in c.fields.items()}))
+            for c in changes
+            if (key := self._key_for(c))
+        ]
+        ready = [(c, key, values) for c, key, values in ready if values]
         updates = [
             FieldUpdate(
                 key=key,
-                fields={n: v["new"] for n, v in c.fields.items()},
+                fields=values,
                 plansync_id=label_for(c.item.block_id or ""),
                 sobject=c.sobject,
             )
-            for c, key in ready
+            for c, key, values in ready
         ]
         results = self.connectors[target].update_many(updates)
-        for (change, _), outcome in zip(ready, results, strict=True):
-            self._settle(change, outcome, {n: v["new"] for n, v in change.fields.items()})
+        for (change, _, values), outcome in zip(ready, results, strict=True):
+            self._settle(change, outcome, values)
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
         connector = self.connectors[target]
