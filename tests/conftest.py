@@ -12,6 +12,11 @@ sandbox (fixed user and token, ``deployment`` matching the sandbox's mode). The 
 variables the config reads are cleared first, so a developer's own ``JIRA_URL`` never leaks in.
 ``example_project.write_config(**jira)`` rewrites the config with other ``[jira]`` values.
 
+``salesforce_sandbox`` yields ``(url, app, session)``: a fresh in-memory
+:class:`SalesforceSandbox` served over loopback TLS (simple-salesforce speaks only ``https://``),
+and a ``requests.Session`` that trusts its throwaway certificate, to give a
+``SalesforceConnector`` (``session=``) or to read ``/_sandbox/records`` with.
+
 For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no network), and
 ``sleeps`` is a :class:`Sleeps` to pass as a connector's ``sleep``, recording the waits.
 """
@@ -25,10 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 import responses
 
 from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
+from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # The item object of `plansync parse --json`, as DESIGN.md lists it ("Interfaces that others
@@ -94,6 +102,27 @@ def jira_sandbox(request: pytest.FixtureRequest) -> Iterator[tuple[str, JiraSand
         with serve_in_thread(app) as server:
             yield server.url, app
     finally:
+        app.close()
+
+
+@pytest.fixture(scope="session")
+def loopback_tls(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCertificate:
+    """A throwaway CA and server certificate for 127.0.0.1, made once per test session."""
+    return make_loopback_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def salesforce_sandbox(
+    loopback_tls: LoopbackCertificate,
+) -> Iterator[tuple[str, SalesforceSandbox, requests.Session]]:
+    """A fresh in-memory Salesforce sandbox served over loopback TLS: ``(url, app, session)``."""
+    app = SalesforceSandbox(":memory:")
+    session = loopback_tls.client_session()
+    try:
+        with serve_in_thread(app, ssl_context=loopback_tls.server_context()) as server:
+            yield server.url, app, session
+    finally:
+        session.close()
         app.close()
 
 

@@ -1,0 +1,828 @@
+"""End to end: the example vault synced to Jira *and* Salesforce, both sandboxes in-process.
+
+Jira is the ``jira_sandbox`` (plain HTTP, the real ``jira`` client, configured in
+``plansync.toml``); Salesforce is the ``salesforce_sandbox`` over loopback TLS, reached by a
+:class:`SalesforceConnector` on the real ``simple-salesforce`` client that each test builds
+against it and injects with ``plansync.plan/apply(..., salesforce=...)``.
+
+What the tests expect is worked out here from the parsed notes, not from plansync's rules:
+accepted ``#rfe`` actions become ``RFE__c`` records; accepted decisions and ``#feature`` items
+become ``Feature__c`` records; accepted actions go to Jira. What the backends hold is read past
+the code under test: ``/_sandbox/records`` and ``/_sandbox/issues``, and the SOQL and writes
+that went over the wire (a response hook on the session).
+
+The invariant after any sync, crashed or not (:func:`assert_synced`): one Jira issue per Jira
+item and one Salesforce record per Salesforce item, keyed by the item's ``ps-…`` id; a record
+carries its item's Jira key exactly when the item also went to Jira, and that issue links to
+the record (one remote link with globalId ``plansync:salesforce:<id>``); every key is written
+into the note line; the notes differ from before only by inserted bytes; a further plan has
+nothing to do.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import requests
+from conftest import ExampleProject, replace_once
+
+import plansync
+from plansync.config import Config, load_config
+from plansync.connectors.salesforce import SalesforceConnector
+from plansync.engine.apply import Result
+from plansync.engine.plan import ACTIONS, Plan
+from plansync.notes.model import Item, Note
+from plansync.notes.vault import scan_vault
+from plansync.sandbox import salesforce_app
+from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
+from plansync.sync import salesforce_objects
+
+OBJECTS = ("RFE__c", "Feature__c")
+PRIORITIES = {
+    "highest": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "low": "Low",
+    "lowest": "Lowest",
+    "none": None,
+}
+API_USER = salesforce_app.USERS[0]  # whom any session token is (the owner of a record by default)
+SF_ENV = (
+    "SF_INSTANCE_URL",
+    "SF_DOMAIN",
+    "SF_USERNAME",
+    "SF_CONSUMER_KEY",
+    "SF_PRIVATE_KEY_FILE",
+)
+KEY_LINK = re.compile(rb" \[(?:[A-Z][A-Z0-9_]*-\d+|a0\d[0-9A-Za-z]{15})\]\(https?://[^)\s]*\)")
+BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
+UPSERT_ROUTE = "PATCH /services/data/v59.0/composite/sobjects/{sobject}/{externalIdField}"
+RFE_TEXT = "Add per-bucket replication lag to the customer dashboard"
+FEATURE_TEXT = "Write the one-pager for cross-region immutable snapshots"
+
+
+# ---- the Salesforce org, observed from outside -------------------------------------------------
+
+
+@dataclass
+class Org:
+    """The served Salesforce sandbox, connectors for it, and what went over the wire."""
+
+    url: str
+    app: SalesforceSandbox
+    session: requests.Session
+    queries: list[str] = field(default_factory=list)  # SOQL, in the order sent
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)  # (method, path, body)
+
+    def heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        request = response.request
+        parts = urlsplit(request.url or "")
+        if parts.path.startswith("/_sandbox/"):
+            return
+        soql = parse_qs(parts.query).get("q")
+        if soql:
+            self.queries.append(soql[0])
+        elif request.method != "GET":
+            body = request.body
+            self.writes.append((request.method or "", parts.path, json.loads(body or "null")))
+
+    def connector(self, config: Config, **kwargs: Any) -> SalesforceConnector:
+        assert config.salesforce is not None
+        return SalesforceConnector(
+            salesforce_objects(config),
+            config.salesforce.external_id_field,
+            auth="session",
+            session_id="plansync-test-session",
+            instance_url=self.url,
+            session=self.session,
+            **kwargs,
+        )
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        answer = self.session.get(f"{self.url}/_sandbox/records", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def records(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Live records by Plansync_Id__c, with their object; a second record per id fails."""
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for sobject, rows in self.dump().items():
+            for row in rows:
+                if row.get("IsDeleted"):
+                    continue
+                plansync_id = row["Plansync_Id__c"]
+                assert plansync_id not in found, f"two records carry {plansync_id}"
+                found[plansync_id] = (sobject, row)
+        return found
+
+    def lightning(self, sobject: str, record_id: str) -> str:
+        return f"{self.url}/lightning/r/{sobject}/{record_id}/view"
+
+    def reset(self) -> None:
+        self.app.reset_stats()
+        self.queries.clear()
+        self.writes.clear()
+
+
+@pytest.fixture
+def org(salesforce_sandbox: tuple[str, SalesforceSandbox, requests.Session]) -> Org:
+    url, app, session = salesforce_sandbox
+    made = Org(url, app, session)
+    session.hooks["response"].append(made.heard)
+    return made
+
+
+@pytest.fixture
+def project(example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch) -> ExampleProject:
+    """The example project with its ``[salesforce]`` table (the connector is injected)."""
+    for name in SF_ENV:
+        monkeypatch.delenv(name, raising=False)
+    example_project.write_config(salesforce=True)
+    return example_project
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def config_of(project: ExampleProject) -> Config:
+    return load_config(project.config_path)
+
+
+def run(project: ExampleProject, org: Org, **kwargs: Any) -> Result:
+    config = config_of(project)
+    result = plansync.apply(config, salesforce=org.connector(config), **kwargs)
+    assert result is not None
+    return result
+
+
+def sync(project: ExampleProject, org: Org, **kwargs: Any) -> Result:
+    result = run(project, org, **kwargs)
+    assert result.ok, [str(e) for e in result.errors]
+    return result
+
+
+def plan_of(project: ExampleProject, org: Org) -> Plan:
+    config = config_of(project)
+    return plansync.plan(config, salesforce=org.connector(config))
+
+
+def summary_of(**nonzero: int) -> dict[str, int]:
+    return {action: nonzero.get(action, 0) for action in ACTIONS}
+
+
+def jira_issues(project: ExampleProject) -> dict[str, dict[str, Any]]:
+    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
+    answer.raise_for_status()
+    return {issue["key"]: issue for issue in answer.json()["issues"]}
+
+
+def issues_by_id(project: ExampleProject) -> dict[str, dict[str, Any]]:
+    """Issues by their ``ps-…`` label; a second issue per id fails."""
+    found: dict[str, dict[str, Any]] = {}
+    for issue in jira_issues(project).values():
+        for label in issue["fields"]["labels"]:
+            if label.startswith("ps-"):
+                assert label not in found, f"two issues carry {label}"
+                found[label] = issue
+    return found
+
+
+@dataclass(frozen=True)
+class Routed:
+    """An accepted item and where it should go, decided here from the parsed note."""
+
+    note: Note
+    item: Item
+    sobject: str | None
+    jira: bool
+
+
+def route(item: Item) -> tuple[str | None, bool]:
+    tags = {t.casefold() for t in item.tags}
+    if item.kind == "action" and "#rfe" in tags:
+        sobject: str | None = "RFE__c"
+    elif item.kind == "decision" or "#feature" in tags:
+        sobject = "Feature__c"
+    else:
+        sobject = None
+    return sobject, item.kind == "action"
+
+
+def routed(project: ExampleProject, config: Config) -> list[Routed]:
+    out = []
+    for note in scan_vault(project.vault, policy=config.acceptance).notes:
+        for item in note.items:
+            if not item.accepted:
+                continue
+            sobject, jira = route(item)
+            if sobject or jira:
+                out.append(Routed(note, item, sobject, jira))
+    return out
+
+
+def to_salesforce(project: ExampleProject, config: Config) -> list[Routed]:
+    return [r for r in routed(project, config) if r.sobject]
+
+
+def item_with(project: ExampleProject, config: Config, text: str) -> Routed:
+    found = [r for r in routed(project, config) if text in r.item.text]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def line_of(project: ExampleProject, note: str, line: int) -> str:
+    data = (project.vault / note).read_bytes()
+    return data.split(b"\n")[line - 1].decode("utf-8", "surrogateescape")
+
+
+def files_of(project: ExampleProject) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+
+
+def strip_sync_marks(data: bytes) -> bytes:
+    """A note's bytes without what a sync inserts: key links and ``^ps-`` block ids."""
+    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
+
+
+def note_link(project: ExampleProject, note: str, block_id: str) -> str:
+    """The Obsidian link to the line, by the default template (the vault is the folder)."""
+    file = quote(note.removesuffix(".md"), safe="")
+    return f"obsidian://open?vault={project.vault.name}&file={file}%23%5E{block_id}"
+
+
+def owner_id(config: Config, owner: str | None) -> str:
+    """The Salesforce user an owner maps to by the config's e-mails; else the API user, whom
+    Salesforce makes the owner of a record created without one."""
+    email = None
+    if owner == "Myself":
+        email = config.myself
+    elif owner in config.users:
+        email = config.users[owner].email
+    user = next((u for u in salesforce_app.USERS if email and u.email == email), None)
+    return (user or API_USER).id
+
+
+def assert_synced(project: ExampleProject, org: Org, before: dict[Path, bytes]) -> None:
+    """The invariant (module docstring), for the notes against both sandboxes."""
+    config = config_of(project)
+    items = routed(project, config)
+    issues, records = issues_by_id(project), org.records()
+    assert set(issues) == {r.item.block_id for r in items if r.jira}
+    assert set(records) == {r.item.block_id for r in items if r.sobject}
+    for entry in items:
+        block_id = entry.item.block_id
+        assert block_id, entry.item.text
+        issue = issues.get(block_id)
+        if issue is not None:
+            assert entry.item.keys.get("jira") == issue["key"], (block_id, entry.item.keys)
+        if entry.sobject is None:
+            assert "salesforce" not in entry.item.keys
+            continue
+        sobject, record = records[block_id]
+        assert sobject == entry.sobject
+        assert entry.item.keys.get("salesforce") == record["Id"], (block_id, entry.item.keys)
+        assert record.get("Jira_Key__c") == (issue["key"] if issue else None), block_id
+        if issue is not None:
+            links = {r["globalId"]: r["object"]["url"] for r in issue["remotelinks"]}
+            assert links == {
+                f"plansync:{block_id}": note_link(project, entry.note.path, block_id),
+                f"plansync:salesforce:{block_id}": org.lightning(sobject, record["Id"]),
+            }
+    after = files_of(project)
+    assert after.keys() == before.keys()
+    for path, data in before.items():
+        assert strip_sync_marks(after[path]) == data, path
+    again = plan_of(project, org)
+    assert not again.has_changes and again.changes == [], again.changes
+
+
+def bulk_decisions_note(project: ExampleProject, count: int) -> Path:
+    """A note with ``count`` accepted decisions (each a Feature__c record, none a Jira issue)."""
+    lines = [
+        "---",
+        "title: Storage layout review",
+        "date: '2025-11-13'",
+        'account: "Fabrikam"',
+        "decisions_accepted: true",
+        "---",
+        "",
+        "# Storage layout review",
+        "",
+        "## Decisions",
+        "",
+        *(f"- Adopt layout option {n:03d} for shard group {n % 7}." for n in range(count)),
+        "",
+    ]
+    path = project.vault / "2025-11-13-storage-layout-review.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def sf_rules(rfe_priorities: str = "", fields: str = "") -> str:
+    """``[[salesforce.rules]]`` with the default routing; ``rfe_priorities`` replaces the RFE
+    rule's priority map, ``fields`` every rule's field templates."""
+    rfe = f"priority_map = {{ {rfe_priorities} }}\n" if rfe_priorities else ""
+    templates = f"fields = {{ {fields} }}\n" if fields else ""
+    return (
+        '[[salesforce.rules]]\nname = "rfe"\nobject = "RFE__c"\n'
+        'match = { tags_any = ["#rfe"] }\n' + rfe + templates + "\n"
+        '[[salesforce.rules]]\nname = "feature"\nobject = "Feature__c"\n'
+        'match = { kind = ["action", "decision"], tags_any = ["#feature"] }\n' + templates + "\n"
+        '[[salesforce.rules]]\nname = "decision"\nobject = "Feature__c"\n'
+        'match = { kind = ["decision"] }\n' + templates
+    )
+
+
+# ---- 1. the first sync -------------------------------------------------------------------------
+
+
+def test_first_sync_creates_one_record_per_routed_item_cross_linked_with_jira(
+    project: ExampleProject, org: Org
+) -> None:
+    config = config_of(project)
+    before = routed(project, config)
+    to_sf = [r for r in before if r.sobject]
+    by_object = Counter(r.sobject for r in to_sf)
+    # The example vault: one #rfe action, one #feature action, accepted decisions.
+    assert by_object["RFE__c"] >= 1 and by_object["Feature__c"] >= 4
+    assert any(r.jira for r in to_sf) and any(not r.jira for r in to_sf)
+    originals = {
+        (r.note.path, r.item.line): line_of(project, r.note.path, r.item.line) for r in before
+    }
+    files_before = files_of(project)
+
+    result = sync(project, org)
+
+    records, issues = org.records(), issues_by_id(project)
+    assert len(records) == len(to_sf)
+    assert len(issues) == sum(r.jira for r in before)
+    assert result.applied["create"] == len(records) + len(issues)
+    # One upsert request per object (sObject Collections take 200), no other write.
+    assert sorted(path.rsplit("/", 2)[-2] for _, path, _ in org.writes) == sorted(by_object)
+    assert all(method == "PATCH" for method, _, _ in org.writes)
+
+    after = {(r.note.path, r.item.line): r for r in routed(project, config)}
+    assert after.keys() == originals.keys()
+    owned = 0
+    for old in to_sf:
+        new = after[(old.note.path, old.item.line)]
+        block_id = new.item.block_id
+        assert block_id and block_id.startswith("ps-")
+        sobject, record = records[block_id]
+        text = old.item.text
+        assert sobject == old.sobject
+        assert record["Plansync_Id__c"] == block_id
+        assert record["Name"] == (text if len(text) <= 80 else text[:80]), block_id
+        assert text in record["Description__c"]
+        assert record.get("Due_Date__c") == (old.item.due.isoformat() if old.item.due else None)
+        assert record.get("Priority__c") == PRIORITIES[old.item.priority]
+        link = note_link(project, old.note.path, block_id)
+        assert record["Note_Link__c"] == link
+        assert record.get("Account__c") == old.note.front_matter.get("account")
+        assert record["OwnerId"] == owner_id(config, old.item.owner), old.item.owner
+        owned += record["OwnerId"] != API_USER.id
+
+        issue = issues.get(block_id)
+        assert (issue is not None) == old.jira
+        jira_key = issue["key"] if issue else None
+        assert record.get("Jira_Key__c") == jira_key
+        assert new.item.keys == ({"jira": jira_key} if jira_key else {}) | {
+            "salesforce": record["Id"]
+        }
+        lightning = org.lightning(sobject, record["Id"])
+        if issue is not None:
+            assert sorted((r["globalId"], r["object"]["url"]) for r in issue["remotelinks"]) == [
+                (f"plansync:{block_id}", link),
+                (f"plansync:salesforce:{block_id}", lightning),
+            ]
+
+        # Byte-wise: the original line, the key links inserted, the id at the end.
+        line = line_of(project, old.note.path, old.item.line)
+        inserted = [f"[{record['Id']}]({lightning})"]
+        if jira_key:
+            inserted.insert(0, f"[{jira_key}]({project.url}/browse/{jira_key})")
+        for key_link in inserted:
+            assert line.count(key_link) == 1, (line, key_link)
+            if "📅" in line:
+                assert line.index(key_link) < line.index("📅")
+        stripped = line
+        for key_link in inserted:
+            stripped = stripped.replace(key_link + " ", "", 1)
+        assert stripped == f"{originals[(old.note.path, old.item.line)]} ^{block_id}"
+    assert owned >= 2  # @Marco Bellini's RFE and @Priya Raman's feature
+
+    # Nothing but item lines changed.
+    for path, data in files_before.items():
+        relative = path.relative_to(project.vault).as_posix()
+        old_lines, new_lines = data.split(b"\n"), path.read_bytes().split(b"\n")
+        assert len(old_lines) == len(new_lines)
+        for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=True), start=1):
+            if (relative, number) not in originals:
+                assert a == b, (relative, number)
+    assert_synced(project, org, {p: strip_sync_marks(d) for p, d in files_before.items()})
+
+
+# ---- 2. the second sync ------------------------------------------------------------------------
+
+
+def test_second_sync_plans_nothing_and_only_reads_one_query_per_object_per_hundred_ids(
+    project: ExampleProject, org: Org
+) -> None:
+    bulk_decisions_note(project, 130)  # past one IN list of 100 ids
+    config = config_of(project)
+    sync(project, org)
+    to_sf = to_salesforce(project, config)
+    ids = len(to_sf)
+    assert ids > 100
+    owners = {r.item.owner for r in to_sf if r.item.owner}
+    notes, records = files_of(project), org.dump()
+
+    def assert_only_reads() -> None:
+        reads = [q for q in org.queries if " FROM User " not in q]
+        lookups = [q for q in org.queries if " FROM User " in q]
+        sent = Counter(re.search(r" FROM (\w+) ", q).group(1) for q in reads)  # type: ignore[union-attr]
+        assert sent == {sobject: math.ceil(ids / 100) for sobject in OBJECTS}
+        assert len(lookups) <= len(owners)  # an owner's user is looked up once a run
+        assert org.writes == []
+        stats = org.app.stats()
+        assert stats["total"] == len(org.queries)  # no login, no describe, nothing else
+        assert all(
+            route.startswith("GET ") and route.endswith("/query") for route in stats["by_route"]
+        )
+
+    org.reset()
+    again = plan_of(project, org)
+    assert not again.has_changes and again.changes == []
+    assert again.summary == summary_of()
+    assert_only_reads()
+
+    org.reset()
+    result = sync(project, org)
+    assert sum(result.applied.values()) == 0
+    assert_only_reads()
+    assert files_of(project) == notes
+    assert org.dump() == records  # not even LastModifiedDate moved
+
+
+# ---- 3. one field changes in a note ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        (RFE_TEXT, "📅 2025-11-14 ⏫", "📅 2025-11-21 ⏫"),
+        (FEATURE_TEXT, "📅 2025-11-19 ⏫", "📅 2025-12-03 ⏫"),
+    ],
+)
+def test_a_due_date_edited_in_the_note_updates_exactly_that_field_in_both_systems(
+    project: ExampleProject, org: Org, text: str, old: str, new: str
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, text)
+    block_id, jira_key = entry.item.block_id, entry.item.keys["jira"]
+    assert block_id
+    sobject, record = org.records()[block_id]
+    records_before = org.dump()
+    issue_before = jira_issues(project)[jira_key]
+    old_due, new_due = old.split()[1], new.split()[1]
+    replace_once(project.vault / entry.note.path, old, new)
+
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(update=2)
+    by_target = {c.target: c for c in plan.changes}
+    assert by_target["jira"].key == jira_key
+    assert by_target["jira"].fields == {"due": {"old": old_due, "new": new_due}}
+    assert (by_target["salesforce"].key, by_target["salesforce"].sobject) == (record["Id"], sobject)
+    assert by_target["salesforce"].fields == {"Due_Date__c": {"old": old_due, "new": new_due}}
+
+    org.reset()
+    result = sync(project, org, plan=plan)
+    assert result.applied == {"update": 2}
+    # One update by record Id, naming that field only (no upsert: an update never creates).
+    ((method, path, body),) = org.writes
+    assert (method, path.rsplit("/", 2)[-2:]) == ("PATCH", ["composite", "sobjects"])
+    assert body["records"] == [
+        {"attributes": {"type": sobject}, "id": record["Id"], "Due_Date__c": new_due}
+    ]
+    after = org.dump()
+    for name, rows in after.items():
+        for row, was in zip(rows, records_before[name], strict=True):
+            if row["Id"] == record["Id"]:
+                assert row["Due_Date__c"] == new_due
+                row = {**row, "Due_Date__c": old_due, "LastModifiedDate": None}
+                was = {**was, "LastModifiedDate": None}
+            assert row == was
+    issue = jira_issues(project)[jira_key]
+    assert issue["fields"]["duedate"] == new_due
+    assert {**issue["fields"], "duedate": old_due, "updated": None} == {
+        **issue_before["fields"],
+        "updated": None,
+    }
+    assert not plan_of(project, org).has_changes
+
+
+# ---- 4. a crash between the Jira create and the Salesforce upsert ------------------------------
+
+
+class Crash(Exception):
+    """Raised from apply's checkpoint: the process dies there."""
+
+
+CRASH_POINTS = [
+    ("ids_written", 1),
+    ("looked_up", 2),  # the Salesforce batch looked up: issues made, no record yet
+    ("create_batch_done", 1),  # the Jira batch done: the same moment, seen from Jira
+    ("created", 2),  # records upserted, their Ids never stored
+    ("create_batch_done", 2),
+    ("keys_written", 1),
+    ("links", 1),  # the cross-links made, not recorded as made
+]
+
+
+@pytest.mark.parametrize(("step", "nth"), CRASH_POINTS, ids=[f"{s}-{n}" for s, n in CRASH_POINTS])
+def test_a_sync_killed_between_the_backends_then_run_again_ends_cross_linked(
+    project: ExampleProject, org: Org, step: str, nth: int
+) -> None:
+    before = files_of(project)
+    seen: list[str] = []
+
+    def die(name: str) -> None:
+        seen.append(name)
+        if name == step and seen.count(step) == nth:
+            raise Crash(name)
+
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=die)
+    if step == "looked_up":
+        assert len(issues_by_id(project)) > 0 and org.records() == {}
+
+    sync(project, org)
+    assert_synced(project, org, before)
+
+
+def test_an_upsert_whose_answer_is_lost_is_sent_again_without_a_second_record(
+    project: ExampleProject, org: Org
+) -> None:
+    before = files_of(project)
+    org.app.configure_faults(
+        {"fail_next": [{"drop": "after_commit", "path_contains": "/composite/sobjects/"}]}
+    )
+    config = config_of(project)
+    result = plansync.apply(config, salesforce=org.connector(config, sleep=lambda _: None))
+    assert result is not None and result.ok, [str(e) for e in result.errors]
+    # The server saw one upsert more than per object (the one whose answer was lost), and the
+    # client heard one answer per object.
+    routes = org.app.stats()["by_route"]
+    assert routes[UPSERT_ROUTE] == len(OBJECTS) + 1
+    assert len([p for _, p, _ in org.writes if p.endswith("/Plansync_Id__c")]) == len(OBJECTS)
+    assert_synced(project, org, before)
+
+
+# ---- 5. one record refused inside a 200 --------------------------------------------------------
+
+
+def test_a_record_refused_inside_a_200_names_its_line_and_the_others_are_created(
+    project: ExampleProject, org: Org
+) -> None:
+    (project.vault / "2025-11-13-rfe-intake.md").write_text(
+        "---\ntitle: RFE intake\ndate: '2025-11-13'\naccount: \"Fabrikam\"\n---\n\n"
+        "## Action Items\n\n"
+        "- [ ] Export bucket inventory as Parquet @Dana Okafor 📅 2025-12-01 🔼 #rfe\n"
+        "- [ ] Show per-tenant egress in the usage report 🔽 #rfe\n"
+        "- [ ] Allow lifecycle rules on object tags #rfe\n",
+        encoding="utf-8",
+    )
+    project.write_config(
+        sf_rules(rfe_priorities='high = "Urgent", medium = "Medium", low = "Low"'),
+        salesforce=True,
+    )
+    config = config_of(project)
+    bad = item_with(project, config, RFE_TEXT)
+    assert bad.item.priority == "high"
+    rfes = [r for r in to_salesforce(project, config) if r.sobject == "RFE__c"]
+    assert len(rfes) == 4
+    total = len(to_salesforce(project, config))
+
+    result = run(project, org)
+    (error,) = result.errors
+    assert (error.note, error.line, error.action) == (bad.note.path, bad.item.line, "create")
+    assert "Priority" in error.message and "Urgent" in error.message
+    assert f"{bad.note.path}:{bad.item.line}" in str(error)
+    # The four RFEs went in one request, answered 200 with one failure among the results.
+    rfe_upserts = [b for _, p, b in org.writes if "/RFE__c/" in p]
+    assert [len(b["records"]) for b in rfe_upserts] == [4]
+    records = org.records()
+    assert len(records) == total - 1
+    failed = item_with(project, config, RFE_TEXT)
+    assert failed.item.block_id not in records
+    assert "salesforce" not in failed.item.keys and "jira" in failed.item.keys
+    assert all(
+        "salesforce" in r.item.keys
+        for r in to_salesforce(project, config)
+        if r.item.block_id != failed.item.block_id
+    )
+    # The other RFEs, each with its own priority.
+    priorities = {
+        row["Name"]: row.get("Priority__c") for obj, row in records.values() if obj == "RFE__c"
+    }
+    assert priorities == {
+        "Export bucket inventory as Parquet": "Medium",
+        "Show per-tenant egress in the usage report": "Low",
+        "Allow lifecycle rules on object tags": None,
+    }
+    plan = plan_of(project, org)
+    assert plan.summary["create"] == 1
+    assert [c.target for c in plan.changes if c.action == "create"] == ["salesforce"]
+
+    # Fixed, the next sync creates it, with its Jira key, and links the issue to it.
+    project.write_config(salesforce=True)
+    before = {p: strip_sync_marks(d) for p, d in files_of(project).items()}
+    sync(project, org)
+    assert_synced(project, org, before)
+
+
+# ---- 6. quotes and backslashes -----------------------------------------------------------------
+
+HOSTILE_NOTE = """---
+title: Review of O'Brien's "draft"
+date: '2025-11-14'
+account: "O'Brien \\"Holdings\\" \\\\ Ltd"
+---
+
+## Action Items
+
+- [ ] Review O'Brien's "draft" \\ path and C:\\\\temp\\'s notes @O'Brien 📅 2025-12-01 ⏫ #rfe #it's
+- [ ] Escape ' OR Name != ' and \\' OR \\\\' in SOQL @Myself 🔼 #feature #x\\y
+"""
+OBRIEN = SfUser(salesforce_id("005", 99), "Siobhan O'Brien", "o'brien@example.com")
+
+
+def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(salesforce_app, "USERS", [*salesforce_app.USERS, OBRIEN])
+    (project.vault / "2025-11-14-obrien-review.md").write_text(HOSTILE_NOTE, encoding="utf-8")
+    templates = (
+        'Name = "{text}", Description__c = "{text}|{owner}|{tags}|{account}", '
+        'Due_Date__c = "{due}", Priority__c = "{priority}", Account__c = "{account}"'
+    )
+    project.write_config(sf_rules(fields=templates), salesforce=True)
+    text = project.config_path.read_text(encoding="utf-8")
+    users = '[users]\n"O\'Brien" = { email = "o\'brien@example.com" }\n'
+    project.config_path.write_text(text.replace("[users]\n", users, 1), encoding="utf-8")
+    config = config_of(project)
+    hostile = [r for r in routed(project, config) if r.note.path.endswith("obrien-review.md")]
+    texts = [r.item.text for r in hostile]
+    assert texts == [
+        "Review O'Brien's \"draft\" \\ path and C:\\\\temp\\'s notes",
+        "Escape ' OR Name != ' and \\' OR \\\\' in SOQL",
+    ]
+    assert [r.item.owner for r in hostile] == ["O'Brien", "Myself"]
+    assert hostile[0].item.tags == ["#rfe", "#it's"] and "#x\\y" in hostile[1].item.tags
+    account = 'O\'Brien "Holdings" \\ Ltd'
+    assert hostile[0].note.front_matter["account"] == account
+    before = files_of(project)
+
+    sync(project, org)
+
+    records = org.records()
+    assert len(records) == len(to_salesforce(project, config))
+    issues = issues_by_id(project)
+    synced = [r for r in routed(project, config) if r.note.path.endswith("obrien-review.md")]
+    assert [r.item.text for r in synced] == texts  # the keys went in, the text reads the same
+    hostile = synced
+    for entry in hostile:
+        block_id = entry.item.block_id
+        assert block_id
+        # Routed by its tag as written, to the object its tags say.
+        sobject, record = records[block_id]
+        assert sobject == entry.sobject
+        assert record["Name"] == entry.item.text
+        tags = " ".join(entry.item.tags)
+        assert record["Description__c"] == f"{entry.item.text}|{entry.item.owner}|{tags}|{account}"
+        assert record["Account__c"] == account
+        assert issues[block_id]["fields"]["summary"] == entry.item.text
+    # The owner's quoted e-mail found the one user who has it.
+    assert records[hostile[0].item.block_id or ""][1]["OwnerId"] == OBRIEN.id
+    assert records[hostile[1].item.block_id or ""][1]["OwnerId"] == API_USER.id
+    assert_synced(project, org, before)
+
+    # Straight at the connector: the reads return exactly the ids asked for...
+    connector = org.connector(config)
+    org.reset()
+    wanted = sorted(records)
+    tricks = [
+        "ps-none' OR Plansync_Id__c != 'x",
+        "ps-none\\' OR Plansync_Id__c != \\'x",
+        "' OR Name != '",
+        "ps-%",
+        "\\",
+        "'",
+    ]
+    assert connector.fetch_by_ids(tricks) == {}
+    found = connector.fetch_by_ids([*tricks, *wanted[:3]])
+    assert sorted(found) == wanted[:3]
+    for plansync_id, remote in found.items():
+        assert remote.fields["Name"] == records[plansync_id][1]["Name"]
+    # ... and a user is looked up by exactly the e-mail given.
+    assert connector.resolve_user("o'brien@example.com") == OBRIEN.id
+    assert connector.resolve_user("O'BRIEN@example.com") == OBRIEN.id  # e-mails ignore case
+    hostile_emails = [
+        "x' OR Email != 'y",
+        "o\\'brien@example.com",
+        "o'brien@example.com' OR IsActive = true OR Email = '",
+        "o\\\\'brien@example.com",
+        "%@example.com",
+    ]
+    for email in hostile_emails:
+        assert connector.resolve_user(email) is None, email
+    # Each query, as the org reads it, asks what it was meant to: the values arrive whole.
+    asked_ids = [(o, ids) for ids in (tricks, [*tricks, *wanted[:3]]) for o in OBJECTS]
+    asked_emails = ["o'brien@example.com", *hostile_emails]  # the upper-case one was cached
+    for soql in map(parse_soql, org.queries):
+        where = [(c.field.text, c.operator, [v.value for v in c.values]) for c in soql.conditions]
+        if soql.sobject.text == "User":
+            assert where == [("Email", "=", [asked_emails.pop(0)]), ("IsActive", "=", [True])]
+        else:
+            assert [(name, op) for name, op, _ in where] == [("Plansync_Id__c", "in")]
+            assert (soql.sobject.text, where[0][2]) == asked_ids.pop(0)
+    assert asked_ids == [] and asked_emails == []
+
+
+# ---- 7. a lost state store ---------------------------------------------------------------------
+
+
+def test_a_lost_state_store_is_rebuilt_without_creating_anything_anywhere(
+    project: ExampleProject, org: Org
+) -> None:
+    before = files_of(project)
+    sync(project, org)
+    records, issues = org.records(), jira_issues(project)
+    notes = files_of(project)
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+
+    plan = plan_of(project, org)
+    assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
+    org.reset()
+    result = sync(project, org, plan=plan)
+    assert "create" not in result.applied
+    assert not [p for _, p, _ in org.writes if p.endswith("/Plansync_Id__c")]  # no upsert
+    after = org.records()
+    assert {k: (o, r["Id"]) for k, (o, r) in after.items()} == {
+        k: (o, r["Id"]) for k, (o, r) in records.items()
+    }
+    assert jira_issues(project).keys() == issues.keys()
+    assert files_of(project) == notes
+    assert_synced(project, org, before)  # one note link and one record link each, no more
+    config = config_of(project)
+    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+        assert len(state.records("salesforce")) == len(to_salesforce(project, config))
+        assert len(state.records("jira")) == len(issues)
+
+
+# ---- more: the cross-link when the Jira side comes later ---------------------------------------
+
+
+def test_a_jira_create_that_failed_fills_the_records_jira_key_on_the_next_sync(
+    project: ExampleProject, org: Org
+) -> None:
+    """The record is made without a Jira key while its issue is refused; once the issue
+    exists, the record gets the key (not a placeholder) and the issue links to it."""
+    text = project.config_path.read_text(encoding="utf-8")
+    bad_rule = (
+        '[[rules]]\nname = "customer requests"\nproject = "PLAN"\n'
+        'priority_map = { high = "Urgent" }\n[rules.match]\ntags_any = ["#rfe"]\n\n'
+    )
+    project.config_path.write_text(text.replace("[[rules]]", bad_rule + "[[rules]]", 1), "utf-8")
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    before = files_of(project)
+
+    result = run(project, org)
+    (error,) = result.errors
+    assert (error.note, error.line, error.action) == (entry.note.path, entry.item.line, "create")
+    entry = item_with(project, config, RFE_TEXT)
+    assert entry.item.block_id and "jira" not in entry.item.keys
+    _, record = org.records()[entry.item.block_id]
+    assert record.get("Jira_Key__c") is None
+    assert entry.item.keys["salesforce"] == record["Id"]
+
+    project.write_config(salesforce=True)
+    plan = plan_of(project, org)
+    creates = [c for c in plan.changes if c.action == "create"]
+    assert [c.target for c in creates] == ["jira"]
+    sync(project, org, plan=plan)
+    key = item_with(project, config, RFE_TEXT).item.keys["jira"]
+    _, record = org.records()[entry.item.block_id]
+    assert record.get("Jira_Key__c") == key
+    assert_synced(project, org, before)
