@@ -36,6 +36,7 @@ from conftest import ExampleProject, replace_once
 
 import plansync
 from plansync.config import Config, load_config
+from plansync.connectors.base import FieldUpdate
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result
 from plansync.engine.plan import ACTIONS, Plan
@@ -539,12 +540,15 @@ class Crash(Exception):
 
 CRASH_POINTS = [
     ("ids_written", 1),
+    ("looked_up", 1),  # the Jira batch looked up, nothing made
+    ("created", 1),  # issues made, their keys never stored
     ("looked_up", 2),  # the Salesforce batch looked up: issues made, no record yet
     ("create_batch_done", 1),  # the Jira batch done: the same moment, seen from Jira
     ("created", 2),  # records upserted, their Ids never stored
     ("create_batch_done", 2),
     ("keys_written", 1),
     ("links", 1),  # the cross-links made, not recorded as made
+    ("transitions", 1),
 ]
 
 
@@ -562,7 +566,7 @@ def test_a_sync_killed_between_the_backends_then_run_again_ends_cross_linked(
 
     with pytest.raises(Crash):
         run(project, org, checkpoint=die)
-    if step == "looked_up":
+    if (step, nth) == ("looked_up", 2):
         assert len(issues_by_id(project)) > 0 and org.records() == {}
 
     sync(project, org)
@@ -826,3 +830,171 @@ def test_a_jira_create_that_failed_fills_the_records_jira_key_on_the_next_sync(
     _, record = org.records()[entry.item.block_id]
     assert record.get("Jira_Key__c") == key
     assert_synced(project, org, before)
+
+
+def test_an_item_tagged_rfe_after_it_went_to_jira_gets_a_record_with_its_key(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    runbook = "Write the runbook for changing object-lock retention"
+    entry = item_with(project, config, runbook)
+    assert entry.sobject is None and entry.item.block_id
+    key = entry.item.keys["jira"]
+    replace_once(project.vault / entry.note.path, "🔼 #task", "🔼 #task #rfe")
+    before = {p: strip_sync_marks(d) for p, d in files_of(project).items()}
+
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(create=1, link=1, write_back=1)
+    (create,) = [c for c in plan.changes if c.action == "create"]
+    assert (create.target, create.sobject) == ("salesforce", "RFE__c")
+    assert create.fields["Jira_Key__c"] == key
+    sync(project, org, plan=plan)
+    _, record = org.records()[entry.item.block_id]
+    assert record["Jira_Key__c"] == key
+    assert_synced(project, org, before)
+
+
+def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    block_id = entry.item.block_id
+    assert block_id
+    (project.vault / "archive").mkdir()
+    moved = "archive/contoso.md"
+    (project.vault / entry.note.path).rename(project.vault / moved)
+    before = {p: strip_sync_marks(d) for p, d in files_of(project).items()}
+
+    plan = plan_of(project, org)
+    updates = [c for c in plan.changes if c.action == "update" and c.target == "salesforce"]
+    # The RFE: its link to the line and its description (which names the link) follow the note.
+    (update,) = [c for c in updates if c.item.block_id == block_id]
+    assert set(update.fields) == {"Note_Link__c", "Description__c"}
+    assert update.fields["Note_Link__c"]["new"] == note_link(project, moved, block_id)
+    # The record is the same, so the issue's link to it is not planned again.
+    assert not [c for c in plan.changes if c.fields.get("global_id")]
+    sync(project, org, plan=plan)
+    _, record = org.records()[block_id]
+    assert record["Note_Link__c"] == note_link(project, moved, block_id)
+    assert_synced(project, org, before)
+
+
+def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    block_id = entry.item.block_id
+    assert block_id
+    _, record = org.records()[block_id]
+    # Someone edits the record in Salesforce, through the API.
+    edit = org.connector(config).update_many(
+        [
+            FieldUpdate(
+                record["Id"], {"Priority__c": "Low", "Due_Date__c": "2025-12-24"}, sobject="RFE__c"
+            )
+        ]
+    )
+    assert edit[0].ok, edit
+
+    plan = plan_of(project, org)
+    assert not plan.has_changes and plan.changes == []
+    replace_once(project.vault / entry.note.path, "📅 2025-11-14 ⏫", "📅 2025-11-21 ⏫")
+    plan = plan_of(project, org)
+    # Jira takes the new date; Salesforce has its own since the last sync: a conflict.
+    assert plan.summary == summary_of(update=1, conflict=1)
+    (conflict,) = [c for c in plan.changes if c.action == "conflict"]
+    assert (conflict.target, conflict.key) == ("salesforce", record["Id"])
+    assert conflict.message and "Due_Date__c" in conflict.message
+    assert "2025-11-21" in conflict.message and "2025-12-24" in conflict.message
+    sync(project, org, plan=plan)
+    _, after = org.records()[block_id]
+    assert (after["Priority__c"], after["Due_Date__c"]) == ("Low", "2025-12-24")
+
+
+def test_a_record_deleted_in_salesforce_is_a_conflict_not_created_again(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, FEATURE_TEXT)
+    block_id = entry.item.block_id
+    assert block_id
+    sobject, record = org.records()[block_id]
+    answer = org.session.delete(
+        f"{org.url}/services/data/v59.0/sobjects/{sobject}/{record['Id']}",
+        headers={"Authorization": "Bearer someone"},
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(conflict=1)
+    assert plan.changes[0].key == record["Id"] and plan.changes[0].target == "salesforce"
+    sync(project, org)
+    assert block_id not in org.records()
+
+
+def test_salesforce_refusing_a_whole_call_leaves_jira_synced_and_the_next_run_finishes(
+    project: ExampleProject, org: Org
+) -> None:
+    before = files_of(project)
+    org.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "/composite/sobjects/"}]}
+    )
+    result = run(project, org)
+    (error,) = result.errors
+    assert error.action == "sync salesforce" and "refused the session" in error.message
+    config = config_of(project)
+    items = routed(project, config)
+    assert all("jira" in r.item.keys for r in items if r.jira)
+    assert not any("salesforce" in r.item.keys for r in items)
+    assert org.records() == {}
+
+    sync(project, org)
+    assert_synced(project, org, before)
+
+
+def test_a_copied_line_becomes_a_new_item_in_both_systems(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    line = line_of(project, entry.note.path, entry.item.line)
+    replace_once(project.vault / entry.note.path, line + "\n", line + "\n" + line + "\n")
+    records, issues = org.records(), issues_by_id(project)
+    # The copy loses the original's id and keys; what is left is the note before any sync.
+    before = {p: strip_sync_marks(d) for p, d in files_of(project).items()}
+
+    plan = plan_of(project, org)
+    creates = sorted((c.target, c.item.line) for c in plan.changes if c.action == "create")
+    assert creates == [("jira", entry.item.line + 1), ("salesforce", entry.item.line + 1)]
+    sync(project, org, plan=plan)
+    assert len(org.records()) == len(records) + 1
+    assert len(issues_by_id(project)) == len(issues) + 1
+    copy = next(r for r in routed(project, config) if r.item.line == entry.item.line + 1)
+    assert copy.item.text == RFE_TEXT and copy.item.block_id != entry.item.block_id
+    assert copy.item.keys["salesforce"] != entry.item.keys["salesforce"]
+    assert copy.item.keys["jira"] != entry.item.keys["jira"]
+    assert_synced(project, org, before)
+
+
+def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, org: Org) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, FEATURE_TEXT)
+    path = project.vault / entry.note.path
+    synced = path.read_bytes()
+    record_id = entry.item.keys["salesforce"]
+    replace_once(path, f"[{record_id}]({org.lightning('Feature__c', record_id)}) ", "")
+
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(write_back=1)
+    assert plan.changes[0].fields == {"salesforce": {"old": None, "new": record_id}}
+    sync(project, org, plan=plan)
+    assert path.read_bytes() == synced
