@@ -39,6 +39,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import SALESFORCE_TABLE
+from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.cli import main
@@ -49,28 +50,11 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sync import scan
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-CHECKPOINTS = (
-    "ids_written",
-    "looked_up",
-    "created",
-    "create_batch_done",
-    "keys_written",
-    "links",
-    "updates",
-    "transitions",
-)
-KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
-BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
 KEY_LINK_TEXT = re.compile(r" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
 ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 
 
 # ---- the invariant ----------------------------------------------------------------------------
-
-
-def strip_sync_marks(data: bytes) -> bytes:
-    """A note's bytes without what a sync inserts: key links and ``^ps-`` block ids."""
-    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
 
 
 def fetch_issues(url: str) -> list[dict[str, Any]]:
@@ -178,21 +162,6 @@ def assert_synced(
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-class Crash(Exception):
-    """Raised from the checkpoint hook: the run dies there."""
-
-
-def crash_at(name: str, nth: int = 1) -> Callable[[str], None]:
-    seen: Counter[str] = Counter()
-
-    def checkpoint(step: str) -> None:
-        seen[step] += 1
-        if step == name and seen[step] == nth:
-            raise Crash(f"{step} #{nth}")
-
-    return checkpoint
 
 
 @dataclass

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 import tempfile
 import urllib.request
@@ -34,6 +33,7 @@ from unittest import mock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from sync_marks import CHECKPOINTS, KEY_LINK, Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.config import Config, config_from_dict
@@ -46,19 +46,7 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sync import scan
 
-CHECKPOINTS = (
-    "ids_written",
-    "looked_up",
-    "created",
-    "create_batch_done",
-    "keys_written",
-    "links",
-    "updates",
-    "transitions",
-)
 NOTES = 3
-KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
-BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
 TEXTS = (
     "Draft the rollout plan",
     "Review Priya’s quota proposal",
@@ -72,25 +60,6 @@ DATES = st.dates(min_value=dt.date(2025, 11, 1), max_value=dt.date(2026, 3, 31))
 
 def no_sleep(_: float) -> None:
     return None
-
-
-class Crash(Exception):
-    """Raised from apply's checkpoint hook: the sync dies there."""
-
-
-def crash_at(name: str, nth: int) -> Callable[[str], None]:
-    seen: Counter[str] = Counter()
-
-    def checkpoint(step: str) -> None:
-        seen[step] += 1
-        if step == name and seen[step] == nth:
-            raise Crash(f"{step} #{nth}")
-
-    return checkpoint
-
-
-def strip_sync_marks(data: bytes) -> bytes:
-    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
 
 
 @dataclass
