@@ -727,3 +727,11 @@ def test_decisions_inside_a_callout() -> None:
     assert [(i.kind, i.line, i.text) for i in note.items] == [
         ("decision", 4, "Ship the intake form on Friday.")
     ]
+
+
+def test_text_glued_to_a_tag_is_kept() -> None:
+    """A quote ends a tag (Obsidian's tag characters); what follows is text, not dropped."""
+    item = parse_text('- [ ] Check tags @Myself #q"x').items[0]
+    assert item.tags == ["#q"]
+    assert item.text == 'Check tags Myself q"x'
+    assert item.owner == "Myself"

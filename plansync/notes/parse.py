@@ -28,7 +28,11 @@ FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 MENTION = re.compile(r"(?<![\w@])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
 WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
-EDGE_TAGS = re.compile(r"^(?:#[^\s]+\s*)+|(?:\s*#[^\s]+)+$")
+# Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
+# glued to a tag (`#q"x`) is kept rather than taken for part of the tag.
+EDGE_TAGS = re.compile(
+    r"^(?:#[^ !@#$%^&*(),.?\":{}|<>\s]+(?:\s+|$))+|(?:\s+#[^ !@#$%^&*(),.?\":{}|<>\s]+)+$"
+)
 SPACES = re.compile(r"\s+")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
