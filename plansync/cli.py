@@ -248,12 +248,17 @@ def sandbox_serve(
         folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
     )
     where = f"state in {folder}" if state_dir else "state in memory"
-    with serve_in_thread(salesforce, port + 1, ssl_context=certificate.server_context()):
+    context = certificate.server_context()
+    try:
+        served = serve_in_thread(salesforce, port + 1, ssl_context=context)
+    except OSError:  # PORT+1 is taken: any free port, printed below
+        served = serve_in_thread(salesforce, 0, ssl_context=context)
+    with served:
         click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project}; {where}.")
         click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
-        click.echo(f"Salesforce sandbox on https://127.0.0.1:{port + 1} (RFE__c, Feature__c).")
+        click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
         click.echo(
-            f'  [salesforce] instance_url = "https://127.0.0.1:{port + 1}", auth = "session",'
+            f'  [salesforce] instance_url = "{served.url}", auth = "session",'
             f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
         )
         click.echo("Ctrl-C stops both.")
