@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from plansync import __version__, sync
 from plansync.config import CONFIG_NAME, Config, ConfigError, load_config
 from plansync.connectors.base import ConnectorError
 from plansync.engine.apply import Result, StalePlan
-from plansync.engine.plan import Plan
+from plansync.engine.plan import NoteChanged, Plan
 from plansync.engine.render import render
 from plansync.engine.state import StateLocked
 from plansync.notes.model import Item, Note
@@ -109,8 +113,21 @@ def _notice(config: Config) -> None:
         click.secho(notice, fg="cyan", err=True)
 
 
-def _fail(exc: Exception) -> click.ClickException:
-    return click.ClickException(str(exc))
+# What a run can meet that is not a bug: each is one line for the user, never a traceback.
+RUN_ERRORS = (ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError)
+
+
+@contextmanager
+def _one_line_errors(what: str = "") -> Iterator[None]:
+    try:
+        yield
+    except RUN_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValidationError as exc:
+        raise click.ClickException(f"{what} is not a plan saved by plansync: {exc}") from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
 
 
 @main.command("plan")
@@ -128,10 +145,8 @@ def plan_command(
     """Show what a sync would change. Changes nothing."""
     config = _load(config_path)
     _notice(config)
-    try:
+    with _one_line_errors():
         result = sync.plan(config)
-    except (ConnectorError, StateLocked) as exc:
-        raise _fail(exc) from None
     if out:
         out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
@@ -174,14 +189,12 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         declined.append(True)
         return False
 
-    try:
+    with _one_line_errors(str(plan_file)):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
             result = sync.apply(config, saved, progress=_progress)
         else:
             result = sync.apply(config, progress=_progress, confirm=confirm)
-    except (ConnectorError, StateLocked, StalePlan) as exc:
-        raise _fail(exc) from None
     if declined:
         raise click.ClickException("nothing applied")
     _report(result)
@@ -280,18 +293,20 @@ def demo(directory: Path | None) -> None:
     """
     if not EXAMPLES.is_dir():
         raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
+    if directory is not None and directory.exists() and any(directory.iterdir()):
+        raise click.ClickException(f"{directory} is not empty: the demo needs a folder of its own")
     target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
     shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
     config = _load(target / CONFIG_NAME)
     click.secho(f"1. The example vault, copied to {target}; the plan:", bold=True)
     _notice(config)
-    first = sync.plan(config)
-    click.echo(render(first))
-    click.secho("\n2. Sync:", bold=True)
-    _report(sync.apply(config, progress=_progress))
-    click.secho("\n3. The notes now carry ids and keys:", bold=True)
-    for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
-        keys = "  ".join(f"{target} {key}" for target, key in sorted(item.keys.items()))
-        click.echo(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}")
-    click.secho("\n4. Plan again:", bold=True)
-    click.echo(render(sync.plan(config)).splitlines()[-1])
+    with _one_line_errors():
+        click.echo(render(sync.plan(config)))
+        click.secho("\n2. Sync:", bold=True)
+        _report(sync.apply(config, progress=_progress))
+        click.secho("\n3. The notes now carry ids and keys:", bold=True)
+        for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
+            keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))
+            click.echo(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}")
+        click.secho("\n4. Plan again:", bold=True)
+        click.echo(render(sync.plan(config)).splitlines()[-1])

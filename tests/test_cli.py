@@ -329,3 +329,19 @@ def test_the_api_token_never_shows(
             outputs[str(file)] = file.read_bytes()
     outputs["log"] = caplog.text
     _assert_no_secret(outputs)
+
+
+def test_a_file_that_is_not_a_plan_is_one_clear_line(example_project: ExampleProject) -> None:
+    bad = example_project.root / "bad.json"
+    bad.write_text('{"changes": "nope"}', encoding="utf-8")
+    result = run("sync", str(bad), "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "is not a plan saved by plansync" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path, clean_env: None) -> None:
+    (tmp_path / "mine.md").write_text("- [ ] my own note\n", encoding="utf-8")
+    result = run("demo", "--dir", tmp_path)
+    assert result.exit_code == 1 and "not empty" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.md"]

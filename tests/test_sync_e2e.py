@@ -571,3 +571,20 @@ def test_data_center_with_a_personal_access_token_and_auto_detection(
     assert app.stats()["by_route"]["GET /rest/api/2/serverInfo"] == 1
     assert "POST /rest/api/2/search/jql" not in app.stats()["by_route"]
     assert not fresh_plan(config).has_changes
+
+
+def test_a_note_that_is_not_utf8_syncs_and_keeps_its_bytes(example_project: ExampleProject) -> None:
+    """A Windows-1252 note (é as one byte, 0x8F with no character) is read with a warning and
+    synced; its key goes in without touching the bytes around it."""
+    note = example_project.vault / "2025-11-20-latin1.md"
+    note.write_bytes(b"# Caf\xe9 review \x8f\n\n- [ ] R\xe9sum\xe9 the menu @Myself \xf0 #task\n")
+    config = load_config(example_project.config_path)
+    result = plansync.apply(config)
+    assert result is not None and result.ok, result
+    data = note.read_bytes()
+    assert data.startswith(b"# Caf\xe9 review \x8f\n\n- [ ] R\xe9sum\xe9 the menu @Myself ")
+    item = next(n for n in plansync.sync.scan(config).notes if n.path.endswith("latin1.md")).items[
+        0
+    ]
+    assert "jira" in item.keys and item.block_id
+    assert not plansync.plan(config).has_changes

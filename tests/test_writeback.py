@@ -14,6 +14,7 @@ from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
     apply_line_edits,
+    decode_for_edit,
     edit_line,
     write_back,
 )
@@ -96,7 +97,7 @@ def test_file_bytes_outside_the_insertions_are_kept(content: bytes) -> None:
     index = next(i for i, line in enumerate(lines) if b"[ ]" in line)
     original = lines[index].rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
     if b"caf\xe9" in content:
-        original = lines[index].decode("cp1252", errors="surrogateescape")
+        original = decode_for_edit(lines[index])[0]
     edit = LineEdit(line=index + 1, original=original, block_id="ps-1", links={"jira": JIRA})
     new, applied, missing = apply_line_edits(content, [edit])
     assert applied == [edit] and not missing

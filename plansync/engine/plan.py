@@ -43,6 +43,7 @@ from plansync.connectors.base import Connector, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
+from plansync.notes.writeback import decode_for_edit
 from plansync.rules import (
     Context,
     jira_fields,
@@ -143,6 +144,10 @@ class _Tracked:
 UserResolver = Callable[[str], str | None]
 
 
+class NoteChanged(Exception):
+    """A note was saved while it was being planned."""
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """One backend as the planner sees it: its connector and what it can do."""
@@ -208,14 +213,21 @@ class Planner:
     # --- reading --------------------------------------------------------------------------
 
     def _read_notes(self) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Each note's lines as write-back will see them, and its digest.
+
+        The bytes must be the ones the note was parsed from: a note saved between the scan and
+        now would pair line numbers with other lines, so it stops the plan instead.
+        """
         root = self.config.vault_root
         lines: dict[str, list[str]] = {}
         digests: dict[str, str] = {}
         for note in self.vault.notes:
             data = (root / note.path).read_bytes()
             digests[note.path] = file_digest(data)
-            text = data.decode("utf-8", errors="surrogateescape")
-            lines[note.path] = [line.rstrip("\r") for line in text.lstrip("\ufeff").split("\n")]
+            if note.digest is not None and note.digest != digests[note.path]:
+                raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
+            text = decode_for_edit(data.removeprefix(b"\xef\xbb\xbf"))[0]
+            lines[note.path] = [line.rstrip("\r") for line in text.split("\n")]
         return lines, digests
 
     def _identify(self, lines: dict[str, list[str]]) -> list[_Tracked]:

@@ -72,6 +72,9 @@ class Note(BaseModel):
     front_matter: dict[str, Any] = Field(default_factory=dict)
     items: list[Item] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
+    digest: str | None = Field(
+        default=None, exclude=True, description="sha256 of the bytes the note was read from"
+    )
 
     def to_contract(self) -> dict[str, Any]:
         """The note as ``plansync parse --json`` prints it."""

@@ -10,6 +10,7 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -72,6 +73,7 @@ def read_note(
         return ParseWarning(path=display, message="binary file; skipped")
     text, _, warning = decode_note(data)
     note = parse_text(text, path=display, policy=policy)
+    note.digest = hashlib.sha256(data).hexdigest()
     if warning:
         note.warnings.insert(0, ParseWarning(path=display, message=warning))
     return note

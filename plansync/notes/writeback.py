@@ -129,11 +129,22 @@ def edit_line(line: str, block_id: str | None, links: dict[str, tuple[str, str]]
     return line
 
 
+def decode_for_edit(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a file's bytes for editing: UTF-8, else Latin-1.
+
+    Latin-1 because it maps every byte to one character and back, so a file that is not UTF-8
+    (read as Windows-1252 for display) is still edited byte for byte, and its lines compare
+    equal wherever they are decoded: by the planner and here.
+    """
+    encoding = _encoding_of(data)
+    return data.decode(encoding, errors="surrogateescape"), encoding
+
+
 def _encoding_of(data: bytes) -> str:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return "cp1252"
+        return "latin-1"
     return "utf-8"
 
 
