@@ -588,3 +588,86 @@ def test_a_note_that_is_not_utf8_syncs_and_keeps_its_bytes(example_project: Exam
     ]
     assert "jira" in item.keys and item.block_id
     assert not plansync.plan(config).has_changes
+
+
+def jira_transition(project: ExampleProject, key: str, transition_id: str) -> None:
+    """Someone moves the issue in Jira (the sandbox: 31 Done, 11 To Do)."""
+    answer = requests.post(
+        f"{project.url}/rest/api/2/issue/{key}/transitions",
+        json={"transition": {"id": transition_id}},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+
+
+def test_a_label_added_in_jira_survives_a_label_change_in_the_rules(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    _, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    jira_put(project, key, {"labels": [*jira_issues(project)[key]["fields"]["labels"], "urgent"]})
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(
+        text.replace('labels = ["plansync"]', 'labels = ["plansync", "meeting"]', 1),
+        encoding="utf-8",
+    )
+    config = config_of(project)
+    sync(config)
+    assert {"urgent", "meeting"} <= set(jira_issues(project)[key]["fields"]["labels"])
+    again = fresh_plan(config)
+    assert not again.has_changes, again.changes
+    sync(config)
+    assert "urgent" in jira_issues(project)[key]["fields"]["labels"]
+
+
+def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
+    example_project: ExampleProject,
+) -> None:
+    """Both sides agreeing on a new value moves the base; otherwise the later reopen in the
+    note would look like nothing changed, and Jira would stay done."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    jira_transition(project, key, "31")
+    path = project.vault / note.path
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+    assert not fresh_plan(config).has_changes
+    sync(config)
+    replace_once(path, f"- [x] {RUNBOOK}", f"- [ ] {RUNBOOK}")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    sync(config, plan=plan)
+    status = jira_issues(project)[key]["fields"]["status"]
+    assert status["statusCategory"]["key"] == "new"
+
+
+def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    before = jira_issues(project)[key]
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(
+        text.replace('# tags_none = ["#personal"]', 'tags_none = ["#personal"]', 1),
+        encoding="utf-8",
+    )
+    path = project.vault / note.path
+    replace_once(path, f"{RUNBOOK} on live buckets @", f"{RUNBOOK} on live buckets #personal @")
+    config = config_of(project)
+    plan = fresh_plan(config)
+    orphans = [c for c in plan.changes if c.action == "orphan"]
+    assert [c.key for c in orphans] == [key]
+    assert "no rule" in (orphans[0].message or "")
+    assert not plan.has_changes
+    sync(config)
+    assert jira_issues(project)[key]["fields"] == before["fields"]

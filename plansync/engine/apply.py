@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -89,6 +90,9 @@ def _quiet(_: str, __: int, ___: int) -> None:
 
 
 BACKENDS = ("jira", "salesforce")
+# Answers that mean the backend did nothing with a create (unlike a 408, 409 or a 5xx from a
+# gateway, which can come after it acted): its journal entry can be closed.
+REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429})
 
 
 class Applier:
@@ -123,6 +127,10 @@ class Applier:
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
             by_action[change.action].append(change)
+        for refresh in plan.refresh:
+            record = self.state.get(refresh.block_id, refresh.target)
+            if record is not None:
+                self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
         self._write_ids(by_action["write_back"])
         self.checkpoint("ids_written")
         for target in BACKENDS:  # Jira first: Salesforce records carry the Jira key
@@ -337,8 +345,9 @@ class Applier:
         to_create: list[Change] = []
         for change in batch:
             record = found.get(label_for(change.item.block_id or ""))
-            if record is not None:
-                self._created(change, record.key, record.url, change.fields)
+            if record is not None:  # made by a run that died: its status may have moved since
+                fields = self._fill_cross_keys(change)
+                self._created(change, record.key, record.url, fields, record.status_category)
             else:
                 to_create.append(change)
         if not to_create:
@@ -358,7 +367,7 @@ class Applier:
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
-            if exc.status is not None and (400 <= exc.status < 500 or exc.status == 503):
+            if exc.status in REFUSED_BEFORE_ACTING:
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
             raise
         self.checkpoint("created")
@@ -391,11 +400,18 @@ class Applier:
             found.update(connector.fetch_by_ids(missing))
         return found
 
-    def _created(self, change: Change, key: str, url: str, fields: dict[str, Any]) -> None:
+    def _created(
+        self,
+        change: Change,
+        key: str,
+        url: str,
+        fields: dict[str, Any],
+        status: str | None = "new",
+    ) -> None:
         assert change.item.block_id
         self.keys[change.item.block_id, change.target] = (key, url)
         self.result.created.setdefault(change.item.block_id, {})[change.target] = key
-        self._store(change, change.target, key, url, {**fields, "status": "new", "link": None})
+        self._store(change, change.target, key, url, {**fields, "status": status, "link": None})
         self._count("create")
 
     # --- links, updates, transitions --------------------------------------------------------
@@ -456,7 +472,7 @@ class Applier:
         ]
         results = self.connectors[target].update_many(updates)
         for (change, _, values), outcome in zip(ready, results, strict=True):
-            self._settle(change, outcome, values)
+            self._settle(change, outcome, {**values, **(change.base or {})})
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
         connector = self.connectors[target]

@@ -110,6 +110,16 @@ class Fingerprint(BaseModel):
     state_revision: int
 
 
+class BaseRefresh(BaseModel):
+    """Fields that the note and the backend now agree on although the last synced base says
+    otherwise (both changed to the same value): the base moves, nothing is sent. Without it, a
+    later edit on either side would be taken for a conflict, or not be sent at all."""
+
+    block_id: str
+    target: Backend
+    fields: dict[str, Any]
+
+
 class Plan(BaseModel):
     format_version: Literal["1"] = "1"
     changes: list[Change] = Field(default_factory=list)
@@ -117,6 +127,7 @@ class Plan(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     sandbox: bool = False
     fingerprint: Fingerprint | None = None
+    refresh: list[BaseRefresh] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -127,7 +138,7 @@ class Plan(BaseModel):
         internal = {"url", "line_change", "base"}
         return self.model_dump(
             mode="json",
-            exclude={"fingerprint": True, "changes": {"__all__": internal}},
+            exclude={"fingerprint": True, "refresh": True, "changes": {"__all__": internal}},
         )
 
 
@@ -365,6 +376,14 @@ class Planner:
                 self._plan_create(target, entry, *desired)
             return
         if desired is None:
+            key = base.key if base else found.key if found else None
+            self._add(
+                entry,
+                "orphan",
+                target.name,
+                key=key,
+                message=f"{key}: no rule sends this item to {target.title} any more; left alone",
+            )
             return
         fields, link = desired
         if base is None and found is not None:
@@ -497,18 +516,25 @@ class Planner:
     ) -> None:
         updates: dict[str, dict[str, Any]] = {}
         conflicts: list[str] = []
+        converged: dict[str, Any] = {}
         winners = self.config.sync.conflicts
         for name, wanted in note.items():
             if name in target.immutable:
                 continue
             have = found.fields.get(name)
             last = base.get(name)
-            if _same(wanted, have):
-                continue
             if name == "labels":
+                # The base keeps the note's labels, so a label added in Jira is never taken
+                # for one the note dropped.
                 merged = _label_merge(wanted, last or [], have or [])
                 if not _same(merged, have) and (adopt or not _same(wanted, last)):
                     updates[name] = {"old": have, "new": merged}
+                elif not adopt and not _same(wanted, last):
+                    converged[name] = wanted
+                continue
+            if _same(wanted, have):
+                if not adopt and not _same(wanted, last):
+                    converged[name] = wanted
                 continue
             if not adopt and _same(wanted, last):
                 continue  # changed in the backend only: its value stands
@@ -526,7 +552,10 @@ class Planner:
                 key=found.key,
                 fields=updates,
                 sobject=self._sobject(target, entry),
+                base={"labels": note["labels"]} if "labels" in updates else None,
             )
+        if converged:
+            self._refresh(target, entry, converged)
         if conflicts:
             self._conflict(
                 target,
@@ -548,8 +577,15 @@ class Planner:
         elif wanted == "new" and have == "done" and last in ("done", "cancelled"):
             change = {"old": have, "new": "reopen"}
         else:
+            if last is not None and (have == "done") == (wanted in ("done", "cancelled")):
+                self._refresh(target, entry, {"status": wanted, "status_sent": None})
             return
         self._add(entry, "transition", target.name, key=found.key, fields={"status": change})
+
+    def _refresh(self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any]) -> None:
+        self.plan.refresh.append(
+            BaseRefresh(block_id=entry.block_id, target=target.name, fields=fields)
+        )
 
     def _plan_link(self, entry: _Tracked, key: str, link: str, old: str | None) -> None:
         self._add(
