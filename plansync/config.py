@@ -249,7 +249,6 @@ class SyncConfig(Strict):
         default_factory=dict, description="field -> which side wins when both changed"
     )
     batch_size: int = Field(default=50, ge=1, le=50)
-    lookup_batch: int = Field(default=100, ge=1, le=100)
 
 
 class Config(Strict):

@@ -20,9 +20,17 @@ BLOCK_ID_PREFIX = "ps-"
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
-def new_block_id() -> str:
-    """A fresh item id: short enough for a Jira label, random enough never to collide in a vault."""
-    return BLOCK_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+def new_block_id(taken: set[str]) -> str:
+    """A fresh item id, none of ``taken`` (the ids of the vault and the state store).
+
+    Eight characters (36^8): ids must also not collide with another vault's in the same Jira
+    project or Salesforce org, where nothing could check them.
+    """
+    while True:
+        block_id = BLOCK_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+        if block_id not in taken:
+            taken.add(block_id)
+            return block_id
 
 
 def label_for(block_id: str) -> str:

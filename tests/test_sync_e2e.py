@@ -671,3 +671,30 @@ def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
     assert not plan.has_changes
     sync(config)
     assert jira_issues(project)[key]["fields"] == before["fields"]
+
+
+def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity(
+    example_project: ExampleProject,
+) -> None:
+    """The line that keeps a shared block id is the one in the note it was synced from."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    early = project.vault / "0000-scratch.md"  # sorts before every example note
+    early.write_text(f"# Scratch\n\n{line}\n", encoding="utf-8")
+
+    plan = fresh_plan(config)
+    write_back = next(c for c in plan.changes if c.action == "write_back")
+    assert write_back.item.note == "0000-scratch.md"
+    assert write_back.fields["jira"]["old"] == item.keys["jira"], "the dropped key is shown"
+    sync(config, plan=plan)
+    assert item_line(project, note.path, item.line) == line, "the original line is untouched"
+    copy = scan_items(config, "0000-scratch.md")[0]
+    assert copy.block_id != item.block_id and copy.keys["jira"] != item.keys["jira"]
+    assert not fresh_plan(config).has_changes
+
+
+def scan_items(config: Config, path: str) -> list[Item]:
+    return next(n for n in plansync.sync.scan(config).notes if n.path == path).items

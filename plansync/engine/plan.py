@@ -242,22 +242,39 @@ class Planner:
         return lines, digests
 
     def _identify(self, lines: dict[str, list[str]]) -> list[_Tracked]:
-        """Items taking part in this sync, each with its id (fresh ids for new items and copies)."""
-        known = {block_id for t in self.targets for block_id, _ in self.state.records(t.name)}
-        first_seen: dict[str, str] = {}
+        """Items taking part in this sync, each with its id (fresh ids for new items and copies).
+
+        When a block id stands on several lines, the line that keeps it is the one in the note
+        the item was synced from, else one carrying a key, else the first; the others are
+        copies and become new items. So a copy pasted into a note that sorts first never takes
+        the original's identity and links.
+        """
+        synced_from: dict[str, str] = {}
+        for target in self.targets:
+            for (block_id, _), record in self.state.records(target.name).items():
+                synced_from.setdefault(block_id, record.note_path)
+        lines_with: dict[str, list[tuple[Note, Item]]] = {}
+        for note in self.vault.notes:
+            for item in note.items:
+                if item.block_id:
+                    lines_with.setdefault(item.block_id, []).append((note, item))
+        keeper = {
+            block_id: id(_keeper(found, synced_from.get(block_id)))
+            for block_id, found in lines_with.items()
+        }
+        taken = set(lines_with) | set(synced_from)
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
             for item in note.items:
                 block_id = item.block_id
                 copy_of = None
-                if block_id and block_id in first_seen:
+                if block_id and keeper[block_id] != id(item):
                     copy_of, block_id = block_id, None
-                if not self._wanted(item) and (block_id is None or block_id not in known):
+                if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     continue
                 original = lines[note.path][item.line - 1]
                 new_id = block_id is None
-                block_id = block_id or new_block_id()
-                first_seen.setdefault(block_id, f"{note.path}:{item.line}")
+                block_id = block_id or new_block_id(taken)
                 if copy_of:
                     self.plan.warnings.append(
                         f"{note.path}:{item.line}: a copy of the line with ^{copy_of};"
@@ -483,7 +500,9 @@ class Planner:
         if entry.new_id and first:
             fields["block_id"] = {"old": entry.copy_of, "new": entry.block_id}
         if key != note_key or key is None:
-            fields[target.name] = {"old": note_key, "new": key or KNOWN_AFTER_CREATE}
+            # A copy shows the key it carried, which write-back takes off its line.
+            shown = entry.item.keys.get(target.name) if entry.copy_of else note_key
+            fields[target.name] = {"old": shown, "new": key or KNOWN_AFTER_CREATE}
         self._add(
             entry,
             "write_back",
@@ -640,6 +659,14 @@ class Planner:
                 message=f"{record.key}: {where}; left alone",
             )
         )
+
+
+def _keeper(found: list[tuple[Note, Item]], synced_from: str | None) -> Item:
+    """Of the lines sharing a block id, the one that keeps it (see ``Planner._identify``)."""
+    for note, item in found:
+        if note.path == synced_from:
+            return item
+    return next((item for _, item in found if item.keys), found[0][1])
 
 
 def _last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:

@@ -48,6 +48,13 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+RECORD_QUERY = "SELECT block_id, target, key, url, note_path, fields FROM records"
+
+
+def _record(row: tuple[Any, ...]) -> SyncedRecord:
+    return SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+
+
 class StateLocked(Exception):
     """Another plansync run holds this state store."""
 
@@ -96,25 +103,15 @@ class StateStore:
     # records -------------------------------------------------------------------------------
 
     def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
-        query = "SELECT block_id, target, key, url, note_path, fields FROM records"
-        rows = self._db.execute(
-            query + (" WHERE target = ?" if target else ""), (target,) if target else ()
-        )
-        return {
-            (r[0], r[1]): SyncedRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows
-        }
+        where = " WHERE target = ?" if target else ""
+        rows = self._db.execute(RECORD_QUERY + where, (target,) if target else ())
+        return {(r[0], r[1]): _record(r) for r in rows}
 
     def get(self, block_id: str, target: str) -> SyncedRecord | None:
         row = self._db.execute(
-            "SELECT block_id, target, key, url, note_path, fields FROM records"
-            " WHERE block_id = ? AND target = ?",
-            (block_id, target),
+            RECORD_QUERY + " WHERE block_id = ? AND target = ?", (block_id, target)
         ).fetchone()
-        return (
-            SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
-            if row
-            else None
-        )
+        return _record(row) if row else None
 
     def save(self, record: SyncedRecord) -> None:
         with self._transaction():
