@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from plansync.config import config_from_dict
+from plansync.engine.apply import Applier
 from plansync.engine.state import (
     StateLocked,
     StateStore,
@@ -194,3 +196,17 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
     assert (tmp_path / "lock").exists()  # the file stays; the flock died with the process
     with open_state(tmp_path) as state:
         assert state.revision() == 0
+
+
+def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.begin("jira", "create", ["ps-a", "ps-b"])  # a run died during this create
+    config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
+    applier = Applier(config, store, {})
+    applier._close_settled("jira")
+    assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
+    for block_id in ("ps-a", "ps-b"):
+        store.save(SyncedRecord(block_id, "jira", "PLAN-1", "u", "n.md", {}))
+    applier._close_settled("jira")
+    assert store.in_flight("jira") == []
+    store.close()

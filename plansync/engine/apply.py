@@ -313,6 +313,7 @@ class Applier:
     # --- creates ----------------------------------------------------------------------------
 
     def _create(self, target: str, changes: list[Change]) -> None:
+        self._close_settled(target)
         todo = [c for c in changes if not self._blocked(c)]
         size = self.config.sync.batch_size if target == "jira" else 200
         for start in range(0, len(todo), size):
@@ -378,6 +379,13 @@ class Applier:
                 self._fail(change, outcome.error or f"{target} did not create the record")
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
+
+    def _close_settled(self, target: str) -> None:
+        """Close a dead run's journal entries whose every id the state now knows (adopted or
+        created since): they need no more waiting, and the journal does not grow forever."""
+        for entry in self.state.in_flight(target):
+            if all(self._base(block_id, target) is not None for block_id in entry.block_ids):
+                self.state.finish(entry.id)
 
     def _lookup(self, target: str, ids: list[str]) -> dict[str, RemoteRecord]:
         """Look ids up; for ids a dead run was creating, wait out search lag first.
