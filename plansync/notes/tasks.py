@@ -240,6 +240,12 @@ def _parse_date(raw: str) -> dt.date | None:
 
 def parse_body(raw_body: str) -> TaskBody:
     """Read the fields from a task body; offsets in the result are relative to ``raw_body``."""
+    line, lead, block_link = _trim(raw_body)
+    return _read_fast(line, lead, block_link) or _read_loop(line, lead, block_link)
+
+
+def _trim(raw_body: str) -> tuple[str, int, str | None]:
+    """(body trimmed and without its block link, leading whitespace length, block link)."""
     stripped = raw_body.lstrip(JS_WHITESPACE)
     lead = len(raw_body) - len(stripped)
     line = stripped.rstrip(JS_WHITESPACE)
@@ -247,7 +253,7 @@ def parse_body(raw_body: str) -> TaskBody:
     if "^" in line and (match := BLOCK_LINK.search(line)):
         block_link = match.group(1)
         line = js_trim(line[: match.start()])
-    return _read_fast(line, lead, block_link) or _read_loop(line, lead, block_link)
+    return line, lead, block_link
 
 
 def _read_loop(line: str, lead: int, block_link: str | None) -> TaskBody:
