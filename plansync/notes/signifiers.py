@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,10 +107,34 @@ def damaged_table() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _damaged_pattern() -> re.Pattern[str]:
-    forms = sorted(damaged_table(), key=len, reverse=True)
-    lead = "".join(sorted({re.escape(f[0]) for f in forms}))
-    # The look-ahead on the first character rejects most positions before the alternation runs.
-    return re.compile(f"(?=[{lead}])(?:{'|'.join(map(re.escape, forms))})")
+    """Any damaged form, the longest one where several start at the same place.
+
+    Written as a trie (``â(?:\x8f«|«|…)``) rather than an alternation of 1,600 forms, which the
+    regex engine would try one by one at every candidate position: three times faster. Every
+    form matching at one position is a prefix of the text there, so they all lie on one path
+    of the trie, and trying a node's children before ending at it finds the longest.
+    """
+    return re.compile(_trie_source(damaged_table()))
+
+
+def _trie_source(words: Iterable[str]) -> str:
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def source(node: dict[str, dict]) -> str:
+        children = sorted((c, child) for c, child in node.items() if c)
+        leaves = [re.escape(c) for c, child in children if list(child) == [""]]
+        branches = [re.escape(c) + source(child) for c, child in children if list(child) != [""]]
+        if leaves:
+            branches.append(leaves[0] if len(leaves) == 1 else "[" + "".join(leaves) + "]")
+        alternation = "(?:" + "|".join(branches) + ")"
+        return alternation + "?" if "" in node else alternation
+
+    return source(trie)
 
 
 _MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
@@ -233,7 +258,7 @@ def repair(line: str) -> Repaired:
     def keep(segment: str, start: int) -> None:
         nonlocal repaired
         pos = 0
-        for match in _MOJIBAKE_RUN.finditer(segment):
+        for match in () if segment.isascii() else _MOJIBAKE_RUN.finditer(segment):
             pieces = _redecode(match.group())
             if pieces is None:
                 continue

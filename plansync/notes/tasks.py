@@ -366,14 +366,72 @@ def _has_trigger(text: str) -> bool:
 def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
     """The body, when its fields form a plain run (see above); None: ask the plugin's loop."""
     run = _REVERSED_RUN.match(line[::-1])
-    cut = len(line) - run.end() if run else len(line)
-    fields = list(_FAST_FIELD.finditer(line, cut)) if run else []
+    if run:
+        cut = len(line) - run.end()
+        fields = _read_run(line[cut:])
+        if fields is None:
+            return None
+        core = js_trim(line[:cut])
+    else:
+        fields, core = _NO_FIELDS, line
+    dates = dict(fields.dates)
+    if _has_trigger(core) and _more_to_cut(core, dates):
+        return None
+    tags = fields.tags
+    if tags:
+        description = f"{core} {' '.join(tags)}" if core else " ".join(tags)
+        found_tags = _hashtags(description) if "#" in core else list(tags)
+    else:
+        description = core
+        found_tags = _hashtags(core) if "#" in core else []
+    return TaskBody(
+        description,
+        core,
+        lead + len(core),
+        dates,
+        fields.priority,
+        fields.recurrence,
+        fields.on_completion,
+        fields.task_id,
+        list(fields.depends_on),
+        found_tags,
+        block_link,
+        list(fields.invalid_dates),
+    )
+
+
+@dataclass(frozen=True)
+class _RunFields:
+    """The fields of a plain run, read once per distinct run text (see :func:`_read_run`)."""
+
+    dates: tuple[tuple[str, dt.date | None], ...] = ()
+    priority: str = "none"
+    recurrence: str | None = None
+    on_completion: str | None = None
+    task_id: str | None = None
+    depends_on: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    invalid_dates: tuple[tuple[str, str], ...] = ()
+
+
+_NO_FIELDS = _RunFields()
+
+
+@lru_cache(maxsize=16_384)
+def _read_run(run: str) -> _RunFields | None:
+    """The fields of a plain run of fields, or None when there are more than the plugin reads.
+
+    A pure function of the run's text, and the same runs come back again and again in a vault
+    (a meeting's items share due dates, priorities and tags), so it is cached: reading a run
+    is most of the cost of a task line.
+    """
+    fields = list(_FAST_FIELD.finditer(run))
     if len(fields) > MAX_RUNS + 1:
         return None
     dates: dict[str, dt.date | None] = {}
     invalid: list[tuple[str, str]] = []
-    body = TaskBody("", "", 0, dates, block_link=block_link, invalid_dates=invalid)
     tags: list[str] = []
+    read: dict[str, object] = {}
     for match in reversed(fields):  # the order the plugin cuts them in
         kind = match.lastgroup
         value = match.group(kind)  # type: ignore[arg-type]
@@ -383,30 +441,19 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
             if parsed is None:
                 invalid.append((name, value))
         elif kind == "priority":
-            body.priority = PRIORITIES[value]
+            read["priority"] = PRIORITIES[value]
         elif kind == "tag":
             tags.append(value)
         elif kind == "recurrence":
-            body.recurrence = value
+            read["recurrence"] = value
         elif kind == "on_completion":
-            body.on_completion = value.lower()
+            read["on_completion"] = value.lower()
         elif kind == "task_id":
-            body.task_id = value
+            read["task_id"] = value
         else:
-            body.depends_on = [part.strip() for part in value.split(",") if part.strip()]
-    core = js_trim(line[:cut]) if fields else line
-    if _has_trigger(core) and _more_to_cut(core, dates):
-        return None
+            read["depends_on"] = tuple(p.strip() for p in value.split(",") if p.strip())
     tags.reverse()
-    body.core = core
-    body.core_end = lead + len(core)
-    if tags:
-        body.description = f"{core} {' '.join(tags)}" if core else " ".join(tags)
-        body.tags = _hashtags(body.description) if "#" in core else tags
-    else:
-        body.description = core
-        body.tags = _hashtags(core) if "#" in core else []
-    return body
+    return _RunFields(tuple(dates.items()), tags=tuple(tags), invalid_dates=tuple(invalid), **read)  # type: ignore[arg-type]
 
 
 def _more_to_cut(core: str, dates: dict[str, dt.date | None]) -> bool:
