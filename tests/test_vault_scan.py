@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -400,3 +401,45 @@ def test_cli_on_a_copy_of_the_fixtures(tmp_path: Path) -> None:
     assert broken["title"] == "Intake form follow-up"  # from the first heading
     assert any("front matter" in w for w in broken["warnings"])
     assert [i["owner"] for i in broken["items"]] == ["Dana Okafor"]
+
+
+# --- The cycle collector around a scan (vault._cyclic_gc_paused) -----------------------------
+
+
+def _small_vault(tmp_path: Path) -> Path:
+    for day in range(1, 4):
+        (tmp_path / f"2025-11-0{day}.md").write_text(
+            NOTE.format(title=f"Sync {day}", day=day), encoding="utf-8"
+        )
+    return tmp_path
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_scan_leaves_the_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert scan_vault(_small_vault(tmp_path)).notes
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_scan_objects_leave_the_youngest_generation(tmp_path: Path) -> None:
+    """The scan's objects are long-lived: the collector's next young pass must not walk them."""
+    gc.collect()
+    vault = scan_vault(_small_vault(tmp_path))
+    assert gc.get_count()[0] < 50
+    item = vault.notes[0].items[0]
+    assert not any(gc.is_tracked(o) and o is item for o in gc.get_objects(generation=0))
+    assert gc.get_freeze_count() == 0
+
+
+def test_scan_never_unfreezes_what_the_program_froze(tmp_path: Path) -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert scan_vault(_small_vault(tmp_path)).notes
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
