@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ITEM_CONTRACT_KEYS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plansync.cli import main
 from plansync.notes.model import Item
 from plansync.notes.parse import parse_text
-from plansync.notes.signifiers import ALL_SIGNIFIERS
+from plansync.notes.signifiers import ALL_SIGNIFIERS, _damaged_pattern, damaged_table
 from plansync.notes.tasks import parse_task_line
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -358,3 +360,22 @@ def test_sample_expectations_are_spot_on() -> None:
     assert [r["line"] for r in second] == list(range(29, 48, 2))
     assert (second[4]["owner"], second[4]["priority"]) == ("Shahar", "none")
     assert second[0]["tags"] == ["#task", "#proposed", "#auto"]
+
+
+# --- The trie of damaged forms finds what a longest-first alternation finds -------------------
+
+_FORMS = sorted(damaged_table(), key=len, reverse=True)
+_LONGEST_FIRST = re.compile("|".join(map(re.escape, _FORMS)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_FORMS), st.sampled_from(["a", " ", "é", "â", "ð", "Ÿ"])),
+        max_size=8,
+    )
+)
+def test_damaged_pattern_matches_longest_form_first(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    spans = [m.span() for m in _damaged_pattern().finditer(text)]
+    assert spans == [m.span() for m in _LONGEST_FIRST.finditer(text)]
