@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from plansync.notes.model import Item
 from plansync.notes.parse import parse_text
 from plansync.notes.signifiers import ALL_SIGNIFIERS
 from plansync.notes.tasks import parse_task_line
@@ -129,6 +130,8 @@ def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
     assert item.kind == "action"
     assert item.line == 1
     assert _read_item(item) == _expected(case)
+    # Built without validation (model.parsed_item): validating it again changes nothing.
+    assert Item.model_validate(item.model_dump()) == item
     # A clean (UTF-8, as written) line is never reported as repaired.
     assert item.repaired is False
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ITEM_CONTRACT_KEYS
+from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
+from plansync.notes.model import Item
 from plansync.notes.parse import MAX_NOTE_BYTES
 from plansync.notes.vault import scan_vault
 
@@ -443,3 +444,18 @@ def test_scan_never_unfreezes_what_the_program_froze(tmp_path: Path) -> None:
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(
+    "root",
+    [EXAMPLES / "vault", Path(__file__).resolve().parents[2] / "shared" / "samples", FIXTURES],
+    ids=["examples", "samples", "fixtures"],
+)
+def test_parsed_items_are_what_validation_would_make(root: Path) -> None:
+    """Items are built without validation (model.parsed_item); validating them changes nothing."""
+    items = [item for note in scan_vault(root).notes for item in note.items]
+    assert len(items) >= 5
+    for item in items:
+        assert list(item.__dict__) == list(Item.model_fields)
+        assert Item.model_validate(item.model_dump()) == item
+        assert item.model_dump() == Item.model_validate(item.__dict__).model_dump()

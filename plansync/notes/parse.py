@@ -20,7 +20,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from plansync.notes.links import find_key_links
-from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning
+from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed_item
 from plansync.notes.signifiers import needs_repair, repair
 from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, parse_body
 
@@ -151,9 +151,10 @@ class _NoteReader:
 
     def __init__(self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any]):
         self.path = path
-        self.policy = policy
         self.decision_headings = {h.casefold() for h in policy.decision_headings}
         self.accept_tag = policy.accept_tag.casefold()
+        self.accepted = frozenset(policy.accepted_statuses)
+        self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
         self.decisions_accepted = bool(front_matter.get(policy.decisions_front_matter_key))
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
@@ -204,40 +205,46 @@ class _NoteReader:
             self.repaired_lines.append(number)
         core = body.core
         text, owner = describe(core)
-        keys = {link.target: link.key for link in find_key_links(core)} if "](" in core else {}
-        dates = body.dates
+        date = body.dates.get
+        tags = body.tags
         self.items.append(
-            Item.model_validate(
+            parsed_item(
                 {
                     "kind": kind,
                     "line": number,
                     "status": status,
-                    "accepted": self._accepted(kind, status, body.tags),
+                    "accepted": self._accepted(kind, status, tags),
                     "text": text,
                     "owner": owner,
+                    "due": date("due"),
+                    "scheduled": date("scheduled"),
+                    "start": date("start"),
+                    "created": date("created"),
+                    "done": date("done"),
+                    "cancelled": date("cancelled"),
                     "priority": body.priority,
                     "recurrence": body.recurrence,
-                    "tags": body.tags,
+                    "tags": tags,
                     "depends_on": body.depends_on,
                     "task_id": body.task_id,
                     "block_id": body.block_link,
-                    "keys": keys,
+                    "keys": {link.target: link.key for link in find_key_links(core)}
+                    if "](" in core
+                    else {},
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
-                    **dates,
                 }
             )
         )
 
     def _accepted(self, kind: Kind, status: str | None, tags: list[str]) -> bool:
-        policy = self.policy
-        tagged = bool(tags) and self.accept_tag in (t.casefold() for t in tags)
+        tagged = bool(tags) and self.accept_tag in map(str.casefold, tags)
         if kind == "decision":
             return self.decisions_accepted or tagged
-        if status in policy.proposed_statuses or status in policy.cancelled_statuses:
+        if status in self.not_accepted:
             return False
-        return status in policy.accepted_statuses or tagged
+        return status in self.accepted or tagged
 
 
 def describe(core: str) -> tuple[str, str | None]:
