@@ -626,9 +626,21 @@ def test_decisions_front_matter_switch() -> None:
 
 
 def test_decision_heading_variants() -> None:
-    for heading in ("## Decisions", "### decisions", "## Decisions:", "# DECISIONS"):
+    # Up to three spaces before a heading still make it one (CommonMark); four make code.
+    for heading in (
+        "## Decisions",
+        "### decisions",
+        "## Decisions:",
+        "# DECISIONS",
+        "   ## Decisions",
+    ):
         note = note_of(f"{heading}\n- We go with plan B\n")
         assert [(i.kind, i.text) for i in note.items] == [("decision", "We go with plan B")]
+
+
+def test_a_heading_indented_four_spaces_is_not_one() -> None:
+    note = note_of("## Summary\n    ## Decisions\n- We go with plan B\n")
+    assert note.items == []
 
 
 def test_configurable_decision_headings() -> None:

@@ -173,23 +173,20 @@ class _NoteReader:
             self.decision_level = level
 
     def line(self, number: int, raw: str) -> None:
-        if needs_repair(raw):
-            fixed = repair(raw)
-            text, repaired = fixed.text, fixed.repaired
-        else:
-            text, repaired = raw, False
-        task = TASK_LINE.match(text)
+        """Read a line as Obsidian does: its structure from the text as it is (list marker and
+        checkbox are ASCII, never damaged); only the body is repaired."""
+        task = TASK_LINE.match(raw)
         if task is not None:
-            self._add("action", number, task.group(3), parse_body(task.group(4)), repaired)
+            self._add("action", number, task.group(3), *_read_body(task.group(4)))
             return
         if self.decision_level is None:
             return
-        match = LIST_LINE.match(text)
+        match = LIST_LINE.match(raw)
         if match is None or not match.group(3):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
-        self._add("decision", number, None, parse_body(match.group(3)), repaired)
+        self._add("decision", number, None, *_read_body(match.group(3)))
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
         for name, raw in body.invalid_dates:
@@ -247,12 +244,20 @@ class _NoteReader:
         return status in self.accepted or tagged
 
 
+def _read_body(raw: str) -> tuple[TaskBody, bool]:
+    """The body's fields, and whether it had to be repaired first."""
+    if needs_repair(raw):
+        fixed = repair(raw)
+        return parse_body(fixed.text), fixed.repaired
+    return parse_body(raw), False
+
+
 def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
     every item of every note. Whitespace runs become one space through ``str.split``, which
-    splits on exactly the characters that ``\\s`` matches.
+    splits on exactly the characters that ``\\s`` matches; only link text can bring new ones.
     """
     has_link = "](" in core
     if has_link:
@@ -279,9 +284,10 @@ def describe(core: str) -> tuple[str, str | None]:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     if "[[" in core:
         core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
-    if has_link:
-        core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
-    return " ".join(core.split()), owner
+        has_link = True
+    if has_link:  # link text may start or end with spaces
+        core = " ".join(MARKDOWN_LINK_TEXT.sub(r"\1", core).split())
+    return core, owner
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
@@ -306,10 +312,12 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     reader = _NoteReader(path, policy, front_matter)
     fence: str | None = None
-    for index in range(body_start, len(lines)):
-        line = lines[index].rstrip("\r")
-        fence_match = FENCE.match(line) if ("```" in line or "~~~" in line) else None
-        if fence_match:
+    fenced = "```" in text or "~~~" in text
+    crlf = "\r" in text
+    for number, line in enumerate(lines[body_start:], body_start + 1):
+        if crlf:
+            line = line.rstrip("\r")
+        if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
             marker = fence_match.group(1)
             if fence is None:
                 fence = marker
@@ -318,13 +326,11 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             continue
         if fence is not None:
             continue
-        if line.startswith("#") or line.startswith(" #"):
-            heading = HEADING.match(line)
-            if heading:
-                reader.heading(len(heading.group(1)), repair(heading.group(2) or "").text.strip())
-                continue
+        if "#" in line[:4] and (heading := HEADING.match(line)):
+            reader.heading(len(heading.group(1)), repair(heading.group(2) or "").text.strip())
+            continue
         if "[" in line or reader.decision_level is not None:
-            reader.line(index + 1, line)
+            reader.line(number, line)
     warnings += reader.warnings
     if reader.repaired_lines:
         shown = ", ".join(map(str, reader.repaired_lines[:10]))

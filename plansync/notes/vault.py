@@ -98,41 +98,39 @@ def _note_files(
     was the most expensive part of a scan).
     """
     real_root = root.resolve()
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def walk(folder: Path, real_folder: Path, prefix: str) -> Iterator[tuple[Path, str]]:
+    def walk(folder: str, real_folder: str, prefix: str) -> Iterator[tuple[Path, str]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            warnings.append(
-                ParseWarning(path=str(folder), message=f"cannot be listed ({exc.strerror})")
-            )
+            warnings.append(ParseWarning(path=folder, message=f"cannot be listed ({exc.strerror})"))
             return
         for entry in entries:
-            path = Path(entry.path)
             if entry.is_symlink():
+                path = Path(entry.path)
                 if not is_inside(real_root, path):
                     warnings.append(
                         ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
                     )
                     continue
-                real = path.resolve()
+                real = str(path.resolve())
             else:
-                real = real_folder / entry.name
+                real = os.path.join(real_folder, entry.name)
             if real in seen:
                 continue
             if entry.is_dir():
                 if entry.name not in SKIPPED_DIRS:
                     seen.add(real)
-                    yield from walk(path, real, f"{prefix}{entry.name}/")
+                    yield from walk(entry.path, real, f"{prefix}{entry.name}/")
             elif entry.is_file():
                 relative = prefix + entry.name
                 if matches(relative, include) and not matches(relative, exclude):
                     seen.add(real)
-                    yield path, relative
+                    yield Path(entry.path), relative
 
-    seen.add(real_root)
-    yield from walk(root, real_root, "")
+    seen.add(str(real_root))
+    yield from walk(str(root), str(real_root), "")
 
 
 def scan_vault(
