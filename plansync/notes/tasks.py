@@ -327,24 +327,37 @@ _FAST_FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(a run of plain fields, matched at the start of the reversed line; one field, forward)."""
+# Fields few lines have: their signifiers are looked for before the run pattern tries them.
+_RARE_FIELDS = ("recurrence", "on_completion", "task_id", "depends_on")
+_RARE_SIGNIFIERS = tuple(s for name in _RARE_FIELDS for s in _FAST_FIELDS[name][0])
+
+
+def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(a run of plain fields, matched at the start of the reversed line; the same with tags,
+    dates and priorities only; one field, forward).
+
+    The shorter run pattern gives the same match on a line without any other signifier, and is
+    twice as fast: the word that ends a run is tried against every alternative before it fails.
+    """
     forward = [f"(?P<tag>#{_PLAIN_TAG_CHARS})"]
-    # Dates and tags first, and no backtracking into a tag: a third of the time of the match.
-    backward = [_PLAIN_TAG_CHARS + "+#"]
+    backward = {"tag": _PLAIN_TAG_CHARS + "#"}
     for name, (symbols, value, reversed_value) in _FAST_FIELDS.items():
         if value:
             forward.append(f"(?P<{name}_s>{_alternatives(symbols)})\\ufe0f? *(?P<{name}>{value})")
-            backward.append(f"{reversed_value} *\\ufe0f?{_reversed_alternatives(symbols)}")
+            backward[name] = f"{reversed_value} *\\ufe0f?{_reversed_alternatives(symbols)}"
         else:
             forward.append(f"(?P<{name}>{_alternatives(symbols)})\\ufe0f?")
-            backward.append(f"\\ufe0f?{_reversed_alternatives(symbols)}")
-    backward.insert(0, backward.pop(1))
-    one = "(?:" + "|".join(backward) + ")"
-    return re.compile(f"{one}(?: +{one})*(?= |\\Z)"), re.compile("|".join(forward))
+            backward[name] = f"\\ufe0f?{_reversed_alternatives(symbols)}"
+
+    def run(names: list[str]) -> re.Pattern[str]:
+        one = "(?:" + "|".join(backward[name] for name in names) + ")"
+        return re.compile(f"{one}(?: +{one})*(?= |\\Z)")
+
+    common = ["date", "tag", "priority"]  # dates first: a date also reads as tag characters
+    return run(common + list(_RARE_FIELDS)), run(common), re.compile("|".join(forward))
 
 
-_REVERSED_RUN, _FAST_FIELD = _fast_patterns()
+_REVERSED_RUN, _REVERSED_COMMON_RUN, _FAST_FIELD = _fast_patterns()
 _TRIGGERS = {t for rule in RULES for t in rule.triggers}
 _ASCII_TRIGGERS = tuple(sorted(t for t in _TRIGGERS if t.isascii()))
 _SYMBOL_TRIGGER = re.compile(
@@ -365,7 +378,10 @@ def _has_trigger(text: str) -> bool:
 
 def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
     """The body, when its fields form a plain run (see above); None: ask the plugin's loop."""
-    run = _REVERSED_RUN.match(line[::-1])
+    if any(symbol in line for symbol in _RARE_SIGNIFIERS):
+        run = _REVERSED_RUN.match(line[::-1])
+    else:
+        run = _REVERSED_COMMON_RUN.match(line[::-1])
     if run:
         cut = len(line) - run.end()
         fields = _read_run(line[cut:])
