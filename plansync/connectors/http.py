@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 
 from plansync.connectors.base import ConnectorError
+from plansync.redact import redact
 
 _log = logging.getLogger(__name__)
 
@@ -74,7 +75,9 @@ class Sender:
         caller decides about long waits. A dropped connection or timeout is resent the same way
         when ``resend_on_drop`` (reads, idempotent writes), else raised at once: the request may
         have reached the backend. A TLS failure is never resent: it will not go away by itself.
+        ``what`` may quote a URL: it is redacted before it is logged.
         """
+        what = redact(what)
         tries = 0
         while True:
             with self._count_lock:
@@ -101,7 +104,7 @@ class Sender:
                         f"{what}: {error}"
                     ) from None
                 delay = self._backoff(tries)
-                _log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+                _log.warning("%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay)
             except Throttled as throttled:
                 wait = throttled.retry_after
                 delay = self._backoff(tries) if wait is None else wait
