@@ -71,14 +71,8 @@ def jira_connection(config: Config) -> Iterator[JiraConnector]:
 
 def salesforce_objects(config: Config) -> dict[str, list[str]]:
     """Each Salesforce object the rules write to, with the API fields plansync manages on it."""
-    sf = config.salesforce
-    assert sf is not None
-    objects: dict[str, list[str]] = {}
-    for rule in sf.rules:
-        names = [*rule.fields, sf.note_link_field, sf.jira_key_field, rule.owner_field]
-        managed = objects.setdefault(rule.object, [])
-        managed += [n for n in names if n and n not in managed]
-    return objects
+    assert config.salesforce is not None
+    return config.salesforce.managed_fields()
 
 
 @contextmanager
