@@ -7,13 +7,14 @@ import json
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from conftest import EXAMPLES, ExampleProject, replace_once
+from conftest import EXAMPLES, ExampleProject, closed_port, replace_once
 
 from plansync.cli import main
 from plansync.config import load_config
@@ -329,6 +330,19 @@ def test_the_api_token_never_shows(
             outputs[str(file)] = file.read_bytes()
     outputs["log"] = caplog.text
     _assert_no_secret(outputs)
+
+
+def test_a_jira_nobody_listens_on_is_one_line_within_seconds(
+    example_project: ExampleProject,
+) -> None:
+    server = f"http://127.0.0.1:{closed_port()}"
+    example_project.write_config(url=server)
+    started = time.monotonic()
+    result = run("plan", "--config", example_project.config_path)
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot connect to Jira at {server}: "), result.output
+    assert result.output.count("\n") == 1
 
 
 def test_a_file_that_is_not_a_plan_is_one_clear_line(example_project: ExampleProject) -> None:

@@ -8,12 +8,11 @@ back into notes, record URLs kept in the state, request URLs quoted in errors) i
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import ExampleProject, Sleeps
+from conftest import ExampleProject, Sleeps, closed_port
 
 from plansync.cli import main
 from plansync.connectors.base import ConnectorError, NewRecord
@@ -29,13 +28,6 @@ def with_credentials(url: str, user: str = "jason%40example.com") -> str:
     """``url`` with ``user`` and :data:`SECRET` put in its userinfo."""
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{user}:{SECRET}@{rest}"
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_no_secret(where: dict[str, str | bytes]) -> None:
