@@ -116,6 +116,44 @@ def test_detailed_exitcode(example_project: ExampleProject) -> None:
     assert result.exit_code == 1
 
 
+def only(result: Result, action: str, as_json: bool) -> bool:
+    """Whether the plan printed holds exactly one change, of ``action``."""
+    if as_json:
+        return bool(json.loads(result.stdout)["summary"] == {a: int(a == action) for a in ACTIONS})
+    counts = [int(n) for n in re.findall(r"(\d+) (?:to |conflicts|orphans)", result.stdout)]
+    return sum(counts) == 1 and f"1 {action}s" in result.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_detailed_exitcode_is_2_for_a_plan_of_only_conflicts_or_orphans(
+    example_project: ExampleProject, as_json: bool
+) -> None:
+    """A sync acts on neither, but the plan is not "in sync", so a CI gate must see it."""
+    config = example_project.config_path
+    plan = ["plan", "--detailed-exitcode", *(["--json"] if as_json else []), "--config", config]
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run(*plan).exit_code == 0
+
+    note = example_project.note("weekly-cloud-program-sync")
+    runbook = next(i for i in scan_vault(note).notes[0].items if "runbook" in i.text)
+    answer = requests.put(
+        f"{example_project.url}/rest/api/2/issue/{runbook.keys['jira']}",
+        json={"fields": {"duedate": "2025-12-24"}},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    result = run(*plan)
+    assert only(result, "conflict", as_json) and result.exit_code == 2, result.output
+
+    replace_once(note, "📅 2025-11-24 🔼", "📅 2025-11-10 🔼")  # the conflict is gone ...
+    lines = note.read_bytes().split(b"\n")
+    note.write_bytes(b"\n".join(x for x in lines if b"runbook" not in x or b"- [" not in x))
+    result = run(*plan)  # ... and the item with it: an orphan
+    assert only(result, "orphan", as_json) and result.exit_code == 2, result.output
+
+
 def test_a_config_typo_names_the_key_and_suggests_the_right_one(
     example_project: ExampleProject,
 ) -> None:

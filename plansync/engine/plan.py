@@ -131,6 +131,7 @@ class Plan(BaseModel):
 
     @property
     def has_changes(self) -> bool:
+        """Whether a sync has anything to do: conflicts and orphans are shown, never acted on."""
         return any(c.action not in ("conflict", "orphan") for c in self.changes)
 
     def to_contract(self) -> dict[str, Any]:
