@@ -279,6 +279,36 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan is a dry run: on a fresh folder it creates no sandbox (Jira nor Salesforce), and
+    after a sync it rewrites nothing of the sandboxes' state (their TLS certificate included)."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
+    assert load_config(folder / "plansync.toml").salesforce is not None
+    monkeypatch.chdir(folder)
+    before = files_under(folder)
+    result = run("plan")
+    assert result.exit_code == 0, result.output
+    assert "+ jira create" in result.stdout and "+ salesforce create" in result.stdout
+    assert files_under(folder) == before
+    assert not (folder / ".plansync").exists()
+
+    assert run("sync", "--yes").exit_code == 0
+    sandboxes = folder / ".plansync" / "sandbox"
+    synced = files_under(sandboxes)
+    assert {"jira.db", "salesforce.db"} <= set(synced)
+    result = run("plan")
+    assert result.exit_code == 0 and "No changes" in result.stdout, result.output
+    assert files_under(sandboxes) == synced
+
+
 def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     tmp_path: Path, clean_env: None
 ) -> None:
