@@ -137,7 +137,8 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.",
+    help="Exit 0 when the notes and their records are in sync, 2 when the plan shows anything"
+    " (changes, conflicts or orphans), 1 on error.",
 )
 def plan_command(
     config_path: Path | None, as_json: bool, out: Path | None, detailed_exitcode: bool
@@ -155,7 +156,10 @@ def plan_command(
         click.echo(render(result))
         if out:
             click.echo(f"Saved the plan to {out}; `plansync sync {out}` applies exactly it.")
-    if detailed_exitcode and result.has_changes:
+    # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
+    # on by a sync, but a CI gate must not read them as "in sync"; the text plan says "No
+    # changes" only when there are none of them either.
+    if detailed_exitcode and result.changes:
         sys.exit(2)
 
 

@@ -17,7 +17,15 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 
@@ -48,6 +56,9 @@ TEMPLATE_FIELDS = frozenset(
 )
 
 NOTE_URL_FIELDS = frozenset({"vault", "file", "block_id"})
+JIRA_CONFLICT_FIELDS = ("summary", "description", "due", "priority", "assignee", "components")
+"""The Jira fields a change on both sides can conflict in: those of ``rules.jira_fields`` but
+``project`` and ``issue_type`` (never changed) and ``labels`` (merged, never a conflict)."""
 LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 
 DEFAULT_DESCRIPTION = (
@@ -240,6 +251,16 @@ class SalesforceConfig(Strict):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    def managed_fields(self) -> dict[str, list[str]]:
+        """Each object the rules write to, with the API fields plansync manages on it: what the
+        connector reads and writes, and what the planner compares."""
+        objects: dict[str, list[str]] = {}
+        for rule in self.rules:
+            names = [*rule.fields, self.note_link_field, self.jira_key_field, rule.owner_field]
+            managed = objects.setdefault(rule.object, [])
+            managed += [n for n in names if n and n not in managed]
+        return objects
+
 
 ConflictWinner = Literal["note", "remote"]
 
@@ -280,6 +301,28 @@ class Config(Strict):
     @property
     def uses_sandbox(self) -> bool:
         return not self.jira.url
+
+    def conflict_fields(self) -> list[str]:
+        """The field names a ``[sync.conflicts]`` key may be: every field the planner compares
+        in Jira and, with ``[salesforce]``, in the objects its rules write to."""
+        names = list(JIRA_CONFLICT_FIELDS)
+        if self.salesforce is not None:
+            names += [f for fields in self.salesforce.managed_fields().values() for f in fields]
+        return list(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _known_conflict_fields(self) -> Config:
+        """A key of ``[sync.conflicts]`` is a field name, so the model cannot forbid unknown
+        ones by itself; a misspelt one would leave that field's conflicts unresolved."""
+        fields = self.conflict_fields()
+        unknown = [name for name in self.sync.conflicts if name not in fields]
+        if unknown:  # one line each, like the model's own errors (see config_from_dict)
+            raise ValueError(
+                "\n  ".join(
+                    _unknown_key(f"sync.conflicts.{name}", name, fields) for name in unknown
+                )
+            )
+        return self
 
 
 def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
@@ -328,17 +371,21 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+def _unknown_key(key: str, name: str, names: list[str]) -> str:
+    """``unknown key 'a.b'; did you mean 'c'?``: the one wording for every misspelt key."""
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown key '{key}'{hint}"
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     if error["type"] == "extra_forbidden":
         model = _model_at(loc)
-        names = list(model.model_fields) if model else []
-        close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown key '{key}'{hint}"
+        return _unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])
     message = error["msg"].removeprefix("Value error, ")
-    return f"'{key}': {message}"
+    return f"'{key}': {message}" if key else message
 
 
 def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:

@@ -49,11 +49,12 @@ def scan(config: Config) -> Vault:
 
 
 @contextmanager
-def jira_connection(config: Config) -> Iterator[JiraConnector]:
-    """A connector for the configured Jira, or for the embedded sandbox while the block runs."""
+def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraConnector]:
+    """A connector for the configured Jira, or for the embedded sandbox while the block runs
+    (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
     jira = config.jira
     if config.uses_sandbox:
-        with embedded_jira(config.state_dir) as url:
+        with embedded_jira(config.state_dir, persist=persist) as url:
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -71,24 +72,19 @@ def jira_connection(config: Config) -> Iterator[JiraConnector]:
 
 def salesforce_objects(config: Config) -> dict[str, list[str]]:
     """Each Salesforce object the rules write to, with the API fields plansync manages on it."""
-    sf = config.salesforce
-    assert sf is not None
-    objects: dict[str, list[str]] = {}
-    for rule in sf.rules:
-        names = [*rule.fields, sf.note_link_field, sf.jira_key_field, rule.owner_field]
-        managed = objects.setdefault(rule.object, [])
-        managed += [n for n in names if n and n not in managed]
-    return objects
+    assert config.salesforce is not None
+    return config.salesforce.managed_fields()
 
 
 @contextmanager
-def salesforce_connection(config: Config) -> Iterator[SalesforceConnector]:
-    """A connector for the configured org, or for the embedded sandbox while the block runs."""
+def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[SalesforceConnector]:
+    """A connector for the configured org, or for the embedded sandbox while the block runs
+    (kept under the state folder; not created there unless ``persist``)."""
     sf = config.salesforce
     assert sf is not None
     objects = salesforce_objects(config)
     if not sf.instance_url:
-        with embedded_salesforce(config.state_dir) as (url, session):
+        with embedded_salesforce(config.state_dir, persist=persist) as (url, session):
             yield SalesforceConnector(
                 objects,
                 sf.external_id_field,
@@ -127,18 +123,25 @@ def salesforce_connection(config: Config) -> Iterator[SalesforceConnector]:
 
 @contextmanager
 def connections(
-    config: Config, jira: Any | None = None, salesforce: Any | None = None
+    config: Config,
+    jira: Any | None = None,
+    salesforce: Any | None = None,
+    *,
+    persist: bool = True,
 ) -> Iterator[dict[str, Connector]]:
-    """A connector per configured backend (given connectors are used as they are)."""
+    """A connector per configured backend (given connectors are used as they are); ``persist``
+    False serves an embedded sandbox that has no state yet from memory (a plan's dry run)."""
     with ExitStack() as stack:
         found: dict[str, Connector] = {
-            "jira": jira if jira is not None else stack.enter_context(jira_connection(config))
+            "jira": jira
+            if jira is not None
+            else stack.enter_context(jira_connection(config, persist=persist))
         }
         if config.salesforce is not None:
             found["salesforce"] = (
                 salesforce
                 if salesforce is not None
-                else stack.enter_context(salesforce_connection(config))
+                else stack.enter_context(salesforce_connection(config, persist=persist))
             )
         yield found
 
@@ -180,7 +183,7 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
     """
     with (
         open_state(config.state_dir, lock=False) as state,
-        connections(config, connector, salesforce) as conns,
+        connections(config, connector, salesforce, persist=False) as conns,
     ):
         return _build(config, state, conns)
 

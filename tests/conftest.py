@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,13 @@ def salesforce_sandbox(
     finally:
         session.close()
         app.close()
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released): connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def jira_table(values: dict[str, str]) -> str:

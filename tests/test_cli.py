@@ -7,13 +7,14 @@ import json
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from conftest import EXAMPLES, ExampleProject, replace_once
+from conftest import EXAMPLES, ExampleProject, closed_port, replace_once
 
 from plansync.cli import main
 from plansync.config import load_config
@@ -113,6 +114,44 @@ def test_detailed_exitcode(example_project: ExampleProject) -> None:
     config.write_text(text.replace('issue_type = "Task"', 'isue_type = "Task"'), "utf-8")
     result = run("plan", "--detailed-exitcode", "--config", config)
     assert result.exit_code == 1
+
+
+def only(result: Result, action: str, as_json: bool) -> bool:
+    """Whether the plan printed holds exactly one change, of ``action``."""
+    if as_json:
+        return bool(json.loads(result.stdout)["summary"] == {a: int(a == action) for a in ACTIONS})
+    counts = [int(n) for n in re.findall(r"(\d+) (?:to |conflicts|orphans)", result.stdout)]
+    return sum(counts) == 1 and f"1 {action}s" in result.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_detailed_exitcode_is_2_for_a_plan_of_only_conflicts_or_orphans(
+    example_project: ExampleProject, as_json: bool
+) -> None:
+    """A sync acts on neither, but the plan is not "in sync", so a CI gate must see it."""
+    config = example_project.config_path
+    plan = ["plan", "--detailed-exitcode", *(["--json"] if as_json else []), "--config", config]
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run(*plan).exit_code == 0
+
+    note = example_project.note("weekly-cloud-program-sync")
+    runbook = next(i for i in scan_vault(note).notes[0].items if "runbook" in i.text)
+    answer = requests.put(
+        f"{example_project.url}/rest/api/2/issue/{runbook.keys['jira']}",
+        json={"fields": {"duedate": "2025-12-24"}},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    result = run(*plan)
+    assert only(result, "conflict", as_json) and result.exit_code == 2, result.output
+
+    replace_once(note, "📅 2025-11-24 🔼", "📅 2025-11-10 🔼")  # the conflict is gone ...
+    lines = note.read_bytes().split(b"\n")
+    note.write_bytes(b"\n".join(x for x in lines if b"runbook" not in x or b"- [" not in x))
+    result = run(*plan)  # ... and the item with it: an orphan
+    assert only(result, "orphan", as_json) and result.exit_code == 2, result.output
 
 
 def test_a_config_typo_names_the_key_and_suggests_the_right_one(
@@ -240,6 +279,36 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan is a dry run: on a fresh folder it creates no sandbox (Jira nor Salesforce), and
+    after a sync it rewrites nothing of the sandboxes' state (their TLS certificate included)."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
+    assert load_config(folder / "plansync.toml").salesforce is not None
+    monkeypatch.chdir(folder)
+    before = files_under(folder)
+    result = run("plan")
+    assert result.exit_code == 0, result.output
+    assert "+ jira create" in result.stdout and "+ salesforce create" in result.stdout
+    assert files_under(folder) == before
+    assert not (folder / ".plansync").exists()
+
+    assert run("sync", "--yes").exit_code == 0
+    sandboxes = folder / ".plansync" / "sandbox"
+    synced = files_under(sandboxes)
+    assert {"jira.db", "salesforce.db"} <= set(synced)
+    result = run("plan")
+    assert result.exit_code == 0 and "No changes" in result.stdout, result.output
+    assert files_under(sandboxes) == synced
+
+
 def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     tmp_path: Path, clean_env: None
 ) -> None:
@@ -329,6 +398,19 @@ def test_the_api_token_never_shows(
             outputs[str(file)] = file.read_bytes()
     outputs["log"] = caplog.text
     _assert_no_secret(outputs)
+
+
+def test_a_jira_nobody_listens_on_is_one_line_within_seconds(
+    example_project: ExampleProject,
+) -> None:
+    server = f"http://127.0.0.1:{closed_port()}"
+    example_project.write_config(url=server)
+    started = time.monotonic()
+    result = run("plan", "--config", example_project.config_path)
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot connect to Jira at {server}: "), result.output
+    assert result.output.count("\n") == 1
 
 
 def test_a_file_that_is_not_a_plan_is_one_clear_line(example_project: ExampleProject) -> None:

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from plansync.config import Config, ConfigError, config_from_dict, load_config
+from plansync.config import (
+    JIRA_CONFLICT_FIELDS,
+    Config,
+    ConfigError,
+    config_from_dict,
+    load_config,
+)
 from plansync.engine.plan import Plan
+from plansync.notes.parse import parse_note
+from plansync.rules import Context, jira_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [
@@ -148,6 +156,13 @@ def test_the_token_is_secret(
             "email",
         ),
         ("[sync]\nbatch_sise = 10\n", "sync.batch_sise", "batch_size"),
+        ('[sync.conflicts]\ndu = "note"\n', "sync.conflicts.du", "due"),
+        ('[sync.conflicts]\nasignee = "remote"\n', "sync.conflicts.asignee", "assignee"),
+        (
+            '[salesforce]\n[sync.conflicts]\nDue_Dat__c = "note"\n',
+            "sync.conflicts.Due_Dat__c",
+            "Due_Date__c",
+        ),
     ],
 )
 def test_unknown_keys_are_named_with_a_suggestion(
@@ -155,6 +170,34 @@ def test_unknown_keys_are_named_with_a_suggestion(
 ) -> None:
     message = error_of(tmp_path, text)
     assert f"unknown key '{key}'; did you mean '{suggestion}'?" in message, message
+
+
+def test_conflict_keys_name_fields_the_planner_compares(tmp_path: Path, clean_env: None) -> None:
+    """Jira's fields always; a Salesforce object's API fields only with [salesforce]."""
+    config = load_text(tmp_path, '[sync.conflicts]\ndue = "note"\nsummary = "remote"\n')
+    assert config.sync.conflicts == {"due": "note", "summary": "remote"}
+    with_sf = '[salesforce]\n[sync.conflicts]\nDue_Date__c = "note"\nOwnerId = "remote"\n'
+    assert load_text(tmp_path, with_sf).sync.conflicts["Due_Date__c"] == "note"
+    message = error_of(tmp_path, '[sync.conflicts]\nDue_Date__c = "note"\n')
+    assert "unknown key 'sync.conflicts.Due_Date__c'" in message, message
+    assert error_of(tmp_path, '[sync.conflicts]\nzzzzzz = "note"\n').endswith(
+        "unknown key 'sync.conflicts.zzzzzz'"
+    )
+
+
+def test_the_jira_conflict_fields_are_the_ones_a_rule_makes_and_may_change(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """``JIRA_CONFLICT_FIELDS`` follows ``rules.jira_fields``: a field added there can be named
+    under [sync.conflicts] only once it is added here too."""
+    note_path = tmp_path / "note.md"
+    note_path.write_text("- [ ] Draft the plan @Myself 📅 2025-10-27 ^ps-abc\n", encoding="utf-8")
+    note = parse_note(note_path)
+    config = load_text(tmp_path, RULE)
+    context = Context(note.items[0], note, "ps-abc", "obsidian://x")
+    made = set(jira_fields(config.rules[0], context, assignee=None))
+    never_conflict = {"project", "issue_type", "labels"}
+    assert set(JIRA_CONFLICT_FIELDS) == made - never_conflict
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, clean_env: None) -> None:

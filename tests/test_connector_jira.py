@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import requests
 import responses
-from conftest import Sleeps
+from conftest import Sleeps, closed_port
 
 from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
 from plansync.connectors.jira import JiraConnector, labels_jql
@@ -642,6 +642,29 @@ def test_a_dropped_connection_on_a_search_is_retried(
 
 
 # -- search ---------------------------------------------------------------------------------------
+
+
+def test_a_refused_connection_fails_fast_in_one_line_naming_the_server(sleeps: Sleeps) -> None:
+    """Nobody listening: two quick tries more (a restarting server is back within a second),
+    then one line, not five backoffs adding up to half a minute."""
+    server = f"http://127.0.0.1:{closed_port()}"
+    connector = JiraConnector(server, EMAIL, TOKEN, deployment="cloud", sleep=sleeps)
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    message = str(raised.value)
+    assert message.startswith(f"cannot connect to Jira at {server}: Connection refused"), message
+    assert "nothing was sent" in message and "\n" not in message
+    assert connector.request_count() == 3 and sum(sleeps) <= 1.0
+
+
+def test_a_refused_bulk_create_is_tried_again_since_nothing_was_sent(sleeps: Sleeps) -> None:
+    """A create is never resent after a dropped connection, but a refused connect sent nothing."""
+    server = f"http://127.0.0.1:{closed_port()}"
+    connector = JiraConnector(server, EMAIL, TOKEN, deployment="cloud", sleep=sleeps)
+    with pytest.raises(ConnectorError, match="nothing was sent") as raised:
+        connector.create_many([NewRecord("ps-a", {"project": "CLOUD", "summary": "x"})])
+    assert "may have reached" not in str(raised.value)
+    assert connector.request_count() == 3 and sum(sleeps) <= 1.0
 
 
 def test_jql_values_are_quoted_and_escaped() -> None:

@@ -122,6 +122,16 @@ def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
     assert (tmp_path / "state.db").read_bytes() == before
 
 
+def test_a_read_only_open_leaves_no_files_behind(tmp_path: Path) -> None:
+    """A plan reads the store: no -wal or -shm file may be left where a sync left none."""
+    with open_state(tmp_path) as state:
+        state.save(record())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with open_state(tmp_path, lock=False) as state:
+        assert state.get("ps-abc123", "jira") == record()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
     with run_lock(tmp_path):
         with pytest.raises(StateLocked) as caught, run_lock(tmp_path):

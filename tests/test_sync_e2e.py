@@ -7,6 +7,7 @@ assertions never trust the code under test about what it did.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any
@@ -557,6 +558,70 @@ def test_a_renamed_note_moves_the_links_without_adding_any(
             note_link(config, "archive/weekly.md", item.block_id)
         ]
     assert not fresh_plan(config).has_changes
+
+
+def remote_link_posts(app: JiraSandbox) -> int:
+    return sum(n for route, n in app.stats()["by_route"].items() if "remotelink" in route)
+
+
+def link_titles(project: ExampleProject, config: Config, note_path: str) -> dict[str, str]:
+    """The title of each remote link to a line of the note, by issue key."""
+    issues = jira_issues(project)
+    return {
+        item.keys["jira"]: link["object"]["title"]
+        for note, item in routed(project, config)
+        if note.path == note_path
+        for link in issues[item.keys["jira"]]["remotelinks"]
+        if link["globalId"] == f"plansync:{item.block_id}"
+    }
+
+
+def test_a_retitled_note_retitles_its_links(example_project: ExampleProject) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, _ = item_with(project, config, RUNBOOK)
+    assert set(link_titles(project, config, note.path).values()) == {"Weekly cloud program sync"}
+    replace_once(project.vault / note.path, "title: Weekly cloud program sync", "title: Cloud sync")
+
+    plan = fresh_plan(config)
+    # The description names the meeting too; the link's URL stays, its title changes.
+    assert plan.summary == summary_of(plan, link=3, update=3)
+    for change in (c for c in plan.changes if c.action == "link"):
+        assert change.fields["url"]["old"] == change.fields["url"]["new"]
+        assert change.fields["title"] == {"old": "Weekly cloud program sync", "new": "Cloud sync"}
+    sync(config, plan=plan)
+    titles = link_titles(project, config, note.path)
+    assert len(titles) == 3 and set(titles.values()) == {"Cloud sync"}
+    assert not fresh_plan(config).changes
+
+
+def test_links_synced_before_titles_were_kept_are_not_all_sent_again(
+    example_project: ExampleProject,
+) -> None:
+    """A state from before link titles were kept: the next sync learns them without a request,
+    and a title changed after that is sent."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    with plansync.engine.state.open_state(config.state_dir) as state:
+        for record in state.records("jira").values():
+            fields = {k: v for k, v in record.fields.items() if k != "link_title"}
+            state.save(dataclasses.replace(record, fields=fields))
+
+    plan = fresh_plan(config)
+    assert not plan.changes and plan.refresh
+    before = remote_link_posts(project.app)
+    assert before > 0
+    sync(config)
+    assert remote_link_posts(project.app) == before
+    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+        assert all("link_title" in r.fields for r in state.records("jira").values())
+
+    note, _ = item_with(project, config, RUNBOOK)
+    replace_once(project.vault / note.path, "title: Weekly cloud program sync", "title: Cloud sync")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, link=3, update=3)
 
 
 @pytest.mark.parametrize("jira_sandbox", ["dc"], indirect=True)

@@ -882,6 +882,32 @@ def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
     assert_synced(project, org, before)
 
 
+def test_a_reworded_item_retitles_the_issues_link_to_its_record(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    block_id = entry.item.block_id
+    assert block_id
+    global_id = f"plansync:salesforce:{block_id}"
+
+    def cross_link_title() -> str:
+        links = issues_by_id(project)[block_id]["remotelinks"]
+        (link,) = [r for r in links if r["globalId"] == global_id]
+        return str(link["object"]["title"])
+
+    assert cross_link_title() == f"Salesforce: {RFE_TEXT}"
+    replace_once(project.vault / entry.note.path, RFE_TEXT, "Show replication lag per bucket")
+    plan = plan_of(project, org)
+    (link,) = [c for c in plan.changes if c.fields.get("global_id") == global_id]
+    assert link.fields["record"]["old"] == link.fields["record"]["new"]  # the same record
+    assert link.fields["title"]["new"] == "Salesforce: Show replication lag per bucket"
+    sync(project, org, plan=plan)
+    assert cross_link_title() == "Salesforce: Show replication lag per bucket"
+    assert not plan_of(project, org).changes
+
+
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
     project: ExampleProject, org: Org
 ) -> None:

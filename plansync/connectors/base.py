@@ -15,17 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from plansync.redact import redact
+
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
 
 
 class ConnectorError(Exception):
-    """The backend refused or failed a whole call. The message names what and why, never secrets."""
+    """The backend refused or failed a whole call. The message names what and why, never secrets.
+
+    The message is redacted here, in the one place every connector failure passes through, so a
+    URL quoted from anywhere (a library's error text, a response's URL) never shows credentials.
+    """
 
     def __init__(
         self, message: str, *, status: int | None = None, retry_after: float | None = None
     ):
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
         self.retry_after = retry_after
 

@@ -15,12 +15,19 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from plansync.connectors.base import ConnectorError
+from plansync.redact import redact
 
 _log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+UNREACHED_RETRIES = 2
+"""More tries after a connect that failed (refused, no such host): a server restarting comes
+back within a second; one that is not there at all should be said at once, not after 30 s."""
+UNREACHED_DELAY = 0.5
 
 
 class Throttled(Exception):
@@ -74,7 +81,12 @@ class Sender:
         caller decides about long waits. A dropped connection or timeout is resent the same way
         when ``resend_on_drop`` (reads, idempotent writes), else raised at once: the request may
         have reached the backend. A TLS failure is never resent: it will not go away by itself.
+        A connect that failed (nobody listening, no such host) sent nothing, so any request is
+        tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
+        fails with one line naming the server and why.
+        ``what`` may quote a URL: it is redacted before it is logged.
         """
+        what = redact(what)
         tries = 0
         while True:
             with self._count_lock:
@@ -90,18 +102,24 @@ class Sender:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                if not resend_on_drop:
+                unreached = _connect_failure(error)
+                if unreached is not None:
+                    delay = self._after_failed_connect(error, unreached, what, tries)
+                elif not resend_on_drop:
                     raise ConnectorError(
                         f"the connection to {self.server} failed while {what} ({error}); "
                         f"the request may have reached {self.backend}, so it was not sent again"
                     ) from None
-                if tries >= self._max_retries:
+                elif tries >= self._max_retries:
                     raise ConnectorError(
                         f"the connection to {self.server} failed {tries + 1} times while "
                         f"{what}: {error}"
                     ) from None
-                delay = self._backoff(tries)
-                _log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+                else:
+                    delay = self._backoff(tries)
+                    _log.warning(
+                        "%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay
+                    )
             except Throttled as throttled:
                 wait = throttled.retry_after
                 delay = self._backoff(tries) if wait is None else wait
@@ -121,8 +139,45 @@ class Sender:
             self._sleep(delay)
             tries += 1
 
+    def _after_failed_connect(self, error: Exception, reason: str, what: str, tries: int) -> float:
+        """The wait before trying again a request whose connect failed; past the quick retries,
+        ConnectorError: one line naming the server, why, and that nothing was sent."""
+        if tries >= min(self._max_retries, UNREACHED_RETRIES):
+            via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
+            raise ConnectorError(
+                f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
+                f"tries while {what}; nothing was sent). Is it running there, and is the URL right?"
+            ) from None
+        # Info, not a warning: the final error says how many tries there were, in one line.
+        _log.info("%s", redact(f"{self.server}: {reason}; trying again in {UNREACHED_DELAY}s"))
+        return UNREACHED_DELAY
+
     def _backoff(self, tries: int) -> float:
         return min(self._max_backoff, 2.0**tries)
+
+
+def _connect_failure(error: BaseException) -> str | None:
+    """Why no connection could be made at all (its ``strerror``: "Connection refused", "Name or
+    service not known"), or None when the failure came later, after something may have been
+    sent. urllib3 raises NewConnectionError only for a connect that failed; requests wraps it,
+    so the chain of causes and arguments is searched."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    connect_failed, reason = False, None
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        connect_failed = connect_failed or isinstance(current, NewConnectionError)
+        if isinstance(current, OSError) and current.strerror:
+            reason = current.strerror
+        linked = [*current.args, getattr(current, "reason", None)]
+        linked += [current.__cause__, current.__context__]
+        pending += [e for e in linked if isinstance(e, BaseException)]
+    if not connect_failed:
+        return None
+    return reason or "the connection failed"
 
 
 def retry_after(response: requests.Response) -> float | None:

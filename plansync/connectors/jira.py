@@ -52,6 +52,7 @@ from plansync.connectors.base import (
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+from plansync.redact import split_credentials
 
 _log = logging.getLogger(__name__)
 
@@ -90,6 +91,11 @@ class JiraConnector:
     sends nothing. ``sleep`` is what waits between retries (injected by tests).
     ``cancel_transition`` names the workflow transition used for "cancelled"; without it a
     transition named like "Won't Do" or "Cancel" is preferred.
+
+    A ``url`` with credentials in it (``https://user:token@jira.example.com``) is used without
+    them: they become the basic auth when ``user`` and ``token`` are not given (what ``requests``
+    did with them), and are dropped otherwise, so that no browse URL, key link or message made
+    from :attr:`server` carries them.
     """
 
     name = "jira"
@@ -112,7 +118,9 @@ class JiraConnector:
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
         if api_version not in ("2", "3"):
             raise ValueError(f"api_version must be '2' or '3', not {api_version!r}")
-        self.server = url.rstrip("/")
+        self.server, url_user, url_password = split_credentials(url.rstrip("/"))
+        if user is None and token is None and (url_user or url_password):
+            user, token = url_user, url_password
         self._api_version = api_version
         self._http = Sender(
             "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep

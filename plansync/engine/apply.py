@@ -443,13 +443,14 @@ class Applier:
             if key is None or not url:
                 continue
             global_id = change.fields.get("global_id", f"plansync:{change.item.block_id}")
-            ready.append(
-                (change, Link(key, global_id, url, change.fields["title"], change.item.text))
-            )
+            title = _new(change.fields["title"])
+            ready.append((change, Link(key, global_id, url, title, change.item.text)))
         results = self.connectors[target].upsert_links([link for _, link in ready])
         for (change, link), outcome in zip(ready, results, strict=True):
+            # What was sent, for the next plan to compare with (see plan.Planner._link_sent).
             base_field = change.fields.get("base_field", "link")
-            self._settle(change, outcome, {base_field: self._linked(change, link)})
+            sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
+            self._settle(change, outcome, sent)
 
     def _linked(self, change: Change, link: Link) -> str:
         """What the state keeps of a link: the record it points to when it has one (a

@@ -131,6 +131,7 @@ class Plan(BaseModel):
 
     @property
     def has_changes(self) -> bool:
+        """Whether a sync has anything to do: conflicts and orphans are shown, never acted on."""
         return any(c.action not in ("conflict", "orphan") for c in self.changes)
 
     def to_contract(self) -> dict[str, Any]:
@@ -431,8 +432,8 @@ class Planner:
         self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
             self._plan_status(target, entry, _last_status(base.fields, found), found)
-        if target.remote_links and base.fields.get("link") != link:
-            self._plan_link(entry, found.key, link, base.fields.get("link"))
+        if target.remote_links:
+            self._plan_link(target, entry, found.key, link)
 
     def _known(self, target: TargetSpec, entry: _Tracked, key: str, url: str) -> None:
         self._keys[entry.block_id, target.name] = key
@@ -482,7 +483,7 @@ class Planner:
         if target.transitions:
             self._plan_status(target, entry, None, found)
         if target.remote_links:
-            self._plan_link(entry, found.key, link, None)
+            self._plan_link(target, entry, found.key, link)
 
     def _write_back(
         self,
@@ -606,14 +607,37 @@ class Planner:
             BaseRefresh(block_id=entry.block_id, target=target.name, fields=fields)
         )
 
-    def _plan_link(self, entry: _Tracked, key: str, link: str, old: str | None) -> None:
-        self._add(
-            entry,
-            "link",
-            "jira",
-            key=key,
-            fields={"url": {"old": old, "new": link}, "title": self._link_title(entry)},
-        )
+    def _plan_link(self, target: TargetSpec, entry: _Tracked, key: str, link: str) -> None:
+        """The issue's link to the note line, upserted when its URL or its title (the note's
+        title, through ``jira.link_title``) is not what was last sent."""
+        title = self._link_title(entry)
+        sent = self._link_sent(target, entry, "link", link, title)
+        if sent is None:
+            return
+        old, old_title = sent
+        fields = {"url": {"old": old, "new": link}, "title": {"old": old_title, "new": title}}
+        self._add(entry, "link", "jira", key=key, fields=fields)
+
+    def _link_sent(
+        self, target: TargetSpec, entry: _Tracked, field: str, value: str, title: str
+    ) -> tuple[Any, Any] | None:
+        """What was last sent of one of the issue's links, ``(value, title)``, when it is not
+        ``value`` and ``title`` (the link is to be upserted); None when it is.
+
+        Links are not read back from Jira (that would cost a request per issue), so the base is
+        what was sent: ``field`` (the URL, or the record linked to) and ``field + "_title"``.
+        A base kept before titles were takes the title as sent and learns it (a refresh, nothing
+        sent), so that an upgrade does not upsert every link once.
+        """
+        base = self._bases.get((entry.block_id, target.name))
+        last = base.fields if base else {}
+        old, old_title = last.get(field), last.get(f"{field}_title")
+        if old != value:
+            return old, old_title
+        if f"{field}_title" not in last:
+            self._refresh(target, entry, {f"{field}_title": title})
+            return None
+        return None if old_title == title else (old, old_title)
 
     def _plan_cross_link(self, entry: _Tracked) -> None:
         """The Jira issue links to the item's Salesforce record (upserted by its own global id)."""
@@ -622,12 +646,14 @@ class Planner:
         sf_url = self._urls.get((entry.block_id, "salesforce"))
         if jira_key is None or sf_key is None or sf_url is None:
             return
-        base = self._bases.get((entry.block_id, "jira"))
         # The link is to the record: compared by its Id, so a new host for the same record
         # (the sandbox on another port, a renamed My Domain) is not a change.
-        old = base.fields.get("sf_link") if base else None
-        if old == sf_key:
+        jira = next(t for t in self.targets if t.name == "jira")
+        title = f"Salesforce: {entry.item.text[:80]}"
+        sent = self._link_sent(jira, entry, "sf_link", sf_key, title)
+        if sent is None:
             return
+        old, old_title = sent
         self._add(
             entry,
             "link",
@@ -636,7 +662,7 @@ class Planner:
             fields={
                 "url": {"old": None, "new": sf_url},
                 "record": {"old": old, "new": sf_key},
-                "title": f"Salesforce: {entry.item.text[:80]}",
+                "title": {"old": old_title, "new": title},
                 "global_id": f"plansync:salesforce:{entry.block_id}",
                 "base_field": "sf_link",
             },

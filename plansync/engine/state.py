@@ -88,7 +88,10 @@ class StateStore:
             # Planning before the first sync: an empty store, and nothing created on disk.
             self._db = sqlite3.connect(":memory:", isolation_level=None)
         elif readonly:
-            self._db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+            # Read-write but query-only: a read-only connection to a WAL database creates its
+            # -wal and -shm files and, unable to checkpoint, leaves them behind when it closes.
+            self._db = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None)
+            self._db.execute("PRAGMA query_only = ON")
             return
         else:
             directory.mkdir(parents=True, exist_ok=True)

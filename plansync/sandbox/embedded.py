@@ -2,10 +2,16 @@
 
 A vault synced with no Jira URL configured goes here, so that ``plansync sync`` works on a fresh
 machine with no network and no account, and nothing is ever sent anywhere by surprise.
+
+A plan is a dry run, so with ``persist=False`` a sandbox that has no database yet is served from
+memory (an empty sandbox answers exactly as a new file would) and nothing is created on disk.
+The TLS certificate is throwaway and made anew each run, so it always lives in a temporary folder
+removed when the sandbox stops, and a plan never rewrites anything under ``.plansync``.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,16 +26,30 @@ from plansync.sandbox.tls import make_loopback_certificate
 PREFERRED_PORT = 8990
 
 
+def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
+    """``state_dir/sandbox/name``, made if needed when ``persist``; else that file if it exists
+    (a plan reads what earlier syncs made), or ``":memory:"`` (a plan leaves nothing behind)."""
+    path = state_dir / "sandbox" / name
+    if path.exists():
+        return path
+    if not persist:
+        return ":memory:"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextmanager
-def embedded_jira(state_dir: Path, project_key: str = "PLAN") -> Iterator[str]:
+def embedded_jira(
+    state_dir: Path, project_key: str = "PLAN", *, persist: bool = True
+) -> Iterator[str]:
     """Serve the sandbox whose state lives in ``state_dir/sandbox``; yields its base URL.
 
     It takes port 8990 when free, so that key links written into notes stay the same from one
     run to the next, and any free port otherwise.
     """
-    folder = state_dir / "sandbox"
-    folder.mkdir(parents=True, exist_ok=True)
-    app = JiraSandbox(Path(folder) / "jira.db", mode="cloud", project_key=project_key)
+    app = JiraSandbox(
+        _database(state_dir, "jira.db", persist), mode="cloud", project_key=project_key
+    )
     try:
         try:
             server = serve_in_thread(app, PREFERRED_PORT)
@@ -42,23 +62,23 @@ def embedded_jira(state_dir: Path, project_key: str = "PLAN") -> Iterator[str]:
 
 
 @contextmanager
-def embedded_salesforce(state_dir: Path) -> Iterator[tuple[str, requests.Session]]:
+def embedded_salesforce(
+    state_dir: Path, *, persist: bool = True
+) -> Iterator[tuple[str, requests.Session]]:
     """Serve the Salesforce sandbox over loopback TLS; yields its URL and a session trusting it.
 
-    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`); the
-    throwaway certificate lives beside the sandbox's state and is made anew each run.
+    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`).
     """
-    folder = state_dir / "sandbox"
-    folder.mkdir(parents=True, exist_ok=True)
-    certificate = make_loopback_certificate(folder / "tls")
-    app = SalesforceSandbox(folder / "salesforce.db")
-    context = certificate.server_context()
+    app = SalesforceSandbox(_database(state_dir, "salesforce.db", persist))
     try:
-        try:
-            server = serve_in_thread(app, PREFERRED_PORT + 1, ssl_context=context)
-        except OSError:
-            server = serve_in_thread(app, 0, ssl_context=context)
-        with server:
-            yield server.url, certificate.client_session()
+        with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:
+            certificate = make_loopback_certificate(Path(folder))
+            context = certificate.server_context()
+            try:
+                server = serve_in_thread(app, PREFERRED_PORT + 1, ssl_context=context)
+            except OSError:
+                server = serve_in_thread(app, 0, ssl_context=context)
+            with server:
+                yield server.url, certificate.client_session()
     finally:
         app.close()

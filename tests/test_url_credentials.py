@@ -1,0 +1,187 @@
+"""Credentials written into a backend URL (``https://user:secret@jira.example.com``) never show:
+not in output, saved plans, the state store, the notes, log lines or exceptions.
+
+Against the sandboxes over real HTTP, so that every place a URL travels (browse URLs written
+back into notes, record URLs kept in the state, request URLs quoted in errors) is exercised.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+from click.testing import CliRunner
+from conftest import ExampleProject, Sleeps, closed_port
+
+from plansync.cli import main
+from plansync.connectors.base import ConnectorError, NewRecord
+from plansync.connectors.jira import JiraConnector
+from plansync.connectors.salesforce import SalesforceConnector
+from plansync.redact import redact, split_credentials
+from plansync.sandbox.salesforce_app import SalesforceSandbox
+
+SECRET = "url-s3cret-never-shown"
+
+
+def with_credentials(url: str, user: str = "jason%40example.com") -> str:
+    """``url`` with ``user`` and :data:`SECRET` put in its userinfo."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{user}:{SECRET}@{rest}"
+
+
+def assert_no_secret(where: dict[str, str | bytes]) -> None:
+    for name, text in where.items():
+        data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+        assert SECRET.encode() not in data, f"the URL's password is in {name}"
+
+
+# -- the helper ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://u:pw@jira.example.com/x", "https://***@jira.example.com/x"),
+        ("https://u:p@ss@jira.example.com", "https://***@jira.example.com"),  # raw @ in password
+        (
+            "failed at http://token@10.0.0.1:8080/a?b=c@d",
+            "failed at http://***@10.0.0.1:8080/a?b=c@d",
+        ),
+        ("https://jira.example.com/a?mail=x@y.z", "https://jira.example.com/a?mail=x@y.z"),
+        ("mail pm@acme.example about it", "mail pm@acme.example about it"),
+        ("a https://a:b@one and b http://c:d@two", "a https://***@one and b http://***@two"),
+    ],
+)
+def test_redact_hides_the_userinfo_of_every_url_and_nothing_else(text: str, shown: str) -> None:
+    assert redact(text) == shown
+
+
+def test_split_credentials_gives_the_bare_url_and_the_decoded_credentials() -> None:
+    assert split_credentials("https://pm%40acme.example:t%2Fk@jira.example.com/jira") == (
+        "https://jira.example.com/jira",
+        "pm@acme.example",
+        "t/k",
+    )
+    assert split_credentials("https://jira.example.com") == ("https://jira.example.com", "", "")
+
+
+def test_a_connector_error_never_carries_url_credentials() -> None:
+    error = ConnectorError(f"failed: {with_credentials('https://jira.example.com')}/rest")
+    assert SECRET not in str(error) and "jira.example.com" in str(error)
+
+
+# -- Jira ----------------------------------------------------------------------------------------
+
+
+def test_credentials_in_the_jira_url_authenticate_and_never_show(
+    example_project: ExampleProject, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With no user and token configured, the URL's credentials are the basic auth (as
+    ``requests`` made them), and plans, output, notes, state and errors stay clean."""
+    caplog.set_level(logging.DEBUG)
+    config = example_project.write_config(
+        url=with_credentials(example_project.url), user="", token=""
+    )
+    saved = example_project.root / "plan.json"
+    shown: dict[str, str | bytes] = {}
+    runner = CliRunner()
+    for name, args in {
+        "plan": ["plan"],
+        "plan --json": ["plan", "--json"],
+        "plan --out": ["plan", "--out", str(saved)],
+        "sync": ["sync", str(saved)],
+        "plan after sync": ["plan", "--json"],
+    }.items():
+        result = runner.invoke(main, [*args, "--config", str(config)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        shown[name] = result.output
+    shown["saved plan"] = saved.read_bytes()
+    issues = requests.get(f"{example_project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    assert issues, "the sync created nothing: the URL's credentials were not used"
+    written_back = [p for p in example_project.vault.rglob("*.md") if "/browse/" in p.read_text()]
+    assert written_back, "no key link was written back"
+
+    # An answer that fails the call quotes the request URL.
+    example_project.app.configure_faults({"fail_next": [{"status": 500}]})
+    result = runner.invoke(main, ["plan", "--config", str(config)])
+    assert result.exit_code == 1 and "500" in result.output
+    assert "127.0.0.1" in result.output
+    shown["plan 500"] = result.output
+
+    for file in [*example_project.vault.rglob("*.md"), *example_project.state_db.parent.rglob("*")]:
+        if file.is_file():
+            shown[str(file)] = file.read_bytes()
+    shown["log"] = caplog.text
+    assert_no_secret(shown)
+
+
+def test_a_jira_url_with_credentials_that_refuses_says_where_without_them(
+    sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = with_credentials(f"http://127.0.0.1:{closed_port()}")
+    connector = JiraConnector(url, None, None, deployment="cloud", timeout=5, sleep=sleeps)
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert "127.0.0.1" in str(raised.value)
+    assert_no_secret({"error": str(raised.value), "log": caplog.text})
+
+
+# -- Salesforce ----------------------------------------------------------------------------------
+
+
+def test_credentials_in_the_salesforce_instance_url_never_show(
+    salesforce_sandbox: tuple[str, SalesforceSandbox, requests.Session],
+    sleeps: Sleeps,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """simple-salesforce builds its URLs from the instance's host and port, so record URLs are
+    bare; the errors that name the instance must be too."""
+    caplog.set_level(logging.DEBUG)
+    url, app, session = salesforce_sandbox
+    connector = SalesforceConnector(
+        {"RFE__c": ["Name"]},
+        "Plansync_Id__c",
+        auth="session",
+        session_id="plansync-test-session",
+        instance_url=with_credentials(url, "admin"),
+        session=session,
+        sleep=sleeps,
+    )
+    [created] = connector.create_many([NewRecord("ps-url1", {"Name": "From a note"})])
+    assert created.ok, created.error
+    found = connector.fetch_by_ids(["ps-url1"])["ps-url1"]
+    assert found.url.startswith("https://127.0.0.1:")
+    app.configure_faults({"fail_next": [{"status": 401}]})
+    with pytest.raises(ConnectorError, match="refused the session id") as raised:
+        connector.fetch_by_ids(["ps-url1"])
+    assert "127.0.0.1" in str(raised.value)
+    assert_no_secret(
+        {
+            "create result": repr(created),
+            "record": repr(found),
+            "error": str(raised.value),
+            "log": caplog.text,
+        }
+    )
+
+
+def test_a_login_url_with_credentials_that_refuses_logs_and_raises_without_them(
+    sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The login URL is quoted in what each retry logs, as well as in the final error."""
+    caplog.set_level(logging.DEBUG)
+    connector = SalesforceConnector(
+        {"RFE__c": ["Name"]},
+        "Plansync_Id__c",
+        auth="client_credentials",
+        client_id="app",
+        client_secret="app-secret",
+        domain=with_credentials(f"https://127.0.0.1:{closed_port()}"),
+        sleep=sleeps,
+    )
+    with pytest.raises(ConnectorError, match=r"127\.0\.0\.1") as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert sleeps, "the refused login was not retried, so nothing was logged"
+    assert_no_secret({"error": str(raised.value), "log": caplog.text})
