@@ -401,6 +401,7 @@ def test_front_matter_title_date_participants() -> None:
     assert note.participants == ["Dana Okafor", "Priya Natarajan"]
     assert note.front_matter["person"] == "Priya Natarajan"
     assert [w for w in note.warnings if "front matter" in w.message] == []
+    assert note.front_matter_error is None
 
 
 def test_front_matter_flow_style_and_quoted_date() -> None:
@@ -429,6 +430,7 @@ def test_broken_yaml_warns_with_file_and_line_and_the_body_is_parsed() -> None:
     assert warning.path == "notes/meeting.md"
     assert warning.line == 4
     assert "front matter" in warning.message
+    assert note.front_matter_error == str(warning)  # what the planner holds the note back for
     (item,) = note.items
     assert (item.line, item.text, item.owner, item.due) == (
         7,
@@ -452,11 +454,13 @@ def test_front_matter_that_is_not_a_mapping() -> None:
     note = note_of("---\n- just\n- a list\n---\n- [ ] Still read\n")
     assert [i.text for i in note.items] == ["Still read"]
     assert any(w.line == 1 and "front matter" in w.message for w in note.warnings)
+    assert note.front_matter_error and "not a mapping" in note.front_matter_error
 
 
 def test_unclosed_front_matter_warns_and_the_rest_is_parsed() -> None:
     note = note_of("---\ntitle: Never closed\n\n- [ ] Follow up with legal @Myself\n")
     assert any(w.line == 1 and "not closed" in w.message for w in note.warnings)
+    assert note.front_matter_error and "not closed" in note.front_matter_error
     assert [(i.line, i.text) for i in note.items] == [(4, "Follow up with legal")]
 
 
@@ -464,6 +468,7 @@ def test_a_bad_front_matter_date_warns() -> None:
     note = note_of("---\ndate: someday\n---\n- [ ] x\n", path="meeting.md")
     assert note.date is None
     assert any("date" in w.message for w in note.warnings)
+    assert note.front_matter_error is None  # read; only the date falls back
 
 
 def test_a_thematic_break_later_is_not_front_matter() -> None:

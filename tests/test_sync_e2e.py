@@ -763,3 +763,35 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
 
 def scan_items(config: Config, path: str) -> list[Item]:
     return next(n for n in plansync.sync.scan(config).notes if n.path == path).items
+
+
+def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    path = project.vault / note.path
+    before_issues = jira_issues(project)
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
+    broken = path.read_bytes()
+
+    plan = fresh_plan(config)
+    assert plan.changes == []
+    (held,) = [w for w in plan.warnings if "held back" in w]
+    assert held.startswith(f"{note.path}: ")
+    assert any(w.startswith(f"{note.path}:") and "not valid YAML" in w for w in plan.warnings)
+    sync(config)
+    assert path.read_bytes() == broken
+    assert jira_issues(project) == before_issues
+
+    replace_once(path, "  bad: [unclosed\n", "")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, update=1)
+    assert (plan.changes[0].key, plan.changes[0].fields) == (
+        key,
+        {"due": {"old": "2025-11-10", "new": "2025-11-24"}},
+    )

@@ -204,6 +204,7 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
+        self._held_back: set[str] = set()  # note paths (see _hold_back)
 
     def build(self) -> Plan:
         lines, digests = self._read_notes()
@@ -266,6 +267,9 @@ class Planner:
         taken = set(lines_with) | set(synced_from)
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
+            if note.front_matter_error:
+                self._hold_back(note)
+                continue
             for item in note.items:
                 block_id = item.block_id
                 copy_of = None
@@ -283,6 +287,21 @@ class Planner:
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         return tracked
+
+    def _hold_back(self, note: Note) -> None:
+        """Leave a note whose front matter cannot be read out of this sync, records and all.
+
+        Its items would be sent without the title, date, participants or account it gives them
+        (and its decisions without their acceptance), overwriting what the records hold. The
+        note itself is not touched either; its records are not orphans, only waiting.
+        """
+        self._held_back.add(note.path)
+        if note.items:
+            self.plan.warnings.append(
+                f"{note.path}: its front matter cannot be read, so its {len(note.items)} items"
+                " are held back (nothing is created, changed or written back for them) until"
+                " it is fixed"
+            )
 
     def _route(self, target: TargetSpec, item: Item) -> Any:
         if target.name == "jira":
@@ -365,7 +384,7 @@ class Planner:
                 self._bases[entry.block_id, target.name] = base
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
         for (block_id, _), record in sorted(records.items()):
-            if block_id not in seen:
+            if block_id not in seen and record.note_path not in self._held_back:
                 self._orphan(target, record)
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:

@@ -300,15 +300,14 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     warnings: list[ParseWarning] = []
     body_start = 0
     split = split_front_matter(lines)
+    fm_warning = None
     if split is not None:
         fm_lines, body_start = split
-        front_matter, warning = _load_front_matter(fm_lines, path)
-        if warning:
-            warnings.append(warning)
+        front_matter, fm_warning = _load_front_matter(fm_lines, path)
     elif lines and lines[0].rstrip() == "---":
-        warnings.append(
-            ParseWarning(path=path, line=1, message="front matter is not closed by ---")
-        )
+        fm_warning = ParseWarning(path=path, line=1, message="front matter is not closed by ---")
+    if fm_warning:
+        warnings.append(fm_warning)
 
     reader = _NoteReader(path, policy, front_matter)
     fence: str | None = None
@@ -363,6 +362,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         front_matter=_jsonable(front_matter),
         items=reader.items,
         warnings=warnings,
+        front_matter_error=str(fm_warning) if fm_warning else None,
     )
 
 
