@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib.resources import files
 from pathlib import Path
 
@@ -252,34 +252,40 @@ def sandbox_serve(
 
     Any user, token or session id is accepted. Runs until interrupted.
     """
-    folder = state_dir or Path(tempfile.mkdtemp(prefix="plansync-sandbox-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    jira = JiraSandbox(
-        folder / "jira.db" if state_dir else ":memory:",
-        mode=mode,  # type: ignore[arg-type]
-        project_key=project,
-        latency_ms=latency_ms,
-    )
-    certificate = make_loopback_certificate(folder / "tls")
-    salesforce = SalesforceSandbox(
-        folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
-    )
-    where = f"state in {folder}" if state_dir else "state in memory"
-    context = certificate.server_context()
-    try:
-        served = serve_in_thread(salesforce, port + 1, ssl_context=context)
-    except OSError:  # PORT+1 is taken: any free port, printed below
-        served = serve_in_thread(salesforce, 0, ssl_context=context)
-    with served:
-        click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project}; {where}.")
-        click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
-        click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
-        click.echo(
-            f'  [salesforce] instance_url = "{served.url}", auth = "session",'
-            f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
+    with ExitStack() as cleanup:
+        if state_dir is None:  # the certificate's key goes when the sandbox stops
+            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
+        else:
+            folder = state_dir
+            folder.mkdir(parents=True, exist_ok=True)
+        jira = JiraSandbox(
+            folder / "jira.db" if state_dir else ":memory:",
+            mode=mode,  # type: ignore[arg-type]
+            project_key=project,
+            latency_ms=latency_ms,
         )
-        click.echo("Ctrl-C stops both.")
-        serve_forever(jira, port)
+        certificate = make_loopback_certificate(folder / "tls")
+        salesforce = SalesforceSandbox(
+            folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
+        )
+        where = f"state in {folder}" if state_dir else "state in memory"
+        context = certificate.server_context()
+        try:
+            served = serve_in_thread(salesforce, port + 1, ssl_context=context)
+        except OSError:  # PORT+1 is taken: any free port, printed below
+            served = serve_in_thread(salesforce, 0, ssl_context=context)
+        with served:
+            click.echo(
+                f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project}; {where}."
+            )
+            click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
+            click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
+            click.echo(
+                f'  [salesforce] instance_url = "{served.url}", auth = "session",'
+                f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
+            )
+            click.echo("Ctrl-C stops both.")
+            serve_forever(jira, port)
 
 
 @main.command()

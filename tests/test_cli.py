@@ -5,8 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -427,3 +432,40 @@ def test_the_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path, clean_env: 
     result = run("demo", "--dir", tmp_path)
     assert result.exit_code == 1 and "not empty" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["mine.md"]
+
+
+def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(tmp_path: Path) -> None:
+    """The throwaway CA and its key live in a temporary folder that goes with the process."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = ["sandbox", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/_sandbox/stats", timeout=1).close()
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "the sandbox did not start"
+                time.sleep(0.05)
+        keys = list(temp.glob("plansync-*/tls/*key*"))
+        assert keys, list(temp.rglob("*"))
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+    assert list(temp.iterdir()) == []

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,10 +74,10 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def make_loopback_certificate(folder: Path | None = None) -> LoopbackCertificate:
+def make_loopback_certificate(folder: Path) -> LoopbackCertificate:
     """Make a CA and a server certificate for 127.0.0.1/localhost in ``folder`` (created if
-    missing; a fresh temporary folder when None) and return their paths."""
-    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="plansync-tls-"))
+    missing) and return their paths. The caller owns the folder: it holds a private key."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)  # tolerate clock skew
 
