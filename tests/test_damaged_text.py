@@ -218,6 +218,25 @@ def test_whatwg_windows_1252_keeps_undefined_bytes_as_c1_controls() -> None:
     assert fields(got) == fields(only_item(clean))
 
 
+@pytest.mark.parametrize("codec", ["cp1252", "cp1254"])
+def test_a_closing_quote_that_lost_its_last_byte_is_read_back(codec: str) -> None:
+    # ” is E2 80 9D and 9D has no character in these code pages: dropped, it leaves "â€", which
+    # could otherwise only have been a space, an invisible mark or a rare hyphen.
+    clean = "- [ ] Draft a “fair share” I/O policy, then “review” it @Myself 📅 2025-10-27 #task"
+    damaged = damage(clean, codec, "dropped")
+    assert "shareâ€ I/O" in damaged and "reviewâ€ it" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert item.repaired is True
+
+
+def test_a_letter_that_lost_its_last_byte_is_left_as_it_is() -> None:
+    # Á (C3 81) without its 81 is "Ã": Á, Í, Ï, Ð and Ý all lose a byte Windows-1252 lacks.
+    damaged = damage("- [ ] Call ÁLVARO about the quota @Myself", "cp1252", "dropped")
+    assert "ÃLVARO" in damaged
+    assert only_item(damaged).text == "Call ÃLVARO about the quota"
+
+
 @pytest.mark.parametrize(
     "text",
     [

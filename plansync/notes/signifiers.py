@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 VS16 = "\ufe0f"
 
@@ -196,6 +197,43 @@ def _legitimate_pair(run: str, i: int, n: int) -> bool:
     return n == 2 and run[i] not in "ÃÂ" and run[i + 1] in _WORD_END_PUNCTUATION
 
 
+@cache
+def _lost_bytes(codec: str) -> tuple[int, ...]:
+    """Continuation bytes the codec has no character for: the ones damage may have dropped."""
+    lost = []
+    for byte in range(0x80, 0xC0):
+        try:
+            bytes([byte]).decode(codec)
+        except UnicodeDecodeError:
+            lost.append(byte)
+    return tuple(lost)
+
+
+def _quote_missing_its_last_byte(raw: list[bytes], i: int, n: int, codec: str) -> str | None:
+    """The quotation mark that the ``n``-byte sequence at ``i`` spelled before its last byte was
+    dropped, if it can only be one: ``”`` (E2 80 9D) loses its 9D through Windows-1252 and
+    arrives as ``â€``.
+
+    The other characters the same bytes could have spelled are spaces, invisible format
+    marks and a rare hyphen, so a quotation mark among them is the reading; a letter (``Ã``
+    is Á, Í, Ï, Ð or Ý without its last byte) could be any of several and stays as it is.
+    """
+    end = i + n - 1
+    known = b"".join(raw[i:end])
+    if end > len(raw) or not all(0x80 <= b <= 0xBF for b in known[1:]):
+        return None
+    if end < len(raw) and 0x80 <= raw[end][0] <= 0xBF:
+        return None  # not truncated: the full sequence is there (and was not valid UTF-8)
+    readings = set()
+    for byte in _lost_bytes(codec):
+        try:
+            readings.add((known + bytes([byte])).decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    quotes = [r for r in readings if unicodedata.category(r) in ("Pi", "Pf")]
+    return quotes[0] if len(quotes) == 1 else None
+
+
 def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     """Undo one codec's damage on a run of non-ASCII text, greedily, sequence by sequence.
 
@@ -228,6 +266,11 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
                 continue
             except UnicodeDecodeError:
                 pass
+        if n and (quote := _quote_missing_its_last_byte(raw, i, n, codec)):
+            pieces.append((quote, i, i + n - 1))
+            changed = True
+            i += n - 1
+            continue
         pieces.append((run[i], i, i + 1))
         i += 1
     return pieces if changed else None
