@@ -752,3 +752,11 @@ def test_text_glued_to_a_tag_is_kept() -> None:
     assert item.tags == ["#q"]
     assert item.text == 'Check tags Myself q"x'
     assert item.owner == "Myself"
+
+
+def test_a_wiki_link_that_spells_a_markdown_link_stays_text() -> None:
+    # The wiki link's text "(b)" after "[a]" reads like a Markdown link, but none was written.
+    assert note_of("- [ ] see [a][[(b)]]\n").items[0].text == "see [a](b)"
+    assert note_of("- [ ] see [a][[Page|(b)]] and [t](https://x.example)\n").items[0].text == (
+        "see [a](b) and t"
+    )

@@ -58,6 +58,32 @@ def test_damaged_line_keeps_its_damaged_bytes() -> None:
     assert item.keys == {"jira": "CLOUD-12"} and item.repaired and item.priority == "high"
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Â\xa0- [ ] Indented by a double-encoded no-break space @Myself",
+        "\xa0\x85- [ ] Indented by odd whitespace @Myself",
+        "- [Ã©] A damaged status character",
+        "> - [ ] In a callout @Myself ğŸ“… 2025-10-27",
+    ],
+)
+def test_the_parser_and_write_back_agree_on_which_lines_are_items(line: str) -> None:
+    """Both read a line's structure from the same (repaired) text: an item the parser finds is
+    one write-back can edit, and a line it does not is one write-back refuses."""
+    items = parse_text(line + "\n").items
+    if items:
+        edited = edit_line(line, "ps-1", {"jira": JIRA})
+        (item,) = parse_text(edited + "\n").items
+        assert (item.block_id, item.keys, item.text) == (
+            "ps-1",
+            {"jira": "CLOUD-12"},
+            items[0].text,
+        )
+    else:
+        with pytest.raises(WriteBackError):
+            edit_line(line, "ps-1", {"jira": JIRA})
+
+
 def test_existing_key_link_is_replaced_in_place() -> None:
     line = edit_line("- [ ] Task 📅 2025-01-02", "ps-1", {"jira": JIRA})
     moved = edit_line(

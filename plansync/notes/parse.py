@@ -173,20 +173,24 @@ class _NoteReader:
             self.decision_level = level
 
     def line(self, number: int, raw: str) -> None:
-        """Read a line as Obsidian does: its structure from the text as it is (list marker and
-        checkbox are ASCII, never damaged); only the body is repaired."""
-        task = TASK_LINE.match(raw)
+        """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
+        if needs_repair(raw):
+            fixed = repair(raw)
+            text, repaired = fixed.text, fixed.repaired
+        else:
+            text, repaired = raw, False
+        task = TASK_LINE.match(text)
         if task is not None:
-            self._add("action", number, task.group(3), *_read_body(task.group(4)))
+            self._add("action", number, task.group(3), parse_body(task.group(4)), repaired)
             return
         if self.decision_level is None:
             return
-        match = LIST_LINE.match(raw)
+        match = LIST_LINE.match(text)
         if match is None or not match.group(3):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
-        self._add("decision", number, None, *_read_body(match.group(3)))
+        self._add("decision", number, None, parse_body(match.group(3)), repaired)
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
         for name, raw in body.invalid_dates:
@@ -244,14 +248,6 @@ class _NoteReader:
         return status in self.accepted or tagged
 
 
-def _read_body(raw: str) -> tuple[TaskBody, bool]:
-    """The body's fields, and whether it had to be repaired first."""
-    if needs_repair(raw):
-        fixed = repair(raw)
-        return parse_body(fixed.text), fixed.repaired
-    return parse_body(raw), False
-
-
 def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
@@ -282,12 +278,16 @@ def describe(core: str) -> tuple[str, str | None]:
         break
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
+    # Link text may start or end with spaces. Markdown links first: a wiki link's text may
+    # spell one ("[a][[(b)]]" reads "[a](b)"), which is text, not a link.
+    spaced = False
+    if has_link:
+        core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
+        spaced = True
     if "[[" in core:
         core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
-        has_link = True
-    if has_link:  # link text may start or end with spaces
-        core = " ".join(MARKDOWN_LINK_TEXT.sub(r"\1", core).split())
-    return core, owner
+        spaced = True
+    return (" ".join(core.split()) if spaced else core), owner
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
