@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -459,3 +460,20 @@ def test_parsed_items_are_what_validation_would_make(root: Path) -> None:
         assert list(item.__dict__) == list(Item.model_fields)
         assert Item.model_validate(item.model_dump()) == item
         assert item.model_dump() == Item.model_validate(item.__dict__).model_dump()
+
+
+def test_garbage_made_before_a_scan_is_still_collected(tmp_path: Path) -> None:
+    """Promoting the scan's objects must not promote the program's young garbage with them."""
+
+    class Node:
+        pass
+
+    vault = _small_vault(tmp_path)
+    for _ in range(3):
+        cycle = Node()
+        cycle.self = cycle  # type: ignore[attr-defined]
+        alive = weakref.ref(cycle)
+        del cycle
+        scan_vault(vault)
+        gc.collect(1)  # a young collection, as the program's own allocations would trigger
+        assert alive() is None

@@ -163,13 +163,18 @@ def _cyclic_gc_paused() -> Iterator[None]:
     on 10,000 notes. Reference counting still frees everything else at once.
 
     Switching the collector back on would make its next pass walk every object the scan made,
-    since they are all still in the youngest generation. They are long-lived by construction,
-    so they are moved straight to the oldest generation instead: ``gc.freeze()`` followed by
-    ``gc.unfreeze()`` does that (documented: unfreeze puts the objects "back into the oldest
-    generation") without walking them. They stay collectable there, at the collector's usual
-    pace. Skipped when the program froze objects of its own, which unfreezing would release.
+    all still in the young generations. They are long-lived by construction, so they are moved
+    straight to the oldest generation instead: ``gc.freeze()`` then ``gc.unfreeze()`` does that
+    (documented: unfreeze puts the objects "back into the oldest generation") without walking
+    them. That moves *every* young object of the process, so the young generations are
+    collected first: garbage the program made before the scan is freed as usual, not promoted.
+    What other threads make during a scan is promoted with it and freed by the next full
+    collection. Skipped when the program froze objects of its own, which unfreezing would
+    release.
     """
     enabled = gc.isenabled()
+    if enabled:
+        gc.collect(1)
     gc.disable()
     try:
         yield
