@@ -780,10 +780,12 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     broken = path.read_bytes()
 
     plan = fresh_plan(config)
-    assert plan.changes == []
-    (held,) = [w for w in plan.warnings if "held back" in w]
-    assert held.startswith(f"{note.path}: ")
-    assert any(w.startswith(f"{note.path}:") and "not valid YAML" in w for w in plan.warnings)
+    # One conflict for the note (a person must fix it), nothing for its items, no orphans.
+    assert plan.summary == summary_of(plan, conflict=1)
+    (held,) = plan.changes
+    assert (held.target, held.item.note, held.item.line, held.key) == ("note", note.path, 9, None)
+    assert "not valid YAML" in (held.message or "") and "3 items are held back" in held.message
+    assert not plan.has_changes
     sync(config)
     assert path.read_bytes() == broken
     assert jira_issues(project) == before_issues
@@ -795,3 +797,34 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
         key,
         {"due": {"old": "2025-11-10", "new": "2025-11-24"}},
     )
+
+
+def test_an_item_moved_into_a_held_note_waits_with_it(example_project: ExampleProject) -> None:
+    """Not an orphan of the note it left: its line is in the held note."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note, _ = item_with(project, config, RUNBOOK)
+    other, moved = item_with(project, config, "Send Contoso the root-cause summary")
+    moved_line = item_line(project, other.path, moved.line) + "\n"
+    replace_once(project.vault / other.path, moved_line, "")
+    path = project.vault / note.path
+    replace_once(path, "## Action Items\n", "## Action Items\n" + moved_line)
+    replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, conflict=1)
+    assert "4 items are held back" in (plan.changes[0].message or "")
+
+
+def test_a_note_opening_with_a_lone_rule_is_not_held_back(example_project: ExampleProject) -> None:
+    """Without a closing ---, Obsidian shows the first line as a rule: no front matter is lost."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    (project.vault / "2025-11-20-hallway.md").write_text(
+        "---\nHallway chat\n\n## Action Items\n- [ ] Send Dana the quota numbers @Myself\n",
+        encoding="utf-8",
+    )
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, create=1, link=1, write_back=1)

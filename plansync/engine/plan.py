@@ -204,7 +204,7 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
-        self._held_back: set[str] = set()  # note paths (see _hold_back)
+        self._held_back: set[str] = set()  # block ids in held notes (see _hold_back)
 
     def build(self) -> Plan:
         lines, digests = self._read_notes()
@@ -268,7 +268,7 @@ class Planner:
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
             if note.front_matter_error:
-                self._hold_back(note)
+                self._hold_back(note, synced_from)
                 continue
             for item in note.items:
                 block_id = item.block_id
@@ -288,20 +288,30 @@ class Planner:
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         return tracked
 
-    def _hold_back(self, note: Note) -> None:
+    def _hold_back(self, note: Note, synced_from: dict[str, str]) -> None:
         """Leave a note whose front matter cannot be read out of this sync, records and all.
 
         Its items would be sent without the title, date, participants or account it gives them
         (and its decisions without their acceptance), overwriting what the records hold. The
-        note itself is not touched either; its records are not orphans, only waiting.
+        note itself is not touched either. The hold is a conflict (a person must fix the note),
+        so the plan is not "in sync" while it lasts; the note's records are not orphans.
         """
-        self._held_back.add(note.path)
-        if note.items:
-            self.plan.warnings.append(
-                f"{note.path}: its front matter cannot be read, so its {len(note.items)} items"
-                " are held back (nothing is created, changed or written back for them) until"
-                " it is fixed"
+        error = note.front_matter_error
+        assert error is not None
+        ids = {item.block_id for item in note.items if item.block_id}
+        self._held_back |= ids
+        held = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
+        if not held:
+            return
+        self.plan.changes.append(
+            Change(
+                action="conflict",
+                target="note",
+                item=ItemRef(note=note.path, line=error.line or 1, block_id=None, text=""),
+                message=f"{error.message}: its {len(held)} items are held back (nothing is"
+                " created, changed or written back for them) until it is fixed",
             )
+        )
 
     def _route(self, target: TargetSpec, item: Item) -> Any:
         if target.name == "jira":
@@ -384,7 +394,7 @@ class Planner:
                 self._bases[entry.block_id, target.name] = base
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
         for (block_id, _), record in sorted(records.items()):
-            if block_id not in seen and record.note_path not in self._held_back:
+            if block_id not in seen and block_id not in self._held_back:
                 self._orphan(target, record)
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:

@@ -91,10 +91,11 @@ class Note(BaseModel):
     digest: str | None = Field(
         default=None, exclude=True, description="sha256 of the bytes the note was read from"
     )
-    front_matter_error: str | None = Field(
+    front_matter_error: ParseWarning | None = Field(
         default=None,
         exclude=True,
-        description="why the front matter could not be read; the body was parsed without it",
+        description="why the front matter (between two --- lines) could not be read; the body"
+        " was parsed without it",
     )
 
     def to_contract(self) -> dict[str, Any]:

@@ -300,14 +300,17 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     warnings: list[ParseWarning] = []
     body_start = 0
     split = split_front_matter(lines)
-    fm_warning = None
+    fm_error = None
     if split is not None:
         fm_lines, body_start = split
-        front_matter, fm_warning = _load_front_matter(fm_lines, path)
+        front_matter, fm_error = _load_front_matter(fm_lines, path)
+        if fm_error:
+            warnings.append(fm_error)
     elif lines and lines[0].rstrip() == "---":
-        fm_warning = ParseWarning(path=path, line=1, message="front matter is not closed by ---")
-    if fm_warning:
-        warnings.append(fm_warning)
+        # Obsidian shows it as a rule: there is no front matter to lose.
+        warnings.append(
+            ParseWarning(path=path, line=1, message="front matter is not closed by ---")
+        )
 
     reader = _NoteReader(path, policy, front_matter)
     fence: str | None = None
@@ -362,7 +365,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         front_matter=_jsonable(front_matter),
         items=reader.items,
         warnings=warnings,
-        front_matter_error=str(fm_warning) if fm_warning else None,
+        front_matter_error=fm_error,
     )
 
 
