@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -252,6 +253,12 @@ def sandbox_serve(
 
     Any user, token or session id is accepted. Runs until interrupted.
     """
+    for name in (
+        "SIGTERM",
+        "SIGHUP",
+    ):  # stopped like Ctrl-C: the cleanup runs (no SIGHUP on Windows)
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit_on_signal)
     with ExitStack() as cleanup:
         if state_dir is None:  # the certificate's key goes when the sandbox stops
             folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
@@ -286,6 +293,10 @@ def sandbox_serve(
             )
             click.echo("Ctrl-C stops both.")
             serve_forever(jira, port)
+
+
+def _exit_on_signal(number: int, _frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 @main.command()

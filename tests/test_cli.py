@@ -434,8 +434,12 @@ def test_the_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path, clean_env: 
     assert [p.name for p in tmp_path.iterdir()] == ["mine.md"]
 
 
-def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(tmp_path: Path) -> None:
-    """The throwaway CA and its key live in a temporary folder that goes with the process."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The throwaway CA and its key live in a temporary folder that goes with the process,
+    whether it is stopped with Ctrl-C, by a service manager or by closing its terminal."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     with socket.socket() as sock:
@@ -460,7 +464,7 @@ def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(tmp_pa
                 time.sleep(0.05)
         keys = list(temp.glob("plansync-*/tls/*key*"))
         assert keys, list(temp.rglob("*"))
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         process.wait(timeout=20)
     finally:
         if process.poll() is None:
