@@ -760,3 +760,12 @@ def test_a_wiki_link_that_spells_a_markdown_link_stays_text() -> None:
     assert note_of("- [ ] see [a][[Page|(b)]] and [t](https://x.example)\n").items[0].text == (
         "see [a](b) and t"
     )
+
+
+def test_dates_a_line_does_not_give_are_not_set_fields() -> None:
+    """As validation would have it: ``model_dump(exclude_unset=True)`` leaves them out."""
+    (item,) = note_of("- [ ] x 📅 2025-10-27 ⏳ TBD\n").items
+    dates = {"due", "scheduled", "start", "created", "done", "cancelled"}
+    assert item.model_fields_set & dates == {"due", "scheduled"}  # an unreadable date was given
+    assert item.model_fields_set >= set(Item.model_fields) - dates
+    assert "start" not in item.model_dump(exclude_unset=True)

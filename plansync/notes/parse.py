@@ -38,6 +38,7 @@ SPACES = re.compile(r"\s+")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 _YAML = YAMLHandler()
+_DATE_FIELDS = frozenset(("due", "scheduled", "start", "created", "done", "cancelled"))
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -206,7 +207,8 @@ class _NoteReader:
             self.repaired_lines.append(number)
         core = body.core
         text, owner = describe(core)
-        date = body.dates.get
+        dates = body.dates
+        date = dates.get
         tags = body.tags
         self.items.append(
             parsed_item(
@@ -235,7 +237,8 @@ class _NoteReader:
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
-                }
+                },
+                _DATE_FIELDS.difference(dates) if len(dates) < len(_DATE_FIELDS) else frozenset(),
             )
         )
 
