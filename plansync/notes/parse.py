@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,12 @@ MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 _YAML = YAMLHandler()
 _DATE_FIELDS = frozenset(("due", "scheduled", "start", "created", "done", "cancelled"))
+
+
+@cache
+def _given(dates: tuple[str, ...]) -> frozenset[str]:
+    """The fields a line gives: all but the dates it has none of (at most 64 sets)."""
+    return frozenset(Item.model_fields) - (_DATE_FIELDS - set(dates))
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -238,7 +245,7 @@ class _NoteReader:
                     "description": body.description,
                     "section": self.section,
                 },
-                _DATE_FIELDS.difference(dates) if len(dates) < len(_DATE_FIELDS) else frozenset(),
+                _given(tuple(dates)),
             )
         )
 
