@@ -100,6 +100,14 @@ def item_with(project: ExampleProject, config: Config, text: str) -> tuple[Note,
     return found[0]
 
 
+def synced_item(project: ExampleProject, text: str) -> tuple[Config, Note, Item, str]:
+    """The project synced once, and the item whose text holds ``text``, with its Jira key."""
+    config = config_of(project)
+    sync(config)
+    note, item = item_with(project, config, text)
+    return config, note, item, item.keys["jira"]
+
+
 def expected_assignee(config: Config, owner: str | None, app: JiraSandbox) -> str | None:
     """The sandbox user an owner maps to through the config's e-mails, in the mode's id form."""
     if owner is None:
@@ -247,10 +255,7 @@ RUNBOOK = "Write the runbook for changing object-lock retention"
 @both_modes
 def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, item, key = synced_item(project, RUNBOOK)
     replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
 
     plan = fresh_plan(config)
@@ -317,10 +322,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, item, key = synced_item(project, RUNBOOK)
     jira_put(project, key, {"duedate": "2025-12-24"})
     replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
 
@@ -449,10 +451,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, item, key = synced_item(project, RUNBOOK)
     before = jira_issues(project)[key]
     line = item_line(project, note.path, item.line)
     replace_once(project.vault / note.path, line + "\n", "")
@@ -695,10 +694,7 @@ def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
     """Both sides agreeing on a new value moves the base; otherwise the later reopen in the
     note would look like nothing changed, and Jira would stay done."""
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, _item, key = synced_item(project, RUNBOOK)
     jira_transition(project, key, "31")
     path = project.vault / note.path
     replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
@@ -716,10 +712,7 @@ def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, _item, key = synced_item(project, RUNBOOK)
     before = jira_issues(project)[key]
     text = project.config_path.read_text(encoding="utf-8")
     project.config_path.write_text(
@@ -769,10 +762,7 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, note, _item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
     before_issues = jira_issues(project)
     replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")

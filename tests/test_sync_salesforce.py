@@ -239,6 +239,15 @@ def item_with(project: ExampleProject, config: Config, text: str) -> Routed:
     return found[0]
 
 
+def synced_item(project: ExampleProject, org: Org, text: str) -> tuple[Config, Routed, str]:
+    """The project synced once, and the item whose text holds ``text``, with its block id."""
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, text)
+    assert entry.item.block_id
+    return config, entry, entry.item.block_id
+
+
 def line_of(project: ExampleProject, note: str, line: int) -> str:
     data = (project.vault / note).read_bytes()
     return data.split(b"\n")[line - 1].decode("utf-8", "surrogateescape")
@@ -858,11 +867,7 @@ def test_an_item_tagged_rfe_after_it_went_to_jira_gets_a_record_with_its_key(
 def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
     project: ExampleProject, org: Org
 ) -> None:
-    sync(project, org)
-    config = config_of(project)
-    entry = item_with(project, config, RFE_TEXT)
-    block_id = entry.item.block_id
-    assert block_id
+    _config, entry, block_id = synced_item(project, org, RFE_TEXT)
     (project.vault / "archive").mkdir()
     moved = "archive/contoso.md"
     (project.vault / entry.note.path).rename(project.vault / moved)
@@ -885,11 +890,7 @@ def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
 def test_a_reworded_item_retitles_the_issues_link_to_its_record(
     project: ExampleProject, org: Org
 ) -> None:
-    sync(project, org)
-    config = config_of(project)
-    entry = item_with(project, config, RFE_TEXT)
-    block_id = entry.item.block_id
-    assert block_id
+    _config, entry, block_id = synced_item(project, org, RFE_TEXT)
     global_id = f"plansync:salesforce:{block_id}"
 
     def cross_link_title() -> str:
@@ -911,11 +912,7 @@ def test_a_reworded_item_retitles_the_issues_link_to_its_record(
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
     project: ExampleProject, org: Org
 ) -> None:
-    sync(project, org)
-    config = config_of(project)
-    entry = item_with(project, config, RFE_TEXT)
-    block_id = entry.item.block_id
-    assert block_id
+    config, entry, block_id = synced_item(project, org, RFE_TEXT)
     _, record = org.records()[block_id]
     # Someone edits the record in Salesforce, through the API.
     edit = org.connector(config).update_many(
@@ -945,11 +942,7 @@ def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflic
 def test_a_record_deleted_in_salesforce_is_a_conflict_not_created_again(
     project: ExampleProject, org: Org
 ) -> None:
-    sync(project, org)
-    config = config_of(project)
-    entry = item_with(project, config, FEATURE_TEXT)
-    block_id = entry.item.block_id
-    assert block_id
+    _config, _entry, block_id = synced_item(project, org, FEATURE_TEXT)
     sobject, record = org.records()[block_id]
     answer = org.session.delete(
         f"{org.url}/services/data/v59.0/sobjects/{sobject}/{record['Id']}",
