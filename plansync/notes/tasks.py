@@ -300,9 +300,11 @@ def _read_loop(line: str, lead: int, block_link: str | None) -> TaskBody:
 # here is plain ASCII. So the plugin's passes decide only *when* each field is cut, never
 # *what* is cut: fields go right to left, a field seen twice keeps its leftmost value (the later
 # cut overwrites), tags keep their order, and k fields need at most k passes (the loop allows
-# MAX_RUNS + 1). One regex over the reversed line finds the run. The fast path gives up unless
-# no rule at all could cut anything more off what is left, and the plugin's loop reads those
-# lines (Dataview fields, "📅 TBD", a field glued to the word before it, tags with emoji).
+# MAX_RUNS + 1). One regex over the reversed line finds the run (a shorter one when the line
+# has none of the rare signifiers), and the run's text is read once per distinct text. The
+# fast path gives up unless no rule at all could cut anything more off what is left, and the
+# plugin's loop reads those lines (Dataview fields, "📅 TBD", a field glued to the word before
+# it, tags with emoji).
 
 _PLAIN_TAG_CHARS = r"[^\s!@#$%^&*(),.?\":{}|<>\x80-\U0010ffff]+"
 _IDENT = r"[a-zA-Z0-9_-]+"
@@ -438,8 +440,9 @@ def _read_run(run: str) -> _RunFields | None:
     """The fields of a plain run of fields, or None when there are more than the plugin reads.
 
     A pure function of the run's text, and the same runs come back again and again in a vault
-    (a meeting's items share due dates, priorities and tags), so it is cached: reading a run
-    is most of the cost of a task line.
+    (a meeting's items share due dates, priorities and tags: 25,000 distinct runs in the
+    110,000 task lines of bench/parse.py), so it is cached. Only immutable values are kept;
+    each item gets lists and dicts of its own.
     """
     fields = list(_FAST_FIELD.finditer(run))
     if len(fields) > MAX_RUNS + 1:
