@@ -774,7 +774,8 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     assert plan.summary == summary_of(plan, conflict=1)
     (held,) = plan.changes
     assert (held.target, held.item.note, held.item.line, held.key) == ("note", note.path, 9, None)
-    assert "not valid YAML" in (held.message or "") and "3 items are held back" in held.message
+    assert "not valid YAML (" in (held.message or "") and "); ignored" not in held.message
+    assert "3 items are held back" in held.message
     assert not plan.has_changes
     sync(config)
     assert path.read_bytes() == broken

@@ -308,8 +308,9 @@ class Planner:
                 action="conflict",
                 target="note",
                 item=ItemRef(note=note.path, line=error.line or 1, block_id=None, text=""),
-                message=f"{error.message}: its {len(held)} items are held back (nothing is"
-                " created, changed or written back for them) until it is fixed",
+                message=f"{error.message.removesuffix('; ignored')}: its {len(held)} items are"
+                " held back (nothing is created, changed or written back for them) until it is"
+                " fixed",
             )
         )
 
