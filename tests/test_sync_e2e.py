@@ -272,9 +272,7 @@ def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExamplePro
 
 def test_checking_an_item_done_transitions_to_done(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
 
     plan = fresh_plan(config)
@@ -288,9 +286,7 @@ def test_checking_an_item_done_transitions_to_done(example_project: ExampleProje
 
 def test_cancelling_an_item_takes_the_cancel_transition(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [-] {RUNBOOK}")
 
     plan = fresh_plan(config)
@@ -350,9 +346,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
 
 def test_a_key_link_deleted_by_hand_is_written_back(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     path = project.vault / note.path
     synced = path.read_bytes()
     key = item.keys["jira"]
@@ -370,9 +364,7 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     other = next(k for k in jira_issues(project) if k != item.keys["jira"])
     path = project.vault / note.path
     key = item.keys["jira"]
@@ -392,9 +384,7 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
 
 def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     path = project.vault / note.path
     line = item_line(project, note.path, item.line)
     replace_once(path, line + "\n", line + "\n" + line + "\n")
@@ -736,9 +726,7 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
 ) -> None:
     """The line that keeps a shared block id is the one in the note it was synced from."""
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, item = item_with(project, config, RUNBOOK)
+    config, note, item, _ = synced_item(project, RUNBOOK)
     line = item_line(project, note.path, item.line)
     early = project.vault / "0000-scratch.md"  # sorts before every example note
     early.write_text(f"# Scratch\n\n{line}\n", encoding="utf-8")
