@@ -300,10 +300,7 @@ def test_cancelling_an_item_takes_the_cancel_transition(example_project: Example
 
 def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    _, item = item_with(project, config, RUNBOOK)
-    key = item.keys["jira"]
+    config, _, _, key = synced_item(project, RUNBOOK)
     jira_put(project, key, {"duedate": "2025-12-24", "summary": "Runbook (renamed in Jira)"})
 
     plan = fresh_plan(config)
@@ -525,9 +522,7 @@ def test_a_renamed_note_moves_the_links_without_adding_any(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, _ = item_with(project, config, RUNBOOK)
+    config, note, _, _ = synced_item(project, RUNBOOK)
     (project.vault / "archive").mkdir()
     (project.vault / note.path).rename(project.vault / "archive" / "weekly.md")
 
@@ -567,9 +562,7 @@ def link_titles(project: ExampleProject, config: Config, note_path: str) -> dict
 
 def test_a_retitled_note_retitles_its_links(example_project: ExampleProject) -> None:
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, _ = item_with(project, config, RUNBOOK)
+    config, note, _, _ = synced_item(project, RUNBOOK)
     assert set(link_titles(project, config, note.path).values()) == {"Weekly cloud program sync"}
     replace_once(project.vault / note.path, "title: Weekly cloud program sync", "title: Cloud sync")
 
@@ -781,9 +774,7 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
 def test_an_item_moved_into_a_held_note_waits_with_it(example_project: ExampleProject) -> None:
     """Not an orphan of the note it left: its line is in the held note."""
     project = example_project
-    config = config_of(project)
-    sync(config)
-    note, _ = item_with(project, config, RUNBOOK)
+    config, note, _, _ = synced_item(project, RUNBOOK)
     other, moved = item_with(project, config, "Send Contoso the root-cause summary")
     moved_line = item_line(project, other.path, moved.line) + "\n"
     replace_once(project.vault / other.path, moved_line, "")
