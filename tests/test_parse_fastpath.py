@@ -188,3 +188,15 @@ def test_more_fields_than_the_plugin_has_passes_go_to_the_loop() -> None:
 @given(st.text(alphabet="ab #:[]()📅⏫✅🔁⛔🆔🏁 ,-0129\ufe0f\t^", max_size=40))
 def test_parse_body_on_random_text(line: str) -> None:
     assert fields_of(tasks.parse_body(line)) == fields_of(reference_parse_body(line))
+
+
+# Characters around the symbols' range and inside it, beside every trigger.
+TRIGGER_PIECES = st.sampled_from(
+    [*"ab #:’—\u231a\u231c\u2704\u2706\U0001f6ec", *sorted(tasks._TRIGGERS)]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(TRIGGER_PIECES, max_size=30).map("".join))
+def test_trigger_shortcut_finds_what_the_trigger_pattern_finds(text: str) -> None:
+    assert tasks._has_trigger(text) == (tasks._TRIGGER.search(text) is not None)
