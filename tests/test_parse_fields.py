@@ -253,6 +253,41 @@ def test_tag_must_follow_whitespace() -> None:
     assert item.tags == ["#reading"]
 
 
+@pytest.mark.parametrize(
+    ("line", "tags"),
+    [
+        # A tag may hold any whitespace but the space; the plugin trims what it ends with.
+        ("- [ ] Call #bob\t about the rollout", ["#bob"]),
+        ("- [ ] Call #bob\u00a0 about the rollout", ["#bob"]),
+        # The whitespace before a tag belongs to its match, so tags do not overlap.
+        ("- [ ] Plan #a\t#b today", ["#a"]),
+        # The plugin's \s is JavaScript's: U+FEFF is whitespace, U+0085 and U+001F are not.
+        ("- [ ] Call Bob\ufeff#urgent", ["#urgent"]),
+        ("- [ ] Call \x85#bob about it", []),
+        ("- [ ] Call \x1f#bob about it", []),
+    ],
+)
+def test_tags_as_the_plugin_matches_them(line: str, tags: list[str]) -> None:
+    # TaskRegularExpressions.hashTags, /(^|\s)#[^ !@#$%^&*(),.?":{}|<>]+/g, each match trimmed
+    # (Task.extractHashtags), and hashTagsFromEnd for the trailing ones.
+    assert item_of(line).tags == tags
+
+
+def test_a_trailing_tag_is_trimmed_as_javascript_trims() -> None:
+    # U+0085 is a tag character, and JavaScript's trim() keeps it: the tag is "#tag\x85".
+    item = item_of("- [ ] Task #tag\x85 📅 2025-10-27")
+    assert item.due == D(2025, 10, 27)
+    assert item.description == "Task #tag\x85"
+    assert item.tags == ["#tag\x85"]
+
+
+def test_the_accept_tag_before_a_no_break_space_accepts() -> None:
+    # Pasted text often has U+00A0 after a word; the plugin reads the tag as "#accepted".
+    item = item_of("- [Q] Draft the plan #accepted\u00a0 today")
+    assert item.tags == ["#accepted"]
+    assert item.accepted is True
+
+
 @pytest.mark.parametrize("block", ["ps-7k2m9q", "abc", "A1-b2"])
 def test_trailing_block_id(block: str) -> None:
     item = item_of(f"- [ ] Ship the beta 📅 2025-10-27 #release ^{block}")

@@ -53,12 +53,16 @@ JS_WHITESPACE = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
 )
+# The plugin's ``\s``: the same set. Python's ``\s`` differs (it also matches U+001C-U+001F and
+# U+0085, and not U+FEFF), so the plugin's patterns that say ``\s`` say this here.
+JS_SPACE = "[" + re.escape(JS_WHITESPACE) + "]"
 
 TASK_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +\[(.)\] *(.*)$")
 LIST_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
 _DATE = r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+_TAG_CHARS = r"#[^ !@#$%^&*(),.?\":{}|<>]+"
 _IDS = r"([a-zA-Z0-9-_]+(?: *, *[a-zA-Z0-9-_]+ *)*)"
 
 
@@ -157,7 +161,7 @@ def _rules() -> tuple[_FieldRule, ...]:
         dataview("recurrence", r"repeat:: *([a-zA-Z0-9, !]+)"),
         emoji("on_completion", ON_COMPLETION, r"([a-zA-Z]+)", string.ascii_letters),
         dataview("on_completion", r"onCompletion:: *([a-zA-Z]+)"),
-        _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$"), "tag"),
+        _FieldRule("tag", re.compile(f"(?:^|{JS_SPACE}){_TAG_CHARS}$"), "tag"),
         emoji("task_id", TASK_ID, r"([a-zA-Z0-9-_]+)", words + "-_"),
         dataview("task_id", r"id:: *([a-zA-Z0-9-_]+)"),
         _FieldRule(
@@ -507,7 +511,7 @@ def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[
     elif name == "on_completion":
         body.on_completion = match.group(1).lower()
     elif name == "tag":
-        trailing_tags.insert(0, match.group().strip())
+        trailing_tags.insert(0, js_trim(match.group()))
     elif name == "task_id":
         body.task_id = match.group(1)
     elif name == "depends_on":
@@ -518,11 +522,14 @@ def _first_symbol(text: str) -> str:
     return text.rstrip("\ufe0f")[:1]
 
 
-HASHTAG = re.compile(r"(?:^|(?<=\s))#[^ !@#$%^&*(),.?\":{}|<>]+")
+# The plugin's hashTags: the whitespace before a tag is part of the match, so matches do not
+# overlap ("#a\t#b" holds one tag, "#a"), and each tag is trimmed (Task.extractHashtags), since
+# a tag may hold any whitespace but the space ("#bob\t about" is "#bob").
+HASHTAG = re.compile(f"(?:^|{JS_SPACE})({_TAG_CHARS})")
 
 
 def _hashtags(text: str) -> list[str]:
-    return HASHTAG.findall(text)
+    return [tag.rstrip(JS_WHITESPACE) for tag in HASHTAG.findall(text)]
 
 
 def parse_task_line(line: str) -> TaskLine | None:
