@@ -198,6 +198,16 @@ def test_on_completion_is_consumed() -> None:
     )
 
 
+@pytest.mark.parametrize("field", ["🏁 archive", "🏁 Later", "[onCompletion:: archive]"])
+def test_an_unknown_on_completion_action_is_consumed_as_no_action(field: str) -> None:
+    # OnCompletion.ts, parseOnCompletionValue: "delete" and "keep" (any case), else Ignore.
+    task = parse_task_line(f"- [ ] Water the lab plants 🔁 every day {field}")
+    assert task is not None
+    assert task.body.on_completion is None
+    assert task.body.description == "Water the lab plants"
+    assert task.body.recurrence == "every day"
+
+
 @pytest.mark.parametrize("value", ["1", "hftw84745", "task_1", "do-me-first", "ps-7k2m9q"])
 def test_task_id(value: str) -> None:
     item = item_of(f"- [ ] Build a first draft 🆔 {value}")

@@ -470,7 +470,7 @@ def _read_run(run: str) -> _RunFields | None:
         elif kind == "recurrence":
             read["recurrence"] = value
         elif kind == "on_completion":
-            read["on_completion"] = value.lower()
+            read["on_completion"] = _on_completion(value)
         elif kind == "task_id":
             read["task_id"] = value
         else:
@@ -509,13 +509,20 @@ def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[
     elif name == "recurrence":
         body.recurrence = match.group(1).strip()
     elif name == "on_completion":
-        body.on_completion = match.group(1).lower()
+        body.on_completion = _on_completion(match.group(1))
     elif name == "tag":
         trailing_tags.insert(0, js_trim(match.group()))
     elif name == "task_id":
         body.task_id = match.group(1)
     elif name == "depends_on":
         body.depends_on = [part.strip() for part in match.group(1).split(",") if part.strip()]
+
+
+def _on_completion(value: str) -> str | None:
+    """The action the plugin reads (parseOnCompletionValue): any other word is consumed from the
+    line but is no action at all ("🏁 archive" reads as none, not as "archive")."""
+    action = value.lower()
+    return action if action in ("keep", "delete") else None
 
 
 def _first_symbol(text: str) -> str:
