@@ -235,6 +235,15 @@ def test_depends_on(value: str, ids: list[str], selector: str) -> None:
     assert item.text == "Test with users"
 
 
+@pytest.mark.parametrize("field", ["⛔ \u212a1", "🆔 \u212a1", "[dependsOn:: \u212a1]"])
+def test_ids_are_ascii_letters_and_digits_only(field: str) -> None:
+    # DefaultTaskSerializer builds its regexes without the "i" flag: [a-zA-Z0-9-_] does not
+    # match the Kelvin sign (U+212A), which a case-insensitive Python pattern folds to "k".
+    item = item_of(f"- [ ] Test with users {field}")
+    assert (item.depends_on, item.task_id) == ([], None)
+    assert item.description == f"Test with users {field}"
+
+
 def test_dataview_depends_on() -> None:
     item = item_of("- [ ] Test with users  [dependsOn:: dcf64c, 0h17ye]")
     assert item.depends_on == ["dcf64c", "0h17ye"]

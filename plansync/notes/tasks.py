@@ -166,7 +166,7 @@ def _rules() -> tuple[_FieldRule, ...]:
         dataview("task_id", r"id:: *([a-zA-Z0-9-_]+)"),
         _FieldRule(
             "depends_on",
-            re.compile(depends, re.IGNORECASE),
+            re.compile(depends),
             "emoji",
             DEPENDS_ON,
             frozenset(words + "-_ ,"),
