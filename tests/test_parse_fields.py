@@ -385,6 +385,15 @@ def test_not_task_lines(line: str) -> None:
     assert note_of(line + "\n").items == []
 
 
+@pytest.mark.parametrize("indent", ["\x85", "\x1c", "\x1f", "  \x85"])
+def test_python_only_whitespace_does_not_indent_a_task(indent: str) -> None:
+    # The plugin's indentation is [\s\t>]* with JavaScript's \s, which has neither U+0085 nor
+    # U+001C-U+001F (Python's \s has both): Task.fromLine reads no task, nor a decision here.
+    line = f"{indent}- [ ] Order the new badges 📅 2025-10-27"
+    assert parse_task_line(line) is None
+    assert note_of(f"## Decisions\n{line}\n{indent}- Ship on Friday\n").items == []
+
+
 @pytest.mark.parametrize(
     ("fence", "closing"),
     [("```", "```"), ("~~~", "~~~"), ("````", "````"), ("```text", "```"), ("~~~md", "~~~~")],

@@ -57,8 +57,13 @@ JS_WHITESPACE = (
 # U+0085, and not U+FEFF), so the plugin's patterns that say ``\s`` say this here.
 JS_SPACE = "[" + re.escape(JS_WHITESPACE) + "]"
 
-TASK_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +\[(.)\] *(.*)$")
-LIST_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +(.*)$")
+# The indentation is the plugin's [\s\t>]* with JavaScript's \s, so U+0085 and U+001C-U+001F
+# do not indent a task (the plugin reads no task there). U+FEFF, which its \s has, stays out as
+# it always was here: Obsidian hands the plugin only the lines its Markdown parser lists as list
+# items, and in CommonMark a line starting with U+FEFF is not one.
+_INDENT = "[" + re.escape(JS_WHITESPACE.replace("\ufeff", "")) + ">]*"
+TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[(.)\\] *(.*)$")
+LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
 _DATE = r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
