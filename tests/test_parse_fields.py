@@ -385,6 +385,21 @@ def test_not_task_lines(line: str) -> None:
     assert note_of(line + "\n").items == []
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\r"])
+def test_a_task_line_is_read_up_to_a_javascript_line_terminator(separator: str) -> None:
+    # The plugin's taskRegex ends in " *(.*)" with the u flag and no "$": "." is any character
+    # but a line terminator, so the body stops at the first one and nothing after it is read.
+    line = f"- [ ] Ship the beta{separator}with docs 📅 2025-10-27 #release ^b1"
+    task = parse_task_line(line)
+    assert task is not None
+    assert (task.body.description, task.body.dates, task.body.tags) == ("Ship the beta", {}, [])
+    assert task.body.block_link is None
+    (item,) = note_of(line + "\n").items
+    assert (item.text, item.due, item.block_id) == ("Ship the beta", None, None)
+    # Nor is a line terminator a status character.
+    assert parse_task_line(f"- [{separator}] Ship the beta") is None
+
+
 @pytest.mark.parametrize("indent", ["\x85", "\x1c", "\x1f", "  \x85"])
 def test_python_only_whitespace_does_not_indent_a_task(indent: str) -> None:
     # The plugin's indentation is [\s\t>]* with JavaScript's \s, which has neither U+0085 nor

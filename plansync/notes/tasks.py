@@ -62,7 +62,12 @@ JS_SPACE = "[" + re.escape(JS_WHITESPACE) + "]"
 # it always was here: Obsidian hands the plugin only the lines its Markdown parser lists as list
 # items, and in CommonMark a line starting with U+FEFF is not one.
 _INDENT = "[" + re.escape(JS_WHITESPACE.replace("\ufeff", "")) + ">]*"
-TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[(.)\\] *(.*)$")
+# The status and the body are the plugin's "." (its regex has the u flag, and no "$"): any
+# character but a JavaScript line terminator, so the body ends at the first U+2028, U+2029 or
+# carriage return in the line, and what follows is not read at all.
+LINE_BREAKS = "\n\r\u2028\u2029"
+_LINE_CHAR = f"[^{LINE_BREAKS}]"
+TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[({_LINE_CHAR})\\] *({_LINE_CHAR}*)")
 LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
