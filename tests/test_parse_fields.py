@@ -198,6 +198,16 @@ def test_on_completion_is_consumed() -> None:
     )
 
 
+@pytest.mark.parametrize("field", ["🏁 archive", "🏁 Later", "[onCompletion:: archive]"])
+def test_an_unknown_on_completion_action_is_consumed_as_no_action(field: str) -> None:
+    # OnCompletion.ts, parseOnCompletionValue: "delete" and "keep" (any case), else Ignore.
+    task = parse_task_line(f"- [ ] Water the lab plants 🔁 every day {field}")
+    assert task is not None
+    assert task.body.on_completion is None
+    assert task.body.description == "Water the lab plants"
+    assert task.body.recurrence == "every day"
+
+
 @pytest.mark.parametrize("value", ["1", "hftw84745", "task_1", "do-me-first", "ps-7k2m9q"])
 def test_task_id(value: str) -> None:
     item = item_of(f"- [ ] Build a first draft 🆔 {value}")
@@ -223,6 +233,15 @@ def test_depends_on(value: str, ids: list[str], selector: str) -> None:
     item = item_of(f"- [ ] Test with users ⛔{selector} {value}")
     assert item.depends_on == ids
     assert item.text == "Test with users"
+
+
+@pytest.mark.parametrize("field", ["⛔ \u212a1", "🆔 \u212a1", "[dependsOn:: \u212a1]"])
+def test_ids_are_ascii_letters_and_digits_only(field: str) -> None:
+    # DefaultTaskSerializer builds its regexes without the "i" flag: [a-zA-Z0-9-_] does not
+    # match the Kelvin sign (U+212A), which a case-insensitive Python pattern folds to "k".
+    item = item_of(f"- [ ] Test with users {field}")
+    assert (item.depends_on, item.task_id) == ([], None)
+    assert item.description == f"Test with users {field}"
 
 
 def test_dataview_depends_on() -> None:
@@ -251,6 +270,41 @@ def test_tags_in_order_mixed_with_fields() -> None:
 def test_tag_must_follow_whitespace() -> None:
     item = item_of("- [ ] Read https://example.com/page/#section and C# notes #reading")
     assert item.tags == ["#reading"]
+
+
+@pytest.mark.parametrize(
+    ("line", "tags"),
+    [
+        # A tag may hold any whitespace but the space; the plugin trims what it ends with.
+        ("- [ ] Call #bob\t about the rollout", ["#bob"]),
+        ("- [ ] Call #bob\u00a0 about the rollout", ["#bob"]),
+        # The whitespace before a tag belongs to its match, so tags do not overlap.
+        ("- [ ] Plan #a\t#b today", ["#a"]),
+        # The plugin's \s is JavaScript's: U+FEFF is whitespace, U+0085 and U+001F are not.
+        ("- [ ] Call Bob\ufeff#urgent", ["#urgent"]),
+        ("- [ ] Call \x85#bob about it", []),
+        ("- [ ] Call \x1f#bob about it", []),
+    ],
+)
+def test_tags_as_the_plugin_matches_them(line: str, tags: list[str]) -> None:
+    # TaskRegularExpressions.hashTags, /(^|\s)#[^ !@#$%^&*(),.?":{}|<>]+/g, each match trimmed
+    # (Task.extractHashtags), and hashTagsFromEnd for the trailing ones.
+    assert item_of(line).tags == tags
+
+
+def test_a_trailing_tag_is_trimmed_as_javascript_trims() -> None:
+    # U+0085 is a tag character, and JavaScript's trim() keeps it: the tag is "#tag\x85".
+    item = item_of("- [ ] Task #tag\x85 📅 2025-10-27")
+    assert item.due == D(2025, 10, 27)
+    assert item.description == "Task #tag\x85"
+    assert item.tags == ["#tag\x85"]
+
+
+def test_the_accept_tag_before_a_no_break_space_accepts() -> None:
+    # Pasted text often has U+00A0 after a word; the plugin reads the tag as "#accepted".
+    item = item_of("- [Q] Draft the plan #accepted\u00a0 today")
+    assert item.tags == ["#accepted"]
+    assert item.accepted is True
 
 
 @pytest.mark.parametrize("block", ["ps-7k2m9q", "abc", "A1-b2"])
@@ -329,6 +383,30 @@ def test_subtasks_are_items_and_plain_subbullets_are_not() -> None:
 def test_not_task_lines(line: str) -> None:
     assert parse_task_line(line) is None
     assert note_of(line + "\n").items == []
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\r"])
+def test_a_task_line_is_read_up_to_a_javascript_line_terminator(separator: str) -> None:
+    # The plugin's taskRegex ends in " *(.*)" with the u flag and no "$": "." is any character
+    # but a line terminator, so the body stops at the first one and nothing after it is read.
+    line = f"- [ ] Ship the beta{separator}with docs 📅 2025-10-27 #release ^b1"
+    task = parse_task_line(line)
+    assert task is not None
+    assert (task.body.description, task.body.dates, task.body.tags) == ("Ship the beta", {}, [])
+    assert task.body.block_link is None
+    (item,) = note_of(line + "\n").items
+    assert (item.text, item.due, item.block_id) == ("Ship the beta", None, None)
+    # Nor is a line terminator a status character.
+    assert parse_task_line(f"- [{separator}] Ship the beta") is None
+
+
+@pytest.mark.parametrize("indent", ["\x85", "\x1c", "\x1f", "  \x85"])
+def test_python_only_whitespace_does_not_indent_a_task(indent: str) -> None:
+    # The plugin's indentation is [\s\t>]* with JavaScript's \s, which has neither U+0085 nor
+    # U+001C-U+001F (Python's \s has both): Task.fromLine reads no task, nor a decision here.
+    line = f"{indent}- [ ] Order the new badges 📅 2025-10-27"
+    assert parse_task_line(line) is None
+    assert note_of(f"## Decisions\n{line}\n{indent}- Ship on Friday\n").items == []
 
 
 @pytest.mark.parametrize(

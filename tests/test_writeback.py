@@ -103,6 +103,15 @@ def test_two_targets_and_a_decision_bullet() -> None:
     assert item.tags == ["#accepted"]
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\r"])
+def test_a_task_line_with_a_line_separator_is_left_alone(separator: str) -> None:
+    # Obsidian Tasks reads the line only up to the separator, Obsidian finds a block id at the
+    # line's end: an id written at either place would be lost to the other, and be written
+    # again at every sync.
+    with pytest.raises(WriteBackError, match="line separator"):
+        edit_line(f"- [ ] Ship the beta{separator}with docs", "ps-1", {"jira": JIRA})
+
+
 def test_other_block_id_is_not_overwritten() -> None:
     with pytest.raises(WriteBackError, match=r"\^mine"):
         edit_line("- [ ] Task ^mine", "ps-1", {})

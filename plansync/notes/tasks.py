@@ -53,12 +53,26 @@ JS_WHITESPACE = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + ("\u2028\u2029\u202f\u205f\u3000\ufeff")
 )
+# The plugin's ``\s``: the same set. Python's ``\s`` differs (it also matches U+001C-U+001F and
+# U+0085, and not U+FEFF), so the plugin's patterns that say ``\s`` say this here.
+JS_SPACE = "[" + re.escape(JS_WHITESPACE) + "]"
 
-TASK_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +\[(.)\] *(.*)$")
-LIST_LINE = re.compile(r"^([\s>]*)([-*+]|[0-9]+[.)]) +(.*)$")
+# The indentation is the plugin's [\s\t>]* with JavaScript's \s, so U+0085 and U+001C-U+001F
+# do not indent a task (the plugin reads no task there). U+FEFF, which its \s has, stays out as
+# it always was here: Obsidian hands the plugin only the lines its Markdown parser lists as list
+# items, and in CommonMark a line starting with U+FEFF is not one.
+_INDENT = "[" + re.escape(JS_WHITESPACE.replace("\ufeff", "")) + ">]*"
+# The status and the body are the plugin's "." (its regex has the u flag, and no "$"): any
+# character but a JavaScript line terminator, so the body ends at the first U+2028, U+2029 or
+# carriage return in the line, and what follows is not read at all.
+LINE_BREAKS = "\n\r\u2028\u2029"
+_LINE_CHAR = f"[^{LINE_BREAKS}]"
+TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[({_LINE_CHAR})\\] *({_LINE_CHAR}*)")
+LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
 _DATE = r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+_TAG_CHARS = r"#[^ !@#$%^&*(),.?\":{}|<>]+"
 _IDS = r"([a-zA-Z0-9-_]+(?: *, *[a-zA-Z0-9-_]+ *)*)"
 
 
@@ -157,12 +171,12 @@ def _rules() -> tuple[_FieldRule, ...]:
         dataview("recurrence", r"repeat:: *([a-zA-Z0-9, !]+)"),
         emoji("on_completion", ON_COMPLETION, r"([a-zA-Z]+)", string.ascii_letters),
         dataview("on_completion", r"onCompletion:: *([a-zA-Z]+)"),
-        _FieldRule("tag", re.compile(r"(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$"), "tag"),
+        _FieldRule("tag", re.compile(f"(?:^|{JS_SPACE}){_TAG_CHARS}$"), "tag"),
         emoji("task_id", TASK_ID, r"([a-zA-Z0-9-_]+)", words + "-_"),
         dataview("task_id", r"id:: *([a-zA-Z0-9-_]+)"),
         _FieldRule(
             "depends_on",
-            re.compile(depends, re.IGNORECASE),
+            re.compile(depends),
             "emoji",
             DEPENDS_ON,
             frozenset(words + "-_ ,"),
@@ -467,7 +481,7 @@ def _read_run(run: str) -> _RunFields | None:
         elif kind == "recurrence":
             read["recurrence"] = value
         elif kind == "on_completion":
-            read["on_completion"] = value.lower()
+            read["on_completion"] = _on_completion(value)
         elif kind == "task_id":
             read["task_id"] = value
         else:
@@ -506,24 +520,34 @@ def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[
     elif name == "recurrence":
         body.recurrence = match.group(1).strip()
     elif name == "on_completion":
-        body.on_completion = match.group(1).lower()
+        body.on_completion = _on_completion(match.group(1))
     elif name == "tag":
-        trailing_tags.insert(0, match.group().strip())
+        trailing_tags.insert(0, js_trim(match.group()))
     elif name == "task_id":
         body.task_id = match.group(1)
     elif name == "depends_on":
         body.depends_on = [part.strip() for part in match.group(1).split(",") if part.strip()]
 
 
+def _on_completion(value: str) -> str | None:
+    """The action the plugin reads (parseOnCompletionValue): any other word is consumed from the
+    line but is no action at all ("🏁 archive" reads as none, not as "archive")."""
+    action = value.lower()
+    return action if action in ("keep", "delete") else None
+
+
 def _first_symbol(text: str) -> str:
     return text.rstrip("\ufe0f")[:1]
 
 
-HASHTAG = re.compile(r"(?:^|(?<=\s))#[^ !@#$%^&*(),.?\":{}|<>]+")
+# The plugin's hashTags: the whitespace before a tag is part of the match, so matches do not
+# overlap ("#a\t#b" holds one tag, "#a"), and each tag is trimmed (Task.extractHashtags), since
+# a tag may hold any whitespace but the space ("#bob\t about" is "#bob").
+HASHTAG = re.compile(f"(?:^|{JS_SPACE})({_TAG_CHARS})")
 
 
 def _hashtags(text: str) -> list[str]:
-    return HASHTAG.findall(text)
+    return [tag.rstrip(JS_WHITESPACE) for tag in HASHTAG.findall(text)]
 
 
 def parse_task_line(line: str) -> TaskLine | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from plansync.notes.links import find_key_links, format_key_link
 from plansync.notes.signifiers import repair
-from plansync.notes.tasks import LIST_LINE, TaskBody, parse_body, parse_task_line
+from plansync.notes.tasks import LINE_BREAKS, LIST_LINE, TaskBody, parse_body, parse_task_line
 from plansync.notes.vault import is_inside
 
 
@@ -57,6 +57,13 @@ class WriteResult:
 def _body_of(text: str) -> tuple[int, TaskBody] | None:
     task = parse_task_line(text)
     if task is not None:
+        if any(char in text[task.body_start :] for char in LINE_BREAKS):
+            # Obsidian Tasks reads the line only up to there, and Obsidian reads a block id at
+            # its very end: no place for the id satisfies both, so the line is left alone.
+            raise WriteBackError(
+                "the line holds a line separator (U+2028, U+2029 or a carriage return), where"
+                " Obsidian Tasks stops reading it; remove it to sync this item"
+            )
         return task.body_start, task.body
     match = LIST_LINE.match(text)
     if match is None:
