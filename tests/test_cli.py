@@ -202,6 +202,25 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
+def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """``plan --json`` is for reading: it has no fingerprint and no write-back data. Applied, it
+    created every issue without writing a block id back, and the next sync created them all
+    again (a second issue per item)."""
+    printed = tmp_path / "plan.json"
+    result = run("plan", "--json", "--config", example_project.config_path)
+    assert result.exit_code == 0
+    printed.write_text(result.stdout, encoding="utf-8")
+    notes = vault_bytes(example_project)
+
+    result = run("sync", printed, "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "--out" in result.output  # says how to save a plan that can be applied
+    assert jira_issue_count(example_project) == 0
+    assert vault_bytes(example_project) == notes
+
+
 def test_a_saved_plan_is_refused_once_a_note_changed(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

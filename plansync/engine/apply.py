@@ -179,8 +179,19 @@ class Applier:
         return sum(c.request_count() for c in self.connectors.values())
 
     def _check_fresh(self, plan: Plan) -> None:
+        """Refuse a plan the notes or the state moved on from, and one that cannot say.
+
+        Every plan the planner makes carries a fingerprint; one without is not a plan made to
+        be applied (``plan --json`` leaves out the fingerprint and the write-back data), and
+        applying it would create records whose ids never reach the notes: the next sync would
+        then create them all again.
+        """
         if plan.fingerprint is None:
-            return
+            raise StalePlan(
+                "the plan says nothing of the notes and state it was made from, so it cannot"
+                " be checked or written back (`plan --json` is for reading); save a plan to"
+                " apply with `plansync plan --out FILE`"
+            )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
         if changed:
