@@ -149,8 +149,8 @@ def plan_command(
     _notice(config)
     with _one_line_errors():
         result = sync.plan(config)
-    if out:
-        out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        if out:
+            out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:

@@ -202,6 +202,18 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
+def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    out = tmp_path / "no such folder" / "plan.json"
+    result = CliRunner().invoke(
+        main, ["plan", "--out", str(out), "--config", str(example_project.config_path)]
+    )
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, OSError), "a traceback, not a message"
+    assert f"cannot use {out}: No such file or directory" in result.output
+
+
 def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
