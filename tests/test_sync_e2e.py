@@ -255,6 +255,25 @@ RUNBOOK = "Write the runbook for changing object-lock retention"
 
 
 @both_modes
+def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProject) -> None:
+    """A first sync of a thousand items spends most of its time on remote links (one request
+    each), yet only creates reported progress: the CLI went silent for the rest of the run."""
+    project = example_project
+    config = config_of(project)
+    reported: list[tuple[str, int, int]] = []
+    result = sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
+    for action in ("create", "link", "transition"):
+        step = f"{action} in jira"
+        assert (step, 0, result.applied[action]) in reported, reported
+        assert (step, result.applied[action], result.applied[action]) in reported, reported
+
+    config, note, _, _ = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    reported.clear()
+    sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
+    assert reported == [("update in jira", 0, 1), ("update in jira", 1, 1)]
+
+
 def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExampleProject) -> None:
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
