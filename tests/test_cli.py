@@ -202,6 +202,21 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
+def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
+    example_project: ExampleProject,
+) -> None:
+    """A 500 to the bulk create fails every item, in one error that belongs to no note line: it
+    read '-:0: sync jira failed' and ended with '1 item(s) failed'."""
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 500, "path_contains": "issue/bulk", "count": 9}]}
+    )
+    result = run("sync", "--yes", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "error: sync jira failed: Jira answered 500" in result.output
+    assert "-:0:" not in result.output and "1 item(s) failed" not in result.output
+    assert "the sync stopped early" in result.output
+
+
 def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

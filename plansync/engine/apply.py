@@ -59,9 +59,16 @@ class ItemError(BaseModel):
     key: str | None = None
     message: str
 
+    @property
+    def whole_call(self) -> bool:
+        """A backend refused or failed a whole call (auth, network): no one note line is at
+        fault, and that backend's later steps in the run were skipped."""
+        return self.line == 0
+
     def __str__(self) -> str:
         key = f" {self.key}" if self.key else ""
-        return f"{self.note}:{self.line}: {self.action}{key} failed: {self.message}"
+        where = "" if self.whole_call else f"{self.note}:{self.line}: "
+        return f"{where}{self.action}{key} failed: {self.message}"
 
 
 class Result(BaseModel):
