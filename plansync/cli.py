@@ -149,8 +149,8 @@ def plan_command(
     _notice(config)
     with _one_line_errors():
         result = sync.plan(config)
-    if out:
-        out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        if out:
+            out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
@@ -215,7 +215,12 @@ def _report(result: Result | None) -> None:
     for error in result.errors:
         click.secho(f"error: {error}", fg="red", err=True)
     if result.errors:
-        raise click.ClickException(f"{len(result.errors)} item(s) failed; see above")
+        items = sum(not e.whole_call for e in result.errors)
+        calls = len(result.errors) - items
+        parts = [f"{items} item(s) failed"] if items else []
+        if calls:  # the items it skipped are not counted: the plan shows them again
+            parts.append(f"the sync stopped early ({calls} failed call(s))")
+        raise click.ClickException(f"{' and '.join(parts)}; see above")
 
 
 @main.command()

@@ -392,9 +392,23 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
     """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents."""
     file = Path(path) if path else find_config(start or Path.cwd())
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        data = file.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{file}: no such config file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        # utf-8-sig: Windows editors save UTF-8 with a byte-order mark, which TOML would
+        # report as an invalid statement at line 1, column 1, where nothing shows.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = exc.object  # without the byte-order mark, which exc.start does not count
+        line = bad.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{file}: not UTF-8 (byte 0x{bad[exc.start]:02x} at line {line}); save it as UTF-8"
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
     return config_from_dict(raw, source=file.resolve())

@@ -202,6 +202,52 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
+def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
+    example_project: ExampleProject,
+) -> None:
+    """A 500 to the bulk create fails every item, in one error that belongs to no note line: it
+    read '-:0: sync jira failed' and ended with '1 item(s) failed'."""
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 500, "path_contains": "issue/bulk", "count": 9}]}
+    )
+    result = run("sync", "--yes", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "error: sync jira failed: Jira answered 500" in result.output
+    assert "-:0:" not in result.output and "1 item(s) failed" not in result.output
+    assert "the sync stopped early" in result.output
+
+
+def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    out = tmp_path / "no such folder" / "plan.json"
+    result = CliRunner().invoke(
+        main, ["plan", "--out", str(out), "--config", str(example_project.config_path)]
+    )
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, OSError), "a traceback, not a message"
+    assert f"cannot use {out}: No such file or directory" in result.output
+
+
+def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """``plan --json`` is for reading: it has no fingerprint and no write-back data. Applied, it
+    created every issue without writing a block id back, and the next sync created them all
+    again (a second issue per item)."""
+    printed = tmp_path / "plan.json"
+    result = run("plan", "--json", "--config", example_project.config_path)
+    assert result.exit_code == 0
+    printed.write_text(result.stdout, encoding="utf-8")
+    notes = vault_bytes(example_project)
+
+    result = run("sync", printed, "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "--out" in result.output  # says how to save a plan that can be applied
+    assert jira_issue_count(example_project) == 0
+    assert vault_bytes(example_project) == notes
+
+
 def test_a_saved_plan_is_refused_once_a_note_changed(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

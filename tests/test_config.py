@@ -225,6 +225,29 @@ def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -
         load_config(start=tmp_path / "nowhere")
 
 
+def test_a_config_that_is_not_utf8_or_not_a_file_is_a_config_error(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A config saved as Windows-1252 (an owner named Müller) was a UnicodeDecodeError
+    traceback; a folder given as the config, an IsADirectoryError."""
+    path = tmp_path / "plansync.toml"
+    path.write_bytes(
+        RULE.encode() + '[users]\n"Jürgen Müller" = { jira = "jm" }\n'.encode("cp1252")
+    )
+    with pytest.raises(ConfigError, match=r"plansync\.toml: not UTF-8 \(byte 0xfc at line 4\)"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(tmp_path)
+
+
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path, clean_env: None) -> None:
+    """Windows Notepad saves UTF-8 with a BOM; tomllib then reported an invalid statement at
+    line 1, column 1, where the user sees nothing wrong."""
+    path = tmp_path / "plansync.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + RULE.encode())
+    assert load_config(path).rules[0].project == "PLAN"
+
+
 def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None) -> None:
     (tmp_path / "plansync.toml").write_text(RULE, encoding="utf-8")
     deep = tmp_path / "a" / "b"

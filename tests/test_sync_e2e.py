@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,6 +255,25 @@ RUNBOOK = "Write the runbook for changing object-lock retention"
 
 
 @both_modes
+def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProject) -> None:
+    """A first sync of a thousand items spends most of its time on remote links (one request
+    each), yet only creates reported progress: the CLI went silent for the rest of the run."""
+    project = example_project
+    config = config_of(project)
+    reported: list[tuple[str, int, int]] = []
+    result = sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
+    for action in ("create", "link", "transition"):
+        step = f"{action} in jira"
+        assert (step, 0, result.applied[action]) in reported, reported
+        assert (step, result.applied[action], result.applied[action]) in reported, reported
+
+    config, note, _, _ = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    reported.clear()
+    sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
+    assert reported == [("update in jira", 0, 1), ("update in jira", 1, 1)]
+
+
 def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExampleProject) -> None:
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
@@ -487,6 +508,39 @@ def test_a_400_for_one_item_names_its_line_and_the_others_are_created(
     assert sum("jira" in i.keys for _, i in routed(project, config)) == total - 1
     plan = fresh_plan(config)
     assert plan.summary["create"] == 1
+
+
+def test_a_note_that_cannot_be_written_is_reported_and_the_other_notes_sync(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One note plansync may not replace (immutable, in a read-only folder) fails its own items,
+    by name; it used to raise out of the sync and leave every other note unsynced."""
+    project = example_project
+    config = config_of(project)
+    note, _ = item_with(project, config, RUNBOOK)
+    locked = project.vault / note.path
+    before = locked.read_bytes()
+    real_replace = os.replace
+
+    def refused(src: str, dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == locked:
+            raise PermissionError(1, "Operation not permitted", str(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refused)
+    result = plansync.apply(config)
+    in_locked = [i for n, i in routed(project, config) if n.path == note.path]
+    others = [i for n, i in routed(project, config) if n.path != note.path]
+    assert {(e.note, e.line) for e in result.errors} == {(note.path, i.line) for i in in_locked}
+    assert all("cannot be written" in str(e) for e in result.errors)
+    assert locked.read_bytes() == before
+    assert all(i.block_id and "jira" in i.keys for i in others)
+    assert len(jira_issues(project)) == len(others), "nothing is created for an id not on disk"
+
+    monkeypatch.setattr(os, "replace", real_replace)
+    sync(config)
+    assert all("jira" in i.keys for _, i in routed(project, config))
+    assert len(jira_issues(project)) == len(routed(project, config))
 
 
 def test_a_user_editing_the_note_during_the_sync_keeps_the_edit(

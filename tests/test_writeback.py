@@ -177,6 +177,27 @@ def test_write_back_keeps_a_user_edit_made_during_the_write(tmp_path: Path, monk
     assert result.missing == [edit], "the user's line changed: nothing is written over it"
 
 
+def test_a_note_that_cannot_be_replaced_is_a_write_back_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An immutable file or a read-only folder makes the rename fail: that is this note's
+    error (named, not its temporary file's), not an OSError that stops the whole sync."""
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    real_replace = os.replace
+
+    def refused(src: str, dst: str | Path) -> None:
+        if Path(dst) == note:
+            raise PermissionError(1, "Operation not permitted", str(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(WriteBackError, match=r"n\.md: cannot be written \(Operation not permitted"):
+        write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert note.read_bytes() == b"- [ ] One\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
+
+
 def test_write_back_refuses_to_leave_the_vault(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     vault.mkdir()

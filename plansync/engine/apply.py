@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +44,7 @@ from plansync.rules import label_for
 
 Checkpoint = Callable[[str], None]
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 class StalePlan(Exception):
@@ -58,9 +59,16 @@ class ItemError(BaseModel):
     key: str | None = None
     message: str
 
+    @property
+    def whole_call(self) -> bool:
+        """A backend refused or failed a whole call (auth, network): no one note line is at
+        fault, and that backend's later steps in the run were skipped."""
+        return self.line == 0
+
     def __str__(self) -> str:
         key = f" {self.key}" if self.key else ""
-        return f"{self.note}:{self.line}: {self.action}{key} failed: {self.message}"
+        where = "" if self.whole_call else f"{self.note}:{self.line}: "
+        return f"{where}{self.action}{key} failed: {self.message}"
 
 
 class Result(BaseModel):
@@ -179,8 +187,19 @@ class Applier:
         return sum(c.request_count() for c in self.connectors.values())
 
     def _check_fresh(self, plan: Plan) -> None:
+        """Refuse a plan the notes or the state moved on from, and one that cannot say.
+
+        Every plan the planner makes carries a fingerprint; one without is not a plan made to
+        be applied (``plan --json`` leaves out the fingerprint and the write-back data), and
+        applying it would create records whose ids never reach the notes: the next sync would
+        then create them all again.
+        """
         if plan.fingerprint is None:
-            return
+            raise StalePlan(
+                "the plan says nothing of the notes and state it was made from, so it cannot"
+                " be checked or written back (`plan --json` is for reading); save a plan to"
+                " apply with `plansync plan --out FILE`"
+            )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
         if changed:
@@ -216,6 +235,22 @@ class Applier:
                 message=message,
             )
         )
+
+    def _batches(self, step: str, items: list[_T], size: int) -> Iterator[list[_T]]:
+        """``items``, ``size`` at a time, with progress reported before each batch and at the end.
+
+        Every phase reports, not only creates: a first sync of a thousand items spends most of
+        its time on remote links (one request each), and a long silence reads as a hang.
+        """
+        for start in range(0, len(items), size):
+            self.progress(step, start, len(items))
+            yield items[start : start + size]
+        if items:
+            self.progress(step, len(items), len(items))
+
+    def _batch_size(self, target: str) -> int:
+        """Jira: the configured batch; Salesforce: the 200 records of one sObject Collection."""
+        return self.config.sync.batch_size if target == "jira" else 200
 
     def _base(self, block_id: str, target: str) -> SyncedRecord | None:
         return self.state.get(block_id, target)
@@ -315,12 +350,8 @@ class Applier:
     def _create(self, target: str, changes: list[Change]) -> None:
         self._close_settled(target)
         todo = [c for c in changes if not self._blocked(c)]
-        size = self.config.sync.batch_size if target == "jira" else 200
-        for start in range(0, len(todo), size):
-            self.progress(f"create in {target}", start, len(todo))
-            self._create_batch(target, todo[start : start + size])
-        if todo:
-            self.progress(f"create in {target}", len(todo), len(todo))
+        for batch in self._batches(f"create in {target}", todo, self._batch_size(target)):
+            self._create_batch(target, batch)
 
     def _fill_cross_keys(
         self, change: Change, fields: dict[str, Any] | None = None
@@ -445,12 +476,13 @@ class Applier:
             global_id = change.fields.get("global_id", f"plansync:{change.item.block_id}")
             title = _new(change.fields["title"])
             ready.append((change, Link(key, global_id, url, title, change.item.text)))
-        results = self.connectors[target].upsert_links([link for _, link in ready])
-        for (change, link), outcome in zip(ready, results, strict=True):
-            # What was sent, for the next plan to compare with (see plan.Planner._link_sent).
-            base_field = change.fields.get("base_field", "link")
-            sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
-            self._settle(change, outcome, sent)
+        for batch in self._batches(f"link in {target}", ready, self._batch_size(target)):
+            results = self.connectors[target].upsert_links([link for _, link in batch])
+            for (change, link), outcome in zip(batch, results, strict=True):
+                # What was sent, for the next plan to compare with (plan.Planner._link_sent).
+                base_field = change.fields.get("base_field", "link")
+                sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
+                self._settle(change, outcome, sent)
 
     def _linked(self, change: Change, link: Link) -> str:
         """What the state keeps of a link: the record it points to when it has one (a
@@ -470,32 +502,32 @@ class Applier:
             if (key := self._key_for(c))
         ]
         ready = [(c, key, values) for c, key, values in ready if values]
-        updates = [
-            FieldUpdate(
-                key=key,
-                fields=values,
-                plansync_id=label_for(c.item.block_id or ""),
-                sobject=c.sobject,
-            )
-            for c, key, values in ready
-        ]
-        results = self.connectors[target].update_many(updates)
-        for (change, _, values), outcome in zip(ready, results, strict=True):
-            self._settle(change, outcome, {**values, **(change.base or {})})
+        for batch in self._batches(f"update in {target}", ready, self._batch_size(target)):
+            updates = [
+                FieldUpdate(
+                    key=key,
+                    fields=values,
+                    plansync_id=label_for(c.item.block_id or ""),
+                    sobject=c.sobject,
+                )
+                for c, key, values in batch
+            ]
+            results = self.connectors[target].update_many(updates)
+            for (change, _, values), outcome in zip(batch, results, strict=True):
+                self._settle(change, outcome, {**values, **(change.base or {})})
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
         connector = self.connectors[target]
-        for change in changes:
-            key = self._key_for(change)
-            if key is None:
-                continue
-            wanted = change.fields["status"]["new"]
-            status = "new" if wanted == "reopen" else wanted
-            # The transition POST is not resent when its answer is lost; what was asked is kept
-            # so that the next plan, seeing Jira got there, takes it as synced (see plan.py).
-            self._merge_base(change, {"status_sent": status})
-            outcome = connector.transition(key, wanted)
-            self._settle(change, outcome, {"status": status, "status_sent": None})
+        ready = [(c, key) for c in changes if (key := self._key_for(c))]
+        for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
+            for change, key in batch:
+                wanted = change.fields["status"]["new"]
+                status = "new" if wanted == "reopen" else wanted
+                # The transition POST is not resent when its answer is lost; what was asked is
+                # kept so that the next plan, seeing Jira got there, takes it as synced.
+                self._merge_base(change, {"status_sent": status})
+                outcome = connector.transition(key, wanted)
+                self._settle(change, outcome, {"status": status, "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:

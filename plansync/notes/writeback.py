@@ -255,7 +255,11 @@ def write_back(
         result.applied, result.missing = applied, missing
         if new == data:
             return result
-        if _replace_if_unchanged(real, data, new):
+        try:
+            replaced = _replace_if_unchanged(real, data, new)
+        except OSError as exc:  # immutable, a read-only folder, a full disk: this note only
+            raise WriteBackError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+        if replaced:
             result.changed = True
             result.retries = max(result.retries, attempt)
             return result
