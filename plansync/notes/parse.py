@@ -1,8 +1,7 @@
 """A note file -> :class:`Note` with its items, warnings instead of exceptions.
 
-A note is read once, line by line: the front matter (YAML, through python-frontmatter's handler,
-which uses libyaml's C loader when present) is split off by hand so that line numbers stay those
-of the file even when the YAML is broken; fenced code is skipped; headings are tracked so that
+A note is read once, line by line: the front matter is split off and read by
+:mod:`plansync.notes.front_matter`; fenced code is skipped; headings are tracked so that
 bullets under a ``Decisions`` heading become decisions; every checkbox line anywhere is an action
 item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin reads it.
 """
@@ -17,9 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from frontmatter.default_handlers import YAMLHandler
-
+from plansync.notes.front_matter import load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed_item
 from plansync.notes.signifiers import needs_repair, repair
@@ -38,7 +35,6 @@ EDGE_TAGS = re.compile(
 SPACES = re.compile(r"\s+")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
-_YAML = YAMLHandler()
 _DATE_FIELDS = frozenset(("due", "scheduled", "start", "created", "done", "cancelled"))
 
 
@@ -101,43 +97,8 @@ def parse_note(
     return parse_text(source, path=path or "<text>", policy=policy)
 
 
-def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
-    """The front-matter lines and the index of the first body line, or None without front matter."""
-    if not lines or lines[0].rstrip() != "---":
-        return None
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return lines[1:index], index + 1
-    return None
-
-
-def _load_front_matter(
-    fm_lines: list[str], path: str
-) -> tuple[dict[str, Any], ParseWarning | None]:
-    try:
-        data = _YAML.load("\n".join(fm_lines))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        if mark is None or mark.line >= len(fm_lines):
-            # An error found only at the end (an unclosed bracket) is about where it started.
-            mark = getattr(exc, "context_mark", None) or mark
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return {}, ParseWarning(
-            path=path, line=line, message=f"front matter is not valid YAML ({problem}); ignored"
-        )
-    if data is None:
-        return {}, None
-    if not isinstance(data, dict):
-        return {}, ParseWarning(path=path, line=1, message="front matter is not a mapping; ignored")
-    return data, None
-
-
 def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    """The date an ISO text starts with (front matter keeps dates and datetimes so)."""
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value.strip()[:10])
@@ -313,7 +274,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     fm_error = None
     if split is not None:
         fm_lines, body_start = split
-        front_matter, fm_error = _load_front_matter(fm_lines, path)
+        front_matter, fm_error = load_front_matter(fm_lines, path)
         if fm_error:
             warnings.append(fm_error)
     elif lines and lines[0].rstrip() == "---":
@@ -372,18 +333,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         title=str(title) if title else reader.first_h1 or Path(path).stem,
         date=date,
         participants=_as_list(front_matter.get("participants") or front_matter.get("attendees")),
-        front_matter=_jsonable(front_matter),
+        front_matter=front_matter,
         items=reader.items,
         warnings=warnings,
         front_matter_error=fm_error,
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value

@@ -1,0 +1,155 @@
+"""A note's YAML front matter: where it ends, and the JSON values plansync keeps of it.
+
+The YAML is read by python-frontmatter's handler with PyYAML's safe loader (libyaml's C parser
+when present), so a note reads here as it does in every tool built on python-frontmatter. The
+front matter is split off by hand rather than by python-frontmatter, so that line numbers in
+warnings stay those of the file even when the YAML is broken. What is kept is JSON (dates as ISO
+strings, sets and tuples as lists), because ``plansync parse --json`` and the plan print it.
+
+libyaml parses in C, but PyYAML then builds the values in Python, through a generator per
+collection and a table look-up per node, at more than the cost of the parse itself (~45 µs of
+~80 µs for a meeting note's front matter), and the conversion to JSON walked them once more.
+:class:`FrontMatterLoader` turns the plain documents that front matter almost always is
+(strings, numbers, booleans, nulls and dates in lists and mappings) into JSON values in one walk
+of libyaml's nodes, calling the safe constructor's own methods for the scalars that need
+converting. Anything else (anchors and aliases, merge keys, explicit tags on collections, sets,
+binary, unhashable keys, deep nesting) goes to the safe constructor unchanged and is converted
+after. Both ways give the same values; the tests compare them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import SafeLoader, YAMLHandler
+from yaml.constructor import ConstructorError
+
+from plansync.notes.model import ParseWarning
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP, _TIMESTAMP = (_TAG + name for name in ("str", "seq", "map", "timestamp"))
+_SCALARS = {
+    _TAG + "null": SafeLoader.construct_yaml_null,
+    _TAG + "bool": SafeLoader.construct_yaml_bool,
+    _TAG + "int": SafeLoader.construct_yaml_int,
+    _TAG + "float": SafeLoader.construct_yaml_float,
+    _TIMESTAMP: SafeLoader.construct_yaml_timestamp,
+}
+_MAX_PLAIN_DEPTH = 32
+# What the safe constructor raises, with no position, for a scalar its tag cannot hold.
+_CONSTRUCTION_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+_HANDLER = YAMLHandler()
+
+
+class _NotPlain(Exception):
+    """The document holds something only the safe constructor builds (or reports) correctly."""
+
+
+class _SelfReference(Exception):
+    """An alias inside its own anchor: the value contains itself and has no JSON form."""
+
+
+class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, giving each document as JSON values (see the module docstring)."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        try:
+            return self._plain(node, set(), 0)
+        except _NotPlain:
+            return as_json(super().construct_document(node))
+
+    def _plain(self, node: yaml.Node, collections: set[int], depth: int) -> Any:
+        tag = node.tag
+        if node.id == "scalar":
+            value = self._scalar(node)
+            return value.isoformat() if tag == _TIMESTAMP else value
+        if depth > _MAX_PLAIN_DEPTH or id(node) in collections:
+            # A collection reached twice is an alias: the safe constructor shares one object.
+            raise _NotPlain
+        collections.add(id(node))
+        depth += 1
+        if node.id == "sequence" and tag == _SEQ:
+            return [self._plain(child, collections, depth) for child in node.value]
+        if node.id != "mapping" or tag != _MAP:
+            raise _NotPlain
+        mapping = {}
+        for key_node, value_node in node.value:
+            if key_node.id != "scalar":
+                raise _NotPlain  # the safe constructor refuses it, and says why
+            mapping[self._scalar(key_node)] = self._plain(value_node, collections, depth)
+        if all(type(key) is str for key in mapping):
+            return mapping
+        return {str(key): value for key, value in mapping.items()}  # keys as as_json makes them
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """The scalar as the safe constructor builds it (a merge key, ``<<``, is not plain)."""
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag not in _SCALARS:
+            raise _NotPlain
+        try:
+            return _SCALARS[tag](self, node)
+        except _CONSTRUCTION_ERRORS as exc:  # `date: 2025-13-45`, `!!bool maybe`
+            kind = tag.removeprefix(_TAG)
+            problem = f"{node.value!r} is not a valid {kind}"
+            raise ConstructorError(None, None, problem, node.start_mark) from exc
+
+
+def as_json(value: Any, _within: tuple[int, ...] = ()) -> Any:
+    """What the safe constructor built, as JSON values (the form :class:`FrontMatterLoader`
+    builds directly); a value that contains itself raises :class:`_SelfReference`."""
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in _within:
+            raise _SelfReference("an alias refers to the value it is part of")
+        within = (*_within, id(value))
+        if isinstance(value, dict):
+            return {str(k): as_json(v, within) for k, v in value.items()}
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [as_json(v, within) for v in items]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")  # !!binary, as it was written
+    return value
+
+
+def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
+    """The front-matter lines and the index of the first body line, or None without front matter."""
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return lines[1:index], index + 1
+    return None
+
+
+def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], ParseWarning | None]:
+    """The front matter as a JSON mapping, or an empty one and why it could not be read."""
+    try:
+        data = _HANDLER.load("\n".join(fm_lines), Loader=FrontMatterLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None or mark.line >= len(fm_lines):
+            # An error found only at the end (an unclosed bracket) is about where it started.
+            mark = getattr(exc, "context_mark", None) or mark
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return {}, _unreadable(path, line, f"is not valid YAML ({problem})")
+    except _SelfReference as exc:
+        return {}, _unreadable(path, 1, f"cannot be read ({exc})")
+    except _CONSTRUCTION_ERRORS as exc:
+        # Only from a document the safe constructor built: the plain walk names the line.
+        return {}, _unreadable(path, 1, f"has a value its tag cannot hold ({exc})")
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, _unreadable(path, 1, "is not a mapping")
+    return data, None
+
+
+def _unreadable(path: str, line: int, why: str) -> ParseWarning:
+    return ParseWarning(path=path, line=line, message=f"front matter {why}; ignored")

@@ -1,0 +1,195 @@
+"""Front matter: the fast walk of libyaml's nodes gives what PyYAML's safe loader gives.
+
+:class:`FrontMatterLoader` builds plain documents itself and hands everything else to the safe
+constructor. These tests hold it to the safe loader (through :func:`as_json`, the JSON form both
+end in) on generated documents, on odd scalars, and on each construct it must hand over; and
+they check that a value the safe constructor cannot build is a warning, not a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import yaml
+from frontmatter.default_handlers import SafeLoader
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plansync.notes.front_matter import FrontMatterLoader, as_json, load_front_matter
+from plansync.notes.parse import parse_text
+
+
+def expected(text: str) -> Any:
+    return as_json(yaml.load(text, Loader=SafeLoader))
+
+
+def fast(text: str) -> Any:
+    return yaml.load(text, Loader=FrontMatterLoader)
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.dates(),
+    st.datetimes(),
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=8), st.integers(), st.booleans()), children),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DOCUMENTS, st.booleans())
+def test_generated_documents_read_as_the_safe_loader_reads_them(data: Any, flow: bool) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    assert fast(text) == expected(text)
+
+
+# Words YAML 1.1 resolves to something other than a string, and near misses that stay strings.
+ODD_SCALARS = st.sampled_from(
+    [
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "~",
+        "null",
+        "Null",
+        "0x1F",
+        "0o17",
+        "017",
+        "0b101",
+        "1_000",
+        "190:20:30",
+        "-1:30",
+        ".inf",
+        "-.Inf",
+        ".nan",
+        "1e3",
+        "6.8523015e+5",
+        "2025-10-24",
+        "2025-10-24 10:00:00",
+        "2001-12-14t21:59:43.10-05:00",
+        "2025-13-45",
+        "'2025-10-24'",
+        '"x"',
+        "Tomer Hagay",
+        "a: b",
+        "#tag",
+        "",
+    ]
+)
+
+
+QUOTES = "'\":#"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(ODD_SCALARS, ODD_SCALARS), max_size=6), st.booleans())
+def test_odd_scalars_resolve_as_the_safe_loader_resolves_them(
+    pairs: list[tuple[str, str]], as_list: bool
+) -> None:
+    if as_list:
+        text = "".join(f"- {value}\n" for _, value in pairs)
+    else:
+        text = "".join(
+            f"k{i}{key.strip(QUOTES)}: {value}\n" for i, (key, value) in enumerate(pairs)
+        )
+    try:
+        want = expected(text)
+    except (yaml.YAMLError, ValueError):  # `2025-13-45` unquoted: a timestamp with no date
+        with pytest.raises(yaml.YAMLError):
+            fast(text)
+        return
+    assert fast(text) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {x: 1}\ncopy: *b\n",
+        "base: &b {x: 1, y: 2}\nmerged:\n  <<: *b\n  y: 3\n",
+        "s: !!set {a: null, b: null}\n",
+        "b: !!binary aGVsbG8=\n",
+        "o: !!omap [x: 1, y: 2]\n",
+        "p: !!pairs [x: 1, x: 2]\n",
+        "t: !!str 12\n",
+        "n: !!int '12'\n",
+        "1: a\ntrue: b\n1.0: c\n2025-10-24: d\n2001-12-14 21:59:43: e\n",
+        "a: " + "[" * 40 + "x" + "]" * 40 + "\n",
+        "x: 1\nx: 2\n",
+        "list: &l [1, 2]\nagain: *l\n",
+    ],
+)
+def test_constructs_handed_to_the_safe_constructor_read_the_same(text: str) -> None:
+    assert fast(text) == expected(text)
+
+
+@pytest.mark.parametrize("text", ["? [a]\n: 1\n", "a: !!str [x]\n", "a: !!map [x]\n"])
+def test_what_the_safe_constructor_refuses_is_refused(text: str) -> None:
+    with pytest.raises(yaml.YAMLError):
+        yaml.load(text, Loader=SafeLoader)
+    with pytest.raises(yaml.YAMLError):
+        fast(text)
+
+
+def test_a_plain_document_never_reaches_the_safe_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(self: object, node: object) -> None:
+        raise AssertionError("the plain walk handed a plain document over")
+
+    monkeypatch.setattr(SafeLoader, "construct_document", refuse)
+    data, warning = load_front_matter(
+        [
+            "type: meeting",
+            "title: '1:1 with Tomer'",
+            "date: 2025-10-24",
+            "participants: [Jason Vallery, Tomer Hagay]",
+            "count: 3",
+            "decisions_accepted: yes",
+        ],
+        "note.md",
+    )
+    assert warning is None
+    assert data["date"] == "2025-10-24"
+    assert data["decisions_accepted"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "why", "line"),
+    [
+        ("!!int abc", "'abc' is not a valid int", 3),
+        ("!!bool maybe", "'maybe' is not a valid bool", 3),
+        ("!!float x", "'x' is not a valid float", 3),
+        ("!!timestamp x", "'x' is not a valid timestamp", 3),
+        ("2025-13-45", "'2025-13-45' is not a valid timestamp", 3),
+        ("&a [*a]", "refers to the value it is part of", 1),
+        ("!!python/name:os.system", "not valid YAML", 3),
+    ],
+)
+def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(
+    value: str, why: str, line: int
+) -> None:
+    note = parse_text(f"---\ntitle: T\nbad: {value}\n---\n- [ ] Draft the plan 📅 2025-10-27\n")
+    assert note.front_matter == {}
+    assert note.front_matter_error is not None
+    assert why in note.front_matter_error.message
+    assert note.front_matter_error.line == line
+    assert [item.due for item in note.items] == [dt.date(2025, 10, 27)]
+
+
+def test_values_are_json() -> None:
+    data = as_json({"d": dt.date(2025, 1, 2), "s": {"b", "a"}, "t": ("x",), "b": b"hi", 1: None})
+    assert data == {"d": "2025-01-02", "s": ["a", "b"], "t": ["x"], "b": "aGk=", "1": None}
+    assert as_json(data) == data
