@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
-from plansync.notes.model import Item
-from plansync.notes.parse import MAX_NOTE_BYTES
+from plansync.notes.model import Item, ParseWarning
+from plansync.notes.parse import MAX_NOTE_BYTES, read_note
 from plansync.notes.vault import scan_vault
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
@@ -169,6 +169,30 @@ def test_oversize_file_is_skipped_with_a_warning(vault: Path) -> None:
     (warning,) = [w for w in result.warnings if w.path == "huge-export.md"]
     assert "skipped" in warning.message
     assert str(MAX_NOTE_BYTES + 1) in warning.message
+
+
+@pytest.mark.parametrize("growth", [b"- [ ] added while it was read\n", b"x" * MAX_NOTE_BYTES])
+def test_a_file_that_grew_after_its_size_was_read_is_read_whole_or_skipped(
+    vault: Path, monkeypatch: pytest.MonkeyPatch, growth: bytes
+) -> None:
+    note = vault / "growing.md"
+    note.write_bytes(b"- [ ] there from the start\n" + growth)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:  # the size before the file grew
+        found = real_fstat(fd)
+        return os.stat_result((*found[:6], len(b"- [ ] there from the start\n"), *found[7:]))
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    found = read_note(note, display="growing.md")
+    if len(growth) < MAX_NOTE_BYTES:
+        assert [item.text for item in found.items] == [
+            "there from the start",
+            "added while it was read",
+        ]
+    else:
+        assert isinstance(found, ParseWarning)
+        assert f"over {MAX_NOTE_BYTES}" in found.message
 
 
 def test_one_bad_file_does_not_stop_the_run(vault: Path) -> None:
