@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,6 @@ EDGE_TAGS = re.compile(
 SPACES = re.compile(r"\s+")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
-_DATE_FIELDS = frozenset(("due", "scheduled", "start", "created", "done", "cancelled"))
-
-
-@cache
-def _given(dates: tuple[str, ...]) -> frozenset[str]:
-    """The fields a line gives: all but the dates it has none of (at most 64 sets)."""
-    return frozenset(Item.model_fields) - (_DATE_FIELDS - set(dates))
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -191,8 +183,7 @@ class _NoteReader:
             self.repaired_lines.append(number)
         core = body.core
         text, owner = describe(core)
-        dates = body.dates
-        date = dates.get
+        date = body.dates.get
         tags = body.tags
         self.items.append(
             parsed_item(
@@ -221,8 +212,7 @@ class _NoteReader:
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
-                },
-                _given(tuple(dates)),
+                }
             )
         )
 
