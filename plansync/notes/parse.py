@@ -126,8 +126,12 @@ def _as_list(value: Any) -> list[str]:
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
-    def __init__(self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any]):
+    def __init__(
+        self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any], damaged: bool
+    ):
         self.path = path
+        self.damaged = damaged
+        """Whether anything in the note may need repair: if not, no line is looked at for it."""
         self.decision_headings = {h.casefold() for h in policy.decision_headings}
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
@@ -151,7 +155,7 @@ class _NoteReader:
 
     def line(self, number: int, raw: str) -> None:
         """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
-        if needs_repair(raw):
+        if self.damaged and needs_repair(raw):
             fixed = repair(raw)
             text, repaired = fixed.text, fixed.repaired
         else:
@@ -289,7 +293,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             ParseWarning(path=path, line=1, message="front matter is not closed by ---")
         )
 
-    reader = _NoteReader(path, policy, front_matter)
+    reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
     fence: str | None = None
     fenced = "```" in text or "~~~" in text
     crlf = "\r" in text
@@ -306,7 +310,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         if fence is not None:
             continue
         if "#" in line[:4] and (heading := HEADING.match(line)):
-            reader.heading(len(heading.group(1)), repair(heading.group(2) or "").text.strip())
+            words = heading.group(2) or ""
+            reader.heading(
+                len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
+            )
             continue
         if "[" in line or reader.decision_level is not None:
             reader.line(number, line)
