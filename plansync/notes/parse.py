@@ -22,6 +22,7 @@ from plansync.notes.signifiers import needs_repair, repair
 from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, parse_body
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 MENTION = re.compile(r"(?<![\w@])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
 WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
@@ -31,7 +32,7 @@ INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 EDGE_TAGS = re.compile(
     r"^(?:#[^ !@#$%^&*(),.?\":{}|<>\s]+(?:\s+|$))+|(?:\s+#[^ !@#$%^&*(),.?\":{}|<>\s]+)+$"
 )
-SPACES = re.compile(r"\s+")
+UNEVEN_SPACE = re.compile(r"^\s|\s\s|\s$|[^\S ]")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 
@@ -233,14 +234,14 @@ def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
-    every item of every note. Whitespace runs become one space through ``str.split``, which
-    splits on exactly the characters that ``\\s`` matches; only link text can bring new ones.
+    every item of every note. Whitespace runs become one space; only link text can bring new
+    ones.
     """
     has_link = "](" in core
     if has_link:
         for link in reversed(find_key_links(core)):
             core = core[: link.start] + core[link.end :]
-    core = " ".join(core.split())
+    core = single_spaced(core)
     owner = None
     at = core.rfind("@")
     while at >= 0:
@@ -268,7 +269,15 @@ def describe(core: str) -> tuple[str, str | None]:
     if "[[" in core:
         core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
         spaced = True
-    return (" ".join(core.split()) if spaced else core), owner
+    return (single_spaced(core) if spaced else core), owner
+
+
+def single_spaced(text: str) -> str:
+    """``" ".join(text.split())``, which most descriptions already are (one search, no copy).
+
+    ``\\s`` matches exactly the characters ``str.split`` splits on (both ask ``str.isspace``).
+    """
+    return " ".join(text.split()) if UNEVEN_SPACE.search(text) else text
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
@@ -309,7 +318,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             continue
         if fence is not None:
             continue
-        if "#" in line[:4] and (heading := HEADING.match(line)):
+        if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
                 len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
