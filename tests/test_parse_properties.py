@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plansync.notes.model import Item
-from plansync.notes.parse import decode_note, parse_text, single_spaced
+from plansync.notes.parse import decode_note, parse_text
 from plansync.notes.signifiers import PRIORITIES
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -231,12 +231,3 @@ def test_arbitrary_bytes_decode_and_parse(data: bytes) -> None:
     assert encoding in ("utf-8", "cp1252")
     assert (warning is None) == (encoding == "utf-8")
     parse_text(text, path="bytes.md").to_contract()
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    st.text(alphabet=st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2000\u2028\u3000\ufeff"))
-)
-def test_single_spaced_is_split_and_join(text: str) -> None:
-    """The whitespace test that spares most descriptions a copy agrees with str.split."""
-    assert single_spaced(text) == " ".join(text.split())

@@ -32,7 +32,6 @@ INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 EDGE_TAGS = re.compile(
     r"^(?:#[^ !@#$%^&*(),.?\":{}|<>\s]+(?:\s+|$))+|(?:\s+#[^ !@#$%^&*(),.?\":{}|<>\s]+)+$"
 )
-UNEVEN_SPACE = re.compile(r"^\s|\s\s|\s$|[^\S ]")
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 
@@ -234,14 +233,14 @@ def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
-    every item of every note. Whitespace runs become one space; only link text can bring new
-    ones.
+    every item of every note. Whitespace runs become one space through ``str.split``; only link
+    text can bring new ones.
     """
     has_link = "](" in core
     if has_link:
         for link in reversed(find_key_links(core)):
             core = core[: link.start] + core[link.end :]
-    core = single_spaced(core)
+    core = " ".join(core.split())
     owner = None
     at = core.rfind("@")
     while at >= 0:
@@ -269,15 +268,7 @@ def describe(core: str) -> tuple[str, str | None]:
     if "[[" in core:
         core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
         spaced = True
-    return (single_spaced(core) if spaced else core), owner
-
-
-def single_spaced(text: str) -> str:
-    """``" ".join(text.split())``, which most descriptions already are (one search, no copy).
-
-    ``\\s`` matches exactly the characters ``str.split`` splits on (both ask ``str.isspace``).
-    """
-    return " ".join(text.split()) if UNEVEN_SPACE.search(text) else text
+    return (" ".join(core.split()) if spaced else core), owner
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
