@@ -19,7 +19,7 @@ from plansync.notes.front_matter import load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed_item
 from plansync.notes.signifiers import needs_repair, repair
-from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, parse_body
+from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, parse_body
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
@@ -162,7 +162,8 @@ class _NoteReader:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
         if task is not None:
-            self._add("action", number, task.group(3), parse_body(task.group(4)), repaired)
+            body = parse_body(body_from(text, task.end()))
+            self._add("action", number, task.group(3), body, repaired)
             return
         if self.decision_level is None:
             return

@@ -67,7 +67,10 @@ _INDENT = "[" + re.escape(JS_WHITESPACE.replace("\ufeff", "")) + ">]*"
 # carriage return in the line, and what follows is not read at all.
 LINE_BREAKS = "\n\r\u2028\u2029"
 _LINE_CHAR = f"[^{LINE_BREAKS}]"
-TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[({_LINE_CHAR})\\] *({_LINE_CHAR}*)")
+# A task line up to its body; :func:`body_from` takes the body, with string methods rather than
+# the regex engine, which would test each of its characters one by one.
+TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[({_LINE_CHAR})\\] *")
+_LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
 LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
@@ -250,6 +253,14 @@ def _parse_date(raw: str) -> dt.date | None:
         return dt.date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def body_from(line: str, start: int) -> str:
+    """The line from ``start`` up to its first line terminator, where the plugin stops reading."""
+    body = line[start:]
+    if "\r" in body or "\u2028" in body or "\u2029" in body or "\n" in body:
+        body = _LINE_BREAK.split(body, 1)[0]
+    return body
 
 
 def parse_body(raw_body: str) -> TaskBody:
@@ -564,6 +575,6 @@ def parse_task_line(line: str) -> TaskLine | None:
         indentation=match.group(1),
         marker=match.group(2),
         status=match.group(3),
-        body_start=match.start(4),
-        body=parse_body(match.group(4)),
+        body_start=match.end(),
+        body=parse_body(body_from(line, match.end())),
     )
