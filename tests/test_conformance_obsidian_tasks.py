@@ -130,7 +130,7 @@ def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
     assert item.kind == "action"
     assert item.line == 1
     assert _read_item(item) == _expected(case)
-    # Built without validation (model.parsed_item): validating it again changes nothing.
+    # Built without validation (model.parsed): validating it again changes nothing.
     assert Item.model_validate(item.model_dump()) == item
     # A clean (UTF-8, as written) line is never reported as repaired.
     assert item.repaired is False

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
-from plansync.notes.model import Item, ParseWarning
+from plansync.notes.model import Item, Note, ParseWarning
 from plansync.notes.parse import MAX_NOTE_BYTES, read_note
 from plansync.notes.vault import scan_vault
 
@@ -476,14 +476,20 @@ def test_scan_never_unfreezes_what_the_program_froze(tmp_path: Path) -> None:
     [EXAMPLES / "vault", Path(__file__).resolve().parents[2] / "shared" / "samples", FIXTURES],
     ids=["examples", "samples", "fixtures"],
 )
-def test_parsed_items_are_what_validation_would_make(root: Path) -> None:
-    """Items are built without validation (model.parsed_item); validating them changes nothing."""
-    items = [item for note in scan_vault(root).notes for item in note.items]
+def test_parsed_notes_and_items_are_what_validation_would_make(root: Path) -> None:
+    """Notes and items are built without validation (model.parsed); validating them changes
+    nothing."""
+    notes = scan_vault(root).notes
+    items = [item for note in notes for item in note.items]
     assert len(items) >= 5
     for item in items:
         assert list(item.__dict__) == list(Item.model_fields)
         assert Item.model_validate(item.model_dump()) == item
         assert item.model_dump() == Item.model_validate(item.__dict__).model_dump()
+    for note in notes:
+        assert list(note.__dict__) == list(Note.model_fields)
+        assert Note.model_validate(dict(note.__dict__)) == note
+        assert Note.model_validate(note.model_dump()).model_dump() == note.model_dump()
 
 
 def test_garbage_made_before_a_scan_is_still_collected(tmp_path: Path) -> None:

@@ -7,12 +7,14 @@ that others rely on"); field names here are that contract, so rename nothing, ad
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Kind = Literal["action", "decision"]
 Priority = Literal["highest", "high", "medium", "none", "low", "lowest"]
+ParsedModel = TypeVar("ParsedModel", bound="BaseModel")
 
 
 class ParseWarning(BaseModel):
@@ -62,31 +64,34 @@ class Item(BaseModel):
         return self.status not in ("x", "X", "-")
 
 
-def parsed_item(values: dict[str, Any]) -> Item:
-    """An :class:`Item` from values the parser built with their final types, not validated again.
+def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:
+    """A model from values the parser built with their final types, not validated again.
 
     Validation was a fifth of the time of reading a task line and gains nothing here; the tests
-    revalidate every item parsed from the examples, samples and conformance cases and expect no
-    change. ``values`` holds every field, in declaration order.
+    revalidate every item and note parsed from the examples, samples and conformance cases and
+    expect no change. ``values`` holds every field, in declaration order.
 
-    A large vault's parse output is mostly items, so an item is kept small (about 1 KB, not 2.9).
-    Every field counts as given (as for an item validated from its own JSON), so all items
-    share one ``model_fields_set``: pydantic only ever adds a field's name to it, which is
-    already there. And the values are set one by one into the item's own ``__dict__``, which
-    CPython (3.11 on) makes a key-sharing dictionary, one table of keys for all items: 250
-    bytes instead of 830. Assigning a dictionary built elsewhere, or updating from one, would
-    keep a table per item.
+    A large vault's parse output is mostly items, so they are kept small (about 1 KB an item,
+    not 2.9). Every field counts as given (as for a model validated from its own JSON), so all
+    instances of a model share one ``model_fields_set``: pydantic only ever adds a field's name
+    to it, which is already there. And the values are set one by one into the instance's own
+    ``__dict__``, which CPython (3.11 on) makes a key-sharing dictionary, one table of keys for
+    all instances: 250 bytes for an item instead of 830. Assigning a dictionary built
+    elsewhere, or updating from one, would keep a table per instance.
     """
-    item = _new_item(Item)
-    item.__dict__.update(values.items())
-    _set_fields_set(item, _EVERY_FIELD)
-    _set_extra(item, None)
-    _set_private(item, None)
-    return item
+    instance = model.__new__(model)
+    instance.__dict__.update(values.items())
+    _set_fields_set(instance, _every_field(model))
+    _set_extra(instance, None)
+    _set_private(instance, None)
+    return instance
 
 
-_new_item = Item.__new__
-_EVERY_FIELD = set(Item.model_fields)
+@cache
+def _every_field(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields)
+
+
 # The slots pydantic keeps beside __dict__, set as pydantic itself sets them (bypassing
 # BaseModel.__setattr__), through their descriptors.
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__

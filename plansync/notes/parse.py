@@ -17,7 +17,7 @@ from typing import Any
 
 from plansync.notes.front_matter import load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
-from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed_item
+from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
 from plansync.notes.signifiers import needs_repair, repair
 from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, parse_body
 
@@ -191,7 +191,8 @@ class _NoteReader:
         date = body.dates.get
         tags = body.tags
         self.items.append(
-            parsed_item(
+            parsed(
+                Item,
                 {
                     "kind": kind,
                     "line": number,
@@ -217,7 +218,7 @@ class _NoteReader:
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
-                }
+                },
             )
         )
 
@@ -342,13 +343,18 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         )
     if date is None:
         date = _as_date(Path(path).name[:10])
-    return Note(
-        path=path,
-        title=str(title) if title else reader.first_h1 or Path(path).stem,
-        date=date,
-        participants=_as_list(front_matter.get("participants") or front_matter.get("attendees")),
-        front_matter=front_matter,
-        items=reader.items,
-        warnings=warnings,
-        front_matter_error=fm_error,
+    participants = front_matter.get("participants") or front_matter.get("attendees")
+    return parsed(
+        Note,
+        {
+            "path": path,
+            "title": str(title) if title else reader.first_h1 or Path(path).stem,
+            "date": date,
+            "participants": _as_list(participants),
+            "front_matter": front_matter,
+            "items": reader.items,
+            "warnings": warnings,
+            "digest": None,
+            "front_matter_error": fm_error,
+        },
     )
