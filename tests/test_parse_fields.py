@@ -435,6 +435,18 @@ def test_shorter_fence_does_not_close_a_longer_one() -> None:
     assert [i.text for i in note.items] == ["Outside"]
 
 
+def test_inline_code_at_the_start_of_a_line_opens_no_fence() -> None:
+    # CommonMark: a backtick fence's info string holds no backtick; this line is inline code.
+    note = note_of("```make test``` before merging\n- [ ] Merge the branch\n")
+    assert [(i.line, i.text) for i in note.items] == [(2, "Merge the branch")]
+
+
+def test_a_fence_with_an_info_string_does_not_close_a_block() -> None:
+    # CommonMark: a closing fence has nothing after it but spaces.
+    note = note_of("```python\nx = 1\n```python\n- [ ] Still inside\n``` \n- [ ] Outside\n")
+    assert [i.text for i in note.items] == ["Outside"]
+
+
 def test_a_tasks_query_block_is_not_read() -> None:
     note = note_of("```tasks\nnot done\ndue before tomorrow\n```\n- [ ] Real task\n")
     assert [i.text for i in note.items] == ["Real task"]

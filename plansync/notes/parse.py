@@ -304,11 +304,17 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             line = line.rstrip("\r")
         if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
             marker = fence_match.group(1)
-            if fence is None:
+            info = line[fence_match.end() :]
+            if fence is not None:
+                # CommonMark: only a fence with nothing but spaces after it closes the block.
+                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
+                    fence = None
+                continue
+            # CommonMark: the info string of a backtick fence holds no backtick, so a line
+            # that starts with inline code ("```make``` first") opens no block.
+            if marker[0] == "~" or "`" not in info:
                 fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-            continue
+                continue
         if fence is not None:
             continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
