@@ -251,6 +251,18 @@ def test_relative_symlink_inside_the_vault_reads_its_file_once(vault: Path) -> N
 
 
 @needs_symlinks
+def test_a_loop_of_file_links_is_a_warning_not_a_crash(vault: Path) -> None:
+    (vault / "a.md").symlink_to("b.md")
+    (vault / "b.md").symlink_to("a.md")
+    (vault / "self.md").symlink_to("self.md")
+    result = scan_vault(vault)
+    assert not [n for n in result.notes if n.path in ("a.md", "b.md", "self.md")]
+    looped = sorted(Path(w.path).name for w in result.warnings if "loop" in w.message)
+    assert looped == ["a.md", "b.md", "self.md"]
+    assert len(result.notes) == len(scan_vault(vault).notes) > 0
+
+
+@needs_symlinks
 def test_a_symlink_loop_inside_the_vault_ends(vault: Path) -> None:
     # A folder link back up to the vault (or to its own parent) stays inside the vault, so it is
     # followed; following it again and again must stop, not recurse until the stack runs out.
