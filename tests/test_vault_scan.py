@@ -354,6 +354,19 @@ def test_cli_json_contract(vault: Path) -> None:
     assert decision["text"] == "Keep the intake form optional for now."
 
 
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be Unicode")
+@pytest.mark.parametrize("as_json", [True, False])
+def test_cli_prints_a_note_whose_file_name_is_not_utf8(tmp_path: Path, as_json: bool) -> None:
+    (Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.md"))).write_text("- [ ] Order beans\n")
+    result = run("parse", str(tmp_path), *(["--json"] if as_json else []))
+    if as_json:
+        (note,) = json.loads(result.stdout)["notes"]
+        assert (note["path"], note["title"]) == (str(tmp_path / "caf\ufffd.md"), "caf\ufffd")
+        assert note["items"][0]["text"] == "Order beans"
+    else:
+        assert "caf\ufffd.md" in result.stdout and "Order beans" in result.stdout
+
+
 def test_cli_json_types(vault: Path) -> None:
     payload = json.loads(run("parse", str(vault), "--json").stdout)
     for note in payload["notes"]:
