@@ -189,6 +189,19 @@ def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(
     assert [item.due for item in note.items] == [dt.date(2025, 10, 27)]
 
 
+def test_aliases_that_expand_without_bound_are_a_warning() -> None:
+    # "Billion laughs": each anchor lists the one before ten times; 10**6 values in JSON here,
+    # and each further line of 60 bytes multiplies them by ten.
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 6)
+    ]
+    note = parse_text("---\n" + "\n".join(laughs) + "\n---\n- [ ] Draft the plan\n")
+    assert note.front_matter == {}
+    assert note.front_matter_error is not None
+    assert "expand to more than" in note.front_matter_error.message
+    assert [item.text for item in note.items] == ["Draft the plan"]
+
+
 def test_values_are_json() -> None:
     data = as_json({"d": dt.date(2025, 1, 2), "s": {"b", "a"}, "t": ("x",), "b": b"hi", 1: None})
     assert data == {"d": "2025-01-02", "s": ["a", "b"], "t": ["x"], "b": "aGk=", "1": None}
