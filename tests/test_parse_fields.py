@@ -589,6 +589,16 @@ def test_a_thematic_break_later_is_not_front_matter() -> None:
         ),
         ("- [ ] Draft the plan", None, "Draft the plan"),
         ("- [ ] Mail ops@example.com about access", None, "Mail ops@example.com about access"),
+        (
+            "- [ ] Read [the post](https://medium.com/@alice/costs) before Friday",
+            None,
+            "Read the post before Friday",
+        ),
+        (
+            "- [ ] Reply on https://mastodon.social/@bob/1234",
+            None,
+            "Reply on https://mastodon.social/@bob/1234",
+        ),
     ],
 )
 def test_owner(line: str, owner: str | None, text: str) -> None:

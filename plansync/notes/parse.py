@@ -24,7 +24,8 @@ from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, pars
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
-MENTION = re.compile(r"(?<![\w@])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
+# Not after a "/" either: "https://medium.com/@alice/post" names a page, not an owner.
+MENTION = re.compile(r"(?<![\w@/])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
 WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 # Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
