@@ -731,6 +731,16 @@ def test_decisions_front_matter_switch() -> None:
     assert all(i.accepted for i in note.items if i.kind == "decision")
 
 
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("'false'", False), ('"no"', False), ("'off'", False), ("''", False), ("'true'", True)],
+)
+def test_decisions_switch_written_as_text(value: str, accepted: bool) -> None:
+    note = note_of(f"---\ndecisions_accepted: {value}\n---\n" + DECISIONS_NOTE)
+    decisions = [i for i in note.items if i.kind == "decision" and "#accepted" not in i.tags]
+    assert decisions and all(i.accepted is accepted for i in decisions)
+
+
 def test_decision_heading_variants() -> None:
     # Up to three spaces before a heading still make it one (CommonMark); four make code.
     for heading in (

@@ -124,6 +124,15 @@ def _as_list(value: Any) -> list[str]:
     return []
 
 
+def _switched_on(value: Any) -> bool:
+    """Whether a front-matter switch is on. A text value is on only when it says so: acceptance
+    is explicit, and ``bool("false")`` or ``bool("no")`` (a quoted value, or an Obsidian text
+    property) is True."""
+    if isinstance(value, str):
+        return value.strip().casefold() in ("true", "yes", "on", "y")
+    return bool(value)
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
@@ -137,7 +146,7 @@ class _NoteReader:
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
-        self.decisions_accepted = bool(front_matter.get(policy.decisions_front_matter_key))
+        self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
         self.repaired_lines: list[int] = []
