@@ -470,6 +470,12 @@ def test_line_numbers_are_the_files(tmp_path: Path) -> None:
     assert [(i.line, i.text) for i in note.items] == [(7, "First"), (9, "Second")]
 
 
+def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:
+    line = "- [ ] " + "Draft the plan for the quarterly storage review " * 8 + "📅 2025-10-27"
+    (item,) = parse_note(line).items
+    assert (item.text, item.due) == (line[6:-13].strip(), D(2025, 10, 27))
+
+
 def test_crlf_line_endings() -> None:
     note = note_of("---\r\ntitle: Windows note\r\n---\r\n- [ ] Book the room 📅 2025-10-27 ^r1\r\n")
     assert note.title == "Windows note"

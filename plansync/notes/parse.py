@@ -99,11 +99,20 @@ def parse_note(
     path: str | None = None,
 ) -> Note:
     """Parse a note from a file path, or from Markdown text when ``source`` is not a file."""
-    if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
+    if isinstance(source, Path) or ("\n" not in source and _is_file(source)):
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
     return parse_text(source, path=path or "<text>", policy=policy)
+
+
+def _is_file(source: str) -> bool:
+    """Whether ``source`` names a file. A one-line note is no file name, and may be too long
+    to be one: ``Path.is_file`` raises for that (ENAMETOOLONG) rather than saying no."""
+    try:
+        return Path(source).is_file()
+    except OSError:
+        return False
 
 
 def _as_date(value: Any) -> dt.date | None:
