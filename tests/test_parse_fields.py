@@ -747,6 +747,11 @@ def test_decisions_switch_written_as_text(value: str, accepted: bool) -> None:
     assert decisions and all(i.accepted is accepted for i in decisions)
 
 
+def test_a_thematic_break_under_decisions_is_no_decision() -> None:
+    note = note_of("## Decisions\n- Ship it\n\n* * *\n- - -\n> - - -\n- -- Keep the dash\n")
+    assert [(i.line, i.text) for i in note.items] == [(2, "Ship it"), (7, "-- Keep the dash")]
+
+
 def test_decision_heading_variants() -> None:
     # Up to three spaces before a heading still make it one (CommonMark); four make code.
     for heading in (

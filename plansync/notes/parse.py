@@ -35,6 +35,8 @@ EDGE_TAGS = re.compile(
 )
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
+# A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
+THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -191,6 +193,8 @@ class _NoteReader:
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
+        if THEMATIC_BREAK.fullmatch(text):
+            return
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
