@@ -176,6 +176,9 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
         ("2025-13-45", "'2025-13-45' is not a valid timestamp", 3),
         ("&a [*a]", "refers to the value it is part of", 1),
         ("!!python/name:os.system", "not valid YAML", 3),
+        ("!!int", "'' is not a valid int", 3),
+        ("!!float", "'' is not a valid float", 3),
+        ("[!!int ]", "'' is not a valid int", 3),
     ],
 )
 def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(

@@ -39,8 +39,9 @@ _SCALARS = {
     _TIMESTAMP: SafeLoader.construct_yaml_timestamp,
 }
 _MAX_PLAIN_DEPTH = 32
-# What the safe constructor raises, with no position, for a scalar its tag cannot hold.
-_CONSTRUCTION_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+# What the safe constructor raises, with no position, for a scalar its tag cannot hold
+# (IndexError, a LookupError, for an empty one: `count: !!int`).
+_CONSTRUCTION_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
 _HANDLER = YAMLHandler()
 
 
