@@ -595,6 +595,9 @@ def test_a_thematic_break_later_is_not_front_matter() -> None:
         ),
         ("- [ ] Draft the plan", None, "Draft the plan"),
         ("- [ ] Mail ops@example.com about access", None, "Mail ops@example.com about access"),
+        ("- [ ] Review @Priya's draft 📅 2025-10-27", "Priya", "Review Priya's draft"),
+        ("- [ ] Ask @Dana Okafor's team", "Dana Okafor", "Ask Dana Okafor's team"),
+        ("- [ ] Call @Sean O'Brien", "Sean O'Brien", "Call"),
         (
             "- [ ] Read [the post](https://medium.com/@alice/costs) before Friday",
             None,

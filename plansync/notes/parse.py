@@ -24,8 +24,10 @@ from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, pars
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
-# Not after a "/" either: "https://medium.com/@alice/post" names a page, not an owner.
-MENTION = re.compile(r"(?<![\w@/])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
+# Not after a "/" either: "https://medium.com/@alice/post" names a page, not an owner. A name
+# may hold an apostrophe (O'Brien), but a possessive "'s" is not part of it (@Priya's draft).
+_NAME = r"[A-Z][\w-]*(?:'(?!s\b)[\w-]+)*"
+MENTION = re.compile(rf"(?<![\w@/])@({_NAME}(?: {_NAME})*|[\w-]+(?:\.[\w-]+)*)")
 WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 # Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
