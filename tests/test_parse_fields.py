@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -461,6 +462,19 @@ def test_wiki_links_in_a_task_read_as_their_text() -> None:
     item = item_of("- [ ] Update [[Object tier roadmap]] with [[Priya Natarajan|Priya]]")
     assert item.text == "Update Object tier roadmap with Priya"
     assert item.keys == {}
+
+
+def test_an_unclosed_wiki_link_is_text_and_the_next_one_a_link() -> None:
+    item = item_of("- [ ] Compare [[draft [[Object tier roadmap|the roadmap]]")
+    assert item.text == "Compare [[draft the roadmap"
+
+
+def test_many_unclosed_wiki_links_read_in_linear_time() -> None:
+    # Each match attempt used to read to the end of the line: ~15 s here, minutes at 60 KB.
+    started = time.monotonic()
+    note = note_of("## Decisions\n- [ ] " + "[[a " * 8000 + "\n- " + "[[a|" * 8000 + "\n")
+    assert time.monotonic() - started < 3
+    assert len(note.items) == 2
 
 
 def test_line_numbers_are_the_files(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 # may hold an apostrophe (O'Brien), but a possessive "'s" is not part of it (@Priya's draft).
 _NAME = r"[A-Z][\w-]*(?:'(?!s\b)[\w-]+)*"
 MENTION = re.compile(rf"(?<![\w@/])@({_NAME}(?: {_NAME})*|[\w-]+(?:\.[\w-]+)*)")
-WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
+# No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
+# match attempt read to the end of the line, minutes for a 60 KB line. "[[a [[b]]" links to b.
+WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 # Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
 # glued to a tag (`#q"x`) is kept rather than taken for part of the tag.
