@@ -50,9 +50,10 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
         for warning in vault.warnings:
             click.echo(f"warning: {warning}", err=True)
         for note in vault.notes:
-            shown = str(path / note.path) if path.is_dir() else str(path)
+            shown = _printable(str(path / note.path) if path.is_dir() else str(path))
             note.warnings = [w.model_copy(update={"path": shown}) for w in note.warnings]
             note.path = shown
+            note.title = note.title and _printable(note.title)
         notes += vault.notes
     if as_json:
         json.dump(
@@ -62,6 +63,15 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
         return
     for note in notes:
         _print_note(note)
+
+
+def _printable(text: str) -> str:
+    """``text`` with the bytes of a file name that are not UTF-8 shown as U+FFFD.
+
+    Python keeps such bytes as lone surrogates, which no UTF-8 output can hold: printing one
+    raised UnicodeEncodeError (under any locale but C), and JSON must not carry them.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _print_note(note: Note) -> None:

@@ -176,6 +176,9 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
         ("2025-13-45", "'2025-13-45' is not a valid timestamp", 3),
         ("&a [*a]", "refers to the value it is part of", 1),
         ("!!python/name:os.system", "not valid YAML", 3),
+        ("!!int", "'' is not a valid int", 3),
+        ("!!float", "'' is not a valid float", 3),
+        ("[!!int ]", "'' is not a valid int", 3),
     ],
 )
 def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(
@@ -187,6 +190,19 @@ def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(
     assert why in note.front_matter_error.message
     assert note.front_matter_error.line == line
     assert [item.due for item in note.items] == [dt.date(2025, 10, 27)]
+
+
+def test_aliases_that_expand_without_bound_are_a_warning() -> None:
+    # "Billion laughs": each anchor lists the one before ten times; 10**6 values in JSON here,
+    # and each further line of 60 bytes multiplies them by ten.
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 6)
+    ]
+    note = parse_text("---\n" + "\n".join(laughs) + "\n---\n- [ ] Draft the plan\n")
+    assert note.front_matter == {}
+    assert note.front_matter_error is not None
+    assert "expand to more than" in note.front_matter_error.message
+    assert [item.text for item in note.items] == ["Draft the plan"]
 
 
 def test_values_are_json() -> None:

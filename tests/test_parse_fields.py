@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -435,6 +436,18 @@ def test_shorter_fence_does_not_close_a_longer_one() -> None:
     assert [i.text for i in note.items] == ["Outside"]
 
 
+def test_inline_code_at_the_start_of_a_line_opens_no_fence() -> None:
+    # CommonMark: a backtick fence's info string holds no backtick; this line is inline code.
+    note = note_of("```make test``` before merging\n- [ ] Merge the branch\n")
+    assert [(i.line, i.text) for i in note.items] == [(2, "Merge the branch")]
+
+
+def test_a_fence_with_an_info_string_does_not_close_a_block() -> None:
+    # CommonMark: a closing fence has nothing after it but spaces.
+    note = note_of("```python\nx = 1\n```python\n- [ ] Still inside\n``` \n- [ ] Outside\n")
+    assert [i.text for i in note.items] == ["Outside"]
+
+
 def test_a_tasks_query_block_is_not_read() -> None:
     note = note_of("```tasks\nnot done\ndue before tomorrow\n```\n- [ ] Real task\n")
     assert [i.text for i in note.items] == ["Real task"]
@@ -451,11 +464,30 @@ def test_wiki_links_in_a_task_read_as_their_text() -> None:
     assert item.keys == {}
 
 
+def test_an_unclosed_wiki_link_is_text_and_the_next_one_a_link() -> None:
+    item = item_of("- [ ] Compare [[draft [[Object tier roadmap|the roadmap]]")
+    assert item.text == "Compare [[draft the roadmap"
+
+
+def test_many_unclosed_wiki_links_read_in_linear_time() -> None:
+    # Each match attempt used to read to the end of the line: ~15 s here, minutes at 60 KB.
+    started = time.monotonic()
+    note = note_of("## Decisions\n- [ ] " + "[[a " * 8000 + "\n- " + "[[a|" * 8000 + "\n")
+    assert time.monotonic() - started < 3
+    assert len(note.items) == 2
+
+
 def test_line_numbers_are_the_files(tmp_path: Path) -> None:
     path = tmp_path / "n.md"
     path.write_text("---\ntitle: t\n---\n\n# T\n\n- [ ] First\n\n- [ ] Second\n", encoding="utf-8")
     note = parse_note(path)
     assert [(i.line, i.text) for i in note.items] == [(7, "First"), (9, "Second")]
+
+
+def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:
+    line = "- [ ] " + "Draft the plan for the quarterly storage review " * 8 + "📅 2025-10-27"
+    (item,) = parse_note(line).items
+    assert (item.text, item.due) == (line[6:-13].strip(), D(2025, 10, 27))
 
 
 def test_crlf_line_endings() -> None:
@@ -577,6 +609,19 @@ def test_a_thematic_break_later_is_not_front_matter() -> None:
         ),
         ("- [ ] Draft the plan", None, "Draft the plan"),
         ("- [ ] Mail ops@example.com about access", None, "Mail ops@example.com about access"),
+        ("- [ ] Review @Priya's draft 📅 2025-10-27", "Priya", "Review Priya's draft"),
+        ("- [ ] Ask @Dana Okafor's team", "Dana Okafor", "Ask Dana Okafor's team"),
+        ("- [ ] Call @Sean O'Brien", "Sean O'Brien", "Call"),
+        (
+            "- [ ] Read [the post](https://medium.com/@alice/costs) before Friday",
+            None,
+            "Read the post before Friday",
+        ),
+        (
+            "- [ ] Reply on https://mastodon.social/@bob/1234",
+            None,
+            "Reply on https://mastodon.social/@bob/1234",
+        ),
     ],
 )
 def test_owner(line: str, owner: str | None, text: str) -> None:
@@ -707,6 +752,21 @@ def test_decisions_are_not_accepted_unless_tagged() -> None:
 def test_decisions_front_matter_switch() -> None:
     note = note_of("---\ndecisions_accepted: true\n---\n" + DECISIONS_NOTE)
     assert all(i.accepted for i in note.items if i.kind == "decision")
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("'false'", False), ('"no"', False), ("'off'", False), ("''", False), ("'true'", True)],
+)
+def test_decisions_switch_written_as_text(value: str, accepted: bool) -> None:
+    note = note_of(f"---\ndecisions_accepted: {value}\n---\n" + DECISIONS_NOTE)
+    decisions = [i for i in note.items if i.kind == "decision" and "#accepted" not in i.tags]
+    assert decisions and all(i.accepted is accepted for i in decisions)
+
+
+def test_a_thematic_break_under_decisions_is_no_decision() -> None:
+    note = note_of("## Decisions\n- Ship it\n\n* * *\n- - -\n> - - -\n- -- Keep the dash\n")
+    assert [(i.line, i.text) for i in note.items] == [(2, "Ship it"), (7, "-- Keep the dash")]
 
 
 def test_decision_heading_variants() -> None:

@@ -251,6 +251,18 @@ def test_relative_symlink_inside_the_vault_reads_its_file_once(vault: Path) -> N
 
 
 @needs_symlinks
+def test_a_loop_of_file_links_is_a_warning_not_a_crash(vault: Path) -> None:
+    (vault / "a.md").symlink_to("b.md")
+    (vault / "b.md").symlink_to("a.md")
+    (vault / "self.md").symlink_to("self.md")
+    result = scan_vault(vault)
+    assert not [n for n in result.notes if n.path in ("a.md", "b.md", "self.md")]
+    looped = sorted(Path(w.path).name for w in result.warnings if "loop" in w.message)
+    assert looped == ["a.md", "b.md", "self.md"]
+    assert len(result.notes) == len(scan_vault(vault).notes) > 0
+
+
+@needs_symlinks
 def test_a_symlink_loop_inside_the_vault_ends(vault: Path) -> None:
     # A folder link back up to the vault (or to its own parent) stays inside the vault, so it is
     # followed; following it again and again must stop, not recurse until the stack runs out.
@@ -340,6 +352,19 @@ def test_cli_json_contract(vault: Path) -> None:
     assert accepted["owner"] == "Priya Natarajan"
     assert (decision["kind"], decision["status"], decision["line"]) == ("decision", None, 16)
     assert decision["text"] == "Keep the intake form optional for now."
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be Unicode")
+@pytest.mark.parametrize("as_json", [True, False])
+def test_cli_prints_a_note_whose_file_name_is_not_utf8(tmp_path: Path, as_json: bool) -> None:
+    (Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.md"))).write_text("- [ ] Order beans\n")
+    result = run("parse", str(tmp_path), *(["--json"] if as_json else []))
+    if as_json:
+        (note,) = json.loads(result.stdout)["notes"]
+        assert (note["path"], note["title"]) == (str(tmp_path / "caf\ufffd.md"), "caf\ufffd")
+        assert note["items"][0]["text"] == "Order beans"
+    else:
+        assert "caf\ufffd.md" in result.stdout and "Order beans" in result.stdout
 
 
 def test_cli_json_types(vault: Path) -> None:

@@ -322,3 +322,14 @@ def test_write_back_changes_only_inserted_bytes_and_keeps_every_item(
         assert [i.keys for i in after] == [{"jira": f"PLAN-{n}"} for n in numbers]
     again, _, _ = apply_line_edits(new, edits)
     assert again == new, "writing the same id and key twice changes nothing"
+
+
+@pytest.mark.parametrize("last", ["\x85", "\x1f"])
+def test_block_id_goes_after_a_last_character_python_calls_a_space(last: str) -> None:
+    # "Ã\x85" is a damaged "Å" (through Latin-1); Obsidian Tasks does not trim U+0085 or
+    # U+001C-U+001F, so the id must follow them to be at the end of the line.
+    line = f"- [ ] Call ANGSTRÃ{last}"
+    edited = edit_line(line, "ps-1", {})
+    assert edited == f"{line} ^ps-1"
+    assert parse_text(edited).items[0].block_id == "ps-1"
+    assert edit_line(edited, "ps-1", {}) == edited

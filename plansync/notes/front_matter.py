@@ -39,8 +39,9 @@ _SCALARS = {
     _TIMESTAMP: SafeLoader.construct_yaml_timestamp,
 }
 _MAX_PLAIN_DEPTH = 32
-# What the safe constructor raises, with no position, for a scalar its tag cannot hold.
-_CONSTRUCTION_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+# What the safe constructor raises, with no position, for a scalar its tag cannot hold
+# (IndexError, a LookupError, for an empty one: `count: !!int`).
+_CONSTRUCTION_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
 _HANDLER = YAMLHandler()
 
 
@@ -99,17 +100,33 @@ class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
             raise ConstructorError(None, None, problem, node.start_mark) from exc
 
 
-def as_json(value: Any, _within: tuple[int, ...] = ()) -> Any:
+MAX_JSON_VALUES = 100_000
+"""The most values front matter may hold once its aliases are expanded. JSON has no aliases, so
+each is copied out; anchors that each list the one before several times ("billion laughs")
+expand a few hundred bytes into millions of values, which took minutes and gigabytes."""
+
+
+class _TooLarge(Exception):
+    """The aliases of a document expand to more than :data:`MAX_JSON_VALUES` values."""
+
+
+def as_json(value: Any, _within: tuple[int, ...] = (), _count: list[int] | None = None) -> Any:
     """What the safe constructor built, as JSON values (the form :class:`FrontMatterLoader`
-    builds directly); a value that contains itself raises :class:`_SelfReference`."""
+    builds directly); a value that contains itself raises :class:`_SelfReference`, one that
+    expands to more than :data:`MAX_JSON_VALUES` values :class:`_TooLarge`."""
+    if _count is None:
+        _count = [0]
+    _count[0] += 1
+    if _count[0] > MAX_JSON_VALUES:
+        raise _TooLarge(f"its aliases expand to more than {MAX_JSON_VALUES} values")
     if isinstance(value, (dict, list, tuple, set, frozenset)):
         if id(value) in _within:
             raise _SelfReference("an alias refers to the value it is part of")
         within = (*_within, id(value))
         if isinstance(value, dict):
-            return {str(k): as_json(v, within) for k, v in value.items()}
+            return {str(k): as_json(v, within, _count) for k, v in value.items()}
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [as_json(v, within) for v in items]
+        return [as_json(v, within, _count) for v in items]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -139,7 +156,7 @@ def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], P
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return {}, _unreadable(path, line, f"is not valid YAML ({problem})")
-    except _SelfReference as exc:
+    except (_SelfReference, _TooLarge) as exc:
         return {}, _unreadable(path, 1, f"cannot be read ({exc})")
     except _CONSTRUCTION_ERRORS as exc:
         # Only from a document the safe constructor built: the plain walk names the line.

@@ -24,8 +24,13 @@ from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, pars
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
-MENTION = re.compile(r"(?<![\w@])@([A-Z][\w'-]*(?: [A-Z][\w'-]*)*|[\w-]+(?:\.[\w-]+)*)")
-WIKI_LINK = re.compile(r"!?\[\[([^\]|#^]*)(?:[#^][^\]|]*)?(?:\|([^\]]*))?\]\]")
+# Not after a "/" either: "https://medium.com/@alice/post" names a page, not an owner. A name
+# may hold an apostrophe (O'Brien), but a possessive "'s" is not part of it (@Priya's draft).
+_NAME = r"[A-Z][\w-]*(?:'(?!s\b)[\w-]+)*"
+MENTION = re.compile(rf"(?<![\w@/])@({_NAME}(?: {_NAME})*|[\w-]+(?:\.[\w-]+)*)")
+# No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
+# match attempt read to the end of the line, minutes for a 60 KB line. "[[a [[b]]" links to b.
+WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 # Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
 # glued to a tag (`#q"x`) is kept rather than taken for part of the tag.
@@ -34,6 +39,8 @@ EDGE_TAGS = re.compile(
 )
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
+# A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
+THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -98,11 +105,20 @@ def parse_note(
     path: str | None = None,
 ) -> Note:
     """Parse a note from a file path, or from Markdown text when ``source`` is not a file."""
-    if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
+    if isinstance(source, Path) or ("\n" not in source and _is_file(source)):
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
     return parse_text(source, path=path or "<text>", policy=policy)
+
+
+def _is_file(source: str) -> bool:
+    """Whether ``source`` names a file. A one-line note is no file name, and may be too long
+    to be one: ``Path.is_file`` raises for that (ENAMETOOLONG) rather than saying no."""
+    try:
+        return Path(source).is_file()
+    except OSError:
+        return False
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -123,6 +139,15 @@ def _as_list(value: Any) -> list[str]:
     return []
 
 
+def _switched_on(value: Any) -> bool:
+    """Whether a front-matter switch is on. A text value is on only when it says so: acceptance
+    is explicit, and ``bool("false")`` or ``bool("no")`` (a quoted value, or an Obsidian text
+    property) is True."""
+    if isinstance(value, str):
+        return value.strip().casefold() in ("true", "yes", "on", "y")
+    return bool(value)
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
@@ -136,7 +161,7 @@ class _NoteReader:
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
-        self.decisions_accepted = bool(front_matter.get(policy.decisions_front_matter_key))
+        self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
         self.repaired_lines: list[int] = []
@@ -172,6 +197,8 @@ class _NoteReader:
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             return  # a nested bullet is detail of the decision above it
+        if THEMATIC_BREAK.fullmatch(text):
+            return
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
@@ -304,11 +331,17 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             line = line.rstrip("\r")
         if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
             marker = fence_match.group(1)
-            if fence is None:
+            info = line[fence_match.end() :]
+            if fence is not None:
+                # CommonMark: only a fence with nothing but spaces after it closes the block.
+                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
+                    fence = None
+                continue
+            # CommonMark: the info string of a backtick fence holds no backtick, so a line
+            # that starts with inline code ("```make``` first") opens no block.
+            if marker[0] == "~" or "`" not in info:
                 fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-            continue
+                continue
         if fence is not None:
             continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):

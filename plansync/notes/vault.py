@@ -65,7 +65,9 @@ def is_inside(root: Path, path: Path) -> bool:
     """Whether ``path``, with every symlink resolved, lies under ``root`` (resolved)."""
     try:
         path.resolve().relative_to(root.resolve())
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
+        # RuntimeError: a loop of links (``resolve`` raises it before Python 3.13); a path
+        # that resolves nowhere is not known to be inside.
         return False
     return True
 
@@ -109,6 +111,11 @@ def _note_files(
         for entry in entries:
             if entry.is_symlink():
                 path = Path(entry.path)
+                try:
+                    path.resolve()
+                except (RuntimeError, OSError):  # a loop of links (a.md -> b.md -> a.md)
+                    warnings.append(ParseWarning(path=str(path), message="symlink loop; skipped"))
+                    continue
                 if not is_inside(real_root, path):
                     warnings.append(
                         ParseWarning(path=str(path), message="symlink leaves the vault; skipped")

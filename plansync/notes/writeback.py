@@ -21,7 +21,14 @@ from pathlib import Path
 
 from plansync.notes.links import find_key_links, format_key_link
 from plansync.notes.signifiers import repair
-from plansync.notes.tasks import LINE_BREAKS, LIST_LINE, TaskBody, parse_body, parse_task_line
+from plansync.notes.tasks import (
+    JS_WHITESPACE,
+    LINE_BREAKS,
+    LIST_LINE,
+    TaskBody,
+    parse_body,
+    parse_task_line,
+)
 from plansync.notes.vault import is_inside
 
 
@@ -119,7 +126,10 @@ def plan_line_edit(
         splices.append((at, at, f" {joined}" if body.core else f"{joined} "))
 
     if block_id is not None and body.block_link != block_id:
-        end = len(line.rstrip())
+        # The whitespace the plugin trims off a body, not Python's: str.rstrip also takes
+        # U+0085 and U+001C-U+001F, which damaged text ends with ("Ã\x85" is a damaged "Å"),
+        # and an id put before them is neither at the end nor read back.
+        end = len(line.rstrip(JS_WHITESPACE))
         if body.block_link is None:
             splices.append((end, end, f" ^{block_id}"))
         elif replace_block_id:
