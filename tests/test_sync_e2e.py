@@ -428,6 +428,29 @@ def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: Example
     assert not fresh_plan(config).has_changes
 
 
+def test_an_accepted_item_without_text_is_a_warning_not_a_record(
+    example_project: ExampleProject,
+) -> None:
+    """An empty checkbox line (or one of tags only) names nothing: Jira refuses an empty
+    summary, and an empty line has no place for a block id that reads back, so each sync
+    wrote one more id into it."""
+    project = example_project
+    config = config_of(project)
+    note = project.vault / "empty-items.md"
+    note.write_bytes(b"# Empty items\n\n- [ ] \n- [ ] #task\n")
+    sync(config)
+    plan = fresh_plan(config)
+    assert not plan.has_changes
+    assert [w for w in plan.warnings if "without text" in w] == [
+        "empty-items.md:3: an accepted item without text; nothing is synced for it until it has"
+        " some",
+        "empty-items.md:4: an accepted item without text; nothing is synced for it until it has"
+        " some",
+    ]
+    sync(config)
+    assert note.read_bytes() == b"# Empty items\n\n- [ ] \n- [ ] #task\n"
+
+
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     example_project: ExampleProject,
 ) -> None:

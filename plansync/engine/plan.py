@@ -277,6 +277,14 @@ class Planner:
                     copy_of, block_id = block_id, None
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     continue
+                if not item.text and (block_id is None or block_id not in synced_from):
+                    # Nothing to name a record by (Jira refuses an empty summary), and an empty
+                    # line has no place for a block id that Obsidian Tasks reads back.
+                    self.plan.warnings.append(
+                        f"{note.path}:{item.line}: an accepted item without text;"
+                        " nothing is synced for it until it has some"
+                    )
+                    continue
                 original = lines[note.path][item.line - 1]
                 new_id = block_id is None
                 block_id = block_id or new_block_id(taken)
