@@ -196,7 +196,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
 
     with _one_line_errors(str(plan_file)):
         if plan_file is not None:
-            saved = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
         else:
             result = sync.apply(config, progress=_progress, confirm=confirm)

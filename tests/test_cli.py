@@ -519,3 +519,11 @@ def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(
         if process.stderr:
             process.stderr.close()
     assert list(temp.iterdir()) == []
+
+
+def test_a_plan_file_that_is_not_utf8_is_one_clear_line(example_project: ExampleProject) -> None:
+    bad = example_project.root / "bad.json"
+    bad.write_bytes(b"\xff\xfe{\x00}\x00")
+    result = run("sync", str(bad), "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "is not a plan saved by plansync" in result.output
