@@ -125,7 +125,13 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
     except RUN_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     except ValidationError as exc:
-        raise click.ClickException(f"{what} is not a plan saved by plansync: {exc}") from None
+        errors = exc.errors(include_url=False)
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        problem = f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise click.ClickException(
+            f"{what} is not a plan saved by plansync: {problem}{more}"
+        ) from None
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
