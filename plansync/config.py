@@ -36,6 +36,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_NAME = "plansync.toml"
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MALFORMED_REFERENCE = re.compile(r"\$\{[^}]{0,40}\}?")
 
 TEMPLATE_FIELDS = frozenset(
     {
@@ -325,9 +326,15 @@ class Config(Strict):
         return self
 
 
-def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables."""
+def interpolate(
+    value: Any, missing: list[str], where: str = "", malformed: list[str] | None = None
+) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables, and
+    in ``malformed`` every ``${`` that starts no such reference (it would be kept as text)."""
     if isinstance(value, str):
+        if malformed is not None:
+            for match in MALFORMED_REFERENCE.finditer(ENV_REFERENCE.sub("", value)):
+                malformed.append(f"{where} ({match.group(0)})")
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -341,10 +348,11 @@ def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
         return ENV_REFERENCE.sub(substitute, value)
     if isinstance(value, dict):
         return {
-            k: interpolate(v, missing, f"{where}.{k}" if where else k) for k, v in value.items()
+            k: interpolate(v, missing, f"{where}.{k}" if where else k, malformed)
+            for k, v in value.items()
         }
     if isinstance(value, list):
-        return [interpolate(v, missing, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [interpolate(v, missing, f"{where}[{i}]", malformed) for i, v in enumerate(value)]
     return value
 
 
@@ -417,7 +425,13 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
 def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
     where = str(source) if source else "config"
     missing: list[str] = []
-    data = interpolate(raw, missing)
+    malformed: list[str] = []
+    data = interpolate(raw, missing, malformed=malformed)
+    if malformed:
+        raise ConfigError(
+            f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
+            f" {', '.join(malformed)}"
+        )
     try:
         config = Config.model_validate({**data, "source": source})
     except ValidationError as exc:

@@ -87,6 +87,17 @@ def test_unset_variables_are_named_with_their_keys(tmp_path: Path, clean_env: No
     assert str(tmp_path / "plansync.toml") in message
 
 
+@pytest.mark.parametrize("reference", ["${JIRA USER}", "${JIRA_USER", "${1USER}", "${}"])
+def test_a_malformed_reference_is_an_error_naming_the_key(
+    tmp_path: Path, reference: str, clean_env: None
+) -> None:
+    """A ``${`` that starts no valid reference would be sent as text (as the user name, the
+    token), and fail later as a puzzling 401, or never with the sandbox."""
+    message = error_of(tmp_path, f'[jira]\nurl = "${{JIRA_URL:-}}"\nuser = "{reference}"\n')
+    assert "not an environment reference" in message
+    assert f"jira.user ({reference})" in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
