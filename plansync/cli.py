@@ -115,7 +115,14 @@ def _notice(config: Config) -> None:
 
 
 # What a run can meet that is not a bug: each is one line for the user, never a traceback.
-RUN_ERRORS = (ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError)
+RUN_ERRORS = (
+    ConfigError,
+    ConnectorError,
+    StateLocked,
+    StalePlan,
+    NoteChanged,
+    sqlite3.DatabaseError,
+)
 
 
 @contextmanager

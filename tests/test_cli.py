@@ -173,6 +173,24 @@ def test_a_config_typo_names_the_key_and_suggests_the_right_one(
     assert jira_issue_count(example_project) == 0
 
 
+@pytest.mark.parametrize("vault_path", ["no-such-folder", "plansync.toml"])
+def test_a_vault_path_that_is_no_folder_is_an_error_naming_the_key(
+    example_project: ExampleProject, vault_path: str
+) -> None:
+    """Not a plan of every synced item as an orphan "whose note is gone", nor a traceback."""
+    assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
+    config = example_project.config_path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('path = "vault"', f'path = "{vault_path}"'), "utf-8")
+    for command in (("plan", "--detailed-exitcode"), ("sync", "--yes")):
+        result = run(*command, "--config", config)
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            f"Error: {config}: 'vault.path' = '{vault_path}':"
+            f" {example_project.root / vault_path} is not a folder\n"
+        )
+
+
 # ---- saved plans ---------------------------------------------------------------------------
 
 
