@@ -244,8 +244,9 @@ def init(directory: Path, force: bool) -> None:
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists (use --force to overwrite)")
-    directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_config(), encoding="utf-8")
+    with _one_line_errors():
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter_config(), encoding="utf-8")
     click.echo(f"Wrote {target}. Try `plansync plan --config {target}`.")
 
 
@@ -334,8 +335,9 @@ def demo(directory: Path | None) -> None:
         raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
     if directory is not None and directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty: the demo needs a folder of its own")
-    target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
-    shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
+    with _one_line_errors():
+        target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
+        shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
     config = _load(target / CONFIG_NAME)
     click.secho(f"1. The example vault, copied to {target}; the plan:", bold=True)
     _notice(config)

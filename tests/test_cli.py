@@ -348,6 +348,23 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
+    tmp_path: Path, clean_env: None
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    (tmp_path / "taken" / "plansync.toml").mkdir(parents=True)
+    for args in (
+        ("init", blocker / "notes"),
+        ("init", tmp_path / "taken", "--force"),
+        ("demo", "--dir", blocker / "demo"),
+    ):
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert result.output.startswith("Error: cannot use ") and result.output.count("\n") == 1
+
+
 def files_under(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
