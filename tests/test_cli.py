@@ -365,6 +365,24 @@ def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
         assert result.output.startswith("Error: cannot use ") and result.output.count("\n") == 1
 
 
+@pytest.mark.parametrize("damaged", ["state.db", "sandbox/jira.db"])
+def test_a_damaged_database_under_plansync_is_named(
+    tmp_path: Path, clean_env: None, damaged: str
+) -> None:
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    (folder / "a.md").write_text("- [ ] Draft the plan #task\n", encoding="utf-8")
+    config = folder / "plansync.toml"
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    path = folder / ".plansync" / damaged
+    path.write_bytes(b"not a database, " * 100)
+    for command in (("plan",), ("sync", "--yes")):
+        result = run(*command, "--config", config)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr.splitlines()[-1] == f"Error: {path}: file is not a database"
+
+
 def files_under(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
