@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib.resources import files
@@ -27,7 +28,7 @@ from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sandbox.server import serve_forever, serve_in_thread
+from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -260,9 +261,15 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option("--port", default=8990, show_default=True, help="Jira; Salesforce takes PORT+1.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65534),
+    default=8990,
+    show_default=True,
+    help="Jira; Salesforce takes PORT+1.",
+)
 @click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
-@click.option("--latency-ms", default=0, show_default=True)
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--project", default="PLAN", show_default=True, help="Project key to seed.")
 def sandbox_serve(
@@ -278,7 +285,7 @@ def sandbox_serve(
     ):  # stopped like Ctrl-C: the cleanup runs (no SIGHUP on Windows)
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _exit_on_signal)
-    with ExitStack() as cleanup:
+    with ExitStack() as cleanup, _one_line_errors():
         if state_dir is None:  # the certificate's key goes when the sandbox stops
             folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
         else:
@@ -296,6 +303,12 @@ def sandbox_serve(
         )
         where = f"state in {folder}" if state_dir else "state in memory"
         context = certificate.server_context()
+        try:  # bound before anything is printed: a port in use is one line, not a traceback
+            served_jira = cleanup.enter_context(serve_in_thread(jira, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc} (try another --port)"
+            ) from None
         try:
             served = serve_in_thread(salesforce, port + 1, ssl_context=context)
         except OSError:  # PORT+1 is taken: any free port, printed below
@@ -311,7 +324,11 @@ def sandbox_serve(
                 f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
             )
             click.echo("Ctrl-C stops both.")
-            serve_forever(jira, port)
+            try:
+                while served_jira.running:
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:

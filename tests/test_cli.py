@@ -581,3 +581,22 @@ def test_a_plan_file_that_is_not_utf8_is_one_clear_line(example_project: Example
     result = run("sync", str(bad), "--config", example_project.config_path)
     assert result.exit_code == 1
     assert "is not a plan saved by plansync" in result.output
+
+
+def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = ["sandbox", "serve", "--port", str(port), "--state", str(tmp_path / "sb")]
+        done = subprocess.run(
+            [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stdout == ""  # no export line for a sandbox that never ran
+    assert done.stderr == (
+        f"Error: cannot serve on 127.0.0.1:{port}: Address already in use (try another --port)\n"
+    )
