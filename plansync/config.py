@@ -118,7 +118,7 @@ class JiraConfig(Strict):
     token: SecretStr = SecretStr("")
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     api_version: Literal["2", "3"] = "2"
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     cancel_transition: str | None = None
     link_title: str = "{note_title}"
 
@@ -238,7 +238,7 @@ class SalesforceConfig(Strict):
     password: SecretStr = SecretStr("")
     security_token: SecretStr = SecretStr("")
     api_version: str = "59.0"
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     ca_bundle: str = Field(
         default="", description="a CA file to trust instead of the system's (a local sandbox)"
     )

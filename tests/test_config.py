@@ -98,6 +98,16 @@ def test_a_malformed_reference_is_an_error_naming_the_key(
     assert f"jira.user ({reference})" in message
 
 
+@pytest.mark.parametrize("table", ["jira", "salesforce"])
+@pytest.mark.parametrize("timeout", ["0", "-1"])
+def test_a_timeout_that_is_not_positive_is_an_error_naming_the_key(
+    tmp_path: Path, table: str, timeout: str, clean_env: None
+) -> None:
+    """requests refuses it with a ValueError at the first request: a traceback mid-run."""
+    message = error_of(tmp_path, f"[{table}]\ntimeout = {timeout}\n")
+    assert f"'{table}.timeout': Input should be greater than 0" in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
