@@ -85,6 +85,10 @@ def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
+    try:  # every value is text: a format spec for a date or a number fails only at sync time
+        value.format_map(dict.fromkeys(fields, ""))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (placeholders are filled in with text)") from None
     return value
 
 

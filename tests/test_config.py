@@ -292,6 +292,8 @@ def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None)
         ('description = "From {note_titel}"', "rules[0].description", "{note_title}"),
         ('summary = "{text"', "rules[0].summary", "'}'"),
         ('summary = "{0}"', "rules[0].summary", "unknown placeholder {0}"),
+        ('summary = "{text} by {due:%d %b}"', "rules[0].summary", "Invalid format specifier"),
+        ('description = "{priority:d}"', "rules[0].description", "Unknown format code 'd'"),
     ],
 )
 def test_bad_rule_template_placeholders(
@@ -306,6 +308,7 @@ def test_bad_rule_template_placeholders(
     [
         ('[jira]\nlink_title = "{note_titel}"', "jira.link_title", "{note_title}"),
         ('[vault]\nnote_url = "obsidian://x?{fle}"', "vault.note_url", "{file}"),
+        ('[vault]\nnote_url = "obsidian://x?{file:%Y}"', "vault.note_url", "format specifier"),
     ],
 )
 def test_bad_placeholders_in_links_fail_at_load_not_at_sync(
