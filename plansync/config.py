@@ -16,6 +16,7 @@ import sys
 import typing
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
+from plansync.redact import redact
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -92,6 +94,17 @@ def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str
     return value
 
 
+def _base_url(value: str) -> str:
+    """A backend's base URL without its trailing slash; empty (the sandbox) or http(s) with a
+    host, else an error here rather than requests' "No scheme supplied" at the first request."""
+    url = value.strip().rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http:// or https:// URL with a host: {redact(value)!r}")
+    return url
+
+
 class VaultConfig(Strict):
     path: str = "."
     name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
@@ -134,7 +147,7 @@ class JiraConfig(Strict):
     @field_validator("url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return _base_url(value)
 
 
 class Match(Strict):
@@ -254,7 +267,7 @@ class SalesforceConfig(Strict):
     @field_validator("instance_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return _base_url(value)
 
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the

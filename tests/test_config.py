@@ -108,6 +108,26 @@ def test_a_timeout_that_is_not_positive_is_an_error_naming_the_key(
     assert f"'{table}.timeout': Input should be greater than 0" in message
 
 
+@pytest.mark.parametrize(
+    ("table", "key"), [("jira", "url"), ("salesforce", "instance_url")], ids=["jira", "sf"]
+)
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("jira.example.com", "'jira.example.com'"),
+        ("ftp://jira.example.com", "'ftp://jira.example.com'"),
+        ("https://", "'https://'"),
+        ("htps://bot:pa55w0rd@jira.example.com", "'htps://***@jira.example.com'"),
+    ],
+)
+def test_a_backend_url_that_is_no_http_url_is_an_error_naming_the_key(
+    tmp_path: Path, table: str, key: str, url: str, shown: str, clean_env: None
+) -> None:
+    message = error_of(tmp_path, f'[{table}]\n{key} = "{url}"\n')
+    assert f"'{table}.{key}': not an http:// or https:// URL with a host: {shown}" in message
+    assert "pa55w0rd" not in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
