@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib.resources import files
@@ -27,7 +28,7 @@ from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sandbox.server import serve_forever, serve_in_thread
+from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -125,7 +126,14 @@ def _notice(config: Config) -> None:
 
 
 # What a run can meet that is not a bug: each is one line for the user, never a traceback.
-RUN_ERRORS = (ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError)
+RUN_ERRORS = (
+    ConfigError,
+    ConnectorError,
+    StateLocked,
+    StalePlan,
+    NoteChanged,
+    sqlite3.DatabaseError,
+)
 
 
 @contextmanager
@@ -135,7 +143,13 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
     except RUN_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     except ValidationError as exc:
-        raise click.ClickException(f"{what} is not a plan saved by plansync: {exc}") from None
+        errors = exc.errors(include_url=False)
+        where = ".".join(str(part) for part in errors[0]["loc"])
+        problem = f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise click.ClickException(
+            f"{what} is not a plan saved by plansync: {problem}{more}"
+        ) from None
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
@@ -206,7 +220,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
 
     with _one_line_errors(str(plan_file)):
         if plan_file is not None:
-            saved = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+            saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
         else:
             result = sync.apply(config, progress=_progress, confirm=confirm)
@@ -241,8 +255,9 @@ def init(directory: Path, force: bool) -> None:
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists (use --force to overwrite)")
-    directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter_config(), encoding="utf-8")
+    with _one_line_errors():
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter_config(), encoding="utf-8")
     click.echo(f"Wrote {target}. Try `plansync plan --config {target}`.")
 
 
@@ -256,9 +271,15 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option("--port", default=8990, show_default=True, help="Jira; Salesforce takes PORT+1.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65534),
+    default=8990,
+    show_default=True,
+    help="Jira; Salesforce takes PORT+1.",
+)
 @click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
-@click.option("--latency-ms", default=0, show_default=True)
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--project", default="PLAN", show_default=True, help="Project key to seed.")
 def sandbox_serve(
@@ -274,7 +295,7 @@ def sandbox_serve(
     ):  # stopped like Ctrl-C: the cleanup runs (no SIGHUP on Windows)
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _exit_on_signal)
-    with ExitStack() as cleanup:
+    with ExitStack() as cleanup, _one_line_errors():
         if state_dir is None:  # the certificate's key goes when the sandbox stops
             folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
         else:
@@ -292,6 +313,12 @@ def sandbox_serve(
         )
         where = f"state in {folder}" if state_dir else "state in memory"
         context = certificate.server_context()
+        try:  # bound before anything is printed: a port in use is one line, not a traceback
+            served_jira = cleanup.enter_context(serve_in_thread(jira, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc} (try another --port)"
+            ) from None
         try:
             served = serve_in_thread(salesforce, port + 1, ssl_context=context)
         except OSError:  # PORT+1 is taken: any free port, printed below
@@ -307,7 +334,11 @@ def sandbox_serve(
                 f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
             )
             click.echo("Ctrl-C stops both.")
-            serve_forever(jira, port)
+            try:
+                while served_jira.running:
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:
@@ -331,8 +362,9 @@ def demo(directory: Path | None) -> None:
         raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
     if directory is not None and directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty: the demo needs a folder of its own")
-    target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
-    shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
+    with _one_line_errors():
+        target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
+        shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
     config = _load(target / CONFIG_NAME)
     click.secho(f"1. The example vault, copied to {target}; the plan:", bold=True)
     _notice(config)

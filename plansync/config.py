@@ -16,6 +16,7 @@ import sys
 import typing
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
+from plansync.redact import redact
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +38,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_NAME = "plansync.toml"
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MALFORMED_REFERENCE = re.compile(r"\$\{[^}]{0,40}\}?")
 
 TEMPLATE_FIELDS = frozenset(
     {
@@ -84,7 +87,22 @@ def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
+    try:  # every value is text: a format spec for a date or a number fails only at sync time
+        value.format_map(dict.fromkeys(fields, ""))
+    except ValueError as exc:
+        raise ValueError(f"{exc} (placeholders are filled in with text)") from None
     return value
+
+
+def _base_url(value: str) -> str:
+    """A backend's base URL without its trailing slash; empty (the sandbox) or http(s) with a
+    host, else an error here rather than requests' "No scheme supplied" at the first request."""
+    url = value.strip().rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http:// or https:// URL with a host: {redact(value)!r}")
+    return url
 
 
 class VaultConfig(Strict):
@@ -117,7 +135,7 @@ class JiraConfig(Strict):
     token: SecretStr = SecretStr("")
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     api_version: Literal["2", "3"] = "2"
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     cancel_transition: str | None = None
     link_title: str = "{note_title}"
 
@@ -129,7 +147,7 @@ class JiraConfig(Strict):
     @field_validator("url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return _base_url(value)
 
 
 class Match(Strict):
@@ -237,7 +255,7 @@ class SalesforceConfig(Strict):
     password: SecretStr = SecretStr("")
     security_token: SecretStr = SecretStr("")
     api_version: str = "59.0"
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     ca_bundle: str = Field(
         default="", description="a CA file to trust instead of the system's (a local sandbox)"
     )
@@ -249,7 +267,7 @@ class SalesforceConfig(Strict):
     @field_validator("instance_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return _base_url(value)
 
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the
@@ -325,9 +343,15 @@ class Config(Strict):
         return self
 
 
-def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables."""
+def interpolate(
+    value: Any, missing: list[str], where: str = "", malformed: list[str] | None = None
+) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables, and
+    in ``malformed`` every ``${`` that starts no such reference (it would be kept as text)."""
     if isinstance(value, str):
+        if malformed is not None:
+            for match in MALFORMED_REFERENCE.finditer(ENV_REFERENCE.sub("", value)):
+                malformed.append(f"{where} ({match.group(0)})")
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -341,10 +365,11 @@ def interpolate(value: Any, missing: list[str], where: str = "") -> Any:
         return ENV_REFERENCE.sub(substitute, value)
     if isinstance(value, dict):
         return {
-            k: interpolate(v, missing, f"{where}.{k}" if where else k) for k, v in value.items()
+            k: interpolate(v, missing, f"{where}.{k}" if where else k, malformed)
+            for k, v in value.items()
         }
     if isinstance(value, list):
-        return [interpolate(v, missing, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [interpolate(v, missing, f"{where}[{i}]", malformed) for i, v in enumerate(value)]
     return value
 
 
@@ -417,7 +442,13 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
 def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
     where = str(source) if source else "config"
     missing: list[str] = []
-    data = interpolate(raw, missing)
+    malformed: list[str] = []
+    data = interpolate(raw, missing, malformed=malformed)
+    if malformed:
+        raise ConfigError(
+            f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
+            f" {', '.join(malformed)}"
+        )
     try:
         config = Config.model_validate({**data, "source": source})
     except ValidationError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from plansync.config import Config
+from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
@@ -40,8 +40,14 @@ def sandbox_notice(config: Config) -> str | None:
 
 
 def scan(config: Config) -> Vault:
+    """The notes of the vault; ConfigError when ``vault.path`` names no folder (a typo, a drive
+    not mounted), which would otherwise read as every synced note being gone."""
+    root = config.vault_root
+    if not root.is_dir():
+        where = config.source or "config"
+        raise ConfigError(f"{where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder")
     return scan_vault(
-        config.vault_root,
+        root,
         include=config.vault.include,
         exclude=config.vault.exclude,
         policy=config.acceptance,

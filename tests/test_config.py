@@ -87,6 +87,47 @@ def test_unset_variables_are_named_with_their_keys(tmp_path: Path, clean_env: No
     assert str(tmp_path / "plansync.toml") in message
 
 
+@pytest.mark.parametrize("reference", ["${JIRA USER}", "${JIRA_USER", "${1USER}", "${}"])
+def test_a_malformed_reference_is_an_error_naming_the_key(
+    tmp_path: Path, reference: str, clean_env: None
+) -> None:
+    """A ``${`` that starts no valid reference would be sent as text (as the user name, the
+    token), and fail later as a puzzling 401, or never with the sandbox."""
+    message = error_of(tmp_path, f'[jira]\nurl = "${{JIRA_URL:-}}"\nuser = "{reference}"\n')
+    assert "not an environment reference" in message
+    assert f"jira.user ({reference})" in message
+
+
+@pytest.mark.parametrize("table", ["jira", "salesforce"])
+@pytest.mark.parametrize("timeout", ["0", "-1"])
+def test_a_timeout_that_is_not_positive_is_an_error_naming_the_key(
+    tmp_path: Path, table: str, timeout: str, clean_env: None
+) -> None:
+    """requests refuses it with a ValueError at the first request: a traceback mid-run."""
+    message = error_of(tmp_path, f"[{table}]\ntimeout = {timeout}\n")
+    assert f"'{table}.timeout': Input should be greater than 0" in message
+
+
+@pytest.mark.parametrize(
+    ("table", "key"), [("jira", "url"), ("salesforce", "instance_url")], ids=["jira", "sf"]
+)
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("jira.example.com", "'jira.example.com'"),
+        ("ftp://jira.example.com", "'ftp://jira.example.com'"),
+        ("https://", "'https://'"),
+        ("htps://bot:pa55w0rd@jira.example.com", "'htps://***@jira.example.com'"),
+    ],
+)
+def test_a_backend_url_that_is_no_http_url_is_an_error_naming_the_key(
+    tmp_path: Path, table: str, key: str, url: str, shown: str, clean_env: None
+) -> None:
+    message = error_of(tmp_path, f'[{table}]\n{key} = "{url}"\n')
+    assert f"'{table}.{key}': not an http:// or https:// URL with a host: {shown}" in message
+    assert "pa55w0rd" not in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
@@ -271,6 +312,8 @@ def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None)
         ('description = "From {note_titel}"', "rules[0].description", "{note_title}"),
         ('summary = "{text"', "rules[0].summary", "'}'"),
         ('summary = "{0}"', "rules[0].summary", "unknown placeholder {0}"),
+        ('summary = "{text} by {due:%d %b}"', "rules[0].summary", "Invalid format specifier"),
+        ('description = "{priority:d}"', "rules[0].description", "Unknown format code 'd'"),
     ],
 )
 def test_bad_rule_template_placeholders(
@@ -285,6 +328,7 @@ def test_bad_rule_template_placeholders(
     [
         ('[jira]\nlink_title = "{note_titel}"', "jira.link_title", "{note_title}"),
         ('[vault]\nnote_url = "obsidian://x?{fle}"', "vault.note_url", "{file}"),
+        ('[vault]\nnote_url = "obsidian://x?{file:%Y}"', "vault.note_url", "format specifier"),
     ],
 )
 def test_bad_placeholders_in_links_fail_at_load_not_at_sync(

@@ -252,6 +252,7 @@ def test_second_sync_plans_nothing_and_searches_once_per_hundred(
 # ---- one side changes ----------------------------------------------------------------------
 
 RUNBOOK = "Write the runbook for changing object-lock retention"
+PUBLISH = "Publish the revised tiering cost model"
 
 
 @both_modes
@@ -787,6 +788,21 @@ def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
     assert [c.key for c in orphans] == [key]
     assert "no rule" in (orphans[0].message or "")
     assert not plan.has_changes
+    sync(config)
+    assert jira_issues(project)[key]["fields"] == before["fields"]
+
+
+def test_an_item_proposed_again_is_an_orphan_never_pushed(example_project: ExampleProject) -> None:
+    """A generator that rewrites a synced line as proposed (``[?]``, new words, ``[x]`` taken
+    off) must not reach Jira: a proposed item is never pushed."""
+    project = example_project
+    config, note, _item, key = synced_item(project, PUBLISH)
+    before = jira_issues(project)[key]
+    assert before["fields"]["status"]["statusCategory"]["key"] == "done"
+    replace_once(project.vault / note.path, f"- [x] {PUBLISH}", f"- [?] Maybe {PUBLISH}")
+    plan = fresh_plan(config)
+    assert [(c.action, c.key) for c in plan.changes] == [("orphan", key)]
+    assert "no longer accepted" in (plan.changes[0].message or "")
     sync(config)
     assert jira_issues(project)[key]["fields"] == before["fields"]
 

@@ -431,6 +431,18 @@ class Planner:
             elif desired is not None and entry.item.accepted:
                 self._plan_create(target, entry, *desired)
             return
+        if not entry.item.accepted and status_category(entry.item) != "cancelled":
+            # Proposed again (or its acceptance tag or switch removed): a proposed item is never
+            # pushed, so its record is left as it is, like one no rule takes any more.
+            key = base.key if base else found.key if found else None
+            self._add(
+                entry,
+                "orphan",
+                target.name,
+                key=key,
+                message=f"{key}: the item is no longer accepted; left alone",
+            )
+            return
         if desired is None:
             key = base.key if base else found.key if found else None
             self._add(

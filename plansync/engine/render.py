@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -44,13 +45,40 @@ def _heading(change: Change) -> str:
     return f"{SYMBOLS[change.action]} {change.target} {name}{key}  {where}{text}"
 
 
+def _text_change(name: str, old: str, new: str) -> list[str]:
+    """A change of a long or multi-line text as the lines that differ: shortened to 80
+    characters, both values would often read the same (a description whose link changed)."""
+    old_lines, new_lines = (
+        old.replace("\r\n", "\n").split("\n"),
+        new.replace("\r\n", "\n").split("\n"),
+    )
+    out = [f"    {name}:"]
+    for line in difflib.unified_diff(old_lines, new_lines, lineterm="", n=0):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        text = line[1:]
+        if len(text) > 100:
+            text = text[:99] + "…"
+        out.append(f"      {line[0]} {text}")
+    return out
+
+
 def _body(change: Change) -> list[str]:
     lines = (
         [f"    object: {change.sobject}"] if change.sobject and change.action == "create" else []
     )
     for name, value in change.fields.items():
         if isinstance(value, dict) and set(value) == {"old", "new"}:
-            lines.append(f"    {name}: {_value(value['old'])} -> {_value(value['new'])}")
+            old, new = value["old"], value["new"]
+            if (
+                isinstance(old, str)
+                and isinstance(new, str)
+                and old != new
+                and ("\n" in old + new or _value(old) == _value(new))
+            ):
+                lines += _text_change(name, old, new)
+            else:
+                lines.append(f"    {name}: {_value(old)} -> {_value(new)}")
         elif name != "description":
             lines.append(f"    {name}: {_value(value)}")
         else:

@@ -84,6 +84,15 @@ class StateStore:
     def __init__(self, directory: Path, *, readonly: bool = False):
         self.directory = directory
         path = directory / "state.db"
+        try:
+            self._open(path, readonly)
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
+            if hasattr(self, "_db"):
+                self._db.close()
+            raise sqlite3.DatabaseError(f"{path}: {exc}") from None
+
+    def _open(self, path: Path, readonly: bool) -> None:
+        directory = path.parent
         if readonly and not path.exists():
             # Planning before the first sync: an empty store, and nothing created on disk.
             self._db = sqlite3.connect(":memory:", isolation_level=None)
@@ -92,6 +101,7 @@ class StateStore:
             # -wal and -shm files and, unable to checkpoint, leaves them behind when it closes.
             self._db = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None)
             self._db.execute("PRAGMA query_only = ON")
+            self._db.execute("SELECT count(*) FROM sqlite_master")  # reads the header
             return
         else:
             directory.mkdir(parents=True, exist_ok=True)

@@ -362,9 +362,13 @@ class SqliteStore:
     def __init__(self, db_path: str | Path, schema: str):
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        if str(db_path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(schema)
+        try:
+            if str(db_path) != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(schema)
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
+            self._db.close()
+            raise sqlite3.DatabaseError(f"{db_path}: {exc}") from None
 
     def close(self) -> None:
         with self._lock:

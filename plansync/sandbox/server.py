@@ -225,6 +225,10 @@ class RunningServer:
         ``https://`` when served with TLS."""
         return f"{self._server.scheme}://{LOOPBACK}:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop accepting, cut kept-alive connections, and release the port. Idempotent."""
         if self._thread.is_alive():

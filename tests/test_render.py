@@ -1,0 +1,34 @@
+"""The text plan: what a reviewer reads before anything touches Jira."""
+
+from __future__ import annotations
+
+from plansync.engine.plan import Change, ItemRef, Plan
+from plansync.engine.render import render
+
+DESCRIPTION = (
+    "Publish the revised tiering cost model to the cloud-program channel\n\n"
+    "From the meeting [Weekly sync|obsidian://open?vault=v&file={file}%23%5Eps-1] on 2025-11-03.\n"
+    "Owner: Jason"
+)
+
+
+def test_an_update_of_a_long_text_shows_the_lines_that_differ() -> None:
+    old, new = DESCRIPTION.format(file="weekly"), DESCRIPTION.format(file="sub%2Fweekly")
+    change = Change(
+        action="update",
+        target="jira",
+        item=ItemRef(note="sub/weekly.md", line=3, block_id="ps-1", text="Publish"),
+        key="PLAN-1",
+        fields={
+            "description": {"old": old, "new": new},
+            "due": {"old": None, "new": "2025-11-07"},
+            "title": {"old": "Weekly sync", "new": "Weekly sync"},
+        },
+    )
+    text = render(Plan(changes=[change], summary={"update": 1}))
+    assert "file=weekly%23" in text and "file=sub%2Fweekly%23" in text
+    assert "      - From the meeting [Weekly sync|obsidian://open?vault=v&file=weekly" in text
+    assert "      + From the meeting [Weekly sync|obsidian://open?vault=v&file=sub%2Fweekly" in text
+    assert "Publish the revised" not in text.split("description:")[1]  # unchanged lines left out
+    assert '    due: (none) -> "2025-11-07"' in text
+    assert '    title: "Weekly sync" -> "Weekly sync"' in text
