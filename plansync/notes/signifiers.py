@@ -276,11 +276,14 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     return pieces if changed else None
 
 
-def _redecode(run: str) -> list[tuple[str, int, int]] | None:
+@lru_cache(maxsize=4096)
+def _redecode(run: str) -> tuple[tuple[str, int, int], ...] | None:
+    """The first codec's reading of a run of mojibake. Cached: the same few runs (``â€™`` for
+    ``’``, ``Ã©`` for ``é``) make up most of the damage in a vault, and each costs a few µs."""
     for codec in CODECS:
         pieces = _redecode_run(run, codec)
         if pieces is not None:
-            return pieces
+            return tuple(pieces)
     return None
 
 
