@@ -431,27 +431,15 @@ class Planner:
             elif desired is not None and entry.item.accepted:
                 self._plan_create(target, entry, *desired)
             return
-        if not entry.item.accepted and status_category(entry.item) != "cancelled":
-            # Proposed again (or its acceptance tag or switch removed): a proposed item is never
-            # pushed, so its record is left as it is, like one no rule takes any more.
+        # Proposed again (or its acceptance tag or switch removed): a proposed item is never
+        # pushed, so its record is left as it is, like one no rule takes any more.
+        unaccepted = not entry.item.accepted and status_category(entry.item) != "cancelled"
+        if unaccepted or desired is None:
             key = base.key if base else found.key if found else None
-            self._add(
-                entry,
-                "orphan",
-                target.name,
-                key=key,
-                message=f"{key}: the item is no longer accepted; left alone",
-            )
-            return
-        if desired is None:
-            key = base.key if base else found.key if found else None
-            self._add(
-                entry,
-                "orphan",
-                target.name,
-                key=key,
-                message=f"{key}: no rule sends this item to {target.title} any more; left alone",
-            )
+            why = "the item is no longer accepted"
+            if not unaccepted:
+                why = f"no rule sends this item to {target.title} any more"
+            self._add(entry, "orphan", target.name, key=key, message=f"{key}: {why}; left alone")
             return
         fields, link = desired
         if base is None and found is not None:
