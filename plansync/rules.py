@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
-from plansync.notes.model import Item, Note
+from plansync.notes.model import AcceptancePolicy, Item, Note
 
 BLOCK_ID_PREFIX = "ps-"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -147,10 +147,11 @@ def salesforce_fields(
     return fields
 
 
-def status_category(item: Item) -> str:
-    """What the note says about progress, in Jira's words: new, done or cancelled."""
+def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
+    """What the note says about progress, in Jira's words: new, done or cancelled (by the
+    checkbox characters the config calls cancelled)."""
     if item.status in ("x", "X"):
         return "done"
-    if item.status == "-":
+    if item.status in acceptance.cancelled_statuses:
         return "cancelled"
     return "new"

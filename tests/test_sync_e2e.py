@@ -306,10 +306,19 @@ def test_checking_an_item_done_transitions_to_done(example_project: ExampleProje
     assert not fresh_plan(config).has_changes
 
 
-def test_cancelling_an_item_takes_the_cancel_transition(example_project: ExampleProject) -> None:
+@pytest.mark.parametrize("checkbox", ["-", "c"])
+def test_cancelling_an_item_takes_the_cancel_transition(
+    example_project: ExampleProject, checkbox: str
+) -> None:
+    """By `[-]`, or by a character the config adds to the cancelled ones."""
     project = example_project
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(
+        text.replace("[acceptance]\n", '[acceptance]\ncancelled_statuses = ["-", "c"]\n', 1),
+        encoding="utf-8",
+    )
     config, note, item, _ = synced_item(project, RUNBOOK)
-    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [-] {RUNBOOK}")
+    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [{checkbox}] {RUNBOOK}")
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, transition=1)

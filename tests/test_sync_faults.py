@@ -144,7 +144,7 @@ def assert_synced(
             assert fields["summary"] == " ".join(new.text.split())[:255], where
             assert fields.get("duedate") == (new.due.isoformat() if new.due else None), where
             done = fields["status"]["statusCategory"]["key"] == "done"
-            assert done == (status_category(new) in ("done", "cancelled")), where
+            assert done == (status_category(new, config.acceptance) in ("done", "cancelled")), where
             links = [x for x in issue["remotelinks"] if x.get("globalId") == f"plansync:{label}"]
             links = links or [
                 x for x in issue["remotelinks"] if new.block_id in x["object"].get("url", "")

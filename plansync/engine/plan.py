@@ -433,7 +433,10 @@ class Planner:
             return
         # Proposed again (or its acceptance tag or switch removed): a proposed item is never
         # pushed, so its record is left as it is, like one no rule takes any more.
-        unaccepted = not entry.item.accepted and status_category(entry.item) != "cancelled"
+        unaccepted = (
+            not entry.item.accepted
+            and status_category(entry.item, self.config.acceptance) != "cancelled"
+        )
         if unaccepted or desired is None:
             key = base.key if base else found.key if found else None
             why = "the item is no longer accepted"
@@ -487,7 +490,7 @@ class Planner:
             self._add(
                 entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
             )
-        category = status_category(entry.item)
+        category = status_category(entry.item, self.config.acceptance)
         if target.transitions and category != "new":
             self._add(
                 entry,
@@ -626,7 +629,7 @@ class Planner:
     def _plan_status(
         self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
     ) -> None:
-        wanted = status_category(entry.item)
+        wanted = status_category(entry.item, self.config.acceptance)
         if wanted == last:
             return
         have = found.status_category
