@@ -628,6 +628,8 @@ def test_a_retry_after_longer_than_max_backoff_gives_up_at_once(
         connector.fetch_by_ids(["ps-a"])
     assert raised.value.retry_after == 600
     assert (len(rsps.calls), sleeps) == (1, [])
+    assert "answered 429 to " in str(raised.value)
+    assert " once; it asks to retry after 600s" in str(raised.value)
 
 
 def test_a_dropped_connection_on_a_search_is_retried(

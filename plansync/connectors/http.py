@@ -112,7 +112,7 @@ class Sender:
                     ) from None
                 elif tries >= self._max_retries:
                     raise ConnectorError(
-                        f"the connection to {self.server} failed {tries + 1} times while "
+                        f"the connection to {self.server} failed {_times(tries + 1)} while "
                         f"{what}: {error}"
                     ) from None
                 else:
@@ -128,7 +128,7 @@ class Sender:
                 )
                 if tries >= self._max_retries or delay > self._max_backoff:
                     raise ConnectorError(
-                        f"{self.backend} answered {answer} to {what} {tries + 1} times"
+                        f"{self.backend} answered {answer} to {what} {_times(tries + 1)}"
                         + (f"; it asks to retry after {wait:g}s" if wait else ""),
                         status=throttled.status,
                         retry_after=wait,
@@ -200,3 +200,7 @@ def chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
     """``items`` in consecutive lists of at most ``size`` (a batch endpoint's limit)."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
