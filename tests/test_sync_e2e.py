@@ -306,6 +306,26 @@ def test_checking_an_item_done_transitions_to_done(example_project: ExampleProje
     assert not fresh_plan(config).has_changes
 
 
+def test_checking_an_item_done_closes_it_where_the_config_accepts_only_open_items(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(
+        text.replace('accepted_statuses = [" ", "/", "x", "X"]', 'accepted_statuses = [" ", "/"]'),
+        encoding="utf-8",
+    )
+    config, note, _, key = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "new", "new": "done"}}
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert not fresh_plan(config).has_changes
+
+
 @pytest.mark.parametrize("checkbox", ["-", "c"])
 def test_cancelling_an_item_takes_the_cancel_transition(
     example_project: ExampleProject, checkbox: str

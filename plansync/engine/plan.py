@@ -432,10 +432,11 @@ class Planner:
                 self._plan_create(target, entry, *desired)
             return
         # Proposed again (or its acceptance tag or switch removed): a proposed item is never
-        # pushed, so its record is left as it is, like one no rule takes any more.
+        # pushed, so its record is left as it is, like one no rule takes any more. A done or
+        # cancelled one still closes its record, accepted or not (a config may accept only
+        # open items, so that work done in the meeting gets no ticket).
         unaccepted = (
-            not entry.item.accepted
-            and status_category(entry.item, self.config.acceptance) != "cancelled"
+            not entry.item.accepted and status_category(entry.item, self.config.acceptance) == "new"
         )
         if unaccepted or desired is None:
             key = base.key if base else found.key if found else None
