@@ -82,11 +82,17 @@ class Strict(BaseModel):
 
 
 def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str:
-    for _, name, _, _ in string.Formatter().parse(value):
+    try:
+        parsed = list(string.Formatter().parse(value))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise ValueError(f"{exc} (write {{{{ or }}}} for a brace)") from None
+    for _, name, spec, _ in parsed:
         if name is not None and name not in fields:
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
+        if spec and "{" in spec:  # filled in from the item: it could be anything at sync time
+            raise ValueError(f"a placeholder inside the format of {{{name}}}")
     try:  # every value is text: a format spec for a date or a number fails only at sync time
         value.format_map(dict.fromkeys(fields, ""))
     except ValueError as exc:

@@ -314,6 +314,9 @@ def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None)
         ('summary = "{0}"', "rules[0].summary", "unknown placeholder {0}"),
         ('summary = "{text} by {due:%d %b}"', "rules[0].summary", "Invalid format specifier"),
         ('description = "{priority:d}"', "rules[0].description", "Unknown format code 'd'"),
+        ('summary = "{text:{nope}}"', "rules[0].summary", "inside the format of {text}"),
+        ('summary = "{text:{priority}}"', "rules[0].summary", "inside the format of {text}"),
+        ('summary = "a } b"', "rules[0].summary", "write {{ or }} for a brace"),
     ],
 )
 def test_bad_rule_template_placeholders(
