@@ -195,6 +195,17 @@ def test_a_file_that_grew_after_its_size_was_read_is_read_whole_or_skipped(
         assert f"over {MAX_NOTE_BYTES}" in found.message
 
 
+def test_a_short_read_is_read_on_to_the_end(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Network and FUSE file systems may give less than a read asks for."""
+    note = vault / "remote.md"
+    note.write_bytes(b"- [ ] first\n" + b"x" * 6000 + b"\n- [ ] last\n")
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, size: real_read(fd, min(size, 4096)))
+    found = read_note(note, display="remote.md")
+    assert isinstance(found, Note)
+    assert [item.text for item in found.items] == ["first", "last"]
+
+
 def test_one_bad_file_does_not_stop_the_run(vault: Path) -> None:
     (vault / "diagram.md").write_bytes(b"\x00\x01\x02")
     assert len(scan_vault(vault).notes) == 4

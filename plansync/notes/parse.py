@@ -90,7 +90,9 @@ def _read_bytes(path: Path) -> tuple[int, bytes]:
         if size > MAX_NOTE_BYTES:
             return size, b""
         data = os.read(fd, size + 1)
-        if len(data) > size:  # it grew since fstat
+        if len(data) != size:
+            # A file that grew or shrank since fstat, or a short read (network and FUSE file
+            # systems may give less than asked): read on to the end.
             while len(data) <= MAX_NOTE_BYTES and (more := os.read(fd, 1 << 20)):
                 data += more
         return max(size, len(data)), data
