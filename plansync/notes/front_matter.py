@@ -106,14 +106,20 @@ each is copied out; anchors that each list the one before several times ("billio
 expand a few hundred bytes into millions of values, which took minutes and gigabytes."""
 
 
+MAX_JSON_DEPTH = 100
+"""The deepest nesting of front matter read (each level is a call here, and Python's stack is
+bounded); no meeting note nests its properties anywhere near this."""
+
+
 class _TooLarge(Exception):
-    """The aliases of a document expand to more than :data:`MAX_JSON_VALUES` values."""
+    """The aliases of a document expand to more than :data:`MAX_JSON_VALUES` values, or it is
+    nested more than :data:`MAX_JSON_DEPTH` levels deep."""
 
 
 def as_json(value: Any, _within: tuple[int, ...] = (), _count: list[int] | None = None) -> Any:
     """What the safe constructor built, as JSON values (the form :class:`FrontMatterLoader`
-    builds directly); a value that contains itself raises :class:`_SelfReference`, one that
-    expands to more than :data:`MAX_JSON_VALUES` values :class:`_TooLarge`."""
+    builds directly); a value that contains itself raises :class:`_SelfReference`, one too
+    large or too deep :class:`_TooLarge`."""
     if _count is None:
         _count = [0]
     _count[0] += 1
@@ -122,6 +128,8 @@ def as_json(value: Any, _within: tuple[int, ...] = (), _count: list[int] | None 
     if isinstance(value, (dict, list, tuple, set, frozenset)):
         if id(value) in _within:
             raise _SelfReference("an alias refers to the value it is part of")
+        if len(_within) == MAX_JSON_DEPTH:
+            raise _TooLarge(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
         within = (*_within, id(value))
         if isinstance(value, dict):
             return {str(k): as_json(v, within, _count) for k, v in value.items()}
