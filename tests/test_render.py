@@ -32,3 +32,22 @@ def test_an_update_of_a_long_text_shows_the_lines_that_differ() -> None:
     assert "Publish the revised" not in text.split("description:")[1]  # unchanged lines left out
     assert '    due: (none) -> "2025-11-07"' in text
     assert '    title: "Weekly sync" -> "Weekly sync"' in text
+
+
+def test_a_difference_far_along_a_long_line_is_shown() -> None:
+    """A note title of some length puts the changed link past any fixed width."""
+    title = "Quarterly planning with the platform, data and security teams"
+    old = f"x\n\nFrom the meeting [{title}|obsidian://open?vault=Meetings&file=q4%23%5Eps-1] on 1."
+    new = old.replace("file=q4", "file=Archive%2Fq4")
+    change = Change(
+        action="update",
+        target="jira",
+        item=ItemRef(note="q4.md", line=3, block_id="ps-1", text="x"),
+        key="PLAN-1",
+        fields={"description": {"old": old, "new": new}},
+    )
+    lines = render(Plan(changes=[change], summary={"update": 1})).splitlines()
+    removed = next(line for line in lines if line.startswith("      - "))
+    added = next(line for line in lines if line.startswith("      + "))
+    assert "file=q4%23" in removed and "file=Archive%2Fq4%23" in added
+    assert removed.startswith("      - …") and len(removed) <= len("      - ") + 102

@@ -46,21 +46,39 @@ def _heading(change: Change) -> str:
 
 
 def _text_change(name: str, old: str, new: str) -> list[str]:
-    """A change of a long or multi-line text as the lines that differ: shortened to 80
-    characters, both values would often read the same (a description whose link changed)."""
-    old_lines, new_lines = (
-        old.replace("\r\n", "\n").split("\n"),
-        new.replace("\r\n", "\n").split("\n"),
-    )
+    """A change of a long or multi-line text as the lines that differ, each shown around its
+    first difference: cut at a fixed width, both values would often read the same (a
+    description whose note link changed far along its line)."""
+    old_lines = old.replace("\r\n", "\n").split("\n")
+    new_lines = new.replace("\r\n", "\n").split("\n")
     out = [f"    {name}:"]
-    for line in difflib.unified_diff(old_lines, new_lines, lineterm="", n=0):
-        if line.startswith(("---", "+++", "@@")):
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for _, i1, i2, j1, j2 in matcher.get_opcodes():
+        removed, added = old_lines[i1:i2], new_lines[j1:j2]
+        if removed == added:
             continue
-        text = line[1:]
-        if len(text) > 100:
-            text = text[:99] + "…"
-        out.append(f"      {line[0]} {text}")
+        for k, line in enumerate(removed):
+            at = _first_difference(line, added[k]) if k < len(added) else 0
+            out.append(f"      - {_around(line, at)}")
+        for k, line in enumerate(added):
+            at = _first_difference(removed[k], line) if k < len(removed) else 0
+            out.append(f"      + {_around(line, at)}")
     return out
+
+
+def _first_difference(a: str, b: str) -> int:
+    pairs = enumerate(zip(a, b, strict=False))
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+
+
+def _around(line: str, at: int, width: int = 100) -> str:
+    """``line`` cut to ``width`` characters around offset ``at``, with … where it was cut."""
+    if len(line) <= width:
+        return line
+    start = max(0, min(at - width // 3, len(line) - width))
+    head = "…" if start else ""
+    tail = "…" if start + width < len(line) else ""
+    return head + line[start : start + width] + tail
 
 
 def _body(change: Change) -> list[str]:
