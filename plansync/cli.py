@@ -25,7 +25,7 @@ from plansync.engine.plan import NoteChanged, Plan
 from plansync.engine.render import render
 from plansync.engine.state import StateLocked
 from plansync.notes.model import Item, Note
-from plansync.notes.vault import scan_vault
+from plansync.notes.vault import printable, scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
@@ -51,10 +51,10 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
         for warning in vault.warnings:
             click.echo(f"warning: {warning}", err=True)
         for note in vault.notes:
-            shown = _printable(str(path / note.path) if path.is_dir() else str(path))
+            shown = printable(str(path / note.path) if path.is_dir() else str(path))
             note.warnings = [w.model_copy(update={"path": shown}) for w in note.warnings]
             note.path = shown
-            note.title = note.title and _printable(note.title)
+            note.title = note.title and printable(note.title)
         notes += vault.notes
     if as_json:
         json.dump(
@@ -64,15 +64,6 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
         return
     for note in notes:
         _print_note(note)
-
-
-def _printable(text: str) -> str:
-    """``text`` with the bytes of a file name that are not UTF-8 shown as U+FFFD.
-
-    Python keeps such bytes as lone surrogates, which no UTF-8 output can hold: printing one
-    raised UnicodeEncodeError (under any locale but C), and JSON must not carry them.
-    """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _print_note(note: Note) -> None:

@@ -21,7 +21,8 @@ from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateStore, open_state
-from plansync.notes.vault import Vault, scan_vault
+from plansync.notes.model import ParseWarning
+from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
@@ -41,17 +42,30 @@ def sandbox_notice(config: Config) -> str | None:
 
 def scan(config: Config) -> Vault:
     """The notes of the vault; ConfigError when ``vault.path`` names no folder (a typo, a drive
-    not mounted), which would otherwise read as every synced note being gone."""
+    not mounted), which would otherwise read as every synced note being gone.
+
+    A note whose file name is not UTF-8 is left out with a warning: its path could not go
+    into a link, a record, the state store or the plan.
+    """
     root = config.vault_root
     if not root.is_dir():
         where = config.source or "config"
         raise ConfigError(f"{where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder")
-    return scan_vault(
+    vault = scan_vault(
         root,
         include=config.vault.include,
         exclude=config.vault.exclude,
         policy=config.acceptance,
     )
+    for note in [n for n in vault.notes if printable(n.path) != n.path]:
+        vault.notes.remove(note)
+        vault.warnings.append(
+            ParseWarning(
+                path=printable(note.path),
+                message="the file name is not UTF-8; rename the note to sync its items",
+            )
+        )
+    return vault
 
 
 @contextmanager

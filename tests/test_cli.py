@@ -348,6 +348,26 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be Unicode")
+def test_a_note_whose_file_name_is_not_utf8_is_left_out_of_a_sync_with_a_warning(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its path could go into no link, record or state row (quote() raised on it)."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    odd = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.md"))
+    odd.write_bytes(b"- [ ] Order beans\n")
+    (folder / "ok.md").write_bytes(b"- [ ] Draft the plan\n")
+    monkeypatch.chdir(folder)
+    result = run("sync", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "caf\ufffd.md: the file name is not UTF-8; rename the note to sync its items" in (
+        result.output
+    )
+    assert odd.read_bytes() == b"- [ ] Order beans\n"
+    assert "[PLAN-1](" in (folder / "ok.md").read_text(encoding="utf-8")
+
+
 def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
     tmp_path: Path, clean_env: None
 ) -> None:

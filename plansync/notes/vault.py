@@ -57,6 +57,15 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+def printable(text: str) -> str:
+    """``text`` with the bytes of a file name that are not UTF-8 shown as U+FFFD.
+
+    Python keeps such bytes as lone surrogates, which no UTF-8 output can hold: printing one
+    raises UnicodeEncodeError (under any locale but C), and JSON, URLs and SQLite refuse them.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def matches(relative: str, patterns: Sequence[str]) -> bool:
     return any(glob_pattern(p).match(relative) for p in patterns)
 
