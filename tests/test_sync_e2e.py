@@ -458,27 +458,29 @@ def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: Example
     assert not fresh_plan(config).has_changes
 
 
-def test_an_accepted_item_without_text_is_a_warning_not_a_record(
+def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
     example_project: ExampleProject,
 ) -> None:
-    """An empty checkbox line (or one of tags only) names nothing: Jira refuses an empty
-    summary, and an empty line has no place for a block id that reads back, so each sync
-    wrote one more id into it."""
+    """An empty checkbox line reads back no block id ("- [ ] ^id" is text), so each sync wrote
+    one more into it and created its record again; a line separator stops Obsidian Tasks
+    before the id. Both are left alone, with a warning, and nothing is created."""
     project = example_project
     config = config_of(project)
-    note = project.vault / "empty-items.md"
-    note.write_bytes(b"# Empty items\n\n- [ ] \n- [ ] #task\n")
+    note = project.vault / "odd-items.md"
+    text = "# Odd items\n\n- [ ] \n- [ ] Check\u2028the plan\n- [ ] Tags only #task\n"
+    note.write_bytes(text.encode())
     sync(config)
     plan = fresh_plan(config)
     assert not plan.has_changes
-    assert [w for w in plan.warnings if "without text" in w] == [
-        "empty-items.md:3: an accepted item without text; nothing is synced for it until it has"
-        " some",
-        "empty-items.md:4: an accepted item without text; nothing is synced for it until it has"
-        " some",
+    assert [w for w in plan.warnings if w.startswith("odd-items.md")] == [
+        "odd-items.md:3: the item has no text to hold its block id; write some to sync it",
+        "odd-items.md:4: the line holds a line separator (U+2028, U+2029 or a carriage return),"
+        " where Obsidian Tasks stops reading it; remove it to sync this item",
     ]
     sync(config)
-    assert note.read_bytes() == b"# Empty items\n\n- [ ] \n- [ ] #task\n"
+    after = note.read_text(encoding="utf-8").split("\n")
+    assert after[2:4] == ["- [ ] ", "- [ ] Check\u2028the plan"]
+    assert after[4].startswith("- [ ] Tags only [PLAN-")
 
 
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(

@@ -16,6 +16,8 @@ from plansync.notes.writeback import (
     apply_line_edits,
     decode_for_edit,
     edit_line,
+    plan_line_edit,
+    refusal,
     write_back,
 )
 
@@ -333,3 +335,12 @@ def test_block_id_goes_after_a_last_character_python_calls_a_space(last: str) ->
     assert edited == f"{line} ^ps-1"
     assert parse_text(edited).items[0].block_id == "ps-1"
     assert edit_line(edited, "ps-1", {}) == edited
+
+
+@pytest.mark.parametrize("line", ["- [ ]", "- [ ] ", "- [x]  \t", "> - [ ] ", "1. [?] "])
+def test_a_line_with_nothing_after_its_checkbox_takes_no_block_id(line: str) -> None:
+    """`- [ ] ^id` reads back as text, not as a block id: writing one would repeat forever."""
+    assert refusal(line) is not None
+    with pytest.raises(WriteBackError, match="no text to hold its block id"):
+        plan_line_edit(line, "ps-abc12345", {})
+    assert refusal(line.rstrip() + " x") is None

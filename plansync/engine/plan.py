@@ -43,7 +43,7 @@ from plansync.connectors.base import Connector, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
-from plansync.notes.writeback import decode_for_edit
+from plansync.notes.writeback import decode_for_edit, refusal
 from plansync.rules import (
     Context,
     jira_fields,
@@ -277,15 +277,12 @@ class Planner:
                     copy_of, block_id = block_id, None
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     continue
-                if not item.text and (block_id is None or block_id not in synced_from):
-                    # Nothing to name a record by (Jira refuses an empty summary), and an empty
-                    # line has no place for a block id that Obsidian Tasks reads back.
-                    self.plan.warnings.append(
-                        f"{note.path}:{item.line}: an accepted item without text;"
-                        " nothing is synced for it until it has some"
-                    )
-                    continue
                 original = lines[note.path][item.line - 1]
+                if block_id is None and (why := refusal(original)):
+                    # Its id goes into the line before anything is created: without one, each
+                    # sync would create its record again.
+                    self.plan.warnings.append(f"{note.path}:{item.line}: {why}")
+                    continue
                 new_id = block_id is None
                 block_id = block_id or new_block_id(taken)
                 if copy_of:

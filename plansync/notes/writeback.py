@@ -26,6 +26,7 @@ from plansync.notes.tasks import (
     LINE_BREAKS,
     LIST_LINE,
     TaskBody,
+    js_trim,
     parse_body,
     parse_task_line,
 )
@@ -71,11 +72,27 @@ def _body_of(text: str) -> tuple[int, TaskBody] | None:
                 "the line holds a line separator (U+2028, U+2029 or a carriage return), where"
                 " Obsidian Tasks stops reading it; remove it to sync this item"
             )
-        return task.body_start, task.body
-    match = LIST_LINE.match(text)
-    if match is None:
+        start, body = task.body_start, task.body
+    elif match := LIST_LINE.match(text):
+        start, body = match.start(3), parse_body(match.group(3))
+    else:
         return None
-    return match.start(3), parse_body(match.group(3))
+    if not js_trim(text[start:]):
+        # A block id is read only after a space that follows some text ("- [ ] ^id" is text).
+        raise WriteBackError("the item has no text to hold its block id; write some to sync it")
+    return start, body
+
+
+def refusal(line: str) -> str | None:
+    """Why write-back would leave ``line`` (as it is in the file) without a block id, or None.
+
+    The planner asks before it plans an item: its id goes into the line first.
+    """
+    try:
+        _body_of(repair(line).text)
+    except WriteBackError as exc:
+        return str(exc)
+    return None
 
 
 def plan_line_edit(
