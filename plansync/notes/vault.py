@@ -121,16 +121,20 @@ def _note_files(
             if entry.is_symlink():
                 path = Path(entry.path)
                 try:
-                    path.resolve()
-                except (RuntimeError, OSError):  # a loop of links (a.md -> b.md -> a.md)
+                    resolved = path.resolve(strict=True)
+                except FileNotFoundError:
+                    continue  # a link to nothing: nothing to read
+                except (RuntimeError, OSError):
+                    # A loop of links (a.md -> b.md -> a.md): RuntimeError before Python 3.13,
+                    # OSError (ELOOP) since.
                     warnings.append(ParseWarning(path=str(path), message="symlink loop; skipped"))
                     continue
-                if not is_inside(real_root, path):
+                if not resolved.is_relative_to(real_root):
                     warnings.append(
                         ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
                     )
                     continue
-                real = str(path.resolve())
+                real = str(resolved)
             else:
                 real = os.path.join(real_folder, entry.name)
             if real in seen:
