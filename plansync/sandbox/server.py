@@ -255,16 +255,3 @@ def serve_in_thread(
     """Serve ``app`` on 127.0.0.1 (``port=0``: any free port) from a background thread;
     over TLS with ``ssl_context``."""
     return RunningServer(_ThreadingServer(app, port, ssl_context))
-
-
-def serve_forever(app: WSGIApp, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
-    """Serve ``app`` on 127.0.0.1:``port`` in the calling thread until interrupted (the CLI);
-    over TLS with ``ssl_context``."""
-    server = _ThreadingServer(app, port, ssl_context)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close_open_connections()
-        server.server_close()

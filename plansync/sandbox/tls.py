@@ -46,7 +46,7 @@ class LoopbackCertificate:
     key_path: Path
 
     def server_context(self) -> ssl.SSLContext:
-        """The context to give ``serve_in_thread``/``serve_forever`` (TLS 1.2 or later)."""
+        """The context to give ``serve_in_thread`` (TLS 1.2 or later)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert_path, self.key_path)
         return context
