@@ -220,6 +220,21 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
+def test_a_jira_that_refuses_user_search_leaves_owners_unassigned_and_syncs(
+    example_project: ExampleProject,
+) -> None:
+    """An account without the Browse users permission: one 403 stopped the whole plan."""
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 403, "path_contains": "user/search"}]}
+    )
+    result = run("sync", "--yes", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Jira refused to look users up (Jira answered 403") == 1
+    assert "left unassigned" in result.output
+    routes = example_project.app.stats()["by_route"]
+    assert sum(n for route, n in routes.items() if "user" in route) == 1  # not asked again
+
+
 def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     example_project: ExampleProject,
 ) -> None:

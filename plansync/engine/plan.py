@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from plansync.config import Config
-from plansync.connectors.base import Connector, RemoteRecord
+from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
@@ -200,6 +200,7 @@ class Planner:
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
         self._users: dict[tuple[str, str], str | None] = {}
+        self._user_search_refused: set[str] = set()  # targets that answered a user search 403
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
@@ -357,7 +358,20 @@ class Planner:
         if explicit:
             return explicit
         query = user.email if user and user.email else (name if "@" in name else None)
-        resolved = target.resolve_user(query) if query else None
+        resolved = None
+        if query and target.name not in self._user_search_refused:
+            try:
+                resolved = target.resolve_user(query)
+            except ConnectorError as exc:
+                if exc.status != 403:
+                    raise
+                # The account may not browse users (a permission many tokens lack): the plan
+                # goes on, its items unassigned, rather than stop at the first owner.
+                self._user_search_refused.add(target.name)
+                self.plan.warnings.append(
+                    f"{target.title} refused to look users up ({exc}); owners that [users]"
+                    f" gives no {target.name} id for are left unassigned"
+                )
         if resolved is None:
             self.plan.warnings.append(
                 f"{entry.note.path}:{entry.item.line}: owner '@{owner}' maps to no"
