@@ -523,6 +523,35 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert jira_issues(project)[key] == before
 
 
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        ("binary", "its note was not read (binary file; skipped)"),
+        ("excluded", "its note is not among those vault.include and vault.exclude take"),
+    ],
+)
+def test_the_records_of_a_note_that_is_not_read_say_why(
+    example_project: ExampleProject, edit: str, why: str
+) -> None:
+    """It is there, so "its line is gone from the note" (what the plan said) was not so."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    before = jira_issues(project)[key]
+    path = project.vault / note.path
+    if edit == "binary":
+        path.write_bytes(b"\x00" + path.read_bytes())
+    else:
+        replace_once(
+            project.config_path, 'exclude = ["templates/**"]', f"exclude = [{note.path!r}]"
+        )
+        config = config_of(project)
+    orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
+    assert orphans and all(c.action == "orphan" for c in orphans)
+    assert all(c.message == f"{c.key}: {why}; left alone" for c in orphans)
+    sync(config)
+    assert jira_issues(project)[key] == before
+
+
 def test_a_400_for_one_item_names_its_line_and_the_others_are_created(
     example_project: ExampleProject,
 ) -> None:

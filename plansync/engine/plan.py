@@ -196,6 +196,7 @@ class Planner:
     def __init__(self, config: Config, vault: Vault, state: StateStore, targets: list[TargetSpec]):
         self.config = config
         self.vault = vault
+        self._note_paths = {note.path for note in vault.notes}
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -727,8 +728,16 @@ class Planner:
         )
 
     def _orphan(self, target: TargetSpec, record: SyncedRecord) -> None:
-        gone = not (self.config.vault_root / record.note_path).exists()
-        where = "its note is gone" if gone else "its line is gone from the note"
+        if record.note_path in self._note_paths:
+            where = "its line is gone from the note"
+        elif not (self.config.vault_root / record.note_path).exists():
+            where = "its note is gone"
+        else:  # there, but not read: skipped by the scan, or outside the config's globs
+            where = "its note is not among those vault.include and vault.exclude take"
+            for warning in self.vault.warnings:
+                if warning.path == record.note_path:
+                    where = f"its note was not read ({warning.message})"
+                    break
         self.plan.changes.append(
             Change(
                 action="orphan",
