@@ -316,7 +316,8 @@ class Config(Strict):
 
     @property
     def vault_root(self) -> Path:
-        return (self.base_dir / self.vault.path).resolve()
+        """``vault.path``, relative to the config's folder; ``~`` is the home folder."""
+        return (self.base_dir / Path(self.vault.path).expanduser()).resolve()
 
     @property
     def state_dir(self) -> Path:

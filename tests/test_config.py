@@ -375,3 +375,15 @@ def test_shipped_configs_load(path: Path, monkeypatch: pytest.MonkeyPatch, clean
     assert config.rules and all(rule.project for rule in config.rules)
     assert config.uses_sandbox == ("${JIRA_URL}" not in text)
     assert config_from_dict({"rules": [{"project": "PLAN"}]}).uses_sandbox
+
+
+def test_a_vault_path_may_start_at_the_home_folder(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = load_text(tmp_path, '[vault]\npath = "~/Notes/Meetings"\n' + RULE)
+    assert config.vault_root == (tmp_path / "home" / "Notes" / "Meetings").resolve()
+    assert (
+        load_text(tmp_path, '[vault]\npath = "notes"\n' + RULE).vault_root
+        == (tmp_path / "notes").resolve()
+    )
