@@ -11,14 +11,49 @@ The library is what the command line is a shell over::
     result = plansync.apply(config, plan) # do it; result.errors names note and line
 """
 
-from plansync.config import Config, ConfigError, load_config
-from plansync.engine.apply import Result, StalePlan
-from plansync.engine.plan import Change, Plan
-from plansync.engine.state import StateLocked
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
 from plansync.notes.parse import parse_note
 from plansync.notes.vault import Vault, scan_vault
-from plansync.sync import apply, plan
+
+if TYPE_CHECKING:
+    from plansync.config import Config, ConfigError, load_config
+    from plansync.engine.apply import Result, StalePlan
+    from plansync.engine.plan import Change, Plan
+    from plansync.engine.state import StateLocked
+    from plansync.sync import apply, plan
+
+# Imported when first used: the engine brings the Jira and Salesforce clients and the sandboxes
+# (half a second), which a tool that only parses notes never needs.
+_LAZY = {
+    "Config": "plansync.config",
+    "ConfigError": "plansync.config",
+    "load_config": "plansync.config",
+    "Result": "plansync.engine.apply",
+    "StalePlan": "plansync.engine.apply",
+    "Change": "plansync.engine.plan",
+    "Plan": "plansync.engine.plan",
+    "StateLocked": "plansync.engine.state",
+    "apply": "plansync.sync",
+    "plan": "plansync.sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'plansync' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __version__ = "0.1.0"
 

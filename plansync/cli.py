@@ -13,23 +13,22 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
 
-from plansync import __version__, sync
-from plansync.config import CONFIG_NAME, Config, ConfigError, load_config
-from plansync.connectors.base import ConnectorError
-from plansync.engine.apply import Result, StalePlan
-from plansync.engine.plan import NoteChanged, Plan
-from plansync.engine.render import render
-from plansync.engine.state import StateLocked
+from plansync import __version__
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import printable, scan_vault
-from plansync.sandbox.jira_app import JiraSandbox
-from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sandbox.server import serve_in_thread
-from plansync.sandbox.tls import make_loopback_certificate
+
+if TYPE_CHECKING:
+    from plansync.config import Config
+    from plansync.engine.apply import Result
+    from plansync.engine.plan import Plan
+
+# The commands that sync import the engine when they run: it brings the Jira and Salesforce
+# clients and the sandboxes, half a second that `plansync parse` and `--help` need not wait.
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -104,6 +103,8 @@ config_option = click.option(
 
 
 def _load(config_path: Path | None) -> Config:
+    from plansync.config import ConfigError, load_config
+
     try:
         return load_config(config_path)
     except ConfigError as exc:
@@ -111,27 +112,29 @@ def _load(config_path: Path | None) -> Config:
 
 
 def _notice(config: Config) -> None:
-    notice = sync.sandbox_notice(config)
+    from plansync.sync import sandbox_notice
+
+    notice = sandbox_notice(config)
     if notice:
         click.secho(notice, fg="cyan", err=True)
 
 
-# What a run can meet that is not a bug: each is one line for the user, never a traceback.
-RUN_ERRORS = (
-    ConfigError,
-    ConnectorError,
-    StateLocked,
-    StalePlan,
-    NoteChanged,
-    sqlite3.DatabaseError,
-)
+def _run_errors() -> tuple[type[Exception], ...]:
+    """What a run can meet that is not a bug: each is one line for the user, never a traceback."""
+    from plansync.config import ConfigError
+    from plansync.connectors.base import ConnectorError
+    from plansync.engine.apply import StalePlan
+    from plansync.engine.plan import NoteChanged
+    from plansync.engine.state import StateLocked
+
+    return ConfigError, ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError
 
 
 @contextmanager
 def _one_line_errors(what: str = "") -> Iterator[None]:
     try:
         yield
-    except RUN_ERRORS as exc:
+    except _run_errors() as exc:
         raise click.ClickException(str(exc)) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
@@ -160,6 +163,9 @@ def plan_command(
     config_path: Path | None, as_json: bool, out: Path | None, detailed_exitcode: bool
 ) -> None:
     """Show what a sync would change. Changes nothing."""
+    from plansync import sync
+    from plansync.engine.render import render
+
     config = _load(config_path)
     _notice(config)
     with _one_line_errors():
@@ -196,6 +202,10 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
     notes or the state changed since it was made.
     """
+    from plansync import sync
+    from plansync.engine.plan import Plan
+    from plansync.engine.render import render
+
     config = _load(config_path)
     _notice(config)
     declined: list[bool] = []
@@ -243,6 +253,8 @@ def _report(result: Result | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing plansync.toml.")
 def init(directory: Path, force: bool) -> None:
     """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there."""
+    from plansync.config import CONFIG_NAME
+
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists (use --force to overwrite)")
@@ -280,6 +292,11 @@ def sandbox_serve(
 
     Any user, token or session id is accepted. Runs until interrupted.
     """
+    from plansync.sandbox.jira_app import JiraSandbox
+    from plansync.sandbox.salesforce_app import SalesforceSandbox
+    from plansync.sandbox.server import serve_in_thread
+    from plansync.sandbox.tls import make_loopback_certificate
+
     for name in (
         "SIGTERM",
         "SIGHUP",
@@ -349,6 +366,10 @@ def demo(directory: Path | None) -> None:
     Shows the plan, syncs, shows the notes with keys written back, then plans again: no changes.
     No network and no account are used.
     """
+    from plansync import sync
+    from plansync.config import CONFIG_NAME
+    from plansync.engine.render import render
+
     if not EXAMPLES.is_dir():
         raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
     if directory is not None and directory.exists() and any(directory.iterdir()):

@@ -635,3 +635,18 @@ def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert done.stderr == (
         f"Error: cannot serve on 127.0.0.1:{port}: Address already in use (try another --port)\n"
     )
+
+
+def test_parsing_notes_does_not_import_the_engine() -> None:
+    """`import plansync` and `plansync parse` skip the Jira and Salesforce clients and the
+    sandboxes (half a second); the library's engine names still resolve when first used."""
+    code = (
+        "import sys, plansync, plansync.cli\n"
+        "heavy = {'jira', 'simple_salesforce', 'plansync.sync', 'plansync.sandbox.jira_app'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+        "print(plansync.plan.__module__, plansync.load_config.__module__, 'plan' in dir(plansync))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "plansync.sync plansync.config True"]
