@@ -246,6 +246,18 @@ def _sf_rules() -> list[SalesforceRule]:
     ]
 
 
+_LOGIN_NEEDS = {
+    "jwt": ("consumer_key", "private_key_file", "username"),
+    "client_credentials": ("client_id", "client_secret"),
+    "session": ("session_id",),
+    "password": ("username", "password"),
+}
+
+
+def _given(value: str | SecretStr) -> bool:
+    return bool(value.get_secret_value() if isinstance(value, SecretStr) else value.strip())
+
+
 class SalesforceConfig(Strict):
     """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
 
@@ -274,6 +286,20 @@ class SalesforceConfig(Strict):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return _base_url(value)
+
+    @model_validator(mode="after")
+    def _credentials_of_the_flow(self) -> SalesforceConfig:
+        """A real org's login flow needs its credentials: named here by their keys, at load,
+        rather than by the connector's argument names at the first plan."""
+        if not self.instance_url:
+            return self  # the embedded sandbox takes any session
+        missing = [name for name in _LOGIN_NEEDS[self.auth] if not _given(getattr(self, name))]
+        if missing:
+            raise ValueError(
+                f"auth = {self.auth!r} needs {', '.join(missing)} (empty: set them, or the"
+                " environment variables the config reads them from)"
+            )
+        return self
 
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the

@@ -387,3 +387,22 @@ def test_a_vault_path_may_start_at_the_home_folder(
         load_text(tmp_path, '[vault]\npath = "notes"\n' + RULE).vault_root
         == (tmp_path / "notes").resolve()
     )
+
+
+@pytest.mark.parametrize(
+    ("auth", "given", "needs"),
+    [
+        ("jwt", 'consumer_key = "k"', "private_key_file, username"),
+        ("client_credentials", 'client_id = "i"', "client_secret"),
+        ("session", "", "session_id"),
+        ("password", 'username = "me@acme.example"', "password"),
+    ],
+)
+def test_a_real_org_without_the_credentials_of_its_login_flow_is_named_at_load(
+    tmp_path: Path, clean_env: None, auth: str, given: str, needs: str
+) -> None:
+    """Named by their keys (private_key_file), not by the connector's argument names."""
+    org = f'[salesforce]\nauth = "{auth}"\n{given}\n'
+    message = error_of(tmp_path, org + 'instance_url = "https://acme.my.salesforce.com"\n' + RULE)
+    assert f"'salesforce': auth = '{auth}' needs {needs} (empty" in message, message
+    assert load_text(tmp_path, org + RULE).salesforce is not None  # the sandbox needs none
