@@ -182,7 +182,7 @@ class _NoteReader:
 
     def line(self, number: int, raw: str) -> None:
         """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
-        if self.damaged and needs_repair(raw):
+        if self.damaged:  # repair() looks for damage itself, and returns a clean line as is
             fixed = repair(raw)
             text, repaired = fixed.text, fixed.repaired
         else:
