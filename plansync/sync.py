@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -21,6 +22,7 @@ from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateStore, open_state
+from plansync.notes.links import on_this_machine
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
@@ -168,15 +170,22 @@ def connections(
 
 def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
     """What the planner needs to know of each backend; Jira first (see the plan's docstring)."""
+
+    def local(connector: Connector) -> bool | None:
+        site = getattr(connector, "site", None)
+        return on_this_machine(site) if isinstance(site, str) else None
+
+    jira = connectors["jira"]
     specs = [
         TargetSpec(
             name="jira",
             title="Jira",
-            connector=connectors["jira"],
-            resolve_user=getattr(connectors["jira"], "resolve_user", lambda _: None),
+            connector=jira,
+            resolve_user=getattr(jira, "resolve_user", lambda _: None),
             remote_links=True,
             transitions=True,
             immutable=frozenset({"project", "issue_type"}),
+            local=local(jira),
         )
     ]
     if "salesforce" in connectors:
@@ -187,13 +196,51 @@ def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
                 title="Salesforce",
                 connector=sf,
                 resolve_user=getattr(sf, "resolve_user", lambda _: None),
+                local=local(sf),
             )
         )
     return specs
 
 
-def _build(config: Config, state: StateStore, connectors: dict[str, Connector]) -> Plan:
-    return Planner(config, scan(config), state, targets(connectors)).build()
+# The setting that names each backend, and the variable the starter config reads it from.
+_URL_SETTING = {
+    "jira": ("jira.url", "JIRA_URL"),
+    "salesforce": ("salesforce.instance_url", "SF_INSTANCE_URL"),
+}
+
+
+def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
+    """Show the run only the records of its kind of backend (see ``StateStore.bind``), and
+    refuse a sandbox run over records synced with a real backend.
+
+    Such a run would report every synced item as a conflict, or write sandbox links into the
+    notes; it is almost always a shell without ``JIRA_URL``, so it says that instead.
+    """
+    for spec in specs:
+        if spec.local is None:
+            continue
+        state.bind(spec.name, spec.local)
+        real = state.elsewhere(spec.name) if spec.local else []
+        if not real:
+            continue
+        synced = urlsplit(real[0].url)
+        setting, variable = _URL_SETTING[spec.name]
+        raise ConfigError(
+            f"{state.directory / 'state.db'}: {len(real)} items were synced with the"
+            f" {spec.title} at {synced.scheme}://{synced.netloc}, but this run's {spec.title} is"
+            f" a sandbox on this machine ({getattr(spec.connector, 'site', '')}): set"
+            f" '{setting}' (the starter config reads {variable}) to sync with that {spec.title}"
+        )
+
+
+def _bound_targets(state: StateStore, connectors: dict[str, Connector]) -> list[TargetSpec]:
+    specs = targets(connectors)
+    bind_state(state, specs)
+    return specs
+
+
+def _build(config: Config, state: StateStore, specs: list[TargetSpec]) -> Plan:
+    return Planner(config, scan(config), state, specs).build()
 
 
 def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None = None) -> Plan:
@@ -205,7 +252,7 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
         open_state(config.state_dir, lock=False) as state,
         connections(config, connector, salesforce, persist=False) as conns,
     ):
-        return _build(config, state, conns)
+        return _build(config, state, _bound_targets(state, conns))
 
 
 def apply(
@@ -227,7 +274,8 @@ def apply(
         open_state(config.state_dir) as state,
         connections(config, connector, salesforce) as conns,
     ):
-        current = plan if plan is not None else _build(config, state, conns)
+        specs = _bound_targets(state, conns)
+        current = plan if plan is not None else _build(config, state, specs)
         if confirm is not None and not confirm(current):
             return None
         kwargs: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import subprocess
@@ -58,6 +59,37 @@ def test_records_round_trip(tmp_path: Path) -> None:
         assert state.get("ps-abc123", "jira") == changed
     with open_state(tmp_path / "state", lock=False) as state:  # and readable read-only
         assert state.get("ps-zzz999", "salesforce") == other
+
+
+def test_a_bound_store_shows_only_records_of_its_kind_of_backend(tmp_path: Path) -> None:
+    """A trial on a sandbox (a loopback URL) is no base for a real Jira, nor the other way."""
+    real = record("ps-real01")
+    trial = dataclasses.replace(
+        record("ps-try001"), key="PLAN-9", url="http://127.0.0.1:8990/browse/PLAN-9"
+    )
+    unknown = dataclasses.replace(record("ps-old001"), url="")
+    salesforce = dataclasses.replace(
+        record("ps-sf0001", "salesforce"), url="https://127.0.0.1:8991/lightning/r/a01/view"
+    )
+    with open_state(tmp_path / "state") as state:
+        for saved in (real, trial, unknown, salesforce):
+            state.save(saved)
+        assert len(state.records()) == 4 and state.elsewhere("jira") == []
+
+        state.bind("jira", local=False)
+        assert set(state.records("jira")) == {("ps-real01", "jira"), ("ps-old001", "jira")}
+        assert state.get("ps-try001", "jira") is None and state.get("ps-real01", "jira") == real
+        assert state.elsewhere("jira") == [trial]
+        assert state.records("salesforce") == {("ps-sf0001", "salesforce"): salesforce}
+
+        state.bind("jira", local=True)
+        assert set(state.records("jira")) == {("ps-try001", "jira"), ("ps-old001", "jira")}
+        assert state.get("ps-real01", "jira") is None and state.elsewhere("jira") == [real]
+
+        # A record saved for the real backend replaces the trial's record of the same item.
+        state.bind("jira", local=False)
+        state.save(dataclasses.replace(trial, key="CLOUD-3", url="https://x.test/browse/CLOUD-3"))
+        assert state.get("ps-try001", "jira") is not None and state.elsewhere("jira") == []
 
 
 def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:

@@ -100,6 +100,11 @@ class JiraConnector:
 
     name = "jira"
 
+    @property
+    def site(self) -> str:
+        """The base URL requests go to (without credentials)."""
+        return self.server
+
     def __init__(
         self,
         url: str,

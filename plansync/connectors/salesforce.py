@@ -121,6 +121,11 @@ class SalesforceConnector:
 
     name = "salesforce"
 
+    @property
+    def site(self) -> str:
+        """The instance requests go to, or before a login flow has named it, the login host."""
+        return self._credentials["instance_url"] or self._login_url
+
     def __init__(
         self,
         objects: Mapping[str, Sequence[str]],

@@ -24,6 +24,13 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
    to the Salesforce record: that cross-link is planned last, once both keys are known or will
    be (``(known after create)``, filled in by apply).
+7. **Trial runs.** What a sandbox on this machine synced (the embedded one, or one served on
+   loopback) is a trial: when the same vault is then synced with a real backend, the trial's
+   records are no base (the state store is bound to the kind of backend, see
+   :meth:`StateStore.bind`), and a key link in a note that points at this machine is no key: the
+   item is created (or found by its label) in the real backend, and the link is replaced. The
+   other way round, a sandbox run over a store that has real records is refused before it
+   plans (:func:`plansync.sync.bind_state`), as it is most likely a missing ``JIRA_URL``.
 
 The result is a list of small :class:`Change` objects; applying them is :mod:`.apply`'s job.
 """
@@ -41,6 +48,7 @@ from pydantic import BaseModel, Field
 from plansync.config import Config
 from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
+from plansync.notes.links import find_key_links, on_this_machine
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
 from plansync.notes.writeback import decode_for_edit, refusal
@@ -171,6 +179,8 @@ class TargetSpec:
     remote_links: bool = False
     transitions: bool = False
     immutable: frozenset[str] = frozenset()
+    local: bool | None = None
+    """Whether the backend is a sandbox on this machine (None: not known, e.g. a test double)."""
 
 
 def file_digest(data: bytes) -> str:
@@ -207,6 +217,7 @@ class Planner:
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
         self._held_back: set[str] = set()  # block ids in held notes (see _hold_back)
+        self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
 
     def build(self) -> Plan:
         lines, digests = self._read_notes()
@@ -417,6 +428,13 @@ class Planner:
         for (block_id, _), record in sorted(records.items()):
             if block_id not in seen and block_id not in self._held_back:
                 self._orphan(target, record)
+        if trial := self._trial_links.get(target.name):
+            self.plan.warnings.append(
+                f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
+                " keys of a sandbox on this machine (a trial run): the"
+                f" {target.title} configured now gets records of its own, and the links are"
+                " replaced"
+            )
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
         self._add(entry, "conflict", target.name, key=key, message=message)
@@ -428,7 +446,7 @@ class Planner:
         base: SyncedRecord | None,
         found: RemoteRecord | None,
     ) -> None:
-        note_key = None if entry.copy_of else entry.item.keys.get(target.name)
+        note_key = None if entry.copy_of else self._note_key(target, entry)
         label = label_for(entry.block_id)
         desired = self._desired(target, entry) if entry.item.accepted or base or found else None
         if base is None and found is None:
@@ -488,6 +506,18 @@ class Planner:
             self._plan_status(target, entry, _last_status(base.fields, found), found)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
+
+    def _note_key(self, target: TargetSpec, entry: _Tracked) -> str | None:
+        """The key the note line names for ``target``; none when the link is a trial run's
+        (it points at this machine, and ``target`` is a real backend)."""
+        key = entry.item.keys.get(target.name)
+        if key is None or target.local is not False:
+            return key
+        urls = {link.target: link.url for link in find_key_links(entry.original)}
+        if on_this_machine(urls.get(target.name, "")):
+            self._trial_links[target.name] = self._trial_links.get(target.name, 0) + 1
+            return None
+        return key
 
     def _known(self, target: TargetSpec, entry: _Tracked, key: str, url: str) -> None:
         self._keys[entry.block_id, target.name] = key
@@ -555,8 +585,9 @@ class Planner:
         if entry.new_id and first:
             fields["block_id"] = {"old": entry.copy_of, "new": entry.block_id}
         if key != note_key or key is None:
-            # A copy shows the key it carried, which write-back takes off its line.
-            shown = entry.item.keys.get(target.name) if entry.copy_of else note_key
+            # A copy, or a line with a trial run's link, shows the key it carries, which
+            # write-back takes off its line or replaces.
+            shown = entry.item.keys.get(target.name)
             fields[target.name] = {"old": shown, "new": key or KNOWN_AFTER_CREATE}
         self._add(
             entry,

@@ -8,7 +8,11 @@ next run resolves by looking the ids up (Jira Cloud's search can lag a write; th
 which ids to wait for rather than create again).
 
 Nothing here is precious: deleting the folder loses nothing that the notes' block ids and a
-label lookup in Jira cannot rebuild. A lock file (``flock``) makes a second concurrent run fail
+label lookup in Jira cannot rebuild.
+
+Records made with a sandbox on this machine and records made with a real backend are kept apart
+(:meth:`StateStore.bind`): trying a vault on the sandbox must not leave bases that a real Jira
+is then compared with. A lock file (``flock``) makes a second concurrent run fail
 at once with a message naming the holder.
 """
 
@@ -24,6 +28,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from plansync.notes.links import on_this_machine
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -83,6 +89,8 @@ class StateStore:
 
     def __init__(self, directory: Path, *, readonly: bool = False):
         self.directory = directory
+        self._local: dict[str, bool] = {}
+        """Per target, whether this run's backend is a sandbox on this machine (see bind)."""
         path = directory / "state.db"
         try:
             self._open(path, readonly)
@@ -115,16 +123,36 @@ class StateStore:
 
     # records -------------------------------------------------------------------------------
 
+    def bind(self, target: str, local: bool) -> None:
+        """From now on, show only the ``target`` records synced with the kind of backend this
+        run uses: a sandbox on this machine (``local``) or a real one.
+
+        A record's kind is told by its URL, so stores written before this was kept need no
+        change. The records of the other kind are no base here (:meth:`elsewhere` lists them);
+        a sync replaces them item by item, as it creates each item's record anew.
+        """
+        self._local[target] = local
+
+    def _shown(self, record: SyncedRecord) -> bool:
+        local = self._local.get(record.target)
+        return local is None or not record.url or on_this_machine(record.url) == local
+
     def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
         where = " WHERE target = ?" if target else ""
         rows = self._db.execute(RECORD_QUERY + where, (target,) if target else ())
-        return {(r[0], r[1]): _record(r) for r in rows}
+        return {(r[0], r[1]): record for r in rows if self._shown(record := _record(r))}
+
+    def elsewhere(self, target: str) -> list[SyncedRecord]:
+        """The ``target`` records hidden by :meth:`bind`: synced with the other kind of backend."""
+        rows = self._db.execute(RECORD_QUERY + " WHERE target = ?", (target,))
+        return [record for r in rows if not self._shown(record := _record(r))]
 
     def get(self, block_id: str, target: str) -> SyncedRecord | None:
         row = self._db.execute(
             RECORD_QUERY + " WHERE block_id = ? AND target = ?", (block_id, target)
         ).fetchone()
-        return _record(row) if row else None
+        record = _record(row) if row else None
+        return record if record is not None and self._shown(record) else None
 
     def save(self, record: SyncedRecord) -> None:
         with self._transaction():

@@ -8,8 +8,10 @@ Any other link in the line is the user's and is left alone.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 JIRA_URL = re.compile(r"/browse/([A-Z][A-Z0-9_]*-[0-9]+)(?:[?#].*)?$")
@@ -22,6 +24,7 @@ SALESFORCE_URL = re.compile(
 class KeyLink:
     target: str
     key: str
+    url: str
     start: int
     end: int
 
@@ -40,9 +43,28 @@ def find_key_links(text: str) -> list[KeyLink]:
     for match in MARKDOWN_LINK.finditer(text):
         found = classify(match.group(2))
         if found:
-            links.append(KeyLink(found[0], found[1], match.start(), match.end()))
+            links.append(KeyLink(found[0], found[1], match.group(2), match.start(), match.end()))
     return links
 
 
 def format_key_link(label: str, url: str) -> str:
     return f"[{label}]({url})"
+
+
+def on_this_machine(url: str) -> bool:
+    """Whether ``url`` points at this machine (a loopback host): a sandbox, embedded or served.
+
+    Records and key links made there are a trial run's, never a real backend's (see
+    :mod:`plansync.engine.plan`, "Trial runs")."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
