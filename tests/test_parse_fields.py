@@ -125,12 +125,31 @@ def test_tbd_at_the_very_end_of_the_line() -> None:
     assert [w.line for w in note.warnings] == [1]
 
 
-def test_tbd_does_not_discard_a_date_the_plugin_reads() -> None:
+@pytest.mark.parametrize(
+    "fields", ["📅 TBD 📅 2025-10-27", "📅 TBD ⏫ 📅 2025-10-27 #task", "📅 2025-10-27 📅 TBD"]
+)
+def test_tbd_does_not_discard_a_date_the_plugin_reads(fields: str) -> None:
     # Obsidian Tasks reads the trailing due date here and stops at "TBD" (its description is
-    # "Draft the plan 📅 TBD"). plansync's by-design departure (a non-date is a null date) is
-    # about a signifier whose only value is not a date; it must not null a date Obsidian shows.
-    (item,) = note_of("- [ ] Draft the plan 📅 TBD 📅 2025-10-27\n").items
+    # "Draft the plan 📅 TBD"). plansync's by-design departure (a non-date is a null date, out
+    # of the text) must not null a date Obsidian shows, nor leave "📅 TBD" in a Jira summary.
+    note = note_of(f"- [ ] Draft the plan {fields}\n")
+    (item,) = note.items
     assert item.due == D(2025, 10, 27)
+    assert item.text == "Draft the plan"
+    (warning,) = note.warnings
+    assert warning.line == 1
+    assert warning.message == (
+        "due date is 'TBD', not YYYY-MM-DD; ignored: the line's due date 2025-10-27 is read"
+    )
+
+
+def test_an_invalid_date_left_of_a_valid_one_is_the_date_like_the_plugin() -> None:
+    # The plugin reads both as due dates, right to left, and keeps the leftmost: "Invalid date".
+    note = note_of("- [ ] Draft the plan 📅 2025-13-45 📅 2025-10-27\n")
+    assert note.items[0].due is None
+    assert [w.message for w in note.warnings] == [
+        "due date is '2025-13-45', not YYYY-MM-DD; read as no due date"
+    ]
 
 
 def test_a_repeated_field_keeps_the_leftmost_value_like_the_plugin() -> None:

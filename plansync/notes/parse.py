@@ -206,11 +206,17 @@ class _NoteReader:
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
         for name, raw in body.invalid_dates:
             shown = f"{raw!r}" if raw else "nothing"
+            read = body.dates.get(name)
+            outcome = (
+                f"ignored: the line's {name} date {read} is read"
+                if read
+                else f"read as no {name} date"
+            )
             self.warnings.append(
                 ParseWarning(
                     path=self.path,
                     line=number,
-                    message=f"{name} date is {shown}, not YYYY-MM-DD; read as no {name} date",
+                    message=f"{name} date is {shown}, not YYYY-MM-DD; {outcome}",
                 )
             )
         if repaired:

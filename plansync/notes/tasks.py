@@ -17,7 +17,8 @@ Both the emoji format and the Dataview format (``[due:: 2025-10-27]``) are read 
 
 plansync departs from the plugin in one place, by design: a date signifier followed by something
 that is not a date (``📅 TBD``, ``📅 2025-13-45``) is consumed as a field with a null value and
-reported, so that no Jira summary reads "… 📅 TBD". The plugin keeps invalid calendar dates
+reported, so that no Jira summary reads "… 📅 TBD"; where the plugin reads a valid date beside it
+(it stops at the non-date), that date stays the date. The plugin keeps invalid calendar dates
 (``2023-02-29``) as "Invalid date"; plansync also makes those null plus a warning.
 
 Offsets matter as much as values: :attr:`TaskBody.core_end` is where the trailing run of fields
@@ -298,12 +299,8 @@ def _read_loop(line: str, lead: int, block_link: str | None) -> TaskBody:
             match = rule.search(line)
             if match is None:
                 continue
-            if rule.name == "invalid_date" and (
-                matched or _DATE_FIELD_BY_SYMBOL[match.group(1)] in body.dates
-            ):
-                # Only when nothing else could be read, and never over a date already read
-                # (the plugin stops at "📅 TBD" and keeps the later, valid date).
-                continue
+            if rule.name == "invalid_date" and matched:
+                continue  # only when nothing else could be read (see _apply)
             matched = True
             _apply(body, rule.name, match, trailing_tags)
             line = js_trim(line[: match.start()])
@@ -421,7 +418,7 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
     else:
         fields, core = _NO_FIELDS, line
     dates = dict(fields.dates)
-    if _has_trigger(core) and _more_to_cut(core, dates):
+    if _has_trigger(core) and _more_to_cut(core):
         return None
     tags = fields.tags
     if tags:
@@ -506,15 +503,13 @@ def _read_run(run: str) -> _RunFields | None:
     return _RunFields(tuple(dates.items()), tags=tuple(tags), invalid_dates=tuple(invalid), **read)  # type: ignore[arg-type]
 
 
-def _more_to_cut(core: str, dates: dict[str, dt.date | None]) -> bool:
-    """Whether the plugin's next pass would cut anything off ``core``."""
+def _more_to_cut(core: str) -> bool:
+    """Whether the plugin's next pass (or plansync's reading of a date that is not one) would
+    cut anything off ``core``."""
     for rule in _rules_for(frozenset(_TRIGGER.findall(core))):
         if rule.ends is not None and core[-1:] not in rule.ends:
             continue
-        match = rule.search(core)
-        if match is not None and not (
-            rule.name == "invalid_date" and _DATE_FIELD_BY_SYMBOL[match.group(1)] in dates
-        ):
+        if rule.search(core) is not None:
             return True
     return False
 
@@ -530,8 +525,9 @@ def _apply(body: TaskBody, name: str, match: re.Match[str], trailing_tags: list[
         if parsed is None:
             body.invalid_dates.append((name, raw))
     elif name == "invalid_date":
+        # The plugin stops reading at "📅 TBD": a valid date after it is the date, and stays.
         date_field = _DATE_FIELD_BY_SYMBOL[match.group(1)]
-        body.dates[date_field] = None
+        body.dates.setdefault(date_field, None)
         body.invalid_dates.append((date_field, match.group(2) or ""))
     elif name == "recurrence":
         body.recurrence = match.group(1).strip()
