@@ -29,15 +29,19 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import responses
 
+from plansync.config import Config
+from plansync.connectors.salesforce import SalesforceConnector
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
+from plansync.sync import salesforce_objects
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # The item object of `plansync parse --json`, as DESIGN.md lists it ("Interfaces that others
@@ -125,6 +129,23 @@ def salesforce_sandbox(
     finally:
         session.close()
         app.close()
+
+
+def session_connector(
+    config: Config, url: str, session: requests.Session | None = None, **kwargs: Any
+) -> SalesforceConnector:
+    """A connector to the Salesforce at ``url`` for ``config``'s objects, by session id (the
+    sandboxes take any)."""
+    assert config.salesforce is not None
+    return SalesforceConnector(
+        salesforce_objects(config),
+        config.salesforce.external_id_field,
+        auth="session",
+        session_id="plansync-test-session",
+        instance_url=url,
+        session=session,
+        **kwargs,
+    )
 
 
 def closed_port() -> int:

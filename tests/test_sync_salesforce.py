@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
-from conftest import ExampleProject, replace_once
+from conftest import ExampleProject, replace_once, session_connector
 
 import plansync
 from plansync.config import Config, load_config
@@ -44,7 +44,6 @@ from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
-from plansync.sync import salesforce_objects
 
 OBJECTS = ("RFE__c", "Feature__c")
 PRIORITIES = {
@@ -96,16 +95,7 @@ class Org:
             self.writes.append((request.method or "", parts.path, json.loads(body or "null")))
 
     def connector(self, config: Config, **kwargs: Any) -> SalesforceConnector:
-        assert config.salesforce is not None
-        return SalesforceConnector(
-            salesforce_objects(config),
-            config.salesforce.external_id_field,
-            auth="session",
-            session_id="plansync-test-session",
-            instance_url=self.url,
-            session=self.session,
-            **kwargs,
-        )
+        return session_connector(config, self.url, self.session, **kwargs)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         answer = self.session.get(f"{self.url}/_sandbox/records", timeout=10)

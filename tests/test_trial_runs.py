@@ -29,18 +29,16 @@ import pytest
 import requests
 import responses
 from click.testing import CliRunner, Result
-from conftest import CONFIG_ENV, EXAMPLES, SALESFORCE_TABLE
+from conftest import CONFIG_ENV, EXAMPLES, SALESFORCE_TABLE, session_connector
 from sync_marks import CHECKPOINTS, Crash, crash_at
 
 import plansync
 from plansync.cli import main
-from plansync.config import Config, ConfigError, load_config
-from plansync.connectors.salesforce import SalesforceConnector
+from plansync.config import ConfigError, load_config
 from plansync.notes.links import on_this_machine
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sync import salesforce_objects
 
 REAL = "https://jira.example.test"
 REAL_ORG = "https://acme.my.salesforce.test"
@@ -268,19 +266,9 @@ def test_salesforce_records_of_a_trial_are_made_again_in_the_real_org(
     go_real(monkeypatch)
     jira, org = JiraSandbox(":memory:", project_key="CLOUD"), SalesforceSandbox(":memory:")
 
-    def to_org(loaded: Config) -> SalesforceConnector:
-        assert loaded.salesforce is not None
-        return SalesforceConnector(
-            salesforce_objects(loaded),
-            loaded.salesforce.external_id_field,
-            auth="session",
-            session_id="a-session",
-            instance_url=REAL_ORG,
-        )
-
     with answering_for({REAL: jira, REAL_ORG: org}):
         loaded = load_config(config)
-        result = plansync.apply(loaded, salesforce=to_org(loaded))
+        result = plansync.apply(loaded, salesforce=session_connector(loaded, REAL_ORG))
         assert result is not None and result.ok, [str(e) for e in result.errors]
         dump = requests.get(f"{REAL_ORG}/_sandbox/records", timeout=10).json()
         made = Counter(row["Plansync_Id__c"] for rows in dump.values() for row in rows)
@@ -288,7 +276,7 @@ def test_salesforce_records_of_a_trial_are_made_again_in_the_real_org(
         record_id = {row["Plansync_Id__c"]: row["Id"] for rows in dump.values() for row in rows}
         assert salesforce_keys(config) == record_id
         assert_synced_with(jira, config)
-        later = plansync.plan(load_config(config), salesforce=to_org(loaded))
+        later = plansync.plan(load_config(config), salesforce=session_connector(loaded, REAL_ORG))
         assert not later.changes, [c.message or c.action for c in later.changes]
     jira.close()
     org.close()
