@@ -24,6 +24,7 @@ Usage::
     python bench/parse.py                      # 10,000 notes in a temp folder, deleted after
     python bench/parse.py --notes 2000 --profile
     python bench/parse.py --dir /tmp/vault --keep
+    python bench/parse.py --floor              # also this machine's floor (see FLOOR_TASK)
 """
 
 from __future__ import annotations
@@ -267,11 +268,52 @@ def measure(root: Path, profile: bool) -> dict[str, object]:
     }
 
 
-def run_child(root: Path, profile: bool) -> dict[str, object]:
+# The floor: a reader that does close to nothing with a note, to tell this machine's speed
+# apart from plansync's. It reads the file, loads the front matter with libyaml's C loader (no
+# python-frontmatter), and cuts each task line with two regexes into a bare object: no fences,
+# headings, decisions, damaged text, field values, owners' rules or models.
+FLOOR_TASK = r"^[ \t>]*(?:[-*+]|\d+[.)]) +\[(.)\] *(.*)$"
+FLOOR_FIELDS = r"(?: +(?:[📅✅❌⏳🛫➕] *\d{4}-\d\d-\d\d|[🔺⏫🔼🔽⏬]|#[^\s#]+))+$"
+
+
+def measure_floor(root: Path) -> dict[str, object]:
+    """Scan ``root`` with the floor reader above, in this fresh process, once."""
+    import re
+
+    import yaml
+
+    cpu = _pin_to_one_core()
+    task, fields = re.compile(FLOOR_TASK, re.MULTILINE), re.compile(FLOOR_FIELDS)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Bare:
+        pass
+
+    t0 = time.perf_counter()
+    paths = [Path(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".md")]
+    items = []
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        text = os.read(fd, 1 << 22).decode("utf-8", "replace")
+        os.close(fd)
+        end = text.find("\n---\n", 3)
+        yaml.load(text[4:end], Loader=loader)
+        for line in task.finditer(text, end):
+            body = line.group(2)
+            run = fields.search(body)
+            item = Bare()
+            item.__dict__.update(status=line.group(1), text=body[: run.start()] if run else body)
+            items.append(item)
+    return {"cpu": cpu, "scan_s": time.perf_counter() - t0, "notes": len(paths)}
+
+
+def run_child(root: Path, profile: bool, *, floor: bool = False) -> dict[str, object]:
     """Measure in a new interpreter: nothing cached from generation leaks into the scan."""
     command = [sys.executable, __file__, "--measure", str(root)]
     if profile:
         command.append("--profile")
+    if floor:
+        command.append("--floor")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"measurement failed:\n{done.stderr}")
@@ -289,11 +331,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile top 25 by cumtime")
     parser.add_argument("--damaged", type=float, default=0.10, help="share of damaged notes")
     parser.add_argument("--seed", type=int, default=20251103)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time a reader that does close to nothing (this machine's floor)",
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.measure is not None:  # child mode
-        json.dump(measure(args.measure, args.profile), sys.stdout)
+        found = measure_floor(args.measure) if args.floor else measure(args.measure, args.profile)
+        json.dump(found, sys.stdout)
         return 0
 
     if args.dir is not None:
@@ -313,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             f"in {gen_s:.2f} s  → {root}"
         )
         result = run_child(root, args.profile)
+        floor = run_child(root, False, floor=True) if args.floor else None
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -345,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{notes_per_s:,.0f} notes/s, {items_per_s:,.0f} items/s "
         f"(target {TARGET_NOTES_PER_S:,} notes/s: {verdict})"
     )
+    if floor is not None:
+        floor_per_s = int(floor["notes"]) / float(floor["scan_s"])  # type: ignore[call-overload, arg-type]
+        print(
+            f"floor (a reader that does close to nothing, see FLOOR_TASK): {floor_per_s:,.0f}"
+            f" notes/s; plansync runs at {notes_per_s / floor_per_s:.0%} of it"
+        )
     if written["items"] != result["actions"]:
         print(f"note: wrote {written['items']:,} action items, read {result['actions']:,}")
     if args.profile:
