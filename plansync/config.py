@@ -73,6 +73,14 @@ DEFAULT_DESCRIPTION = (
 )
 
 
+BACKEND_TITLES = {"jira": "Jira", "salesforce": "Salesforce"}
+# The setting that names each backend, and the variable the starter config reads it from.
+URL_SETTINGS = {
+    "jira": ("jira.url", "JIRA_URL"),
+    "salesforce": ("salesforce.instance_url", "SF_INSTANCE_URL"),
+}
+
+
 class ConfigError(Exception):
     """The config cannot be used; the message names the file and the key."""
 
@@ -353,6 +361,14 @@ class Config(Strict):
     def uses_sandbox(self) -> bool:
         return not self.jira.url
 
+    @property
+    def embedded(self) -> frozenset[str]:
+        """The backends this config leaves to the embedded sandbox (it names no URL for them)."""
+        names = {"jira"} if self.uses_sandbox else set()
+        if self.salesforce is not None and not self.salesforce.instance_url:
+            names.add("salesforce")
+        return frozenset(names)
+
     def conflict_fields(self) -> list[str]:
         """The field names a ``[sync.conflicts]`` key may be: every field the planner compares
         in Jira and, with ``[salesforce]``, in the objects its rules write to."""
@@ -489,17 +505,12 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.
-    real = {
-        "jira": bool(config.jira.url),
-        "salesforce": bool(config.salesforce and config.salesforce.instance_url),
-    }
-    locations = {"jira": ("jira.url",), "salesforce": ("salesforce.instance_url",)}
     needed = [
         m
         for m in missing
         if not any(
-            m.startswith(f"{name}.") and not m.startswith(locations[name]) and not is_real
-            for name, is_real in real.items()
+            m.startswith(f"{name}.") and not m.startswith(URL_SETTINGS[name][0])
+            for name in config.embedded
         )
     ]
     if needed:

@@ -11,21 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from plansync.config import Config, ConfigError
+from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config, ConfigError
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateStore, open_state
-from plansync.notes.links import on_this_machine
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
+from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
 
@@ -170,22 +169,17 @@ def connections(
 
 def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
     """What the planner needs to know of each backend; Jira first (see the plan's docstring)."""
-
-    def local(connector: Connector) -> bool | None:
-        site = getattr(connector, "site", None)
-        return on_this_machine(site) if isinstance(site, str) else None
-
     jira = connectors["jira"]
     specs = [
         TargetSpec(
             name="jira",
-            title="Jira",
+            title=BACKEND_TITLES["jira"],
             connector=jira,
             resolve_user=getattr(jira, "resolve_user", lambda _: None),
             remote_links=True,
             transitions=True,
             immutable=frozenset({"project", "issue_type"}),
-            local=local(jira),
+            site=site_of_connector(jira),
         )
     ]
     if "salesforce" in connectors:
@@ -193,50 +187,49 @@ def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
         specs.append(
             TargetSpec(
                 name="salesforce",
-                title="Salesforce",
+                title=BACKEND_TITLES["salesforce"],
                 connector=sf,
                 resolve_user=getattr(sf, "resolve_user", lambda _: None),
-                local=local(sf),
+                site=site_of_connector(sf),
             )
         )
     return specs
 
 
-# The setting that names each backend, and the variable the starter config reads it from.
-_URL_SETTING = {
-    "jira": ("jira.url", "JIRA_URL"),
-    "salesforce": ("salesforce.instance_url", "SF_INSTANCE_URL"),
-}
-
-
-def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
-    """Show the run only the records of its kind of backend (see ``StateStore.bind``), and
-    refuse a sandbox run over records synced with a real backend.
+def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[str]) -> None:
+    """Refuse a run on the embedded sandbox over records synced with a real backend, before
+    the sandbox is started.
 
     Such a run would report every synced item as a conflict, or write sandbox links into the
     notes; it is almost always a shell without ``JIRA_URL``, so it says that instead.
     """
-    for spec in specs:
-        if spec.local is None:
-            continue
-        state.bind(spec.name, spec.local)
-        real = state.elsewhere(spec.name) if spec.local else []
+    for name in sorted(embedded):
+        state.bind(name, local=True)
+        real = state.elsewhere(name)
         if not real:
             continue
-        synced = urlsplit(real[0].url)
-        setting, variable = _URL_SETTING[spec.name]
+        title = BACKEND_TITLES[name]
+        setting, variable = URL_SETTINGS[name]
+        items = "1 item was" if len(real) == 1 else f"{len(real)} items were"
         raise ConfigError(
-            f"{state.directory / 'state.db'}: {len(real)} items were synced with the"
-            f" {spec.title} at {synced.scheme}://{synced.netloc}, but this run's {spec.title} is"
-            f" a sandbox on this machine ({getattr(spec.connector, 'site', '')}): set"
-            f" '{setting}' (the starter config reads {variable}) to sync with that {spec.title}"
+            f"{state.directory / 'state.db'}: {items} synced with the {title} at"
+            f" {site_of(real[0].url)}, but {config.source or 'the config'} names no {title}"
+            f" ('{setting}', which the starter config reads from {variable}), so this run would"
+            f" use the embedded sandbox: set it to sync with that {title}"
         )
 
 
-def _bound_targets(state: StateStore, connectors: dict[str, Connector]) -> list[TargetSpec]:
-    specs = targets(connectors)
-    bind_state(state, specs)
-    return specs
+def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
+    """Show the run only the records of its kind of backend (see ``StateStore.bind``)."""
+    for spec in specs:
+        if spec.local is not None:
+            state.bind(spec.name, spec.local)
+
+
+def _embedded(config: Config, jira: Any | None, salesforce: Any | None) -> set[str]:
+    """The backends this run serves from the embedded sandbox (not given as connectors)."""
+    given = {"jira": jira, "salesforce": salesforce}
+    return {name for name in config.embedded if given[name] is None}
 
 
 def _build(config: Config, state: StateStore, specs: list[TargetSpec]) -> Plan:
@@ -248,11 +241,12 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
 
     ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make.
     """
-    with (
-        open_state(config.state_dir, lock=False) as state,
-        connections(config, connector, salesforce, persist=False) as conns,
-    ):
-        return _build(config, state, _bound_targets(state, conns))
+    with open_state(config.state_dir, lock=False) as state:
+        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
+        with connections(config, connector, salesforce, persist=False) as conns:
+            specs = targets(conns)
+            bind_state(state, specs)
+            return _build(config, state, specs)
 
 
 def apply(
@@ -270,17 +264,17 @@ def apply(
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).
     """
-    with (
-        open_state(config.state_dir) as state,
-        connections(config, connector, salesforce) as conns,
-    ):
-        specs = _bound_targets(state, conns)
-        current = plan if plan is not None else _build(config, state, specs)
-        if confirm is not None and not confirm(current):
-            return None
-        kwargs: dict[str, Any] = {}
-        if checkpoint is not None:
-            kwargs["checkpoint"] = checkpoint
-        if progress is not None:
-            kwargs["progress"] = progress
-        return apply_plan(config, current, state, conns, **kwargs)
+    with open_state(config.state_dir) as state:
+        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
+        with connections(config, connector, salesforce) as conns:
+            specs = targets(conns)
+            bind_state(state, specs)
+            current = plan if plan is not None else _build(config, state, specs)
+            if confirm is not None and not confirm(current):
+                return None
+            kwargs: dict[str, Any] = {}
+            if checkpoint is not None:
+                kwargs["checkpoint"] = checkpoint
+            if progress is not None:
+                kwargs["progress"] = progress
+            return apply_plan(config, current, state, conns, **kwargs)

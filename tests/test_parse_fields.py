@@ -143,6 +143,15 @@ def test_tbd_does_not_discard_a_date_the_plugin_reads(fields: str) -> None:
     )
 
 
+def test_fields_left_of_a_non_date_are_read_as_they_are_without_a_valid_date_beside_it() -> None:
+    # The non-date is consumed as a field (plansync's departure), so the run of fields goes on
+    # past it, with or without a valid date after it: both lines read the same fields.
+    for line in ("- [ ] x ⏫ 📅 TBD 📅 2025-10-27", "- [ ] x ⏫ 📅 2025-10-27 📅 TBD"):
+        item = item_of(line)
+        assert (item.text, item.priority, item.due) == ("x", "high", D(2025, 10, 27)), line
+    assert item_of("- [ ] x ⏫ 📅 TBD").priority == "high"
+
+
 def test_an_invalid_date_left_of_a_valid_one_is_the_date_like_the_plugin() -> None:
     # The plugin reads both as due dates, right to left, and keeps the leftmost: "Invalid date".
     note = note_of("- [ ] Draft the plan 📅 2025-13-45 📅 2025-10-27\n")

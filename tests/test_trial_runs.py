@@ -13,6 +13,7 @@ trial runs on the embedded sandbox over loopback HTTP, as a user's would.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -35,10 +36,11 @@ from sync_marks import CHECKPOINTS, Crash, crash_at
 import plansync
 from plansync.cli import main
 from plansync.config import ConfigError, load_config
-from plansync.notes.links import on_this_machine
+from plansync.engine.state import open_state
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
+from plansync.sites import on_this_machine, site_of
 
 REAL = "https://jira.example.test"
 REAL_ORG = "https://acme.my.salesforce.test"
@@ -58,6 +60,9 @@ SANDBOX_LINK = re.compile(r"\]\(http://(?:127\.0\.0\.1|localhost)[:/]")
         ("https://jira.example.test/browse/PLAN-1", False),
         ("https://10.0.0.7/browse/PLAN-1", False),
         ("https://localhost.example.com/browse/PLAN-1", False),
+        ("http://localhost.:8990/browse/PLAN-1", True),
+        ("http://[::ffff:127.0.0.1]:8990/browse/PLAN-1", True),
+        ("http://0.0.0.0:8990/browse/PLAN-1", True),
         ("http://[::1/browse/PLAN-1", False),
         ("/browse/PLAN-1", False),
         ("", False),
@@ -65,6 +70,21 @@ SANDBOX_LINK = re.compile(r"\]\(http://(?:127\.0\.0\.1|localhost)[:/]")
 )
 def test_on_this_machine(url: str, here: bool) -> None:
     assert on_this_machine(url) is here
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://jason:s3cr3t@Jira.Example.test/browse/PLAN-1", "jira.example.test:443"),
+        ("http://jira.example.test:8080/", "jira.example.test:8080"),
+        ("http://jira.example.test", "jira.example.test:80"),
+        ("http://127.0.0.1:41234/browse/PLAN-1", "this machine"),
+        ("", ""),
+        ("http://[::1", ""),
+    ],
+)
+def test_site_of(url: str, site: str) -> None:
+    assert site_of(url) == site
 
 
 @contextmanager
@@ -203,7 +223,7 @@ def test_a_vault_tried_on_the_sandbox_syncs_to_a_real_jira_as_new_items(
     trial_keys = accepted(tried)
     go_real(monkeypatch)
 
-    shown = json.loads(run(tried, "plan", "--json").output)
+    shown = json.loads(run(tried, "plan", "--json").stdout)
     summary = shown["summary"]
     assert summary["conflict"] == 0 and summary["orphan"] == 0
     assert summary["create"] == len(trial_keys)
@@ -231,15 +251,71 @@ def test_a_sandbox_run_over_records_of_a_real_jira_is_refused(
     notes = {p: p.read_bytes() for p in (tried.parent / "vault").rglob("*.md")}
     monkeypatch.delenv("JIRA_URL")
 
+    sandbox = tried.parent / ".plansync" / "sandbox"
+    shutil.rmtree(sandbox)
     for args in (("plan",), ("sync", "--yes")):
         output = run(tried, *args, code=1).output
         assert f"{tried.parent / '.plansync' / 'state.db'}:" in output
-        assert f"synced with the Jira at {REAL}" in output
+        assert "items were synced with the Jira at jira.example.test:443" in output
         assert "'jira.url'" in output and "JIRA_URL" in output
         assert "Traceback" not in output
     assert notes == {p: p.read_bytes() for p in notes}
-    with pytest.raises(ConfigError, match="a sandbox on this machine"):
+    assert not sandbox.exists()  # refused before the sandbox was started
+    with pytest.raises(ConfigError, match="would use the embedded sandbox"):
         plansync.plan(load_config(tried))
+
+
+def test_the_refusal_names_the_host_without_credentials(
+    tried: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store written before connectors dropped credentials from URLs may hold them.
+    with open_state(tried.parent / ".plansync") as state:
+        (record,) = list(state.records().values())[:1]
+        url = "https://jason:s3cr3t-token@jira.example.test/browse/CLOUD-1"
+        state.save(dataclasses.replace(record, key="CLOUD-1", url=url))
+    output = run(tried, "plan", code=1).output
+    assert "1 item was synced with the Jira at jira.example.test:443" in output
+    assert "s3cr3t" not in output and "jason" not in output
+
+
+def test_a_saved_plan_is_applied_only_to_the_backend_it_was_made_against(
+    tried: Path, real_jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = next(p for p in (tried.parent / "vault").rglob("*.md") if trial_lines(p.parent))
+    saved = tried.parent / "plan.json"
+    # Made on the sandbox: an edit to update there. Applied with JIRA_URL set, it would send
+    # that update to whatever the real Jira holds under the sandbox's key.
+    text = note.read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines() if SANDBOX_LINK.search(line))
+    note.write_text(text.replace(first, first.replace("- [ ] ", "- [ ] Now: ", 1)), "utf-8")
+    run(tried, "plan", "--out", str(saved))
+    go_real(monkeypatch)
+    output = run(tried, "sync", str(saved), code=1).output
+    assert "made against the Jira at this machine, but this run's is at" in output
+    assert "jira.example.test:443" in output
+    assert requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"] == []
+
+    # Made against the real Jira, then applied in a shell that lost JIRA_URL.
+    run(tried, "plan", "--out", str(saved))
+    monkeypatch.delenv("JIRA_URL")
+    output = run(tried, "sync", str(saved), code=1).output
+    assert "made against the Jira at jira.example.test:443, but this run's is at" in output
+    assert "this machine" in output
+
+
+def test_a_trial_link_on_a_line_no_longer_synced_is_named(
+    tried: Path, real_jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = next(p for p in (tried.parent / "vault").rglob("*.md") if trial_lines(p.parent))
+    lines = note.read_text(encoding="utf-8").split("\n")
+    number = next(n for n, line in enumerate(lines, 1) if SANDBOX_LINK.search(line))
+    lines[number - 1] = lines[number - 1].replace("- [ ] ", "- [?] ", 1)
+    note.write_text("\n".join(lines), encoding="utf-8")
+    go_real(monkeypatch)
+    warnings = json.loads(run(tried, "plan", "--json").stdout)["warnings"]
+    relative = note.relative_to(tried.parent / "vault").as_posix()
+    (named,) = [w for w in warnings if w.startswith(f"{relative}:{number}:")]
+    assert "a record of a sandbox on this machine" in named and "until you remove it" in named
 
 
 @pytest.mark.parametrize("step", CHECKPOINTS)
@@ -280,3 +356,17 @@ def test_salesforce_records_of_a_trial_are_made_again_in_the_real_org(
         assert not later.changes, [c.message or c.action for c in later.changes]
     jira.close()
     org.close()
+
+
+def test_a_real_jira_beside_a_sandbox_salesforce_is_not_linked_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+) -> None:
+    config = try_on_sandbox(tmp_path, monkeypatch, salesforce=True)
+    go_real(monkeypatch)  # Salesforce stays on the embedded sandbox
+    shown = json.loads(run(config, "plan", "--json").stdout)
+    assert any("not linked to each other" in w for w in shown["warnings"])
+    run(config, "sync", "--yes")
+    issues = requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"]
+    assert issues
+    linked = [link["object"]["url"] for issue in issues for link in issue["remotelinks"]]
+    assert linked and not [url for url in linked if on_this_machine(url)]

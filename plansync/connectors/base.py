@@ -98,6 +98,12 @@ class Connector(Protocol):
 
     name: str
 
+    @property
+    def site(self) -> str:
+        """The base URL requests go to, without credentials: it tells a sandbox on this machine
+        from a real backend, and one backend from another (:mod:`plansync.sites`)."""
+        ...
+
     def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
         """The records carrying these plansync ids, keyed by id; batched; missing ids absent."""
         ...

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
-from plansync.config import Config
+from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import (
     Connector,
     ConnectorError,
@@ -41,6 +41,7 @@ from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.notes.writeback import LineEdit, WriteBackError, write_back
 from plansync.rules import label_for
+from plansync.sites import site_of_connector
 
 Checkpoint = Callable[[str], None]
 Progress = Callable[[str, int, int], None]
@@ -209,6 +210,13 @@ class Applier:
             )
         if self.state.revision() != plan.fingerprint.state_revision:
             raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
+        for name, site in plan.fingerprint.sites.items():
+            now = site_of_connector(self.connectors.get(name))
+            if site is not None and now is not None and now != site:
+                raise StalePlan(
+                    f"the plan was made against the {BACKEND_TITLES.get(name, name)} at {site},"
+                    f" but this run's is at {now}; plan again"
+                )
 
     # --- bookkeeping ------------------------------------------------------------------------
 

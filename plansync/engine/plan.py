@@ -28,9 +28,12 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    loopback) is a trial: when the same vault is then synced with a real backend, the trial's
    records are no base (the state store is bound to the kind of backend, see
    :meth:`StateStore.bind`), and a key link in a note that points at this machine is no key: the
-   item is created (or found by its label) in the real backend, and the link is replaced. The
-   other way round, a sandbox run over a store that has real records is refused before it
-   plans (:func:`plansync.sync.bind_state`), as it is most likely a missing ``JIRA_URL``.
+   item is created (or found by its label) in the real backend, and the link is replaced. A
+   real record never names a trial's: while one backend is a sandbox and the other is not,
+   Jira issues and Salesforce records are not linked to each other. The other way round, an
+   embedded sandbox run over a store that has real records is refused before it plans
+   (:func:`plansync.sync.refuse_sandbox_over_real`), as it is most likely a missing
+   ``JIRA_URL``.
 
 The result is a list of small :class:`Change` objects; applying them is :mod:`.apply`'s job.
 """
@@ -48,7 +51,7 @@ from pydantic import BaseModel, Field
 from plansync.config import Config
 from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
-from plansync.notes.links import find_key_links, on_this_machine
+from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
 from plansync.notes.writeback import decode_for_edit, refusal
@@ -63,6 +66,7 @@ from plansync.rules import (
     salesforce_rule_for,
     status_category,
 )
+from plansync.sites import THIS_MACHINE, on_this_machine
 
 Action = Literal["create", "update", "transition", "link", "write_back", "conflict", "orphan"]
 ACTIONS: tuple[Action, ...] = (
@@ -116,6 +120,8 @@ class Fingerprint(BaseModel):
 
     notes: dict[str, str]
     state_revision: int
+    sites: dict[str, str | None] = Field(default_factory=dict)
+    """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
 
 
 class BaseRefresh(BaseModel):
@@ -179,12 +185,29 @@ class TargetSpec:
     remote_links: bool = False
     transitions: bool = False
     immutable: frozenset[str] = frozenset()
-    local: bool | None = None
-    """Whether the backend is a sandbox on this machine (None: not known, e.g. a test double)."""
+    site: str | None = None
+    """Which backend this is (:func:`plansync.sites.site_of`); None: the connector does not say."""
+
+    @property
+    def local(self) -> bool | None:
+        """Whether the backend is a sandbox on this machine (None: not known)."""
+        return None if self.site is None else self.site == THIS_MACHINE
 
 
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
+    """The real targets for which ``line`` carries a key link to a sandbox on this machine."""
+    if "](" not in line:
+        return []
+    real = {t.name for t in targets if t.local is False}
+    return [
+        link.target
+        for link in {link.target: link for link in find_key_links(line)}.values()
+        if link.target in real and on_this_machine(link.url)
+    ]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -218,17 +241,39 @@ class Planner:
         self._ids_announced: set[str] = set()
         self._held_back: set[str] = set()  # block ids in held notes (see _hold_back)
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
+        self._cross_links = self._link_targets()
+
+    def _link_targets(self) -> bool:
+        """Whether Jira issues and Salesforce records are linked to each other in this run: not
+        when one of them is a sandbox on this machine and the other is not, as a real record
+        would name a trial's."""
+        kinds = {t.name: t.local for t in self.targets}
+        if set(kinds) < {"jira", "salesforce"}:
+            return False
+        if None in kinds.values() or kinds["jira"] == kinds["salesforce"]:
+            return True
+        sandbox, real = ("Jira", "Salesforce") if kinds["jira"] else ("Salesforce", "Jira")
+        self.plan.warnings.append(
+            f"{sandbox} is a sandbox on this machine and {real} is not: their records are not"
+            f" linked to each other (no Jira key in Salesforce, no Salesforce link in Jira)"
+            f" until both are real"
+        )
+        return False
 
     def build(self) -> Plan:
         lines, digests = self._read_notes()
         tracked = self._identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
-        if {t.name for t in self.targets} >= {"jira", "salesforce"}:
+        if self._cross_links:
             for entry in tracked:
                 self._plan_cross_link(entry)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
-        self.plan.fingerprint = Fingerprint(notes=digests, state_revision=self.state.revision())
+        self.plan.fingerprint = Fingerprint(
+            notes=digests,
+            state_revision=self.state.revision(),
+            sites={t.name: t.site for t in self.targets},
+        )
         self.plan.warnings = (
             [str(w) for w in self.vault.warnings]
             + [str(w) for n in self.vault.notes for w in n.warnings]
@@ -288,9 +333,10 @@ class Planner:
                 copy_of = None
                 if block_id and keeper[block_id] != id(item):
                     copy_of, block_id = block_id, None
-                if not self._wanted(item) and (block_id is None or block_id not in synced_from):
-                    continue
                 original = lines[note.path][item.line - 1]
+                if not self._wanted(item) and (block_id is None or block_id not in synced_from):
+                    self._trial_link_left(note, item, original)
+                    continue
                 if block_id is None and (why := refusal(original)):
                     # Its id goes into the line before anything is created: without one, each
                     # sync would create its record again.
@@ -401,7 +447,7 @@ class Planner:
             assignee = self._assignee(target, entry) if rule.sync_assignee else None
             return jira_fields(rule, context, assignee), link
         owner = self._assignee(target, entry) if rule.owner_field else None
-        jira_key = self._keys.get((entry.block_id, "jira"))
+        jira_key = self._keys.get((entry.block_id, "jira")) if self._cross_links else None
         return salesforce_fields(self.config, rule, context, owner, jira_key), link
 
     def _sobject(self, target: TargetSpec, entry: _Tracked) -> str | None:
@@ -432,8 +478,8 @@ class Planner:
             self.plan.warnings.append(
                 f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
                 " keys of a sandbox on this machine (a trial run): the"
-                f" {target.title} configured now gets records of its own, and the links are"
-                " replaced"
+                f" {target.title} configured now gets its own records for them (created, or"
+                " found by their plansync ids), and the links are replaced"
             )
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
@@ -511,13 +557,21 @@ class Planner:
         """The key the note line names for ``target``; none when the link is a trial run's
         (it points at this machine, and ``target`` is a real backend)."""
         key = entry.item.keys.get(target.name)
-        if key is None or target.local is not False:
-            return key
-        urls = {link.target: link.url for link in find_key_links(entry.original)}
-        if on_this_machine(urls.get(target.name, "")):
+        if key is not None and target.name in _trial_targets(self.targets, entry.original):
             self._trial_links[target.name] = self._trial_links.get(target.name, 0) + 1
             return None
         return key
+
+    def _trial_link_left(self, note: Note, item: Item, line: str) -> None:
+        """Warn of a trial run's key link on a line no longer synced: nothing replaces it."""
+        if not item.keys:
+            return
+        for name in _trial_targets(self.targets, line):
+            self.plan.warnings.append(
+                f"{note.path}:{item.line}: names {item.keys[name]}, a record of a sandbox on"
+                " this machine (a trial run); the item is not synced, so the link stays until"
+                " you remove it"
+            )
 
     def _known(self, target: TargetSpec, entry: _Tracked, key: str, url: str) -> None:
         self._keys[entry.block_id, target.name] = key

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from plansync.notes.links import on_this_machine
+from plansync.sites import on_this_machine
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

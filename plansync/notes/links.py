@@ -8,10 +8,8 @@ Any other link in the line is the user's and is left alone.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 JIRA_URL = re.compile(r"/browse/([A-Z][A-Z0-9_]*-[0-9]+)(?:[?#].*)?$")
@@ -49,22 +47,3 @@ def find_key_links(text: str) -> list[KeyLink]:
 
 def format_key_link(label: str, url: str) -> str:
     return f"[{label}]({url})"
-
-
-def on_this_machine(url: str) -> bool:
-    """Whether ``url`` points at this machine (a loopback host): a sandbox, embedded or served.
-
-    Records and key links made there are a trial run's, never a real backend's (see
-    :mod:`plansync.engine.plan`, "Trial runs")."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -1,0 +1,58 @@
+"""Which backend a URL names: a sandbox on this machine, or a host and port elsewhere.
+
+What a sandbox on this machine synced is a trial run's (see :mod:`plansync.engine.plan`, "Trial
+runs"), and a saved plan is applied only to the backends it was made against: both need to
+tell backends apart by their URLs, credentials and paths aside.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+THIS_MACHINE = "this machine"
+
+
+def site_of(url: str) -> str:
+    """Which backend ``url`` names, for telling one from another: ``host:port`` (no scheme, path
+    or credentials), or "this machine" for any sandbox on loopback, whose port may change from
+    one run to the next."""
+    if on_this_machine(url):
+        return THIS_MACHINE
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return ""
+    if not parts.hostname:
+        return ""
+    return f"{parts.hostname}:{port}" if port else parts.hostname
+
+
+def on_this_machine(url: str) -> bool:
+    """Whether ``url`` points at this machine (a loopback host): a sandbox, embedded or served.
+
+    Records and key links made there are a trial run's, never a real backend's."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    host = host.rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or address.is_unspecified or bool(mapped and mapped.is_loopback)
+
+
+def site_of_connector(connector: Any) -> str | None:
+    """The site of the backend a connector talks to, or None when it does not say (``site`` is
+    part of the connector interface, but a test double may leave it out)."""
+    site = getattr(connector, "site", None)
+    return site_of(site) if isinstance(site, str) else None
