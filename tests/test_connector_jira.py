@@ -632,6 +632,35 @@ def test_a_retry_after_longer_than_max_backoff_gives_up_at_once(
     assert " once; it asks to retry after 600s" in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("status", "headers"), [(429, {"Retry-After": "120"}), (503, {})], ids=["429-long", "503"]
+)
+def test_a_jira_that_keeps_throttling_is_not_sent_the_remaining_links(
+    rsps: responses.RequestsMock, sleeps: Sleeps, status: int, headers: dict[str, str]
+) -> None:
+    """A rate limit (or an outage) is Jira's, not one link's: past the retries the call fails
+    as a whole, instead of sending every remaining link to be refused (or waited out) too."""
+    for n in range(40):
+        rsps.post(api(CLOUD, f"issue/K-{n}/remotelink"), status=status, headers=headers)
+    connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", max_retries=2, sleep=sleeps)
+    links = [Link(f"K-{n}", f"plansync:ps-{n}", "obsidian://x", "note") for n in range(40)]
+    with pytest.raises(ConnectorError) as raised:
+        connector.upsert_links(links)
+    assert raised.value.status == status
+    assert len(rsps.calls) <= 4 * 3  # at most the links already started, each with its retries
+
+
+def test_a_500_on_one_link_fails_that_link_only(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    rsps.post(api(CLOUD, "issue/K-1/remotelink"), status=500, json={"errorMessages": ["boom"]})
+    rsps.post(api(CLOUD, "issue/K-2/remotelink"), status=201, json={"id": 2, "self": "y"})
+    links = [Link(f"K-{n}", f"plansync:ps-{n}", "obsidian://x", "note") for n in (1, 2)]
+    first, second = cloud.upsert_links(links)
+    assert not first.ok and "500" in (first.error or "") and "boom" in (first.error or "")
+    assert second.ok
+
+
 def test_a_dropped_connection_on_a_search_is_retried(
     rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
 ) -> None:

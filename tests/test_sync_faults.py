@@ -427,6 +427,29 @@ def test_429_with_retry_after_is_waited_out(project: Project) -> None:
     assert_synced(config, before, project.url)
 
 
+def test_a_long_rate_limit_stops_the_jira_phases_and_a_later_rerun_finishes(
+    project: Project,
+) -> None:
+    """Jira asks to come back in two minutes: the sync says so once and sends it nothing more
+    (not the 21 other links, each refused in turn); run again later, it finishes the job."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    limit = {"status": 429, "retry_after": 120, "path_contains": "remotelink", "count": 100}
+    app.configure_faults({"fail_next": [limit]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    assert failed.output.count("retry after 120s") == 1, failed.output
+    assert "the sync stopped early" in failed.output
+    links = app.stats()["by_route"]["POST /rest/api/2/issue/{issueIdOrKey}/remotelink"]
+    assert links <= 4  # the links already under way when the first 429 came back
+    app.configure_faults({"clear": True})
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert_synced(config, before, project.url)
+
+
 @pytest.mark.parametrize(
     "fault",
     [

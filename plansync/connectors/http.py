@@ -132,6 +132,7 @@ class Sender:
                         + (f"; it asks to retry after {wait:g}s" if wait else ""),
                         status=throttled.status,
                         retry_after=wait,
+                        throttled=True,
                     ) from None
                 _log.warning(
                     "%s answered %s to %s; retrying in %.1fs", self.backend, answer, what, delay

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -396,16 +397,28 @@ class JiraConnector:
     def _each(self, call: Callable[[_T], OpResult], items: Sequence[_T]) -> list[OpResult]:
         """``call`` on every item, at most ``_WORKERS`` at a time; results in input order.
 
-        A 5xx or 429 past the retries fails that item only; anything else (a 401, a refused
-        connection) fails the whole call and cancels what has not started yet.
+        A 5xx answer fails that item only; anything else (a 401, a refused connection, a 429
+        or 503 still there past the retries) fails the whole call, and no item starts after
+        it. A Jira that keeps throttling, or asks to come back in two minutes, is not sent the
+        hundreds of links still to go: each would be refused too (or waited out, 31 s apiece,
+        for hours), and hammering a rate limit only prolongs it. The workers see the failure
+        themselves (``stopped``): cancelling futures from this thread comes too late, once the
+        result it waits on is in, for what the workers took up meanwhile.
         """
+        stopped = threading.Event()
 
         def guarded(item: _T) -> OpResult:
+            if stopped.is_set():  # never returned: an earlier item's failure is raised first
+                return OpResult(ok=False, error="not sent: the call failed before it")
             try:
                 return call(item)
             except ConnectorError as exc:
-                if exc.status is not None and (exc.status >= 500 or exc.status == 429):
+                if exc.status is not None and exc.status >= 500 and not exc.throttled:
                     return OpResult(ok=False, error=str(exc))
+                stopped.set()
+                raise
+            except BaseException:
+                stopped.set()
                 raise
 
         if len(items) <= 1:
