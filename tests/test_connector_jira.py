@@ -958,6 +958,34 @@ def test_a_400_about_the_whole_bulk_request_fails_each_record(
     assert [(r.ok, r.error) for r in results] == [(False, "Too many issues in the request.")] * 2
 
 
+@pytest.mark.parametrize("operation", ["create", "update", "link"])
+def test_a_login_page_after_a_redirect_fails_the_call_not_one_record(
+    rsps: responses.RequestsMock, cloud: JiraConnector, operation: str
+) -> None:
+    """An SSO proxy whose session ran out redirects a write to its login page (200, HTML): no
+    issue was created, updated or linked, and saying 'HTTP 200 OK' per record, or success,
+    would be wrong."""
+    login = "https://sso.acme.example/login"
+    rsps.get(login, body="<html><body>Sign in</body></html>", content_type="text/html")
+    calls = {
+        "create": ("POST", "issue/bulk", lambda: cloud.create_many([new("ps-a")])),
+        "update": ("PUT", "issue/CLOUD-1", lambda: cloud.update_many([upd("CLOUD-1")])),
+        "link": ("POST", "issue/CLOUD-1/remotelink", lambda: cloud.upsert_links([lnk()])),
+    }
+    method, path, call = calls[operation]
+    rsps.add(method, api(CLOUD, path), status=302, headers={"Location": login})
+    with pytest.raises(ConnectorError, match=r"is not JSON \(a login page or proxy in the way\?\)"):
+        call()
+
+
+def upd(key: str) -> FieldUpdate:
+    return FieldUpdate(key, {"summary": "s"})
+
+
+def lnk() -> Link:
+    return Link("CLOUD-1", "plansync:ps-a", "obsidian://open?vault=v", "note")
+
+
 def test_a_bulk_answer_that_loses_an_issue_is_an_error(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

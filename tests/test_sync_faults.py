@@ -629,3 +629,57 @@ def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
     assert plansync.plan(config).summary["transition"] == 2  # both reopened
     assert plansync.apply(config).ok
     assert_synced(config, before, project.url)
+
+
+# ---- 4. something that is not Jira answering ------------------------------------------------
+
+
+class SsoProxy:
+    """A single-sign-on proxy in front of the sandbox whose session ran out mid-run: while
+    ``expired``, requests whose path contains ``path_contains`` are redirected to its login
+    page, which answers 200 with HTML (a redirected PUT or POST arrives there as a GET)."""
+
+    def __init__(self, app: JiraSandbox, path_contains: str) -> None:
+        self.app = app
+        self.path_contains = path_contains
+        self.expired = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == "/sso/login":
+            page = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+            headers = [("Content-Type", "text/html"), ("Content-Length", str(len(page)))]
+            start_response("200 OK", headers)
+            return [page]
+        if self.expired and self.path_contains in path:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            environ["wsgi.input"].read(length)  # the connection is reused: read what was sent
+            start_response("302 Found", [("Location", "/sso/login"), ("Content-Length", "0")])
+            return [b""]
+        return self.app(environ, start_response)
+
+
+def test_a_login_page_instead_of_an_answer_is_not_taken_for_a_done_update(
+    project: Project,
+) -> None:
+    """An update or link that a proxy's login page answered was stored as synced, and never sent
+    again: the issue kept its old due date for good. It fails the call, and a rerun sends it."""
+    from plansync.sandbox.server import serve_in_thread
+
+    assert project.app is not None
+    proxy = SsoProxy(project.app, path_contains="/issue/")
+    with serve_in_thread(proxy) as server:
+        os.environ["JIRA_URL"] = server.url  # undone by the fixture's monkeypatch
+        config = project.config()
+        assert plansync.apply(config).ok
+        edit(note(project, "2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+        before = snapshot(config)
+        proxy.expired = True
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        assert "is not JSON (a login page or proxy in the way?)" in failed.output
+        assert "Traceback" not in failed.output
+        proxy.expired = False
+        rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert rerun.exit_code == 0, rerun.output
+        assert_synced(config, before, server.url)

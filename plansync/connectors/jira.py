@@ -522,16 +522,22 @@ class JiraConnector:
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
         return self._http.send(
-            lambda: self._answer(method, url, params, data),
+            lambda: self._answer(method, url, params, data, what),
             what=what,
             resend_on_drop=resend_on_drop,
         )
 
     def _answer(
-        self, method: str, url: str, params: dict[str, Any] | None, data: str | None
+        self, method: str, url: str, params: dict[str, Any] | None, data: str | None, what: str
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
-        except 429/503, raised as Throttled for :meth:`_send` to retry."""
+        except 429/503, raised as Throttled for :meth:`_send` to retry.
+
+        A success with a body that is not JSON (a login page that an SSO proxy or an expired
+        proxy session answers with, after a redirect turned the PUT or POST into a GET) fails
+        the whole call here: Jira's REST API answers JSON or nothing, and an update or link
+        taken as done on such an answer would be stored as synced and never sent again.
+        """
         try:
             response = self._jira._session.request(method, url, params=params, data=data)
         except JIRAError as error:  # the session raises for every non-2xx answer
@@ -540,6 +546,8 @@ class JiraConnector:
             response = error.response
         if response.status_code in _RETRY_STATUSES:
             raise Throttled(response.status_code, retry_after(response))
+        if response.ok and _is_markup(response):
+            raise _not_json(response, what)
         return response
 
     def _json(self, response: requests.Response, what: str) -> Any:
@@ -548,11 +556,7 @@ class JiraConnector:
             raise self._failure(response, what)
         answer = json_or_none(response)
         if answer is None:
-            raise ConnectorError(
-                f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
-                f"{response.text[:200]!r}",
-                status=response.status_code,
-            )
+            raise _not_json(response, what)
         return answer
 
     def _failure(self, response: requests.Response, what: str) -> ConnectorError:
@@ -618,6 +622,23 @@ class JiraConnector:
 
     def _browse(self, key: str) -> str:
         return f"{self.server}/browse/{key}"
+
+
+def _not_json(response: requests.Response, what: str) -> ConnectorError:
+    """The failure of an answer that is not Jira's: the start of what came instead, quoted on
+    one line (a login page says which proxy or SSO is in the way)."""
+    return ConnectorError(
+        f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
+        f"{response.text[:200]!r}",
+        status=response.status_code,
+    )
+
+
+def _is_markup(response: requests.Response) -> bool:
+    """Whether an answer is a web page (HTML, or XML from a gateway), never Jira's REST JSON.
+    Told by its type or first byte, so that the JSON of a read is not parsed twice."""
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
 
 
 def labels_jql(plansync_ids: Sequence[str]) -> str:
