@@ -615,6 +615,26 @@ def test_a_dropped_connection_on_an_upsert_is_resent(
     assert result.ok and sleeps == [1.0] and sf.request_count() == 2
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.TooManyRedirects("Exceeded 30 redirects."),
+        requests.exceptions.ContentDecodingError("incorrect header check"),
+    ],
+    ids=["redirect-loop", "bad-gzip"],
+)
+def test_any_other_failure_of_a_request_is_a_connector_error(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, error: Exception
+) -> None:
+    """Not only dropped connections: whatever ``requests`` raises reaches the engine as a
+    ConnectorError (reported, the other backend goes on), and is not resent."""
+    rsps.get(QUERY, body=error)
+    with pytest.raises(ConnectorError, match=type(error).__name__) as raised:
+        sf.fetch_by_ids(["ps-a"])
+    assert "not sent again" in str(raised.value)
+    assert sf.request_count() == 1
+
+
 # -- reading ---------------------------------------------------------------------------------------
 
 

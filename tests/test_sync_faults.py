@@ -639,10 +639,11 @@ class SsoProxy:
     ``expired``, requests whose path contains ``path_contains`` are redirected to its login
     page, which answers 200 with HTML (a redirected PUT or POST arrives there as a GET)."""
 
-    def __init__(self, app: JiraSandbox, path_contains: str) -> None:
+    def __init__(self, app: JiraSandbox, path_contains: str, *, loop: bool = False) -> None:
         self.app = app
         self.path_contains = path_contains
         self.expired = False
+        self.loop = loop  # redirect to the request's own path, for ever (a misconfigured proxy)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -654,7 +655,8 @@ class SsoProxy:
         if self.expired and self.path_contains in path:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             environ["wsgi.input"].read(length)  # the connection is reused: read what was sent
-            start_response("302 Found", [("Location", "/sso/login"), ("Content-Length", "0")])
+            where = path if self.loop else "/sso/login"
+            start_response("302 Found", [("Location", where), ("Content-Length", "0")])
             return [b""]
         return self.app(environ, start_response)
 
@@ -679,6 +681,29 @@ def test_a_login_page_instead_of_an_answer_is_not_taken_for_a_done_update(
         assert failed.exit_code == 1, failed.output
         assert "is not JSON (a login page or proxy in the way?)" in failed.output
         assert "Traceback" not in failed.output
+        proxy.expired = False
+        rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert rerun.exit_code == 0, rerun.output
+        assert_synced(config, before, server.url)
+
+
+def test_a_redirect_loop_is_one_line_and_the_rest_of_the_run_goes_on(project: Project) -> None:
+    """A proxy that redirects for ever: requests gives up with TooManyRedirects, which escaped
+    the connector as it was (no ConnectorError): the run stopped dead, before the keys of the
+    issues it had just created were written into the notes."""
+    from plansync.sandbox.server import serve_in_thread
+
+    assert project.app is not None
+    proxy = SsoProxy(project.app, path_contains="/remotelink", loop=True)
+    with serve_in_thread(proxy) as server:
+        os.environ["JIRA_URL"] = server.url  # undone by the fixture's monkeypatch
+        config = project.config()
+        before = snapshot(config)
+        proxy.expired = True
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        assert "TooManyRedirects" in failed.output and "the sync stopped early" in failed.output
+        assert "Applied: 22 create, 22 write back" in failed.output  # the keys are in the notes
         proxy.expired = False
         rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
         assert rerun.exit_code == 0, rerun.output

@@ -83,7 +83,8 @@ class Sender:
         have reached the backend. A TLS failure is never resent: it will not go away by itself.
         A connect that failed (nobody listening, no such host) sent nothing, so any request is
         tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
-        fails with one line naming the server and why.
+        fails with one line naming the server and why. Any other ``requests`` failure (too many
+        redirects, an undecodable body) is a ConnectorError at once.
         ``what`` may quote a URL: it is redacted before it is logged.
         """
         what = redact(what)
@@ -120,6 +121,14 @@ class Sender:
                     _log.warning(
                         "%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay
                     )
+            except requests.RequestException as error:
+                # Any other failure of the request itself (a redirect loop of a proxy, a body
+                # that does not decode): not a dropped connection, so not resent; and as a
+                # ConnectorError, so the engine reports it and the other backend goes on.
+                raise ConnectorError(
+                    f"the request to {self.server} failed while {what} "
+                    f"({type(error).__name__}: {error}); it was not sent again"
+                ) from None
             except Throttled as throttled:
                 wait = throttled.retry_after
                 delay = self._backoff(tries) if wait is None else wait
