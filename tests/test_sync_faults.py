@@ -708,3 +708,35 @@ def test_a_redirect_loop_is_one_line_and_the_rest_of_the_run_goes_on(project: Pr
         rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
         assert rerun.exit_code == 0, rerun.output
         assert_synced(config, before, server.url)
+
+
+def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project: Project) -> None:
+    """A workflow post-function that throws on one issue answers 500 to its transition: that
+    item fails, naming its line; the transitions after it are made all the same. (The 500 used
+    to stop every later transition, and, coming first in every plan, did so run after run.)"""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    edit(note(project, "2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    edit(note(project, "2025-11-12"), "- [ ] Model launch margins", "- [x] Model launch margins")
+    before = snapshot(config)
+    first, second = [c for c in plansync.plan(config).changes if c.action == "transition"]
+    broken = {"status": 500, "method": "POST", "count": 100}
+    app.configure_faults(
+        {"fail_next": [{**broken, "path_contains": f"/issue/{first.key}/transitions"}]}
+    )
+    for _ in range(2):
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        errors = [line for line in failed.output.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1, failed.output
+        assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: transition")
+        assert "500" in errors[0]
+        assert "1 item(s) failed" in failed.output and "stopped early" not in failed.output
+        (issue,) = [i for i in fetch_issues(project.url) if i["key"] == second.key]
+        assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+    app.configure_faults({"clear": True})
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert_synced(config, before, project.url)

@@ -211,8 +211,14 @@ class JiraConnector:
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
         "Cancel" into the done category, else any into done; "reopen" one into category new.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
-        the issue twice); the caller re-reads the status instead.
+        the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
+        as for updates and links: a workflow post-function that throws on one issue answers
+        500, and must not stop the transitions of every issue after it, run after run.
         """
+        [result] = self._each(lambda issue: self._transition(issue, to), [key])
+        return result
+
+    def _transition(self, key: str, to: Transition) -> OpResult:
         what = f"listing the transitions of {key}"
         response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
         if not response.ok:
