@@ -535,6 +535,20 @@ def test_401_says_credentials_were_rejected_and_never_shows_the_token(
     assert error.__cause__ is None and error.__context__ is None  # no library error chained
 
 
+def test_a_token_that_cannot_go_into_a_header_fails_in_one_line_without_showing_it(
+    jira_sandbox: tuple[str, Any], sleeps: Sleeps
+) -> None:
+    """A Data Center token with a line break (read from a file, given to the library as is):
+    http.client refused the header with a ValueError that quoted it, as a traceback. (Over a
+    real socket: ``responses`` never builds the header.)"""
+    url, _ = jira_sandbox
+    connector = JiraConnector(url, None, TOKEN + "\n", deployment="dc", sleep=sleeps)
+    with pytest.raises(ConnectorError, match="line break") as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert TOKEN not in str(raised.value)
+    assert connector.request_count() == 1 and sleeps == []
+
+
 def test_401_inside_update_many_fails_the_whole_call(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
