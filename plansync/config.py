@@ -119,6 +119,15 @@ def _base_url(value: str) -> str:
     return url
 
 
+def _trimmed(value: Any) -> Any:
+    """A credential without the spaces and line breaks around it. A token read from a file or
+    a mounted secret (``$(cat token)`` keeps none, a Kubernetes secret made with
+    ``--from-file`` does) often ends in a newline, which is never part of it: as a bearer
+    header it made ``http.client`` raise with the token in the message, and as basic auth it
+    made Jira say only that the credentials were wrong."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class VaultConfig(Strict):
     path: str = "."
     name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
@@ -162,6 +171,11 @@ class JiraConfig(Strict):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return _base_url(value)
+
+    @field_validator("user", "token", mode="before")
+    @classmethod
+    def _trim_credentials(cls, value: Any) -> Any:
+        return _trimmed(value)
 
 
 class Match(Strict):
@@ -294,6 +308,20 @@ class SalesforceConfig(Strict):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return _base_url(value)
+
+    @field_validator(
+        "username",
+        "consumer_key",
+        "client_id",
+        "client_secret",
+        "session_id",
+        "security_token",
+        mode="before",
+    )
+    @classmethod
+    def _trim_credentials(cls, value: Any) -> Any:
+        """See :func:`_trimmed`. Not the password: spaces may be part of one."""
+        return _trimmed(value)
 
     @model_validator(mode="after")
     def _credentials_of_the_flow(self) -> SalesforceConfig:

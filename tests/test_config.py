@@ -169,6 +169,29 @@ def test_the_token_is_secret(
     assert secret not in Plan().model_dump_json()
 
 
+def test_credentials_read_with_a_line_break_around_them_are_trimmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """A token from a file or a mounted secret often ends in a newline; a password may hold
+    spaces that are its own, so it is kept as given."""
+    monkeypatch.setenv("JIRA_API_TOKEN", "tok-123\n")
+    monkeypatch.setenv("JIRA_USER", " pm@acme.example\r\n")
+    monkeypatch.setenv("SF_SESSION_ID", "00D!session\n")
+    monkeypatch.setenv("SF_PASSWORD", " pass word \n")
+    config = load_text(
+        tmp_path,
+        '[jira]\nurl = "https://jira.example.com"\nuser = "${JIRA_USER}"\n'
+        'token = "${JIRA_API_TOKEN}"\n'
+        '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nauth = "session"\n'
+        'session_id = "${SF_SESSION_ID}"\npassword = "${SF_PASSWORD}"\n' + RULE,
+    )
+    assert config.jira.token.get_secret_value() == "tok-123"
+    assert config.jira.user == "pm@acme.example"
+    assert config.salesforce is not None
+    assert config.salesforce.session_id.get_secret_value() == "00D!session"
+    assert config.salesforce.password.get_secret_value() == " pass word \n"
+
+
 # ---- unknown keys, at every level ----------------------------------------------------------
 
 

@@ -535,6 +535,20 @@ def test_401_says_credentials_were_rejected_and_never_shows_the_token(
     assert error.__cause__ is None and error.__context__ is None  # no library error chained
 
 
+def test_a_token_that_cannot_go_into_a_header_fails_in_one_line_without_showing_it(
+    jira_sandbox: tuple[str, Any], sleeps: Sleeps
+) -> None:
+    """A Data Center token with a line break (read from a file, given to the library as is):
+    http.client refused the header with a ValueError that quoted it, as a traceback. (Over a
+    real socket: ``responses`` never builds the header.)"""
+    url, _ = jira_sandbox
+    connector = JiraConnector(url, None, TOKEN + "\n", deployment="dc", sleep=sleeps)
+    with pytest.raises(ConnectorError, match="line break") as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert TOKEN not in str(raised.value)
+    assert connector.request_count() == 1 and sleeps == []
+
+
 def test_401_inside_update_many_fails_the_whole_call(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
@@ -630,6 +644,35 @@ def test_a_retry_after_longer_than_max_backoff_gives_up_at_once(
     assert (len(rsps.calls), sleeps) == (1, [])
     assert "answered 429 to " in str(raised.value)
     assert " once; it asks to retry after 600s" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"), [(429, {"Retry-After": "120"}), (503, {})], ids=["429-long", "503"]
+)
+def test_a_jira_that_keeps_throttling_is_not_sent_the_remaining_links(
+    rsps: responses.RequestsMock, sleeps: Sleeps, status: int, headers: dict[str, str]
+) -> None:
+    """A rate limit (or an outage) is Jira's, not one link's: past the retries the call fails
+    as a whole, instead of sending every remaining link to be refused (or waited out) too."""
+    for n in range(40):
+        rsps.post(api(CLOUD, f"issue/K-{n}/remotelink"), status=status, headers=headers)
+    connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", max_retries=2, sleep=sleeps)
+    links = [Link(f"K-{n}", f"plansync:ps-{n}", "obsidian://x", "note") for n in range(40)]
+    with pytest.raises(ConnectorError) as raised:
+        connector.upsert_links(links)
+    assert raised.value.status == status
+    assert len(rsps.calls) <= 4 * 3  # at most the links already started, each with its retries
+
+
+def test_a_500_on_one_link_fails_that_link_only(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    rsps.post(api(CLOUD, "issue/K-1/remotelink"), status=500, json={"errorMessages": ["boom"]})
+    rsps.post(api(CLOUD, "issue/K-2/remotelink"), status=201, json={"id": 2, "self": "y"})
+    links = [Link(f"K-{n}", f"plansync:ps-{n}", "obsidian://x", "note") for n in (1, 2)]
+    first, second = cloud.upsert_links(links)
+    assert not first.ok and "500" in (first.error or "") and "boom" in (first.error or "")
+    assert second.ok
 
 
 def test_a_dropped_connection_on_a_search_is_retried(
@@ -927,6 +970,34 @@ def test_a_400_about_the_whole_bulk_request_fails_each_record(
     )
     results = cloud.create_many([new("ps-a"), new("ps-b")])
     assert [(r.ok, r.error) for r in results] == [(False, "Too many issues in the request.")] * 2
+
+
+@pytest.mark.parametrize("operation", ["create", "update", "link"])
+def test_a_login_page_after_a_redirect_fails_the_call_not_one_record(
+    rsps: responses.RequestsMock, cloud: JiraConnector, operation: str
+) -> None:
+    """An SSO proxy whose session ran out redirects a write to its login page (200, HTML): no
+    issue was created, updated or linked, and saying 'HTTP 200 OK' per record, or success,
+    would be wrong."""
+    login = "https://sso.acme.example/login"
+    rsps.get(login, body="<html><body>Sign in</body></html>", content_type="text/html")
+    calls = {
+        "create": ("POST", "issue/bulk", lambda: cloud.create_many([new("ps-a")])),
+        "update": ("PUT", "issue/CLOUD-1", lambda: cloud.update_many([upd("CLOUD-1")])),
+        "link": ("POST", "issue/CLOUD-1/remotelink", lambda: cloud.upsert_links([lnk()])),
+    }
+    method, path, call = calls[operation]
+    rsps.add(method, api(CLOUD, path), status=302, headers={"Location": login})
+    with pytest.raises(ConnectorError, match=r"is not JSON \(a login page or proxy in the way\?\)"):
+        call()
+
+
+def upd(key: str) -> FieldUpdate:
+    return FieldUpdate(key, {"summary": "s"})
+
+
+def lnk() -> Link:
+    return Link("CLOUD-1", "plansync:ps-a", "obsidian://open?vault=v", "note")
 
 
 def test_a_bulk_answer_that_loses_an_issue_is_an_error(

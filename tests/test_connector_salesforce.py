@@ -615,6 +615,26 @@ def test_a_dropped_connection_on_an_upsert_is_resent(
     assert result.ok and sleeps == [1.0] and sf.request_count() == 2
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.TooManyRedirects("Exceeded 30 redirects."),
+        requests.exceptions.ContentDecodingError("incorrect header check"),
+    ],
+    ids=["redirect-loop", "bad-gzip"],
+)
+def test_any_other_failure_of_a_request_is_a_connector_error(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, error: Exception
+) -> None:
+    """Not only dropped connections: whatever ``requests`` raises reaches the engine as a
+    ConnectorError (reported, the other backend goes on), and is not resent."""
+    rsps.get(QUERY, body=error)
+    with pytest.raises(ConnectorError, match=type(error).__name__) as raised:
+        sf.fetch_by_ids(["ps-a"])
+    assert "not sent again" in str(raised.value)
+    assert sf.request_count() == 1
+
+
 # -- reading ---------------------------------------------------------------------------------------
 
 
@@ -864,15 +884,25 @@ def test_a_400_fails_its_batch_and_the_next_batch_goes_on(
     assert results[200].key == "a01J000000ZZZZZ"
 
 
-def test_a_500_past_the_retries_fails_its_batch_only(
-    rsps: responses.RequestsMock, sleeps: Sleeps
-) -> None:
-    rsps.patch(UPSERT, status=503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}])
+def test_a_500_fails_its_batch_only(rsps: responses.RequestsMock, sleeps: Sleeps) -> None:
+    rsps.patch(UPSERT, status=500, json=[{"message": "oops", "errorCode": "UNKNOWN_EXCEPTION"}])
     rsps.patch(UPSERT, json=[saved("a01J000000ZZZZZ")])
     connector = make(sleeps, max_retries=0)
     results = connector.create_many([NewRecord(f"ps-{n}", {"Name": "n"}) for n in range(201)])
-    assert results[0].ok is False and "503" in (results[0].error or "")
+    assert results[0].ok is False and "500" in (results[0].error or "")
     assert results[200].ok is True
+
+
+def test_a_503_past_the_retries_fails_the_call_and_sends_no_more_batches(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """Salesforce unavailable is not one batch's fault: the next batches are not sent into it."""
+    rsps.patch(UPSERT, status=503, json=[{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}])
+    connector = make(sleeps, max_retries=1)
+    with pytest.raises(ConnectorError) as raised:
+        connector.create_many([NewRecord(f"ps-{n}", {"Name": "n"}) for n in range(401)])
+    assert raised.value.status == 503
+    assert len(rsps.calls) == 2  # the first batch and its one retry
 
 
 def test_upserts_send_at_most_200_records_a_request(

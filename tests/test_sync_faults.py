@@ -427,6 +427,29 @@ def test_429_with_retry_after_is_waited_out(project: Project) -> None:
     assert_synced(config, before, project.url)
 
 
+def test_a_long_rate_limit_stops_the_jira_phases_and_a_later_rerun_finishes(
+    project: Project,
+) -> None:
+    """Jira asks to come back in two minutes: the sync says so once and sends it nothing more
+    (not the 21 other links, each refused in turn); run again later, it finishes the job."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    limit = {"status": 429, "retry_after": 120, "path_contains": "remotelink", "count": 100}
+    app.configure_faults({"fail_next": [limit]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    assert failed.output.count("retry after 120s") == 1, failed.output
+    assert "the sync stopped early" in failed.output
+    links = app.stats()["by_route"]["POST /rest/api/2/issue/{issueIdOrKey}/remotelink"]
+    assert links <= 4  # the links already under way when the first 429 came back
+    app.configure_faults({"clear": True})
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert_synced(config, before, project.url)
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -605,4 +628,115 @@ def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
     before = snapshot(config)
     assert plansync.plan(config).summary["transition"] == 2  # both reopened
     assert plansync.apply(config).ok
+    assert_synced(config, before, project.url)
+
+
+# ---- 4. something that is not Jira answering ------------------------------------------------
+
+
+class SsoProxy:
+    """A single-sign-on proxy in front of the sandbox whose session ran out mid-run: while
+    ``expired``, requests whose path contains ``path_contains`` are redirected to its login
+    page, which answers 200 with HTML (a redirected PUT or POST arrives there as a GET)."""
+
+    def __init__(self, app: JiraSandbox, path_contains: str, *, loop: bool = False) -> None:
+        self.app = app
+        self.path_contains = path_contains
+        self.expired = False
+        self.loop = loop  # redirect to the request's own path, for ever (a misconfigured proxy)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == "/sso/login":
+            page = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+            headers = [("Content-Type", "text/html"), ("Content-Length", str(len(page)))]
+            start_response("200 OK", headers)
+            return [page]
+        if self.expired and self.path_contains in path:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            environ["wsgi.input"].read(length)  # the connection is reused: read what was sent
+            where = path if self.loop else "/sso/login"
+            start_response("302 Found", [("Location", where), ("Content-Length", "0")])
+            return [b""]
+        return self.app(environ, start_response)
+
+
+def test_a_login_page_instead_of_an_answer_is_not_taken_for_a_done_update(
+    project: Project,
+) -> None:
+    """An update or link that a proxy's login page answered was stored as synced, and never sent
+    again: the issue kept its old due date for good. It fails the call, and a rerun sends it."""
+    from plansync.sandbox.server import serve_in_thread
+
+    assert project.app is not None
+    proxy = SsoProxy(project.app, path_contains="/issue/")
+    with serve_in_thread(proxy) as server:
+        os.environ["JIRA_URL"] = server.url  # undone by the fixture's monkeypatch
+        config = project.config()
+        assert plansync.apply(config).ok
+        edit(note(project, "2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+        before = snapshot(config)
+        proxy.expired = True
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        assert "is not JSON (a login page or proxy in the way?)" in failed.output
+        assert "Traceback" not in failed.output
+        proxy.expired = False
+        rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert rerun.exit_code == 0, rerun.output
+        assert_synced(config, before, server.url)
+
+
+def test_a_redirect_loop_is_one_line_and_the_rest_of_the_run_goes_on(project: Project) -> None:
+    """A proxy that redirects for ever: requests gives up with TooManyRedirects, which escaped
+    the connector as it was (no ConnectorError): the run stopped dead, before the keys of the
+    issues it had just created were written into the notes."""
+    from plansync.sandbox.server import serve_in_thread
+
+    assert project.app is not None
+    proxy = SsoProxy(project.app, path_contains="/remotelink", loop=True)
+    with serve_in_thread(proxy) as server:
+        os.environ["JIRA_URL"] = server.url  # undone by the fixture's monkeypatch
+        config = project.config()
+        before = snapshot(config)
+        proxy.expired = True
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        assert "TooManyRedirects" in failed.output and "the sync stopped early" in failed.output
+        assert "Applied: 22 create, 22 write back" in failed.output  # the keys are in the notes
+        proxy.expired = False
+        rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert rerun.exit_code == 0, rerun.output
+        assert_synced(config, before, server.url)
+
+
+def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project: Project) -> None:
+    """A workflow post-function that throws on one issue answers 500 to its transition: that
+    item fails, naming its line; the transitions after it are made all the same. (The 500 used
+    to stop every later transition, and, coming first in every plan, did so run after run.)"""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    edit(note(project, "2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    edit(note(project, "2025-11-12"), "- [ ] Model launch margins", "- [x] Model launch margins")
+    before = snapshot(config)
+    first, second = [c for c in plansync.plan(config).changes if c.action == "transition"]
+    broken = {"status": 500, "method": "POST", "count": 100}
+    app.configure_faults(
+        {"fail_next": [{**broken, "path_contains": f"/issue/{first.key}/transitions"}]}
+    )
+    for _ in range(2):
+        failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert failed.exit_code == 1, failed.output
+        errors = [line for line in failed.output.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1, failed.output
+        assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: transition")
+        assert "500" in errors[0]
+        assert "1 item(s) failed" in failed.output and "stopped early" not in failed.output
+        (issue,) = [i for i in fetch_issues(project.url) if i["key"] == second.key]
+        assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+    app.configure_faults({"clear": True})
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
     assert_synced(config, before, project.url)

@@ -29,11 +29,20 @@ class ConnectorError(Exception):
     """
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        throttled: bool = False,
     ):
         super().__init__(redact(message))
         self.status = status
         self.retry_after = retry_after
+        self.throttled = throttled
+        """The backend kept refusing before acting (429, 503, a rate limit) past the retry
+        bound: it is the backend that is unwell, not one record, so a caller that goes on per
+        record must stop instead of sending it the rest (each would only be refused too)."""
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,9 @@ class Sender:
         have reached the backend. A TLS failure is never resent: it will not go away by itself.
         A connect that failed (nobody listening, no such host) sent nothing, so any request is
         tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
-        fails with one line naming the server and why.
+        fails with one line naming the server and why. Any other ``requests`` failure (too many
+        redirects, an undecodable body) is a ConnectorError at once; so is a header that cannot
+        be sent, whose value (a credential) is never quoted.
         ``what`` may quote a URL: it is redacted before it is logged.
         """
         what = redact(what)
@@ -120,6 +122,22 @@ class Sender:
                     _log.warning(
                         "%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay
                     )
+            except (requests.RequestException, ValueError) as error:
+                # Any other failure of the request itself (a redirect loop of a proxy, a body
+                # that does not decode): not a dropped connection, so not resent; and as a
+                # ConnectorError, so the engine reports it and the other backend goes on.
+                if _bad_header(error):  # its text quotes the header: the credential
+                    raise ConnectorError(
+                        f"a header of the request to {self.server} cannot be sent while {what}:"
+                        " does the token, user or session id hold a line break or a space at"
+                        " either end? (the value is not shown)"
+                    ) from None
+                if not isinstance(error, requests.RequestException):
+                    raise
+                raise ConnectorError(
+                    f"the request to {self.server} failed while {what} "
+                    f"({type(error).__name__}: {error}); it was not sent again"
+                ) from None
             except Throttled as throttled:
                 wait = throttled.retry_after
                 delay = self._backoff(tries) if wait is None else wait
@@ -132,6 +150,7 @@ class Sender:
                         + (f"; it asks to retry after {wait:g}s" if wait else ""),
                         status=throttled.status,
                         retry_after=wait,
+                        throttled=True,
                     ) from None
                 _log.warning(
                     "%s answered %s to %s; retrying in %.1fs", self.backend, answer, what, delay
@@ -178,6 +197,16 @@ def _connect_failure(error: BaseException) -> str | None:
     if not connect_failed:
         return None
     return reason or "the connection failed"
+
+
+def _bad_header(error: Exception) -> bool:
+    """Whether a header could not be sent: requests' InvalidHeader, or http.client's
+    ValueError ("Invalid header value b'Bearer ...'"), raised for a line break in a value."""
+    if isinstance(error, requests.exceptions.InvalidHeader):
+        return True
+    return not isinstance(error, requests.RequestException) and str(error).startswith(
+        "Invalid header"
+    )
 
 
 def retry_after(response: requests.Response) -> float | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -215,8 +216,14 @@ class JiraConnector:
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
         "Cancel" into the done category, else any into done; "reopen" one into category new.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
-        the issue twice); the caller re-reads the status instead.
+        the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
+        as for updates and links: a workflow post-function that throws on one issue answers
+        500, and must not stop the transitions of every issue after it, run after run.
         """
+        [result] = self._each(lambda issue: self._transition(issue, to), [key])
+        return result
+
+    def _transition(self, key: str, to: Transition) -> OpResult:
         what = f"listing the transitions of {key}"
         response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
         if not response.ok:
@@ -401,16 +408,28 @@ class JiraConnector:
     def _each(self, call: Callable[[_T], OpResult], items: Sequence[_T]) -> list[OpResult]:
         """``call`` on every item, at most ``_WORKERS`` at a time; results in input order.
 
-        A 5xx or 429 past the retries fails that item only; anything else (a 401, a refused
-        connection) fails the whole call and cancels what has not started yet.
+        A 5xx answer fails that item only; anything else (a 401, a refused connection, a 429
+        or 503 still there past the retries) fails the whole call, and no item starts after
+        it. A Jira that keeps throttling, or asks to come back in two minutes, is not sent the
+        hundreds of links still to go: each would be refused too (or waited out, 31 s apiece,
+        for hours), and hammering a rate limit only prolongs it. The workers see the failure
+        themselves (``stopped``): cancelling futures from this thread comes too late, once the
+        result it waits on is in, for what the workers took up meanwhile.
         """
+        stopped = threading.Event()
 
         def guarded(item: _T) -> OpResult:
+            if stopped.is_set():  # never returned: an earlier item's failure is raised first
+                return OpResult(ok=False, error="not sent: the call failed before it")
             try:
                 return call(item)
             except ConnectorError as exc:
-                if exc.status is not None and (exc.status >= 500 or exc.status == 429):
+                if exc.status is not None and exc.status >= 500 and not exc.throttled:
                     return OpResult(ok=False, error=str(exc))
+                stopped.set()
+                raise
+            except BaseException:
+                stopped.set()
                 raise
 
         if len(items) <= 1:
@@ -514,16 +533,22 @@ class JiraConnector:
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
         return self._http.send(
-            lambda: self._answer(method, url, params, data),
+            lambda: self._answer(method, url, params, data, what),
             what=what,
             resend_on_drop=resend_on_drop,
         )
 
     def _answer(
-        self, method: str, url: str, params: dict[str, Any] | None, data: str | None
+        self, method: str, url: str, params: dict[str, Any] | None, data: str | None, what: str
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
-        except 429/503, raised as Throttled for :meth:`_send` to retry."""
+        except 429/503, raised as Throttled for :meth:`_send` to retry.
+
+        A success with a body that is not JSON (a login page that an SSO proxy or an expired
+        proxy session answers with, after a redirect turned the PUT or POST into a GET) fails
+        the whole call here: Jira's REST API answers JSON or nothing, and an update or link
+        taken as done on such an answer would be stored as synced and never sent again.
+        """
         try:
             response = self._jira._session.request(method, url, params=params, data=data)
         except JIRAError as error:  # the session raises for every non-2xx answer
@@ -532,6 +557,8 @@ class JiraConnector:
             response = error.response
         if response.status_code in _RETRY_STATUSES:
             raise Throttled(response.status_code, retry_after(response))
+        if response.ok and _is_markup(response):
+            raise _not_json(response, what)
         return response
 
     def _json(self, response: requests.Response, what: str) -> Any:
@@ -540,11 +567,7 @@ class JiraConnector:
             raise self._failure(response, what)
         answer = json_or_none(response)
         if answer is None:
-            raise ConnectorError(
-                f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
-                f"{response.text[:200]!r}",
-                status=response.status_code,
-            )
+            raise _not_json(response, what)
         return answer
 
     def _failure(self, response: requests.Response, what: str) -> ConnectorError:
@@ -610,6 +633,23 @@ class JiraConnector:
 
     def _browse(self, key: str) -> str:
         return f"{self.server}/browse/{key}"
+
+
+def _not_json(response: requests.Response, what: str) -> ConnectorError:
+    """The failure of an answer that is not Jira's: the start of what came instead, quoted on
+    one line (a login page says which proxy or SSO is in the way)."""
+    return ConnectorError(
+        f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
+        f"{response.text[:200]!r}",
+        status=response.status_code,
+    )
+
+
+def _is_markup(response: requests.Response) -> bool:
+    """Whether an answer is a web page (HTML, or XML from a gateway), never Jira's REST JSON.
+    Told by its type or first byte, so that the JSON of a read is not parsed twice."""
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.content.lstrip()[:1] == b"<"
 
 
 def labels_jql(plansync_ids: Sequence[str]) -> str:

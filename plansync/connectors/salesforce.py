@@ -380,7 +380,8 @@ class SalesforceConnector:
         """Send ``(id, fields)`` pairs as sObject Collections, 200 a request, each identified by
         ``by`` (``id``, or the external id field); one result per pair, in order. A pair whose
         fields cannot be sent fails alone, before anything is sent; a batch that Salesforce
-        failed with a 5xx (after the retries) fails its own records, and the next goes on."""
+        failed with a 5xx fails its own records, and the next goes on. A 503 still there past
+        the retries fails the whole call: Salesforce is unavailable, not this batch."""
         failure_key = (lambda ident: ident) if by == "id" else (lambda _: None)
         results: list[OpResult | None] = [None] * len(items)
         payloads: list[tuple[int, dict[str, Any]]] = []
@@ -397,8 +398,8 @@ class SalesforceConnector:
             try:
                 records = [record for _, record in batch]
                 outcomes = self._save_batch(path, records, keys, doing, sobject)
-            except ConnectorError as error:  # a 5xx past the retries fails this batch only
-                if error.status is None or error.status < 500:
+            except ConnectorError as error:  # a 5xx fails this batch only
+                if error.status is None or error.status < 500 or error.throttled:
                     raise
                 outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in keys]
             for (index, _), outcome in zip(batch, outcomes, strict=True):
