@@ -23,6 +23,7 @@ from conftest import EXAMPLES, ExampleProject, closed_port, replace_once
 
 from plansync.cli import main
 from plansync.config import load_config
+from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine.plan import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
@@ -539,17 +540,19 @@ def test_the_api_token_never_shows(
     _assert_no_secret(outputs)
 
 
-def test_a_jira_nobody_listens_on_is_one_line_within_seconds(
+def test_a_jira_nobody_listens_on_is_one_line_after_a_few_quick_tries(
     example_project: ExampleProject,
 ) -> None:
+    # Counted, not timed: the quick tries are what keep this to about a second, and a timed
+    # assertion fails on a busy machine.
     server = f"http://127.0.0.1:{closed_port()}"
     example_project.write_config(url=server)
-    started = time.monotonic()
     result = run("plan", "--config", example_project.config_path)
-    assert time.monotonic() - started < 5
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot connect to Jira at {server}: "), result.output
+    assert f"({UNREACHED_RETRIES + 1} tries while" in result.output
     assert result.output.count("\n") == 1
+    assert UNREACHED_RETRIES * UNREACHED_DELAY <= 2
 
 
 def test_a_file_that_is_not_a_plan_is_one_clear_line(example_project: ExampleProject) -> None:
