@@ -370,3 +370,14 @@ def test_a_real_jira_beside_a_sandbox_salesforce_is_not_linked_to_it(
     assert issues
     linked = [link["object"]["url"] for issue in issues for link in issue["remotelinks"]]
     assert linked and not [url for url in linked if on_this_machine(url)]
+
+
+def test_the_move_works_with_the_state_folder_deleted(
+    tried: Path, real_jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the notes' links say what was a trial's now: no record is left to tell.
+    shutil.rmtree(tried.parent / ".plansync")
+    go_real(monkeypatch)
+    run(tried, "sync", "--yes")
+    assert_synced_with(real_jira, tried)
+    assert run(tried, "plan", "--detailed-exitcode").exit_code == 0
