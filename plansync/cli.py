@@ -19,6 +19,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
+from plansync.display import shown
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import printable, scan_vault
 
@@ -48,11 +49,11 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
     for path in paths:
         vault = scan_vault(path)
         for warning in vault.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(shown(f"warning: {warning}"), err=True)
         for note in vault.notes:
-            shown = printable(str(path / note.path) if path.is_dir() else str(path))
-            note.warnings = [w.model_copy(update={"path": shown}) for w in note.warnings]
-            note.path = shown
+            display = printable(str(path / note.path) if path.is_dir() else str(path))
+            note.warnings = [w.model_copy(update={"path": display}) for w in note.warnings]
+            note.path = display
             note.title = note.title and printable(note.title)
         notes += vault.notes
     if as_json:
@@ -66,11 +67,13 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _print_note(note: Note) -> None:
-    click.secho(f"{note.path}  {note.title or ''}  {note.date or ''}", bold=True)
+    """One note as text; what came from the note is shown with control characters escaped
+    (see :mod:`plansync.display`)."""
+    click.secho(shown(f"{note.path}  {note.title or ''}  {note.date or ''}"), bold=True)
     for item in note.items:
-        click.echo("  " + _item_row(item))
+        click.echo(shown("  " + _item_row(item)))
     for warning in note.warnings:
-        click.secho(f"  warning: {warning}", fg="yellow", err=True)
+        click.secho(shown(f"  warning: {warning}"), fg="yellow", err=True)
 
 
 def _item_row(item: Item) -> str:
@@ -134,8 +137,8 @@ def _run_errors() -> tuple[type[Exception], ...]:
 def _one_line_errors(what: str = "") -> Iterator[None]:
     try:
         yield
-    except _run_errors() as exc:
-        raise click.ClickException(str(exc)) from None
+    except _run_errors() as exc:  # may quote a server's answer or a note: shown escaped
+        raise click.ClickException(shown(str(exc))) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         where = ".".join(str(part) for part in errors[0]["loc"])
@@ -238,7 +241,7 @@ def _report(result: Result | None) -> None:
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     for error in result.errors:
-        click.secho(f"error: {error}", fg="red", err=True)
+        click.secho(shown(f"error: {error}"), fg="red", err=True)
     if result.errors:
         items = sum(not e.whole_call for e in result.errors)
         calls = len(result.errors) - items
@@ -387,6 +390,6 @@ def demo(directory: Path | None) -> None:
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))
-            click.echo(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}")
+            click.echo(shown(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}"))
         click.secho("\n4. Plan again:", bold=True)
         click.echo(render(sync.plan(config)).splitlines()[-1])

@@ -653,3 +653,14 @@ def test_parsing_notes_does_not_import_the_engine() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out == ["[]", "plansync.sync plansync.config True"]
+
+
+def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> None:
+    """What a note says reaches the terminal as text, never as a terminal command."""
+    note = tmp_path / "n.md"
+    note.write_text('---\ntitle: "T\\e]0;pwned\\a"\n---\n- [ ] Pay\b\b\b \u202eevil\n', "utf-8")
+    result = run("parse", note)
+    assert result.exit_code == 0, result.output
+    assert not any(c in result.output for c in "\x1b\b\x07\u202e")
+    assert "Pay\\x08\\x08\\x08 \\u202eevil" in result.output
+    assert "T\\x1b]0;pwned\\x07" in result.output

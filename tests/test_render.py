@@ -51,3 +51,20 @@ def test_a_difference_far_along_a_long_line_is_shown() -> None:
     added = next(line for line in lines if line.startswith("      + "))
     assert "file=q4%23" in removed and "file=Archive%2Fq4%23" in added
     assert removed.startswith("      - …") and len(removed) <= len("      - ") + 102
+
+
+def test_control_characters_from_a_note_are_shown_escaped_not_sent_to_the_terminal() -> None:
+    """Backspaces, an erase-line sequence or a right-to-left override in an item would make a
+    reviewer read another text than the one a sync sends."""
+    text = "Pay \x1b[2Kthe\b\b\b invoice\x07 \u202egnp.exe"
+    change = Change(
+        action="create",
+        target="jira",
+        item=ItemRef(note="in\x1b]0;x\x07box.md", line=3, block_id="ps-1", text=text),
+        fields={"summary": text, "description": f"{text}\nline two"},
+    )
+    plan = Plan(changes=[change], summary={"create": 1}, warnings=[f"in.md:3: {text}"])
+    out = render(plan)
+    assert not any(c in out for c in "\x1b\b\x07\u202e")
+    assert "Pay \\x1b[2Kthe\\x08\\x08\\x08 invoice\\x07 \\u202egnp.exe" in out
+    assert "in\\x1b]0;x\\x07box.md:3" in out

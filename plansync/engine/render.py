@@ -6,6 +6,7 @@ import difflib
 import json
 from typing import Any
 
+from plansync.display import shown
 from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
@@ -114,7 +115,10 @@ def summary_line(plan: Plan) -> str:
 
 
 def render(plan: Plan) -> str:
-    """The plan as text. Conflicts and orphans are shown but are never acted on."""
+    """The plan as text. Conflicts and orphans are shown but are never acted on.
+
+    Note text, paths, values and messages are shown with their control characters escaped
+    (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
     out: list[str] = []
     for change in plan.changes:
         out.append(_heading(change))
@@ -126,4 +130,4 @@ def render(plan: Plan) -> str:
     else:
         out.append("")
         out.append(summary_line(plan))
-    return "\n".join(out)
+    return shown("\n".join(out))

@@ -1,0 +1,30 @@
+"""Text from notes and backends, made safe to print on a terminal.
+
+A note's text is anything a transcription pipeline or a colleague wrote, and a backend's error
+text is anything its server sent. Printed as it is, a control character acts on the terminal
+instead of showing: ``\\b`` rubs out what came before it, ``\\x1b[2K`` erases the line, an OSC
+sequence retitles the window or writes the clipboard, and a bidirectional override (U+202E)
+prints the rest of a line backwards. In ``plansync plan`` that is a reviewer reading something
+other than what will be sent to Jira, so each such character is shown as its escape instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates ("Trojan Source"): none of them prints as itself.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` with every character that would act on the terminal written as its escape
+    (``\\x1b``, ``\\u202e``); line feeds and tabs are kept, everything else is unchanged."""
+    return _UNPRINTABLE.sub(_escape, text)
