@@ -216,6 +216,15 @@ class JiraRule(Strict):
     def _templates(cls, value: str) -> str:
         return _check_template(value)
 
+    @field_validator("project", "issue_type")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        """An empty project (``"${JIRA_PROJECT:-PLAN}"`` with the variable set but empty, which
+        beats the default) or issue type is named here, not by Jira on every create."""
+        if not value.strip():
+            raise ValueError("is empty (an environment variable it reads, set but empty?)")
+        return value.strip()
+
 
 DEFAULT_SF_DESCRIPTION = (
     '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
@@ -480,9 +489,14 @@ def _unknown_key(key: str, name: str, names: list[str]) -> str:
     return f"unknown key '{key}'{hint}"
 
 
+def _key(loc: tuple[Any, ...]) -> str:
+    """A validation error's location as the config key, the way :func:`interpolate` names it."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
-    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    key = _key(loc)
     if error["type"] == "extra_forbidden":
         model = _model_at(loc)
         return _unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])
@@ -529,7 +543,17 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     try:
         config = Config.model_validate({**data, "source": source})
     except ValidationError as exc:
-        problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())  # type: ignore[arg-type]
+        # A key whose variable is unset is empty, and may be invalid for that: the unset
+        # variable is the problem to name there, not the empty value.
+        unset = {m.rpartition(" (")[0] for m in missing}
+        errors = [e for e in exc.errors() if _key(tuple(e["loc"])) not in unset]
+        if not errors:
+            raise ConfigError(
+                f"{where}: environment variables not set: {', '.join(missing)}"
+            ) from None
+        problems = "\n".join(f"  {_describe(e)}" for e in errors)  # type: ignore[arg-type]
+        if len(errors) < len(exc.errors()):
+            problems += f"\n  environment variables not set: {', '.join(missing)}"
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.

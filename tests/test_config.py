@@ -429,3 +429,24 @@ def test_a_real_org_without_the_credentials_of_its_login_flow_is_named_at_load(
     message = error_of(tmp_path, org + 'instance_url = "https://acme.my.salesforce.com"\n' + RULE)
     assert f"'salesforce': auth = '{auth}' needs {needs} (empty" in message, message
     assert load_text(tmp_path, org + RULE).salesforce is not None  # the sandbox needs none
+
+
+@pytest.mark.parametrize("key", ["project", "issue_type"])
+def test_an_empty_project_or_issue_type_is_named_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None, key: str
+) -> None:
+    """``export JIRA_PROJECT=`` beats the starter config's default: every create failed at
+    sync time with Jira's "Specify a valid project ID or key", naming no setting."""
+    monkeypatch.setenv("JIRA_PROJECT", "")
+    values = {"project": '"PLAN"', key: '"${JIRA_PROJECT:-PLAN}"'}
+    message = error_of(tmp_path, "[[rules]]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()))
+    assert f"'rules[0].{key}': is empty" in message
+
+
+def test_a_key_left_invalid_by_an_unset_variable_names_the_variable(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """The unset variable is the mistake, not the empty value it left in its key."""
+    message = error_of(tmp_path, f'{RULE}[jira]\ntimeout = "${{PS_TIMEOUT}}"\n')
+    assert message.endswith("environment variables not set: jira.timeout (${PS_TIMEOUT})")
+    assert "valid number" not in message
