@@ -46,7 +46,9 @@ def scan(config: Config) -> Vault:
     not mounted), which would otherwise read as every synced note being gone.
 
     A note whose file name is not UTF-8 is left out with a warning: its path could not go
-    into a link, a record, the state store or the plan.
+    into a link, a record, the state store or the plan. A vault in which the globs take no
+    note at all is a warning too: ``include = ["*.MD"]`` or a folder of ``.markdown`` files
+    would otherwise plan as "No changes. The notes and their records are in sync."
     """
     root = config.vault_root
     if not root.is_dir():
@@ -58,6 +60,14 @@ def scan(config: Config) -> Vault:
         exclude=config.vault.exclude,
         policy=config.acceptance,
     )
+    if not vault.notes and not vault.warnings:  # a glob typo would otherwise read "in sync"
+        vault.warnings.append(
+            ParseWarning(
+                path=printable(str(root)),
+                message=f"no note here matches 'vault.include' = {config.vault.include}"
+                f" (less 'vault.exclude' = {config.vault.exclude}); nothing is synced",
+            )
+        )
     for note in [n for n in vault.notes if printable(n.path) != n.path]:
         vault.notes.remove(note)
         vault.warnings.append(
