@@ -287,7 +287,13 @@ def sandbox() -> None:
 @click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--project", default="PLAN", show_default=True, help="Project key to seed.")
+@click.option(
+    "--project",
+    default="PLAN",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _project_key(value),
+    help="Project key to seed.",
+)
 def sandbox_serve(
     port: int, mode: str, latency_ms: int, state_dir: Path | None, project: str
 ) -> None:
@@ -350,6 +356,19 @@ def sandbox_serve(
                     time.sleep(0.5)
             except KeyboardInterrupt:
                 pass
+
+
+def _project_key(value: str) -> str:
+    """``--project`` checked before anything is served (the sandbox refused it later with a
+    ValueError traceback)."""
+    from plansync.sandbox.jira_app import PROJECT_KEY
+
+    if not PROJECT_KEY.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not a Jira project key: 2 to 10 capital letters, digits or _,"
+            " starting with a letter (e.g. PLAN)"
+        )
+    return value
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:

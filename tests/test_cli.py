@@ -655,6 +655,16 @@ def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("project", ["bad key", "plan", ""])
+def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
+    project: str,
+) -> None:
+    """Not a ValueError traceback from the sandbox; nothing is served."""
+    result = run("sandbox", "serve", "--port", "1", "--project", project)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '--project': {project!r} is not a Jira project key" in result.output
+
+
 def test_parsing_notes_does_not_import_the_engine() -> None:
     """`import plansync` and `plansync parse` skip the Jira and Salesforce clients and the
     sandboxes (half a second); the library's engine names still resolve when first used."""

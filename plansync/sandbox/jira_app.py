@@ -420,6 +420,8 @@ _JQL_RESERVED = set("+.,;?|*/%^$#@[]")
 _JQL_ESCAPES = {'"': '"', "'": "'", "\\": "\\", " ": " ", "t": "\t", "n": "\n", "r": "\r"}
 _JQL_FIELDS = {"project": "project", "labels": "labels", "key": "key", "issuekey": "key"}
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
+PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}")
+"""A project key the sandbox can seed (Jira's default format); ``sandbox serve`` checks it."""
 _SUPPORTED_JQL = (
     "The plansync sandbox supports: project = X, labels in (...), key in (...), AND, ORDER BY key."
 )
@@ -716,7 +718,7 @@ class JiraSandbox(SandboxApp):
     ):
         if mode not in ("cloud", "dc"):
             raise ValueError(f"mode must be 'cloud' or 'dc', not {mode!r}")
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,9}", project_key):
+        if not PROJECT_KEY.fullmatch(project_key):
             raise ValueError(f"invalid Jira project key {project_key!r}")
         self.mode: Mode = mode
         self.project_key = project_key
