@@ -315,8 +315,8 @@ def sandbox_serve(
     with ExitStack() as cleanup, _one_line_errors():
         if state_dir is None:  # the certificate's key goes when the sandbox stops
             folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
-        else:
-            folder = state_dir
+        else:  # absolute: the printed ca_bundle is read relative to the config's folder
+            folder = state_dir.resolve()
             folder.mkdir(parents=True, exist_ok=True)
         jira = JiraSandbox(
             folder / "jira.db" if state_dir else ":memory:",
@@ -346,10 +346,16 @@ def sandbox_serve(
             )
             click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
             click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
-            click.echo(
-                f'  [salesforce] instance_url = "{served.url}", auth = "session",'
-                f' session_id = "any", ca_bundle = "{certificate.ca_path}"'
-            )
+            click.echo("  Its settings, for plansync.toml:")
+            settings = {
+                "instance_url": served.url,
+                "auth": "session",
+                "session_id": "any",
+                "ca_bundle": str(certificate.ca_path),
+            }
+            click.echo("    [salesforce]")
+            for name, value in settings.items():  # JSON strings are TOML basic strings
+                click.echo(f"    {name} = {json.dumps(value, ensure_ascii=False)}")
             click.echo("Ctrl-C stops both.")
             try:
                 while served_jira.running:

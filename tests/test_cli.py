@@ -29,6 +29,11 @@ from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
 from plansync.sync import sandbox_notice
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
 SECRET = "s3cr3t-T0KEN-never-printed"
 CHANGE_KEYS = {"action", "target", "item", "key", "fields"}
 ITEM_KEYS = {"note", "line", "block_id", "text"}
@@ -663,6 +668,56 @@ def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
     result = run("sandbox", "serve", "--port", "1", "--project", project)
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '--project': {project!r} is not a Jira project key" in result.output
+
+
+def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """``plansync sandbox serve --state .sb`` (the README's) printed ``ca_bundle =
+    ".sb/tls/sandbox-ca.pem"``, which plansync reads relative to the config's folder: pasted
+    into a config anywhere else, every plan failed on the CA bundle."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = ["sandbox", "serve", "--port", str(port), "--state", ".sb"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        printed = []
+        while not printed or not printed[-1].startswith("Ctrl-C"):
+            line = process.stdout.readline()
+            assert line, "".join(printed)
+            printed.append(line)
+        said = "".join(printed)
+        settings = dict(re.findall(r'(instance_url|ca_bundle) = ("[^"]*")', said))
+        pasted = tomllib.loads("".join(x.strip() + "\n" for x in printed if x[:4] == "    "))
+        assert pasted["salesforce"]["session_id"] == "any"  # the block itself is TOML
+        table = "[salesforce]\nauth = 'session'\nsession_id = 'any'\n" + "".join(
+            f"{name} = {value}\n" for name, value in settings.items()
+        )
+        elsewhere = tmp_path / "elsewhere"
+        (elsewhere / "notes").mkdir(parents=True)
+        (elsewhere / "notes" / "n.md").write_text("- [ ] Ask for it #rfe\n", "utf-8")
+        config = elsewhere / "plansync.toml"
+        config.write_text(
+            f'[vault]\npath = "notes"\n[jira]\nurl = "http://127.0.0.1:{port}"\n'
+            f'user = "me"\ntoken = "any"\n[[rules]]\nproject = "PLAN"\n{table}',
+            "utf-8",
+        )
+        result = run("plan", "--config", config)
+        assert result.exit_code == 0, result.output
+        assert "+ salesforce create" in result.output
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout:
+            process.stdout.close()
 
 
 def test_parsing_notes_does_not_import_the_engine() -> None:
