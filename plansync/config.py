@@ -178,12 +178,44 @@ class JiraConfig(Strict):
         return _trimmed(value)
 
 
+def _tag(value: str) -> str:
+    """A tag as items carry it, ``#`` first: ``"task"`` would silently match no item."""
+    if not re.fullmatch(r"#[^\s#]+", value):
+        bare = value.strip().lstrip("#")
+        hint = f" ('#{bare}')" if bare and not re.search(r"[\s#]", bare) else ""
+        raise ValueError(f"{value!r} is not a tag: write it as in the notes, with its #{hint}")
+    return value
+
+
 class Match(Strict):
     """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``)."""
 
     kind: list[Kind] = Field(default_factory=lambda: ["action"])
     tags_any: list[str] = Field(default_factory=list)
     tags_none: list[str] = Field(default_factory=list)
+
+    @field_validator("tags_any", "tags_none")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return [_tag(tag) for tag in value]
+
+
+class Acceptance(AcceptancePolicy):
+    """The parser's :class:`AcceptancePolicy`, checked where it is written: a status or a tag
+    that no note line can carry would leave the items it was meant for unaccepted, silently."""
+
+    @field_validator("accepted_statuses", "proposed_statuses", "cancelled_statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        for status in value:
+            if len(status) != 1:
+                raise ValueError(f"{status!r} is not a checkbox status: one character, as in [x]")
+        return value
+
+    @field_validator("accept_tag")
+    @classmethod
+    def _accept_tag(cls, value: str) -> str:
+        return value and _tag(value)  # empty: no tag accepts an item
 
 
 DEFAULT_PRIORITIES: dict[str, str | None] = {
@@ -370,7 +402,7 @@ class SyncConfig(Strict):
 class Config(Strict):
     vault: VaultConfig = Field(default_factory=VaultConfig)
     myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
-    acceptance: AcceptancePolicy = Field(default_factory=AcceptancePolicy)
+    acceptance: Acceptance = Field(default_factory=Acceptance)
     users: dict[str, UserEntry] = Field(default_factory=dict)
     jira: JiraConfig = Field(default_factory=JiraConfig)
     rules: list[JiraRule] = Field(default_factory=list)
@@ -413,6 +445,14 @@ class Config(Strict):
         if self.salesforce is not None:
             names += [f for fields in self.salesforce.managed_fields().values() for f in fields]
         return list(dict.fromkeys(names))
+
+    @field_validator("acceptance", mode="before")
+    @classmethod
+    def _checked_policy(cls, value: Any) -> Any:
+        """A library caller's plain :class:`AcceptancePolicy` is checked like the file's."""
+        if isinstance(value, AcceptancePolicy) and not isinstance(value, Acceptance):
+            return value.model_dump()
+        return value
 
     @model_validator(mode="after")
     def _known_conflict_fields(self) -> Config:

@@ -450,3 +450,37 @@ def test_a_key_left_invalid_by_an_unset_variable_names_the_variable(
     message = error_of(tmp_path, f'{RULE}[jira]\ntimeout = "${{PS_TIMEOUT}}"\n')
     assert message.endswith("environment variables not set: jira.timeout (${PS_TIMEOUT})")
     assert "valid number" not in message
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            '[[rules]]\nproject = "PLAN"\nmatch = { tags_any = ["task"] }\n',
+            "'rules[0].match.tags_any': 'task' is not a tag: write it as in the notes, with its #"
+            " ('#task')",
+        ),
+        (
+            '[[rules]]\nproject = "PLAN"\nmatch = { tags_none = ["#a b"] }\n',
+            "'rules[0].match.tags_none'",
+        ),
+        ('[acceptance]\naccept_tag = "accepted"\n', "'acceptance.accept_tag'"),
+        ('[acceptance]\naccepted_statuses = [" ", "xx"]\n', "'acceptance.accepted_statuses'"),
+    ],
+)
+def test_a_tag_or_status_no_note_line_can_carry_is_named_at_load(
+    tmp_path: Path, clean_env: None, setting: str, expected: str
+) -> None:
+    """``tags_any = ["task"]`` matched no item (items carry ``#task``): the plan said "No
+    changes ... in sync" while every accepted item was left out."""
+    message = error_of(tmp_path, setting if "[[rules]]" in setting else RULE + setting)
+    assert expected in message
+
+
+def test_a_plain_acceptance_policy_is_checked_too() -> None:
+    from plansync.notes.model import AcceptancePolicy
+
+    policy = AcceptancePolicy(accept_tag="#ok")
+    assert Config(acceptance=policy).acceptance.accept_tag == "#ok"
+    with pytest.raises(ValueError, match="not a tag"):
+        Config(acceptance=AcceptancePolicy(accept_tag="ok"))
