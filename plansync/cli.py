@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -264,7 +265,9 @@ def init(directory: Path, force: bool) -> None:
     with _one_line_errors():
         directory.mkdir(parents=True, exist_ok=True)
         target.write_text(starter_config(), encoding="utf-8")
-    click.echo(f"Wrote {target}. Try `plansync plan --config {target}`.")
+    # Quoted for the shell: the command is meant to be pasted, and notes live in folders
+    # such as "Meeting notes" or "Team's vault".
+    click.echo(f"Wrote {target}. Try `plansync plan --config {shlex.quote(str(target))}`.")
 
 
 def starter_config() -> str:

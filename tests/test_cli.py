@@ -357,6 +357,23 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
 # ---- init, the embedded sandbox and the demo -------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["Meeting notes", "Team's vault"])
+def test_the_command_init_suggests_runs_as_pasted(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A folder name with a space or a quote broke the suggested command when pasted."""
+    monkeypatch.chdir(tmp_path)
+    result = run("init", name)
+    assert result.exit_code == 0, result.output
+    command = result.output.split("`")[1]
+    assert command.startswith("plansync plan --config ")
+    pasted = command.removeprefix("plansync plan --config ")
+    shell = subprocess.run(
+        ["sh", "-c", f"printf '%s\\n' {pasted}"], capture_output=True, text=True, check=True
+    )
+    assert shell.stdout.splitlines() == [f"{name}/plansync.toml"]
+
+
 def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
