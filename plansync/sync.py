@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -107,6 +108,18 @@ def salesforce_objects(config: Config) -> dict[str, list[str]]:
     return config.salesforce.managed_fields()
 
 
+def private_key(config: Config) -> str | None:
+    """``salesforce.private_key_file`` relative to the config's folder, like ``vault.path``
+    and ``ca_bundle``: read as given, it was relative to the current folder, so the same
+    sync failed to log in when run from a folder below the config. PEM text (from a
+    variable holding the key itself) is passed as it is."""
+    assert config.salesforce is not None
+    given = config.salesforce.private_key_file
+    if not given or "-----BEGIN" in given:
+        return given or None
+    return str(config.base_dir / Path(given).expanduser())
+
+
 @contextmanager
 def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[SalesforceConnector]:
     """A connector for the configured org, or for the embedded sandbox while the block runs
@@ -140,7 +153,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         instance_url=sf.instance_url,
         session_id=sf.session_id.get_secret_value() or None,
         consumer_key=sf.consumer_key.get_secret_value() or None,
-        private_key=sf.private_key_file or None,
+        private_key=private_key(config),
         username=sf.username or None,
         client_id=sf.client_id.get_secret_value() or None,
         client_secret=sf.client_secret.get_secret_value() or None,

@@ -484,3 +484,23 @@ def test_a_plain_acceptance_policy_is_checked_too() -> None:
     assert Config(acceptance=policy).acceptance.accept_tag == "#ok"
     with pytest.raises(ValueError, match="not a tag"):
         Config(acceptance=AcceptancePolicy(accept_tag="ok"))
+
+
+def test_the_private_key_file_is_read_relative_to_the_config_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """Like ``vault.path`` and ``ca_bundle``; it was read relative to the current folder, so
+    a JWT login failed when the sync ran from a folder below the config."""
+    from plansync.sync import salesforce_connection
+
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "sf.pem").write_text("-----BEGIN PRIVATE KEY-----\n", "utf-8")
+    config = load_text(
+        tmp_path,
+        '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nusername = "u@acme"\n'
+        'consumer_key = "ck"\nprivate_key_file = "keys/sf.pem"\n',
+    )
+    (tmp_path / "notes").mkdir()
+    monkeypatch.chdir(tmp_path / "notes")
+    with salesforce_connection(config) as connector:
+        assert connector._private_key() == "-----BEGIN PRIVATE KEY-----\n"
