@@ -108,6 +108,17 @@ def salesforce_objects(config: Config) -> dict[str, list[str]]:
     return config.salesforce.managed_fields()
 
 
+def config_file(config: Config, key: str, given: str) -> Path:
+    """A file the config names at ``key``: relative to the config's folder (``~`` is the home
+    folder), and there, or a ConfigError naming the key rather than the error of whichever
+    library opens it (requests' "Could not find a suitable TLS CA certificate bundle")."""
+    path = config.base_dir / Path(given).expanduser()
+    if not path.is_file():
+        where = config.source or "config"
+        raise ConfigError(f"{where}: '{key}' = {given!r}: {path} is not a file")
+    return path
+
+
 def private_key(config: Config) -> str | None:
     """``salesforce.private_key_file`` relative to the config's folder, like ``vault.path``
     and ``ca_bundle``: read as given, it was relative to the current folder, so the same
@@ -117,7 +128,7 @@ def private_key(config: Config) -> str | None:
     given = config.salesforce.private_key_file
     if not given or "-----BEGIN" in given:
         return given or None
-    return str(config.base_dir / Path(given).expanduser())
+    return str(config_file(config, "salesforce.private_key_file", given))
 
 
 @contextmanager
@@ -143,7 +154,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     session = requests.Session()
     if sf.ca_bundle:
         # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
-        session.verify = str(config.base_dir / sf.ca_bundle)
+        session.verify = str(config_file(config, "salesforce.ca_bundle", sf.ca_bundle))
         session.trust_env = False
     yield SalesforceConnector(
         objects,

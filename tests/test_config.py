@@ -504,3 +504,28 @@ def test_the_private_key_file_is_read_relative_to_the_config_from_any_folder(
     monkeypatch.chdir(tmp_path / "notes")
     with salesforce_connection(config) as connector:
         assert connector._private_key() == "-----BEGIN PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize(("auth", "key"), [("session", "ca_bundle"), ("jwt", "private_key_file")])
+def test_a_file_the_salesforce_config_names_that_is_not_there_is_named_by_its_key(
+    tmp_path: Path, clean_env: None, auth: str, key: str
+) -> None:
+    """Not requests' "Could not find a suitable TLS CA certificate bundle, invalid path"."""
+    from plansync.sync import salesforce_connection
+
+    settings = {
+        "instance_url": "https://acme.my.salesforce.com",
+        "auth": auth,
+        "session_id": "s",
+        "username": "u@acme",
+        "consumer_key": "ck",
+        key: "~/no/such.pem",
+    }
+    table = "".join(f'{name} = "{value}"\n' for name, value in settings.items())
+    config = load_text(tmp_path, f"[salesforce]\n{table}")
+    with pytest.raises(ConfigError) as caught, salesforce_connection(config):
+        pass
+    home = Path("~/no/such.pem").expanduser()
+    assert str(caught.value) == (
+        f"{tmp_path / 'plansync.toml'}: 'salesforce.{key}' = '~/no/such.pem': {home} is not a file"
+    )
