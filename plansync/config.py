@@ -264,6 +264,18 @@ DEFAULT_SF_DESCRIPTION = (
 )
 
 
+SF_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""An object or field API name, as the Salesforce connector accepts it (safe in SOQL)."""
+
+
+def _api_name(value: str) -> str:
+    """Checked here, so the error names the key; the connector refused it at the first plan
+    with "not Salesforce API names", naming neither the file nor the setting."""
+    if not SF_API_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a Salesforce API name (such as Due_Date__c)")
+    return value
+
+
 def _sf_fields() -> dict[str, str]:
     return {
         "Name": "{text}",
@@ -292,9 +304,15 @@ class SalesforceRule(Strict):
     @field_validator("fields")
     @classmethod
     def _templates(cls, value: dict[str, str]) -> dict[str, str]:
-        for template in value.values():
+        for name, template in value.items():
+            _api_name(name)
             _check_template(template)
         return value
+
+    @field_validator("object", "owner_field")
+    @classmethod
+    def _api_names(cls, value: str | None) -> str | None:
+        return value if value is None else _api_name(value)
 
 
 def _sf_rules() -> list[SalesforceRule]:
@@ -349,6 +367,25 @@ class SalesforceConfig(Strict):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return _base_url(value)
+
+    @field_validator("external_id_field", "jira_key_field", "note_link_field")
+    @classmethod
+    def _api_names(cls, value: str | None) -> str | None:
+        return value if value is None else _api_name(value)
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d", value):
+            raise ValueError(f"{value!r} is not an API version such as '59.0'")
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _some_rules(cls, value: list[SalesforceRule]) -> list[SalesforceRule]:
+        if not value:
+            raise ValueError("is empty: no item would go to Salesforce (remove [salesforce])")
+        return value
 
     @field_validator(
         "username",

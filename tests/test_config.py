@@ -529,3 +529,28 @@ def test_a_file_the_salesforce_config_names_that_is_not_there_is_named_by_its_ke
     assert str(caught.value) == (
         f"{tmp_path / 'plansync.toml'}: 'salesforce.{key}' = '~/no/such.pem': {home} is not a file"
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ('external_id_field = "Plansync Id"', "'salesforce.external_id_field': 'Plansync Id'"),
+        ('jira_key_field = "Jira-Key"', "'salesforce.jira_key_field': 'Jira-Key'"),
+        ('api_version = "v59"', "'salesforce.api_version': 'v59' is not an API version"),
+        ("rules = []", "'salesforce.rules': is empty"),
+        (
+            '[[salesforce.rules]]\nname = "r"\nobject = "RFE c"',
+            "'salesforce.rules[0].object': 'RFE c' is not a Salesforce API name",
+        ),
+        (
+            '[[salesforce.rules]]\nname = "r"\nobject = "RFE__c"\nfields = { "A B" = "{due}" }',
+            "'salesforce.rules[0].fields': 'A B' is not a Salesforce API name",
+        ),
+    ],
+)
+def test_a_salesforce_name_the_connector_would_refuse_is_named_by_its_key(
+    tmp_path: Path, clean_env: None, setting: str, expected: str
+) -> None:
+    """The connector refused these at the first plan as "not Salesforce API names: 'Plansync
+    Id'" or "no Salesforce object to sync to", naming neither the file nor the setting."""
+    assert expected in error_of(tmp_path, f"{RULE}[salesforce]\n{setting}\n")
