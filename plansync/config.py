@@ -644,6 +644,13 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     ]
     if needed:
         raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
+    if not config.rules and config.salesforce is None:
+        # Every plan of such a file says "No changes ... in sync" (an empty file, a config
+        # whose [[rules]] were lost in an edit), which reads as success.
+        raise ConfigError(
+            f"{where}: no [[rules]] and no [salesforce] table, so no item goes anywhere"
+            " (`plansync init DIR` writes a starter config)"
+        )
     return config
 
 

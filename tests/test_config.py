@@ -132,7 +132,7 @@ def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
     text = '[jira]\nurl = "${JIRA_URL:-}"\nuser = "${JIRA_USER}"\ntoken = "${JIRA_API_TOKEN}"\n'
-    config = load_text(tmp_path, text)
+    config = load_text(tmp_path, RULE + text)
     assert config.uses_sandbox
 
     monkeypatch.setenv("JIRA_URL", "https://jira.example.com")
@@ -238,7 +238,7 @@ def test_unknown_keys_are_named_with_a_suggestion(
 
 def test_conflict_keys_name_fields_the_planner_compares(tmp_path: Path, clean_env: None) -> None:
     """Jira's fields always; a Salesforce object's API fields only with [salesforce]."""
-    config = load_text(tmp_path, '[sync.conflicts]\ndue = "note"\nsummary = "remote"\n')
+    config = load_text(tmp_path, RULE + '[sync.conflicts]\ndue = "note"\nsummary = "remote"\n')
     assert config.sync.conflicts == {"due": "note", "summary": "remote"}
     with_sf = '[salesforce]\n[sync.conflicts]\nDue_Date__c = "note"\nOwnerId = "remote"\n'
     assert load_text(tmp_path, with_sf).sync.conflicts["Due_Date__c"] == "note"
@@ -554,3 +554,13 @@ def test_a_salesforce_name_the_connector_would_refuse_is_named_by_its_key(
     """The connector refused these at the first plan as "not Salesforce API names: 'Plansync
     Id'" or "no Salesforce object to sync to", naming neither the file nor the setting."""
     assert expected in error_of(tmp_path, f"{RULE}[salesforce]\n{setting}\n")
+
+
+@pytest.mark.parametrize("text", ["", 'myself = "me@example.com"\n[jira]\nurl = ""\n'])
+def test_a_config_that_sends_items_nowhere_is_an_error(
+    tmp_path: Path, clean_env: None, text: str
+) -> None:
+    """``--config`` at an empty file, or one whose [[rules]] were lost: every plan said "No
+    changes. The notes and their records are in sync." and --detailed-exitcode 0."""
+    message = error_of(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'plansync.toml'}: no [[rules]] and no [salesforce]")
