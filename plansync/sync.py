@@ -86,7 +86,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
     (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
     jira = config.jira
     if config.uses_sandbox:
-        with embedded_jira(config.state_dir, persist=persist) as url:
+        with embedded_jira(config.state_dir, EMBEDDED_PROJECT, persist=persist) as url:
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -253,6 +253,29 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
         )
 
 
+EMBEDDED_PROJECT = "PLAN"
+"""The one project of the embedded Jira sandbox."""
+
+
+def refuse_projects_the_sandbox_lacks(config: Config, embedded: set[str]) -> None:
+    """Refuse a run on the embedded Jira whose rules name another project, before planning.
+
+    The sandbox has the project PLAN only, so every create failed one by one with Jira's
+    "Specify a valid project ID or key" after the plan had shown them. It is most often a
+    shell with ``JIRA_PROJECT`` exported for the real Jira but no ``JIRA_URL``.
+    """
+    if "jira" not in embedded:
+        return
+    for index, rule in enumerate(config.rules):
+        if rule.project != EMBEDDED_PROJECT:
+            raise ConfigError(
+                f"{config.source or 'config'}: 'rules[{index}].project' = {rule.project!r}, but"
+                f" no Jira URL is configured and the embedded sandbox has only the project"
+                f" {EMBEDDED_PROJECT} (the starter config reads the project from JIRA_PROJECT"
+                f" and the URL from JIRA_URL)"
+            )
+
+
 def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
     """Show the run only the records of its kind of backend (see ``StateStore.bind``)."""
     for spec in specs:
@@ -277,6 +300,7 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
     """
     with open_state(config.state_dir, lock=False) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
+        refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns)
             bind_state(state, specs)
@@ -300,6 +324,8 @@ def apply(
     """
     with open_state(config.state_dir) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
+        if plan is None:  # a saved plan says itself which Jira it was made against
+            refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce) as conns:
             specs = targets(conns)
             bind_state(state, specs)

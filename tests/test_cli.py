@@ -761,3 +761,20 @@ def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> Non
     assert not any(c in result.output for c in "\x1b\b\x07\u202e")
     assert "Pay\\x08\\x08\\x08 \\u202eevil" in result.output
     assert "T\\x1b]0;pwned\\x07" in result.output
+
+
+def test_a_project_the_embedded_sandbox_lacks_is_refused_before_planning(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JIRA_PROJECT exported for the real Jira, JIRA_URL not: every create failed one by one
+    with "project: Specify a valid project ID or key" after the plan had shown them."""
+    monkeypatch.setenv("JIRA_PROJECT", "CLOUD")
+    assert run("init", tmp_path).exit_code == 0
+    (tmp_path / "n.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    config = tmp_path / "plansync.toml"
+    for command in (("plan",), ("sync", "--yes")):
+        result = run(*command, "--config", config)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert f"Error: {config}: 'rules[0].project' = 'CLOUD', but no Jira URL" in result.stderr
+    assert (tmp_path / "n.md").read_text("utf-8") == "- [ ] Draft the plan\n"
