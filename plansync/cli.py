@@ -223,7 +223,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         declined.append(True)
         return False
 
-    with _one_line_errors(str(plan_file)):
+    with _one_line_errors(str(plan_file)), _interrupted():
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
@@ -232,6 +232,27 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     if declined:
         raise click.ClickException("nothing applied")
     _report(result)
+
+
+@contextmanager
+def _interrupted() -> Iterator[None]:
+    """Ctrl-C during a sync: what it says and how it exits.
+
+    Click's own "Aborted!" left a user who stopped a long sync asking whether anything was
+    lost. Nothing is: ids are written into the notes before their records are created, and a
+    rerun adopts what this run created instead of creating it again.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("", err=True)  # after the ^C the terminal printed
+        click.secho(
+            "Interrupted: what was applied is kept, and nothing is lost or made twice;"
+            " run `plansync sync` again to finish.",
+            fg="yellow",
+            err=True,
+        )
+        sys.exit(130)  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _report(result: Result | None) -> None:

@@ -336,6 +336,33 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     assert jira_issue_count(example_project) > 0
 
 
+def test_ctrl_c_during_a_sync_says_a_rerun_finishes_it_and_a_rerun_does(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not click's bare "Aborted!", which left the user asking what was lost."""
+    from plansync.connectors.jira import JiraConnector
+
+    create = JiraConnector.create_many
+    calls: list[int] = []
+
+    def interrupted(self: JiraConnector, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(JiraConnector, "create_many", interrupted)
+    config = example_project.config_path
+    config.write_text(config.read_text("utf-8") + "\n[sync]\nbatch_size = 2\n", "utf-8")
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 130, result.output
+    assert "Interrupted: what was applied is kept" in result.stderr
+    assert "Aborted!" not in result.output
+    monkeypatch.setattr(JiraConnector, "create_many", create)
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
+
+
 def test_a_second_concurrent_run_is_refused_naming_the_lock(
     example_project: ExampleProject,
 ) -> None:
