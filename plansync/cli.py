@@ -218,8 +218,14 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         click.echo(render(plan))
         if not plan.has_changes:
             return bool(plan.refresh)  # only the state learns what both sides agree on
-        if yes or click.confirm("Apply these changes?", default=False):
-            return True
+        try:
+            if yes or click.confirm("Apply these changes?", default=False):
+                return True
+        except click.Abort:  # no answer: stdin closed (cron, CI) or Ctrl-C at the prompt
+            click.echo("", err=True)
+            raise click.ClickException(
+                "no answer, so nothing was applied (--yes applies without asking)"
+            ) from None
         declined.append(True)
         return False
 

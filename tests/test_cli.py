@@ -336,6 +336,21 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     assert jira_issue_count(example_project) > 0
 
 
+def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
+    example_project: ExampleProject,
+) -> None:
+    """A cron job or CI step without --yes: stdin is empty. Not click's bare "Aborted!"."""
+    notes = vault_bytes(example_project)
+    result = run("sync", "--config", example_project.config_path, input="")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "Error: no answer, so nothing was applied (--yes applies without asking)\n"
+    )
+    assert "Aborted!" not in result.output
+    assert jira_issue_count(example_project) == 0 and vault_bytes(example_project) == notes
+    assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
+
+
 def test_ctrl_c_during_a_sync_says_a_rerun_finishes_it_and_a_rerun_does(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
