@@ -256,6 +256,30 @@ def test_a_jira_that_refuses_user_search_leaves_owners_unassigned_and_syncs(
     assert sum(n for route, n in routes.items() if "user" in route) == 1  # not asked again
 
 
+def test_an_owner_without_an_account_names_the_setting_to_change(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "add it under [users]" was the advice for @Myself too, which 'myself' sets, and for an
+    owner [users] already maps by an e-mail the backend does not know."""
+    monkeypatch.setenv("PLANSYNC_MYSELF", "Jason")
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    text = config.read_text("utf-8").replace("tomer@example.com", "nobody@example.com")
+    config.write_text(text, "utf-8")
+    (tmp_path / "n.md").write_text("- [ ] A @Myself\n- [ ] B @Tomer Hagay\n- [ ] C @Bob\n")
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
+    assert warnings == [
+        "warning: n.md:1: owner '@Myself' ('myself' = 'Jason' in the config) maps to no Jira"
+        " user: set 'myself' to a key of [users] or an e-mail Jira knows; left unassigned",
+        "warning: n.md:2: owner '@Tomer Hagay' maps by e-mail 'nobody@example.com' ([users]) to"
+        " no Jira user: give its jira id in [users] instead; left unassigned",
+        "warning: n.md:3: owner '@Bob' maps to no Jira user (add it under [users] in the"
+        " config); left unassigned",
+    ]
+
+
 def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     example_project: ExampleProject,
 ) -> None:
