@@ -21,7 +21,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
-from plansync.engine.state import StateStore, open_state
+from plansync.engine.state import StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
@@ -301,10 +301,18 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
     with open_state(config.state_dir, lock=False) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
+        running = running_sync(config.state_dir)
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns)
             bind_state(state, specs)
-            return _build(config, state, specs)
+            result = _build(config, state, specs)
+        running = running or running_sync(config.state_dir)
+        if running:
+            result.warnings.append(
+                f"a sync is running ({running}): this plan shows its work half done;"
+                " plan again when it has finished"
+            )
+        return result
 
 
 def apply(

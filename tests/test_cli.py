@@ -420,6 +420,19 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
     assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
 
 
+def test_a_plan_made_while_a_sync_runs_says_so(example_project: ExampleProject) -> None:
+    """A plan takes no lock; made mid-sync it showed creates and updates the running sync
+    was carrying out as if they were still to do."""
+    config = load_config(example_project.config_path)
+    with run_lock(config.state_dir):
+        result = run("plan", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    assert f"warning: a sync is running (pid {os.getpid()}, started " in result.output
+    assert "plan again when it has finished" in result.output
+    result = run("plan", "--config", example_project.config_path)
+    assert "a sync is running" not in result.output
+
+
 # ---- init, the embedded sandbox and the demo -------------------------------------------------
 
 

@@ -246,6 +246,28 @@ def run_lock(directory: Path) -> Iterator[None]:
         handle.close()
 
 
+def running_sync(directory: Path) -> str | None:
+    """Who holds the run lock (``"pid 123, started …"``), or None when no run does.
+
+    Only looks: a plan takes no lock and creates nothing, but one made while a sync runs
+    shows that sync's work half done (creates it is making, updates of records it has not
+    yet recorded), so the plan says so.
+    """
+    try:
+        handle = open(directory / "lock")  # noqa: SIM115 - closed below
+    except OSError:  # no lock file: no run has ever held it here
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        except OSError:
+            return None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
 @contextmanager
 def open_state(directory: Path, *, lock: bool = True) -> Iterator[StateStore]:
     """The state store under the run lock; without ``lock``, read-only (for planning)."""
