@@ -248,6 +248,23 @@ class JiraRule(Strict):
     def _templates(cls, value: str) -> str:
         return _check_template(value)
 
+    @field_validator("summary")
+    @classmethod
+    def _some_summary(cls, value: str) -> str:
+        """Jira refuses an issue without a summary: said here once, not by every create."""
+        if not value.strip():
+            raise ValueError("is empty: Jira needs a summary (the default is '{text}')")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _jira_labels(cls, value: list[str]) -> list[str]:
+        """Jira refuses a label with a space (or an empty one) on every create it is in."""
+        for label in value:
+            if not label or re.search(r"\s", label):
+                raise ValueError(f"{label!r} is not a Jira label: one word, without spaces")
+        return value
+
     @field_validator("project", "issue_type")
     @classmethod
     def _named(cls, value: str) -> str:

@@ -564,3 +564,19 @@ def test_a_config_that_sends_items_nowhere_is_an_error(
     changes. The notes and their records are in sync." and --detailed-exitcode 0."""
     message = error_of(tmp_path, text)
     assert message.startswith(f"{tmp_path / 'plansync.toml'}: no [[rules]] and no [salesforce]")
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ('labels = ["plan sync"]', "'rules[0].labels': 'plan sync' is not a Jira label"),
+        ('labels = [""]', "'rules[0].labels': '' is not a Jira label"),
+        ('summary = " "', "'rules[0].summary': is empty: Jira needs a summary"),
+    ],
+)
+def test_a_rule_jira_would_refuse_on_every_create_is_named_at_load(
+    tmp_path: Path, clean_env: None, setting: str, expected: str
+) -> None:
+    """The plan showed these and the sync failed item by item with Jira's "The label 'plan
+    sync' contains spaces" or "You must specify a summary", naming no setting."""
+    assert expected in error_of(tmp_path, f"{RULE}{setting}\n")
