@@ -343,6 +343,21 @@ def test_a_saved_plan_is_refused_once_a_note_changed(
     assert vault_bytes(example_project) == notes
 
 
+def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """The message named five notes and said nothing of the others, as if five had changed."""
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", example_project.config_path).exit_code == 0
+    notes = sorted(example_project.vault.rglob("*.md"))
+    assert len(notes) == 8
+    for note in notes:
+        note.write_text(note.read_text("utf-8") + "\nEdited.\n", "utf-8")
+    result = run("sync", saved, "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert " and 3 more notes changed since it was made" in result.stderr
+
+
 def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> None:
     notes = vault_bytes(example_project)
     result = run("sync", "--config", example_project.config_path, input="n\n")

@@ -203,9 +203,10 @@ class Applier:
             )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
-        if changed:
+        if changed:  # five named, and how many more: a line, not a list of the vault
+            more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
             raise StalePlan(
-                f"the plan is stale: {', '.join(changed[:5])} changed since it was made;"
+                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made;"
                 " run `plansync plan` again"
             )
         if self.state.revision() != plan.fingerprint.state_revision:
