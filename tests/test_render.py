@@ -68,3 +68,18 @@ def test_control_characters_from_a_note_are_shown_escaped_not_sent_to_the_termin
     assert not any(c in out for c in "\x1b\b\x07\u202e")
     assert "Pay \\x1b[2Kthe\\x08\\x08\\x08 invoice\\x07 \\u202egnp.exe" in out
     assert "in\\x1b]0;x\\x07box.md:3" in out
+
+
+def test_a_long_item_text_in_a_heading_is_cut_with_an_ellipsis() -> None:
+    """Cut bare at 60 characters, "Publish the revised tiering cost model to the cloud-program "
+    read as the item's whole text."""
+    text = "Publish the revised tiering cost model to the cloud-program channel"
+    change = Change(
+        action="create",
+        target="jira",
+        item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
+    )
+    heading = render(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
+    assert heading.endswith('  "Publish the revised tiering cost model to the cloud-program…"')
+    short = change.model_copy(update={"item": change.item.model_copy(update={"text": "Short"})})
+    assert render(Plan(changes=[short])).splitlines()[0].endswith('  "Short"')

@@ -42,7 +42,9 @@ def _heading(change: Change) -> str:
     where = f"{change.item.note}:{change.item.line}" if change.item.line else change.item.note
     key = f" {change.key}" if change.key else ""
     name = change.action.replace("_", " ")
-    text = f'  "{change.item.text[:60]}"' if change.item.text else ""
+    # Cut like a value: with "…", so a cut text does not read as the item's whole text.
+    shown = change.item.text if len(change.item.text) <= 60 else change.item.text[:59] + "…"
+    text = f'  "{shown}"' if change.item.text else ""
     return f"{SYMBOLS[change.action]} {change.target} {name}{key}  {where}{text}"
 
 
