@@ -31,9 +31,13 @@ SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {wh
 
 
 def sandbox_notice(config: Config) -> str | None:
-    """The one line that says which backends are the embedded sandbox, or None."""
+    """The one line that says which backends are the embedded sandbox, or None.
+
+    Jira only when a rule sends items there: a config for Salesforce alone (no [[rules]])
+    was told "No Jira URL configured: using the embedded sandbox", as if its items went there.
+    """
     what = []
-    if config.uses_sandbox:
+    if config.uses_sandbox and config.rules:
         what.append("Jira URL")
     if config.salesforce is not None and not config.salesforce.instance_url:
         what.append("Salesforce instance")

@@ -448,6 +448,21 @@ def test_a_plan_made_while_a_sync_runs_says_so(example_project: ExampleProject) 
     assert "a sync is running" not in result.output
 
 
+def test_a_config_for_salesforce_alone_is_not_told_it_uses_a_jira_sandbox(
+    tmp_path: Path, clean_env: None
+) -> None:
+    config = tmp_path / "plansync.toml"
+    config.write_text("[salesforce]\n", "utf-8")
+    (tmp_path / "n.md").write_text("- [ ] Ask for it #rfe\n", "utf-8")
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "No Salesforce instance configured: using the embedded sandbox"
+        f" (state in {tmp_path / '.plansync' / 'sandbox'})."
+    ]
+    assert "+ salesforce create" in result.stdout
+
+
 # ---- init, the embedded sandbox and the demo -------------------------------------------------
 
 
