@@ -39,6 +39,20 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 @click.version_option(__version__, prog_name="plansync")
 def main() -> None:
     """Sync meeting notes to Jira and Salesforce."""
+    _printable_anywhere()
+
+
+def _printable_anywhere() -> None:
+    """Print what the terminal's encoding lacks as escapes instead of raising.
+
+    Notes are full of emoji and the plan of "…"; under a locale that is not UTF-8 (a Latin-1
+    server, output redirected under a legacy code page) the first of them was a
+    UnicodeEncodeError traceback instead of the plan.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")
 
 
 @main.command()

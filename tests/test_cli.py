@@ -846,6 +846,26 @@ def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
             process.stdout.close()
 
 
+@pytest.mark.parametrize("command", [["plan"], ["parse", "."]])
+def test_output_under_a_locale_that_is_not_utf8_is_escaped_not_a_traceback(
+    tmp_path: Path, clean_env: None, command: list[str]
+) -> None:
+    """A Latin-1 terminal, or output redirected under a legacy code page: the first emoji
+    or "…" was a UnicodeEncodeError traceback instead of the plan."""
+    assert run("init", tmp_path).exit_code == 0
+    (tmp_path / "n.md").write_text("- [ ] Draft the plan — soon 📅 2025-10-27 ⏫\n", "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "from plansync.cli import main; main()", *command],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode("latin-1")
+    assert b"Traceback" not in done.stderr
+    assert b"Draft the plan \\u2014 soon" in done.stdout
+
+
 def test_parsing_notes_does_not_import_the_engine() -> None:
     """`import plansync` and `plansync parse` skip the Jira and Salesforce clients and the
     sandboxes (half a second); the library's engine names still resolve when first used."""
