@@ -116,6 +116,11 @@ def _base_url(value: str) -> str:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http:// or https:// URL with a host: {redact(value)!r}")
+        if parts.query or parts.fragment or "?" in url or "#" in url:
+            # API paths are appended to it, so they would land inside the query; and a query
+            # may carry a token, which every error message quoting the URL would print.
+            bare = redact(parts._replace(query="", fragment="").geturl())
+            raise ValueError(f"a base URL has no ?query or #fragment: write {bare!r}")
     return url
 
 

@@ -128,6 +128,21 @@ def test_a_backend_url_that_is_no_http_url_is_an_error_naming_the_key(
     assert "pa55w0rd" not in message
 
 
+@pytest.mark.parametrize(("table", "key"), [("jira", "url"), ("salesforce", "instance_url")])
+@pytest.mark.parametrize(
+    "url", ["https://jira.example.com/?token=S3CRET", "https://jira.example.com/#S3CRET"]
+)
+def test_a_backend_url_with_a_query_or_fragment_is_an_error_that_does_not_quote_it(
+    tmp_path: Path, table: str, key: str, url: str, clean_env: None
+) -> None:
+    """API paths were appended after the query (every request went to the site's root), and
+    every error quoting the URL printed the token in it."""
+    message = error_of(tmp_path, f'{RULE}[{table}]\n{key} = "{url}"\n')
+    expected = "a base URL has no ?query or #fragment: write 'https://jira.example.com/'"
+    assert f"'{table}.{key}': {expected}" in message
+    assert "S3CRET" not in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
