@@ -185,6 +185,8 @@ def plan_command(
     from plansync.engine.render import render
 
     config = _load(config_path)
+    if out:
+        _check_overwritable(out)
     _notice(config)
     with _one_line_errors():
         result = sync.plan(config)
@@ -201,6 +203,31 @@ def plan_command(
     # changes" only when there are none of them either.
     if detailed_exitcode and result.changes:
         sys.exit(2)
+
+
+def _check_overwritable(out: Path) -> None:
+    """Refuse ``--out`` at an existing file that is not a saved plan, before planning.
+
+    A slip of the keyboard (``--out plansync.toml``, ``--out`` at a note) replaced the file
+    with the plan, and the config or the note was gone.
+    """
+    from plansync.engine.plan import Plan
+
+    try:
+        data = out.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # not readable: writing it says why, as one line
+    if not data.strip():  # empty: made by mktemp or touch for this
+        return
+    try:
+        Plan.model_validate_json(data)
+    except ValidationError:
+        raise click.ClickException(
+            f"{out} exists and is not a plan saved by plansync; not overwritten (remove it,"
+            " or choose another --out)"
+        ) from None
 
 
 def _progress(step: str, done: int, total: int) -> None:

@@ -343,6 +343,27 @@ def test_a_saved_plan_is_refused_once_a_note_changed(
     assert vault_bytes(example_project) == notes
 
 
+def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """``--out plansync.toml`` or ``--out`` at a note replaced it with the plan: the config or
+    the note was lost."""
+    config = example_project.config_path
+    note = example_project.note("weekly-cloud-program-sync")
+    for target in (config, note):
+        before = target.read_bytes()
+        result = run("plan", "--out", target, "--config", config)
+        assert result.exit_code == 1
+        assert result.stderr.endswith(
+            f"Error: {target} exists and is not a plan saved by plansync; not overwritten"
+            " (remove it, or choose another --out)\n"
+        )
+        assert target.read_bytes() == before
+    saved = tmp_path / "plan.json"  # a saved plan is replaced, as terraform's is
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+
+
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
