@@ -343,6 +343,28 @@ def test_a_saved_plan_is_refused_once_a_note_changed(
     assert vault_bytes(example_project) == notes
 
 
+def test_a_plan_applied_with_another_config_is_refused_as_such(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """It was refused as "the plan is stale: a.md changed since it was made", naming a note
+    of the other vault as if it had been edited."""
+    for name, text in (("one", "- [ ] Draft the plan\n"), ("two", "- [ ] Other work\n")):
+        assert run("init", tmp_path / name).exit_code == 0
+        (tmp_path / name / f"{name}.md").write_text(text, "utf-8")
+    saved = tmp_path / "plan.json"
+    assert (
+        run("plan", "--out", saved, "--config", tmp_path / "one" / "plansync.toml").exit_code == 0
+    )
+    result = run("sync", saved, "--config", tmp_path / "two" / "plansync.toml")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: the plan was made with another config (its state is in"
+        f" {(tmp_path / 'one' / '.plansync').resolve()}, this config's in"
+        f" {(tmp_path / 'two' / '.plansync').resolve()}); plan with this one\n"
+    )
+    assert (tmp_path / "two" / "two.md").read_text("utf-8") == "- [ ] Other work\n"
+
+
 def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

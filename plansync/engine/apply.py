@@ -201,6 +201,12 @@ class Applier:
                 " be checked or written back (`plan --json` is for reading); save a plan to"
                 " apply with `plansync plan --out FILE`"
             )
+        made_for = plan.fingerprint.state_dir
+        if made_for is not None and made_for != str(self.config.state_dir.resolve()):
+            raise StalePlan(
+                f"the plan was made with another config (its state is in {made_for}, this"
+                f" config's in {self.config.state_dir.resolve()}); plan with this one"
+            )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
         if changed:  # five named, and how many more: a line, not a list of the vault
