@@ -605,7 +605,20 @@ def test_a_damaged_database_under_plansync_is_named(
         result = run(*command, "--config", config)
         assert result.exit_code == 1, result.output
         assert result.stdout == ""
-        assert result.stderr.splitlines()[-1] == f"Error: {path}: file is not a database"
+        hint = (
+            " (it keeps nothing the notes and the backends cannot give back: move it away and"
+            " run again to rebuild it)"
+            if damaged == "state.db"
+            else ""
+        )
+        assert result.stderr.splitlines()[-1] == f"Error: {path}: file is not a database{hint}"
+    if damaged == "state.db":  # and what it says works
+        path.rename(path.with_name("state.db.damaged"))
+        result = run("sync", "--yes", "--config", config)
+        assert result.exit_code == 0, result.output
+        applied = next(line for line in result.stdout.splitlines() if line.startswith("Applied"))
+        assert "create" not in applied, applied  # rebuilt, nothing made twice
+        assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
 def files_under(folder: Path) -> dict[str, bytes]:

@@ -97,7 +97,12 @@ class StateStore:
         except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
             if hasattr(self, "_db"):
                 self._db.close()
-            raise sqlite3.DatabaseError(f"{path}: {exc}") from None
+            # What to do, not only what broke: the store is a cache of the notes' ids and the
+            # backends' records (see the module's docstring), so it can simply go.
+            raise sqlite3.DatabaseError(
+                f"{path}: {exc} (it keeps nothing the notes and the backends cannot give back:"
+                " move it away and run again to rebuild it)"
+            ) from None
 
     def _open(self, path: Path, readonly: bool) -> None:
         directory = path.parent
