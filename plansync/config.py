@@ -9,6 +9,7 @@ silently ignored ``isue_type`` is worse than an error.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import string
@@ -599,8 +600,27 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         model = _model_at(loc)
         return _unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])
-    message = error["msg"].removeprefix("Value error, ")
+    message = _in_toml_words(error) or error["msg"].removeprefix("Value error, ")
     return f"'{key}': {message}" if key else message
+
+
+def _in_toml_words(error: dict[str, Any]) -> str | None:
+    """A wrong shape said as TOML writes it, for the slips TOML invites: ``[rules]`` for
+    ``[[rules]]`` and back, a string for a list. Pydantic's words named Python types and
+    internal classes ("a valid dictionary or instance of JiraConfig")."""
+    given = error.get("input")
+    header = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))  # as TOML names it
+    if error["type"] == "list_type":
+        if isinstance(given, dict):
+            return f"is one table, not a list of them: write [[{header}]] (two brackets) for each"
+        if isinstance(given, str):
+            return f"is a string, not a list: write [{json.dumps(given, ensure_ascii=False)}]"
+        return 'should be a list, such as ["a", "b"]'
+    if error["type"] in ("model_type", "dict_type"):
+        if isinstance(given, list):
+            return f"is a list of tables, not one table: write [{header}] (one bracket)"
+        return "should be a table: a [section] or { key = value, ... }"
+    return None
 
 
 def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:

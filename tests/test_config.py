@@ -595,3 +595,33 @@ def test_a_rule_jira_would_refuse_on_every_create_is_named_at_load(
     """The plan showed these and the sync failed item by item with Jira's "The label 'plan
     sync' contains spaces" or "You must specify a summary", naming no setting."""
     assert expected in error_of(tmp_path, f"{RULE}{setting}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[rules]\nproject = "PLAN"\n',
+            "'rules': is one table, not a list of them: write [[rules]] (two brackets) for each",
+        ),
+        (
+            f'{RULE}[[rules.match]]\nkind = ["action"]\n',
+            "'rules[0].match': is a list of tables, not one table: write [rules.match] (one"
+            " bracket)",
+        ),
+        (f"{RULE}[[jira]]\n", "'jira': is a list of tables, not one table: write [jira]"),
+        (f'{RULE}labels = "plansync"\n', "'rules[0].labels': is a string, not a list: write"),
+        (
+            f'{RULE}[users]\n"Tomer Hagay" = "tomer@example.com"\n',
+            "'users.Tomer Hagay': should be a table: a [section] or { key = value, ... }",
+        ),
+    ],
+)
+def test_a_table_or_list_of_the_wrong_shape_is_said_in_toml_words(
+    tmp_path: Path, clean_env: None, text: str, expected: str
+) -> None:
+    """``[rules]`` for ``[[rules]]`` was "Input should be a valid list", and ``[[jira]]`` was
+    "Input should be a valid dictionary or instance of JiraConfig"."""
+    message = error_of(tmp_path, text)
+    assert expected in message
+    assert "instance of" not in message
