@@ -358,11 +358,27 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     result = run("sync", saved, "--config", tmp_path / "two" / "plansync.toml")
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        f"Error: the plan was made with another config (its state is in"
-        f" {(tmp_path / 'one' / '.plansync').resolve()}, this config's in"
-        f" {(tmp_path / 'two' / '.plansync').resolve()}); plan with this one\n"
+        f"Error: none of the notes the plan was made from is in {(tmp_path / 'two').resolve()}:"
+        " it was made with another config or vault; plan with this one\n"
     )
     assert (tmp_path / "two" / "two.md").read_text("utf-8") == "- [ ] Other work\n"
+
+
+def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """Planned in one checkout (a CI job, a laptop), applied in another copy of the same
+    vault and state: the plan is checked by its notes, not by where they were."""
+    assert run("init", tmp_path / "here").exit_code == 0
+    (tmp_path / "here" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    saved = tmp_path / "plan.json"
+    assert (
+        run("plan", "--out", saved, "--config", tmp_path / "here" / "plansync.toml").exit_code == 0
+    )
+    shutil.move(tmp_path / "here", tmp_path / "there")
+    result = run("sync", saved, "--config", tmp_path / "there" / "plansync.toml")
+    assert result.exit_code == 0, result.output
+    assert "^ps-" in (tmp_path / "there" / "a.md").read_text("utf-8")
 
 
 def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(

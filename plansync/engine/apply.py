@@ -201,13 +201,15 @@ class Applier:
                 " be checked or written back (`plan --json` is for reading); save a plan to"
                 " apply with `plansync plan --out FILE`"
             )
-        made_for = plan.fingerprint.state_dir
-        if made_for is not None and made_for != str(self.config.state_dir.resolve()):
-            raise StalePlan(
-                f"the plan was made with another config (its state is in {made_for}, this"
-                f" config's in {self.config.state_dir.resolve()}); plan with this one"
-            )
         now = note_digests(self.config, list(plan.fingerprint.notes))
+        if now and not any(now.values()):
+            # Not one of its notes is here: a plan applied with another config (`sync
+            # --config B plan-of-A.json`), not notes that all changed. Said by the notes, not
+            # by a path, so that a plan made on one machine still applies on another.
+            raise StalePlan(
+                f"none of the notes the plan was made from is in {self.config.vault_root}: it"
+                " was made with another config or vault; plan with this one"
+            )
         changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
         if changed:  # five named, and how many more: a line, not a list of the vault
             more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""

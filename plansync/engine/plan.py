@@ -122,9 +122,6 @@ class Fingerprint(BaseModel):
     state_revision: int
     sites: dict[str, str | None] = Field(default_factory=dict)
     """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
-    state_dir: str | None = None
-    """The state folder of the config the plan was made with: a plan applied with another
-    config (``sync --config B plan-of-A.json``) is refused as such, not as notes that changed."""
 
 
 class BaseRefresh(BaseModel):
@@ -273,7 +270,6 @@ class Planner:
                 self._plan_cross_link(entry)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
         self.plan.fingerprint = Fingerprint(
-            state_dir=str(self.config.state_dir.resolve()),
             notes=digests,
             state_revision=self.state.revision(),
             sites={t.name: t.site for t in self.targets},
