@@ -11,10 +11,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -281,25 +281,51 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     _report(result)
 
 
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a sync, raised like Ctrl-C so that the same cleanup runs."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _stop(number: int, _frame: object) -> None:
+    raise _Stopped(number)
+
+
 @contextmanager
 def _interrupted() -> Iterator[None]:
-    """Ctrl-C during a sync: what it says and how it exits.
+    """Ctrl-C, SIGTERM (a CI job cancelled, a service stopped) or SIGHUP (the terminal closed)
+    during a sync: what it says and how it exits.
 
     Click's own "Aborted!" left a user who stopped a long sync asking whether anything was
-    lost. Nothing is: ids are written into the notes before their records are created, and a
-    rerun adopts what this run created instead of creating it again.
+    lost; SIGTERM and SIGHUP ended the process at once, skipping every cleanup (a note's
+    half-written temporary file stayed in the vault) and saying nothing. Nothing is lost:
+    ids are written into the notes before their records are created, and a rerun adopts
+    what this run created instead of creating it again.
     """
+    previous: dict[str, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        with suppress(AttributeError, ValueError):  # ValueError: not the main thread
+            previous[name] = signal.signal(getattr(signal, name), _stop)
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        number = exc.number if isinstance(exc, _Stopped) else int(signal.SIGINT)
         click.echo("", err=True)  # after the ^C the terminal printed
+        what = (
+            "Interrupted" if number == signal.SIGINT else f"Stopped ({signal.Signals(number).name})"
+        )
         click.secho(
-            "Interrupted: what was applied is kept, and nothing is lost or made twice;"
+            f"{what}: what was applied is kept, and nothing is lost or made twice;"
             " run `plansync sync` again to finish.",
             fg="yellow",
             err=True,
         )
-        sys.exit(130)  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
+        sys.exit(128 + number)  # as a shell reports a command a signal stopped
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def _report(result: Result | None) -> None:

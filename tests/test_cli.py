@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -432,6 +433,51 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     result = run("sync", "--config", example_project.config_path, input="y\n")
     assert result.exit_code == 0, result.output
     assert jira_issue_count(example_project) > 0
+
+
+@pytest.fixture
+def signals_caught() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise instead of ending the test run, when nothing else takes them."""
+
+    def unhandled(number: int, _frame: object) -> None:
+        raise AssertionError(f"{signal.Signals(number).name} reached the default handler")
+
+    saved = {s: signal.signal(s, unhandled) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_sync_stopped_by_a_signal_cleans_up_and_says_a_rerun_finishes_it(
+    example_project: ExampleProject,
+    monkeypatch: pytest.MonkeyPatch,
+    signals_caught: None,
+    stop: signal.Signals,
+) -> None:
+    """A cancelled CI job (SIGTERM) or a closed terminal (SIGHUP) ended the process at once,
+    saying nothing and skipping every cleanup."""
+    from plansync.connectors.jira import JiraConnector
+
+    link = JiraConnector.upsert_links
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+
+    def stopped(self: JiraConnector, *args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), stop)
+        return link(self, *args, **kwargs)
+
+    monkeypatch.setattr(JiraConnector, "upsert_links", stopped)
+    config = example_project.config_path
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 128 + stop, result.output
+    assert f"Stopped ({stop.name}): what was applied is kept" in result.stderr
+    assert not list(example_project.vault.rglob("*plansync-tmp*"))
+    assert {s: signal.getsignal(s) for s in handlers} == handlers  # put back
+    monkeypatch.setattr(JiraConnector, "upsert_links", link)
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
 def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
