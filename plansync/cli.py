@@ -197,7 +197,11 @@ def plan_command(
     else:
         click.echo(render(result))
         if out:
-            click.echo(f"Saved the plan to {out}; `plansync sync {out}` applies exactly it.")
+            # The command to paste: with the --config this plan used (without it, run from
+            # elsewhere, the sync found no config or another one), quoted for the shell.
+            given = f" --config {shlex.quote(str(config_path))}" if config_path else ""
+            command = f"plansync sync{given} {shlex.quote(str(out))}"
+            click.echo(f"Saved the plan to {out}; `{command}` applies exactly it.")
     # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
     # on by a sync, but a CI gate must not read them as "in sync"; the text plan says "No
     # changes" only when there are none of them either.

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -342,6 +343,28 @@ def test_a_saved_plan_is_refused_once_a_note_changed(
     assert "plansync plan" in result.output  # says what to do
     assert jira_issue_count(example_project) == 0
     assert vault_bytes(example_project) == notes
+
+
+def test_the_command_plan_out_suggests_applies_the_plan_when_pasted(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said `plansync sync plan.json` after `plan --config ... --out plan.json`: pasted
+    anywhere but beside the config, that sync found no config, or another one."""
+    assert run("init", tmp_path / "Meeting notes").exit_code == 0
+    (tmp_path / "Meeting notes" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = Path("..") / "Meeting notes" / "plansync.toml"
+    result = run("plan", "--config", config, "--out", "my plan.json")
+    assert result.exit_code == 0, result.output
+    command = result.stdout.split("`")[-2]
+    assert command == "plansync sync --config '../Meeting notes/plansync.toml' 'my plan.json'"
+    words = shlex.split(command)
+    assert words[0] == "plansync"
+    result = run(*words[1:])
+    assert result.exit_code == 0, result.output
+    assert "^ps-" in (tmp_path / "Meeting notes" / "a.md").read_text("utf-8")
 
 
 def test_a_plan_applied_with_another_config_is_refused_as_such(
