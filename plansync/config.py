@@ -646,7 +646,10 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
-    return config_from_dict(raw, source=file.resolve())
+    # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
+    # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
+    # dotfiles folder instead.
+    return config_from_dict(raw, source=Path(os.path.abspath(file)))
 
 
 def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:

@@ -625,3 +625,18 @@ def test_a_table_or_list_of_the_wrong_shape_is_said_in_toml_words(
     message = error_of(tmp_path, text)
     assert expected in message
     assert "instance of" not in message
+
+
+def test_a_config_linked_into_the_vault_is_about_the_folder_of_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """A plansync.toml kept with the dotfiles and linked into the vault synced the dotfiles
+    folder (the link was resolved), and kept its state there."""
+    (tmp_path / "dotfiles").mkdir()
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "dotfiles" / "plansync.toml").write_text(RULE, "utf-8")
+    (tmp_path / "vault" / "plansync.toml").symlink_to(tmp_path / "dotfiles" / "plansync.toml")
+    monkeypatch.chdir(tmp_path / "vault")
+    for config in (load_config(), load_config("plansync.toml")):
+        assert config.vault_root == (tmp_path / "vault").resolve()
+        assert config.state_dir == tmp_path / "vault" / ".plansync"
