@@ -1007,3 +1007,19 @@ def test_a_bulk_answer_that_loses_an_issue_is_an_error(
     rsps.post(api(CLOUD, "issue/bulk"), status=201, json=answer)
     with pytest.raises(ConnectorError, match="look the ids up by label"):
         cloud.create_many([new("ps-a"), new("ps-b")])
+
+
+@pytest.mark.parametrize("error_body", ["null", "42", "true"])
+@pytest.mark.parametrize("status", [400, 500])
+def test_an_error_answer_whose_json_is_no_object_fails_its_record(
+    rsps: responses.RequestsMock, cloud: JiraConnector, error_body: str, status: int
+) -> None:
+    """The jira library reads an error body with ``"message" in body``, which raises TypeError
+    for JSON that is no object (``null`` from a proxy or a broken plugin): it must fail the
+    one update like any error answer, not crash the run before keys are written back."""
+    rsps.put(
+        api(CLOUD, "issue/CLOUD-1"), status=status, body=error_body, content_type="application/json"
+    )
+    [result] = cloud.update_many([upd("CLOUD-1")])
+    assert not result.ok
+    assert str(status) in (result.error or "")

@@ -549,12 +549,25 @@ class JiraConnector:
         the whole call here: Jira's REST API answers JSON or nothing, and an update or link
         taken as done on such an answer would be stored as synced and never sent again.
         """
+        answered: list[requests.Response] = []
         try:
-            response = self._jira._session.request(method, url, params=params, data=data)
+            response = self._jira._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                hooks={"response": lambda answer, **_: answered.append(answer)},
+            )
         except JIRAError as error:  # the session raises for every non-2xx answer
             if error.response is None:
                 raise ConnectorError(f"Jira gave no answer to {method} {url}") from None
             response = error.response
+        except TypeError:
+            # The library reads an error body with `"message" in body`, which raises for JSON
+            # that is no object (`null` from a proxy): the answer is still Jira's to read.
+            if not answered or answered[-1].ok:
+                raise
+            response = answered[-1]
         if response.status_code in _RETRY_STATUSES:
             raise Throttled(response.status_code, retry_after(response))
         if response.ok and _is_markup(response):
