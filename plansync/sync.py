@@ -115,6 +115,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 session=session,
                 api_version=sf.api_version,
                 timeout=sf.timeout,
+                status_field=sf.status_field,
+                status_values=sf.status_values,
             )
         return
     session = requests.Session()
@@ -139,6 +141,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         domain=sf.domain,
         api_version=sf.api_version,
         timeout=sf.timeout,
+        status_field=sf.status_field,
+        status_values=sf.status_values,
     )
 
 
@@ -167,8 +171,11 @@ def connections(
         yield found
 
 
-def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
-    """What the planner needs to know of each backend; Jira first (see the plan's docstring)."""
+def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec]:
+    """What the planner needs to know of each backend; Jira first (see the plan's docstring).
+
+    Salesforce records move with the checkbox only when the config names their status field:
+    custom objects have no workflow plansync could know of."""
     jira = connectors["jira"]
     specs = [
         TargetSpec(
@@ -190,6 +197,7 @@ def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
                 title=BACKEND_TITLES["salesforce"],
                 connector=sf,
                 resolve_user=getattr(sf, "resolve_user", lambda _: None),
+                transitions=bool(config.salesforce and config.salesforce.status_field),
                 site=site_of_connector(sf),
             )
         )
@@ -244,7 +252,7 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
     with open_state(config.state_dir, lock=False) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce, persist=False) as conns:
-            specs = targets(conns)
+            specs = targets(conns, config)
             bind_state(state, specs)
             return _build(config, state, specs)
 
@@ -267,7 +275,7 @@ def apply(
     with open_state(config.state_dir) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce) as conns:
-            specs = targets(conns)
+            specs = targets(conns, config)
             bind_state(state, specs)
             current = plan if plan is not None else _build(config, state, specs)
             if confirm is not None and not confirm(current):

@@ -1007,3 +1007,72 @@ def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, o
     assert plan.changes[0].fields == {"salesforce": {"old": None, "new": record_id}}
     sync(project, org, plan=plan)
     assert path.read_bytes() == synced
+
+
+# ---- status: the checkbox moves a record's status field, when the config names one ------------
+
+
+def with_status_field(project: ExampleProject, values: str = "") -> None:
+    """The project's config with ``status_field = "Status__c"`` (and ``status_values``)."""
+    project.write_config(salesforce=True)
+    line = 'note_link_field = "Note_Link__c"\n'
+    extra = 'status_field = "Status__c"\n'
+    if values:
+        extra += f"status_values = {{ {values} }}\n"
+    replace_once(project.config_path, line, line + extra)
+
+
+def status_of(org: Org, block_id: str) -> tuple[str, Any]:
+    sobject, record = org.records()[block_id]
+    return sobject, record.get("Status__c")
+
+
+def test_the_checkbox_moves_the_records_status_field_done_reopened_and_cancelled(
+    project: ExampleProject, org: Org
+) -> None:
+    with_status_field(project, 'cancelled = "Declined"')
+    config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    rfe = item_with(project, config, RFE_TEXT)
+    rfe_id = rfe.item.block_id or ""
+    assert status_of(org, feature_id) == ("Feature__c", None)
+    feature_note = project.vault / feature.note.path
+    replace_once(feature_note, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    replace_once(project.vault / rfe.note.path, f"- [ ] {RFE_TEXT}", f"- [-] {RFE_TEXT}")
+
+    plan = plan_of(project, org)
+    moves = {
+        (c.target, c.item.block_id): (c.sobject, c.fields["status"]["new"])
+        for c in plan.changes
+        if c.action == "transition"
+    }
+    assert moves == {
+        ("jira", feature_id): (None, "done"),
+        ("jira", rfe_id): (None, "cancelled"),
+        ("salesforce", feature_id): ("Feature__c", "done"),
+        ("salesforce", rfe_id): ("RFE__c", "cancelled"),
+    }
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Done")
+    assert status_of(org, rfe_id) == ("RFE__c", "Declined")
+    assert not plan_of(project, org).has_changes
+
+    replace_once(feature_note, f"- [x] {FEATURE_TEXT}", f"- [ ] {FEATURE_TEXT}")
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(transition=2)
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "New")
+    assert not plan_of(project, org).has_changes
+
+
+def test_without_a_status_field_a_checked_item_moves_only_its_jira_issue(
+    project: ExampleProject, org: Org
+) -> None:
+    _config, feature, _block_id = synced_item(project, org, FEATURE_TEXT)
+    replace_once(
+        project.vault / feature.note.path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}"
+    )
+    plan = plan_of(project, org)
+    assert [(c.action, c.target) for c in plan.changes] == [("transition", "jira")]
+    org.reset()
+    sync(project, org, plan=plan)
+    assert org.writes == []

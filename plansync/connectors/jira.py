@@ -209,7 +209,7 @@ class JiraConnector:
         self._is_cloud()  # detect once here, not in every worker
         return self._each(self._update_one, updates)
 
-    def transition(self, key: str, to: Transition) -> OpResult:
+    def transition(self, key: str, to: Transition, sobject: str | None = None) -> OpResult:
         """Move an issue to a status of the category ``to`` asks for.
 
         "done" takes a transition into the done category that is not named like a cancel;

@@ -534,7 +534,7 @@ class Applier:
                 # The transition POST is not resent when its answer is lost; what was asked is
                 # kept so that the next plan, seeing Jira got there, takes it as synced.
                 self._merge_base(change, {"status_sent": status})
-                outcome = connector.transition(key, wanted)
+                outcome = connector.transition(key, wanted, sobject=change.sobject)
                 self._settle(change, outcome, {"status": status, "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:

@@ -594,6 +594,7 @@ class Planner:
                 "transition",
                 target.name,
                 fields={"status": {"old": "new", "new": category}},
+                sobject=self._sobject(target, entry),
             )
 
     def _plan_adopt(
@@ -739,7 +740,14 @@ class Planner:
             if last is not None and (have == "done") == (wanted in ("done", "cancelled")):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
             return
-        self._add(entry, "transition", target.name, key=found.key, fields={"status": change})
+        self._add(
+            entry,
+            "transition",
+            target.name,
+            key=found.key,
+            fields={"status": change},
+            sobject=self._sobject(target, entry),
+        )
 
     def _refresh(self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any]) -> None:
         self.plan.refresh.append(
