@@ -20,7 +20,7 @@ import requests
 import responses
 from conftest import Sleeps, closed_port
 
-from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
+from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.jira import JiraConnector, labels_jql
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
@@ -449,11 +449,27 @@ def test_transition_picks_by_status_category(
         CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition=cancel_name
     )
 
-    result = connector.transition("CLOUD-1", to)
+    [result] = connector.transition_many([StatusMove("CLOUD-1", to)])
 
     assert result.ok and result.key == "CLOUD-1"
     sent = check(body(rsps.calls[1]), "cloud", "IssueUpdateDetails")
     assert sent == {"transition": {"id": expected}}
+
+
+def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """A workflow post-function that throws on one issue fails that issue's move only."""
+    for key in ("CLOUD-1", "CLOUD-2", "CLOUD-3"):
+        url = api(CLOUD, f"issue/{key}/transitions")
+        rsps.get(url, json=transitions())
+        rsps.post(url, status=500 if key == "CLOUD-2" else 204)
+    results = cloud.transition_many(
+        [StatusMove(key, "done") for key in ("CLOUD-1", "CLOUD-2", "CLOUD-3")]
+    )
+    assert [(r.ok, r.key) for r in results][::2] == [(True, "CLOUD-1"), (True, "CLOUD-3")]
+    assert not results[1].ok and "500" in (results[1].error or "")
+    assert cloud.request_count() == 6
 
 
 def test_transition_without_a_fitting_target_says_what_is_available(
@@ -461,7 +477,7 @@ def test_transition_without_a_fitting_target_says_what_is_available(
 ) -> None:
     only_start = {"transitions": transitions()["transitions"][:1]}
     rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=only_start)
-    result = cloud.transition("CLOUD-1", "done")
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert result.ok is False
     assert "Start → In Progress" in (result.error or "")
     assert len(rsps.calls) == 1
@@ -474,7 +490,7 @@ def test_a_dropped_connection_on_a_transition_is_not_retried(
     rsps.get(url, json=transitions())
     rsps.post(url, body=requests.ConnectionError("reset"))
     with pytest.raises(ConnectorError):
-        cloud.transition("CLOUD-1", "done")
+        cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert [call.request.method for call in rsps.calls] == ["GET", "POST"]
 
 

@@ -77,6 +77,15 @@ class FieldUpdate:
 
 
 @dataclass(frozen=True)
+class StatusMove:
+    """A record to move to the status ``to`` asks for; ``sobject`` as in :class:`FieldUpdate`."""
+
+    key: str
+    to: Transition
+    sobject: str | None = None
+
+
+@dataclass(frozen=True)
 class Link:
     """A link from a remote record to somewhere else, upserted by ``global_id``."""
 
@@ -123,9 +132,8 @@ class Connector(Protocol):
 
     def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]: ...
 
-    def transition(self, key: str, to: Transition, sobject: str | None = None) -> OpResult:
-        """Move a record to the status ``to`` asks for; ``sobject`` is the Salesforce object
-        of the record (as :attr:`FieldUpdate.sobject`; Jira has no use for it)."""
+    def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
+        """Move records between statuses; one result per move, in order."""
         ...
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]: ...

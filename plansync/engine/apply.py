@@ -36,6 +36,7 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
+    StatusMove,
 )
 from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
@@ -528,14 +529,14 @@ class Applier:
         connector = self.connectors[target]
         ready = [(c, key) for c in changes if (key := self._key_for(c))]
         for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
-            for change, key in batch:
-                wanted = change.fields["status"]["new"]
-                status = "new" if wanted == "reopen" else wanted
-                # The transition POST is not resent when its answer is lost; what was asked is
-                # kept so that the next plan, seeing Jira got there, takes it as synced.
-                self._merge_base(change, {"status_sent": status})
-                outcome = connector.transition(key, wanted, sobject=change.sobject)
-                self._settle(change, outcome, {"status": status, "status_sent": None})
+            moves = [StatusMove(key, c.fields["status"]["new"], c.sobject) for c, key in batch]
+            for (change, _), move in zip(batch, moves, strict=True):
+                # A transition is not resent when its answer is lost; what was asked is kept
+                # so that the next plan, seeing the record got there, takes it as synced.
+                self._merge_base(change, {"status_sent": _status_of(move)})
+            results = connector.transition_many(moves)
+            for (change, _), move, outcome in zip(batch, moves, results, strict=True):
+                self._settle(change, outcome, {"status": _status_of(move), "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:
@@ -543,6 +544,11 @@ class Applier:
             self._count(change.action)
         else:
             self._fail(change, outcome.error or "refused")
+
+
+def _status_of(move: StatusMove) -> str:
+    """The status category a record is in once ``move`` is made (a reopened one is new)."""
+    return "new" if move.to == "reopen" else move.to
 
 
 def _new(value: Any) -> Any:
