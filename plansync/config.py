@@ -385,6 +385,11 @@ class SyncConfig(Strict):
         default_factory=dict, description="field -> which side wins when both changed"
     )
     batch_size: int = Field(default=50, ge=1, le=50)
+    orphans: Literal["report", "cancel"] = Field(
+        default="report",
+        description="an item whose line was deleted from a note: report its records, or also"
+        " cancel them (a note that is gone, unread or left with no items only reports)",
+    )
 
 
 class Config(Strict):

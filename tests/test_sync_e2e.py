@@ -21,6 +21,7 @@ import plansync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_link
@@ -520,6 +521,53 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert all("its note is gone" in (c.message or "") for c in orphans)
     sync(config)
     assert jira_issues(project)[key] == before
+
+
+def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, item_line(project, note.path, item.line) + "\n", "")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    (change,) = plan.changes
+    assert (change.key, change.item.note, change.item.block_id) == (key, note.path, item.block_id)
+    assert change.fields == {"status": {"old": "new", "new": "cancelled"}}
+    assert "its line is gone from the note; cancelled" in (change.message or "")
+    assert "its line is gone from the note; cancelled" in render(plan)
+    sync(config, plan=plan)
+    status = jira_issues(project)[key]["fields"]["status"]
+    assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
+
+    again = fresh_plan(config)  # cancelled once: reported from now on, a reopen in Jira stands
+    assert [(c.action, c.key) for c in again.changes] == [("orphan", key)]
+    assert not again.has_changes
+
+
+@pytest.mark.parametrize("how", ["note deleted", "note emptied", "orphans reported"])
+def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: str) -> None:
+    """A note that is gone or left with no items (a sync client's accident as often as a
+    person's) never closes its tickets; nor does anything without `orphans = "cancel"`."""
+    project = example_project
+    if how != "orphans reported":
+        project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    if how == "note deleted":
+        path.unlink()
+    elif how == "note emptied":
+        path.write_text("---\ntitle: Weekly sync\n---\n", encoding="utf-8")
+    else:
+        replace_once(path, item_line(project, note.path, item.line) + "\n", "")
+    before = jira_issues(project)
+    plan = fresh_plan(config)
+    assert plan.changes and {c.action for c in plan.changes} == {"orphan"}
+    assert key in {c.key for c in plan.changes}
+    sync(config, plan=plan)
+    assert jira_issues(project) == before
 
 
 @pytest.mark.parametrize(

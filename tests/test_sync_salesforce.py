@@ -1076,3 +1076,32 @@ def test_without_a_status_field_a_checked_item_moves_only_its_jira_issue(
     org.reset()
     sync(project, org, plan=plan)
     assert org.writes == []
+
+
+def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
+    project: ExampleProject, org: Org
+) -> None:
+    """The record is moved as its own object, which the deleted line can no longer tell."""
+    with_status_field(project)
+    replace_once(
+        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
+    )
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, line_of(project, feature.note.path, feature.item.line) + "\n", "")
+
+    plan = plan_of(project, org)
+    moves = {
+        (c.target, c.sobject, c.key): c.fields["status"]["new"]
+        for c in plan.changes
+        if c.action == "transition"
+    }
+    assert moves == {
+        ("jira", None, feature.item.keys["jira"]): "cancelled",
+        ("salesforce", "Feature__c", feature.item.keys["salesforce"]): "cancelled",
+    }
+    assert plan.summary == summary_of(transition=2)
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
+    again = plan_of(project, org)
+    assert {c.action for c in again.changes} == {"orphan"} and not again.has_changes

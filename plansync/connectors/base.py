@@ -54,6 +54,8 @@ class RemoteRecord:
     plansync_id: str | None
     fields: dict[str, Any]
     status_category: StatusCategory | None = None
+    sobject: str | None = None
+    """The Salesforce object of the record (None for Jira)."""
 
 
 @dataclass(frozen=True)

@@ -484,6 +484,7 @@ class SalesforceConnector:
             plansync_id=row.get(self.external_id_field),
             fields={name: row.get(name) for name in self._managed[sobject]},
             status_category=self._category(status),
+            sobject=sobject,
         )
 
     def _category(self, status: Any) -> StatusCategory | None:

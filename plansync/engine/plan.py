@@ -19,7 +19,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    that disagrees with the state store is a conflict, not "fixed"); the record links back to
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
-   closes tickets.
+   closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
+   read and still holds items a transition to cancelled, once.
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
    Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
    to the Salesforce record: that cross-link is planned last, once both keys are known or will
@@ -230,6 +231,7 @@ class Planner:
         self.config = config
         self.vault = vault
         self._note_paths = {note.path for note in vault.notes}
+        self._notes_with_items = {note.path for note in vault.notes if note.items}
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -473,7 +475,7 @@ class Planner:
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
         for (block_id, _), record in sorted(records.items()):
             if block_id not in seen and block_id not in self._held_back:
-                self._orphan(target, record)
+                self._orphan(target, record, remote.get(label_for(block_id)))
         if trial := self._trial_links.get(target.name):
             self.plan.warnings.append(
                 f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
@@ -820,9 +822,11 @@ class Planner:
             {"note_title": entry.note.title or entry.note.path, "note_path": entry.note.path}
         )
 
-    def _orphan(self, target: TargetSpec, record: SyncedRecord) -> None:
+    def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
         if record.note_path in self._note_paths:
             where = "its line is gone from the note"
+            if self._cancel_orphan(target, record, found, where):
+                return
         elif not (self.config.vault_root / record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
@@ -840,6 +844,35 @@ class Planner:
                 message=f"{record.key}: {where}; left alone",
             )
         )
+
+    def _cancel_orphan(
+        self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
+    ) -> bool:
+        """Plan the cancel of a record whose line was deleted, when ``sync.orphans`` asks.
+
+        Only a deletion from a note that was read and still holds items counts: a note that
+        is gone, unread, or emptied (a sync client's accident as often as a person's) never
+        closes its tickets. A record already closed, or cancelled by plansync before, is
+        reported only, so a reopen in the backend stands.
+        """
+        if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
+            return False
+        if record.note_path not in self._notes_with_items or found.status_category == "done":
+            return False
+        if _last_status(record.fields, found) == "cancelled":
+            return False
+        self.plan.changes.append(
+            Change(
+                action="transition",
+                target=target.name,
+                key=found.key,
+                item=ItemRef(note=record.note_path, line=0, block_id=record.block_id, text=""),
+                fields={"status": {"old": found.status_category, "new": "cancelled"}},
+                sobject=found.sobject,
+                message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
+            )
+        )
+        return True
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: str | None) -> Item:
