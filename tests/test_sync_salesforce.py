@@ -1105,3 +1105,25 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
     assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
     again = plan_of(project, org)
     assert {c.action for c in again.changes} == {"orphan"} and not again.has_changes
+
+
+def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_so(
+    project: ExampleProject, org: Org
+) -> None:
+    """#rfe → #feature: a record cannot change object, and a second record with the same id
+    would split the item, so the RFE__c record keeps being synced, updated as an RFE__c."""
+    _config, rfe, rfe_id = synced_item(project, org, RFE_TEXT)
+    record_id = rfe.item.keys["salesforce"]
+    path = project.vault / rfe.note.path
+    replace_once(path, "📅 2025-11-14 ⏫ #task #rfe", "📅 2025-11-21 ⏫ #task #feature")
+
+    plan = plan_of(project, org)
+    [warning] = [w for w in plan.warnings if record_id in w]
+    assert warning.startswith(f"{rfe.note.path}:{rfe.item.line}: a rule now routes this item")
+    assert "to Feature__c" in warning and "is RFE__c;" in warning
+    update = next(c for c in plan.changes if c.target == "salesforce")
+    assert (update.action, update.sobject, update.key) == ("update", "RFE__c", record_id)
+    sync(project, org, plan=plan)
+    assert org.records()[rfe_id][0] == "RFE__c"
+    assert org.records()[rfe_id][1]["Due_Date__c"] == "2025-11-21"
+    assert not plan_of(project, org).has_changes

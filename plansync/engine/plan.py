@@ -452,9 +452,30 @@ class Planner:
         jira_key = self._keys.get((entry.block_id, "jira")) if self._cross_links else None
         return salesforce_fields(self.config, rule, context, owner, jira_key), link
 
-    def _sobject(self, target: TargetSpec, entry: _Tracked) -> str | None:
+    def _sobject(
+        self, target: TargetSpec, entry: _Tracked, found: RemoteRecord | None = None
+    ) -> str | None:
+        """The Salesforce object of the item's record: the one it is (``found``), else the one
+        its rule makes."""
+        if found is not None and found.sobject:
+            return found.sobject
         rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
         return rule.object if rule else None
+
+    def _object_kept(self, target: TargetSpec, entry: _Tracked, found: RemoteRecord) -> None:
+        """Warn when a rule now routes the item to another object than its record's.
+
+        A record cannot change object; a second record with the same id would split the item
+        in two. So the record it has keeps being synced, and the plan says so rather than
+        leaving a re-tagged ``#rfe`` → ``#feature`` looking done.
+        """
+        routed = self._sobject(target, entry)
+        if found.sobject and routed and routed != found.sobject:
+            self.plan.warnings.append(
+                f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
+                f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
+                " plansync does not move records between objects and keeps syncing that one"
+            )
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
@@ -524,6 +545,8 @@ class Planner:
             self._add(entry, "orphan", target.name, key=key, message=f"{key}: {why}; left alone")
             return
         fields, link = desired
+        if found is not None:
+            self._object_kept(target, entry, found)
         if base is None and found is not None:
             self._plan_adopt(target, entry, found, fields, link, note_key)
             return
@@ -713,7 +736,7 @@ class Planner:
                 target.name,
                 key=found.key,
                 fields=updates,
-                sobject=self._sobject(target, entry),
+                sobject=self._sobject(target, entry, found),
                 base={"labels": note["labels"]} if "labels" in updates else None,
             )
         if converged:
@@ -748,7 +771,7 @@ class Planner:
             target.name,
             key=found.key,
             fields={"status": change},
-            sobject=self._sobject(target, entry),
+            sobject=self._sobject(target, entry, found),
         )
 
     def _refresh(self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any]) -> None:
