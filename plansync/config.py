@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from plansync.connectors.base import Transition
+from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 from plansync.redact import redact
 
@@ -82,7 +83,7 @@ URL_SETTINGS = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(PlansyncError):
     """The config cannot be used; the message names the file and the key."""
 
 

@@ -8,9 +8,10 @@ backend is not configured. The CLI is a thin shell over these two functions.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, TypeVar
 
 import requests
 
@@ -20,13 +21,14 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
-from plansync.engine.state import StateStore, open_state
+from plansync.engine.state import StateError, StateStore, open_state
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
+_T = TypeVar("_T")
 
 
 def sandbox_notice(config: Config) -> str | None:
@@ -69,13 +71,26 @@ def scan(config: Config) -> Vault:
     return vault
 
 
+def _enter_sandbox(stack: ExitStack, sandbox: AbstractContextManager[_T]) -> _T:
+    """Start an embedded sandbox; its database under ``.plansync/sandbox`` damaged is a
+    :class:`StateError` (a :class:`plansync.PlansyncError`), like a damaged state store, so
+    that a library caller catches both the same way."""
+    try:
+        return stack.enter_context(sandbox)
+    except StateError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise StateError(str(exc)) from None
+
+
 @contextmanager
 def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraConnector]:
     """A connector for the configured Jira, or for the embedded sandbox while the block runs
     (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
     jira = config.jira
     if config.uses_sandbox:
-        with embedded_jira(config.state_dir, persist=persist) as url:
+        with ExitStack() as stack:
+            url = _enter_sandbox(stack, embedded_jira(config.state_dir, persist=persist))
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -105,7 +120,10 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     assert sf is not None
     objects = salesforce_objects(config)
     if not sf.instance_url:
-        with embedded_salesforce(config.state_dir, persist=persist) as (url, session):
+        with ExitStack() as stack:
+            url, session = _enter_sandbox(
+                stack, embedded_salesforce(config.state_dir, persist=persist)
+            )
             yield SalesforceConnector(
                 objects,
                 sf.external_id_field,

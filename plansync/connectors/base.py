@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from plansync.errors import PlansyncError
 from plansync.redact import redact
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
 
 
-class ConnectorError(Exception):
+class ConnectorError(PlansyncError):
     """The backend refused or failed a whole call. The message names what and why, never secrets.
 
     The message is redacted here, in the one place every connector failure passes through, so a

@@ -40,6 +40,7 @@ from plansync.connectors.base import (
 )
 from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
+from plansync.errors import PlansyncError
 from plansync.notes.writeback import LineEdit, WriteBackError, write_back
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
@@ -49,7 +50,7 @@ Progress = Callable[[str, int, int], None]
 _T = TypeVar("_T")
 
 
-class StalePlan(Exception):
+class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made."""
 
 

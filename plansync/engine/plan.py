@@ -52,6 +52,7 @@ from pydantic import BaseModel, Field
 from plansync.config import Config
 from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
+from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
@@ -171,7 +172,7 @@ class _Tracked:
 UserResolver = Callable[[str], str | None]
 
 
-class NoteChanged(Exception):
+class NoteChanged(PlansyncError):
     """A note was saved while it was being planned."""
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plansync.errors import PlansyncError
 from plansync.sites import on_this_machine
 
 SCHEMA = """
@@ -61,8 +62,13 @@ def _record(row: tuple[Any, ...]) -> SyncedRecord:
     return SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
 
 
-class StateLocked(Exception):
+class StateLocked(PlansyncError):
     """Another plansync run holds this state store."""
+
+
+class StateError(PlansyncError, sqlite3.DatabaseError):
+    """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one or is
+    damaged; the message names the file. Still a ``sqlite3.DatabaseError``, as it was."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class StateStore:
         except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
             if hasattr(self, "_db"):
                 self._db.close()
-            raise sqlite3.DatabaseError(f"{path}: {exc}") from None
+            raise StateError(f"{path}: {exc}") from None
 
     def _open(self, path: Path, readonly: bool) -> None:
         directory = path.parent
