@@ -11,7 +11,10 @@ import pytest
 from conftest import ExampleProject, closed_port, replace_once
 
 import plansync
+import plansync.sync
+from plansync.config import Config
 from plansync.engine.state import open_state
+from plansync.notes.vault import Vault
 
 RUN_ERRORS = (
     "ConfigError",
@@ -61,3 +64,22 @@ def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
     sandbox.write_bytes(b"not a database, " * 100)
     with pytest.raises(plansync.PlansyncError, match=f"{sandbox}: file is not a database"):
         plansync.plan(plansync.load_config(project.config_path))
+
+
+def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notes are read twice (parsed by the scan, then read as write-back will see them);
+    one that is gone in between is a :class:`plansync.NoteChanged`, like one saved then."""
+    config = plansync.load_config(example_project.config_path)
+    note = example_project.note("weekly")
+    scan = plansync.sync.scan
+
+    def scan_then_delete(config: Config) -> Vault:
+        vault = scan(config)
+        note.unlink()
+        return vault
+
+    monkeypatch.setattr(plansync.sync, "scan", scan_then_delete)
+    with pytest.raises(plansync.NoteChanged, match=f"{note.name} could not be read again"):
+        plansync.plan(config)

@@ -296,7 +296,13 @@ class Planner:
         lines: dict[str, list[str]] = {}
         digests: dict[str, str] = {}
         for note in self.vault.notes:
-            data = (root / note.path).read_bytes()
+            try:
+                data = (root / note.path).read_bytes()
+            except OSError as exc:  # deleted, renamed or locked since the scan read it
+                raise NoteChanged(
+                    f"{note.path} could not be read again ({exc.strerror or exc}) after"
+                    " plansync scanned it; plan again"
+                ) from None
             digests[note.path] = file_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
