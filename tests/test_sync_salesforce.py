@@ -870,7 +870,7 @@ def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
     assert set(update.fields) == {"Note_Link__c", "Description__c"}
     assert update.fields["Note_Link__c"]["new"] == note_link(project, moved, block_id)
     # The record is the same, so the issue's link to it is not planned again.
-    assert not [c for c in plan.changes if c.fields.get("global_id")]
+    assert not [c for c in plan.changes if c.global_id]
     sync(project, org, plan=plan)
     _, record = org.records()[block_id]
     assert record["Note_Link__c"] == note_link(project, moved, block_id)
@@ -891,11 +891,46 @@ def test_a_reworded_item_retitles_the_issues_link_to_its_record(
     assert cross_link_title() == f"Salesforce: {RFE_TEXT}"
     replace_once(project.vault / entry.note.path, RFE_TEXT, "Show replication lag per bucket")
     plan = plan_of(project, org)
-    (link,) = [c for c in plan.changes if c.fields.get("global_id") == global_id]
+    (link,) = [c for c in plan.changes if c.global_id == global_id]
     assert link.fields["record"]["old"] == link.fields["record"]["new"]  # the same record
     assert link.fields["title"]["new"] == "Salesforce: Show replication lag per bucket"
     sync(project, org, plan=plan)
     assert cross_link_title() == "Salesforce: Show replication lag per bucket"
+    assert not plan_of(project, org).changes
+
+
+def contract_fields_are_values_or_old_and_new(plan: Plan) -> None:
+    """DESIGN.md: a change's ``fields`` are ``{name: {"old", "new"}}`` for a change, and the
+    values for a create; a JSON reader walks them without knowing what apply needs."""
+    for change in plan.to_contract()["changes"]:
+        pairs = [
+            isinstance(v, dict) and set(v) == {"old", "new"} for v in change["fields"].values()
+        ]
+        assert all(pairs) or not any(pairs), change
+        assert not {"global_id", "base_field"} & set(change["fields"]), change
+
+
+def test_the_plan_json_of_a_cross_link_is_old_and_new_values_and_a_saved_one_applies(
+    project: ExampleProject, org: Org
+) -> None:
+    config = config_of(project)
+    first = plan_of(project, org)
+    contract_fields_are_values_or_old_and_new(first)
+    sync(project, org, plan=first)
+    block_id = item_with(project, config, RFE_TEXT).item.block_id
+    assert block_id is not None
+    replace_once(project.vault / item_with(project, config, RFE_TEXT).note.path, RFE_TEXT, "Lag")
+    plan = plan_of(project, org)
+    (cross,) = [c for c in plan.changes if c.action == "link" and "record" in c.fields]
+    assert cross.global_id == f"plansync:salesforce:{block_id}"
+    contract_fields_are_values_or_old_and_new(plan)
+    # Saved with `plan --out` and read back: the link is upserted under its own global id.
+    sync(project, org, plan=Plan.model_validate_json(plan.model_dump_json()))
+    links = issues_by_id(project)[block_id]["remotelinks"]
+    assert sorted(r["globalId"] for r in links) == [
+        f"plansync:{block_id}",
+        f"plansync:salesforce:{block_id}",
+    ]
     assert not plan_of(project, org).changes
 
 

@@ -483,14 +483,18 @@ class Applier:
                 url = known[1] if known else None
             if key is None or not url:
                 continue
-            global_id = change.fields.get("global_id", f"plansync:{change.item.block_id}")
+            global_id = (
+                change.global_id
+                or change.fields.get("global_id")  # where plans saved by earlier versions kept it
+                or f"plansync:{change.item.block_id}"
+            )
             title = _new(change.fields["title"])
             ready.append((change, Link(key, global_id, url, title, change.item.text)))
         for batch in self._batches(f"link in {target}", ready, self._batch_size(target)):
             results = self.connectors[target].upsert_links([link for _, link in batch])
             for (change, link), outcome in zip(batch, results, strict=True):
                 # What was sent, for the next plan to compare with (plan.Planner._link_sent).
-                base_field = change.fields.get("base_field", "link")
+                base_field = change.base_field or change.fields.get("base_field") or "link"
                 sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
                 self._settle(change, outcome, sent)
 

@@ -115,6 +115,12 @@ class Change(BaseModel):
     base: dict[str, Any] | None = Field(
         default=None, description="for an adopted record: its fields, to store as the base"
     )
+    global_id: str | None = Field(
+        default=None, description="a link's global id in Jira (default: plansync:<block id>)"
+    )
+    base_field: str | None = Field(
+        default=None, description="where the state keeps what a link sent (default: link)"
+    )
 
 
 class Fingerprint(BaseModel):
@@ -152,7 +158,9 @@ class Plan(BaseModel):
 
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
-        internal = {"url", "line_change", "base"}
+        # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
+        # create, {"old", "new"} for a change), so a tool can walk it without knowing links.
+        internal = {"url", "line_change", "base", "global_id", "base_field"}
         return self.model_dump(
             mode="json",
             exclude={"fingerprint": True, "refresh": True, "changes": {"__all__": internal}},
@@ -842,9 +850,9 @@ class Planner:
                 "url": {"old": None, "new": sf_url},
                 "record": {"old": old, "new": sf_key},
                 "title": {"old": old_title, "new": title},
-                "global_id": f"plansync:salesforce:{entry.block_id}",
-                "base_field": "sf_link",
             },
+            global_id=f"plansync:salesforce:{entry.block_id}",
+            base_field="sf_link",
         )
 
     def _link_title(self, entry: _Tracked) -> str:
