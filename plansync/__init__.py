@@ -30,7 +30,7 @@ from plansync.notes.vault import Vault, scan_vault
 if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
     from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import ItemError, Result, StalePlan
+    from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
     from plansync.engine.plan import Change, NoteChanged, Plan
     from plansync.engine.state import StateError, StateLocked
     from plansync.sync import apply, plan
@@ -43,6 +43,7 @@ _LAZY = {
     "load_config": "plansync.config",
     "ConnectorError": "plansync.connectors.base",
     "ItemError": "plansync.engine.apply",
+    "Outcome": "plansync.engine.apply",
     "Result": "plansync.engine.apply",
     "StalePlan": "plansync.engine.apply",
     "Change": "plansync.engine.plan",
@@ -79,6 +80,7 @@ __all__ = [
     "ItemError",
     "Note",
     "NoteChanged",
+    "Outcome",
     "ParseWarning",
     "Plan",
     "PlansyncError",

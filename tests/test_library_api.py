@@ -83,3 +83,70 @@ def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
     monkeypatch.setattr(plansync.sync, "scan", scan_then_delete)
     with pytest.raises(plansync.NoteChanged, match=f"{note.name} could not be read again"):
         plansync.plan(config)
+
+
+def test_the_result_says_what_became_of_each_change_of_the_plan(
+    example_project: ExampleProject,
+) -> None:
+    """A bot reports per item: ``result.outcomes`` pairs each change of the plan with what
+    happened to it, the key it got, and why when it failed or was not attempted."""
+    project = example_project
+    bad_rule = (
+        '[[rules]]\nname = "customer requests"\nproject = "PLAN"\n'
+        'priority_map = { high = "Urgent" }\n[rules.match]\ntags_any = ["#rfe"]\n\n'
+    )
+    replace_once(project.config_path, "[[rules]]", bad_rule + "[[rules]]")
+    config = plansync.load_config(project.config_path)
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    assert result is not None
+
+    assert [(o.action, o.target, o.item) for o in result.outcomes] == [
+        (c.action, c.target, c.item) for c in plan.changes
+    ]
+    (error,) = result.errors
+    refused = error.block_id
+    for outcome in result.outcomes:
+        if outcome.item.block_id != refused:
+            assert outcome.status == "applied", outcome
+        elif outcome.action == "create":
+            assert (outcome.status, outcome.message) == ("failed", error.message)
+        else:
+            assert outcome.status == "skipped", outcome
+            assert "an earlier step of this item failed" in (outcome.message or "")
+    created = {
+        o.item.block_id: o.key
+        for o in result.outcomes
+        if o.action == "create" and o.status == "applied" and o.item.block_id
+    }
+    assert created == {block_id: keys["jira"] for block_id, keys in result.created.items()}
+    notes = plansync.scan_vault(project.vault, policy=config.acceptance).notes
+    keys_in_notes = {i.block_id: i.keys.get("jira") for n in notes for i in n.items if i.block_id}
+    for outcome in result.outcomes:
+        if outcome.action == "write_back" and outcome.status == "applied":
+            assert outcome.key == keys_in_notes[outcome.item.block_id]
+
+    replace_once(project.note("weekly"), "- [ ] Write the runbook", "- [?] Write the runbook")
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    assert result is not None
+    orphans = [o for o in result.outcomes if o.action == "orphan"]
+    assert orphans and all(o.status == "skipped" for o in orphans)
+    assert "never acted on" in (orphans[0].message or "")
+
+    note = project.note("weekly")
+    note.write_bytes(note.read_bytes() + b"\n- [ ] Book the review room @Myself #task\n")
+    plan = plansync.plan(config)
+    project.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "remotelink", "count": 10}]}
+    )
+    result = plansync.apply(config, plan)
+    assert result is not None
+    (error,) = [e for e in result.errors if e.whole_call]
+    assert error.action == "sync jira"
+    by_action = {o.action: o for o in result.outcomes if o.item.text == "Book the review room"}
+    assert by_action["create"].status == by_action["write_back"].status == "applied"
+    assert by_action["link"].status == "skipped"
+    assert by_action["link"].message == (
+        "not sent: Jira failed a whole call in this run (see the errors)"
+    )

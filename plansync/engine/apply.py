@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -38,7 +38,7 @@ from plansync.connectors.base import (
     RemoteRecord,
     StatusMove,
 )
-from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
+from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, ItemRef, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.writeback import LineEdit, WriteBackError, write_back
@@ -74,8 +74,28 @@ class ItemError(BaseModel):
         return f"{where}{self.action}{key} failed: {self.message}"
 
 
+class Outcome(BaseModel):
+    """What became of one change of the plan, so that a caller can report per item.
+
+    ``applied``: done (a create carries its new key). ``failed``: refused; ``message`` says why
+    (the same as the item's entry in ``Result.errors``). ``skipped``: not attempted, and
+    ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
+    item that failed, or a backend that failed a whole call.
+    """
+
+    action: str
+    target: str
+    item: ItemRef
+    key: str | None = None
+    status: Literal["applied", "failed", "skipped"]
+    message: str | None = None
+
+
 class Result(BaseModel):
-    """What a sync did, with the same counts as the plan's summary plus what failed."""
+    """What a sync did, with the same counts as the plan's summary plus what failed.
+
+    ``outcomes`` has one entry per change of the plan, in the plan's order.
+    """
 
     applied: dict[str, int] = Field(default_factory=dict)
     created: dict[str, dict[str, str]] = Field(
@@ -86,6 +106,7 @@ class Result(BaseModel):
     api_usage: dict[str, tuple[int, int]] = Field(
         default_factory=dict, description="backend -> (requests used, daily limit), if reported"
     )
+    outcomes: list[Outcome] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +149,7 @@ class Applier:
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
         self.down: set[str] = set()  # targets whose backend failed a whole call
         self.plan_looked_up = False
+        self._outcomes: dict[int, Outcome] = {}  # id(change) -> what became of it
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -162,6 +184,7 @@ class Applier:
             self._remote(target, self._transitions, changes)
         self.checkpoint("transitions")
         self.result.requests = self._requests() - before
+        self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         for name, connector in self.connectors.items():
             usage = getattr(connector, "api_usage", lambda: None)()
             if usage:
@@ -225,6 +248,47 @@ class Applier:
     def _count(self, action: str, n: int = 1) -> None:
         self.result.applied[action] = self.result.applied.get(action, 0) + n
 
+    def _done(self, change: Change, key: str | None = None, message: str | None = None) -> None:
+        """Count ``change`` as applied (a failure recorded for it before stands)."""
+        self._count(change.action)
+        if id(change) not in self._outcomes:
+            self._outcomes[id(change)] = self._outcome(change, "applied", key, message)
+
+    def _outcome(
+        self,
+        change: Change,
+        status: Literal["applied", "failed", "skipped"],
+        key: str | None,
+        message: str | None,
+    ) -> Outcome:
+        return Outcome(
+            action=change.action,
+            target=change.target,
+            item=change.item,
+            key=key or change.key,
+            status=status,
+            message=message,
+        )
+
+    def _outcome_of(self, change: Change) -> Outcome:
+        """The recorded outcome of ``change``, or why it was not attempted."""
+        if id(change) in self._outcomes:
+            return self._outcomes[id(change)]
+        if change.action in ("conflict", "orphan"):
+            why = f"a {change.action} is shown, never acted on"
+        elif change.target in self.down:
+            why = (
+                f"not sent: {BACKEND_TITLES.get(change.target, change.target)} failed a whole"
+                " call in this run (see the errors)"
+            )
+        elif self._blocked(change) or any(
+            (change.item.block_id or "", target) in self.failed for target in BACKENDS
+        ):
+            why = "not done: an earlier step of this item failed (see the errors)"
+        else:
+            why = "not done: nothing in this run made it possible (run sync again)"
+        return self._outcome(change, "skipped", None, why)
+
     def _blocked(self, change: Change, target: str | None = None) -> bool:
         block_id = change.item.block_id or ""
         return (block_id, "note") in self.failed or (
@@ -235,6 +299,7 @@ class Applier:
     def _fail(self, change: Change, message: str, target: str | None = None) -> None:
         if change.item.block_id:
             self.failed.add((change.item.block_id, target or change.target))
+        self._outcomes.setdefault(id(change), self._outcome(change, "failed", None, message))
         self.result.errors.append(
             ItemError(
                 note=change.item.note,
@@ -339,7 +404,7 @@ class Applier:
                 if id(edit) in missing:
                     self._fail(change, "the line changed or moved in the note; run sync again")
                 elif with_keys:
-                    self._count("write_back")
+                    self._done(change, next(iter(edit.links.values()))[0])
 
     def _adopted(self, change: Change, target: str) -> tuple[str, str] | None:
         """A record found by id but unknown to the state: stored now, its fields as the base."""
@@ -389,7 +454,14 @@ class Applier:
             record = found.get(label_for(change.item.block_id or ""))
             if record is not None:  # made by a run that died: its status may have moved since
                 fields = self._fill_cross_keys(change)
-                self._created(change, record.key, record.url, fields, record.status_category)
+                self._created(
+                    change,
+                    record.key,
+                    record.url,
+                    fields,
+                    record.status_category,
+                    "found by its plansync id (made by a run that died): not created again",
+                )
             else:
                 to_create.append(change)
         if not to_create:
@@ -456,12 +528,13 @@ class Applier:
         url: str,
         fields: dict[str, Any],
         status: str | None = "new",
+        message: str | None = None,
     ) -> None:
         assert change.item.block_id
         self.keys[change.item.block_id, change.target] = (key, url)
         self.result.created.setdefault(change.item.block_id, {})[change.target] = key
         self._store(change, change.target, key, url, {**fields, "status": status, "link": None})
-        self._count("create")
+        self._done(change, key, message)
 
     # --- links, updates, transitions --------------------------------------------------------
 
@@ -546,7 +619,7 @@ class Applier:
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:
             self._merge_base(change, base_update)
-            self._count(change.action)
+            self._done(change)
         else:
             self._fail(change, outcome.error or "refused")
 
