@@ -38,7 +38,7 @@ import plansync
 from plansync.config import Config, load_config
 from plansync.connectors.base import FieldUpdate
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.apply import Result
+from plansync.engine.apply import Result, StalePlan
 from plansync.engine.plan import ACTIONS, Plan
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -932,6 +932,21 @@ def test_the_plan_json_of_a_cross_link_is_old_and_new_values_and_a_saved_one_app
         f"plansync:salesforce:{block_id}",
     ]
     assert not plan_of(project, org).changes
+
+
+def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
+    project: ExampleProject, org: Org
+) -> None:
+    """The plan names Salesforce records the run has no connector for: refused before anything
+    is written (it was a KeyError after the Jira issues were made, their keys not written)."""
+    plan = plan_of(project, org)
+    assert [c for c in plan.changes if c.target == "salesforce"]
+    before = files_of(project)
+    project.write_config(salesforce=False)
+    with pytest.raises(StalePlan, match="changes for Salesforce, which this run's config does not"):
+        plansync.apply(config_of(project), plan)
+    assert files_of(project) == before
+    assert not jira_issues(project)
 
 
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(

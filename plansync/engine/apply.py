@@ -233,6 +233,22 @@ class Applier:
                 f"the plan is stale: {', '.join(changed[:5])} changed since it was made;"
                 " run `plansync plan` again"
             )
+        gone = sorted(
+            {
+                change.target
+                for change in plan.changes
+                if change.target not in ("note", *self.connectors)
+                and change.action not in ("conflict", "orphan")
+            }
+        )
+        if gone:
+            # Checked before anything is written: the other backend's creates and the ids in
+            # the notes would go ahead, then the run would stop at the first of these.
+            titles = " and ".join(BACKEND_TITLES.get(name, name) for name in gone)
+            raise StalePlan(
+                f"the plan has changes for {titles}, which this run's config does not name"
+                " any more; plan again"
+            )
         if self.state.revision() != plan.fingerprint.state_revision:
             raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
         for name, site in plan.fingerprint.sites.items():
