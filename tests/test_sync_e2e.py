@@ -509,6 +509,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert not plan.has_changes
     (orphan,) = plan.changes
     assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
+    assert (orphan.item.line, orphan.item.text) == (0, item.text)  # no line now; the text synced
     assert "left alone" in (orphan.message or "")
     sync(config)
     assert jira_issues(project)[key] == before

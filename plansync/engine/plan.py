@@ -878,7 +878,14 @@ class Planner:
                 action="orphan",
                 target=target.name,
                 key=record.key,
-                item=ItemRef(note=record.note_path, line=0, block_id=record.block_id, text=""),
+                # Its line is gone (line 0); its text is the one last synced, so that a reader
+                # of the plan knows which item it was without looking the key up.
+                item=ItemRef(
+                    note=record.note_path,
+                    line=0,
+                    block_id=record.block_id,
+                    text=_synced_text(record),
+                ),
                 message=f"{record.key}: {where}; left alone",
             )
         )
@@ -911,6 +918,15 @@ class Planner:
             )
         )
         return True
+
+
+def _synced_text(record: SyncedRecord) -> str:
+    """The item's text as last synced: its Jira summary or its Salesforce record's name."""
+    for name in ("summary", "Name"):
+        value = record.fields.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: str | None) -> Item:
