@@ -150,3 +150,21 @@ def test_the_result_says_what_became_of_each_change_of_the_plan(
     assert by_action["link"].message == (
         "not sent: Jira failed a whole call in this run (see the errors)"
     )
+
+
+def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
+    example_project: ExampleProject,
+) -> None:
+    """Even when the new store's revision counter comes round to the plan's: the plan's bases
+    and its skipped look-ups were those of a store that is gone."""
+    config = plansync.load_config(example_project.config_path)
+    assert plansync.apply(config) is not None
+    replace_once(example_project.note("weekly"), "📅 2025-11-10", "📅 2025-11-12")
+    saved = plansync.plan(config)
+    assert saved.fingerprint is not None and saved.summary["update"] == 1
+    example_project.state_db.unlink()
+    with open_state(config.state_dir) as state:  # a new store, at the same revision by chance
+        while state.revision() < saved.fingerprint.state_revision:
+            state.finish(0)
+    with pytest.raises(plansync.StalePlan, match=r"state\.db was deleted or replaced since it was"):
+        plansync.apply(config, saved)

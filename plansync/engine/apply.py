@@ -249,6 +249,12 @@ class Applier:
                 f"the plan has changes for {titles}, which this run's config does not name"
                 " any more; plan again"
             )
+        made_with = plan.fingerprint.state_id
+        if made_with is not None and made_with != self.state.identity():
+            raise StalePlan(
+                f"the plan is stale: the state store {self.state.directory / 'state.db'} was"
+                " deleted or replaced since it was made; plan again"
+            )
         if self.state.revision() != plan.fingerprint.state_revision:
             raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
         for name, site in plan.fingerprint.sites.items():

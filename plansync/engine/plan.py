@@ -128,6 +128,8 @@ class Fingerprint(BaseModel):
 
     notes: dict[str, str]
     state_revision: int
+    state_id: str | None = None
+    """The state store's identity (:meth:`StateStore.identity`); None: none on disk yet."""
     sites: dict[str, str | None] = Field(default_factory=dict)
     """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
 
@@ -283,6 +285,7 @@ class Planner:
         self.plan.fingerprint = Fingerprint(
             notes=digests,
             state_revision=self.state.revision(),
+            state_id=self.state.identity(),
             sites={t.name: t.site for t in self.targets},
         )
         self.plan.warnings = (

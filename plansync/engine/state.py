@@ -23,6 +23,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -123,6 +124,10 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        if not readonly:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,)
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -205,6 +210,14 @@ class StateStore:
         return [JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     # revision ------------------------------------------------------------------------------
+
+    def identity(self) -> str | None:
+        """A random id the store gets when it is first written: a saved plan made with another
+        store (this one deleted and made anew, or another copied over it) is stale even when
+        the new store's revision counter has come round to the same number. None: no store on
+        disk yet, or one that no run has written since ids were kept."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
+        return str(row[0]) if row else None
 
     def revision(self) -> int:
         """A counter bumped by every write: a saved plan made at another revision is stale."""
