@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import requests
 
@@ -275,6 +275,34 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
             return _build(config, state, specs)
 
 
+@overload
+def apply(
+    config: Config,
+    plan: Plan | None = None,
+    *,
+    connector: Any | None = None,
+    salesforce: Any | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: Progress | None = None,
+    confirm: None = None,
+) -> Result: ...
+
+
+@overload
+def apply(
+    config: Config,
+    plan: Plan | None = None,
+    *,
+    connector: Any | None = None,
+    salesforce: Any | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: Progress | None = None,
+    confirm: Callable[[Plan], bool],
+) -> Result | None: ...
+
+
+# Without ``confirm`` a run always has a result, and a caller's type checker must know it:
+# ``plansync.apply(config, plan).errors`` is what the README shows.
 def apply(
     config: Config,
     plan: Plan | None = None,

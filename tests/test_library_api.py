@@ -7,6 +7,8 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 from conftest import ExampleProject, closed_port, replace_once
 
@@ -168,3 +170,12 @@ def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
             state.finish(0)
     with pytest.raises(plansync.StalePlan, match=r"state\.db was deleted or replaced since it was"):
         plansync.apply(config, saved)
+
+
+def test_apply_without_confirm_is_typed_to_return_a_result_never_none() -> None:
+    """``plansync.apply(config, plan).errors`` (the README's line) must pass a strict type
+    checker: only a run given ``confirm`` can end without a result (declined)."""
+    without, with_confirm = typing.get_overloads(plansync.sync.apply)
+    assert typing.get_type_hints(without)["return"] is plansync.Result
+    assert typing.get_type_hints(without)["confirm"] is type(None)
+    assert typing.get_type_hints(with_confirm)["return"] == plansync.Result | None
