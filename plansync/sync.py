@@ -331,4 +331,4 @@ def apply(
                 kwargs["checkpoint"] = checkpoint
             if progress is not None:
                 kwargs["progress"] = progress
-            return apply_plan(config, current, state, conns, **kwargs)
+            return apply_plan(config, current, state, conns, fresh=plan is None, **kwargs)

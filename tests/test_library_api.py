@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+import requests
 from conftest import ExampleProject, closed_port, replace_once
 
 import plansync
@@ -179,3 +180,45 @@ def test_apply_without_confirm_is_typed_to_return_a_result_never_none() -> None:
     assert typing.get_type_hints(without)["return"] is plansync.Result
     assert typing.get_type_hints(without)["confirm"] is type(None)
     assert typing.get_type_hints(with_confirm)["return"] == plansync.Result | None
+
+
+def test_a_saved_plan_looks_its_ids_up_again_before_creating(
+    example_project: ExampleProject,
+) -> None:
+    """Between ``plan`` and ``apply`` a run with another state store (another clone of the
+    vault, a teammate's machine) created the issue for an id already in the note: the saved
+    plan's create adopts it instead of making a second issue with the same id."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    note = project.note("weekly")
+    line = b"- [ ] Book the review room @Myself #task ^ps-booked01\n"
+    note.write_bytes(note.read_bytes() + b"\n" + line)
+    saved = plansync.plan(config)
+    assert [c.item.block_id for c in saved.changes if c.action == "create"].count(
+        "ps-booked01"
+    ) == 1
+    made_elsewhere = requests.post(
+        f"{project.url}/rest/api/2/issue",
+        json={
+            "fields": {
+                "project": {"key": "PLAN"},
+                "issuetype": {"name": "Task"},
+                "summary": "Book the review room",
+                "labels": ["plansync", "ps-booked01"],
+            }
+        },
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert made_elsewhere.status_code == 201, made_elsewhere.text
+    key = made_elsewhere.json()["key"]
+
+    result = plansync.apply(config, saved)
+    assert result.ok, result.errors
+    issues = requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    assert [i["key"] for i in issues if "ps-booked01" in i["fields"]["labels"]] == [key]
+    (create,) = [
+        o for o in result.outcomes if o.action == "create" and o.item.block_id == "ps-booked01"
+    ]
+    assert create.key == key and "not created again" in (create.message or "")
+    assert f"[{key}](" in note.read_text(encoding="utf-8")

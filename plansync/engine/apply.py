@@ -137,6 +137,7 @@ class Applier:
         checkpoint: Checkpoint = _nothing,
         progress: Progress = _quiet,
         lookup_waits: tuple[float, ...] = (1.0, 2.0, 4.0),
+        fresh: bool = False,
     ):
         self.config = config
         self.state = state
@@ -144,6 +145,8 @@ class Applier:
         self.checkpoint = checkpoint
         self.progress = progress
         self.lookup_waits = lookup_waits
+        self.fresh = fresh
+        """Whether the plan was made in this run, under its lock, just now (not a saved one)."""
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
@@ -155,7 +158,10 @@ class Applier:
 
     def run(self, plan: Plan) -> Result:
         self._check_fresh(plan)
-        self.plan_looked_up = plan.fingerprint is not None
+        # A saved plan's look-ups may be hours old, and another state store (another clone of
+        # the vault, another config) may have created records for its ids since: only a plan
+        # made by this run stands in for the look-up before creating.
+        self.plan_looked_up = plan.fingerprint is not None and self.fresh
         before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -482,7 +488,7 @@ class Applier:
                     record.url,
                     fields,
                     record.status_category,
-                    "found by its plansync id (made by a run that died): not created again",
+                    "found by its plansync id (made by another run): not created again",
                 )
             else:
                 to_create.append(change)
@@ -526,9 +532,10 @@ class Applier:
         """Look ids up; for ids a dead run was creating, wait out search lag first.
 
         The journal is only open around a create call, so an entry open now is a dead run's.
-        A plan whose fingerprint held has just looked every id up (and no run of this state
-        store has created anything since: that would have changed its revision), so then only
-        the ids of a dead run's create, which search may not show yet, are looked up again."""
+        A plan made by this run, under its lock, has just looked every id up (and no run of
+        this state store has created anything since), so then only the ids of a dead run's
+        create, which search may not show yet, are looked up again. A saved plan's ids are all
+        looked up again: a run with another state store may have created some since."""
         connector = self.connectors[target]
         pending = {label_for(i) for e in self.state.in_flight(target) for i in e.block_ids}
         labels = [label_for(i) for i in ids]
@@ -663,6 +670,11 @@ def apply_plan(
     *,
     checkpoint: Checkpoint = _nothing,
     progress: Progress = _quiet,
+    fresh: bool = False,
 ) -> Result:
-    applier = Applier(config, state, connectors, checkpoint=checkpoint, progress=progress)
+    """Carry out ``plan``; ``fresh``: it was made in this run under the lock (its look-ups
+    stand in for the look-up before creating)."""
+    applier = Applier(
+        config, state, connectors, checkpoint=checkpoint, progress=progress, fresh=fresh
+    )
     return applier.run(plan)
