@@ -8,6 +8,7 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 from __future__ import annotations
 
 import typing
+from typing import Any
 
 import pytest
 import requests
@@ -27,6 +28,13 @@ RUN_ERRORS = (
     "StateLocked",
     "StateError",
 )
+
+
+def sandbox_issues(project: ExampleProject) -> list[dict[str, Any]]:
+    """Every issue in the Jira sandbox, read past the connector."""
+    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
+    answer.raise_for_status()
+    return list(answer.json()["issues"])
 
 
 @pytest.mark.parametrize("name", RUN_ERRORS)
@@ -215,10 +223,36 @@ def test_a_saved_plan_looks_its_ids_up_again_before_creating(
 
     result = plansync.apply(config, saved)
     assert result.ok, result.errors
-    issues = requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    issues = sandbox_issues(project)
     assert [i["key"] for i in issues if "ps-booked01" in i["fields"]["labels"]] == [key]
     (create,) = [
         o for o in result.outcomes if o.action == "create" and o.item.block_id == "ps-booked01"
     ]
     assert create.key == key and "not created again" in (create.message or "")
     assert f"[{key}](" in note.read_text(encoding="utf-8")
+
+
+def test_a_plan_applied_without_its_id_write_backs_creates_nothing_twice(
+    example_project: ExampleProject,
+) -> None:
+    """A bot applies only the changes someone approved and leaves the write-backs out: the
+    creates of items whose ids would not reach the notes fail, by line, instead of making
+    records that the next sync (new ids) makes a second time."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    plan = plansync.plan(config)
+    creates = [c for c in plan.changes if c.action == "create"]
+    plan.changes = [c for c in plan.changes if c.action != "write_back"]
+
+    result = plansync.apply(config, plan)
+    assert result.applied.get("create", 0) == 0
+    assert {(e.note, e.line, e.action) for e in result.errors} == {
+        (c.item.note, c.item.line, "create") for c in creates
+    }
+    assert all("is not in the note" in e.message for e in result.errors)
+    assert sandbox_issues(project) == []
+
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert len(sandbox_issues(project)) == len(creates)
+    assert plansync.plan(config).summary["orphan"] == 0

@@ -19,6 +19,7 @@ protocol, and a progress display can listen there.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -452,9 +453,39 @@ class Applier:
 
     def _create(self, target: str, changes: list[Change]) -> None:
         self._close_settled(target)
-        todo = [c for c in changes if not self._blocked(c)]
+        todo = self._ids_on_disk([c for c in changes if not self._blocked(c)])
         for batch in self._batches(f"create in {target}", todo, self._batch_size(target)):
             self._create_batch(target, batch)
+
+    def _ids_on_disk(self, changes: list[Change]) -> list[Change]:
+        """The creates whose block id ends a line of their note now; each other one fails.
+
+        The protocol's first step, checked rather than assumed: a record must never exist for
+        an id that is not on disk, or the next sync gives the item a new id and creates it
+        again. A plan's write-back of the id can be missing (a caller that applies only the
+        changes someone approved, and left it out) or have gone wrong; nothing is created then.
+        """
+        texts: dict[str, bytes | None] = {}
+        ready = []
+        for change in changes:
+            note, block_id = change.item.note, change.item.block_id or ""
+            if note not in texts:
+                try:
+                    texts[note] = (self.config.vault_root / note).read_bytes()
+                except OSError:
+                    texts[note] = None
+            marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$", re.M)
+            data = texts[note]
+            if block_id and data is not None and marker.search(data):
+                ready.append(change)
+            else:
+                self._fail(
+                    change,
+                    f"^{block_id} is not in the note (its write-back was not in the plan, or"
+                    " failed), so nothing was created: a record for an id the note does not"
+                    " hold would be created again by the next sync",
+                )
+        return ready
 
     def _fill_cross_keys(
         self, change: Change, fields: dict[str, Any] | None = None
