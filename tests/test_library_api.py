@@ -256,3 +256,40 @@ def test_a_plan_applied_without_its_id_write_backs_creates_nothing_twice(
     assert result.ok, result.errors
     assert len(sandbox_issues(project)) == len(creates)
     assert plansync.plan(config).summary["orphan"] == 0
+
+
+def test_ids_saved_over_by_an_editor_before_the_creates_are_written_again(
+    example_project: ExampleProject,
+) -> None:
+    """Between the ids going into the notes and the creates, an editor saves its own copy of a
+    note (from before the sync) over them, one line edited: the ids are written again where the
+    lines are as planned; the edited line's item is not created (its id is not on disk), and
+    the next sync creates it once."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    note = project.note("weekly")
+    buffer = note.read_bytes().replace(b"Write the runbook", b"Write the full runbook")
+    assert b"Write the full runbook" in buffer
+
+    def editor_saves(step: str) -> None:
+        if step == "ids_written":
+            note.write_bytes(buffer)
+
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan, checkpoint=editor_saves)
+    (failed,) = result.errors
+    assert (failed.note, failed.action) == (note.name, "write back")
+    actions = [
+        i
+        for n in plansync.scan_vault(project.vault).notes
+        for i in n.items
+        if i.accepted and i.kind == "action"  # what the example's rule sends to Jira
+    ]
+    assert [i.text for i in actions if "jira" not in i.keys] == [
+        "Write the full runbook for changing object-lock retention on live buckets"
+    ]
+    assert len(sandbox_issues(project)) == len(actions) - 1
+
+    assert plansync.apply(config).ok
+    assert len(sandbox_issues(project)) == len(actions)
+    assert plansync.plan(config).summary["orphan"] == 0

@@ -154,6 +154,7 @@ class Applier:
         self.down: set[str] = set()  # targets whose backend failed a whole call
         self.plan_looked_up = False
         self._outcomes: dict[int, Outcome] = {}  # id(change) -> what became of it
+        self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -171,6 +172,8 @@ class Applier:
             record = self.state.get(refresh.block_id, refresh.target)
             if record is not None:
                 self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
+        for change in by_action["write_back"]:
+            self._id_writes[change.item.block_id or ""].append(change)
         self._write_ids(by_action["write_back"])
         self.checkpoint("ids_written")
         for target in BACKENDS:  # Jira first: Salesforce records carry the Jira key
@@ -462,11 +465,31 @@ class Applier:
 
         The protocol's first step, checked rather than assumed: a record must never exist for
         an id that is not on disk, or the next sync gives the item a new id and creates it
-        again. A plan's write-back of the id can be missing (a caller that applies only the
-        changes someone approved, and left it out) or have gone wrong; nothing is created then.
+        again. An id written by this run and gone since (an editor saved its own copy of the
+        note over it) is written again where its line is still as planned. A plan's
+        write-back of the id can also be missing (a caller that applies only the changes
+        someone approved, and left it out); nothing is created then.
         """
+        absent = self._absent(changes)
+        again = [w for c in absent for w in self._id_writes.get(c.item.block_id or "", [])]
+        if again:
+            self._write_ids(again)
+            absent = self._absent(absent)
+        for change in absent:
+            if not self._blocked(change):
+                self._fail(
+                    change,
+                    f"^{change.item.block_id} is not in the note (its write-back was not in the"
+                    " plan, or failed), so nothing was created: a record for an id the note"
+                    " does not hold would be created again by the next sync",
+                )
+        gone = {id(c) for c in absent}
+        return [c for c in changes if id(c) not in gone]
+
+    def _absent(self, changes: list[Change]) -> list[Change]:
+        """Of ``changes``, those whose block id ends no line of their note as it is now."""
         texts: dict[str, bytes | None] = {}
-        ready = []
+        absent = []
         for change in changes:
             note, block_id = change.item.note, change.item.block_id or ""
             if note not in texts:
@@ -476,16 +499,9 @@ class Applier:
                     texts[note] = None
             marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$", re.M)
             data = texts[note]
-            if block_id and data is not None and marker.search(data):
-                ready.append(change)
-            else:
-                self._fail(
-                    change,
-                    f"^{block_id} is not in the note (its write-back was not in the plan, or"
-                    " failed), so nothing was created: a record for an id the note does not"
-                    " hold would be created again by the next sync",
-                )
-        return ready
+            if not block_id or data is None or not marker.search(data):
+                absent.append(change)
+        return absent
 
     def _fill_cross_keys(
         self, change: Change, fields: dict[str, Any] | None = None
