@@ -9,6 +9,8 @@ The library is what the command line is a shell over::
     config = plansync.load_config("plansync.toml")
     plan = plansync.plan(config)          # pure: what a sync would do
     result = plansync.apply(config, plan) # do it; result.errors names note and line
+    for outcome in result.outcomes:       # one per change of the plan: applied, failed or
+        print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
 
 Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
 :class:`ConfigError`, :class:`ConnectorError` (a backend refused or failed a whole call),
