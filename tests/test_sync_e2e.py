@@ -536,6 +536,7 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert plan.summary == summary_of(plan, transition=1)
     (change,) = plan.changes
     assert (change.key, change.item.note, change.item.block_id) == (key, note.path, item.block_id)
+    assert (change.item.line, change.item.text) == (0, item.text)  # no line now; the text synced
     assert change.fields == {"status": {"old": "new", "new": "cancelled"}}
     assert "its line is gone from the note; cancelled" in (change.message or "")
     assert "its line is gone from the note; cancelled" in render(plan)

@@ -914,7 +914,12 @@ class Planner:
                 action="transition",
                 target=target.name,
                 key=found.key,
-                item=ItemRef(note=record.note_path, line=0, block_id=record.block_id, text=""),
+                item=ItemRef(
+                    note=record.note_path,
+                    line=0,
+                    block_id=record.block_id,
+                    text=_synced_text(record),
+                ),
                 fields={"status": {"old": found.status_category, "new": "cancelled"}},
                 sobject=found.sobject,
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
