@@ -307,7 +307,8 @@ class Applier:
         if id(change) in self._outcomes:
             return self._outcomes[id(change)]
         if change.action in ("conflict", "orphan"):
-            why = f"a {change.action} is shown, never acted on"
+            what = "an orphan" if change.action == "orphan" else "a conflict"
+            why = f"{what} is shown, never acted on"
         elif change.target in self.down:
             why = (
                 f"not sent: {BACKEND_TITLES.get(change.target, change.target)} failed a whole"
