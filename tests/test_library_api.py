@@ -293,3 +293,17 @@ def test_ids_saved_over_by_an_editor_before_the_creates_are_written_again(
     assert plansync.apply(config).ok
     assert len(sandbox_issues(project)) == len(actions)
     assert plansync.plan(config).summary["orphan"] == 0
+
+
+def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
+    example_project: ExampleProject,
+) -> None:
+    """A folder where the note was (a sync client's conflict copy, a restore): the plan is
+    stale, named, rather than an IsADirectoryError out of the freshness check."""
+    config = plansync.load_config(example_project.config_path)
+    saved = plansync.plan(config)
+    note = example_project.note("weekly")
+    note.unlink()
+    note.mkdir()
+    with pytest.raises(plansync.StalePlan, match=f"{note.name} changed since it was made"):
+        plansync.apply(config, saved)

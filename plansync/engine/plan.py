@@ -957,10 +957,14 @@ def _last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
 
 
 def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
-    """Digests of the named notes now (a vanished note digests as empty)."""
+    """Digests of the named notes now: a note that vanished or cannot be read any more (a
+    folder in its place, its permissions taken away) digests as empty, so that a plan made from
+    it is stale rather than a traceback from the check."""
     root = config.vault_root
     digests = {}
     for path in paths:
-        file = Path(root / path)
-        digests[path] = file_digest(file.read_bytes()) if file.exists() else ""
+        try:
+            digests[path] = file_digest(Path(root / path).read_bytes())
+        except OSError:
+            digests[path] = ""
     return digests
