@@ -307,3 +307,21 @@ def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
     note.mkdir()
     with pytest.raises(plansync.StalePlan, match=f"{note.name} changed since it was made"):
         plansync.apply(config, saved)
+
+
+def test_a_write_back_skipped_because_its_backend_failed_a_whole_call_says_so(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    project.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "issue/bulk", "count": 10}]}
+    )
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    (error,) = result.errors
+    assert error.whole_call and error.action == "sync jira"
+    down = "not sent: Jira failed a whole call in this run (see the errors)"
+    assert {(o.action, o.status, o.message) for o in result.outcomes} == {
+        (action, "skipped", down) for action in ("create", "write_back", "link", "transition")
+    }

@@ -309,10 +309,10 @@ class Applier:
         if change.action in ("conflict", "orphan"):
             what = "an orphan" if change.action == "orphan" else "a conflict"
             why = f"{what} is shown, never acted on"
-        elif change.target in self.down:
+        elif (backend := _backend_of(change)) in self.down:
             why = (
-                f"not sent: {BACKEND_TITLES.get(change.target, change.target)} failed a whole"
-                " call in this run (see the errors)"
+                f"not sent: {BACKEND_TITLES.get(backend, backend)} failed a whole call in this"
+                " run (see the errors)"
             )
         elif self._blocked(change) or any(
             (change.item.block_id or "", target) in self.failed for target in BACKENDS
@@ -704,6 +704,14 @@ class Applier:
 def _status_of(move: StatusMove) -> str:
     """The status category a record is in once ``move`` is made (a reopened one is new)."""
     return "new" if move.to == "reopen" else move.to
+
+
+def _backend_of(change: Change) -> str:
+    """The backend a change depends on: its target, or for a note's write-back the backend
+    whose key it writes."""
+    if change.target == "note" and change.line_change and change.line_change.key_target:
+        return change.line_change.key_target
+    return change.target
 
 
 def _new(value: Any) -> Any:
