@@ -913,6 +913,30 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
     assert not fresh_plan(config).has_changes
 
 
+def test_block_ids_that_differ_only_in_case_are_one_id_and_a_copy(
+    example_project: ExampleProject,
+) -> None:
+    """``^Step1`` and ``^step1`` both become the label ``ps-step1``: they made two issues with
+    one plansync id, and the next plan wrote the first issue's key over the second line's."""
+    project = example_project
+    config = config_of(project)
+    (project.vault / "a.md").write_text("# A\n\n- [ ] Alpha task #task ^Step1\n", encoding="utf-8")
+    (project.vault / "b.md").write_text("# B\n\n- [ ] Beta task #task ^step1\n", encoding="utf-8")
+
+    plan = fresh_plan(config)
+    assert "b.md:3: ^step1 is the id of the line with ^Step1 to Jira and Salesforce" in "\n".join(
+        plan.warnings
+    )
+    sync(config, plan=plan)
+    (alpha,) = scan_items(config, "a.md")
+    (beta,) = scan_items(config, "b.md")
+    assert alpha.block_id == "Step1"
+    assert beta.block_id and beta.block_id.startswith("ps-") and beta.keys != alpha.keys
+    labels = [i["fields"]["labels"] for i in jira_issues(project).values()]
+    assert sum("ps-step1" in found for found in labels) == 1
+    assert not fresh_plan(config).has_changes
+
+
 def scan_items(config: Config, path: str) -> list[Item]:
     return next(n for n in plansync.sync.scan(config).notes if n.path == path).items
 

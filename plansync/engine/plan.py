@@ -328,6 +328,11 @@ class Planner:
         the item was synced from, else one carrying a key, else the first; the others are
         copies and become new items. So a copy pasted into a note that sorts first never takes
         the original's identity and links.
+
+        Ids are compared as Jira and Salesforce see them, by their label (:func:`label_for`,
+        lower case): ``^Step1`` and ``^step1`` are one id there, so two such lines are one id
+        and a copy, or both items would land on one record (or make two records that the next
+        plan cannot tell apart).
         """
         synced_from: dict[str, str] = {}
         for target in self.targets:
@@ -337,12 +342,11 @@ class Planner:
         for note in self.vault.notes:
             for item in note.items:
                 if item.block_id:
-                    lines_with.setdefault(item.block_id, []).append((note, item))
-        keeper = {
-            block_id: id(_keeper(found, synced_from.get(block_id)))
-            for block_id, found in lines_with.items()
-        }
-        taken = set(lines_with) | set(synced_from)
+                    lines_with.setdefault(label_for(item.block_id), []).append((note, item))
+        keepers = {label: _keeper(found, synced_from) for label, found in lines_with.items()}
+        keeper = {label: id(item) for label, item in keepers.items()}
+        # By label as well: a new id (lower case, its own label) must be no other id's label.
+        taken = set(lines_with) | {label_for(b) for b in synced_from}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
             if note.front_matter_error:
@@ -351,7 +355,7 @@ class Planner:
             for item in note.items:
                 block_id = item.block_id
                 copy_of = None
-                if block_id and keeper[block_id] != id(item):
+                if block_id and keeper[label_for(block_id)] != id(item):
                     copy_of, block_id = block_id, None
                 original = lines[note.path][item.line - 1]
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
@@ -365,9 +369,15 @@ class Planner:
                 new_id = block_id is None
                 block_id = block_id or new_block_id(taken)
                 if copy_of:
+                    kept = keepers[label_for(copy_of)].block_id
+                    what = (
+                        f"a copy of the line with ^{copy_of}"
+                        if kept == copy_of
+                        else f"^{copy_of} is the id of the line with ^{kept} to Jira and"
+                        " Salesforce (they ignore case)"
+                    )
                     self.plan.warnings.append(
-                        f"{note.path}:{item.line}: a copy of the line with ^{copy_of};"
-                        f" it becomes a new item ^{block_id}"
+                        f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         return tracked
@@ -937,10 +947,11 @@ def _synced_text(record: SyncedRecord) -> str:
     return ""
 
 
-def _keeper(found: list[tuple[Note, Item]], synced_from: str | None) -> Item:
-    """Of the lines sharing a block id, the one that keeps it (see ``Planner._identify``)."""
+def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
+    """Of the lines sharing a block id, the one that keeps it (see ``Planner._identify``):
+    the one in the note its id was synced from, else one carrying a key, else the first."""
     for note, item in found:
-        if note.path == synced_from:
+        if item.block_id is not None and synced_from.get(item.block_id) == note.path:
             return item
     return next((item for _, item in found if item.keys), found[0][1])
 
