@@ -9,6 +9,14 @@ The library is what the command line is a shell over::
     config = plansync.load_config("plansync.toml")
     plan = plansync.plan(config)          # pure: what a sync would do
     result = plansync.apply(config, plan) # do it; result.errors names note and line
+    for outcome in result.outcomes:       # one per change of the plan: applied, failed or
+        print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
+
+Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
+:class:`ConfigError`, :class:`ConnectorError` (a backend refused or failed a whole call),
+:class:`NoteChanged` (a note saved while it was read), :class:`StalePlan`,
+:class:`StateLocked` (another run holds the state store) and :class:`StateError` (a damaged
+database under ``.plansync``). Messages name the file, line or key and never quote a secret.
 """
 
 from __future__ import annotations
@@ -16,15 +24,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
 from plansync.notes.parse import parse_note
 from plansync.notes.vault import Vault, scan_vault
 
 if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
-    from plansync.engine.apply import Result, StalePlan
-    from plansync.engine.plan import Change, Plan
-    from plansync.engine.state import StateLocked
+    from plansync.connectors.base import ConnectorError
+    from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
+    from plansync.engine.plan import Change, NoteChanged, Plan
+    from plansync.engine.state import StateError, StateLocked
     from plansync.sync import apply, plan
 
 # Imported when first used: the engine brings the Jira and Salesforce clients and the sandboxes
@@ -33,10 +43,15 @@ _LAZY = {
     "Config": "plansync.config",
     "ConfigError": "plansync.config",
     "load_config": "plansync.config",
+    "ConnectorError": "plansync.connectors.base",
+    "ItemError": "plansync.engine.apply",
+    "Outcome": "plansync.engine.apply",
     "Result": "plansync.engine.apply",
     "StalePlan": "plansync.engine.apply",
     "Change": "plansync.engine.plan",
+    "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.plan",
+    "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",
     "plan": "plansync.sync",
@@ -62,12 +77,18 @@ __all__ = [
     "Change",
     "Config",
     "ConfigError",
+    "ConnectorError",
     "Item",
+    "ItemError",
     "Note",
+    "NoteChanged",
+    "Outcome",
     "ParseWarning",
     "Plan",
+    "PlansyncError",
     "Result",
     "StalePlan",
+    "StateError",
     "StateLocked",
     "Vault",
     "__version__",

@@ -29,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from plansync.connectors.base import Transition
+from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 from plansync.redact import redact
 
@@ -82,7 +84,7 @@ URL_SETTINGS = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(PlansyncError):
     """The config cannot be used; the message names the file and the key."""
 
 
@@ -385,6 +387,16 @@ class SalesforceConfig(Strict):
     jira_key_field: str | None = "Jira_Key__c"
     note_link_field: str | None = "Note_Link__c"
     rules: list[SalesforceRule] = Field(default_factory=_sf_rules)
+    status_field: str | None = Field(
+        default=None,
+        description="the picklist an item's checkbox sets (done, cancelled, reopened); none:"
+        " records keep whatever status Salesforce gives them",
+    )
+    status_values: dict[Transition, str] = Field(
+        default_factory=dict,
+        description="the value status_field takes for done, cancelled and reopen (default"
+        " Done, Cancelled, New)",
+    )
 
     @field_validator("instance_url")
     @classmethod
@@ -438,6 +450,24 @@ class SalesforceConfig(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _status_written_once(self) -> SalesforceConfig:
+        """The status field is the checkbox's alone: a rule's template writing it too would
+        set it back on every update, and each run would move it again."""
+        if self.status_field is None:
+            return self
+        for rule in self.rules:
+            written = [*rule.fields, rule.owner_field]
+            if self.status_field.casefold() in (n.casefold() for n in written if n):
+                raise ValueError(
+                    f"status_field {self.status_field!r} is also written by rule {rule.name!r}:"
+                    " leave it to the checkbox, or drop status_field"
+                )
+        reserved = (self.external_id_field, self.jira_key_field, self.note_link_field)
+        if self.status_field.casefold() in (n.casefold() for n in reserved if n):
+            raise ValueError(f"status_field {self.status_field!r} is a field plansync fills")
+        return self
+
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the
         connector reads and writes, and what the planner compares."""
@@ -457,6 +487,11 @@ class SyncConfig(Strict):
         default_factory=dict, description="field -> which side wins when both changed"
     )
     batch_size: int = Field(default=50, ge=1, le=50)
+    orphans: Literal["report", "cancel"] = Field(
+        default="report",
+        description="an item whose line was deleted from a note: report its records, or also"
+        " cancel them (a note that is gone, unread or left with no items only reports)",
+    )
 
 
 class Config(Strict):

@@ -8,10 +8,11 @@ backend is not configured. The CLI is a thin shell over these two functions.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import requests
 
@@ -21,13 +22,14 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
-from plansync.engine.state import StateStore, open_state, running_sync
+from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
+_T = TypeVar("_T")
 
 
 def sandbox_notice(config: Config) -> str | None:
@@ -84,13 +86,28 @@ def scan(config: Config) -> Vault:
     return vault
 
 
+def _enter_sandbox(stack: ExitStack, sandbox: AbstractContextManager[_T]) -> _T:
+    """Start an embedded sandbox; its database under ``.plansync/sandbox`` damaged is a
+    :class:`StateError` (a :class:`plansync.PlansyncError`), like a damaged state store, so
+    that a library caller catches both the same way."""
+    try:
+        return stack.enter_context(sandbox)
+    except StateError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise StateError(str(exc)) from None
+
+
 @contextmanager
 def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraConnector]:
     """A connector for the configured Jira, or for the embedded sandbox while the block runs
     (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
     jira = config.jira
     if config.uses_sandbox:
-        with embedded_jira(config.state_dir, EMBEDDED_PROJECT, persist=persist) as url:
+        with ExitStack() as stack:
+            url = _enter_sandbox(
+                stack, embedded_jira(config.state_dir, EMBEDDED_PROJECT, persist=persist)
+            )
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -143,7 +160,10 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     assert sf is not None
     objects = salesforce_objects(config)
     if not sf.instance_url:
-        with embedded_salesforce(config.state_dir, persist=persist) as (url, session):
+        with ExitStack() as stack:
+            url, session = _enter_sandbox(
+                stack, embedded_salesforce(config.state_dir, persist=persist)
+            )
             yield SalesforceConnector(
                 objects,
                 sf.external_id_field,
@@ -153,6 +173,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 session=session,
                 api_version=sf.api_version,
                 timeout=sf.timeout,
+                status_field=sf.status_field,
+                status_values=sf.status_values,
             )
         return
     session = requests.Session()
@@ -177,6 +199,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         domain=sf.domain,
         api_version=sf.api_version,
         timeout=sf.timeout,
+        status_field=sf.status_field,
+        status_values=sf.status_values,
     )
 
 
@@ -205,8 +229,11 @@ def connections(
         yield found
 
 
-def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
-    """What the planner needs to know of each backend; Jira first (see the plan's docstring)."""
+def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec]:
+    """What the planner needs to know of each backend; Jira first (see the plan's docstring).
+
+    Salesforce records move with the checkbox only when the config names their status field:
+    custom objects have no workflow plansync could know of."""
     jira = connectors["jira"]
     specs = [
         TargetSpec(
@@ -228,6 +255,7 @@ def targets(connectors: dict[str, Connector]) -> list[TargetSpec]:
                 title=BACKEND_TITLES["salesforce"],
                 connector=sf,
                 resolve_user=getattr(sf, "resolve_user", lambda _: None),
+                transitions=bool(config.salesforce and config.salesforce.status_field),
                 site=site_of_connector(sf),
             )
         )
@@ -307,7 +335,7 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
         refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         running = running_sync(config.state_dir)
         with connections(config, connector, salesforce, persist=False) as conns:
-            specs = targets(conns)
+            specs = targets(conns, config)
             bind_state(state, specs)
             result = _build(config, state, specs)
         running = running or running_sync(config.state_dir)
@@ -319,6 +347,34 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
         return result
 
 
+@overload
+def apply(
+    config: Config,
+    plan: Plan | None = None,
+    *,
+    connector: Any | None = None,
+    salesforce: Any | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: Progress | None = None,
+    confirm: None = None,
+) -> Result: ...
+
+
+@overload
+def apply(
+    config: Config,
+    plan: Plan | None = None,
+    *,
+    connector: Any | None = None,
+    salesforce: Any | None = None,
+    checkpoint: Checkpoint | None = None,
+    progress: Progress | None = None,
+    confirm: Callable[[Plan], bool],
+) -> Result | None: ...
+
+
+# Without ``confirm`` a run always has a result, and a caller's type checker must know it:
+# ``plansync.apply(config, plan).errors`` is what the README shows.
 def apply(
     config: Config,
     plan: Plan | None = None,
@@ -339,7 +395,7 @@ def apply(
         if plan is None:  # a saved plan says itself which Jira it was made against
             refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce) as conns:
-            specs = targets(conns)
+            specs = targets(conns, config)
             bind_state(state, specs)
             current = plan if plan is not None else _build(config, state, specs)
             if confirm is not None and not confirm(current):
@@ -349,4 +405,4 @@ def apply(
                 kwargs["checkpoint"] = checkpoint
             if progress is not None:
                 kwargs["progress"] = progress
-            return apply_plan(config, current, state, conns, **kwargs)
+            return apply_plan(config, current, state, conns, fresh=plan is None, **kwargs)

@@ -137,6 +137,10 @@ def session_connector(
     """A connector to the Salesforce at ``url`` for ``config``'s objects, by session id (the
     sandboxes take any)."""
     assert config.salesforce is not None
+    status = {
+        "status_field": config.salesforce.status_field,
+        "status_values": config.salesforce.status_values,
+    }
     return SalesforceConnector(
         salesforce_objects(config),
         config.salesforce.external_id_field,
@@ -144,7 +148,7 @@ def session_connector(
         session_id="plansync-test-session",
         instance_url=url,
         session=session,
-        **kwargs,
+        **{**status, **kwargs},
     )
 
 

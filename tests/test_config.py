@@ -640,3 +640,38 @@ def test_a_config_linked_into_the_vault_is_about_the_folder_of_the_link(
     for config in (load_config(), load_config("plansync.toml")):
         assert config.vault_root == (tmp_path / "vault").resolve()
         assert config.state_dir == tmp_path / "vault" / ".plansync"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            'status_field = "Status__c"\n[[salesforce.rules]]\nname = "rfe"\nobject = "RFE__c"\n'
+            'fields = { Name = "{text}", Status__c = "{priority}" }\n',
+            "status_field 'Status__c' is also written by rule 'rfe'",
+        ),
+        ('status_field = "Jira_Key__c"\n', "status_field 'Jira_Key__c' is a field plansync fills"),
+        ('status_field = "Status__c"\nstatus_values = { closed = "Closed" }\n', "status_values"),
+    ],
+    ids=["written-by-a-rule", "a-field-plansync-fills", "unknown-move"],
+)
+def test_a_salesforce_status_field_that_cannot_work_is_refused_naming_it(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    """The checkbox alone writes the status field: a rule writing it too would set it back
+    on every update, and each run would move it again."""
+    error = error_of(tmp_path, RULE + "[salesforce]\n" + extra)
+    assert message in error
+    assert "salesforce" in error
+
+
+def test_a_salesforce_status_field_and_its_values_are_read(tmp_path: Path) -> None:
+    config = load_text(
+        tmp_path,
+        RULE + '[salesforce]\nstatus_field = "Status__c"\nstatus_values = { cancelled = "No" }\n',
+    )
+    assert config.salesforce is not None
+    assert (config.salesforce.status_field, config.salesforce.status_values) == (
+        "Status__c",
+        {"cancelled": "No"},
+    )

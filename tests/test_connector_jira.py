@@ -20,7 +20,7 @@ import requests
 import responses
 from conftest import Sleeps, closed_port
 
-from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
+from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.jira import JiraConnector, labels_jql
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
@@ -449,11 +449,27 @@ def test_transition_picks_by_status_category(
         CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition=cancel_name
     )
 
-    result = connector.transition("CLOUD-1", to)
+    [result] = connector.transition_many([StatusMove("CLOUD-1", to)])
 
     assert result.ok and result.key == "CLOUD-1"
     sent = check(body(rsps.calls[1]), "cloud", "IssueUpdateDetails")
     assert sent == {"transition": {"id": expected}}
+
+
+def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """A workflow post-function that throws on one issue fails that issue's move only."""
+    for key in ("CLOUD-1", "CLOUD-2", "CLOUD-3"):
+        url = api(CLOUD, f"issue/{key}/transitions")
+        rsps.get(url, json=transitions())
+        rsps.post(url, status=500 if key == "CLOUD-2" else 204)
+    results = cloud.transition_many(
+        [StatusMove(key, "done") for key in ("CLOUD-1", "CLOUD-2", "CLOUD-3")]
+    )
+    assert [(r.ok, r.key) for r in results][::2] == [(True, "CLOUD-1"), (True, "CLOUD-3")]
+    assert not results[1].ok and "500" in (results[1].error or "")
+    assert cloud.request_count() == 6
 
 
 def test_transition_without_a_fitting_target_says_what_is_available(
@@ -461,7 +477,7 @@ def test_transition_without_a_fitting_target_says_what_is_available(
 ) -> None:
     only_start = {"transitions": transitions()["transitions"][:1]}
     rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=only_start)
-    result = cloud.transition("CLOUD-1", "done")
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert result.ok is False
     assert "Start → In Progress" in (result.error or "")
     assert len(rsps.calls) == 1
@@ -474,7 +490,7 @@ def test_a_dropped_connection_on_a_transition_is_not_retried(
     rsps.get(url, json=transitions())
     rsps.post(url, body=requests.ConnectionError("reset"))
     with pytest.raises(ConnectorError):
-        cloud.transition("CLOUD-1", "done")
+        cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert [call.request.method for call in rsps.calls] == ["GET", "POST"]
 
 
@@ -1007,3 +1023,19 @@ def test_a_bulk_answer_that_loses_an_issue_is_an_error(
     rsps.post(api(CLOUD, "issue/bulk"), status=201, json=answer)
     with pytest.raises(ConnectorError, match="look the ids up by label"):
         cloud.create_many([new("ps-a"), new("ps-b")])
+
+
+@pytest.mark.parametrize("error_body", ["null", "42", "true"])
+@pytest.mark.parametrize("status", [400, 500])
+def test_an_error_answer_whose_json_is_no_object_fails_its_record(
+    rsps: responses.RequestsMock, cloud: JiraConnector, error_body: str, status: int
+) -> None:
+    """The jira library reads an error body with ``"message" in body``, which raises TypeError
+    for JSON that is no object (``null`` from a proxy or a broken plugin): it must fail the
+    one update like any error answer, not crash the run before keys are written back."""
+    rsps.put(
+        api(CLOUD, "issue/CLOUD-1"), status=status, body=error_body, content_type="application/json"
+    )
+    [result] = cloud.update_many([upd("CLOUD-1")])
+    assert not result.ok
+    assert str(status) in (result.error or "")

@@ -25,7 +25,7 @@ from conftest import Sleeps
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord
+from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.salesforce import SalesforceConnector
 
 INSTANCE = "https://acme.my.salesforce.com"
@@ -988,10 +988,47 @@ def test_a_404_fails_the_whole_call_with_a_hint(
 # -- transitions and links -----------------------------------------------------------------------
 
 
+def test_status_moves_go_in_one_update_a_object_each_to_the_records_own_object(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """Three records moved cost two requests (one per object), not three; each record is
+    updated as its own object: Salesforce refuses an Id of one object sent as another's."""
+    rsps.patch(UPDATE, json=[saved("a01J000000AAAAA"), saved("a01J000000BBBBB")])
+    rsps.patch(UPDATE, json=[saved("a02J000000CCCCC")])
+    connector = SalesforceConnector(
+        {"RFE__c": FIELDS, "Feature__c": FIELDS},
+        "Plansync_Id__c",
+        auth="session",
+        session_id=SESSION,
+        instance_url=INSTANCE,
+        sleep=sleeps,
+        status_field="Status__c",
+    )
+    results = connector.transition_many(
+        [
+            StatusMove("a01J000000AAAAA", "done", "RFE__c"),
+            StatusMove("a02J000000CCCCC", "cancelled", "Feature__c"),
+            StatusMove("a01J000000BBBBB", "reopen", "RFE__c"),
+        ]
+    )
+    assert [r.ok for r in results] == [True, True, True]
+    assert connector.request_count() == 2
+    sent = [
+        (r["attributes"]["type"], r["id"], r["Status__c"])
+        for call in rsps.calls
+        for r in body(call)["records"]
+    ]
+    assert sent == [
+        ("RFE__c", "a01J000000AAAAA", "Done"),
+        ("RFE__c", "a01J000000BBBBB", "New"),
+        ("Feature__c", "a02J000000CCCCC", "Cancelled"),
+    ]
+
+
 def test_transitions_are_no_ops_without_a_status_field(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:
-    result = sf.transition("a01J000000AAAAA", "done")
+    [result] = sf.transition_many([StatusMove("a01J000000AAAAA", "done")])
     assert (result.ok, result.key) == (True, "a01J000000AAAAA")
     assert sf.request_count() == 0
 
@@ -1004,7 +1041,8 @@ def test_a_status_field_is_set_by_transition(
 ) -> None:
     rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
     connector = make(sleeps, status_field="Status__c", status_values={"done": "Closed"})
-    assert connector.transition("a01J000000AAAAA", to).ok
+    [result] = connector.transition_many([StatusMove("a01J000000AAAAA", to)])
+    assert result.ok
     assert body(rsps.calls[0])["records"][0] == {
         "attributes": {"type": "RFE__c"},
         "id": "a01J000000AAAAA",

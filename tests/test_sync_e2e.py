@@ -21,6 +21,7 @@ import plansync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_link
@@ -508,6 +509,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert not plan.has_changes
     (orphan,) = plan.changes
     assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
+    assert (orphan.item.line, orphan.item.text) == (0, item.text)  # no line now; the text synced
     assert "left alone" in (orphan.message or "")
     sync(config)
     assert jira_issues(project)[key] == before
@@ -520,6 +522,54 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert all("its note is gone" in (c.message or "") for c in orphans)
     sync(config)
     assert jira_issues(project)[key] == before
+
+
+def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, item_line(project, note.path, item.line) + "\n", "")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    (change,) = plan.changes
+    assert (change.key, change.item.note, change.item.block_id) == (key, note.path, item.block_id)
+    assert (change.item.line, change.item.text) == (0, item.text)  # no line now; the text synced
+    assert change.fields == {"status": {"old": "new", "new": "cancelled"}}
+    assert "its line is gone from the note; cancelled" in (change.message or "")
+    assert "its line is gone from the note; cancelled" in render(plan)
+    sync(config, plan=plan)
+    status = jira_issues(project)[key]["fields"]["status"]
+    assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
+
+    again = fresh_plan(config)  # cancelled once: reported from now on, a reopen in Jira stands
+    assert [(c.action, c.key) for c in again.changes] == [("orphan", key)]
+    assert not again.has_changes
+
+
+@pytest.mark.parametrize("how", ["note deleted", "note emptied", "orphans reported"])
+def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: str) -> None:
+    """A note that is gone or left with no items (a sync client's accident as often as a
+    person's) never closes its tickets; nor does anything without `orphans = "cancel"`."""
+    project = example_project
+    if how != "orphans reported":
+        project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    if how == "note deleted":
+        path.unlink()
+    elif how == "note emptied":
+        path.write_text("---\ntitle: Weekly sync\n---\n", encoding="utf-8")
+    else:
+        replace_once(path, item_line(project, note.path, item.line) + "\n", "")
+    before = jira_issues(project)
+    plan = fresh_plan(config)
+    assert plan.changes and {c.action for c in plan.changes} == {"orphan"}
+    assert key in {c.key for c in plan.changes}
+    sync(config, plan=plan)
+    assert jira_issues(project) == before
 
 
 @pytest.mark.parametrize(
@@ -860,6 +910,30 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
     assert item_line(project, note.path, item.line) == line, "the original line is untouched"
     copy = scan_items(config, "0000-scratch.md")[0]
     assert copy.block_id != item.block_id and copy.keys["jira"] != item.keys["jira"]
+    assert not fresh_plan(config).has_changes
+
+
+def test_block_ids_that_differ_only_in_case_are_one_id_and_a_copy(
+    example_project: ExampleProject,
+) -> None:
+    """``^Step1`` and ``^step1`` both become the label ``ps-step1``: they made two issues with
+    one plansync id, and the next plan wrote the first issue's key over the second line's."""
+    project = example_project
+    config = config_of(project)
+    (project.vault / "a.md").write_text("# A\n\n- [ ] Alpha task #task ^Step1\n", encoding="utf-8")
+    (project.vault / "b.md").write_text("# B\n\n- [ ] Beta task #task ^step1\n", encoding="utf-8")
+
+    plan = fresh_plan(config)
+    assert "b.md:3: ^step1 is the id of the line with ^Step1 to Jira and Salesforce" in "\n".join(
+        plan.warnings
+    )
+    sync(config, plan=plan)
+    (alpha,) = scan_items(config, "a.md")
+    (beta,) = scan_items(config, "b.md")
+    assert alpha.block_id == "Step1"
+    assert beta.block_id and beta.block_id.startswith("ps-") and beta.keys != alpha.keys
+    labels = [i["fields"]["labels"] for i in jira_issues(project).values()]
+    assert sum("ps-step1" in found for found in labels) == 1
     assert not fresh_plan(config).has_changes
 
 

@@ -38,7 +38,7 @@ import plansync
 from plansync.config import Config, load_config
 from plansync.connectors.base import FieldUpdate
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.apply import Result
+from plansync.engine.apply import Result, StalePlan
 from plansync.engine.plan import ACTIONS, Plan
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -870,7 +870,7 @@ def test_a_renamed_note_moves_the_record_links_and_keeps_the_cross_link(
     assert set(update.fields) == {"Note_Link__c", "Description__c"}
     assert update.fields["Note_Link__c"]["new"] == note_link(project, moved, block_id)
     # The record is the same, so the issue's link to it is not planned again.
-    assert not [c for c in plan.changes if c.fields.get("global_id")]
+    assert not [c for c in plan.changes if c.global_id]
     sync(project, org, plan=plan)
     _, record = org.records()[block_id]
     assert record["Note_Link__c"] == note_link(project, moved, block_id)
@@ -891,12 +891,62 @@ def test_a_reworded_item_retitles_the_issues_link_to_its_record(
     assert cross_link_title() == f"Salesforce: {RFE_TEXT}"
     replace_once(project.vault / entry.note.path, RFE_TEXT, "Show replication lag per bucket")
     plan = plan_of(project, org)
-    (link,) = [c for c in plan.changes if c.fields.get("global_id") == global_id]
+    (link,) = [c for c in plan.changes if c.global_id == global_id]
     assert link.fields["record"]["old"] == link.fields["record"]["new"]  # the same record
     assert link.fields["title"]["new"] == "Salesforce: Show replication lag per bucket"
     sync(project, org, plan=plan)
     assert cross_link_title() == "Salesforce: Show replication lag per bucket"
     assert not plan_of(project, org).changes
+
+
+def contract_fields_are_values_or_old_and_new(plan: Plan) -> None:
+    """DESIGN.md: a change's ``fields`` are ``{name: {"old", "new"}}`` for a change, and the
+    values for a create; a JSON reader walks them without knowing what apply needs."""
+    for change in plan.to_contract()["changes"]:
+        pairs = [
+            isinstance(v, dict) and set(v) == {"old", "new"} for v in change["fields"].values()
+        ]
+        assert all(pairs) or not any(pairs), change
+        assert not {"global_id", "base_field"} & set(change["fields"]), change
+
+
+def test_the_plan_json_of_a_cross_link_is_old_and_new_values_and_a_saved_one_applies(
+    project: ExampleProject, org: Org
+) -> None:
+    config = config_of(project)
+    first = plan_of(project, org)
+    contract_fields_are_values_or_old_and_new(first)
+    sync(project, org, plan=first)
+    block_id = item_with(project, config, RFE_TEXT).item.block_id
+    assert block_id is not None
+    replace_once(project.vault / item_with(project, config, RFE_TEXT).note.path, RFE_TEXT, "Lag")
+    plan = plan_of(project, org)
+    (cross,) = [c for c in plan.changes if c.action == "link" and "record" in c.fields]
+    assert cross.global_id == f"plansync:salesforce:{block_id}"
+    contract_fields_are_values_or_old_and_new(plan)
+    # Saved with `plan --out` and read back: the link is upserted under its own global id.
+    sync(project, org, plan=Plan.model_validate_json(plan.model_dump_json()))
+    links = issues_by_id(project)[block_id]["remotelinks"]
+    assert sorted(r["globalId"] for r in links) == [
+        f"plansync:{block_id}",
+        f"plansync:salesforce:{block_id}",
+    ]
+    assert not plan_of(project, org).changes
+
+
+def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
+    project: ExampleProject, org: Org
+) -> None:
+    """The plan names Salesforce records the run has no connector for: refused before anything
+    is written (it was a KeyError after the Jira issues were made, their keys not written)."""
+    plan = plan_of(project, org)
+    assert [c for c in plan.changes if c.target == "salesforce"]
+    before = files_of(project)
+    project.write_config(salesforce=False)
+    with pytest.raises(StalePlan, match="changes for Salesforce, which this run's config does not"):
+        plansync.apply(config_of(project), plan)
+    assert files_of(project) == before
+    assert not jira_issues(project)
 
 
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
@@ -1007,3 +1057,123 @@ def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, o
     assert plan.changes[0].fields == {"salesforce": {"old": None, "new": record_id}}
     sync(project, org, plan=plan)
     assert path.read_bytes() == synced
+
+
+# ---- status: the checkbox moves a record's status field, when the config names one ------------
+
+
+def with_status_field(project: ExampleProject, values: str = "") -> None:
+    """The project's config with ``status_field = "Status__c"`` (and ``status_values``)."""
+    project.write_config(salesforce=True)
+    line = 'note_link_field = "Note_Link__c"\n'
+    extra = 'status_field = "Status__c"\n'
+    if values:
+        extra += f"status_values = {{ {values} }}\n"
+    replace_once(project.config_path, line, line + extra)
+
+
+def status_of(org: Org, block_id: str) -> tuple[str, Any]:
+    sobject, record = org.records()[block_id]
+    return sobject, record.get("Status__c")
+
+
+def test_the_checkbox_moves_the_records_status_field_done_reopened_and_cancelled(
+    project: ExampleProject, org: Org
+) -> None:
+    with_status_field(project, 'cancelled = "Declined"')
+    config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    rfe = item_with(project, config, RFE_TEXT)
+    rfe_id = rfe.item.block_id or ""
+    assert status_of(org, feature_id) == ("Feature__c", None)
+    feature_note = project.vault / feature.note.path
+    replace_once(feature_note, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    replace_once(project.vault / rfe.note.path, f"- [ ] {RFE_TEXT}", f"- [-] {RFE_TEXT}")
+
+    plan = plan_of(project, org)
+    moves = {
+        (c.target, c.item.block_id): (c.sobject, c.fields["status"]["new"])
+        for c in plan.changes
+        if c.action == "transition"
+    }
+    assert moves == {
+        ("jira", feature_id): (None, "done"),
+        ("jira", rfe_id): (None, "cancelled"),
+        ("salesforce", feature_id): ("Feature__c", "done"),
+        ("salesforce", rfe_id): ("RFE__c", "cancelled"),
+    }
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Done")
+    assert status_of(org, rfe_id) == ("RFE__c", "Declined")
+    assert not plan_of(project, org).has_changes
+
+    replace_once(feature_note, f"- [x] {FEATURE_TEXT}", f"- [ ] {FEATURE_TEXT}")
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(transition=2)
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "New")
+    assert not plan_of(project, org).has_changes
+
+
+def test_without_a_status_field_a_checked_item_moves_only_its_jira_issue(
+    project: ExampleProject, org: Org
+) -> None:
+    _config, feature, _block_id = synced_item(project, org, FEATURE_TEXT)
+    replace_once(
+        project.vault / feature.note.path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}"
+    )
+    plan = plan_of(project, org)
+    assert [(c.action, c.target) for c in plan.changes] == [("transition", "jira")]
+    org.reset()
+    sync(project, org, plan=plan)
+    assert org.writes == []
+
+
+def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
+    project: ExampleProject, org: Org
+) -> None:
+    """The record is moved as its own object, which the deleted line can no longer tell."""
+    with_status_field(project)
+    replace_once(
+        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
+    )
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, line_of(project, feature.note.path, feature.item.line) + "\n", "")
+
+    plan = plan_of(project, org)
+    moves = {
+        (c.target, c.sobject, c.key): c.fields["status"]["new"]
+        for c in plan.changes
+        if c.action == "transition"
+    }
+    assert moves == {
+        ("jira", None, feature.item.keys["jira"]): "cancelled",
+        ("salesforce", "Feature__c", feature.item.keys["salesforce"]): "cancelled",
+    }
+    assert plan.summary == summary_of(transition=2)
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
+    again = plan_of(project, org)
+    assert {c.action for c in again.changes} == {"orphan"} and not again.has_changes
+
+
+def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_so(
+    project: ExampleProject, org: Org
+) -> None:
+    """#rfe → #feature: a record cannot change object, and a second record with the same id
+    would split the item, so the RFE__c record keeps being synced, updated as an RFE__c."""
+    _config, rfe, rfe_id = synced_item(project, org, RFE_TEXT)
+    record_id = rfe.item.keys["salesforce"]
+    path = project.vault / rfe.note.path
+    replace_once(path, "📅 2025-11-14 ⏫ #task #rfe", "📅 2025-11-21 ⏫ #task #feature")
+
+    plan = plan_of(project, org)
+    [warning] = [w for w in plan.warnings if record_id in w]
+    assert warning.startswith(f"{rfe.note.path}:{rfe.item.line}: a rule now routes this item")
+    assert "to Feature__c" in warning and "is RFE__c;" in warning
+    update = next(c for c in plan.changes if c.target == "salesforce")
+    assert (update.action, update.sobject, update.key) == ("update", "RFE__c", record_id)
+    sync(project, org, plan=plan)
+    assert org.records()[rfe_id][0] == "RFE__c"
+    assert org.records()[rfe_id][1]["Due_Date__c"] == "2025-11-21"
+    assert not plan_of(project, org).has_changes

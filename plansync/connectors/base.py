@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from plansync.errors import PlansyncError
 from plansync.redact import redact
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
 
 
-class ConnectorError(Exception):
+class ConnectorError(PlansyncError):
     """The backend refused or failed a whole call. The message names what and why, never secrets.
 
     The message is redacted here, in the one place every connector failure passes through, so a
@@ -54,6 +55,8 @@ class RemoteRecord:
     plansync_id: str | None
     fields: dict[str, Any]
     status_category: StatusCategory | None = None
+    sobject: str | None = None
+    """The Salesforce object of the record (None for Jira)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,15 @@ class FieldUpdate:
     key: str
     fields: dict[str, Any]
     plansync_id: str | None = None
+    sobject: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusMove:
+    """A record to move to the status ``to`` asks for; ``sobject`` as in :class:`FieldUpdate`."""
+
+    key: str
+    to: Transition
     sobject: str | None = None
 
 
@@ -123,7 +135,9 @@ class Connector(Protocol):
 
     def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]: ...
 
-    def transition(self, key: str, to: Transition) -> OpResult: ...
+    def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
+        """Move records between statuses; one result per move, in order."""
+        ...
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]: ...
 

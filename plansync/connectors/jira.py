@@ -50,6 +50,7 @@ from plansync.connectors.base import (
     OpResult,
     RemoteRecord,
     StatusCategory,
+    StatusMove,
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
@@ -209,8 +210,8 @@ class JiraConnector:
         self._is_cloud()  # detect once here, not in every worker
         return self._each(self._update_one, updates)
 
-    def transition(self, key: str, to: Transition) -> OpResult:
-        """Move an issue to a status of the category ``to`` asks for.
+    def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
+        """Move each issue to a status of the category its move asks for, four at a time.
 
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
@@ -220,8 +221,7 @@ class JiraConnector:
         as for updates and links: a workflow post-function that throws on one issue answers
         500, and must not stop the transitions of every issue after it, run after run.
         """
-        [result] = self._each(lambda issue: self._transition(issue, to), [key])
-        return result
+        return self._each(lambda move: self._transition(move.key, move.to), moves)
 
     def _transition(self, key: str, to: Transition) -> OpResult:
         what = f"listing the transitions of {key}"
@@ -549,12 +549,25 @@ class JiraConnector:
         the whole call here: Jira's REST API answers JSON or nothing, and an update or link
         taken as done on such an answer would be stored as synced and never sent again.
         """
+        answered: list[requests.Response] = []
         try:
-            response = self._jira._session.request(method, url, params=params, data=data)
+            response = self._jira._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                hooks={"response": lambda answer, **_: answered.append(answer)},
+            )
         except JIRAError as error:  # the session raises for every non-2xx answer
             if error.response is None:
                 raise ConnectorError(f"Jira gave no answer to {method} {url}") from None
             response = error.response
+        except TypeError:
+            # The library reads an error body with `"message" in body`, which raises for JSON
+            # that is no object (`null` from a proxy): the answer is still Jira's to read.
+            if not answered or answered[-1].ok:
+                raise
+            response = answered[-1]
         if response.status_code in _RETRY_STATUSES:
             raise Throttled(response.status_code, retry_after(response))
         if response.ok and _is_markup(response):

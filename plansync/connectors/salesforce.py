@@ -59,6 +59,7 @@ from plansync.connectors.base import (
     OpResult,
     RemoteRecord,
     StatusCategory,
+    StatusMove,
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
@@ -303,15 +304,19 @@ class SalesforceConnector:
                 results[index] = outcome
         return [result for result in results if result is not None]
 
-    def transition(self, key: str, to: Transition, sobject: str | None = None) -> OpResult:
-        """Set ``status_field`` to the value for ``to``; without a status field, a no-op that
-        succeeds without a request (the object has no workflow plansync knows)."""
-        if self._status_field is None:
-            return OpResult(ok=True, key=key)
-        [result] = self.update_many(
-            [FieldUpdate(key, {self._status_field: self._status_values[to]}, sobject=sobject)]
+    def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
+        """Set ``status_field`` to the value for each move, in the update batches; without a
+        status field, no-ops that succeed without a request (the object has no workflow
+        plansync knows)."""
+        field = self._status_field
+        if field is None:
+            return [OpResult(ok=True, key=move.key) for move in moves]
+        return self.update_many(
+            [
+                FieldUpdate(move.key, {field: self._status_values[move.to]}, sobject=move.sobject)
+                for move in moves
+            ]
         )
-        return result
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
         """Succeed without a request: a Salesforce record keeps its note link in a field
@@ -479,6 +484,7 @@ class SalesforceConnector:
             plansync_id=row.get(self.external_id_field),
             fields={name: row.get(name) for name in self._managed[sobject]},
             status_category=self._category(status),
+            sobject=sobject,
         )
 
     def _category(self, status: Any) -> StatusCategory | None:

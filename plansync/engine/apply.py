@@ -19,11 +19,12 @@ protocol, and a progress display can listen there.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -36,9 +37,11 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
+    StatusMove,
 )
-from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, Plan, note_digests
+from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, ItemRef, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
+from plansync.errors import PlansyncError
 from plansync.notes.writeback import LineEdit, WriteBackError, write_back
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
@@ -48,7 +51,7 @@ Progress = Callable[[str, int, int], None]
 _T = TypeVar("_T")
 
 
-class StalePlan(Exception):
+class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made."""
 
 
@@ -72,8 +75,28 @@ class ItemError(BaseModel):
         return f"{where}{self.action}{key} failed: {self.message}"
 
 
+class Outcome(BaseModel):
+    """What became of one change of the plan, so that a caller can report per item.
+
+    ``applied``: done (a create carries its new key). ``failed``: refused; ``message`` says why
+    (the same as the item's entry in ``Result.errors``). ``skipped``: not attempted, and
+    ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
+    item that failed, or a backend that failed a whole call.
+    """
+
+    action: str
+    target: str
+    item: ItemRef
+    key: str | None = None
+    status: Literal["applied", "failed", "skipped"]
+    message: str | None = None
+
+
 class Result(BaseModel):
-    """What a sync did, with the same counts as the plan's summary plus what failed."""
+    """What a sync did, with the same counts as the plan's summary plus what failed.
+
+    ``outcomes`` has one entry per change of the plan, in the plan's order.
+    """
 
     applied: dict[str, int] = Field(default_factory=dict)
     created: dict[str, dict[str, str]] = Field(
@@ -84,6 +107,7 @@ class Result(BaseModel):
     api_usage: dict[str, tuple[int, int]] = Field(
         default_factory=dict, description="backend -> (requests used, daily limit), if reported"
     )
+    outcomes: list[Outcome] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -114,6 +138,7 @@ class Applier:
         checkpoint: Checkpoint = _nothing,
         progress: Progress = _quiet,
         lookup_waits: tuple[float, ...] = (1.0, 2.0, 4.0),
+        fresh: bool = False,
     ):
         self.config = config
         self.state = state
@@ -121,17 +146,24 @@ class Applier:
         self.checkpoint = checkpoint
         self.progress = progress
         self.lookup_waits = lookup_waits
+        self.fresh = fresh
+        """Whether the plan was made in this run, under its lock, just now (not a saved one)."""
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
         self.down: set[str] = set()  # targets whose backend failed a whole call
         self.plan_looked_up = False
+        self._outcomes: dict[int, Outcome] = {}  # id(change) -> what became of it
+        self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
 
     # --- entry point ----------------------------------------------------------------------
 
     def run(self, plan: Plan) -> Result:
         self._check_fresh(plan)
-        self.plan_looked_up = plan.fingerprint is not None
+        # A saved plan's look-ups may be hours old, and another state store (another clone of
+        # the vault, another config) may have created records for its ids since: only a plan
+        # made by this run stands in for the look-up before creating.
+        self.plan_looked_up = plan.fingerprint is not None and self.fresh
         before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -140,6 +172,8 @@ class Applier:
             record = self.state.get(refresh.block_id, refresh.target)
             if record is not None:
                 self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
+        for change in by_action["write_back"]:
+            self._id_writes[change.item.block_id or ""].append(change)
         self._write_ids(by_action["write_back"])
         self.checkpoint("ids_written")
         for target in BACKENDS:  # Jira first: Salesforce records carry the Jira key
@@ -160,6 +194,7 @@ class Applier:
             self._remote(target, self._transitions, changes)
         self.checkpoint("transitions")
         self.result.requests = self._requests() - before
+        self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         for name, connector in self.connectors.items():
             usage = getattr(connector, "api_usage", lambda: None)()
             if usage:
@@ -217,6 +252,28 @@ class Applier:
                 f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made;"
                 " run `plansync plan` again"
             )
+        gone = sorted(
+            {
+                change.target
+                for change in plan.changes
+                if change.target not in ("note", *self.connectors)
+                and change.action not in ("conflict", "orphan")
+            }
+        )
+        if gone:
+            # Checked before anything is written: the other backend's creates and the ids in
+            # the notes would go ahead, then the run would stop at the first of these.
+            titles = " and ".join(BACKEND_TITLES.get(name, name) for name in gone)
+            raise StalePlan(
+                f"the plan has changes for {titles}, which this run's config does not name"
+                " any more; plan again"
+            )
+        made_with = plan.fingerprint.state_id
+        if made_with is not None and made_with != self.state.identity():
+            raise StalePlan(
+                f"the plan is stale: the state store {self.state.directory / 'state.db'} was"
+                " deleted or replaced since it was made; plan again"
+            )
         if self.state.revision() != plan.fingerprint.state_revision:
             raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
         for name, site in plan.fingerprint.sites.items():
@@ -232,6 +289,48 @@ class Applier:
     def _count(self, action: str, n: int = 1) -> None:
         self.result.applied[action] = self.result.applied.get(action, 0) + n
 
+    def _done(self, change: Change, key: str | None = None, message: str | None = None) -> None:
+        """Count ``change`` as applied (a failure recorded for it before stands)."""
+        self._count(change.action)
+        if id(change) not in self._outcomes:
+            self._outcomes[id(change)] = self._outcome(change, "applied", key, message)
+
+    def _outcome(
+        self,
+        change: Change,
+        status: Literal["applied", "failed", "skipped"],
+        key: str | None,
+        message: str | None,
+    ) -> Outcome:
+        return Outcome(
+            action=change.action,
+            target=change.target,
+            item=change.item,
+            key=key or change.key,
+            status=status,
+            message=message,
+        )
+
+    def _outcome_of(self, change: Change) -> Outcome:
+        """The recorded outcome of ``change``, or why it was not attempted."""
+        if id(change) in self._outcomes:
+            return self._outcomes[id(change)]
+        if change.action in ("conflict", "orphan"):
+            what = "an orphan" if change.action == "orphan" else "a conflict"
+            why = f"{what} is shown, never acted on"
+        elif (backend := _backend_of(change)) in self.down:
+            why = (
+                f"not sent: {BACKEND_TITLES.get(backend, backend)} failed a whole call in this"
+                " run (see the errors)"
+            )
+        elif self._blocked(change) or any(
+            (change.item.block_id or "", target) in self.failed for target in BACKENDS
+        ):
+            why = "not done: an earlier step of this item failed (see the errors)"
+        else:
+            why = "not done: nothing in this run made it possible (run sync again)"
+        return self._outcome(change, "skipped", None, why)
+
     def _blocked(self, change: Change, target: str | None = None) -> bool:
         block_id = change.item.block_id or ""
         return (block_id, "note") in self.failed or (
@@ -242,6 +341,7 @@ class Applier:
     def _fail(self, change: Change, message: str, target: str | None = None) -> None:
         if change.item.block_id:
             self.failed.add((change.item.block_id, target or change.target))
+        self._outcomes.setdefault(id(change), self._outcome(change, "failed", None, message))
         self.result.errors.append(
             ItemError(
                 note=change.item.note,
@@ -346,7 +446,7 @@ class Applier:
                 if id(edit) in missing:
                     self._fail(change, "the line changed or moved in the note; run sync again")
                 elif with_keys:
-                    self._count("write_back")
+                    self._done(change, next(iter(edit.links.values()))[0])
 
     def _adopted(self, change: Change, target: str) -> tuple[str, str] | None:
         """A record found by id but unknown to the state: stored now, its fields as the base."""
@@ -366,9 +466,52 @@ class Applier:
 
     def _create(self, target: str, changes: list[Change]) -> None:
         self._close_settled(target)
-        todo = [c for c in changes if not self._blocked(c)]
+        todo = self._ids_on_disk([c for c in changes if not self._blocked(c)])
         for batch in self._batches(f"create in {target}", todo, self._batch_size(target)):
             self._create_batch(target, batch)
+
+    def _ids_on_disk(self, changes: list[Change]) -> list[Change]:
+        """The creates whose block id ends a line of their note now; each other one fails.
+
+        The protocol's first step, checked rather than assumed: a record must never exist for
+        an id that is not on disk, or the next sync gives the item a new id and creates it
+        again. An id written by this run and gone since (an editor saved its own copy of the
+        note over it) is written again where its line is still as planned. A plan's
+        write-back of the id can also be missing (a caller that applies only the changes
+        someone approved, and left it out); nothing is created then.
+        """
+        absent = self._absent(changes)
+        again = [w for c in absent for w in self._id_writes.get(c.item.block_id or "", [])]
+        if again:
+            self._write_ids(again)
+            absent = self._absent(absent)
+        for change in absent:
+            if not self._blocked(change):
+                self._fail(
+                    change,
+                    f"^{change.item.block_id} is not in the note (its write-back was not in the"
+                    " plan, or failed), so nothing was created: a record for an id the note"
+                    " does not hold would be created again by the next sync",
+                )
+        gone = {id(c) for c in absent}
+        return [c for c in changes if id(c) not in gone]
+
+    def _absent(self, changes: list[Change]) -> list[Change]:
+        """Of ``changes``, those whose block id ends no line of their note as it is now."""
+        texts: dict[str, bytes | None] = {}
+        absent = []
+        for change in changes:
+            note, block_id = change.item.note, change.item.block_id or ""
+            if note not in texts:
+                try:
+                    texts[note] = (self.config.vault_root / note).read_bytes()
+                except OSError:
+                    texts[note] = None
+            marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$", re.M)
+            data = texts[note]
+            if not block_id or data is None or not marker.search(data):
+                absent.append(change)
+        return absent
 
     def _fill_cross_keys(
         self, change: Change, fields: dict[str, Any] | None = None
@@ -396,7 +539,14 @@ class Applier:
             record = found.get(label_for(change.item.block_id or ""))
             if record is not None:  # made by a run that died: its status may have moved since
                 fields = self._fill_cross_keys(change)
-                self._created(change, record.key, record.url, fields, record.status_category)
+                self._created(
+                    change,
+                    record.key,
+                    record.url,
+                    fields,
+                    record.status_category,
+                    "found by its plansync id (made by another run): not created again",
+                )
             else:
                 to_create.append(change)
         if not to_create:
@@ -439,9 +589,10 @@ class Applier:
         """Look ids up; for ids a dead run was creating, wait out search lag first.
 
         The journal is only open around a create call, so an entry open now is a dead run's.
-        A plan whose fingerprint held has just looked every id up (and no run of this state
-        store has created anything since: that would have changed its revision), so then only
-        the ids of a dead run's create, which search may not show yet, are looked up again."""
+        A plan made by this run, under its lock, has just looked every id up (and no run of
+        this state store has created anything since), so then only the ids of a dead run's
+        create, which search may not show yet, are looked up again. A saved plan's ids are all
+        looked up again: a run with another state store may have created some since."""
         connector = self.connectors[target]
         pending = {label_for(i) for e in self.state.in_flight(target) for i in e.block_ids}
         labels = [label_for(i) for i in ids]
@@ -463,12 +614,13 @@ class Applier:
         url: str,
         fields: dict[str, Any],
         status: str | None = "new",
+        message: str | None = None,
     ) -> None:
         assert change.item.block_id
         self.keys[change.item.block_id, change.target] = (key, url)
         self.result.created.setdefault(change.item.block_id, {})[change.target] = key
         self._store(change, change.target, key, url, {**fields, "status": status, "link": None})
-        self._count("create")
+        self._done(change, key, message)
 
     # --- links, updates, transitions --------------------------------------------------------
 
@@ -490,14 +642,18 @@ class Applier:
                 url = known[1] if known else None
             if key is None or not url:
                 continue
-            global_id = change.fields.get("global_id", f"plansync:{change.item.block_id}")
+            global_id = (
+                change.global_id
+                or change.fields.get("global_id")  # where plans saved by earlier versions kept it
+                or f"plansync:{change.item.block_id}"
+            )
             title = _new(change.fields["title"])
             ready.append((change, Link(key, global_id, url, title, change.item.text)))
         for batch in self._batches(f"link in {target}", ready, self._batch_size(target)):
             results = self.connectors[target].upsert_links([link for _, link in batch])
             for (change, link), outcome in zip(batch, results, strict=True):
                 # What was sent, for the next plan to compare with (plan.Planner._link_sent).
-                base_field = change.fields.get("base_field", "link")
+                base_field = change.base_field or change.fields.get("base_field") or "link"
                 sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
                 self._settle(change, outcome, sent)
 
@@ -537,21 +693,34 @@ class Applier:
         connector = self.connectors[target]
         ready = [(c, key) for c in changes if (key := self._key_for(c))]
         for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
-            for change, key in batch:
-                wanted = change.fields["status"]["new"]
-                status = "new" if wanted == "reopen" else wanted
-                # The transition POST is not resent when its answer is lost; what was asked is
-                # kept so that the next plan, seeing Jira got there, takes it as synced.
-                self._merge_base(change, {"status_sent": status})
-                outcome = connector.transition(key, wanted)
-                self._settle(change, outcome, {"status": status, "status_sent": None})
+            moves = [StatusMove(key, c.fields["status"]["new"], c.sobject) for c, key in batch]
+            for (change, _), move in zip(batch, moves, strict=True):
+                # A transition is not resent when its answer is lost; what was asked is kept
+                # so that the next plan, seeing the record got there, takes it as synced.
+                self._merge_base(change, {"status_sent": _status_of(move)})
+            results = connector.transition_many(moves)
+            for (change, _), move, outcome in zip(batch, moves, results, strict=True):
+                self._settle(change, outcome, {"status": _status_of(move), "status_sent": None})
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:
             self._merge_base(change, base_update)
-            self._count(change.action)
+            self._done(change)
         else:
             self._fail(change, outcome.error or "refused")
+
+
+def _status_of(move: StatusMove) -> str:
+    """The status category a record is in once ``move`` is made (a reopened one is new)."""
+    return "new" if move.to == "reopen" else move.to
+
+
+def _backend_of(change: Change) -> str:
+    """The backend a change depends on: its target, or for a note's write-back the backend
+    whose key it writes."""
+    if change.target == "note" and change.line_change and change.line_change.key_target:
+        return change.line_change.key_target
+    return change.target
 
 
 def _new(value: Any) -> Any:
@@ -566,6 +735,11 @@ def apply_plan(
     *,
     checkpoint: Checkpoint = _nothing,
     progress: Progress = _quiet,
+    fresh: bool = False,
 ) -> Result:
-    applier = Applier(config, state, connectors, checkpoint=checkpoint, progress=progress)
+    """Carry out ``plan``; ``fresh``: it was made in this run under the lock (its look-ups
+    stand in for the look-up before creating)."""
+    applier = Applier(
+        config, state, connectors, checkpoint=checkpoint, progress=progress, fresh=fresh
+    )
     return applier.run(plan)

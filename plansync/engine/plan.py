@@ -19,7 +19,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    that disagrees with the state store is a conflict, not "fixed"); the record links back to
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
-   closes tickets.
+   closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
+   read and still holds items a transition to cancelled, once.
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
    Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
    to the Salesforce record: that cross-link is planned last, once both keys are known or will
@@ -51,6 +52,7 @@ from pydantic import BaseModel, Field
 from plansync.config import Config
 from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
+from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
@@ -113,6 +115,12 @@ class Change(BaseModel):
     base: dict[str, Any] | None = Field(
         default=None, description="for an adopted record: its fields, to store as the base"
     )
+    global_id: str | None = Field(
+        default=None, description="a link's global id in Jira (default: plansync:<block id>)"
+    )
+    base_field: str | None = Field(
+        default=None, description="where the state keeps what a link sent (default: link)"
+    )
 
 
 class Fingerprint(BaseModel):
@@ -120,6 +128,8 @@ class Fingerprint(BaseModel):
 
     notes: dict[str, str]
     state_revision: int
+    state_id: str | None = None
+    """The state store's identity (:meth:`StateStore.identity`); None: none on disk yet."""
     sites: dict[str, str | None] = Field(default_factory=dict)
     """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
 
@@ -150,7 +160,9 @@ class Plan(BaseModel):
 
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
-        internal = {"url", "line_change", "base"}
+        # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
+        # create, {"old", "new"} for a change), so a tool can walk it without knowing links.
+        internal = {"url", "line_change", "base", "global_id", "base_field"}
         return self.model_dump(
             mode="json",
             exclude={"fingerprint": True, "refresh": True, "changes": {"__all__": internal}},
@@ -170,7 +182,7 @@ class _Tracked:
 UserResolver = Callable[[str], str | None]
 
 
-class NoteChanged(Exception):
+class NoteChanged(PlansyncError):
     """A note was saved while it was being planned."""
 
 
@@ -230,6 +242,7 @@ class Planner:
         self.config = config
         self.vault = vault
         self._note_paths = {note.path for note in vault.notes}
+        self._notes_with_items = {note.path for note in vault.notes if note.items}
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -272,6 +285,7 @@ class Planner:
         self.plan.fingerprint = Fingerprint(
             notes=digests,
             state_revision=self.state.revision(),
+            state_id=self.state.identity(),
             sites={t.name: t.site for t in self.targets},
         )
         self.plan.warnings = (
@@ -293,7 +307,13 @@ class Planner:
         lines: dict[str, list[str]] = {}
         digests: dict[str, str] = {}
         for note in self.vault.notes:
-            data = (root / note.path).read_bytes()
+            try:
+                data = (root / note.path).read_bytes()
+            except OSError as exc:  # deleted, renamed or locked since the scan read it
+                raise NoteChanged(
+                    f"{note.path} could not be read again ({exc.strerror or exc}) after"
+                    " plansync scanned it; plan again"
+                ) from None
             digests[note.path] = file_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
@@ -308,6 +328,11 @@ class Planner:
         the item was synced from, else one carrying a key, else the first; the others are
         copies and become new items. So a copy pasted into a note that sorts first never takes
         the original's identity and links.
+
+        Ids are compared as Jira and Salesforce see them, by their label (:func:`label_for`,
+        lower case): ``^Step1`` and ``^step1`` are one id there, so two such lines are one id
+        and a copy, or both items would land on one record (or make two records that the next
+        plan cannot tell apart).
         """
         synced_from: dict[str, str] = {}
         for target in self.targets:
@@ -317,12 +342,11 @@ class Planner:
         for note in self.vault.notes:
             for item in note.items:
                 if item.block_id:
-                    lines_with.setdefault(item.block_id, []).append((note, item))
-        keeper = {
-            block_id: id(_keeper(found, synced_from.get(block_id)))
-            for block_id, found in lines_with.items()
-        }
-        taken = set(lines_with) | set(synced_from)
+                    lines_with.setdefault(label_for(item.block_id), []).append((note, item))
+        keepers = {label: _keeper(found, synced_from) for label, found in lines_with.items()}
+        keeper = {label: id(item) for label, item in keepers.items()}
+        # By label as well: a new id (lower case, its own label) must be no other id's label.
+        taken = set(lines_with) | {label_for(b) for b in synced_from}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
             if note.front_matter_error:
@@ -331,7 +355,7 @@ class Planner:
             for item in note.items:
                 block_id = item.block_id
                 copy_of = None
-                if block_id and keeper[block_id] != id(item):
+                if block_id and keeper[label_for(block_id)] != id(item):
                     copy_of, block_id = block_id, None
                 original = lines[note.path][item.line - 1]
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
@@ -345,9 +369,15 @@ class Planner:
                 new_id = block_id is None
                 block_id = block_id or new_block_id(taken)
                 if copy_of:
+                    kept = keepers[label_for(copy_of)].block_id
+                    what = (
+                        f"a copy of the line with ^{copy_of}"
+                        if kept == copy_of
+                        else f"^{copy_of} is the id of the line with ^{kept} to Jira and"
+                        " Salesforce (they ignore case)"
+                    )
                     self.plan.warnings.append(
-                        f"{note.path}:{item.line}: a copy of the line with ^{copy_of};"
-                        f" it becomes a new item ^{block_id}"
+                        f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         return tracked
@@ -469,9 +499,30 @@ class Planner:
         jira_key = self._keys.get((entry.block_id, "jira")) if self._cross_links else None
         return salesforce_fields(self.config, rule, context, owner, jira_key), link
 
-    def _sobject(self, target: TargetSpec, entry: _Tracked) -> str | None:
+    def _sobject(
+        self, target: TargetSpec, entry: _Tracked, found: RemoteRecord | None = None
+    ) -> str | None:
+        """The Salesforce object of the item's record: the one it is (``found``), else the one
+        its rule makes."""
+        if found is not None and found.sobject:
+            return found.sobject
         rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
         return rule.object if rule else None
+
+    def _object_kept(self, target: TargetSpec, entry: _Tracked, found: RemoteRecord) -> None:
+        """Warn when a rule now routes the item to another object than its record's.
+
+        A record cannot change object; a second record with the same id would split the item
+        in two. So the record it has keeps being synced, and the plan says so rather than
+        leaving a re-tagged ``#rfe`` → ``#feature`` looking done.
+        """
+        routed = self._sobject(target, entry)
+        if found.sobject and routed and routed != found.sobject:
+            self.plan.warnings.append(
+                f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
+                f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
+                " plansync does not move records between objects and keeps syncing that one"
+            )
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
@@ -492,7 +543,7 @@ class Planner:
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
         for (block_id, _), record in sorted(records.items()):
             if block_id not in seen and block_id not in self._held_back:
-                self._orphan(target, record)
+                self._orphan(target, record, remote.get(label_for(block_id)))
         if trial := self._trial_links.get(target.name):
             self.plan.warnings.append(
                 f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
@@ -541,6 +592,8 @@ class Planner:
             self._add(entry, "orphan", target.name, key=key, message=f"{key}: {why}; left alone")
             return
         fields, link = desired
+        if found is not None:
+            self._object_kept(target, entry, found)
         if base is None and found is not None:
             self._plan_adopt(target, entry, found, fields, link, note_key)
             return
@@ -613,6 +666,7 @@ class Planner:
                 "transition",
                 target.name,
                 fields={"status": {"old": "new", "new": category}},
+                sobject=self._sobject(target, entry),
             )
 
     def _plan_adopt(
@@ -729,7 +783,7 @@ class Planner:
                 target.name,
                 key=found.key,
                 fields=updates,
-                sobject=self._sobject(target, entry),
+                sobject=self._sobject(target, entry, found),
                 base={"labels": note["labels"]} if "labels" in updates else None,
             )
         if converged:
@@ -758,7 +812,14 @@ class Planner:
             if last is not None and (have == "done") == (wanted in ("done", "cancelled")):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
             return
-        self._add(entry, "transition", target.name, key=found.key, fields={"status": change})
+        self._add(
+            entry,
+            "transition",
+            target.name,
+            key=found.key,
+            fields={"status": change},
+            sobject=self._sobject(target, entry, found),
+        )
 
     def _refresh(self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any]) -> None:
         self.plan.refresh.append(
@@ -821,9 +882,9 @@ class Planner:
                 "url": {"old": None, "new": sf_url},
                 "record": {"old": old, "new": sf_key},
                 "title": {"old": old_title, "new": title},
-                "global_id": f"plansync:salesforce:{entry.block_id}",
-                "base_field": "sf_link",
             },
+            global_id=f"plansync:salesforce:{entry.block_id}",
+            base_field="sf_link",
         )
 
     def _link_title(self, entry: _Tracked) -> str:
@@ -831,9 +892,11 @@ class Planner:
             {"note_title": entry.note.title or entry.note.path, "note_path": entry.note.path}
         )
 
-    def _orphan(self, target: TargetSpec, record: SyncedRecord) -> None:
+    def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
         if record.note_path in self._note_paths:
             where = "its line is gone from the note"
+            if self._cancel_orphan(target, record, found, where):
+                return
         elif not (self.config.vault_root / record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
@@ -847,16 +910,67 @@ class Planner:
                 action="orphan",
                 target=target.name,
                 key=record.key,
-                item=ItemRef(note=record.note_path, line=0, block_id=record.block_id, text=""),
+                # Its line is gone (line 0); its text is the one last synced, so that a reader
+                # of the plan knows which item it was without looking the key up.
+                item=ItemRef(
+                    note=record.note_path,
+                    line=0,
+                    block_id=record.block_id,
+                    text=_synced_text(record),
+                ),
                 message=f"{record.key}: {where}; left alone",
             )
         )
 
+    def _cancel_orphan(
+        self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
+    ) -> bool:
+        """Plan the cancel of a record whose line was deleted, when ``sync.orphans`` asks.
 
-def _keeper(found: list[tuple[Note, Item]], synced_from: str | None) -> Item:
-    """Of the lines sharing a block id, the one that keeps it (see ``Planner._identify``)."""
+        Only a deletion from a note that was read and still holds items counts: a note that
+        is gone, unread, or emptied (a sync client's accident as often as a person's) never
+        closes its tickets. A record already closed, or cancelled by plansync before, is
+        reported only, so a reopen in the backend stands.
+        """
+        if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
+            return False
+        if record.note_path not in self._notes_with_items or found.status_category == "done":
+            return False
+        if _last_status(record.fields, found) == "cancelled":
+            return False
+        self.plan.changes.append(
+            Change(
+                action="transition",
+                target=target.name,
+                key=found.key,
+                item=ItemRef(
+                    note=record.note_path,
+                    line=0,
+                    block_id=record.block_id,
+                    text=_synced_text(record),
+                ),
+                fields={"status": {"old": found.status_category, "new": "cancelled"}},
+                sobject=found.sobject,
+                message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
+            )
+        )
+        return True
+
+
+def _synced_text(record: SyncedRecord) -> str:
+    """The item's text as last synced: its Jira summary or its Salesforce record's name."""
+    for name in ("summary", "Name"):
+        value = record.fields.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
+    """Of the lines sharing a block id, the one that keeps it (see ``Planner._identify``):
+    the one in the note its id was synced from, else one carrying a key, else the first."""
     for note, item in found:
-        if note.path == synced_from:
+        if item.block_id is not None and synced_from.get(item.block_id) == note.path:
             return item
     return next((item for _, item in found if item.keys), found[0][1])
 
@@ -873,10 +987,14 @@ def _last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
 
 
 def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
-    """Digests of the named notes now (a vanished note digests as empty)."""
+    """Digests of the named notes now: a note that vanished or cannot be read any more (a
+    folder in its place, its permissions taken away) digests as empty, so that a plan made from
+    it is stale rather than a traceback from the check."""
     root = config.vault_root
     digests = {}
     for path in paths:
-        file = Path(root / path)
-        digests[path] = file_digest(file.read_bytes()) if file.exists() else ""
+        try:
+            digests[path] = file_digest(Path(root / path).read_bytes())
+        except OSError:
+            digests[path] = ""
     return digests

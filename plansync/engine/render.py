@@ -104,7 +104,7 @@ def _body(change: Change) -> list[str]:
             lines.append(f"    {name}: {_value(value)}")
         else:
             lines.append(f"    {name}: ({len(str(value).splitlines())} lines)")
-    if change.message and change.action in ("conflict", "orphan", "write_back"):
+    if change.message:
         lines.append(f"    {change.message}")
     return lines
 

@@ -23,12 +23,14 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from plansync.errors import PlansyncError
 from plansync.sites import on_this_machine
 
 SCHEMA = """
@@ -61,8 +63,13 @@ def _record(row: tuple[Any, ...]) -> SyncedRecord:
     return SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
 
 
-class StateLocked(Exception):
+class StateLocked(PlansyncError):
     """Another plansync run holds this state store."""
+
+
+class StateError(PlansyncError, sqlite3.DatabaseError):
+    """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one or is
+    damaged; the message names the file. Still a ``sqlite3.DatabaseError``, as it was."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class StateStore:
                 self._db.close()
             # What to do, not only what broke: the store is a cache of the notes' ids and the
             # backends' records (see the module's docstring), so it can simply go.
-            raise sqlite3.DatabaseError(
+            raise StateError(
                 f"{path}: {exc} (it keeps nothing the notes and the backends cannot give back:"
                 " move it away and run again to rebuild it)"
             ) from None
@@ -122,6 +129,10 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        if not readonly:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,)
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -204,6 +215,14 @@ class StateStore:
         return [JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     # revision ------------------------------------------------------------------------------
+
+    def identity(self) -> str | None:
+        """A random id the store gets when it is first written: a saved plan made with another
+        store (this one deleted and made anew, or another copied over it) is stale even when
+        the new store's revision counter has come round to the same number. None: no store on
+        disk yet, or one that no run has written since ids were kept."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
+        return str(row[0]) if row else None
 
     def revision(self) -> int:
         """A counter bumped by every write: a saved plan made at another revision is stale."""

@@ -1,0 +1,327 @@
+"""The library as a pipeline or a bot uses it: ``import plansync``, plan, apply, read the result.
+
+What is checked here is the contract with such a caller rather than what reaches Jira: which
+names the package exports, which exceptions it raises (one base class to catch, messages that
+name the file), and what a :class:`plansync.Result` says about each item of the plan.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+import pytest
+import requests
+from conftest import ExampleProject, closed_port, replace_once
+
+import plansync
+import plansync.sync
+from plansync.config import Config
+from plansync.engine.state import open_state
+from plansync.notes.vault import Vault
+
+RUN_ERRORS = (
+    "ConfigError",
+    "ConnectorError",
+    "NoteChanged",
+    "StalePlan",
+    "StateLocked",
+    "StateError",
+)
+
+
+def sandbox_issues(project: ExampleProject) -> list[dict[str, Any]]:
+    """Every issue in the Jira sandbox, read past the connector."""
+    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
+    answer.raise_for_status()
+    return list(answer.json()["issues"])
+
+
+@pytest.mark.parametrize("name", RUN_ERRORS)
+def test_each_error_of_a_run_is_exported_and_is_a_plansync_error(name: str) -> None:
+    error = getattr(plansync, name)
+    assert name in plansync.__all__
+    assert issubclass(error, plansync.PlansyncError)
+
+
+def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    with pytest.raises(plansync.PlansyncError, match="no such config file"):
+        plansync.load_config(project.root / "nowhere.toml")
+    config = plansync.load_config(project.config_path)
+    saved = plansync.plan(config)
+    replace_once(project.note("weekly"), "Write the runbook", "Write the new runbook")
+    with pytest.raises(plansync.PlansyncError, match="stale"):
+        plansync.apply(config, saved)
+
+    with open_state(config.state_dir), pytest.raises(plansync.PlansyncError, match="lock"):
+        plansync.apply(config)
+
+    state = project.state_db
+    state.write_bytes(b"not a database, " * 100)
+    with pytest.raises(plansync.PlansyncError, match=f"{state}: file is not a database"):
+        plansync.plan(config)
+    state.unlink()
+
+    project.write_config(url=f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(plansync.PlansyncError, match="cannot connect to Jira"):
+        plansync.plan(plansync.load_config(project.config_path))
+
+    project.write_config(url="")  # no Jira: the embedded sandbox, kept under .plansync
+    sandbox = config.state_dir / "sandbox" / "jira.db"
+    sandbox.parent.mkdir(parents=True, exist_ok=True)
+    sandbox.write_bytes(b"not a database, " * 100)
+    with pytest.raises(plansync.PlansyncError, match=f"{sandbox}: file is not a database"):
+        plansync.plan(plansync.load_config(project.config_path))
+
+
+def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notes are read twice (parsed by the scan, then read as write-back will see them);
+    one that is gone in between is a :class:`plansync.NoteChanged`, like one saved then."""
+    config = plansync.load_config(example_project.config_path)
+    note = example_project.note("weekly")
+    scan = plansync.sync.scan
+
+    def scan_then_delete(config: Config) -> Vault:
+        vault = scan(config)
+        note.unlink()
+        return vault
+
+    monkeypatch.setattr(plansync.sync, "scan", scan_then_delete)
+    with pytest.raises(plansync.NoteChanged, match=f"{note.name} could not be read again"):
+        plansync.plan(config)
+
+
+def test_the_result_says_what_became_of_each_change_of_the_plan(
+    example_project: ExampleProject,
+) -> None:
+    """A bot reports per item: ``result.outcomes`` pairs each change of the plan with what
+    happened to it, the key it got, and why when it failed or was not attempted."""
+    project = example_project
+    bad_rule = (
+        '[[rules]]\nname = "customer requests"\nproject = "PLAN"\n'
+        'priority_map = { high = "Urgent" }\n[rules.match]\ntags_any = ["#rfe"]\n\n'
+    )
+    replace_once(project.config_path, "[[rules]]", bad_rule + "[[rules]]")
+    config = plansync.load_config(project.config_path)
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    assert result is not None
+
+    assert [(o.action, o.target, o.item) for o in result.outcomes] == [
+        (c.action, c.target, c.item) for c in plan.changes
+    ]
+    (error,) = result.errors
+    refused = error.block_id
+    for outcome in result.outcomes:
+        if outcome.item.block_id != refused:
+            assert outcome.status == "applied", outcome
+        elif outcome.action == "create":
+            assert (outcome.status, outcome.message) == ("failed", error.message)
+        else:
+            assert outcome.status == "skipped", outcome
+            assert "an earlier step of this item failed" in (outcome.message or "")
+    created = {
+        o.item.block_id: o.key
+        for o in result.outcomes
+        if o.action == "create" and o.status == "applied" and o.item.block_id
+    }
+    assert created == {block_id: keys["jira"] for block_id, keys in result.created.items()}
+    notes = plansync.scan_vault(project.vault, policy=config.acceptance).notes
+    keys_in_notes = {i.block_id: i.keys.get("jira") for n in notes for i in n.items if i.block_id}
+    for outcome in result.outcomes:
+        if outcome.action == "write_back" and outcome.status == "applied":
+            assert outcome.key == keys_in_notes[outcome.item.block_id]
+
+    replace_once(project.note("weekly"), "- [ ] Write the runbook", "- [?] Write the runbook")
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    assert result is not None
+    orphans = [o for o in result.outcomes if o.action == "orphan"]
+    assert orphans and all(o.status == "skipped" for o in orphans)
+    assert orphans[0].message == "an orphan is shown, never acted on"
+
+    note = project.note("weekly")
+    note.write_bytes(note.read_bytes() + b"\n- [ ] Book the review room @Myself #task\n")
+    plan = plansync.plan(config)
+    project.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "remotelink", "count": 10}]}
+    )
+    result = plansync.apply(config, plan)
+    assert result is not None
+    (error,) = [e for e in result.errors if e.whole_call]
+    assert error.action == "sync jira"
+    by_action = {o.action: o for o in result.outcomes if o.item.text == "Book the review room"}
+    assert by_action["create"].status == by_action["write_back"].status == "applied"
+    assert by_action["link"].status == "skipped"
+    assert by_action["link"].message == (
+        "not sent: Jira failed a whole call in this run (see the errors)"
+    )
+
+
+def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
+    example_project: ExampleProject,
+) -> None:
+    """Even when the new store's revision counter comes round to the plan's: the plan's bases
+    and its skipped look-ups were those of a store that is gone."""
+    config = plansync.load_config(example_project.config_path)
+    assert plansync.apply(config) is not None
+    replace_once(example_project.note("weekly"), "📅 2025-11-10", "📅 2025-11-12")
+    saved = plansync.plan(config)
+    assert saved.fingerprint is not None and saved.summary["update"] == 1
+    example_project.state_db.unlink()
+    with open_state(config.state_dir) as state:  # a new store, at the same revision by chance
+        while state.revision() < saved.fingerprint.state_revision:
+            state.finish(0)
+    with pytest.raises(plansync.StalePlan, match=r"state\.db was deleted or replaced since it was"):
+        plansync.apply(config, saved)
+
+
+def test_apply_without_confirm_is_typed_to_return_a_result_never_none() -> None:
+    """``plansync.apply(config, plan).errors`` (the README's line) must pass a strict type
+    checker: only a run given ``confirm`` can end without a result (declined)."""
+    without, with_confirm = typing.get_overloads(plansync.sync.apply)
+    assert typing.get_type_hints(without)["return"] is plansync.Result
+    assert typing.get_type_hints(without)["confirm"] is type(None)
+    assert typing.get_type_hints(with_confirm)["return"] == plansync.Result | None
+
+
+def test_a_saved_plan_looks_its_ids_up_again_before_creating(
+    example_project: ExampleProject,
+) -> None:
+    """Between ``plan`` and ``apply`` a run with another state store (another clone of the
+    vault, a teammate's machine) created the issue for an id already in the note: the saved
+    plan's create adopts it instead of making a second issue with the same id."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    note = project.note("weekly")
+    line = b"- [ ] Book the review room @Myself #task ^ps-booked01\n"
+    note.write_bytes(note.read_bytes() + b"\n" + line)
+    saved = plansync.plan(config)
+    assert [c.item.block_id for c in saved.changes if c.action == "create"].count(
+        "ps-booked01"
+    ) == 1
+    made_elsewhere = requests.post(
+        f"{project.url}/rest/api/2/issue",
+        json={
+            "fields": {
+                "project": {"key": "PLAN"},
+                "issuetype": {"name": "Task"},
+                "summary": "Book the review room",
+                "labels": ["plansync", "ps-booked01"],
+            }
+        },
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert made_elsewhere.status_code == 201, made_elsewhere.text
+    key = made_elsewhere.json()["key"]
+
+    result = plansync.apply(config, saved)
+    assert result.ok, result.errors
+    issues = sandbox_issues(project)
+    assert [i["key"] for i in issues if "ps-booked01" in i["fields"]["labels"]] == [key]
+    (create,) = [
+        o for o in result.outcomes if o.action == "create" and o.item.block_id == "ps-booked01"
+    ]
+    assert create.key == key and "not created again" in (create.message or "")
+    assert f"[{key}](" in note.read_text(encoding="utf-8")
+
+
+def test_a_plan_applied_without_its_id_write_backs_creates_nothing_twice(
+    example_project: ExampleProject,
+) -> None:
+    """A bot applies only the changes someone approved and leaves the write-backs out: the
+    creates of items whose ids would not reach the notes fail, by line, instead of making
+    records that the next sync (new ids) makes a second time."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    plan = plansync.plan(config)
+    creates = [c for c in plan.changes if c.action == "create"]
+    plan.changes = [c for c in plan.changes if c.action != "write_back"]
+
+    result = plansync.apply(config, plan)
+    assert result.applied.get("create", 0) == 0
+    assert {(e.note, e.line, e.action) for e in result.errors} == {
+        (c.item.note, c.item.line, "create") for c in creates
+    }
+    assert all("is not in the note" in e.message for e in result.errors)
+    assert sandbox_issues(project) == []
+
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert len(sandbox_issues(project)) == len(creates)
+    assert plansync.plan(config).summary["orphan"] == 0
+
+
+def test_ids_saved_over_by_an_editor_before_the_creates_are_written_again(
+    example_project: ExampleProject,
+) -> None:
+    """Between the ids going into the notes and the creates, an editor saves its own copy of a
+    note (from before the sync) over them, one line edited: the ids are written again where the
+    lines are as planned; the edited line's item is not created (its id is not on disk), and
+    the next sync creates it once."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    note = project.note("weekly")
+    buffer = note.read_bytes().replace(b"Write the runbook", b"Write the full runbook")
+    assert b"Write the full runbook" in buffer
+
+    def editor_saves(step: str) -> None:
+        if step == "ids_written":
+            note.write_bytes(buffer)
+
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan, checkpoint=editor_saves)
+    (failed,) = result.errors
+    assert (failed.note, failed.action) == (note.name, "write back")
+    actions = [
+        i
+        for n in plansync.scan_vault(project.vault).notes
+        for i in n.items
+        if i.accepted and i.kind == "action"  # what the example's rule sends to Jira
+    ]
+    assert [i.text for i in actions if "jira" not in i.keys] == [
+        "Write the full runbook for changing object-lock retention on live buckets"
+    ]
+    assert len(sandbox_issues(project)) == len(actions) - 1
+
+    assert plansync.apply(config).ok
+    assert len(sandbox_issues(project)) == len(actions)
+    assert plansync.plan(config).summary["orphan"] == 0
+
+
+def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
+    example_project: ExampleProject,
+) -> None:
+    """A folder where the note was (a sync client's conflict copy, a restore): the plan is
+    stale, named, rather than an IsADirectoryError out of the freshness check."""
+    config = plansync.load_config(example_project.config_path)
+    saved = plansync.plan(config)
+    note = example_project.note("weekly")
+    note.unlink()
+    note.mkdir()
+    with pytest.raises(plansync.StalePlan, match=f"{note.name} changed since it was made"):
+        plansync.apply(config, saved)
+
+
+def test_a_write_back_skipped_because_its_backend_failed_a_whole_call_says_so(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    project.app.configure_faults(
+        {"fail_next": [{"status": 401, "path_contains": "issue/bulk", "count": 10}]}
+    )
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    (error,) = result.errors
+    assert error.whole_call and error.action == "sync jira"
+    down = "not sent: Jira failed a whole call in this run (see the errors)"
+    assert {(o.action, o.status, o.message) for o in result.outcomes} == {
+        (action, "skipped", down) for action in ("create", "write_back", "link", "transition")
+    }
