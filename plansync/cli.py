@@ -197,16 +197,20 @@ def plan_command(
     else:
         click.echo(render(result))
         if out:
-            # The command to paste: with the --config this plan used (without it, run from
-            # elsewhere, the sync found no config or another one), quoted for the shell.
-            given = f" --config {shlex.quote(str(config_path))}" if config_path else ""
-            command = f"plansync sync{given} {shlex.quote(str(out))}"
+            command = f"{_sync_command(config_path)} {shlex.quote(str(out))}"
             click.echo(f"Saved the plan to {out}; `{command}` applies exactly it.")
     # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
     # on by a sync, but a CI gate must not read them as "in sync"; the text plan says "No
     # changes" only when there are none of them either.
     if detailed_exitcode and result.changes:
         sys.exit(2)
+
+
+def _sync_command(config_path: Path | None) -> str:
+    """``plansync sync`` as the user should paste it: with the ``--config`` this run was given
+    (without it, pasted elsewhere, it finds no config or another one), quoted for the shell."""
+    given = f" --config {shlex.quote(str(config_path))}" if config_path else ""
+    return f"plansync sync{given}"
 
 
 def _check_overwritable(out: Path) -> None:
@@ -274,7 +278,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         declined.append(True)
         return False
 
-    with _one_line_errors(str(plan_file)), _interrupted():
+    with _one_line_errors(str(plan_file)), _interrupted(config_path):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
@@ -298,7 +302,7 @@ def _stop(number: int, _frame: object) -> None:
 
 
 @contextmanager
-def _interrupted() -> Iterator[None]:
+def _interrupted(config_path: Path | None) -> Iterator[None]:
     """Ctrl-C, SIGTERM (a CI job cancelled, a service stopped) or SIGHUP (the terminal closed)
     during a sync: what it says and how it exits.
 
@@ -322,7 +326,7 @@ def _interrupted() -> Iterator[None]:
         )
         click.secho(
             f"{what}: what was applied is kept, and nothing is lost or made twice;"
-            " run `plansync sync` again to finish.",
+            f" run `{_sync_command(config_path)}` again to finish.",
             fg="yellow",
             err=True,
         )

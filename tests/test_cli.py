@@ -539,6 +539,7 @@ def test_ctrl_c_during_a_sync_says_a_rerun_finishes_it_and_a_rerun_does(
     result = run("sync", "--yes", "--config", config)
     assert result.exit_code == 130, result.output
     assert "Interrupted: what was applied is kept" in result.stderr
+    assert f"run `plansync sync --config {config}` again to finish" in result.stderr
     assert "Aborted!" not in result.output
     monkeypatch.setattr(JiraConnector, "create_many", create)
     assert run("sync", "--yes", "--config", config).exit_code == 0
