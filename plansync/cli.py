@@ -159,6 +159,11 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
         where = ".".join(str(part) for part in errors[0]["loc"])
         problem = f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        if not what:  # no plan file was read: not the user's file, plansync's own mistake
+            raise click.ClickException(
+                f"internal error, a bug in plansync ({exc.title}: {problem}{more});"
+                " please report it with the command you ran"
+            ) from None
         raise click.ClickException(
             f"{what} is not a plan saved by plansync: {problem}{more}"
         ) from None
@@ -278,7 +283,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         declined.append(True)
         return False
 
-    with _one_line_errors(str(plan_file)), _interrupted(config_path):
+    with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(config_path):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)

@@ -843,6 +843,27 @@ def test_a_jira_nobody_listens_on_is_one_line_after_a_few_quick_tries(
     assert UNREACHED_RETRIES * UNREACHED_DELAY <= 2
 
 
+@pytest.mark.parametrize("command", [("plan",), ("sync", "--yes")])
+def test_a_validation_error_of_plansync_own_is_not_blamed_on_a_plan_file(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    """With no plan file given, it said " is not a plan saved by plansync" (plan) or "None is
+    not a plan saved by plansync" (sync)."""
+    from plansync.engine.plan import ItemRef
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        return ItemRef.model_validate({"note": "n.md"})
+
+    monkeypatch.setattr("plansync.sync.plan", broken)
+    monkeypatch.setattr("plansync.sync.apply", broken)
+    result = run(*command, "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "is not a plan saved by plansync" not in result.output
+    assert (
+        "Error: internal error, a bug in plansync (ItemRef: line: Field required" in result.stderr
+    )
+
+
 def test_a_file_that_is_not_a_plan_is_one_clear_line(example_project: ExampleProject) -> None:
     bad = example_project.root / "bad.json"
     bad.write_text('{"changes": "nope"}', encoding="utf-8")
