@@ -136,6 +136,15 @@ def _trimmed(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _version_text(value: Any) -> Any:
+    """An API version written as a TOML number (``api_version = 59.0``, ``= 3``) read as the
+    text it means: it was "Input should be a valid string", or "should be '2' or '3'" for
+    the 3 the user wrote."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 class VaultConfig(Strict):
     path: str = "."
     name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
@@ -179,6 +188,11 @@ class JiraConfig(Strict):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return _base_url(value)
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _api_version_text(cls, value: Any) -> Any:
+        return _version_text(value)
 
     @field_validator("user", "token", mode="before")
     @classmethod
@@ -407,6 +421,11 @@ class SalesforceConfig(Strict):
     @classmethod
     def _api_names(cls, value: str | None) -> str | None:
         return value if value is None else _api_name(value)
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _api_version_text(cls, value: Any) -> Any:
+        return _version_text(value)
 
     @field_validator("api_version")
     @classmethod

@@ -675,3 +675,17 @@ def test_a_salesforce_status_field_and_its_values_are_read(tmp_path: Path) -> No
         "Status__c",
         {"cancelled": "No"},
     )
+
+
+def test_an_api_version_written_as_a_number_is_read_as_its_text(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """``api_version = 59.0`` was "Input should be a valid string", and ``api_version = 3``
+    "Input should be '2' or '3'"."""
+    config = load_text(
+        tmp_path, f"{RULE}[jira]\napi_version = 3\n[salesforce]\napi_version = 60.0\n"
+    )
+    assert config.jira.api_version == "3"
+    assert config.salesforce is not None and config.salesforce.api_version == "60.0"
+    message = error_of(tmp_path, f"{RULE}[salesforce]\napi_version = 60\n")
+    assert "'salesforce.api_version': '60' is not an API version such as '59.0'" in message
