@@ -864,13 +864,13 @@ def test_api_v3_descriptions_round_trip_through_adf(rsps: responses.RequestsMock
     )
 
 
-def test_an_id_on_two_issues_maps_to_the_lowest_key(
-    rsps: responses.RequestsMock, cloud: JiraConnector, caplog: pytest.LogCaptureFixture
+def test_an_id_on_several_issues_maps_to_the_lowest_key_naming_the_others(
+    rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
-    both = [issue("CLOUD-3", ["ps-a"]), issue("CLOUD-7", ["ps-a"])]
-    rsps.post(api(CLOUD, "search/jql"), json={"issues": both, "isLast": True})
-    assert cloud.fetch_by_ids(["ps-a"])["ps-a"].key == "CLOUD-3"
-    assert "several Jira issues" in caplog.text
+    three = [issue("CLOUD-3", ["ps-a"]), issue("CLOUD-7", ["ps-a"]), issue("CLOUD-9", ["ps-a"])]
+    rsps.post(api(CLOUD, "search/jql"), json={"issues": three, "isLast": True})
+    found = cloud.fetch_by_ids(["ps-a"])["ps-a"]
+    assert (found.key, found.duplicates) == ("CLOUD-3", ("CLOUD-7", "CLOUD-9"))
 
 
 # -- users ----------------------------------------------------------------------------------------

@@ -1000,3 +1000,38 @@ def test_a_note_opening_with_a_lone_rule_is_not_held_back(example_project: Examp
     )
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, create=1, link=1, write_back=1)
+
+
+def _key_number(key: str) -> int:
+    return int(key.rsplit("-", 1)[1])
+
+
+@pytest.mark.parametrize("other", ["later", "earlier"])
+def test_an_id_carried_by_a_second_issue_never_moves_the_item_to_it(
+    example_project: ExampleProject, other: str
+) -> None:
+    """A clone keeps its original's labels. Found on a later issue, the id stays with its
+    issue and the plan names the other; on an earlier one (which a search lists first), it
+    is a conflict: writing that key over the note's would move the item to another issue."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
+    issues = jira_issues(project)
+    pick = max if other == "later" else min
+    copy = pick(issues, key=_key_number)
+    assert copy != key
+    jira_put(project, copy, {"labels": [*issues[copy]["fields"]["labels"], label]})
+    notes = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+
+    plan = fresh_plan(config)
+    mine = [c for c in plan.changes if c.item.block_id == item.block_id]
+    if other == "later":
+        assert mine == []
+        [warning] = [w for w in plan.warnings if label in w]
+        assert warning.startswith(f"{note.path}:{item.line}: {label} is also on {copy}")
+        assert f"this item syncs with {key}" in warning
+    else:
+        assert [(c.action, c.key) for c in mine] == [("conflict", key)]
+        assert f"{label} is on {copy} as well as on {key}" in (mine[0].message or "")
+    sync(config, plan=plan)
+    assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes

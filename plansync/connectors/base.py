@@ -57,6 +57,9 @@ class RemoteRecord:
     status_category: StatusCategory | None = None
     sobject: str | None = None
     """The Salesforce object of the record (None for Jira)."""
+    duplicates: tuple[str, ...] = ()
+    """Keys of other records carrying the same plansync id (a Jira issue cloned with its
+    labels); this record is the one the engine syncs."""
 
 
 @dataclass(frozen=True)

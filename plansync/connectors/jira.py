@@ -28,7 +28,6 @@ and turns failures into :class:`ConnectorError` messages that never carry creden
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
 import time
@@ -55,8 +54,6 @@ from plansync.connectors.base import (
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
 from plansync.redact import split_credentials
-
-_log = logging.getLogger(__name__)
 
 PLANSYNC_ID = re.compile(r"ps-[a-z0-9]+")
 """A plansync id as carried in a Jira label."""
@@ -158,8 +155,9 @@ class JiraConnector:
     def fetch_by_ids(self, plansync_ids: list[str]) -> dict[str, RemoteRecord]:
         """Find issues by their plansync id label, one JQL query per 100 ids.
 
-        An id found on several issues (a create that ran twice) maps to the lowest key, and is
-        logged: the engine sees one record, a person can merge the others.
+        An id found on several issues (an issue cloned with its labels) maps to the lowest
+        key, the others named in its ``duplicates``: the engine syncs one record and the plan
+        tells a person about the others.
         """
         wanted = list(dict.fromkeys(plansync_ids))
         found: dict[str, RemoteRecord] = {}
@@ -171,13 +169,8 @@ class JiraConnector:
                     if label not in in_batch:
                         continue
                     if label in found:
-                        _log.warning(
-                            "plansync id %s is on several Jira issues (%s, %s); using %s",
-                            label,
-                            found[label].key,
-                            record.key,
-                            found[label].key,
-                        )
+                        first = found[label]
+                        found[label] = replace(first, duplicates=(*first.duplicates, record.key))
                         continue
                     found[label] = replace(record, plansync_id=label)
         return found

@@ -594,6 +594,22 @@ class Planner:
         fields, link = desired
         if found is not None:
             self._object_kept(target, entry, found)
+            if base is not None and base.key != found.key and base.key in found.duplicates:
+                self._conflict(
+                    target,
+                    entry,
+                    base.key,
+                    f"{label} is on {found.key} as well as on {base.key}, this item's record:"
+                    f" remove it from {found.key} (an issue cloned with its labels?);"
+                    " plansync will not guess",
+                )
+                return
+            if found.duplicates:
+                self.plan.warnings.append(
+                    f"{entry.note.path}:{entry.item.line}: {label} is also on"
+                    f" {', '.join(found.duplicates)} (cloned with its labels?), which plansync"
+                    f" leaves alone: remove it there; this item syncs with {found.key}"
+                )
         if base is None and found is not None:
             self._plan_adopt(target, entry, found, fields, link, note_key)
             return
