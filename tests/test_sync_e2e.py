@@ -336,12 +336,21 @@ def test_cancelling_an_item_takes_the_cancel_transition(
 
 def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> None:
     project = example_project
-    config, _, _, key = synced_item(project, RUNBOOK)
+    config, note, item, key = synced_item(project, RUNBOOK)
     jira_put(project, key, {"duedate": "2025-12-24", "summary": "Runbook (renamed in Jira)"})
 
     plan = fresh_plan(config)
     assert not plan.has_changes, plan.changes
     assert plan.summary == summary_of(plan)
+    # Not "in sync": the plan says which record differs from its note, and that it is kept.
+    [kept] = plan.kept
+    assert kept.startswith(f"{key} ({note.path}:{item.line}): ")
+    assert "summary, due changed in Jira only since the last sync; kept" in kept
+    text = render(plan)
+    assert f"kept: {kept}" in text
+    assert text.endswith(
+        "No changes. 1 record keeps edits made in the backend only (above); the rest are in sync."
+    )
     sync(config)
     fields = jira_issues(project)[key]["fields"]
     assert (fields["duedate"], fields["summary"]) == ("2025-12-24", "Runbook (renamed in Jira)")

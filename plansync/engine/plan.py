@@ -152,6 +152,11 @@ class Plan(BaseModel):
     sandbox: bool = False
     fingerprint: Fingerprint | None = None
     refresh: list[BaseRefresh] = Field(default_factory=list)
+    kept: list[str] = Field(
+        default_factory=list,
+        description="records whose fields were changed in the backend only since the last"
+        " sync: they differ from the note, and a sync keeps them",
+    )
 
     @property
     def has_changes(self) -> bool:
@@ -766,6 +771,7 @@ class Planner:
         conflicts: list[str] = []
         converged: dict[str, Any] = {}
         winners = self.config.sync.conflicts
+        kept: list[str] = []
         for name, wanted in note.items():
             if name in target.immutable:
                 continue
@@ -785,7 +791,8 @@ class Planner:
                     converged[name] = wanted
                 continue
             if not adopt and _same(wanted, last):
-                continue  # changed in the backend only: its value stands
+                kept.append(name)  # changed in the backend only: its value stands
+                continue
             if adopt or _same(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
             elif winners.get(name) != "remote":
@@ -804,6 +811,11 @@ class Planner:
             )
         if converged:
             self._refresh(target, entry, converged)
+        if kept:
+            self.plan.kept.append(
+                f"{found.key} ({entry.note.path}:{entry.item.line}): {', '.join(kept)} changed"
+                f" in {target.title} only since the last sync; kept, not sent from the note"
+            )
         if conflicts:
             self._conflict(
                 target,

@@ -127,7 +127,14 @@ def render(plan: Plan) -> str:
         out += _body(change)
     for warning in plan.warnings:
         out.append(f"warning: {warning}")
-    if not plan.changes:
+    for kept in plan.kept:
+        out.append(f"kept: {kept}")
+    if not plan.changes and plan.kept:
+        records = "1 record keeps" if len(plan.kept) == 1 else f"{len(plan.kept)} records keep"
+        out.append(
+            f"No changes. {records} edits made in the backend only (above); the rest are in sync."
+        )
+    elif not plan.changes:
         out.append("No changes. The notes and their records are in sync.")
     else:
         out.append("")
