@@ -1044,3 +1044,18 @@ def test_an_id_carried_by_a_second_issue_never_moves_the_item_to_it(
         assert f"{label} is on {copy} as well as on {key}" in (mine[0].message or "")
     sync(config, plan=plan)
     assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes
+
+
+def test_a_held_note_with_one_item_says_so_in_the_singular(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config = config_of(project)
+    path = project.vault / "2025-11-20-one-item.md"
+    path.write_text(
+        "---\ntitle: Quick call\nbad: [unclosed\n---\n\n- [ ] Send the notes @Myself #task\n",
+        encoding="utf-8",
+    )
+    held = [c for c in fresh_plan(config).changes if c.item.note == path.name]
+    assert [c.action for c in held] == ["conflict"]
+    assert ": its item is held back (nothing is created" in (held[0].message or "")

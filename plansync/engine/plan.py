@@ -402,14 +402,14 @@ class Planner:
         held = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
         if not held:
             return
+        items = "its item is" if len(held) == 1 else f"its {len(held)} items are"
         self.plan.changes.append(
             Change(
                 action="conflict",
                 target="note",
                 item=ItemRef(note=note.path, line=error.line or 1, block_id=None, text=""),
-                message=f"{error.message.removesuffix('; ignored')}: its {len(held)} items are"
-                " held back (nothing is created, changed or written back for them) until it is"
-                " fixed",
+                message=f"{error.message.removesuffix('; ignored')}: {items} held back"
+                " (nothing is created, changed or written back for them) until it is fixed",
             )
         )
 
