@@ -41,6 +41,18 @@ MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def comment_marks(line: str) -> int:
+    """How many ``%%`` (Obsidian comment) marks a line holds outside inline code.
+
+    A ``%%`` in a code span ("type `%%` to comment") is text, and counting it would hide the
+    rest of the note.
+    """
+    if "`" in line:
+        line = CODE_SPAN.sub("", line)
+    return line.count("%%")
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -333,10 +345,19 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
     fence: str | None = None
     fenced = "```" in text or "~~~" in text
+    commented = "%%" in text
+    comment = False
     crlf = "\r" in text
     for number, line in enumerate(lines[body_start:], body_start + 1):
         if crlf:
             line = line.rstrip("\r")
+        if comment:
+            # Inside an Obsidian comment (%% ... %%) until the line that closes it: Obsidian
+            # lists no list item there, so the Tasks plugin reads no task (its issue #1172), and
+            # a heading there is no heading either.
+            if comment_marks(line) % 2:
+                comment = False
+            continue
         if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
             marker = fence_match.group(1)
             info = line[fence_match.end() :]
@@ -352,6 +373,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 continue
         if fence is not None:
             continue
+        if commented and "%%" in line and comment_marks(line) % 2:
+            # An unclosed %% opens a comment that hides the lines after this one (this line's
+            # own start is still read: a task line with a comment at its end is a task).
+            comment = True
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
