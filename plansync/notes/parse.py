@@ -44,6 +44,158 @@ THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 
 
+# CommonMark 4.6, HTML blocks. What opens one (after at most three spaces of indentation) and
+# what closes it: the first five kinds end on the line holding their end mark, the other two
+# before the next blank line. Obsidian's parser follows it: a task line in an HTML comment, or
+# after a <div> line with no blank line between, is no list item in Obsidian's cache (the
+# Tasks plugin's comments_html_style test data; its issue #3780).
+_BLOCK_TAG_NAMES = (
+    "address article aside base basefont blockquote body caption center col colgroup dd"
+    " details dialog dir div dl dt fieldset figcaption figure footer form frame frameset h1 h2"
+    " h3 h4 h5 h6 head header hr html iframe legend li link main menu menuitem nav noframes ol"
+    " optgroup option p param search section summary table tbody td tfoot th thead title tr"
+    " track ul"
+)
+_HTML_BLOCK_TAGS = frozenset(_BLOCK_TAG_NAMES.split())
+_HTML_START = re.compile(
+    r"<(?:(?P<raw>script|pre|style|textarea)(?=[ \t>]|$)|(?P<comment>!--)|(?P<pi>\?)"
+    r"|(?P<cdata>!\[CDATA\[)|(?P<decl>![A-Za-z])|/?(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?=[ \t]|/?>|$))",
+    re.IGNORECASE,
+)
+_HTML_ENDS = {
+    "raw": re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE),
+    "comment": re.compile(r"-->"),
+    "pi": re.compile(r"\?>"),
+    "cdata": re.compile(r"\]\]>"),
+    "decl": re.compile(r">"),
+}
+_HTML_ATTRIBUTE = (
+    r"[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*(?:[ \t]*=[ \t]*(?:[^ \t\"'=<>`]+|'[^']*'|\"[^\"]*\"))?"
+)
+# Kind 7: a whole open or closing tag alone on its line (not one of the raw-text tags).
+_HTML_TAG_LINE = re.compile(
+    rf"(?:<[A-Za-z][A-Za-z0-9-]*(?:{_HTML_ATTRIBUTE})*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)"
+    r"[ \t]*$"
+)
+
+
+def layout(line: str) -> tuple[int, int, int]:
+    """(block quote depth, indentation in columns after the last ``>``, where content starts).
+
+    Tabs advance to the next multiple of four columns, as CommonMark counts them.
+    """
+    depth = column = width = index = 0
+    length = len(line)
+    while index < length:
+        char = line[index]
+        if char == " ":
+            column += 1
+            width += 1
+        elif char == "\t":
+            step = 4 - column % 4
+            column += step
+            width += step
+        elif char == ">":
+            depth += 1
+            column += 1
+            width = 0
+            if index + 1 < length and line[index + 1] == " ":
+                index += 1
+                column += 1
+        else:
+            break
+        index += 1
+    return depth, width, index
+
+
+def list_column(lines: list[str], index: int, depth: int, width: int) -> int:
+    """The content column of the list item that a line indented ``width`` columns is part of
+    (0: none), found by walking back to the item: a line less indented than an item's content,
+    between it and this line, closed that item."""
+    if width == 0:
+        return 0
+    least = width
+    for back in range(index - 1, -1, -1):
+        previous = lines[back]
+        its_depth, its_width, start = layout(previous)
+        if start == len(previous.rstrip()):
+            continue  # blank
+        if its_depth != depth:
+            return 0
+        item = LIST_LINE.match(previous)
+        if item is not None:
+            marker_end = item.end(2)
+            spaces = len(previous) - len(previous[marker_end:].lstrip(" "))
+            gap = spaces - marker_end
+            if 1 <= gap <= 4 and item.group(3):
+                content = its_width + len(item.group(2)) + gap
+            else:
+                content = its_width + len(item.group(2)) + 1
+            if content <= least:
+                return content
+        least = min(least, its_width)
+        if least == 0:
+            return 0
+    return 0
+
+
+class _HtmlBlock:
+    """An open HTML block: how it ends, and the container (quote depth, list column) it is in,
+    whose end ends it too."""
+
+    __slots__ = ("column", "depth", "end")
+
+    def __init__(self, end: re.Pattern[str] | None, depth: int, column: int):
+        self.end = end
+        self.depth = depth
+        self.column = column
+
+    def ends_before(self, line: str) -> bool:
+        """Whether the block ended before ``line``: a blank line, or its container closed."""
+        depth, width, start = layout(line)
+        blank = start == len(line) or not line[start:].strip()
+        if depth < self.depth:
+            return True
+        if blank:
+            return self.end is None
+        return width < self.column
+
+
+def html_block_at(lines: list[str], index: int, line: str) -> _HtmlBlock | None:
+    """The HTML block ``line`` opens, or None. ``lines[index]`` is the line."""
+    depth, width, start = layout(line)
+    if width > 3:
+        column = list_column(lines, index, depth, width)
+        if column == 0 or width - column > 3:
+            return None  # indented code, or a paragraph's continuation
+    else:
+        column = list_column(lines, index, depth, width) if width else 0
+    opening = _HTML_START.match(line, start)
+    if opening is None:
+        return None
+    kind = opening.lastgroup
+    if kind == "tag":
+        # Kind 7 (a tag not of kind 6): alone on its line, and it cannot interrupt a paragraph.
+        kind_7 = opening.group("tag").casefold() not in _HTML_BLOCK_TAGS
+        if kind_7 and (not _HTML_TAG_LINE.match(line, start) or _in_paragraph(lines, index)):
+            return None
+        block = _HtmlBlock(None, depth, column)
+    else:
+        block = _HtmlBlock(_HTML_ENDS[kind], depth, column)  # type: ignore[index]
+        if block.end is not None and block.end.search(line, opening.end()):
+            return None  # it ends on the line it opens: the lines after it are read
+    return block
+
+
+def _in_paragraph(lines: list[str], index: int) -> bool:
+    """Whether the line before ``lines[index]`` is text a paragraph goes on with (roughly: any
+    line but a blank one or a heading)."""
+    if index == 0:
+        return False
+    previous = lines[index - 1].strip(" \t\r>")
+    return bool(previous) and not previous.startswith("#")
+
+
 def comment_marks(line: str) -> int:
     """How many ``%%`` (Obsidian comment) marks a line holds outside inline code.
 
@@ -347,10 +499,18 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     fenced = "```" in text or "~~~" in text
     commented = "%%" in text
     comment = False
+    html = "<" in text
+    html_block: _HtmlBlock | None = None
     crlf = "\r" in text
     for number, line in enumerate(lines[body_start:], body_start + 1):
         if crlf:
             line = line.rstrip("\r")
+        if html_block is not None:
+            if not html_block.ends_before(line):
+                if html_block.end is not None and html_block.end.search(line):
+                    html_block = None  # it ends on this line, which is still HTML
+                continue
+            html_block = None
         if comment:
             # Inside an Obsidian comment (%% ... %%) until the line that closes it: Obsidian
             # lists no list item there, so the Tasks plugin reads no task (its issue #1172), and
@@ -377,6 +537,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             # An unclosed %% opens a comment that hides the lines after this one (this line's
             # own start is still read: a task line with a comment at its end is a task).
             comment = True
+        if html and "<" in line and line.lstrip(" \t>")[:1] == "<":
+            html_block = html_block_at(lines, number - 1, line.rstrip("\r"))
+            if html_block is not None:
+                continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
