@@ -143,3 +143,44 @@ def test_html_inside_a_task_line_is_text() -> None:
         (1, "action", "Fix the <div> layout"),
         (2, "action", "Send the minutes"),
     ]
+
+
+# --- code fences in list items and quotes -------------------------------------------------
+
+
+def test_a_fence_in_a_quote_ends_with_the_quote() -> None:
+    # CommonMark 4.5: an unclosed code block ends with the container it is in. A callout's
+    # code block left open hid every task after the callout.
+    note = (
+        "> [!note] Commands\n"
+        "> ```sh\n"
+        "> make deploy\n"
+        "\n"
+        "- [ ] Book the room\n"
+        "## Decisions\n"
+        "- Ship on Friday\n"
+    )
+    assert read(note) == [(5, "action", "Book the room"), (7, "decision", "Ship on Friday")]
+
+
+def test_a_fence_in_a_list_item_ends_with_the_item() -> None:
+    note = (
+        "- [ ] Deploy the fix\n"
+        "  ```sh\n"
+        "  make deploy\n"
+        "  - [ ] Not a task: code\n"
+        "- [ ] Book the room\n"
+        "\t- [ ] Nested, tab-indented\n"
+        "\t  ```\n"
+        "\t  - [ ] Not a task: code\n"
+        "\t  ```\n"
+        "\t- [ ] Nested after the block\n"
+    )
+    assert [line for line, _, _ in read(note)] == [1, 5, 6, 10]
+
+
+def test_a_fence_indented_four_columns_into_its_container_is_no_fence() -> None:
+    # Four spaces in, after a paragraph's blank line, the line is indented code, not a fence:
+    # taking it for one hid the rest of the note.
+    note = "Run this:\n\n    ```\n\n- [ ] Book the room\n"
+    assert read(note) == [(5, "action", "Book the room")]

@@ -124,9 +124,10 @@ def list_column(lines: list[str], index: int, depth: int, width: int) -> int:
             return 0
         item = LIST_LINE.match(previous)
         if item is not None:
-            marker_end = item.end(2)
-            spaces = len(previous) - len(previous[marker_end:].lstrip(" "))
-            gap = spaces - marker_end
+            after_marker = previous[item.end(2) :]
+            gap = len(after_marker) - len(after_marker.lstrip(" "))
+            # CommonMark: the content starts after the marker's spaces, unless there are
+            # more than four (then the item's text is code, one space in).
             if 1 <= gap <= 4 and item.group(3):
                 content = its_width + len(item.group(2)) + gap
             else:
@@ -185,6 +186,25 @@ def html_block_at(lines: list[str], index: int, line: str) -> _HtmlBlock | None:
         if block.end is not None and block.end.search(line, opening.end()):
             return None  # it ends on the line it opens: the lines after it are read
     return block
+
+
+def _fence_container(lines: list[str], index: int, line: str) -> tuple[int, int] | None:
+    """(quote depth, list column) of the block a fence line opens, or None: a fence indented
+    four columns or more into its container is no fence (it is code, or a paragraph's text)."""
+    depth, width, _ = layout(line)
+    column = list_column(lines, index, depth, width) if width else 0
+    if width - column > 3:
+        return None
+    return depth, column
+
+
+def _closes(container: tuple[int, int], line: str) -> bool:
+    """Whether ``line`` lies outside a container (quote depth, list column): a line with fewer
+    ``>``, or a line with text indented less than the list item's content."""
+    depth, width, start = layout(line)
+    if depth < container[0]:
+        return True
+    return width < container[1] and bool(line[start:].strip())
 
 
 def _in_paragraph(lines: list[str], index: int) -> bool:
@@ -496,6 +516,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
     fence: str | None = None
+    fence_container = (0, 0)
     fenced = "```" in text or "~~~" in text
     commented = "%%" in text
     comment = False
@@ -518,6 +539,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             if comment_marks(line) % 2:
                 comment = False
             continue
+        if fence is not None and fence_container != (0, 0) and _closes(fence_container, line):
+            # CommonMark: a code block in a list item or quote ends with it, closed or not
+            # ("- a\n  ```\n- [ ] b": b is the next item).
+            fence = None
         if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
             marker = fence_match.group(1)
             info = line[fence_match.end() :]
@@ -528,8 +553,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 continue
             # CommonMark: the info string of a backtick fence holds no backtick, so a line
             # that starts with inline code ("```make``` first") opens no block.
-            if marker[0] == "~" or "`" not in info:
-                fence = marker
+            if (marker[0] == "~" or "`" not in info) and (
+                container := _fence_container(lines, number - 1, line)
+            ):
+                fence, fence_container = marker, container
                 continue
         if fence is not None:
             continue
