@@ -184,3 +184,54 @@ def test_a_fence_indented_four_columns_into_its_container_is_no_fence() -> None:
     # taking it for one hid the rest of the note.
     note = "Run this:\n\n    ```\n\n- [ ] Book the room\n"
     assert read(note) == [(5, "action", "Book the room")]
+
+
+# --- indented code blocks (CommonMark 4.4) ------------------------------------------------
+
+
+def test_a_task_in_an_indented_code_block_is_no_task() -> None:
+    note = (
+        "How to write a task:\n"
+        "\n"
+        "    - [ ] Draft the plan @Myself 📅 2025-10-27\n"
+        "    - [ ] Also code\n"
+        "\n"
+        "    - [ ] Code after a blank line in the block\n"
+        "## Decisions\n"
+        "\n"
+        "    - Code, not a decision\n"
+        "- Ship on Friday\n"
+    )
+    assert read(note) == [(10, "decision", "Ship on Friday")]
+
+
+def test_a_code_block_four_columns_into_a_list_item() -> None:
+    note = "- [ ] Deploy the fix\n\n      - [ ] Code in the item\n- [ ] Book the room\n"
+    assert [line for line, _, _ in read(note)] == [1, 4]
+
+
+def test_a_code_block_in_a_quote() -> None:
+    note = "> Example:\n>\n>     - [ ] Code in the quote\n\n- [ ] Book the room\n"
+    assert [line for line, _, _ in read(note)] == [5]
+
+
+def test_a_code_block_may_follow_a_heading_and_the_front_matter() -> None:
+    note = "---\ntitle: Sync\n---\n    - [ ] Code\n# Sync\n    - [ ] Code too\n"
+    assert read(note) == []
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "- [ ] Parent\n\t- [ ] Child\n\t\t- [ ] Grandchild\n",
+        "- [ ] Parent\n    - [ ] Child\n        - [ ] Grandchild\n",
+        "- [ ] Parent\n\n\t- [ ] Child\n\n\t\t- [ ] Grandchild\n",
+        "1. [ ] Parent\n    - [ ] Child\n\t- [ ] Grandchild\n",
+        "> - [ ] Parent\n>     - [ ] Child\n>         - [ ] Grandchild\n",
+        "Text\n    - [ ] Child\n        - [ ] Grandchild\n",
+    ],
+)
+def test_nested_tasks_indented_four_columns_or_more_are_tasks(note: str) -> None:
+    # Four columns into the note, but at most three into the parent item's content (or a
+    # paragraph's continuation, which plansync reads as Obsidian reads the lines before).
+    assert len(read(note)) == note.count("[ ]")

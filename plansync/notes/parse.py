@@ -207,6 +207,34 @@ def _closes(container: tuple[int, int], line: str) -> bool:
     return width < container[1] and bool(line[start:].strip())
 
 
+def indented_code(lines: list[str], index: int, line: str) -> bool:
+    """Whether ``line`` (``lines[index]``) is in an indented code block (CommonMark 4.4).
+
+    It is when it stands four columns or more into its container (the note, a quote, a list
+    item's content) and is no paragraph's continuation: the indented lines above it, if any,
+    follow a blank line or a heading. "Example:\n\n    - [ ] Draft the plan" shows code in
+    Obsidian, and its cache lists no item there; a tab-indented sub-task is four columns into
+    the note but two into its parent item, so it stays an item.
+    """
+    depth, width, _ = layout(line)
+    if width < 4:
+        return False
+    inner = list_column(lines, index, depth, width) + 4
+    if width < inner:
+        return False
+    for back in range(index - 1, -1, -1):
+        previous = lines[back]
+        its_depth, its_width, start = layout(previous)
+        rest = previous[start:].strip()
+        if not rest:
+            return its_depth == depth or its_depth == 0
+        if its_depth != depth:
+            return False  # a lazy line of a quote's paragraph, or the quote's first line
+        if its_width < inner:
+            return its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
+    return True
+
+
 def _in_paragraph(lines: list[str], index: int) -> bool:
     """Whether the line before ``lines[index]`` is text a paragraph goes on with (roughly: any
     line but a blank one or a heading)."""
@@ -515,6 +543,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         )
 
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
+    body = lines[body_start:]  # what Obsidian parses as Markdown: the front matter is not
     fence: str | None = None
     fence_container = (0, 0)
     fenced = "```" in text or "~~~" in text
@@ -523,7 +552,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     html = "<" in text
     html_block: _HtmlBlock | None = None
     crlf = "\r" in text
-    for number, line in enumerate(lines[body_start:], body_start + 1):
+    for number, line in enumerate(body, body_start + 1):
         if crlf:
             line = line.rstrip("\r")
         if html_block is not None:
@@ -554,7 +583,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             # CommonMark: the info string of a backtick fence holds no backtick, so a line
             # that starts with inline code ("```make``` first") opens no block.
             if (marker[0] == "~" or "`" not in info) and (
-                container := _fence_container(lines, number - 1, line)
+                container := _fence_container(body, number - 1 - body_start, line)
             ):
                 fence, fence_container = marker, container
                 continue
@@ -565,7 +594,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             # own start is still read: a task line with a comment at its end is a task).
             comment = True
         if html and "<" in line and line.lstrip(" \t>")[:1] == "<":
-            html_block = html_block_at(lines, number - 1, line.rstrip("\r"))
+            html_block = html_block_at(body, number - 1 - body_start, line.rstrip("\r"))
             if html_block is not None:
                 continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
@@ -575,6 +604,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             )
             continue
         if "[" in line or reader.decision_level is not None:
+            if line[:1] in " \t>" and indented_code(body, number - 1 - body_start, line):
+                continue
             reader.line(number, line)
     warnings += reader.warnings
     if reader.repaired_lines:
