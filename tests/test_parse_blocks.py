@@ -235,3 +235,56 @@ def test_nested_tasks_indented_four_columns_or_more_are_tasks(note: str) -> None
     # Four columns into the note, but at most three into the parent item's content (or a
     # paragraph's continuation, which plansync reads as Obsidian reads the lines before).
     assert len(read(note)) == note.count("[ ]")
+
+
+# --- setext headings (CommonMark 4.3) -----------------------------------------------------
+
+
+def test_a_setext_decisions_heading_gathers_decisions() -> None:
+    note = (
+        "Weekly sync\n"
+        "===========\n"
+        "\n"
+        "- [ ] Book the room\n"
+        "\n"
+        "Decisions\n"
+        "---\n"
+        "- Ship on Friday\n"
+        "\n"
+        "Key information\n"
+        "---------------\n"
+        "- Not a decision\n"
+    )
+    parsed = parse_text(note, path="notes/m.md")
+    assert [(i.line, i.kind, i.text, i.section) for i in parsed.items] == [
+        (4, "action", "Book the room", "Weekly sync"),
+        (8, "decision", "Ship on Friday", "Decisions"),
+    ]
+    assert parsed.title == "Weekly sync"  # the first level-1 heading, when no front matter
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        "- Ship on Friday",  # a list item's lazy line: the dashes are a rule
+        "> Decisions",  # the same in a quote
+        "",  # nothing above: a rule
+        "* * *",  # a rule, then another
+    ],
+)
+def test_dashes_with_no_paragraph_right_above_are_a_rule(above: str) -> None:
+    note = f"## Decisions\n{above}\n---\n- Keep it small\n"
+    assert ("decision", "Keep it small") in [(kind, text) for _, kind, text in read(note)]
+
+
+def test_a_setext_heading_ends_the_decisions_section() -> None:
+    note = "## Decisions\n- Ship on Friday\n\nFollow-ups\n---\n- Not a decision\n"
+    assert read(note) == [(2, "decision", "Ship on Friday")]
+
+
+def test_a_multi_line_paragraph_underlined_is_one_heading() -> None:
+    note = "Team\nDecisions\n---\n- Not a decision: the heading is 'Team Decisions'\n"
+    assert read(note) == []
+    assert read("## Intro\nDecisions\n===\n- Ship on Friday\n") == [
+        (4, "decision", "Ship on Friday")
+    ]

@@ -41,6 +41,7 @@ MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 
 
@@ -233,6 +234,35 @@ def indented_code(lines: list[str], index: int, line: str) -> bool:
         if its_width < inner:
             return its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
     return True
+
+
+def setext_heading(lines: list[str], index: int, floor: int) -> str | None:
+    """The text of the setext heading that ``lines[index]`` (``===`` or ``---``) underlines, or
+    None when no paragraph stands right above it (then ``---`` is a rule). ``floor``: the index
+    of the first line a paragraph may start at (after code, a comment or HTML).
+
+    The paragraph is the run of text lines above, back to a blank line, an ATX heading, a rule
+    or a fence; a list item or quote line in the run makes the underline a lazy line of that
+    container, which is no heading ("- item\n---" is a list and a rule).
+    """
+    parts: list[str] = []
+    for back in range(index - 1, floor - 1, -1):
+        previous = lines[back]
+        text = previous.strip()
+        if not text:
+            break
+        if previous.lstrip(" \t")[:1] == ">" or LIST_LINE.match(previous):
+            return None
+        if (
+            (text[0] == "#" and HEADING.match(previous))
+            or THEMATIC_BREAK.fullmatch(previous)
+            or FENCE.match(previous)
+        ):
+            break
+        parts.append(text)
+    if not parts or layout(lines[index - len(parts)])[1] > 3:
+        return None  # no paragraph, or its first line is indented code
+    return " ".join(reversed(parts))
 
 
 def _in_paragraph(lines: list[str], index: int) -> bool:
@@ -551,6 +581,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
     comment = False
     html = "<" in text
     html_block: _HtmlBlock | None = None
+    hidden = body_start  # the last line in code, a comment or HTML (a paragraph starts after)
     crlf = "\r" in text
     for number, line in enumerate(body, body_start + 1):
         if crlf:
@@ -559,6 +590,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             if not html_block.ends_before(line):
                 if html_block.end is not None and html_block.end.search(line):
                     html_block = None  # it ends on this line, which is still HTML
+                hidden = number
                 continue
             html_block = None
         if comment:
@@ -567,6 +599,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             # a heading there is no heading either.
             if comment_marks(line) % 2:
                 comment = False
+            hidden = number
             continue
         if fence is not None and fence_container != (0, 0) and _closes(fence_container, line):
             # CommonMark: a code block in a list item or quote ends with it, closed or not
@@ -579,6 +612,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 # CommonMark: only a fence with nothing but spaces after it closes the block.
                 if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
                     fence = None
+                hidden = number
                 continue
             # CommonMark: the info string of a backtick fence holds no backtick, so a line
             # that starts with inline code ("```make``` first") opens no block.
@@ -586,8 +620,10 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 container := _fence_container(body, number - 1 - body_start, line)
             ):
                 fence, fence_container = marker, container
+                hidden = number
                 continue
         if fence is not None:
+            hidden = number
             continue
         if commented and "%%" in line and comment_marks(line) % 2:
             # An unclosed %% opens a comment that hides the lines after this one (this line's
@@ -596,12 +632,23 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         if html and "<" in line and line.lstrip(" \t>")[:1] == "<":
             html_block = html_block_at(body, number - 1 - body_start, line.rstrip("\r"))
             if html_block is not None:
+                hidden = number
                 continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
                 len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
             )
+            continue
+        if (
+            line[:1] in "-= "
+            and "[" not in line
+            and (underline := SETEXT_UNDERLINE.fullmatch(line))
+            and (words := setext_heading(body, number - 1 - body_start, hidden - body_start))
+        ):
+            # "Decisions\n---" is a heading as much as "## Decisions" is (CommonMark 4.3).
+            level = 1 if underline.group(1)[0] == "=" else 2
+            reader.heading(level, (repair(words).text if reader.damaged else words).strip())
             continue
         if "[" in line or reader.decision_level is not None:
             if line[:1] in " \t>" and indented_code(body, number - 1 - body_start, line):
