@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from plansync.notes.front_matter import load_front_matter, split_front_matter
+from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
 from plansync.notes.signifiers import needs_repair, repair
@@ -392,6 +392,14 @@ def _switched_on(value: Any) -> bool:
     return bool(value)
 
 
+def _not_as_written(value: Any) -> bool:
+    """Whether a front-matter value may differ from its text in the note: YAML made it a
+    boolean or a number, or a date or datetime (kept in ISO form, "2025-10-27T10:00:00")."""
+    if isinstance(value, str):
+        return value[:4].isdigit() and value[4:5] == "-"
+    return isinstance(value, (bool, int, float))
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
@@ -667,6 +675,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         )
 
     title = front_matter.get("title")
+    if split is not None and _not_as_written(title):
+        title = as_written(split[0], "title") or title
     date = _as_date(front_matter.get("date"))
     if front_matter.get("date") is not None and date is None:
         warnings.append(
