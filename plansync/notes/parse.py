@@ -558,6 +558,79 @@ def describe(core: str) -> tuple[str, str | None]:
     return (" ".join(core.split()) if spaced else core), owner
 
 
+class _Blocks:
+    """The code fences, Obsidian comments and HTML blocks of one pass over a note's body: the
+    lines they hide are no list items and no headings to Obsidian, so none to plansync."""
+
+    __slots__ = ("body", "comment", "fence", "fence_container", "first", "hidden", "html_block")
+
+    def __init__(self, body: list[str], first: int):
+        self.body = body
+        self.first = first
+        """The line number before the body's first line (the front matter's last)."""
+        self.fence: str | None = None
+        self.fence_container = (0, 0)
+        self.comment = False
+        self.html_block: _HtmlBlock | None = None
+        self.hidden = first
+        """The number of the last line hidden (a paragraph, and so a setext heading, starts
+        after it)."""
+
+    def hides(self, number: int, line: str) -> bool:
+        """Whether line ``number`` (``line``, without its line ending) is hidden."""
+        if self._hides(number, line):
+            self.hidden = number
+            return True
+        return False
+
+    def _hides(self, number: int, line: str) -> bool:
+        index = number - 1 - self.first
+        if self.html_block is not None:
+            if not self.html_block.ends_before(line):
+                if self.html_block.end is not None and self.html_block.end.search(line):
+                    self.html_block = None  # it ends on this line, which is still HTML
+                return True
+            self.html_block = None
+        if self.comment:
+            # Inside an Obsidian comment (%% ... %%) until the line that closes it: Obsidian
+            # lists no list item there, so the Tasks plugin reads no task (its issue #1172), and
+            # a heading there is no heading either.
+            if comment_marks(line) % 2:
+                self.comment = False
+            return True
+        fence = self.fence
+        container = self.fence_container
+        if fence is not None and container != (0, 0) and _closes(container, line):
+            # CommonMark: a code block in a list item or quote ends with it, closed or not
+            # ("- a\n  ```\n- [ ] b": b is the next item).
+            self.fence = fence = None
+        if ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
+            marker = fence_match.group(1)
+            info = line[fence_match.end() :]
+            if fence is not None:
+                # CommonMark: only a fence with nothing but spaces after it closes the block.
+                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
+                    self.fence = None
+                return True
+            # CommonMark: the info string of a backtick fence holds no backtick, so a line
+            # that starts with inline code ("```make``` first") opens no block.
+            if (marker[0] == "~" or "`" not in info) and (
+                container := _fence_container(self.body, index, line)
+            ):
+                self.fence, self.fence_container = marker, container
+                return True
+        if fence is not None:
+            return True
+        if "%%" in line and comment_marks(line) % 2:
+            # An unclosed %% opens a comment that hides the lines after this one (this line's
+            # own start is still read: a task line with a comment at its end is a task).
+            self.comment = True
+        if "<" in line and line.lstrip(" \t>")[:1] == "<":
+            self.html_block = html_block_at(self.body, index, line)
+            return self.html_block is not None
+        return False
+
+
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
     """Parse Markdown text already decoded; never raises on content."""
     policy = policy or AcceptancePolicy()
@@ -582,83 +655,46 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
     body = lines[body_start:]  # what Obsidian parses as Markdown: the front matter is not
-    fence: str | None = None
-    fence_container = (0, 0)
-    fenced = "```" in text or "~~~" in text
-    commented = "%%" in text
-    comment = False
-    html = "<" in text
-    html_block: _HtmlBlock | None = None
-    hidden = body_start  # the last line in code, a comment or HTML (a paragraph starts after)
+    # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
+    blocks = (
+        _Blocks(body, body_start)
+        if "```" in text or "~~~" in text or "%%" in text or "<" in text
+        else None
+    )
     crlf = "\r" in text
     for number, line in enumerate(body, body_start + 1):
         if crlf:
             line = line.rstrip("\r")
-        if html_block is not None:
-            if not html_block.ends_before(line):
-                if html_block.end is not None and html_block.end.search(line):
-                    html_block = None  # it ends on this line, which is still HTML
-                hidden = number
-                continue
-            html_block = None
-        if comment:
-            # Inside an Obsidian comment (%% ... %%) until the line that closes it: Obsidian
-            # lists no list item there, so the Tasks plugin reads no task (its issue #1172), and
-            # a heading there is no heading either.
-            if comment_marks(line) % 2:
-                comment = False
-            hidden = number
+        if blocks is not None and blocks.hides(number, line):
             continue
-        if fence is not None and fence_container != (0, 0) and _closes(fence_container, line):
-            # CommonMark: a code block in a list item or quote ends with it, closed or not
-            # ("- a\n  ```\n- [ ] b": b is the next item).
-            fence = None
-        if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
-            marker = fence_match.group(1)
-            info = line[fence_match.end() :]
-            if fence is not None:
-                # CommonMark: only a fence with nothing but spaces after it closes the block.
-                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
-                    fence = None
-                hidden = number
-                continue
-            # CommonMark: the info string of a backtick fence holds no backtick, so a line
-            # that starts with inline code ("```make``` first") opens no block.
-            if (marker[0] == "~" or "`" not in info) and (
-                container := _fence_container(body, number - 1 - body_start, line)
-            ):
-                fence, fence_container = marker, container
-                hidden = number
-                continue
-        if fence is not None:
-            hidden = number
-            continue
-        if commented and "%%" in line and comment_marks(line) % 2:
-            # An unclosed %% opens a comment that hides the lines after this one (this line's
-            # own start is still read: a task line with a comment at its end is a task).
-            comment = True
-        if html and "<" in line and line.lstrip(" \t>")[:1] == "<":
-            html_block = html_block_at(body, number - 1 - body_start, line.rstrip("\r"))
-            if html_block is not None:
-                hidden = number
-                continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
                 len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
             )
             continue
-        if (
-            line[:1] in "-= "
-            and "[" not in line
+        if "[" in line:
+            if line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
+                continue
+            reader.line(number, line)
+        elif (
+            line
+            and line[-1] in "-= \t"
+            and line[0] in "-= "
+            and not line.strip(" \t-=")
             and (underline := SETEXT_UNDERLINE.fullmatch(line))
-            and (words := setext_heading(body, number - 1 - body_start, hidden - body_start))
+            and (
+                words := setext_heading(
+                    body,
+                    number - 1 - body_start,
+                    (blocks.hidden if blocks is not None else body_start) - body_start,
+                )
+            )
         ):
             # "Decisions\n---" is a heading as much as "## Decisions" is (CommonMark 4.3).
             level = 1 if underline.group(1)[0] == "=" else 2
             reader.heading(level, (repair(words).text if reader.damaged else words).strip())
-            continue
-        if "[" in line or reader.decision_level is not None:
+        elif reader.decision_level is not None:
             if line[:1] in " \t>" and indented_code(body, number - 1 - body_start, line):
                 continue
             reader.line(number, line)
