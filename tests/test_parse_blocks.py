@@ -288,3 +288,29 @@ def test_a_multi_line_paragraph_underlined_is_one_heading() -> None:
     assert read("## Intro\nDecisions\n===\n- Ship on Friday\n") == [
         (4, "decision", "Ship on Friday")
     ]
+
+
+# --- decisions: which bullets are nested -----------------------------------------------
+
+
+def test_a_decision_list_indented_a_few_spaces_is_read() -> None:
+    # CommonMark: a list may start up to three spaces in; with no item above to hold them these
+    # bullets are top-level, and only their sub-bullets are detail.
+    note = (
+        "## Decisions\n"
+        " - Ship on Friday\n"
+        " - Keep it small\n"
+        "   - Detail of keeping it small\n"
+        "\n"
+        "  1. Move the review to Thursday\n"
+        "\n"
+        "- Use the shared channel\n"
+        "  - Detail of the channel\n"
+        "\t- Detail too\n"
+    )
+    assert [text for _, kind, text in read(note) if kind == "decision"] == [
+        "Ship on Friday",
+        "Keep it small",
+        "Move the review to Thursday",
+        "Use the shared channel",
+    ]

@@ -420,6 +420,10 @@ class _NoteReader:
         self.first_h1: str | None = None
         self.section: str | None = None
         self.decision_level: int | None = None
+        self.body: list[str] = []
+        """The lines of the note after its front matter, to find a bullet's parent item in."""
+        self.first = 0
+        """The number of the line before ``body``'s first."""
 
     def heading(self, level: int, text: str) -> None:
         if level == 1 and self.first_h1 is None:
@@ -448,7 +452,13 @@ class _NoteReader:
         if match is None or not match.group(3):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
-            return  # a nested bullet is detail of the decision above it
+            # A nested bullet is detail of the decision above it; a bullet indented with no
+            # item above to hold it (" - Ship on Friday") is a decision of its own: CommonMark
+            # allows a list up to three spaces in, and Obsidian shows it as any other.
+            # Four columns in with no item above, it is code or a paragraph's text.
+            depth, width, _ = layout(text)
+            if width > 3 or list_column(self.body, number - 1 - self.first, depth, width):
+                return
         if THEMATIC_BREAK.fullmatch(text):
             return
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
@@ -655,6 +665,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
     body = lines[body_start:]  # what Obsidian parses as Markdown: the front matter is not
+    reader.body, reader.first = body, body_start
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
     blocks = (
         _Blocks(body, body_start)
