@@ -398,3 +398,15 @@ def test_damaged_pattern_matches_longest_form_first(pieces: list[str]) -> None:
     text = "".join(pieces)
     spans = [m.span() for m in _damaged_pattern().finditer(text)]
     assert spans == [m.span() for m in _LONGEST_FIRST.finditer(text)]
+
+
+@pytest.mark.parametrize("mode", ["dropped", "replaced"])
+def test_mac_roman_punctuation_reads_back_whole(mode: str) -> None:
+    # … (E2 80 A6) through Mac Roman is "‚Ä¶"; Windows-1252 reads its last two characters as
+    # the bytes C4 B6, "Ķ", and the text read "plan‚Ķ". The codec that reads the whole run wins.
+    clean = "- [ ] Price the plan… in € • per TB @Myself 📅 2025-10-27 ⏫ #task"
+    damaged = damage(clean, "mac_roman", mode)
+    assert "plan‚Ä¶" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert item.repaired is True

@@ -278,13 +278,26 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
 
 @lru_cache(maxsize=4096)
 def _redecode(run: str) -> tuple[tuple[str, int, int], ...] | None:
-    """The first codec's reading of a run of mojibake. Cached: the same few runs (``â€™`` for
-    ``’``, ``Ã©`` for ``é``) make up most of the damage in a vault, and each costs a few µs."""
+    """The reading of a run of mojibake through the codec that undoes the most of it (the
+    first in :data:`CODECS` among equals). Cached: the same few runs (``â€™`` for ``’``,
+    ``Ã©`` for ``é``) make up most of the damage in a vault, and each costs a few µs.
+
+    Not simply the first codec that reads anything: ``…`` (E2 80 A6) through Mac Roman is
+    ``‚Ä¶``, and Windows-1252 reads its last two characters as the bytes C4 B6, ``Ķ``, leaving
+    ``‚Ķ``; Mac Roman reads all three, as the one character they were.
+    """
+    best: list[tuple[str, int, int]] | None = None
+    best_read = 0
     for codec in CODECS:
         pieces = _redecode_run(run, codec)
-        if pieces is not None:
-            return tuple(pieces)
-    return None
+        if pieces is None:
+            continue
+        read = sum(end - start for text, start, end in pieces if text != run[start:end])
+        if read > best_read:
+            best, best_read = pieces, read
+            if read == len(run):
+                break  # no codec reads more
+    return tuple(best) if best is not None else None
 
 
 def needs_repair(line: str) -> bool:
