@@ -410,3 +410,17 @@ def test_mac_roman_punctuation_reads_back_whole(mode: str) -> None:
     item = only_item(damaged)
     assert fields(item) == fields(only_item(clean))
     assert item.repaired is True
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "cp1254"])
+def test_a_closing_quote_whose_last_byte_was_replaced_is_read_back(codec: str) -> None:
+    # The decoder that met 9D put U+FFFD in its place: "â€�". The run held a character no
+    # code page encodes, and none of it was read back, the accented name beside it neither.
+    clean = "- [ ] Ask José about “noisy neighbour” complaints — and the SLA @José 📅 2025-10-27"
+    damaged = damage(clean, codec, "replaced")
+    assert "neighbourâ€\ufffd complaints" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert only_item(damage("- [ ] Book “Zoë’s” room", codec, "replaced")).text == (
+        "Book “Zoë’s” room"
+    )

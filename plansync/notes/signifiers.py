@@ -209,6 +209,9 @@ def _lost_bytes(codec: str) -> tuple[int, ...]:
     return tuple(lost)
 
 
+_REPLACED = b"\xff"
+
+
 def _quote_missing_its_last_byte(raw: list[bytes], i: int, n: int, codec: str) -> str | None:
     """The quotation mark that the ``n``-byte sequence at ``i`` spelled before its last byte was
     dropped, if it can only be one: ``”`` (E2 80 9D) loses its 9D through Windows-1252 and
@@ -216,7 +219,8 @@ def _quote_missing_its_last_byte(raw: list[bytes], i: int, n: int, codec: str) -
 
     The other characters the same bytes could have spelled are spaces, invisible format
     marks and a rare hyphen, so a quotation mark among them is the reading; a letter (``Ã``
-    is Á, Í, Ï, Ð or Ý without its last byte) could be any of several and stays as it is.
+    is Á, Í, Ï, Ð or Ý without its last byte) could be any of several and stays as it is. A
+    decoder that replaced the byte rather than dropping it left ``â€�``: the same reading.
     """
     end = i + n - 1
     known = b"".join(raw[i:end])
@@ -242,8 +246,16 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     are kept as they are, so legitimate accented text next to mojibake survives.
     """
     try:
-        # A C1 control stands for the byte itself (how browsers decode Windows-1252's holes).
-        raw = [bytes([ord(c)]) if 0x80 <= ord(c) <= 0x9F else c.encode(codec) for c in run]
+        # A C1 control stands for the byte itself (how browsers decode Windows-1252's holes);
+        # U+FFFD for a byte the codec had no character for, replaced (FF: no UTF-8 byte).
+        raw = [
+            bytes([ord(c)])
+            if 0x80 <= ord(c) <= 0x9F
+            else _REPLACED
+            if c == "\ufffd"
+            else c.encode(codec)
+            for c in run
+        ]
     except UnicodeEncodeError:
         return None
     if any(len(b) != 1 for b in raw):
@@ -267,9 +279,11 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
             except UnicodeDecodeError:
                 pass
         if n and (quote := _quote_missing_its_last_byte(raw, i, n, codec)):
-            pieces.append((quote, i, i + n - 1))
+            # The lost byte left nothing, or a U+FFFD that is part of the quote's damage.
+            width = n if i + n <= len(run) and run[i + n - 1] == "\ufffd" else n - 1
+            pieces.append((quote, i, i + width))
             changed = True
-            i += n - 1
+            i += width
             continue
         pieces.append((run[i], i, i + 1))
         i += 1
