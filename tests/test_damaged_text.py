@@ -424,3 +424,13 @@ def test_a_closing_quote_whose_last_byte_was_replaced_is_read_back(codec: str) -
     assert only_item(damage("- [ ] Book “Zoë’s” room", codec, "replaced")).text == (
         "Book “Zoë’s” room"
     )
+
+
+@pytest.mark.parametrize("mode", ["dropped", "replaced", "c1"])
+def test_mac_roman_damage_of_a_ring_a_reads_back(mode: str) -> None:
+    # å (C3 A5) through Mac Roman is "√•": a symbol before a bullet, not the accented capital
+    # before punctuation ("JOSÉ’S") that is better left as written.
+    clean = "- [ ] Book the Ålesund and Århus offices for Håkon @Håkon 📅 2025-10-27"
+    damaged = damage(clean, "mac_roman", mode)
+    assert "H√•kon" in damaged
+    assert fields(only_item(damaged)) == fields(only_item(clean))

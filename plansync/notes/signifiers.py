@@ -193,8 +193,12 @@ _WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·")
 
 
 def _legitimate_pair(run: str, i: int, n: int) -> bool:
-    """Whether a two-character sequence that decodes as UTF-8 is better left as written."""
-    return n == 2 and run[i] not in "ÃÂ" and run[i + 1] in _WORD_END_PUNCTUATION
+    """Whether a two-character sequence that decodes as UTF-8 is better left as written: a
+    letter before word-ending punctuation. Not a symbol: "√•" is Mac Roman's damage of "å"
+    (C3 A5), which no one writes."""
+    return (
+        n == 2 and run[i] not in "ÃÂ" and run[i].isalpha() and run[i + 1] in _WORD_END_PUNCTUATION
+    )
 
 
 @cache
