@@ -434,3 +434,16 @@ def test_mac_roman_damage_of_a_ring_a_reads_back(mode: str) -> None:
     damaged = damage(clean, "mac_roman", mode)
     assert "H√•kon" in damaged
     assert fields(only_item(damaged)) == fields(only_item(clean))
+
+
+@pytest.mark.parametrize(("emoji", "codec"), [("🚀", "cp1252"), ("😀", "cp1254"), ("✓", "latin-1")])
+@pytest.mark.parametrize("mode", ["dropped", "replaced", "c1"])
+def test_damaged_emoji_is_not_a_signifier_that_lost_its_bytes(
+    emoji: str, codec: str, mode: str
+) -> None:
+    # 🏁 (F0 9F 8F 81) that lost both last bytes is "ðŸ", the start of every damaged emoji:
+    # "ðŸš€" read as "🏁š€"; ✓ (E2 9C 93) through Latin-1 as "✅\x93". The bytes go on, so
+    # nothing was lost, and the emoji reads back as itself.
+    clean = f"- [ ] Launch {emoji} the beta {emoji}, then review @Myself 📅 2025-10-27 ⏫ #task"
+    item = only_item(damage(clean, codec, mode))
+    assert fields(item) == fields(only_item(clean))

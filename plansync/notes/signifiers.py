@@ -107,6 +107,56 @@ def damaged_table() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _truncated_forms() -> dict[str, frozenset[str]]:
+    """Damaged forms that end where a byte was lost, with the codecs that lose it there.
+
+    Such a form is a prefix of the damage of other characters: every emoji starts F0 9F, and
+    ``🏁`` (F0 9F 8F 81) through Windows-1252, both last bytes lost, is ``ðŸ``, the start of
+    ``ðŸš€`` (🚀). Where the text goes on with a character that is the next byte of the same
+    sequence, the bytes were not lost, and the form is not that signifier.
+    """
+    table = damaged_table()
+    ends: dict[str, set[str]] = {}
+    complete: set[str] = set()
+    for sig in ALL_SIGNIFIERS:
+        for clean in (sig + VS16, sig):
+            for codec in CODECS:
+                per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
+                for combo in itertools.product(*per_byte):
+                    form = "".join(combo)
+                    if table.get(form) != clean:
+                        continue
+                    if combo[-1] == "":
+                        ends.setdefault(form, set()).add(codec)
+                    else:
+                        complete.add(form)
+    return {form: frozenset(c) for form, c in ends.items() if form not in complete}
+
+
+@cache
+def _continuation_chars(codec: str) -> frozenset[str]:
+    """The characters a UTF-8 continuation byte (80-BF) becomes through ``codec``, or as a C1
+    control (how a lost byte may be kept)."""
+    chars = {chr(byte) for byte in range(0x80, 0xA0)}
+    for byte in range(0x80, 0xC0):
+        try:
+            chars.add(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return frozenset(chars)
+
+
+def _goes_on(line: str, match: re.Match[str]) -> bool:
+    """Whether the damaged form ``match`` found ends where its bytes did not: the next
+    character continues the sequence (see :func:`_truncated_forms`)."""
+    codecs = _truncated_forms().get(match.group())
+    if not codecs or match.end() == len(line):
+        return False
+    following = line[match.end()]
+    return any(following in _continuation_chars(codec) for codec in codecs)
+
+
+@lru_cache(maxsize=1)
 def _damaged_pattern() -> re.Pattern[str]:
     """Any damaged form, the longest one where several start at the same place.
 
@@ -351,6 +401,8 @@ def repair(line: str) -> Repaired:
 
     pos = 0
     for match in _damaged_pattern().finditer(line):
+        if _goes_on(line, match):
+            continue  # left to the reading of mojibake, with the bytes after it
         keep(line[pos : match.start()], pos)
         clean = table[match.group()]
         out.append(clean)
