@@ -447,3 +447,23 @@ def test_damaged_emoji_is_not_a_signifier_that_lost_its_bytes(
     clean = f"- [ ] Launch {emoji} the beta {emoji}, then review @Myself 📅 2025-10-27 ⏫ #task"
     item = only_item(damage(clean, codec, mode))
     assert fields(item) == fields(only_item(clean))
+
+
+@pytest.mark.parametrize(
+    ("emoji", "codec", "wrong"),
+    [
+        ("❤️", "cp1252", "⌛"),  # E2 9D A4: "â\ufffd" is ⌛ (E2 8C 9B) with both last bytes lost
+        ("🎉", "cp1254", "🏁"),  # F0 9F 8E 89: "ğŸ\ufffd" is 🏁 with 8F lost and 81 replaced
+    ],
+)
+def test_a_signifier_form_followed_by_more_of_a_character_is_not_read(
+    emoji: str, codec: str, wrong: str
+) -> None:
+    # Whatever the form, the next character stands for a continuation byte (here "¤", "‰"):
+    # no UTF-8 character is followed by one, so the form is cut out of another character. Its
+    # lost byte cannot be told, and it stays as written rather than becoming a signifier.
+    clean = f"- [ ] Celebrate {emoji} the launch @Myself 📅 2025-10-27 ⏫ #task"
+    damaged = damage(clean, codec, "replaced")
+    item = only_item(damaged)
+    assert wrong not in item.text
+    assert (item.owner, item.due, item.priority) == ("Myself", only_item(clean).due, "high")

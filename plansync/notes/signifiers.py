@@ -107,37 +107,26 @@ def damaged_table() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _truncated_forms() -> dict[str, frozenset[str]]:
-    """Damaged forms that end where a byte was lost, with the codecs that lose it there.
-
-    Such a form is a prefix of the damage of other characters: every emoji starts F0 9F, and
-    ``🏁`` (F0 9F 8F 81) through Windows-1252, both last bytes lost, is ``ðŸ``, the start of
-    ``ðŸš€`` (🚀). Where the text goes on with a character that is the next byte of the same
-    sequence, the bytes were not lost, and the form is not that signifier.
-    """
+def _form_codecs() -> dict[str, frozenset[str]]:
+    """Each damaged form, with the codecs whose damage of its signifier gives it."""
     table = damaged_table()
-    ends: dict[str, set[str]] = {}
-    complete: set[str] = set()
+    codecs: dict[str, set[str]] = {}
     for sig in ALL_SIGNIFIERS:
         for clean in (sig + VS16, sig):
             for codec in CODECS:
                 per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
                 for combo in itertools.product(*per_byte):
                     form = "".join(combo)
-                    if table.get(form) != clean:
-                        continue
-                    if combo[-1] == "":
-                        ends.setdefault(form, set()).add(codec)
-                    else:
-                        complete.add(form)
-    return {form: frozenset(c) for form, c in ends.items() if form not in complete}
+                    if table.get(form) == clean:
+                        codecs.setdefault(form, set()).add(codec)
+    return {form: frozenset(c) for form, c in codecs.items()}
 
 
 @cache
 def _continuation_chars(codec: str) -> frozenset[str]:
     """The characters a UTF-8 continuation byte (80-BF) becomes through ``codec``, or as a C1
-    control (how a lost byte may be kept)."""
-    chars = {chr(byte) for byte in range(0x80, 0xA0)}
+    control or U+FFFD (how a lost byte may be kept or replaced)."""
+    chars = {chr(byte) for byte in range(0x80, 0xA0)} | {"\ufffd"}  # a lost one, replaced
     for byte in range(0x80, 0xC0):
         try:
             chars.add(bytes([byte]).decode(codec))
@@ -147,13 +136,22 @@ def _continuation_chars(codec: str) -> frozenset[str]:
 
 
 def _goes_on(line: str, match: re.Match[str]) -> bool:
-    """Whether the damaged form ``match`` found ends where its bytes did not: the next
-    character continues the sequence (see :func:`_truncated_forms`)."""
-    codecs = _truncated_forms().get(match.group())
-    if not codecs or match.end() == len(line):
+    """Whether the damaged form ``match`` found is cut out of a longer character's damage.
+
+    In UTF-8 a character is followed by an ASCII byte or the first byte of another, never by
+    a continuation byte (80-BF): where the next character is one, through every codec the
+    form comes from, the form is not that signifier. A form whose last bytes were lost is a
+    prefix of others: ``🏁`` (F0 9F 8F 81) through Windows-1252 with both lost is ``ðŸ``,
+    the start of every damaged emoji (``ðŸš€`` is 🚀).
+    """
+    end = match.end()
+    if end == len(line):
         return False
-    following = line[match.end()]
-    return any(following in _continuation_chars(codec) for codec in codecs)
+    following = line[end]
+    if following.isascii():
+        return False
+    codecs = _form_codecs().get(match.group(), ())
+    return bool(codecs) and all(following in _continuation_chars(codec) for codec in codecs)
 
 
 @lru_cache(maxsize=1)
@@ -400,8 +398,14 @@ def repair(line: str) -> Repaired:
         origin.extend(range(start + pos, start + len(segment)))
 
     pos = 0
-    for match in _damaged_pattern().finditer(line):
-        if _goes_on(line, match):
+    pattern = _damaged_pattern()
+    for longest in pattern.finditer(line):
+        match: re.Match[str] | None = longest
+        while match is not None and _goes_on(line, match):
+            # The longest form here is cut out of another character: a shorter one may not be.
+            shorter = match.end() - 1
+            match = pattern.match(line, match.start(), shorter) if shorter > match.start() else None
+        if match is None:
             continue  # left to the reading of mojibake, with the bytes after it
         keep(line[pos : match.start()], pos)
         clean = table[match.group()]
