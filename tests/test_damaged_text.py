@@ -467,3 +467,15 @@ def test_a_signifier_form_followed_by_more_of_a_character_is_not_read(
     item = only_item(damaged)
     assert wrong not in item.text
     assert (item.owner, item.due, item.priority) == ("Myself", only_item(clean).due, "high")
+
+
+@pytest.mark.parametrize("word", ["Привет", "ответ", "Ελληνικά", "Αθήνα", "العربية", "Bjørn’s"])
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_pair_that_looks_like_a_letter_and_a_quote_is_read_in_a_run_of_mojibake(
+    word: str, codec: str
+) -> None:
+    # т (D1 82) through Windows-1252 is "Ñ‚", which reads like a letter before a quotation
+    # mark and was kept as such ("ПривеÑ‚"); beside other mojibake in the same run, it is more.
+    clean = f"- [ ] Reply to {word} today @Myself 📅 2025-10-27"
+    item = only_item(damage(clean, codec, "dropped"))
+    assert item.text == f"Reply to {word} today"

@@ -312,24 +312,38 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
         return None
     if any(len(b) != 1 for b in raw):
         return None
+    pieces = _read_sequences(run, raw, codec, keep_pairs=True)
+    if pieces is not None and pieces[-1] is _KEPT_PAIR:
+        # A pair was left as written, but the run holds mojibake beside it: the pair is more of
+        # it ("ÐŸÑ€Ð¸Ð²ÐµÑ‚" is Привет, its "Ñ‚" т, not Ñ and a quotation mark).
+        pieces = _read_sequences(run, raw, codec, keep_pairs=False)
+    return pieces
+
+
+_KEPT_PAIR = ("", -1, -1)
+"""Ends the pieces of a run where a legitimate pair was kept and something else was read."""
+
+
+def _read_sequences(
+    run: str, raw: list[bytes], codec: str, *, keep_pairs: bool
+) -> list[tuple[str, int, int]] | None:
+    """The pieces of :func:`_redecode_run` (``raw``: each character's byte in ``codec``)."""
     pieces: list[tuple[str, int, int]] = []
-    changed = False
+    changed = kept = False
     i = 0
     while i < len(run):
         n = _utf8_sequence_length(raw[i][0])
-        if (
-            n
-            and i + n <= len(run)
-            and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n))
-            and not _legitimate_pair(run, i, n)
-        ):
-            try:
-                pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
-                changed = True
-                i += n
-                continue
-            except UnicodeDecodeError:
-                pass
+        if n and i + n <= len(run) and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n)):
+            if keep_pairs and _legitimate_pair(run, i, n):
+                kept = True
+            else:
+                try:
+                    pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
+                    changed = True
+                    i += n
+                    continue
+                except UnicodeDecodeError:
+                    pass
         if n and (quote := _quote_missing_its_last_byte(raw, i, n, codec)):
             # The lost byte left nothing, or a U+FFFD that is part of the quote's damage.
             width = n if i + n <= len(run) and run[i + n - 1] == "\ufffd" else n - 1
@@ -339,7 +353,9 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
             continue
         pieces.append((run[i], i, i + 1))
         i += 1
-    return pieces if changed else None
+    if not changed:
+        return None
+    return [*pieces, _KEPT_PAIR] if kept and keep_pairs else pieces
 
 
 @lru_cache(maxsize=4096)
