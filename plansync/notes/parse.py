@@ -41,6 +41,7 @@ MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
 SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 
@@ -394,9 +395,11 @@ def _switched_on(value: Any) -> bool:
 
 def _not_as_written(value: Any) -> bool:
     """Whether a front-matter value may differ from its text in the note: YAML made it a
-    boolean or a number, or a date or datetime (kept in ISO form, "2025-10-27T10:00:00")."""
+    boolean or a number, or a datetime (kept in ISO form, "2025-10-27T10:00:00")."""
     if isinstance(value, str):
-        return value[:4].isdigit() and value[4:5] == "-"
+        # A date keeps its text (YAML reads only 2025-10-27 as one); a datetime does not. Titles
+        # that start with a date ("2025-10-27 Weekly sync") are text, and cost nothing more.
+        return ISO_DATETIME.fullmatch(value) is not None
     return isinstance(value, (bool, int, float))
 
 
