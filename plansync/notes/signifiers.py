@@ -98,18 +98,14 @@ def damaged_forms(clean: str) -> set[str]:
 @lru_cache(maxsize=1)
 def damaged_table() -> dict[str, str]:
     """Damaged form -> clean signifier (variation selector included where it was)."""
-    table: dict[str, str] = {}
-    for sig in ALL_SIGNIFIERS:
-        for clean in (sig + VS16, sig):
-            for form in damaged_forms(clean):
-                table.setdefault(form, clean)
-    return table
+    return _damage_index()[0]
 
 
 @lru_cache(maxsize=1)
-def _form_codecs() -> dict[str, frozenset[str]]:
-    """Each damaged form, with the codecs whose damage of its signifier gives it."""
-    table = damaged_table()
+def _damage_index() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """(:func:`damaged_table`, each form's codecs: those whose damage of its signifier gives
+    it), built in one pass over the forms of :func:`damaged_forms`."""
+    table: dict[str, str] = {}
     codecs: dict[str, set[str]] = {}
     for sig in ALL_SIGNIFIERS:
         for clean in (sig + VS16, sig):
@@ -117,9 +113,10 @@ def _form_codecs() -> dict[str, frozenset[str]]:
                 per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
                 for combo in itertools.product(*per_byte):
                     form = "".join(combo)
-                    if table.get(form) == clean:
+                    # As damaged_forms: shorter than two characters, a form is ordinary text.
+                    if len(form) >= 2 and form != clean and table.setdefault(form, clean) == clean:
                         codecs.setdefault(form, set()).add(codec)
-    return {form: frozenset(c) for form, c in codecs.items()}
+    return table, {form: frozenset(c) for form, c in codecs.items()}
 
 
 @cache
@@ -150,7 +147,7 @@ def _goes_on(line: str, match: re.Match[str]) -> bool:
     following = line[end]
     if following.isascii():
         return False
-    codecs = _form_codecs().get(match.group(), ())
+    codecs = _damage_index()[1].get(match.group(), ())
     return bool(codecs) and all(following in _continuation_chars(codec) for codec in codecs)
 
 
