@@ -110,20 +110,45 @@ def layout(line: str) -> tuple[int, int, int]:
     return depth, width, index
 
 
-def list_column(lines: list[str], index: int, depth: int, width: int) -> int:
+class Lines(list[str]):
+    """A note's body lines, and what walks back through them found: a list of nested items,
+    or a long code block, is walked once, not once a line (quadratic: minutes for a note of
+    20,000 sub-bullets)."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self, lines: list[str]):
+        super().__init__(lines)
+        self.memo: dict[tuple[str, int, int, int], int] = {}
+
+
+def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
     """The content column of the list item that a line indented ``width`` columns is part of
     (0: none), found by walking back to the item: a line less indented than an item's content,
-    between it and this line, closed that item."""
+    between it and this line, closed that item.
+
+    Where the walk stands and the least indentation seen so far decide the rest of it, so each
+    such state's answer is kept in ``lines.memo``: a sibling's walk goes on from there.
+    """
     if width == 0:
         return 0
+    memo = lines.memo
     least = width
+    states: list[tuple[str, int, int, int]] = []
+    found = 0
     for back in range(index - 1, -1, -1):
+        state = ("column", back, depth, least)
+        known = memo.get(state)
+        if known is not None:
+            found = known
+            break
+        states.append(state)
         previous = lines[back]
         its_depth, its_width, start = layout(previous)
         if start == len(previous.rstrip()):
             continue  # blank
         if its_depth != depth:
-            return 0
+            break
         item = LIST_LINE.match(previous)
         if item is not None:
             after_marker = previous[item.end(2) :]
@@ -135,11 +160,14 @@ def list_column(lines: list[str], index: int, depth: int, width: int) -> int:
             else:
                 content = its_width + len(item.group(2)) + 1
             if content <= least:
-                return content
+                found = content
+                break
         least = min(least, its_width)
         if least == 0:
-            return 0
-    return 0
+            break
+    for state in states:
+        memo[state] = found
+    return found
 
 
 class _HtmlBlock:
@@ -164,7 +192,7 @@ class _HtmlBlock:
         return width < self.column
 
 
-def html_block_at(lines: list[str], index: int, line: str) -> _HtmlBlock | None:
+def html_block_at(lines: Lines, index: int, line: str) -> _HtmlBlock | None:
     """The HTML block ``line`` opens, or None. ``lines[index]`` is the line."""
     depth, width, start = layout(line)
     if width > 3:
@@ -190,7 +218,7 @@ def html_block_at(lines: list[str], index: int, line: str) -> _HtmlBlock | None:
     return block
 
 
-def _fence_container(lines: list[str], index: int, line: str) -> tuple[int, int] | None:
+def _fence_container(lines: Lines, index: int, line: str) -> tuple[int, int] | None:
     """(quote depth, list column) of the block a fence line opens, or None: a fence indented
     four columns or more into its container is no fence (it is code, or a paragraph's text)."""
     depth, width, _ = layout(line)
@@ -209,7 +237,7 @@ def _closes(container: tuple[int, int], line: str) -> bool:
     return width < container[1] and bool(line[start:].strip())
 
 
-def indented_code(lines: list[str], index: int, line: str) -> bool:
+def indented_code(lines: Lines, index: int, line: str) -> bool:
     """Whether ``line`` (``lines[index]``) is in an indented code block (CommonMark 4.4).
 
     It is when it stands four columns or more into its container (the note, a quote, a list
@@ -224,17 +252,31 @@ def indented_code(lines: list[str], index: int, line: str) -> bool:
     inner = list_column(lines, index, depth, width) + 4
     if width < inner:
         return False
+    memo = lines.memo
+    states: list[tuple[str, int, int, int]] = []
+    code = True
     for back in range(index - 1, -1, -1):
+        state = ("code", back, depth, inner)
+        known = memo.get(state)
+        if known is not None:
+            code = bool(known)
+            break
+        states.append(state)
         previous = lines[back]
         its_depth, its_width, start = layout(previous)
         rest = previous[start:].strip()
         if not rest:
-            return its_depth == depth or its_depth == 0
+            code = its_depth == depth or its_depth == 0
+            break
         if its_depth != depth:
-            return False  # a lazy line of a quote's paragraph, or the quote's first line
+            code = False  # a lazy line of a quote's paragraph, or the quote's first line
+            break
         if its_width < inner:
-            return its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
-    return True
+            code = its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
+            break
+    for state in states:
+        memo[state] = code
+    return code
 
 
 def setext_heading(lines: list[str], index: int, floor: int) -> str | None:
@@ -423,7 +465,7 @@ class _NoteReader:
         self.first_h1: str | None = None
         self.section: str | None = None
         self.decision_level: int | None = None
-        self.body: list[str] = []
+        self.body = Lines([])
         """The lines of the note after its front matter, to find a bullet's parent item in."""
         self.first = 0
         """The number of the line before ``body``'s first."""
@@ -593,7 +635,7 @@ class _Blocks:
 
     __slots__ = ("body", "comment", "fence", "fence_container", "first", "hidden", "html_block")
 
-    def __init__(self, body: list[str], first: int):
+    def __init__(self, body: Lines, first: int):
         self.body = body
         self.first = first
         """The line number before the body's first line (the front matter's last)."""
@@ -683,7 +725,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         )
 
     reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
-    body = lines[body_start:]  # what Obsidian parses as Markdown: the front matter is not
+    body = Lines(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
     reader.body, reader.first = body, body_start
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
     blocks = (
