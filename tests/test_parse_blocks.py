@@ -345,3 +345,22 @@ def test_a_long_list_or_code_block_is_walked_back_once(
     items = parse.parse_text(note, path="notes/m.md").items
     assert len(items) in (0, 2000, 2001)
     assert calls < 10 * note.count("\n")
+
+
+def test_underlines_in_a_row_are_not_walked_back_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    # After a setext heading the next paragraph starts below its underline: each "=" line
+    # walked back through all the ones above it and the paragraph before them.
+    note = "Some text\n" * 2000 + "=\n" * 2000
+
+    class Counting:
+        calls = 0
+
+        def match(self, text: str) -> object:
+            Counting.calls += 1
+            return real.match(text)
+
+    real = parse.LIST_LINE
+    monkeypatch.setattr(parse, "LIST_LINE", Counting())
+    parsed = parse.parse_text(note, path="notes/m.md")
+    assert parsed.title == "Some text " * 1999 + "Some text"  # the first heading, once
+    assert Counting.calls < 10 * note.count("\n")

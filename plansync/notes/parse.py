@@ -734,6 +734,7 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         else None
     )
     crlf = "\r" in text
+    underlined = body_start  # the last setext heading's underline
     for number, line in enumerate(body, body_start + 1):
         if crlf:
             line = line.rstrip("\r")
@@ -759,13 +760,15 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 words := setext_heading(
                     body,
                     number - 1 - body_start,
-                    (blocks.hidden if blocks is not None else body_start) - body_start,
+                    max(underlined, blocks.hidden if blocks is not None else body_start)
+                    - body_start,
                 )
             )
         ):
             # "Decisions\n---" is a heading as much as "## Decisions" is (CommonMark 4.3).
             level = 1 if underline.group(1)[0] == "=" else 2
             reader.heading(level, (repair(words).text if reader.damaged else words).strip())
+            underlined = number  # the next paragraph starts after it, not at the one above
         elif reader.decision_level is not None:
             if line and line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
                 continue
