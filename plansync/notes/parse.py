@@ -279,22 +279,28 @@ def indented_code(lines: Lines, index: int, line: str) -> bool:
     return code
 
 
-def setext_heading(lines: list[str], index: int, floor: int) -> str | None:
+def setext_heading(lines: Lines, index: int, floor: int) -> str | None:
     """The text of the setext heading that ``lines[index]`` (``===`` or ``---``) underlines, or
     None when no paragraph stands right above it (then ``---`` is a rule). ``floor``: the index
-    of the first line a paragraph may start at (after code, a comment or HTML).
+    of the first line a paragraph may start at (after code, a comment, HTML or a heading).
 
     The paragraph is the run of text lines above, back to a blank line, an ATX heading, a rule
     or a fence; a list item or quote line in the run makes the underline a lazy line of that
-    container, which is no heading ("- item\n---" is a list and a rule).
+    container, which is no heading ("- item\n---" is a list and a rule). A walk that reaches
+    an underline found to be none goes no further: it would find the same.
     """
     parts: list[str] = []
+    failed = ("setext", index, 0, 0)
     for back in range(index - 1, floor - 1, -1):
+        if ("setext", back, 0, 0) in lines.memo:
+            lines.memo[failed] = 0
+            return None
         previous = lines[back]
         text = previous.strip()
         if not text:
             break
         if previous.lstrip(" \t")[:1] == ">" or LIST_LINE.match(previous):
+            lines.memo[failed] = 0
             return None
         if (
             (text[0] == "#" and HEADING.match(previous))
@@ -303,8 +309,11 @@ def setext_heading(lines: list[str], index: int, floor: int) -> str | None:
         ):
             break
         parts.append(text)
-    if not parts or layout(lines[index - len(parts)])[1] > 3:
-        return None  # no paragraph, or its first line is indented code
+    if not parts:
+        return None
+    if layout(lines[index - len(parts)])[1] > 3:
+        lines.memo[failed] = 0
+        return None  # its first line is indented code
     return " ".join(reversed(parts))
 
 
