@@ -116,10 +116,15 @@ class Lines(list[str]):
     20,000 sub-bullets)."""
 
     __slots__ = ("memo",)
+    memo: dict[tuple[str, int, int, int], int]
 
-    def __init__(self, lines: list[str]):
-        super().__init__(lines)
-        self.memo: dict[tuple[str, int, int, int], int] = {}
+    @classmethod
+    def of(cls, lines: list[str]) -> Lines:
+        """The lines, with nothing found yet (list's own constructor: a Python ``__init__``
+        costs a call a note)."""
+        body = cls(lines)
+        body.memo = {}
+        return body
 
 
 def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
@@ -458,7 +463,13 @@ class _NoteReader:
     """The state of one pass over a note's lines."""
 
     def __init__(
-        self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any], damaged: bool
+        self,
+        path: str,
+        policy: AcceptancePolicy,
+        front_matter: dict[str, Any],
+        damaged: bool,
+        body: Lines,
+        first: int,
     ):
         self.path = path
         self.damaged = damaged
@@ -474,9 +485,9 @@ class _NoteReader:
         self.first_h1: str | None = None
         self.section: str | None = None
         self.decision_level: int | None = None
-        self.body = Lines([])
+        self.body = body
         """The lines of the note after its front matter, to find a bullet's parent item in."""
-        self.first = 0
+        self.first = first
         """The number of the line before ``body``'s first."""
 
     def heading(self, level: int, text: str) -> None:
@@ -733,9 +744,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             ParseWarning(path=path, line=1, message="front matter is not closed by ---")
         )
 
-    reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
-    body = Lines(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
-    reader.body, reader.first = body, body_start
+    body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
+    reader = _NoteReader(path, policy, front_matter, needs_repair(text), body, body_start)
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
     blocks = (
         _Blocks(body, body_start)
