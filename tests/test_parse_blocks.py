@@ -187,6 +187,49 @@ def test_a_fence_indented_four_columns_into_its_container_is_no_fence() -> None:
     assert read(note) == [(5, "action", "Book the room")]
 
 
+def test_fences_in_list_items_as_obsidian_lists_them() -> None:
+    # code_block_in_task.json: Obsidian's cache lists these ten task lines (0-based 4, 5, 9,
+    # 10, 14, 23, 24, 28, 29, 33) and the two bullets (their links cut
+    # short here); the fences belong to the items.
+    note = (
+        "# code_block_in_task\n"
+        "\n"
+        "## Tasks with code blocks - code-blocks wrongly hidden\n"
+        "\n"
+        "- [ ] #task Task in 'code_block_in_task' level-1-a\n"
+        "    - [ ] #task Task in 'code_block_in_task' level-2-a\n"
+        "      ```sh\n"
+        "      ls -la\n"
+        "      ```\n"
+        "    - [ ] #task Task in 'code_block_in_task' level-2-b\n"
+        "- [ ] #task Task in 'code_block_in_task' level-1-b\n"
+        "  ```sh\n"
+        "  ls -la\n"
+        "  ```\n"
+        "- [ ] #task Task in 'code_block_in_task' level-1-c\n"
+        "\n"
+        "Related issues:\n"
+        "\n"
+        "- #3344: [Code block in list doesn't render in Reading mode](https://github.com/...)\n"
+        "- #2061: [Multi-line tasks are not shown in Reading mode](https://github.com/...)\n"
+        "\n"
+        "## Non-tasks with code blocks - code blocks rendered correctly\n"
+        "\n"
+        "- [ ] Non-task in 'code_block_in_task' level-1-a\n"
+        "    - [ ] Non-task in 'code_block_in_task' level-2-a\n"
+        "      ```sh\n"
+        "      ls -la\n"
+        "      ```\n"
+        "    - [ ] Non-task in 'code_block_in_task' level-2-b\n"
+        "- [ ] Non-task in 'code_block_in_task' level-1-b\n"
+        "  ```sh\n"
+        "  ls -la\n"
+        "  ```\n"
+        "- [ ] Non-task in 'code_block_in_task' level-1-c\n"
+    )
+    assert [line for line, _, _ in read(note)] == [5, 6, 10, 11, 15, 24, 25, 29, 30, 34]
+
+
 # --- indented code blocks (CommonMark 4.4) ------------------------------------------------
 
 
