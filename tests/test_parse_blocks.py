@@ -415,3 +415,11 @@ def test_underlines_in_a_row_are_not_walked_back_through(
     parsed = parse.parse_text(note, path="notes/m.md")
     assert parsed.title == ("Some text " * 1999 + "Some text" if note[0] == "S" else "m")
     assert Counting.calls < 10 * note.count("\n")
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_a_setext_heading_may_follow_a_rule(eol: str) -> None:
+    # "- - -" is a rule before it is a list item (CommonMark 4.1); the paragraph below it is
+    # the heading's, in a note saved with Windows line endings too.
+    note = eol.join(["## Notes", "- - -", "Decisions", "---", "- Ship on Friday", ""])
+    assert read(note) == [(5, "decision", "Ship on Friday")]

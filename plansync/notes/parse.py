@@ -300,19 +300,19 @@ def setext_heading(lines: Lines, index: int, floor: int) -> str | None:
         if ("setext", back, 0, 0) in lines.memo:
             lines.memo[failed] = 0
             return None
-        previous = lines[back]
+        previous = lines[back].rstrip("\r")
         text = previous.strip()
         if not text:
+            break
+        if (
+            (text[0] == "#" and HEADING.match(previous))
+            or THEMATIC_BREAK.fullmatch(previous)  # before list items: "- - -" is a rule
+            or FENCE.match(previous)
+        ):
             break
         if previous.lstrip(" \t")[:1] == ">" or LIST_LINE.match(previous):
             lines.memo[failed] = 0
             return None
-        if (
-            (text[0] == "#" and HEADING.match(previous))
-            or THEMATIC_BREAK.fullmatch(previous)
-            or FENCE.match(previous)
-        ):
-            break
         parts.append(text)
     if not parts:
         return None
