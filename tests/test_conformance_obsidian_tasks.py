@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from plansync.notes.model import Item
+from plansync.notes.model import Item, Note
 from plansync.notes.parse import parse_text
 from plansync.notes.signifiers import ALL_SIGNIFIERS
 from plansync.notes.tasks import parse_task_line
@@ -122,13 +122,23 @@ def test_task_line_reads_as_obsidian_tasks(case: dict[str, Any]) -> None:
     assert sorted({name for name, _ in task.body.invalid_dates}) == sorted(extra["invalid_dates"])
 
 
+def note_of_line(line: str) -> tuple[Note, int]:
+    """(a note holding the line, the line's number there).
+
+    An indented line stands under a bullet, as in the plugin's zero_width test data: four
+    columns into a note with nothing above, it would be an indented code block, no list item.
+    """
+    parent = "- Root\n" if line[:1] in " \t" else ""
+    return parse_text(parent + line + "\n", path="conformance.md"), 1 + parent.count("\n")
+
+
 @pytest.mark.parametrize("case", TASK_CASES, ids=[c["id"] for c in TASK_CASES])
 def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
-    note = parse_text(case["line"] + "\n", path="conformance.md")
+    note, number = note_of_line(case["line"])
     assert len(note.items) == 1
     item = note.items[0]
     assert item.kind == "action"
-    assert item.line == 1
+    assert item.line == number
     assert _read_item(item) == _expected(case)
     # Built without validation (model.parsed): validating it again changes nothing.
     assert Item.model_validate(item.model_dump()) == item
@@ -138,10 +148,11 @@ def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
     invalid = case["expect_extra"]["invalid_dates"]
     for name in invalid:
         assert any(
-            w.path == "conformance.md" and w.line == 1 and name in w.message for w in note.warnings
+            w.path == "conformance.md" and w.line == number and name in w.message
+            for w in note.warnings
         ), f"no warning about the invalid {name} date: {note.warnings}"
     if not invalid:
-        assert not [w for w in note.warnings if w.line == 1 and "date" in w.message]
+        assert not [w for w in note.warnings if w.line == number and "date" in w.message]
 
 
 # Lines where the plugin reads every field: no signifier is left in its description. (Where the
@@ -153,7 +164,7 @@ FULLY_READ = [
 
 @pytest.mark.parametrize("case", FULLY_READ, ids=[c["id"] for c in FULLY_READ])
 def test_text_has_no_signifier_when_every_field_was_read(case: dict[str, Any]) -> None:
-    (item,) = parse_text(case["line"] + "\n", path="conformance.md").items
+    (item,) = note_of_line(case["line"])[0].items
     leftover = [sig for sig in ALL_SIGNIFIERS if sig in item.text]
     assert not leftover, f"text {item.text!r} still holds {leftover}"
     assert "\ufe0f" not in item.text

@@ -398,3 +398,84 @@ def test_damaged_pattern_matches_longest_form_first(pieces: list[str]) -> None:
     text = "".join(pieces)
     spans = [m.span() for m in _damaged_pattern().finditer(text)]
     assert spans == [m.span() for m in _LONGEST_FIRST.finditer(text)]
+
+
+@pytest.mark.parametrize("mode", ["dropped", "replaced"])
+def test_mac_roman_punctuation_reads_back_whole(mode: str) -> None:
+    # … (E2 80 A6) through Mac Roman is "‚Ä¶"; Windows-1252 reads its last two characters as
+    # the bytes C4 B6, "Ķ", and the text read "plan‚Ķ". The codec that reads the whole run wins.
+    clean = "- [ ] Price the plan… in € • per TB @Myself 📅 2025-10-27 ⏫ #task"
+    damaged = damage(clean, "mac_roman", mode)
+    assert "plan‚Ä¶" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert item.repaired is True
+
+
+@pytest.mark.parametrize("codec", ["cp1252", "cp1254"])
+def test_a_closing_quote_whose_last_byte_was_replaced_is_read_back(codec: str) -> None:
+    # The decoder that met 9D put U+FFFD in its place: "â€�". The run held a character no
+    # code page encodes, and none of it was read back, the accented name beside it neither.
+    clean = "- [ ] Ask José about “noisy neighbour” complaints — and the SLA @José 📅 2025-10-27"
+    damaged = damage(clean, codec, "replaced")
+    assert "neighbourâ€\ufffd complaints" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert only_item(damage("- [ ] Book “Zoë’s” room", codec, "replaced")).text == (
+        "Book “Zoë’s” room"
+    )
+
+
+@pytest.mark.parametrize("mode", ["dropped", "replaced", "c1"])
+def test_mac_roman_damage_of_a_ring_a_reads_back(mode: str) -> None:
+    # å (C3 A5) through Mac Roman is "√•": a symbol before a bullet, not the accented capital
+    # before punctuation ("JOSÉ’S") that is better left as written.
+    clean = "- [ ] Book the Ålesund and Århus offices for Håkon @Håkon 📅 2025-10-27"
+    damaged = damage(clean, "mac_roman", mode)
+    assert "H√•kon" in damaged
+    assert fields(only_item(damaged)) == fields(only_item(clean))
+
+
+@pytest.mark.parametrize(("emoji", "codec"), [("🚀", "cp1252"), ("😀", "cp1254"), ("✓", "latin-1")])
+@pytest.mark.parametrize("mode", ["dropped", "replaced", "c1"])
+def test_damaged_emoji_is_not_a_signifier_that_lost_its_bytes(
+    emoji: str, codec: str, mode: str
+) -> None:
+    # 🏁 (F0 9F 8F 81) that lost both last bytes is "ðŸ", the start of every damaged emoji:
+    # "ðŸš€" read as "🏁š€"; ✓ (E2 9C 93) through Latin-1 as "✅\x93". The bytes go on, so
+    # nothing was lost, and the emoji reads back as itself.
+    clean = f"- [ ] Launch {emoji} the beta {emoji}, then review @Myself 📅 2025-10-27 ⏫ #task"
+    item = only_item(damage(clean, codec, mode))
+    assert fields(item) == fields(only_item(clean))
+
+
+@pytest.mark.parametrize(
+    ("emoji", "codec", "wrong"),
+    [
+        ("❤️", "cp1252", "⌛"),  # E2 9D A4: "â\ufffd" is ⌛ (E2 8C 9B) with both last bytes lost
+        ("🎉", "cp1254", "🏁"),  # F0 9F 8E 89: "ğŸ\ufffd" is 🏁 with 8F lost and 81 replaced
+    ],
+)
+def test_a_signifier_form_followed_by_more_of_a_character_is_not_read(
+    emoji: str, codec: str, wrong: str
+) -> None:
+    # Whatever the form, the next character stands for a continuation byte (here "¤", "‰"):
+    # no UTF-8 character is followed by one, so the form is cut out of another character. Its
+    # lost byte cannot be told, and it stays as written rather than becoming a signifier.
+    clean = f"- [ ] Celebrate {emoji} the launch @Myself 📅 2025-10-27 ⏫ #task"
+    damaged = damage(clean, codec, "replaced")
+    item = only_item(damaged)
+    assert wrong not in item.text
+    assert (item.owner, item.due, item.priority) == ("Myself", only_item(clean).due, "high")
+
+
+@pytest.mark.parametrize("word", ["Привет", "ответ", "Ελληνικά", "Αθήνα", "العربية", "Bjørn’s"])
+@pytest.mark.parametrize("codec", CODECS)
+def test_a_pair_that_looks_like_a_letter_and_a_quote_is_read_in_a_run_of_mojibake(
+    word: str, codec: str
+) -> None:
+    # т (D1 82) through Windows-1252 is "Ñ‚", which reads like a letter before a quotation
+    # mark and was kept as such ("ПривеÑ‚"); beside other mojibake in the same run, it is more.
+    clean = f"- [ ] Reply to {word} today @Myself 📅 2025-10-27"
+    item = only_item(damage(clean, codec, "dropped"))
+    assert item.text == f"Reply to {word} today"

@@ -216,3 +216,32 @@ def test_values_are_json() -> None:
     data = as_json({"d": dt.date(2025, 1, 2), "s": {"b", "a"}, "t": ("x",), "b": b"hi", 1: None})
     assert data == {"d": "2025-01-02", "s": ["a", "b"], "t": ["x"], "b": "aGk=", "1": None}
     assert as_json(data) == data
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-10-27 10:00:00",  # a datetime to YAML: was shown as 2025-10-27T10:00:00
+        "2025-10-27t10:00:00z",
+        "2025-1-5 9:00:00",
+        "2025-10-27",
+        "yes",  # true to YAML 1.1: was shown as True
+        "Off",
+        "1:30",  # sexagesimal 90 to YAML 1.1
+        "1.50",
+        "0x1F",
+        "010",
+        "1_000",
+    ],
+)
+def test_a_title_is_the_text_as_written(written: str) -> None:
+    note = parse_text(f"---\ntitle: {written}\ndate: 2025-10-27\n---\n- [ ] Book the room\n")
+    assert note.title == written
+    quoted = parse_text(f"---\ntitle: '{written}'\n---\n")
+    assert quoted.title == written
+
+
+def test_a_title_written_twice_is_the_last_one_as_the_yaml_reads_it() -> None:
+    note = parse_text("---\ntitle: 2025-10-26 09:00:00\ntitle: 2025-10-27 10:00:00\n---\n")
+    assert note.title == "2025-10-27 10:00:00"
+    assert note.front_matter["title"] == "2025-10-27T10:00:00"  # the property's value is kept

@@ -368,7 +368,9 @@ def test_list_markers(marker: str) -> None:
     ids=["2sp", "4sp", "tab", "2tab", "quote", "quote-tight", "nested-quote", "quote-tab", "ind-q"],
 )
 def test_indented_nested_and_quoted_tasks(prefix: str) -> None:
-    item = item_of(f"{prefix}- [ ] Order the new badges 📅 2025-10-27")
+    # Under a bullet: four columns into a note with nothing above is an indented code block,
+    # which Obsidian lists no item in (tests/test_parse_blocks.py).
+    item = item_of(f"- Agenda\n{prefix}- [ ] Order the new badges 📅 2025-10-27")
     assert item.due == D(2025, 10, 27)
     assert item.text == "Order the new badges"
 

@@ -170,7 +170,9 @@ def check(item: Item, built: Built) -> None:
 
 
 def parse_one(line: str) -> Item:
-    note = parse_text(line + "\n", path="generated.md")
+    # Under a bullet, as an indented task stands in a note: four columns into a note with
+    # nothing above is an indented code block, where Obsidian lists no item.
+    note = parse_text("- Agenda\n" + line + "\n", path="generated.md")
     assert len(note.items) == 1, (line, note.items)
     return note.items[0]
 

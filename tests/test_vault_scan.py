@@ -543,3 +543,17 @@ def test_garbage_made_before_a_scan_is_still_collected(tmp_path: Path) -> None:
         scan_vault(vault)
         gc.collect(1)  # a young collection, as the program's own allocations would trigger
         assert alive() is None
+
+
+def test_hidden_files_and_folders_are_skipped_as_obsidian_skips_them(vault: Path) -> None:
+    # Obsidian neither shows nor indexes a name starting with a dot, so the Tasks plugin never
+    # reads one; Syncthing keeps old versions of notes in .stversions, block ids and all.
+    write(vault / ".stversions" / "2025-11-03-sync~20251103-101500.md", title="Weekly sync")
+    write(vault / "people" / ".archive" / "2023.md", title="Archived")
+    write(vault / "people" / ".draft.md", title="Draft")
+    assert paths(vault) == [
+        "2025-11-03-sync.md",
+        "people/archive/2024-old.md",
+        "people/priya.md",
+        "projects/cloud/plan.md",
+    ]

@@ -279,12 +279,14 @@ def notes(draw: st.DrawFn) -> tuple[bytes, list[int]]:
     prose = draw(
         st.lists(st.sampled_from(["", "Some text.", "## Heading", "- [[Wiki link]]"]), max_size=3)
     )
-    body = prose + lines
+    # Under a bullet, so that a tab-indented task is a sub-task: after a blank line or a
+    # heading it would be an indented code block, where Obsidian lists no item.
+    body = [*prose, "- Agenda", *lines]
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     text = eol.join(body) + draw(st.sampled_from(["", eol]))
     bom = draw(st.booleans())
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
-    return data, [len(prose) + i + 1 for i in range(len(lines))]
+    return data, [len(prose) + i + 2 for i in range(len(lines))]
 
 
 def _edits_for(data: bytes, numbers: list[int], with_links: bool) -> list[LineEdit]:

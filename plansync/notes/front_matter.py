@@ -176,5 +176,26 @@ def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], P
     return data, None
 
 
+def as_written(fm_lines: list[str], key: str) -> str | None:
+    """A top-level scalar's text as the YAML spells it, or None when it is no scalar there.
+
+    YAML reads ``title: 2025-10-27 10:00:00`` as a datetime (kept as ``2025-10-27T10:00:00``),
+    ``title: yes`` as true and ``title: 1:30`` as 90; a person reading the note, and Obsidian's
+    properties, see the text. Composing the document again costs a parse, so callers ask only
+    for a value that YAML did not keep as the text.
+    """
+    try:
+        node = yaml.compose("\n".join(fm_lines), Loader=SafeLoader)
+    except yaml.YAMLError:
+        return None
+    written = None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                # The last one wins, as in the mapping the loader builds.
+                written = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+    return written
+
+
 def _unreadable(path: str, line: int, why: str) -> ParseWarning:
     return ParseWarning(path=path, line=line, message=f"front matter {why}; ignored")

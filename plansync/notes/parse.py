@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from plansync.notes.front_matter import load_front_matter, split_front_matter
+from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
 from plansync.notes.signifiers import needs_repair, repair
@@ -41,6 +41,305 @@ MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
+ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
+SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
+CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+# CommonMark 4.6, HTML blocks. What opens one (after at most three spaces of indentation) and
+# what closes it: the first five kinds end on the line holding their end mark, the other two
+# before the next blank line. Obsidian's parser follows it: a task line in an HTML comment, or
+# after a <div> line with no blank line between, is no list item in Obsidian's cache (the
+# Tasks plugin's comments_html_style test data; its issue #3780).
+_BLOCK_TAG_NAMES = (
+    "address article aside base basefont blockquote body caption center col colgroup dd"
+    " details dialog dir div dl dt fieldset figcaption figure footer form frame frameset h1 h2"
+    " h3 h4 h5 h6 head header hr html iframe legend li link main menu menuitem nav noframes ol"
+    " optgroup option p param search section summary table tbody td tfoot th thead title tr"
+    " track ul"
+)
+_HTML_BLOCK_TAGS = frozenset(_BLOCK_TAG_NAMES.split())
+_HTML_START = re.compile(
+    r"<(?:(?P<raw>script|pre|style|textarea)(?=[ \t>]|$)|(?P<comment>!--)|(?P<pi>\?)"
+    r"|(?P<cdata>!\[CDATA\[)|(?P<decl>![A-Za-z])|/?(?P<tag>[A-Za-z][A-Za-z0-9-]*)(?=[ \t]|/?>|$))",
+    re.IGNORECASE,
+)
+_HTML_ENDS = {
+    "raw": re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE),
+    "comment": re.compile(r"-->"),
+    "pi": re.compile(r"\?>"),
+    "cdata": re.compile(r"\]\]>"),
+    "decl": re.compile(r">"),
+}
+_HTML_ATTRIBUTE = (
+    r"[ \t]+[A-Za-z_:][A-Za-z0-9_.:-]*(?:[ \t]*=[ \t]*(?:[^ \t\"'=<>`]+|'[^']*'|\"[^\"]*\"))?"
+)
+# Kind 7: a whole open or closing tag alone on its line (not one of the raw-text tags).
+_HTML_TAG_LINE = re.compile(
+    rf"(?:<[A-Za-z][A-Za-z0-9-]*(?:{_HTML_ATTRIBUTE})*[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)"
+    r"[ \t]*$"
+)
+
+
+def layout(line: str) -> tuple[int, int, int]:
+    """(block quote depth, indentation in columns after the last ``>``, where content starts).
+
+    Tabs advance to the next multiple of four columns, as CommonMark counts them.
+    """
+    depth = column = width = index = 0
+    length = len(line)
+    while index < length:
+        char = line[index]
+        if char == " ":
+            column += 1
+            width += 1
+        elif char == "\t":
+            step = 4 - column % 4
+            column += step
+            width += step
+        elif char == ">":
+            depth += 1
+            column += 1
+            width = 0
+            if index + 1 < length and line[index + 1] == " ":
+                index += 1
+                column += 1
+        else:
+            break
+        index += 1
+    return depth, width, index
+
+
+class Lines(list[str]):
+    """A note's body lines, and what walks back through them found: a list of nested items,
+    or a long code block, is walked once, not once a line (quadratic: minutes for a note of
+    20,000 sub-bullets)."""
+
+    __slots__ = ("memo",)
+    memo: dict[tuple[str, int, int, int], int]
+
+    @classmethod
+    def of(cls, lines: list[str]) -> Lines:
+        """The lines, with nothing found yet (list's own constructor: a Python ``__init__``
+        costs a call a note)."""
+        body = cls(lines)
+        body.memo = {}
+        return body
+
+
+def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
+    """The content column of the list item that a line indented ``width`` columns is part of
+    (0: none), found by walking back to the item: a line less indented than an item's content,
+    between it and this line, closed that item.
+
+    Where the walk stands and the least indentation seen so far decide the rest of it, so each
+    such state's answer is kept in ``lines.memo``: a sibling's walk goes on from there.
+    """
+    if width == 0:
+        return 0
+    memo = lines.memo
+    least = width
+    states: list[tuple[str, int, int, int]] = []
+    found = 0
+    for back in range(index - 1, -1, -1):
+        state = ("column", back, depth, least)
+        known = memo.get(state)
+        if known is not None:
+            found = known
+            break
+        states.append(state)
+        previous = lines[back]
+        its_depth, its_width, start = layout(previous)
+        if start == len(previous.rstrip()):
+            continue  # blank
+        if its_depth != depth:
+            break
+        item = LIST_LINE.match(previous)
+        if item is not None:
+            after_marker = previous[item.end(2) :]
+            gap = len(after_marker) - len(after_marker.lstrip(" "))
+            # CommonMark: the content starts after the marker's spaces, unless there are
+            # more than four (then the item's text is code, one space in).
+            if 1 <= gap <= 4 and item.group(3):
+                content = its_width + len(item.group(2)) + gap
+            else:
+                content = its_width + len(item.group(2)) + 1
+            if content <= least:
+                found = content
+                break
+        least = min(least, its_width)
+        if least == 0:
+            break
+    for state in states:
+        memo[state] = found
+    return found
+
+
+class _HtmlBlock:
+    """An open HTML block: how it ends, and the container (quote depth, list column) it is in,
+    whose end ends it too."""
+
+    __slots__ = ("column", "depth", "end")
+
+    def __init__(self, end: re.Pattern[str] | None, depth: int, column: int):
+        self.end = end
+        self.depth = depth
+        self.column = column
+
+    def ends_before(self, line: str) -> bool:
+        """Whether the block ended before ``line``: a blank line, or its container closed."""
+        depth, width, start = layout(line)
+        blank = start == len(line) or not line[start:].strip()
+        if depth < self.depth:
+            return True
+        if blank:
+            return self.end is None
+        return width < self.column
+
+
+def html_block_at(lines: Lines, index: int, line: str) -> _HtmlBlock | None:
+    """The HTML block ``line`` opens, or None. ``lines[index]`` is the line."""
+    depth, width, start = layout(line)
+    if width > 3:
+        column = list_column(lines, index, depth, width)
+        if column == 0 or width - column > 3:
+            return None  # indented code, or a paragraph's continuation
+    else:
+        column = list_column(lines, index, depth, width) if width else 0
+    opening = _HTML_START.match(line, start)
+    if opening is None:
+        return None
+    kind = opening.lastgroup
+    if kind == "tag":
+        # Kind 7 (a tag not of kind 6): alone on its line, and it cannot interrupt a paragraph.
+        kind_7 = opening.group("tag").casefold() not in _HTML_BLOCK_TAGS
+        if kind_7 and (not _HTML_TAG_LINE.match(line, start) or _in_paragraph(lines, index)):
+            return None
+        block = _HtmlBlock(None, depth, column)
+    else:
+        block = _HtmlBlock(_HTML_ENDS[kind], depth, column)  # type: ignore[index]
+        if block.end is not None and block.end.search(line, opening.end()):
+            return None  # it ends on the line it opens: the lines after it are read
+    return block
+
+
+def _fence_container(lines: Lines, index: int, line: str) -> tuple[int, int] | None:
+    """(quote depth, list column) of the block a fence line opens, or None: a fence indented
+    four columns or more into its container is no fence (it is code, or a paragraph's text)."""
+    depth, width, _ = layout(line)
+    column = list_column(lines, index, depth, width) if width else 0
+    if width - column > 3:
+        return None
+    return depth, column
+
+
+def _closes(container: tuple[int, int], line: str) -> bool:
+    """Whether ``line`` lies outside a container (quote depth, list column): a line with fewer
+    ``>``, or a line with text indented less than the list item's content."""
+    depth, width, start = layout(line)
+    if depth < container[0]:
+        return True
+    return width < container[1] and bool(line[start:].strip())
+
+
+def indented_code(lines: Lines, index: int, line: str) -> bool:
+    """Whether ``line`` (``lines[index]``) is in an indented code block (CommonMark 4.4).
+
+    It is when it stands four columns or more into its container (the note, a quote, a list
+    item's content) and is no paragraph's continuation: the indented lines above it, if any,
+    follow a blank line or a heading. "Example:\n\n    - [ ] Draft the plan" shows code in
+    Obsidian, and its cache lists no item there; a tab-indented sub-task is four columns into
+    the note but two into its parent item, so it stays an item.
+    """
+    depth, width, _ = layout(line)
+    if width < 4:
+        return False
+    inner = list_column(lines, index, depth, width) + 4
+    if width < inner:
+        return False
+    memo = lines.memo
+    states: list[tuple[str, int, int, int]] = []
+    code = True
+    for back in range(index - 1, -1, -1):
+        state = ("code", back, depth, inner)
+        known = memo.get(state)
+        if known is not None:
+            code = bool(known)
+            break
+        states.append(state)
+        previous = lines[back]
+        its_depth, its_width, start = layout(previous)
+        rest = previous[start:].strip()
+        if not rest:
+            code = its_depth == depth or its_depth == 0
+            break
+        if its_depth != depth:
+            code = False  # a lazy line of a quote's paragraph, or the quote's first line
+            break
+        if its_width < inner:
+            code = its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
+            break
+    for state in states:
+        memo[state] = code
+    return code
+
+
+def setext_heading(lines: Lines, index: int, floor: int) -> str | None:
+    """The text of the setext heading that ``lines[index]`` (``===`` or ``---``) underlines, or
+    None when no paragraph stands right above it (then ``---`` is a rule). ``floor``: the index
+    of the first line a paragraph may start at (after code, a comment, HTML or a heading).
+
+    The paragraph is the run of text lines above, back to a blank line, an ATX heading, a rule
+    or a fence; a list item or quote line in the run makes the underline a lazy line of that
+    container, which is no heading ("- item\n---" is a list and a rule). A walk that reaches
+    an underline found to be none goes no further: it would find the same.
+    """
+    parts: list[str] = []
+    failed = ("setext", index, 0, 0)
+    for back in range(index - 1, floor - 1, -1):
+        if ("setext", back, 0, 0) in lines.memo:
+            lines.memo[failed] = 0
+            return None
+        previous = lines[back].rstrip("\r")
+        text = previous.strip()
+        if not text:
+            break
+        if (
+            (text[0] == "#" and HEADING.match(previous))
+            or THEMATIC_BREAK.fullmatch(previous)  # before list items: "- - -" is a rule
+            or FENCE.match(previous)
+        ):
+            break
+        if previous.lstrip(" \t")[:1] == ">" or LIST_LINE.match(previous):
+            lines.memo[failed] = 0
+            return None
+        parts.append(text)
+    if not parts:
+        return None
+    if layout(lines[index - len(parts)])[1] > 3:
+        lines.memo[failed] = 0
+        return None  # its first line is indented code
+    return " ".join(reversed(parts))
+
+
+def _in_paragraph(lines: list[str], index: int) -> bool:
+    """Whether the line before ``lines[index]`` is text a paragraph goes on with (roughly: any
+    line but a blank one or a heading)."""
+    if index == 0:
+        return False
+    previous = lines[index - 1].strip(" \t\r>")
+    return bool(previous) and not previous.startswith("#")
+
+
+def comment_marks(line: str) -> int:
+    """How many ``%%`` (Obsidian comment) marks a line holds outside inline code.
+
+    A ``%%`` in a code span ("type `%%` to comment") is text, and counting it would hide the
+    rest of the note.
+    """
+    if "`" in line:
+        line = CODE_SPAN.sub("", line)
+    return line.count("%%")
 
 
 def decode_note(data: bytes) -> tuple[str, str, str | None]:
@@ -150,11 +449,27 @@ def _switched_on(value: Any) -> bool:
     return bool(value)
 
 
+def _not_as_written(value: Any) -> bool:
+    """Whether a front-matter value may differ from its text in the note: YAML made it a
+    boolean or a number, or a datetime (kept in ISO form, "2025-10-27T10:00:00")."""
+    if isinstance(value, str):
+        # A date keeps its text (YAML reads only 2025-10-27 as one); a datetime does not. Titles
+        # that start with a date ("2025-10-27 Weekly sync") are text, and cost nothing more.
+        return value[:1].isdigit() and ISO_DATETIME.fullmatch(value) is not None
+    return isinstance(value, (bool, int, float))
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
     def __init__(
-        self, path: str, policy: AcceptancePolicy, front_matter: dict[str, Any], damaged: bool
+        self,
+        path: str,
+        policy: AcceptancePolicy,
+        front_matter: dict[str, Any],
+        damaged: bool,
+        body: Lines,
+        first: int,
     ):
         self.path = path
         self.damaged = damaged
@@ -170,6 +485,10 @@ class _NoteReader:
         self.first_h1: str | None = None
         self.section: str | None = None
         self.decision_level: int | None = None
+        self.body = body
+        """The lines of the note after its front matter, to find a bullet's parent item in."""
+        self.first = first
+        """The number of the line before ``body``'s first."""
 
     def heading(self, level: int, text: str) -> None:
         if level == 1 and self.first_h1 is None:
@@ -198,7 +517,13 @@ class _NoteReader:
         if match is None or not match.group(3):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
-            return  # a nested bullet is detail of the decision above it
+            # A nested bullet is detail of the decision above it; a bullet indented with no
+            # item above to hold it (" - Ship on Friday") is a decision of its own: CommonMark
+            # allows a list up to three spaces in, and Obsidian shows it as any other.
+            # Four columns in with no item above, it is code or a paragraph's text.
+            depth, width, _ = layout(text)
+            if width > 3 or list_column(self.body, number - 1 - self.first, depth, width):
+                return
         if THEMATIC_BREAK.fullmatch(text):
             return
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
@@ -308,6 +633,95 @@ def describe(core: str) -> tuple[str, str | None]:
     return (" ".join(core.split()) if spaced else core), owner
 
 
+def holds(text: str, needle: str) -> bool:
+    """``needle in text``, faster for a note of a few KB with an emoji in it.
+
+    Such a string keeps four bytes a character, and CPython finds one character in it with
+    ``wmemchr`` but a longer needle character by character: ``"%%" in text`` took ~3 µs a
+    note, finding each ``%`` ~0.1 µs. The first characters of these needles are rare.
+    """
+    first = needle[0]
+    at = text.find(first)
+    while at >= 0:
+        if text.startswith(needle, at):
+            return True
+        at = text.find(first, at + 1)
+    return False
+
+
+class _Blocks:
+    """The code fences, Obsidian comments and HTML blocks of one pass over a note's body: the
+    lines they hide are no list items and no headings to Obsidian, so none to plansync."""
+
+    __slots__ = ("body", "comment", "fence", "fence_container", "first", "hidden", "html_block")
+
+    def __init__(self, body: Lines, first: int):
+        self.body = body
+        self.first = first
+        """The line number before the body's first line (the front matter's last)."""
+        self.fence: str | None = None
+        self.fence_container = (0, 0)
+        self.comment = False
+        self.html_block: _HtmlBlock | None = None
+        self.hidden = first
+        """The number of the last line hidden (a paragraph, and so a setext heading, starts
+        after it)."""
+
+    def hides(self, number: int, line: str) -> bool:
+        """Whether line ``number`` (``line``, without its line ending) is hidden."""
+        if self._hides(number, line):
+            self.hidden = number
+            return True
+        return False
+
+    def _hides(self, number: int, line: str) -> bool:
+        index = number - 1 - self.first
+        if self.html_block is not None:
+            if not self.html_block.ends_before(line):
+                if self.html_block.end is not None and self.html_block.end.search(line):
+                    self.html_block = None  # it ends on this line, which is still HTML
+                return True
+            self.html_block = None
+        if self.comment:
+            # Inside an Obsidian comment (%% ... %%) until the line that closes it: Obsidian
+            # lists no list item there, so the Tasks plugin reads no task (its issue #1172), and
+            # a heading there is no heading either.
+            if comment_marks(line) % 2:
+                self.comment = False
+            return True
+        fence = self.fence
+        container = self.fence_container
+        if fence is not None and container != (0, 0) and _closes(container, line):
+            # CommonMark: a code block in a list item or quote ends with it, closed or not
+            # ("- a\n  ```\n- [ ] b": b is the next item).
+            self.fence = fence = None
+        if ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
+            marker = fence_match.group(1)
+            info = line[fence_match.end() :]
+            if fence is not None:
+                # CommonMark: only a fence with nothing but spaces after it closes the block.
+                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
+                    self.fence = None
+                return True
+            # CommonMark: the info string of a backtick fence holds no backtick, so a line
+            # that starts with inline code ("```make``` first") opens no block.
+            if (marker[0] == "~" or "`" not in info) and (
+                container := _fence_container(self.body, index, line)
+            ):
+                self.fence, self.fence_container = marker, container
+                return True
+        if fence is not None:
+            return True
+        if "%%" in line and comment_marks(line) % 2:
+            # An unclosed %% opens a comment that hides the lines after this one (this line's
+            # own start is still read: a task line with a comment at its end is a task).
+            self.comment = True
+        if "<" in line and line.lstrip(" \t>")[:1] == "<":
+            self.html_block = html_block_at(self.body, index, line)
+            return self.html_block is not None
+        return False
+
+
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
     """Parse Markdown text already decoded; never raises on content."""
     policy = policy or AcceptancePolicy()
@@ -330,27 +744,20 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
             ParseWarning(path=path, line=1, message="front matter is not closed by ---")
         )
 
-    reader = _NoteReader(path, policy, front_matter, damaged=needs_repair(text))
-    fence: str | None = None
-    fenced = "```" in text or "~~~" in text
+    body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
+    reader = _NoteReader(path, policy, front_matter, needs_repair(text), body, body_start)
+    # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
+    blocks = (
+        _Blocks(body, body_start)
+        if "<" in text or holds(text, "```") or holds(text, "~~~") or holds(text, "%%")
+        else None
+    )
     crlf = "\r" in text
-    for number, line in enumerate(lines[body_start:], body_start + 1):
+    underlined = body_start  # the last setext heading's underline
+    for number, line in enumerate(body, body_start + 1):
         if crlf:
             line = line.rstrip("\r")
-        if fenced and ("```" in line or "~~~" in line) and (fence_match := FENCE.match(line)):
-            marker = fence_match.group(1)
-            info = line[fence_match.end() :]
-            if fence is not None:
-                # CommonMark: only a fence with nothing but spaces after it closes the block.
-                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
-                    fence = None
-                continue
-            # CommonMark: the info string of a backtick fence holds no backtick, so a line
-            # that starts with inline code ("```make``` first") opens no block.
-            if marker[0] == "~" or "`" not in info:
-                fence = marker
-                continue
-        if fence is not None:
+        if blocks is not None and blocks.hides(number, line):
             continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
@@ -358,7 +765,32 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
                 len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
             )
             continue
-        if "[" in line or reader.decision_level is not None:
+        if "[" in line:
+            if line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
+                continue
+            reader.line(number, line)
+        elif (
+            line
+            and line[-1] in "-= \t"
+            and line[0] in "-= "
+            and not line.strip(" \t-=")
+            and (underline := SETEXT_UNDERLINE.fullmatch(line))
+            and (
+                words := setext_heading(
+                    body,
+                    number - 1 - body_start,
+                    max(underlined, blocks.hidden if blocks is not None else body_start)
+                    - body_start,
+                )
+            )
+        ):
+            # "Decisions\n---" is a heading as much as "## Decisions" is (CommonMark 4.3).
+            level = 1 if underline.group(1)[0] == "=" else 2
+            reader.heading(level, (repair(words).text if reader.damaged else words).strip())
+            underlined = number  # the next paragraph starts after it, not at the one above
+        elif reader.decision_level is not None:
+            if line and line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
+                continue
             reader.line(number, line)
     warnings += reader.warnings
     if reader.repaired_lines:
@@ -373,6 +805,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
         )
 
     title = front_matter.get("title")
+    if split is not None and _not_as_written(title):
+        title = as_written(split[0], "title") or title
     date = _as_date(front_matter.get("date"))
     if front_matter.get("date") is not None and date is None:
         warnings.append(

@@ -98,12 +98,57 @@ def damaged_forms(clean: str) -> set[str]:
 @lru_cache(maxsize=1)
 def damaged_table() -> dict[str, str]:
     """Damaged form -> clean signifier (variation selector included where it was)."""
+    return _damage_index()[0]
+
+
+@lru_cache(maxsize=1)
+def _damage_index() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """(:func:`damaged_table`, each form's codecs: those whose damage of its signifier gives
+    it), built in one pass over the forms of :func:`damaged_forms`."""
     table: dict[str, str] = {}
+    codecs: dict[str, set[str]] = {}
     for sig in ALL_SIGNIFIERS:
         for clean in (sig + VS16, sig):
-            for form in damaged_forms(clean):
-                table.setdefault(form, clean)
-    return table
+            for codec in CODECS:
+                per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
+                for combo in itertools.product(*per_byte):
+                    form = "".join(combo)
+                    # As damaged_forms: shorter than two characters, a form is ordinary text.
+                    if len(form) >= 2 and form != clean and table.setdefault(form, clean) == clean:
+                        codecs.setdefault(form, set()).add(codec)
+    return table, {form: frozenset(c) for form, c in codecs.items()}
+
+
+@cache
+def _continuation_chars(codec: str) -> frozenset[str]:
+    """The characters a UTF-8 continuation byte (80-BF) becomes through ``codec``, or as a C1
+    control or U+FFFD (how a lost byte may be kept or replaced)."""
+    chars = {chr(byte) for byte in range(0x80, 0xA0)} | {"\ufffd"}  # a lost one, replaced
+    for byte in range(0x80, 0xC0):
+        try:
+            chars.add(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return frozenset(chars)
+
+
+def _goes_on(line: str, match: re.Match[str]) -> bool:
+    """Whether the damaged form ``match`` found is cut out of a longer character's damage.
+
+    In UTF-8 a character is followed by an ASCII byte or the first byte of another, never by
+    a continuation byte (80-BF): where the next character is one, through every codec the
+    form comes from, the form is not that signifier. A form whose last bytes were lost is a
+    prefix of others: ``🏁`` (F0 9F 8F 81) through Windows-1252 with both lost is ``ðŸ``,
+    the start of every damaged emoji (``ðŸš€`` is 🚀).
+    """
+    end = match.end()
+    if end == len(line):
+        return False
+    following = line[end]
+    if following.isascii():
+        return False
+    codecs = _damage_index()[1].get(match.group(), ())
+    return bool(codecs) and all(following in _continuation_chars(codec) for codec in codecs)
 
 
 @lru_cache(maxsize=1)
@@ -193,8 +238,12 @@ _WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·")
 
 
 def _legitimate_pair(run: str, i: int, n: int) -> bool:
-    """Whether a two-character sequence that decodes as UTF-8 is better left as written."""
-    return n == 2 and run[i] not in "ÃÂ" and run[i + 1] in _WORD_END_PUNCTUATION
+    """Whether a two-character sequence that decodes as UTF-8 is better left as written: a
+    letter before word-ending punctuation. Not a symbol: "√•" is Mac Roman's damage of "å"
+    (C3 A5), which no one writes."""
+    return (
+        n == 2 and run[i] not in "ÃÂ" and run[i].isalpha() and run[i + 1] in _WORD_END_PUNCTUATION
+    )
 
 
 @cache
@@ -209,6 +258,9 @@ def _lost_bytes(codec: str) -> tuple[int, ...]:
     return tuple(lost)
 
 
+_REPLACED = b"\xff"
+
+
 def _quote_missing_its_last_byte(raw: list[bytes], i: int, n: int, codec: str) -> str | None:
     """The quotation mark that the ``n``-byte sequence at ``i`` spelled before its last byte was
     dropped, if it can only be one: ``”`` (E2 80 9D) loses its 9D through Windows-1252 and
@@ -216,7 +268,8 @@ def _quote_missing_its_last_byte(raw: list[bytes], i: int, n: int, codec: str) -
 
     The other characters the same bytes could have spelled are spaces, invisible format
     marks and a rare hyphen, so a quotation mark among them is the reading; a letter (``Ã``
-    is Á, Í, Ï, Ð or Ý without its last byte) could be any of several and stays as it is.
+    is Á, Í, Ï, Ð or Ý without its last byte) could be any of several and stays as it is. A
+    decoder that replaced the byte rather than dropping it left ``â€�``: the same reading.
     """
     end = i + n - 1
     known = b"".join(raw[i:end])
@@ -242,49 +295,88 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     are kept as they are, so legitimate accented text next to mojibake survives.
     """
     try:
-        # A C1 control stands for the byte itself (how browsers decode Windows-1252's holes).
-        raw = [bytes([ord(c)]) if 0x80 <= ord(c) <= 0x9F else c.encode(codec) for c in run]
+        # A C1 control stands for the byte itself (how browsers decode Windows-1252's holes);
+        # U+FFFD for a byte the codec had no character for, replaced (FF: no UTF-8 byte).
+        raw = [
+            bytes([ord(c)])
+            if 0x80 <= ord(c) <= 0x9F
+            else _REPLACED
+            if c == "\ufffd"
+            else c.encode(codec)
+            for c in run
+        ]
     except UnicodeEncodeError:
         return None
     if any(len(b) != 1 for b in raw):
         return None
+    pieces = _read_sequences(run, raw, codec, keep_pairs=True)
+    if pieces is not None and pieces[-1] is _KEPT_PAIR:
+        # A pair was left as written, but the run holds mojibake beside it: the pair is more of
+        # it ("ÐŸÑ€Ð¸Ð²ÐµÑ‚" is Привет, its "Ñ‚" т, not Ñ and a quotation mark).
+        pieces = _read_sequences(run, raw, codec, keep_pairs=False)
+    return pieces
+
+
+_KEPT_PAIR = ("", -1, -1)
+"""Ends the pieces of a run where a legitimate pair was kept and something else was read."""
+
+
+def _read_sequences(
+    run: str, raw: list[bytes], codec: str, *, keep_pairs: bool
+) -> list[tuple[str, int, int]] | None:
+    """The pieces of :func:`_redecode_run` (``raw``: each character's byte in ``codec``)."""
     pieces: list[tuple[str, int, int]] = []
-    changed = False
+    changed = kept = False
     i = 0
     while i < len(run):
         n = _utf8_sequence_length(raw[i][0])
-        if (
-            n
-            and i + n <= len(run)
-            and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n))
-            and not _legitimate_pair(run, i, n)
-        ):
-            try:
-                pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
-                changed = True
-                i += n
-                continue
-            except UnicodeDecodeError:
-                pass
+        if n and i + n <= len(run) and all(0x80 <= raw[j][0] <= 0xBF for j in range(i + 1, i + n)):
+            if keep_pairs and _legitimate_pair(run, i, n):
+                kept = True
+            else:
+                try:
+                    pieces.append((b"".join(raw[i : i + n]).decode("utf-8"), i, i + n))
+                    changed = True
+                    i += n
+                    continue
+                except UnicodeDecodeError:
+                    pass
         if n and (quote := _quote_missing_its_last_byte(raw, i, n, codec)):
-            pieces.append((quote, i, i + n - 1))
+            # The lost byte left nothing, or a U+FFFD that is part of the quote's damage.
+            width = n if i + n <= len(run) and run[i + n - 1] == "\ufffd" else n - 1
+            pieces.append((quote, i, i + width))
             changed = True
-            i += n - 1
+            i += width
             continue
         pieces.append((run[i], i, i + 1))
         i += 1
-    return pieces if changed else None
+    if not changed:
+        return None
+    return [*pieces, _KEPT_PAIR] if kept and keep_pairs else pieces
 
 
 @lru_cache(maxsize=4096)
 def _redecode(run: str) -> tuple[tuple[str, int, int], ...] | None:
-    """The first codec's reading of a run of mojibake. Cached: the same few runs (``â€™`` for
-    ``’``, ``Ã©`` for ``é``) make up most of the damage in a vault, and each costs a few µs."""
+    """The reading of a run of mojibake through the codec that undoes the most of it (the
+    first in :data:`CODECS` among equals). Cached: the same few runs (``â€™`` for ``’``,
+    ``Ã©`` for ``é``) make up most of the damage in a vault, and each costs a few µs.
+
+    Not simply the first codec that reads anything: ``…`` (E2 80 A6) through Mac Roman is
+    ``‚Ä¶``, and Windows-1252 reads its last two characters as the bytes C4 B6, ``Ķ``, leaving
+    ``‚Ķ``; Mac Roman reads all three, as the one character they were.
+    """
+    best: list[tuple[str, int, int]] | None = None
+    best_read = 0
     for codec in CODECS:
         pieces = _redecode_run(run, codec)
-        if pieces is not None:
-            return tuple(pieces)
-    return None
+        if pieces is None:
+            continue
+        read = sum(end - start for text, start, end in pieces if text != run[start:end])
+        if read > best_read:
+            best, best_read = pieces, read
+            if read == len(run):
+                break  # no codec reads more
+    return tuple(best) if best is not None else None
 
 
 def needs_repair(line: str) -> bool:
@@ -319,7 +411,15 @@ def repair(line: str) -> Repaired:
         origin.extend(range(start + pos, start + len(segment)))
 
     pos = 0
-    for match in _damaged_pattern().finditer(line):
+    pattern = _damaged_pattern()
+    for longest in pattern.finditer(line):
+        match: re.Match[str] | None = longest
+        while match is not None and _goes_on(line, match):
+            # The longest form here is cut out of another character: a shorter one may not be.
+            shorter = match.end() - 1
+            match = pattern.match(line, match.start(), shorter) if shorter > match.start() else None
+        if match is None:
+            continue  # left to the reading of mojibake, with the bytes after it
         keep(line[pos : match.start()], pos)
         clean = table[match.group()]
         out.append(clean)

@@ -1,9 +1,9 @@
-"""Finding the notes of a vault: globs, Obsidian's own folders skipped, nothing outside the root.
+"""Finding the notes of a vault: globs, hidden (dot) entries skipped, nothing outside the root.
 
 A vault is whatever folder the config names. Scanning never follows a symlink whose target lies
 outside it (write-back must never leave the vault, and reading is where that starts), skips
-Obsidian's and git's folders, and turns unreadable, huge or binary files into warnings so one bad
-file never stops a run.
+what Obsidian hides (its own folder, the trash, git, any name starting with a dot), and turns
+unreadable, huge or binary files into warnings so one bad file never stops a run.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
 from plansync.notes.parse import read_note
 
 SKIPPED_DIRS = frozenset({".obsidian", ".trash", ".git", ".plansync"})
+"""Named for the record; every folder and file whose name starts with a dot is skipped."""
+
+
+def _hidden(name: str) -> bool:
+    """Whether Obsidian leaves an entry out of the vault: it neither shows nor indexes a file or
+    folder whose name starts with a dot, so the Tasks plugin never reads one. Sync tools keep
+    old copies of notes there (Syncthing's ``.stversions``), with the same block ids."""
+    return name.startswith(".")
 
 
 class Vault(BaseModel):
@@ -118,6 +126,8 @@ def _note_files(
             warnings.append(ParseWarning(path=folder, message=f"cannot be listed ({exc.strerror})"))
             return
         for entry in entries:
+            if _hidden(entry.name):
+                continue
             if entry.is_symlink():
                 path = Path(entry.path)
                 try:
@@ -140,9 +150,8 @@ def _note_files(
             if real in seen:
                 continue
             if entry.is_dir():
-                if entry.name not in SKIPPED_DIRS:
-                    seen.add(real)
-                    yield from walk(entry.path, real, f"{prefix}{entry.name}/")
+                seen.add(real)
+                yield from walk(entry.path, real, f"{prefix}{entry.name}/")
             elif entry.is_file():
                 relative = prefix + entry.name
                 if matches(relative, include) and not matches(relative, exclude):
