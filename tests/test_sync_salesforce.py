@@ -32,16 +32,24 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
-from conftest import ExampleProject, replace_once, session_connector
+from conftest import (
+    SANDBOX_TOKEN,
+    SANDBOX_USER,
+    ExampleProject,
+    replace_once,
+    session_connector,
+)
 
 import plansync
 from plansync.config import Config, load_config
 from plansync.connectors.base import FieldUpdate
+from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
 from plansync.engine.plan import ACTIONS, Plan
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
+from plansync.rules import status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
 
@@ -1176,4 +1184,301 @@ def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_s
     sync(project, org, plan=plan)
     assert org.records()[rfe_id][0] == "RFE__c"
     assert org.records()[rfe_id][1]["Due_Date__c"] == "2025-11-21"
+    assert not plan_of(project, org).has_changes
+
+
+# ---- orphans cancelled and statuses moved, crashed at every step -------------------------------
+#
+# After a first sync with ``status_field`` and ``orphans = "cancel"``: the feature line (a Jira
+# issue and a Feature__c record) and a decision (a Feature__c record only) are deleted from notes
+# that still hold items, the RFE (an issue and an RFE__c record) is checked, and a new action is
+# written. The sync of that is killed at each step (or an answer is lost, or a call fails) and
+# run again; then: one issue and one record per item, keys in the lines, every status where the
+# notes say, each orphan cancelled (once: the sandboxes count the moves they committed), and a
+# further plan with nothing to do but report the orphans.
+
+NEW_ACTION = "- [ ] Draft the pager budget @Myself 📅 2025-12-01 #task"
+DELETED_DECISION = "- The 5.3 release date stays at 16 March.\n"
+STEPS = [
+    *[(step, 1) for step in ("ids_written", "looked_up", "created", "create_batch_done")],
+    *[(step, 1) for step in ("keys_written", "links", "updates", "transitions")],
+]
+
+
+@dataclass
+class Moves:
+    """The status moves each sandbox committed, per record: Jira transition ids by issue key,
+    Salesforce status values by record Id (a move whose answer was lost counts: it was made)."""
+
+    jira: dict[str, list[str]] = field(default_factory=dict)
+    salesforce: dict[str, list[str]] = field(default_factory=dict)
+
+
+def count_moves(project: ExampleProject, org: Org) -> Moves:
+    moves = Moves()
+    do_transition = project.app._do_transition
+    update_collection = org.app._update_collection
+
+    def transition(request: Any, issue_id_or_key: str) -> Any:
+        response = do_transition(request, issue_id_or_key)
+        key = project.app._issue_or_404(issue_id_or_key).key
+        moves.jira.setdefault(key, []).append(json.loads(request.body)["transition"]["id"])
+        return response
+
+    def update(request: Any) -> Any:
+        response = update_collection(request)
+        sent = json.loads(request.body)["records"]
+        for record, outcome in zip(sent, response.body, strict=True):
+            if outcome.get("success") and "Status__c" in record:
+                moves.salesforce.setdefault(record.get("Id") or record["id"], []).append(
+                    record["Status__c"]
+                )
+        return response
+
+    project.app._do_transition = transition  # type: ignore[method-assign]
+    org.app._update_collection = update  # type: ignore[method-assign]
+    return moves
+
+
+@dataclass
+class Edited:
+    """The project synced once, then edited; what the edits should come to."""
+
+    before: dict[Path, bytes]  # the notes after the edits, for the bytes check
+    orphans: dict[str, tuple[str | None, str | None]]  # block id -> (issue key, record Id)
+    moves: Moves
+
+
+def with_orphans_cancelled(project: ExampleProject) -> None:
+    with_status_field(project)
+    replace_once(
+        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
+    )
+
+
+def crash_at(step: str, nth: int = 1) -> Any:
+    seen: list[str] = []
+
+    def die(name: str) -> None:
+        seen.append(name)
+        if name == step and seen.count(step) == nth:
+            raise Crash(name)
+
+    return die
+
+
+def synced_then_edited(project: ExampleProject, org: Org) -> Edited:
+    with_orphans_cancelled(project)
+    config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    decision = item_with(project, config, DELETED_DECISION[2:-1])
+    rfe = item_with(project, config, RFE_TEXT)
+    for gone in (decision, feature):  # the lower line first: the same note
+        path = project.vault / gone.note.path
+        replace_once(path, line_of(project, gone.note.path, gone.item.line) + "\n", "")
+    rfe_note = project.vault / rfe.note.path
+    replace_once(rfe_note, f"- [ ] {RFE_TEXT}", f"- [x] {RFE_TEXT}")
+    replace_once(rfe_note, f"- [x] {RFE_TEXT}", f"{NEW_ACTION}\n- [x] {RFE_TEXT}")
+    orphans = {
+        feature_id: (feature.item.keys["jira"], feature.item.keys["salesforce"]),
+        decision.item.block_id or "": (None, decision.item.keys["salesforce"]),
+    }
+    summary = plan_of(project, org).summary
+    assert summary == summary_of(create=1, write_back=1, link=1, transition=5), summary
+    return Edited(files_of(project), orphans, count_moves(project, org))
+
+
+SF_STATUS = {"done": "Done", "cancelled": "Cancelled"}
+
+
+def moved(moves: dict[str, list[str]], record_id: str) -> list[str]:
+    """The values a record's status was set to, in order, a value set again in a row once: an
+    update by Id whose answer was lost is resent (it is idempotent, unlike a Jira transition)."""
+    values = moves.get(record_id, [])
+    return [v for n, v in enumerate(values) if n == 0 or values[n - 1] != v]
+
+
+def assert_settled(project: ExampleProject, org: Org, edited: Edited) -> None:
+    """The invariant of this section (its comment), with the orphans' records cancelled."""
+    config = config_of(project)
+    items = routed(project, config)
+    issues, records = issues_by_id(project), org.records()
+    orphan_issues = {b for b, (key, _) in edited.orphans.items() if key}
+    assert set(issues) == {r.item.block_id for r in items if r.jira} | orphan_issues
+    assert set(records) == {r.item.block_id for r in items if r.sobject} | set(edited.orphans)
+    for entry in items:
+        block_id = entry.item.block_id or ""
+        assert block_id not in edited.orphans
+        want = status_category(entry.item, config.acceptance)
+        if entry.jira:
+            issue = issues[block_id]
+            assert entry.item.keys.get("jira") == issue["key"], (block_id, entry.item.keys)
+            category = issue["fields"]["status"]["statusCategory"]["key"]
+            assert (category == "done") == (want in ("done", "cancelled")), (block_id, category)
+        if entry.sobject:
+            assert records[block_id][0] == entry.sobject
+            record = records[block_id][1]
+            assert entry.item.keys.get("salesforce") == record["Id"], (block_id, entry.item.keys)
+            assert record.get("Status__c") == SF_STATUS.get(want), (block_id, record)
+    for block_id, (key, record_id) in edited.orphans.items():
+        if key:
+            assert issues[block_id]["fields"]["status"]["name"] == "Won't Do", block_id
+            assert len(edited.moves.jira.get(key, [])) == 1, (key, edited.moves.jira)
+        assert records[block_id][1]["Id"] == record_id
+        assert records[block_id][1]["Status__c"] == "Cancelled", block_id
+        assert moved(edited.moves.salesforce, record_id) == ["Cancelled"], edited.moves.salesforce
+    rfe = item_with(project, config, RFE_TEXT)
+    assert len(edited.moves.jira[rfe.item.keys["jira"]]) == 1, edited.moves.jira
+    assert moved(edited.moves.salesforce, rfe.item.keys["salesforce"]) == ["Done"]
+    after = files_of(project)
+    assert after.keys() == edited.before.keys()
+    for path, data in edited.before.items():
+        assert strip_sync_marks(after[path]) == strip_sync_marks(data), path
+    again = plan_of(project, org)
+    assert not again.has_changes, again.changes
+    orphans = {(c.target, c.key) for c in again.changes}
+    assert {c.action for c in again.changes} == {"orphan"}
+    assert orphans == {
+        *(("jira", key) for key, _ in edited.orphans.values() if key),
+        *(("salesforce", record_id) for _, record_id in edited.orphans.values()),
+    }
+
+
+@pytest.mark.parametrize(("step", "nth"), STEPS, ids=[s for s, _ in STEPS])
+def test_a_sync_of_cancels_and_status_moves_killed_at_each_step_then_run_again(
+    project: ExampleProject, org: Org, step: str, nth: int
+) -> None:
+    edited = synced_then_edited(project, org)
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=crash_at(step, nth))
+    sync(project, org)
+    assert_settled(project, org, edited)
+    sync(project, org)  # and again: nothing cancelled or moved twice
+    assert_settled(project, org, edited)
+
+
+@pytest.mark.parametrize("backend", ["jira", "salesforce"])
+def test_a_sync_killed_once_a_backend_moved_the_statuses_before_they_are_stored(
+    project: ExampleProject, org: Org, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between a transition call's answer and the state store: nothing marks it as done."""
+    edited = synced_then_edited(project, org)
+    cls = JiraConnector if backend == "jira" else SalesforceConnector
+    made = cls.transition_many
+
+    def made_then_die(self: Any, moves: list[Any]) -> Any:
+        made(self, moves)
+        raise Crash(f"{backend} transitions made")
+
+    monkeypatch.setattr(cls, "transition_many", made_then_die)
+    with pytest.raises(Crash):
+        run(project, org)
+    monkeypatch.setattr(cls, "transition_many", made)
+    sync(project, org)
+    assert_settled(project, org, edited)
+
+
+@pytest.mark.parametrize(
+    ("backend", "fault"),
+    [
+        ("jira", {"drop": "after_commit", "method": "POST", "path_contains": "/transitions"}),
+        ("jira", {"drop": "before_commit", "method": "POST", "path_contains": "/transitions"}),
+        ("jira", {"status": 500, "method": "POST", "path_contains": "/transitions", "count": 2}),
+        ("jira", {"status": 429, "retry_after": 0, "path_contains": "/transitions", "count": 2}),
+        ("salesforce", {"drop": "after_commit", "path_contains": "/composite/sobjects"}),
+        ("salesforce", {"drop": "before_commit", "path_contains": "/composite/sobjects"}),
+        ("salesforce", {"status": 500, "path_contains": "/composite/sobjects"}),
+        ("salesforce", {"status": 503, "retry_after": 0, "path_contains": "/composite/sobjects"}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else str(v.get("drop") or v.get("status")),
+)
+def test_a_cancel_or_status_move_whose_answer_is_lost_or_refused_ends_right_on_a_rerun(
+    project: ExampleProject, org: Org, backend: str, fault: dict[str, Any]
+) -> None:
+    """Salesforce's only write of this sync is the status batch; Jira's transitions come after
+    its create and link. A lost answer is not resent; the rerun sees where the record got."""
+    edited = synced_then_edited(project, org)
+    app = project.app if backend == "jira" else org.app
+    app.configure_faults({"fail_next": [fault]})
+    config = config_of(project)
+    plansync.apply(config, salesforce=org.connector(config, sleep=lambda _: None))
+    app.configure_faults({"clear": True})
+    sync(project, org)
+    assert_settled(project, org, edited)
+
+
+def test_cancels_crashed_then_reopened_in_the_backends_are_not_cancelled_again(
+    project: ExampleProject, org: Org
+) -> None:
+    """A cancel is made once: reopened in Jira and Salesforce after a crashed sync and its
+    rerun, the orphans stay open through later syncs."""
+    edited = synced_then_edited(project, org)
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=crash_at("transitions"))
+    sync(project, org)
+    assert_settled(project, org, edited)
+    for _block_id, (key, record_id) in edited.orphans.items():
+        if key:
+            requests.post(
+                f"{project.url}/rest/api/2/issue/{key}/transitions",
+                json={"transition": {"id": "11"}},
+                auth=(SANDBOX_USER, SANDBOX_TOKEN),
+                timeout=10,
+            ).raise_for_status()
+        sobject = "Feature__c"
+        org.connector(config_of(project)).update_many(
+            [FieldUpdate(record_id, {"Status__c": "New"}, sobject=sobject)]
+        )
+    sync(project, org)
+    sync(project, org)
+    for block_id, (key, record_id) in edited.orphans.items():
+        assert moved(edited.moves.salesforce, record_id) == ["Cancelled", "New"]
+        if key:
+            assert edited.moves.jira[key] == ["41", "11"]  # cancelled, reopened by hand
+            assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "To Do"
+        assert org.records()[block_id][1]["Status__c"] == "New"
+
+
+@pytest.mark.parametrize("step", ["ids_written", "created", "keys_written", "transitions"])
+def test_a_deleted_or_emptied_note_cancels_nothing_even_in_a_crashed_sync(
+    project: ExampleProject, org: Org, step: str
+) -> None:
+    """The RFE's note is deleted and the roadmap note emptied of items while a line is deleted
+    from a third note: only that line's issue is cancelled, however the sync is cut short."""
+    with_orphans_cancelled(project)
+    config, rfe, _ = synced_item(project, org, RFE_TEXT)
+    feature = item_with(project, config, FEATURE_TEXT)
+    gone = {
+        k
+        for r in routed(project, config)
+        if r.note.path in (rfe.note.path, feature.note.path)
+        for k in r.item.keys.values()
+    }
+    runbook = next(
+        r
+        for r in routed(project, config)
+        if r.note.path.startswith("2025-11-03") and r.item.status == " "
+    )
+    (project.vault / rfe.note.path).unlink()
+    roadmap = project.vault / feature.note.path
+    roadmap.write_text(roadmap.read_text(encoding="utf-8").split("## Action Items")[0])
+    path = project.vault / runbook.note.path
+    replace_once(path, line_of(project, runbook.note.path, runbook.item.line) + "\n", "")
+    add_new = project.vault / runbook.note.path
+    data = add_new.read_bytes()
+    add_new.write_bytes(
+        data.replace(b"## Action Items\n\n", f"## Action Items\n\n{NEW_ACTION}\n".encode(), 1)
+    )
+    moves = count_moves(project, org)
+    plan = plan_of(project, org)
+    assert [c.key for c in plan.changes if c.action == "transition"] == [runbook.item.keys["jira"]]
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=crash_at(step))
+    sync(project, org)
+    sync(project, org)
+    assert moves.jira == {runbook.item.keys["jira"]: ["41"]}
+    assert moves.salesforce == {}
+    issues = {i["key"]: i for i in issues_by_id(project).values()}
+    for key in gone:
+        if key in issues:
+            assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "new", key
     assert not plan_of(project, org).has_changes
