@@ -740,3 +740,42 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
     rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
     assert rerun.exit_code == 0, rerun.output
     assert_synced(config, before, project.url)
+
+
+# ---- 5. a line deleted between a crashed sync and its rerun ---------------------------------
+
+
+@pytest.mark.parametrize("orphans", ["report", "cancel"])
+def test_an_issue_made_for_a_line_deleted_before_the_rerun_is_reported_not_lost(
+    project: Project, orphans: str
+) -> None:
+    """The sync dies once Jira made the issue, before its key is stored; the line is deleted
+    before the next run. That issue's id is in no note and no state, only in the journal of
+    the dead create: it was looked up by no plan, so it stayed in Jira unknown, reported by no
+    plan. It is an orphan, shown by every plan; not cancelled even with ``orphans = "cancel"``,
+    since which note it was in is not known (a deleted note never cancels anything)."""
+    config = use_batches(project, 50)
+    text = project.config_path.read_text(encoding="utf-8")
+    project.config_path.write_text(text + f'orphans = "{orphans}"\n', encoding="utf-8")
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = note(project, "2025-11-11")
+    edit(path, "## Action Items\n", "## Action Items\n- [ ] Draft the pager budget @Myself\n")
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    (made,) = [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+    data = path.read_bytes()
+    start = data.index(b"- [ ] Draft the pager budget")
+    deleted = data[:start] + data[data.index(b"\n", start) + 1 :]
+    path.write_bytes(deleted)
+    for _ in range(2):
+        result = plansync.apply(config)
+        assert result.ok, result.errors
+        again = plansync.plan(config)
+        assert not again.has_changes
+        (orphan,) = [c for c in again.changes if c.action == "orphan"]
+        assert orphan.key == made["key"] and orphan.item.block_id == ps_labels(made)[0]
+        assert "cut short" in (orphan.message or "")
+    (after,) = [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+    assert after["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert path.read_bytes() == deleted

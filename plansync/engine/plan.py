@@ -538,6 +538,10 @@ class Planner:
         ]
         wanted = {label_for(t.block_id) for t in relevant}
         wanted |= {label_for(block_id) for block_id, _ in records}
+        # Ids a dead run was creating: a record made for one whose line is gone since is in
+        # no note and no state, and would stay in the backend unknown to every plan.
+        in_flight = {i for e in self.state.in_flight(target.name) for i in e.block_ids}
+        wanted |= {label_for(block_id) for block_id in in_flight}
         remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
         seen: set[str] = set()
         for entry in relevant:
@@ -549,6 +553,10 @@ class Planner:
         for (block_id, _), record in sorted(records.items()):
             if block_id not in seen and block_id not in self._held_back:
                 self._orphan(target, record, remote.get(label_for(block_id)))
+        known = seen | self._held_back | {block_id for block_id, _ in records}
+        for block_id in sorted(in_flight - known):
+            if (found := remote.get(label_for(block_id))) is not None:
+                self._orphan_of_dead_create(target, block_id, found)
         if trial := self._trial_links.get(target.name):
             self.plan.warnings.append(
                 f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
@@ -950,6 +958,23 @@ class Planner:
             )
         )
 
+    def _orphan_of_dead_create(
+        self, target: TargetSpec, block_id: str, found: RemoteRecord
+    ) -> None:
+        """A record a run made before it died, for an id whose line was deleted before the next
+        run: reported, never cancelled (which note it was in is not known, and a deleted note
+        closes nothing)."""
+        self.plan.changes.append(
+            Change(
+                action="orphan",
+                target=target.name,
+                key=found.key,
+                item=ItemRef(note="", line=0, block_id=block_id, text=_synced_text(found)),
+                message=f"{found.key}: made by a sync that was cut short, and its line is gone"
+                " from the notes since; left alone",
+            )
+        )
+
     def _cancel_orphan(
         self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
     ) -> bool:
@@ -985,7 +1010,7 @@ class Planner:
         return True
 
 
-def _synced_text(record: SyncedRecord) -> str:
+def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
     """The item's text as last synced: its Jira summary or its Salesforce record's name."""
     for name in ("summary", "Name"):
         value = record.fields.get(name)
