@@ -1247,6 +1247,7 @@ class Edited:
     before: dict[Path, bytes]  # the notes after the edits, for the bytes check
     orphans: dict[str, tuple[str | None, str | None]]  # block id -> (issue key, record Id)
     moves: Moves
+    rfe_to: str
 
 
 def with_orphans_cancelled(project: ExampleProject) -> None:
@@ -1267,27 +1268,31 @@ def crash_at(step: str, nth: int = 1) -> Any:
     return die
 
 
-def synced_then_edited(project: ExampleProject, org: Org) -> Edited:
+def synced_then_edited(project: ExampleProject, org: Org, rfe_to: str = "x") -> Edited:
+    """``rfe_to``: the RFE checked (``x``), or checked and synced, then unchecked (`` ``)."""
     with_orphans_cancelled(project)
     config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
     decision = item_with(project, config, DELETED_DECISION[2:-1])
     rfe = item_with(project, config, RFE_TEXT)
+    rfe_note = project.vault / rfe.note.path
+    if rfe_to == " ":
+        replace_once(rfe_note, f"- [ ] {RFE_TEXT}", f"- [x] {RFE_TEXT}")
+        sync(project, org)
     for gone in (decision, feature):  # the lower line first: the same note
         path = project.vault / gone.note.path
         replace_once(path, line_of(project, gone.note.path, gone.item.line) + "\n", "")
-    rfe_note = project.vault / rfe.note.path
-    replace_once(rfe_note, f"- [ ] {RFE_TEXT}", f"- [x] {RFE_TEXT}")
-    replace_once(rfe_note, f"- [x] {RFE_TEXT}", f"{NEW_ACTION}\n- [x] {RFE_TEXT}")
+    was = "x" if rfe_to == " " else " "
+    replace_once(rfe_note, f"- [{was}] {RFE_TEXT}", f"{NEW_ACTION}\n- [{rfe_to}] {RFE_TEXT}")
     orphans = {
         feature_id: (feature.item.keys["jira"], feature.item.keys["salesforce"]),
         decision.item.block_id or "": (None, decision.item.keys["salesforce"]),
     }
     summary = plan_of(project, org).summary
     assert summary == summary_of(create=1, write_back=1, link=1, transition=5), summary
-    return Edited(files_of(project), orphans, count_moves(project, org))
+    return Edited(files_of(project), orphans, count_moves(project, org), rfe_to)
 
 
-SF_STATUS = {"done": "Done", "cancelled": "Cancelled"}
+SF_STATUS = {"done": "Done", "cancelled": "Cancelled", "new": "New"}
 
 
 def moved(moves: dict[str, list[str]], record_id: str) -> list[str]:
@@ -1318,7 +1323,8 @@ def assert_settled(project: ExampleProject, org: Org, edited: Edited) -> None:
             assert records[block_id][0] == entry.sobject
             record = records[block_id][1]
             assert entry.item.keys.get("salesforce") == record["Id"], (block_id, entry.item.keys)
-            assert record.get("Status__c") == SF_STATUS.get(want), (block_id, record)
+            never_moved = want == "new" and record.get("Status__c") is None
+            assert never_moved or record.get("Status__c") == SF_STATUS[want], (block_id, record)
     for block_id, (key, record_id) in edited.orphans.items():
         if key:
             assert issues[block_id]["fields"]["status"]["name"] == "Won't Do", block_id
@@ -1328,7 +1334,8 @@ def assert_settled(project: ExampleProject, org: Org, edited: Edited) -> None:
         assert moved(edited.moves.salesforce, record_id) == ["Cancelled"], edited.moves.salesforce
     rfe = item_with(project, config, RFE_TEXT)
     assert len(edited.moves.jira[rfe.item.keys["jira"]]) == 1, edited.moves.jira
-    assert moved(edited.moves.salesforce, rfe.item.keys["salesforce"]) == ["Done"]
+    rfe_status = "Done" if edited.rfe_to == "x" else "New"
+    assert moved(edited.moves.salesforce, rfe.item.keys["salesforce"]) == [rfe_status]
     after = files_of(project)
     assert after.keys() == edited.before.keys()
     for path, data in edited.before.items():
@@ -1343,11 +1350,12 @@ def assert_settled(project: ExampleProject, org: Org, edited: Edited) -> None:
     }
 
 
+@pytest.mark.parametrize("rfe_to", ["x", " "], ids=["checked", "unchecked"])
 @pytest.mark.parametrize(("step", "nth"), STEPS, ids=[s for s, _ in STEPS])
 def test_a_sync_of_cancels_and_status_moves_killed_at_each_step_then_run_again(
-    project: ExampleProject, org: Org, step: str, nth: int
+    project: ExampleProject, org: Org, step: str, nth: int, rfe_to: str
 ) -> None:
-    edited = synced_then_edited(project, org)
+    edited = synced_then_edited(project, org, rfe_to)
     with pytest.raises(Crash):
         run(project, org, checkpoint=crash_at(step, nth))
     sync(project, org)

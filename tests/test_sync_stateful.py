@@ -6,20 +6,26 @@ sandbox. The model is what the reviewer wrote: each note's items (text, checkbox
 rendered to the exact bytes of the note as it would be without any sync. Rules: accept a
 proposed item, move a due date, edit an item's text, mark an item done or open again, delete
 a key link by hand, add an accepted item, copy a line (with its id and key, if it has them)
-after itself or into another note, crash a sync at a random checkpoint (the Nth time it is
-reached), sync with one request failing at the HTTP level, and sync fully. After every full sync:
+after itself or into another note, delete a line (``orphans = "cancel"``: its issue is
+cancelled, once; a note is never emptied here), crash a sync at a random checkpoint (the Nth
+time it is reached), sync with one request failing at the HTTP level, and sync fully. After
+every full sync:
 
 - the note's bytes, less the key links and block ids that syncs insert, are the model's bytes;
 - every item parses to what the model says (text, status, due date), in order;
 - exactly one issue per accepted item's id, its key written back into that item's line, its
-  summary, due date and done-ness as the note says, and no other issue in Jira;
-- a following plan has nothing to do (no changes, no conflicts, no orphans).
+  summary, due date and done-ness as the note says, and no other issue in Jira but those of
+  deleted lines;
+- the issue of a line deleted once its key was in the note is done (cancelled, or done
+  before), and no issue was ever cancelled twice (the sandbox counts the transitions it made);
+- a following plan has nothing to do (no changes, no conflicts, no orphans but deleted lines).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 import urllib.request
@@ -33,7 +39,7 @@ from unittest import mock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
-from sync_marks import CHECKPOINTS, KEY_LINK, Crash, crash_at, strip_sync_marks
+from sync_marks import BLOCK_ID, CHECKPOINTS, KEY_LINK, Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.config import Config, config_from_dict
@@ -47,6 +53,7 @@ from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sync import scan
 
 NOTES = 3
+CANCEL_TRANSITION = "41"  # the sandbox's "Won't Do"
 TEXTS = (
     "Draft the rollout plan",
     "Review Priya’s quota proposal",
@@ -120,12 +127,23 @@ class SyncMachine(RuleBasedStateMachine):
                     "deployment": "cloud",
                 },
                 "rules": [{"project": "PLAN"}],
-                "sync": {"batch_size": 3},
+                "sync": {"batch_size": 3, "orphans": "cancel"},
             },
             source=self.root / "plansync.toml",
         )
         self.notes: list[list[ModelItem]] = []
         self.counter = 0
+        self.deleted: dict[str, bool] = {}  # label of a deleted line's id -> it had a key link
+        self.cancels: Counter[str] = Counter()  # issue key -> "Won't Do" transitions made
+        do_transition = self.app._do_transition
+
+        def transition(request: Any, issue_id_or_key: str) -> Any:
+            response = do_transition(request, issue_id_or_key)
+            if json.loads(request.body)["transition"]["id"] == CANCEL_TRANSITION:
+                self.cancels[self.app._issue_or_404(issue_id_or_key).key] += 1
+            return response
+
+        self.app._do_transition = transition  # type: ignore[method-assign]
 
     def teardown(self) -> None:
         self.server.stop()
@@ -238,6 +256,30 @@ class SyncMachine(RuleBasedStateMachine):
         self.insert_line(n, len(self.notes[n]), item.line().encode())
         self.notes[n].append(item)
 
+    @precondition(lambda self: any(len(items) > 1 for items in self.notes))
+    @rule(data=st.data())
+    def delete_line(self, data: st.DataObject) -> None:
+        """Delete a line as it is on disk (never a note's last item: an emptied note closes
+        nothing, and is tested on its own). Its id is deleted with it unless another line
+        (a copy) holds it too."""
+        n, i = data.draw(st.sampled_from(self.where(lambda item: len(self.notes_of(item)) > 1)))
+        lines = self.path(n).read_bytes().split(b"\n")
+        at = first_item_line(n) + i
+        line = lines.pop(at)
+        self.path(n).write_bytes(b"\n".join(lines))
+        del self.notes[n][i]
+        found = BLOCK_ID.search(line)
+        if found is None:
+            return
+        block_id = found[0].strip()
+        on_disk = b"\n".join(self.path(m).read_bytes() for m in range(NOTES))
+        if not re.search(re.escape(block_id) + rb"[ \t]*\r?$", on_disk, re.M):
+            label = block_id[1:].decode()
+            self.deleted[label] = self.deleted.get(label, False) or bool(KEY_LINK.search(line))
+
+    def notes_of(self, item: ModelItem) -> list[ModelItem]:
+        return next(items for items in self.notes if any(i is item for i in items))
+
     @rule(data=st.data(), into=st.integers(0, NOTES - 1))
     def copy_line(self, data: st.DataObject, into: int) -> None:
         """Copy a line as it is on disk (id and key included) after itself or into a note."""
@@ -300,6 +342,8 @@ class SyncMachine(RuleBasedStateMachine):
         labels = [[x for x in i["fields"]["labels"] if x.startswith("ps-")] for i in issues]
         assert all(len(x) == 1 for x in labels), labels
         per_label = Counter(x[0] for x in labels)
+        assert all(n == 1 for n in per_label.values()), per_label
+        assert all(n == 1 for n in self.cancels.values()), f"cancelled twice: {self.cancels}"
         by_label = {x[0]: issue for x, issue in zip(labels, issues, strict=True)}
         parsed = {note.path: note for note in scan(self.config).notes}
         accepted: set[str] = set()
@@ -331,10 +375,18 @@ class SyncMachine(RuleBasedStateMachine):
                 assert fields["duedate"] == (want.due.isoformat() if want.due else None), where
                 done = fields["status"]["statusCategory"]["key"] == "done"
                 assert done == (want.status == "x"), where
-        assert set(per_label) == accepted, sorted(set(per_label) - accepted)
+        assert set(per_label) - accepted <= set(self.deleted), sorted(set(per_label) - accepted)
+        for label, had_key in self.deleted.items():
+            issue = by_label.get(label)
+            if had_key and label not in accepted:  # its key was in the note: the state knew it
+                assert issue is not None, label
+                category = issue["fields"]["status"]["statusCategory"]["key"]
+                assert category == "done", f"{issue['key']} of deleted {label} is {category}"
         again = plansync.plan(self.config)
         assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
-        assert again.summary["conflict"] == again.summary["orphan"] == 0, again.summary
+        assert again.summary["conflict"] == 0, again.summary
+        orphans = {c.item.block_id for c in again.changes if c.action == "orphan"}
+        assert {label_for(b or "") for b in orphans} <= set(self.deleted) - accepted, orphans
 
 
 SyncMachine.TestCase.settings = settings(
