@@ -987,9 +987,20 @@ class Planner:
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
+        last = _last_status(record.fields, found)
+        if found.status_category == "done" and last != record.fields.get("status"):
+            # A cancel whose answer was lost got there: the base learns it, or a reopen in the
+            # backend would pass for a record never cancelled, and be cancelled again.
+            self.plan.refresh.append(
+                BaseRefresh(
+                    block_id=record.block_id,
+                    target=target.name,
+                    fields={"status": last, "status_sent": None},
+                )
+            )
         if record.note_path not in self._notes_with_items or found.status_category == "done":
             return False
-        if _last_status(record.fields, found) == "cancelled":
+        if last == "cancelled":
             return False
         self.plan.changes.append(
             Change(
