@@ -779,3 +779,68 @@ def test_an_issue_made_for_a_line_deleted_before_the_rerun_is_reported_not_lost(
     (after,) = [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
     assert after["fields"]["status"]["statusCategory"]["key"] == "new"
     assert path.read_bytes() == deleted
+
+
+# ---- 6. an editor saves its copy of a note over the ids, mid-sync ---------------------------
+
+
+@pytest.mark.parametrize("step", [None, "looked_up", "created", "keys_written", "links"])
+def test_ids_an_editor_saved_over_are_written_again_before_creating(
+    project: Project, step: str | None
+) -> None:
+    """Right after the ids are written, an editor that had the notes open saves its copies over
+    them: every id is gone from disk. Apply checks before creating and writes them again (the
+    lines are as planned), so no issue is made for an id the notes do not hold; killed after
+    that at ``step`` and run again, it ends right all the same."""
+    config = project.config()
+    before = snapshot(config)
+    saved = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
+    then_die = crash_at(step) if step else (lambda _: None)
+
+    def editor_saves(name: str) -> None:
+        if name == "ids_written":
+            for path, data in saved.items():
+                path.write_bytes(data)
+        then_die(name)
+
+    if step:
+        with pytest.raises(Crash):
+            plansync.apply(config, checkpoint=editor_saves)
+        result = plansync.apply(config)
+    else:
+        result = plansync.apply(config, checkpoint=editor_saves)
+    assert result.ok, result.errors
+    assert all(o.status == "applied" for o in result.outcomes), result.outcomes
+    assert_synced(config, before, project.url)
+
+
+def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
+    project: Project,
+) -> None:
+    """The editor's copy has the line reworded as well: its id cannot be written again where
+    the line was planned, so nothing is created for it (the outcome says why); the next sync
+    plans it afresh and creates it, once."""
+    config = project.config()
+    path = note(project, "2025-11-03")
+    old = b"- [ ] Write the runbook"
+    mine = path.read_bytes().replace(old, old + b" for the failover drill")
+    assert mine != path.read_bytes()
+
+    def editor_saves(name: str) -> None:
+        if name == "ids_written":
+            path.write_bytes(mine)
+
+    result = plansync.apply(config, checkpoint=editor_saves)
+    [failed] = [o for o in result.outcomes if o.status == "failed"]
+    assert failed.action == "write_back" and failed.item.note == path.name
+    assert "the line changed or moved" in (failed.message or "")
+    skipped = [o for o in result.outcomes if o.status == "skipped"]
+    assert {o.item.block_id for o in skipped} == {failed.item.block_id}
+    assert "create" in {o.action for o in skipped}
+    assert all("an earlier step of this item failed" in (o.message or "") for o in skipped)
+    assert [e.block_id for e in result.errors] == [failed.item.block_id]
+    labels = {ps_labels(i)[0] for i in fetch_issues(project.url)}
+    assert label_for(failed.item.block_id or "") not in labels
+    before = snapshot(config)
+    assert plansync.apply(config).ok
+    assert_synced(config, before, project.url)
