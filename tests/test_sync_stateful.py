@@ -23,6 +23,7 @@ every full sync:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -54,6 +55,7 @@ from plansync.sync import scan
 
 NOTES = 3
 CANCEL_TRANSITION = "41"  # the sandbox's "Won't Do"
+BASIC_AUTH = "Basic " + base64.b64encode(b"jason@example.com:token").decode()
 TEXTS = (
     "Draft the rollout plan",
     "Review Priya’s quota proposal",
@@ -134,6 +136,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.notes: list[list[ModelItem]] = []
         self.counter = 0
         self.deleted: dict[str, bool] = {}  # label of a deleted line's id -> it had a key link
+        self.reopened: set[str] = set()  # labels of deleted lines whose issue was reopened
         self.cancels: Counter[str] = Counter()  # issue key -> "Won't Do" transitions made
         do_transition = self.app._do_transition
 
@@ -277,6 +280,24 @@ class SyncMachine(RuleBasedStateMachine):
             label = block_id[1:].decode()
             self.deleted[label] = self.deleted.get(label, False) or bool(KEY_LINK.search(line))
 
+    @precondition(lambda self: bool(self.deleted))
+    @rule(data=st.data())
+    def reopen_in_jira(self, data: st.DataObject) -> None:
+        """Someone reopens the closed issue of a deleted line in Jira: no sync cancels it again
+        (the count of cancels says so)."""
+        label = data.draw(st.sampled_from(sorted(self.deleted)))
+        issue = next((i for i in self.issues() if label in i["fields"]["labels"]), None)
+        if issue is None or issue["fields"]["status"]["statusCategory"]["key"] != "done":
+            return
+        request = urllib.request.Request(
+            f"{self.server.url}/rest/api/2/issue/{issue['key']}/transitions",
+            data=json.dumps({"transition": {"id": "11"}}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": BASIC_AUTH},
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=30).close()
+        self.reopened.add(label)
+
     def notes_of(self, item: ModelItem) -> list[ModelItem]:
         return next(items for items in self.notes if any(i is item for i in items))
 
@@ -378,7 +399,9 @@ class SyncMachine(RuleBasedStateMachine):
         assert set(per_label) - accepted <= set(self.deleted), sorted(set(per_label) - accepted)
         for label, had_key in self.deleted.items():
             issue = by_label.get(label)
-            if had_key and label not in accepted:  # its key was in the note: the state knew it
+            if (
+                had_key and label not in accepted | self.reopened
+            ):  # its key was in the note: the state knew it
                 assert issue is not None, label
                 category = issue["fields"]["status"]["statusCategory"]["key"]
                 assert category == "done", f"{issue['key']} of deleted {label} is {category}"
