@@ -844,3 +844,76 @@ def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
     before = snapshot(config)
     assert plansync.apply(config).ok
     assert_synced(config, before, project.url)
+
+
+# ---- 7. an issue cloned with its labels: the id on two issues -------------------------------
+
+
+def clone(url: str, issue: dict[str, Any]) -> str:
+    """Clone ``issue`` in Jira with its labels (``ps-…`` included), as Jira's clone does."""
+    fields = issue["fields"]
+    body = {
+        "fields": {
+            "project": {"key": fields["project"]["key"]},
+            "issuetype": {"name": fields["issuetype"]["name"]},
+            "summary": f"CLONE - {fields['summary']}",
+            "labels": fields["labels"],
+            "duedate": fields.get("duedate"),
+        }
+    }
+    request = urllib.request.Request(
+        f"{url}/rest/api/2/issue",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": "Basic amFzb246dA=="},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return str(json.load(answer)["key"])
+
+
+@pytest.mark.parametrize(
+    "cut",
+    ["updates", "transitions", "lost-update", "lost-transition"],
+)
+def test_a_sync_to_an_issue_cloned_with_its_id_cut_short_moves_only_the_items_issue(
+    project: Project, cut: str
+) -> None:
+    """The id is on the item's issue and on a clone (``RemoteRecord.duplicates``): the due date
+    and the done-ness reach the item's issue only, the clone is left alone and named in a
+    warning, however the sync was cut short, and nothing is created."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = note(project, "2025-11-03")
+    edit(path, "📅 2025-11-10 🔼 #task", "📅 2025-11-21 🔼 #task")
+    edit(path, "- [ ] Write the runbook", "- [x] Write the runbook")
+    item = next(i for i in scan(config).notes if i.path == path.name)
+    (runbook,) = [i for i in item.items if i.text.startswith("Write the runbook")]
+    key = runbook.keys["jira"]
+    (issue,) = [i for i in fetch_issues(project.url) if i["key"] == key]
+    twin = clone(project.url, issue)
+    before = snapshot(config)
+    plan = plansync.plan(config)
+    assert [w for w in plan.warnings if twin in w], plan.warnings
+    assert {(c.action, c.key) for c in plan.changes} == {("update", key), ("transition", key)}
+    if cut.startswith("lost-"):
+        route = "/transitions" if cut == "lost-transition" else f"/issue/{key}"
+        method = "POST" if cut == "lost-transition" else "PUT"
+        app.configure_faults(
+            {"fail_next": [{"drop": "after_commit", "method": method, "path_contains": route}]}
+        )
+        plansync.apply(config)
+    else:
+        with pytest.raises(Crash):
+            plansync.apply(config, checkpoint=crash_at(cut))
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    issues = {i["key"]: i for i in fetch_issues(project.url)}
+    assert issues[key]["fields"]["duedate"] == "2025-11-21"
+    assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert issues[twin]["fields"]["duedate"] == issue["fields"]["duedate"]
+    assert issues[twin]["fields"]["status"]["statusCategory"]["key"] == "new"
+    twinned = ps_labels(issues[twin])[0]
+    assert_synced(config, before, project.url, own_issues=lambda i: i["key"] != twin)
+    assert ps_labels(issues[key]) == [twinned]
