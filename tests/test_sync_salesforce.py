@@ -1198,9 +1198,11 @@ def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_s
 # further plan with nothing to do but report the orphans.
 
 NEW_ACTION = "- [ ] Draft the pager budget @Myself 📅 2025-12-01 #task"
+NEW_RFE = "- [ ] Export replication lag as a metric @Myself #task #rfe"
 DELETED_DECISION = "- The 5.3 release date stays at 16 March.\n"
 STEPS = [
     *[(step, 1) for step in ("ids_written", "looked_up", "created", "create_batch_done")],
+    *[(step, 2) for step in ("looked_up", "created", "create_batch_done")],  # Salesforce's
     *[(step, 1) for step in ("keys_written", "links", "updates", "transitions")],
 ]
 
@@ -1268,8 +1270,12 @@ def crash_at(step: str, nth: int = 1) -> Any:
     return die
 
 
-def synced_then_edited(project: ExampleProject, org: Org, rfe_to: str = "x") -> Edited:
-    """``rfe_to``: the RFE checked (``x``), or checked and synced, then unchecked (`` ``)."""
+def synced_then_edited(
+    project: ExampleProject, org: Org, rfe_to: str = "x", new_rfe: bool = False
+) -> Edited:
+    """``rfe_to``: the RFE checked (``x``), or checked and synced, then unchecked (`` ``);
+    ``new_rfe``: a new RFE is written too (an issue and a record to create; else Salesforce's
+    only write is the status batch)."""
     with_orphans_cancelled(project)
     config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
     decision = item_with(project, config, DELETED_DECISION[2:-1])
@@ -1282,13 +1288,18 @@ def synced_then_edited(project: ExampleProject, org: Org, rfe_to: str = "x") -> 
         path = project.vault / gone.note.path
         replace_once(path, line_of(project, gone.note.path, gone.item.line) + "\n", "")
     was = "x" if rfe_to == " " else " "
-    replace_once(rfe_note, f"- [{was}] {RFE_TEXT}", f"{NEW_ACTION}\n- [{rfe_to}] {RFE_TEXT}")
+    replace_once(
+        rfe_note,
+        f"- [{was}] {RFE_TEXT}",
+        f"{NEW_RFE}\n" * new_rfe + f"{NEW_ACTION}\n- [{rfe_to}] {RFE_TEXT}",
+    )
     orphans = {
         feature_id: (feature.item.keys["jira"], feature.item.keys["salesforce"]),
         decision.item.block_id or "": (None, decision.item.keys["salesforce"]),
     }
     summary = plan_of(project, org).summary
-    assert summary == summary_of(create=1, write_back=1, link=1, transition=5), summary
+    made = 1 + 2 * new_rfe
+    assert summary == summary_of(create=made, write_back=made, link=made, transition=5)
     return Edited(files_of(project), orphans, count_moves(project, org), rfe_to)
 
 
@@ -1355,7 +1366,7 @@ def assert_settled(project: ExampleProject, org: Org, edited: Edited) -> None:
 def test_a_sync_of_cancels_and_status_moves_killed_at_each_step_then_run_again(
     project: ExampleProject, org: Org, step: str, nth: int, rfe_to: str
 ) -> None:
-    edited = synced_then_edited(project, org, rfe_to)
+    edited = synced_then_edited(project, org, rfe_to, new_rfe=True)
     with pytest.raises(Crash):
         run(project, org, checkpoint=crash_at(step, nth))
     sync(project, org)
