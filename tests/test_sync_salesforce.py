@@ -1516,3 +1516,30 @@ def test_a_deleted_or_emptied_note_cancels_nothing_even_in_a_crashed_sync(
         if key in issues:
             assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "new", key
     assert not plan_of(project, org).has_changes
+
+
+def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_reported(
+    project: ExampleProject, org: Org
+) -> None:
+    """Killed once Salesforce made the new RFE's record, before its Id was stored; the line is
+    deleted before the next run. Its issue, stored, is cancelled (its note still has items);
+    its record, known by the dead create's journal only, is reported and left alone."""
+    synced_then_edited(project, org, new_rfe=True)
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=crash_at("created", 2))
+    config = config_of(project)
+    [new] = [r for r in routed(project, config) if r.item.text.startswith(NEW_RFE[6:30])]
+    block_id = new.item.block_id or ""
+    assert block_id in org.records() and block_id in issues_by_id(project)
+    path = project.vault / new.note.path
+    replace_once(path, line_of(project, new.note.path, new.item.line) + "\n", "")
+    sync(project, org)
+    sync(project, org)
+    again = plan_of(project, org)
+    assert not again.has_changes
+    reported = {c.target: c for c in again.changes if c.item.block_id == block_id}
+    assert {c.action for c in reported.values()} == {"orphan"}
+    assert "cut short" in (reported["salesforce"].message or "")
+    assert "cancelled" not in (reported["jira"].message or "")  # reported since: closed
+    assert org.records()[block_id][1].get("Status__c") is None
+    assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "Won't Do"
