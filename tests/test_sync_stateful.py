@@ -46,12 +46,15 @@ import plansync
 from plansync.config import Config, config_from_dict
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
+from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine import apply as apply_module
 from plansync.engine.apply import Result
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread
-from plansync.sync import scan
+from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
+from plansync.sync import salesforce_objects, scan
 
 NOTES = 3
 CANCEL_TRANSITION = "41"  # the sandbox's "Won't Do"
@@ -135,7 +138,7 @@ class SyncMachine(RuleBasedStateMachine):
         )
         self.notes: list[list[ModelItem]] = []
         self.counter = 0
-        self.deleted: dict[str, bool] = {}  # label of a deleted line's id -> it had a key link
+        self.deleted: dict[str, bytes] = {}  # label of a deleted line's id -> that line
         self.reopened: set[str] = set()  # labels of deleted lines whose issue was reopened
         self.cancels: Counter[str] = Counter()  # issue key -> "Won't Do" transitions made
         do_transition = self.app._do_transition
@@ -278,7 +281,7 @@ class SyncMachine(RuleBasedStateMachine):
         on_disk = b"\n".join(self.path(m).read_bytes() for m in range(NOTES))
         if not re.search(re.escape(block_id) + rb"[ \t]*\r?$", on_disk, re.M):
             label = block_id[1:].decode()
-            self.deleted[label] = self.deleted.get(label, False) or bool(KEY_LINK.search(line))
+            self.deleted[label] = line
 
     @precondition(lambda self: bool(self.deleted))
     @rule(data=st.data())
@@ -354,6 +357,14 @@ class SyncMachine(RuleBasedStateMachine):
 
     # ---- the invariant ---------------------------------------------------------------------
 
+    key_targets: tuple[str, ...] = ("jira",)
+
+    def plan(self) -> Any:
+        return plansync.plan(self.config)
+
+    def strip(self, data: bytes) -> bytes:
+        return strip_sync_marks(data)
+
     def issues(self) -> list[dict[str, Any]]:
         with urllib.request.urlopen(f"{self.server.url}/_sandbox/issues", timeout=30) as answer:
             return json.load(answer)["issues"]
@@ -370,7 +381,7 @@ class SyncMachine(RuleBasedStateMachine):
         accepted: set[str] = set()
         for n, model in enumerate(self.notes):
             data = self.path(n).read_bytes()
-            assert strip_sync_marks(data) == render(n, model), f"note {n} damaged"
+            assert self.strip(data) == render(n, model), f"note {n} damaged"
             note = parsed[self.path(n).name]
             actions = [i for i in note.items if i.kind == "action"]
             assert len(actions) == len(model)
@@ -390,22 +401,22 @@ class SyncMachine(RuleBasedStateMachine):
                 accepted.add(label)
                 assert per_label[label] == 1, f"{where}: {per_label[label]} issues for {label}"
                 issue = by_label[label]
-                assert item.keys == {"jira": issue["key"]}, where
+                assert item.keys.get("jira") == issue["key"], where
+                assert set(item.keys) == set(self.key_targets), where
                 fields = issue["fields"]
                 assert fields["summary"] == want.parsed_text, where
                 assert fields["duedate"] == (want.due.isoformat() if want.due else None), where
                 done = fields["status"]["statusCategory"]["key"] == "done"
                 assert done == (want.status == "x"), where
         assert set(per_label) - accepted <= set(self.deleted), sorted(set(per_label) - accepted)
-        for label, had_key in self.deleted.items():
+        for label, line in self.deleted.items():
             issue = by_label.get(label)
-            if (
-                had_key and label not in accepted | self.reopened
-            ):  # its key was in the note: the state knew it
+            # Its key was in the note: the state knew it, and it is not reopened by hand.
+            if KEY_LINK.search(line) and label not in accepted | self.reopened:
                 assert issue is not None, label
                 category = issue["fields"]["status"]["statusCategory"]["key"]
                 assert category == "done", f"{issue['key']} of deleted {label} is {category}"
-        again = plansync.plan(self.config)
+        again = self.plan()
         assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
         assert again.summary["conflict"] == 0, again.summary
         orphans = {c.item.block_id for c in again.changes if c.action == "orphan"}
@@ -419,3 +430,152 @@ SyncMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 test_sync_state_machine = SyncMachine.TestCase
+
+
+# ---- the same, with every accepted item also a Salesforce record whose status it moves -------
+
+SF_KEY_LINK = re.compile(rb" \[a0\d[0-9A-Za-z]{15}\]\(https?://[^)\s]*\)")
+SF_STATUS = {" ": {None, "New"}, "x": {"Done"}}
+_TLS: list[LoopbackCertificate] = []
+
+
+def loopback_tls() -> LoopbackCertificate:
+    """One throwaway certificate for every example (making one per example costs time)."""
+    if not _TLS:
+        _TLS.append(make_loopback_certificate(Path(tempfile.mkdtemp(prefix="plansync-tls-"))))
+    return _TLS[0]
+
+
+class SalesforceSyncMachine(SyncMachine):
+    """Every accepted item is a Jira issue and a Feature__c record too (cross-linked), with
+    ``status_field``: checking and unchecking an item moves the record's status, a deleted
+    line cancels it. The invariant adds: one record per accepted item's id, its Id written
+    back, its Jira key, its status where the checkbox says; a deleted keyed line's record
+    closed; no record set to "Cancelled" twice (the sandbox counts what it committed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        tls = loopback_tls()
+        self.sf_app = SalesforceSandbox(":memory:")
+        self.sf_server = serve_in_thread(self.sf_app, ssl_context=tls.server_context())
+        self.session = tls.client_session()
+        self.config = config_from_dict(
+            {
+                "vault": {"path": "vault"},
+                "jira": {
+                    "url": self.server.url,
+                    "user": "jason@example.com",
+                    "token": "token",
+                    "deployment": "cloud",
+                },
+                "rules": [{"project": "PLAN"}],
+                "sync": {"batch_size": 3, "orphans": "cancel"},
+                "salesforce": {
+                    "status_field": "Status__c",
+                    "rules": [
+                        {"name": "all", "object": "Feature__c", "match": {"kind": ["action"]}}
+                    ],
+                },
+            },
+            source=self.root / "plansync.toml",
+        )
+        self.sf_moves: dict[str, list[str]] = {}
+        update_collection = self.sf_app._update_collection
+
+        def update(request: Any) -> Any:
+            response = update_collection(request)
+            sent = json.loads(request.body)["records"]
+            for record, outcome in zip(sent, response.body, strict=True):
+                if outcome.get("success") and "Status__c" in record:
+                    moves = self.sf_moves.setdefault(record.get("Id") or record["id"], [])
+                    if not moves or moves[-1] != record["Status__c"]:  # a resend by Id
+                        moves.append(record["Status__c"])
+            return response
+
+        self.sf_app._update_collection = update  # type: ignore[method-assign]
+
+    def teardown(self) -> None:
+        self.sf_server.stop()
+        self.sf_app.close()
+        self.session.close()
+        super().teardown()
+
+    def salesforce(self) -> SalesforceConnector:
+        assert self.config.salesforce is not None
+        return SalesforceConnector(
+            salesforce_objects(self.config),
+            self.config.salesforce.external_id_field,
+            auth="session",
+            session_id="plansync-test-session",
+            instance_url=self.sf_server.url,
+            session=self.session,
+            status_field=self.config.salesforce.status_field,
+            status_values=self.config.salesforce.status_values,
+            sleep=no_sleep,
+        )
+
+    def apply(self, **kwargs: Any) -> Result:
+        return super().apply(salesforce=self.salesforce(), **kwargs)
+
+    def plan(self) -> Any:
+        return plansync.plan(self.config, salesforce=self.salesforce())
+
+    def strip(self, data: bytes) -> bytes:
+        return strip_sync_marks(SF_KEY_LINK.sub(b"", data))
+
+    key_targets = ("jira", "salesforce")
+
+    @rule(
+        fault=st.sampled_from(
+            [{"drop": "after_commit"}, {"drop": "before_commit"}, {"status": 500}]
+        ),
+        method=st.sampled_from(["PATCH", "GET"]),
+    )
+    def sync_with_a_salesforce_fault(self, fault: dict[str, Any], method: str) -> None:
+        """One Salesforce request fails: an upsert or a status update (PATCH), or a query."""
+        where = "/composite/sobjects" if method == "PATCH" else "/query"
+        self.sf_app.configure_faults(
+            {"fail_next": [{**fault, "method": method, "path_contains": where}]}
+        )
+        try:
+            self.apply()
+        except ConnectorError:
+            pass  # failed while planning
+        finally:
+            self.sf_app.configure_faults({"clear": True})
+
+    def check(self) -> None:
+        super().check()
+        answer = self.session.get(f"{self.sf_server.url}/_sandbox/records", timeout=30)
+        answer.raise_for_status()
+        rows = [r for r in answer.json().get("Feature__c", []) if not r.get("IsDeleted")]
+        per_id = Counter(r["Plansync_Id__c"] for r in rows)
+        assert all(n == 1 for n in per_id.values()), per_id
+        by_id = {r["Plansync_Id__c"]: r for r in rows}
+        issues = {ps: i for i in self.issues() for ps in i["fields"]["labels"] if ps[:3] == "ps-"}
+        assert all(m.count("Cancelled") <= 1 for m in self.sf_moves.values()), self.sf_moves
+        accepted = set()
+        for note in scan(self.config).notes:
+            for item in note.items:
+                if item.kind != "action" or not item.accepted:
+                    continue
+                label = label_for(item.block_id or "")
+                accepted.add(label)
+                record = by_id[label]
+                assert item.keys.get("salesforce") == record["Id"], (label, item.keys)
+                assert record["Jira_Key__c"] == issues[label]["key"], label
+                assert record.get("Status__c") in SF_STATUS[item.status], (label, record)
+        assert set(by_id) - accepted <= set(self.deleted), sorted(set(by_id) - accepted)
+        for label, line in self.deleted.items():
+            if SF_KEY_LINK.search(line) and label not in accepted:
+                status = by_id[label].get("Status__c")
+                assert status in ("Cancelled", "Done"), (label, status)
+
+
+SalesforceSyncMachine.TestCase.settings = settings(
+    max_examples=6,
+    stateful_step_count=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+test_sync_to_salesforce_state_machine = SalesforceSyncMachine.TestCase
