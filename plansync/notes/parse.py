@@ -19,7 +19,15 @@ from plansync.notes.front_matter import as_written, load_front_matter, split_fro
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
 from plansync.notes.signifiers import needs_repair, repair
-from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, parse_body
+from plansync.notes.tasks import (
+    LIST_LINE,
+    TASK_LINE,
+    TaskBody,
+    body_from,
+    holds_global_filter,
+    parse_body,
+    remove_global_filter,
+)
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
@@ -479,6 +487,10 @@ class _NoteReader:
         self.accepted = frozenset(policy.accepted_statuses)
         self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
         self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
+        self.global_filter = policy.global_filter
+        """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
+        self.hidden_filter = policy.global_filter if policy.remove_global_filter else ""
+        """The filter to leave out of an item's text; empty: none."""
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
         self.repaired_lines: list[int] = []
@@ -508,8 +520,13 @@ class _NoteReader:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
         if task is not None:
-            body = parse_body(body_from(text, task.end()))
-            self._add("action", number, task.group(3), body, repaired)
+            raw_body = body_from(text, task.end())
+            if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
+                # A checklist item, not a task, to the plugin (Task.fromLine): it shows in no
+                # query and gets no done date, so plansync neither. Under a Decisions heading
+                # it is no decision either: it is still written as a task's line.
+                return
+            self._add("action", number, task.group(3), parse_body(raw_body), repaired)
             return
         if self.decision_level is None:
             return
@@ -547,9 +564,18 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
-        text, owner = describe(core)
+        shown = core
+        if self.hidden_filter and kind == "action":
+            # The text is the description as the plugin shows it; the description itself
+            # keeps the filter, as the plugin's does (and writes back into the line).
+            shown = remove_global_filter(core, self.hidden_filter)
+        text, owner = describe(shown)
         date = body.dates.get
         tags = body.tags
+        if kind == "action" and self.global_filter and self.global_filter in tags:
+            # The plugin keeps the filter out of a task's tags (Task.parseTaskSignifiers), as
+            # it is in every task: a rule or an accept tag that names it takes nothing.
+            tags = [tag for tag in tags if tag != self.global_filter]
         self.items.append(
             parsed(
                 Item,
