@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -482,7 +483,7 @@ class _NoteReader:
         self.path = path
         self.damaged = damaged
         """Whether anything in the note may need repair: if not, no line is looked at for it."""
-        self.decision_headings = {h.casefold() for h in policy.decision_headings}
+        self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
@@ -750,7 +751,30 @@ class _Blocks:
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
     """Parse Markdown text already decoded; never raises on content."""
-    policy = policy or AcceptancePolicy()
+    return _parse(text, path, policy or AcceptancePolicy(), every_heading=False)
+
+
+def item_lines(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset[int]:
+    """The numbers of the lines of a note's bytes that plansync reads as items.
+
+    With ``policy``, those of a parse under it. Without one, those of a parse under any
+    policy: every heading may be a decisions heading, and no global filter is set. So
+    write-back, which is not told the config's, still never takes a line in code, in a comment,
+    in an HTML block or in the front matter for an item's line.
+    """
+    text, _, _ = decode_note(data)
+    note = _parse(text, "<text>", policy or AcceptancePolicy(), every_heading=policy is None)
+    return frozenset(item.line for item in note.items)
+
+
+class _EveryHeading:
+    """A container of every heading's text: each one reads as a decisions heading."""
+
+    def __contains__(self, text: object) -> bool:
+        return True
+
+
+def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: bool) -> Note:
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -772,6 +796,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
     reader = _NoteReader(path, policy, front_matter, needs_repair(text), body, body_start)
+    if every_heading:
+        reader.decision_headings = _EveryHeading()
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
     blocks = (
         _Blocks(body, body_start)
