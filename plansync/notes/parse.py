@@ -775,6 +775,7 @@ class _EveryHeading:
 
 
 def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: bool) -> Note:
+    """:func:`parse_text`; with ``every_heading``, any heading opens a decisions section."""
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
