@@ -407,3 +407,27 @@ def test_a_line_without_the_global_filter_is_not_synced(example_project: Example
     assert "Order the spare drives for the lab rack" in [
         c.item.text for c in plansync.plan(unfiltered).changes
     ]
+
+
+def test_a_line_that_loses_the_filter_during_a_sync_gets_no_key_link(
+    example_project: ExampleProject,
+) -> None:
+    """Write-back edits only lines the parser reads as items, by the config's own filter: a
+    user who takes ``#task`` off a line while the sync runs made it a plain checklist line."""
+    project = example_project
+    replace_once(project.config_path, '# global_filter = "#task"', 'global_filter = "#task"')
+    config = load_config(project.config_path)
+    note = project.vault / "2025-11-03-weekly-cloud-program-sync.md"
+    runbook = "Write the runbook for changing object-lock retention on live buckets"
+
+    def user_saves(step: str) -> None:
+        if step == "ids_written":
+            text = note.read_text(encoding="utf-8")
+            [line] = [x for x in text.splitlines() if runbook in x]
+            note.write_text(text.replace(line, line.replace(" #task", "")), encoding="utf-8")
+
+    result = plansync.apply(config, checkpoint=user_saves)
+    [line] = [x for x in note.read_text(encoding="utf-8").splitlines() if runbook in x]
+    assert "#task" not in line and "^ps-" in line
+    assert "](" not in line  # no key link written into a line that is no task
+    assert any("changed or moved" in str(e) for e in result.errors), result.errors

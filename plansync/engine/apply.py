@@ -436,7 +436,9 @@ class Applier:
         root = self.config.vault_root
         for note, pairs in per_note.items():
             try:
-                result = write_back(root / note, root, [edit for _, edit in pairs])
+                result = write_back(
+                    root / note, root, [edit for _, edit in pairs], policy=self.config.acceptance
+                )
             except WriteBackError as exc:
                 for change, _ in pairs:
                     self._fail(change, str(exc))
