@@ -1059,3 +1059,29 @@ def test_a_held_note_with_one_item_says_so_in_the_singular(
     held = [c for c in fresh_plan(config).changes if c.item.note == path.name]
     assert [c.action for c in held] == ["conflict"]
     assert ": its item is held back (nothing is created" in (held[0].message or "")
+
+
+def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
+    example_project: ExampleProject,
+) -> None:
+    """The id of a deleted line also on an earlier issue (which search lists first): the
+    issue synced from the line is the one to cancel, never the other one."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
+    issues = jira_issues(project)
+    open_ = [
+        k for k, i in issues.items() if i["fields"]["status"]["statusCategory"]["key"] == "new"
+    ]
+    copy = min(open_, key=_key_number)
+    assert _key_number(copy) < _key_number(key)
+    jira_put(project, copy, {"labels": [*issues[copy]["fields"]["labels"], label]})
+    replace_once(project.vault / note.path, item_line(project, note.path, item.line) + "\n", "")
+
+    plan = fresh_plan(config)
+    cancels = [c for c in plan.changes if c.action == "transition"]
+    assert all(c.key != copy for c in cancels), [(c.key, c.message) for c in cancels]
+    before = jira_issues(project)[copy]["fields"]["status"]
+    sync(config, plan=plan)
+    assert jira_issues(project)[copy]["fields"]["status"] == before

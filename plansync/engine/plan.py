@@ -958,9 +958,13 @@ class Planner:
         Only a deletion from a note that was read and still holds items counts: a note that
         is gone, unread, or emptied (a sync client's accident as often as a person's) never
         closes its tickets. A record already closed, or cancelled by plansync before, is
-        reported only, so a reopen in the backend stands.
+        reported only, so a reopen in the backend stands. So is one whose id search finds
+        first on another record (an earlier issue cloned or labelled with it): that record is
+        not the one synced from the line, and is never cancelled for it.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
+            return False
+        if found.key != record.key:
             return False
         if record.note_path not in self._notes_with_items or found.status_category == "done":
             return False
