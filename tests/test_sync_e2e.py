@@ -1085,3 +1085,23 @@ def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
     before = jira_issues(project)[copy]["fields"]["status"]
     sync(config, plan=plan)
     assert jira_issues(project)[copy]["fields"]["status"] == before
+
+
+def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
+    example_project: ExampleProject,
+) -> None:
+    """A note whose front matter breaks is held back, records and all, until it is fixed: a
+    line gone from it (a sync client's bad merge breaks both) cancels nothing meanwhile."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    before = jira_issues(project)
+    replace_once(path, item_line(project, note.path, item.line) + "\n", "")
+    replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key] != ["transition"]
+    assert plan.summary["transition"] == 0
+    sync(config, plan=plan)
+    assert jira_issues(project) == before

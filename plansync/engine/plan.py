@@ -247,7 +247,11 @@ class Planner:
         self.config = config
         self.vault = vault
         self._note_paths = {note.path for note in vault.notes}
-        self._notes_with_items = {note.path for note in vault.notes if note.items}
+        # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
+        # back for its front matter is out of the sync, records and all, until it is fixed.
+        self._notes_with_items = {
+            note.path for note in vault.notes if note.items and not note.front_matter_error
+        }
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -956,11 +960,12 @@ class Planner:
         """Plan the cancel of a record whose line was deleted, when ``sync.orphans`` asks.
 
         Only a deletion from a note that was read and still holds items counts: a note that
-        is gone, unread, or emptied (a sync client's accident as often as a person's) never
-        closes its tickets. A record already closed, or cancelled by plansync before, is
-        reported only, so a reopen in the backend stands. So is one whose id search finds
-        first on another record (an earlier issue cloned or labelled with it): that record is
-        not the one synced from the line, and is never cancelled for it.
+        is gone, unread, emptied (a sync client's accident as often as a person's) or held
+        back for its front matter never closes its tickets. A record already closed, or
+        cancelled by plansync before, is reported only, so a reopen in the backend stands. So
+        is one whose id search finds first on another record (an earlier issue cloned or
+        labelled with it): that record is not the one synced from the line, and is never
+        cancelled for it.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
