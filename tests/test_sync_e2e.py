@@ -1105,3 +1105,22 @@ def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
     assert plan.summary["transition"] == 0
     sync(config, plan=plan)
     assert jira_issues(project) == before
+
+
+def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
+    example_project: ExampleProject,
+) -> None:
+    """A block id taken off a line that keeps its key link (tidied away as noise) is no deleted
+    line: the issue that line names is not cancelled."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    assert key in line and line.endswith(f" ^{item.block_id}")
+    replace_once(project.vault / note.path, line, line.removesuffix(f" ^{item.block_id}"))
+    before = jira_issues(project)[key]["fields"]["status"]
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"] == before

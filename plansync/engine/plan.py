@@ -252,6 +252,13 @@ class Planner:
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
+        # Keys some line still names: its record's line is not deleted, whatever its id says.
+        self._named_keys = {
+            (target, key)
+            for note in vault.notes
+            for i in note.items
+            for target, key in i.keys.items()
+        }
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -965,11 +972,12 @@ class Planner:
         cancelled by plansync before, is reported only, so a reopen in the backend stands. So
         is one whose id search finds first on another record (an earlier issue cloned or
         labelled with it): that record is not the one synced from the line, and is never
-        cancelled for it.
+        cancelled for it. And so is a record whose key a line still names: its line is there,
+        only its block id was taken off (tidied away as noise), and it plans as a conflict.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
-        if found.key != record.key:
+        if found.key != record.key or (target.name, record.key) in self._named_keys:
             return False
         if record.note_path not in self._notes_with_items or found.status_category == "done":
             return False
