@@ -1124,3 +1124,30 @@ def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
     assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
     sync(config, plan=plan)
     assert jira_issues(project)[key]["fields"]["status"] == before
+
+
+def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
+    example_project: ExampleProject,
+) -> None:
+    """``^Step1`` and ``^step1`` are one id to Jira (see the copy rule): a line whose id
+    changed case keeps its issue, and its record is no orphan, cancelled or not."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config = config_of(project)
+    path = project.vault / "2025-11-21-own-id.md"
+    path.write_text(
+        "---\ntitle: Own ids\n---\n\n- [ ] Book the venue @Myself #task ^Step1\n"
+        "- [ ] Send the agenda @Myself #task\n",
+        encoding="utf-8",
+    )
+    sync(config)
+    [item] = next(n for n in notes_of(project, config) if n.path == path.name).items[:1]
+    key = item.keys["jira"]
+    replace_once(path, "^Step1", "^step1")
+
+    plan = fresh_plan(config)
+    mine = [c for c in plan.changes if c.key == key]
+    assert [c.action for c in mine if c.action in ("transition", "orphan", "create")] == []
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert not fresh_plan(config).changes

@@ -268,7 +268,7 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
-        self._held_back: set[str] = set()  # block ids in held notes (see _hold_back)
+        self._held_back: set[str] = set()  # labels of the ids in held notes (see _hold_back)
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._cross_links = self._link_targets()
 
@@ -408,8 +408,7 @@ class Planner:
         """
         error = note.front_matter_error
         assert error is not None
-        ids = {item.block_id for item in note.items if item.block_id}
-        self._held_back |= ids
+        self._held_back |= {label_for(item.block_id) for item in note.items if item.block_id}
         held = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
         if not held:
             return
@@ -550,15 +549,16 @@ class Planner:
         wanted = {label_for(t.block_id) for t in relevant}
         wanted |= {label_for(block_id) for block_id, _ in records}
         remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
-        seen: set[str] = set()
+        seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
         for entry in relevant:
-            seen.add(entry.block_id)
+            seen.add(label_for(entry.block_id))
             base = records.get((entry.block_id, target.name))
             if base is not None:
                 self._bases[entry.block_id, target.name] = base
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
+        seen |= self._held_back
         for (block_id, _), record in sorted(records.items()):
-            if block_id not in seen and block_id not in self._held_back:
+            if label_for(block_id) not in seen:
                 self._orphan(target, record, remote.get(label_for(block_id)))
         if trial := self._trial_links.get(target.name):
             self.plan.warnings.append(
