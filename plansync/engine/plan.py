@@ -282,11 +282,12 @@ class Planner:
         if None in kinds.values() or kinds["jira"] == kinds["salesforce"]:
             return True
         sandbox, real = ("Jira", "Salesforce") if kinds["jira"] else ("Salesforce", "Jira")
-        self.plan.warnings.append(
-            f"{sandbox} is a sandbox on this machine and {real} is not: their records are not"
-            f" linked to each other (no Jira key in Salesforce, no Salesforce link in Jira)"
-            f" until both are real"
-        )
+        if self.config.rules:  # without [[rules]] nothing goes to Jira: nothing to link
+            self.plan.warnings.append(
+                f"{sandbox} is a sandbox on this machine and {real} is not: their records are"
+                f" not linked to each other (no Jira key in Salesforce, no Salesforce link in"
+                f" Jira) until both are real"
+            )
         return False
 
     def build(self) -> Plan:
