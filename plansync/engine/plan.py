@@ -525,20 +525,29 @@ class Planner:
         rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
         return rule.object if rule else None
 
-    def _object_kept(self, target: TargetSpec, entry: _Tracked, found: RemoteRecord) -> None:
-        """Warn when a rule now routes the item to another object than its record's.
+    def _object_kept(
+        self, target: TargetSpec, entry: _Tracked, found: RemoteRecord, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Warn when a rule now routes the item to another object than its record's; the
+        fields to sync, of those the record's object has.
 
         A record cannot change object; a second record with the same id would split the item
         in two. So the record it has keeps being synced, and the plan says so rather than
-        leaving a re-tagged ``#rfe`` → ``#feature`` looking done.
+        leaving a re-tagged ``#rfe`` → ``#feature`` looking done. It is sent only the fields
+        plansync writes on its object: one only the new rule writes would fail its update at
+        every sync.
         """
         routed = self._sobject(target, entry)
-        if found.sobject and routed and routed != found.sobject:
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
-                f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
-                " plansync does not move records between objects and keeps syncing that one"
-            )
+        if not (found.sobject and routed and routed != found.sobject):
+            return fields
+        self.plan.warnings.append(
+            f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
+            f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
+            " plansync does not move records between objects and keeps syncing that one"
+        )
+        assert self.config.salesforce is not None
+        managed = self.config.salesforce.managed_fields().get(found.sobject, [])
+        return {name: value for name, value in fields.items() if name in managed}
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
@@ -610,7 +619,7 @@ class Planner:
             return
         fields, link = desired
         if found is not None:
-            self._object_kept(target, entry, found)
+            fields = self._object_kept(target, entry, found, fields)
             if base is not None and base.key != found.key and base.key in found.duplicates:
                 self._conflict(
                     target,
