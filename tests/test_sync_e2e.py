@@ -558,10 +558,13 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert not again.has_changes
 
 
-@pytest.mark.parametrize("how", ["note deleted", "note emptied", "orphans reported"])
+@pytest.mark.parametrize(
+    "how", ["note deleted", "note emptied", "checkbox taken off", "orphans reported"]
+)
 def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: str) -> None:
     """A note that is gone or left with no items (a sync client's accident as often as a
-    person's) never closes its tickets; nor does anything without `orphans = "cancel"`."""
+    person's) never closes its tickets, nor does a line that is there but no item any more
+    (its checkbox, or the global filter, taken off); nor anything without `orphans = "cancel"`."""
     project = example_project
     if how != "orphans reported":
         project.write_config('[sync]\norphans = "cancel"\n')
@@ -571,12 +574,19 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
         path.unlink()
     elif how == "note emptied":
         path.write_text("---\ntitle: Weekly sync\n---\n", encoding="utf-8")
+    elif how == "checkbox taken off":
+        replace_once(path, f"- [ ] {RUNBOOK}", f"- {RUNBOOK}")
     else:
         replace_once(path, item_line(project, note.path, item.line) + "\n", "")
     before = jira_issues(project)
     plan = fresh_plan(config)
     assert plan.changes and {c.action for c in plan.changes} == {"orphan"}
     assert key in {c.key for c in plan.changes}
+    if how == "checkbox taken off":
+        [orphan] = [c for c in plan.changes if c.key == key]
+        assert f"its line (^{item.block_id}) is still in the note, but no item" in (
+            orphan.message or ""
+        )
     sync(config, plan=plan)
     assert jira_issues(project) == before
 

@@ -56,7 +56,7 @@ from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
-from plansync.notes.writeback import decode_for_edit, refusal
+from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
     jira_fields,
@@ -942,7 +942,12 @@ class Planner:
         )
 
     def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
-        if record.note_path in self._note_paths:
+        if record.note_path in self._note_paths and self._still_in_note(record):
+            where = (
+                f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
+                " (its checkbox, or the global filter, taken off?)"
+            )
+        elif record.note_path in self._note_paths:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
@@ -970,6 +975,16 @@ class Planner:
                 message=f"{record.key}: {where}; left alone",
             )
         )
+
+    def _still_in_note(self, record: SyncedRecord) -> bool:
+        """Whether the record's block id still ends a line of its note (in any case, as ids
+        are compared by label): the line is there, only no item any more, so it was not
+        deleted, and ``orphans = "cancel"`` must not close its record."""
+        try:
+            data = (self.config.vault_root / record.note_path).read_bytes()
+        except OSError:
+            return False
+        return ends_a_line(data, record.block_id)
 
     def _cancel_orphan(
         self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,6 +263,13 @@ def apply_line_edits(
             continue
         applied.append(edit)
     return bom + b"\n".join(lines), applied, missing
+
+
+def ends_a_line(data: bytes, block_id: str) -> bool:
+    """Whether ``^block_id`` ends a line of a note's bytes, in any case: plansync ids are
+    compared by their label, which Jira and Salesforce hold in lower case."""
+    marker = rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$"
+    return re.search(marker, data, re.IGNORECASE | re.MULTILINE) is not None
 
 
 def digest(data: bytes) -> str:
