@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from plansync import __version__
 from plansync.display import shown
-from plansync.notes.model import Item, Note
+from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 
 if TYPE_CHECKING:
@@ -58,11 +58,29 @@ def _printable_anywhere() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the parse contract as JSON.")
-def parse(paths: tuple[Path, ...], as_json: bool) -> None:
+@click.option(
+    "--global-filter",
+    default="",
+    metavar="TEXT",
+    help="Obsidian Tasks' global task filter (e.g. '#task'): only checkbox lines holding it"
+    " are items, and it is no tag of theirs. As [acceptance] global_filter in plansync.toml.",
+)
+@click.option(
+    "--remove-global-filter",
+    is_flag=True,
+    help="Leave the global filter out of each item's text, as Obsidian Tasks' 'Remove global"
+    " filter from description' does.",
+)
+def parse(
+    paths: tuple[Path, ...], as_json: bool, global_filter: str, remove_global_filter: bool
+) -> None:
     """Read notes (files or folders) and print their items."""
+    policy = AcceptancePolicy(
+        global_filter=global_filter, remove_global_filter=remove_global_filter
+    )
     notes: list[Note] = []
     for path in paths:
-        vault = scan_vault(path)
+        vault = scan_vault(path, policy=policy)
         for warning in vault.warnings:
             click.echo(shown(f"warning: {warning}"), err=True)
         for note in vault.notes:

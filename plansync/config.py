@@ -32,6 +32,7 @@ from pydantic import (
 from plansync.connectors.base import Transition
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
+from plansync.notes.tasks import LINE_BREAKS
 from plansync.redact import redact
 
 if sys.version_info >= (3, 11):
@@ -238,6 +239,27 @@ class Acceptance(AcceptancePolicy):
     @classmethod
     def _accept_tag(cls, value: str) -> str:
         return value and _tag(value)  # empty: no tag accepts an item
+
+    @field_validator("global_filter")
+    @classmethod
+    def _global_filter(cls, value: str) -> str:
+        """Any text, as in Obsidian Tasks, but one no line can hold would make no line an item."""
+        if any(char in value for char in LINE_BREAKS):
+            raise ValueError(
+                "a global filter is looked for within one line: it cannot hold a line break"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _filter_accepts_nothing(self) -> Acceptance:
+        """The global filter is in every task and in none of its tags (the plugin leaves it
+        out), so as the accept tag it would accept nothing, silently."""
+        if self.global_filter and self.accept_tag.casefold() == self.global_filter.casefold():
+            raise ValueError(
+                f"accept_tag {self.accept_tag!r} is the global filter, which Obsidian Tasks"
+                " leaves out of a task's tags: it would accept no item; use another tag"
+            )
+        return self
 
 
 DEFAULT_PRIORITIES: dict[str, str | None] = {
@@ -567,6 +589,27 @@ class Config(Strict):
         if isinstance(value, AcceptancePolicy) and not isinstance(value, Acceptance):
             return value.model_dump()
         return value
+
+    @model_validator(mode="after")
+    def _rules_match_no_global_filter(self) -> Config:
+        """A rule's tag that is the global filter matches nothing (``tags_any``) or excludes
+        nothing (``tags_none``): Obsidian Tasks leaves the filter out of a task's tags."""
+        gf = self.acceptance.global_filter.casefold()
+        if not gf:
+            return self
+        tables = [("rules", rule.match) for rule in self.rules]
+        if self.salesforce is not None:
+            tables += [("salesforce.rules", rule.match) for rule in self.salesforce.rules]
+        for table, match in tables:
+            for key in ("tags_any", "tags_none"):
+                for tag in getattr(match, key):
+                    if tag.casefold() == gf:
+                        raise ValueError(
+                            f"{table}: {key} names {tag!r}, the global filter, which Obsidian"
+                            " Tasks leaves out of a task's tags (every task holds it): the rule"
+                            " would never see it; match on another tag"
+                        )
+        return self
 
     @model_validator(mode="after")
     def _known_conflict_fields(self) -> Config:

@@ -38,3 +38,4 @@ def test_the_parse_benchmark_reads_every_note_and_item_it_generates() -> None:
 def test_the_sync_benchmark_stays_within_its_request_floor() -> None:
     out = run("sync.py", "--items", "20")
     assert "Within the floor." in out, out
+    assert "All checked done (20 transition): " in out, out

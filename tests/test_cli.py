@@ -212,6 +212,8 @@ def test_globs_that_take_no_note_are_a_warning_not_in_sync(
         f"warning: {example_project.vault}: no note here matches 'vault.include' = ['**/*.MD']"
         in result.output
     )
+    assert "in sync" not in result.output
+    assert result.output.splitlines()[-1] == "No changes: no note was read (see the warning above)."
 
 
 # ---- saved plans ---------------------------------------------------------------------------

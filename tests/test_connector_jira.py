@@ -873,6 +873,28 @@ def test_an_id_on_several_issues_maps_to_the_lowest_key_naming_the_others(
     assert (found.key, found.duplicates) == ("CLOUD-3", ("CLOUD-7", "CLOUD-9"))
 
 
+def test_an_issue_listed_twice_by_offset_paging_is_no_duplicate_of_itself(
+    rsps: responses.RequestsMock, dc: JiraConnector
+) -> None:
+    """Data Center pages by offset: a label added to an earlier issue between two pages
+    shifts the results, and the last issue of a page comes again first on the next one."""
+    rsps.post(
+        api(DC, "search"),
+        json={
+            "startAt": 0,
+            "maxResults": 2,
+            "total": 3,
+            "issues": [issue("DC-1", ["ps-b"]), issue("DC-3", ["ps-a"])],
+        },
+    )
+    rsps.post(
+        api(DC, "search"),
+        json={"startAt": 2, "maxResults": 2, "total": 3, "issues": [issue("DC-3", ["ps-a"])]},
+    )
+    found = dc.fetch_by_ids(["ps-a", "ps-b"])
+    assert (found["ps-a"].key, found["ps-a"].duplicates) == ("DC-3", ())
+
+
 # -- users ----------------------------------------------------------------------------------------
 
 

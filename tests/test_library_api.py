@@ -77,6 +77,17 @@ def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
         plansync.plan(plansync.load_config(project.config_path))
 
 
+def test_a_state_folder_that_cannot_be_made_is_a_plansync_error(
+    example_project: ExampleProject,
+) -> None:
+    """The run lock lives in the state folder: a file in its place (or a read-only vault) is
+    one error to catch that names it, not a bare FileExistsError or PermissionError."""
+    config = plansync.load_config(example_project.config_path)
+    config.state_dir.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(plansync.PlansyncError, match=str(config.state_dir)):
+        plansync.apply(config)
+
+
 def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -558,10 +558,13 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert not again.has_changes
 
 
-@pytest.mark.parametrize("how", ["note deleted", "note emptied", "orphans reported"])
+@pytest.mark.parametrize(
+    "how", ["note deleted", "note emptied", "checkbox taken off", "orphans reported"]
+)
 def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: str) -> None:
     """A note that is gone or left with no items (a sync client's accident as often as a
-    person's) never closes its tickets; nor does anything without `orphans = "cancel"`."""
+    person's) never closes its tickets, nor does a line that is there but no item any more
+    (its checkbox, or the global filter, taken off); nor anything without `orphans = "cancel"`."""
     project = example_project
     if how != "orphans reported":
         project.write_config('[sync]\norphans = "cancel"\n')
@@ -571,12 +574,19 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
         path.unlink()
     elif how == "note emptied":
         path.write_text("---\ntitle: Weekly sync\n---\n", encoding="utf-8")
+    elif how == "checkbox taken off":
+        replace_once(path, f"- [ ] {RUNBOOK}", f"- {RUNBOOK}")
     else:
         replace_once(path, item_line(project, note.path, item.line) + "\n", "")
     before = jira_issues(project)
     plan = fresh_plan(config)
     assert plan.changes and {c.action for c in plan.changes} == {"orphan"}
     assert key in {c.key for c in plan.changes}
+    if how == "checkbox taken off":
+        [orphan] = [c for c in plan.changes if c.key == key]
+        assert f"its line (^{item.block_id}) is still in the note, but no item" in (
+            orphan.message or ""
+        )
     sync(config, plan=plan)
     assert jira_issues(project) == before
 
@@ -1059,3 +1069,95 @@ def test_a_held_note_with_one_item_says_so_in_the_singular(
     held = [c for c in fresh_plan(config).changes if c.item.note == path.name]
     assert [c.action for c in held] == ["conflict"]
     assert ": its item is held back (nothing is created" in (held[0].message or "")
+
+
+def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
+    example_project: ExampleProject,
+) -> None:
+    """The id of a deleted line also on an earlier issue (which search lists first): the
+    issue synced from the line is the one to cancel, never the other one."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
+    issues = jira_issues(project)
+    open_ = [
+        k for k, i in issues.items() if i["fields"]["status"]["statusCategory"]["key"] == "new"
+    ]
+    copy = min(open_, key=_key_number)
+    assert _key_number(copy) < _key_number(key)
+    jira_put(project, copy, {"labels": [*issues[copy]["fields"]["labels"], label]})
+    replace_once(project.vault / note.path, item_line(project, note.path, item.line) + "\n", "")
+
+    plan = fresh_plan(config)
+    cancels = [c for c in plan.changes if c.action == "transition"]
+    assert all(c.key != copy for c in cancels), [(c.key, c.message) for c in cancels]
+    before = jira_issues(project)[copy]["fields"]["status"]
+    sync(config, plan=plan)
+    assert jira_issues(project)[copy]["fields"]["status"] == before
+
+
+def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
+    example_project: ExampleProject,
+) -> None:
+    """A note whose front matter breaks is held back, records and all, until it is fixed: a
+    line gone from it (a sync client's bad merge breaks both) cancels nothing meanwhile."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    before = jira_issues(project)
+    replace_once(path, item_line(project, note.path, item.line) + "\n", "")
+    replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key] != ["transition"]
+    assert plan.summary["transition"] == 0
+    sync(config, plan=plan)
+    assert jira_issues(project) == before
+
+
+def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
+    example_project: ExampleProject,
+) -> None:
+    """A block id taken off a line that keeps its key link (tidied away as noise) is no deleted
+    line: the issue that line names is not cancelled."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    assert key in line and line.endswith(f" ^{item.block_id}")
+    replace_once(project.vault / note.path, line, line.removesuffix(f" ^{item.block_id}"))
+    before = jira_issues(project)[key]["fields"]["status"]
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"] == before
+
+
+def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
+    example_project: ExampleProject,
+) -> None:
+    """``^Step1`` and ``^step1`` are one id to Jira (see the copy rule): a line whose id
+    changed case keeps its issue, and its record is no orphan, cancelled or not."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config = config_of(project)
+    path = project.vault / "2025-11-21-own-id.md"
+    path.write_text(
+        "---\ntitle: Own ids\n---\n\n- [ ] Book the venue @Myself #task ^Step1\n"
+        "- [ ] Send the agenda @Myself #task\n",
+        encoding="utf-8",
+    )
+    sync(config)
+    [item] = next(n for n in notes_of(project, config) if n.path == path.name).items[:1]
+    key = item.keys["jira"]
+    replace_once(path, "^Step1", "^step1")
+
+    plan = fresh_plan(config)
+    mine = [c for c in plan.changes if c.key == key]
+    assert [c.action for c in mine if c.action in ("transition", "orphan", "create")] == []
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert not fresh_plan(config).changes

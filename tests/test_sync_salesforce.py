@@ -1187,6 +1187,33 @@ def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_s
     assert not plan_of(project, org).has_changes
 
 
+def test_an_item_retagged_to_an_object_whose_rule_writes_other_fields_still_syncs(
+    project: ExampleProject, org: Org
+) -> None:
+    """The record kept on its own object is sent only the fields plansync writes there: a
+    field only the new rule writes failed the item's update at every sync."""
+    rules = (
+        '[[salesforce.rules]]\nname = "rfe"\nobject = "RFE__c"\n'
+        'fields = { Name = "{text}", Due_Date__c = "{due}" }\n'
+        '[salesforce.rules.match]\ntags_any = ["#rfe"]\n\n'
+        '[[salesforce.rules]]\nname = "feature"\nobject = "Feature__c"\n'
+        'fields = { Name = "{text}", Due_Date__c = "{due}", Description__c = "{text}" }\n'
+        '[salesforce.rules.match]\ntags_any = ["#feature"]\n'
+    )
+    project.write_config(rules, salesforce=True)
+    _config, rfe, rfe_id = synced_item(project, org, RFE_TEXT)
+    path = project.vault / rfe.note.path
+    replace_once(path, "📅 2025-11-14 ⏫ #task #rfe", "📅 2025-11-21 ⏫ #task #feature")
+
+    plan = plan_of(project, org)
+    update = next(c for c in plan.changes if c.target == "salesforce")
+    assert (update.action, update.sobject) == ("update", "RFE__c")
+    assert set(update.fields) == {"Due_Date__c"}
+    sync(project, org, plan=plan)
+    assert org.records()[rfe_id][1]["Due_Date__c"] == "2025-11-21"
+    assert not plan_of(project, org).has_changes
+
+
 # ---- orphans cancelled and statuses moved, crashed at every step -------------------------------
 #
 # After a first sync with ``status_field`` and ``orphans = "cancel"``: the feature line (a Jira

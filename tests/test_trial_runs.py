@@ -381,3 +381,22 @@ def test_the_move_works_with_the_state_folder_deleted(
     run(tried, "sync", "--yes")
     assert_synced_with(real_jira, tried)
     assert run(tried, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_config_for_a_real_salesforce_alone_is_not_warned_of_a_jira_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No [[rules]]: nothing goes to Jira, so the embedded Jira started beside the real org is
+    no reason to warn that their records are not linked "until both are real"."""
+    for name in (*CONFIG_ENV, "SF_INSTANCE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "plansync.toml"
+    config.write_text("[salesforce]\n", "utf-8")
+    (tmp_path / "n.md").write_text("- [ ] Ask for it #rfe\n", "utf-8")
+    org = SalesforceSandbox(":memory:")
+    with answering_for({REAL_ORG: org}):
+        loaded = load_config(config)
+        plan = plansync.plan(loaded, salesforce=session_connector(loaded, REAL_ORG))
+    org.close()
+    assert [c.action for c in plan.changes if c.target == "salesforce"] == ["create"]
+    assert not [w for w in plan.warnings if "not linked to each other" in w], plan.warnings

@@ -346,3 +346,70 @@ def test_a_line_with_nothing_after_its_checkbox_takes_no_block_id(line: str) -> 
     with pytest.raises(WriteBackError, match="no text to hold its block id"):
         plan_line_edit(line, "ps-abc12345", {})
     assert refusal(line.rstrip() + " x") is None
+
+
+# ---- a changed note: the edit goes only to a line the parser reads as an item ----------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # The item was deleted; an example of it is left in a code block, a comment, HTML.
+        ("- [ ] Call Ann ^ps-1\n", "# N\n```\n- [ ] Call Ann ^ps-1\n```\n"),
+        ("- [ ] Call Ann ^ps-1\n", "# N\n%%\n- [ ] Call Ann ^ps-1\n%%\n"),
+        ("- [ ] Call Ann ^ps-1\n", "# N\n<div>\n- [ ] Call Ann ^ps-1\n</div>\n"),
+        ("- [ ] Call Ann ^ps-1\n", "# N\n\n    - [ ] Call Ann ^ps-1\n"),
+        ("- [ ] Call Ann ^ps-1\n", "---\nnote: |\n  - [ ] Call Ann ^ps-1\n---\n"),
+        # Found by its content (no id yet), and at its old place: the section was commented
+        # out, or fenced, around it.
+        ("- [ ] Call Ann\n", "%%\n- [ ] Call Ann\n%%\n"),
+        ("- [ ] Call Ann\n", "~~~\n- [ ] Call Ann\n~~~\n"),
+    ],
+)
+def test_an_edit_never_goes_into_a_line_that_is_no_item(before: str, after: str) -> None:
+    line = before.rstrip("\n")
+    edit = LineEdit(line=1, original=line, block_id="ps-1", links={"jira": JIRA})
+    data = after.encode()
+    new, applied, missing = apply_line_edits(data, [edit])
+    assert (new, applied, missing) == (data, [], [edit])
+
+
+def test_a_moved_item_is_found_past_a_copy_in_code_nearer_its_old_place() -> None:
+    data = b"# N\n```\n- [ ] Call Ann\n```\ntext\ntext\ntext\n- [ ] Call Ann\n"
+    edit = LineEdit(line=3, original="- [ ] Call Ann", block_id="ps-1")
+    new, applied, missing = apply_line_edits(data, [edit])
+    assert applied == [edit] and not missing
+    assert new == data.replace(b"text\n- [ ] Call Ann\n", b"text\n- [ ] Call Ann ^ps-1\n")
+
+
+def test_a_decision_under_any_heading_is_still_found() -> None:
+    """Write-back does not know the config's decision headings: any heading may be one."""
+    data = b"# N\n\n## Outcomes\n- We ship on Friday\n"
+    edit = LineEdit(line=3, original="- We ship on Friday", block_id="ps-1")
+    new, applied, _ = apply_line_edits(data, [edit])
+    assert applied == [edit] and new.endswith(b"- We ship on Friday ^ps-1\n")
+
+
+def test_with_the_policy_a_line_that_lost_the_global_filter_is_no_item() -> None:
+    from plansync.notes.model import AcceptancePolicy
+
+    data = b"# N\n\n- [ ] Call Ann ^ps-1\n"
+    edit = LineEdit(
+        line=1, original="- [ ] Call Ann #task ^ps-1", block_id="ps-1", links={"jira": JIRA}
+    )
+    assert apply_line_edits(data, [edit])[1] == [edit]  # not knowing the filter, it is an item
+    policy = AcceptancePolicy(global_filter="#task")
+    assert apply_line_edits(data, [edit], policy=policy) == (data, [], [edit])
+
+
+def test_write_back_takes_the_policy(tmp_path: Path) -> None:
+    from plansync.notes.model import AcceptancePolicy
+
+    note = tmp_path / "n.md"
+    note.write_bytes(b"# N\n\n- [ ] Call Ann ^ps-1\n")
+    edit = LineEdit(
+        line=1, original="- [ ] Call Ann #task ^ps-1", block_id="ps-1", links={"jira": JIRA}
+    )
+    policy = AcceptancePolicy(global_filter="#task")
+    result = write_back(note, tmp_path, [edit], expected_digest="stale", policy=policy)
+    assert not result.changed and result.missing == [edit]

@@ -170,7 +170,11 @@ class JiraConnector:
                         continue
                     if label in found:
                         first = found[label]
-                        found[label] = replace(first, duplicates=(*first.duplicates, record.key))
+                        if record.key != first.key and record.key not in first.duplicates:
+                            # Not the same issue listed again (offset paging shifted by an edit)
+                            found[label] = replace(
+                                first, duplicates=(*first.duplicates, record.key)
+                            )
                         continue
                     found[label] = replace(record, plansync_id=label)
         return found

@@ -101,8 +101,8 @@ class SalesforceConnector:
 
     ``fields`` are the API names plansync reads and writes (``Name``, ``Description__c``,
     ``OwnerId``, ...); a write naming any other field fails for that record. ``status_field``,
-    when given, is what :meth:`transition` sets, to ``status_values`` (default: done → "Done",
-    cancelled → "Cancelled", reopen → "New"); without it transitions are no-ops.
+    when given, is what :meth:`transition_many` sets, to ``status_values`` (default: done →
+    "Done", cancelled → "Cancelled", reopen → "New"); without it transitions are no-ops.
 
     Logging in, one of ``auth``:
 

@@ -19,7 +19,6 @@ protocol, and a progress display can listen there.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -42,7 +41,7 @@ from plansync.connectors.base import (
 from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, ItemRef, Plan, note_digests
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.writeback import LineEdit, WriteBackError, write_back
+from plansync.notes.writeback import LineEdit, WriteBackError, ends_a_line, write_back
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
 
@@ -436,7 +435,9 @@ class Applier:
         root = self.config.vault_root
         for note, pairs in per_note.items():
             try:
-                result = write_back(root / note, root, [edit for _, edit in pairs])
+                result = write_back(
+                    root / note, root, [edit for _, edit in pairs], policy=self.config.acceptance
+                )
             except WriteBackError as exc:
                 for change, _ in pairs:
                     self._fail(change, str(exc))
@@ -507,9 +508,8 @@ class Applier:
                     texts[note] = (self.config.vault_root / note).read_bytes()
                 except OSError:
                     texts[note] = None
-            marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$", re.M)
             data = texts[note]
-            if not block_id or data is None or not marker.search(data):
+            if not block_id or data is None or not ends_a_line(data, block_id):
                 absent.append(change)
         return absent
 

@@ -56,7 +56,7 @@ from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import Vault
-from plansync.notes.writeback import decode_for_edit, refusal
+from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
     jira_fields,
@@ -247,7 +247,18 @@ class Planner:
         self.config = config
         self.vault = vault
         self._note_paths = {note.path for note in vault.notes}
-        self._notes_with_items = {note.path for note in vault.notes if note.items}
+        # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
+        # back for its front matter is out of the sync, records and all, until it is fixed.
+        self._notes_with_items = {
+            note.path for note in vault.notes if note.items and not note.front_matter_error
+        }
+        # Keys some line still names: its record's line is not deleted, whatever its id says.
+        self._named_keys = {
+            (target, key)
+            for note in vault.notes
+            for i in note.items
+            for target, key in i.keys.items()
+        }
         self.state = state
         self.targets = targets
         self.plan = Plan(sandbox=config.uses_sandbox)
@@ -257,7 +268,7 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
-        self._held_back: set[str] = set()  # block ids in held notes (see _hold_back)
+        self._held_back: set[str] = set()  # labels of the ids in held notes (see _hold_back)
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._cross_links = self._link_targets()
 
@@ -271,11 +282,12 @@ class Planner:
         if None in kinds.values() or kinds["jira"] == kinds["salesforce"]:
             return True
         sandbox, real = ("Jira", "Salesforce") if kinds["jira"] else ("Salesforce", "Jira")
-        self.plan.warnings.append(
-            f"{sandbox} is a sandbox on this machine and {real} is not: their records are not"
-            f" linked to each other (no Jira key in Salesforce, no Salesforce link in Jira)"
-            f" until both are real"
-        )
+        if self.config.rules:  # without [[rules]] nothing goes to Jira: nothing to link
+            self.plan.warnings.append(
+                f"{sandbox} is a sandbox on this machine and {real} is not: their records are"
+                f" not linked to each other (no Jira key in Salesforce, no Salesforce link in"
+                f" Jira) until both are real"
+            )
         return False
 
     def build(self) -> Plan:
@@ -397,8 +409,7 @@ class Planner:
         """
         error = note.front_matter_error
         assert error is not None
-        ids = {item.block_id for item in note.items if item.block_id}
-        self._held_back |= ids
+        self._held_back |= {label_for(item.block_id) for item in note.items if item.block_id}
         held = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
         if not held:
             return
@@ -514,20 +525,29 @@ class Planner:
         rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
         return rule.object if rule else None
 
-    def _object_kept(self, target: TargetSpec, entry: _Tracked, found: RemoteRecord) -> None:
-        """Warn when a rule now routes the item to another object than its record's.
+    def _object_kept(
+        self, target: TargetSpec, entry: _Tracked, found: RemoteRecord, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Warn when a rule now routes the item to another object than its record's; the
+        fields to sync, of those the record's object has.
 
         A record cannot change object; a second record with the same id would split the item
         in two. So the record it has keeps being synced, and the plan says so rather than
-        leaving a re-tagged ``#rfe`` → ``#feature`` looking done.
+        leaving a re-tagged ``#rfe`` → ``#feature`` looking done. It is sent only the fields
+        plansync writes on its object: one only the new rule writes would fail its update at
+        every sync.
         """
         routed = self._sobject(target, entry)
-        if found.sobject and routed and routed != found.sobject:
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
-                f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
-                " plansync does not move records between objects and keeps syncing that one"
-            )
+        if not (found.sobject and routed and routed != found.sobject):
+            return fields
+        self.plan.warnings.append(
+            f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
+            f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
+            " plansync does not move records between objects and keeps syncing that one"
+        )
+        assert self.config.salesforce is not None
+        managed = self.config.salesforce.managed_fields().get(found.sobject, [])
+        return {name: value for name, value in fields.items() if name in managed}
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
@@ -543,18 +563,21 @@ class Planner:
         in_flight = {i for e in self.state.in_flight(target.name) for i in e.block_ids}
         wanted |= {label_for(block_id) for block_id in in_flight}
         remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
-        seen: set[str] = set()
+        seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
         for entry in relevant:
-            seen.add(entry.block_id)
+            seen.add(label_for(entry.block_id))
             base = records.get((entry.block_id, target.name))
             if base is not None:
                 self._bases[entry.block_id, target.name] = base
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
+        seen |= self._held_back
         for (block_id, _), record in sorted(records.items()):
-            if block_id not in seen and block_id not in self._held_back:
+            if label_for(block_id) not in seen:
                 self._orphan(target, record, remote.get(label_for(block_id)))
-        known = seen | self._held_back | {block_id for block_id, _ in records}
-        for block_id in sorted(in_flight - known):
+        seen |= {label_for(block_id) for block_id, _ in records}
+        for block_id in sorted(in_flight):
+            if label_for(block_id) in seen:
+                continue
             if (found := remote.get(label_for(block_id))) is not None:
                 self._orphan_of_dead_create(target, block_id, found)
         if trial := self._trial_links.get(target.name):
@@ -606,7 +629,7 @@ class Planner:
             return
         fields, link = desired
         if found is not None:
-            self._object_kept(target, entry, found)
+            fields = self._object_kept(target, entry, found, fields)
             if base is not None and base.key != found.key and base.key in found.duplicates:
                 self._conflict(
                     target,
@@ -929,7 +952,12 @@ class Planner:
         )
 
     def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
-        if record.note_path in self._note_paths:
+        if record.note_path in self._note_paths and self._still_in_note(record):
+            where = (
+                f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
+                " (its checkbox, or the global filter, taken off?)"
+            )
+        elif record.note_path in self._note_paths:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
@@ -975,17 +1003,33 @@ class Planner:
             )
         )
 
+    def _still_in_note(self, record: SyncedRecord) -> bool:
+        """Whether the record's block id still ends a line of its note (in any case, as ids
+        are compared by label): the line is there, only no item any more, so it was not
+        deleted, and ``orphans = "cancel"`` must not close its record."""
+        try:
+            data = (self.config.vault_root / record.note_path).read_bytes()
+        except OSError:
+            return False
+        return ends_a_line(data, record.block_id)
+
     def _cancel_orphan(
         self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
     ) -> bool:
         """Plan the cancel of a record whose line was deleted, when ``sync.orphans`` asks.
 
         Only a deletion from a note that was read and still holds items counts: a note that
-        is gone, unread, or emptied (a sync client's accident as often as a person's) never
-        closes its tickets. A record already closed, or cancelled by plansync before, is
-        reported only, so a reopen in the backend stands.
+        is gone, unread, emptied (a sync client's accident as often as a person's) or held
+        back for its front matter never closes its tickets. A record already closed, or
+        cancelled by plansync before, is reported only, so a reopen in the backend stands. So
+        is one whose id search finds first on another record (an earlier issue cloned or
+        labelled with it): that record is not the one synced from the line, and is never
+        cancelled for it. And so is a record whose key a line still names: its line is there,
+        only its block id was taken off (tidied away as noise), and it plans as a conflict.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
+            return False
+        if found.key != record.key or (target.name, record.key) in self._named_keys:
             return False
         last = _last_status(record.fields, found)
         if found.status_category == "done" and last != record.fields.get("status"):

@@ -129,7 +129,10 @@ def render(plan: Plan) -> str:
         out.append(f"warning: {warning}")
     for kept in plan.kept:
         out.append(f"kept: {kept}")
-    if not plan.changes and plan.kept:
+    if not plan.changes and plan.fingerprint is not None and not plan.fingerprint.notes:
+        # Nothing was read (a glob typo, a wrong vault.path): not "in sync", whatever it is.
+        out.append("No changes: no note was read (see the warning above).")
+    elif not plan.changes and plan.kept:
         records = "1 record keeps" if len(plan.kept) == 1 else f"{len(plan.kept)} records keep"
         out.append(
             f"No changes. {records} edits made in the backend only (above); the rest are in sync."

@@ -69,7 +69,8 @@ class StateLocked(PlansyncError):
 
 class StateError(PlansyncError, sqlite3.DatabaseError):
     """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one or is
-    damaged; the message names the file. Still a ``sqlite3.DatabaseError``, as it was."""
+    damaged, or the folder cannot hold the run lock; the message names the file. Still a
+    ``sqlite3.DatabaseError``, as it was."""
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,12 @@ class StateStore:
 @contextmanager
 def run_lock(directory: Path) -> Iterator[None]:
     """Hold the store's lock for a whole run; fail at once if another run holds it."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "lock"
-    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run
+    except OSError as exc:  # a file in the folder's place, a read-only vault
+        raise StateError(f"cannot take the run lock {path}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -142,3 +142,14 @@ class AcceptancePolicy(BaseModel):
     accept_tag: str = "#accepted"
     decision_headings: list[str] = Field(default_factory=lambda: ["Decisions"])
     decisions_front_matter_key: str = "decisions_accepted"
+    global_filter: str = Field(
+        default="",
+        description="Obsidian Tasks' global task filter: when set, a checkbox line is an item"
+        " only if the text after its checkbox contains it (case-sensitive, anywhere but in a"
+        " trailing block id), and it is not one of the item's tags",
+    )
+    remove_global_filter: bool = Field(
+        default=False,
+        description="Obsidian Tasks' 'Remove global filter from description': the filter, where"
+        " it stands as a word, is left out of the item's text",
+    )

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,15 @@ from plansync.notes.front_matter import as_written, load_front_matter, split_fro
 from plansync.notes.links import find_key_links
 from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
 from plansync.notes.signifiers import needs_repair, repair
-from plansync.notes.tasks import LIST_LINE, TASK_LINE, TaskBody, body_from, parse_body
+from plansync.notes.tasks import (
+    LIST_LINE,
+    TASK_LINE,
+    TaskBody,
+    body_from,
+    holds_global_filter,
+    parse_body,
+    remove_global_filter,
+)
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
@@ -474,11 +483,15 @@ class _NoteReader:
         self.path = path
         self.damaged = damaged
         """Whether anything in the note may need repair: if not, no line is looked at for it."""
-        self.decision_headings = {h.casefold() for h in policy.decision_headings}
+        self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
         self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
+        self.global_filter = policy.global_filter
+        """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
+        self.hidden_filter = policy.global_filter if policy.remove_global_filter else ""
+        """The filter to leave out of an item's text; empty: none."""
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
         self.repaired_lines: list[int] = []
@@ -508,8 +521,13 @@ class _NoteReader:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
         if task is not None:
-            body = parse_body(body_from(text, task.end()))
-            self._add("action", number, task.group(3), body, repaired)
+            raw_body = body_from(text, task.end())
+            if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
+                # A checklist item, not a task, to the plugin (Task.fromLine): it shows in no
+                # query and gets no done date, so plansync neither. Under a Decisions heading
+                # it is no decision either: it is still written as a task's line.
+                return
+            self._add("action", number, task.group(3), parse_body(raw_body), repaired)
             return
         if self.decision_level is None:
             return
@@ -547,9 +565,18 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
-        text, owner = describe(core)
+        shown = core
+        if self.hidden_filter and kind == "action":
+            # The text is the description as the plugin shows it; the description itself
+            # keeps the filter, as the plugin's does (and writes back into the line).
+            shown = remove_global_filter(core, self.hidden_filter)
+        text, owner = describe(shown)
         date = body.dates.get
         tags = body.tags
+        if kind == "action" and self.global_filter and self.global_filter in tags:
+            # The plugin keeps the filter out of a task's tags (Task.parseTaskSignifiers), as
+            # it is in every task: a rule or an accept tag that names it takes nothing.
+            tags = [tag for tag in tags if tag != self.global_filter]
         self.items.append(
             parsed(
                 Item,
@@ -724,7 +751,31 @@ class _Blocks:
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
     """Parse Markdown text already decoded; never raises on content."""
-    policy = policy or AcceptancePolicy()
+    return _parse(text, path, policy or AcceptancePolicy(), every_heading=False)
+
+
+def item_lines(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset[int]:
+    """The numbers of the lines of a note's bytes that plansync reads as items.
+
+    With ``policy``, those of a parse under it. Without one, those of a parse under any
+    policy: every heading may be a decisions heading, and no global filter is set. So
+    write-back, which is not told the config's, still never takes a line in code, in a comment,
+    in an HTML block or in the front matter for an item's line.
+    """
+    text, _, _ = decode_note(data)
+    note = _parse(text, "<text>", policy or AcceptancePolicy(), every_heading=policy is None)
+    return frozenset(item.line for item in note.items)
+
+
+class _EveryHeading:
+    """A container of every heading's text: each one reads as a decisions heading."""
+
+    def __contains__(self, text: object) -> bool:
+        return True
+
+
+def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: bool) -> Note:
+    """:func:`parse_text`; with ``every_heading``, any heading opens a decisions section."""
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -746,6 +797,8 @@ def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | No
 
     body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
     reader = _NoteReader(path, policy, front_matter, needs_repair(text), body, body_start)
+    if every_heading:
+        reader.decision_headings = _EveryHeading()
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
     blocks = (
         _Blocks(body, body_start)

@@ -562,6 +562,54 @@ def _hashtags(text: str) -> list[str]:
     return [tag.rstrip(JS_WHITESPACE) for tag in HASHTAG.findall(text)]
 
 
+# --- The global filter -------------------------------------------------------------------
+#
+# The plugin's "Global task filter" setting (src/Config/GlobalFilter.ts): any string, often a
+# tag such as "#task". When it is set, a checkbox line is a task only if the filter is in its
+# body (Task.fromLine, before anything else is read), and a tag equal to it is not one of the
+# task's tags (Task.parseTaskSignifiers). The description keeps it: the plugin only hides it
+# when it shows a task, with "Remove global filter from description" on.
+
+
+def holds_global_filter(raw_body: str, global_filter: str) -> bool:
+    """Whether the plugin reads a task body as holding its global filter.
+
+    It looks in the body as ``Task.extractTaskComponents`` cuts it: trimmed, and without a
+    trailing block link, so ``^task`` at the end of a line does not make it a task for the
+    filter ``task``. The match is a plain, case-sensitive ``String.includes`` anywhere in that
+    text: in the words, in a tag (``#task/sub`` holds ``#task``), in a link or among the
+    fields at the end. The line's indentation, marker and checkbox are not searched.
+    """
+    if global_filter not in raw_body:  # the trimmed body is a part of it: most lines stop here
+        return False
+    return global_filter in _trim(raw_body)[0]
+
+
+@lru_cache(maxsize=16)
+def _filter_as_word(global_filter: str) -> re.Pattern[str]:
+    # The plugin's RegExp('(^|\\s)' + escaped + '($|\\s)', 'ug'): without the m flag, ^ and $
+    # are the ends of the text; \s is JavaScript's.
+    space = f"(\\A|{JS_SPACE})", f"(\\Z|{JS_SPACE})"
+    return re.compile(space[0] + re.escape(global_filter) + space[1])
+
+
+def remove_global_filter(description: str, global_filter: str) -> str:
+    """The description as the plugin shows it with "Remove global filter from description" on
+    (``GlobalFilter.removeAsWordFrom``), quirks and all.
+
+    The filter goes only where it stands as a word, between the text's ends or whitespace, so a
+    nested tag (``#task/sub``) keeps it. The whitespace on both sides of a match belongs to the
+    match, so of two filters side by side only the first goes ("#t #t" shows "#t"); then one
+    double space, the first, becomes one, and the text is trimmed, only if anything was removed.
+    """
+    if not global_filter:
+        return description
+    pattern = _filter_as_word(global_filter)
+    if pattern.search(description) is None:
+        return description
+    return js_trim(pattern.sub(r"\1\2", description).replace("  ", " ", 1))
+
+
 def parse_task_line(line: str) -> TaskLine | None:
     """The task read from a line, or None when the plugin would not call it a task."""
     match = TASK_LINE.match(line)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from plansync.notes.links import find_key_links, format_key_link
+from plansync.notes.model import AcceptancePolicy
+from plansync.notes.parse import item_lines
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -207,37 +210,49 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
     return bytes(out) + (b"\r" if cr else b"")
 
 
-def _locate(lines: list[bytes], encoding: str, edit: LineEdit) -> int | None:
-    """Index of the edit's line in (possibly changed) ``lines``, or None when it is gone."""
+def _locate(lines: list[bytes], encoding: str, edit: LineEdit, items: frozenset[int]) -> int | None:
+    """Index of the edit's line in (possibly changed) ``lines``, or None when it is gone.
+
+    Only the lines in ``items`` (indexes of the lines the parser reads as items) are looked
+    at: the same text in a code block, a ``%%`` comment, an HTML block or the front matter (an
+    example pasted there, the item commented out) is no item, and must not be edited as one.
+    """
 
     def text(index: int) -> str:
         return lines[index].rstrip(b"\r").decode(encoding, errors="surrogateescape")
 
     guess = edit.line - 1
-    if 0 <= guess < len(lines) and text(guess) == edit.original:
+    if guess in items and text(guess) == edit.original:
         return guess
     candidates: list[int] = []
     if edit.block_id:
         marker = f"^{edit.block_id}"
-        candidates = [i for i in range(len(lines)) if text(i).rstrip().endswith(marker)]
+        candidates = [i for i in items if text(i).rstrip().endswith(marker)]
     if not candidates:
-        candidates = [i for i in range(len(lines)) if text(i) == edit.original]
+        candidates = [i for i in items if text(i) == edit.original]
     if not candidates:
         return None
-    return min(candidates, key=lambda i: abs(i - guess))
+    return min(sorted(candidates), key=lambda i: abs(i - guess))
 
 
 def apply_line_edits(
-    data: bytes, edits: list[LineEdit]
+    data: bytes, edits: list[LineEdit], *, policy: AcceptancePolicy | None = None
 ) -> tuple[bytes, list[LineEdit], list[LineEdit]]:
-    """(new bytes, applied, missing): the edits applied to a file's content, bytes preserved."""
+    """(new bytes, applied, missing): the edits applied to a file's content, bytes preserved.
+
+    An edit goes only to a line the parser reads as an item, under ``policy`` when given (so
+    a line without the global filter is none), else under any policy (see
+    :func:`plansync.notes.parse.item_lines`). Edits add no line, so the items found in
+    ``data`` hold for every edit.
+    """
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     encoding = _encoding_of(data)
     lines = data[len(bom) :].split(b"\n")
     applied: list[LineEdit] = []
     missing: list[LineEdit] = []
+    items = frozenset(number - 1 for number in item_lines(data, policy)) if edits else frozenset()
     for edit in edits:
-        index = _locate(lines, encoding, edit)
+        index = _locate(lines, encoding, edit, items)
         if index is None:
             missing.append(edit)
             continue
@@ -248,6 +263,13 @@ def apply_line_edits(
             continue
         applied.append(edit)
     return bom + b"\n".join(lines), applied, missing
+
+
+def ends_a_line(data: bytes, block_id: str) -> bool:
+    """Whether ``^block_id`` ends a line of a note's bytes, in any case: plansync ids are
+    compared by their label, which Jira and Salesforce hold in lower case."""
+    marker = rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$"
+    return re.search(marker, data, re.IGNORECASE | re.MULTILINE) is not None
 
 
 def digest(data: bytes) -> str:
@@ -261,11 +283,13 @@ def write_back(
     *,
     expected_digest: str | None = None,
     max_retries: int = 5,
+    policy: AcceptancePolicy | None = None,
 ) -> WriteResult:
     """Apply edits to a note file atomically; re-read and re-apply if it changed under us.
 
     ``expected_digest`` is the sha256 of the bytes the edits were planned on; when the file no
-    longer has it, edits are located again by content (see :func:`_locate`).
+    longer has it, edits are located again by content (see :func:`_locate`), among the lines
+    read as items under ``policy`` (the config's acceptance; without it, under any policy).
     """
     if not is_inside(vault_root, path):
         raise WriteBackError(f"{path}: resolves outside the vault {vault_root}; not written")
@@ -278,7 +302,7 @@ def write_back(
             raise WriteBackError(f"{path}: cannot be read ({exc.strerror})") from exc
         if expected_digest is not None and digest(data) != expected_digest:
             result.retries = max(result.retries, 1)
-        new, applied, missing = apply_line_edits(data, edits)
+        new, applied, missing = apply_line_edits(data, edits, policy=policy)
         result.applied, result.missing = applied, missing
         if new == data:
             return result
