@@ -974,14 +974,7 @@ class Planner:
                 action="orphan",
                 target=target.name,
                 key=record.key,
-                # Its line is gone (line 0); its text is the one last synced, so that a reader
-                # of the plan knows which item it was without looking the key up.
-                item=ItemRef(
-                    note=record.note_path,
-                    line=0,
-                    block_id=record.block_id,
-                    text=_synced_text(record),
-                ),
+                item=_gone_item(record),
                 message=f"{record.key}: {where}; left alone",
             )
         )
@@ -1051,18 +1044,21 @@ class Planner:
                 action="transition",
                 target=target.name,
                 key=found.key,
-                item=ItemRef(
-                    note=record.note_path,
-                    line=0,
-                    block_id=record.block_id,
-                    text=_synced_text(record),
-                ),
+                item=_gone_item(record),
                 fields={"status": {"old": found.status_category, "new": "cancelled"}},
                 sobject=found.sobject,
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )
         )
         return True
+
+
+def _gone_item(record: SyncedRecord) -> ItemRef:
+    """The item of a record whose line is gone (line 0), by the text last synced, so that a
+    reader of the plan knows which item it was without looking the key up."""
+    return ItemRef(
+        note=record.note_path, line=0, block_id=record.block_id, text=_synced_text(record)
+    )
 
 
 def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
