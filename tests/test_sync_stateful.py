@@ -116,6 +116,20 @@ item_strategy = st.builds(
 
 
 class SyncMachine(RuleBasedStateMachine):
+    def config_table(self) -> dict[str, Any]:
+        """The config: Jira on the machine's sandbox, small batches, deleted lines cancelled."""
+        return {
+            "vault": {"path": "vault"},
+            "jira": {
+                "url": self.server.url,
+                "user": "jason@example.com",
+                "token": "token",
+                "deployment": "cloud",
+            },
+            "rules": [{"project": "PLAN"}],
+            "sync": {"batch_size": 3, "orphans": "cancel"},
+        }
+
     def __init__(self) -> None:
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="plansync-stateful-"))
@@ -123,18 +137,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.app = JiraSandbox(":memory:")
         self.server: RunningServer = serve_in_thread(self.app)
         self.config: Config = config_from_dict(
-            {
-                "vault": {"path": "vault"},
-                "jira": {
-                    "url": self.server.url,
-                    "user": "jason@example.com",
-                    "token": "token",
-                    "deployment": "cloud",
-                },
-                "rules": [{"project": "PLAN"}],
-                "sync": {"batch_size": 3, "orphans": "cancel"},
-            },
-            source=self.root / "plansync.toml",
+            self.config_table(), source=self.root / "plansync.toml"
         )
         self.notes: list[list[ModelItem]] = []
         self.counter = 0
@@ -453,32 +456,22 @@ class SalesforceSyncMachine(SyncMachine):
     back, its Jira key, its status where the checkbox says; a deleted keyed line's record
     closed; no record set to "Cancelled" twice (the sandbox counts what it committed)."""
 
+    def config_table(self) -> dict[str, Any]:
+        """Every action also a Feature__c record, whose status field the checkbox moves."""
+        return {
+            **super().config_table(),
+            "salesforce": {
+                "status_field": "Status__c",
+                "rules": [{"name": "all", "object": "Feature__c", "match": {"kind": ["action"]}}],
+            },
+        }
+
     def __init__(self) -> None:
         super().__init__()
         tls = loopback_tls()
         self.sf_app = SalesforceSandbox(":memory:")
         self.sf_server = serve_in_thread(self.sf_app, ssl_context=tls.server_context())
         self.session = tls.client_session()
-        self.config = config_from_dict(
-            {
-                "vault": {"path": "vault"},
-                "jira": {
-                    "url": self.server.url,
-                    "user": "jason@example.com",
-                    "token": "token",
-                    "deployment": "cloud",
-                },
-                "rules": [{"project": "PLAN"}],
-                "sync": {"batch_size": 3, "orphans": "cancel"},
-                "salesforce": {
-                    "status_field": "Status__c",
-                    "rules": [
-                        {"name": "all", "object": "Feature__c", "match": {"kind": ["action"]}}
-                    ],
-                },
-            },
-            source=self.root / "plansync.toml",
-        )
         self.sf_moves: dict[str, list[str]] = {}
         update_collection = self.sf_app._update_collection
 
