@@ -249,6 +249,7 @@ class Planner:
         self._note_paths = {note.path for note in vault.notes}
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
         # back for its front matter is out of the sync, records and all, until it is fixed.
+        self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
@@ -1000,11 +1001,14 @@ class Planner:
         """Whether the record's block id still ends a line of its note (in any case, as ids
         are compared by label): the line is there, only no item any more, so it was not
         deleted, and ``orphans = "cancel"`` must not close its record."""
-        try:
-            data = (self.config.vault_root / record.note_path).read_bytes()
-        except OSError:
-            return False
-        return ends_a_line(data, record.block_id)
+        if record.note_path not in self._orphans_notes:  # read once, however many orphans
+            try:
+                data = (self.config.vault_root / record.note_path).read_bytes()
+            except OSError:
+                data = None
+            self._orphans_notes[record.note_path] = data
+        data = self._orphans_notes[record.note_path]
+        return data is not None and ends_a_line(data, record.block_id)
 
     def _cancel_orphan(
         self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
