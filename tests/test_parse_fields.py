@@ -532,6 +532,20 @@ def test_crlf_line_endings() -> None:
     )
 
 
+def test_lone_carriage_returns_are_a_warning_naming_the_line() -> None:
+    # The plugin splits a file on "\n" and reads a task line up to its first "\r": tasks after
+    # a lone CR are read by neither, and the note must say so rather than look complete.
+    note = note_of("# Sync\r\n- [ ] Book the room\r\n- [ ] Send the notes\r- [ ] Call Dana\r")
+    assert [item.text for item in note.items] == ["Book the room", "Send the notes"]
+    (warning,) = note.warnings
+    assert warning.line == 3
+    assert "lone carriage return" in warning.message
+
+
+def test_crlf_alone_gives_no_line_ending_warning() -> None:
+    assert note_of("- [ ] Book the room\r\n- [ ] Send the notes\r\n").warnings == []
+
+
 # --- front matter --------------------------------------------------------------------------
 
 

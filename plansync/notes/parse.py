@@ -767,6 +767,19 @@ def item_lines(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset
     return frozenset(item.line for item in note.items)
 
 
+def _lone_carriage_return(text: str) -> int:
+    """The number of the first line that holds a carriage return not followed by a line feed
+    (0: none). Obsidian shows one as a line break, but the Tasks plugin splits a file on line
+    feeds only and stops reading a task line at a carriage return: the tasks after one are
+    read by neither, and the note looks as if plansync had lost them."""
+    at = text.find("\r")
+    while at >= 0:
+        if text[at + 1 : at + 2] != "\n":
+            return text.count("\n", 0, at) + 1
+        at = text.find("\r", at + 1)
+    return 0
+
+
 class _EveryHeading:
     """A container of every heading's text: each one reads as a decisions heading."""
 
@@ -806,6 +819,16 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         else None
     )
     crlf = "\r" in text
+    if crlf and (lone := _lone_carriage_return(text)):
+        warnings.append(
+            ParseWarning(
+                path=path,
+                line=lone,
+                message="holds a lone carriage return (classic Mac line endings): Obsidian"
+                " Tasks, and plansync with it, reads nothing after one on a line, so tasks"
+                " after it are not read; save the note with LF or CRLF line endings",
+            )
+        )
     underlined = body_start  # the last setext heading's underline
     for number, line in enumerate(body, body_start + 1):
         if crlf:
