@@ -405,4 +405,8 @@ def apply(
                 kwargs["checkpoint"] = checkpoint
             if progress is not None:
                 kwargs["progress"] = progress
-            return apply_plan(config, current, state, conns, fresh=plan is None, **kwargs)
+            # The plan's look-ups stand in for the look-up before creating only if nothing
+            # came between them and the creates: an answer may come an hour later, after a
+            # teammate's sync (another state store) created records for the same ids.
+            fresh = plan is None and confirm is None
+            return apply_plan(config, current, state, conns, fresh=fresh, **kwargs)

@@ -216,6 +216,36 @@ def test_a_saved_plan_looks_its_ids_up_again_before_creating(
     assert [c.item.block_id for c in saved.changes if c.action == "create"].count(
         "ps-booked01"
     ) == 1
+    key = _create_elsewhere(project, "ps-booked01")
+
+    result = plansync.apply(config, saved)
+    _assert_adopted(project, result, key)
+
+
+def test_an_answered_question_looks_the_ids_up_again_before_creating(
+    example_project: ExampleProject,
+) -> None:
+    """``sync`` without ``--yes`` asks before applying, and the answer may come an hour later:
+    a teammate's sync made the issue meanwhile, and the create adopts it."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    note = project.note("weekly")
+    line = b"- [ ] Book the review room @Myself #task ^ps-booked01\n"
+    note.write_bytes(note.read_bytes() + b"\n" + line)
+    made: list[str] = []
+
+    def answer_late(plan: plansync.Plan) -> bool:
+        assert any(c.item.block_id == "ps-booked01" for c in plan.changes)
+        made.append(_create_elsewhere(project, "ps-booked01"))
+        return True
+
+    result = plansync.apply(config, confirm=answer_late)
+    assert result is not None
+    _assert_adopted(project, result, made[0])
+
+
+def _create_elsewhere(project: ExampleProject, block_id: str) -> str:
+    """The key of an issue for ``block_id`` made past plansync (a teammate's sync)."""
     made_elsewhere = requests.post(
         f"{project.url}/rest/api/2/issue",
         json={
@@ -223,16 +253,19 @@ def test_a_saved_plan_looks_its_ids_up_again_before_creating(
                 "project": {"key": "PLAN"},
                 "issuetype": {"name": "Task"},
                 "summary": "Book the review room",
-                "labels": ["plansync", "ps-booked01"],
+                "labels": ["plansync", block_id],
             }
         },
         auth=("tomer@example.com", "token"),
         timeout=10,
     )
     assert made_elsewhere.status_code == 201, made_elsewhere.text
-    key = made_elsewhere.json()["key"]
+    return made_elsewhere.json()["key"]
 
-    result = plansync.apply(config, saved)
+
+def _assert_adopted(project: ExampleProject, result: plansync.Result, key: str) -> None:
+    """The run made no second issue for ps-booked01: it took ``key`` into the note."""
+    note = project.note("weekly")
     assert result.ok, result.errors
     issues = sandbox_issues(project)
     assert [i["key"] for i in issues if "ps-booked01" in i["fields"]["labels"]] == [key]
