@@ -562,7 +562,13 @@ class Applier:
         ]
         # The journal brackets the create call only: a run that dies before it sent nothing,
         # and the next run need not wait for search to show what was never created.
-        entry = self.state.begin(target, "create", [c.item.block_id or "" for c in to_create])
+        entry = self.state.begin(
+            target,
+            "create",
+            [c.item.block_id or "" for c in to_create],
+            notes={c.item.block_id or "": c.item.note for c in to_create},
+            site=site_of_connector(connector),
+        )
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
