@@ -47,6 +47,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
 from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import status_category
@@ -1545,12 +1546,14 @@ def test_a_deleted_or_emptied_note_cancels_nothing_even_in_a_crashed_sync(
     assert not plan_of(project, org).has_changes
 
 
-def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_reported(
+def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_an_ordinary_orphan(
     project: ExampleProject, org: Org
 ) -> None:
     """Killed once Salesforce made the new RFE's record, before its Id was stored; the line is
-    deleted before the next run. Its issue, stored, is cancelled (its note still has items);
-    its record, known by the dead create's journal only, is reported and left alone."""
+    deleted before the next run. Its issue, stored, is cancelled (its note still has items).
+    Its record, known by the dead create's journal only, which names its note, becomes a
+    record of that note like the issue: cancelled once as well (``orphans = "cancel"``, with
+    a status field), then reported, and the journal entry is closed."""
     synced_then_edited(project, org, new_rfe=True)
     with pytest.raises(Crash):
         run(project, org, checkpoint=crash_at("created", 2))
@@ -1566,7 +1569,10 @@ def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_reported(
     assert not again.has_changes
     reported = {c.target: c for c in again.changes if c.item.block_id == block_id}
     assert {c.action for c in reported.values()} == {"orphan"}
-    assert "cut short" in (reported["salesforce"].message or "")
-    assert "cancelled" not in (reported["jira"].message or "")  # reported since: closed
-    assert org.records()[block_id][1].get("Status__c") is None
+    for change in reported.values():  # reported since: closed
+        assert (change.message or "").endswith("its line is gone from the note; left alone")
+        assert change.item.note == new.note.path
+    assert status_of(org, block_id) == ("RFE__c", "Cancelled")
     assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "Won't Do"
+    with open_state(config.state_dir, lock=False) as state:
+        assert state.in_flight() == []
