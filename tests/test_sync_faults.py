@@ -834,6 +834,35 @@ def test_an_issue_made_for_a_line_deleted_before_the_rerun_is_an_ordinary_orphan
     assert path.read_bytes() == deleted
 
 
+def test_an_issue_made_for_a_line_proposed_again_before_the_rerun_is_an_ordinary_orphan(
+    project: Project,
+) -> None:
+    """As above, but the line is made proposed again (``[?]``) rather than deleted: the
+    issue becomes a record of its line, reported as any synced item no longer accepted is,
+    and the entry closes; accepted again, the item syncs with that issue."""
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    (made,) = pager_issues(project)
+    edit(path, "- [ ] Draft the pager budget", "- [?] Draft the pager budget")
+    for _ in range(2):
+        plan = plansync.plan(config)
+        (mine,) = [c for c in plan.changes if c.key == made["key"]]
+        assert mine.action == "orphan" and "no longer accepted" in (mine.message or "")
+        assert mine.item.note == path.name and mine.item.line > 0
+        assert plansync.apply(config).ok
+        assert open_journal(config) == []
+    edit(path, "- [?] Draft the pager budget", "- [ ] Draft the pager budget")
+    plan = plansync.plan(config)
+    assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
+    assert plansync.apply(config).ok
+    assert pager_issues(project)[0]["key"] == made["key"] and len(pager_issues(project)) == 1
+    assert f"[{made['key']}](" in path.read_text(encoding="utf-8")
+    assert not plansync.plan(config).has_changes
+
+
 def test_a_dead_create_that_made_nothing_for_a_deleted_line_just_closes(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -644,8 +644,9 @@ class Planner:
         records: dict[tuple[str, str], SyncedRecord],
         remote: dict[str, RemoteRecord],
     ) -> bool:
-        """Settle the ids a dead run was creating that no item now synced to ``target`` and no
-        record stands for (:class:`DeadCreate`); whether a record was found for any.
+        """Settle the ids a dead run was creating that no record of the state stands for and
+        no item would adopt a record for (:meth:`_adopts`): their lines are gone, or proposed
+        again, or no rule takes them (:class:`DeadCreate`); whether a record was found for any.
 
         A record found for one enters ``records`` as the state will hold it once applied: an
         ordinary record of the note the id was journaled from, whose base is the record as
@@ -654,8 +655,8 @@ class Planner:
         of a note held back for its front matter wait for it to be fixed, like its items.
         """
         journal = self._journal[target.name]
-        taken = {label_for(t.block_id) for t in relevant} | self._held_back
-        taken |= {label_for(block_id) for block_id, _ in records}
+        taken = {label_for(t.block_id) for t in relevant if self._adopts(target, t)}
+        taken |= self._held_back | {label_for(block_id) for block_id, _ in records}
         recovered = False
         for block_id in sorted(journal):
             label = label_for(block_id)
@@ -673,6 +674,15 @@ class Planner:
                 recovered = True
             self.plan.dead_creates.append(dead)
         return recovered
+
+    def _adopts(self, target: TargetSpec, entry: _Tracked) -> bool:
+        """Whether a record found for the item's id, unknown to the state, is adopted by
+        :meth:`_plan_item` (and so stored by apply): the item is one a rule sends to ``target``,
+        accepted or closed. A record found for any other (proposed again, or no rule takes it)
+        is only reported there, so the state would never learn it."""
+        if self._route(target, entry.item) is None:
+            return False
+        return entry.item.accepted or status_category(entry.item, self.config.acceptance) != "new"
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
         self._add(entry, "conflict", target.name, key=key, message=message)
