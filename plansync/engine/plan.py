@@ -616,7 +616,7 @@ class Planner:
         journal = self._journal[target.name]
         wanted |= {label_for(block_id) for block_id in journal}
         remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
-        if self._dead_creates(target, relevant, records, remote):
+        if self._dead_creates(target, tracked, relevant, records, remote):
             relevant = relevant_now()  # a found record's line may still be there, unsynced
         seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
         for entry in relevant:
@@ -640,6 +640,7 @@ class Planner:
     def _dead_creates(
         self,
         target: TargetSpec,
+        tracked: list[_Tracked],
         relevant: list[_Tracked],
         records: dict[tuple[str, str], SyncedRecord],
         remote: dict[str, RemoteRecord],
@@ -649,12 +650,14 @@ class Planner:
         again, or no rule takes them (:class:`DeadCreate`); whether a record was found for any.
 
         A record found for one enters ``records`` as the state will hold it once applied: an
-        ordinary record of the note the id was journaled from, whose base is the record as
-        it is (as for an adopted one). From there it is planned like every other record: an
-        orphan if its line is gone, reported or cancelled as ``sync.orphans`` says. The ids
-        of a note held back for its front matter wait for it to be fixed, like its items.
+        ordinary record of the note its line is in (else the one the id was journaled from),
+        whose base is the record as it is (as for an adopted one). From there it is planned
+        like every other record: an orphan if its line is gone, reported or cancelled as
+        ``sync.orphans`` says. The ids of a note held back for its front matter wait for it
+        to be fixed, like its items.
         """
         journal = self._journal[target.name]
+        lines = {label_for(t.block_id): t.note.path for t in tracked}
         taken = {label_for(t.block_id) for t in relevant if self._adopts(target, t)}
         taken |= self._held_back | {label_for(block_id) for block_id, _ in records}
         recovered = False
@@ -663,7 +666,8 @@ class Planner:
             if label in taken:
                 continue
             taken.add(label)
-            dead = DeadCreate(block_id=block_id, target=target.name, note=journal[block_id])
+            note = lines.get(label) or journal[block_id]
+            dead = DeadCreate(block_id=block_id, target=target.name, note=note)
             found = remote.get(label)
             if found is not None:
                 base = {**found.fields, "status": found.status_category, "link": None}
