@@ -1576,3 +1576,40 @@ def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_an_ordinary_or
     assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "Won't Do"
     with open_state(config.state_dir, lock=False) as state:
         assert state.in_flight() == []
+
+
+# ---- descriptions of notes without a date or participants ----------------------------------
+
+
+def test_a_record_with_the_old_dateless_description_gets_one_plain_update(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record synced (by the previous default) from a note without a date or participants
+    holds 'From the meeting "…" on  ().': the next plan updates its description once, as a
+    change of the note (the three-way base and the record both hold the old text), and plans
+    nothing for any other record, whose notes give every part and so render as before."""
+    old = (
+        '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
+        "Owner: {owner}\nNote: {link}"
+    )
+    (project.vault / "hallway-chat.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n## Action Items\n\n"
+        "- [ ] Support the EU region in the pricing API @Myself #rfe\n",
+        encoding="utf-8",
+    )
+    with monkeypatch.context() as patched:
+        patched.setattr("plansync.config.DEFAULT_SF_DESCRIPTION", old)
+        sync(project, org)
+    (block_id,) = [
+        i for i, (_, record) in org.records().items() if "on  ()." in record["Description__c"]
+    ]
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(update=1), [c.message or c.fields for c in plan.changes]
+    (change,) = plan.changes
+    assert change.target == "salesforce" and change.item.block_id == block_id
+    assert set(change.fields) == {"Description__c"}
+    text = change.fields["Description__c"]
+    assert text["new"] == text["old"].replace('"Hallway chat" on  ().', '"Hallway chat".')
+    sync(project, org)
+    assert "on  ()" not in org.records()[block_id][1]["Description__c"]
+    assert not plan_of(project, org).changes
