@@ -289,7 +289,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     def confirm(plan: Plan) -> bool:
         click.echo(render(plan))
         if not plan.has_changes:
-            return bool(plan.refresh)  # only the state learns what both sides agree on
+            return plan.settles_state  # only the state learns (agreed bases, dead creates)
         try:
             if yes or click.confirm("Apply these changes?", default=False):
                 return True

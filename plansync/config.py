@@ -68,10 +68,13 @@ JIRA_CONFLICT_FIELDS = ("summary", "description", "due", "priority", "assignee",
 ``project`` and ``issue_type`` (never changed) and ``labels`` (merged, never a conflict)."""
 LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 
+# The parts about the meeting are left out when the note gives no value for them (see
+# Filled): a note without a date read "... on ." in every issue made from it. A note that
+# gives them all renders byte for byte as before, so no record synced then is rewritten.
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
-    "From the meeting [{note_title}|{link}] on {note_date}.\n"
-    "Participants: {participants}\n"
+    "From the meeting [{note_title}|{link}]{note_date:? on {note_date}}.\n"
+    "{participants:?Participants: {participants}\n}"
     "Owner: {owner}\n\n"
     "_Synced by plansync from {note_path}._"
 )
@@ -93,7 +96,36 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str:
+class Filled(str):
+    """A placeholder's value in a rule's template: text, which the ``?`` format makes a
+    condition for a part of the template.
+
+    ``{name:?TEXT}`` is TEXT, its own placeholders filled in, when ``name`` is not empty, and
+    nothing when it is: ``[{note_title}|{link}]{note_date:? on {note_date}}.`` reads "... on
+    2025-11-03." for a note with a date and "[...]." for one without, where the plain
+    template read "... on .". Any other format is text's own.
+    """
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        if spec.startswith("?"):
+            return spec[1:] if self else ""
+        return super().__format__(spec)
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """``template`` with its placeholders filled in from ``values`` (see :class:`Filled`)."""
+    return template.format_map(
+        {name: Filled(value) if isinstance(value, str) else value for name, value in values.items()}
+    )
+
+
+def _check_template(
+    value: str, fields: frozenset[str] = TEMPLATE_FIELDS, *, conditional: bool = True
+) -> str:
+    """``value`` if it is a template of ``fields`` that renders whatever their text; with
+    ``conditional``, ``{name:?TEXT}`` parts are allowed (see :class:`Filled`)."""
     try:
         parsed = list(string.Formatter().parse(value))
     except ValueError as exc:  # a lone "{" or "}"
@@ -103,10 +135,14 @@ def _check_template(value: str, fields: frozenset[str] = TEMPLATE_FIELDS) -> str
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
-        if spec and "{" in spec:  # filled in from the item: it could be anything at sync time
+        if conditional and spec and spec.startswith("?"):
+            # Its text is a template of its own, filled in before it is shown or left out.
+            _check_template(spec[1:], fields, conditional=False)
+        elif spec and "{" in spec:  # filled in from the item: it could be anything at sync time
             raise ValueError(f"a placeholder inside the format of {{{name}}}")
     try:  # every value is text: a format spec for a date or a number fails only at sync time
-        value.format_map(dict.fromkeys(fields, ""))
+        empty = dict.fromkeys(fields, "")
+        fill(value, empty) if conditional else value.format_map(empty)
     except ValueError as exc:
         raise ValueError(f"{exc} (placeholders are filled in with text)") from None
     return value
@@ -159,7 +195,7 @@ class VaultConfig(Strict):
     @field_validator("note_url")
     @classmethod
     def _note_url(cls, value: str) -> str:
-        return _check_template(value, NOTE_URL_FIELDS)
+        return _check_template(value, NOTE_URL_FIELDS, conditional=False)
 
 
 class UserEntry(Strict):
@@ -183,7 +219,7 @@ class JiraConfig(Strict):
     @field_validator("link_title")
     @classmethod
     def _link_title(cls, value: str) -> str:
-        return _check_template(value, LINK_TITLE_FIELDS)
+        return _check_template(value, LINK_TITLE_FIELDS, conditional=False)
 
     @field_validator("url")
     @classmethod
@@ -319,8 +355,9 @@ class JiraRule(Strict):
         return value.strip()
 
 
-DEFAULT_SF_DESCRIPTION = (
-    '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
+DEFAULT_SF_DESCRIPTION = (  # as DEFAULT_DESCRIPTION, a part the note gives no value for is left out
+    '{text}\n\nFrom the meeting "{note_title}"{note_date:? on {note_date}}'
+    "{participants:? ({participants})}.\n"
     "Owner: {owner}\nNote: {link}"
 )
 

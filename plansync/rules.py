@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from plansync.config import Config, JiraRule, Match, SalesforceRule
+from plansync.config import Config, JiraRule, Match, SalesforceRule, fill
 from plansync.notes.model import AcceptancePolicy, Item, Note
 
 BLOCK_ID_PREFIX = "ps-"
@@ -88,7 +88,9 @@ class Context:
             "tags": " ".join(item.tags),
             "block_id": self.block_id,
             "section": item.section or "",
-            "note_title": note.title or "",
+            # A note the parser read always has a title; one built without (the library's
+            # callers) is named by its path, as its issue's link back to it is.
+            "note_title": note.title or note.path,
             "note_date": note.date.isoformat() if note.date else "",
             "note_path": note.path,
             "participants": ", ".join(note.participants),
@@ -98,7 +100,7 @@ class Context:
 
 
 def render(template: str, context: Context) -> str:
-    return template.format_map(context.values())
+    return fill(template, context.values())
 
 
 def jira_fields(rule: JiraRule, context: Context, assignee: str | None) -> dict[str, Any]:
@@ -132,8 +134,7 @@ def salesforce_fields(
     assert config.salesforce is not None
     values = context.values() | {"priority": rule.priority_map.get(context.item.priority) or ""}
     fields: dict[str, Any] = {
-        name: (template.format_map(values).strip() or None)
-        for name, template in rule.fields.items()
+        name: (fill(template, values).strip() or None) for name, template in rule.fields.items()
     }
     if fields.get("Name"):
         fields["Name"] = " ".join(str(fields["Name"]).split())[:80]

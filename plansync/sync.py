@@ -309,10 +309,11 @@ def refuse_projects_the_sandbox_lacks(config: Config, embedded: set[str]) -> Non
 
 
 def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
-    """Show the run only the records of its kind of backend (see ``StateStore.bind``)."""
+    """Show the run only the records of its kind of backend, and the journal entries of its
+    backend (see ``StateStore.bind``)."""
     for spec in specs:
         if spec.local is not None:
-            state.bind(spec.name, spec.local)
+            state.bind(spec.name, spec.local, spec.site)
 
 
 def _embedded(config: Config, jira: Any | None, salesforce: Any | None) -> set[str]:

@@ -355,6 +355,8 @@ def test_the_config_is_found_in_a_parent_folder(tmp_path: Path, clean_env: None)
         ('summary = "{text:{nope}}"', "rules[0].summary", "inside the format of {text}"),
         ('summary = "{text:{priority}}"', "rules[0].summary", "inside the format of {text}"),
         ('summary = "a } b"', "rules[0].summary", "write {{ or }} for a brace"),
+        ('description = "{note_date:? on {nope}}"', "rules[0].description", "{nope}"),
+        ('description = "{note_date:?{due:%d}}"', "rules[0].description", "format specifier"),
     ],
 )
 def test_bad_rule_template_placeholders(
@@ -370,6 +372,7 @@ def test_bad_rule_template_placeholders(
         ('[jira]\nlink_title = "{note_titel}"', "jira.link_title", "{note_title}"),
         ('[vault]\nnote_url = "obsidian://x?{fle}"', "vault.note_url", "{file}"),
         ('[vault]\nnote_url = "obsidian://x?{file:%Y}"', "vault.note_url", "format specifier"),
+        ('[jira]\nlink_title = "{note_title:? x}"', "jira.link_title", "format specifier"),
     ],
 )
 def test_bad_placeholders_in_links_fail_at_load_not_at_sync(
@@ -385,7 +388,7 @@ def test_good_templates_load(tmp_path: Path, clean_env: None) -> None:
         '[vault]\nnote_url = "https://notes.example.com/{vault}/{file}#{block_id}"\n'
         '[jira]\nlink_title = "{note_title} ({note_path})"\n'
         + RULE
-        + 'summary = "[{note_date}] {text} {{literal}}"\n',
+        + 'summary = "[{note_date}] {text} {{literal}}{owner:? (@{owner})}"\n',
     )
     assert config.rules[0].summary.startswith("[{note_date}]")
 

@@ -113,6 +113,57 @@ def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:
         assert state.in_flight() == []
 
 
+def test_journal_entries_are_shown_to_runs_with_the_backend_they_were_sent_to(
+    tmp_path: Path,
+) -> None:
+    """A dead create is looked up (and waited for) only in the backend it was sent to: a
+    trial's on the sandbox is not looked for in the real Jira, nor the other way round."""
+    with open_state(tmp_path) as state:
+        trial = state.begin("jira", "create", ["ps-a"], site="this machine")
+        real = state.begin("jira", "create", ["ps-b"], site="acme.atlassian.net:443")
+        old = state.begin("jira", "create", ["ps-c"])  # unbound, no site given: not known
+        sf = state.begin("salesforce", "create", ["ps-d"], site="acme.my.salesforce.com:443")
+        assert [e.id for e in state.in_flight()] == [trial, real, old, sf]
+
+        state.bind("jira", local=False, site="acme.atlassian.net:443")
+        assert [e.id for e in state.in_flight("jira")] == [real, old]
+        assert [e.id for e in state.in_flight()] == [real, old, sf]
+        bound = state.begin("jira", "create", ["ps-e"], notes={"ps-e": "n.md"})
+        (entry,) = [e for e in state.in_flight("jira") if e.id == bound]
+        assert entry.site == "acme.atlassian.net:443" and entry.notes == {"ps-e": "n.md"}
+
+        state.bind("jira", local=True, site="this machine")
+        assert [e.id for e in state.in_flight("jira")] == [trial, old]
+        state.bind("jira", local=True)  # a backend that does not say where it is: all
+        assert [e.id for e in state.in_flight("jira")] == [trial, real, old, bound]
+
+
+def test_a_journal_from_before_notes_and_sites_were_kept_is_read_and_upgraded(
+    tmp_path: Path,
+) -> None:
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.executescript(
+            "CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL,"
+            " operation TEXT NOT NULL, block_ids TEXT NOT NULL, started_at REAL NOT NULL,"
+            " finished_at REAL);"
+            """INSERT INTO journal (target, operation, block_ids, started_at)"""
+            """ VALUES ('jira', 'create', '["ps-a"]', 1.0);"""
+        )
+    db.close()
+    with open_state(tmp_path, lock=False) as state:  # a plan reads it as it is
+        state.bind("jira", local=False, site="acme.atlassian.net:443")
+        (entry,) = state.in_flight("jira")
+        assert (entry.block_ids, entry.notes, entry.site) == (["ps-a"], {}, None)
+    with open_state(tmp_path) as state:  # a sync adds the columns
+        state.bind("jira", local=False, site="acme.atlassian.net:443")
+        assert [e.block_ids for e in state.in_flight("jira")] == [["ps-a"]]
+        state.begin("jira", "create", ["ps-b"], notes={"ps-b": "n.md"})
+        assert [(e.notes, e.site) for e in state.in_flight("jira")] == [
+            ({}, None),
+            ({"ps-b": "n.md"}, "acme.atlassian.net:443"),
+        ]
+
+
 def test_every_write_bumps_the_revision(tmp_path: Path) -> None:
     with open_state(tmp_path) as state:
         assert state.revision() == 0
@@ -245,10 +296,10 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     store.begin("jira", "create", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
     applier = Applier(config, store, {})
-    applier._close_settled("jira")
+    applier._settle_journal("jira", [])
     assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
     for block_id in ("ps-a", "ps-b"):
         store.save(SyncedRecord(block_id, "jira", "PLAN-1", "u", "n.md", {}))
-    applier._close_settled("jira")
+    applier._settle_journal("jira", [])
     assert store.in_flight("jira") == []
     store.close()

@@ -25,13 +25,14 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 import plansync
 from plansync.cli import main
 from plansync.config import Config, load_config
+from plansync.engine.state import open_state
 from plansync.notes.model import Item
 from plansync.rules import jira_rule_for, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
@@ -745,40 +747,197 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
 # ---- 5. a line deleted between a crashed sync and its rerun ---------------------------------
 
 
-@pytest.mark.parametrize("orphans", ["report", "cancel"])
-def test_an_issue_made_for_a_line_deleted_before_the_rerun_is_reported_not_lost(
-    project: Project, orphans: str
-) -> None:
-    """The sync dies once Jira made the issue, before its key is stored; the line is deleted
-    before the next run. That issue's id is in no note and no state, only in the journal of
-    the dead create: it was looked up by no plan, so it stayed in Jira unknown, reported by no
-    plan. It is an orphan, shown by every plan; not cancelled even with ``orphans = "cancel"``,
-    since which note it was in is not known (a deleted note never cancels anything)."""
-    config = use_batches(project, 50)
+def with_orphans(project: Project, orphans: str) -> Config:
     text = project.config_path.read_text(encoding="utf-8")
-    project.config_path.write_text(text + f'orphans = "{orphans}"\n', encoding="utf-8")
-    config = project.config()
-    assert plansync.apply(config).ok
+    project.config_path.write_text(text + f'\n[sync]\norphans = "{orphans}"\n', encoding="utf-8")
+    return project.config()
+
+
+PAGER_LINE = "- [ ] Draft the pager budget @Myself\n"
+
+
+def add_pager_line(project: Project) -> Path:
     path = note(project, "2025-11-11")
-    edit(path, "## Action Items\n", "## Action Items\n- [ ] Draft the pager budget @Myself\n")
-    with pytest.raises(Crash):
-        plansync.apply(config, checkpoint=crash_at("created"))
-    (made,) = [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+    edit(path, "## Action Items\n", "## Action Items\n" + PAGER_LINE)
+    return path
+
+
+def delete_pager_line(path: Path) -> bytes:
     data = path.read_bytes()
     start = data.index(b"- [ ] Draft the pager budget")
     deleted = data[:start] + data[data.index(b"\n", start) + 1 :]
     path.write_bytes(deleted)
+    return deleted
+
+
+def pager_issues(project: Project) -> list[dict[str, Any]]:
+    return [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+
+
+def open_journal(config: Config) -> list[Any]:
+    with open_state(config.state_dir, lock=False) as state:
+        return state.in_flight()
+
+
+@pytest.mark.parametrize("orphans", ["report", "cancel"])
+def test_an_issue_made_for_a_line_deleted_before_the_rerun_is_an_ordinary_orphan(
+    project: Project, orphans: str
+) -> None:
+    """The sync dies once Jira made the issue, before its key is stored; the line is deleted
+    before the next run. That issue's id is in no note and no state, only in the journal of
+    the dead create, which names the note it was created from. The rerun stores the issue
+    as an ordinary record of that note and closes the entry: from then on it is an orphan
+    like any other whose line was deleted, reported, or cancelled once under
+    ``orphans = "cancel"``. The journal entry used to stay open for good, and every run
+    found the issue again as "made by a sync that was cut short"."""
+    config = with_orphans(project, orphans)
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    (made,) = pager_issues(project)
+    label = ps_labels(made)[0]
+    deleted = delete_pager_line(path)
+    assert len(open_journal(config)) == 1
+
+    first = plansync.plan(config)  # before the rerun: as it will be once applied
+    mine = [c for c in first.changes if c.key == made["key"]]
+    if orphans == "cancel":
+        assert [c.action for c in mine] == ["transition"]
+        assert mine[0].fields["status"]["new"] == "cancelled"
+    else:
+        assert [c.action for c in mine] == ["orphan"]
+    assert mine[0].item.note == path.name and mine[0].item.block_id == label
+    assert "its line is gone from the note" in (mine[0].message or "")
+
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert open_journal(config) == [], "the dead create's entry is closed"
+    with open_state(config.state_dir, lock=False) as state:
+        record = state.get(label, "jira")
+    assert record is not None and record.key == made["key"] and record.note_path == path.name
+    (after,) = pager_issues(project)
+    category = after["fields"]["status"]["statusCategory"]["key"]
+    assert category == ("done" if orphans == "cancel" else "new")
+
+    assert project.app is not None
+    for _ in range(2):  # and from then on, an orphan like any other: reported, left alone
+        searches = searches_sent(project.app)
+        again = plansync.plan(config)
+        assert searches_sent(project.app) - searches == 1  # the plan's one batch, no more
+        assert not again.has_changes and not again.dead_creates
+        (orphan,) = [c for c in again.changes if c.action == "orphan"]
+        assert orphan.key == made["key"] and orphan.item.note == path.name
+        assert orphan.message == f"{made['key']}: its line is gone from the note; left alone"
+        assert plansync.apply(config).ok
+    assert len(pager_issues(project)) == 1
+    assert path.read_bytes() == deleted
+
+
+def test_an_issue_made_for_a_line_proposed_again_before_the_rerun_is_an_ordinary_orphan(
+    project: Project,
+) -> None:
+    """As above, but the line is made proposed again (``[?]``) rather than deleted: the
+    issue becomes a record of its line, reported as any synced item no longer accepted is,
+    and the entry closes; accepted again, the item syncs with that issue."""
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    (made,) = pager_issues(project)
+    edit(path, "- [ ] Draft the pager budget", "- [?] Draft the pager budget")
+    for _ in range(2):
+        plan = plansync.plan(config)
+        (mine,) = [c for c in plan.changes if c.key == made["key"]]
+        assert mine.action == "orphan" and "no longer accepted" in (mine.message or "")
+        assert mine.item.note == path.name and mine.item.line > 0
+        assert plansync.apply(config).ok
+        assert open_journal(config) == []
+    edit(path, "- [?] Draft the pager budget", "- [ ] Draft the pager budget")
+    plan = plansync.plan(config)
+    assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
+    assert plansync.apply(config).ok
+    assert pager_issues(project)[0]["key"] == made["key"] and len(pager_issues(project)) == 1
+    assert f"[{made['key']}](" in path.read_text(encoding="utf-8")
+    assert not plansync.plan(config).has_changes
+
+
+def test_a_dead_create_that_made_nothing_for_a_deleted_line_just_closes(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk create's request is dropped before Jira gets it, so its journal entry stays
+    open (the run cannot know Jira did nothing); the line is deleted. The next sync looks the
+    id up, waits once for search to catch up as for any dead create, finds nothing and closes
+    the entry; the sync after that neither looks the id up nor waits."""
+    slept: list[float] = []
+    monkeypatch.setattr("plansync.engine.apply.time.sleep", slept.append)
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    assert project.app is not None
+    project.app.configure_faults({"fail_next": [{"drop": True, "path_contains": "issue/bulk"}]})
+    assert not plansync.apply(config).ok
+    assert pager_issues(project) == [] and len(open_journal(config)) == 1
+    delete_pager_line(path)
+
+    plan = plansync.plan(config)
+    assert not plan.has_changes and plan.summary["orphan"] == 0
+    assert [(d.key, d.note) for d in plan.dead_creates] == [(None, path.name)]
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert slept == [1.0, 2.0, 4.0]  # search may lag the dead create: waited for, once
+    assert open_journal(config) == []
+
+    searches = searches_sent(project.app)
+    again = plansync.plan(config)
+    assert not again.changes and not again.dead_creates
+    assert plansync.apply(config).ok
+    assert searches_sent(project.app) - searches == 2  # a plan and a sync, one batch each
+    assert slept == [1.0, 2.0, 4.0]
+
+
+def test_the_sync_command_settles_a_dead_create_when_it_has_nothing_else_to_do(
+    project: Project,
+) -> None:
+    """``plansync sync`` skips apply when the plan has nothing to do; a dead create to settle
+    is something to do for the state (as a base to refresh is), or it stayed open."""
+    config = project.config()
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    delete_pager_line(path)
+    result = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert result.exit_code == 0, result.output
+    assert open_journal(config) == []
+
+
+def test_a_dead_create_journaled_without_its_note_is_reported_never_cancelled(
+    project: Project,
+) -> None:
+    """A journal entry written before entries named their notes: the record found for its
+    id is stored and the entry closed, but which note held the line is not known, so even
+    ``orphans = "cancel"`` only reports it (a deleted note never cancels anything)."""
+    config = with_orphans(project, "cancel")
+    assert plansync.apply(config).ok
+    path = add_pager_line(project)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("created"))
+    with closing(sqlite3.connect(config.state_dir / "state.db")) as db, db:
+        db.execute("UPDATE journal SET notes = NULL WHERE finished_at IS NULL")
+    (made,) = pager_issues(project)
+    delete_pager_line(path)
     for _ in range(2):
         result = plansync.apply(config)
         assert result.ok, result.errors
+        assert open_journal(config) == []
         again = plansync.plan(config)
-        assert not again.has_changes
-        (orphan,) = [c for c in again.changes if c.action == "orphan"]
-        assert orphan.key == made["key"] and orphan.item.block_id == ps_labels(made)[0]
-        assert "cut short" in (orphan.message or "")
-    (after,) = [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+        (orphan,) = [c for c in again.changes if c.key == made["key"]]
+        assert orphan.action == "orphan" and orphan.item.note == ""
+        assert "cut short" in (orphan.message or "") and "never cancelled" in (orphan.message or "")
+    (after,) = pager_issues(project)
     assert after["fields"]["status"]["statusCategory"]["key"] == "new"
-    assert path.read_bytes() == deleted
 
 
 # ---- 6. an editor saves its copy of a note over the ids, mid-sync ---------------------------

@@ -47,6 +47,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
 from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import status_category
@@ -1545,12 +1546,14 @@ def test_a_deleted_or_emptied_note_cancels_nothing_even_in_a_crashed_sync(
     assert not plan_of(project, org).has_changes
 
 
-def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_reported(
+def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_an_ordinary_orphan(
     project: ExampleProject, org: Org
 ) -> None:
     """Killed once Salesforce made the new RFE's record, before its Id was stored; the line is
-    deleted before the next run. Its issue, stored, is cancelled (its note still has items);
-    its record, known by the dead create's journal only, is reported and left alone."""
+    deleted before the next run. Its issue, stored, is cancelled (its note still has items).
+    Its record, known by the dead create's journal only, which names its note, becomes a
+    record of that note like the issue: cancelled once as well (``orphans = "cancel"``, with
+    a status field), then reported, and the journal entry is closed."""
     synced_then_edited(project, org, new_rfe=True)
     with pytest.raises(Crash):
         run(project, org, checkpoint=crash_at("created", 2))
@@ -1566,7 +1569,47 @@ def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_reported(
     assert not again.has_changes
     reported = {c.target: c for c in again.changes if c.item.block_id == block_id}
     assert {c.action for c in reported.values()} == {"orphan"}
-    assert "cut short" in (reported["salesforce"].message or "")
-    assert "cancelled" not in (reported["jira"].message or "")  # reported since: closed
-    assert org.records()[block_id][1].get("Status__c") is None
+    for change in reported.values():  # reported since: closed
+        assert (change.message or "").endswith("its line is gone from the note; left alone")
+        assert change.item.note == new.note.path
+    assert status_of(org, block_id) == ("RFE__c", "Cancelled")
     assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "Won't Do"
+    with open_state(config.state_dir, lock=False) as state:
+        assert state.in_flight() == []
+
+
+# ---- descriptions of notes without a date or participants ----------------------------------
+
+
+def test_a_record_with_the_old_dateless_description_gets_one_plain_update(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record synced (by the previous default) from a note without a date or participants
+    holds 'From the meeting "…" on  ().': the next plan updates its description once, as a
+    change of the note (the three-way base and the record both hold the old text), and plans
+    nothing for any other record, whose notes give every part and so render as before."""
+    old = (
+        '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
+        "Owner: {owner}\nNote: {link}"
+    )
+    (project.vault / "hallway-chat.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n## Action Items\n\n"
+        "- [ ] Support the EU region in the pricing API @Myself #rfe\n",
+        encoding="utf-8",
+    )
+    with monkeypatch.context() as patched:
+        patched.setattr("plansync.config.DEFAULT_SF_DESCRIPTION", old)
+        sync(project, org)
+    (block_id,) = [
+        i for i, (_, record) in org.records().items() if "on  ()." in record["Description__c"]
+    ]
+    plan = plan_of(project, org)
+    assert plan.summary == summary_of(update=1), [c.message or c.fields for c in plan.changes]
+    (change,) = plan.changes
+    assert change.target == "salesforce" and change.item.block_id == block_id
+    assert set(change.fields) == {"Description__c"}
+    text = change.fields["Description__c"]
+    assert text["new"] == text["old"].replace('"Hallway chat" on  ().', '"Hallway chat".')
+    sync(project, org)
+    assert "on  ()" not in org.records()[block_id][1]["Description__c"]
+    assert not plan_of(project, org).changes

@@ -38,7 +38,14 @@ from plansync.connectors.base import (
     RemoteRecord,
     StatusMove,
 )
-from plansync.engine.plan import KNOWN_AFTER_CREATE, Change, ItemRef, Plan, note_digests
+from plansync.engine.plan import (
+    KNOWN_AFTER_CREATE,
+    Change,
+    DeadCreate,
+    ItemRef,
+    Plan,
+    note_digests,
+)
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.writeback import LineEdit, WriteBackError, ends_a_line, write_back
@@ -171,6 +178,7 @@ class Applier:
             record = self.state.get(refresh.block_id, refresh.target)
             if record is not None:
                 self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
+        self._recover(plan.dead_creates)
         for change in by_action["write_back"]:
             self._id_writes[change.item.block_id or ""].append(change)
         self._write_ids(by_action["write_back"])
@@ -180,6 +188,9 @@ class Applier:
                 target, self._create, [c for c in by_action["create"] if c.target == target]
             )
         self._write_keys(by_action["write_back"])
+        for target in BACKENDS:
+            dead = [d for d in plan.dead_creates if d.target == target]
+            self._whole_call(target, lambda t=target, d=dead: self._settle_journal(t, d))
         self.checkpoint("keys_written")
         self._remote("jira", self._links, by_action["link"])
         self.checkpoint("links")
@@ -206,10 +217,16 @@ class Applier:
         """Run one phase against one backend. A whole-call failure (auth, network, 5xx past the
         retries) is reported once and skips that backend's later phases; the notes still get
         the keys of what was created, and the other backend goes on."""
-        if not changes or target in self.down:
+        if changes:
+            self._whole_call(target, lambda: phase(target, changes))
+
+    def _whole_call(self, target: str, step: Callable[[], None]) -> None:
+        """Run ``step`` against ``target``'s backend unless a whole call of it failed already;
+        a failure of its own is reported once and skips that backend's later steps."""
+        if target not in self.connectors or target in self.down:
             return
         try:
-            phase(target, changes)
+            step()
         except ConnectorError as exc:
             self.down.add(target)
             self.result.errors.append(
@@ -466,7 +483,6 @@ class Applier:
     # --- creates ----------------------------------------------------------------------------
 
     def _create(self, target: str, changes: list[Change]) -> None:
-        self._close_settled(target)
         todo = self._ids_on_disk([c for c in changes if not self._blocked(c)])
         for batch in self._batches(f"create in {target}", todo, self._batch_size(target)):
             self._create_batch(target, batch)
@@ -562,7 +578,13 @@ class Applier:
         ]
         # The journal brackets the create call only: a run that dies before it sent nothing,
         # and the next run need not wait for search to show what was never created.
-        entry = self.state.begin(target, "create", [c.item.block_id or "" for c in to_create])
+        entry = self.state.begin(
+            target,
+            "create",
+            [c.item.block_id or "" for c in to_create],
+            notes={c.item.block_id or "": c.item.note for c in to_create},
+            site=site_of_connector(connector),
+        )
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
@@ -578,12 +600,60 @@ class Applier:
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
-    def _close_settled(self, target: str) -> None:
-        """Close a dead run's journal entries whose every id the state now knows (adopted or
-        created since): they need no more waiting, and the journal does not grow forever."""
-        for entry in self.state.in_flight(target):
-            if all(self._base(block_id, target) is not None for block_id in entry.block_ids):
-                self.state.finish(entry.id)
+    def _recover(self, dead: list[DeadCreate]) -> None:
+        """Store the records the plan found for ids a dead run was creating, whose lines are
+        gone since (:class:`DeadCreate`): ordinary records of their notes from now on, before
+        any step that may act on them (an orphan's cancel keeps its base there)."""
+        for entry in dead:
+            if entry.key is None or entry.target not in self.connectors:
+                continue
+            if self._base(entry.block_id, entry.target) is None:
+                self._store_dead(entry, entry.key, entry.url, entry.fields)
+
+    def _store_dead(self, entry: DeadCreate, key: str, url: str, fields: dict[str, Any]) -> None:
+        self.state.save(
+            SyncedRecord(
+                block_id=entry.block_id,
+                target=entry.target,
+                key=key,
+                url=url,
+                note_path=entry.note,
+                fields=fields,
+            )
+        )
+
+    def _settle_journal(self, target: str, dead: list[DeadCreate]) -> None:
+        """Close the dead runs' journal entries that need nothing more, so that no later run
+        looks their ids up again (or the journal grows for ever): every id of the entry is
+        known to the state (created, adopted or recovered since), or is one whose line is
+        gone and for which no record exists.
+
+        The plan found no record for some of the latter; search may lag the dead run's
+        create, so they are looked up again here, waiting as for any dead run's ids
+        (:meth:`_lookup`). A record found now is stored as the plan would have (the next
+        plan reports it, or cancels it, like any other record whose line is gone); the
+        entry closes either way.
+        """
+        entries = self.state.in_flight(target)
+        if not entries:
+            return
+        absent: set[str] = set()
+        unfound = [d for d in dead if d.key is None and self._base(d.block_id, target) is None]
+        if unfound:
+            found = self._lookup(target, [d.block_id for d in unfound])
+            for entry in unfound:
+                record = found.get(label_for(entry.block_id))
+                if record is None:
+                    absent.add(entry.block_id)
+                    continue
+                base = {**record.fields, "status": record.status_category, "link": None}
+                self._store_dead(entry, record.key, record.url, base)
+        for open_entry in entries:
+            if all(
+                block_id in absent or self._base(block_id, target) is not None
+                for block_id in open_entry.block_ids
+            ):
+                self.state.finish(open_entry.id)
 
     def _lookup(self, target: str, ids: list[str]) -> dict[str, RemoteRecord]:
         """Look ids up; for ids a dead run was creating, wait out search lag first.

@@ -20,7 +20,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
    closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
-   read and still holds items a transition to cancelled, once.
+   read and still holds items a transition to cancelled, once. A record a run that died made
+   for a line deleted before this plan (the id is only in the create's journal) is taken in as
+   a record of the note the journal names, and planned like any other (:class:`DeadCreate`).
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
    Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
    to the Salesforce record: that cross-link is planned last, once both keys are known or will
@@ -144,6 +146,25 @@ class BaseRefresh(BaseModel):
     fields: dict[str, Any]
 
 
+class DeadCreate(BaseModel):
+    """An id a sync that died was creating (its journal entry is still open) whose line no
+    note holds now, nor any record of the state: what apply needs to settle the entry.
+
+    The plan has looked the id up. ``key`` set: the dead run did make the record, which
+    becomes an ordinary record of ``note`` (the base is its fields, as for an adopted one),
+    so this plan and every later one treat it like any record whose line is gone. ``key``
+    None: no record was found, which may be search lagging the create; apply looks again,
+    waiting as it does for any dead run's ids, and then the entry closes either way.
+    """
+
+    block_id: str
+    target: Backend
+    note: str = Field(default="", description="the note its line was in; empty: not known")
+    key: str | None = None
+    url: str = ""
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
 class Plan(BaseModel):
     format_version: Literal["1"] = "1"
     changes: list[Change] = Field(default_factory=list)
@@ -157,11 +178,19 @@ class Plan(BaseModel):
         description="records whose fields were changed in the backend only since the last"
         " sync: they differ from the note, and a sync keeps them",
     )
+    dead_creates: list[DeadCreate] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
         """Whether a sync has anything to do: conflicts and orphans are shown, never acted on."""
         return any(c.action not in ("conflict", "orphan") for c in self.changes)
+
+    @property
+    def settles_state(self) -> bool:
+        """Whether a sync would teach the state store something, changes or none: bases both
+        sides now agree on, or a dead run's creates to settle. A sync with nothing else to do
+        still runs for these, or a dead create would be looked up again by every plan."""
+        return bool(self.refresh or self.dead_creates)
 
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
@@ -170,7 +199,12 @@ class Plan(BaseModel):
         internal = {"url", "line_change", "base", "global_id", "base_field"}
         return self.model_dump(
             mode="json",
-            exclude={"fingerprint": True, "refresh": True, "changes": {"__all__": internal}},
+            exclude={
+                "fingerprint": True,
+                "refresh": True,
+                "dead_creates": True,
+                "changes": {"__all__": internal},
+            },
         )
 
 
@@ -272,6 +306,15 @@ class Planner:
         self._held_back: set[str] = set()  # labels of the ids in held notes (see _hold_back)
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._cross_links = self._link_targets()
+        # Per target, the ids a dead run was creating in this run's backend, and their notes.
+        self._journal: dict[str, dict[str, str]] = {
+            t.name: {
+                block_id: entry.notes.get(block_id, "")
+                for entry in state.in_flight(t.name)
+                for block_id in entry.block_ids
+            }
+            for t in targets
+        }
 
     def _link_targets(self) -> bool:
         """Whether Jira issues and Salesforce records are linked to each other in this run: not
@@ -356,6 +399,11 @@ class Planner:
         for target in self.targets:
             for (block_id, _), record in self.state.records(target.name).items():
                 synced_from.setdefault(block_id, record.note_path)
+        for target in self.targets:
+            # An id a dead run was creating may have its record already: its line is
+            # tracked like a synced one, so that it plans as one if the record is found.
+            for block_id, note_path in self._journal[target.name].items():
+                synced_from.setdefault(block_id, note_path)
         lines_with: dict[str, list[tuple[Note, Item]]] = {}
         for note in self.vault.notes:
             for item in note.items:
@@ -552,18 +600,24 @@ class Planner:
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
         records = self.state.records(target.name)
-        relevant = [
-            t
-            for t in tracked
-            if self._route(target, t.item) is not None or (t.block_id, target.name) in records
-        ]
+
+        def relevant_now() -> list[_Tracked]:
+            return [
+                t
+                for t in tracked
+                if self._route(target, t.item) is not None or (t.block_id, target.name) in records
+            ]
+
+        relevant = relevant_now()
         wanted = {label_for(t.block_id) for t in relevant}
         wanted |= {label_for(block_id) for block_id, _ in records}
         # Ids a dead run was creating: a record made for one whose line is gone since is in
         # no note and no state, and would stay in the backend unknown to every plan.
-        in_flight = {i for e in self.state.in_flight(target.name) for i in e.block_ids}
-        wanted |= {label_for(block_id) for block_id in in_flight}
+        journal = self._journal[target.name]
+        wanted |= {label_for(block_id) for block_id in journal}
         remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
+        if self._dead_creates(target, tracked, relevant, records, remote):
+            relevant = relevant_now()  # a found record's line may still be there, unsynced
         seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
         for entry in relevant:
             seen.add(label_for(entry.block_id))
@@ -575,12 +629,6 @@ class Planner:
         for (block_id, _), record in sorted(records.items()):
             if label_for(block_id) not in seen:
                 self._orphan(target, record, remote.get(label_for(block_id)))
-        seen |= {label_for(block_id) for block_id, _ in records}
-        for block_id in sorted(in_flight):
-            if label_for(block_id) in seen:
-                continue
-            if (found := remote.get(label_for(block_id))) is not None:
-                self._orphan_of_dead_create(target, block_id, found)
         if trial := self._trial_links.get(target.name):
             self.plan.warnings.append(
                 f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
@@ -588,6 +636,57 @@ class Planner:
                 f" {target.title} configured now gets its own records for them (created, or"
                 " found by their plansync ids), and the links are replaced"
             )
+
+    def _dead_creates(
+        self,
+        target: TargetSpec,
+        tracked: list[_Tracked],
+        relevant: list[_Tracked],
+        records: dict[tuple[str, str], SyncedRecord],
+        remote: dict[str, RemoteRecord],
+    ) -> bool:
+        """Settle the ids a dead run was creating that no record of the state stands for and
+        no item would adopt a record for (:meth:`_adopts`): their lines are gone, or proposed
+        again, or no rule takes them (:class:`DeadCreate`); whether a record was found for any.
+
+        A record found for one enters ``records`` as the state will hold it once applied: an
+        ordinary record of the note its line is in (else the one the id was journaled from),
+        whose base is the record as it is (as for an adopted one). From there it is planned
+        like every other record: an orphan if its line is gone, reported or cancelled as
+        ``sync.orphans`` says. The ids of a note held back for its front matter wait for it
+        to be fixed, like its items.
+        """
+        journal = self._journal[target.name]
+        lines = {label_for(t.block_id): t.note.path for t in tracked}
+        taken = {label_for(t.block_id) for t in relevant if self._adopts(target, t)}
+        taken |= self._held_back | {label_for(block_id) for block_id, _ in records}
+        recovered = False
+        for block_id in sorted(journal):
+            label = label_for(block_id)
+            if label in taken:
+                continue
+            taken.add(label)
+            note = lines.get(label) or journal[block_id]
+            dead = DeadCreate(block_id=block_id, target=target.name, note=note)
+            found = remote.get(label)
+            if found is not None:
+                base = {**found.fields, "status": found.status_category, "link": None}
+                records[block_id, target.name] = SyncedRecord(
+                    block_id, target.name, found.key, found.url, dead.note, base
+                )
+                dead = dead.model_copy(update={"key": found.key, "url": found.url, "fields": base})
+                recovered = True
+            self.plan.dead_creates.append(dead)
+        return recovered
+
+    def _adopts(self, target: TargetSpec, entry: _Tracked) -> bool:
+        """Whether a record found for the item's id, unknown to the state, is adopted by
+        :meth:`_plan_item` (and so stored by apply): the item is one a rule sends to ``target``,
+        accepted or closed. A record found for any other (proposed again, or no rule takes it)
+        is only reported there, so the state would never learn it."""
+        if self._route(target, entry.item) is None:
+            return False
+        return entry.item.accepted or status_category(entry.item, self.config.acceptance) != "new"
 
     def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
         self._add(entry, "conflict", target.name, key=key, message=message)
@@ -953,7 +1052,13 @@ class Planner:
         )
 
     def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
-        if record.note_path in self._note_paths and self._still_in_note(record):
+        if not record.note_path:
+            # Made by a sync cut short, journaled before entries named their notes.
+            where = (
+                "made by a sync that was cut short, and its line is gone from the notes since"
+                " (which note held it is not known, so it is never cancelled)"
+            )
+        elif record.note_path in self._note_paths and self._still_in_note(record):
             where = (
                 f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
                 " (its checkbox, or the global filter, taken off?)"
@@ -977,23 +1082,6 @@ class Planner:
                 key=record.key,
                 item=_gone_item(record),
                 message=f"{record.key}: {where}; left alone",
-            )
-        )
-
-    def _orphan_of_dead_create(
-        self, target: TargetSpec, block_id: str, found: RemoteRecord
-    ) -> None:
-        """A record a run made before it died, for an id whose line was deleted before the next
-        run: reported, never cancelled (which note it was in is not known, and a deleted note
-        closes nothing)."""
-        self.plan.changes.append(
-            Change(
-                action="orphan",
-                target=target.name,
-                key=found.key,
-                item=ItemRef(note="", line=0, block_id=block_id, text=_synced_text(found)),
-                message=f"{found.key}: made by a sync that was cut short, and its line is gone"
-                " from the notes since; left alone",
             )
         )
 

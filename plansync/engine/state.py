@@ -5,7 +5,9 @@ key and the fields as last synced: the *base* of the three-way diff, without whi
 Jira could not be told from a change in the note. A journal row is written before any remote
 create and closed after the key is stored, so a run that died mid-create leaves a trace that the
 next run resolves by looking the ids up (Jira Cloud's search can lag a write; the journal says
-which ids to wait for rather than create again).
+which ids to wait for rather than create again). An entry names the note of each id, so a record
+made for a line deleted before that run becomes an ordinary record of its note, and the backend
+it was sent to, so that it is only ever looked up there.
 
 Nothing here is precious: deleting the folder loses nothing that the notes' block ids and a
 label lookup in Jira cannot rebuild.
@@ -26,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +52,17 @@ CREATE TABLE IF NOT EXISTS journal (
     operation   TEXT NOT NULL,
     block_ids   TEXT NOT NULL,
     started_at  REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    notes       TEXT,
+    site        TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
 RECORD_QUERY = "SELECT block_id, target, key, url, note_path, fields FROM records"
+JOURNAL_ADDED = {"notes": "TEXT", "site": "TEXT"}
+"""Journal columns that stores written before they were kept lack (added when next written)."""
 
 
 def _record(row: tuple[Any, ...]) -> SyncedRecord:
@@ -90,6 +96,12 @@ class JournalEntry:
     operation: str
     block_ids: list[str]
     started_at: float
+    notes: dict[str, str] = field(default_factory=dict)
+    """Per block id, the note it was created from: a record the dead run made for a line
+    deleted since becomes an ordinary record of that note (empty: an entry from before notes
+    were kept, or an id not given one)."""
+    site: str | None = None
+    """The backend the create was sent to (:func:`plansync.sites.site_of`); None: not known."""
 
 
 class StateStore:
@@ -99,6 +111,9 @@ class StateStore:
         self.directory = directory
         self._local: dict[str, bool] = {}
         """Per target, whether this run's backend is a sandbox on this machine (see bind)."""
+        self._sites: dict[str, str] = {}
+        """Per target, which backend this run's is (see bind), for the journal."""
+        self._journal_columns: set[str] = set(JOURNAL_ADDED)
         path = directory / "state.db"
         try:
             self._open(path, readonly)
@@ -123,6 +138,8 @@ class StateStore:
             self._db = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None)
             self._db.execute("PRAGMA query_only = ON")
             self._db.execute("SELECT count(*) FROM sqlite_master")  # reads the header
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
+            self._journal_columns = set(JOURNAL_ADDED) & have
             return
         else:
             directory.mkdir(parents=True, exist_ok=True)
@@ -131,24 +148,45 @@ class StateStore:
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
         if not readonly:
+            self._add_journal_columns()
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,)
             )
+
+    def _add_journal_columns(self) -> None:
+        """Give a journal written before its entries kept their notes and backend the columns
+        (a store opened read-only for a plan is read as it is: see :meth:`in_flight`)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
+        for name, kind in JOURNAL_ADDED.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE journal ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
 
     # records -------------------------------------------------------------------------------
 
-    def bind(self, target: str, local: bool) -> None:
+    def bind(self, target: str, local: bool, site: str | None = None) -> None:
         """From now on, show only the ``target`` records synced with the kind of backend this
-        run uses: a sandbox on this machine (``local``) or a real one.
+        run uses: a sandbox on this machine (``local``) or a real one; and only the journal
+        entries of creates sent to this very backend (``site``, when known).
 
         A record's kind is told by its URL, so stores written before this was kept need no
         change. The records of the other kind are no base here (:meth:`elsewhere` lists them);
         a sync replaces them item by item, as it creates each item's record anew.
+
+        A journal entry says which ids to look up, and wait for, in the backend a dead run
+        was creating them in: looked up in another (a trial's create in the real Jira, or
+        the other way round), they are never found, and each wait for search to catch up
+        is spent for nothing. So an entry is bound to the site it was sent to, more
+        narrowly than records are to their kind: it stays open, untouched, until a run
+        with that backend settles it.
         """
         self._local[target] = local
+        if site is not None:
+            self._sites[target] = site
+        else:
+            self._sites.pop(target, None)
 
     def _shown(self, record: SyncedRecord) -> bool:
         local = self._local.get(record.target)
@@ -189,12 +227,30 @@ class StateStore:
 
     # journal -------------------------------------------------------------------------------
 
-    def begin(self, target: str, operation: str, block_ids: list[str]) -> int:
+    def begin(
+        self,
+        target: str,
+        operation: str,
+        block_ids: list[str],
+        *,
+        notes: dict[str, str] | None = None,
+        site: str | None = None,
+    ) -> int:
+        """Open an entry before ``block_ids`` are sent: ``notes`` names each one's note and
+        ``site`` the backend (default: the one the store is bound to for ``target``)."""
+        site = site if site is not None else self._sites.get(target)
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO journal (target, operation, block_ids, started_at)"
-                " VALUES (?, ?, ?, ?)",
-                (target, operation, json.dumps(block_ids), time.time()),
+                "INSERT INTO journal (target, operation, block_ids, started_at, notes, site)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    target,
+                    operation,
+                    json.dumps(block_ids),
+                    time.time(),
+                    json.dumps(notes or {}, sort_keys=True),
+                    site,
+                ),
             )
             self._bump()
         return int(cursor.lastrowid or 0)
@@ -207,13 +263,28 @@ class StateStore:
             self._bump()
 
     def in_flight(self, target: str | None = None) -> list[JournalEntry]:
-        """Journal entries that were started and never finished: a run died during them."""
+        """Journal entries that were started and never finished: a run died during them.
+
+        Only those of the backend each target is bound to (see :meth:`bind`); an entry that
+        does not say its backend (written before they did) is shown to every run."""
+        extra = ", ".join(
+            name if name in self._journal_columns else "NULL" for name in JOURNAL_ADDED
+        )
         rows = self._db.execute(
-            "SELECT id, target, operation, block_ids, started_at FROM journal"
+            f"SELECT id, target, operation, block_ids, started_at, {extra} FROM journal"
             " WHERE finished_at IS NULL" + (" AND target = ?" if target else "") + " ORDER BY id",
             (target,) if target else (),
         )
-        return [JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        entries = [
+            JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4], json.loads(r[5] or "{}"), r[6])
+            for r in rows
+        ]
+        return [e for e in entries if self._ours(e)]
+
+    def _ours(self, entry: JournalEntry) -> bool:
+        """Whether ``entry`` was sent to the backend this run uses for its target."""
+        site = self._sites.get(entry.target)
+        return entry.site is None or site is None or entry.site == site
 
     # revision ------------------------------------------------------------------------------
 
