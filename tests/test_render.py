@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plansync.engine.plan import Change, ItemRef, Plan
+from plansync.engine.plan import Change, DeadCreate, ItemRef, Plan
 from plansync.engine.render import render
 
 DESCRIPTION = (
@@ -83,3 +83,18 @@ def test_a_long_item_text_in_a_heading_is_cut_with_an_ellipsis() -> None:
     assert heading.endswith('  "Publish the revised tiering cost model to the cloud-program…"')
     short = change.model_copy(update={"item": change.item.model_copy(update={"text": "Short"})})
     assert render(Plan(changes=[short])).splitlines()[0].endswith('  "Short"')
+
+
+def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
+    """A sync then looks them up once more and waits for search: the plan says so, rather than
+    "No changes" followed by a silent wait."""
+    plan = Plan(
+        dead_creates=[
+            DeadCreate(block_id="ps-1", target="jira", note="weekly.md"),
+            DeadCreate(block_id="ps-2", target="jira", note="weekly.md"),
+            DeadCreate(block_id="ps-3", target="jira", note="weekly.md", key="PLAN-3"),
+        ]
+    )
+    lines = render(plan).splitlines()
+    assert lines[0].startswith("2 ids that a sync cut short was creating in jira have no record")
+    assert lines[-1].startswith("No changes.")

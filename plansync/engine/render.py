@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 from typing import Any
 
 from plansync.display import shown
@@ -129,6 +130,15 @@ def render(plan: Plan) -> str:
         out.append(f"warning: {warning}")
     for kept in plan.kept:
         out.append(f"kept: {kept}")
+    unfound = Counter(dead.target for dead in plan.dead_creates if dead.key is None)
+    for target, count in sorted(unfound.items()):
+        # Else "No changes", and then a sync that sits silent while it looks them up.
+        ids = "1 id" if count == 1 else f"{count} ids"
+        out.append(
+            f"{ids} that a sync cut short was creating in {target} have no record there yet:"
+            " a sync looks once more (waiting a few seconds, as search can lag a create),"
+            " then forgets them."
+        )
     if not plan.changes and plan.fingerprint is not None and not plan.fingerprint.notes:
         # Nothing was read (a glob typo, a wrong vault.path): not "in sync", whatever it is.
         out.append("No changes: no note was read (see the warning above).")
