@@ -12,7 +12,7 @@ removed when the sandbox stops, and a plan never rewrites anything under ``.plan
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,15 +40,25 @@ def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
 
 @contextmanager
 def embedded_jira(
-    state_dir: Path, project_key: str = "PLAN", *, persist: bool = True
+    state_dir: Path,
+    project_key: str = "PLAN",
+    *,
+    projects: Iterable[str] = (),
+    persist: bool = True,
 ) -> Iterator[str]:
     """Serve the sandbox whose state lives in ``state_dir/sandbox``; yields its base URL.
 
+    ``projects`` are made beside ``project_key``: those the config's rules send items to, so
+    that a config for several projects syncs here as it would with the real Jira.
     It takes port 8990 when free, so that key links written into notes stay the same from one
     run to the next, and any free port otherwise.
     """
     app = JiraSandbox(
-        _database(state_dir, "jira.db", persist), mode="cloud", project_key=project_key
+        _database(state_dir, "jira.db", persist),
+        mode="cloud",
+        project_key=project_key,
+        projects=projects,
+        save_projects=persist,
     )
     try:
         try:
