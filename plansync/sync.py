@@ -167,7 +167,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     if not sf.instance_url:
         with ExitStack() as stack:
             url, session = _enter_sandbox(
-                stack, embedded_salesforce(config.state_dir, persist=persist)
+                stack, embedded_salesforce(config.state_dir, objects=objects, persist=persist)
             )
             yield SalesforceConnector(
                 objects,

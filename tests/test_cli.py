@@ -1123,6 +1123,36 @@ def test_a_project_added_to_the_rules_is_planned_without_a_write_and_made_by_the
     assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
+def test_a_salesforce_object_of_the_rules_is_made_by_the_embedded_sandbox(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It had RFE__c and Feature__c only: a rule writing to another object failed the
+    plan's first query ("sObject type 'Escalation__c' is not supported")."""
+    for name in ("SF_INSTANCE_URL", "SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    with config.open("a", encoding="utf-8") as file:
+        file.write(
+            '\n[[salesforce.rules]]\nname = "escalations"\nobject = "Escalation__c"\n'
+            'match = { tags_any = ["#escalation"] }\n'
+            '\n[[salesforce.rules]]\nname = "rfe"\nobject = "RFE__c"\n'
+            'match = { tags_any = ["#rfe"] }\n'
+        )
+    (tmp_path / "n.md").write_text(
+        "- [ ] Call Fabrikam about the outage #escalation\n- [ ] Add an export button #rfe\n",
+        "utf-8",
+    )
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 0, result.output
+    items = {i.text: i.keys for n in scan_vault(tmp_path).notes for i in n.items}
+    assert items["Call Fabrikam about the outage"]["salesforce"].startswith("a03")
+    assert items["Add an export button"]["salesforce"].startswith("a01")
+    assert {keys["jira"] for keys in items.values()} == {"PLAN-1", "PLAN-2"}
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 0, result.output
+
+
 def test_a_project_key_the_embedded_sandbox_cannot_make_is_refused_before_planning(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 from plansync.sandbox.jira_app import JiraSandbox
-from plansync.sandbox.salesforce_app import SalesforceSandbox
+from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 
@@ -73,13 +73,18 @@ def embedded_jira(
 
 @contextmanager
 def embedded_salesforce(
-    state_dir: Path, *, persist: bool = True
+    state_dir: Path, *, objects: Iterable[str] = (), persist: bool = True
 ) -> Iterator[tuple[str, requests.Session]]:
     """Serve the Salesforce sandbox over loopback TLS; yields its URL and a session trusting it.
 
-    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`).
+    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`). Its
+    objects are the default rules' and ``objects``: those the config's rules write to.
     """
-    app = SalesforceSandbox(_database(state_dir, "salesforce.db", persist))
+    app = SalesforceSandbox(
+        _database(state_dir, "salesforce.db", persist),
+        objects=dict.fromkeys([*DEFAULT_OBJECTS, *objects]),
+        save_objects=persist,
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:
             certificate = make_loopback_certificate(Path(folder))
