@@ -933,10 +933,13 @@ class JiraSandbox(SandboxApp):
     def _project_name(self, key: str) -> str:
         return PROJECT_NAME if key == self.project_key else f"{PROJECT_NAME} {key}"
 
-    def _project_key_of(self, ref: str) -> str | None:
-        """The project a JQL value or a path names, by key or name (any case) or id."""
+    def _project_key_of(self, ref: Any, *, jql: bool = False) -> str | None:
+        """The project ``ref`` names, by id or key; in JQL by its name too, in any case."""
+        ref = str(ref)
         for key, project_id in self._projects.items():
-            if ref == project_id or ref.upper() in (key, self._project_name(key).upper()):
+            if ref in (project_id, key):
+                return key
+            if jql and ref.upper() in (key, self._project_name(key).upper()):
                 return key
         return None
 
@@ -1153,10 +1156,7 @@ class JiraSandbox(SandboxApp):
             return self._check_user(name, value, errors)
         if name == "project":
             ref = value if isinstance(value, dict) else {}
-            key = next(
-                (k for k, i in self._projects.items() if ref.get("id") == i or ref.get("key") == k),
-                None,
-            )
+            key = self._project_key_of(ref["key"] if "key" in ref else ref.get("id"))
             if key is None:
                 errors[name] = "Specify a valid project ID or key"
             return key
@@ -1302,10 +1302,7 @@ class JiraSandbox(SandboxApp):
         return Response(200, [self._project_json(request, key, full) for key in self._projects])
 
     def _project(self, request: Request, project_id_or_key: str) -> Response:
-        key = next(
-            (k for k, i in self._projects.items() if project_id_or_key in (i, k)),
-            None,
-        )
+        key = self._project_key_of(project_id_or_key)
         if key is None:
             raise ApiError(404, [f"No project could be found with key '{project_id_or_key}'."])
         return Response(200, self._project_json(request, key, full=True))
@@ -1653,7 +1650,7 @@ class JiraSandbox(SandboxApp):
         for name, values in jql.clauses:
             if name == "project":
                 for value in values:
-                    if self._project_key_of(value) is None:
+                    if self._project_key_of(value, jql=True) is None:
                         raise ApiError(
                             400, [f"The value '{value}' does not exist for the field 'project'."]
                         )
@@ -1681,7 +1678,7 @@ class JiraSandbox(SandboxApp):
 
     def _clause_matches(self, row: IssueRow, name: str, values: list[str]) -> bool:
         if name == "project":
-            return row.project_key in {self._project_key_of(v) for v in values}
+            return row.project_key in {self._project_key_of(v, jql=True) for v in values}
         if name == "labels":
             return any(label in values for label in row.fields.get("labels", []))
         return row.key in {v.upper() for v in values}
