@@ -26,6 +26,7 @@ from plansync.engine.state import StateError, StateStore, open_state, running_sy
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
+from plansync.sandbox.jira_app import PROJECT_KEY
 from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
@@ -105,9 +106,13 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
     jira = config.jira
     if config.uses_sandbox:
         with ExitStack() as stack:
-            url = _enter_sandbox(
-                stack, embedded_jira(config.state_dir, EMBEDDED_PROJECT, persist=persist)
+            sandbox = embedded_jira(
+                config.state_dir,
+                EMBEDDED_PROJECT,
+                projects=embedded_projects(config),
+                persist=persist,
             )
+            url = _enter_sandbox(stack, sandbox)
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -162,7 +167,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     if not sf.instance_url:
         with ExitStack() as stack:
             url, session = _enter_sandbox(
-                stack, embedded_salesforce(config.state_dir, persist=persist)
+                stack, embedded_salesforce(config.state_dir, objects=objects, persist=persist)
             )
             yield SalesforceConnector(
                 objects,
@@ -286,26 +291,29 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
 
 
 EMBEDDED_PROJECT = "PLAN"
-"""The one project of the embedded Jira sandbox."""
+"""The embedded Jira sandbox's own project; it makes the projects the rules name beside it."""
 
 
-def refuse_projects_the_sandbox_lacks(config: Config, embedded: set[str]) -> None:
-    """Refuse a run on the embedded Jira whose rules name another project, before planning.
+def embedded_projects(config: Config) -> list[str]:
+    """The projects the embedded Jira sandbox makes for ``config``: each one its rules send
+    items to, so that a config for several projects syncs there as with the real Jira.
 
-    The sandbox has the project PLAN only, so every create failed one by one with Jira's
-    "Specify a valid project ID or key" after the plan had shown them. It is most often a
-    shell with ``JIRA_PROJECT`` exported for the real Jira but no ``JIRA_URL``.
+    A key the sandbox cannot make (Jira's default key format: 2 to 10 capital letters, digits
+    or ``_``, a letter first) is a ConfigError naming the rule, before anything is planned:
+    every create in it would fail one by one after the plan had shown them.
     """
-    if "jira" not in embedded:
-        return
+    keys: list[str] = []
     for index, rule in enumerate(config.rules):
-        if rule.project != EMBEDDED_PROJECT:
+        if not PROJECT_KEY.fullmatch(rule.project):
             raise ConfigError(
-                f"{config.source or 'config'}: 'rules[{index}].project' = {rule.project!r}, but"
-                f" no Jira URL is configured and the embedded sandbox has only the project"
-                f" {EMBEDDED_PROJECT} (the starter config reads the project from JIRA_PROJECT"
-                f" and the URL from JIRA_URL)"
+                f"{config.source or 'config'}: 'rules[{index}].project' = {rule.project!r} is"
+                " not a project key the embedded Jira sandbox can make (2 to 10 capital"
+                " letters, digits or _, starting with a letter), and no Jira URL is configured"
+                " (the starter config reads the URL from JIRA_URL)"
             )
+        if rule.project not in keys:
+            keys.append(rule.project)
+    return keys
 
 
 def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
@@ -333,7 +341,6 @@ def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None
     """
     with open_state(config.state_dir, lock=False) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
-        refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         running = running_sync(config.state_dir)
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns, config)
@@ -393,8 +400,6 @@ def apply(
     """
     with open_state(config.state_dir) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
-        if plan is None:  # a saved plan says itself which Jira it was made against
-            refuse_projects_the_sandbox_lacks(config, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce) as conns:
             specs = targets(conns, config)
             bind_state(state, specs)

@@ -1057,18 +1057,116 @@ def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> Non
     assert "T\\x1b]0;pwned\\x07" in result.output
 
 
-def test_a_project_the_embedded_sandbox_lacks_is_refused_before_planning(
+OPS_RULE = '[[rules]]\nname = "ops"\nproject = "OPS"\nmatch = { tags_any = ["#ops"] }\n\n'
+TEAM_NOTE = (
+    "- [ ] Rotate the on-call keys #ops\n"
+    "- [ ] Draft the plan\n"
+    "- [ ] Restart the ingest nodes #ops\n"
+)
+
+
+def jira_keys(folder: Path) -> dict[str, str]:
+    """Each item's text, with the Jira key written into its line."""
+    return {i.text: i.keys.get("jira", "") for n in scan_vault(folder).notes for i in n.items}
+
+
+def test_rules_for_two_projects_sync_to_both_on_the_embedded_sandbox(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """JIRA_PROJECT exported for the real Jira, JIRA_URL not: every create failed one by one
-    with "project: Specify a valid project ID or key" after the plan had shown them."""
+    """The embedded Jira had the project PLAN only, and refused a config whose rules name
+    another: a config for several projects (or JIRA_PROJECT exported) could not be tried
+    without a Jira. It makes each project the rules name."""
     monkeypatch.setenv("JIRA_PROJECT", "CLOUD")
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    replace_once(config, "[[rules]]\n", OPS_RULE + "[[rules]]\n")
+    (tmp_path / "n.md").write_text(TEAM_NOTE, "utf-8")
+
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert 'project: "OPS"' in result.stdout and 'project: "CLOUD"' in result.stdout
+    assert not (tmp_path / ".plansync").exists()
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert jira_keys(tmp_path) == {
+        "Rotate the on-call keys": "OPS-1",
+        "Draft the plan": "CLOUD-1",
+        "Restart the ingest nodes": "OPS-2",
+    }
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert "No changes" in result.stdout
+
+
+def test_a_project_added_to_the_rules_is_planned_without_a_write_and_made_by_the_sync(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """The sandbox's database keeps its projects (their ids stay put); a plan names a new
+    one's issues but stores nothing, as a plan never writes."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    (tmp_path / "n.md").write_text(TEAM_NOTE, "utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert set(jira_keys(tmp_path).values()) == {"PLAN-1", "PLAN-2", "PLAN-3"}
+
+    (tmp_path / "ops.md").write_text("- [ ] Page the storage team #ops\n", "utf-8")
+    replace_once(config, "[[rules]]\n", OPS_RULE + "[[rules]]\n")
+    sandboxes = tmp_path / ".plansync" / "sandbox"
+    synced = files_under(sandboxes)
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert 'project: "OPS"' in result.stdout
+    assert files_under(sandboxes) == synced
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert jira_keys(tmp_path)["Page the storage team"] == "OPS-1"
+    assert jira_keys(tmp_path)["Draft the plan"] == "PLAN-2"
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
+
+
+def test_a_salesforce_object_of_the_rules_is_made_by_the_embedded_sandbox(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It had RFE__c and Feature__c only: a rule writing to another object failed the
+    plan's first query ("sObject type 'Escalation__c' is not supported")."""
+    for name in ("SF_INSTANCE_URL", "SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    with config.open("a", encoding="utf-8") as file:
+        file.write(
+            '\n[[salesforce.rules]]\nname = "escalations"\nobject = "Escalation__c"\n'
+            'match = { tags_any = ["#escalation"] }\n'
+            '\n[[salesforce.rules]]\nname = "rfe"\nobject = "RFE__c"\n'
+            'match = { tags_any = ["#rfe"] }\n'
+        )
+    (tmp_path / "n.md").write_text(
+        "- [ ] Call Fabrikam about the outage #escalation\n- [ ] Add an export button #rfe\n",
+        "utf-8",
+    )
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 0, result.output
+    items = {i.text: i.keys for n in scan_vault(tmp_path).notes for i in n.items}
+    assert items["Call Fabrikam about the outage"]["salesforce"].startswith("a03")
+    assert items["Add an export button"]["salesforce"].startswith("a01")
+    assert {keys["jira"] for keys in items.values()} == {"PLAN-1", "PLAN-2"}
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_project_key_the_embedded_sandbox_cannot_make_is_refused_before_planning(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every create in it failed one by one with "project: Specify a valid project ID or
+    key" after the plan had shown them."""
+    monkeypatch.setenv("JIRA_PROJECT", "Cloud Team")
     assert run("init", tmp_path).exit_code == 0
     (tmp_path / "n.md").write_text("- [ ] Draft the plan\n", "utf-8")
     config = tmp_path / "plansync.toml"
     for command in (("plan",), ("sync", "--yes")):
         result = run(*command, "--config", config)
         assert result.exit_code == 1, result.output
-        assert result.stdout == ""
-        assert f"Error: {config}: 'rules[0].project' = 'CLOUD', but no Jira URL" in result.stderr
+        assert "+ jira create" not in result.stdout
+        assert f"Error: {config}: 'rules[0].project' = 'Cloud Team' is not a project key" in (
+            result.stderr
+        )
     assert (tmp_path / "n.md").read_text("utf-8") == "- [ ] Draft the plan\n"

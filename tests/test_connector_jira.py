@@ -456,6 +456,65 @@ def test_transition_picks_by_status_category(
     assert sent == {"transition": {"id": expected}}
 
 
+@pytest.mark.parametrize(
+    ("status", "category", "cancel_name", "closed_as"),
+    [
+        ("Done", "done", None, "done"),
+        ("Closed", "done", None, "done"),
+        ("Won't Do", "done", None, "cancelled"),
+        ("Cancelled", "done", None, "cancelled"),
+        ("Abandoned", "done", "abandoned", "cancelled"),
+        ("Abandoned", "done", None, "done"),
+        ("In Progress", "indeterminate", None, None),
+        ("To Do", "new", None, None),
+    ],
+)
+def test_a_closed_issue_reads_as_done_or_cancelled_by_its_status(
+    rsps: responses.RequestsMock,
+    status: str,
+    category: str,
+    cancel_name: str | None,
+    closed_as: str | None,
+) -> None:
+    """Jira puts both in the done category; the status says which (the configured cancel
+    transition's name, or a name like "Won't Do")."""
+    found = issue("CLOUD-1", ["ps-a"], status={"name": status, "statusCategory": {"key": category}})
+    rsps.post(api(CLOUD, "search/jql"), json={"issues": [found], "isLast": True})
+    connector = JiraConnector(
+        CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition=cancel_name
+    )
+    record = connector.fetch_by_ids(["ps-a"])["ps-a"]
+    assert (record.status_category, record.closed_as) == (category, closed_as)
+
+
+@pytest.mark.parametrize(
+    ("to", "offered", "expected"),
+    [
+        ("cancelled", ["11", "21", "31", "41"], "21"),  # Won't Do
+        ("cancelled", ["11", "31", "41", "51"], None),  # Done or Abandon say nothing of it
+        ("done", ["11", "21", "31", "41"], "31"),
+        ("done", ["11", "21", "41"], None),  # in Done already
+    ],
+)
+def test_a_closed_issue_moved_between_done_and_cancelled_takes_only_a_transition_that_tells(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    to: Any,
+    offered: list[str],
+    expected: str | None,
+) -> None:
+    """Without one, the issue stays in its closed status and the move succeeds: failing, it
+    would be planned again at every sync, in a workflow that cannot do better."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    answer = {"transitions": [t for t in transitions()["transitions"] if t["id"] in offered]}
+    rsps.get(url, json=answer)
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", to, closed=True)])
+    assert result.ok and result.key == "CLOUD-1"
+    posted = [body(call) for call in rsps.calls if call.request.method == "POST"]
+    assert posted == ([{"transition": {"id": expected}}] if expected else [])
+
+
 def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

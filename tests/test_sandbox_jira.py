@@ -100,6 +100,40 @@ def test_client_construction_reads_server_info(jira: JIRA, app: JiraSandbox, mod
     assert app.stats()["by_route"] == {"GET /rest/api/2/serverInfo": 2}
 
 
+def test_more_projects_each_number_their_issues_and_keep_their_ids_across_restarts(
+    tmp_path: Path, mode: Mode
+) -> None:
+    """What the embedded sandbox serves a config whose rules name several projects."""
+    db = tmp_path / "jira.db"
+    first = JiraSandbox(db, mode=mode, projects=["OPS"])
+    with serve_in_thread(first) as running:
+        jira = JIRA(running.url, basic_auth=AUTH)
+        assert [(p.key, p.id) for p in jira.projects()] == [("PLAN", "10000"), ("OPS", "10001")]
+        made = jira.create_issues(
+            [
+                {"project": {"key": key}, "issuetype": {"name": "Task"}, "summary": key}
+                for key in ("OPS", "PLAN", "OPS")
+            ]
+        )
+        assert [m["issue"].key for m in made] == ["OPS-1", "PLAN-1", "OPS-2"]
+        assert sorted(i.key for i in jira.search_issues("project = OPS")) == ["OPS-1", "OPS-2"]
+        assert jira.issue("OPS-2").fields.project.id == "10001"
+        with pytest.raises(JIRAError) as excinfo:
+            jira.create_issue(project="ENG", issuetype={"name": "Task"}, summary="s")
+        assert excinfo.value.status_code == 404  # the client looks the project up first
+    first.close()
+
+    again = JiraSandbox(db, mode=mode, projects=["ENG", "OPS"])
+    with serve_in_thread(again) as running:
+        jira = JIRA(running.url, basic_auth=AUTH)
+        ids = {p.key: p.id for p in jira.projects()}
+        assert ids == {"PLAN": "10000", "OPS": "10001", "ENG": "10002"}
+        assert jira.create_issue(project="OPS", issuetype={"name": "Task"}, summary="s").key == (
+            "OPS-3"
+        )
+    again.close()
+
+
 def test_metadata_endpoints(jira: JIRA) -> None:
     assert [p.key for p in jira.projects()] == ["PLAN"]
     project = jira.project("PLAN")

@@ -425,6 +425,33 @@ def test_query_pages_past_2000_records(org: Org) -> None:
     assert (limited["totalSize"], limited["done"]) == (2, True)
 
 
+def test_an_object_keeps_its_key_prefix_whatever_objects_are_named_beside_it_later(
+    tmp_path: Path,
+) -> None:
+    """The embedded sandbox makes the objects a config's rules write to; a record's Id begins
+    with its object's prefix, so the prefix is the database's, not the order of a run."""
+    db = tmp_path / "salesforce.db"
+    first = SalesforceSandbox(db, objects=["RFE__c", "Feature__c", "Escalation__c"])
+    [made] = first.add_records("Escalation__c", [{"Plansync_Id__c": "ps-a"}])
+    assert made.startswith("a03")
+    first.close()
+
+    again = SalesforceSandbox(db, objects=["Account_Plan__c", "RFE__c"])
+    assert [r["Id"] for r in again.records("Escalation__c")] == [made]  # by its records
+    [plan] = again.add_records("Account_Plan__c", [{"Plansync_Id__c": "ps-b"}])
+    [rfe] = again.add_records("RFE__c", [{"Plansync_Id__c": "ps-c"}])
+    assert (plan[:3], rfe[:3]) == ("a04", "a01")
+    again.close()
+
+    dry = SalesforceSandbox(db, objects=["Risk__c"], save_objects=False)
+    assert dry.records("Risk__c") == []
+    dry.close()
+    later = SalesforceSandbox(db, objects=["Other__c"])
+    [other] = later.add_records("Other__c", [{"Plansync_Id__c": "ps-d"}])
+    assert other.startswith("a05")  # Risk__c was never stored
+    later.close()
+
+
 def test_describe_and_versions(org: Org) -> None:
     sf = org.client()
     describe = sf.RFE__c.describe()

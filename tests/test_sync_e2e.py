@@ -25,7 +25,7 @@ from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_link
-from plansync.sandbox.jira_app import USERS, JiraSandbox
+from plansync.sandbox.jira_app import TRANSITIONS, USERS, JiraSandbox
 
 PRIORITY_NAMES = {
     "highest": "Highest",
@@ -332,6 +332,131 @@ def test_cancelling_an_item_takes_the_cancel_transition(
     status = jira_issues(project)[item.keys["jira"]]["fields"]["status"]
     assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
     assert not fresh_plan(config).has_changes
+
+
+# ---- done and cancelled: both closed to Jira, not the same status -------------------------
+
+CHECKED = {"x": "Done", "-": "Won't Do"}  # the sandbox's status for each closed checkbox
+
+
+def status_name(project: ExampleProject, key: str) -> str:
+    return str(jira_issues(project)[key]["fields"]["status"]["name"])
+
+
+def check(project: ExampleProject, note: Note, before: str, after: str) -> None:
+    """Change the runbook item's checkbox from ``before`` to ``after`` in its note."""
+    replace_once(project.vault / note.path, f"- [{before}] {RUNBOOK}", f"- [{after}] {RUNBOOK}")
+
+
+def assert_in_sync(config: Config) -> None:
+    again = fresh_plan(config)
+    assert not again.has_changes and again.changes == [], again.changes
+
+
+@pytest.mark.parametrize(("first", "then"), [("-", "x"), ("x", "-")])
+def test_an_item_moved_between_done_and_cancelled_moves_its_closed_issue(
+    example_project: ExampleProject, first: str, then: str
+) -> None:
+    """A cancelled item checked done, or a done one cancelled: the issue was closed on both
+    sides, and the planner, which saw "closed" and "closed", left it in the other status."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", first)
+    sync(config)
+    assert status_name(project, key) == CHECKED[first]
+    check(project, note, first, then)
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    new = "done" if then == "x" else "cancelled"
+    old = "done" if first == "x" else "cancelled"
+    assert (plan.changes[0].key, plan.changes[0].fields) == (
+        key,
+        {"status": {"old": old, "new": new}},
+    )
+    sync(config, plan=plan)
+    assert status_name(project, key) == CHECKED[then]
+    assert_in_sync(config)
+
+
+def test_a_closed_issue_moved_between_done_and_cancelled_in_jira_only_is_kept(
+    example_project: ExampleProject,
+) -> None:
+    """The three-way rule, as for fields: the note kept its checkbox, so Jira's word stands;
+    once the note changes, the note's does."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "-")
+    sync(config)
+    jira_transition(project, key, "31")  # Won't Do -> Done, in Jira
+    assert_in_sync(config)
+    sync(config)
+    assert status_name(project, key) == "Done"
+
+    check(project, note, "-", "x")  # both sides agree now: nothing to send, the base learns
+    assert_in_sync(config)
+    sync(config)
+    check(project, note, "x", "-")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    sync(config, plan=plan)
+    assert status_name(project, key) == "Won't Do"
+    assert_in_sync(config)
+
+
+def test_a_workflow_with_one_closed_status_is_not_asked_again(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No "Won't Do": a cancelled item's issue goes to Done, and a move between done and
+    cancelled leaves it there; neither is planned again at every sync."""
+    only_done = [t for t in TRANSITIONS if t[1] != "Won't Do"]
+    monkeypatch.setattr(
+        JiraSandbox,
+        "_available_transitions",
+        staticmethod(lambda current: [t for t, _, to in only_done if to != current]),
+    )
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "-")
+    sync(config)
+    assert status_name(project, key) == "Done"
+    assert_in_sync(config)
+
+    check(project, note, "-", "x")  # Done already: nothing to send, the base learns
+    assert_in_sync(config)
+    sync(config)
+    check(project, note, "x", "-")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    app = project.app
+    app.reset_stats()
+    sync(config, plan=plan)
+    assert not any(r.startswith("POST") and "transitions" in r for r in app.stats()["by_route"])
+    assert status_name(project, key) == "Done"
+    assert_in_sync(config)
+
+
+def test_a_move_from_done_to_cancelled_lost_before_jira_made_it_is_sent_again(
+    example_project: ExampleProject,
+) -> None:
+    """The move's status was stored as sent before it was asked for; a closed issue is in
+    the done category either way, so only its status says whether the move got there."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "x")
+    sync(config)
+    check(project, note, "x", "-")
+    lost = {"drop": "before_commit", "method": "POST", "path_contains": "/transitions"}
+    project.app.configure_faults({"fail_next": [lost]})
+    result = plansync.apply(config)
+    assert not result.ok
+    assert status_name(project, key) == "Done"
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    sync(config, plan=plan)
+    assert status_name(project, key) == "Won't Do"
+    assert_in_sync(config)
 
 
 def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> None:

@@ -1123,6 +1123,75 @@ def test_the_checkbox_moves_the_records_status_field_done_reopened_and_cancelled
     assert not plan_of(project, org).has_changes
 
 
+@pytest.mark.parametrize(("first", "then"), [("-", "x"), ("x", "-")])
+def test_an_item_moved_between_done_and_cancelled_moves_its_record_and_its_issue(
+    project: ExampleProject, org: Org, first: str, then: str
+) -> None:
+    """ "Done" and "Cancelled" are both closed: the planner saw closed on both sides and left
+    the record (and the Jira issue) in the status the note no longer says."""
+    with_status_field(project)
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    value = {"x": "Done", "-": "Cancelled"}
+    issue = {"x": "Done", "-": "Won't Do"}
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [{first}] {FEATURE_TEXT}")
+    sync(project, org)
+    assert status_of(org, feature_id) == ("Feature__c", value[first])
+    replace_once(path, f"- [{first}] {FEATURE_TEXT}", f"- [{then}] {FEATURE_TEXT}")
+
+    plan = plan_of(project, org)
+    words = {"x": "done", "-": "cancelled"}
+    moves = {c.target: c.fields["status"] for c in plan.changes if c.action == "transition"}
+    move = {"old": words[first], "new": words[then]}
+    assert moves == {"jira": move, "salesforce": move}
+    assert plan.summary == summary_of(transition=2)
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", value[then])
+    key = feature.item.keys["jira"]
+    assert jira_issues(project)[key]["fields"]["status"]["name"] == issue[then]
+    again = plan_of(project, org)
+    assert not again.has_changes and again.changes == [], again.changes
+
+
+def test_a_status_field_moved_between_done_and_cancelled_in_salesforce_only_is_kept(
+    project: ExampleProject, org: Org
+) -> None:
+    with_status_field(project)
+    config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    sync(project, org)
+    record_id = feature.item.keys["salesforce"]
+    org.connector(config).update_many(
+        [FieldUpdate(record_id, {"Status__c": "Cancelled"}, sobject="Feature__c")]
+    )
+    again = plan_of(project, org)
+    assert not again.has_changes and again.changes == [], again.changes
+    sync(project, org)
+    assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
+
+
+def test_status_values_that_do_not_tell_done_from_cancelled_move_nothing_between_them(
+    project: ExampleProject, org: Org
+) -> None:
+    """One value for both (a picklist with a single closed value): a done item cancelled
+    moves its Jira issue only, and nothing is planned again after."""
+    with_status_field(project, 'done = "Closed", cancelled = "Closed"')
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    sync(project, org)
+    assert status_of(org, feature_id) == ("Feature__c", "Closed")
+    replace_once(path, f"- [x] {FEATURE_TEXT}", f"- [-] {FEATURE_TEXT}")
+
+    plan = plan_of(project, org)
+    assert [(c.action, c.target) for c in plan.changes] == [("transition", "jira")]
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Closed")
+    again = plan_of(project, org)
+    assert not again.has_changes and again.changes == [], again.changes
+
+
 def test_without_a_status_field_a_checked_item_moves_only_its_jira_issue(
     project: ExampleProject, org: Org
 ) -> None:

@@ -4,9 +4,10 @@ A :class:`RuleBasedStateMachine` plays a reviewer and a flaky sync against one s
 (three notes, 6–9 action items to start with, some proposed, some accepted) and one Jira
 sandbox. The model is what the reviewer wrote: each note's items (text, checkbox, due date),
 rendered to the exact bytes of the note as it would be without any sync. Rules: accept a
-proposed item, move a due date, edit an item's text, mark an item done or open again, delete
-a key link by hand, add an accepted item, copy a line (with its id and key, if it has them)
-after itself or into another note, delete a line (``orphans = "cancel"``: its issue is
+proposed item, move a due date, edit an item's text, mark an item done or open again, cancel
+a synced item or check a cancelled one done or open, delete a key link by hand, add an
+accepted item, copy a line (with its id and key, if it has them) after itself or into another
+note, delete a line (``orphans = "cancel"``: its issue is
 cancelled, once; a note is never emptied here), crash a sync at a random checkpoint (the Nth
 time it is reached), sync with one request failing at the HTTP level, and sync fully. After
 every full sync:
@@ -14,10 +15,11 @@ every full sync:
 - the note's bytes, less the key links and block ids that syncs insert, are the model's bytes;
 - every item parses to what the model says (text, status, due date), in order;
 - exactly one issue per accepted item's id, its key written back into that item's line, its
-  summary, due date and done-ness as the note says, and no other issue in Jira but those of
-  deleted lines;
+  summary, due date and status ("To Do", "Done" or "Won't Do") as the note says, and no other
+  issue in Jira but those of deleted lines;
 - the issue of a line deleted once its key was in the note is done (cancelled, or done
-  before), and no issue was ever cancelled twice (the sandbox counts the transitions it made);
+  before), and no deleted line's issue was ever cancelled twice (the sandbox counts the
+  transitions it made);
 - a following plan has nothing to do (no changes, no conflicts, no orphans but deleted lines).
 """
 
@@ -58,6 +60,7 @@ from plansync.sync import salesforce_objects, scan
 
 NOTES = 3
 CANCEL_TRANSITION = "41"  # the sandbox's "Won't Do"
+JIRA_STATUS = {" ": "To Do", "x": "Done", "-": "Won't Do"}  # the sandbox's, per checkbox
 BASIC_AUTH = "Basic " + base64.b64encode(b"jason@example.com:token").decode()
 TEXTS = (
     "Draft the rollout plan",
@@ -77,7 +80,7 @@ def no_sleep(_: float) -> None:
 @dataclass
 class ModelItem:
     text: str
-    status: str  # "?" proposed, " " accepted and open, "x" done
+    status: str  # "?" proposed, " " accepted and open, "x" done, "-" cancelled (once synced)
     due: dt.date | None
 
     @property
@@ -143,13 +146,15 @@ class SyncMachine(RuleBasedStateMachine):
         self.counter = 0
         self.deleted: dict[str, bytes] = {}  # label of a deleted line's id -> that line
         self.reopened: set[str] = set()  # labels of deleted lines whose issue was reopened
-        self.cancels: Counter[str] = Counter()  # issue key -> "Won't Do" transitions made
+        self.cancels: Counter[str] = Counter()  # issue key -> "Won't Do" of a deleted line
         do_transition = self.app._do_transition
 
         def transition(request: Any, issue_id_or_key: str) -> Any:
             response = do_transition(request, issue_id_or_key)
-            if json.loads(request.body)["transition"]["id"] == CANCEL_TRANSITION:
-                self.cancels[self.app._issue_or_404(issue_id_or_key).key] += 1
+            issue = self.app._issue_or_404(issue_id_or_key)
+            cancel = json.loads(request.body)["transition"]["id"] == CANCEL_TRANSITION
+            if cancel and not self.on_a_line(issue.fields["labels"]):
+                self.cancels[issue.key] += 1
             return response
 
         self.app._do_transition = transition  # type: ignore[method-assign]
@@ -176,6 +181,26 @@ class SyncMachine(RuleBasedStateMachine):
         assert new != lines[at]
         lines[at] = new
         self.path(n).write_bytes(b"\n".join(lines))
+
+    def on_a_line(self, labels: list[str]) -> bool:
+        """Whether one of ``labels`` is the block id of a line in the notes: a record moved
+        for its checkbox, not cancelled for a deleted line."""
+        on_disk = b"\n".join(self.path(m).read_bytes() for m in range(NOTES))
+        return any(
+            re.search(rb" \^" + re.escape(label.encode()) + rb"[ \t]*\r?$", on_disk, re.M)
+            for label in labels
+        )
+
+    def synced_alone(self, n: int, i: int) -> bool:
+        """Whether item ``i`` of note ``n`` carries a key, and an id no other line has: synced
+        as itself. Only such a line is cancelled here: a [-] line is not accepted, so one
+        never synced (or a copy still carrying its original's id) is left as it is."""
+        line = self.path(n).read_bytes().split(b"\n")[first_item_line(n) + i]
+        found = BLOCK_ID.search(line)
+        if found is None or not KEY_LINK.search(line):
+            return False
+        on_disk = b"\n".join(self.path(m).read_bytes() for m in range(NOTES))
+        return len(re.findall(re.escape(found[0]) + rb"[ \t]*\r?$", on_disk, re.M)) == 1
 
     def insert_line(self, n: int, index: int, line: bytes) -> None:
         lines = self.path(n).read_bytes().split(b"\n")
@@ -240,6 +265,29 @@ class SyncMachine(RuleBasedStateMachine):
         n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == "x")))
         self.edit_line(n, i, lambda line: line.replace(b"- [x]", b"- [ ]", 1))
         self.notes[n][i].status = " "
+
+    def cancellable(self) -> list[tuple[int, int]]:
+        """Open or done items synced as themselves (see :meth:`synced_alone`)."""
+        found = self.where(lambda item: item.status in " x")
+        return [(n, i) for n, i in found if self.synced_alone(n, i)]
+
+    @precondition(lambda self: bool(self.cancellable()))
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        """Cancel an open or done item that was synced."""
+        n, i = data.draw(st.sampled_from(self.cancellable()))
+        was = self.notes[n][i].status
+        self.edit_line(n, i, lambda line: line.replace(f"- [{was}]".encode(), b"- [-]", 1))
+        self.notes[n][i].status = "-"
+
+    @precondition(lambda self: any(i.status == "-" for n in self.notes for i in n))
+    @rule(data=st.data(), to=st.sampled_from(["x", " "]))
+    def uncancel(self, data: st.DataObject, to: str) -> None:
+        """Check a cancelled item done (its closed issue moves from Won't Do to Done), or
+        open it again."""
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.status == "-")))
+        self.edit_line(n, i, lambda line: line.replace(b"- [-]", f"- [{to}]".encode(), 1))
+        self.notes[n][i].status = to
 
     @rule(data=st.data())
     def edit_text(self, data: st.DataObject) -> None:
@@ -307,10 +355,12 @@ class SyncMachine(RuleBasedStateMachine):
     def notes_of(self, item: ModelItem) -> list[ModelItem]:
         return next(items for items in self.notes if any(i is item for i in items))
 
+    @precondition(lambda self: any(i.status != "-" for n in self.notes for i in n))
     @rule(data=st.data(), into=st.integers(0, NOTES - 1))
     def copy_line(self, data: st.DataObject, into: int) -> None:
-        """Copy a line as it is on disk (id and key included) after itself or into a note."""
-        n, i = data.draw(st.sampled_from(self.where(lambda item: True)))
+        """Copy a line as it is on disk (id and key included) after itself or into a note; not
+        a cancelled one (not accepted, the copy would keep its original's id)."""
+        n, i = data.draw(st.sampled_from(self.where(lambda item: item.status != "-")))
         line = self.path(n).read_bytes().split(b"\n")[first_item_line(n) + i]
         copy = ModelItem(self.notes[n][i].text, self.notes[n][i].status, self.notes[n][i].due)
         at = i + 1 if into == n else len(self.notes[into])
@@ -409,8 +459,7 @@ class SyncMachine(RuleBasedStateMachine):
                 fields = issue["fields"]
                 assert fields["summary"] == want.parsed_text, where
                 assert fields["duedate"] == (want.due.isoformat() if want.due else None), where
-                done = fields["status"]["statusCategory"]["key"] == "done"
-                assert done == (want.status == "x"), where
+                assert fields["status"]["name"] == JIRA_STATUS[want.status], where
         assert set(per_label) - accepted <= set(self.deleted), sorted(set(per_label) - accepted)
         for label, line in self.deleted.items():
             issue = by_label.get(label)
@@ -438,7 +487,7 @@ test_sync_state_machine = SyncMachine.TestCase
 # ---- the same, with every accepted item also a Salesforce record whose status it moves -------
 
 SF_KEY_LINK = re.compile(rb" \[a0\d[0-9A-Za-z]{15}\]\(https?://[^)\s]*\)")
-SF_STATUS = {" ": {None, "New"}, "x": {"Done"}}
+SF_STATUS = {" ": {None, "New"}, "x": {"Done"}, "-": {"Cancelled"}}
 _TLS: list[LoopbackCertificate] = []
 
 
@@ -480,7 +529,12 @@ class SalesforceSyncMachine(SyncMachine):
             sent = json.loads(request.body)["records"]
             for record, outcome in zip(sent, response.body, strict=True):
                 if outcome.get("success") and "Status__c" in record:
-                    moves = self.sf_moves.setdefault(record.get("Id") or record["id"], [])
+                    record_id = record.get("Id") or record["id"]
+                    moves = self.sf_moves.setdefault(record_id, [])
+                    stored = self.sf_app._store.record(record_id)
+                    labels = [stored[1]["Plansync_Id__c"]] if stored else []
+                    if record["Status__c"] == "Cancelled" and self.on_a_line(labels):
+                        continue  # moved for its checkbox: only a deleted line's are counted
                     if not moves or moves[-1] != record["Status__c"]:  # a resend by Id
                         moves.append(record["Status__c"])
             return response
@@ -550,8 +604,8 @@ class SalesforceSyncMachine(SyncMachine):
         accepted = set()
         for note in scan(self.config).notes:
             for item in note.items:
-                if item.kind != "action" or not item.accepted:
-                    continue
+                if item.kind != "action" or not (item.accepted or item.status == "-"):
+                    continue  # a [-] line here is one synced before it was cancelled
                 label = label_for(item.block_id or "")
                 accepted.add(label)
                 record = by_id[label]

@@ -20,6 +20,7 @@ from plansync.redact import redact
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
+ClosedAs = Literal["done", "cancelled"]
 
 
 class ConnectorError(PlansyncError):
@@ -55,6 +56,10 @@ class RemoteRecord:
     plansync_id: str | None
     fields: dict[str, Any]
     status_category: StatusCategory | None = None
+    closed_as: ClosedAs | None = None
+    """For a record in the done category, which of done and cancelled its status says (Jira
+    puts both in one category, "Won't Do" beside "Done"); None when it is not closed or the
+    backend cannot tell the two apart (one closed status, one value for both)."""
     sobject: str | None = None
     """The Salesforce object of the record (None for Jira)."""
     duplicates: tuple[str, ...] = ()
@@ -89,6 +94,10 @@ class StatusMove:
     key: str
     to: Transition
     sobject: str | None = None
+    closed: bool = False
+    """The record is closed already and the move is between done and cancelled: a workflow
+    with no other closed status to take leaves it where it is, and the move succeeds (failing,
+    it would be planned again at every sync)."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from plansync.connectors.base import (
+    ClosedAs,
     ConnectorError,
     FieldUpdate,
     Link,
@@ -213,20 +214,26 @@ class JiraConnector:
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
         "Cancel" into the done category, else any into done; "reopen" one into category new.
+        A move of a closed issue between done and cancelled (``closed``) takes only a transition
+        that tells them apart, and without one leaves the issue as it is and succeeds.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
         as for updates and links: a workflow post-function that throws on one issue answers
         500, and must not stop the transitions of every issue after it, run after run.
         """
-        return self._each(lambda move: self._transition(move.key, move.to), moves)
+        return self._each(lambda move: self._transition(move.key, move.to, move.closed), moves)
 
-    def _transition(self, key: str, to: Transition) -> OpResult:
+    def _transition(self, key: str, to: Transition, closed: bool = False) -> OpResult:
         what = f"listing the transitions of {key}"
         response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
         if not response.ok:
             return self._item_failure(response, key, what)
         transitions = self._json(response, what).get("transitions", [])
-        chosen = _pick_transition(transitions, to, self._cancel_transition)
+        chosen = _pick_transition(transitions, to, self._cancel_transition, closed=closed)
+        if chosen is None and closed:
+            # Closed already, and the workflow has no other closed status for this move:
+            # the issue stays where it is, as close to the note as Jira can be.
+            return OpResult(ok=True, key=key, url=self._browse(key))
         if chosen is None:
             available = ", ".join(
                 f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
@@ -506,7 +513,18 @@ class JiraConnector:
                 "status": status.get("name"),
             },
             status_category=_status_category(category),
+            closed_as=self._closed_as(category, status.get("name")),
         )
+
+    def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
+        """Whether a closed issue was cancelled or done, by its status's name: the configured
+        ``cancel_transition`` (whose status is most often named alike) or one named like
+        "Won't Do" / "Cancelled" is cancelled, any other status of the done category done."""
+        if category != "done":
+            return None
+        name = str(status or "")
+        named = self._cancel_transition and name.casefold() == self._cancel_transition.casefold()
+        return "cancelled" if named or _CANCEL_LIKE.search(name) else "done"
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -672,8 +690,15 @@ def labels_jql(plansync_ids: Sequence[str]) -> str:
 
 
 def _pick_transition(
-    transitions: list[dict[str, Any]], to: Transition, cancel_name: str | None
+    transitions: list[dict[str, Any]],
+    to: Transition,
+    cancel_name: str | None,
+    *,
+    closed: bool = False,
 ) -> dict[str, Any] | None:
+    """The transition a move takes, or None. A ``closed`` issue (done to cancelled or back)
+    takes no transition into just any closed status: it may be the one it is in, or another
+    status that says nothing of the difference."""
     available = [t for t in transitions if t.get("isAvailable", True)]
 
     def category(t: dict[str, Any]) -> str | None:
@@ -694,7 +719,8 @@ def _pick_transition(
         ]
         if named:
             return named[0]
-    return next((t for t in done if cancel_like(t)), done[0] if done else None)
+    fallback = None if closed else done[0] if done else None
+    return next((t for t in done if cancel_like(t)), fallback)
 
 
 def _status_category(key: str | None) -> StatusCategory | None:

@@ -52,6 +52,7 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 from simple_salesforce.format import quote_soql_value
 
 from plansync.connectors.base import (
+    ClosedAs,
     ConnectorError,
     FieldUpdate,
     Link,
@@ -484,6 +485,7 @@ class SalesforceConnector:
             plansync_id=row.get(self.external_id_field),
             fields={name: row.get(name) for name in self._managed[sobject]},
             status_category=self._category(status),
+            closed_as=self._closed_as(status),
             sobject=sobject,
         )
 
@@ -497,6 +499,15 @@ class SalesforceConnector:
         if status in (self._status_values["done"], self._status_values["cancelled"]):
             return "done"
         return "indeterminate"
+
+    def _closed_as(self, status: Any) -> ClosedAs | None:
+        """Which of done and cancelled a status field value is; None for any other value, and
+        when ``status_values`` gives both the same value (there is no telling them apart, so
+        no move between them is planned)."""
+        done, cancelled = self._status_values["done"], self._status_values["cancelled"]
+        if done == cancelled or status not in (done, cancelled):
+            return None
+        return "done" if status == done else "cancelled"
 
     # -- requests --------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.engine.plan import (
+    CLOSED,
     KNOWN_AFTER_CREATE,
     Change,
     DeadCreate,
@@ -560,7 +561,7 @@ class Applier:
                     record.key,
                     record.url,
                     fields,
-                    record.status_category,
+                    record.closed_as or record.status_category,
                     "found by its plansync id (made by another run): not created again",
                 )
             else:
@@ -763,7 +764,7 @@ class Applier:
         connector = self.connectors[target]
         ready = [(c, key) for c in changes if (key := self._key_for(c))]
         for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
-            moves = [StatusMove(key, c.fields["status"]["new"], c.sobject) for c, key in batch]
+            moves = [_move(change, key) for change, key in batch]
             for (change, _), move in zip(batch, moves, strict=True):
                 # A transition is not resent when its answer is lost; what was asked is kept
                 # so that the next plan, seeing the record got there, takes it as synced.
@@ -778,6 +779,15 @@ class Applier:
             self._done(change)
         else:
             self._fail(change, outcome.error or "refused")
+
+
+def _move(change: Change, key: str) -> StatusMove:
+    """The move a transition change asks for; ``closed`` when the plan saw the record closed
+    as the other of done and cancelled (its ``old``), so that a workflow with one closed
+    status lets it stay there (see :class:`StatusMove`)."""
+    status = change.fields["status"]
+    closed = status["old"] in CLOSED and status["new"] in CLOSED
+    return StatusMove(key, status["new"], change.sobject, closed=closed)
 
 
 def _status_of(move: StatusMove) -> str:

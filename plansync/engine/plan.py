@@ -85,6 +85,8 @@ ACTIONS: tuple[Action, ...] = (
 Target = Literal["jira", "salesforce", "note"]
 Backend = Literal["jira", "salesforce"]
 KNOWN_AFTER_CREATE = "(known after create)"
+CLOSED = ("done", "cancelled")
+"""The checkbox's closed states (:func:`plansync.rules.status_category`)."""
 
 
 class ItemRef(BaseModel):
@@ -840,7 +842,8 @@ class Planner:
             )
             return
         self._known(target, entry, found.key, found.url)
-        base = {**found.fields, "status": found.status_category, "link": None}
+        status = found.closed_as or found.status_category
+        base = {**found.fields, "status": status, "link": None}
         self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
         self._plan_fields(target, entry, {}, found, fields, adopt=True)
         if target.transitions:
@@ -959,16 +962,31 @@ class Planner:
     def _plan_status(
         self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
     ) -> None:
+        """Move the record where the checkbox says, by the fields' three-way rule: a status
+        the note kept since the last sync (``last``; None: adopted, no base) is the backend's.
+
+        Done and cancelled are one category to Jira ("Won't Do" is closed like "Done"), but
+        not one status: the note moving from one to the other moves a closed record too,
+        unless the backend says it is there already or cannot tell them apart
+        (:attr:`RemoteRecord.closed_as` None); then only the base learns the note's word, so
+        that a workflow with one closed status is not asked again at every sync.
+        """
         wanted = status_category(entry.item, self.config.acceptance)
         if wanted == last:
             return
         have = found.status_category
-        if wanted in ("done", "cancelled") and have != "done":
+        if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
-        elif wanted == "new" and have == "done" and last in ("done", "cancelled"):
+        elif (
+            wanted in CLOSED
+            and (last is None or last in CLOSED)
+            and found.closed_as not in (None, wanted)
+        ):
+            change = {"old": found.closed_as, "new": wanted}
+        elif wanted == "new" and have == "done" and last in CLOSED:
             change = {"old": have, "new": "reopen"}
         else:
-            if last is not None and (have == "done") == (wanted in ("done", "cancelled")):
+            if last is not None and (have == "done") == (wanted in CLOSED):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
             return
         self._add(
@@ -1177,9 +1195,13 @@ def _last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
     done state would pass for a change made in Jira, and reopening the item would not reach
     Jira."""
     last, sent = base.get("status"), base.get("status_sent")
-    if sent and (found.status_category == "done") == (sent in ("done", "cancelled")):
-        return str(sent)
-    return last
+    if not sent or (found.status_category == "done") != (sent in CLOSED):
+        return last
+    if last in CLOSED and sent in CLOSED and found.closed_as not in (None, sent):
+        # A move between done and cancelled: the record was closed before it, so only its
+        # status says whether it got there.
+        return last
+    return str(sent)
 
 
 def note_digests(config: Config, paths: list[str]) -> dict[str, str]:

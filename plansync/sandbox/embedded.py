@@ -12,14 +12,14 @@ removed when the sandbox stops, and a plan never rewrites anything under ``.plan
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
 from plansync.sandbox.jira_app import JiraSandbox
-from plansync.sandbox.salesforce_app import SalesforceSandbox
+from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 
@@ -40,15 +40,25 @@ def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
 
 @contextmanager
 def embedded_jira(
-    state_dir: Path, project_key: str = "PLAN", *, persist: bool = True
+    state_dir: Path,
+    project_key: str = "PLAN",
+    *,
+    projects: Iterable[str] = (),
+    persist: bool = True,
 ) -> Iterator[str]:
     """Serve the sandbox whose state lives in ``state_dir/sandbox``; yields its base URL.
 
+    ``projects`` are made beside ``project_key``: those the config's rules send items to, so
+    that a config for several projects syncs here as it would with the real Jira.
     It takes port 8990 when free, so that key links written into notes stay the same from one
     run to the next, and any free port otherwise.
     """
     app = JiraSandbox(
-        _database(state_dir, "jira.db", persist), mode="cloud", project_key=project_key
+        _database(state_dir, "jira.db", persist),
+        mode="cloud",
+        project_key=project_key,
+        projects=projects,
+        save_projects=persist,
     )
     try:
         try:
@@ -63,13 +73,18 @@ def embedded_jira(
 
 @contextmanager
 def embedded_salesforce(
-    state_dir: Path, *, persist: bool = True
+    state_dir: Path, *, objects: Iterable[str] = (), persist: bool = True
 ) -> Iterator[tuple[str, requests.Session]]:
     """Serve the Salesforce sandbox over loopback TLS; yields its URL and a session trusting it.
 
-    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`).
+    Over TLS because simple-salesforce only speaks ``https://`` (see :mod:`.tls`). Its
+    objects are the default rules' and ``objects``: those the config's rules write to.
     """
-    app = SalesforceSandbox(_database(state_dir, "salesforce.db", persist))
+    app = SalesforceSandbox(
+        _database(state_dir, "salesforce.db", persist),
+        objects=dict.fromkeys([*DEFAULT_OBJECTS, *objects]),
+        save_objects=persist,
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:
             certificate = make_loopback_certificate(Path(folder))

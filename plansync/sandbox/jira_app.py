@@ -57,10 +57,11 @@ from plansync.sandbox.server import DropConnection
 Mode = Literal["cloud", "dc"]
 
 # --------------------------------------------------------------------------------------------
-# Seed data: one project, the issue types, priorities, statuses and users plansync maps onto.
+# Seed data: the projects, issue types, priorities, statuses and users plansync maps onto.
 # --------------------------------------------------------------------------------------------
 
 PROJECT_ID = "10000"
+"""The id of the first project a sandbox seeds (its ``project_key``), in a new database."""
 PROJECT_NAME = "Plansync Sandbox"
 MAX_BULK = 50
 SUMMARY_MAX = 255
@@ -264,6 +265,10 @@ CREATE TABLE IF NOT EXISTS remote_link (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS remote_link_issue ON remote_link(issue_id, global_id);
+CREATE TABLE IF NOT EXISTS project (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE
+);
 """
 _FIRST_ID = 10000
 
@@ -294,24 +299,58 @@ class _Store(SqliteStore):
             rows = self._db.execute(f"SELECT {self._COLUMNS} FROM issue ORDER BY id").fetchall()
         return [self._row(r) for r in rows]
 
-    def create_issues(self, project_key: str, all_fields: list[dict[str, Any]]) -> list[IssueRow]:
+    def seed_projects(self, keys: Iterable[str], *, save: bool = True) -> dict[str, str]:
+        """Every project by key, with its id, in id order: those stored, then those ``keys``
+        names and those of stored issues (made under another ``project_key``) that are not,
+        stored too when ``save`` (False: a dry run's sandbox, which must write nothing).
+
+        Ids are stored, not derived from the order of ``keys``, so that a project keeps its id
+        from one run to the next whatever the projects named beside it.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                ids = dict(self._db.execute("SELECT key, id FROM project ORDER BY id").fetchall())
+                issues = self._db.execute("SELECT DISTINCT project_key FROM issue ORDER BY 1")
+                for key in [*keys, *(key for (key,) in issues.fetchall())]:
+                    if key in ids:
+                        continue
+                    ids[key] = max(ids.values(), default=int(PROJECT_ID) - 1) + 1
+                    if save:
+                        self._db.execute(
+                            "INSERT INTO project (id, key) VALUES (?, ?)", (ids[key], key)
+                        )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return {key: str(project_id) for key, project_id in ids.items()}
+
+    def create_issues(self, new: list[tuple[str, dict[str, Any]]]) -> list[IssueRow]:
+        """Create issues, each ``(project key, fields)``, numbered per project, in one
+        transaction."""
         created, created_at = _now()
         rows = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                next_id, next_num = self._db.execute(
-                    "SELECT COALESCE(MAX(id) + 1, ?), "
-                    "COALESCE((SELECT MAX(num) FROM issue WHERE project_key = ?), 0) + 1 "
-                    "FROM issue",
-                    (_FIRST_ID, project_key),
+                (next_id,) = self._db.execute(
+                    "SELECT COALESCE(MAX(id) + 1, ?) FROM issue", (_FIRST_ID,)
                 ).fetchone()
-                for offset, fields in enumerate(all_fields):
+                numbers: dict[str, int] = {}
+                for offset, (project_key, fields) in enumerate(new):
+                    if project_key not in numbers:
+                        (numbers[project_key],) = self._db.execute(
+                            "SELECT COALESCE(MAX(num), 0) FROM issue WHERE project_key = ?",
+                            (project_key,),
+                        ).fetchone()
+                    numbers[project_key] += 1
+                    num = numbers[project_key]
                     row = IssueRow(
                         next_id + offset,
-                        f"{project_key}-{next_num + offset}",
+                        f"{project_key}-{num}",
                         project_key,
-                        next_num + offset,
+                        num,
                         fields,
                         created,
                         created,
@@ -667,7 +706,7 @@ ROUTES = [
     Route("GET", "/myself", "myself"),
     Route("GET", "/user", "get_user"),
     Route("GET", "/user/search", "user_search"),
-    Route("GET", "/project", "projects"),
+    Route("GET", "/project", "projects_list"),
     Route("GET", "/project/{projectIdOrKey}", "project"),
     Route("GET", "/issuetype", "issue_types"),
     Route("GET", "/issuetype/{id}", "issue_type"),
@@ -715,17 +754,30 @@ class JiraSandbox(SandboxApp):
         latency_ms: int = 0,
         *,
         faults: Mapping[str, Any] | None = None,
+        projects: Iterable[str] = (),
+        save_projects: bool = True,
     ):
+        """``project_key`` is the sandbox's project (named "Plansync Sandbox"); ``projects``
+        more of them, for a config whose rules send items to several. Projects of issues
+        already in the database are kept as well. ``save_projects`` False serves projects
+        new to the database without storing them (a plan's dry run writes nothing)."""
         if mode not in ("cloud", "dc"):
             raise ValueError(f"mode must be 'cloud' or 'dc', not {mode!r}")
-        if not PROJECT_KEY.fullmatch(project_key):
-            raise ValueError(f"invalid Jira project key {project_key!r}")
+        keys = [project_key, *projects]
+        for key in keys:
+            if not PROJECT_KEY.fullmatch(key):
+                raise ValueError(f"invalid Jira project key {key!r}")
         self.mode: Mode = mode
         self.project_key = project_key
         super().__init__(
             FaultPlan({"latency_ms": latency_ms, **(faults or {})}, settings=["search_lag_ms"])
         )
         self._store = _Store(db_path)
+        try:
+            self._projects = self._store.seed_projects(keys, save=save_projects)
+        except BaseException:
+            self._store.close()
+            raise
 
     # ---- public Python API (for in-process tests) ---------------------------------------
 
@@ -878,13 +930,27 @@ class JiraSandbox(SandboxApp):
             },
         }
 
-    def _project_json(self, request: Request, full: bool = False) -> dict[str, Any]:
-        avatar = f"{request.base_url}/secure/projectavatar?pid={PROJECT_ID}"
+    def _project_name(self, key: str) -> str:
+        return PROJECT_NAME if key == self.project_key else f"{PROJECT_NAME} {key}"
+
+    def _project_key_of(self, ref: Any, *, jql: bool = False) -> str | None:
+        """The project ``ref`` names, by id or key; in JQL by its name too, in any case."""
+        ref = str(ref)
+        for key, project_id in self._projects.items():
+            if ref in (project_id, key):
+                return key
+            if jql and ref.upper() in (key, self._project_name(key).upper()):
+                return key
+        return None
+
+    def _project_json(self, request: Request, key: str, full: bool = False) -> dict[str, Any]:
+        project_id = self._projects[key]
+        avatar = f"{request.base_url}/secure/projectavatar?pid={project_id}"
         result: dict[str, Any] = {
-            "self": f"{request.api_base}/project/{PROJECT_ID}",
-            "id": PROJECT_ID,
-            "key": self.project_key,
-            "name": PROJECT_NAME,
+            "self": f"{request.api_base}/project/{project_id}",
+            "id": project_id,
+            "key": key,
+            "name": self._project_name(key),
             "projectTypeKey": "software",
             "avatarUrls": {s: f"{avatar}&size={s}" for s in ("48x48", "24x24", "16x16", "32x32")},
         }
@@ -919,7 +985,7 @@ class JiraSandbox(SandboxApp):
             "summary": stored["summary"],
             "description": description,
             "issuetype": self._issue_type_json(request, stored["issuetype"]),
-            "project": self._project_json(request),
+            "project": self._project_json(request, row.project_key),
             "priority": (
                 self._priority_json(request, stored["priority"]) if stored.get("priority") else None
             ),
@@ -1090,9 +1156,10 @@ class JiraSandbox(SandboxApp):
             return self._check_user(name, value, errors)
         if name == "project":
             ref = value if isinstance(value, dict) else {}
-            if ref.get("id") != PROJECT_ID and ref.get("key") != self.project_key:
+            key = self._project_key_of(ref["key"] if "key" in ref else ref.get("id"))
+            if key is None:
                 errors[name] = "Specify a valid project ID or key"
-            return self.project_key
+            return key
         errors[name] = (
             f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
         )
@@ -1122,7 +1189,6 @@ class JiraSandbox(SandboxApp):
         for name, value in given.items():
             stored[name] = self._check_field(request, name, value, errors)
         self._apply_updates(request, stored, item.get("update") or {}, errors)
-        stored.pop("project", None)
         stored.update(status=INITIAL_STATUS, resolution=None, resolutiondate=None)
         return stored, errors
 
@@ -1231,15 +1297,15 @@ class JiraSandbox(SandboxApp):
         count = int(request.arg("maxResults") or 50)
         return Response(200, [self._user_json(request, u) for u in found[start : start + count]])
 
-    def _projects(self, request: Request) -> Response:
-        return Response(
-            200, [self._project_json(request, full="issueTypes" in (request.arg("expand") or ""))]
-        )
+    def _projects_list(self, request: Request) -> Response:
+        full = "issueTypes" in (request.arg("expand") or "")
+        return Response(200, [self._project_json(request, key, full) for key in self._projects])
 
     def _project(self, request: Request, project_id_or_key: str) -> Response:
-        if project_id_or_key not in (PROJECT_ID, self.project_key):
+        key = self._project_key_of(project_id_or_key)
+        if key is None:
             raise ApiError(404, [f"No project could be found with key '{project_id_or_key}'."])
-        return Response(200, self._project_json(request, full=True))
+        return Response(200, self._project_json(request, key, full=True))
 
     def _issue_types(self, request: Request) -> Response:
         return Response(200, [self._issue_type_json(request, t[0]) for t in ISSUE_TYPES])
@@ -1298,7 +1364,7 @@ class JiraSandbox(SandboxApp):
         stored, errors = self._validate_create(request, request.json_object())
         if errors:
             raise ApiError(400, [], errors)
-        (row,) = self._store.create_issues(self.project_key, [stored])
+        (row,) = self._store.create_issues([(stored.pop("project"), stored)])
         return Response(201, self._created_json(request, row))
 
     def _create_issues(self, request: Request) -> Response:
@@ -1323,7 +1389,7 @@ class JiraSandbox(SandboxApp):
                 )
             else:
                 valid.append(stored)
-        rows = self._store.create_issues(self.project_key, valid) if valid else []
+        rows = self._store.create_issues([(s.pop("project"), s) for s in valid]) if valid else []
         issues = [self._created_json(request, row) for row in rows]
         return Response(201 if rows else 400, {"issues": issues, "errors": failures})
 
@@ -1584,7 +1650,7 @@ class JiraSandbox(SandboxApp):
         for name, values in jql.clauses:
             if name == "project":
                 for value in values:
-                    if value.upper() not in (self.project_key, PROJECT_ID, PROJECT_NAME.upper()):
+                    if self._project_key_of(value, jql=True) is None:
                         raise ApiError(
                             400, [f"The value '{value}' does not exist for the field 'project'."]
                         )
@@ -1612,7 +1678,7 @@ class JiraSandbox(SandboxApp):
 
     def _clause_matches(self, row: IssueRow, name: str, values: list[str]) -> bool:
         if name == "project":
-            return row.project_key == self.project_key  # other keys were rejected above
+            return row.project_key in {self._project_key_of(v, jql=True) for v in values}
         if name == "labels":
             return any(label in values for label in row.fields.get("labels", []))
         return row.key in {v.upper() for v in values}

@@ -32,8 +32,9 @@ path, ``/{host}.salesforce.com/services/...``: simple-salesforce's own logins po
 sandbox as login host ``login`` (see :func:`login_domain`). The host is what the client
 credentials flow checks (not ``login``/``test``) and one of the JWT audiences accepted.
 
-Objects: ``RFE__c`` and ``Feature__c`` by default (key prefixes a01, a02, ...), with the fields
-of :func:`custom_fields`; ``User`` is read-only, seeded with the people of the Jira sandbox.
+Objects: ``RFE__c`` and ``Feature__c`` by default (key prefixes a01, a02, ...; an object a
+database has not seen yet takes the next prefix, kept there), with the fields of
+:func:`custom_fields`; ``User`` is read-only, seeded with the people of the Jira sandbox.
 Records live in SQLite (a file survives restarts); sessions the login endpoints hand out too.
 
 SOQL: ``SELECT f, ... FROM Obj [WHERE cond AND ...] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST],
@@ -96,6 +97,8 @@ from plansync.sandbox.jira_app import USERS as PEOPLE
 from plansync.sandbox.server import DropConnection
 
 DEFAULT_API_LIMIT = 15000
+DEFAULT_OBJECTS = ("RFE__c", "Feature__c")
+"""The objects of plansync's default Salesforce rules, which every sandbox has."""
 COLLECTION_MAX = 200
 QUERY_BATCH = 2000
 MIN_QUERY_BATCH = 200
@@ -445,6 +448,10 @@ CREATE TABLE IF NOT EXISTS record (
     deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS record_object ON record(object, deleted);
+CREATE TABLE IF NOT EXISTS sobject (
+    name TEXT PRIMARY KEY,
+    prefix TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS session (
     token TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
@@ -458,6 +465,38 @@ class _Store(SqliteStore):
 
     def __init__(self, db_path: str | Path):
         super().__init__(db_path, _SCHEMA)
+
+    def seed_objects(self, names: Iterable[str], *, save: bool = True) -> dict[str, str]:
+        """Every custom object by name, with its key prefix: those stored, then those
+        ``names`` names and those of stored records that are not (``a01``, ``a02``, ... in
+        that order), stored too when ``save`` (False: a dry run's sandbox writes nothing).
+
+        A prefix is stored, not derived from the order of ``names``, because a record's Id
+        begins with it: an object named beside others in a later run keeps its own.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                prefixes = dict(
+                    self._db.execute("SELECT name, prefix FROM sobject ORDER BY prefix").fetchall()
+                )
+                known = {name.lower() for name in prefixes}
+                records = self._db.execute("SELECT DISTINCT object FROM record ORDER BY 1")
+                for name in [*names, *(name for (name,) in records.fetchall())]:
+                    if name.lower() in known:
+                        continue
+                    prefixes[name] = f"a{len(prefixes) + 1:02d}"
+                    known.add(name.lower())
+                    if save:
+                        self._db.execute(
+                            "INSERT INTO sobject (name, prefix) VALUES (?, ?)",
+                            (name, prefixes[name]),
+                        )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return prefixes
 
     def records(self, sobject: str, deleted: bool = False) -> list[dict[str, Any]]:
         """The object's records in creation order (deleted ones too with ``deleted``)."""
@@ -789,7 +828,8 @@ class SalesforceSandbox(SandboxApp):
     """The WSGI app. Thread-safe; state in SQLite at ``db_path`` (a file survives restarts).
 
     ``faults`` takes the fault plan format (module docstring); ``latency_ms`` is a shortcut for
-    it. ``objects`` are the custom objects (key prefixes a01, a02, ... in that order);
+    it. ``objects`` are the custom objects (key prefixes a01, a02, ... in the order the
+    database first saw them);
     ``auth`` what logins and sessions are accepted; ``api_limit`` the daily API requests
     allowed before 403 ``REQUEST_LIMIT_EXCEEDED``.
     """
@@ -803,10 +843,14 @@ class SalesforceSandbox(SandboxApp):
         latency_ms: int = 0,
         *,
         faults: Mapping[str, Any] | None = None,
-        objects: Iterable[str] = ("RFE__c", "Feature__c"),
+        objects: Iterable[str] = DEFAULT_OBJECTS,
         auth: OrgAuth | None = None,
         api_limit: int = DEFAULT_API_LIMIT,
+        save_objects: bool = True,
     ):
+        """``objects``: the custom objects, each with the fields of :func:`custom_fields`;
+        those of records already in the database are kept as well. ``save_objects`` False
+        serves objects new to the database without storing them (a plan writes nothing)."""
         if not re.fullmatch(r"\d+\.0", api_version) or int(api_version[:-2]) < 46:
             raise ValueError(f"api_version must be 46.0 or later, like '59.0', not {api_version!r}")
         super().__init__(
@@ -819,12 +863,17 @@ class SalesforceSandbox(SandboxApp):
         self.api_version = api_version
         self.auth = auth or OrgAuth()
         self.api_limit = api_limit
+        self._store = _Store(db_path)
+        try:
+            prefixes = self._store.seed_objects(objects, save=save_objects)
+        except BaseException:
+            self._store.close()
+            raise
         self._objects = {
-            name.lower(): SObjectType(name, f"a{n:02d}", custom_fields())
-            for n, name in enumerate(objects, 1)
+            name.lower(): SObjectType(name, prefix, custom_fields())
+            for name, prefix in prefixes.items()
         }
         self._objects["user"] = USER_OBJECT
-        self._store = _Store(db_path)
         # A collection is read, checked and saved as one step: two concurrent upserts of one
         # new external id must not both create (Salesforce's unique index forbids it).
         self._write_lock = threading.Lock()
