@@ -251,6 +251,12 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _adopted_base(found: RemoteRecord) -> dict[str, Any]:
+    """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
+    its fields, and its status as done or cancelled where the backend tells them apart."""
+    return {**found.fields, "status": found.closed_as or found.status_category, "link": None}
+
+
 def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
     """The real targets for which ``line`` carries a key link to a sandbox on this machine."""
     if "](" not in line:
@@ -672,7 +678,7 @@ class Planner:
             dead = DeadCreate(block_id=block_id, target=target.name, note=note)
             found = remote.get(label)
             if found is not None:
-                base = {**found.fields, "status": found.status_category, "link": None}
+                base = _adopted_base(found)
                 records[block_id, target.name] = SyncedRecord(
                     block_id, target.name, found.key, found.url, dead.note, base
                 )
@@ -842,8 +848,7 @@ class Planner:
             )
             return
         self._known(target, entry, found.key, found.url)
-        status = found.closed_as or found.status_category
-        base = {**found.fields, "status": status, "link": None}
+        base = _adopted_base(found)
         self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
         self._plan_fields(target, entry, {}, found, fields, adopt=True)
         if target.transitions:
