@@ -417,13 +417,15 @@ def sandbox() -> None:
 @click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--project",
-    default="PLAN",
+    "projects",
+    multiple=True,
+    default=("PLAN",),
     show_default=True,
-    callback=lambda _ctx, _param, value: _project_key(value),
-    help="Project key to seed.",
+    callback=lambda _ctx, _param, value: tuple(map(_project_key, value)),
+    help="Project key to seed; repeat it for more than one (the config's rules name them).",
 )
 def sandbox_serve(
-    port: int, mode: str, latency_ms: int, state_dir: Path | None, project: str
+    port: int, mode: str, latency_ms: int, state_dir: Path | None, projects: tuple[str, ...]
 ) -> None:
     """Serve the Jira sandbox on 127.0.0.1:PORT and the Salesforce one (over TLS) on PORT+1.
 
@@ -449,7 +451,8 @@ def sandbox_serve(
         jira = JiraSandbox(
             folder / "jira.db" if state_dir else ":memory:",
             mode=mode,  # type: ignore[arg-type]
-            project_key=project,
+            project_key=projects[0],
+            projects=projects[1:],
             latency_ms=latency_ms,
         )
         certificate = make_loopback_certificate(folder / "tls")
@@ -469,9 +472,8 @@ def sandbox_serve(
         except OSError:  # PORT+1 is taken: any free port, printed below
             served = serve_in_thread(salesforce, 0, ssl_context=context)
         with served:
-            click.echo(
-                f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, project {project}; {where}."
-            )
+            named = ("project " if len(projects) == 1 else "projects ") + ", ".join(projects)
+            click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, {named}; {where}.")
             click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
             click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
             click.echo("  Its settings, for plansync.toml:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -961,30 +962,43 @@ def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
     assert f"Invalid value for '--project': {project!r} is not a Jira project key" in result.output
 
 
-def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
-    tmp_path: Path, clean_env: None
-) -> None:
-    """``plansync sandbox serve --state .sb`` (the README's) printed ``ca_bundle =
-    ".sb/tls/sandbox-ca.pem"``, which plansync reads relative to the config's folder: pasted
-    into a config anywhere else, every plan failed on the CA bundle."""
+@contextlib.contextmanager
+def sandbox_served(cwd: Path, *options: str) -> Iterator[tuple[int, list[str]]]:
+    """``plansync sandbox serve`` on a free port, in its own process, until the block ends:
+    (its Jira port, the lines it printed up to "Ctrl-C stops both.")."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    serve = ["sandbox", "serve", "--port", str(port), "--state", ".sb"]
+    serve = ["sandbox", "serve", "--port", str(port), *options]
     process = subprocess.Popen(
         [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         assert process.stdout is not None
-        printed = []
+        printed: list[str] = []
         while not printed or not printed[-1].startswith("Ctrl-C"):
             line = process.stdout.readline()
             assert line, "".join(printed)
             printed.append(line)
+        yield port, printed
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """``plansync sandbox serve --state .sb`` (the README's) printed ``ca_bundle =
+    ".sb/tls/sandbox-ca.pem"``, which plansync reads relative to the config's folder: pasted
+    into a config anywhere else, every plan failed on the CA bundle."""
+    with sandbox_served(tmp_path, "--state", ".sb") as (port, printed):
         said = "".join(printed)
         settings = dict(re.findall(r'(instance_url|ca_bundle) = ("[^"]*")', said))
         pasted = tomllib.loads("".join(x.strip() + "\n" for x in printed if x[:4] == "    "))
@@ -1004,11 +1018,17 @@ def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
         result = run("plan", "--config", config)
         assert result.exit_code == 0, result.output
         assert "+ salesforce create" in result.output
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        if process.stdout:
-            process.stdout.close()
+
+
+def test_sandbox_serve_seeds_every_project_named(tmp_path: Path) -> None:
+    """A config whose rules route to two projects needs both on the served sandbox too."""
+    with sandbox_served(tmp_path, "--project", "OPS", "--project", "CLOUD") as (port, printed):
+        assert printed[0].startswith(f"Jira sandbox (cloud) on http://127.0.0.1:{port}, projects")
+        assert "projects OPS, CLOUD;" in printed[0]
+        answer = requests.get(
+            f"http://127.0.0.1:{port}/rest/api/2/project", auth=("me", "any"), timeout=10
+        )
+        assert sorted(p["key"] for p in answer.json()) == ["CLOUD", "OPS"]
 
 
 @pytest.mark.parametrize("command", [["plan"], ["parse", "."]])
