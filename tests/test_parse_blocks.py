@@ -272,13 +272,30 @@ def test_a_code_block_may_follow_a_heading_and_the_front_matter() -> None:
         "- [ ] Parent\n\n\t- [ ] Child\n\n\t\t- [ ] Grandchild\n",
         "1. [ ] Parent\n    - [ ] Child\n\t- [ ] Grandchild\n",
         "> - [ ] Parent\n>     - [ ] Child\n>         - [ ] Grandchild\n",
-        "Text\n    - [ ] Child\n        - [ ] Grandchild\n",
     ],
 )
 def test_nested_tasks_indented_four_columns_or_more_are_tasks(note: str) -> None:
-    # Four columns into the note, but at most three into the parent item's content (or a
-    # paragraph's continuation, which plansync reads as Obsidian reads the lines before).
+    # Four columns into the note, but at most three into the parent item's content.
     assert len(read(note)) == note.count("[ ]")
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        # The Tasks plugin's issue #751, which Obsidian's own cache decides: five columns to
+        # the item's content, four to the tab, so the line goes on the item's paragraph.
+        "# Projects\n1. Project 1\n\t- [ ] Task 1\n\n12.  Project 2\n\t- [ ] Task 2\n",
+        "Text\n    - [ ] Goes on the paragraph\n- [ ] Task 1\n",
+        "- [ ] Task 1\n        - [ ] Six columns into its content\n",
+        "> - [ ] Task 1\n\t- [ ] A lazy line of the quote's item\n",
+    ],
+)
+def test_a_line_four_columns_into_its_container_after_text_goes_on_the_paragraph(
+    note: str,
+) -> None:
+    # CommonMark 5.2: no list item starts four columns or more into its container, and
+    # indented code cannot interrupt a paragraph: the line is the paragraph's text.
+    assert [text for _, _, text in read(note)] == ["Task 1"]
 
 
 # --- setext headings (CommonMark 4.3) -----------------------------------------------------

@@ -369,8 +369,10 @@ def test_list_markers(marker: str) -> None:
 )
 def test_indented_nested_and_quoted_tasks(prefix: str) -> None:
     # Under a bullet: four columns into a note with nothing above is an indented code block,
-    # which Obsidian lists no item in (tests/test_parse_blocks.py).
-    item = item_of(f"- Agenda\n{prefix}- [ ] Order the new badges 📅 2025-10-27")
+    # which Obsidian lists no item in (tests/test_parse_blocks.py); two tabs in, under a
+    # bullet of the level between (four columns into "Agenda", it is that line's text).
+    parents = "- Agenda\n" + ("\t- Topic\n" if prefix == "\t\t" else "")
+    item = item_of(f"{parents}{prefix}- [ ] Order the new badges 📅 2025-10-27")
     assert item.due == D(2025, 10, 27)
     assert item.text == "Order the new badges"
 

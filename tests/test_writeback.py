@@ -280,7 +280,11 @@ def notes(draw: st.DrawFn) -> tuple[bytes, list[int]]:
         st.lists(st.sampled_from(["", "Some text.", "## Heading", "- [[Wiki link]]"]), max_size=3)
     )
     # Under a bullet, so that a tab-indented task is a sub-task: after a blank line or a
-    # heading it would be an indented code block, where Obsidian lists no item.
+    # heading it would be an indented code block, where Obsidian lists no item. Right after a
+    # quote's line it is a lazy line of the quote's paragraph, text: there, two spaces in.
+    for i in range(1, len(lines)):
+        if lines[i].startswith("\t") and lines[i - 1].startswith(">"):
+            lines[i] = "  " + lines[i][1:]
     body = [*prose, "- Agenda", *lines]
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     text = eol.join(body) + draw(st.sampled_from(["", eol]))

@@ -251,46 +251,19 @@ def _closes(container: tuple[int, int], line: str) -> bool:
     return width < container[1] and bool(line[start:].strip())
 
 
-def indented_code(lines: Lines, index: int, line: str) -> bool:
-    """Whether ``line`` (``lines[index]``) is in an indented code block (CommonMark 4.4).
+def too_indented(lines: Lines, index: int, line: str) -> bool:
+    """Whether ``line`` (``lines[index]``) stands four columns or more into its container (the
+    note, a quote, a list item's content), where no list item starts (CommonMark 5.2).
 
-    It is when it stands four columns or more into its container (the note, a quote, a list
-    item's content) and is no paragraph's continuation: the indented lines above it, if any,
-    follow a blank line or a heading. "Example:\n\n    - [ ] Draft the plan" shows code in
-    Obsidian, and its cache lists no item there; a tab-indented sub-task is four columns into
-    the note but two into its parent item, so it stays an item.
+    Such a line is indented code (4.4) after a blank line or a heading, and a lazy line of the
+    paragraph above otherwise: "Example:\n\n    - [ ] Draft the plan" shows code in Obsidian,
+    and "12.  Project 2\n\t- [ ] Task 2" (five columns to the item's content, four to the
+    tab) is text of "Project 2": Obsidian's cache lists no item in either (the Tasks plugin's
+    issue #751). A tab-indented sub-task is four columns into the note but two into its
+    parent item's content, so it stays an item.
     """
     depth, width, _ = layout(line)
-    if width < 4:
-        return False
-    inner = list_column(lines, index, depth, width) + 4
-    if width < inner:
-        return False
-    memo = lines.memo
-    states: list[tuple[str, int, int, int]] = []
-    code = True
-    for back in range(index - 1, -1, -1):
-        state = ("code", back, depth, inner)
-        known = memo.get(state)
-        if known is not None:
-            code = bool(known)
-            break
-        states.append(state)
-        previous = lines[back]
-        its_depth, its_width, start = layout(previous)
-        rest = previous[start:].strip()
-        if not rest:
-            code = its_depth == depth or its_depth == 0
-            break
-        if its_depth != depth:
-            code = False  # a lazy line of a quote's paragraph, or the quote's first line
-            break
-        if its_width < inner:
-            code = its_width <= 3 and rest.startswith("#") and HEADING.match(rest) is not None
-            break
-    for state in states:
-        memo[state] = code
-    return code
+    return width >= 4 and width >= list_column(lines, index, depth, width) + 4
 
 
 def setext_heading(lines: Lines, index: int, floor: int) -> str | None:
@@ -842,7 +815,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             )
             continue
         if "[" in line:
-            if line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
+            if line[0] in " \t>" and too_indented(body, number - 1 - body_start, line):
                 continue
             reader.line(number, line)
         elif (
@@ -865,7 +838,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             reader.heading(level, (repair(words).text if reader.damaged else words).strip())
             underlined = number  # the next paragraph starts after it, not at the one above
         elif reader.decision_level is not None:
-            if line and line[0] in " \t>" and indented_code(body, number - 1 - body_start, line):
+            if line and line[0] in " \t>" and too_indented(body, number - 1 - body_start, line):
                 continue
             reader.line(number, line)
     warnings += reader.warnings
