@@ -706,9 +706,9 @@ class _Blocks:
             # CommonMark: the info string of a backtick fence holds no backtick, so a line
             # that starts with inline code ("```make``` first") opens no block.
             if (marker[0] == "~" or "`" not in info) and (
-                container := _fence_container(self.body, index, line)
+                opened := _fence_container(self.body, index, line)
             ):
-                self.fence, self.fence_container = marker, container
+                self.fence, self.fence_container = marker, opened
                 return True
         if fence is not None:
             return True
