@@ -310,7 +310,7 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
     if any(len(b) != 1 for b in raw):
         return None
     pieces = _read_sequences(run, raw, codec, keep_pairs=True)
-    if pieces is not None and pieces[-1] is _KEPT_PAIR:
+    if pieces is not None and pieces[-1] == _KEPT_PAIR:
         # A pair was left as written, but the run holds mojibake beside it: the pair is more of
         # it ("ÐŸÑ€Ð¸Ð²ÐµÑ‚" is Привет, its "Ñ‚" т, not Ñ and a quotation mark).
         pieces = _read_sequences(run, raw, codec, keep_pairs=False)
@@ -318,7 +318,9 @@ def _redecode_run(run: str, codec: str) -> list[tuple[str, int, int]] | None:
 
 
 _KEPT_PAIR = ("", -1, -1)
-"""Ends the pieces of a run where a legitimate pair was kept and something else was read."""
+"""Ends the pieces of a run where a legitimate pair was kept and something else was read. Told
+apart by value (no piece starts at -1), not identity: compiled by mypyc, a tuple[str, int, int]
+is a C struct, and one taken back out of a list is a new object."""
 
 
 def _read_sequences(
