@@ -1170,3 +1170,19 @@ def test_a_project_key_the_embedded_sandbox_cannot_make_is_refused_before_planni
             result.stderr
         )
     assert (tmp_path / "n.md").read_text("utf-8") == "- [ ] Draft the plan\n"
+
+
+def test_sync_yes_looks_ids_up_once_the_plan_did_not_again_before_creating(
+    example_project: ExampleProject,
+) -> None:
+    """``sync --yes`` asks nothing, so nothing comes between its plan's label search and the
+    creates: that search stands in for the look-up before creating (the README's request
+    counts), as it does for ``plansync.apply(config)``; only an asked question looks again."""
+    project, app = example_project, example_project.app
+    result = run("sync", "--yes", "--config", project.config_path)
+    assert result.exit_code == 0, result.output
+    routes = app.stats()["by_route"]
+    created = sum(1 for n in scan_vault(project.vault).notes for i in n.items if "jira" in i.keys)
+    assert created > 0
+    issue_searches = sum(n for r, n in routes.items() if "/search" in r and "/user/" not in r)
+    assert issue_searches == -(-created // 100), routes
