@@ -463,6 +463,7 @@ def test_transition_picks_by_status_category(
         ("Closed", "done", None, "done"),
         ("Won't Do", "done", None, "cancelled"),
         ("Cancelled", "done", None, "cancelled"),
+        ("Won’t Do", "done", None, "cancelled"),  # a typographic apostrophe
         ("Abandoned", "done", "abandoned", "cancelled"),
         ("Abandoned", "done", "Abandon", "cancelled"),  # the transition's name, as configured
         ("Rejected", "done", "Reject", "cancelled"),

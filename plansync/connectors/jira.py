@@ -77,7 +77,7 @@ _SEARCH_FIELDS = [
     "components",
     "status",
 ]
-_CANCEL_LIKE = re.compile(r"won'?t\s*do|cancel", re.IGNORECASE)
+_CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
 
 _T = TypeVar("_T")
 
