@@ -389,7 +389,7 @@ def _copy_into(path: Path, target: sqlite3.Connection) -> None:
     """Copy the database at ``path`` into ``target``, writing nothing there. Read-write but
     query-only, as the state store reads for a plan: a read-only connection to a WAL database
     leaves its -wal and -shm files behind."""
-    source = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True)
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
     try:
         source.execute("PRAGMA query_only = ON")
         source.backup(target)
