@@ -306,7 +306,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
         else:
-            result = sync.apply(config, progress=_progress, confirm=confirm)
+            result = sync.apply(config, progress=_progress, confirm=confirm, asks=not yes)
     if declined:
         raise click.ClickException("nothing applied")
     _report(result)

@@ -96,6 +96,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_PADDED = re.compile(r"\?[<>^]\d*(?:\.\d+)?s?")
+"""A format spec of text with "?" as its fill character (``{text:?<20}``): no conditional."""
+
+
+def _conditional(spec: str) -> bool:
+    return spec.startswith("?") and not _PADDED.fullmatch(spec)
+
+
 class Filled(str):
     """A placeholder's value in a rule's template: text, which the ``?`` format makes a
     condition for a part of the template.
@@ -103,13 +111,14 @@ class Filled(str):
     ``{name:?TEXT}`` is TEXT, its own placeholders filled in, when ``name`` is not empty, and
     nothing when it is: ``[{note_title}|{link}]{note_date:? on {note_date}}.`` reads "... on
     2025-11-03." for a note with a date and "[...]." for one without, where the plain
-    template read "... on .". Any other format is text's own.
+    template read "... on .". Any other format is text's own, a "?" that is the fill
+    character of an alignment (``{text:?<20}``, as templates wrote it before) included.
     """
 
     __slots__ = ()
 
     def __format__(self, spec: str) -> str:
-        if spec.startswith("?"):
+        if _conditional(spec):
             return spec[1:] if self else ""
         return super().__format__(spec)
 
@@ -135,7 +144,7 @@ def _check_template(
             close = difflib.get_close_matches(name, fields, n=1)
             hint = f" (did you mean {{{close[0]}}}?)" if close else ""
             raise ValueError(f"unknown placeholder {{{name}}}{hint}")
-        if conditional and spec and spec.startswith("?"):
+        if conditional and spec and _conditional(spec):
             # Its text is a template of its own, filled in before it is shown or left out.
             _check_template(spec[1:], fields, conditional=False)
         elif spec and "{" in spec:  # filled in from the item: it could be anything at sync time

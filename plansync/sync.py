@@ -365,6 +365,7 @@ def apply(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: None = None,
+    asks: bool = True,
 ) -> Result: ...
 
 
@@ -378,6 +379,7 @@ def apply(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: Callable[[Plan], bool],
+    asks: bool = True,
 ) -> Result | None: ...
 
 
@@ -392,11 +394,14 @@ def apply(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: Callable[[Plan], bool] | None = None,
+    asks: bool = True,
 ) -> Result | None:
     """Carry out ``plan`` (refused if stale), or plan and apply in one locked run.
 
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).
+    ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
+    only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     """
     with open_state(config.state_dir) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
@@ -414,5 +419,5 @@ def apply(
             # The plan's look-ups stand in for the look-up before creating only if nothing
             # came between them and the creates: an answer may come an hour later, after a
             # teammate's sync (another state store) created records for the same ids.
-            fresh = plan is None and confirm is None
+            fresh = plan is None and (confirm is None or not asks)
             return apply_plan(config, current, state, conns, fresh=fresh, **kwargs)

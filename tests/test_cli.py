@@ -12,6 +12,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -1190,3 +1191,47 @@ def test_a_project_key_the_embedded_sandbox_cannot_make_is_refused_before_planni
             result.stderr
         )
     assert (tmp_path / "n.md").read_text("utf-8") == "- [ ] Draft the plan\n"
+
+
+def test_sync_yes_looks_ids_up_once_the_plan_did_not_again_before_creating(
+    example_project: ExampleProject,
+) -> None:
+    """``sync --yes`` asks nothing, so nothing comes between its plan's label search and the
+    creates: that search stands in for the look-up before creating (the README's request
+    counts), as it does for ``plansync.apply(config)``; only an asked question looks again."""
+    project, app = example_project, example_project.app
+    result = run("sync", "--yes", "--config", project.config_path)
+    assert result.exit_code == 0, result.output
+    routes = app.stats()["by_route"]
+    created = sum(1 for n in scan_vault(project.vault).notes for i in n.items if "jira" in i.keys)
+    assert created > 0
+    issue_searches = sum(n for r, n in routes.items() if "/search" in r and "/user/" not in r)
+    assert issue_searches == -(-created // 100), routes
+
+
+def test_a_sandbox_database_from_before_it_kept_projects_is_planned_without_a_write(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandboxes made before the embedded ones kept their projects and objects lack those
+    tables: a plan made them in the file (a plan writes nothing), and a sync makes them."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
+    monkeypatch.chdir(folder)
+    assert run("sync", "--yes").exit_code == 0
+    sandboxes = folder / ".plansync" / "sandbox"
+    for name, table in (("jira.db", "project"), ("salesforce.db", "sobject")):
+        db = sqlite3.connect(sandboxes / name)
+        db.execute(f"DROP TABLE {table}")
+        db.close()
+    synced = files_under(sandboxes)
+    result = run("plan", "--detailed-exitcode")
+    assert result.exit_code == 0 and "No changes" in result.stdout, result.output
+    assert files_under(sandboxes) == synced
+
+    (folder / "later.md").write_text("- [ ] Book the offsite #rfe\n", "utf-8")
+    result = run("sync", "--yes")
+    assert result.exit_code == 0, result.output
+    keys = {i.text: i.keys for n in scan_vault(folder).notes for i in n.items}
+    assert keys["Book the offsite"]["salesforce"].startswith("a01")  # RFE__c's prefix
+    assert run("plan", "--detailed-exitcode").exit_code == 0

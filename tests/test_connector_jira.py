@@ -463,7 +463,11 @@ def test_transition_picks_by_status_category(
         ("Closed", "done", None, "done"),
         ("Won't Do", "done", None, "cancelled"),
         ("Cancelled", "done", None, "cancelled"),
+        ("Won’t Do", "done", None, "cancelled"),  # a typographic apostrophe
         ("Abandoned", "done", "abandoned", "cancelled"),
+        ("Abandoned", "done", "Abandon", "cancelled"),  # the transition's name, as configured
+        ("Rejected", "done", "Reject", "cancelled"),
+        ("Done", "done", "Reject", "done"),
         ("Abandoned", "done", None, "done"),
         ("In Progress", "indeterminate", None, None),
         ("To Do", "new", None, None),
@@ -513,6 +517,24 @@ def test_a_closed_issue_moved_between_done_and_cancelled_takes_only_a_transition
     assert result.ok and result.key == "CLOUD-1"
     posted = [body(call) for call in rsps.calls if call.request.method == "POST"]
     assert posted == ([{"transition": {"id": expected}}] if expected else [])
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_move_to_done_never_takes_the_configured_cancel_transition(
+    rsps: responses.RequestsMock, closed: bool
+) -> None:
+    """A cancel transition not named like one ("Abandon") came first in the list Jira gave,
+    and a [x] item's issue was abandoned rather than done."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = transitions()["transitions"]
+    rsps.get(url, json={"transitions": sorted(offered, key=lambda t: t["name"])})
+    rsps.post(url, status=204)
+    connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition="Abandon")
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "done", closed=closed)])
+    assert result.ok
+    assert [body(c) for c in rsps.calls if c.request.method == "POST"] == [
+        {"transition": {"id": "31"}}
+    ]
 
 
 def test_transitions_of_many_issues_fail_one_by_one_on_a_500(

@@ -145,3 +145,27 @@ def test_records_with_the_old_text_get_one_plain_update_and_the_rest_none(
     assert result.ok, result.errors
     assert not any(" on ." in text for text in issue_descriptions(project).values())
     assert not plansync.plan(config).changes
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{text:?<8}|", "Plan????|"),  # "?" as the fill character, as str.format reads it
+        ("{text:?^8.3}|", "??Pla???|"),
+        ("[{text:?<8 left}]", "[<8 left]"),  # any other text after "?" is a conditional part
+        ("[{text:?<}]", "[Plan]"),
+    ],
+)
+def test_a_template_padding_with_question_marks_keeps_its_meaning(
+    tmp_path: Path, template: str, expected: str
+) -> None:
+    """``{name:?<8}`` was a plain format spec before conditional parts: pad with "?". A
+    user's template written so renders as it did, rather than as the text "<8"."""
+    config = config_from_dict(
+        {"rules": [{"project": "PLAN", "description": template}]},
+        source=tmp_path / "plansync.toml",
+    )
+    (tmp_path / "n.md").write_text("- [ ] Plan\n", "utf-8")
+    note = parse_note(tmp_path / "n.md")
+    context = Context(note.items[0], note, "ps-abc123", "obsidian://open?x")
+    assert jira_fields(config.rules[0], context, None)["description"] == expected

@@ -96,5 +96,13 @@ def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
         ]
     )
     lines = render(plan).splitlines()
-    assert lines[0].startswith("2 ids that a sync cut short was creating in jira have no record")
+    assert lines[0].startswith(
+        "2 ids that a sync cut short was creating in Jira have no record there yet"
+        " (^ps-1 (weekly.md), ^ps-2 (weekly.md)): "
+    )
+    assert lines[0].endswith(" then forgets them.")
+    one = render(Plan(dead_creates=[DeadCreate(block_id="ps-9", target="salesforce")]))
+    assert one.splitlines()[0].startswith(
+        "1 id that a sync cut short was creating in Salesforce has no record there yet (^ps-9):"
+    )
     assert lines[-1].startswith("No changes.")

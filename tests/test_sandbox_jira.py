@@ -753,3 +753,15 @@ def test_v3_speaks_atlassian_document_format(server: RunningServer, mode: Mode) 
     )
     assert as_string.status_code == 400
     assert "Atlassian Document" in as_string.json()["errors"]["description"]
+
+
+def test_a_dry_run_reads_a_database_named_by_a_relative_path_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    JiraSandbox("jira.db", projects=["OPS"]).close()
+    before = (tmp_path / "jira.db").read_bytes()
+    dry = JiraSandbox("jira.db", projects=["OPS", "ENG"], dry_run=True)
+    dry.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jira.db"]
+    assert (tmp_path / "jira.db").read_bytes() == before

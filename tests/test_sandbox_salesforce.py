@@ -443,7 +443,7 @@ def test_an_object_keeps_its_key_prefix_whatever_objects_are_named_beside_it_lat
     assert (plan[:3], rfe[:3]) == ("a04", "a01")
     again.close()
 
-    dry = SalesforceSandbox(db, objects=["Risk__c"], save_objects=False)
+    dry = SalesforceSandbox(db, objects=["Risk__c"], dry_run=True)
     assert dry.records("Risk__c") == []
     dry.close()
     later = SalesforceSandbox(db, objects=["Other__c"])

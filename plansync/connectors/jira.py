@@ -77,7 +77,7 @@ _SEARCH_FIELDS = [
     "components",
     "status",
 ]
-_CANCEL_LIKE = re.compile(r"won'?t\s*do|cancel", re.IGNORECASE)
+_CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
 
 _T = TypeVar("_T")
 
@@ -517,13 +517,14 @@ class JiraConnector:
         )
 
     def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
-        """Whether a closed issue was cancelled or done, by its status's name: the configured
-        ``cancel_transition`` (whose status is most often named alike) or one named like
-        "Won't Do" / "Cancelled" is cancelled, any other status of the done category done."""
+        """Whether a closed issue was cancelled or done, by its status's name: one named like
+        the configured ``cancel_transition`` (the transition "Abandon" most often leads to
+        the status "Abandoned") or like "Won't Do" / "Cancelled" is cancelled, any other
+        status of the done category done."""
         if category != "done":
             return None
         name = str(status or "")
-        named = self._cancel_transition and name.casefold() == self._cancel_transition.casefold()
+        named = _status_of_transition(name, self._cancel_transition)
         return "cancelled" if named or _CANCEL_LIKE.search(name) else "done"
 
     # -- HTTP ------------------------------------------------------------------------------------
@@ -708,19 +709,26 @@ def _pick_transition(
         names = f"{t.get('name', '')} {(t.get('to') or {}).get('name', '')}"
         return bool(_CANCEL_LIKE.search(names))
 
+    def named(t: dict[str, Any]) -> bool:
+        return (
+            bool(cancel_name) and str(t.get("name", "")).casefold() == str(cancel_name).casefold()
+        )
+
     if to == "reopen":
         return next((t for t in available if category(t) == "new"), None)
     done = [t for t in available if category(t) == "done"]
-    if to == "done":
-        return next((t for t in done if not cancel_like(t)), None)
-    if cancel_name:
-        named = [
-            t for t in available if str(t.get("name", "")).casefold() == cancel_name.casefold()
-        ]
-        if named:
-            return named[0]
+    if to == "done":  # never the configured cancel transition, whatever its name
+        return next((t for t in done if not cancel_like(t) and not named(t)), None)
+    if chosen := next((t for t in available if named(t)), None):
+        return chosen
     fallback = None if closed else done[0] if done else None
     return next((t for t in done if cancel_like(t)), fallback)
+
+
+def _status_of_transition(status: str, transition: str | None) -> bool:
+    """Whether ``status`` is named like the status ``transition`` leads to: the same name, or
+    that name with an ending ("Abandon" → "Abandoned", "Reject" → "Rejected")."""
+    return bool(transition) and status.casefold().startswith(str(transition).casefold())
 
 
 def _status_category(key: str | None) -> StatusCategory | None:

@@ -45,6 +45,7 @@ from plansync.engine.plan import (
     DeadCreate,
     ItemRef,
     Plan,
+    adopted_base,
     note_digests,
 )
 from plansync.engine.state import StateStore, SyncedRecord
@@ -647,8 +648,7 @@ class Applier:
                 if record is None:
                     absent.add(entry.block_id)
                     continue
-                base = {**record.fields, "status": record.status_category, "link": None}
-                self._store_dead(entry, record.key, record.url, base)
+                self._store_dead(entry, record.key, record.url, adopted_base(record))
         for open_entry in entries:
             if all(
                 block_id in absent or self._base(block_id, target) is not None

@@ -251,7 +251,7 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _adopted_base(found: RemoteRecord) -> dict[str, Any]:
+def adopted_base(found: RemoteRecord) -> dict[str, Any]:
     """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
     its fields, and its status as done or cancelled where the backend tells them apart."""
     return {**found.fields, "status": found.closed_as or found.status_category, "link": None}
@@ -665,6 +665,8 @@ class Planner:
         to be fixed, like its items.
         """
         journal = self._journal[target.name]
+        if not journal:  # most plans: no run died mid-create
+            return False
         lines = {label_for(t.block_id): t.note.path for t in tracked}
         taken = {label_for(t.block_id) for t in relevant if self._adopts(target, t)}
         taken |= self._held_back | {label_for(block_id) for block_id, _ in records}
@@ -678,7 +680,7 @@ class Planner:
             dead = DeadCreate(block_id=block_id, target=target.name, note=note)
             found = remote.get(label)
             if found is not None:
-                base = _adopted_base(found)
+                base = adopted_base(found)
                 records[block_id, target.name] = SyncedRecord(
                     block_id, target.name, found.key, found.url, dead.note, base
                 )
@@ -848,7 +850,7 @@ class Planner:
             )
             return
         self._known(target, entry, found.key, found.url)
-        base = _adopted_base(found)
+        base = adopted_base(found)
         self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
         self._plan_fields(target, entry, {}, found, fields, adopt=True)
         if target.transitions:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
+from plansync.config import BACKEND_TITLES
 from plansync.display import shown
 from plansync.engine.plan import Change, Plan
 
@@ -117,6 +118,10 @@ def summary_line(plan: Plan) -> str:
     return f"Plan: {head}; {tail}."
 
 
+UNFOUND_NAMED = 5
+"""How many ids a dead sync left unfound the plan names, per backend."""
+
+
 def render(plan: Plan) -> str:
     """The plan as text. Conflicts and orphans are shown but are never acted on.
 
@@ -130,14 +135,23 @@ def render(plan: Plan) -> str:
         out.append(f"warning: {warning}")
     for kept in plan.kept:
         out.append(f"kept: {kept}")
-    unfound = Counter(dead.target for dead in plan.dead_creates if dead.key is None)
-    for target, count in sorted(unfound.items()):
+    unfound: dict[str, list[str]] = defaultdict(list)
+    for dead in plan.dead_creates:
+        if dead.key is None:
+            unfound[dead.target].append(
+                f"^{dead.block_id}" + (f" ({dead.note})" if dead.note else "")
+            )
+    for target, ids in sorted(unfound.items()):
         # Else "No changes", and then a sync that sits silent while it looks them up.
-        ids = "1 id" if count == 1 else f"{count} ids"
+        named = ", ".join(ids[:UNFOUND_NAMED]) + (
+            f" and {len(ids) - UNFOUND_NAMED} more" if len(ids) > UNFOUND_NAMED else ""
+        )
+        counted = "1 id" if len(ids) == 1 else f"{len(ids)} ids"
         out.append(
-            f"{ids} that a sync cut short was creating in {target} have no record there yet:"
-            " a sync looks once more (waiting a few seconds, as search can lag a create),"
-            " then forgets them."
+            f"{counted} that a sync cut short was creating in {BACKEND_TITLES[target]}"
+            f" {'has' if len(ids) == 1 else 'have'} no record there yet ({named}): a sync looks"
+            " once more (waiting a few seconds, as search can lag a create), then forgets"
+            f" {'it' if len(ids) == 1 else 'them'}."
         )
     if not plan.changes and plan.fingerprint is not None and not plan.fingerprint.notes:
         # Nothing was read (a glob typo, a wrong vault.path): not "in sync", whatever it is.

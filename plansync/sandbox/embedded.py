@@ -58,7 +58,7 @@ def embedded_jira(
         mode="cloud",
         project_key=project_key,
         projects=projects,
-        save_projects=persist,
+        dry_run=not persist,
     )
     try:
         try:
@@ -83,7 +83,7 @@ def embedded_salesforce(
     app = SalesforceSandbox(
         _database(state_dir, "salesforce.db", persist),
         objects=dict.fromkeys([*DEFAULT_OBJECTS, *objects]),
-        save_objects=persist,
+        dry_run=not persist,
     )
     try:
         with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:

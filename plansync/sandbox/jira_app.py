@@ -276,8 +276,8 @@ _FIRST_ID = 10000
 class _Store(SqliteStore):
     """Issues and remote links. Every method is atomic; a bulk create is one transaction."""
 
-    def __init__(self, db_path: str | Path):
-        super().__init__(db_path, _SCHEMA)
+    def __init__(self, db_path: str | Path, *, dry_run: bool = False):
+        super().__init__(db_path, _SCHEMA, dry_run=dry_run)
 
     @staticmethod
     def _row(r: tuple[Any, ...]) -> IssueRow:
@@ -299,10 +299,10 @@ class _Store(SqliteStore):
             rows = self._db.execute(f"SELECT {self._COLUMNS} FROM issue ORDER BY id").fetchall()
         return [self._row(r) for r in rows]
 
-    def seed_projects(self, keys: Iterable[str], *, save: bool = True) -> dict[str, str]:
+    def seed_projects(self, keys: Iterable[str]) -> dict[str, str]:
         """Every project by key, with its id, in id order: those stored, then those ``keys``
         names and those of stored issues (made under another ``project_key``) that are not,
-        stored too when ``save`` (False: a dry run's sandbox, which must write nothing).
+        stored too (a dry run's only in its copy in memory).
 
         Ids are stored, not derived from the order of ``keys``, so that a project keeps its id
         from one run to the next whatever the projects named beside it.
@@ -316,10 +316,7 @@ class _Store(SqliteStore):
                     if key in ids:
                         continue
                     ids[key] = max(ids.values(), default=int(PROJECT_ID) - 1) + 1
-                    if save:
-                        self._db.execute(
-                            "INSERT INTO project (id, key) VALUES (?, ?)", (ids[key], key)
-                        )
+                    self._db.execute("INSERT INTO project (id, key) VALUES (?, ?)", (ids[key], key))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -755,12 +752,13 @@ class JiraSandbox(SandboxApp):
         *,
         faults: Mapping[str, Any] | None = None,
         projects: Iterable[str] = (),
-        save_projects: bool = True,
+        dry_run: bool = False,
     ):
         """``project_key`` is the sandbox's project (named "Plansync Sandbox"); ``projects``
         more of them, for a config whose rules send items to several. Projects of issues
-        already in the database are kept as well. ``save_projects`` False serves projects
-        new to the database without storing them (a plan's dry run writes nothing)."""
+        already in the database are kept as well. ``dry_run`` serves the database from a copy
+        in memory: projects new to it, and whatever else happens, never reach the file (a
+        plan writes nothing)."""
         if mode not in ("cloud", "dc"):
             raise ValueError(f"mode must be 'cloud' or 'dc', not {mode!r}")
         keys = [project_key, *projects]
@@ -772,9 +770,9 @@ class JiraSandbox(SandboxApp):
         super().__init__(
             FaultPlan({"latency_ms": latency_ms, **(faults or {})}, settings=["search_lag_ms"])
         )
-        self._store = _Store(db_path)
+        self._store = _Store(db_path, dry_run=dry_run)
         try:
-            self._projects = self._store.seed_projects(keys, save=save_projects)
+            self._projects = self._store.seed_projects(keys)
         except BaseException:
             self._store.close()
             raise

@@ -463,13 +463,13 @@ CREATE TABLE IF NOT EXISTS session (
 class _Store(SqliteStore):
     """Records (fields as JSON, Id included) and sessions. Every method is atomic."""
 
-    def __init__(self, db_path: str | Path):
-        super().__init__(db_path, _SCHEMA)
+    def __init__(self, db_path: str | Path, *, dry_run: bool = False):
+        super().__init__(db_path, _SCHEMA, dry_run=dry_run)
 
-    def seed_objects(self, names: Iterable[str], *, save: bool = True) -> dict[str, str]:
+    def seed_objects(self, names: Iterable[str]) -> dict[str, str]:
         """Every custom object by name, with its key prefix: those stored, then those
         ``names`` names and those of stored records that are not (``a01``, ``a02``, ... in
-        that order), stored too when ``save`` (False: a dry run's sandbox writes nothing).
+        that order), stored too (a dry run's only in its copy in memory).
 
         A prefix is stored, not derived from the order of ``names``, because a record's Id
         begins with it: an object named beside others in a later run keeps its own.
@@ -487,11 +487,9 @@ class _Store(SqliteStore):
                         continue
                     prefixes[name] = f"a{len(prefixes) + 1:02d}"
                     known.add(name.lower())
-                    if save:
-                        self._db.execute(
-                            "INSERT INTO sobject (name, prefix) VALUES (?, ?)",
-                            (name, prefixes[name]),
-                        )
+                    self._db.execute(
+                        "INSERT INTO sobject (name, prefix) VALUES (?, ?)", (name, prefixes[name])
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -846,11 +844,12 @@ class SalesforceSandbox(SandboxApp):
         objects: Iterable[str] = DEFAULT_OBJECTS,
         auth: OrgAuth | None = None,
         api_limit: int = DEFAULT_API_LIMIT,
-        save_objects: bool = True,
+        dry_run: bool = False,
     ):
         """``objects``: the custom objects, each with the fields of :func:`custom_fields`;
-        those of records already in the database are kept as well. ``save_objects`` False
-        serves objects new to the database without storing them (a plan writes nothing)."""
+        those of records already in the database are kept as well. ``dry_run`` serves the
+        database from a copy in memory: nothing, objects new to it included, reaches the file
+        (a plan writes nothing)."""
         if not re.fullmatch(r"\d+\.0", api_version) or int(api_version[:-2]) < 46:
             raise ValueError(f"api_version must be 46.0 or later, like '59.0', not {api_version!r}")
         super().__init__(
@@ -863,9 +862,9 @@ class SalesforceSandbox(SandboxApp):
         self.api_version = api_version
         self.auth = auth or OrgAuth()
         self.api_limit = api_limit
-        self._store = _Store(db_path)
+        self._store = _Store(db_path, dry_run=dry_run)
         try:
-            prefixes = self._store.seed_objects(objects, save=save_objects)
+            prefixes = self._store.seed_objects(objects)
         except BaseException:
             self._store.close()
             raise
