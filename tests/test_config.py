@@ -692,3 +692,32 @@ def test_an_api_version_written_as_a_number_is_read_as_its_text(
     assert config.salesforce is not None and config.salesforce.api_version == "60.0"
     message = error_of(tmp_path, f"{RULE}[salesforce]\napi_version = 60\n")
     assert "'salesforce.api_version': '60' is not an API version such as '59.0'" in message
+
+
+def test_cancelled_statuses_are_read_trimmed_and_unset_by_default(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """The closed statuses that mean cancelled in a Jira whose names say nothing of it."""
+    assert load_text(tmp_path, RULE).jira.cancelled_statuses is None
+    config = load_text(
+        tmp_path, f'{RULE}[jira]\ncancelled_statuses = [" Declined ", "Abgebrochen"]\n'
+    )
+    assert config.jira.cancelled_statuses == ["Declined", "Abgebrochen"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[]", "'jira.cancelled_statuses': names no status"),
+        ('["Declined", " "]', "'jira.cancelled_statuses': an empty status name"),
+        ('"Declined"', "'jira.cancelled_statuses': is a string, not a list: write [\"Declined\"]"),
+        ("[3]", "'jira.cancelled_statuses[0]'"),
+    ],
+    ids=["empty-list", "empty-name", "a-string", "a-number"],
+)
+def test_cancelled_statuses_that_name_no_status_are_named_at_load(
+    tmp_path: Path, clean_env: None, value: str, expected: str
+) -> None:
+    """An empty list would read every closed issue as done, the misreading it is there to end."""
+    message = error_of(tmp_path, f"{RULE}[jira]\ncancelled_statuses = {value}\n")
+    assert expected in message, message
