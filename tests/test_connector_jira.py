@@ -537,6 +537,105 @@ def test_a_move_to_done_never_takes_the_configured_cancel_transition(
     ]
 
 
+@pytest.mark.parametrize(
+    ("status", "category", "listed", "cancel_name", "closed_as"),
+    [
+        ("Abgebrochen", "done", ["Abgebrochen"], None, "cancelled"),
+        ("Declined", "done", ["  declined "], None, "cancelled"),  # trimmed, any case
+        ("ANNULÉ", "done", ["Annulé", "Obsolete"], None, "cancelled"),
+        ("Erledigt", "done", ["Abgebrochen"], None, "done"),
+        ("Won't Do", "done", ["Declined"], None, "done"),  # no name heuristics once set
+        ("Abandoned", "done", ["Declined"], "Abandon", "done"),
+        ("Declined", "indeterminate", ["Declined"], None, None),  # not closed: neither
+    ],
+)
+def test_a_closed_issue_reads_as_cancelled_only_in_a_configured_cancelled_status(
+    rsps: responses.RequestsMock,
+    status: str,
+    category: str,
+    listed: list[str],
+    cancel_name: str | None,
+    closed_as: str | None,
+) -> None:
+    """Names tell nothing in a workflow in German, or one that says "Declined": there, a
+    cancelled issue read as done, and checking its item [x] moved nothing."""
+    found = issue("CLOUD-1", ["ps-a"], status={"name": status, "statusCategory": {"key": category}})
+    rsps.post(api(CLOUD, "search/jql"), json={"issues": [found], "isLast": True})
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancel_transition=cancel_name,
+        cancelled_statuses=listed,
+    )
+    record = connector.fetch_by_ids(["ps-a"])["ps-a"]
+    assert (record.status_category, record.closed_as) == (category, closed_as)
+
+
+def german_transitions() -> list[dict[str, Any]]:
+    """A workflow in German, plus one "Won't Do" left from a template, listed in an order
+    where the cancel comes before done."""
+
+    def transition(tid: str, name: str, status: str, category: str) -> dict[str, Any]:
+        return {
+            "id": tid,
+            "name": name,
+            "to": {"id": tid, "name": status, "statusCategory": {"id": 1, "key": category}},
+        }
+
+    answer = {
+        "transitions": [
+            transition("11", "Beginnen", "In Arbeit", "indeterminate"),
+            transition("31", "Abbrechen", "Abgebrochen", "done"),
+            transition("51", "Won't Do", "Won't Do", "done"),
+            transition("21", "Erledigen", "Erledigt", "done"),
+            transition("41", "Wieder öffnen", "Zu erledigen", "new"),
+        ]
+    }
+    return list(check(answer, "cloud", "Transitions")["transitions"])
+
+
+@pytest.mark.parametrize(
+    ("to", "closed", "offered", "cancel_name", "expected"),
+    [
+        ("cancelled", False, ["11", "31", "51", "21", "41"], None, "31"),
+        ("cancelled", True, ["11", "31", "51", "41"], None, "31"),  # from Erledigt
+        ("cancelled", True, ["11", "51", "21", "41"], None, None),  # Won't Do reads as done
+        ("cancelled", False, ["11", "31", "51", "21", "41"], "Won't Do", "51"),  # named wins
+        ("done", False, ["11", "31", "51", "21", "41"], None, "21"),
+        ("done", True, ["11", "51", "21", "41"], None, "21"),  # from Abgebrochen
+        ("done", True, ["11", "51", "41"], None, "51"),  # reads as done here: it will do
+    ],
+)
+def test_transitions_into_configured_cancelled_statuses_are_the_cancels(
+    rsps: responses.RequestsMock,
+    to: Any,
+    closed: bool,
+    offered: list[str],
+    cancel_name: str | None,
+    expected: str | None,
+) -> None:
+    """A transition is a cancel by the status it leads to, as the issue is read after it:
+    "Abbrechen" into "Abgebrochen" was taken for done (its name is nothing like a cancel),
+    and "Won't Do", whose status reads as done here, for cancelled."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json={"transitions": [t for t in german_transitions() if t["id"] in offered]})
+    rsps.post(url, status=204)
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancel_transition=cancel_name,
+        cancelled_statuses=["abgebrochen"],
+    )
+    [result] = connector.transition_many([StatusMove("CLOUD-1", to, closed=closed)])
+    assert result.ok and result.key == "CLOUD-1"
+    posted = [body(call) for call in rsps.calls if call.request.method == "POST"]
+    assert posted == ([{"transition": {"id": expected}}] if expected else [])
+
+
 def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

@@ -90,7 +90,12 @@ class JiraConnector:
     ``deployment="auto"`` asks ``serverInfo`` once, on first use, so constructing a connector
     sends nothing. ``sleep`` is what waits between retries (injected by tests).
     ``cancel_transition`` names the workflow transition used for "cancelled"; without it a
-    transition named like "Won't Do" or "Cancel" is preferred.
+    transition named like "Won't Do" or "Cancel" is preferred. ``cancelled_statuses`` names
+    the closed statuses that mean cancelled (compared ignoring case and surrounding spaces):
+    given, a closed issue reads as cancelled in one of them and as done in any other, and a
+    transition into one of them is the one "cancelled" takes, so that a workflow whose
+    statuses are named otherwise ("Declined") or in another language ("Abgebrochen") is read
+    and moved right; without it, both go by the names above.
 
     A ``url`` with credentials in it (``https://user:token@jira.example.com``) is used without
     them: they become the basic auth when ``user`` and ``token`` are not given (what ``requests``
@@ -118,6 +123,7 @@ class JiraConnector:
         max_backoff: float = 60,
         sleep: Callable[[float], None] = time.sleep,
         cancel_transition: str | None = None,
+        cancelled_statuses: Sequence[str] | None = None,
     ) -> None:
         if deployment not in ("auto", "cloud", "dc"):
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
@@ -131,6 +137,7 @@ class JiraConnector:
             "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep
         )
         self._cancel_transition = cancel_transition
+        self._cancelled = None if cancelled_statuses is None else _status_names(cancelled_statuses)
         self._bearer = user is None and token is not None
         auth: dict[str, Any] = {}
         if user is not None:
@@ -214,6 +221,8 @@ class JiraConnector:
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
         "Cancel" into the done category, else any into done; "reopen" one into category new.
+        With ``cancelled_statuses``, a transition is a cancel by its target status alone: one
+        into a listed status for "cancelled", one into any other closed status for "done".
         A move of a closed issue between done and cancelled (``closed``) takes only a transition
         that tells them apart, and without one leaves the issue as it is and succeeds.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
@@ -229,7 +238,9 @@ class JiraConnector:
         if not response.ok:
             return self._item_failure(response, key, what)
         transitions = self._json(response, what).get("transitions", [])
-        chosen = _pick_transition(transitions, to, self._cancel_transition, closed=closed)
+        chosen = _pick_transition(
+            transitions, to, self._cancel_transition, closed=closed, cancelled=self._cancelled
+        )
         if chosen is None and closed:
             # Closed already, and the workflow has no other closed status for this move:
             # the issue stays where it is, as close to the note as Jira can be.
@@ -517,13 +528,17 @@ class JiraConnector:
         )
 
     def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
-        """Whether a closed issue was cancelled or done, by its status's name: one named like
+        """Whether a closed issue was cancelled or done, by its status's name: with
+        ``cancelled_statuses``, one of them is cancelled and any other done (names are no
+        guide in a workflow in German, or one that says "Declined"); without, one named like
         the configured ``cancel_transition`` (the transition "Abandon" most often leads to
         the status "Abandoned") or like "Won't Do" / "Cancelled" is cancelled, any other
         status of the done category done."""
         if category != "done":
             return None
         name = str(status or "")
+        if self._cancelled is not None:
+            return "cancelled" if _status_name(name) in self._cancelled else "done"
         named = _status_of_transition(name, self._cancel_transition)
         return "cancelled" if named or _CANCEL_LIKE.search(name) else "done"
 
@@ -696,18 +711,31 @@ def _pick_transition(
     cancel_name: str | None,
     *,
     closed: bool = False,
+    cancelled: frozenset[str] | None = None,
 ) -> dict[str, Any] | None:
     """The transition a move takes, or None. A ``closed`` issue (done to cancelled or back)
     takes no transition into just any closed status: it may be the one it is in, or another
-    status that says nothing of the difference."""
+    status that says nothing of the difference.
+
+    ``cancelled`` (the configured ``cancelled_statuses``, as :func:`_status_names` gives
+    them) makes a transition a cancel by its target status, as the issue will be read after
+    it: one into a listed status for "cancelled", never for "done". A name like "Won't Do"
+    then only orders the transitions "done" may take, so that it still prefers "Done" in a
+    workflow with both; it never makes a transition a cancel, since its status reads as done.
+    """
     available = [t for t in transitions if t.get("isAvailable", True)]
 
     def category(t: dict[str, Any]) -> str | None:
         return ((t.get("to") or {}).get("statusCategory") or {}).get("key")
 
-    def cancel_like(t: dict[str, Any]) -> bool:
+    def named_like_cancel(t: dict[str, Any]) -> bool:
         names = f"{t.get('name', '')} {(t.get('to') or {}).get('name', '')}"
         return bool(_CANCEL_LIKE.search(names))
+
+    def cancel_like(t: dict[str, Any]) -> bool:
+        if cancelled is not None:
+            return _status_name((t.get("to") or {}).get("name")) in cancelled
+        return named_like_cancel(t)
 
     def named(t: dict[str, Any]) -> bool:
         return (
@@ -718,11 +746,24 @@ def _pick_transition(
         return next((t for t in available if category(t) == "new"), None)
     done = [t for t in available if category(t) == "done"]
     if to == "done":  # never the configured cancel transition, whatever its name
-        return next((t for t in done if not cancel_like(t) and not named(t)), None)
+        fits = [t for t in done if not cancel_like(t) and not named(t)]
+        if cancelled is not None:  # any of these reads as done; one not named so comes first
+            fits.sort(key=named_like_cancel)
+        return next(iter(fits), None)
     if chosen := next((t for t in available if named(t)), None):
         return chosen
     fallback = None if closed else done[0] if done else None
     return next((t for t in done if cancel_like(t)), fallback)
+
+
+def _status_name(name: Any) -> str:
+    """A status name as ``cancelled_statuses`` are compared: trimmed, ignoring case."""
+    return str(name or "").strip().casefold()
+
+
+def _status_names(names: Sequence[str]) -> frozenset[str]:
+    """The configured ``cancelled_statuses`` as :func:`_status_name` compares them."""
+    return frozenset(_status_name(name) for name in names)
 
 
 def _status_of_transition(status: str, transition: str | None) -> bool:
