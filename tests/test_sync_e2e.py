@@ -25,7 +25,7 @@ from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_link
-from plansync.sandbox.jira_app import TRANSITIONS, USERS, JiraSandbox
+from plansync.sandbox.jira_app import STATUSES, TRANSITIONS, USERS, JiraSandbox
 
 PRIORITY_NAMES = {
     "highest": "Highest",
@@ -433,6 +433,43 @@ def test_a_workflow_with_one_closed_status_is_not_asked_again(
     sync(config, plan=plan)
     assert not any(r.startswith("POST") and "transitions" in r for r in app.stats()["by_route"])
     assert status_name(project, key) == "Done"
+    assert_in_sync(config)
+
+
+def test_a_cancelled_status_named_in_another_language_is_read_and_moved_by_the_config(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A German workflow: "Abbrechen" into "Abgebrochen", named nothing like a cancel. By
+    name, a [-] item's issue went to Done, and the note and Jira looked in sync for good;
+    with ``cancelled_statuses`` it goes to "Abgebrochen", and [x] moves it on to Done."""
+    monkeypatch.setitem(STATUSES, "10002", ("Abgebrochen", "done", "10001"))
+    renamed = [(t, "Abbrechen", to) if to == "10002" else (t, n, to) for t, n, to in TRANSITIONS]
+    monkeypatch.setattr("plansync.sandbox.jira_app.TRANSITIONS", renamed)
+    project = example_project
+    replace_once(
+        project.config_path, "\n[jira]\n", '\n[jira]\ncancelled_statuses = ["abgebrochen"]\n'
+    )
+    config, note, _, key = synced_item(project, RUNBOOK)
+
+    check(project, note, " ", "-")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "new", "new": "cancelled"}}
+    sync(config, plan=plan)
+    assert status_name(project, key) == "Abgebrochen"
+    assert_in_sync(config)
+
+    check(project, note, "-", "x")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "cancelled", "new": "done"}}
+    sync(config, plan=plan)
+    assert status_name(project, key) == "Done"
+    assert_in_sync(config)
+
+    check(project, note, "x", "-")
+    sync(config)
+    assert status_name(project, key) == "Abgebrochen"
     assert_in_sync(config)
 
 
