@@ -721,3 +721,16 @@ def test_cancelled_statuses_that_name_no_status_are_named_at_load(
     """An empty list would read every closed issue as done, the misreading it is there to end."""
     message = error_of(tmp_path, f"{RULE}[jira]\ncancelled_statuses = {value}\n")
     assert expected in message, message
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_configs_document_cancelled_statuses_beside_cancel_transition(
+    path: Path, tmp_path: Path, clean_env: None
+) -> None:
+    """Off unless set (statuses told by name, as before); the commented line, uncommented,
+    loads as it reads."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [at] = [n for n, line in enumerate(lines) if line.startswith("# cancelled_statuses = ")]
+    assert lines[at - 3].startswith("# cancel_transition = ")
+    config = load_text(tmp_path, f"{RULE}[jira]\n{lines[at].removeprefix('# ')}\n")
+    assert config.jira.cancelled_statuses == ["Declined", "Abgebrochen"]
