@@ -223,16 +223,16 @@ class JiraConfig(Strict):
     api_version: Literal["2", "3"] = "2"
     timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     cancel_transition: str | None = None
-    cancelled_statuses: list[str] | None = Field(
+    cancelled_status_names: list[str] | None = Field(
         default=None,
         description="the closed statuses that mean cancelled, any other closed one done"
         " (unset: told by name, as Won't Do or the status cancel_transition leads to)",
     )
     link_title: str = "{note_title}"
 
-    @field_validator("cancelled_statuses")
+    @field_validator("cancelled_status_names")
     @classmethod
-    def _cancelled_statuses(cls, value: list[str] | None) -> list[str] | None:
+    def _cancelled_status_names(cls, value: list[str] | None) -> list[str] | None:
         """Status names, trimmed (the connector compares them ignoring case and the spaces
         around them). An empty list is refused: it would make every closed issue read as
         done, the very misreading the setting is there to end; so is an empty name, which

@@ -114,7 +114,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
             )
             url = _enter_sandbox(stack, sandbox)
             # Its workflow is its own (Done, Won't Do), so cancel_transition and
-            # cancelled_statuses, which describe the real Jira's, are not given to it.
+            # cancelled_status_names, which describe the real Jira's, are not given to it.
             yield JiraConnector(
                 url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
             )
@@ -127,7 +127,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
         timeout=jira.timeout,
         api_version=jira.api_version,
         cancel_transition=jira.cancel_transition,
-        cancelled_statuses=jira.cancelled_statuses,
+        cancelled_status_names=jira.cancelled_status_names,
     )
 
 

@@ -694,43 +694,46 @@ def test_an_api_version_written_as_a_number_is_read_as_its_text(
     assert "'salesforce.api_version': '60' is not an API version such as '59.0'" in message
 
 
-def test_cancelled_statuses_are_read_trimmed_and_unset_by_default(
+def test_cancelled_status_names_are_read_trimmed_and_unset_by_default(
     tmp_path: Path, clean_env: None
 ) -> None:
     """The closed statuses that mean cancelled in a Jira whose names say nothing of it."""
-    assert load_text(tmp_path, RULE).jira.cancelled_statuses is None
+    assert load_text(tmp_path, RULE).jira.cancelled_status_names is None
     config = load_text(
-        tmp_path, f'{RULE}[jira]\ncancelled_statuses = [" Declined ", "Abgebrochen"]\n'
+        tmp_path, f'{RULE}[jira]\ncancelled_status_names = [" Declined ", "Abgebrochen"]\n'
     )
-    assert config.jira.cancelled_statuses == ["Declined", "Abgebrochen"]
+    assert config.jira.cancelled_status_names == ["Declined", "Abgebrochen"]
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("[]", "'jira.cancelled_statuses': names no status"),
-        ('["Declined", " "]', "'jira.cancelled_statuses': an empty status name"),
-        ('"Declined"', "'jira.cancelled_statuses': is a string, not a list: write [\"Declined\"]"),
-        ("[3]", "'jira.cancelled_statuses[0]'"),
+        ("[]", "'jira.cancelled_status_names': names no status"),
+        ('["Declined", " "]', "'jira.cancelled_status_names': an empty status name"),
+        (
+            '"Declined"',
+            "'jira.cancelled_status_names': is a string, not a list: write [\"Declined\"]",
+        ),
+        ("[3]", "'jira.cancelled_status_names[0]'"),
     ],
     ids=["empty-list", "empty-name", "a-string", "a-number"],
 )
-def test_cancelled_statuses_that_name_no_status_are_named_at_load(
+def test_cancelled_status_names_that_name_no_status_are_named_at_load(
     tmp_path: Path, clean_env: None, value: str, expected: str
 ) -> None:
     """An empty list would read every closed issue as done, the misreading it is there to end."""
-    message = error_of(tmp_path, f"{RULE}[jira]\ncancelled_statuses = {value}\n")
+    message = error_of(tmp_path, f"{RULE}[jira]\ncancelled_status_names = {value}\n")
     assert expected in message, message
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
-def test_shipped_configs_document_cancelled_statuses_beside_cancel_transition(
+def test_shipped_configs_document_cancelled_status_names_beside_cancel_transition(
     path: Path, tmp_path: Path, clean_env: None
 ) -> None:
     """Off unless set (statuses told by name, as before); the commented line, uncommented,
     loads as it reads."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    [at] = [n for n, line in enumerate(lines) if line.startswith("# cancelled_statuses = ")]
+    [at] = [n for n, line in enumerate(lines) if line.startswith("# cancelled_status_names = ")]
     assert lines[at - 3].startswith("# cancel_transition = ")
     config = load_text(tmp_path, f"{RULE}[jira]\n{lines[at].removeprefix('# ')}\n")
-    assert config.jira.cancelled_statuses == ["Declined", "Abgebrochen"]
+    assert config.jira.cancelled_status_names == ["Declined", "Abgebrochen"]

@@ -567,7 +567,7 @@ def test_a_closed_issue_reads_as_cancelled_only_in_a_configured_cancelled_status
         TOKEN,
         deployment="cloud",
         cancel_transition=cancel_name,
-        cancelled_statuses=listed,
+        cancelled_status_names=listed,
     )
     record = connector.fetch_by_ids(["ps-a"])["ps-a"]
     assert (record.status_category, record.closed_as) == (category, closed_as)
@@ -608,7 +608,7 @@ def german_transitions() -> list[dict[str, Any]]:
         ("done", True, ["11", "51", "41"], None, "51"),  # reads as done here: it will do
     ],
 )
-def test_transitions_into_configured_cancelled_statuses_are_the_cancels(
+def test_transitions_into_configured_cancelled_status_names_are_the_cancels(
     rsps: responses.RequestsMock,
     to: Any,
     closed: bool,
@@ -628,7 +628,7 @@ def test_transitions_into_configured_cancelled_statuses_are_the_cancels(
         TOKEN,
         deployment="cloud",
         cancel_transition=cancel_name,
-        cancelled_statuses=["abgebrochen"],
+        cancelled_status_names=["abgebrochen"],
     )
     [result] = connector.transition_many([StatusMove("CLOUD-1", to, closed=closed)])
     assert result.ok and result.key == "CLOUD-1"

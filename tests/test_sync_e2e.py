@@ -441,13 +441,13 @@ def test_a_cancelled_status_named_in_another_language_is_read_and_moved_by_the_c
 ) -> None:
     """A German workflow: "Abbrechen" into "Abgebrochen", named nothing like a cancel. By
     name, a [-] item's issue went to Done, and the note and Jira looked in sync for good;
-    with ``cancelled_statuses`` it goes to "Abgebrochen", and [x] moves it on to Done."""
+    with ``cancelled_status_names`` it goes to "Abgebrochen", and [x] moves it on to Done."""
     monkeypatch.setitem(STATUSES, "10002", ("Abgebrochen", "done", "10001"))
     renamed = [(t, "Abbrechen", to) if to == "10002" else (t, n, to) for t, n, to in TRANSITIONS]
     monkeypatch.setattr("plansync.sandbox.jira_app.TRANSITIONS", renamed)
     project = example_project
     replace_once(
-        project.config_path, "\n[jira]\n", '\n[jira]\ncancelled_statuses = ["abgebrochen"]\n'
+        project.config_path, "\n[jira]\n", '\n[jira]\ncancelled_status_names = ["abgebrochen"]\n'
     )
     config, note, _, key = synced_item(project, RUNBOOK)
 

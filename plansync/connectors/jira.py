@@ -90,7 +90,7 @@ class JiraConnector:
     ``deployment="auto"`` asks ``serverInfo`` once, on first use, so constructing a connector
     sends nothing. ``sleep`` is what waits between retries (injected by tests).
     ``cancel_transition`` names the workflow transition used for "cancelled"; without it a
-    transition named like "Won't Do" or "Cancel" is preferred. ``cancelled_statuses`` names
+    transition named like "Won't Do" or "Cancel" is preferred. ``cancelled_status_names`` names
     the closed statuses that mean cancelled (compared ignoring case and surrounding spaces):
     given, a closed issue reads as cancelled in one of them and as done in any other, and a
     transition into one of them is the one "cancelled" takes, so that a workflow whose
@@ -123,7 +123,7 @@ class JiraConnector:
         max_backoff: float = 60,
         sleep: Callable[[float], None] = time.sleep,
         cancel_transition: str | None = None,
-        cancelled_statuses: Sequence[str] | None = None,
+        cancelled_status_names: Sequence[str] | None = None,
     ) -> None:
         if deployment not in ("auto", "cloud", "dc"):
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
@@ -137,7 +137,9 @@ class JiraConnector:
             "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep
         )
         self._cancel_transition = cancel_transition
-        self._cancelled = None if cancelled_statuses is None else _status_names(cancelled_statuses)
+        self._cancelled = (
+            None if cancelled_status_names is None else _status_names(cancelled_status_names)
+        )
         self._bearer = user is None and token is not None
         auth: dict[str, Any] = {}
         if user is not None:
@@ -221,7 +223,7 @@ class JiraConnector:
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
         "Cancel" into the done category, else any into done; "reopen" one into category new.
-        With ``cancelled_statuses``, a transition is a cancel by its target status alone: one
+        With ``cancelled_status_names``, a transition is a cancel by its target status alone: one
         into a listed status for "cancelled", one into any other closed status for "done".
         A move of a closed issue between done and cancelled (``closed``) takes only a transition
         that tells them apart, and without one leaves the issue as it is and succeeds.
@@ -529,7 +531,7 @@ class JiraConnector:
 
     def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
         """Whether a closed issue was cancelled or done, by its status's name: with
-        ``cancelled_statuses``, one of them is cancelled and any other done (names are no
+        ``cancelled_status_names``, one of them is cancelled and any other done (names are no
         guide in a workflow in German, or one that says "Declined"); without, one named like
         the configured ``cancel_transition`` (the transition "Abandon" most often leads to
         the status "Abandoned") or like "Won't Do" / "Cancelled" is cancelled, any other
@@ -717,7 +719,7 @@ def _pick_transition(
     takes no transition into just any closed status: it may be the one it is in, or another
     status that says nothing of the difference.
 
-    ``cancelled`` (the configured ``cancelled_statuses``, as :func:`_status_names` gives
+    ``cancelled`` (the configured ``cancelled_status_names``, as :func:`_status_names` gives
     them) makes a transition a cancel by its target status, as the issue will be read after
     it: one into a listed status for "cancelled", never for "done". A name like "Won't Do"
     then only orders the transitions "done" may take, so that it still prefers "Done" in a
@@ -757,12 +759,12 @@ def _pick_transition(
 
 
 def _status_name(name: Any) -> str:
-    """A status name as ``cancelled_statuses`` are compared: trimmed, ignoring case."""
+    """A status name as ``cancelled_status_names`` are compared: trimmed, ignoring case."""
     return str(name or "").strip().casefold()
 
 
 def _status_names(names: Sequence[str]) -> frozenset[str]:
-    """The configured ``cancelled_statuses`` as :func:`_status_name` compares them."""
+    """The configured ``cancelled_status_names`` as :func:`_status_name` compares them."""
     return frozenset(_status_name(name) for name in names)
 
 
