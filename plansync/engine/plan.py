@@ -57,7 +57,8 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
-from plansync.notes.vault import Vault
+from plansync.notes.parse import read_note_bytes
+from plansync.notes.vault import Vault, printable, unread_markdown_files
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
@@ -292,6 +293,9 @@ class Planner:
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
         # back for its front matter is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
+        # Cancels planned for deleted lines, by their index in the plan's changes: one that
+        # turns out to be moved into a note the config does not read is left alone instead.
+        self._cancels: list[tuple[int, SyncedRecord]] = []
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
@@ -347,6 +351,7 @@ class Planner:
         tracked = self._identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
+        self._spare_moved_lines()
         if self._cross_links:
             for entry in tracked:
                 self._plan_cross_link(entry)
@@ -1167,7 +1172,62 @@ class Planner:
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )
         )
+        self._cancels.append((len(self.plan.changes) - 1, record))
         return True
+
+    def _spare_moved_lines(self) -> None:
+        """Leave alone the records whose cancel was planned for a deleted line that was in fact
+        moved into a note this scan does not read (an ``Archive/`` folder ``vault.exclude``
+        names, or a note outside ``vault.include``): the line, id and all, is still in the
+        vault, and someone archiving an item does not mean to cancel its ticket.
+
+        Run once, after every target is planned, so that one walk of the vault serves every
+        candidate of every target; and only when there is one (never under ``orphans =
+        "report"``, which plans no cancel), as the walk reads every unread note.
+        """
+        if not self._cancels:
+            return
+        where = self._unread_lines({record.block_id for _, record in self._cancels})
+        for index, record in self._cancels:
+            note = where.get(record.block_id)
+            if note is None:
+                continue
+            self.plan.changes[index] = Change(
+                action="orphan",
+                target=self.plan.changes[index].target,
+                key=record.key,
+                item=_gone_item(record),
+                message=(
+                    f"{record.key}: its line is in {note}, which the config does not read;"
+                    " left alone"
+                ),
+            )
+
+    def _unread_lines(self, block_ids: set[str]) -> dict[str, str]:
+        """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
+        Markdown note under the vault that the scan did not read, with the first such note's
+        path. Each of those notes is read once at most, and none once all ids are found; one
+        over the scan's size limit is skipped as the scan skips it. Bytes are searched, so
+        a note that is not UTF-8 needs no decoding."""
+        found: dict[str, str] = {}
+        vault = self.config.vault
+        if not self.config.vault_root.is_dir():
+            return found
+        for path, relative in unread_markdown_files(
+            self.config.vault_root, vault.include, vault.exclude
+        ):
+            left = block_ids - found.keys()
+            if not left:
+                break
+            try:
+                _, data = read_note_bytes(path)  # nothing of a note over the scan's size limit
+            except OSError:
+                continue
+            lowered = data.lower()  # a quick filter: ends_a_line runs only on a likely note
+            for block_id in left:
+                if block_id.encode().lower() in lowered and ends_a_line(data, block_id):
+                    found[block_id] = printable(relative)
+        return found
 
 
 def _gone_item(record: SyncedRecord) -> ItemRef:
