@@ -20,7 +20,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
    closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
-   read and still holds items a transition to cancelled, once. A record a run that died made
+   read and still holds items a transition to cancelled, once; not one moved into a note the
+   config does not read (an archive), which is still in the vault. A record a run that died made
    for a line deleted before this plan (the id is only in the create's journal) is taken in as
    a record of the note the journal names, and planned like any other (:class:`DeadCreate`).
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
@@ -1141,6 +1142,8 @@ class Planner:
         labelled with it): that record is not the one synced from the line, and is never
         cancelled for it. And so is a record whose key a line still names: its line is there,
         only its block id was taken off (tidied away as noise), and it plans as a conflict.
+        A cancel planned here may still be left alone by :meth:`_spare_moved_lines`, once every
+        target is planned: its line may have been moved into a note this scan does not read.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
