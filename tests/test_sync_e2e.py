@@ -732,23 +732,25 @@ def move_line_into(project: ExampleProject, note: Note, item: Item, to: str) -> 
     path.write_bytes(before + line.encode("utf-8", "surrogateescape") + b"\n")
 
 
-@pytest.mark.parametrize("unread", ["excluded", "outside include"])
+@pytest.mark.parametrize("unread", ["excluded", "outside include", "excluded, id in capitals"])
 def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     example_project: ExampleProject, unread: str
 ) -> None:
     """Archiving an item (its line, block id and all, moved into a note ``vault.exclude``
     names or ``vault.include`` leaves out) is no deletion: its issue stays open, and the plan
-    says where the line went."""
+    says where the line went. Its id in capitals is the same id (Jira's label is lower case)."""
     project = example_project
     globs = (
         'exclude = ["templates/**", "Archive/**"]'
-        if unread == "excluded"
+        if unread != "outside include"
         else 'include = ["*.md"]\nexclude = ["templates/**"]'
     )
     project.write_config('[sync]\norphans = "cancel"\n')
     replace_once(project.config_path, 'include = ["**/*.md"]\nexclude = ["templates/**"]', globs)
     config, note, item, key = synced_item(project, RUNBOOK)
     move_line_into(project, note, item, ARCHIVE)
+    if unread == "excluded, id in capitals":
+        replace_once(project.vault / ARCHIVE, f"^{item.block_id}", f"^{item.block_id}".upper())
     before = jira_issues(project)[key]
 
     plan = fresh_plan(config)
