@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -751,6 +752,146 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
         )
     sync(config, plan=plan)
     assert jira_issues(project) == before
+
+
+BENCHMARK = "Benchmark erasure-coding rebuild times"
+ARCHIVE = "Archive/2025-10.md"
+
+
+def move_line_into(project: ExampleProject, note: Note, item: Item, to: str) -> None:
+    """Cut the item's line from its note and paste it into ``to`` (made if need be) under a
+    heading, after a line that is not UTF-8 (a note the scan never decodes)."""
+    line = item_line(project, note.path, item.line)
+    replace_once(project.vault / note.path, line + "\n", "")
+    path = project.vault / to
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = path.read_bytes() if path.exists() else b"# Archive\n\nIt\x92s old.\n"
+    path.write_bytes(before + line.encode("utf-8", "surrogateescape") + b"\n")
+
+
+@pytest.mark.parametrize("unread", ["excluded", "outside include", "excluded, id in capitals"])
+def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
+    example_project: ExampleProject, unread: str
+) -> None:
+    """Archiving an item (its line, block id and all, moved into a note ``vault.exclude``
+    names or ``vault.include`` leaves out) is no deletion: its issue stays open, and the plan
+    says where the line went. Its id in capitals is the same id (Jira's label is lower case)."""
+    project = example_project
+    globs = (
+        'exclude = ["templates/**", "Archive/**"]'
+        if unread != "outside include"
+        else 'include = ["*.md"]\nexclude = ["templates/**"]'
+    )
+    project.write_config('[sync]\norphans = "cancel"\n')
+    replace_once(project.config_path, 'include = ["**/*.md"]\nexclude = ["templates/**"]', globs)
+    config, note, item, key = synced_item(project, RUNBOOK)
+    move_line_into(project, note, item, ARCHIVE)
+    if unread == "excluded, id in capitals":
+        replace_once(project.vault / ARCHIVE, f"^{item.block_id}", f"^{item.block_id}".upper())
+    before = jira_issues(project)[key]
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, orphan=1)
+    (orphan,) = plan.changes
+    assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
+    why = f"{key}: its line is in {ARCHIVE}, which the config does not read; left alone"
+    assert orphan.message == why
+    assert why in render(plan)
+    sync(config, plan=plan)
+    assert jira_issues(project)[key] == before
+    assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
+
+
+@pytest.mark.parametrize("cut", ["to nowhere", "into .trash/", "into a huge note"])
+def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved_one(
+    example_project: ExampleProject, cut: str
+) -> None:
+    """In the plan that leaves an archived line's issue alone, a line deleted outright still
+    cancels its issue; so does one cut into what the scan never looks at (a hidden folder,
+    Obsidian's trash) or into a note over its size limit."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    _, deleted = item_with(project, config, BENCHMARK)
+    deleted_key = deleted.keys["jira"]
+    move_line_into(project, note, item, ARCHIVE)
+    if cut == "to nowhere":
+        replace_once(project.vault / note.path, item_line(project, note.path, deleted.line), "")
+    elif cut == "into .trash/":
+        move_line_into(project, note, deleted, ".trash/2025-10.md")
+    else:
+        huge = project.vault / "Archive/huge.md"
+        huge.write_bytes(b"x" * (5 * 1024 * 1024) + b"\n")
+        move_line_into(project, note, deleted, "Archive/huge.md")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1, orphan=1)
+    by_key = {c.key: c for c in plan.changes}
+    assert by_key[key].action == "orphan"
+    assert by_key[deleted_key].action == "transition"
+    assert "its line is gone from the note; cancelled" in (by_key[deleted_key].message or "")
+    sync(config, plan=plan)
+    issues = jira_issues(project)
+    assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert issues[deleted_key]["fields"]["status"]["name"] == "Won't Do"
+
+
+_RECORDERS: list[list[str]] = []  # lists the audit hook appends opened paths to, while set
+
+
+def _record_opens(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open" and _RECORDERS and isinstance(args[0], (str, bytes, os.PathLike)):
+        for opened in _RECORDERS:
+            opened.append(os.fsdecode(args[0]))
+
+
+_hooked: list[bool] = []
+
+
+def opens_under(folder: Path, run: Any) -> int:
+    """How many times ``run()`` opens a file under ``folder`` (an audit hook sees every open,
+    ``os.open`` included; hooks cannot be removed, so one is added once and idles after)."""
+    if not _hooked:
+        sys.addaudithook(_record_opens)
+        _hooked.append(True)
+    opened: list[str] = []
+    _RECORDERS.append(opened)
+    try:
+        run()
+    finally:
+        _RECORDERS.remove(opened)
+    return sum(Path(p).resolve().is_relative_to(folder.resolve()) for p in opened)
+
+
+def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
+    example_project: ExampleProject,
+) -> None:
+    """Looking for moved lines reads every note the config leaves out, so it happens only in
+    a plan that would cancel something, once for all its candidates: never with ``orphans =
+    "report"``, nor when no line was deleted."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    archive = project.vault / "Archive"
+    archive.mkdir()
+    (archive / "2025-09.md").write_text("# Archive\n\n- [x] Old #task ^ps-old001\n")
+    assert opens_under(archive, lambda: fresh_plan(config)) == 0  # nothing to cancel
+
+    _, other = item_with(project, config, BENCHMARK)
+    move_line_into(project, note, item, ARCHIVE)
+    move_line_into(project, note, other, ARCHIVE)
+    plans: list[Plan] = []
+    assert opens_under(archive, lambda: plans.append(fresh_plan(config))) == 2  # each once
+    assert [c.action for c in plans[0].changes] == ["orphan", "orphan"]
+
+    project.write_config()  # orphans = "report": the same two orphans, and no note read
+    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    config = config_of(project)
+    assert opens_under(archive, lambda: plans.append(fresh_plan(config))) == 0
+    assert [c.action for c in plans[1].changes] == ["orphan", "orphan"]
+    assert key in {c.key for c in plans[1].changes}
 
 
 @pytest.mark.parametrize(

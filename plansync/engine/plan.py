@@ -20,7 +20,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    the note line (upserted by a stable global id when the link changed).
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
    closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
-   read and still holds items a transition to cancelled, once. A record a run that died made
+   read and still holds items a transition to cancelled, once; not one moved into a note the
+   config does not read (an archive), which is still in the vault. A record a run that died made
    for a line deleted before this plan (the id is only in the create's journal) is taken in as
    a record of the note the journal names, and planned like any other (:class:`DeadCreate`).
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
@@ -44,6 +45,7 @@ The result is a list of small :class:`Change` objects; applying them is :mod:`.a
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +59,8 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
-from plansync.notes.vault import Vault
+from plansync.notes.parse import read_note_bytes
+from plansync.notes.vault import Vault, printable, unread_markdown_files
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
@@ -292,6 +295,9 @@ class Planner:
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
         # back for its front matter is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
+        # Cancels planned for deleted lines, by their index in the plan's changes: one that
+        # turns out to be moved into a note the config does not read is left alone instead.
+        self._cancels: list[tuple[int, SyncedRecord]] = []
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
@@ -347,6 +353,7 @@ class Planner:
         tracked = self._identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
+        self._spare_moved_lines()
         if self._cross_links:
             for entry in tracked:
                 self._plan_cross_link(entry)
@@ -1136,6 +1143,8 @@ class Planner:
         labelled with it): that record is not the one synced from the line, and is never
         cancelled for it. And so is a record whose key a line still names: its line is there,
         only its block id was taken off (tidied away as noise), and it plans as a conflict.
+        A cancel planned here may still be left alone by :meth:`_spare_moved_lines`, once every
+        target is planned: its line may have been moved into a note this scan does not read.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
@@ -1167,7 +1176,73 @@ class Planner:
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )
         )
+        self._cancels.append((len(self.plan.changes) - 1, record))
         return True
+
+    def _spare_moved_lines(self) -> None:
+        """Leave alone the records whose cancel was planned for a deleted line that was in fact
+        moved into a note this scan does not read (an ``Archive/`` folder ``vault.exclude``
+        names, or a note outside ``vault.include``): the line, id and all, is still in the
+        vault, and someone archiving an item does not mean to cancel its ticket.
+
+        Run once, after every target is planned, so that one walk of the vault serves every
+        candidate of every target; and only when there is one (never under ``orphans =
+        "report"``, which plans no cancel), as the walk reads every unread note.
+        """
+        if not self._cancels:
+            return
+        where = self._unread_lines({record.block_id for _, record in self._cancels})
+        for index, record in self._cancels:
+            note = where.get(record.block_id)
+            if note is None:
+                continue
+            self.plan.changes[index] = Change(
+                action="orphan",
+                target=self.plan.changes[index].target,
+                key=record.key,
+                item=_gone_item(record),
+                message=(
+                    f"{record.key}: its line is in {note}, which the config does not read;"
+                    " left alone"
+                ),
+            )
+
+    def _unread_lines(self, block_ids: set[str]) -> dict[str, str]:
+        """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
+        Markdown note under the vault that the scan did not read, with the first such note's
+        path. Each of those notes is read once at most, and none once all ids are found;
+        nothing of one over the scan's size limit is read. Bytes are searched, so a note that
+        is not UTF-8 needs no decoding.
+
+        The words after a ``^`` in a note are gathered once and ``ends_a_line`` asked only
+        about the ids among them, so the cost is one pass a note however many lines were
+        deleted (a whole section of items, say): a search a note per id took four times as
+        long for 50 ids.
+        """
+        wanted: dict[bytes, list[str]] = {}  # ^Step1 and ^step1 are one word here
+        for block_id in block_ids:
+            wanted.setdefault(block_id.encode().lower(), []).append(block_id)
+        found: dict[str, str] = {}
+        vault = self.config.vault
+        for path, relative in unread_markdown_files(
+            self.config.vault_root, vault.include, vault.exclude
+        ):
+            if len(found) == len(block_ids):
+                break
+            try:
+                _, data = read_note_bytes(path)  # nothing of a note over the size limit
+            except OSError:
+                continue
+            for word in wanted.keys() & set(_AFTER_CARET.findall(data.lower())):
+                for block_id in wanted[word]:
+                    if block_id not in found and ends_a_line(data, block_id):
+                        found[block_id] = printable(relative)
+        return found
+
+
+_AFTER_CARET = re.compile(rb"\^([^\s^]+)")
+"""A word after a ``^``: where one ends a line, the block id there (an id holds no space or
+caret), so the ids a note may end a line with are among these."""
 
 
 def _gone_item(record: SyncedRecord) -> ItemRef:

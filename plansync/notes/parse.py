@@ -344,7 +344,7 @@ def read_note(
 ) -> Note | ParseWarning:
     """Parse one file, or say why it was skipped."""
     try:
-        size, data = _read_bytes(path)
+        size, data = read_note_bytes(path)
     except OSError as exc:
         return ParseWarning(path=display, message=f"cannot be read ({exc.strerror}); skipped")
     if size > MAX_NOTE_BYTES:
@@ -359,7 +359,7 @@ def read_note(
     return note
 
 
-def _read_bytes(path: Path) -> tuple[int, bytes]:
+def read_note_bytes(path: Path) -> tuple[int, bytes]:
     """(size, bytes) of a file; nothing is read from a file over ``MAX_NOTE_BYTES``.
 
     One read of the size ``fstat`` gives, without a buffered file object: four system calls

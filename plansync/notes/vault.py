@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -110,7 +110,38 @@ def _note_files(
     exclude: Sequence[str],
     warnings: list[ParseWarning],
 ) -> Iterator[tuple[Path, str]]:
-    """:func:`iter_note_files` with each file's path relative to ``root``, in POSIX form.
+    """:func:`iter_note_files` with each file's path relative to ``root``, in POSIX form."""
+    return _vault_files(root, lambda relative: _read_by(relative, include, exclude), warnings)
+
+
+def _read_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a scan with these globs reads the file at ``relative`` (found by its walk)."""
+    return matches(relative, include) and not matches(relative, exclude)
+
+
+def unread_markdown_files(
+    root: Path, include: Sequence[str], exclude: Sequence[str]
+) -> Iterator[tuple[Path, str]]:
+    """The Markdown files under ``root`` that a scan with these globs walks past: excluded, or
+    outside ``include``. They are still in the vault (an ``Archive/`` folder the config leaves
+    out), so a line moved into one is not gone. Found by the scan's own walk, so what it never
+    looks at (hidden folders, symlinks leaving the vault) stays unlooked at here too; what it
+    would warn about again is not reported twice."""
+    return _vault_files(
+        root,
+        lambda relative: (
+            relative.lower().endswith(".md") and not _read_by(relative, include, exclude)
+        ),
+        [],
+    )
+
+
+def _vault_files(
+    root: Path, take: Callable[[str], bool], warnings: list[ParseWarning]
+) -> Iterator[tuple[Path, str]]:
+    """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
+    path, in a stable order, each real file once; hidden entries and symlinks leaving the vault
+    skipped.
 
     Only symlinks are resolved: an entry that is not a link, in a folder whose real path is
     known, has that folder's real path plus its name as its own (one ``realpath`` per file
@@ -154,7 +185,7 @@ def _note_files(
                 yield from walk(entry.path, real, f"{prefix}{entry.name}/")
             elif entry.is_file():
                 relative = prefix + entry.name
-                if matches(relative, include) and not matches(relative, exclude):
+                if take(relative):
                     seen.add(real)
                     yield Path(entry.path), relative
 
