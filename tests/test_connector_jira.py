@@ -410,14 +410,16 @@ def test_updates_run_concurrently_but_answer_in_order(
     assert cloud.request_count() == 10
 
 
-def transitions() -> dict[str, Any]:
-    def transition(tid: str, name: str, status: str, category: str) -> dict[str, Any]:
-        return {
-            "id": tid,
-            "name": name,
-            "to": {"id": tid, "name": status, "statusCategory": {"id": 1, "key": category}},
-        }
+def transition(tid: str, name: str, status: str, category: str) -> dict[str, Any]:
+    """One transition as Jira lists it, into a status of ``category``."""
+    return {
+        "id": tid,
+        "name": name,
+        "to": {"id": tid, "name": status, "statusCategory": {"id": 1, "key": category}},
+    }
 
+
+def transitions() -> dict[str, Any]:
     answer = {
         "transitions": [
             transition("11", "Start", "In Progress", "indeterminate"),
@@ -576,13 +578,6 @@ def test_a_closed_issue_reads_as_cancelled_only_in_a_configured_cancelled_status
 def german_transitions() -> list[dict[str, Any]]:
     """A workflow in German, plus one "Won't Do" left from a template, listed in an order
     where the cancel comes before done."""
-
-    def transition(tid: str, name: str, status: str, category: str) -> dict[str, Any]:
-        return {
-            "id": tid,
-            "name": name,
-            "to": {"id": tid, "name": status, "statusCategory": {"id": 1, "key": category}},
-        }
 
     answer = {
         "transitions": [
