@@ -602,7 +602,8 @@ class SyncConfig(Strict):
         default="report",
         description="an item whose line was deleted from a note: report its records, or also"
         " cancel them (a note that is gone, unread or left with no items only reports, and so"
-        " does a line moved into a note the config does not read)",
+        " does a line moved into a note the config does not read, or into another note as no"
+        " item)",
     )
 
 

@@ -802,6 +802,34 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
 
 
+def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_alone(
+    example_project: ExampleProject,
+) -> None:
+    """A line moved, id and all, into another note the scan reads, but as a plain bullet (its
+    checkbox taken off on the way), is no deletion, as the same line left in its own note
+    without its checkbox is none: the issue stays open, and the plan says where the line is."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    other = next(n for n in notes_of(project, config) if n.path != note.path)
+    line = item_line(project, note.path, item.line)
+    assert line.startswith("- [ ] ")
+    move_line_into(project, note, item, other.path)
+    replace_once(project.vault / other.path, line, "- " + line.removeprefix("- [ ] "))
+    before = jira_issues(project)[key]
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, orphan=1)
+    (orphan,) = plan.changes
+    why = (
+        f"{key}: its line (^{item.block_id}) is in {other.path}, but no item plansync reads"
+        " (its checkbox, or the global filter, taken off?); left alone"
+    )
+    assert orphan.message == why
+    sync(config, plan=plan)
+    assert jira_issues(project)[key] == before
+
+
 @pytest.mark.parametrize("cut", ["to nowhere", "into .trash/", "into a huge note"])
 def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved_one(
     example_project: ExampleProject, cut: str

@@ -21,7 +21,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
 5. **Orphans.** A tracked id found in no note is reported and left alone: a vanished note never
    closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
    read and still holds items a transition to cancelled, once; not one moved into a note the
-   config does not read (an archive), which is still in the vault. A record a run that died made
+   config does not read (an archive), or into another note as no item: it is still in the
+   vault. A record a run that died made
    for a line deleted before this plan (the id is only in the create's journal) is taken in as
    a record of the note the journal names, and planned like any other (:class:`DeadCreate`).
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
@@ -60,7 +61,7 @@ from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note
 from plansync.notes.parse import read_note_bytes
-from plansync.notes.vault import Vault, printable, unread_markdown_files
+from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
@@ -296,7 +297,8 @@ class Planner:
         # back for its front matter is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
         # Cancels planned for deleted lines, by their index in the plan's changes: one that
-        # turns out to be moved into a note the config does not read is left alone instead.
+        # turns out to be moved (into a note the config does not read, or as no item into
+        # another) is left alone instead.
         self._cancels: list[tuple[int, SyncedRecord]] = []
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
@@ -1144,7 +1146,8 @@ class Planner:
         cancelled for it. And so is a record whose key a line still names: its line is there,
         only its block id was taken off (tidied away as noise), and it plans as a conflict.
         A cancel planned here may still be left alone by :meth:`_spare_moved_lines`, once every
-        target is planned: its line may have been moved into a note this scan does not read.
+        target is planned: its line may have been moved into a note this scan does not read,
+        or into another note as no item.
         """
         if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
             return False
@@ -1181,38 +1184,46 @@ class Planner:
 
     def _spare_moved_lines(self) -> None:
         """Leave alone the records whose cancel was planned for a deleted line that was in fact
-        moved into a note this scan does not read (an ``Archive/`` folder ``vault.exclude``
-        names, or a note outside ``vault.include``): the line, id and all, is still in the
-        vault, and someone archiving an item does not mean to cancel its ticket.
+        moved, id and all: into a note this scan does not read (an ``Archive/`` folder
+        ``vault.exclude`` names, or a note outside ``vault.include``), or into another note as
+        a line that is no item (its checkbox taken off on the way). The line is still in the
+        vault; someone archiving an item, or keeping it as a plain bullet, does not mean to
+        cancel its ticket, as a line left in its own note without its checkbox does not.
 
         Run once, after every target is planned, so that one walk of the vault serves every
         candidate of every target; and only when there is one (never under ``orphans =
-        "report"``, which plans no cancel), as the walk reads every unread note.
+        "report"``, which plans no cancel), as the walk reads every note of the vault.
         """
         if not self._cancels:
             return
-        where = self._unread_lines({record.block_id for _, record in self._cancels})
+        where = self._lines_elsewhere({record.block_id for _, record in self._cancels})
         for index, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
                 continue
+            if note in self._note_paths:
+                moved = (
+                    f"its line (^{record.block_id}) is in {printable(note)}, but no item"
+                    " plansync reads (its checkbox, or the global filter, taken off?)"
+                )
+            else:
+                moved = f"its line is in {printable(note)}, which the config does not read"
             self.plan.changes[index] = Change(
                 action="orphan",
                 target=self.plan.changes[index].target,
                 key=record.key,
                 item=_gone_item(record),
-                message=(
-                    f"{record.key}: its line is in {note}, which the config does not read;"
-                    " left alone"
-                ),
+                message=f"{record.key}: {moved}; left alone",
             )
 
-    def _unread_lines(self, block_ids: set[str]) -> dict[str, str]:
+    def _lines_elsewhere(self, block_ids: set[str]) -> dict[str, str]:
         """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
-        Markdown note under the vault that the scan did not read, with the first such note's
-        path. Each of those notes is read once at most, and none once all ids are found;
-        nothing of one over the scan's size limit is read. Bytes are searched, so a note that
-        is not UTF-8 needs no decoding.
+        Markdown note under the vault, with the first such note's path. Each note is read
+        once at most, and none once all ids are found; nothing of one over the scan's size
+        limit is read. Bytes are searched, so a note that is not UTF-8 needs no decoding.
+
+        A line found in a note the scan read is no item there (an item's id would not be a
+        candidate: it is tracked), so notes read and unread are searched alike.
 
         The words after a ``^`` in a note are gathered once and ``ends_a_line`` asked only
         about the ids among them, so the cost is one pass a note however many lines were
@@ -1223,10 +1234,7 @@ class Planner:
         for block_id in block_ids:
             wanted.setdefault(block_id.encode().lower(), []).append(block_id)
         found: dict[str, str] = {}
-        vault = self.config.vault
-        for path, relative in unread_markdown_files(
-            self.config.vault_root, vault.include, vault.exclude
-        ):
+        for path, relative in markdown_files(self.config.vault_root):
             if len(found) == len(block_ids):
                 break
             try:
@@ -1236,7 +1244,7 @@ class Planner:
             for word in wanted.keys() & set(_AFTER_CARET.findall(data.lower())):
                 for block_id in wanted[word]:
                     if block_id not in found and ends_a_line(data, block_id):
-                        found[block_id] = printable(relative)
+                        found[block_id] = relative
         return found
 
 

@@ -119,21 +119,13 @@ def _read_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> b
     return matches(relative, include) and not matches(relative, exclude)
 
 
-def unread_markdown_files(
-    root: Path, include: Sequence[str], exclude: Sequence[str]
-) -> Iterator[tuple[Path, str]]:
-    """The Markdown files under ``root`` that a scan with these globs walks past: excluded, or
-    outside ``include``. They are still in the vault (an ``Archive/`` folder the config leaves
-    out), so a line moved into one is not gone. Found by the scan's own walk, so what it never
-    looks at (hidden folders, symlinks leaving the vault) stays unlooked at here too; what it
-    would warn about again is not reported twice."""
-    return _vault_files(
-        root,
-        lambda relative: (
-            relative.lower().endswith(".md") and not _read_by(relative, include, exclude)
-        ),
-        [],
-    )
+def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """Every Markdown file under ``root``, read by a scan or not (an ``Archive/`` folder the
+    config leaves out), with its path relative to ``root``: where a line moved out of a note
+    may have gone. Found by the scan's own walk, so what it never looks at (hidden folders,
+    symlinks leaving the vault) stays unlooked at here too; what it would warn about again is
+    not reported twice."""
+    return _vault_files(root, lambda relative: relative.lower().endswith(".md"), [])
 
 
 def _vault_files(
