@@ -578,7 +578,6 @@ def test_a_closed_issue_reads_as_cancelled_only_in_a_configured_cancelled_status
 def german_transitions() -> list[dict[str, Any]]:
     """A workflow in German, plus one "Won't Do" left from a template, listed in an order
     where the cancel comes before done."""
-
     answer = {
         "transitions": [
             transition("11", "Beginnen", "In Arbeit", "indeterminate"),

@@ -1109,15 +1109,7 @@ class Planner:
                 if warning.path == record.note_path:
                     where = f"its note was not read ({warning.message})"
                     break
-        self.plan.changes.append(
-            Change(
-                action="orphan",
-                target=target.name,
-                key=record.key,
-                item=_gone_item(record),
-                message=f"{record.key}: {where}; left alone",
-            )
-        )
+        self.plan.changes.append(_left_alone(target.name, record, where))
 
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
@@ -1208,13 +1200,8 @@ class Planner:
                 )
             else:
                 moved = f"its line is in {printable(note)}, which the config does not read"
-            self.plan.changes[index] = Change(
-                action="orphan",
-                target=self.plan.changes[index].target,
-                key=record.key,
-                item=_gone_item(record),
-                message=f"{record.key}: {moved}; left alone",
-            )
+            target = self.plan.changes[index].target
+            self.plan.changes[index] = _left_alone(target, record, moved)
 
     def _lines_elsewhere(self, block_ids: set[str]) -> dict[str, str]:
         """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
@@ -1251,6 +1238,17 @@ class Planner:
 _AFTER_CARET = re.compile(rb"\^([^\s^]+)")
 """A word after a ``^``: where one ends a line, the block id there (an id holds no space or
 caret), so the ids a note may end a line with are among these."""
+
+
+def _left_alone(target: Backend, record: SyncedRecord, why: str) -> Change:
+    """The orphan a record whose line is gone from its note is reported as, and why."""
+    return Change(
+        action="orphan",
+        target=target,
+        key=record.key,
+        item=_gone_item(record),
+        message=f"{record.key}: {why}; left alone",
+    )
 
 
 def _gone_item(record: SyncedRecord) -> ItemRef:
