@@ -522,6 +522,13 @@ def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:
     assert (item.text, item.due) == (line[6:-13].strip(), D(2025, 10, 27))
 
 
+def test_a_mistyped_note_path_is_an_error_not_an_empty_note() -> None:
+    with pytest.raises(FileNotFoundError, match=r"meetings/2025-10-24\.md: no such note"):
+        parse_note("meetings/2025-10-24.md")
+    # Ended with a newline, the same string is a note's text (with nothing to read in it).
+    assert parse_note("meetings/2025-10-24.md\n").items == []
+
+
 def test_crlf_line_endings() -> None:
     note = note_of("---\r\ntitle: Windows note\r\n---\r\n- [ ] Book the room 📅 2025-10-27 ^r1\r\n")
     assert note.title == "Windows note"

@@ -387,11 +387,20 @@ def parse_note(
     policy: AcceptancePolicy | None = None,
     path: str | None = None,
 ) -> Note:
-    """Parse a note from a file path, or from Markdown text when ``source`` is not a file."""
+    """Parse a note from a file path, or from Markdown text when ``source`` is not a file.
+
+    A one-line string that ends in ``.md`` and names no file raises ``FileNotFoundError``: it
+    is a mistyped path far more often than a note, and read as text it would be a note with
+    no items and no warning.
+    """
     if isinstance(source, Path) or ("\n" not in source and _is_file(source)):
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
+    if "\n" not in source and source.rstrip().casefold().endswith(".md"):
+        raise FileNotFoundError(
+            f"{source}: no such note (to parse it as text, end it with a newline)"
+        )
     return parse_text(source, path=path or "<text>", policy=policy)
 
 
