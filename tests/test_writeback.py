@@ -145,34 +145,51 @@ def test_file_bytes_outside_the_insertions_are_kept(content: bytes) -> None:
     assert apply_line_edits(new, [edit])[0] == new
 
 
-def test_write_back_is_atomic_and_reapplies_after_a_concurrent_edit(tmp_path: Path) -> None:
+def test_write_back_follows_a_line_moved_since_the_plan(tmp_path: Path) -> None:
     note = tmp_path / "n.md"
     note.write_bytes(b"# N\n- [ ] One\n- [ ] Two\n")
     edit = LineEdit(line=3, original="- [ ] Two", block_id="ps-2")
     # The user inserts a line above before plansync writes: the edit follows its line.
     note.write_bytes(b"# N\nnew line from the user\n- [ ] One\n- [ ] Two\n")
-    result = write_back(note, tmp_path, [edit], expected_digest="stale")
-    assert result.changed and result.retries >= 1
+    result = write_back(note, tmp_path, [edit])
+    assert result.changed and result.missing == []
     assert note.read_bytes() == b"# N\nnew line from the user\n- [ ] One\n- [ ] Two ^ps-2\n"
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
 
 
-def test_write_back_keeps_a_user_edit_made_during_the_write(tmp_path: Path, monkeypatch) -> None:
-    note = tmp_path / "n.md"
-    note.write_bytes(b"- [ ] One\n")
+def saves_during_the_first_write(monkeypatch: pytest.MonkeyPatch, saved: bytes) -> None:
+    """The user's editor saves ``saved`` over the note just before plansync's first replace."""
     from plansync.notes import writeback
 
     real_replace = writeback._replace_if_unchanged
-    calls = {"n": 0}
+    writes = []
 
     def user_saves_first(path: Path, expected: bytes, new: bytes) -> bool:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            path.write_bytes(b"- [ ] One edited by the user\n")
-            return real_replace(path, expected, new)
+        if not writes:
+            path.write_bytes(saved)
+        writes.append(new)
         return real_replace(path, expected, new)
 
     monkeypatch.setattr(writeback, "_replace_if_unchanged", user_saves_first)
+
+
+def test_write_back_reapplies_on_a_save_made_during_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    saves_during_the_first_write(monkeypatch, b"# Added by the user\n- [ ] One\n")
+    result = write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert result.changed and result.missing == []
+    assert note.read_bytes() == b"# Added by the user\n- [ ] One ^ps-1\n"
+
+
+def test_write_back_keeps_a_user_edit_made_during_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    saves_during_the_first_write(monkeypatch, b"- [ ] One edited by the user\n")
     edit = LineEdit(line=1, original="- [ ] One", block_id="ps-1")
     result = write_back(note, tmp_path, [edit])
     assert note.read_bytes() == b"- [ ] One edited by the user\n"
@@ -415,5 +432,5 @@ def test_write_back_takes_the_policy(tmp_path: Path) -> None:
         line=1, original="- [ ] Call Ann #task ^ps-1", block_id="ps-1", links={"jira": JIRA}
     )
     policy = AcceptancePolicy(global_filter="#task")
-    result = write_back(note, tmp_path, [edit], expected_digest="stale", policy=policy)
+    result = write_back(note, tmp_path, [edit], policy=policy)
     assert not result.changed and result.missing == [edit]

@@ -171,7 +171,7 @@ class Applier:
         # A saved plan's look-ups may be hours old, and another state store (another clone of
         # the vault, another config) may have created records for its ids since: only a plan
         # made by this run stands in for the look-up before creating.
-        self.plan_looked_up = plan.fingerprint is not None and self.fresh
+        self.plan_looked_up = self.fresh
         before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:

@@ -45,7 +45,6 @@ The result is a list of small :class:`Change` objects; applying them is :mod:`.a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
-from plansync.notes.model import Item, Note
+from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes
 from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
@@ -251,10 +250,6 @@ class TargetSpec:
         return None if self.site is None else self.site == THIS_MACHINE
 
 
-def file_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def adopted_base(found: RemoteRecord) -> dict[str, Any]:
     """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
     its fields, and its status as done or cancelled where the backend tells them apart."""
@@ -392,7 +387,7 @@ class Planner:
                     f"{note.path} could not be read again ({exc.strerror or exc}) after"
                     " plansync scanned it; plan again"
                 ) from None
-            digests[note.path] = file_digest(data)
+            digests[note.path] = note_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
             text = decode_for_edit(data.removeprefix(b"\xef\xbb\xbf"))[0]
@@ -1300,7 +1295,7 @@ def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
     digests = {}
     for path in paths:
         try:
-            digests[path] = file_digest(Path(root / path).read_bytes())
+            digests[path] = note_digest(Path(root / path).read_bytes())
         except OSError:
             digests[path] = ""
     return digests

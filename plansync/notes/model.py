@@ -7,6 +7,7 @@ that others rely on"); field names here are that contract, so rename nothing, ad
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cache
 from typing import Any, Literal, TypeVar
 
@@ -59,10 +60,6 @@ class Item(BaseModel):
     )
     section: str | None = Field(default=None, description="text of the nearest heading above")
 
-    @property
-    def is_open(self) -> bool:
-        return self.status not in ("x", "X", "-")
-
 
 def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:
     """A model from values the parser built with their final types, not validated again.
@@ -99,6 +96,11 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
+def note_digest(data: bytes) -> str:
+    """The digest a note's bytes are known by, to tell whether they changed since a plan."""
+    return hashlib.sha256(data).hexdigest()
+
+
 class Note(BaseModel):
     """A Markdown note with its front matter and the items found in it."""
 
@@ -110,7 +112,7 @@ class Note(BaseModel):
     items: list[Item] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
     digest: str | None = Field(
-        default=None, exclude=True, description="sha256 of the bytes the note was read from"
+        default=None, exclude=True, description="note_digest of the bytes the note was read from"
     )
     front_matter_error: ParseWarning | None = Field(
         default=None,

@@ -9,7 +9,6 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 from collections.abc import Container
@@ -18,7 +17,15 @@ from typing import Any
 
 from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
 from plansync.notes.links import find_key_links
-from plansync.notes.model import AcceptancePolicy, Item, Kind, Note, ParseWarning, parsed
+from plansync.notes.model import (
+    AcceptancePolicy,
+    Item,
+    Kind,
+    Note,
+    ParseWarning,
+    note_digest,
+    parsed,
+)
 from plansync.notes.signifiers import needs_repair, repair
 from plansync.notes.tasks import (
     LIST_LINE,
@@ -353,7 +360,7 @@ def read_note(
         return ParseWarning(path=display, message="binary file; skipped")
     text, _, warning = decode_note(data)
     note = parse_text(text, path=display, policy=policy)
-    note.digest = hashlib.sha256(data).hexdigest()
+    note.digest = note_digest(data)
     if warning:
         note.warnings.insert(0, ParseWarning(path=display, message=warning))
     return note

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -82,17 +82,14 @@ def _byte_renderings(byte: int, codec: str) -> tuple[str, ...]:
     return tuple(chr(byte) if r is None else r for r in _LOST_BYTE_RENDERINGS)
 
 
-def damaged_forms(clean: str) -> set[str]:
-    """All damaged renderings of ``clean`` through every codec in :data:`CODECS`."""
-    forms: set[str] = set()
-    for codec in CODECS:
-        per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
-        for combo in itertools.product(*per_byte):
-            form = "".join(combo)
-            # A form shorter than two characters would match ordinary text.
-            if len(form) >= 2 and form != clean:
-                forms.add(form)
-    return forms
+def damaged_forms(clean: str, codec: str) -> Iterator[str]:
+    """Every damaged rendering of ``clean`` through ``codec``, lost bytes modelled."""
+    per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
+    for combo in itertools.product(*per_byte):
+        form = "".join(combo)
+        # A form shorter than two characters would match ordinary text.
+        if len(form) >= 2 and form != clean:
+            yield form
 
 
 @lru_cache(maxsize=1)
@@ -110,11 +107,8 @@ def _damage_index() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     for sig in ALL_SIGNIFIERS:
         for clean in (sig + VS16, sig):
             for codec in CODECS:
-                per_byte = [_byte_renderings(b, codec) for b in clean.encode("utf-8")]
-                for combo in itertools.product(*per_byte):
-                    form = "".join(combo)
-                    # As damaged_forms: shorter than two characters, a form is ordinary text.
-                    if len(form) >= 2 and form != clean and table.setdefault(form, clean) == clean:
+                for form in damaged_forms(clean, codec):
+                    if table.setdefault(form, clean) == clean:
                         codecs.setdefault(form, set()).add(codec)
     return table, {form: frozenset(c) for form, c in codecs.items()}
 

@@ -21,9 +21,6 @@ from pydantic import BaseModel, Field
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
 from plansync.notes.parse import read_note
 
-SKIPPED_DIRS = frozenset({".obsidian", ".trash", ".git", ".plansync"})
-"""Named for the record; every folder and file whose name starts with a dot is skipped."""
-
 
 def _hidden(name: str) -> bool:
     """Whether Obsidian leaves an entry out of the vault: it neither shows nor indexes a file or
@@ -89,28 +86,18 @@ def is_inside(root: Path, path: Path) -> bool:
     return True
 
 
-def iter_note_files(
-    root: Path,
-    include: Sequence[str],
-    exclude: Sequence[str],
-    warnings: list[ParseWarning],
-) -> Iterator[Path]:
-    """Note files under ``root`` in a stable order, each real file once.
-
-    Symlinks are followed only while they stay inside the vault; a folder or file reached
-    twice through links (a loop, an alias) is read once.
-    """
-    for path, _ in _note_files(root, include, exclude, warnings):
-        yield path
-
-
 def _note_files(
     root: Path,
     include: Sequence[str],
     exclude: Sequence[str],
     warnings: list[ParseWarning],
 ) -> Iterator[tuple[Path, str]]:
-    """:func:`iter_note_files` with each file's path relative to ``root``, in POSIX form."""
+    """Note files under ``root`` in a stable order, each real file once, with its path
+    relative to ``root`` in POSIX form.
+
+    Symlinks are followed only while they stay inside the vault; a folder or file reached
+    twice through links (a loop, an alias) is read once.
+    """
     return _vault_files(root, lambda relative: _read_by(relative, include, exclude), warnings)
 
 

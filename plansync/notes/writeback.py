@@ -13,7 +13,6 @@ written over the user's change. Paths that resolve outside the vault are refused
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -60,9 +59,8 @@ class LineEdit:
 class WriteResult:
     path: Path
     changed: bool
-    applied: list[LineEdit] = field(default_factory=list)
     missing: list[LineEdit] = field(default_factory=list)
-    retries: int = 0
+    """The edits whose line is gone (or no longer an item): nothing was written for them."""
 
 
 def _body_of(text: str) -> tuple[int, TaskBody] | None:
@@ -272,8 +270,8 @@ def ends_a_line(data: bytes, block_id: str) -> bool:
     return re.search(marker, data, re.IGNORECASE | re.MULTILINE) is not None
 
 
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+WRITE_ATTEMPTS = 6
+"""How often a note is read, edited and replaced before a writer racing plansync wins."""
 
 
 def write_back(
@@ -281,39 +279,32 @@ def write_back(
     vault_root: Path,
     edits: list[LineEdit],
     *,
-    expected_digest: str | None = None,
-    max_retries: int = 5,
     policy: AcceptancePolicy | None = None,
 ) -> WriteResult:
     """Apply edits to a note file atomically; re-read and re-apply if it changed under us.
 
-    ``expected_digest`` is the sha256 of the bytes the edits were planned on; when the file no
-    longer has it, edits are located again by content (see :func:`_locate`), among the lines
-    read as items under ``policy`` (the config's acceptance; without it, under any policy).
+    The file may have changed since the edits were planned, and may change while they are
+    written: each attempt locates the edits' lines again by content (see :func:`_locate`),
+    among the lines read as items under ``policy`` (the config's acceptance; without it,
+    under any policy), and replaces the file only if it still holds the bytes just read.
     """
     if not is_inside(vault_root, path):
         raise WriteBackError(f"{path}: resolves outside the vault {vault_root}; not written")
     real = path.resolve()
-    result = WriteResult(path=path, changed=False)
-    for attempt in range(max_retries + 1):
+    for _ in range(WRITE_ATTEMPTS):
         try:
             data = real.read_bytes()
         except OSError as exc:
             raise WriteBackError(f"{path}: cannot be read ({exc.strerror})") from exc
-        if expected_digest is not None and digest(data) != expected_digest:
-            result.retries = max(result.retries, 1)
-        new, applied, missing = apply_line_edits(data, edits, policy=policy)
-        result.applied, result.missing = applied, missing
+        new, _, missing = apply_line_edits(data, edits, policy=policy)
         if new == data:
-            return result
+            return WriteResult(path=path, changed=False, missing=missing)
         try:
             replaced = _replace_if_unchanged(real, data, new)
         except OSError as exc:  # immutable, a read-only folder, a full disk: this note only
             raise WriteBackError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
         if replaced:
-            result.changed = True
-            result.retries = max(result.retries, attempt)
-            return result
+            return WriteResult(path=path, changed=True, missing=missing)
     raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
 
 
