@@ -8,8 +8,11 @@ tell backends apart by their URLs, credentials and paths aside.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from plansync.connectors.base import Connector
 
 THIS_MACHINE = "this machine"
 
@@ -51,8 +54,6 @@ def on_this_machine(url: str) -> bool:
     return address.is_loopback or address.is_unspecified or bool(mapped and mapped.is_loopback)
 
 
-def site_of_connector(connector: Any) -> str | None:
-    """The site of the backend a connector talks to, or None when it does not say (``site`` is
-    part of the connector interface, but a test double may leave it out)."""
-    site = getattr(connector, "site", None)
-    return site_of(site) if isinstance(site, str) else None
+def site_of_connector(connector: Connector | None) -> str | None:
+    """The site of the backend a connector talks to; None without a connector."""
+    return None if connector is None else site_of(connector.site)

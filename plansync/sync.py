@@ -215,8 +215,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
 @contextmanager
 def connections(
     config: Config,
-    jira: Any | None = None,
-    salesforce: Any | None = None,
+    jira: Connector | None = None,
+    salesforce: Connector | None = None,
     *,
     persist: bool = True,
 ) -> Iterator[dict[str, Connector]]:
@@ -248,7 +248,7 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
             name="jira",
             title=BACKEND_TITLES["jira"],
             connector=jira,
-            resolve_user=getattr(jira, "resolve_user", lambda _: None),
+            resolve_user=jira.resolve_user,
             remote_links=True,
             transitions=True,
             immutable=frozenset({"project", "issue_type"}),
@@ -262,7 +262,7 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
                 name="salesforce",
                 title=BACKEND_TITLES["salesforce"],
                 connector=sf,
-                resolve_user=getattr(sf, "resolve_user", lambda _: None),
+                resolve_user=sf.resolve_user,
                 transitions=bool(config.salesforce and config.salesforce.status_field),
                 site=site_of_connector(sf),
             )
@@ -327,7 +327,7 @@ def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
             state.bind(spec.name, spec.local, spec.site)
 
 
-def _embedded(config: Config, jira: Any | None, salesforce: Any | None) -> set[str]:
+def _embedded(config: Config, jira: Connector | None, salesforce: Connector | None) -> set[str]:
     """The backends this run serves from the embedded sandbox (not given as connectors)."""
     given = {"jira": jira, "salesforce": salesforce}
     return {name for name in config.embedded if given[name] is None}
@@ -337,7 +337,9 @@ def _build(config: Config, state: StateStore, specs: list[TargetSpec]) -> Plan:
     return Planner(config, scan(config), state, specs).build()
 
 
-def plan(config: Config, *, connector: Any | None = None, salesforce: Any | None = None) -> Plan:
+def plan(
+    config: Config, *, connector: Connector | None = None, salesforce: Connector | None = None
+) -> Plan:
     """What a sync would do now. Reads notes, state and the backends; writes nothing.
 
     ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make.
@@ -363,8 +365,8 @@ def apply(
     config: Config,
     plan: Plan | None = None,
     *,
-    connector: Any | None = None,
-    salesforce: Any | None = None,
+    connector: Connector | None = None,
+    salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: None = None,
@@ -377,8 +379,8 @@ def apply(
     config: Config,
     plan: Plan | None = None,
     *,
-    connector: Any | None = None,
-    salesforce: Any | None = None,
+    connector: Connector | None = None,
+    salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: Callable[[Plan], bool],
@@ -392,8 +394,8 @@ def apply(
     config: Config,
     plan: Plan | None = None,
     *,
-    connector: Any | None = None,
-    salesforce: Any | None = None,
+    connector: Connector | None = None,
+    salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     confirm: Callable[[Plan], bool] | None = None,

@@ -116,7 +116,7 @@ class OpResult:
     """The outcome of one element of a batch call.
 
     ``error`` is a readable message (a Jira field error such as ``duedate: invalid date``);
-    ``key`` is set on success and, for creates, is the new record's key.
+    ``key`` names the record whenever it is known (for a create, the new record's key).
     """
 
     ok: bool
@@ -128,8 +128,6 @@ class OpResult:
 
 class Connector(Protocol):
     """What a backend must offer the engine."""
-
-    name: str
 
     @property
     def site(self) -> str:
@@ -155,4 +153,13 @@ class Connector(Protocol):
 
     def request_count(self) -> int:
         """HTTP requests this connector has sent (the cost that matters)."""
+        ...
+
+    def resolve_user(self, query: str) -> str | None:
+        """The backend's id of the one active user ``query`` names (an owner mapped in the
+        config's ``[users]``), or None when none or several do: work is never handed to a guess."""
+        ...
+
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, allowed) of the backend's API quota, when it tells; reported after a sync."""
         ...

@@ -103,8 +103,6 @@ class JiraConnector:
     from :attr:`server` carries them.
     """
 
-    name = "jira"
-
     @property
     def site(self) -> str:
         """The base URL requests go to (without credentials)."""
@@ -277,6 +275,10 @@ class JiraConnector:
     def request_count(self) -> int:
         """HTTP requests sent so far, retries and requests that got no answer included."""
         return self._http.count()
+
+    def api_usage(self) -> None:
+        """Jira publishes no daily quota to count against; its rate limit answers 429."""
+        return None
 
     # -- users ----------------------------------------------------------------------------------
 

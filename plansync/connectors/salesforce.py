@@ -121,8 +121,6 @@ class SalesforceConnector:
     sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
     """
 
-    name = "salesforce"
-
     @property
     def site(self) -> str:
         """The instance requests go to, or before a login flow has named it, the login host."""
@@ -328,8 +326,6 @@ class SalesforceConnector:
         """HTTP requests sent so far: logins, retries and unanswered requests included."""
         return self._http.count()
 
-    # -- more than the interface ----------------------------------------------------------------
-
     def resolve_user(self, email: str) -> str | None:
         """The Id of the one active user whose e-mail is ``email`` (SOQL compares it ignoring
         case); None if none or several. Cached, None included, for the connector's lifetime."""
@@ -348,6 +344,8 @@ class SalesforceConnector:
         """(used, allowed) of the org's daily API requests, from the ``Sforce-Limit-Info``
         header of the last successful answer; None before any."""
         return self._usage
+
+    # -- more than the interface ----------------------------------------------------------------
 
     def record_url(self, record_id: str, sobject: str | None = None) -> str:
         """The record's page in Lightning Experience (logs in first if nothing has yet)."""

@@ -208,7 +208,7 @@ class Applier:
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         for name, connector in self.connectors.items():
-            usage = getattr(connector, "api_usage", lambda: None)()
+            usage = connector.api_usage()
             if usage:
                 self.result.api_usage[name] = usage
         return self.result

@@ -53,7 +53,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from plansync.config import Config
+from plansync.config import Config, JiraRule, SalesforceRule
 from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
@@ -485,7 +485,7 @@ class Planner:
             )
         )
 
-    def _route(self, target: TargetSpec, item: Item) -> Any:
+    def _route(self, target: TargetSpec, item: Item) -> JiraRule | SalesforceRule | None:
         if target.name == "jira":
             return jira_rule_for(self.config, item)
         return salesforce_rule_for(self.config, item)
