@@ -187,6 +187,27 @@ def test_a_fence_indented_four_columns_into_its_container_is_no_fence() -> None:
     assert read(note) == [(5, "action", "Book the room")]
 
 
+def test_a_closing_fence_four_columns_into_its_container_closes_nothing() -> None:
+    # CommonMark 4.5 (example 107): a closing fence is indented at most three columns. One
+    # further in is the code's own text: the block goes on, and the next fence closes it.
+    note = (
+        "```markdown\n"
+        "Example of a nested fence:\n"
+        "    ```\n"
+        "- [ ] Not a task: still inside the code block\n"
+        "```\n"
+        "\n"
+        "- [ ] Real task\n"
+        "- [ ] Deploy\n"
+        "  ```sh\n"
+        "      ```\n"
+        "  - [ ] Not a task: code of the item's block\n"
+        "     ```\n"
+        "  - [ ] Nested after the block\n"
+    )
+    assert [line for line, _, _ in read(note)] == [7, 8, 13]
+
+
 def test_fences_in_list_items_as_obsidian_lists_them() -> None:
     # code_block_in_task.json: Obsidian's cache lists these ten task lines (0-based 4, 5, 9,
     # 10, 14, 23, 24, 28, 29, 33) and the two bullets (their links cut

@@ -129,9 +129,11 @@ def test_tbd_at_the_very_end_of_the_line() -> None:
     "fields", ["📅 TBD 📅 2025-10-27", "📅 TBD ⏫ 📅 2025-10-27 #task", "📅 2025-10-27 📅 TBD"]
 )
 def test_tbd_does_not_discard_a_date_the_plugin_reads(fields: str) -> None:
-    # Obsidian Tasks reads the trailing due date here and stops at "TBD" (its description is
-    # "Draft the plan 📅 TBD"). plansync's by-design departure (a non-date is a null date, out
-    # of the text) must not null a date Obsidian shows, nor leave "📅 TBD" in a Jira summary.
+    # With the valid date last, Obsidian Tasks reads it and stops at "TBD" (its description is
+    # "Draft the plan 📅 TBD"); with "TBD" last, it reads no field at all. plansync's by-design
+    # departure (a non-date is consumed as a null date, out of the text, and the run of fields
+    # goes on as past "📅 2025-13-45") must not null a date the line gives, nor leave "📅 TBD"
+    # in a Jira summary.
     note = note_of(f"- [ ] Draft the plan {fields}\n")
     (item,) = note.items
     assert item.due == D(2025, 10, 27)

@@ -715,8 +715,14 @@ class _Blocks:
             marker = fence_match.group(1)
             info = line[fence_match.end() :]
             if fence is not None:
-                # CommonMark: only a fence with nothing but spaces after it closes the block.
-                if marker[0] == fence[0] and len(marker) >= len(fence) and not info.strip():
+                # CommonMark: only a fence with nothing but spaces after it, and at most three
+                # columns into the block's container, closes the block.
+                if (
+                    marker[0] == fence[0]
+                    and len(marker) >= len(fence)
+                    and not info.strip()
+                    and layout(line)[1] - container[1] <= 3
+                ):
                     self.fence = None
                 return True
             # CommonMark: the info string of a backtick fence holds no backtick, so a line
