@@ -208,6 +208,31 @@ def test_a_closing_fence_four_columns_into_its_container_closes_nothing() -> Non
     assert [line for line, _, _ in read(note)] == [7, 8, 13]
 
 
+def test_a_tab_after_a_list_marker_starts_an_item_that_holds_sub_tasks() -> None:
+    # CommonMark 2.2 and 5.2: a tab after "-" or "1." starts a list item (its content at the
+    # tab stop), so a tab-indented line below is a nested item. Only the plugin's own rule,
+    # spaces after the marker, keeps "-\t[ ] x" from being a task.
+    note = (
+        "-\tParent\n"
+        "\t- [ ] Child of a tab-separated bullet\n"
+        "\n"
+        "1.\tStep one\n"
+        "\t- [ ] Child of a tab-separated step\n"
+        "\n"
+        ">\t - [ ] In a quote: the tab after > gives two columns, not three\n"
+        "\n"
+        "## Decisions\n"
+        "-\tShip on Friday\n"
+        "-\t[ ] A checkbox the plugin reads as no task is no decision\n"
+    )
+    assert read(note) == [
+        (2, "action", "Child of a tab-separated bullet"),
+        (5, "action", "Child of a tab-separated step"),
+        (7, "action", "In a quote: the tab after > gives two columns, not three"),
+        (10, "decision", "Ship on Friday"),
+    ]
+
+
 def test_fences_in_list_items_as_obsidian_lists_them() -> None:
     # code_block_in_task.json: Obsidian's cache lists these ten task lines (0-based 4, 5, 9,
     # 10, 14, 23, 24, 28, 29, 33) and the two bullets (their links cut

@@ -60,6 +60,7 @@ THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
 SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+CHECKBOX = re.compile(r"\[[^\]]\]")
 
 
 # CommonMark 4.6, HTML blocks. What opens one (after at most three spaces of indentation) and
@@ -117,9 +118,15 @@ def layout(line: str) -> tuple[int, int, int]:
             depth += 1
             column += 1
             width = 0
-            if index + 1 < length and line[index + 1] == " ":
+            after = line[index + 1 : index + 2]
+            if after == " ":
                 index += 1
                 column += 1
+            elif after == "\t":  # its first column is the space a ">" may take (CommonMark 5.1)
+                index += 1
+                step = 4 - column % 4
+                column += step
+                width = step - 1
         else:
             break
         index += 1
@@ -172,14 +179,11 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
             break
         item = LIST_LINE.match(previous)
         if item is not None:
-            after_marker = previous[item.end(2) :]
-            gap = len(after_marker) - len(after_marker.lstrip(" "))
+            marker_end = its_width + len(item.group(2))
+            gap = _columns(previous[item.end(2) : item.start(3)], marker_end)
             # CommonMark: the content starts after the marker's spaces, unless there are
-            # more than four (then the item's text is code, one space in).
-            if 1 <= gap <= 4 and item.group(3):
-                content = its_width + len(item.group(2)) + gap
-            else:
-                content = its_width + len(item.group(2)) + 1
+            # more than four columns of them (then the item's text is code, one space in).
+            content = marker_end + (gap if 1 <= gap <= 4 and item.group(3) else 1)
             if content <= least:
                 found = content
                 break
@@ -189,6 +193,17 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
     for state in states:
         memo[state] = found
     return found
+
+
+def _columns(blank: str, column: int) -> int:
+    """How many columns the spaces and tabs of ``blank`` span from ``column`` (tab stops of
+    four, as CommonMark counts them)."""
+    if "\t" not in blank:
+        return len(blank)
+    end = column
+    for char in blank:
+        end += 4 - end % 4 if char == "\t" else 1
+    return end - column
 
 
 class _HtmlBlock:
@@ -521,7 +536,8 @@ class _NoteReader:
         if self.decision_level is None:
             return
         match = LIST_LINE.match(text)
-        if match is None or not match.group(3):
+        if match is None or not match.group(3) or CHECKBOX.match(match.group(3)):
+            # A checkbox the plugin reads as no task ("-\t[ ] x") is no decision either.
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             # A nested bullet is detail of the decision above it; a bullet indented with no

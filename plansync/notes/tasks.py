@@ -72,7 +72,9 @@ _LINE_CHAR = f"[^{LINE_BREAKS}]"
 # the regex engine, which would test each of its characters one by one.
 TASK_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +\\[({_LINE_CHAR})\\] *")
 _LINE_BREAK = re.compile(f"[{LINE_BREAKS}]")
-LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)]) +(.*)$")
+# Any list item, as CommonMark starts one: a space or a tab after the marker (the plugin's
+# TASK_LINE wants spaces, so "-\t[ ] x" is a list item but no task).
+LIST_LINE = re.compile(f"^({_INDENT})([-*+]|[0-9]+[.)])[ \t]+(.*)$")
 BLOCK_LINK = re.compile(r" \^([a-zA-Z0-9-]+)$")
 
 _DATE = r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
