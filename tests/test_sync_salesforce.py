@@ -39,6 +39,7 @@ from conftest import (
     replace_once,
     session_connector,
 )
+from sync_marks import strip_sync_marks
 
 import plansync
 from plansync.config import Config, load_config
@@ -71,8 +72,6 @@ SF_ENV = (
     "SF_CONSUMER_KEY",
     "SF_PRIVATE_KEY_FILE",
 )
-KEY_LINK = re.compile(rb" \[(?:[A-Z][A-Z0-9_]*-\d+|a0\d[0-9A-Za-z]{15})\]\(https?://[^)\s]*\)")
-BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)
 UPSERT_ROUTE = "PATCH /services/data/v59.0/composite/sobjects/{sobject}/{externalIdField}"
 RFE_TEXT = "Add per-bucket replication lag to the customer dashboard"
 FEATURE_TEXT = "Write the one-pager for cross-region immutable snapshots"
@@ -254,11 +253,6 @@ def line_of(project: ExampleProject, note: str, line: int) -> str:
 
 def files_of(project: ExampleProject) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in project.vault.rglob("*.md")}
-
-
-def strip_sync_marks(data: bytes) -> bytes:
-    """A note's bytes without what a sync inserts: key links and ``^ps-`` block ids."""
-    return BLOCK_ID.sub(b"", KEY_LINK.sub(b"", data))
 
 
 def note_link(project: ExampleProject, note: str, block_id: str) -> str:
