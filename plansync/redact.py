@@ -7,12 +7,19 @@ written into notes, the record URLs kept in the state store, the remote links se
 connector takes the credentials out of its configured URL once, with :func:`split_credentials`,
 and works with the bare URL from then on; and text that may quote a URL from elsewhere (an
 exception's message, a library's error in a log line) goes through :func:`redact`.
+
+A server may also quote the credentials it was sent (an error body that echoes the request's
+``Authorization`` header, a login page that shows the token): each connector registers the
+secrets it holds, in every form it sends them, with :func:`add_secret`, and :func:`redact`
+blanks them too. The registry is the process's, not a connector's, because the text to clean
+reaches exceptions, log lines and per-item errors far from the connector that knew the secret.
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 # A scheme, then the userinfo: everything up to the authority's last "@" (a password may hold a
 # raw "@"; urlsplit splits the same way), never crossing "/", "?", "#" or whitespace.
@@ -20,11 +27,49 @@ _USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 REDACTED = "***"
 
+SHORTEST_SECRET = 8
+"""Shorter values are not registered: blanking them would blank ordinary words of messages,
+and no token, API key or Salesforce password is that short."""
+
+_secrets: list[str] = []
+"""Every secret registered, longest first (so that a secret holding another is blanked whole)."""
+
+
+def add_secret(value: str | None, *, user: str | None = None) -> None:
+    """Blank ``value`` wherever :func:`redact` runs from now on, also percent-encoded and, with
+    ``user``, as the ``Basic`` credentials HTTP sends (base64 of ``user:value``)."""
+    if not value:
+        return
+    forms = {value, quote(value, safe="")}
+    if user is not None:
+        forms.add(base64.b64encode(f"{user}:{value}".encode()).decode())
+    for form in forms:
+        if len(form) >= SHORTEST_SECRET and form not in _secrets:
+            _secrets.append(form)
+    _secrets.sort(key=len, reverse=True)
+
 
 def redact(text: str) -> str:
-    """``text`` with the userinfo of every URL in it replaced by ``***``: the host still shows
-    (what a reader needs to know where), the credentials never do."""
-    return _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
+    """``text`` with the userinfo of every URL in it, and every registered secret, replaced by
+    ``***``: the host still shows (what a reader needs to know where), credentials never do."""
+    text = _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def may_name_a_file(value: str) -> bool:
+    """Whether a setting that should name a file can be a path, and so may be quoted. One that
+    cannot (long, on several lines, with PEM armour) is most likely the secret itself: a private
+    key's text, base64 or bare, where its path belongs."""
+    return len(value) <= 255 and "\n" not in value and "-----" not in value
+
+
+NOT_A_KEY_FILE = (
+    "is neither a file's path nor PEM text (-----BEGIN ... -----END); its value is not shown,"
+    " as it may be the key itself"
+)
 
 
 def split_credentials(url: str) -> tuple[str, str, str]:

@@ -25,6 +25,7 @@ from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
+from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 from plansync.sandbox.jira_app import PROJECT_KEY
 from plansync.sites import site_of, site_of_connector
@@ -157,6 +158,9 @@ def private_key(config: Config) -> str | None:
     given = config.salesforce.private_key_file
     if not given or "-----BEGIN" in given:
         return given or None
+    if not may_name_a_file(given):
+        where = config.source or "config"
+        raise ConfigError(f"{where}: 'salesforce.private_key_file' {NOT_A_KEY_FILE}")
     return str(config_file(config, "salesforce.private_key_file", given))
 
 

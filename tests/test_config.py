@@ -550,6 +550,38 @@ def test_a_file_the_salesforce_config_names_that_is_not_there_is_named_by_its_ke
 
 
 @pytest.mark.parametrize(
+    "key_text",
+    [
+        "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2QUlCQURBTkJna3Foa2lHOXcw"
+        * 25,  # base64 of a PEM
+        "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7",
+    ],
+    ids=["base64-of-the-pem", "pem-body-without-armour"],
+)
+def test_a_private_key_given_where_its_file_belongs_is_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None, key_text: str
+) -> None:
+    """A CI secret often holds the key base64-encoded, or without its BEGIN/END lines: the
+    error said "cannot use <the key>" or quoted it as the file name."""
+    from plansync.sync import salesforce_connection
+
+    monkeypatch.setenv("SF_PRIVATE_KEY_FILE", key_text)
+    config = load_text(
+        tmp_path,
+        '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nusername = "u@acme"\n'
+        'consumer_key = "ck"\nprivate_key_file = "${SF_PRIVATE_KEY_FILE}"\n',
+    )
+    with pytest.raises(ConfigError) as caught, salesforce_connection(config):
+        pass
+    assert str(caught.value) == (
+        f"{tmp_path / 'plansync.toml'}: 'salesforce.private_key_file' is neither a file's path"
+        " nor PEM text (-----BEGIN ... -----END); its value is not shown, as it may be the key"
+        " itself"
+    )
+    assert key_text[:40] not in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("setting", "expected"),
     [
         ('external_id_field = "Plansync Id"', "'salesforce.external_id_field': 'Plansync Id'"),

@@ -725,6 +725,44 @@ def test_401_says_credentials_were_rejected_and_never_shows_the_token(
     assert error.__cause__ is None and error.__context__ is None  # no library error chained
 
 
+def echo_of_the_authorization(request: requests.PreparedRequest) -> tuple[int, dict, str]:
+    """A proxy or gateway that quotes the request it refused, headers and all."""
+    sent = request.headers["Authorization"]
+    return 400, {}, json.dumps({"errorMessages": [f"Bad request; you sent Authorization: {sent}"]})
+
+
+def test_a_server_that_echoes_the_credentials_never_gets_them_shown(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    dc: JiraConnector,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    basic = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+    rsps.add_callback(responses.POST, api(CLOUD, "search/jql"), echo_of_the_authorization)
+    rsps.add_callback(responses.POST, api(DC, "search"), echo_of_the_authorization)
+    rsps.add_callback(responses.POST, api(CLOUD, "issue/K-1/remotelink"), echo_of_the_authorization)
+    rsps.get(
+        api(DC, "serverInfo"),
+        content_type="text/html",
+        body=f"<html>Login required. Your request: Authorization: Bearer {TOKEN}</html>",
+    )
+    texts = []
+    for call in (
+        lambda: cloud.fetch_by_ids(["ps-a"]),
+        lambda: dc.fetch_by_ids(["ps-a"]),
+        lambda: JiraConnector(DC, None, TOKEN, sleep=lambda _: None).fetch_by_ids(["ps-a"]),
+    ):
+        with pytest.raises(ConnectorError) as raised:
+            call()
+        texts.append(str(raised.value))
+    (result,) = cloud.upsert_links([Link("K-1", "g", "obsidian://x", "Notes")])
+    texts.append(result.error or "")
+    assert [text.count("***") for text in texts] == [1, 1, 1, 1], texts
+    for text in [*texts, caplog.text]:
+        assert TOKEN not in text and basic not in text
+
+
 def test_a_token_that_cannot_go_into_a_header_fails_in_one_line_without_showing_it(
     jira_sandbox: tuple[str, Any], sleeps: Sleeps
 ) -> None:

@@ -7,6 +7,7 @@ back into notes, record URLs kept in the state, request URLs quoted in errors) i
 
 from __future__ import annotations
 
+import base64
 import logging
 
 import pytest
@@ -185,3 +186,13 @@ def test_a_login_url_with_credentials_that_refuses_logs_and_raises_without_them(
         connector.fetch_by_ids(["ps-a"])
     assert sleeps, "the refused login was not retried, so nothing was logged"
     assert_no_secret({"error": str(raised.value), "log": caplog.text})
+
+
+def test_a_registered_secret_is_blanked_in_every_form_it_is_sent_in() -> None:
+    from plansync.redact import add_secret
+
+    add_secret("Tok3n/with+slash=", user="ann@acme.example")
+    add_secret("short")  # too short to be a credential: blanking it would blank words
+    basic = base64.b64encode(b"ann@acme.example:Tok3n/with+slash=").decode()
+    echoed = f"sent Basic {basic}, Bearer Tok3n/with+slash=, ?token=Tok3n%2Fwith%2Bslash%3D short"
+    assert redact(echoed) == "sent Basic ***, Bearer ***, ?token=*** short"

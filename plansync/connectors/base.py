@@ -125,6 +125,12 @@ class OpResult:
     error: str | None = None
     details: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A server's words about one record may quote the credentials it was sent.
+        if self.error is not None:
+            self.error = redact(self.error)
+        self.details = {name: redact(text) for name, text in self.details.items()}
+
 
 class Connector(Protocol):
     """What a backend must offer the engine."""

@@ -54,7 +54,7 @@ from plansync.connectors.base import (
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
-from plansync.redact import split_credentials
+from plansync.redact import add_secret, split_credentials
 
 PLANSYNC_ID = re.compile(r"ps-[a-z0-9]+")
 """A plansync id as carried in a Jira label."""
@@ -139,6 +139,7 @@ class JiraConnector:
             None if cancelled_status_names is None else _status_names(cancelled_status_names)
         )
         self._bearer = user is None and token is not None
+        add_secret(token, user=user)
         auth: dict[str, Any] = {}
         if user is not None:
             auth["basic_auth"] = (user, token or "")

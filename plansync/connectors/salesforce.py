@@ -64,6 +64,7 @@ from plansync.connectors.base import (
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+from plansync.redact import NOT_A_KEY_FILE, add_secret, may_name_a_file, redact
 
 _log = logging.getLogger(__name__)
 
@@ -180,6 +181,10 @@ class SalesforceConnector:
             "instance_url": instance_url,
         }
         self._check_credentials(domain)
+        for secret in (client_secret, password, security_token, session_id, consumer_key):
+            add_secret(secret)
+        if password and security_token:  # the SOAP login sends them as one
+            add_secret(password + security_token)
         self._api_version = api_version
         self._session = session or requests.Session()
         self._timeout = timeout
@@ -201,7 +206,6 @@ class SalesforceConnector:
         self._status_field = status_field
         self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
         self._sf: Salesforce | None = None
-        self._access_token: str | None = None
         self._usage: tuple[int, int] | None = None
         self._users: dict[str, str | None] = {}
         if auth == "password":
@@ -604,7 +608,7 @@ class SalesforceConnector:
             instance = f"https://{host}"
         else:
             token, instance = self._oauth_login()
-        self._access_token = token
+        add_secret(token)
         self._http.server = instance
         self._sf = Salesforce(
             session_id=token,
@@ -676,6 +680,8 @@ class SalesforceConnector:
             return Path(given).expanduser().read_text()
         except OSError as error:
             problem = error.strerror
+        if not may_name_a_file(given):
+            raise self._login_failed(f"the private key {NOT_A_KEY_FILE}")
         raise self._login_failed(f"cannot read the private key file {given}: {problem}")
 
     def _soap_login(self) -> tuple[str, str]:
@@ -721,16 +727,8 @@ class SalesforceConnector:
 
     def _clean(self, text: str) -> str:
         """Server text made safe to print: one line, at most 300 characters, and any secret it
-        might echo (a password, a token, the session) blanked."""
-        secrets = [
-            self._credentials[name]
-            for name in ("password", "security_token", "client_secret", "session_id")
-        ]
-        line = " ".join(str(text).split())
-        for secret in [*secrets, self._access_token]:
-            if secret:
-                line = line.replace(secret, "***")
-        return line[:300]
+        might echo (a password, a token, the session) blanked (:func:`add_secret`)."""
+        return redact(" ".join(str(text).split()))[:300]
 
 
 def _login_url(domain: str | None) -> str:
