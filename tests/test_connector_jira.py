@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -761,6 +762,41 @@ def test_a_server_that_echoes_the_credentials_never_gets_them_shown(
     assert [text.count("***") for text in texts] == [1, 1, 1, 1], texts
     for text in [*texts, caplog.text]:
         assert TOKEN not in text and basic not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "call"),
+    [
+        ("POST", "search/jql", {"issues": {"key": 5}}, lambda c: c.fetch_by_ids(["ps-a"])),
+        ("POST", "search/jql", {"issues": [{"fields": {}}]}, lambda c: c.fetch_by_ids(["ps-a"])),
+        ("GET", "user/search", {"values": []}, lambda c: c.resolve_user("ann@acme.example")),
+        (
+            "GET",
+            "issue/K-1/transitions",
+            {"transitions": "none"},
+            lambda c: c.transition_many([StatusMove("K-1", "done")]),
+        ),
+        (
+            "POST",
+            "issue/bulk",
+            {"issues": [{"id": "10001"}], "errors": []},
+            lambda c: c.create_many([new("ps-a")]),
+        ),
+    ],
+    ids=["issues-not-a-list", "issue-without-key", "users-not-a-list", "transitions", "bulk"],
+)
+def test_an_answer_not_shaped_as_jiras_fails_the_call_in_one_line(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    method: str,
+    path: str,
+    answer: Any,
+    call: Callable[[JiraConnector], Any],
+) -> None:
+    """A proxy's or an app's JSON in Jira's place was an AttributeError traceback."""
+    rsps.add(method, api(CLOUD, path), json=answer)
+    with pytest.raises(ConnectorError, match="is not shaped as Jira's REST API answers"):
+        call(cloud)
 
 
 def test_a_token_that_cannot_go_into_a_header_fails_in_one_line_without_showing_it(

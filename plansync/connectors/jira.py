@@ -31,8 +31,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -172,8 +173,10 @@ class JiraConnector:
         found: dict[str, RemoteRecord] = {}
         for batch in chunks(wanted, _SEARCH_IDS):
             in_batch = set(batch)
-            for issue in self._search(labels_jql(batch), batch):
-                record = self._record(issue, in_batch)
+            issues = self._search(labels_jql(batch), batch)
+            with _reading(f"searching issues by {len(batch)} plansync id labels"):
+                records = [self._record(issue, in_batch) for issue in issues]
+            for record in records:
                 for label in record.fields["labels"]:
                     if label not in in_batch:
                         continue
@@ -238,10 +241,12 @@ class JiraConnector:
         response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
         if not response.ok:
             return self._item_failure(response, key, what)
-        transitions = self._json(response, what).get("transitions", [])
-        chosen = _pick_transition(
-            transitions, to, self._cancel_transition, closed=closed, cancelled=self._cancelled
-        )
+        answer = self._json(response, what)
+        with _reading(what):
+            transitions = answer.get("transitions", [])
+            chosen = _pick_transition(
+                transitions, to, self._cancel_transition, closed=closed, cancelled=self._cancelled
+            )
         if chosen is None and closed:
             # Closed already, and the workflow has no other closed status for this move:
             # the issue stays where it is, as close to the note as Jira can be.
@@ -301,14 +306,18 @@ class JiraConnector:
         params = {"query" if cloud else "username": query.strip(), "maxResults": 50}
         users = self._json(self._send("GET", "user/search", params=params, what=what), what)
         id_field = "accountId" if cloud else "name"
-        matches = {
-            user[id_field]
-            for user in users
-            if user.get("active", True)
-            and user.get(id_field)
-            and wanted
-            in {str(user.get(f) or "").casefold() for f in ("emailAddress", "displayName", "name")}
-        }
+        with _reading(what):
+            matches = {
+                user[id_field]
+                for user in users
+                if user.get("active", True)
+                and user.get(id_field)
+                and wanted
+                in {
+                    str(user.get(f) or "").casefold()
+                    for f in ("emailAddress", "displayName", "name")
+                }
+            }
         resolved = matches.pop() if len(matches) == 1 else None
         self._users[wanted] = resolved
         return resolved
@@ -366,27 +375,31 @@ class JiraConnector:
             # A 400 about the request as a whole (e.g. too many issues), not per issue.
             message, details = _error_text(response)
             return [OpResult(ok=False, error=message, details=details) for _ in payloads]
-        failed = {error.get("failedElementNumber"): error for error in answer["errors"]}
-        issues = answer.get("issues") or []
-        if len(failed) + len(issues) != len(payloads) or not failed.keys() <= set(
-            range(len(payloads))
-        ):
-            raise ConnectorError(
-                f"Jira's answer to {what} does not account for each issue ({len(issues)} created, "
-                f"failed: {sorted(map(str, failed))}); look the ids up by label"
-            )
-        created = iter(issues)
-        results = []
-        for position, plansync_id in enumerate(plansync_ids):
-            if position in failed:
-                message, details = _collection_text(failed[position].get("elementErrors") or {})
-                results.append(OpResult(ok=False, error=message, details=details))
-            else:
-                issue = next(created)
-                results.append(OpResult(ok=True, key=issue["key"], url=self._browse(issue["key"])))
-                if str(issue.get("id", "")).isdigit():  # for Cloud's reconcileIssues
-                    self._created_ids[plansync_id] = int(issue["id"])
-        return results
+        with _reading(f"{what} (some may be created: look the ids up by label)"):
+            failed = {error.get("failedElementNumber"): error for error in answer["errors"]}
+            issues = answer.get("issues") or []
+            if len(failed) + len(issues) != len(payloads) or not failed.keys() <= set(
+                range(len(payloads))
+            ):
+                raise ConnectorError(
+                    f"Jira's answer to {what} does not account for each issue"
+                    f" ({len(issues)} created, failed: {sorted(map(str, failed))});"
+                    " look the ids up by label"
+                )
+            created = iter(issues)
+            results = []
+            for position, plansync_id in enumerate(plansync_ids):
+                if position in failed:
+                    message, details = _collection_text(failed[position].get("elementErrors") or {})
+                    results.append(OpResult(ok=False, error=message, details=details))
+                else:
+                    issue = next(created)
+                    results.append(
+                        OpResult(ok=True, key=issue["key"], url=self._browse(issue["key"]))
+                    )
+                    if str(issue.get("id", "")).isdigit():  # for Cloud's reconcileIssues
+                        self._created_ids[plansync_id] = int(issue["id"])
+            return results
 
     def _update_one(self, update: FieldUpdate) -> OpResult:
         try:
@@ -667,7 +680,9 @@ class JiraConnector:
         if self._deployment is None:
             what = "reading the server info"
             info = self._json(self._send("GET", "serverInfo", what=what, api="2"), what)
-            self._set_deployment("cloud" if info.get("deploymentType") == "Cloud" else "dc")
+            with _reading(what):
+                cloud = info.get("deploymentType") == "Cloud"
+            self._set_deployment("cloud" if cloud else "dc")
         return self._deployment == "cloud"
 
     def _set_deployment(self, deployment: Literal["cloud", "dc"]) -> None:
@@ -682,6 +697,19 @@ class JiraConnector:
 
     def _browse(self, key: str) -> str:
         return f"{self.server}/browse/{key}"
+
+
+@contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """Reading an answer Jira gave as JSON: one not shaped as Jira's (a proxy's, an app's, a
+    Jira version's that differs) fails the call in one line that says so, not as a traceback."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
+        raise ConnectorError(
+            f"Jira's answer to {what} is not shaped as Jira's REST API answers"
+            f" ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _not_json(response: requests.Response, what: str) -> ConnectorError:
