@@ -459,6 +459,22 @@ def test_transition_picks_by_status_category(
     assert sent == {"transition": {"id": expected}}
 
 
+def test_a_misspelt_cancel_transition_closes_nothing_and_says_so(
+    rsps: responses.RequestsMock,
+) -> None:
+    """It fell back to "Won't Do", or with no such transition to "Done": a cancelled item
+    closed as done, and nothing told the user the setting matched nothing."""
+    rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=transitions())
+    connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition="Abandonn")
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled")])
+    assert not result.ok
+    assert result.error is not None and result.error.startswith(
+        "no transition of CLOUD-1 fits 'cancelled': none is named 'Abandonn'"
+        " ([jira] cancel_transition) (available: Start → In Progress, Won't Do → Won't Do,"
+    )
+    assert len(rsps.calls) == 1, "no transition was taken"
+
+
 @pytest.mark.parametrize(
     ("status", "category", "cancel_name", "closed_as"),
     [

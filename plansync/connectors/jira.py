@@ -252,6 +252,11 @@ class JiraConnector:
             # the issue stays where it is, as close to the note as Jira can be.
             return OpResult(ok=True, key=key, url=self._browse(key))
         if chosen is None:
+            configured = (
+                f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
+                if to == "cancelled" and self._cancel_transition
+                else ""
+            )
             available = ", ".join(
                 f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
             )
@@ -259,7 +264,8 @@ class JiraConnector:
                 ok=False,
                 key=key,
                 url=self._browse(key),
-                error=f"no transition of {key} fits {to!r} (available: {available or 'none'})",
+                error=f"no transition of {key} fits {to!r}{configured}"
+                f" (available: {available or 'none'})",
             )
         what = f"transitioning {key} through {chosen.get('name')!r}"
         response = self._send(
@@ -785,6 +791,8 @@ def _pick_transition(
         return next(iter(fits), None)
     if chosen := next((t for t in available if named(t)), None):
         return chosen
+    if cancel_name:  # configured, so no guess: a misspelt name would close the issue as done
+        return None
     fallback = None if closed else done[0] if done else None
     return next((t for t in done if cancel_like(t)), fallback)
 
