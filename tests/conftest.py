@@ -35,6 +35,7 @@ import pytest
 import requests
 import responses
 
+from plansync import redact
 from plansync.config import Config
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.sandbox.jira_app import JiraSandbox
@@ -79,6 +80,14 @@ class Sleeps(list[float]):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no secret registered for redaction: the registry is the process's,
+    and a credential one test used ("password") would blank that word in the next test's
+    messages."""
+    monkeypatch.setattr(redact, "_secrets", [])
 
 
 @pytest.fixture

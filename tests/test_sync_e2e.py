@@ -620,24 +620,41 @@ def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
 ) -> None:
     """An empty checkbox line reads back no block id ("- [ ] ^id" is text), so each sync wrote
     one more into it and created its record again; a line separator stops Obsidian Tasks
-    before the id. Both are left alone, with a warning, and nothing is created."""
+    before the id; a line ending in two carriage returns holds one where write-back reads it
+    (it planned the item, then failed to write its id at every sync); an item of fields only
+    had its id written and then no summary Jira would take. Each is left alone, with a
+    warning, and nothing is created."""
     project = example_project
     config = config_of(project)
     note = project.vault / "odd-items.md"
-    text = "# Odd items\n\n- [ ] \n- [ ] Check\u2028the plan\n- [ ] Tags only #task\n"
+    text = (
+        "# Odd items\n\n- [ ] \n- [ ] Check\u2028the plan\n- [ ] Tags only #task\n"
+        "- [ ] Two carriage returns\r\r\n- [ ] @Tomer \U0001f4c5 2025-10-27 #task\n"
+    )
     note.write_bytes(text.encode())
     sync(config)
     plan = fresh_plan(config)
     assert not plan.has_changes
     assert [w for w in plan.warnings if w.startswith("odd-items.md")] == [
+        "odd-items.md:6: holds a lone carriage return (classic Mac line endings): Obsidian"
+        " Tasks, and plansync with it, reads nothing after one on a line, so tasks after it are"
+        " not read; save the note with LF or CRLF line endings",
         "odd-items.md:3: the item has no text to hold its block id; write some to sync it",
         "odd-items.md:4: the line holds a line separator (U+2028, U+2029 or a carriage return),"
         " where Obsidian Tasks stops reading it; remove it to sync this item",
+        "odd-items.md:6: the line holds a line separator (U+2028, U+2029 or a carriage return),"
+        " where Obsidian Tasks stops reading it; remove it to sync this item",
+        "odd-items.md:7: the item has no text to name its record by (only an owner, fields or"
+        " tags); write some to sync it",
     ]
     sync(config)
-    after = note.read_text(encoding="utf-8").split("\n")
+    after = note.read_bytes().decode().split("\n")
     assert after[2:4] == ["- [ ] ", "- [ ] Check\u2028the plan"]
     assert after[4].startswith("- [ ] Tags only [PLAN-")
+    assert after[5:7] == [
+        "- [ ] Two carriage returns\r\r",
+        "- [ ] @Tomer \U0001f4c5 2025-10-27 #task",
+    ]
 
 
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(

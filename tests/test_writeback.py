@@ -16,6 +16,7 @@ from plansync.notes.writeback import (
     apply_line_edits,
     decode_for_edit,
     edit_line,
+    ends_a_line,
     plan_line_edit,
     refusal,
     write_back,
@@ -143,6 +144,39 @@ def test_file_bytes_outside_the_insertions_are_kept(content: bytes) -> None:
     assert new.endswith(b"\n") == content.endswith(b"\n")
     assert new.startswith(b"\xef\xbb\xbf") == content.startswith(b"\xef\xbb\xbf")
     assert apply_line_edits(new, [edit])[0] == new
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        "\u00a0",  # no-break space
+        "\u3000",  # ideographic space
+        "\ufeff",
+        "\x0b",
+        "\u2002",  # en space
+        "la novit\u00c3\u00a0",  # "novità" double-encoded: its second half is a no-break space
+        "\u00e2\u00ab\u00c2\u00a0",  # a damaged ⏫, then a damaged no-break space
+    ],
+    ids=["nbsp", "ideographic", "bom", "vt", "en-space", "damaged-a-grave", "damaged-nbsp"],
+)
+def test_an_id_after_a_line_ending_in_whitespace_the_plugin_trims_is_read_back(end: str) -> None:
+    """The id went before such a character: it split a damaged one in two (the text could no
+    longer be repaired, the priority was lost), and the check that the id is in the note before
+    creating its record did not find it, so the item failed at every sync."""
+    data = f"- [ ] Ask Luca {end}\n".encode()
+    before = parse_text(data.decode()).items[0]
+    new, applied, _ = apply_line_edits(data, [LineEdit(1, data.decode()[:-1], "ps-1")])
+    assert applied and is_pure_insertion(data, new)
+    after = parse_text(new.decode()).items[0]
+    assert after.block_id == "ps-1" and ends_a_line(new, "ps-1")
+    assert after.model_dump(exclude={"block_id"}) == before.model_dump(exclude={"block_id"})
+
+
+def test_an_id_written_before_trailing_whitespace_is_found_in_the_note() -> None:
+    # Where earlier versions put it: still the line's id to the parser, so to the check too.
+    assert ends_a_line(b"- [ ] Item ^ps-1\xc2\xa0\r\n", "ps-1")
+    assert not ends_a_line(b"- [ ] Item ^ps-1 and more\n", "ps-1")
+    assert not ends_a_line(b"- [ ] Item ^ps-12\n", "ps-1")
 
 
 def test_write_back_follows_a_line_moved_since_the_plan(tmp_path: Path) -> None:

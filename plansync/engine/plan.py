@@ -250,6 +250,17 @@ class TargetSpec:
         return None if self.site is None else self.site == THIS_MACHINE
 
 
+def _untitled(item: Item) -> str | None:
+    """Why a new item is not synced when it has no text of its own (``- [ ] @Ann 📅 …``): its
+    record would have no summary, which Jira refuses at every sync once the id is written."""
+    if item.text.strip():
+        return None
+    return (
+        "the item has no text to name its record by (only an owner, fields or tags);"
+        " write some to sync it"
+    )
+
+
 def adopted_base(found: RemoteRecord) -> dict[str, Any]:
     """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
     its fields, and its status as done or cancelled where the backend tells them apart."""
@@ -391,7 +402,8 @@ class Planner:
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
             text = decode_for_edit(data.removeprefix(b"\xef\xbb\xbf"))[0]
-            lines[note.path] = [line.rstrip("\r") for line in text.split("\n")]
+            # One CR: a line that ends in two holds one, as write-back reads it (and refuses it).
+            lines[note.path] = [line.removesuffix("\r") for line in text.split("\n")]
         return lines, digests
 
     def _identify(self, lines: dict[str, list[str]]) -> list[_Tracked]:
@@ -439,7 +451,7 @@ class Planner:
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     self._trial_link_left(note, item, original)
                     continue
-                if block_id is None and (why := refusal(original)):
+                if block_id is None and (why := refusal(original) or _untitled(item)):
                     # Its id goes into the line before anything is created: without one, each
                     # sync would create its record again.
                     self.plan.warnings.append(f"{note.path}:{item.line}: {why}")

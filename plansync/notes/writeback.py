@@ -144,13 +144,16 @@ def plan_line_edit(
         splices.append((at, at, f" {joined}" if body.core else f"{joined} "))
 
     if block_id is not None and body.block_link != block_id:
-        # The whitespace the plugin trims off a body, not Python's: str.rstrip also takes
-        # U+0085 and U+001C-U+001F, which damaged text ends with ("Ã\x85" is a damaged "Å"),
-        # and an id put before them is neither at the end nor read back.
-        end = len(line.rstrip(JS_WHITESPACE))
         if body.block_link is None:
+            # After everything but spaces and tabs: a line may end in a character that is
+            # whitespace to the plugin (a no-break space) and half of a damaged one ("Ã\xa0" is
+            # "à"), which an id put before it would split; the plugin trims it off the body
+            # with the id after it all the same.
+            end = len(line.rstrip(" \t"))
             splices.append((end, end, f" ^{block_id}"))
         elif replace_block_id:
+            # Where the plugin reads the id: at the end of the body it trims.
+            end = len(line.rstrip(JS_WHITESPACE))
             splices.append((end - len(body.block_link), end, block_id))
         else:
             raise WriteBackError(f"line already has block id ^{body.block_link}, not ^{block_id}")
@@ -217,7 +220,7 @@ def _locate(lines: list[bytes], encoding: str, edit: LineEdit, items: frozenset[
     """
 
     def text(index: int) -> str:
-        return lines[index].rstrip(b"\r").decode(encoding, errors="surrogateescape")
+        return lines[index].removesuffix(b"\r").decode(encoding, errors="surrogateescape")
 
     guess = edit.line - 1
     if guess in items and text(guess) == edit.original:
@@ -264,10 +267,15 @@ def apply_line_edits(
 
 
 def ends_a_line(data: bytes, block_id: str) -> bool:
-    """Whether ``^block_id`` ends a line of a note's bytes, in any case: plansync ids are
-    compared by their label, which Jira and Salesforce hold in lower case."""
-    marker = rb"\^" + re.escape(block_id.encode()) + rb"[ \t]*\r?$"
-    return re.search(marker, data, re.IGNORECASE | re.MULTILINE) is not None
+    """Whether ``^block_id`` ends a line of a note's bytes, as the parser reads a block id
+    (whitespace the plugin trims may follow it), in any case: plansync ids are compared by
+    their label, which Jira and Salesforce hold in lower case."""
+    marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"([^\n]*)", re.IGNORECASE)
+    for found in marker.finditer(data):
+        rest = found.group(1).removesuffix(b"\r")
+        if not rest.strip(b" \t") or not js_trim(rest.decode("utf-8", errors="replace")):
+            return True
+    return False
 
 
 WRITE_ATTEMPTS = 6
