@@ -955,6 +955,23 @@ def test_a_500_on_one_link_fails_that_link_only(
     assert second.ok
 
 
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateways_error_is_sent_again_only_where_a_request_may_be_sent_twice(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps, status: int
+) -> None:
+    """A proxy's passing failure on a search is sent again; on a bulk create it is not (Jira
+    may have created the issues): the caller looks the ids up by label first."""
+    url = api(CLOUD, "search/jql")
+    rsps.post(url, status=status, body="<html>Bad Gateway</html>")
+    rsps.add_callback(responses.POST, url, callback=cloud_search_answer)
+    assert set(cloud.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert sleeps == [1.0]
+    rsps.post(api(CLOUD, "issue/bulk"), status=status, body="<html>Bad Gateway</html>")
+    with pytest.raises(ConnectorError, match=f"answered {status} to creating 1 issues"):
+        cloud.create_many([new("ps-b")])
+    assert sleeps == [1.0]
+
+
 def test_a_dropped_connection_on_a_search_is_retried(
     rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
 ) -> None:

@@ -893,6 +893,19 @@ def test_a_500_fails_its_batch_only(rsps: responses.RequestsMock, sleeps: Sleeps
     assert results[200].ok is True
 
 
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateways_error_is_sent_again(
+    rsps: responses.RequestsMock, sleeps: Sleeps, status: int
+) -> None:
+    """A proxy's passing failure: every request plansync sends may be sent twice (an upsert by
+    external id makes no second record), so it is, where a 500 fails its batch."""
+    rsps.patch(UPSERT, status=status, body="<html>Bad Gateway</html>")
+    rsps.patch(UPSERT, json=[saved("a01J000000ZZZZZ")])
+    connector = make(sleeps)
+    (result,) = connector.create_many([NewRecord("ps-1", {"Name": "n"})])
+    assert result.ok and sleeps == [1.0] and len(rsps.calls) == 2
+
+
 def test_a_503_past_the_retries_fails_the_call_and_sends_no_more_batches(
     rsps: responses.RequestsMock, sleeps: Sleeps
 ) -> None:

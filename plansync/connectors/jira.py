@@ -66,6 +66,10 @@ _CREATE_BATCH = 50  # Jira's bulk create limit
 _RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
 _WORKERS = 4  # concurrent single-issue requests (updates, links)
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
+# A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
+# have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
+# ``resend_on_drop``) is sent again. A 500 is Jira's own, about this request: it fails it.
+_RETRY_IF_RESENDABLE = (502, 504)
 _SEARCH_FIELDS = [
     "project",
     "issuetype",
@@ -581,23 +585,30 @@ class JiraConnector:
     ) -> requests.Response:
         """Send one request through :class:`Sender`; return Jira's answer, whatever its status.
 
-        429 and 503 are resent after ``Retry-After`` within the sender's bounds; a dropped
-        connection or timeout only when ``resend_on_drop`` (reads, PUTs, upserts). Every attempt
-        is counted, answered or not.
+        429 and 503 are resent after ``Retry-After`` within the sender's bounds; 502 and 504, a
+        dropped connection or a timeout only when ``resend_on_drop`` (reads, PUTs, upserts).
+        Every attempt is counted, answered or not.
         """
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
+        retried = _RETRY_STATUSES + (_RETRY_IF_RESENDABLE if resend_on_drop else ())
         return self._http.send(
-            lambda: self._answer(method, url, params, data, what),
+            lambda: self._answer(method, url, params, data, what, retried),
             what=what,
             resend_on_drop=resend_on_drop,
         )
 
     def _answer(
-        self, method: str, url: str, params: dict[str, Any] | None, data: str | None, what: str
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        data: str | None,
+        what: str,
+        retried: tuple[int, ...],
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
-        except 429/503, raised as Throttled for :meth:`_send` to retry.
+        except those ``retried``, raised as Throttled for :meth:`_send` to retry.
 
         A success with a body that is not JSON (a login page that an SSO proxy or an expired
         proxy session answers with, after a redirect turned the PUT or POST into a GET) fails
@@ -623,7 +634,7 @@ class JiraConnector:
             if not answered or answered[-1].ok:
                 raise
             response = answered[-1]
-        if response.status_code in _RETRY_STATUSES:
+        if response.status_code in retried:
             raise Throttled(response.status_code, retry_after(response))
         if response.ok and _is_markup(response):
             raise _not_json(response, what)

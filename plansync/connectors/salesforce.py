@@ -547,9 +547,14 @@ class SalesforceConnector:
 
     def _attempt(self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str) -> _Answer:
         """One try. 503, and ``REQUEST_LIMIT_EXCEEDED`` for concurrent requests, raise Throttled
-        (Salesforce did nothing; try again later). The org's daily limit does not: it clears
-        within 24 hours, beyond any reasonable wait, so it fails the call at once."""
+        (Salesforce did nothing; try again later); so do a gateway's 502 and 504, passing, as
+        every request plansync sends may be sent twice (queries, writes by Id or external id),
+        while a 500 is Salesforce's own, about this request. The org's
+        daily limit does not: it clears within 24 hours, beyond any reasonable wait, so it fails
+        the call at once."""
         answer = _answer(sf, request)
+        if answer is not None and answer.status in (502, 504):
+            raise Throttled(answer.status)
         if answer is None:
             raise ConnectorError(
                 f"Salesforce's answer to {what} is not JSON (a login page or proxy in the way?)"
