@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import shutil
 import signal
@@ -10,6 +11,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from importlib.resources import files
@@ -40,6 +42,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def main() -> None:
     """Sync meeting notes to Jira and Salesforce."""
     _printable_anywhere()
+    _warnings_as_lines()
 
 
 def _printable_anywhere() -> None:
@@ -53,6 +56,27 @@ def _printable_anywhere() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None and getattr(stream, "errors", None) == "strict":
             reconfigure(errors="backslashreplace")
+
+
+class _WarningLines(logging.Handler):
+    """The library's warnings (a retry, a skipped record) as ``warning:`` lines on stderr,
+    like the CLI's own; written through click, so to whatever stderr is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(shown(f"warning: {record.getMessage()}"), err=True)
+
+
+def _warnings_as_lines() -> None:
+    """Python's warnings too (the retiring Salesforce SOAP login), which printed their source
+    file, line and code as well."""
+    log = logging.getLogger("plansync")
+    if not any(isinstance(handler, _WarningLines) for handler in log.handlers):
+        log.addHandler(_WarningLines(logging.WARNING))
+
+    def show(message: Warning | str, *_: Any, **__: Any) -> None:
+        click.echo(shown(f"warning: {message}"), err=True)
+
+    warnings.showwarning = show
 
 
 @main.command()

@@ -847,6 +847,25 @@ def test_a_jira_nobody_listens_on_is_one_line_after_a_few_quick_tries(
     assert UNREACHED_RETRIES * UNREACHED_DELAY <= 2
 
 
+def test_library_warnings_are_warning_lines_not_python_source(
+    example_project: ExampleProject,
+) -> None:
+    """The retiring SOAP login's FutureWarning printed its file, line and source code."""
+    server = f"https://127.0.0.1:{closed_port()}"
+    with example_project.config_path.open("a", encoding="utf-8") as config:
+        config.write(
+            f'\n[salesforce]\ninstance_url = "{server}"\nauth = "password"\n'
+            f'username = "ann@acme.example"\npassword = "{SECRET}"\n'
+        )
+    result = run("plan", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert line.startswith("warning: Salesforce username-password login goes through the SOAP")
+    assert "FutureWarning" not in result.output and SECRET not in result.output
+    # The login goes to the login host, not to the instance: the error names where it failed.
+    assert "cannot connect to Salesforce at https://login.salesforce.com:" in result.output
+
+
 @pytest.mark.parametrize("command", [("plan",), ("sync", "--yes")])
 def test_a_validation_error_of_plansync_own_is_not_blamed_on_a_plan_file(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]

@@ -606,6 +606,8 @@ class SalesforceConnector:
         The client gets only the session id and instance URL, never a way to log in, so that
         it never re-logs in by itself (see the module docstring).
         """
+        if self._auth != "session":  # the login host answers first: errors name it
+            self._http.server = self._login_url
         if self._auth == "session":
             token, instance = self._credentials["session_id"], self._credentials["instance_url"]
         elif self._auth == "password":
