@@ -235,7 +235,7 @@ def plan_command(
     if out:
         _check_overwritable(out)
     _notice(config)
-    with _one_line_errors():
+    with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
         result = sync.plan(config)
         if out:
             out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
@@ -325,7 +325,11 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         declined.append(True)
         return False
 
-    with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(config_path):
+    stopped = (
+        "what was applied is kept, and nothing is lost or made twice;"
+        f" run `{_sync_command(config_path)}` again to finish"
+    )
+    with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=_progress)
@@ -349,9 +353,9 @@ def _stop(number: int, _frame: object) -> None:
 
 
 @contextmanager
-def _interrupted(config_path: Path | None) -> Iterator[None]:
+def _interrupted(outcome: str) -> Iterator[None]:
     """Ctrl-C, SIGTERM (a CI job cancelled, a service stopped) or SIGHUP (the terminal closed)
-    during a sync: what it says and how it exits.
+    during a plan or a sync: it says ``outcome``, and exits as a shell reports a signal.
 
     Click's own "Aborted!" left a user who stopped a long sync asking whether anything was
     lost; SIGTERM and SIGHUP ended the process at once, skipping every cleanup (a note's
@@ -371,12 +375,7 @@ def _interrupted(config_path: Path | None) -> Iterator[None]:
         what = (
             "Interrupted" if number == signal.SIGINT else f"Stopped ({signal.Signals(number).name})"
         )
-        click.secho(
-            f"{what}: what was applied is kept, and nothing is lost or made twice;"
-            f" run `{_sync_command(config_path)}` again to finish.",
-            fg="yellow",
-            err=True,
-        )
+        click.secho(f"{what}: {outcome}.", fg="yellow", err=True)
         sys.exit(128 + number)  # as a shell reports a command a signal stopped
     finally:
         for name, handler in previous.items():

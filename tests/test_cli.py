@@ -550,6 +550,22 @@ def test_ctrl_c_during_a_sync_says_a_rerun_finishes_it_and_a_rerun_does(
     assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
+def test_ctrl_c_during_a_plan_says_nothing_changed_and_exits_as_interrupted(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Click's "Aborted!" and exit 1, which --detailed-exitcode reads as an error."""
+    from plansync.connectors.jira import JiraConnector
+
+    def interrupted(self: JiraConnector, *args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(JiraConnector, "fetch_by_ids", interrupted)
+    result = run("plan", "--detailed-exitcode", "--config", example_project.config_path)
+    assert result.exit_code == 130, result.output
+    assert "Interrupted: a plan changes nothing, so nothing was changed." in result.stderr
+    assert "Aborted!" not in result.output
+
+
 def test_a_second_concurrent_run_is_refused_naming_the_lock(
     example_project: ExampleProject,
 ) -> None:
