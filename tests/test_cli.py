@@ -848,6 +848,41 @@ def test_the_api_token_never_shows(
     _assert_no_secret(outputs)
 
 
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            ('project = "${JIRA_PROJECT:-PLAN}"', 'project = "NOPE"'),
+            "rules[0]: Jira at {url} has no project 'NOPE' that this user can see",
+        ),
+        (
+            ('issue_type = "Task"', 'issue_type = "Taks"'),
+            "rules[0]: project PLAN in Jira at {url} has no issue type 'Taks' (it has Epic,"
+            " Task, Story, Bug)",
+        ),
+    ],
+    ids=["project", "issue-type"],
+)
+def test_a_rule_naming_what_jira_lacks_fails_the_plan_naming_the_rule(
+    example_project: ExampleProject, rule: tuple[str, str], expected: str
+) -> None:
+    """The plan showed every create, and the sync failed each one with "project: Specify a
+    valid project ID or key", naming neither the value nor the key."""
+    config = example_project.config_path
+    text = config.read_text("utf-8")
+    assert text.count(rule[0]) == 1
+    config.write_text(text.replace(*rule), "utf-8")
+    issues = jira_issue_count(example_project)
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {config}: {expected.format(url=example_project.url)}\n")
+    assert run("sync", "--yes", "--config", config).exit_code == 1
+    assert jira_issue_count(example_project) == issues
+    assert (
+        example_project.app.stats()["by_route"].get("GET /rest/api/2/project/{projectIdOrKey}") == 2
+    )
+
+
 def test_a_jira_nobody_listens_on_is_one_line_after_a_few_quick_tries(
     example_project: ExampleProject,
 ) -> None:

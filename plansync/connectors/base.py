@@ -166,6 +166,12 @@ class Connector(Protocol):
         config's ``[users]``), or None when none or several do: work is never handed to a guess."""
         ...
 
+    def destination_problem(self, record: NewRecord) -> str | None:
+        """Why the backend would refuse every record made like ``record`` (a project or an
+        issue type that does not exist), or None: asked by a plan before it shows creates that
+        could only fail one by one at the sync. Cached per destination."""
+        ...
+
     def api_usage(self) -> tuple[int, int] | None:
         """(used, allowed) of the backend's API quota, when it tells; reported after a sync."""
         ...

@@ -162,6 +162,7 @@ class JiraConnector:
         if deployment != "auto":
             self._set_deployment(deployment)
         self._users: dict[str, str | None] = {}
+        self._issue_types: dict[str, list[str] | None] = {}  # per project; None: no such project
         self._created_ids: dict[str, int] = {}
 
     # -- the Connector interface ----------------------------------------------------------------
@@ -294,6 +295,31 @@ class JiraConnector:
 
     def api_usage(self) -> None:
         """Jira publishes no daily quota to count against; its rate limit answers 429."""
+        return None
+
+    def destination_problem(self, record: NewRecord) -> str | None:
+        """Why Jira would refuse every issue of ``record``'s project and issue type (no such
+        project for this user, no such issue type in it), or None. One request a project."""
+        project = str(record.fields.get("project") or "")
+        issue_type = str(record.fields.get("issue_type") or "")
+        if project not in self._issue_types:
+            what = f"reading the project {project}"
+            response = self._send("GET", f"project/{quote(project, safe='')}", what=what)
+            if response.status_code == 404:
+                self._issue_types[project] = None
+            else:
+                answer = self._json(response, what)
+                with _reading(what):
+                    names = [str(kind["name"]) for kind in answer.get("issueTypes") or []]
+                self._issue_types[project] = names
+        names = self._issue_types[project]
+        if names is None:
+            return f"Jira at {self.server} has no project {project!r} that this user can see"
+        if names and issue_type.casefold() not in {name.casefold() for name in names}:
+            return (
+                f"project {project} in Jira at {self.server} has no issue type {issue_type!r}"
+                f" (it has {', '.join(names)})"
+            )
         return None
 
     # -- users ----------------------------------------------------------------------------------

@@ -344,6 +344,11 @@ class SalesforceConnector:
             self._users[wanted.casefold()] = rows[0]["Id"] if len(rows) == 1 else None
         return self._users[wanted.casefold()]
 
+    def destination_problem(self, record: NewRecord) -> None:
+        """An object that does not exist fails its first batch with a 404 that names it and
+        asks whether its fields exist: not worth a describe call a plan."""
+        return None
+
     def api_usage(self) -> tuple[int, int] | None:
         """(used, allowed) of the org's daily API requests, from the ``Sforce-Limit-Info``
         header of the last successful answer; None before any."""

@@ -53,8 +53,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from plansync.config import Config, JiraRule, SalesforceRule
-from plansync.connectors.base import Connector, ConnectorError, RemoteRecord
+from plansync.config import Config, ConfigError, JiraRule, SalesforceRule
+from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import find_key_links
@@ -502,6 +502,17 @@ class Planner:
             return jira_rule_for(self.config, item)
         return salesforce_rule_for(self.config, item)
 
+    def _rule_key(self, target: TargetSpec, entry: _Tracked) -> str:
+        """Where the rule that sends ``entry`` to ``target`` is in the config (``rules[0]``)."""
+        rule = self._route(target, entry.item)
+        rules: list[Any] = self.config.rules
+        where = "rules"
+        if target.name == "salesforce":
+            rules = self.config.salesforce.rules if self.config.salesforce else []
+            where = "salesforce.rules"
+        index = next((i for i, candidate in enumerate(rules) if candidate is rule), None)
+        return where if index is None else f"{where}[{index}]"
+
     def _wanted(self, item: Item) -> bool:
         return item.accepted and any(self._route(t, item) is not None for t in self.targets)
 
@@ -830,9 +841,15 @@ class Planner:
     def _plan_create(
         self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any], link: str
     ) -> None:
+        sobject = self._sobject(target, entry)
+        why = target.connector.destination_problem(NewRecord(entry.block_id, fields, sobject))
+        if why:
+            raise ConfigError(
+                f"{self.config.source or 'config'}: {self._rule_key(target, entry)}: {why}"
+            )
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._write_back(target, entry, None, None)
-        self._add(entry, "create", target.name, fields=fields, sobject=self._sobject(target, entry))
+        self._add(entry, "create", target.name, fields=fields, sobject=sobject)
         if target.remote_links:
             self._add(
                 entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
