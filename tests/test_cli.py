@@ -278,11 +278,12 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
     assert warnings == [
         "warning: n.md:1: owner '@Myself' ('myself' = 'Jason' in the config) maps to no Jira"
-        " user: set 'myself' to a key of [users] or an e-mail Jira knows; left unassigned",
+        " user, or to several: set 'myself' to a key of [users] or an e-mail Jira knows; left"
+        " unassigned",
         "warning: n.md:2: owner '@Tomer Hagay' maps by e-mail 'nobody@example.com' ([users]) to"
-        " no Jira user: give its jira id in [users] instead; left unassigned",
-        "warning: n.md:3: owner '@Bob' maps to no Jira user (add it under [users] in the"
-        " config); left unassigned",
+        " no Jira user, or to several: give its jira id in [users] instead; left unassigned",
+        "warning: n.md:3: owner '@Bob' maps to no Jira user, or to several (add it under [users]"
+        " in the config); left unassigned",
     ]
 
 

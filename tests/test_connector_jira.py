@@ -875,7 +875,17 @@ def test_410_from_the_old_search_is_explained(rsps: responses.RequestsMock) -> N
     with pytest.raises(ConnectorError, match="410") as raised:
         misconfigured.fetch_by_ids(["ps-a"])
     assert "The requested API has been removed." in str(raised.value)
-    assert "deployment" in str(raised.value)
+    assert str(raised.value).endswith("is deployment set to 'dc' for a Cloud site?")
+    # Taken for Data Center by its serverInfo (a proxy's, or an app's, without deploymentType):
+    # no 'dc' was set, so asking about it misled.
+    rsps.get(api(CLOUD, "serverInfo"), json={})
+    detected = JiraConnector(CLOUD, EMAIL, TOKEN)
+    with pytest.raises(ConnectorError, match="410") as raised:
+        detected.fetch_by_ids(["ps-a"])
+    assert str(raised.value).endswith(
+        "the site's serverInfo did not say Cloud, so it was taken for Data Center;"
+        " set deployment = 'cloud'"
+    )
 
 
 def test_429_waits_retry_after_then_succeeds(

@@ -159,6 +159,7 @@ class JiraConnector:
             **auth,
         )
         self._deployment: Literal["cloud", "dc"] | None = None
+        self._configured_deployment = deployment
         if deployment != "auto":
             self._set_deployment(deployment)
         self._users: dict[str, str | None] = {}
@@ -697,7 +698,13 @@ class JiraConnector:
         message, _ = _error_text(response)
         hints = {
             404: f"; is {self.server} the Jira base URL, and does it exist for this user?",
-            410: "; Jira Cloud removed this endpoint: is deployment set to 'dc' for a Cloud site?",
+            410: "; Jira Cloud removed this endpoint: "
+            + (
+                "is deployment set to 'dc' for a Cloud site?"
+                if self._configured_deployment == "dc"
+                else "the site's serverInfo did not say Cloud, so it was taken for Data Center;"
+                " set deployment = 'cloud'"
+            ),
         }
         return ConnectorError(
             f"Jira answered {status} to {what} ({request}): {message}{hints.get(status, '')}",

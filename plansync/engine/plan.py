@@ -570,21 +570,24 @@ class Planner:
     def _unmapped(self, target: TargetSpec, owner: str, name: str, query: str | None) -> str:
         """Why an owner has no account, as the setting to change: "add it under [users]" was
         wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
-        maps, by an e-mail the backend does not find."""
+        maps, by an e-mail the backend does not find. "Or to several": an e-mail or a name that
+        matches more than one active user is not guessed at, and looked like a missing one."""
         title = target.title
         if owner == "Myself" and name != owner:
             return (
-                f"('myself' = {name!r} in the config) maps to no {title} user: set 'myself' to"
-                f" a key of [users] or an e-mail {title} knows"
+                f"('myself' = {name!r} in the config) maps to no {title} user, or to several: set"
+                f" 'myself' to a key of [users] or an e-mail {title} knows"
             )
         if owner == "Myself":
-            return f"maps to no {title} user: set 'myself' in the config to your e-mail"
+            return (
+                f"maps to no {title} user, or to several: set 'myself' in the config to your e-mail"
+            )
         if query and name in self.config.users:
             return (
-                f"maps by e-mail {query!r} ([users]) to no {title} user: give its"
+                f"maps by e-mail {query!r} ([users]) to no {title} user, or to several: give its"
                 f" {target.name} id in [users] instead"
             )
-        return f"maps to no {title} user (add it under [users] in the config)"
+        return f"maps to no {title} user, or to several (add it under [users] in the config)"
 
     def _desired(self, target: TargetSpec, entry: _Tracked) -> tuple[dict[str, Any], str] | None:
         rule = self._route(target, entry.item)
