@@ -15,6 +15,7 @@ import pytest
 from plansync.config import config_from_dict
 from plansync.engine.apply import Applier
 from plansync.engine.state import (
+    StateError,
     StateLocked,
     StateStore,
     SyncedRecord,
@@ -228,6 +229,17 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
             assert state.revision() == 0
     with run_lock(tmp_path):  # released
         pass
+
+
+def test_a_file_where_the_state_folder_belongs_is_named_as_such(tmp_path: Path) -> None:
+    """It said "cannot take the run lock .../.plansync/lock: File exists"."""
+    (tmp_path / ".plansync").write_text("not a folder")
+    with pytest.raises(StateError) as raised, run_lock(tmp_path / ".plansync"):
+        pass
+    assert str(raised.value) == (
+        f"{tmp_path / '.plansync'} is a file, not a folder: plansync keeps its state and lock"
+        " there; move the file away"
+    )
 
 
 def test_the_lock_is_released_when_the_run_fails(tmp_path: Path) -> None:

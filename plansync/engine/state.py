@@ -326,6 +326,11 @@ def run_lock(directory: Path) -> Iterator[None]:
         directory.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run
     except OSError as exc:  # a file in the folder's place, a read-only vault
+        if isinstance(exc, FileExistsError) or (directory.exists() and not directory.is_dir()):
+            raise StateError(
+                f"{directory} is a file, not a folder: plansync keeps its state and lock there;"
+                " move the file away"
+            ) from None
         raise StateError(f"cannot take the run lock {path}: {exc.strerror or exc}") from None
     try:
         try:
