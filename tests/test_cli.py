@@ -680,6 +680,20 @@ def test_a_note_whose_file_name_is_not_utf8_is_left_out_of_a_sync_with_a_warning
     assert "[PLAN-1](" in (folder / "ok.md").read_text(encoding="utf-8")
 
 
+def test_the_starter_config_leaves_the_templates_folder_out(tmp_path: Path) -> None:
+    """A template's task lines are no one's work: in "templates/" or, as it is most often
+    named in Obsidian, "Templates/", they got issues and block ids."""
+    assert run("init", tmp_path).exit_code == 0
+    for folder in ("templates", "Templates", "Meetings"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "weekly.md").write_text("- [ ] {{title}} follow-up\n", "utf-8")
+    config = load_config(tmp_path / "plansync.toml")
+    found = scan_vault(
+        config.vault_root, include=config.vault.include, exclude=config.vault.exclude
+    )
+    assert [note.path for note in found.notes] == ["Meetings/weekly.md"]
+
+
 def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
     tmp_path: Path, clean_env: None
 ) -> None:

@@ -797,10 +797,14 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     globs = (
         'exclude = ["templates/**", "Archive/**"]'
         if unread != "outside include"
-        else 'include = ["*.md"]\nexclude = ["templates/**"]'
+        else 'include = ["*.md"]\nexclude = ["templates/**", "Templates/**"]'
     )
     project.write_config('[sync]\norphans = "cancel"\n')
-    replace_once(project.config_path, 'include = ["**/*.md"]\nexclude = ["templates/**"]', globs)
+    replace_once(
+        project.config_path,
+        'include = ["**/*.md"]\nexclude = ["templates/**", "Templates/**"]',
+        globs,
+    )
     config, note, item, key = synced_item(project, RUNBOOK)
     move_line_into(project, note, item, ARCHIVE)
     if unread == "excluded, id in capitals":
@@ -856,7 +860,11 @@ def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved
     Obsidian's trash) or into a note over its size limit."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    replace_once(
+        project.config_path,
+        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["Archive/**"]',
+    )
     config, note, item, key = synced_item(project, RUNBOOK)
     _, deleted = item_with(project, config, BENCHMARK)
     deleted_key = deleted.keys["jira"]
@@ -917,7 +925,11 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     "report"``, nor when no line was deleted."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    replace_once(
+        project.config_path,
+        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["Archive/**"]',
+    )
     config, note, item, key = synced_item(project, RUNBOOK)
     archive = project.vault / "Archive"
     archive.mkdir()
@@ -932,7 +944,11 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     assert [c.action for c in plans[0].changes] == ["orphan", "orphan"]
 
     project.write_config()  # orphans = "report": the same two orphans, and no note read
-    replace_once(project.config_path, 'exclude = ["templates/**"]', 'exclude = ["Archive/**"]')
+    replace_once(
+        project.config_path,
+        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["Archive/**"]',
+    )
     config = config_of(project)
     assert opens_under(archive, lambda: plans.append(fresh_plan(config))) == 0
     assert [c.action for c in plans[1].changes] == ["orphan", "orphan"]
@@ -958,7 +974,9 @@ def test_the_records_of_a_note_that_is_not_read_say_why(
         path.write_bytes(b"\x00" + path.read_bytes())
     else:
         replace_once(
-            project.config_path, 'exclude = ["templates/**"]', f"exclude = [{note.path!r}]"
+            project.config_path,
+            'exclude = ["templates/**", "Templates/**"]',
+            f"exclude = [{note.path!r}]",
         )
         config = config_of(project)
     orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
