@@ -387,6 +387,13 @@ def _report(result: Result | None) -> None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
+    waiting: dict[str, int] = {}
+    for outcome in result.outcomes:
+        if outcome.status == "skipped" and outcome.action not in ("conflict", "orphan"):
+            waiting[outcome.action] = waiting.get(outcome.action, 0) + 1
+    if waiting:  # the plan counted them: say where they went
+        left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in waiting.items())
+        click.echo(f"Not done: {left}, behind a step that failed; the next sync does them.")
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     for error in result.errors:

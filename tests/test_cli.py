@@ -302,6 +302,25 @@ def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     assert "the sync stopped early" in result.output
 
 
+def test_changes_left_behind_a_failed_step_are_counted_not_silently_dropped(
+    example_project: ExampleProject,
+) -> None:
+    """A done item whose link failed waits with its transition: the plan showed it, and the
+    run's summary said nothing of it."""
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 400, "path_contains": "remotelink", "count": 1000}]}
+    )
+    plan = run("plan", "--json", "--config", example_project.config_path)
+    transitions = json.loads(plan.stdout)["summary"]["transition"]
+    assert transitions > 0
+    result = run("sync", "--yes", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert f"Not done: {transitions} transition, behind a step that failed;" in result.stdout
+    example_project.app.configure_faults({"clear": True})
+    assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
+    assert "No changes" in run("plan", "--config", example_project.config_path).stdout
+
+
 def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
