@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from plansync import __version__
 from plansync.display import shown
+from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 
@@ -155,22 +156,17 @@ def _notice(config: Config) -> None:
         click.secho(notice, fg="cyan", err=True)
 
 
-def _run_errors() -> tuple[type[Exception], ...]:
-    """What a run can meet that is not a bug: each is one line for the user, never a traceback."""
-    from plansync.config import ConfigError
-    from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import StalePlan
-    from plansync.engine.plan import NoteChanged
-    from plansync.engine.state import StateLocked
-
-    return ConfigError, ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError
+# What a run can meet that is not a bug: each is one line for the user, never a traceback. The
+# base class rather than a list of its subclasses, so one added later is covered too; sqlite's
+# own error is what a damaged database raises where the CLI opens one itself (`sandbox serve`).
+_RUN_ERRORS: tuple[type[Exception], ...] = (PlansyncError, sqlite3.DatabaseError)
 
 
 @contextmanager
 def _one_line_errors(what: str = "") -> Iterator[None]:
     try:
         yield
-    except _run_errors() as exc:  # may quote a server's answer or a note: shown escaped
+    except _RUN_ERRORS as exc:  # may quote a server's answer or a note: shown escaped
         raise click.ClickException(shown(str(exc))) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
