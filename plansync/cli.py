@@ -24,6 +24,7 @@ from plansync.display import shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
+from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 
 if TYPE_CHECKING:
     from plansync.config import Config
@@ -404,7 +405,7 @@ def sandbox() -> None:
 @click.option(
     "--port",
     type=click.IntRange(1, 65534),
-    default=8990,
+    default=PREFERRED_PORT,
     show_default=True,
     help="Jira; Salesforce takes PORT+1.",
 )
@@ -415,7 +416,7 @@ def sandbox() -> None:
     "--project",
     "projects",
     multiple=True,
-    default=("PLAN",),
+    default=(DEFAULT_PROJECT,),
     show_default=True,
     callback=lambda _ctx, _param, value: tuple(map(_project_key, value)),
     help="Project key to seed; repeat it for more than one (the config's rules name them).",

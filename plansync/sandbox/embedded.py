@@ -18,12 +18,11 @@ from pathlib import Path
 
 import requests
 
+from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
-
-PREFERRED_PORT = 8990
 
 
 def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
@@ -41,7 +40,7 @@ def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
 @contextmanager
 def embedded_jira(
     state_dir: Path,
-    project_key: str = "PLAN",
+    project_key: str = DEFAULT_PROJECT,
     *,
     projects: Iterable[str] = (),
     persist: bool = True,
@@ -50,8 +49,8 @@ def embedded_jira(
 
     ``projects`` are made beside ``project_key``: those the config's rules send items to, so
     that a config for several projects syncs here as it would with the real Jira.
-    It takes port 8990 when free, so that key links written into notes stay the same from one
-    run to the next, and any free port otherwise.
+    It takes :data:`PREFERRED_PORT` when free, so that key links written into notes stay the
+    same from one run to the next, and any free port otherwise.
     """
     app = JiraSandbox(
         _database(state_dir, "jira.db", persist),
