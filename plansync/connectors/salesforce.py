@@ -122,6 +122,8 @@ class SalesforceConnector:
     sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
     """
 
+    max_batch: int | None = _COLLECTION_MAX
+
     @property
     def site(self) -> str:
         """The instance requests go to, or before a login flow has named it, the login host."""
