@@ -21,7 +21,7 @@ import requests
 from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
-from plansync.sandbox.server import serve_in_thread
+from plansync.sandbox.server import serve_preferring
 from plansync.sandbox.tls import make_loopback_certificate
 
 
@@ -60,11 +60,7 @@ def embedded_jira(
         dry_run=not persist,
     )
     try:
-        try:
-            server = serve_in_thread(app, PREFERRED_PORT)
-        except OSError:
-            server = serve_in_thread(app, 0)
-        with server:
+        with serve_preferring(app, PREFERRED_PORT) as server:
             yield server.url
     finally:
         app.close()
@@ -88,11 +84,7 @@ def embedded_salesforce(
         with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:
             certificate = make_loopback_certificate(Path(folder))
             context = certificate.server_context()
-            try:
-                server = serve_in_thread(app, PREFERRED_PORT + 1, ssl_context=context)
-            except OSError:
-                server = serve_in_thread(app, 0, ssl_context=context)
-            with server:
+            with serve_preferring(app, PREFERRED_PORT + 1, context) as server:
                 yield server.url, certificate.client_session()
     finally:
         app.close()
