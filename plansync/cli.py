@@ -20,7 +20,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import shown
+from plansync.display import cut, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -119,7 +119,7 @@ def _item_row(item: Item) -> str:
         f"{item.line:>4}",
         mark,
         status,
-        item.text[:70] + ("…" if len(item.text) > 70 else ""),
+        cut(item.text, 71),
         f"@{item.owner}" if item.owner else "",
         f"due {item.due}" if item.due else "",
         item.priority if item.priority != "none" else "",
