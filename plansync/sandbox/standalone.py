@@ -27,6 +27,8 @@ class PortUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ServedSandboxes:
+    """What a client is told: where each sandbox answers and which CA to trust."""
+
     jira: RunningServer
     salesforce: RunningServer
     ca_path: Path
