@@ -22,9 +22,11 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import shown
+from plansync.display import cut, shown
+from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
+from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 
 if TYPE_CHECKING:
     from plansync.config import Config
@@ -141,7 +143,7 @@ def _item_row(item: Item) -> str:
         f"{item.line:>4}",
         mark,
         status,
-        item.text[:70] + ("…" if len(item.text) > 70 else ""),
+        cut(item.text, 71),
         f"@{item.owner}" if item.owner else "",
         f"due {item.due}" if item.due else "",
         item.priority if item.priority != "none" else "",
@@ -179,22 +181,17 @@ def _notice(config: Config) -> None:
         click.secho(notice, fg="cyan", err=True)
 
 
-def _run_errors() -> tuple[type[Exception], ...]:
-    """What a run can meet that is not a bug: each is one line for the user, never a traceback."""
-    from plansync.config import ConfigError
-    from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import StalePlan
-    from plansync.engine.plan import NoteChanged
-    from plansync.engine.state import StateLocked
-
-    return ConfigError, ConnectorError, StateLocked, StalePlan, NoteChanged, sqlite3.DatabaseError
+# What a run can meet that is not a bug: each is one line for the user, never a traceback. The
+# base class rather than a list of its subclasses, so one added later is covered too; sqlite's
+# own error is what a damaged database raises where the CLI opens one itself (`sandbox serve`).
+_RUN_ERRORS: tuple[type[Exception], ...] = (PlansyncError, sqlite3.DatabaseError)
 
 
 @contextmanager
 def _one_line_errors(what: str = "") -> Iterator[None]:
     try:
         yield
-    except _run_errors() as exc:  # may quote a server's answer or a note: shown escaped
+    except _RUN_ERRORS as exc:  # may quote a server's answer or a note: shown escaped
         raise click.ClickException(shown(str(exc))) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
@@ -438,7 +435,7 @@ def sandbox() -> None:
 @click.option(
     "--port",
     type=click.IntRange(1, 65534),
-    default=8990,
+    default=PREFERRED_PORT,
     show_default=True,
     help="Jira; Salesforce takes PORT+1.",
 )
@@ -449,7 +446,7 @@ def sandbox() -> None:
     "--project",
     "projects",
     multiple=True,
-    default=("PLAN",),
+    default=(DEFAULT_PROJECT,),
     show_default=True,
     callback=lambda _ctx, _param, value: tuple(map(_project_key, value)),
     help="Project key to seed; repeat it for more than one (the config's rules name them).",
@@ -461,67 +458,42 @@ def sandbox_serve(
 
     Any user, token or session id is accepted. Runs until interrupted.
     """
-    from plansync.sandbox.jira_app import JiraSandbox
-    from plansync.sandbox.salesforce_app import SalesforceSandbox
-    from plansync.sandbox.server import serve_in_thread
-    from plansync.sandbox.tls import make_loopback_certificate
+    from plansync.sandbox.standalone import PortUnavailable, serve_both
 
-    for name in (
-        "SIGTERM",
-        "SIGHUP",
-    ):  # stopped like Ctrl-C: the cleanup runs (no SIGHUP on Windows)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _exit_on_signal)
-    with ExitStack() as cleanup, _one_line_errors():
-        if state_dir is None:  # the certificate's key goes when the sandbox stops
-            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
-        else:  # absolute: the printed ca_bundle is read relative to the config's folder
-            folder = state_dir.resolve()
-            folder.mkdir(parents=True, exist_ok=True)
-        jira = JiraSandbox(
-            folder / "jira.db" if state_dir else ":memory:",
-            mode=mode,  # type: ignore[arg-type]
-            project_key=projects[0],
-            projects=projects[1:],
-            latency_ms=latency_ms,
-        )
-        certificate = make_loopback_certificate(folder / "tls")
-        salesforce = SalesforceSandbox(
-            folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
-        )
-        where = f"state in {folder}" if state_dir else "state in memory"
-        context = certificate.server_context()
+    with _exit_on_signals(), ExitStack() as cleanup, _one_line_errors():
         try:  # bound before anything is printed: a port in use is one line, not a traceback
-            served_jira = cleanup.enter_context(serve_in_thread(jira, port))
-        except OSError as exc:
-            raise click.ClickException(
-                f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc} (try another --port)"
-            ) from None
+            served = cleanup.enter_context(
+                serve_both(
+                    port,
+                    mode=mode,  # type: ignore[arg-type]
+                    latency_ms=latency_ms,
+                    state_dir=state_dir,
+                    projects=projects,
+                )
+            )
+        except PortUnavailable as exc:
+            raise click.ClickException(f"{exc} (try another --port)") from None
+        named = ("project " if len(projects) == 1 else "projects ") + ", ".join(projects)
+        where = f"state in {served.state}" if served.state else "state in memory"
+        click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, {named}; {where}.")
+        click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
+        click.echo(f"Salesforce sandbox on {served.salesforce.url} (RFE__c, Feature__c).")
+        click.echo("  Its settings, for plansync.toml:")
+        settings = {
+            "instance_url": served.salesforce.url,
+            "auth": "session",
+            "session_id": "any",
+            "ca_bundle": str(served.ca_path),
+        }
+        click.echo("    [salesforce]")
+        for name, value in settings.items():  # JSON strings are TOML basic strings
+            click.echo(f"    {name} = {json.dumps(value, ensure_ascii=False)}")
+        click.echo("Ctrl-C stops both.")
         try:
-            served = serve_in_thread(salesforce, port + 1, ssl_context=context)
-        except OSError:  # PORT+1 is taken: any free port, printed below
-            served = serve_in_thread(salesforce, 0, ssl_context=context)
-        with served:
-            named = ("project " if len(projects) == 1 else "projects ") + ", ".join(projects)
-            click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, {named}; {where}.")
-            click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
-            click.echo(f"Salesforce sandbox on {served.url} (RFE__c, Feature__c).")
-            click.echo("  Its settings, for plansync.toml:")
-            settings = {
-                "instance_url": served.url,
-                "auth": "session",
-                "session_id": "any",
-                "ca_bundle": str(certificate.ca_path),
-            }
-            click.echo("    [salesforce]")
-            for name, value in settings.items():  # JSON strings are TOML basic strings
-                click.echo(f"    {name} = {json.dumps(value, ensure_ascii=False)}")
-            click.echo("Ctrl-C stops both.")
-            try:
-                while served_jira.running:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
+            while served.jira.running:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
 
 
 def _project_key(value: str) -> str:
@@ -535,6 +507,19 @@ def _project_key(value: str) -> str:
             " starting with a letter (e.g. PLAN)"
         )
     return value
+
+
+@contextmanager
+def _exit_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the command as Ctrl-C does, so its cleanup runs (a service
+    manager, a closed terminal); the handlers before are put back for an in-process caller."""
+    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    before = {number: signal.signal(number, _exit_on_signal) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():  # None: set outside Python, so the default
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:

@@ -458,12 +458,8 @@ def _sf_rules() -> list[SalesforceRule]:
     ]
 
 
-_LOGIN_NEEDS = {
-    "jwt": ("consumer_key", "private_key_file", "username"),
-    "client_credentials": ("client_id", "client_secret"),
-    "session": ("session_id",),
-    "password": ("username", "password"),
-}
+_CONFIG_KEYS = {"private_key": "private_key_file"}
+"""The Salesforce connector's arguments named otherwise in ``[salesforce]``."""
 
 
 def _given(value: str | SecretStr) -> bool:
@@ -553,7 +549,12 @@ class SalesforceConfig(Strict):
         rather than by the connector's argument names at the first plan."""
         if not self.instance_url:
             return self  # the embedded sandbox takes any session
-        missing = [name for name in _LOGIN_NEEDS[self.auth] if not _given(getattr(self, name))]
+        # Here, not at the top: the connector brings simple-salesforce, which loading a config
+        # for Jira alone never needs.
+        from plansync.connectors.salesforce import LOGIN_NEEDS
+
+        needs = [_CONFIG_KEYS.get(name, name) for name in LOGIN_NEEDS[self.auth]]
+        missing = [name for name in needs if not _given(getattr(self, name))]
         if missing:
             raise ValueError(
                 f"auth = {self.auth!r} needs {', '.join(missing)} (empty: set them, or the"

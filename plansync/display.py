@@ -28,3 +28,9 @@ def shown(text: str) -> str:
     """``text`` with every character that would act on the terminal written as its escape
     (``\\x1b``, ``\\u202e``); line feeds and tabs are kept, everything else is unchanged."""
     return _UNPRINTABLE.sub(_escape, text)
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, ending in "…" where it was cut, so that a cut
+    text never reads as the whole of it."""
+    return text if len(text) <= width else text[: width - 1] + "…"

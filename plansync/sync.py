@@ -109,7 +109,6 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
         with ExitStack() as stack:
             sandbox = embedded_jira(
                 config.state_dir,
-                EMBEDDED_PROJECT,
                 projects=embedded_projects(config),
                 persist=persist,
             )
@@ -295,10 +294,6 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
             f" ('{setting}', which the starter config reads from {variable}), so this run would"
             f" use the embedded sandbox: set it to sync with that {title}"
         )
-
-
-EMBEDDED_PROJECT = "PLAN"
-"""The embedded Jira sandbox's own project; it makes the projects the rules name beside it."""
 
 
 def embedded_projects(config: Config) -> list[str]:

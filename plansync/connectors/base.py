@@ -135,6 +135,11 @@ class OpResult:
 class Connector(Protocol):
     """What a backend must offer the engine."""
 
+    max_batch: int | None
+    """Records the engine hands one batch call, when the backend fixes it (Salesforce: one sObject
+    Collection request's limit), so that progress is told per request; None: the config's
+    ``sync.batch_size`` decides."""
+
     @property
     def site(self) -> str:
         """The base URL requests go to, without credentials: it tells a sandbox on this machine

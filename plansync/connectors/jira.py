@@ -108,6 +108,8 @@ class JiraConnector:
     from :attr:`server` carries them.
     """
 
+    max_batch: int | None = None  # the config's sync.batch_size (at most a bulk create's 50)
+
     @property
     def site(self) -> str:
         """The base URL requests go to (without credentials)."""

@@ -76,6 +76,13 @@ _FLOWS: dict[str, str] = {
     "session": "session id",
     "password": "username-password (SOAP)",
 }
+LOGIN_NEEDS: dict[Auth, tuple[str, ...]] = {
+    "jwt": ("consumer_key", "private_key", "username"),
+    "client_credentials": ("client_id", "client_secret"),
+    "session": ("session_id", "instance_url"),
+    "password": ("username", "password"),
+}
+"""The arguments each login flow cannot go without; the config checks its own keys by it."""
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # an object or field API name: safe in SOQL
 _COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's limit)
 _IN_IDS = 100  # ids per SOQL IN list
@@ -121,6 +128,8 @@ class SalesforceConnector:
     needs Salesforce. ``session`` is the ``requests.Session`` every request goes through (a
     sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
     """
+
+    max_batch: int | None = _COLLECTION_MAX
 
     @property
     def site(self) -> str:
@@ -725,13 +734,7 @@ class SalesforceConnector:
     def _check_credentials(self, domain: str | None) -> None:
         """Refuse, naming them, credentials missing for the flow: a clear line at start-up
         rather than a login that fails later."""
-        needs = {
-            "jwt": ["consumer_key", "private_key", "username"],
-            "client_credentials": ["client_id", "client_secret"],
-            "session": ["session_id", "instance_url"],
-            "password": ["username", "password"],
-        }[self._auth]
-        missing = [name for name in needs if not self._credentials[name]]
+        missing = [name for name in LOGIN_NEEDS[self._auth] if not self._credentials[name]]
         if self._auth == "client_credentials" and (domain or "login") in ("login", "test"):
             missing.append("domain (the My Domain, e.g. https://acme.my.salesforce.com)")
         if missing:

@@ -38,6 +38,7 @@ from plansync.connectors.base import (
     RemoteRecord,
     StatusMove,
 )
+from plansync.connectors.http import chunks
 from plansync.engine.plan import (
     CLOSED,
     KNOWN_AFTER_CREATE,
@@ -377,15 +378,16 @@ class Applier:
         Every phase reports, not only creates: a first sync of a thousand items spends most of
         its time on remote links (one request each), and a long silence reads as a hang.
         """
-        for start in range(0, len(items), size):
-            self.progress(step, start, len(items))
-            yield items[start : start + size]
+        done = 0
+        for batch in chunks(items, size):
+            self.progress(step, done, len(items))
+            yield batch
+            done += len(batch)
         if items:
             self.progress(step, len(items), len(items))
 
     def _batch_size(self, target: str) -> int:
-        """Jira: the configured batch; Salesforce: the 200 records of one sObject Collection."""
-        return self.config.sync.batch_size if target == "jira" else 200
+        return self.connectors[target].max_batch or self.config.sync.batch_size
 
     def _base(self, block_id: str, target: str) -> SyncedRecord | None:
         return self.state.get(block_id, target)

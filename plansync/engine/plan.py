@@ -175,7 +175,6 @@ class Plan(BaseModel):
     changes: list[Change] = Field(default_factory=list)
     summary: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
-    sandbox: bool = False
     fingerprint: Fingerprint | None = None
     refresh: list[BaseRefresh] = Field(default_factory=list)
     kept: list[str] = Field(
@@ -318,7 +317,7 @@ class Planner:
         }
         self.state = state
         self.targets = targets
-        self.plan = Plan(sandbox=config.uses_sandbox)
+        self.plan = Plan()
         self._users: dict[tuple[str, str], str | None] = {}
         self._user_search_refused: set[str] = set()  # targets that answered a user search 403
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come

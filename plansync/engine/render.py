@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from plansync.config import BACKEND_TITLES
-from plansync.display import shown
+from plansync.display import cut, shown
 from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
@@ -35,8 +35,7 @@ def _value(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "(none)"
     if isinstance(value, str):
-        shown = value if len(value) <= 80 else value[:77] + "…"
-        return json.dumps(shown, ensure_ascii=False)
+        return json.dumps(cut(value, 80), ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -44,9 +43,7 @@ def _heading(change: Change) -> str:
     where = f"{change.item.note}:{change.item.line}" if change.item.line else change.item.note
     key = f" {change.key}" if change.key else ""
     name = change.action.replace("_", " ")
-    # Cut like a value: with "…", so a cut text does not read as the item's whole text.
-    shown = change.item.text if len(change.item.text) <= 60 else change.item.text[:59] + "…"
-    text = f'  "{shown}"' if change.item.text else ""
+    text = f'  "{cut(change.item.text, 60)}"' if change.item.text else ""
     return f"{SYMBOLS[change.action]} {change.target} {name}{key}  {where}{text}"
 
 

@@ -1,1 +1,12 @@
-"""Local emulators of the Jira and Salesforce REST endpoints plansync uses, served on loopback."""
+"""Local emulators of the Jira and Salesforce REST endpoints plansync uses, served on loopback.
+
+The defaults shared by ``plansync sandbox serve`` and the embedded sandbox live here, in a
+module that imports nothing, so that the command line can show them without loading the apps.
+"""
+
+DEFAULT_PROJECT = "PLAN"
+"""The Jira sandbox's own project; the projects a config's rules name are made beside it."""
+
+PREFERRED_PORT = 8990
+"""The Jira sandbox's port (Salesforce's is the next one): the same port from one run to the
+next keeps the key links written into notes the same."""

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import requests
 
+from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
-from plansync.sandbox.server import serve_in_thread
+from plansync.sandbox.server import serve_preferring
 from plansync.sandbox.tls import make_loopback_certificate
-
-PREFERRED_PORT = 8990
 
 
 def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
@@ -41,7 +40,7 @@ def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
 @contextmanager
 def embedded_jira(
     state_dir: Path,
-    project_key: str = "PLAN",
+    project_key: str = DEFAULT_PROJECT,
     *,
     projects: Iterable[str] = (),
     persist: bool = True,
@@ -50,8 +49,8 @@ def embedded_jira(
 
     ``projects`` are made beside ``project_key``: those the config's rules send items to, so
     that a config for several projects syncs here as it would with the real Jira.
-    It takes port 8990 when free, so that key links written into notes stay the same from one
-    run to the next, and any free port otherwise.
+    It takes :data:`PREFERRED_PORT` when free, so that key links written into notes stay the
+    same from one run to the next, and any free port otherwise.
     """
     app = JiraSandbox(
         _database(state_dir, "jira.db", persist),
@@ -61,11 +60,7 @@ def embedded_jira(
         dry_run=not persist,
     )
     try:
-        try:
-            server = serve_in_thread(app, PREFERRED_PORT)
-        except OSError:
-            server = serve_in_thread(app, 0)
-        with server:
+        with serve_preferring(app, PREFERRED_PORT) as server:
             yield server.url
     finally:
         app.close()
@@ -89,11 +84,7 @@ def embedded_salesforce(
         with tempfile.TemporaryDirectory(prefix="plansync-tls-") as folder:
             certificate = make_loopback_certificate(Path(folder))
             context = certificate.server_context()
-            try:
-                server = serve_in_thread(app, PREFERRED_PORT + 1, ssl_context=context)
-            except OSError:
-                server = serve_in_thread(app, 0, ssl_context=context)
-            with server:
+            with serve_preferring(app, PREFERRED_PORT + 1, context) as server:
                 yield server.url, certificate.client_session()
     finally:
         app.close()

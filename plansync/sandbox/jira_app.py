@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from plansync.sandbox import DEFAULT_PROJECT
 from plansync.sandbox.common import (
     Fault,
     FaultPlan,
@@ -747,7 +748,7 @@ class JiraSandbox(SandboxApp):
         self,
         db_path: str | Path = ":memory:",
         mode: Mode = "cloud",
-        project_key: str = "PLAN",
+        project_key: str = DEFAULT_PROJECT,
         latency_ms: int = 0,
         *,
         faults: Mapping[str, Any] | None = None,

@@ -255,3 +255,14 @@ def serve_in_thread(
     """Serve ``app`` on 127.0.0.1 (``port=0``: any free port) from a background thread;
     over TLS with ``ssl_context``."""
     return RunningServer(_ThreadingServer(app, port, ssl_context))
+
+
+def serve_preferring(
+    app: WSGIApp, port: int, ssl_context: ssl.SSLContext | None = None
+) -> RunningServer:
+    """Serve ``app`` on ``port`` when it is free, else on any free port: for a client that is
+    handed the URL, the same port from one run to the next is a convenience, not a need."""
+    try:
+        return serve_in_thread(app, port, ssl_context)
+    except OSError:
+        return serve_in_thread(app, 0, ssl_context)

@@ -1,0 +1,86 @@
+"""Both sandboxes served side by side until stopped: what ``plansync sandbox serve`` runs.
+
+Jira gets the port asked for or none, since a client was told that port; Salesforce, over TLS
+(see :mod:`.tls`), the next one or any free one, as its URL is handed out with the CA to
+trust. Without a state folder the records live in memory, and the throwaway CA's private key
+in a temporary folder that goes when the sandboxes stop.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from plansync.sandbox import DEFAULT_PROJECT
+from plansync.sandbox.jira_app import JiraSandbox, Mode
+from plansync.sandbox.salesforce_app import SalesforceSandbox
+from plansync.sandbox.server import RunningServer, serve_in_thread, serve_preferring
+from plansync.sandbox.tls import make_loopback_certificate
+
+
+class PortUnavailable(Exception):
+    """The Jira sandbox cannot have the port asked for (in use, or not allowed)."""
+
+
+@dataclass(frozen=True)
+class ServedSandboxes:
+    """What a client is told: where each sandbox answers and which CA to trust."""
+
+    jira: RunningServer
+    salesforce: RunningServer
+    ca_path: Path
+    """The CA a Salesforce client must trust (the config's ``ca_bundle``)."""
+    state: Path | None
+    """The folder the records are kept in; None: in memory."""
+
+
+@contextmanager
+def serve_both(
+    port: int,
+    *,
+    mode: Mode = "cloud",
+    latency_ms: int = 0,
+    state_dir: Path | None = None,
+    projects: tuple[str, ...] = (DEFAULT_PROJECT,),
+) -> Iterator[ServedSandboxes]:
+    """Serve the Jira sandbox on ``port`` and the Salesforce one beside it while the block runs.
+
+    ``state_dir`` (made if missing) keeps their databases and the CA, so that a printed
+    ``ca_bundle`` stays valid from one run to the next; it is made absolute, as a config in
+    another folder reads the CA's path relative to itself. ``projects``: the Jira sandbox's own
+    first, then more for a config whose rules send items to several. Nothing is printed before
+    both are bound: a Jira port that cannot be had is :class:`PortUnavailable`.
+    """
+    with ExitStack() as cleanup:
+        if state_dir is None:  # the certificate's key goes when the sandboxes stop
+            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="plansync-")))
+        else:
+            folder = state_dir.resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+        jira = JiraSandbox(
+            folder / "jira.db" if state_dir else ":memory:",
+            mode=mode,
+            project_key=projects[0],
+            projects=projects[1:],
+            latency_ms=latency_ms,
+        )
+        cleanup.callback(jira.close)
+        certificate = make_loopback_certificate(folder / "tls")
+        salesforce = SalesforceSandbox(
+            folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
+        )
+        cleanup.callback(salesforce.close)
+        try:
+            served_jira = cleanup.enter_context(serve_in_thread(jira, port))
+        except OSError as exc:
+            raise PortUnavailable(
+                f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}"
+            ) from None
+        context = certificate.server_context()
+        served_salesforce = cleanup.enter_context(serve_preferring(salesforce, port + 1, context))
+        yield ServedSandboxes(
+            served_jira, served_salesforce, certificate.ca_path, folder if state_dir else None
+        )
