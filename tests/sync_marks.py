@@ -18,6 +18,7 @@ CHECKPOINTS = (
     "updates",
     "transitions",
 )
+JIRA_KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
 # A Jira key (PLAN-12) or a Salesforce record Id (a0 + 16 characters) linked to its record.
 KEY_LINK = re.compile(rb" \[(?:[A-Z][A-Z0-9_]*-\d+|a0\d[0-9A-Za-z]{15})\]\(https?://[^)\s]*\)")
 BLOCK_ID = re.compile(rb" \^ps-[a-z0-9]+(?=[ \t]*\r?$)", re.MULTILINE)

@@ -42,7 +42,7 @@ from unittest import mock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
-from sync_marks import BLOCK_ID, CHECKPOINTS, KEY_LINK, Crash, crash_at, strip_sync_marks
+from sync_marks import BLOCK_ID, CHECKPOINTS, JIRA_KEY_LINK, Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.config import Config, config_from_dict
@@ -194,10 +194,12 @@ class SyncMachine(RuleBasedStateMachine):
     def synced_alone(self, n: int, i: int) -> bool:
         """Whether item ``i`` of note ``n`` carries a key, and an id no other line has: synced
         as itself. Only such a line is cancelled here: a [-] line is not accepted, so one
-        never synced (or a copy still carrying its original's id) is left as it is."""
+        never synced (or a copy still carrying its original's id) is left as it is. The key
+        is Jira's: a line with only its Salesforce key (its Jira create lost) has no issue
+        yet, and a cancelled item gets none."""
         line = self.path(n).read_bytes().split(b"\n")[first_item_line(n) + i]
         found = BLOCK_ID.search(line)
-        if found is None or not KEY_LINK.search(line):
+        if found is None or not JIRA_KEY_LINK.search(line):
             return False
         on_disk = b"\n".join(self.path(m).read_bytes() for m in range(NOTES))
         return len(re.findall(re.escape(found[0]) + rb"[ \t]*\r?$", on_disk, re.M)) == 1
@@ -304,7 +306,7 @@ class SyncMachine(RuleBasedStateMachine):
         n, i = data.draw(st.sampled_from(self.where(lambda item: item.accepted)))
         lines = self.path(n).read_bytes().split(b"\n")
         at = first_item_line(n) + i
-        lines[at] = KEY_LINK.sub(b"", lines[at])
+        lines[at] = JIRA_KEY_LINK.sub(b"", lines[at])
         self.path(n).write_bytes(b"\n".join(lines))
 
     @rule(n=st.integers(0, NOTES - 1), text=st.sampled_from(TEXTS), due=st.none() | DATES)
@@ -464,7 +466,7 @@ class SyncMachine(RuleBasedStateMachine):
         for label, line in self.deleted.items():
             issue = by_label.get(label)
             # Its key was in the note: the state knew it, and it is not reopened by hand.
-            if KEY_LINK.search(line) and label not in accepted | self.reopened:
+            if JIRA_KEY_LINK.search(line) and label not in accepted | self.reopened:
                 assert issue is not None, label
                 category = issue["fields"]["status"]["statusCategory"]["key"]
                 assert category == "done", f"{issue['key']} of deleted {label} is {category}"
