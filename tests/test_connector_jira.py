@@ -341,6 +341,17 @@ def test_a_dropped_connection_on_bulk_create_is_not_retried(
     assert cloud.request_count() == 1
 
 
+def test_a_search_that_times_out_is_tried_three_times_not_six(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
+) -> None:
+    """Each try waits the whole timeout: a Jira that accepted the connection and never
+    answered took six of them and 31 s of backoff to be reported (3.5 minutes at 30 s)."""
+    rsps.post(api(CLOUD, "search/jql"), body=requests.ReadTimeout("slow"))
+    with pytest.raises(ConnectorError, match="failed 3 times while searching issues"):
+        cloud.fetch_by_ids(["ps-a"])
+    assert cloud.request_count() == 3 and sleeps == [1.0, 2.0]
+
+
 def test_created_issues_are_reconciled_in_the_next_cloud_search(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

@@ -28,6 +28,10 @@ UNREACHED_RETRIES = 2
 """More tries after a connect that failed (refused, no such host): a server restarting comes
 back within a second; one that is not there at all should be said at once, not after 30 s."""
 UNREACHED_DELAY = 0.5
+TIMEOUT_RETRIES = 2
+"""More tries after a request that got no answer within the timeout: each costs the whole
+timeout, and a server that lets three go by is not answering (five took 3.5 minutes at the
+default 30 s to say so)."""
 
 
 class Throttled(Exception):
@@ -112,7 +116,9 @@ class Sender:
                         f"the connection to {self.server} failed while {what} ({error}); "
                         f"the request may have reached {self.backend}, so it was not sent again"
                     ) from None
-                elif tries >= self._max_retries:
+                elif tries >= self._max_retries or (
+                    isinstance(error, requests.Timeout) and tries >= TIMEOUT_RETRIES
+                ):
                     raise ConnectorError(
                         f"the connection to {self.server} failed {_times(tries + 1)} while "
                         f"{what}: {error}"
