@@ -12,7 +12,6 @@ import difflib
 import json
 import os
 import re
-import string
 import sys
 import typing
 from pathlib import Path
@@ -33,6 +32,7 @@ from plansync.connectors.base import Transition
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 from plansync.notes.tasks import LINE_BREAKS
+from plansync.placeholders import check_template
 from plansync.redact import redact
 
 if sys.version_info >= (3, 11):
@@ -69,8 +69,9 @@ JIRA_CONFLICT_FIELDS = ("summary", "description", "due", "priority", "assignee",
 LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 
 # The parts about the meeting are left out when the note gives no value for them (see
-# Filled): a note without a date read "... on ." in every issue made from it. A note that
-# gives them all renders byte for byte as before, so no record synced then is rewritten.
+# placeholders.Filled): a note without a date read "... on ." in every issue made from it. A
+# note that gives them all renders byte for byte as before, so no record synced then is
+# rewritten.
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
     "From the meeting [{note_title}|{link}]{note_date:? on {note_date}}.\n"
@@ -94,67 +95,6 @@ class ConfigError(PlansyncError):
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-_PADDED = re.compile(r"\?[<>^]\d*(?:\.\d+)?s?")
-"""A format spec of text with "?" as its fill character (``{text:?<20}``): no conditional."""
-
-
-def _conditional(spec: str) -> bool:
-    return spec.startswith("?") and not _PADDED.fullmatch(spec)
-
-
-class Filled(str):
-    """A placeholder's value in a rule's template: text, which the ``?`` format makes a
-    condition for a part of the template.
-
-    ``{name:?TEXT}`` is TEXT, its own placeholders filled in, when ``name`` is not empty, and
-    nothing when it is: ``[{note_title}|{link}]{note_date:? on {note_date}}.`` reads "... on
-    2025-11-03." for a note with a date and "[...]." for one without, where the plain
-    template read "... on .". Any other format is text's own, a "?" that is the fill
-    character of an alignment (``{text:?<20}``, as templates wrote it before) included.
-    """
-
-    __slots__ = ()
-
-    def __format__(self, spec: str) -> str:
-        if _conditional(spec):
-            return spec[1:] if self else ""
-        return super().__format__(spec)
-
-
-def fill(template: str, values: dict[str, Any]) -> str:
-    """``template`` with its placeholders filled in from ``values`` (see :class:`Filled`)."""
-    return template.format_map(
-        {name: Filled(value) if isinstance(value, str) else value for name, value in values.items()}
-    )
-
-
-def _check_template(
-    value: str, fields: frozenset[str] = TEMPLATE_FIELDS, *, conditional: bool = True
-) -> str:
-    """``value`` if it is a template of ``fields`` that renders whatever their text; with
-    ``conditional``, ``{name:?TEXT}`` parts are allowed (see :class:`Filled`)."""
-    try:
-        parsed = list(string.Formatter().parse(value))
-    except ValueError as exc:  # a lone "{" or "}"
-        raise ValueError(f"{exc} (write {{{{ or }}}} for a brace)") from None
-    for _, name, spec, _ in parsed:
-        if name is not None and name not in fields:
-            close = difflib.get_close_matches(name, fields, n=1)
-            hint = f" (did you mean {{{close[0]}}}?)" if close else ""
-            raise ValueError(f"unknown placeholder {{{name}}}{hint}")
-        if conditional and spec and _conditional(spec):
-            # Its text is a template of its own, filled in before it is shown or left out.
-            _check_template(spec[1:], fields, conditional=False)
-        elif spec and "{" in spec:  # filled in from the item: it could be anything at sync time
-            raise ValueError(f"a placeholder inside the format of {{{name}}}")
-    try:  # every value is text: a format spec for a date or a number fails only at sync time
-        empty = dict.fromkeys(fields, "")
-        fill(value, empty) if conditional else value.format_map(empty)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (placeholders are filled in with text)") from None
-    return value
 
 
 def _base_url(value: str) -> str:
@@ -204,7 +144,7 @@ class VaultConfig(Strict):
     @field_validator("note_url")
     @classmethod
     def _note_url(cls, value: str) -> str:
-        return _check_template(value, NOTE_URL_FIELDS, conditional=False)
+        return check_template(value, NOTE_URL_FIELDS, conditional=False)
 
 
 class UserEntry(Strict):
@@ -252,7 +192,7 @@ class JiraConfig(Strict):
     @field_validator("link_title")
     @classmethod
     def _link_title(cls, value: str) -> str:
-        return _check_template(value, LINK_TITLE_FIELDS, conditional=False)
+        return check_template(value, LINK_TITLE_FIELDS, conditional=False)
 
     @field_validator("url")
     @classmethod
@@ -359,7 +299,7 @@ class JiraRule(Strict):
     @field_validator("summary", "description")
     @classmethod
     def _templates(cls, value: str) -> str:
-        return _check_template(value)
+        return check_template(value, TEMPLATE_FIELDS)
 
     @field_validator("summary")
     @classmethod
@@ -437,7 +377,7 @@ class SalesforceRule(Strict):
     def _templates(cls, value: dict[str, str]) -> dict[str, str]:
         for name, template in value.items():
             _api_name(name)
-            _check_template(template)
+            check_template(template, TEMPLATE_FIELDS)
         return value
 
     @field_validator("object", "owner_field")

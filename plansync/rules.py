@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from plansync.config import Config, JiraRule, Match, SalesforceRule, fill
+from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.notes.model import AcceptancePolicy, Item, Note
+from plansync.placeholders import fill
 
 BLOCK_ID_PREFIX = "ps-"
 _ALPHABET = string.ascii_lowercase + string.digits
