@@ -640,10 +640,14 @@ class Config(Strict):
 
 
 def interpolate(
-    value: Any, missing: list[str], where: str = "", malformed: list[str] | None = None
+    value: Any,
+    missing: list[tuple[str, str]],
+    where: str = "",
+    malformed: list[str] | None = None,
 ) -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note unset variables, and
-    in ``malformed`` every ``${`` that starts no such reference (it would be kept as text)."""
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note in ``missing`` each
+    (key, variable) whose variable is unset, and in ``malformed`` every ``${`` that starts no
+    such reference (it would be kept as text)."""
     if isinstance(value, str):
         if malformed is not None:
             for match in MALFORMED_REFERENCE.finditer(ENV_REFERENCE.sub("", value)):
@@ -654,7 +658,7 @@ def interpolate(
             if name in os.environ:
                 return os.environ[name]
             if default is None:
-                missing.append(f"{where} (${{{name}}})")
+                missing.append((where, name))
                 return ""
             return default
 
@@ -764,9 +768,10 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
 
 def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
     where = str(source) if source else "config"
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []
     malformed: list[str] = []
     data = interpolate(raw, missing, malformed=malformed)
+    unset = ", ".join(f"{key} (${{{variable}}})" for key, variable in missing)
     if malformed:
         raise ConfigError(
             f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
@@ -777,24 +782,21 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     except ValidationError as exc:
         # A key whose variable is unset is empty, and may be invalid for that: the unset
         # variable is the problem to name there, not the empty value.
-        unset = {m.rpartition(" (")[0] for m in missing}
-        errors = [e for e in exc.errors() if _key(tuple(e["loc"])) not in unset]
+        unset_keys = {key for key, _ in missing}
+        errors = [e for e in exc.errors() if _key(tuple(e["loc"])) not in unset_keys]
         if not errors:
-            raise ConfigError(
-                f"{where}: environment variables not set: {', '.join(missing)}"
-            ) from None
+            raise ConfigError(f"{where}: environment variables not set: {unset}") from None
         problems = "\n".join(f"  {_describe(e)}" for e in errors)  # type: ignore[arg-type]
         if len(errors) < len(exc.errors()):
-            problems += f"\n  environment variables not set: {', '.join(missing)}"
+            problems += f"\n  environment variables not set: {unset}"
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.
     needed = [
-        m
-        for m in missing
+        f"{key} (${{{variable}}})"
+        for key, variable in missing
         if not any(
-            m.startswith(f"{name}.") and not m.startswith(URL_SETTINGS[name][0])
-            for name in config.embedded
+            key.startswith(f"{name}.") and key != URL_SETTINGS[name][0] for name in config.embedded
         )
     ]
     if needed:
