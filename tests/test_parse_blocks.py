@@ -233,6 +233,40 @@ def test_a_tab_after_a_list_marker_starts_an_item_that_holds_sub_tasks() -> None
     ]
 
 
+def test_an_ordered_list_not_starting_at_one_does_not_interrupt_a_paragraph() -> None:
+    # CommonMark 5.2: only a list starting at 1 may interrupt a paragraph; Obsidian starts a
+    # nested numbered list only at 1 (the Tasks plugin's pull request #3402), as it interrupts
+    # the parent item's paragraph. After a blank line, or a sibling item, it is a list item.
+    note = (
+        "Agreed next steps:\n"
+        "2. [ ] Text of the paragraph above\n"
+        "\n"
+        "3. [ ] After a blank line\n"
+        "\n"
+        "- Parent\n"
+        "  2. [ ] Nested at 2: text of Parent\n"
+        "- Other parent\n"
+        "  1. [ ] Nested at 1\n"
+        "  2. [ ] Its sibling\n"
+        "- [ ] A bullet\n"
+        "2. [ ] A new list below it\n"
+        "\n"
+        "## Decisions\n"
+        "We agreed:\n"
+        "2. Text of the paragraph above\n"
+        "\n"
+        "3. Ship on Friday\n"
+    )
+    assert read(note) == [
+        (4, "action", "After a blank line"),
+        (9, "action", "Nested at 1"),
+        (10, "action", "Its sibling"),
+        (11, "action", "A bullet"),
+        (12, "action", "A new list below it"),
+        (18, "decision", "Ship on Friday"),
+    ]
+
+
 def test_fences_in_list_items_as_obsidian_lists_them() -> None:
     # code_block_in_task.json: Obsidian's cache lists these ten task lines (0-based 4, 5, 9,
     # 10, 14, 23, 24, 28, 29, 33) and the two bullets (their links cut

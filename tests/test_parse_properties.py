@@ -171,8 +171,10 @@ def check(item: Item, built: Built) -> None:
 
 def parse_one(line: str) -> Item:
     # Under a bullet, as an indented task stands in a note: four columns into a note with
-    # nothing above is an indented code block, where Obsidian lists no item.
-    note = parse_text("- Agenda\n" + line + "\n", path="generated.md")
+    # nothing above is an indented code block, where Obsidian lists no item. A blank line
+    # between: a numbered list that starts at 2 ("  2) [ ] draft") cannot interrupt the
+    # bullet's paragraph, so right below it the line would be that paragraph's text.
+    note = parse_text("- Agenda\n\n" + line + "\n", path="generated.md")
     assert len(note.items) == 1, (line, note.items)
     return note.items[0]
 

@@ -179,11 +179,7 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
             break
         item = LIST_LINE.match(previous)
         if item is not None:
-            marker_end = its_width + len(item.group(2))
-            gap = _columns(previous[item.end(2) : item.start(3)], marker_end)
-            # CommonMark: the content starts after the marker's spaces, unless there are
-            # more than four columns of them (then the item's text is code, one space in).
-            content = marker_end + (gap if 1 <= gap <= 4 and item.group(3) else 1)
+            content = _content_column(item, its_width)
             if content <= least:
                 found = content
                 break
@@ -193,6 +189,41 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
     for state in states:
         memo[state] = found
     return found
+
+
+def _content_column(item: re.Match[str], width: int) -> int:
+    """Where the content of a list item (``LIST_LINE``'s match, its marker ``width`` columns
+    in) starts: after the marker's spaces, unless there are more than four columns of them
+    (then the item's text is code, one space in), as CommonMark counts them."""
+    line = item.string
+    marker_end = width + len(item.group(2))
+    gap = _columns(line[item.end(2) : item.start(3)], marker_end)
+    return marker_end + (gap if 1 <= gap <= 4 and item.group(3) else 1)
+
+
+def interrupts_a_paragraph(lines: Lines, index: int, marker: str) -> bool:
+    """Whether ``lines[index]``, a list item whose marker is ``marker``, is text of the
+    paragraph above it instead: an ordered list that starts at another number than 1 cannot
+    interrupt a paragraph (CommonMark 5.2), so "Next steps:\n2. [ ] Draft it" is one paragraph,
+    and so is an item's "- Parent\n  2. [ ] Draft it" (Obsidian starts a nested numbered list
+    only at 1: the Tasks plugin's pull request #3402 found it so).
+    """
+    if marker[0] in "-*+" or marker[:-1].lstrip("0") == "1" or index == 0:
+        return False
+    line, previous = lines[index], lines[index - 1]
+    depth, width, _ = layout(line)
+    its_depth, its_width, start = layout(previous)
+    text = previous[start:].rstrip()
+    if not text or its_depth != depth or (text[0] == "#" and HEADING.match(previous)):
+        return False
+    if THEMATIC_BREAK.fullmatch(previous) or FENCE.match(previous):
+        return False
+    item = LIST_LINE.match(previous)
+    if item is not None:  # the item's own paragraph, if this line is in the item
+        return bool(item.group(3).strip()) and width >= _content_column(item, its_width)
+    # A paragraph's line: this one goes on with it unless it is in another container.
+    container = list_column(lines, index - 1, its_depth, its_width)
+    return list_column(lines, index, depth, width) == container
 
 
 def _columns(blank: str, column: int) -> int:
@@ -524,6 +555,8 @@ class _NoteReader:
         else:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
+        if task is not None and interrupts_a_paragraph(self.body, number - 1 - self.first, task[2]):
+            return
         if task is not None:
             raw_body = body_from(text, task.end())
             if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
@@ -538,6 +571,8 @@ class _NoteReader:
         match = LIST_LINE.match(text)
         if match is None or not match.group(3) or CHECKBOX.match(match.group(3)):
             # A checkbox the plugin reads as no task ("-\t[ ] x") is no decision either.
+            return
+        if interrupts_a_paragraph(self.body, number - 1 - self.first, match[2]):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             # A nested bullet is detail of the decision above it; a bullet indented with no
