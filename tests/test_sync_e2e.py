@@ -823,12 +823,14 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
 
 
+@pytest.mark.parametrize("end", ["", "\u00a0"], ids=["plain", "no-break space after the id"])
 def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_alone(
-    example_project: ExampleProject,
+    example_project: ExampleProject, end: str
 ) -> None:
     """A line moved, id and all, into another note the scan reads, but as a plain bullet (its
     checkbox taken off on the way), is no deletion, as the same line left in its own note
-    without its checkbox is none: the issue stays open, and the plan says where the line is."""
+    without its checkbox is none: the issue stays open, and the plan says where the line is.
+    A no-break space after the id (where earlier versions could write it) is still its end."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
@@ -836,7 +838,7 @@ def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_a
     line = item_line(project, note.path, item.line)
     assert line.startswith("- [ ] ")
     move_line_into(project, note, item, other.path)
-    replace_once(project.vault / other.path, line, "- " + line.removeprefix("- [ ] "))
+    replace_once(project.vault / other.path, line, "- " + line.removeprefix("- [ ] ") + end)
     before = jira_issues(project)[key]
 
     plan = fresh_plan(config)

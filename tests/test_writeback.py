@@ -175,6 +175,7 @@ def test_an_id_after_a_line_ending_in_whitespace_the_plugin_trims_is_read_back(e
 def test_an_id_written_before_trailing_whitespace_is_found_in_the_note() -> None:
     # Where earlier versions put it: still the line's id to the parser, so to the check too.
     assert ends_a_line(b"- [ ] Item ^ps-1\xc2\xa0\r\n", "ps-1")
+    assert ends_a_line(b"- [ ] Caf\xe9 ^ps-1\xa0\n", "ps-1")  # Latin-1: A0 is a no-break space
     assert not ends_a_line(b"- [ ] Item ^ps-1 and more\n", "ps-1")
     assert not ends_a_line(b"- [ ] Item ^ps-12\n", "ps-1")
 

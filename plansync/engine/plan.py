@@ -1261,9 +1261,11 @@ class Planner:
         return found
 
 
-_AFTER_CARET = re.compile(rb"\^([^\s^]+)")
-"""A word after a ``^``: where one ends a line, the block id there (an id holds no space or
-caret), so the ids a note may end a line with are among these."""
+_AFTER_CARET = re.compile(rb"\^([a-z0-9-]+)")
+"""The id-like word after a ``^`` (in lower case: ids are compared by label): where one ends a
+line, the block id there, so the ids a note may end a line with are among these. Only the
+characters an id holds: whitespace the parser trims after one (a no-break space) is not part
+of it."""
 
 
 def _left_alone(target: Backend, record: SyncedRecord, why: str) -> Change:

@@ -271,9 +271,13 @@ def ends_a_line(data: bytes, block_id: str) -> bool:
     (whitespace the plugin trims may follow it), in any case: plansync ids are compared by
     their label, which Jira and Salesforce hold in lower case."""
     marker = re.compile(rb"\^" + re.escape(block_id.encode()) + rb"([^\n]*)", re.IGNORECASE)
+    encoding = None
     for found in marker.finditer(data):
         rest = found.group(1).removesuffix(b"\r")
-        if not rest.strip(b" \t") or not js_trim(rest.decode("utf-8", errors="replace")):
+        if not rest.strip(b" \t"):
+            return True
+        encoding = encoding or _encoding_of(data)  # as the note is read: a Latin-1 one's A0
+        if not js_trim(rest.decode(encoding, errors="replace")):
             return True
     return False
 
