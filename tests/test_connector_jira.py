@@ -486,6 +486,27 @@ def test_a_misspelt_cancel_transition_closes_nothing_and_says_so(
     assert len(rsps.calls) == 1, "no transition was taken"
 
 
+def test_a_cancel_transition_not_offered_still_moves_into_a_configured_cancelled_status(
+    rsps: responses.RequestsMock,
+) -> None:
+    """A Done issue whose workflow offers only "Cancel" (into Cancelled) out of Done: with
+    cancelled_status_names naming Cancelled, that is the configured cancel, not a guess."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json={"transitions": [transition("61", "Cancel", "Cancelled", "done")]})
+    rsps.post(url, status=204)
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancel_transition="Won't Do",
+        cancelled_status_names=["Cancelled"],
+    )
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled", closed=True)])
+    assert result.ok
+    assert body(rsps.calls[1]) == {"transition": {"id": "61"}}
+
+
 @pytest.mark.parametrize(
     ("status", "category", "cancel_name", "closed_as"),
     [

@@ -837,8 +837,10 @@ def _pick_transition(
         return next(iter(fits), None)
     if chosen := next((t for t in available if named(t)), None):
         return chosen
-    if cancel_name:  # configured, so no guess: a misspelt name would close the issue as done
-        return None
+    if cancel_name:
+        # Configured, so no guess (a misspelt name closed the issue as done): only a move
+        # into a status the config names as cancelled, when it names them.
+        return next((t for t in done if cancel_like(t)), None) if cancelled is not None else None
     fallback = None if closed else done[0] if done else None
     return next((t for t in done if cancel_like(t)), fallback)
 
