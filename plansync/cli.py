@@ -61,24 +61,35 @@ def _printable_anywhere() -> None:
 
 
 class _WarningLines(logging.Handler):
-    """The library's warnings (a retry, a skipped record) as ``warning:`` lines on stderr,
-    like the CLI's own; written through click, so to whatever stderr is at the time."""
+    """The library's warnings and errors (a retry, a sandbox request that failed) as
+    ``warning:`` or ``error:`` lines on stderr, like the CLI's own, with the traceback of one
+    logged with it; written through click, so to whatever stderr is at the time."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(shown(f"warning: {record.getMessage()}"), err=True)
+        text = f"{record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        click.echo(shown(text), err=True)
 
 
 def _warnings_as_lines() -> None:
     """Python's warnings too (the retiring Salesforce SOAP login), which printed their source
-    file, line and code as well."""
+    file, line and code as well. Only while the command runs: a program that calls it in
+    process (a test, a wrapper) gets its logging and warnings back as they were."""
     log = logging.getLogger("plansync")
-    if not any(isinstance(handler, _WarningLines) for handler in log.handlers):
-        log.addHandler(_WarningLines(logging.WARNING))
+    handler = _WarningLines(logging.WARNING)
+    log.addHandler(handler)
+    previous = warnings.showwarning
 
     def show(message: Warning | str, *_: Any, **__: Any) -> None:
         click.echo(shown(f"warning: {message}"), err=True)
 
+    def restore() -> None:
+        log.removeHandler(handler)
+        warnings.showwarning = previous
+
     warnings.showwarning = show
+    click.get_current_context().call_on_close(restore)
 
 
 @main.command()

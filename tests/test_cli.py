@@ -937,10 +937,11 @@ def test_library_warnings_are_warning_lines_not_python_source(
 ) -> None:
     """The retiring SOAP login's FutureWarning printed its file, line and source code."""
     server = f"https://127.0.0.1:{closed_port()}"
+    login = f"https://127.0.0.1:{closed_port()}"  # nobody there: no login leaves this machine
     with example_project.config_path.open("a", encoding="utf-8") as config:
         config.write(
             f'\n[salesforce]\ninstance_url = "{server}"\nauth = "password"\n'
-            f'username = "ann@acme.example"\npassword = "{SECRET}"\n'
+            f'domain = "{login}"\nusername = "ann@acme.example"\npassword = "{SECRET}"\n'
         )
     result = run("plan", "--config", example_project.config_path)
     assert result.exit_code == 1
@@ -948,7 +949,38 @@ def test_library_warnings_are_warning_lines_not_python_source(
     assert line.startswith("warning: Salesforce username-password login goes through the SOAP")
     assert "FutureWarning" not in result.output and SECRET not in result.output
     # The login goes to the login host, not to the instance: the error names where it failed.
-    assert "cannot connect to Salesforce at https://login.salesforce.com:" in result.output
+    assert f"cannot connect to Salesforce at {login}:" in result.output
+
+
+def test_the_warning_lines_last_only_while_a_command_runs(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error logged with its exception keeps its traceback and says "error:"; and a
+    program that runs the CLI in process gets its logging and warnings back as they were."""
+    import logging
+    import warnings
+
+    from plansync import sync
+
+    handlers, show = list(logging.getLogger("plansync").handlers), warnings.showwarning
+    real_plan = sync.plan
+
+    def logs_an_error(*args: Any, **kwargs: Any) -> Any:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logging.getLogger("plansync.sandbox.server").exception("sandbox app failed on GET /x")
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "plan", logs_an_error)
+    result = run("plan", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    assert "error: sandbox app failed on GET /x\nTraceback (most recent call last):" in (
+        result.stderr
+    )
+    assert "RuntimeError: boom" in result.stderr
+    assert logging.getLogger("plansync").handlers == handlers
+    assert warnings.showwarning is show
 
 
 @pytest.mark.parametrize("command", [("plan",), ("sync", "--yes")])
