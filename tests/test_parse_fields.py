@@ -527,8 +527,14 @@ def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:
 def test_a_mistyped_note_path_is_an_error_not_an_empty_note() -> None:
     with pytest.raises(FileNotFoundError, match=r"meetings/2025-10-24\.md: no such note"):
         parse_note("meetings/2025-10-24.md")
+    with pytest.raises(FileNotFoundError, match=r"My Notes/Weekly sync\.md: no such note"):
+        parse_note("My Notes/Weekly sync.md")
     # Ended with a newline, the same string is a note's text (with nothing to read in it).
     assert parse_note("meetings/2025-10-24.md\n").items == []
+    # A one-line note whose text ends in ".md" is a note, not a path.
+    assert [i.text for i in parse_note("- [ ] Update CHANGELOG.md").items] == [
+        "Update CHANGELOG.md"
+    ]
 
 
 def test_crlf_line_endings() -> None:

@@ -60,6 +60,8 @@ THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
 SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+BLOCK_START = re.compile(r"\s*(?:[-*+>#]|[0-9]+[.)])")
+"""How a line of Markdown may start that no file path does: a list item, a quote, a heading."""
 CHECKBOX = re.compile(r"\[[^\]]\]")
 
 
@@ -442,15 +444,16 @@ def parse_note(
 ) -> Note:
     """Parse a note from a file path, or from Markdown text when ``source`` is not a file.
 
-    A one-line string that ends in ``.md`` and names no file raises ``FileNotFoundError``: it
-    is a mistyped path far more often than a note, and read as text it would be a note with
-    no items and no warning.
+    A one-line string that looks like a path to a note (ends in ``.md``, and starts as no
+    Markdown block does: no list marker, quote or heading) and names no file raises
+    ``FileNotFoundError``: read as text it would be a note with no items and no warning. A
+    line of a note ("- [ ] Update CHANGELOG.md") is read as the note.
     """
     if isinstance(source, Path) or ("\n" not in source and _is_file(source)):
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
-    if "\n" not in source and source.rstrip().casefold().endswith(".md"):
+    if "\n" not in source and source.casefold().endswith(".md") and not BLOCK_START.match(source):
         raise FileNotFoundError(
             f"{source}: no such note (to parse it as text, end it with a newline)"
         )
