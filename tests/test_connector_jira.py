@@ -918,6 +918,11 @@ def test_410_from_the_old_search_is_explained(rsps: responses.RequestsMock) -> N
         "the site's serverInfo did not say Cloud, so it was taken for Data Center;"
         " set deployment = 'cloud'"
     )
+    # Set to Cloud (a 410 from a Jira that removed yet another endpoint): no advice about it.
+    rsps.post(api(CLOUD, "search/jql"), status=410, json=gone)
+    with pytest.raises(ConnectorError, match="410") as raised:
+        JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud").fetch_by_ids(["ps-a"])
+    assert str(raised.value).endswith("; Jira Cloud removed this endpoint")
 
 
 def test_429_waits_retry_after_then_succeeds(

@@ -700,13 +700,12 @@ class JiraConnector:
         message, _ = _error_text(response)
         hints = {
             404: f"; is {self.server} the Jira base URL, and does it exist for this user?",
-            410: "; Jira Cloud removed this endpoint: "
-            + (
-                "is deployment set to 'dc' for a Cloud site?"
-                if self._configured_deployment == "dc"
-                else "the site's serverInfo did not say Cloud, so it was taken for Data Center;"
-                " set deployment = 'cloud'"
-            ),
+            410: "; Jira Cloud removed this endpoint"
+            + {
+                "dc": ": is deployment set to 'dc' for a Cloud site?",
+                "auto": ": the site's serverInfo did not say Cloud, so it was taken for Data"
+                " Center; set deployment = 'cloud'",
+            }.get(self._configured_deployment, ""),
         }
         return ConnectorError(
             f"Jira answered {status} to {what} ({request}): {message}{hints.get(status, '')}",
