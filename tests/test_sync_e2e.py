@@ -657,6 +657,23 @@ def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
     ]
 
 
+def test_an_item_of_fields_only_syncs_when_the_summary_template_gives_it_words(
+    example_project: ExampleProject,
+) -> None:
+    """Refused with "no text to name its record by" under any template, as if its summary
+    could only be its text."""
+    project = example_project
+    replace_once(project.config_path, '# summary = "{text}"', 'summary = "{note_title}: {text}"')
+    config = config_of(project)
+    note = project.vault / "odd-items.md"
+    note.write_bytes("# Odd items\n\n- [ ] @Tomer \U0001f4c5 2025-10-27 #task\n".encode())
+    plan = fresh_plan(config)
+    assert not [w for w in plan.warnings if "no text" in w]
+    sync(config, plan=plan)
+    (item,) = [i for n in notes_of(project, config) if n.path == "odd-items.md" for i in n.items]
+    assert jira_issues(project)[item.keys["jira"]]["fields"]["summary"] == "Odd items:"
+
+
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     example_project: ExampleProject,
 ) -> None:

@@ -69,6 +69,7 @@ from plansync.rules import (
     label_for,
     new_block_id,
     note_link,
+    render,
     salesforce_fields,
     salesforce_rule_for,
     status_category,
@@ -249,10 +250,12 @@ class TargetSpec:
         return None if self.site is None else self.site == THIS_MACHINE
 
 
-def _untitled(item: Item) -> str | None:
-    """Why a new item is not synced when it has no text of its own (``- [ ] @Ann 📅 …``): its
-    record would have no summary, which Jira refuses at every sync once the id is written."""
-    if item.text.strip():
+def _untitled(config: Config, note: Note, item: Item) -> str | None:
+    """Why a new item is not synced when its Jira summary would be empty (``- [ ] @Ann 📅 …``
+    under the default ``summary = "{text}"``): Jira refuses it at every sync once the id is
+    written. A summary template that gives it words of its own syncs it."""
+    rule = jira_rule_for(config, item)
+    if rule is None or render(rule.summary, Context(item, note, "", "")).strip():
         return None
     return (
         "the item has no text to name its record by (only an owner, fields or tags);"
@@ -450,7 +453,9 @@ class Planner:
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     self._trial_link_left(note, item, original)
                     continue
-                if block_id is None and (why := refusal(original) or _untitled(item)):
+                if block_id is None and (
+                    why := refusal(original) or _untitled(self.config, note, item)
+                ):
                     # Its id goes into the line before anything is created: without one, each
                     # sync would create its record again.
                     self.plan.warnings.append(f"{note.path}:{item.line}: {why}")
