@@ -246,7 +246,7 @@ def plan_command(
     with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
         result = sync.plan(config)
         if out:
-            out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+            _write_whole(out, result.model_dump_json(indent=2))
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
@@ -259,6 +259,20 @@ def plan_command(
     # changes" only when there are none of them either.
     if detailed_exitcode and result.changes:
         sys.exit(2)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``path`` at once: a plan cut short (Ctrl-C, a full disk) never stands in its
+    place, half written, for `plansync sync` to refuse."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:  # named by the file asked for, not by its partial copy
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    finally:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def _sync_command(config_path: Path | None) -> str:

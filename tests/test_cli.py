@@ -333,6 +333,24 @@ def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
     assert f"cannot use {out}: No such file or directory" in result.output
 
 
+def test_a_plan_cut_short_while_saved_leaves_the_old_one_whole(
+    example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plans").mkdir()
+    out = tmp_path / "plans" / "plan.json"
+    assert run("plan", "--out", out, "--config", example_project.config_path).exit_code == 0
+    saved = out.read_bytes()
+
+    def interrupted(self: Path, target: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "replace", interrupted)
+    result = run("plan", "--out", out, "--config", example_project.config_path)
+    assert result.exit_code == 130
+    assert out.read_bytes() == saved
+    assert [p.name for p in out.parent.iterdir()] == ["plan.json"], "no partial plan left"
+
+
 def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
