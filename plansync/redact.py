@@ -49,11 +49,12 @@ def add_secret(value: str | None, *, user: str | None = None) -> None:
     _secrets.sort(key=len, reverse=True)
 
 
-def redact(text: str) -> str:
-    """``text`` with the userinfo of every URL in it, and every registered secret, replaced by
+def redact(text: str, also: tuple[str | None, ...] = ()) -> str:
+    """``text`` with the userinfo of every URL in it, every registered secret, and ``also``
+    (a caller's own credentials, however short, in text a server sent about them) replaced by
     ``***``: the host still shows (what a reader needs to know where), credentials never do."""
     text = _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
-    for secret in _secrets:
+    for secret in [*_secrets, *sorted(filter(None, also), key=len, reverse=True)]:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text

@@ -420,6 +420,16 @@ def test_a_refused_password_login_is_one_line_without_the_password(
     assert_one_safe_line(error, caplog)
 
 
+def test_a_short_session_id_a_server_echoes_is_blanked_too(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """Too short for the process-wide registry (it would blank ordinary words), but still
+    this connector's own: blanked in what Salesforce says about it."""
+    rsps.get(QUERY, status=400, json=[{"errorCode": "X", "message": "bad session 00Dx!"}])
+    error = connector_error(make(sleeps, session_id="00Dx!"))
+    assert "00Dx!" not in str(error) and "bad session ***" in str(error)
+
+
 def test_a_login_page_instead_of_a_token_answer_is_one_line(
     rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str]
 ) -> None:

@@ -742,8 +742,10 @@ class SalesforceConnector:
 
     def _clean(self, text: str) -> str:
         """Server text made safe to print: one line, at most 300 characters, and any secret it
-        might echo (a password, a token, the session) blanked (:func:`add_secret`)."""
-        return redact(" ".join(str(text).split()))[:300]
+        might echo (a password, a token, the session) blanked, however short."""
+        own = ("password", "security_token", "client_secret", "session_id")
+        line = " ".join(str(text).split())
+        return redact(line, also=tuple(self._credentials[name] for name in own))[:300]
 
 
 def _login_url(domain: str | None) -> str:
