@@ -533,6 +533,11 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     assert conflict.key == key and conflict.item.line == item.line
     assert conflict.message and "due" in conflict.message
     assert "2025-11-24" in conflict.message and "2025-12-24" in conflict.message
+    # The JSON gives the three values too, for a program that reviews the plan.
+    assert plan.to_contract()["changes"][0]["fields"] == {
+        "due": {"base": "2025-11-10", "note": "2025-11-24", "remote": "2025-12-24"}
+    }
+    assert "base" not in render(plan)
     sync(config)
     assert jira_issues(project)[key]["fields"]["duedate"] == "2025-12-24"
 

@@ -732,8 +732,15 @@ class Planner:
             return False
         return entry.item.accepted or status_category(entry.item, self.config.acceptance) != "new"
 
-    def _conflict(self, target: TargetSpec, entry: _Tracked, key: str, message: str) -> None:
-        self._add(entry, "conflict", target.name, key=key, message=message)
+    def _conflict(
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        key: str,
+        message: str,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        self._add(entry, "conflict", target.name, key=key, message=message, fields=fields or {})
 
     def _plan_item(
         self,
@@ -949,7 +956,7 @@ class Planner:
         adopt: bool = False,
     ) -> None:
         updates: dict[str, dict[str, Any]] = {}
-        conflicts: list[str] = []
+        conflicts: dict[str, dict[str, Any]] = {}  # a field's base, and its note and remote values
         converged: dict[str, Any] = {}
         winners = self.config.sync.conflicts
         kept: list[str] = []
@@ -977,9 +984,7 @@ class Planner:
             if adopt or _same(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
             elif winners.get(name) != "remote":
-                conflicts.append(
-                    f"{name}: note {last!r} -> {wanted!r}, {target.title} {last!r} -> {have!r}"
-                )
+                conflicts[name] = {"base": last, "note": wanted, "remote": have}
         if updates:
             self._add(
                 entry,
@@ -1003,7 +1008,12 @@ class Planner:
                 entry,
                 found.key,
                 f"changed in the note and in {target.title} since the last sync: "
-                + "; ".join(conflicts),
+                + "; ".join(
+                    f"{name}: note {v['base']!r} -> {v['note']!r},"
+                    f" {target.title} {v['base']!r} -> {v['remote']!r}"
+                    for name, v in conflicts.items()
+                ),
+                fields=conflicts,
             )
 
     def _plan_status(

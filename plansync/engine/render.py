@@ -87,7 +87,9 @@ def _body(change: Change) -> list[str]:
     lines = (
         [f"    object: {change.sobject}"] if change.sobject and change.action == "create" else []
     )
-    for name, value in change.fields.items():
+    # A conflict's message says it all; its fields are for the JSON's readers.
+    fields = {} if change.action == "conflict" else change.fields
+    for name, value in fields.items():
         if isinstance(value, dict) and set(value) == {"old", "new"}:
             old, new = value["old"], value["new"]
             if (
