@@ -252,6 +252,19 @@ def test_a_note_that_cannot_be_replaced_is_a_write_back_error_naming_it(
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
 
 
+def test_write_back_never_takes_a_note_over_the_size_plansync_reads(tmp_path: Path) -> None:
+    """Just under the limit, the ids took a note over it: every scan after skipped it."""
+    from plansync.notes.parse import MAX_NOTE_BYTES
+
+    note = tmp_path / "n.md"
+    head = b"- [ ] One\n"
+    note.write_bytes(head + b"x" * (MAX_NOTE_BYTES - len(head) - 5) + b"\n")
+    before = note.read_bytes()
+    with pytest.raises(WriteBackError, match=r"n\.md: the ids and keys would take it over"):
+        write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert note.read_bytes() == before
+
+
 def test_write_back_refuses_to_leave_the_vault(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     vault.mkdir()

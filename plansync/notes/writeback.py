@@ -21,7 +21,7 @@ from pathlib import Path
 
 from plansync.notes.links import find_key_links, format_key_link
 from plansync.notes.model import AcceptancePolicy
-from plansync.notes.parse import item_lines
+from plansync.notes.parse import MAX_NOTE_BYTES, item_lines
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -311,6 +311,13 @@ def write_back(
         new, _, missing = apply_line_edits(data, edits, policy=policy)
         if new == data:
             return WriteResult(path=path, changed=False, missing=missing)
+        if len(new) > MAX_NOTE_BYTES >= len(data):
+            # Over it, the note would be skipped by every scan after: its items lost to
+            # the sync, their records taken for orphans.
+            raise WriteBackError(
+                f"{path}: the ids and keys would take it over {MAX_NOTE_BYTES} bytes, the most"
+                " plansync reads; not written (split the note)"
+            )
         try:
             replaced = _replace_if_unchanged(real, data, new)
         except OSError as exc:  # immutable, a read-only folder, a full disk: this note only
