@@ -267,6 +267,32 @@ def test_an_ordered_list_not_starting_at_one_does_not_interrupt_a_paragraph() ->
     ]
 
 
+@pytest.mark.parametrize(
+    ("note", "lines"),
+    [
+        ("1. [ ] Draft plan\nnotes about it\n2. [ ] Review\n", [1, 3]),
+        ("> 1. [ ] a\n> lazy\n> 2. [ ] b\n", [1, 3]),
+        ("1. [ ] a\n<!-- c -->\n2. [ ] b\n", [1, 3]),
+        ("1. [ ] a\n%% note %%\n2. [ ] b\n", [1, 3]),
+        ("Intro\n\n    code\n2. [ ] x\n", [4]),
+        ("<!--\nx\n-->\n2. [ ] x\n", [4]),
+        ("Title\n===\n2. [ ] x\n", [3]),
+        ("-\n  2. [ ] x\n", [2]),
+        ("***\r\n2. [ ] x\r\n", [2]),
+        ("| a | b |\n2. [ ] x\n", [2]),
+        ("# Steps\nAgreed:\nmore\n2. [ ] x\n", []),
+        ("> text\n> 2. [ ] x\n", []),
+    ],
+)
+def test_a_numbered_item_at_two_is_text_only_below_a_paragraph_for_certain(
+    note: str, lines: list[int]
+) -> None:
+    """Below a line of an item's paragraph (lazy, unindented), code, HTML, a comment, a rule,
+    a setext underline or a table row, "2." starts a list item: taking any line above for a
+    paragraph made an item synced before an orphan."""
+    assert [line for line, _, _ in read(note)] == lines
+
+
 def test_fences_in_list_items_as_obsidian_lists_them() -> None:
     # code_block_in_task.json: Obsidian's cache lists these ten task lines (0-based 4, 5, 9,
     # 10, 14, 23, 24, 28, 29, 33) and the two bullets (their links cut

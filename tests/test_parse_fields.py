@@ -529,6 +529,9 @@ def test_a_mistyped_note_path_is_an_error_not_an_empty_note() -> None:
         parse_note("meetings/2025-10-24.md")
     with pytest.raises(FileNotFoundError, match=r"My Notes/Weekly sync\.md: no such note"):
         parse_note("My Notes/Weekly sync.md")
+    for path in ("2025.10.24 Weekly.md", "1.md", "notes/x.md "):
+        with pytest.raises(FileNotFoundError):
+            parse_note(path)
     # Ended with a newline, the same string is a note's text (with nothing to read in it).
     assert parse_note("meetings/2025-10-24.md\n").items == []
     # A one-line note whose text ends in ".md" is a note, not a path.

@@ -60,7 +60,7 @@ THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
 ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
 SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
-BLOCK_START = re.compile(r"\s*(?:[-*+>#]|[0-9]+[.)])")
+BLOCK_START = re.compile(r"\s*(?:[-*+>#]|[0-9]+[.)])(?:[ \t]|$)")
 """How a line of Markdown may start that no file path does: a list item, a quote, a heading."""
 CHECKBOX = re.compile(r"\[[^\]]\]")
 
@@ -209,23 +209,50 @@ def interrupts_a_paragraph(lines: Lines, index: int, marker: str) -> bool:
     interrupt a paragraph (CommonMark 5.2), so "Next steps:\n2. [ ] Draft it" is one paragraph,
     and so is an item's "- Parent\n  2. [ ] Draft it" (Obsidian starts a nested numbered list
     only at 1: the Tasks plugin's pull request #3402 found it so).
+
+    Said only where that is certain: right below a list item's own line, or below a run of
+    plain text that no list item, quote change, code, HTML or comment line reaches into (a
+    line of text under "1. [ ] a" may be that item's, and then "2. [ ] b" starts no paragraph
+    of its own); elsewhere the line is read as a list item, as before.
     """
     if marker[0] in "-*+" or marker[:-1].lstrip("0") == "1" or index == 0:
         return False
-    line, previous = lines[index], lines[index - 1]
-    depth, width, _ = layout(line)
+    depth, width, _ = layout(lines[index])
+    previous = lines[index - 1].rstrip("\r")
     its_depth, its_width, start = layout(previous)
-    text = previous[start:].rstrip()
-    if not text or its_depth != depth or (text[0] == "#" and HEADING.match(previous)):
-        return False
-    if THEMATIC_BREAK.fullmatch(previous) or FENCE.match(previous):
+    if its_depth != depth or not previous[start:].strip():
         return False
     item = LIST_LINE.match(previous)
     if item is not None:  # the item's own paragraph, if this line is in the item
         return bool(item.group(3).strip()) and width >= _content_column(item, its_width)
-    # A paragraph's line: this one goes on with it unless it is in another container.
-    container = list_column(lines, index - 1, its_depth, its_width)
-    return list_column(lines, index, depth, width) == container
+    if width > 3 or not _plain_text(previous, its_width):
+        return False
+    for back in range(index - 2, -1, -1):
+        above = lines[back].rstrip("\r")
+        above_depth, above_width, above_start = layout(above)
+        text = above[above_start:].strip()
+        if not text or (text[0] == "#" and HEADING.match(above)):
+            return True  # the paragraph starts below it
+        if THEMATIC_BREAK.fullmatch(above) or FENCE.match(above):
+            return True
+        if above_depth != depth or not _plain_text(above, above_width):
+            return False
+    return True
+
+
+def _plain_text(line: str, width: int) -> bool:
+    """Whether ``line`` (no CR) can only be a paragraph's text: no list item, heading, rule,
+    setext underline, fence, code, HTML, comment or table row."""
+    text = line.strip(" \t>")
+    return not (
+        width > 3
+        or text[:1] in ("#", "<", "|")
+        or "%%" in line
+        or LIST_LINE.match(line)
+        or THEMATIC_BREAK.fullmatch(line)
+        or SETEXT_UNDERLINE.fullmatch(line)
+        or FENCE.match(line)
+    )
 
 
 def _columns(blank: str, column: int) -> int:
@@ -453,7 +480,11 @@ def parse_note(
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
-    if "\n" not in source and source.casefold().endswith(".md") and not BLOCK_START.match(source):
+    if (
+        "\n" not in source
+        and source.rstrip().casefold().endswith(".md")
+        and not BLOCK_START.match(source)
+    ):
         raise FileNotFoundError(
             f"{source}: no such note (to parse it as text, end it with a newline)"
         )
