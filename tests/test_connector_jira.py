@@ -352,6 +352,17 @@ def test_a_search_that_times_out_is_tried_three_times_not_six(
     assert cloud.request_count() == 3 and sleeps == [1.0, 2.0]
 
 
+def test_dropped_connections_before_a_timeout_do_not_count_as_timeouts(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
+) -> None:
+    url = api(CLOUD, "search/jql")
+    for failure in (requests.ConnectionError("reset"),) * 2 + (requests.ReadTimeout("slow"),):
+        rsps.post(url, body=failure)
+    rsps.add_callback(responses.POST, url, callback=cloud_search_answer)
+    assert set(cloud.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert cloud.request_count() == 4
+
+
 def test_created_issues_are_reconciled_in_the_next_cloud_search(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

@@ -82,9 +82,11 @@ class Sender:
         it is called again after ``retry_after`` seconds (else 1, 2, 4, ... capped at
         ``max_backoff``), at most ``max_retries`` more times, then ConnectorError with the status
         and retry_after; a ``retry_after`` longer than ``max_backoff`` gives up at once, so the
-        caller decides about long waits. A dropped connection or timeout is resent the same way
-        when ``resend_on_drop`` (reads, idempotent writes), else raised at once: the request may
-        have reached the backend. A TLS failure is never resent: it will not go away by itself.
+        caller decides about long waits. A dropped connection is resent the same way when
+        ``resend_on_drop`` (reads, idempotent writes), and a timeout too, but only
+        ``TIMEOUT_RETRIES`` times (each waited the whole timeout); else raised at once: the
+        request may have reached the backend. A TLS failure is never resent: it will not go away
+        by itself.
         A connect that failed (nobody listening, no such host) sent nothing, so any request is
         tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
         fails with one line naming the server and why. Any other ``requests`` failure (too many
@@ -93,7 +95,7 @@ class Sender:
         ``what`` may quote a URL: it is redacted before it is logged.
         """
         what = redact(what)
-        tries = 0
+        tries = timeouts = 0
         while True:
             with self._count_lock:
                 self._count += 1
@@ -117,13 +119,14 @@ class Sender:
                         f"the request may have reached {self.backend}, so it was not sent again"
                     ) from None
                 elif tries >= self._max_retries or (
-                    isinstance(error, requests.Timeout) and tries >= TIMEOUT_RETRIES
+                    isinstance(error, requests.Timeout) and timeouts >= TIMEOUT_RETRIES
                 ):
                     raise ConnectorError(
                         f"the connection to {self.server} failed {_times(tries + 1)} while "
                         f"{what}: {error}"
                     ) from None
                 else:
+                    timeouts += isinstance(error, requests.Timeout)
                     delay = self._backoff(tries)
                     _log.warning(
                         "%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay
