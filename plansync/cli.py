@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import shutil
 import signal
@@ -263,11 +264,15 @@ def plan_command(
 
 def _write_whole(path: Path, text: str) -> None:
     """Write ``path`` at once: a plan cut short (Ctrl-C, a full disk) never stands in its
-    place, half written, for `plansync sync` to refuse."""
-    partial = path.with_name(f".{path.name}.partial")
+    place, half written, for `plansync sync` to refuse. Through a symlink, into the file it
+    names, with that file's permissions."""
+    real = path.resolve()
+    partial = real.with_name(f".{real.name}.{os.getpid()}.partial")
     try:
         partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        with suppress(FileNotFoundError):
+            partial.chmod(real.stat().st_mode & 0o7777)
+        partial.replace(real)
     except OSError as exc:  # named by the file asked for, not by its partial copy
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     finally:

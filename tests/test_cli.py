@@ -351,6 +351,20 @@ def test_a_plan_cut_short_while_saved_leaves_the_old_one_whole(
     assert [p.name for p in out.parent.iterdir()] == ["plan.json"], "no partial plan left"
 
 
+def test_a_plan_saved_through_a_symlink_goes_into_the_file_it_names(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    (tmp_path / "plans").mkdir()
+    real = tmp_path / "plans" / "current.json"
+    real.write_text("")
+    real.chmod(0o600)
+    link = tmp_path / "plan.json"
+    link.symlink_to(real)
+    assert run("plan", "--out", link, "--config", example_project.config_path).exit_code == 0
+    assert link.is_symlink() and json.loads(real.read_text())["fingerprint"]
+    assert real.stat().st_mode & 0o777 == 0o600
+
+
 def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
