@@ -200,7 +200,8 @@ class Plan(BaseModel):
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
-        # create, {"old", "new"} for a change), so a tool can walk it without knowing links.
+        # create, {"old", "new"} for a change, {"base", "note", "remote"} for a field
+        # conflict), so a tool can walk it without knowing links.
         internal = {"url", "line_change", "base", "global_id", "base_field"}
         return self.model_dump(
             mode="json",
