@@ -589,9 +589,11 @@ class _NoteReader:
         else:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
-        if task is not None and interrupts_a_paragraph(self.body, number - 1 - self.first, task[2]):
-            return
         if task is not None:
+            marker = task[2]
+            # A digit sorts after "-", "*" and "+": only a numbered line is looked at further.
+            if marker >= "0" and interrupts_a_paragraph(self.body, number - 1 - self.first, marker):
+                return
             raw_body = body_from(text, task.end())
             if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
                 # A checklist item, not a task, to the plugin (Task.fromLine): it shows in no
@@ -606,7 +608,7 @@ class _NoteReader:
         if match is None or not match.group(3) or CHECKBOX.match(match.group(3)):
             # A checkbox the plugin reads as no task ("-\t[ ] x") is no decision either.
             return
-        if interrupts_a_paragraph(self.body, number - 1 - self.first, match[2]):
+        if match[2] >= "0" and interrupts_a_paragraph(self.body, number - 1 - self.first, match[2]):
             return
         if QUOTE_MARKERS.sub("", match.group(1)):
             # A nested bullet is detail of the decision above it; a bullet indented with no
