@@ -186,6 +186,10 @@ def test_api_v3_on_data_center_is_refused_after_detection(rsps: responses.Reques
     connector = JiraConnector(DC, None, TOKEN, api_version="3")
     with pytest.raises(ConnectorError, match="only REST API v2"):
         connector.fetch_by_ids(["ps-a"])
+    # So is the plan's check of a rule's project, which asked v3 first and said "no project".
+    record = NewRecord("ps-a", {"project": "DC", "issue_type": "Task"})
+    with pytest.raises(ConnectorError, match="only REST API v2"):
+        JiraConnector(DC, None, TOKEN, api_version="3").destination_problem(record)
 
 
 # -- bulk create ---------------------------------------------------------------------------------

@@ -306,6 +306,7 @@ class JiraConnector:
         project = str(record.fields.get("project") or "")
         issue_type = str(record.fields.get("issue_type") or "")
         if project not in self._issue_types:
+            self._is_cloud()  # first: on Data Center, REST API v3 is refused as such, not as a 404
             what = f"reading the project {project}"
             response = self._send("GET", f"project/{quote(project, safe='')}", what=what)
             if response.status_code == 404:
