@@ -766,6 +766,8 @@ def test_shipped_configs_document_cancelled_status_names_beside_cancel_transitio
     loads as it reads."""
     lines = path.read_text(encoding="utf-8").splitlines()
     [at] = [n for n, line in enumerate(lines) if line.startswith("# cancelled_status_names = ")]
-    assert lines[at - 3].startswith("# cancel_transition = ")
+    # Right after cancel_transition's lines: its comment continues with "#   " lines.
+    above = next(n for n in range(at - 1, -1, -1) if not lines[n].startswith("#      "))
+    assert lines[above].startswith("# cancel_transition = ")
     config = load_text(tmp_path, f"{RULE}[jira]\n{lines[at].removeprefix('# ')}\n")
     assert config.jira.cancelled_status_names == ["Declined", "Abgebrochen"]
