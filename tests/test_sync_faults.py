@@ -1005,6 +1005,28 @@ def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
     assert_synced(config, before, project.url)
 
 
+def test_a_line_an_editor_changed_while_its_batch_was_looked_up_gets_one_issue(
+    project: Project,
+) -> None:
+    """The same save, made after the ids were checked and the batch looked up, just before
+    the create: the ids were checked once before all batches, so its issue was made for an id
+    the note no longer held, and the next sync made a second one for the reworded line."""
+    config = project.config()
+    path = note(project, "2025-11-03")
+    old = b"- [ ] Write the runbook"
+    mine = path.read_bytes().replace(old, old + b" for the failover drill")
+
+    def editor_saves(name: str) -> None:
+        if name == "looked_up":
+            path.write_bytes(mine)
+
+    result = plansync.apply(config, checkpoint=editor_saves)
+    assert not result.ok
+    before = snapshot(config)
+    assert plansync.apply(config).ok
+    assert_synced(config, before, project.url)
+
+
 # ---- 7. an issue cloned with its labels: the id on two issues -------------------------------
 
 

@@ -487,7 +487,7 @@ class Applier:
     # --- creates ----------------------------------------------------------------------------
 
     def _create(self, target: str, changes: list[Change]) -> None:
-        todo = self._ids_on_disk([c for c in changes if not self._blocked(c)])
+        todo = [c for c in changes if not self._blocked(c)]
         for batch in self._batches(f"create in {target}", todo, self._batch_size(target)):
             self._create_batch(target, batch)
 
@@ -569,6 +569,10 @@ class Applier:
                 )
             else:
                 to_create.append(change)
+        # Checked right before the call, not once before every batch: an editor saving its
+        # copy of a note over the ids while earlier batches were sent would leave a record
+        # for an id the note no longer holds, made again by the next sync.
+        to_create = self._ids_on_disk(to_create)
         if not to_create:
             self.checkpoint("create_batch_done")
             return
