@@ -106,3 +106,8 @@ def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
         "1 id that a sync cut short was creating in Salesforce has no record there yet (^ps-9):"
     )
     assert lines[-1].startswith("No changes.")
+    # The JSON names them too (the one found, PLAN-3, is no longer pending).
+    assert plan.to_contract()["unfound"] == [
+        {"target": "jira", "block_id": "ps-1", "note": "weekly.md"},
+        {"target": "jira", "block_id": "ps-2", "note": "weekly.md"},
+    ]

@@ -203,7 +203,7 @@ class Plan(BaseModel):
         # create, {"old", "new"} for a change, {"base", "note", "remote"} for a field
         # conflict), so a tool can walk it without knowing links.
         internal = {"url", "line_change", "base", "global_id", "base_field"}
-        return self.model_dump(
+        contract = self.model_dump(
             mode="json",
             exclude={
                 "fingerprint": True,
@@ -212,6 +212,14 @@ class Plan(BaseModel):
                 "changes": {"__all__": internal},
             },
         )
+        # The ids a dead sync was creating that have no record yet: the text plan names them,
+        # and a sync looks them up once more before it forgets them.
+        contract["unfound"] = [
+            {"target": dead.target, "block_id": dead.block_id, "note": dead.note}
+            for dead in self.dead_creates
+            if dead.key is None
+        ]
+        return contract
 
 
 @dataclass
