@@ -452,21 +452,17 @@ def test_a_cancelled_status_named_in_another_language_is_read_and_moved_by_the_c
     )
     config, note, _, key = synced_item(project, RUNBOOK)
 
-    check(project, note, " ", "-")
-    plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, transition=1)
-    assert plan.changes[0].fields == {"status": {"old": "new", "new": "cancelled"}}
-    sync(config, plan=plan)
-    assert status_name(project, key) == "Abgebrochen"
-    assert_in_sync(config)
-
-    check(project, note, "-", "x")
-    plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, transition=1)
-    assert plan.changes[0].fields == {"status": {"old": "cancelled", "new": "done"}}
-    sync(config, plan=plan)
-    assert status_name(project, key) == "Done"
-    assert_in_sync(config)
+    for was, now, old, new, status in (
+        (" ", "-", "new", "cancelled", "Abgebrochen"),
+        ("-", "x", "cancelled", "done", "Done"),
+    ):
+        check(project, note, was, now)
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, transition=1)
+        assert plan.changes[0].fields == {"status": {"old": old, "new": new}}
+        sync(config, plan=plan)
+        assert status_name(project, key) == status
+        assert_in_sync(config)
 
     check(project, note, "x", "-")
     sync(config)
