@@ -356,6 +356,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         "what was applied is kept, and nothing is lost or made twice;"
         f" run `{_sync_command(config_path)}` again to finish"
     )
+    result: Result | None
     with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())

@@ -222,7 +222,7 @@ def _tag(value: str) -> str:
 class Match(Strict):
     """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``)."""
 
-    kind: list[Kind] = Field(default_factory=lambda: ["action"])
+    kind: list[Kind] = Field(default_factory=lambda: list[Kind](["action"]))
     tags_any: list[str] = Field(default_factory=list)
     tags_none: list[str] = Field(default_factory=list)
 
@@ -271,7 +271,7 @@ class Acceptance(AcceptancePolicy):
         return self
 
 
-DEFAULT_PRIORITIES: dict[str, str | None] = {
+DEFAULT_PRIORITIES: dict[Priority, str | None] = {
     "highest": "Highest",
     "high": "High",
     "medium": "Medium",
@@ -675,24 +675,25 @@ def interpolate(
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The model class that owns the last key of ``loc``, to suggest a valid key for a typo."""
-    model: Any = Config
+    model: type[BaseModel] = Config
     dict_key = False  # the next part is a key of a table like [users], not a field name
     for part in loc[:-1]:
         if isinstance(part, int) or dict_key:
             dict_key = False
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
+        field = model.model_fields.get(part)
         if field is None:
             return None
         annotation = field.annotation
         dict_key = typing.get_origin(annotation) is dict
         args = getattr(annotation, "__args__", ())
         candidates = [annotation, *args]
-        model = next(
+        inner = next(
             (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
         )
-        if model is None:
+        if inner is None:
             return None
+        model = inner
     return model
 
 

@@ -314,8 +314,8 @@ class JiraConnector:
             else:
                 answer = self._json(response, what)
                 with _reading(what):
-                    names = [str(kind["name"]) for kind in answer.get("issueTypes") or []]
-                self._issue_types[project] = names
+                    kinds = [str(kind["name"]) for kind in answer.get("issueTypes") or []]
+                self._issue_types[project] = kinds
         names = self._issue_types[project]
         if names is None:
             return f"Jira at {self.server} has no project {project!r} that this user can see"

@@ -623,7 +623,12 @@ class SalesforceConnector:
         if self._auth != "session":  # the login host answers first: errors name it
             self._http.server = self._login_url
         if self._auth == "session":
-            token, instance = self._credentials["session_id"], self._credentials["instance_url"]
+            session, instance_url = (
+                self._credentials["session_id"],
+                self._credentials["instance_url"],
+            )
+            assert session and instance_url, "checked at start-up: LOGIN_NEEDS['session']"
+            token, instance = session, instance_url
         elif self._auth == "password":
             token, host = self._soap_login()
             instance = f"https://{host}"

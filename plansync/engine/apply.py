@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -193,7 +194,7 @@ class Applier:
         self._write_keys(by_action["write_back"])
         for target in BACKENDS:
             dead = [d for d in plan.dead_creates if d.target == target]
-            self._whole_call(target, lambda t=target, d=dead: self._settle_journal(t, d))
+            self._whole_call(target, partial(self._settle_journal, target, dead))
         self.checkpoint("keys_written")
         self._remote("jira", self._links, by_action["link"])
         self.checkpoint("links")
@@ -296,11 +297,11 @@ class Applier:
         if self.state.revision() != plan.fingerprint.state_revision:
             raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
         for name, site in plan.fingerprint.sites.items():
-            now = site_of_connector(self.connectors.get(name))
-            if site is not None and now is not None and now != site:
+            site_now = site_of_connector(self.connectors.get(name))
+            if site is not None and site_now is not None and site_now != site:
                 raise StalePlan(
                     f"the plan was made against the {BACKEND_TITLES.get(name, name)} at {site},"
-                    f" but this run's is at {now}; plan again"
+                    f" but this run's is at {site_now}; plan again"
                 )
 
     # --- bookkeeping ------------------------------------------------------------------------
@@ -556,15 +557,15 @@ class Applier:
         self.checkpoint("looked_up")
         to_create: list[Change] = []
         for change in batch:
-            record = found.get(label_for(change.item.block_id or ""))
-            if record is not None:  # made by a run that died: its status may have moved since
+            made = found.get(label_for(change.item.block_id or ""))
+            if made is not None:  # made by a run that died: its status may have moved since
                 fields = self._fill_cross_keys(change)
                 self._created(
                     change,
-                    record.key,
-                    record.url,
+                    made.key,
+                    made.url,
                     fields,
-                    record.closed_as or record.status_category,
+                    made.closed_as or made.status_category,
                     "found by its plansync id (made by another run): not created again",
                 )
             else:

@@ -316,7 +316,7 @@ class Planner:
         # Cancels planned for deleted lines, by their index in the plan's changes: one that
         # turns out to be moved (into a note the config does not read, or as no item into
         # another) is left alone instead.
-        self._cancels: list[tuple[int, SyncedRecord]] = []
+        self._cancels: list[tuple[int, Backend, SyncedRecord]] = []
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
@@ -432,13 +432,13 @@ class Planner:
         """
         synced_from: dict[str, str] = {}
         for target in self.targets:
-            for (block_id, _), record in self.state.records(target.name).items():
-                synced_from.setdefault(block_id, record.note_path)
+            for (synced_id, _), record in self.state.records(target.name).items():
+                synced_from.setdefault(synced_id, record.note_path)
         for target in self.targets:
             # An id a dead run was creating may have its record already: its line is
             # tracked like a synced one, so that it plans as one if the record is found.
-            for block_id, note_path in self._journal[target.name].items():
-                synced_from.setdefault(block_id, note_path)
+            for creating_id, note_path in self._journal[target.name].items():
+                synced_from.setdefault(creating_id, note_path)
         lines_with: dict[str, list[tuple[Note, Item]]] = {}
         for note in self.vault.notes:
             for item in note.items:
@@ -454,7 +454,7 @@ class Planner:
                 self._hold_back(note, synced_from)
                 continue
             for item in note.items:
-                block_id = item.block_id
+                block_id: str | None = item.block_id
                 copy_of = None
                 if block_id and keeper[label_for(block_id)] != id(item):
                     copy_of, block_id = block_id, None
@@ -1221,7 +1221,7 @@ class Planner:
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )
         )
-        self._cancels.append((len(self.plan.changes) - 1, record))
+        self._cancels.append((len(self.plan.changes) - 1, target.name, record))
         return True
 
     def _spare_moved_lines(self) -> None:
@@ -1238,8 +1238,8 @@ class Planner:
         """
         if not self._cancels:
             return
-        where = self._lines_elsewhere({record.block_id for _, record in self._cancels})
-        for index, record in self._cancels:
+        where = self._lines_elsewhere({record.block_id for _, _, record in self._cancels})
+        for index, target, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
                 continue
@@ -1250,7 +1250,6 @@ class Planner:
                 )
             else:
                 moved = f"its line is in {printable(note)}, which the config does not read"
-            target = self.plan.changes[index].target
             self.plan.changes[index] = _left_alone(target, record, moved)
 
     def _lines_elsewhere(self, block_ids: set[str]) -> dict[str, str]:

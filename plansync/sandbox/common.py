@@ -288,11 +288,10 @@ class FaultPlan:
         unknown = set(entry) - self._fault_keys
         if unknown:
             raise ValueError(f"unknown fail_next keys: {sorted(unknown)}")
-        drop = entry.get("drop")
-        if drop is True:
-            drop = "before_commit"
-        if drop not in (None, False, "before_commit", "after_commit"):
+        raw_drop = entry.get("drop")
+        if raw_drop is not True and raw_drop not in (None, False, "before_commit", "after_commit"):
             raise ValueError("drop must be true, 'before_commit' or 'after_commit'")
+        drop: DropWhen | None = "before_commit" if raw_drop is True else raw_drop or None
         status = entry.get("status")
         if not drop and not (isinstance(status, int) and 400 <= status <= 599):
             raise ValueError("a fail_next entry needs a 4xx/5xx 'status' or 'drop'")
@@ -314,7 +313,7 @@ class FaultPlan:
             path_contains=str(entry.get("path_contains", "")),
             method=method.upper() if isinstance(method, str) else None,
             count=count,
-            drop=drop or None,
+            drop=drop,
             error_code=error_code,
         )
 

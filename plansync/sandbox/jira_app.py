@@ -797,8 +797,8 @@ class JiraSandbox(SandboxApp):
 
     def _dispatch(self, request: Request) -> Response:
         if request.path.startswith("/_sandbox/"):
-            route, params = self._resolve(CONTROL_ROUTES, request)
-            return getattr(self, "_" + route.handler)(request, **params)
+            control, params = self._resolve(CONTROL_ROUTES, request)
+            return getattr(self, "_" + control.handler)(request, **params)
 
         route: Route | None = None
         try:
@@ -1323,7 +1323,7 @@ class JiraSandbox(SandboxApp):
         return Response(200, self._priority_json(request, id))
 
     def _fields(self, request: Request) -> Response:
-        rows = [
+        rows: list[tuple[str, str, str | None, list[str]]] = [
             (field_id, name, schema, clauses)
             for field_id, (name, schema, clauses, _) in FIELDS.items()
         ]

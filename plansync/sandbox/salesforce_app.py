@@ -70,7 +70,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -200,7 +200,7 @@ class SfField:
 
 def custom_fields() -> tuple[SfField, ...]:
     """The fields of every custom object: what plansync writes, keyed by ``Plansync_Id__c``."""
-    read_only = {"createable": False, "updateable": False}
+    read_only: dict[str, Any] = {"createable": False, "updateable": False}
     return (
         SfField("Id", "Record ID", "id", 18, nillable=False, case_sensitive=True, **read_only),
         SfField("Name", "Name", "string", 80, nillable=False, name_field=True),
@@ -227,7 +227,7 @@ def custom_fields() -> tuple[SfField, ...]:
 
 
 def _user_fields() -> tuple[SfField, ...]:
-    read_only = {"createable": False, "updateable": False}
+    read_only: dict[str, Any] = {"createable": False, "updateable": False}
     return (
         SfField("Id", "User ID", "id", 18, nillable=False, case_sensitive=True, **read_only),
         SfField("Name", "Full Name", "string", 121, name_field=True, **read_only),
@@ -1006,9 +1006,10 @@ class SalesforceSandbox(SandboxApp):
             user = self._client_credentials_user(request, form)
         elif grant == "password":
             self._check_client(form.get("client_id"), form.get("client_secret"))
-            user = self._user_named(form.get("username", ""))
-            if user is None or self.auth.password not in (None, form.get("password")):
+            named = self._user_named(form.get("username", ""))
+            if named is None or self.auth.password not in (None, form.get("password")):
                 raise OAuthError("invalid_grant", "authentication failure")
+            user = named
         else:
             raise OAuthError("unsupported_grant_type", "grant type not supported")
         instance = request.base_url
@@ -1523,7 +1524,7 @@ class SalesforceSandbox(SandboxApp):
             spec = resolve(token)
             present = [row for row in rows if row.get(spec.name) is not None]
             absent = [row for row in rows if row.get(spec.name) is None]
-            present.sort(key=lambda row, s=spec: _sort_key(row[s.name]), reverse=descending)
+            present.sort(key=_ordered_by(spec.name), reverse=descending)
             rows = present + absent if nulls_last else absent + present
         end = None if soql.limit is None else soql.offset + soql.limit
         rows = rows[soql.offset : end]
@@ -1625,5 +1626,11 @@ def _matches(row: dict[str, Any], spec: SfField, operator: str, values: list[Any
     return found if operator in ("=", "in") else not found
 
 
-def _sort_key(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def _ordered_by(field: str) -> Callable[[Mapping[str, Any]], Any]:
+    """A row's sort key for ``ORDER BY field``: text compares without case, as in Salesforce."""
+
+    def key(row: Mapping[str, Any]) -> Any:
+        value = row[field]
+        return value.casefold() if isinstance(value, str) else value
+
+    return key
