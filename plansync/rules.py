@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import secrets
 import string
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
@@ -47,18 +49,6 @@ def matches(match: Match, item: Item) -> bool:
     if match.tags_any and not tags & {t.casefold() for t in match.tags_any}:
         return False
     return not tags & {t.casefold() for t in match.tags_none}
-
-
-def jira_rule_for(config: Config, item: Item) -> JiraRule | None:
-    """The first Jira rule that takes this item, or None (the item does not go to Jira)."""
-    return next((rule for rule in config.rules if matches(rule.match, item)), None)
-
-
-def salesforce_rule_for(config: Config, item: Item) -> SalesforceRule | None:
-    """The first Salesforce rule that takes this item, or None (none, or no [salesforce])."""
-    if config.salesforce is None:
-        return None
-    return next((r for r in config.salesforce.rules if matches(r.match, item)), None)
 
 
 def note_link(config: Config, note_path: str, block_id: str) -> str:
@@ -147,6 +137,110 @@ def salesforce_fields(
     if rule.owner_field and owner:
         fields[rule.owner_field] = owner
     return fields
+
+
+RuleT = TypeVar("RuleT", JiraRule, SalesforceRule)
+OwnerLookup = Callable[[], str | None]
+"""The backend's account for the item's owner, looked up only when asked: a lookup may query the
+backend and warns of an owner it cannot map, which a rule that assigns no one must not do."""
+
+
+class Routing(ABC, Generic[RuleT]):
+    """One backend's side of the config: which rule sends an item there and what its record
+    says. The planner asks this, never the backend's name, so that the sync algorithm stays
+    one piece and a backend's particulars stay here."""
+
+    where: ClassVar[str]
+    """The backend's rules in the config, as messages name them (``rules[0]``)."""
+
+    @abstractmethod
+    def rules(self, config: Config) -> Sequence[RuleT]: ...
+
+    @abstractmethod
+    def fields_for(
+        self,
+        config: Config,
+        rule: RuleT,
+        context: Context,
+        owner: OwnerLookup,
+        jira_key: str | None,
+    ) -> dict[str, Any]:
+        """The record ``rule`` makes of the item, in the connector's field names; ``jira_key``
+        is the item's Jira issue, for a backend whose records carry it."""
+
+    def rule_for(self, config: Config, item: Item) -> RuleT | None:
+        """The first rule that takes this item, or None (the item does not go there)."""
+        return next((rule for rule in self.rules(config) if matches(rule.match, item)), None)
+
+    def rule_key(self, config: Config, item: Item) -> str:
+        """Where the rule that takes ``item`` is in the config (``rules[0]``), for an error
+        about what it makes; the list alone when none does."""
+        rule = self.rule_for(config, item)
+        rules = self.rules(config)
+        index = next((i for i, candidate in enumerate(rules) if candidate is rule), None)
+        return self.where if index is None else f"{self.where}[{index}]"
+
+    def desired(
+        self, config: Config, context: Context, owner: OwnerLookup, jira_key: str | None
+    ) -> dict[str, Any] | None:
+        """The record this item should be, or None when no rule sends it here."""
+        rule = self.rule_for(config, context.item)
+        return None if rule is None else self.fields_for(config, rule, context, owner, jira_key)
+
+    def sobject(self, config: Config, item: Item) -> str | None:
+        """The object a new record for the item is made in, for a backend that has several."""
+        return None
+
+    def nameless(self, config: Config, note: Note, item: Item) -> bool:
+        """Whether the item's record would have no name, which the backend refuses at every
+        sync once the item's id is written."""
+        return False
+
+
+class JiraRouting(Routing[JiraRule]):
+    where = "rules"
+
+    def rules(self, config: Config) -> Sequence[JiraRule]:
+        return config.rules
+
+    def fields_for(
+        self,
+        config: Config,
+        rule: JiraRule,
+        context: Context,
+        owner: OwnerLookup,
+        jira_key: str | None,
+    ) -> dict[str, Any]:
+        return jira_fields(rule, context, owner() if rule.sync_assignee else None)
+
+    def nameless(self, config: Config, note: Note, item: Item) -> bool:
+        """An item with only an owner, fields or tags (``- [ ] @Ann 📅 …``) has an empty summary
+        under the default ``summary = "{text}"``; a template with words of its own names it."""
+        rule = self.rule_for(config, item)
+        return rule is not None and not render(rule.summary, Context(item, note, "", "")).strip()
+
+
+class SalesforceRouting(Routing[SalesforceRule]):
+    where = "salesforce.rules"
+
+    def rules(self, config: Config) -> Sequence[SalesforceRule]:
+        return config.salesforce.rules if config.salesforce else []
+
+    def fields_for(
+        self,
+        config: Config,
+        rule: SalesforceRule,
+        context: Context,
+        owner: OwnerLookup,
+        jira_key: str | None,
+    ) -> dict[str, Any]:
+        return salesforce_fields(
+            config, rule, context, owner() if rule.owner_field else None, jira_key
+        )
+
+    def sobject(self, config: Config, item: Item) -> str | None:
+        rule = self.rule_for(config, item)
+        return rule.object if rule else None
 
 
 def status_category(item: Item, acceptance: AcceptancePolicy) -> str:

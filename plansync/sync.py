@@ -26,6 +26,7 @@ from plansync.engine.state import StateError, StateStore, open_state, running_sy
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, printable, scan_vault
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
+from plansync.rules import JiraRouting, SalesforceRouting
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
 from plansync.sandbox.jira_app import PROJECT_KEY
 from plansync.sites import site_of, site_of_connector
@@ -252,6 +253,7 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
             title=BACKEND_TITLES["jira"],
             connector=jira,
             resolve_user=jira.resolve_user,
+            routing=JiraRouting(),
             remote_links=True,
             transitions=True,
             immutable=frozenset({"project", "issue_type"}),
@@ -266,6 +268,7 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
                 title=BACKEND_TITLES["salesforce"],
                 connector=sf,
                 resolve_user=sf.resolve_user,
+                routing=SalesforceRouting(),
                 transitions=bool(config.salesforce and config.salesforce.status_field),
                 site=site_of_connector(sf),
             )

@@ -47,7 +47,7 @@ from plansync.cli import main
 from plansync.config import Config, load_config
 from plansync.engine.state import open_state
 from plansync.notes.model import Item
-from plansync.rules import jira_rule_for, label_for, status_category
+from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sync import scan
 
@@ -69,7 +69,7 @@ def ps_labels(issue: dict[str, Any]) -> list[str]:
 
 
 def wanted(config: Config, item: Item) -> bool:
-    return item.accepted and jira_rule_for(config, item) is not None
+    return item.accepted and JiraRouting().rule_for(config, item) is not None
 
 
 def comparable(item: Item) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from plansync.config import Config, ConfigError, JiraRule, SalesforceRule
+from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
@@ -64,14 +64,10 @@ from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
 from plansync.rules import (
     Context,
-    jira_fields,
-    jira_rule_for,
+    Routing,
     label_for,
     new_block_id,
     note_link,
-    render,
-    salesforce_fields,
-    salesforce_rule_for,
     status_category,
 )
 from plansync.sites import THIS_MACHINE, on_this_machine
@@ -247,6 +243,8 @@ class TargetSpec:
     title: str
     connector: Connector
     resolve_user: UserResolver
+    routing: Routing[Any]
+    """Which items go to the backend and what their records say."""
     remote_links: bool = False
     transitions: bool = False
     immutable: frozenset[str] = frozenset()
@@ -259,12 +257,10 @@ class TargetSpec:
         return None if self.site is None else self.site == THIS_MACHINE
 
 
-def _untitled(config: Config, note: Note, item: Item) -> str | None:
-    """Why a new item is not synced when its Jira summary would be empty (``- [ ] @Ann 📅 …``
-    under the default ``summary = "{text}"``): Jira refuses it at every sync once the id is
-    written. A summary template that gives it words of its own syncs it."""
-    rule = jira_rule_for(config, item)
-    if rule is None or render(rule.summary, Context(item, note, "", "")).strip():
+def _untitled(config: Config, targets: list[TargetSpec], note: Note, item: Item) -> str | None:
+    """Why a new item is not synced when a record of it would have no name: its backend
+    refuses it at every sync once the id is written."""
+    if not any(t.routing.nameless(config, note, item) for t in targets):
         return None
     return (
         "the item has no text to name its record by (only an owner, fields or tags);"
@@ -463,7 +459,7 @@ class Planner:
                     self._trial_link_left(note, item, original)
                     continue
                 if block_id is None and (
-                    why := refusal(original) or _untitled(self.config, note, item)
+                    why := refusal(original) or _untitled(self.config, self.targets, note, item)
                 ):
                     # Its id goes into the line before anything is created: without one, each
                     # sync would create its record again.
@@ -510,24 +506,12 @@ class Planner:
             )
         )
 
-    def _route(self, target: TargetSpec, item: Item) -> JiraRule | SalesforceRule | None:
-        if target.name == "jira":
-            return jira_rule_for(self.config, item)
-        return salesforce_rule_for(self.config, item)
-
-    def _rule_key(self, target: TargetSpec, entry: _Tracked) -> str:
-        """Where the rule that sends ``entry`` to ``target`` is in the config (``rules[0]``)."""
-        rule = self._route(target, entry.item)
-        rules: list[Any] = self.config.rules
-        where = "rules"
-        if target.name == "salesforce":
-            rules = self.config.salesforce.rules if self.config.salesforce else []
-            where = "salesforce.rules"
-        index = next((i for i, candidate in enumerate(rules) if candidate is rule), None)
-        return where if index is None else f"{where}[{index}]"
+    def _routed(self, target: TargetSpec, item: Item) -> bool:
+        """Whether a rule sends ``item`` to ``target``."""
+        return target.routing.rule_for(self.config, item) is not None
 
     def _wanted(self, item: Item) -> bool:
-        return item.accepted and any(self._route(t, item) is not None for t in self.targets)
+        return item.accepted and any(self._routed(t, item) for t in self.targets)
 
     # --- deciding ---------------------------------------------------------------------------
 
@@ -603,17 +587,14 @@ class Planner:
         return f"maps to no {title} user, or to several (add it under [users] in the config)"
 
     def _desired(self, target: TargetSpec, entry: _Tracked) -> tuple[dict[str, Any], str] | None:
-        rule = self._route(target, entry.item)
-        if rule is None:
-            return None
         link = note_link(self.config, entry.note.path, entry.block_id)
-        context = Context(entry.item, entry.note, entry.block_id, link)
-        if target.name == "jira":
-            assignee = self._assignee(target, entry) if rule.sync_assignee else None
-            return jira_fields(rule, context, assignee), link
-        owner = self._assignee(target, entry) if rule.owner_field else None
-        jira_key = self._keys.get((entry.block_id, "jira")) if self._cross_links else None
-        return salesforce_fields(self.config, rule, context, owner, jira_key), link
+        fields = target.routing.desired(
+            self.config,
+            Context(entry.item, entry.note, entry.block_id, link),
+            owner=lambda: self._assignee(target, entry),
+            jira_key=self._keys.get((entry.block_id, "jira")) if self._cross_links else None,
+        )
+        return None if fields is None else (fields, link)
 
     def _sobject(
         self, target: TargetSpec, entry: _Tracked, found: RemoteRecord | None = None
@@ -622,8 +603,7 @@ class Planner:
         its rule makes."""
         if found is not None and found.sobject:
             return found.sobject
-        rule = salesforce_rule_for(self.config, entry.item) if target.name == "salesforce" else None
-        return rule.object if rule else None
+        return target.routing.sobject(self.config, entry.item)
 
     def _object_kept(
         self, target: TargetSpec, entry: _Tracked, found: RemoteRecord, fields: dict[str, Any]
@@ -656,7 +636,7 @@ class Planner:
             return [
                 t
                 for t in tracked
-                if self._route(target, t.item) is not None or (t.block_id, target.name) in records
+                if self._routed(target, t.item) or (t.block_id, target.name) in records
             ]
 
         relevant = relevant_now()
@@ -737,7 +717,7 @@ class Planner:
         :meth:`_plan_item` (and so stored by apply): the item is one a rule sends to ``target``,
         accepted or closed. A record found for any other (proposed again, or no rule takes it)
         is only reported there, so the state would never learn it."""
-        if self._route(target, entry.item) is None:
+        if not self._routed(target, entry.item):
             return False
         return entry.item.accepted or status_category(entry.item, self.config.acceptance) != "new"
 
@@ -867,9 +847,8 @@ class Planner:
         sobject = self._sobject(target, entry)
         why = target.connector.destination_problem(NewRecord(entry.block_id, fields, sobject))
         if why:
-            raise ConfigError(
-                f"{self.config.source or 'config'}: {self._rule_key(target, entry)}: {why}"
-            )
+            where = target.routing.rule_key(self.config, entry.item)
+            raise ConfigError(f"{self.config.source or 'config'}: {where}: {why}")
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._write_back(target, entry, None, None)
         self._add(entry, "create", target.name, fields=fields, sobject=sobject)
