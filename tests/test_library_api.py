@@ -7,7 +7,10 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -369,3 +372,38 @@ def test_a_write_back_skipped_because_its_backend_failed_a_whole_call_says_so(
     assert {(o.action, o.status, o.message) for o in result.outcomes} == {
         (action, "skipped", down) for action in ("create", "write_back", "link", "transition")
     }
+
+
+CALLER = """
+import plansync
+
+note: plansync.Note = plansync.parse_note("2025-10-24-sync.md")
+owners: list[str | None] = [item.owner for item in note.items]
+vault: list[plansync.Note] = plansync.scan_vault("Meetings").notes
+config = plansync.load_config("Meetings/plansync.toml")
+plan = plansync.plan(config)
+result = plansync.apply(config, plan)
+failed: list[str] = [f"{error.note}:{error.line} {error.message}" for error in result.errors]
+try:
+    plansync.apply(config)
+except plansync.PlansyncError as exc:
+    reason: str = str(exc)
+"""
+
+
+def test_the_package_and_the_readme_s_library_use_type_check(tmp_path: Path) -> None:
+    """The package ships ``py.typed``, so a caller's type checker reads its hints: a wrong one
+    would fail the caller's build, not ours. mypy checks the package (its settings in
+    pyproject.toml) and the README's library use, whose ``result.errors`` must not read as an
+    Optional's."""
+    caller = tmp_path / "caller.py"
+    caller.write_text(CALLER, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "plansync", caller],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
