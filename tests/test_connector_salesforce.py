@@ -420,6 +420,20 @@ def test_a_refused_password_login_is_one_line_without_the_password(
     assert_one_safe_line(error, caplog)
 
 
+def test_a_password_login_answered_by_a_proxy_page_is_one_line(
+    rsps: responses.RequestsMock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 200 that is no SOAP (a proxy's sign-in page) made the library raise an XML parser
+    error, which escaped as a traceback."""
+    rsps.post(f"{LOGIN}/services/Soap/u/59.0", body="<html><body>Sign in to the proxy")
+    error = connector_error(password_connector(sleeps))
+    assert str(error) == (
+        f"Salesforce login (username-password (SOAP)) at {LOGIN} failed: its answer is not a"
+        " SOAP response (a proxy in the way?)"
+    )
+    assert_one_safe_line(error, caplog)
+
+
 def test_a_short_session_id_a_server_echoes_is_blanked_too(
     rsps: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
@@ -597,6 +611,23 @@ def test_the_daily_limit_fails_at_once_with_the_usage(
     assert "daily API request limit is used up (14999/15000 used)" in str(raised.value)
     assert sleeps == []
     assert sf.request_count() == 2
+
+
+def test_a_call_refused_after_an_earlier_request_of_it_went_through_says_it_acted(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """201 records are two upserts: the second refused (the daily limit) leaves the first's
+    200 records made, so the error must not read as a call refused before acting."""
+    daily = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    rsps.patch(UPSERT, json=[saved(f"a01J{n:011d}", created=True) for n in range(200)])
+    rsps.patch(UPSERT, status=403, json=daily)
+    with pytest.raises(ConnectorError) as raised:
+        sf.create_many([NewRecord(f"ps-{n}", {"Name": "x"}) for n in range(201)])
+    assert raised.value.status == 403 and raised.value.acted
+    rsps.patch(UPSERT, status=403, json=daily)
+    with pytest.raises(ConnectorError) as first:
+        sf.create_many([NewRecord("ps-z", {"Name": "x"})])
+    assert not first.value.acted
 
 
 def test_api_usage_comes_from_the_sforce_limit_info_header(

@@ -593,6 +593,49 @@ def test_an_upsert_whose_answer_is_lost_is_sent_again_without_a_second_record(
     assert_synced(project, org, before)
 
 
+def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_records(
+    project: ExampleProject, org: Org
+) -> None:
+    """One create call sends a request per object. The second refused with a 403 (the daily
+    limit) came after the first's records were made: the run must not take the call for one
+    that made nothing. Its journal stays open, so the next run finds those records, even one
+    whose line was deleted in between (an orphan, as any record whose line is gone)."""
+    org.app.configure_faults(
+        {
+            "fail_next": [
+                {
+                    "status": 403,
+                    "error_code": "REQUEST_LIMIT_EXCEEDED",
+                    "path_contains": "Feature__c",
+                }
+            ]
+        }
+    )
+    result = run(project, org)
+    assert [e.action for e in result.errors] == ["sync salesforce"]
+    made = org.records()
+    assert made and {sobject for sobject, _ in made.values()} == {"RFE__c"}
+    with open_state(config_of(project).state_dir) as state:
+        (entry,) = state.in_flight("salesforce")
+    assert set(entry.block_ids) >= set(made)
+
+    config = config_of(project)
+    gone = next(e for e in to_salesforce(project, config) if e.item.block_id in made)
+    note = project.vault / gone.note.path
+    lines = note.read_text(encoding="utf-8").split("\n")
+    del lines[gone.item.line - 1]
+    note.write_text("\n".join(lines), encoding="utf-8")
+    sync(project, org)
+
+    orphans = [c for c in plan_of(project, org).changes if c.action == "orphan"]
+    assert {(c.target, c.key) for c in orphans} >= {
+        ("salesforce", made[gone.item.block_id][1]["Id"])
+    }
+    assert len(org.records()) == len(made) + len(
+        [e for e in to_salesforce(project, config_of(project)) if e.item.block_id not in made]
+    )
+
+
 # ---- 5. one record refused inside a 200 --------------------------------------------------------
 
 

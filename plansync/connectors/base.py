@@ -45,6 +45,10 @@ class ConnectorError(PlansyncError):
         """The backend kept refusing before acting (429, 503, a rate limit) past the retry
         bound: it is the backend that is unwell, not one record, so a caller that goes on per
         record must stop instead of sending it the rest (each would only be refused too)."""
+        self.acted = False
+        """An earlier request of the same call was carried out (a call that sends one request
+        per object): whatever the status says of the failed request, the call as a whole did
+        something, so a caller must not take it for refused before acting."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
+from xml.parsers.expat import ExpatError
 
 import jwt
 import requests
@@ -216,6 +217,8 @@ class SalesforceConnector:
         self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
         self._sf: Salesforce | None = None
         self._usage: tuple[int, int] | None = None
+        self._batches_sent = 0
+        """Write requests that went through, or failed where Salesforce may have acted (5xx)."""
         self._users: dict[str, str | None] = {}
         if auth == "password":
             warnings.warn(
@@ -301,17 +304,27 @@ class SalesforceConnector:
         save: Callable[[str, list[tuple[str, dict[str, Any]]]], list[OpResult]],
     ) -> list[OpResult]:
         """Save items grouped by object (the first configured one when none is named); results
-        come back in the items' order."""
+        come back in the items' order.
+
+        A request per object, and per 200 records: when a later one fails the whole call, the
+        earlier ones' records exist, and the error says so (``acted``), or a create refused with
+        a 403 for its second object would pass for one that made nothing, and the first
+        object's new records would be known to no one."""
         results: list[OpResult | None] = [None] * len(items)
         groups: dict[str, list[int]] = {}
         for index, (sobject, _, _) in enumerate(items):
             groups.setdefault(sobject or self.objects[0], []).append(index)
+        sent_before = self._batches_sent
         for sobject, indexes in groups.items():
             if sobject not in self._managed:
                 for index in indexes:
                     results[index] = OpResult(ok=False, error=f"{sobject}: not a configured object")
                 continue
-            outcomes = save(sobject, [(items[i][1], items[i][2]) for i in indexes])
+            try:
+                outcomes = save(sobject, [(items[i][1], items[i][2]) for i in indexes])
+            except ConnectorError as exc:
+                exc.acted = exc.acted or self._batches_sent > sent_before
+                raise
             for index, outcome in zip(indexes, outcomes, strict=True):
                 results[index] = outcome
         return [result for result in results if result is not None]
@@ -424,6 +437,7 @@ class SalesforceConnector:
                 if error.status is None or error.status < 500 or error.throttled:
                     raise
                 outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in keys]
+            self._batches_sent += 1
             for (index, _), outcome in zip(batch, outcomes, strict=True):
                 results[index] = outcome
         return [result for result in results if result is not None]
@@ -727,8 +741,10 @@ class SalesforceConnector:
                 what=what,
             )
         except SalesforceAuthenticationFailed as error:
-            reason = f"{error.code}: {error.auth_message}"
-        raise self._login_failed(reason, 401)
+            reason, status = f"{error.code}: {error.auth_message}", 401
+        except ExpatError:  # a 200 the library cannot read as SOAP: a proxy's or portal's page
+            reason, status = "its answer is not a SOAP response (a proxy in the way?)", None
+        raise self._login_failed(reason, status)
 
     def _login_failed(self, reason: str, status: int | None = None) -> ConnectorError:
         return ConnectorError(

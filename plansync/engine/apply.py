@@ -597,7 +597,7 @@ class Applier:
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
-            if exc.status in REFUSED_BEFORE_ACTING:
+            if exc.status in REFUSED_BEFORE_ACTING and not exc.acted:
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
             raise
         self.checkpoint("created")
