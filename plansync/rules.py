@@ -94,10 +94,20 @@ def render(template: str, context: Context) -> str:
     return fill(template, context.values())
 
 
+def fitted(text: str, limit: int) -> str:
+    """``text`` cut to a field's ``limit`` as Jira and Salesforce count it, in UTF-16 code units
+    (Java's and Apex's string length): a summary of 255 characters with an emoji in it is 256
+    there, and refused at every sync."""
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * limit:
+        return text
+    return units[: 2 * limit].decode("utf-16-le", "ignore")  # a pair cut in two is dropped
+
+
 def jira_fields(rule: JiraRule, context: Context, assignee: str | None) -> dict[str, Any]:
     """The Jira record this item should be, in the connector's field names."""
     item = context.item
-    summary = " ".join(render(rule.summary, context).split())[:255]
+    summary = fitted(" ".join(render(rule.summary, context).split()), 255)
     fields: dict[str, Any] = {
         "project": rule.project,
         "issue_type": rule.issue_type,
@@ -128,7 +138,7 @@ def salesforce_fields(
         name: (fill(template, values).strip() or None) for name, template in rule.fields.items()
     }
     if fields.get("Name"):
-        fields["Name"] = " ".join(str(fields["Name"]).split())[:80]
+        fields["Name"] = fitted(" ".join(str(fields["Name"]).split()), 80)
     sf = config.salesforce
     if sf.note_link_field:
         fields[sf.note_link_field] = context.link

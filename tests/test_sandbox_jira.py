@@ -243,6 +243,10 @@ def test_create_validation_errors_look_like_jira(jira: JIRA, mode: Mode) -> None
             "or unknown."
         ),
     }
+    # Jira counts a summary's length as Java does, in UTF-16 units: an emoji counts twice.
+    with pytest.raises(JIRAError) as excinfo:
+        jira.create_issue(fields=new_fields("x" * 254 + "🚀"))
+    assert errors_of(excinfo)["errors"] == {"summary": "Summary must be less than 255 characters."}
 
     with pytest.raises(JIRAError) as excinfo:
         jira.create_issue(fields={"project": {"key": "NOPE"}, "issuetype": {"name": "Saga"}})

@@ -263,6 +263,7 @@ def test_upsert_reports_each_record_on_its_own(org: Org) -> None:
             rfe("ok", Priority__c="Low"),
             rfe("bad-priority", Priority__c="Urgent"),
             rfe("long", Name="x" * 81),
+            rfe("long-in-utf-16", Name="x" * 79 + "🚀"),  # 80 characters, 81 UTF-16 units
             rfe("twice"),
             rfe("twice"),
             rfe("owner", OwnerId=salesforce_id("005", 999)),
@@ -274,6 +275,7 @@ def test_upsert_reports_each_record_on_its_own(org: Org) -> None:
     codes = [[(e["statusCode"], e["fields"]) for e in r["errors"]] for r in results[1:]]
     assert codes == [
         [("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", ["Priority__c"])],
+        [("STRING_TOO_LONG", ["Name"])],
         [("STRING_TOO_LONG", ["Name"])],
         [("DUPLICATE_EXTERNAL_ID", ["Plansync_Id__c"])],
         [("DUPLICATE_EXTERNAL_ID", ["Plansync_Id__c"])],

@@ -715,6 +715,26 @@ account: "O'Brien \\"Holdings\\" \\\\ Ltd"
 OBRIEN = SfUser(salesforce_id("005", 99), "Siobhan O'Brien", "o'brien@example.com")
 
 
+def test_a_long_line_of_emoji_is_cut_to_fit_jiras_and_salesforces_limits_as_they_count(
+    project: ExampleProject, org: Org
+) -> None:
+    """Jira and Salesforce count a field's length in UTF-16 units, where an emoji is two: a
+    summary cut at 255 characters, or a Name at 80, was refused at every sync."""
+    text = "Launch " + "🚀 " * 150
+    (project.vault / "2025-11-20-launch.md").write_text(
+        f"---\ntitle: Launch\ndate: '2025-11-20'\n---\n\n## Action Items\n\n- [ ] {text}#rfe\n",
+        encoding="utf-8",
+    )
+    sync(project, org)
+    config = config_of(project)
+    launch = item_with(project, config, "Launch 🚀")
+    issue = issues_by_id(project)[launch.item.block_id]
+    _, record = org.records()[launch.item.block_id]
+    for value, limit in ((issue["fields"]["summary"], 255), (record["Name"], 80)):
+        assert text.startswith(value)
+        assert limit - 1 <= len(value.encode("utf-16-le")) // 2 <= limit, value
+
+
 def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query(
     project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:

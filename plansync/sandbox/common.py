@@ -197,6 +197,12 @@ class Fault:
         return [("Retry-After", str(self.retry_after if self.retry_after is not None else default))]
 
 
+def java_length(text: str) -> int:
+    """A text's length as Jira (Java) and Salesforce count it against a field's limit: in UTF-16
+    code units, so an emoji or another character beyond the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 _FAULT_KEYS = {"status", "retry_after", "path_contains", "method", "count", "drop"}
 
 

@@ -50,6 +50,7 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
+    java_length,
 )
 from plansync.sandbox.common import Request as BaseRequest
 from plansync.sandbox.common import Route as BaseRoute
@@ -1069,7 +1070,7 @@ class JiraSandbox(SandboxApp):
                 errors[name] = "You must specify a summary of the issue."
             elif "\n" in value or "\r" in value:
                 errors[name] = "The summary is invalid because it contains newline characters."
-            elif len(value) > SUMMARY_MAX:
+            elif java_length(value) > SUMMARY_MAX:
                 errors[name] = f"Summary must be less than {SUMMARY_MAX} characters."
             return value
         if name == "description":

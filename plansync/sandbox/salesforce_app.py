@@ -92,6 +92,7 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
+    java_length,
 )
 from plansync.sandbox.jira_app import USERS as PEOPLE
 from plansync.sandbox.server import DropConnection
@@ -1292,7 +1293,7 @@ class SalesforceSandbox(SandboxApp):
                             [spec.name],
                         )
                     )
-            elif spec.length and spec.type != "reference" and len(value) > spec.length:
+            elif spec.length and spec.type != "reference" and java_length(value) > spec.length:
                 errors.append(
                     _record_error(
                         "STRING_TOO_LONG",
