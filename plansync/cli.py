@@ -9,6 +9,7 @@ import shlex
 import shutil
 import signal
 import sqlite3
+import stat
 import sys
 import tempfile
 import time
@@ -252,7 +253,9 @@ def plan_command(
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
         click.echo(render(result))
-        if out:
+        if out and _is_special(out):
+            click.echo(f"Wrote the plan to {out}.")
+        elif out:
             command = f"{_sync_command(config_path)} {shlex.quote(str(out))}"
             click.echo(f"Saved the plan to {out}; `{command}` applies exactly it.")
     # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
@@ -262,10 +265,24 @@ def plan_command(
         sys.exit(2)
 
 
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is no regular file: ``/dev/null``, ``/dev/stdout``, a pipe
+    (``--out >(jq .)``). Such a file is written into as it is: never read first (a pipe's read
+    waits for ever) and never replaced (as root, a rename replaced ``/dev/null`` itself)."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def _write_whole(path: Path, text: str) -> None:
     """Write ``path`` at once: a plan cut short (Ctrl-C, a full disk) never stands in its
     place, half written, for `plansync sync` to refuse. Through a symlink, into the file it
     names, with that file's permissions."""
+    if _is_special(path) and not path.is_dir():
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
     real = path.resolve()
     partial = real.with_name(f".{real.name}.{os.getpid()}.partial")
     try:
@@ -295,6 +312,8 @@ def _check_overwritable(out: Path) -> None:
     """
     from plansync.engine.plan import Plan
 
+    if _is_special(out):
+        return
     try:
         data = out.read_bytes()
     except FileNotFoundError:

@@ -13,8 +13,10 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -480,6 +482,36 @@ def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(
     saved = tmp_path / "plan.json"  # a saved plan is replaced, as terraform's is
     assert run("plan", "--out", saved, "--config", config).exit_code == 0
     assert run("plan", "--out", saved, "--config", config).exit_code == 0
+
+
+def test_plan_out_writes_into_a_pipe_as_it_is_never_reading_or_replacing_it(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """``--out >(jq .)`` waited for ever (the check for a saved plan read the pipe first), and
+    ``--out /dev/null`` as root replaced the device with a regular file."""
+    pipe = tmp_path / "plan.pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+
+    def drain() -> None:
+        with pipe.open(encoding="utf-8") as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    cli = [sys.executable, "-c", "from plansync.cli import main; main()"]
+    planned = subprocess.run(
+        [*cli, "plan", "--out", str(pipe), "--config", str(example_project.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert planned.returncode == 0, planned.stderr
+    reader.join(10)
+    assert json.loads(received[0])["fingerprint"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert f"Wrote the plan to {pipe}.\n" in planned.stdout
 
 
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
