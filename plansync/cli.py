@@ -333,7 +333,10 @@ def _check_overwritable(out: Path) -> None:
 
 def _progress(step: str, done: int, total: int) -> None:
     if total >= 50:
-        click.echo(f"  {step}: {done}/{total}", err=True)
+        # Best effort: a sync must not stop between two batches because its stderr went away
+        # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
+        with suppress(OSError):
+            click.echo(f"  {step}: {done}/{total}", err=True)
 
 
 @main.command("sync")

@@ -514,6 +514,32 @@ def test_plan_out_writes_into_a_pipe_as_it_is_never_reading_or_replacing_it(
     assert f"Wrote the plan to {pipe}.\n" in planned.stdout
 
 
+def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
+    example_project: ExampleProject,
+) -> None:
+    """``sync --yes 2> >(head -n 3)``: once the reader quit, the next progress line failed and
+    stopped the sync between two create batches, with no keys written back and no message."""
+    items = "".join(f"- [ ] Check replica {n} of the bucket index @Myself\n" for n in range(60))
+    note = example_project.vault / "2025-11-21-replica-audit.md"
+    note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
+    cli = [sys.executable, "-c", "from plansync.cli import main; main()"]
+    syncing = subprocess.Popen(
+        [*cli, "sync", "--yes", "--config", str(example_project.config_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert syncing.stderr is not None
+    for line in syncing.stderr:  # the reader quits at the first progress line
+        if line.startswith("  create in jira: 0/"):
+            break
+    syncing.stderr.close()
+    assert syncing.wait(timeout=120) == 0
+    planned = run("plan", "--config", example_project.config_path).stdout
+    assert planned.endswith("No changes. The notes and their records are in sync.\n")
+    assert note.read_text("utf-8").count("](") == 60  # every key written back
+
+
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
