@@ -47,6 +47,8 @@ def main() -> None:
     """Sync meeting notes to Jira and Salesforce."""
     _printable_anywhere()
     _warnings_as_lines()
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: any value but empty turns colour off
+        click.get_current_context().color = False
 
 
 def _printable_anywhere() -> None:

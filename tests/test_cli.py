@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import requests
 from click.testing import CliRunner, Result
@@ -1461,3 +1462,15 @@ def test_a_sandbox_database_from_before_it_kept_projects_is_planned_without_a_wr
     keys = {i.text: i.keys for n in scan_vault(folder).notes for i in n.items}
     assert keys["Book the offsite"]["salesforce"].startswith("a01")  # RFE__c's prefix
     assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_no_color_turns_colour_off_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """https://no-color.org: the notes' headings, the warnings and the sandbox notice stayed in
+    colour on a terminal with NO_COLOR set."""
+    args = ["parse", str(EXAMPLES / "vault")]
+    on_a_terminal = CliRunner().invoke(main, args, color=True)
+    assert "\x1b[" in on_a_terminal.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = CliRunner().invoke(main, args, color=True)
+    assert plain.exit_code == 0 and "\x1b[" not in plain.output
+    assert plain.output == click.unstyle(on_a_terminal.output)
