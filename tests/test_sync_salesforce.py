@@ -735,6 +735,28 @@ def test_a_long_line_of_emoji_is_cut_to_fit_jiras_and_salesforces_limits_as_they
         assert limit - 1 <= len(value.encode("utf-16-le")) // 2 <= limit, value
 
 
+def test_a_note_link_longer_than_its_url_field_fails_saying_which_field_to_lengthen(
+    project: ExampleProject, org: Org
+) -> None:
+    """Percent-encoded, each umlaut of a path is 6 characters: an ordinary German folder and
+    note name made a link over the 255 a URL field holds, refused at every sync."""
+    folder = project.vault / "Kunden" / "Müller & Söhne GmbH" / "Gespräche über Verzögerungen"
+    folder.mkdir(parents=True)
+    name = "2025-11-24 Kundengespräch mit Frau Müller – Replikationsverzögerung und Schritte.md"
+    (folder / name).write_text(
+        "---\ntitle: Kundengespräch\n---\n\n## Action Items\n\n"
+        "- [ ] Replikationsverzögerung je Bucket im Dashboard zeigen #rfe\n",
+        encoding="utf-8",
+    )
+    result = run(project, org)
+    (error,) = result.errors
+    assert error.note.endswith(name) and "Note_Link__c: STRING_TOO_LONG" in error.message
+    assert error.message.endswith(
+        "(make the field longer in RFE__c: a URL field holds 255 characters, a Long Text Area"
+        " more; see config/salesforce.toml)"
+    )
+
+
 def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query(
     project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -485,6 +485,9 @@ class SalesforceConnector:
         if result.get("success") and result.get("id"):
             return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"], sobject))
         message, details = _error_text(result.get("errors") or [])
+        if "STRING_TOO_LONG" in message:  # the field's length is the org's choice, not the note's
+            message += f" (make the field longer in {sobject}: a URL field holds 255 characters"
+            message += ", a Long Text Area more; see config/salesforce.toml)"
         return OpResult(
             ok=False,
             key=failure_key,
