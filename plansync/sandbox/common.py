@@ -197,6 +197,11 @@ class Fault:
         return [("Retry-After", str(self.retry_after if self.retry_after is not None else default))]
 
 
+MOST_VALUES_PICKED = 500
+"""The most values a look-up picks its rows by in one SQL query (well within the 999 variables
+an old SQLite allows); a look-up by more decodes every row instead."""
+
+
 def java_length(text: str) -> int:
     """A text's length as Jira (Java) and Salesforce count it against a field's limit: in UTF-16
     code units, so an emoji or another character beyond the BMP counts twice."""
@@ -384,6 +389,14 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
             self._db.close()
             raise sqlite3.DatabaseError(f"{db_path}: {exc}") from None
+        try:
+            self._db.execute("SELECT 1 FROM json_each('[]')")
+            self._json_functions = True
+        except sqlite3.OperationalError:
+            self._json_functions = False
+        """Whether this SQLite has its JSON functions (built in since 3.38; often before), so
+        that a look-up by a field kept in a JSON column can pick its rows in SQLite instead of
+        decoding every one."""
 
     def close(self) -> None:
         with self._lock:

@@ -35,13 +35,14 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from plansync.sandbox import DEFAULT_PROJECT
 from plansync.sandbox.common import (
+    MOST_VALUES_PICKED,
     Fault,
     FaultPlan,
     HttpError,
@@ -296,10 +297,29 @@ class _Store(SqliteStore):
             ).fetchone()
         return self._row(r) if r else None
 
-    def issues(self) -> list[IssueRow]:
+    def issues(self, labels: Collection[str] = ()) -> list[IssueRow]:
+        """Every issue, or (given ``labels``) at least those that carry one of them.
+
+        A search by label, each plan's look-up of its ids, picks its issues in SQLite rather
+        than decoding all of them: 0.02 s instead of 0.4 s a search among 26,000 issues, which
+        made a plan of a large vault on the sandbox take minutes. An SQLite without its JSON
+        functions (older than 3.38, built without them) decodes them all, as before."""
+        query = f"SELECT {self._COLUMNS} FROM issue"
+        if labels and len(labels) <= MOST_VALUES_PICKED and self._json_functions:
+            marks = ", ".join("?" * len(labels))
+            query += (
+                " WHERE EXISTS (SELECT 1 FROM json_each(issue.fields, '$.labels')"
+                f" WHERE value IN ({marks}))"
+            )
+        else:
+            labels = ()
         with self._lock:
-            rows = self._db.execute(f"SELECT {self._COLUMNS} FROM issue ORDER BY id").fetchall()
+            rows = self._db.execute(f"{query} ORDER BY id", tuple(labels)).fetchall()
         return [self._row(r) for r in rows]
+
+    def keys(self) -> set[str]:
+        with self._lock:
+            return {key for (key,) in self._db.execute("SELECT key FROM issue")}
 
     def seed_projects(self, keys: Iterable[str]) -> dict[str, str]:
         """Every project by key, with its id, in id order: those stored, then those ``keys``
@@ -1644,8 +1664,9 @@ class JiraSandbox(SandboxApp):
         self, jql: Jql, strict_keys: bool, reconcile: set[str]
     ) -> tuple[list[IssueRow], list[str]]:
         """Matching issues in order, and warnings (missing keys when not strict)."""
-        rows = self._store.issues()
-        keys = {row.key for row in rows}
+        labels = next((values for name, values in jql.clauses if name == "labels"), ())
+        rows = self._store.issues(labels)  # a superset: every clause is checked below
+        keys = self._store.keys() if any(name == "key" for name, _ in jql.clauses) else set()
         warnings = []
         for name, values in jql.clauses:
             if name == "project":

@@ -70,7 +70,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -82,6 +82,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from plansync.sandbox.common import (
+    MOST_VALUES_PICKED,
     Fault,
     FaultPlan,
     HttpError,
@@ -497,14 +498,25 @@ class _Store(SqliteStore):
                 raise
         return prefixes
 
-    def records(self, sobject: str, deleted: bool = False) -> list[dict[str, Any]]:
-        """The object's records in creation order (deleted ones too with ``deleted``)."""
+    def records(
+        self,
+        sobject: str,
+        deleted: bool = False,
+        picked_by: tuple[str, Collection[str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The object's records in creation order (deleted ones too with ``deleted``).
+
+        ``picked_by`` (a field, values): at least those whose field holds one of the values,
+        exactly as written. Each plan looks its ids up 100 at a time; picked in SQLite, such a
+        query decodes only its own records, not all of the object's."""
+        query = "SELECT fields, deleted FROM record WHERE object = ? AND (? OR deleted = 0)"
+        args: list[Any] = [sobject, deleted]
+        if picked_by and len(picked_by[1]) <= MOST_VALUES_PICKED and self._json_functions:
+            field, values = picked_by
+            query += f" AND json_extract(fields, ?) IN ({', '.join('?' * len(values))})"
+            args += [f"$.{field}", *values]
         with self._lock:
-            rows = self._db.execute(
-                "SELECT fields, deleted FROM record WHERE object = ? AND (? OR deleted = 0) "
-                "ORDER BY seq",
-                (sobject, deleted),
-            ).fetchall()
+            rows = self._db.execute(f"{query} ORDER BY seq", args).fetchall()
         return [{**json.loads(f), **({"IsDeleted": bool(d)} if deleted else {})} for f, d in rows]
 
     def record(self, record_id: str) -> tuple[str, dict[str, Any], bool] | None:
@@ -1513,13 +1525,27 @@ class SalesforceSandbox(SandboxApp):
             seen.add(spec.name)
         filters = [
             (
-                resolve(c.field),
+                spec,
                 c.operator,
-                [self._literal(text, resolve(c.field), v) for v in c.values],
+                {_comparable(spec, self._literal(text, spec, v)) for v in c.values},
             )
             for c in soql.conditions
+            for spec in [resolve(c.field)]
         ]
-        rows = [u.row() for u in USERS] if kind is USER_OBJECT else self._store.records(kind.name)
+        # A condition on an exact text field (the external id) picks the rows in SQLite.
+        exact = (
+            (spec.name, wanted)
+            for spec, operator, wanted in filters
+            if operator in ("=", "in")
+            and spec.case_sensitive
+            and spec.type in ("string", "textarea", "url", "email")
+            and all(isinstance(value, str) for value in wanted)
+        )
+        rows = (
+            [u.row() for u in USERS]
+            if kind is USER_OBJECT
+            else self._store.records(kind.name, picked_by=next(exact, None))
+        )
         rows = [row for row in rows if all(_matches(row, *f) for f in filters)]
         for token, descending, nulls_last in reversed(soql.order):  # stable sorts, last key first
             spec = resolve(token)
@@ -1620,10 +1646,10 @@ def _comparable(spec: SfField, value: Any) -> Any:
     return value if spec.case_sensitive else value.casefold()
 
 
-def _matches(row: dict[str, Any], spec: SfField, operator: str, values: list[Any]) -> bool:
-    actual = _comparable(spec, row.get(spec.name))
-    wanted = [_comparable(spec, v) for v in values]
-    found = actual in wanted
+def _matches(row: dict[str, Any], spec: SfField, operator: str, wanted: Collection[Any]) -> bool:
+    """Whether ``row`` passes a condition; ``wanted`` holds its values made comparable once
+    (per query, not per row: a query of 100 ids among 26,000 records took 0.5 s)."""
+    found = _comparable(spec, row.get(spec.name)) in wanted
     return found if operator in ("=", "in") else not found
 
 
