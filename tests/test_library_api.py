@@ -342,6 +342,22 @@ def test_ids_saved_over_by_an_editor_before_the_creates_are_written_again(
     assert plansync.plan(config).summary["orphan"] == 0
 
 
+def test_a_plan_applied_twice_is_stale_because_a_sync_ran_not_because_notes_changed(
+    example_project: ExampleProject,
+) -> None:
+    """Applied again, it was refused naming the notes its own sync had written ids into, as if
+    someone had edited them."""
+    config = plansync.load_config(example_project.config_path)
+    saved = plansync.plan(config)
+    assert plansync.apply(config, saved).ok
+    with pytest.raises(plansync.StalePlan) as stale:
+        plansync.apply(config, saved)
+    assert str(stale.value) == (
+        "the plan is stale: a sync ran since it was made (this plan's own, if it was applied"
+        " already); plan again"
+    )
+
+
 def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
     example_project: ExampleProject,
 ) -> None:
@@ -352,7 +368,7 @@ def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
     note = example_project.note("weekly")
     note.unlink()
     note.mkdir()
-    with pytest.raises(plansync.StalePlan, match=f"{note.name} changed since it was made"):
+    with pytest.raises(plansync.StalePlan, match=rf"{note.name} \(gone\) changed since it was"):
         plansync.apply(config, saved)
 
 

@@ -265,7 +265,24 @@ class Applier:
                 f"none of the notes the plan was made from is in {self.config.vault_root}: it"
                 " was made with another config or vault; plan with this one"
             )
-        changed = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
+        made_with = plan.fingerprint.state_id
+        if made_with is not None and made_with != self.state.identity():
+            raise StalePlan(
+                f"the plan is stale: the state store {self.state.directory / 'state.db'} was"
+                " deleted or replaced since it was made; plan again"
+            )
+        if self.state.revision() != plan.fingerprint.state_revision:
+            # Before the notes: a sync that ran since (this plan's own, applied twice, or a
+            # teammate's) changed them too, and "a.md changed" would blame an edit.
+            raise StalePlan(
+                "the plan is stale: a sync ran since it was made (this plan's own, if it was"
+                " applied already); plan again"
+            )
+        changed = [
+            path if digest else f"{path} (gone)"
+            for path, digest in now.items()
+            if digest != plan.fingerprint.notes[path]
+        ]
         if changed:  # five named, and how many more: a line, not a list of the vault
             more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
             raise StalePlan(
@@ -288,14 +305,6 @@ class Applier:
                 f"the plan has changes for {titles}, which this run's config does not name"
                 " any more; plan again"
             )
-        made_with = plan.fingerprint.state_id
-        if made_with is not None and made_with != self.state.identity():
-            raise StalePlan(
-                f"the plan is stale: the state store {self.state.directory / 'state.db'} was"
-                " deleted or replaced since it was made; plan again"
-            )
-        if self.state.revision() != plan.fingerprint.state_revision:
-            raise StalePlan("the plan is stale: another sync ran since it was made; plan again")
         for name, site in plan.fingerprint.sites.items():
             site_now = site_of_connector(self.connectors.get(name))
             if site is not None and site_now is not None and site_now != site:
