@@ -433,9 +433,10 @@ class Planner:
         and a copy, or both items would land on one record (or make two records that the next
         plan cannot tell apart).
         """
+        synced = {target.name: self.state.records(target.name) for target in self.targets}
         synced_from: dict[str, str] = {}
-        for target in self.targets:
-            for (synced_id, _), record in self.state.records(target.name).items():
+        for records in synced.values():
+            for (synced_id, _), record in records.items():
                 synced_from.setdefault(synced_id, record.note_path)
         for target in self.targets:
             # An id a dead run was creating may have its record already: its line is
@@ -486,13 +487,15 @@ class Planner:
                         f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
-        self._readopt(tracked)
+        self._readopt(tracked, synced)
         return tracked
 
-    def _readopt(self, tracked: list[_Tracked]) -> None:
+    def _readopt(
+        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+    ) -> None:
         """Give a new item the id of the record its line was synced as, when the line lost the
         id and key link the sync wrote: its note put back to older text (a git checkout, a
-        backup restored, a sync client's conflict copy).
+        backup restored, a sync client's conflict copy). ``synced``: each target's records.
 
         Otherwise the item would be created again, a duplicate, and its record taken for a
         deleted line's: an orphan, cancelled under ``orphans = "cancel"``. Its record is one of
@@ -510,11 +513,11 @@ class Planner:
         notes = {entry.note.path for entry in new}
         on_items = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
         gone: dict[tuple[str, str, str], set[str]] = {}  # (note, target, name) -> ids
-        for target in self.targets:
-            for (block_id, _), record in self.state.records(target.name).items():
+        for records in synced.values():
+            for (block_id, backend), record in records.items():
                 name = _synced_text(record)
                 if record.note_path in notes and name and label_for(block_id) not in on_items:
-                    gone.setdefault((record.note_path, target.name, name), set()).add(block_id)
+                    gone.setdefault((record.note_path, backend, name), set()).add(block_id)
         if not gone:  # most plans: no line lost its id
             return
         notes = {note for note, _, _ in gone}
