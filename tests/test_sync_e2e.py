@@ -910,6 +910,169 @@ def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved
     assert issues[deleted_key]["fields"]["status"]["name"] == "Won't Do"
 
 
+WEEKLY = "weekly-cloud-program-sync"
+
+
+def restored_after_a_sync(
+    project: ExampleProject, orphans: str = "cancel"
+) -> tuple[Config, Path, str]:
+    """The project synced once (``orphans`` as given), then the weekly note put back to its
+    text from before that sync (a git checkout, a backup): its lines' ids and keys are gone.
+    The config, the note, and its text as the sync left it."""
+    project.write_config(f'[sync]\norphans = "{orphans}"\n')
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    before = path.read_bytes()
+    sync(config)
+    synced = path.read_text(encoding="utf-8")
+    path.write_bytes(before)
+    return config, path, synced
+
+
+def synced_keys(config: Config, note: str) -> list[tuple[str, str, str]]:
+    """The note's records in the state store: (text as synced, block id, Jira key)."""
+    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+        records = state.records("jira").values()
+        return [(r.fields["summary"], r.block_id, r.key) for r in records if r.note_path == note]
+
+
+@pytest.mark.parametrize("orphans", ["cancel", "report"])
+def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
+    example_project: ExampleProject, orphans: str
+) -> None:
+    """No issue created again, none cancelled or reported as an orphan: each line is the one
+    synced as its record, by its text, and gets the id and key link the sync wrote back."""
+    project = example_project
+    config, path, synced = restored_after_a_sync(project, orphans)
+    issues = jira_issues(project)
+    keys = {text: (block_id, key) for text, block_id, key in synced_keys(config, path.name)}
+    assert len(keys) == 3
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=3)
+    for change in plan.changes:
+        block_id, key = keys[change.item.text]
+        assert (change.key, change.item.block_id) == (key, block_id)
+        assert change.fields == {
+            "block_id": {"old": None, "new": block_id},
+            "jira": {"old": None, "new": key},
+        }
+        said = f"the line regains ^{block_id}, the id of {key} it was synced as"
+        assert said in (change.message or "") and said in render(plan)
+    assert [c["message"] for c in plan.to_contract()["changes"]] == [
+        c.message for c in plan.changes
+    ]
+    sync(config, plan=plan)
+    assert path.read_text(encoding="utf-8") == synced
+    assert jira_issues(project) == issues
+    again = fresh_plan(config)
+    assert again.changes == [] and not again.has_changes
+
+
+def test_a_restored_line_checked_since_gets_its_id_back_and_moves_its_issue(
+    example_project: ExampleProject,
+) -> None:
+    """Back in its record, the line plans as any synced one: its checkbox against the base."""
+    project = example_project
+    config, path, _ = restored_after_a_sync(project)
+    [(block_id, key)] = [(b, k) for t, b, k in synced_keys(config, path.name) if RUNBOOK in t]
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=3, transition=1)
+    [move] = [c for c in plan.changes if c.action == "transition"]
+    assert (move.key, move.item.block_id) == (key, block_id)
+    assert move.fields == {"status": {"old": "new", "new": "done"}}
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert item_with(project, config, RUNBOOK)[1].block_id == block_id
+    assert fresh_plan(config).changes == []
+
+
+def double_line(project: ExampleProject, text: str) -> None:
+    """Double the line whose item's text holds ``text``, as a paste would."""
+    note, item = item_with(project, config_of(project), text)
+    line = item_line(project, note.path, item.line)
+    replace_once(project.vault / note.path, line + "\n", line + "\n" + line + "\n")
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "two lines with one text",
+        "one of two lines left",
+        "a line doubled since",
+        "reworded as well",
+    ],
+)
+def test_a_restored_line_that_is_not_one_records_alone_is_created_as_before(
+    example_project: ExampleProject, how: str
+) -> None:
+    """Lines that read the same are not told apart by their text, whether each was synced as
+    its own issue, one of two such lines is left, or a line was doubled since; and a line
+    reworded since is not its record's by it. Each such line is a new item again, and each
+    record of the text a deleted line's (cancelled): as before. The note's other lines still
+    get their ids back."""
+    project = example_project
+    if how in ("two lines with one text", "one of two lines left"):
+        double_line(project, RUNBOOK)
+    config, path, _ = restored_after_a_sync(project)
+    keys = synced_keys(config, path.name)
+    if how == "one of two lines left":
+        [line, _] = [line for line in path.read_text("utf-8").split("\n") if RUNBOOK in line]
+        replace_once(path, line + "\n" + line + "\n", line + "\n")
+    elif how == "a line doubled since":
+        double_line(project, RUNBOOK)
+    elif how == "reworded as well":
+        replace_once(path, RUNBOOK, RUNBOOK.replace("the runbook", "the full runbook"))
+    gone = sorted(key for text, _, key in keys if RUNBOOK in text)
+    lines = path.read_text(encoding="utf-8").count("runbook for changing object-lock")
+
+    plan = fresh_plan(config)
+    creates = [c for c in plan.changes if c.action == "create"]
+    assert len(creates) == lines
+    assert all("runbook for changing" in c.fields["summary"] for c in creates)
+    assert sorted(c.key or "" for c in plan.changes if c.action == "transition") == gone
+    readopted = {c.key for c in plan.changes if "regains" in (c.message or "")}
+    assert readopted == {key for text, _, key in keys if RUNBOOK not in text}
+    assert plan.summary == summary_of(
+        plan, create=lines, link=lines, transition=len(gone), write_back=lines + 2
+    )
+
+
+@pytest.mark.parametrize("where", ["archived", "kept as no item"])
+def test_a_restored_line_whose_synced_line_is_still_in_the_vault_is_created_as_before(
+    example_project: ExampleProject, where: str
+) -> None:
+    """The synced line, id and all, is still in the vault (in a note the config does not read,
+    or in another note without its checkbox): its record's line is not gone, so the restored
+    line is not taken for it. A new item, as before; the record left alone, not cancelled."""
+    project = example_project
+    config, path, synced = restored_after_a_sync(project)
+    replace_once(
+        project.config_path,
+        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["templates/**", "Archive/**"]',
+    )
+    config = config_of(project)
+    [(block_id, key)] = [(b, k) for t, b, k in synced_keys(config, path.name) if RUNBOOK in t]
+    [line] = [line for line in synced.split("\n") if block_id in line]
+    if where == "archived":
+        kept, text = ARCHIVE, line
+    else:
+        kept, text = "kept.md", line.replace("- [ ] ", "- ")
+    (project.vault / kept).parent.mkdir(exist_ok=True)
+    (project.vault / kept).write_text(f"# Kept\n\n{text}\n", encoding="utf-8")
+
+    plan = fresh_plan(config)
+    assert [c.fields["summary"] for c in plan.changes if c.action == "create"] == [
+        RUNBOOK + " on live buckets"
+    ]
+    [orphan] = [c for c in plan.changes if c.action == "orphan"]
+    assert orphan.key == key and kept in (orphan.message or "")
+    assert plan.summary == summary_of(plan, create=1, link=1, write_back=3, orphan=1)
+
+
 _RECORDERS: list[list[str]] = []  # lists the audit hook appends opened paths to, while set
 
 

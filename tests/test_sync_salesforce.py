@@ -1314,6 +1314,42 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
     assert {c.action for c in again.changes} == {"orphan"} and not again.has_changes
 
 
+def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_both_keys_back(
+    project: ExampleProject, org: Org
+) -> None:
+    """The note of an item routed to both backends (and of decisions, Salesforce's only, one
+    longer than a Name holds), put back to its text from before the sync: each line gets back
+    the id it was synced with, which its issue and its record share, and its key links;
+    nothing is created, cancelled or sent to either backend."""
+    with_orphans_cancelled(project)
+    before = files_of(project)
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    synced, issues, records = path.read_bytes(), jira_issues(project), org.records()
+    path.write_bytes(before[path])
+
+    plan = plan_of(project, org)
+    lines = [r for r in routed(project, config_of(project)) if r.note.path == feature.note.path]
+    assert plan.summary == summary_of(write_back=sum(bool(r.sobject) + r.jira for r in lines))
+    one_pager = {
+        c.line_change.key_target: c
+        for c in plan.changes
+        if c.line_change is not None and c.item.text == FEATURE_TEXT
+    }
+    assert {target: (c.key, c.item.block_id) for target, c in one_pager.items()} == {
+        "jira": (feature.item.keys["jira"], feature_id),
+        "salesforce": (feature.item.keys["salesforce"], feature_id),
+    }
+    for change in plan.changes:
+        said = f"the line regains ^{change.item.block_id}, the id of {change.key} it was synced as"
+        assert said in (change.message or ""), change
+    org.reset()
+    sync(project, org, plan=plan)
+    assert path.read_bytes() == synced
+    assert org.writes == [] and org.records() == records and jira_issues(project) == issues
+    assert_synced(project, org, before)
+
+
 def test_an_item_retagged_to_another_object_keeps_its_record_and_the_plan_says_so(
     project: ExampleProject, org: Org
 ) -> None:

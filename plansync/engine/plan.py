@@ -4,7 +4,10 @@ The algorithm, per item that is accepted and routed to a target (or already trac
 
 1. **Identity.** The item's block id is its identity. An item without one gets a fresh id (to be
    written into the note); a line copied with its id keeps the id on its first occurrence and the
-   copy becomes a new item with a new id.
+   copy becomes a new item with a new id. A line that lost the id a sync wrote (its note put
+   back to older text) gets that id back instead of a fresh one, when its record's name (a
+   summary, a Name) would be the one last synced of one record of its note whose line is gone,
+   one to one (:meth:`Planner._readopt`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
    label that carries the id. The same lookup finds a record created by a run that died before
@@ -46,6 +49,7 @@ The result is a list of small :class:`Change` objects; applying them is :mod:`.a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,6 +230,9 @@ class _Tracked:
     original: str
     new_id: bool
     copy_of: str | None = None
+    readopted: bool = False
+    """The line had lost its id, and gets back the one it was synced with (see
+    :meth:`Planner._readopt`)."""
 
 
 UserResolver = Callable[[str], str | None]
@@ -426,9 +433,10 @@ class Planner:
         and a copy, or both items would land on one record (or make two records that the next
         plan cannot tell apart).
         """
+        synced = {target.name: self.state.records(target.name) for target in self.targets}
         synced_from: dict[str, str] = {}
-        for target in self.targets:
-            for (synced_id, _), record in self.state.records(target.name).items():
+        for records in synced.values():
+            for (synced_id, _), record in records.items():
                 synced_from.setdefault(synced_id, record.note_path)
         for target in self.targets:
             # An id a dead run was creating may have its record already: its line is
@@ -479,7 +487,64 @@ class Planner:
                         f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
+        self._readopt(tracked, synced)
         return tracked
+
+    def _readopt(
+        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+    ) -> None:
+        """Give a new item the id of the record its line was synced as, when the line lost the
+        id and key link the sync wrote: its note put back to older text (a git checkout, a
+        backup restored, a sync client's conflict copy). ``synced``: each target's records.
+
+        Otherwise the item would be created again, a duplicate, and its record taken for a
+        deleted line's: an orphan, cancelled under ``orphans = "cancel"``. Its record is one of
+        the same note whose id ends no line of the vault any more (the line is gone, not moved,
+        see :meth:`_lines_elsewhere`) and whose name as last synced (:func:`_synced_text`) is
+        the one the item's record would get (:meth:`_name_as`). Only a match one to one is
+        taken: two new items with one name, or two such records, are not guessed at and plan
+        as before, as does an item whose name was reworded as well. The item then plans as the
+        synced one it is: its id (and key links) written back as a new item's are, its fields
+        and checkbox against the record's base.
+        """
+        new = [entry for entry in tracked if entry.new_id and entry.copy_of is None]
+        if not new:  # most plans: no new line
+            return
+        notes = {entry.note.path for entry in new}
+        on_items = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
+        gone: dict[tuple[str, str, str], set[str]] = {}  # (note, target, name) -> ids
+        for records in synced.values():
+            for (block_id, backend), record in records.items():
+                name = _synced_text(record)
+                if record.note_path in notes and name and label_for(block_id) not in on_items:
+                    gone.setdefault((record.note_path, backend, name), set()).add(block_id)
+        if not gone:  # most plans: no line lost its id
+            return
+        notes = {note for note, _, _ in gone}
+        matched: list[tuple[_Tracked, set[str]]] = []  # a new item, the ids named as it is
+        for entry in new:
+            if entry.note.path not in notes:
+                continue
+            ids: set[str] = set()
+            for target in self.targets:
+                ids |= gone.get((entry.note.path, target.name, self._name_as(target, entry)), set())
+            matched.append((entry, ids))
+        times = Counter(block_id for _, ids in matched for block_id in ids)
+        once = {block_id for block_id, count in times.items() if count == 1}
+        pairs = {next(iter(ids)): entry for entry, ids in matched if len(ids) == 1 and ids <= once}
+        elsewhere = self._lines_elsewhere(set(pairs)) if pairs else {}
+        for block_id, entry in pairs.items():
+            if block_id not in elsewhere:
+                entry.block_id, entry.readopted = block_id, True
+
+    def _name_as(self, target: TargetSpec, entry: _Tracked) -> str:
+        """The name the item's record in ``target`` would have (its Jira summary, its
+        Salesforce record's Name; empty where no rule sends it there), to match with a record's
+        as last synced. Made by the rules, not read off the text: a name is the config's
+        template, cut to the backend's limit (80 characters for a Name)."""
+        context = Context(entry.item, entry.note, entry.block_id, "")
+        fields = target.routing.desired(self.config, context, lambda: None, None)
+        return _name_in(fields or {})
 
     def _hold_back(self, note: Note, synced_from: dict[str, str]) -> None:
         """Leave a note whose front matter cannot be read out of this sync, records and all.
@@ -913,6 +978,14 @@ class Planner:
             # write-back takes off its line or replaces.
             shown = entry.item.keys.get(target.name)
             fields[target.name] = {"old": shown, "new": key or KNOWN_AFTER_CREATE}
+        message = None
+        if entry.readopted and key is not None:
+            message = (
+                f"the line regains ^{entry.block_id}, the id of {key} it was synced as (its id"
+                " and key link were lost: the note put back to older text?)"
+            )
+        elif not fields:
+            message = f"the note already names {key}; only the state store learns it"
         self._add(
             entry,
             "write_back",
@@ -921,9 +994,7 @@ class Planner:
             fields=fields,
             base=base,
             url=url,
-            message=None
-            if fields
-            else f"the note already names {key}; only the state store learns it",
+            message=message,
             line_change=LineChange(
                 original=entry.original,
                 block_id=entry.block_id,
@@ -1291,8 +1362,13 @@ def _gone_item(record: SyncedRecord) -> ItemRef:
 
 def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
     """The item's text as last synced: its Jira summary or its Salesforce record's name."""
+    return _name_in(record.fields)
+
+
+def _name_in(fields: dict[str, Any]) -> str:
+    """A record's name among its fields: a Jira summary or a Salesforce Name ("": none)."""
     for name in ("summary", "Name"):
-        value = record.fields.get(name)
+        value = fields.get(name)
         if isinstance(value, str) and value:
             return value
     return ""
