@@ -16,7 +16,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
@@ -361,8 +362,8 @@ class FaultPlan:
 
 class SqliteStore:
     """One SQLite connection behind a lock (the server is threaded), in autocommit mode so that
-    a subclass opens its own ``BEGIN IMMEDIATE`` transactions; WAL for a file, so that another
-    process (a test, the CLI) can read while the sandbox writes.
+    a subclass opens its own ``BEGIN IMMEDIATE`` transactions (:meth:`_transaction`); WAL for a
+    file, so that another process (a test, the CLI) can read while the sandbox writes.
 
     ``dry_run``: the database at ``db_path`` is copied into memory and served from there, so
     that nothing reaches the file, not even the tables a database made by an older plansync
@@ -388,6 +389,22 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A ``BEGIN IMMEDIATE`` transaction under the lock, committed at the end of the block
+        and rolled back on any error while it is open: a COMMIT that fails (a full disk, an I/O
+        error) may have ended it already, and a ROLLBACK then raised "cannot rollback - no
+        transaction is active", which hid the error that mattered behind a traceback."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
 
 def _copy_into(path: Path, target: sqlite3.Connection) -> None:
