@@ -117,6 +117,29 @@ def test_plan_json_follows_the_contract(example_project: ExampleProject) -> None
     assert plan["summary"] == {a: int(a == "update") for a in ACTIONS}
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--detailed-exitcode", "--bogus"),
+        ("plan", "--detailed-exitcode", "--config", "."),  # a folder
+        ("sync", "--yes", "--bogus"),
+        ("--bogus",),
+        ("nosuch",),
+        (),  # no command: the help, as a usage error
+        ("sandbox",),
+        ("sandbox", "serve", "--port", "0"),
+    ],
+)
+def test_a_usage_error_exits_1_as_any_error_not_2_which_reads_as_changes(
+    args: tuple[str, ...],
+) -> None:
+    """Click's usage errors exit 2, which `plan --detailed-exitcode` says of a plan with
+    changes: a script read a mistyped option as "changes to apply"."""
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Usage: ") and "Traceback" not in result.output
+
+
 def test_detailed_exitcode(example_project: ExampleProject) -> None:
     config = example_project.config_path
     assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 2
@@ -500,7 +523,7 @@ def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
 def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> None:
     notes = vault_bytes(example_project)
     result = run("sync", "--config", example_project.config_path, input="n\n")
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "Apply these changes?" in result.output
     assert "nothing applied" in result.output
     assert jira_issue_count(example_project) == 0
@@ -1127,7 +1150,7 @@ def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
 ) -> None:
     """Not a ValueError traceback from the sandbox; nothing is served."""
     result = run("sandbox", "serve", "--port", "1", "--project", project)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert f"Invalid value for '--project': {project!r} is not a Jira project key" in result.output
 
 
