@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from conftest import EXAMPLES, ExampleProject, closed_port, replace_once
+from conftest import (
+    EXAMPLES,
+    ExampleProject,
+    closed_port,
+    read_only,
+    replace_once,
+    run_python_unprivileged,
+)
 
 from plansync.cli import main
 from plansync.config import load_config
@@ -818,6 +825,33 @@ def test_a_damaged_database_under_plansync_is_named(
 
 def files_under(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_plan_with_the_embedded_sandboxes_in_a_read_only_state_folder(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A plan only reads: it failed, "attempt to write a readonly database", of the state
+    store, then of the Jira sandbox's, which it copies (a read-write connection reading a WAL
+    database makes its -shm file)."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    (folder / "a.md").write_text("- [ ] Draft the plan #task #rfe\n", encoding="utf-8")
+    config = folder / "plansync.toml"
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    state = folder / ".plansync"
+    folders = [state, *(p for p in state.rglob("*") if p.is_dir())]
+    before = files_under(state)
+    with read_only(*folders):
+        done = run_python_unprivileged(
+            "from plansync.cli import main; main()",
+            "plan",
+            "--detailed-exitcode",
+            "--config",
+            str(config),
+        )
+    assert done.returncode == 0, done.stderr
+    assert "No changes" in done.stdout
+    assert files_under(state) == before
 
 
 def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import read_only, run_python_unprivileged
 
 from plansync.config import config_from_dict
 from plansync.engine.apply import Applier
@@ -270,25 +270,16 @@ def test_a_zero_byte_store_reads_as_none(tmp_path: Path) -> None:
 
 def read_in_read_only_folder(folder: Path, *, lock: bool = False) -> str:
     """What a plan's open of the store in ``folder`` (a sync's with ``lock``) reads: the block
-    ids, or the error; from a process that may not write there: the folder made read-only,
-    and root, whom no permission stops, run without the capabilities that let it."""
+    ids, or the error; from a process that may not write there."""
     reader = (
         "import sys; from pathlib import Path; from plansync.engine.state import open_state\n"
         "try:\n    with open_state(Path(sys.argv[1]), lock=sys.argv[2] == 'lock') as state:\n"
         "        print(sorted(block for block, _ in state.records()))\n"
         "except Exception as error:\n    print(error)\n"
     )
-    command = [sys.executable, "-c", reader, str(folder), "lock" if lock else "read"]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("root, and no setpriv to run without the override of permissions")
-        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    mode = folder.stat().st_mode
-    folder.chmod(0o555)
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
-    finally:
-        folder.chmod(mode)
+    with read_only(folder):
+        done = run_python_unprivileged(reader, str(folder), "lock" if lock else "read")
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 

@@ -177,7 +177,7 @@ class StateStore:
     def _open(self, path: Path, readonly: bool) -> None:
         directory = path.parent
         if readonly and path.exists():
-            self._db = _reader(path)
+            self._db = reader(path)
             if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
                 self._journal_columns = set(JOURNAL_ADDED) & have
@@ -377,8 +377,9 @@ class StateStore:
         self._db.execute("COMMIT")
 
 
-def _reader(path: Path) -> sqlite3.Connection:
-    """A connection that only reads the store at ``path``, for a plan, which writes nothing.
+def reader(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the database at ``path``, for a plan, which writes nothing
+    (the state store, and an embedded sandbox's database, which a plan copies).
 
     Where plansync may write, read-write but query-only: a read-only connection to a WAL
     database creates its -wal and -shm files and, unable to checkpoint, leaves them behind

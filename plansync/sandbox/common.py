@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import parse_qs
 
+from plansync.engine.state import reader
 from plansync.sandbox.server import DropConnection
 
 # --------------------------------------------------------------------------------------------
@@ -408,12 +409,11 @@ class SqliteStore:
 
 
 def _copy_into(path: Path, target: sqlite3.Connection) -> None:
-    """Copy the database at ``path`` into ``target``, writing nothing there. Read-write but
-    query-only, as the state store reads for a plan: a read-only connection to a WAL database
-    leaves its -wal and -shm files behind."""
-    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    """Copy the database at ``path`` into ``target``, writing nothing there: read as the state
+    store is for a plan, so that a plan works in a read-only ``.plansync/`` (it said "attempt
+    to write a readonly database" of the sandbox's once the state store's was read)."""
+    source = reader(path.resolve())
     try:
-        source.execute("PRAGMA query_only = ON")
         source.backup(target)
     finally:
         source.close()
