@@ -41,7 +41,39 @@ if TYPE_CHECKING:
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Plansync(click.Group):
+    """The command group, whose usage errors (an unknown option, ``--config`` naming a folder,
+    no command at all) exit 1 as every other error does, not 2 as click's: 2 is what ``plan
+    --detailed-exitcode`` says of a plan with changes, and a script must not read a mistyped
+    option as that. Both methods: options are parsed in the first, a command's in the second."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as exc:
+        # Per instance: a class attribute to click's types, but it is only read from the
+        # instance, and a subclass of its own would lose what each kind shows (help for none).
+        exc.exit_code = 1  # type: ignore[misc]
+        raise
+
+
+@click.group(cls=_Plansync, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="plansync")
 def main() -> None:
     """Sync meeting notes to Jira and Salesforce."""
@@ -234,7 +266,7 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when the notes and their records are in sync, 2 when the plan shows anything"
-    " (changes, conflicts or orphans), 1 on error.",
+    " (changes, conflicts or orphans), 1 on any error, a mistyped option too.",
 )
 def plan_command(
     config_path: Path | None, as_json: bool, out: Path | None, detailed_exitcode: bool

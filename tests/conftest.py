@@ -23,10 +23,14 @@ For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,3 +252,27 @@ def replace_once(path: Path, old: str, new: str) -> None:
     data = path.read_bytes()
     assert data.count(old.encode()) == 1, f"{old!r} occurs {data.count(old.encode())} times"
     path.write_bytes(data.replace(old.encode(), new.encode()))
+
+
+@contextmanager
+def read_only(*folders: Path) -> Iterator[None]:
+    """``folders`` read-only while the block runs (their modes put back after)."""
+    modes = {folder: folder.stat().st_mode for folder in folders}
+    try:
+        for folder in folders:
+            folder.chmod(0o555)
+        yield
+    finally:
+        for folder, mode in modes.items():
+            folder.chmod(mode)
+
+
+def run_python_unprivileged(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code args`` as a process that permissions stop: as it is, or for root, whom
+    none stops, without the capabilities that let it (skipped where there is no setpriv)."""
+    command = [sys.executable, "-c", code, *args]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root, and no setpriv to run without the override of permissions")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)

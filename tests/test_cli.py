@@ -26,7 +26,14 @@ import click
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from conftest import EXAMPLES, ExampleProject, closed_port, replace_once
+from conftest import (
+    EXAMPLES,
+    ExampleProject,
+    closed_port,
+    read_only,
+    replace_once,
+    run_python_unprivileged,
+)
 
 from plansync.cli import main
 from plansync.config import load_config
@@ -118,6 +125,29 @@ def test_plan_json_follows_the_contract(example_project: ExampleProject) -> None
     assert update["action"] == "update" and update["key"].startswith("PLAN-")
     assert update["fields"] == {"due": {"old": "2025-11-10", "new": "2025-11-24"}}
     assert plan["summary"] == {a: int(a == "update") for a in ACTIONS}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--detailed-exitcode", "--bogus"),
+        ("plan", "--detailed-exitcode", "--config", "."),  # a folder
+        ("sync", "--yes", "--bogus"),
+        ("--bogus",),
+        ("nosuch",),
+        (),  # no command: the help, as a usage error
+        ("sandbox",),
+        ("sandbox", "serve", "--port", "0"),
+    ],
+)
+def test_a_usage_error_exits_1_as_any_error_not_2_which_reads_as_changes(
+    args: tuple[str, ...],
+) -> None:
+    """Click's usage errors exit 2, which `plan --detailed-exitcode` says of a plan with
+    changes: a script read a mistyped option as "changes to apply"."""
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Usage: ") and "Traceback" not in result.output
 
 
 def test_detailed_exitcode(example_project: ExampleProject) -> None:
@@ -559,7 +589,7 @@ def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
 def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> None:
     notes = vault_bytes(example_project)
     result = run("sync", "--config", example_project.config_path, input="n\n")
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "Apply these changes?" in result.output
     assert "nothing applied" in result.output
     assert jira_issue_count(example_project) == 0
@@ -854,6 +884,33 @@ def test_a_damaged_database_under_plansync_is_named(
 
 def files_under(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_plan_with_the_embedded_sandboxes_in_a_read_only_state_folder(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A plan only reads: it failed, "attempt to write a readonly database", of the state
+    store, then of the Jira sandbox's, which it copies (a read-write connection reading a WAL
+    database makes its -shm file)."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    (folder / "a.md").write_text("- [ ] Draft the plan #task #rfe\n", encoding="utf-8")
+    config = folder / "plansync.toml"
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    state = folder / ".plansync"
+    folders = [state, *(p for p in state.rglob("*") if p.is_dir())]
+    before = files_under(state)
+    with read_only(*folders):
+        done = run_python_unprivileged(
+            "from plansync.cli import main; main()",
+            "plan",
+            "--detailed-exitcode",
+            "--config",
+            str(config),
+        )
+    assert done.returncode == 0, done.stderr
+    assert "No changes" in done.stdout
+    assert files_under(state) == before
 
 
 def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(
@@ -1186,7 +1243,7 @@ def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
 ) -> None:
     """Not a ValueError traceback from the sandbox; nothing is served."""
     result = run("sandbox", "serve", "--port", "1", "--project", project)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert f"Invalid value for '--project': {project!r} is not a Jira project key" in result.output
 
 

@@ -459,6 +459,13 @@ def transitions() -> dict[str, Any]:
     return check(answer, "cloud", "Transitions")
 
 
+def status_answer(name: str, category: str) -> dict[str, Any]:
+    """An issue read for its status alone (``fields=status``)."""
+    status = {"id": "1", "name": name, "statusCategory": {"id": 1, "key": category}}
+    answer = {"id": "10001", "key": "CLOUD-1", "fields": {"status": status}}
+    return check(answer, "cloud", "IssueBean")
+
+
 @pytest.mark.parametrize(
     ("to", "cancel_name", "expected"),
     [
@@ -491,14 +498,16 @@ def test_a_misspelt_cancel_transition_closes_nothing_and_says_so(
     """It fell back to "Won't Do", or with no such transition to "Done": a cancelled item
     closed as done, and nothing told the user the setting matched nothing."""
     rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=transitions())
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("To Do", "new"))
     connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", cancel_transition="Abandonn")
     [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled")])
     assert not result.ok
     assert result.error is not None and result.error.startswith(
         "no transition of CLOUD-1 fits 'cancelled': none is named 'Abandonn'"
-        " ([jira] cancel_transition) (available: Start → In Progress, Won't Do → Won't Do,"
+        " ([jira] cancel_transition) (it is in 'To Do'; available: Start → In Progress,"
+        " Won't Do → Won't Do,"
     )
-    assert len(rsps.calls) == 1, "no transition was taken"
+    assert [call.request.method for call in rsps.calls] == ["GET", "GET"], "none was taken"
 
 
 def test_a_cancel_transition_not_offered_still_moves_into_a_configured_cancelled_status(
@@ -715,10 +724,96 @@ def test_transition_without_a_fitting_target_says_what_is_available(
 ) -> None:
     only_start = {"transitions": transitions()["transitions"][:1]}
     rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=only_start)
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("To Do", "new"))
     [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert result.ok is False
-    assert "Start → In Progress" in (result.error or "")
-    assert len(rsps.calls) == 1
+    assert result.error == (
+        "no transition of CLOUD-1 fits 'done' (it is in 'To Do'; available: Start → In Progress)"
+    )
+    assert [call.request.method for call in rsps.calls] == ["GET", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "category", "listed", "note"),
+    [
+        ("done", "Done", "done", None, "already done in Jira (Done)"),
+        ("cancelled", "Won't Do", "done", None, "already cancelled in Jira (Won't Do)"),
+        ("cancelled", "Declined", "done", ["Declined"], "already cancelled in Jira (Declined)"),
+        ("reopen", "To Do", "new", None, "already open in Jira (To Do)"),
+        ("reopen", "In Progress", "indeterminate", None, "already open in Jira (In Progress)"),
+        ("done", "Won't Do", "done", None, None),  # closed, but not as asked
+        ("done", "Declined", "done", ["Declined"], None),
+        ("cancelled", "Done", "done", None, None),
+        ("reopen", "Done", "done", None, None),
+    ],
+)
+def test_a_move_to_where_the_issue_is_already_succeeds_without_a_transition(
+    rsps: responses.RequestsMock,
+    to: Any,
+    status: str,
+    category: str,
+    listed: list[str] | None,
+    note: str | None,
+) -> None:
+    """Closed in Jira after the plan was made (by hand, or by another clone of the vault
+    syncing): Jira offers no transition into the status the issue is in, and the move failed
+    though there was nothing to do. The status is read only when no transition fits, the
+    way a search reads it (``cancelled_status_names`` decides what is cancelled)."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = [t for t in transitions()["transitions"] if t["to"]["name"] != status]
+    rsps.get(url, json={"transitions": [t for t in offered if t["id"] == "11"]})
+    issue_url = api(CLOUD, "issue/CLOUD-1")
+    rsps.get(issue_url, json=status_answer(status, category))
+    connector = JiraConnector(
+        CLOUD, EMAIL, TOKEN, deployment="cloud", cancelled_status_names=listed
+    )
+
+    [result] = connector.transition_many([StatusMove("CLOUD-1", to)])
+
+    assert (result.ok, result.note, result.key) == (note is not None, note, "CLOUD-1")
+    if note is None:
+        assert result.error is not None and f"(it is in {status!r};" in result.error
+    assert [(c.request.method, c.request.url.split("?")[0]) for c in rsps.calls] == [
+        ("GET", url),
+        ("GET", issue_url),
+    ]
+    assert rsps.calls[1].request.params == {"fields": "status"}
+
+
+@pytest.mark.parametrize(
+    ("status", "category", "posted"), [("To Do", "new", ["31"]), ("Won't Do", "done", [])]
+)
+def test_a_cancel_falls_back_to_done_only_for_an_issue_not_cancelled_already(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    status: str,
+    category: str,
+    posted: list[str],
+) -> None:
+    """With no transition like a cancel, "cancelled" takes any into done: one in "Won't Do"
+    already is offered none into it, and was moved to Done (the next plan moved it back)."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = [t for t in transitions()["transitions"] if t["id"] in ("11", "31")]
+    rsps.get(url, json={"transitions": offered})
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer(status, category))
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "cancelled")])
+    assert result.ok
+    assert [body(c)["transition"]["id"] for c in rsps.calls if c.request.method == "POST"] == (
+        posted
+    )
+
+
+def test_a_move_that_fits_reads_no_status(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """The status is asked for only when no transition fits: a move costs two requests."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=transitions())
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
+    assert result.ok and result.note is None
+    assert cloud.request_count() == 2
 
 
 def test_a_dropped_connection_on_a_transition_is_not_retried(

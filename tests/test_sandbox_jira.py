@@ -10,8 +10,9 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +22,8 @@ import pytest
 import requests
 from jira import JIRA, JIRAError, resilientsession
 
+from plansync.sandbox import jira_app, salesforce_app
+from plansync.sandbox.common import SqliteStore
 from plansync.sandbox.jira_app import JiraSandbox, Mode, parse_jql
 from plansync.sandbox.server import RunningServer, serve_in_thread
 
@@ -775,3 +778,30 @@ def test_a_dry_run_reads_a_database_named_by_a_relative_path_and_writes_nothing(
     dry.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jira.db"]
     assert (tmp_path / "jira.db").read_bytes() == before
+
+
+def _jira_store(path: Path) -> tuple[SqliteStore, Callable[[], object]]:
+    store = jira_app._Store(path)
+    return store, lambda: store.upsert_link(1, {"globalId": "g", "object": {"title": "x" * 9999}})
+
+
+def _salesforce_store(path: Path) -> tuple[SqliteStore, Callable[[], object]]:
+    store = salesforce_app._Store(path)
+    return store, lambda: store.save([("RFE__c", "a01", {"Note__c": "x" * 9999})], [])
+
+
+@pytest.mark.parametrize("make", [_jira_store, _salesforce_store])
+def test_a_sandbox_store_on_a_full_disk_says_so(
+    tmp_path: Path, make: Callable[[Path], tuple[SqliteStore, Callable[[], object]]]
+) -> None:
+    """SQLite rolls a transaction back itself on a full disk; the ROLLBACK the stores sent
+    after it failed ("cannot rollback - no transaction is active"), and the traceback hid
+    the error that mattered."""
+    store, write = make(tmp_path / "sandbox.db")
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(sqlite3.OperationalError, match=r"^database or disk is full$"):
+        write()
+    store._db.execute("PRAGMA max_page_count = 100000")
+    write()  # and it goes on once there is room
+    store.close()

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import read_only, run_python_unprivileged
 
 from plansync.config import config_from_dict
 from plansync.engine.apply import Applier
@@ -198,7 +199,7 @@ def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
     before = (tmp_path / "state.db").read_bytes()
     store = StateStore(tmp_path, readonly=True)
     try:
-        with pytest.raises(sqlite3.OperationalError, match=r"readonly"):
+        with pytest.raises(StateError, match=r"readonly"):
             store.save(record(due="2026-01-01"))
         assert store.get("ps-abc123", "jira") == record()
     finally:
@@ -214,6 +215,118 @@ def test_a_read_only_open_leaves_no_files_behind(tmp_path: Path) -> None:
     with open_state(tmp_path, lock=False) as state:
         assert state.get("ps-abc123", "jira") == record()
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_full_disk_is_named_and_not_taken_for_damage(tmp_path: Path) -> None:
+    """Disk full during a sync said "Error: database or disk is full": no file, and at the
+    open of a store, advice to move the store away, which is whole. SQLite rolls a
+    transaction back itself on a full disk, and a ROLLBACK after it failed in its place."""
+    with open_state(tmp_path) as state:
+        state.save(record())
+        pages = state._db.execute("PRAGMA page_count").fetchone()[0]
+        state._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+        with pytest.raises(StateError) as raised:
+            state.save(record("ps-def456", summary="x" * 100_000))
+        assert str(raised.value) == (
+            f"{tmp_path / 'state.db'}: database or disk is full"
+            " (the disk is full: free some space on it and run again)"
+        )
+        assert set(state.records()) == {("ps-abc123", "jira")}  # nothing half-written
+    with open_state(tmp_path) as state:  # space again: the store goes on
+        state.save(record("ps-def456"))
+        assert len(state.records()) == 2
+
+
+def test_a_damaged_page_met_after_the_open_names_the_file(tmp_path: Path) -> None:
+    """The open reads only the first page: a plan of a store with zeroed pages said "Error:
+    database disk image is malformed", not which file, nor what to do."""
+    with open_state(tmp_path) as state:
+        for n in range(200):
+            state.save(record(f"ps-{n:06d}"))
+    path = tmp_path / "state.db"
+    with path.open("r+b") as file:  # every page but the first zeroed
+        page = len(file.read(4096))
+        file.write(b"\0" * (path.stat().st_size - page))
+    with pytest.raises(StateError) as raised, open_state(tmp_path, lock=False) as state:
+        state.records()
+    assert str(raised.value) == (
+        f"{path}: database disk image is malformed (it keeps nothing the notes and the"
+        " backends cannot give back: move it away and run again to rebuild it)"
+    )
+
+
+def test_a_zero_byte_store_reads_as_none(tmp_path: Path) -> None:
+    """A first sync that died before it wrote anything leaves an empty file, which a sync
+    fills in; a plan said "Error: no such table: records"."""
+    (tmp_path / "state.db").write_bytes(b"")
+    with open_state(tmp_path, lock=False) as state:
+        assert state.records() == {} and state.in_flight() == [] and state.identity() is None
+    assert (tmp_path / "state.db").read_bytes() == b""  # a plan writes nothing
+    with open_state(tmp_path) as state:
+        state.save(record())
+    with open_state(tmp_path, lock=False) as state:
+        assert set(state.records()) == {("ps-abc123", "jira")}
+
+
+def read_in_read_only_folder(folder: Path, *, lock: bool = False) -> str:
+    """What a plan's open of the store in ``folder`` (a sync's with ``lock``) reads: the block
+    ids, or the error; from a process that may not write there."""
+    reader = (
+        "import sys; from pathlib import Path; from plansync.engine.state import open_state\n"
+        "try:\n    with open_state(Path(sys.argv[1]), lock=sys.argv[2] == 'lock') as state:\n"
+        "        print(sorted(block for block, _ in state.records()))\n"
+        "except Exception as error:\n    print(error)\n"
+    )
+    with read_only(folder):
+        done = run_python_unprivileged(reader, str(folder), "lock" if lock else "read")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_plan_reads_a_store_in_a_read_only_folder(tmp_path: Path) -> None:
+    """It failed, "attempt to write a readonly database … move it away and run again to
+    rebuild it": reading a WAL database makes its -shm file, and the advice destroyed a
+    healthy store. Nothing is made there now, and nothing is missed."""
+    with open_state(tmp_path) as state:
+        state.save(record())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert read_in_read_only_folder(tmp_path) == "['ps-abc123']"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert read_in_read_only_folder(tmp_path, lock=True) == (  # a sync writes: what to fix
+        f"{tmp_path / 'state.db'}: attempt to write a readonly database (plansync cannot write"
+        f" it: fix the permissions of {tmp_path} and the files in it)"
+    )
+    (tmp_path / "lock").unlink()
+    assert read_in_read_only_folder(tmp_path, lock=True) == (
+        f"cannot take the run lock {tmp_path / 'lock'}: Permission denied (fix the permissions"
+        f" of {tmp_path}: a sync writes its state there)"
+    )
+
+
+def test_a_plan_reads_what_a_dead_sync_left_in_the_wal_of_a_read_only_folder(
+    tmp_path: Path,
+) -> None:
+    """Its last writes are in the -wal file alone: reading the main file alone would miss
+    them. Without the -shm file, which only a writer can make, it says what to fix."""
+    writer = (
+        "import os, sys; from pathlib import Path; from plansync.engine.state import StateStore\n"
+        "from test_state import record\n"
+        "store = StateStore(Path(sys.argv[1]))\n"
+        "store._db.execute('PRAGMA wal_autocheckpoint = 0')\n"
+        "store.save(record())\n"
+        "os._exit(0)  # killed: no checkpoint, the -wal and -shm files stay\n"
+    )
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    subprocess.run([sys.executable, "-c", writer, str(tmp_path)], check=True, env=env)
+    assert (tmp_path / "state.db-wal").stat().st_size > 0
+    assert read_in_read_only_folder(tmp_path) == "['ps-abc123']"
+
+    (tmp_path / "state.db-shm").unlink()
+    assert read_in_read_only_folder(tmp_path) == (
+        f"{tmp_path / 'state.db'}: unable to open database file (plansync cannot open it: fix"
+        f" the permissions of {tmp_path} and the files in it)"
+    )
 
 
 def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:

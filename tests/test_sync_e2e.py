@@ -335,6 +335,35 @@ def test_cancelling_an_item_takes_the_cancel_transition(
     assert not fresh_plan(config).has_changes
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "in_jira", "status"),
+    [(" ", "x", "31", "Done"), (" ", "-", "41", "Won't Do"), ("x", " ", "11", "To Do")],
+)
+def test_a_transition_to_where_the_issue_is_already_is_done_and_learnt(
+    example_project: ExampleProject, before: str, after: str, in_jira: str, status: str
+) -> None:
+    """The issue was moved in Jira (by hand, or by another clone of the vault syncing) after
+    the plan was made: no transition led to the status it is in, and the sync failed with
+    "no transition of PLAN-n fits 'done'" where there was nothing left to do."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    if before != " ":
+        check(project, note, " ", before)
+        sync(config)
+    check(project, note, before, after)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    jira_transition(project, key, in_jira)
+
+    result = sync(config, plan=plan)
+    assert result.applied == {"transition": 1}
+    [outcome] = result.outcomes
+    word = {"x": "done", "-": "cancelled", " ": "open"}[after]
+    assert (outcome.status, outcome.message) == ("applied", f"already {word} in Jira ({status})")
+    assert status_name(project, key) == status
+    assert_in_sync(config)
+
+
 # ---- done and cancelled: both closed to Jira, not the same status -------------------------
 
 CHECKED = {"x": "Done", "-": "Won't Do"}  # the sandbox's status for each closed checkbox

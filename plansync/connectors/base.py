@@ -121,6 +121,8 @@ class OpResult:
 
     ``error`` is a readable message (a Jira field error such as ``duedate: invalid date``);
     ``key`` names the record whenever it is known (for a create, the new record's key).
+    ``note`` says why an ok element sent nothing (the record was where it was asked to go
+    already), so that a caller can tell the user the step is done without a request.
     """
 
     ok: bool
@@ -128,11 +130,14 @@ class OpResult:
     url: str | None = None
     error: str | None = None
     details: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.
         if self.error is not None:
             self.error = redact(self.error)
+        if self.note is not None:
+            self.note = redact(self.note)
         self.details = {name: redact(text) for name, text in self.details.items()}
 
 

@@ -236,7 +236,10 @@ class JiraConnector:
         With ``cancelled_status_names``, a transition is a cancel by its target status alone: one
         into a listed status for "cancelled", one into any other closed status for "done".
         A move of a closed issue between done and cancelled (``closed``) takes only a transition
-        that tells them apart, and without one leaves the issue as it is and succeeds.
+        that tells them apart, and without one leaves the issue as it is and succeeds. Any
+        other move no transition fits reads the issue's status (one GET): it succeeds with a
+        ``note`` when the issue is there already (moved in Jira since the plan); only when it
+        is not does "cancelled" fall back to any transition into done.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
         as for updates and links: a workflow post-function that throws on one issue answers
@@ -253,28 +256,34 @@ class JiraConnector:
         with _reading(what):
             transitions = answer.get("transitions", [])
             chosen = _pick_transition(
-                transitions, to, self._cancel_transition, closed=closed, cancelled=self._cancelled
+                transitions, to, self._cancel_transition, cancelled=self._cancelled
             )
         if chosen is None and closed:
             # Closed already, and the workflow has no other closed status for this move:
             # the issue stays where it is, as close to the note as Jira can be.
             return OpResult(ok=True, key=key, url=self._browse(key))
         if chosen is None:
-            configured = (
-                f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
-                if to == "cancelled" and self._cancel_transition
-                else ""
-            )
-            available = ", ".join(
-                f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
-            )
-            return OpResult(
-                ok=False,
-                key=key,
-                url=self._browse(key),
-                error=f"no transition of {key} fits {to!r}{configured}"
-                f" (available: {available or 'none'})",
-            )
+            # Jira offers no transition into the status an issue is in: one closed in Jira
+            # since the plan (by hand, or by another clone of the vault syncing the same
+            # items) fits no transition, nor should a cancelled one be guessed into Done.
+            status = self._read_status(key)
+            if isinstance(status, OpResult):
+                return status
+            name, category = status
+            if to == "reopen":
+                there = category is not None and category != "done"
+            else:  # read as fetch_by_ids reads it, so that the next plan agrees
+                there = self._closed_as(category, name) == to
+            if there:
+                word = "open" if to == "reopen" else to
+                note = f"already {word} in Jira ({name})"
+                return OpResult(ok=True, key=key, url=self._browse(key), note=note)
+            with _reading(what):
+                chosen = _pick_transition(
+                    transitions, to, self._cancel_transition, cancelled=self._cancelled, guess=True
+                )
+            if chosen is None:
+                return self._unfit(key, to, transitions, name)
         what = f"transitioning {key} through {chosen.get('name')!r}"
         response = self._send(
             "POST",
@@ -286,6 +295,39 @@ class JiraConnector:
         if not response.ok:
             return self._item_failure(response, key, what)
         return OpResult(ok=True, key=key, url=self._browse(key))
+
+    def _read_status(self, key: str) -> tuple[str | None, str | None] | OpResult:
+        """The name and category key of ``key``'s status, or the failed outcome of reading it.
+        Asked only when no transition fits a move, so that one that fits costs no request."""
+        what = f"reading the status of {key}"
+        path = f"issue/{quote(key, safe='')}"
+        response = self._send("GET", path, params={"fields": "status"}, what=what)
+        if not response.ok:
+            return self._item_failure(response, key, what)
+        answer = self._json(response, what)
+        with _reading(what):
+            status = (answer.get("fields") or {}).get("status") or {}
+            return status.get("name"), (status.get("statusCategory") or {}).get("key")
+
+    def _unfit(
+        self, key: str, to: Transition, transitions: list[dict[str, Any]], status: str | None
+    ) -> OpResult:
+        """The failed move of ``key``, in ``status``, that no transition fits: what there is."""
+        configured = (
+            f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
+            if to == "cancelled" and self._cancel_transition
+            else ""
+        )
+        available = ", ".join(
+            f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
+        )
+        return OpResult(
+            ok=False,
+            key=key,
+            url=self._browse(key),
+            error=f"no transition of {key} fits {to!r}{configured}"
+            f" (it is in {status!r}; available: {available or 'none'})",
+        )
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
         """Create or update remote links by ``globalId``; resent on a dropped connection, since
@@ -795,12 +837,14 @@ def _pick_transition(
     to: Transition,
     cancel_name: str | None,
     *,
-    closed: bool = False,
     cancelled: frozenset[str] | None = None,
+    guess: bool = False,
 ) -> dict[str, Any] | None:
-    """The transition a move takes, or None. A ``closed`` issue (done to cancelled or back)
-    takes no transition into just any closed status: it may be the one it is in, or another
-    status that says nothing of the difference.
+    """The transition a move takes, or None. Only with ``guess`` does "cancelled" take just
+    any transition into the done category, for want of one like a cancel: asked once the
+    issue is known not to be cancelled already (no transition leads into the status it is
+    in, so a cancelled issue would be moved to Done), and never for a closed issue (done to
+    cancelled or back), where it says nothing of the difference.
 
     ``cancelled`` (the configured ``cancelled_status_names``, as :func:`_status_names` gives
     them) makes a transition a cancel by its target status, as the issue will be read after
@@ -841,7 +885,7 @@ def _pick_transition(
         # Configured, so no guess (a misspelt name closed the issue as done): only a move
         # into a status the config names as cancelled, when it names them.
         return next((t for t in done if cancel_like(t)), None) if cancelled is not None else None
-    fallback = None if closed else done[0] if done else None
+    fallback = done[0] if guess and done else None
     return next((t for t in done if cancel_like(t)), fallback)
 
 

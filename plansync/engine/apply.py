@@ -792,7 +792,7 @@ class Applier:
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:
             self._merge_base(change, base_update)
-            self._done(change)
+            self._done(change, message=outcome.note)
         else:
             self._fail(change, outcome.error or "refused")
 

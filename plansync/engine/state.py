@@ -20,17 +20,19 @@ at once with a message naming the holder.
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
 from plansync.sites import on_this_machine
@@ -74,9 +76,59 @@ class StateLocked(PlansyncError):
 
 
 class StateError(PlansyncError, sqlite3.DatabaseError):
-    """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one or is
-    damaged, or the folder cannot hold the run lock; the message names the file. Still a
-    ``sqlite3.DatabaseError``, as it was."""
+    """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one, is
+    damaged or cannot be read or written, or the folder cannot hold the run lock; the message
+    names the file and what to do. Still a ``sqlite3.DatabaseError``, as it was."""
+
+
+# What to do about an SQLite error, by the words of sqlite's own message for its result code
+# (the same in every version; Python 3.10 has no ``sqlite_errorname``). Any other error is
+# damage: a file that is not a database, a malformed page, a table missing.
+_PERMISSIONS = "plansync cannot {verb} it: fix the permissions of {folder} and the files in it"
+_ADVICE = (
+    ("database or disk is full", "the disk is full: free some space on it and run again"),
+    ("readonly", _PERMISSIONS.replace("{verb}", "write")),
+    ("unable to open", _PERMISSIONS.replace("{verb}", "open")),
+    ("permission denied", _PERMISSIONS.replace("{verb}", "open")),
+    ("disk i/o error", "the disk failed to read or write it: check the disk and run again"),
+    ("is locked", "another process is using it: run again once it is done"),
+)
+_DAMAGED = (
+    "it keeps nothing the notes and the backends cannot give back: move it away and run again"
+    " to rebuild it"
+)
+
+
+def _explained(path: Path, exc: sqlite3.Error) -> StateError:
+    """``exc``, met using the database at ``path``, as a :class:`StateError` that names the
+    file and says what to do about the cause. Moving a store away helps a damaged one only: one
+    on a full disk or in a read-only folder is whole (it was advised all the same, and where
+    it was not opening it that failed, the file was not named)."""
+    message = str(exc)
+    advice = next((a for words, a in _ADVICE if words in message.lower()), _DAMAGED)
+    return StateError(f"{path}: {message} ({advice.format(folder=path.parent)})")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _naming_the_file(
+    method: Callable[Concatenate[StateStore, _P], _R],
+) -> Callable[Concatenate[StateStore, _P], _R]:
+    """A :class:`StateStore` method whose SQLite errors (a page found malformed at a read, a
+    disk filling up at a write) name the store and say what to do, as its opening does."""
+
+    @functools.wraps(method)
+    def named(self: StateStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except (StateError, sqlite3.ProgrammingError):  # named already; plansync's own bug
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise _explained(self.path, exc) from None
+
+    return named
 
 
 @dataclass(frozen=True)
@@ -114,33 +166,28 @@ class StateStore:
         self._sites: dict[str, str] = {}
         """Per target, which backend this run's is (see bind), for the journal."""
         self._journal_columns: set[str] = set(JOURNAL_ADDED)
-        path = directory / "state.db"
+        self.path = directory / "state.db"
         try:
-            self._open(path, readonly)
-        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: say which
+            self._open(self.path, readonly)
+        except sqlite3.DatabaseError as exc:  # not a database, a damaged one, a full disk
             if hasattr(self, "_db"):
                 self._db.close()
-            # What to do, not only what broke: the store is a cache of the notes' ids and the
-            # backends' records (see the module's docstring), so it can simply go.
-            raise StateError(
-                f"{path}: {exc} (it keeps nothing the notes and the backends cannot give back:"
-                " move it away and run again to rebuild it)"
-            ) from None
+            raise _explained(self.path, exc) from None
 
     def _open(self, path: Path, readonly: bool) -> None:
         directory = path.parent
-        if readonly and not path.exists():
+        if readonly and path.exists():
+            self._db = reader(path)
+            if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
+                self._journal_columns = set(JOURNAL_ADDED) & have
+                return
+            # An empty database (a zero-byte file: a first sync that died before its first
+            # write): a sync would make its tables and go on, so a plan reads it as no store.
+            self._db.close()
+        if readonly:
             # Planning before the first sync: an empty store, and nothing created on disk.
             self._db = sqlite3.connect(":memory:", isolation_level=None)
-        elif readonly:
-            # Read-write but query-only: a read-only connection to a WAL database creates its
-            # -wal and -shm files and, unable to checkpoint, leaves them behind when it closes.
-            self._db = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None)
-            self._db.execute("PRAGMA query_only = ON")
-            self._db.execute("SELECT count(*) FROM sqlite_master")  # reads the header
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
-            self._journal_columns = set(JOURNAL_ADDED) & have
-            return
         else:
             directory.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None)
@@ -192,16 +239,19 @@ class StateStore:
         local = self._local.get(record.target)
         return local is None or not record.url or on_this_machine(record.url) == local
 
+    @_naming_the_file
     def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
         where = " WHERE target = ?" if target else ""
         rows = self._db.execute(RECORD_QUERY + where, (target,) if target else ())
         return {(r[0], r[1]): record for r in rows if self._shown(record := _record(r))}
 
+    @_naming_the_file
     def elsewhere(self, target: str) -> list[SyncedRecord]:
         """The ``target`` records hidden by :meth:`bind`: synced with the other kind of backend."""
         rows = self._db.execute(RECORD_QUERY + " WHERE target = ?", (target,))
         return [record for r in rows if not self._shown(record := _record(r))]
 
+    @_naming_the_file
     def get(self, block_id: str, target: str) -> SyncedRecord | None:
         row = self._db.execute(
             RECORD_QUERY + " WHERE block_id = ? AND target = ?", (block_id, target)
@@ -209,6 +259,7 @@ class StateStore:
         record = _record(row) if row else None
         return record if record is not None and self._shown(record) else None
 
+    @_naming_the_file
     def save(self, record: SyncedRecord) -> None:
         with self._transaction():
             self._db.execute(
@@ -227,6 +278,7 @@ class StateStore:
 
     # journal -------------------------------------------------------------------------------
 
+    @_naming_the_file
     def begin(
         self,
         target: str,
@@ -255,6 +307,7 @@ class StateStore:
             self._bump()
         return int(cursor.lastrowid or 0)
 
+    @_naming_the_file
     def finish(self, entry_id: int) -> None:
         with self._transaction():
             self._db.execute(
@@ -262,6 +315,7 @@ class StateStore:
             )
             self._bump()
 
+    @_naming_the_file
     def in_flight(self, target: str | None = None) -> list[JournalEntry]:
         """Journal entries that were started and never finished: a run died during them.
 
@@ -288,6 +342,7 @@ class StateStore:
 
     # revision ------------------------------------------------------------------------------
 
+    @_naming_the_file
     def identity(self) -> str | None:
         """A random id the store gets when it is first written: a saved plan made with another
         store (this one deleted and made anew, or another copied over it) is stale even when
@@ -296,6 +351,7 @@ class StateStore:
         row = self._db.execute("SELECT value FROM meta WHERE name = 'store_id'").fetchone()
         return str(row[0]) if row else None
 
+    @_naming_the_file
     def revision(self) -> int:
         """A counter bumped by every write: a saved plan made at another revision is stale."""
         row = self._db.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
@@ -313,9 +369,38 @@ class StateStore:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # A full disk or an I/O error may have rolled it back already: a ROLLBACK then
+            # fails ("no transaction is active") and hides the error that matters.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def reader(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the database at ``path``, for a plan, which writes nothing
+    (the state store, and an embedded sandbox's database, which a plan copies).
+
+    Where plansync may write, read-write but query-only: a read-only connection to a WAL
+    database creates its -wal and -shm files and, unable to checkpoint, leaves them behind
+    when it closes. Where it may not (a read-only folder or file), read-only, and immutable
+    unless a -wal file is there: SQLite cannot make the -shm file a read-only connection to a
+    WAL database needs, and an immutable one needs none, but reads the main file alone, so
+    it is used only where the -wal file, which may hold the last sync's writes, is not.
+    """
+    if os.access(path.parent, os.W_OK) and os.access(path, os.W_OK):
+        query = "mode=rw"
+    elif path.with_name(path.name + "-wal").exists():
+        query = "mode=ro"
+    else:
+        query = "mode=ro&immutable=1"
+    db = sqlite3.connect(f"{path.as_uri()}?{query}", uri=True, isolation_level=None)
+    try:
+        db.execute("PRAGMA query_only = ON")
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
 
 
 @contextmanager
@@ -331,7 +416,14 @@ def run_lock(directory: Path) -> Iterator[None]:
                 f"{directory} is a file, not a folder: plansync keeps its state and lock there;"
                 " move the file away"
             ) from None
-        raise StateError(f"cannot take the run lock {path}: {exc.strerror or exc}") from None
+        advice = (
+            f" (fix the permissions of {directory}: a sync writes its state there)"
+            if isinstance(exc, PermissionError) or exc.errno == errno.EROFS
+            else ""
+        )
+        raise StateError(
+            f"cannot take the run lock {path}: {exc.strerror or exc}{advice}"
+        ) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -16,12 +16,14 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import parse_qs
 
+from plansync.engine.state import reader
 from plansync.sandbox.server import DropConnection
 
 # --------------------------------------------------------------------------------------------
@@ -366,8 +368,8 @@ class FaultPlan:
 
 class SqliteStore:
     """One SQLite connection behind a lock (the server is threaded), in autocommit mode so that
-    a subclass opens its own ``BEGIN IMMEDIATE`` transactions; WAL for a file, so that another
-    process (a test, the CLI) can read while the sandbox writes.
+    a subclass opens its own ``BEGIN IMMEDIATE`` transactions (:meth:`_transaction`); WAL for a
+    file, so that another process (a test, the CLI) can read while the sandbox writes.
 
     ``dry_run``: the database at ``db_path`` is copied into memory and served from there, so
     that nothing reaches the file, not even the tables a database made by an older plansync
@@ -402,14 +404,29 @@ class SqliteStore:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A ``BEGIN IMMEDIATE`` transaction under the lock, committed at the end of the block
+        and rolled back on any error while it is open: a COMMIT that fails (a full disk, an I/O
+        error) may have ended it already, and a ROLLBACK then raised "cannot rollback - no
+        transaction is active", which hid the error that mattered behind a traceback."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
 
 def _copy_into(path: Path, target: sqlite3.Connection) -> None:
-    """Copy the database at ``path`` into ``target``, writing nothing there. Read-write but
-    query-only, as the state store reads for a plan: a read-only connection to a WAL database
-    leaves its -wal and -shm files behind."""
-    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    """Copy the database at ``path`` into ``target``, writing nothing there: read as the state
+    store is for a plan, so that a plan works in a read-only ``.plansync/`` (it said "attempt
+    to write a readonly database" of the sandbox's once the state store's was read)."""
+    source = reader(path.resolve())
     try:
-        source.execute("PRAGMA query_only = ON")
         source.backup(target)
     finally:
         source.close()

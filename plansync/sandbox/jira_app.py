@@ -329,20 +329,14 @@ class _Store(SqliteStore):
         Ids are stored, not derived from the order of ``keys``, so that a project keeps its id
         from one run to the next whatever the projects named beside it.
         """
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                ids = dict(self._db.execute("SELECT key, id FROM project ORDER BY id").fetchall())
-                issues = self._db.execute("SELECT DISTINCT project_key FROM issue ORDER BY 1")
-                for key in [*keys, *(key for (key,) in issues.fetchall())]:
-                    if key in ids:
-                        continue
-                    ids[key] = max(ids.values(), default=int(PROJECT_ID) - 1) + 1
-                    self._db.execute("INSERT INTO project (id, key) VALUES (?, ?)", (ids[key], key))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            ids = dict(self._db.execute("SELECT key, id FROM project ORDER BY id").fetchall())
+            issues = self._db.execute("SELECT DISTINCT project_key FROM issue ORDER BY 1")
+            for key in [*keys, *(key for (key,) in issues.fetchall())]:
+                if key in ids:
+                    continue
+                ids[key] = max(ids.values(), default=int(PROJECT_ID) - 1) + 1
+                self._db.execute("INSERT INTO project (id, key) VALUES (?, ?)", (ids[key], key))
         return {key: str(project_id) for key, project_id in ids.items()}
 
     def create_issues(self, new: list[tuple[str, dict[str, Any]]]) -> list[IssueRow]:
@@ -350,49 +344,43 @@ class _Store(SqliteStore):
         transaction."""
         created, created_at = _now()
         rows = []
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (next_id,) = self._db.execute(
-                    "SELECT COALESCE(MAX(id) + 1, ?) FROM issue", (_FIRST_ID,)
-                ).fetchone()
-                numbers: dict[str, int] = {}
-                for offset, (project_key, fields) in enumerate(new):
-                    if project_key not in numbers:
-                        (numbers[project_key],) = self._db.execute(
-                            "SELECT COALESCE(MAX(num), 0) FROM issue WHERE project_key = ?",
-                            (project_key,),
-                        ).fetchone()
-                    numbers[project_key] += 1
-                    num = numbers[project_key]
-                    row = IssueRow(
-                        next_id + offset,
-                        f"{project_key}-{num}",
-                        project_key,
-                        num,
-                        fields,
-                        created,
-                        created,
-                        created_at,
-                    )
-                    self._db.execute(
-                        f"INSERT INTO issue ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            row.id,
-                            row.key,
-                            row.project_key,
-                            row.num,
-                            json.dumps(fields),
-                            row.created,
-                            row.updated,
-                            row.created_at,
-                        ),
-                    )
-                    rows.append(row)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            (next_id,) = self._db.execute(
+                "SELECT COALESCE(MAX(id) + 1, ?) FROM issue", (_FIRST_ID,)
+            ).fetchone()
+            numbers: dict[str, int] = {}
+            for offset, (project_key, fields) in enumerate(new):
+                if project_key not in numbers:
+                    (numbers[project_key],) = self._db.execute(
+                        "SELECT COALESCE(MAX(num), 0) FROM issue WHERE project_key = ?",
+                        (project_key,),
+                    ).fetchone()
+                numbers[project_key] += 1
+                num = numbers[project_key]
+                row = IssueRow(
+                    next_id + offset,
+                    f"{project_key}-{num}",
+                    project_key,
+                    num,
+                    fields,
+                    created,
+                    created,
+                    created_at,
+                )
+                self._db.execute(
+                    f"INSERT INTO issue ({self._COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.id,
+                        row.key,
+                        row.project_key,
+                        row.num,
+                        json.dumps(fields),
+                        row.created,
+                        row.updated,
+                        row.created_at,
+                    ),
+                )
+                rows.append(row)
         return rows
 
     def modify(self, id_or_key: str, change: Callable[[dict[str, Any]], None]) -> bool:
@@ -422,33 +410,26 @@ class _Store(SqliteStore):
     def upsert_link(self, issue_id: int, body: dict[str, Any]) -> tuple[int, bool]:
         """Store a link; with a ``globalId`` already on the issue, replace it. (id, created?)"""
         global_id = body.get("globalId")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                existing = None
-                if global_id is not None:
-                    existing = self._db.execute(
-                        "SELECT id FROM remote_link WHERE issue_id = ? AND global_id = ?",
-                        (issue_id, global_id),
-                    ).fetchone()
-                if existing:
-                    link_id = existing[0]
-                    self._db.execute(
-                        "UPDATE remote_link SET body = ? WHERE id = ?", (json.dumps(body), link_id)
-                    )
-                else:
-                    (link_id,) = self._db.execute(
-                        "SELECT COALESCE(MAX(id) + 1, ?) FROM remote_link", (_FIRST_ID,)
-                    ).fetchone()
-                    self._db.execute(
-                        "INSERT INTO remote_link (id, issue_id, global_id, body) "
-                        "VALUES (?, ?, ?, ?)",
-                        (link_id, issue_id, global_id, json.dumps(body)),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            existing = None
+            if global_id is not None:
+                existing = self._db.execute(
+                    "SELECT id FROM remote_link WHERE issue_id = ? AND global_id = ?",
+                    (issue_id, global_id),
+                ).fetchone()
+            if existing:
+                link_id = existing[0]
+                self._db.execute(
+                    "UPDATE remote_link SET body = ? WHERE id = ?", (json.dumps(body), link_id)
+                )
+            else:
+                (link_id,) = self._db.execute(
+                    "SELECT COALESCE(MAX(id) + 1, ?) FROM remote_link", (_FIRST_ID,)
+                ).fetchone()
+                self._db.execute(
+                    "INSERT INTO remote_link (id, issue_id, global_id, body) VALUES (?, ?, ?, ?)",
+                    (link_id, issue_id, global_id, json.dumps(body)),
+                )
         return link_id, existing is None
 
     def replace_link(self, link_id: int, body: dict[str, Any]) -> None:

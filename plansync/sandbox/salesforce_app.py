@@ -476,26 +476,20 @@ class _Store(SqliteStore):
         A prefix is stored, not derived from the order of ``names``, because a record's Id
         begins with it: an object named beside others in a later run keeps its own.
         """
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                prefixes = dict(
-                    self._db.execute("SELECT name, prefix FROM sobject ORDER BY prefix").fetchall()
+        with self._transaction():
+            prefixes = dict(
+                self._db.execute("SELECT name, prefix FROM sobject ORDER BY prefix").fetchall()
+            )
+            known = {name.lower() for name in prefixes}
+            records = self._db.execute("SELECT DISTINCT object FROM record ORDER BY 1")
+            for name in [*names, *(name for (name,) in records.fetchall())]:
+                if name.lower() in known:
+                    continue
+                prefixes[name] = f"a{len(prefixes) + 1:02d}"
+                known.add(name.lower())
+                self._db.execute(
+                    "INSERT INTO sobject (name, prefix) VALUES (?, ?)", (name, prefixes[name])
                 )
-                known = {name.lower() for name in prefixes}
-                records = self._db.execute("SELECT DISTINCT object FROM record ORDER BY 1")
-                for name in [*names, *(name for (name,) in records.fetchall())]:
-                    if name.lower() in known:
-                        continue
-                    prefixes[name] = f"a{len(prefixes) + 1:02d}"
-                    known.add(name.lower())
-                    self._db.execute(
-                        "INSERT INTO sobject (name, prefix) VALUES (?, ?)", (name, prefixes[name])
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return prefixes
 
     def records(
@@ -533,26 +527,20 @@ class _Store(SqliteStore):
     ) -> None:
         """Insert ``(object, key prefix, fields)`` (each gets its Id, Name defaulting to it) and
         rewrite ``changed`` records, in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (seq,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM record").fetchone()
-                for sobject, prefix, fields in new:
-                    seq += 1
-                    fields["Id"] = salesforce_id(prefix, seq)
-                    fields["Name"] = fields.get("Name") or fields["Id"]
-                    self._db.execute(
-                        "INSERT INTO record (seq, id, object, fields) VALUES (?, ?, ?, ?)",
-                        (seq, fields["Id"], sobject, json.dumps(fields)),
-                    )
-                self._db.executemany(
-                    "UPDATE record SET fields = ? WHERE id = ?",
-                    [(json.dumps(fields), fields["Id"]) for fields in changed],
+        with self._transaction():
+            (seq,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM record").fetchone()
+            for sobject, prefix, fields in new:
+                seq += 1
+                fields["Id"] = salesforce_id(prefix, seq)
+                fields["Name"] = fields.get("Name") or fields["Id"]
+                self._db.execute(
+                    "INSERT INTO record (seq, id, object, fields) VALUES (?, ?, ?, ?)",
+                    (seq, fields["Id"], sobject, json.dumps(fields)),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.executemany(
+                "UPDATE record SET fields = ? WHERE id = ?",
+                [(json.dumps(fields), fields["Id"]) for fields in changed],
+            )
 
     def delete(self, record_id: str) -> None:
         with self._lock:
