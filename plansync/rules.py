@@ -178,6 +178,10 @@ class Routing(ABC, Generic[RuleT]):
         """The record ``rule`` makes of the item, in the connector's field names; ``jira_key``
         is the item's Jira issue, for a backend whose records carry it."""
 
+    @abstractmethod
+    def owner_field(self, rule: RuleT) -> str | None:
+        """The field ``rule`` puts the owner's account in; None: it assigns no one."""
+
     def rule_for(self, config: Config, item: Item) -> RuleT | None:
         """The first rule that takes this item, or None (the item does not go there)."""
         return next((rule for rule in self.rules(config) if matches(rule.match, item)), None)
@@ -221,7 +225,10 @@ class JiraRouting(Routing[JiraRule]):
         owner: OwnerLookup,
         jira_key: str | None,
     ) -> dict[str, Any]:
-        return jira_fields(rule, context, owner() if rule.sync_assignee else None)
+        return jira_fields(rule, context, owner() if self.owner_field(rule) else None)
+
+    def owner_field(self, rule: JiraRule) -> str | None:
+        return "assignee" if rule.sync_assignee else None
 
     def nameless(self, config: Config, note: Note, item: Item) -> bool:
         """An item with only an owner, fields or tags (``- [ ] @Ann 📅 …``) has an empty summary
@@ -247,6 +254,9 @@ class SalesforceRouting(Routing[SalesforceRule]):
         return salesforce_fields(
             config, rule, context, owner() if rule.owner_field else None, jira_key
         )
+
+    def owner_field(self, rule: SalesforceRule) -> str | None:
+        return rule.owner_field
 
     def sobject(self, config: Config, item: Item) -> str | None:
         rule = self.rule_for(config, item)

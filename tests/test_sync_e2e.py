@@ -998,24 +998,52 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
     assert again.changes == [] and not again.has_changes
 
 
-def test_a_restored_line_checked_since_gets_its_id_back_and_moves_its_issue(
+def test_a_restored_line_older_than_its_record_reopens_nothing(
     example_project: ExampleProject,
 ) -> None:
-    """Back in its record, the line plans as any synced one: its checkbox against the base."""
+    """The line was ticked and its issue closed at a later sync; the note put back to text from
+    before both has it open again. That older checkbox is not the note's new word: the line is
+    not taken for its record (whose issue stays done), and is a new item, as before."""
     project = example_project
-    config, path, _ = restored_after_a_sync(project)
-    [(block_id, key)] = [(b, k) for t, b, k in synced_keys(config, path.name) if RUNBOOK in t]
+    project.write_config('[sync]\norphans = "report"\n')
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    before = path.read_bytes()
+    sync(config)
+    [key] = [k for t, _, k in synced_keys(config, path.name) if RUNBOOK in t]
     replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+    sync(config)
+    path.write_bytes(before)
 
     plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, write_back=3, transition=1)
-    [move] = [c for c in plan.changes if c.action == "transition"]
-    assert (move.key, move.item.block_id) == (key, block_id)
-    assert move.fields == {"status": {"old": "new", "new": "done"}}
-    sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "done"
-    assert item_with(project, config, RUNBOOK)[1].block_id == block_id
-    assert fresh_plan(config).changes == []
+    assert not [c for c in plan.changes if c.key == key and c.action != "orphan"]
+    assert [c.fields["summary"] for c in plan.changes if c.action == "create"] == [
+        RUNBOOK + " on live buckets"
+    ]
+    readopted = {c.key for c in plan.changes if "regains" in (c.message or "")}
+    assert readopted == {k for t, _, k in synced_keys(config, path.name) if RUNBOOK not in t}
+
+
+def test_a_new_line_named_as_a_deleted_ones_record_is_not_taken_for_it(
+    example_project: ExampleProject,
+) -> None:
+    """Under a summary that does not hold the item's text, every record of a note has one
+    name: a line deleted and another written in the same note took the deleted one's issue
+    by it. Its words differ (in the description), so it is a new item."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    replace_once(project.config_path, '# summary = "{text}"', 'summary = "From {note_title}"')
+    config = config_of(project)
+    sync(config)
+    path = project.note(WEEKLY)
+    [line] = [line for line in path.read_text("utf-8").split("\n") if RUNBOOK in line]
+    replace_once(path, line, "- [ ] Order new laptops for the platform team")
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if "regains" in (c.message or "")]
+    assert [
+        c.fields["description"].split("\n")[0] for c in plan.changes if c.action == "create"
+    ] == ["Order new laptops for the platform team"]
 
 
 def double_line(project: ExampleProject, text: str) -> None:

@@ -5,9 +5,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
 1. **Identity.** The item's block id is its identity. An item without one gets a fresh id (to be
    written into the note); a line copied with its id keeps the id on its first occurrence and the
    copy becomes a new item with a new id. A line that lost the id a sync wrote (its note put
-   back to older text) gets that id back instead of a fresh one, when its record's name (a
-   summary, a Name) would be the one last synced of one record of its note whose line is gone,
-   one to one (:meth:`Planner._readopt`).
+   back to older text) gets that id back instead of a fresh one, when it would make exactly the
+   record last synced of one record of its note whose line is gone, one to one
+   (:meth:`Planner._readopt`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
    label that carries the id. The same lookup finds a record created by a run that died before
@@ -500,35 +500,39 @@ class Planner:
         Otherwise the item would be created again, a duplicate, and its record taken for a
         deleted line's: an orphan, cancelled under ``orphans = "cancel"``. Its record is one of
         the same note whose id ends no line of the vault any more (the line is gone, not moved,
-        see :meth:`_lines_elsewhere`) and whose name as last synced (:func:`_synced_text`) is
-        the one the item's record would get (:meth:`_name_as`). Only a match one to one is
-        taken: two new items with one name, or two such records, are not guessed at and plan
-        as before, as does an item whose name was reworded as well. The item then plans as the
-        synced one it is: its id (and key links) written back as a new item's are, its fields
-        and checkbox against the record's base.
+        see :meth:`_lines_elsewhere`), whose key no line names, and that the line would make
+        exactly as it was last synced (:meth:`_synced_as`). Only a match one to one is taken:
+        two such items, or two such records, are not guessed at and plan as before, as does a
+        line that differs from the one synced in anything (its words, a date, its checkbox).
+        The item then plans as the synced one it is: its id (and key links) written back as a
+        new item's are.
         """
         new = [entry for entry in tracked if entry.new_id and entry.copy_of is None]
         if not new:  # most plans: no new line
             return
         notes = {entry.note.path for entry in new}
         on_items = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
-        gone: dict[tuple[str, str, str], set[str]] = {}  # (note, target, name) -> ids
+        gone: dict[tuple[str, str], list[SyncedRecord]] = {}  # (note, target) -> records
         for records in synced.values():
             for (block_id, backend), record in records.items():
-                name = _synced_text(record)
-                if record.note_path in notes and name and label_for(block_id) not in on_items:
-                    gone.setdefault((record.note_path, backend, name), set()).add(block_id)
+                if (
+                    record.note_path in notes
+                    and label_for(block_id) not in on_items
+                    and (backend, record.key) not in self._named_keys
+                ):
+                    gone.setdefault((record.note_path, backend), []).append(record)
         if not gone:  # most plans: no line lost its id
             return
-        notes = {note for note, _, _ in gone}
-        matched: list[tuple[_Tracked, set[str]]] = []  # a new item, the ids named as it is
+        matched: list[tuple[_Tracked, set[str]]] = []  # a new item, the ids it was synced as
         for entry in new:
-            if entry.note.path not in notes:
-                continue
-            ids: set[str] = set()
-            for target in self.targets:
-                ids |= gone.get((entry.note.path, target.name, self._name_as(target, entry)), set())
-            matched.append((entry, ids))
+            ids = {
+                record.block_id
+                for target in self.targets
+                for record in gone.get((entry.note.path, target.name), [])
+                if self._synced_as(target, entry, record)
+            }
+            if ids:
+                matched.append((entry, ids))
         times = Counter(block_id for _, ids in matched for block_id in ids)
         once = {block_id for block_id, count in times.items() if count == 1}
         pairs = {next(iter(ids)): entry for entry, ids in matched if len(ids) == 1 and ids <= once}
@@ -537,14 +541,26 @@ class Planner:
             if block_id not in elsewhere:
                 entry.block_id, entry.readopted = block_id, True
 
-    def _name_as(self, target: TargetSpec, entry: _Tracked) -> str:
-        """The name the item's record in ``target`` would have (its Jira summary, its
-        Salesforce record's Name; empty where no rule sends it there), to match with a record's
-        as last synced. Made by the rules, not read off the text: a name is the config's
-        template, cut to the backend's limit (80 characters for a Name)."""
-        context = Context(entry.item, entry.note, entry.block_id, "")
-        fields = target.routing.desired(self.config, context, lambda: None, None)
-        return _name_in(fields or {})
+    def _synced_as(self, target: TargetSpec, entry: _Tracked, record: SyncedRecord) -> bool:
+        """Whether the item's line, given ``record``'s id, makes the record exactly as it was
+        last synced, checkbox included: the line as it was at that sync.
+
+        A name alone matched lines that were not: under a summary without ``{text}``, by a
+        Name cut at 80 characters, a recurring item added again to a running note (a record
+        closed or cancelled since was reopened), and older text taken for the note's new word.
+        The owner is taken as synced: telling it needs a look-up, and the plan that follows
+        sees a change of owner as any other."""
+        rule = target.routing.rule_for(self.config, entry.item)
+        if rule is None or record.fields.get("status") != status_category(
+            entry.item, self.config.acceptance
+        ):
+            return False
+        owner_field = target.routing.owner_field(rule)
+        owner = record.fields.get(owner_field) if owner_field else None
+        link = note_link(self.config, entry.note.path, record.block_id)
+        context = Context(entry.item, entry.note, record.block_id, link)
+        fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
+        return all(_same(value, record.fields.get(name)) for name, value in fields.items())
 
     def _hold_back(self, note: Note, synced_from: dict[str, str]) -> None:
         """Leave a note whose front matter cannot be read out of this sync, records and all.
@@ -1362,13 +1378,8 @@ def _gone_item(record: SyncedRecord) -> ItemRef:
 
 def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
     """The item's text as last synced: its Jira summary or its Salesforce record's name."""
-    return _name_in(record.fields)
-
-
-def _name_in(fields: dict[str, Any]) -> str:
-    """A record's name among its fields: a Jira summary or a Salesforce Name ("": none)."""
     for name in ("summary", "Name"):
-        value = fields.get(name)
+        value = record.fields.get(name)
         if isinstance(value, str) and value:
             return value
     return ""
