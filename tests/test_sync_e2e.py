@@ -1024,6 +1024,30 @@ def test_a_restored_line_older_than_its_record_reopens_nothing(
     assert readopted == {k for t, _, k in synced_keys(config, path.name) if RUNBOOK not in t}
 
 
+def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_cancel(
+    example_project: ExampleProject,
+) -> None:
+    """The note put back to text from before its review, or written again by its generator:
+    the line is there, reading as synced, but proposed (``[?]``) and without its id. Its
+    issue was cancelled as if the line had been deleted; it is reported, naming the line."""
+    project = example_project
+    config, path, _ = restored_after_a_sync(project, "cancel")
+    [key] = [k for t, _, k in synced_keys(config, path.name) if RUNBOOK in t]
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [?] {RUNBOOK}")
+    lines = path.read_text("utf-8").split("\n")
+    line = next(number for number, text in enumerate(lines, 1) if RUNBOOK in text)
+
+    plan = fresh_plan(config)
+    assert [(c.action, c.message) for c in plan.changes if c.key == key] == [
+        (
+            "orphan",
+            f"{key}: line {line} of its note reads as it did, but without its id and not to"
+            " be synced (proposed again, or no rule takes it: the note regenerated?); left alone",
+        )
+    ]
+    assert not [c for c in plan.changes if c.action in ("create", "transition")]
+
+
 def test_a_new_line_named_as_a_deleted_ones_record_is_not_taken_for_it(
     example_project: ExampleProject,
 ) -> None:

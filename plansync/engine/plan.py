@@ -312,7 +312,7 @@ class Planner:
     def __init__(self, config: Config, vault: Vault, state: StateStore, targets: list[TargetSpec]):
         self.config = config
         self.vault = vault
-        self._note_paths = {note.path for note in vault.notes}
+        self._notes_by_path = {note.path: note for note in vault.notes}
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
         # back for its front matter is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
@@ -1208,12 +1208,19 @@ class Planner:
                 "made by a sync that was cut short, and its line is gone from the notes since"
                 " (which note held it is not known, so it is never cancelled)"
             )
-        elif record.note_path in self._note_paths and self._still_in_note(record):
+        elif record.note_path in self._notes_by_path and self._still_in_note(record):
             where = (
                 f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
                 " (its checkbox, or the global filter, taken off?)"
             )
-        elif record.note_path in self._note_paths:
+        elif record.note_path in self._notes_by_path and (
+            line := self._unsynced_line_like(target, record)
+        ):
+            where = (
+                f"line {line} of its note reads as it did, but without its id and not to be"
+                " synced (proposed again, or no rule takes it: the note regenerated?)"
+            )
+        elif record.note_path in self._notes_by_path:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
@@ -1226,6 +1233,25 @@ class Planner:
                     where = f"its note was not read ({warning.message})"
                     break
         self.plan.changes.append(_left_alone(target.name, record, where))
+
+    def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
+        """The line of the record's note, without an id and not to be synced, whose item would
+        make the record's name as last synced (its Jira summary, its Name); None: none.
+
+        Such a line is most likely the record's own, come back in a note put back to older text
+        or written again by its generator, as proposed (``[?]``): its record is reported, not
+        cancelled under ``orphans = "cancel"`` for a deleted line. A name shared by chance
+        only spares a cancel, which is the side to err on."""
+        synced = _synced_text(record)
+        note = self._notes_by_path[record.note_path]
+        for item in note.items:
+            if item.block_id or not synced or self._wanted(item):
+                continue
+            context = Context(item, note, record.block_id, "")
+            fields = target.routing.desired(self.config, context, lambda: None, None) or {}
+            if any(_same(fields.get(name), synced) for name in ("summary", "Name")):
+                return item.line
+        return None
 
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
@@ -1309,7 +1335,7 @@ class Planner:
             note = where.get(record.block_id)
             if note is None:
                 continue
-            if note in self._note_paths:
+            if note in self._notes_by_path:
                 moved = (
                     f"its line (^{record.block_id}) is in {printable(note)}, but no item"
                     " plansync reads (its checkbox, or the global filter, taken off?)"
