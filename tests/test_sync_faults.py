@@ -343,6 +343,29 @@ def test_crash_in_a_sync_of_changes(project: Project, step: str) -> None:
     assert_synced(config, before, project.url)
 
 
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_crash_in_a_sync_that_gives_a_note_put_back_its_ids_again(
+    project: Project, step: str
+) -> None:
+    """A note put back to its text from before the first sync gets its lines' ids and keys
+    back (re-adopted, see plan.Planner._readopt) in a sync that also creates, updates and
+    transitions: wherever it dies, the rerun ends with each line on its first issue, and no
+    second issue made for a line that lost its id."""
+    config = project.config()
+    path = note(project, "2025-11-05")
+    older = path.read_bytes()
+    assert plansync.apply(config).ok
+    changed_notes(project)
+    path.write_bytes(older)
+    before = snapshot(config)
+    assert any("regains" in (c.message or "") for c in plansync.plan(config).changes)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step))
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert_synced(config, before, project.url)
+
+
 def test_state_store_deleted_after_a_crash(project: Project) -> None:
     """Deleting .plansync loses nothing: the ids in the notes and the labels rebuild it."""
     config = project.config()
