@@ -571,6 +571,25 @@ def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
     assert note.read_text("utf-8").count("](") == 60  # every key written back
 
 
+def test_a_saved_plan_applies_after_an_edit_to_a_note_without_items(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A daily note a plugin keeps writing to made every reviewed plan stale, although it
+    holds nothing a sync reads; a note with items still does."""
+    daily = example_project.vault / "2025-11-20-daily.md"
+    daily.write_text("# 2025-11-20\n\n- Coffee with Dana\n", encoding="utf-8")
+    saved = tmp_path / "plan.json"
+    config = example_project.config_path
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    daily.write_text(daily.read_text("utf-8") + "- Lunch\n", encoding="utf-8")
+    assert run("sync", saved, "--config", config).exit_code == 0
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    weekly = example_project.note("weekly-cloud-program-sync")
+    weekly.write_text(weekly.read_text("utf-8") + "\nEdited.\n", encoding="utf-8")
+    stale = run("sync", saved, "--config", config)
+    assert stale.exit_code == 1 and f"{weekly.name} changed since it was made" in stale.stderr
+
+
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

@@ -313,6 +313,8 @@ class Planner:
         self.config = config
         self.vault = vault
         self._notes_by_path = {note.path: note for note in vault.notes}
+        self._synced_notes: set[str] = set()
+        """The notes the state store has records of (read by :meth:`_identify`)."""
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
         # back for its front matter is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
@@ -380,8 +382,12 @@ class Planner:
             for entry in tracked:
                 self._plan_cross_link(entry)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
+        # Only the notes the plan stands on: a note with no item and no record (a daily note
+        # a plugin keeps writing to) changes nothing a sync would do, and made every reviewed
+        # plan stale.
+        relevant = self._synced_notes | {n.path for n in self.vault.notes if n.items}
         self.plan.fingerprint = Fingerprint(
-            notes=digests,
+            notes={path: digest for path, digest in digests.items() if path in relevant},
             state_revision=self.state.revision(),
             state_id=self.state.identity(),
             sites={t.name: t.site for t in self.targets},
@@ -434,6 +440,7 @@ class Planner:
         plan cannot tell apart).
         """
         synced = {target.name: self.state.records(target.name) for target in self.targets}
+        self._synced_notes = {r.note_path for records in synced.values() for r in records.values()}
         synced_from: dict[str, str] = {}
         for records in synced.values():
             for (synced_id, _), record in records.items():
