@@ -300,7 +300,7 @@ def test_a_copy_a_killed_write_left_is_replaced_by_the_next_write_of_its_note(
     tmp_path: Path,
 ) -> None:
     """A write killed between its copy and the rename (SIGKILL, a power cut) left a hidden
-    ``.n.md.*.plansync-tmp`` in the vault that no later run removed. An hour old, it is the
+    ``.n.md.*.plansync-tmp`` in the vault that no later run removed. A minute old, it is the
     next write's own copy; a fresh one (another sync writing the note now) is left alone."""
     note = tmp_path / "n.md"
     note.write_bytes(b"- [ ] One\n- [ ] Two\n")

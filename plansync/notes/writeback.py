@@ -328,8 +328,10 @@ def write_back(
     raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
 
 
-LEFTOVER_AGE_S = 3600
-"""How old a note's temporary copy must be to be taken for one a killed write left behind."""
+LEFTOVER_AGE_S = 60
+"""How old a note's temporary copy must be to be taken for one a killed write left behind: a
+write holds its copy for milliseconds (seconds on a slow network drive), and a sync run again
+after the kill should find it stale."""
 
 
 def _temporary_beside(path: Path) -> tuple[int, str]:
