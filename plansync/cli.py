@@ -400,8 +400,11 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         try:
             if yes or click.confirm("Apply these changes?", default=False):
                 return True
-        except click.Abort:  # no answer: stdin closed (cron, CI) or Ctrl-C at the prompt
+        except click.Abort as exc:  # no answer: stdin closed (cron, CI) or Ctrl-C at the prompt
             click.echo("", err=True)
+            if isinstance(exc.__context__, KeyboardInterrupt):  # as click raises it, from None
+                click.secho("Interrupted: nothing was applied.", fg="yellow", err=True)
+                sys.exit(128 + signal.SIGINT)
             raise click.ClickException(
                 "no answer, so nothing was applied (--yes applies without asking)"
             ) from None

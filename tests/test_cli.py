@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import logging
 import os
@@ -665,6 +666,31 @@ def test_a_sync_stopped_by_a_signal_cleans_up_and_says_a_rerun_finishes_it(
     monkeypatch.setattr(JiraConnector, "upsert_links", link)
     assert run("sync", "--yes", "--config", config).exit_code == 0
     assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
+
+
+class _CtrlC(io.BytesIO):
+    """A terminal whose user presses Ctrl-C at the question."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:  # click asks whether the stream is binary
+            return b""
+        raise KeyboardInterrupt
+
+    read1 = readline = read
+
+
+def test_ctrl_c_at_the_question_exits_as_interrupted_and_applies_nothing(
+    example_project: ExampleProject,
+) -> None:
+    """Click turns Ctrl-C at a prompt into the same abort as no answer: it exited 1, "no
+    answer", where a Ctrl-C anywhere else exits 130."""
+    notes = vault_bytes(example_project)
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(example_project.config_path)], input=_CtrlC()
+    )
+    assert result.exit_code == 130
+    assert result.stderr.endswith("Interrupted: nothing was applied.\n")
+    assert jira_issue_count(example_project) == 0 and vault_bytes(example_project) == notes
 
 
 def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
