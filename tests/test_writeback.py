@@ -296,26 +296,6 @@ def test_file_mode_is_kept(tmp_path: Path) -> None:
     assert note.stat().st_mode & 0o777 == 0o640
 
 
-def test_a_copy_a_killed_write_left_is_replaced_by_the_next_write_of_its_note(
-    tmp_path: Path,
-) -> None:
-    """A write killed between its copy and the rename (SIGKILL, a power cut) left a hidden
-    ``.n.md.*.plansync-tmp`` in the vault that no later run removed. A minute old, it is the
-    next write's own copy; a fresh one (another sync writing the note now) is left alone."""
-    note = tmp_path / "n.md"
-    note.write_bytes(b"- [ ] One\n- [ ] Two\n")
-    leftover = tmp_path / ".n.md.plansync-tmp"
-    leftover.write_bytes(b"- [ ] One ^ps-1\n")
-    os.utime(leftover, (0, 0))
-    write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.md"]
-    leftover.write_bytes(b"in use\n")
-    write_back(note, tmp_path, [LineEdit(line=2, original="- [ ] Two", block_id="ps-2")])
-    assert note.read_bytes() == b"- [ ] One ^ps-1\n- [ ] Two ^ps-2\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".n.md.plansync-tmp", "n.md"]
-    assert leftover.read_bytes() == b"in use\n"
-
-
 # --- properties ---------------------------------------------------------------------------
 
 WORDS = st.sampled_from(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,35 +327,10 @@ def write_back(
     raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
 
 
-LEFTOVER_AGE_S = 60
-"""How old a note's temporary copy must be to be taken for one a killed write left behind: a
-write holds its copy for milliseconds (seconds on a slow network drive), and a sync run again
-after the kill should find it stale."""
-
-
-def _temporary_beside(path: Path) -> tuple[int, str]:
-    """A new file to write ``path``'s next bytes into, beside it: ``.NOTE.md.plansync-tmp``.
-
-    One name a note, so that the copy a write killed midway left (a SIGKILL, a power cut) is
-    found and replaced by the next write of the note, once it is older than any write takes,
-    instead of lying in the vault for ever. A copy in use (another vault's sync writing the
-    same note this moment) is left alone: a name of its own is taken instead."""
-    tmp = path.with_name(f".{path.name}.plansync-tmp")
-    try:
-        if time.time() - tmp.lstat().st_mtime > LEFTOVER_AGE_S:
-            tmp.unlink()
-    except FileNotFoundError:
-        pass
-    try:
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), str(tmp)
-    except FileExistsError:
-        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".plansync-tmp", dir=path.parent)
-
-
 def _replace_if_unchanged(path: Path, expected: bytes, new: bytes) -> bool:
     """Write ``new`` over ``path`` atomically, unless the file no longer holds ``expected``."""
     mode = path.stat().st_mode & 0o7777
-    fd, tmp = _temporary_beside(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".plansync-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(new)
