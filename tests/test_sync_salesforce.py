@@ -636,28 +636,6 @@ def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_r
     )
 
 
-def test_a_create_batch_failed_by_a_server_error_is_looked_for_by_the_next_run(
-    project: ExampleProject, org: Org
-) -> None:
-    """A 500 fails its batch's records only, but Salesforce may have made them before it
-    failed: their creates stay in the journal, as a dead run's, so that the next run looks
-    them up (and closes the entry when none was made), and then creates them."""
-    before = files_of(project)
-    org.app.configure_faults({"fail_next": [{"status": 500, "path_contains": "Feature__c"}]})
-    result = run(project, org)
-    features = [r.item.block_id for r in to_salesforce(project, config_of(project))]
-    failed = {e.block_id for e in result.errors}
-    assert failed and failed <= set(features)
-    with open_state(config_of(project).state_dir) as state:
-        (entry,) = state.in_flight("salesforce")
-    assert set(entry.block_ids) == failed
-
-    sync(project, org)
-    assert_synced(project, org, before)
-    with open_state(config_of(project).state_dir) as state:
-        assert state.in_flight("salesforce") == []
-
-
 # ---- 5. one record refused inside a 200 --------------------------------------------------------
 
 

@@ -131,10 +131,6 @@ class OpResult:
     error: str | None = None
     details: dict[str, str] = field(default_factory=dict)
     note: str | None = None
-    maybe_done: bool = False
-    """A failed element the backend may have carried out all the same (a lock timeout, a
-    duplicate of the value being written, a server error on its request): a caller that tracks
-    creates must look for the record before taking it as not made."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

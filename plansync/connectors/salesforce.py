@@ -85,9 +85,6 @@ LOGIN_NEEDS: dict[Auth, tuple[str, ...]] = {
 }
 """The arguments each login flow cannot go without; the config checks its own keys by it."""
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # an object or field API name: safe in SOQL
-_MAYBE_SAVED = frozenset({"UNABLE_TO_LOCK_ROW", "DUPLICATE_VALUE"})
-"""Per-record errors an upsert resent after a timeout gets while the first one still runs (or
-has just made the record): the record may exist."""
 _COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's limit)
 _IN_IDS = 100  # ids per SOQL IN list
 _IN_CHARS = 4000  # characters of one escaped IN list: the URL stays far below 16,384 bytes
@@ -439,9 +436,7 @@ class SalesforceConnector:
             except ConnectorError as error:  # a 5xx fails this batch only
                 if error.status is None or error.status < 500 or error.throttled:
                     raise
-                outcomes = [
-                    OpResult(ok=False, key=key, error=str(error), maybe_done=True) for key in keys
-                ]
+                outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in keys]
             self._batches_sent += 1
             for (index, _), outcome in zip(batch, outcomes, strict=True):
                 results[index] = outcome
@@ -489,18 +484,15 @@ class SalesforceConnector:
         """A SaveResult / UpsertResult → OpResult; the errors name their status code and fields."""
         if result.get("success") and result.get("id"):
             return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"], sobject))
-        errors = result.get("errors") or []
-        message, details = _error_text(errors)
+        message, details = _error_text(result.get("errors") or [])
         if "STRING_TOO_LONG" in message:  # the field's length is the org's choice, not the note's
             message += f" (make the field longer in {sobject}: a URL field holds 255 characters"
             message += ", a Long Text Area more; see config/salesforce.toml)"
-        codes = {e.get("statusCode") for e in errors if isinstance(e, dict)}
         return OpResult(
             ok=False,
             key=failure_key,
             error=message or "Salesforce did not save the record and gave no reason",
             details=details,
-            maybe_done=bool(codes & _MAYBE_SAVED),
         )
 
     def _values(self, fields: dict[str, Any], sobject: str) -> dict[str, Any]:

@@ -596,7 +596,13 @@ class Applier:
         ]
         # The journal brackets the create call only: a run that dies before it sent nothing,
         # and the next run need not wait for search to show what was never created.
-        entry = self._journal(target, to_create)
+        entry = self.state.begin(
+            target,
+            "create",
+            [c.item.block_id or "" for c in to_create],
+            notes={c.item.block_id or "": c.item.note for c in to_create},
+            site=site_of_connector(connector),
+        )
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
@@ -610,22 +616,7 @@ class Applier:
             else:
                 self._fail(change, outcome.error or f"{target} did not create the record")
         self.state.finish(entry)
-        unsure = [c for c, outcome in zip(to_create, results, strict=True) if outcome.maybe_done]
-        if unsure:
-            # Failed, but perhaps made all the same: left in the journal, as a dead run's
-            # creates are, so that the next run looks them up even if their lines go meanwhile.
-            self._journal(target, unsure)
         self.checkpoint("create_batch_done")
-
-    def _journal(self, target: str, creating: list[Change]) -> int:
-        """Journal the creates of ``creating`` as begun (the entry's number, to finish it)."""
-        return self.state.begin(
-            target,
-            "create",
-            [c.item.block_id or "" for c in creating],
-            notes={c.item.block_id or "": c.item.note for c in creating},
-            site=site_of_connector(self.connectors[target]),
-        )
 
     def _recover(self, dead: list[DeadCreate]) -> None:
         """Store the records the plan found for ids a dead run was creating, whose lines are
