@@ -591,6 +591,27 @@ def test_a_saved_plan_applies_after_an_edit_to_a_note_without_items(
     assert stale.exit_code == 1 and f"{weekly.name} changed since it was made" in stale.stderr
 
 
+def test_a_saved_plan_that_cancels_is_stale_after_an_edit_to_any_note(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A cancel stands on its line's id being on no line of the vault: pasted since into the
+    daily note (no items, so out of the fingerprint), a new plan leaves the record alone,
+    and the saved plan must not cancel it."""
+    config = example_project.write_config('[sync]\norphans = "cancel"\n')
+    daily = example_project.vault / "2025-11-20-daily.md"
+    daily.write_text("# 2025-11-20\n", encoding="utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    weekly = example_project.note("weekly-cloud-program-sync")
+    [line] = [x for x in weekly.read_text("utf-8").split("\n") if "runbook for changing" in x]
+    replace_once(weekly, line + "\n", "")
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    assert "cancelled (sync.orphans = 'cancel')" in run("plan", "--config", config).stdout
+    daily.write_text(daily.read_text("utf-8") + line.replace("- [ ] ", "- ") + "\n", "utf-8")
+    stale = run("sync", saved, "--config", config)
+    assert stale.exit_code == 1 and f"{daily.name} changed since it was made" in stale.stderr
+
+
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

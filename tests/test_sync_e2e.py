@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -1041,11 +1042,36 @@ def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_ca
     assert [(c.action, c.message) for c in plan.changes if c.key == key] == [
         (
             "orphan",
-            f"{key}: line {line} of its note reads as it did, but without its id and not to"
-            " be synced (proposed again, or no rule takes it: the note regenerated?); left alone",
+            f"{key}: line {line} of its note has its text but not its id (the note put back to"
+            " older text, or written again?); left alone",
         )
     ]
     assert not [c for c in plan.changes if c.action in ("create", "transition")]
+
+
+def test_a_restored_line_edited_since_its_sync_is_new_but_cancels_nothing(
+    example_project: ExampleProject,
+) -> None:
+    """The line's due date was moved and synced after the copy the note was put back to: it
+    is not its record as last synced, so it is a new item; but its record, whose text the
+    line still has, was cancelled as a deleted line's. It is reported, naming the line."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    before = path.read_bytes()
+    sync(config)
+    [key] = [k for t, _, k in synced_keys(config, path.name) if RUNBOOK in t]
+    [line] = [x for x in path.read_text("utf-8").split("\n") if RUNBOOK in x]
+    replace_once(path, line, re.sub(r"📅 \S+", "📅 2026-02-27", line))
+    sync(config)
+    path.write_bytes(before)
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key] == ["orphan"]
+    assert [c.fields["summary"] for c in plan.changes if c.action == "create"] == [
+        RUNBOOK + " on live buckets"
+    ]
 
 
 def test_a_new_line_named_as_a_deleted_ones_record_is_not_taken_for_it(
@@ -1091,9 +1117,9 @@ def test_a_restored_line_that_is_not_one_records_alone_is_created_as_before(
 ) -> None:
     """Lines that read the same are not told apart by their text, whether each was synced as
     its own issue, one of two such lines is left, or a line was doubled since; and a line
-    reworded since is not its record's by it. Each such line is a new item again, and each
-    record of the text a deleted line's (cancelled): as before. The note's other lines still
-    get their ids back."""
+    reworded since is not its record's by it. Each such line is a new item again, as before.
+    A record whose text a line still has is reported, not cancelled; the reworded line's is
+    cancelled, as a deleted line's. The note's other lines still get their ids back."""
     project = example_project
     if how in ("two lines with one text", "one of two lines left"):
         double_line(project, RUNBOOK)
@@ -1113,11 +1139,22 @@ def test_a_restored_line_that_is_not_one_records_alone_is_created_as_before(
     creates = [c for c in plan.changes if c.action == "create"]
     assert len(creates) == lines
     assert all("runbook for changing" in c.fields["summary"] for c in creates)
-    assert sorted(c.key or "" for c in plan.changes if c.action == "transition") == gone
+    cancelled = sorted(c.key or "" for c in plan.changes if c.action == "transition")
+    spared = [c for c in plan.changes if c.action == "orphan"]
+    if how == "reworded as well":
+        assert (cancelled, spared) == (gone, [])
+    else:
+        assert cancelled == [] and sorted(c.key or "" for c in spared) == gone
+        assert all("has its text but not its id" in (c.message or "") for c in spared)
     readopted = {c.key for c in plan.changes if "regains" in (c.message or "")}
     assert readopted == {key for text, _, key in keys if RUNBOOK not in text}
     assert plan.summary == summary_of(
-        plan, create=lines, link=lines, transition=len(gone), write_back=lines + 2
+        plan,
+        create=lines,
+        link=lines,
+        transition=len(cancelled),
+        orphan=len(spared),
+        write_back=lines + 2,
     )
 
 

@@ -321,7 +321,7 @@ class Planner:
         # Cancels planned for deleted lines, by their index in the plan's changes: one that
         # turns out to be moved (into a note the config does not read, or as no item into
         # another) is left alone instead.
-        self._cancels: list[tuple[int, Backend, SyncedRecord]] = []
+        self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
         self._notes_with_items = {
             note.path for note in vault.notes if note.items and not note.front_matter_error
         }
@@ -384,8 +384,12 @@ class Planner:
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
         # Only the notes the plan stands on: a note with no item and no record (a daily note
         # a plugin keeps writing to) changes nothing a sync would do, and made every reviewed
-        # plan stale.
+        # plan stale. Unless a cancel or a line given its id back is planned: each stands on
+        # the id being on no line of the vault, any note's (a line pasted since into the daily
+        # note would be cancelled by the saved plan, and left alone by a new one).
         relevant = self._synced_notes | {n.path for n in self.vault.notes if n.items}
+        if self._cancels or any(entry.readopted for entry in tracked):
+            relevant = set(digests)
         self.plan.fingerprint = Fingerprint(
             notes={path: digest for path, digest in digests.items() if path in relevant},
             state_revision=self.state.revision(),
@@ -1220,13 +1224,6 @@ class Planner:
                 f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
                 " (its checkbox, or the global filter, taken off?)"
             )
-        elif record.note_path in self._notes_by_path and (
-            line := self._unsynced_line_like(target, record)
-        ):
-            where = (
-                f"line {line} of its note reads as it did, but without its id and not to be"
-                " synced (proposed again, or no rule takes it: the note regenerated?)"
-            )
         elif record.note_path in self._notes_by_path:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
@@ -1242,17 +1239,18 @@ class Planner:
         self.plan.changes.append(_left_alone(target.name, record, where))
 
     def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
-        """The line of the record's note, without an id and not to be synced, whose item would
-        make the record's name as last synced (its Jira summary, its Name); None: none.
+        """The line of the record's note, without an id, whose item would make the record's
+        name as last synced (its Jira summary, its Name); None: none.
 
         Such a line is most likely the record's own, come back in a note put back to older text
-        or written again by its generator, as proposed (``[?]``): its record is reported, not
-        cancelled under ``orphans = "cancel"`` for a deleted line. A name shared by chance
-        only spares a cancel, which is the side to err on."""
+        or written again by its generator: as proposed (``[?]``), or differing from the record
+        in a field edited since (so not given its id back, see :meth:`_readopt`). Its record
+        is reported, not cancelled under ``orphans = "cancel"`` for a deleted line. A name
+        shared by chance only spares a cancel, which is the side to err on."""
         synced = _synced_text(record)
         note = self._notes_by_path[record.note_path]
         for item in note.items:
-            if item.block_id or not synced or self._wanted(item):
+            if item.block_id or not synced:
                 continue
             context = Context(item, note, record.block_id, "")
             fields = target.routing.desired(self.config, context, lambda: None, None) or {}
@@ -1320,7 +1318,7 @@ class Planner:
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )
         )
-        self._cancels.append((len(self.plan.changes) - 1, target.name, record))
+        self._cancels.append((len(self.plan.changes) - 1, target, record))
         return True
 
     def _spare_moved_lines(self) -> None:
@@ -1329,7 +1327,8 @@ class Planner:
         ``vault.exclude`` names, or a note outside ``vault.include``), or into another note as
         a line that is no item (its checkbox taken off on the way). The line is still in the
         vault; someone archiving an item, or keeping it as a plain bullet, does not mean to
-        cancel its ticket, as a line left in its own note without its checkbox does not.
+        cancel its ticket, as a line left in its own note without its checkbox does not. So
+        are those whose note has a line with their text but no id (:meth:`_unsynced_line_like`).
 
         Run once, after every target is planned, so that one walk of the vault serves every
         candidate of every target; and only when there is one (never under ``orphans =
@@ -1341,6 +1340,12 @@ class Planner:
         for index, target, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
+                if line := self._unsynced_line_like(target, record):
+                    same_text = (
+                        f"line {line} of its note has its text but not its id (the note put"
+                        " back to older text, or written again?)"
+                    )
+                    self.plan.changes[index] = _left_alone(target.name, record, same_text)
                 continue
             if note in self._notes_by_path:
                 moved = (
@@ -1349,7 +1354,7 @@ class Planner:
                 )
             else:
                 moved = f"its line is in {printable(note)}, which the config does not read"
-            self.plan.changes[index] = _left_alone(target, record, moved)
+            self.plan.changes[index] = _left_alone(target.name, record, moved)
 
     def _lines_elsewhere(self, block_ids: set[str]) -> dict[str, str]:
         """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
