@@ -630,6 +630,30 @@ def test_a_call_refused_after_an_earlier_request_of_it_went_through_says_it_acte
     assert not first.value.acted
 
 
+def test_a_record_refused_for_a_lock_or_its_own_id_taken_may_be_made_all_the_same(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """An upsert resent after a timeout meets the first one still running (a lock timeout) or
+    just done (its external id taken): such a record may exist. A duplicate of another unique
+    field, or a value refused, is a refusal like any other."""
+    rsps.patch(
+        UPSERT,
+        json=[
+            failed(("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", [])),
+            failed(("DUPLICATE_VALUE", "duplicate value found", ["Plansync_Id__c"])),
+            failed(("DUPLICATE_VALUE", "duplicate value found", ["Account__c"])),
+            failed(("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "bad value", ["Priority__c"])),
+        ],
+    )
+    results = sf.create_many([NewRecord(f"ps-{n}", {"Name": "x"}) for n in range(4)])
+    assert [(r.ok, r.maybe_done) for r in results] == [
+        (False, True),
+        (False, True),
+        (False, False),
+        (False, False),
+    ]
+
+
 def test_api_usage_comes_from_the_sforce_limit_info_header(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:

@@ -43,7 +43,7 @@ from sync_marks import strip_sync_marks
 
 import plansync
 from plansync.config import Config, load_config
-from plansync.connectors.base import FieldUpdate
+from plansync.connectors.base import FieldUpdate, OpResult
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
@@ -634,6 +634,27 @@ def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_r
     assert len(org.records()) == len(made) + len(
         [e for e in to_salesforce(project, config_of(project)) if e.item.block_id not in made]
     )
+
+
+def test_a_record_reported_failed_but_made_all_the_same_is_found_and_kept(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upsert resent after a timeout made the record, yet answered UNABLE_TO_LOCK_ROW: the
+    sync looks such a record up before closing its create, keeps it and writes its key back,
+    where it reported a failure, and the record was known to no one once its line went."""
+    before = files_of(project)
+    real = SalesforceConnector.create_many
+    lock = "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"
+
+    def made_but_refused(self: SalesforceConnector, records: list[Any]) -> list[OpResult]:
+        results = real(self, records)
+        return [OpResult(ok=False, error=lock, maybe_done=True), *results[1:]]
+
+    monkeypatch.setattr(SalesforceConnector, "create_many", made_but_refused)
+    result = sync(project, org)
+    assert any((o.message or "").startswith("made all the same") for o in result.outcomes)
+    monkeypatch.setattr(SalesforceConnector, "create_many", real)
+    assert_synced(project, org, before)
 
 
 # ---- 5. one record refused inside a 200 --------------------------------------------------------

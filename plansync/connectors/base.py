@@ -131,6 +131,10 @@ class OpResult:
     error: str | None = None
     details: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    maybe_done: bool = False
+    """A failed element the backend may have carried out all the same (a lock timeout or a
+    duplicate of the id being written, as a request resent after a timeout meets the first
+    one): a caller tracking creates looks for the record before taking it as not made."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

@@ -484,6 +484,7 @@ class SalesforceConnector:
         """A SaveResult / UpsertResult → OpResult; the errors name their status code and fields."""
         if result.get("success") and result.get("id"):
             return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"], sobject))
+        errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
         message, details = _error_text(result.get("errors") or [])
         if "STRING_TOO_LONG" in message:  # the field's length is the org's choice, not the note's
             message += f" (make the field longer in {sobject}: a URL field holds 255 characters"
@@ -493,6 +494,17 @@ class SalesforceConnector:
             key=failure_key,
             error=message or "Salesforce did not save the record and gave no reason",
             details=details,
+            maybe_done=any(self._maybe_saved(error) for error in errors),
+        )
+
+    def _maybe_saved(self, error: dict[str, Any]) -> bool:
+        """Whether a record refused so may exist all the same: an upsert resent after a timeout
+        meets the first one still running (its row locked) or just done (its external id
+        taken). A duplicate of another unique field is a refusal like any other."""
+        code = error.get("statusCode")
+        fields = error.get("fields") or []
+        return code == "UNABLE_TO_LOCK_ROW" or (
+            code == "DUPLICATE_VALUE" and (not fields or self.external_id_field in fields)
         )
 
     def _values(self, fields: dict[str, Any], sobject: str) -> dict[str, Any]:

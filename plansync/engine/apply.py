@@ -610,9 +610,27 @@ class Applier:
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
             raise
         self.checkpoint("created")
+        # Refused in a way that may hide a record made all the same (see OpResult.maybe_done):
+        # looked for once, before the journal entry closes, so that none is known to no one.
+        unsure = [
+            label_for(c.item.block_id or "")
+            for c, outcome in zip(to_create, results, strict=True)
+            if not outcome.ok and outcome.maybe_done
+        ]
+        made_after = connector.fetch_by_ids(unsure) if unsure else {}
         for change, record, outcome in zip(to_create, records, results, strict=True):
+            there = made_after.get(label_for(change.item.block_id or ""))
             if outcome.ok and outcome.key:
                 self._created(change, outcome.key, outcome.url or "", record.fields)
+            elif there is not None:
+                self._created(
+                    change,
+                    there.key,
+                    there.url,
+                    record.fields,
+                    there.closed_as or there.status_category,
+                    f"made all the same (found by its plansync id after: {outcome.error})",
+                )
             else:
                 self._fail(change, outcome.error or f"{target} did not create the record")
         self.state.finish(entry)
