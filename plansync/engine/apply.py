@@ -617,12 +617,7 @@ class Applier:
             for c, outcome in zip(to_create, results, strict=True)
             if not outcome.ok and outcome.maybe_done
         ]
-        made_after: dict[str, RemoteRecord] = {}
-        unknown = False
-        try:
-            made_after = connector.fetch_by_ids(unsure) if unsure else {}
-        except ConnectorError:  # not known: the entry stays open, for the next run to look
-            unknown = True
+        made_after = connector.fetch_by_ids(unsure) if unsure else {}
         for change, record, outcome in zip(to_create, records, results, strict=True):
             there = made_after.get(label_for(change.item.block_id or ""))
             if outcome.ok and outcome.key:
@@ -638,8 +633,7 @@ class Applier:
                 )
             else:
                 self._fail(change, outcome.error or f"{target} did not create the record")
-        if not unknown:
-            self.state.finish(entry)
+        self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
     def _recover(self, dead: list[DeadCreate]) -> None:
