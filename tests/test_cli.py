@@ -612,6 +612,28 @@ def test_a_saved_plan_that_cancels_is_stale_after_an_edit_to_any_note(
     assert stale.exit_code == 1 and f"{daily.name} changed since it was made" in stale.stderr
 
 
+def test_a_cancel_left_alone_does_not_tie_a_saved_plan_to_every_note(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A line kept as a plain bullet in another note spares its record's cancel at every plan:
+    such a plan cancels nothing, so a note without items edited since does not make it stale
+    (every saved plan of the vault was, under orphans = "cancel")."""
+    config = example_project.write_config('[sync]\norphans = "cancel"\n')
+    daily = example_project.vault / "2025-11-20-daily.md"
+    daily.write_text("# 2025-11-20\n", encoding="utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    weekly = example_project.note("weekly-cloud-program-sync")
+    [line] = [x for x in weekly.read_text("utf-8").split("\n") if "runbook for changing" in x]
+    replace_once(weekly, line + "\n", "")
+    kept = example_project.vault / "2025-11-21-kept.md"
+    kept.write_text(line.replace("- [ ] ", "- ") + "\n", encoding="utf-8")
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    assert "cancelled (sync.orphans" not in run("plan", "--config", config).stdout
+    daily.write_text(daily.read_text("utf-8") + "- Lunch\n", encoding="utf-8")
+    assert run("sync", saved, "--config", config).exit_code == 0
+
+
 def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

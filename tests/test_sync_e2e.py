@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -1062,23 +1061,6 @@ def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_ca
     assert not [c for c in plan.changes if c.action in ("create", "transition")]
 
 
-def test_a_restored_line_edited_since_its_sync_is_new_but_cancels_nothing(
-    example_project: ExampleProject,
-) -> None:
-    """The line's due date was moved and synced after the copy the note was put back to: it
-    is not its record as last synced, so it is a new item; but its record, whose text the
-    line still has, was cancelled as a deleted line's. It is reported, naming the line."""
-    config, _, key = edited_then_restored(
-        example_project, "cancel", lambda line: re.sub(r"📅 \S+", "📅 2026-02-27", line)
-    )
-
-    plan = fresh_plan(config)
-    assert [c.action for c in plan.changes if c.key == key] == ["orphan"]
-    assert [c.fields["summary"] for c in plan.changes if c.action == "create"] == [
-        RUNBOOK + " on live buckets"
-    ]
-
-
 def test_a_new_line_named_as_a_deleted_ones_record_is_not_taken_for_it(
     example_project: ExampleProject,
 ) -> None:
@@ -1122,9 +1104,9 @@ def test_a_restored_line_that_is_not_one_records_alone_is_created_as_before(
 ) -> None:
     """Lines that read the same are not told apart by their text, whether each was synced as
     its own issue, one of two such lines is left, or a line was doubled since; and a line
-    reworded since is not its record's by it. Each such line is a new item again, as before.
-    A record whose text a line still has is reported, not cancelled; the reworded line's is
-    cancelled, as a deleted line's. The note's other lines still get their ids back."""
+    reworded since is not its record's by it. Each such line is a new item again, and each
+    record of the text a deleted line's (cancelled): as before. The note's other lines still
+    get their ids back."""
     project = example_project
     if how in ("two lines with one text", "one of two lines left"):
         double_line(project, RUNBOOK)
@@ -1144,22 +1126,11 @@ def test_a_restored_line_that_is_not_one_records_alone_is_created_as_before(
     creates = [c for c in plan.changes if c.action == "create"]
     assert len(creates) == lines
     assert all("runbook for changing" in c.fields["summary"] for c in creates)
-    cancelled = sorted(c.key or "" for c in plan.changes if c.action == "transition")
-    spared = [c for c in plan.changes if c.action == "orphan"]
-    if how == "reworded as well":
-        assert (cancelled, spared) == (gone, [])
-    else:
-        assert cancelled == [] and sorted(c.key or "" for c in spared) == gone
-        assert all("has its text but not its id" in (c.message or "") for c in spared)
+    assert sorted(c.key or "" for c in plan.changes if c.action == "transition") == gone
     readopted = {c.key for c in plan.changes if "regains" in (c.message or "")}
     assert readopted == {key for text, _, key in keys if RUNBOOK not in text}
     assert plan.summary == summary_of(
-        plan,
-        create=lines,
-        link=lines,
-        transition=len(cancelled),
-        orphan=len(spared),
-        write_back=lines + 2,
+        plan, create=lines, link=lines, transition=len(gone), write_back=lines + 2
     )
 
 

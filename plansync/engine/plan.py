@@ -388,7 +388,10 @@ class Planner:
         # the id being on no line of the vault, any note's (a line pasted since into the daily
         # note would be cancelled by the saved plan, and left alone by a new one).
         relevant = self._synced_notes | {n.path for n in self.vault.notes if n.items}
-        if self._cancels or any(entry.readopted for entry in tracked):
+        cancels = any(
+            self.plan.changes[index].action == "transition" for index, _, _ in self._cancels
+        )
+        if cancels or any(entry.readopted for entry in tracked):
             relevant = set(digests)
         self.plan.fingerprint = Fingerprint(
             notes={path: digest for path, digest in digests.items() if path in relevant},
@@ -1239,18 +1242,19 @@ class Planner:
         self.plan.changes.append(_left_alone(target.name, record, where))
 
     def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
-        """The line of the record's note, without an id, whose item would make the record's
-        name as last synced (its Jira summary, its Name); None: none.
+        """The line of the record's note, without an id and not to be synced, whose item would
+        make the record's name as last synced (its Jira summary, its Name); None: none.
 
         Such a line is most likely the record's own, come back in a note put back to older text
-        or written again by its generator: as proposed (``[?]``), or differing from the record
-        in a field edited since (so not given its id back, see :meth:`_readopt`). Its record
-        is reported, not cancelled under ``orphans = "cancel"`` for a deleted line. A name
-        shared by chance only spares a cancel, which is the side to err on."""
+        or written again by its generator, as proposed (``[?]``): its record is reported, not
+        cancelled under ``orphans = "cancel"`` for a deleted line. A name shared by chance
+        only spares a cancel, which is the side to err on. A line to be synced is not looked
+        at: it gets an id of its own at this sync, after which its record would be cancelled
+        all the same, one run late, with a second record made meanwhile."""
         synced = _synced_text(record)
         note = self._notes_by_path[record.note_path]
         for item in note.items:
-            if item.block_id or not synced:
+            if item.block_id or not synced or self._wanted(item):
                 continue
             context = Context(item, note, record.block_id, "")
             fields = target.routing.desired(self.config, context, lambda: None, None) or {}
