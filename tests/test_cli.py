@@ -591,19 +591,26 @@ def test_a_saved_plan_applies_after_an_edit_to_a_note_without_items(
     assert stale.exit_code == 1 and f"{weekly.name} changed since it was made" in stale.stderr
 
 
+def synced_then_a_line_deleted(project: ExampleProject) -> tuple[Path, Path, str]:
+    """The project synced under ``orphans = "cancel"`` with a daily note that holds no item,
+    then the runbook's line deleted from its note: the config, the daily note, the line."""
+    config = project.write_config('[sync]\norphans = "cancel"\n')
+    daily = project.vault / "2025-11-20-daily.md"
+    daily.write_text("# 2025-11-20\n", encoding="utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    weekly = project.note("weekly-cloud-program-sync")
+    [line] = [x for x in weekly.read_text("utf-8").split("\n") if "runbook for changing" in x]
+    replace_once(weekly, line + "\n", "")
+    return config, daily, line
+
+
 def test_a_saved_plan_that_cancels_is_stale_after_an_edit_to_any_note(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
     """A cancel stands on its line's id being on no line of the vault: pasted since into the
     daily note (no items, so out of the fingerprint), a new plan leaves the record alone,
     and the saved plan must not cancel it."""
-    config = example_project.write_config('[sync]\norphans = "cancel"\n')
-    daily = example_project.vault / "2025-11-20-daily.md"
-    daily.write_text("# 2025-11-20\n", encoding="utf-8")
-    assert run("sync", "--yes", "--config", config).exit_code == 0
-    weekly = example_project.note("weekly-cloud-program-sync")
-    [line] = [x for x in weekly.read_text("utf-8").split("\n") if "runbook for changing" in x]
-    replace_once(weekly, line + "\n", "")
+    config, daily, line = synced_then_a_line_deleted(example_project)
     saved = tmp_path / "plan.json"
     assert run("plan", "--out", saved, "--config", config).exit_code == 0
     assert "cancelled (sync.orphans = 'cancel')" in run("plan", "--config", config).stdout
@@ -618,13 +625,7 @@ def test_a_cancel_left_alone_does_not_tie_a_saved_plan_to_every_note(
     """A line kept as a plain bullet in another note spares its record's cancel at every plan:
     such a plan cancels nothing, so a note without items edited since does not make it stale
     (every saved plan of the vault was, under orphans = "cancel")."""
-    config = example_project.write_config('[sync]\norphans = "cancel"\n')
-    daily = example_project.vault / "2025-11-20-daily.md"
-    daily.write_text("# 2025-11-20\n", encoding="utf-8")
-    assert run("sync", "--yes", "--config", config).exit_code == 0
-    weekly = example_project.note("weekly-cloud-program-sync")
-    [line] = [x for x in weekly.read_text("utf-8").split("\n") if "runbook for changing" in x]
-    replace_once(weekly, line + "\n", "")
+    config, daily, line = synced_then_a_line_deleted(example_project)
     kept = example_project.vault / "2025-11-21-kept.md"
     kept.write_text(line.replace("- [ ] ", "- ") + "\n", encoding="utf-8")
     saved = tmp_path / "plan.json"
