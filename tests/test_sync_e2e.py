@@ -11,7 +11,6 @@ import dataclasses
 import math
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -999,34 +998,22 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
     assert again.changes == [] and not again.has_changes
 
 
-def edited_then_restored(
-    project: ExampleProject, orphans: str, edit: Callable[[str], str]
-) -> tuple[Config, Path, str]:
-    """The project synced (``orphans`` as given), the runbook's line changed by ``edit`` and
-    synced again, then the weekly note put back to its text from before both syncs. The
-    config, the note, and the runbook's issue key."""
-    project.write_config(f'[sync]\norphans = "{orphans}"\n')
-    config = config_of(project)
-    path = project.note(WEEKLY)
-    before = path.read_bytes()
-    sync(config)
-    [key] = [k for t, _, k in synced_keys(config, path.name) if RUNBOOK in t]
-    [line] = [x for x in path.read_text("utf-8").split("\n") if RUNBOOK in x]
-    replace_once(path, line, edit(line))
-    sync(config)
-    path.write_bytes(before)
-    return config, path, key
-
-
 def test_a_restored_line_older_than_its_record_reopens_nothing(
     example_project: ExampleProject,
 ) -> None:
     """The line was ticked and its issue closed at a later sync; the note put back to text from
     before both has it open again. That older checkbox is not the note's new word: the line is
     not taken for its record (whose issue stays done), and is a new item, as before."""
-    config, path, key = edited_then_restored(
-        example_project, "report", lambda line: line.replace("- [ ] ", "- [x] ", 1)
-    )
+    project = example_project
+    project.write_config('[sync]\norphans = "report"\n')
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    before = path.read_bytes()
+    sync(config)
+    [key] = [k for t, _, k in synced_keys(config, path.name) if RUNBOOK in t]
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+    sync(config)
+    path.write_bytes(before)
 
     plan = fresh_plan(config)
     assert not [c for c in plan.changes if c.key == key and c.action != "orphan"]
