@@ -45,7 +45,8 @@ class _Plansync(click.Group):
     """The command group, whose usage errors (an unknown option, ``--config`` naming a folder,
     no command at all) exit 1 as every other error does, not 2 as click's: 2 is what ``plan
     --detailed-exitcode`` says of a plan with changes, and a script must not read a mistyped
-    option as that. Both methods: options are parsed in the first, a command's in the second."""
+    option as that. Both methods: options are parsed in the first, a command's in the second.
+    Ctrl-C exits 130 from any command, as a shell reports a command SIGINT stopped."""
 
     def make_context(
         self,
@@ -59,7 +60,15 @@ class _Plansync(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         with _usage_errors_exit_1():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                # Ctrl-C outside a plan's or a sync's own handling (loading the config,
+                # starting the sandbox, a parse): click said "Aborted!" and exited 1, an error
+                # to a script, where every other Ctrl-C exits 130.
+                click.echo("", err=True)
+                click.secho("Interrupted.", fg="yellow", err=True)
+                sys.exit(128 + signal.SIGINT)
 
 
 @contextmanager

@@ -796,6 +796,22 @@ def test_ctrl_c_during_a_plan_says_nothing_changed_and_exits_as_interrupted(
     assert "Aborted!" not in result.output
 
 
+def test_ctrl_c_before_a_plan_starts_exits_as_interrupted_not_as_an_error(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the config loads: click's "Aborted!" and exit 1, an error to a script."""
+    import plansync.config
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plansync.config, "load_config", interrupted)
+    result = run("plan", "--detailed-exitcode", "--config", example_project.config_path)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.endswith("Interrupted.\n")
+    assert "Aborted!" not in result.output
+
+
 def test_a_second_concurrent_run_is_refused_naming_the_lock(
     example_project: ExampleProject,
 ) -> None:
