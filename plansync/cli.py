@@ -340,11 +340,12 @@ def _write_whole(path: Path, text: str) -> None:
             partial.unlink(missing_ok=True)
 
 
-def _sync_command(config_path: Path | None) -> str:
-    """``plansync sync`` as the user should paste it: with the ``--config`` this run was given
-    (without it, pasted elsewhere, it finds no config or another one), quoted for the shell."""
+def _sync_command(config_path: Path | None, verb: str = "sync") -> str:
+    """``plansync sync`` (or ``verb``) as the user should paste it: with the ``--config`` this
+    run was given (without it, pasted elsewhere, it finds no config or another one), quoted for
+    the shell."""
     given = f" --config {shlex.quote(str(config_path))}" if config_path else ""
-    return f"plansync sync{given}"
+    return f"plansync {verb}{given}"
 
 
 def _check_overwritable(out: Path) -> None:
@@ -388,7 +389,14 @@ def _progress(step: str, done: int, total: int) -> None:
     "plan_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
-def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) -> None:
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print neither the plan nor progress, only warnings, errors and what was applied"
+    " (for cron). Needs --yes or PLAN_FILE.",
+)
+def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, quiet: bool) -> None:
     """Create and update Jira issues from accepted items; write keys back into the notes.
 
     With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
@@ -398,12 +406,18 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
     from plansync.engine.plan import Plan
     from plansync.engine.render import render
 
+    if quiet and not (yes or plan_file):
+        # The question would come with no plan to answer it by.
+        raise click.UsageError("--quiet needs --yes (or a PLAN_FILE): it prints no plan to ask by")
     config = _load(config_path)
     _notice(config)
     declined: list[bool] = []
 
     def confirm(plan: Plan) -> bool:
-        click.echo(render(plan))
+        if quiet:
+            _left_for_a_person(plan, _sync_command(config_path, "plan"))
+        else:
+            click.echo(render(plan))
         if not plan.has_changes:
             return plan.settles_state  # only the state learns (agreed bases, dead creates)
         try:
@@ -424,16 +438,35 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool) ->
         "what was applied is kept, and nothing is lost or made twice;"
         f" run `{_sync_command(config_path)}` again to finish"
     )
+    progress = None if quiet else _progress
     result: Result | None
     with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
-            result = sync.apply(config, saved, progress=_progress)
+            result = sync.apply(config, saved, progress=progress)
         else:
-            result = sync.apply(config, progress=_progress, confirm=confirm, asks=not yes)
+            result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes)
     if declined:
         raise click.ClickException("nothing applied")
     _report(result)
+
+
+def _left_for_a_person(plan: Plan, plan_command: str) -> None:
+    """What ``sync --quiet`` still says of the plan it does not print: its warnings, and the
+    conflicts and orphans a sync never acts on, which stay until a person settles them."""
+    for warning in plan.warnings:
+        click.echo(shown(f"warning: {warning}"), err=True)
+    waiting = [
+        f"{n} {kind}{'' if n == 1 else 's'}"
+        for kind in ("conflict", "orphan")
+        if (n := sum(change.action == kind for change in plan.changes))
+    ]
+    if waiting:
+        click.echo(
+            f"warning: {' and '.join(waiting)} left as they are, for a person to settle:"
+            f" `{plan_command}` shows them",
+            err=True,
+        )
 
 
 class _Stopped(KeyboardInterrupt):

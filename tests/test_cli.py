@@ -173,6 +173,22 @@ def only(result: Result, action: str, as_json: bool) -> bool:
     return sum(counts) == 1 and f"1 {action}s" in result.stdout
 
 
+def due_date_changed_on_both_sides(project: ExampleProject) -> Path:
+    """After a sync, the runbook item's due date changed in Jira and, otherwise, in its note:
+    a conflict. Returns the note."""
+    note = project.note("weekly-cloud-program-sync")
+    runbook = next(i for i in scan_vault(note).notes[0].items if "runbook" in i.text)
+    answer = requests.put(
+        f"{project.url}/rest/api/2/issue/{runbook.keys['jira']}",
+        json={"fields": {"duedate": "2025-12-24"}},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    return note
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_detailed_exitcode_is_2_for_a_plan_of_only_conflicts_or_orphans(
     example_project: ExampleProject, as_json: bool
@@ -183,16 +199,7 @@ def test_detailed_exitcode_is_2_for_a_plan_of_only_conflicts_or_orphans(
     assert run("sync", "--yes", "--config", config).exit_code == 0
     assert run(*plan).exit_code == 0
 
-    note = example_project.note("weekly-cloud-program-sync")
-    runbook = next(i for i in scan_vault(note).notes[0].items if "runbook" in i.text)
-    answer = requests.put(
-        f"{example_project.url}/rest/api/2/issue/{runbook.keys['jira']}",
-        json={"fields": {"duedate": "2025-12-24"}},
-        auth=("tomer@example.com", "token"),
-        timeout=10,
-    )
-    assert answer.status_code == 204, answer.text
-    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    note = due_date_changed_on_both_sides(example_project)
     result = run(*plan)
     assert only(result, "conflict", as_json) and result.exit_code == 2, result.output
 
@@ -201,6 +208,39 @@ def test_detailed_exitcode_is_2_for_a_plan_of_only_conflicts_or_orphans(
     note.write_bytes(b"\n".join(x for x in lines if b"runbook" not in x or b"- [" not in x))
     result = run(*plan)  # ... and the item with it: an orphan
     assert only(result, "orphan", as_json) and result.exit_code == 2, result.output
+
+
+def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
+    example_project: ExampleProject,
+) -> None:
+    """For cron: a first sync's plan is ~15 lines an item, a log nobody reads before it runs."""
+    config = example_project.config_path
+    result = run("sync", "--yes", "--quiet", "--config", config)
+    assert result.exit_code == 0, result.output
+    [applied] = result.stdout.splitlines()  # not the plan, which a sync prints first
+    assert applied.startswith("Applied: 22 create, 22 write back, 22 link, 2 transition")
+    assert "warning: 2025-11-04-contoso-replication-escalation.md:33: due date is 'TBD'" in (
+        result.stderr
+    )
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
+
+    due_date_changed_on_both_sides(example_project)
+    result = run("sync", "-y", "-q", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: 1 conflict left as they are, for a person to settle:"
+        f" `plansync plan --config {config}` shows them"
+    ) in result.stderr
+    assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
+
+
+def test_a_quiet_sync_that_would_ask_is_refused_before_anything_runs(
+    example_project: ExampleProject,
+) -> None:
+    result = run("sync", "--quiet", "--config", example_project.config_path, input="y\n")
+    assert result.exit_code == 1
+    assert "--quiet needs --yes" in result.stderr
+    assert jira_issue_count(example_project) == 0
 
 
 def test_a_config_typo_names_the_key_and_suggests_the_right_one(
