@@ -1622,6 +1622,64 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     )
 
 
+def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
+    example_project: ExampleProject,
+) -> None:
+    """Syncthing and Dropbox keep the losing side of a note two devices changed as a copy
+    beside it. Read as notes, every accepted line of one was created again: as a copy of a
+    line with an id (written back after the sync), or as a new item (the text from before)."""
+    project = example_project
+    before_sync = {p: p.read_bytes() for p in project.vault.glob("*.md")}
+    config, note, _, _ = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    syncthing = path.with_name(f"{path.stem}.sync-conflict-20251104-101500-ABCDEF1.md")
+    syncthing.write_bytes(path.read_bytes())
+    dropbox = path.with_name(f"{path.stem} (Ann's conflicted copy 2025-11-04).md")
+    dropbox.write_bytes(before_sync[path])
+    issues = jira_issues(project)
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, conflict=2)
+    messages = {c.item.note: c.message or "" for c in plan.changes}
+    for copy in (syncthing, dropbox):
+        assert messages[copy.name].startswith(f"a sync tool's conflict copy of {note.path}: its")
+        assert messages[copy.name].endswith("until it is merged into that note and deleted")
+    sync(config)
+    assert jira_issues(project) == issues
+    assert dropbox.read_bytes() == before_sync[path]
+
+    syncthing.unlink()
+    dropbox.unlink()
+    assert fresh_plan(config).summary == summary_of(plan)
+
+
+def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolved(
+    example_project: ExampleProject,
+) -> None:
+    """Both sides of a conflicted line carry its id: the second was a copy, created anew."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    theirs = line.replace("📅 2025-11-10", "📅 2025-11-24")
+    conflicted = f"<<<<<<< HEAD\n{line}\n=======\n{theirs}\n>>>>>>> laptop\n"
+    replace_once(path, line + "\n", conflicted)
+    issues = jira_issues(project)
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, conflict=1)
+    (held,) = plan.changes
+    assert (held.item.note, held.item.line) == (note.path, item.line)
+    assert (held.message or "").startswith("holds both sides of a merge conflict")
+    sync(config)
+    assert jira_issues(project) == issues
+
+    replace_once(path, conflicted, theirs + "\n")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, update=1)
+    assert plan.changes[0].key == key
+
+
 def test_an_item_moved_into_a_held_note_waits_with_it(example_project: ExampleProject) -> None:
     """Not an orphan of the note it left: its line is in the held note."""
     project = example_project

@@ -7,7 +7,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    copy becomes a new item with a new id. A line that lost the id a sync wrote (its note put
    back to older text) gets that id back instead of a fresh one, when it would make exactly the
    record last synced of one record of its note whose line is gone, one to one
-   (:meth:`Planner._readopt`).
+   (:meth:`Planner._readopt`). A note a person must fix first (its front matter unreadable, a
+   sync tool's conflict copy, both sides of a merge conflict in it) takes no part, records and
+   all: its lines would be synced wrong or twice (:meth:`Planner._hold_back`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
    label that carries the id. The same lookup finds a record created by a run that died before
@@ -316,15 +318,14 @@ class Planner:
         self._synced_notes: set[str] = set()
         """The notes the state store has records of (read by :meth:`_identify`)."""
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
-        # back for its front matter is out of the sync, records and all, until it is fixed.
+        # back (:meth:`_hold_back`) is out of the sync, records and all, until it is fixed.
         self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
         # Cancels planned for deleted lines, by their index in the plan's changes: one that
         # turns out to be moved (into a note the config does not read, or as no item into
         # another) is left alone instead.
         self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
-        self._notes_with_items = {
-            note.path for note in vault.notes if note.items and not note.front_matter_error
-        }
+        self._notes_with_items = {note.path for note in vault.notes if note.items}
+        """Less the notes held back (:meth:`_hold_back`), once :meth:`_identify` has run."""
         # Keys some line still names: its record's line is not deleted, whatever its id says.
         self._named_keys = {
             (target, key)
@@ -468,8 +469,8 @@ class Planner:
         taken = set(lines_with) | {label_for(b) for b in synced_from}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
-            if note.front_matter_error:
-                self._hold_back(note, synced_from)
+            if held := _why_held(note, lines[note.path]):
+                self._hold_back(note, held, synced_from)
                 continue
             for item in note.items:
                 block_id: str | None = item.block_id
@@ -576,28 +577,30 @@ class Planner:
         fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
         return all(_same(value, record.fields.get(name)) for name, value in fields.items())
 
-    def _hold_back(self, note: Note, synced_from: dict[str, str]) -> None:
-        """Leave a note whose front matter cannot be read out of this sync, records and all.
+    def _hold_back(self, note: Note, held: _Held, synced_from: dict[str, str]) -> None:
+        """Leave a note out of this sync, records and all, until a person fixes it.
 
-        Its items would be sent without the title, date, participants or account it gives them
-        (and its decisions without their acceptance), overwriting what the records hold. The
-        note itself is not touched either. The hold is a conflict (a person must fix the note),
-        so the plan is not "in sync" while it lasts; the note's records are not orphans.
+        Its items would otherwise be synced wrong: without the title, date, participants or
+        account an unreadable front matter gives them (and decisions without their
+        acceptance), overwriting what the records hold; or, for a sync tool's conflict copy of
+        a note or a note holding both sides of a merge conflict, as copies of lines already
+        synced, each created a second time. The note itself is not touched either. The hold is
+        a conflict (a person must fix the note), so the plan is not "in sync" while it lasts;
+        the note's records are not orphans, and none of its lines is taken for deleted.
         """
-        error = note.front_matter_error
-        assert error is not None
         self._held_back |= {label_for(item.block_id) for item in note.items if item.block_id}
-        held = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
-        if not held:
+        self._notes_with_items.discard(note.path)
+        kept = [i for i in note.items if self._wanted(i) or i.block_id in synced_from]
+        if not kept:
             return
-        items = "its item is" if len(held) == 1 else f"its {len(held)} items are"
+        items = "its item is" if len(kept) == 1 else f"its {len(kept)} items are"
         self.plan.changes.append(
             Change(
                 action="conflict",
                 target="note",
-                item=ItemRef(note=note.path, line=error.line or 1, block_id=None, text=""),
-                message=f"{error.message.removesuffix('; ignored')}: {items} held back"
-                " (nothing is created, changed or written back for them) until it is fixed",
+                item=ItemRef(note=note.path, line=held.line, block_id=None, text=""),
+                message=f"{held.why}: {items} held back (nothing is created, changed or"
+                f" written back for them) until {held.until}",
             )
         )
 
@@ -779,7 +782,7 @@ class Planner:
         ordinary record of the note its line is in (else the one the id was journaled from),
         whose base is the record as it is (as for an adopted one). From there it is planned
         like every other record: an orphan if its line is gone, reported or cancelled as
-        ``sync.orphans`` says. The ids of a note held back for its front matter wait for it
+        ``sync.orphans`` says. The ids of a note held back (:meth:`_hold_back`) wait for it
         to be fixed, like its items.
         """
         journal = self._journal[target.name]
@@ -1282,7 +1285,7 @@ class Planner:
 
         Only a deletion from a note that was read and still holds items counts: a note that
         is gone, unread, emptied (a sync client's accident as often as a person's) or held
-        back for its front matter never closes its tickets. A record already closed, or
+        back (:meth:`_hold_back`) never closes its tickets. A record already closed, or
         cancelled by plansync before, is reported only, so a reopen in the backend stands. So
         is one whose id search finds first on another record (an earlier issue cloned or
         labelled with it): that record is not the one synced from the line, and is never
@@ -1425,6 +1428,49 @@ def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+@dataclass(frozen=True)
+class _Held:
+    """Why a note is held back from a sync (see ``Planner._hold_back``), and until when."""
+
+    line: int
+    why: str
+    until: str
+
+
+# The names sync tools give the copy they keep of a note two devices changed at once:
+# Syncthing's "name.sync-conflict-20251104-101500-ABCDEF1.md"; Dropbox's "name (Ann's
+# conflicted copy 2025-11-04).md", as Nextcloud's and ownCloud's "name (conflicted copy
+# 2025-11-04 101500).md". Matched against the name less its extension; group 1 or 2 is the
+# note's own.
+CONFLICT_COPY = re.compile(
+    r"(.+)\.sync-conflict-\d{8}-\d{6}-[0-9A-Z]{7}|(.+) \([^()]*conflicted copy[^()]*\)",
+    re.IGNORECASE,
+)
+MERGE_CONFLICT_START = re.compile(r"<{7}(?: |$)")
+"""How git (and diff3, and most merge tools) opens the two sides of a conflict in a file."""
+
+
+def _why_held(note: Note, lines: list[str]) -> _Held | None:
+    """Why ``note`` is to be held back from the sync, if it is."""
+    error = note.front_matter_error
+    if error is not None:
+        return _Held(error.line or 1, error.message.removesuffix("; ignored"), "it is fixed")
+    path = Path(note.path)
+    if copy := CONFLICT_COPY.fullmatch(path.stem):
+        original = path.with_stem(copy[1] or copy[2]).as_posix()
+        why = f"a sync tool's conflict copy of {original}"
+        return _Held(1, why, "it is merged into that note and deleted")
+    start = next((n for n, line in enumerate(lines, 1) if MERGE_CONFLICT_START.match(line)), 0)
+    middle = next((n for n, line in enumerate(lines[start:], start) if line == "======="), 0)
+    if start and middle and any(line.startswith(">>>>>>>") for line in lines[middle:]):
+        return _Held(
+            start,
+            "holds both sides of a merge conflict (<<<<<<<, =======, >>>>>>>)",
+            "the conflict is resolved",
+        )
+    return None
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
