@@ -28,8 +28,9 @@ _USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 REDACTED = "***"
 
 SHORTEST_SECRET = 8
-"""Shorter values are not registered: blanking them would blank ordinary words of messages,
-and no token, API key or Salesforce password is that short."""
+"""Shorter values are blanked only where they stand alone, not inside a longer word or value:
+no token, API key or Salesforce password is that short, but a Jira Data Center password may
+be, and blanking ``admin`` wherever it occurs would garble ``administrator``."""
 
 _secrets: list[str] = []
 """Every secret registered, longest first (so that a secret holding another is blanked whole)."""
@@ -44,7 +45,7 @@ def add_secret(value: str | None, *, user: str | None = None) -> None:
     if user is not None:
         forms.add(base64.b64encode(f"{user}:{value}".encode()).decode())
     for form in forms:
-        if len(form) >= SHORTEST_SECRET and form not in _secrets:
+        if form not in _secrets:
             _secrets.append(form)
     _secrets.sort(key=len, reverse=True)
 
@@ -54,9 +55,15 @@ def redact(text: str, also: tuple[str | None, ...] = ()) -> str:
     (a caller's own credentials, however short, in text a server sent about them) replaced by
     ``***``: the host still shows (what a reader needs to know where), credentials never do."""
     text = _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
-    for secret in [*_secrets, *sorted(filter(None, also), key=len, reverse=True)]:
-        if secret in text:
+    for secret in _secrets:
+        if secret not in text:
+            continue
+        if len(secret) >= SHORTEST_SECRET:
             text = text.replace(secret, REDACTED)
+        else:
+            text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", REDACTED, text)
+    for secret in sorted(filter(None, also), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
     return text
 
 

@@ -192,7 +192,16 @@ def test_a_registered_secret_is_blanked_in_every_form_it_is_sent_in() -> None:
     from plansync.redact import add_secret
 
     add_secret("Tok3n/with+slash=", user="ann@acme.example")
-    add_secret("short")  # too short to be a credential: blanking it would blank words
     basic = base64.b64encode(b"ann@acme.example:Tok3n/with+slash=").decode()
-    echoed = f"sent Basic {basic}, Bearer Tok3n/with+slash=, ?token=Tok3n%2Fwith%2Bslash%3D short"
-    assert redact(echoed) == "sent Basic ***, Bearer ***, ?token=*** short"
+    echoed = f"sent Basic {basic}, Bearer Tok3n/with+slash=, ?token=Tok3n%2Fwith%2Bslash%3D"
+    assert redact(echoed) == "sent Basic ***, Bearer ***, ?token=***"
+
+
+def test_a_short_password_is_blanked_where_it_stands_alone_not_inside_words() -> None:
+    """A Jira Data Center password may be short; a login page quoted "alice:hunter2"."""
+    from plansync.redact import add_secret
+
+    add_secret("hunter2", user="alice")
+    add_secret("admin")
+    echoed = "<p>login page for alice:hunter2</p> hunter22, the administrator (admin)"
+    assert redact(echoed) == "<p>login page for alice:***</p> hunter22, the administrator (***)"
