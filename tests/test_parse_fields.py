@@ -518,6 +518,17 @@ def test_line_numbers_are_the_files(tmp_path: Path) -> None:
     assert [(i.line, i.text) for i in note.items] == [(7, "First"), (9, "Second")]
 
 
+def test_a_missing_path_or_a_folder_is_an_error_whichever_type_names_it(tmp_path: Path) -> None:
+    """A Path that named no file was a note with a warning, and a folder a note of its name's
+    text with no items and no warning: a caller's wrong path passed for an empty note."""
+    for source in (tmp_path / "nope.md", str(tmp_path / "nope.md")):
+        with pytest.raises(FileNotFoundError, match="nope.md: no such note"):
+            parse_note(source)
+    for source in (tmp_path, str(tmp_path)):
+        with pytest.raises(IsADirectoryError, match="a folder, not a note .plansync.scan_vault"):
+            parse_note(source)
+
+
 def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:
     line = "- [ ] " + "Draft the plan for the quarterly storage review " * 8 + "📅 2025-10-27"
     (item,) = parse_note(line).items

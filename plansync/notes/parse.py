@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Container
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -471,31 +471,34 @@ def parse_note(
 ) -> Note:
     """Parse a note from a file path, or from Markdown text when ``source`` is not a file.
 
-    A one-line string that looks like a path to a note (ends in ``.md``, and starts as no
-    Markdown block does: no list marker, quote or heading) and names no file raises
-    ``FileNotFoundError``: read as text it would be a note with no items and no warning. A
-    line of a note ("- [ ] Update CHANGELOG.md") is read as the note.
+    A ``Path`` that names no file, and a one-line string that looks like a path to a note
+    (ends in ``.md``, and starts as no Markdown block does: no list marker, quote or heading)
+    and names no file, raise ``FileNotFoundError``: read as text it would be a note with no
+    items and no warning. A line of a note ("- [ ] Update CHANGELOG.md") is read as the note.
+    A folder raises ``IsADirectoryError``: :func:`plansync.scan_vault` reads one. A file that
+    cannot be read (permissions, binary, too large) is a note with a warning saying why.
     """
-    if isinstance(source, Path) or ("\n" not in source and _is_file(source)):
+    one_line = isinstance(source, Path) or "\n" not in source
+    if one_line and _names(source, Path.is_dir):
+        raise IsADirectoryError(f"{source}: a folder, not a note (plansync.scan_vault reads one)")
+    if isinstance(source, Path) and not _names(source, Path.exists):
+        raise FileNotFoundError(f"{source}: no such note")
+    if isinstance(source, Path) or (one_line and _names(source, Path.is_file)):
         display = path or str(source)
         found = read_note(Path(source), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
-    if (
-        "\n" not in source
-        and source.rstrip().casefold().endswith(".md")
-        and not BLOCK_START.match(source)
-    ):
+    if one_line and source.rstrip().casefold().endswith(".md") and not BLOCK_START.match(source):
         raise FileNotFoundError(
             f"{source}: no such note (to parse it as text, end it with a newline)"
         )
     return parse_text(source, path=path or "<text>", policy=policy)
 
 
-def _is_file(source: str) -> bool:
-    """Whether ``source`` names a file. A one-line note is no file name, and may be too long
-    to be one: ``Path.is_file`` raises for that (ENAMETOOLONG) rather than saying no."""
+def _names(source: str | Path, kind: Callable[[Path], bool]) -> bool:
+    """Whether ``source`` names a file of ``kind``. A one-line note is no file name, and may be
+    too long to be one: ``Path.is_file`` raises for that (ENAMETOOLONG) rather than saying no."""
     try:
-        return Path(source).is_file()
+        return kind(Path(source))
     except OSError:
         return False
 
