@@ -28,7 +28,9 @@ create sent again after a crash, or resent after a dropped connection, finds the
 of adding a second one. Updates go by record Id (``PATCH composite/sobjects``): an update never
 creates, so a record deleted in Salesforce comes back as a per-record error for the engine to
 decide on, not silently recreated. Both are idempotent, so both are resent on a dropped
-connection; each record's success or error is reported on its own (``allOrNone: false``).
+connection; each record's success or error is reported on its own (``allOrNone: false``), and
+the records refused for a row lock (``UNABLE_TO_LOCK_ROW``) are resent, only they, a little later
+(:data:`_LOCK_RETRIES`).
 """
 
 from __future__ import annotations
