@@ -25,7 +25,14 @@ from conftest import Sleeps
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
+from plansync.connectors.base import (
+    ConnectorError,
+    FieldUpdate,
+    Link,
+    NewRecord,
+    OpResult,
+    StatusMove,
+)
 from plansync.connectors.salesforce import SalesforceConnector
 
 INSTANCE = "https://acme.my.salesforce.com"
@@ -631,11 +638,13 @@ def test_a_call_refused_after_an_earlier_request_of_it_went_through_says_it_acte
 
 
 def test_a_record_refused_for_a_lock_or_its_own_id_taken_may_be_made_all_the_same(
-    rsps: responses.RequestsMock, sf: SalesforceConnector
+    rsps: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
     """An upsert resent after a timeout meets the first one still running (a lock timeout) or
     just done (its external id taken): such a record may exist. A duplicate of another unique
-    field, or a value refused, is a refusal like any other."""
+    field, or a value refused, is a refusal like any other. (No retries here: what one answer
+    says.)"""
+    sf = make(sleeps, max_retries=0)
     rsps.patch(
         UPSERT,
         json=[
@@ -652,6 +661,100 @@ def test_a_record_refused_for_a_lock_or_its_own_id_taken_may_be_made_all_the_sam
         (False, False),
         (False, False),
     ]
+    assert sf.request_count() == 1
+
+
+# -- row locks ------------------------------------------------------------------------------------
+
+LOCK_MESSAGE = "unable to obtain exclusive access to this record"
+LOCKED = failed(("UNABLE_TO_LOCK_ROW", LOCK_MESSAGE, []))
+IDS = ["a01J000000AAAAA", "a01J000000BBBBB", "a01J000000CCCCC"]
+WRITES = pytest.mark.parametrize(("kind", "url"), [("create", UPSERT), ("update", UPDATE)])
+
+
+def write_three(sf: SalesforceConnector, kind: str) -> list[OpResult]:
+    """Create ps-0, ps-1, ps-2 (upserts by external id), or update the records ``IDS`` (by Id)."""
+    if kind == "create":
+        return sf.create_many([NewRecord(f"ps-{n}", {"Name": f"R{n}"}) for n in range(3)])
+    return sf.update_many([FieldUpdate(IDS[n], {"Name": f"R{n}"}) for n in range(3)])
+
+
+@WRITES
+def test_records_refused_for_a_row_lock_are_sent_again_alone_after_a_short_wait(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps, kind: str, url: str
+) -> None:
+    """A lock held by another transaction (a trigger, a roll-up, an integration) clears within
+    seconds: the records refused for one, and only they, go again, in one request."""
+    missing = failed(("REQUIRED_FIELD_MISSING", "Required fields are missing: [Name]", ["Name"]))
+    rsps.patch(url, json=[saved(IDS[0]), LOCKED, missing])
+    rsps.patch(url, json=[saved(IDS[1])])
+    results = write_three(sf, kind)
+    first, retry = (body(call) for call in rsps.calls)
+    assert retry == {"allOrNone": False, "records": [first["records"][1]]}
+    assert [(r.ok, r.key) for r in results[:2]] == [(True, IDS[0]), (True, IDS[1])]
+    assert not results[2].ok and "REQUIRED_FIELD_MISSING" in (results[2].error or "")
+    assert sleeps == [1.0] and sf.request_count() == 2
+
+
+@WRITES
+def test_a_row_still_locked_after_two_retries_fails_saying_so(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps, kind: str, url: str
+) -> None:
+    """Past two retries (1 s, then 2 s later) the lock is a long job's: the record fails as
+    before (a create is looked up by the engine, an update fails naming its record), with
+    its error saying it was retried."""
+    rsps.patch(url, json=[saved(IDS[0]), LOCKED, saved(IDS[2])])
+    rsps.patch(url, json=[LOCKED])
+    results = write_three(sf, kind)
+    assert [len(body(call)["records"]) for call in rsps.calls] == [3, 1, 1]
+    assert sleeps == [1.0, 2.0] and sf.request_count() == 3
+    assert [r.ok for r in results] == [True, False, True]
+    locked = results[1]
+    assert locked.error == f"UNABLE_TO_LOCK_ROW: {LOCK_MESSAGE} (retried 2 times; still locked)"
+    assert locked.key == (None if kind == "create" else IDS[1])
+    assert locked.maybe_done
+
+
+def test_a_create_its_refused_try_made_all_the_same_is_found_by_the_retry_not_made_again(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """Rarely, a create refused for a lock was committed all the same. The retry is an upsert
+    by external id too, so it meets that record (created: false) instead of making another.
+    The org here keeps one record per external id, as an upsert does, and commits the
+    refused record before refusing it."""
+    org: dict[str, str] = {}  # external id -> Id
+    refusals = iter([{"ps-1"}, set()])  # per request: the ids answered UNABLE_TO_LOCK_ROW
+
+    def upsert(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        refused, results = next(refusals), []
+        for record in json.loads(request.body or "{}")["records"]:
+            ident = record["Plansync_Id__c"]
+            created = ident not in org
+            org.setdefault(ident, f"a01J{len(org):011d}")
+            results.append(LOCKED if ident in refused else saved(org[ident], created=created))
+        return 200, {}, json.dumps(results)
+
+    rsps.add_callback(responses.PATCH, UPSERT, callback=upsert)
+    results = sf.create_many([NewRecord(f"ps-{n}", {"Name": f"R{n}"}) for n in range(2)])
+    assert [(r.ok, r.key) for r in results] == [(True, org["ps-0"]), (True, org["ps-1"])]
+    assert sorted(org) == ["ps-0", "ps-1"]
+    assert [call.request.url for call in rsps.calls] == [UPSERT, UPSERT]
+    assert [r["Plansync_Id__c"] for r in body(rsps.calls[1])["records"]] == ["ps-1"]
+
+
+def test_a_request_refused_whole_for_a_row_lock_is_sent_again(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
+) -> None:
+    """A 400 whose only error is UNABLE_TO_LOCK_ROW refused each record of it for a lock (a
+    400 saves nothing): they are retried as records refused one by one are."""
+    rsps.patch(
+        UPSERT, status=400, json=[{"message": LOCK_MESSAGE, "errorCode": "UNABLE_TO_LOCK_ROW"}]
+    )
+    rsps.patch(UPSERT, json=[saved(IDS[0]), saved(IDS[1]), saved(IDS[2])])
+    results = write_three(sf, "create")
+    assert all(r.ok for r in results)
+    assert body(rsps.calls[0]) == body(rsps.calls[1])
+    assert sleeps == [1.0] and sf.request_count() == 2
 
 
 def test_api_usage_comes_from_the_sforce_limit_info_header(

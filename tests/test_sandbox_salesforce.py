@@ -556,6 +556,43 @@ def test_expired_session_401(tls: LoopbackCertificate, rsa_key: rsa.RSAPrivateKe
     app.close()
 
 
+def test_a_per_record_fault_refuses_the_records_it_names_for_count_requests(org: Org) -> None:
+    """A row lock another transaction holds: the named records are refused with
+    UNABLE_TO_LOCK_ROW and not saved, in each of the next ``count`` writes that hold them, while
+    the rest of each write is saved; with ``committed``, saved yet answered refused."""
+    org.faults(
+        {
+            "fail_next": [
+                {"records": ["p-1"], "count": 2},
+                {"records": ["p-3"], "committed": True},
+            ]
+        }
+    )
+    sf = org.client()
+    locked = {
+        "statusCode": "UNABLE_TO_LOCK_ROW",
+        "message": "unable to obtain exclusive access to this record",
+        "fields": [],
+    }
+    first = upsert(sf, [rfe("p-1"), rfe("p-2"), rfe("p-3")])
+    assert [r["success"] for r in first] == [False, True, False]
+    assert first[0]["errors"] == first[2]["errors"] == [locked]
+    assert sorted(r["Plansync_Id__c"] for r in org.app.records("RFE__c")) == ["p-2", "p-3"]
+    assert upsert(sf, [rfe("p-4")])[0]["success"]  # holds none of them: not counted
+    second = upsert(sf, [rfe("p-1"), rfe("p-3")])
+    assert [r["success"] for r in second] == [False, True] and second[1]["created"] is False
+    [third] = upsert(sf, [rfe("p-1")])
+    assert third["success"] and third["created"]
+    assert len(org.app.records("RFE__c")) == 4
+
+    org.faults({"fail_next": [{"records": [third["id"]], "error_code": "ENTITY_IS_LOCKED"}]})
+    change = {"attributes": {"type": "RFE__c"}, "id": third["id"], "Name": "renamed"}
+    [refused] = sf.restful("composite/sobjects", method="PATCH", json={"records": [change]})
+    assert refused["errors"][0]["statusCode"] == "ENTITY_IS_LOCKED"
+    [updated] = sf.restful("composite/sobjects", method="PATCH", json={"records": [change]})
+    assert updated["success"] and sf.RFE__c.get(third["id"])["Name"] == "renamed"
+
+
 def test_faults_and_stats_endpoints(org: Org) -> None:
     session = org.tls.client_session()
     bad = session.post(org.url + "/_sandbox/faults", json={"rate_429": 0.5})

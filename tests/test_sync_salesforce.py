@@ -36,6 +36,7 @@ from conftest import (
     SANDBOX_TOKEN,
     SANDBOX_USER,
     ExampleProject,
+    Sleeps,
     replace_once,
     session_connector,
 )
@@ -51,7 +52,7 @@ from plansync.engine.plan import ACTIONS, Plan
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
-from plansync.rules import status_category
+from plansync.rules import label_for, status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
 
@@ -655,6 +656,61 @@ def test_a_record_reported_failed_but_made_all_the_same_is_found_and_kept(
     assert any((o.message or "").startswith("made all the same") for o in result.outcomes)
     monkeypatch.setattr(SalesforceConnector, "create_many", real)
     assert_synced(project, org, before)
+
+
+def test_rows_locked_by_another_transaction_are_retried_within_the_run(
+    project: ExampleProject, org: Org
+) -> None:
+    """Another transaction (a trigger, a roll-up, an integration) holds the rows of two new
+    records as the sync writes them: Salesforce refuses both with UNABLE_TO_LOCK_ROW, one of
+    them after saving it. After one short wait the two go again, alone, in one request; each
+    item ends with exactly one record, its key written back, and the run reports no failure."""
+    before = files_of(project)
+    config = config_of(project)
+    plan = plan_of(project, org)
+    creates = [c for c in plan.changes if c.action == "create" and c.sobject == "Feature__c"]
+    locked = [label_for(c.item.block_id or "") for c in creates[:2]]
+    assert len(locked) == 2
+    org.app.configure_faults(
+        {
+            "fail_next": [
+                {"records": [locked[0]]},
+                {"records": [locked[1]], "committed": True},
+            ]
+        }
+    )
+    org.reset()
+    sleeps = Sleeps()
+    result = plansync.apply(config, plan, salesforce=org.connector(config, sleep=sleeps))
+    assert result.ok, [str(e) for e in result.errors]
+    upserts = [b["records"] for _, p, b in org.writes if "/Feature__c/" in p]
+    assert [len(records) for records in upserts] == [len(creates), 2]
+    assert [r["Plansync_Id__c"] for r in upserts[1]] == locked
+    assert sleeps == [1.0]
+    assert_synced(project, org, before)
+
+
+def test_an_update_whose_row_stays_locked_fails_naming_its_line_and_the_next_sync_sends_it(
+    project: ExampleProject, org: Org
+) -> None:
+    """A lock held past the retries (a long job): the update fails for this run, naming the
+    note line and saying it was retried; the next sync, the lock gone, sends it."""
+    config, entry, block_id = synced_item(project, org, RFE_TEXT)
+    record_id = org.records()[block_id][1]["Id"]
+    replace_once(project.vault / entry.note.path, "📅 2025-11-14 ⏫", "📅 2025-11-21 ⏫")
+    org.app.configure_faults({"fail_next": [{"records": [record_id], "count": 3}]})
+    org.reset()
+    sleeps = Sleeps()
+    result = plansync.apply(config, salesforce=org.connector(config, sleep=sleeps))
+    (error,) = result.errors
+    assert (error.note, error.line, error.action) == (entry.note.path, entry.item.line, "update")
+    assert error.message.startswith("UNABLE_TO_LOCK_ROW")
+    assert error.message.endswith("(retried 2 times; still locked)")
+    updates = [b["records"] for m, p, b in org.writes if p.endswith("/composite/sobjects")]
+    assert [[r["id"] for r in records] for records in updates] == [[record_id]] * 3
+    assert sleeps == [1.0, 2.0]
+    sync(project, org)
+    assert org.records()[block_id][1]["Due_Date__c"] == "2025-11-21"
 
 
 # ---- 5. one record refused inside a 200 --------------------------------------------------------

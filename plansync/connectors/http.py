@@ -167,6 +167,15 @@ class Sender:
             self._sleep(delay)
             tries += 1
 
+    def pause(self, tries: int, why: str) -> None:
+        """Wait as :meth:`send` does before its resend number ``tries + 1`` (1, 2, 4, ... s,
+        capped at ``max_backoff``; ``sleep`` in tests), for a caller that resends part of a call
+        itself: Salesforce records refused for a row lock inside an answer that succeeded.
+        ``why`` is logged with the wait."""
+        delay = self._backoff(tries)
+        _log.warning("%s; retrying in %.1fs", redact(why), delay)
+        self._sleep(delay)
+
     def _after_failed_connect(self, error: Exception, reason: str, what: str, tries: int) -> float:
         """The wait before trying again a request whose connect failed; past the quick retries,
         ConnectorError: one line naming the server, why, and that nothing was sent."""

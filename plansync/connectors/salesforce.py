@@ -28,7 +28,9 @@ create sent again after a crash, or resent after a dropped connection, finds the
 of adding a second one. Updates go by record Id (``PATCH composite/sobjects``): an update never
 creates, so a record deleted in Salesforce comes back as a per-record error for the engine to
 decide on, not silently recreated. Both are idempotent, so both are resent on a dropped
-connection; each record's success or error is reported on its own (``allOrNone: false``).
+connection; each record's success or error is reported on its own (``allOrNone: false``), and
+the records refused for a row lock (``UNABLE_TO_LOCK_ROW``) are resent, only they, a little later
+(:data:`_LOCK_RETRIES`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -89,6 +91,13 @@ _COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's l
 _IN_IDS = 100  # ids per SOQL IN list
 _IN_CHARS = 4000  # characters of one escaped IN list: the URL stays far below 16,384 bytes
 _JWT_LIFETIME = 180  # seconds; Salesforce accepts an assertion for at most 3 minutes
+_LOCKED = "UNABLE_TO_LOCK_ROW"
+_LOCK_RETRIES = 2
+"""Resends of the records Salesforce refused for a row lock, 1 s and then 2 s later (the
+sender's backoff). Each refused attempt already waited up to 10 s inside Salesforce for the lock,
+and locks from triggers, roll-ups and other integrations last seconds: two short waits catch
+those, and a lock held longer is a long job that the next sync meets anyway. Each resend is one
+request holding only the refused records, so a call costs at most two more requests per object."""
 _DEFAULT_STATUS_VALUES: dict[Transition, str] = {
     "done": "Done",
     "cancelled": "Cancelled",
@@ -213,6 +222,7 @@ class SalesforceConnector:
             ]
             for name, fields in objects.items()
         }
+        self._lock_retries = min(_LOCK_RETRIES, max_retries)
         self._status_field = status_field
         self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
         self._sf: Salesforce | None = None
@@ -416,31 +426,63 @@ class SalesforceConnector:
         ``by`` (``id``, or the external id field); one result per pair, in order. A pair whose
         fields cannot be sent fails alone, before anything is sent; a batch that Salesforce
         failed with a 5xx fails its own records, and the next goes on. A 503 still there past
-        the retries fails the whole call: Salesforce is unavailable, not this batch."""
-        failure_key = (lambda ident: ident) if by == "id" else (lambda _: None)
+        the retries fails the whole call: Salesforce is unavailable, not this batch.
+
+        Records refused for a row lock (``UNABLE_TO_LOCK_ROW``: another transaction held it) are
+        sent again, only they, after a short wait, up to ``_LOCK_RETRIES`` times. Resending is
+        safe for both kinds of write: an update by Id sets the same values, and a create is an
+        upsert by external id, which finds a record that the refused attempt made all the same
+        instead of making a second one."""
+        keys = [ident if by == "id" else None for ident, _ in items]  # a create's is not yet
         results: list[OpResult | None] = [None] * len(items)
-        payloads: list[tuple[int, dict[str, Any]]] = []
+        pending: list[tuple[int, dict[str, Any]]] = []
         for index, (ident, fields) in enumerate(items):
             try:
                 values = self._values(fields, sobject)
             except ValueError as error:
-                results[index] = OpResult(ok=False, key=failure_key(ident), error=str(error))
+                results[index] = OpResult(ok=False, key=keys[index], error=str(error))
             else:
                 record = {"attributes": {"type": sobject}, by: ident, **values}
-                payloads.append((index, record))
+                pending.append((index, record))
+        for retry in range(self._lock_retries + 1):
+            if retry:
+                why = f"records refused for a row lock ({_LOCKED}) while {doing}: {len(pending)}"
+                self._http.pause(retry - 1, why)
+            pending = self._save_batches(pending, keys, results, path, doing, sobject)
+            if not pending:
+                break
+        done = [result for result in results if result is not None]  # each item has one
+        for index, _ in pending:
+            done[index] = _still_locked(done[index], self._lock_retries)
+        return done
+
+    def _save_batches(
+        self,
+        payloads: list[tuple[int, dict[str, Any]]],
+        keys: list[str | None],
+        results: list[OpResult | None],
+        path: str,
+        doing: str,
+        sobject: str,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Send ``(index, record)`` payloads 200 a request and put each outcome at its index
+        in ``results``; return the payloads refused only for a row lock, to be sent again."""
+        locked: list[tuple[int, dict[str, Any]]] = []
         for batch in chunks(payloads, _COLLECTION_MAX):
-            keys = [failure_key(items[index][0]) for index, _ in batch]
+            batch_keys = [keys[index] for index, _ in batch]
             try:
                 records = [record for _, record in batch]
-                outcomes = self._save_batch(path, records, keys, doing, sobject)
+                outcomes, refused = self._save_batch(path, records, batch_keys, doing, sobject)
             except ConnectorError as error:  # a 5xx fails this batch only
                 if error.status is None or error.status < 500 or error.throttled:
                     raise
-                outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in keys]
+                outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in batch_keys]
+                refused = []
             self._batches_sent += 1
             for (index, _), outcome in zip(batch, outcomes, strict=True):
-                results[index] = outcome
-        return [result for result in results if result is not None]
+                results[index] = _resent(results[index], outcome)
+            locked += [batch[position] for position in refused]
+        return locked
 
     def _save_batch(
         self,
@@ -449,12 +491,13 @@ class SalesforceConnector:
         keys: list[str | None],
         doing: str,
         sobject: str,
-    ) -> list[OpResult]:
-        """One sObject Collections request; a 200 holds a result per record, in order.
+    ) -> tuple[list[OpResult], list[int]]:
+        """One sObject Collections request; a 200 holds a result per record, in order. Returns
+        the outcomes and the positions of the records refused only for a row lock.
 
         A 300 (several records carry an external id of the batch) or a 400 (the request was not
-        understood) fails each record of this batch and lets the other batches go on; any other
-        error fails the whole call.
+        understood) fails each record of this batch and lets the other batches go on; a 400 for
+        a row lock refused every record of it for one. Any other error fails the whole call.
         """
         what = f"{doing} ({len(records)})"
         body = {"allOrNone": False, "records": records}
@@ -469,7 +512,9 @@ class SalesforceConnector:
                     f"({len(outcomes)} results for {len(records)}); look the ids up before "
                     "sending them again"
                 )
-            return [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
+            locked = [n for n, outcome in enumerate(outcomes) if _only_locked(outcome)]
+            saved = [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
+            return saved, locked
         if answer.status in (300, 400):
             message, details = _error_text(answer.content)
             if answer.status == 300:
@@ -477,7 +522,9 @@ class SalesforceConnector:
                     f"several {sobject} records carry the same "
                     f"{self.external_id_field} (300): {message}"
                 )
-            return [OpResult(ok=False, key=key, error=message, details=details) for key in keys]
+            locked = list(range(len(records))) if _all_locked(answer.content) else []
+            failed = [OpResult(ok=False, key=key, error=message, details=details) for key in keys]
+            return failed, locked
         raise self._failure(answer, what)
 
     def _outcome(self, result: dict[str, Any], failure_key: str | None, sobject: str) -> OpResult:
@@ -821,6 +868,39 @@ def _answer(sf: Salesforce, request: Callable[[Salesforce], Any]) -> _Answer | N
         return _Answer(error.status, error.content)
     except ValueError:
         return None
+
+
+def _all_locked(errors: Any) -> bool:
+    """Whether a list of Salesforce errors is not empty and each one is a row lock refused."""
+    if not isinstance(errors, list) or not errors:
+        return False
+    return all(
+        isinstance(e, dict) and (e.get("statusCode") or e.get("errorCode")) == _LOCKED
+        for e in errors
+    )
+
+
+def _only_locked(result: Any) -> bool:
+    """Whether a record's result in a collection answer is a refusal for a row lock and
+    nothing else: a record refused for anything more would be refused again."""
+    return (
+        isinstance(result, dict) and not result.get("success") and _all_locked(result.get("errors"))
+    )
+
+
+def _resent(earlier: OpResult | None, outcome: OpResult) -> OpResult:
+    """The outcome of a record's latest try; a failure keeps ``maybe_done`` from an earlier
+    one: a create refused for a lock may have been made then, whatever a resend met after."""
+    if earlier is not None and earlier.maybe_done and not outcome.ok:
+        return replace(outcome, maybe_done=True)
+    return outcome
+
+
+def _still_locked(outcome: OpResult, retries: int) -> OpResult:
+    """A record refused for a row lock at every try, its error saying how often it was sent."""
+    if not retries:
+        return outcome
+    return replace(outcome, error=f"{outcome.error} (retried {retries} times; still locked)")
 
 
 def _first_error(content: Any) -> tuple[str, str]:

@@ -188,6 +188,12 @@ class Fault:
     count: int = 1
     drop: DropWhen | None = None
     error_code: str | None = None
+    records: tuple[str, ...] | None = None
+    """A per-record fault (Salesforce): the request goes on, and these records of it (external
+    ids or Ids) are refused with ``error_code``; ``count`` is the requests it falls on."""
+    committed: bool | None = None
+    """A per-record fault whose records are saved all the same (a lock refusal that came after
+    the commit): the answer says refused, the org holds the record."""
 
     def matches(self, method: str, path: str) -> bool:
         return self.path_contains in path and self.method in (None, method)
@@ -229,7 +235,8 @@ class FaultPlan:
 
     ``drop: true`` means ``"before_commit"``. Each app names its random ``rates`` (setting ->
     status answered), its own numeric ``settings`` (Jira: ``search_lag_ms``) and any
-    further ``fail_next`` keys it reads (Salesforce: ``error_code``).
+    further ``fail_next`` keys it reads (Salesforce: ``error_code``, and ``records`` with
+    ``committed`` for per-record faults, see :attr:`Fault.records`).
     """
 
     def __init__(
@@ -306,8 +313,17 @@ class FaultPlan:
             raise ValueError("drop must be true, 'before_commit' or 'after_commit'")
         drop: DropWhen | None = "before_commit" if raw_drop is True else raw_drop or None
         status = entry.get("status")
-        if not drop and not (isinstance(status, int) and 400 <= status <= 599):
-            raise ValueError("a fail_next entry needs a 4xx/5xx 'status' or 'drop'")
+        records = entry.get("records")
+        if records is not None and not (
+            isinstance(records, list) and records and all(isinstance(r, str) and r for r in records)
+        ):
+            raise ValueError("records must be a non-empty list of record keys")
+        committed = entry.get("committed")
+        if committed is not None and (not isinstance(committed, bool) or records is None):
+            raise ValueError("committed must be true or false, on an entry with records")
+        if not drop and records is None and not (isinstance(status, int) and 400 <= status <= 599):
+            also = " or 'records'" if "records" in self._fault_keys else ""
+            raise ValueError(f"a fail_next entry needs a 4xx/5xx 'status' or 'drop'{also}")
         retry_after = entry.get("retry_after")
         if retry_after is not None and (
             isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
@@ -328,6 +344,8 @@ class FaultPlan:
             count=count,
             drop=drop,
             error_code=error_code,
+            records=tuple(records) if records is not None else None,
+            committed=committed,
         )
 
     def snapshot(self) -> dict[str, Any]:
@@ -344,13 +362,12 @@ class FaultPlan:
             }
 
     def pick(self, method: str, path: str) -> Fault | None:
-        """The fault this request suffers, if any: queued one-shots first, then random rates."""
+        """The fault this request suffers, if any: queued one-shots first, then random rates.
+        Per-record faults are not the request's (:meth:`pick_records`)."""
         with self._lock:
             for fault in self._queue:
-                if fault.matches(method, path):
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self._queue.remove(fault)
+                if fault.records is None and fault.matches(method, path):
+                    self._use(fault)
                     return fault
             if any(self.rates.values()):
                 roll, threshold = self._rng.random(), 0.0
@@ -359,6 +376,25 @@ class FaultPlan:
                     if roll < threshold:
                         return Fault(status=self._rate_statuses[name])
         return None
+
+    def pick_records(self, method: str, path: str, keys: Iterable[str]) -> dict[str, Fault]:
+        """The per-record faults that the records ``keys`` of this request suffer, by key (the
+        first queued wins); each one that names a key here is used once."""
+        wanted = set(keys)
+        hit: dict[str, Fault] = {}
+        with self._lock:
+            for fault in list(self._queue):
+                named = wanted.intersection(fault.records or ())
+                if named and fault.matches(method, path):
+                    for key in named:
+                        hit.setdefault(key, fault)
+                    self._use(fault)
+        return hit
+
+    def _use(self, fault: Fault) -> None:
+        fault.count -= 1
+        if fault.count == 0:
+            self._queue.remove(fault)
 
 
 # --------------------------------------------------------------------------------------------

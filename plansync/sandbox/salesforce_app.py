@@ -49,7 +49,11 @@ batchSize=N``) with ``nextRecordsUrl``.
 Faults: the :class:`~plansync.sandbox.common.FaultPlan` format of the Jira sandbox, with random
 ``rate_403`` (``REQUEST_LIMIT_EXCEEDED``) and ``rate_503`` instead of Jira's 429/500, and an
 ``error_code`` on ``fail_next`` entries (default per status: 401 ``INVALID_SESSION_ID``, 403
-``REQUEST_LIMIT_EXCEEDED``, 500 ``UNKNOWN_EXCEPTION``, 503 ``SERVER_UNAVAILABLE``). Every request
+``REQUEST_LIMIT_EXCEEDED``, 500 ``UNKNOWN_EXCEPTION``, 503 ``SERVER_UNAVAILABLE``). A
+``fail_next`` entry with ``records`` (external ids or Ids) is per record instead: the next
+``count`` collection writes holding any of them answer 200, those records refused with
+``error_code`` (default ``UNABLE_TO_LOCK_ROW``, as when another transaction holds the row) and
+not saved, or saved all the same with ``"committed": true``. Every request
 but the control endpoints is faulted and counted, logins included. Control endpoints (no
 auth, never faulted, not counted): ``GET|POST /_sandbox/faults``, ``GET /_sandbox/stats``,
 ``POST /_sandbox/reset-stats``, ``GET /_sandbox/records`` (every record of every object, deleted
@@ -354,7 +358,10 @@ _FAULT_MESSAGES = {
     "UNKNOWN_EXCEPTION": "An unexpected error occurred. Please include this ErrorId if you "
     "contact support: 1234567890-12345 (-1234567890)",
     "SERVER_UNAVAILABLE": "Server temporarily unavailable. Try again later.",
+    "UNABLE_TO_LOCK_ROW": "unable to obtain exclusive access to this record",
 }
+RECORD_FAULT = "UNABLE_TO_LOCK_ROW"
+"""What a per-record fault refuses a record with unless it names an ``error_code``."""
 _FAULT_CODES = {
     401: "INVALID_SESSION_ID",
     403: "REQUEST_LIMIT_EXCEEDED",
@@ -857,7 +864,7 @@ class SalesforceSandbox(SandboxApp):
             FaultPlan(
                 {"latency_ms": latency_ms, **(faults or {})},
                 rates={"rate_403": 403, "rate_503": 503},
-                fault_keys=["error_code"],
+                fault_keys=["error_code", "records", "committed"],
             )
         )
         self.api_version = api_version
@@ -1378,12 +1385,16 @@ class SalesforceSandbox(SandboxApp):
             if row.get(key.name) is not None:
                 existing.setdefault(row[key.name], []).append(row)
         keys = [values.get(key) for values in parsed]
+        faults = self._record_faults(request, keys)
         outcomes, new, changed = [], [], []
         now = _now()
         for values, value in zip(parsed, keys, strict=True):
             matches = existing.get(value, []) if value is not None else []
             errors = []
-            if value is None:
+            fault = faults.get(value)
+            if fault is not None and not fault.committed:
+                errors = [self._record_fault_error(fault)]
+            elif value is None:
                 errors = [
                     _record_error("MISSING_ARGUMENT", f"{key.name} not specified", [key.name])
                 ]
@@ -1424,7 +1435,7 @@ class SalesforceSandbox(SandboxApp):
             for outcome in results:
                 if outcome.get("created"):
                     outcome["id"] = next(created)
-        return Response(200, results)
+        return Response(200, self._refused_after_commit(results, keys, faults))
 
     def _update_collection_unlocked(self, request: SfRequest) -> Response:
         """Update by Id; the records may be of several writable types."""
@@ -1435,10 +1446,15 @@ class SalesforceSandbox(SandboxApp):
             values = self._values(kind, record)
             record_id = next((v for s, v in values.items() if s.name == "Id"), None)
             work.append((kind, {s: v for s, v in values.items() if s.name != "Id"}, record_id))
+        record_ids = [record_id for _, _, record_id in work]
+        faults = self._record_faults(request, record_ids)
         outcomes, changed = [], []
         for kind, values, record_id in work:
             found = self._store.record(record_id) if record_id and _ID.match(record_id) else None
-            if record_id is None:
+            fault = faults.get(record_id)
+            if fault is not None and not fault.committed:
+                errors = [self._record_fault_error(fault)]
+            elif record_id is None:
                 errors = [_record_error("MISSING_ARGUMENT", "Id not specified in an update call")]
             elif not _ID.match(record_id) or not record_id.startswith(kind.key_prefix):
                 errors = [
@@ -1461,7 +1477,29 @@ class SalesforceSandbox(SandboxApp):
         results, save = self._results(outcomes, all_or_none)
         if save:
             self._store.save([], changed)
-        return Response(200, results)
+        return Response(200, self._refused_after_commit(results, record_ids, faults))
+
+    def _record_faults(self, request: SfRequest, keys: list[Any]) -> dict[Any, Fault]:
+        """The per-record faults (``fail_next`` entries with ``records``) that the records of
+        this collection, by external id or Id, suffer."""
+        named = [key for key in keys if isinstance(key, str)]
+        return self.faults.pick_records(request.method, request.path, named)
+
+    @staticmethod
+    def _record_fault_error(fault: Fault) -> dict[str, Any]:
+        code = fault.error_code or RECORD_FAULT
+        return _record_error(code, _FAULT_MESSAGES.get(code, f"Injected fault: {code}"))
+
+    def _refused_after_commit(
+        self, results: list[dict[str, Any]], keys: list[Any], faults: dict[Any, Fault]
+    ) -> list[dict[str, Any]]:
+        """``results`` with each record saved under a ``committed`` fault answered refused."""
+        return [
+            {"success": False, "errors": [self._record_fault_error(faults[key])]}
+            if result["success"] and key in faults
+            else result
+            for result, key in zip(results, keys, strict=True)
+        ]
 
     def _upsert_collection(
         self, request: SfRequest, sobject: str, external_id_field: str
