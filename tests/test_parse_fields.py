@@ -522,10 +522,10 @@ def test_a_missing_path_or_a_folder_is_an_error_whichever_type_names_it(tmp_path
     """A Path that named no file was a note with a warning, and a folder a note of its name's
     text with no items and no warning: a caller's wrong path passed for an empty note."""
     for source in (tmp_path / "nope.md", str(tmp_path / "nope.md")):
-        with pytest.raises(FileNotFoundError, match="nope.md: no such note"):
+        with pytest.raises(FileNotFoundError, match=r"nope\.md: no such note"):
             parse_note(source)
     for source in (tmp_path, str(tmp_path)):
-        with pytest.raises(IsADirectoryError, match="a folder, not a note .plansync.scan_vault"):
+        with pytest.raises(IsADirectoryError, match=r"a folder, not a note \(plansync\.scan_vault"):
             parse_note(source)
 
 
