@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -561,10 +562,14 @@ class Config(Strict):
     sync: SyncConfig = Field(default_factory=SyncConfig)
 
     source: Path | None = Field(default=None, exclude=True)
+    _made_in: Path = PrivateAttr(default_factory=Path.cwd)
 
     @property
     def base_dir(self) -> Path:
-        return self.source.parent if self.source else Path.cwd()
+        """The folder relative paths start from: the config file's, or for a config made in
+        code the working folder it was made in, not whichever is current at each call (a
+        caller that changed folder between a plan and its apply made a second state store)."""
+        return self.source.parent if self.source else self._made_in
 
     @property
     def vault_root(self) -> Path:

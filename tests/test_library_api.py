@@ -195,6 +195,20 @@ def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
         plansync.apply(config, saved)
 
 
+def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its relative vault and its state store followed the current folder at every call: a
+    plan made in one folder and applied from another was stale, and left a stray state store."""
+    monkeypatch.chdir(tmp_path)
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert config.vault_root == (tmp_path / "vault").resolve()
+    assert config.state_dir == tmp_path / ".plansync"
+
+
 def test_apply_without_confirm_is_typed_to_return_a_result_never_none() -> None:
     """``plansync.apply(config, plan).errors`` (the README's line) must pass a strict type
     checker: only a run given ``confirm`` can end without a result (declined)."""
