@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
-    from plansync.engine.plan import Change, NoteChanged, Plan
+    from plansync.engine.plan import Change, ItemRef, NoteChanged, Plan
     from plansync.engine.state import StateError, StateLocked
     from plansync.sync import apply, plan
 
@@ -49,6 +49,7 @@ _LAZY = {
     "Result": "plansync.engine.apply",
     "StalePlan": "plansync.engine.apply",
     "Change": "plansync.engine.plan",
+    "ItemRef": "plansync.engine.plan",
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.plan",
     "StateError": "plansync.engine.state",
@@ -80,6 +81,7 @@ __all__ = [
     "ConnectorError",
     "Item",
     "ItemError",
+    "ItemRef",
     "Note",
     "NoteChanged",
     "Outcome",

@@ -550,6 +550,10 @@ class SyncConfig(Strict):
 
 
 class Config(Strict):
+    """A ``plansync.toml``, read by :func:`load_config`, which also names a file's mistakes
+    and fills in ``${ENV}`` references; built in code, relative paths start from the working
+    folder it was built in."""
+
     vault: VaultConfig = Field(default_factory=VaultConfig)
     myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
     acceptance: Acceptance = Field(default_factory=Acceptance)

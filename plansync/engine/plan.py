@@ -96,6 +96,9 @@ CLOSED = ("done", "cancelled")
 
 
 class ItemRef(BaseModel):
+    """Where a change's item is: a reviewer finds the line by note and number, and apply finds
+    it again by its block id, should the line have moved since."""
+
     note: str
     line: int
     block_id: str | None
@@ -113,6 +116,9 @@ class LineChange(BaseModel):
 
 
 class Change(BaseModel):
+    """One step of a sync, small enough to review on its own and to apply, fail or be skipped
+    on its own (``Outcome`` reports each); conflicts and orphans are shown, never applied."""
+
     action: Action
     target: Target
     item: ItemRef
@@ -174,6 +180,9 @@ class DeadCreate(BaseModel):
 
 
 class Plan(BaseModel):
+    """What a sync would change, and what it was computed from (``fingerprint``): a saved plan
+    is applied exactly, or refused when its notes or the state store changed since."""
+
     format_version: Literal["1"] = "1"
     changes: list[Change] = Field(default_factory=list)
     summary: dict[str, int] = Field(default_factory=dict)
