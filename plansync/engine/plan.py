@@ -73,7 +73,7 @@ from plansync.rules import (
     Routing,
     label_for,
     new_block_id,
-    note_link,
+    note_linker,
     status_category,
 )
 from plansync.sites import THIS_MACHINE, on_this_machine
@@ -324,6 +324,7 @@ class Planner:
         self.config = config
         self.vault = vault
         self._notes_by_path = {note.path: note for note in vault.notes}
+        self._note_link = note_linker(config)
         self._synced_notes: set[str] = set()
         """The notes the state store has records of (read by :meth:`_identify`)."""
         # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
@@ -581,7 +582,7 @@ class Planner:
             return False
         owner_field = target.routing.owner_field(rule)
         owner = record.fields.get(owner_field) if owner_field else None
-        link = note_link(self.config, entry.note.path, record.block_id)
+        link = self._note_link(entry.note.path, record.block_id)
         context = Context(entry.item, entry.note, record.block_id, link)
         fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
         return all(_same(value, record.fields.get(name)) for name, value in fields.items())
@@ -694,7 +695,7 @@ class Planner:
         return f"maps to no {title} user, or to several (add it under [users] in the config)"
 
     def _desired(self, target: TargetSpec, entry: _Tracked) -> tuple[dict[str, Any], str] | None:
-        link = note_link(self.config, entry.note.path, entry.block_id)
+        link = self._note_link(entry.note.path, entry.block_id)
         fields = target.routing.desired(
             self.config,
             Context(entry.item, entry.note, entry.block_id, link),
