@@ -24,7 +24,7 @@ from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
-from plansync.notes.vault import Vault, printable, scan_vault
+from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.rules import JiraRouting, SalesforceRouting
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
@@ -336,7 +336,11 @@ def _embedded(config: Config, jira: Connector | None, salesforce: Connector | No
 
 
 def _build(config: Config, state: StateStore, specs: list[TargetSpec]) -> Plan:
-    return Planner(config, scan(config), state, specs).build()
+    # The plan's objects live as long as the vault's, and a plan of a large vault makes as
+    # many: the collector's full passes over them found nothing to free in a plan of 40,000
+    # items, and took 7 of its 23 s.
+    with cyclic_gc_paused():
+        return Planner(config, scan(config), state, specs).build()
 
 
 def plan(

@@ -7,6 +7,7 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import typing
@@ -207,6 +208,26 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     monkeypatch.chdir(elsewhere)
     assert config.vault_root == (tmp_path / "vault").resolve()
     assert config.state_dir == tmp_path / ".plansync"
+
+
+def test_a_plan_is_made_with_the_cycle_collector_paused_and_leaves_it_on(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its full passes over a large plan's objects freed nothing and took 30% of its time."""
+    from plansync.connectors.jira import JiraConnector
+
+    fetch = JiraConnector.fetch_by_ids
+    collecting: list[bool] = []
+
+    def spy(self: JiraConnector, *args: Any, **kwargs: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(JiraConnector, "fetch_by_ids", spy)
+    assert gc.isenabled()
+    assert plansync.plan(plansync.load_config(example_project.config_path)).changes
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
 
 
 def test_apply_without_confirm_is_typed_to_return_a_result_never_none() -> None:

@@ -465,7 +465,7 @@ def test_cli_on_a_copy_of_the_fixtures(tmp_path: Path) -> None:
     assert [i["owner"] for i in broken["items"]] == ["Dana Okafor"]
 
 
-# --- The cycle collector around a scan (vault._cyclic_gc_paused) -----------------------------
+# --- The cycle collector around a scan (vault.cyclic_gc_paused) -----------------------------
 
 
 def _small_vault(tmp_path: Path) -> Path:

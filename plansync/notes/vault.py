@@ -186,15 +186,15 @@ def scan_vault(
         found = read_note(root, display=root.name, policy=policy)
         _collect(vault, found)
         return vault
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         for path, relative in _note_files(root, include, exclude, vault.warnings):
             _collect(vault, read_note(path, display=relative, policy=policy))
     return vault
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a vault is read.
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a vault is read (or a plan is made of it).
 
     A scan allocates hundreds of thousands of small objects that all stay alive (items, their
     lists and dicts) and makes almost no cyclic garbage, so every full collection the
