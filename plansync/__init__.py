@@ -17,6 +17,12 @@ Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncErr
 :class:`NoteChanged` (a note saved while it was read), :class:`StalePlan`,
 :class:`StateLocked` (another run holds the state store) and :class:`StateError` (a damaged
 database under ``.plansync``). Messages name the file, line or key and never quote a secret.
+
+A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
+whose ``whole_call`` is true: the backend's later steps were skipped). Either says what failed
+in ``kind`` ("auth", "network", "throttled", "server", "unexpected": not the API's answer, such
+as a login page; "refused": any other), with the answer's HTTP ``status`` (None without one)
+and the ``retry_after`` a throttling backend asked for, so no caller parses the message.
 """
 
 from __future__ import annotations

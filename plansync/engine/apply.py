@@ -32,6 +32,7 @@ from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import (
     Connector,
     ConnectorError,
+    FailureKind,
     FieldUpdate,
     Link,
     NewRecord,
@@ -66,12 +67,22 @@ class StalePlan(PlansyncError):
 
 
 class ItemError(BaseModel):
+    """One failure of a sync: of one item (its note and line), or of a whole call (line 0).
+
+    A whole call's failure keeps what its :class:`ConnectorError` said of it, so that a caller
+    tells a rejected token from a network down or a rate limit without reading the message:
+    ``kind`` (None for one item's failure), the HTTP ``status`` and the ``retry_after`` asked.
+    """
+
     note: str
     line: int
     block_id: str | None
     action: str
     key: str | None = None
     message: str
+    kind: FailureKind | None = None
+    status: int | None = None
+    retry_after: float | None = None
 
     @property
     def whole_call(self) -> bool:
@@ -235,7 +246,14 @@ class Applier:
             self.down.add(target)
             self.result.errors.append(
                 ItemError(
-                    note="-", line=0, block_id=None, action=f"sync {target}", message=str(exc)
+                    note="-",
+                    line=0,
+                    block_id=None,
+                    action=f"sync {target}",
+                    message=str(exc),
+                    kind=exc.kind,
+                    status=exc.status,
+                    retry_after=exc.retry_after,
                 )
             )
 
