@@ -406,6 +406,26 @@ def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
     }
 
 
+def test_the_notes_given_ids_before_a_whole_call_failed_are_named_though_nothing_applied(
+    example_project: ExampleProject,
+) -> None:
+    """Ids go into the notes before any record is made: when the creates then fail, every
+    outcome is skipped, and a tool committing or indexing the notes of applied outcomes
+    missed notes that had changed. ``notes_written`` names them; each write-back says its
+    line has the id."""
+    vault = example_project.vault
+    before = {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
+    plan, result = apply_with_creates_failing(example_project, {"status": 401})
+    down = "not sent: Jira failed a whole call in this run (see the errors)"
+    for outcome in result.outcomes:
+        has_id = f"; the line has its block id ^{outcome.item.block_id} now, not yet the key"
+        assert outcome.message == down + (has_id if outcome.action == "write_back" else "")
+    changed = {note for note, data in before.items() if (vault / note).read_bytes() != data}
+    in_plan_order = dict.fromkeys(c.item.note for c in plan.changes)
+    assert changed and result.notes_written == [n for n in in_plan_order if n in changed]
+    assert set(result.notes_written) == changed
+
+
 CALLER = """
 import plansync
 
