@@ -11,12 +11,21 @@ The library is what the command line is a shell over::
     result = plansync.apply(config, plan) # do it; result.errors names note and line
     for outcome in result.outcomes:       # one per change of the plan: applied, failed or
         print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
+    changed = result.notes_written        # every note the sync rewrote, whatever the outcomes
 
 Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
 :class:`ConfigError`, :class:`ConnectorError` (a backend refused or failed a whole call),
 :class:`NoteChanged` (a note saved while it was read), :class:`StalePlan`,
 :class:`StateLocked` (another run holds the state store) and :class:`StateError` (a damaged
 database under ``.plansync``). Messages name the file, line or key and never quote a secret.
+
+A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
+whose ``whole_call`` is true: the backend's later steps were skipped). Either says what failed
+in ``kind`` ("auth", "network", "throttled", "server", "unexpected": not the API's answer, such
+as a login page; "refused": any other), with the answer's HTTP ``status`` (None without one)
+and the ``retry_after`` a throttling backend asked for, so no caller parses the message. Block
+ids go into the notes before any record is made, so a sync that fails may have changed notes
+though no outcome is applied: ``Result.notes_written`` names them.
 """
 
 from __future__ import annotations

@@ -1468,6 +1468,39 @@ def test_a_login_page_after_a_redirect_fails_the_call_not_one_record(
         call()
 
 
+@pytest.mark.parametrize(
+    ("answer", "kind", "status"),
+    [
+        ({"status": 401}, "auth", 401),
+        (
+            {"status": 403, "headers": {"X-Authentication-Denied-Reason": "CAPTCHA_CHALLENGE"}},
+            "auth",
+            403,
+        ),
+        ({"status": 403, "json": {"errorMessages": ["no permission"]}}, "refused", 403),
+        ({"status": 404}, "refused", 404),
+        ({"status": 429, "headers": {"Retry-After": "600"}}, "throttled", 429),
+        ({"status": 502}, "server", 502),
+        ({"body": "<html>Sign in</html>", "content_type": "text/html"}, "unexpected", 200),
+        ({"body": requests.ConnectionError("reset")}, "network", None),
+    ],
+    ids=["401", "403-captcha", "403", "404", "429-long", "502", "login-page", "dropped"],
+)
+def test_a_whole_call_failure_says_its_kind_so_no_caller_reads_the_message(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    answer: dict[str, Any],
+    kind: str,
+    status: int | None,
+) -> None:
+    """``status`` alone cannot tell them apart: a login page answers 200, a dropped connection
+    answers nothing, and so does a setting Jira cannot work with."""
+    rsps.post(api(CLOUD, "issue/bulk"), **answer)
+    with pytest.raises(ConnectorError) as raised:
+        cloud.create_many([new("ps-a")])
+    assert (raised.value.kind, raised.value.status) == (kind, status)
+
+
 def upd(key: str) -> FieldUpdate:
     return FieldUpdate(key, {"summary": "s"})
 

@@ -387,7 +387,7 @@ def test_a_refused_jwt_login_is_one_line_naming_flow_and_reason(
         f"Salesforce login (JWT bearer) at {LOGIN} failed: "
         "invalid_grant: user hasn't approved this consumer"
     )
-    assert raised.value.status == 400
+    assert (raised.value.status, raised.value.kind) == (400, "auth")  # not a 400 of a record
     assert_one_safe_line(raised.value, caplog)
     assert len(rsps.calls) == 1
 
@@ -616,6 +616,7 @@ def test_the_daily_limit_fails_at_once_with_the_usage(
     with pytest.raises(ConnectorError) as raised:
         sf.create_many([NewRecord("ps-a", {"Name": "x"})])
     assert "daily API request limit is used up (14999/15000 used)" in str(raised.value)
+    assert (raised.value.status, raised.value.kind) == (403, "throttled")  # not a permission
     assert sleeps == []
     assert sf.request_count() == 2
 

@@ -70,8 +70,9 @@ def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
     state.unlink()
 
     project.write_config(url=f"http://127.0.0.1:{closed_port()}")
-    with pytest.raises(plansync.PlansyncError, match="cannot connect to Jira"):
+    with pytest.raises(plansync.PlansyncError, match="cannot connect to Jira") as down:
         plansync.plan(plansync.load_config(project.config_path))
+    assert isinstance(down.value, plansync.ConnectorError) and down.value.kind == "network"
 
     project.write_config(url="")  # no Jira: the embedded sandbox, kept under .plansync
     sandbox = config.state_dir / "sandbox" / "jira.db"
@@ -407,22 +408,57 @@ def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
         plansync.apply(config, saved)
 
 
-def test_a_write_back_skipped_because_its_backend_failed_a_whole_call_says_so(
-    example_project: ExampleProject,
-) -> None:
-    project = example_project
+def apply_with_creates_failing(
+    project: ExampleProject, fault: dict[str, Any]
+) -> tuple[plansync.Plan, plansync.Result]:
+    """A first sync of the example whose bulk create meets ``fault``: a whole call failed."""
     config = plansync.load_config(project.config_path)
-    project.app.configure_faults(
-        {"fail_next": [{"status": 401, "path_contains": "issue/bulk", "count": 10}]}
-    )
+    project.app.configure_faults({"fail_next": [{**fault, "path_contains": "issue/bulk"}]})
     plan = plansync.plan(config)
-    result = plansync.apply(config, plan)
+    return plan, plansync.apply(config, plan)
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "retry_after"),
+    [
+        ({"status": 401}, "auth", None),
+        ({"status": 500}, "server", None),
+        ({"status": 429, "retry_after": 120}, "throttled", 120.0),
+    ],
+    ids=["401", "500", "429-long-retry-after"],
+)
+def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
+    example_project: ExampleProject, fault: dict[str, Any], kind: str, retry_after: float | None
+) -> None:
+    """A caller tells a rejected token from a down server or a rate limit by the error's
+    fields: its message is English, meant for a person."""
+    _, result = apply_with_creates_failing(example_project, fault)
     (error,) = result.errors
     assert error.whole_call and error.action == "sync jira"
-    down = "not sent: Jira failed a whole call in this run (see the errors)"
-    assert {(o.action, o.status, o.message) for o in result.outcomes} == {
-        (action, "skipped", down) for action in ("create", "write_back", "link", "transition")
+    assert (error.kind, error.status, error.retry_after) == (kind, fault["status"], retry_after)
+    assert {(o.action, o.status) for o in result.outcomes} == {
+        (action, "skipped") for action in ("create", "write_back", "link", "transition")
     }
+
+
+def test_the_notes_given_ids_before_a_whole_call_failed_are_named_though_nothing_applied(
+    example_project: ExampleProject,
+) -> None:
+    """Ids go into the notes before any record is made: when the creates then fail, every
+    outcome is skipped, and a tool committing or indexing the notes of applied outcomes
+    missed notes that had changed. ``notes_written`` names them; each write-back says its
+    line has the id."""
+    vault = example_project.vault
+    before = {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
+    plan, result = apply_with_creates_failing(example_project, {"status": 401})
+    down = "not sent: Jira failed a whole call in this run (see the errors)"
+    for outcome in result.outcomes:
+        has_id = f"; the line has its block id ^{outcome.item.block_id} now, not yet the key"
+        assert outcome.message == down + (has_id if outcome.action == "write_back" else "")
+    changed = {note for note, data in before.items() if (vault / note).read_bytes() != data}
+    in_plan_order = dict.fromkeys(c.item.note for c in plan.changes)
+    assert changed and result.notes_written == [n for n in in_plan_order if n in changed]
+    assert set(result.notes_written) == changed
 
 
 CALLER = """

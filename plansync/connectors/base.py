@@ -23,11 +23,41 @@ Transition = Literal["done", "cancelled", "reopen"]
 ClosedAs = Literal["done", "cancelled"]
 
 
+FailureKind = Literal["auth", "network", "throttled", "server", "unexpected", "refused"]
+"""What kind of whole-call failure a :class:`ConnectorError` is, for a caller to act on without
+reading its message: ``auth`` (credentials rejected or missing, a login refused), ``network``
+(no answer: nobody listening, DNS, TLS, a dropped connection or a timeout), ``throttled`` (a
+rate limit or an overload past the retries; ``retry_after`` says when, if the backend did),
+``server`` (a 5xx), ``unexpected`` (an answer that is not the API's: a login page or a proxy's,
+JSON of another shape) and ``refused`` (any other refusal: a 403, a 404 for a wrong URL, a
+setting the backend cannot work with). ``network``, ``throttled`` and ``server`` may clear by
+themselves (try again later); ``auth``, ``unexpected`` and ``refused`` need a person."""
+
+
+def _failure_kind(status: int | None, *, throttled: bool = False) -> FailureKind:
+    """The kind an answer's HTTP ``status`` says, for a failure whose raiser named none.
+
+    The one place statuses are classified: a failure without a status (no answer, a local
+    setting) cannot be told apart here, so its raiser names its kind, else it is ``refused``.
+    """
+    if throttled or status == 429:
+        return "throttled"
+    if status in (401, 407):
+        return "auth"
+    if status is not None and status >= 500:
+        return "server"
+    if status is not None and status < 400:  # a 200 that was no answer of the API
+        return "unexpected"
+    return "refused"
+
+
 class ConnectorError(PlansyncError):
     """The backend refused or failed a whole call. The message names what and why, never secrets.
 
     The message is redacted here, in the one place every connector failure passes through, so a
     URL quoted from anywhere (a library's error text, a response's URL) never shows credentials.
+    ``status`` is the HTTP status of the answer that failed it (None without one); ``kind`` says
+    what failed (:data:`FailureKind`), given by the raiser or else read from the status.
     """
 
     def __init__(
@@ -37,9 +67,11 @@ class ConnectorError(PlansyncError):
         status: int | None = None,
         retry_after: float | None = None,
         throttled: bool = False,
+        kind: FailureKind | None = None,
     ):
         super().__init__(redact(message))
         self.status = status
+        self.kind: FailureKind = kind or _failure_kind(status, throttled=throttled)
         self.retry_after = retry_after
         self.throttled = throttled
         """The backend kept refusing before acting (429, 503, a rate limit) past the retry

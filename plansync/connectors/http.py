@@ -103,7 +103,7 @@ class Sender:
                 return attempt()
             except requests.exceptions.SSLError as error:
                 raise ConnectorError(
-                    f"TLS failed talking to {self.server} ({what}): {error}"
+                    f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
                 ) from None
             except (
                 requests.ConnectionError,
@@ -116,14 +116,16 @@ class Sender:
                 elif not resend_on_drop:
                     raise ConnectorError(
                         f"the connection to {self.server} failed while {what} ({error}); "
-                        f"the request may have reached {self.backend}, so it was not sent again"
+                        f"the request may have reached {self.backend}, so it was not sent again",
+                        kind="network",
                     ) from None
                 elif tries >= self._max_retries or (
                     isinstance(error, requests.Timeout) and timeouts >= TIMEOUT_RETRIES
                 ):
                     raise ConnectorError(
                         f"the connection to {self.server} failed {_times(tries + 1)} while "
-                        f"{what}: {error}"
+                        f"{what}: {error}",
+                        kind="network",
                     ) from None
                 else:
                     timeouts += isinstance(error, requests.Timeout)
@@ -139,13 +141,15 @@ class Sender:
                     raise ConnectorError(
                         f"a header of the request to {self.server} cannot be sent while {what}:"
                         " does the token, user or session id hold a line break or a space at"
-                        " either end? (the value is not shown)"
+                        " either end? (the value is not shown)",
+                        kind="auth",
                     ) from None
                 if not isinstance(error, requests.RequestException):
                     raise
                 raise ConnectorError(
                     f"the request to {self.server} failed while {what} "
-                    f"({type(error).__name__}: {error}); it was not sent again"
+                    f"({type(error).__name__}: {error}); it was not sent again",
+                    kind="network",
                 ) from None
             except Throttled as throttled:
                 wait = throttled.retry_after
@@ -183,7 +187,9 @@ class Sender:
             via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
             raise ConnectorError(
                 f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
-                f"tries while {what}; nothing was sent). Is it running there, and is the URL right?"
+                f"tries while {what}; nothing was sent). Is it running there, and is the URL"
+                " right?",
+                kind="network",
             ) from None
         # Info, not a warning: the final error says how many tries there were, in one line.
         _log.info("%s", redact(f"{self.server}: {reason}; trying again in {UNREACHED_DELAY}s"))

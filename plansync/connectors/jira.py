@@ -466,7 +466,8 @@ class JiraConnector:
                 raise ConnectorError(
                     f"Jira's answer to {what} does not account for each issue"
                     f" ({len(issues)} created, failed: {sorted(map(str, failed))});"
-                    " look the ids up by label"
+                    " look the ids up by label",
+                    kind="unexpected",
                 )
             created = iter(issues)
             results = []
@@ -698,7 +699,9 @@ class JiraConnector:
             )
         except JIRAError as error:  # the session raises for every non-2xx answer
             if error.response is None:
-                raise ConnectorError(f"Jira gave no answer to {method} {url}") from None
+                raise ConnectorError(
+                    f"Jira gave no answer to {method} {url}", kind="network"
+                ) from None
             response = error.response
         except TypeError:
             # The library reads an error body with `"message" in body`, which raises for JSON
@@ -739,6 +742,7 @@ class JiraConnector:
                 f"Jira refused to authenticate at {self.server} ({denied}) while {what}; "
                 "log in through the browser once to clear it",
                 status=status,
+                kind="auth",
             )
         message, _ = _error_text(response)
         hints = {
@@ -785,7 +789,8 @@ class JiraConnector:
             raise ConnectorError(f"{self.server} is Jira Data Center, which has only REST API v2")
         if deployment == "cloud" and self._bearer:
             raise ConnectorError(
-                f"{self.server} is Jira Cloud: give the account e-mail as user with the API token"
+                f"{self.server} is Jira Cloud: give the account e-mail as user with the API token",
+                kind="auth",
             )
         self._deployment = deployment
 
@@ -802,7 +807,8 @@ def _reading(what: str) -> Iterator[None]:
     except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
         raise ConnectorError(
             f"Jira's answer to {what} is not shaped as Jira's REST API answers"
-            f" ({type(error).__name__}: {error})"
+            f" ({type(error).__name__}: {error})",
+            kind="unexpected",
         ) from None
 
 
@@ -813,6 +819,7 @@ def _not_json(response: requests.Response, what: str) -> ConnectorError:
         f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
         f"{response.text[:200]!r}",
         status=response.status_code,
+        kind="unexpected",
     )
 
 

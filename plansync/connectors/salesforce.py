@@ -510,7 +510,8 @@ class SalesforceConnector:
                 raise ConnectorError(
                     f"Salesforce's answer to {what} does not account for each record "
                     f"({len(outcomes)} results for {len(records)}); look the ids up before "
-                    "sending them again"
+                    "sending them again",
+                    kind="unexpected",
                 )
             locked = [n for n, outcome in enumerate(outcomes) if _only_locked(outcome)]
             saved = [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
@@ -647,7 +648,8 @@ class SalesforceConnector:
             raise Throttled(answer.status)
         if answer is None:
             raise ConnectorError(
-                f"Salesforce's answer to {what} is not JSON (a login page or proxy in the way?)"
+                f"Salesforce's answer to {what} is not JSON (a login page or proxy in the way?)",
+                kind="unexpected",
             )
         code, message = _first_error(answer.content)
         if answer.status == 503 or (
@@ -666,14 +668,17 @@ class SalesforceConnector:
         if answer.status != 200:
             raise self._failure(answer, what)
         if not isinstance(answer.content, dict):
-            raise ConnectorError(f"Salesforce's answer to {what} is not a JSON object")
+            raise ConnectorError(
+                f"Salesforce's answer to {what} is not a JSON object", kind="unexpected"
+            )
         return answer.content
 
     def _failure(self, answer: _Answer, what: str) -> ConnectorError:
         """A ConnectorError for an answer that fails a whole call, on one line, without secrets."""
         code = _first_error(answer.content)[0]
         hint = ""
-        if code == "REQUEST_LIMIT_EXCEEDED":
+        limited = code == "REQUEST_LIMIT_EXCEEDED"
+        if limited:
             used = f" ({self._usage[0]}/{self._usage[1]} used)" if self._usage else ""
             hint = f"; the org's daily API request limit is used up{used}: wait, or raise it"
         elif answer.status == 404:
@@ -682,7 +687,9 @@ class SalesforceConnector:
             hint = f"; do {objects} and {its} fields exist, and may this user see them?"
         text = self._clean(_error_text(answer.content)[0])
         return ConnectorError(
-            f"Salesforce answered {answer.status} to {what}: {text}{hint}", status=answer.status
+            f"Salesforce answered {answer.status} to {what}: {text}{hint}",
+            status=answer.status,
+            kind="throttled" if limited else None,
         )
 
     # -- logging in ------------------------------------------------------------------------------
@@ -812,6 +819,7 @@ class SalesforceConnector:
         return ConnectorError(
             f"Salesforce login ({self._flow}) at {self._login_url} failed: {self._clean(reason)}",
             status=status,
+            kind="auth",
         )
 
     def _check_credentials(self, domain: str | None) -> None:
@@ -821,7 +829,9 @@ class SalesforceConnector:
         if self._auth == "client_credentials" and (domain or "login") in ("login", "test"):
             missing.append("domain (the My Domain, e.g. https://acme.my.salesforce.com)")
         if missing:
-            raise ConnectorError(f"Salesforce login ({self._flow}) needs {', '.join(missing)}")
+            raise ConnectorError(
+                f"Salesforce login ({self._flow}) needs {', '.join(missing)}", kind="auth"
+            )
 
     def _clean(self, text: str) -> str:
         """Server text made safe to print: one line, at most 300 characters, and any secret it

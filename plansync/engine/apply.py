@@ -32,6 +32,7 @@ from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import (
     Connector,
     ConnectorError,
+    FailureKind,
     FieldUpdate,
     Link,
     NewRecord,
@@ -66,12 +67,22 @@ class StalePlan(PlansyncError):
 
 
 class ItemError(BaseModel):
+    """One failure of a sync: of one item (its note and line), or of a whole call (line 0).
+
+    A whole call's failure keeps what its :class:`ConnectorError` said of it, so that a caller
+    tells a rejected token from a network down or a rate limit without reading the message:
+    ``kind`` (None for one item's failure), the HTTP ``status`` and the ``retry_after`` asked.
+    """
+
     note: str
     line: int
     block_id: str | None
     action: str
     key: str | None = None
     message: str
+    kind: FailureKind | None = None
+    status: int | None = None
+    retry_after: float | None = None
 
     @property
     def whole_call(self) -> bool:
@@ -91,7 +102,9 @@ class Outcome(BaseModel):
     ``applied``: done (a create carries its new key). ``failed``: refused; ``message`` says why
     (the same as the item's entry in ``Result.errors``). ``skipped``: not attempted, and
     ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
-    item that failed, or a backend that failed a whole call.
+    item that failed, or a backend that failed a whole call. A skipped ``write_back`` may still
+    have put the item's block id into its line (ids go in before any record is made), and then
+    says so: the note is in ``Result.notes_written`` though its key is not.
     """
 
     action: str
@@ -105,7 +118,9 @@ class Outcome(BaseModel):
 class Result(BaseModel):
     """What a sync did, with the same counts as the plan's summary plus what failed.
 
-    ``outcomes`` has one entry per change of the plan, in the plan's order.
+    ``outcomes`` has one entry per change of the plan, in the plan's order. ``notes_written``
+    is what to commit or index again: block ids go into the notes before any record is made,
+    so a run that then fails a whole call has rewritten notes none of whose outcomes is applied.
     """
 
     applied: dict[str, int] = Field(default_factory=dict)
@@ -118,6 +133,11 @@ class Result(BaseModel):
         default_factory=dict, description="backend -> (requests used, daily limit), if reported"
     )
     outcomes: list[Outcome] = Field(default_factory=list)
+    notes_written: list[str] = Field(
+        default_factory=list,
+        description="the notes (vault-relative paths) whose bytes the sync changed, in the order"
+        " first written",
+    )
 
     @property
     def ok(self) -> bool:
@@ -165,6 +185,8 @@ class Applier:
         self.plan_looked_up = False
         self._outcomes: dict[int, Outcome] = {}  # id(change) -> what became of it
         self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
+        self._written: dict[str, None] = {}  # the notes changed on disk, in order
+        self._ids_in: set[int] = set()  # id(write-back) whose block id is in its written note
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -209,6 +231,7 @@ class Applier:
         self.checkpoint("transitions")
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
+        self.result.notes_written = list(self._written)
         for name, connector in self.connectors.items():
             usage = connector.api_usage()
             if usage:
@@ -235,7 +258,14 @@ class Applier:
             self.down.add(target)
             self.result.errors.append(
                 ItemError(
-                    note="-", line=0, block_id=None, action=f"sync {target}", message=str(exc)
+                    note="-",
+                    line=0,
+                    block_id=None,
+                    action=f"sync {target}",
+                    message=str(exc),
+                    kind=exc.kind,
+                    status=exc.status,
+                    retry_after=exc.retry_after,
                 )
             )
 
@@ -358,6 +388,8 @@ class Applier:
             why = "not done: an earlier step of this item failed (see the errors)"
         else:
             why = "not done: nothing in this run made it possible (run sync again)"
+        if id(change) in self._ids_in:
+            why += f"; the line has its block id ^{change.item.block_id} now, not yet the key"
         return self._outcome(change, "skipped", None, why)
 
     def _blocked(self, change: Change, target: str | None = None) -> bool:
@@ -473,12 +505,16 @@ class Applier:
                 for change, _ in pairs:
                     self._fail(change, str(exc))
                 continue
+            if result.changed:
+                self._written[note] = None
             missing = {id(e) for e in result.missing}
             for change, edit in pairs:
                 if id(edit) in missing:
                     self._fail(change, "the line changed or moved in the note; run sync again")
                 elif with_keys:
                     self._done(change, next(iter(edit.links.values()))[0])
+                elif result.changed:
+                    self._ids_in.add(id(change))
 
     def _adopted(self, change: Change, target: str) -> tuple[str, str] | None:
         """A record found by id but unknown to the state: stored now, its fields as the base."""
