@@ -28,6 +28,7 @@ from plansync.display import cut, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
+from plansync.progress import silent
 from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 
 if TYPE_CHECKING:
@@ -289,7 +290,7 @@ def plan_command(
         _check_overwritable(out)
     _notice(config)
     with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
-        result = sync.plan(config)
+        result = sync.plan(config, progress=_progress)
         if out:
             _write_whole(out, result.model_dump_json(indent=2))
     if as_json:
@@ -375,12 +376,24 @@ def _check_overwritable(out: Path) -> None:
         ) from None
 
 
+_PROGRESS_EVERY = 2.0
+"""Seconds between two progress lines of one step: a sync of 40,000 items has 800 batches."""
+_progress_shown: dict[str, float] = {}
+
+
 def _progress(step: str, done: int, total: int) -> None:
-    if total >= 50:
-        # Best effort: a sync must not stop between two batches because its stderr went away
-        # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
-        with suppress(OSError):
-            click.echo(f"  {step}: {done}/{total}", err=True)
+    """A line on stderr for a step of 50 things or more: at its start, every few seconds, and
+    at its end."""
+    if total < 50:
+        return
+    now = time.monotonic()
+    if 0 < done < total and now - _progress_shown.get(step, -_PROGRESS_EVERY) < _PROGRESS_EVERY:
+        return
+    _progress_shown[step] = now
+    # Best effort: a sync must not stop between two batches because its stderr went away
+    # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
+    with suppress(OSError):
+        click.echo(f"  {step}: {done}/{total}", err=True)
 
 
 @main.command("sync")
@@ -438,7 +451,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
         "what was applied is kept, and nothing is lost or made twice;"
         f" run `{_sync_command(config_path)}` again to finish"
     )
-    progress = None if quiet else _progress
+    progress = silent if quiet else _progress
     result: Result | None
     with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
         if plan_file is not None:

@@ -20,11 +20,12 @@ from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config, ConfigError
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.apply import Checkpoint, Progress, Result, apply_plan
+from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.plan import Plan, Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
+from plansync.progress import Progress, silent
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.rules import JiraRouting, SalesforceRouting
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
@@ -335,20 +336,25 @@ def _embedded(config: Config, jira: Connector | None, salesforce: Connector | No
     return {name for name in config.embedded if given[name] is None}
 
 
-def _build(config: Config, state: StateStore, specs: list[TargetSpec]) -> Plan:
+def _build(config: Config, state: StateStore, specs: list[TargetSpec], progress: Progress) -> Plan:
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
     # items, and took 7 of its 23 s.
     with cyclic_gc_paused():
-        return Planner(config, scan(config), state, specs).build()
+        return Planner(config, scan(config), state, specs, progress=progress).build()
 
 
 def plan(
-    config: Config, *, connector: Connector | None = None, salesforce: Connector | None = None
+    config: Config,
+    *,
+    connector: Connector | None = None,
+    salesforce: Connector | None = None,
+    progress: Progress = silent,
 ) -> Plan:
     """What a sync would do now. Reads notes, state and the backends; writes nothing.
 
-    ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make.
+    ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make;
+    ``progress`` hears how far the look-ups of a large vault got.
     """
     with open_state(config.state_dir, lock=False) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
@@ -356,7 +362,7 @@ def plan(
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns, config)
             bind_state(state, specs)
-            result = _build(config, state, specs)
+            result = _build(config, state, specs, progress)
         running = running or running_sync(config.state_dir)
         if running:
             result.warnings.append(
@@ -374,7 +380,7 @@ def apply(
     connector: Connector | None = None,
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
-    progress: Progress | None = None,
+    progress: Progress = silent,
     confirm: None = None,
     asks: bool = True,
 ) -> Result: ...
@@ -388,7 +394,7 @@ def apply(
     connector: Connector | None = None,
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
-    progress: Progress | None = None,
+    progress: Progress = silent,
     confirm: Callable[[Plan], bool],
     asks: bool = True,
 ) -> Result | None: ...
@@ -403,7 +409,7 @@ def apply(
     connector: Connector | None = None,
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
-    progress: Progress | None = None,
+    progress: Progress = silent,
     confirm: Callable[[Plan], bool] | None = None,
     asks: bool = True,
 ) -> Result | None:
@@ -419,16 +425,16 @@ def apply(
         with connections(config, connector, salesforce) as conns:
             specs = targets(conns, config)
             bind_state(state, specs)
-            current = plan if plan is not None else _build(config, state, specs)
+            current = plan if plan is not None else _build(config, state, specs, progress)
             if confirm is not None and not confirm(current):
                 return None
             kwargs: dict[str, Any] = {}
             if checkpoint is not None:
                 kwargs["checkpoint"] = checkpoint
-            if progress is not None:
-                kwargs["progress"] = progress
             # The plan's look-ups stand in for the look-up before creating only if nothing
             # came between them and the creates: an answer may come an hour later, after a
             # teammate's sync (another state store) created records for the same ids.
             fresh = plan is None and (confirm is None or not asks)
-            return apply_plan(config, current, state, conns, fresh=fresh, **kwargs)
+            return apply_plan(
+                config, current, state, conns, fresh=fresh, progress=progress, **kwargs
+            )

@@ -586,6 +586,24 @@ def test_plan_out_writes_into_a_pipe_as_it_is_never_reading_or_replacing_it(
     assert f"Wrote the plan to {pipe}.\n" in planned.stdout
 
 
+def test_progress_lines_come_at_a_step_s_start_every_few_seconds_and_at_its_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line a batch was 800 lines for a first sync of 40,000 items."""
+    import plansync.cli as cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(cli, "_progress_shown", {})
+    for done in range(0, 1000, 50):  # a batch every half second
+        cli._progress("create in jira", done, 1000)
+        clock[0] += 0.5
+    cli._progress("create in jira", 1000, 1000)
+    cli._progress("few", 0, 49)
+    shown = [line.split(": ")[1] for line in capsys.readouterr().err.splitlines()]
+    assert shown == ["0/1000", "200/1000", "400/1000", "600/1000", "800/1000", "1000/1000"]
+
+
 def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
     example_project: ExampleProject,
 ) -> None:

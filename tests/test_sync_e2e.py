@@ -19,6 +19,8 @@ import requests
 from conftest import ITEM_CONTRACT_KEYS, ExampleProject, replace_once
 
 import plansync
+import plansync.engine.plan
+import plansync.sync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.plan import ACTIONS, Plan
@@ -273,7 +275,32 @@ def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProj
     replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
     reported.clear()
     sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
-    assert reported == [("update in jira", 0, 1), ("update in jira", 1, 1)]
+    ids = reported[0][2]
+    assert reported == [
+        ("looking up ids in Jira", 0, ids),
+        ("looking up ids in Jira", ids, ids),
+        ("update in jira", 0, 1),
+        ("update in jira", 1, 1),
+    ]
+
+
+def test_a_plan_looks_ids_up_a_chunk_at_a_time_and_reports_how_far_it_got(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-ups of a large vault took most of its plan's time, with no word on stderr."""
+    config = config_of(example_project)
+    sync(config)
+    whole = fresh_plan(config)
+    monkeypatch.setattr(plansync.engine.plan, "LOOK_UP_AT_ONCE", 10)
+    reported: list[tuple[str, int, int]] = []
+    chunked = plansync.sync.plan(
+        config, progress=lambda step, done, total: reported.append((step, done, total))
+    )
+    total = reported[-1][2]
+    assert total > 20
+    steps = [("looking up ids in Jira", done, total) for done in range(0, total, 10)]
+    assert reported == [*steps, ("looking up ids in Jira", total, total)]
+    assert chunked.summary == whole.summary and not chunked.has_changes
 
 
 def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExampleProject) -> None:

@@ -54,11 +54,11 @@ from plansync.engine.plan import (
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.writeback import LineEdit, WriteBackError, ends_a_line, write_back
+from plansync.progress import Progress, silent
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
 
 Checkpoint = Callable[[str], None]
-Progress = Callable[[str, int, int], None]
 _T = TypeVar("_T")
 
 
@@ -148,10 +148,6 @@ def _nothing(_: str) -> None:
     return None
 
 
-def _quiet(_: str, __: int, ___: int) -> None:
-    return None
-
-
 BACKENDS = ("jira", "salesforce")
 # Answers that mean the backend did nothing with a create (unlike a 408, 409 or a 5xx from a
 # gateway, which can come after it acted): its journal entry can be closed.
@@ -166,7 +162,7 @@ class Applier:
         connectors: dict[str, Connector],
         *,
         checkpoint: Checkpoint = _nothing,
-        progress: Progress = _quiet,
+        progress: Progress = silent,
         lookup_waits: tuple[float, ...] = (1.0, 2.0, 4.0),
         fresh: bool = False,
     ):
@@ -884,7 +880,7 @@ def apply_plan(
     connectors: dict[str, Connector],
     *,
     checkpoint: Checkpoint = _nothing,
-    progress: Progress = _quiet,
+    progress: Progress = silent,
     fresh: bool = False,
 ) -> Result:
     """Carry out ``plan``; ``fresh``: it was made in this run under the lock (its look-ups

@@ -68,6 +68,7 @@ from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes
 from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
+from plansync.progress import Progress, silent
 from plansync.rules import (
     Context,
     Routing,
@@ -317,11 +318,24 @@ def _label_merge(note: list[str], base: list[str], remote: list[str]) -> list[st
     return sorted((set(remote) | set(note)) - (set(base) - set(note)))
 
 
+LOOK_UP_AT_ONCE = 1000
+"""Ids a plan looks up in one call: a multiple of the 100 a search takes in each backend."""
+
+
 class Planner:
     """Builds a :class:`Plan` from a vault, the state store and each target's backend."""
 
-    def __init__(self, config: Config, vault: Vault, state: StateStore, targets: list[TargetSpec]):
+    def __init__(
+        self,
+        config: Config,
+        vault: Vault,
+        state: StateStore,
+        targets: list[TargetSpec],
+        *,
+        progress: Progress = silent,
+    ):
         self.config = config
+        self.progress = progress
         self.vault = vault
         self._notes_by_path = {note.path: note for note in vault.notes}
         self._note_link = note_linker(config)
@@ -754,7 +768,7 @@ class Planner:
         # no note and no state, and would stay in the backend unknown to every plan.
         journal = self._journal[target.name]
         wanted |= {label_for(block_id) for block_id in journal}
-        remote = target.connector.fetch_by_ids(sorted(wanted)) if wanted else {}
+        remote = self._look_up(target, sorted(wanted))
         if self._dead_creates(target, tracked, relevant, records, remote):
             relevant = relevant_now()  # a found record's line may still be there, unsynced
         seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
@@ -775,6 +789,19 @@ class Planner:
                 f" {target.title} configured now gets its own records for them (created, or"
                 " found by their plansync ids), and the links are replaced"
             )
+
+    def _look_up(self, target: TargetSpec, labels: list[str]) -> dict[str, RemoteRecord]:
+        """The records of ``labels`` in the backend, a thousand ids at a time (ten searches in
+        Jira, as many as in one call), reporting progress between them: the look-ups of a
+        large vault take most of its plan's time, and made a silence that read as a hang."""
+        step = f"looking up ids in {target.title}"
+        found: dict[str, RemoteRecord] = {}
+        for done in range(0, len(labels), LOOK_UP_AT_ONCE):
+            self.progress(step, done, len(labels))
+            found |= target.connector.fetch_by_ids(labels[done : done + LOOK_UP_AT_ONCE])
+        if labels:
+            self.progress(step, len(labels), len(labels))
+        return found
 
     def _dead_creates(
         self,
