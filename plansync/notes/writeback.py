@@ -32,7 +32,7 @@ from plansync.notes.tasks import (
     parse_body,
     parse_task_line,
 )
-from plansync.notes.vault import is_inside
+from plansync.notes.vault import WRITE_TEMP_SUFFIX, is_inside
 
 
 class WriteBackError(Exception):
@@ -330,7 +330,7 @@ def write_back(
 def _replace_if_unchanged(path: Path, expected: bytes, new: bytes) -> bool:
     """Write ``new`` over ``path`` atomically, unless the file no longer holds ``expected``."""
     mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".plansync-tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=WRITE_TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(new)
