@@ -202,6 +202,12 @@ class Plan(BaseModel):
         still runs for these, or a dead create would be looked up again by every plan."""
         return bool(self.refresh or self.dead_creates)
 
+    @property
+    def has_housekeeping(self) -> bool:
+        """Whether a sync with no change to make still runs: for the state store (see
+        :attr:`settles_state`), or for temporary files a killed sync left in the vault."""
+        return self.settles_state or bool(self.abandoned_temps)
+
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
