@@ -34,7 +34,9 @@ _WRITE_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(WRITE_TEMP_SUFFIX), r
 def is_write_temp(name: str) -> bool:
     """Whether a file name is one write-back gives its temporary files, and nothing else's: an
     editor's swap file (``.a.md.swp``) or a copy someone made (``.a.plansync-tmp.bak``) is not."""
-    return _WRITE_TEMP.fullmatch(name) is not None
+    # The suffix first: a vault's other hidden files (.DS_Store, swap files) never reach the
+    # regex, which took ~1 µs a name.
+    return name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name) is not None
 
 
 def _hidden(name: str) -> bool:
