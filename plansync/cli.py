@@ -24,7 +24,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import cut, shown
+from plansync.display import cut, first_few, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -432,7 +432,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
         else:
             click.echo(render(plan))
         if not plan.has_changes:
-            return plan.settles_state  # only the state learns (agreed bases, dead creates)
+            return plan.has_housekeeping  # the state learns, or a killed sync's files go
         try:
             if yes or click.confirm("Apply these changes?", default=False):
                 return True
@@ -538,6 +538,10 @@ def _report(result: Result | None) -> None:
         click.echo(f"Not done: {left}, behind a step that failed; the next sync does them.")
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
+    if result.removed_temps:
+        click.echo(shown(_removed_temps_line(result.removed_temps)), err=True)
+    for warning in result.warnings:
+        click.echo(shown(f"warning: {warning}"), err=True)
     for error in result.errors:
         click.secho(shown(f"error: {error}"), fg="red", err=True)
     if result.errors:
@@ -547,6 +551,19 @@ def _report(result: Result | None) -> None:
         if calls:  # the items it skipped are not counted: the plan shows them again
             parts.append(f"the sync stopped early ({calls} failed call(s))")
         raise click.ClickException(f"{' and '.join(parts)}; see above")
+
+
+REMOVED_NAMED = 3
+"""How many removed temporary files the sync names; their names are long."""
+
+
+def _removed_temps_line(removed: list[str]) -> str:
+    files = "1 temporary file" if len(removed) == 1 else f"{len(removed)} temporary files"
+    where = "a note" if len(removed) == 1 else "notes"
+    return (
+        f"Removed {files} that a killed sync left beside {where}:"
+        f" {first_few(removed, REMOVED_NAMED)}."
+    )
 
 
 @main.command()

@@ -34,3 +34,9 @@ def cut(text: str, width: int) -> str:
     """``text`` in at most ``width`` characters, ending in "…" where it was cut, so that a cut
     text never reads as the whole of it."""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def first_few(names: list[str], count: int) -> str:
+    """The first ``count`` of ``names``, and how many more: one line, not a list of the vault."""
+    more = f" and {len(names) - count} more" if len(names) > count else ""
+    return ", ".join(names[:count]) + more

@@ -79,6 +79,9 @@ def scan(config: Config) -> Vault:
                 f" (less 'vault.exclude' = {config.vault.exclude}); nothing is synced",
             )
         )
+    # A temporary file of write-back's whose path is not UTF-8 is beside a note left out for
+    # its name or its folder's, which this config never writes: not this config's to remove.
+    vault.write_temps = [path for path in vault.write_temps if printable(path) == path]
     for note in [n for n in vault.notes if printable(n.path) != n.path]:
         vault.notes.remove(note)
         vault.warnings.append(

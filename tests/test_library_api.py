@@ -8,6 +8,7 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import typing
@@ -476,6 +477,26 @@ try:
 except plansync.PlansyncError as exc:
     reason: str = str(exc)
 """
+
+
+def test_apply_removes_the_temporary_files_a_killed_sync_left_and_lists_them(
+    example_project: ExampleProject,
+) -> None:
+    """A bot calling apply gets the tidying the command does, and reads it in the result;
+    plan, which writes nothing, only names them (for apply)."""
+    project = example_project
+    note = project.note("weekly")
+    leftover = note.with_name(f".{note.name}.k2j3h4g5.plansync-tmp")
+    leftover.write_bytes(note.read_bytes())
+    os.utime(leftover, (1_700_000_000, 1_700_000_000))
+    config = plansync.load_config(project.config_path)
+    relative = leftover.relative_to(project.vault).as_posix()
+    assert plansync.plan(config).abandoned_temps == [relative]
+    assert leftover.exists()
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert (result.removed_temps, result.warnings) == ([relative], [])
+    assert not leftover.exists()
 
 
 def test_the_package_and_the_readme_s_library_use_type_check(tmp_path: Path) -> None:

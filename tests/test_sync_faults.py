@@ -377,6 +377,45 @@ def test_state_store_deleted_after_a_crash(project: Project) -> None:
     assert_synced(config, before, project.url)
 
 
+@pytest.mark.parametrize("phase", ["ids", "keys"])
+def test_a_write_back_killed_before_its_rename_leaves_a_file_a_later_sync_removes(
+    project: Project, monkeypatch: pytest.MonkeyPatch, phase: str
+) -> None:
+    """SIGKILL or a power cut between write-back's temporary file and its rename: the note
+    keeps its bytes, and the file stays, as a killed process cleans nothing up. The rerun
+    writes the note again and leaves the file while it is young (another sync's write over
+    the same vault looks the same); a sync once it is old removes it."""
+    config = project.config()
+    before = snapshot(config)
+    steps: list[str] = []
+    real_replace, real_unlink = os.replace, os.unlink
+
+    def killed(src: str, dst: str | os.PathLike[str]) -> None:
+        if str(src).endswith(".plansync-tmp") and (phase == "ids" or "ids_written" in steps):
+            raise Crash(f"killed before renaming {src}")
+        real_replace(src, dst)
+
+    def nothing_cleaned_up(path: str | os.PathLike[str], **kwargs: Any) -> None:
+        if not str(path).endswith(".plansync-tmp"):
+            real_unlink(path, **kwargs)
+
+    with monkeypatch.context() as killing:
+        killing.setattr(os, "replace", killed)
+        killing.setattr(os, "unlink", nothing_cleaned_up)
+        with pytest.raises(Crash):
+            plansync.apply(config, checkpoint=steps.append)
+    (left,) = project.vault.rglob("*.plansync-tmp")
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert left.exists() and result.removed_temps == []
+
+    old = time.time() - 3600
+    os.utime(left, (old, old))
+    result = plansync.apply(config)
+    assert result.removed_temps == [left.relative_to(project.vault).as_posix()]
+    assert_synced(config, before, project.url)  # which finds no temporary file either
+
+
 # ---- 2. faults at the HTTP level ------------------------------------------------------------
 
 
@@ -623,6 +662,10 @@ def test_sigkill_at_any_moment_then_sync_again(
                     run.wait()
             created = [i for i in fetch_issues(url) if i["key"] not in known]
             killed_mid_sync += bool(created) and run.returncode == -signal.SIGKILL
+            # A kill between a note's temporary file and its rename leaves the file, which a
+            # sync removes once it is old: as here, the rerun as if an hour later.
+            for left in project.vault.rglob("*.plansync-tmp"):
+                os.utime(left, (time.time() - 3600,) * 2)
             rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
             assert rerun.returncode == 0, f"killed after {after}: {rerun.stdout}{rerun.stderr}"
 

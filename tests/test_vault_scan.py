@@ -557,3 +557,25 @@ def test_hidden_files_and_folders_are_skipped_as_obsidian_skips_them(vault: Path
         "people/priya.md",
         "projects/cloud/plan.md",
     ]
+
+
+def test_the_walk_names_write_back_s_temporary_files_among_the_hidden_files_it_skips(
+    vault: Path, tmp_path: Path
+) -> None:
+    """For a sync to remove those a killed run left, without a second walk of the vault: a
+    regular file, named exactly as write-back names it, where the walk goes."""
+    temps = [".2025-11-03-sync.md.a1b2c3d4.plansync-tmp", "people/.gone.md.zz_9yx8w.plansync-tmp"]
+    others = [
+        ".2025-11-03-sync.md.swp",
+        "people/.priya.md.plansync-tmp.bak",
+        "people/.priya.md.plansync-tmp",
+        "people/.priya.md.abc.plansync-tmp",
+        "people/priya.md.a1b2c3d4.plansync-tmp",
+        ".obsidian/.workspace.md.a1b2c3d4.plansync-tmp",
+    ]
+    for name in temps + others:
+        (vault / name).write_bytes(b"- [ ] One\n")
+    (tmp_path / "outside.md").write_bytes(b"- [ ] Outside\n")
+    (vault / "projects" / ".plan.md.l1nk1234.plansync-tmp").symlink_to(tmp_path / "outside.md")
+    (vault / "projects" / ".plan.md.f0lder12.plansync-tmp").mkdir()
+    assert sorted(scan_vault(vault).write_temps) == sorted(temps)

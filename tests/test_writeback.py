@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plansync.notes.parse import parse_text
+from plansync.notes.vault import is_write_temp
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
@@ -250,6 +251,25 @@ def test_a_note_that_cannot_be_replaced_is_a_write_back_error_naming_it(
         write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
     assert note.read_bytes() == b"- [ ] One\n"
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
+
+
+def test_the_temporary_file_is_named_as_the_walk_looks_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Caught at the rename, where a kill leaves it: a later sync finds it by this name."""
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def noted(src: str, dst: str | Path) -> None:
+        renamed.append(Path(src).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", noted)
+    write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert len(renamed) == 1 and renamed[0].startswith(".n.md.")
+    assert is_write_temp(renamed[0])
 
 
 def test_write_back_never_takes_a_note_over_the_size_plansync_reads(tmp_path: Path) -> None:

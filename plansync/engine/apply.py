@@ -53,7 +53,13 @@ from plansync.engine.plan import (
 )
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.writeback import LineEdit, WriteBackError, ends_a_line, write_back
+from plansync.notes.writeback import (
+    LineEdit,
+    WriteBackError,
+    ends_a_line,
+    remove_abandoned_temps,
+    write_back,
+)
 from plansync.progress import Progress, silent
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
@@ -137,6 +143,15 @@ class Result(BaseModel):
         default_factory=list,
         description="the notes (vault-relative paths) whose bytes the sync changed, in the order"
         " first written",
+    )
+    removed_temps: list[str] = Field(
+        default_factory=list,
+        description="write-back's temporary files a killed sync left beside notes, removed by"
+        " this one (paths relative to the vault)",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what needs a look but failed no item: such a file that cannot be removed",
     )
 
     @property
@@ -225,6 +240,10 @@ class Applier:
             changes = [c for c in by_action["transition"] if c.target == target]
             self._remote(target, self._transitions, changes)
         self.checkpoint("transitions")
+        # Last: nothing depends on it, and a run that gets here returns what it removed.
+        self.result.removed_temps, self.result.warnings = remove_abandoned_temps(
+            self.config.vault_root, plan.abandoned_temps
+        )
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         self.result.notes_written = list(self._written)

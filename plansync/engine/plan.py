@@ -67,7 +67,7 @@ from plansync.notes.links import find_key_links
 from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes
 from plansync.notes.vault import Vault, markdown_files, printable
-from plansync.notes.writeback import decode_for_edit, ends_a_line, refusal
+from plansync.notes.writeback import abandoned_temps, decode_for_edit, ends_a_line, refusal
 from plansync.progress import Progress, silent
 from plansync.rules import (
     Context,
@@ -196,6 +196,11 @@ class Plan(BaseModel):
         " sync: they differ from the note, and a sync keeps them",
     )
     dead_creates: list[DeadCreate] = Field(default_factory=list)
+    abandoned_temps: list[str] = Field(
+        default_factory=list,
+        description="write-back's temporary files that a killed sync left beside notes (paths"
+        " relative to the vault): a sync removes them",
+    )
 
     @property
     def has_changes(self) -> bool:
@@ -209,6 +214,12 @@ class Plan(BaseModel):
         still runs for these, or a dead create would be looked up again by every plan."""
         return bool(self.refresh or self.dead_creates)
 
+    @property
+    def has_housekeeping(self) -> bool:
+        """Whether a sync with no change to make still runs: for the state store (see
+        :attr:`settles_state`), or for temporary files a killed sync left in the vault."""
+        return self.settles_state or bool(self.abandoned_temps)
+
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
@@ -221,6 +232,7 @@ class Plan(BaseModel):
                 "fingerprint": True,
                 "refresh": True,
                 "dead_creates": True,
+                "abandoned_temps": True,
                 "changes": {"__all__": internal},
             },
         )
@@ -429,6 +441,7 @@ class Planner:
             + [str(w) for n in self.vault.notes for w in n.warnings]
             + self.plan.warnings
         )
+        self.plan.abandoned_temps = abandoned_temps(self.config.vault_root, self.vault.write_temps)
         return self.plan
 
     # --- reading --------------------------------------------------------------------------

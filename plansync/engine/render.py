@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from plansync.config import BACKEND_TITLES
-from plansync.display import cut, shown
+from plansync.display import cut, first_few, shown
 from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
@@ -142,9 +142,7 @@ def render(plan: Plan) -> str:
             )
     for target, ids in sorted(unfound.items()):
         # Else "No changes", and then a sync that sits silent while it looks them up.
-        named = ", ".join(ids[:UNFOUND_NAMED]) + (
-            f" and {len(ids) - UNFOUND_NAMED} more" if len(ids) > UNFOUND_NAMED else ""
-        )
+        named = first_few(ids, UNFOUND_NAMED)
         counted = "1 id" if len(ids) == 1 else f"{len(ids)} ids"
         out.append(
             f"{counted} that a sync cut short was creating in {BACKEND_TITLES[target]}"

@@ -3,7 +3,9 @@
 A vault is whatever folder the config names. Scanning never follows a symlink whose target lies
 outside it (write-back must never leave the vault, and reading is where that starts), skips
 what Obsidian hides (its own folder, the trash, git, any name starting with a dot), and turns
-unreadable, huge or binary files into warnings so one bad file never stops a run.
+unreadable, huge or binary files into warnings so one bad file never stops a run. Among the
+hidden files it passes over, it notes write-back's temporary files (see
+:data:`WRITE_TEMP_SUFFIX`), which a run killed mid-write leaves behind.
 """
 
 from __future__ import annotations
@@ -21,6 +23,21 @@ from pydantic import BaseModel, Field
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
 from plansync.notes.parse import read_note
 
+WRITE_TEMP_SUFFIX = ".plansync-tmp"
+"""Ends the name of the file write-back puts a note's new bytes in before renaming it over the
+note: ``.`` + the note's name + ``.`` + :func:`tempfile.mkstemp`'s 8 random characters + this.
+Defined here rather than in :mod:`.writeback` (which imports this module) so that the walk can
+tell those files from every other hidden one."""
+_WRITE_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(WRITE_TEMP_SUFFIX), re.DOTALL)
+
+
+def is_write_temp(name: str) -> bool:
+    """Whether a file name is one write-back gives its temporary files, and nothing else's: an
+    editor's swap file (``.a.md.swp``) or a copy someone made (``.a.plansync-tmp.bak``) is not."""
+    # The suffix first: a vault's other hidden files (.DS_Store, swap files) never reach the
+    # regex, which took ~1 µs a name.
+    return name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name) is not None
+
 
 def _hidden(name: str) -> bool:
     """Whether Obsidian leaves an entry out of the vault: it neither shows nor indexes a file or
@@ -35,6 +52,11 @@ class Vault(BaseModel):
     root: str
     notes: list[Note] = Field(default_factory=list)
     warnings: list[ParseWarning] = Field(default_factory=list)
+    write_temps: list[str] = Field(
+        default_factory=list,
+        description="write-back's temporary files the walk passed (regular files, by POSIX path"
+        " relative to the root): a sync removes those that a killed run left",
+    )
 
 
 @lru_cache(maxsize=256)
@@ -91,6 +113,7 @@ def _note_files(
     include: Sequence[str],
     exclude: Sequence[str],
     warnings: list[ParseWarning],
+    write_temps: list[str],
 ) -> Iterator[tuple[Path, str]]:
     """Note files under ``root`` in a stable order, each real file once, with its path
     relative to ``root`` in POSIX form.
@@ -98,7 +121,9 @@ def _note_files(
     Symlinks are followed only while they stay inside the vault; a folder or file reached
     twice through links (a loop, an alias) is read once.
     """
-    return _vault_files(root, lambda relative: _read_by(relative, include, exclude), warnings)
+    return _vault_files(
+        root, lambda relative: _read_by(relative, include, exclude), warnings, write_temps
+    )
 
 
 def _read_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -116,11 +141,16 @@ def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
 
 
 def _vault_files(
-    root: Path, take: Callable[[str], bool], warnings: list[ParseWarning]
+    root: Path,
+    take: Callable[[str], bool],
+    warnings: list[ParseWarning],
+    write_temps: list[str] | None = None,
 ) -> Iterator[tuple[Path, str]]:
     """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
     path, in a stable order, each real file once; hidden entries and symlinks leaving the vault
-    skipped.
+    skipped. The hidden regular files named as write-back's temporary files go into
+    ``write_temps``: looked for only among the entries skipped anyway, the scan finds them for
+    a sync without a second walk of the vault, and at no cost for the notes.
 
     Only symlinks are resolved: an entry that is not a link, in a folder whose real path is
     known, has that folder's real path plus its name as its own (one ``realpath`` per file
@@ -137,6 +167,12 @@ def _vault_files(
             return
         for entry in entries:
             if _hidden(entry.name):
+                if (
+                    write_temps is not None
+                    and is_write_temp(entry.name)
+                    and entry.is_file(follow_symlinks=False)
+                ):
+                    write_temps.append(prefix + entry.name)
                 continue
             if entry.is_symlink():
                 path = Path(entry.path)
@@ -187,7 +223,9 @@ def scan_vault(
         _collect(vault, found)
         return vault
     with cyclic_gc_paused():
-        for path, relative in _note_files(root, include, exclude, vault.warnings):
+        for path, relative in _note_files(
+            root, include, exclude, vault.warnings, vault.write_temps
+        ):
             _collect(vault, read_note(path, display=relative, policy=policy))
     return vault
 
