@@ -52,7 +52,7 @@ def sandbox_notice(config: Config) -> str | None:
     return SANDBOX_NOTICE.format(what=" and no ".join(what), where=config.state_dir / "sandbox")
 
 
-def scan(config: Config) -> Vault:
+def scan(config: Config, progress: Progress = silent) -> Vault:
     """The notes of the vault; ConfigError when ``vault.path`` names no folder (a typo, a drive
     not mounted), which would otherwise read as every synced note being gone.
 
@@ -70,6 +70,7 @@ def scan(config: Config) -> Vault:
         include=config.vault.include,
         exclude=config.vault.exclude,
         policy=config.acceptance,
+        progress=progress,
     )
     if not vault.notes and not vault.warnings:  # a glob typo would otherwise read "in sync"
         vault.warnings.append(
@@ -344,7 +345,7 @@ def _build(config: Config, state: StateStore, specs: list[TargetSpec], progress:
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
     # items, and took 7 of its 23 s.
     with cyclic_gc_paused():
-        return Planner(config, scan(config), state, specs, progress=progress).build()
+        return Planner(config, scan(config, progress), state, specs, progress=progress).build()
 
 
 def plan(

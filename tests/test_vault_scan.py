@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
+from plansync.notes import vault as vault_module
 from plansync.notes.model import Item, Note, ParseWarning
 from plansync.notes.parse import MAX_NOTE_BYTES, read_note
 from plansync.notes.vault import scan_vault
@@ -463,6 +464,18 @@ def test_cli_on_a_copy_of_the_fixtures(tmp_path: Path) -> None:
     assert broken["title"] == "Intake form follow-up"  # from the first heading
     assert any("front matter" in w for w in broken["warnings"])
     assert [i["owner"] for i in broken["items"]] == ["Dana Okafor"]
+
+
+def test_a_scan_reports_the_notes_it_read_every_few_hundred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vault_module, "NOTES_A_STEP", 2)
+    for day in range(1, 6):
+        (tmp_path / f"2025-11-0{day}.md").write_text(f"- [ ] Call {day}\n", encoding="utf-8")
+    reported: list[tuple[str, int, int]] = []
+    vault = scan_vault(tmp_path, progress=lambda *report: reported.append(report))
+    assert len(vault.notes) == 5
+    assert reported == [("reading notes", done, 5) for done in (0, 2, 4, 5)]
 
 
 # --- The cycle collector around a scan (vault.cyclic_gc_paused) -----------------------------

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
 from plansync.notes.parse import read_note
+from plansync.progress import Progress, silent
 
 WRITE_TEMP_SUFFIX = ".plansync-tmp"
 """Ends the name of the file write-back puts a note's new bytes in before renaming it over the
@@ -37,6 +38,10 @@ def is_write_temp(name: str) -> bool:
     # The suffix first: a vault's other hidden files (.DS_Store, swap files) never reach the
     # regex, which took ~1 µs a name.
     return name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name) is not None
+
+
+NOTES_A_STEP = 500
+"""Notes read between two reports to ``scan_vault``'s progress."""
 
 
 def _hidden(name: str) -> bool:
@@ -214,8 +219,12 @@ def scan_vault(
     include: Sequence[str] = ("**/*.md",),
     exclude: Sequence[str] = (),
     policy: AcceptancePolicy | None = None,
+    progress: Progress = silent,
 ) -> Vault:
-    """Parse every note under ``root``; note paths are relative to it, in POSIX form."""
+    """Parse every note under ``root``; note paths are relative to it, in POSIX form.
+
+    ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
+    takes seconds, before a plan has anything else to say."""
     root = Path(root)
     vault = Vault(root=str(root))
     if root.is_file():
@@ -223,10 +232,12 @@ def scan_vault(
         _collect(vault, found)
         return vault
     with cyclic_gc_paused():
-        for path, relative in _note_files(
-            root, include, exclude, vault.warnings, vault.write_temps
-        ):
+        files = list(_note_files(root, include, exclude, vault.warnings, vault.write_temps))
+        for done, (path, relative) in enumerate(files):
+            if done % NOTES_A_STEP == 0:
+                progress("reading notes", done, len(files))
             _collect(vault, read_note(path, display=relative, policy=policy))
+        progress("reading notes", len(files), len(files))
     return vault
 
 
