@@ -536,6 +536,12 @@ def _report(result: Result | None) -> None:
     if waiting:  # the plan counted them: say where they went
         left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in waiting.items())
         click.echo(f"Not done: {left}, behind a step that failed; the next sync does them.")
+        if waiting.get("write_back") and result.notes_written:
+            # Ids go in before records are made: the notes did change, without their keys.
+            count = len(result.notes_written)
+            click.echo(
+                f"The ids are in the lines already ({count} note(s) written), not yet the keys."
+            )
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     if result.removed_temps:
