@@ -66,6 +66,10 @@ SANDBOX_LINK = re.compile(r"\]\(http://(?:127\.0\.0\.1|localhost)[:/]")
         ("http://[::1/browse/PLAN-1", False),
         ("/browse/PLAN-1", False),
         ("", False),
+        ("http://localhost?next=/browse/PLAN-1", True),
+        ("https://jira.example.test#127.0.0.1/x", False),
+        ("http://me:secret@127.0.0.1:8990/browse/PLAN-1", True),
+        ("HTTP://LOCALHOST:8990/browse/PLAN-1", True),
     ],
 )
 def test_on_this_machine(url: str, here: bool) -> None:
