@@ -103,8 +103,8 @@ def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
     note = example_project.note("weekly")
     scan = plansync.sync.scan
 
-    def scan_then_delete(config: Config) -> Vault:
-        vault = scan(config)
+    def scan_then_delete(config: Config, *args: Any) -> Vault:
+        vault = scan(config, *args)
         note.unlink()
         return vault
 
