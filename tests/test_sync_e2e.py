@@ -1681,6 +1681,66 @@ def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
     syncthing.unlink()
     dropbox.unlink()
     assert fresh_plan(config).summary == summary_of(plan)
+    named = path.with_name("Dropbox bugs (conflicted copy handling).md")
+    named.write_text("- [ ] Report the conflicted copy bug @Myself\n", encoding="utf-8")
+    assert fresh_plan(config).summary["create"] == 1
+
+
+def test_a_note_whose_synced_text_became_the_conflict_copy_gets_its_ids_back(
+    example_project: ExampleProject,
+) -> None:
+    """The sync's write-back raced an edit on another device, whose older text won the name:
+    the ids in the held copy made the restored lines pass for moved, and each was created
+    again."""
+    project = example_project
+    config, path, synced = restored_after_a_sync(project, "report")
+    copy = path.with_name(f"{path.stem}.sync-conflict-20251104-101500-ABCDEF1.md")
+    copy.write_text(synced, encoding="utf-8")
+    issues = jira_issues(project)
+
+    plan = fresh_plan(config)
+    assert plan.summary["create"] == 0 and plan.summary["write_back"] == 3, plan.summary
+    sync(config, plan=plan)
+    assert jira_issues(project) == issues
+    assert path.read_text(encoding="utf-8") == synced
+
+
+def test_a_dropbox_copy_sorting_before_its_note_never_takes_its_lines_ids(
+    example_project: ExampleProject,
+) -> None:
+    """Without a state store to say which note an id was synced from, the first line with it
+    kept it: the copy's (" (" sorts before "."), and the note's own lines became new items."""
+    project = example_project
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    sync(config)
+    path.with_name(f"{path.stem} (Ann's conflicted copy 2025-11-04).md").write_bytes(
+        path.read_bytes()
+    )
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+
+    plan = fresh_plan(config)
+    assert plan.summary["create"] == 0, plan.summary
+    assert not [w for w in plan.warnings if "becomes a new item" in w]
+
+
+def test_conflict_markers_around_no_item_hold_nothing_back(
+    example_project: ExampleProject,
+) -> None:
+    """A note that shows a conflict in a code block, or one left in its prose, still syncs."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    with path.open("a", encoding="utf-8") as end:
+        end.write(
+            "\n## How to read a conflict\n\n```\n<<<<<<< HEAD\n- [ ] ours\n=======\n"
+            "- [ ] theirs\n>>>>>>> laptop\n```\n\n<<<<<<< HEAD\nWe agreed.\n=======\n"
+            "We did not.\n>>>>>>> laptop\n"
+        )
+    replace_once(path, "📅 2025-11-10", "📅 2025-11-24")
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, update=1) and plan.changes[0].key == key
 
 
 def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolved(

@@ -362,10 +362,12 @@ class Planner:
         self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
         self._notes_with_items = {note.path for note in vault.notes if note.items}
         """Less the notes held back (:meth:`_hold_back`), once :meth:`_identify` has run."""
+        self._notes_proper = [n for n in vault.notes if conflict_copy_of(n.path) is None]
+        """The notes but sync tools' conflict copies (see :func:`conflict_copy_of`)."""
         # Keys some line still names: its record's line is not deleted, whatever its id says.
         self._named_keys = {
             (target, key)
-            for note in vault.notes
+            for note in self._notes_proper
             for i in note.items
             for target, key in i.keys.items()
         }
@@ -496,14 +498,16 @@ class Planner:
             for creating_id, note_path in self._journal[target.name].items():
                 synced_from.setdefault(creating_id, note_path)
         lines_with: dict[str, list[tuple[Note, Item]]] = {}
-        for note in self.vault.notes:
+        for note in self._notes_proper:
             for item in note.items:
                 if item.block_id:
                     lines_with.setdefault(label_for(item.block_id), []).append((note, item))
         keepers = {label: _keeper(found, synced_from) for label, found in lines_with.items()}
         keeper = {label: id(item) for label, item in keepers.items()}
-        # By label as well: a new id (lower case, its own label) must be no other id's label.
-        taken = set(lines_with) | {label_for(b) for b in synced_from}
+        # By label as well: a new id (lower case, its own label) must be no other id's label,
+        # a conflict copy's either.
+        taken = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
+        taken |= {label_for(b) for b in synced_from}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
             if held := _why_held(note, lines[note.path]):
@@ -563,7 +567,9 @@ class Planner:
         if not new:  # most plans: no new line
             return
         notes = {entry.note.path for entry in new}
-        on_items = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
+        on_items = {
+            label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
+        }
         gone: dict[tuple[str, str], list[SyncedRecord]] = {}  # (note, target) -> records
         for records in synced.values():
             for (block_id, backend), record in records.items():
@@ -1434,6 +1440,8 @@ class Planner:
         for path, relative in markdown_files(self.config.vault_root):
             if len(found) == len(block_ids):
                 break
+            if conflict_copy_of(relative):  # a copy of a line, not the line moved
+                continue
             try:
                 _, data = read_note_bytes(path)  # nothing of a note over the size limit
             except OSError:
@@ -1492,14 +1500,25 @@ class _Held:
 # The names sync tools give the copy they keep of a note two devices changed at once:
 # Syncthing's "name.sync-conflict-20251104-101500-ABCDEF1.md"; Dropbox's "name (Ann's
 # conflicted copy 2025-11-04).md", as Nextcloud's and ownCloud's "name (conflicted copy
-# 2025-11-04 101500).md". Matched against the name less its extension; group 1 or 2 is the
-# note's own.
+# 2025-11-04 101500).md", always with a date: "Team sync (not a conflicted copy).md" is a
+# note. Matched against the name less its extension; group 1 or 2 is the note's own.
 CONFLICT_COPY = re.compile(
-    r"(.+)\.sync-conflict-\d{8}-\d{6}-[0-9A-Z]{7}|(.+) \([^()]*conflicted copy[^()]*\)",
+    r"(.+)\.sync-conflict-\d{8}-\d{6}-[0-9A-Z]{7}"
+    r"|(.+) \([^()]*conflicted copy[^()]* \d{4}-\d\d-\d\d(?: \d{6})?\)",
     re.IGNORECASE,
 )
-MERGE_CONFLICT_START = re.compile(r"<{7}(?: |$)")
-"""How git (and diff3, and most merge tools) opens the two sides of a conflict in a file."""
+
+
+def conflict_copy_of(path: str) -> str | None:
+    """The note a sync tool's conflict copy at ``path`` is a copy of; None for any other note.
+
+    Such a copy is no note of the vault to plansync: its lines take no part in deciding which
+    line keeps a block id or whether a line lost its id, or the original's lines would pass
+    for copies (a Dropbox copy sorts first) and its restored text would not get its ids back.
+    """
+    name = Path(path)
+    copy = CONFLICT_COPY.fullmatch(name.stem)
+    return name.with_stem(copy[1] or copy[2]).as_posix() if copy else None
 
 
 def _why_held(note: Note, lines: list[str]) -> _Held | None:
@@ -1507,20 +1526,36 @@ def _why_held(note: Note, lines: list[str]) -> _Held | None:
     error = note.front_matter_error
     if error is not None:
         return _Held(error.line or 1, error.message.removesuffix("; ignored"), "it is fixed")
-    path = Path(note.path)
-    if copy := CONFLICT_COPY.fullmatch(path.stem):
-        original = path.with_stem(copy[1] or copy[2]).as_posix()
+    if original := conflict_copy_of(note.path):
         why = f"a sync tool's conflict copy of {original}"
         return _Held(1, why, "it is merged into that note and deleted")
-    start = next((n for n, line in enumerate(lines, 1) if MERGE_CONFLICT_START.match(line)), 0)
-    middle = next((n for n, line in enumerate(lines[start:], start) if line == "======="), 0)
-    if start and middle and any(line.startswith(">>>>>>>") for line in lines[middle:]):
+    if start := _merge_conflict_around(note, lines):
         return _Held(
             start,
             "holds both sides of a merge conflict (<<<<<<<, =======, >>>>>>>)",
             "the conflict is resolved",
         )
     return None
+
+
+def _merge_conflict_around(note: Note, lines: list[str]) -> int:
+    """The first line of a merge conflict (git's ``<<<<<<<``, ``=======``, ``>>>>>>>`` lines)
+    with an item line inside it, or 0. Conflict markers around no item (in a code block that
+    shows one, in prose) change nothing a sync reads."""
+    if not any(line.startswith("<<<<<<<") for line in lines):  # most notes
+        return 0
+    items = sorted(item.line for item in note.items)
+    start = middle = 0
+    for number, line in enumerate(lines, 1):
+        if line.startswith("<<<<<<<"):
+            start, middle = number, 0
+        elif start and line.startswith("=======") and not line.strip("="):
+            middle = number
+        elif start and middle and line.startswith(">>>>>>>"):
+            if any(start < item < number for item in items):
+                return start
+            start = middle = 0
+    return 0
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
