@@ -28,9 +28,12 @@ _USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 REDACTED = "***"
 
 SHORTEST_SECRET = 8
-"""Shorter values are blanked only where they stand alone, not inside a longer word or value:
-no token, API key or Salesforce password is that short, but a Jira Data Center password may
-be, and blanking ``admin`` wherever it occurs would garble ``administrator``."""
+"""Shorter values are blanked only where they stand as a value (``alice:hunter2``, ``pw=jira``,
+``"jira"``), not inside a longer word, a host name or a path: no token, API key or Salesforce
+password is that short, but a Jira Data Center password may be, and blanking ``jira``
+wherever it occurs would garble ``administrator`` and ``https://jira.example.com``."""
+_BEFORE_A_VALUE = r"(?<![^\s:=\"'>(\[,;])"
+_AFTER_A_VALUE = r"(?![^\s\"'<)\],;&.])"
 
 _secrets: list[str] = []
 """Every secret registered, longest first (so that a secret holding another is blanked whole)."""
@@ -61,7 +64,7 @@ def redact(text: str, also: tuple[str | None, ...] = ()) -> str:
         if len(secret) >= SHORTEST_SECRET:
             text = text.replace(secret, REDACTED)
         else:
-            text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", REDACTED, text)
+            text = re.sub(_BEFORE_A_VALUE + re.escape(secret) + _AFTER_A_VALUE, REDACTED, text)
     for secret in sorted(filter(None, also), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text

@@ -52,6 +52,12 @@ def sandbox_notice(config: Config) -> str | None:
     return SANDBOX_NOTICE.format(what=" and no ".join(what), where=config.state_dir / "sandbox")
 
 
+EMBEDDED_CREDENTIAL = "plansync-embedded-sandbox-credential"
+"""What the connectors send the embedded sandboxes, which take any. Connectors register their
+credentials for redaction, however short: this one must be no word a message holds ("sandbox"
+was blanked from every message after a sandbox run)."""
+
+
 def scan(config: Config, progress: Progress = silent) -> Vault:
     """The notes of the vault; ConfigError when ``vault.path`` names no folder (a typo, a drive
     not mounted), which would otherwise read as every synced note being gone.
@@ -122,7 +128,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
             # Its workflow is its own (Done, Won't Do), so cancel_transition and
             # cancelled_status_names, which describe the real Jira's, are not given to it.
             yield JiraConnector(
-                url, "plansync", "sandbox", deployment="cloud", timeout=jira.timeout
+                url, "plansync", EMBEDDED_CREDENTIAL, deployment="cloud", timeout=jira.timeout
             )
         return
     yield JiraConnector(
@@ -185,7 +191,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 objects,
                 sf.external_id_field,
                 auth="session",
-                session_id="sandbox",
+                session_id=EMBEDDED_CREDENTIAL,
                 instance_url=url,
                 session=session,
                 api_version=sf.api_version,

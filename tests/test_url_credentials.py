@@ -197,11 +197,31 @@ def test_a_registered_secret_is_blanked_in_every_form_it_is_sent_in() -> None:
     assert redact(echoed) == "sent Basic ***, Bearer ***, ?token=***"
 
 
-def test_a_short_password_is_blanked_where_it_stands_alone_not_inside_words() -> None:
+def test_a_short_password_is_blanked_where_it_stands_as_a_value_not_in_words_or_hosts() -> None:
     """A Jira Data Center password may be short; a login page quoted "alice:hunter2"."""
     from plansync.redact import add_secret
 
     add_secret("hunter2", user="alice")
     add_secret("admin")
+    add_secret("jira")
     echoed = "<p>login page for alice:hunter2</p> hunter22, the administrator (admin)"
     assert redact(echoed) == "<p>login page for alice:***</p> hunter22, the administrator (***)"
+    echoed = 'https://jira.example.com/rest/jira/2 said: password "jira" rejected (pw=jira&x)'
+    assert redact(echoed) == (
+        'https://jira.example.com/rest/jira/2 said: password "***" rejected (pw=***&x)'
+    )
+
+
+def test_a_sandbox_run_leaves_the_word_sandbox_in_messages(
+    example_project: ExampleProject,
+) -> None:
+    """The embedded sandboxes' credential was "sandbox", and every message of the process said
+    "***" for the word after a sandbox run."""
+    import plansync
+
+    config = plansync.load_config(example_project.config_path)
+    config.jira.url = ""  # the embedded sandbox
+    plansync.plan(config)
+    assert redact("the embedded sandbox (state in .plansync/sandbox)") == (
+        "the embedded sandbox (state in .plansync/sandbox)"
+    )
