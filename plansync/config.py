@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import typing
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -566,14 +567,21 @@ class Config(Strict):
     sync: SyncConfig = Field(default_factory=SyncConfig)
 
     source: Path | None = Field(default=None, exclude=True)
-    _made_in: Path = PrivateAttr(default_factory=Path.cwd)
+    _made_in: Path | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.source is None:
+            with suppress(OSError):  # a working folder deleted: found again (or not) when used
+                self._made_in = Path.cwd()
 
     @property
     def base_dir(self) -> Path:
         """The folder relative paths start from: the config file's, or for a config made in
         code the working folder it was made in, not whichever is current at each call (a
         caller that changed folder between a plan and its apply made a second state store)."""
-        return self.source.parent if self.source else self._made_in
+        if self.source is not None:
+            return self.source.parent
+        return self._made_in or Path.cwd()
 
     @property
     def vault_root(self) -> Path:

@@ -212,6 +212,18 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     assert config.state_dir == tmp_path / ".plansync"
 
 
+def test_a_config_file_loads_in_a_working_folder_that_was_deleted(
+    example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its folder is its file's: the working folder, gone, is not asked for."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    config = plansync.load_config(example_project.config_path)
+    assert config.base_dir == example_project.config_path.parent
+
+
 def test_a_plan_is_made_with_the_cycle_collector_paused_and_leaves_it_on(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -527,6 +527,8 @@ def test_a_missing_path_or_a_folder_is_an_error_whichever_type_names_it(tmp_path
     for source in (tmp_path, str(tmp_path)):
         with pytest.raises(IsADirectoryError, match=r"a folder, not a note \(plansync\.scan_vault"):
             parse_note(source)
+    for empty in ("", " "):  # Path("") is the working folder: an empty transcript is no path
+        assert parse_note(empty).items == []
 
 
 def test_a_one_line_note_longer_than_a_file_name_is_text() -> None:

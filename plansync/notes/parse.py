@@ -478,7 +478,8 @@ def parse_note(
     A folder raises ``IsADirectoryError``: :func:`plansync.scan_vault` reads one. A file that
     cannot be read (permissions, binary, too large) is a note with a warning saying why.
     """
-    one_line = isinstance(source, Path) or "\n" not in source
+    # Text on one line may name a file; "" names none (Path("") is the working folder).
+    one_line = isinstance(source, Path) or ("\n" not in source and bool(source.strip()))
     if one_line and _names(source, Path.is_dir):
         raise IsADirectoryError(f"{source}: a folder, not a note (plansync.scan_vault reads one)")
     if isinstance(source, Path) and not _names(source, Path.exists):
