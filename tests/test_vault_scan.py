@@ -592,3 +592,6 @@ def test_the_walk_names_write_back_s_temporary_files_among_the_hidden_files_it_s
     (vault / "projects" / ".plan.md.l1nk1234.plansync-tmp").symlink_to(tmp_path / "outside.md")
     (vault / "projects" / ".plan.md.f0lder12.plansync-tmp").mkdir()
     assert sorted(scan_vault(vault).write_temps) == sorted(temps)
+    # Beside the notes of a folder the config leaves out, they are not this config's.
+    found = scan_vault(vault, exclude=["people/**"]).write_temps
+    assert found == [".2025-11-03-sync.md.a1b2c3d4.plansync-tmp"]

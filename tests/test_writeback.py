@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plansync.notes.parse import parse_text
-from plansync.notes.vault import is_write_temp
+from plansync.notes.vault import write_temp_for
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
@@ -269,7 +269,7 @@ def test_the_temporary_file_is_named_as_the_walk_looks_for_it(
     monkeypatch.setattr(os, "replace", noted)
     write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
     assert len(renamed) == 1 and renamed[0].startswith(".n.md.")
-    assert is_write_temp(renamed[0])
+    assert write_temp_for(renamed[0]) == "n.md"
 
 
 def test_write_back_never_takes_a_note_over_the_size_plansync_reads(tmp_path: Path) -> None:

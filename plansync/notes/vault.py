@@ -29,15 +29,17 @@ WRITE_TEMP_SUFFIX = ".plansync-tmp"
 note: ``.`` + the note's name + ``.`` + :func:`tempfile.mkstemp`'s 8 random characters + this.
 Defined here rather than in :mod:`.writeback` (which imports this module) so that the walk can
 tell those files from every other hidden one."""
-_WRITE_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(WRITE_TEMP_SUFFIX), re.DOTALL)
+_WRITE_TEMP = re.compile(r"\.(.+)\.[a-z0-9_]{8}" + re.escape(WRITE_TEMP_SUFFIX), re.DOTALL)
 
 
-def is_write_temp(name: str) -> bool:
-    """Whether a file name is one write-back gives its temporary files, and nothing else's: an
-    editor's swap file (``.a.md.swp``) or a copy someone made (``.a.plansync-tmp.bak``) is not."""
+def write_temp_for(name: str) -> str | None:
+    """The name of the note whose new bytes a file of this name held, if it is one of
+    write-back's temporary files, and nothing else's: an editor's swap file (``.a.md.swp``) or
+    a copy someone made (``.a.plansync-tmp.bak``) is not."""
     # The suffix first: a vault's other hidden files (.DS_Store, swap files) never reach the
     # regex, which took ~1 µs a name.
-    return name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name) is not None
+    found = name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name)
+    return found[1] if found else None
 
 
 NOTES_A_STEP = 500
@@ -174,7 +176,8 @@ def _vault_files(
             if _hidden(entry.name):
                 if (
                     write_temps is not None
-                    and is_write_temp(entry.name)
+                    and (note := write_temp_for(entry.name))
+                    and take(prefix + note)  # not beside the notes of an excluded folder
                     and entry.is_file(follow_symlinks=False)
                 ):
                     write_temps.append(prefix + entry.name)

@@ -39,7 +39,7 @@ from plansync.notes.tasks import (
     parse_body,
     parse_task_line,
 )
-from plansync.notes.vault import WRITE_TEMP_SUFFIX, is_inside, is_write_temp
+from plansync.notes.vault import WRITE_TEMP_SUFFIX, is_inside, write_temp_for
 
 
 class WriteBackError(Exception):
@@ -377,7 +377,7 @@ def abandoned_temps(root: Path, relatives: Iterable[str]) -> list[str]:
 
 
 def _abandoned(path: Path, root: Path, now: float) -> bool:
-    if not is_write_temp(path.name) or not is_inside(root, path.parent):
+    if write_temp_for(path.name) is None or not is_inside(root, path.parent):
         return False
     try:
         found = path.lstat()
