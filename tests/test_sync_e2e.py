@@ -1725,6 +1725,53 @@ def test_a_dropbox_copy_sorting_before_its_note_never_takes_its_lines_ids(
     assert not [w for w in plan.warnings if "becomes a new item" in w]
 
 
+@pytest.mark.parametrize("copy_holds", ["the item", "no item", "the key only", "excluded"])
+def test_orphans_cancel_never_cancels_a_line_a_conflict_copy_still_holds(
+    example_project: ExampleProject, copy_holds: str
+) -> None:
+    """One device deleted the line, the other kept it (as it was, without its checkbox, or
+    without its block id) in what became the conflict copy: the line is not gone."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    copy = path.with_name(f"{path.stem}.sync-conflict-20251104-101500-ABCDEF1.md")
+    copy.write_bytes(path.read_bytes())
+    if copy_holds == "no item":
+        replace_once(copy, line, "- " + line.removeprefix("- [ ] "))
+    elif copy_holds == "the key only":
+        replace_once(copy, f" ^{item.block_id}", "")
+    elif copy_holds == "excluded":  # to quiet the hold, say
+        replace_once(project.config_path, 'exclude = ["', 'exclude = ["**/*.sync-conflict-*", "')
+        config = config_of(project)
+    replace_once(path, line + "\n", "")
+    status = jira_issues(project)[key]["fields"]["status"]
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
+    sync(config, plan=plan)
+    assert jira_issues(project)[key]["fields"]["status"] == status
+
+
+def test_a_merge_conflict_that_lost_its_closing_line_is_held_back(
+    example_project: ExampleProject,
+) -> None:
+    """Both sides of a conflicted item line, its >>>>>>> line lost, and a whole conflict shown
+    in a code block further down: the second side was created as a copy."""
+    project = example_project
+    config, note, item, _ = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    theirs = line.replace("📅 2025-11-10", "📅 2025-11-24")
+    replace_once(path, line + "\n", f"<<<<<<< HEAD\n{line}\n=======\n{theirs}\n")
+    for shown in ("", "\n```\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> laptop\n```\n"):
+        with path.open("a", encoding="utf-8") as end:
+            end.write(shown)
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, conflict=1), plan.summary
+
+
 def test_conflict_markers_around_no_item_hold_nothing_back(
     example_project: ExampleProject,
 ) -> None:

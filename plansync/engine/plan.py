@@ -364,10 +364,11 @@ class Planner:
         """Less the notes held back (:meth:`_hold_back`), once :meth:`_identify` has run."""
         self._notes_proper = [n for n in vault.notes if conflict_copy_of(n.path) is None]
         """The notes but sync tools' conflict copies (see :func:`conflict_copy_of`)."""
-        # Keys some line still names: its record's line is not deleted, whatever its id says.
+        # Keys some line still names (a conflict copy's too): its record's line is not deleted,
+        # whatever its id says.
         self._named_keys = {
             (target, key)
-            for note in self._notes_proper
+            for note in vault.notes
             for i in note.items
             for target, key in i.keys.items()
         }
@@ -567,8 +568,16 @@ class Planner:
         if not new:  # most plans: no new line
             return
         notes = {entry.note.path for entry in new}
+        # A conflict copy holding the synced lines is no sign that they are elsewhere: it is
+        # what was lost. The ids and keys on its lines are not counted.
         on_items = {
             label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
+        }
+        named = {
+            (target, key)
+            for note in self._notes_proper
+            for i in note.items
+            for target, key in i.keys.items()
         }
         gone: dict[tuple[str, str], list[SyncedRecord]] = {}  # (note, target) -> records
         for records in synced.values():
@@ -576,7 +585,7 @@ class Planner:
                 if (
                     record.note_path in notes
                     and label_for(block_id) not in on_items
-                    and (backend, record.key) not in self._named_keys
+                    and (backend, record.key) not in named
                 ):
                     gone.setdefault((record.note_path, backend), []).append(record)
         if not gone:  # most plans: no line lost its id
@@ -594,7 +603,7 @@ class Planner:
         times = Counter(block_id for _, ids in matched for block_id in ids)
         once = {block_id for block_id, count in times.items() if count == 1}
         pairs = {next(iter(ids)): entry for entry, ids in matched if len(ids) == 1 and ids <= once}
-        elsewhere = self._lines_elsewhere(set(pairs)) if pairs else {}
+        elsewhere = self._lines_elsewhere(set(pairs), copies=False) if pairs else {}
         for block_id, entry in pairs.items():
             if block_id not in elsewhere:
                 entry.block_id, entry.readopted = block_id, True
@@ -1419,14 +1428,16 @@ class Planner:
                 moved = f"its line is in {printable(note)}, which the config does not read"
             self.plan.changes[index] = _left_alone(target.name, record, moved)
 
-    def _lines_elsewhere(self, block_ids: set[str]) -> dict[str, str]:
+    def _lines_elsewhere(self, block_ids: set[str], *, copies: bool = True) -> dict[str, str]:
         """Of ``block_ids``, those that end a line (in any case, see :func:`ends_a_line`) of a
         Markdown note under the vault, with the first such note's path. Each note is read
         once at most, and none once all ids are found; nothing of one over the scan's size
         limit is read. Bytes are searched, so a note that is not UTF-8 needs no decoding.
 
         A line found in a note the scan read is no item there (an item's id would not be a
-        candidate: it is tracked), so notes read and unread are searched alike.
+        candidate: it is tracked), so notes read and unread are searched alike. Without
+        ``copies``, sync tools' conflict copies are not searched: a line there is a copy of one
+        lost, not the line moved.
 
         The words after a ``^`` in a note are gathered once and ``ends_a_line`` asked only
         about the ids among them, so the cost is one pass a note however many lines were
@@ -1440,7 +1451,7 @@ class Planner:
         for path, relative in markdown_files(self.config.vault_root):
             if len(found) == len(block_ids):
                 break
-            if conflict_copy_of(relative):  # a copy of a line, not the line moved
+            if not copies and conflict_copy_of(relative):
                 continue
             try:
                 _, data = read_note_bytes(path)  # nothing of a note over the size limit
@@ -1548,6 +1559,8 @@ def _merge_conflict_around(note: Note, lines: list[str]) -> int:
     start = middle = 0
     for number, line in enumerate(lines, 1):
         if line.startswith("<<<<<<<"):
+            if start and middle and any(start < item < number for item in items):
+                return start  # a conflict whose >>>>>>> line was lost
             start, middle = number, 0
         elif start and line.startswith("=======") and not line.strip("="):
             middle = number
@@ -1555,6 +1568,8 @@ def _merge_conflict_around(note: Note, lines: list[str]) -> int:
             if any(start < item < number for item in items):
                 return start
             start = middle = 0
+    if start and middle and any(start < item for item in items):
+        return start  # unclosed at the end of the note
     return 0
 
 
