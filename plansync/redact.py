@@ -32,8 +32,11 @@ SHORTEST_SECRET = 8
 ``"jira"``), not inside a longer word, a host name or a path: no token, API key or Salesforce
 password is that short, but a Jira Data Center password may be, and blanking ``jira``
 wherever it occurs would garble ``administrator`` and ``https://jira.example.com``."""
-_BEFORE_A_VALUE = r"(?<![^\s:=\"'>(\[,;])"
-_AFTER_A_VALUE = r"(?![^\s\"'<)\],;&.])"
+# Not next to a letter or digit, and not a host name's or path's part: ".jira", "/jira",
+# "jira/" and "jira.example" are spared; anything else around it ("\"", ":", "@", "=", "!")
+# may delimit a value.
+_BEFORE_A_VALUE = r"(?<![^\W_])(?<![./])"
+_AFTER_A_VALUE = r"(?![^\W_]|/|\.\w)"
 
 _secrets: list[str] = []
 """Every secret registered, longest first (so that a secret holding another is blanked whole)."""

@@ -212,6 +212,33 @@ def test_a_short_password_is_blanked_where_it_stands_as_a_value_not_in_words_or_
     )
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        r'{"errorMessages":["body {\"password\":\"abc12\"} rejected"]}',
+        "login alice:abc12@jira.example.com failed",
+        "token abc12: expired",
+        "{pw: abc12}",
+        "pw=abc12#x",
+        "`abc12`!",
+        "the_abc12_",
+    ],
+)
+def test_a_short_password_is_blanked_whatever_delimits_it(echoed: str) -> None:
+    from plansync.redact import add_secret
+
+    add_secret("abc12", user="alice")
+    assert "abc12" not in redact(echoed)
+
+
+def test_a_short_password_leaves_host_names_alone() -> None:
+    from plansync.redact import add_secret
+
+    add_secret("jira", user="alice")
+    text = "HTTPSConnectionPool(host='jira.example.com', port=443) at jira.example.com/jira/"
+    assert redact(text) == text
+
+
 def test_a_sandbox_run_leaves_the_word_sandbox_in_messages(
     example_project: ExampleProject,
 ) -> None:
