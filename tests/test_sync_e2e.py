@@ -1746,12 +1746,7 @@ def test_orphans_cancel_never_cancels_a_line_a_conflict_copy_still_holds(
         replace_once(project.config_path, 'exclude = ["', 'exclude = ["**/*.sync-conflict-*", "')
         config = config_of(project)
     replace_once(path, line + "\n", "")
-    status = jira_issues(project)[key]["fields"]["status"]
-
-    plan = fresh_plan(config)
-    assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
-    sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["status"] == status
+    assert_not_cancelled(project, config, key)
 
 
 def test_a_merge_conflict_that_lost_its_closing_line_is_held_back(
@@ -1953,12 +1948,16 @@ def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
     line = item_line(project, note.path, item.line)
     assert key in line and line.endswith(f" ^{item.block_id}")
     replace_once(project.vault / note.path, line, line.removesuffix(f" ^{item.block_id}"))
-    before = jira_issues(project)[key]["fields"]["status"]
+    assert_not_cancelled(project, config, key)
 
+
+def assert_not_cancelled(project: ExampleProject, config: Config, key: str) -> None:
+    """A plan transitions nothing of ``key``, and a sync of it leaves its status as it was."""
+    status = jira_issues(project)[key]["fields"]["status"]
     plan = fresh_plan(config)
     assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
     sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["status"] == before
+    assert jira_issues(project)[key]["fields"]["status"] == status
 
 
 def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
