@@ -469,15 +469,17 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     conflicts and orphans a sync never acts on, which stay until a person settles them."""
     for warning in plan.warnings:
         click.echo(shown(f"warning: {warning}"), err=True)
-    waiting = [
-        f"{n} {kind}{'' if n == 1 else 's'}"
+    counts = {
+        kind: n
         for kind in ("conflict", "orphan")
         if (n := sum(change.action == kind for change in plan.changes))
-    ]
-    if waiting:
+    }
+    if counts:
+        listed = " and ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items())
+        one = sum(counts.values()) == 1
         click.echo(
-            f"warning: {' and '.join(waiting)} left as they are, for a person to settle:"
-            f" `{plan_command}` shows them",
+            f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
+            f" `{plan_command}` shows {'it' if one else 'them'}",
             err=True,
         )
 

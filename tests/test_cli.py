@@ -228,8 +228,8 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     result = run("sync", "-y", "-q", "--config", config)
     assert result.exit_code == 0, result.output
     assert (
-        "warning: 1 conflict left as they are, for a person to settle:"
-        f" `plansync plan --config {config}` shows them"
+        "warning: 1 conflict is left for a person to settle:"
+        f" `plansync plan --config {config}` shows it"
     ) in result.stderr
     assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
 
