@@ -1686,6 +1686,54 @@ def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
     assert fresh_plan(config).summary["create"] == 1
 
 
+def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
+    example_project: ExampleProject,
+) -> None:
+    """Obsidian Tasks, completing a recurring task, writes the next occurrence above it: the
+    whole description, key link included, and no block id. It read as a line that names the
+    key with no record carrying a fresh id: a conflict that never settled, and no issue."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    following = line.replace("📅 2025-11-10", "📅 2025-11-17").removesuffix(f" ^{item.block_id}")
+    done = line.replace("- [ ] ", "- [x] ", 1)
+    replace_once(path, line + "\n", f"{following}\n{done}\n")
+    issues = jira_issues(project)
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, create=1, link=1, write_back=1, transition=1)
+    assert f"names the key of the line with ^{item.block_id}" in " ".join(plan.warnings)
+    (closed,) = [c for c in plan.changes if c.action == "transition"]
+    assert closed.key == key
+    sync(config, plan=plan)
+    (new_key,) = set(jira_issues(project)) - set(issues)
+    written = item_line(project, note.path, item.line)
+    assert new_key in written and key not in written and f"^{item.block_id}" not in written
+    assert not fresh_plan(config).changes
+
+
+def test_a_line_whose_block_id_was_taken_off_gets_it_back_by_its_key_link(
+    example_project: ExampleProject,
+) -> None:
+    """It was a conflict naming a fresh id ("no record carries ps-…", a new one each plan) and
+    an orphan at once, and no sync settled it."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    replace_once(path, line, line.removesuffix(f" ^{item.block_id}"))
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=1), [c.message for c in plan.changes]
+    assert (plan.changes[0].message or "").startswith(
+        f"the line regains ^{item.block_id}, the id of {key} it was synced as (its id was lost"
+    )
+    sync(config, plan=plan)
+    assert item_line(project, note.path, item.line) == line
+    assert not fresh_plan(config).changes
+
+
 def test_a_note_whose_synced_text_became_the_conflict_copy_gets_its_ids_back(
     example_project: ExampleProject,
 ) -> None:

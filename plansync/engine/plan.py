@@ -544,8 +544,60 @@ class Planner:
                         f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
+        self._by_key(tracked, synced)
         self._readopt(tracked, synced)
         return tracked
+
+    def _by_key(
+        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+    ) -> None:
+        """A line without a block id that names a synced record's key (its link written back
+        by a sync) is that record's line, or a copy of it.
+
+        A copy when the record's id ends another line: Obsidian Tasks, completing a recurring
+        task, writes its next occurrence above it with the whole description, the key link
+        included, and no block id. That line is a new item, its copied links taken off, as any
+        copy's. Otherwise the line lost its id (taken off, or the note put back to text that had
+        the link but not the id) and gets it back, one to one, unless the id ends a line
+        elsewhere. Either way not the conflict "the note names KEY, but no record carries" a
+        fresh id, which no sync settled.
+        """
+        new = [entry for entry in tracked if entry.new_id and not entry.copy_of and entry.item.keys]
+        if not new:  # most plans
+            return
+        by_key = {
+            (backend, record.key): record
+            for records in synced.values()
+            for (_, backend), record in records.items()
+        }
+        on_lines = {
+            label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
+        }
+        lost: dict[str, list[_Tracked]] = {}  # an id on no line -> the new lines naming its key
+        for entry in new:
+            named = {
+                by_key[target, key].block_id
+                for target, key in entry.item.keys.items()
+                if (target, key) in by_key
+                and target not in _trial_targets(self.targets, entry.original)
+            }
+            if len(named) != 1:  # no synced record's key, or two records': not guessed at
+                continue
+            (block_id,) = named
+            if label_for(block_id) in on_lines:
+                entry.copy_of = block_id
+                self.plan.warnings.append(
+                    f"{entry.note.path}:{entry.item.line}: names the key of the line with"
+                    f" ^{block_id} (a recurring task's next occurrence, or a copy); it becomes a"
+                    f" new item ^{entry.block_id}"
+                )
+            else:
+                lost.setdefault(block_id, []).append(entry)
+        alone = {block_id: entries[0] for block_id, entries in lost.items() if len(entries) == 1}
+        elsewhere = self._lines_elsewhere(set(alone), copies=False) if alone else {}
+        for block_id, entry in alone.items():
+            if block_id not in elsewhere:
+                entry.block_id, entry.readopted = block_id, True
 
     def _readopt(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -1080,7 +1132,8 @@ class Planner:
         if entry.readopted and key is not None:
             message = (
                 f"the line regains ^{entry.block_id}, the id of {key} it was synced as (its id"
-                " and key link were lost: the note put back to older text?)"
+                f" {'was' if entry.item.keys else 'and key link were'} lost: taken off, or the"
+                " note put back to older text?)"
             )
         elif not fields:
             message = f"the note already names {key}; only the state store learns it"
