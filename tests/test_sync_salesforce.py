@@ -1391,6 +1391,26 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
     assert {c.action for c in again.changes} == {"orphan"} and not again.has_changes
 
 
+def test_with_orphans_cancel_but_no_status_field_the_record_left_alone_says_why(
+    project: ExampleProject, org: Org
+) -> None:
+    """Its Jira issue beside it was cancelled; the record only read "left alone"."""
+    replace_once(
+        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
+    )
+    _config, feature, _ = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, line_of(project, feature.note.path, feature.item.line) + "\n", "")
+
+    plan = plan_of(project, org)
+    (left,) = [c for c in plan.changes if c.target == "salesforce"]
+    assert left.action == "orphan"
+    assert left.message == (
+        f"{feature.item.keys['salesforce']}: its line is gone from the note (Salesforce is given"
+        " no status field to cancel it by); left alone"
+    )
+
+
 def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_both_keys_back(
     project: ExampleProject, org: Org
 ) -> None:

@@ -1352,6 +1352,8 @@ class Planner:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
+            if self.config.sync.orphans == "cancel" and not target.transitions:
+                where += f" ({target.title} is given no status field to cancel it by)"
         elif not (self.config.vault_root / record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
@@ -1408,7 +1410,8 @@ class Planner:
         is one whose id search finds first on another record (an earlier issue cloned or
         labelled with it): that record is not the one synced from the line, and is never
         cancelled for it. And so is a record whose key a line still names: its line is there,
-        only its block id was taken off (tidied away as noise), and it plans as a conflict.
+        only its block id was taken off (tidied away as noise), and it gets it back
+        (:meth:`_by_key`).
         A cancel planned here may still be left alone by :meth:`_spare_moved_lines`, once every
         target is planned: its line may have been moved into a note this scan does not read,
         or into another note as no item.
