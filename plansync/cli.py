@@ -461,7 +461,7 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
             result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes)
     if declined:
         raise click.ClickException("nothing applied")
-    _report(result)
+    _report(result, quiet=quiet)
 
 
 def _left_for_a_person(plan: Plan, plan_command: str) -> None:
@@ -526,10 +526,14 @@ def _interrupted(outcome: str) -> Iterator[None]:
             signal.signal(getattr(signal, name), handler)
 
 
-def _report(result: Result | None) -> None:
+def _report(result: Result | None, *, quiet: bool = False) -> None:
+    """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
+    state store what both sides agree on) says nothing: cron mails every line."""
     if result is None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
+    if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
+        return
     click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
     waiting: dict[str, int] = {}
     for outcome in result.outcomes:

@@ -173,14 +173,14 @@ def only(result: Result, action: str, as_json: bool) -> bool:
     return sum(counts) == 1 and f"1 {action}s" in result.stdout
 
 
-def due_date_changed_on_both_sides(project: ExampleProject) -> Path:
-    """After a sync, the runbook item's due date changed in Jira and, otherwise, in its note:
-    a conflict. Returns the note."""
+def due_date_changed_on_both_sides(project: ExampleProject, in_jira: str = "2025-12-24") -> Path:
+    """After a sync, the runbook item's due date changed in Jira (to ``in_jira``) and in its
+    note (to 2025-11-24): a conflict, unless they agree. Returns the note."""
     note = project.note("weekly-cloud-program-sync")
     runbook = next(i for i in scan_vault(note).notes[0].items if "runbook" in i.text)
     answer = requests.put(
         f"{project.url}/rest/api/2/issue/{runbook.keys['jira']}",
-        json={"fields": {"duedate": "2025-12-24"}},
+        json={"fields": {"duedate": in_jira}},
         auth=("tomer@example.com", "token"),
         timeout=10,
     )
@@ -232,6 +232,19 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
         f" `plansync plan --config {config}` shows it"
     ) in result.stderr
     assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
+
+
+def test_a_quiet_sync_that_only_teaches_the_state_store_prints_nothing(
+    example_project: ExampleProject,
+) -> None:
+    """Both sides changed to the same date: the sync runs, for the state store to learn it,
+    and said "Applied: nothing (0 HTTP requests)." in every cron mail."""
+    config = example_project.config_path
+    assert run("sync", "--yes", "--quiet", "--config", config).exit_code == 0
+    due_date_changed_on_both_sides(example_project, in_jira="2025-11-24")
+    result = run("sync", "--yes", "--quiet", "--config", config)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
 def test_a_quiet_sync_that_would_ask_is_refused_before_anything_runs(
