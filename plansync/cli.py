@@ -725,12 +725,14 @@ def demo(directory: Path | None) -> None:
         target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
         shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
     config = _load(target / CONFIG_NAME)
-    click.secho(f"1. The example vault, copied to {target}; the plan:", bold=True)
+    click.secho(f"1. The example vault, copied to {target} (kept); the plan:", bold=True)
     _notice(config)
     with _one_line_errors():
-        click.echo(render(sync.plan(config)))
+        shown_plan = sync.plan(config)
+        click.echo(render(shown_plan))
         click.secho("\n2. Sync:", bold=True)
-        _report(sync.apply(config, progress=_progress))
+        # The plan shown, not a new one: that would draw other ids than those step 1 shows.
+        _report(sync.apply(config, shown_plan, progress=_progress))
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))

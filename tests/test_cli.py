@@ -1282,6 +1282,9 @@ def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     assert len(in_salesforce) == len(routed) > 0
     assert all("salesforce" in i.keys for i in routed)
     assert lines[-1].startswith("No changes")
+    # The ids step 1 shows are those step 3 lists: the plan shown is the one synced.
+    planned = set(re.findall(r'block_id: \(none\) -> "(ps-\w+)"', out))
+    assert planned == {i.block_id for i in accepted} and len(planned) == len(accepted)
 
 
 # ---- secrets -------------------------------------------------------------------------------
