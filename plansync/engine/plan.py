@@ -330,6 +330,10 @@ def _label_merge(note: list[str], base: list[str], remote: list[str]) -> list[st
     return sorted((set(remote) | set(note)) - (set(base) - set(note)))
 
 
+NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line indented into code?)"
+"""Why a line with an item's id may be no item: four spaces more, under a deleted parent task,
+and it is an indented code block."""
+
 LOOK_UP_AT_ONCE = 1000
 """Ids a plan looks up in one call: a multiple of the 100 a search takes in each backend."""
 
@@ -1346,7 +1350,7 @@ class Planner:
         elif record.note_path in self._notes_by_path and self._still_in_note(record):
             where = (
                 f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
-                " (its checkbox, or the global filter, taken off?)"
+                f" {NO_ITEM_WHY}"
             )
         elif record.note_path in self._notes_by_path:
             where = "its line is gone from the note"
@@ -1478,7 +1482,7 @@ class Planner:
             if note in self._notes_by_path:
                 moved = (
                     f"its line (^{record.block_id}) is in {printable(note)}, but no item"
-                    " plansync reads (its checkbox, or the global filter, taken off?)"
+                    f" plansync reads {NO_ITEM_WHY}"
                 )
             else:
                 moved = f"its line is in {printable(note)}, which the config does not read"
