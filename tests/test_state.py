@@ -193,6 +193,28 @@ def test_a_read_only_open_of_a_missing_store_creates_nothing(tmp_path: Path) -> 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_git_ignores_the_state_folder_a_sync_makes_and_a_removed_gitignore_stays_removed(
+    tmp_path: Path,
+) -> None:
+    """The lock is rewritten at every run: an Obsidian Git vault committed it each time, and a
+    state store merged from another clone is a damaged one."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    folder = tmp_path / ".plansync"
+    with open_state(folder) as state:
+        state.save(record())
+    listed = subprocess.run(
+        ["git", "-C", str(tmp_path), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout == ""
+    (folder / ".gitignore").unlink()
+    with open_state(folder) as state:
+        state.save(record("ps-other"))
+    assert not (folder / ".gitignore").exists()
+
+
 def test_a_read_only_store_refuses_writes(tmp_path: Path) -> None:
     with open_state(tmp_path) as state:
         state.save(record())

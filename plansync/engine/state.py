@@ -189,7 +189,7 @@ class StateStore:
             # Planning before the first sync: an empty store, and nothing created on disk.
             self._db = sqlite3.connect(":memory:", isolation_level=None)
         else:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_state_folder(directory)
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -403,12 +403,26 @@ def reader(path: Path) -> sqlite3.Connection:
     return db
 
 
+def make_state_folder(directory: Path) -> None:
+    """Make the folder of the state store and the run lock, which git then ignores: the store
+    is this clone's (another clone keeps its own, see README), a merged copy of it would be a
+    damaged one, and the lock is rewritten at every run (an Obsidian Git vault committed it
+    each time). Deleting the ``.gitignore`` opts out; it is not written again."""
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / ".gitignore").write_text(
+        "# Written by plansync: its state is this clone's own, and not for git.\n*\n",
+        encoding="utf-8",
+    )
+
+
 @contextmanager
 def run_lock(directory: Path) -> Iterator[None]:
     """Hold the store's lock for a whole run; fail at once if another run holds it."""
     path = directory / "lock"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_state_folder(directory)
         handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run
     except OSError as exc:  # a file in the folder's place, a read-only vault
         if isinstance(exc, FileExistsError) or (directory.exists() and not directory.is_dir()):
