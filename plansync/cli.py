@@ -588,9 +588,12 @@ def init(directory: Path, force: bool) -> None:
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists (use --force to overwrite)")
+    new = not directory.exists()
     with _one_line_errors():
         directory.mkdir(parents=True, exist_ok=True)
         target.write_text(starter_config(), encoding="utf-8")
+    if new:  # a mistyped vault path reads as a vault with no notes
+        click.echo(f"{directory} did not exist: made it. Is it your notes' folder?", err=True)
     # Quoted for the shell: the command is meant to be pasted, and notes live in folders
     # such as "Meeting notes" or "Team's vault".
     click.echo(f"Wrote {target}. Try `plansync plan --config {shlex.quote(str(target))}`.")

@@ -958,6 +958,8 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     folder = tmp_path / "notes"
     result = run("init", folder)
     assert result.exit_code == 0, result.output
+    assert f"{folder} did not exist: made it. Is it your notes' folder?" in result.stderr
+    assert "did not exist" not in run("init", tmp_path).stderr  # a folder that was there
     config_path = folder / "plansync.toml"
     config = load_config(config_path)
     assert config.uses_sandbox and config.vault_root == folder.resolve()
