@@ -31,7 +31,7 @@ def test_an_update_of_a_long_text_shows_the_lines_that_differ() -> None:
     assert "      + From the meeting [Weekly sync|obsidian://open?vault=v&file=sub%2Fweekly" in text
     assert "Publish the revised" not in text.split("description:")[1]  # unchanged lines left out
     assert '    due: (none) -> "2025-11-07"' in text
-    assert '    title: "Weekly sync" -> "Weekly sync"' in text
+    assert "title:" not in text  # unchanged: no "Weekly sync" -> "Weekly sync" line
 
 
 def test_a_difference_far_along_a_long_line_is_shown() -> None:

@@ -1327,7 +1327,7 @@ class Planner:
             "jira",
             key=None if jira_key == KNOWN_AFTER_CREATE else jira_key,
             fields={
-                "url": {"old": None, "new": sf_url},
+                "url": {"old": sf_url if old == sf_key else None, "new": sf_url},
                 "record": {"old": old, "new": sf_key},
                 "title": {"old": old_title, "new": title},
             },

@@ -92,6 +92,8 @@ def _body(change: Change) -> list[str]:
     for name, value in fields.items():
         if isinstance(value, dict) and set(value) == {"old", "new"}:
             old, new = value["old"], value["new"]
+            if old == new:  # a link's title kept while its URL changes, say: not a change
+                continue
             if (
                 isinstance(old, str)
                 and isinstance(new, str)
