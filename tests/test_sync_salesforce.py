@@ -1362,17 +1362,26 @@ def test_without_a_status_field_a_checked_item_moves_only_its_jira_issue(
     assert org.writes == []
 
 
-def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
+def feature_line_deleted_under_orphans_cancel(
     project: ExampleProject, org: Org
-) -> None:
-    """The record is moved as its own object, which the deleted line can no longer tell."""
-    with_status_field(project)
+) -> tuple[Routed, str]:
+    """With ``orphans = "cancel"``, the feature item synced, then its line deleted: the item,
+    and its Salesforce record's id."""
     replace_once(
         project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
     )
     _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
     path = project.vault / feature.note.path
     replace_once(path, line_of(project, feature.note.path, feature.item.line) + "\n", "")
+    return feature, feature_id
+
+
+def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_and_its_record(
+    project: ExampleProject, org: Org
+) -> None:
+    """The record is moved as its own object, which the deleted line can no longer tell."""
+    with_status_field(project)
+    feature, feature_id = feature_line_deleted_under_orphans_cancel(project, org)
 
     plan = plan_of(project, org)
     moves = {
@@ -1395,12 +1404,7 @@ def test_with_orphans_cancel_but_no_status_field_the_record_left_alone_says_why(
     project: ExampleProject, org: Org
 ) -> None:
     """Its Jira issue beside it was cancelled; the record only read "left alone"."""
-    replace_once(
-        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
-    )
-    _config, feature, _ = synced_item(project, org, FEATURE_TEXT)
-    path = project.vault / feature.note.path
-    replace_once(path, line_of(project, feature.note.path, feature.item.line) + "\n", "")
+    feature, _ = feature_line_deleted_under_orphans_cancel(project, org)
 
     plan = plan_of(project, org)
     (left,) = [c for c in plan.changes if c.target == "salesforce"]
