@@ -111,3 +111,19 @@ def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
         {"target": "jira", "block_id": "ps-1", "note": "weekly.md"},
         {"target": "jira", "block_id": "ps-2", "note": "weekly.md"},
     ]
+
+
+def test_a_link_that_replaces_one_reads_as_a_change_a_new_one_as_an_addition() -> None:
+    """A link whose title changed rendered "+ jira link", as if a second link were added."""
+    item = ItemRef(note="weekly.md", line=3, block_id="ps-1", text="Publish")
+    changed = Change(
+        action="link",
+        target="jira",
+        item=item,
+        key="PLAN-1",
+        fields={"title": {"old": "Salesforce: Publish", "new": "Salesforce: Publish it"}},
+    )
+    new = Change(action="link", target="jira", item=item, key="PLAN-1", fields={"url": "u"})
+    text = render(Plan(changes=[changed, new], summary={"link": 2}))
+    assert text.startswith("~ jira link PLAN-1  weekly.md:3")
+    assert "\n+ jira link PLAN-1  weekly.md:3" in text

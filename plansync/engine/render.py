@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
 from plansync.display import cut, first_few, shown
@@ -44,7 +44,14 @@ def _heading(change: Change) -> str:
     key = f" {change.key}" if change.key else ""
     name = change.action.replace("_", " ")
     text = f'  "{cut(change.item.text, 60)}"' if change.item.text else ""
-    return f"{SYMBOLS[change.action]} {change.target} {name}{key}  {where}{text}"
+    replaced = change.action == "link" and any(_is_update(v) for v in change.fields.values())
+    symbol = "~" if replaced else SYMBOLS[change.action]  # a link replaced is no new one
+    return f"{symbol} {change.target} {name}{key}  {where}{text}"
+
+
+def _is_update(value: object) -> TypeGuard[dict[str, Any]]:
+    """Whether a change's field value is an update's ``{"old", "new"}``."""
+    return isinstance(value, dict) and set(value) == {"old", "new"}
 
 
 def _text_change(name: str, old: str, new: str) -> list[str]:
@@ -90,7 +97,7 @@ def _body(change: Change) -> list[str]:
     # A conflict's message says it all; its fields are for the JSON's readers.
     fields = {} if change.action == "conflict" else change.fields
     for name, value in fields.items():
-        if isinstance(value, dict) and set(value) == {"old", "new"}:
+        if _is_update(value):
             old, new = value["old"], value["new"]
             if old == new:  # a link's title kept while its URL changes, say: not a change
                 continue
