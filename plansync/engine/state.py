@@ -29,7 +29,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -411,10 +411,11 @@ def make_state_folder(directory: Path) -> None:
     if directory.is_dir():
         return
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / ".gitignore").write_text(
-        "# Written by plansync: its state is this clone's own, and not for git.\n*\n",
-        encoding="utf-8",
-    )
+    with suppress(OSError):  # a nicety: a full disk fails the store's own write, not this
+        (directory / ".gitignore").write_text(
+            "# Written by plansync: its state is this clone's own, and not for git.\n*\n",
+            encoding="utf-8",
+        )
 
 
 @contextmanager
