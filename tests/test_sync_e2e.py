@@ -1714,6 +1714,52 @@ def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
     assert not fresh_plan(config).changes
 
 
+@pytest.mark.parametrize("original", ["kept", "deleted"])
+def test_a_new_task_that_links_to_a_synced_issue_is_neither_its_copy_nor_its_line(
+    example_project: ExampleProject, original: str
+) -> None:
+    """Its link was taken off as a copy's ("Review the draft of with Dana"), or, the issue's
+    own line deleted, the task took the issue over and rewrote it."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    task = f"- [ ] Review the draft of [{key}]({url}) with Dana 📅 2025-11-20"
+    replace_once(path, line + "\n", (line + "\n" if original == "kept" else "") + task + "\n")
+    issue = jira_issues(project)[key]
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if c.action in ("create", "update")], plan.summary
+    sync(config, plan=plan)
+    assert f"[{key}]({url}) with Dana" in path.read_text(encoding="utf-8")
+    assert jira_issues(project)[key] == issue
+
+
+def test_a_line_that_regained_its_id_by_its_key_link_keeps_it(
+    example_project: ExampleProject,
+) -> None:
+    """Two lines alike synced as two issues, the second deleted and the first's id taken off:
+    the id given back by the key link was then given the other record's by the line's text."""
+    project = example_project
+    config = config_of(project)
+    path = project.vault / "2025-11-21-twice.md"
+    path.write_text(
+        "---\ntitle: Twice\n---\n\n- [ ] Book the venue @Myself\n- [ ] Book the venue @Myself\n",
+        encoding="utf-8",
+    )
+    sync(config)
+    first, second = path.read_text(encoding="utf-8").splitlines()[4:6]
+    first_id = first.rsplit("^", 1)[1]
+    replace_once(path, second + "\n", "")
+    replace_once(path, f" ^{first_id}", "")
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if c.action == "conflict"], plan.summary
+    sync(config, plan=plan)
+    assert path.read_text(encoding="utf-8").splitlines()[4] == first
+
+
 def test_a_line_whose_block_id_was_taken_off_gets_it_back_by_its_key_link(
     example_project: ExampleProject,
 ) -> None:

@@ -558,13 +558,15 @@ class Planner:
         """A line without a block id that names a synced record's key (its link written back
         by a sync) is that record's line, or a copy of it.
 
-        A copy when the record's id ends another line: Obsidian Tasks, completing a recurring
-        task, writes its next occurrence above it with the whole description, the key link
-        included, and no block id. That line is a new item, its copied links taken off, as any
-        copy's. Otherwise the line lost its id (taken off, or the note put back to text that had
-        the link but not the id) and gets it back, one to one, unless the id ends a line
-        elsewhere. Either way not the conflict "the note names KEY, but no record carries" a
-        fresh id, which no sync settled.
+        A copy when the record's id ends another line and the line would make the record's
+        name as synced: Obsidian Tasks, completing a recurring task, writes its next
+        occurrence above it with the whole description, the key link included, and no block
+        id. That line is a new item, its copied links taken off, as any copy's. The record's
+        line when its id ends no line and this one, in the same note, would make the record
+        exactly as last synced: its id was taken off, and it gets it back, one to one, unless
+        the id ends a line elsewhere. Either way not the conflict "the note names KEY, but no
+        record carries" a fresh id, which no sync settled. A line that only refers to the
+        record (another task, with its link in the text) is neither, and stays that conflict.
         """
         new = [entry for entry in tracked if entry.new_id and not entry.copy_of and entry.item.keys]
         if not new:  # most plans
@@ -577,25 +579,31 @@ class Planner:
         on_lines = {
             label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
         }
+        specs: dict[str, TargetSpec] = {target.name: target for target in self.targets}
         lost: dict[str, list[_Tracked]] = {}  # an id on no line -> the new lines naming its key
         for entry in new:
-            named = {
-                by_key[target, key].block_id
+            named = [
+                (target, by_key[target, key])
                 for target, key in entry.item.keys.items()
                 if (target, key) in by_key
                 and target not in _trial_targets(self.targets, entry.original)
-            }
-            if len(named) != 1:  # no synced record's key, or two records': not guessed at
-                continue
-            (block_id,) = named
+            ]
+            if len({record.block_id for _, record in named}) != 1:
+                continue  # no synced record's key, or two records': not guessed at
+            target, record = named[0]
+            block_id = record.block_id
             if label_for(block_id) in on_lines:
+                if not self._named_as(specs[target], entry.note, entry.item, record):
+                    continue  # a task that refers to the issue, not a copy of its line
                 entry.copy_of = block_id
                 self.plan.warnings.append(
                     f"{entry.note.path}:{entry.item.line}: names the key of the line with"
                     f" ^{block_id} (a recurring task's next occurrence, or a copy); it becomes a"
                     f" new item ^{entry.block_id}"
                 )
-            else:
+            elif record.note_path == entry.note.path and self._synced_as(
+                specs[target], entry, record
+            ):  # the line as synced, less its id; not a line that refers to the record
                 lost.setdefault(block_id, []).append(entry)
         alone = {block_id: entries[0] for block_id, entries in lost.items() if len(entries) == 1}
         elsewhere = self._lines_elsewhere(set(alone), copies=False) if alone else {}
@@ -620,7 +628,7 @@ class Planner:
         The item then plans as the synced one it is: its id (and key links) written back as a
         new item's are.
         """
-        new = [entry for entry in tracked if entry.new_id and entry.copy_of is None]
+        new = [e for e in tracked if e.new_id and e.copy_of is None and not e.readopted]
         if not new:  # most plans: no new line
             return
         notes = {entry.note.path for entry in new}
@@ -1378,16 +1386,23 @@ class Planner:
         only spares a cancel, which is the side to err on. A line to be synced is not looked
         at: it gets an id of its own at this sync, after which its record would be cancelled
         all the same, one run late, with a second record made meanwhile."""
-        synced = _synced_text(record)
         note = self._notes_by_path[record.note_path]
         for item in note.items:
-            if item.block_id or not synced or self._wanted(item):
+            if item.block_id or self._wanted(item):
                 continue
-            context = Context(item, note, record.block_id, "")
-            fields = target.routing.desired(self.config, context, lambda: None, None) or {}
-            if any(_same(fields.get(name), synced) for name in ("summary", "Name")):
+            if self._named_as(target, note, item, record):
                 return item.line
         return None
+
+    def _named_as(self, target: TargetSpec, note: Note, item: Item, record: SyncedRecord) -> bool:
+        """Whether ``item`` would make ``record``'s name as last synced (its Jira summary, its
+        Salesforce Name)."""
+        synced = _synced_text(record)
+        if not synced:
+            return False
+        context = Context(item, note, record.block_id, "")
+        fields = target.routing.desired(self.config, context, lambda: None, None) or {}
+        return any(_same(fields.get(name), synced) for name in ("summary", "Name"))
 
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
