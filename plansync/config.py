@@ -574,6 +574,16 @@ class Config(Strict):
             with suppress(OSError):  # a working folder deleted: found again (or not) when used
                 self._made_in = Path.cwd()
 
+    def check_routes(self) -> None:
+        """ConfigError when no rule sends an item anywhere: every plan would say "No changes
+        ... in sync" (an empty file, a config whose [[rules]] were lost in an edit, one built
+        in code without rules), which reads as success."""
+        if not self.rules and self.salesforce is None:
+            raise ConfigError(
+                f"{self.source or 'config'}: no [[rules]] and no [salesforce] table, so no item"
+                " goes anywhere (`plansync init DIR` writes a starter config)"
+            )
+
     @property
     def base_dir(self) -> Path:
         """The folder relative paths start from: the config file's, or for a config made in
@@ -819,13 +829,7 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     ]
     if needed:
         raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
-    if not config.rules and config.salesforce is None:
-        # Every plan of such a file says "No changes ... in sync" (an empty file, a config
-        # whose [[rules]] were lost in an edit), which reads as success.
-        raise ConfigError(
-            f"{where}: no [[rules]] and no [salesforce] table, so no item goes anywhere"
-            " (`plansync init DIR` writes a starter config)"
-        )
+    config.check_routes()
     return config
 
 

@@ -212,6 +212,17 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     assert config.state_dir == tmp_path / ".plansync"
 
 
+def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It planned "No changes", which reads as in sync, while no item went anywhere."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "vault").mkdir()
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    with pytest.raises(plansync.ConfigError, match=r"no \[\[rules\]\] and no \[salesforce\]"):
+        plansync.plan(config)
+
+
 def test_a_config_file_loads_in_a_working_folder_that_was_deleted(
     example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
