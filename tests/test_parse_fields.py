@@ -757,6 +757,50 @@ def test_both_key_links() -> None:
     assert item.text == "Triage"
 
 
+JIRA_7 = "[CLOUD-7](https://x.atlassian.net/browse/CLOUD-7)"
+
+
+@pytest.mark.parametrize(
+    ("line", "keys", "text"),
+    [
+        # A ticket the text mentions, before more words or the owner: the writer's link.
+        (
+            f"- [ ] Follow up on {JIRA_7} with Dana 📅 2025-10-27",
+            {},
+            "Follow up on CLOUD-7 with Dana",
+        ),
+        (f"- [ ] Close out {JIRA_7} @Myself 📅 2025-10-27", {}, "Close out CLOUD-7"),
+        # Where write-back puts a key: after the owner, words written after it since or not.
+        (
+            f"- [ ] Draft the plan @Myself {JIRA_7} asap ^ps-1",
+            {"jira": "CLOUD-7"},
+            "Draft the plan Myself asap",
+        ),
+        (f"- [ ] Draft the plan @Myself {JIRA_7}", {"jira": "CLOUD-7"}, "Draft the plan"),
+        # Closing the text, only links after it: a key (a synced line may have lost its id).
+        (
+            f"- [ ] Close out {JIRA_7} [doc](https://wiki.example.com/x)",
+            {"jira": "CLOUD-7"},
+            "Close out doc",
+        ),
+    ],
+)
+def test_a_key_link_is_one_where_write_back_puts_keys(
+    line: str, keys: dict[str, str], text: str
+) -> None:
+    item = item_of(line)
+    assert (item.keys, item.text) == (keys, text)
+
+
+def test_a_mentioned_ticket_before_the_key_link_stays_text() -> None:
+    item = item_of(
+        f"- [ ] Review {JIRA_7} @Myself [CLOUD-12](https://x.atlassian.net/browse/CLOUD-12)"
+        " 📅 2025-10-27 ^ps-1"
+    )
+    assert item.keys == {"jira": "CLOUD-12"}
+    assert item.text == "Review CLOUD-7"
+
+
 @pytest.mark.parametrize(
     ("link", "label"),
     [

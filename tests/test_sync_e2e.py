@@ -1715,11 +1715,12 @@ def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
 
 
 @pytest.mark.parametrize("original", ["kept", "deleted"])
-def test_a_new_task_that_links_to_a_synced_issue_is_neither_its_copy_nor_its_line(
+def test_a_new_task_that_links_to_a_synced_issue_in_its_text_is_a_new_item(
     example_project: ExampleProject, original: str
 ) -> None:
-    """Its link was taken off as a copy's ("Review the draft of with Dana"), or, the issue's
-    own line deleted, the task took the issue over and rewrote it."""
+    """A link in the text, not at its end where sync writes keys, is the writer's: the task gets
+    an issue of its own and keeps the link as text. It was taken for the issue's key: the task
+    was a conflict never created, or, the issue's own line deleted, took the issue over."""
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
@@ -1727,13 +1728,46 @@ def test_a_new_task_that_links_to_a_synced_issue_is_neither_its_copy_nor_its_lin
     url = line.split(f"[{key}](")[1].split(")")[0]
     task = f"- [ ] Review the draft of [{key}]({url}) with Dana 📅 2025-11-20"
     replace_once(path, line + "\n", (line + "\n" if original == "kept" else "") + task + "\n")
-    issue = jira_issues(project)[key]
+    issues = jira_issues(project)
 
     plan = fresh_plan(config)
-    assert not [c for c in plan.changes if c.action in ("create", "update")], plan.summary
+    (create,) = [c for c in plan.changes if c.action == "create"]
+    assert create.fields["summary"] == f"Review the draft of {key} with Dana"
+    assert not [c for c in plan.changes if c.action in ("update", "conflict")], plan.summary
     sync(config, plan=plan)
-    assert f"[{key}]({url}) with Dana" in path.read_text(encoding="utf-8")
-    assert jira_issues(project)[key] == issue
+    (new_key,) = set(jira_issues(project)) - set(issues)
+    written = next(t for t in path.read_text(encoding="utf-8").splitlines() if "with Dana" in t)
+    assert written.startswith(f"- [ ] Review the draft of [{key}]({url}) with Dana [{new_key}](")
+    assert jira_issues(project)[key] == issues[key]
+    assert not [c for c in fresh_plan(config).changes if c.action != "orphan"]
+
+
+def test_a_new_task_whose_text_ends_in_a_link_to_an_issue_says_how_to_sync_it(
+    example_project: ExampleProject,
+) -> None:
+    """A key link closing a line with no id may be a synced line's that lost its id: no record
+    is created for it, and the conflict says why and what makes it a new item."""
+    project = example_project
+    config = config_of(project)
+    path = project.vault / "2025-11-21-closing-link.md"
+    url = "https://jira.example.com/browse/CLOUD-8"
+    path.write_text(
+        f"---\ntitle: Close\n---\n\n- [ ] Close out [CLOUD-8]({url}) 📅 2025-11-20\n",
+        encoding="utf-8",
+    )
+
+    (conflict,) = [c for c in fresh_plan(config).changes if c.item.note == path.name]
+    assert conflict.action == "conflict" and conflict.key == "CLOUD-8"
+    assert "no id" in conflict.message and "write the link before the end" in conflict.message
+
+    path.write_text(
+        f"---\ntitle: Close\n---\n\n- [ ] Close out [CLOUD-8]({url}) @Myself 📅 2025-11-20\n",
+        encoding="utf-8",
+    )
+    changes = [c for c in fresh_plan(config).changes if c.item.note == path.name]
+    (create,) = [c for c in changes if c.action == "create"]
+    assert create.fields["summary"] == "Close out CLOUD-8"
+    assert not [c for c in changes if c.action == "conflict"]
 
 
 def test_a_line_that_regained_its_id_by_its_key_link_keeps_it(

@@ -97,6 +97,23 @@ def test_existing_key_link_is_replaced_in_place() -> None:
     assert parse_text(moved).items[0].keys == {"jira": "CLOUD-13"}
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [ ] Review [CLOUD-7](https://example.atlassian.net/browse/CLOUD-7) with Dana",
+        "- [ ] Review [CLOUD-7](https://example.atlassian.net/browse/CLOUD-7) @Dana 📅 2025-01-02",
+    ],
+)
+def test_a_ticket_the_text_mentions_is_not_replaced_by_the_key(line: str) -> None:
+    """With its id written first (as apply does), the key goes after it: a link that was the
+    last to Jira on the line was taken for the key and replaced by the new one."""
+    with_id = edit_line(line, "ps-1", {})
+    edited = edit_line(with_id, "ps-1", {"jira": JIRA})
+    assert "[CLOUD-7](https://example.atlassian.net/browse/CLOUD-7)" in edited
+    assert parse_text(edited).items[0].keys == {"jira": "CLOUD-12"}
+    assert edit_line(edited, "ps-1", {"jira": JIRA}) == edited
+
+
 def test_two_targets_and_a_decision_bullet() -> None:
     edited = edit_line(
         "- Ship the RFE intake form #accepted", "ps-2", {"jira": JIRA, "salesforce": SF}

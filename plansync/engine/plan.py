@@ -63,7 +63,7 @@ from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.links import find_key_links
+from plansync.notes.links import key_links
 from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes
 from plansync.notes.vault import Vault, markdown_files, printable
@@ -306,13 +306,14 @@ def adopted_base(found: RemoteRecord) -> dict[str, Any]:
 
 
 def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
-    """The real targets for which ``line`` carries a key link to a sandbox on this machine."""
+    """The real targets whose last link in ``line`` is to a sandbox on this machine: for a target
+    the item has a key for, its key link (the last link to its target)."""
     if "](" not in line:
         return []
     real = {t.name for t in targets if t.local is False}
     return [
         link.target
-        for link in {link.target: link for link in find_key_links(line)}.values()
+        for link in key_links(line, owner_end=0).values()
         if link.target in real and on_this_machine(link.url)
     ]
 
@@ -969,7 +970,18 @@ class Planner:
         label = label_for(entry.block_id)
         desired = self._desired(target, entry) if entry.item.accepted or base or found else None
         if base is None and found is None:
-            if note_key:
+            if note_key and entry.new_id:
+                self._conflict(
+                    target,
+                    entry,
+                    note_key,
+                    f"the line has no id and its text ends in a link to {note_key}, where sync"
+                    f" writes the key of an item's record: not created, as it may be a synced"
+                    f" line that lost its id. If the link only mentions {note_key}, write the"
+                    " link before the end of the text (before the owner, say) and the item is"
+                    " created",
+                )
+            elif note_key:
                 self._conflict(
                     target,
                     entry,
@@ -1058,6 +1070,8 @@ class Planner:
         if not item.keys:
             return
         for name in _trial_targets(self.targets, line):
+            if name not in item.keys:  # a sandbox link the text mentions, not its key
+                continue
             self.plan.warnings.append(
                 f"{note.path}:{item.line}: names {item.keys[name]}, a record of a sandbox on"
                 " this machine (a trial run); the item is not synced, so the link stays until"

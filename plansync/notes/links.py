@@ -3,7 +3,8 @@
 A key link is an ordinary Markdown link, so Obsidian renders it and the Tasks plugin reads it as
 description text. Which system it points at is told by its URL, not its label: Jira's browse URL
 (``…/browse/CLOUD-12``) or a Salesforce Lightning record URL (``…/lightning/r/RFE__c/a01…/view``).
-Any other link in the line is the user's and is left alone.
+Any other link in the line (elsewhere, or to a ticket the text mentions) is the user's and is
+left alone.
 """
 
 from __future__ import annotations
@@ -36,13 +37,27 @@ def classify(url: str) -> tuple[str, str] | None:
     return None
 
 
-def find_key_links(text: str) -> list[KeyLink]:
-    links = []
-    for match in MARKDOWN_LINK.finditer(text):
-        found = classify(match.group(2))
-        if found:
-            links.append(KeyLink(found[0], found[1], match.group(2), match.start(), match.end()))
-    return links
+def key_links(core: str, owner_end: int) -> dict[str, KeyLink]:
+    """The links in an item's description that name its records: the last link to each target
+    of those that stand where write-back puts keys.
+
+    Write-back puts key links at the end of the description, after the owner's mention. Words
+    may be written after them since (the Tasks plugin's edit box puts the cursor there), so a
+    link after ``owner_end`` counts, as does one that only links and spaces follow. Any other
+    is the writer's mention of a ticket ("Follow up on [CLOUD-7](…) with Dana @Myself"): text
+    like any other, which write-back never replaces.
+    """
+    found: dict[str, KeyLink] = {}
+    tail = len(core)
+    for match in reversed(list(MARKDOWN_LINK.finditer(core))):
+        if match.start() < owner_end and core[match.end() : tail].strip():
+            break
+        tail = match.start()
+        url = match.group(2)
+        named = classify(url)
+        if named and named[0] not in found:
+            found[named[0]] = KeyLink(named[0], named[1], url, match.start(), match.end())
+    return found
 
 
 def format_key_link(label: str, url: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
-from plansync.notes.links import find_key_links
+from plansync.notes.links import KeyLink, key_links
 from plansync.notes.model import (
     AcceptancePolicy,
     Item,
@@ -679,7 +679,7 @@ class _NoteReader:
                     "depends_on": body.depends_on,
                     "task_id": body.task_id,
                     "block_id": body.block_link,
-                    "keys": {link.target: link.key for link in find_key_links(core)}
+                    "keys": {t: link.key for t, link in item_key_links(core).items()}
                     if "](" in core
                     else {},
                     "repaired": repaired,
@@ -698,6 +698,23 @@ class _NoteReader:
         return status in self.accepted or tagged
 
 
+def item_key_links(core: str) -> dict[str, KeyLink]:
+    """The key links of an item's description (see :func:`key_links`)."""
+    owner = last_mention(core)
+    return key_links(core, owner.end() if owner else len(core))
+
+
+def last_mention(text: str) -> re.Match[str] | None:
+    """The last @mention: the owner's. No mention contains an "@", so it is the last "@" that
+    starts one."""
+    at = text.rfind("@")
+    while at >= 0:
+        if mention := MENTION.match(text, at):
+            return mention
+        at = text.rfind("@", 0, at)
+    return None
+
+
 def describe(core: str) -> tuple[str, str | None]:
     """(text, owner) of a description: key links, owner, edge tags and link markup removed.
 
@@ -707,25 +724,18 @@ def describe(core: str) -> tuple[str, str | None]:
     """
     has_link = "](" in core
     if has_link:
-        for link in reversed(find_key_links(core)):
+        links = item_key_links(core).values()
+        for link in sorted(links, key=lambda link: link.start, reverse=True):
             core = core[: link.start] + core[link.end :]
     core = " ".join(core.split())
     owner = None
-    at = core.rfind("@")
-    while at >= 0:
-        # The owner is the last mention; no mention contains an "@", so it is the last "@"
-        # that starts one.
-        last = MENTION.match(core, at)
-        if last is None:
-            at = core.rfind("@", 0, at)
-            continue
+    if last := last_mention(core):
         owner = last.group(1)
         rest = core[last.end() :].strip(" .,;:")
         if rest:
             core = core[: last.start()] + owner + core[last.end() :]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
             core = core[: last.start()].rstrip() + core[last.end() :].strip()
-        break
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     # Link text may start or end with spaces. Markdown links first: a wiki link's text may
