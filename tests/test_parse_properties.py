@@ -1,6 +1,6 @@
 """Property tests: generated task lines read back to exactly the fields they were built from.
 
-A line is built from random description words, an optional owner, and a random subset of fields
+A line is built from random description words (one may be a link to a ticket), an optional owner, and a random subset of fields
 in random order (the Obsidian Tasks plugin reads trailing fields in any order), with tags mixed
 among them and an optional block id at the end. The parser must give back exactly those fields,
 also after the line has been damaged through a wrong codec; and it must never raise, whatever
@@ -84,6 +84,19 @@ class Built:
     tags: list[str] = field(default_factory=list)
     block_id: str | None = None
     jira: str | None = None
+    mentioned: str | None = None
+    mentioned_at: int = 0
+
+    def described(self, label: bool) -> list[str]:
+        """The words, with the ticket the text mentions in them (its label, or its link)."""
+        if self.mentioned is None:
+            return self.words
+        mention = self.mentioned if label else jira_link(self.mentioned)
+        return [*self.words[: self.mentioned_at], mention, *self.words[self.mentioned_at :]]
+
+
+def jira_link(key: str) -> str:
+    return f"[{key}](https://example.atlassian.net/browse/{key})"
 
 
 @st.composite
@@ -136,11 +149,15 @@ def task_lines(draw: st.DrawFn) -> Built:
         built.block_id = draw(st.from_regex(r"[a-zA-Z0-9-]{1,10}", fullmatch=True))
     marker = draw(st.sampled_from(["-", "*", "+", "1.", "2)"]))
     indent = draw(st.sampled_from(["", "  ", "\t", "> ", "    "]))
-    head = " ".join(words) + (f" @{owner}" if owner else "")
+    # A ticket the text mentions, with words after it: text, not the item's key.
+    keys = st.from_regex(r"[A-Z]{2,5}-[1-9][0-9]{0,4}", fullmatch=True)
+    built.mentioned = draw(st.none() | keys)
+    built.mentioned_at = draw(st.integers(0, len(words) - 1))
+    head = " ".join(built.described(label=False)) + (f" @{owner}" if owner else "")
     # A ticket key link where write-back puts it: after the description, before the fields.
-    built.jira = draw(st.none() | st.from_regex(r"[A-Z]{2,5}-[1-9][0-9]{0,4}", fullmatch=True))
+    built.jira = draw(st.none() | keys)
     if built.jira:
-        head += f" [{built.jira}](https://example.atlassian.net/browse/{built.jira})"
+        head += f" {jira_link(built.jira)}"
     line = f"{indent}{marker} [{status}] {head}"
     for part in parts:
         line += draw(SEP) + part
@@ -153,7 +170,7 @@ def task_lines(draw: st.DrawFn) -> Built:
 def check(item: Item, built: Built) -> None:
     assert item.kind == "action"
     assert item.status == built.status
-    assert item.text == " ".join(built.words)
+    assert item.text == " ".join(built.described(label=True))
     assert item.owner == built.owner
     for name in DATE_SIGNIFIERS:
         assert getattr(item, name) == built.dates.get(name), name
@@ -165,8 +182,8 @@ def check(item: Item, built: Built) -> None:
     assert item.block_id == built.block_id
     assert item.keys == ({"jira": built.jira} if built.jira else {})
     owner = [f"@{built.owner}"] if built.owner else []
-    link = [f"[{built.jira}](https://example.atlassian.net/browse/{built.jira})"] * bool(built.jira)
-    assert item.description == " ".join([*built.words, *owner, *link, *built.tags])
+    link = [jira_link(built.jira)] if built.jira else []
+    assert item.description == " ".join([*built.described(label=False), *owner, *link, *built.tags])
 
 
 def parse_one(line: str) -> Item:
