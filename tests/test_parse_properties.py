@@ -1,10 +1,10 @@
 """Property tests: generated task lines read back to exactly the fields they were built from.
 
-A line is built from random description words (one may be a link to a ticket), an optional owner, and a random subset of fields
-in random order (the Obsidian Tasks plugin reads trailing fields in any order), with tags mixed
-among them and an optional block id at the end. The parser must give back exactly those fields,
-also after the line has been damaged through a wrong codec; and it must never raise, whatever
-text or bytes it is given.
+A line is built from random description words (one may be a link to a ticket the text
+mentions), an optional owner, and a random subset of fields in random order (the Obsidian Tasks
+plugin reads trailing fields in any order), with tags mixed among them and an optional block id
+at the end. The parser must give back exactly those fields, also after the line has been
+damaged through a wrong codec; and it must never raise, whatever text or bytes it is given.
 """
 
 from __future__ import annotations
