@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from plansync.notes.model import AcceptancePolicy, Item, Note
-from plansync.notes.parse import parse_note, parse_text
+from plansync.notes.parse import parse_note, parse_text, reread_keys
 from plansync.notes.tasks import parse_task_line
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
@@ -763,21 +763,28 @@ JIRA_7 = "[CLOUD-7](https://x.atlassian.net/browse/CLOUD-7)"
 @pytest.mark.parametrize(
     ("line", "keys", "text"),
     [
-        # A ticket the text mentions, before more words or the owner: the writer's link.
+        # A ticket the text mentions, with words or the owner after it: the writer's link.
         (
             f"- [ ] Follow up on {JIRA_7} with Dana 📅 2025-10-27",
             {},
             "Follow up on CLOUD-7 with Dana",
         ),
         (f"- [ ] Close out {JIRA_7} @Myself 📅 2025-10-27", {}, "Close out CLOUD-7"),
-        # Where write-back puts a key: after the owner, words written after it since or not.
         (
-            f"- [ ] Draft the plan @Myself {JIRA_7} asap ^ps-1",
-            {"jira": "CLOUD-7"},
-            "Draft the plan Myself asap",
+            f"- [ ] @Myself to follow up on {JIRA_7} with Dana",
+            {},
+            "Myself to follow up on CLOUD-7 with Dana",
         ),
-        (f"- [ ] Draft the plan @Myself {JIRA_7}", {"jira": "CLOUD-7"}, "Draft the plan"),
-        # Closing the text, only links after it: a key (a synced line may have lost its id).
+        # The same with an id: the line reads the same before and after write-back gives it
+        # one (the planner reads a synced line's key moved from the end, see reread_keys).
+        (f"- [ ] Follow up on {JIRA_7} with Dana ^ps-1", {}, "Follow up on CLOUD-7 with Dana"),
+        # Closing the text, only links after it: where write-back puts a key.
+        (
+            f"- [ ] Draft the plan @Myself {JIRA_7} 📅 2025-10-27",
+            {"jira": "CLOUD-7"},
+            "Draft the plan",
+        ),
+        (f"- [ ] Close out {JIRA_7}", {"jira": "CLOUD-7"}, "Close out"),
         (
             f"- [ ] Close out {JIRA_7} [doc](https://wiki.example.com/x)",
             {"jira": "CLOUD-7"},
@@ -790,6 +797,20 @@ def test_a_key_link_is_one_where_write_back_puts_keys(
 ) -> None:
     item = item_of(line)
     assert (item.keys, item.text) == (keys, text)
+
+
+def test_a_synced_lines_keys_are_reread_where_they_stand() -> None:
+    """The planner's: words written after both keys; the line's records name them."""
+    sf = "[a01](https://acme.lightning.force.com/lightning/r/RFE__c/a01Xx000001AbCdEFG/view)"
+    see = "[CLOUD-9](https://x.atlassian.net/browse/CLOUD-9)"
+    line = f"- [ ] Ship it @Myself {JIRA_7} {sf} to staging, see {see} ^ps-1"
+    item = item_of(line)
+    assert item.keys == {"jira": "CLOUD-9"}
+    keys = {"jira": "CLOUD-7", "salesforce": "a01Xx000001AbCdEFG"}
+    reread = reread_keys(item, line, keys, AcceptancePolicy())
+    assert reread.keys == keys
+    assert (reread.text, reread.owner) == ("Ship it Myself to staging, see CLOUD-9", "Myself")
+    assert reread_keys(item, line, {"jira": "CLOUD-8"}, AcceptancePolicy()).keys == item.keys
 
 
 def test_a_mentioned_ticket_before_the_key_link_stays_text() -> None:

@@ -1742,6 +1742,38 @@ def test_a_new_task_that_links_to_a_synced_issue_in_its_text_is_a_new_item(
     assert not [c for c in fresh_plan(config).changes if c.action != "orphan"]
 
 
+@pytest.mark.parametrize(
+    "written", [" to staging", " cc @Marco Bellini", " blocked by [{other}]({other_url})"]
+)
+def test_words_or_a_link_written_after_a_synced_key_keep_it(
+    example_project: ExampleProject, written: str
+) -> None:
+    """Only the links closing a text are read as keys, so that a ticket the text mentions is
+    text; a synced line's key followed by more (the Tasks plugin's edit box puts the cursor
+    after it) is still its key: not written again, nor put into the issue's summary, and
+    another ticket linked after it is text, not a conflicting key."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    other = next(k for k in jira_issues(project) if k != key)
+    added = written.format(other=other, other_url=url.replace(key, other))
+    replace_once(path, f"[{key}]({url})", f"[{key}]({url}){added}")
+
+    plan = fresh_plan(config)
+    mine = [c for c in plan.changes if c.item.block_id == item.block_id]
+    assert {c.action for c in mine} <= {"update"}, [(c.action, c.message) for c in mine]
+    for change in mine:
+        assert key not in str(change.fields.get("summary", "")), change.fields
+    sync(config, plan=plan)
+    assert item_line(project, note.path, item.line).count(f"[{key}]") == 1
+    assert jira_issues(project)[key]["fields"]["summary"].startswith(RUNBOOK)
+    assert not [c for c in fresh_plan(config).changes if c.item.block_id == item.block_id]
+    if "blocked" in written:
+        assert other in jira_issues(project)[key]["fields"]["summary"]
+
+
 def test_a_new_task_whose_text_ends_in_a_link_to_an_issue_says_how_to_sync_it(
     example_project: ExampleProject,
 ) -> None:

@@ -277,6 +277,30 @@ def test_crash_at_checkpoint_then_sync_again(project: Project, step: str) -> Non
     assert_synced(config, before, project.url)
 
 
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_tasks_that_mention_a_ticket_survive_a_crash_at_each_step(
+    project: Project, step: str
+) -> None:
+    """A line's id is written before its key, and the line must read the same in between: had
+    the mentioned ticket become its key once it had an id, the rerun would see a conflict."""
+    mentions = project.vault / "2025-11-24-mentions.md"
+    mentions.write_text(
+        "---\ntitle: Mentions\n---\n\n## Action Items\n\n"
+        "- [ ] Follow up on [OPS-7](https://jira.example.com/browse/OPS-7) with Dana @Myself"
+        " 📅 2025-11-28 #task\n"
+        "- [ ] @Myself to check [OPS-8](https://jira.example.com/browse/OPS-8) with the field"
+        " team #task\n",
+        encoding="utf-8",
+    )
+    config = project.config()
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step))
+    assert plansync.apply(config).ok
+    assert_synced(config, before, project.url)
+    assert mentions.read_text(encoding="utf-8").count("[OPS-") == 2
+
+
 @pytest.mark.parametrize(
     ("step", "nth"),
     [("looked_up", 2), ("created", 2), ("create_batch_done", 3), ("created", 5)],

@@ -63,9 +63,9 @@ from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.links import key_links
+from plansync.notes.links import ticket_links
 from plansync.notes.model import Item, Note, note_digest
-from plansync.notes.parse import read_note_bytes
+from plansync.notes.parse import read_note_bytes, reread_keys
 from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import abandoned_temps, decode_for_edit, ends_a_line, refusal
 from plansync.progress import Progress, silent
@@ -313,7 +313,7 @@ def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
     real = {t.name for t in targets if t.local is False}
     return [
         link.target
-        for link in key_links(line, owner_end=0).values()
+        for link in {link.target: link for link in ticket_links(line)}.values()
         if link.target in real and on_this_machine(link.url)
     ]
 
@@ -551,7 +551,30 @@ class Planner:
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
         self._by_key(tracked, synced)
         self._readopt(tracked, synced)
+        self._keys_moved(tracked, synced)
         return tracked
+
+    def _keys_moved(
+        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+    ) -> None:
+        """Read a synced line's key where it stands when its link no longer closes the text.
+
+        Words were written after it since (the Tasks plugin's edit box puts the cursor there),
+        or a link to another ticket ("blocked by [CLOUD-3](…)"). The parser, which reads only
+        the closing links as keys so that a ticket the text mentions stays text, cannot tell;
+        the line's record can. Without this, the sync would write the key a second time, and
+        put it into the record's name, or take the other ticket for a conflicting key.
+        """
+        for entry in tracked:
+            if entry.new_id or entry.copy_of or "](" not in entry.original:
+                continue
+            moved: dict[str, str] = {}
+            for target in self.targets:
+                record = synced[target.name].get((entry.block_id, target.name))
+                if record is not None and entry.item.keys.get(target.name) != record.key:
+                    moved[target.name] = record.key
+            if moved:
+                entry.item = reread_keys(entry.item, entry.original, moved, self.config.acceptance)
 
     def _by_key(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]

@@ -3,8 +3,8 @@
 A key link is an ordinary Markdown link, so Obsidian renders it and the Tasks plugin reads it as
 description text. Which system it points at is told by its URL, not its label: Jira's browse URL
 (``…/browse/CLOUD-12``) or a Salesforce Lightning record URL (``…/lightning/r/RFE__c/a01…/view``).
-Any other link in the line (elsewhere, or to a ticket the text mentions) is the user's and is
-left alone.
+Write-back puts key links at the end of the description; any other link (elsewhere, or to a
+ticket the text mentions) is the user's and is left alone.
 """
 
 from __future__ import annotations
@@ -37,26 +37,34 @@ def classify(url: str) -> tuple[str, str] | None:
     return None
 
 
-def key_links(core: str, owner_end: int) -> dict[str, KeyLink]:
-    """The links in an item's description that name its records: the last link to each target
-    of those that stand where write-back puts keys.
+def ticket_links(text: str) -> list[KeyLink]:
+    """Every link in ``text`` to a ticket plansync manages, in order."""
+    links = []
+    for match in MARKDOWN_LINK.finditer(text):
+        if named := classify(match.group(2)):
+            links.append(KeyLink(*named, match.group(2), match.start(), match.end()))
+    return links
 
-    Write-back puts key links at the end of the description, after the owner's mention. Words
-    may be written after them since (the Tasks plugin's edit box puts the cursor there), so a
-    link after ``owner_end`` counts, as does one that only links and spaces follow. Any other
-    is the writer's mention of a ticket ("Follow up on [CLOUD-7](…) with Dana @Myself"): text
-    like any other, which write-back never replaces.
+
+def closing_key_links(core: str) -> dict[str, KeyLink]:
+    """The key links of an item's description ``core``: of the links that close it (only
+    links and spaces after them), the last to each target.
+
+    That is where write-back puts them. A link earlier in the text is its writer's mention of
+    a ticket ("Follow up on [CLOUD-7](…) with Dana"): text like any other, which write-back
+    never replaces. Whether a line has an id does not matter: write-back gives a line its id
+    before the key, and the line must read the same in between. (A synced line whose key no
+    longer closes its text, words written after it since, is the planner's to read, knowing
+    its record: ``parse.reread_keys``.)
     """
     found: dict[str, KeyLink] = {}
     tail = len(core)
     for match in reversed(list(MARKDOWN_LINK.finditer(core))):
-        if match.start() < owner_end and core[match.end() : tail].strip():
+        if core[match.end() : tail].strip():
             break
         tail = match.start()
-        url = match.group(2)
-        named = classify(url)
-        if named and named[0] not in found:
-            found[named[0]] = KeyLink(named[0], named[1], url, match.start(), match.end())
+        if (named := classify(match.group(2))) and named[0] not in found:
+            found[named[0]] = KeyLink(*named, match.group(2), match.start(), match.end())
     return found
 
 

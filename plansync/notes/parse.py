@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
-from plansync.notes.links import KeyLink, key_links
+from plansync.notes.links import KeyLink, closing_key_links, ticket_links
 from plansync.notes.model import (
     AcceptancePolicy,
     Item,
@@ -34,6 +34,7 @@ from plansync.notes.tasks import (
     body_from,
     holds_global_filter,
     parse_body,
+    parse_task_line,
     remove_global_filter,
 )
 
@@ -645,12 +646,9 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
-        shown = core
-        if self.hidden_filter and kind == "action":
-            # The text is the description as the plugin shows it; the description itself
-            # keeps the filter, as the plugin's does (and writes back into the line).
-            shown = remove_global_filter(core, self.hidden_filter)
-        text, owner = describe(shown)
+        links = closing_key_links(core) if "](" in core else None
+        hidden = self.hidden_filter if kind == "action" else ""
+        text, owner = item_text(core, links, hidden)
         date = body.dates.get
         tags = body.tags
         if kind == "action" and self.global_filter and self.global_filter in tags:
@@ -679,9 +677,7 @@ class _NoteReader:
                     "depends_on": body.depends_on,
                     "task_id": body.task_id,
                     "block_id": body.block_link,
-                    "keys": {t: link.key for t, link in item_key_links(core).items()}
-                    if "](" in core
-                    else {},
+                    "keys": {target: link.key for target, link in links.items()} if links else {},
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
@@ -698,44 +694,77 @@ class _NoteReader:
         return status in self.accepted or tagged
 
 
-def item_key_links(core: str) -> dict[str, KeyLink]:
-    """The key links of an item's description (see :func:`key_links`)."""
-    owner = last_mention(core)
-    return key_links(core, owner.end() if owner else len(core))
+def item_text(
+    core: str, key_links: dict[str, KeyLink] | None, hidden_filter: str
+) -> tuple[str, str | None]:
+    """(text, owner) of an item with description ``core``, of which ``key_links`` are the
+    key links; ``hidden_filter``: the global filter to leave out, if any.
+
+    The text is the description as the plugin shows it (the filter left out when so set),
+    less its key links: both are taken off before the words are read.
+    """
+    if key_links:
+        for link in sorted(key_links.values(), key=lambda link: link.start, reverse=True):
+            core = core[: link.start] + core[link.end :]
+    if hidden_filter:
+        core = remove_global_filter(core, hidden_filter)
+    return describe(core)
 
 
-def last_mention(text: str) -> re.Match[str] | None:
-    """The last @mention: the owner's. No mention contains an "@", so it is the last "@" that
-    starts one."""
-    at = text.rfind("@")
-    while at >= 0:
-        if mention := MENTION.match(text, at):
-            return mention
-        at = text.rfind("@", 0, at)
-    return None
+def reread_keys(item: Item, line: str, keys: dict[str, str], policy: AcceptancePolicy) -> Item:
+    """``item``, read from ``line`` with ``keys`` (target: key) as its keys wherever their links
+    stand in its text.
+
+    The planner's, for a synced line whose key link no longer closes its text: words, or a
+    link to another ticket, were written after it. Only the planner, knowing the line's
+    record, can tell that link from one the text mentions. A key with no link in the text is
+    left as the parse read it.
+    """
+    text = repair(line).text
+    task = parse_task_line(text)
+    if task is not None:
+        core = task.body.core
+    elif listed := LIST_LINE.match(text):
+        core = parse_body(listed.group(3)).core
+    else:
+        return item
+    links = closing_key_links(core)
+    everywhere = {(link.target, link.key): link for link in ticket_links(core)}
+    for target, key in keys.items():
+        if named := everywhere.get((target, key)):
+            links[target] = named
+    hidden = policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
+    text, owner = item_text(core, links, hidden)
+    keyed = {target: link.key for target, link in links.items()}
+    return item.model_copy(update={"text": text, "owner": owner, "keys": keyed})
 
 
 def describe(core: str) -> tuple[str, str | None]:
-    """(text, owner) of a description: key links, owner, edge tags and link markup removed.
+    """(text, owner) of a description without its key links: owner, edge tags and link markup
+    removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
     every item of every note. Whitespace runs become one space through ``str.split``; only link
     text can bring new ones.
     """
     has_link = "](" in core
-    if has_link:
-        links = item_key_links(core).values()
-        for link in sorted(links, key=lambda link: link.start, reverse=True):
-            core = core[: link.start] + core[link.end :]
     core = " ".join(core.split())
     owner = None
-    if last := last_mention(core):
+    at = core.rfind("@")
+    while at >= 0:
+        # The owner is the last mention; no mention contains an "@", so it is the last "@"
+        # that starts one.
+        last = MENTION.match(core, at)
+        if last is None:
+            at = core.rfind("@", 0, at)
+            continue
         owner = last.group(1)
         rest = core[last.end() :].strip(" .,;:")
         if rest:
             core = core[: last.start()] + owner + core[last.end() :]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
             core = core[: last.start()].rstrip() + core[last.end() :].strip()
+        break
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     # Link text may start or end with spaces. Markdown links first: a wiki link's text may

@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plansync.notes.links import format_key_link
+from plansync.notes.links import closing_key_links, format_key_link
 from plansync.notes.model import AcceptancePolicy
-from plansync.notes.parse import MAX_NOTE_BYTES, item_key_links, item_lines
+from plansync.notes.parse import MAX_NOTE_BYTES, item_lines
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -125,7 +125,7 @@ def plan_line_edit(
     splices: list[tuple[int, int, str]] = []
 
     core_start = body_start + body.core_end - len(body.core)
-    existing = item_key_links(body.core)
+    existing = closing_key_links(body.core)
     for target in drop_links:
         if target in existing and target not in links:
             link = existing.pop(target)
