@@ -24,7 +24,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import cut, first_few, shown
+from plansync.display import counted, cut, first_few, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -475,7 +475,7 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
         if (n := sum(change.action == kind for change in plan.changes))
     }
     if counts:
-        listed = " and ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items())
+        listed = " and ".join(counted(n, kind) for kind, n in counts.items())
         one = sum(counts.values()) == 1
         click.echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"

@@ -40,3 +40,8 @@ def first_few(names: list[str], count: int) -> str:
     """The first ``count`` of ``names``, and how many more: one line, not a list of the vault."""
     more = f" and {len(names) - count} more" if len(names) > count else ""
     return ", ".join(names[:count]) + more
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one: "1 conflict", "0 orphans"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -169,8 +169,8 @@ def only(result: Result, action: str, as_json: bool) -> bool:
     """Whether the plan printed holds exactly one change, of ``action``."""
     if as_json:
         return bool(json.loads(result.stdout)["summary"] == {a: int(a == action) for a in ACTIONS})
-    counts = [int(n) for n in re.findall(r"(\d+) (?:to |conflicts|orphans)", result.stdout)]
-    return sum(counts) == 1 and f"1 {action}s" in result.stdout
+    counts = [int(n) for n in re.findall(r"(\d+) (?:to |conflicts?\b|orphans?\b)", result.stdout)]
+    return sum(counts) == 1 and re.search(rf"\b1 {action}\b", result.stdout) is not None
 
 
 def due_date_changed_on_both_sides(project: ExampleProject, in_jira: str = "2025-12-24") -> Path:

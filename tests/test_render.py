@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plansync.engine.plan import Change, DeadCreate, ItemRef, Plan
-from plansync.engine.render import render
+from plansync.engine.render import render, summary_line
 
 DESCRIPTION = (
     "Publish the revised tiering cost model to the cloud-program channel\n\n"
@@ -127,3 +127,10 @@ def test_a_link_that_replaces_one_reads_as_a_change_a_new_one_as_an_addition() -
     text = render(Plan(changes=[changed, new], summary={"link": 2}))
     assert text.startswith("~ jira link PLAN-1  weekly.md:3")
     assert "\n+ jira link PLAN-1  weekly.md:3" in text
+
+
+def test_the_summary_line_counts_one_conflict_and_two_orphans_in_words_that_agree() -> None:
+    summary = {"create": 1, "conflict": 1, "orphan": 2}
+    line = summary_line(Plan(summary=summary))
+    assert line.endswith("; 1 conflict, 2 orphans.")
+    assert summary_line(Plan(summary={"orphan": 1})).endswith("; 0 conflicts, 1 orphan.")

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
-from plansync.display import cut, first_few, shown
+from plansync.display import counted, cut, first_few, shown
 from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
@@ -26,8 +26,8 @@ LABELS = {
     "transition": "to transition",
     "link": "to link",
     "write_back": "to write back",
-    "conflict": "conflicts",
-    "orphan": "orphans",
+    "conflict": "conflict",
+    "orphan": "orphan",
 }
 
 
@@ -122,7 +122,7 @@ def _body(change: Change) -> list[str]:
 def summary_line(plan: Plan) -> str:
     counts = plan.summary
     head = ", ".join(f"{counts.get(a, 0)} {LABELS[a]}" for a in list(LABELS)[:5])
-    tail = ", ".join(f"{counts.get(a, 0)} {LABELS[a]}" for a in list(LABELS)[5:])
+    tail = ", ".join(counted(counts.get(a, 0), LABELS[a]) for a in list(LABELS)[5:])
     return f"Plan: {head}; {tail}."
 
 
