@@ -10,13 +10,14 @@ damaged through a wrong codec; and it must never raise, whatever text or bytes i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plansync.notes.model import Item
-from plansync.notes.parse import decode_note, parse_text
+from plansync.notes.model import AcceptancePolicy, Item
+from plansync.notes.parse import decode_note, parse_text, reread_keys
 from plansync.notes.signifiers import PRIORITIES
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -187,13 +188,18 @@ def check(item: Item, built: Built) -> None:
 
 
 def parse_one(line: str) -> Item:
+    """The item of ``line`` as the planner reads it, knowing it has no records: a ticket the
+    text mentions is no key (the parser alone reads the last link as one)."""
     # Under a bullet, as an indented task stands in a note: four columns into a note with
     # nothing above is an indented code block, where Obsidian lists no item. A blank line
     # between: a numbered list that starts at 2 ("  2) [ ] draft") cannot interrupt the
     # bullet's paragraph, so right below it the line would be that paragraph's text.
     note = parse_text("- Agenda\n\n" + line + "\n", path="generated.md")
     assert len(note.items) == 1, (line, note.items)
-    return note.items[0]
+    item = note.items[0]
+    linked = re.findall(r"/browse/([A-Z]+-\d+)\)", line)
+    assert item.keys == ({"jira": linked[-1]} if linked else {})  # the parser's: the last link
+    return reread_keys(item, line, {}, AcceptancePolicy())
 
 
 @FAST

@@ -1774,6 +1774,45 @@ def test_words_or_a_link_written_after_a_synced_key_keep_it(
         assert other in jira_issues(project)[key]["fields"]["summary"]
 
 
+@pytest.mark.parametrize("then", ["next occurrence", "copied", "id taken off"])
+def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
+    example_project: ExampleProject, then: str
+) -> None:
+    """Words typed after a key, synced, then the line's next occurrence written above it (a
+    recurring task), copied with its id, or its id taken off: each is what it was with the
+    key at the end. The key was lost: the copy kept it (its summary naming the old key), and
+    the line with no id got a new issue while its own was cancelled, under orphans = cancel."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    replace_once(path, f"[{key}]({url})", f"[{key}]({url}) to staging")
+    sync(config)
+    line = item_line(project, note.path, item.line)
+    issues = jira_issues(project)
+    assert issues[key]["fields"]["summary"].endswith("to staging")
+    if then == "id taken off":
+        replace_once(path, f" ^{item.block_id}", "")
+    else:
+        other = line.removesuffix(f" ^{item.block_id}") if then == "next occurrence" else line
+        replace_once(path, line + "\n", f"{other}\n{line}\n")
+
+    plan = fresh_plan(config)
+    creates = [c for c in plan.changes if c.action == "create"]
+    if then == "id taken off":
+        assert not creates and not [c for c in plan.changes if c.action == "orphan"]
+        (regained,) = [c for c in plan.changes if c.action == "write_back"]
+        assert regained.key == key
+    else:
+        (create,) = creates
+        assert key not in create.fields["summary"]
+    sync(config, plan=plan)
+    text = path.read_text(encoding="utf-8")
+    assert text.count(f"[{key}]") == 1 and text.count(f"^{item.block_id}") == 1
+    assert not fresh_plan(config).changes
+
+
 def test_a_new_task_whose_text_ends_in_a_link_to_an_issue_says_how_to_sync_it(
     example_project: ExampleProject,
 ) -> None:

@@ -47,6 +47,7 @@ from plansync.cli import main
 from plansync.config import Config, load_config
 from plansync.engine.state import open_state
 from plansync.notes.model import Item
+from plansync.notes.parse import reread_keys
 from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sync import scan
@@ -294,6 +295,14 @@ def test_tasks_that_mention_a_ticket_survive_a_crash_at_each_step(
     )
     config = project.config()
     before = snapshot(config)
+    # As the planner reads the lines: the parser alone, knowing no records, takes the last
+    # link to Jira for the key; once synced, the key follows the mention and is the last.
+    lines = mentions.read_text(encoding="utf-8").split("\n")
+    before.items[mentions.name] = [
+        reread_keys(item, lines[item.line - 1], {}, config.acceptance)
+        for item in before.items[mentions.name]
+    ]
+    assert [item.keys for item in before.items[mentions.name]] == [{}, {}]
     with pytest.raises(Crash):
         plansync.apply(config, checkpoint=crash_at(step))
     assert plansync.apply(config).ok

@@ -440,3 +440,28 @@ def test_a_config_for_a_real_salesforce_alone_is_not_warned_of_a_jira_sandbox(
     org.close()
     assert [c.action for c in plan.changes if c.target == "salesforce"] == ["create"]
     assert not [w for w in plan.warnings if "not linked to each other" in w], plan.warnings
+
+
+def test_a_trial_key_with_words_written_after_it_is_replaced_where_it_stands(
+    tried: Path, real_jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planner reads a trial run's link as the line's key wherever it stands, for the
+    real key to replace it: it was left, with the new key after the words."""
+    vault = tried.parent / "vault"
+    line = trial_lines(vault)[0]
+    link = SANDBOX_LINK.search(line)
+    assert link is not None
+    note = next(p for p in vault.rglob("*.md") if line in p.read_text(encoding="utf-8"))
+    end = line.index(")", link.start()) + 1
+    note.write_text(
+        note.read_text(encoding="utf-8").replace(line, f"{line[:end]} to staging{line[end:]}"),
+        encoding="utf-8",
+    )
+    go_real(monkeypatch)
+    run(tried, "sync", "--yes")
+    assert_synced_with(real_jira, tried)
+    assert " to staging" in note.read_text(encoding="utf-8")
+    issues = requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"]
+    summaries = [issue["fields"]["summary"] for issue in issues]
+    assert [s for s in summaries if s.endswith("to staging")]
+    assert not [s for s in summaries if "PLAN-" in s]

@@ -105,13 +105,29 @@ def test_existing_key_link_is_replaced_in_place() -> None:
     ],
 )
 def test_a_ticket_the_text_mentions_is_not_replaced_by_the_key(line: str) -> None:
-    """With its id written first (as apply does), the key goes after it: a link that was the
-    last to Jira on the line was taken for the key and replaced by the new one."""
-    with_id = edit_line(line, "ps-1", {})
-    edited = edit_line(with_id, "ps-1", {"jira": JIRA})
+    """The planner read the line as naming no key (``keys={}``): the new key goes after the
+    link, which the parser alone takes for the key, as the last link to Jira; it was replaced.
+    The id is written first, as apply does."""
+    with_id = edit_line(line, "ps-1", {}, keys={})
+    edited = edit_line(with_id, "ps-1", {"jira": JIRA}, keys={})
     assert "[CLOUD-7](https://example.atlassian.net/browse/CLOUD-7)" in edited
     assert parse_text(edited).items[0].keys == {"jira": "CLOUD-12"}
+    assert edit_line(edited, "ps-1", {"jira": JIRA}, keys={}) == edited
     assert edit_line(edited, "ps-1", {"jira": JIRA}) == edited
+
+
+def test_a_key_named_anywhere_in_the_line_is_the_one_replaced_or_dropped() -> None:
+    """A trial run's key with words written after it is replaced where it stands; a copy's is
+    taken off; a ticket the text mentions stays."""
+    mention = "[CLOUD-7](https://example.atlassian.net/browse/CLOUD-7)"
+    trial = "[PLAN-3](http://127.0.0.1:8990/browse/PLAN-3)"
+    line = f"- [ ] Review {mention} @Dana {trial} to staging 📅 2025-01-02 ^ps-1"
+    keys = {"jira": "PLAN-3"}
+    replaced = edit_line(line, "ps-1", {"jira": JIRA}, keys=keys)
+    assert replaced == line.replace(trial, f"[{JIRA[0]}]({JIRA[1]})")
+    dropped = plan_line_edit(line, None, {}, keys=keys, drop_links=("jira",))
+    ((start, end, text),) = dropped
+    assert line[:start] + line[end:] == line.replace(f" {trial}", "") and text == ""
 
 
 def test_two_targets_and_a_decision_bullet() -> None:

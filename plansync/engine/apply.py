@@ -508,6 +508,7 @@ class Applier:
                 links=links,
                 replace_block_id=line.replace_block_id,
                 drop_links=tuple(line.drop_links) if not with_keys else (),
+                keys=line.keys,
             )
             per_note[change.item.note].append((change, edit))
         root = self.config.vault_root

@@ -63,7 +63,7 @@ from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.links import ticket_links
+from plansync.notes.links import last_links
 from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes, reread_keys
 from plansync.notes.vault import Vault, markdown_files, printable
@@ -114,6 +114,11 @@ class LineChange(BaseModel):
     replace_block_id: bool = False
     drop_links: list[str] = Field(default_factory=list)
     key_target: str | None = None
+    keys: dict[str, str] | None = Field(
+        default=None,
+        description="the keys the line names as the planner read it (parse.reread_keys): the"
+        " links write-back replaces or drops; any other is the user's",
+    )
 
 
 class Change(BaseModel):
@@ -313,7 +318,7 @@ def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
     real = {t.name for t in targets if t.local is False}
     return [
         link.target
-        for link in {link.target: link for link in ticket_links(line)}.values()
+        for link in last_links(line).values()
         if link.target in real and on_this_machine(link.url)
     ]
 
@@ -557,24 +562,31 @@ class Planner:
     def _keys_moved(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
     ) -> None:
-        """Read a synced line's key where it stands when its link no longer closes the text.
+        """Tell the keys a line names from the tickets its text mentions.
 
-        Words were written after it since (the Tasks plugin's edit box puts the cursor there),
-        or a link to another ticket ("blocked by [CLOUD-3](…)"). The parser, which reads only
-        the closing links as keys so that a ticket the text mentions stays text, cannot tell;
-        the line's record can. Without this, the sync would write the key a second time, and
-        put it into the record's name, or take the other ticket for a conflicting key.
+        The parser reads the last link to each system as the key; here the line's records are
+        known (see :func:`parse.reread_keys`). A link to a synced line's record is its key
+        wherever it stands: words, or a link to another ticket, were written after it since.
+        Any other link is a key only where write-back puts keys, closing the text: "Follow up
+        on [CLOUD-7](…) with Dana @Myself" is a new item that mentions CLOUD-7, not a line that
+        lost its id (a conflict, never created); and a line given its id by a sync that died
+        before its key reads the same. A sandbox's link (a trial run, see _note_key) stays
+        what it was, for the real key to replace it. Copies, and lines that regained their id
+        by their key, were told apart by their keys already.
         """
         for entry in tracked:
-            if entry.new_id or entry.copy_of or "](" not in entry.original:
+            if not entry.item.keys or entry.copy_of or entry.readopted:
                 continue
-            moved: dict[str, str] = {}
-            for target in self.targets:
-                record = synced[target.name].get((entry.block_id, target.name))
-                if record is not None and entry.item.keys.get(target.name) != record.key:
-                    moved[target.name] = record.key
-            if moved:
-                entry.item = reread_keys(entry.item, entry.original, moved, self.config.acceptance)
+            keys = {
+                name: entry.item.keys[name]
+                for name in _trial_targets(self.targets, entry.original)
+                if name in entry.item.keys
+            }
+            if not entry.new_id:
+                for target in self.targets:
+                    if record := synced[target.name].get((entry.block_id, target.name)):
+                        keys[target.name] = record.key
+            entry.item = reread_keys(entry.item, entry.original, keys, self.config.acceptance)
 
     def _by_key(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -1201,6 +1213,7 @@ class Planner:
                 replace_block_id=entry.copy_of is not None and first,
                 drop_links=["jira", "salesforce"] if entry.copy_of and first else [],
                 key_target=target.name,
+                keys=dict(entry.item.keys),
             ),
         )
 

@@ -3,8 +3,10 @@
 A key link is an ordinary Markdown link, so Obsidian renders it and the Tasks plugin reads it as
 description text. Which system it points at is told by its URL, not its label: Jira's browse URL
 (``…/browse/CLOUD-12``) or a Salesforce Lightning record URL (``…/lightning/r/RFE__c/a01…/view``).
-Write-back puts key links at the end of the description; any other link (elsewhere, or to a
-ticket the text mentions) is the user's and is left alone.
+Write-back puts key links at the end of the description. The parser, which knows no records,
+reads the last link to each system as the item's key (:func:`last_links`); the planner, which
+does, tells a synced line's key from a ticket its text mentions (``parse.reread_keys``). Any
+other link is the user's and is left alone.
 """
 
 from __future__ import annotations
@@ -46,16 +48,19 @@ def ticket_links(text: str) -> list[KeyLink]:
     return links
 
 
-def closing_key_links(core: str) -> dict[str, KeyLink]:
-    """The key links of an item's description ``core``: of the links that close it (only
-    links and spaces after them), the last to each target.
+def last_links(text: str) -> dict[str, KeyLink]:
+    """The last link in ``text`` to each target: what a line names as its keys, as far as a
+    reader that knows no records can tell."""
+    return {link.target: link for link in ticket_links(text)}
 
-    That is where write-back puts them. A link earlier in the text is its writer's mention of
-    a ticket ("Follow up on [CLOUD-7](…) with Dana"): text like any other, which write-back
-    never replaces. Whether a line has an id does not matter: write-back gives a line its id
-    before the key, and the line must read the same in between. (A synced line whose key no
-    longer closes its text, words written after it since, is the planner's to read, knowing
-    its record: ``parse.reread_keys``.)
+
+def closing_key_links(core: str) -> dict[str, KeyLink]:
+    """Of the links that close an item's description ``core`` (only links and spaces after
+    them), the last to each target: where write-back puts keys.
+
+    A link earlier in the text is a ticket its writer mentions ("Follow up on [CLOUD-7](…)
+    with Dana @Myself"), unless it names the record the line was synced to, words written
+    after it since: the planner tells which (``parse.reread_keys``).
     """
     found: dict[str, KeyLink] = {}
     tail = len(core)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
-from plansync.notes.links import KeyLink, closing_key_links, ticket_links
+from plansync.notes.links import KeyLink, closing_key_links, last_links, ticket_links
 from plansync.notes.model import (
     AcceptancePolicy,
     Item,
@@ -646,7 +646,7 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
-        links = closing_key_links(core) if "](" in core else None
+        links = last_links(core) if "](" in core else None
         hidden = self.hidden_filter if kind == "action" else ""
         text, owner = item_text(core, links, hidden)
         date = body.dates.get
@@ -712,13 +712,15 @@ def item_text(
 
 
 def reread_keys(item: Item, line: str, keys: dict[str, str], policy: AcceptancePolicy) -> Item:
-    """``item``, read from ``line`` with ``keys`` (target: key) as its keys wherever their links
-    stand in its text.
+    """``item`` as read from its ``line`` by one who knows its records: ``keys`` (target: key)
+    are its keys wherever their links stand, and for other targets only a link closing the
+    text is a key.
 
-    The planner's, for a synced line whose key link no longer closes its text: words, or a
-    link to another ticket, were written after it. Only the planner, knowing the line's
-    record, can tell that link from one the text mentions. A key with no link in the text is
-    left as the parse read it.
+    The parser reads the last link to each target as the key: it cannot tell a ticket the text
+    mentions ("Follow up on [CLOUD-7](…) with Dana @Myself", a new item) from the key of a
+    synced line with words written after it since (the Tasks plugin's edit box puts the cursor
+    there), or with a link to another ticket after it ("blocked by [CLOUD-3](…)"). The planner
+    can, and calls this.
     """
     text = repair(line).text
     task = parse_task_line(text)
@@ -736,6 +738,8 @@ def reread_keys(item: Item, line: str, keys: dict[str, str], policy: AcceptanceP
     hidden = policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
     text, owner = item_text(core, links, hidden)
     keyed = {target: link.key for target, link in links.items()}
+    if (text, owner, keyed) == (item.text, item.owner, item.keys):
+        return item
     return item.model_copy(update={"text": text, "owner": owner, "keys": keyed})
 
 

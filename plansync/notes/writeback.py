@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plansync.notes.links import closing_key_links, format_key_link
+from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy
 from plansync.notes.parse import MAX_NOTE_BYTES, item_lines
 from plansync.notes.signifiers import repair
@@ -60,6 +60,8 @@ class LineEdit:
     links: dict[str, tuple[str, str]] = field(default_factory=dict)
     replace_block_id: bool = False
     drop_links: tuple[str, ...] = ()
+    keys: dict[str, str] | None = None
+    """The keys the line names, as the planner read it; None: as the parser reads it."""
 
 
 @dataclass
@@ -108,14 +110,18 @@ def plan_line_edit(
     block_id: str | None,
     links: dict[str, tuple[str, str]],
     *,
+    keys: dict[str, str] | None = None,
     replace_block_id: bool = False,
     drop_links: tuple[str, ...] = (),
 ) -> list[tuple[int, int, str]]:
     """The (start, end, replacement) splices on ``line`` that give it the id and links.
 
     Offsets are in ``line`` as it is, damaged characters and all. An empty list means the line
-    already says everything (which makes write-back idempotent). ``replace_block_id`` and
-    ``drop_links`` turn a copied line (another item's id and keys) into a new item.
+    already says everything (which makes write-back idempotent). ``keys`` are the keys the
+    line names, as the planner read it (by default, as the parser does): a link to one is
+    replaced or dropped wherever it stands; any other link is the user's, and a new key goes
+    at the end of the description. ``replace_block_id`` and ``drop_links`` turn a copied line
+    (another item's id and keys) into a new item.
     """
     fixed = repair(line)
     found = _body_of(fixed.text)
@@ -125,24 +131,30 @@ def plan_line_edit(
     splices: list[tuple[int, int, str]] = []
 
     core_start = body_start + body.core_end - len(body.core)
-    existing = closing_key_links(body.core)
+    named = ticket_links(body.core)
+    if keys is None:
+        keys = {link.target: link.key for link in named}
+    by_key = {(link.target, link.key): link for link in named}
+
+    def splice(link: KeyLink, text: str) -> None:
+        start = fixed.to_original(core_start + link.start)
+        end = fixed.to_original(core_start + link.end)
+        if not text and start > 0 and line[start - 1] == " ":
+            start -= 1
+        if line[start:end] != text:
+            splices.append((start, end, text))
+
     for target in drop_links:
-        if target in existing and target not in links:
-            link = existing.pop(target)
-            start = fixed.to_original(core_start + link.start)
-            end = fixed.to_original(core_start + link.end)
-            if start > 0 and line[start - 1] == " ":
-                start -= 1
-            splices.append((start, end, ""))
+        if target not in links and (old := by_key.get((target, keys.get(target, "")))):
+            splice(old, "")
     new_links: list[str] = []
     for target, (label, url) in links.items():
         text = format_key_link(label, url)
-        if target in existing:
-            link = existing[target]
-            start = fixed.to_original(core_start + link.start)
-            end = fixed.to_original(core_start + link.end)
-            if line[start:end] != text:
-                splices.append((start, end, text))
+        new = classify(url)
+        if written := by_key.get(new) if new else None:  # written before: a write-back re-run
+            splice(written, text)
+        elif old := by_key.get((target, keys.get(target, ""))):
+            splice(old, text)
         else:
             new_links.append(text)
     if new_links:
@@ -167,9 +179,14 @@ def plan_line_edit(
     return sorted(splices)
 
 
-def edit_line(line: str, block_id: str | None, links: dict[str, tuple[str, str]]) -> str:
+def edit_line(
+    line: str,
+    block_id: str | None,
+    links: dict[str, tuple[str, str]],
+    keys: dict[str, str] | None = None,
+) -> str:
     """``line`` with the splices of :func:`plan_line_edit` applied (for callers holding text)."""
-    for start, end, text in reversed(plan_line_edit(line, block_id, links)):
+    for start, end, text in reversed(plan_line_edit(line, block_id, links, keys=keys)):
         line = line[:start] + text + line[end:]
     return line
 
@@ -202,6 +219,7 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
         text,
         edit.block_id,
         edit.links,
+        keys=edit.keys,
         replace_block_id=edit.replace_block_id,
         drop_links=edit.drop_links,
     )
