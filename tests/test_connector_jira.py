@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -354,6 +356,34 @@ def test_a_search_that_times_out_is_tried_three_times_not_six(
     with pytest.raises(ConnectorError, match="failed 3 times while searching issues"):
         cloud.fetch_by_ids(["ps-a"])
     assert cloud.request_count() == 3 and sleeps == [1.0, 2.0]
+
+
+def test_an_answer_whose_body_stalls_is_tried_three_times_as_a_late_one(sleeps: Sleeps) -> None:
+    """Real HTTP: a server that sends its headers, some of the body, then nothing. requests
+    raises a ConnectionError (around urllib3's read timeout) there, not a Timeout, so it was
+    resent as a dropped connection, six times."""
+    accepted: list[socket.socket] = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(10)
+
+        def answer_and_stall() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                conn.recv(65536)
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{"issues": [')
+
+        threading.Thread(target=answer_and_stall, daemon=True).start()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        jira = JiraConnector(url, EMAIL, TOKEN, deployment="cloud", timeout=0.3, sleep=sleeps)
+        with pytest.raises(ConnectorError, match=r"failed 3 times .* stopped answering"):
+            jira.fetch_by_ids(["ps-a"])
+    assert len(accepted) == 3 and sleeps == [1.0, 2.0]
+    for conn in accepted:
+        conn.close()
 
 
 def test_dropped_connections_before_a_timeout_do_not_count_as_timeouts(
