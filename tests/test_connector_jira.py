@@ -430,7 +430,7 @@ def test_update_puts_fields_and_reports_a_400_field_error(
     )
 
     assert [r.ok for r in results] == [True, False]
-    assert results[1].error == "duedate: Error parsing date string: nope"
+    assert results[1].error == "duedate: Error parsing date string: nope (400, updating CLOUD-2)"
     assert results[1].details == {"duedate": "Error parsing date string: nope"}
     sent = {call.request.url: body(call) for call in rsps.calls}
     assert check(sent[api(CLOUD, "issue/CLOUD-1")], "cloud", "IssueUpdateDetails") == {

@@ -769,6 +769,8 @@ class JiraConnector:
         message, details = _error_text(response)
         if response.status_code == 404:
             message = f"{key} does not exist or this user cannot see it (404, {what})"
+        else:  # Jira's words name a field, not the issue or the step: a transition's screen
+            message = f"{message} ({response.status_code}, {what})"
         return OpResult(ok=False, key=key, url=self._browse(key), error=message, details=details)
 
     # -- deployment ------------------------------------------------------------------------------
