@@ -1775,8 +1775,9 @@ def test_words_or_a_link_written_after_a_synced_key_keep_it(
 
 
 @pytest.mark.parametrize("then", ["next occurrence", "copied", "id taken off"])
+@pytest.mark.parametrize("written", [" to staging", " blocked by [{other}]({other_url})"])
 def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
-    example_project: ExampleProject, then: str
+    example_project: ExampleProject, then: str, written: str
 ) -> None:
     """Words typed after a key, synced, then the line's next occurrence written above it (a
     recurring task), copied with its id, or its id taken off: each is what it was with the
@@ -1787,16 +1788,18 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     path = project.vault / note.path
     line = item_line(project, note.path, item.line)
     url = line.split(f"[{key}](")[1].split(")")[0]
-    replace_once(path, f"[{key}]({url})", f"[{key}]({url}) to staging")
+    other = next(k for k in jira_issues(project) if k != key)
+    added = written.format(other=other, other_url=url.replace(key, other))
+    replace_once(path, f"[{key}]({url})", f"[{key}]({url}){added}")
     sync(config)
     line = item_line(project, note.path, item.line)
     issues = jira_issues(project)
-    assert issues[key]["fields"]["summary"].endswith("to staging")
+    assert issues[key]["fields"]["summary"].endswith(("to staging", f"blocked by {other}"))
     if then == "id taken off":
         replace_once(path, f" ^{item.block_id}", "")
     else:
-        other = line.removesuffix(f" ^{item.block_id}") if then == "next occurrence" else line
-        replace_once(path, line + "\n", f"{other}\n{line}\n")
+        above = line.removesuffix(f" ^{item.block_id}") if then == "next occurrence" else line
+        replace_once(path, line + "\n", f"{above}\n{line}\n")
 
     plan = fresh_plan(config)
     creates = [c for c in plan.changes if c.action == "create"]
@@ -1810,6 +1813,9 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     sync(config, plan=plan)
     text = path.read_text(encoding="utf-8")
     assert text.count(f"[{key}]") == 1 and text.count(f"^{item.block_id}") == 1
+    mentions = (1 if then == "id taken off" else 2) if "[" in written else 0
+    assert text.count(f"blocked by [{other}]") == mentions
+    assert jira_issues(project)[key] == issues[key]
     assert not fresh_plan(config).changes
 
 

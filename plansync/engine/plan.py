@@ -53,7 +53,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,7 +63,7 @@ from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.links import last_links
+from plansync.notes.links import last_links, ticket_links
 from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes, reread_keys
 from plansync.notes.vault import Vault, markdown_files, printable
@@ -571,21 +571,22 @@ class Planner:
         on [CLOUD-7](…) with Dana @Myself" is a new item that mentions CLOUD-7, not a line that
         lost its id (a conflict, never created); and a line given its id by a sync that died
         before its key reads the same. A sandbox's link (a trial run, see _note_key) stays
-        what it was, for the real key to replace it. Copies, and lines that regained their id
-        by their key, were told apart by their keys already.
+        what it was, for the real key to replace it; a copy's keys are its original's. Lines
+        that regained their id by their key were read with it already (:meth:`_by_key`).
         """
         for entry in tracked:
-            if not entry.item.keys or entry.copy_of or entry.readopted:
+            if not entry.item.keys or entry.readopted:
                 continue
             keys = {
                 name: entry.item.keys[name]
                 for name in _trial_targets(self.targets, entry.original)
                 if name in entry.item.keys
             }
-            if not entry.new_id:
-                for target in self.targets:
-                    if record := synced[target.name].get((entry.block_id, target.name)):
-                        keys[target.name] = record.key
+            # A copy's keys are those of the line it copies: write-back takes them off.
+            synced_as = entry.copy_of or ("" if entry.new_id else entry.block_id)
+            for target in self.targets:
+                if synced_as and (record := synced[target.name].get((synced_as, target.name))):
+                    keys[target.name] = record.key
             entry.item = reread_keys(entry.item, entry.original, keys, self.config.acceptance)
 
     def _by_key(
@@ -616,36 +617,49 @@ class Planner:
             label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
         }
         specs: dict[str, TargetSpec] = {target.name: target for target in self.targets}
-        lost: dict[str, list[_Tracked]] = {}  # an id on no line -> the new lines naming its key
+        # An id on no line -> the new lines naming its key, each read with that key.
+        lost: dict[str, list[tuple[_Tracked, Item]]] = {}
         for entry in new:
-            named = [
-                (target, by_key[target, key])
-                for target, key in entry.item.keys.items()
-                if (target, key) in by_key
-                and target not in _trial_targets(self.targets, entry.original)
-            ]
-            if len({record.block_id for _, record in named}) != 1:
-                continue  # no synced record's key, or two records': not guessed at
-            target, record = named[0]
-            block_id = record.block_id
-            if label_for(block_id) in on_lines:
-                if not self._named_as(specs[target], entry.note, entry.item, record):
-                    continue  # a task that refers to the issue, not a copy of its line
+            # Any link of the line to a synced record may be its key: words, or a link to
+            # another ticket, may have been written after it. Each is tried as the key.
+            trial = _trial_targets(self.targets, entry.original)
+            linked = {
+                (link.target, link.key)
+                for link in ticket_links(entry.original)
+                if (link.target, link.key) in by_key and link.target not in trial
+            }
+            copies: dict[str, Item] = {}
+            lines: dict[str, Item] = {}
+            for target, key in linked:
+                record = by_key[target, key]
+                item = reread_keys(
+                    entry.item, entry.original, {target: key}, self.config.acceptance
+                )
+                if label_for(record.block_id) in on_lines:
+                    if self._named_as(specs[target], entry.note, item, record):
+                        copies[record.block_id] = item
+                elif record.note_path == entry.note.path and self._synced_as(
+                    specs[target], replace(entry, item=item), record
+                ):  # the line as synced, less its id; not a line that refers to the record
+                    lines[record.block_id] = item
+            if len(copies) + len(lines) != 1:
+                continue  # no synced record's line, or two records': not guessed at
+            if copies:
+                ((block_id, entry.item),) = copies.items()
                 entry.copy_of = block_id
                 self.plan.warnings.append(
                     f"{entry.note.path}:{entry.item.line}: names the key of the line with"
                     f" ^{block_id} (a recurring task's next occurrence, or a copy); it becomes a"
                     f" new item ^{entry.block_id}"
                 )
-            elif record.note_path == entry.note.path and self._synced_as(
-                specs[target], entry, record
-            ):  # the line as synced, less its id; not a line that refers to the record
-                lost.setdefault(block_id, []).append(entry)
-        alone = {block_id: entries[0] for block_id, entries in lost.items() if len(entries) == 1}
+            else:
+                ((block_id, item),) = lines.items()
+                lost.setdefault(block_id, []).append((entry, item))
+        alone = {block_id: found[0] for block_id, found in lost.items() if len(found) == 1}
         elsewhere = self._lines_elsewhere(set(alone), copies=False) if alone else {}
-        for block_id, entry in alone.items():
+        for block_id, (entry, item) in alone.items():
             if block_id not in elsewhere:
-                entry.block_id, entry.readopted = block_id, True
+                entry.block_id, entry.readopted, entry.item = block_id, True, item
 
     def _readopt(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
