@@ -347,6 +347,16 @@ def test_a_dropped_connection_on_bulk_create_is_not_retried(
     assert cloud.request_count() == 1
 
 
+def test_a_bulk_create_answer_cut_short_is_one_error_saying_issues_may_exist(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """Each item was reported failed, "HTTP 201 Created", though Jira had made every issue."""
+    rsps.post(api(CLOUD, "issue/bulk"), body='{"issues": [{"id": "10042", "key": "CL', status=201)
+    with pytest.raises(ConnectorError, match="the issues may have been created") as raised:
+        cloud.create_many([new("ps-a"), new("ps-b")])
+    assert "201" in str(raised.value) and len(rsps.calls) == 1
+
+
 def test_a_search_that_times_out_is_tried_three_times_not_six(
     rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
 ) -> None:

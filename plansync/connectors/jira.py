@@ -453,6 +453,13 @@ class JiraConnector:
         if response.status_code not in (200, 201, 400):
             raise self._failure(response, what)
         answer = json_or_none(response)
+        if response.status_code != 400 and not isinstance(answer, dict):
+            raise ConnectorError(
+                f"Jira answered {response.status_code} to {what}, but its answer could not be"
+                " read (cut short, or not JSON): the issues may have been created; the next"
+                " sync finds them by their ids",
+                kind="unexpected",
+            )
         if not isinstance(answer, dict) or not isinstance(answer.get("errors"), list):
             # A 400 about the request as a whole (e.g. too many issues), not per issue.
             message, details = _error_text(response)
