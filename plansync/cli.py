@@ -33,7 +33,7 @@ from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 
 if TYPE_CHECKING:
     from plansync.config import Config
-    from plansync.engine.apply import Result
+    from plansync.engine.apply import ItemError, Result
     from plansync.engine.plan import Plan
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
@@ -554,8 +554,8 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
         click.echo(shown(_removed_temps_line(result.removed_temps)), err=True)
     for warning in result.warnings:
         click.echo(shown(f"warning: {warning}"), err=True)
-    for error in result.errors:
-        click.secho(shown(f"error: {error}"), fg="red", err=True)
+    for line in error_lines(result.errors):
+        click.secho(shown(f"error: {line}"), fg="red", err=True)
     if result.errors:
         items = sum(not e.whole_call for e in result.errors)
         calls = len(result.errors) - items
@@ -567,6 +567,23 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
 
 REMOVED_NAMED = 3
 """How many removed temporary files the sync names; their names are long."""
+ALIKE_SHOWN = 3
+"""How many items failed for the same reason the sync lists before it counts the rest."""
+
+
+def error_lines(errors: list[ItemError]) -> list[str]:
+    """One line an error, but for a reason many items share (a field the create screen lacks
+    fails every create): its first few, then how many more."""
+    alike: dict[tuple[str, str], list[ItemError]] = {}
+    for error in errors:
+        alike.setdefault((error.action, error.message), []).append(error)
+    lines = []
+    for (action, message), group in alike.items():
+        lines += [str(error) for error in group[:ALIKE_SHOWN]]
+        if len(group) > ALIKE_SHOWN:
+            more = len(group) - ALIKE_SHOWN
+            lines.append(f"and {more} more items' {action} failed the same way: {message}")
+    return lines
 
 
 def _removed_temps_line(removed: list[str]) -> str:

@@ -36,9 +36,10 @@ from conftest import (
     run_python_unprivileged,
 )
 
-from plansync.cli import main
+from plansync.cli import ALIKE_SHOWN, error_lines, main
 from plansync.config import load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
+from plansync.engine.apply import ItemError
 from plansync.engine.plan import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
@@ -1859,3 +1860,19 @@ def test_no_color_turns_colour_off_on_a_terminal(monkeypatch: pytest.MonkeyPatch
     plain = CliRunner().invoke(main, args, color=True)
     assert plain.exit_code == 0 and "\x1b[" not in plain.output
     assert plain.output == click.unstyle(on_a_terminal.output)
+
+
+def test_many_items_failed_for_one_reason_are_counted_after_the_first_few() -> None:
+    """A field the create screen lacks fails every create: 22 lines alike said it 22 times."""
+    same = [
+        ItemError(note="weekly.md", line=n, block_id=None, action="create", message="x: no")
+        for n in range(1, 23)
+    ]
+    other = ItemError(note="weekly.md", line=40, block_id=None, action="link", message="gone")
+    lines = error_lines([*same, other])
+    assert lines[:ALIKE_SHOWN] == [f"weekly.md:{n}: create failed: x: no" for n in (1, 2, 3)]
+    assert lines[ALIKE_SHOWN:] == [
+        "and 19 more items' create failed the same way: x: no",
+        "weekly.md:40: link failed: gone",
+    ]
+    assert error_lines(same[:3]) == [str(error) for error in same[:3]]
