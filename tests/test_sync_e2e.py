@@ -1819,6 +1819,33 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     assert not fresh_plan(config).changes
 
 
+def test_a_task_mentioning_an_issue_that_lost_its_id_and_key_gets_them_back(
+    example_project: ExampleProject,
+) -> None:
+    """Its note put back to the text before its sync: the line is matched by its text, which
+    keeps the mention. Read with the mention for its key, the text lacked it, matched no
+    record, and the line was created again (its issue an orphan, cancelled under cancel)."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    url = item_line(project, note.path, item.line).split(f"[{key}](")[1].split(")")[0]
+    task = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
+    path.write_text(path.read_text(encoding="utf-8") + task + "\n", encoding="utf-8")
+    issues = jira_issues(project)
+    sync(config)
+    (new_key,) = set(jira_issues(project)) - set(issues)
+    synced = next(t for t in path.read_text(encoding="utf-8").splitlines() if "Check" in t)
+    replace_once(path, synced + "\n", task + "\n")
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if c.action in ("create", "orphan", "conflict")]
+    (regained,) = [c for c in plan.changes if c.action == "write_back"]
+    assert regained.key == new_key
+    sync(config, plan=plan)
+    assert synced in path.read_text(encoding="utf-8").splitlines()
+    assert not fresh_plan(config).changes
+
+
 def test_a_new_task_whose_text_ends_in_a_link_to_an_issue_says_how_to_sync_it(
     example_project: ExampleProject,
 ) -> None:

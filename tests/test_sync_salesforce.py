@@ -1898,3 +1898,46 @@ def test_a_record_with_the_old_dateless_description_gets_one_plain_update(
     sync(project, org)
     assert "on  ()" not in org.records()[block_id][1]["Description__c"]
     assert not plan_of(project, org).changes
+
+
+@pytest.mark.parametrize("then", ["next occurrence", "id taken off"])
+@pytest.mark.parametrize("written", [" to staging", " blocked by [{other}]({other_url})"])
+def test_a_line_with_words_after_both_keys_is_still_told_apart_when_its_id_goes(
+    project: ExampleProject, org: Org, then: str, written: str
+) -> None:
+    """Words or another ticket's link after an RFE line's Jira and Salesforce keys, then its
+    next occurrence written above it or its id taken off: a copy, or the line regaining its
+    id, as with the keys at the end. Read with one system's key, the other's link was text:
+    both records were made again (and the old ones cancelled as orphans)."""
+    _, entry, block_id = synced_item(project, org, "per-bucket replication lag")
+    path = project.vault / entry.note.path
+    line = line_of(project, entry.note.path, entry.item.line)
+    issues = jira_issues(project)
+    other = next(key for key in issues if key != entry.item.keys["jira"])
+    sf_url = line.split(f"[{entry.item.keys['salesforce']}](")[1].split(")")[0]
+    jira_url = line.split(f"[{entry.item.keys['jira']}](")[1].split(")")[0]
+    added = written.format(other=other, other_url=jira_url.replace(entry.item.keys["jira"], other))
+    replace_once(path, f"{sf_url})", f"{sf_url}){added}")
+    sync(project, org)
+    line = line_of(project, entry.note.path, entry.item.line)
+    if then == "id taken off":
+        replace_once(path, f" ^{block_id}", "")
+    else:
+        replace_once(path, line + "\n", f"{line.removesuffix(f' ^{block_id}')}\n{line}\n")
+
+    plan = plan_of(project, org)
+    creates = [c for c in plan.changes if c.action == "create"]
+    assert not [c for c in plan.changes if c.action in ("conflict", "orphan")], plan.summary
+    if then == "id taken off":
+        assert not creates
+    else:
+        assert {c.target for c in creates} == {"jira", "salesforce"}
+        for create in creates:
+            named = str(create.fields.get("summary") or create.fields.get("Name"))
+            assert entry.item.keys["jira"] not in named
+    sync(project, org)
+    text = path.read_text(encoding="utf-8")
+    for key in entry.item.keys.values():
+        assert text.count(f"[{key}]") == 1
+    assert text.count(f"^{block_id}") == 1
+    assert not plan_of(project, org).changes

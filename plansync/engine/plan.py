@@ -554,9 +554,9 @@ class Planner:
                         f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
+        self._keys_moved(tracked, synced)
         self._by_key(tracked, synced)
         self._readopt(tracked, synced)
-        self._keys_moved(tracked, synced)
         return tracked
 
     def _keys_moved(
@@ -602,10 +602,12 @@ class Planner:
         line when its id ends no line and this one, in the same note, would make the record
         exactly as last synced: its id was taken off, and it gets it back, one to one, unless
         the id ends a line elsewhere. Either way not the conflict "the note names KEY, but no
-        record carries" a fresh id, which no sync settled. A line that only refers to the
-        record (another task, with its link in the text) is neither, and stays that conflict.
+        record carries" a fresh id, which no sync settled. Each record the line links to is
+        tried, the line read with that record's keys (words, or a link to another ticket, may
+        have been written after them): a line that only mentions a record (another task, with
+        its link in the text) is neither, and a new item.
         """
-        new = [entry for entry in tracked if entry.new_id and not entry.copy_of and entry.item.keys]
+        new = [e for e in tracked if e.new_id and not e.copy_of and "](" in e.original]
         if not new:  # most plans
             return
         by_key = {
@@ -616,32 +618,29 @@ class Planner:
         on_lines = {
             label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
         }
-        specs: dict[str, TargetSpec] = {target.name: target for target in self.targets}
         # An id on no line -> the new lines naming its key, each read with that key.
         lost: dict[str, list[tuple[_Tracked, Item]]] = {}
         for entry in new:
             # Any link of the line to a synced record may be its key: words, or a link to
             # another ticket, may have been written after it. Each is tried as the key.
             trial = _trial_targets(self.targets, entry.original)
-            linked = {
-                (link.target, link.key)
-                for link in ticket_links(entry.original)
-                if (link.target, link.key) in by_key and link.target not in trial
-            }
+            per_record: dict[str, dict[str, str]] = {}  # block id -> its keys on the line
+            for link in ticket_links(entry.original):
+                if link.target not in trial and (record := by_key.get((link.target, link.key))):
+                    per_record.setdefault(record.block_id, {})[link.target] = link.key
             copies: dict[str, Item] = {}
             lines: dict[str, Item] = {}
-            for target, key in linked:
-                record = by_key[target, key]
-                item = reread_keys(
-                    entry.item, entry.original, {target: key}, self.config.acceptance
-                )
-                if label_for(record.block_id) in on_lines:
-                    if self._named_as(specs[target], entry.note, item, record):
-                        copies[record.block_id] = item
+            for block_id, keys in per_record.items():
+                target = next(t for t in self.targets if t.name in keys)
+                record = by_key[target.name, keys[target.name]]
+                item = reread_keys(entry.item, entry.original, keys, self.config.acceptance)
+                if label_for(block_id) in on_lines:
+                    if self._named_as(target, entry.note, item, record):
+                        copies[block_id] = item
                 elif record.note_path == entry.note.path and self._synced_as(
-                    specs[target], replace(entry, item=item), record
+                    target, replace(entry, item=item), record
                 ):  # the line as synced, less its id; not a line that refers to the record
-                    lines[record.block_id] = item
+                    lines[block_id] = item
             if len(copies) + len(lines) != 1:
                 continue  # no synced record's line, or two records': not guessed at
             if copies:

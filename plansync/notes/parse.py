@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Container
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -722,16 +723,11 @@ def reread_keys(item: Item, line: str, keys: dict[str, str], policy: AcceptanceP
     there), or with a link to another ticket after it ("blocked by [CLOUD-3](…)"). The planner
     can, and calls this.
     """
-    text = repair(line).text
-    task = parse_task_line(text)
-    if task is not None:
-        core = task.body.core
-    elif listed := LIST_LINE.match(text):
-        core = parse_body(listed.group(3)).core
-    else:
+    read = _links_of(line)
+    if read is None:
         return item
-    links = closing_key_links(core)
-    everywhere = {(link.target, link.key): link for link in ticket_links(core)}
+    core, closing, everywhere = read
+    links = dict(closing)
     for target, key in keys.items():
         if named := everywhere.get((target, key)):
             links[target] = named
@@ -741,6 +737,24 @@ def reread_keys(item: Item, line: str, keys: dict[str, str], policy: AcceptanceP
     if (text, owner, keyed) == (item.text, item.owner, item.keys):
         return item
     return item.model_copy(update={"text": text, "owner": owner, "keys": keyed})
+
+
+@lru_cache(maxsize=1024)
+def _links_of(
+    line: str,
+) -> tuple[str, dict[str, KeyLink], dict[tuple[str, str], KeyLink]] | None:
+    """(description, its closing key links, every ticket link by target and key) of an item's
+    line; cached, as the planner tries a line with many links once a link (read-only)."""
+    text = repair(line).text
+    task = parse_task_line(text)
+    if task is not None:
+        core = task.body.core
+    elif listed := LIST_LINE.match(text):
+        core = parse_body(listed.group(3)).core
+    else:
+        return None
+    everywhere = {(link.target, link.key): link for link in ticket_links(core)}
+    return core, closing_key_links(core), everywhere
 
 
 def describe(core: str) -> tuple[str, str | None]:
