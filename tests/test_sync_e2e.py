@@ -1742,24 +1742,32 @@ def test_a_new_task_that_links_to_a_synced_issue_in_its_text_is_a_new_item(
     assert not [c for c in fresh_plan(config).changes if c.action != "orphan"]
 
 
+def written_after_the_key(
+    project: ExampleProject, written: str
+) -> tuple[Config, Note, Item, str, str]:
+    """The runbook item synced, and ``written`` typed after its key link (``{other}`` and
+    ``{other_url}`` name another synced issue): the config, note, item, its key and the
+    other issue's key."""
+    config, note, item, key = synced_item(project, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    other = next(k for k in jira_issues(project) if k != key)
+    added = written.format(other=other, other_url=url.replace(key, other))
+    replace_once(project.vault / note.path, f"[{key}]({url})", f"[{key}]({url}){added}")
+    return config, note, item, key, other
+
+
 @pytest.mark.parametrize(
     "written", [" to staging", " cc @Marco Bellini", " blocked by [{other}]({other_url})"]
 )
 def test_words_or_a_link_written_after_a_synced_key_keep_it(
     example_project: ExampleProject, written: str
 ) -> None:
-    """Only the links closing a text are read as keys, so that a ticket the text mentions is
-    text; a synced line's key followed by more (the Tasks plugin's edit box puts the cursor
-    after it) is still its key: not written again, nor put into the issue's summary, and
-    another ticket linked after it is text, not a conflicting key."""
+    """A synced line's key followed by more (the Tasks plugin's edit box puts the cursor after
+    it) is still its key: not written again, nor put into the issue's summary; and another
+    ticket linked after it is text, not a conflicting key."""
     project = example_project
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
-    other = next(k for k in jira_issues(project) if k != key)
-    added = written.format(other=other, other_url=url.replace(key, other))
-    replace_once(path, f"[{key}]({url})", f"[{key}]({url}){added}")
+    config, note, item, key, other = written_after_the_key(project, written)
 
     plan = fresh_plan(config)
     mine = [c for c in plan.changes if c.item.block_id == item.block_id]
@@ -1784,13 +1792,8 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     key at the end. The key was lost: the copy kept it (its summary naming the old key), and
     the line with no id got a new issue while its own was cancelled, under orphans = cancel."""
     project = example_project
-    config, note, item, key = synced_item(project, RUNBOOK)
+    config, note, item, key, other = written_after_the_key(project, written)
     path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
-    other = next(k for k in jira_issues(project) if k != key)
-    added = written.format(other=other, other_url=url.replace(key, other))
-    replace_once(path, f"[{key}]({url})", f"[{key}]({url}){added}")
     sync(config)
     line = item_line(project, note.path, item.line)
     issues = jira_issues(project)
