@@ -815,6 +815,27 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert not again.has_changes
 
 
+def test_with_orphans_cancel_an_issue_a_line_still_links_to_is_left_and_says_why(
+    example_project: ExampleProject,
+) -> None:
+    """Its line deleted, another task mentioning it: never cancelled, as any key a line names,
+    and the orphan said only "left alone"."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    task = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
+    replace_once(project.vault / note.path, line + "\n", task + "\n")
+
+    plan = fresh_plan(config)
+    (orphan,) = [c for c in plan.changes if c.key == key]
+    assert orphan.action == "orphan"
+    assert f"(a line links to {key}, so it is not cancelled); left alone" in (orphan.message or "")
+    (create,) = [c for c in plan.changes if c.action == "create"]
+    assert create.fields["summary"] == f"Check {key} with Dana"
+
+
 @pytest.mark.parametrize(
     "how", ["note deleted", "note emptied", "checkbox taken off", "orphans reported"]
 )

@@ -1429,6 +1429,10 @@ class Planner:
                 return
             if self.config.sync.orphans == "cancel" and not target.transitions:
                 where += f" ({target.title} is given no status field to cancel it by)"
+            elif self.config.sync.orphans == "cancel" and (target.name, record.key) in (
+                self._named_keys
+            ):
+                where += f" (a line links to {record.key}, so it is not cancelled)"
         elif not (self.config.vault_root / record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
