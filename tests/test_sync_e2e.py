@@ -831,7 +831,9 @@ def test_with_orphans_cancel_an_issue_a_line_still_links_to_is_left_and_says_why
     plan = fresh_plan(config)
     (orphan,) = [c for c in plan.changes if c.key == key]
     assert orphan.action == "orphan"
-    assert f"(a line links to {key}, so it is not cancelled); left alone" in (orphan.message or "")
+    assert f"(a line links to {key}, so it is never cancelled: if that is its line, put" in (
+        orphan.message or ""
+    )
     (create,) = [c for c in plan.changes if c.action == "create"]
     assert create.fields["summary"] == f"Check {key} with Dana"
 
@@ -1941,6 +1943,62 @@ def test_a_line_whose_block_id_was_taken_off_gets_it_back_by_its_key_link(
     sync(config, plan=plan)
     assert item_line(project, note.path, item.line) == line
     assert not fresh_plan(config).changes
+
+
+@pytest.mark.parametrize("edit", ["ticked", "due moved", "mention in front"])
+def test_a_line_that_lost_its_id_and_was_edited_gets_it_back_by_its_closing_key_link(
+    example_project: ExampleProject, edit: str
+) -> None:
+    """Its key link where sync wrote it says which record it is, edited or not. It was a
+    conflict and an orphan on every plan ("its line is gone"), so the edit never reached
+    Jira, and with orphans = cancel its issue was cancelled."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    other = next(k for k in jira_issues(project) if k != key)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    edited = {
+        "ticked": line.replace("- [ ] ", "- [x] ", 1),
+        "due moved": line.replace("📅 2025-11-10", "📅 2025-11-24"),
+        "mention in front": line.replace(
+            "Write", f"After [{other}]({url.replace(key, other)}) write"
+        ),
+    }[edit]
+    replace_once(path, line, edited.removesuffix(f" ^{item.block_id}"))
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if c.action in ("create", "conflict", "orphan")]
+    assert [c.key for c in plan.changes if c.action == "write_back"] == [key]
+    sync(config, plan=plan)
+    assert item_line(project, note.path, item.line) == edited
+    assert not fresh_plan(config).changes
+    status = jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"]
+    assert status == ("done" if edit == "ticked" else "new")
+
+
+def test_a_line_that_lost_its_id_with_words_after_its_key_is_new_and_its_issue_kept(
+    example_project: ExampleProject,
+) -> None:
+    """Words after the key, as after a mention: a new item, and its old issue an orphan that
+    says a line links to it, never cancelled. It was cancelled under orphans = cancel."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    replace_once(path, f"[{key}]({url})", f"[{key}]({url}) and tell the team")
+    replace_once(path, f" ^{item.block_id}", "")
+    sync(config)
+
+    plan = fresh_plan(config)
+    (orphan,) = plan.changes
+    assert orphan.action == "orphan" and orphan.key == key
+    assert f"put ^{item.block_id} back at its end" in (orphan.message or "")
+    status = jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"]
+    assert status == "new"
 
 
 def test_a_note_whose_synced_text_became_the_conflict_copy_gets_its_ids_back(

@@ -374,13 +374,14 @@ class Planner:
         """Less the notes held back (:meth:`_hold_back`), once :meth:`_identify` has run."""
         self._notes_proper = [n for n in vault.notes if conflict_copy_of(n.path) is None]
         """The notes but sync tools' conflict copies (see :func:`conflict_copy_of`)."""
-        # Keys some line still names (a conflict copy's too): its record's line is not deleted,
-        # whatever its id says.
+        # Keys some line still links to (a conflict copy's too, or as a mention): its record's
+        # line may be there without its id, and is not cancelled.
         self._named_keys = {
-            (target, key)
+            (link.target, link.key)
             for note in vault.notes
             for i in note.items
-            for target, key in i.keys.items()
+            if "](" in i.description
+            for link in ticket_links(i.description)
         }
         self.state = state
         self.targets = targets
@@ -599,9 +600,10 @@ class Planner:
         name as synced: Obsidian Tasks, completing a recurring task, writes its next
         occurrence above it with the whole description, the key link included, and no block
         id. That line is a new item, its copied links taken off, as any copy's. The record's
-        line when its id ends no line and this one, in the same note, would make the record
-        exactly as last synced: its id was taken off, and it gets it back, one to one, unless
-        the id ends a line elsewhere. Either way not the conflict "the note names KEY, but no
+        line when its id ends no line and this one, in the same note, ends in its key links
+        (where sync wrote them; edited since or not) or would make the record exactly as last
+        synced: its id was taken off, and it gets it back, one to one, unless the id ends a
+        line elsewhere. Either way not the conflict "the note names KEY, but no
         record carries" a fresh id, which no sync settled. Each record the line links to is
         tried, the line read with that record's keys (words, or a link to another ticket, may
         have been written after them): a line that only mentions a record (another task, with
@@ -637,9 +639,11 @@ class Planner:
                 if label_for(block_id) in on_lines:
                     if self._named_as(target, entry.note, item, record):
                         copies[block_id] = item
-                elif record.note_path == entry.note.path and self._synced_as(
-                    target, replace(entry, item=item), record
-                ):  # the line as synced, less its id; not a line that refers to the record
+                elif record.note_path == entry.note.path and (
+                    keys.items() <= entry.item.keys.items()
+                    or self._synced_as(target, replace(entry, item=item), record)
+                ):  # its keys where sync wrote them, or the line as synced, less its id: not
+                    # a line that mentions the record
                     lines[block_id] = item
             if len(copies) + len(lines) != 1:
                 continue  # no synced record's line, or two records': not guessed at
@@ -1429,10 +1433,11 @@ class Planner:
                 return
             if self.config.sync.orphans == "cancel" and not target.transitions:
                 where += f" ({target.title} is given no status field to cancel it by)"
-            elif self.config.sync.orphans == "cancel" and (target.name, record.key) in (
-                self._named_keys
-            ):
-                where += f" (a line links to {record.key}, so it is not cancelled)"
+            elif (target.name, record.key) in self._named_keys:
+                where += (
+                    f" (a line links to {record.key}, so it is never cancelled: if that is its"
+                    f" line, put ^{record.block_id} back at its end)"
+                )
         elif not (self.config.vault_root / record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
