@@ -39,13 +39,15 @@ def classify(url: str) -> tuple[str, str] | None:
     return None
 
 
+def _ticket_link(match: re.Match[str]) -> KeyLink | None:
+    """The Markdown link ``match`` as a link to a ticket plansync manages, or None."""
+    named = classify(match.group(2))
+    return KeyLink(*named, match.group(2), match.start(), match.end()) if named else None
+
+
 def ticket_links(text: str) -> list[KeyLink]:
     """Every link in ``text`` to a ticket plansync manages, in order."""
-    links = []
-    for match in MARKDOWN_LINK.finditer(text):
-        if named := classify(match.group(2)):
-            links.append(KeyLink(*named, match.group(2), match.start(), match.end()))
-    return links
+    return [link for match in MARKDOWN_LINK.finditer(text) if (link := _ticket_link(match))]
 
 
 def last_links(text: str) -> dict[str, KeyLink]:
@@ -68,8 +70,8 @@ def closing_key_links(core: str) -> dict[str, KeyLink]:
         if core[match.end() : tail].strip():
             break
         tail = match.start()
-        if (named := classify(match.group(2))) and named[0] not in found:
-            found[named[0]] = KeyLink(*named, match.group(2), match.start(), match.end())
+        if (link := _ticket_link(match)) and link.target not in found:
+            found[link.target] = link
     return found
 
 
