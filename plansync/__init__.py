@@ -12,12 +12,14 @@ The library is what the command line is a shell over::
     for outcome in result.outcomes:       # one per change of the plan: applied, failed or
         print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
     changed = result.notes_written        # every note the sync rewrote, whatever the outcomes
+    plansync.forget(config, ["CLOUD-7"])  # stop reporting an orphan; its ticket is left as is
 
 Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
 :class:`ConfigError`, :class:`ConnectorError` (a backend refused or failed a whole call),
 :class:`NoteChanged` (a note saved while it was read), :class:`StalePlan`,
-:class:`StateLocked` (another run holds the state store) and :class:`StateError` (a damaged
-database under ``.plansync``). Messages name the file, line or key and never quote a secret.
+:class:`StateLocked` (another run holds the state store), :class:`StateError` (a damaged
+database under ``.plansync``) and :class:`NotAnOrphan` (``forget`` was given a record that
+is none). Messages name the file, line or key and never quote a secret.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
 whose ``whole_call`` is true: the backend's later steps were skipped). Either says what failed
@@ -42,9 +44,10 @@ if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
+    from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import Change, ItemRef, NoteChanged, Plan
     from plansync.engine.state import StateError, StateLocked
-    from plansync.sync import apply, plan
+    from plansync.sync import apply, forget, plan
 
 # Imported when first used: the engine brings the Jira and Salesforce clients and the sandboxes
 # (half a second), which a tool that only parses notes never needs.
@@ -59,11 +62,13 @@ _LAZY = {
     "StalePlan": "plansync.engine.apply",
     "Change": "plansync.engine.plan",
     "ItemRef": "plansync.engine.plan",
+    "NotAnOrphan": "plansync.engine.forget",
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.plan",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",
+    "forget": "plansync.sync",
     "plan": "plansync.sync",
 }
 
@@ -91,6 +96,7 @@ __all__ = [
     "Item",
     "ItemError",
     "ItemRef",
+    "NotAnOrphan",
     "Note",
     "NoteChanged",
     "Outcome",
@@ -104,6 +110,7 @@ __all__ = [
     "Vault",
     "__version__",
     "apply",
+    "forget",
     "load_config",
     "parse_note",
     "plan",

@@ -433,17 +433,8 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
             click.echo(render(plan))
         if not plan.has_changes:
             return plan.has_housekeeping  # the state learns, or a killed sync's files go
-        try:
-            if yes or click.confirm("Apply these changes?", default=False):
-                return True
-        except click.Abort as exc:  # no answer: stdin closed (cron, CI) or Ctrl-C at the prompt
-            click.echo("", err=True)
-            if isinstance(exc.__context__, KeyboardInterrupt):  # as click raises it, from None
-                click.secho("Interrupted: nothing was applied.", fg="yellow", err=True)
-                sys.exit(128 + signal.SIGINT)
-            raise click.ClickException(
-                "no answer, so nothing was applied (--yes applies without asking)"
-            ) from None
+        if yes or _asked("Apply these changes?", "applied", "--yes applies without asking"):
+            return True
         declined.append(True)
         return False
 
@@ -464,6 +455,20 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
     _report(result, quiet=quiet)
 
 
+def _asked(question: str, done: str, unasked: str) -> bool:
+    """A person's yes to ``question``. No answer (stdin closed: cron, CI) is an error that
+    says how to go ``unasked``, and Ctrl-C at the prompt exits 130; each says that nothing
+    was ``done``."""
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort as exc:
+        click.echo("", err=True)
+        if isinstance(exc.__context__, KeyboardInterrupt):  # as click raises it, from None
+            click.secho(f"Interrupted: nothing was {done}.", fg="yellow", err=True)
+            sys.exit(128 + signal.SIGINT)
+        raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
+
+
 def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     """What ``sync --quiet`` still says of the plan it does not print: its warnings, and the
     conflicts and orphans a sync never acts on, which stay until a person settles them."""
@@ -477,9 +482,14 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     if counts:
         listed = " and ".join(counted(n, kind) for kind, n in counts.items())
         one = sum(counts.values()) == 1
+        forget = (
+            ", and `plansync forget KEY` stops reporting an orphan whose deletion stands"
+            if "orphan" in counts
+            else ""
+        )
         click.echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{plan_command}` shows {'it' if one else 'them'}",
+            f" `{plan_command}` shows {'it' if one else 'them'}{forget}",
             err=True,
         )
 
@@ -592,6 +602,57 @@ def _removed_temps_line(removed: list[str]) -> str:
     return (
         f"Removed {files} that a killed sync left beside {where}:"
         f" {first_few(removed, REMOVED_NAMED)}."
+    )
+
+
+@main.command("forget")
+@config_option
+@click.argument("names", nargs=-1, metavar="[KEY|^ID]...")
+@click.option("--all", "every", is_flag=True, help="Forget every orphan the plan shows.")
+@click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
+def forget_command(
+    config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool
+) -> None:
+    """Stop tracking orphans: records whose lines are gone from the notes.
+
+    Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
+    --all. Their tickets are left as they are; plansync no longer reports them, nor cancels
+    them under orphans = "cancel". A line that comes back with its ^id finds its ticket again.
+    """
+    from plansync import sync
+    from plansync.engine.plan import Change
+    from plansync.engine.render import render_changes
+
+    if bool(names) == every:
+        raise click.UsageError("name the orphans to forget (keys or ^ids), or give --all")
+    config = _load(config_path)
+    _notice(config)
+    declined: list[bool] = []
+
+    def confirm(orphans: list[Change]) -> bool:
+        one = len(orphans) == 1
+        records = "its record is left as it is" if one else "their records are left as they are"
+        click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {records}):")
+        click.echo(shown("\n".join(render_changes(orphans))))
+        question = "Forget it?" if one else "Forget them?"
+        if yes or _asked(question, "forgotten", "--yes forgets without asking"):
+            return True
+        declined.append(True)
+        return False
+
+    # One transaction: forgotten all or none, whenever the run is stopped.
+    with _one_line_errors(), _interrupted("`plansync plan` shows the orphans still tracked"):
+        forgotten = sync.forget(
+            config, None if every else list(names), confirm=confirm, progress=_progress
+        )
+    if declined:
+        raise click.ClickException("nothing forgotten")
+    if not forgotten:
+        click.echo("No orphans to forget: the plan shows none.")
+        return
+    click.echo(
+        f"Forgot {counted(len(forgotten), 'orphan')}: plansync no longer reports"
+        f" {'it' if len(forgotten) == 1 else 'them'}."
     )
 
 

@@ -1,15 +1,15 @@
-"""The library's front door: ``plan(config)`` and ``apply(config, plan)``.
+"""The library's front door: ``plan(config)``, ``apply(config, plan)`` and ``forget(config)``.
 
 This is where the pieces meet: the vault is scanned with the config's globs and acceptance
 policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
 connector per backend is made from the config, or pointed at the embedded sandbox when that
-backend is not configured. The CLI is a thin shell over these two functions.
+backend is not configured. The CLI is a thin shell over these functions.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -21,7 +21,8 @@ from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Checkpoint, Result, apply_plan
-from plansync.engine.plan import Plan, Planner, TargetSpec
+from plansync.engine.forget import orphans_named
+from plansync.engine.plan import Change, Plan, Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
@@ -449,3 +450,34 @@ def apply(
             return apply_plan(
                 config, current, state, conns, fresh=fresh, progress=progress, **kwargs
             )
+
+
+def forget(
+    config: Config,
+    names: Sequence[str] | None = None,
+    *,
+    connector: Connector | None = None,
+    salesforce: Connector | None = None,
+    confirm: Callable[[list[Change]], bool] | None = None,
+    progress: Progress = silent,
+) -> list[Change]:
+    """Stop tracking records whose lines are gone; return the plan's orphans forgotten.
+
+    ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
+    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The tickets are
+    left as they are; a line that comes back with its block id finds its record again by it.
+    Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
+    (nothing is forgotten, and the result is empty).
+    """
+    with open_state(config.state_dir) as state:
+        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
+        with connections(config, connector, salesforce, persist=False) as conns:
+            specs = targets(conns, config)
+            bind_state(state, specs)
+            current = _build(config, state, specs, progress)
+        chosen = orphans_named(current, names, state)
+        if not chosen or (confirm is not None and not confirm(chosen)):
+            return []
+        records = [state.get(c.item.block_id or "", c.target) for c in chosen]
+        state.forget([record for record in records if record is not None])
+        return chosen

@@ -130,15 +130,29 @@ UNFOUND_NAMED = 5
 """How many ids a dead sync left unfound the plan names, per backend."""
 
 
+ORPHANS_HINT = (
+    "An orphan is shown by every plan until its line comes back: `plansync forget KEY` stops"
+    " tracking one whose deletion stands (its record is left as it is)."
+)
+
+
+def render_changes(changes: list[Change]) -> list[str]:
+    """The lines of ``changes``, each a heading and its body; not yet escaped for display."""
+    out: list[str] = []
+    for change in changes:
+        out.append(_heading(change))
+        out += _body(change)
+    return out
+
+
 def render(plan: Plan) -> str:
     """The plan as text. Conflicts and orphans are shown but are never acted on.
 
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
-    out: list[str] = []
-    for change in plan.changes:
-        out.append(_heading(change))
-        out += _body(change)
+    out = render_changes(plan.changes)
+    if any(change.action == "orphan" for change in plan.changes):
+        out.append(ORPHANS_HINT)
     for warning in plan.warnings:
         out.append(f"warning: {warning}")
     for kept in plan.kept:

@@ -276,6 +276,17 @@ class StateStore:
             )
             self._bump()
 
+    @_naming_the_file
+    def forget(self, records: list[SyncedRecord]) -> None:
+        """Stop tracking ``records``, all or none: the base is lost, the record itself is not,
+        and a line that ends in its block id again is found by it as after a lost store."""
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM records WHERE block_id = ? AND target = ?",
+                [(record.block_id, record.target) for record in records],
+            )
+            self._bump()
+
     # journal -------------------------------------------------------------------------------
 
     @_naming_the_file

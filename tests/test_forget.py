@@ -1,0 +1,219 @@
+"""``plansync forget``: a record whose line is gone stops being reported, and nothing else changes.
+
+Every plan reports an orphan until its line comes back, so that a line restored (or a reopen in
+the backend) is seen; once a person has decided the deletion stands, forgetting drops the record
+from the state store. These tests run the library and the command against the Jira sandbox and
+check the three promises: the ticket is left as it is, the plan is in sync again, and a line
+brought back with its id finds its ticket instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import ExampleProject, replace_once
+from test_sync_e2e import RUNBOOK, fresh_plan, item_line, jira_issues, sync, synced_item
+
+import plansync
+from plansync.cli import main
+from plansync.engine.plan import Change
+from plansync.engine.render import ORPHANS_HINT, render
+from plansync.engine.state import open_state
+
+
+class Deleted(NamedTuple):
+    config: plansync.Config
+    key: str
+    block_id: str
+    note: Path
+    text: bytes
+    """The note's bytes before the line was deleted."""
+
+
+def deleted(project: ExampleProject, text: str = RUNBOOK) -> Deleted:
+    """The project synced, then the line of the item holding ``text`` deleted from its note."""
+    config, note, item, key = synced_item(project, text)
+    path = project.vault / note.path
+    before = path.read_bytes()
+    replace_once(path, item_line(project, note.path, item.line) + "\n", "")
+    assert item.block_id
+    return Deleted(config, key, item.block_id, path, before)
+
+
+def tracked(config: plansync.Config) -> set[str]:
+    with open_state(config.state_dir, lock=False) as state:
+        return {record.key for record in state.records().values()}
+
+
+def test_a_forgotten_orphan_is_reported_no_more_and_its_issue_is_left_as_it_is(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config, key, *_ = deleted(project)
+    before = jira_issues(project)
+    plan = fresh_plan(config)
+    assert [(c.action, c.key) for c in plan.changes] == [("orphan", key)]
+    assert ORPHANS_HINT in render(plan)
+
+    forgotten = plansync.forget(config, [key])
+
+    assert [(c.action, c.key) for c in forgotten] == [("orphan", key)]
+    assert key not in tracked(config)
+    again = fresh_plan(config)
+    assert again.changes == [] and ORPHANS_HINT not in render(again)
+    assert jira_issues(project) == before
+
+
+def test_a_line_brought_back_after_its_record_was_forgotten_finds_its_issue(
+    example_project: ExampleProject,
+) -> None:
+    """Forgetting loses the base, not the record: the id in the line finds the issue again."""
+    project = example_project
+    config, key, block_id, note, before = deleted(project)
+    plansync.forget(config, [f"^{block_id}"])  # by id, as the note spells it
+    issues = jira_issues(project)
+    note.write_bytes(before)
+
+    plan = fresh_plan(config)
+    assert plan.summary["create"] == 0, render(plan)
+    sync(config, plan=plan)
+    assert jira_issues(project).keys() == issues.keys()
+    assert key in tracked(config)
+    assert not fresh_plan(config).changes
+
+
+def test_forgetting_a_deleted_lines_planned_cancel_leaves_its_issue_open(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, key, *_ = deleted(project)
+    assert [(c.action, c.key) for c in fresh_plan(config).changes] == [("transition", key)]
+
+    (forgotten,) = plansync.forget(config)  # every orphan
+
+    assert forgotten.key == key
+    assert not fresh_plan(config).changes
+    sync(config)
+    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] != "done"
+
+
+def test_a_name_that_is_no_orphan_is_refused_and_nothing_is_forgotten(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config, key, *_ = deleted(project)
+    synced = next(k for k in tracked(config) if k != key)
+    with pytest.raises(plansync.NotAnOrphan) as refused:
+        plansync.forget(config, [key, synced, "CLOUD-999"])
+    message = str(refused.value)
+    assert f"{synced} is no orphan (the plan reads its line, ^ps-" in message
+    assert "plansync tracks no record CLOUD-999" in message
+    assert message.endswith("nothing was forgotten")
+    assert key in tracked(config)  # the one orphan named was not forgotten either
+
+
+def test_a_declined_forget_forgets_nothing(example_project: ExampleProject) -> None:
+    config, key, *_ = deleted(example_project)
+    seen: list[list[Change]] = []
+
+    def decline(orphans: list[Change]) -> bool:
+        seen.append(orphans)
+        return False
+
+    assert plansync.forget(config, [key.lower()], confirm=decline) == []
+    assert [[c.key for c in orphans] for orphans in seen] == [[key]]
+    assert key in tracked(config)
+
+
+def test_a_saved_plan_is_stale_once_an_orphan_is_forgotten(
+    example_project: ExampleProject,
+) -> None:
+    config, key, *_ = deleted(example_project)
+    saved = fresh_plan(config)
+    plansync.forget(config, [key])
+    with pytest.raises(plansync.StalePlan):
+        plansync.apply(config, saved)
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def forget_command(project: ExampleProject, *args: str, answer: str | None = None) -> Result:
+    return CliRunner().invoke(
+        main, ["forget", "--config", str(project.config_path), *args], input=answer
+    )
+
+
+def test_the_command_shows_the_orphans_and_forgets_them_when_told_yes(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config, key, *_ = deleted(project)
+
+    result = forget_command(project, key, answer="y\n")
+
+    assert result.exit_code == 0, result.output
+    assert f"- jira orphan {key}" in result.stdout
+    assert "To forget (1 orphan; its record is left as it is)" in result.stdout
+    assert "Forget it? [y/N]" in result.stdout
+    assert result.stdout.rstrip().endswith("Forgot 1 orphan: plansync no longer reports it.")
+    assert key not in tracked(config)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        ("n\n", "Error: nothing forgotten"),
+        ("", "no answer, so nothing was forgotten (--yes forgets without asking)"),
+    ],
+)
+def test_the_command_forgets_nothing_without_a_yes(
+    example_project: ExampleProject, answer: str, says: str
+) -> None:
+    config, key, *_ = deleted(example_project)
+    result = forget_command(example_project, key, answer=answer)
+    assert result.exit_code == 1 and says in result.stderr
+    assert key in tracked(config)
+
+
+def test_a_quiet_sync_says_how_to_stop_reporting_an_orphan(
+    example_project: ExampleProject,
+) -> None:
+    deleted(example_project)
+    quiet = ["sync", "--yes", "--quiet", "--config", str(example_project.config_path)]
+    result = CliRunner().invoke(main, quiet)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: 1 orphan is left for a person to settle: `plansync plan --config"
+        f" {example_project.config_path}` shows it, and `plansync forget KEY` stops reporting"
+        " an orphan whose deletion stands"
+    ) in result.stderr
+
+
+def test_the_command_says_when_there_is_nothing_to_forget(
+    example_project: ExampleProject,
+) -> None:
+    synced_item(example_project, RUNBOOK)
+    result = forget_command(example_project, "--all", "--yes")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "No orphans to forget: the plan shows none."
+
+
+@pytest.mark.parametrize("args", [(), ("--all", "PLAN-1")])
+def test_the_command_needs_names_or_all_but_not_both(
+    example_project: ExampleProject, args: tuple[str, ...]
+) -> None:
+    result = forget_command(example_project, *args)
+    assert result.exit_code == 1  # a usage error exits 1, as every error does
+    assert "name the orphans to forget (keys or ^ids), or give --all" in result.stderr
+
+
+def test_the_command_names_what_it_refuses(example_project: ExampleProject) -> None:
+    deleted(example_project)
+    result = forget_command(example_project, "CLOUD-999", "--yes")
+    assert result.exit_code == 1
+    assert "Error: plansync tracks no record CLOUD-999" in result.stderr
