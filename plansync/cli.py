@@ -221,6 +221,16 @@ config_option = click.option(
 )
 
 
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another plansync run's lock (overlapping cron runs) before"
+    " failing; by default fail at once.",
+)
+
+
 def _load(config_path: Path | None) -> Config:
     from plansync.config import ConfigError, load_config
 
@@ -409,7 +419,10 @@ def _progress(step: str, done: int, total: int) -> None:
     help="Print neither the plan nor progress, only warnings, errors and what was applied"
     " (for cron). Needs --yes or PLAN_FILE.",
 )
-def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, quiet: bool) -> None:
+@wait_option
+def sync_command(
+    config_path: Path | None, plan_file: Path | None, yes: bool, quiet: bool, wait: float
+) -> None:
     """Create and update Jira issues from accepted items; write keys back into the notes.
 
     With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
@@ -447,9 +460,9 @@ def sync_command(config_path: Path | None, plan_file: Path | None, yes: bool, qu
     with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
-            result = sync.apply(config, saved, progress=progress)
+            result = sync.apply(config, saved, progress=progress, wait=wait)
         else:
-            result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes)
+            result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes, wait=wait)
     if declined:
         raise click.ClickException("nothing applied")
     _report(result, quiet=quiet)
@@ -610,8 +623,9 @@ def _removed_temps_line(removed: list[str]) -> str:
 @click.argument("names", nargs=-1, metavar="[KEY|^ID]...")
 @click.option("--all", "every", is_flag=True, help="Forget every orphan the plan shows.")
 @click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
+@wait_option
 def forget_command(
-    config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool
+    config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool, wait: float
 ) -> None:
     """Stop tracking orphans: records whose lines are gone from the notes.
 
@@ -643,7 +657,7 @@ def forget_command(
     # One transaction: forgotten all or none, whenever the run is stopped.
     with _one_line_errors(), _interrupted("`plansync plan` shows the orphans still tracked"):
         forgotten = sync.forget(
-            config, None if every else list(names), confirm=confirm, progress=_progress
+            config, None if every else list(names), confirm=confirm, progress=_progress, wait=wait
         )
     if declined:
         raise click.ClickException("nothing forgotten")

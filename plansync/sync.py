@@ -395,6 +395,7 @@ def apply(
     progress: Progress = silent,
     confirm: None = None,
     asks: bool = True,
+    wait: float = 0,
 ) -> Result: ...
 
 
@@ -409,6 +410,7 @@ def apply(
     progress: Progress = silent,
     confirm: Callable[[Plan], bool],
     asks: bool = True,
+    wait: float = 0,
 ) -> Result | None: ...
 
 
@@ -424,6 +426,7 @@ def apply(
     progress: Progress = silent,
     confirm: Callable[[Plan], bool] | None = None,
     asks: bool = True,
+    wait: float = 0,
 ) -> Result | None:
     """Carry out ``plan`` (refused if stale), or plan and apply in one locked run.
 
@@ -431,8 +434,9 @@ def apply(
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
+    ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
     """
-    with open_state(config.state_dir) as state:
+    with open_state(config.state_dir, wait=wait) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce) as conns:
             specs = targets(conns, config)
@@ -460,6 +464,7 @@ def forget(
     salesforce: Connector | None = None,
     confirm: Callable[[list[Change]], bool] | None = None,
     progress: Progress = silent,
+    wait: float = 0,
 ) -> list[Change]:
     """Stop tracking records whose lines are gone; return the plan's orphans forgotten.
 
@@ -467,9 +472,9 @@ def forget(
     names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The tickets are
     left as they are; a line that comes back with its block id finds its record again by it.
     Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
-    (nothing is forgotten, and the result is empty).
+    (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
-    with open_state(config.state_dir) as state:
+    with open_state(config.state_dir, wait=wait) as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns, config)

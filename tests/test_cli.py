@@ -905,6 +905,35 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
     assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
 
 
+def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
+    example_project: ExampleProject,
+) -> None:
+    """For cron runs that may overlap: the second waits instead of failing (and mailing)."""
+    config = load_config(example_project.config_path)
+    taken, letting_go = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with run_lock(config.state_dir):
+            taken.set()
+            time.sleep(0.5)
+            letting_go.set()
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    assert taken.wait(timeout=10)
+    result = run("sync", "-y", "-q", "--wait", "60", "--config", example_project.config_path)
+    assert letting_go.is_set()  # the lock was let go only after it was set
+    holder.join()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Applied: 22 create")
+
+
+def test_a_negative_wait_is_a_usage_error(example_project: ExampleProject) -> None:
+    result = run("sync", "-y", "--wait", "-1", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert "Invalid value for '--wait'" in result.stderr
+
+
 def test_a_plan_made_while_a_sync_runs_says_so(example_project: ExampleProject) -> None:
     """A plan takes no lock; made mid-sync it showed creates and updates the running sync
     was carrying out as if they were still to do."""

@@ -8,6 +8,10 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -364,6 +368,44 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
             assert state.revision() == 0
     with run_lock(tmp_path):  # released
         pass
+
+
+@contextmanager
+def held_for(seconds: float, directory: Path) -> Iterator[threading.Event]:
+    """The run lock held by another holder (a thread, with a file of its own: flock locks
+    are per open file) that lets it go after ``seconds``; the event is set as it does."""
+    taken, letting_go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with run_lock(directory):
+            taken.set()
+            time.sleep(seconds)
+            letting_go.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(timeout=10)
+        yield letting_go
+    finally:
+        holder.join()
+
+
+def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(tmp_path: Path) -> None:
+    with held_for(0.5, tmp_path) as letting_go, open_state(tmp_path, wait=60) as state:
+        assert letting_go.is_set()  # it waited for the holder, however long that took
+        state.save(record())
+
+
+def test_a_run_that_waited_in_vain_says_how_long(tmp_path: Path) -> None:
+    with held_for(2, tmp_path):
+        with pytest.raises(StateLocked) as caught, run_lock(tmp_path, wait=0.3):
+            pass
+        assert "after 0.3 s of waiting; wait for it to finish" in str(caught.value)
+        assert "--wait" not in str(caught.value)
+        with pytest.raises(StateLocked) as at_once, run_lock(tmp_path):
+            pass
+        assert str(at_once.value).endswith("; wait for it to finish, or give --wait SECONDS")
 
 
 def test_a_file_where_the_state_folder_belongs_is_named_as_such(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ label lookup in Jira cannot rebuild.
 Records made with a sandbox on this machine and records made with a real backend are kept apart
 (:meth:`StateStore.bind`): trying a vault on the sandbox must not leave bases that a real Jira
 is then compared with. A lock file (``flock``) makes a second concurrent run fail
-at once with a message naming the holder.
+with a message naming the holder: at once, or after the wait it was given (overlapping cron runs).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
 from plansync.sites import on_this_machine
@@ -429,9 +429,15 @@ def make_state_folder(directory: Path) -> None:
         )
 
 
+LOCK_POLL_S = 0.25
+"""How often a run waiting for the lock tries it again."""
+
+
 @contextmanager
-def run_lock(directory: Path) -> Iterator[None]:
-    """Hold the store's lock for a whole run; fail at once if another run holds it."""
+def run_lock(directory: Path, *, wait: float = 0) -> Iterator[None]:
+    """Hold the store's lock for a whole run; fail if another run holds it ``wait`` seconds
+    from now (at once by default: a person at the terminal wants to know; cron, whose runs
+    may overlap, asks to wait)."""
     path = directory / "lock"
     try:
         make_state_folder(directory)
@@ -451,14 +457,7 @@ def run_lock(directory: Path) -> Iterator[None]:
             f"cannot take the run lock {path}: {exc.strerror or exc}{advice}"
         ) from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StateLocked(
-                f"another plansync run ({holder}) holds the lock {path}; wait for it to finish"
-            ) from None
+        _take(handle, path, wait)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
@@ -466,6 +465,28 @@ def run_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def _take(handle: IO[str], path: Path, wait: float) -> None:
+    """Take the lock on ``handle``, trying again until ``wait`` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(LOCK_POLL_S, left))
+    handle.seek(0)
+    holder = handle.read().strip() or "another process"
+    waited = f" after {wait:g} s of waiting" if wait > 0 else ""
+    advice = "" if wait > 0 else ", or give --wait SECONDS"
+    raise StateLocked(
+        f"another plansync run ({holder}) holds the lock {path}{waited}; wait for it to"
+        f" finish{advice}"
+    ) from None
 
 
 def running_sync(directory: Path) -> str | None:
@@ -491,9 +512,10 @@ def running_sync(directory: Path) -> str | None:
 
 
 @contextmanager
-def open_state(directory: Path, *, lock: bool = True) -> Iterator[StateStore]:
-    """The state store under the run lock; without ``lock``, read-only (for planning)."""
-    with run_lock(directory) if lock else nullcontext():
+def open_state(directory: Path, *, lock: bool = True, wait: float = 0) -> Iterator[StateStore]:
+    """The state store under the run lock (waiting ``wait`` seconds for it); without
+    ``lock``, read-only (for planning)."""
+    with run_lock(directory, wait=wait) if lock else nullcontext():
         store = StateStore(directory, readonly=not lock)
         try:
             yield store
