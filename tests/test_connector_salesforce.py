@@ -743,13 +743,15 @@ def test_a_create_its_refused_try_made_all_the_same_is_found_by_the_retry_not_ma
     assert [r["Plansync_Id__c"] for r in body(rsps.calls[1])["records"]] == ["ps-1"]
 
 
+@pytest.mark.parametrize("status", [400, 500])
 def test_a_request_refused_whole_for_a_row_lock_is_sent_again(
-    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps, status: int
 ) -> None:
-    """A 400 whose only error is UNABLE_TO_LOCK_ROW refused each record of it for a lock (a
-    400 saves nothing): they are retried as records refused one by one are."""
+    """A 400 (or a 500: it failed its batch) whose only error is UNABLE_TO_LOCK_ROW refused
+    each record of it for a lock: they are retried as records refused one by one are, which
+    is safe even if the 500 saved some, as a create is an upsert by external id."""
     rsps.patch(
-        UPSERT, status=400, json=[{"message": LOCK_MESSAGE, "errorCode": "UNABLE_TO_LOCK_ROW"}]
+        UPSERT, status=status, json=[{"message": LOCK_MESSAGE, "errorCode": "UNABLE_TO_LOCK_ROW"}]
     )
     rsps.patch(UPSERT, json=[saved(IDS[0]), saved(IDS[1]), saved(IDS[2])])
     results = write_three(sf, "create")

@@ -496,8 +496,9 @@ class SalesforceConnector:
         the outcomes and the positions of the records refused only for a row lock.
 
         A 300 (several records carry an external id of the batch) or a 400 (the request was not
-        understood) fails each record of this batch and lets the other batches go on; a 400 for
-        a row lock refused every record of it for one. Any other error fails the whole call.
+        understood) fails each record of this batch and lets the other batches go on; a 400 or
+        a 500 for a row lock refused every record of it for one. Any other error fails the whole
+        call.
         """
         what = f"{doing} ({len(records)})"
         body = {"allOrNone": False, "records": records}
@@ -516,7 +517,7 @@ class SalesforceConnector:
             locked = [n for n, outcome in enumerate(outcomes) if _only_locked(outcome)]
             saved = [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
             return saved, locked
-        if answer.status in (300, 400):
+        if answer.status in (300, 400) or (answer.status >= 500 and _all_locked(answer.content)):
             message, details = _error_text(answer.content)
             if answer.status == 300:
                 message = (
