@@ -157,13 +157,33 @@ class UserEntry(Strict):
     salesforce: str | None = None
 
 
-class JiraConfig(Strict):
+class RequestSettings(Strict):
+    """How long a backend's requests may take and be retried: a cron sync may wait out a
+    rate limit that a person at the terminal would rather see fail."""
+
+    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="times a request is sent again after a rate limit, a 503 or a dropped"
+        " connection",
+    )
+    max_backoff: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="the longest wait before a retry, in seconds: a backend that asks to wait"
+        " longer (Retry-After) fails the call at once",
+    )
+
+
+class JiraConfig(RequestSettings):
     url: str = Field(default="", description="empty: the embedded sandbox")
     user: str = ""
     token: SecretStr = SecretStr("")
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     api_version: Literal["2", "3"] = "2"
-    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     cancel_transition: str | None = None
     cancelled_status_names: list[str] | None = Field(
         default=None,
@@ -408,7 +428,7 @@ def _given(value: str | SecretStr) -> bool:
     return bool(value.get_secret_value() if isinstance(value, SecretStr) else value.strip())
 
 
-class SalesforceConfig(Strict):
+class SalesforceConfig(RequestSettings):
     """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
 
     instance_url: str = ""
@@ -423,7 +443,6 @@ class SalesforceConfig(Strict):
     password: SecretStr = SecretStr("")
     security_token: SecretStr = SecretStr("")
     api_version: str = "59.0"
-    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
     ca_bundle: str = Field(
         default="", description="a CA file to trust instead of the system's (a local sandbox)"
     )

@@ -138,6 +138,8 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
         jira.token.get_secret_value() or None,
         deployment=jira.deployment,
         timeout=jira.timeout,
+        max_retries=jira.max_retries,
+        max_backoff=jira.max_backoff,
         api_version=jira.api_version,
         cancel_transition=jira.cancel_transition,
         cancelled_status_names=jira.cancelled_status_names,
@@ -223,6 +225,8 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         domain=sf.domain,
         api_version=sf.api_version,
         timeout=sf.timeout,
+        max_retries=sf.max_retries,
+        max_backoff=sf.max_backoff,
         status_field=sf.status_field,
         status_values=sf.status_values,
     )

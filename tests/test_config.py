@@ -108,6 +108,54 @@ def test_a_timeout_that_is_not_positive_is_an_error_naming_the_key(
     assert f"'{table}.timeout': Input should be greater than 0" in message
 
 
+@pytest.mark.parametrize("table", ["jira", "salesforce"])
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("max_retries = -1", "max_retries': Input should be greater than or equal to 0"),
+        ("max_retries = 21", "max_retries': Input should be less than or equal to 20"),
+        ("max_backoff = 0", "max_backoff': Input should be greater than 0"),
+        ("max_backoff = 3601", "max_backoff': Input should be less than or equal to 3600"),
+        ("max_retries = 2.5", "max_retries': Input should be a valid integer"),
+    ],
+)
+def test_retry_settings_out_of_range_are_errors_naming_the_key(
+    tmp_path: Path, table: str, setting: str, says: str, clean_env: None
+) -> None:
+    message = error_of(tmp_path, f"[{table}]\n{setting}\n")
+    assert f"'{table}.{says}" in message
+
+
+def test_retry_settings_reach_each_backends_connector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """A cron sync may wait out a long rate limit: the settings must reach the connectors."""
+    import plansync.sync
+
+    made: dict[str, dict[str, object]] = {}
+
+    def recorder(name: str) -> object:
+        def make(*args: object, **kwargs: object) -> str:
+            made[name] = kwargs
+            return name
+
+        return make
+
+    monkeypatch.setattr(plansync.sync, "JiraConnector", recorder("jira"))
+    monkeypatch.setattr(plansync.sync, "SalesforceConnector", recorder("salesforce"))
+    config = load_text(
+        tmp_path,
+        RULE
+        + '[jira]\nurl = "https://example.atlassian.net"\nmax_retries = 2\nmax_backoff = 900\n'
+        + '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nauth = "session"\n'
+        + 'session_id = "00D!x"\nmax_retries = 0\n',
+    )
+    with plansync.sync.jira_connection(config), plansync.sync.salesforce_connection(config):
+        pass
+    assert (made["jira"]["max_retries"], made["jira"]["max_backoff"]) == (2, 900)
+    assert (made["salesforce"]["max_retries"], made["salesforce"]["max_backoff"]) == (0, 60)
+
+
 @pytest.mark.parametrize(
     ("table", "key"), [("jira", "url"), ("salesforce", "instance_url")], ids=["jira", "sf"]
 )
@@ -771,3 +819,17 @@ def test_shipped_configs_document_cancelled_status_names_beside_cancel_transitio
     assert lines[above].startswith("# cancel_transition = ")
     config = load_text(tmp_path, f"{RULE}[jira]\n{lines[at].removeprefix('# ')}\n")
     assert config.jira.cancelled_status_names == ["Declined", "Abgebrochen"]
+
+
+def test_the_starter_configs_retry_settings_uncommented_load_as_they_read(
+    tmp_path: Path, clean_env: None
+) -> None:
+    lines = (ROOT / "plansync" / "templates" / "plansync.toml").read_text("utf-8").splitlines()
+    settings = [
+        line.removeprefix("# ")
+        for line in lines
+        if line.startswith(("# timeout = ", "# max_retries = ", "# max_backoff = "))
+    ]
+    assert len(settings) == 3
+    config = load_text(tmp_path, RULE + "[jira]\n" + "\n".join(settings) + "\n")
+    assert (config.jira.timeout, config.jira.max_retries, config.jira.max_backoff) == (30, 5, 60)

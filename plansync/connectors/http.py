@@ -157,9 +157,15 @@ class Sender:
                     f" ({throttled.reason})" if throttled.reason else ""
                 )
                 if tries >= self._max_retries or delay > self._max_backoff:
+                    longer = (
+                        f" (longer than max_backoff, {self._max_backoff:g}s: raise"
+                        f" [{self.backend.lower()}] max_backoff to wait that long)"
+                        if delay > self._max_backoff
+                        else ""
+                    )
                     raise ConnectorError(
                         f"{self.backend} answered {answer} to {what} {_times(tries + 1)}"
-                        + (f"; it asks to retry after {wait:g}s" if wait else ""),
+                        + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
                         status=throttled.status,
                         retry_after=wait,
                         throttled=True,
