@@ -495,14 +495,14 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     if counts:
         listed = " and ".join(counted(n, kind) for kind, n in counts.items())
         one = sum(counts.values()) == 1
-        forget = (
+        forget_hint = (
             ", and `plansync forget KEY` stops reporting an orphan whose deletion stands"
             if "orphan" in counts
             else ""
         )
         click.echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{plan_command}` shows {'it' if one else 'them'}{forget}",
+            f" `{plan_command}` shows {'it' if one else 'them'}{forget_hint}",
             err=True,
         )
 
@@ -630,14 +630,16 @@ def forget_command(
     """Stop tracking orphans: records whose lines are gone from the notes.
 
     Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
-    --all. Their tickets are left as they are; plansync no longer reports them, nor cancels
-    them under orphans = "cancel". A line that comes back with its ^id finds its ticket again.
+    --all. Their issues and records stay as they are; plansync no longer reports them, nor
+    cancels them under orphans = "cancel". A line that comes back with its ^id finds its
+    ticket again; one without it (an older copy of the note) is a new item. Plans first, so
+    the backends must be reachable, as for `plansync plan`.
     """
     from plansync import sync
     from plansync.engine.plan import Change
     from plansync.engine.render import render_changes
 
-    if bool(names) == every:
+    if bool(names) == every or any(not name.strip() for name in names):
         raise click.UsageError("name the orphans to forget (keys or ^ids), or give --all")
     config = _load(config_path)
     _notice(config)
@@ -645,9 +647,13 @@ def forget_command(
 
     def confirm(orphans: list[Change]) -> bool:
         one = len(orphans) == 1
-        records = "its record is left as it is" if one else "their records are left as they are"
-        click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {records}):")
+        stays = "its issue or record stays" if one else "their issues and records stay"
+        click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {stays} as in the backend):")
         click.echo(shown("\n".join(render_changes(orphans))))
+        click.echo(
+            "A line that comes back with its ^id finds its record again; without its ^id (an"
+            " older copy of the note), it becomes a new item."
+        )
         question = "Forget it?" if one else "Forget them?"
         if yes or _asked(question, "forgotten", "--yes forgets without asking"):
             return True

@@ -473,20 +473,22 @@ def forget(
     """Stop tracking records whose lines are gone; return the plan's orphans forgotten.
 
     ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
-    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The tickets are
-    left as they are; a line that comes back with its block id finds its record again by it.
-    Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
-    (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
+    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues and
+    records stay as they are in the backends, which are reached, as by :func:`plan`; a line
+    that comes back with its block id finds its record again by it, but one without it (an
+    older copy of its note) is a new item. Planned and forgotten under the run lock;
+    ``confirm`` sees the orphans and may decline (nothing is forgotten, and the result is
+    empty). ``wait`` as for :func:`apply`.
     """
-    with open_state(config.state_dir, wait=wait) as state:
+    with open_state(config.state_dir, wait=wait, doing="forget") as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         with connections(config, connector, salesforce, persist=False) as conns:
             specs = targets(conns, config)
             bind_state(state, specs)
             current = _build(config, state, specs, progress)
         chosen = orphans_named(current, names, state)
-        if not chosen or (confirm is not None and not confirm(chosen)):
+        orphans = [change for change, _ in chosen]
+        if not chosen or (confirm is not None and not confirm(orphans)):
             return []
-        records = [state.get(c.item.block_id or "", c.target) for c in chosen]
-        state.forget([record for record in records if record is not None])
-        return chosen
+        state.forget([record for _, record in chosen])
+        return orphans

@@ -413,8 +413,8 @@ def test_a_plan_applied_twice_is_stale_because_a_sync_ran_not_because_notes_chan
     with pytest.raises(plansync.StalePlan) as stale:
         plansync.apply(config, saved)
     assert str(stale.value) == (
-        "the plan is stale: a sync ran since it was made (this plan's own, if it was applied"
-        " already); plan again"
+        "the plan is stale: a sync (or a forget) ran since it was made (this plan's own, if it"
+        " was applied already); plan again"
     )
 
 

@@ -320,8 +320,8 @@ class Applier:
             # Before the notes: a sync that ran since (this plan's own, applied twice, or a
             # teammate's) changed them too, and "a.md changed" would blame an edit.
             raise StalePlan(
-                "the plan is stale: a sync ran since it was made (this plan's own, if it was"
-                " applied already); plan again"
+                "the plan is stale: a sync (or a forget) ran since it was made (this plan's"
+                " own, if it was applied already); plan again"
             )
         changed = [
             path if digest else f"{path} (gone)"

@@ -1,13 +1,14 @@
-"""Which records ``plansync forget`` may stop tracking: the orphans of a plan.
+"""Which records ``plansync forget`` may stop tracking: the orphans of a plan whose lines are gone.
 
 A record whose line is gone is reported by every plan from then on (cancelled first, under
 ``orphans = "cancel"``), so that a line brought back, or a reopen in the backend, is seen. Once a
 person has looked and the deletion stands, that report is noise: ``plan --detailed-exitcode``
 never says "in sync" again, and ``sync --quiet`` counts it in every cron mail. Forgetting drops
-the record from the state store only; the ticket stays as it is.
+the record from the state store only; the issue or record in the backend stays as it is.
 
-Only what the plan itself shows as an orphan, or as the cancel of a deleted line's record, may be
-forgotten: a record with a line is synced, and forgetting it would only make the next plan look
+Only a record the plan shows with its line gone (an orphan, or the cancel of one) may be
+forgotten. A record whose line is still in a note (no longer accepted, no longer routed, in a
+note held back) is settled by editing the line; forgetting it would only make the next plan look
 it up again by its id. A name the plan does not show so is refused with the reason, and nothing
 is forgotten: a typo must not forget half a list.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from plansync.engine.plan import Change, Plan
-from plansync.engine.state import StateStore
+from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 
 
@@ -26,45 +27,89 @@ class NotAnOrphan(PlansyncError):
 
 
 def forgettable(change: Change) -> bool:
-    """Whether ``change`` is about a record whose line is gone: an orphan, or the cancel of
-    one (its item is at line 0, the text last synced)."""
-    return change.key is not None and (
-        change.action == "orphan" or (change.action == "transition" and change.item.line == 0)
+    """Whether ``change`` is about a tracked record whose line is gone: an orphan, or the
+    cancel that ``orphans = "cancel"`` plans for one."""
+    return (
+        change.key is not None
+        and change.item.line_gone
+        and change.action in ("orphan", "transition")
     )
 
 
-def orphans_named(plan: Plan, names: Iterable[str] | None, state: StateStore) -> list[Change]:
-    """The plan's orphans that ``names`` name, by key (Jira's in any case) or block id (with or
-    without its ``^``), in the plan's order; ``names`` None: every one of them.
+def orphans_named(
+    plan: Plan, names: Iterable[str] | None, state: StateStore
+) -> list[tuple[Change, SyncedRecord]]:
+    """The plan's orphans that ``names`` name, with their records, in the plan's order: by key
+    (Jira's in any case; a Salesforce id as written, as its short form is case-sensitive) or
+    block id (with or without its ``^``, in any case, as Jira and Salesforce compare them);
+    ``names`` None: every one of them. A planned cancel comes as the orphan it stays.
 
     Raises :class:`NotAnOrphan` naming each name that is none, and why."""
     orphans = [change for change in plan.changes if forgettable(change)]
-    if names is None:
-        return orphans
+    chosen = orphans if names is None else _named(orphans, names, state)
+    problems = []
+    found: list[tuple[Change, SyncedRecord]] = []
+    for change in chosen:
+        record = state.get(change.item.block_id or "", change.target)
+        if record is None:  # found by the look-up of a dead sync's creates, not yet stored
+            problems.append(
+                f"{change.key} was made by a sync that was cut short and is not stored yet:"
+                " run `plansync sync` once, then forget it"
+            )
+        else:
+            found.append((_as_orphan(change), record))
+    if problems:
+        raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
+    return found
+
+
+def _named(orphans: list[Change], names: Iterable[str], state: StateStore) -> list[Change]:
     chosen: set[int] = set()
     problems = []
     for name in dict.fromkeys(names):
-        wanted = name.strip().removeprefix("^").casefold()
         found = [
             i
             for i, change in enumerate(orphans)
-            if wanted in ((change.key or "").casefold(), (change.item.block_id or "").casefold())
+            if _names(name, change.target, change.key or "", change.item.block_id or "")
         ]
         if found:
             chosen.update(found)
         else:
-            problems.append(_why_not(name, wanted, state))
+            problems.append(_why_not(name, state))
     if problems:
         raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
     return [change for i, change in enumerate(orphans) if i in chosen]
 
 
-def _why_not(name: str, wanted: str, state: StateStore) -> str:
+def _names(name: str, target: str, key: str, block_id: str) -> bool:
+    """Whether ``name``, as typed, names the record of ``target`` with ``key`` and ``block_id``."""
+    given = name.strip()
+    if given.startswith("^") or given.casefold().startswith("ps-"):
+        return given.removeprefix("^").casefold() == block_id.casefold()
+    return given == key or (target == "jira" and given.casefold() == key.casefold())
+
+
+def _why_not(name: str, state: StateStore) -> str:
+    """Why ``name`` names no orphan: its line is still in a note, or it names no record."""
     for record in state.records().values():
-        if wanted in (record.key.casefold(), record.block_id.casefold()):
+        if _names(name, record.target, record.key, record.block_id):
             where = f" in {record.note_path}" if record.note_path else ""
             return (
-                f"{name} is no orphan (the plan reads its line, ^{record.block_id}{where}):"
-                " only a record whose line is gone can be forgotten"
+                f"{name} is no orphan (its line, ^{record.block_id}, is{where}): only a record"
+                " whose line is gone can be forgotten"
             )
     return f"plansync tracks no record {name} (name a key or a ^id that `plansync plan` shows)"
+
+
+def _as_orphan(change: Change) -> Change:
+    """``change`` as what it is once forgotten: an orphan, and a cancel never made."""
+    if change.action == "orphan":
+        return change
+    return change.model_copy(
+        update={
+            "action": "orphan",
+            "fields": {},
+            "message": f"{change.key}: its line is gone from the note; forgotten, it is not"
+            " cancelled",
+        }
+    )

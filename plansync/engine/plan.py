@@ -105,6 +105,12 @@ class ItemRef(BaseModel):
     block_id: str | None
     text: str
 
+    @property
+    def line_gone(self) -> bool:
+        """Whether the item's line is gone from the notes (line 0): its record is an orphan,
+        known by the text last synced."""
+        return self.line == 0
+
 
 class LineChange(BaseModel):
     """What write-back must do to one note line (the data ``apply`` needs, beyond display)."""

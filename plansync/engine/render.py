@@ -131,8 +131,9 @@ UNFOUND_NAMED = 5
 
 
 ORPHANS_HINT = (
-    "An orphan is shown by every plan until its line comes back: `plansync forget KEY` stops"
-    " tracking one whose deletion stands (its record is left as it is)."
+    "An orphan whose line is gone is shown by every plan until the line comes back:"
+    " `plansync forget KEY` stops tracking one whose deletion stands (its issue or record"
+    " stays as it is)."
 )
 
 
@@ -151,7 +152,7 @@ def render(plan: Plan) -> str:
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
     out = render_changes(plan.changes)
-    if any(change.action == "orphan" for change in plan.changes):
+    if any(change.action == "orphan" and change.item.line_gone for change in plan.changes):
         out.append(ORPHANS_HINT)
     for warning in plan.warnings:
         out.append(f"warning: {warning}")

@@ -280,6 +280,8 @@ class StateStore:
     def forget(self, records: list[SyncedRecord]) -> None:
         """Stop tracking ``records``, all or none: the base is lost, the record itself is not,
         and a line that ends in its block id again is found by it as after a lost store."""
+        if not records:  # no write: a saved plan stays fresh
+            return
         with self._transaction():
             self._db.executemany(
                 "DELETE FROM records WHERE block_id = ? AND target = ?",
@@ -434,10 +436,10 @@ LOCK_POLL_S = 0.25
 
 
 @contextmanager
-def run_lock(directory: Path, *, wait: float = 0) -> Iterator[None]:
+def run_lock(directory: Path, *, wait: float = 0, doing: str = "sync") -> Iterator[None]:
     """Hold the store's lock for a whole run; fail if another run holds it ``wait`` seconds
     from now (at once by default: a person at the terminal wants to know; cron, whose runs
-    may overlap, asks to wait)."""
+    may overlap, asks to wait). ``doing``: what the run does, told to those it keeps out."""
     path = directory / "lock"
     try:
         make_state_folder(directory)
@@ -460,7 +462,8 @@ def run_lock(directory: Path, *, wait: float = 0) -> Iterator[None]:
         _take(handle, path, wait)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        what = "" if doing == "sync" else f"{doing}, "
+        handle.write(f"{what}pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
         handle.flush()
         yield
     finally:
@@ -490,11 +493,12 @@ def _take(handle: IO[str], path: Path, wait: float) -> None:
 
 
 def running_sync(directory: Path) -> str | None:
-    """Who holds the run lock (``"pid 123, started …"``), or None when no run does.
+    """Which sync holds the run lock (``"pid 123, started …"``), or None when none does.
 
     Only looks: a plan takes no lock and creates nothing, but one made while a sync runs
     shows that sync's work half done (creates it is making, updates of records it has not
-    yet recorded), so the plan says so.
+    yet recorded), so the plan says so. A ``forget`` holding it changes nothing a plan shows
+    until it is done, at once.
     """
     try:
         handle = open(directory / "lock")  # noqa: SIM115 - closed below
@@ -504,7 +508,8 @@ def running_sync(directory: Path) -> str | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return handle.read().strip() or "another process"
+            holder = handle.read().strip() or "another process"
+            return None if holder.startswith("forget, ") else holder
         except OSError:
             return None
         fcntl.flock(handle, fcntl.LOCK_UN)
@@ -512,10 +517,12 @@ def running_sync(directory: Path) -> str | None:
 
 
 @contextmanager
-def open_state(directory: Path, *, lock: bool = True, wait: float = 0) -> Iterator[StateStore]:
-    """The state store under the run lock (waiting ``wait`` seconds for it); without
-    ``lock``, read-only (for planning)."""
-    with run_lock(directory, wait=wait) if lock else nullcontext():
+def open_state(
+    directory: Path, *, lock: bool = True, wait: float = 0, doing: str = "sync"
+) -> Iterator[StateStore]:
+    """The state store under the run lock (see :func:`run_lock`); without ``lock``,
+    read-only (for planning)."""
+    with run_lock(directory, wait=wait, doing=doing) if lock else nullcontext():
         store = StateStore(directory, readonly=not lock)
         try:
             yield store
