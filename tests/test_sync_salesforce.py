@@ -1224,6 +1224,47 @@ def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, o
     assert path.read_bytes() == synced
 
 
+RUNBOOK_TEXT = "Write the runbook for changing object-lock retention"
+
+
+@pytest.mark.parametrize("new_line", [False, True], ids=["synced line", "new line"])
+def test_a_link_to_another_salesforce_record_on_a_jira_only_line_is_its_text_not_its_key(
+    project: ExampleProject, org: Org, new_line: bool
+) -> None:
+    """ "… for [Contoso](…/Account/…)" closing a line no rule sends to Salesforce was read as
+    the line's Salesforce key: "Contoso" left the Jira summary."""
+    account = org.lightning("Account", "001000000000001AAA")
+    if new_line:
+        sync(project, org)
+        config = config_of(project)
+        entry = item_with(project, config, RUNBOOK_TEXT)
+        path = project.vault / entry.note.path
+        line = line_of(project, entry.note.path, entry.item.line)
+        added = f"- [ ] Send the retention runbook to [Contoso]({account})"
+        replace_once(path, line, f"{line}\n{added}")
+    else:
+        config, entry, _ = synced_item(project, org, RUNBOOK_TEXT)
+        path = project.vault / entry.note.path
+        key = entry.item.keys["jira"]
+        found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
+        assert found is not None and entry.sobject is None
+        replace_once(path, found.group(0), f"{found.group(0)} for [Contoso]({account})")
+
+    plan = plan_of(project, org)
+
+    changes = [c for c in plan.changes if c.target != "note"]
+    assert {c.target for c in changes} == {"jira"}, plan.changes
+    summaries = [
+        c.fields["summary"]["new"] if c.action == "update" else c.fields["summary"]
+        for c in changes
+        if "summary" in c.fields
+    ]
+    assert len(summaries) == 1 and summaries[0].endswith(" Contoso"), summaries
+    sync(project, org, plan=plan)
+    assert f"[Contoso]({account})" in path.read_text("utf-8")  # the user's link, left alone
+    assert not plan_of(project, org).changes
+
+
 # ---- status: the checkbox moves a record's status field, when the config names one ------------
 
 

@@ -594,7 +594,9 @@ class Planner:
             for target in self.targets:
                 if synced_as and (record := synced[target.name].get((synced_as, target.name))):
                     keys[target.name] = record.key
-            entry.item = reread_keys(entry.item, entry.original, keys, self.config.acceptance)
+            entry.item = reread_keys(
+                entry.item, entry.original, keys, self.config.acceptance, self._keyed(entry.item)
+            )
 
     def _by_key(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -638,10 +640,13 @@ class Planner:
                     per_record.setdefault(record.block_id, {})[link.target] = link.key
             copies: dict[str, Item] = {}
             lines: dict[str, Item] = {}
+            closing = self._keyed(entry.item)
             for block_id, keys in per_record.items():
                 target = next(t for t in self.targets if t.name in keys)
                 record = by_key[target.name, keys[target.name]]
-                item = reread_keys(entry.item, entry.original, keys, self.config.acceptance)
+                item = reread_keys(
+                    entry.item, entry.original, keys, self.config.acceptance, closing
+                )
                 if label_for(block_id) in on_lines:
                     if self._named_as(target, entry.note, item, record):
                         copies[block_id] = item
@@ -785,6 +790,12 @@ class Planner:
 
     def _wanted(self, item: Item) -> bool:
         return item.accepted and any(self._routed(t, item) for t in self.targets)
+
+    def _keyed(self, item: Item) -> set[str]:
+        """The targets a link closing ``item``'s text may be the key of: those a rule sends it
+        to. A link to a record elsewhere (a Salesforce account on a Jira-only line, a Jira
+        issue with no Jira configured) is the user's, and its label is text."""
+        return {target.name for target in self.targets if self._routed(target, item)}
 
     # --- deciding ---------------------------------------------------------------------------
 
