@@ -1710,23 +1710,30 @@ def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
     assert fresh_plan(config).summary["create"] == 1
 
 
+@pytest.mark.parametrize("reworded", [False, True], ids=["as synced", "reworded before"])
 def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
-    example_project: ExampleProject,
+    example_project: ExampleProject, reworded: bool
 ) -> None:
     """Obsidian Tasks, completing a recurring task, writes the next occurrence above it: the
     whole description, key link included, and no block id. It read as a line that names the
-    key with no record carrying a fresh id: a conflict that never settled, and no issue."""
+    key with no record carrying a fresh id: a conflict that never settled, and no issue.
+    Reworded since the last sync, the line made its copy a conflict for one sync more."""
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
     line = item_line(project, note.path, item.line)
+    if reworded:
+        edited = line.replace("on live buckets", "on every bucket")
+        replace_once(path, line, edited)
+        line = edited
     following = line.replace("📅 2025-11-10", "📅 2025-11-17").removesuffix(f" ^{item.block_id}")
     done = line.replace("- [ ] ", "- [x] ", 1)
     replace_once(path, line + "\n", f"{following}\n{done}\n")
     issues = jira_issues(project)
 
     plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, create=1, link=1, write_back=1, transition=1)
+    expected = summary_of(plan, create=1, link=1, write_back=1, transition=1, update=reworded)
+    assert plan.summary == expected, render(plan)
     assert f"names the key of the line with ^{item.block_id}" in " ".join(plan.warnings)
     (closed,) = [c for c in plan.changes if c.action == "transition"]
     assert closed.key == key

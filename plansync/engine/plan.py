@@ -604,18 +604,19 @@ class Planner:
         """A line without a block id that names a synced record's key (its link written back
         by a sync) is that record's line, or a copy of it.
 
-        A copy when the record's id ends another line and the line would make the record's
-        name as synced: Obsidian Tasks, completing a recurring task, writes its next
-        occurrence above it with the whole description, the key link included, and no block
-        id. That line is a new item, its copied links taken off, as any copy's. The record's
-        line when its id ends no line and this one, in the same note, ends in its key links
-        (where sync wrote them; edited since or not) or would make the record exactly as last
-        synced: its id was taken off, and it gets it back, one to one, unless the id ends a
-        line elsewhere. Either way not the conflict "the note names KEY, but no
-        record carries" a fresh id, which no sync settled. Each record the line links to is
-        tried, the line read with that record's keys (words, or a link to another ticket, may
-        have been written after them): a line that only mentions a record (another task, with
-        its link in the text) is neither, and a new item.
+        A copy when the record's id ends another line and the line has that line's words, or
+        would make the record's name as synced: Obsidian Tasks, completing a recurring task,
+        writes its next occurrence above it with the whole description, the key link
+        included, and no block id. That line is a new item, its copied links taken off, as
+        any copy's. The record's line when its id ends no line and this one, in the same
+        note, ends in its key links (where sync wrote them; edited since or not) or would
+        make the record exactly as last synced: its id was taken off, and it gets it back,
+        one to one, unless the id ends a line elsewhere. Either way not the conflict "the
+        note names KEY, but no record carries" a fresh id, which no sync settled. Each
+        record the line links to is tried, the line read with that record's keys (words, or
+        a link to another ticket, may have been written after them): a line that only
+        mentions a record (another task, with its link in the text) is neither, and a new
+        item.
         """
         new = [e for e in tracked if e.new_id and not e.copy_of and "](" in e.original]
         if not new:  # most plans
@@ -628,6 +629,9 @@ class Planner:
         on_lines = {
             label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
         }
+        # The words of each synced line now: a copy made since they were edited (a recurring
+        # task completed in the same edit) has them, not the record's as synced.
+        words_now = {label_for(e.block_id): e.item.text for e in tracked if not e.new_id}
         # An id on no line -> the new lines naming its key, each read with that key.
         lost: dict[str, list[tuple[_Tracked, Item]]] = {}
         for entry in new:
@@ -648,7 +652,9 @@ class Planner:
                     entry.item, entry.original, keys, self.config.acceptance, closing
                 )
                 if label_for(block_id) in on_lines:
-                    if self._named_as(target, entry.note, item, record):
+                    if words_now.get(label_for(block_id)) == item.text or self._named_as(
+                        target, entry.note, item, record
+                    ):
                         copies[block_id] = item
                 elif record.note_path == entry.note.path and (
                     keys.items() <= entry.item.keys.items()
