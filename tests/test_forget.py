@@ -92,10 +92,15 @@ def test_forgetting_a_deleted_lines_planned_cancel_leaves_its_issue_open(
     project.write_config('[sync]\norphans = "cancel"\n')
     config, key, *_ = deleted(project)
     assert [(c.action, c.key) for c in fresh_plan(config).changes] == [("transition", key)]
+    asked: list[Change] = []
 
-    (forgotten,) = plansync.forget(config)  # every orphan
+    (forgotten,) = plansync.forget(config, confirm=lambda orphans: asked.extend(orphans) or True)
 
-    assert forgotten.key == key
+    assert asked == [forgotten]  # shown as what it stays, not as the cancel it was planned as
+    assert (forgotten.key, forgotten.action, forgotten.fields) == (key, "orphan", {})
+    assert forgotten.message == (
+        f"{key}: its line is gone from the note; forgotten, it is not cancelled"
+    )
     assert not fresh_plan(config).changes
     sync(config)
     assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] != "done"
@@ -134,24 +139,6 @@ def test_a_record_whose_line_is_still_in_its_note_is_not_forgotten(
         plansync.forget(config, [key])
     assert plansync.forget(config) == []
     assert key in tracked(config)
-
-
-def test_a_planned_cancel_is_shown_as_forgotten_not_as_a_cancel(
-    example_project: ExampleProject,
-) -> None:
-    project = example_project
-    project.write_config('[sync]\norphans = "cancel"\n')
-    config, key, *_ = deleted(project)
-    seen: list[Change] = []
-
-    def look(orphans: list[Change]) -> bool:
-        seen.extend(orphans)
-        return False
-
-    plansync.forget(config, [key], confirm=look)
-    [shown] = seen
-    assert (shown.action, shown.fields) == ("orphan", {})
-    assert shown.message == f"{key}: its line is gone from the note; forgotten, it is not cancelled"
 
 
 def test_forgetting_nothing_leaves_a_saved_plan_fresh(example_project: ExampleProject) -> None:
