@@ -28,6 +28,7 @@ from plansync.notes.vault import Vault
 RUN_ERRORS = (
     "ConfigError",
     "ConnectorError",
+    "NotAnOrphan",
     "NoteChanged",
     "StalePlan",
     "StateLocked",
