@@ -621,7 +621,7 @@ def _removed_temps_line(removed: list[str]) -> str:
 @main.command("forget")
 @config_option
 @click.argument("names", nargs=-1, metavar="[KEY|^ID]...")
-@click.option("--all", "every", is_flag=True, help="Forget every orphan the plan shows.")
+@click.option("--all", "every", is_flag=True, help="Forget every orphan whose line is gone.")
 @click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
 @wait_option
 def forget_command(
