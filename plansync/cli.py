@@ -631,9 +631,9 @@ def forget_command(
 
     Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
     --all. Their issues and records stay as they are; plansync no longer reports them, nor
-    cancels them under orphans = "cancel". A line that comes back with its ^id finds its
-    ticket again; one without it (an older copy of the note) is a new item. Plans first, so
-    the backends must be reachable, as for `plansync plan`.
+    cancels them under orphans = "cancel". A line that comes back finds its record again by
+    its ^id; without it, the line is no longer matched to the record. Plans first, so the
+    backends must be reachable, as for `plansync plan`.
     """
     from plansync import sync
     from plansync.engine.plan import Change
@@ -651,8 +651,9 @@ def forget_command(
         click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {stays} as in the backend):")
         click.echo(shown("\n".join(render_changes(orphans))))
         click.echo(
-            "A line that comes back with its ^id finds its record again; without its ^id (an"
-            " older copy of the note), it becomes a new item."
+            "A line that comes back finds its record again by its ^id; without it, the line is"
+            " no longer matched to the record (a new item, or a conflict while it ends in the"
+            " record's key link)."
         )
         question = "Forget it?" if one else "Forget them?"
         if yes or _asked(question, "forgotten", "--yes forgets without asking"):

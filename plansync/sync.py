@@ -473,12 +473,12 @@ def forget(
     """Stop tracking records whose lines are gone; return the plan's orphans forgotten.
 
     ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
-    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues and
-    records stay as they are in the backends, which are reached, as by :func:`plan`; a line
-    that comes back with its block id finds its record again by it, but one without it (an
-    older copy of its note) is a new item. Planned and forgotten under the run lock;
-    ``confirm`` sees the orphans and may decline (nothing is forgotten, and the result is
-    empty). ``wait`` as for :func:`apply`.
+    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues
+    and records stay as they are in the backends, which are reached, as by :func:`plan`; a
+    line that comes back with its block id finds its record again by it, but one without it
+    is no longer matched to the record (a new item, or a conflict while it ends in its key
+    link). Planned and forgotten under the run lock; ``confirm`` sees the orphans and may
+    decline (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
     with open_state(config.state_dir, wait=wait, doing="forget") as state:
         refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))

@@ -1227,40 +1227,46 @@ def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, o
 RUNBOOK_TEXT = "Write the runbook for changing object-lock retention"
 
 
-@pytest.mark.parametrize("new_line", [False, True], ids=["synced line", "new line"])
-def test_a_link_to_another_salesforce_record_on_a_jira_only_line_is_its_text_not_its_key(
-    project: ExampleProject, org: Org, new_line: bool
+@pytest.mark.parametrize("case", ["synced Jira line", "new Jira line", "new RFE line"])
+def test_a_link_to_a_salesforce_record_plansync_does_not_write_is_text_not_a_key(
+    project: ExampleProject, org: Org, case: str
 ) -> None:
-    """ "… for [Contoso](…/Account/…)" closing a line no rule sends to Salesforce was read as
-    the line's Salesforce key: "Contoso" left the Jira summary."""
+    """ "… for [Contoso](…/Account/…)" closing a line was read as the line's Salesforce key:
+    "Contoso" left the summaries, and on a line tagged #rfe the RFE record was never made (a
+    conflict: "no Salesforce record carries" its id). Only a record of the object the item's
+    rule writes is its key."""
     account = org.lightning("Account", "001000000000001AAA")
-    if new_line:
-        sync(project, org)
-        config = config_of(project)
-        entry = item_with(project, config, RUNBOOK_TEXT)
-        path = project.vault / entry.note.path
-        line = line_of(project, entry.note.path, entry.item.line)
-        added = f"- [ ] Send the retention runbook to [Contoso]({account})"
-        replace_once(path, line, f"{line}\n{added}")
-    else:
+    if case == "synced Jira line":
         config, entry, _ = synced_item(project, org, RUNBOOK_TEXT)
         path = project.vault / entry.note.path
         key = entry.item.keys["jira"]
         found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
         assert found is not None and entry.sobject is None
         replace_once(path, found.group(0), f"{found.group(0)} for [Contoso]({account})")
+    else:
+        sync(project, org)
+        config = config_of(project)
+        entry = item_with(project, config, RUNBOOK_TEXT)
+        path = project.vault / entry.note.path
+        line = line_of(project, entry.note.path, entry.item.line)
+        tag = " #rfe" if case == "new RFE line" else ""
+        added = f"- [ ] Send the retention runbook to [Contoso]({account}){tag}"
+        replace_once(path, line, f"{line}\n{added}")
+    records = len(org.records())
 
     plan = plan_of(project, org)
 
-    changes = [c for c in plan.changes if c.target != "note"]
-    assert {c.target for c in changes} == {"jira"}, plan.changes
-    summaries = [
-        c.fields["summary"]["new"] if c.action == "update" else c.fields["summary"]
-        for c in changes
-        if "summary" in c.fields
+    assert not [c for c in plan.changes if c.action == "conflict"], plan.changes
+    names = [
+        c.fields[name]["new"] if c.action == "update" else c.fields[name]
+        for c in plan.changes
+        for name in ("summary", "Name")
+        if name in c.fields
     ]
-    assert len(summaries) == 1 and summaries[0].endswith(" Contoso"), summaries
+    assert len(names) == (2 if case == "new RFE line" else 1), names
+    assert all(name.endswith(" Contoso") for name in names), names
     sync(project, org, plan=plan)
+    assert len(org.records()) == records + (case == "new RFE line")
     assert f"[Contoso]({account})" in path.read_text("utf-8")  # the user's link, left alone
     assert not plan_of(project, org).changes
 

@@ -63,7 +63,7 @@ from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.links import last_links, ticket_links
+from plansync.notes.links import KeyLink, last_links, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note, note_digest
 from plansync.notes.parse import read_note_bytes, reread_keys
 from plansync.notes.vault import Vault, markdown_files, printable
@@ -797,11 +797,25 @@ class Planner:
     def _wanted(self, item: Item) -> bool:
         return item.accepted and any(self._routed(t, item) for t in self.targets)
 
-    def _keyed(self, item: Item) -> set[str]:
-        """The targets a link closing ``item``'s text may be the key of: those a rule sends it
-        to. A link to a record elsewhere (a Salesforce account on a Jira-only line, a Jira
-        issue with no Jira configured) is the user's, and its label is text."""
-        return {target.name for target in self.targets if self._routed(target, item)}
+    def _keyed(self, item: Item) -> Callable[[KeyLink], bool]:
+        """Whether a link closing ``item``'s text may be its key: a link to a system a rule
+        sends it to, and in Salesforce to the object that rule writes (when the URL names
+        one). A link to any other record (a Salesforce account, a Jira issue with no Jira
+        configured) is the user's, and its label is text."""
+        objects = {
+            target.name: target.routing.sobject(self.config, item)
+            for target in self.targets
+            if self._routed(target, item)
+        }
+
+        def may_be_key(link: KeyLink) -> bool:
+            if link.target not in objects:
+                return False
+            written = objects[link.target]
+            named = salesforce_object(link.url) if written else None
+            return named is None or named.casefold() == (written or "").casefold()
+
+        return may_be_key
 
     # --- deciding ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 JIRA_URL = re.compile(r"/browse/([A-Z][A-Z0-9_]*-[0-9]+)(?:[?#].*)?$")
 SALESFORCE_URL = re.compile(
-    r"/lightning/r/(?:[A-Za-z0-9_]+/)?([A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)/view"
+    r"/lightning/r/(?:(?P<object>[A-Za-z0-9_]+)/)?(?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)/view"
 )
 
 
@@ -35,8 +35,15 @@ def classify(url: str) -> tuple[str, str] | None:
     if match := JIRA_URL.search(url):
         return "jira", match.group(1)
     if match := SALESFORCE_URL.search(url):
-        return "salesforce", match.group(1)
+        return "salesforce", match["id"]
     return None
+
+
+def salesforce_object(url: str) -> str | None:
+    """The object a Salesforce record URL names (``RFE__c`` in ``…/lightning/r/RFE__c/a01…/view``);
+    None: it names none, or is no such URL."""
+    match = SALESFORCE_URL.search(url)
+    return match["object"] if match else None
 
 
 def _ticket_link(match: re.Match[str]) -> KeyLink | None:

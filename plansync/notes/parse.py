@@ -717,13 +717,13 @@ def reread_keys(
     line: str,
     keys: dict[str, str],
     policy: AcceptancePolicy,
-    closing: Container[str] | None = None,
+    closing: Callable[[KeyLink], bool] | None = None,
 ) -> Item:
     """``item`` as read from its ``line`` by one who knows its records: ``keys`` (target: key)
-    are its keys wherever their links stand, and for the other targets in ``closing`` (None:
-    any) only a link closing the text is a key. A link to a target the item is not synced to
-    is the user's ("… for [Contoso](…/lightning/r/Account/…/view)" on a Jira-only line): its
-    label stays in the text.
+    are its keys wherever their links stand, and for other targets only a link closing the
+    text that ``closing`` takes (None: any) is a key. A link to a record the item is not
+    synced to is the user's ("… for [Contoso](…/lightning/r/Account/…/view)"): its label stays
+    in the text.
 
     The parser reads the last link to each target as the key: it cannot tell a ticket the text
     mentions ("Follow up on [CLOUD-7](…) with Dana @Myself", a new item) from the key of a
@@ -736,9 +736,7 @@ def reread_keys(
         return item
     core, closing_links, everywhere = read
     links = {
-        target: link
-        for target, link in closing_links.items()
-        if closing is None or target in closing
+        target: link for target, link in closing_links.items() if closing is None or closing(link)
     }
     for target, key in keys.items():
         if named := everywhere.get((target, key)):
