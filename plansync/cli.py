@@ -485,6 +485,8 @@ def _asked(question: str, done: str, unasked: str) -> bool:
 def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     """What ``sync --quiet`` still says of the plan it does not print: its warnings, and the
     conflicts and orphans a sync never acts on, which stay until a person settles them."""
+    from plansync.engine.forget import reports_forgettable
+
     for warning in plan.warnings:
         click.echo(shown(f"warning: {warning}"), err=True)
     counts = {
@@ -497,7 +499,7 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
         one = sum(counts.values()) == 1
         forget_hint = (
             ", and `plansync forget KEY` stops reporting an orphan whose deletion stands"
-            if "orphan" in counts
+            if reports_forgettable(plan)
             else ""
         )
         click.echo(
@@ -621,13 +623,13 @@ def _removed_temps_line(removed: list[str]) -> str:
 @main.command("forget")
 @config_option
 @click.argument("names", nargs=-1, metavar="[KEY|^ID]...")
-@click.option("--all", "every", is_flag=True, help="Forget every orphan whose line is gone.")
+@click.option("--all", "every", is_flag=True, help="Forget every orphan that no line is read as.")
 @click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
 @wait_option
 def forget_command(
     config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool, wait: float
 ) -> None:
-    """Stop tracking orphans: records whose lines are gone from the notes.
+    """Stop tracking orphans: records no line of the notes is read as any more.
 
     Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
     --all. Their issues and records stay as they are; plansync no longer reports them, nor

@@ -351,6 +351,24 @@ def _embedded(config: Config, jira: Connector | None, salesforce: Connector | No
     return {name for name in config.embedded if given[name] is None}
 
 
+@contextmanager
+def _connected(
+    config: Config,
+    state: StateStore,
+    jira: Connector | None,
+    salesforce: Connector | None,
+    *,
+    persist: bool = True,
+) -> Iterator[tuple[dict[str, Connector], list[TargetSpec]]]:
+    """The connectors and targets of a run, its state store bound to their backends (a run
+    that would put a sandbox over records synced with a real backend is refused first)."""
+    refuse_sandbox_over_real(config, state, _embedded(config, jira, salesforce))
+    with connections(config, jira, salesforce, persist=persist) as conns:
+        specs = targets(conns, config)
+        bind_state(state, specs)
+        yield conns, specs
+
+
 def _build(config: Config, state: StateStore, specs: list[TargetSpec], progress: Progress) -> Plan:
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
@@ -373,11 +391,8 @@ def plan(
     ``progress`` hears how far the look-ups of a large vault got.
     """
     with open_state(config.state_dir, lock=False) as state:
-        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
         running = running_sync(config.state_dir)
-        with connections(config, connector, salesforce, persist=False) as conns:
-            specs = targets(conns, config)
-            bind_state(state, specs)
+        with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
             result = _build(config, state, specs, progress)
         running = running or running_sync(config.state_dir)
         if running:
@@ -440,24 +455,21 @@ def apply(
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
     """
-    with open_state(config.state_dir, wait=wait) as state:
-        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
-        with connections(config, connector, salesforce) as conns:
-            specs = targets(conns, config)
-            bind_state(state, specs)
-            current = plan if plan is not None else _build(config, state, specs, progress)
-            if confirm is not None and not confirm(current):
-                return None
-            kwargs: dict[str, Any] = {}
-            if checkpoint is not None:
-                kwargs["checkpoint"] = checkpoint
-            # The plan's look-ups stand in for the look-up before creating only if nothing
-            # came between them and the creates: an answer may come an hour later, after a
-            # teammate's sync (another state store) created records for the same ids.
-            fresh = plan is None and (confirm is None or not asks)
-            return apply_plan(
-                config, current, state, conns, fresh=fresh, progress=progress, **kwargs
-            )
+    with (
+        open_state(config.state_dir, wait=wait) as state,
+        _connected(config, state, connector, salesforce) as (conns, specs),
+    ):
+        current = plan if plan is not None else _build(config, state, specs, progress)
+        if confirm is not None and not confirm(current):
+            return None
+        kwargs: dict[str, Any] = {}
+        if checkpoint is not None:
+            kwargs["checkpoint"] = checkpoint
+        # The plan's look-ups stand in for the look-up before creating only if nothing
+        # came between them and the creates: an answer may come an hour later, after a
+        # teammate's sync (another state store) created records for the same ids.
+        fresh = plan is None and (confirm is None or not asks)
+        return apply_plan(config, current, state, conns, fresh=fresh, progress=progress, **kwargs)
 
 
 def forget(
@@ -470,7 +482,7 @@ def forget(
     progress: Progress = silent,
     wait: float = 0,
 ) -> list[Change]:
-    """Stop tracking records whose lines are gone; return the plan's orphans forgotten.
+    """Stop tracking records no line is read as; return the plan's orphans forgotten.
 
     ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
     names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues
@@ -481,10 +493,7 @@ def forget(
     decline (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
     with open_state(config.state_dir, wait=wait, doing="forget") as state:
-        refuse_sandbox_over_real(config, state, _embedded(config, connector, salesforce))
-        with connections(config, connector, salesforce, persist=False) as conns:
-            specs = targets(conns, config)
-            bind_state(state, specs)
+        with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
             current = _build(config, state, specs, progress)
         chosen = orphans_named(current, names, state)
         orphans = [change for change, _ in chosen]

@@ -39,6 +39,7 @@ from conftest import (
 from plansync.cli import ALIKE_SHOWN, error_lines, main
 from plansync.config import load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
+from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
 from plansync.engine.plan import ACTIONS
 from plansync.engine.state import StateStore, run_lock
@@ -906,25 +907,22 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
 
 
 def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
-    example_project: ExampleProject,
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """For cron runs that may overlap: the second waits instead of failing (and mailing)."""
     config = load_config(example_project.config_path)
-    taken, letting_go = threading.Event(), threading.Event()
+    waits: list[float] = []
+    with contextlib.ExitStack() as other_run:
+        other_run.enter_context(run_lock(config.state_dir))
 
-    def other_run() -> None:
-        with run_lock(config.state_dir):
-            taken.set()
-            time.sleep(0.5)
-            letting_go.set()
+        def the_other_run_finishes(seconds: float) -> None:  # while this one waits
+            waits.append(seconds)
+            other_run.close()
 
-    holder = threading.Thread(target=other_run)
-    holder.start()
-    assert taken.wait(timeout=10)
-    result = run("sync", "-y", "-q", "--wait", "60", "--config", example_project.config_path)
-    assert letting_go.is_set()  # the lock was let go only after it was set
-    holder.join()
+        monkeypatch.setattr(state_module, "_sleep", the_other_run_finishes)
+        result = run("sync", "-y", "-q", "--wait", "60", "--config", example_project.config_path)
     assert result.exit_code == 0, result.output
+    assert len(waits) == 1  # it waited, then ran
     assert result.stdout.startswith("Applied: 22 create")
 
 

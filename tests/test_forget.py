@@ -115,7 +115,7 @@ def test_a_name_that_is_no_orphan_is_refused_and_nothing_is_forgotten(
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [key, synced, "CLOUD-999"])
     message = str(refused.value)
-    assert f"{synced} is no orphan (its line, ^ps-" in message
+    assert f"{synced} is not an orphan whose line is gone (its line, ^ps-" in message
     assert "plansync tracks no record CLOUD-999" in message
     assert message.endswith("nothing was forgotten")
     assert key in tracked(config)  # the one orphan named was not forgotten either
@@ -132,10 +132,10 @@ def test_a_record_whose_line_is_still_in_its_note_is_not_forgotten(
     replace_once(project.vault / note.path, line, line.replace("- [ ]", "- [?]", 1))
     plan = fresh_plan(config)
     [orphan] = [c for c in plan.changes if c.key == key]
-    assert orphan.action == "orphan" and not orphan.item.line_gone
+    assert orphan.action == "orphan" and not orphan.item.unread
     assert ORPHANS_HINT not in render(plan)
 
-    with pytest.raises(plansync.NotAnOrphan, match=f"{key} is no orphan"):
+    with pytest.raises(plansync.NotAnOrphan, match=f"{key} is not an orphan whose line is gone"):
         plansync.forget(config, [key])
     assert plansync.forget(config) == []
     assert key in tracked(config)
@@ -146,6 +146,49 @@ def test_forgetting_nothing_leaves_a_saved_plan_fresh(example_project: ExamplePr
     saved = fresh_plan(config)
     assert plansync.forget(config) == []
     assert plansync.apply(config, saved).ok  # not refused as stale
+
+
+@pytest.mark.parametrize("how", ["checkbox taken off", "moved into an excluded folder"])
+def test_an_orphan_whose_line_is_no_longer_read_as_an_item_is_forgotten(
+    example_project: ExampleProject, how: str
+) -> None:
+    """Kept as a plain bullet, or archived where the config does not read: reported by every
+    plan, never cancelled, so forget is the way to stop it (a review found them refused)."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    if how == "checkbox taken off":
+        replace_once(path, line, line.replace("- [ ] ", "- ", 1))
+    else:
+        replace_once(path, line + "\n", "")
+        archive = project.vault / "templates" / "archive.md"  # the example config excludes it
+        archive.parent.mkdir(exist_ok=True)
+        archive.write_text(line + "\n", encoding="utf-8")
+    plan = fresh_plan(config)
+    [orphan] = [c for c in plan.changes if c.key == key]
+    assert orphan.action == "orphan" and orphan.item.unread
+    assert ORPHANS_HINT in render(plan)
+
+    assert [c.key for c in plansync.forget(config)] == [key]
+    assert key not in tracked(config)
+    assert not fresh_plan(config).changes
+
+
+def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path) -> None:
+    """Block ids begin "ps-": "PS-12" was only compared with them, and was never found."""
+    from plansync.engine.forget import orphans_named
+    from plansync.engine.plan import ItemRef, Plan
+    from plansync.engine.state import StateStore, SyncedRecord
+
+    state = StateStore(tmp_path)
+    state.save(SyncedRecord("ps-7k2m9q", "jira", "PS-12", "", "a.md", {}))
+    gone = ItemRef(note="a.md", line=0, block_id="ps-7k2m9q", text="Draft the plan")
+    plan = Plan(changes=[Change(action="orphan", target="jira", item=gone, key="PS-12")])
+    for name in ("PS-12", "ps-12", "^ps-7k2m9q", "PS-7K2M9Q"):
+        [(orphan, record)] = orphans_named(plan, [name], state)
+        assert (orphan.key, record.block_id) == ("PS-12", "ps-7k2m9q"), name
+    state.close()
 
 
 class Crash(Exception):

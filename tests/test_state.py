@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 from conftest import read_only, run_python_unprivileged
 
 from plansync.config import config_from_dict
+from plansync.engine import state as state_module
 from plansync.engine.apply import Applier
 from plansync.engine.state import (
     StateError,
     StateLocked,
     StateStore,
     SyncedRecord,
+    make_state_folder,
     open_state,
     run_lock,
 )
@@ -371,40 +373,50 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
 
 
 @contextmanager
-def held_for(seconds: float, directory: Path) -> Iterator[threading.Event]:
-    """The run lock held by another holder (a thread, with a file of its own: flock locks
-    are per open file) that lets it go after ``seconds``; the event is set as it does."""
-    taken, letting_go = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with run_lock(directory):
-            taken.set()
-            time.sleep(seconds)
-            letting_go.set()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert taken.wait(timeout=10)
-        yield letting_go
-    finally:
-        holder.join()
+def held(directory: Path) -> Iterator[IO[str]]:
+    """The run lock held by another holder: a file of its own (flock locks are per open file),
+    taken in this thread; closing it lets the lock go."""
+    make_state_folder(directory)
+    with open(directory / "lock", "a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        holder.write("pid 4242, started 2026-12-03 09:00:00")
+        holder.flush()
+        yield holder
 
 
-def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(tmp_path: Path) -> None:
-    with held_for(0.5, tmp_path) as letting_go, open_state(tmp_path, wait=60) as state:
-        assert letting_go.is_set()  # it waited for the holder, however long that took
-        state.save(record())
+def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    with held(tmp_path) as holder:
+
+        def the_holder_finishes(seconds: float) -> None:  # while the run waits
+            waits.append(seconds)
+            holder.close()
+
+        monkeypatch.setattr(state_module, "_sleep", the_holder_finishes)
+        with open_state(tmp_path, wait=60) as state:
+            state.save(record())
+    assert waits == [state_module.LOCK_POLL_S]  # it waited once, then took the lock
 
 
-def test_a_run_that_waited_in_vain_says_how_long(tmp_path: Path) -> None:
-    with held_for(2, tmp_path):
-        with pytest.raises(StateLocked) as caught, run_lock(tmp_path, wait=0.3):
+def test_a_run_that_waited_in_vain_says_how_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(state_module, "_clock", lambda: clock[0])
+    monkeypatch.setattr(state_module, "_sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    with held(tmp_path):
+        with pytest.raises(StateLocked) as caught, run_lock(tmp_path, wait=30):
             pass
-        assert "after 0.3 s of waiting; wait for it to finish" in str(caught.value)
-        assert "--wait" not in str(caught.value)
+        assert clock[0] == 30  # it tried until the wait was over, and no longer
+        assert str(caught.value) == (
+            f"another plansync run (pid 4242, started 2026-12-03 09:00:00) holds the lock"
+            f" {tmp_path / 'lock'} after 30 s of waiting; wait for it to finish"
+        )
         with pytest.raises(StateLocked) as at_once, run_lock(tmp_path):
             pass
+        assert clock[0] == 30
         assert str(at_once.value).endswith("; wait for it to finish, or give --wait SECONDS")
 
 

@@ -1,16 +1,17 @@
-"""Which records ``plansync forget`` may stop tracking: the orphans of a plan whose lines are gone.
+"""Which records ``plansync forget`` may stop tracking: orphans that no line is read as.
 
-A record whose line is gone is reported by every plan from then on (cancelled first, under
-``orphans = "cancel"``), so that a line brought back, or a reopen in the backend, is seen. Once a
-person has looked and the deletion stands, that report is noise: ``plan --detailed-exitcode``
-never says "in sync" again, and ``sync --quiet`` counts it in every cron mail. Forgetting drops
-the record from the state store only; the issue or record in the backend stays as it is.
+A record whose line is no longer read (deleted, its checkbox taken off, moved into a note the
+config does not read, its note gone) is reported by every plan from then on (cancelled first,
+under ``orphans = "cancel"``), so that a line brought back, or a reopen in the backend, is seen.
+Once a person has looked and the deletion stands, that report is noise: ``plan
+--detailed-exitcode`` never says "in sync" again, and ``sync --quiet`` counts it in every cron
+mail. Forgetting drops the record from the state store only; the issue or record in the backend
+stays as it is, and a line that ends in its block id again finds it by that id.
 
-Only a record the plan shows with its line gone (an orphan, or the cancel of one) may be
-forgotten. A record whose line is still in a note (no longer accepted, no longer routed, in a
-note held back) is settled by editing the line; forgetting it would only make the next plan look
-it up again by its id. A name the plan does not show so is refused with the reason, and nothing
-is forgotten: a typo must not forget half a list.
+A record whose line is still read (no longer accepted, no longer routed) is settled by editing
+the line, and is refused; so is a record that is no orphan at all, which the next plan would
+only look up again by its id. A name refused is named with the reason, and nothing is
+forgotten: a typo must not forget half a list.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from plansync.engine.plan import Change, Plan
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
+from plansync.rules import label_for
 
 
 class NotAnOrphan(PlansyncError):
@@ -27,13 +29,17 @@ class NotAnOrphan(PlansyncError):
 
 
 def forgettable(change: Change) -> bool:
-    """Whether ``change`` is about a tracked record whose line is gone: an orphan, or the
+    """Whether ``change`` is about a tracked record no line is read as: an orphan, or the
     cancel that ``orphans = "cancel"`` plans for one."""
     return (
-        change.key is not None
-        and change.item.line_gone
-        and change.action in ("orphan", "transition")
+        change.key is not None and change.item.unread and change.action in ("orphan", "transition")
     )
+
+
+def reports_forgettable(plan: Plan) -> bool:
+    """Whether ``plan`` reports an orphan ``forget`` takes (a planned cancel is no report yet:
+    the hint to forget waits for the plans after it)."""
+    return any(change.action == "orphan" and forgettable(change) for change in plan.changes)
 
 
 def orphans_named(
@@ -82,10 +88,11 @@ def _named(orphans: list[Change], names: Iterable[str], state: StateStore) -> li
 
 
 def _names(name: str, target: str, key: str, block_id: str) -> bool:
-    """Whether ``name``, as typed, names the record of ``target`` with ``key`` and ``block_id``."""
+    """Whether ``name``, as typed, names the record of ``target`` with ``key`` or ``block_id``
+    (a Jira project may be keyed PS, as block ids begin)."""
     given = name.strip()
-    if given.startswith("^") or given.casefold().startswith("ps-"):
-        return given.removeprefix("^").casefold() == block_id.casefold()
+    if label_for(given.removeprefix("^")) == label_for(block_id):
+        return True
     return given == key or (target == "jira" and given.casefold() == key.casefold())
 
 
@@ -95,8 +102,8 @@ def _why_not(name: str, state: StateStore) -> str:
         if _names(name, record.target, record.key, record.block_id):
             where = f" in {record.note_path}" if record.note_path else ""
             return (
-                f"{name} is no orphan (its line, ^{record.block_id}, is{where}): only a record"
-                " whose line is gone can be forgotten"
+                f"{name} is not an orphan whose line is gone (its line, ^{record.block_id},"
+                f" is read{where}): only such a record can be forgotten"
             )
     return f"plansync tracks no record {name} (name a key or a ^id that `plansync plan` shows)"
 

@@ -106,9 +106,10 @@ class ItemRef(BaseModel):
     text: str
 
     @property
-    def line_gone(self) -> bool:
-        """Whether the item's line is gone from the notes (line 0): its record is an orphan,
-        known by the text last synced."""
+    def unread(self) -> bool:
+        """Whether no line of the notes is read as this item (line 0): its record is an orphan,
+        known by the text last synced. Its line was deleted, lost its checkbox, or is in a
+        note that is gone or not read."""
         return self.line == 0
 
 
@@ -811,9 +812,8 @@ class Planner:
         def may_be_key(link: KeyLink) -> bool:
             if link.target not in objects:
                 return False
-            written = objects[link.target]
-            named = salesforce_object(link.url) if written else None
-            return named is None or named.casefold() == (written or "").casefold()
+            written, named = objects[link.target], salesforce_object(link.url)
+            return written is None or named is None or named.casefold() == written.casefold()
 
         return may_be_key
 

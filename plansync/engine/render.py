@@ -9,6 +9,7 @@ from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
 from plansync.display import counted, cut, first_few, shown
+from plansync.engine.forget import reports_forgettable
 from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
@@ -135,6 +136,7 @@ ORPHANS_HINT = (
     " `plansync forget KEY` stops tracking one whose deletion stands (its issue or record"
     " stays as it is)."
 )
+"""Said under a plan with an orphan that ``forget`` takes."""
 
 
 def render_changes(changes: list[Change]) -> list[str]:
@@ -152,7 +154,7 @@ def render(plan: Plan) -> str:
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
     out = render_changes(plan.changes)
-    if any(change.action == "orphan" and change.item.line_gone for change in plan.changes):
+    if reports_forgettable(plan):
         out.append(ORPHANS_HINT)
     for warning in plan.warnings:
         out.append(f"warning: {warning}")

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Concatenate, ParamSpec, TypeVar
+from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
 from plansync.sites import on_this_machine
@@ -433,10 +433,15 @@ def make_state_folder(directory: Path) -> None:
 
 LOCK_POLL_S = 0.25
 """How often a run waiting for the lock tries it again."""
+_sleep, _clock = time.sleep, time.monotonic  # how a waiting run waits (a test's, instantly)
+
+RunKind = Literal["sync", "forget"]
+_HOLDER_NAMED: dict[RunKind, str] = {"sync": "", "forget": "forget, "}
+"""How the lock file names the run that holds it: a sync by its pid alone, as it always did."""
 
 
 @contextmanager
-def run_lock(directory: Path, *, wait: float = 0, doing: str = "sync") -> Iterator[None]:
+def run_lock(directory: Path, *, wait: float = 0, doing: RunKind = "sync") -> Iterator[None]:
     """Hold the store's lock for a whole run; fail if another run holds it ``wait`` seconds
     from now (at once by default: a person at the terminal wants to know; cron, whose runs
     may overlap, asks to wait). ``doing``: what the run does, told to those it keeps out."""
@@ -462,8 +467,8 @@ def run_lock(directory: Path, *, wait: float = 0, doing: str = "sync") -> Iterat
         _take(handle, path, wait)
         handle.seek(0)
         handle.truncate()
-        what = "" if doing == "sync" else f"{doing}, "
-        handle.write(f"{what}pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(f"{_HOLDER_NAMED[doing]}pid {os.getpid()}, started {started}")
         handle.flush()
         yield
     finally:
@@ -472,16 +477,16 @@ def run_lock(directory: Path, *, wait: float = 0, doing: str = "sync") -> Iterat
 
 def _take(handle: IO[str], path: Path, wait: float) -> None:
     """Take the lock on ``handle``, trying again until ``wait`` seconds have passed."""
-    deadline = time.monotonic() + wait
+    deadline = _clock() + wait
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            left = deadline - time.monotonic()
+            left = deadline - _clock()
             if left <= 0:
                 break
-            time.sleep(min(LOCK_POLL_S, left))
+            _sleep(min(LOCK_POLL_S, left))
     handle.seek(0)
     holder = handle.read().strip() or "another process"
     waited = f" after {wait:g} s of waiting" if wait > 0 else ""
@@ -509,7 +514,7 @@ def running_sync(directory: Path) -> str | None:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = handle.read().strip() or "another process"
-            return None if holder.startswith("forget, ") else holder
+            return None if holder.startswith(_HOLDER_NAMED["forget"]) else holder
         except OSError:
             return None
         fcntl.flock(handle, fcntl.LOCK_UN)
@@ -518,7 +523,7 @@ def running_sync(directory: Path) -> str | None:
 
 @contextmanager
 def open_state(
-    directory: Path, *, lock: bool = True, wait: float = 0, doing: str = "sync"
+    directory: Path, *, lock: bool = True, wait: float = 0, doing: RunKind = "sync"
 ) -> Iterator[StateStore]:
     """The state store under the run lock (see :func:`run_lock`); without ``lock``,
     read-only (for planning)."""
