@@ -132,9 +132,8 @@ UNFOUND_NAMED = 5
 
 
 ORPHANS_HINT = (
-    "An orphan whose line is gone is shown by every plan until the line comes back:"
-    " `plansync forget KEY` stops tracking one whose deletion stands (its issue or record"
-    " stays as it is)."
+    "An orphan is shown by every plan until its line is read again: `plansync forget KEY`"
+    " stops tracking one whose deletion stands (its issue or record stays as it is)."
 )
 """Said under a plan with an orphan that ``forget`` takes."""
 
