@@ -1271,6 +1271,37 @@ def test_a_link_to_a_salesforce_record_plansync_does_not_write_is_text_not_a_key
     assert not plan_of(project, org).changes
 
 
+def test_a_synced_line_newly_tagged_for_salesforce_that_links_another_items_record_gets_its_own(
+    project: ExampleProject, org: Org
+) -> None:
+    """Tagged #feature and ending in a link to the Feature another item made: the link was
+    read as the line's own key, a conflict ("no Salesforce record carries") for ever."""
+    config, entry, _ = synced_item(project, org, RUNBOOK_TEXT)
+    other = item_with(project, config, FEATURE_TEXT)
+    record_id = other.item.keys["salesforce"]
+    related = f"[the one-pager]({org.lightning('Feature__c', record_id)})"
+    path = project.vault / entry.note.path
+    line = line_of(project, entry.note.path, entry.item.line)
+    replace_once(path, line, line.replace(" #task", " #task #feature", 1))
+    key = entry.item.keys["jira"]
+    found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
+    assert found is not None
+    replace_once(path, found.group(0), f"{found.group(0)} {related}")
+    records = len(org.records())
+
+    plan = plan_of(project, org)
+
+    assert not [c for c in plan.changes if c.action == "conflict"], plan.changes
+    [create] = [c for c in plan.changes if c.action == "create"]
+    assert create.target == "salesforce"
+    [update] = [c for c in plan.changes if c.action == "update"]
+    assert update.fields["summary"]["new"].endswith(" Dana Okafor the one-pager")
+    sync(project, org, plan=plan)
+    assert len(org.records()) == records + 1
+    assert related in path.read_text("utf-8")
+    assert not plan_of(project, org).changes
+
+
 # ---- status: the checkbox moves a record's status field, when the config names one ------------
 
 

@@ -582,6 +582,11 @@ class Planner:
         what it was, for the real key to replace it; a copy's keys are its original's. Lines
         that regained their id by their key were read with it already (:meth:`_by_key`).
         """
+        synced_by_key: dict[tuple[str, str], str] = {
+            (backend, record.key): block_id
+            for backend, records in synced.items()
+            for (block_id, _), record in records.items()
+        }
         for entry in tracked:
             if not entry.item.keys or entry.readopted:
                 continue
@@ -595,8 +600,12 @@ class Planner:
             for target in self.targets:
                 if synced_as and (record := synced[target.name].get((synced_as, target.name))):
                     keys[target.name] = record.key
+            may_be_key = self._keyed(entry.item)
+            if synced_as:
+                # Where the line has no record yet, a link to another line's is a mention.
+                may_be_key = _not_anothers(may_be_key, synced_by_key, synced_as, keys)
             entry.item = reread_keys(
-                entry.item, entry.original, keys, self.config.acceptance, self._keyed(entry.item)
+                entry.item, entry.original, keys, self.config.acceptance, may_be_key
             )
 
     def _by_key(
@@ -1653,6 +1662,27 @@ _AFTER_CARET = re.compile(rb"\^([a-z0-9-]+)")
 line, the block id there, so the ids a note may end a line with are among these. Only the
 characters an id holds: whitespace the parser trims after one (a no-break space) is not part
 of it."""
+
+
+def _not_anothers(
+    may_be_key: Callable[[KeyLink], bool],
+    synced_by_key: dict[tuple[str, str], str],
+    own: str,
+    keys: dict[str, str],
+) -> Callable[[KeyLink], bool]:
+    """``may_be_key``, but not for a link to a record synced from another line than ``own``
+    (by block id) in a system the line has no record in (``keys``: those it has). A synced
+    line newly sent to Salesforce ("#feature") that ends in a link to the Feature another
+    item made relates to it: its own record is yet to be made. Where the line has a record,
+    another's key in its place is a conflict the plan shows."""
+    label = label_for(own)
+
+    def may(link: KeyLink) -> bool:
+        other = synced_by_key.get((link.target, link.key))
+        mention = link.target not in keys and other is not None and label_for(other) != label
+        return may_be_key(link) and not mention
+
+    return may
 
 
 def _left_alone(target: Backend, record: SyncedRecord, why: str) -> Change:
