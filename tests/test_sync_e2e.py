@@ -1852,6 +1852,34 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     assert not fresh_plan(config).changes
 
 
+@pytest.mark.parametrize("written", [" to staging", " blocked by [{other}]({other_url})"])
+def test_a_line_that_lost_its_id_in_the_edit_that_wrote_after_its_key_gets_it_back(
+    example_project: ExampleProject, written: str
+) -> None:
+    """Words, or a link to another issue, typed after the key and the id taken off, both
+    before one sync: the line was a conflict, and its issue an orphan, until the id was put
+    back by hand. Its words up to the key are the issue's as synced."""
+    project = example_project
+    config, note, item, key, other = written_after_the_key(project, written)
+    path = project.vault / note.path
+    replace_once(path, f" ^{item.block_id}", "")
+    issues = jira_issues(project)
+
+    plan = fresh_plan(config)
+
+    assert not [c for c in plan.changes if c.action in ("create", "conflict", "orphan")], render(
+        plan
+    )
+    (regained,) = [c for c in plan.changes if c.action == "write_back"]
+    assert regained.key == key
+    sync(config, plan=plan)
+    assert path.read_text(encoding="utf-8").count(f"^{item.block_id}") == 1
+    assert jira_issues(project).keys() == issues.keys()
+    summary = jira_issues(project)[key]["fields"]["summary"]
+    assert summary.endswith(("to staging", f"blocked by {other}")), summary
+    assert not fresh_plan(config).changes
+
+
 def test_a_task_mentioning_an_issue_that_lost_its_id_and_key_gets_them_back(
     example_project: ExampleProject,
 ) -> None:
@@ -1985,11 +2013,12 @@ def test_a_line_that_lost_its_id_and_was_edited_gets_it_back_by_its_closing_key_
     assert status == ("done" if edit == "ticked" else "new")
 
 
-def test_a_line_that_lost_its_id_with_words_after_its_key_is_new_and_its_issue_kept(
+def test_a_line_that_lost_its_id_with_words_after_its_key_gets_it_back_and_nothing_is_cancelled(
     example_project: ExampleProject,
 ) -> None:
-    """Words after the key, as after a mention: a new item, and its old issue an orphan that
-    says a line links to it, never cancelled. It was cancelled under orphans = cancel."""
+    """Words after the key and the id taken off, under orphans = cancel. The line was created
+    as a new item and its issue left an orphan (cancelled, until a line linking to it spared
+    it). Its words up to the key are the issue's as synced: it gets its id back instead."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
@@ -1998,14 +2027,15 @@ def test_a_line_that_lost_its_id_with_words_after_its_key_is_new_and_its_issue_k
     url = line.split(f"[{key}](")[1].split(")")[0]
     replace_once(path, f"[{key}]({url})", f"[{key}]({url}) and tell the team")
     replace_once(path, f" ^{item.block_id}", "")
+    issues = jira_issues(project)
     sync(config)
 
-    plan = fresh_plan(config)
-    (orphan,) = plan.changes
-    assert orphan.action == "orphan" and orphan.key == key
-    assert f"put ^{item.block_id} back at its end" in (orphan.message or "")
-    status = jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"]
-    assert status == "new"
+    assert jira_issues(project).keys() == issues.keys()
+    assert path.read_text(encoding="utf-8").count(f"^{item.block_id}") == 1
+    issue = jira_issues(project)[key]["fields"]
+    assert issue["status"]["statusCategory"]["key"] == "new"
+    assert issue["summary"].endswith(" and tell the team")
+    assert not fresh_plan(config).changes
 
 
 def test_a_note_whose_synced_text_became_the_conflict_copy_gets_its_ids_back(

@@ -65,7 +65,7 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import KeyLink, last_links, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note, note_digest
-from plansync.notes.parse import read_note_bytes, reread_keys
+from plansync.notes.parse import read_note_bytes, read_up_to_keys, reread_keys
 from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import abandoned_temps, decode_for_edit, ends_a_line, refusal
 from plansync.progress import Progress, silent
@@ -620,7 +620,8 @@ class Planner:
         included, and no block id. That line is a new item, its copied links taken off, as
         any copy's. The record's line when its id ends no line and this one, in the same
         note, ends in its key links (where sync wrote them; edited since or not) or would
-        make the record exactly as last synced: its id was taken off, and it gets it back,
+        make the record exactly as last synced, whole or up to its keys
+        (:meth:`_lost_its_id`): its id was taken off, and it gets it back,
         one to one, unless the id ends a line elsewhere. Either way not the conflict "the
         note names KEY, but no record carries" a fresh id, which no sync settled. Each
         record the line links to is tried, the line read with that record's keys (words, or
@@ -666,11 +667,9 @@ class Planner:
                         target, entry.note, item, record
                     ):
                         copies[block_id] = item
-                elif record.note_path == entry.note.path and (
-                    keys.items() <= entry.item.keys.items()
-                    or self._synced_as(target, replace(entry, item=item), record)
-                ):  # its keys where sync wrote them, or the line as synced, less its id: not
-                    # a line that mentions the record
+                elif record.note_path == entry.note.path and self._lost_its_id(
+                    target, entry, item, keys, record
+                ):
                     lines[block_id] = item
             if len(copies) + len(lines) != 1:
                 continue  # no synced record's line, or two records': not guessed at
@@ -690,6 +689,26 @@ class Planner:
         for block_id, (entry, item) in alone.items():
             if block_id not in elsewhere:
                 entry.block_id, entry.readopted, entry.item = block_id, True, item
+
+    def _lost_its_id(
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        item: Item,
+        keys: dict[str, str],
+        record: SyncedRecord,
+    ) -> bool:
+        """Whether ``entry``, a line with no id read with ``record``'s ``keys`` as ``item``, is
+        that record's line, its id lost: its keys stand where sync wrote them, or the line
+        would make the record as last synced, whole or up to its keys (words, or a link to
+        another ticket, written after them in the edit that lost the id). Not a line that
+        only mentions the record: its words before the link are not the record's."""
+        if keys.items() <= entry.item.keys.items():
+            return True
+        if self._synced_as(target, replace(entry, item=item), record):
+            return True
+        before = read_up_to_keys(entry.item, entry.original, keys, self.config.acceptance)
+        return before is not None and self._synced_as(target, replace(entry, item=before), record)
 
     def _readopt(
         self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]

@@ -749,6 +749,29 @@ def reread_keys(
     return item.model_copy(update={"text": text, "owner": owner, "keys": keyed})
 
 
+def read_up_to_keys(
+    item: Item, line: str, keys: dict[str, str], policy: AcceptancePolicy
+) -> Item | None:
+    """``item`` as its ``line`` read up to its key links (``keys``: target: key), what was
+    written after them left out; None when the line does not link to each of them.
+
+    A line that lost its id and had words, or a link to another ticket, written after its key
+    in the same edit is found by what it said when it was synced: the words before the key.
+    """
+    read = _links_of(line)
+    if read is None:
+        return None
+    core, _, everywhere = read
+    links = {target: everywhere.get((target, key)) for target, key in keys.items()}
+    if not links or None in links.values():
+        return None
+    named = {target: link for target, link in links.items() if link is not None}
+    end = max(link.end for link in named.values())
+    hidden = policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
+    text, owner = item_text(core[:end], named, hidden)
+    return item.model_copy(update={"text": text, "owner": owner, "keys": dict(keys)})
+
+
 @lru_cache(maxsize=1024)
 def _links_of(
     line: str,
