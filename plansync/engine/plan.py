@@ -621,13 +621,12 @@ class Planner:
         any copy's. The record's line when its id ends no line and this one, in the same
         note, ends in its key links (where sync wrote them; edited since or not) or would
         make the record exactly as last synced, whole or up to its keys
-        (:meth:`_lost_its_id`): its id was taken off, and it gets it back,
-        one to one, unless the id ends a line elsewhere. Either way not the conflict "the
-        note names KEY, but no record carries" a fresh id, which no sync settled. Each
-        record the line links to is tried, the line read with that record's keys (words, or
-        a link to another ticket, may have been written after them): a line that only
-        mentions a record (another task, with its link in the text) is neither, and a new
-        item.
+        (:meth:`_lost_its_id`): its id was taken off, and it gets it back, one to one,
+        unless the id ends a line elsewhere. Either way not the conflict "the note names
+        KEY, but no record carries" a fresh id, which no sync settled. Each record the line
+        links to is tried, the line read with that record's keys (words, or a link to
+        another ticket, may have been written after them): a line that only mentions a
+        record (another task, with its link in the text) is neither, and a new item.
         """
         new = [e for e in tracked if e.new_id and not e.copy_of and "](" in e.original]
         if not new:  # most plans
