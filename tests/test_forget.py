@@ -115,7 +115,7 @@ def test_a_name_that_is_no_orphan_is_refused_and_nothing_is_forgotten(
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [key, synced, "CLOUD-999"])
     message = str(refused.value)
-    assert f"{synced} is not an orphan whose line is gone (its line, ^ps-" in message
+    assert f"{synced} is not an orphan that no line is read as (its line, ^ps-" in message
     assert "plansync tracks no record CLOUD-999" in message
     assert message.endswith("nothing was forgotten")
     assert key in tracked(config)  # the one orphan named was not forgotten either
@@ -135,7 +135,9 @@ def test_a_record_whose_line_is_still_in_its_note_is_not_forgotten(
     assert orphan.action == "orphan" and not orphan.item.unread
     assert ORPHANS_HINT not in render(plan)
 
-    with pytest.raises(plansync.NotAnOrphan, match=f"{key} is not an orphan whose line is gone"):
+    with pytest.raises(
+        plansync.NotAnOrphan, match=f"{key} is not an orphan that no line is read as"
+    ):
         plansync.forget(config, [key])
     assert plansync.forget(config) == []
     assert key in tracked(config)
@@ -173,6 +175,36 @@ def test_an_orphan_whose_line_is_no_longer_read_as_an_item_is_forgotten(
     assert [c.key for c in plansync.forget(config)] == [key]
     assert key not in tracked(config)
     assert not fresh_plan(config).changes
+
+
+@pytest.mark.parametrize("how", ["a line links to its key", "a line has its text"])
+def test_an_orphan_whose_line_may_be_back_without_its_id_is_not_forgotten(
+    example_project: ExampleProject, how: str
+) -> None:
+    """The plan says a line may be the orphan's own, its id lost: the state store is what
+    finds it again, so forgetting it would make that line a second issue (a review found
+    forget --all took it)."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    if how == "a line links to its key":
+        after = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
+    else:  # proposed again, as before the review, its id and key gone: the plan names it
+        after = line.replace(f" [{key}]({url})", "").removesuffix(f" ^{item.block_id}")
+        after = after.replace("- [ ] ", "- [?] ", 1)
+    replace_once(path, line, after)
+    plan = fresh_plan(config)
+    [orphan] = [c for c in plan.changes if c.key == key]
+    assert orphan.action == "orphan" and orphan.line_may_be_back, orphan.message
+
+    assert plansync.forget(config) == []
+    with pytest.raises(plansync.NotAnOrphan) as refused:
+        plansync.forget(config, [key])
+    assert str(refused.value).startswith(f"{key}'s line may still be in the notes without its id")
+    assert key in tracked(config)
 
 
 def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path) -> None:

@@ -1271,34 +1271,73 @@ def test_a_link_to_a_salesforce_record_plansync_does_not_write_is_text_not_a_key
     assert not plan_of(project, org).changes
 
 
-def test_a_synced_line_newly_tagged_for_salesforce_that_links_another_items_record_gets_its_own(
-    project: ExampleProject, org: Org
+@pytest.mark.parametrize("line_kind", ["synced line newly tagged", "new line"])
+def test_a_line_for_salesforce_that_links_another_items_record_gets_its_own(
+    project: ExampleProject, org: Org, line_kind: str
 ) -> None:
-    """Tagged #feature and ending in a link to the Feature another item made: the link was
-    read as the line's own key, a conflict ("no Salesforce record carries") for ever."""
+    """Ending in a link to the Feature another item made (its line still in the notes): the
+    link was read as the line's own key. A synced line newly tagged #feature was a conflict
+    ("no Salesforce record carries") for ever; a new line dropped the link's text from its
+    Jira summary and was a Salesforce conflict until its id was written, then created."""
     config, entry, _ = synced_item(project, org, RUNBOOK_TEXT)
     other = item_with(project, config, FEATURE_TEXT)
     record_id = other.item.keys["salesforce"]
     related = f"[the one-pager]({org.lightning('Feature__c', record_id)})"
     path = project.vault / entry.note.path
     line = line_of(project, entry.note.path, entry.item.line)
-    replace_once(path, line, line.replace(" #task", " #task #feature", 1))
-    key = entry.item.keys["jira"]
-    found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
-    assert found is not None
-    replace_once(path, found.group(0), f"{found.group(0)} {related}")
+    if line_kind == "new line":
+        added = f"- [ ] Ask Elena to confirm the scope of {related} #task #feature"
+        replace_once(path, line, f"{line}\n{added}")
+    else:
+        replace_once(path, line, line.replace(" #task", " #task #feature", 1))
+        key = entry.item.keys["jira"]
+        found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
+        assert found is not None
+        replace_once(path, found.group(0), f"{found.group(0)} {related}")
     records = len(org.records())
 
     plan = plan_of(project, org)
 
     assert not [c for c in plan.changes if c.action == "conflict"], plan.changes
-    [create] = [c for c in plan.changes if c.action == "create"]
-    assert create.target == "salesforce"
-    [update] = [c for c in plan.changes if c.action == "update"]
-    assert update.fields["summary"]["new"].endswith(" Dana Okafor the one-pager")
+    creates = {c.target: c for c in plan.changes if c.action == "create"}
+    if line_kind == "new line":
+        assert set(creates) == {"jira", "salesforce"}
+        assert (
+            creates["jira"].fields["summary"] == "Ask Elena to confirm the scope of the one-pager"
+        )
+    else:
+        assert set(creates) == {"salesforce"}
+        [update] = [c for c in plan.changes if c.action == "update"]
+        assert update.fields["summary"]["new"].endswith(" Dana Okafor the one-pager")
     sync(project, org, plan=plan)
     assert len(org.records()) == records + 1
     assert related in path.read_text("utf-8")
+    assert not plan_of(project, org).changes
+
+
+def test_a_line_that_lost_its_id_with_words_between_its_keys_gets_it_back(
+    project: ExampleProject, org: Org
+) -> None:
+    """Words typed between the Jira and the Salesforce key, and the id taken off, before one
+    sync: the line was created again in Jira, then in Salesforce, and both records left as
+    orphans. Its words before its keys are the records' as synced."""
+    _, entry, block_id = synced_item(project, org, RFE_TEXT)
+    path = project.vault / entry.note.path
+    key = entry.item.keys["jira"]
+    found = re.search(rf"\[{key}\]\([^)]*\)", path.read_text("utf-8"))
+    assert found is not None
+    replace_once(path, found.group(0), f"{found.group(0)} for Elena")
+    replace_once(path, f" ^{block_id}", "")
+    issues, records = jira_issues(project), len(org.records())
+
+    plan = plan_of(project, org)
+
+    assert not [c for c in plan.changes if c.action in ("create", "conflict", "orphan")], [
+        (c.action, c.target, c.message) for c in plan.changes
+    ]
+    sync(project, org, plan=plan)
+    assert jira_issues(project).keys() == issues.keys() and len(org.records()) == records
+    assert path.read_text("utf-8").count(f"^{block_id}") == 1
     assert not plan_of(project, org).changes
 
 

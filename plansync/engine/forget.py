@@ -30,9 +30,13 @@ class NotAnOrphan(PlansyncError):
 
 def forgettable(change: Change) -> bool:
     """Whether ``change`` is about a tracked record no line is read as: an orphan, or the
-    cancel that ``orphans = "cancel"`` plans for one."""
+    cancel that ``orphans = "cancel"`` plans for one. Not one whose line may be back without
+    its id (a line links to its key, or has its text): the state store is what finds it."""
     return (
-        change.key is not None and change.item.unread and change.action in ("orphan", "transition")
+        change.key is not None
+        and change.item.unread
+        and not change.line_may_be_back
+        and change.action in ("orphan", "transition")
     )
 
 
@@ -52,7 +56,7 @@ def orphans_named(
 
     Raises :class:`NotAnOrphan` naming each name that is none, and why."""
     orphans = [change for change in plan.changes if forgettable(change)]
-    chosen = orphans if names is None else _named(orphans, names, state)
+    chosen = orphans if names is None else _named(orphans, names, state, plan)
     problems = []
     found: list[tuple[Change, SyncedRecord]] = []
     for change in chosen:
@@ -69,22 +73,24 @@ def orphans_named(
     return found
 
 
-def _named(orphans: list[Change], names: Iterable[str], state: StateStore) -> list[Change]:
+def _named(
+    orphans: list[Change], names: Iterable[str], state: StateStore, plan: Plan
+) -> list[Change]:
     chosen: set[int] = set()
     problems = []
     for name in dict.fromkeys(names):
-        found = [
-            i
-            for i, change in enumerate(orphans)
-            if _names(name, change.target, change.key or "", change.item.block_id or "")
-        ]
+        found = [i for i, change in enumerate(orphans) if _names_change(name, change)]
         if found:
             chosen.update(found)
         else:
-            problems.append(_why_not(name, state))
+            problems.append(_why_not(name, state, plan))
     if problems:
         raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
     return [change for i, change in enumerate(orphans) if i in chosen]
+
+
+def _names_change(name: str, change: Change) -> bool:
+    return _names(name, change.target, change.key or "", change.item.block_id or "")
 
 
 def _names(name: str, target: str, key: str, block_id: str) -> bool:
@@ -96,13 +102,20 @@ def _names(name: str, target: str, key: str, block_id: str) -> bool:
     return given == key or (target == "jira" and given.casefold() == key.casefold())
 
 
-def _why_not(name: str, state: StateStore) -> str:
-    """Why ``name`` names no orphan: its line is still in a note, or it names no record."""
+def _why_not(name: str, state: StateStore, plan: Plan) -> str:
+    """Why ``name`` names no orphan ``forget`` takes: a line may be its own without its id,
+    its line is read, or it names no record."""
+    for change in plan.changes:
+        if change.line_may_be_back and _names_change(name, change):
+            return (
+                f"{name}'s line may still be in the notes without its id ({change.message}):"
+                " put the id back rather than forget it"
+            )
     for record in state.records().values():
         if _names(name, record.target, record.key, record.block_id):
             where = f" in {record.note_path}" if record.note_path else ""
             return (
-                f"{name} is not an orphan whose line is gone (its line, ^{record.block_id},"
+                f"{name} is not an orphan that no line is read as (its line, ^{record.block_id},"
                 f" is read{where}): only such a record can be forgotten"
             )
     return f"plansync tracks no record {name} (name a key or a ^id that `plansync plan` shows)"

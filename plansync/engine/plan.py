@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -150,6 +150,11 @@ class Change(BaseModel):
     base_field: str | None = Field(
         default=None, description="where the state keeps what a link sent (default: link)"
     )
+    line_may_be_back: bool = Field(
+        default=False,
+        description="an orphan a line of the notes may still be, its id lost (a line links to"
+        " its key, or has its text): the state finds it again, so forget refuses it",
+    )
 
 
 class Fingerprint(BaseModel):
@@ -237,7 +242,7 @@ class Plan(BaseModel):
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
         # create, {"old", "new"} for a change, {"base", "note", "remote"} for a field
         # conflict), so a tool can walk it without knowing links.
-        internal = {"url", "line_change", "base", "global_id", "base_field"}
+        internal = {"url", "line_change", "base", "global_id", "base_field", "line_may_be_back"}
         contract = self.model_dump(
             mode="json",
             exclude={
@@ -562,13 +567,22 @@ class Planner:
                         f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
                     )
                 tracked.append(_Tracked(note, item, block_id, original, new_id, copy_of))
-        self._keys_moved(tracked, synced)
-        self._by_key(tracked, synced)
+        by_key = {
+            (backend, record.key): record
+            for records in synced.values()
+            for (_, backend), record in records.items()
+        }
+        self._keys_moved(tracked, synced, by_key, lines_with.keys())
+        self._by_key(tracked, by_key, lines_with.keys())
         self._readopt(tracked, synced)
         return tracked
 
     def _keys_moved(
-        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+        self,
+        tracked: list[_Tracked],
+        synced: dict[Backend, dict[tuple[str, str], SyncedRecord]],
+        by_key: dict[tuple[str, str], SyncedRecord],
+        on_lines: Collection[str],
     ) -> None:
         """Tell the keys a line names from the tickets its text mentions.
 
@@ -582,11 +596,6 @@ class Planner:
         what it was, for the real key to replace it; a copy's keys are its original's. Lines
         that regained their id by their key were read with it already (:meth:`_by_key`).
         """
-        synced_by_key: dict[tuple[str, str], str] = {
-            (backend, record.key): block_id
-            for backend, records in synced.items()
-            for (block_id, _), record in records.items()
-        }
         for entry in tracked:
             if not entry.item.keys or entry.readopted:
                 continue
@@ -600,16 +609,16 @@ class Planner:
             for target in self.targets:
                 if synced_as and (record := synced[target.name].get((synced_as, target.name))):
                     keys[target.name] = record.key
-            may_be_key = self._keyed(entry.item)
-            if synced_as:
-                # Where the line has no record yet, a link to another line's is a mention.
-                may_be_key = _not_anothers(may_be_key, synced_by_key, synced_as, keys)
+            may_be_key = _not_anothers(self._keyed(entry.item), by_key, on_lines, synced_as, keys)
             entry.item = reread_keys(
                 entry.item, entry.original, keys, self.config.acceptance, may_be_key
             )
 
     def _by_key(
-        self, tracked: list[_Tracked], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+        self,
+        tracked: list[_Tracked],
+        by_key: dict[tuple[str, str], SyncedRecord],
+        on_lines: Collection[str],
     ) -> None:
         """A line without a block id that names a synced record's key (its link written back
         by a sync) is that record's line, or a copy of it.
@@ -631,14 +640,6 @@ class Planner:
         new = [e for e in tracked if e.new_id and not e.copy_of and "](" in e.original]
         if not new:  # most plans
             return
-        by_key = {
-            (backend, record.key): record
-            for records in synced.values()
-            for (_, backend), record in records.items()
-        }
-        on_lines = {
-            label_for(i.block_id) for n in self._notes_proper for i in n.items if i.block_id
-        }
         # The words of each synced line now: a copy made since they were edited (a recurring
         # task completed in the same edit) has them, not the record's as synced.
         words_now = {label_for(e.block_id): e.item.text for e in tracked if not e.new_id}
@@ -1480,6 +1481,7 @@ class Planner:
         )
 
     def _orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
+        named = (target.name, record.key) in self._named_keys
         if not record.note_path:
             # Made by a sync cut short, journaled before entries named their notes.
             where = (
@@ -1497,7 +1499,7 @@ class Planner:
                 return
             if self.config.sync.orphans == "cancel" and not target.transitions:
                 where += f" ({target.title} is given no status field to cancel it by)"
-            elif (target.name, record.key) in self._named_keys:
+            elif named:
                 where += (
                     f" (a line links to {record.key}, so it is never cancelled: if that is its"
                     f" line, put ^{record.block_id} back at its end)"
@@ -1510,7 +1512,7 @@ class Planner:
                 if warning.path == record.note_path:
                     where = f"its note was not read ({warning.message})"
                     break
-        self.plan.changes.append(_left_alone(target.name, record, where))
+        self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
 
     def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
         """The line of the record's note, without an id and not to be synced, whose item would
@@ -1628,7 +1630,9 @@ class Planner:
                         f"line {line} of its note has its text but not its id (the note put"
                         " back to older text, or written again?)"
                     )
-                    self.plan.changes[index] = _left_alone(target.name, record, same_text)
+                    self.plan.changes[index] = _left_alone(
+                        target.name, record, same_text, line_may_be_back=True
+                    )
                 continue
             if note in self._notes_by_path:
                 moved = (
@@ -1684,26 +1688,36 @@ of it."""
 
 def _not_anothers(
     may_be_key: Callable[[KeyLink], bool],
-    synced_by_key: dict[tuple[str, str], str],
+    by_key: dict[tuple[str, str], SyncedRecord],
+    on_lines: Collection[str],
     own: str,
     keys: dict[str, str],
 ) -> Callable[[KeyLink], bool]:
-    """``may_be_key``, but not for a link to a record synced from another line than ``own``
-    (by block id) in a system the line has no record in (``keys``: those it has). A synced
-    line newly sent to Salesforce ("#feature") that ends in a link to the Feature another
-    item made relates to it: its own record is yet to be made. Where the line has a record,
-    another's key in its place is a conflict the plan shows."""
-    label = label_for(own)
+    """``may_be_key``, but not for a link to a record synced from another line that is still
+    in the notes (its id ends a line), in a system where this line (``own``, its block id;
+    empty: none yet) has no record (``keys``: those it has). A line that ends in a link to
+    the Feature another item made relates to it, whether it has an id yet or not: its own
+    record is yet to be made. Where the line has a record, another's key in its place is a
+    conflict the plan shows; a record whose line is gone may be this line's, its id lost
+    (:meth:`Planner._by_key`)."""
+    label = label_for(own) if own else ""
 
     def may(link: KeyLink) -> bool:
-        other = synced_by_key.get((link.target, link.key))
-        mention = link.target not in keys and other is not None and label_for(other) != label
+        other = by_key.get((link.target, link.key))
+        mention = (
+            link.target not in keys
+            and other is not None
+            and label_for(other.block_id) != label
+            and label_for(other.block_id) in on_lines
+        )
         return may_be_key(link) and not mention
 
     return may
 
 
-def _left_alone(target: Backend, record: SyncedRecord, why: str) -> Change:
+def _left_alone(
+    target: Backend, record: SyncedRecord, why: str, *, line_may_be_back: bool = False
+) -> Change:
     """The orphan a record whose line is gone from its note is reported as, and why."""
     return Change(
         action="orphan",
@@ -1711,6 +1725,7 @@ def _left_alone(target: Backend, record: SyncedRecord, why: str) -> Change:
         key=record.key,
         item=_gone_item(record),
         message=f"{record.key}: {why}; left alone",
+        line_may_be_back=line_may_be_back,
     )
 
 

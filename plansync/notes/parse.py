@@ -741,8 +741,7 @@ def reread_keys(
     for target, key in keys.items():
         if named := everywhere.get((target, key)):
             links[target] = named
-    hidden = policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
-    text, owner = item_text(core, links, hidden)
+    text, owner = item_text(core, links, _hidden_filter(policy, item))
     keyed = {target: link.key for target, link in links.items()}
     if (text, owner, keyed) == (item.text, item.owner, item.keys):
         return item
@@ -752,24 +751,29 @@ def reread_keys(
 def read_up_to_keys(
     item: Item, line: str, keys: dict[str, str], policy: AcceptancePolicy
 ) -> Item | None:
-    """``item`` as its ``line`` read up to its key links (``keys``: target: key), what was
-    written after them left out; None when the line does not link to each of them.
+    """``item`` as its ``line`` reads before its first key link (``keys``: target: key), what
+    was written after it left out; None when the line does not link to each of the keys.
 
-    A line that lost its id and had words, or a link to another ticket, written after its key
-    in the same edit is found by what it said when it was synced: the words before the key.
+    A line that lost its id and had words, or a link to another ticket, written after or
+    between its keys in the same edit is found by what it said when it was synced: the words
+    before them.
     """
     read = _links_of(line)
     if read is None:
         return None
     core, _, everywhere = read
-    links = {target: everywhere.get((target, key)) for target, key in keys.items()}
-    if not links or None in links.values():
+    starts = [
+        everywhere[target, key].start for target, key in keys.items() if (target, key) in everywhere
+    ]
+    if not starts or len(starts) != len(keys):
         return None
-    named = {target: link for target, link in links.items() if link is not None}
-    end = max(link.end for link in named.values())
-    hidden = policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
-    text, owner = item_text(core[:end], named, hidden)
+    text, owner = item_text(core[: min(starts)], None, _hidden_filter(policy, item))
     return item.model_copy(update={"text": text, "owner": owner, "keys": dict(keys)})
+
+
+def _hidden_filter(policy: AcceptancePolicy, item: Item) -> str:
+    """The global filter to leave out of ``item``'s text (empty: none): only a task's."""
+    return policy.global_filter if policy.remove_global_filter and item.kind == "action" else ""
 
 
 @lru_cache(maxsize=1024)
