@@ -15,7 +15,15 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner, Result
 from conftest import ExampleProject, replace_once
-from test_sync_e2e import RUNBOOK, fresh_plan, item_line, jira_issues, sync, synced_item
+from test_sync_e2e import (
+    RUNBOOK,
+    fresh_plan,
+    item_line,
+    jira_issues,
+    sync,
+    synced_item,
+    synced_line,
+)
 
 import plansync
 from plansync.cli import main
@@ -186,10 +194,7 @@ def test_an_orphan_whose_line_may_be_back_without_its_id_is_not_forgotten(
     forget --all took it)."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
+    config, _, item, key, path, line, url = synced_line(project)
     if how == "a line links to its key":
         after = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
     else:  # proposed again, as before the review, its id and key gone: the plan names it

@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import requests
@@ -255,6 +255,28 @@ def test_second_sync_plans_nothing_and_searches_once_per_hundred(
 # ---- one side changes ----------------------------------------------------------------------
 
 RUNBOOK = "Write the runbook for changing object-lock retention"
+
+
+class SyncedLine(NamedTuple):
+    config: Config
+    note: Note
+    item: Item
+    key: str
+    path: Path
+    line: str
+    url: str
+    """The URL of the line's key link."""
+
+
+def synced_line(project: ExampleProject, text: str = RUNBOOK) -> SyncedLine:
+    """The project synced once, and the line of the item whose text holds ``text``, with its
+    Jira key and the URL of its key link."""
+    config, note, item, key = synced_item(project, text)
+    line = item_line(project, note.path, item.line)
+    url = line.split(f"[{key}](")[1].split(")")[0]
+    return SyncedLine(config, note, item, key, project.vault / note.path, line, url)
+
+
 PUBLISH = "Publish the revised tiering cost model"
 
 
@@ -822,9 +844,7 @@ def test_with_orphans_cancel_an_issue_a_line_still_links_to_is_left_and_says_why
     and the orphan said only "left alone"."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    config, note, item, key = synced_item(project, RUNBOOK)
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
+    config, note, _, key, _, line, url = synced_line(project)
     task = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
     replace_once(project.vault / note.path, line + "\n", task + "\n")
 
@@ -1752,10 +1772,7 @@ def test_a_new_task_that_links_to_a_synced_issue_in_its_text_is_a_new_item(
     an issue of its own and keeps the link as text. It was taken for the issue's key: the task
     was a conflict never created, or, the issue's own line deleted, took the issue over."""
     project = example_project
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
+    config, _, _, key, path, line, url = synced_line(project)
     task = f"- [ ] Review the draft of [{key}]({url}) with Dana 📅 2025-11-20"
     replace_once(path, line + "\n", (line + "\n" if original == "kept" else "") + task + "\n")
     issues = jira_issues(project)
@@ -1778,9 +1795,7 @@ def written_after_the_key(
     """The runbook item synced, and ``written`` typed after its key link (``{other}`` and
     ``{other_url}`` name another synced issue): the config, note, item, its key and the
     other issue's key."""
-    config, note, item, key = synced_item(project, RUNBOOK)
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
+    config, note, item, key, _, _, url = synced_line(project)
     other = next(k for k in jira_issues(project) if k != key)
     added = written.format(other=other, other_url=url.replace(key, other))
     replace_once(project.vault / note.path, f"[{key}]({url})", f"[{key}]({url}){added}")
@@ -1989,11 +2004,8 @@ def test_a_line_that_lost_its_id_and_was_edited_gets_it_back_by_its_closing_key_
     Jira, and with orphans = cancel its issue was cancelled."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
+    config, note, item, key, path, line, url = synced_line(project)
     other = next(k for k in jira_issues(project) if k != key)
-    url = line.split(f"[{key}](")[1].split(")")[0]
     edited = {
         "ticked": line.replace("- [ ] ", "- [x] ", 1),
         "due moved": line.replace("📅 2025-11-10", "📅 2025-11-24"),
@@ -2021,10 +2033,7 @@ def test_a_line_that_lost_its_id_with_words_after_its_key_gets_it_back_and_nothi
     it). Its words up to the key are the issue's as synced: it gets its id back instead."""
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    line = item_line(project, note.path, item.line)
-    url = line.split(f"[{key}](")[1].split(")")[0]
+    config, _, item, key, path, _, url = synced_line(project)
     replace_once(path, f"[{key}]({url})", f"[{key}]({url}) and tell the team")
     replace_once(path, f" ^{item.block_id}", "")
     issues = jira_issues(project)
