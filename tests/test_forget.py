@@ -185,15 +185,16 @@ def test_an_orphan_whose_line_is_no_longer_read_as_an_item_is_forgotten(
     assert not fresh_plan(config).changes
 
 
+@pytest.mark.parametrize("orphans", ["report", "cancel"])
 @pytest.mark.parametrize("how", ["a line links to its key", "a line has its text"])
 def test_an_orphan_whose_line_may_be_back_without_its_id_is_not_forgotten(
-    example_project: ExampleProject, how: str
+    example_project: ExampleProject, how: str, orphans: str
 ) -> None:
     """The plan says a line may be the orphan's own, its id lost: the state store is what
     finds it again, so forgetting it would make that line a second issue (a review found
-    forget --all took it)."""
+    forget --all took it, and then that only a cancel was checked for a line with its text)."""
     project = example_project
-    project.write_config('[sync]\norphans = "cancel"\n')
+    project.write_config(f'[sync]\norphans = "{orphans}"\n')
     config, _, item, key, path, line, url = synced_line(project)
     if how == "a line links to its key":
         after = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"

@@ -9,8 +9,10 @@ mail. Forgetting drops the record from the state store only; the issue or record
 stays as it is, and a line that ends in its block id again finds it by that id.
 
 A record whose line is still read (no longer accepted, no longer routed) is settled by editing
-the line, and is refused; so is a record that is no orphan at all, which the next plan would
-only look up again by its id. A name refused is named with the reason, and nothing is
+the line, and is refused; so is one whose line may be back without its id (a line links to its
+key, or has its text): only the state store can find that line again, and forgetting would make
+it a second record. A record that is no orphan at all is refused too: the next plan would only
+look it up again by its id. A name refused is named with the reason, and nothing is
 forgotten: a typo must not forget half a list.
 """
 

@@ -7,9 +7,14 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    copy becomes a new item with a new id. A line that lost the id a sync wrote (its note put
    back to older text) gets that id back instead of a fresh one, when it would make exactly the
    record last synced of one record of its note whose line is gone, one to one
-   (:meth:`Planner._readopt`). A note a person must fix first (its front matter unreadable, a
-   sync tool's conflict copy, both sides of a merge conflict in it) takes no part, records and
-   all: its lines would be synced wrong or twice (:meth:`Planner._hold_back`).
+   (:meth:`Planner._readopt`). A line without an id that links to a synced record's key is
+   that record's line when the record's id ends no line and the line ends in its key links
+   or makes the record as last synced (it lost its id: it gets it back), or a copy when the
+   id ends another line (a recurring task's next occurrence: a new item, its copied links
+   taken off); else the link is a mention (:meth:`Planner._by_key`). A note a person must
+   fix first (its front matter unreadable, a sync tool's conflict copy, both sides of a merge
+   conflict in it) takes no part, records and all: its lines would be synced wrong or twice
+   (:meth:`Planner._hold_back`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
    label that carries the id. The same lookup finds a record created by a run that died before
@@ -27,9 +32,11 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from a note that was
    read and still holds items a transition to cancelled, once; not one moved into a note the
    config does not read (an archive), or into another note as no item: it is still in the
-   vault. A record a run that died made
-   for a line deleted before this plan (the id is only in the create's journal) is taken in as
-   a record of the note the journal names, and planned like any other (:class:`DeadCreate`).
+   vault. Nor one whose line may be back without its id (a line links to its key, or has its
+   text): the plan says so (``Change.line_may_be_back``), and ``forget`` refuses it, as only the
+   state store can find that line again. A record a run that died made for a line deleted
+   before this plan (the id is only in the create's journal) is taken in as a record of the
+   note the journal names, and planned like any other (:class:`DeadCreate`).
 6. **Targets.** The same steps run for each backend an item is routed to (Jira, Salesforce),
    Jira first, because a Salesforce record carries its item's Jira key and the Jira issue links
    to the Salesforce record: that cross-link is planned last, once both keys are known or will
@@ -375,15 +382,16 @@ class Planner:
         self._note_link = note_linker(config)
         self._synced_notes: set[str] = set()
         """The notes the state store has records of (read by :meth:`_identify`)."""
-        # Where a deleted line may cancel its records (sync.orphans = "cancel"): a note held
-        # back (:meth:`_hold_back`) is out of the sync, records and all, until it is fixed.
-        self._orphans_notes: dict[str, bytes | None] = {}  # the bytes of orphans' notes
-        # Cancels planned for deleted lines, by their index in the plan's changes: one that
-        # turns out to be moved (into a note the config does not read, or as no item into
-        # another) is left alone instead.
+        self._orphans_notes: dict[str, bytes | None] = {}
+        """The bytes of orphans' notes (None: unreadable), each read once."""
         self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
+        """Cancels planned for deleted lines, by their index in the plan's changes: one that
+        turns out to be moved (into a note the config does not read, or as no item into
+        another) is left alone instead."""
         self._notes_with_items = {note.path for note in vault.notes if note.items}
-        """Less the notes held back (:meth:`_hold_back`), once :meth:`_identify` has run."""
+        """Where a deleted line may cancel its records (sync.orphans = "cancel"): less the
+        notes held back (:meth:`_hold_back`), which are out of the sync, records and all,
+        until they are fixed, once :meth:`_identify` has run."""
         self._notes_proper = [n for n in vault.notes if conflict_copy_of(n.path) is None]
         """The notes but sync tools' conflict copies (see :func:`conflict_copy_of`)."""
         # Keys some line still links to (a conflict copy's too, or as a mention): its record's
@@ -593,11 +601,12 @@ class Planner:
         on [CLOUD-7](…) with Dana @Myself" is a new item that mentions CLOUD-7, not a line that
         lost its id (a conflict, never created); and a line given its id by a sync that died
         before its key reads the same. A sandbox's link (a trial run, see _note_key) stays
-        what it was, for the real key to replace it; a copy's keys are its original's. Lines
-        that regained their id by their key were read with it already (:meth:`_by_key`).
+        what it was, for the real key to replace it; a copy's keys are its original's. A line
+        without an id that links to a synced record is read again with that record's keys by
+        :meth:`_by_key`, which runs next.
         """
         for entry in tracked:
-            if not entry.item.keys or entry.readopted:
+            if not entry.item.keys:
                 continue
             keys = {
                 name: entry.item.keys[name]
@@ -1497,6 +1506,12 @@ class Planner:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
+            if not named and (same_text := self._same_text_at(target, record)):
+                # Not cancelled either way; said here, as forget must not take it.
+                self.plan.changes.append(
+                    _left_alone(target.name, record, same_text, line_may_be_back=True)
+                )
+                return
             if self.config.sync.orphans == "cancel" and not target.transitions:
                 where += f" ({target.title} is given no status field to cancel it by)"
             elif named:
@@ -1513,6 +1528,17 @@ class Planner:
                     where = f"its note was not read ({warning.message})"
                     break
         self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
+
+    def _same_text_at(self, target: TargetSpec, record: SyncedRecord) -> str | None:
+        """Why the record's line may be back without its id, where a line of its note has its
+        text (:meth:`_unsynced_line_like`); None: no line has."""
+        line = self._unsynced_line_like(target, record)
+        if line is None:
+            return None
+        return (
+            f"line {line} of its note has its text but not its id (the note put back to older"
+            " text, or written again?)"
+        )
 
     def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
         """The line of the record's note, without an id and not to be synced, whose item would
@@ -1566,9 +1592,9 @@ class Planner:
         cancelled by plansync before, is reported only, so a reopen in the backend stands. So
         is one whose id search finds first on another record (an earlier issue cloned or
         labelled with it): that record is not the one synced from the line, and is never
-        cancelled for it. And so is a record whose key a line still names: its line is there,
-        only its block id was taken off (tidied away as noise), and it gets it back
-        (:meth:`_by_key`).
+        cancelled for it. And so is a record whose key a line still names: its line may be
+        there with only its block id taken off (tidied away as noise); the report says to put
+        the id back, where :meth:`_by_key` could not tell that the line is its own.
         A cancel planned here may still be left alone by :meth:`_spare_moved_lines`, once every
         target is planned: its line may have been moved into a note this scan does not read,
         or into another note as no item.
@@ -1625,11 +1651,7 @@ class Planner:
         for index, target, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
-                if line := self._unsynced_line_like(target, record):
-                    same_text = (
-                        f"line {line} of its note has its text but not its id (the note put"
-                        " back to older text, or written again?)"
-                    )
+                if same_text := self._same_text_at(target, record):
                     self.plan.changes[index] = _left_alone(
                         target.name, record, same_text, line_may_be_back=True
                     )
