@@ -14,11 +14,11 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from pydantic import ValidationError
@@ -67,9 +67,7 @@ class _Plansync(click.Group):
                 # Ctrl-C outside a plan's or a sync's own handling (loading the config,
                 # starting the sandbox, a parse): click said "Aborted!" and exited 1, an error
                 # to a script, where every other Ctrl-C exits 130.
-                click.echo("", err=True)
-                click.secho("Interrupted.", fg="yellow", err=True)
-                sys.exit(128 + signal.SIGINT)
+                _exit_interrupted("Interrupted.")
 
 
 @contextmanager
@@ -475,10 +473,9 @@ def _asked(question: str, done: str, unasked: str) -> bool:
     try:
         return click.confirm(question, default=False)
     except click.Abort as exc:
-        click.echo("", err=True)
         if isinstance(exc.__context__, KeyboardInterrupt):  # as click raises it, from None
-            click.secho(f"Interrupted: nothing was {done}.", fg="yellow", err=True)
-            sys.exit(128 + signal.SIGINT)
+            _exit_interrupted(f"Interrupted: nothing was {done}.")
+        click.echo("", err=True)
         raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
 
 
@@ -532,23 +529,39 @@ def _interrupted(outcome: str) -> Iterator[None]:
     ids are written into the notes before their records are created, and a rerun adopts
     what this run created instead of creating it again.
     """
-    previous: dict[str, Any] = {}
-    for name in ("SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
-        with suppress(AttributeError, ValueError):  # ValueError: not the main thread
-            previous[name] = signal.signal(getattr(signal, name), _stop)
     try:
-        yield
+        with _on_stop_signals(_stop):
+            yield
     except KeyboardInterrupt as exc:
         number = exc.number if isinstance(exc, _Stopped) else int(signal.SIGINT)
-        click.echo("", err=True)  # after the ^C the terminal printed
         what = (
             "Interrupted" if number == signal.SIGINT else f"Stopped ({signal.Signals(number).name})"
         )
-        click.secho(f"{what}: {outcome}.", fg="yellow", err=True)
-        sys.exit(128 + number)  # as a shell reports a command a signal stopped
+        _exit_interrupted(f"{what}: {outcome}.", number)
+
+
+def _exit_interrupted(message: str, number: int = signal.SIGINT) -> NoReturn:
+    """Say ``message`` on a line of its own (after the ``^C`` the terminal printed where the
+    cursor was), and exit as a shell reports a command that signal ``number`` stopped."""
+    click.echo("", err=True)
+    click.secho(message, fg="yellow", err=True)
+    sys.exit(128 + number)
+
+
+@contextmanager
+def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, a service stopped) and SIGHUP (the terminal closed) call
+    ``handler`` while this lasts; the handlers before are put back, for an in-process caller."""
+    before: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        with suppress(AttributeError, ValueError):  # ValueError: not the main thread
+            number = getattr(signal, name)
+            before[number] = signal.signal(number, handler)
+    try:
+        yield
     finally:
-        for name, handler in previous.items():
-            signal.signal(getattr(signal, name), handler)
+        for number, previous in before.items():  # None: set outside Python, so the default
+            signal.signal(number, signal.SIG_DFL if previous is None else previous)
 
 
 def _report(result: Result | None, *, quiet: bool = False) -> None:
@@ -738,7 +751,7 @@ def sandbox_serve(
     """
     from plansync.sandbox.standalone import PortUnavailable, serve_both
 
-    with _exit_on_signals(), ExitStack() as cleanup, _one_line_errors():
+    with _on_stop_signals(_exit_on_signal), ExitStack() as cleanup, _one_line_errors():
         try:  # bound before anything is printed: a port in use is one line, not a traceback
             served = cleanup.enter_context(
                 serve_both(
@@ -785,19 +798,6 @@ def _project_key(value: str) -> str:
             " starting with a letter (e.g. PLAN)"
         )
     return value
-
-
-@contextmanager
-def _exit_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the command as Ctrl-C does, so its cleanup runs (a service
-    manager, a closed terminal); the handlers before are put back for an in-process caller."""
-    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-    before = {number: signal.signal(number, _exit_on_signal) for number in numbers}
-    try:
-        yield
-    finally:
-        for number, handler in before.items():  # None: set outside Python, so the default
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _exit_on_signal(number: int, _frame: object) -> None:
