@@ -584,7 +584,8 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
             # Ids go in before records are made: the notes did change, without their keys.
             count = len(result.notes_written)
             click.echo(
-                f"The ids are in the lines already ({count} note(s) written), not yet the keys."
+                f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
+                " keys."
             )
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
@@ -597,9 +598,9 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
     if result.errors:
         items = sum(not e.whole_call for e in result.errors)
         calls = len(result.errors) - items
-        parts = [f"{items} item(s) failed"] if items else []
+        parts = [f"{counted(items, 'item')} failed"] if items else []
         if calls:  # the items it skipped are not counted: the plan shows them again
-            parts.append(f"the sync stopped early ({calls} failed call(s))")
+            parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
         raise click.ClickException(f"{' and '.join(parts)}; see above")
 
 

@@ -387,11 +387,11 @@ def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     result = run("sync", "--yes", "--config", example_project.config_path)
     assert result.exit_code == 1
     assert "error: sync jira failed: Jira answered 500" in result.output
-    assert "-:0:" not in result.output and "1 item(s) failed" not in result.output
-    assert "the sync stopped early" in result.output
+    assert "-:0:" not in result.output and "1 item failed" not in result.output
+    assert "the sync stopped early (1 failed call)" in result.output
     notes = sum(b"^ps-" in path.read_bytes() for path in example_project.vault.glob("*.md"))
     assert notes > 1 and "Not done: 22 write back" in result.stdout
-    assert f"The ids are in the lines already ({notes} note(s) written)" in result.stdout
+    assert f"The ids are in the lines already ({notes} notes written)" in result.stdout
 
 
 def test_changes_left_behind_a_failed_step_are_counted_not_silently_dropped(

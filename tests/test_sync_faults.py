@@ -834,7 +834,7 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
         assert len(errors) == 1, failed.output
         assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: transition")
         assert "500" in errors[0]
-        assert "1 item(s) failed" in failed.output and "stopped early" not in failed.output
+        assert "1 item failed;" in failed.output and "stopped early" not in failed.output
         (issue,) = [i for i in fetch_issues(project.url) if i["key"] == second.key]
         assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
     app.configure_faults({"clear": True})

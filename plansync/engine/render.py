@@ -168,12 +168,12 @@ def render(plan: Plan) -> str:
     for target, ids in sorted(unfound.items()):
         # Else "No changes", and then a sync that sits silent while it looks them up.
         named = first_few(ids, UNFOUND_NAMED)
-        counted = "1 id" if len(ids) == 1 else f"{len(ids)} ids"
+        one = len(ids) == 1
         out.append(
-            f"{counted} that a sync cut short was creating in {BACKEND_TITLES[target]}"
-            f" {'has' if len(ids) == 1 else 'have'} no record there yet ({named}): a sync looks"
-            " once more (waiting a few seconds, as search can lag a create), then forgets"
-            f" {'it' if len(ids) == 1 else 'them'}."
+            f"{counted(len(ids), 'id')} that a sync cut short was creating in"
+            f" {BACKEND_TITLES[target]} {'has' if one else 'have'} no record there yet"
+            f" ({named}): a sync looks once more (waiting a few seconds, as search can lag a"
+            f" create), then forgets {'it' if one else 'them'}."
         )
     if not plan.changes and plan.fingerprint is not None and not plan.fingerprint.notes:
         # Nothing was read (a glob typo, a wrong vault.path): not "in sync", whatever it is.
