@@ -791,12 +791,11 @@ def sandbox_serve(
 def _project_key(value: str) -> str:
     """``--project`` checked before anything is served (the sandbox refused it later with a
     ValueError traceback)."""
-    from plansync.sandbox.jira_app import PROJECT_KEY
+    from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
 
     if not PROJECT_KEY.fullmatch(value):
         raise click.BadParameter(
-            f"{value!r} is not a Jira project key: 2 to 10 capital letters, digits or _,"
-            " starting with a letter (e.g. PLAN)"
+            f"{value!r} is not a Jira project key: {PROJECT_KEY_RULE} (e.g. PLAN)"
         )
     return value
 

@@ -599,9 +599,14 @@ class Config(Strict):
         in code without rules), which reads as success."""
         if not self.rules and self.salesforce is None:
             raise ConfigError(
-                f"{self.source or 'config'}: no [[rules]] and no [salesforce] table, so no item"
+                f"{self.where}: no [[rules]] and no [salesforce] table, so no item"
                 " goes anywhere (`plansync init DIR` writes a starter config)"
             )
+
+    @property
+    def where(self) -> str:
+        """How messages name the config: its file, or "config" for one made in code."""
+        return str(self.source) if self.source is not None else "config"
 
     @property
     def base_dir(self) -> Path:

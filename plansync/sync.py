@@ -20,6 +20,7 @@ from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config, ConfigError
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
+from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.forget import orphans_named
 from plansync.engine.plan import Change, Plan, Planner, TargetSpec
@@ -30,7 +31,7 @@ from plansync.progress import Progress, silent
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.rules import JiraRouting, SalesforceRouting
 from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
-from plansync.sandbox.jira_app import PROJECT_KEY
+from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
 from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
@@ -70,8 +71,9 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
     """
     root = config.vault_root
     if not root.is_dir():
-        where = config.source or "config"
-        raise ConfigError(f"{where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder")
+        raise ConfigError(
+            f"{config.where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder"
+        )
     vault = scan_vault(
         root,
         include=config.vault.include,
@@ -158,8 +160,7 @@ def config_file(config: Config, key: str, given: str) -> Path:
     library opens it (requests' "Could not find a suitable TLS CA certificate bundle")."""
     path = config.base_dir / Path(given).expanduser()
     if not path.is_file():
-        where = config.source or "config"
-        raise ConfigError(f"{where}: '{key}' = {given!r}: {path} is not a file")
+        raise ConfigError(f"{config.where}: '{key}' = {given!r}: {path} is not a file")
     return path
 
 
@@ -173,8 +174,7 @@ def private_key(config: Config) -> str | None:
     if not given or "-----BEGIN" in given:
         return given or None
     if not may_name_a_file(given):
-        where = config.source or "config"
-        raise ConfigError(f"{where}: 'salesforce.private_key_file' {NOT_A_KEY_FILE}")
+        raise ConfigError(f"{config.where}: 'salesforce.private_key_file' {NOT_A_KEY_FILE}")
     return str(config_file(config, "salesforce.private_key_file", given))
 
 
@@ -306,10 +306,10 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
             continue
         title = BACKEND_TITLES[name]
         setting, variable = URL_SETTINGS[name]
-        items = "1 item was" if len(real) == 1 else f"{len(real)} items were"
+        items = counted(len(real), "item") + (" was" if len(real) == 1 else " were")
         raise ConfigError(
             f"{state.directory / 'state.db'}: {items} synced with the {title} at"
-            f" {site_of(real[0].url)}, but {config.source or 'the config'} names no {title}"
+            f" {site_of(real[0].url)}, but {config.where} names no {title}"
             f" ('{setting}', which the starter config reads from {variable}), so this run would"
             f" use the embedded sandbox: set it to sync with that {title}"
         )
@@ -327,10 +327,10 @@ def embedded_projects(config: Config) -> list[str]:
     for index, rule in enumerate(config.rules):
         if not PROJECT_KEY.fullmatch(rule.project):
             raise ConfigError(
-                f"{config.source or 'config'}: 'rules[{index}].project' = {rule.project!r} is"
-                " not a project key the embedded Jira sandbox can make (2 to 10 capital"
-                " letters, digits or _, starting with a letter), and no Jira URL is configured"
-                " (the starter config reads the URL from JIRA_URL)"
+                f"{config.where}: 'rules[{index}].project' = {rule.project!r} is"
+                f" not a project key the embedded Jira sandbox can make ({PROJECT_KEY_RULE}),"
+                " and no Jira URL is configured (the starter config reads the URL from"
+                f" {URL_SETTINGS['jira'][1]})"
             )
         if rule.project not in keys:
             keys.append(rule.project)

@@ -1215,7 +1215,7 @@ class Planner:
         why = target.connector.destination_problem(NewRecord(entry.block_id, fields, sobject))
         if why:
             where = target.routing.rule_key(self.config, entry.item)
-            raise ConfigError(f"{self.config.source or 'config'}: {where}: {why}")
+            raise ConfigError(f"{self.config.where}: {where}: {why}")
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._write_back(target, entry, None, None)
         self._add(entry, "create", target.name, fields=fields, sobject=sobject)

@@ -461,6 +461,8 @@ _JQL_FIELDS = {"project": "project", "labels": "labels", "key": "key", "issuekey
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}")
 """A project key the sandbox can seed (Jira's default format); ``sandbox serve`` checks it."""
+PROJECT_KEY_RULE = "2 to 10 capital letters, digits or _, starting with a letter"
+""":data:`PROJECT_KEY` in words, for the messages that refuse a key."""
 _SUPPORTED_JQL = (
     "The plansync sandbox supports: project = X, labels in (...), key in (...), AND, ORDER BY key."
 )
