@@ -53,14 +53,10 @@ def matches(match: Match, item: Item) -> bool:
     return not tags & {t.casefold() for t in match.tags_none}
 
 
-def note_link(config: Config, note_path: str, block_id: str) -> str:
-    """The link to an item's line in Obsidian."""
-    return note_linker(config)(note_path, block_id)
-
-
 def note_linker(config: Config) -> Callable[[str, str], str]:
-    """:func:`note_link` for the many items of a plan: the vault's folder is resolved once,
-    not once an item (a tenth of the time of planning 40,000 items)."""
+    """The link to an item's line in Obsidian, by note path and block id. Made once for the
+    many items of a plan: the vault's folder is resolved once, not once an item (a tenth of
+    the time of planning 40,000 items)."""
     vault = quote(config.vault.name or config.vault_root.name, safe="")
     template = config.vault.note_url
 

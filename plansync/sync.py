@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TypeVar, overload
 
 import requests
 
@@ -462,14 +462,13 @@ def apply(
         current = plan if plan is not None else _build(config, state, specs, progress)
         if confirm is not None and not confirm(current):
             return None
-        kwargs: dict[str, Any] = {}
-        if checkpoint is not None:
-            kwargs["checkpoint"] = checkpoint
         # The plan's look-ups stand in for the look-up before creating only if nothing
         # came between them and the creates: an answer may come an hour later, after a
         # teammate's sync (another state store) created records for the same ids.
         fresh = plan is None and (confirm is None or not asks)
-        return apply_plan(config, current, state, conns, fresh=fresh, progress=progress, **kwargs)
+        return apply_plan(
+            config, current, state, conns, checkpoint=checkpoint, fresh=fresh, progress=progress
+        )
 
 
 def forget(

@@ -27,7 +27,7 @@ from plansync.engine.plan import ACTIONS, Plan
 from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
-from plansync.rules import note_link
+from plansync.rules import note_linker
 from plansync.sandbox.jira_app import STATUSES, TRANSITIONS, USERS, JiraSandbox
 
 PRIORITY_NAMES = {
@@ -191,7 +191,7 @@ def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
         expected_user = expected_assignee(config, old.owner, app)
         assert assignee_of(issue, app) == expected_user, (old.owner, key)
         assigned += expected_user is not None
-        link = note_link(config, note.path, new.block_id)
+        link = note_linker(config)(note.path, new.block_id)
         assert note.title and note.title in fields["description"]
         assert link in fields["description"]
         assert [(r["globalId"], r["object"]["url"]) for r in issue["remotelinks"]] == [
@@ -1433,7 +1433,7 @@ def test_a_renamed_note_moves_the_links_without_adding_any(
         links = jira_issues(project)[item.keys["jira"]]["remotelinks"]
         assert item.block_id
         assert [r["object"]["url"] for r in links] == [
-            note_link(config, "archive/weekly.md", item.block_id)
+            note_linker(config)("archive/weekly.md", item.block_id)
         ]
     assert not fresh_plan(config).has_changes
 

@@ -899,13 +899,13 @@ def apply_plan(
     state: StateStore,
     connectors: dict[str, Connector],
     *,
-    checkpoint: Checkpoint = _nothing,
+    checkpoint: Checkpoint | None = None,
     progress: Progress = silent,
     fresh: bool = False,
 ) -> Result:
     """Carry out ``plan``; ``fresh``: it was made in this run under the lock (its look-ups
     stand in for the look-up before creating)."""
     applier = Applier(
-        config, state, connectors, checkpoint=checkpoint, progress=progress, fresh=fresh
+        config, state, connectors, checkpoint=checkpoint or _nothing, progress=progress, fresh=fresh
     )
     return applier.run(plan)
