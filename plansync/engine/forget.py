@@ -56,9 +56,11 @@ def orphans_named(
     block id (with or without its ``^``, in any case, as Jira and Salesforce compare them);
     ``names`` None: every one of them. A planned cancel comes as the orphan it stays.
 
-    Raises :class:`NotAnOrphan` naming each name that is none, and why."""
+    Raises :class:`NotAnOrphan` naming each name that is none, and why, and each orphan that
+    a sync cut short made and no sync has stored yet: there is no state row to drop, and the
+    next sync stores it."""
     orphans = [change for change in plan.changes if forgettable(change)]
-    chosen = orphans if names is None else _named(orphans, names, state, plan)
+    chosen = orphans if names is None else _chosen(orphans, names, state, plan)
     problems = []
     found: list[tuple[Change, SyncedRecord]] = []
     for change in chosen:
@@ -75,13 +77,13 @@ def orphans_named(
     return found
 
 
-def _named(
+def _chosen(
     orphans: list[Change], names: Iterable[str], state: StateStore, plan: Plan
 ) -> list[Change]:
     chosen: set[int] = set()
     problems = []
     for name in dict.fromkeys(names):
-        found = [i for i, change in enumerate(orphans) if _names_change(name, change)]
+        found = [i for i, change in enumerate(orphans) if _matches_change(name, change)]
         if found:
             chosen.update(found)
         else:
@@ -91,11 +93,11 @@ def _named(
     return [change for i, change in enumerate(orphans) if i in chosen]
 
 
-def _names_change(name: str, change: Change) -> bool:
-    return _names(name, change.target, change.key or "", change.item.block_id or "")
+def _matches_change(name: str, change: Change) -> bool:
+    return _matches(name, change.target, change.key or "", change.item.block_id or "")
 
 
-def _names(name: str, target: str, key: str, block_id: str) -> bool:
+def _matches(name: str, target: str, key: str, block_id: str) -> bool:
     """Whether ``name``, as typed, names the record of ``target`` with ``key`` or ``block_id``
     (a Jira project may be keyed PS, as block ids begin)."""
     given = name.strip()
@@ -108,13 +110,13 @@ def _why_not(name: str, state: StateStore, plan: Plan) -> str:
     """Why ``name`` names no orphan ``forget`` takes: a line may be its own without its id,
     its line is read, or it names no record."""
     for change in plan.changes:
-        if change.line_may_be_back and _names_change(name, change):
+        if change.line_may_be_back and _matches_change(name, change):
             return (
                 f"{name}'s line may still be in the notes without its id ({change.message}):"
                 " put the id back rather than forget it"
             )
     for record in state.records().values():
-        if _names(name, record.target, record.key, record.block_id):
+        if _matches(name, record.target, record.key, record.block_id):
             where = f" in {record.note_path}" if record.note_path else ""
             return (
                 f"{name} is not an orphan that no line is read as (its line, ^{record.block_id},"
