@@ -693,9 +693,17 @@ class Planner:
             else:
                 ((block_id, item),) = lines.items()
                 lost.setdefault(block_id, []).append((entry, item))
-        alone = {block_id: found[0] for block_id, found in lost.items() if len(found) == 1}
-        elsewhere = self._lines_elsewhere(set(alone), copies=False) if alone else {}
-        for block_id, (entry, item) in alone.items():
+        self._give_ids_back(
+            {block_id: found[0] for block_id, found in lost.items() if len(found) == 1}
+        )
+
+    def _give_ids_back(self, lost: dict[str, tuple[_Tracked, Item]]) -> None:
+        """Give each line (by the id it lost: the line, and its item read as that record's)
+        its id back, unless the id ends a line elsewhere in the vault: that line is there
+        (moved into a note not read, or as no item), not lost. A sync tool's conflict copy
+        does not count: its line is a copy of the one lost."""
+        elsewhere = self._lines_elsewhere(set(lost), copies=False) if lost else {}
+        for block_id, (entry, item) in lost.items():
             if block_id not in elsewhere:
                 entry.block_id, entry.readopted, entry.item = block_id, True, item
 
@@ -774,11 +782,13 @@ class Planner:
                 matched.append((entry, ids))
         times = Counter(block_id for _, ids in matched for block_id in ids)
         once = {block_id for block_id, count in times.items() if count == 1}
-        pairs = {next(iter(ids)): entry for entry, ids in matched if len(ids) == 1 and ids <= once}
-        elsewhere = self._lines_elsewhere(set(pairs), copies=False) if pairs else {}
-        for block_id, entry in pairs.items():
-            if block_id not in elsewhere:
-                entry.block_id, entry.readopted = block_id, True
+        self._give_ids_back(
+            {
+                next(iter(ids)): (entry, entry.item)
+                for entry, ids in matched
+                if len(ids) == 1 and ids <= once
+            }
+        )
 
     def _synced_as(self, target: TargetSpec, entry: _Tracked, record: SyncedRecord) -> bool:
         """Whether the item's line, given ``record``'s id, makes the record exactly as it was
