@@ -421,7 +421,8 @@ def _progress(step: str, done: int, total: int) -> None:
 def sync_command(
     config_path: Path | None, plan_file: Path | None, yes: bool, quiet: bool, wait: float
 ) -> None:
-    """Create and update Jira issues from accepted items; write keys back into the notes.
+    """Create, update and close the Jira issues and Salesforce records of accepted items;
+    write their keys back into the notes.
 
     With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
     notes or the state changed since it was made.
