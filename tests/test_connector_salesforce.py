@@ -592,6 +592,31 @@ def test_a_throttled_request_is_retried_after_a_backoff(
     assert sf.request_count() == 3
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_throttled_answer_is_waited_out_as_long_as_its_retry_after_asks(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps, status: int
+) -> None:
+    """A gateway's 429 failed the call at once, and a 503's Retry-After was not read (the
+    library's error keeps no headers): it was resent after 1 s, 2 s, ... whatever it asked."""
+    busy = [{"message": "slow down", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    rsps.get(QUERY, status=status, json=busy, headers={"Retry-After": "7"})
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")]))
+    assert set(sf.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert sleeps == [7.0]
+
+
+def test_a_retry_after_longer_than_max_backoff_fails_naming_the_setting(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    rsps.get(QUERY, status=503, json=[{"message": "down"}], headers={"Retry-After": "600"})
+    connector = make(sleeps, max_backoff=60)
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert (raised.value.status, raised.value.retry_after) == (503, 600)
+    assert "raise [salesforce] max_backoff to wait that long" in str(raised.value)
+    assert sleeps == []
+
+
 def test_a_limit_that_never_clears_is_bounded(rsps: responses.RequestsMock, sleeps: Sleeps) -> None:
     rsps.patch(UPSERT, status=403, json=CONCURRENT)
     connector = make(sleeps, max_retries=3, max_backoff=3)
@@ -599,7 +624,7 @@ def test_a_limit_that_never_clears_is_bounded(rsps: responses.RequestsMock, slee
         connector.create_many([NewRecord("ps-a", {"Name": "x"})])
     assert str(raised.value).startswith(
         "Salesforce answered 403 (REQUEST_LIMIT_EXCEEDED) to upserting RFE__c records by "
-        "Plansync_Id__c (1) 4 times"
+        "Plansync_Id__c (1) 4 times ([salesforce] max_retries = 3)"
     )
     assert raised.value.status == 403
     assert len(rsps.calls) == 4  # the first try and max_retries more

@@ -163,8 +163,13 @@ class Sender:
                         if delay > self._max_backoff
                         else ""
                     )
+                    tried = (
+                        ""
+                        if longer
+                        else f" ([{self.backend.lower()}] max_retries = {self._max_retries})"
+                    )
                     raise ConnectorError(
-                        f"{self.backend} answered {answer} to {what} {_times(tries + 1)}"
+                        f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
                         + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
                         status=throttled.status,
                         retry_after=wait,

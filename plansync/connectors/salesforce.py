@@ -206,6 +206,9 @@ class SalesforceConnector:
             add_secret(password + security_token)
         self._api_version = api_version
         self._session = session or requests.Session()
+        self._session.hooks["response"].append(self._heard)
+        self._retry_after: float | None = None
+        """The Retry-After of the last answer (the library's error keeps no headers)."""
         self._timeout = timeout
         self._http = Sender(
             "Salesforce",
@@ -637,13 +640,17 @@ class SalesforceConnector:
         sf = self._client()
         return self._http.send(lambda: self._attempt(sf, request, what), what=what)
 
+    def _heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._retry_after = retry_after(response)
+
     def _attempt(self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str) -> _Answer:
-        """One try. 503, and ``REQUEST_LIMIT_EXCEEDED`` for concurrent requests, raise Throttled
-        (Salesforce did nothing; try again later); so do a gateway's 502 and 504, passing, as
-        every request plansync sends may be sent twice (queries, writes by Id or external id),
-        while a 500 is Salesforce's own, about this request. The org's
-        daily limit does not: it clears within 24 hours, beyond any reasonable wait, so it fails
-        the call at once."""
+        """One try. 429 and 503 (waited out for as long as their Retry-After asks), and
+        ``REQUEST_LIMIT_EXCEEDED`` for concurrent requests, raise Throttled (Salesforce, or a
+        gateway before it, did nothing; try again later); so do a gateway's 502 and 504,
+        passing, as every request plansync sends may be sent twice (queries, writes by Id or
+        external id), while a 500 is Salesforce's own, about this request. The org's daily
+        limit does not: it clears within 24 hours, beyond any reasonable wait, so it fails the
+        call at once."""
         answer = _answer(sf, request)
         if answer is not None and answer.status in (502, 504):
             raise Throttled(answer.status)
@@ -653,12 +660,12 @@ class SalesforceConnector:
                 kind="unexpected",
             )
         code, message = _first_error(answer.content)
-        if answer.status == 503 or (
+        if answer.status in (429, 503) or (
             answer.status == 403
             and code == "REQUEST_LIMIT_EXCEEDED"
             and "TotalRequests" not in message
         ):
-            raise Throttled(answer.status, reason=code or None)
+            raise Throttled(answer.status, self._retry_after, reason=code or None)
         usage = sf.api_usage.get("api-usage")  # the library parses it from each success
         if usage is not None:
             self._usage = (usage.used, usage.total)
