@@ -23,12 +23,14 @@ For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,6 +187,17 @@ def with_jira(config_text: str, values: dict[str, str]) -> str:
     return head + sep + jira_table(values) + (nxt + tail if nxt else "")
 
 
+def sandbox_issues(url: str) -> list[dict[str, Any]]:
+    """Every issue in the Jira sandbox at ``url``, from its ``/_sandbox/issues`` dump.
+
+    Read with urllib, not requests: tests that mock requests with ``responses`` would intercept
+    (and refuse) a requests call to the sandbox.
+    """
+    with urllib.request.urlopen(f"{url}/_sandbox/issues", timeout=30) as answer:
+        issues: list[dict[str, Any]] = json.load(answer)["issues"]
+    return issues
+
+
 @dataclass
 class ExampleProject:
     """The example vault and a config for it, under ``root`` (= the test's ``tmp_path``)."""
@@ -233,6 +246,10 @@ class ExampleProject:
         found = [p for p in self.vault.rglob("*.md") if name_part in p.name]
         assert len(found) == 1, f"{name_part!r} matches {found}"
         return found[0]
+
+    def issues(self) -> dict[str, dict[str, Any]]:
+        """Every issue in this project's Jira sandbox, by key (read past the connector)."""
+        return {issue["key"]: issue for issue in sandbox_issues(self.url)}
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
-from conftest import EXAMPLES, ExampleProject, replace_once
+from conftest import EXAMPLES, ExampleProject, replace_once, sandbox_issues
 
 import plansync
 from plansync.config import Config, config_from_dict
@@ -106,7 +105,7 @@ def test_a_note_built_without_a_title_is_named_by_its_path(tmp_path: Path) -> No
 
 
 def issue_descriptions(project: ExampleProject) -> dict[str, str]:
-    dump = requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    dump = sandbox_issues(project.url)
     return {issue["key"]: issue["fields"]["description"] for issue in dump}
 
 

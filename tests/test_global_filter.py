@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 from click.testing import CliRunner
-from conftest import ExampleProject, replace_once
+from conftest import ExampleProject, replace_once, sandbox_issues
 
 import plansync
 import plansync.notes.tasks as tasks
@@ -392,7 +391,7 @@ def test_a_line_without_the_global_filter_is_not_synced(example_project: Example
 
     result = plansync.apply(config, plan=plan)
     assert result.ok, [str(e) for e in result.errors]
-    issues = requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    issues = sandbox_issues(project.url)
     summaries = [issue["fields"]["summary"] for issue in issues]
     assert runbook in summaries
     assert not any("spare drives" in s for s in summaries)

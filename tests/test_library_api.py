@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import ExampleProject, closed_port, replace_once
+from conftest import ExampleProject, closed_port, replace_once, sandbox_issues
 
 import plansync
 import plansync.sync
@@ -34,13 +34,6 @@ RUN_ERRORS = (
     "StateLocked",
     "StateError",
 )
-
-
-def sandbox_issues(project: ExampleProject) -> list[dict[str, Any]]:
-    """Every issue in the Jira sandbox, read past the connector."""
-    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
-    answer.raise_for_status()
-    return list(answer.json()["issues"])
 
 
 @pytest.mark.parametrize("name", RUN_ERRORS)
@@ -331,7 +324,7 @@ def _assert_adopted(project: ExampleProject, result: plansync.Result, key: str) 
     """The run made no second issue for ps-booked01: it took ``key`` into the note."""
     note = project.note("weekly")
     assert result.ok, result.errors
-    issues = sandbox_issues(project)
+    issues = sandbox_issues(project.url)
     assert [i["key"] for i in issues if "ps-booked01" in i["fields"]["labels"]] == [key]
     (create,) = [
         o for o in result.outcomes if o.action == "create" and o.item.block_id == "ps-booked01"
@@ -358,11 +351,11 @@ def test_a_plan_applied_without_its_id_write_backs_creates_nothing_twice(
         (c.item.note, c.item.line, "create") for c in creates
     }
     assert all("is not in the note" in e.message for e in result.errors)
-    assert sandbox_issues(project) == []
+    assert sandbox_issues(project.url) == []
 
     result = plansync.apply(config)
     assert result.ok, result.errors
-    assert len(sandbox_issues(project)) == len(creates)
+    assert len(sandbox_issues(project.url)) == len(creates)
     assert plansync.plan(config).summary["orphan"] == 0
 
 
@@ -396,10 +389,10 @@ def test_ids_saved_over_by_an_editor_before_the_creates_are_written_again(
     assert [i.text for i in actions if "jira" not in i.keys] == [
         "Write the full runbook for changing object-lock retention on live buckets"
     ]
-    assert len(sandbox_issues(project)) == len(actions) - 1
+    assert len(sandbox_issues(project.url)) == len(actions) - 1
 
     assert plansync.apply(config).ok
-    assert len(sandbox_issues(project)) == len(actions)
+    assert len(sandbox_issues(project.url)) == len(actions)
     assert plansync.plan(config).summary["orphan"] == 0
 
 

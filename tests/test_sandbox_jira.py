@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import sandbox_issues
 from jira import JIRA, JIRAError, resilientsession
 
 from plansync.sandbox import jira_app, salesforce_app
@@ -308,7 +309,7 @@ def test_bulk_create_partial_and_total_failure(
     over = api(server, "POST", "/rest/api/2/issue/bulk", json=too_many)
     assert over.status_code == 400
     assert "50" in over.json()["errorMessages"][0]
-    assert len(requests.get(server.url + "/_sandbox/issues", timeout=10).json()["issues"]) == 3
+    assert len(sandbox_issues(server.url)) == 3
 
 
 def test_edit(jira: JIRA, mode: Mode) -> None:
@@ -616,14 +617,14 @@ def test_dropped_bulk_create_and_the_retrying_client(
 
     faults(server, {"fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}]})
     jira.create_issues(batch, prefetch=False)  # committed, answer lost, retried: a duplicate
-    dump = requests.get(server.url + "/_sandbox/issues", timeout=10).json()["issues"]
+    dump = sandbox_issues(server.url)
     assert [i["key"] for i in dump] == ["PLAN-1", "PLAN-2", "PLAN-3"]
 
     no_retry = JIRA(server.url, basic_auth=AUTH, max_retries=0)
     faults(server, {"fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}]})
     with pytest.raises(requests.ConnectionError):
         no_retry.create_issues(batch, prefetch=False)
-    dump = requests.get(server.url + "/_sandbox/issues", timeout=10).json()["issues"]
+    dump = sandbox_issues(server.url)
     assert len(dump) == 4  # created although the client saw only a dropped connection
 
 

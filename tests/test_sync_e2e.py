@@ -61,13 +61,6 @@ def fresh_plan(config: Config) -> Plan:
     return plansync.plan(config)
 
 
-def jira_issues(project: ExampleProject) -> dict[str, dict[str, Any]]:
-    """Every issue in the sandbox, by key, with its remote links (read past the connector)."""
-    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
-    answer.raise_for_status()
-    return {issue["key"]: issue for issue in answer.json()["issues"]}
-
-
 def notes_of(project: ExampleProject, config: Config) -> list[Note]:
     return scan_vault(project.vault, policy=config.acceptance).notes
 
@@ -163,7 +156,7 @@ def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
     monkeypatch.setattr("plansync.engine.apply.time.sleep", waits.append)
     result = sync(config)
 
-    issues = jira_issues(project)
+    issues = project.issues()
     assert len(issues) == len(before) == result.applied["create"] == len(result.created)
     # One search to plan, one to look the ids up before creating; no waiting for them.
     assert searches(app) <= 2 * math.ceil(len(before) / 100)
@@ -341,7 +334,7 @@ def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExamplePro
 
     result = sync(config, plan=plan)
     assert result.applied == {"update": 1}
-    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-11-24"
+    assert project.issues()[key]["fields"]["duedate"] == "2025-11-24"
     assert not fresh_plan(config).has_changes
 
 
@@ -361,7 +354,7 @@ def test_checking_an_item_done_transitions_to_done(
     assert plan.summary == summary_of(plan, transition=1)
     assert plan.changes[0].fields == {"status": {"old": "new", "new": "done"}}
     sync(config, plan=plan)
-    status = jira_issues(project)[item.keys["jira"]]["fields"]["status"]
+    status = project.issues()[item.keys["jira"]]["fields"]["status"]
     assert (status["name"], status["statusCategory"]["key"]) == ("Done", "done")
     assert not fresh_plan(config).has_changes
 
@@ -382,7 +375,7 @@ def test_cancelling_an_item_takes_the_cancel_transition(
     assert plan.summary == summary_of(plan, transition=1)
     assert plan.changes[0].fields == {"status": {"old": "new", "new": "cancelled"}}
     sync(config, plan=plan)
-    status = jira_issues(project)[item.keys["jira"]]["fields"]["status"]
+    status = project.issues()[item.keys["jira"]]["fields"]["status"]
     assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
     assert not fresh_plan(config).has_changes
 
@@ -422,7 +415,7 @@ CHECKED = {"x": "Done", "-": "Won't Do"}  # the sandbox's status for each closed
 
 
 def status_name(project: ExampleProject, key: str) -> str:
-    return str(jira_issues(project)[key]["fields"]["status"]["name"])
+    return str(project.issues()[key]["fields"]["status"]["name"])
 
 
 def check(project: ExampleProject, note: Note, before: str, after: str) -> None:
@@ -592,7 +585,7 @@ def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> 
         "No changes. 1 record keeps edits made in the backend only (above); the rest are in sync."
     )
     sync(config)
-    fields = jira_issues(project)[key]["fields"]
+    fields = project.issues()[key]["fields"]
     assert (fields["duedate"], fields["summary"]) == ("2025-12-24", "Runbook (renamed in Jira)")
 
 
@@ -616,7 +609,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     }
     assert "base" not in render(plan)
     sync(config)
-    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-12-24"
+    assert project.issues()[key]["fields"]["duedate"] == "2025-12-24"
 
     project.write_config(extra='[sync.conflicts]\ndue = "note"\n')
     config = config_of(project)
@@ -624,7 +617,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     assert plan.summary == summary_of(plan, update=1)
     assert plan.changes[0].fields == {"due": {"old": "2025-12-24", "new": "2025-11-24"}}
     sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["duedate"] == "2025-11-24"
+    assert project.issues()[key]["fields"]["duedate"] == "2025-11-24"
     assert not fresh_plan(config).has_changes
 
 
@@ -644,7 +637,7 @@ def test_a_key_link_deleted_by_hand_is_written_back(example_project: ExampleProj
     assert plan.changes[0].fields == {"jira": {"old": None, "new": key}}
     sync(config, plan=plan)
     assert path.read_bytes() == synced
-    assert len(jira_issues(project)) == len(routed(project, config))
+    assert len(project.issues()) == len(routed(project, config))
 
 
 def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
@@ -652,7 +645,7 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
 ) -> None:
     project = example_project
     config, note, item, _ = synced_item(project, RUNBOOK)
-    other = next(k for k in jira_issues(project) if k != item.keys["jira"])
+    other = next(k for k in project.issues() if k != item.keys["jira"])
     path = project.vault / note.path
     key = item.keys["jira"]
     replace_once(
@@ -675,7 +668,7 @@ def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: Example
     path = project.vault / note.path
     line = item_line(project, note.path, item.line)
     replace_once(path, line + "\n", line + "\n" + line + "\n")
-    count = len(jira_issues(project))
+    count = len(project.issues())
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, create=1, link=1, write_back=1)
@@ -686,7 +679,7 @@ def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: Example
     assert any("copy" in w and f"^{item.block_id}" in w and new_id in w for w in plan.warnings)
 
     sync(config, plan=plan)
-    issues = jira_issues(project)
+    issues = project.issues()
     assert len(issues) == count + 1
     _, copy = next((n, i) for n, i in routed(project, config) if i.block_id == new_id)
     assert copy.line == item.line + 1
@@ -753,7 +746,7 @@ def test_an_item_of_fields_only_syncs_when_the_summary_template_gives_it_words(
     assert not [w for w in plan.warnings if "no text" in w]
     sync(config, plan=plan)
     (item,) = [i for n in notes_of(project, config) if n.path == "odd-items.md" for i in n.items]
-    assert jira_issues(project)[item.keys["jira"]]["fields"]["summary"] == "Odd items:"
+    assert project.issues()[item.keys["jira"]]["fields"]["summary"] == "Odd items:"
 
 
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(
@@ -762,7 +755,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     project = example_project
     config = config_of(project)
     sync(config)
-    issues = jira_issues(project)
+    issues = project.issues()
     notes = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
     for file in project.state_db.parent.glob("state.db*"):
         file.unlink()
@@ -771,7 +764,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
     result = sync(config, plan=plan)
     assert "create" not in result.applied
-    after = jira_issues(project)
+    after = project.issues()
     assert after.keys() == issues.keys()
     for key, issue in after.items():
         assert len(issue["remotelinks"]) == 1, key  # upserted by globalId, not added twice
@@ -788,7 +781,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
 ) -> None:
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
     line = item_line(project, note.path, item.line)
     replace_once(project.vault / note.path, line + "\n", "")
 
@@ -800,7 +793,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert (orphan.item.line, orphan.item.text) == (0, item.text)  # no line now; the text synced
     assert "left alone" in (orphan.message or "")
     sync(config)
-    assert jira_issues(project)[key] == before
+    assert project.issues()[key] == before
 
     (project.vault / note.path).unlink()
     plan = fresh_plan(config)
@@ -809,7 +802,7 @@ def test_an_item_removed_from_a_note_is_an_orphan_left_alone(
     assert orphans == tracked and len(orphans) == 3  # the removed item and the note's other two
     assert all("its note is gone" in (c.message or "") for c in orphans)
     sync(config)
-    assert jira_issues(project)[key] == before
+    assert project.issues()[key] == before
 
 
 def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
@@ -829,7 +822,7 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert "its line is gone from the note; cancelled" in (change.message or "")
     assert "its line is gone from the note; cancelled" in render(plan)
     sync(config, plan=plan)
-    status = jira_issues(project)[key]["fields"]["status"]
+    status = project.issues()[key]["fields"]["status"]
     assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
 
     again = fresh_plan(config)  # cancelled once: reported from now on, a reopen in Jira stands
@@ -878,7 +871,7 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
         replace_once(path, f"- [ ] {RUNBOOK}", f"- {RUNBOOK}")
     else:
         replace_once(path, item_line(project, note.path, item.line) + "\n", "")
-    before = jira_issues(project)
+    before = project.issues()
     plan = fresh_plan(config)
     assert plan.changes and {c.action for c in plan.changes} == {"orphan"}
     assert key in {c.key for c in plan.changes}
@@ -888,7 +881,7 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
             orphan.message or ""
         )
     sync(config, plan=plan)
-    assert jira_issues(project) == before
+    assert project.issues() == before
 
 
 BENCHMARK = "Benchmark erasure-coding rebuild times"
@@ -929,7 +922,7 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     move_line_into(project, note, item, ARCHIVE)
     if unread == "excluded, id in capitals":
         replace_once(project.vault / ARCHIVE, f"^{item.block_id}", f"^{item.block_id}".upper())
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, orphan=1)
@@ -939,7 +932,7 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     assert orphan.message == why
     assert why in render(plan)
     sync(config, plan=plan)
-    assert jira_issues(project)[key] == before
+    assert project.issues()[key] == before
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
 
 
@@ -959,7 +952,7 @@ def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_a
     assert line.startswith("- [ ] ")
     move_line_into(project, note, item, other.path)
     replace_once(project.vault / other.path, line, "- " + line.removeprefix("- [ ] ") + end)
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, orphan=1)
@@ -971,7 +964,7 @@ def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_a
     )
     assert orphan.message == why
     sync(config, plan=plan)
-    assert jira_issues(project)[key] == before
+    assert project.issues()[key] == before
 
 
 @pytest.mark.parametrize("cut", ["to nowhere", "into .trash/", "into a huge note"])
@@ -1008,7 +1001,7 @@ def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved
     assert by_key[deleted_key].action == "transition"
     assert "its line is gone from the note; cancelled" in (by_key[deleted_key].message or "")
     sync(config, plan=plan)
-    issues = jira_issues(project)
+    issues = project.issues()
     assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "new"
     assert issues[deleted_key]["fields"]["status"]["name"] == "Won't Do"
 
@@ -1047,7 +1040,7 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
     synced as its record, by its text, and gets the id and key link the sync wrote back."""
     project = example_project
     config, path, synced = restored_after_a_sync(project, orphans)
-    issues = jira_issues(project)
+    issues = project.issues()
     keys = {text: (block_id, key) for text, block_id, key in synced_keys(config, path.name)}
     assert len(keys) == 3
 
@@ -1067,7 +1060,7 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
     ]
     sync(config, plan=plan)
     assert path.read_text(encoding="utf-8") == synced
-    assert jira_issues(project) == issues
+    assert project.issues() == issues
     again = fresh_plan(config)
     assert again.changes == [] and not again.has_changes
 
@@ -1306,7 +1299,7 @@ def test_the_records_of_a_note_that_is_not_read_say_why(
     """It is there, so "its line is gone from the note" (what the plan said) was not so."""
     project = example_project
     config, note, _, key = synced_item(project, RUNBOOK)
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
     path = project.vault / note.path
     if edit == "binary":
         path.write_bytes(b"\x00" + path.read_bytes())
@@ -1321,7 +1314,7 @@ def test_the_records_of_a_note_that_is_not_read_say_why(
     assert orphans and all(c.action == "orphan" for c in orphans)
     assert all(c.message == f"{c.key}: {why}; left alone" for c in orphans)
     sync(config)
-    assert jira_issues(project)[key] == before
+    assert project.issues()[key] == before
 
 
 def test_a_400_for_one_item_names_its_line_and_the_others_are_created(
@@ -1342,7 +1335,7 @@ def test_a_400_for_one_item_names_its_line_and_the_others_are_created(
     assert (error.note, error.line, error.action) == (note.path, item.line, "create")
     assert "priority" in error.message and "Urgent" in error.message
     assert f"{note.path}:{item.line}" in str(error)
-    assert len(jira_issues(project)) == total - 1
+    assert len(project.issues()) == total - 1
     _, failed = item_with(project, config, "per-bucket replication lag")
     assert failed.block_id and "jira" not in failed.keys
     assert sum("jira" in i.keys for _, i in routed(project, config)) == total - 1
@@ -1375,12 +1368,12 @@ def test_a_note_that_cannot_be_written_is_reported_and_the_other_notes_sync(
     assert all("cannot be written" in str(e) for e in result.errors)
     assert locked.read_bytes() == before
     assert all(i.block_id and "jira" in i.keys for i in others)
-    assert len(jira_issues(project)) == len(others), "nothing is created for an id not on disk"
+    assert len(project.issues()) == len(others), "nothing is created for an id not on disk"
 
     monkeypatch.setattr(os, "replace", real_replace)
     sync(config)
     assert all("jira" in i.keys for _, i in routed(project, config))
-    assert len(jira_issues(project)) == len(routed(project, config))
+    assert len(project.issues()) == len(routed(project, config))
 
 
 def test_a_user_editing_the_note_during_the_sync_keeps_the_edit(
@@ -1409,7 +1402,7 @@ def test_a_user_editing_the_note_during_the_sync_keeps_the_edit(
     assert moved.due and moved.due.isoformat() == "2025-11-11"
     assert moved.block_id and "jira" in moved.keys
     assert all("jira" in i.keys for _, i in routed(project, config))
-    assert len(jira_issues(project)) == len(routed(project, config))
+    assert len(project.issues()) == len(routed(project, config))
 
 
 def test_a_renamed_note_moves_the_links_without_adding_any(
@@ -1430,7 +1423,7 @@ def test_a_renamed_note_moves_the_links_without_adding_any(
     for moved_note, item in routed(project, config):
         if moved_note.path != "archive/weekly.md":
             continue
-        links = jira_issues(project)[item.keys["jira"]]["remotelinks"]
+        links = project.issues()[item.keys["jira"]]["remotelinks"]
         assert item.block_id
         assert [r["object"]["url"] for r in links] == [
             note_linker(config)("archive/weekly.md", item.block_id)
@@ -1444,7 +1437,7 @@ def remote_link_posts(app: JiraSandbox) -> int:
 
 def link_titles(project: ExampleProject, config: Config, note_path: str) -> dict[str, str]:
     """The title of each remote link to a line of the note, by issue key."""
-    issues = jira_issues(project)
+    issues = project.issues()
     return {
         item.keys["jira"]: link["object"]["title"]
         for note, item in routed(project, config)
@@ -1508,7 +1501,7 @@ def test_data_center_with_a_personal_access_token_and_auto_detection(
     project.write_config(user="", deployment="auto")  # no user: the token is a bearer PAT
     config = config_of(project)
     result = sync(config)
-    assert result.applied["create"] == len(routed(project, config)) == len(jira_issues(project))
+    assert result.applied["create"] == len(routed(project, config)) == len(project.issues())
     assert app.stats()["by_route"]["GET /rest/api/2/serverInfo"] == 1
     assert "POST /rest/api/2/search/jql" not in app.stats()["by_route"]
     assert not fresh_plan(config).has_changes
@@ -1550,15 +1543,15 @@ def test_a_label_added_in_jira_survives_a_label_change_in_the_rules(
     sync(config)
     _, item = item_with(project, config, RUNBOOK)
     key = item.keys["jira"]
-    jira_put(project, key, {"labels": [*jira_issues(project)[key]["fields"]["labels"], "urgent"]})
+    jira_put(project, key, {"labels": [*project.issues()[key]["fields"]["labels"], "urgent"]})
     replace_once(project.config_path, 'labels = ["plansync"]', 'labels = ["plansync", "meeting"]')
     config = config_of(project)
     sync(config)
-    assert {"urgent", "meeting"} <= set(jira_issues(project)[key]["fields"]["labels"])
+    assert {"urgent", "meeting"} <= set(project.issues()[key]["fields"]["labels"])
     again = fresh_plan(config)
     assert not again.has_changes, again.changes
     sync(config)
-    assert "urgent" in jira_issues(project)[key]["fields"]["labels"]
+    assert "urgent" in project.issues()[key]["fields"]["labels"]
 
 
 def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
@@ -1577,7 +1570,7 @@ def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, transition=1)
     sync(config, plan=plan)
-    status = jira_issues(project)[key]["fields"]["status"]
+    status = project.issues()[key]["fields"]["status"]
     assert status["statusCategory"]["key"] == "new"
 
 
@@ -1586,7 +1579,7 @@ def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
 ) -> None:
     project = example_project
     config, note, _item, key = synced_item(project, RUNBOOK)
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
     replace_once(project.config_path, '# tags_none = ["#personal"]', 'tags_none = ["#personal"]')
     path = project.vault / note.path
     replace_once(path, f"{RUNBOOK} on live buckets @", f"{RUNBOOK} on live buckets #personal @")
@@ -1597,7 +1590,7 @@ def test_an_item_no_rule_takes_any_more_is_an_orphan_left_alone(
     assert "no rule" in (orphans[0].message or "")
     assert not plan.has_changes
     sync(config)
-    assert jira_issues(project)[key]["fields"] == before["fields"]
+    assert project.issues()[key]["fields"] == before["fields"]
 
 
 def test_an_item_proposed_again_is_an_orphan_never_pushed(example_project: ExampleProject) -> None:
@@ -1605,14 +1598,14 @@ def test_an_item_proposed_again_is_an_orphan_never_pushed(example_project: Examp
     off) must not reach Jira: a proposed item is never pushed."""
     project = example_project
     config, note, _item, key = synced_item(project, PUBLISH)
-    before = jira_issues(project)[key]
+    before = project.issues()[key]
     assert before["fields"]["status"]["statusCategory"]["key"] == "done"
     replace_once(project.vault / note.path, f"- [x] {PUBLISH}", f"- [?] Maybe {PUBLISH}")
     plan = fresh_plan(config)
     assert [(c.action, c.key) for c in plan.changes] == [("orphan", key)]
     assert "no longer accepted" in (plan.changes[0].message or "")
     sync(config)
-    assert jira_issues(project)[key]["fields"] == before["fields"]
+    assert project.issues()[key]["fields"] == before["fields"]
 
 
 def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity(
@@ -1655,7 +1648,7 @@ def test_block_ids_that_differ_only_in_case_are_one_id_and_a_copy(
     (beta,) = scan_items(config, "b.md")
     assert alpha.block_id == "Step1"
     assert beta.block_id and beta.block_id.startswith("ps-") and beta.keys != alpha.keys
-    labels = [i["fields"]["labels"] for i in jira_issues(project).values()]
+    labels = [i["fields"]["labels"] for i in project.issues().values()]
     assert sum("ps-step1" in found for found in labels) == 1
     assert not fresh_plan(config).has_changes
 
@@ -1670,7 +1663,7 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     project = example_project
     config, note, _item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
-    before_issues = jira_issues(project)
+    before_issues = project.issues()
     replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
     replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
     broken = path.read_bytes()
@@ -1685,7 +1678,7 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     assert not plan.has_changes
     sync(config)
     assert path.read_bytes() == broken
-    assert jira_issues(project) == before_issues
+    assert project.issues() == before_issues
 
     replace_once(path, "  bad: [unclosed\n", "")
     plan = fresh_plan(config)
@@ -1710,7 +1703,7 @@ def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
     syncthing.write_bytes(path.read_bytes())
     dropbox = path.with_name(f"{path.stem} (Ann's conflicted copy 2025-11-04).md")
     dropbox.write_bytes(before_sync[path])
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, conflict=2)
@@ -1719,7 +1712,7 @@ def test_a_sync_tool_s_conflict_copies_of_a_note_are_held_back_not_synced_again(
         assert messages[copy.name].startswith(f"a sync tool's conflict copy of {note.path}: its")
         assert messages[copy.name].endswith("until it is merged into that note and deleted")
     sync(config)
-    assert jira_issues(project) == issues
+    assert project.issues() == issues
     assert dropbox.read_bytes() == before_sync[path]
 
     syncthing.unlink()
@@ -1749,7 +1742,7 @@ def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
     following = line.replace("📅 2025-11-10", "📅 2025-11-17").removesuffix(f" ^{item.block_id}")
     done = line.replace("- [ ] ", "- [x] ", 1)
     replace_once(path, line + "\n", f"{following}\n{done}\n")
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
     expected = summary_of(plan, create=1, link=1, write_back=1, transition=1, update=reworded)
@@ -1758,7 +1751,7 @@ def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
     (closed,) = [c for c in plan.changes if c.action == "transition"]
     assert closed.key == key
     sync(config, plan=plan)
-    (new_key,) = set(jira_issues(project)) - set(issues)
+    (new_key,) = set(project.issues()) - set(issues)
     written = item_line(project, note.path, item.line)
     assert new_key in written and key not in written and f"^{item.block_id}" not in written
     assert not fresh_plan(config).changes
@@ -1775,17 +1768,17 @@ def test_a_new_task_that_links_to_a_synced_issue_in_its_text_is_a_new_item(
     config, _, _, key, path, line, url = synced_line(project)
     task = f"- [ ] Review the draft of [{key}]({url}) with Dana 📅 2025-11-20"
     replace_once(path, line + "\n", (line + "\n" if original == "kept" else "") + task + "\n")
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
     (create,) = [c for c in plan.changes if c.action == "create"]
     assert create.fields["summary"] == f"Review the draft of {key} with Dana"
     assert not [c for c in plan.changes if c.action in ("update", "conflict")], plan.summary
     sync(config, plan=plan)
-    (new_key,) = set(jira_issues(project)) - set(issues)
+    (new_key,) = set(project.issues()) - set(issues)
     written = next(t for t in path.read_text(encoding="utf-8").splitlines() if "with Dana" in t)
     assert written.startswith(f"- [ ] Review the draft of [{key}]({url}) with Dana [{new_key}](")
-    assert jira_issues(project)[key] == issues[key]
+    assert project.issues()[key] == issues[key]
     assert not [c for c in fresh_plan(config).changes if c.action != "orphan"]
 
 
@@ -1796,7 +1789,7 @@ def written_after_the_key(
     ``{other_url}`` name another synced issue): the config, note, item, its key and the
     other issue's key."""
     config, note, item, key, _, _, url = synced_line(project)
-    other = next(k for k in jira_issues(project) if k != key)
+    other = next(k for k in project.issues() if k != key)
     added = written.format(other=other, other_url=url.replace(key, other))
     replace_once(project.vault / note.path, f"[{key}]({url})", f"[{key}]({url}){added}")
     return config, note, item, key, other
@@ -1821,10 +1814,10 @@ def test_words_or_a_link_written_after_a_synced_key_keep_it(
         assert key not in str(change.fields.get("summary", "")), change.fields
     sync(config, plan=plan)
     assert item_line(project, note.path, item.line).count(f"[{key}]") == 1
-    assert jira_issues(project)[key]["fields"]["summary"].startswith(RUNBOOK)
+    assert project.issues()[key]["fields"]["summary"].startswith(RUNBOOK)
     assert not [c for c in fresh_plan(config).changes if c.item.block_id == item.block_id]
     if "blocked" in written:
-        assert other in jira_issues(project)[key]["fields"]["summary"]
+        assert other in project.issues()[key]["fields"]["summary"]
 
 
 @pytest.mark.parametrize("then", ["next occurrence", "copied", "id taken off"])
@@ -1841,7 +1834,7 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     path = project.vault / note.path
     sync(config)
     line = item_line(project, note.path, item.line)
-    issues = jira_issues(project)
+    issues = project.issues()
     assert issues[key]["fields"]["summary"].endswith(("to staging", f"blocked by {other}"))
     if then == "id taken off":
         replace_once(path, f" ^{item.block_id}", "")
@@ -1863,7 +1856,7 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     assert text.count(f"[{key}]") == 1 and text.count(f"^{item.block_id}") == 1
     mentions = (1 if then == "id taken off" else 2) if "[" in written else 0
     assert text.count(f"blocked by [{other}]") == mentions
-    assert jira_issues(project)[key] == issues[key]
+    assert project.issues()[key] == issues[key]
     assert not fresh_plan(config).changes
 
 
@@ -1878,7 +1871,7 @@ def test_a_line_that_lost_its_id_in_the_edit_that_wrote_after_its_key_gets_it_ba
     config, note, item, key, other = written_after_the_key(project, written)
     path = project.vault / note.path
     replace_once(path, f" ^{item.block_id}", "")
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
 
@@ -1889,8 +1882,8 @@ def test_a_line_that_lost_its_id_in_the_edit_that_wrote_after_its_key_gets_it_ba
     assert regained.key == key
     sync(config, plan=plan)
     assert path.read_text(encoding="utf-8").count(f"^{item.block_id}") == 1
-    assert jira_issues(project).keys() == issues.keys()
-    summary = jira_issues(project)[key]["fields"]["summary"]
+    assert project.issues().keys() == issues.keys()
+    summary = project.issues()[key]["fields"]["summary"]
     assert summary.endswith(("to staging", f"blocked by {other}")), summary
     assert not fresh_plan(config).changes
 
@@ -1902,14 +1895,12 @@ def test_a_task_mentioning_an_issue_that_lost_its_id_and_key_gets_them_back(
     keeps the mention. Read with the mention for its key, the text lacked it, matched no
     record, and the line was created again (its issue an orphan, cancelled under cancel)."""
     project = example_project
-    config, note, item, key = synced_item(project, RUNBOOK)
-    path = project.vault / note.path
-    url = item_line(project, note.path, item.line).split(f"[{key}](")[1].split(")")[0]
+    config, _, _, key, path, _, url = synced_line(project)
     task = f"- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20"
     path.write_text(path.read_text(encoding="utf-8") + task + "\n", encoding="utf-8")
-    issues = jira_issues(project)
+    issues = project.issues()
     sync(config)
-    (new_key,) = set(jira_issues(project)) - set(issues)
+    (new_key,) = set(project.issues()) - set(issues)
     synced = next(t for t in path.read_text(encoding="utf-8").splitlines() if "Check" in t)
     replace_once(path, synced + "\n", task + "\n")
 
@@ -2005,7 +1996,7 @@ def test_a_line_that_lost_its_id_and_was_edited_gets_it_back_by_its_closing_key_
     project = example_project
     project.write_config('[sync]\norphans = "cancel"\n')
     config, note, item, key, path, line, url = synced_line(project)
-    other = next(k for k in jira_issues(project) if k != key)
+    other = next(k for k in project.issues() if k != key)
     edited = {
         "ticked": line.replace("- [ ] ", "- [x] ", 1),
         "due moved": line.replace("📅 2025-11-10", "📅 2025-11-24"),
@@ -2021,7 +2012,7 @@ def test_a_line_that_lost_its_id_and_was_edited_gets_it_back_by_its_closing_key_
     sync(config, plan=plan)
     assert item_line(project, note.path, item.line) == edited
     assert not fresh_plan(config).changes
-    status = jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"]
+    status = project.issues()[key]["fields"]["status"]["statusCategory"]["key"]
     assert status == ("done" if edit == "ticked" else "new")
 
 
@@ -2036,12 +2027,12 @@ def test_a_line_that_lost_its_id_with_words_after_its_key_gets_it_back_and_nothi
     config, _, item, key, path, _, url = synced_line(project)
     replace_once(path, f"[{key}]({url})", f"[{key}]({url}) and tell the team")
     replace_once(path, f" ^{item.block_id}", "")
-    issues = jira_issues(project)
+    issues = project.issues()
     sync(config)
 
-    assert jira_issues(project).keys() == issues.keys()
+    assert project.issues().keys() == issues.keys()
     assert path.read_text(encoding="utf-8").count(f"^{item.block_id}") == 1
-    issue = jira_issues(project)[key]["fields"]
+    issue = project.issues()[key]["fields"]
     assert issue["status"]["statusCategory"]["key"] == "new"
     assert issue["summary"].endswith(" and tell the team")
     assert not fresh_plan(config).changes
@@ -2057,12 +2048,12 @@ def test_a_note_whose_synced_text_became_the_conflict_copy_gets_its_ids_back(
     config, path, synced = restored_after_a_sync(project, "report")
     copy = path.with_name(f"{path.stem}.sync-conflict-20251104-101500-ABCDEF1.md")
     copy.write_text(synced, encoding="utf-8")
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
     assert plan.summary["create"] == 0 and plan.summary["write_back"] == 3, plan.summary
     sync(config, plan=plan)
-    assert jira_issues(project) == issues
+    assert project.issues() == issues
     assert path.read_text(encoding="utf-8") == synced
 
 
@@ -2157,7 +2148,7 @@ def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolv
     theirs = line.replace("📅 2025-11-10", "📅 2025-11-24")
     conflicted = f"<<<<<<< HEAD\n{line}\n=======\n{theirs}\n>>>>>>> laptop\n"
     replace_once(path, line + "\n", conflicted)
-    issues = jira_issues(project)
+    issues = project.issues()
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, conflict=1)
@@ -2165,7 +2156,7 @@ def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolv
     assert (held.item.note, held.item.line) == (note.path, item.line)
     assert (held.message or "").startswith("holds both sides of a merge conflict")
     sync(config)
-    assert jira_issues(project) == issues
+    assert project.issues() == issues
 
     replace_once(path, conflicted, theirs + "\n")
     plan = fresh_plan(config)
@@ -2216,7 +2207,7 @@ def test_an_id_carried_by_a_second_issue_never_moves_the_item_to_it(
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
     label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
-    issues = jira_issues(project)
+    issues = project.issues()
     pick = max if other == "later" else min
     copy = pick(issues, key=_key_number)
     assert copy != key
@@ -2261,7 +2252,7 @@ def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
     project.write_config('[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
     label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
-    issues = jira_issues(project)
+    issues = project.issues()
     open_ = [
         k for k, i in issues.items() if i["fields"]["status"]["statusCategory"]["key"] == "new"
     ]
@@ -2273,9 +2264,9 @@ def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
     plan = fresh_plan(config)
     cancels = [c for c in plan.changes if c.action == "transition"]
     assert all(c.key != copy for c in cancels), [(c.key, c.message) for c in cancels]
-    before = jira_issues(project)[copy]["fields"]["status"]
+    before = project.issues()[copy]["fields"]["status"]
     sync(config, plan=plan)
-    assert jira_issues(project)[copy]["fields"]["status"] == before
+    assert project.issues()[copy]["fields"]["status"] == before
 
 
 def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
@@ -2287,7 +2278,7 @@ def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
     project.write_config('[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
-    before = jira_issues(project)
+    before = project.issues()
     replace_once(path, item_line(project, note.path, item.line) + "\n", "")
     replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
 
@@ -2295,7 +2286,7 @@ def test_orphans_cancel_leaves_the_records_of_a_held_note_alone(
     assert [c.action for c in plan.changes if c.key == key] != ["transition"]
     assert plan.summary["transition"] == 0
     sync(config, plan=plan)
-    assert jira_issues(project) == before
+    assert project.issues() == before
 
 
 def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
@@ -2314,11 +2305,11 @@ def test_orphans_cancel_never_cancels_an_issue_a_line_still_names(
 
 def assert_not_cancelled(project: ExampleProject, config: Config, key: str) -> None:
     """A plan transitions nothing of ``key``, and a sync of it leaves its status as it was."""
-    status = jira_issues(project)[key]["fields"]["status"]
+    status = project.issues()[key]["fields"]["status"]
     plan = fresh_plan(config)
     assert [c.action for c in plan.changes if c.key == key and c.action == "transition"] == []
     sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["status"] == status
+    assert project.issues()[key]["fields"]["status"] == status
 
 
 def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
@@ -2344,5 +2335,5 @@ def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
     mine = [c for c in plan.changes if c.key == key]
     assert [c.action for c in mine if c.action in ("transition", "orphan", "create")] == []
     sync(config, plan=plan)
-    assert jira_issues(project)[key]["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert project.issues()[key]["fields"]["status"]["statusCategory"]["key"] == "new"
     assert not fresh_plan(config).changes

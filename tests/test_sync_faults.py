@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SALESFORCE_TABLE
+from conftest import SALESFORCE_TABLE, sandbox_issues
 from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
@@ -58,11 +58,6 @@ ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSE
 
 
 # ---- the invariant ----------------------------------------------------------------------------
-
-
-def fetch_issues(url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{url}/_sandbox/issues", timeout=30) as response:
-        return json.load(response)["issues"]
 
 
 def ps_labels(issue: dict[str, Any]) -> list[str]:
@@ -111,7 +106,7 @@ def assert_synced(
     """
     root = config.vault_root
     after = scan(config)
-    issues = [i for i in fetch_issues(url) if own_issues(i)]
+    issues = [i for i in sandbox_issues(url) if own_issues(i)]
     for issue in issues:
         assert len(ps_labels(issue)) == 1, f"{issue['key']} has labels {issue['fields']['labels']}"
     per_label = Counter(ps_labels(i)[0] for i in issues)
@@ -462,7 +457,7 @@ def test_lost_answer_to_bulk_create_is_not_resent_and_rerun_adopts(project: Proj
     assert not result.ok
     assert "not sent again" in str(result.errors[0])
     assert bulk_creates(app) == 1  # the POST was not retried: Jira had created all 22
-    assert len(fetch_issues(project.url)) == 22
+    assert len(sandbox_issues(project.url)) == 22
     result = plansync.apply(config)
     assert result.ok, result.errors
     assert bulk_creates(app) == 1  # adopted by label, not created again
@@ -497,7 +492,7 @@ def test_dropped_connection_before_create_then_rerun(project: Project) -> None:
     before = snapshot(config)
     app.configure_faults({"fail_next": [{"drop": True, "path_contains": "issue/bulk"}]})
     assert not plansync.apply(config).ok
-    assert fetch_issues(project.url) == []
+    assert sandbox_issues(project.url) == []
     assert plansync.apply(config).ok
     assert bulk_creates(app) == 2
     assert_synced(config, before, project.url)
@@ -676,7 +671,7 @@ def test_sigkill_at_any_moment_then_sync_again(
             monkeypatch.delenv(name, raising=False)
         killed_mid_sync = 0
         for n, after in enumerate(KILL_AFTER):
-            known = {i["key"] for i in fetch_issues(url)}
+            known = {i["key"] for i in sandbox_issues(url)}
             project = make_project(tmp_path / f"kill-{n}", url, None, "[sync]\nbatch_size = 5\n")
             env = {**os.environ, **project.env()}
             for name, value in project.env().items():
@@ -693,7 +688,7 @@ def test_sigkill_at_any_moment_then_sync_again(
                 if run.poll() is None:
                     run.kill()
                     run.wait()
-            created = [i for i in fetch_issues(url) if i["key"] not in known]
+            created = [i for i in sandbox_issues(url) if i["key"] not in known]
             killed_mid_sync += bool(created) and run.returncode == -signal.SIGKILL
             # A kill between a note's temporary file and its rename leaves the file, which a
             # sync removes once it is old: as here, the rerun as if an hour later.
@@ -835,7 +830,7 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
         assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: transition")
         assert "500" in errors[0]
         assert "1 item failed;" in failed.output and "stopped early" not in failed.output
-        (issue,) = [i for i in fetch_issues(project.url) if i["key"] == second.key]
+        (issue,) = [i for i in sandbox_issues(project.url) if i["key"] == second.key]
         assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
     app.configure_faults({"clear": True})
     rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
@@ -870,7 +865,7 @@ def delete_pager_line(path: Path) -> bytes:
 
 
 def pager_issues(project: Project) -> list[dict[str, Any]]:
-    return [i for i in fetch_issues(project.url) if "pager budget" in i["fields"]["summary"]]
+    return [i for i in sandbox_issues(project.url) if "pager budget" in i["fields"]["summary"]]
 
 
 def open_journal(config: Config) -> list[Any]:
@@ -1097,7 +1092,7 @@ def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
     assert "create" in {o.action for o in skipped}
     assert all("an earlier step of this item failed" in (o.message or "") for o in skipped)
     assert [e.block_id for e in result.errors] == [failed.item.block_id]
-    labels = {ps_labels(i)[0] for i in fetch_issues(project.url)}
+    labels = {ps_labels(i)[0] for i in sandbox_issues(project.url)}
     assert label_for(failed.item.block_id or "") not in labels
     before = snapshot(config)
     assert plansync.apply(config).ok
@@ -1171,7 +1166,7 @@ def test_a_sync_to_an_issue_cloned_with_its_id_cut_short_moves_only_the_items_is
     item = next(i for i in scan(config).notes if i.path == path.name)
     (runbook,) = [i for i in item.items if i.text.startswith("Write the runbook")]
     key = runbook.keys["jira"]
-    (issue,) = [i for i in fetch_issues(project.url) if i["key"] == key]
+    (issue,) = [i for i in sandbox_issues(project.url) if i["key"] == key]
     twin = clone(project.url, issue)
     before = snapshot(config)
     plan = plansync.plan(config)
@@ -1189,7 +1184,7 @@ def test_a_sync_to_an_issue_cloned_with_its_id_cut_short_moves_only_the_items_is
             plansync.apply(config, checkpoint=crash_at(cut))
     result = plansync.apply(config)
     assert result.ok, result.errors
-    issues = {i["key"]: i for i in fetch_issues(project.url)}
+    issues = {i["key"]: i for i in sandbox_issues(project.url)}
     assert issues[key]["fields"]["duedate"] == "2025-11-21"
     assert issues[key]["fields"]["status"]["statusCategory"]["key"] == "done"
     assert issues[twin]["fields"]["duedate"] == issue["fields"]["duedate"]

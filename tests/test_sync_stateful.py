@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from conftest import sandbox_issues
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -421,8 +422,7 @@ class SyncMachine(RuleBasedStateMachine):
         return strip_sync_marks(data)
 
     def issues(self) -> list[dict[str, Any]]:
-        with urllib.request.urlopen(f"{self.server.url}/_sandbox/issues", timeout=30) as answer:
-            return json.load(answer)["issues"]
+        return sandbox_issues(self.server.url)
 
     def check(self) -> None:
         issues = self.issues()

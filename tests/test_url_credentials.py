@@ -13,7 +13,7 @@ import logging
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import ExampleProject, Sleeps, closed_port
+from conftest import ExampleProject, Sleeps, closed_port, sandbox_issues
 
 from plansync.cli import main
 from plansync.connectors.base import ConnectorError, NewRecord
@@ -98,7 +98,7 @@ def test_credentials_in_the_jira_url_authenticate_and_never_show(
         assert result.exit_code == 0, result.output
         shown[name] = result.output
     shown["saved plan"] = saved.read_bytes()
-    issues = requests.get(f"{example_project.url}/_sandbox/issues", timeout=10).json()["issues"]
+    issues = sandbox_issues(example_project.url)
     assert issues, "the sync created nothing: the URL's credentials were not used"
     written_back = [p for p in example_project.vault.rglob("*.md") if "/browse/" in p.read_text()]
     assert written_back, "no key link was written back"
