@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -219,9 +220,16 @@ config_option = click.option(
 )
 
 
+def _seconds(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if math.isnan(value):  # FloatRange takes it, and a wait for nan never ends
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
 wait_option = click.option(
     "--wait",
     type=click.FloatRange(min=0),
+    callback=_seconds,
     default=0,
     metavar="SECONDS",
     help="Wait this long for another plansync run's lock (overlapping cron runs) before"
@@ -474,8 +482,10 @@ def _asked(question: str, done: str, unasked: str) -> bool:
     try:
         return click.confirm(question, default=False)
     except click.Abort as exc:
-        if isinstance(exc.__context__, KeyboardInterrupt):  # as click raises it, from None
-            _exit_interrupted(f"Interrupted: nothing was {done}.")
+        stop = exc.__context__  # as click raises it, from None
+        if isinstance(stop, KeyboardInterrupt):  # Ctrl-C, or SIGTERM or SIGHUP (_Stopped)
+            number = stop.number if isinstance(stop, _Stopped) else int(signal.SIGINT)
+            _exit_interrupted(f"{_stopped_by(number)}: nothing was {done}.", number)
         click.echo("", err=True)
         raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
 
@@ -535,10 +545,12 @@ def _interrupted(outcome: str) -> Iterator[None]:
             yield
     except KeyboardInterrupt as exc:
         number = exc.number if isinstance(exc, _Stopped) else int(signal.SIGINT)
-        what = (
-            "Interrupted" if number == signal.SIGINT else f"Stopped ({signal.Signals(number).name})"
-        )
-        _exit_interrupted(f"{what}: {outcome}.", number)
+        _exit_interrupted(f"{_stopped_by(number)}: {outcome}.", number)
+
+
+def _stopped_by(number: int) -> str:
+    """How the line that ends a run says what stopped it."""
+    return "Interrupted" if number == signal.SIGINT else f"Stopped ({signal.Signals(number).name})"
 
 
 def _exit_interrupted(message: str, number: int = signal.SIGINT) -> NoReturn:

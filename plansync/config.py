@@ -16,11 +16,12 @@ import sys
 import typing
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -99,6 +100,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _not_a_boolean(value: Any) -> Any:
+    """A number setting given true or false is a mistake, not 1 or 0 (pydantic takes it)."""
+    if isinstance(value, bool):
+        raise ValueError(f"a number is needed, not {str(value).lower()}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+"""A number setting: a TOML number, or the text of one (``"${TIMEOUT}"``), but no boolean."""
+Count = Annotated[int, BeforeValidator(_not_a_boolean)]
+"""A whole-number setting, as :data:`Number`."""
+
+
 def _base_url(value: str) -> str:
     """A backend's base URL without its trailing slash; empty (the sandbox) or http(s) with a
     host, else an error here rather than requests' "No scheme supplied" at the first request."""
@@ -161,15 +175,15 @@ class RequestSettings(Strict):
     """How long a backend's requests may take and be retried: a cron sync may wait out a
     rate limit that a person at the terminal would rather see fail."""
 
-    timeout: float = Field(default=30.0, gt=0, description="seconds per request")
-    max_retries: int = Field(
+    timeout: Number = Field(default=30.0, gt=0, description="seconds per request")
+    max_retries: Count = Field(
         default=5,
         ge=0,
         le=20,
         description="times a request is sent again after a rate limit, a 503 or a dropped"
         " connection",
     )
-    max_backoff: float = Field(
+    max_backoff: Number = Field(
         default=60.0,
         gt=0,
         le=3600,
@@ -559,7 +573,7 @@ class SyncConfig(Strict):
     conflicts: dict[str, ConflictWinner] = Field(
         default_factory=dict, description="field -> which side wins when both changed"
     )
-    batch_size: int = Field(default=50, ge=1, le=50)
+    batch_size: Count = Field(default=50, ge=1, le=50)
     orphans: Literal["report", "cancel"] = Field(
         default="report",
         description="an item whose line was deleted from a note: report its records, or also"

@@ -60,10 +60,6 @@ def run(*args: str | Path, input: str | None = None) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
-def jira_issue_count(project: ExampleProject) -> int:
-    return len(requests.get(f"{project.url}/_sandbox/issues", timeout=10).json()["issues"])
-
-
 def vault_bytes(project: ExampleProject) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(project.vault.rglob("*.md"))}
 
@@ -255,7 +251,7 @@ def test_a_quiet_sync_that_would_ask_is_refused_before_anything_runs(
     result = run("sync", "--quiet", "--config", example_project.config_path, input="y\n")
     assert result.exit_code == 1
     assert "--quiet needs --yes" in result.stderr
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
 
 
 def test_a_config_typo_names_the_key_and_suggests_the_right_one(
@@ -269,7 +265,7 @@ def test_a_config_typo_names_the_key_and_suggests_the_right_one(
         assert result.exit_code == 1
         assert "isue_type" in result.output and "did you mean 'issue_type'" in result.output
         assert "Traceback" not in result.output
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
 
 
 @pytest.mark.parametrize("vault_path", ["no-such-folder", "plansync.toml"])
@@ -325,7 +321,7 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert result.exit_code == 0, result.output
     # The fresh ids are random per plan: seeing the saved plan's ids proves it was this plan.
     assert block_ids(example_project.vault) == planned_ids
-    assert jira_issue_count(example_project) == plan["summary"]["create"]
+    assert len(example_project.issues()) == plan["summary"]["create"]
     counts = plan["summary"]
     assert (
         f"Applied: {counts['create']} create, {counts['write_back']} write back,"
@@ -472,7 +468,7 @@ def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     result = run("sync", printed, "--config", example_project.config_path)
     assert result.exit_code == 1
     assert "--out" in result.output  # says how to save a plan that can be applied
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
 
 
@@ -489,7 +485,7 @@ def test_a_saved_plan_is_refused_once_a_note_changed(
     assert result.exit_code != 0
     assert "stale" in result.output and note.name in result.output
     assert "plansync plan" in result.output  # says what to do
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
 
 
@@ -732,7 +728,7 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     assert result.exit_code == 1
     assert "Apply these changes?" in result.output
     assert "nothing applied" in result.output
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
     store = StateStore(example_project.state_db.parent, readonly=True)
     assert store.records() == {} and store.in_flight() == [], "declining records nothing"
@@ -740,7 +736,7 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
 
     result = run("sync", "--config", example_project.config_path, input="y\n")
     assert result.exit_code == 0, result.output
-    assert jira_issue_count(example_project) > 0
+    assert len(example_project.issues()) > 0
 
 
 @pytest.fixture
@@ -810,7 +806,37 @@ def test_ctrl_c_at_the_question_exits_as_interrupted_and_applies_nothing(
     )
     assert result.exit_code == 130
     assert result.stderr.endswith("Interrupted: nothing was applied.\n")
-    assert jira_issue_count(example_project) == 0 and vault_bytes(example_project) == notes
+    assert len(example_project.issues()) == 0 and vault_bytes(example_project) == notes
+
+
+class _Signalled(io.BytesIO):
+    """A terminal that gets a signal while the question waits (a CI job cancelled at it)."""
+
+    def __init__(self, number: signal.Signals) -> None:
+        super().__init__()
+        self.number = number
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size == 0:
+            return b""
+        os.kill(os.getpid(), self.number)
+        return b""
+
+    read1 = readline = read
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_at_the_question_exits_as_that_signal_and_applies_nothing(
+    example_project: ExampleProject, signals_caught: None, stop: signal.Signals
+) -> None:
+    """It was taken for Ctrl-C: "Interrupted", exit 130, not 143 (SIGTERM) or 129 (SIGHUP)."""
+    notes = vault_bytes(example_project)
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(example_project.config_path)], input=_Signalled(stop)
+    )
+    assert result.exit_code == 128 + stop, result.output
+    assert result.stderr.endswith(f"Stopped ({stop.name}): nothing was applied.\n")
+    assert len(example_project.issues()) == 0 and vault_bytes(example_project) == notes
 
 
 def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
@@ -824,7 +850,7 @@ def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
         "Error: no answer, so nothing was applied (--yes applies without asking)\n"
     )
     assert "Aborted!" not in result.output
-    assert jira_issue_count(example_project) == 0 and vault_bytes(example_project) == notes
+    assert len(example_project.issues()) == 0 and vault_bytes(example_project) == notes
     assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
 
 
@@ -900,7 +926,7 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
     assert "another plansync run" in result.output
     assert str(lock) in result.output
     assert "Traceback" not in result.output
-    assert jira_issue_count(example_project) == 0
+    assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
     # Released: the next run goes ahead.
     assert run("sync", "--yes", "--config", example_project.config_path).exit_code == 0
@@ -926,8 +952,12 @@ def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
     assert result.stdout.startswith("Applied: 22 create")
 
 
-def test_a_negative_wait_is_a_usage_error(example_project: ExampleProject) -> None:
-    result = run("sync", "-y", "--wait", "-1", "--config", example_project.config_path)
+@pytest.mark.parametrize("seconds", ["-1", "nan"])
+def test_a_wait_that_is_no_number_of_seconds_is_a_usage_error(
+    example_project: ExampleProject, seconds: str
+) -> None:
+    """nan passed FloatRange(min=0), and a run told to wait for it waited for ever."""
+    result = run("sync", "-y", "--wait", seconds, "--config", example_project.config_path)
     assert result.exit_code == 1
     assert "Invalid value for '--wait'" in result.stderr
 
@@ -1410,12 +1440,12 @@ def test_a_rule_naming_what_jira_lacks_fails_the_plan_naming_the_rule(
     text = config.read_text("utf-8")
     assert text.count(rule[0]) == 1
     config.write_text(text.replace(*rule), "utf-8")
-    issues = jira_issue_count(example_project)
+    issues = len(example_project.issues())
     result = run("plan", "--detailed-exitcode", "--config", config)
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {config}: {expected.format(url=example_project.url)}\n")
     assert run("sync", "--yes", "--config", config).exit_code == 1
-    assert jira_issue_count(example_project) == issues
+    assert len(example_project.issues()) == issues
     assert (
         example_project.app.stats()["by_route"].get("GET /rest/api/2/project/{projectIdOrKey}") == 2
     )

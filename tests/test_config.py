@@ -126,6 +126,33 @@ def test_retry_settings_out_of_range_are_errors_naming_the_key(
     assert f"'{table}.{says}" in message
 
 
+@pytest.mark.parametrize(
+    ("table", "setting"),
+    [
+        ("jira", "timeout = true"),
+        ("jira", "max_retries = true"),
+        ("salesforce", "max_backoff = false"),
+        ("sync", "batch_size = true"),
+    ],
+)
+def test_a_number_setting_given_a_boolean_is_an_error_naming_the_key(
+    tmp_path: Path, table: str, setting: str, clean_env: None
+) -> None:
+    """pydantic read true as 1: `timeout = true` ran with one-second timeouts."""
+    message = error_of(tmp_path, f"[{table}]\n{setting}\n")
+    name, value = setting.split(" = ")
+    assert f"'{table}.{name}': a number is needed, not {value}" in message
+
+
+def test_a_number_setting_from_the_environment_is_read_as_a_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """`${VAR}` gives text: it must still be taken (the boolean check is not pydantic's strict)."""
+    monkeypatch.setenv("PLANSYNC_TEST_RETRIES", "3")
+    text = RULE + '[jira]\nmax_retries = "${PLANSYNC_TEST_RETRIES}"\n'
+    assert load_text(tmp_path, text).jira.max_retries == 3
+
+
 def test_retry_settings_reach_each_backends_connector(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:

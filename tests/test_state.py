@@ -400,6 +400,19 @@ def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(
     assert waits == [state_module.LOCK_POLL_S]  # it waited once, then took the lock
 
 
+@pytest.mark.parametrize("wait", [-1.0, float("nan")])
+def test_a_wait_that_is_no_number_of_seconds_is_refused_before_any_waiting(
+    tmp_path: Path, wait: float
+) -> None:
+    """From Python, nan reached the loop, whose deadline never came."""
+    with (
+        held(tmp_path),
+        pytest.raises(ValueError, match="wait must be"),
+        run_lock(tmp_path, wait=wait),
+    ):
+        pass
+
+
 def test_a_run_that_waited_in_vain_says_how_long(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

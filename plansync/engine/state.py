@@ -477,6 +477,8 @@ def run_lock(directory: Path, *, wait: float = 0, doing: RunKind = "sync") -> It
 
 def _take(handle: IO[str], path: Path, wait: float) -> None:
     """Take the lock on ``handle``, trying again until ``wait`` seconds have passed."""
+    if not wait >= 0:  # nan too: its deadline would never come
+        raise ValueError(f"wait must be a number of seconds, 0 or more, not {wait!r}")
     deadline = _clock() + wait
     while True:
         try:
