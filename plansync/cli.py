@@ -650,19 +650,22 @@ def _removed_temps_line(removed: list[str]) -> str:
 @main.command("forget")
 @config_option
 @click.argument("names", nargs=-1, metavar="[KEY|^ID]...")
-@click.option("--all", "every", is_flag=True, help="Forget every orphan that no line is read as.")
+@click.option(
+    "--all", "every", is_flag=True, help="Forget every orphan that forget takes (see above)."
+)
 @click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
 @wait_option
 def forget_command(
     config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool, wait: float
 ) -> None:
-    """Stop tracking orphans: records no line of the notes is read as any more.
+    """Stop tracking orphans: records no line of the notes is read as any more, and records
+    of lines that no rule sends to their system any more, once their links are off the lines.
 
     Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
     --all. Their issues and records stay as they are; plansync no longer reports them, nor
-    cancels them under orphans = "cancel". A line that comes back finds its record again by
-    its ^id; without it, the line is no longer matched to the record. Plans first, so the
-    backends must be reachable, as for `plansync plan`.
+    cancels them under orphans = "cancel". A line that comes back (or is routed there again)
+    finds its record again by its ^id; without it, the line is no longer matched to the record.
+    Plans first, so the backends must be reachable, as for `plansync plan`.
     """
     from plansync import sync
     from plansync.engine.plan import Change

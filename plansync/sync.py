@@ -481,7 +481,8 @@ def forget(
     progress: Progress = silent,
     wait: float = 0,
 ) -> list[Change]:
-    """Stop tracking records no line is read as; return the plan's orphans forgotten.
+    """Stop tracking records no line is read as (and those of lines no rule sends to their
+    system any more, once their links are off the lines); return the plan's orphans forgotten.
 
     ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
     names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues

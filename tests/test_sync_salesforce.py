@@ -178,16 +178,10 @@ def summary_of(**nonzero: int) -> dict[str, int]:
     return {action: nonzero.get(action, 0) for action in ACTIONS}
 
 
-def jira_issues(project: ExampleProject) -> dict[str, dict[str, Any]]:
-    answer = requests.get(f"{project.url}/_sandbox/issues", timeout=10)
-    answer.raise_for_status()
-    return {issue["key"]: issue for issue in answer.json()["issues"]}
-
-
 def issues_by_id(project: ExampleProject) -> dict[str, dict[str, Any]]:
     """Issues by their ``ps-…`` label; a second issue per id fails."""
     found: dict[str, dict[str, Any]] = {}
-    for issue in jira_issues(project).values():
+    for issue in project.issues().values():
         for label in issue["fields"]["labels"]:
             if label.startswith("ps-"):
                 assert label not in found, f"two issues carry {label}"
@@ -496,7 +490,7 @@ def test_a_due_date_edited_in_the_note_updates_exactly_that_field_in_both_system
     assert block_id
     sobject, record = org.records()[block_id]
     records_before = org.dump()
-    issue_before = jira_issues(project)[jira_key]
+    issue_before = project.issues()[jira_key]
     old_due, new_due = old.split()[1], new.split()[1]
     replace_once(project.vault / entry.note.path, old, new)
 
@@ -525,7 +519,7 @@ def test_a_due_date_edited_in_the_note_updates_exactly_that_field_in_both_system
                 row = {**row, "Due_Date__c": old_due, "LastModifiedDate": None}
                 was = {**was, "LastModifiedDate": None}
             assert row == was
-    issue = jira_issues(project)[jira_key]
+    issue = project.issues()[jira_key]
     assert issue["fields"]["duedate"] == new_due
     assert {**issue["fields"], "duedate": old_due, "updated": None} == {
         **issue_before["fields"],
@@ -934,7 +928,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything_anywhere(
 ) -> None:
     before = files_of(project)
     sync(project, org)
-    records, issues = org.records(), jira_issues(project)
+    records, issues = org.records(), project.issues()
     notes = files_of(project)
     for file in project.state_db.parent.glob("state.db*"):
         file.unlink()
@@ -949,7 +943,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything_anywhere(
     assert {k: (o, r["Id"]) for k, (o, r) in after.items()} == {
         k: (o, r["Id"]) for k, (o, r) in records.items()
     }
-    assert jira_issues(project).keys() == issues.keys()
+    assert project.issues().keys() == issues.keys()
     assert files_of(project) == notes
     assert_synced(project, org, before)  # one note link and one record link each, no more
     config = config_of(project)
@@ -1111,7 +1105,7 @@ def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
     with pytest.raises(StalePlan, match="changes for Salesforce, which this run's config does not"):
         plansync.apply(config_of(project), plan)
     assert files_of(project) == before
-    assert not jira_issues(project)
+    assert not project.issues()
 
 
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
@@ -1271,6 +1265,49 @@ def test_a_link_to_a_salesforce_record_plansync_does_not_write_is_text_not_a_key
     assert not plan_of(project, org).changes
 
 
+def test_a_record_no_rule_sends_its_line_to_any_more_is_forgotten_once_its_link_is_off(
+    project: ExampleProject, org: Org
+) -> None:
+    """Its #rfe taken off, an item's RFE was reported by every plan for ever: forget refused
+    it (its line is read) and no edit of the line settled it. It takes it once the record's
+    link is off the line (left there, the link would be the Jira summary's text), and a line
+    tagged again syncs with that same record."""
+    config, entry, block_id = synced_item(project, org, RFE_TEXT)
+    path = project.vault / entry.note.path
+    record_id, jira_key = entry.item.keys["salesforce"], entry.item.keys["jira"]
+    line = line_of(project, entry.note.path, entry.item.line)
+    replace_once(path, line, line.replace(" #rfe", "", 1))
+    connector = org.connector(config)
+
+    [orphan] = plan_of(project, org).changes
+    assert (orphan.action, orphan.key, orphan.no_longer_routed) == ("orphan", record_id, False)
+    assert "its line still links to it" in (orphan.message or "")
+    with pytest.raises(plansync.NotAnOrphan, match="take the link off the line"):
+        plansync.forget(config, [record_id], salesforce=connector)
+    assert plansync.forget(config, salesforce=connector) == []  # --all takes none either
+
+    link = re.search(rf" \[{record_id}\]\([^)]*\)", path.read_text("utf-8"))
+    assert link is not None
+    replace_once(path, link.group(0), "")
+    [orphan] = plan_of(project, org).changes
+    assert orphan.no_longer_routed and orphan.message == (
+        f"{record_id}: no rule sends this item to Salesforce any more; left alone"
+    )
+    [forgotten] = plansync.forget(config, salesforce=connector)
+    assert forgotten.key == record_id
+    assert not plan_of(project, org).changes  # and the Jira summary did not change
+    summary = project.issues()[jira_key]["fields"]["summary"]
+
+    replace_once(path, "⏫ #task", "⏫ #task #rfe")
+    plan = plan_of(project, org)
+    assert not [c for c in plan.changes if c.action in ("create", "conflict")], plan.changes
+    sync(project, org, plan=plan)
+    assert org.records()[block_id][1]["Id"] == record_id  # the same record, and only it
+    assert f"[{record_id}](" in line_of(project, entry.note.path, entry.item.line)
+    assert project.issues()[jira_key]["fields"]["summary"] == summary
+    assert not plan_of(project, org).changes
+
+
 @pytest.mark.parametrize("line_kind", ["synced line newly tagged", "new line"])
 def test_a_line_for_salesforce_that_links_another_items_record_gets_its_own(
     project: ExampleProject, org: Org, line_kind: str
@@ -1328,7 +1365,7 @@ def test_a_line_that_lost_its_id_with_words_between_its_keys_gets_it_back(
     assert found is not None
     replace_once(path, found.group(0), f"{found.group(0)} for Elena")
     replace_once(path, f" ^{block_id}", "")
-    issues, records = jira_issues(project), len(org.records())
+    issues, records = project.issues(), len(org.records())
 
     plan = plan_of(project, org)
 
@@ -1336,7 +1373,7 @@ def test_a_line_that_lost_its_id_with_words_between_its_keys_gets_it_back(
         (c.action, c.target, c.message) for c in plan.changes
     ]
     sync(project, org, plan=plan)
-    assert jira_issues(project).keys() == issues.keys() and len(org.records()) == records
+    assert project.issues().keys() == issues.keys() and len(org.records()) == records
     assert path.read_text("utf-8").count(f"^{block_id}") == 1
     assert not plan_of(project, org).changes
 
@@ -1421,7 +1458,7 @@ def test_an_item_moved_between_done_and_cancelled_moves_its_record_and_its_issue
     sync(project, org, plan=plan)
     assert status_of(org, feature_id) == ("Feature__c", value[then])
     key = feature.item.keys["jira"]
-    assert jira_issues(project)[key]["fields"]["status"]["name"] == issue[then]
+    assert project.issues()[key]["fields"]["status"]["name"] == issue[then]
     again = plan_of(project, org)
     assert not again.has_changes and again.changes == [], again.changes
 
@@ -1543,7 +1580,7 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_both_keys_
     before = files_of(project)
     _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
     path = project.vault / feature.note.path
-    synced, issues, records = path.read_bytes(), jira_issues(project), org.records()
+    synced, issues, records = path.read_bytes(), project.issues(), org.records()
     path.write_bytes(before[path])
 
     plan = plan_of(project, org)
@@ -1564,7 +1601,7 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_both_keys_
     org.reset()
     sync(project, org, plan=plan)
     assert path.read_bytes() == synced
-    assert org.writes == [] and org.records() == records and jira_issues(project) == issues
+    assert org.writes == [] and org.records() == records and project.issues() == issues
     assert_synced(project, org, before)
 
 
@@ -2029,7 +2066,7 @@ def test_a_line_with_words_after_both_keys_is_still_told_apart_when_its_id_goes(
     _, entry, block_id = synced_item(project, org, "per-bucket replication lag")
     path = project.vault / entry.note.path
     line = line_of(project, entry.note.path, entry.item.line)
-    issues = jira_issues(project)
+    issues = project.issues()
     other = next(key for key in issues if key != entry.item.keys["jira"])
     sf_url = line.split(f"[{entry.item.keys['salesforce']}](")[1].split(")")[0]
     jira_url = line.split(f"[{entry.item.keys['jira']}](")[1].split(")")[0]

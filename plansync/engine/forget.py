@@ -8,11 +8,16 @@ Once a person has looked and the deletion stands, that report is noise: ``plan
 mail. Forgetting drops the record from the state store only; the issue or record in the backend
 stays as it is, and a line that ends in its block id again finds it by that id.
 
-A record whose line is still read (no longer accepted, no longer routed) is settled by editing
-the line, and is refused; so is one whose line may be back without its id (a line links to its
-key, or has its text): only the state store can find that line again, and forgetting would make
-it a second record. A record that is no orphan at all is refused too: the next plan would only
-look it up again by its id. A name refused is named with the reason, and nothing is
+So is the record of a line still read that no rule sends to its system any more (its routing
+tag taken off): no edit of the line settles that one, as the line is still read. Once its link
+is off the line, that is: a link left there would be read as the item's text once the record is
+forgotten. A line that is routed there again finds its record by its id, and syncs with it.
+
+A record whose line is still read otherwise (no longer accepted) is settled by editing the line,
+and is refused; so is one whose line may be back without its id (a line links to its key, or has
+its text): only the state store can find that line again, and forgetting would make it a second
+record. A record that is no orphan at all is refused too: the next plan would only look it up
+again by its id. A name refused is named with the reason, and nothing is
 forgotten: a typo must not forget half a list.
 """
 
@@ -31,12 +36,13 @@ class NotAnOrphan(PlansyncError):
 
 
 def forgettable(change: Change) -> bool:
-    """Whether ``change`` is about a tracked record no line is read as: an orphan, or the
-    cancel that ``orphans = "cancel"`` plans for one. Not one whose line may be back without
-    its id (a line links to its key, or has its text): the state store is what finds it."""
+    """Whether ``change`` is about a tracked record no line is read as (an orphan, or the
+    cancel that ``orphans = "cancel"`` plans for one), or whose line no rule sends there any
+    more. Not one whose line may be back without its id (a line links to its key, or has its
+    text): the state store is what finds it."""
     return (
         change.key is not None
-        and change.item.unread
+        and (change.item.unread or change.no_longer_routed)
         and not change.line_may_be_back
         and change.action in ("orphan", "transition")
     )
@@ -110,10 +116,16 @@ def _why_not(name: str, state: StateStore, plan: Plan) -> str:
     """Why ``name`` names no orphan ``forget`` takes: a line may be its own without its id,
     its line is read, or it names no record."""
     for change in plan.changes:
-        if change.line_may_be_back and _matches_change(name, change):
+        if not _matches_change(name, change):
+            continue
+        if change.line_may_be_back:
             return (
                 f"{name}'s line may still be in the notes without its id ({change.message}):"
                 " put the id back rather than forget it"
+            )
+        if change.action == "orphan" and not change.item.unread:
+            return (
+                f"{name}'s line is still read, and the plan says what settles it: {change.message}"
             )
     for record in state.records().values():
         if _matches(name, record.target, record.key, record.block_id):

@@ -162,6 +162,11 @@ class Change(BaseModel):
         description="an orphan a line of the notes may still be, its id lost (a line links to"
         " its key, or has its text): the state finds it again, so forget refuses it",
     )
+    no_longer_routed: bool = Field(
+        default=False,
+        description="an orphan whose line is read, but sent to this target by no rule any more,"
+        " and no longer links to it: forget takes it",
+    )
 
 
 class Fingerprint(BaseModel):
@@ -1137,10 +1142,14 @@ class Planner:
         )
         if unaccepted or desired is None:
             key = base.key if base else found.key if found else None
-            why = "the item is no longer accepted"
-            if not unaccepted:
-                why = f"no rule sends this item to {target.title} any more"
-            self._add(entry, "orphan", target.name, key=key, message=f"{key}: {why}; left alone")
+            if unaccepted:
+                why = (
+                    f"{key}: the item is no longer accepted; left alone until it is accepted"
+                    " again, or marked done or cancelled"
+                )
+                self._add(entry, "orphan", target.name, key=key, message=why)
+            else:
+                self._no_longer_routed(target, entry, key)
             return
         fields, link = desired
         if found is not None:
@@ -1191,6 +1200,23 @@ class Planner:
             self._plan_status(target, entry, _last_status(base.fields, found), found)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
+
+    def _no_longer_routed(self, target: TargetSpec, entry: _Tracked, key: str | None) -> None:
+        """Report the record of a line that no rule sends to ``target`` any more (its routing
+        tag taken off, say). Unlike an unaccepted item's, no edit of the line but routing it
+        again settles it, so ``forget`` takes it; not while the line still links to the
+        record, though: once forgotten, that link would be read as the item's text (its label
+        in the other system's summary)."""
+        linked = key is not None and entry.item.keys.get(target.name) == key
+        why = f"{key}: no rule sends this item to {target.title} any more"
+        if linked:
+            why += (
+                ", and its line still links to it; left alone: take the link off the line, then"
+                f" `plansync forget {key}` stops this report"
+            )
+        else:
+            why += "; left alone"
+        self._add(entry, "orphan", target.name, key=key, message=why, no_longer_routed=not linked)
 
     def _note_key(self, target: TargetSpec, entry: _Tracked) -> str | None:
         """The key the note line names for ``target``; none when the link is a trial run's

@@ -132,8 +132,9 @@ UNFOUND_NAMED = 5
 
 
 ORPHANS_HINT = (
-    "An orphan is shown by every plan until its line is read again: `plansync forget KEY`"
-    " stops tracking one whose deletion stands (its issue or record stays as it is)."
+    "An orphan is shown by every plan until its line is read again (or routed there again):"
+    " `plansync forget KEY` stops tracking one whose deletion stands (its issue or record"
+    " stays as it is)."
 )
 """Said under a plan with an orphan that ``forget`` takes."""
 
