@@ -254,7 +254,15 @@ class Plan(BaseModel):
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
         # create, {"old", "new"} for a change, {"base", "note", "remote"} for a field
         # conflict), so a tool can walk it without knowing links.
-        internal = {"url", "line_change", "base", "global_id", "base_field", "line_may_be_back"}
+        internal = {
+            "url",
+            "line_change",
+            "base",
+            "global_id",
+            "base_field",
+            "line_may_be_back",
+            "no_longer_routed",
+        }
         contract = self.model_dump(
             mode="json",
             exclude={
