@@ -210,8 +210,31 @@ def test_an_orphan_whose_line_may_be_back_without_its_id_is_not_forgotten(
     assert plansync.forget(config) == []
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [key])
-    assert str(refused.value).startswith(f"{key}'s line may still be in the notes without its id")
+    refusal = str(refused.value)
+    assert refusal.startswith(f"{key}'s line may still be in the notes: {key}: "), refusal
+    assert f"put ^{item.block_id} back at its end" in refusal  # which id to put back
     assert key in tracked(config)
+
+
+def test_an_orphan_whose_note_could_not_be_read_is_not_forgotten(
+    example_project: ExampleProject,
+) -> None:
+    """A note skipped by the scan (a NUL byte made it binary) most likely still holds the line,
+    id and all: forget --all took its records, a cron job's `forget --all --yes` too."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    data = path.read_bytes()
+    path.write_bytes(data + b"\0")
+    [orphan] = [c for c in fresh_plan(config).changes if c.key == key]
+    assert orphan.action == "orphan" and orphan.line_may_be_back, orphan.message
+    assert "its note was not read" in (orphan.message or "")
+
+    assert key not in [c.key for c in plansync.forget(config)]
+    with pytest.raises(plansync.NotAnOrphan, match=f"{key}'s line may still be in the notes"):
+        plansync.forget(config, [key])
+    path.write_bytes(data)
+    assert not fresh_plan(config).changes
 
 
 def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path) -> None:

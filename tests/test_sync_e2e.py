@@ -1105,13 +1105,13 @@ def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_ca
     line = next(number for number, text in enumerate(lines, 1) if RUNBOOK in text)
 
     plan = fresh_plan(config)
-    assert [(c.action, c.message) for c in plan.changes if c.key == key] == [
-        (
-            "orphan",
-            f"{key}: line {line} of its note has its text but not its id (the note put back to"
-            " older text, or written again?); left alone",
-        )
-    ]
+    [orphan] = [c for c in plan.changes if c.key == key]
+    assert (orphan.action, orphan.message) == (
+        "orphan",
+        f"{key}: line {line} of its note has its text but not its id (the note put back to"
+        f" older text, or written again?): if it is its line, put ^{orphan.item.block_id} back"
+        " at its end; left alone",
+    )
     assert not [c for c in plan.changes if c.action in ("create", "transition")]
 
 

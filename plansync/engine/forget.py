@@ -119,10 +119,7 @@ def _why_not(name: str, state: StateStore, plan: Plan) -> str:
         if not _matches_change(name, change):
             continue
         if change.line_may_be_back:
-            return (
-                f"{name}'s line may still be in the notes without its id ({change.message}):"
-                " put the id back rather than forget it"
-            )
+            return f"{name}'s line may still be in the notes: {change.message}"
         if change.action == "orphan" and not change.item.unread:
             return (
                 f"{name}'s line is still read, and the plan says what settles it: {change.message}"

@@ -159,8 +159,9 @@ class Change(BaseModel):
     )
     line_may_be_back: bool = Field(
         default=False,
-        description="an orphan a line of the notes may still be, its id lost (a line links to"
-        " its key, or has its text): the state finds it again, so forget refuses it",
+        description="an orphan whose line may still be in the vault: its id lost (a line links"
+        " to its key, or has its text), where only the state finds it again, or in a note that"
+        " could not be read; forget refuses it",
     )
     no_longer_routed: bool = Field(
         default=False,
@@ -1569,7 +1570,9 @@ class Planner:
             where = "its note is not among those vault.include and vault.exclude take"
             for warning in self.vault.warnings:
                 if warning.path == record.note_path:
+                    # Most likely its line is there, id and all, until the note is fixed.
                     where = f"its note was not read ({warning.message})"
+                    named = True
                     break
         self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
 
@@ -1581,7 +1584,7 @@ class Planner:
             return None
         return (
             f"line {line} of its note has its text but not its id (the note put back to older"
-            " text, or written again?)"
+            f" text, or written again?): if it is its line, put ^{record.block_id} back at its end"
         )
 
     def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
