@@ -671,7 +671,9 @@ def forget_command(
     from plansync.engine.plan import Change
     from plansync.engine.render import render_changes
 
-    if bool(names) == every or any(not name.strip() for name in names):
+    if names and every:
+        raise click.UsageError("name the orphans to forget, or give --all, not both")
+    if not (names or every) or any(not name.strip() for name in names):
         raise click.UsageError("name the orphans to forget (keys or ^ids), or give --all")
     config = _load(config_path)
     _notice(config)

@@ -484,7 +484,8 @@ def forget(
     """Stop tracking records no line is read as (and those of lines no rule sends to their
     system any more, once their links are off the lines); return the plan's orphans forgotten.
 
-    ``names`` are keys or block ids of orphans the plan shows (None: every orphan); one that
+    ``names`` are keys or block ids of orphans the plan shows (one given as a string is one
+    name; None: every orphan); one that
     names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues
     and records stay as they are in the backends, which are reached, as by :func:`plan`; a
     line that comes back with its block id finds its record again by it, but one without it
@@ -492,6 +493,8 @@ def forget(
     link). Planned and forgotten under the run lock; ``confirm`` sees the orphans and may
     decline (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
+    if isinstance(names, str):  # a str is a Sequence[str] too: "PLAN-1" was P, L, A, ...
+        names = [names]
     with open_state(config.state_dir, wait=wait, doing="forget") as state:
         with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
             current = _build(config, state, specs, progress)

@@ -113,6 +113,12 @@ def test_forgetting_a_deleted_lines_planned_cancel_leaves_its_issue_open(
     assert project.issues()[key]["fields"]["status"]["statusCategory"]["key"] != "done"
 
 
+def test_one_name_given_as_a_string_is_one_name(example_project: ExampleProject) -> None:
+    """It was iterated: "plansync tracks no record P; … L; …"."""
+    config, key, *_ = deleted(example_project)
+    assert [c.key for c in plansync.forget(config, key)] == [key]
+
+
 def test_a_name_that_is_no_orphan_is_refused_and_nothing_is_forgotten(
     example_project: ExampleProject,
 ) -> None:
@@ -391,13 +397,22 @@ def test_the_command_says_when_there_is_nothing_to_forget(
     assert result.stdout.strip() == "No orphans to forget: the plan shows none."
 
 
-@pytest.mark.parametrize("args", [(), ("--all", "PLAN-1"), ("",), ("PLAN-1", " ")])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "name the orphans to forget (keys or ^ids), or give --all"),
+        (("",), "name the orphans to forget (keys or ^ids), or give --all"),
+        (("PLAN-1", " "), "name the orphans to forget (keys or ^ids), or give --all"),
+        (("--all", "PLAN-1"), "name the orphans to forget, or give --all, not both"),
+    ],
+)
 def test_the_command_needs_names_or_all_but_not_both(
-    example_project: ExampleProject, args: tuple[str, ...]
+    example_project: ExampleProject, args: tuple[str, ...], says: str
 ) -> None:
+    """Both given, it said to give one of them, as if neither had been."""
     result = forget_command(example_project, *args)
     assert result.exit_code == 1  # a usage error exits 1, as every error does
-    assert "name the orphans to forget (keys or ^ids), or give --all" in result.stderr
+    assert says in result.stderr
 
 
 def test_the_command_names_what_it_refuses(example_project: ExampleProject) -> None:
