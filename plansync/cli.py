@@ -664,7 +664,8 @@ def forget_command(
     Name them by key (CLOUD-7) or block id (^ps-7k2m9q) as `plansync plan` shows them, or give
     --all. Their issues and records stay as they are; plansync no longer reports them, nor
     cancels them under orphans = "cancel". A line that comes back (or is routed there again)
-    finds its record again by its ^id; without it, the line is no longer matched to the record.
+    finds its record again by its ^id, and makes it as the line says; without its id, the line
+    is no longer matched to the record.
     Plans first, so the backends must be reachable, as for `plansync plan`.
     """
     from plansync import sync
@@ -685,9 +686,10 @@ def forget_command(
         click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {stays} as in the backend):")
         click.echo(shown("\n".join(render_changes(orphans))))
         click.echo(
-            "A line that comes back finds its record again by its ^id; without it, the line is"
-            " no longer matched to the record (a new item, or a conflict while it ends in the"
-            " record's key link)."
+            "A line that comes back finds its record again by its ^id, and makes it as the line"
+            " says (edits made in the backend meanwhile are overwritten); without its id, the"
+            " line is no longer matched to the record (a new item, or a conflict while it ends"
+            " in the record's key link)."
         )
         question = "Forget it?" if one else "Forget them?"
         if yes or _asked(question, "forgotten", "--yes forgets without asking"):

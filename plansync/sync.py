@@ -485,13 +485,14 @@ def forget(
     system any more, once their links are off the lines); return the plan's orphans forgotten.
 
     ``names`` are keys or block ids of orphans the plan shows (one given as a string is one
-    name; None: every orphan); one that
-    names none is refused (:class:`NotAnOrphan`) before anything is forgotten. The issues
-    and records stay as they are in the backends, which are reached, as by :func:`plan`; a
-    line that comes back with its block id finds its record again by it, but one without it
-    is no longer matched to the record (a new item, or a conflict while it ends in its key
-    link). Planned and forgotten under the run lock; ``confirm`` sees the orphans and may
-    decline (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
+    name; None: every orphan); one that names none is refused (:class:`NotAnOrphan`) before
+    anything is forgotten. The issues and records stay as they are in the backends, which are
+    reached, as by :func:`plan`. A line that comes back with its block id finds its record
+    again by it and, there being no base, makes it as the line says (what was edited in the
+    backend meanwhile is overwritten, as after a lost state store); one without its id is no
+    longer matched to the record (a new item, or a conflict while it ends in its key link).
+    Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
+    (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
     if isinstance(names, str):  # a str is a Sequence[str] too: "PLAN-1" was P, L, A, ...
         names = [names]
