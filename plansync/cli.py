@@ -626,15 +626,16 @@ ALIKE_SHOWN = 3
 def error_lines(errors: list[ItemError]) -> list[str]:
     """One line an error, but for a reason many items share (a field the create screen lacks
     fails every create): its first few, then how many more."""
-    alike: dict[tuple[str, str], list[ItemError]] = {}
+    alike: dict[tuple[str | None, str, str], list[ItemError]] = {}
     for error in errors:
-        alike.setdefault((error.action, error.message), []).append(error)
+        alike.setdefault((error.target, error.action, error.message), []).append(error)
     lines = []
-    for (action, message), group in alike.items():
+    for (target, action, message), group in alike.items():
         lines += [str(error) for error in group[:ALIKE_SHOWN]]
         if len(group) > ALIKE_SHOWN:
             more = len(group) - ALIKE_SHOWN
-            lines.append(f"and {more} more items' {action} failed the same way: {message}")
+            what = f"{target} {action}" if target else action
+            lines.append(f"and {more} more items' {what} failed the same way: {message}")
     return lines
 
 

@@ -1920,16 +1920,23 @@ def test_no_color_turns_colour_off_on_a_terminal(monkeypatch: pytest.MonkeyPatch
 
 
 def test_many_items_failed_for_one_reason_are_counted_after_the_first_few() -> None:
-    """A field the create screen lacks fails every create: 22 lines alike said it 22 times."""
+    """A field the create screen lacks fails every create: 22 lines alike said it 22 times.
+    Each line names the backend: an item routed to both did not say which one failed."""
     same = [
-        ItemError(note="weekly.md", line=n, block_id=None, action="create", message="x: no")
+        ItemError(
+            note="weekly.md", line=n, block_id=None, action="create", message="x: no", target="jira"
+        )
         for n in range(1, 23)
     ]
-    other = ItemError(note="weekly.md", line=40, block_id=None, action="link", message="gone")
-    lines = error_lines([*same, other])
-    assert lines[:ALIKE_SHOWN] == [f"weekly.md:{n}: create failed: x: no" for n in (1, 2, 3)]
+    other = ItemError(
+        note="weekly.md", line=40, block_id=None, action="link", message="gone", target="jira"
+    )
+    written = ItemError(note="weekly.md", line=41, block_id=None, action="write back", message="-")
+    lines = error_lines([*same, other, written])
+    assert lines[:ALIKE_SHOWN] == [f"weekly.md:{n}: jira create failed: x: no" for n in (1, 2, 3)]
     assert lines[ALIKE_SHOWN:] == [
-        "and 19 more items' create failed the same way: x: no",
-        "weekly.md:40: link failed: gone",
+        "and 19 more items' jira create failed the same way: x: no",
+        "weekly.md:40: jira link failed: gone",
+        "weekly.md:41: write back failed: -",
     ]
     assert error_lines(same[:3]) == [str(error) for error in same[:3]]

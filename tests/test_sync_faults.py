@@ -827,7 +827,7 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
         assert failed.exit_code == 1, failed.output
         errors = [line for line in failed.output.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1, failed.output
-        assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: transition")
+        assert errors[0].startswith(f"error: {first.item.note}:{first.item.line}: jira transition")
         assert "500" in errors[0]
         assert "1 item failed;" in failed.output and "stopped early" not in failed.output
         (issue,) = [i for i in sandbox_issues(project.url) if i["key"] == second.key]

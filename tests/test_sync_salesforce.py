@@ -736,7 +736,8 @@ def test_a_record_refused_inside_a_200_names_its_line_and_the_others_are_created
     (error,) = result.errors
     assert (error.note, error.line, error.action) == (bad.note.path, bad.item.line, "create")
     assert "Priority" in error.message and "Urgent" in error.message
-    assert f"{bad.note.path}:{bad.item.line}" in str(error)
+    assert str(error).startswith(f"{bad.note.path}:{bad.item.line}: salesforce create failed: ")
+    assert error.target == "salesforce"  # the item went to Jira too: which one failed
     # The four RFEs went in one request, answered 200 with one failure among the results.
     rfe_upserts = [b for _, p, b in org.writes if "/RFE__c/" in p]
     assert [len(b["records"]) for b in rfe_upserts] == [4]

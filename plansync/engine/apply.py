@@ -89,6 +89,9 @@ class ItemError(BaseModel):
     kind: FailureKind | None = None
     status: int | None = None
     retry_after: float | None = None
+    target: str | None = None
+    """The backend of one item's failure ("jira", "salesforce"), which an item routed to both
+    needs said; None for a write-back, and for a whole call (its action names the backend)."""
 
     @property
     def whole_call(self) -> bool:
@@ -97,9 +100,11 @@ class ItemError(BaseModel):
         return self.line == 0
 
     def __str__(self) -> str:
-        key = f" {self.key}" if self.key else ""
+        """ "note.md:12: salesforce create failed: …", "sync jira failed: …"."""
         where = "" if self.whole_call else f"{self.note}:{self.line}: "
-        return f"{where}{self.action}{key} failed: {self.message}"
+        backend = f"{self.target} " if self.target else ""
+        key = f" {self.key}" if self.key else ""
+        return f"{where}{backend}{self.action}{key} failed: {self.message}"
 
 
 class Outcome(BaseModel):
@@ -426,6 +431,7 @@ class Applier:
                 action=change.action if change.target != "note" else "write back",
                 key=change.key,
                 message=message,
+                target=None if change.target == "note" else target or change.target,
             )
         )
 
