@@ -585,7 +585,7 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
         return
-    click.echo(f"Applied: {done or 'nothing'} ({result.requests} HTTP requests).")
+    click.echo(f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')}).")
     waiting: dict[str, int] = {}
     for outcome in result.outcomes:
         if outcome.status == "skipped" and outcome.action not in ("conflict", "orphan"):
