@@ -259,6 +259,24 @@ def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path
     state.close()
 
 
+def test_an_id_a_cut_short_sync_left_unfound_is_named_as_such(tmp_path: Path) -> None:
+    """The plan lists it ("1 id that a sync cut short was creating … has no record"), and
+    forget said "plansync tracks no record", as if it had made it up."""
+    from plansync.engine.forget import orphans_named
+    from plansync.engine.plan import DeadCreate, Plan
+    from plansync.engine.state import StateStore
+
+    state = StateStore(tmp_path)
+    plan = Plan(dead_creates=[DeadCreate(block_id="ps-gta648ke", target="jira", note="a.md")])
+    with pytest.raises(plansync.NotAnOrphan) as refused:
+        orphans_named(plan, ["^ps-gta648ke"], state)
+    assert str(refused.value).startswith(
+        "^ps-gta648ke is an id a sync cut short was creating, with no record yet: there is"
+        " nothing to forget"
+    )
+    state.close()
+
+
 class Crash(Exception):
     pass
 

@@ -124,6 +124,12 @@ def _why_not(name: str, state: StateStore, plan: Plan) -> str:
             return (
                 f"{name}'s line is still read, and the plan says what settles it: {change.message}"
             )
+    for dead in plan.dead_creates:
+        if dead.key is None and _matches(name, dead.target, "", dead.block_id):
+            return (
+                f"{name} is an id a sync cut short was creating, with no record yet: there is"
+                " nothing to forget, and the next sync looks it up once more, then forgets it"
+            )
     for record in state.records().values():
         if _matches(name, record.target, record.key, record.block_id):
             where = f" in {record.note_path}" if record.note_path else ""
