@@ -848,12 +848,19 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     except ValidationError as exc:
         # A key whose variable is unset is empty, and may be invalid for that: the unset
         # variable is the problem to name there, not the empty value.
+        # An unknown key is named all the same: its variable being unset is not the problem.
+        # A check of the table as a whole (auth = 'session' needs session_id) may be failed by
+        # an unset variable too, so the unset ones are always named with the rest.
         unset_keys = {key for key, _ in missing}
-        errors = [e for e in exc.errors() if _key(tuple(e["loc"])) not in unset_keys]
+        errors = [
+            e
+            for e in exc.errors()
+            if e["type"] == "extra_forbidden" or _key(tuple(e["loc"])) not in unset_keys
+        ]
         if not errors:
             raise ConfigError(f"{where}: environment variables not set: {unset}") from None
         problems = "\n".join(f"  {_describe(e)}" for e in errors)  # type: ignore[arg-type]
-        if len(errors) < len(exc.errors()):
+        if missing:
             problems += f"\n  environment variables not set: {unset}"
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the

@@ -87,6 +87,29 @@ def test_unset_variables_are_named_with_their_keys(tmp_path: Path, clean_env: No
     assert str(tmp_path / "plansync.toml") in message
 
 
+def test_an_unset_variable_that_fails_a_check_of_its_table_is_named(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """ "auth = 'session' needs session_id" is about the table, not the key: the unset
+    variable that left session_id empty was not named (it was for a key's own error)."""
+    text = (
+        f'{RULE}[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\n'
+        'auth = "session"\nsession_id = "${PS_SESSION}"\n'
+    )
+    message = error_of(tmp_path, text)
+    assert "auth = 'session' needs session_id" in message
+    assert message.endswith("environment variables not set: salesforce.session_id (${PS_SESSION})")
+
+
+def test_an_unknown_key_is_named_when_its_variable_is_unset(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """`token2 = "${NOPE}"`: only the unset variable was named, not the typo in the key."""
+    message = error_of(tmp_path, f'{RULE}[jira]\ntoken2 = "${{PS_NOPE}}"\n')
+    assert "unknown key 'jira.token2'; did you mean 'token'?" in message
+    assert message.endswith("environment variables not set: jira.token2 (${PS_NOPE})")
+
+
 @pytest.mark.parametrize("reference", ["${JIRA USER}", "${JIRA_USER", "${1USER}", "${}"])
 def test_a_malformed_reference_is_an_error_naming_the_key(
     tmp_path: Path, reference: str, clean_env: None
