@@ -385,7 +385,7 @@ def held(directory: Path) -> Iterator[IO[str]]:
 
 
 def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     waits: list[float] = []
     with held(tmp_path) as holder:
@@ -398,6 +398,11 @@ def test_a_run_told_to_wait_takes_the_lock_once_it_is_let_go(
         with open_state(tmp_path, wait=60) as state:
             state.save(record())
     assert waits == [state_module.LOCK_POLL_S]  # it waited once, then took the lock
+    # and said so once, as it waited: a run that waits in silence reads as a hang
+    assert [r.getMessage() for r in caplog.records] == [
+        f"another plansync run (pid 4242, started 2026-12-03 09:00:00) holds the lock"
+        f" {tmp_path / 'lock'}; waiting up to 60 s for it"
+    ]
 
 
 @pytest.mark.parametrize("wait", [-1.0, float("nan")])

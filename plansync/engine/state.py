@@ -24,6 +24,7 @@ import errno
 import fcntl
 import functools
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -431,6 +432,8 @@ def make_state_folder(directory: Path) -> None:
         )
 
 
+_log = logging.getLogger(__name__)
+
 LOCK_POLL_S = 0.25
 """How often a run waiting for the lock tries it again."""
 _sleep, _clock = time.sleep, time.monotonic  # how a waiting run waits (a test's, instantly)
@@ -480,6 +483,7 @@ def _take(handle: IO[str], path: Path, wait: float) -> None:
     if not wait >= 0:  # nan too: its deadline would never come
         raise ValueError(f"wait must be a number of seconds, 0 or more, not {wait!r}")
     deadline = _clock() + wait
+    said = False
     while True:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -488,15 +492,28 @@ def _take(handle: IO[str], path: Path, wait: float) -> None:
             left = deadline - _clock()
             if left <= 0:
                 break
+            if not said:  # a run that waits in silence reads as a hang
+                _log.warning(
+                    "another plansync run (%s) holds the lock %s; waiting up to %g s for it",
+                    _holder(handle),
+                    path,
+                    wait,
+                )
+                said = True
             _sleep(min(LOCK_POLL_S, left))
-    handle.seek(0)
-    holder = handle.read().strip() or "another process"
+    holder = _holder(handle)
     waited = f" after {wait:g} s of waiting" if wait > 0 else ""
     advice = "" if wait > 0 else ", or give --wait SECONDS"
     raise StateLocked(
         f"another plansync run ({holder}) holds the lock {path}{waited}; wait for it to"
         f" finish{advice}"
     ) from None
+
+
+def _holder(handle: IO[str]) -> str:
+    """The run that holds the lock, as its lock file names it."""
+    handle.seek(0)
+    return handle.read().strip() or "another process"
 
 
 def running_sync(directory: Path) -> str | None:
@@ -515,7 +532,7 @@ def running_sync(directory: Path) -> str | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = handle.read().strip() or "another process"
+            holder = _holder(handle)
             return None if holder.startswith(_HOLDER_NAMED["forget"]) else holder
         except OSError:
             return None
