@@ -1035,6 +1035,16 @@ def test_404_on_search_names_what_was_asked(
     assert f"POST {api(DC, 'search')}" in message
 
 
+def test_a_hint_after_jiras_own_sentence_starts_no_second_one(
+    rsps: responses.RequestsMock, dc: JiraConnector
+) -> None:
+    """It read "…: Not found.; is https://… the Jira base URL"."""
+    rsps.post(api(DC, "search"), status=404, json={"message": "Not found."})
+    with pytest.raises(ConnectorError) as raised:
+        dc.fetch_by_ids(["ps-a"])
+    assert f": Not found; is {DC} the Jira base URL" in str(raised.value)
+
+
 def test_cloud_never_calls_the_removed_search_endpoint(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
@@ -1056,7 +1066,7 @@ def test_410_from_the_old_search_is_explained(rsps: responses.RequestsMock) -> N
     misconfigured = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="dc")
     with pytest.raises(ConnectorError, match="410") as raised:
         misconfigured.fetch_by_ids(["ps-a"])
-    assert "The requested API has been removed." in str(raised.value)
+    assert "The requested API has been removed;" in str(raised.value)
     assert str(raised.value).endswith("is deployment set to 'dc' for a Cloud site?")
     # Taken for Data Center by its serverInfo (a proxy's, or an app's, without deploymentType):
     # no 'dc' was set, so asking about it misled.
@@ -1167,7 +1177,7 @@ def test_a_gateways_error_is_sent_again_only_where_a_request_may_be_sent_twice(
     assert set(cloud.fetch_by_ids(["ps-a"])) == {"ps-a"}
     assert sleeps == [1.0]
     rsps.post(api(CLOUD, "issue/bulk"), status=status, body="<html>Bad Gateway</html>")
-    with pytest.raises(ConnectorError, match=f"answered {status} to creating 1 issues"):
+    with pytest.raises(ConnectorError, match=rf"answered {status} to creating 1 issue\b"):
         cloud.create_many([new("ps-b")])
     assert sleeps == [1.0]
 

@@ -55,6 +55,7 @@ from plansync.connectors.base import (
     Transition,
 )
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+from plansync.display import counted
 from plansync.redact import add_secret, split_credentials
 
 PLANSYNC_ID = re.compile(r"ps-[a-z0-9]+")
@@ -446,7 +447,7 @@ class JiraConnector:
         Both carry ``issues`` (the created ones, in input order) and ``errors`` (each with the
         0-based ``failedElementNumber`` of its input), which are put back in input order.
         """
-        what = f"creating {len(payloads)} issues"
+        what = f"creating {counted(len(payloads), 'issue')}"
         response = self._send(
             "POST", "issue/bulk", body={"issueUpdates": payloads}, what=what, resend_on_drop=False
         )
@@ -761,9 +762,11 @@ class JiraConnector:
                 " Center; set deployment = 'cloud'",
             }.get(self._configured_deployment, ""),
         }
+        hint = hints.get(status, "")
+        if hint:  # "HTTP 404.; is …" read as two sentences run together
+            message = message.rstrip(".")
         return ConnectorError(
-            f"Jira answered {status} to {what} ({request}): {message}{hints.get(status, '')}",
-            status=status,
+            f"Jira answered {status} to {what} ({request}): {message}{hint}", status=status
         )
 
     def _item_failure(self, response: requests.Response, key: str, what: str) -> OpResult:
