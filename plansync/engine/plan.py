@@ -1116,82 +1116,120 @@ class Planner:
         base: SyncedRecord | None,
         found: RemoteRecord | None,
     ) -> None:
+        """Step 3 of the algorithm for one item in ``target``: ``base`` is what was last synced
+        (B), ``found`` the record the backend has for the item's id (R)."""
         note_key = None if entry.copy_of else self._note_key(target, entry)
-        label = label_for(entry.block_id)
         desired = self._desired(target, entry) if entry.item.accepted or base or found else None
         if base is None and found is None:
-            if note_key and entry.new_id:
-                self._conflict(
-                    target,
-                    entry,
-                    note_key,
-                    f"the line has no id and its text ends in a link to {note_key}, where sync"
-                    f" writes the key of an item's record: not created, as it may be a synced"
-                    f" line that lost its id. If the link only mentions {note_key}, write the"
-                    " link before the end of the text (before the owner, say) and the item is"
-                    " created",
-                )
-            elif note_key:
-                self._conflict(
-                    target,
-                    entry,
-                    note_key,
-                    f"the note names {note_key}, but no {target.title} record carries"
-                    f" {label}; not created again",
-                )
-            elif desired is not None and entry.item.accepted:
-                self._plan_create(target, entry, *desired)
+            self._plan_untracked(target, entry, note_key, desired)
             return
+        key = base.key if base else found.key if found else None
         # Proposed again (or its acceptance tag or switch removed): a proposed item is never
         # pushed, so its record is left as it is, like one no rule takes any more. A done or
         # cancelled one still closes its record, accepted or not (a config may accept only
         # open items, so that work done in the meeting gets no ticket).
-        unaccepted = (
-            not entry.item.accepted and status_category(entry.item, self.config.acceptance) == "new"
-        )
-        if unaccepted or desired is None:
-            key = base.key if base else found.key if found else None
-            if unaccepted:
-                why = (
-                    f"{key}: the item is no longer accepted; left alone until it is accepted"
-                    " again, or marked done or cancelled"
-                )
-                self._add(entry, "orphan", target.name, key=key, message=why)
-            else:
-                self._no_longer_routed(target, entry, key)
+        if not entry.item.accepted and status_category(entry.item, self.config.acceptance) == "new":
+            why = (
+                f"{key}: the item is no longer accepted; left alone until it is accepted"
+                " again, or marked done or cancelled"
+            )
+            self._add(entry, "orphan", target.name, key=key, message=why)
             return
-        fields, link = desired
-        if found is not None:
-            fields = self._object_kept(target, entry, found, fields)
-            if base is not None and base.key != found.key and base.key in found.duplicates:
-                self._conflict(
-                    target,
-                    entry,
-                    base.key,
-                    f"{label} is on {found.key} as well as on {base.key}, this item's record:"
-                    f" remove it from {found.key} (an issue cloned with its labels?);"
-                    " plansync will not guess",
-                )
-                return
-            if found.duplicates:
-                self.plan.warnings.append(
-                    f"{entry.note.path}:{entry.item.line}: {label} is also on"
-                    f" {', '.join(found.duplicates)} (cloned with its labels?), which plansync"
-                    f" leaves alone: remove it there; this item syncs with {found.key}"
-                )
-        if base is None and found is not None:
-            self._plan_adopt(target, entry, found, fields, link, note_key)
+        if desired is None:
+            self._no_longer_routed(target, entry, key)
             return
-        assert base is not None
         if found is None:
+            assert base is not None
             self._conflict(
                 target,
                 entry,
                 base.key,
                 f"{base.key} is in the state store but {target.title} returns no record"
-                f" with {label} (deleted, moved or not yet indexed)",
+                f" with {label_for(entry.block_id)} (deleted, moved or not yet indexed)",
             )
             return
+        fields, link = desired
+        kept = self._fields_found(target, entry, base, found, fields)
+        if kept is None:
+            return
+        if base is None:
+            self._plan_adopt(target, entry, found, kept, link, note_key)
+        else:
+            self._plan_tracked(target, entry, base, found, note_key, kept, link)
+
+    def _plan_untracked(
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        note_key: str | None,
+        desired: tuple[dict[str, Any], str] | None,
+    ) -> None:
+        """No B and no R: create, unless the line names a key (then it may be a synced line
+        that lost its id, or one whose record is gone: a conflict, never created twice)."""
+        if note_key and entry.new_id:
+            self._conflict(
+                target,
+                entry,
+                note_key,
+                f"the line has no id and its text ends in a link to {note_key}, where sync"
+                f" writes the key of an item's record: not created, as it may be a synced"
+                f" line that lost its id. If the link only mentions {note_key}, write the"
+                " link before the end of the text (before the owner, say) and the item is"
+                " created",
+            )
+        elif note_key:
+            self._conflict(
+                target,
+                entry,
+                note_key,
+                f"the note names {note_key}, but no {target.title} record carries"
+                f" {label_for(entry.block_id)}; not created again",
+            )
+        elif desired is not None and entry.item.accepted:
+            self._plan_create(target, entry, *desired)
+
+    def _fields_found(
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        base: SyncedRecord | None,
+        found: RemoteRecord,
+        fields: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """The fields to sync to ``found`` (those of its object); None after a conflict: the
+        item's id is on another record as well as on the one it was synced to."""
+        fields = self._object_kept(target, entry, found, fields)
+        label = label_for(entry.block_id)
+        if base is not None and base.key != found.key and base.key in found.duplicates:
+            self._conflict(
+                target,
+                entry,
+                base.key,
+                f"{label} is on {found.key} as well as on {base.key}, this item's record:"
+                f" remove it from {found.key} (an issue cloned with its labels?);"
+                " plansync will not guess",
+            )
+            return None
+        if found.duplicates:
+            self.plan.warnings.append(
+                f"{entry.note.path}:{entry.item.line}: {label} is also on"
+                f" {', '.join(found.duplicates)} (cloned with its labels?), which plansync"
+                f" leaves alone: remove it there; this item syncs with {found.key}"
+            )
+        return fields
+
+    def _plan_tracked(
+        self,
+        target: TargetSpec,
+        entry: _Tracked,
+        base: SyncedRecord,
+        found: RemoteRecord,
+        note_key: str | None,
+        fields: dict[str, Any],
+        link: str,
+    ) -> None:
+        """B and R: the key written back where the line lacks it, then each field, the status
+        and the link to the note line, three ways."""
         if note_key and note_key != base.key:
             self._conflict(
                 target,
