@@ -669,47 +669,56 @@ class Planner:
         # An id on no line -> the new lines naming its key, each read with that key.
         lost: dict[str, list[tuple[_Tracked, Item]]] = {}
         for entry in new:
-            # Any link of the line to a synced record may be its key: words, or a link to
-            # another ticket, may have been written after it. Each is tried as the key.
-            trial = _trial_targets(self.targets, entry.original)
-            per_record: dict[str, dict[str, str]] = {}  # block id -> its keys on the line
-            for link in ticket_links(entry.original):
-                if link.target not in trial and (record := by_key.get((link.target, link.key))):
-                    per_record.setdefault(record.block_id, {})[link.target] = link.key
-            copies: dict[str, Item] = {}
-            lines: dict[str, Item] = {}
-            closing = self._keyed(entry.item)
-            for block_id, keys in per_record.items():
-                target = next(t for t in self.targets if t.name in keys)
-                record = by_key[target.name, keys[target.name]]
-                item = reread_keys(
-                    entry.item, entry.original, keys, self.config.acceptance, closing
-                )
-                if label_for(block_id) in on_lines:
-                    if words_now.get(label_for(block_id)) == item.text or self._named_as(
-                        target, entry.note, item, record
-                    ):
-                        copies[block_id] = item
-                elif record.note_path == entry.note.path and self._lost_its_id(
-                    target, entry, item, keys, record
-                ):
-                    lines[block_id] = item
-            if len(copies) + len(lines) != 1:
-                continue  # no synced record's line, or two records': not guessed at
-            if copies:
-                ((block_id, entry.item),) = copies.items()
-                entry.copy_of = block_id
+            read = self._synced_line_of(entry, by_key, on_lines, words_now)
+            if read is None:
+                continue
+            copy, block_id, item = read
+            if copy:
+                entry.copy_of, entry.item = block_id, item
                 self.plan.warnings.append(
                     f"{entry.note.path}:{entry.item.line}: names the key of the line with"
                     f" ^{block_id} (a recurring task's next occurrence, or a copy); it becomes a"
                     f" new item ^{entry.block_id}"
                 )
             else:
-                ((block_id, item),) = lines.items()
                 lost.setdefault(block_id, []).append((entry, item))
         self._give_ids_back(
             {block_id: found[0] for block_id, found in lost.items() if len(found) == 1}
         )
+
+    def _synced_line_of(
+        self,
+        entry: _Tracked,
+        by_key: dict[tuple[str, str], SyncedRecord],
+        on_lines: Collection[str],
+        words_now: dict[str, str],
+    ) -> tuple[bool, str, Item] | None:
+        """(copy, block id, the item read with that record's keys) for the one synced record
+        a line without an id is a copy of (True) or the lost line of (False); None for none,
+        or for two (not guessed at). See :meth:`_by_key`."""
+        # Any link of the line to a synced record may be its key: words, or a link to
+        # another ticket, may have been written after it. Each is tried as the key.
+        trial = _trial_targets(self.targets, entry.original)
+        per_record: dict[str, dict[str, str]] = {}  # block id -> its keys on the line
+        for link in ticket_links(entry.original):
+            if link.target not in trial and (record := by_key.get((link.target, link.key))):
+                per_record.setdefault(record.block_id, {})[link.target] = link.key
+        found: list[tuple[bool, str, Item]] = []
+        closing = self._keyed(entry.item)
+        for block_id, keys in per_record.items():
+            target = next(t for t in self.targets if t.name in keys)
+            record = by_key[target.name, keys[target.name]]
+            item = reread_keys(entry.item, entry.original, keys, self.config.acceptance, closing)
+            if label_for(block_id) in on_lines:
+                if words_now.get(label_for(block_id)) == item.text or self._named_as(
+                    target, entry.note, item, record
+                ):
+                    found.append((True, block_id, item))
+            elif record.note_path == entry.note.path and self._lost_its_id(
+                target, entry, item, keys, record
+            ):
+                found.append((False, block_id, item))
+        return found[0] if len(found) == 1 else None
 
     def _give_ids_back(self, lost: dict[str, tuple[_Tracked, Item]]) -> None:
         """Give each line (by the id it lost: the line, and its item read as that record's)
