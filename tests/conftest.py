@@ -17,6 +17,9 @@ variables the config reads are cleared first, so a developer's own ``JIRA_URL`` 
 and a ``requests.Session`` that trusts its throwaway certificate, to give a
 ``SalesforceConnector`` (``session=``) or to read ``/_sandbox/records`` with.
 
+For the sync tests' invariant: :class:`IssuesByLabel` checks that each accepted item has one
+issue, its key written back, and :func:`assert_nothing_to_do` that a plan after the sync is empty.
+
 For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no network), and
 ``sleeps`` is a :class:`Sleeps` to pass as a connector's ``sleep``, recording the waits.
 """
@@ -31,11 +34,12 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -44,6 +48,9 @@ import responses
 from plansync import redact
 from plansync.config import Config
 from plansync.connectors.salesforce import SalesforceConnector
+from plansync.engine.plan import Plan
+from plansync.notes.model import Item
+from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
@@ -79,6 +86,7 @@ SALESFORCE_TABLE = re.compile(r"^\[salesforce\]\n(?:(?!\[|# \[).*\n)*", re.MULTI
 CONFIG_ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 SANDBOX_USER = "jason@example.com"
 SANDBOX_TOKEN = "sandbox-token"
+ProjectT = TypeVar("ProjectT", bound="ExampleProject")
 
 
 class Sleeps(list[float]):
@@ -198,6 +206,47 @@ def sandbox_issues(url: str) -> list[dict[str, Any]]:
     return issues
 
 
+def ps_labels(issue: dict[str, Any]) -> list[str]:
+    """The ``ps-…`` labels of a sandbox issue: the ids of the items it was synced from."""
+    return [x for x in issue["fields"]["labels"] if x.startswith("ps-")]
+
+
+class IssuesByLabel:
+    """The sandbox issues of a synced vault, by their ``ps-…`` label (each carries exactly one),
+    for the sync tests' invariant: one issue per accepted item's id, its key written back."""
+
+    def __init__(self, issues: list[dict[str, Any]]) -> None:
+        for issue in issues:
+            labels = ps_labels(issue)
+            assert len(labels) == 1, f"{issue['key']} has labels {issue['fields']['labels']}"
+        self.count = Counter(ps_labels(i)[0] for i in issues)
+        self.by_label = {ps_labels(i)[0]: i for i in issues}
+        self.claimed: set[str] = set()
+        """The labels of the accepted items' ids seen by :meth:`issue_of`."""
+
+    def issue_of(self, item: Item, where: str) -> dict[str, Any]:
+        """The one issue of the accepted ``item``: it has an id no item before it had, exactly
+        one issue carries that id, and the item's Jira key is that issue's."""
+        assert item.block_id, f"{where}: accepted item without a block id"
+        label = label_for(item.block_id)
+        assert label not in self.claimed, f"{where}: block id {label} used twice"
+        self.claimed.add(label)
+        assert self.count[label] == 1, f"{where}: {self.count[label]} issues carry {label}"
+        issue = self.by_label[label]
+        assert item.keys.get("jira") == issue["key"], f"{where}: key {item.keys} != {issue['key']}"
+        return issue
+
+    def unclaimed(self) -> set[str]:
+        """The labels of issues no accepted item's id asks for."""
+        return set(self.count) - self.claimed
+
+
+def assert_nothing_to_do(plan: Plan) -> None:
+    """``plan``, made after a sync that ended right, has no change to make and no conflict."""
+    assert not plan.has_changes, [c.model_dump(exclude={"line_change"}) for c in plan.changes]
+    assert plan.summary["conflict"] == 0, [c.message for c in plan.changes]
+
+
 @dataclass
 class ExampleProject:
     """The example vault and a config for it, under ``root`` (= the test's ``tmp_path``)."""
@@ -205,6 +254,14 @@ class ExampleProject:
     root: Path
     url: str
     app: JiraSandbox
+
+    @classmethod
+    def made(cls: type[ProjectT], root: Path, url: str, app: JiraSandbox) -> ProjectT:
+        """``examples/vault`` copied to ``root/vault``, and the config written."""
+        project = cls(root, url, app)
+        shutil.copytree(EXAMPLES / "vault", project.vault)
+        project.write_config()
+        return project
 
     @property
     def vault(self) -> Path:
@@ -258,10 +315,7 @@ def example_project(
 ) -> ExampleProject:
     """``examples/vault`` + a config syncing it to ``jira_sandbox``, in ``tmp_path``."""
     url, app = jira_sandbox
-    project = ExampleProject(tmp_path, url, app)
-    shutil.copytree(EXAMPLES / "vault", project.vault)
-    project.write_config()
-    return project
+    return ExampleProject.made(tmp_path, url, app)
 
 
 def replace_once(path: Path, old: str, new: str) -> None:

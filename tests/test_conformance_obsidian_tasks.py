@@ -57,36 +57,21 @@ def _expected(case: dict[str, Any]) -> dict[str, Any]:
     return expect
 
 
-def _read_body(status: str, body: Any) -> dict[str, Any]:
+def _read(status: str, task: Any, block_link: str | None, dates: dict[str, Any]) -> dict[str, Any]:
+    """The plugin's fields as plansync read them: from a line's ``TaskBody`` or a note's
+    ``Item`` (``task``), which hold the same fields but for the block link and the dates."""
     got = {
         "status": status,
-        "description": body.description,
-        "priority": body.priority,
-        "recurrence": body.recurrence,
-        "id": body.task_id,
-        "depends_on": body.depends_on,
-        "tags": body.tags,
-        "block_link": "^" + body.block_link if body.block_link else None,
+        "description": task.description,
+        "priority": task.priority,
+        "recurrence": task.recurrence,
+        "id": task.task_id,
+        "depends_on": task.depends_on,
+        "tags": task.tags,
+        "block_link": "^" + block_link if block_link else None,
     }
     for name in DATE_FIELDS:
-        value = body.dates.get(name)
-        got[name] = value.isoformat() if value else None
-    return got
-
-
-def _read_item(item: Any) -> dict[str, Any]:
-    got = {
-        "status": item.status,
-        "description": item.description,
-        "priority": item.priority,
-        "recurrence": item.recurrence,
-        "id": item.task_id,
-        "depends_on": item.depends_on,
-        "tags": item.tags,
-        "block_link": "^" + item.block_id if item.block_id else None,
-    }
-    for name in DATE_FIELDS:
-        value = getattr(item, name)
+        value = dates.get(name)
         got[name] = value.isoformat() if value else None
     return got
 
@@ -113,7 +98,8 @@ def test_the_conformance_data_is_all_there() -> None:
 def test_task_line_reads_as_obsidian_tasks(case: dict[str, Any]) -> None:
     task = parse_task_line(case["line"])
     assert task is not None, "Obsidian Tasks reads this line as a task"
-    assert _read_body(task.status, task.body) == _expected(case)
+    body = task.body
+    assert _read(task.status, body, body.block_link, body.dates) == _expected(case)
     extra = case["expect_extra"]
     assert task.indentation == extra["indentation"]
     assert task.marker == extra["list_marker"]
@@ -139,7 +125,8 @@ def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
     item = note.items[0]
     assert item.kind == "action"
     assert item.line == number
-    assert _read_item(item) == _expected(case)
+    dates = {name: getattr(item, name) for name in DATE_FIELDS}
+    assert _read(item.status, item, item.block_id, dates) == _expected(case)
     # Built without validation (model.parsed): validating it again changes nothing.
     assert Item.model_validate(item.model_dump()) == item
     # A clean (UTF-8, as written) line is never reported as repaired.

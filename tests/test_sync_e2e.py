@@ -338,6 +338,23 @@ def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExamplePro
     assert not fresh_plan(config).has_changes
 
 
+def assert_checking_transitions(
+    project: ExampleProject, checkbox: str, category: str, status: str
+) -> None:
+    """The runbook item synced, then checked ``checkbox``: one transition to ``category``,
+    which leaves its issue in the closed ``status``, and nothing more to do."""
+    config, note, item, _ = synced_item(project, RUNBOOK)
+    check(project, note, " ", checkbox)
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    assert plan.changes[0].fields == {"status": {"old": "new", "new": category}}
+    sync(config, plan=plan)
+    moved = project.issues()[item.keys["jira"]]["fields"]["status"]
+    assert (moved["name"], moved["statusCategory"]["key"]) == (status, "done")
+    assert not fresh_plan(config).has_changes
+
+
 @pytest.mark.parametrize("accepted", ['[" ", "/", "x", "X"]', '[" ", "/"]'])
 def test_checking_an_item_done_transitions_to_done(
     example_project: ExampleProject, accepted: str
@@ -347,16 +364,7 @@ def test_checking_an_item_done_transitions_to_done(
     project = example_project
     default = 'accepted_statuses = [" ", "/", "x", "X"]'
     replace_once(project.config_path, default, f"accepted_statuses = {accepted}")
-    config, note, item, _ = synced_item(project, RUNBOOK)
-    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
-
-    plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, transition=1)
-    assert plan.changes[0].fields == {"status": {"old": "new", "new": "done"}}
-    sync(config, plan=plan)
-    status = project.issues()[item.keys["jira"]]["fields"]["status"]
-    assert (status["name"], status["statusCategory"]["key"]) == ("Done", "done")
-    assert not fresh_plan(config).has_changes
+    assert_checking_transitions(project, "x", "done", "Done")
 
 
 @pytest.mark.parametrize("checkbox", ["-", "c"])
@@ -368,16 +376,7 @@ def test_cancelling_an_item_takes_the_cancel_transition(
     replace_once(
         project.config_path, "[acceptance]\n", '[acceptance]\ncancelled_statuses = ["-", "c"]\n'
     )
-    config, note, item, _ = synced_item(project, RUNBOOK)
-    replace_once(project.vault / note.path, f"- [ ] {RUNBOOK}", f"- [{checkbox}] {RUNBOOK}")
-
-    plan = fresh_plan(config)
-    assert plan.summary == summary_of(plan, transition=1)
-    assert plan.changes[0].fields == {"status": {"old": "new", "new": "cancelled"}}
-    sync(config, plan=plan)
-    status = project.issues()[item.keys["jira"]]["fields"]["status"]
-    assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
-    assert not fresh_plan(config).has_changes
+    assert_checking_transitions(project, checkbox, "cancelled", "Won't Do")
 
 
 @pytest.mark.parametrize(
@@ -899,6 +898,16 @@ def move_line_into(project: ExampleProject, note: Note, item: Item, to: str) -> 
     path.write_bytes(before + line.encode("utf-8", "surrogateescape") + b"\n")
 
 
+def read_no_archive(project: ExampleProject, extra: str = "") -> None:
+    """Write the config (``extra`` TOML appended) with ``Archive/**`` the one folder it excludes."""
+    project.write_config(extra)
+    replace_once(
+        project.config_path,
+        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["Archive/**"]',
+    )
+
+
 @pytest.mark.parametrize("unread", ["excluded", "outside include", "excluded, id in capitals"])
 def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     example_project: ExampleProject, unread: str
@@ -975,12 +984,7 @@ def test_with_orphans_cancel_a_line_deleted_outright_is_cancelled_beside_a_moved
     cancels its issue; so does one cut into what the scan never looks at (a hidden folder,
     Obsidian's trash) or into a note over its size limit."""
     project = example_project
-    project.write_config('[sync]\norphans = "cancel"\n')
-    replace_once(
-        project.config_path,
-        'exclude = ["templates/**", "Templates/**"]',
-        'exclude = ["Archive/**"]',
-    )
+    read_no_archive(project, '[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
     _, deleted = item_with(project, config, BENCHMARK)
     deleted_key = deleted.keys["jira"]
@@ -1255,12 +1259,7 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     a plan that would cancel something, once for all its candidates: never with ``orphans =
     "report"``, nor when no line was deleted."""
     project = example_project
-    project.write_config('[sync]\norphans = "cancel"\n')
-    replace_once(
-        project.config_path,
-        'exclude = ["templates/**", "Templates/**"]',
-        'exclude = ["Archive/**"]',
-    )
+    read_no_archive(project, '[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)
     archive = project.vault / "Archive"
     archive.mkdir()
@@ -1274,12 +1273,7 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     assert opens_under(archive, lambda: plans.append(fresh_plan(config))) == 2  # each once
     assert [c.action for c in plans[0].changes] == ["orphan", "orphan"]
 
-    project.write_config()  # orphans = "report": the same two orphans, and no note read
-    replace_once(
-        project.config_path,
-        'exclude = ["templates/**", "Templates/**"]',
-        'exclude = ["Archive/**"]',
-    )
+    read_no_archive(project)  # orphans = "report": the same two orphans, and no note read
     config = config_of(project)
     assert opens_under(archive, lambda: plans.append(fresh_plan(config))) == 0
     assert [c.action for c in plans[1].changes] == ["orphan", "orphan"]

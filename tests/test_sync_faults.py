@@ -24,13 +24,11 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -39,7 +37,18 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SALESFORCE_TABLE, sandbox_issues
+from conftest import (
+    CONFIG_ENV,
+    EXAMPLES,
+    SALESFORCE_TABLE,
+    ExampleProject,
+    IssuesByLabel,
+    assert_nothing_to_do,
+    closed_port,
+    ps_labels,
+    replace_once,
+    sandbox_issues,
+)
 from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
@@ -52,16 +61,10 @@ from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sync import scan
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KEY_LINK_TEXT = re.compile(r" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
-ENV = ("JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PROJECT", "PLANSYNC_MYSELF")
 
 
 # ---- the invariant ----------------------------------------------------------------------------
-
-
-def ps_labels(issue: dict[str, Any]) -> list[str]:
-    return [x for x in issue["fields"]["labels"] if x.startswith("ps-")]
 
 
 def wanted(config: Config, item: Item) -> bool:
@@ -106,14 +109,9 @@ def assert_synced(
     """
     root = config.vault_root
     after = scan(config)
-    issues = [i for i in sandbox_issues(url) if own_issues(i)]
-    for issue in issues:
-        assert len(ps_labels(issue)) == 1, f"{issue['key']} has labels {issue['fields']['labels']}"
-    per_label = Counter(ps_labels(i)[0] for i in issues)
-    by_label = {ps_labels(i)[0]: i for i in issues}
+    issues = IssuesByLabel([i for i in sandbox_issues(url) if own_issues(i)])
 
     assert {n.path for n in after.notes} == set(before.files)
-    expected_labels: set[str] = set()
     for note in after.notes:
         data = (root / note.path).read_bytes()
         assert strip_sync_marks(data) == strip_sync_marks(before.files[note.path]), (
@@ -129,15 +127,8 @@ def assert_synced(
             if not wanted(config, new):
                 assert new.keys == old.keys, f"{where}: a key was written to an unsynced item"
                 continue
-            assert new.block_id, f"{where}: accepted item without a block id"
-            label = label_for(new.block_id)
-            assert label not in expected_labels, f"{where}: block id {label} used twice"
-            expected_labels.add(label)
-            assert per_label[label] == 1, f"{where}: {per_label[label]} issues carry {label}"
-            issue = by_label[label]
-            assert new.keys.get("jira") == issue["key"], (
-                f"{where}: key {new.keys} != {issue['key']}"
-            )
+            issue = issues.issue_of(new, where)
+            label = ps_labels(issue)[0]
             fields = issue["fields"]
             assert fields["summary"] == " ".join(new.text.split())[:255], where
             assert fields.get("duedate") == (new.due.isoformat() if new.due else None), where
@@ -149,13 +140,11 @@ def assert_synced(
             ]
             assert len(links) == 1, f"{where}: {len(links)} remote links back to the note"
             assert new.block_id in links[0]["object"]["url"], where
-    assert set(per_label) == expected_labels, (
-        f"issues no accepted item asks for: {sorted(set(per_label) - expected_labels)}"
-    )
+    unclaimed = issues.unclaimed()
+    assert not unclaimed, f"issues no accepted item asks for: {sorted(unclaimed)}"
     assert not list(root.rglob("*.plansync-tmp")), "a temporary write-back file was left"
     again = plansync.plan(config)
-    assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
-    assert again.summary["conflict"] == 0, [c.message for c in again.changes]
+    assert_nothing_to_do(again)
     assert again.summary["orphan"] == 0, [c.message for c in again.changes]
 
 
@@ -163,18 +152,19 @@ def assert_synced(
 
 
 @dataclass
-class Project:
-    root: Path
-    url: str
+class Project(ExampleProject):
+    """The example vault, and the example config as it is (but for its ``[salesforce]``
+    table): it reads Jira's URL and credentials from the environment, :meth:`env`, and asks
+    Jira which deployment it is. ``app`` is None where the sandbox runs in another process."""
+
     app: JiraSandbox | None
 
-    @property
-    def config_path(self) -> Path:
-        return self.root / "plansync.toml"
-
-    @property
-    def vault(self) -> Path:
-        return self.root / "vault"
+    def write_config(self, extra: str = "") -> Path:
+        """Write the config, ``extra`` TOML appended. Jira only: these tests prove the Jira
+        protocol (Salesforce has its own, in test_sync_salesforce.py)."""
+        text = SALESFORCE_TABLE.sub("", (EXAMPLES / "plansync.toml").read_text(encoding="utf-8"))
+        self.config_path.write_text(text + "\n" + extra, encoding="utf-8")
+        return self.config_path
 
     def config(self) -> Config:
         return load_config(self.config_path)
@@ -183,32 +173,22 @@ class Project:
         return {"JIRA_URL": self.url, "JIRA_USER": "jason@example.com", "JIRA_API_TOKEN": "t"}
 
 
-def make_project(root: Path, url: str, app: JiraSandbox | None, extra: str = "") -> Project:
-    """The example vault and its config (which reads ``JIRA_URL`` etc.) under ``root``."""
-    shutil.copytree(EXAMPLES / "vault", root / "vault")
-    # Jira only: these tests prove the Jira protocol (Salesforce has its own, in
-    # test_sync_salesforce.py).
-    text = SALESFORCE_TABLE.sub("", (EXAMPLES / "plansync.toml").read_text(encoding="utf-8"))
-    (root / "plansync.toml").write_text(text + "\n" + extra, encoding="utf-8")
-    return Project(root, url, app)
-
-
 @pytest.fixture
 def project(
-    tmp_path: Path, jira_sandbox: tuple[str, JiraSandbox], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    jira_sandbox: tuple[str, JiraSandbox],
+    clean_env: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Project:
     url, app = jira_sandbox
-    made = make_project(tmp_path, url, app)
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
+    made = Project.made(tmp_path, url, app)
     for name, value in made.env().items():
         monkeypatch.setenv(name, value)
     return made
 
 
 def use_batches(project: Project, size: int) -> Config:
-    text = project.config_path.read_text(encoding="utf-8")
-    project.config_path.write_text(text + f"\n[sync]\nbatch_size = {size}\n", encoding="utf-8")
+    project.write_config(f"[sync]\nbatch_size = {size}\n")
     return project.config()
 
 
@@ -219,17 +199,6 @@ def bulk_creates(app: JiraSandbox) -> int:
 def searches_sent(app: JiraSandbox) -> int:
     routes = app.stats()["by_route"].items()
     return sum(n for route, n in routes if route.endswith(("api/2/search", "api/2/search/jql")))
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    data = path.read_bytes()
-    assert data.count(old.encode()) == 1, old
-    path.write_bytes(data.replace(old.encode(), new.encode()))
-
-
-def note(project: Project, part: str) -> Path:
-    (found,) = [p for p in project.vault.glob("*.md") if part in p.name]
-    return found
 
 
 def run_cli(*args: str) -> Any:
@@ -338,20 +307,17 @@ def test_crash_twice_in_a_row(project: Project) -> None:
 
 def changed_notes(project: Project) -> None:
     """After a full sync: a due date moves, an item is done, a new accepted item is written."""
-    edit(note(project, "2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
-    edit(
-        note(project, "2025-11-12"),
+    replace_once(project.note("2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+    replace_once(
+        project.note("2025-11-12"),
         "- [ ] Model launch margins",
         "- [x] Model launch margins",
     )
-    path = note(project, "2025-11-11")
-    data = path.read_bytes()
-    marker = b"## Action Items\n"
-    assert data.count(marker) == 1
-    path.write_bytes(
-        data.replace(
-            marker, marker + b"- [ ] Draft the pager budget @Myself \xf0\x9f\x93\x85 2025-12-01\n"
-        )
+    marker = "## Action Items\n"
+    replace_once(
+        project.note("2025-11-11"),
+        marker,
+        marker + "- [ ] Draft the pager budget @Myself 📅 2025-12-01\n",
     )
 
 
@@ -380,7 +346,7 @@ def test_crash_in_a_sync_that_gives_a_note_put_back_its_ids_again(
     transitions: wherever it dies, the rerun ends with each line on its first issue, and no
     second issue made for a line that lost its id."""
     config = project.config()
-    path = note(project, "2025-11-05")
+    path = project.note("2025-11-05")
     older = path.read_bytes()
     assert plansync.apply(config).ok
     changed_notes(project)
@@ -591,19 +557,13 @@ def test_random_429s_and_500s_end_right_after_reruns(project: Project) -> None:
 # ---- 3. SIGKILL of a real process ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-c", "from plansync.cli import main; main()", *args]
 
 
 @contextmanager
 def sandbox_process(state: Path, latency_ms: int) -> Iterator[str]:
-    port = free_port()
+    port = closed_port()  # for the sandbox to listen on
     process = subprocess.Popen(
         cli(
             "sandbox",
@@ -667,16 +627,16 @@ def test_sigkill_at_any_moment_then_sync_again(
     """``plansync sync`` in a process of its own, killed at moments in time and at the Nth
     request it sends to a sandbox in another process (30 ms a request); then run again."""
     with sandbox_process(tmp_path / "sandbox", latency_ms=30) as url:
-        for name in ENV:
+        for name in CONFIG_ENV:
             monkeypatch.delenv(name, raising=False)
         killed_mid_sync = 0
         for n, after in enumerate(KILL_AFTER):
             known = {i["key"] for i in sandbox_issues(url)}
-            project = make_project(tmp_path / f"kill-{n}", url, None, "[sync]\nbatch_size = 5\n")
+            project = Project.made(tmp_path / f"kill-{n}", url, None)
             env = {**os.environ, **project.env()}
             for name, value in project.env().items():
                 monkeypatch.setenv(name, value)
-            config = project.config()
+            config = use_batches(project, 5)
             before = snapshot(config)
             args = cli("sync", "--yes", "--config", str(project.config_path))
             run = subprocess.Popen(
@@ -719,8 +679,10 @@ def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
     rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
     assert rerun.exit_code == 0, rerun.output
     assert_synced(config, before, project.url)
-    edit(note(project, "2025-11-03"), "- [x] Publish the revised", "- [ ] Publish the revised")
-    edit(note(project, "2025-11-10"), "- [x] Send the service", "- [ ] Send the service")
+    replace_once(
+        project.note("2025-11-03"), "- [x] Publish the revised", "- [ ] Publish the revised"
+    )
+    replace_once(project.note("2025-11-10"), "- [x] Send the service", "- [ ] Send the service")
     before = snapshot(config)
     assert plansync.plan(config).summary["transition"] == 2  # both reopened
     assert plansync.apply(config).ok
@@ -770,7 +732,7 @@ def test_a_login_page_instead_of_an_answer_is_not_taken_for_a_done_update(
         os.environ["JIRA_URL"] = server.url  # undone by the fixture's monkeypatch
         config = project.config()
         assert plansync.apply(config).ok
-        edit(note(project, "2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+        replace_once(project.note("2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
         before = snapshot(config)
         proxy.expired = True
         failed = run_cli("sync", "--yes", "--config", str(project.config_path))
@@ -814,8 +776,10 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
     assert app is not None
     config = project.config()
     assert plansync.apply(config).ok
-    edit(note(project, "2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
-    edit(note(project, "2025-11-12"), "- [ ] Model launch margins", "- [x] Model launch margins")
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    replace_once(
+        project.note("2025-11-12"), "- [ ] Model launch margins", "- [x] Model launch margins"
+    )
     before = snapshot(config)
     first, second = [c for c in plansync.plan(config).changes if c.action == "transition"]
     broken = {"status": 500, "method": "POST", "count": 100}
@@ -851,8 +815,8 @@ PAGER_LINE = "- [ ] Draft the pager budget @Myself\n"
 
 
 def add_pager_line(project: Project) -> Path:
-    path = note(project, "2025-11-11")
-    edit(path, "## Action Items\n", "## Action Items\n" + PAGER_LINE)
+    path = project.note("2025-11-11")
+    replace_once(path, "## Action Items\n", "## Action Items\n" + PAGER_LINE)
     return path
 
 
@@ -940,7 +904,7 @@ def test_an_issue_made_for_a_line_proposed_again_before_the_rerun_is_an_ordinary
     with pytest.raises(Crash):
         plansync.apply(config, checkpoint=crash_at("created"))
     (made,) = pager_issues(project)
-    edit(path, "- [ ] Draft the pager budget", "- [?] Draft the pager budget")
+    replace_once(path, "- [ ] Draft the pager budget", "- [?] Draft the pager budget")
     for _ in range(2):
         plan = plansync.plan(config)
         (mine,) = [c for c in plan.changes if c.key == made["key"]]
@@ -948,7 +912,7 @@ def test_an_issue_made_for_a_line_proposed_again_before_the_rerun_is_an_ordinary
         assert mine.item.note == path.name and mine.item.line > 0
         assert plansync.apply(config).ok
         assert open_journal(config) == []
-    edit(path, "- [?] Draft the pager budget", "- [ ] Draft the pager budget")
+    replace_once(path, "- [?] Draft the pager budget", "- [ ] Draft the pager budget")
     plan = plansync.plan(config)
     assert plan.summary["create"] == 0 and plan.summary["conflict"] == 0
     assert plansync.apply(config).ok
@@ -1074,7 +1038,7 @@ def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
     the line was planned, so nothing is created for it (the outcome says why); the next sync
     plans it afresh and creates it, once."""
     config = project.config()
-    path = note(project, "2025-11-03")
+    path = project.note("2025-11-03")
     old = b"- [ ] Write the runbook"
     mine = path.read_bytes().replace(old, old + b" for the failover drill")
     assert mine != path.read_bytes()
@@ -1106,7 +1070,7 @@ def test_a_line_an_editor_changed_while_its_batch_was_looked_up_gets_one_issue(
     the create: the ids were checked once before all batches, so its issue was made for an id
     the note no longer held, and the next sync made a second one for the reworded line."""
     config = project.config()
-    path = note(project, "2025-11-03")
+    path = project.note("2025-11-03")
     old = b"- [ ] Write the runbook"
     mine = path.read_bytes().replace(old, old + b" for the failover drill")
 
@@ -1160,9 +1124,9 @@ def test_a_sync_to_an_issue_cloned_with_its_id_cut_short_moves_only_the_items_is
     assert app is not None
     config = project.config()
     assert plansync.apply(config).ok
-    path = note(project, "2025-11-03")
-    edit(path, "📅 2025-11-10 🔼 #task", "📅 2025-11-21 🔼 #task")
-    edit(path, "- [ ] Write the runbook", "- [x] Write the runbook")
+    path = project.note("2025-11-03")
+    replace_once(path, "📅 2025-11-10 🔼 #task", "📅 2025-11-21 🔼 #task")
+    replace_once(path, "- [ ] Write the runbook", "- [x] Write the runbook")
     item = next(i for i in scan(config).notes if i.path == path.name)
     (runbook,) = [i for i in item.items if i.text.startswith("Write the runbook")]
     key = runbook.keys["jira"]

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from conftest import sandbox_issues
+from conftest import IssuesByLabel, assert_nothing_to_do, sandbox_issues, session_connector
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
@@ -57,7 +57,7 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
-from plansync.sync import salesforce_objects, scan
+from plansync.sync import scan
 
 NOTES = 3
 CANCEL_TRANSITION = "41"  # the sandbox's "Won't Do"
@@ -425,15 +425,10 @@ class SyncMachine(RuleBasedStateMachine):
         return sandbox_issues(self.server.url)
 
     def check(self) -> None:
-        issues = self.issues()
-        labels = [[x for x in i["fields"]["labels"] if x.startswith("ps-")] for i in issues]
-        assert all(len(x) == 1 for x in labels), labels
-        per_label = Counter(x[0] for x in labels)
-        assert all(n == 1 for n in per_label.values()), per_label
+        issues = IssuesByLabel(self.issues())
+        assert all(n == 1 for n in issues.count.values()), issues.count
         assert all(n == 1 for n in self.cancels.values()), f"cancelled twice: {self.cancels}"
-        by_label = {x[0]: issue for x, issue in zip(labels, issues, strict=True)}
         parsed = {note.path: note for note in scan(self.config).notes}
-        accepted: set[str] = set()
         for n, model in enumerate(self.notes):
             data = self.path(n).read_bytes()
             assert self.strip(data) == render(n, model), f"note {n} damaged"
@@ -450,39 +445,38 @@ class SyncMachine(RuleBasedStateMachine):
                 if not want.accepted:
                     assert item.block_id is None and not item.keys, where
                     continue
-                assert item.block_id, f"{where}: no block id"
-                label = label_for(item.block_id)
-                assert label not in accepted, f"{where}: id {label} twice"
-                accepted.add(label)
-                assert per_label[label] == 1, f"{where}: {per_label[label]} issues for {label}"
-                issue = by_label[label]
-                assert item.keys.get("jira") == issue["key"], where
+                issue = issues.issue_of(item, where)
                 assert set(item.keys) == set(self.key_targets), where
                 fields = issue["fields"]
                 assert fields["summary"] == want.parsed_text, where
                 assert fields["duedate"] == (want.due.isoformat() if want.due else None), where
                 assert fields["status"]["name"] == JIRA_STATUS[want.status], where
-        assert set(per_label) - accepted <= set(self.deleted), sorted(set(per_label) - accepted)
+        accepted = issues.claimed
+        assert issues.unclaimed() <= set(self.deleted), sorted(issues.unclaimed())
         for label, line in self.deleted.items():
-            issue = by_label.get(label)
+            issue = issues.by_label.get(label)
             # Its key was in the note: the state knew it, and it is not reopened by hand.
             if JIRA_KEY_LINK.search(line) and label not in accepted | self.reopened:
                 assert issue is not None, label
                 category = issue["fields"]["status"]["statusCategory"]["key"]
                 assert category == "done", f"{issue['key']} of deleted {label} is {category}"
         again = self.plan()
-        assert not again.has_changes, [c.model_dump(exclude={"line_change"}) for c in again.changes]
-        assert again.summary["conflict"] == 0, again.summary
+        assert_nothing_to_do(again)
         orphans = {c.item.block_id for c in again.changes if c.action == "orphan"}
         assert {label_for(b or "") for b in orphans} <= set(self.deleted) - accepted, orphans
 
 
-SyncMachine.TestCase.settings = settings(
-    max_examples=12,
-    stateful_step_count=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def examples(max_examples: int) -> settings:
+    """How many runs of a machine, of eight steps each, with no deadline (a sync is slow)."""
+    return settings(
+        max_examples=max_examples,
+        stateful_step_count=8,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+SyncMachine.TestCase.settings = examples(12)
 test_sync_state_machine = SyncMachine.TestCase
 
 
@@ -550,18 +544,7 @@ class SalesforceSyncMachine(SyncMachine):
         super().teardown()
 
     def salesforce(self) -> SalesforceConnector:
-        assert self.config.salesforce is not None
-        return SalesforceConnector(
-            salesforce_objects(self.config),
-            self.config.salesforce.external_id_field,
-            auth="session",
-            session_id="plansync-test-session",
-            instance_url=self.sf_server.url,
-            session=self.session,
-            status_field=self.config.salesforce.status_field,
-            status_values=self.config.salesforce.status_values,
-            sleep=no_sleep,
-        )
+        return session_connector(self.config, self.sf_server.url, self.session, sleep=no_sleep)
 
     def apply(self, **kwargs: Any) -> Result:
         return super().apply(salesforce=self.salesforce(), **kwargs)
@@ -621,10 +604,5 @@ class SalesforceSyncMachine(SyncMachine):
                 assert status in ("Cancelled", "Done"), (label, status)
 
 
-SalesforceSyncMachine.TestCase.settings = settings(
-    max_examples=6,
-    stateful_step_count=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SalesforceSyncMachine.TestCase.settings = examples(6)
 test_sync_to_salesforce_state_machine = SalesforceSyncMachine.TestCase
