@@ -478,6 +478,29 @@ def test_a_closed_issue_moved_between_done_and_cancelled_in_jira_only_is_kept(
     assert_in_sync(config)
 
 
+@pytest.mark.parametrize(("checked", "in_jira"), [("-", "31"), ("x", "41")])
+def test_an_open_item_checked_one_way_moves_an_issue_closed_the_other_way_meanwhile(
+    example_project: ExampleProject, checked: str, in_jira: str
+) -> None:
+    """Cancelled in the note while someone closed the issue as Done (or checked done while it
+    went to Won't Do): the plan said "No changes", and the issue stayed where the checkbox
+    did not say. The checkbox says which closed status."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    jira_transition(project, key, in_jira)  # 31: Done, 41: Won't Do
+    check(project, note, " ", checked)
+
+    plan = fresh_plan(config)
+    new = "done" if checked == "x" else "cancelled"
+    old = "cancelled" if checked == "x" else "done"
+    assert [(c.action, c.key, c.fields) for c in plan.changes] == [
+        ("transition", key, {"status": {"old": old, "new": new}})
+    ]
+    sync(config, plan=plan)
+    assert status_name(project, key) == CHECKED[checked]
+    assert_in_sync(config)
+
+
 def test_a_workflow_with_one_closed_status_is_not_asked_again(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1478,10 +1478,11 @@ class Planner:
         the note kept since the last sync (``last``; None: adopted, no base) is the backend's.
 
         Done and cancelled are one category to Jira ("Won't Do" is closed like "Done"), but
-        not one status: the note moving from one to the other moves a closed record too,
-        unless the backend says it is there already or cannot tell them apart
-        (:attr:`RemoteRecord.closed_as` None); then only the base learns the note's word, so
-        that a workflow with one closed status is not asked again at every sync.
+        not one status: the note moving to one of them moves a record closed as the other
+        too (closed in the backend meanwhile: the checkbox says which), unless the backend
+        cannot tell them apart (:attr:`RemoteRecord.closed_as` None); then only the base
+        learns the note's word, so that a workflow with one closed status is not asked again
+        at every sync.
         """
         wanted = status_category(entry.item, self.config.acceptance)
         if wanted == last:
@@ -1489,11 +1490,7 @@ class Planner:
         have = found.status_category
         if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
-        elif (
-            wanted in CLOSED
-            and (last is None or last in CLOSED)
-            and found.closed_as not in (None, wanted)
-        ):
+        elif wanted in CLOSED and found.closed_as not in (None, wanted):
             change = {"old": found.closed_as, "new": wanted}
         elif wanted == "new" and have == "done" and last in CLOSED:
             change = {"old": have, "new": "reopen"}
