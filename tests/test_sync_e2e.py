@@ -478,6 +478,26 @@ def test_a_closed_issue_moved_between_done_and_cancelled_in_jira_only_is_kept(
     assert_in_sync(config)
 
 
+@pytest.mark.parametrize("closed", ["x", "-"])
+def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
+    example_project: ExampleProject, closed: str
+) -> None:
+    """A cancelled one's reopen read "done" -> "reopen" in the plan and its JSON."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", closed)
+    sync(config)
+    check(project, note, closed, " ")
+    plan = fresh_plan(config)
+    old = "done" if closed == "x" else "cancelled"
+    assert [(c.action, c.fields) for c in plan.changes] == [
+        ("transition", {"status": {"old": old, "new": "reopen"}})
+    ]
+    sync(config, plan=plan)
+    assert status_name(project, key) == "To Do"
+    assert_in_sync(config)
+
+
 @pytest.mark.parametrize(("checked", "in_jira"), [("-", "31"), ("x", "41")])
 def test_an_open_item_checked_one_way_moves_an_issue_closed_the_other_way_meanwhile(
     example_project: ExampleProject, checked: str, in_jira: str

@@ -1493,7 +1493,7 @@ class Planner:
         elif wanted in CLOSED and found.closed_as not in (None, wanted):
             change = {"old": found.closed_as, "new": wanted}
         elif wanted == "new" and have == "done" and last in CLOSED:
-            change = {"old": have, "new": "reopen"}
+            change = {"old": found.closed_as or have, "new": "reopen"}  # "cancelled" said so
         else:
             if last is not None and (have == "done") == (wanted in CLOSED):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
