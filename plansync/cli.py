@@ -706,7 +706,10 @@ def forget_command(
     if declined:
         raise click.ClickException("nothing forgotten")
     if not forgotten:
-        click.echo("No orphans to forget: the plan shows none.")
+        click.echo(
+            "No orphans to forget: the plan shows none that forget takes (any other is settled"
+            " as `plansync plan` says)."
+        )
         return
     click.echo(
         f"Forgot {counted(len(forgotten), 'orphan')}: plansync no longer reports"

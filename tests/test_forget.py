@@ -412,7 +412,10 @@ def test_the_command_says_when_there_is_nothing_to_forget(
     synced_item(example_project, RUNBOOK)
     result = forget_command(example_project, "--all", "--yes")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "No orphans to forget: the plan shows none."
+    assert result.stdout.strip() == (
+        "No orphans to forget: the plan shows none that forget takes (any other is settled as"
+        " `plansync plan` says)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -1266,6 +1266,20 @@ def test_a_link_to_a_salesforce_record_plansync_does_not_write_is_text_not_a_key
     assert not plan_of(project, org).changes
 
 
+def test_decisions_no_longer_accepted_are_told_to_be_accepted_again_not_checked(
+    project: ExampleProject, org: Org
+) -> None:
+    """Their orphans said "or marked done or cancelled": a decision has no checkbox."""
+    sync(project, org)
+    note = project.vault / "2025-11-05-q1-roadmap-review.md"
+    replace_once(note, "decisions_accepted: true", "decisions_accepted: false")
+    orphans = [c for c in plan_of(project, org).changes if c.action == "orphan"]
+    assert orphans and all(
+        (c.message or "").endswith("no longer accepted; left alone until it is accepted again")
+        for c in orphans
+    ), [c.message for c in orphans]
+
+
 def test_a_record_no_rule_sends_its_line_to_any_more_is_forgotten_once_its_link_is_off(
     project: ExampleProject, org: Org
 ) -> None:

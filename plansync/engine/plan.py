@@ -1138,10 +1138,9 @@ class Planner:
         # cancelled one still closes its record, accepted or not (a config may accept only
         # open items, so that work done in the meeting gets no ticket).
         if not entry.item.accepted and status_category(entry.item, self.config.acceptance) == "new":
-            why = (
-                f"{key}: the item is no longer accepted; left alone until it is accepted"
-                " again, or marked done or cancelled"
-            )
+            why = f"{key}: the item is no longer accepted; left alone until it is accepted again"
+            if entry.item.kind == "action":  # a decision has no checkbox to close it by
+                why += ", or marked done or cancelled"
             self._add(entry, "orphan", target.name, key=key, message=why)
             return
         if desired is None:
