@@ -804,8 +804,30 @@ def test_a_key_link_is_one_where_write_back_puts_keys(
     assert reread.owner == item.owner
 
 
+@pytest.mark.parametrize(
+    ("after", "text", "owner"),
+    [
+        (" for the new cluster", "Update the runbook for the new cluster", "Dana Okafor"),
+        ("", "Update the runbook", "Dana Okafor"),
+        (" and ask @Marco Bellini", "Update the runbook @Dana Okafor and ask", "Marco Bellini"),
+    ],
+)
+def test_words_typed_after_a_key_leave_the_owner_before_it_closing_the_text(
+    after: str, text: str, owner: str
+) -> None:
+    """Sync writes the key after the owner's mention; words typed after the key (the Tasks
+    edit box puts the cursor there) put the owner's name into the text: "Update the runbook
+    Dana Okafor for the new cluster". A later mention is the owner, as ever."""
+    line = f"- [ ] Update the runbook @Dana Okafor {JIRA_7}{after} 📅 2025-11-20 ^ps-1"
+    item = item_of(line)
+    assert (item.text, item.owner, item.keys) == (text, owner, {"jira": "CLOUD-7"})
+    reread = reread_keys(item, line, {"jira": "CLOUD-7"}, AcceptancePolicy())
+    assert (reread.text, reread.owner) == (text, owner)
+
+
 def test_a_synced_lines_keys_are_reread_where_they_stand() -> None:
-    """The planner's: words written after both keys; the line's records name them."""
+    """The planner's: words written after both keys; the line's records name them. The owner's
+    mention before the keys still closes the text as synced (it read "Ship it Myself to …")."""
     sf = "[a01](https://acme.lightning.force.com/lightning/r/RFE__c/a01Xx000001AbCdEFG/view)"
     see = "[CLOUD-9](https://x.atlassian.net/browse/CLOUD-9)"
     line = f"- [ ] Ship it @Myself {JIRA_7} {sf} to staging, see {see} ^ps-1"
@@ -814,7 +836,7 @@ def test_a_synced_lines_keys_are_reread_where_they_stand() -> None:
     assert item.keys == {**keys, "jira": "CLOUD-9"}  # the parser's: the last links
     reread = reread_keys(item, line, keys, AcceptancePolicy())
     assert reread.keys == keys
-    assert (reread.text, reread.owner) == ("Ship it Myself to staging, see CLOUD-9", "Myself")
+    assert (reread.text, reread.owner) == ("Ship it to staging, see CLOUD-9", "Myself")
     # Records named nowhere in it: only the closing link is a key, the rest text.
     assert reread_keys(item, line, {"jira": "CLOUD-8"}, AcceptancePolicy()).keys == {
         "jira": "CLOUD-9"

@@ -1872,7 +1872,10 @@ def test_a_synced_line_with_words_after_its_key_is_still_told_apart_as_before(
     sync(config)
     line = item_line(project, note.path, item.line)
     issues = project.issues()
-    assert issues[key]["fields"]["summary"].endswith(("to staging", f"blocked by {other}"))
+    summary = issues[key]["fields"]["summary"]
+    assert summary.endswith(("to staging", f"blocked by {other}"))
+    # Its owner's mention, before the key, closes the text as synced: no name in the summary.
+    assert summary.startswith(RUNBOOK) and "Dana Okafor" not in summary, summary
     if then == "id taken off":
         replace_once(path, f" ^{item.block_id}", "")
     else:

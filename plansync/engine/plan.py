@@ -634,7 +634,12 @@ class Planner:
                     keys[target.name] = record.key
             may_be_key = _not_anothers(self._keyed(entry.item), by_key, on_lines, synced_as, keys)
             entry.item = reread_keys(
-                entry.item, entry.original, keys, self.config.acceptance, may_be_key
+                entry.item,
+                entry.original,
+                keys,
+                self.config.acceptance,
+                may_be_key,
+                keys_stay=entry.copy_of is None,
             )
 
     def _by_key(
@@ -694,8 +699,9 @@ class Planner:
         words_now: dict[str, str],
     ) -> tuple[bool, str, Item] | None:
         """(copy, block id, the item read with that record's keys) for the one synced record
-        a line without an id is a copy of (True) or the lost line of (False); None for none,
-        or for two (not guessed at). See :meth:`_by_key`."""
+        a line without an id is a copy of (True: read as it will be once write-back has taken
+        those keys off) or the lost line of (False); None for none, or for two (not guessed
+        at). See :meth:`_by_key`."""
         # Any link of the line to a synced record may be its key: words, or a link to
         # another ticket, may have been written after it. Each is tried as the key.
         trial = _trial_targets(self.targets, entry.original)
@@ -713,7 +719,16 @@ class Planner:
                 if words_now.get(label_for(block_id)) == item.text or self._named_as(
                     target, entry.note, item, record
                 ):
-                    found.append((True, block_id, item))
+                    # Read as it will be once write-back has taken the copied keys off.
+                    as_copy = reread_keys(
+                        entry.item,
+                        entry.original,
+                        keys,
+                        self.config.acceptance,
+                        closing,
+                        keys_stay=False,
+                    )
+                    found.append((True, block_id, as_copy))
             elif record.note_path == entry.note.path and self._lost_its_id(
                 target, entry, item, keys, record
             ):

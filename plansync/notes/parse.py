@@ -696,20 +696,46 @@ class _NoteReader:
 
 
 def item_text(
-    core: str, key_links: dict[str, KeyLink] | None, hidden_filter: str
+    core: str, key_links: dict[str, KeyLink] | None, hidden_filter: str, *, keys_stay: bool = True
 ) -> tuple[str, str | None]:
     """(text, owner) of an item with description ``core``, of which ``key_links`` are the
     key links; ``hidden_filter``: the global filter to leave out, if any.
 
     The text is the description as the plugin shows it (the filter left out when so set),
-    less its key links: both are taken off before the words are read.
+    less its key links: both are taken off before the words are read. Sync writes the keys
+    after the owner's mention that closes the text, so that mention still closes it when
+    words were typed after the keys since (the Tasks plugin's edit box puts the cursor
+    there): "Update the runbook @Dana Okafor [PLAN-3](…) for the new cluster" is Dana's
+    "Update the runbook for the new cluster", not "… Dana Okafor for the new cluster". Not
+    where the keys do not stay (``keys_stay`` False: a copy's, which write-back takes off and
+    puts the copy's own key at the end of its text): it is read as it will be then.
     """
     if key_links:
-        for link in sorted(key_links.values(), key=lambda link: link.start, reverse=True):
-            core = core[: link.start] + core[link.end :]
+        links = sorted(key_links.values(), key=lambda link: link.start, reverse=True)
+        first = links[-1] if keys_stay else None
+        for link in links:
+            mark = _KEY_WAS_HERE if link is first and _ends_in_mention(core[: link.start]) else ""
+            core = core[: link.start] + mark + core[link.end :]
     if hidden_filter:
         core = remove_global_filter(core, hidden_filter)
     return describe(core)
+
+
+_KEY_WAS_HERE = "\ue000"
+"""Where the first key link was taken out of a text right after a mention (a private-use
+character, which :func:`describe` takes out again): the mention closed the text as synced."""
+
+
+def _ends_in_mention(text: str) -> bool:
+    """Whether ``text`` ends in a mention (``@Dana Okafor``), spaces aside."""
+    text = text.rstrip()
+    at = text.rfind("@")
+    while at >= 0:
+        mention = MENTION.match(text, at)
+        if mention is not None and mention.end() == len(text):
+            return True
+        at = text.rfind("@", 0, at)
+    return False
 
 
 def reread_keys(
@@ -718,6 +744,8 @@ def reread_keys(
     keys: dict[str, str],
     policy: AcceptancePolicy,
     closing: Callable[[KeyLink], bool] | None = None,
+    *,
+    keys_stay: bool = True,
 ) -> Item:
     """``item`` as read from its ``line`` by one who knows its records: ``keys`` (target: key)
     are its keys wherever their links stand, and for other targets only a link closing the
@@ -729,7 +757,7 @@ def reread_keys(
     mentions ("Follow up on [CLOUD-7](…) with Dana @Myself", a new item) from the key of a
     synced line with words written after it since (the Tasks plugin's edit box puts the cursor
     there), or with a link to another ticket after it ("blocked by [CLOUD-3](…)"). The planner
-    can, and calls this.
+    can, and calls this. ``keys_stay`` as for :func:`item_text`.
     """
     read = _links_of(line)
     if read is None:
@@ -741,7 +769,7 @@ def reread_keys(
     for target, key in keys.items():
         if named := everywhere.get((target, key)):
             links[target] = named
-    text, owner = item_text(core, links, _hidden_filter(policy, item))
+    text, owner = item_text(core, links, _hidden_filter(policy, item), keys_stay=keys_stay)
     keyed = {target: link.key for target, link in links.items()}
     if (text, owner, keyed) == (item.text, item.owner, item.keys):
         return item
@@ -815,16 +843,19 @@ def describe(core: str) -> tuple[str, str | None]:
             continue
         owner = last.group(1)
         rest = core[last.end() :].strip(" .,;:")
-        if rest:
+        if rest and not rest.startswith(_KEY_WAS_HERE):
             core = core[: last.start()] + owner + core[last.end() :]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
             core = core[: last.start()].rstrip() + core[last.end() :].strip()
         break
+    spaced = False
+    if _KEY_WAS_HERE in core:
+        core = core.replace(_KEY_WAS_HERE, " ")
+        spaced = True
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     # Link text may start or end with spaces. Markdown links first: a wiki link's text may
     # spell one ("[a][[(b)]]" reads "[a](b)"), which is text, not a link.
-    spaced = False
     if has_link:
         core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
         spaced = True
