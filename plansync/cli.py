@@ -580,6 +580,8 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
 def _report(result: Result | None, *, quiet: bool = False) -> None:
     """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
     state store what both sides agree on) says nothing: cron mails every line."""
+    from plansync.engine.apply import CHANGED_SINCE_PLAN
+
     if result is None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
@@ -588,7 +590,11 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
     click.echo(f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')}).")
     waiting: dict[str, int] = {}
     for outcome in result.outcomes:
-        if outcome.status == "skipped" and outcome.action not in ("conflict", "orphan"):
+        if (
+            outcome.status == "skipped"
+            and outcome.action not in ("conflict", "orphan")
+            and CHANGED_SINCE_PLAN not in (outcome.message or "")  # a warning says it
+        ):
             waiting[outcome.action] = waiting.get(outcome.action, 0) + 1
     if waiting:  # the plan counted them: say where they went
         left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in waiting.items())

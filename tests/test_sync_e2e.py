@@ -631,6 +631,52 @@ def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> 
     assert (fields["duedate"], fields["summary"]) == ("2025-12-24", "Runbook (renamed in Jira)")
 
 
+def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved(
+    example_project: ExampleProject,
+) -> None:
+    """The plan's update was sent over the Jira edit, which was lost unseen. Now it is not
+    sent (a warning says why), and the next plan shows the field changed on both sides."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, RUNBOOK, RUNBOOK + " (v2)")
+    saved = fresh_plan(config)
+    assert [(c.action, c.key, set(c.fields)) for c in saved.changes] == [
+        ("update", key, {"summary", "description"})
+    ]
+    jira_put(project, key, {"summary": "Runbook (renamed in Jira)"})
+
+    result = sync(config, plan=saved)
+
+    assert result.applied == {}
+    [outcome] = result.outcomes
+    assert outcome.status == "skipped"
+    assert outcome.message == (
+        "not sent: summary changed since the plan was made in Jira; `plansync plan` shows it anew"
+    )
+    assert result.warnings == [f"{note.path}:{item.line}: {key} {outcome.message}"]
+    assert project.issues()[key]["fields"]["summary"] == "Runbook (renamed in Jira)"
+    again = fresh_plan(config)  # the description changed in the note only: sent
+    assert [(c.action, c.key, set(c.fields)) for c in again.changes] == [
+        ("update", key, {"description"}),
+        ("conflict", key, {"summary"}),
+    ]
+
+
+def test_a_saved_plan_whose_records_are_as_it_saw_them_is_applied(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    summary = project.issues()[key]["fields"]["summary"]
+    replace_once(project.vault / note.path, RUNBOOK, RUNBOOK + " (v2)")
+    saved = fresh_plan(config)
+    result = sync(config, plan=saved)
+    assert result.applied == {"update": 1} and not result.warnings
+    assert project.issues()[key]["fields"]["summary"] == summary.replace(RUNBOOK, RUNBOOK + " (v2)")
+    assert_in_sync(config)
+
+
 def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     example_project: ExampleProject,
 ) -> None:

@@ -50,6 +50,7 @@ from plansync.engine.plan import (
     Plan,
     adopted_base,
     note_digests,
+    same_value,
 )
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
@@ -66,6 +67,10 @@ from plansync.sites import site_of_connector
 
 Checkpoint = Callable[[str], None]
 _T = TypeVar("_T")
+
+
+CHANGED_SINCE_PLAN = "changed since the plan was made"
+"""What an update not sent says of its record (see :meth:`Applier._unchanged_since_plan`)."""
 
 
 class StalePlan(PlansyncError):
@@ -246,9 +251,10 @@ class Applier:
             self._remote(target, self._transitions, changes)
         self.checkpoint("transitions")
         # Last: nothing depends on it, and a run that gets here returns what it removed.
-        self.result.removed_temps, self.result.warnings = remove_abandoned_temps(
+        self.result.removed_temps, warnings = remove_abandoned_temps(
             self.config.vault_root, plan.abandoned_temps
         )
+        self.result.warnings += warnings
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         self.result.notes_written = list(self._written)
@@ -838,6 +844,8 @@ class Applier:
             if (key := self._key_for(c))
         ]
         ready = [(c, key, values) for c, key, values in ready if values]
+        if not self.fresh and ready:
+            ready = self._unchanged_since_plan(target, ready)
         for batch in self._batches(f"update in {target}", ready, self._batch_size(target)):
             updates = [
                 FieldUpdate(
@@ -851,6 +859,39 @@ class Applier:
             results = self.connectors[target].update_many(updates)
             for (change, _, values), outcome in zip(batch, results, strict=True):
                 self._settle(change, outcome, {**values, **(change.base or {})})
+
+    def _unchanged_since_plan(
+        self, target: str, ready: list[tuple[Change, str, dict[str, Any]]]
+    ) -> list[tuple[Change, str, dict[str, Any]]]:
+        """The updates whose records still hold what the plan saw (each field's ``old``).
+
+        A saved plan, or one a person read for a while before saying yes, may be applied
+        after someone edited the record: sending the note's value would overwrite that edit
+        unseen. Such an update is not sent; the next plan shows the field as changed on both
+        sides (a conflict) or in the backend only (kept). One look-up per hundred records,
+        and only for a plan not made by this run just now.
+        """
+        labels = [label_for(c.item.block_id) for c, _, _ in ready if c.item.block_id]
+        now = self.connectors[target].fetch_by_ids(labels) if labels else {}
+        unchanged = []
+        for change, key, values in ready:
+            record = now.get(label_for(change.item.block_id or ""))
+            moved = [
+                name
+                for name, value in change.fields.items()
+                if record is not None and not same_value(record.fields.get(name), value["old"])
+            ]
+            if not moved:
+                unchanged.append((change, key, values))
+                continue
+            title = BACKEND_TITLES.get(target, target)
+            why = (
+                f"not sent: {', '.join(moved)} {CHANGED_SINCE_PLAN} in {title}; `plansync plan`"
+                " shows it anew"
+            )
+            self._outcomes[id(change)] = self._outcome(change, "skipped", None, why)
+            self.result.warnings.append(f"{change.item.note}:{change.item.line}: {key} {why}")
+        return unchanged
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
         connector = self.connectors[target]

@@ -356,7 +356,9 @@ def _trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
     ]
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two values of a field are the same to a person: lists in any order, text but
+    for line endings and spaces at its ends, and empty the same as none."""
     if isinstance(a, list) and isinstance(b, list):
         return sorted(map(str, a)) == sorted(map(str, b))
     if isinstance(a, str) and isinstance(b, str):
@@ -847,7 +849,7 @@ class Planner:
         link = self._note_link(entry.note.path, record.block_id)
         context = Context(entry.item, entry.note, record.block_id, link)
         fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
-        return all(_same(value, record.fields.get(name)) for name, value in fields.items())
+        return all(same_value(value, record.fields.get(name)) for name, value in fields.items())
 
     def _hold_back(self, note: Note, held: _Held, synced_from: dict[str, str]) -> None:
         """Leave a note out of this sync, records and all, until a person fixes it.
@@ -1438,19 +1440,19 @@ class Planner:
                 # The base keeps the note's labels, so a label added in Jira is never taken
                 # for one the note dropped.
                 merged = _label_merge(wanted, last or [], have or [])
-                if not _same(merged, have) and (adopt or not _same(wanted, last)):
+                if not same_value(merged, have) and (adopt or not same_value(wanted, last)):
                     updates[name] = {"old": have, "new": merged}
-                elif not adopt and not _same(wanted, last):
+                elif not adopt and not same_value(wanted, last):
                     converged[name] = wanted
                 continue
-            if _same(wanted, have):
-                if not adopt and not _same(wanted, last):
+            if same_value(wanted, have):
+                if not adopt and not same_value(wanted, last):
                     converged[name] = wanted
                 continue
-            if not adopt and _same(wanted, last):
+            if not adopt and same_value(wanted, last):
                 kept.append(name)  # changed in the backend only: its value stands
                 continue
-            if adopt or _same(have, last) or winners.get(name) == "note":
+            if adopt or same_value(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
             elif winners.get(name) != "remote":
                 conflicts[name] = {"base": last, "note": wanted, "remote": have}
@@ -1671,7 +1673,7 @@ class Planner:
             return False
         context = Context(item, note, record.block_id, "")
         fields = target.routing.desired(self.config, context, lambda: None, None) or {}
-        return any(_same(fields.get(name), synced) for name in ("summary", "Name"))
+        return any(same_value(fields.get(name), synced) for name in ("summary", "Name"))
 
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
