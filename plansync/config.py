@@ -256,7 +256,9 @@ def _tag(value: str) -> str:
 
 
 class Match(Strict):
-    """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``)."""
+    """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``; a
+    nested tag is its parent's too, as in Obsidian's search: ``#personal/admin`` is
+    ``#personal``)."""
 
     kind: list[Kind] = Field(default_factory=lambda: list[Kind](["action"]))
     tags_any: list[str] = Field(default_factory=list)

@@ -47,10 +47,20 @@ def matches(match: Match, item: Item) -> bool:
         return False
     if not match.tags_any and not match.tags_none:  # most rules: asked of every item
         return True
-    tags = {t.casefold() for t in item.tags}
-    if match.tags_any and not tags & {t.casefold() for t in match.tags_any}:
+    tags = [t.casefold() for t in item.tags]
+    if match.tags_any and not _tagged(tags, match.tags_any):
         return False
-    return not tags & {t.casefold() for t in match.tags_none}
+    return not _tagged(tags, match.tags_none)
+
+
+def _tagged(tags: list[str], wanted: list[str]) -> bool:
+    """Whether any of ``tags`` (casefolded) is one of ``wanted`` or nested under one, as
+    Obsidian's tag search reads them: ``#personal/admin`` is a ``#personal`` tag."""
+    for tag in wanted:
+        tag = tag.casefold()
+        if any(t == tag or t.startswith(tag + "/") for t in tags):
+            return True
+    return False
 
 
 def note_linker(config: Config) -> Callable[[str, str], str]:

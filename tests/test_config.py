@@ -10,12 +10,13 @@ from plansync.config import (
     JIRA_CONFLICT_FIELDS,
     Config,
     ConfigError,
+    Match,
     config_from_dict,
     load_config,
 )
 from plansync.engine.plan import Plan
 from plansync.notes.parse import parse_note
-from plansync.rules import Context, jira_fields
+from plansync.rules import Context, jira_fields, matches
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = [
@@ -566,6 +567,25 @@ def test_a_key_left_invalid_by_an_unset_variable_names_the_variable(
     message = error_of(tmp_path, f'{RULE}[jira]\ntimeout = "${{PS_TIMEOUT}}"\n')
     assert message.endswith("environment variables not set: jira.timeout (${PS_TIMEOUT})")
     assert "valid number" not in message
+
+
+@pytest.mark.parametrize(
+    ("tags", "taken"),
+    [
+        ("#ops", True),
+        ("#OPS/oncall", True),
+        ("#ops/oncall/night", True),
+        ("#opsteam", False),
+        ("#ops #personal/admin", False),
+        ("#task", False),
+    ],
+)
+def test_a_rules_tags_take_their_nested_tags_too(tags: str, taken: bool) -> None:
+    """As Obsidian's tag search: `#personal/admin` went to a rule with tags_none = ["#personal"],
+    and `#ops/oncall` past one with tags_any = ["#ops"]."""
+    match = Match(tags_any=["#ops"], tags_none=["#personal"])
+    [item] = parse_note(f"- [ ] Page the DBA {tags}\n").items
+    assert matches(match, item) is taken
 
 
 @pytest.mark.parametrize(
