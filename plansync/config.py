@@ -698,10 +698,12 @@ class Config(Strict):
         fields = self.conflict_fields()
         unknown = [name for name in self.sync.conflicts if name not in fields]
         if unknown:  # one line each, like the model's own errors (see config_from_dict)
+            known = f" (the fields it may name: {', '.join(fields)})"
             raise ValueError(
                 "\n  ".join(
                     _unknown_key(f"sync.conflicts.{name}", name, fields) for name in unknown
                 )
+                + known
             )
         return self
 

@@ -359,8 +359,9 @@ def test_conflict_keys_name_fields_the_planner_compares(tmp_path: Path, clean_en
     message = error_of(tmp_path, '[sync.conflicts]\nDue_Date__c = "note"\n')
     assert "unknown key 'sync.conflicts.Due_Date__c'" in message, message
     assert error_of(tmp_path, '[sync.conflicts]\nzzzzzz = "note"\n').endswith(
-        "unknown key 'sync.conflicts.zzzzzz'"
-    )
+        "unknown key 'sync.conflicts.zzzzzz' (the fields it may name: summary, description,"
+        " due, priority, assignee, components)"
+    )  # which they are was not said (Salesforce's are API names: Due_Date__c, not due)
 
 
 def test_the_jira_conflict_fields_are_the_ones_a_rule_makes_and_may_change(
