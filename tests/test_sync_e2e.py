@@ -631,6 +631,29 @@ def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> 
     assert (fields["duedate"], fields["summary"]) == ("2025-12-24", "Runbook (renamed in Jira)")
 
 
+@pytest.mark.parametrize(("checked", "in_jira", "now"), [(" ", "31", "done"), ("-", "31", "done")])
+def test_a_status_changed_in_jira_only_is_listed_as_kept(
+    example_project: ExampleProject, checked: str, in_jira: str, now: str
+) -> None:
+    """A field changed in Jira only is listed as kept; the status was not: "No changes. The
+    notes and their records are in sync", with the note open and the issue closed."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    if checked != " ":
+        check(project, note, " ", checked)
+        sync(config)
+    jira_transition(project, key, in_jira)
+    plan = fresh_plan(config)
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): status changed in Jira only since the last sync"
+        f" (now {now}); kept, not sent from the note"
+    ]
+    jira_transition(project, key, "11")  # back to To Do
+    if checked == " ":
+        assert fresh_plan(config).kept == []
+
+
 def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved(
     example_project: ExampleProject,
 ) -> None:

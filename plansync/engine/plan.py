@@ -1520,9 +1520,17 @@ class Planner:
         at every sync.
         """
         wanted = status_category(entry.item, self.config.acceptance)
-        if wanted == last:
-            return
         have = found.status_category
+        if wanted == last:  # the backend's word stands; said, as a field's is
+            moved = (have == "done") != (last in CLOSED)
+            if moved or (have == "done" and found.closed_as not in (None, last)):
+                now = (found.closed_as or "closed") if have == "done" else "open"
+                self.plan.kept.append(
+                    f"{found.key} ({entry.note.path}:{entry.item.line}): status changed in"
+                    f" {target.title} only since the last sync (now {now}); kept, not sent from"
+                    " the note"
+                )
+            return
         if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
         elif wanted in CLOSED and found.closed_as not in (None, wanted):
