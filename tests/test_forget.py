@@ -222,6 +222,25 @@ def test_an_orphan_whose_line_may_be_back_without_its_id_is_not_forgotten(
     assert key in tracked(config)
 
 
+def test_an_orphan_another_synced_item_mentions_is_forgotten(
+    example_project: ExampleProject,
+) -> None:
+    """ "Blocked by [PLAN-6](…)" on another item's line (its own id on it) is a mention: the
+    orphan said "if that is its line, put ^id back", wrong there, and forget refused it for
+    ever, as if the line might be the orphan's own without its id."""
+    project = example_project
+    config, key, _, path, _ = deleted(project)
+    url = project.issues()[key]["self"].split("/rest/")[0] + f"/browse/{key}"
+    text = path.read_text("utf-8")
+    other = next(line for line in text.split("\n") if "^ps-" in line and "- [" in line)
+    at = other.index(" 📅") if " 📅" in other else other.index(" ^ps-")
+    replace_once(path, other, f"{other[:at]} blocked by [{key}]({url}){other[at:]}")
+    [orphan] = [c for c in fresh_plan(config).changes if c.key == key]
+    assert orphan.action == "orphan" and not orphan.line_may_be_back, orphan.message
+    assert "put ^" not in (orphan.message or "")
+    assert [c.key for c in plansync.forget(config, [key])] == [key]
+
+
 def test_an_orphan_whose_note_could_not_be_read_is_not_forgotten(
     example_project: ExampleProject,
 ) -> None:

@@ -410,13 +410,14 @@ class Planner:
         until they are fixed, once :meth:`_identify` has run."""
         self._notes_proper = [n for n in vault.notes if conflict_copy_of(n.path) is None]
         """The notes but sync tools' conflict copies (see :func:`conflict_copy_of`)."""
-        # Keys some line still links to (a conflict copy's too, or as a mention): its record's
-        # line may be there without its id, and is not cancelled.
+        # Keys a line with no id of its own still links to (a conflict copy's line too): its
+        # record's line may be there without its id, and is not cancelled nor forgotten. A
+        # line with an id of its own is another item's, and its link to the key a mention.
         self._named_keys = {
             (link.target, link.key)
             for note in vault.notes
             for i in note.items
-            if "](" in i.description
+            if "](" in i.description and (not i.block_id or conflict_copy_of(note.path))
             for link in ticket_links(i.description)
         }
         self.state = state
