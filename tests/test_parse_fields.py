@@ -825,6 +825,23 @@ def test_words_typed_after_a_key_leave_the_owner_before_it_closing_the_text(
     assert (reread.text, reread.owner) == (text, owner)
 
 
+@pytest.mark.parametrize(
+    ("line", "text", "owner"),
+    [
+        ("- [ ] Use the \ue000 glyph @Dana", "Use the \ue000 glyph", "Dana"),
+        (
+            "- [ ] Ask about it @Dana \ue000 for the team",
+            "Ask about it Dana \ue000 for the team",
+            "Dana",
+        ),
+    ],
+)
+def test_a_private_use_character_in_the_text_is_text(line: str, text: str, owner: str) -> None:
+    """The reading of an owner before a key marks the key's place with U+E000, which an icon
+    font's glyph in a note may be: it was read as that mark (a review found it)."""
+    assert (item_of(line).text, item_of(line).owner) == (text, owner)
+
+
 def test_a_synced_lines_keys_are_reread_where_they_stand() -> None:
     """The planner's: words written after both keys; the line's records name them. The owner's
     mention before the keys still closes the text as synced (it read "Ship it Myself to …")."""

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Container
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -710,15 +711,25 @@ def item_text(
     where the keys do not stay (``keys_stay`` False: a copy's, which write-back takes off and
     puts the copy's own key at the end of its text): it is read as it will be then.
     """
+    marked = False
     if key_links:
         links = sorted(key_links.values(), key=lambda link: link.start, reverse=True)
-        first = links[-1] if keys_stay else None
+        # Only where words follow the keys (a synced line's keys close its text), and never
+        # where the text holds the marker character itself (an icon font's glyph).
+        gaps = [core[a.end : b.start] for b, a in pairwise(links)] + [core[links[0].end :]]
+        first = (
+            links[-1]
+            if keys_stay and any(gap.strip() for gap in gaps) and _KEY_WAS_HERE not in core
+            else None
+        )
         for link in links:
-            mark = _KEY_WAS_HERE if link is first and _ends_in_mention(core[: link.start]) else ""
+            mark = ""
+            if link is first and _ends_in_mention(core[: link.start]):
+                mark, marked = _KEY_WAS_HERE, True
             core = core[: link.start] + mark + core[link.end :]
     if hidden_filter:
         core = remove_global_filter(core, hidden_filter)
-    return describe(core)
+    return describe(core, marked=marked)
 
 
 _KEY_WAS_HERE = "\ue000"
@@ -822,13 +833,13 @@ def _links_of(
     return core, closing_key_links(core), everywhere
 
 
-def describe(core: str) -> tuple[str, str | None]:
+def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
     """(text, owner) of a description without its key links: owner, edge tags and link markup
     removed.
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
     every item of every note. Whitespace runs become one space through ``str.split``; only link
-    text can bring new ones.
+    text can bring new ones. ``marked``: :func:`item_text` put :data:`_KEY_WAS_HERE` in.
     """
     has_link = "](" in core
     core = " ".join(core.split())
@@ -843,15 +854,14 @@ def describe(core: str) -> tuple[str, str | None]:
             continue
         owner = last.group(1)
         rest = core[last.end() :].strip(" .,;:")
-        if rest and not rest.startswith(_KEY_WAS_HERE):
+        if rest and not (marked and rest.startswith(_KEY_WAS_HERE)):
             core = core[: last.start()] + owner + core[last.end() :]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
             core = core[: last.start()].rstrip() + core[last.end() :].strip()
         break
-    spaced = False
-    if _KEY_WAS_HERE in core:
+    spaced = marked
+    if marked:
         core = core.replace(_KEY_WAS_HERE, " ")
-        spaced = True
     if "#" in core:
         core = INLINE_TAG.sub(r"\1", EDGE_TAGS.sub("", core.strip()))
     # Link text may start or end with spaces. Markdown links first: a wiki link's text may
