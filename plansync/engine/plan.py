@@ -415,9 +415,9 @@ class Planner:
         # line with an id of its own is another item's, and its link to the key a mention.
         self._named_keys = {
             (link.target, link.key)
-            for note in vault.notes
+            for note, copy in ((n, conflict_copy_of(n.path) is not None) for n in vault.notes)
             for i in note.items
-            if "](" in i.description and (not i.block_id or conflict_copy_of(note.path))
+            if "](" in i.description and (copy or not i.block_id)
             for link in ticket_links(i.description)
         }
         self.state = state
