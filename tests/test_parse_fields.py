@@ -826,6 +826,27 @@ def test_words_typed_after_a_key_leave_the_owner_before_it_closing_the_text(
 
 
 @pytest.mark.parametrize(
+    ("between", "text"),
+    [
+        ("  ", "Update the runbook for the new cluster"),
+        (". ", "Update the runbook. for the new cluster"),
+        (" ; ", "Update the runbook; for the new cluster"),
+    ],
+)
+def test_punctuation_after_the_owner_before_a_key_leaves_it_closing_the_text(
+    between: str, text: str
+) -> None:
+    """As :func:`describe` reads a mention that closes a text ("Ask @Dana." is Dana's "Ask."):
+    spaces and punctuation between the mention and the key do not put the name in the text
+    (a review found "Update the runbook Dana Okafor. for the new cluster")."""
+    line = f"- [ ] Update the runbook @Dana Okafor{between}{JIRA_7} for the new cluster ^ps-1"
+    item = item_of(line)
+    assert (item.text, item.owner) == (text, "Dana Okafor")
+    reread = reread_keys(item, line, {"jira": "CLOUD-7"}, AcceptancePolicy())
+    assert (reread.text, reread.owner) == (text, "Dana Okafor")
+
+
+@pytest.mark.parametrize(
     ("line", "text", "owner"),
     [
         ("- [ ] Use the \ue000 glyph @Dana", "Use the \ue000 glyph", "Dana"),

@@ -738,8 +738,9 @@ character, which :func:`describe` takes out again): the mention closed the text 
 
 
 def _ends_in_mention(text: str) -> bool:
-    """Whether ``text`` ends in a mention (``@Dana Okafor``), spaces aside."""
-    text = text.rstrip()
+    """Whether ``text`` ends in a mention (``@Dana Okafor``) that would close it: spaces and
+    punctuation after it aside, as :func:`describe` reads them (``Ask @Dana. ``)."""
+    text = text.rstrip().rstrip(_AFTER_A_CLOSING_MENTION)
     at = text.rfind("@")
     while at >= 0:
         mention = MENTION.match(text, at)
@@ -833,6 +834,10 @@ def _links_of(
     return core, closing_key_links(core), everywhere
 
 
+_AFTER_A_CLOSING_MENTION = " .,;:"
+"""What may follow the owner's mention that still closes a text: "Ask @Dana." is Dana's "Ask"."""
+
+
 def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
     """(text, owner) of a description without its key links: owner, edge tags and link markup
     removed.
@@ -853,7 +858,7 @@ def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
             at = core.rfind("@", 0, at)
             continue
         owner = last.group(1)
-        rest = core[last.end() :].strip(" .,;:")
+        rest = core[last.end() :].strip(_AFTER_A_CLOSING_MENTION)
         if rest and not (marked and rest.startswith(_KEY_WAS_HERE)):
             core = core[: last.start()] + owner + core[last.end() :]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
