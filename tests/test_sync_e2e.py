@@ -646,12 +646,25 @@ def test_a_status_changed_in_jira_only_is_listed_as_kept(
     plan = fresh_plan(config)
     assert not plan.changes
     assert plan.kept == [
-        f"{key} ({note.path}:{item.line}): status changed in Jira only since the last sync"
-        f" (now {now}); kept, not sent from the note"
+        f"{key} ({note.path}:{item.line}): status (now {now}) changed in Jira only since the"
+        " last sync; kept, not sent from the note"
     ]
     jira_transition(project, key, "11")  # back to To Do
     if checked == " ":
         assert fresh_plan(config).kept == []
+
+
+def test_a_record_changed_in_jira_only_is_one_kept_line(example_project: ExampleProject) -> None:
+    """Its fields and its status together: a reviewer reads one line per record, not one for
+    the fields and another for the status (a review found two)."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    jira_put(project, key, {"summary": "Runbook (renamed in Jira)"})
+    jira_transition(project, key, "31")
+    assert fresh_plan(config).kept == [
+        f"{key} ({note.path}:{item.line}): summary, status (now done) changed in Jira only"
+        " since the last sync; kept, not sent from the note"
+    ]
 
 
 def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved(

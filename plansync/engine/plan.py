@@ -1287,9 +1287,10 @@ class Planner:
         self._known(target, entry, found.key, found.url)
         if note_key != found.key or entry.new_id:
             self._write_back(target, entry, found.key, note_key)
-        self._plan_fields(target, entry, base.fields, found, fields)
+        kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
-            self._plan_status(target, entry, _last_status(base.fields, found), found)
+            kept += self._plan_status(target, entry, _last_status(base.fields, found), found)
+        self._say_kept(target, entry, found.key, kept)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
 
@@ -1382,7 +1383,7 @@ class Planner:
         self._known(target, entry, found.key, found.url)
         base = adopted_base(found)
         self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
-        self._plan_fields(target, entry, {}, found, fields, adopt=True)
+        self._plan_fields(target, entry, {}, found, fields, adopt=True)  # keeps nothing
         if target.transitions:
             self._plan_status(target, entry, None, found)
         if target.remote_links:
@@ -1445,7 +1446,9 @@ class Planner:
         note: dict[str, Any],
         *,
         adopt: bool = False,
-    ) -> None:
+    ) -> list[str]:
+        """Plan ``found``'s fields three ways against the ``base`` and the ``note``; the names
+        of those changed in the backend only, which stand (none when adopting)."""
         updates: dict[str, dict[str, Any]] = {}
         conflicts: dict[str, dict[str, Any]] = {}  # a field's base, and its note and remote values
         converged: dict[str, Any] = {}
@@ -1488,11 +1491,6 @@ class Planner:
             )
         if converged:
             self._refresh(target, entry, converged)
-        if kept:
-            self.plan.kept.append(
-                f"{found.key} ({entry.note.path}:{entry.item.line}): {', '.join(kept)} changed"
-                f" in {target.title} only since the last sync; kept, not sent from the note"
-            )
         if conflicts:
             self._conflict(
                 target,
@@ -1506,10 +1504,20 @@ class Planner:
                 ),
                 fields=conflicts,
             )
+        return kept
+
+    def _say_kept(self, target: TargetSpec, entry: _Tracked, key: str, kept: list[str]) -> None:
+        """One line for a record whose ``kept`` fields changed in the backend only, as a
+        reviewer reads it: per record, not per field."""
+        if kept:
+            self.plan.kept.append(
+                f"{key} ({entry.note.path}:{entry.item.line}): {', '.join(kept)} changed in"
+                f" {target.title} only since the last sync; kept, not sent from the note"
+            )
 
     def _plan_status(
         self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
-    ) -> None:
+    ) -> list[str]:
         """Move the record where the checkbox says, by the fields' three-way rule: a status
         the note kept since the last sync (``last``; None: adopted, no base) is the backend's.
 
@@ -1519,6 +1527,9 @@ class Planner:
         cannot tell them apart (:attr:`RemoteRecord.closed_as` None); then only the base
         learns the note's word, so that a workflow with one closed status is not asked again
         at every sync.
+
+        Returns what is kept as the fields' are: ``["status (now done)"]`` where the backend
+        moved the record and the note did not, else nothing.
         """
         wanted = status_category(entry.item, self.config.acceptance)
         have = found.status_category
@@ -1526,12 +1537,8 @@ class Planner:
             moved = (have == "done") != (last in CLOSED)
             if moved or (have == "done" and found.closed_as not in (None, last)):
                 now = (found.closed_as or "closed") if have == "done" else "open"
-                self.plan.kept.append(
-                    f"{found.key} ({entry.note.path}:{entry.item.line}): status changed in"
-                    f" {target.title} only since the last sync (now {now}); kept, not sent from"
-                    " the note"
-                )
-            return
+                return [f"status (now {now})"]
+            return []
         if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
         elif wanted in CLOSED and found.closed_as not in (None, wanted):
@@ -1541,7 +1548,7 @@ class Planner:
         else:
             if last is not None and (have == "done") == (wanted in CLOSED):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
-            return
+            return []
         self._add(
             entry,
             "transition",
@@ -1550,6 +1557,7 @@ class Planner:
             fields={"status": change},
             sobject=self._sobject(target, entry, found),
         )
+        return []
 
     def _refresh(self, target: TargetSpec, entry: _Tracked, fields: dict[str, Any]) -> None:
         self.plan.refresh.append(
