@@ -580,8 +580,6 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
 def _report(result: Result | None, *, quiet: bool = False) -> None:
     """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
     state store what both sides agree on) says nothing: cron mails every line."""
-    from plansync.engine.apply import CHANGED_SINCE_PLAN
-
     if result is None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
@@ -593,7 +591,7 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
         if (
             outcome.status == "skipped"
             and outcome.action not in ("conflict", "orphan")
-            and CHANGED_SINCE_PLAN not in (outcome.message or "")  # a warning says it
+            and not outcome.changed_since_plan  # a warning says it
         ):
             waiting[outcome.action] = waiting.get(outcome.action, 0) + 1
     if waiting:  # the plan counted them: say where they went

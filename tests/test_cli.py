@@ -390,6 +390,32 @@ def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     assert f"The ids are in the lines already ({notes} notes written)" in result.stdout
 
 
+def test_an_update_skipped_as_changed_since_the_plan_is_not_waiting_for_the_next_sync(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A saved plan's update over an edit made in Jira since is a warning; "Not done: …, the
+    next sync does them" would be wrong (the next plan shows it anew, maybe as a conflict)."""
+    config = example_project.config_path
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    [note] = [p for p in example_project.vault.glob("*.md") if "^ps-" in p.read_text("utf-8")][:1]
+    key = re.findall(r"\[([A-Z]+-\d+)\]\(", note.read_text("utf-8"))[0]
+    text = note.read_text("utf-8")
+    note.write_text(text.replace(f" [{key}](", f" (v2) [{key}](", 1), "utf-8")
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    answer = requests.put(
+        f"{example_project.url}/rest/api/2/issue/{key}",
+        json={"fields": {"summary": "Renamed in Jira"}},
+        auth=("tomer@example.com", "token"),
+        timeout=10,
+    )
+    assert answer.status_code == 204, answer.text
+
+    result = run("sync", saved, "--yes", "--config", config)
+    assert f"{key} not sent: summary changed since the plan was made in Jira" in result.stderr
+    assert "Not done" not in result.stdout
+
+
 def test_changes_left_behind_a_failed_step_are_counted_not_silently_dropped(
     example_project: ExampleProject,
 ) -> None:

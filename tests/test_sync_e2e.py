@@ -686,7 +686,7 @@ def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved
 
     assert result.applied == {}
     [outcome] = result.outcomes
-    assert outcome.status == "skipped"
+    assert (outcome.status, outcome.changed_since_plan) == ("skipped", True)
     assert outcome.message == (
         "not sent: summary changed since the plan was made in Jira; `plansync plan` shows it anew"
     )

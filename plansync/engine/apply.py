@@ -69,10 +69,6 @@ Checkpoint = Callable[[str], None]
 _T = TypeVar("_T")
 
 
-CHANGED_SINCE_PLAN = "changed since the plan was made"
-"""What an update not sent says of its record (see :meth:`Applier._unchanged_since_plan`)."""
-
-
 class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made."""
 
@@ -121,6 +117,10 @@ class Outcome(BaseModel):
     item that failed, or a backend that failed a whole call. A skipped ``write_back`` may still
     have put the item's block id into its line (ids go in before any record is made), and then
     says so: the note is in ``Result.notes_written`` though its key is not.
+
+    ``changed_since_plan``: a skipped update whose record was edited after the plan was made
+    (``Result.warnings`` says which fields); the next plan shows it anew, so unlike a step
+    behind a failure it is not waiting for the next sync.
     """
 
     action: str
@@ -129,6 +129,7 @@ class Outcome(BaseModel):
     key: str | None = None
     status: Literal["applied", "failed", "skipped"]
     message: str | None = None
+    changed_since_plan: bool = False
 
 
 class Result(BaseModel):
@@ -886,10 +887,11 @@ class Applier:
                 continue
             title = BACKEND_TITLES.get(target, target)
             why = (
-                f"not sent: {', '.join(moved)} {CHANGED_SINCE_PLAN} in {title}; `plansync plan`"
-                " shows it anew"
+                f"not sent: {', '.join(moved)} changed since the plan was made in {title};"
+                " `plansync plan` shows it anew"
             )
-            self._outcomes[id(change)] = self._outcome(change, "skipped", None, why)
+            outcome = self._outcome(change, "skipped", None, why)
+            self._outcomes[id(change)] = outcome.model_copy(update={"changed_since_plan": True})
             self.result.warnings.append(f"{change.item.note}:{change.item.line}: {key} {why}")
         return unchanged
 
