@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
+    from plansync.engine.changes import Change, ItemRef, Plan
     from plansync.engine.forget import NotAnOrphan
-    from plansync.engine.plan import Change, ItemRef, NoteChanged, Plan
+    from plansync.engine.plan import NoteChanged
     from plansync.engine.state import StateError, StateLocked
     from plansync.sync import apply, forget, plan
 
@@ -60,11 +61,11 @@ _LAZY = {
     "Outcome": "plansync.engine.apply",
     "Result": "plansync.engine.apply",
     "StalePlan": "plansync.engine.apply",
-    "Change": "plansync.engine.plan",
-    "ItemRef": "plansync.engine.plan",
+    "Change": "plansync.engine.changes",
+    "ItemRef": "plansync.engine.changes",
     "NotAnOrphan": "plansync.engine.forget",
     "NoteChanged": "plansync.engine.plan",
-    "Plan": "plansync.engine.plan",
+    "Plan": "plansync.engine.changes",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",

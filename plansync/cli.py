@@ -35,7 +35,7 @@ from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 if TYPE_CHECKING:
     from plansync.config import Config
     from plansync.engine.apply import ItemError, Result
-    from plansync.engine.plan import Plan
+    from plansync.engine.changes import Plan
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
 # clients and the sandboxes, half a second that `plansync parse` and `--help` need not wait.
@@ -371,7 +371,7 @@ def _check_overwritable(out: Path) -> None:
     A slip of the keyboard (``--out plansync.toml``, ``--out`` at a note) replaced the file
     with the plan, and the config or the note was gone.
     """
-    from plansync.engine.plan import Plan
+    from plansync.engine.changes import Plan
 
     if _is_special(out):
         return
@@ -436,7 +436,7 @@ def sync_command(
     notes or the state changed since it was made.
     """
     from plansync import sync
-    from plansync.engine.plan import Plan
+    from plansync.engine.changes import Plan
     from plansync.engine.render import render
 
     if quiet and not (yes or plan_file):
@@ -674,7 +674,7 @@ def forget_command(
     Plans first, so the backends must be reachable, as for `plansync plan`.
     """
     from plansync import sync
-    from plansync.engine.plan import Change
+    from plansync.engine.changes import Change
     from plansync.engine.render import render_changes
 
     if names and every:

@@ -283,6 +283,10 @@ class SalesforceRouting(Routing[SalesforceRule]):
         return rule.object if rule else None
 
 
+CLOSED = ("done", "cancelled")
+"""The closed states of :func:`status_category`."""
+
+
 def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
     """What the note says about progress, in Jira's words: new, done or cancelled (by the
     checkbox characters the config calls cancelled)."""

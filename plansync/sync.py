@@ -22,8 +22,9 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
+from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import orphans_named
-from plansync.engine.plan import Change, Plan, Planner, TargetSpec
+from plansync.engine.plan import Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault

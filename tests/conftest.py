@@ -48,7 +48,7 @@ import responses
 from plansync import redact
 from plansync.config import Config
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.plan import Plan
+from plansync.engine.changes import Plan
 from plansync.notes.model import Item
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox

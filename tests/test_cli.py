@@ -41,7 +41,7 @@ from plansync.config import load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
-from plansync.engine.plan import ACTIONS
+from plansync.engine.changes import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
 from plansync.sync import sandbox_notice
@@ -1549,7 +1549,7 @@ def test_a_validation_error_of_plansync_own_is_not_blamed_on_a_plan_file(
 ) -> None:
     """With no plan file given, it said " is not a plan saved by plansync" (plan) or "None is
     not a plan saved by plansync" (sync)."""
-    from plansync.engine.plan import ItemRef
+    from plansync.engine.changes import ItemRef
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         return ItemRef.model_validate({"note": "n.md"})

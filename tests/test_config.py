@@ -14,7 +14,7 @@ from plansync.config import (
     config_from_dict,
     load_config,
 )
-from plansync.engine.plan import Plan
+from plansync.engine.changes import Plan
 from plansync.notes.parse import parse_note
 from plansync.rules import Context, jira_fields, matches
 

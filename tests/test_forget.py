@@ -26,7 +26,7 @@ from test_sync_e2e import (
 
 import plansync
 from plansync.cli import main
-from plansync.engine.plan import Change
+from plansync.engine.changes import Change
 from plansync.engine.render import ORPHANS_HINT, render
 from plansync.engine.state import open_state
 
@@ -264,8 +264,8 @@ def test_an_orphan_whose_note_could_not_be_read_is_not_forgotten(
 
 def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path) -> None:
     """Block ids begin "ps-": "PS-12" was only compared with them, and was never found."""
+    from plansync.engine.changes import ItemRef, Plan
     from plansync.engine.forget import orphans_named
-    from plansync.engine.plan import ItemRef, Plan
     from plansync.engine.state import StateStore, SyncedRecord
 
     state = StateStore(tmp_path)
@@ -281,8 +281,8 @@ def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path
 def test_an_id_a_cut_short_sync_left_unfound_is_named_as_such(tmp_path: Path) -> None:
     """The plan lists it ("1 id that a sync cut short was creating … has no record"), and
     forget said "plansync tracks no record", as if it had made it up."""
+    from plansync.engine.changes import DeadCreate, Plan
     from plansync.engine.forget import orphans_named
-    from plansync.engine.plan import DeadCreate, Plan
     from plansync.engine.state import StateStore
 
     state = StateStore(tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plansync.engine.plan import Change, DeadCreate, ItemRef, Plan
+from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
 from plansync.engine.render import render, summary_line
 
 DESCRIPTION = (

@@ -23,7 +23,7 @@ import plansync.engine.plan
 import plansync.sync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
-from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault

@@ -48,7 +48,7 @@ from plansync.connectors.base import FieldUpdate, OpResult
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
-from plansync.engine.plan import ACTIONS, Plan
+from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault

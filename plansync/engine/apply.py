@@ -41,17 +41,8 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.connectors.http import chunks
-from plansync.engine.plan import (
-    CLOSED,
-    KNOWN_AFTER_CREATE,
-    Change,
-    DeadCreate,
-    ItemRef,
-    Plan,
-    adopted_base,
-    note_digests,
-    same_value,
-)
+from plansync.engine.changes import KNOWN_AFTER_CREATE, Change, DeadCreate, ItemRef, Plan
+from plansync.engine.plan import adopted_base, note_digests, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.writeback import (
@@ -62,7 +53,7 @@ from plansync.notes.writeback import (
     write_back,
 )
 from plansync.progress import Progress, silent
-from plansync.rules import label_for
+from plansync.rules import CLOSED, label_for
 from plansync.sites import site_of_connector
 
 Checkpoint = Callable[[str], None]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from plansync.engine.plan import Change, Plan
+from plansync.engine.changes import Change, Plan
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.rules import label_for

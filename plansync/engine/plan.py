@@ -52,7 +52,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    (:func:`plansync.sync.refuse_sandbox_over_real`), as it is most likely a missing
    ``JIRA_URL``.
 
-The result is a list of small :class:`Change` objects; applying them is :mod:`.apply`'s job.
+The result is a list of small :class:`Change` objects (:mod:`.changes`); applying them is
+:mod:`.apply`'s job.
 """
 
 from __future__ import annotations
@@ -62,12 +63,24 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from plansync.config import Config, ConfigError
 from plansync.connectors.base import Connector, ConnectorError, NewRecord, RemoteRecord
+from plansync.engine.changes import (
+    ACTIONS,
+    KNOWN_AFTER_CREATE,
+    Action,
+    Backend,
+    BaseRefresh,
+    Change,
+    DeadCreate,
+    Fingerprint,
+    ItemRef,
+    LineChange,
+    Plan,
+    Target,
+)
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import KeyLink, last_links, salesforce_object, ticket_links
@@ -77,6 +90,7 @@ from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import abandoned_temps, decode_for_edit, ends_a_line, refusal
 from plansync.progress import Progress, silent
 from plansync.rules import (
+    CLOSED,
     Context,
     Routing,
     label_for,
@@ -85,203 +99,6 @@ from plansync.rules import (
     status_category,
 )
 from plansync.sites import THIS_MACHINE, on_this_machine
-
-Action = Literal["create", "update", "transition", "link", "write_back", "conflict", "orphan"]
-ACTIONS: tuple[Action, ...] = (
-    "create",
-    "update",
-    "transition",
-    "link",
-    "write_back",
-    "conflict",
-    "orphan",
-)
-Target = Literal["jira", "salesforce", "note"]
-Backend = Literal["jira", "salesforce"]
-KNOWN_AFTER_CREATE = "(known after create)"
-CLOSED = ("done", "cancelled")
-"""The checkbox's closed states (:func:`plansync.rules.status_category`)."""
-
-
-class ItemRef(BaseModel):
-    """Where a change's item is: a reviewer finds the line by note and number, and apply finds
-    it again by its block id, should the line have moved since."""
-
-    note: str
-    line: int
-    block_id: str | None
-    text: str
-
-    @property
-    def unread(self) -> bool:
-        """Whether no line of the notes is read as this item (line 0): its record is an orphan,
-        known by the text last synced. Its line was deleted, lost its checkbox, or is in a
-        note that is gone or not read."""
-        return self.line == 0
-
-
-class LineChange(BaseModel):
-    """What write-back must do to one note line (the data ``apply`` needs, beyond display)."""
-
-    original: str
-    block_id: str
-    replace_block_id: bool = False
-    drop_links: list[str] = Field(default_factory=list)
-    key_target: str | None = None
-    keys: dict[str, str] | None = Field(
-        default=None,
-        description="the keys the line names as the planner read it (parse.reread_keys): the"
-        " links write-back replaces or drops; any other is the user's",
-    )
-
-
-class Change(BaseModel):
-    """One step of a sync, small enough to review on its own and to apply, fail or be skipped
-    on its own (``Outcome`` reports each); conflicts and orphans are shown, never applied."""
-
-    action: Action
-    target: Target
-    item: ItemRef
-    key: str | None = None
-    fields: dict[str, Any] = Field(default_factory=dict)
-    message: str | None = None
-    sobject: str | None = Field(default=None, description="the Salesforce object of the record")
-    url: str | None = None
-    line_change: LineChange | None = None
-    base: dict[str, Any] | None = Field(
-        default=None, description="for an adopted record: its fields, to store as the base"
-    )
-    global_id: str | None = Field(
-        default=None, description="a link's global id in Jira (default: plansync:<block id>)"
-    )
-    base_field: str | None = Field(
-        default=None, description="where the state keeps what a link sent (default: link)"
-    )
-    line_may_be_back: bool = Field(
-        default=False,
-        description="an orphan whose line may still be in the vault: its id lost (a line links"
-        " to its key, or has its text), where only the state finds it again, or in a note that"
-        " could not be read; forget refuses it",
-    )
-    no_longer_routed: bool = Field(
-        default=False,
-        description="an orphan whose line is read, but sent to this target by no rule any more,"
-        " and no longer links to it: forget takes it",
-    )
-
-
-class Fingerprint(BaseModel):
-    """What a plan was made from; a saved plan whose fingerprint no longer holds is stale."""
-
-    notes: dict[str, str]
-    state_revision: int
-    state_id: str | None = None
-    """The state store's identity (:meth:`StateStore.identity`); None: none on disk yet."""
-    sites: dict[str, str | None] = Field(default_factory=dict)
-    """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
-
-
-class BaseRefresh(BaseModel):
-    """Fields that the note and the backend now agree on although the last synced base says
-    otherwise (both changed to the same value): the base moves, nothing is sent. Without it, a
-    later edit on either side would be taken for a conflict, or not be sent at all."""
-
-    block_id: str
-    target: Backend
-    fields: dict[str, Any]
-
-
-class DeadCreate(BaseModel):
-    """An id a sync that died was creating (its journal entry is still open) whose line no
-    note holds now, nor any record of the state: what apply needs to settle the entry.
-
-    The plan has looked the id up. ``key`` set: the dead run did make the record, which
-    becomes an ordinary record of ``note`` (the base is its fields, as for an adopted one),
-    so this plan and every later one treat it like any record whose line is gone. ``key``
-    None: no record was found, which may be search lagging the create; apply looks again,
-    waiting as it does for any dead run's ids, and then the entry closes either way.
-    """
-
-    block_id: str
-    target: Backend
-    note: str = Field(default="", description="the note its line was in; empty: not known")
-    key: str | None = None
-    url: str = ""
-    fields: dict[str, Any] = Field(default_factory=dict)
-
-
-class Plan(BaseModel):
-    """What a sync would change, and what it was computed from (``fingerprint``): a saved plan
-    is applied exactly, or refused when its notes or the state store changed since."""
-
-    format_version: Literal["1"] = "1"
-    changes: list[Change] = Field(default_factory=list)
-    summary: dict[str, int] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
-    fingerprint: Fingerprint | None = None
-    refresh: list[BaseRefresh] = Field(default_factory=list)
-    kept: list[str] = Field(
-        default_factory=list,
-        description="records whose fields were changed in the backend only since the last"
-        " sync: they differ from the note, and a sync keeps them",
-    )
-    dead_creates: list[DeadCreate] = Field(default_factory=list)
-    abandoned_temps: list[str] = Field(
-        default_factory=list,
-        description="write-back's temporary files that a killed sync left beside notes (paths"
-        " relative to the vault): a sync removes them",
-    )
-
-    @property
-    def has_changes(self) -> bool:
-        """Whether a sync has anything to do: conflicts and orphans are shown, never acted on."""
-        return any(c.action not in ("conflict", "orphan") for c in self.changes)
-
-    @property
-    def settles_state(self) -> bool:
-        """Whether a sync would teach the state store something, changes or none: bases both
-        sides now agree on, or a dead run's creates to settle. A sync with nothing else to do
-        still runs for these, or a dead create would be looked up again by every plan."""
-        return bool(self.refresh or self.dead_creates)
-
-    @property
-    def has_housekeeping(self) -> bool:
-        """Whether a sync with no change to make still runs: for the state store (see
-        :attr:`settles_state`), or for temporary files a killed sync left in the vault."""
-        return self.settles_state or bool(self.abandoned_temps)
-
-    def to_contract(self) -> dict[str, Any]:
-        """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
-        # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
-        # create, {"old", "new"} for a change, {"base", "note", "remote"} for a field
-        # conflict), so a tool can walk it without knowing links.
-        internal = {
-            "url",
-            "line_change",
-            "base",
-            "global_id",
-            "base_field",
-            "line_may_be_back",
-            "no_longer_routed",
-        }
-        contract = self.model_dump(
-            mode="json",
-            exclude={
-                "fingerprint": True,
-                "refresh": True,
-                "dead_creates": True,
-                "abandoned_temps": True,
-                "changes": {"__all__": internal},
-            },
-        )
-        # The ids a dead sync was creating that have no record yet: the text plan names them,
-        # and a sync looks them up once more before it forgets them.
-        contract["unfound"] = [
-            {"target": dead.target, "block_id": dead.block_id, "note": dead.note}
-            for dead in self.dead_creates
-            if dead.key is None
-        ]
-        return contract
 
 
 @dataclass

@@ -9,8 +9,8 @@ from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
 from plansync.display import counted, cut, first_few, shown
+from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
-from plansync.engine.plan import Change, Plan
 
 SYMBOLS = {
     "create": "+",
