@@ -14,7 +14,7 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    taken off); else the link is a mention (:meth:`Planner._by_key`). A note a person must
    fix first (its front matter unreadable, a sync tool's conflict copy, both sides of a merge
    conflict in it) takes no part, records and all: its lines would be synced wrong or twice
-   (:meth:`Planner._hold_back`).
+   (:mod:`.held`, :meth:`Planner._hold_back`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
    label that carries the id. The same lookup finds a record created by a run that died before
@@ -81,6 +81,7 @@ from plansync.engine.changes import (
     Plan,
     Target,
 )
+from plansync.engine.held import Held, conflict_copy_of, why_held
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.links import KeyLink, last_links, salesforce_object, ticket_links
@@ -376,7 +377,7 @@ class Planner:
         taken |= {label_for(b) for b in synced_from}
         tracked: list[_Tracked] = []
         for note in self.vault.notes:
-            if held := _why_held(note, lines[note.path]):
+            if held := why_held(note, lines[note.path]):
                 self._hold_back(note, held, synced_from)
                 continue
             for item in note.items:
@@ -669,7 +670,7 @@ class Planner:
         fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
         return all(same_value(value, record.fields.get(name)) for name, value in fields.items())
 
-    def _hold_back(self, note: Note, held: _Held, synced_from: dict[str, str]) -> None:
+    def _hold_back(self, note: Note, held: Held, synced_from: dict[str, str]) -> None:
         """Leave a note out of this sync, records and all, until a person fixes it.
 
         Its items would otherwise be synced wrong: without the title, date, participants or
@@ -1726,80 +1727,6 @@ def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
-
-
-@dataclass(frozen=True)
-class _Held:
-    """Why a note is held back from a sync (see ``Planner._hold_back``), and until when."""
-
-    line: int
-    why: str
-    until: str
-
-
-# The names sync tools give the copy they keep of a note two devices changed at once:
-# Syncthing's "name.sync-conflict-20251104-101500-ABCDEF1.md"; Dropbox's "name (Ann's
-# conflicted copy 2025-11-04).md", as Nextcloud's and ownCloud's "name (conflicted copy
-# 2025-11-04 101500).md", always with a date: "Team sync (not a conflicted copy).md" is a
-# note. Matched against the name less its extension; group 1 or 2 is the note's own.
-CONFLICT_COPY = re.compile(
-    r"(.+)\.sync-conflict-\d{8}-\d{6}-[0-9A-Z]{7}"
-    r"|(.+) \([^()]*conflicted copy[^()]* \d{4}-\d\d-\d\d(?: \d{6})?\)",
-    re.IGNORECASE,
-)
-
-
-def conflict_copy_of(path: str) -> str | None:
-    """The note a sync tool's conflict copy at ``path`` is a copy of; None for any other note.
-
-    Such a copy is no note of the vault to plansync: its lines take no part in deciding which
-    line keeps a block id or whether a line lost its id, or the original's lines would pass
-    for copies (a Dropbox copy sorts first) and its restored text would not get its ids back.
-    """
-    name = Path(path)
-    copy = CONFLICT_COPY.fullmatch(name.stem)
-    return name.with_stem(copy[1] or copy[2]).as_posix() if copy else None
-
-
-def _why_held(note: Note, lines: list[str]) -> _Held | None:
-    """Why ``note`` is to be held back from the sync, if it is."""
-    error = note.front_matter_error
-    if error is not None:
-        return _Held(error.line or 1, error.message.removesuffix("; ignored"), "it is fixed")
-    if original := conflict_copy_of(note.path):
-        why = f"a sync tool's conflict copy of {original}"
-        return _Held(1, why, "it is merged into that note and deleted")
-    if start := _merge_conflict_around(note, lines):
-        return _Held(
-            start,
-            "holds both sides of a merge conflict (<<<<<<<, =======, >>>>>>>)",
-            "the conflict is resolved",
-        )
-    return None
-
-
-def _merge_conflict_around(note: Note, lines: list[str]) -> int:
-    """The first line of a merge conflict (git's ``<<<<<<<``, ``=======``, ``>>>>>>>`` lines)
-    with an item line inside it, or 0. Conflict markers around no item (in a code block that
-    shows one, in prose) change nothing a sync reads."""
-    if not any(line.startswith("<<<<<<<") for line in lines):  # most notes
-        return 0
-    items = sorted(item.line for item in note.items)
-    start = middle = 0
-    for number, line in enumerate(lines, 1):
-        if line.startswith("<<<<<<<"):
-            if start and middle and any(start < item < number for item in items):
-                return start  # a conflict whose >>>>>>> line was lost
-            start, middle = number, 0
-        elif start and line.startswith("=======") and not line.strip("="):
-            middle = number
-        elif start and middle and line.startswith(">>>>>>>"):
-            if any(start < item < number for item in items):
-                return start
-            start = middle = 0
-    if start and middle and any(start < item for item in items):
-        return start  # unclosed at the end of the note
-    return 0
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
