@@ -6,20 +6,12 @@ DESIGN.md; a saved plan is this model's JSON.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 Action = Literal["create", "update", "transition", "link", "write_back", "conflict", "orphan"]
-ACTIONS: tuple[Action, ...] = (
-    "create",
-    "update",
-    "transition",
-    "link",
-    "write_back",
-    "conflict",
-    "orphan",
-)
+ACTIONS: tuple[Action, ...] = get_args(Action)
 Target = Literal["jira", "salesforce", "note"]
 Backend = Literal["jira", "salesforce"]
 KNOWN_AFTER_CREATE = "(known after create)"
