@@ -489,6 +489,7 @@ class Applier:
 
     def _edit_notes(self, changes: list[Change], with_keys: bool) -> None:
         per_note: dict[str, list[tuple[Change, LineEdit]]] = defaultdict(list)
+        keys: dict[int, str] = {}  # per change, the key its line gets or has
         for change in changes:
             line = change.line_change
             block_id = change.item.block_id
@@ -504,7 +505,13 @@ class Applier:
                 key_url = self._key_url(block_id, target) or self._adopted(change, target)
                 if key_url is None:
                     continue
-                links[target] = key_url
+                keys[id(change)] = key_url[0]
+                if target in change.fields:
+                    links[target] = key_url
+                # Else the plan found the line naming its key already ("only the state store
+                # learns it"), and its link stays as written: a store rebuilt from the labels
+                # has the URL the backend gives now, which may spell the site another way
+                # (localhost for 127.0.0.1), no reason to rewrite every line.
             edit = LineEdit(
                 line=change.item.line,
                 original=line.original,
@@ -532,7 +539,7 @@ class Applier:
                 if id(edit) in missing:
                     self._fail(change, "the line changed or moved in the note; run sync again")
                 elif with_keys:
-                    self._done(change, next(iter(edit.links.values()))[0])
+                    self._done(change, keys[id(change)])
                 elif result.changed:
                     self._ids_in.add(id(change))
 
