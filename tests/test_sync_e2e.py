@@ -1754,27 +1754,49 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
     assert not fresh_plan(config).has_changes
 
 
-def test_block_ids_that_differ_only_in_case_are_one_id_and_a_copy(
-    example_project: ExampleProject,
+@pytest.mark.parametrize(("first", "second"), [("Step1", "step1"), ("myref", "myref")])
+def test_an_id_written_by_hand_in_two_notes_is_kept_and_only_one_line_synced(
+    example_project: ExampleProject, first: str, second: str
 ) -> None:
     """``^Step1`` and ``^step1`` both become the label ``ps-step1``: they made two issues with
-    one plansync id, and the next plan wrote the first issue's key over the second line's."""
+    one plansync id, and the next plan wrote the first issue's key over the second line's.
+    Then the second line got a new id, as a copy does, which broke a link to it
+    (``[[b#^step1]]``): Obsidian needs an id to be one line's in its note only. Now the second
+    line keeps the id it was given, and is not synced, with a warning that says why."""
     project = example_project
     config = config_of(project)
-    (project.vault / "a.md").write_text("# A\n\n- [ ] Alpha task #task ^Step1\n", encoding="utf-8")
-    (project.vault / "b.md").write_text("# B\n\n- [ ] Beta task #task ^step1\n", encoding="utf-8")
+    (project.vault / "a.md").write_text(f"# A\n\n- [ ] Alpha task #task ^{first}\n", "utf-8")
+    (project.vault / "b.md").write_text(f"# B\n\n- [ ] Beta task #task ^{second}\n", "utf-8")
+    b_note = (project.vault / "b.md").read_bytes()
 
     plan = fresh_plan(config)
-    assert "b.md:3: ^step1 is the id of the line with ^Step1 to Jira and Salesforce" in "\n".join(
+    assert f"b.md:3: ^{second} is also the id of a line in a.md, which keeps it;" in "\n".join(
         plan.warnings
     )
+    assert not [c for c in plan.changes if c.item.note == "b.md"]
     sync(config, plan=plan)
     (alpha,) = scan_items(config, "a.md")
-    (beta,) = scan_items(config, "b.md")
-    assert alpha.block_id == "Step1"
-    assert beta.block_id and beta.block_id.startswith("ps-") and beta.keys != alpha.keys
+    assert alpha.block_id == first and alpha.keys
+    assert (project.vault / "b.md").read_bytes() == b_note
     labels = [i["fields"]["labels"] for i in project.issues().values()]
-    assert sum("ps-step1" in found for found in labels) == 1
+    assert sum(f"ps-{first.lower()}" in found for found in labels) == 1
+    assert not fresh_plan(config).has_changes
+
+
+def test_an_id_written_by_hand_twice_in_one_note_makes_the_second_line_a_copy(
+    example_project: ExampleProject,
+) -> None:
+    """In one note the id links to its first line only (Obsidian), so the second is a copy, as
+    one of plansync's ids would be: a new item with a new id."""
+    project = example_project
+    config = config_of(project)
+    (project.vault / "a.md").write_text(
+        "# A\n\n- [ ] Alpha task #task ^myref\n- [ ] Beta task #task ^myref\n", "utf-8"
+    )
+    sync(config)
+    alpha, beta = scan_items(config, "a.md")
+    assert alpha.block_id == "myref"
+    assert beta.block_id and beta.block_id.startswith("ps-") and beta.keys != alpha.keys
     assert not fresh_plan(config).has_changes
 
 

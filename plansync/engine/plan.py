@@ -91,6 +91,7 @@ from plansync.notes.vault import Vault, markdown_files, printable
 from plansync.notes.writeback import abandoned_temps, decode_for_edit, ends_a_line, refusal
 from plansync.progress import Progress, silent
 from plansync.rules import (
+    BLOCK_ID_PREFIX,
     CLOSED,
     Context,
     Routing,
@@ -371,6 +372,10 @@ class Planner:
                     lines_with.setdefault(label_for(item.block_id), []).append((note, item))
         keepers = {label: _keeper(found, synced_from) for label, found in lines_with.items()}
         keeper = {label: id(item) for label, item in keepers.items()}
+        kept_in = {
+            label: next(note.path for note, item in found if item is keepers[label])
+            for label, found in lines_with.items()
+        }
         # By label as well: a new id (lower case, its own label) must be no other id's label,
         # a conflict copy's either.
         taken = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
@@ -388,6 +393,15 @@ class Planner:
                 original = lines[note.path][item.line - 1]
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
                     self._trial_link_left(note, item, original)
+                    continue
+                if copy_of and _own_id_elsewhere(copy_of, kept_in[label_for(copy_of)], note):
+                    self.plan.warnings.append(
+                        f"{note.path}:{item.line}: ^{copy_of} is also the id of a line in"
+                        f" {kept_in[label_for(copy_of)]}, which keeps it; Jira and Salesforce"
+                        " need an id no other line of the vault has (and ignore case), and"
+                        " plansync does not change an id written by hand, as links to it would"
+                        " break: not synced until one of the two lines has another id"
+                    )
                     continue
                 if block_id is None and (
                     why := refusal(original) or _untitled(self.config, self.targets, note, item)
@@ -1727,6 +1741,14 @@ def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:
+    """Whether ``block_id``, an id another line keeps, was written by hand (not one of
+    plansync's) in another note than that line's. Obsidian needs an id to be one line's in its
+    note only, and a link to it (``[[note#^id]]``) breaks if write-back gives the line a new
+    one, as it does a copied line's."""
+    return not block_id.lower().startswith(BLOCK_ID_PREFIX) and kept_in != note.path
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> Item:
