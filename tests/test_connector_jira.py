@@ -908,6 +908,25 @@ def test_links_are_upserted_by_global_id_and_200_or_201_are_both_ok(
 # -- errors and rate limits -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        (TOKEN, "check the user and the API token"),
+        (None, "no API token was given (the config's jira.token is empty"),
+    ],
+)
+def test_401_says_whether_a_token_was_given(
+    rsps: responses.RequestsMock, token: str | None, says: str
+) -> None:
+    """A token variable left unset reads as an empty token: "check the user and the API
+    token" had the user look for a wrong token where there was none (a user test)."""
+    connector = JiraConnector(CLOUD, EMAIL, token, deployment="cloud", max_retries=0)
+    rsps.post(api(CLOUD, "search/jql"), status=401, body="Client must be authenticated")
+    with pytest.raises(ConnectorError, match="rejected the credentials") as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert says in str(raised.value)
+
+
 def test_401_says_credentials_were_rejected_and_never_shows_the_token(
     rsps: responses.RequestsMock, cloud: JiraConnector, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -147,6 +147,7 @@ class JiraConnector:
             None if cancelled_status_names is None else _status_names(cancelled_status_names)
         )
         self._bearer = user is None and token is not None
+        self._without_token = not token
         add_secret(token, user=user)
         auth: dict[str, Any] = {}
         if user is not None:
@@ -738,10 +739,16 @@ class JiraConnector:
         status = response.status_code
         request = f"{response.request.method} {response.url}"
         if status == 401:
+            check = (
+                "no API token was given (the config's jira.token is empty: is the variable it"
+                " reads set?)"
+                if self._without_token
+                else "check the user and the API token"
+            )
             return ConnectorError(
-                f"Jira rejected the credentials for {self.server} (401) while {what}: check the "
-                "user and the API token (Cloud: account e-mail + API token; Data Center: a "
-                "personal access token without a user)",
+                f"Jira rejected the credentials for {self.server} (401) while {what}: {check}"
+                " (Cloud: account e-mail + API token; Data Center: a personal access token"
+                " without a user)",
                 status=status,
             )
         denied = response.headers.get("X-Authentication-Denied-Reason")
