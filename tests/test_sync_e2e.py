@@ -873,6 +873,32 @@ def test_an_item_of_fields_only_syncs_when_the_summary_template_gives_it_words(
     assert project.issues()[item.keys["jira"]]["fields"]["summary"] == "Odd items:"
 
 
+def test_accepted_items_no_rule_takes_are_named_not_passed_over_as_in_sync(
+    example_project: ExampleProject,
+) -> None:
+    """A rule whose match takes nothing (a tag typo) planned nothing and said "in sync"."""
+    project = example_project
+    replace_once(
+        project.config_path, 'kind = ["action"]', 'kind = ["action"]\ntags_any = ["#nosuch"]'
+    )
+    config = config_of(project)
+    plan = fresh_plan(config)
+    assert not plan.changes
+    accepted = [
+        (note.path, item.line)
+        for note in notes_of(project, config)
+        for item in note.items
+        if item.accepted
+    ]
+    assert len(accepted) > 3
+    assert [(item.note, item.line) for item in plan.unrouted] == accepted
+    first = ", ".join(f"{path}:{line}" for path, line in accepted[:3])
+    assert (
+        f"{len(accepted)} accepted items are sent nowhere: no rule takes them ({first} and"
+        f" {len(accepted) - 3} more)."
+    ) in render(plan)
+
+
 @pytest.mark.parametrize("site", ["127.0.0.1", "localhost"])
 def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     example_project: ExampleProject, site: str

@@ -139,6 +139,11 @@ class Plan(BaseModel):
         description="records whose fields were changed in the backend only since the last"
         " sync: they differ from the note, and a sync keeps them",
     )
+    unrouted: list[ItemRef] = Field(
+        default_factory=list,
+        description="accepted items that no rule sends anywhere, and that have no record: a"
+        " sync leaves them alone, and the reviewer is told (a rule's match may be wrong)",
+    )
     dead_creates: list[DeadCreate] = Field(default_factory=list)
     abandoned_temps: list[str] = Field(
         default_factory=list,

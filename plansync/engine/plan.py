@@ -392,6 +392,15 @@ class Planner:
                     copy_of, block_id = block_id, None
                 original = lines[note.path][item.line - 1]
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
+                    if item.accepted:
+                        self.plan.unrouted.append(
+                            ItemRef(
+                                note=note.path,
+                                line=item.line,
+                                block_id=item.block_id,
+                                text=item.text,
+                            )
+                        )
                     self._trial_link_left(note, item, original)
                     continue
                 if copy_of and _own_id_elsewhere(copy_of, kept_in[label_for(copy_of)], note):

@@ -160,6 +160,15 @@ def render(plan: Plan) -> str:
         out.append(f"warning: {warning}")
     for kept in plan.kept:
         out.append(f"kept: {kept}")
+    if plan.unrouted:
+        # Not a warning: a config may well route only some items. But "in sync" alone hid a
+        # rule that matched nothing (a user test).
+        one = len(plan.unrouted) == 1
+        where = [f"{item.note}:{item.line}" for item in plan.unrouted]
+        out.append(
+            f"{counted(len(where), 'accepted item')} {'is' if one else 'are'} sent nowhere:"
+            f" no rule takes {'it' if one else 'them'} ({first_few(where, 3)})."
+        )
     unfound: dict[str, list[str]] = defaultdict(list)
     for dead in plan.dead_creates:
         if dead.key is None:
