@@ -1125,7 +1125,7 @@ def test_with_orphans_cancel_a_line_moved_into_another_note_as_no_item_is_left_a
     (orphan,) = plan.changes
     why = (
         f"{key}: its line (^{item.block_id}) is in {other.path}, but no item plansync reads"
-        " (its checkbox or the global filter taken off, or the line indented into code?);"
+        " (its checkbox or the global filter taken off, or the line now in code?);"
         " left alone"
     )
     assert orphan.message == why

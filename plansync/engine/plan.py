@@ -190,9 +190,9 @@ def _label_merge(note: list[str], base: list[str], remote: list[str]) -> list[st
     return sorted((set(remote) | set(note)) - (set(base) - set(note)))
 
 
-NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line indented into code?)"
-"""Why a line with an item's id may be no item: four spaces more, under a deleted parent task,
-and it is an indented code block."""
+NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
+"""Why a line with an item's id may be no item: moved into a fenced block, or four spaces more
+under a deleted parent task, which makes it an indented code block."""
 
 LOOK_UP_AT_ONCE = 1000
 """Ids a plan looks up in one call: a multiple of the 100 a search takes in each backend."""
