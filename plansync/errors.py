@@ -9,7 +9,17 @@ logged or posted as it is.
 
 from __future__ import annotations
 
+import reprlib
+
 
 class PlansyncError(Exception):
     """A plan or a sync could not go on: a bad config, a backend that refused a whole call, a
     note saved while it was read, a stale plan, a state store that is locked or damaged."""
+
+
+def wrong_type(call: str, expected: str, given: object, remedy: str) -> TypeError:
+    """The TypeError a library function raises at once for an argument of the wrong type:
+    passed on, a path for a Config or a dict for a policy failed deep inside, as an
+    AttributeError that named neither the argument nor what to pass instead."""
+    shown = "None" if given is None else f"{type(given).__name__} {reprlib.repr(given)}"
+    return TypeError(f"{call} takes {expected}, not {shown}: {remedy}")

@@ -26,6 +26,7 @@ from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import orphans_named
 from plansync.engine.plan import Planner, TargetSpec
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
+from plansync.errors import wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
 from plansync.progress import Progress, silent
@@ -370,6 +371,15 @@ def _connected(
         yield conns, specs
 
 
+def _check_config(call: str, config: object) -> None:
+    """Refuse what is not a Config at the call: a path given for one (``plan("plansync.toml")``)
+    failed as "'str' object has no attribute 'state_dir'", from deep inside."""
+    if not isinstance(config, Config):
+        raise wrong_type(
+            f"plansync.{call}()", "a Config", config, "make one with plansync.load_config(path)"
+        )
+
+
 def _build(config: Config, state: StateStore, specs: list[TargetSpec], progress: Progress) -> Plan:
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
@@ -391,6 +401,7 @@ def plan(
     ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make;
     ``progress`` hears how far the look-ups of a large vault got.
     """
+    _check_config("plan", config)
     with open_state(config.state_dir, lock=False) as state:
         running = running_sync(config.state_dir)
         with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
@@ -456,6 +467,7 @@ def apply(
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
     """
+    _check_config("apply", config)
     with (
         open_state(config.state_dir, wait=wait) as state,
         _connected(config, state, connector, salesforce) as (conns, specs),
@@ -468,7 +480,14 @@ def apply(
         # teammate's sync (another state store) created records for the same ids.
         fresh = plan is None and (confirm is None or not asks)
         return apply_plan(
-            config, current, state, conns, checkpoint=checkpoint, fresh=fresh, progress=progress
+            config,
+            current,
+            state,
+            conns,
+            checkpoint=checkpoint,
+            fresh=fresh,
+            planned_here=plan is None,
+            progress=progress,
         )
 
 
@@ -495,6 +514,7 @@ def forget(
     Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
     (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
     """
+    _check_config("forget", config)
     if isinstance(names, str):  # a str is a Sequence[str] too: "PLAN-1" was P, L, A, ...
         names = [names]
     with open_state(config.state_dir, wait=wait, doing="forget") as state:

@@ -758,6 +758,26 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
     assert len(example_project.issues()) > 0
 
 
+def test_a_note_edited_while_sync_asks_says_to_sync_again(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "run `plansync plan` again" to a user who had run sync, and made no plan."""
+    note = example_project.note("weekly-cloud-program-sync")
+
+    def edited_meanwhile(question: str, default: bool) -> bool:
+        replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+        return True
+
+    monkeypatch.setattr(click, "confirm", edited_meanwhile)
+    result = run("sync", "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: the plan is stale: {note.name} changed since it was made;"
+        " run `plansync sync` again\n"
+    )
+    assert len(example_project.issues()) == 0
+
+
 @pytest.fixture
 def signals_caught() -> Iterator[None]:
     """SIGTERM and SIGHUP raise instead of ending the test run, when nothing else takes them."""

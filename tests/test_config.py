@@ -614,6 +614,20 @@ def test_a_tag_or_status_no_note_line_can_carry_is_named_at_load(
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("other", "status"), [("proposed_statuses", "?"), ("cancelled_statuses", "-")]
+)
+def test_a_status_accepted_and_also_proposed_or_cancelled_is_named_at_load(
+    tmp_path: Path, clean_env: None, other: str, status: str
+) -> None:
+    """``accepted_statuses = [" ", "?"]`` loaded, and a [?] item was still never accepted."""
+    message = error_of(tmp_path, RULE + f'[acceptance]\naccepted_statuses = [" ", "{status}"]\n')
+    assert (
+        f"'acceptance': accepted_statuses and {other} both hold '{status}': an item marked"
+        f" [{status}] is never accepted; take it out of one of them"
+    ) in message
+
+
 def test_a_plain_acceptance_policy_is_checked_too() -> None:
     from plansync.notes.model import AcceptancePolicy
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 import sys
 import typing
@@ -190,6 +191,60 @@ def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
             state.finish(0)
     with pytest.raises(plansync.StalePlan, match=r"state\.db was deleted or replaced since it was"):
         plansync.apply(config, saved)
+
+
+@pytest.mark.parametrize("call", ["plan", "apply", "forget"])
+@pytest.mark.parametrize(
+    ("given", "shown"), [("plansync.toml", "str 'plansync.toml'"), (None, "None")]
+)
+def test_a_run_given_no_config_is_a_type_error_saying_how_to_make_one(
+    call: str, given: object, shown: str
+) -> None:
+    """A path given for the config failed deep inside, as "'str' object has no attribute
+    'state_dir'"; a path is still not taken for one: the API stays explicit."""
+    with pytest.raises(TypeError) as refused:
+        getattr(plansync, call)(given)
+    assert str(refused.value) == (
+        f"plansync.{call}() takes a Config, not {shown}: make one with plansync.load_config(path)"
+    )
+
+
+@pytest.mark.parametrize("call", ["parse_note", "scan_vault"])
+def test_a_policy_given_as_a_dict_is_a_type_error_saying_how_to_make_one(
+    call: str, tmp_path: Path
+) -> None:
+    """It failed in the parser as "'dict' object has no attribute 'decision_headings'"."""
+    note = tmp_path / "a.md"
+    note.write_text("- [ ] Draft the plan #task\n", "utf-8")
+    with pytest.raises(TypeError) as refused:
+        getattr(plansync, call)(note, policy={"global_filter": "#task"})
+    assert str(refused.value) == (
+        f"plansync.{call}() takes an AcceptancePolicy (or None) as policy, not dict"
+        " {'global_filter': '#task'}: make one, e.g."
+        ' plansync.AcceptancePolicy(global_filter="#task")'
+    )
+
+
+def test_a_note_given_as_bytes_is_a_type_error_saying_to_decode_it() -> None:
+    """It failed as "a bytes-like object is required, not 'str'", the other way round."""
+    with pytest.raises(TypeError) as refused:
+        plansync.parse_note(b"- [ ] Draft the plan\n")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "plansync.parse_note() takes a path or Markdown text (str or Path), not bytes"
+        " b'- [ ] Draft the plan\\n': decode bytes first (parse_note(data.decode()))"
+    )
+
+
+def test_a_vault_that_is_not_there_raises_as_a_note_that_is_not_does(tmp_path: Path) -> None:
+    """A typo in a bot's folder name was an empty vault with one warning: nothing to do."""
+    with pytest.raises(
+        FileNotFoundError, match=f"^{re.escape(str(tmp_path / 'nodir'))}: no such folder$"
+    ):
+        plansync.scan_vault(tmp_path / "nodir")
+    with pytest.raises(FileNotFoundError, match="no such note"):
+        plansync.parse_note(tmp_path / "nodir")
+    (tmp_path / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")  # a file: a vault of one
+    assert [n.path for n in plansync.scan_vault(tmp_path / "a.md").notes] == ["a.md"]
 
 
 def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(

@@ -1057,6 +1057,17 @@ def test_proposed_is_never_accepted_even_with_the_switch() -> None:
     assert item.accepted is False
 
 
+def test_a_proposed_item_tagged_accepted_stays_proposed_with_a_warning_naming_its_line() -> None:
+    """The starter config said a reviewer accepts by tagging the item #accepted, which a [?]
+    item never is: tagged, it stayed unsynced without a word."""
+    note = note_of("# Sync\n\n- [?] Draft the plan #Accepted\n- [>] Book the room #accepted\n")
+    assert [item.accepted for item in note.items] == [False, True]
+    assert [str(w) for w in note.warnings] == [
+        "notes/meeting.md:3: proposed ([?]) and tagged #Accepted: still proposed; change its"
+        " checkbox to accept it"
+    ]
+
+
 def test_fixture_note_items() -> None:
     note = parse_note(FIXTURES / "2025-11-03-storage-roadmap-sync.md")
     rows = [

@@ -253,8 +253,8 @@ def test_parse_text_never_raises_on_note_like_text(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_decode_and_parse(data: bytes) -> None:
-    text, encoding, warning = decode_note(data)
+    text, encoding, not_utf8 = decode_note(data)
     assert isinstance(text, str)
     assert encoding in ("utf-8", "cp1252")
-    assert (warning is None) == (encoding == "utf-8")
+    assert (not_utf8 is None) == (encoding == "utf-8")
     parse_text(text, path="bytes.md").to_contract()

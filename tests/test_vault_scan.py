@@ -142,8 +142,19 @@ def test_non_utf8_file_is_decoded_with_a_warning(vault: Path) -> None:
     (item,) = note.items
     assert (item.text, item.owner) == ("Book the café for Zoë", "Myself")
     (warning,) = [w for w in note.warnings if "UTF-8" in w.message]
-    assert warning.path == "legacy.md"
-    assert "line 1" in warning.message or warning.line == 1
+    assert str(warning) == "legacy.md:1: not UTF-8; read as Windows-1252"
+
+
+def test_the_warning_of_a_file_not_utf8_names_its_first_such_line_as_file_line(
+    vault: Path,
+) -> None:
+    """It was "late.md: line 3: not UTF-8; …", which no reader of file:line found."""
+    (vault / "late.md").write_bytes(b"# Menu\n\n- [ ] Book the caf\xe9 @Myself\n\xe9\n")
+    note = next(n for n in scan_vault(vault).notes if n.path == "late.md")
+    assert (note.warnings[0].line, note.warnings[0].message) == (
+        3,
+        "not UTF-8; read as Windows-1252",
+    )
 
 
 def test_utf8_bom_is_not_a_problem(vault: Path) -> None:

@@ -182,6 +182,7 @@ class Applier:
         progress: Progress = silent,
         lookup_waits: tuple[float, ...] = (1.0, 2.0, 4.0),
         fresh: bool = False,
+        planned_here: bool = False,
     ):
         self.config = config
         self.state = state
@@ -191,6 +192,9 @@ class Applier:
         self.lookup_waits = lookup_waits
         self.fresh = fresh
         """Whether the plan was made in this run, under its lock, just now (not a saved one)."""
+        self.planned_here = planned_here
+        """Whether the plan was made in this run, if maybe a while ago (while its confirmation
+        was asked): a note edited meanwhile is fixed by syncing again, not by a new plan."""
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
@@ -333,9 +337,10 @@ class Applier:
         ]
         if changed:  # five named, and how many more: a line, not a list of the vault
             more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
+            again = "sync" if self.planned_here else "plan"
             raise StalePlan(
                 f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made;"
-                " run `plansync plan` again"
+                f" run `plansync {again}` again"
             )
         gone = sorted(
             {
@@ -949,10 +954,17 @@ def apply_plan(
     checkpoint: Checkpoint | None = None,
     progress: Progress = silent,
     fresh: bool = False,
+    planned_here: bool = False,
 ) -> Result:
-    """Carry out ``plan``; ``fresh``: it was made in this run under the lock (its look-ups
-    stand in for the look-up before creating)."""
+    """Carry out ``plan``; ``fresh``: it was made in this run under the lock, just now (its
+    look-ups stand in for the look-up before creating); ``planned_here``: made in this run."""
     applier = Applier(
-        config, state, connectors, checkpoint=checkpoint or _nothing, progress=progress, fresh=fresh
+        config,
+        state,
+        connectors,
+        checkpoint=checkpoint or _nothing,
+        progress=progress,
+        fresh=fresh,
+        planned_here=planned_here,
     )
     return applier.run(plan)

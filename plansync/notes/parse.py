@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from plansync.errors import wrong_type
 from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
 from plansync.notes.links import KeyLink, closing_key_links, last_links, ticket_links
 from plansync.notes.model import (
@@ -409,16 +410,17 @@ def comment_marks(line: str) -> int:
     return line.count("%%")
 
 
-def decode_note(data: bytes) -> tuple[str, str, str | None]:
-    """(text, encoding, warning). UTF-8 first; a file that is not UTF-8 is read as Windows-1252."""
+def decode_note(data: bytes) -> tuple[str, str, int | None]:
+    """(text, encoding, the number of the first line that is not UTF-8, or None). UTF-8 first;
+    a file that is not UTF-8 is read as Windows-1252. The line goes into the warning's ``line``,
+    not its message: "x.md: line 1: …" was no ``file:line`` a reader of warnings could find."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8"), "utf-8", None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
         text = data.decode("cp1252", errors="replace")
-        return text, "cp1252", f"line {line}: not UTF-8; read as Windows-1252"
+        return text, "cp1252", data.count(b"\n", 0, exc.start) + 1
 
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
@@ -436,11 +438,13 @@ def read_note(
         return ParseWarning(path=display, message=f"{size} bytes, over {MAX_NOTE_BYTES}; skipped")
     if b"\x00" in data[:8192]:
         return ParseWarning(path=display, message="binary file; skipped")
-    text, _, warning = decode_note(data)
+    text, _, not_utf8 = decode_note(data)
     note = parse_text(text, path=display, policy=policy)
     note.digest = note_digest(data)
-    if warning:
-        note.warnings.insert(0, ParseWarning(path=display, message=warning))
+    if not_utf8:
+        note.warnings.insert(
+            0, ParseWarning(path=display, line=not_utf8, message="not UTF-8; read as Windows-1252")
+        )
     return note
 
 
@@ -481,6 +485,14 @@ def parse_note(
     A folder raises ``IsADirectoryError``: :func:`plansync.scan_vault` reads one. A file that
     cannot be read (permissions, binary, too large) is a note with a warning saying why.
     """
+    if not isinstance(source, (str, Path)):  # bytes failed as "a bytes-like object is required"
+        raise wrong_type(
+            "plansync.parse_note()",
+            "a path or Markdown text (str or Path)",
+            source,
+            "decode bytes first (parse_note(data.decode()))",
+        )
+    check_policy("parse_note", policy)
     # Text on one line may name a file; "" names none (Path("") is the working folder).
     one_line = isinstance(source, Path) or ("\n" not in source and bool(source.strip()))
     if one_line and _names(source, Path.is_dir):
@@ -496,6 +508,19 @@ def parse_note(
             f"{source}: no such note (to parse it as text, end it with a newline)"
         )
     return parse_text(source, path=path or "<text>", policy=policy)
+
+
+def check_policy(call: str, policy: object) -> None:
+    """Refuse what is not an AcceptancePolicy at the call: a dict (``policy={"global_filter":
+    "#task"}``) failed as "'dict' object has no attribute 'decision_headings'", in the parser.
+    Not taken as one either: the model's own constructor names a misspelt setting as well."""
+    if policy is not None and not isinstance(policy, AcceptancePolicy):
+        raise wrong_type(
+            f"plansync.{call}()",
+            "an AcceptancePolicy (or None) as policy",
+            policy,
+            'make one, e.g. plansync.AcceptancePolicy(global_filter="#task")',
+        )
 
 
 def _names(source: str | Path, kind: Callable[[Path], bool]) -> bool:
@@ -562,7 +587,8 @@ class _NoteReader:
         self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
-        self.not_accepted = frozenset(policy.proposed_statuses + policy.cancelled_statuses)
+        self.proposed = frozenset(policy.proposed_statuses)
+        self.not_accepted = self.proposed | frozenset(policy.cancelled_statuses)
         self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
         self.global_filter = policy.global_filter
         """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
@@ -664,7 +690,7 @@ class _NoteReader:
                     "kind": kind,
                     "line": number,
                     "status": status,
-                    "accepted": self._accepted(kind, status, tags),
+                    "accepted": self._accepted(kind, number, status, tags),
                     "text": text,
                     "owner": owner,
                     "due": date("due"),
@@ -687,11 +713,23 @@ class _NoteReader:
             )
         )
 
-    def _accepted(self, kind: Kind, status: str | None, tags: list[str]) -> bool:
+    def _accepted(self, kind: Kind, number: int, status: str | None, tags: list[str]) -> bool:
         tagged = bool(tags) and self.accept_tag in map(str.casefold, tags)
         if kind == "decision":
             return self.decisions_accepted or tagged
         if status in self.not_accepted:
+            if tagged and status in self.proposed:
+                # The tag accepts an item of a status of its own ([>]), never a proposed one:
+                # a reviewer who tagged it meant to accept it, and would see it never synced.
+                tag = next(t for t in tags if t.casefold() == self.accept_tag)
+                self.warnings.append(
+                    ParseWarning(
+                        path=self.path,
+                        line=number,
+                        message=f"proposed ([{status}]) and tagged {tag}: still proposed;"
+                        " change its checkbox to accept it",
+                    )
+                )
             return False
         return status in self.accepted or tagged
 

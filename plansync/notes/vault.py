@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
-from plansync.notes.parse import read_note
+from plansync.notes.parse import check_policy, read_note
 from plansync.progress import Progress, silent
 
 WRITE_TEMP_SUFFIX = ".plansync-tmp"
@@ -227,8 +227,14 @@ def scan_vault(
     """Parse every note under ``root``; note paths are relative to it, in POSIX form.
 
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
-    takes seconds, before a plan has anything else to say."""
+    takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
+    a vault of that one note; one that names nothing raises ``FileNotFoundError``, as in
+    :func:`plansync.parse_note`: an empty vault with a warning read as "nothing to do" to a
+    bot whose folder name had a typo."""
+    check_policy("scan_vault", policy)
     root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such folder")
     vault = Vault(root=str(root))
     if root.is_file():
         found = read_note(root, display=root.name, policy=policy)
