@@ -468,6 +468,13 @@ def apply(
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
     """
     _check_config("apply", config)
+    if plan is not None and not isinstance(plan, Plan):
+        raise wrong_type(
+            "plansync.apply()",
+            "a Plan (or None) as plan",
+            plan,
+            "read a saved one with plansync.Plan.model_validate_json(path.read_bytes())",
+        )
     with (
         open_state(config.state_dir, wait=wait) as state,
         _connected(config, state, connector, salesforce) as (conns, specs),

@@ -209,6 +209,19 @@ def test_a_run_given_no_config_is_a_type_error_saying_how_to_make_one(
     )
 
 
+def test_a_saved_plan_given_as_a_path_is_a_type_error_saying_how_to_read_it(
+    example_project: ExampleProject,
+) -> None:
+    config = plansync.load_config(example_project.config_path)
+    with pytest.raises(TypeError) as refused:
+        plansync.apply(config, "plan.json")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "plansync.apply() takes a Plan (or None) as plan, not str 'plan.json': read a saved one"
+        " with plansync.Plan.model_validate_json(path.read_bytes())"
+    )
+    assert not example_project.issues()
+
+
 @pytest.mark.parametrize("call", ["parse_note", "scan_vault"])
 def test_a_policy_given_as_a_dict_is_a_type_error_saying_how_to_make_one(
     call: str, tmp_path: Path
