@@ -7,8 +7,10 @@ record; nothing here knows about either.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,25 +116,92 @@ def render(template: str, context: Context) -> str:
     return fill(template, context.values())
 
 
+ELLIPSIS = "…"
+WORD_REACH = 40
+"""How far back from a field's limit a cut text looks for a space to end on: a word cut in two
+reads worse than a few words fewer, but a summary that loses a line of its text to keep a long
+word (a URL) whole reads worse still."""
+_ZWJ = "\u200d"
+_SKIN_TONES = ("\U0001f3fb", "\U0001f3ff")
+_EMOJI_TAGS = ("\U000e0020", "\U000e007f")  # the tags of a subdivision's flag (🏴 + tags)
+_REGIONAL_INDICATORS = ("\U0001f1e6", "\U0001f1ff")  # a pair of them is a country's flag
+
+
 def fitted(text: str, limit: int) -> str:
     """``text`` cut to a field's ``limit`` as Jira and Salesforce count it, in UTF-16 code units
     (Java's and Apex's string length): a summary of 255 characters with an emoji in it is 256
-    there, and refused at every sync."""
-    units = text.encode("utf-16-le")
-    if len(units) <= 2 * limit:
+    there, and refused at every sync.
+
+    A text cut short says so with "…", after the last whole word when one ends near the limit,
+    and never in the middle of what shows as one character (half a surrogate pair, an emoji
+    without the rest of its ZWJ sequence or its variation selector): that shows as a stray
+    glyph, or as another emoji than the note's."""
+    if _units(text) <= limit:
         return text
-    return units[: 2 * limit].decode("utf-16-le", "ignore")  # a pair cut in two is dropped
+    end, used = 0, _units(ELLIPSIS)
+    while used + _units(text[end]) <= limit:  # stops within text, which is over the limit
+        used += _units(text[end])
+        end += 1
+    while end > 0 and _joined(text, end):
+        end -= 1
+    if text[end] != " ":  # a word cut in two: end at the space before it, if near
+        space = text.rfind(" ", max(0, end - WORD_REACH), end)
+        end = space if space > 0 else end
+    return text[:end].rstrip() + ELLIPSIS
 
 
-def jira_fields(rule: JiraRule, context: Context, assignee: str | None) -> dict[str, Any]:
-    """The Jira record this item should be, in the connector's field names."""
+def _units(text: str) -> int:
+    return len(text) + sum(char > "\uffff" for char in text)  # a surrogate pair each
+
+
+def _joined(text: str, at: int) -> bool:
+    """Whether ``text[at - 1]`` and ``text[at]`` show as one character, so a cut between them
+    would split it: the parts of a ZWJ sequence (👩‍💻), a character and what modifies it (a
+    combining accent, a variation selector, a keycap, a skin tone, a flag's tags), and the two
+    halves of a country's flag."""
+    before, after = text[at - 1], text[at]
+    if _ZWJ in (before, after) or unicodedata.category(after) in ("Mn", "Mc", "Me"):
+        return True
+    if _within(after, _SKIN_TONES) or _within(after, _EMOJI_TAGS):
+        return True
+    # Regional indicators pair up from the first of a run: the second of a pair is joined.
+    run = 0
+    while run < at and _within(text[at - 1 - run], _REGIONAL_INDICATORS):
+        run += 1
+    return run % 2 == 1 and _within(after, _REGIONAL_INDICATORS)
+
+
+def _within(char: str, span: tuple[str, str]) -> bool:
+    return span[0] <= char <= span[1]
+
+
+_WIKI_MARKUP = re.compile(r"[\[\]{}|]")
+
+
+def wiki_text(value: str) -> str:
+    """``value`` as Jira's wiki renderer shows it as typed, each character that opens or ends a
+    link (``[title|url]``), a macro (``{noformat}`` or ``{code}`` would take in the rest of the
+    description) or a table cell escaped with a backslash. Emphasis (``*bold*``, ``_x_``) is
+    left to render: it reads much the same in wiki markup, and users write it meaning that."""
+    return _WIKI_MARKUP.sub(r"\\\g<0>", value)
+
+
+def jira_fields(
+    rule: JiraRule, context: Context, assignee: str | None, *, wiki_markup: bool
+) -> dict[str, Any]:
+    """The Jira record this item should be, in the connector's field names; ``wiki_markup``:
+    the description is sent as wiki markup (API 2), not as plain text (API 3)."""
     item = context.item
     summary = fitted(" ".join(render(rule.summary, context).split()), 255)
+    values = context.values()
+    if wiki_markup:  # the values, not the template: its own link and emphasis stay markup
+        # The link is a URL, its parts percent-encoded: a backslash would only break it.
+        values |= {name: wiki_text(value) for name, value in values.items() if name != "link"}
     fields: dict[str, Any] = {
         "project": rule.project,
         "issue_type": rule.issue_type,
         "summary": summary,
-        "description": render(rule.description, context),
+        "description": fill(rule.description, values),
         "labels": sorted({*rule.labels, label_for(context.block_id)}),
         "components": list(rule.components),
         "priority": rule.priority_map.get(item.priority),
@@ -245,7 +314,12 @@ class JiraRouting(Routing[JiraRule]):
         owner: OwnerLookup,
         jira_key: str | None,
     ) -> dict[str, Any]:
-        return jira_fields(rule, context, owner() if self.owner_field(rule) else None)
+        return jira_fields(
+            rule,
+            context,
+            owner() if self.owner_field(rule) else None,
+            wiki_markup=config.jira.api_version == "2",  # API 3 sends plain-text paragraphs
+        )
 
     def owner_field(self, rule: JiraRule) -> str | None:
         return "assignee" if rule.sync_assignee else None

@@ -1,20 +1,25 @@
-"""The descriptions plansync writes: a part about the meeting that the note gives no value for
-(no date, no participants) is left out, where it read "... on ." and "Participants: " before;
-a note that gives them all renders byte for byte as before, so no record synced then changes."""
+"""The descriptions and summaries plansync writes: a part about the meeting that the note gives
+no value for (no date, no participants) is left out, where it read "... on ." and "Participants: "
+before; the note's text in a wiki-markup description shows as written; a summary too long for Jira
+is cut after a word. A note that gives every part, in words without wiki markup's brackets, renders
+byte for byte as before, so no record synced then changes."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ExampleProject, replace_once, sandbox_issues
+from hypothesis import given
+from hypothesis import strategies as st
 
 import plansync
 from plansync.config import Config, config_from_dict
 from plansync.notes.model import Note
 from plansync.notes.parse import parse_note
-from plansync.rules import Context, jira_fields, salesforce_fields
+from plansync.rules import Context, JiraRouting, fitted, jira_fields, salesforce_fields
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
@@ -32,19 +37,25 @@ OLD_SF = (
 )
 
 
-def default_config(tmp_path: Path) -> Config:
+def default_config(tmp_path: Path, api_version: str = "2") -> Config:
     return config_from_dict(
-        {"rules": [{"project": "PLAN"}], "salesforce": {}}, source=tmp_path / "plansync.toml"
+        {"jira": {"api_version": api_version}, "rules": [{"project": "PLAN"}], "salesforce": {}},
+        source=tmp_path / "plansync.toml",
     )
+
+
+def jira_record(config: Config, note: Note, index: int = 0) -> dict[str, Any]:
+    """The Jira record of the note's ``index``-th item, as a plan of ``config`` asks for it."""
+    context = Context(note.items[index], note, "ps-abc123", "obsidian://open?x")
+    return JiraRouting().fields_for(config, config.rules[0], context, lambda: None, None)
 
 
 def descriptions(config: Config, note: Note, index: int = 0) -> tuple[str, str]:
     """The Jira and the Salesforce description of the note's ``index``-th item."""
     assert config.salesforce is not None
     context = Context(note.items[index], note, "ps-abc123", "obsidian://open?x")
-    jira = jira_fields(config.rules[0], context, None)["description"]
     sf = salesforce_fields(config, config.salesforce.rules[0], context, None, None)
-    return jira, sf["Description__c"]
+    return jira_record(config, note, index)["description"], sf["Description__c"]
 
 
 def test_notes_that_give_every_part_render_byte_for_byte_as_before(tmp_path: Path) -> None:
@@ -167,4 +178,118 @@ def test_a_template_padding_with_question_marks_keeps_its_meaning(
     (tmp_path / "n.md").write_text("- [ ] Plan\n", "utf-8")
     note = parse_note(tmp_path / "n.md")
     context = Context(note.items[0], note, "ps-abc123", "obsidian://open?x")
-    assert jira_fields(config.rules[0], context, None)["description"] == expected
+    assert jira_fields(config.rules[0], context, None, wiki_markup=True)["description"] == expected
+
+
+MARKUP_NOTE = (
+    '---\ntitle: "Q1 | Roadmap [draft]"\ndate: 2025-11-22\nparticipants: ["Ana {PM}", "Bo|Eng"]\n'
+    "---\n\n- [ ] Item with {noformat} and [WIP], *bold* and _x_ @Myself\n"
+)
+
+
+def test_the_notes_text_in_a_wiki_markup_description_shows_as_written(tmp_path: Path) -> None:
+    """A "]" in the title ended the link to the note early and a "|" split it, a {noformat} in
+    the item took in the rest of the description and [WIP] became a link: the values are
+    escaped as Jira's wiki renderer reads a backslash, the template's own link and emphasis
+    stay markup, and emphasis in the note is left to render."""
+    path = tmp_path / "q1 {draft}.md"
+    path.write_text(MARKUP_NOTE, "utf-8")
+    note = parse_note(path).model_copy(update={"path": "notes/q1 {draft}.md"})
+    jira, sf = descriptions(default_config(tmp_path), note)
+    assert jira == (
+        "Item with \\{noformat\\} and \\[WIP\\], *bold* and _x_\n\n"
+        "From the meeting [Q1 \\| Roadmap \\[draft\\]|obsidian://open?x] on 2025-11-22.\n"
+        "Participants: Ana \\{PM\\}, Bo\\|Eng\n"
+        "Owner: Myself\n\n"
+        "_Synced by plansync from notes/q1 \\{draft\\}.md._"
+    )
+    # The summary is plain text, and so is every Salesforce field: shown as the note has it.
+    summary = jira_record(default_config(tmp_path), note)["summary"]
+    assert summary == "Item with {noformat} and [WIP], *bold* and _x_"
+    assert sf.startswith("Item with {noformat} and [WIP], *bold* and _x_\n\n")
+    assert 'From the meeting "Q1 | Roadmap [draft]" on 2025-11-22 (Ana {PM}, Bo|Eng).' in sf
+
+
+def test_an_api_3_description_is_plain_text_and_not_escaped(tmp_path: Path) -> None:
+    """API 3 sends the description as paragraphs of plain text (ADF), which Jira shows as
+    typed: a backslash there would show too."""
+    path = tmp_path / "q1 {draft}.md"
+    path.write_text(MARKUP_NOTE, "utf-8")
+    jira, _ = descriptions(default_config(tmp_path, api_version="3"), parse_note(path))
+    assert "\\" not in jira
+    assert jira.startswith("Item with {noformat} and [WIP], *bold* and _x_\n\n")
+    assert "From the meeting [Q1 | Roadmap [draft]|obsidian://open?x] on 2025-11-22." in jira
+
+
+@pytest.mark.parametrize("api_version", ["2", "3"])
+def test_an_escaped_description_syncs_once_and_plans_nothing_after(
+    example_project: ExampleProject, api_version: str
+) -> None:
+    """What Jira gives back is what the next plan asks for: the escapes do not make every
+    sync update the description again."""
+    project = example_project
+    project.write_config(api_version=api_version)
+    (project.vault / "q1 {draft}.md").write_text(MARKUP_NOTE, "utf-8")
+    config = plansync.load_config(project.config_path)
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    (text,) = [t for t in issue_descriptions(project).values() if "noformat" in t]
+    wiki = api_version == "2"
+    assert text.startswith("Item with \\{noformat\\}" if wiki else "Item with {noformat}")
+    assert not plansync.plan(config).changes
+
+
+def test_a_long_summary_is_cut_after_a_word_and_ends_in_an_ellipsis(tmp_path: Path) -> None:
+    """A 12,000-character item's summary ended "…Very long item " (cut mid-word, a trailing
+    space and no sign that it was cut)."""
+    path = tmp_path / "long.md"
+    path.write_text("- [ ] " + "Very long item " * 800 + "@Ana\n", "utf-8")
+    summary = jira_record(default_config(tmp_path), parse_note(path))["summary"]
+    assert summary == " ".join(["Very long item"] * 17) + "…"
+    assert len(summary) == 255
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 255, "a" * 255),  # as long as the field: kept as it is
+        ("a" * 253 + "🚀", "a" * 253 + "🚀"),  # 255 units, the emoji two of them
+        ("a" * 300, "a" * 254 + "…"),  # no space near the limit: the word is cut
+        ("ab " * 85 + "c", "ab " * 84 + "ab…"),  # 256: the last word is dropped
+        ("a" * 220 + " " + "b" * 100, "a" * 220 + "…"),  # the space 34 characters back
+        ("a" * 100 + " " + "b" * 200, "a" * 100 + " " + "b" * 153 + "…"),  # space too far back
+        ("a" * 253 + "🚀 b", "a" * 253 + "…"),  # half the emoji would fit: none of it is kept
+        ("a" * 251 + "👩\u200d💻 b", "a" * 251 + "…"),  # a ZWJ sequence (👩‍💻) is kept whole
+        ("a" * 253 + "❤\ufe0f b", "a" * 253 + "…"),  # and a variation selector with its emoji
+        ("a" * 252 + "1\ufe0f\u20e3 b", "a" * 252 + "…"),  # a keycap
+        ("a" * 252 + "👍🏽 b", "a" * 252 + "…"),  # a skin tone
+        ("a" * 253 + "e\u0301 b", "a" * 253 + "…"),  # a combining accent
+        ("a" * 251 + "🇫🇷 b", "a" * 251 + "…"),  # a flag's two letters
+        ("a" * 250 + "🇫🇷🇩🇪 b", "a" * 250 + "🇫🇷…"),  # the second flag, not half of it
+    ],
+)
+def test_a_summary_is_cut_to_255_utf16_units_never_within_a_character(
+    text: str, expected: str
+) -> None:
+    assert fitted(text, 255) == expected
+
+
+@given(
+    st.text(
+        st.sampled_from(["a", "b", " ", "🚀", "\u200d", "\ufe0f", "\u0301", "🇫", "🏽"]),
+        max_size=120,
+    ),
+    st.integers(min_value=2, max_value=60),
+)
+def test_a_cut_text_fits_its_limit_and_says_it_was_cut(text: str, limit: int) -> None:
+    cut = fitted(text, limit)
+    assert len(cut.encode("utf-16-le")) // 2 <= limit
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        assert cut == text
+    else:
+        kept = cut.removesuffix("…")
+        assert cut.endswith("…") and text.startswith(kept) and kept == kept.rstrip()
+        if kept and text[len(kept)] != " ":  # cut in a word: not in one of its characters
+            after = text[len(kept)]
+            assert not kept.endswith("\u200d") and after not in "\u200d\ufe0f\u0301🏽"
+            assert (len(kept) - len(kept.rstrip("🇫"))) % 2 == 0 or after != "🇫"

@@ -52,7 +52,7 @@ from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
-from plansync.rules import label_for, status_category
+from plansync.rules import fitted, label_for, status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
 
@@ -378,7 +378,7 @@ def test_first_sync_creates_one_record_per_routed_item_cross_linked_with_jira(
         text = old.item.text
         assert sobject == old.sobject
         assert record["Plansync_Id__c"] == block_id
-        assert record["Name"] == (text if len(text) <= 80 else text[:80]), block_id
+        assert record["Name"] == fitted(text, 80), block_id  # the Name field holds 80
         assert text in record["Description__c"]
         assert record.get("Due_Date__c") == (old.item.due.isoformat() if old.item.due else None)
         assert record.get("Priority__c") == PRIORITIES[old.item.priority]
@@ -791,7 +791,8 @@ def test_a_long_line_of_emoji_is_cut_to_fit_jiras_and_salesforces_limits_as_they
     project: ExampleProject, org: Org
 ) -> None:
     """Jira and Salesforce count a field's length in UTF-16 units, where an emoji is two: a
-    summary cut at 255 characters, or a Name at 80, was refused at every sync."""
+    summary cut at 255 characters, or a Name at 80, was refused at every sync. Cut, each ends
+    in "…" after the last whole emoji that fits."""
     text = "Launch " + "🚀 " * 150
     (project.vault / "2025-11-20-launch.md").write_text(
         f"---\ntitle: Launch\ndate: '2025-11-20'\n---\n\n## Action Items\n\n- [ ] {text}#rfe\n",
@@ -803,8 +804,8 @@ def test_a_long_line_of_emoji_is_cut_to_fit_jiras_and_salesforces_limits_as_they
     issue = issues_by_id(project)[launch.item.block_id]
     _, record = org.records()[launch.item.block_id]
     for value, limit in ((issue["fields"]["summary"], 255), (record["Name"], 80)):
-        assert text.startswith(value)
-        assert limit - 1 <= len(value.encode("utf-16-le")) // 2 <= limit, value
+        assert value.endswith("🚀…") and text.startswith(value.removesuffix("…")), value
+        assert limit - 3 <= len(value.encode("utf-16-le")) // 2 <= limit, value
 
 
 def test_a_note_link_longer_than_its_url_field_fails_saying_which_field_to_lengthen(
