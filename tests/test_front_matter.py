@@ -1,9 +1,11 @@
 """Front matter: the fast walk of libyaml's nodes gives what PyYAML's safe loader gives.
 
 :class:`FrontMatterLoader` builds plain documents itself and hands everything else to the safe
-constructor. These tests hold it to the safe loader (through :func:`as_json`, the JSON form both
-end in) on generated documents, on odd scalars, and on each construct it must hand over; and
-they check that a value the safe constructor cannot build is a warning, not a crash.
+constructor. These tests hold it to the safe constructor (through :func:`as_json`, the JSON form
+both end in) on generated documents, on odd scalars, and on each construct it must hand over; and
+they check that a value the safe constructor cannot build is a warning, not a crash. The loader
+reads one value otherwise than PyYAML, an impossible timestamp (as its text), and both ways must
+do so.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from plansync.notes.front_matter import FrontMatterLoader, as_json, load_front_m
 from plansync.notes.parse import parse_text
 
 
+class HandedOver(FrontMatterLoader):
+    """The loader with every document handed to the safe constructor."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        return as_json(SafeLoader.construct_document(self, node))
+
+
 def expected(text: str) -> Any:
-    return as_json(yaml.load(text, Loader=SafeLoader))
+    return yaml.load(text, Loader=HandedOver)
 
 
 def fast(text: str) -> Any:
@@ -113,7 +122,7 @@ def test_odd_scalars_resolve_as_the_safe_loader_resolves_them(
         )
     try:
         want = expected(text)
-    except (yaml.YAMLError, ValueError):  # `2025-13-45` unquoted: a timestamp with no date
+    except yaml.YAMLError:  # `k0: a: b`
         with pytest.raises(yaml.YAMLError):
             fast(text)
         return
@@ -135,6 +144,8 @@ def test_odd_scalars_resolve_as_the_safe_loader_resolves_them(
         "a: " + "[" * 40 + "x" + "]" * 40 + "\n",
         "x: 1\nx: 2\n",
         "list: &l [1, 2]\nagain: *l\n",
+        "t: !!timestamp 2025-02-29\n",
+        "d: &d 2025-11-31\ne: *d\n",
     ],
 )
 def test_constructs_handed_to_the_safe_constructor_read_the_same(text: str) -> None:
@@ -164,11 +175,13 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
             "participants: [Jason Vallery, Tomer Hagay]",
             "count: 3",
             "decisions_accepted: yes",
+            "reviewed: 2025-02-29",
         ],
         "note.md",
     )
     assert warning is None
     assert data["date"] == "2025-10-24"
+    assert data["reviewed"] == "2025-02-29"
     assert data["decisions_accepted"] is True
 
 
@@ -179,7 +192,7 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
         ("!!bool maybe", "'maybe' is not a valid bool", 3),
         ("!!float x", "'x' is not a valid float", 3),
         ("!!timestamp x", "'x' is not a valid timestamp", 3),
-        ("2025-13-45", "'2025-13-45' is not a valid timestamp", 3),
+        ("!!timestamp 2025-10-27x", "'2025-10-27x' is not a valid timestamp", 3),
         ("&a [*a]", "refers to the value it is part of", 1),
         ("[" * 500 + "]" * 500, "nested more than 100 levels deep", 1),
         ("!!python/name:os.system", "not valid YAML", 3),
@@ -197,6 +210,85 @@ def test_a_value_that_cannot_be_built_is_a_warning_and_the_body_is_still_read(
     assert why in note.front_matter_error.message
     assert note.front_matter_error.line == line
     assert [item.due for item in note.items] == [dt.date(2025, 10, 27)]
+
+
+def test_the_loader_differs_from_pyyaml_only_in_how_it_builds_timestamps() -> None:
+    ours, theirs = FrontMatterLoader.yaml_constructors, SafeLoader.yaml_constructors
+    assert {tag for tag in ours.keys() | theirs.keys() if ours.get(tag) != theirs.get(tag)} == {
+        "tag:yaml.org,2002:timestamp"
+    }
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-02-29",
+        "2025-11-31",
+        "2025-13-45",
+        "0000-01-01",
+        "2025-10-27 25:00:00",
+        "2025-10-27t10:60:00",
+        "2025-10-27 10:00:00 +24:00",
+    ],
+)
+def test_a_timestamp_that_names_no_real_day_or_time_is_its_text(written: str) -> None:
+    text = f"date: 2025-11-30\nreviewed: {written}\nagain: [{written}]\n{written}: key\n"
+    want = {"date": "2025-11-30", "reviewed": written, "again": [written], written: "key"}
+    assert fast(text) == want
+    # An alias hands the document to the safe constructor, which reads it the same.
+    assert fast(text + "a: &a x\nb: *a\n") == {**want, "a": "x", "b": "x"}
+    assert fast(f"t: !!timestamp {written}\n") == {"t": written}
+
+
+def test_an_impossible_date_keeps_the_rest_of_the_front_matter() -> None:
+    note = parse_text(
+        "---\ntitle: Board sync\ndate: 2025-11-30\nparticipants: [Myself]\n"
+        "reviewed: 2025-02-29\n---\n- [ ] Item\n",
+        path="dt.md",
+    )
+    assert note.front_matter_error is None
+    assert note.warnings == []
+    assert (note.title, note.date, note.participants) == (
+        "Board sync",
+        dt.date(2025, 11, 30),
+        ["Myself"],
+    )
+    assert note.front_matter["reviewed"] == "2025-02-29"
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "line"),
+    [
+        ("title: Board sync\ndate: 20 Nov 2025\n", 3),
+        ("title: Board sync\n\n# the day\ndate: 2025-11-31\n", 5),
+        ("date: 2025-11-30\ndate: someday\n", 3),  # the last one is read
+        ("{title: Board sync,\n date: 2025-11-31}\n", 3),
+        ("base: &b {date: someday}\n<<: *b\n", 1),  # from a merge key: no line of its own
+    ],
+)
+def test_a_front_matter_date_that_is_no_date_is_a_warning_on_its_line(
+    front_matter: str, line: int
+) -> None:
+    note = parse_text(f"---\n{front_matter}---\n- [ ] Item\n", path="2025-11-29 sync.md")
+    (warning,) = note.warnings
+    assert warning.line == line
+    assert warning.message.startswith("front matter date ")
+    assert warning.message.endswith(" is not a date")
+    assert note.front_matter_error is None
+    assert note.date == dt.date(2025, 11, 29)  # from the file name
+
+
+@pytest.mark.parametrize("key", ["participants", "attendees"])
+def test_participants_yaml_reads_as_booleans_are_the_names_as_written(key: str) -> None:
+    note = parse_text(
+        f"---\n{key}: [Dana, NO, Norway, 'no']\ndecisions_accepted: yes\n---\n"
+        "- [ ] Item\n## Decisions\n- Ship it\n"
+    )
+    assert note.participants == ["Dana", "NO", "Norway", "no"]
+    assert note.front_matter[key] == ["Dana", False, "Norway", "no"]  # as YAML reads it
+    assert [item.accepted for item in note.items if item.kind == "decision"] == [True]
+    listed = parse_text(f"---\n{key}:\n  - Yes\n  - Ana\n  - On\n---\n")
+    assert listed.participants == ["Yes", "Ana", "On"]
 
 
 def test_aliases_that_expand_without_bound_are_a_warning() -> None:

@@ -15,6 +15,10 @@ of libyaml's nodes, calling the safe constructor's own methods for the scalars t
 converting. Anything else (anchors and aliases, merge keys, explicit tags on collections, sets,
 binary, unhashable keys, deep nesting) goes to the safe constructor unchanged and is converted
 after. Both ways give the same values; the tests compare them.
+
+One value reads otherwise than in PyYAML: a timestamp that names no real day or time
+(``reviewed: 2025-02-29``) is its text, as Obsidian reads it, where PyYAML's resolver takes it
+for a timestamp and its constructor then fails, which lost every other property of the note.
 """
 
 from __future__ import annotations
@@ -25,18 +29,30 @@ from typing import Any
 
 import yaml
 from frontmatter.default_handlers import SafeLoader, YAMLHandler
-from yaml.constructor import ConstructorError
+from yaml.constructor import ConstructorError, SafeConstructor
 
 from plansync.notes.model import ParseWarning
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP, _TIMESTAMP = (_TAG + name for name in ("str", "seq", "map", "timestamp"))
+
+
+def _timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
+    """The timestamp, or its text when it names no real day or time (see the module docstring):
+    the constructor raises ValueError only for a day or time out of range. Text that is no
+    timestamp at all (``!!timestamp x``) still fails, as a value another tag cannot hold does."""
+    try:
+        return SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return node.value
+
+
 _SCALARS = {
     _TAG + "null": SafeLoader.construct_yaml_null,
     _TAG + "bool": SafeLoader.construct_yaml_bool,
     _TAG + "int": SafeLoader.construct_yaml_int,
     _TAG + "float": SafeLoader.construct_yaml_float,
-    _TIMESTAMP: SafeLoader.construct_yaml_timestamp,
+    _TIMESTAMP: _timestamp,
 }
 _MAX_PLAIN_DEPTH = 32
 # What the safe constructor raises, with no position, for a scalar its tag cannot hold
@@ -66,7 +82,7 @@ class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
         tag = node.tag
         if node.id == "scalar":
             value = self._scalar(node)
-            return value.isoformat() if tag == _TIMESTAMP else value
+            return value.isoformat() if tag == _TIMESTAMP and type(value) is not str else value
         if depth > _MAX_PLAIN_DEPTH or id(node) in collections:
             # A collection reached twice is an alias: the safe constructor shares one object.
             raise _NotPlain
@@ -94,10 +110,14 @@ class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
             raise _NotPlain
         try:
             return _SCALARS[tag](self, node)
-        except _CONSTRUCTION_ERRORS as exc:  # `date: 2025-13-45`, `!!bool maybe`
+        except _CONSTRUCTION_ERRORS as exc:  # `!!int abc`, `!!bool maybe`
             kind = tag.removeprefix(_TAG)
             problem = f"{node.value!r} is not a valid {kind}"
             raise ConstructorError(None, None, problem, node.start_mark) from exc
+
+
+# The safe constructor, for what the plain walk hands over, reads timestamps as the walk does.
+FrontMatterLoader.add_constructor(_TIMESTAMP, _timestamp)
 
 
 MAX_JSON_VALUES = 100_000
@@ -184,17 +204,40 @@ def as_written(fm_lines: list[str], key: str) -> str | None:
     properties, see the text. Composing the document again costs a parse, so callers ask only
     for a value that YAML did not keep as the text.
     """
+    found = _top_level(fm_lines, key)
+    return found[1].value if found and isinstance(found[1], yaml.ScalarNode) else None
+
+
+def items_as_written(fm_lines: list[str], key: str) -> list[str | None] | None:
+    """A top-level list's items as the YAML spells them (None for an item that is no scalar),
+    or None when it is no list there; :func:`as_written` for each item, at the same cost."""
+    found = _top_level(fm_lines, key)
+    if not found or not isinstance(found[1], yaml.SequenceNode):
+        return None
+    return [item.value if isinstance(item, yaml.ScalarNode) else None for item in found[1].value]
+
+
+def key_line(fm_lines: list[str], key: str) -> int:
+    """The file's line of a top-level key, for a warning about its value; line 1, where the
+    front matter opens, when the key is not written there (it comes from a merge key, ``<<``).
+    Composing the document again costs a parse: for warnings only."""
+    found = _top_level(fm_lines, key)
+    return found[0].start_mark.line + 2 if found else 1  # the opening --- is line 1
+
+
+def _top_level(fm_lines: list[str], key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The nodes of a top-level key and its value, or None when the key is not written there."""
     try:
         node = yaml.compose("\n".join(fm_lines), Loader=SafeLoader)
     except yaml.YAMLError:
         return None
-    written = None
+    found = None
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
                 # The last one wins, as in the mapping the loader builds.
-                written = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
-    return written
+                found = key_node, value_node
+    return found
 
 
 def _unreadable(path: str, line: int, why: str) -> ParseWarning:

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from plansync.errors import wrong_type
-from plansync.notes.front_matter import as_written, load_front_matter, split_front_matter
+from plansync.notes.front_matter import (
+    as_written,
+    items_as_written,
+    key_line,
+    load_front_matter,
+    split_front_matter,
+)
 from plansync.notes.links import KeyLink, closing_key_links, last_links, ticket_links
 from plansync.notes.model import (
     AcceptancePolicy,
@@ -548,6 +554,23 @@ def _as_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(part) for part in value if part is not None and str(part).strip()]
     return []
+
+
+def _participants(front_matter: dict[str, Any], fm_lines: list[str]) -> list[str]:
+    """The names a note lists. YAML 1.1 reads a name such as No, Yes, On or Off as a boolean (in
+    ``[Dana, NO, Norway]``, Norway's country code), where Obsidian, reading YAML 1.2, and a
+    person see the name: in a list of names, such a boolean is read as written. Only here:
+    elsewhere a boolean may be meant (``decisions_accepted: yes``)."""
+    key = "participants" if front_matter.get("participants") else "attendees"
+    names = front_matter.get(key)
+    if isinstance(names, list) and any(type(name) is bool for name in names):
+        written = items_as_written(fm_lines, key)
+        if written is not None and len(written) == len(names):  # parsing never raises
+            names = [
+                text if type(name) is bool else name
+                for name, text in zip(names, written, strict=True)
+            ]
+    return _as_list(names)
 
 
 def _switched_on(value: Any) -> bool:
@@ -1150,24 +1173,24 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     if split is not None and _not_as_written(title):
         title = as_written(split[0], "title") or title
     date = _as_date(front_matter.get("date"))
-    if front_matter.get("date") is not None and date is None:
+    if split is not None and front_matter.get("date") is not None and date is None:
         warnings.append(
             ParseWarning(
                 path=path,
-                line=1,
+                line=key_line(split[0], "date"),
                 message=f"front matter date {front_matter['date']!r} is not a date",
             )
         )
     if date is None:
         date = _as_date(Path(path).name[:10])
-    participants = front_matter.get("participants") or front_matter.get("attendees")
+    participants = _participants(front_matter, split[0]) if split is not None else []
     return parsed(
         Note,
         {
             "path": path,
             "title": str(title) if title else reader.first_h1 or Path(path).stem,
             "date": date,
-            "participants": _as_list(participants),
+            "participants": participants,
             "front_matter": front_matter,
             "items": reader.items,
             "warnings": warnings,
