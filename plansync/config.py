@@ -71,15 +71,15 @@ JIRA_CONFLICT_FIELDS = ("summary", "description", "due", "priority", "assignee",
 ``project`` and ``issue_type`` (never changed) and ``labels`` (merged, never a conflict)."""
 LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 
-# The parts about the meeting are left out when the note gives no value for them (see
-# placeholders.Filled): a note without a date read "... on ." in every issue made from it. A
-# note that gives them all renders byte for byte as before, so no record synced then is
-# rewritten.
+# The parts about the meeting, and the owner's line, are left out when the note gives no value
+# for them (see placeholders.Filled): a note without a date read "... on ." in every issue made
+# from it, an item without an owner "Owner: ". An item whose note gives them all renders byte
+# for byte as before, so no record synced then is rewritten.
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
     "From the meeting [{note_title}|{link}]{note_date:? on {note_date}}.\n"
     "{participants:?Participants: {participants}\n}"
-    "Owner: {owner}\n\n"
+    "{owner:?Owner: {owner}\n}\n"
     "_Synced by plansync from {note_path}._"
 )
 
@@ -382,7 +382,7 @@ class JiraRule(Strict):
 DEFAULT_SF_DESCRIPTION = (  # as DEFAULT_DESCRIPTION, a part the note gives no value for is left out
     '{text}\n\nFrom the meeting "{note_title}"{note_date:? on {note_date}}'
     "{participants:? ({participants})}.\n"
-    "Owner: {owner}\nNote: {link}"
+    "{owner:?Owner: {owner}\n}Note: {link}"
 )
 
 

@@ -67,12 +67,38 @@ def test_notes_that_give_every_part_render_byte_for_byte_as_before(tmp_path: Pat
         if not (note.date and note.participants and note.title):
             continue
         for index, item in enumerate(note.items):
+            if not item.owner:
+                continue  # its "Owner: " line is left out now (below)
             context = Context(item, note, "ps-abc123", "obsidian://open?x")
             jira, sf = descriptions(config, note, index)
             assert jira == OLD_JIRA.format_map(context.values()), f"{path.name}:{item.line}"
             assert sf == OLD_SF.format_map(context.values()).strip(), f"{path.name}:{item.line}"
             compared += 1
-    assert compared > 50  # every example note and sample, and their items (owners or none)
+    assert compared > 50  # every example note and sample, and their items with an owner
+
+
+def test_an_item_without_an_owner_has_no_owner_line(tmp_path: Path) -> None:
+    """It read "Owner: " with nothing after it, in every issue and record made from such an
+    item (two user tests found it); one with an owner reads as before."""
+    path = tmp_path / "hallway.md"
+    path.write_text(
+        "---\ntitle: Hallway chat\ndate: 2025-11-20\n---\n\n- [ ] Book the room\n"
+        "- [ ] Send the notes @Ana\n",
+        "utf-8",
+    )
+    note = parse_note(path, path="hallway.md")
+    jira, sf = descriptions(default_config(tmp_path), note)
+    assert jira == (
+        "Book the room\n\nFrom the meeting [Hallway chat|obsidian://open?x] on 2025-11-20.\n\n"
+        "_Synced by plansync from hallway.md._"
+    )
+    assert (
+        sf
+        == 'Book the room\n\nFrom the meeting "Hallway chat" on 2025-11-20.\nNote: obsidian://open?x'
+    )
+    jira, sf = descriptions(default_config(tmp_path), note, 1)
+    assert "on 2025-11-20.\nOwner: Ana\n\n_Synced" in jira
+    assert sf.endswith("on 2025-11-20.\nOwner: Ana\nNote: obsidian://open?x")
 
 
 @pytest.mark.parametrize(
