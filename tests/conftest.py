@@ -58,6 +58,22 @@ from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
 from plansync.sync import salesforce_objects
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# What the tests read from beside the repository (README: the users' notes, Atlassian's OpenAPI
+# documents, the Obsidian Tasks plugin's own cases); never copied in.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SAMPLES = SHARED / "samples"
+CONTRACTS = SHARED / "contracts"
+CONFORMANCE = SHARED / "conformance" / "obsidian-tasks"
+
+
+def sample_notes() -> list[Path]:
+    """The users' sample notes; none is a failure, not a test that passes on nothing (a copy of
+    the repository with no ``shared`` beside it read none, and said nothing)."""
+    notes = sorted(SAMPLES.glob("*.md"))
+    assert notes, f"no sample notes in {SAMPLES}: the tests read them from beside the repository"
+    return notes
+
+
 # The item object of `plansync parse --json`, as DESIGN.md lists it ("Interfaces that others
 # rely on"); tests compare subsets of it.
 ITEM_CONTRACT_KEYS = (

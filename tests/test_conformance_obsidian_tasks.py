@@ -20,17 +20,16 @@ Differences that are plansync's by design, and how each is compared here:
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CONFORMANCE
 
 from plansync.notes.model import Item, Note
 from plansync.notes.parse import parse_text
 from plansync.notes.signifiers import ALL_SIGNIFIERS
 from plansync.notes.tasks import parse_task_line
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "obsidian-tasks"
 DATE_FIELDS = ("due", "scheduled", "start", "created", "done", "cancelled")
 
 

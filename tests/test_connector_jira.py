@@ -14,19 +14,17 @@ import socket
 import threading
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import requests
 import responses
-from conftest import Sleeps, closed_port
+from conftest import CONTRACTS, Sleeps, closed_port
 
 from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.jira import JiraConnector, labels_jql
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
 CLOUD = "https://acme.atlassian.net"
 DC = "https://jira.acme.example/jira"  # Data Center behind a context path
 TOKEN = "ATATT3xFfGF0-very-secret-token"

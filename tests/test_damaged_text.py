@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ITEM_CONTRACT_KEYS
+from conftest import ITEM_CONTRACT_KEYS, SAMPLES, sample_notes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +27,6 @@ from plansync.notes.parse import parse_text
 from plansync.notes.signifiers import ALL_SIGNIFIERS, _damaged_pattern, damaged_table
 from plansync.notes.tasks import parse_task_line
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 CODECS = ("cp1252", "cp1254", "mac_roman", "latin-1")
 VS16 = "\ufe0f"
 FIELDS = (*(k for k in ITEM_CONTRACT_KEYS if k not in ("line", "repaired")), "description")
@@ -305,7 +304,7 @@ def _expected_samples() -> dict[str, list[dict[str, object]]]:
     table = _sample_table()
     apostrophe = "’".encode().decode("cp1252")
     expected: dict[str, list[dict[str, object]]] = {}
-    for path in sorted(SAMPLES.glob("*.md")):
+    for path in sample_notes():
         rows = []
         for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
             if not line.startswith("- [?] "):

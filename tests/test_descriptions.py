@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, ExampleProject, replace_once, sandbox_issues
+from conftest import EXAMPLES, ExampleProject, replace_once, sample_notes, sandbox_issues
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,8 +20,6 @@ from plansync.config import Config, config_from_dict
 from plansync.notes.model import Note
 from plansync.notes.parse import parse_note
 from plansync.rules import Context, JiraRouting, fitted, jira_fields, salesforce_fields
-
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
 # The default templates as they were, which every record synced until now was rendered with.
 OLD_JIRA = (
@@ -60,7 +58,7 @@ def descriptions(config: Config, note: Note, index: int = 0) -> tuple[str, str]:
 
 def test_notes_that_give_every_part_render_byte_for_byte_as_before(tmp_path: Path) -> None:
     config = default_config(tmp_path)
-    paths = sorted((EXAMPLES / "vault").glob("*.md")) + sorted(SAMPLES.glob("*.md"))
+    paths = sorted((EXAMPLES / "vault").glob("*.md")) + sample_notes()
     compared = 0
     for path in paths:
         note = parse_note(path)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ExampleProject, replace_once, sandbox_issues
+from conftest import CONFORMANCE, SAMPLES, ExampleProject, replace_once, sandbox_issues
 
 import plansync
 import plansync.notes.tasks as tasks
@@ -33,8 +33,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "obsidian-tasks"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -34,11 +34,11 @@ import copy
 import json
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from conftest import CONTRACTS
 from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
@@ -46,7 +46,6 @@ from referencing.jsonschema import DRAFT4
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
 CLOUD = "jira-cloud-platform-v3.openapi.json"
 DC = "jira-software-dc-10.3.openapi.json"
 AUTH = ("jason", "token")
