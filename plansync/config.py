@@ -670,7 +670,7 @@ class Config(Strict):
     def conflict_fields(self) -> list[str]:
         """The field names a ``[sync.conflicts]`` key may be: every field the planner compares
         in Jira and, with ``[salesforce]``, in the objects its rules write to."""
-        names = list(JIRA_CONFLICT_FIELDS)
+        names = [*JIRA_CONFLICT_FIELDS, "status"]  # status: the checkbox's, in either backend
         if self.salesforce is not None:
             names += [f for fields in self.salesforce.managed_fields().values() for f in fields]
         return list(dict.fromkeys(names))

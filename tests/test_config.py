@@ -352,15 +352,17 @@ def test_unknown_keys_are_named_with_a_suggestion(
 
 def test_conflict_keys_name_fields_the_planner_compares(tmp_path: Path, clean_env: None) -> None:
     """Jira's fields always; a Salesforce object's API fields only with [salesforce]."""
-    config = load_text(tmp_path, RULE + '[sync.conflicts]\ndue = "note"\nsummary = "remote"\n')
-    assert config.sync.conflicts == {"due": "note", "summary": "remote"}
+    config = load_text(
+        tmp_path, RULE + '[sync.conflicts]\ndue = "note"\nsummary = "remote"\nstatus = "note"\n'
+    )
+    assert config.sync.conflicts == {"due": "note", "summary": "remote", "status": "note"}
     with_sf = '[salesforce]\n[sync.conflicts]\nDue_Date__c = "note"\nOwnerId = "remote"\n'
     assert load_text(tmp_path, with_sf).sync.conflicts["Due_Date__c"] == "note"
     message = error_of(tmp_path, '[sync.conflicts]\nDue_Date__c = "note"\n')
     assert "unknown key 'sync.conflicts.Due_Date__c'" in message, message
     assert error_of(tmp_path, '[sync.conflicts]\nzzzzzz = "note"\n').endswith(
         "unknown key 'sync.conflicts.zzzzzz' (the fields it may name: summary, description,"
-        " due, priority, assignee, components)"
+        " due, priority, assignee, components, status)"
     )  # which they are was not said (Salesforce's are API names: Due_Date__c, not due)
 
 

@@ -499,20 +499,41 @@ def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
 
 
 @pytest.mark.parametrize(("checked", "in_jira"), [("-", "31"), ("x", "41")])
-def test_an_open_item_checked_one_way_moves_an_issue_closed_the_other_way_meanwhile(
+def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     example_project: ExampleProject, checked: str, in_jira: str
 ) -> None:
     """Cancelled in the note while someone closed the issue as Done (or checked done while it
-    went to Won't Do): the plan said "No changes", and the issue stayed where the checkbox
-    did not say. The checkbox says which closed status."""
+    went to Won't Do): the plan said "No changes"; later the note won, silently overwriting
+    a teammate's "Won't Do" (a user test). Changed on both sides, it is a conflict, as a
+    field's is, and ``[sync.conflicts] status`` settles it the same way."""
     project = example_project
-    config, note, _, key = synced_item(project, RUNBOOK)
+    config, note, item, key = synced_item(project, RUNBOOK)
     jira_transition(project, key, in_jira)  # 31: Done, 41: Won't Do
     check(project, note, " ", checked)
-
-    plan = fresh_plan(config)
     new = "done" if checked == "x" else "cancelled"
     old = "cancelled" if checked == "x" else "done"
+
+    plan = fresh_plan(config)
+    assert [(c.action, c.key, c.fields) for c in plan.changes] == [
+        ("conflict", key, {"status": {"base": "new", "note": new, "remote": old}})
+    ]
+    assert f"status changed in the note and in Jira since the last sync: note new -> {new}," in (
+        plan.changes[0].message or ""
+    )
+    sync(config, plan=plan)
+    assert status_name(project, key) == {"31": "Done", "41": "Won't Do"}[in_jira]  # as it was
+
+    project.write_config(extra='[sync.conflicts]\nstatus = "remote"\n')
+    plan = fresh_plan(config_of(project))
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): status (now {old}) changed in Jira only since the"
+        " last sync; kept, not sent from the note"
+    ]
+
+    project.write_config(extra='[sync.conflicts]\nstatus = "note"\n')
+    config = config_of(project)
+    plan = fresh_plan(config)
     assert [(c.action, c.key, c.fields) for c in plan.changes] == [
         ("transition", key, {"status": {"old": old, "new": new}})
     ]
@@ -930,6 +951,27 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     records = len(routed(project, config))
     with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
         assert len(state.records("jira")) == records
+
+
+def test_a_record_found_with_no_base_is_moved_where_its_checkbox_says_in_one_sync(
+    example_project: ExampleProject,
+) -> None:
+    """With no base (the state store lost, or the record forgotten and routed to again), the
+    record is made as the line says, its status as its fields: an issue closed in Jira while
+    its line stayed open was reopened only by the second sync (a user test)."""
+    project = example_project
+    config, _, _, key = synced_item(project, RUNBOOK)
+    jira_transition(project, key, "31")  # Done
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+
+    plan = fresh_plan(config)
+    assert ("transition", key, {"status": {"old": "done", "new": "reopen"}}) in [
+        (c.action, c.key, c.fields) for c in plan.changes
+    ]
+    sync(config, plan=plan)
+    assert status_name(project, key) == "To Do"
+    assert_in_sync(config)
 
 
 def test_an_item_removed_from_a_note_is_an_orphan_left_alone(

@@ -1360,7 +1360,10 @@ class Planner:
         self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
     ) -> list[str]:
         """Move the record where the checkbox says, by the fields' three-way rule: a status
-        the note kept since the last sync (``last``; None: adopted, no base) is the backend's.
+        the note kept since the last sync (``last``) is the backend's; one the note moved is
+        sent, unless the backend moved it too, elsewhere: a conflict that ``sync.conflicts``
+        ``status`` may settle, as a field's. Adopted (``last`` None, no base), the note's
+        word is sent, as its fields are.
 
         Done and cancelled are one category to Jira ("Won't Do" is closed like "Done"), but
         not one status: the note moving to one of them moves a record closed as the other
@@ -1370,25 +1373,42 @@ class Planner:
         at every sync.
 
         Returns what is kept as the fields' are: ``["status (now done)"]`` where the backend
-        moved the record and the note did not, else nothing.
+        moved the record and its word stands, else nothing.
         """
         wanted = status_category(entry.item, self.config.acceptance)
         have = found.status_category
+        if last == "indeterminate":  # adopted while in progress: open, as the note says "new"
+            last = "new"
+        moved = last is not None and (  # in the backend, since the last sync
+            (have == "done") != (last in CLOSED)
+            or (have == "done" and found.closed_as not in (None, last))
+        )
+        now = (found.closed_as or "closed") if have == "done" else "open"
         if wanted == last:  # the backend's word stands; said, as a field's is
-            moved = (have == "done") != (last in CLOSED)
-            if moved or (have == "done" and found.closed_as not in (None, last)):
-                now = (found.closed_as or "closed") if have == "done" else "open"
-                return [f"status (now {now})"]
-            return []
+            return [f"status (now {now})"] if moved else []
         if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
         elif wanted in CLOSED and found.closed_as not in (None, wanted):
             change = {"old": found.closed_as, "new": wanted}
-        elif wanted == "new" and have == "done" and last in CLOSED:
+        elif wanted == "new" and have == "done" and last != "new":
             change = {"old": found.closed_as or have, "new": "reopen"}  # "cancelled" said so
         else:
             if last is not None and (have == "done") == (wanted in CLOSED):
                 self._refresh(target, entry, {"status": wanted, "status_sent": None})
+            return []
+        winner = self.config.sync.conflicts.get("status")
+        if moved and winner == "remote":
+            return [f"status (now {now})"]
+        if moved and winner != "note":
+            self._conflict(
+                target,
+                entry,
+                found.key,
+                f"status changed in the note and in {target.title} since the last sync: note"
+                f" {last} -> {wanted}, {target.title} {last} -> {now} ([sync.conflicts]"
+                " status = \"note\" or \"remote\" settles it)",
+                fields={"status": {"base": last, "note": wanted, "remote": now}},
+            )
             return []
         self._add(
             entry,
