@@ -508,6 +508,24 @@ def test_a_long_rate_limit_stops_the_jira_phases_and_a_later_rerun_finishes(
     assert_synced(config, before, project.url)
 
 
+def test_what_a_failed_call_did_before_it_failed_is_reported_as_applied(project: Project) -> None:
+    """Four links go at a time; when one is throttled past max_backoff, the whole call fails,
+    and the links answered before it or beside it were reported "not sent" although Jira had
+    them (a user test found the same of transitions). Each outcome now says what Jira has."""
+    app = project.app
+    assert app is not None
+    limit = {"status": 429, "retry_after": 120, "path_contains": "PLAN-6/remotelink"}
+    app.configure_faults({"fail_next": [limit]})
+    result = plansync.apply(project.config())
+    assert not result.ok
+    linked = {key for key, issue in project.issues().items() if issue["remotelinks"]}
+    links = [o for o in result.outcomes if o.action == "link"]
+    assert {o.key for o in links if o.status == "applied"} == linked
+    assert len(linked) >= 5  # those before PLAN-6's, at the least
+    assert result.applied["link"] == len(linked)
+    assert all("not sent" in (o.message or "") for o in links if o.key not in linked)
+
+
 @pytest.mark.parametrize(
     "fault",
     [

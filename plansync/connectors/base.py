@@ -81,6 +81,10 @@ class ConnectorError(PlansyncError):
         """An earlier request of the same call was carried out (a call that sends one request
         per object): whatever the status says of the failed request, the call as a whole did
         something, so a caller must not take it for refused before acting."""
+        self.finished: list[OpResult | None] = []
+        """Of a call that sends one request per item, each item's result where its request
+        was answered before the call failed, in the call's order (None: not sent, or the one
+        that failed it); empty when the call did none or cannot tell."""
 
 
 @dataclass(frozen=True)

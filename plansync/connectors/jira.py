@@ -32,7 +32,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
@@ -66,6 +66,17 @@ _PAGE_SIZE = 100  # issues per search page
 _CREATE_BATCH = 50  # Jira's bulk create limit
 _RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
 _WORKERS = 4  # concurrent single-issue requests (updates, links)
+_NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
+
+
+def _answered(future: Future[OpResult]) -> OpResult | None:
+    """The result of an item of a call that failed, where its request was answered."""
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return None
+    result = future.result()
+    return None if result is _NOT_SENT else result
+
+
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
@@ -545,7 +556,7 @@ class JiraConnector:
 
         def guarded(item: _T) -> OpResult:
             if stopped.is_set():  # never returned: an earlier item's failure is raised first
-                return OpResult(ok=False, error="not sent: the call failed before it")
+                return _NOT_SENT
             try:
                 return call(item)
             except ConnectorError as exc:
@@ -559,14 +570,21 @@ class JiraConnector:
 
         if len(items) <= 1:
             return [guarded(item) for item in items]
+        failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
             futures = [pool.submit(guarded, item) for item in items]
             try:
                 return [future.result() for future in futures]
-            except BaseException:
+            except BaseException as exc:
                 for future in futures:
                     future.cancel()
-                raise
+                failure = exc
+        # The pool has waited for the requests in flight: the items they were for are done in
+        # Jira, and a caller that reported them "not sent" misled (a user test).
+        if isinstance(failure, ConnectorError):
+            failure.finished = [_answered(future) for future in futures]
+        assert failure is not None
+        raise failure
 
     # -- field mapping ---------------------------------------------------------------------------
 

@@ -388,7 +388,7 @@ class Applier:
             action=change.action,
             target=change.target,
             item=change.item,
-            key=key or change.key,
+            key=key or self._key_of(change),
             status=status,
             message=message,
         )
@@ -432,7 +432,7 @@ class Applier:
                 line=change.item.line,
                 block_id=change.item.block_id,
                 action=change.action if change.target != "note" else "write back",
-                key=change.key,
+                key=self._key_of(change),
                 message=message,
                 target=None if change.target == "note" else target or change.target,
             )
@@ -798,9 +798,12 @@ class Applier:
     # --- links, updates, transitions --------------------------------------------------------
 
     def _key_for(self, change: Change) -> str | None:
-        if self._blocked(change):
-            return None
-        if change.key:
+        return None if self._blocked(change) else self._key_of(change)
+
+    def _key_of(self, change: Change) -> str | None:
+        """The key of ``change``'s record: the plan's, or for a record made in this run the
+        one its create gave (the plan could only say "known after create")."""
+        if change.key or change.target == "note":
             return change.key
         known = self._key_url(change.item.block_id or "", change.target)
         return known[0] if known else None
@@ -822,13 +825,17 @@ class Applier:
             )
             title = _new(change.fields["title"])
             ready.append((change, Link(key, global_id, url, title, change.item.text)))
+
+        def settle(pair: tuple[Change, Link], outcome: OpResult) -> None:
+            change, link = pair
+            # What was sent, for the next plan to compare with (plan.Planner._link_sent).
+            base_field = change.base_field or change.fields.get("base_field") or "link"
+            sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
+            self._settle(change, outcome, sent)
+
         for batch in self._batches(f"link in {target}", ready, self._batch_size(target)):
-            results = self.connectors[target].upsert_links([link for _, link in batch])
-            for (change, link), outcome in zip(batch, results, strict=True):
-                # What was sent, for the next plan to compare with (plan.Planner._link_sent).
-                base_field = change.base_field or change.fields.get("base_field") or "link"
-                sent = {base_field: self._linked(change, link), f"{base_field}_title": link.title}
-                self._settle(change, outcome, sent)
+            links = [link for _, link in batch]
+            self._settle_each(batch, partial(self.connectors[target].upsert_links, links), settle)
 
     def _linked(self, change: Change, link: Link) -> str:
         """What the state keeps of a link: the record it points to when it has one (a
@@ -860,9 +867,13 @@ class Applier:
                 )
                 for c, key, values in batch
             ]
-            results = self.connectors[target].update_many(updates)
-            for (change, _, values), outcome in zip(batch, results, strict=True):
-                self._settle(change, outcome, {**values, **(change.base or {})})
+            self._settle_each(
+                batch,
+                partial(self.connectors[target].update_many, updates),
+                lambda sent, outcome: self._settle(
+                    sent[0], outcome, {**sent[2], **(sent[0].base or {})}
+                ),
+            )
 
     def _unchanged_since_plan(
         self, target: str, ready: list[tuple[Change, str, dict[str, Any]]]
@@ -907,9 +918,33 @@ class Applier:
                 # A transition is not resent when its answer is lost; what was asked is kept
                 # so that the next plan, seeing the record got there, takes it as synced.
                 self._merge_base(change, {"status_sent": _status_of(move)})
-            results = connector.transition_many(moves)
-            for (change, _), move, outcome in zip(batch, moves, results, strict=True):
-                self._settle(change, outcome, {"status": _status_of(move), "status_sent": None})
+            self._settle_each(
+                [(change, move) for (change, _), move in zip(batch, moves, strict=True)],
+                partial(connector.transition_many, moves),
+                lambda sent, outcome: self._settle(
+                    sent[0], outcome, {"status": _status_of(sent[1]), "status_sent": None}
+                ),
+            )
+
+    def _settle_each(
+        self,
+        batch: list[_T],
+        send: Callable[[], list[OpResult]],
+        settle: Callable[[_T, OpResult], None],
+    ) -> None:
+        """Settle each of ``batch`` by the result ``send`` gives for it; where the call fails
+        as a whole, each whose request was answered before (:attr:`ConnectorError.finished`)
+        all the same: it was done in the backend, and "not sent" would be the run's word
+        for it (a user test found transitions done in Jira reported so)."""
+        try:
+            results = send()
+        except ConnectorError as exc:
+            for item, outcome in zip(batch, exc.finished, strict=False):  # none: did nothing
+                if outcome is not None:
+                    settle(item, outcome)
+            raise
+        for item, outcome in zip(batch, results, strict=True):
+            settle(item, outcome)
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         if outcome.ok:

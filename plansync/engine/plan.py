@@ -1406,7 +1406,7 @@ class Planner:
                 found.key,
                 f"status changed in the note and in {target.title} since the last sync: note"
                 f" {last} -> {wanted}, {target.title} {last} -> {now} ([sync.conflicts]"
-                " status = \"note\" or \"remote\" settles it)",
+                ' status = "note" or "remote" settles it)',
                 fields={"status": {"base": last, "note": wanted, "remote": now}},
             )
             return []
