@@ -527,8 +527,8 @@ def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     plan = fresh_plan(config_of(project))
     assert not plan.changes
     assert plan.kept == [
-        f"{key} ({note.path}:{item.line}): status (now {old}) changed in Jira only since the"
-        " last sync; kept, not sent from the note"
+        f"{key} ({note.path}:{item.line}): status (now {old}) (and in the note: [sync.conflicts]"
+        " keeps the backend's) changed in Jira since the last sync; kept, not sent from the note"
     ]
 
     project.write_config(extra='[sync.conflicts]\nstatus = "note"\n')
@@ -734,7 +734,7 @@ def test_a_saved_plan_whose_records_are_as_it_saw_them_is_applied(
     assert_in_sync(config)
 
 
-def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
+def test_a_change_on_both_sides_is_a_conflict_unless_the_config_names_a_winner(
     example_project: ExampleProject,
 ) -> None:
     project = example_project
@@ -755,6 +755,14 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_note_wins(
     assert "base" not in render(plan)
     sync(config)
     assert project.issues()[key]["fields"]["duedate"] == "2025-12-24"
+
+    project.write_config(extra='[sync.conflicts]\ndue = "remote"\n')
+    plan = fresh_plan(config_of(project))  # Jira's stands, and the plan says so
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): due (and in the note: [sync.conflicts] keeps the"
+        " backend's) changed in Jira since the last sync; kept, not sent from the note"
+    ]
 
     project.write_config(extra='[sync.conflicts]\ndue = "note"\n')
     config = config_of(project)

@@ -1318,7 +1318,9 @@ class Planner:
                 continue
             if adopt or same_value(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
-            elif winners.get(name) != "remote":
+            elif winners.get(name) == "remote":
+                kept.append(_overruled(name))  # else "in sync", the two differing
+            else:
                 conflicts[name] = {"base": last, "note": wanted, "remote": have}
         if updates:
             self._add(
@@ -1348,12 +1350,14 @@ class Planner:
         return kept
 
     def _say_kept(self, target: TargetSpec, entry: _Tracked, key: str, kept: list[str]) -> None:
-        """One line for a record whose ``kept`` fields changed in the backend only, as a
+        """One line for a record whose ``kept`` fields changed in the backend only (or in
+        both, where ``[sync.conflicts]`` keeps the backend's: :func:`_overruled`), as a
         reviewer reads it: per record, not per field."""
         if kept:
+            only = "" if any(name.endswith(_OVERRULED) for name in kept) else " only"
             self.plan.kept.append(
                 f"{key} ({entry.note.path}:{entry.item.line}): {', '.join(kept)} changed in"
-                f" {target.title} only since the last sync; kept, not sent from the note"
+                f" {target.title}{only} since the last sync; kept, not sent from the note"
             )
 
     def _plan_status(
@@ -1398,7 +1402,7 @@ class Planner:
             return []
         winner = self.config.sync.conflicts.get("status")
         if moved and winner == "remote":
-            return [f"status (now {now})"]
+            return [_overruled(f"status (now {now})")]
         if moved and winner != "note":
             self._conflict(
                 target,
@@ -1770,6 +1774,15 @@ def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+_OVERRULED = " (and in the note: [sync.conflicts] keeps the backend's)"
+
+
+def _overruled(name: str) -> str:
+    """A kept field that the note changed too, whose conflict the config settles for the
+    backend: said so, or the plan would read as if only the backend had changed it."""
+    return name + _OVERRULED
 
 
 def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:
