@@ -961,6 +961,22 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
         assert len(state.records("jira")) == records
 
 
+def test_a_rule_that_now_makes_another_issue_type_says_the_issue_keeps_its_own(
+    example_project: ExampleProject,
+) -> None:
+    """As a rule that routes to another project does: silence left the user to wonder why
+    the issues stayed Tasks (a user test)."""
+    project = example_project
+    _, note, item, key = synced_item(project, RUNBOOK)
+    replace_once(project.config_path, 'issue_type = "Task"', 'issue_type = "Bug"')
+    plan = fresh_plan(config_of(project))
+    assert not plan.has_changes
+    assert (
+        f"{note.path}:{item.line}: a rule now makes this item a Bug, but its Jira issue {key} is"
+        " a Task; plansync does not change an issue's type and keeps syncing it as it is"
+    ) in plan.warnings
+
+
 def test_a_record_found_with_no_base_is_moved_where_its_checkbox_says_in_one_sync(
     example_project: ExampleProject,
 ) -> None:

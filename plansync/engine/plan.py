@@ -862,22 +862,31 @@ class Planner:
         managed = self.config.salesforce.managed_fields().get(found.sobject, [])
         return {name: value for name, value in fields.items() if name in managed}
 
-    def _project_kept(
+    def _issue_kept(
         self, target: TargetSpec, entry: _Tracked, found: RemoteRecord, fields: dict[str, Any]
     ) -> None:
-        """Warn when a rule now routes the item to another Jira project than its issue's, as
-        :meth:`_object_kept` does for a Salesforce object: an issue is not moved between
-        projects (that is Jira's own move, with its workflows and fields), and a second
-        issue would split the item in two, so the one it has keeps being synced."""
-        project = fields.get("project")
-        if target.name != "jira" or not project or "-" not in found.key:
+        """Warn when a rule now routes the item to another Jira project than its issue's, or
+        makes it another issue type, as :meth:`_object_kept` does for a Salesforce object:
+        an issue is not moved between projects or types (that is Jira's own move, with its
+        workflows and fields), and a second issue would split the item in two, so the one it
+        has keeps being synced."""
+        if target.name != "jira":
             return
-        now = found.key.rsplit("-", 1)[0]
-        if now.casefold() != str(project).casefold():
+        where = f"{entry.note.path}:{entry.item.line}"
+        project = fields.get("project")
+        now = found.key.rsplit("-", 1)[0] if "-" in found.key else None
+        if project and now and now.casefold() != str(project).casefold():
             self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: a rule now routes this item to project"
-                f" {project}, but its Jira issue {found.key} is in {now}; plansync does not move"
-                " issues between projects and keeps syncing that one"
+                f"{where}: a rule now routes this item to project {project}, but its Jira issue"
+                f" {found.key} is in {now}; plansync does not move issues between projects and"
+                " keeps syncing that one"
+            )
+        kind, was = fields.get("issue_type"), found.fields.get("issue_type")
+        if kind and was and str(kind).casefold() != str(was).casefold():
+            self.plan.warnings.append(
+                f"{where}: a rule now makes this item a {kind}, but its Jira issue {found.key}"
+                f" is a {was}; plansync does not change an issue's type and keeps syncing it"
+                " as it is"
             )
 
     def _plan_target(self, target: TargetSpec, tracked: list[_Tracked]) -> None:
@@ -1084,7 +1093,7 @@ class Planner:
         """The fields to sync to ``found`` (those of its object); None after a conflict: the
         item's id is on another record as well as on the one it was synced to."""
         fields = self._object_kept(target, entry, found, fields)
-        self._project_kept(target, entry, found, fields)
+        self._issue_kept(target, entry, found, fields)
         label = label_for(entry.block_id)
         if base is not None and base.key != found.key and base.key in found.duplicates:
             self._conflict(
