@@ -2034,6 +2034,23 @@ def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_an_ordinary_or
         assert state.in_flight() == []
 
 
+def test_an_owner_with_no_salesforce_user_is_said_to_leave_the_record_s_owner_as_it_is(
+    project: ExampleProject, org: Org
+) -> None:
+    """A Salesforce record always has an owner: plansync sends none, and the record keeps the
+    one it has. "Left unassigned", as for a Jira issue, was not so (a user test)."""
+    (project.vault / "hallway-chat.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n- [ ] Support the EU region @Zed Nobody #rfe\n",
+        encoding="utf-8",
+    )
+    warnings = [w for w in plan_of(project, org).warnings if "no Salesforce user" in w]
+    assert warnings == [
+        "hallway-chat.md:5: owner '@Zed Nobody' maps to no Salesforce user, or to several (add"
+        " it under [users] in the config); its record keeps the owner it has (a new one: the"
+        " user plansync logs in as)"
+    ]
+
+
 # ---- descriptions of notes without a date or participants ----------------------------------
 
 

@@ -787,13 +787,13 @@ class Planner:
                 # goes on, its items unassigned, rather than stop at the first owner.
                 self._user_search_refused.add(target.name)
                 self.plan.warnings.append(
-                    f"{target.title} refused to look users up ({exc}); owners that [users]"
-                    f" gives no {target.name} id for are left unassigned"
+                    f"{target.title} refused to look users up ({exc}); for owners that [users]"
+                    f" gives no {target.name} id for, {_no_owner(target)}"
                 )
         if resolved is None:
             self.plan.warnings.append(
                 f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
-                f" {self._unmapped(target, owner, name, query)}; left unassigned"
+                f" {self._unmapped(target, owner, name, query)}; {_no_owner(target)}"
             )
         return resolved
 
@@ -1783,6 +1783,14 @@ def _synced_text(record: SyncedRecord | RemoteRecord) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+def _no_owner(target: TargetSpec) -> str:
+    """What becomes of a record whose owner maps to no account: a Jira issue has no assignee,
+    but a Salesforce record always has an owner (plansync then sends none)."""
+    if target.name == "jira":
+        return "left unassigned"
+    return "its record keeps the owner it has (a new one: the user plansync logs in as)"
 
 
 _OVERRULED = " (and in the note: [sync.conflicts] keeps the backend's)"
