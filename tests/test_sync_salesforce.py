@@ -1408,6 +1408,21 @@ def with_status_field(project: ExampleProject, values: str = "") -> None:
     replace_once(project.config_path, line, line + extra)
 
 
+def test_a_status_field_the_object_lacks_is_named_with_the_setting_that_names_it(
+    project: ExampleProject, org: Org
+) -> None:
+    """Salesforce's message starts with the query, and cut to a line it ended before the
+    field's name ("… No such column 'Sta"), naming no setting (a user test)."""
+    project.write_config(salesforce=True)
+    line = 'note_link_field = "Note_Link__c"\n'
+    replace_once(project.config_path, line, line + 'status_field = "Stage__c"\n')
+    with pytest.raises(plansync.ConnectorError) as failed:
+        plan_of(project, org)
+    message = str(failed.value)
+    assert "INVALID_FIELD: RFE__c has no field 'Stage__c' that this user may see" in message
+    assert message.endswith("; check [salesforce] status_field"), message
+
+
 def status_of(org: Org, block_id: str) -> tuple[str, Any]:
     sobject, record = org.records()[block_id]
     return sobject, record.get("Status__c")

@@ -693,11 +693,28 @@ class SalesforceConnector:
             its = "its" if len(self.objects) == 1 else "their"
             objects = ", ".join(self.objects)
             hint = f"; do {objects} and {its} fields exist, and may this user see them?"
-        text = self._clean(_error_text(answer.content)[0])
+        full = _error_text(answer.content)[0]
+        if code == "INVALID_FIELD" and (missing := _NO_SUCH_COLUMN.search(full)):
+            # The query comes first in the message, and cut to a line it hid the field's name.
+            field, sobject = missing.groups()
+            full = f"INVALID_FIELD: {sobject} has no field {field!r} that this user may see"
+            hint = f"; check {self._setting_of(field)}"
+        text = self._clean(full)
         return ConnectorError(
             f"Salesforce answered {answer.status} to {what}: {text}{hint}",
             status=answer.status,
             kind="throttled" if limited else None,
+        )
+
+    def _setting_of(self, field: str) -> str:
+        """The config setting that names ``field``, as a user would look for it."""
+        if field == self._status_field:
+            return "[salesforce] status_field"
+        if field == self.external_id_field:
+            return "[salesforce] external_id_field"
+        return (
+            "the field names of [salesforce] (jira_key_field, note_link_field) and of its"
+            " rules (owner_field, fields)"
         )
 
     # -- logging in ------------------------------------------------------------------------------
@@ -929,6 +946,9 @@ def _first_error(content: Any) -> tuple[str, str]:
             error.get("message") or ""
         )
     return "", ""
+
+
+_NO_SUCH_COLUMN = re.compile(r"No such column '(\w+)' on (?:entity|sobject of type) '?(\w+)")
 
 
 def _error_text(content: Any) -> tuple[str, dict[str, str]]:
