@@ -917,7 +917,7 @@ def test_accepted_items_no_rule_takes_are_named_not_passed_over_as_in_sync(
         (note.path, item.line)
         for note in notes_of(project, config)
         for item in note.items
-        if item.accepted
+        if item.accepted and item.kind == "action"  # the kind the rule is for
     ]
     assert len(accepted) > 3
     assert [(item.note, item.line) for item in plan.unrouted] == accepted
@@ -926,6 +926,21 @@ def test_accepted_items_no_rule_takes_are_named_not_passed_over_as_in_sync(
         f"{len(accepted)} accepted items are sent nowhere: no rule takes them ({first} and"
         f" {len(accepted) - 3} more)."
     ) in render(plan)
+
+
+def test_accepted_items_of_a_kind_no_rule_is_for_are_not_named(
+    example_project: ExampleProject,
+) -> None:
+    """The default rules take actions only: accepted decisions going nowhere is what the
+    config says, and naming them at every plan was noise (a review)."""
+    project = example_project
+    config = config_of(project)
+    decisions = [
+        i for n in notes_of(project, config) for i in n.items if i.accepted and i.kind == "decision"
+    ]
+    assert decisions
+    sync(config)
+    assert fresh_plan(config).unrouted == []
 
 
 @pytest.mark.parametrize("site", ["127.0.0.1", "localhost"])

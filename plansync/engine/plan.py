@@ -248,6 +248,15 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
+        self._kinds_routed = {
+            kind
+            for target in self.targets
+            for rule in target.routing.rules(self.config)
+            for kind in rule.match.kind
+        }
+        """The kinds of item some rule takes: an accepted item of one that no rule takes is
+        named in the plan (a tag misspelt), but not one of a kind no rule is for (decisions,
+        under the default rules: the config says so itself)."""
         self._held_back: set[str] = set()  # labels of the ids in held notes (see _hold_back)
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._cross_links = self._link_targets()
@@ -392,7 +401,7 @@ class Planner:
                     copy_of, block_id = block_id, None
                 original = lines[note.path][item.line - 1]
                 if not self._wanted(item) and (block_id is None or block_id not in synced_from):
-                    if item.accepted:
+                    if item.accepted and item.kind in self._kinds_routed:
                         self.plan.unrouted.append(
                             ItemRef(
                                 note=note.path,
