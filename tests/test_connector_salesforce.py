@@ -1234,6 +1234,34 @@ def test_status_moves_go_in_one_update_a_object_each_to_the_records_own_object(
     ]
 
 
+def test_a_call_failing_at_its_second_object_gives_the_first_object_s_answers(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """The first object's records were saved: the error carries their answers, so that a
+    sync reports them applied, not "not sent" (as Jira's one-request-per-item calls do)."""
+    rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
+    rsps.patch(UPDATE, status=401, json=[{"errorCode": "INVALID_SESSION_ID", "message": "x"}])
+    connector = SalesforceConnector(
+        {"RFE__c": FIELDS, "Feature__c": FIELDS},
+        "Plansync_Id__c",
+        auth="session",
+        session_id=SESSION,
+        instance_url=INSTANCE,
+        sleep=sleeps,
+    )
+    with pytest.raises(ConnectorError) as failed:
+        connector.update_many(
+            [
+                FieldUpdate("a01J000000AAAAA", {"Name": "A"}, sobject="RFE__c"),
+                FieldUpdate("a02J000000CCCCC", {"Name": "C"}, sobject="Feature__c"),
+            ]
+        )
+    assert failed.value.acted
+    [first, second] = failed.value.finished
+    assert first is not None and (first.ok, first.key) == (True, "a01J000000AAAAA")
+    assert second is None
+
+
 def test_transitions_are_no_ops_without_a_status_field(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:

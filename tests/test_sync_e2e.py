@@ -976,6 +976,30 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
         assert len(state.records("jira")) == records
 
 
+def test_a_key_write_back_that_fails_names_the_key_made_in_the_run(
+    example_project: ExampleProject,
+) -> None:
+    """The plan could only say "known after create"; the error and outcome said no key, where
+    the user most needs it: to find the issue the line was not given (a review)."""
+    project = example_project
+    path = project.vault / "hallway.md"
+    path.write_text("# Hallway\n\n- [ ] Book the review room #task\n", "utf-8")
+
+    def edit_the_line(step: str) -> None:
+        if step == "created":  # the issue exists; its key is not yet in the line
+            path.write_text("# Hallway\n\nThe room is booked.\n", "utf-8")
+
+    result = plansync.apply(config_of(project), checkpoint=edit_the_line)
+    [error] = [e for e in result.errors if e.note == "hallway.md"]
+    made = {i["fields"]["summary"]: k for k, i in project.issues().items()}
+    key = made["Book the review room"]
+    assert (error.action, error.key) == ("write back", key)
+    [outcome] = [
+        o for o in result.outcomes if o.item.note == "hallway.md" and o.action == "write_back"
+    ]
+    assert (outcome.status, outcome.key) == ("failed", key)
+
+
 def test_a_rule_that_now_makes_another_issue_type_says_the_issue_keeps_its_own(
     example_project: ExampleProject,
 ) -> None:

@@ -337,6 +337,7 @@ class SalesforceConnector:
                 outcomes = save(sobject, [(items[i][1], items[i][2]) for i in indexes])
             except ConnectorError as exc:
                 exc.acted = exc.acted or self._batches_sent > sent_before
+                exc.finished = list(results)  # the earlier objects' answers, for the caller
                 raise
             for index, outcome in zip(indexes, outcomes, strict=True):
                 results[index] = outcome

@@ -801,11 +801,13 @@ class Applier:
         return None if self._blocked(change) else self._key_of(change)
 
     def _key_of(self, change: Change) -> str | None:
-        """The key of ``change``'s record: the plan's, or for a record made in this run the
-        one its create gave (the plan could only say "known after create")."""
-        if change.key or change.target == "note":
+        """The key of ``change``'s record (a write-back's: the record whose key it writes): the
+        plan's, or for a record made in this run the one its create gave (the plan could only
+        say "known after create")."""
+        if change.key:
             return change.key
-        known = self._key_url(change.item.block_id or "", change.target)
+        target = _backend_of(change)
+        known = self._key_url(change.item.block_id or "", target) if target != "note" else None
         return known[0] if known else None
 
     def _links(self, target: str, changes: list[Change]) -> None:
