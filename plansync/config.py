@@ -298,19 +298,6 @@ class Acceptance(AcceptancePolicy):
         return value
 
     @model_validator(mode="after")
-    def _accepted_is_not_also_proposed(self) -> Acceptance:
-        """A status that is proposed or cancelled too is never accepted (the parser reads those
-        first): ``accepted_statuses = [" ", "?"]`` loaded, and left every [?] item unsynced."""
-        for key in ("proposed_statuses", "cancelled_statuses"):
-            for status in getattr(self, key):
-                if status in self.accepted_statuses:
-                    raise ValueError(
-                        f"accepted_statuses and {key} both hold {status!r}: an item marked"
-                        f" [{status}] is never accepted; take it out of one of them"
-                    )
-        return self
-
-    @model_validator(mode="after")
     def _filter_accepts_nothing(self) -> Acceptance:
         """The global filter is in every task and in none of its tags (the plugin leaves it
         out), so as the accept tag it would accept nothing, silently."""

@@ -209,6 +209,13 @@ def test_a_run_given_no_config_is_a_type_error_saying_how_to_make_one(
     )
 
 
+def test_a_policy_that_accepts_a_proposed_status_is_refused_in_the_library_too() -> None:
+    """The config refused it; a policy made in code was taken, and its [?] items were never
+    accepted, with no word (a review)."""
+    with pytest.raises(ValueError, match="accepted_statuses and proposed_statuses both hold '\\?'"):
+        plansync.AcceptancePolicy(accepted_statuses=[" ", "?"])
+
+
 def test_a_saved_plan_given_as_a_path_is_a_type_error_saying_how_to_read_it(
     example_project: ExampleProject,
 ) -> None:

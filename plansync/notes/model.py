@@ -11,7 +11,7 @@ import hashlib
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["action", "decision"]
 Priority = Literal["highest", "high", "medium", "none", "low", "lowest"]
@@ -155,3 +155,17 @@ class AcceptancePolicy(BaseModel):
         description="Obsidian Tasks' 'Remove global filter from description': the filter, where"
         " it stands as a word, is left out of the item's text",
     )
+
+    @model_validator(mode="after")
+    def _accepted_is_not_also_proposed(self) -> AcceptancePolicy:
+        """A status that is proposed or cancelled too is never accepted (the parser reads those
+        first): ``accepted_statuses = [" ", "?"]`` loaded, and left every [?] item unsynced;
+        checked here, not only in the config, for a library caller's policy too."""
+        for key in ("proposed_statuses", "cancelled_statuses"):
+            for status in getattr(self, key):
+                if status in self.accepted_statuses:
+                    raise ValueError(
+                        f"accepted_statuses and {key} both hold {status!r}: an item marked"
+                        f" [{status}] is never accepted; take it out of one of them"
+                    )
+        return self
