@@ -136,21 +136,24 @@ def fitted(text: str, limit: int) -> str:
     and never in the middle of what shows as one character (half a surrogate pair, an emoji
     without the rest of its ZWJ sequence or its variation selector): that shows as a stray
     glyph, or as another emoji than the note's."""
-    if _units(text) <= limit:
+    if java_length(text) <= limit:
         return text
-    end, used = 0, _units(ELLIPSIS)
-    while used + _units(text[end]) <= limit:  # stops within text, which is over the limit
-        used += _units(text[end])
+    end, used = 0, java_length(ELLIPSIS)
+    while used + java_length(text[end]) <= limit:  # stops within text, which is over the limit
+        used += java_length(text[end])
         end += 1
     while end > 0 and _joined(text, end):
         end -= 1
     if text[end] != " ":  # a word cut in two: end at the space before it, if near
         space = text.rfind(" ", max(0, end - WORD_REACH), end)
-        end = space if space > 0 else end
+        end = space if space > 0 and text[:space].strip() else end  # words before it
     return text[:end].rstrip() + ELLIPSIS
 
 
-def _units(text: str) -> int:
+def java_length(text: str) -> int:
+    """A text's length as Jira (Java) and Salesforce count it against a field's limit: in UTF-16
+    code units, so an emoji or another character beyond the BMP counts twice. (The sandboxes
+    count with it too, as the servers they stand in for.)"""
     return len(text) + sum(char > "\uffff" for char in text)  # a surrogate pair each
 
 

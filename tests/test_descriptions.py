@@ -298,6 +298,11 @@ def test_a_summary_is_cut_to_255_utf16_units_never_within_a_character(
     assert fitted(text, 255) == expected
 
 
+def test_a_text_whose_only_space_is_before_its_words_is_cut_within_them() -> None:
+    """Ending at that space left nothing but "…" (a review)."""
+    assert fitted("  " + "a" * 20, 5) == "  aa…"
+
+
 @given(
     st.text(
         st.sampled_from(["a", "b", " ", "🚀", "\u200d", "\ufe0f", "\u0301", "🇫", "🏽"]),

@@ -66,17 +66,6 @@ _PAGE_SIZE = 100  # issues per search page
 _CREATE_BATCH = 50  # Jira's bulk create limit
 _RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
 _WORKERS = 4  # concurrent single-issue requests (updates, links)
-_NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
-
-
-def _answered(future: Future[OpResult]) -> OpResult | None:
-    """The result of an item of a call that failed, where its request was answered."""
-    if not future.done() or future.cancelled() or future.exception() is not None:
-        return None
-    result = future.result()
-    return None if result is _NOT_SENT else result
-
-
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
@@ -97,6 +86,8 @@ _SEARCH_FIELDS = [
 _CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
 
 _T = TypeVar("_T")
+_NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
+"""What an item of :meth:`JiraConnector._each` started after the call failed gives."""
 
 
 class JiraConnector:
@@ -833,6 +824,14 @@ class JiraConnector:
 
     def _browse(self, key: str) -> str:
         return f"{self.server}/browse/{key}"
+
+
+def _answered(future: Future[OpResult]) -> OpResult | None:
+    """The result of an item of a call that failed, where its request was answered."""
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return None
+    result = future.result()
+    return None if result is _NOT_SENT else result
 
 
 @contextmanager

@@ -383,6 +383,8 @@ class Applier:
         status: Literal["applied", "failed", "skipped"],
         key: str | None,
         message: str | None,
+        *,
+        changed_since_plan: bool = False,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -391,6 +393,7 @@ class Applier:
             key=key or self._key_of(change),
             status=status,
             message=message,
+            changed_since_plan=changed_since_plan,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
@@ -906,8 +909,9 @@ class Applier:
                 f"not sent: {', '.join(moved)} changed since the plan was made in {title};"
                 " `plansync plan` shows it anew"
             )
-            outcome = self._outcome(change, "skipped", None, why)
-            self._outcomes[id(change)] = outcome.model_copy(update={"changed_since_plan": True})
+            self._outcomes[id(change)] = self._outcome(
+                change, "skipped", None, why, changed_since_plan=True
+            )
             self.result.warnings.append(f"{change.item.note}:{change.item.line}: {key} {why}")
         return unchanged
 

@@ -1305,14 +1305,14 @@ class Planner:
         note: dict[str, Any],
         *,
         adopt: bool = False,
-    ) -> list[str]:
-        """Plan ``found``'s fields three ways against the ``base`` and the ``note``; the names
-        of those changed in the backend only, which stand (none when adopting)."""
+    ) -> list[_Kept]:
+        """Plan ``found``'s fields three ways against the ``base`` and the ``note``; those whose
+        backend value stands (none when adopting)."""
         updates: dict[str, dict[str, Any]] = {}
         conflicts: dict[str, dict[str, Any]] = {}  # a field's base, and its note and remote values
         converged: dict[str, Any] = {}
         winners = self.config.sync.conflicts
-        kept: list[str] = []
+        kept: list[_Kept] = []
         for name, wanted in note.items():
             if name in target.immutable:
                 continue
@@ -1332,12 +1332,12 @@ class Planner:
                     converged[name] = wanted
                 continue
             if not adopt and same_value(wanted, last):
-                kept.append(name)  # changed in the backend only: its value stands
+                kept.append(_Kept(name))  # changed in the backend only: its value stands
                 continue
             if adopt or same_value(have, last) or winners.get(name) == "note":
                 updates[name] = {"old": have, "new": wanted}
             elif winners.get(name) == "remote":
-                kept.append(_overruled(name))  # else "in sync", the two differing
+                kept.append(_Kept(name, overruled=True))  # else "in sync", the two differing
             else:
                 conflicts[name] = {"base": last, "note": wanted, "remote": have}
         if updates:
@@ -1367,20 +1367,21 @@ class Planner:
             )
         return kept
 
-    def _say_kept(self, target: TargetSpec, entry: _Tracked, key: str, kept: list[str]) -> None:
+    def _say_kept(self, target: TargetSpec, entry: _Tracked, key: str, kept: list[_Kept]) -> None:
         """One line for a record whose ``kept`` fields changed in the backend only (or in
-        both, where ``[sync.conflicts]`` keeps the backend's: :func:`_overruled`), as a
-        reviewer reads it: per record, not per field."""
+        both, where ``[sync.conflicts]`` keeps the backend's), as a reviewer reads it: per
+        record, not per field."""
         if kept:
-            only = "" if any(name.endswith(_OVERRULED) for name in kept) else " only"
+            only = "" if any(field.overruled for field in kept) else " only"
+            names = ", ".join(map(str, kept))
             self.plan.kept.append(
-                f"{key} ({entry.note.path}:{entry.item.line}): {', '.join(kept)} changed in"
+                f"{key} ({entry.note.path}:{entry.item.line}): {names} changed in"
                 f" {target.title}{only} since the last sync; kept, not sent from the note"
             )
 
     def _plan_status(
         self, target: TargetSpec, entry: _Tracked, last: str | None, found: RemoteRecord
-    ) -> list[str]:
+    ) -> list[_Kept]:
         """Move the record where the checkbox says, by the fields' three-way rule: a status
         the note kept since the last sync (``last``) is the backend's; one the note moved is
         sent, unless the backend moved it too, elsewhere: a conflict that ``sync.conflicts``
@@ -1394,8 +1395,8 @@ class Planner:
         learns the note's word, so that a workflow with one closed status is not asked again
         at every sync.
 
-        Returns what is kept as the fields' are: ``["status (now done)"]`` where the backend
-        moved the record and its word stands, else nothing.
+        Returns what is kept as the fields' are: the status ("status (now done)") where the
+        backend moved the record and its word stands, else nothing.
         """
         wanted = status_category(entry.item, self.config.acceptance)
         have = found.status_category
@@ -1407,7 +1408,7 @@ class Planner:
         )
         now = (found.closed_as or "closed") if have == "done" else "open"
         if wanted == last:  # the backend's word stands; said, as a field's is
-            return [f"status (now {now})"] if moved else []
+            return [_Kept(f"status (now {now})")] if moved else []
         if wanted in CLOSED and have != "done":
             change = {"old": have, "new": wanted}
         elif wanted in CLOSED and found.closed_as not in (None, wanted):
@@ -1420,7 +1421,7 @@ class Planner:
             return []
         winner = self.config.sync.conflicts.get("status")
         if moved and winner == "remote":
-            return [_overruled(f"status (now {now})")]
+            return [_Kept(f"status (now {now})", overruled=True)]
         if moved and winner != "note":
             self._conflict(
                 target,
@@ -1802,13 +1803,19 @@ def _no_owner(target: TargetSpec) -> str:
     return "its record keeps the owner it has (a new one: the user plansync logs in as)"
 
 
-_OVERRULED = " (and in the note: [sync.conflicts] keeps the backend's)"
+@dataclass(frozen=True)
+class _Kept:
+    """A field (or the status) whose backend value stands, as the plan's ``kept`` line names
+    it. ``overruled``: the note changed it too, and ``[sync.conflicts]`` keeps the backend's;
+    said so, or the plan would read as if only the backend had changed it."""
 
+    name: str
+    overruled: bool = False
 
-def _overruled(name: str) -> str:
-    """A kept field that the note changed too, whose conflict the config settles for the
-    backend: said so, or the plan would read as if only the backend had changed it."""
-    return name + _OVERRULED
+    def __str__(self) -> str:
+        if self.overruled:
+            return f"{self.name} (and in the note: [sync.conflicts] keeps the backend's)"
+        return self.name
 
 
 def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:

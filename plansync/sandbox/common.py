@@ -210,12 +210,6 @@ MOST_VALUES_PICKED = 500
 an old SQLite allows); a look-up by more decodes every row instead."""
 
 
-def java_length(text: str) -> int:
-    """A text's length as Jira (Java) and Salesforce count it against a field's limit: in UTF-16
-    code units, so an emoji or another character beyond the BMP counts twice."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 _FAULT_KEYS = {"status", "retry_after", "path_contains", "method", "count", "drop"}
 
 

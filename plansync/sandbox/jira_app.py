@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from plansync.rules import java_length
 from plansync.sandbox import DEFAULT_PROJECT
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
@@ -51,7 +52,6 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
-    java_length,
 )
 from plansync.sandbox.common import Request as BaseRequest
 from plansync.sandbox.common import Route as BaseRoute

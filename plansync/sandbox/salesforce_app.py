@@ -85,6 +85,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from plansync.rules import java_length
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
     Fault,
@@ -97,7 +98,6 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
-    java_length,
 )
 from plansync.sandbox.jira_app import USERS as PEOPLE
 from plansync.sandbox.server import DropConnection
