@@ -1197,6 +1197,19 @@ def test_a_404_fails_the_whole_call_with_a_hint(
 # -- transitions and links -----------------------------------------------------------------------
 
 
+def two_objects(sleeps: Sleeps, **options: Any) -> SalesforceConnector:
+    """A connector to RFE__c and Feature__c: one request per object."""
+    return SalesforceConnector(
+        {"RFE__c": FIELDS, "Feature__c": FIELDS},
+        "Plansync_Id__c",
+        auth="session",
+        session_id=SESSION,
+        instance_url=INSTANCE,
+        sleep=sleeps,
+        **options,
+    )
+
+
 def test_status_moves_go_in_one_update_a_object_each_to_the_records_own_object(
     rsps: responses.RequestsMock, sleeps: Sleeps
 ) -> None:
@@ -1204,15 +1217,7 @@ def test_status_moves_go_in_one_update_a_object_each_to_the_records_own_object(
     updated as its own object: Salesforce refuses an Id of one object sent as another's."""
     rsps.patch(UPDATE, json=[saved("a01J000000AAAAA"), saved("a01J000000BBBBB")])
     rsps.patch(UPDATE, json=[saved("a02J000000CCCCC")])
-    connector = SalesforceConnector(
-        {"RFE__c": FIELDS, "Feature__c": FIELDS},
-        "Plansync_Id__c",
-        auth="session",
-        session_id=SESSION,
-        instance_url=INSTANCE,
-        sleep=sleeps,
-        status_field="Status__c",
-    )
+    connector = two_objects(sleeps, status_field="Status__c")
     results = connector.transition_many(
         [
             StatusMove("a01J000000AAAAA", "done", "RFE__c"),
@@ -1241,14 +1246,7 @@ def test_a_call_failing_at_its_second_object_gives_the_first_object_s_answers(
     sync reports them applied, not "not sent" (as Jira's one-request-per-item calls do)."""
     rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
     rsps.patch(UPDATE, status=401, json=[{"errorCode": "INVALID_SESSION_ID", "message": "x"}])
-    connector = SalesforceConnector(
-        {"RFE__c": FIELDS, "Feature__c": FIELDS},
-        "Plansync_Id__c",
-        auth="session",
-        session_id=SESSION,
-        instance_url=INSTANCE,
-        sleep=sleeps,
-    )
+    connector = two_objects(sleeps)
     with pytest.raises(ConnectorError) as failed:
         connector.update_many(
             [

@@ -498,6 +498,14 @@ def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
     assert_in_sync(config)
 
 
+def kept_by_the_config(project: ExampleProject, name: str) -> list[str]:
+    """The plan's kept lines once ``[sync.conflicts]`` keeps Jira's ``name``: no change."""
+    project.write_config(extra=f'[sync.conflicts]\n{name} = "remote"\n')
+    plan = fresh_plan(config_of(project))
+    assert not plan.changes
+    return plan.kept
+
+
 @pytest.mark.parametrize(("checked", "in_jira"), [("-", "31"), ("x", "41")])
 def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     example_project: ExampleProject, checked: str, in_jira: str
@@ -523,10 +531,7 @@ def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     sync(config, plan=plan)
     assert status_name(project, key) == {"31": "Done", "41": "Won't Do"}[in_jira]  # as it was
 
-    project.write_config(extra='[sync.conflicts]\nstatus = "remote"\n')
-    plan = fresh_plan(config_of(project))
-    assert not plan.changes
-    assert plan.kept == [
+    assert kept_by_the_config(project, "status") == [
         f"{key} ({note.path}:{item.line}): status (now {old}) (and in the note: [sync.conflicts]"
         " keeps the backend's) changed in Jira since the last sync; kept, not sent from the note"
     ]
@@ -756,10 +761,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_config_names_a_winner(
     sync(config)
     assert project.issues()[key]["fields"]["duedate"] == "2025-12-24"
 
-    project.write_config(extra='[sync.conflicts]\ndue = "remote"\n')
-    plan = fresh_plan(config_of(project))  # Jira's stands, and the plan says so
-    assert not plan.changes
-    assert plan.kept == [
+    assert kept_by_the_config(project, "due") == [  # Jira's stands, and the plan says so
         f"{key} ({note.path}:{item.line}): due (and in the note: [sync.conflicts] keeps the"
         " backend's) changed in Jira since the last sync; kept, not sent from the note"
     ]

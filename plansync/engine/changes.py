@@ -136,8 +136,9 @@ class Plan(BaseModel):
     refresh: list[BaseRefresh] = Field(default_factory=list)
     kept: list[str] = Field(
         default_factory=list,
-        description="records whose fields were changed in the backend only since the last"
-        " sync: they differ from the note, and a sync keeps them",
+        description="records whose fields or status were changed in the backend only since"
+        " the last sync (or on both sides, [sync.conflicts] keeping the backend's): they"
+        " differ from the note, and a sync keeps them",
     )
     unrouted: list[ItemRef] = Field(
         default_factory=list,
