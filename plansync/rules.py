@@ -44,6 +44,11 @@ def label_for(block_id: str) -> str:
     return label if label.startswith(BLOCK_ID_PREFIX) else BLOCK_ID_PREFIX + label
 
 
+PLANSYNC_LABEL = re.compile(re.escape(BLOCK_ID_PREFIX) + r"[a-z0-9-]+")
+"""What :func:`label_for` makes of any block id: Obsidian's ids hold letters, digits and
+dashes, so a user's own ``^my-task`` is the label ``ps-my-task``."""
+
+
 def matches(match: Match, item: Item) -> bool:
     if item.kind not in match.kind:
         return False

@@ -1812,6 +1812,27 @@ def test_a_label_added_in_jira_survives_a_label_change_in_the_rules(
     assert "urgent" in project.issues()[key]["fields"]["labels"]
 
 
+def test_a_label_change_in_the_rules_reaches_an_item_with_a_dashed_id_of_its_own(
+    example_project: ExampleProject,
+) -> None:
+    """A hand-written ``^my-task`` is the label ``ps-my-task``: an update carrying it keeps
+    the item's id label, and is sent."""
+    project = example_project
+    path = project.vault / "2025-11-03-weekly-cloud-program-sync.md"
+    replace_once(path, "🔼 #task\n", "🔼 #task ^my-task\n")
+    config = config_of(project)
+    sync(config)
+    _, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    assert "ps-my-task" in project.issues()[key]["fields"]["labels"]
+    replace_once(project.config_path, 'labels = ["plansync"]', 'labels = ["plansync", "meeting"]')
+    config = config_of(project)
+    result = sync(config)
+    assert not result.errors
+    assert {"ps-my-task", "meeting"} <= set(project.issues()[key]["fields"]["labels"])
+    assert not fresh_plan(config).has_changes
+
+
 def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
     example_project: ExampleProject,
 ) -> None:

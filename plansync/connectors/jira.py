@@ -57,9 +57,7 @@ from plansync.connectors.base import (
 from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
 from plansync.display import counted
 from plansync.redact import add_secret, split_credentials
-
-PLANSYNC_ID = re.compile(r"ps-[a-z0-9]+")
-"""A plansync id as carried in a Jira label."""
+from plansync.rules import PLANSYNC_LABEL
 
 _SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
 _PAGE_SIZE = 100  # issues per search page
@@ -502,7 +500,7 @@ class JiraConnector:
             return OpResult(
                 ok=False, key=update.key, url=self._browse(update.key), error=str(error)
             )
-        if "labels" in fields and not any(PLANSYNC_ID.fullmatch(x) for x in fields["labels"]):
+        if "labels" in fields and not any(PLANSYNC_LABEL.fullmatch(x) for x in fields["labels"]):
             return OpResult(
                 ok=False,
                 key=update.key,
@@ -627,7 +625,7 @@ class JiraConnector:
             key=issue["key"],
             url=self._browse(issue["key"]),
             plansync_id=next((x for x in labels if x in wanted), None)
-            or next((x for x in labels if PLANSYNC_ID.fullmatch(x)), None),
+            or next((x for x in labels if PLANSYNC_LABEL.fullmatch(x)), None),
             fields={
                 "project": (fields.get("project") or {}).get("key"),
                 "issue_type": (fields.get("issuetype") or {}).get("name"),
