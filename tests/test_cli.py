@@ -296,6 +296,19 @@ def test_globs_that_take_no_note_are_a_warning_not_in_sync(
     assert result.output.splitlines()[-1] == "No changes: no note was read (see the warning above)."
 
 
+def test_a_vault_of_notes_without_items_is_in_sync_not_unread(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A note with no item is read, though no plan stands on it: "no note was read (see the
+    warning above)" named a warning that was not there."""
+    assert run("init", tmp_path).exit_code == 0
+    (tmp_path / "prose.md").write_text("# Retro\n\nWe talked; nobody took anything on.\n")
+    result = run("plan", "--config", tmp_path / "plansync.toml")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    assert result.stdout.splitlines()[-1] == "No changes. The notes and their records are in sync."
+
+
 # ---- saved plans ---------------------------------------------------------------------------
 
 

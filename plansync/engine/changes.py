@@ -146,6 +146,11 @@ class Plan(BaseModel):
         " sync leaves them alone, and the reviewer is told (a rule's match may be wrong)",
     )
     dead_creates: list[DeadCreate] = Field(default_factory=list)
+    notes_read: int = Field(
+        0,
+        description="the notes the plan read: with none (a glob typo, a wrong vault.path), no"
+        " change does not mean in sync",
+    )
     abandoned_temps: list[str] = Field(
         default_factory=list,
         description="write-back's temporary files that a killed sync left beside notes (paths"
@@ -190,6 +195,7 @@ class Plan(BaseModel):
                 "fingerprint": True,
                 "refresh": True,
                 "dead_creates": True,
+                "notes_read": True,
                 "abandoned_temps": True,
                 "changes": {"__all__": internal},
             },

@@ -298,6 +298,7 @@ class Planner:
             for entry in tracked:
                 self._plan_cross_link(entry)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
+        self.plan.notes_read = len(digests)
         # Only the notes the plan stands on: a note with no item and no record (a daily note
         # a plugin keeps writing to) changes nothing a sync would do, and made every reviewed
         # plan stale. Unless a cancel or a line given its id back is planned: each stands on

@@ -185,7 +185,7 @@ def render(plan: Plan) -> str:
             f" ({named}): a sync looks once more (waiting a few seconds, as search can lag a"
             f" create), then forgets {'it' if one else 'them'}."
         )
-    if not plan.changes and plan.fingerprint is not None and not plan.fingerprint.notes:
+    if not plan.changes and plan.fingerprint is not None and not plan.notes_read:
         # Nothing was read (a glob typo, a wrong vault.path): not "in sync", whatever it is.
         out.append("No changes: no note was read (see the warning above).")
     elif not plan.changes and plan.kept:
