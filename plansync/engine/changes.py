@@ -147,7 +147,7 @@ class Plan(BaseModel):
     )
     dead_creates: list[DeadCreate] = Field(default_factory=list)
     notes_read: int = Field(
-        0,
+        default=0,
         description="the notes the plan read: with none (a glob typo, a wrong vault.path), no"
         " change does not mean in sync",
     )
