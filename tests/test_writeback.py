@@ -16,7 +16,6 @@ from plansync.notes.writeback import (
     WriteBackError,
     apply_line_edits,
     decode_for_edit,
-    edit_line,
     ends_a_line,
     plan_line_edit,
     refusal,
@@ -28,6 +27,18 @@ SF = (
     "a01Qy00000AbCdE",
     "https://example.lightning.force.com/lightning/r/RFE__c/a01Qy00000AbCdE/view",
 )
+
+
+def edit_line(
+    line: str,
+    block_id: str | None,
+    links: dict[str, tuple[str, str]],
+    keys: dict[str, str] | None = None,
+) -> str:
+    """``line`` with the splices of :func:`plan_line_edit` applied, as text."""
+    for start, end, text in reversed(plan_line_edit(line, block_id, links, keys=keys)):
+        line = line[:start] + text + line[end:]
+    return line
 
 
 def is_pure_insertion(before: bytes, after: bytes) -> bool:

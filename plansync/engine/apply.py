@@ -166,6 +166,9 @@ def _nothing(_: str) -> None:
 
 
 BACKENDS = ("jira", "salesforce")
+_LOOKUP_WAITS = (1.0, 2.0, 4.0)
+"""Seconds to wait before each new look-up of ids a dead run was creating: search may lag a
+create by a few seconds."""
 # Answers that mean the backend did nothing with a create (unlike a 408, 409 or a 5xx from a
 # gateway, which can come after it acted): its journal entry can be closed.
 REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429})
@@ -180,7 +183,6 @@ class Applier:
         *,
         checkpoint: Checkpoint = _nothing,
         progress: Progress = silent,
-        lookup_waits: tuple[float, ...] = (1.0, 2.0, 4.0),
         fresh: bool = False,
         planned_here: bool = False,
     ):
@@ -189,7 +191,6 @@ class Applier:
         self.connectors = connectors
         self.checkpoint = checkpoint
         self.progress = progress
-        self.lookup_waits = lookup_waits
         self.fresh = fresh
         """Whether the plan was made in this run, under its lock, just now (not a saved one)."""
         self.planned_here = planned_here
@@ -199,7 +200,6 @@ class Applier:
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
         self.down: set[str] = set()  # targets whose backend failed a whole call
-        self.plan_looked_up = False
         self._outcomes: dict[int, Outcome] = {}  # id(change) -> what became of it
         self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
         self._written: dict[str, None] = {}  # the notes changed on disk, in order
@@ -209,10 +209,6 @@ class Applier:
 
     def run(self, plan: Plan) -> Result:
         self._check_fresh(plan)
-        # A saved plan's look-ups may be hours old, and another state store (another clone of
-        # the vault, another config) may have created records for its ids since: only a plan
-        # made by this run stands in for the look-up before creating.
-        self.plan_looked_up = self.fresh
         before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
         for change in plan.changes:
@@ -465,14 +461,14 @@ class Applier:
         self, change: Change, target: str, key: str, url: str, fields: dict[str, Any]
     ) -> None:
         assert change.item.block_id
+        self._save(change.item.block_id, change.item.note, target, key, url, fields)
+
+    def _save(
+        self, block_id: str, note: str, target: str, key: str, url: str, fields: dict[str, Any]
+    ) -> None:
         self.state.save(
             SyncedRecord(
-                block_id=change.item.block_id,
-                target=target,
-                key=key,
-                url=url,
-                note_path=change.item.note,
-                fields=fields,
+                block_id=block_id, target=target, key=key, url=url, note_path=note, fields=fields
             )
         )
 
@@ -715,19 +711,9 @@ class Applier:
             if entry.key is None or entry.target not in self.connectors:
                 continue
             if self._base(entry.block_id, entry.target) is None:
-                self._store_dead(entry, entry.key, entry.url, entry.fields)
-
-    def _store_dead(self, entry: DeadCreate, key: str, url: str, fields: dict[str, Any]) -> None:
-        self.state.save(
-            SyncedRecord(
-                block_id=entry.block_id,
-                target=entry.target,
-                key=key,
-                url=url,
-                note_path=entry.note,
-                fields=fields,
-            )
-        )
+                self._save(
+                    entry.block_id, entry.note, entry.target, entry.key, entry.url, entry.fields
+                )
 
     def _settle_journal(self, target: str, dead: list[DeadCreate]) -> None:
         """Close the dead runs' journal entries that need nothing more, so that no later run
@@ -753,7 +739,8 @@ class Applier:
                 if record is None:
                     absent.add(entry.block_id)
                     continue
-                self._store_dead(entry, record.key, record.url, adopted_base(record))
+                base = adopted_base(record)
+                self._save(entry.block_id, entry.note, target, record.key, record.url, base)
         for open_entry in entries:
             if all(
                 block_id in absent or self._base(block_id, target) is not None
@@ -772,10 +759,10 @@ class Applier:
         connector = self.connectors[target]
         pending = {label_for(i) for e in self.state.in_flight(target) for i in e.block_ids}
         labels = [label_for(i) for i in ids]
-        if self.plan_looked_up:
+        if self.fresh:  # a saved plan's look-ups may be hours old: all are made again
             labels = [label for label in labels if label in pending]
         found = connector.fetch_by_ids(labels) if labels else {}
-        for wait in self.lookup_waits:
+        for wait in _LOOKUP_WAITS:
             missing = [label for label in labels if label in pending and label not in found]
             if not missing:
                 break

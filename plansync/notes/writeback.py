@@ -179,18 +179,6 @@ def plan_line_edit(
     return sorted(splices)
 
 
-def edit_line(
-    line: str,
-    block_id: str | None,
-    links: dict[str, tuple[str, str]],
-    keys: dict[str, str] | None = None,
-) -> str:
-    """``line`` with the splices of :func:`plan_line_edit` applied (for callers holding text)."""
-    for start, end, text in reversed(plan_line_edit(line, block_id, links, keys=keys)):
-        line = line[:start] + text + line[end:]
-    return line
-
-
 def decode_for_edit(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a file's bytes for editing: UTF-8, else Latin-1.
 
