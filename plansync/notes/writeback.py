@@ -11,8 +11,9 @@ what we read: if the user saved it in the meantime, the edits are located again 
 written over the user's change. Paths that resolve outside the vault are refused.
 
 A run killed between writing the temporary file and the rename (SIGKILL, a power cut) leaves
-the note as it was, its journal redoes the write, and the temporary file stays behind: a sync
-removes it at a later run (:func:`remove_abandoned_temps`).
+the note as it was: the next plan finds the id or key missing from its line and plans the
+write again. The temporary file stays behind until a later sync removes it
+(:func:`remove_abandoned_temps`).
 """
 
 from __future__ import annotations
