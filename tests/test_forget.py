@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner, Result
 from conftest import ExampleProject, replace_once
+from sync_marks import Crash, crash_at
 from test_sync_e2e import (
     RUNBOOK,
     fresh_plan,
@@ -296,10 +297,6 @@ def test_an_id_a_cut_short_sync_left_unfound_is_named_as_such(tmp_path: Path) ->
     state.close()
 
 
-class Crash(Exception):
-    pass
-
-
 def test_an_orphan_a_cut_short_sync_made_is_stored_by_a_sync_before_it_is_forgotten(
     example_project: ExampleProject,
 ) -> None:
@@ -311,12 +308,8 @@ def test_an_orphan_a_cut_short_sync_made_is_stored_by_a_sync_before_it_is_forgot
     line = item_line(project, note.path, item.line)
     replace_once(path, line, line + "\n- [ ] Draft the pager budget @Myself")
 
-    def crash(step: str) -> None:
-        if step == "created":
-            raise Crash(step)
-
     with pytest.raises(Crash):
-        plansync.apply(config, checkpoint=crash)
+        plansync.apply(config, checkpoint=crash_at("created"))
     made = [c for c in fresh_plan(config).changes if "pager budget" in c.item.text]
     new_line = next(x for x in path.read_text("utf-8").split("\n") if "pager budget" in x)
     replace_once(path, "\n" + new_line, "")

@@ -40,7 +40,7 @@ from conftest import (
     replace_once,
     session_connector,
 )
-from sync_marks import strip_sync_marks
+from sync_marks import Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.config import Config, load_config
@@ -531,10 +531,6 @@ def test_a_due_date_edited_in_the_note_updates_exactly_that_field_in_both_system
 # ---- 4. a crash between the Jira create and the Salesforce upsert ------------------------------
 
 
-class Crash(Exception):
-    """Raised from apply's checkpoint: the process dies there."""
-
-
 CRASH_POINTS = [
     ("ids_written", 1),
     ("looked_up", 1),  # the Jira batch looked up, nothing made
@@ -554,15 +550,8 @@ def test_a_sync_killed_between_the_backends_then_run_again_ends_cross_linked(
     project: ExampleProject, org: Org, step: str, nth: int
 ) -> None:
     before = files_of(project)
-    seen: list[str] = []
-
-    def die(name: str) -> None:
-        seen.append(name)
-        if name == step and seen.count(step) == nth:
-            raise Crash(name)
-
     with pytest.raises(Crash):
-        run(project, org, checkpoint=die)
+        run(project, org, checkpoint=crash_at(step, nth))
     if (step, nth) == ("looked_up", 2):
         assert len(issues_by_id(project)) > 0 and org.records() == {}
 
@@ -1756,17 +1745,6 @@ def with_orphans_cancelled(project: ExampleProject) -> None:
     replace_once(
         project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
     )
-
-
-def crash_at(step: str, nth: int = 1) -> Any:
-    seen: list[str] = []
-
-    def die(name: str) -> None:
-        seen.append(name)
-        if name == step and seen.count(step) == nth:
-            raise Crash(name)
-
-    return die
 
 
 def synced_then_edited(
