@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from plansync.connectors.base import Transition
+from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, Transition
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 from plansync.notes.tasks import LINE_BREAKS
@@ -373,10 +373,6 @@ DEFAULT_SF_DESCRIPTION = (  # as DEFAULT_DESCRIPTION, a part the note gives no v
 )
 
 
-SF_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-"""An object or field API name, as the Salesforce connector accepts it (safe in SOQL)."""
-
-
 def _api_name(value: str) -> str:
     """Checked here, so the error names the key; the connector refused it at the first plan
     with "not Salesforce API names", naming neither the file nor the setting."""
@@ -495,7 +491,7 @@ class SalesforceConfig(RequestSettings):
     @field_validator("api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+\.\d", value):
+        if not SF_API_VERSION.fullmatch(value):
             raise ValueError(f"{value!r} is not an API version such as '59.0'")
         return value
 

@@ -12,6 +12,7 @@ the retry bound) and is a :class:`ConnectorError` whose message is safe to print
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -21,6 +22,13 @@ from plansync.redact import redact
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
 ClosedAs = Literal["done", "cancelled"]
+
+# The Salesforce connector's rules for names it is given, here so that the config checks them
+# (naming the key) without importing simple-salesforce.
+SF_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""An object or field API name: safe in SOQL as it is."""
+SF_API_VERSION = re.compile(r"\d+\.\d")
+"""An API version as Salesforce's REST paths spell it: '59.0'."""
 
 
 FailureKind = Literal["auth", "network", "throttled", "server", "unexpected", "refused"]

@@ -55,6 +55,8 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 from simple_salesforce.format import quote_soql_value
 
 from plansync.connectors.base import (
+    SF_API_NAME,
+    SF_API_VERSION,
     ClosedAs,
     ConnectorError,
     FieldUpdate,
@@ -86,7 +88,6 @@ LOGIN_NEEDS: dict[Auth, tuple[str, ...]] = {
     "password": ("username", "password"),
 }
 """The arguments each login flow cannot go without; the config checks its own keys by it."""
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # an object or field API name: safe in SOQL
 _COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's limit)
 _IN_IDS = 100  # ids per SOQL IN list
 _IN_CHARS = 4000  # characters of one escaped IN list: the URL stays far below 16,384 bytes
@@ -178,10 +179,10 @@ class SalesforceConnector:
         extra = [status_field] if status_field else []
         names = [external_id_field, *extra, *objects]
         names += [f for fields in objects.values() for f in fields]
-        bad = [n for n in dict.fromkeys(names) if not _API_NAME.fullmatch(n)]
+        bad = [n for n in dict.fromkeys(names) if not SF_API_NAME.fullmatch(n)]
         if bad:
             raise ConnectorError(f"not Salesforce API names: {', '.join(map(repr, bad))}")
-        if not re.fullmatch(r"\d+\.\d", api_version):
+        if not SF_API_VERSION.fullmatch(api_version):
             raise ConnectorError(f"api_version must look like '59.0', not {api_version!r}")
         self.objects = list(objects)
         self.external_id_field = external_id_field
