@@ -386,7 +386,7 @@ class Applier:
             action=change.action,
             target=change.target,
             item=change.item,
-            key=key or self._key_of(change),
+            key=key or self._record_key(change),
             status=status,
             message=message,
             changed_since_plan=changed_since_plan,
@@ -431,7 +431,7 @@ class Applier:
                 line=change.item.line,
                 block_id=change.item.block_id,
                 action=change.action if change.target != "note" else "write back",
-                key=self._key_of(change),
+                key=self._record_key(change),
                 message=message,
                 target=None if change.target == "note" else target or change.target,
             )
@@ -482,7 +482,7 @@ class Applier:
             return
         self._store(change, target, record.key, record.url, {**record.fields, **updates})
 
-    def _key_url(self, block_id: str, target: str) -> tuple[str, str] | None:
+    def _known_key_url(self, block_id: str, target: str) -> tuple[str, str] | None:
         known = self.keys.get((block_id, target))
         if known:
             return known
@@ -506,7 +506,7 @@ class Applier:
             if with_keys:
                 if (block_id, target) in self.failed:
                     continue
-                key_url = self._key_url(block_id, target) or self._adopted(change, target)
+                key_url = self._known_key_url(block_id, target) or self._adopted(change, target)
                 if key_url is None:
                     continue
                 keys[id(change)] = key_url[0]
@@ -619,7 +619,7 @@ class Applier:
         filled = dict(given)
         for name, value in given.items():
             if value == KNOWN_AFTER_CREATE:
-                known = self._key_url(change.item.block_id or "", "jira")
+                known = self._known_key_url(change.item.block_id or "", "jira")
                 if known:
                     filled[name] = known[0]
                 else:
@@ -787,26 +787,28 @@ class Applier:
 
     # --- links, updates, transitions --------------------------------------------------------
 
-    def _key_for(self, change: Change) -> str | None:
-        return None if self._blocked(change) else self._key_of(change)
+    def _key_unless_blocked(self, change: Change) -> str | None:
+        return None if self._blocked(change) else self._record_key(change)
 
-    def _key_of(self, change: Change) -> str | None:
+    def _record_key(self, change: Change) -> str | None:
         """The key of ``change``'s record (a write-back's: the record whose key it writes): the
         plan's, or for a record made in this run the one its create gave (the plan could only
         say "known after create")."""
         if change.key:
             return change.key
         target = _backend_of(change)
-        known = self._key_url(change.item.block_id or "", target) if target != "note" else None
+        known = (
+            self._known_key_url(change.item.block_id or "", target) if target != "note" else None
+        )
         return known[0] if known else None
 
     def _links(self, target: str, changes: list[Change]) -> None:
         ready: list[tuple[Change, Link]] = []
         for change in changes:
-            key = self._key_for(change)
+            key = self._key_unless_blocked(change)
             url = _new(change.fields["url"])
             if url == KNOWN_AFTER_CREATE:  # the Salesforce record made in this run
-                known = self._key_url(change.item.block_id or "", "salesforce")
+                known = self._known_key_url(change.item.block_id or "", "salesforce")
                 url = known[1] if known else None
             if key is None or not url:
                 continue
@@ -834,7 +836,7 @@ class Applier:
         Salesforce record, by Id), else the URL (the note line)."""
         record = _new(change.fields.get("record"))
         if record == KNOWN_AFTER_CREATE:
-            known = self._key_url(change.item.block_id or "", "salesforce")
+            known = self._known_key_url(change.item.block_id or "", "salesforce")
             record = known[0] if known else None
         return record or link.url
 
@@ -844,7 +846,7 @@ class Applier:
         ready = [
             (c, key, self._fill_cross_keys(c, {n: v["new"] for n, v in c.fields.items()}))
             for c in changes
-            if (key := self._key_for(c))
+            if (key := self._key_unless_blocked(c))
         ]
         ready = [(c, key, values) for c, key, values in ready if values]
         if not self.fresh and ready:
@@ -904,7 +906,7 @@ class Applier:
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
         connector = self.connectors[target]
-        ready = [(c, key) for c in changes if (key := self._key_for(c))]
+        ready = [(c, key) for c in changes if (key := self._key_unless_blocked(c))]
         for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
             moves = [_move(change, key) for change, key in batch]
             for (change, _), move in zip(batch, moves, strict=True):
