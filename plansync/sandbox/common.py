@@ -9,6 +9,7 @@ subclasses) the way its real service does.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
@@ -25,6 +26,15 @@ from urllib.parse import parse_qs
 
 from plansync.engine.state import reader
 from plansync.sandbox.server import DropConnection
+
+
+def now_stamp() -> tuple[str, float]:
+    """The time now as Jira and Salesforce both write it (``2025-10-27T12:34:56.789+0000``),
+    and as epoch seconds."""
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+    return stamp, now.timestamp()
+
 
 # --------------------------------------------------------------------------------------------
 # Requests, responses, errors and routes.

@@ -52,6 +52,7 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
+    now_stamp,
 )
 from plansync.sandbox.common import Request as BaseRequest
 from plansync.sandbox.common import Route as BaseRoute
@@ -225,14 +226,6 @@ class Request(BaseRequest):
         return f"{self.base_url}/rest/api/{self.api_version}"
 
 
-def _now() -> tuple[str, float]:
-    """Jira's timestamp format (``2025-10-27T12:34:56.789+0000``) and the epoch seconds."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return now.strftime(
-        "%Y-%m-%dT%H:%M:%S."
-    ) + f"{now.microsecond // 1000:03d}+0000", now.timestamp()
-
-
 # --------------------------------------------------------------------------------------------
 # State: SQLite, one connection behind a lock (the server is threaded).
 # --------------------------------------------------------------------------------------------
@@ -342,7 +335,7 @@ class _Store(SqliteStore):
     def create_issues(self, new: list[tuple[str, dict[str, Any]]]) -> list[IssueRow]:
         """Create issues, each ``(project key, fields)``, numbered per project, in one
         transaction."""
-        created, created_at = _now()
+        created, created_at = now_stamp()
         rows = []
         with self._transaction():
             (next_id,) = self._db.execute(
@@ -396,7 +389,7 @@ class _Store(SqliteStore):
             change(fields)
             self._db.execute(
                 "UPDATE issue SET fields = ?, updated = ? WHERE id = ?",
-                (json.dumps(fields), _now()[0], row.id),
+                (json.dumps(fields), now_stamp()[0], row.id),
             )
         return True
 
@@ -1232,7 +1225,7 @@ class JiraSandbox(SandboxApp):
             "deploymentType": "Cloud" if cloud else "Server",
             "buildNumber": 100300 if cloud else 10030012,
             "buildDate": "2025-12-01T00:00:00.000+0000",
-            "serverTime": _now()[0],
+            "serverTime": now_stamp()[0],
             "scmInfo": "57a0ca5" if cloud else "4d28c5ad3b5c4dc2f9a6fc12f2d94f3e3ea6a8c1",
             "serverTitle": PROJECT_NAME,
         }
@@ -1250,7 +1243,7 @@ class JiraSandbox(SandboxApp):
             {
                 "self": f"{request.base_url}/rest/api/latest/user?username={user.name}",
                 "name": user.name,
-                "loginInfo": {"loginCount": 1, "previousLoginTime": _now()[0]},
+                "loginInfo": {"loginCount": 1, "previousLoginTime": now_stamp()[0]},
             },
         )
 
@@ -1503,7 +1496,7 @@ class JiraSandbox(SandboxApp):
             stored.update(
                 status=status_id,
                 resolution=resolution,
-                resolutiondate=_now()[0] if resolution else None,
+                resolutiondate=now_stamp()[0] if resolution else None,
             )
 
         self._modify_issue(issue_id_or_key, move)

@@ -98,6 +98,7 @@ from plansync.sandbox.common import (
     SqliteStore,
     control_routes,
     find_route,
+    now_stamp,
 )
 from plansync.sandbox.jira_app import USERS as PEOPLE
 from plansync.sandbox.server import DropConnection
@@ -139,12 +140,6 @@ def salesforce_id(prefix: str, number: int) -> str:
 
 
 ORG_ID = salesforce_id("00D", 1)
-
-
-def _now() -> str:
-    """Salesforce's datetime format: ``2025-10-27T12:34:56.789+0000``."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,7 +552,7 @@ class _Store(SqliteStore):
         with self._lock:
             self._db.execute(
                 "INSERT INTO session (token, user_id, issued) VALUES (?, ?, ?)",
-                (token, user_id, _now()),
+                (token, user_id, now_stamp()[0]),
             )
 
     def session_user(self, token: str) -> str | None:
@@ -905,7 +900,7 @@ class SalesforceSandbox(SandboxApp):
         """Store records as given, unchecked (no uniqueness, no picklists): how a test plants
         what the API would refuse, e.g. two records with one external id. Returns their Ids."""
         kind = self._writable(sobject)
-        now = _now()
+        now = now_stamp()[0]
         new = [
             (
                 kind.name,
@@ -1337,7 +1332,7 @@ class SalesforceSandbox(SandboxApp):
             if spec.type == "reference" and value is not None:
                 value = next(u.id for u in USERS if u.id[:15] == value[:15])
             out[spec.name] = value
-        out["LastModifiedDate"] = _now()
+        out["LastModifiedDate"] = now_stamp()[0]
         return out
 
     @staticmethod
@@ -1387,7 +1382,7 @@ class SalesforceSandbox(SandboxApp):
         keys = [values.get(key) for values in parsed]
         faults = self._record_faults(request, keys)
         outcomes, new, changed = [], [], []
-        now = _now()
+        now = now_stamp()[0]
         for values, value in zip(parsed, keys, strict=True):
             matches = existing.get(value, []) if value is not None else []
             errors = []
