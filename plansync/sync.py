@@ -24,8 +24,9 @@ from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import orphans_named
-from plansync.engine.plan import Planner, TargetSpec
+from plansync.engine.plan import Planner
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
+from plansync.engine.targets import TargetSpec
 from plansync.errors import wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault

@@ -342,7 +342,7 @@ def test_crash_in_a_sync_that_gives_a_note_put_back_its_ids_again(
     project: Project, step: str
 ) -> None:
     """A note put back to its text from before the first sync gets its lines' ids and keys
-    back (re-adopted, see plan.Planner._readopt) in a sync that also creates, updates and
+    back (re-adopted, see identity.Identifier._readopt) in a sync that also creates, updates and
     transitions: wherever it dies, the rerun ends with each line on its first issue, and no
     second issue made for a line that lost its id."""
     config = project.config()

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -42,9 +43,10 @@ from plansync.connectors.base import (
 )
 from plansync.connectors.http import chunks
 from plansync.engine.changes import KNOWN_AFTER_CREATE, Change, DeadCreate, ItemRef, Plan
-from plansync.engine.plan import adopted_base, note_digests, same_value
+from plansync.engine.diff import adopted_base, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
+from plansync.notes.model import note_digest
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
@@ -973,6 +975,20 @@ def _backend_of(change: Change) -> str:
 
 def _new(value: Any) -> Any:
     return value["new"] if isinstance(value, dict) and "new" in value else value
+
+
+def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
+    """Digests of the named notes now: a note that vanished or cannot be read any more (a
+    folder in its place, its permissions taken away) digests as empty, so that a plan made from
+    it is stale rather than a traceback from the check."""
+    root = config.vault_root
+    digests = {}
+    for path in paths:
+        try:
+            digests[path] = note_digest(Path(root / path).read_bytes())
+        except OSError:
+            digests[path] = ""
+    return digests
 
 
 def apply_plan(

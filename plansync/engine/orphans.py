@@ -1,0 +1,268 @@
+"""Step 5 of the plan (:mod:`.plan`), orphans: the records whose line no note has. Each is
+reported and left alone (a vanished note never closes tickets), or, under ``sync.orphans =
+"cancel"``, cancelled when its line was deleted from a note that was read and still holds
+items, unless the line may be there still: moved, or back without its id.
+"""
+
+from __future__ import annotations
+
+from plansync.config import Config
+from plansync.connectors.base import RemoteRecord
+from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef, Plan
+from plansync.engine.diff import last_status
+from plansync.engine.held import conflict_copy_of
+from plansync.engine.identity import lines_elsewhere, named_as, synced_text
+from plansync.engine.state import SyncedRecord
+from plansync.engine.targets import TargetSpec, wanted
+from plansync.notes.links import ticket_links
+from plansync.notes.vault import Vault, printable
+from plansync.notes.writeback import ends_a_line
+
+NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
+"""Why a line with an item's id may be no item: moved into a fenced block, or four spaces more
+under a deleted parent task, which makes it an indented code block."""
+
+
+class Orphans:
+    """Plans the records of each target whose line no note has (:meth:`orphan`), then spares
+    those whose planned cancel turns out to be for a moved line (:meth:`spare_moved_lines`).
+    What it plans goes into ``plan``."""
+
+    def __init__(
+        self,
+        config: Config,
+        vault: Vault,
+        targets: list[TargetSpec],
+        plan: Plan,
+        *,
+        held_notes: set[str],
+    ):
+        self.config = config
+        self.vault = vault
+        self.targets = targets
+        self.plan = plan
+        self._notes_by_path = {note.path: note for note in vault.notes}
+        self._orphans_notes: dict[str, bytes | None] = {}
+        """The bytes of orphans' notes (None: unreadable), each read once."""
+        self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
+        """Cancels planned for deleted lines, by their index in the plan's changes: one that
+        turns out to be moved (into a note the config does not read, or as no item into
+        another) is left alone instead."""
+        self._notes_with_items = {note.path for note in vault.notes if note.items}
+        """Where a deleted line may cancel its records (sync.orphans = "cancel"), but for the
+        ``held_notes``."""
+        self._held_notes = held_notes
+        """The notes held back (:meth:`Identifier._hold_back`), which are out of the sync,
+        records and all, until they are fixed; filled in by :meth:`Identifier.identify`."""
+        # Keys a line with no id of its own still links to (a conflict copy's line too): its
+        # record's line may be there without its id, and is not cancelled nor forgotten. A
+        # line with an id of its own is another item's, and its link to the key a mention.
+        self._named_keys = {
+            (link.target, link.key)
+            for note, copy in ((n, conflict_copy_of(n.path) is not None) for n in vault.notes)
+            for i in note.items
+            if "](" in i.description and (copy or not i.block_id)
+            for link in ticket_links(i.description)
+        }
+
+    def cancels_planned(self) -> bool:
+        """Whether a cancel for a deleted line stands in the plan (one not spared)."""
+        return any(self.plan.changes[index].action == "transition" for index, _, _ in self._cancels)
+
+    def orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
+        """Report ``record``, one of ``target`` that no line of the notes is read as (``found``:
+        the backend's record with its id), or cancel it, as ``sync.orphans`` says."""
+        named = (target.name, record.key) in self._named_keys
+        if not record.note_path:
+            # Made by a sync cut short, journaled before entries named their notes.
+            where = (
+                "made by a sync that was cut short, and its line is gone from the notes since"
+                " (which note held it is not known, so it is never cancelled)"
+            )
+        elif record.note_path in self._notes_by_path and self._still_in_note(record):
+            where = (
+                f"its line (^{record.block_id}) is still in the note, but no item plansync reads"
+                f" {NO_ITEM_WHY}"
+            )
+        elif record.note_path in self._notes_by_path:
+            where = "its line is gone from the note"
+            if self._cancel_orphan(target, record, found, where):
+                return
+            if not named and (same_text := self._same_text_at(target, record)):
+                # Not cancelled either way; said here, as forget must not take it.
+                self.plan.changes.append(
+                    _left_alone(target.name, record, same_text, line_may_be_back=True)
+                )
+                return
+            if self.config.sync.orphans == "cancel" and not target.transitions:
+                where += f" ({target.title} is given no status field to cancel it by)"
+            elif named:
+                where += (
+                    f" (a line links to {record.key}, so it is never cancelled: if that is its"
+                    f" line, put ^{record.block_id} back at its end)"
+                )
+        elif not (self.config.vault_root / record.note_path).exists():
+            where = "its note is gone"
+        else:  # there, but not read: skipped by the scan, or outside the config's globs
+            where = "its note is not among those vault.include and vault.exclude take"
+            for warning in self.vault.warnings:
+                if warning.path == record.note_path:
+                    # Most likely its line is there, id and all, until the note is fixed.
+                    where = f"its note was not read ({warning.message})"
+                    named = True
+                    break
+        self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
+
+    def _same_text_at(self, target: TargetSpec, record: SyncedRecord) -> str | None:
+        """Why the record's line may be back without its id, where a line of its note has its
+        text (:meth:`_unsynced_line_like`); None: no line has."""
+        line = self._unsynced_line_like(target, record)
+        if line is None:
+            return None
+        return (
+            f"line {line} of its note has its text but not its id (the note put back to older"
+            f" text, or written again?): if it is its line, put ^{record.block_id} back at its end"
+        )
+
+    def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
+        """The line of the record's note, without an id and not to be synced, whose item would
+        make the record's name as last synced (its Jira summary, its Name); None: none.
+
+        Such a line is most likely the record's own, come back in a note put back to older text
+        or written again by its generator, as proposed (``[?]``): its record is reported, not
+        cancelled under ``orphans = "cancel"`` for a deleted line. A name shared by chance
+        only spares a cancel, which is the side to err on. A line to be synced is not looked
+        at: it gets an id of its own at this sync, after which its record would be cancelled
+        all the same, one run late, with a second record made meanwhile."""
+        note = self._notes_by_path[record.note_path]
+        for item in note.items:
+            if item.block_id or wanted(self.config, self.targets, item):
+                continue
+            if named_as(self.config, target, note, item, record):
+                return item.line
+        return None
+
+    def _still_in_note(self, record: SyncedRecord) -> bool:
+        """Whether the record's block id still ends a line of its note (in any case, as ids
+        are compared by label): the line is there, only no item any more, so it was not
+        deleted, and ``orphans = "cancel"`` must not close its record."""
+        if record.note_path not in self._orphans_notes:  # read once, however many orphans
+            try:
+                data = (self.config.vault_root / record.note_path).read_bytes()
+            except OSError:
+                data = None
+            self._orphans_notes[record.note_path] = data
+        data = self._orphans_notes[record.note_path]
+        return data is not None and ends_a_line(data, record.block_id)
+
+    def _cancel_orphan(
+        self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str
+    ) -> bool:
+        """Plan the cancel of a record whose line was deleted, when ``sync.orphans`` asks.
+
+        Only a deletion from a note that was read and still holds items counts: a note that
+        is gone, unread, emptied (a sync client's accident as often as a person's) or held
+        back (:meth:`Identifier._hold_back`) never closes its tickets. A record already closed, or
+        cancelled by plansync before, is reported only, so a reopen in the backend stands. So
+        is one whose id search finds first on another record (an earlier issue cloned or
+        labelled with it): that record is not the one synced from the line, and is never
+        cancelled for it. And so is a record whose key a line still names: its line may be
+        there with only its block id taken off (tidied away as noise); the report says to put
+        the id back, where :meth:`Identifier._by_key` could not tell that the line is its own.
+        A cancel planned here may still be left alone by :meth:`spare_moved_lines`, once every
+        target is planned: its line may have been moved into a note this scan does not read,
+        or into another note as no item.
+        """
+        if self.config.sync.orphans != "cancel" or not target.transitions or found is None:
+            return False
+        if found.key != record.key or (target.name, record.key) in self._named_keys:
+            return False
+        last = last_status(record.fields, found)
+        if found.status_category == "done" and last != record.fields.get("status"):
+            # A cancel whose answer was lost got there: the base learns it, or a reopen in the
+            # backend would pass for a record never cancelled, and be cancelled again.
+            self.plan.refresh.append(
+                BaseRefresh(
+                    block_id=record.block_id,
+                    target=target.name,
+                    fields={"status": last, "status_sent": None},
+                )
+            )
+        if (
+            record.note_path not in self._notes_with_items
+            or record.note_path in self._held_notes
+            or found.status_category == "done"
+        ):
+            return False
+        if last == "cancelled":
+            return False
+        self.plan.changes.append(
+            Change(
+                action="transition",
+                target=target.name,
+                key=found.key,
+                item=_gone_item(record),
+                fields={"status": {"old": found.status_category, "new": "cancelled"}},
+                sobject=found.sobject,
+                message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
+            )
+        )
+        self._cancels.append((len(self.plan.changes) - 1, target, record))
+        return True
+
+    def spare_moved_lines(self) -> None:
+        """Leave alone the records whose cancel was planned for a deleted line that was in fact
+        moved, id and all: into a note this scan does not read (an ``Archive/`` folder
+        ``vault.exclude`` names, or a note outside ``vault.include``), or into another note as
+        a line that is no item (its checkbox taken off on the way). The line is still in the
+        vault; someone archiving an item, or keeping it as a plain bullet, does not mean to
+        cancel its ticket, as a line left in its own note without its checkbox does not. So
+        are those whose note has a line with their text but no id (:meth:`_unsynced_line_like`).
+
+        Run once, after every target is planned, so that one walk of the vault serves every
+        candidate of every target; and only when there is one (never under ``orphans =
+        "report"``, which plans no cancel), as the walk reads every note of the vault.
+        """
+        if not self._cancels:
+            return
+        where = lines_elsewhere(
+            self.config.vault_root, {record.block_id for _, _, record in self._cancels}
+        )
+        for index, target, record in self._cancels:
+            note = where.get(record.block_id)
+            if note is None:
+                if same_text := self._same_text_at(target, record):
+                    self.plan.changes[index] = _left_alone(
+                        target.name, record, same_text, line_may_be_back=True
+                    )
+                continue
+            if note in self._notes_by_path:
+                moved = (
+                    f"its line (^{record.block_id}) is in {printable(note)}, but no item"
+                    f" plansync reads {NO_ITEM_WHY}"
+                )
+            else:
+                moved = f"its line is in {printable(note)}, which the config does not read"
+            self.plan.changes[index] = _left_alone(target.name, record, moved)
+
+
+def _left_alone(
+    target: Backend, record: SyncedRecord, why: str, *, line_may_be_back: bool = False
+) -> Change:
+    """The orphan a record whose line is gone from its note is reported as, and why."""
+    return Change(
+        action="orphan",
+        target=target,
+        key=record.key,
+        item=_gone_item(record),
+        message=f"{record.key}: {why}; left alone",
+        line_may_be_back=line_may_be_back,
+    )
+
+
+def _gone_item(record: SyncedRecord) -> ItemRef:
+    """The item of a record whose line is gone (line 0), by the text last synced, so that a
+    reader of the plan knows which item it was without looking the key up."""
+    return ItemRef(
+        note=record.note_path, line=0, block_id=record.block_id, text=synced_text(record)
+    )

@@ -1,0 +1,61 @@
+"""The backends as the planner sees them (:class:`TargetSpec`), and which items they take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from plansync.config import Config
+from plansync.connectors.base import Connector
+from plansync.engine.changes import Backend
+from plansync.notes.links import last_links
+from plansync.notes.model import Item
+from plansync.rules import Routing
+from plansync.sites import THIS_MACHINE, on_this_machine
+
+UserResolver = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One backend as the planner sees it: its connector and what it can do."""
+
+    name: Backend
+    title: str
+    connector: Connector
+    resolve_user: UserResolver
+    routing: Routing[Any]
+    """Which items go to the backend and what their records say."""
+    remote_links: bool = False
+    transitions: bool = False
+    immutable: frozenset[str] = frozenset()
+    site: str | None = None
+    """Which backend this is (:func:`plansync.sites.site_of`); None: the connector does not say."""
+
+    @property
+    def local(self) -> bool | None:
+        """Whether the backend is a sandbox on this machine (None: not known)."""
+        return None if self.site is None else self.site == THIS_MACHINE
+
+    def routes(self, config: Config, item: Item) -> bool:
+        """Whether a rule sends ``item`` to this backend."""
+        return self.routing.rule_for(config, item) is not None
+
+
+def wanted(config: Config, targets: list[TargetSpec], item: Item) -> bool:
+    """Whether ``item`` is to be synced: accepted, and sent to some target by a rule."""
+    return item.accepted and any(t.routes(config, item) for t in targets)
+
+
+def trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
+    """The real targets whose last link in ``line`` is to a sandbox on this machine: for a target
+    the item has a key for, its key link (the last link to its target)."""
+    if "](" not in line:
+        return []
+    real = {t.name for t in targets if t.local is False}
+    return [
+        link.target
+        for link in last_links(line).values()
+        if link.target in real and on_this_machine(link.url)
+    ]
