@@ -44,6 +44,12 @@ def label_for(block_id: str) -> str:
     return label if label.startswith(BLOCK_ID_PREFIX) else BLOCK_ID_PREFIX + label
 
 
+def written_by_hand(block_id: str) -> bool:
+    """Whether ``block_id`` is a user's own (``^todo1``), not one plansync drew: such an id is
+    unique only within its note, as Obsidian needs, so another note or vault may use it too."""
+    return not block_id.lower().startswith(BLOCK_ID_PREFIX)
+
+
 PLANSYNC_LABEL = re.compile(re.escape(BLOCK_ID_PREFIX) + r"[a-z0-9-]+")
 """What :func:`label_for` makes of any block id: Obsidian's ids hold letters, digits and
 dashes, so a user's own ``^my-task`` is the label ``ps-my-task``."""

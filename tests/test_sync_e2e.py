@@ -1833,6 +1833,56 @@ def test_a_label_change_in_the_rules_reaches_an_item_with_a_dashed_id_of_its_own
     assert not fresh_plan(config).has_changes
 
 
+def test_a_record_with_a_hand_written_id_another_line_made_is_not_taken_over(
+    example_project: ExampleProject,
+) -> None:
+    """Another vault on the same Jira may use the same ``^todo1`` (Obsidian keeps ids unique
+    within a note only): its record, found by the label, was adopted and its summary
+    overwritten with this line's (a user test). Here the other vault's record is made by
+    this one before its state store is lost and its line rewritten without the key."""
+    project = example_project
+    path = project.vault / "hallway.md"
+    path.write_text("# Hallway\n\n- [ ] Renew the certificate #task ^todo1\n", "utf-8")
+    config = config_of(project)
+    sync(config)
+    [key] = [k for k, i in project.issues().items() if "ps-todo1" in i["fields"]["labels"]]
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+    path.write_text("# Hallway\n\n- [ ] Order the pizza #task ^todo1\n", "utf-8")
+
+    plan = fresh_plan(config)
+    [conflict] = [c for c in plan.changes if c.item.note == "hallway.md"]
+    assert (conflict.action, conflict.key) == ("conflict", key)
+    assert "another note or vault that uses the same id" in (conflict.message or "")
+    assert f"[{key}](" in (conflict.message or "")
+    sync(config, plan=plan)
+    assert project.issues()[key]["fields"]["summary"] == "Renew the certificate"
+    assert path.read_text("utf-8") == "# Hallway\n\n- [ ] Order the pizza #task ^todo1\n"
+
+
+def test_a_record_with_a_hand_written_id_is_adopted_when_the_line_names_its_key(
+    example_project: ExampleProject,
+) -> None:
+    """A lost state store (or another clone of the vault): the line carries the key it was
+    synced with, so the record is this item's, and nothing is created or held."""
+    project = example_project
+    path = project.vault / "hallway.md"
+    path.write_text("# Hallway\n\n- [ ] Renew the certificate #task ^todo1\n", "utf-8")
+    config = config_of(project)
+    sync(config)
+    synced = path.read_bytes()
+    for file in project.state_db.parent.glob("state.db*"):
+        file.unlink()
+    plan = fresh_plan(config)
+    actions = {c.action for c in plan.changes if c.item.note == "hallway.md"}
+    assert actions <= {"write_back", "link"}  # the key stored, the remote link upserted
+    issues = project.issues()
+    sync(config, plan=plan)
+    assert project.issues().keys() == issues.keys()
+    assert path.read_bytes() == synced
+    assert not fresh_plan(config).has_changes
+
+
 def test_done_on_both_sides_then_reopened_in_the_note_reopens_the_issue(
     example_project: ExampleProject,
 ) -> None:

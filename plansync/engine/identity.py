@@ -24,7 +24,13 @@ from plansync.notes.model import Item, Note
 from plansync.notes.parse import read_note_bytes, read_up_to_keys, reread_keys
 from plansync.notes.vault import Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
-from plansync.rules import BLOCK_ID_PREFIX, Context, label_for, new_block_id, status_category
+from plansync.rules import (
+    Context,
+    label_for,
+    new_block_id,
+    status_category,
+    written_by_hand,
+)
 
 
 @dataclass
@@ -548,7 +554,7 @@ def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:
     plansync's) in another note than that line's. Obsidian needs an id to be one line's in its
     note only, and a link to it (``[[note#^id]]``) breaks if write-back gives the line a new
     one, as it does a copied line's."""
-    return not block_id.lower().startswith(BLOCK_ID_PREFIX) and kept_in != note.path
+    return written_by_hand(block_id) and kept_in != note.path
 
 
 def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> tuple[Note, Item]:

@@ -86,7 +86,7 @@ from plansync.notes.model import note_digest
 from plansync.notes.vault import Vault
 from plansync.notes.writeback import abandoned_temps, decode_for_edit
 from plansync.progress import Progress, silent
-from plansync.rules import Context, label_for, note_linker, status_category
+from plansync.rules import Context, label_for, note_linker, status_category, written_by_hand
 
 
 class NoteChanged(PlansyncError):
@@ -522,6 +522,8 @@ class Planner:
                 f" with {label_for(entry.block_id)} (deleted, moved or not yet indexed)",
             )
             return
+        if base is None and note_key is None and self._anothers(target, entry, found):
+            return
         fields, link = desired
         kept = self._fields_found(target, entry, base, found, fields)
         if kept is None:
@@ -530,6 +532,29 @@ class Planner:
             self._plan_adopt(target, entry, found, kept, link, note_key)
         else:
             self._plan_tracked(target, entry, base, found, note_key, kept, link)
+
+    def _anothers(self, target: TargetSpec, entry: Tracked, found: RemoteRecord) -> bool:
+        """Whether ``found``, a record with the item's id that was never synced from here,
+        may be another item's: a conflict, not adopted, when the id was written by hand and
+        the line names no key. Another note, or another vault on the same backend, may use
+        the same ``^todo1``, and adopting its record would overwrite it with this line. A
+        record found for a line that names its key (a lost state store, another clone of the
+        vault), for an id plansync drew, or for one a dead run was creating is this item's."""
+        block_id = entry.block_id
+        if not written_by_hand(block_id) or block_id in self._journal[target.name]:
+            return False
+        self._conflict(
+            target,
+            entry,
+            found.key,
+            f"{found.key} carries {label_for(block_id)}, the label of this line's id"
+            f" ^{block_id}, but it was not synced from here and the line names no key: it may"
+            " be the item of another note or vault that uses the same id (Obsidian keeps an id"
+            f" unique only within its note). Not adopted. Give the line an id of its own; or,"
+            f" if {found.key} is this item's record, end the line with its key link"
+            f" [{found.key}]({found.url})",
+        )
+        return True
 
     def _plan_untracked(
         self,
