@@ -734,7 +734,7 @@ def init(directory: Path, force: bool) -> None:
     new = not directory.exists()
     with _one_line_errors():
         directory.mkdir(parents=True, exist_ok=True)
-        target.write_text(starter_config(), encoding="utf-8")
+        target.write_text(starter_config(directory.resolve().name), encoding="utf-8")
     if new:  # a mistyped vault path reads as a vault with no notes
         click.echo(f"{directory} did not exist: made it. Is it your notes' folder?", err=True)
     # Quoted for the shell: the command is meant to be pasted, and notes live in folders
@@ -742,8 +742,13 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"Wrote {target}. Try `plansync plan --config {shlex.quote(str(target))}`.")
 
 
-def starter_config() -> str:
-    return (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
+def starter_config(vault_name: str) -> str:
+    """The commented starter config, naming the vault as its folder is named now."""
+    text = (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
+    # A JSON string is a TOML basic string, quotes, backslashes and controls escaped alike,
+    # but for DEL, which TOML escapes and JSON does not.
+    quoted = json.dumps(vault_name, ensure_ascii=False).replace("\x7f", "\\u007f")
+    return text.replace('name = "My Vault"', f"name = {quoted}", 1)
 
 
 @main.group()

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 import pytest
@@ -44,6 +45,7 @@ from plansync.engine.apply import ItemError
 from plansync.engine.changes import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
+from plansync.rules import note_linker
 from plansync.sync import sandbox_notice
 
 if sys.version_info >= (3, 11):
@@ -1267,6 +1269,23 @@ def test_the_starter_config_leaves_the_templates_folder_out(tmp_path: Path) -> N
         config.vault_root, include=config.vault.include, exclude=config.vault.exclude
     )
     assert [note.path for note in found.notes] == ["Meetings/weekly.md"]
+
+
+@pytest.mark.parametrize("name", ["Meetings", 'Team\'s "vault" ✨', "back\\slash\x7f"])
+def test_init_names_the_vault_as_its_folder_so_a_clone_links_the_same(
+    tmp_path: Path, name: str
+) -> None:
+    """The obsidian:// links records get named the folder plansync ran in: a teammate's clone
+    in a folder named otherwise rewrote every record's link (a user test)."""
+    assert run("init", tmp_path / name).exit_code == 0
+    clone = tmp_path / "clone"
+    shutil.copytree(tmp_path / name, clone)
+    for folder in (tmp_path / name, clone):
+        config = load_config(folder / "plansync.toml")
+        assert config.vault.name == name
+        assert note_linker(config)("a.md", "ps-1").startswith(
+            f"obsidian://open?vault={quote(name, safe='')}&"
+        )
 
 
 def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
