@@ -36,9 +36,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from plansync.errors import PlansyncError
-from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
-from plansync.notes.parse import parse_note
-from plansync.notes.vault import Vault, scan_vault
 
 if TYPE_CHECKING:
     from plansync.config import Config, ConfigError, load_config
@@ -48,11 +45,23 @@ if TYPE_CHECKING:
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.state import StateError, StateLocked
+    from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
+    from plansync.notes.parse import parse_note
+    from plansync.notes.vault import Vault, scan_vault
     from plansync.sync import apply, forget, plan
 
 # Imported when first used: the engine brings the Jira and Salesforce clients and the sandboxes
-# (half a second), which a tool that only parses notes never needs.
+# (half a second), which a tool that only parses notes never needs; and the notes' model and
+# parser bring pydantic (a fifth of a second), which the command's entry point (__main__) must
+# not load before it can catch a Ctrl-C.
 _LAZY = {
+    "AcceptancePolicy": "plansync.notes.model",
+    "Item": "plansync.notes.model",
+    "Note": "plansync.notes.model",
+    "ParseWarning": "plansync.notes.model",
+    "parse_note": "plansync.notes.parse",
+    "Vault": "plansync.notes.vault",
+    "scan_vault": "plansync.notes.vault",
     "Config": "plansync.config",
     "ConfigError": "plansync.config",
     "load_config": "plansync.config",

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -25,7 +26,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import counted, cut, first_few, shown
+from plansync.display import counted, cut, first_few, one_line, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -164,7 +165,7 @@ def parse(
     for path in paths:
         vault = scan_vault(path, policy=policy)
         for warning in vault.warnings:
-            click.echo(shown(f"warning: {warning}"), err=True)
+            click.echo(one_line(f"warning: {warning}"), err=True)
         for note in vault.notes:
             display = printable(str(path / note.path) if path.is_dir() else str(path))
             note.warnings = [w.model_copy(update={"path": display}) for w in note.warnings]
@@ -184,11 +185,12 @@ def parse(
 def _print_note(note: Note) -> None:
     """One note as text; what came from the note is shown with control characters escaped
     (see :mod:`plansync.display`)."""
-    click.secho(shown(f"{note.path}  {note.title or ''}  {note.date or ''}"), bold=True)
+    heading = f"{one_line(note.path)}  {one_line(note.title or '')}  {note.date or ''}"
+    click.secho(heading, bold=True)
     for item in note.items:
         click.echo(shown("  " + _item_row(item)))
     for warning in note.warnings:
-        click.secho(shown(f"  warning: {warning}"), fg="yellow", err=True)
+        click.secho(one_line(f"  warning: {warning}"), fg="yellow", err=True)
 
 
 def _item_row(item: Item) -> str:
@@ -338,7 +340,9 @@ def _is_special(path: Path) -> bool:
 def _write_whole(path: Path, text: str) -> None:
     """Write ``path`` at once: a plan cut short (Ctrl-C, a full disk) never stands in its
     place, half written, for `plansync sync` to refuse. Through a symlink, into the file it
-    names, with that file's permissions."""
+    names, with that file's permissions. The partial copy is named for this process, so that
+    two runs saving the same plan file never write into one copy; the copies of runs killed
+    before they could remove theirs are removed here (:func:`_remove_abandoned_partials`)."""
     if _is_special(path) and not path.is_dir():
         with path.open("w", encoding="utf-8") as stream:
             stream.write(text)
@@ -355,6 +359,25 @@ def _write_whole(path: Path, text: str) -> None:
     finally:
         with suppress(OSError):
             partial.unlink(missing_ok=True)
+    _remove_abandoned_partials(real)
+
+
+def _remove_abandoned_partials(real: Path) -> None:
+    """Remove the partial copies of ``real`` that runs killed mid-write left (SIGKILL, a power
+    cut: no ``finally`` ran), which no later run would write again, each named for its own
+    process: so they stayed for ever. Only those untouched for write-back's
+    :data:`~plansync.notes.writeback.ABANDONED_AFTER`: another run may be writing its own."""
+    from plansync.notes.writeback import ABANDONED_AFTER
+
+    named = re.compile(re.escape(f".{real.name}.") + r"[0-9]+\.partial")
+    now = time.time()
+    with suppress(OSError), os.scandir(real.parent) as entries:
+        for entry in entries:
+            if not named.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            with suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime >= ABANDONED_AFTER:
+                    os.unlink(entry.path)
 
 
 def _sync_command(config_path: Path | None, verb: str = "sync") -> str:
@@ -464,7 +487,11 @@ def sync_command(
     )
     progress = silent if quiet else _progress
     result: Result | None
-    with _one_line_errors(str(plan_file) if plan_file else ""), _interrupted(stopped):
+    with (
+        _one_line_errors(str(plan_file) if plan_file else ""),
+        _interrupted(stopped),
+        _stale_names_the_rerun(config_path, plan_file),
+    ):
         if plan_file is not None:
             saved = Plan.model_validate_json(plan_file.read_bytes())
             result = sync.apply(config, saved, progress=progress, wait=wait)
@@ -473,6 +500,24 @@ def sync_command(
     if declined:
         raise click.ClickException("nothing applied")
     _report(result, quiet=quiet)
+
+
+@contextmanager
+def _stale_names_the_rerun(config_path: Path | None, plan_file: Path | None) -> Iterator[None]:
+    """A stale plan's advice as the command to paste: with the ``--config`` this run was given
+    (the library names the bare command, which elsewhere finds no config or another one), and
+    for a saved plan with its ``--out``, which ``sync PLAN_FILE`` then applies."""
+    from plansync.engine.apply import StalePlan
+
+    try:
+        yield
+    except StalePlan as exc:
+        if exc.rerun is None:
+            raise
+        command = _sync_command(config_path, exc.rerun)
+        if exc.rerun == "plan" and plan_file is not None:
+            command += f" --out {shlex.quote(str(plan_file))}"
+        raise click.ClickException(shown(exc.saying(command))) from None
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:
@@ -496,7 +541,7 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
     from plansync.engine.forget import reports_forgettable
 
     for warning in plan.warnings:
-        click.echo(shown(f"warning: {warning}"), err=True)
+        click.echo(one_line(f"warning: {warning}"), err=True)
     counts = {
         kind: n
         for kind in ("conflict", "orphan")
@@ -609,7 +654,7 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
     if result.removed_temps:
         click.echo(shown(_removed_temps_line(result.removed_temps)), err=True)
     for warning in result.warnings:
-        click.echo(shown(f"warning: {warning}"), err=True)
+        click.echo(one_line(f"warning: {warning}"), err=True)
     for line in error_lines(result.errors):
         click.secho(shown(f"error: {line}"), fg="red", err=True)
     if result.errors:

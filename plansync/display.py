@@ -14,9 +14,9 @@ import re
 
 # C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional embeddings,
 # overrides and isolates ("Trojan Source"): none of them prints as itself.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_ACTING = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile(f"[{_ACTING}]")
+_OFF_THE_LINE = re.compile(f"[\t\n{_ACTING}]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -28,6 +28,14 @@ def shown(text: str) -> str:
     """``text`` with every character that would act on the terminal written as its escape
     (``\\x1b``, ``\\u202e``); line feeds and tabs are kept, everything else is unchanged."""
     return _UNPRINTABLE.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` as :func:`shown` writes it, its line feeds and tabs escaped too (``\\x0a``), for
+    what must read as one line: a note's file name above all, which may hold a line break. In a
+    plan's heading, the rest of such a name started a line of its own, read as another change's
+    (or a warning's); a tab there read as the two spaces between a heading's parts."""
+    return _OFF_THE_LINE.sub(_escape, text)
 
 
 def cut(text: str, width: int) -> str:

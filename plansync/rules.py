@@ -189,15 +189,26 @@ def _within(char: str, span: tuple[str, str]) -> bool:
     return span[0] <= char <= span[1]
 
 
-_WIKI_MARKUP = re.compile(r"[\[\]{}|]")
+_WIKI_MARKUP = re.compile(r"[\[\]{}|]|\\(?=[\\\[\]{}|]|\Z)")
+_WIKI_BACKSLASH = "&#92;"
+"""A backslash as Jira's wiki renderer shows it whatever follows: written as a backslash, it
+escapes the next character (or, doubled, is a line break), and there is no escape for it."""
 
 
 def wiki_text(value: str) -> str:
     """``value`` as Jira's wiki renderer shows it as typed, each character that opens or ends a
     link (``[title|url]``), a macro (``{noformat}`` or ``{code}`` would take in the rest of the
     description) or a table cell escaped with a backslash. Emphasis (``*bold*``, ``_x_``) is
-    left to render: it reads much the same in wiki markup, and users write it meaning that."""
-    return _WIKI_MARKUP.sub(r"\\\g<0>", value)
+    left to render: it reads much the same in wiki markup, and users write it meaning that.
+
+    A backslash of the note's that the renderer would read as markup is sent as an entity: one
+    before another (``\\\\`` is a line break), before a character escaped here (``\\[``
+    became ``\\\\[``: a line break, then a link) or ending the value (it escaped the
+    template's next character: the ``|`` of the note's link). Any other stays as written, as
+    the renderer shows it (``C:\\notes``; ``\\*`` shows ``*``, as in Obsidian)."""
+    return _WIKI_MARKUP.sub(
+        lambda found: _WIKI_BACKSLASH if found[0] == "\\" else "\\" + found[0], value
+    )
 
 
 def jira_fields(

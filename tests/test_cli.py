@@ -45,6 +45,7 @@ from plansync.engine.apply import ItemError
 from plansync.engine.changes import ACTIONS
 from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
+from plansync.notes.writeback import ABANDONED_AFTER
 from plansync.rules import note_linker
 from plansync.sync import sandbox_notice
 
@@ -455,6 +456,26 @@ def test_a_plan_that_cannot_be_saved_is_one_line_naming_the_file(
     assert f"cannot use {out}: No such file or directory" in result.output
 
 
+def test_a_partial_plan_a_killed_run_left_is_removed_by_a_later_save(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A `plan --out` killed (SIGKILL) between writing its partial copy and renaming it left
+    ``.plan.json.<pid>.partial``, which no later run ever wrote or removed: named for a process
+    that is gone. One another run may be writing still (recent) is left, as is any other file."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    out = plans / "plan.json"
+    dead, live = plans / ".plan.json.4452.partial", plans / ".plan.json.4453.partial"
+    other = plans / ".plan.json.4452.partial.bak"
+    for leftover in (dead, live, other):
+        leftover.write_text('{"format_version"', "utf-8")
+    long_ago = time.time() - ABANDONED_AFTER - 60
+    os.utime(dead, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    assert run("plan", "--out", out, "--config", example_project.config_path).exit_code == 0
+    assert sorted(p.name for p in plans.iterdir()) == sorted([out.name, live.name, other.name])
+
+
 def test_a_plan_cut_short_while_saved_leaves_the_old_one_whole(
     example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -776,7 +797,9 @@ def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> 
 def test_a_note_edited_while_sync_asks_says_to_sync_again(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """It said "run `plansync plan` again" to a user who had run sync, and made no plan."""
+    """It said "run `plansync plan` again" to a user who had run sync, and made no plan; and
+    then `plansync sync` without the ``--config`` the user gave, which elsewhere finds no config
+    or another one."""
     note = example_project.note("weekly-cloud-program-sync")
 
     def edited_meanwhile(question: str, default: bool) -> bool:
@@ -788,9 +811,27 @@ def test_a_note_edited_while_sync_asks_says_to_sync_again(
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: the plan is stale: {note.name} changed since it was made;"
-        " run `plansync sync` again\n"
+        f" run `plansync sync --config {example_project.config_path}` again\n"
     )
     assert len(example_project.issues()) == 0
+
+
+def test_a_stale_saved_plan_names_the_plan_to_make_with_its_config_and_file(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A plan saved with ``--out`` is made again with both: `plansync plan` alone found no
+    config in another folder, and saved nothing for `sync PLAN_FILE` to apply."""
+    saved = tmp_path / "my plan.json"
+    config = example_project.config_path
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    note = example_project.note("weekly-cloud-program-sync")
+    replace_once(note, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    result = run("sync", saved, "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: the plan is stale: {note.name} changed since it was made;"
+        f" run `plansync plan --config {config} --out '{saved}'` again\n"
+    )
 
 
 @pytest.fixture
@@ -966,6 +1007,26 @@ def test_ctrl_c_before_a_plan_starts_exits_as_interrupted_not_as_an_error(
     assert result.exit_code == 130, result.output
     assert result.stderr.endswith("Interrupted.\n")
     assert "Aborted!" not in result.output
+
+
+def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback() -> None:
+    """The installed ``plansync`` command stopped while it imports click (the command line's
+    modules take a fifth of a second to load): it printed a Python traceback."""
+    code = (
+        "import sys\n"
+        "from importlib.metadata import entry_points\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'click':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "[command] = entry_points(group='console_scripts', name='plansync')\n"
+        "sys.exit(command.load()())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "plan"], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nInterrupted.\n")
 
 
 def test_a_second_concurrent_run_is_refused_naming_the_lock(
@@ -1817,6 +1878,26 @@ def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> Non
     assert not any(c in result.output for c in "\x1b\b\x07\u202e")
     assert "Pay\\x08\\x08\\x08 \\u202eevil" in result.output
     assert "T\\x1b]0;pwned\\x07" in result.output
+
+
+def test_a_note_named_with_a_line_break_or_a_tab_keeps_each_heading_on_its_line(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """Linux allows both in a file name: the rest of the name started a line of its own in the
+    plan, "name.md:1 …", read as another change's, and so did the warning naming it."""
+    assert run("init", tmp_path).exit_code == 0
+    (tmp_path / "bad\nname.md").write_text("- [ ] Draft the plan @Ana\n", "utf-8")
+    (tmp_path / "tab\tname.md").write_text("- [ ] Pay\n", "utf-8")
+    result = run("plan", "--config", tmp_path / "plansync.toml")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("name.md")], result.stdout
+    assert '+ jira create  bad\\x0aname.md:1  "Draft the plan"' in lines
+    assert '+ jira create  tab\\x09name.md:1  "Pay"' in lines
+    warning = "warning: bad\\x0aname.md:1: owner '@Ana' maps to no Jira user"
+    assert any(line.startswith(warning) for line in lines), result.stdout
+    parsed = run("parse", tmp_path).stdout.splitlines()
+    assert sum(line.startswith(f"{tmp_path}/bad\\x0aname.md  ") for line in parsed) == 1
 
 
 OPS_RULE = '[[rules]]\nname = "ops"\nproject = "OPS"\nmatch = { tags_any = ["#ops"] }\n\n'

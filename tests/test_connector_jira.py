@@ -8,6 +8,7 @@ pass on a shape Jira would never send).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import socket
@@ -1197,6 +1198,76 @@ def test_a_gateways_error_is_sent_again_only_where_a_request_may_be_sent_twice(
     with pytest.raises(ConnectorError, match=rf"answered {status} to creating 1 issue\b"):
         cloud.create_many([new("ps-b")])
     assert sleeps == [1.0]
+
+
+def test_a_500_to_a_read_is_sent_again_within_max_retries(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
+) -> None:
+    """A search (a POST that only reads) and a GET: a node restarting failed the whole plan
+    once, where a 503 was waited out. The 500 of a transition's POST is not resent."""
+    url = api(CLOUD, "search/jql")
+    rsps.post(url, status=500, json={"errorMessages": ["Internal server error"]})
+    rsps.add_callback(responses.POST, url, callback=cloud_search_answer)
+    assert set(cloud.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert sleeps == [1.0]
+    moves = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(moves, status=500)
+    rsps.get(moves, status=500)
+    rsps.get(moves, json=transitions())
+    rsps.post(moves, status=500)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
+    assert not result.ok and "500" in (result.error or "")
+    assert sleeps == [1.0, 1.0, 2.0]
+    assert [c.request.method for c in rsps.calls if c.request.url == moves] == ["GET"] * 3 + [
+        "POST"
+    ]
+
+
+def test_a_read_that_keeps_answering_500_fails_as_before_past_max_retries(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """Past the retries a search fails the whole call and one issue's read that issue alone,
+    with Jira's words, as they did when a 500 was not sent again."""
+    connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", max_retries=2, sleep=sleeps)
+    rsps.post(api(CLOUD, "search/jql"), status=500, json={"errorMessages": ["db down"]})
+    with pytest.raises(ConnectorError, match=r"answered 500 to searching .*: db down") as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert (raised.value.kind, raised.value.status, raised.value.throttled) == (
+        "server",
+        500,
+        False,
+    )
+    assert (connector.request_count(), sleeps) == (3, [1.0, 2.0])
+    for key in ("CLOUD-1", "CLOUD-2"):
+        url = api(CLOUD, f"issue/{key}/transitions")
+        if key == "CLOUD-1":
+            rsps.get(url, status=500, json={"errorMessages": ["boom"]})
+        else:
+            rsps.get(url, json=transitions())
+            rsps.post(url, status=204)
+    first, second = connector.transition_many(
+        [StatusMove(k, "done") for k in ("CLOUD-1", "CLOUD-2")]
+    )
+    assert not first.ok and "boom" in (first.error or "") and second.ok
+    listed = [c for c in rsps.calls if c.request.url == api(CLOUD, "issue/CLOUD-1/transitions")]
+    assert len(listed) == 3
+
+
+@pytest.mark.parametrize("operation", ["create", "update", "link"])
+def test_a_500_to_a_write_is_not_sent_again(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps, operation: str
+) -> None:
+    """Jira may have acted on it: a create sent again would be made twice."""
+    calls = {
+        "create": ("POST", "issue/bulk", lambda: cloud.create_many([new("ps-a")])),
+        "update": ("PUT", "issue/CLOUD-1", lambda: cloud.update_many([upd("CLOUD-1")])),
+        "link": ("POST", "issue/CLOUD-1/remotelink", lambda: cloud.upsert_links([lnk()])),
+    }
+    method, path, call = calls[operation]
+    rsps.add(method, api(CLOUD, path), status=500, json={"errorMessages": ["boom"]})
+    with contextlib.suppress(ConnectorError):
+        call()
+    assert (len(rsps.calls), sleeps) == (1, [])
 
 
 def test_a_dropped_connection_on_a_search_is_retried(

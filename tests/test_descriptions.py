@@ -19,7 +19,14 @@ import plansync
 from plansync.config import Config, config_from_dict
 from plansync.notes.model import Note
 from plansync.notes.parse import parse_note
-from plansync.rules import Context, JiraRouting, fitted, jira_fields, salesforce_fields
+from plansync.rules import (
+    Context,
+    JiraRouting,
+    fitted,
+    jira_fields,
+    salesforce_fields,
+    wiki_text,
+)
 
 # The default templates as they were, which every record synced until now was rendered with.
 OLD_JIRA = (
@@ -232,6 +239,33 @@ def test_the_notes_text_in_a_wiki_markup_description_shows_as_written(tmp_path: 
     assert summary == "Item with {noformat} and [WIP], *bold* and _x_"
     assert sf.startswith("Item with {noformat} and [WIP], *bold* and _x_\n\n")
     assert 'From the meeting "Q1 | Roadmap [draft]" on 2025-11-22 (Ana {PM}, Bo|Eng).' in sf
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("see \\[WIP\\]", "see &#92;\\[WIP&#92;\\]"),  # was "\\\\[": a line break, then a link
+        ("a\\\\b", "a&#92;\\b"),  # was "\\\\": a line break
+        ("ends in \\", "ends in &#92;"),  # escaped what the template puts after the value
+        ("C:\\notes\\q1", "C:\\notes\\q1"),  # shown as written already: sent as it was
+        ("\\*not bold\\*", "\\*not bold\\*"),  # Jira shows "*not bold*", as Obsidian does
+    ],
+)
+def test_a_backslash_the_wiki_renderer_would_read_as_markup_is_sent_as_an_entity(
+    text: str, sent: str
+) -> None:
+    """Jira's renderer has no escape for a backslash: one before another is a line break, and
+    one before a character escaped here no longer escapes it."""
+    assert wiki_text(text) == sent
+
+
+def test_a_title_ending_in_a_backslash_keeps_the_link_to_the_note(tmp_path: Path) -> None:
+    """``[C:\\|obsidian://…]``: the title's backslash escaped the link's "|", and the
+    description showed the raw markup instead of a link to the note."""
+    (tmp_path / "n.md").write_text("---\ntitle: 'Share C:\\'\n---\n- [ ] Plan \\[x\\]\n", "utf-8")
+    jira, _ = descriptions(default_config(tmp_path), parse_note(tmp_path / "n.md"))
+    assert jira.startswith("Plan &#92;\\[x&#92;\\]\n\n")
+    assert "From the meeting [Share C:&#92;|obsidian://open?x]" in jira
 
 
 def test_an_api_3_description_is_plain_text_and_not_escaped(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
 from plansync.engine.changes import ACTIONS, Plan
+from plansync.engine.render import render
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -1500,6 +1501,28 @@ def test_a_status_field_moved_between_done_and_cancelled_in_salesforce_only_is_k
     assert not again.has_changes and again.changes == [], again.changes
     sync(project, org)
     assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
+
+
+def test_a_record_in_a_status_status_values_does_not_name_reads_as_in_progress(
+    project: ExampleProject, org: Org
+) -> None:
+    """A record someone moved to "In Review" in Salesforce, its item then checked: the plan
+    read 'status: "indeterminate" -> "done"', Jira's API word for a category, which says
+    nothing to a Salesforce user and reads as a status plansync could not tell."""
+    with_status_field(project)
+    config, feature, _ = synced_item(project, org, FEATURE_TEXT)
+    key = feature.item.keys["salesforce"]
+    moved = FieldUpdate(key, {"Status__c": "In Review"}, sobject="Feature__c")
+    org.connector(config).update_many([moved])
+    replace_once(
+        project.vault / feature.note.path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}"
+    )
+    plan = plan_of(project, org)
+    [move] = [c for c in plan.changes if c.target == "salesforce"]
+    assert move.fields["status"] == {"old": "indeterminate", "new": "done"}  # the JSON's word
+    text = render(plan)
+    assert '    status: "in progress" -> "done"' in text.splitlines()
+    assert "indeterminate" not in text
 
 
 def test_status_values_that_do_not_tell_done_from_cancelled_move_nothing_between_them(

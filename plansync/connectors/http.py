@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
@@ -35,16 +35,25 @@ default 30 s to say so)."""
 
 
 class Throttled(Exception):
-    """The backend refused a request before acting on it (a rate limit, an overload): the same
-    request may be sent again. ``reason`` is the backend's own word for it, shown if it persists."""
+    """The backend refused a request before acting on it (a rate limit, an overload), or failed
+    one that may be sent any number of times (a read): the same request may be sent again.
+    ``reason`` is the backend's own word for it, shown if it persists. ``answer``, when given, is
+    what :meth:`Sender.send` returns once it stops retrying, instead of failing the whole call:
+    the caller reads a read's answer past the retries as it read it before there were any."""
 
     def __init__(
-        self, status: int, retry_after: float | None = None, reason: str | None = None
+        self,
+        status: int,
+        retry_after: float | None = None,
+        reason: str | None = None,
+        *,
+        answer: object = None,
     ) -> None:
         super().__init__(status)
         self.status = status
         self.retry_after = retry_after
         self.reason = reason
+        self.answer = answer
 
 
 class Sender:
@@ -78,11 +87,12 @@ class Sender:
     def send(self, attempt: Callable[[], _T], *, what: str, resend_on_drop: bool = True) -> _T:
         """Call ``attempt`` (which sends one request) until it returns, within bounds.
 
-        ``attempt`` raises :class:`Throttled` when the backend did nothing and asks to come back:
-        it is called again after ``retry_after`` seconds (else 1, 2, 4, ... capped at
-        ``max_backoff``), at most ``max_retries`` more times, then ConnectorError with the status
-        and retry_after; a ``retry_after`` longer than ``max_backoff`` gives up at once, so the
-        caller decides about long waits. A dropped connection is resent the same way when
+        ``attempt`` raises :class:`Throttled` when the backend did nothing and asks to come back
+        (or failed a read): it is called again after ``retry_after`` seconds (else 1, 2, 4, ...
+        capped at ``max_backoff``), at most ``max_retries`` more times, then ConnectorError with
+        the status and retry_after (or the Throttled's ``answer`` is returned, when it has one);
+        a ``retry_after`` longer than ``max_backoff`` gives up at once, so the caller decides
+        about long waits. A dropped connection is resent the same way when
         ``resend_on_drop`` (reads, idempotent writes), and a timeout too, but only
         ``TIMEOUT_RETRIES`` times (each waited the whole timeout); else raised at once: the
         request may have reached the backend. A TLS failure is never resent: it will not go away
@@ -157,6 +167,8 @@ class Sender:
                     f" ({throttled.reason})" if throttled.reason else ""
                 )
                 if tries >= self._max_retries or delay > self._max_backoff:
+                    if throttled.answer is not None:
+                        return cast(_T, throttled.answer)
                     longer = (
                         f" (longer than max_backoff, {self._max_backoff:g}s: raise"
                         f" [{self.backend.lower()}] max_backoff to wait that long)"

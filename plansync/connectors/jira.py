@@ -21,8 +21,9 @@ What it does not take, and why (checked against jira 3.10):
 
 So the library's own retries are switched off (``max_retries=0``) and every request goes
 through :meth:`JiraConnector._send`, the one place that decides about retrying (429 / 503 for
-any request, dropped connections only for requests that are safe to repeat), counts requests,
-and turns failures into :class:`ConnectorError` messages that never carry credentials.
+any request, a 500 for reads, dropped connections only for requests that are safe to repeat),
+counts requests, and turns failures into :class:`ConnectorError` messages that never carry
+credentials.
 """
 
 from __future__ import annotations
@@ -67,8 +68,13 @@ _WORKERS = 4  # concurrent single-issue requests (updates, links)
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
-# ``resend_on_drop``) is sent again. A 500 is Jira's own, about this request: it fails it.
+# ``resend_on_drop``) is sent again. A 500 is Jira's own: see _RETRY_IF_READ.
 _RETRY_IF_RESENDABLE = (502, 504)
+# Jira's own failure, which a read meets too when a node restarts or its database is slow: a
+# read may be sent any number of times, so it is sent again; past the retries, its answer is
+# read as before (one issue's read fails that issue). A write is not: Jira may have acted, and
+# a 500 is as often about the request itself (a workflow post-function that throws).
+_RETRY_IF_READ = (500,)
 _SEARCH_FIELDS = [
     "project",
     "issuetype",
@@ -424,7 +430,9 @@ class JiraConnector:
             if reconcile:
                 body["reconcileIssues"] = reconcile[:_RECONCILE_MAX]
             while True:
-                page = self._json(self._send("POST", "search/jql", body=body, what=what), what)
+                page = self._json(
+                    self._send("POST", "search/jql", body=body, what=what, read=True), what
+                )
                 issues.extend(page.get("issues") or [])
                 token = page.get("nextPageToken")
                 if not token:
@@ -432,7 +440,7 @@ class JiraConnector:
                 body = {**body, "nextPageToken": token}
         body = {"jql": jql, "fields": _SEARCH_FIELDS, "startAt": 0, "maxResults": _PAGE_SIZE}
         while True:
-            page = self._json(self._send("POST", "search", body=body, what=what), what)
+            page = self._json(self._send("POST", "search", body=body, what=what, read=True), what)
             got = page.get("issues") or []
             issues.extend(got)
             start = int(page.get("startAt", body["startAt"])) + len(got)
@@ -670,17 +678,21 @@ class JiraConnector:
         params: dict[str, Any] | None = None,
         body: Any = None,
         resend_on_drop: bool = True,
+        read: bool = False,
         api: str | None = None,
     ) -> requests.Response:
         """Send one request through :class:`Sender`; return Jira's answer, whatever its status.
 
         429 and 503 are resent after ``Retry-After`` within the sender's bounds; 502 and 504, a
-        dropped connection or a timeout only when ``resend_on_drop`` (reads, PUTs, upserts).
+        dropped connection or a timeout only when ``resend_on_drop`` (reads, PUTs, upserts); a
+        500 only to a read: a GET, or a POST that only reads (``read``: a JQL search).
         Every attempt is counted, answered or not.
         """
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
         retried = _RETRY_STATUSES + (_RETRY_IF_RESENDABLE if resend_on_drop else ())
+        if read or method == "GET":
+            retried += _RETRY_IF_READ
         return self._http.send(
             lambda: self._answer(method, url, params, data, what, retried),
             what=what,
@@ -697,7 +709,8 @@ class JiraConnector:
         retried: tuple[int, ...],
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
-        except those ``retried``, raised as Throttled for :meth:`_send` to retry.
+        except those ``retried``, raised as Throttled for :meth:`_send` to retry (a read's 500
+        with itself as the answer: past the retries, it is returned as any other).
 
         A success with a body that is not JSON (a login page that an SSO proxy or an expired
         proxy session answers with, after a redirect turned the PUT or POST into a GET) fails
@@ -726,7 +739,8 @@ class JiraConnector:
                 raise
             response = answered[-1]
         if response.status_code in retried:
-            raise Throttled(response.status_code, retry_after(response))
+            kept = response if response.status_code in _RETRY_IF_READ else None
+            raise Throttled(response.status_code, retry_after(response), answer=kept)
         if response.ok and _is_markup(response):
             raise _not_json(response, what)
         return response

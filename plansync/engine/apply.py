@@ -63,7 +63,20 @@ _T = TypeVar("_T")
 
 
 class StalePlan(PlansyncError):
-    """The notes or the state changed since the plan was made."""
+    """The notes or the state changed since the plan was made.
+
+    ``rerun``, when the message ends by naming a command to run again (``sync`` when the plan
+    was the run's own, ``plan`` for a saved one), is that command's verb: the command line says
+    it as the user must type it, with the ``--config`` they gave (:meth:`saying`)."""
+
+    def __init__(self, reason: str, *, rerun: Literal["sync", "plan"] | None = None) -> None:
+        self.reason = reason
+        self.rerun = rerun
+        super().__init__(self.saying(f"plansync {rerun}") if rerun else reason)
+
+    def saying(self, command: str) -> str:
+        """The message, naming ``command`` as the one to run again."""
+        return f"{self.reason}; run `{command}` again" if self.rerun else self.reason
 
 
 class ItemError(BaseModel):
@@ -335,10 +348,9 @@ class Applier:
         ]
         if changed:  # five named, and how many more: a line, not a list of the vault
             more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
-            again = "sync" if self.planned_here else "plan"
             raise StalePlan(
-                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made;"
-                f" run `plansync {again}` again"
+                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made",
+                rerun="sync" if self.planned_here else "plan",
             )
         gone = sorted(
             {

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
-from plansync.display import counted, cut, first_few, shown
+from plansync.display import counted, cut, first_few, one_line, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
 
@@ -32,6 +32,13 @@ LABELS = {
 }
 
 
+_STATUS_WORDS = {"indeterminate": "in progress"}
+"""A status category as the text plan says it. Jira's API names the category of every status
+between to do and done "indeterminate" (its own pages say "In Progress"), and plansync puts a
+Salesforce status value that ``status_values`` does not name ("In Review") there: shown as the
+API's word, it read as a status plansync could not tell. The JSON keeps the API's word."""
+
+
 def _value(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "(none)"
@@ -41,7 +48,8 @@ def _value(value: Any) -> str:
 
 
 def _heading(change: Change) -> str:
-    where = f"{change.item.note}:{change.item.line}" if change.item.line else change.item.note
+    note = one_line(change.item.note)
+    where = f"{note}:{change.item.line}" if change.item.line else note
     key = f" {change.key}" if change.key else ""
     name = change.action.replace("_", " ")
     text = f'  "{cut(change.item.text, 60)}"' if change.item.text else ""
@@ -100,6 +108,8 @@ def _body(change: Change) -> list[str]:
     for name, value in fields.items():
         if _is_update(value):
             old, new = value["old"], value["new"]
+            if name == "status":
+                old, new = _STATUS_WORDS.get(old, old), _STATUS_WORDS.get(new, new)
             if old == new:  # a link's title kept while its URL changes, say: not a change
                 continue
             if (
@@ -156,15 +166,15 @@ def render(plan: Plan) -> str:
     out = render_changes(plan.changes)
     if reports_forgettable(plan):
         out.append(ORPHANS_HINT)
-    for warning in plan.warnings:
-        out.append(f"warning: {warning}")
+    for warning in plan.warnings:  # each a line, which may name a note
+        out.append(f"warning: {one_line(warning)}")
     for kept in plan.kept:
-        out.append(f"kept: {kept}")
+        out.append(f"kept: {one_line(kept)}")
     if plan.unrouted:
         # Not a warning: a config may well route only some items. But "in sync" alone hid a
         # rule that matched nothing (a user test).
         one = len(plan.unrouted) == 1
-        where = [f"{item.note}:{item.line}" for item in plan.unrouted]
+        where = [f"{one_line(item.note)}:{item.line}" for item in plan.unrouted]
         out.append(
             f"{counted(len(where), 'accepted item')} {'is' if one else 'are'} sent nowhere:"
             f" no rule takes {'it' if one else 'them'} ({first_few(where, 3)})."
@@ -173,7 +183,7 @@ def render(plan: Plan) -> str:
     for dead in plan.dead_creates:
         if dead.key is None:
             unfound[dead.target].append(
-                f"^{dead.block_id}" + (f" ({dead.note})" if dead.note else "")
+                f"^{dead.block_id}" + (f" ({one_line(dead.note)})" if dead.note else "")
             )
     for target, ids in sorted(unfound.items()):
         # Else "No changes", and then a sync that sits silent while it looks them up.
