@@ -918,6 +918,6 @@ def demo(directory: Path | None) -> None:
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))
-            click.echo(shown(f"  ^{item.block_id}  {keys:<42}  {item.text[:60]}"))
+            click.echo(shown(f"  ^{item.block_id}  {keys:<42}  {cut(item.text, 60)}"))
         click.secho("\n4. Plan again:", bold=True)
         click.echo(render(sync.plan(config)).splitlines()[-1])

@@ -147,11 +147,17 @@ def _version_text(value: Any) -> Any:
     return value
 
 
+TEMPLATE_FOLDERS = ["**/templates/**", "**/Templates/**"]
+"""What ``vault.exclude`` leaves out unless set (``plansync init`` writes the same): templates
+folders at any depth, where a vault keeps them (``00 Meta/Templates/``). A template's checkbox
+lines (``- [ ] Send recap of <% tp.file.title %>``) are no one's work, and were synced."""
+
+
 class VaultConfig(Strict):
     path: str = "."
     name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
     include: list[str] = Field(default_factory=lambda: ["**/*.md"])
-    exclude: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=lambda: list(TEMPLATE_FOLDERS))
     note_url: str = Field(
         default="obsidian://open?vault={vault}&file={file}%23%5E{block_id}",
         description="link to an item's line; {vault}, {file} (URL-encoded path), {block_id}",

@@ -33,7 +33,12 @@ from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
 from plansync.progress import Progress, silent
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.rules import JiraRouting, SalesforceRouting
-from plansync.sandbox.embedded import embedded_jira, embedded_salesforce
+from plansync.sandbox.embedded import (
+    JIRA_LINKS,
+    SALESFORCE_LINKS,
+    embedded_jira,
+    embedded_salesforce,
+)
 from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
 from plansync.sites import site_of, site_of_connector
 
@@ -134,7 +139,12 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
             # Its workflow is its own (Done, Won't Do), so cancel_transition and
             # cancelled_status_names, which describe the real Jira's, are not given to it.
             yield JiraConnector(
-                url, "plansync", EMBEDDED_CREDENTIAL, deployment="cloud", timeout=jira.timeout
+                url,
+                "plansync",
+                EMBEDDED_CREDENTIAL,
+                deployment="cloud",
+                timeout=jira.timeout,
+                links_base=JIRA_LINKS,
             )
         return
     yield JiraConnector(
@@ -204,6 +214,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 timeout=sf.timeout,
                 status_field=sf.status_field,
                 status_values=sf.status_values,
+                links_base=SALESFORCE_LINKS,
             )
         return
     session = requests.Session()

@@ -38,7 +38,7 @@ from conftest import (
 )
 
 from plansync.cli import ALIKE_SHOWN, error_lines, main
-from plansync.config import load_config
+from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
@@ -47,6 +47,8 @@ from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
 from plansync.notes.writeback import ABANDONED_AFTER
 from plansync.rules import note_linker
+from plansync.sandbox import embedded
+from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sync import sandbox_notice
 
 if sys.version_info >= (3, 11):
@@ -57,6 +59,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 SECRET = "s3cr3t-T0KEN-never-printed"
 CHANGE_KEYS = {"action", "target", "item", "key", "fields"}
 ITEM_KEYS = {"note", "line", "block_id", "text"}
+
+
+PREFERRED = ("http://127.0.0.1:8990/", "https://127.0.0.1:8991/")
+"""Where key links to the embedded sandboxes point (Jira, Salesforce)."""
 
 
 def run(*args: str | Path, input: str | None = None) -> Result:
@@ -581,10 +587,44 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     result = run("sync", saved, "--config", tmp_path / "two" / "plansync.toml")
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        f"Error: none of the notes the plan was made from is in {(tmp_path / 'two').resolve()}:"
-        " it was made with another config or vault; plan with this one\n"
+        "Error: the plan is stale: none of the notes it was made from (one.md) is in"
+        f" {(tmp_path / 'two').resolve()}: renamed, moved or deleted since? run `plansync plan`"
+        " again; made with another config or vault? plan with this one\n"
     )
     assert (tmp_path / "two" / "two.md").read_text("utf-8") == "- [ ] Other work\n"
+
+
+@pytest.mark.parametrize("synced", [False, True], ids=["before any sync", "after a sync"])
+def test_a_saved_plan_whose_only_note_was_renamed_names_the_note_gone(
+    tmp_path: Path, clean_env: None, synced: bool
+) -> None:
+    """It said only "it was made with another config or vault", naming no note, when the one
+    note with items was renamed; with two notes, the same rename said "note.md (gone)
+    changed". Made with this state store, the plan is this config's: said so too."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    note = tmp_path / "note.md"
+    note.write_text("- [ ] Draft the plan\n", "utf-8")
+    if synced:
+        assert run("sync", "--yes", "--config", config).exit_code == 0
+        replace_once(note, "Draft", "Write")
+    saved = tmp_path / "p.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    note.rename(tmp_path / "renamed note.md")
+    result = run("sync", saved, "--config", config)
+    assert result.exit_code == 1
+    if synced:
+        assert result.stderr.endswith(
+            "Error: the plan is stale: note.md (gone) changed since it was made;"
+            f" run `plansync plan --config {shlex.quote(str(config))}"
+            f" --out {shlex.quote(str(saved))}` again\n"
+        )
+    else:
+        assert result.stderr.endswith(
+            "Error: the plan is stale: none of the notes it was made from (note.md) is in"
+            f" {tmp_path.resolve()}: renamed, moved or deleted since? run `plansync plan` again;"
+            " made with another config or vault? plan with this one\n"
+        )
 
 
 def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
@@ -1154,6 +1194,36 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+@pytest.mark.parametrize("config", ["as init writes it", "without vault.exclude"])
+def test_templates_folders_at_any_depth_are_not_synced(
+    tmp_path: Path, clean_env: None, config: str
+) -> None:
+    """A Templater file in ``00 Meta/Templates/`` was planned as a Jira create: the default
+    excluded only top-level ``templates/`` and ``Templates/`` (and, unset, nothing)."""
+    assert run("init", tmp_path).exit_code == 0
+    path = tmp_path / "plansync.toml"
+    if config == "without vault.exclude":
+        text = path.read_text("utf-8")
+        path.write_text(re.sub(r"^exclude = .*\n", "", text, count=1, flags=re.M), "utf-8")
+        assert load_config(path).vault.exclude == TEMPLATE_FOLDERS
+    notes = {
+        "00 Meta/Templates/Meeting.md": "- [ ] Send recap of <% tp.file.title %> @Myself\n",
+        "Projects/cloud/templates/Kickoff.md": "- [ ] Book the kickoff room\n",
+        "Templates/Daily.md": "- [ ] Plan the day\n",
+        "Meeting templates.md": "- [ ] Tidy up the meeting templates\n",
+        "Projects/templates.md": "- [ ] List the project templates\n",
+        "a.md": "- [ ] Draft the plan\n",
+    }
+    for name, text in notes.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, "utf-8")
+    result = run("plan", "--json", "--config", path)
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    planned = {c["item"]["note"] for c in changes if c["action"] == "create"}
+    assert planned == {"Meeting templates.md", "Projects/templates.md", "a.md"}
+
+
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be Unicode")
 def test_a_note_whose_file_name_is_not_utf8_is_left_out_of_a_sync_with_a_warning(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
@@ -1477,6 +1547,50 @@ def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     # The ids step 1 shows are those step 3 lists: the plan shown is the one synced.
     planned = set(re.findall(r'block_id: \(none\) -> "(ps-\w+)"', out))
     assert planned == {i.block_id for i in accepted} and len(planned) == len(accepted)
+    # Step 3 lists those ids, each with its item's text, a text cut short ending in "…" (it
+    # was cut mid-word with no mark, and read as the whole text).
+    texts = {i.block_id: i.text for i in accepted}
+    keys = r"(?:jira|salesforce) \S+(?:  salesforce \S+)?"
+    listed = {m[1]: m[2] for m in re.finditer(rf"^  \^(ps-\w+)  {keys} +(\S.*)$", out, re.M)}
+    assert set(listed) == planned
+    assert all(
+        listed[id_] == text or (listed[id_].endswith("…") and text.startswith(listed[id_][:-1]))
+        for id_, text in texts.items()
+    ), listed
+    assert any(listed[id_] != text for id_, text in texts.items())  # the example cuts some
+
+
+def test_key_links_to_the_embedded_sandbox_name_its_preferred_ports_whatever_it_serves_on(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 8990 and 8991 taken (``plansync sandbox serve --port 8990``, a parallel run), the
+    sandboxes served on other ports, and the notes got links to those: dead by the next run."""
+    served: list[str] = []
+
+    def taken(app: Any, port: int, ssl_context: Any = None) -> RunningServer:
+        server = serve_in_thread(app, 0, ssl_context)  # the preferred port is not free
+        served.append(server.url)
+        return server
+
+    monkeypatch.setattr(embedded, "serve_preferring", taken)
+    shutil.copytree(EXAMPLES, tmp_path, dirs_exist_ok=True)
+    config = tmp_path / "plansync.toml"
+    result = run("sync", "--yes", "--config", config)
+    assert result.exit_code == 0, result.output
+    assert len(served) == 2 and not {f"{url}/" for url in served} & set(PREFERRED)
+    text = "".join(p.read_text("utf-8") for p in sorted((tmp_path / "vault").rglob("*.md")))
+    linked = re.findall(r"\]\((https?://[^/)]+/)(?:browse|lightning)/", text)
+    assert linked and set(linked) == set(PREFERRED)
+    store = StateStore(tmp_path / ".plansync", readonly=True)
+    try:
+        urls = [record.url for record in store.records().values()]
+    finally:
+        store.close()
+    assert urls and all(url.startswith(PREFERRED) for url in urls)
+    # The next run serves on other ports again, and nothing it compares changed.
+    result = run("plan", "--detailed-exitcode", "--config", config)
+    assert result.exit_code == 0 and "No changes" in result.stdout, result.output
+    assert len(served) == 4
 
 
 # ---- secrets -------------------------------------------------------------------------------

@@ -1167,7 +1167,7 @@ def read_no_archive(project: ExampleProject, extra: str = "") -> None:
     project.write_config(extra)
     replace_once(
         project.config_path,
-        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["**/templates/**", "**/Templates/**"]',
         'exclude = ["Archive/**"]',
     )
 
@@ -1183,12 +1183,12 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     globs = (
         'exclude = ["templates/**", "Archive/**"]'
         if unread != "outside include"
-        else 'include = ["*.md"]\nexclude = ["templates/**", "Templates/**"]'
+        else 'include = ["*.md"]\nexclude = ["**/templates/**", "**/Templates/**"]'
     )
     project.write_config('[sync]\norphans = "cancel"\n')
     replace_once(
         project.config_path,
-        'include = ["**/*.md"]\nexclude = ["templates/**", "Templates/**"]',
+        'include = ["**/*.md"]\nexclude = ["**/templates/**", "**/Templates/**"]',
         globs,
     )
     config, note, item, key = synced_item(project, RUNBOOK)
@@ -1467,7 +1467,7 @@ def test_a_restored_line_whose_synced_line_is_still_in_the_vault_is_created_as_b
     config, path, synced = restored_after_a_sync(project)
     replace_once(
         project.config_path,
-        'exclude = ["templates/**", "Templates/**"]',
+        'exclude = ["**/templates/**", "**/Templates/**"]',
         'exclude = ["templates/**", "Archive/**"]',
     )
     config = config_of(project)
@@ -1564,7 +1564,7 @@ def test_the_records_of_a_note_that_is_not_read_say_why(
     else:
         replace_once(
             project.config_path,
-            'exclude = ["templates/**", "Templates/**"]',
+            'exclude = ["**/templates/**", "**/Templates/**"]',
             f"exclude = [{note.path!r}]",
         )
         config = config_of(project)

@@ -113,6 +113,10 @@ class JiraConnector:
     them: they become the basic auth when ``user`` and ``token`` are not given (what ``requests``
     did with them), and are dropped otherwise, so that no browse URL, key link or message made
     from :attr:`server` carries them.
+
+    ``links_base`` is the base URL of the browse links it makes (the key links written into
+    notes), when that is not the URL requests go to: the embedded sandbox serves on whichever
+    port is free, and a link naming this run's port would be dead by the next run.
     """
 
     max_batch: int | None = None  # the config's sync.batch_size (at most a bulk create's 50)
@@ -136,6 +140,7 @@ class JiraConnector:
         sleep: Callable[[float], None] = time.sleep,
         cancel_transition: str | None = None,
         cancelled_status_names: Sequence[str] | None = None,
+        links_base: str | None = None,
     ) -> None:
         if deployment not in ("auto", "cloud", "dc"):
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
@@ -144,6 +149,7 @@ class JiraConnector:
         self.server, url_user, url_password = split_credentials(url.rstrip("/"))
         if user is None and token is None and (url_user or url_password):
             user, token = url_user, url_password
+        self._links_base = links_base.rstrip("/") if links_base else self.server
         self._api_version = api_version
         self._http = Sender(
             "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep
@@ -835,7 +841,7 @@ class JiraConnector:
         self._deployment = deployment
 
     def _browse(self, key: str) -> str:
-        return f"{self.server}/browse/{key}"
+        return f"{self._links_base}/browse/{key}"
 
 
 def _answered(future: Future[OpResult]) -> OpResult | None:

@@ -138,6 +138,9 @@ class SalesforceConnector:
     (``https://127.0.0.1:8443`` for a local sandbox). Nothing is sent before the first call that
     needs Salesforce. ``session`` is the ``requests.Session`` every request goes through (a
     sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
+    ``links_base`` is the base URL of the record pages it names (the key links written into
+    notes), when that is not the instance's: the embedded sandbox serves on whichever port is
+    free, and a link naming this run's port would be dead by the next run.
     """
 
     max_batch: int | None = _COLLECTION_MAX
@@ -171,6 +174,7 @@ class SalesforceConnector:
         sleep: Callable[[float], None] = time.sleep,
         status_field: str | None = None,
         status_values: Mapping[Transition, str] | None = None,
+        links_base: str | None = None,
     ) -> None:
         if auth not in _FLOWS:
             raise ValueError(f"auth must be one of {', '.join(_FLOWS)}, not {auth!r}")
@@ -205,6 +209,7 @@ class SalesforceConnector:
             add_secret(secret)
         if password and security_token:  # the SOAP login sends them as one
             add_secret(password + security_token)
+        self._links_base = links_base.rstrip("/") if links_base else None
         self._api_version = api_version
         self._session = session or requests.Session()
         self._session.hooks["response"].append(self._heard)
@@ -394,11 +399,10 @@ class SalesforceConnector:
     # -- more than the interface ----------------------------------------------------------------
 
     def record_url(self, record_id: str, sobject: str | None = None) -> str:
-        """The record's page in Lightning Experience (logs in first if nothing has yet)."""
-        return (
-            f"https://{self._client().sf_instance}/lightning/r/{sobject or self.objects[0]}/"
-            f"{quote(record_id, safe='')}/view"
-        )
+        """The record's page in Lightning Experience (logs in first if nothing has yet, unless
+        ``links_base`` names where pages are)."""
+        base = self._links_base or f"https://{self._client().sf_instance}"
+        return f"{base}/lightning/r/{sobject or self.objects[0]}/{quote(record_id, safe='')}/view"
 
     # -- operations ------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.connectors.http import chunks
+from plansync.display import first_few
 from plansync.engine.changes import KNOWN_AFTER_CREATE, Change, DeadCreate, ItemRef, Plan
 from plansync.engine.diff import adopted_base, same_value
 from plansync.engine.state import StateStore, SyncedRecord
@@ -320,15 +321,24 @@ class Applier:
                 " apply with `plansync plan --out FILE`"
             )
         now = note_digests(self.config, list(plan.fingerprint.notes))
-        if now and not any(now.values()):
-            # Not one of its notes is here: a plan applied with another config (`sync
-            # --config B plan-of-A.json`), not notes that all changed. Said by the notes, not
-            # by a path, so that a plan made on one machine still applies on another.
-            raise StalePlan(
-                f"none of the notes the plan was made from is in {self.config.vault_root}: it"
-                " was made with another config or vault; plan with this one"
-            )
         made_with = plan.fingerprint.state_id
+        again = "sync" if self.planned_here else "plan"
+        if (
+            now
+            and not any(now.values())
+            and (made_with is None or made_with != self.state.identity())
+        ):
+            # Not one of its notes is here: a plan applied with another config (`sync
+            # --config B plan-of-A.json`), or its only note renamed or deleted since, which
+            # nothing here tells apart unless the plan was made with this state store (then
+            # this config's: said below, as for any note gone). Said by the notes, not by a
+            # path, so that a plan made on one machine still applies on another.
+            raise StalePlan(
+                f"the plan is stale: none of the notes it was made from"
+                f" ({first_few(sorted(now), 5)}) is in {self.config.vault_root}: renamed, moved"
+                f" or deleted since? run `plansync {again}` again; made with another config or"
+                " vault? plan with this one"
+            )
         if made_with is not None and made_with != self.state.identity():
             raise StalePlan(
                 f"the plan is stale: the state store {self.state.directory / 'state.db'} was"

@@ -8,5 +8,6 @@ DEFAULT_PROJECT = "PLAN"
 """The Jira sandbox's own project; the projects a config's rules name are made beside it."""
 
 PREFERRED_PORT = 8990
-"""The Jira sandbox's port (Salesforce's is the next one): the same port from one run to the
-next keeps the key links written into notes the same."""
+"""The Jira sandbox's port (Salesforce's is the next one), when free: the one that key links to
+the embedded sandboxes name, whichever port a run serves them on, so that they stay the same
+from one run to the next."""

@@ -21,8 +21,15 @@ import requests
 from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import DEFAULT_OBJECTS, SalesforceSandbox
-from plansync.sandbox.server import serve_preferring
+from plansync.sandbox.server import LOOPBACK, serve_preferring
 from plansync.sandbox.tls import make_loopback_certificate
+
+JIRA_LINKS = f"http://{LOOPBACK}:{PREFERRED_PORT}"
+"""The base URL of the key links to the embedded Jira sandbox's issues, whichever port a run
+serves it on: a link written while the preferred port was taken (by ``plansync sandbox serve``,
+or a run of another vault) named that run's port, dead by the next run."""
+SALESFORCE_LINKS = f"https://{LOOPBACK}:{PREFERRED_PORT + 1}"
+"""The base URL of the key links to the embedded Salesforce sandbox's records (see above)."""
 
 
 def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
@@ -49,8 +56,8 @@ def embedded_jira(
 
     ``projects`` are made beside ``project_key``: those the config's rules send items to, so
     that a config for several projects syncs here as it would with the real Jira.
-    It takes :data:`PREFERRED_PORT` when free, so that key links written into notes stay the
-    same from one run to the next, and any free port otherwise.
+    It takes :data:`PREFERRED_PORT` when free, and any free port otherwise; the key links its
+    connector writes into notes name the preferred port either way (:data:`JIRA_LINKS`).
     """
     app = JiraSandbox(
         _database(state_dir, "jira.db", persist),
