@@ -10,7 +10,9 @@ other than what will be sent to Jira, so each such character is shown as its esc
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional embeddings,
 # overrides and isolates ("Trojan Source"): none of them prints as itself.
@@ -53,3 +55,14 @@ def first_few(names: list[str], count: int) -> str:
 def counted(n: int, noun: str) -> str:
     """``n`` and ``noun``, plural unless one: "1 conflict", "0 orphans"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def field_value(value: Any) -> str:
+    """A field's value as a plan shows it, in an update's line and in a conflict's message
+    alike: "(none)" where it has none (None, "" or []), as Python's ``None`` means nothing to a
+    reviewer; a text quoted and cut to fit a line; anything else as JSON, as ``--json`` has it."""
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, str):
+        return json.dumps(cut(value, 80), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)

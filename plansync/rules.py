@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.notes.model import AcceptancePolicy, Item, Note
+from plansync.notes.parse import shown_wiki_links
 from plansync.placeholders import fill
 
 BLOCK_ID_PREFIX = "ps-"
@@ -93,6 +94,22 @@ def note_linker(config: Config) -> Callable[[str, str], str]:
     return link
 
 
+def owner_name(owner: str, myself: str) -> str:
+    """The person an item's ``owner`` stands for, ``myself`` being the config's setting: who
+    ``@Myself`` is to [users] and the backends (a key of [users], which is a person's name, or
+    an e-mail), and to a reader of a ticket, who cannot tell whose "Myself" it was. Any other
+    owner is as written, as [users] maps it; so is ``@Myself`` with no ``myself`` to name."""
+    return myself if owner == "Myself" and myself else owner
+
+
+def note_title(note: Note) -> str:
+    """A note's title as its records show it, in descriptions, fields and the issue's link back
+    to it: as Obsidian shows it, with wiki links by their text (``# Planning with [[Dana]]``).
+    A note the parser read always has a title; one built without (the library's callers) is
+    named by its path."""
+    return shown_wiki_links(note.title) if note.title else note.path
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a template may use, for one item in one note."""
@@ -101,23 +118,23 @@ class Context:
     note: Note
     block_id: str
     link: str
+    myself: str = ""
+    """The config's ``myself``, whom ``{owner}`` names for ``@Myself`` (:func:`owner_name`)."""
 
     def values(self) -> dict[str, Any]:
         item, note = self.item, self.note
         return {
             "text": item.text,
-            "owner": item.owner or "",
+            "owner": owner_name(item.owner, self.myself) if item.owner else "",
             "due": item.due.isoformat() if item.due else "",
             "priority": item.priority,
             "tags": " ".join(item.tags),
             "block_id": self.block_id,
             "section": item.section or "",
-            # A note the parser read always has a title; one built without (the library's
-            # callers) is named by its path, as its issue's link back to it is.
-            "note_title": note.title or note.path,
+            "note_title": note_title(note),
             "note_date": note.date.isoformat() if note.date else "",
             "note_path": note.path,
-            "participants": ", ".join(note.participants),
+            "participants": ", ".join(map(shown_wiki_links, note.participants)),
             "link": self.link,
             "account": str(note.front_matter.get("account") or ""),
         }
@@ -353,7 +370,10 @@ class JiraRouting(Routing[JiraRule]):
         """An item with only an owner, fields or tags (``- [ ] @Ann 📅 …``) has an empty summary
         under the default ``summary = "{text}"``; a template with words of its own names it."""
         rule = self.rule_for(config, item)
-        return rule is not None and not render(rule.summary, Context(item, note, "", "")).strip()
+        return (
+            rule is not None
+            and not render(rule.summary, Context(item, note, "", "", config.myself)).strip()
+        )
 
 
 class SalesforceRouting(Routing[SalesforceRule]):

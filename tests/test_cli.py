@@ -37,6 +37,7 @@ from conftest import (
     run_python_unprivileged,
 )
 
+import plansync
 from plansync.cli import ALIKE_SHOWN, error_lines, main
 from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
@@ -47,7 +48,7 @@ from plansync.engine.state import StateStore, run_lock
 from plansync.notes.vault import scan_vault
 from plansync.notes.writeback import ABANDONED_AFTER
 from plansync.rules import note_linker
-from plansync.sandbox import embedded
+from plansync.sandbox import embedded, jira_app
 from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sync import sandbox_notice
 
@@ -378,12 +379,40 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
     assert warnings == [
         "warning: n.md:1: owner '@Myself' ('myself' = 'Jason' in the config) maps to no Jira"
-        " user, or to several: set 'myself' to a key of [users] or an e-mail Jira knows; left"
-        " unassigned",
+        " user: set 'myself' to a key of [users] or an e-mail Jira knows; left unassigned",
         "warning: n.md:2: owner '@Tomer Hagay' maps by e-mail 'nobody@example.com' ([users]) to"
-        " no Jira user, or to several: give its jira id in [users] instead; left unassigned",
-        "warning: n.md:3: owner '@Bob' maps to no Jira user, or to several (add it under [users]"
-        " in the config); left unassigned",
+        " no Jira user: give its jira id in [users] instead; left unassigned",
+        "warning: n.md:3: owner '@Bob' maps to no Jira user (add it under [users] in the"
+        " config); left unassigned",
+    ]
+
+
+def test_an_owner_warning_says_whether_no_user_or_how_many_match(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "maps to no Jira user, or to several" left the reader to find out which, though the
+    user search had said: a second account with Shahar's e-mail is two users, an e-mail Jira
+    does not know is none."""
+    shared = jira_app.SandboxUser(
+        "shahar2", "5d53f3cbc6b9320d9ea5bdc3", "Shahar B", "shahar@example.com", "JIRAUSER10099"
+    )
+    monkeypatch.setattr(jira_app, "USERS", [*jira_app.USERS, shared])
+    replace_once(
+        example_project.config_path,
+        "[users]\n",
+        '[users]\n"Shahar" = { email = "shahar@example.com" }\n'
+        '"Zed" = { email = "zed@example.com" }\n',
+    )
+    (example_project.vault / "hallway.md").write_text(
+        "- [ ] Book the room @Shahar\n- [ ] Send the notes @Zed\n", "utf-8"
+    )
+    warnings = plansync.plan(load_config(example_project.config_path)).warnings
+    owners = [w for w in warnings if w.startswith("hallway.md")]
+    assert owners == [
+        "hallway.md:1: owner '@Shahar' maps by e-mail 'shahar@example.com' ([users]) to 2 Jira"
+        " users: give its jira id in [users] instead; left unassigned",
+        "hallway.md:2: owner '@Zed' maps by e-mail 'zed@example.com' ([users]) to no Jira user:"
+        " give its jira id in [users] instead; left unassigned",
     ]
 
 

@@ -985,7 +985,7 @@ def test_a_server_that_echoes_the_credentials_never_gets_them_shown(
     [
         ("POST", "search/jql", {"issues": {"key": 5}}, lambda c: c.fetch_by_ids(["ps-a"])),
         ("POST", "search/jql", {"issues": [{"fields": {}}]}, lambda c: c.fetch_by_ids(["ps-a"])),
-        ("GET", "user/search", {"values": []}, lambda c: c.resolve_user("ann@acme.example")),
+        ("GET", "user/search", {"values": []}, lambda c: c.find_users("ann@acme.example")),
         (
             "GET",
             "issue/K-1/transitions",
@@ -1498,7 +1498,7 @@ def test_two_fuzzy_matches_resolve_to_nobody(
         api(CLOUD, "user/search"),
         json=[cloud_user("a1", "Alice Smith"), cloud_user("a2", "Alice Smithers")],
     )
-    assert cloud.resolve_user("alice") is None
+    assert cloud.find_users("alice") == ()  # fuzzy hits are no match
     assert rsps.calls[0].request.params["query"] == "alice"
 
 
@@ -1512,8 +1512,8 @@ def test_exact_email_resolves_and_is_cached(
             cloud_user("a2", "Alice Smithers", "alice.smithers@acme.example"),
         ],
     )
-    assert cloud.resolve_user("Alice@Acme.example") == "a1"
-    assert cloud.resolve_user("alice@acme.example ") == "a1"
+    assert cloud.find_users("Alice@Acme.example") == ("a1",)
+    assert cloud.find_users("alice@acme.example ") == ("a1",)
     assert len(rsps.calls) == 1
 
 
@@ -1528,12 +1528,12 @@ def test_exact_display_name_must_be_unique_among_active_users(
             cloud_user("a3", "Sam Leeds"),
         ],
     )
-    assert cloud.resolve_user("Sam Lee") is None
+    assert cloud.find_users("Sam Lee") == ("a1", "a2")
     rsps.get(
         api(CLOUD, "user/search"),
         json=[cloud_user("b1", "Kim Park"), cloud_user("b2", "Kim Park", active=False)],
     )
-    assert cloud.resolve_user("kim park") == "b1"
+    assert cloud.find_users("kim park") == ("b1",)
 
 
 def test_dc_resolves_by_user_name(rsps: responses.RequestsMock, dc: JiraConnector) -> None:
@@ -1552,7 +1552,7 @@ def test_dc_resolves_by_user_name(rsps: responses.RequestsMock, dc: JiraConnecto
         "emailAddress": "freddie@example.com",
     }
     rsps.get(api(DC, "user/search"), json=[check(fred, "dc", "UserBean"), freddie])
-    assert dc.resolve_user("FRED") == "fred"
+    assert dc.find_users("FRED") == ("fred",)
     assert rsps.calls[0].request.params["username"] == "FRED"
 
 

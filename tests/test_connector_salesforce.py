@@ -930,34 +930,35 @@ def test_ids_with_quotes_and_backslashes_reach_the_query_escaped(
     assert values == HOSTILE
 
 
-def test_resolve_user_asks_for_the_exact_email_escaped_and_caches(
+def test_find_users_asks_for_the_exact_email_escaped_and_caches(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:
     user = {"attributes": {"type": "User"}, "Id": "005J0000001AAAA"}
     rsps.get(QUERY, json=page([user]))
     email = "o'brien\\@acme.example"
-    assert sf.resolve_user(f" {email} ") == "005J0000001AAAA"
-    assert sf.resolve_user(email.upper()) == "005J0000001AAAA"
+    assert sf.find_users(f" {email} ") == ("005J0000001AAAA",)
+    assert sf.find_users(email.upper()) == ("005J0000001AAAA",)
     assert len(rsps.calls) == 1
     sent = soql(rsps.calls[0])
     assert sent == (
-        "SELECT Id FROM User WHERE Email = 'o\\'brien\\\\@acme.example' AND IsActive = true LIMIT 2"
+        "SELECT Id FROM User WHERE Email = 'o\\'brien\\\\@acme.example' AND IsActive = true"
+        " LIMIT 100"
     )
     assert literals(sent) == (
-        "SELECT Id FROM User WHERE Email = ? AND IsActive = true LIMIT 2",
+        "SELECT Id FROM User WHERE Email = ? AND IsActive = true LIMIT 100",
         [email],
     )
 
 
-def test_resolve_user_gives_none_for_no_match_or_several(
+def test_find_users_gives_every_match_none_or_several(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:
     users = [{"Id": "005J0000001AAAA"}, {"Id": "005J0000001BBBB"}]
     rsps.get(QUERY, json=page([]))
     rsps.get(QUERY, json=page(users))
-    assert sf.resolve_user("nobody@acme.example") is None
-    assert sf.resolve_user("shared@acme.example") is None
-    assert sf.resolve_user("  ") is None
+    assert sf.find_users("nobody@acme.example") == ()
+    assert sf.find_users("shared@acme.example") == ("005J0000001AAAA", "005J0000001BBBB")
+    assert sf.find_users("  ") == ()
     assert sf.request_count() == 2
 
 

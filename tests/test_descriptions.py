@@ -356,3 +356,77 @@ def test_a_cut_text_fits_its_limit_and_says_it_was_cut(text: str, limit: int) ->
             after = text[len(kept)]
             assert not kept.endswith("\u200d") and after not in "\u200d\ufe0f\u0301🏽"
             assert (len(kept) - len(kept.rstrip("🇫"))) % 2 == 0 or after != "🇫"
+
+
+def sandbox_config(tmp_path: Path, **settings: Any) -> Config:
+    """Jira and Salesforce, on the embedded sandboxes, by the default rules and templates."""
+    return config_from_dict(
+        {"rules": [{"project": "PLAN"}], "salesforce": {}, **settings},
+        source=tmp_path / "plansync.toml",
+    )
+
+
+@pytest.mark.parametrize(
+    ("myself", "named"),
+    [
+        ("Dana Okafor", "Dana Okafor"),  # a key of [users]: the person's name
+        ("jason@example.com", "jason@example.com"),  # an e-mail: it is all the config says
+        ("", "Myself"),  # no one to name
+    ],
+)
+def test_myself_is_named_as_the_config_says_who_that_is(
+    tmp_path: Path, myself: str, named: str
+) -> None:
+    """ "Owner: Myself" in an issue or a record told its reader nothing of whose work it was (a
+    user test): it names whom 'myself' stands for. Other owners are as written; an item without
+    one still has no owner's line."""
+    users = {"Dana Okafor": {"email": "dana@example.com"}}
+    config = sandbox_config(tmp_path, myself=myself, users=users)
+    (tmp_path / "n.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n- [ ] Book the room @Myself #rfe\n"
+        "- [ ] Send the notes @Ana #rfe\n- [ ] Tidy up #rfe\n",
+        "utf-8",
+    )
+    plan = plansync.plan(config)
+    by_text = {
+        (c.target, c.item.text): c.fields.get("description") or c.fields.get("Description__c")
+        for c in plan.changes
+        if c.action == "create"
+    }
+    for target in ("jira", "salesforce"):
+        assert f"\nOwner: {named}\n" in by_text[target, "Book the room"], target
+        assert "\nOwner: Ana\n" in by_text[target, "Send the notes"], target
+        assert "Owner:" not in by_text[target, "Tidy up"], target
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "---\ntitle: Planning with [[Dana Okafor]]\n{participants}---\n\n",
+        "---\n{participants}---\n\n# Planning with [[Dana Okafor]]\n\n",
+    ],
+    ids=["front matter", "heading"],
+)
+def test_wiki_links_in_the_title_and_participants_show_as_obsidian_shows_them(
+    tmp_path: Path, title: str
+) -> None:
+    """Sent as written, they read "Participants: \\[\\[Dana Okafor\\]\\], …" in the issue and
+    "Planning with [[Dana Okafor]]" as its link's title (a user test): the note's title and
+    participants are read as the item's own text is, by what Obsidian shows."""
+    participants = 'participants: ["[[Dana Okafor]]", "[[Tomer Hagay|Tomer]]"]\n'
+    (tmp_path / "n.md").write_text(
+        title.format(participants=participants) + "- [ ] Book the room @Ana #rfe\n", "utf-8"
+    )
+    plan = plansync.plan(sandbox_config(tmp_path))
+    creates = {c.target: c.fields for c in plan.changes if c.action == "create"}
+    (link,) = [c.fields for c in plan.changes if c.action == "link" and "record" not in c.fields]
+    assert (
+        "From the meeting [Planning with Dana Okafor|obsidian://" in creates["jira"]["description"]
+    )
+    assert "\nParticipants: Dana Okafor, Tomer\n" in creates["jira"]["description"]
+    assert link["title"] == "Planning with Dana Okafor"
+    assert (
+        'From the meeting "Planning with Dana Okafor" (Dana Okafor, Tomer).'
+        in creates["salesforce"]["Description__c"]
+    )
+    assert "[[" not in json.dumps([creates, link])

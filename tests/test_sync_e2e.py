@@ -776,6 +776,34 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_config_names_a_winner(
     assert not fresh_plan(config).has_changes
 
 
+def test_a_field_conflict_shows_a_missing_value_as_the_plan_does_and_how_to_settle_it(
+    example_project: ExampleProject,
+) -> None:
+    """It read "due: note '2025-11-10' -> None, Jira '2025-11-10' -> '2025-12-24'", Python's
+    words, and said nothing of what to do (a user test): a missing value reads "(none)", as in
+    an update, and a line under the plan says how a field conflict is settled."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    jira_put(project, key, {"duedate": "2025-12-24"})
+    replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "🔼")
+
+    plan = fresh_plan(config)
+    (conflict,) = plan.changes
+    assert conflict.message == (
+        'changed in the note and in Jira since the last sync: due: note "2025-11-10" ->'
+        ' (none), Jira "2025-11-10" -> "2025-12-24"'
+    )
+    text = render(plan)
+    assert conflict.message in text
+    assert (
+        "A field conflict is shown by every plan until it is settled: make the two sides agree"
+        " (edit the note to the record's value, or the record to the note's), or let one side"
+        " win, in the config's [sync.conflicts]: due = \"note\" sends the note's value,"
+        ' due = "remote" keeps the record\'s.'
+    ) in text.splitlines()
+    assert "A field conflict" not in render(fresh_plan(config).model_copy(update={"changes": []}))
+
+
 # ---- keys and ids in the notes -------------------------------------------------------------
 
 

@@ -53,7 +53,7 @@ from plansync.engine.render import render
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
-from plansync.rules import fitted, label_for, status_category
+from plansync.rules import fitted, label_for, owner_name, status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
 
@@ -862,7 +862,8 @@ def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query
         assert sobject == entry.sobject
         assert record["Name"] == entry.item.text
         tags = " ".join(entry.item.tags)
-        assert record["Description__c"] == f"{entry.item.text}|{entry.item.owner}|{tags}|{account}"
+        owner = owner_name(entry.item.owner or "", config.myself)  # @Myself: whom 'myself' names
+        assert record["Description__c"] == f"{entry.item.text}|{owner}|{tags}|{account}"
         assert record["Account__c"] == account
         assert issues[block_id]["fields"]["summary"] == entry.item.text
     # The owner's quoted e-mail found the one user who has it.
@@ -888,8 +889,8 @@ def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query
     for plansync_id, remote in found.items():
         assert remote.fields["Name"] == records[plansync_id][1]["Name"]
     # ... and a user is looked up by exactly the e-mail given.
-    assert connector.resolve_user("o'brien@example.com") == OBRIEN.id
-    assert connector.resolve_user("O'BRIEN@example.com") == OBRIEN.id  # e-mails ignore case
+    assert connector.find_users("o'brien@example.com") == (OBRIEN.id,)
+    assert connector.find_users("O'BRIEN@example.com") == (OBRIEN.id,)  # e-mails ignore case
     hostile_emails = [
         "x' OR Email != 'y",
         "o\\'brien@example.com",
@@ -898,7 +899,7 @@ def test_quotes_and_backslashes_reach_salesforce_intact_and_never_change_a_query
         "%@example.com",
     ]
     for email in hostile_emails:
-        assert connector.resolve_user(email) is None, email
+        assert connector.find_users(email) == (), email
     # Each query, as the org reads it, asks what it was meant to: the values arrive whole.
     asked_ids = [(o, ids) for ids in (tricks, [*tricks, *wanted[:3]]) for o in OBJECTS]
     asked_emails = ["o'brien@example.com", *hostile_emails]  # the upper-case one was cached
@@ -2061,9 +2062,28 @@ def test_an_owner_with_no_salesforce_user_is_said_to_leave_the_record_s_owner_as
     )
     warnings = [w for w in plan_of(project, org).warnings if "no Salesforce user" in w]
     assert warnings == [
-        "hallway-chat.md:5: owner '@Zed Nobody' maps to no Salesforce user, or to several (add"
-        " it under [users] in the config); its record keeps the owner it has (a new one: the"
-        " user plansync logs in as)"
+        "hallway-chat.md:5: owner '@Zed Nobody' maps to no Salesforce user (add it under"
+        " [users] in the config); its record keeps the owner it has (a new one: the user"
+        " plansync logs in as)"
+    ]
+
+
+def test_an_owner_whose_e_mail_three_salesforce_users_share_is_said_to_map_to_three(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It read "maps to no Salesforce user, or to several" (and a look-up of LIMIT 2 counted
+    no further): the look-up knows which, and the reader needs to, to fix [users] or the org."""
+    others = [SfUser(salesforce_id("005", n), f"Dana {n}", "dana@example.com") for n in (98, 99)]
+    monkeypatch.setattr(salesforce_app, "USERS", [*salesforce_app.USERS, *others])
+    (project.vault / "hallway-chat.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n- [ ] Support the EU region @Dana Okafor #rfe\n",
+        encoding="utf-8",
+    )
+    warnings = [w for w in plan_of(project, org).warnings if "Salesforce user" in w]
+    assert warnings == [
+        "hallway-chat.md:5: owner '@Dana Okafor' maps by e-mail 'dana@example.com' ([users]) to"
+        " 3 Salesforce users: give its salesforce id in [users] instead; its record keeps the"
+        " owner it has (a new one: the user plansync logs in as)"
     ]
 
 

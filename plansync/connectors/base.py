@@ -223,9 +223,10 @@ class Connector(Protocol):
         """HTTP requests this connector has sent (the cost that matters)."""
         ...
 
-    def resolve_user(self, query: str) -> str | None:
-        """The backend's id of the one active user ``query`` names (an owner mapped in the
-        config's ``[users]``), or None when none or several do: work is never handed to a guess."""
+    def find_users(self, query: str) -> tuple[str, ...]:
+        """The backend's ids of the active users ``query`` names (an owner mapped in the
+        config's ``[users]``): all of them, as work is never handed to a guess, and a warning
+        that says "none" or "two" tells the reader what to fix."""
         ...
 
     def destination_problem(self, record: NewRecord) -> str | None:

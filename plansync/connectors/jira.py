@@ -178,7 +178,7 @@ class JiraConnector:
         self._configured_deployment = deployment
         if deployment != "auto":
             self._set_deployment(deployment)
-        self._users: dict[str, str | None] = {}
+        self._users: dict[str, tuple[str, ...]] = {}
         self._issue_types: dict[str, list[str] | None] = {}  # per project; None: no such project
         self._created_ids: dict[str, int] = {}
 
@@ -384,17 +384,18 @@ class JiraConnector:
 
     # -- users ----------------------------------------------------------------------------------
 
-    def resolve_user(self, query: str) -> str | None:
-        """The accountId (Cloud) or user name (Data Center) of the one active user whose e-mail,
-        display name or user name equals ``query`` (ignoring case); None if none or several.
+    def find_users(self, query: str) -> tuple[str, ...]:
+        """The accountIds (Cloud) or user names (Data Center) of the active users whose e-mail,
+        display name or user name equals ``query`` (ignoring case): work goes to an owner only
+        when there is one, and the plan says which of none or several there were.
 
         Jira's user search matches prefixes and fuzzy forms; taking its first hit (as the
-        library's ``assign_issue`` does) could hand work to the wrong person, so only an exact,
-        unique match counts. Answers, None included, are cached for the connector's lifetime.
+        library's ``assign_issue`` does) could hand work to the wrong person, so only exact
+        matches count. Answers, empty ones included, are cached for the connector's lifetime.
         """
         wanted = query.strip().casefold()
         if not wanted:
-            return None
+            return ()
         if wanted in self._users:
             return self._users[wanted]
         cloud = self._is_cloud()
@@ -414,9 +415,8 @@ class JiraConnector:
                     for f in ("emailAddress", "displayName", "name")
                 }
             }
-        resolved = matches.pop() if len(matches) == 1 else None
-        self._users[wanted] = resolved
-        return resolved
+        self._users[wanted] = tuple(sorted(matches))
+        return self._users[wanted]
 
     # -- operations ------------------------------------------------------------------------------
 

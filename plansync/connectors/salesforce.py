@@ -99,6 +99,10 @@ sender's backoff). Each refused attempt already waited up to 10 s inside Salesfo
 and locks from triggers, roll-ups and other integrations last seconds: two short waits catch
 those, and a lock held longer is a long job that the next sync meets anyway. Each resend is one
 request holding only the refused records, so a call costs at most two more requests per object."""
+_USERS_COUNTED = 100
+"""Active users sharing an e-mail that a look-up counts: how many there are is what the plan's
+warning says; more than a hundred is no org's (LIMIT 2 sufficed to refuse a guess, but read
+three as two)."""
 _DEFAULT_STATUS_VALUES: dict[Transition, str] = {
     "done": "Done",
     "cancelled": "Cancelled",
@@ -238,7 +242,7 @@ class SalesforceConnector:
         self._usage: tuple[int, int] | None = None
         self._batches_sent = 0
         """Write requests that went through, or failed where Salesforce may have acted (5xx)."""
-        self._users: dict[str, str | None] = {}
+        self._users: dict[str, tuple[str, ...]] = {}
         if auth == "password":
             warnings.warn(
                 "Salesforce username-password login goes through the SOAP API login() call, "
@@ -372,18 +376,21 @@ class SalesforceConnector:
         """HTTP requests sent so far: logins, retries and unanswered requests included."""
         return self._http.count()
 
-    def resolve_user(self, email: str) -> str | None:
-        """The Id of the one active user whose e-mail is ``email`` (SOQL compares it ignoring
-        case); None if none or several. Cached, None included, for the connector's lifetime."""
+    def find_users(self, email: str) -> tuple[str, ...]:
+        """The Ids of the active users whose e-mail is ``email`` (SOQL compares it ignoring
+        case), at most :data:`_USERS_COUNTED`: the plan says which of none or several there were.
+        Cached, empty answers included, for the connector's lifetime."""
         wanted = email.strip()
         if not wanted:
-            return None
+            return ()
         if wanted.casefold() not in self._users:
             soql = format_soql(
-                "SELECT Id FROM User WHERE Email = {} AND IsActive = true LIMIT 2", wanted
+                "SELECT Id FROM User WHERE Email = {} AND IsActive = true LIMIT "
+                + str(_USERS_COUNTED),
+                wanted,
             )
             rows = self._query(soql, f"looking up the user with e-mail {wanted!r}")
-            self._users[wanted.casefold()] = rows[0]["Id"] if len(rows) == 1 else None
+            self._users[wanted.casefold()] = tuple(row["Id"] for row in rows)
         return self._users[wanted.casefold()]
 
     def destination_problem(self, record: NewRecord) -> None:

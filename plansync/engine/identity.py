@@ -481,7 +481,7 @@ class Identifier:
         owner_field = target.routing.owner_field(rule)
         owner = record.fields.get(owner_field) if owner_field else None
         link = self._note_link(entry.note.path, record.block_id)
-        context = Context(entry.item, entry.note, record.block_id, link)
+        context = Context(entry.item, entry.note, record.block_id, link, self.config.myself)
         fields = target.routing.desired(self.config, context, lambda: owner, None) or {}
         return all(same_value(value, record.fields.get(name)) for name, value in fields.items())
 
@@ -604,7 +604,7 @@ def named_as(
     synced = synced_text(record)
     if not synced:
         return False
-    context = Context(item, note, record.block_id, "")
+    context = Context(item, note, record.block_id, "", config.myself)
     fields = target.routing.desired(config, context, lambda: None, None) or {}
     return any(same_value(fields.get(name), synced) for name in ("summary", "Name"))
 

@@ -63,6 +63,7 @@ from typing import Any
 
 from plansync.config import Config, ConfigError
 from plansync.connectors.base import ConnectorError, NewRecord, RemoteRecord
+from plansync.display import field_value
 from plansync.engine.changes import (
     ACTIONS,
     KNOWN_AFTER_CREATE,
@@ -86,7 +87,15 @@ from plansync.notes.model import note_digest
 from plansync.notes.vault import Vault
 from plansync.notes.writeback import abandoned_temps, decode_for_edit
 from plansync.progress import Progress, silent
-from plansync.rules import Context, label_for, note_linker, status_category, written_by_hand
+from plansync.rules import (
+    Context,
+    label_for,
+    note_linker,
+    note_title,
+    owner_name,
+    status_category,
+    written_by_hand,
+)
 
 
 class NoteChanged(PlansyncError):
@@ -250,16 +259,18 @@ class Planner:
         return self._users[target.name, owner]
 
     def _resolve_owner(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
-        name = self.config.myself if owner == "Myself" and self.config.myself else owner
+        name = owner_name(owner, self.config.myself)
         user = self.config.users.get(name)
         explicit = getattr(user, target.name, None) if user else None
         if explicit:
             return explicit
         query = user.email if user and user.email else (name if "@" in name else None)
-        resolved = None
-        if query and target.name not in self._user_search_refused:
+        found: tuple[str, ...] | None = ()  # None: not known, the backend refused to look
+        if query and target.name in self._user_search_refused:
+            found = None
+        elif query:
             try:
-                resolved = target.resolve_user(query)
+                found = target.find_users(query)
             except ConnectorError as exc:
                 if exc.status != 403:
                     raise
@@ -270,40 +281,48 @@ class Planner:
                     f"{target.title} refused to look users up ({exc}); for owners that [users]"
                     f" gives no {target.name} id for, {_no_owner(target)}"
                 )
-        if resolved is None:
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
-                f" {self._unmapped(target, owner, name, query)}; {_no_owner(target)}"
-            )
-        return resolved
+                found = None
+        if found is not None and len(found) == 1:
+            return found[0]
+        self.plan.warnings.append(
+            f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
+            f" {self._unmapped(target, owner, name, query, found)}; {_no_owner(target)}"
+        )
+        return None
 
-    def _unmapped(self, target: TargetSpec, owner: str, name: str, query: str | None) -> str:
+    def _unmapped(
+        self,
+        target: TargetSpec,
+        owner: str,
+        name: str,
+        query: str | None,
+        found: tuple[str, ...] | None,
+    ) -> str:
         """Why an owner has no account, as the setting to change: "add it under [users]" was
         wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
-        maps, by an e-mail the backend does not find. "Or to several": an e-mail or a name that
-        matches more than one active user is not guessed at, and looked like a missing one."""
-        title = target.title
+        maps, by an e-mail the backend does not find. An e-mail or a name that matches more
+        than one active user (``found``) is not guessed at, and is said to, as "no user, or
+        several" left the reader to find out which."""
+        users = _users_found(target, found)
         if owner == "Myself" and name != owner:
             return (
-                f"('myself' = {name!r} in the config) maps to no {title} user, or to several: set"
-                f" 'myself' to a key of [users] or an e-mail {title} knows"
+                f"('myself' = {name!r} in the config) maps to {users}: set 'myself' to a key of"
+                f" [users] or an e-mail {target.title} knows"
             )
         if owner == "Myself":
-            return (
-                f"maps to no {title} user, or to several: set 'myself' in the config to your e-mail"
-            )
+            return f"maps to {users}: set 'myself' in the config to your e-mail"
         if query and name in self.config.users:
             return (
-                f"maps by e-mail {query!r} ([users]) to no {title} user, or to several: give its"
-                f" {target.name} id in [users] instead"
+                f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
+                " [users] instead"
             )
-        return f"maps to no {title} user, or to several (add it under [users] in the config)"
+        return f"maps to {users} (add it under [users] in the config)"
 
     def _desired(self, target: TargetSpec, entry: Tracked) -> tuple[dict[str, Any], str] | None:
         link = self._note_link(entry.note.path, entry.block_id)
         fields = target.routing.desired(
             self.config,
-            Context(entry.item, entry.note, entry.block_id, link),
+            Context(entry.item, entry.note, entry.block_id, link, self.config.myself),
             owner=lambda: self._assignee(target, entry),
             jira_key=self._keys.get((entry.block_id, "jira")) if self._cross_links else None,
         )
@@ -818,8 +837,8 @@ class Planner:
                 found.key,
                 f"changed in the note and in {target.title} since the last sync: "
                 + "; ".join(
-                    f"{name}: note {v['base']!r} -> {v['note']!r},"
-                    f" {target.title} {v['base']!r} -> {v['remote']!r}"
+                    f"{name}: note {field_value(v['base'])} -> {field_value(v['note'])},"
+                    f" {target.title} {field_value(v['base'])} -> {field_value(v['remote'])}"
                     for name, v in diff.conflicts.items()
                 ),
                 fields=diff.conflicts,
@@ -939,8 +958,18 @@ class Planner:
 
     def _link_title(self, entry: Tracked) -> str:
         return self.config.jira.link_title.format_map(
-            {"note_title": entry.note.title or entry.note.path, "note_path": entry.note.path}
+            {"note_title": note_title(entry.note), "note_path": entry.note.path}
         )
+
+
+def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
+    """How many of the backend's users an owner's look-up ``found``: "no Jira user", "2 Jira
+    users"; None, when the backend refused to look, is either."""
+    if found is None:
+        return f"no {target.title} user, or to several"
+    if not found:
+        return f"no {target.title} user"
+    return f"{len(found)} {target.title} users"
 
 
 def _no_owner(target: TargetSpec) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections import defaultdict
 from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES
-from plansync.display import counted, cut, first_few, one_line, shown
+from plansync.display import counted, cut, field_value, first_few, one_line, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
 
@@ -37,14 +36,6 @@ _STATUS_WORDS = {"indeterminate": "in progress"}
 between to do and done "indeterminate" (its own pages say "In Progress"), and plansync puts a
 Salesforce status value that ``status_values`` does not name ("In Review") there: shown as the
 API's word, it read as a status plansync could not tell. The JSON keeps the API's word."""
-
-
-def _value(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "(none)"
-    if isinstance(value, str):
-        return json.dumps(cut(value, 80), ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _heading(change: Change) -> str:
@@ -116,13 +107,13 @@ def _body(change: Change) -> list[str]:
                 isinstance(old, str)
                 and isinstance(new, str)
                 and old != new
-                and ("\n" in old + new or _value(old) == _value(new))
+                and ("\n" in old + new or field_value(old) == field_value(new))
             ):
                 lines += _text_change(name, old, new)
             else:
-                lines.append(f"    {name}: {_value(old)} -> {_value(new)}")
+                lines.append(f"    {name}: {field_value(old)} -> {field_value(new)}")
         elif name != "description":
-            lines.append(f"    {name}: {_value(value)}")
+            lines.append(f"    {name}: {field_value(value)}")
         else:
             lines.append(f"    {name}: ({len(str(value).splitlines())} lines)")
     if change.message:
@@ -149,6 +140,30 @@ ORPHANS_HINT = (
 """Said under a plan with an orphan that ``forget`` takes."""
 
 
+def conflicts_hint(plan: Plan) -> str | None:
+    """What settles a field conflict, said under a plan that has one, naming its field: the
+    conflict's message says what each side did, and a reader was left to find in the README
+    that a plan shows it until the sides agree or the config lets one win."""
+    field = next(
+        (
+            name
+            for change in plan.changes
+            if change.action == "conflict"
+            for name, value in change.fields.items()
+            if isinstance(value, dict) and set(value) == {"base", "note", "remote"}
+        ),
+        None,
+    )
+    if field is None:
+        return None
+    return (
+        "A field conflict is shown by every plan until it is settled: make the two sides agree"
+        " (edit the note to the record's value, or the record to the note's), or let one side"
+        f" win, in the config's [sync.conflicts]: {field} = \"note\" sends the note's value,"
+        f' {field} = "remote" keeps the record\'s.'
+    )
+
+
 def render_changes(changes: list[Change]) -> list[str]:
     """The lines of ``changes``, each a heading and its body; not yet escaped for display."""
     out: list[str] = []
@@ -166,6 +181,8 @@ def render(plan: Plan) -> str:
     out = render_changes(plan.changes)
     if reports_forgettable(plan):
         out.append(ORPHANS_HINT)
+    if hint := conflicts_hint(plan):
+        out.append(hint)
     for warning in plan.warnings:  # each a line, which may name a note
         out.append(f"warning: {one_line(warning)}")
     for kept in plan.kept:

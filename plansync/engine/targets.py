@@ -14,7 +14,7 @@ from plansync.notes.model import Item
 from plansync.rules import Routing
 from plansync.sites import THIS_MACHINE, on_this_machine
 
-UserResolver = Callable[[str], str | None]
+UserFinder = Callable[[str], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class TargetSpec:
     name: Backend
     title: str
     connector: Connector
-    resolve_user: UserResolver
+    find_users: UserFinder
     routing: Routing[Any]
     """Which items go to the backend and what their records say."""
     remote_links: bool = False

@@ -936,9 +936,17 @@ def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
         core = MARKDOWN_LINK_TEXT.sub(r"\1", core)
         spaced = True
     if "[[" in core:
-        core = WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), core)
+        core = shown_wiki_links(core)
         spaced = True
     return (" ".join(core.split()) if spaced else core), owner
+
+
+def shown_wiki_links(text: str) -> str:
+    """``text`` with each wiki link as Obsidian shows it: by its alias (``[[Tomer Hagay|Tomer]]``
+    is "Tomer"), else by the note it names (``[[Dana Okafor]]`` is "Dana Okafor"). The one
+    reading for an item's text and for the note's title and participants in its records, where
+    the brackets showed as typed (escaped, in a Jira description) and read as clutter."""
+    return WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
 
 
 def holds(text: str, needle: str) -> bool:
