@@ -1138,3 +1138,29 @@ def test_items_are_small_and_share_what_they_can() -> None:
     # (CPython 3.11 and later make one so; 3.10 makes an ordinary one, which is only bigger).
     if sys.version_info >= (3, 11):
         assert sys.getsizeof(first.__dict__) < sys.getsizeof(dict(first.__dict__)) / 2
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("- [ ] Send Müller the quote 📅 2025-11-07 🔼 @Myself #task", "📅 2025-11-07"),
+        ("- [ ] Book the room ⏫ for Dana @Dana Okafor", "⏫"),
+        ("- [ ] Renew ⏳2025-12-01 the certificate", "⏳2025-12-01"),
+    ],
+)
+def test_a_field_written_before_the_owner_is_a_warning_naming_it(line: str, field: str) -> None:
+    """Obsidian Tasks reads no field before words that end the line, so the item synced with no
+    due date or priority and the field in its summary, silently (a user test)."""
+    note = note_of(f"# Sync\n\n{line}\n")
+    [item] = note.items
+    assert field in item.text
+    assert (item.due, item.scheduled, item.priority) == (None, None, "none")
+    [warning] = note.warnings
+    assert warning.line == 3
+    assert warning.message.startswith(f"{field!r} stands in the item's text")
+
+
+def test_fields_at_the_end_of_the_line_are_no_warning() -> None:
+    note = note_of("# Sync\n\n- [ ] Send the quote @Myself 📅 2025-11-07 🔼 #task\n")
+    assert note.items[0].due == dt.date(2025, 11, 7)
+    assert note.warnings == []

@@ -35,7 +35,7 @@ from plansync.notes.model import (
     note_digest,
     parsed,
 )
-from plansync.notes.signifiers import needs_repair, repair
+from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
 from plansync.notes.tasks import (
     LIST_LINE,
     TASK_LINE,
@@ -46,6 +46,16 @@ from plansync.notes.tasks import (
     parse_task_line,
     remove_global_filter,
 )
+
+_FIELD_IN_TEXT = re.compile(
+    "(?:"
+    + "|".join(re.escape(s) for symbols in DATE_SIGNIFIERS.values() for s in symbols)
+    + r")\ufe0f? *[0-9]{4}-[0-9]{2}-[0-9]{2}|["
+    + "".join(PRIORITIES)
+    + "]"
+)
+"""A date or priority field left in an item's text, before words that end the line (an
+owner, say): Obsidian Tasks reads fields at the end of a line only, so it is not read."""
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
@@ -697,6 +707,17 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
+        if kind == "action" and (field := _FIELD_IN_TEXT.search(core)):
+            self.warnings.append(
+                ParseWarning(
+                    path=self.path,
+                    line=number,
+                    message=f"{field[0]!r} stands in the item's text, before words that end"
+                    " the line, where Obsidian Tasks, and plansync with it, does not read a"
+                    " field: it stays in the text, and the item has no such field; move it"
+                    " to the end of the line",
+                )
+            )
         links = last_links(core) if "](" in core else None
         hidden = self.hidden_filter if kind == "action" else ""
         text, owner = item_text(core, links, hidden)
