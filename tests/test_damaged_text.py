@@ -24,7 +24,12 @@ from hypothesis import strategies as st
 from plansync.cli import main
 from plansync.notes.model import Item
 from plansync.notes.parse import parse_text
-from plansync.notes.signifiers import ALL_SIGNIFIERS, _damaged_pattern, damaged_table
+from plansync.notes.signifiers import (
+    ALL_SIGNIFIERS,
+    _longest_form,
+    damaged_spans,
+    damaged_table,
+)
 from plansync.notes.tasks import parse_task_line
 
 CODECS = ("cp1252", "cp1254", "mac_roman", "latin-1")
@@ -380,7 +385,7 @@ def test_sample_expectations_are_spot_on() -> None:
     assert second[0]["tags"] == ["#task", "#proposed", "#auto"]
 
 
-# --- The trie of damaged forms finds what a longest-first alternation finds -------------------
+# --- The look-up of damaged forms finds what a longest-first alternation finds ----------------
 
 _FORMS = sorted(damaged_table(), key=len, reverse=True)
 _LONGEST_FIRST = re.compile("|".join(map(re.escape, _FORMS)))
@@ -393,10 +398,14 @@ _LONGEST_FIRST = re.compile("|".join(map(re.escape, _FORMS)))
         max_size=8,
     )
 )
-def test_damaged_pattern_matches_longest_form_first(pieces: list[str]) -> None:
+def test_damaged_spans_match_longest_form_first(pieces: list[str]) -> None:
     text = "".join(pieces)
-    spans = [m.span() for m in _damaged_pattern().finditer(text)]
-    assert spans == [m.span() for m in _LONGEST_FIRST.finditer(text)]
+    assert list(damaged_spans(text)) == [m.span() for m in _LONGEST_FIRST.finditer(text)]
+    # and the shorter form repair falls back to, one that ends before a given place
+    for start in range(len(text)):
+        for end in range(start, len(text) + 1):
+            found = _LONGEST_FIRST.match(text, start, end)
+            assert _longest_form(text, start, end) == (found.end() if found else 0)
 
 
 @pytest.mark.parametrize("mode", ["dropped", "replaced"])
