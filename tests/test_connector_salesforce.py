@@ -631,6 +631,71 @@ def test_a_limit_that_never_clears_is_bounded(rsps: responses.RequestsMock, slee
     assert sleeps == [1.0, 2.0, 3.0]
 
 
+SERVER_ERROR = [{"message": "An unexpected error occurred.", "errorCode": "UNKNOWN_EXCEPTION"}]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_read_answered_a_server_error_is_sent_again(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps, status: int
+) -> None:
+    """A query is a read: an instance restarting failed the whole plan on a 500, where Jira's
+    search was asked again. Every page of it, and a user's look-up, is a read too."""
+    next_url = "/services/data/v59.0/query/01gD0000002HU6KIAW-2000"
+    rsps.get(QUERY, status=status, json=SERVER_ERROR)
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")], next_url))
+    rsps.get(f"{INSTANCE}{next_url}", status=status, json=SERVER_ERROR)
+    rsps.get(f"{INSTANCE}{next_url}", json=page([row("a01J000000BBBBB", "ps-b")]))
+    assert set(sf.fetch_by_ids(["ps-a", "ps-b"])) == {"ps-a", "ps-b"}
+    assert (sf.request_count(), sleeps) == (4, [1.0, 1.0])
+    rsps.get(QUERY, status=status, json=SERVER_ERROR)
+    rsps.get(QUERY, json=page([{"Id": "005J0000001AAAA"}]))
+    assert sf.find_users("dana@acme.example") == ("005J0000001AAAA",)
+    assert sf.request_count() == 6
+
+
+def test_a_500_to_a_read_then_a_200_is_two_requests_and_to_a_write_one(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
+) -> None:
+    """Salesforce may have saved the records of a write answered 500 (a trigger that threw
+    after the insert): it fails its batch, unsent again, while the query before it is asked
+    again."""
+    rsps.get(QUERY, status=500, json=SERVER_ERROR)
+    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a")]))
+    assert set(sf.fetch_by_ids(["ps-a"])) == {"ps-a"}
+    assert (sf.request_count(), sleeps) == (2, [1.0])
+    rsps.patch(UPSERT, status=500, json=SERVER_ERROR)
+    rsps.patch(UPDATE, status=500, json=SERVER_ERROR)
+    (created,) = sf.create_many([NewRecord("ps-b", {"Name": "b"})])
+    (updated,) = sf.update_many([FieldUpdate("a01J000000AAAAA", {"Name": "a"})])
+    assert not created.ok and "500" in (created.error or "")
+    assert not updated.ok and "UNKNOWN_EXCEPTION" in (updated.error or "")
+    assert (sf.request_count(), sleeps) == (4, [1.0])
+
+
+def test_a_read_that_keeps_answering_500_fails_naming_it_past_max_retries(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """One line, with Salesforce's words and the object and field read: a ConnectorError for
+    the engine to report, not the library's exception."""
+    rsps.get(QUERY, status=500, json=SERVER_ERROR)
+    rsps.get(QUERY, status=500, json=SERVER_ERROR)
+    connector = make(sleeps, max_retries=2)
+    with pytest.raises(ConnectorError) as raised:
+        connector.fetch_by_ids(["ps-a"])
+    assert str(raised.value) == (
+        "Salesforce answered 500 to reading RFE__c records by 1 Plansync_Id__c: "
+        "UNKNOWN_EXCEPTION: An unexpected error occurred."
+    )
+    assert (raised.value.kind, raised.value.status, raised.value.throttled) == (
+        "server",
+        500,
+        False,
+    )
+    assert (connector.request_count(), sleeps) == (3, [1.0, 2.0])
+    with pytest.raises(ConnectorError, match=r"^Salesforce answered 500 to looking up the user "):
+        connector.find_users("dana@acme.example")
+
+
 def test_the_daily_limit_fails_at_once_with_the_usage(
     rsps: responses.RequestsMock, sf: SalesforceConnector, sleeps: Sleeps
 ) -> None:

@@ -32,6 +32,13 @@ TIMEOUT_RETRIES = 2
 """More tries after a request that got no answer within the timeout: each costs the whole
 timeout, and a server that lets three go by is not answering (five took 3.5 minutes at the
 default 30 s to say so)."""
+RESEND_IF_READ = (500,)
+"""The backend's own failure, which a read meets too when a node restarts or its database is
+slow: a read (a search, a query, a describe, a record's look-up) may be sent any number of times,
+so a connector raises :class:`Throttled` for it with the answer kept, and past the retries reads
+that answer as it did before there were any. A write is not resent: the backend may have acted,
+and a 500 is as often about the request itself (a workflow post-function or trigger that
+throws). Both connectors take it from here, so Jira and Salesforce resend the same reads."""
 
 
 class Throttled(Exception):

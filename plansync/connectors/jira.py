@@ -55,7 +55,14 @@ from plansync.connectors.base import (
     StatusMove,
     Transition,
 )
-from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+from plansync.connectors.http import (
+    RESEND_IF_READ,
+    Sender,
+    Throttled,
+    chunks,
+    json_or_none,
+    retry_after,
+)
 from plansync.display import counted
 from plansync.redact import add_secret, split_credentials
 from plansync.rules import PLANSYNC_LABEL
@@ -68,13 +75,9 @@ _WORKERS = 4  # concurrent single-issue requests (updates, links)
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
-# ``resend_on_drop``) is sent again. A 500 is Jira's own: see _RETRY_IF_READ.
+# ``resend_on_drop``) is sent again. A 500 is Jira's own, resent to a read only: see
+# RESEND_IF_READ (past the retries one issue's read fails that issue).
 _RETRY_IF_RESENDABLE = (502, 504)
-# Jira's own failure, which a read meets too when a node restarts or its database is slow: a
-# read may be sent any number of times, so it is sent again; past the retries, its answer is
-# read as before (one issue's read fails that issue). A write is not: Jira may have acted, and
-# a 500 is as often about the request itself (a workflow post-function that throws).
-_RETRY_IF_READ = (500,)
 _SEARCH_FIELDS = [
     "project",
     "issuetype",
@@ -698,7 +701,7 @@ class JiraConnector:
         data = None if body is None else json.dumps(body)
         retried = _RETRY_STATUSES + (_RETRY_IF_RESENDABLE if resend_on_drop else ())
         if read or method == "GET":
-            retried += _RETRY_IF_READ
+            retried += RESEND_IF_READ
         return self._http.send(
             lambda: self._answer(method, url, params, data, what, retried),
             what=what,
@@ -745,7 +748,7 @@ class JiraConnector:
                 raise
             response = answered[-1]
         if response.status_code in retried:
-            kept = response if response.status_code in _RETRY_IF_READ else None
+            kept = response if response.status_code in RESEND_IF_READ else None
             raise Throttled(response.status_code, retry_after(response), answer=kept)
         if response.ok and _is_markup(response):
             raise _not_json(response, what)

@@ -68,7 +68,14 @@ from plansync.connectors.base import (
     StatusMove,
     Transition,
 )
-from plansync.connectors.http import Sender, Throttled, chunks, json_or_none, retry_after
+from plansync.connectors.http import (
+    RESEND_IF_READ,
+    Sender,
+    Throttled,
+    chunks,
+    json_or_none,
+    retry_after,
+)
 from plansync.redact import NOT_A_KEY_FILE, add_secret, may_name_a_file, redact
 
 _log = logging.getLogger(__name__)
@@ -414,11 +421,13 @@ class SalesforceConnector:
     # -- operations ------------------------------------------------------------------------------
 
     def _query(self, soql: str, what: str) -> list[dict[str, Any]]:
-        """Every row of a SOQL query, page by page through ``nextRecordsUrl``."""
+        """Every row of a SOQL query, page by page through ``nextRecordsUrl``. A read: a page
+        answered 500 is asked again (:data:`~plansync.connectors.http.RESEND_IF_READ`), and one
+        still failing past the retries fails the call with Salesforce's words and ``what``."""
         rows: list[dict[str, Any]] = []
         request = partial(Salesforce.query, query=soql, timeout=self._timeout)
         while True:
-            page = self._json(self._call(request, what), what)
+            page = self._json(self._call(request, what, read=True), what)
             rows.extend(page.get("records") or [])
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return rows
@@ -621,18 +630,22 @@ class SalesforceConnector:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def _call(self, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+    def _call(
+        self, request: Callable[[Salesforce], Any], what: str, *, read: bool = False
+    ) -> _Answer:
         """Send one REST request (``request`` calls the library client once); return the answer.
 
+        ``read``: the request only reads (a query, a describe, a record's look-up), so a 500 is
+        resent too (see :meth:`_attempt`); a write's 500 is not, as Salesforce may have acted.
         A 401 means the session expired: log in again, once, and resend; a second 401, or one
         on a given session id (which cannot be renewed here), fails the whole call.
         """
-        answer = self._send(request, what)
+        answer = self._send(request, what, read)
         renewable = self._auth != "session"
         if answer.status == 401 and renewable:
             _log.info("the Salesforce session expired while %s; logging in again", what)
             self._login()
-            answer = self._send(request, what)
+            answer = self._send(request, what, read)
         if answer.status != 401:
             return answer
         reason = self._clean(_error_text(answer.content)[0])
@@ -648,22 +661,26 @@ class SalesforceConnector:
             status=401,
         )
 
-    def _send(self, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+    def _send(self, request: Callable[[Salesforce], Any], what: str, read: bool) -> _Answer:
         """One request through the sender: logs in first if needed, retries what it may."""
         sf = self._client()
-        return self._http.send(lambda: self._attempt(sf, request, what), what=what)
+        return self._http.send(lambda: self._attempt(sf, request, what, read), what=what)
 
     def _heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._retry_after = retry_after(response)
 
-    def _attempt(self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str) -> _Answer:
+    def _attempt(
+        self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str, read: bool
+    ) -> _Answer:
         """One try. 429 and 503 (waited out for as long as their Retry-After asks), and
         ``REQUEST_LIMIT_EXCEEDED`` for concurrent requests, raise Throttled (Salesforce, or a
         gateway before it, did nothing; try again later); so do a gateway's 502 and 504,
         passing, as every request plansync sends may be sent twice (queries, writes by Id or
-        external id), while a 500 is Salesforce's own, about this request. The org's daily
-        limit does not: it clears within 24 hours, beyond any reasonable wait, so it fails the
-        call at once."""
+        external id). A 500 is Salesforce's own: a ``read`` meets it too while an instance
+        restarts, and is resent (past the retries its answer is returned, for the caller to
+        fail naming what it read); a write's is about this request, and not resent. The org's
+        daily limit does not: it clears within 24 hours, beyond any reasonable wait, so it
+        fails the call at once."""
         answer = _answer(sf, request)
         if answer is not None and answer.status in (502, 504):
             raise Throttled(answer.status)
@@ -673,6 +690,8 @@ class SalesforceConnector:
                 kind="unexpected",
             )
         code, message = _first_error(answer.content)
+        if read and answer.status in RESEND_IF_READ:
+            raise Throttled(answer.status, reason=code or None, answer=answer)
         if answer.status in (429, 503) or (
             answer.status == 403
             and code == "REQUEST_LIMIT_EXCEEDED"
