@@ -504,16 +504,15 @@ def sync_command(
 
 @contextmanager
 def _stale_names_the_rerun(config_path: Path | None, plan_file: Path | None) -> Iterator[None]:
-    """A stale plan's advice as the command to paste: with the ``--config`` this run was given
-    (the library names the bare command, which elsewhere finds no config or another one), and
-    for a saved plan with its ``--out``, which ``sync PLAN_FILE`` then applies."""
+    """A stale plan's advice (every refusal names one) as the command to paste: with the
+    ``--config`` this run was given (the library names the bare command, which elsewhere finds
+    no config or another one), and for a saved plan with its file as ``--out``, which
+    ``sync PLAN_FILE`` then applies."""
     from plansync.engine.apply import StalePlan
 
     try:
         yield
     except StalePlan as exc:
-        if exc.rerun is None:
-            raise
         command = _sync_command(config_path, exc.rerun)
         if exc.rerun == "plan" and plan_file is not None:
             command += f" --out {shlex.quote(str(plan_file))}"

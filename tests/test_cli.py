@@ -557,7 +557,9 @@ def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
 
     result = run("sync", printed, "--config", example_project.config_path)
     assert result.exit_code == 1
-    assert "--out" in result.output  # says how to save a plan that can be applied
+    assert result.stderr.endswith(  # says how to save a plan that can be applied
+        f"; run `plansync plan --config {example_project.config_path} --out {printed}` again\n"
+    )
     assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
 
@@ -613,12 +615,13 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     assert (
         run("plan", "--out", saved, "--config", tmp_path / "one" / "plansync.toml").exit_code == 0
     )
-    result = run("sync", saved, "--config", tmp_path / "two" / "plansync.toml")
+    config = tmp_path / "two" / "plansync.toml"
+    result = run("sync", saved, "--config", config)
     assert result.exit_code == 1
     assert result.stderr.endswith(
         "Error: the plan is stale: none of the notes it was made from (one.md) is in"
-        f" {(tmp_path / 'two').resolve()}: renamed, moved or deleted since? run `plansync plan`"
-        " again; made with another config or vault? plan with this one\n"
+        f" {(tmp_path / 'two').resolve()}: renamed, moved or deleted since, or made with another"
+        f" config or vault; run `plansync plan --config {config} --out {saved}` again\n"
     )
     assert (tmp_path / "two" / "two.md").read_text("utf-8") == "- [ ] Other work\n"
 
@@ -651,8 +654,8 @@ def test_a_saved_plan_whose_only_note_was_renamed_names_the_note_gone(
     else:
         assert result.stderr.endswith(
             "Error: the plan is stale: none of the notes it was made from (note.md) is in"
-            f" {tmp_path.resolve()}: renamed, moved or deleted since? run `plansync plan` again;"
-            " made with another config or vault? plan with this one\n"
+            f" {tmp_path.resolve()}: renamed, moved or deleted since, or made with another config"
+            f" or vault; run `plansync plan --config {config} --out {saved}` again\n"
         )
 
 
@@ -900,6 +903,35 @@ def test_a_stale_saved_plan_names_the_plan_to_make_with_its_config_and_file(
     assert result.stderr == (
         f"Error: the plan is stale: {note.name} changed since it was made;"
         f" run `plansync plan --config {config} --out '{saved}'` again\n"
+    )
+
+
+@pytest.mark.parametrize("since", ["a sync ran", "the state store was replaced"])
+def test_every_stale_saved_plan_names_the_plan_to_make_with_its_config_and_file(
+    tmp_path: Path, clean_env: None, since: str
+) -> None:
+    """Only a note's change named the command: a sync since, or a state store replaced, said
+    "plan again", leaving the user to guess it (and its ``--config`` and ``--out``)."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    (tmp_path / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0  # a state store to replace
+    (tmp_path / "b.md").write_text("- [ ] Book the room\n", "utf-8")
+    saved = tmp_path / "p.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    if since == "a sync ran":
+        assert run("sync", "--yes", "--config", config).exit_code == 0
+        reason = "a sync (or a forget) ran since it was made (this plan's own, if it was applied"
+        reason += " already)"
+    else:
+        state = tmp_path / ".plansync" / "state.db"
+        state.unlink()
+        reason = f"the state store {state.resolve()} was deleted or replaced since it was made"
+    result = run("sync", saved, "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: the plan is stale: {reason}; run `plansync plan --config {config} --out {saved}`"
+        " again"
     )
 
 

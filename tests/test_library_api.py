@@ -189,8 +189,12 @@ def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
     with open_state(config.state_dir) as state:  # a new store, at the same revision by chance
         while state.revision() < saved.fingerprint.state_revision:
             state.finish(0)
-    with pytest.raises(plansync.StalePlan, match=r"state\.db was deleted or replaced since it was"):
+    with pytest.raises(plansync.StalePlan) as stale:
         plansync.apply(config, saved)
+    assert str(stale.value) == (
+        f"the plan is stale: the state store {config.state_dir / 'state.db'} was deleted or"
+        " replaced since it was made; run `plansync plan --out FILE` again"
+    )
 
 
 @pytest.mark.parametrize("call", ["plan", "apply", "forget"])
@@ -483,7 +487,7 @@ def test_a_plan_applied_twice_is_stale_because_a_sync_ran_not_because_notes_chan
         plansync.apply(config, saved)
     assert str(stale.value) == (
         "the plan is stale: a sync (or a forget) ran since it was made (this plan's own, if it"
-        " was applied already); plan again"
+        " was applied already); run `plansync plan --out FILE` again"
     )
 
 

@@ -1095,8 +1095,12 @@ def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
     assert [c for c in plan.changes if c.target == "salesforce"]
     before = files_of(project)
     project.write_config(salesforce=False)
-    with pytest.raises(StalePlan, match="changes for Salesforce, which this run's config does not"):
+    with pytest.raises(StalePlan) as stale:
         plansync.apply(config_of(project), plan)
+    assert str(stale.value) == (
+        "the plan has changes for Salesforce, which this run's config does not name any more;"
+        " run `plansync plan --out FILE` again"
+    )
     assert files_of(project) == before
     assert not project.issues()
 

@@ -296,7 +296,9 @@ def test_a_saved_plan_is_applied_only_to_the_backend_it_was_made_against(
     go_real(monkeypatch)
     output = run(tried, "sync", str(saved), code=1).output
     assert "made against the Jira at this machine, but this run's is at" in output
-    assert "jira.example.test:443" in output
+    assert output.endswith(
+        f"jira.example.test:443; run `plansync plan --config {tried} --out {saved}` again\n"
+    )
     assert requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"] == []
 
     # Made against the real Jira, then applied in a shell that lost JIRA_URL.

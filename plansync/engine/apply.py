@@ -63,21 +63,30 @@ Checkpoint = Callable[[str], None]
 _T = TypeVar("_T")
 
 
+Rerun = Literal["sync", "plan"]
+"""The command that makes a stale plan anew: ``sync`` when the plan was the run's own, ``plan``
+for a saved one (saved again with ``--out``, for ``sync PLAN_FILE`` to apply)."""
+_RERUN_COMMANDS: dict[Rerun, str] = {"sync": "plansync sync", "plan": "plansync plan --out FILE"}
+"""The commands as the library names them; the command line names them with the ``--config``
+and the plan file it was given."""
+
+
 class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made.
 
-    ``rerun``, when the message ends by naming a command to run again (``sync`` when the plan
-    was the run's own, ``plan`` for a saved one), is that command's verb: the command line says
-    it as the user must type it, with the ``--config`` they gave (:meth:`saying`)."""
+    Every message ends by naming the command to run again, whatever made the plan stale: the
+    remedy is always a new plan, and "plan again" alone left the user to guess the command,
+    which without the ``--config`` they gave finds no config or another one. ``rerun`` is that
+    command's verb, for the command line to say it as the user must type it (:meth:`saying`)."""
 
-    def __init__(self, reason: str, *, rerun: Literal["sync", "plan"] | None = None) -> None:
+    def __init__(self, reason: str, *, rerun: Rerun) -> None:
         self.reason = reason
-        self.rerun = rerun
-        super().__init__(self.saying(f"plansync {rerun}") if rerun else reason)
+        self.rerun: Rerun = rerun
+        super().__init__(self.saying(_RERUN_COMMANDS[rerun]))
 
     def saying(self, command: str) -> str:
         """The message, naming ``command`` as the one to run again."""
-        return f"{self.reason}; run `{command}` again" if self.rerun else self.reason
+        return f"{self.reason}; run `{command}` again"
 
 
 class ItemError(BaseModel):
@@ -315,14 +324,13 @@ class Applier:
         then create them all again.
         """
         if plan.fingerprint is None:
-            raise StalePlan(
+            raise self._stale(
                 "the plan says nothing of the notes and state it was made from, so it cannot"
-                " be checked or written back (`plan --json` is for reading); save a plan to"
-                " apply with `plansync plan --out FILE`"
+                " be checked or written back (`plan --json` is for reading, a plan saved with"
+                " `--out` for applying)"
             )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         made_with = plan.fingerprint.state_id
-        again = "sync" if self.planned_here else "plan"
         if (
             now
             and not any(now.values())
@@ -333,23 +341,22 @@ class Applier:
             # nothing here tells apart unless the plan was made with this state store (then
             # this config's: said below, as for any note gone). Said by the notes, not by a
             # path, so that a plan made on one machine still applies on another.
-            raise StalePlan(
+            raise self._stale(
                 f"the plan is stale: none of the notes it was made from"
                 f" ({first_few(sorted(now), 5)}) is in {self.config.vault_root}: renamed, moved"
-                f" or deleted since? run `plansync {again}` again; made with another config or"
-                " vault? plan with this one"
+                " or deleted since, or made with another config or vault"
             )
         if made_with is not None and made_with != self.state.identity():
-            raise StalePlan(
+            raise self._stale(
                 f"the plan is stale: the state store {self.state.directory / 'state.db'} was"
-                " deleted or replaced since it was made; plan again"
+                " deleted or replaced since it was made"
             )
         if self.state.revision() != plan.fingerprint.state_revision:
             # Before the notes: a sync that ran since (this plan's own, applied twice, or a
             # teammate's) changed them too, and "a.md changed" would blame an edit.
-            raise StalePlan(
+            raise self._stale(
                 "the plan is stale: a sync (or a forget) ran since it was made (this plan's"
-                " own, if it was applied already); plan again"
+                " own, if it was applied already)"
             )
         changed = [
             path if digest else f"{path} (gone)"
@@ -358,9 +365,8 @@ class Applier:
         ]
         if changed:  # five named, and how many more: a line, not a list of the vault
             more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
-            raise StalePlan(
-                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made",
-                rerun="sync" if self.planned_here else "plan",
+            raise self._stale(
+                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made"
             )
         gone = sorted(
             {
@@ -374,17 +380,22 @@ class Applier:
             # Checked before anything is written: the other backend's creates and the ids in
             # the notes would go ahead, then the run would stop at the first of these.
             titles = " and ".join(BACKEND_TITLES.get(name, name) for name in gone)
-            raise StalePlan(
-                f"the plan has changes for {titles}, which this run's config does not name"
-                " any more; plan again"
+            raise self._stale(
+                f"the plan has changes for {titles}, which this run's config does not name any more"
             )
         for name, site in plan.fingerprint.sites.items():
             site_now = site_of_connector(self.connectors.get(name))
             if site is not None and site_now is not None and site_now != site:
-                raise StalePlan(
+                raise self._stale(
                     f"the plan was made against the {BACKEND_TITLES.get(name, name)} at {site},"
-                    f" but this run's is at {site_now}; plan again"
+                    f" but this run's is at {site_now}"
                 )
+
+    def _stale(self, reason: str) -> StalePlan:
+        """The refusal of a stale plan, naming the command that makes it anew: ``sync`` for
+        the run's own plan, ``plan`` for a saved one. The one place every refusal gets it, so
+        that none is left saying only "plan again"."""
+        return StalePlan(reason, rerun="sync" if self.planned_here else "plan")
 
     # --- bookkeeping ------------------------------------------------------------------------
 
