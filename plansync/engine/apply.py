@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -48,6 +47,7 @@ from plansync.engine.diff import adopted_base, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_digest
+from plansync.notes.vault import note_file
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
@@ -565,7 +565,10 @@ class Applier:
         for note, pairs in per_note.items():
             try:
                 result = write_back(
-                    root / note, root, [edit for _, edit in pairs], policy=self.config.acceptance
+                    note_file(root, note),
+                    root,
+                    [edit for _, edit in pairs],
+                    policy=self.config.acceptance,
                 )
             except WriteBackError as exc:
                 for change, _ in pairs:
@@ -637,7 +640,7 @@ class Applier:
             note, block_id = change.item.note, change.item.block_id or ""
             if note not in texts:
                 try:
-                    texts[note] = (self.config.vault_root / note).read_bytes()
+                    texts[note] = note_file(self.config.vault_root, note).read_bytes()
                 except OSError:
                     texts[note] = None
             data = texts[note]
@@ -1018,7 +1021,7 @@ def note_digests(config: Config, paths: list[str]) -> dict[str, str]:
     digests = {}
     for path in paths:
         try:
-            digests[path] = note_digest(Path(root / path).read_bytes())
+            digests[path] = note_digest(note_file(root, path).read_bytes())
         except OSError:
             digests[path] = ""
     return digests

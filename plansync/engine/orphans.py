@@ -15,7 +15,7 @@ from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, wanted
 from plansync.notes.links import ticket_links
-from plansync.notes.vault import Vault, printable
+from plansync.notes.vault import Vault, note_file, printable
 from plansync.notes.writeback import ends_a_line
 
 NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
@@ -101,7 +101,7 @@ class Orphans:
                     f" (a line links to {record.key}, so it is never cancelled: if that is its"
                     f" line, put ^{record.block_id} back at its end)"
                 )
-        elif not (self.config.vault_root / record.note_path).exists():
+        elif not note_file(self.config.vault_root, record.note_path).exists():
             where = "its note is gone"
         else:  # there, but not read: skipped by the scan, or outside the config's globs
             where = "its note is not among those vault.include and vault.exclude take"
@@ -148,7 +148,7 @@ class Orphans:
         deleted, and ``orphans = "cancel"`` must not close its record."""
         if record.note_path not in self._orphans_notes:  # read once, however many orphans
             try:
-                data = (self.config.vault_root / record.note_path).read_bytes()
+                data = note_file(self.config.vault_root, record.note_path).read_bytes()
             except OSError:
                 data = None
             self._orphans_notes[record.note_path] = data

@@ -84,7 +84,7 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_digest
-from plansync.notes.vault import Vault
+from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, decode_for_edit
 from plansync.progress import Progress, silent
 from plansync.rules import (
@@ -221,7 +221,7 @@ class Planner:
         digests: dict[str, str] = {}
         for note in self.vault.notes:
             try:
-                data = (root / note.path).read_bytes()
+                data = note_file(root, note.path).read_bytes()
             except OSError as exc:  # deleted, renamed or locked since the scan read it
                 raise NoteChanged(
                     f"{note.path} could not be read again ({exc.strerror or exc}) after"

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
+from plansync.notes.model import note_name
 from plansync.sites import on_this_machine
 
 SCHEMA = """
@@ -69,7 +70,14 @@ JOURNAL_ADDED = {"notes": "TEXT", "site": "TEXT"}
 
 
 def _record(row: tuple[Any, ...]) -> SyncedRecord:
-    return SyncedRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+    """A record as stored; its note's path as a scan names it (:func:`note_name`), for a store
+    written before scans did to find its notes by it."""
+    return SyncedRecord(row[0], row[1], row[2], row[3], note_name(row[4]), json.loads(row[5]))
+
+
+def _notes(stored: str | None) -> dict[str, str]:
+    """A journal entry's note per block id, each path as a scan names it (:func:`note_name`)."""
+    return {block_id: note_name(path) for block_id, path in json.loads(stored or "{}").items()}
 
 
 class StateLocked(PlansyncError):
@@ -344,8 +352,7 @@ class StateStore:
             (target,) if target else (),
         )
         entries = [
-            JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4], json.loads(r[5] or "{}"), r[6])
-            for r in rows
+            JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4], _notes(r[5]), r[6]) for r in rows
         ]
         return [e for e in entries if self._ours(e)]
 

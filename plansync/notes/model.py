@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from functools import cache
 from typing import Any, Literal, TypeVar
 
@@ -94,6 +95,18 @@ def _every_field(model: type[BaseModel]) -> set[str]:
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def note_name(path: str) -> str:
+    """A note's path as plansync knows the note by: in Unicode NFC.
+
+    A file system may hand the same name back in another normalisation than it was written in
+    (macOS gives decomposed, NFD, names; a vault synced through Dropbox or Syncthing may flip
+    between the two), and a path that differs only so named the same note by other bytes: its
+    records' links and descriptions showed an "update" that changed nothing a person could see.
+    Obsidian names notes in NFC too. The file keeps its name on disk
+    (:func:`plansync.notes.vault.note_file` finds it)."""
+    return path if path.isascii() else unicodedata.normalize("NFC", path)
 
 
 def note_digest(data: bytes) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from plansync.notes.model import AcceptancePolicy, Note, ParseWarning
+from plansync.notes.model import AcceptancePolicy, Note, ParseWarning, note_name
 from plansync.notes.parse import check_policy, read_note
 from plansync.progress import Progress, silent
 
@@ -154,10 +154,14 @@ def _vault_files(
     write_temps: list[str] | None = None,
 ) -> Iterator[tuple[Path, str]]:
     """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
-    path, in a stable order, each real file once; hidden entries and symlinks leaving the vault
-    skipped. The hidden regular files named as write-back's temporary files go into
-    ``write_temps``: looked for only among the entries skipped anyway, the scan finds them for
-    a sync without a second walk of the vault, and at no cost for the notes.
+    path (in NFC: :func:`note_name`), in a stable order, each real file once; hidden entries and
+    symlinks leaving the vault skipped. Of two files whose names differ only in their Unicode
+    normalisation (possible where the file system keeps both), the second is skipped with a
+    warning: both would be one note, and its ids written back into the other.
+
+    The hidden regular files named as write-back's temporary files go into ``write_temps`` (by
+    their names on disk): looked for only among the entries skipped anyway, the scan finds them
+    for a sync without a second walk of the vault, and at no cost for the notes.
 
     Only symlinks are resolved: an entry that is not a link, in a folder whose real path is
     known, has that folder's real path plus its name as its own (one ``realpath`` per file
@@ -165,6 +169,7 @@ def _vault_files(
     """
     real_root = root.resolve()
     seen: set[str] = set()
+    named: set[str] = set()
 
     def walk(folder: str, real_folder: str, prefix: str) -> Iterator[tuple[Path, str]]:
         try:
@@ -207,13 +212,51 @@ def _vault_files(
                 seen.add(real)
                 yield from walk(entry.path, real, f"{prefix}{entry.name}/")
             elif entry.is_file():
-                relative = prefix + entry.name
-                if take(relative):
+                relative = note_name(prefix + entry.name)
+                if take(relative) and _first_named(relative, prefix + entry.name, named, warnings):
                     seen.add(real)
                     yield Path(entry.path), relative
 
     seen.add(str(real_root))
     yield from walk(str(root), str(real_root), "")
+
+
+def _first_named(
+    relative: str, on_disk: str, named: set[str], warnings: list[ParseWarning]
+) -> bool:
+    """Whether no file the walk took before was named ``relative`` (in NFC), which it is now;
+    else a warning that the file ``on_disk`` is skipped."""
+    if relative not in named:
+        named.add(relative)
+        return True
+    message = f"named as {relative} but for its Unicode normalisation; skipped"
+    warnings.append(ParseWarning(path=printable(on_disk), message=message))
+    return False
+
+
+def note_file(root: Path, path: str) -> Path:
+    """The file of the note at ``path`` (as a scan names it: :func:`note_name`) under ``root``,
+    by its name on disk: a write-back writes, and a check reads, the file the note was read
+    from, under whichever normalisation its name has there. Where the file system finds the
+    name as given (any ASCII name; every name on macOS), no folder is listed; where nothing
+    matches, the path as given, for the caller to find nothing there."""
+    given = root / path
+    if path.isascii() or os.path.lexists(given):
+        return given
+    found = root
+    for part in path.split("/"):
+        step = found / part
+        found = step if os.path.lexists(step) else _named_alike(found, part) or step
+    return found
+
+
+def _named_alike(folder: Path, name: str) -> Path | None:
+    """The entry of ``folder`` whose name is ``name`` (NFC) in another normalisation."""
+    try:
+        with os.scandir(folder) as entries:
+            return next((Path(e.path) for e in entries if note_name(e.name) == name), None)
+    except OSError:
+        return None
 
 
 def scan_vault(
