@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, Transition
+from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority
 from plansync.notes.tasks import LINE_BREAKS
@@ -470,13 +470,14 @@ class SalesforceConfig(RequestSettings):
     rules: list[SalesforceRule] = Field(default_factory=_sf_rules)
     status_field: str | None = Field(
         default=None,
-        description="the picklist an item's checkbox sets (done, cancelled, reopened); none:"
+        description="the picklist an item's checkbox sets (done, cancelled, reopened, in"
+        " progress); none:"
         " records keep whatever status Salesforce gives them",
     )
-    status_values: dict[Transition, str] = Field(
+    status_values: dict[StatusValue, str] = Field(
         default_factory=dict,
         description="the value status_field takes for done, cancelled and reopen (default"
-        " Done, Cancelled, New)",
+        " Done, Cancelled, New), and for in_progress ([/]; none: [/] is open, as [ ])",
     )
 
     @field_validator("instance_url")

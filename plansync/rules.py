@@ -14,7 +14,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
@@ -404,13 +404,36 @@ class SalesforceRouting(Routing[SalesforceRule]):
 
 CLOSED = ("done", "cancelled")
 """The closed states of :func:`status_category`."""
+IN_PROGRESS = "indeterminate"
+"""The open state of :func:`status_category` that ``[/]`` says: Jira's API name for the
+category of "In Progress"."""
 
 
 def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
-    """What the note says about progress, in Jira's words: new, done or cancelled (by the
-    checkbox characters the config calls cancelled)."""
+    """What the note says about progress, in Jira's words: new, indeterminate (``[/]``, in
+    progress), done or cancelled (by the checkbox characters the config calls cancelled)."""
     if item.status in ("x", "X"):
         return "done"
     if item.status in acceptance.cancelled_statuses:
         return "cancelled"
-    return "new"
+    return IN_PROGRESS if item.status == "/" else "new"
+
+
+def status_word(status: str) -> str:
+    """A status category as the plan says it. Jira's API names the category of every status
+    between to do and done "indeterminate" (its own pages say "In Progress"), and plansync puts
+    a Salesforce status value that ``status_values`` does not name ("In Review") there: shown
+    as the API's word, it read as a status plansync could not tell. The JSON keeps the API's
+    word."""
+    return "in progress" if status == IN_PROGRESS else status
+
+
+@overload
+def open_as_new(status: str) -> str: ...
+@overload
+def open_as_new(status: str | None) -> str | None: ...
+def open_as_new(status: str | None) -> str | None:
+    """``status`` with in progress read as open ("new"): what a target that moves records only
+    between open and closed (Salesforce without an ``in_progress`` value) has of the note's
+    ``[/]``, and what plansync stored for it before it moved Jira issues into In Progress."""
+    return "new" if status == IN_PROGRESS else status

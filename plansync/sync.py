@@ -286,6 +286,7 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
             routing=JiraRouting(),
             remote_links=True,
             transitions=True,
+            progress=True,
             immutable=frozenset({"project", "issue_type"}),
             site=site_of_connector(jira),
         )
@@ -300,6 +301,11 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
                 find_users=sf.find_users,
                 routing=SalesforceRouting(),
                 transitions=bool(config.salesforce and config.salesforce.status_field),
+                progress=bool(
+                    config.salesforce
+                    and config.salesforce.status_field
+                    and "in_progress" in config.salesforce.status_values
+                ),
                 site=site_of_connector(sf),
             )
         )

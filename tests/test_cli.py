@@ -219,7 +219,7 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     result = run("sync", "--yes", "--quiet", "--config", config)
     assert result.exit_code == 0, result.output
     [applied] = result.stdout.splitlines()  # not the plan, which a sync prints first
-    assert applied.startswith("Applied: 22 create, 22 write back, 22 link, 2 transition")
+    assert applied.startswith("Applied: 22 create, 22 write back, 22 link, 5 transition")
     assert "warning: 2025-11-04-contoso-replication-escalation.md:33: due date is 'TBD'" in (
         result.stderr
     )

@@ -822,8 +822,9 @@ def test_a_config_linked_into_the_vault_is_about_the_folder_of_the_link(
         ),
         ('status_field = "Jira_Key__c"\n', "status_field 'Jira_Key__c' is a field plansync fills"),
         ('status_field = "Status__c"\nstatus_values = { closed = "Closed" }\n', "status_values"),
+        ('status_field = "Status__c"\nstatus_values = { in_progres = "Doing" }\n', "status_values"),
     ],
-    ids=["written-by-a-rule", "a-field-plansync-fills", "unknown-move"],
+    ids=["written-by-a-rule", "a-field-plansync-fills", "unknown-move", "misspelt-in-progress"],
 )
 def test_a_salesforce_status_field_that_cannot_work_is_refused_naming_it(
     tmp_path: Path, extra: str, message: str
@@ -838,12 +839,13 @@ def test_a_salesforce_status_field_that_cannot_work_is_refused_naming_it(
 def test_a_salesforce_status_field_and_its_values_are_read(tmp_path: Path) -> None:
     config = load_text(
         tmp_path,
-        RULE + '[salesforce]\nstatus_field = "Status__c"\nstatus_values = { cancelled = "No" }\n',
+        RULE + '[salesforce]\nstatus_field = "Status__c"\n'
+        'status_values = { cancelled = "No", in_progress = "Doing" }\n',
     )
     assert config.salesforce is not None
     assert (config.salesforce.status_field, config.salesforce.status_values) == (
         "Status__c",
-        {"cancelled": "No"},
+        {"cancelled": "No", "in_progress": "Doing"},
     )
 
 

@@ -819,6 +819,59 @@ def test_a_move_to_where_the_issue_is_already_succeeds_without_a_transition(
     assert rsps.calls[1].request.params == {"fields": "status"}
 
 
+def test_in_progress_takes_a_transition_into_the_in_progress_category(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """``[/]``: the first transition into a status of category "indeterminate" (Jira's API name
+    for In Progress), wherever it is listed and whatever it is called."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = transitions()["transitions"]
+    rsps.get(
+        url,
+        json={"transitions": [*offered[1:], transition("71", "Begin", "Doing", "indeterminate")]},
+    )
+    rsps.post(url, status=204)
+
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+
+    assert (result.ok, result.note, result.key) == (True, None, "CLOUD-1")
+    assert check(body(rsps.calls[1]), "cloud", "IssueUpdateDetails") == {"transition": {"id": "71"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "category", "ok", "said"),
+    [
+        ("In Progress", "indeterminate", True, "already in progress in Jira (In Progress)"),
+        (
+            "To Do",
+            "new",
+            False,
+            "no transition of CLOUD-1 fits 'in progress' (it is in 'To Do'; available:"
+            " Won't Do → Won't Do, Done → Done, Reopen → To Do, Abandon → Abandoned)",
+        ),
+    ],
+)
+def test_in_progress_that_no_transition_leads_to_is_reported_not_guessed(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    status: str,
+    category: str,
+    ok: bool,
+    said: str,
+) -> None:
+    """A workflow with no move into In Progress from where the issue is: the move fails for
+    this issue, saying what there is, and nothing is posted (no other status stands in for
+    it); an issue moved there in Jira since the plan is where the note says."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json={"transitions": transitions()["transitions"][1:]})
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer(status, category))
+
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+
+    assert (result.ok, result.note if ok else result.error) == (ok, said)
+    assert [call.request.method for call in rsps.calls] == ["GET", "GET"], "none was taken"
+
+
 @pytest.mark.parametrize(
     ("status", "category", "posted"), [("To Do", "new", ["31"]), ("Won't Do", "done", [])]
 )

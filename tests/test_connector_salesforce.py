@@ -1335,13 +1335,20 @@ def test_transitions_are_no_ops_without_a_status_field(
 
 
 @pytest.mark.parametrize(
-    ("to", "value"), [("done", "Closed"), ("cancelled", "Cancelled"), ("reopen", "New")]
+    ("to", "value"),
+    [
+        ("done", "Closed"),
+        ("cancelled", "Cancelled"),
+        ("reopen", "New"),
+        ("indeterminate", "Working"),  # [/], by status_values' in_progress
+    ],
 )
 def test_a_status_field_is_set_by_transition(
     rsps: responses.RequestsMock, sleeps: Sleeps, to: Any, value: str
 ) -> None:
     rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
-    connector = make(sleeps, status_field="Status__c", status_values={"done": "Closed"})
+    values: dict[Any, str] = {"done": "Closed", "in_progress": "Working"}
+    connector = make(sleeps, status_field="Status__c", status_values=values)
     [result] = connector.transition_many([StatusMove("a01J000000AAAAA", to)])
     assert result.ok
     assert body(rsps.calls[0])["records"][0] == {

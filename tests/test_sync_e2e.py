@@ -191,7 +191,8 @@ def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
             (f"plansync:{new.block_id}", link)
         ]
         category = fields["status"]["statusCategory"]["key"]
-        assert category == ("done" if old.status in ("x", "X") else "new"), key
+        wanted = {"x": "done", "X": "done", "/": "indeterminate"}.get(old.status, "new")
+        assert category == wanted, key
 
         # Byte-wise: the original line, the key link inserted before the fields, the id at the end.
         line = item_line(project, note.path, old.line)
@@ -496,6 +497,93 @@ def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
     sync(config, plan=plan)
     assert status_name(project, key) == "To Do"
     assert_in_sync(config)
+
+
+# ---- in progress: [/] moves the issue to In Progress ------------------------------------------
+
+
+def test_an_item_marked_in_progress_moves_its_issue_there_and_back(
+    example_project: ExampleProject,
+) -> None:
+    """``[ ]`` -> ``[/]`` took no transition (in progress read as open); the plan says where
+    it goes in the text's words, and the JSON in Jira's. Back to ``[ ]``, it goes to To Do."""
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "/")
+    plan = fresh_plan(config)
+    assert [(c.action, c.key, c.fields) for c in plan.changes] == [
+        ("transition", key, {"status": {"old": "new", "new": "indeterminate"}})
+    ]
+    assert '    status: "new" -> "in progress"' in render(plan).splitlines()
+    sync(config, plan=plan)
+    assert status_name(project, key) == "In Progress"
+    assert_in_sync(config)
+
+    check(project, note, "/", " ")
+    plan = fresh_plan(config)
+    assert [c.fields for c in plan.changes] == [
+        {"status": {"old": "indeterminate", "new": "reopen"}}
+    ]
+    sync(config, plan=plan)
+    assert status_name(project, key) == "To Do"
+    assert_in_sync(config)
+
+
+def test_a_closed_item_marked_in_progress_reopens_its_issue_into_in_progress(
+    example_project: ExampleProject,
+) -> None:
+    project = example_project
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "x")
+    sync(config)
+    check(project, note, "x", "/")
+    plan = fresh_plan(config)
+    assert [c.fields for c in plan.changes] == [{"status": {"old": "done", "new": "indeterminate"}}]
+    sync(config, plan=plan)
+    assert status_name(project, key) == "In Progress"
+    assert_in_sync(config)
+
+
+def test_an_issue_moved_to_in_progress_in_jira_only_is_kept(
+    example_project: ExampleProject,
+) -> None:
+    """The three-way rule, as for done: the note kept ``[ ]``, so Jira's word stands and the
+    plan says so; the note then saying ``[/]`` too, only the base learns it."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    jira_transition(project, key, "21")  # To Do -> In Progress, in Jira
+    plan = fresh_plan(config)
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): status (now in progress) changed in Jira only since"
+        " the last sync; kept, not sent from the note"
+    ]
+    check(project, note, " ", "/")
+    plan = fresh_plan(config)
+    assert (plan.changes, plan.kept) == ([], [])
+    sync(config, plan=plan)
+    assert_in_sync(config)
+    assert status_name(project, key) == "In Progress"
+
+
+def test_an_in_progress_item_whose_issue_was_closed_in_jira_keeps_it_closed(
+    example_project: ExampleProject,
+) -> None:
+    """A store from before plansync moved issues into In Progress kept ``[/]`` as open: its
+    base says "new" whether the note moved or not. A close in Jira outweighs a move between
+    ``[ ]`` and ``[/]``: kept, as it was before, never a conflict asked at every sync."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    jira_transition(project, key, "31")  # closed in Jira
+    check(project, note, " ", "/")
+    plan = fresh_plan(config)
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): status (now done) changed in Jira only since the"
+        " last sync; kept, not sent from the note"
+    ]
+    sync(config, plan=plan)
+    assert status_name(project, key) == "Done"
 
 
 def kept_by_the_config(project: ExampleProject, name: str) -> list[str]:
@@ -2636,7 +2724,7 @@ def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
     label = f"ps-{(item.block_id or '').removeprefix('ps-')}"
     issues = project.issues()
     open_ = [
-        k for k, i in issues.items() if i["fields"]["status"]["statusCategory"]["key"] == "new"
+        k for k, i in issues.items() if i["fields"]["status"]["statusCategory"]["key"] != "done"
     ]
     copy = min(open_, key=_key_number)
     assert _key_number(copy) < _key_number(key)

@@ -1460,6 +1460,35 @@ def test_the_checkbox_moves_the_records_status_field_done_reopened_and_cancelled
     assert not plan_of(project, org).has_changes
 
 
+@pytest.mark.parametrize("in_progress", ["In Progress", None])
+def test_in_progress_moves_the_status_field_only_to_a_value_the_config_names(
+    project: ExampleProject, org: Org, in_progress: str | None
+) -> None:
+    """``[/]`` has no value every org shares: with ``in_progress`` in ``status_values`` it
+    moves the record there and back, as it moves the Jira issue; without, the record is open,
+    as for ``[ ]``, and only the issue moves."""
+    with_status_field(project, f'in_progress = "{in_progress}"' if in_progress else "")
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [/] {FEATURE_TEXT}")
+
+    plan = plan_of(project, org)
+    moves = {c.target: c.fields["status"]["new"] for c in plan.changes}
+    assert moves == (
+        {"jira": "indeterminate"} | ({"salesforce": "indeterminate"} if in_progress else {})
+    )
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", in_progress)
+    assert not plan_of(project, org).has_changes
+
+    replace_once(path, f"- [/] {FEATURE_TEXT}", f"- [ ] {FEATURE_TEXT}")
+    sync(project, org)
+    assert status_of(org, feature_id) == ("Feature__c", "New" if in_progress else None)
+    key = feature.item.keys["jira"]
+    assert project.issues()[key]["fields"]["status"]["name"] == "To Do"
+    assert not plan_of(project, org).has_changes
+
+
 @pytest.mark.parametrize(("first", "then"), [("-", "x"), ("x", "-")])
 def test_an_item_moved_between_done_and_cancelled_moves_its_record_and_its_issue(
     project: ExampleProject, org: Org, first: str, then: str

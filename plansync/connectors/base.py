@@ -21,6 +21,13 @@ from plansync.redact import redact
 
 StatusCategory = Literal["new", "indeterminate", "done"]
 Transition = Literal["done", "cancelled", "reopen"]
+"""The moves every backend with a status makes (Salesforce's ``status_values`` keys)."""
+Move = Literal[Transition, "indeterminate"]
+"""What a :class:`StatusMove` asks for: a :data:`Transition`, or into in progress (``[/]``,
+Jira's category "indeterminate"), asked only of a backend that has a status for it."""
+StatusValue = Literal[Transition, "in_progress"]
+"""The keys of Salesforce's ``status_values``: the moves, and the optional ``in_progress``
+(without it, ``[/]`` moves no record there)."""
 ClosedAs = Literal["done", "cancelled"]
 
 # The Salesforce connector's rules for names it is given, here so that the config checks them
@@ -140,7 +147,7 @@ class StatusMove:
     """A record to move to the status ``to`` asks for; ``sobject`` as in :class:`FieldUpdate`."""
 
     key: str
-    to: Transition
+    to: Move
     sobject: str | None = None
     closed: bool = False
     """The record is closed already and the move is between done and cancelled: a workflow

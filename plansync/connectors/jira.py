@@ -48,12 +48,12 @@ from plansync.connectors.base import (
     ConnectorError,
     FieldUpdate,
     Link,
+    Move,
     NewRecord,
     OpResult,
     RemoteRecord,
     StatusCategory,
     StatusMove,
-    Transition,
 )
 from plansync.connectors.http import (
     RESEND_IF_READ,
@@ -91,6 +91,9 @@ _SEARCH_FIELDS = [
     "status",
 ]
 _CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
+_MOVE_WORDS = {"reopen": "open", "indeterminate": "in progress"}
+"""A move as its messages say it: Jira's API word for In Progress's category reads as a
+status plansync could not tell."""
 
 _T = TypeVar("_T")
 _NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
@@ -249,7 +252,8 @@ class JiraConnector:
 
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
-        "Cancel" into the done category, else any into done; "reopen" one into category new.
+        "Cancel" into the done category, else any into done; "reopen" one into category new;
+        "indeterminate" (``[/]``) the first into that category (In Progress).
         With ``cancelled_status_names``, a transition is a cancel by its target status alone: one
         into a listed status for "cancelled", one into any other closed status for "done".
         A move of a closed issue between done and cancelled (``closed``) takes only a transition
@@ -264,7 +268,7 @@ class JiraConnector:
         """
         return self._each(lambda move: self._transition(move.key, move.to, move.closed), moves)
 
-    def _transition(self, key: str, to: Transition, closed: bool = False) -> OpResult:
+    def _transition(self, key: str, to: Move, closed: bool = False) -> OpResult:
         what = f"listing the transitions of {key}"
         response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
         if not response.ok:
@@ -289,11 +293,12 @@ class JiraConnector:
             name, category = status
             if to == "reopen":
                 there = category is not None and category != "done"
+            elif to == "indeterminate":
+                there = category == to
             else:  # read as fetch_by_ids reads it, so that the next plan agrees
                 there = self._closed_as(category, name) == to
             if there:
-                word = "open" if to == "reopen" else to
-                note = f"already {word} in Jira ({name})"
+                note = f"already {_MOVE_WORDS.get(to, to)} in Jira ({name})"
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
             with _reading(what):
                 chosen = _pick_transition(
@@ -327,7 +332,7 @@ class JiraConnector:
             return status.get("name"), (status.get("statusCategory") or {}).get("key")
 
     def _unfit(
-        self, key: str, to: Transition, transitions: list[dict[str, Any]], status: str | None
+        self, key: str, to: Move, transitions: list[dict[str, Any]], status: str | None
     ) -> OpResult:
         """The failed move of ``key``, in ``status``, that no transition fits: what there is."""
         configured = (
@@ -342,7 +347,7 @@ class JiraConnector:
             ok=False,
             key=key,
             url=self._browse(key),
-            error=f"no transition of {key} fits {to!r}{configured}"
+            error=f"no transition of {key} fits {_MOVE_WORDS.get(to, to)!r}{configured}"
             f" (it is in {status!r}; available: {available or 'none'})",
         )
 
@@ -898,7 +903,7 @@ def labels_jql(plansync_ids: Sequence[str]) -> str:
 
 def _pick_transition(
     transitions: list[dict[str, Any]],
-    to: Transition,
+    to: Move,
     cancel_name: str | None,
     *,
     cancelled: frozenset[str] | None = None,
@@ -937,6 +942,8 @@ def _pick_transition(
 
     if to == "reopen":
         return next((t for t in available if category(t) == "new"), None)
+    if to == "indeterminate":
+        return next((t for t in available if category(t) == to), None)
     done = [t for t in available if category(t) == "done"]
     if to == "done":  # never the configured cancel transition, whatever its name
         fits = [t for t in done if not cancel_like(t) and not named(t)]

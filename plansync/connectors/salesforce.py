@@ -61,12 +61,13 @@ from plansync.connectors.base import (
     ConnectorError,
     FieldUpdate,
     Link,
+    Move,
     NewRecord,
     OpResult,
     RemoteRecord,
     StatusCategory,
     StatusMove,
-    Transition,
+    StatusValue,
 )
 from plansync.connectors.http import (
     RESEND_IF_READ,
@@ -110,7 +111,7 @@ _USERS_COUNTED = 100
 """Active users sharing an e-mail that a look-up counts: how many there are is what the plan's
 warning says; more than a hundred is no org's (LIMIT 2 sufficed to refuse a guess, but read
 three as two)."""
-_DEFAULT_STATUS_VALUES: dict[Transition, str] = {
+_DEFAULT_STATUS_VALUES: dict[StatusValue, str] = {
     "done": "Done",
     "cancelled": "Cancelled",
     "reopen": "New",
@@ -133,7 +134,8 @@ class SalesforceConnector:
     ``fields`` are the API names plansync reads and writes (``Name``, ``Description__c``,
     ``OwnerId``, ...); a write naming any other field fails for that record. ``status_field``,
     when given, is what :meth:`transition_many` sets, to ``status_values`` (default: done →
-    "Done", cancelled → "Cancelled", reopen → "New"); without it transitions are no-ops.
+    "Done", cancelled → "Cancelled", reopen → "New"; in_progress, for ``[/]``, only when
+    given); without it transitions are no-ops.
 
     Logging in, one of ``auth``:
 
@@ -184,7 +186,7 @@ class SalesforceConnector:
         max_backoff: float = 60,
         sleep: Callable[[float], None] = time.sleep,
         status_field: str | None = None,
-        status_values: Mapping[Transition, str] | None = None,
+        status_values: Mapping[StatusValue, str] | None = None,
         links_base: str | None = None,
     ) -> None:
         if auth not in _FLOWS:
@@ -244,7 +246,10 @@ class SalesforceConnector:
         }
         self._lock_retries = min(_LOCK_RETRIES, max_retries)
         self._status_field = status_field
-        self._status_values = {**_DEFAULT_STATUS_VALUES, **(status_values or {})}
+        self._status_values: dict[StatusValue, str] = {
+            **_DEFAULT_STATUS_VALUES,
+            **(status_values or {}),
+        }
         self._sf: Salesforce | None = None
         self._usage: tuple[int, int] | None = None
         self._batches_sent = 0
@@ -369,10 +374,19 @@ class SalesforceConnector:
             return [OpResult(ok=True, key=move.key) for move in moves]
         return self.update_many(
             [
-                FieldUpdate(move.key, {field: self._status_values[move.to]}, sobject=move.sobject)
+                FieldUpdate(move.key, {field: self._status_value(move.to)}, sobject=move.sobject)
                 for move in moves
             ]
         )
+
+    def _status_value(self, to: Move) -> str:
+        """The value of ``status_field`` a move sets. In progress has no default (an org's
+        picklist has no value for it that plansync could assume): without ``in_progress`` in
+        ``status_values`` its target plans no such move (``TargetSpec.progress``)."""
+        value = self._status_values.get("in_progress" if to == "indeterminate" else to)
+        if value is None:
+            raise ValueError("status_values names no in_progress value to move records to")
+        return value
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
         """Succeed without a request: a Salesforce record keeps its note link in a field
@@ -609,8 +623,8 @@ class SalesforceConnector:
         )
 
     def _category(self, status: Any) -> StatusCategory | None:
-        """A status field value → its category by ``status_values``; other values are taken
-        as work in progress."""
+        """A status field value → its category by ``status_values``; other values (the
+        ``in_progress`` one among them) are taken as work in progress."""
         if status is None:
             return None
         if status == self._status_values["reopen"]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from plansync.config import ConflictWinner
 from plansync.connectors.base import RemoteRecord
-from plansync.rules import CLOSED
+from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -44,6 +44,10 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
     if last in CLOSED and sent in CLOSED and found.closed_as not in (None, sent):
         # A move between done and cancelled: the record was closed before it, so only its
         # status says whether it got there.
+        return last
+    if sent not in CLOSED and (found.status_category == IN_PROGRESS) != (sent == IN_PROGRESS):
+        # A move between to do and in progress: open before and after, so only the category
+        # says whether it got there.
         return last
     return str(sent)
 
@@ -135,7 +139,12 @@ class StatusDiff:
 
 
 def diff_status(
-    wanted: str, last: str | None, found: RemoteRecord, winner: ConflictWinner | None
+    wanted: str,
+    last: str | None,
+    found: RemoteRecord,
+    winner: ConflictWinner | None,
+    *,
+    progress: bool = False,
 ) -> StatusDiff:
     """Move the record where the checkbox (``wanted``) says, by the fields' three-way rule: a
     status the note kept since the last sync (``last``) is the backend's; one the note moved is
@@ -150,17 +159,65 @@ def diff_status(
     learns the note's word, so that a workflow with one closed status is not asked again
     at every sync.
 
+    In progress (``[/]``, "indeterminate") is a status of its own only with ``progress`` (Jira);
+    elsewhere it is open, as ``[ ]``. Open or closed is decided first, as above, in progress
+    counting as open; only where the record stays open (:func:`_diff_progress`) are to do and
+    in progress told apart. So a close, made on either side, outweighs a move between ``[ ]``
+    and ``[/]`` on the other (no conflict), and a store from before plansync knew in progress
+    (it kept ``[/]`` as "new") asks nothing new of a record closed since.
+
     Kept as the fields' are: the status ("status (now done)") where the backend moved the
     record and its word stands, else nothing.
     """
+    diff = _diff_closed(open_as_new(wanted), open_as_new(last), found, winner)
+    if not progress:
+        return diff
+    if diff.conflict:  # said as the two sides say it, in progress included
+        diff.conflict.update(base=last, note=wanted)
+    if wanted in CLOSED:
+        return diff
+    if found.status_category != "done":
+        return _diff_progress(wanted, last, found, diff)
+    if diff.transition and wanted == IN_PROGRESS:  # reopened, straight into in progress
+        diff.transition["new"] = IN_PROGRESS
+    return diff
+
+
+def _diff_progress(
+    wanted: str, last: str | None, found: RemoteRecord, closed: StatusDiff
+) -> StatusDiff:
+    """The status of a record open in the backend and in the note (``closed``: what
+    :func:`_diff_closed` made of it), between to do and in progress, three ways. With two
+    values there is no conflict: a side that moved moved to the other."""
+    have = IN_PROGRESS if found.status_category == IN_PROGRESS else "new"
+    base = "new" if last in CLOSED else last  # reopened on both sides: a reopen lands in to do
+    if wanted == have:
+        refresh = {"status": wanted, "status_sent": None}
+        return StatusDiff(refresh=refresh if last not in (None, wanted) else None)
+    if base == wanted:  # moved in the backend only: its word stands, said as a field's
+        return StatusDiff(refresh=closed.refresh, kept=[Kept(f"status (now {_now(found)})")])
+    change = {"old": found.status_category, "new": "reopen" if wanted == "new" else wanted}
+    return StatusDiff(transition=change)
+
+
+def _now(found: RemoteRecord) -> str:
+    """Where the backend has the record, as a kept line or a conflict says it: closed as done
+    or cancelled ("closed" where it cannot tell), in progress, or open."""
+    if found.status_category == "done":
+        return found.closed_as or "closed"
+    return status_word(found.status_category) if found.status_category == IN_PROGRESS else "open"
+
+
+def _diff_closed(
+    wanted: str, last: str | None, found: RemoteRecord, winner: ConflictWinner | None
+) -> StatusDiff:
+    """:func:`diff_status` between open ("new") and closed (done, cancelled) alone."""
     have = found.status_category
-    if last == "indeterminate":  # adopted while in progress: open, as the note says "new"
-        last = "new"
     moved = last is not None and (  # in the backend, since the last sync
         (have == "done") != (last in CLOSED)
         or (have == "done" and found.closed_as not in (None, last))
     )
-    now = (found.closed_as or "closed") if have == "done" else "open"
+    now = _now(found)
     if wanted == last:  # the backend's word stands; said, as a field's is
         return StatusDiff(kept=[Kept(f"status (now {now})")] if moved else [])
     if wanted in CLOSED and have != "done":

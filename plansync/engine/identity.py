@@ -28,6 +28,7 @@ from plansync.rules import (
     Context,
     label_for,
     new_block_id,
+    open_as_new,
     status_category,
     written_by_hand,
 )
@@ -472,11 +473,12 @@ class Identifier:
         Name cut at 80 characters, a recurring item added again to a running note (a record
         closed or cancelled since was reopened), and older text taken for the note's new word.
         The owner is taken as synced: telling it needs a look-up, and the plan that follows
-        sees a change of owner as any other."""
+        sees a change of owner as any other; so is ``[ ]`` against ``[/]``, which a base
+        stored before plansync moved issues into In Progress (or a Salesforce one) does not
+        tell apart."""
         rule = target.routing.rule_for(self.config, entry.item)
-        if rule is None or record.fields.get("status") != status_category(
-            entry.item, self.config.acceptance
-        ):
+        checkbox = status_category(entry.item, self.config.acceptance)
+        if rule is None or open_as_new(record.fields.get("status")) != open_as_new(checkbox):
             return False
         owner_field = target.routing.owner_field(rule)
         owner = record.fields.get(owner_field) if owner_field else None

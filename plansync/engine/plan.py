@@ -88,12 +88,15 @@ from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, decode_for_edit
 from plansync.progress import Progress, silent
 from plansync.rules import (
+    CLOSED,
     Context,
     label_for,
     note_linker,
     note_title,
+    open_as_new,
     owner_name,
     status_category,
+    status_word,
     written_by_hand,
 )
 
@@ -491,7 +494,7 @@ class Planner:
         is only reported there, so the state would never learn it."""
         if not target.routes(self.config, entry.item):
             return False
-        return entry.item.accepted or status_category(entry.item, self.config.acceptance) != "new"
+        return entry.item.accepted or status_category(entry.item, self.config.acceptance) in CLOSED
 
     def _conflict(
         self,
@@ -522,7 +525,10 @@ class Planner:
         # pushed, so its record is left as it is, like one no rule takes any more. A done or
         # cancelled one still closes its record, accepted or not (a config may accept only
         # open items, so that work done in the meeting gets no ticket).
-        if not entry.item.accepted and status_category(entry.item, self.config.acceptance) == "new":
+        if (
+            not entry.item.accepted
+            and status_category(entry.item, self.config.acceptance) not in CLOSED
+        ):
             why = f"{key}: the item is no longer accepted; left alone until it is accepted again"
             if entry.item.kind == "action":  # a decision has no checkbox to close it by
                 why += ", or marked done or cancelled"
@@ -713,7 +719,7 @@ class Planner:
             self._add(
                 entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
             )
-        category = status_category(entry.item, self.config.acceptance)
+        category = self._wanted_status(target, entry)
         if target.transitions and category != "new":
             self._add(
                 entry,
@@ -863,19 +869,21 @@ class Planner:
         """Move the record where the checkbox says, three ways (:func:`diff_status`); what is
         kept as the fields' are: the status, where the backend moved the record and its word
         stands."""
-        wanted = status_category(entry.item, self.config.acceptance)
+        wanted = self._wanted_status(target, entry)
         winner = self.config.sync.conflicts.get("status")
-        diff = diff_status(wanted, last, found, winner)
+        diff = diff_status(wanted, last, found, winner, progress=target.progress)
         if diff.refresh:
             self._refresh(target, entry, diff.refresh)
         if diff.conflict:
-            last, now = diff.conflict["base"], diff.conflict["remote"]
+            last, note, now = (
+                status_word(diff.conflict[side]) for side in ("base", "note", "remote")
+            )
             self._conflict(
                 target,
                 entry,
                 found.key,
                 f"status changed in the note and in {target.title} since the last sync: note"
-                f" {last} -> {wanted}, {target.title} {last} -> {now} ([sync.conflicts]"
+                f" {last} -> {note}, {target.title} {last} -> {now} ([sync.conflicts]"
                 ' status = "note" or "remote" settles it)',
                 fields={"status": diff.conflict},
             )
@@ -889,6 +897,12 @@ class Planner:
                 sobject=self._sobject(target, entry, found),
             )
         return diff.kept
+
+    def _wanted_status(self, target: TargetSpec, entry: Tracked) -> str:
+        """The status the item's checkbox asks of a record in ``target``: ``[/]`` is in
+        progress only where the target moves records there (:attr:`TargetSpec.progress`)."""
+        category = status_category(entry.item, self.config.acceptance)
+        return category if target.progress else open_as_new(category)
 
     def _refresh(self, target: TargetSpec, entry: Tracked, fields: dict[str, Any]) -> None:
         self.plan.refresh.append(

@@ -10,6 +10,7 @@ from plansync.config import BACKEND_TITLES
 from plansync.display import counted, cut, field_value, first_few, one_line, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
+from plansync.rules import status_word
 
 SYMBOLS = {
     "create": "+",
@@ -29,13 +30,6 @@ LABELS = {
     "conflict": "conflict",
     "orphan": "orphan",
 }
-
-
-_STATUS_WORDS = {"indeterminate": "in progress"}
-"""A status category as the text plan says it. Jira's API names the category of every status
-between to do and done "indeterminate" (its own pages say "In Progress"), and plansync puts a
-Salesforce status value that ``status_values`` does not name ("In Review") there: shown as the
-API's word, it read as a status plansync could not tell. The JSON keeps the API's word."""
 
 
 def _heading(change: Change) -> str:
@@ -100,7 +94,7 @@ def _body(change: Change) -> list[str]:
         if _is_update(value):
             old, new = value["old"], value["new"]
             if name == "status":
-                old, new = _STATUS_WORDS.get(old, old), _STATUS_WORDS.get(new, new)
+                old, new = status_word(old), status_word(new)
             if old == new:  # a link's title kept while its URL changes, say: not a change
                 continue
             if (

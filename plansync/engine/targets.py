@@ -29,6 +29,10 @@ class TargetSpec:
     """Which items go to the backend and what their records say."""
     remote_links: bool = False
     transitions: bool = False
+    progress: bool = False
+    """The note's ``[/]`` moves records into in progress (Jira's category "indeterminate"),
+    and back; without, it is open, as ``[ ]``: a Salesforce status field has no value for it
+    that every org shares, so it takes one only from ``status_values``' ``in_progress``."""
     immutable: frozenset[str] = frozenset()
     site: str | None = None
     """Which backend this is (:func:`plansync.sites.site_of`); None: the connector does not say."""

@@ -1,0 +1,129 @@
+"""The checkbox's three-way rule (:func:`diff_status`) with in progress, ``[/]``: Jira's
+category "indeterminate", a status of its own where the target moves records there (Jira), and
+open, as ``[ ]``, where it does not (Salesforce)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
+from plansync.engine.diff import Kept, StatusDiff, diff_status, last_status
+
+NEW, WIP = "new", "indeterminate"
+
+
+def record(category: StatusCategory, closed_as: ClosedAs | None = None) -> RemoteRecord:
+    return RemoteRecord("PS-1", "https://jira/browse/PS-1", "ps-1", {}, category, closed_as)
+
+
+DONE = record("done", "done")
+CANCELLED = record("done", "cancelled")
+TO_DO, IN_PROGRESS = record("new"), record("indeterminate")
+
+
+def move(old: str | None, new: str) -> StatusDiff:
+    return StatusDiff(transition={"old": old, "new": new})
+
+
+def kept(now: str, overruled: bool = False) -> list[Kept]:
+    return [Kept(f"status (now {now})", overruled)]
+
+
+def learnt(status: str) -> dict[str, Any]:
+    return {"status": status, "status_sent": None}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "found", "expected"),
+    [
+        # moved in the note only: sent
+        (WIP, NEW, TO_DO, move(NEW, WIP)),
+        (NEW, WIP, IN_PROGRESS, move(WIP, "reopen")),
+        (WIP, "done", DONE, move("done", WIP)),  # reopened straight into in progress
+        (WIP, "cancelled", CANCELLED, move("cancelled", WIP)),
+        ("done", WIP, IN_PROGRESS, move(WIP, "done")),
+        ("cancelled", WIP, IN_PROGRESS, move(WIP, "cancelled")),
+        # no base (adopted): the note's word is sent, as its fields are
+        (WIP, None, TO_DO, move(NEW, WIP)),
+        (NEW, None, IN_PROGRESS, move(WIP, "reopen")),
+        (WIP, None, DONE, move("done", WIP)),
+        (WIP, None, IN_PROGRESS, StatusDiff()),
+        # moved in Jira only: kept, and said
+        (NEW, NEW, IN_PROGRESS, StatusDiff(kept=kept("in progress"))),
+        (WIP, WIP, TO_DO, StatusDiff(kept=kept("open"))),
+        (WIP, WIP, DONE, StatusDiff(kept=kept("done"))),
+        ("done", "done", IN_PROGRESS, StatusDiff(kept=kept("in progress"))),
+        # moved on both sides to one place: the base learns it
+        (WIP, NEW, IN_PROGRESS, StatusDiff(refresh=learnt(WIP))),
+        (NEW, WIP, TO_DO, StatusDiff(refresh=learnt(NEW))),
+        (WIP, "done", IN_PROGRESS, StatusDiff(refresh=learnt(WIP))),
+        (WIP, WIP, IN_PROGRESS, StatusDiff()),
+        # reopened on both sides, one into to do and the other into in progress: a reopen
+        # lands in to do, so the one that says in progress moved further
+        (WIP, "done", TO_DO, move(NEW, WIP)),
+        (NEW, "done", IN_PROGRESS, StatusDiff(refresh=learnt(NEW), kept=kept("in progress"))),
+        # a close, on either side, outweighs a move between [ ] and [/] on the other; a base
+        # from before plansync knew in progress says "new" for a [/] line, moved or not
+        (WIP, NEW, DONE, StatusDiff(kept=kept("done"))),
+        (NEW, WIP, CANCELLED, StatusDiff(kept=kept("cancelled"))),
+        ("done", NEW, IN_PROGRESS, move(WIP, "done")),
+    ],
+)
+def test_in_progress_moves_three_ways(
+    wanted: str, last: str | None, found: RemoteRecord, expected: StatusDiff
+) -> None:
+    assert diff_status(wanted, last, found, None, progress=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "found", "remote"),
+    [
+        (WIP, "done", CANCELLED, "cancelled"),  # [x] -> [/] while Jira cancelled it
+        ("cancelled", WIP, DONE, "done"),  # [/] -> [-] while Jira closed it as done
+        ("done", "cancelled", IN_PROGRESS, "in progress"),  # [-] -> [x], Jira reopened
+    ],
+)
+def test_in_progress_moved_both_ways_differently_is_a_conflict_the_config_settles(
+    wanted: str, last: str, found: RemoteRecord, remote: str
+) -> None:
+    conflict = diff_status(wanted, last, found, None, progress=True)
+    assert conflict == StatusDiff(conflict={"base": last, "note": wanted, "remote": remote})
+    sent = diff_status(wanted, last, found, "note", progress=True)
+    assert sent.transition is not None and sent.transition["new"] == wanted
+    assert diff_status(wanted, last, found, "remote", progress=True) == StatusDiff(
+        kept=kept(remote, overruled=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "found"),
+    [
+        (WIP, NEW, TO_DO),
+        (WIP, NEW, IN_PROGRESS),
+        (NEW, NEW, IN_PROGRESS),
+        (WIP, None, TO_DO),
+        (NEW, WIP, IN_PROGRESS),  # a base from an adopted record in progress
+    ],
+)
+def test_without_progress_in_progress_is_open(
+    wanted: str, last: str | None, found: RemoteRecord
+) -> None:
+    """Salesforce: no move between to do and in progress is planned, nor said kept."""
+    assert diff_status(wanted, last, found, None) == StatusDiff()
+
+
+@pytest.mark.parametrize(
+    ("last", "sent", "found", "expected"),
+    [
+        (NEW, WIP, IN_PROGRESS, WIP),  # got there: synced
+        (NEW, WIP, TO_DO, NEW),  # lost before Jira made it: sent again
+        (WIP, NEW, TO_DO, NEW),
+        (WIP, NEW, IN_PROGRESS, WIP),
+    ],
+)
+def test_a_move_into_or_out_of_in_progress_whose_answer_was_lost_counts_once_made(
+    last: str, sent: str, found: RemoteRecord, expected: str
+) -> None:
+    assert last_status({"status": last, "status_sent": sent}, found) == expected
