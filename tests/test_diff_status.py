@@ -47,11 +47,9 @@ def learnt(status: str) -> dict[str, Any]:
         ("cancelled", WIP, IN_PROGRESS, move(WIP, "cancelled")),
         # no base (adopted): the note's word is sent, as its fields are
         (WIP, None, TO_DO, move(NEW, WIP)),
-        (NEW, None, IN_PROGRESS, move(WIP, "reopen")),
         (WIP, None, DONE, move("done", WIP)),
         (WIP, None, IN_PROGRESS, StatusDiff()),
         # moved in Jira only: kept, and said
-        (NEW, NEW, IN_PROGRESS, StatusDiff(kept=kept("in progress"))),
         (WIP, WIP, TO_DO, StatusDiff(kept=kept("open"))),
         (WIP, WIP, DONE, StatusDiff(kept=kept("done"))),
         ("done", "done", IN_PROGRESS, StatusDiff(kept=kept("in progress"))),
@@ -63,7 +61,11 @@ def learnt(status: str) -> dict[str, Any]:
         # reopened on both sides, one into to do and the other into in progress: a reopen
         # lands in to do, so the one that says in progress moved further
         (WIP, "done", TO_DO, move(NEW, WIP)),
-        (NEW, "done", IN_PROGRESS, StatusDiff(refresh=learnt(NEW), kept=kept("in progress"))),
+        # [ ] says open, which in progress is: unless the note moved out of [/], nothing is
+        # sent, and nothing said kept (adopted, started in Jira, or reopened into progress)
+        (NEW, None, IN_PROGRESS, StatusDiff()),
+        (NEW, NEW, IN_PROGRESS, StatusDiff()),
+        (NEW, "done", IN_PROGRESS, StatusDiff(refresh=learnt(NEW))),
         # a close, on either side, outweighs a move between [ ] and [/] on the other; a base
         # from before plansync knew in progress says "new" for a [/] line, moved or not
         (WIP, NEW, DONE, StatusDiff(kept=kept("done"))),

@@ -544,20 +544,19 @@ def test_a_closed_item_marked_in_progress_reopens_its_issue_into_in_progress(
     assert_in_sync(config)
 
 
-def test_an_issue_moved_to_in_progress_in_jira_only_is_kept(
+def test_an_issue_moved_to_in_progress_in_jira_only_is_neither_moved_nor_listed(
     example_project: ExampleProject,
 ) -> None:
-    """The three-way rule, as for done: the note kept ``[ ]``, so Jira's word stands and the
-    plan says so; the note then saying ``[/]`` too, only the base learns it."""
+    """``[ ]`` says open, which an issue started in Jira is: nothing is sent, and the plan lists
+    nothing as kept (a team moving issues along would see each at every plan); the note then
+    saying ``[/]`` too, only the base learns it."""
     project = example_project
-    config, note, item, key = synced_item(project, RUNBOOK)
+    config, note, _, key = synced_item(project, RUNBOOK)
     jira_transition(project, key, "21")  # To Do -> In Progress, in Jira
     plan = fresh_plan(config)
-    assert not plan.changes
-    assert plan.kept == [
-        f"{key} ({note.path}:{item.line}): status (now in progress) changed in Jira only since"
-        " the last sync; kept, not sent from the note"
-    ]
+    assert (plan.changes, plan.kept) == ([], [])
+    sync(config, plan=plan)
+    assert status_name(project, key) == "In Progress"
     check(project, note, " ", "/")
     plan = fresh_plan(config)
     assert (plan.changes, plan.kept) == ([], [])

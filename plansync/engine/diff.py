@@ -188,12 +188,20 @@ def _diff_progress(
 ) -> StatusDiff:
     """The status of a record open in the backend and in the note (``closed``: what
     :func:`_diff_closed` made of it), between to do and in progress, three ways. With two
-    values there is no conflict: a side that moved moved to the other."""
+    values there is no conflict: a side that moved moved to the other.
+
+    ``[ ]`` says only that the item is open, which an issue in progress is: unless the note
+    moved out of ``[/]``, it asks nothing of one (adopted, or started in Jira while the line
+    kept ``[ ]``) and lists none as kept, where a team that moves its issues along in Jira
+    would see each listed at every plan. ``[/]`` over an issue back in To Do is a difference,
+    and said."""
     have = IN_PROGRESS if found.status_category == IN_PROGRESS else "new"
     base = "new" if last in CLOSED else last  # reopened on both sides: a reopen lands in to do
     if wanted == have:
         refresh = {"status": wanted, "status_sent": None}
         return StatusDiff(refresh=refresh if last not in (None, wanted) else None)
+    if wanted == "new" and base != IN_PROGRESS:  # open, as the issue in progress is
+        return StatusDiff(refresh=closed.refresh)
     if base == wanted:  # moved in the backend only: its word stands, said as a field's
         return StatusDiff(refresh=closed.refresh, kept=[Kept(f"status (now {_now(found)})")])
     change = {"old": found.status_category, "new": "reopen" if wanted == "new" else wanted}
