@@ -21,7 +21,8 @@ For the sync tests' invariant: :class:`IssuesByLabel` checks that each accepted 
 issue, its key written back, and :func:`assert_nothing_to_do` that a plan after the sync is empty.
 
 For the connectors' contract tests: ``rsps`` answers HTTP with ``responses`` (no network), and
-``sleeps`` is a :class:`Sleeps` to pass as a connector's ``sleep``, recording the waits.
+``sleeps`` is a :class:`Sleeps` to pass as a connector's ``sleep``, recording the waits;
+``lookup_waits`` records apply's waits for search to show a dead run's creates the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
@@ -123,6 +125,17 @@ def own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
+
+
+@pytest.fixture
+def lookup_waits(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    """apply's waits before it looks a dead run's ids up again (search may lag a create),
+    recorded instead of slept: where the dead run made nothing, they add up to 7 s a test."""
+    from plansync.engine import apply as apply_module
+
+    waits = Sleeps()
+    monkeypatch.setattr(apply_module, "time", SimpleNamespace(sleep=waits))
+    return waits
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from click.testing import CliRunner, Result
 from conftest import (
     EXAMPLES,
     ExampleProject,
+    Sleeps,
     closed_port,
     read_only,
     replace_once,
@@ -1051,7 +1052,7 @@ def test_sync_with_no_answer_to_its_question_applies_nothing_and_says_why(
 
 
 def test_ctrl_c_during_a_sync_says_a_rerun_finishes_it_and_a_rerun_does(
-    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch, lookup_waits: Sleeps
 ) -> None:
     """Not click's bare "Aborted!", which left the user asking what was lost."""
     from plansync.connectors.jira import JiraConnector
@@ -1874,8 +1875,14 @@ def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     serve = ["sandbox", "serve", "--port", str(port)]
+    # Ctrl-C as a terminal sends it, whatever started pytest: a shell's background job (`&`)
+    # ignores SIGINT, the child inherits that, and Python then installs no handler for it.
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "from plansync.cli import main; main()"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
+        [sys.executable, "-c", code, *serve],
         env={**os.environ, "TMPDIR": str(temp)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -503,12 +502,17 @@ def test_an_unclosed_wiki_link_is_text_and_the_next_one_a_link() -> None:
     assert item.text == "Compare [[draft the roadmap"
 
 
-def test_many_unclosed_wiki_links_read_in_linear_time() -> None:
-    # Each match attempt used to read to the end of the line: ~15 s here, minutes at 60 KB.
-    started = time.monotonic()
-    note = note_of("## Decisions\n- [ ] " + "[[a " * 8000 + "\n- " + "[[a|" * 8000 + "\n")
-    assert time.monotonic() - started < 3
-    assert len(note.items) == 2
+def test_many_unclosed_wiki_links_are_text_and_the_link_after_them_reads() -> None:
+    # A wiki link holds no "[": each unclosed "[[" is text, and the closed link after 8,000 of
+    # them still reads as its alias or name. (Each match attempt used to read to the end of the
+    # line, ~15 s here: that is for the parse benchmark to measure, not for a timed test.)
+    note = note_of(
+        "## Decisions\n- [ ] " + "[[a " * 8000 + "[[b]]\n- " + "[[a|" * 8000 + "[[c|d]]\n"
+    )
+    assert [(i.kind, i.line, i.text) for i in note.items] == [
+        ("action", 2, "[[a " * 8000 + "b"),
+        ("decision", 3, "[[a|" * 8000 + "d"),
+    ]
 
 
 def test_line_numbers_are_the_files(tmp_path: Path) -> None:

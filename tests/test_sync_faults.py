@@ -43,6 +43,7 @@ from conftest import (
     SALESFORCE_TABLE,
     ExampleProject,
     IssuesByLabel,
+    Sleeps,
     assert_nothing_to_do,
     closed_port,
     ps_labels,
@@ -446,12 +447,15 @@ def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project)
     result = plansync.apply(config)  # its plan does not see the issues yet; its lookup waits
     assert result.ok, result.errors
     assert bulk_creates(app) == 1
-    time.sleep(1.5)
+    app.configure_faults({"search_lag_ms": 0})  # search caught up, for the check's own plan
     assert_synced(config, before, project.url)
 
 
-def test_dropped_connection_before_create_then_rerun(project: Project) -> None:
-    """The request never reached Jira: nothing to adopt, the rerun creates (once)."""
+def test_dropped_connection_before_create_then_rerun(
+    project: Project, lookup_waits: Sleeps
+) -> None:
+    """The request never reached Jira: nothing to adopt, the rerun creates (once), after
+    waiting out search lag (recorded, not slept) for the ids the dead run was creating."""
     app = project.app
     assert app is not None
     config = project.config()
@@ -459,14 +463,25 @@ def test_dropped_connection_before_create_then_rerun(project: Project) -> None:
     app.configure_faults({"fail_next": [{"drop": True, "path_contains": "issue/bulk"}]})
     assert not plansync.apply(config).ok
     assert sandbox_issues(project.url) == []
+    assert lookup_waits == []
     assert plansync.apply(config).ok
+    assert lookup_waits, "the rerun created without waiting for search to show the dead run's"
     assert bulk_creates(app) == 2
     assert_synced(config, before, project.url)
 
 
-def test_429_with_retry_after_is_waited_out(project: Project) -> None:
+def test_429_with_retry_after_is_waited_out(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each 429 is waited out for as long as its Retry-After says, then sent again: the waits
+    are recorded (the connector's ``sleep``), not slept and timed."""
     app = project.app
     assert app is not None
+    waits = Sleeps()
+    connector = plansync.sync.JiraConnector
+    monkeypatch.setattr(
+        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=waits)
+    )
     config = project.config()
     before = snapshot(config)
     app.configure_faults(
@@ -477,10 +492,9 @@ def test_429_with_retry_after_is_waited_out(project: Project) -> None:
             ]
         }
     )
-    started = time.monotonic()
     outcome = run_cli("sync", "--yes", "--config", str(project.config_path))
     assert outcome.exit_code == 0, outcome.output
-    assert time.monotonic() - started >= 2  # Retry-After: 1, twice
+    assert sorted(waits) == [0, 0, 0, 1, 1]  # Retry-After: 1 twice (bulk), 0 thrice (links)
     assert bulk_creates(app) == 3
     assert_synced(config, before, project.url)
 
@@ -538,7 +552,7 @@ def test_what_a_failed_call_did_before_it_failed_is_reported_as_applied(project:
     ids=["bulk", "links", "transition", "search", "503-long-retry-after"],
 )
 def test_server_error_fails_the_run_and_a_rerun_fixes_it(
-    project: Project, fault: dict[str, Any]
+    project: Project, fault: dict[str, Any], lookup_waits: Sleeps
 ) -> None:
     app = project.app
     assert app is not None
@@ -621,6 +635,17 @@ def requests_served(url: str) -> int:
         return int(json.load(response)["total"])
 
 
+def set_latency(url: str, latency_ms: int) -> None:
+    """The sandbox in another process answers each request ``latency_ms`` later from now on."""
+    request = urllib.request.Request(
+        f"{url}/_sandbox/faults",
+        data=json.dumps({"latency_ms": latency_ms}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
 def kill_when(run: subprocess.Popen[bytes], url: str, *, after: float | int) -> None:
     """SIGKILL ``run`` ``after`` seconds (a float) or when the sandbox has received ``after``
     more requests (an int; the last one is then in flight, maybe committed), unless it ended."""
@@ -658,6 +683,7 @@ def test_sigkill_at_any_moment_then_sync_again(
             config = use_batches(project, 5)
             before = snapshot(config)
             args = cli("sync", "--yes", "--config", str(project.config_path))
+            set_latency(url, 30)  # the run to kill: slow enough to die between its requests
             run = subprocess.Popen(
                 args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
@@ -673,6 +699,7 @@ def test_sigkill_at_any_moment_then_sync_again(
             # sync removes once it is old: as here, the rerun as if an hour later.
             for left in project.vault.rglob("*.plansync-tmp"):
                 os.utime(left, (time.time() - 3600,) * 2)
+            set_latency(url, 0)  # the rerun and the checks: nothing to time there
             rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
             assert rerun.returncode == 0, f"killed after {after}: {rerun.stdout}{rerun.stderr}"
 

@@ -40,7 +40,7 @@ from conftest import (
     replace_once,
     session_connector,
 )
-from sync_marks import Crash, crash_at, strip_sync_marks
+from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
 from plansync.config import Config, load_config
@@ -542,8 +542,14 @@ CRASH_POINTS = [
     ("create_batch_done", 2),
     ("keys_written", 1),
     ("links", 1),  # the cross-links made, not recorded as made
+    ("updates", 1),
     ("transitions", 1),
 ]
+
+
+def test_the_crash_points_between_the_backends_are_every_step_of_apply() -> None:
+    assert {step for step, _ in CRASH_POINTS} == set(CHECKPOINTS)
+    assert {step for step, _ in STEPS} == set(CHECKPOINTS)
 
 
 @pytest.mark.parametrize(("step", "nth"), CRASH_POINTS, ids=[f"{s}-{n}" for s, n in CRASH_POINTS])
@@ -579,7 +585,7 @@ def test_an_upsert_whose_answer_is_lost_is_sent_again_without_a_second_record(
 
 
 def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_records(
-    project: ExampleProject, org: Org
+    project: ExampleProject, org: Org, lookup_waits: Sleeps
 ) -> None:
     """One create call sends a request per object. The second refused with a 403 (the daily
     limit) came after the first's records were made: the run must not take the call for one
