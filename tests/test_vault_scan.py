@@ -462,8 +462,12 @@ def test_cli_vault_warnings_go_to_stderr(vault: Path) -> None:
 
 
 def test_cli_missing_path_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["parse", str(tmp_path / "nope")])
+    missing = tmp_path / "nope"
+    result = CliRunner().invoke(main, ["parse", str(missing)])
     assert result.exit_code == 1  # a usage error, as every error: 2 would read as changes
+    # ... and said as one: exit code 1 is also what CliRunner gives an uncaught exception.
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert f"Path '{missing}' does not exist" in result.output
 
 
 def test_cli_on_a_copy_of_the_fixtures(tmp_path: Path) -> None:
