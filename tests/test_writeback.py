@@ -451,6 +451,12 @@ def test_write_back_changes_only_inserted_bytes_and_keeps_every_item(
     new, applied, missing = apply_line_edits(data, edits)
     assert not missing and len(applied) == len(edits)
     assert is_pure_insertion(data, new)
+    # ... and inserted into the edited lines alone: no line added, every other line as it was.
+    old_lines, new_lines = data.split(b"\n"), new.split(b"\n")
+    assert len(new_lines) == len(old_lines)
+    for number, (old_line, new_line) in enumerate(zip(old_lines, new_lines, strict=True), 1):
+        if number not in numbers:
+            assert new_line == old_line, f"line {number} was not edited"
     before = parse_text(data.decode("utf-8")).items
     after = parse_text(new.decode("utf-8")).items
     assert _comparable(after) == _comparable(before)
