@@ -1111,6 +1111,65 @@ def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
     assert not project.issues()
 
 
+def without_salesforce(project: ExampleProject) -> Plan:
+    """The plan once the config's ``[salesforce]`` table is removed ("Remove this table to sync
+    to Jira only", the starter config says): no Salesforce connector, as a user's run has."""
+    project.write_config(salesforce=False)
+    return plansync.plan(config_of(project))
+
+
+def test_a_removed_salesforce_table_leaves_record_links_keys_and_names_the_records_once(
+    project: ExampleProject, org: Org
+) -> None:
+    """The records' key links were read as text: every Jira summary of a line synced to both
+    was to get the record's Id ("… a015g0000000001AAA"), and the records the state store still
+    held vanished from the plan unreported. Words written after the key since still count."""
+    _, entry, _ = synced_item(project, org, RFE_TEXT)
+    record_id = entry.item.keys["salesforce"]
+    path = project.vault / entry.note.path
+    found = re.search(rf"\[{record_id}\]\([^)]*\)", path.read_text("utf-8"))
+    assert found is not None
+    replace_once(path, found.group(0), f"{found.group(0)} today")
+    records = org.records()
+
+    plan = without_salesforce(project)
+
+    [update] = plan.changes
+    assert (update.action, update.target, update.key) == ("update", "jira", entry.item.keys["jira"])
+    assert update.fields["summary"] == {"old": RFE_TEXT, "new": f"{RFE_TEXT} today"}
+    [said] = [w for w in plan.warnings if "Salesforce record" in w]
+    assert said.startswith(f"the state store holds {len(records)} Salesforce records (")
+    assert said.endswith(
+        "and the config names no Salesforce any more: left alone (nothing is sent to"
+        " Salesforce, and none is cancelled or forgotten), their links in the notes still read"
+        " as keys; put the [salesforce] table back to sync them again"
+    )
+
+
+def test_a_salesforce_table_removed_then_put_back_syncs_jira_alone_then_both_again(
+    project: ExampleProject, org: Org
+) -> None:
+    """Synced to both, then to Jira only: nothing is sent (no summary takes a record's Id,
+    no record is touched), and with the table back both are in sync as they were."""
+    sync(project, org)
+    before, issues, records = files_of(project), project.issues(), org.dump()
+
+    plan = without_salesforce(project)
+    assert not plan.has_changes and plan.changes == [], plan.changes
+    result = plansync.apply(config_of(project))
+    assert result is not None and result.ok and not result.applied
+    assert files_of(project) == before
+    assert project.issues() == issues and org.dump() == records
+
+    project.write_config(salesforce=True)
+    assert not plan_of(project, org).changes
+    entry = item_with(project, config_of(project), RFE_TEXT)
+    replace_once(project.vault / entry.note.path, "📅 2025-11-14", "📅 2025-11-21")
+    assert plan_of(project, org).summary == summary_of(update=2)
+    sync(project, org)
+    assert org.records()[entry.item.block_id or ""][1]["Due_Date__c"] == "2025-11-21"
+
+
 def test_a_change_made_in_salesforce_only_is_kept_and_on_both_sides_is_a_conflict(
     project: ExampleProject, org: Org
 ) -> None:

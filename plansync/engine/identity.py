@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import get_args
 
-from plansync.config import Config
+from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import RemoteRecord
 from plansync.engine.changes import Backend, Change, ItemRef, Plan
 from plansync.engine.diff import same_value
@@ -102,6 +103,11 @@ class Identifier:
         """The labels of the ids in notes held back (see :meth:`_hold_back`)."""
         self.held_notes: set[str] = set()
         """The notes held back: out of the sync, records and all, until they are fixed."""
+        self._set_aside: dict[Backend, dict[tuple[str, str], SyncedRecord]] = {}
+        """Per backend the config names no more, the records the state store holds of it (read
+        by :meth:`identify`): left alone, their links in the notes still their keys."""
+        self._aside_keys: set[tuple[str, str]] = set()
+        """(backend, key) of each record in :attr:`_set_aside`."""
 
     def identify(self, lines: dict[str, list[str]]) -> list[Tracked]:
         """Items taking part in this sync, each with its id (fresh ids for new items and copies);
@@ -119,6 +125,7 @@ class Identifier:
         """
         synced = {target.name: self.state.records(target.name) for target in self.targets}
         self.synced_notes = {r.note_path for records in synced.values() for r in records.values()}
+        self._read_set_aside()
         synced_from = self._synced_from(synced)
         keepers = self._keepers(synced_from)
         # By label as well: a new id (lower case, its own label) must be no other id's label,
@@ -144,6 +151,32 @@ class Identifier:
         self._by_key(tracked, by_key, keepers.keys())
         self._readopt(tracked, synced)
         return tracked
+
+    def _read_set_aside(self) -> None:
+        """Read the records of the backends the config names no more (its ``[salesforce]``
+        table removed, as the starter config suggests to sync to Jira only), and say once in
+        the plan that they are left alone.
+
+        Nothing is sent to such a backend, so its records are neither changed nor cancelled;
+        but their key links are still in the notes, and read as text they went into every
+        Jira summary ("… a015g0000000001AAA"). They stay keys (:meth:`_keyed`,
+        :meth:`_keys_moved`), and the records are as they were when the table comes back."""
+        names = {target.name for target in self.targets}
+        for backend in get_args(Backend):
+            if backend in names or not (records := self.state.records(backend)):
+                continue
+            self._set_aside[backend] = records
+            self._aside_keys |= {(backend, record.key) for record in records.values()}
+            title = BACKEND_TITLES[backend]
+            keys = sorted(record.key for record in records.values())
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            self.plan.warnings.append(
+                f"the state store holds {len(keys)} {title}"
+                f" record{'s' if len(keys) > 1 else ''} ({shown}), and the config names no"
+                f" {title} any more: left alone (nothing is sent to {title}, and none is"
+                f" cancelled or forgotten), their links in the notes still read as keys; put"
+                f" the [{backend}] table back to sync them again"
+            )
 
     def _synced_from(
         self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -256,11 +289,12 @@ class Identifier:
                 for name in trial_targets(self.targets, entry.original)
                 if name in entry.item.keys
             }
-            # A copy's keys are those of the line it copies: write-back takes them off.
+            # A copy's keys are those of the line it copies: write-back takes them off. So
+            # are its records' of a backend the config names no more.
             synced_as = entry.copy_of or ("" if entry.new_id else entry.block_id)
-            for target in self.targets:
-                if synced_as and (record := synced[target.name].get((synced_as, target.name))):
-                    keys[target.name] = record.key
+            for name, records in (synced | self._set_aside).items():
+                if synced_as and (record := records.get((synced_as, name))):
+                    keys[name] = record.key
             may_be_key = _not_anothers(self._keyed(entry.item), by_key, on_lines, synced_as, keys)
             entry.item = reread_keys(
                 entry.item,
@@ -521,8 +555,10 @@ class Identifier:
     def _keyed(self, item: Item) -> Callable[[KeyLink], bool]:
         """Whether a link closing ``item``'s text may be its key: a link to a system a rule
         sends it to, and in Salesforce to the object that rule writes (when the URL names
-        one). A link to any other record (a Salesforce account, a Jira issue with no Jira
-        configured) is the user's, and its label is text."""
+        one); in a system the config names no more, a link to a record the state store holds
+        (:meth:`_read_set_aside`). A link to any other record (a Salesforce account, a Jira
+        issue with no Jira configured) is the user's, and its label is text."""
+        configured = {target.name for target in self.targets}
         objects = {
             target.name: target.routing.sobject(self.config, item)
             for target in self.targets
@@ -530,6 +566,8 @@ class Identifier:
         }
 
         def may_be_key(link: KeyLink) -> bool:
+            if link.target not in configured:
+                return (link.target, link.key) in self._aside_keys
             if link.target not in objects:
                 return False
             written, named = objects[link.target], salesforce_object(link.url)
