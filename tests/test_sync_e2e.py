@@ -960,6 +960,59 @@ def test_a_copied_line_becomes_a_new_item_with_a_new_id(example_project: Example
     assert not fresh_plan(config).has_changes
 
 
+REWORDED = "Write the rollback guide for object-lock retention"
+COPIES = {
+    # case: (the line above, the line below, which of them keeps the id)
+    "edited copy above": ("reworded", "synced", 1),
+    "edited copy below": ("synced", "reworded", 0),
+    "both edited": ("reworded", "due moved", 0),
+    "identical copy above": ("synced", "synced", 0),
+}
+
+
+@pytest.mark.parametrize("case", list(COPIES))
+def test_of_a_line_and_its_copy_the_one_still_as_synced_keeps_the_id(
+    example_project: ExampleProject, case: str
+) -> None:
+    """A synced line copied, pasted above and reworded into a new task took the original's
+    issue (renamed, its due date moved), while the untouched original became a new issue:
+    the first of two lines with one id kept it. The line that still makes the issue as last
+    synced keeps it; where both or neither do, the first, as before. An identical copy above
+    the original keeps the id: the two lines cannot be told apart, and either is the issue's."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    edits = {
+        "synced": line,
+        "reworded": line.replace(RUNBOOK, REWORDED),
+        "due moved": line.replace("📅 2025-11-10", "📅 2025-11-24"),
+    }
+    above, below, keeper = COPIES[case]
+    lines = [edits[above], edits[below]]
+    replace_once(path, line + "\n", "".join(f"{text}\n" for text in lines))
+    copy_at = item.line + 1 - keeper
+
+    plan = fresh_plan(config)
+    assert [c.item.line for c in plan.changes if c.action == "create"] == [copy_at]
+    write_back = next(c for c in plan.changes if c.action == "write_back")
+    assert write_back.item.line == copy_at
+    assert write_back.fields["block_id"]["old"] == item.block_id
+    updates = {c.key: c.fields for c in plan.changes if c.action == "update"}
+    assert updates == ({key: updates[key]} if lines[keeper] != line else {}), updates
+    sync(config, plan=plan)
+
+    at = {i.line: i for i in scan_items(config, note.path)}
+    kept, copy = at[item.line + keeper], at[copy_at]
+    assert (kept.block_id, kept.keys["jira"]) == (item.block_id, key)
+    assert item_line(project, note.path, kept.line) == lines[keeper]
+    assert copy.block_id != item.block_id and copy.keys["jira"] not in (key, None)
+    issues = project.issues()
+    assert issues[key]["fields"]["summary"] == kept.text
+    assert issues[copy.keys["jira"]]["fields"]["summary"] == copy.text
+    assert not fresh_plan(config).has_changes
+
+
 def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
     example_project: ExampleProject,
 ) -> None:

@@ -114,9 +114,10 @@ class Identifier:
         ``lines``: each note's lines as write-back will see them.
 
         When a block id stands on several lines, the line that keeps it is the one in the note
-        the item was synced from, else one carrying a key, else the first; the others are
-        copies and become new items. So a copy pasted into a note that sorts first never takes
-        the original's identity and links.
+        the item was synced from that still makes its records as last synced, else the first
+        there, else one carrying a key, else the first (:func:`_keeper`); the others are
+        copies and become new items. So a copy pasted into a note that sorts first, or above
+        its original and edited, never takes the original's identity and links.
 
         Ids are compared as Jira and Salesforce see them, by their label (:func:`label_for`,
         lower case): ``^Step1`` and ``^step1`` are one id there, so two such lines are one id
@@ -127,7 +128,7 @@ class Identifier:
         self.synced_notes = {r.note_path for records in synced.values() for r in records.values()}
         self._read_set_aside()
         synced_from = self._synced_from(synced)
-        keepers = self._keepers(synced_from)
+        keepers = self._keepers(synced_from, synced)
         # By label as well: a new id (lower case, its own label) must be no other id's label,
         # a conflict copy's either.
         taken = {label_for(i.block_id) for n in self.vault.notes for i in n.items if i.block_id}
@@ -194,7 +195,11 @@ class Identifier:
                 synced_from.setdefault(creating_id, note_path)
         return synced_from
 
-    def _keepers(self, synced_from: dict[str, str]) -> dict[str, tuple[Note, Item]]:
+    def _keepers(
+        self,
+        synced_from: dict[str, str],
+        synced: dict[Backend, dict[tuple[str, str], SyncedRecord]],
+    ) -> dict[str, tuple[Note, Item]]:
         """Per id, by label, the line that keeps it (:func:`_keeper`) and its note. A sync
         tool's conflict copy keeps no id: it is held back."""
         lines_with: dict[str, list[tuple[Note, Item]]] = {}
@@ -202,7 +207,30 @@ class Identifier:
             for item in note.items:
                 if item.block_id:
                     lines_with.setdefault(label_for(item.block_id), []).append((note, item))
-        return {label: _keeper(found, synced_from) for label, found in lines_with.items()}
+        as_synced = self._as_last_synced(synced)
+        return {
+            label: _keeper(found, synced_from, as_synced) for label, found in lines_with.items()
+        }
+
+    def _as_last_synced(
+        self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
+    ) -> Callable[[Note, Item], bool]:
+        """Whether a line with an id makes each record of that id exactly as last synced
+        (:meth:`_synced_as`, the rule that gives a line that lost its id it back): of two
+        lines with one id, the one a person did not edit since the sync. False for an id
+        with no record."""
+
+        def as_synced(note: Note, item: Item) -> bool:
+            block_id = item.block_id or ""
+            entry = Tracked(note, item, block_id, "", new_id=False)
+            records = [
+                (target, record)
+                for target in self.targets
+                if (record := synced[target.name].get((block_id, target.name)))
+            ]
+            return bool(records) and all(self._synced_as(t, entry, r) for t, r in records)
+
+        return as_synced
 
     def _track(
         self,
@@ -597,13 +625,25 @@ def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:
     return written_by_hand(block_id) and kept_in != note.path
 
 
-def _keeper(found: list[tuple[Note, Item]], synced_from: dict[str, str]) -> tuple[Note, Item]:
+def _keeper(
+    found: list[tuple[Note, Item]],
+    synced_from: dict[str, str],
+    as_synced: Callable[[Note, Item], bool],
+) -> tuple[Note, Item]:
     """Of the lines sharing a block id, the one that keeps it, and its note (see
-    ``Identifier.identify``): the one in the note its id was synced from, else one carrying a
-    key, else the first."""
-    for note, item in found:
-        if item.block_id is not None and synced_from.get(item.block_id) == note.path:
-            return note, item
+    ``Identifier.identify``): of those in the note its id was synced from (else of all), the
+    one line that still makes its records as last synced (``as_synced``), else the first in
+    that note, else one carrying a key, else the first.
+
+    An edited copy pasted above its original (to reword it into a new task) took the
+    original's record, its history and watchers, while the untouched original became a new
+    item: where the lines tell which one was synced, position does not decide."""
+    home = [(n, i) for n, i in found if i.block_id and synced_from.get(i.block_id) == n.path]
+    among = home or found
+    if len(among) > 1 and len(unedited := [(n, i) for n, i in among if as_synced(n, i)]) == 1:
+        return unedited[0]
+    if home:
+        return home[0]
     return next(((note, item) for note, item in found if item.keys), found[0])
 
 

@@ -3,8 +3,9 @@
 The algorithm, per item that is accepted and routed to a target (or already tracked there):
 
 1. **Identity** (:mod:`.identity`). The item's block id is its identity. An item without one gets a
-   fresh id (to be written into the note); a line copied with its id keeps the id on its first
-   occurrence and the copy becomes a new item with a new id. A line that lost the id a sync wrote
+   fresh id (to be written into the note); of a line copied with its id, the one that still makes
+   its record as last synced keeps the id (else the first occurrence) and the copy becomes a new
+   item with a new id. A line that lost the id a sync wrote
    (its note put back to older text) gets that id back instead of a fresh one, when it would make
    exactly the record last synced of one record of its note whose line is gone, one to one
    (:meth:`Identifier._readopt`). A line without an id that links to a synced record's key is that
