@@ -33,7 +33,7 @@ from pydantic import (
 
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import PlansyncError
-from plansync.notes.model import AcceptancePolicy, Kind, Priority
+from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc
 from plansync.notes.tasks import LINE_BREAKS
 from plansync.placeholders import check_template
 from plansync.redact import redact
@@ -611,6 +611,18 @@ class Config(Strict):
         if self.source is None:
             with suppress(OSError):  # a working folder deleted: found again (or not) when used
                 self._made_in = Path.cwd()
+
+    def user(self, name: str) -> UserEntry | None:
+        """The ``[users]`` entry of an owner's ``name`` (or of ``myself``), None if none.
+
+        Compared in NFC: a note may spell "Lucía" with "í" or with "i" and a combining accent
+        (macOS, some copy-paste), which look alike and name the same person as the config's
+        key, whichever way it is spelled."""
+        entry = self.users.get(name)
+        if entry is not None:
+            return entry
+        wanted = nfc(name)
+        return next((e for key, e in self.users.items() if nfc(key) == wanted), None)
 
     def check_routes(self) -> None:
         """ConfigError when no rule sends an item anywhere: every plan would say "No changes

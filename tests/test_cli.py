@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -415,6 +416,32 @@ def test_an_owner_warning_says_whether_no_user_or_how_many_match(
         "hallway.md:2: owner '@Zed' maps by e-mail 'zed@example.com' ([users]) to no Jira user:"
         " give its jira id in [users] instead; left unassigned",
     ]
+
+
+def test_an_owner_in_nfd_or_nfc_maps_by_the_users_key_spelled_either_way(
+    example_project: ExampleProject,
+) -> None:
+    """ "Lucía" in the note as "i" and U+0301 (macOS, some copy-paste) is the person the
+    config's [users] key "Lucía" names, and the other way round: they look alike, and the
+    plan warned that the owner maps to no Jira user. The note's text is sent as written."""
+    lucia, emile = "Lucía Herrera", "Émile Dupont"
+    nfd = unicodedata.normalize
+    replace_once(
+        example_project.config_path,
+        "[users]\n",
+        f'[users]\n"{lucia}" = {{ jira = "lucia-acct" }}\n'
+        f'"{nfd("NFD", emile)}" = {{ jira = "emile-acct" }}\n',
+    )
+    (example_project.vault / "hallway.md").write_text(
+        f"- [ ] Book the room @{nfd('NFD', lucia)}\n- [ ] Send the notes @{emile}\n", "utf-8"
+    )
+    plan = plansync.plan(load_config(example_project.config_path))
+    creates = [c for c in plan.changes if c.action == "create" and c.item.note == "hallway.md"]
+    assert [(c.fields["summary"], c.fields["assignee"]) for c in creates] == [
+        ("Book the room", "lucia-acct"),
+        ("Send the notes", "emile-acct"),
+    ]
+    assert not [w for w in plan.warnings if w.startswith("hallway.md")]
 
 
 def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(

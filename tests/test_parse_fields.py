@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -715,6 +716,64 @@ def test_last_mention_wins() -> None:
     item = item_of("- [ ] Pair @Priya Natarajan with the intern. @Dana Okafor 📅 2025-10-27")
     assert item.owner == "Dana Okafor"
     assert "@Dana" not in item.text and "Dana Okafor" not in item.text
+
+
+def nfd(text: str) -> str:
+    """``text`` decomposed, as macOS file names and some copy-paste spell it: "í" as "i" and
+    U+0301."""
+    return unicodedata.normalize("NFD", text)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Émile Dupont",
+        "Łukasz Nowak",
+        "Ólafur Arnalds",
+        "Иван Петров",
+        "Dana Ølsen",
+        "Ayşe Demir",
+        "Ǆemal Bijedić",  # a titlecase first letter (Lt)
+        nfd("Lucía Herrera"),
+        nfd("Émile Dupont"),
+        nfd("Zoë Åberg"),
+        "Jean-Émile O'Brien",
+    ],
+)
+def test_a_name_starting_with_any_capital_or_in_nfd_is_the_whole_owner(name: str) -> None:
+    """The first letter of each word had to be A-Z, and \\w takes no combining mark: the
+    owner was cut to its first word (@Émile) or inside it (@Luci), and the rest left in the
+    summary, where [users] could not map it."""
+    item = item_of(f"- [ ] Draft the plan @{name} 📅 2025-12-01 #task")
+    assert (item.owner, item.text) == (name, "Draft the plan")
+    within = item_of(f"- [ ] Ask @{name} about the plan 📅 2025-12-01")
+    assert (within.owner, within.text) == (name, f"Ask {name} about the plan")
+    line = f"- [ ] Update the runbook @{name} {JIRA_7} for the new cluster ^ps-1"
+    keyed = item_of(line)  # the owner before the key sync wrote still closes the text
+    assert (keyed.owner, keyed.text) == (name, "Update the runbook for the new cluster")
+
+
+@pytest.mark.parametrize(
+    ("line", "owner", "text"),
+    [
+        ("- [ ] Draft it @Dana okafor", "Dana", "Draft it Dana okafor"),
+        ("- [ ] Draft it @Émile dupont", "Émile", "Draft it Émile dupont"),
+        ("- [ ] Draft it @Dana émile Smith", "Dana", "Draft it Dana émile Smith"),
+        ("- [ ] Draft it @Émile ølsen", "Émile", "Draft it Émile ølsen"),
+        ("- [ ] Draft it @dana okafor", "dana", "Draft it dana okafor"),
+        ("- [ ] Draft it @émile dupont", "émile", "Draft it émile dupont"),
+        ("- [ ] Draft it @émile.dupont", "émile.dupont", "Draft it"),
+        ("- [ ] Review @Émile's draft", "Émile", "Review Émile's draft"),
+        ("- [ ] Draft it @Dana 42", "Dana", "Draft it Dana 42"),
+        ("- [ ] Draft it @Dana Ⅻ", "Dana", "Draft it Dana Ⅻ"),  # a numeral, though isupper()
+        ("- [ ] 检查 @王伟 今天", "王伟", "检查 王伟 今天"),  # no case: a handle, as before
+    ],
+)
+def test_a_name_ends_before_a_word_with_no_capital(line: str, owner: str, text: str) -> None:
+    """Where a name ends is unchanged for a word that starts in lower case: a handle when
+    the first does ("@dana okafor" is dana), else the words before it."""
+    item = item_of(line)
+    assert (item.owner, item.text) == (owner, text)
 
 
 def test_owner_before_a_key_link_as_write_back_places_it() -> None:

@@ -264,7 +264,7 @@ class Planner:
 
     def _resolve_owner(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
         name = owner_name(owner, self.config.myself)
-        user = self.config.users.get(name)
+        user = self.config.user(name)
         explicit = getattr(user, target.name, None) if user else None
         if explicit:
             return explicit
@@ -315,7 +315,7 @@ class Planner:
             )
         if owner == "Myself":
             return f"maps to {users}: set 'myself' in the config to your e-mail"
-        if query and name in self.config.users:
+        if query and self.config.user(name) is not None:
             return (
                 f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
                 " [users] instead"

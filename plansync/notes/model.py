@@ -106,7 +106,13 @@ def note_name(path: str) -> str:
     records' links and descriptions showed an "update" that changed nothing a person could see.
     Obsidian names notes in NFC too. The file keeps its name on disk
     (:func:`plansync.notes.vault.note_file` finds it)."""
-    return path if path.isascii() else unicodedata.normalize("NFC", path)
+    return nfc(path)
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode NFC, to compare it with another text that may spell the same
+    letters otherwise (``í``, or ``i`` and a combining accent); never to rewrite it."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def note_digest(data: bytes) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Container
 from functools import lru_cache
 from itertools import pairwise
@@ -62,8 +63,55 @@ HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 # Not after a "/" either: "https://medium.com/@alice/post" names a page, not an owner. A name
 # may hold an apostrophe (O'Brien), but a possessive "'s" is not part of it (@Priya's draft).
-_NAME = r"[A-Z][\w-]*(?:'(?!s\b)[\w-]+)*"
-MENTION = re.compile(rf"(?<![\w@/])@({_NAME}(?: {_NAME})*|[\w-]+(?:\.[\w-]+)*)")
+# A name's words start with a capital of any script (@Émile Dupont, @Иван Петров), and go on
+# through combining marks: a name in NFD (macOS file names, some copy-paste) spells "í" as "i"
+# and U+0301, which is no \w (the NFD form of any letter of a cased script has its marks in
+# U+0300-U+036F). Python's re has no \p{Lu}, and a class of every capital costs milliseconds to
+# compile: a word here starts with "A-Z" or any letter beyond ASCII, and mention() asks such a
+# letter whether it is a capital.
+_NAME_PART = r"[\w\u0300-\u036f-]"
+_NAME = rf"[^\W\d_\x00-\x40\x5b-\x7f]{_NAME_PART}*(?:'(?!s\b){_NAME_PART}+)*"
+_HANDLE = r"[\w-]+(?:\.[\w-]+)*"
+MENTION = re.compile(rf"(?<![\w@/])@(?:({_NAME}(?: {_NAME})*)|({_HANDLE}))")
+"""A mention, as a name (group 1: capitalised words, once :func:`mention` has checked those
+starting beyond ASCII) or a handle (group 2: ``@dana``, ``@dana.okafor``); use :func:`mention`."""
+_HANDLE_MENTION = re.compile(rf"@({_HANDLE})")
+_CAPITALS = ("Lu", "Lt")
+"""The letters that start a name's word: capitals (É, Ł, И) and titlecase letters (the digraph
+ǅ); not str.isupper(), which also takes a Roman numeral (Ⅻ)."""
+
+
+def mention(text: str, at: int) -> tuple[int, str] | None:
+    """(where it ends, whom it names) of the mention that ``text[at]``, an "@", starts; None
+    when none does.
+
+    A name is the words after the "@" that start with a capital, up to the first that does
+    not: "@Dana Ølsen" is Dana Ølsen, "@Dana okafor" is Dana. The pattern checks a first
+    letter in ASCII itself, so only the words starting beyond ASCII are looked at here (and
+    only in a name with such a letter); a name whose first word starts with no capital is a
+    handle ("@émile", as "@dana").
+    """
+    found = MENTION.match(text, at)
+    if found is None:
+        return None
+    name = found[1]
+    if name is None:
+        return found.end(), found[2]
+    if name.isascii():
+        return found.end(), name
+    start = 0  # of each word in turn
+    while start >= 0:
+        letter = name[start]
+        if letter > "\x7f" and unicodedata.category(letter) not in _CAPITALS:
+            if start == 0:
+                handle = _HANDLE_MENTION.match(text, at)
+                return None if handle is None else (handle.end(), handle[1])
+            return at + start, name[: start - 1]  # at + 1 + the name before the space
+        space = name.find(" ", start)
+        start = space + 1 if space >= 0 else -1
+    return found.end(), name
+
+
 # No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
 # match attempt read to the end of the line, minutes for a 60 KB line. "[[a [[b]]" links to b.
 WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
@@ -825,8 +873,8 @@ def _ends_in_mention(text: str) -> bool:
     text = text.rstrip().rstrip(_AFTER_A_CLOSING_MENTION)
     at = text.rfind("@")
     while at >= 0:
-        mention = MENTION.match(text, at)
-        if mention is not None and mention.end() == len(text):
+        found = mention(text, at)
+        if found is not None and found[0] == len(text):
             return True
         at = text.rfind("@", 0, at)
     return False
@@ -935,16 +983,16 @@ def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
     while at >= 0:
         # The owner is the last mention; no mention contains an "@", so it is the last "@"
         # that starts one.
-        last = MENTION.match(core, at)
+        last = mention(core, at)
         if last is None:
             at = core.rfind("@", 0, at)
             continue
-        owner = last.group(1)
-        rest = core[last.end() :].strip(_AFTER_A_CLOSING_MENTION)
+        end, owner = last
+        rest = core[end:].strip(_AFTER_A_CLOSING_MENTION)
         if rest and not (marked and rest.startswith(_KEY_WAS_HERE)):
-            core = core[: last.start()] + owner + core[last.end() :]
+            core = core[:at] + owner + core[end:]
         else:  # the owner closes the text: drop it, keep the sentence's own punctuation
-            core = core[: last.start()].rstrip() + core[last.end() :].strip()
+            core = core[:at].rstrip() + core[end:].strip()
         break
     spaced = marked
     if marked:
