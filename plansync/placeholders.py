@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from functools import lru_cache
 from typing import Any
 
 _PADDED = re.compile(r"\?[<>^]\d*(?:\.\d+)?s?")
@@ -45,6 +46,20 @@ def fill(template: str, values: dict[str, Any]) -> str:
     return template.format_map(
         {name: Filled(value) if isinstance(value, str) else value for name, value in values.items()}
     )
+
+
+@lru_cache(maxsize=256)
+def placeholder_names(template: str) -> frozenset[str]:
+    """The placeholders ``template`` shows, those of its ``{name:?TEXT}`` parts' TEXT too: what
+    a value it is filled with depends on. Cached: a rule's few templates are asked about for
+    each item. ``template`` was checked (:func:`check_template`)."""
+    names: set[str] = set()
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(name)
+            if spec and _conditional(spec):
+                names |= placeholder_names(spec[1:])
+    return frozenset(names)
 
 
 def check_template(value: str, fields: frozenset[str], *, conditional: bool = True) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.parse import shown_wiki_links
-from plansync.placeholders import fill
+from plansync.placeholders import fill, placeholder_names
 
 BLOCK_ID_PREFIX = "ps-"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -100,6 +100,11 @@ def owner_name(owner: str, myself: str) -> str:
     an e-mail), and to a reader of a ticket, who cannot tell whose "Myself" it was. Any other
     owner is as written, as [users] maps it; so is ``@Myself`` with no ``myself`` to name."""
     return myself if owner == "Myself" and myself else owner
+
+
+DATE_PLACEHOLDERS = frozenset({"due"})
+"""The placeholders that show one of an item's dates (:meth:`Context.values`), named as the
+date is in :attr:`Item.unreadable_dates`."""
 
 
 def note_title(note: Note) -> str:
@@ -232,7 +237,12 @@ def jira_fields(
     rule: JiraRule, context: Context, assignee: str | None, *, wiki_markup: bool
 ) -> dict[str, Any]:
     """The Jira record this item should be, in the connector's field names; ``wiki_markup``:
-    the description is sent as wiki markup (API 2), not as plain text (API 3)."""
+    the description is sent as wiki markup (API 2), not as plain text (API 3).
+
+    ``due`` is left out where the note's due date cannot be read (``📅 2025-12-41``,
+    ``📅 TBD``): a field the record leaves out is not compared, so the issue keeps the date it
+    has, and the base too, until the date is fixed; a new issue gets none. Sent as null, a
+    one-key typo cleared the date in Jira and Salesforce at the next sync."""
     item = context.item
     summary = fitted(" ".join(render(rule.summary, context).split()), 255)
     values = context.values()
@@ -248,7 +258,7 @@ def jira_fields(
         "components": list(rule.components),
         "priority": rule.priority_map.get(item.priority),
     }
-    if rule.sync_due:
+    if rule.sync_due and "due" not in item.unreadable_dates:
         fields["due"] = item.due.isoformat() if item.due else None
     if rule.sync_assignee:
         fields["assignee"] = assignee
@@ -262,11 +272,16 @@ def salesforce_fields(
 
     An empty rendering is sent as null (a date field must not receive ""); the Jira key and the
     link to the note line go into the configured fields, which is how the two systems link up.
+    A field that shows a date the note has but that cannot be read (``📅 2025-12-41``) is left
+    out, as Jira's ``due`` is (:func:`jira_fields`).
     """
     assert config.salesforce is not None
     values = context.values() | {"priority": rule.priority_map.get(context.item.priority) or ""}
+    unread = DATE_PLACEHOLDERS.intersection(context.item.unreadable_dates)
     fields: dict[str, Any] = {
-        name: (fill(template, values).strip() or None) for name, template in rule.fields.items()
+        name: (fill(template, values).strip() or None)
+        for name, template in rule.fields.items()
+        if not (unread and unread & placeholder_names(template))
     }
     if fields.get("Name"):
         fields["Name"] = fitted(" ".join(str(fields["Name"]).split()), 80)

@@ -430,3 +430,54 @@ def test_wiki_links_in_the_title_and_participants_show_as_obsidian_shows_them(
         in creates["salesforce"]["Description__c"]
     )
     assert "[[" not in json.dumps([creates, link])
+
+
+@pytest.mark.parametrize(
+    ("line", "unreadable"),
+    [
+        ("- [ ] Ship it 📅 2025-12-41 #rfe", True),
+        ("- [ ] Ship it 📅 TBD #rfe", True),
+        ("- [ ] Ship it [due:: 2025-13-01] #rfe", True),
+        ("- [ ] Ship it 📅 TBD 📅 2025-12-14 #rfe", False),  # the plugin reads the later one
+        ("- [ ] Ship it 📅 2025-12-14 #rfe", False),
+        ("- [ ] Ship it #rfe", False),  # no date at all: a date to remove
+    ],
+)
+def test_a_field_showing_a_due_date_that_cannot_be_read_is_left_out_of_the_record(
+    tmp_path: Path, line: str, unreadable: bool
+) -> None:
+    """Left out, a field is not compared with the record's, nor sent on create: a typo in a
+    date cleared it in Jira and Salesforce. Every Salesforce field whose template shows the
+    date is left out, a condition's text too; no other field, and nothing where a date was
+    read or none written."""
+    config = config_from_dict(
+        {
+            "rules": [{"project": "PLAN"}],
+            "salesforce": {
+                "rules": [
+                    {
+                        "name": "rfe",
+                        "object": "RFE__c",
+                        "match": {"tags_any": ["#rfe"]},
+                        "fields": {
+                            "Name": "{text}",
+                            "Due_Date__c": "{due}",
+                            "Summary__c": "{text}{due:? by {due}}",
+                        },
+                    }
+                ]
+            },
+        },
+        source=tmp_path / "plansync.toml",
+    )
+    assert config.salesforce is not None
+    note = plansync.parse_note(line + "\n")
+    (item,) = note.items
+    assert item.unreadable_dates == (("due",) if unreadable else ())
+    context = Context(item, note, "ps-abc123", "obsidian://open?x")
+    jira = jira_fields(config.rules[0], context, None, wiki_markup=True)
+    sf = salesforce_fields(config, config.salesforce.rules[0], context, None, None)
+    assert ("due" in jira) is not unreadable
+    left_out = {"Due_Date__c", "Summary__c"} if unreadable else set()
+    assert {"Name", "Due_Date__c", "Summary__c"} - set(sf) == left_out
+    assert jira["summary"] == sf["Name"] == "Ship it"

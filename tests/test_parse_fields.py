@@ -157,9 +157,10 @@ def test_fields_left_of_a_non_date_are_read_as_they_are_without_a_valid_date_bes
 def test_an_invalid_date_left_of_a_valid_one_is_the_date_like_the_plugin() -> None:
     # The plugin reads both as due dates, right to left, and keeps the leftmost: "Invalid date".
     note = note_of("- [ ] Draft the plan 📅 2025-13-45 📅 2025-10-27\n")
-    assert note.items[0].due is None
+    assert (note.items[0].due, note.items[0].unreadable_dates) == (None, ("due",))
     assert [w.message for w in note.warnings] == [
-        "due date is '2025-13-45', not YYYY-MM-DD; read as no due date"
+        "due date is '2025-13-45', not YYYY-MM-DD; read as no due date, and none is sent: Jira"
+        " and Salesforce keep the date they have"
     ]
 
 

@@ -339,6 +339,57 @@ def test_a_due_date_edited_in_the_note_is_one_update(example_project: ExamplePro
     assert not fresh_plan(config).has_changes
 
 
+@pytest.mark.parametrize("typo", ["2025-11-40", "TBD", "2025-02-29"])
+def test_a_due_date_that_cannot_be_read_leaves_the_issue_s_date_alone(
+    example_project: ExampleProject, typo: str
+) -> None:
+    """A typo in a synced line's date planned "due: 2025-11-10 -> (none)", and a sync cleared
+    the issue's date: DESIGN says nothing is sent as a date. Not compared while it cannot be
+    read, the date stays in Jira and in the base, so the fixed line is a plain update."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, "📅 2025-11-10 🔼", f"📅 {typo} 🔼")
+
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan) and not plan.changes
+    assert (
+        f"{note.path}:{item.line}: due date is {typo!r}, not YYYY-MM-DD; read as no due date,"
+        " and none is sent: Jira and Salesforce keep the date they have"
+    ) in plan.warnings
+    sync(config)
+    assert project.issues()[key]["fields"]["duedate"] == "2025-11-10"
+
+    replace_once(path, f"📅 {typo} 🔼", "📅 2025-11-24 🔼")
+    (change,) = fresh_plan(config).changes
+    assert (change.action, change.key) == ("update", key)
+    assert change.fields == {"due": {"old": "2025-11-10", "new": "2025-11-24"}}
+
+
+def test_an_item_whose_due_date_cannot_be_read_is_created_with_none_then_given_it(
+    example_project: ExampleProject,
+) -> None:
+    """A new item with 📅 TBD gets an issue without a due date (nothing is sent as one); the
+    date written later is sent as an update."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    note = project.vault / "hallway.md"
+    note.write_text("- [ ] Book the room @Dana Okafor 📅 2025-12-41\n", "utf-8")
+    (create,) = [c for c in fresh_plan(config).changes if c.action == "create"]
+    assert create.item.note == "hallway.md" and "due" not in create.fields
+    sync(config)
+    _, item = item_with(project, config, "Book the room")
+    assert item.unreadable_dates == ("due",)
+    key = item.keys["jira"]
+    assert project.issues()[key]["fields"]["duedate"] is None
+
+    replace_once(note, "📅 2025-12-41", "📅 2025-12-14")
+    (change,) = fresh_plan(config).changes
+    assert (change.action, change.key) == ("update", key)
+    assert change.fields == {"due": {"old": None, "new": "2025-12-14"}}
+
+
 def assert_checking_transitions(
     project: ExampleProject, checkbox: str, category: str, status: str
 ) -> None:

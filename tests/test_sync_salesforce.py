@@ -529,6 +529,40 @@ def test_a_due_date_edited_in_the_note_updates_exactly_that_field_in_both_system
     assert not plan_of(project, org).has_changes
 
 
+@pytest.mark.parametrize("typo", ["📅 2025-11-41 ⏫", "📅 TBD ⏫", "📅 2025-13-14 ⏫"])
+def test_a_due_date_that_cannot_be_read_leaves_both_systems_dates_alone_until_fixed(
+    project: ExampleProject, org: Org, typo: str
+) -> None:
+    """A one-key typo (📅 2025-11-41) planned "due: 2025-11-14 -> (none)" and
+    "Due_Date__c: 2025-11-14 -> (none)", which a cron sync sent: the date was gone in both
+    systems. An unreadable date is not compared; fixed, it is an update as any other."""
+    sync(project, org)
+    config = config_of(project)
+    entry = item_with(project, config, RFE_TEXT)
+    block_id, jira_key = entry.item.block_id, entry.item.keys["jira"]
+    assert block_id
+    path = project.vault / entry.note.path
+    replace_once(path, "📅 2025-11-14 ⏫", typo)
+
+    plan = plan_of(project, org)
+    assert not plan.changes
+    where = f"{entry.note.path}:{entry.item.line}"
+    (warning,) = [w for w in plan.warnings if w.startswith(where)]
+    assert warning.endswith(
+        "read as no due date, and none is sent: Jira and Salesforce keep the date they have"
+    )
+    sync(project, org)
+    assert project.issues()[jira_key]["fields"]["duedate"] == "2025-11-14"
+    assert org.records()[block_id][1]["Due_Date__c"] == "2025-11-14"
+
+    replace_once(path, typo, "📅 2025-11-21 ⏫")
+    plan = plan_of(project, org)
+    assert sorted((c.target, c.action, c.fields) for c in plan.changes) == [
+        ("jira", "update", {"due": {"old": "2025-11-14", "new": "2025-11-21"}}),
+        ("salesforce", "update", {"Due_Date__c": {"old": "2025-11-14", "new": "2025-11-21"}}),
+    ]
+
+
 # ---- 4. a crash between the Jira create and the Salesforce upsert ------------------------------
 
 

@@ -60,6 +60,11 @@ class Item(BaseModel):
         default="", description="the description as Obsidian Tasks reads it (trailing tags kept)"
     )
     section: str | None = Field(default=None, description="text of the nearest heading above")
+    unreadable_dates: tuple[str, ...] = Field(
+        default=(),
+        description="the date fields (due, ...) whose value is no date (📅 TBD, 📅 2025-12-41):"
+        " null here, and not synced, so a record keeps the date it has",
+    )
 
 
 def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:

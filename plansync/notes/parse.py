@@ -737,14 +737,20 @@ class _NoteReader:
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
+        unreadable: tuple[str, ...] = ()
         for name, raw in body.invalid_dates:
             shown = f"{raw!r}" if raw else "nothing"
             read = body.dates.get(name)
-            outcome = (
-                f"ignored: the line's {name} date {read} is read"
-                if read
-                else f"read as no {name} date"
-            )
+            if read:
+                outcome = f"ignored: the line's {name} date {read} is read"
+            else:
+                # Not "no date": a typo must not clear the date a record has (rules.py).
+                outcome = (
+                    f"read as no {name} date, and none is sent: Jira and Salesforce keep"
+                    " the date they have"
+                )
+                if name not in unreadable:
+                    unreadable += (name,)
             self.warnings.append(
                 ParseWarning(
                     path=self.path,
@@ -801,6 +807,7 @@ class _NoteReader:
                     "repaired": repaired,
                     "description": body.description,
                     "section": self.section,
+                    "unreadable_dates": unreadable,
                 },
             )
         )
