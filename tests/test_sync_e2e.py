@@ -218,6 +218,20 @@ def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
 
 
 @both_modes
+def test_a_first_sync_looks_up_no_id_it_has_just_drawn(example_project: ExampleProject) -> None:
+    """A fresh id is on no line yet, so no record can carry it: searching for it costs one
+    search per hundred items on every first plan (or large import) and finds nothing."""
+    project, app = example_project, example_project.app
+    config = config_of(project)
+    app.reset_stats()
+    first = fresh_plan(config)
+    assert first.summary["create"] == len(routed(project, config))
+    assert searches(app) == 0
+    sync(config)
+    assert searches(app) == 0
+
+
+@both_modes
 def test_second_sync_plans_nothing_and_searches_once_per_hundred(
     example_project: ExampleProject,
 ) -> None:

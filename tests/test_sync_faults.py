@@ -219,11 +219,16 @@ def test_every_checkpoint_is_reached(project: Project) -> None:
 
 def test_each_id_is_looked_up_once(project: Project) -> None:
     """The plan's label search is the lookup before creating: apply does not repeat it per
-    batch (only ids a dead run was creating are looked up again, see the search-lag test)."""
+    batch (only ids a dead run was creating are looked up again, see the search-lag test).
+    The ids a plan draws are looked up by no one: they are on no line yet, so no record can
+    carry them; once written (here by a run that died before creating), they are."""
     config = use_batches(project, 5)
     assert project.app is not None
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("ids_written"))
+    assert searches_sent(project.app) == 0  # 22 ids just drawn
     assert plansync.apply(config).ok
-    assert searches_sent(project.app) == 1  # 22 ids in one query
+    assert searches_sent(project.app) == 1  # the 22 ids on their lines, in one query
     assert bulk_creates(project.app) == 5
 
 

@@ -244,6 +244,8 @@ class SalesforceConnector:
             ]
             for name, fields in objects.items()
         }
+        self._read: set[str] = set()
+        """The objects a query of this run has read: the fields plansync names exist there."""
         self._lock_retries = min(_LOCK_RETRIES, max_retries)
         self._status_field = status_field
         self._status_values: dict[StatusValue, str] = {
@@ -275,15 +277,16 @@ class SalesforceConnector:
         """
         found: dict[str, RemoteRecord] = {}
         for sobject in self.objects:
-            select = ", ".join(["Id", self.external_id_field, *self._managed[sobject]])
             for batch in _in_lists(list(dict.fromkeys(plansync_ids))):
                 soql = format_soql(
-                    f"SELECT {select} FROM {sobject} "
+                    f"SELECT {self._select(sobject)} FROM {sobject} "
                     f"WHERE {self.external_id_field} IN {{ids}} ORDER BY Id",
                     ids=batch,
                 )
                 what = f"reading {sobject} records by {len(batch)} {self.external_id_field}"
-                for row in self._query(soql, what):
+                rows = self._query(soql, what)
+                self._read.add(sobject)
+                for row in rows:
                     record = self._record(row, sobject)
                     if record.plansync_id is None:
                         continue
@@ -415,8 +418,17 @@ class SalesforceConnector:
         return self._users[wanted.casefold()]
 
     def destination_problem(self, record: NewRecord) -> None:
-        """An object that does not exist fails its first batch with a 404 that names it and
-        asks whether its fields exist: not worth a describe call a plan."""
+        """Read the record's object once, by a query of one record naming every field plansync
+        reads and writes, unless a look-up of this run has: a misspelt field
+        (``status_field``) or object fails the plan naming its setting, before anything is
+        created. A plan's look-up of ids did it, but a first plan looks up none (its ids are
+        new), and the first sync made every record before the next run failed."""
+        sobject = record.sobject or self.objects[0]
+        if sobject in self._managed and sobject not in self._read:
+            self._query(
+                f"SELECT {self._select(sobject)} FROM {sobject} LIMIT 1", f"reading {sobject}"
+            )
+            self._read.add(sobject)
         return None
 
     def api_usage(self) -> tuple[int, int] | None:
@@ -433,6 +445,10 @@ class SalesforceConnector:
         return f"{base}/lightning/r/{sobject or self.objects[0]}/{quote(record_id, safe='')}/view"
 
     # -- operations ------------------------------------------------------------------------------
+
+    def _select(self, sobject: str) -> str:
+        """The fields a query of ``sobject`` reads: the Id, the external id and the managed."""
+        return ", ".join(["Id", self.external_id_field, *self._managed[sobject]])
 
     def _query(self, soql: str, what: str) -> list[dict[str, Any]]:
         """Every row of a SOQL query, page by page through ``nextRecordsUrl``. A read: a page

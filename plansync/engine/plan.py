@@ -403,7 +403,9 @@ class Planner:
             ]
 
         relevant = relevant_now()
-        wanted = {label_for(t.block_id) for t in relevant}
+        # An id drawn by this plan is on no line yet, so no record can carry it: apply writes
+        # it into the note before any create (a dead run's id is on its line, or journaled).
+        wanted = {label_for(t.block_id) for t in relevant if not t.new_id}
         wanted |= {label_for(block_id) for block_id, _ in records}
         # Ids a dead run was creating: a record made for one whose line is gone since is in
         # no note and no state, and would stay in the backend unknown to every plan.
