@@ -774,7 +774,8 @@ def init(directory: Path, force: bool) -> None:
 
     target = directory / CONFIG_NAME
     if target.exists() and not force:
-        raise click.ClickException(f"{target} exists (use --force to overwrite)")
+        # Absolute: `init .` named only "plansync.toml", not which folder already has one.
+        raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
     new = not directory.exists()
     with _one_line_errors():
         directory.mkdir(parents=True, exist_ok=True)

@@ -373,7 +373,10 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     monkeypatch.setenv("PLANSYNC_MYSELF", "Jason")
     assert run("init", tmp_path).exit_code == 0
     config = tmp_path / "plansync.toml"
-    text = config.read_text("utf-8").replace("tomer@example.com", "nobody@example.com")
+    text = config.read_text("utf-8").replace(  # the starter's example, in use
+        '# [users]\n# "Tomer Hagay" = { email = "tomer@example.com" }',
+        '[users]\n"Tomer Hagay" = { email = "nobody@example.com" }',
+    )
     config.write_text(text, "utf-8")
     (tmp_path / "n.md").write_text("- [ ] A @Myself\n- [ ] B @Tomer Hagay\n- [ ] C @Bob\n")
     result = run("plan", "--config", config)
@@ -1282,6 +1285,34 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     result = run("plan", "--detailed-exitcode")
     assert result.exit_code == 0, result.output
     assert "No changes" in result.stdout
+
+
+def test_init_on_an_existing_config_names_its_folder(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init .` said "plansync.toml exists", not which folder has it."""
+    monkeypatch.chdir(tmp_path)
+    assert run("init", ".").exit_code == 0
+    result = run("init", ".")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'plansync.toml'} exists (use --force to overwrite)" in result.stderr
+
+
+def test_the_starter_config_maps_no_one_and_says_each_thing_once(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A live sample user mapped the samples' "@Tomer Hagay" to a made-up address (or to a
+    wrong user) on a real Jira; it stays, commented out, as an example. And no comment line
+    is said twice."""
+    assert run("init", tmp_path).exit_code == 0
+    config_path = tmp_path / "plansync.toml"
+    lines = config_path.read_text("utf-8").splitlines()
+    assert load_config(config_path).users == {}
+    comments = [line for line in lines if line.startswith("#   ")]
+    assert len(comments) == len(set(comments))
+    sample = [line.removeprefix("# ") for line in lines if line.startswith('# "Tomer Hagay"')]
+    config_path.write_text("\n".join(lines) + "\n[users]\n" + "\n".join(sample) + "\n", "utf-8")
+    assert load_config(config_path).users["Tomer Hagay"].email == "tomer@example.com"
 
 
 @pytest.mark.parametrize("config", ["as init writes it", "without vault.exclude"])
