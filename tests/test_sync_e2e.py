@@ -991,8 +991,15 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, conflict=1)
     (conflict,) = plan.changes
-    assert conflict.key == other
-    assert conflict.message and key in conflict.message and other in conflict.message
+    # The change concerns the synced record; the line's key is its value, and the message
+    # says what to do (no command fixes "the state").
+    assert conflict.key == key
+    assert conflict.fields == {"key": {"note": other, "synced": key}}
+    assert conflict.message == (
+        f"the line names {other}, but this item was synced to {key}: put"
+        f" [{key}]({project.url}/browse/{key}) back on the line, or take the link off (sync"
+        f" writes {key} back); plansync does not move an item to another record"
+    )
     sync(config)
     assert path.read_bytes() == edited  # not silently "fixed"
 

@@ -659,12 +659,16 @@ class Planner:
         """B and R: the key written back where the line lacks it, then each field, the status
         and the link to the note line, three ways."""
         if note_key and note_key != base.key:
+            # The change's key is the record it concerns, the synced one (as every change's
+            # key is a record's); the line's key, mistyped or another item's, is its value.
             self._conflict(
                 target,
                 entry,
-                note_key,
-                f"the note names {note_key} but this item was synced to {base.key};"
-                " fix the note or the state, plansync will not guess",
+                base.key,
+                f"the line names {note_key}, but this item was synced to {base.key}: put"
+                f" [{base.key}]({base.url}) back on the line, or take the link off (sync writes"
+                f" {base.key} back); plansync does not move an item to another record",
+                {"key": {"note": note_key, "synced": base.key}},
             )
             return
         self._known(target, entry, found.key, found.url)
