@@ -407,12 +407,33 @@ def _check_overwritable(out: Path) -> None:
     if not data.strip():  # empty: made by mktemp or touch for this
         return
     try:
-        Plan.model_validate_json(data)
+        is_plan = _is_plan(Plan.model_validate_json(data))
     except ValidationError:
+        is_plan = False
+    if not is_plan:
         raise click.ClickException(
             f"{out} exists and is not a plan saved by plansync; not overwritten (remove it,"
             " or choose another --out)"
         ) from None
+
+
+def _is_plan(plan: Plan) -> bool:
+    """Whether JSON that validated as a :class:`Plan` is one, saved or printed: every field has
+    a default, so any JSON object validates (``{"x": 1}`` was refused as a `plan --json`)."""
+    return {"format_version", "changes"} <= plan.model_fields_set
+
+
+def _saved_plan(plan_file: Path, config_path: Path | None) -> Plan:
+    """The plan saved in ``plan_file``, refused with what to run if the JSON is no plan."""
+    from plansync.engine.changes import Plan
+
+    saved = Plan.model_validate_json(plan_file.read_bytes())
+    if not _is_plan(saved):
+        raise click.ClickException(
+            f"{plan_file} is not a plansync plan; save one with"
+            f" `{_sync_command(config_path, 'plan')} --out {shlex.quote(str(plan_file))}`"
+        )
+    return saved
 
 
 _PROGRESS_EVERY = 2.0
@@ -459,7 +480,6 @@ def sync_command(
     notes or the state changed since it was made.
     """
     from plansync import sync
-    from plansync.engine.changes import Plan
     from plansync.engine.render import render
 
     if quiet and not (yes or plan_file):
@@ -493,7 +513,7 @@ def sync_command(
         _stale_names_the_rerun(config_path, plan_file),
     ):
         if plan_file is not None:
-            saved = Plan.model_validate_json(plan_file.read_bytes())
+            saved = _saved_plan(plan_file, config_path)
             result = sync.apply(config, saved, progress=progress, wait=wait)
         else:
             result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes, wait=wait)

@@ -595,6 +595,27 @@ def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     assert vault_bytes(example_project) == notes
 
 
+def test_json_that_is_no_plan_is_refused_as_such(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """Any JSON object validates as a plan (every field has a default): ``{"x": 1}`` was
+    refused as if it were `plan --json` output, "for reading"; and ``--out`` replaced it."""
+    other = tmp_path / "x.json"
+    other.write_text('{"x": 1}\n', encoding="utf-8")
+    config = example_project.config_path
+    result = run("sync", other, "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: {other} is not a plansync plan; save one with"
+        f" `plansync plan --config {config} --out {other}`\n"
+    )
+    result = run("plan", "--out", other, "--config", config)
+    assert result.exit_code == 1
+    assert "is not a plan saved by plansync; not overwritten" in result.stderr
+    assert other.read_text("utf-8") == '{"x": 1}\n'
+    assert len(example_project.issues()) == 0
+
+
 def test_a_saved_plan_is_refused_once_a_note_changed(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:
