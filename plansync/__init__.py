@@ -92,7 +92,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    """The public API (``__all__``), loaded or not: not the module's own imports (``Any``,
+    ``importlib``, ``annotations``), which read as part of it."""
+    return sorted(__all__)
 
 
 __version__ = "0.1.0"

@@ -259,6 +259,22 @@ def test_a_note_given_as_bytes_is_a_type_error_saying_to_decode_it() -> None:
     )
 
 
+def test_a_vault_that_is_no_path_is_a_type_error_saying_what_to_pass() -> None:
+    """It failed in os.fspath, as "expected str, bytes or os.PathLike object, not int"."""
+    with pytest.raises(TypeError) as refused:
+        plansync.scan_vault(123)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "plansync.scan_vault() takes a folder (str or Path), not int 123: pass the vault's"
+        ' folder, e.g. plansync.scan_vault("Meetings")'
+    )
+
+
+def test_dir_lists_the_public_api_only() -> None:
+    """The module's own imports (Any, TYPE_CHECKING, annotations, importlib) read as API; the
+    lazily loaded names are listed before they are loaded."""
+    assert dir(plansync) == sorted(plansync.__all__)
+
+
 def test_a_vault_that_is_not_there_raises_as_a_note_that_is_not_does(tmp_path: Path) -> None:
     """A typo in a bot's folder name was an empty vault with one warning: nothing to do."""
     with pytest.raises(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from plansync.errors import wrong_type
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning, note_name
 from plansync.notes.parse import check_policy, read_note
 from plansync.progress import Progress, silent
@@ -274,6 +275,13 @@ def scan_vault(
     a vault of that one note; one that names nothing raises ``FileNotFoundError``, as in
     :func:`plansync.parse_note`: an empty vault with a warning read as "nothing to do" to a
     bot whose folder name had a typo."""
+    if not isinstance(root, (str, Path)):  # an int failed as os.fspath's "expected str, ..."
+        raise wrong_type(
+            "plansync.scan_vault()",
+            "a folder (str or Path)",
+            root,
+            'pass the vault\'s folder, e.g. plansync.scan_vault("Meetings")',
+        )
     check_policy("scan_vault", policy)
     root = Path(root)
     if not root.exists():
