@@ -846,7 +846,9 @@ def sandbox_serve(
 ) -> None:
     """Serve the Jira sandbox on 127.0.0.1:PORT and the Salesforce one (over TLS) on PORT+1.
 
-    Any user, token or session id is accepted. Runs until interrupted.
+    Any user, token or session id is accepted. Runs until interrupted. To test failures,
+    POST /_sandbox/faults injects errors, dropped connections and latency; GET /_sandbox/stats
+    counts requests by route (see the README).
     """
     from plansync.sandbox.standalone import PortUnavailable, serve_both
 

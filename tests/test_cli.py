@@ -1308,6 +1308,12 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+def test_sandbox_serve_help_says_faults_can_be_injected() -> None:
+    """The sandboxes inject faults and count requests, which no user doc said."""
+    result = run("sandbox", "serve", "--help")
+    assert "POST /_sandbox/faults" in result.stdout and "GET /_sandbox/stats" in result.stdout
+
+
 def test_init_on_an_existing_config_names_its_folder(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

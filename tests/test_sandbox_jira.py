@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import sqlite3
 import time
@@ -806,3 +807,20 @@ def test_a_sandbox_store_on_a_full_disk_says_so(
     store._db.execute("PRAGMA max_page_count = 100000")
     write()  # and it goes on once there is room
     store.close()
+
+
+def test_the_readme_fault_example_is_one_the_sandbox_takes(
+    jira_sandbox: tuple[str, JiraSandbox],
+) -> None:
+    """The README documents fault injection with this example (it was in no user doc): it
+    must stay one the sandbox takes, and does what the README says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    [example] = re.findall(r"/_sandbox/faults -d '(\{.*?\})'`", readme, re.DOTALL)
+    url, _app = jira_sandbox
+    answer = requests.post(f"{url}/_sandbox/faults", data=example, timeout=5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["fail_next"] == [
+        {"status": 429, "retry_after": 1, "path_contains": "issue/bulk", "count": 2}
+    ]
+    stats = requests.get(f"{url}/_sandbox/stats", timeout=5).json()
+    assert stats == {"total": 0, "by_route": {}}
