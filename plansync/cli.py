@@ -555,12 +555,15 @@ def _asked(question: str, done: str, unasked: str) -> bool:
 
 
 def _left_for_a_person(plan: Plan, plan_command: str) -> None:
-    """What ``sync --quiet`` still says of the plan it does not print: its warnings, and the
-    conflicts and orphans a sync never acts on, which stay until a person settles them."""
+    """What ``sync --quiet`` still says of the plan it does not print: its warnings but the
+    notices (information that every run would repeat), and the conflicts and orphans a sync
+    never acts on, which stay until a person settles them."""
     from plansync.engine.forget import reports_forgettable
 
+    notices = set(plan.notices)
     for warning in plan.warnings:
-        click.echo(one_line(f"warning: {warning}"), err=True)
+        if warning not in notices:
+            click.echo(one_line(f"warning: {warning}"), err=True)
     counts = {
         kind: n
         for kind in ("conflict", "orphan")

@@ -237,6 +237,25 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
 
 
+def test_a_quiet_sync_leaves_out_the_notices_of_repaired_text(
+    example_project: ExampleProject,
+) -> None:
+    """A note's damaged (double-encoded) text is read repaired, and said so at every run, as
+    plansync never rewrites the note for it: `--quiet` printed it to every cron mail (617
+    lines for a large vault). Information, not a problem: a plan still shows it."""
+    config = example_project.config_path
+    damaged = "- [ ] Order the café menu 📅 2025-11-20\n".encode().decode("cp1252")
+    (example_project.vault / "damaged.md").write_text(damaged, encoding="utf-8")
+    notice = "warning: damaged.md:1: repaired damaged (double-encoded) text on lines 1"
+    assert notice in run("plan", "--config", config).stdout
+    for _ in range(2):  # the first sync creates, the second has nothing to do
+        result = run("sync", "--yes", "--quiet", "--config", config)
+        assert result.exit_code == 0, result.output
+        assert "double-encoded" not in result.output
+        assert "due date is 'TBD'" in result.stderr  # a warning a person can act on stays
+    assert notice in run("sync", "--yes", "--config", config).stdout
+
+
 def test_a_quiet_sync_that_only_teaches_the_state_store_prints_nothing(
     example_project: ExampleProject,
 ) -> None:

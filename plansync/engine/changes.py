@@ -146,6 +146,12 @@ class Plan(BaseModel):
         " sync leaves them alone, and the reviewer is told (a rule's match may be wrong)",
     )
     dead_creates: list[DeadCreate] = Field(default_factory=list)
+    notices: list[str] = Field(
+        default_factory=list,
+        description="the warnings that are information only (a note's damaged text, read"
+        " repaired): nothing a sync does makes them go away, so `sync --quiet` (cron, which"
+        " mails every line) leaves them out",
+    )
     notes_read: int = Field(
         default=0,
         description="the notes the plan read: with none (a glob typo, a wrong vault.path), no"

@@ -204,11 +204,9 @@ class Planner:
             state_id=self.state.identity(),
             sites={t.name: t.site for t in self.targets},
         )
-        self.plan.warnings = (
-            [str(w) for w in self.vault.warnings]
-            + [str(w) for n in self.vault.notes for w in n.warnings]
-            + self.plan.warnings
-        )
+        read = [*self.vault.warnings, *(w for n in self.vault.notes for w in n.warnings)]
+        self.plan.warnings = [str(w) for w in read] + self.plan.warnings
+        self.plan.notices = [str(w) for w in read if w.notice]
         self.plan.abandoned_temps = abandoned_temps(self.config.vault_root, self.vault.write_temps)
         return self.plan
 

@@ -1250,6 +1250,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
                 path=path,
                 line=reader.repaired_lines[0],
                 message=f"repaired damaged (double-encoded) text on lines {shown}{more}",
+                notice=True,
             )
         )
 
