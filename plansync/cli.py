@@ -519,7 +519,7 @@ def sync_command(
             result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes, wait=wait)
     if declined:
         raise click.ClickException("nothing applied")
-    _report(result, quiet=quiet)
+    _report(result, quiet=quiet, plan_command=_sync_command(config_path, "plan"))
 
 
 @contextmanager
@@ -644,9 +644,15 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL if previous is None else previous)
 
 
-def _report(result: Result | None, *, quiet: bool = False) -> None:
+def _report(
+    result: Result | None, *, quiet: bool = False, plan_command: str = "plansync plan"
+) -> None:
     """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
-    state store what both sides agree on) says nothing: cron mails every line."""
+    state store what both sides agree on) says nothing: cron mails every line.
+
+    It fails (exit 1) unless everything the plan said was applied: an item that failed, and
+    also an update not sent because its record was edited since the plan (a reviewed change
+    not carried out, which a script or cron job must be able to tell from "all applied")."""
     if result is None:
         return
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
@@ -679,13 +685,21 @@ def _report(result: Result | None, *, quiet: bool = False) -> None:
         click.echo(one_line(f"warning: {warning}"), err=True)
     for line in error_lines(result.errors):
         click.secho(shown(f"error: {line}"), fg="red", err=True)
-    if result.errors:
-        items = sum(not e.whole_call for e in result.errors)
-        calls = len(result.errors) - items
-        parts = [f"{counted(items, 'item')} failed"] if items else []
-        if calls:  # the items it skipped are not counted: the plan shows them again
-            parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
-        raise click.ClickException(f"{' and '.join(parts)}; see above")
+    items = sum(not e.whole_call for e in result.errors)
+    calls = len(result.errors) - items
+    not_sent = sum(o.changed_since_plan for o in result.outcomes)
+    parts = [f"{counted(items, 'item')} failed"] if items else []
+    if calls:  # the items it skipped are not counted: the plan shows them again
+        parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
+    if not_sent:
+        records = "its record" if not_sent == 1 else "their records"
+        parts.append(
+            f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
+        )
+    if parts:
+        them = "that change" if not_sent == 1 else "those changes"
+        anew = f", and `{plan_command}` shows {them} anew" if not_sent else ""
+        raise click.ClickException(f"{' and '.join(parts)}; see above{anew}")
 
 
 REMOVED_NAMED = 3

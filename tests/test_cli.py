@@ -508,6 +508,13 @@ def test_an_update_skipped_as_changed_since_the_plan_is_not_waiting_for_the_next
     result = run("sync", saved, "--yes", "--config", config)
     assert f"{key} not sent: summary changed since the plan was made in Jira" in result.stderr
     assert "Not done" not in result.stdout
+    # A reviewed change not carried out: not "everything was applied", which exits 0 (a
+    # script or cron job could not tell); the summary counts them and says what to run.
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "Error: 1 change not sent, as its record changed since the plan was made; see above,"
+        f" and `plansync plan --config {config}` shows that change anew\n"
+    )
 
 
 def test_changes_left_behind_a_failed_step_are_counted_not_silently_dropped(
