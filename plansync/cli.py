@@ -189,6 +189,8 @@ def _print_note(note: Note) -> None:
     click.secho(heading, bold=True)
     for item in note.items:
         click.echo(shown("  " + _item_row(item)))
+        for detail in item.details:  # under the item's text, as the note has them
+            click.echo(shown(f"{'':16}- {cut(detail, 69)}"))
     for warning in note.warnings:
         click.secho(one_line(f"  warning: {warning}"), fg="yellow", err=True)
 

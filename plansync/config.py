@@ -50,6 +50,7 @@ MALFORMED_REFERENCE = re.compile(r"\$\{[^}]{0,40}\}?")
 TEMPLATE_FIELDS = frozenset(
     {
         "text",
+        "details",
         "owner",
         "due",
         "priority",
@@ -74,9 +75,11 @@ LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 # The parts about the meeting, and the owner's line, are left out when the note gives no value
 # for them (see placeholders.Filled): a note without a date read "... on ." in every issue made
 # from it, an item without an owner "Owner: ". An item whose note gives them all renders byte
-# for byte as before, so no record synced then is rewritten.
+# for byte as before, so no record synced then is rewritten. So do a decision's details (its
+# sub-bullets), a list after its text, and only where it has some: they were dropped before.
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
+    "{details:?{details}\n\n}"
     "From the meeting [{note_title}|{link}]{note_date:? on {note_date}}.\n"
     "{participants:?Participants: {participants}\n}"
     "{owner:?Owner: {owner}\n}\n"
@@ -373,7 +376,8 @@ class JiraRule(Strict):
 
 
 DEFAULT_SF_DESCRIPTION = (  # as DEFAULT_DESCRIPTION, a part the note gives no value for is left out
-    '{text}\n\nFrom the meeting "{note_title}"{note_date:? on {note_date}}'
+    "{text}\n\n{details:?{details}\n\n}"
+    'From the meeting "{note_title}"{note_date:? on {note_date}}'
     "{participants:? ({participants})}.\n"
     "{owner:?Owner: {owner}\n}Note: {link}"
 )

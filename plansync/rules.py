@@ -130,6 +130,7 @@ class Context:
         item, note = self.item, self.note
         return {
             "text": item.text,
+            "details": detail_list(item.details, "-"),
             "owner": owner_name(item.owner, self.myself) if item.owner else "",
             "due": item.due.isoformat() if item.due else "",
             "priority": item.priority,
@@ -143,6 +144,14 @@ class Context:
             "link": self.link,
             "account": str(note.front_matter.get("account") or ""),
         }
+
+
+def detail_list(details: tuple[str, ...], bullet: str) -> str:
+    """A decision's details as a bulleted list, one line each: ``-`` bullets in plain text
+    (Salesforce, a Jira API 3 description), ``*`` in Jira's wiki markup, where the details come
+    escaped (see :func:`wiki_text`). Empty for an item without details, so ``{details:?…}``
+    leaves out what a template puts around them."""
+    return "\n".join(f"{bullet} {detail}" for detail in details)
 
 
 def render(template: str, context: Context) -> str:
@@ -248,7 +257,13 @@ def jira_fields(
     values = context.values()
     if wiki_markup:  # the values, not the template: its own link and emphasis stay markup
         # The link is a URL, its parts percent-encoded: a backslash would only break it.
-        values |= {name: wiki_text(value) for name, value in values.items() if name != "link"}
+        values |= {
+            name: wiki_text(value)
+            for name, value in values.items()
+            if name not in ("link", "details")
+        }
+        # Each detail escaped on its own: a backslash ending one would escape the line break.
+        values["details"] = detail_list(tuple(map(wiki_text, item.details)), "*")
     fields: dict[str, Any] = {
         "project": rule.project,
         "issue_type": rule.issue_type,

@@ -2230,10 +2230,11 @@ def test_a_record_with_the_old_dateless_description_gets_one_plain_update(
     updates its description once, as a change of the note (the three-way base and the record
     both hold the old text), and plans nothing for any other record, whose notes give every
     part and so render as before. (The owner's line is as now, left out for an item without
-    an owner: that is another change, tested in test_descriptions.)"""
+    an owner: that is another change, tested in test_descriptions; so is the list of a
+    decision's details, tested below.)"""
     old = (
-        '{text}\n\nFrom the meeting "{note_title}" on {note_date} ({participants}).\n'
-        "{owner:?Owner: {owner}\n}Note: {link}"
+        '{text}\n\n{details:?{details}\n\n}From the meeting "{note_title}" on {note_date}'
+        " ({participants}).\n{owner:?Owner: {owner}\n}Note: {link}"
     )
     (project.vault / "hallway-chat.md").write_text(
         "---\ntitle: Hallway chat\n---\n\n## Action Items\n\n"
@@ -2255,6 +2256,25 @@ def test_a_record_with_the_old_dateless_description_gets_one_plain_update(
     assert text["new"] == text["old"].replace('"Hallway chat" on  ().', '"Hallway chat".')
     sync(project, org)
     assert "on  ()" not in org.records()[block_id][1]["Description__c"]
+    assert not plan_of(project, org).changes
+
+
+def test_a_decisions_details_are_listed_in_its_record_once(
+    project: ExampleProject, org: Org
+) -> None:
+    """The example's decision with a sub-bullet: its record lists it, as plain text, after the
+    decision's text; the next plan changes nothing."""
+    sync(project, org)
+    (record,) = [
+        record
+        for _, record in org.records().values()
+        if record["Name"] == "Tenant quotas ship before the control-plane work."
+    ]
+    assert record["Description__c"].startswith(
+        "Tenant quotas ship before the control-plane work.\n\n"
+        "- The metadata team has room for one large item in Q1.\n\n"
+        'From the meeting "Q1 roadmap review" on 2025-11-05'
+    )
     assert not plan_of(project, org).changes
 
 

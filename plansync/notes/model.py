@@ -68,6 +68,14 @@ class Item(BaseModel):
         description="the date fields (due, ...) whose value is no date (📅 TBD, 📅 2025-12-41):"
         " null here, and not synced, so a record keeps the date it has",
     )
+    # A tuple: every action item holds the one empty tuple, where a list would be made for each.
+    details: tuple[str, ...] = Field(
+        default=(),
+        description="a decision's nested lines (sub-bullets and the text that continues its list"
+        " item), each as shown, without its list marker: the reasons and caveats its record"
+        " should carry; empty for an action item, which Obsidian Tasks reads from its own line"
+        " only",
+    )
 
 
 def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:

@@ -38,6 +38,7 @@ from plansync.notes.model import (
 )
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
 from plansync.notes.tasks import (
+    BLOCK_LINK,
     LIST_LINE,
     TASK_LINE,
     TaskBody,
@@ -650,6 +651,55 @@ def _not_as_written(value: Any) -> bool:
     return isinstance(value, (bool, int, float))
 
 
+_NO_PARAGRAPH, _DECISIONS, _TASKS = range(3)
+"""Whose paragraph the last line of an open decision's list item went on with: none (after a
+blank line, code or a rule), the decision's (its own or a detail's), or a nested task's."""
+
+_NO_WORDS = re.compile(r"[-*_=+ \t]+|[0-9]{1,9}[.)][ \t]*")
+"""A line's content that shows no words of a paragraph: a rule, a setext underline, a list
+marker with nothing after it."""
+
+_COMMENT = re.compile(r"%%.*?(?:%%|$)")
+"""An Obsidian comment in a line, or one it opens: not shown, so no part of a detail."""
+
+
+class _OpenDecision:
+    """A decision whose list item the lines read may still belong to, and the details found in
+    them so far."""
+
+    __slots__ = ("column", "depth", "details", "item", "paragraph", "repaired", "task_column")
+
+    def __init__(self, item: Item, depth: int, column: int):
+        self.item = item
+        self.depth = depth
+        """The quote depth of its line: a line at another depth is outside its item."""
+        self.column = column
+        """Where its content starts, after the last ``>``: a line indented less is outside
+        the item, unless it is a lazy line of the paragraph above."""
+        self.details: list[str] = []
+        self.repaired = False
+        """Whether a detail was read from damaged text."""
+        self.paragraph = _DECISIONS
+        self.task_column = 0
+        """The content column of a task nested in the item (0: none): lines indented to it are
+        the task's."""
+
+
+def detail_text(words: str) -> str:
+    """A line of a decision's list item as Obsidian shows it: without an Obsidian comment or a
+    trailing block id (a sub-bullet's ``^id`` names that bullet, not the decision), wiki links
+    by their text, runs of spaces as one. Markdown links stay as written: their address is
+    what a ticket's reader needs, and Obsidian's link text alone would lose it."""
+    if "%%" in words:
+        words = _COMMENT.sub("", words)
+    words = words.strip()
+    if "^" in words and (block := BLOCK_LINK.search(words)):
+        words = words[: block.start()]
+    if "[[" in words:
+        words = shown_wiki_links(words)
+    return " ".join(words.split())
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
@@ -681,12 +731,16 @@ class _NoteReader:
         self.first_h1: str | None = None
         self.section: str | None = None
         self.decision_level: int | None = None
+        self.decision: _OpenDecision | None = None
+        """The last decision, while the lines read may still be part of its list item."""
         self.body = body
         """The lines of the note after its front matter, to find a bullet's parent item in."""
         self.first = first
         """The number of the line before ``body``'s first."""
 
     def heading(self, level: int, text: str) -> None:
+        if self.decision is not None:
+            self.close_decision()
         if level == 1 and self.first_h1 is None:
             self.first_h1 = text
         self.section = text
@@ -703,6 +757,8 @@ class _NoteReader:
         else:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
+        if self.decision is not None and self._in_decision(number, text, repaired, task, False):
+            return
         if task is not None:
             marker = task[2]
             # A digit sorts after "-", "*" and "+": only a numbered line is looked at further.
@@ -735,6 +791,108 @@ class _NoteReader:
         if THEMATIC_BREAK.fullmatch(text):
             return
         self._add("decision", number, None, parse_body(match.group(3)), repaired)
+        depth, width, _ = layout(text) if text[0] in " \t>" else (0, 0, 0)
+        self.decision = _OpenDecision(self.items[-1], depth, _content_column(match, width))
+
+    def indented(self, number: int, raw: str) -> None:
+        """Read a line four columns or more into its container (no list item; code, or text
+        going on from the line above) while a decision's list item is open."""
+        fixed = repair(raw) if self.damaged else None
+        text = fixed.text if fixed is not None else raw
+        self._in_decision(number, text, fixed is not None and fixed.repaired, None, True)
+
+    def hidden(self, line: str) -> None:
+        """Note a line hidden in code, a comment or HTML while a decision's list item is open:
+        it is no detail, and it ends the item when it stands outside it."""
+        self._in_decision(0, line, False, None, True, hidden=True)
+
+    def close_decision(self) -> None:
+        """The open decision's list item has ended: its details are its item's."""
+        decision = self.decision
+        assert decision is not None
+        self.decision = None
+        if decision.details:
+            # Set as the parser sets every field (see model.parsed): no validation again.
+            values = decision.item.__dict__
+            values["details"] = tuple(decision.details)
+            values["repaired"] = values["repaired"] or decision.repaired
+
+    def _in_decision(
+        self,
+        number: int,
+        text: str,
+        repaired: bool,
+        task: re.Match[str] | None,
+        indented: bool,
+        *,
+        hidden: bool = False,
+    ) -> bool:
+        """Whether ``text`` (a line, repaired) is part of the open decision's list item and
+        nothing more: a detail of it is kept, and the caller reads no item from it. A nested
+        task line is part of the item and still an action item of its own (False); a line
+        outside the item closes it (False). ``indented``: four columns or more into its
+        container (code, unless it goes on with a paragraph); ``hidden``: in code, a comment
+        or HTML.
+
+        Where a line stands tells (CommonMark 5.2): in the item's quote, indented to its
+        content, or a lazy line of the paragraph above it. A nested task's own lines (its
+        sub-bullets and the text under it) are the task's, and no detail: Obsidian Tasks reads
+        the task line only, and its sub-bullets are not the decision's reasons.
+        """
+        decision = self.decision
+        assert decision is not None
+        # The lines that most often follow a decision, told apart first: a blank line, and the
+        # next decision's bullet, which is outside the item (no item's content starts at 0).
+        if not text:
+            if decision.depth:
+                self.close_decision()
+                return False
+            decision.paragraph = _NO_PARAGRAPH
+            return True
+        if text[0] in "-*+" and text[1:2] in (" ", "\t"):
+            self.close_decision()
+            return False
+        depth, width, start = layout(text)
+        rest = text[start:]
+        if not rest.strip():
+            if depth < decision.depth:  # the quote the decision is in has ended
+                self.close_decision()
+                return False
+            decision.paragraph = _NO_PARAGRAPH
+            return True
+        listed = None if indented else LIST_LINE.match(text)
+        wordless = hidden or _NO_WORDS.fullmatch(rest) is not None
+        goes_on = not (wordless or listed)
+        lazy = goes_on and decision.paragraph != _NO_PARAGRAPH
+        if depth != decision.depth or (width < decision.column and not lazy):
+            self.close_decision()
+            return False
+        if decision.task_column and (
+            width >= decision.task_column or (lazy and decision.paragraph == _TASKS)
+        ):
+            # Within a nested task's own item: its sub-task is an item; its text is no detail.
+            decision.paragraph = _NO_PARAGRAPH if wordless else _TASKS
+            return task is None
+        decision.task_column = 0
+        if task is not None:
+            assert listed is not None  # a task line is a list item too
+            decision.task_column = _content_column(listed, width)
+            decision.paragraph = _TASKS
+            return False
+        if wordless or (indented and not lazy):
+            # Code, a rule, an underline or an empty bullet in the item: no paragraph to go on.
+            decision.paragraph = _NO_PARAGRAPH
+            return True
+        words = listed.group(3) if listed is not None else rest
+        if listed is not None and CHECKBOX.match(words):
+            words = ""  # a checkbox the plugin reads as no task ("-\t[ ] x"): no reason either
+        decision.paragraph = _DECISIONS
+        if shown := detail_text(words):
+            decision.details.append(shown)
+            if repaired:
+                decision.repaired = True
+                self.repaired_lines.append(number)
+        return True
 
     def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
         unreadable: tuple[str, ...] = ()
@@ -808,6 +966,7 @@ class _NoteReader:
                     "description": body.description,
                     "section": self.section,
                     "unreadable_dates": unreadable,
+                    "details": (),  # a decision's: set when its list item ends
                 },
             )
         )
@@ -1207,6 +1366,8 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         if crlf:
             line = line.rstrip("\r")
         if blocks is not None and blocks.hides(number, line):
+            if reader.decision is not None:
+                reader.hidden(line)
             continue
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
@@ -1216,6 +1377,8 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             continue
         if "[" in line:
             if line[0] in " \t>" and too_indented(body, number - 1 - body_start, line):
+                if reader.decision is not None:
+                    reader.indented(number, line)
                 continue
             reader.line(number, line)
         elif (
@@ -1239,8 +1402,12 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             underlined = number  # the next paragraph starts after it, not at the one above
         elif reader.decision_level is not None:
             if line and line[0] in " \t>" and too_indented(body, number - 1 - body_start, line):
+                if reader.decision is not None:
+                    reader.indented(number, line)
                 continue
             reader.line(number, line)
+    if reader.decision is not None:
+        reader.close_decision()
     warnings += reader.warnings
     if reader.repaired_lines:
         shown = ", ".join(map(str, reader.repaired_lines[:10]))
