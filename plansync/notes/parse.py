@@ -757,9 +757,9 @@ class _NoteReader:
         else:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
-        if self.decision is not None and self._in_decision(number, text, repaired, task, False):
-            return
         if task is not None:
+            if self.decision is not None:  # a task line is never a detail, but may end one
+                self._in_decision(number, text, repaired, task, False)
             marker = task[2]
             # A digit sorts after "-", "*" and "+": only a numbered line is looked at further.
             if marker >= "0" and interrupts_a_paragraph(self.body, number - 1 - self.first, marker):
@@ -773,6 +773,8 @@ class _NoteReader:
             self._add("action", number, task.group(3), parse_body(raw_body), repaired)
             return
         if self.decision_level is None:
+            return
+        if self.decision is not None and self._in_decision(number, text, repaired, None, False):
             return
         match = LIST_LINE.match(text)
         if match is None or not match.group(3) or CHECKBOX.match(match.group(3)):
