@@ -138,29 +138,49 @@ def _warnings_as_lines() -> None:
     click.get_current_context().call_on_close(restore)
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="plansync.toml to use (default: found in the current folder or its parents).",
+)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the parse contract as JSON.")
+@config_option
 @click.option(
     "--global-filter",
-    default="",
+    default=None,
     metavar="TEXT",
     help="Obsidian Tasks' global task filter (e.g. '#task'): only checkbox lines holding it"
-    " are items, and it is no tag of theirs. As [acceptance] global_filter in plansync.toml.",
+    " are items, and it is no tag of theirs. Instead of [acceptance] global_filter.",
 )
 @click.option(
     "--remove-global-filter",
     is_flag=True,
+    default=None,
     help="Leave the global filter out of each item's text, as Obsidian Tasks' 'Remove global"
     " filter from description' does.",
 )
 def parse(
-    paths: tuple[Path, ...], as_json: bool, global_filter: str, remove_global_filter: bool
+    paths: tuple[Path, ...],
+    as_json: bool,
+    config_path: Path | None,
+    global_filter: str | None,
+    remove_global_filter: bool | None,
 ) -> None:
-    """Read notes (files or folders) and print their items."""
-    policy = AcceptancePolicy(
-        global_filter=global_filter, remove_global_filter=remove_global_filter
-    )
+    """Read notes (files or folders) and print their items, as the [acceptance] of
+    plansync.toml (--config, or the one found as plan finds it) says, if there is one."""
+    from plansync.config import ConfigError, load_acceptance
+
+    try:
+        policy: AcceptancePolicy = load_acceptance(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    given = {"global_filter": global_filter, "remove_global_filter": remove_global_filter}
+    policy = policy.model_copy(update={k: v for k, v in given.items() if v is not None})
     notes: list[Note] = []
     for path in paths:
         vault = scan_vault(path, policy=policy)
@@ -215,13 +235,6 @@ def _item_row(item: Item) -> str:
 
 
 # --- sync ---------------------------------------------------------------------------------
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="plansync.toml to use (default: found in the current folder or its parents).",
-)
 
 
 def _seconds(_ctx: click.Context, _param: click.Parameter, value: float) -> float:

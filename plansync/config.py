@@ -829,6 +829,32 @@ def _in_toml_words(error: dict[str, Any]) -> str | None:
 def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:
     """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents."""
     file = Path(path) if path else find_config(start or Path.cwd())
+    # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
+    # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
+    # dotfiles folder instead.
+    return config_from_dict(_read_toml(file), source=Path(os.path.abspath(file)))
+
+
+def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
+    """The ``[acceptance]`` of ``path``, or of the nearest ``plansync.toml`` in ``start`` (or
+    cwd) or its parents, checked as :func:`load_config` checks it; the defaults where no
+    config is found. What ``plansync parse`` reads notes by, so that it shows the items
+    ``plan`` would see (a custom accepted status, decision heading or global filter).
+
+    Only that table is read: a parse needs no backend, so an unset token or a mistake in
+    ``[jira]`` is for ``plan`` and ``sync`` to name, not a reason to refuse a parse."""
+    if path is None:
+        try:
+            path = find_config(start or Path.cwd())
+        except ConfigError:
+            return Acceptance()
+    file = Path(path)
+    table = {"acceptance": _read_toml(file).get("acceptance", {})}
+    return _checked(table, Path(os.path.abspath(file))).acceptance
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    """The TOML of the config ``file``, each way it can fail named as a :class:`ConfigError`."""
     try:
         data = file.read_bytes()
     except FileNotFoundError as exc:
@@ -849,13 +875,18 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
-    # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
-    # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
-    # dotfiles folder instead.
-    return config_from_dict(raw, source=Path(os.path.abspath(file)))
+    return raw
 
 
 def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
+    config = _checked(raw, source)
+    config.check_routes()
+    return config
+
+
+def _checked(raw: dict[str, Any], source: Path | None) -> Config:
+    """The config ``raw`` says, its ``${ENV}`` references filled in and each mistake named,
+    whether or not it routes any item anywhere (:meth:`Config.check_routes`)."""
     where = str(source) if source else "config"
     missing: list[tuple[str, str]] = []
     malformed: list[str] = []
@@ -897,7 +928,6 @@ def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Conf
     ]
     if needed:
         raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
-    config.check_routes()
     return config
 
 

@@ -2394,3 +2394,78 @@ def test_many_items_failed_for_one_reason_are_counted_after_the_first_few() -> N
         "weekly.md:41: write back failed: -",
     ]
     assert error_lines(same[:3]) == [str(error) for error in same[:3]]
+
+
+_REVIEWED_NOTE = (
+    "## Action Items\n"
+    "- [>] Deferred but accepted @Dana #task\n"
+    "- [ ] Call Ann #task\n"
+    "- [ ] Plain checklist line\n"
+    "## Outcomes\n"
+    "- Ship on Friday #accepted\n"
+)
+_ACCEPTANCE = (
+    "[acceptance]\n"
+    'accepted_statuses = [" ", "/", "x", "X", ">"]\n'
+    'decision_headings = ["Outcomes"]\n'
+    'global_filter = "#task"\n'
+)
+
+
+def _parsed(result: Result) -> list[tuple[str, str, bool]]:
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)["notes"][0]["items"]
+    return [(i["kind"], i["text"], i["accepted"]) for i in items]
+
+
+def test_parse_reads_the_notes_as_the_config_found_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """parse ignored plansync.toml: a status the config accepts, its decision heading and its
+    global filter showed otherwise than plan would take them. An unset token in [jira] is
+    plan's to name, not a reason to refuse a parse."""
+    (tmp_path / "plansync.toml").write_text(
+        _ACCEPTANCE + '[jira]\nurl = "${JIRA_URL}"\napi_token = "${JIRA_API_TOKEN}"\n', "utf-8"
+    )
+    (tmp_path / "note.md").write_text(_REVIEWED_NOTE, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    expected = [
+        ("action", "Deferred but accepted", True),
+        ("action", "Call Ann", True),
+        ("decision", "Ship on Friday", True),
+    ]
+    assert _parsed(run("parse", "note.md", "--json")) == expected
+    # Given on the command line, the filter is the command line's.
+    assert [t for _, t, _ in _parsed(run("parse", "note.md", "--json", "--global-filter", ""))][
+        2
+    ] == "Plain checklist line"
+
+
+def test_parse_takes_a_config_named_and_reads_by_default_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "elsewhere" / "plansync.toml"
+    config.parent.mkdir()
+    config.write_text(_ACCEPTANCE, "utf-8")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "note.md").write_text(_REVIEWED_NOTE, "utf-8")
+    monkeypatch.chdir(vault)
+    named = _parsed(run("parse", "note.md", "--json", "--config", config))
+    assert ("action", "Deferred but accepted", True) in named
+    default = _parsed(run("parse", "note.md", "--json"))  # no config here or above
+    assert ("action", "Deferred but accepted", False) in default
+    assert ("action", "Plain checklist line", True) in default
+    assert all(kind == "action" for kind, _, _ in default)  # Outcomes is no Decisions heading
+
+
+def test_parse_names_a_mistake_in_the_configs_acceptance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "plansync.toml").write_text('[acceptance]\naccept_tags = "#ok"\n', "utf-8")
+    (tmp_path / "note.md").write_text(_REVIEWED_NOTE, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("parse", "note.md")
+    assert result.exit_code == 1
+    assert str(tmp_path / "plansync.toml") in result.stderr
+    assert "acceptance.accept_tags" in result.stderr
