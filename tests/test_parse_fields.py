@@ -754,6 +754,15 @@ def test_a_name_starting_with_any_capital_or_in_nfd_is_the_whole_owner(name: str
     assert (keyed.owner, keyed.text) == (name, "Update the runbook for the new cluster")
 
 
+@pytest.mark.parametrize("handle", ["josé", "émile", "zoë.åberg"])
+def test_a_handle_in_nfd_is_the_whole_owner(handle: str) -> None:
+    """A handle took no combining mark: ``@josé`` in NFD was owner "jose", and ``@émile``
+    owner "e", its name left in the summary."""
+    for spelled in (handle, nfd(handle)):
+        item = item_of(f"- [ ] Ask about the plan @{spelled} 📅 2025-12-01")
+        assert (item.owner, item.text) == (spelled, "Ask about the plan")
+
+
 @pytest.mark.parametrize(
     ("line", "owner", "text"),
     [

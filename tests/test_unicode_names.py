@@ -61,16 +61,38 @@ def test_a_note_is_named_in_nfc_and_its_file_found_under_its_own_name(folder: Pa
 def test_two_files_named_alike_but_for_normalisation_are_read_once_with_a_warning(
     folder: Path,
 ) -> None:
-    """Read as one note, the second file's ids would be written back into the first."""
+    """Read as one note, the second file's ids would be written back into the first. The one
+    named in NFC is read (the NFD name, "Re" + U+0301, comes first in the walk): the file a
+    plan's check and a sync's write-back open by the note's name."""
     (folder / NFC).write_text("- [ ] Draft the plan\n", "utf-8")
     (folder / NFD).write_text("- [ ] Book the room\n", "utf-8")
     vault = scan_vault(folder)
     assert [note.path for note in vault.notes] == [NFC]
-    # The walk goes by name, and the NFD name ("Re" + U+0301) comes first.
     assert [(w.path, w.message) for w in vault.warnings] == [
-        (NFC, f"named as {NFC} but for its Unicode normalisation; skipped")
+        (NFD, f"named as {NFC} but for its Unicode normalisation; skipped")
     ]
-    assert vault.notes[0].items[0].text == "Book the room"
+    assert vault.notes[0].items[0].text == "Draft the plan"
+
+
+@pytest.mark.parametrize("twins", ["files", "folders"])
+def test_a_vault_with_twins_named_but_for_normalisation_syncs_the_one_named_in_nfc(
+    folder: Path, twins: str
+) -> None:
+    """The walk read the NFD twin while the plan's check opened the NFC one: every plan
+    failed, "changed while plansync read it"."""
+    assert run("init", folder).exit_code == 0
+    inner = Path("Équipe") if twins == "folders" else Path()
+    for form, name, text in (("NFC", NFC, "Draft the plan"), ("NFD", NFD, "Book the room")):
+        file = folder / unicodedata.normalize(form, str(inner)) / name
+        file.parent.mkdir(exist_ok=True)
+        file.write_text(f"- [ ] {text}\n", "utf-8")
+    result = run("sync", "--yes", "--config", folder / "plansync.toml")
+    assert result.exit_code == 0, result.output
+    assert "Unicode normalisation; skipped" in result.output
+    read = folder / unicodedata.normalize("NFC", str(inner / NFC))
+    assert "^ps-" in read.read_text("utf-8")
+    skipped = folder / unicodedata.normalize("NFD", str(inner / NFD))
+    assert skipped.read_text("utf-8") == "- [ ] Book the room\n"
 
 
 def test_a_note_renamed_to_nfd_after_a_sync_plans_nothing_and_is_written_under_its_name(

@@ -790,9 +790,10 @@ class Applier:
         """Look ids up; for ids a dead run was creating, wait out search lag first.
 
         The journal is only open around a create call, so an entry open now is a dead run's.
-        A plan made by this run, under its lock, has just looked every id up (and no run of
-        this state store has created anything since), so then only the ids of a dead run's
-        create, which search may not show yet, are looked up again. A saved plan's ids are all
+        A plan made by this run, under its lock, has just looked every id up but those it drew
+        itself, which no line held, so no record can (and no run of this state store has
+        created anything since), so then only the ids of a dead run's create, which search may
+        not show yet, are looked up again. A saved plan's ids are all
         looked up again: a run with another state store may have created some since."""
         connector = self.connectors[target]
         pending = {label_for(i) for e in self.state.in_flight(target) for i in e.block_ids}

@@ -72,7 +72,7 @@ FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 # letter whether it is a capital.
 _NAME_PART = r"[\w\u0300-\u036f-]"
 _NAME = rf"[^\W\d_\x00-\x40\x5b-\x7f]{_NAME_PART}*(?:'(?!s\b){_NAME_PART}+)*"
-_HANDLE = r"[\w-]+(?:\.[\w-]+)*"
+_HANDLE = rf"[\w-]{_NAME_PART}*(?:\.{_NAME_PART}+)*"
 MENTION = re.compile(rf"(?<![\w@/])@(?:({_NAME}(?: {_NAME})*)|({_HANDLE}))")
 """A mention, as a name (group 1: capitalised words, once :func:`mention` has checked those
 starting beyond ASCII) or a handle (group 2: ``@dana``, ``@dana.okafor``); use :func:`mention`."""
@@ -904,11 +904,9 @@ class _NoteReader:
             if read:
                 outcome = f"ignored: the line's {name} date {read} is read"
             else:
-                # Not "no date": a typo must not clear the date a record has (rules.py).
-                outcome = (
-                    f"read as no {name} date, and none is sent: Jira and Salesforce keep"
-                    " the date they have"
-                )
+                outcome = f"read as no {name} date"
+                if name == "due":  # the date synced: a typo must not clear a record's (rules.py)
+                    outcome += ", and none is sent: Jira and Salesforce keep the date they have"
                 if name not in unreadable:
                     unreadable += (name,)
             self.warnings.append(

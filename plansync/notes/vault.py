@@ -156,9 +156,11 @@ def _vault_files(
 ) -> Iterator[tuple[Path, str]]:
     """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
     path (in NFC: :func:`note_name`), in a stable order, each real file once; hidden entries and
-    symlinks leaving the vault skipped. Of two files whose names differ only in their Unicode
-    normalisation (possible where the file system keeps both), the second is skipped with a
-    warning: both would be one note, and its ids written back into the other.
+    symlinks leaving the vault skipped. Of two files (or folders) whose names differ only in
+    their Unicode normalisation (possible where the file system keeps both), the one not named
+    in NFC is skipped with a warning: both would be one note, and its ids written back into
+    the other. The one named in NFC is read, as :func:`note_file` finds the note's file first
+    by that name, for a check and a write-back to open the file that was read.
 
     The hidden regular files named as write-back's temporary files go into ``write_temps`` (by
     their names on disk): looked for only among the entries skipped anyway, the scan finds them
@@ -178,6 +180,7 @@ def _vault_files(
         except OSError as exc:
             warnings.append(ParseWarning(path=folder, message=f"cannot be listed ({exc.strerror})"))
             return
+        names: set[str] | None = None
         for entry in entries:
             if _hidden(entry.name):
                 if (
@@ -188,6 +191,14 @@ def _vault_files(
                 ):
                     write_temps.append(prefix + entry.name)
                 continue
+            if not entry.name.isascii() and (nfc := note_name(entry.name)) != entry.name:
+                names = names if names is not None else {e.name for e in entries}
+                if nfc in names:
+                    message = f"named as {prefix}{nfc} but for its Unicode normalisation; skipped"
+                    warnings.append(
+                        ParseWarning(path=printable(prefix + entry.name), message=message)
+                    )
+                    continue
             if entry.is_symlink():
                 path = Path(entry.path)
                 try:
