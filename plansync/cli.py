@@ -702,7 +702,7 @@ def _report(
         click.secho(shown(f"error: {line}"), fg="red", err=True)
     items = sum(not e.whole_call for e in result.errors)
     calls = len(result.errors) - items
-    not_sent = sum(o.changed_since_plan for o in result.outcomes)
+    not_sent = result.not_sent
     parts = [f"{counted(items, 'item')} failed"] if items else []
     if calls:  # the items it skipped are not counted: the plan shows them again
         parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")

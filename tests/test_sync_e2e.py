@@ -860,11 +860,12 @@ def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved
     ]
     jira_put(project, key, {"summary": "Runbook (renamed in Jira)"})
 
-    result = sync(config, plan=saved)
+    result = plansync.apply(config, plan=saved)
 
     assert result.applied == {}
     [outcome] = result.outcomes
     assert (outcome.status, outcome.changed_since_plan) == ("skipped", True)
+    assert (result.not_sent, result.ok) == (1, False)  # a reviewed change not carried out
     assert outcome.message == (
         "not sent: summary changed since the plan was made in Jira; `plansync plan` shows it anew"
     )

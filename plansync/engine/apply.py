@@ -182,8 +182,16 @@ class Result(BaseModel):
     )
 
     @property
+    def not_sent(self) -> int:
+        """The updates not sent as their records changed since the plan was made: reviewed
+        changes not carried out, which the next plan shows anew."""
+        return sum(outcome.changed_since_plan for outcome in self.outcomes)
+
+    @property
     def ok(self) -> bool:
-        return not self.errors
+        """Whether everything the plan said was applied, as ``plansync sync``'s exit 0 says:
+        no item failed, and no update was held back for a record changed since the plan."""
+        return not self.errors and not self.not_sent
 
 
 def _nothing(_: str) -> None:
