@@ -65,7 +65,7 @@ from plansync.connectors.http import (
 )
 from plansync.display import counted
 from plansync.redact import add_secret, split_credentials
-from plansync.rules import PLANSYNC_LABEL
+from plansync.rules import PLANSYNC_LABEL, status_word
 
 _SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
 _PAGE_SIZE = 100  # issues per search page
@@ -91,9 +91,13 @@ _SEARCH_FIELDS = [
     "status",
 ]
 _CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
-_MOVE_WORDS = {"reopen": "open", "indeterminate": "in progress"}
-"""A move as its messages say it: Jira's API word for In Progress's category reads as a
-status plansync could not tell."""
+
+
+def _move_word(to: str) -> str:
+    """A move as its messages say it (:func:`~plansync.rules.status_word`): Jira's API word for
+    In Progress's category reads as a status plansync could not tell."""
+    return "open" if to == "reopen" else status_word(to)
+
 
 _T = TypeVar("_T")
 _NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
@@ -298,7 +302,7 @@ class JiraConnector:
             else:  # read as fetch_by_ids reads it, so that the next plan agrees
                 there = self._closed_as(category, name) == to
             if there:
-                note = f"already {_MOVE_WORDS.get(to, to)} in Jira ({name})"
+                note = f"already {_move_word(to)} in Jira ({name})"
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
             with _reading(what):
                 chosen = _pick_transition(
@@ -347,7 +351,7 @@ class JiraConnector:
             ok=False,
             key=key,
             url=self._browse(key),
-            error=f"no transition of {key} fits {_MOVE_WORDS.get(to, to)!r}{configured}"
+            error=f"no transition of {key} fits {_move_word(to)!r}{configured}"
             f" (it is in {status!r}; available: {available or 'none'})",
         )
 
