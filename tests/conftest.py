@@ -376,3 +376,20 @@ def run_python_unprivileged(code: str, *args: str) -> subprocess.CompletedProces
             pytest.skip("root, and no setpriv to run without the override of permissions")
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def layout_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the parser measures a line's layout (``calls["layout"]``): a parse that walks
+    back over the lines above for each line is quadratic, counted here rather than timed."""
+    from plansync.notes import parse
+
+    calls: Counter[str] = Counter()
+    real_layout = parse.layout
+
+    def counting(line: str) -> tuple[int, int, int]:
+        calls["layout"] += 1
+        return real_layout(line)
+
+    monkeypatch.setattr(parse, "layout", counting)
+    return calls
