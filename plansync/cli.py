@@ -873,8 +873,21 @@ def sandbox() -> None:
     callback=lambda _ctx, _param, value: tuple(map(_project_key, value)),
     help="Project key to seed; repeat it for more than one (the config's rules name them).",
 )
+@click.option(
+    "--workflow",
+    type=click.Choice(["all", "strict"]),
+    default="all",
+    show_default=True,
+    help="Jira's: any status to any other, or strict (start before done, reopen into To Do,"
+    " no way back from In Progress).",
+)
 def sandbox_serve(
-    port: int, mode: str, latency_ms: int, state_dir: Path | None, projects: tuple[str, ...]
+    port: int,
+    mode: str,
+    latency_ms: int,
+    state_dir: Path | None,
+    projects: tuple[str, ...],
+    workflow: str,
 ) -> None:
     """Serve the Jira sandbox on 127.0.0.1:PORT and the Salesforce one (over TLS) on PORT+1.
 
@@ -893,13 +906,15 @@ def sandbox_serve(
                     latency_ms=latency_ms,
                     state_dir=state_dir,
                     projects=projects,
+                    workflow=workflow,  # type: ignore[arg-type]
                 )
             )
         except PortUnavailable as exc:
             raise click.ClickException(f"{exc} (try another --port)") from None
         named = ("project " if len(projects) == 1 else "projects ") + ", ".join(projects)
         where = f"state in {served.state}" if served.state else "state in memory"
-        click.echo(f"Jira sandbox ({mode}) on http://127.0.0.1:{port}, {named}; {where}.")
+        kind = mode if workflow == "all" else f"{mode}, {workflow} workflow"
+        click.echo(f"Jira sandbox ({kind}) on http://127.0.0.1:{port}, {named}; {where}.")
         click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
         click.echo(f"Salesforce sandbox on {served.salesforce.url} (RFE__c, Feature__c).")
         click.echo("  Its settings, for plansync.toml:")

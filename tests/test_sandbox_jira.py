@@ -508,6 +508,38 @@ def test_transitions(jira: JIRA) -> None:
     ]
 
 
+def test_a_strict_workflow_lists_only_the_transitions_out_of_the_status_an_issue_is_in(
+    mode: Mode,
+) -> None:
+    """What a multi-step move meets in a real workflow: To Do only starts or is declined,
+    Done only reopens, and a transition from elsewhere is refused as Jira refuses it."""
+    app = JiraSandbox(mode=mode, workflow="strict")
+    with serve_in_thread(app) as running:
+        jira = JIRA(running.url, basic_auth=AUTH)
+        issue = jira.create_issue(fields=new_fields("walk me"))
+
+        def offered() -> dict[str, tuple[str, str]]:
+            listed = jira.transitions(issue)
+            return {t["name"]: (t["to"]["name"], t.get("isGlobal", False)) for t in listed}
+
+        assert offered() == {"Start": ("In Progress", False), "Won't Do": ("Won't Do", False)}
+        with pytest.raises(JIRAError) as excinfo:
+            jira.transition_issue(issue, "21")  # Done, from In Progress only
+        assert excinfo.value.status_code == 400
+        jira.transition_issue(issue, "11")
+        assert set(offered()) == {"Done", "Won't Do"}  # no way back to To Do
+        jira.transition_issue(issue, "21")
+        done = jira.issue(issue.key)
+        assert (done.fields.status.name, done.fields.resolution.name) == ("Done", "Done")
+        assert offered() == {"Reopen": ("To Do", False)}
+        jira.transition_issue(issue, "41")
+        reopened = jira.issue(issue.key)
+        assert (reopened.fields.status.name, reopened.fields.resolution) == ("To Do", None)
+    app.close()
+    with pytest.raises(ValueError, match="workflow must be one of all, strict"):
+        JiraSandbox(workflow="linear")  # type: ignore[arg-type]
+
+
 def test_remote_links_upsert_by_global_id(jira: JIRA, server: RunningServer) -> None:
     issue = jira.create_issue(fields=new_fields("linked"))
     path = f"/rest/api/2/issue/{issue.key}/remotelink"

@@ -11,6 +11,10 @@ Center (``mode="dc"``). Shapes follow Atlassian's OpenAPI documents in ``../shar
 - Data Center: ``/rest/api/2`` only; search is ``/search`` with ``startAt``/``total``; users
   carry ``name``.
 
+Every issue follows one workflow, chosen at construction (:data:`Workflow`): by default any
+status to any other, or ``strict``, where Jira lists only the transitions out of the status an
+issue is in and a move may take more than one.
+
 Faults (latency, one-shot 429/5xx/dropped connections, seeded random 429/500 rates, search
 lag) are set at construction or at run time; see :class:`FaultPlan` for the format, plus
 ``search_lag_ms`` (new issues stay invisible to search that long). Control
@@ -105,6 +109,20 @@ TRANSITIONS = [  # id, name, target status: global transitions, any status to an
     ("31", "Done", "10001"),
     ("41", "Won't Do", "10002"),
 ]
+STRICT_TRANSITIONS = [  # id, name, target status, the statuses it is taken from
+    ("11", "Start", "3", ("10000",)),
+    ("21", "Done", "10001", ("3",)),
+    ("31", "Won't Do", "10002", ("10000", "3")),
+    ("41", "Reopen", "10000", ("10001", "10002")),
+]
+Workflow = Literal["all", "strict"]
+"""The sandbox's workflow. ``all``: :data:`TRANSITIONS`, each global (Jira Cloud's default, any
+status to any other). ``strict``: :data:`STRICT_TRANSITIONS`, each from the statuses it
+names, as a company-managed workflow draws them: an issue starts (To Do to In Progress) before
+it is done, is declined (Won't Do) from either, and a closed one only reopens into To Do; none
+leads from In Progress back to To Do. What a move that needs more than one transition, or
+has none, meets in many real workflows."""
+WORKFLOWS: tuple[Workflow, ...] = ("all", "strict")
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 
 
@@ -751,14 +769,18 @@ class JiraSandbox(SandboxApp):
         faults: Mapping[str, Any] | None = None,
         projects: Iterable[str] = (),
         dry_run: bool = False,
+        workflow: Workflow = "all",
     ):
         """``project_key`` is the sandbox's project (named "Plansync Sandbox"); ``projects``
         more of them, for a config whose rules send items to several. Projects of issues
         already in the database are kept as well. ``dry_run`` serves the database from a copy
         in memory: projects new to it, and whatever else happens, never reach the file (a
-        plan writes nothing)."""
+        plan writes nothing). ``workflow`` is every issue's (:data:`Workflow`)."""
         if mode not in ("cloud", "dc"):
             raise ValueError(f"mode must be 'cloud' or 'dc', not {mode!r}")
+        if workflow not in WORKFLOWS:
+            raise ValueError(f"workflow must be one of {', '.join(WORKFLOWS)}, not {workflow!r}")
+        self.workflow: Workflow = workflow
         keys = [project_key, *projects]
         for key in keys:
             if not PROJECT_KEY.fullmatch(key):
@@ -1417,8 +1439,17 @@ class JiraSandbox(SandboxApp):
 
     # ---- handlers: workflow ----------------------------------------------------------------
 
+    def _workflow_transitions(self) -> list[tuple[str, str, str, tuple[str, ...] | None]]:
+        """The workflow's transitions: id, name, target status and the statuses it is taken
+        from (None: global, from any other)."""
+        if self.workflow == "strict":
+            return list(STRICT_TRANSITIONS)
+        return [(t, name, status, None) for t, name, status in TRANSITIONS]
+
     def _transition_json(self, request: Request, transition_id: str) -> dict[str, Any]:
-        _, name, status_id = next(t for t in TRANSITIONS if t[0] == transition_id)
+        _, name, status_id, sources = next(
+            t for t in self._workflow_transitions() if t[0] == transition_id
+        )
         result: dict[str, Any] = {
             "id": transition_id,
             "name": name,
@@ -1427,7 +1458,7 @@ class JiraSandbox(SandboxApp):
         if self.mode == "cloud":
             result.update(
                 hasScreen=False,
-                isGlobal=True,
+                isGlobal=sources is None,
                 isInitial=False,
                 isAvailable=True,
                 isConditional=False,
@@ -1437,10 +1468,14 @@ class JiraSandbox(SandboxApp):
             result["opsbarSequence"] = int(transition_id)
         return result
 
-    @staticmethod
-    def _available_transitions(current_status: str) -> list[str]:
-        """Every status is reachable from every other (Jira Cloud's default 'All' transitions)."""
-        return [t for t, _, status in TRANSITIONS if status != current_status]
+    def _available_transitions(self, current_status: str) -> list[str]:
+        """What Jira lists for an issue: the transitions out of the status it is in (into
+        another), never the whole workflow."""
+        return [
+            t
+            for t, _, status, sources in self._workflow_transitions()
+            if status != current_status and (sources is None or current_status in sources)
+        ]
 
     def _transitions(self, request: Request, issue_id_or_key: str) -> Response:
         row = self._issue_or_404(issue_id_or_key)
@@ -1469,7 +1504,9 @@ class JiraSandbox(SandboxApp):
                 raise ApiError(
                     400, [f"Transition id '{transition_id}' is not valid for this issue."]
                 )
-            status_id = next(status for t, _, status in TRANSITIONS if t == transition_id)
+            status_id = next(
+                status for t, _, status, _ in self._workflow_transitions() if t == transition_id
+            )
             resolution = STATUSES[status_id][2]
             errors: dict[str, str] = {}
             for name, value in (body.get("fields") or {}).items():

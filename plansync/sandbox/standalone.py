@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plansync.sandbox import DEFAULT_PROJECT
-from plansync.sandbox.jira_app import JiraSandbox, Mode
+from plansync.sandbox.jira_app import JiraSandbox, Mode, Workflow
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread, serve_preferring
 from plansync.sandbox.tls import make_loopback_certificate
@@ -45,13 +45,15 @@ def serve_both(
     latency_ms: int = 0,
     state_dir: Path | None = None,
     projects: tuple[str, ...] = (DEFAULT_PROJECT,),
+    workflow: Workflow = "all",
 ) -> Iterator[ServedSandboxes]:
     """Serve the Jira sandbox on ``port`` and the Salesforce one beside it while the block runs.
 
     ``state_dir`` (made if missing) keeps their databases and the CA, so that a printed
     ``ca_bundle`` stays valid from one run to the next; it is made absolute, as a config in
     another folder reads the CA's path relative to itself. ``projects``: the Jira sandbox's own
-    first, then more for a config whose rules send items to several. Nothing is printed before
+    first, then more for a config whose rules send items to several. ``workflow``: the Jira
+    sandbox's (:data:`~plansync.sandbox.jira_app.Workflow`). Nothing is printed before
     both are bound: a Jira port that cannot be had is :class:`PortUnavailable`.
     """
     with ExitStack() as cleanup:
@@ -66,6 +68,7 @@ def serve_both(
             project_key=projects[0],
             projects=projects[1:],
             latency_ms=latency_ms,
+            workflow=workflow,
         )
         cleanup.callback(jira.close)
         certificate = make_loopback_certificate(folder / "tls")
