@@ -543,7 +543,8 @@ def test_a_misspelt_cancel_transition_closes_nothing_and_says_so(
     assert not result.ok
     assert result.error is not None and result.error.startswith(
         "no transition of CLOUD-1 fits 'cancelled': none is named 'Abandonn'"
-        " ([jira] cancel_transition) (it is in 'To Do'; available: Start → In Progress,"
+        " ([jira] cancel_transition) (it is in 'To Do', and stays there; available:"
+        " Start → In Progress,"
         " Won't Do → Won't Do,"
     )
     assert [call.request.method for call in rsps.calls] == ["GET", "GET"], "none was taken"
@@ -761,13 +762,16 @@ def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
 def test_transition_without_a_fitting_target_says_what_is_available(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
-    only_start = {"transitions": transitions()["transitions"][:1]}
-    rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=only_start)
-    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("To Do", "new"))
+    """In progress, with only a cancel out of it: no transition is done's, nor leads to an
+    open status to go on from; the issue stays, and the message says so."""
+    only_cancel = {"transitions": transitions()["transitions"][1:2]}
+    rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=only_cancel)
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("In Progress", "indeterminate"))
     [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert result.ok is False
     assert result.error == (
-        "no transition of CLOUD-1 fits 'done' (it is in 'To Do'; available: Start → In Progress)"
+        "no transition of CLOUD-1 fits 'done' (it is in 'In Progress', and stays there;"
+        " available: Won't Do → Won't Do)"
     )
     assert [call.request.method for call in rsps.calls] == ["GET", "GET"]
 
@@ -783,7 +787,6 @@ def test_transition_without_a_fitting_target_says_what_is_available(
         ("done", "Won't Do", "done", None, None),  # closed, but not as asked
         ("done", "Declined", "done", ["Declined"], None),
         ("cancelled", "Done", "done", None, None),
-        ("reopen", "Done", "done", None, None),
     ],
 )
 def test_a_move_to_where_the_issue_is_already_succeeds_without_a_transition(
@@ -811,7 +814,9 @@ def test_a_move_to_where_the_issue_is_already_succeeds_without_a_transition(
 
     assert (result.ok, result.note, result.key) == (note is not None, note, "CLOUD-1")
     if note is None:
-        assert result.error is not None and f"(it is in {status!r};" in result.error
+        assert result.error is not None and f"(it is in {status!r}, and stays there;" in (
+            result.error
+        )
     assert [(c.request.method, c.request.url.split("?")[0]) for c in rsps.calls] == [
         ("GET", url),
         ("GET", issue_url),
@@ -846,8 +851,8 @@ def test_in_progress_takes_a_transition_into_the_in_progress_category(
             "To Do",
             "new",
             False,
-            "no transition of CLOUD-1 fits 'in progress' (it is in 'To Do'; available:"
-            " Won't Do → Won't Do, Done → Done, Reopen → To Do, Abandon → Abandoned)",
+            "no transition of CLOUD-1 fits 'in progress' (it is in 'To Do', and stays there;"
+            " available: Won't Do → Won't Do, Done → Done, Reopen → To Do, Abandon → Abandoned)",
         ),
     ],
 )
@@ -906,6 +911,283 @@ def test_a_move_that_fits_reads_no_status(
     [result] = cloud.transition_many([StatusMove("CLOUD-1", "done")])
     assert result.ok and result.note is None
     assert cloud.request_count() == 2
+
+
+# -- moves that take more than one transition: a walk of the workflow ---------------------------
+
+REOPEN = transition("41", "Reopen", "To Do", "new")
+START = transition("11", "Start", "In Progress", "indeterminate")
+DONE = transition("31", "Done", "Done", "done")
+WONT_DO = transition("21", "Won't Do", "Won't Do", "done")
+
+
+def listing(*offered: dict[str, Any]) -> dict[str, Any]:
+    """GET transitions' answer: what Jira offers out of the status an issue is in."""
+    return check({"transitions": list(offered)}, "cloud", "Transitions")
+
+
+def walked(rsps: responses.RequestsMock) -> list[tuple[str, str | None]]:
+    """The requests a move sent, in order: each listing, status read (None) and POST's id."""
+    sent: list[tuple[str, str | None]] = []
+    for call in rsps.calls:
+        if call.request.method == "POST":
+            sent.append(("POST", body(call)["transition"]["id"]))
+        else:
+            sent.append(("GET", "list" if call.request.url.endswith("/transitions") else None))
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "category", "first", "then", "posted", "note"),
+    [
+        # [x] -> [/] where Done only reopens: Reopen, then Start
+        (
+            "indeterminate",
+            "Done",
+            "done",
+            [REOPEN],
+            [START, WONT_DO],
+            ["41", "11"],
+            "moved in 2 transitions: Reopen → To Do, Start → In Progress",
+        ),
+        # [-] -> [/] the same way
+        (
+            "indeterminate",
+            "Won't Do",
+            "done",
+            [REOPEN],
+            [WONT_DO, START],
+            ["41", "11"],
+            "moved in 2 transitions: Reopen → To Do, Start → In Progress",
+        ),
+        # [ ] -> [x] where only an issue in progress is done: Start, then Done (the cancel
+        # out of To Do is no way to done, nor a status to pass through)
+        (
+            "done",
+            "To Do",
+            "new",
+            [WONT_DO, START],
+            [WONT_DO, DONE],
+            ["11", "31"],
+            "moved in 2 transitions: Start → In Progress, Done → Done",
+        ),
+    ],
+)
+def test_a_move_no_one_transition_makes_walks_the_workflow(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    to: Any,
+    status: str,
+    category: str,
+    first: list[dict[str, Any]],
+    then: list[dict[str, Any]],
+    posted: list[str],
+    note: str,
+) -> None:
+    """Many workflows allow Done only into To Do (Reopen) and To Do only into In Progress
+    (Start): a ``[x]`` line marked ``[/]`` asked for one transition from Done into In
+    Progress, found none, and failed at every sync. Jira lists only the transitions out of
+    the status an issue is in, so each hop is listed anew: five requests, where a move one
+    transition makes costs two."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(*first))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer(status, category))
+    rsps.get(url, json=listing(*then))
+    rsps.post(url, status=204)
+
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", to)])
+
+    assert (result.ok, result.note, result.error) == (True, note, None)
+    assert walked(rsps) == [
+        ("GET", "list"),
+        ("GET", None),
+        ("POST", posted[0]),
+        ("GET", "list"),
+        ("POST", posted[1]),
+    ]
+    assert cloud.request_count() == 5
+
+
+def test_a_closed_issue_that_reopens_only_into_in_progress_is_open_as_its_line_asks(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """``[x]`` to ``[ ]`` asks for open, which In Progress is: with no transition into To Do
+    out of Done, the one into In Progress is taken (once the issue is read as closed), not a
+    failure at every sync nor a walk on to To Do."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(transition("41", "Reopen", "In Progress", "indeterminate")))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "reopen")])
+    assert (result.ok, result.note) == (True, None)
+    assert walked(rsps) == [("GET", "list"), ("GET", None), ("POST", "41")]
+
+
+@pytest.mark.parametrize(
+    ("move", "status", "category", "offered", "error"),
+    [
+        # [/] -> [ ] with no way back to To Do: it said "already open in Jira", and the
+        # issue stayed in progress
+        (
+            StatusMove("CLOUD-1", "reopen", from_progress=True),
+            "In Progress",
+            "indeterminate",
+            [DONE, transition("61", "Review", "In Review", "indeterminate")],
+            "no transition of CLOUD-1 fits 'open' (it is in 'In Progress', and stays there;"
+            " available: Done → Done, Review → In Review)",
+        ),
+        # [ ] -> [/] never through a closed status (it would resolve the issue on the way)
+        (
+            StatusMove("CLOUD-1", "indeterminate"),
+            "To Do",
+            "new",
+            [DONE, WONT_DO],
+            "no transition of CLOUD-1 fits 'in progress' (it is in 'To Do', and stays there;"
+            " available: Done → Done, Won't Do → Won't Do)",
+        ),
+        # closed in Jira since the plan, as the other of done and cancelled: never reopened
+        # to be closed again (a reopen finding no way on would leave it open)
+        (
+            StatusMove("CLOUD-1", "cancelled"),
+            "Done",
+            "done",
+            [REOPEN],
+            "no transition of CLOUD-1 fits 'cancelled' (it is in 'Done', and stays there;"
+            " available: Reopen → To Do)",
+        ),
+    ],
+)
+def test_a_move_with_no_way_there_says_so_and_leaves_the_issue_where_it_is(
+    rsps: responses.RequestsMock,
+    cloud: JiraConnector,
+    move: StatusMove,
+    status: str,
+    category: str,
+    offered: list[dict[str, Any]],
+    error: str,
+) -> None:
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(*offered))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer(status, category))
+    [result] = cloud.transition_many([move])
+    assert (result.ok, result.error) == (False, error)
+    assert walked(rsps) == [("GET", "list"), ("GET", None)], "none was taken"
+
+
+def test_a_reopen_of_an_issue_closed_when_planned_and_reopened_in_jira_since_is_there(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """Unlike a move out of in progress, a reopen of a closed issue finds one in progress
+    open, as its line asks."""
+    rsps.get(api(CLOUD, "issue/CLOUD-1/transitions"), json=listing(DONE))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("In Progress", "indeterminate"))
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "reopen")])
+    assert (result.ok, result.note) == (True, "already open in Jira (In Progress)")
+
+
+def test_a_walk_that_finds_no_way_on_says_where_it_left_the_issue(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(REOPEN))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.get(url, json=listing(WONT_DO))
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+    assert (result.ok, result.error) == (
+        False,
+        "no transition of CLOUD-1 fits 'in progress' (it is in 'To Do', moved there from"
+        " 'Done' by Reopen → To Do; available: Won't Do → Won't Do)",
+    )
+    assert walked(rsps) == [("GET", "list"), ("GET", None), ("POST", "41"), ("GET", "list")]
+
+
+def test_a_walk_takes_at_most_three_transitions(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """Each status to do leads only to another: the walk passes two, then stops, saying so."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(transition("41", "Reopen", "Reopened", "new")))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.get(url, json=listing(transition("51", "Triage", "Backlog", "new")))
+    rsps.get(url, json=listing(transition("61", "Select", "Selected", "new")))
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+    assert result.error == (
+        "no transition of CLOUD-1 fits 'in progress' (it is in 'Backlog', moved there from"
+        " 'Done' by Reopen → Reopened, Triage → Backlog; available: Select → Selected);"
+        " a move takes at most 3 transitions"
+    )
+    assert [id for method, id in walked(rsps) if method == "POST"] == ["41", "51"]
+    assert cloud.request_count() == 6
+
+
+def test_a_walk_never_goes_back_to_a_status_it_passed(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(transition("41", "Reopen", "Reopened", "new")))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.get(url, json=listing(transition("51", "Back", "Reopened", "new"), DONE))
+    rsps.post(url, status=204)
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+    assert result.error is not None and "moved there from 'Done' by Reopen" in result.error
+    assert [id for method, id in walked(rsps) if method == "POST"] == ["41"]
+
+
+@pytest.mark.parametrize(
+    ("failing", "said"),
+    [
+        (
+            {"method": "GET", "status": 404, "json": {"errorMessages": ["gone"]}},
+            "CLOUD-1 does not exist or this user cannot see it (404, listing the transitions"
+            " of CLOUD-1); CLOUD-1 was moved from 'Done' by Reopen → To Do, and is in 'To Do'",
+        ),
+        (
+            {"method": "POST", "status": 400, "json": {"errorMessages": ["Assignee required"]}},
+            "Assignee required (400, transitioning CLOUD-1 through 'Start'); CLOUD-1 was moved"
+            " from 'Done' by Reopen → To Do, and is in 'To Do'",
+        ),
+        (
+            {"method": "POST", "status": 500, "json": {"errorMessages": ["post-function"]}},
+            "Jira answered 500 to transitioning CLOUD-1 through 'Start'",
+        ),
+    ],
+)
+def test_a_walk_cut_short_says_where_it_left_the_issue(
+    rsps: responses.RequestsMock, cloud: JiraConnector, failing: dict[str, Any], said: str
+) -> None:
+    """The hop made stands: the next plan reads the issue's status and goes on from there."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(REOPEN))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.post(url, status=204)  # Reopen
+    if failing["method"] == "GET":
+        rsps.get(url, status=failing["status"], json=failing["json"])
+    else:
+        rsps.get(url, json=listing(START))
+        rsps.post(url, status=failing["status"], json=failing["json"])
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+    assert result.ok is False and result.error is not None
+    assert result.error.startswith(said), result.error
+    assert "CLOUD-1 was moved from 'Done' by Reopen → To Do, and is in 'To Do'" in result.error
+
+
+def test_a_walk_a_dropped_connection_cuts_short_fails_the_call_saying_where_the_issue_was_left(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json=listing(REOPEN))
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Done", "done"))
+    rsps.post(url, status=204)
+    rsps.get(url, json=listing(START))
+    rsps.post(url, body=requests.ConnectionError("reset"))
+    with pytest.raises(ConnectorError) as failed:
+        cloud.transition_many([StatusMove("CLOUD-1", "indeterminate")])
+    assert failed.value.kind == "network"
+    assert str(failed.value).endswith(
+        "(CLOUD-1 was moved from 'Done' by Reopen → To Do, and is in 'To Do')"
+    )
 
 
 def test_a_dropped_connection_on_a_transition_is_not_retried(

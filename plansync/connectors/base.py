@@ -153,6 +153,10 @@ class StatusMove:
     """The record is closed already and the move is between done and cancelled: a workflow
     with no other closed status to take leaves it where it is, and the move succeeds (failing,
     it would be planned again at every sync)."""
+    from_progress: bool = False
+    """A reopen of a record the plan saw in progress (``[/]`` moved back to ``[ ]``): it asks
+    for to do itself, so a record still in progress is not there, though it is open (what a
+    reopen of a closed record asks for, ``[ ]`` saying no more)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,8 @@ class OpResult:
     ``error`` is a readable message (a Jira field error such as ``duedate: invalid date``);
     ``key`` names the record whenever it is known (for a create, the new record's key).
     ``note`` says why an ok element sent nothing (the record was where it was asked to go
-    already), so that a caller can tell the user the step is done without a request.
+    already), so that a caller can tell the user the step is done without a request, or which
+    way a move went that took more than one transition.
     """
 
     ok: bool

@@ -72,6 +72,9 @@ _PAGE_SIZE = 100  # issues per search page
 _CREATE_BATCH = 50  # Jira's bulk create limit
 _RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
 _WORKERS = 4  # concurrent single-issue requests (updates, links)
+# The most transitions a status move takes (see JiraConnector._walk): Done, To Do, In
+# Progress is two; three allows one status more on the way ("Selected for Development").
+_MOST_TRANSITIONS = 3
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
@@ -256,7 +259,8 @@ class JiraConnector:
 
         "done" takes a transition into the done category that is not named like a cancel;
         "cancelled" takes the configured ``cancel_transition``, else one named like "Won't Do" /
-        "Cancel" into the done category, else any into done; "reopen" one into category new;
+        "Cancel" into the done category, else any into done; "reopen" one into category new
+        (of an issue closed, one into In Progress will do, as ``[ ]`` asks only for open);
         "indeterminate" (``[/]``) the first into that category (In Progress).
         With ``cancelled_status_names``, a transition is a cancel by its target status alone: one
         into a listed status for "cancelled", one into any other closed status for "done".
@@ -264,26 +268,28 @@ class JiraConnector:
         that tells them apart, and without one leaves the issue as it is and succeeds. Any
         other move no transition fits reads the issue's status (one GET): it succeeds with a
         ``note`` when the issue is there already (moved in Jira since the plan); only when it
-        is not does "cancelled" fall back to any transition into done.
+        is not does "cancelled" fall back to any transition into done, and then, with none,
+        the move walks the workflow (:meth:`_walk`). A move that one transition makes costs
+        two requests, as before there were walks: the list and the POST.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
         as for updates and links: a workflow post-function that throws on one issue answers
         500, and must not stop the transitions of every issue after it, run after run.
         """
-        return self._each(lambda move: self._transition(move.key, move.to, move.closed), moves)
+        return self._each(self._transition, moves)
 
-    def _transition(self, key: str, to: Move, closed: bool = False) -> OpResult:
+    def _transition(self, move: StatusMove) -> OpResult:
+        """One move of :meth:`transition_many`: two requests where one transition makes it."""
+        key, to = move.key, move.to
+        transitions = self._list_transitions(key)
+        if isinstance(transitions, OpResult):
+            return transitions
         what = f"listing the transitions of {key}"
-        response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
-        if not response.ok:
-            return self._item_failure(response, key, what)
-        answer = self._json(response, what)
         with _reading(what):
-            transitions = answer.get("transitions", [])
             chosen = _pick_transition(
                 transitions, to, self._cancel_transition, cancelled=self._cancelled
             )
-        if chosen is None and closed:
+        if chosen is None and move.closed:
             # Closed already, and the workflow has no other closed status for this move:
             # the issue stays where it is, as close to the note as Jira can be.
             return OpResult(ok=True, key=key, url=self._browse(key))
@@ -296,7 +302,10 @@ class JiraConnector:
                 return status
             name, category = status
             if to == "reopen":
-                there = category is not None and category != "done"
+                # Open, as [ ] asks, unless it asks to leave in progress for to do itself
+                there = category not in (None, "done") and (
+                    category == "new" or not move.from_progress
+                )
             elif to == "indeterminate":
                 there = category == to
             else:  # read as fetch_by_ids reads it, so that the next plan agrees
@@ -306,21 +315,113 @@ class JiraConnector:
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
             with _reading(what):
                 chosen = _pick_transition(
-                    transitions, to, self._cancel_transition, cancelled=self._cancelled, guess=True
+                    transitions,
+                    to,
+                    self._cancel_transition,
+                    cancelled=self._cancelled,
+                    guess=not move.from_progress,
                 )
             if chosen is None:
-                return self._unfit(key, to, transitions, name)
-        what = f"transitioning {key} through {chosen.get('name')!r}"
+                return self._walk(move, transitions, name, category)
+        failed = self._take(key, chosen)
+        return failed or OpResult(ok=True, key=key, url=self._browse(key))
+
+    def _walk(
+        self,
+        move: StatusMove,
+        transitions: list[dict[str, Any]],
+        status: str | None,
+        category: str | None,
+    ) -> OpResult:
+        """Move ``move.key``, in ``status`` (of ``category``), where no one transition of
+        ``transitions`` (those out of it) takes it: through up to ``_MOST_TRANSITIONS - 1``
+        open statuses, listing the transitions anew after each, as Jira lists only those out
+        of the status an issue is in (the whole workflow is for administrators to read).
+
+        Walked forward only, as issues move through Jira's categories (:func:`_way_on`):
+        never through a closed status (that would resolve the issue, and tell watchers so, on
+        the way to reopening it), never from one closed status to another (a reopen that then
+        found no way to the other would leave a closed issue open), never back to To Do
+        through another status in progress. Nor for a configured ``cancel_transition`` from a
+        status that has other transitions into done: it is misspelt, most likely, and the
+        walk would move every issue cancelled on its way to finding none. Each hop is the
+        first open transition of the best category, into a status not passed yet; a fitting
+        transition ends the walk at once, so the shortest way Jira shows is taken (it cannot
+        look further ahead). Where the walk ends before the move is made (no way on, a
+        transition refused, a request failed), the issue is where it left it, and the
+        outcome, or the failure, says where and how it got there: the next plan reads its
+        status and goes on from there.
+        """
+        key, to, what = move.key, move.to, f"listing the transitions of {move.key}"
+        here, here_category = status, category
+        taken: list[dict[str, Any]] = []
+        passed = {_status_name(status)}
+        if to == "cancelled" and self._cancel_transition:
+            with _reading(what):
+                closes = any(_category_of(t) == "done" for t in transitions)
+            if closes:
+                return self._unfit(key, to, transitions, status)
+        try:
+            while True:
+                with _reading(what):
+                    hop = _next_hop(transitions, _way_on(here_category, to), passed)
+                if hop is None or len(taken) == _MOST_TRANSITIONS - 1:
+                    break
+                failed = self._take(key, hop)
+                if failed is not None:
+                    return _walked(failed, key, status, taken)
+                taken.append(hop)
+                here, here_category = (hop.get("to") or {}).get("name"), _category_of(hop)
+                passed.add(_status_name(here))
+                listed = self._list_transitions(key)
+                if isinstance(listed, OpResult):
+                    return _walked(listed, key, status, taken)
+                transitions = listed
+                with _reading(what):  # open now, so not cancelled already: a guess is safe
+                    chosen = _pick_transition(
+                        transitions,
+                        to,
+                        self._cancel_transition,
+                        cancelled=self._cancelled,
+                        guess=True,
+                    )
+                if chosen is not None:
+                    failed = self._take(key, chosen)
+                    if failed is not None:
+                        return _walked(failed, key, status, taken)
+                    note = f"moved in {len(taken) + 1} transitions: {_steps([*taken, chosen])}"
+                    return OpResult(ok=True, key=key, url=self._browse(key), note=note)
+        except ConnectorError as exc:
+            if not taken:
+                raise
+            raise _walked_error(exc, key, status, taken) from None
+        bounded = bool(taken) and hop is not None
+        return self._unfit(key, to, transitions, here, status, taken, bounded=bounded)
+
+    def _list_transitions(self, key: str) -> list[dict[str, Any]] | OpResult:
+        """The transitions Jira offers ``key`` now (out of the status it is in), or the failed
+        outcome of asking."""
+        what = f"listing the transitions of {key}"
+        response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
+        if not response.ok:
+            return self._item_failure(response, key, what)
+        answer = self._json(response, what)
+        with _reading(what):
+            return list(answer.get("transitions", []))
+
+    def _take(self, key: str, transition: dict[str, Any]) -> OpResult | None:
+        """Move ``key`` through ``transition``: None once done, else the failed outcome."""
+        what = f"transitioning {key} through {transition.get('name')!r}"
         response = self._send(
             "POST",
             f"issue/{quote(key, safe='')}/transitions",
-            body={"transition": {"id": chosen["id"]}},
+            body={"transition": {"id": transition["id"]}},
             what=what,
             resend_on_drop=False,
         )
         if not response.ok:
             return self._item_failure(response, key, what)
-        return OpResult(ok=True, key=key, url=self._browse(key))
+        return None
 
     def _read_status(self, key: str) -> tuple[str | None, str | None] | OpResult:
         """The name and category key of ``key``'s status, or the failed outcome of reading it.
@@ -336,23 +437,32 @@ class JiraConnector:
             return status.get("name"), (status.get("statusCategory") or {}).get("key")
 
     def _unfit(
-        self, key: str, to: Move, transitions: list[dict[str, Any]], status: str | None
+        self,
+        key: str,
+        to: Move,
+        transitions: list[dict[str, Any]],
+        status: str | None,
+        start: str | None = None,
+        taken: Sequence[dict[str, Any]] = (),
+        *,
+        bounded: bool = False,
     ) -> OpResult:
-        """The failed move of ``key``, in ``status``, that no transition fits: what there is."""
+        """The failed move of ``key``, in ``status``, that no transition fits: what there is,
+        and that the issue stays there, or how a walk that found no way on (or reached the
+        bound: ``bounded``) got it there from ``start``."""
         configured = (
             f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
             if to == "cancelled" and self._cancel_transition
             else ""
         )
-        available = ", ".join(
-            f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions
-        )
+        where = f"moved there from {start!r} by {_steps(taken)}" if taken else "and stays there"
+        bound = f"; a move takes at most {_MOST_TRANSITIONS} transitions" if bounded else ""
         return OpResult(
             ok=False,
             key=key,
             url=self._browse(key),
-            error=f"no transition of {key} fits {_move_word(to)!r}{configured}"
-            f" (it is in {status!r}; available: {available or 'none'})",
+            error=f"no transition of {key} fits {_move_word(to)!r}{configured} (it is in"
+            f" {status!r}, {where}; available: {_steps(transitions) or 'none'}){bound}",
         )
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
@@ -917,7 +1027,9 @@ def _pick_transition(
     any transition into the done category, for want of one like a cancel: asked once the
     issue is known not to be cancelled already (no transition leads into the status it is
     in, so a cancelled issue would be moved to Done), and never for a closed issue (done to
-    cancelled or back), where it says nothing of the difference.
+    cancelled or back), where it says nothing of the difference. Likewise "reopen" takes one
+    into in progress for want of one into to do, asked once the issue is known to be closed
+    (``[ ]`` asks for open, which in progress is), never of one the plan saw in progress.
 
     ``cancelled`` (the configured ``cancelled_status_names``, as :func:`_status_names` gives
     them) makes a transition a cancel by its target status, as the issue will be read after
@@ -926,9 +1038,7 @@ def _pick_transition(
     workflow with both; it never makes a transition a cancel, since its status reads as done.
     """
     available = [t for t in transitions if t.get("isAvailable", True)]
-
-    def category(t: dict[str, Any]) -> str | None:
-        return ((t.get("to") or {}).get("statusCategory") or {}).get("key")
+    category = _category_of
 
     def named_like_cancel(t: dict[str, Any]) -> bool:
         names = f"{t.get('name', '')} {(t.get('to') or {}).get('name', '')}"
@@ -944,8 +1054,9 @@ def _pick_transition(
             bool(cancel_name) and str(t.get("name", "")).casefold() == str(cancel_name).casefold()
         )
 
-    if to == "reopen":
-        return next((t for t in available if category(t) == "new"), None)
+    if to == "reopen":  # into to do; guessing (a closed issue), into in progress for want of it
+        fallback = next((t for t in available if category(t) == "indeterminate"), None)
+        return next((t for t in available if category(t) == "new"), fallback if guess else None)
     if to == "indeterminate":
         return next((t for t in available if category(t) == to), None)
     done = [t for t in available if category(t) == "done"]
@@ -962,6 +1073,79 @@ def _pick_transition(
         return next((t for t in done if cancel_like(t)), None) if cancelled is not None else None
     fallback = done[0] if guess and done else None
     return next((t for t in done if cancel_like(t)), fallback)
+
+
+def _way_on(category: str | None, to: Move) -> tuple[str, ...]:
+    """The categories of the statuses a walk from a status of ``category`` may pass through on
+    its way to ``to``, the best first: forward in Jira's order (to do, in progress, done; a
+    closed issue reopens into to do), never through a closed status. Into done or cancelled,
+    from to do through in progress (or another status to do, such as "Selected for
+    Development"), from in progress through another; into in progress, through a status to
+    do. None back to to do (a reopen), nor from one closed status to another."""
+    if to in ("done", "cancelled"):
+        return {"new": ("indeterminate", "new"), "indeterminate": ("indeterminate",)}.get(
+            str(category), ()
+        )
+    if to == "indeterminate" and category in ("new", "done"):
+        return ("new",)
+    return ()
+
+
+def _next_hop(
+    transitions: list[dict[str, Any]], way: tuple[str, ...], passed: set[str]
+) -> dict[str, Any] | None:
+    """The transition a walk takes next: the first available one into a status of the best
+    category of ``way`` it has not ``passed`` (by :func:`_status_name`), or None."""
+    open_to = [
+        t
+        for t in transitions
+        if t.get("isAvailable", True)
+        and _status_name((t.get("to") or {}).get("name")) not in passed
+    ]
+    for category in way:
+        for t in open_to:
+            if _category_of(t) == category:
+                return t
+    return None
+
+
+def _category_of(transition: dict[str, Any]) -> str | None:
+    """The category key of the status ``transition`` leads to."""
+    return ((transition.get("to") or {}).get("statusCategory") or {}).get("key")
+
+
+def _steps(transitions: Sequence[dict[str, Any]]) -> str:
+    """Transitions as messages name them: "Reopen → To Do, Start → In Progress"."""
+    return ", ".join(f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions)
+
+
+def _moved_by(key: str, start: str | None, taken: list[dict[str, Any]]) -> str:
+    """Where a walk cut short left ``key``, and how it got there from ``start``."""
+    here = (taken[-1].get("to") or {}).get("name")
+    return f"{key} was moved from {start!r} by {_steps(taken)}, and is in {here!r}"
+
+
+def _walked(failed: OpResult, key: str, start: str | None, taken: list[dict[str, Any]]) -> OpResult:
+    """A walk's failed outcome, saying where the transitions it took left the issue."""
+    if not taken:
+        return failed
+    return replace(failed, error=f"{failed.error}; {_moved_by(key, start, taken)}")
+
+
+def _walked_error(
+    error: ConnectorError, key: str, start: str | None, taken: list[dict[str, Any]]
+) -> ConnectorError:
+    """A whole call's failure in a walk, saying where the transitions before it left the issue
+    (a dropped answer to the last of them may have moved it one further)."""
+    walked = ConnectorError(
+        f"{error} ({_moved_by(key, start, taken)})",
+        status=error.status,
+        retry_after=error.retry_after,
+        throttled=error.throttled,
+        kind=error.kind,
+    )
+    walked.acted = True
+    return walked
 
 
 def _status_name(name: Any) -> str:

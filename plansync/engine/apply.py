@@ -56,7 +56,7 @@ from plansync.notes.writeback import (
     write_back,
 )
 from plansync.progress import Progress, silent
-from plansync.rules import CLOSED, label_for
+from plansync.rules import CLOSED, IN_PROGRESS, label_for
 from plansync.sites import site_of_connector
 
 Checkpoint = Callable[[str], None]
@@ -999,10 +999,14 @@ class Applier:
 def _move(change: Change, key: str) -> StatusMove:
     """The move a transition change asks for; ``closed`` when the plan saw the record closed
     as the other of done and cancelled (its ``old``), so that a workflow with one closed
-    status lets it stay there (see :class:`StatusMove`)."""
+    status lets it stay there, and ``from_progress`` for a reopen of one it saw in progress,
+    which only to do satisfies (see :class:`StatusMove`)."""
     status = change.fields["status"]
     closed = status["old"] in CLOSED and status["new"] in CLOSED
-    return StatusMove(key, status["new"], change.sobject, closed=closed)
+    from_progress = status["old"] == IN_PROGRESS and status["new"] == "reopen"
+    return StatusMove(
+        key, status["new"], change.sobject, closed=closed, from_progress=from_progress
+    )
 
 
 def _status_of(move: StatusMove) -> str:
