@@ -123,9 +123,24 @@ def test_without_progress_in_progress_is_open(
         (NEW, WIP, TO_DO, NEW),  # lost before Jira made it: sent again
         (WIP, NEW, TO_DO, NEW),
         (WIP, NEW, IN_PROGRESS, WIP),
+        # from closed into in progress, cut short in to do (a walk through Jira's workflow
+        # that reopened the issue and went no further): the reopen counts
+        ("done", WIP, TO_DO, NEW),
+        ("cancelled", WIP, TO_DO, NEW),
+        ("done", WIP, DONE, "done"),  # lost before Jira made any of it
+        ("done", WIP, IN_PROGRESS, WIP),
     ],
 )
 def test_a_move_into_or_out_of_in_progress_whose_answer_was_lost_counts_once_made(
     last: str, sent: str, found: RemoteRecord, expected: str
 ) -> None:
     assert last_status({"status": last, "status_sent": sent}, found) == expected
+
+
+def test_a_line_checked_again_after_a_walk_cut_short_in_to_do_closes_the_issue_again() -> None:
+    """``[x]`` to ``[/]``: the walk reopened the issue into To Do and died before Start; the
+    line then checked ``[x]`` again. The reopen passed for one made in Jira: the plan kept the
+    issue open ("status (now open)") and never closed it again."""
+    last = last_status({"status": "done", "status_sent": WIP}, TO_DO)
+    assert diff_status("done", last, TO_DO, None, progress=True) == move(NEW, "done")
+    assert diff_status(WIP, last, TO_DO, None, progress=True) == move(NEW, WIP)

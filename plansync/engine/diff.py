@@ -37,7 +37,9 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
     """The status as last synced. A transition whose answer was lost (``status_sent``, stored
     by apply before it asks) counts as synced once Jira is where it was sent; otherwise its
     done state would pass for a change made in Jira, and reopening the item would not reach
-    Jira."""
+    Jira. A closed record's move into in progress that reopened it and went no further (a
+    walk of Jira's workflow cut short in To Do) counts as the reopen it made: else that
+    reopen would pass for one made in Jira, and the line checked again would leave it open."""
     last, sent = base.get("status"), base.get("status_sent")
     if not sent or (found.status_category == "done") != (sent in CLOSED):
         return last
@@ -47,8 +49,8 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
         return last
     if sent not in CLOSED and (found.status_category == IN_PROGRESS) != (sent == IN_PROGRESS):
         # A move between to do and in progress: open before and after, so only the category
-        # says whether it got there.
-        return last
+        # says whether it got there. From closed, it got as far as open.
+        return "new" if last in CLOSED else last
     return str(sent)
 
 
