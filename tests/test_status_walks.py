@@ -1,0 +1,186 @@
+"""Status moves that take more than one transition, end to end: the real ``jira`` client
+against the sandbox's strict workflow, where an issue starts (To Do to In Progress) before it
+is done, a closed one only reopens into To Do, and none goes back from In Progress to To Do
+(:data:`plansync.sandbox.jira_app.Workflow`). Jira lists only the transitions out of the
+status an issue is in, so a move walks: each hop is listed anew. Requests are counted at the
+sandbox: a move one transition makes costs two (list, POST), as it did before walks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ExampleProject
+from test_sync_e2e import (
+    RUNBOOK,
+    assert_in_sync,
+    check,
+    fresh_plan,
+    status_name,
+    summary_of,
+    sync,
+    synced_item,
+)
+
+import plansync
+from plansync.config import Config
+from plansync.engine.apply import Outcome, Result
+from plansync.notes.model import Note
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.server import serve_in_thread
+
+LIST = "GET /rest/api/2/issue/{issueIdOrKey}/transitions"
+TAKE = "POST /rest/api/2/issue/{issueIdOrKey}/transitions"
+READ = "GET /rest/api/2/issue/{issueIdOrKey}"
+
+
+@pytest.fixture
+def strict(tmp_path: Path, clean_env: None) -> Iterator[ExampleProject]:
+    """The example vault and a config syncing it to a sandbox with the strict workflow."""
+    app = JiraSandbox(":memory:", workflow="strict")
+    try:
+        with serve_in_thread(app) as server:
+            yield ExampleProject.made(tmp_path, server.url, app)
+    finally:
+        app.close()
+
+
+def move_costs(app: JiraSandbox) -> dict[str, int]:
+    """The requests a sync's status moves sent since the stats were reset, by route."""
+    by_route = app.stats()["by_route"]
+    return {route: by_route[route] for route in (LIST, TAKE, READ) if route in by_route}
+
+
+def moved(project: ExampleProject, config: Config, note: Note, before: str, after: str) -> Outcome:
+    """The runbook line's checkbox moved, and synced as one transition: its outcome."""
+    check(project, note, before, after)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, transition=1)
+    project.app.reset_stats()
+    [outcome] = plansync.apply(config, plan).outcomes
+    return outcome
+
+
+def test_a_line_checked_then_marked_in_progress_walks_the_workflow(
+    strict: ExampleProject,
+) -> None:
+    """``[ ]`` to ``[x]``: Start, then Done. ``[x]`` to ``[/]``: Reopen, then Start (one
+    transition from Done into In Progress was asked for, found none, and failed at every
+    sync). Five requests each; the next plan is clean."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    assert status_name(project, key) == "To Do"
+
+    outcome = moved(project, config, note, " ", "x")
+    assert (outcome.status, outcome.message) == (
+        "applied",
+        "moved in 2 transitions: Start → In Progress, Done → Done",
+    )
+    assert status_name(project, key) == "Done"
+    assert move_costs(project.app) == {LIST: 2, TAKE: 2, READ: 1}
+    assert_in_sync(config)
+
+    outcome = moved(project, config, note, "x", "/")
+    assert (outcome.status, outcome.message) == (
+        "applied",
+        "moved in 2 transitions: Reopen → To Do, Start → In Progress",
+    )
+    assert status_name(project, key) == "In Progress"
+    assert move_costs(project.app) == {LIST: 2, TAKE: 2, READ: 1}
+    assert_in_sync(config)
+
+
+def test_a_cancelled_line_marked_in_progress_walks_through_to_do(strict: ExampleProject) -> None:
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    outcome = moved(project, config, note, " ", "-")  # one transition out of To Do
+    assert (outcome.status, outcome.message) == ("applied", None)
+    assert move_costs(project.app) == {LIST: 1, TAKE: 1}
+    assert status_name(project, key) == "Won't Do"
+
+    outcome = moved(project, config, note, "-", "/")
+    assert outcome.message == "moved in 2 transitions: Reopen → To Do, Start → In Progress"
+    assert status_name(project, key) == "In Progress"
+    assert_in_sync(config)
+
+
+@pytest.mark.parametrize("closed", ["x", "-"])
+def test_a_closed_line_unchecked_takes_the_one_reopen(strict: ExampleProject, closed: str) -> None:
+    """One transition makes it: two requests, as before walks."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", closed)
+    sync(config)
+    outcome = moved(project, config, note, closed, " ")
+    assert (outcome.status, outcome.message) == ("applied", None)
+    assert status_name(project, key) == "To Do"
+    assert move_costs(project.app) == {LIST: 1, TAKE: 1}
+    assert_in_sync(config)
+
+
+def test_in_progress_back_to_open_with_no_way_to_to_do_fails_saying_it_stays(
+    strict: ExampleProject,
+) -> None:
+    """``[/]`` to ``[ ]``, and In Progress leads only to Done and Won't Do: the outcome said
+    "already open in Jira (In Progress)", the issue stayed in progress, and the next plan was
+    clean. It fails, saying what there is and that the issue stays, and is planned again (as
+    a ``[/]`` with no In Progress is) until the line or the workflow changes."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "/")
+    sync(config)
+    assert status_name(project, key) == "In Progress"
+
+    outcome = moved(project, config, note, "/", " ")
+    assert (outcome.status, outcome.message) == (
+        "failed",
+        f"no transition of {key} fits 'open' (it is in 'In Progress', and stays there;"
+        " available: Done → Done, Won't Do → Won't Do)",
+    )
+    assert status_name(project, key) == "In Progress"
+    assert move_costs(project.app) == {LIST: 1, READ: 1}, "none was taken"
+    again = fresh_plan(config)
+    assert [(c.action, c.fields) for c in again.changes] == [
+        ("transition", {"status": {"old": "indeterminate", "new": "reopen"}})
+    ]
+
+
+@pytest.mark.parametrize("then", ["/", "x", " "])
+def test_a_walk_cut_short_by_a_dropped_answer_goes_on_at_the_next_sync(
+    strict: ExampleProject, then: str
+) -> None:
+    """``[x]`` to ``[/]``: the answer to Reopen is lost (the issue is in To Do), which fails
+    the call. The next sync reads the issue where the walk left it and goes on from there,
+    whatever the line says by then: ``[/]`` still (Start), ``[x]`` again (Done: the walk's
+    reopen passed for one made in Jira, and the plan kept the issue open for good), or
+    ``[ ]`` (open already, nothing to send)."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "x")
+    sync(config)
+    check(project, note, "x", "/")
+    project.app.configure_faults(
+        {"fail_next": [{"drop": "after_commit", "path_contains": "transitions", "method": "POST"}]}
+    )
+    cut: Result = plansync.apply(config)
+    assert not cut.ok and [e.whole_call for e in cut.errors] == [True]
+    assert status_name(project, key) == "To Do"
+
+    if then != "/":
+        check(project, note, "/", then)
+    sync(config)
+    assert status_name(project, key) == {"/": "In Progress", "x": "Done", " ": "To Do"}[then]
+    assert_in_sync(config)
+
+
+def test_a_strict_workflow_syncs_the_example_vault_and_its_checked_lines(
+    strict: ExampleProject,
+) -> None:
+    """A first sync creates the issues of lines checked already, then walks each to Done."""
+    project = strict
+    config = plansync.load_config(project.config_path)
+    sync(config)
+    assert_in_sync(config)
+    closed = [i for i in project.issues().values() if i["fields"]["status"]["name"] == "Done"]
+    assert closed, "the example vault has lines checked done"
