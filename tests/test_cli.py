@@ -2117,6 +2117,21 @@ def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
         assert "+ salesforce create" in result.output
 
 
+def test_sandbox_serve_serves_the_strict_workflow_asked_for(tmp_path: Path) -> None:
+    """``--workflow strict``: Jira lists only the transitions out of an issue's status, and a
+    move may take more than one (what a user trying a workflow like their own needs)."""
+    with sandbox_served(tmp_path, "--workflow", "strict") as (port, printed):
+        assert printed[0].startswith(
+            f"Jira sandbox (cloud, strict workflow) on http://127.0.0.1:{port}"
+        )
+        base, auth = f"http://127.0.0.1:{port}/rest/api/2", ("me", "any")
+        fields = {"project": {"key": "PLAN"}, "issuetype": {"name": "Task"}, "summary": "s"}
+        created = requests.post(f"{base}/issue", json={"fields": fields}, auth=auth, timeout=10)
+        key = created.json()["key"]
+        listed = requests.get(f"{base}/issue/{key}/transitions", auth=auth, timeout=10).json()
+        assert [t["name"] for t in listed["transitions"]] == ["Start", "Won't Do"]
+
+
 def test_sandbox_serve_seeds_every_project_named(tmp_path: Path) -> None:
     """A config whose rules route to two projects needs both on the served sandbox too."""
     with sandbox_served(tmp_path, "--project", "OPS", "--project", "CLOUD") as (port, printed):
