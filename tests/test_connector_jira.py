@@ -1033,7 +1033,7 @@ def test_a_closed_issue_that_reopens_only_into_in_progress_is_open_as_its_line_a
             "In Progress",
             "indeterminate",
             [DONE, transition("61", "Review", "In Review", "indeterminate")],
-            "no transition of CLOUD-1 fits 'open' (it is in 'In Progress', and stays there;"
+            "no transition of CLOUD-1 fits 'to do' (it is in 'In Progress', and stays there;"
             " available: Done → Done, Review → In Review)",
         ),
         # [ ] -> [/] never through a closed status (it would resolve the issue on the way)

@@ -153,7 +153,7 @@ def test_in_progress_back_to_open_with_no_way_to_to_do_fails_saying_it_stays(
     outcome = moved(project, config, note, "/", " ")
     assert (outcome.status, outcome.message) == (
         "failed",
-        f"no transition of {key} fits 'open' (it is in 'In Progress', and stays there;"
+        f"no transition of {key} fits 'to do' (it is in 'In Progress', and stays there;"
         " available: Done → Done, Won't Do → Won't Do)",
     )
     assert status_name(project, key) == "In Progress"

@@ -360,7 +360,7 @@ class JiraConnector:
             with _reading(what):
                 closes = any(_category_of(t) == "done" for t in transitions)
             if closes:
-                return self._unfit(key, to, transitions, status)
+                return self._unfit(move, transitions, status)
         try:
             while True:
                 with _reading(what):
@@ -396,7 +396,7 @@ class JiraConnector:
                 raise
             raise _walked_error(exc, key, status, taken) from None
         bounded = bool(taken) and hop is not None
-        return self._unfit(key, to, transitions, here, status, taken, bounded=bounded)
+        return self._unfit(move, transitions, here, status, taken, bounded=bounded)
 
     def _list_transitions(self, key: str) -> list[dict[str, Any]] | OpResult:
         """The transitions Jira offers ``key`` now (out of the status it is in), or the failed
@@ -438,8 +438,7 @@ class JiraConnector:
 
     def _unfit(
         self,
-        key: str,
-        to: Move,
+        move: StatusMove,
         transitions: list[dict[str, Any]],
         status: str | None,
         start: str | None = None,
@@ -447,9 +446,12 @@ class JiraConnector:
         *,
         bounded: bool = False,
     ) -> OpResult:
-        """The failed move of ``key``, in ``status``, that no transition fits: what there is,
-        and that the issue stays there, or how a walk that found no way on (or reached the
-        bound: ``bounded``) got it there from ``start``."""
+        """The failed ``move``, of an issue in ``status``, that no transition fits: what there
+        is, and that the issue stays there, or how a walk that found no way on (or reached the
+        bound: ``bounded``) got it there from ``start``. Back from in progress, it asked for to
+        do: "open" would read as if the issue, open in progress, were not."""
+        key, to = move.key, move.to
+        word = "to do" if move.from_progress else _move_word(to)
         configured = (
             f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
             if to == "cancelled" and self._cancel_transition
@@ -461,7 +463,7 @@ class JiraConnector:
             ok=False,
             key=key,
             url=self._browse(key),
-            error=f"no transition of {key} fits {_move_word(to)!r}{configured} (it is in"
+            error=f"no transition of {key} fits {word!r}{configured} (it is in"
             f" {status!r}, {where}; available: {_steps(transitions) or 'none'}){bound}",
         )
 
