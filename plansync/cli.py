@@ -258,7 +258,7 @@ def _load(config_path: Path | None) -> Config:
     from plansync.config import ConfigError, load_config
 
     try:
-        return load_config(config_path)
+        return load_config(config_path).given_as(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -329,11 +329,11 @@ def plan_command(
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render(result))
+        click.echo(render(result, config))
         if out and _is_special(out):
             click.echo(f"Wrote the plan to {out}.")
         elif out:
-            command = f"{_sync_command(config_path)} {shlex.quote(str(out))}"
+            command = config.command("sync", shlex.quote(str(out)))
             click.echo(f"Saved the plan to {out}; `{command}` applies exactly it.")
     # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
     # on by a sync, but a CI gate must not read them as "in sync"; the text plan says "No
@@ -395,14 +395,6 @@ def _remove_abandoned_partials(real: Path) -> None:
                     os.unlink(entry.path)
 
 
-def _sync_command(config_path: Path | None, verb: str = "sync") -> str:
-    """``plansync sync`` (or ``verb``) as the user should paste it: with the ``--config`` this
-    run was given (without it, pasted elsewhere, it finds no config or another one), quoted for
-    the shell."""
-    given = f" --config {shlex.quote(str(config_path))}" if config_path else ""
-    return f"plansync {verb}{given}"
-
-
 def _check_overwritable(out: Path) -> None:
     """Refuse ``--out`` at an existing file that is not a saved plan, before planning.
 
@@ -438,7 +430,7 @@ def _is_plan(plan: Plan) -> bool:
     return {"format_version", "changes"} <= plan.model_fields_set
 
 
-def _saved_plan(plan_file: Path, config_path: Path | None) -> Plan:
+def _saved_plan(plan_file: Path, config: Config) -> Plan:
     """The plan saved in ``plan_file``, refused with what to run if the JSON is no plan."""
     from plansync.engine.changes import Plan
 
@@ -446,7 +438,7 @@ def _saved_plan(plan_file: Path, config_path: Path | None) -> Plan:
     if not _is_plan(saved):
         raise click.ClickException(
             f"{plan_file} is not a plansync plan; save one with"
-            f" `{_sync_command(config_path, 'plan')} --out {shlex.quote(str(plan_file))}`"
+            f" `{config.command('plan', '--out', shlex.quote(str(plan_file)))}`"
         )
     return saved
 
@@ -506,9 +498,9 @@ def sync_command(
 
     def confirm(plan: Plan) -> bool:
         if quiet:
-            _left_for_a_person(plan, _sync_command(config_path, "plan"))
+            _left_for_a_person(plan, config)
         else:
-            click.echo(render(plan))
+            click.echo(render(plan, config))
         if not plan.has_changes:
             return plan.has_housekeeping  # the state learns, or a killed sync's files go
         if yes or _asked("Apply these changes?", "applied", "--yes applies without asking"):
@@ -518,40 +510,39 @@ def sync_command(
 
     stopped = (
         "what was applied is kept, and nothing is lost or made twice;"
-        f" run `{_sync_command(config_path)}` again to finish"
+        f" run `{config.command('sync')}` again to finish"
     )
     progress = silent if quiet else _progress
     result: Result | None
     with (
         _one_line_errors(str(plan_file) if plan_file else ""),
         _interrupted(stopped),
-        _stale_names_the_rerun(config_path, plan_file),
+        _stale_names_the_rerun(config, plan_file),
     ):
         if plan_file is not None:
-            saved = _saved_plan(plan_file, config_path)
+            saved = _saved_plan(plan_file, config)
             result = sync.apply(config, saved, progress=progress, wait=wait)
         else:
             result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes, wait=wait)
     if declined:
         raise click.ClickException("nothing applied")
-    _report(result, quiet=quiet, plan_command=_sync_command(config_path, "plan"))
+    _report(result, config, quiet=quiet)
 
 
 @contextmanager
-def _stale_names_the_rerun(config_path: Path | None, plan_file: Path | None) -> Iterator[None]:
-    """A stale plan's advice (every refusal names one) as the command to paste: with the
-    ``--config`` this run was given (the library names the bare command, which elsewhere finds
-    no config or another one), and for a saved plan with its file as ``--out``, which
-    ``sync PLAN_FILE`` then applies."""
+def _stale_names_the_rerun(config: Config, plan_file: Path | None) -> Iterator[None]:
+    """A stale plan's advice (every refusal names one) as the command to paste: for a saved
+    plan with its file as ``--out``, which ``sync PLAN_FILE`` then applies (the library,
+    which knows no file, names ``FILE``)."""
     from plansync.engine.apply import StalePlan
 
     try:
         yield
     except StalePlan as exc:
-        command = _sync_command(config_path, exc.rerun)
+        message = str(exc)
         if exc.rerun == "plan" and plan_file is not None:
-            command += f" --out {shlex.quote(str(plan_file))}"
-        raise click.ClickException(shown(exc.saying(command))) from None
+            message = exc.saying(config.command("plan", "--out", shlex.quote(str(plan_file))))
+        raise click.ClickException(shown(message)) from None
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:
@@ -569,7 +560,7 @@ def _asked(question: str, done: str, unasked: str) -> bool:
         raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
 
 
-def _left_for_a_person(plan: Plan, plan_command: str) -> None:
+def _left_for_a_person(plan: Plan, config: Config) -> None:
     """What ``sync --quiet`` still says of the plan it does not print: its warnings but the
     notices (information that every run would repeat), and the conflicts and orphans a sync
     never acts on, which stay until a person settles them."""
@@ -588,13 +579,14 @@ def _left_for_a_person(plan: Plan, plan_command: str) -> None:
         listed = " and ".join(counted(n, kind) for kind, n in counts.items())
         one = sum(counts.values()) == 1
         forget_hint = (
-            ", and `plansync forget KEY` stops reporting an orphan whose deletion stands"
+            f", and `{config.command('forget', 'KEY')}` stops reporting an orphan whose"
+            " deletion stands"
             if reports_forgettable(plan)
             else ""
         )
         click.echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{plan_command}` shows {'it' if one else 'them'}{forget_hint}",
+            f" `{config.command('plan')}` shows {'it' if one else 'them'}{forget_hint}",
             err=True,
         )
 
@@ -659,9 +651,7 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL if previous is None else previous)
 
 
-def _report(
-    result: Result | None, *, quiet: bool = False, plan_command: str = "plansync plan"
-) -> None:
+def _report(result: Result | None, config: Config, *, quiet: bool = False) -> None:
     """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
     state store what both sides agree on) says nothing: cron mails every line.
 
@@ -713,7 +703,7 @@ def _report(
         )
     if parts:
         them = "that change" if not_sent == 1 else "those changes"
-        anew = f", and `{plan_command}` shows {them} anew" if not_sent else ""
+        anew = f", and `{config.command('plan')}` shows {them} anew" if not_sent else ""
         raise click.ClickException(f"{' and '.join(parts)}; see above{anew}")
 
 
@@ -799,7 +789,10 @@ def forget_command(
         return False
 
     # One transaction: forgotten all or none, whenever the run is stopped.
-    with _one_line_errors(), _interrupted("`plansync plan` shows the orphans still tracked"):
+    with (
+        _one_line_errors(),
+        _interrupted(f"`{config.command('plan')}` shows the orphans still tracked"),
+    ):
         forgotten = sync.forget(
             config, None if every else list(names), confirm=confirm, progress=_progress, wait=wait
         )
@@ -808,7 +801,7 @@ def forget_command(
     if not forgotten:
         click.echo(
             "No orphans to forget: the plan shows none that forget takes (any other is settled"
-            " as `plansync plan` says)."
+            f" as `{config.command('plan')}` says)."
         )
         return
     click.echo(
@@ -980,10 +973,10 @@ def demo(directory: Path | None) -> None:
     _notice(config)
     with _one_line_errors():
         shown_plan = sync.plan(config)
-        click.echo(render(shown_plan))
+        click.echo(render(shown_plan, config))
         click.secho("\n2. Sync:", bold=True)
         # The plan shown, not a new one: that would draw other ids than those step 1 shows.
-        _report(sync.apply(config, shown_plan, progress=_progress))
+        _report(sync.apply(config, shown_plan, progress=_progress), config)
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))

@@ -12,6 +12,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import sys
 import typing
 from contextlib import suppress
@@ -610,6 +611,7 @@ class Config(Strict):
 
     source: Path | None = Field(default=None, exclude=True)
     _made_in: Path | None = PrivateAttr(default=None)
+    _given_as: str | None = PrivateAttr(default=None)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.source is None:
@@ -637,6 +639,21 @@ class Config(Strict):
                 f"{self.where}: no [[rules]] and no [salesforce] table, so no item"
                 " goes anywhere (`plansync init DIR` writes a starter config)"
             )
+
+    def given_as(self, path: Path | None) -> Config:
+        """This config, named by ``path`` as the command line was given it (``--config``);
+        None: found where the command was run (or built by a library caller). What
+        :meth:`command` names."""
+        self._given_as = None if path is None else str(path)
+        return self
+
+    def command(self, verb: str, *args: str) -> str:
+        """``plansync VERB ARGS`` as the user should type it, for every message that tells
+        them a command to run: with the ``--config`` they gave (:meth:`given_as`), quoted for
+        the shell, as without it, pasted, it finds no config or another one. ``args`` come
+        after it as they are (a placeholder such as ``KEY``, or a value the caller quoted)."""
+        given = ("--config", shlex.quote(self._given_as)) if self._given_as else ()
+        return " ".join(("plansync", verb, *given, *args))
 
     @property
     def where(self) -> str:

@@ -428,7 +428,7 @@ def plan(
         if running:
             result.warnings.append(
                 f"a sync is running ({running}): this plan shows its work half done;"
-                " plan again when it has finished"
+                f" run `{config.command('plan')}` again when it has finished"
             )
         return result
 
@@ -545,7 +545,7 @@ def forget(
     with open_state(config.state_dir, wait=wait, doing="forget") as state:
         with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
             current = _build(config, state, specs, progress)
-        chosen = orphans_named(current, names, state)
+        chosen = orphans_named(current, names, state, config=config)
         orphans = [change for change, _ in chosen]
         if not chosen or (confirm is not None and not confirm(orphans)):
             return []

@@ -506,7 +506,10 @@ def test_an_update_skipped_as_changed_since_the_plan_is_not_waiting_for_the_next
     assert answer.status_code == 204, answer.text
 
     result = run("sync", saved, "--yes", "--config", config)
-    assert f"{key} not sent: summary changed since the plan was made in Jira" in result.stderr
+    assert (
+        f"{key} not sent: summary changed since the plan was made in Jira;"
+        f" `plansync plan --config {config}` shows it anew"
+    ) in result.stderr
     assert "Not done" not in result.stdout
     # A reviewed change not carried out: not "everything was applied", which exits 0 (a
     # script or cron job could not tell); the summary counts them and says what to run.
@@ -1265,7 +1268,9 @@ def test_a_plan_made_while_a_sync_runs_says_so(example_project: ExampleProject) 
         result = run("plan", "--config", example_project.config_path)
     assert result.exit_code == 0, result.output
     assert f"warning: a sync is running (pid {os.getpid()}, started " in result.output
-    assert "plan again when it has finished" in result.output
+    assert (
+        f"run `plansync plan --config {example_project.config_path}` again when it has finished"
+    ) in result.output
     result = run("plan", "--config", example_project.config_path)
     assert "a sync is running" not in result.output
 

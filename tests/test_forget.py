@@ -28,7 +28,7 @@ from test_sync_e2e import (
 import plansync
 from plansync.cli import main
 from plansync.engine.changes import Change
-from plansync.engine.render import ORPHANS_HINT, render
+from plansync.engine.render import orphans_hint, render
 from plansync.engine.state import open_state
 
 
@@ -64,14 +64,14 @@ def test_a_forgotten_orphan_is_reported_no_more_and_its_issue_is_left_as_it_is(
     before = project.issues()
     plan = fresh_plan(config)
     assert [(c.action, c.key) for c in plan.changes] == [("orphan", key)]
-    assert ORPHANS_HINT in render(plan)
+    assert orphans_hint(None) in render(plan)
 
     forgotten = plansync.forget(config, [key])
 
     assert [(c.action, c.key) for c in forgotten] == [("orphan", key)]
     assert key not in tracked(config)
     again = fresh_plan(config)
-    assert again.changes == [] and ORPHANS_HINT not in render(again)
+    assert again.changes == [] and orphans_hint(None) not in render(again)
     assert project.issues() == before
 
 
@@ -147,7 +147,7 @@ def test_a_record_whose_line_is_still_in_its_note_is_not_forgotten(
     plan = fresh_plan(config)
     [orphan] = [c for c in plan.changes if c.key == key]
     assert orphan.action == "orphan" and not orphan.item.unread
-    assert ORPHANS_HINT not in render(plan)
+    assert orphans_hint(None) not in render(plan)
 
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [key])
@@ -186,7 +186,7 @@ def test_an_orphan_whose_line_is_no_longer_read_as_an_item_is_forgotten(
     plan = fresh_plan(config)
     [orphan] = [c for c in plan.changes if c.key == key]
     assert orphan.action == "orphan" and orphan.item.unread
-    assert ORPHANS_HINT in render(plan)
+    assert orphans_hint(None) in render(plan)
 
     assert [c.key for c in plansync.forget(config)] == [key]
     assert key not in tracked(config)
@@ -274,7 +274,7 @@ def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path
     gone = ItemRef(note="a.md", line=0, block_id="ps-7k2m9q", text="Draft the plan")
     plan = Plan(changes=[Change(action="orphan", target="jira", item=gone, key="PS-12")])
     for name in ("PS-12", "ps-12", "^ps-7k2m9q", "PS-7K2M9Q"):
-        [(orphan, record)] = orphans_named(plan, [name], state)
+        [(orphan, record)] = orphans_named(plan, [name], state, config=plansync.Config())
         assert (orphan.key, record.block_id) == ("PS-12", "ps-7k2m9q"), name
     state.close()
 
@@ -289,7 +289,7 @@ def test_an_id_a_cut_short_sync_left_unfound_is_named_as_such(tmp_path: Path) ->
     state = StateStore(tmp_path)
     plan = Plan(dead_creates=[DeadCreate(block_id="ps-gta648ke", target="jira", note="a.md")])
     with pytest.raises(plansync.NotAnOrphan) as refused:
-        orphans_named(plan, ["^ps-gta648ke"], state)
+        orphans_named(plan, ["^ps-gta648ke"], state, config=plansync.Config())
     assert str(refused.value).startswith(
         "^ps-gta648ke is an id a sync cut short was creating, with no record yet: there is"
         " nothing to forget"
@@ -411,10 +411,11 @@ def test_a_quiet_sync_says_how_to_stop_reporting_an_orphan(
     quiet = ["sync", "--yes", "--quiet", "--config", str(example_project.config_path)]
     result = CliRunner().invoke(main, quiet)
     assert result.exit_code == 0, result.output
+    config = example_project.config_path
     assert (
-        "warning: 1 orphan is left for a person to settle: `plansync plan --config"
-        f" {example_project.config_path}` shows it, and `plansync forget KEY` stops reporting"
-        " an orphan whose deletion stands"
+        f"warning: 1 orphan is left for a person to settle: `plansync plan --config {config}`"
+        f" shows it, and `plansync forget --config {config} KEY` stops reporting an orphan"
+        " whose deletion stands"
     ) in result.stderr
 
 
@@ -426,7 +427,7 @@ def test_the_command_says_when_there_is_nothing_to_forget(
     assert result.exit_code == 0
     assert result.stdout.strip() == (
         "No orphans to forget: the plan shows none that forget takes (any other is settled as"
-        " `plansync plan` says)."
+        f" `plansync plan --config {example_project.config_path}` says)."
     )
 
 
@@ -452,4 +453,20 @@ def test_the_command_names_what_it_refuses(example_project: ExampleProject) -> N
     deleted(example_project)
     result = forget_command(example_project, "CLOUD-999", "--yes")
     assert result.exit_code == 1
-    assert "Error: plansync tracks no record CLOUD-999" in result.stderr
+    assert result.stderr == (
+        "Error: plansync tracks no record CLOUD-999 (name a key or a ^id that `plansync plan"
+        f" --config {example_project.config_path}` shows); nothing was forgotten\n"
+    )
+
+
+def test_the_plan_names_forget_with_the_config_it_was_given(
+    example_project: ExampleProject,
+) -> None:
+    """Every command a message tells of is named as the user ran plansync: without the
+    ``--config`` they gave, the pasted command finds no config, or another one."""
+    config, key, *_ = deleted(example_project)
+    given = ["plan", "--config", str(example_project.config_path)]
+    shown = CliRunner().invoke(main, given).stdout
+    assert orphans_hint(config.given_as(example_project.config_path)) in shown
+    assert f"`plansync forget --config {example_project.config_path} KEY` stops" in shown
+    assert "`plansync forget KEY`" not in shown

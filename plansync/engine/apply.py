@@ -66,9 +66,6 @@ _T = TypeVar("_T")
 Rerun = Literal["sync", "plan"]
 """The command that makes a stale plan anew: ``sync`` when the plan was the run's own, ``plan``
 for a saved one (saved again with ``--out``, for ``sync PLAN_FILE`` to apply)."""
-_RERUN_COMMANDS: dict[Rerun, str] = {"sync": "plansync sync", "plan": "plansync plan --out FILE"}
-"""The commands as the library names them; the command line names them with the ``--config``
-and the plan file it was given."""
 
 
 class StalePlan(PlansyncError):
@@ -77,12 +74,13 @@ class StalePlan(PlansyncError):
     Every message ends by naming the command to run again, whatever made the plan stale: the
     remedy is always a new plan, and "plan again" alone left the user to guess the command,
     which without the ``--config`` they gave finds no config or another one. ``rerun`` is that
-    command's verb, for the command line to say it as the user must type it (:meth:`saying`)."""
+    command's verb; ``command`` the command as the config names it (:meth:`Config.command`),
+    which the command line says with the plan file it was given (:meth:`saying`)."""
 
-    def __init__(self, reason: str, *, rerun: Rerun) -> None:
+    def __init__(self, reason: str, *, rerun: Rerun, command: str) -> None:
         self.reason = reason
         self.rerun: Rerun = rerun
-        super().__init__(self.saying(_RERUN_COMMANDS[rerun]))
+        super().__init__(self.saying(command))
 
     def saying(self, command: str) -> str:
         """The message, naming ``command`` as the one to run again."""
@@ -403,7 +401,9 @@ class Applier:
         """The refusal of a stale plan, naming the command that makes it anew: ``sync`` for
         the run's own plan, ``plan`` for a saved one. The one place every refusal gets it, so
         that none is left saying only "plan again"."""
-        return StalePlan(reason, rerun="sync" if self.planned_here else "plan")
+        if self.planned_here:
+            return StalePlan(reason, rerun="sync", command=self.config.command("sync"))
+        return StalePlan(reason, rerun="plan", command=self.config.command("plan", "--out", "FILE"))
 
     # --- bookkeeping ------------------------------------------------------------------------
 
@@ -452,7 +452,10 @@ class Applier:
         ):
             why = "not done: an earlier step of this item failed (see the errors)"
         else:
-            why = "not done: nothing in this run made it possible (run sync again)"
+            why = (
+                "not done: nothing in this run made it possible"
+                f" (run `{self.config.command('sync')}` again)"
+            )
         if id(change) in self._ids_in:
             why += f"; the line has its block id ^{change.item.block_id} now, not yet the key"
         return self._outcome(change, "skipped", None, why)
@@ -587,7 +590,11 @@ class Applier:
             missing = {id(e) for e in result.missing}
             for change, edit in pairs:
                 if id(edit) in missing:
-                    self._fail(change, "the line changed or moved in the note; run sync again")
+                    self._fail(
+                        change,
+                        "the line changed or moved in the note;"
+                        f" run `{self.config.command('sync')}` again",
+                    )
                 elif with_keys:
                     self._done(change, keys[id(change)])
                 elif result.changed:
@@ -943,7 +950,7 @@ class Applier:
             title = BACKEND_TITLES.get(target, target)
             why = (
                 f"not sent: {', '.join(moved)} changed since the plan was made in {title};"
-                " `plansync plan` shows it anew"
+                f" `{self.config.command('plan')}` shows it anew"
             )
             self._outcomes[id(change)] = self._outcome(
                 change, "skipped", None, why, changed_since_plan=True

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from plansync.config import Config
 from plansync.engine.changes import Change, Plan
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
@@ -55,7 +56,7 @@ def reports_forgettable(plan: Plan) -> bool:
 
 
 def orphans_named(
-    plan: Plan, names: Iterable[str] | None, state: StateStore
+    plan: Plan, names: Iterable[str] | None, state: StateStore, *, config: Config
 ) -> list[tuple[Change, SyncedRecord]]:
     """The plan's orphans that ``names`` name, with their records, in the plan's order: by key
     (Jira's in any case; a Salesforce id as written, as its short form is case-sensitive) or
@@ -64,9 +65,9 @@ def orphans_named(
 
     Raises :class:`NotAnOrphan` naming each name that is none, and why, and each orphan that
     a sync cut short made and no sync has stored yet: there is no state row to drop, and the
-    next sync stores it."""
+    next sync stores it. The commands a refusal tells of are named as ``config`` names them."""
     orphans = [change for change in plan.changes if forgettable(change)]
-    chosen = orphans if names is None else _chosen(orphans, names, state, plan)
+    chosen = orphans if names is None else _chosen(orphans, names, state, plan, config)
     problems = []
     found: list[tuple[Change, SyncedRecord]] = []
     for change in chosen:
@@ -74,7 +75,7 @@ def orphans_named(
         if record is None:  # found by the look-up of a dead sync's creates, not yet stored
             problems.append(
                 f"{change.key} was made by a sync that was cut short and is not stored yet:"
-                " run `plansync sync` once, then forget it"
+                f" run `{config.command('sync')}` once, then forget it"
             )
         else:
             found.append((_as_orphan(change), record))
@@ -84,7 +85,7 @@ def orphans_named(
 
 
 def _chosen(
-    orphans: list[Change], names: Iterable[str], state: StateStore, plan: Plan
+    orphans: list[Change], names: Iterable[str], state: StateStore, plan: Plan, config: Config
 ) -> list[Change]:
     chosen: set[int] = set()
     problems = []
@@ -93,7 +94,7 @@ def _chosen(
         if found:
             chosen.update(found)
         else:
-            problems.append(_why_not(name, state, plan))
+            problems.append(_why_not(name, state, plan, config))
     if problems:
         raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
     return [change for i, change in enumerate(orphans) if i in chosen]
@@ -112,7 +113,7 @@ def _matches(name: str, target: str, key: str, block_id: str) -> bool:
     return given == key or (target == "jira" and given.casefold() == key.casefold())
 
 
-def _why_not(name: str, state: StateStore, plan: Plan) -> str:
+def _why_not(name: str, state: StateStore, plan: Plan, config: Config) -> str:
     """Why ``name`` names no orphan ``forget`` takes: a line may be its own without its id,
     its line is read, or it names no record."""
     for change in plan.changes:
@@ -137,7 +138,10 @@ def _why_not(name: str, state: StateStore, plan: Plan) -> str:
                 f"{name} is not an orphan that no line is read as (its line, ^{record.block_id},"
                 f" is read{where}): only such a record can be forgotten"
             )
-    return f"plansync tracks no record {name} (name a key or a ^id that `plansync plan` shows)"
+    return (
+        f"plansync tracks no record {name} (name a key or a ^id that"
+        f" `{config.command('plan')}` shows)"
+    )
 
 
 def _as_orphan(change: Change) -> Change:

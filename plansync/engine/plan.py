@@ -687,10 +687,10 @@ class Planner:
         in the other system's summary)."""
         linked = key is not None and entry.item.keys.get(target.name) == key
         why = f"{key}: no rule sends this item to {target.title} any more"
-        if linked:
+        if linked and key is not None:
             why += (
                 ", and its line still links to it; left alone: take the link off the line, then"
-                f" `plansync forget {key}` stops this report"
+                f" `{self.config.command('forget', key)}` stops this report"
             )
         else:
             why += "; left alone"

@@ -6,7 +6,7 @@ import difflib
 from collections import defaultdict
 from typing import Any, TypeGuard
 
-from plansync.config import BACKEND_TITLES
+from plansync.config import BACKEND_TITLES, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
@@ -126,12 +126,15 @@ UNFOUND_NAMED = 5
 """How many ids a dead sync left unfound the plan names, per backend."""
 
 
-ORPHANS_HINT = (
-    "An orphan is shown by every plan until its line is read again (or routed there again):"
-    " `plansync forget KEY` stops tracking one whose deletion stands (its issue or record"
-    " stays as it is)."
-)
-"""Said under a plan with an orphan that ``forget`` takes."""
+def orphans_hint(config: Config | None) -> str:
+    """Said under a plan with an orphan that ``forget`` takes, naming the command as
+    ``config`` does (:meth:`Config.command`; None: a plan rendered without its config)."""
+    forget = config.command("forget", "KEY") if config else "plansync forget KEY"
+    return (
+        "An orphan is shown by every plan until its line is read again (or routed there"
+        f" again): `{forget}` stops tracking one whose deletion stands (its issue or record"
+        " stays as it is)."
+    )
 
 
 def conflicts_hint(plan: Plan) -> str | None:
@@ -167,14 +170,15 @@ def render_changes(changes: list[Change]) -> list[str]:
     return out
 
 
-def render(plan: Plan) -> str:
-    """The plan as text. Conflicts and orphans are shown but are never acted on.
+def render(plan: Plan, config: Config | None = None) -> str:
+    """The plan as text. Conflicts and orphans are shown but are never acted on. The commands
+    it tells of are named as ``config`` names them (with the ``--config`` the user gave).
 
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
     out = render_changes(plan.changes)
     if reports_forgettable(plan):
-        out.append(ORPHANS_HINT)
+        out.append(orphans_hint(config))
     if hint := conflicts_hint(plan):
         out.append(hint)
     for warning in plan.warnings:  # each a line, which may name a note
