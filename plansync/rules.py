@@ -107,6 +107,21 @@ DATE_PLACEHOLDERS = frozenset({"due"})
 date is in :attr:`Item.unreadable_dates`."""
 
 
+def unread_dates_shown(template: str, item: Item) -> frozenset[str]:
+    """The placeholders of ``template`` that show a date of ``item``'s that cannot be read
+    (``📅 2025-12-41``): filled in, they are empty, and a field so rendered would lose the
+    date its record shows (see :meth:`Routing.date_held`)."""
+    unread = DATE_PLACEHOLDERS.intersection(item.unreadable_dates)
+    return unread & placeholder_names(template) if unread else frozenset()
+
+
+def only_dates(template: str) -> bool:
+    """Whether ``template`` shows nothing but dates (``"{due}"``): such a field is the date
+    itself, which the parse's warning of an unreadable date already says is not sent."""
+    names = placeholder_names(template)
+    return names <= DATE_PLACEHOLDERS and not fill(template, dict.fromkeys(names, "")).strip()
+
+
 def note_title(note: Note) -> str:
     """A note's title as its records show it, in descriptions, fields and the issue's link back
     to it: as Obsidian shows it, with wiki links by their text (``# Planning with [[Dana]]``).
@@ -251,7 +266,10 @@ def jira_fields(
     ``due`` is left out where the note's due date cannot be read (``📅 2025-12-41``,
     ``📅 TBD``): a field the record leaves out is not compared, so the issue keeps the date it
     has, and the base too, until the date is fixed; a new issue gets none. Sent as null, a
-    one-key typo cleared the date in Jira and Salesforce at the next sync."""
+    one-key typo cleared the date in Jira and Salesforce at the next sync. A summary or
+    description that shows such a date is rendered without it here, which a new issue needs;
+    an issue that has one keeps its text (the planner leaves the field out:
+    :meth:`Routing.date_held`)."""
     item = context.item
     summary = fitted(" ".join(render(rule.summary, context).split()), 255)
     values = context.values()
@@ -292,11 +310,10 @@ def salesforce_fields(
     """
     assert config.salesforce is not None
     values = context.values() | {"priority": rule.priority_map.get(context.item.priority) or ""}
-    unread = DATE_PLACEHOLDERS.intersection(context.item.unreadable_dates)
     fields: dict[str, Any] = {
         name: (fill(template, values).strip() or None)
         for name, template in rule.fields.items()
-        if not (unread and unread & placeholder_names(template))
+        if not unread_dates_shown(template, context.item)
     }
     if fields.get("Name"):
         fields["Name"] = fitted(" ".join(str(fields["Name"]).split()), 80)
@@ -342,6 +359,21 @@ class Routing(ABC, Generic[RuleT]):
     @abstractmethod
     def owner_field(self, rule: RuleT) -> str | None:
         """The field ``rule`` puts the owner's account in; None: it assigns no one."""
+
+    @abstractmethod
+    def templates(self, rule: RuleT) -> dict[str, str]:
+        """The fields ``rule`` fills in from a template, by name, with their templates."""
+
+    def date_held(self, config: Config, item: Item) -> dict[str, frozenset[str]]:
+        """The fields of the item's record whose template shows a date of the item's that
+        cannot be read (``📅 2025-12-41``), with the placeholders that show it: a record that
+        has them keeps them as they are, not rewritten without the date (the planner leaves
+        them out of its update), until the line gives a date."""
+        rule = self.rule_for(config, item)
+        if rule is None or not item.unreadable_dates:
+            return {}
+        shown = {name: unread_dates_shown(t, item) for name, t in self.templates(rule).items()}
+        return {name: dates for name, dates in shown.items() if dates}
 
     def rule_for(self, config: Config, item: Item) -> RuleT | None:
         """The first rule that takes this item, or None (the item does not go there)."""
@@ -396,6 +428,9 @@ class JiraRouting(Routing[JiraRule]):
     def owner_field(self, rule: JiraRule) -> str | None:
         return "assignee" if rule.sync_assignee else None
 
+    def templates(self, rule: JiraRule) -> dict[str, str]:
+        return {"summary": rule.summary, "description": rule.description}
+
     def nameless(self, config: Config, note: Note, item: Item) -> bool:
         """An item with only an owner, fields or tags (``- [ ] @Ann 📅 …``) has an empty summary
         under the default ``summary = "{text}"``; a template with words of its own names it."""
@@ -426,6 +461,9 @@ class SalesforceRouting(Routing[SalesforceRule]):
 
     def owner_field(self, rule: SalesforceRule) -> str | None:
         return rule.owner_field
+
+    def templates(self, rule: SalesforceRule) -> dict[str, str]:
+        return dict(rule.fields)
 
     def sobject(self, config: Config, item: Item) -> str | None:
         rule = self.rule_for(config, item)

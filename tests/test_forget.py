@@ -464,7 +464,7 @@ def test_the_plan_names_forget_with_the_config_it_was_given(
 ) -> None:
     """Every command a message tells of is named as the user ran plansync: without the
     ``--config`` they gave, the pasted command finds no config, or another one."""
-    config, key, *_ = deleted(example_project)
+    config, *_ = deleted(example_project)
     given = ["plan", "--config", str(example_project.config_path)]
     shown = CliRunner().invoke(main, given).stdout
     assert orphans_hint(config.given_as(example_project.config_path)) in shown

@@ -404,6 +404,92 @@ def test_an_item_whose_due_date_cannot_be_read_is_created_with_none_then_given_i
     assert change.fields == {"due": {"old": None, "new": "2025-12-14"}}
 
 
+def showing_due(project: ExampleProject) -> Config:
+    """The example config, its Jira rule's summary and description showing the due date."""
+    text = project.config_path.read_text("utf-8")
+    summary = 'summary = "{text}{due:? (due {due})}"\ndescription = "{text}, due {due}."'
+    project.config_path.write_text(text.replace('# summary = "{text}"', summary, 1), "utf-8")
+    return config_of(project)
+
+
+def test_a_summary_showing_a_due_date_that_cannot_be_read_keeps_the_issues_text(
+    example_project: ExampleProject,
+) -> None:
+    """A template that shows {due} was filled in without the date once the line's date could
+    not be read, and the sync rewrote the issue's summary and description without it (the
+    due date itself was kept). Now neither is updated, a text edit neither, and a warning
+    names the line and the fields; once the line gives a date, both are updated with it."""
+    project = example_project
+    config = showing_due(project)
+    sync(config)
+    note, item = item_with(project, config, RUNBOOK)
+    key = item.keys["jira"]
+    fields = project.issues()[key]["fields"]
+    summary, description = fields["summary"], fields["description"]
+    assert summary.endswith(" (due 2025-11-10)") and description.endswith(", due 2025-11-10.")
+    path = project.vault / note.path
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-40 🔼")
+    replace_once(path, "on live buckets", "on live buckets now")
+
+    plan = fresh_plan(config)
+    assert not plan.changes, plan.changes
+    said = (
+        f"{note.path}:{item.line}: the due date cannot be read: {key}'s summary and"
+        " description, which show {due}, are kept as in Jira, and updated once the line"
+        " gives one"
+    )
+    assert said in plan.warnings
+    assert f"warning: {said}" in render(plan).splitlines()
+    sync(config)
+    assert project.issues()[key]["fields"] == fields
+
+    replace_once(path, "📅 2025-11-40 🔼", "📅 2025-11-24 🔼")
+    (change,) = fresh_plan(config).changes
+    assert (change.action, change.key) == ("update", key)
+    now = f"{RUNBOOK} on live buckets now"
+    assert change.fields == {
+        "summary": {"old": summary, "new": f"{now} (due 2025-11-24)"},
+        "description": {"old": description, "new": f"{now}, due 2025-11-24."},
+        "due": {"old": "2025-11-10", "new": "2025-11-24"},
+    }
+
+
+def test_a_new_issue_whose_summary_shows_a_due_date_that_cannot_be_read_is_made_without_it(
+    example_project: ExampleProject,
+) -> None:
+    """Jira needs a summary, so a new issue cannot wait for the date: it is made showing none,
+    the plan says so, and the date written later is an update of the summary too."""
+    project = example_project
+    config = showing_due(project)
+    sync(config)
+    note = project.vault / "hallway.md"
+    note.write_text("- [ ] Book the room @Dana Okafor 📅 2025-12-41\n", "utf-8")
+    plan = fresh_plan(config)
+    (create,) = [c for c in plan.changes if c.action == "create"]
+    assert (create.fields["summary"], create.fields["description"]) == (
+        "Book the room",
+        "Book the room, due .",
+    )
+    assert (
+        "hallway.md:1: the due date cannot be read: the new Jira record's summary and"
+        " description, which show {due}, are made without it, and updated once the line"
+        " gives one"
+    ) in plan.warnings
+    sync(config, plan=plan)
+    _, item = item_with(project, config, "Book the room")
+    key = item.keys["jira"]
+
+    replace_once(note, "📅 2025-12-41", "📅 2025-12-14")
+    (change,) = fresh_plan(config).changes
+    assert change.fields == {
+        "summary": {"old": "Book the room", "new": "Book the room (due 2025-12-14)"},
+        "description": {"old": "Book the room, due .", "new": "Book the room, due 2025-12-14."},
+        "due": {"old": None, "new": "2025-12-14"},
+    }
+    sync(config)
+    assert project.issues()[key]["fields"]["summary"] == "Book the room (due 2025-12-14)"
+
+
 def assert_checking_transitions(
     project: ExampleProject, checkbox: str, category: str, status: str
 ) -> None:

@@ -94,6 +94,7 @@ from plansync.rules import (
     label_for,
     note_linker,
     note_title,
+    only_dates,
     open_as_new,
     owner_name,
     status_category,
@@ -330,6 +331,45 @@ class Planner:
         )
         return None if fields is None else (fields, link)
 
+    def _date_held(
+        self, target: TargetSpec, entry: Tracked, fields: dict[str, Any], key: str | None
+    ) -> dict[str, Any]:
+        """``fields`` but those whose template shows a date of the item's that cannot be read
+        (:meth:`Routing.date_held`), for the record ``key`` (None: one to create, whose
+        fields stay as they are), and a warning naming each such field.
+
+        Rendered without the date (``{due}`` filled in as nothing), a custom Jira summary or
+        description rewrote the issue's text without it at the next sync, the date gone from
+        the text as a one-key typo would have cleared the due date itself; so it keeps its
+        text, as a Salesforce field that shows the date does (:func:`salesforce_fields` leaves
+        it out). A new record cannot wait: Jira needs a summary, so a new issue's text shows
+        no date, and a new Salesforce record gets none of those fields; an update sends them
+        once the line gives a date. A field that is the date alone (``"{due}"``) is not
+        named: the parse's warning says that no date is sent."""
+        held = target.routing.date_held(self.config, entry.item)
+        if not held:
+            return fields
+        rule = target.routing.rule_for(self.config, entry.item)
+        templates = target.routing.templates(rule) if rule is not None else {}
+        named = [name for name in held if not only_dates(templates[name])]
+        if named:
+            one = len(named) == 1
+            dates = sorted(set().union(*(held[name] for name in named)))
+            placeholders = " and ".join(f"{{{date}}}" for date in dates)
+            whose = f"{key}'s" if key is not None else f"the new {target.title} record's"
+            which = f"{whose} {' and '.join(named)}, which {'shows' if one else 'show'}"
+            if key is not None:
+                outcome = f"{'is' if one else 'are'} kept as in {target.title}, and updated"
+            elif all(name in fields for name in named):
+                outcome = f"{'is' if one else 'are'} made without it, and updated"
+            else:
+                outcome = f"{'is' if one else 'are'} left out, and sent"
+            self.plan.warnings.append(
+                f"{entry.note.path}:{entry.item.line}: the {' and '.join(dates)} date cannot be"
+                f" read: {which} {placeholders}, {outcome} once the line gives one"
+            )
+        return {name: value for name, value in fields.items() if name not in held}
+
     def _sobject(
         self, target: TargetSpec, entry: Tracked, found: RemoteRecord | None = None
     ) -> str | None:
@@ -551,6 +591,7 @@ class Planner:
         if base is None and note_key is None and self._anothers(target, entry, found):
             return
         fields, link = desired
+        fields = self._date_held(target, entry, fields, found.key)
         kept = self._fields_found(target, entry, base, found, fields)
         if kept is None:
             return
@@ -719,6 +760,7 @@ class Planner:
             raise ConfigError(f"{self.config.where}: {where}: {why}")
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._write_back(target, entry, None, None)
+        self._date_held(target, entry, fields, None)
         self._add(entry, "create", target.name, fields=fields, sobject=sobject)
         if target.remote_links:
             self._add(
