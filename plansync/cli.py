@@ -744,10 +744,21 @@ def _removed_temps_line(removed: list[str]) -> str:
 @click.option(
     "--all", "every", is_flag=True, help="Forget every orphan that forget takes (see above)."
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["jira", "salesforce"]),
+    help="Forget every record of a backend the config names no more (its table removed), once"
+    " no line links to them.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Forget without asking.")
 @wait_option
 def forget_command(
-    config_path: Path | None, names: tuple[str, ...], every: bool, yes: bool, wait: float
+    config_path: Path | None,
+    names: tuple[str, ...],
+    every: bool,
+    backend: str | None,
+    yes: bool,
+    wait: float,
 ) -> None:
     """Stop tracking orphans: records no line of the notes is read as any more, and records
     of lines that no rule sends to their system any more, once their links are off the lines.
@@ -758,15 +769,21 @@ def forget_command(
     finds its record again by its ^id, and makes it as the line says; without its id, the line
     is no longer matched to the record.
     Plans first, so the backends must be reachable, as for `plansync plan`.
+
+    With --backend salesforce, once the config's [salesforce] table is removed for good: the
+    Salesforce records plansync tracks, which every plan warns of, are forgotten; nothing is
+    asked of Salesforce.
     """
     from plansync import sync
     from plansync.engine.changes import Change
     from plansync.engine.render import render_changes
 
-    if names and every:
-        raise click.UsageError("name the orphans to forget, or give --all, not both")
-    if not (names or every) or any(not name.strip() for name in names):
-        raise click.UsageError("name the orphans to forget (keys or ^ids), or give --all")
+    if sum(map(bool, (names, every, backend))) > 1:
+        raise click.UsageError("name the orphans to forget, or give --all or --backend, not two")
+    if not (names or every or backend) or any(not name.strip() for name in names):
+        raise click.UsageError(
+            "name the orphans to forget (keys or ^ids), or give --all or --backend"
+        )
     config = _load(config_path)
     _notice(config)
     declined: list[bool] = []
@@ -794,10 +811,18 @@ def forget_command(
         _interrupted(f"`{config.command('plan')}` shows the orphans still tracked"),
     ):
         forgotten = sync.forget(
-            config, None if every else list(names), confirm=confirm, progress=_progress, wait=wait
+            config,
+            list(names) if names else None,
+            backend=backend,
+            confirm=confirm,
+            progress=_progress,
+            wait=wait,
         )
     if declined:
         raise click.ClickException("nothing forgotten")
+    if not forgotten and backend:
+        click.echo(f"No records to forget: the state store holds none of {backend}.")
+        return
     if not forgotten:
         click.echo(
             "No orphans to forget: the plan shows none that forget takes (any other is settled"

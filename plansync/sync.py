@@ -23,7 +23,7 @@ from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.changes import Change, Plan
-from plansync.engine.forget import orphans_named
+from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.engine.targets import TargetSpec
@@ -520,6 +520,7 @@ def forget(
     config: Config,
     names: Sequence[str] | None = None,
     *,
+    backend: str | None = None,
     connector: Connector | None = None,
     salesforce: Connector | None = None,
     confirm: Callable[[list[Change]], bool] | None = None,
@@ -538,14 +539,23 @@ def forget(
     longer matched to the record (a new item, or a conflict while it ends in its key link).
     Planned and forgotten under the run lock; ``confirm`` sees the orphans and may decline
     (nothing is forgotten, and the result is empty). ``wait`` as for :func:`apply`.
+
+    With ``backend`` ("salesforce"), which the config names no more, every record of it the
+    state store holds is forgotten instead (:func:`~plansync.engine.forget.set_aside`): no
+    backend is reached, and only the notes are read, for lines that still link to them.
     """
     _check_config("forget", config)
     if isinstance(names, str):  # a str is a Sequence[str] too: "PLAN-1" was P, L, A, ...
         names = [names]
+    if backend is not None and names is not None:
+        raise ValueError("name the orphans to forget, or a backend, not both")
     with open_state(config.state_dir, wait=wait, doing="forget") as state:
-        with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
-            current = _build(config, state, specs, progress)
-        chosen = orphans_named(current, names, state, config=config)
+        if backend is not None:
+            chosen = set_aside(config, backend, state, scan(config, progress).notes)
+        else:
+            with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
+                current = _build(config, state, specs, progress)
+            chosen = orphans_named(current, names, state, config=config)
         orphans = [change for change, _ in chosen]
         if not chosen or (confirm is not None and not confirm(orphans)):
             return []

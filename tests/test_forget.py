@@ -434,10 +434,14 @@ def test_the_command_says_when_there_is_nothing_to_forget(
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        ((), "name the orphans to forget (keys or ^ids), or give --all"),
-        (("",), "name the orphans to forget (keys or ^ids), or give --all"),
-        (("PLAN-1", " "), "name the orphans to forget (keys or ^ids), or give --all"),
-        (("--all", "PLAN-1"), "name the orphans to forget, or give --all, not both"),
+        ((), "name the orphans to forget (keys or ^ids), or give --all or --backend"),
+        (("",), "name the orphans to forget (keys or ^ids), or give --all or --backend"),
+        (("PLAN-1", " "), "name the orphans to forget (keys or ^ids), or give --all or --backend"),
+        (("--all", "PLAN-1"), "name the orphans to forget, or give --all or --backend, not two"),
+        (
+            ("--backend", "salesforce", "PLAN-1"),
+            "name the orphans to forget, or give --all or --backend, not two",
+        ),
     ],
 )
 def test_the_command_needs_names_or_all_but_not_both(

@@ -1173,11 +1173,113 @@ def test_a_removed_salesforce_table_leaves_record_links_keys_and_names_the_recor
     assert update.fields["summary"] == {"old": RFE_TEXT, "new": f"{RFE_TEXT} today"}
     [said] = [w for w in plan.warnings if "Salesforce record" in w]
     assert said.startswith(f"the state store holds {len(records)} Salesforce records (")
-    assert said.endswith(
+    assert (
         "and the config names no Salesforce any more: left alone (nothing is sent to"
-        " Salesforce, and none is cancelled or forgotten), their links in the notes still read"
-        " as keys; put the [salesforce] table back to sync them again"
+        " Salesforce, and none is cancelled), their links in the notes still read as keys; put"
+        " the [salesforce] table back to sync them again, or `plansync forget --backend"
+        " salesforce` stops tracking them once no line links to them ("
+    ) in said
+
+
+SALESFORCE_LINK = re.compile(r" ?\[[A-Za-z0-9]{15,18}\]\([^)]*/lightning/r/[^)]*\)")
+
+
+def without_salesforce_links(project: ExampleProject) -> None:
+    """Every Salesforce key link taken off the notes' lines, as a user does by hand."""
+    for path in project.vault.rglob("*.md"):
+        text = path.read_text("utf-8")
+        path.write_text(SALESFORCE_LINK.sub("", text), "utf-8")
+
+
+def test_forget_takes_the_records_of_a_removed_salesforce_table_once_no_line_links_to_them(
+    project: ExampleProject, org: Org
+) -> None:
+    """Every plan warned of them, and forget could not take them: nothing silenced the
+    warning but the table put back. Forgotten while a line links to one, that link would be
+    read as text, its label in the Jira summary: refused until the links are off the lines.
+    Salesforce is not asked (its table is gone), and its records stay as they are."""
+    sync(project, org)
+    held = org.dump()
+    without_salesforce(project)
+    config = config_of(project)
+    with pytest.raises(plansync.NotAnOrphan, match="still link to Salesforce records the"):
+        plansync.forget(config, backend="salesforce")
+    with open_state(config.state_dir, lock=False) as state:
+        assert len(state.records("salesforce")) == len(org.records())
+
+    without_salesforce_links(project)
+    before = plansync.plan(config)
+    [said] = [w for w in before.warnings if "Salesforce record" in w]
+    assert said.endswith("or `plansync forget --backend salesforce` stops tracking them")
+    assert not before.changes, before.changes  # the links were keys: no summary changes
+    forgotten = plansync.forget(config, backend="salesforce")
+    assert {(c.action, c.target) for c in forgotten} == {("orphan", "salesforce")}
+    assert sorted(c.key for c in forgotten) == sorted(
+        row["Id"] for _, row in org.records().values()
     )
+    after = plansync.plan(config)
+    assert not after.changes and not [w for w in after.warnings if "Salesforce record" in w]
+    assert org.dump() == held
+
+
+def test_forget_refuses_the_records_of_a_salesforce_the_config_names(
+    project: ExampleProject, org: Org
+) -> None:
+    sync(project, org)
+    config = config_of(project)
+    with pytest.raises(plansync.NotAnOrphan) as refused:
+        plansync.forget(config, backend="salesforce")
+    assert str(refused.value) == (
+        f"{config.where} names Salesforce: its records are forgotten as orphans, by key or ^id"
+        " (or with --all), as `plansync plan` shows them; nothing was forgotten"
+    )
+
+
+def test_the_forget_command_takes_a_removed_backend_and_names_it_with_the_config(
+    project: ExampleProject, org: Org
+) -> None:
+    from click.testing import CliRunner
+
+    from plansync.cli import main
+
+    sync(project, org)
+    without_salesforce(project)
+    without_salesforce_links(project)
+    given = ["--config", str(project.config_path)]
+    shown = CliRunner().invoke(main, ["plan", *given])
+    assert f"`plansync forget --config {project.config_path} --backend salesforce`" in (
+        shown.stdout
+    )
+    result = CliRunner().invoke(main, ["forget", *given, "--backend", "salesforce", "--yes"])
+    assert result.exit_code == 0, result.output
+    records = len(org.records())
+    assert result.stdout.count("- salesforce orphan ") == records
+    assert f"Forgot {records} orphans" in result.stdout
+    again = CliRunner().invoke(main, ["forget", *given, "--backend", "salesforce", "--yes"])
+    assert again.stdout == "No records to forget: the state store holds none of salesforce.\n"
+
+
+def test_a_copied_lines_salesforce_link_taken_off_while_the_table_is_gone_is_in_the_plan(
+    project: ExampleProject, org: Org
+) -> None:
+    """Write-back takes every link off a copy, but the plan showed only its Jira key's
+    change: the Salesforce link left the line unannounced."""
+    _, entry, block_id = synced_item(project, org, RFE_TEXT)
+    record_id = entry.item.keys["salesforce"]
+    path = project.vault / entry.note.path
+    line = line_of(project, entry.note.path, entry.item.line)
+    replace_once(path, line + "\n", line + "\n" + line + "\n")
+
+    plan = without_salesforce(project)
+
+    [write] = [c for c in plan.changes if c.action == "write_back"]
+    assert write.item.line == entry.item.line + 1
+    assert write.fields["salesforce"] == {"old": record_id, "new": None}
+    assert f'    salesforce: "{record_id}" -> (none)' in render(plan).splitlines()
+    plansync.apply(config_of(project), plan)
+    copy = line_of(project, entry.note.path, entry.item.line + 1)
+    assert record_id not in copy and block_id not in copy
+    assert record_id in line_of(project, entry.note.path, entry.item.line)
 
 
 def test_a_salesforce_table_removed_then_put_back_syncs_jira_alone_then_both_again(

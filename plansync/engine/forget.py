@@ -25,10 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from plansync.config import Config
-from plansync.engine.changes import Change, Plan
+from plansync.config import BACKEND_TITLES, Config
+from plansync.display import counted, first_few
+from plansync.engine.changes import Change, ItemRef, Plan
+from plansync.engine.identity import lines_linking, synced_text
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
+from plansync.notes.model import Note
 from plansync.rules import label_for
 
 
@@ -82,6 +85,50 @@ def orphans_named(
     if problems:
         raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
     return found
+
+
+def set_aside(
+    config: Config, backend: str, state: StateStore, notes: list[Note]
+) -> list[tuple[Change, SyncedRecord]]:
+    """Every record the state store holds of ``backend``, which ``config`` names no more (its
+    ``[salesforce]`` table removed), as orphans to forget, with their records.
+
+    Every plan names such records in a warning, as left alone until the table is back;
+    forgetting them ends it, once a person has decided it will not be. Nothing is asked of
+    the backend, so it need not be reachable. Refused (:class:`NotAnOrphan`), nothing
+    forgotten, while the config names the backend (its records are forgotten as orphans, by
+    name), or while a line of ``notes`` links to one of them: that link is read as the
+    record's key only while the record is tracked, and forgotten, it would be the item's
+    text, its label taken into the Jira summary."""
+    title = BACKEND_TITLES.get(backend, backend)
+    if backend == "jira" or (backend == "salesforce" and config.salesforce is not None):
+        raise NotAnOrphan(
+            f"{config.where} names {title}: its records are forgotten as orphans, by key or"
+            f" ^id (or with --all), as `{config.command('plan')}` shows them; nothing was"
+            " forgotten"
+        )
+    records = sorted(state.records(backend).values(), key=lambda record: record.key)
+    if linked := lines_linking(notes, backend, [record.key for record in records]):
+        raise NotAnOrphan(
+            f"{counted(len(linked), 'line')} still {'links' if len(linked) == 1 else 'link'}"
+            f" to {title} records the state store holds ({first_few(linked, 3)}): forgotten,"
+            " a record's link would be read as the item's text; take the links off the lines,"
+            " then forget them; nothing was forgotten"
+        )
+    return [(_set_aside_orphan(record, title), record) for record in records]
+
+
+def _set_aside_orphan(record: SyncedRecord, title: str) -> Change:
+    """The orphan ``forget`` shows for a record of a backend the config names no more."""
+    return Change(
+        action="orphan",
+        target=record.target,  # type: ignore[arg-type]  # a row of a Backend's
+        key=record.key,
+        item=ItemRef(
+            note=record.note_path, line=0, block_id=record.block_id, text=synced_text(record)
+        ),
+        message=f"{record.key}: the config names no {title} any more",
+    )
 
 
 def _chosen(

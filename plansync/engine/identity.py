@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args
 
 from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import RemoteRecord
+from plansync.display import counted, first_few
 from plansync.engine.changes import Backend, Change, ItemRef, Plan
 from plansync.engine.diff import same_value
 from plansync.engine.held import Held, conflict_copy_of, why_held
@@ -171,12 +172,18 @@ class Identifier:
             title = BACKEND_TITLES[backend]
             keys = sorted(record.key for record in records.values())
             shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            forget = f"`{self.config.command('forget', '--backend', backend)}` stops tracking them"
+            if linked := lines_linking(self.vault.notes, backend, keys):
+                forget += (
+                    f" once no line links to them ({counted(len(linked), 'line')} still"
+                    f" {'does' if len(linked) == 1 else 'do'}: {first_few(linked, 3)})"
+                )
             self.plan.warnings.append(
                 f"the state store holds {len(keys)} {title}"
                 f" record{'s' if len(keys) > 1 else ''} ({shown}), and the config names no"
                 f" {title} any more: left alone (nothing is sent to {title}, and none is"
-                f" cancelled or forgotten), their links in the notes still read as keys; put"
-                f" the [{backend}] table back to sync them again"
+                f" cancelled), their links in the notes still read as keys; put the"
+                f" [{backend}] table back to sync them again, or {forget}"
             )
 
     def _synced_from(
@@ -615,6 +622,20 @@ class Identifier:
                 " this machine (a trial run); the item is not synced, so the link stays until"
                 " you remove it"
             )
+
+
+def lines_linking(notes: Iterable[Note], backend: str, keys: Collection[str]) -> list[str]:
+    """The lines of ``notes`` (``note:line``) whose key link to ``backend`` names one of
+    ``keys``: where records of a backend the config names no more are still read as keys
+    (:meth:`Identifier._keyed`). Forgotten, such a link would be read as the item's text, its
+    label taken into the Jira summary, so ``forget`` waits for the lines to lose them."""
+    wanted = set(keys)
+    return [
+        f"{note.path}:{item.line}"
+        for note in notes
+        for item in note.items
+        if item.keys.get(backend) in wanted
+    ]
 
 
 def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:

@@ -823,6 +823,15 @@ class Planner:
             # write-back takes off its line or replaces.
             shown = entry.item.keys.get(target.name)
             fields[target.name] = {"old": shown, "new": key or KNOWN_AFTER_CREATE}
+        if entry.copy_of and first:
+            # Write-back takes all of a copy's links off (drop_links), also those of a system
+            # that plans no write-back of its own for the line: the config names it no more
+            # (its table removed), or no rule sends the item there. Shown here, as every
+            # change to a note is.
+            written = {t.name for t in self.targets if t.routes(self.config, entry.item)}
+            for name, copied in entry.item.keys.items():
+                if name != target.name and name not in written:
+                    fields[name] = {"old": copied, "new": None}
         message = None
         if entry.readopted and key is not None:
             message = (
