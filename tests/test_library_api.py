@@ -259,6 +259,19 @@ def test_a_note_given_as_bytes_is_a_type_error_saying_to_decode_it() -> None:
     )
 
 
+@pytest.mark.parametrize(("given", "shown"), [(None, "None"), (12, "int 12")])
+def test_a_note_that_is_neither_text_nor_bytes_is_a_type_error_not_saying_to_decode_it(
+    given: object, shown: str
+) -> None:
+    """None (a look-up that found nothing) was told to "decode bytes first"."""
+    with pytest.raises(TypeError) as refused:
+        plansync.parse_note(given)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "plansync.parse_note() takes a path or Markdown text (str or Path), not"
+        f" {shown}: pass the note's path, or its text"
+    )
+
+
 def test_a_vault_that_is_no_path_is_a_type_error_saying_what_to_pass() -> None:
     """It failed in os.fspath, as "expected str, bytes or os.PathLike object, not int"."""
     with pytest.raises(TypeError) as refused:

@@ -551,11 +551,16 @@ def parse_note(
     cannot be read (permissions, binary, too large) is a note with a warning saying why.
     """
     if not isinstance(source, (str, Path)):  # bytes failed as "a bytes-like object is required"
+        # The remedy for what was given: "decode bytes first" said of None (a value a
+        # caller's look-up did not find) sent them looking for bytes they never had.
+        raw = isinstance(source, (bytes, bytearray, memoryview))
         raise wrong_type(
             "plansync.parse_note()",
             "a path or Markdown text (str or Path)",
             source,
-            "decode bytes first (parse_note(data.decode()))",
+            "decode bytes first (parse_note(data.decode()))"
+            if raw
+            else "pass the note's path, or its text",
         )
     check_policy("parse_note", policy)
     # Text on one line may name a file; "" names none (Path("") is the working folder).
