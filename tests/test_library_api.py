@@ -167,6 +167,8 @@ def test_the_result_says_what_became_of_each_change_of_the_plan(
     assert result is not None
     (error,) = [e for e in result.errors if e.whole_call]
     assert error.action == "sync jira"
+    assert (error.note, error.line) == (None, None)  # no note's ("-" and 0 were sentinels)
+    assert str(error).startswith("sync jira failed: ")
     by_action = {o.action: o for o in result.outcomes if o.item.text == "Book the review room"}
     assert by_action["create"].status == by_action["write_back"].status == "applied"
     assert by_action["link"].status == "skipped"

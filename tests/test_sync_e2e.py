@@ -1420,6 +1420,25 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert not again.has_changes
 
 
+def test_an_orphans_cancel_that_fails_is_its_notes_error_not_a_whole_calls(
+    example_project: ExampleProject,
+) -> None:
+    """Its line is gone (line 0 in the plan), and the error's line 0 read as a whole call's:
+    the sync said it stopped early, and named no note."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    replace_once(project.vault / note.path, item_line(project, note.path, item.line) + "\n", "")
+    refused = {"status": 400, "method": "POST", "path_contains": "/transitions"}
+    project.app.configure_faults({"fail_next": [refused]})
+    result = plansync.apply(config)
+    assert result is not None
+    (error,) = result.errors
+    assert not error.whole_call
+    assert (error.note, error.line, error.key) == (note.path, None, key)
+    assert str(error).startswith(f"{note.path}: jira transition {key} failed: ")
+
+
 def test_with_orphans_cancel_an_issue_a_line_still_links_to_is_left_and_says_why(
     example_project: ExampleProject,
 ) -> None:

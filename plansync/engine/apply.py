@@ -88,15 +88,19 @@ class StalePlan(PlansyncError):
 
 
 class ItemError(BaseModel):
-    """One failure of a sync: of one item (its note and line), or of a whole call (line 0).
+    """One failure of a sync: of one item (its note and line), or of a whole call (no note).
 
     A whole call's failure keeps what its :class:`ConnectorError` said of it, so that a caller
     tells a rejected token from a network down or a rate limit without reading the message:
     ``kind`` (None for one item's failure), the HTTP ``status`` and the ``retry_after`` asked.
     """
 
-    note: str
-    line: int
+    note: str | None
+    """The note of the item that failed; None for a whole call, which is no note's (it was
+    "-", a value a tool had to know not to open)."""
+    line: int | None
+    """The item's line (1-based); None for a whole call, and for a record whose line is gone
+    (an orphan's cancel), which has none: 0 made that cancel read as a whole call."""
     block_id: str | None
     action: str
     key: str | None = None
@@ -112,11 +116,14 @@ class ItemError(BaseModel):
     def whole_call(self) -> bool:
         """A backend refused or failed a whole call (auth, network): no one note line is at
         fault, and that backend's later steps in the run were skipped."""
-        return self.line == 0
+        return self.note is None
 
     def __str__(self) -> str:
-        """ "note.md:12: salesforce create failed: …", "sync jira failed: …"."""
-        where = "" if self.whole_call else f"{self.note}:{self.line}: "
+        """ "note.md:12: salesforce create failed: …", "sync jira failed: …"; a record whose
+        line is gone is named by its note alone ("note.md: jira transition PLAN-3 failed")."""
+        where = ""
+        if self.note is not None:
+            where = f"{self.note}: " if self.line is None else f"{self.note}:{self.line}: "
         backend = f"{self.target} " if self.target else ""
         key = f" {self.key}" if self.key else ""
         return f"{where}{backend}{self.action}{key} failed: {self.message}"
@@ -307,8 +314,8 @@ class Applier:
             self.down.add(target)
             self.result.errors.append(
                 ItemError(
-                    note="-",
-                    line=0,
+                    note=None,
+                    line=None,
                     block_id=None,
                     action=f"sync {target}",
                     message=str(exc),
@@ -474,7 +481,7 @@ class Applier:
         self.result.errors.append(
             ItemError(
                 note=change.item.note,
-                line=change.item.line,
+                line=change.item.line or None,  # an orphan's: its line is gone
                 block_id=change.item.block_id,
                 action=change.action if change.target != "note" else "write back",
                 key=self._record_key(change),
