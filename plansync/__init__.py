@@ -15,11 +15,13 @@ The library is what the command line is a shell over::
     plansync.forget(config, ["CLOUD-7"])  # stop reporting an orphan; its ticket is left as is
 
 Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
-:class:`ConfigError`, :class:`ConnectorError` (a backend refused or failed a whole call),
-:class:`NoteChanged` (a note saved while it was read), :class:`StalePlan`,
-:class:`StateLocked` (another run holds the state store), :class:`StateError` (a damaged
-database under ``.plansync``) and :class:`NotAnOrphan` (``forget`` was given a record that
-is none). Messages name the file, line or key and never quote a secret.
+:class:`ConfigError` (also raised, as a ``ValueError``, by settings built in code with a
+value they cannot take: ``AcceptancePolicy``, ``Config``), :class:`ConnectorError` (a backend
+refused or failed a whole call), :class:`NoteChanged` (a note saved while it was read),
+:class:`StalePlan`, :class:`StateLocked` (another run holds the state store),
+:class:`StateError` (a damaged database under ``.plansync``) and :class:`NotAnOrphan`
+(``forget`` was given a record that is none). Messages name the file, line or key and
+never quote a secret.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
 whose ``whole_call`` is true: the backend's later steps were skipped). Either says what failed
@@ -35,10 +37,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from plansync.errors import PlansyncError
+from plansync.errors import ConfigError, PlansyncError
 
 if TYPE_CHECKING:
-    from plansync.config import Config, ConfigError, load_config
+    from plansync.config import Config, load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
     from plansync.engine.changes import Change, ItemRef, Plan
@@ -63,7 +65,6 @@ _LAZY = {
     "Vault": "plansync.notes.vault",
     "scan_vault": "plansync.notes.vault",
     "Config": "plansync.config",
-    "ConfigError": "plansync.config",
     "load_config": "plansync.config",
     "ConnectorError": "plansync.connectors.base",
     "ItemError": "plansync.engine.apply",

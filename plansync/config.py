@@ -8,20 +8,16 @@ silently ignored ``isue_type`` is worse than an error.
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
 import shlex
 import sys
-import typing
 from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -33,11 +29,12 @@ from pydantic import (
 )
 
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
-from plansync.errors import PlansyncError
+from plansync.errors import ConfigError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc
 from plansync.notes.tasks import LINE_BREAKS
 from plansync.placeholders import check_template
 from plansync.redact import redact
+from plansync.settings import Settings, describe, key_of, unknown_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -96,11 +93,7 @@ URL_SETTINGS = {
 }
 
 
-class ConfigError(PlansyncError):
-    """The config cannot be used; the message names the file and the key."""
-
-
-class Strict(BaseModel):
+class Strict(Settings):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -736,9 +729,7 @@ class Config(Strict):
         if unknown:  # one line each, like the model's own errors (see config_from_dict)
             known = f" (the fields it may name: {', '.join(fields)})"
             raise ValueError(
-                "\n  ".join(
-                    _unknown_key(f"sync.conflicts.{name}", name, fields) for name in unknown
-                )
+                "\n  ".join(unknown_key(f"sync.conflicts.{name}", name, fields) for name in unknown)
                 + known
             )
         return self
@@ -776,71 +767,6 @@ def interpolate(
     if isinstance(value, list):
         return [interpolate(v, missing, f"{where}[{i}]", malformed) for i, v in enumerate(value)]
     return value
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that owns the last key of ``loc``, to suggest a valid key for a typo."""
-    model: type[BaseModel] = Config
-    dict_key = False  # the next part is a key of a table like [users], not a field name
-    for part in loc[:-1]:
-        if isinstance(part, int) or dict_key:
-            dict_key = False
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        annotation = field.annotation
-        dict_key = typing.get_origin(annotation) is dict
-        args = getattr(annotation, "__args__", ())
-        candidates = [annotation, *args]
-        inner = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if inner is None:
-            return None
-        model = inner
-    return model
-
-
-def _unknown_key(key: str, name: str, names: list[str]) -> str:
-    """``unknown key 'a.b'; did you mean 'c'?``: the one wording for every misspelt key."""
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown key '{key}'{hint}"
-
-
-def _key(loc: tuple[Any, ...]) -> str:
-    """A validation error's location as the config key, the way :func:`interpolate` names it."""
-    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-
-
-def _describe(error: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    key = _key(loc)
-    if error["type"] == "extra_forbidden":
-        model = _model_at(loc)
-        return _unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])
-    message = _in_toml_words(error) or error["msg"].removeprefix("Value error, ")
-    return f"'{key}': {message}" if key else message
-
-
-def _in_toml_words(error: dict[str, Any]) -> str | None:
-    """A wrong shape said as TOML writes it, for the slips TOML invites: ``[rules]`` for
-    ``[[rules]]`` and back, a string for a list. Pydantic's words named Python types and
-    internal classes ("a valid dictionary or instance of JiraConfig")."""
-    given = error.get("input")
-    header = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))  # as TOML names it
-    if error["type"] == "list_type":
-        if isinstance(given, dict):
-            return f"is one table, not a list of them: write [[{header}]] (two brackets) for each"
-        if isinstance(given, str):
-            return f"is a string, not a list: write [{json.dumps(given, ensure_ascii=False)}]"
-        return 'should be a list, such as ["a", "b"]'
-    if error["type"] in ("model_type", "dict_type"):
-        if isinstance(given, list):
-            return f"is a list of tables, not one table: write [{header}] (one bracket)"
-        return "should be a table: a [section] or { key = value, ... }"
-    return None
 
 
 def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:
@@ -926,11 +852,11 @@ def _checked(raw: dict[str, Any], source: Path | None) -> Config:
         errors = [
             e
             for e in exc.errors()
-            if e["type"] == "extra_forbidden" or _key(tuple(e["loc"])) not in unset_keys
+            if e["type"] == "extra_forbidden" or key_of(tuple(e["loc"])) not in unset_keys
         ]
         if not errors:
             raise ConfigError(f"{where}: environment variables not set: {unset}") from None
-        problems = "\n".join(f"  {_describe(e)}" for e in errors)  # type: ignore[arg-type]
+        problems = "\n".join(f"  {describe(e, Config)}" for e in errors)
         if missing:
             problems += f"\n  environment variables not set: {unset}"
         raise ConfigError(f"{where}: invalid config:\n{problems}") from None

@@ -17,6 +17,15 @@ class PlansyncError(Exception):
     note saved while it was read, a stale plan, a state store that is locked or damaged."""
 
 
+class ConfigError(PlansyncError, ValueError):
+    """The settings cannot be used: a config file's mistake (the message names the file and
+    the key), or a settings model built in code with a value it cannot take (the message
+    names the model and the key; see :mod:`plansync.settings`).
+
+    A ``ValueError`` too, as pydantic's ``ValidationError`` is: a caller that caught that for
+    a policy built in code still catches this."""
+
+
 def wrong_type(call: str, expected: str, given: object, remedy: str) -> TypeError:
     """The TypeError a library function raises at once for an argument of the wrong type:
     passed on, a path for a Config or a dict for a policy failed deep inside, as an

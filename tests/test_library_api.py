@@ -217,9 +217,32 @@ def test_a_run_given_no_config_is_a_type_error_saying_how_to_make_one(
 
 def test_a_policy_that_accepts_a_proposed_status_is_refused_in_the_library_too() -> None:
     """The config refused it; a policy made in code was taken, and its [?] items were never
-    accepted, with no word (a review)."""
-    with pytest.raises(ValueError, match="accepted_statuses and proposed_statuses both hold '\\?'"):
+    accepted, with no word (a review). Then refused as pydantic's ValidationError, which no
+    ``except plansync.PlansyncError`` caught (a user test): a ConfigError, still a ValueError."""
+    with pytest.raises(plansync.ConfigError) as refused:
         plansync.AcceptancePolicy(accepted_statuses=[" ", "?"])
+    assert isinstance(refused.value, plansync.PlansyncError)
+    assert isinstance(refused.value, ValueError)
+    assert str(refused.value) == (
+        "invalid AcceptancePolicy: accepted_statuses and proposed_statuses both hold '?': an"
+        " item marked [?] is never accepted; take it out of one of them"
+    )
+
+
+def test_settings_built_in_code_name_their_mistakes_by_key_as_a_config_file_does() -> None:
+    """Every settings model a caller builds raises the one error, naming the key (a typo with
+    its likely meaning, a table's key by its whole path); pydantic's error is its cause."""
+    with pytest.raises(plansync.ConfigError) as typo:
+        plansync.AcceptancePolicy(global_filtr="#task")  # type: ignore[call-arg]
+    assert str(typo.value) == (
+        "invalid AcceptancePolicy: unknown key 'global_filtr'; did you mean 'global_filter'?"
+    )
+    with pytest.raises(plansync.ConfigError) as nested:
+        plansync.Config(acceptance={"accept_tag": "ok"}, sync={"orphans": "close"})  # type: ignore[arg-type]
+    assert str(nested.value).startswith("invalid Config: 'acceptance.accept_tag': 'ok' is not")
+    assert "; 'sync.orphans': Input should be 'report' or 'cancel'" in str(nested.value)
+    assert isinstance(nested.value.__cause__, ValueError)  # pydantic's, for its details
+    assert plansync.ConfigError is plansync.config.ConfigError
 
 
 def test_a_saved_plan_given_as_a_path_is_a_type_error_saying_how_to_read_it(

@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plansync.settings import Settings
+
 Kind = Literal["action", "decision"]
 Priority = Literal["highest", "high", "medium", "none", "low", "lowest"]
 ParsedModel = TypeVar("ParsedModel", bound="BaseModel")
@@ -168,8 +170,11 @@ class Note(BaseModel):
         }
 
 
-class AcceptancePolicy(BaseModel):
-    """Which items a reviewer has accepted. A proposed item (``[?]``) is never accepted."""
+class AcceptancePolicy(Settings):
+    """Which items a reviewer has accepted. A proposed item (``[?]``) is never accepted.
+
+    Built with a value it cannot take, it raises :class:`plansync.ConfigError` (a
+    ``ValueError``), as the config's ``[acceptance]`` does."""
 
     model_config = ConfigDict(extra="forbid")
 

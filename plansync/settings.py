@@ -1,0 +1,113 @@
+"""What the settings models share (:class:`~plansync.AcceptancePolicy`, :class:`~plansync.Config`
+and the tables of ``plansync.toml``): a mistake in them is a :class:`~plansync.ConfigError`
+that names its key, whether the settings come from a config file (:func:`plansync.load_config`)
+or are built in code. Built in code, a policy accepting a proposed status raised pydantic's
+``ValidationError`` (a ``pydantic_core`` class), which no ``except plansync.PlansyncError``
+caught; a ``ConfigError`` is a ``ValueError`` as that was, so either ``except`` catches it.
+
+Kept apart from :mod:`plansync.config`, which loads the engine's vocabulary: the notes' model
+(the policy) needs these, and ``plansync parse`` loads nothing of the engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from plansync.errors import ConfigError
+
+
+class Settings(BaseModel):
+    """A settings model: built with a value it cannot take, it raises :class:`ConfigError`
+    naming the key (the pydantic ``ValidationError`` is its ``__cause__``, for its details).
+
+    Only the constructor: ``model_validate`` keeps pydantic's error, which
+    :func:`plansync.config.load_config` names in a file's terms (and its unset variables).
+    """
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            model = type(self)
+            problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
+            raise ConfigError(f"invalid {model.__name__}: {problems}") from exc
+
+    # Marked as pydantic marks its own (and RootModel's): a table validated within another
+    # (Config's [jira]) is then made without this __init__, so its mistakes stay the outer
+    # model's, named by their whole key ("'jira.url'"), not one ConfigError within another.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+def model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:
+    """The model class under ``root`` that owns the last key of ``loc``, to suggest a valid
+    key for a typo."""
+    model = root
+    dict_key = False  # the next part is a key of a table like [users], not a field name
+    for part in loc[:-1]:
+        if isinstance(part, int) or dict_key:
+            dict_key = False
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        dict_key = typing.get_origin(annotation) is dict
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        inner = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def unknown_key(key: str, name: str, names: list[str]) -> str:
+    """``unknown key 'a.b'; did you mean 'c'?``: the one wording for every misspelt key."""
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown key '{key}'{hint}"
+
+
+def key_of(loc: tuple[Any, ...]) -> str:
+    """A validation error's location as the config key, the way
+    :func:`plansync.config.interpolate` names it."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+
+
+def describe(error: ErrorDetails, root: type[BaseModel], *, toml: bool = True) -> str:
+    """One mistake of a model under ``root``, named by its key; ``toml``: a wrong shape said as
+    a config file writes it (``[[rules]]``), not to a caller who built the model in code."""
+    loc = tuple(error["loc"])
+    key = key_of(loc)
+    if error["type"] == "extra_forbidden":
+        model = model_at(loc, root)
+        return unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])
+    message = (toml and _in_toml_words(error)) or error["msg"].removeprefix("Value error, ")
+    return f"'{key}': {message}" if key else message
+
+
+def _in_toml_words(error: ErrorDetails) -> str | None:
+    """A wrong shape said as TOML writes it, for the slips TOML invites: ``[rules]`` for
+    ``[[rules]]`` and back, a string for a list. Pydantic's words named Python types and
+    internal classes ("a valid dictionary or instance of JiraConfig")."""
+    given = error.get("input")
+    header = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))  # as TOML names it
+    if error["type"] == "list_type":
+        if isinstance(given, dict):
+            return f"is one table, not a list of them: write [[{header}]] (two brackets) for each"
+        if isinstance(given, str):
+            return f"is a string, not a list: write [{json.dumps(given, ensure_ascii=False)}]"
+        return 'should be a list, such as ["a", "b"]'
+    if error["type"] in ("model_type", "dict_type"):
+        if isinstance(given, list):
+            return f"is a list of tables, not one table: write [{header}] (one bracket)"
+        return "should be a table: a [section] or { key = value, ... }"
+    return None
