@@ -1081,12 +1081,16 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
     # The change concerns the synced record; the line's key is its value, and the message
     # says what to do (no command fixes "the state").
     assert conflict.key == key
-    assert conflict.fields == {"key": {"note": other, "synced": key}}
+    assert conflict.fields == {"key": {"base": key, "note": other, "remote": key}}
     assert conflict.message == (
         f"the line names {other}, but this item was synced to {key}: put"
         f" [{key}]({project.url}/browse/{key}) back on the line, or take the link off (sync"
         f" writes {key} back); plansync does not move an item to another record"
     )
+    # A field conflict's shape, in the JSON as in the README; no [sync.conflicts] settles it.
+    (shown,) = plan.to_contract()["changes"]
+    assert shown["fields"] == {"key": {"base": key, "note": other, "remote": key}}
+    assert "[sync.conflicts]" not in render(plan, config)
     sync(config)
     assert path.read_bytes() == edited  # not silently "fixed"
 

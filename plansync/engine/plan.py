@@ -707,7 +707,9 @@ class Planner:
                 f"the line names {note_key}, but this item was synced to {base.key}: put"
                 f" [{base.key}]({base.url}) back on the line, or take the link off (sync writes"
                 f" {base.key} back); plansync does not move an item to another record",
-                {"key": {"note": note_key, "synced": base.key}},
+                # A field conflict's shape, as the README gives it (it was {note, synced}):
+                # the key last synced, the line's, and the record's the id finds now.
+                {"key": {"base": base.key, "note": note_key, "remote": found.key}},
             )
             return
         self._known(target, entry, found.key, found.url)

@@ -147,7 +147,11 @@ def conflicts_hint(plan: Plan) -> str | None:
             for change in plan.changes
             if change.action == "conflict"
             for name, value in change.fields.items()
-            if isinstance(value, dict) and set(value) == {"base", "note", "remote"}
+            # A key conflict has the shape too, but [sync.conflicts] settles no key: its
+            # message says what does.
+            if name != "key"
+            and isinstance(value, dict)
+            and set(value) == {"base", "note", "remote"}
         ),
         None,
     )
