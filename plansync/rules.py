@@ -487,13 +487,20 @@ def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
     return IN_PROGRESS if item.status == "/" else "new"
 
 
+STATUS_WORDS = {"new": "open", "reopen": "open", IN_PROGRESS: "in progress"}
+"""The plan's words for what plansync keeps in Jira's: the categories "new" (To Do) and
+"indeterminate" and the move "reopen" (see :func:`status_word`)."""
+
+
 def status_word(status: str) -> str:
-    """A status category as the plan says it. Jira's API names the category of every status
-    between to do and done "indeterminate" (its own pages say "In Progress"), and plansync puts
-    a Salesforce status value that ``status_values`` does not name ("In Review") there: shown
-    as the API's word, it read as a status plansync could not tell. The JSON keeps the API's
-    word."""
-    return "in progress" if status == IN_PROGRESS else status
+    """A status as the plan says it, in its text and its JSON alike: open, in progress, done,
+    cancelled (or closed, where the backend cannot tell those two apart), the words of the
+    checkbox. Plansync keeps Jira's category keys and its own moves, which read as no status
+    a user knows: "new" for an issue in To Do, "indeterminate" for In Progress (Jira's API
+    word for its category, where plansync also puts a Salesforce status value that
+    ``status_values`` does not name, "In Review"), and "reopen" as a status to move to
+    ("done" -> "reopen", a user test)."""
+    return STATUS_WORDS.get(status, status)
 
 
 @overload

@@ -634,7 +634,8 @@ def test_a_closed_issue_moved_between_done_and_cancelled_in_jira_only_is_kept(
 def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
     example_project: ExampleProject, closed: str
 ) -> None:
-    """A cancelled one's reopen read "done" -> "reopen" in the plan and its JSON."""
+    """A cancelled one's reopen read "done" -> "reopen" in the plan and its JSON; "reopen",
+    apply's word for the move, then read as a status of its own: it is "open", in both."""
     project = example_project
     config, note, _, key = synced_item(project, RUNBOOK)
     check(project, note, " ", closed)
@@ -645,6 +646,8 @@ def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
     assert [(c.action, c.fields) for c in plan.changes] == [
         ("transition", {"status": {"old": old, "new": "reopen"}})
     ]
+    assert plan.to_contract()["changes"][0]["fields"] == {"status": {"old": old, "new": "open"}}
+    assert f'    status: "{old}" -> "open"' in render(plan).splitlines()
     sync(config, plan=plan)
     assert status_name(project, key) == "To Do"
     assert_in_sync(config)
@@ -657,7 +660,8 @@ def test_an_item_marked_in_progress_moves_its_issue_there_and_back(
     example_project: ExampleProject,
 ) -> None:
     """``[ ]`` -> ``[/]`` took no transition (in progress read as open); the plan says where
-    it goes in the text's words, and the JSON in Jira's. Back to ``[ ]``, it goes to To Do."""
+    it goes in the checkbox's words, its JSON too (it said Jira's category keys, "new" for
+    an issue in To Do). Back to ``[ ]``, it goes to To Do."""
     project = example_project
     config, note, _, key = synced_item(project, RUNBOOK)
     check(project, note, " ", "/")
@@ -665,7 +669,10 @@ def test_an_item_marked_in_progress_moves_its_issue_there_and_back(
     assert [(c.action, c.key, c.fields) for c in plan.changes] == [
         ("transition", key, {"status": {"old": "new", "new": "indeterminate"}})
     ]
-    assert '    status: "new" -> "in progress"' in render(plan).splitlines()
+    assert '    status: "open" -> "in progress"' in render(plan).splitlines()
+    assert plan.to_contract()["changes"][0]["fields"] == {
+        "status": {"old": "open", "new": "in progress"}
+    }
     sync(config, plan=plan)
     assert status_name(project, key) == "In Progress"
     assert_in_sync(config)
@@ -763,9 +770,12 @@ def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     assert [(c.action, c.key, c.fields) for c in plan.changes] == [
         ("conflict", key, {"status": {"base": "new", "note": new, "remote": old}})
     ]
-    assert f"status changed in the note and in Jira since the last sync: note new -> {new}," in (
+    assert f"status changed in the note and in Jira since the last sync: note open -> {new}," in (
         plan.changes[0].message or ""
     )
+    # One set of words, where the base and the note's said Jira's key, the remote the plan's.
+    shown = {"status": {"base": "open", "note": new, "remote": old}}
+    assert plan.to_contract()["changes"][0]["fields"] == shown
     sync(config, plan=plan)
     assert status_name(project, key) == {"31": "Done", "41": "Won't Do"}[in_jira]  # as it was
 

@@ -96,12 +96,6 @@ _SEARCH_FIELDS = [
 _CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
 
 
-def _move_word(to: str) -> str:
-    """A move as its messages say it (:func:`~plansync.rules.status_word`): Jira's API word for
-    In Progress's category reads as a status plansync could not tell."""
-    return "open" if to == "reopen" else status_word(to)
-
-
 _T = TypeVar("_T")
 _NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
 """What an item of :meth:`JiraConnector._each` started after the call failed gives."""
@@ -311,7 +305,7 @@ class JiraConnector:
             else:  # read as fetch_by_ids reads it, so that the next plan agrees
                 there = self._closed_as(category, name) == to
             if there:
-                note = f"already {_move_word(to)} in Jira ({name})"
+                note = f"already {status_word(to)} in Jira ({name})"
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
             with _reading(what):
                 chosen = _pick_transition(
@@ -451,7 +445,7 @@ class JiraConnector:
         bound: ``bounded``) got it there from ``start``. Back from in progress, it asked for to
         do: "open" would read as if the issue, open in progress, were not."""
         key, to = move.key, move.to
-        word = "to do" if move.from_progress else _move_word(to)
+        word = "to do" if move.from_progress else status_word(to)
         configured = (
             f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
             if to == "cancelled" and self._cancel_transition

@@ -10,6 +10,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from plansync.rules import status_word
+
 Action = Literal["create", "update", "transition", "link", "write_back", "conflict", "orphan"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 Target = Literal["jira", "salesforce", "note"]
@@ -206,6 +208,16 @@ class Plan(BaseModel):
                 "changes": {"__all__": internal},
             },
         )
+        for change in contract["changes"]:
+            status = change["fields"].get("status")
+            if change["action"] in ("transition", "conflict") and isinstance(status, dict):
+                # The plan's words, as its text says them (a transition's {old, new}, a status
+                # conflict's {base, note, remote}), not the "new", "indeterminate" and
+                # "reopen" apply keeps: "done" -> "reopen" for an issue in To Do (a user test).
+                change["fields"]["status"] = {
+                    side: value if value is None else status_word(value)
+                    for side, value in status.items()
+                }
         # The ids a dead sync was creating that have no record yet: the text plan names them,
         # and a sync looks them up once more before it forgets them.
         contract["unfound"] = [
