@@ -28,7 +28,7 @@ def move(old: str | None, new: str) -> StatusDiff:
 
 
 def kept(now: str, overruled: bool = False) -> list[Kept]:
-    return [Kept(f"status (now {now})", overruled)]
+    return [Kept("status", overruled, now)]
 
 
 def learnt(status: str) -> dict[str, Any]:

@@ -744,10 +744,12 @@ def test_an_in_progress_item_whose_issue_was_closed_in_jira_keeps_it_closed(
 
 
 def kept_by_the_config(project: ExampleProject, name: str) -> list[str]:
-    """The plan's kept lines once ``[sync.conflicts]`` keeps Jira's ``name``: no change."""
+    """The plan's kept lines once ``[sync.conflicts]`` keeps Jira's ``name``: no change; its
+    ``kept_records`` say the field was overruled."""
     project.write_config(extra=f'[sync.conflicts]\n{name} = "remote"\n')
     plan = fresh_plan(config_of(project))
     assert not plan.changes
+    assert [(r.fields, r.overruled) for r in plan.kept_records] == [([name], [name])]
     return plan.kept
 
 
@@ -935,9 +937,21 @@ def test_a_record_changed_in_jira_only_is_one_kept_line(example_project: Example
     config, note, item, key = synced_item(project, RUNBOOK)
     jira_put(project, key, {"summary": "Runbook (renamed in Jira)"})
     jira_transition(project, key, "31")
-    assert fresh_plan(config).kept == [
+    plan = fresh_plan(config)
+    assert plan.kept == [
         f"{key} ({note.path}:{item.line}): summary, status (now done) changed in Jira only"
         " since the last sync; kept, not sent from the note"
+    ]
+    # The same as data, in the JSON: a tool read the record and its line out of the prose.
+    ref = {"note": note.path, "line": item.line, "block_id": item.block_id, "text": item.text}
+    assert plan.to_contract()["kept_records"] == [
+        {
+            "target": "jira",
+            "key": key,
+            "item": ref,
+            "fields": ["summary", "status"],
+            "overruled": [],
+        }
     ]
 
 

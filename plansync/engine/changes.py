@@ -86,6 +86,22 @@ class Change(BaseModel):
     )
 
 
+class KeptRecord(BaseModel):
+    """A record whose fields changed in the backend only (or on both sides, ``[sync.conflicts]``
+    keeping the backend's), as data: the plan's ``kept`` lines are prose, which a tool would
+    have had to parse for the record, its line and the fields."""
+
+    target: Backend
+    key: str
+    item: ItemRef
+    fields: list[str] = Field(description="the fields kept, by name ('status' for the status)")
+    overruled: list[str] = Field(
+        default_factory=list,
+        description="those of ``fields`` the note changed too, [sync.conflicts] keeping the"
+        " backend's",
+    )
+
+
 class Fingerprint(BaseModel):
     """What a plan was made from; a saved plan whose fingerprint no longer holds is stale."""
 
@@ -141,6 +157,9 @@ class Plan(BaseModel):
         description="records whose fields or status were changed in the backend only since"
         " the last sync (or on both sides, [sync.conflicts] keeping the backend's): they"
         " differ from the note, and a sync keeps them",
+    )
+    kept_records: list[KeptRecord] = Field(
+        default_factory=list, description="``kept`` as data, one entry per line of it, in order"
     )
     unrouted: list[ItemRef] = Field(
         default_factory=list,

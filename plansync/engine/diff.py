@@ -58,15 +58,19 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
 class Kept:
     """A field (or the status) whose backend value stands, as the plan's ``kept`` line names
     it. ``overruled``: the note changed it too, and ``[sync.conflicts]`` keeps the backend's;
-    said so, or the plan would read as if only the backend had changed it."""
+    said so, or the plan would read as if only the backend had changed it. ``now``: where
+    the backend has the record, for the status ("status (now done)"), kept apart from its
+    name, which the plan's ``kept_records`` gives a tool as it is."""
 
     name: str
     overruled: bool = False
+    now: str | None = None
 
     def __str__(self) -> str:
+        said = self.name if self.now is None else f"{self.name} (now {self.now})"
         if self.overruled:
-            return f"{self.name} (and in the note: [sync.conflicts] keeps the backend's)"
-        return self.name
+            return f"{said} (and in the note: [sync.conflicts] keeps the backend's)"
+        return said
 
 
 @dataclass
@@ -205,7 +209,7 @@ def _diff_progress(
     if wanted == "new" and base != IN_PROGRESS:  # open, as the issue in progress is
         return StatusDiff(refresh=closed.refresh)
     if base == wanted:  # moved in the backend only: its word stands, said as a field's
-        return StatusDiff(refresh=closed.refresh, kept=[Kept(f"status (now {_now(found)})")])
+        return StatusDiff(refresh=closed.refresh, kept=[Kept("status", now=_now(found))])
     change = {"old": found.status_category, "new": "reopen" if wanted == "new" else wanted}
     return StatusDiff(transition=change)
 
@@ -229,7 +233,7 @@ def _diff_closed(
     )
     now = _now(found)
     if wanted == last:  # the backend's word stands; said, as a field's is
-        return StatusDiff(kept=[Kept(f"status (now {now})")] if moved else [])
+        return StatusDiff(kept=[Kept("status", now=now)] if moved else [])
     if wanted in CLOSED and have != "done":
         change = {"old": have, "new": wanted}
     elif wanted in CLOSED and found.closed_as not in (None, wanted):
@@ -241,7 +245,7 @@ def _diff_closed(
             return StatusDiff(refresh={"status": wanted, "status_sent": None})
         return StatusDiff()
     if moved and winner == "remote":
-        return StatusDiff(kept=[Kept(f"status (now {now})", overruled=True)])
+        return StatusDiff(kept=[Kept("status", overruled=True, now=now)])
     if moved and winner != "note":
         return StatusDiff(conflict={"base": last, "note": wanted, "remote": now})
     return StatusDiff(transition=change)

@@ -74,6 +74,7 @@ from plansync.engine.changes import (
     DeadCreate,
     Fingerprint,
     ItemRef,
+    KeptRecord,
     LineChange,
     Plan,
     Target,
@@ -919,6 +920,15 @@ class Planner:
             self.plan.kept.append(
                 f"{key} ({entry.note.path}:{entry.item.line}): {names} changed in"
                 f" {target.title}{only} since the last sync; kept, not sent from the note"
+            )
+            self.plan.kept_records.append(
+                KeptRecord(
+                    target=target.name,
+                    key=key,
+                    item=self._ref(entry),
+                    fields=[field.name for field in kept],
+                    overruled=[field.name for field in kept if field.overruled],
+                )
             )
 
     def _plan_status(
