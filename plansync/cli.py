@@ -879,9 +879,29 @@ def sandbox() -> None:
     show_default=True,
     help="Jira; Salesforce takes PORT+1.",
 )
-@click.option("--mode", type=click.Choice(["cloud", "dc"]), default="cloud", show_default=True)
-@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--state", "state_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--mode",
+    type=click.Choice(["cloud", "dc"]),
+    default="cloud",
+    show_default=True,
+    help="Which Jira to answer as: Cloud (API 2 and 3, accountId users) or Data Center"
+    " (API 2, user names).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Milliseconds every request waits before it is answered, in both sandboxes"
+    " (POST /_sandbox/faults changes it while they run).",
+)
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that keeps the records and the TLS CA from one run to the next (made if"
+    " missing); unset, they live in memory and go when the sandboxes stop.",
+)
 @click.option(
     "--project",
     "projects",

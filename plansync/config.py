@@ -774,8 +774,9 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
     file = Path(path) if path else find_config(start or Path.cwd())
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
     # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
-    # dotfiles folder instead.
-    return config_from_dict(_read_toml(file), source=Path(os.path.abspath(file)))
+    # dotfiles folder instead. Absolute before it is read, as every message names it so.
+    source = Path(os.path.abspath(file))
+    return config_from_dict(_read_toml(source), source=source)
 
 
 def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
@@ -791,9 +792,9 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
             path = find_config(start or Path.cwd())
         except ConfigError:
             return Acceptance()
-    file = Path(path)
+    file = Path(os.path.abspath(path))
     table = {"acceptance": _read_toml(file).get("acceptance", {})}
-    return _checked(table, Path(os.path.abspath(file))).acceptance
+    return _checked(table, file).acceptance
 
 
 def _read_toml(file: Path) -> dict[str, Any]:

@@ -728,7 +728,7 @@ def test_a_saved_plan_whose_only_note_was_renamed_names_the_note_gone(
     assert result.exit_code == 1
     if synced:
         assert result.stderr.endswith(
-            "Error: the plan is stale: note.md (gone) changed since it was made;"
+            "Error: the plan is stale: note.md was deleted or renamed since it was made;"
             f" run `plansync plan --config {shlex.quote(str(config))}"
             f" --out {shlex.quote(str(saved))}` again\n"
         )
@@ -928,6 +928,40 @@ def test_a_plan_stale_in_many_notes_names_five_and_counts_the_rest(
     result = run("sync", saved, "--config", example_project.config_path)
     assert result.exit_code == 1
     assert " and 3 more notes changed since it was made" in result.stderr
+
+
+def test_a_plan_stale_for_a_note_deleted_says_it_was_deleted(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """It read "e.md (gone) changed since it was made", as if the note had been edited."""
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", example_project.config_path).exit_code == 0
+    edited, deleted = sorted(example_project.vault.glob("*.md"))[:2]
+    edited.write_text(edited.read_text("utf-8") + "\nEdited.\n", "utf-8")
+    deleted.unlink()
+    result = run("sync", saved, "--config", example_project.config_path)
+    assert result.exit_code == 1
+    assert (
+        f"the plan is stale: {edited.name} changed and {deleted.name} was deleted or renamed"
+        " since it was made;" in result.stderr
+    )
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """``sandbox serve --help`` said nothing of --mode, --latency-ms and --state."""
+
+    def options(command: click.Command, path: str) -> Iterator[str]:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from options(sub, f"{path} {name}")
+            return
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden and not param.help:
+                yield f"{path} {param.opts[0]}"
+
+    assert list(options(main, "plansync")) == []
+    shown = " ".join(run("sandbox", "serve", "--help").stdout.split())
+    assert "Data Center" in shown and "Milliseconds" in shown and "from one run to" in shown
 
 
 def test_sync_asks_and_a_no_applies_nothing(example_project: ExampleProject) -> None:

@@ -12,6 +12,7 @@ from plansync.config import (
     ConfigError,
     Match,
     config_from_dict,
+    load_acceptance,
     load_config,
 )
 from plansync.engine.changes import Plan
@@ -393,6 +394,26 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, clean_env: None) -> N
 def test_a_typo_far_from_any_key_has_no_wild_guess(tmp_path: Path, clean_env: None) -> None:
     message = error_of(tmp_path, 'zzzzzz = "me"\n')
     assert "unknown key 'zzzzzz'" in message and "did you mean" not in message
+
+
+def test_a_relative_config_is_named_by_its_absolute_path_in_every_error(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TOML syntax error named the file as given (``t.toml``) where every other mistake of
+    the file names it absolute: plan and parse alike."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.toml").write_text("[jira\n", "utf-8")
+    (tmp_path / "u.toml").write_text('myslf = "me"\n', "utf-8")
+    for load in (load_config, load_acceptance):
+        with pytest.raises(ConfigError) as syntax:
+            load("t.toml")
+        assert str(syntax.value).startswith(f"{tmp_path / 't.toml'}: not valid TOML")
+        with pytest.raises(ConfigError) as missing:
+            load("none.toml")
+        assert str(missing.value) == f"{tmp_path / 'none.toml'}: no such config file"
+    with pytest.raises(ConfigError) as typo:
+        load_config("u.toml")
+    assert str(typo.value).startswith(f"{tmp_path / 'u.toml'}: ")
 
 
 def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -> None:

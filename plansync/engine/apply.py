@@ -371,16 +371,17 @@ class Applier:
                 "the plan is stale: a sync (or a forget) ran since it was made (this plan's"
                 " own, if it was applied already)"
             )
-        changed = [
-            path if digest else f"{path} (gone)"
-            for path, digest in now.items()
-            if digest != plan.fingerprint.notes[path]
-        ]
-        if changed:  # five named, and how many more: a line, not a list of the vault
-            more = f" and {len(changed) - 5} more notes" if len(changed) > 5 else ""
-            raise self._stale(
-                f"the plan is stale: {', '.join(changed[:5])}{more} changed since it was made"
-            )
+        differ = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
+        if differ:
+            # A note gone is said so: "e.md (gone) changed" read as an edit of a note that was
+            # not there to edit.
+            changed = [path for path in differ if now[path]]
+            gone = [path for path in differ if not now[path]]
+            what = [f"{_five(changed)} changed"] if changed else []
+            if gone:
+                was = "was" if len(gone) == 1 else "were"
+                what.append(f"{_five(gone)} {was} deleted or renamed")
+            raise self._stale(f"the plan is stale: {' and '.join(what)} since it was made")
         gone = sorted(
             {
                 change.target
@@ -1077,3 +1078,9 @@ def apply_plan(
         planned_here=planned_here,
     )
     return applier.run(plan)
+
+
+def _five(paths: list[str]) -> str:
+    """The first five of ``paths``, and how many more notes: a line, not a list of the vault."""
+    more = f" and {len(paths) - 5} more notes" if len(paths) > 5 else ""
+    return ", ".join(paths[:5]) + more
