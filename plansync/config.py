@@ -35,6 +35,7 @@ from plansync.notes.tasks import LINE_BREAKS
 from plansync.placeholders import check_template
 from plansync.redact import redact
 from plansync.settings import Settings, describe, key_of, unknown_key
+from plansync.sites import on_this_machine
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -677,11 +678,29 @@ class Config(Strict):
 
     @property
     def embedded(self) -> frozenset[str]:
-        """The backends this config leaves to the embedded sandbox (it names no URL for them)."""
+        """The backends this config leaves to the embedded sandbox (it names no URL for them):
+        Jira, and Salesforce unless it is :attr:`left_out`."""
         names = {"jira"} if self.uses_sandbox else set()
         if self.salesforce is not None and not self.salesforce.instance_url:
             names.add("salesforce")
-        return frozenset(names)
+        return frozenset(names - self.left_out)
+
+    @property
+    def left_out(self) -> frozenset[str]:
+        """The backends that are not synced at all: Salesforce, whose table names no instance,
+        beside a real Jira (a URL not on this machine, and rules sending items there).
+
+        The embedded Salesforce sandbox would write its ``https://127.0.0.1:8991`` links into
+        notes synced with a real Jira, said on stderr only (the starter config has the table,
+        and a user who sets only ``JIRA_URL`` means Jira alone); the plan says instead that
+        its items wait for the instance URL. A trial keeps both: the embedded sandboxes, or a
+        Jira sandbox served on this machine beside the embedded Salesforce one."""
+        sf = self.salesforce
+        if sf is None or sf.instance_url or not self.rules:
+            return frozenset()
+        if self.uses_sandbox or on_this_machine(self.jira.url):
+            return frozenset()
+        return frozenset({"salesforce"})
 
     def conflict_fields(self) -> list[str]:
         """The field names a ``[sync.conflicts]`` key may be: every field the planner compares
@@ -867,7 +886,8 @@ def _checked(raw: dict[str, Any], source: Path | None) -> Config:
         f"{key} (${{{variable}}})"
         for key, variable in missing
         if not any(
-            key.startswith(f"{name}.") and key != URL_SETTINGS[name][0] for name in config.embedded
+            key.startswith(f"{name}.") and key != URL_SETTINGS[name][0]
+            for name in config.embedded | config.left_out
         )
     ]
     if needed:

@@ -55,7 +55,7 @@ def sandbox_notice(config: Config) -> str | None:
     what = []
     if config.uses_sandbox and config.rules:
         what.append("Jira URL")
-    if config.salesforce is not None and not config.salesforce.instance_url:
+    if "salesforce" in config.embedded:
         what.append("Salesforce instance")
     if not what:
         return None
@@ -254,15 +254,18 @@ def connections(
     *,
     persist: bool = True,
 ) -> Iterator[dict[str, Connector]]:
-    """A connector per configured backend (given connectors are used as they are); ``persist``
-    False serves an embedded sandbox that has no state yet from memory (a plan's dry run)."""
+    """A connector per configured backend but those :attr:`Config.left_out` (given connectors
+    are used as they are); ``persist`` False serves an embedded sandbox that has no state yet
+    from memory (a plan's dry run)."""
     with ExitStack() as stack:
         found: dict[str, Connector] = {
             "jira": jira
             if jira is not None
             else stack.enter_context(jira_connection(config, persist=persist))
         }
-        if config.salesforce is not None:
+        if config.salesforce is not None and (
+            salesforce is not None or "salesforce" not in config.left_out
+        ):
             found["salesforce"] = (
                 salesforce
                 if salesforce is not None

@@ -365,17 +365,60 @@ def test_salesforce_records_of_a_trial_are_made_again_in_the_real_org(
 
 
 def test_a_real_jira_beside_a_sandbox_salesforce_is_not_linked_to_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    real_jira: JiraSandbox,
+    salesforce_sandbox: tuple[str, SalesforceSandbox, requests.Session],
 ) -> None:
     config = try_on_sandbox(tmp_path, monkeypatch, salesforce=True)
-    go_real(monkeypatch)  # Salesforce stays on the embedded sandbox
-    shown = json.loads(run(config, "plan", "--json").stdout)
-    assert any("not linked to each other" in w for w in shown["warnings"])
-    run(config, "sync", "--yes")
+    go_real(monkeypatch)  # Salesforce: a sandbox on this machine, given as its connector
+    url, _, session = salesforce_sandbox
+    loaded = load_config(config)
+    sandbox = session_connector(loaded, url, session)
+    shown = plansync.plan(loaded, salesforce=sandbox)
+    assert any("not linked to each other" in w for w in shown.warnings)
+    result = plansync.apply(loaded, salesforce=sandbox)
+    assert result is not None and result.ok, [str(e) for e in result.errors]
     issues = requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"]
     assert issues
     linked = [link["object"]["url"] for issue in issues for link in issue["remotelinks"]]
     assert linked and not [url for url in linked if on_this_machine(url)]
+
+
+def test_a_real_jira_with_no_salesforce_instance_sends_nothing_to_a_salesforce_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+) -> None:
+    """The starter config (its [salesforce] table reads SF_INSTANCE_URL) with only JIRA_URL
+    set sent #rfe items to the embedded Salesforce sandbox, and wrote its
+    https://127.0.0.1:8991 links into notes synced with the real Jira, said on stderr only.
+    Now the plan says, once, which items wait for which setting; the trial (no JIRA_URL)
+    still has both sandboxes."""
+    for name in (*CONFIG_ENV, "SF_INSTANCE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    note = tmp_path / "m.md"
+    note.write_text("- [ ] Ask for an export #rfe\n- [ ] Plain task\n", "utf-8")
+    trial = json.loads(run(config, "plan", "--json").stdout)
+    assert {c["target"] for c in trial["changes"] if c["action"] == "create"} == {
+        "jira",
+        "salesforce",
+    }
+
+    go_real(monkeypatch)
+    shown = run(config, "plan", "--json")
+    assert "Salesforce" not in shown.stderr  # no "using the embedded sandbox" notice
+    plan = json.loads(shown.stdout)
+    assert {c["target"] for c in plan["changes"]} == {"jira", "note"}
+    (warning,) = [w for w in plan["warnings"] if "salesforce.instance_url" in w]
+    assert warning.startswith("1 item (m.md:1) goes to Salesforce by its rules, but")
+    assert "SF_INSTANCE_URL" in warning and "remove the [salesforce] table" in warning
+    synced = run(config, "sync", "--yes")
+    assert "Salesforce" not in synced.stderr
+    assert "127.0.0.1" not in note.read_text("utf-8")
+    assert not (tmp_path / ".plansync" / "sandbox" / "salesforce.db").exists()
+    issues = requests.get(f"{REAL}/_sandbox/issues", timeout=10).json()["issues"]
+    assert len(issues) == 2
 
 
 def test_a_trials_dead_create_is_not_looked_for_in_the_real_jira(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args
 
-from plansync.config import BACKEND_TITLES, Config
+from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.connectors.base import RemoteRecord
 from plansync.display import counted, first_few
 from plansync.engine.changes import Backend, Change, ItemRef, Plan
@@ -28,6 +28,7 @@ from plansync.notes.vault import Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
 from plansync.rules import (
     Context,
+    SalesforceRouting,
     label_for,
     new_block_id,
     open_as_new,
@@ -165,9 +166,16 @@ class Identifier:
         :meth:`_keys_moved`), and the records are as they were when the table comes back."""
         names = {target.name for target in self.targets}
         for backend in get_args(Backend):
-            if backend in names or not (records := self.state.records(backend)):
+            if backend in names:
+                continue
+            records = self.state.records(backend)
+            if backend in self.config.left_out:
+                self._left_out(backend, records)
+            if not records:
                 continue
             self._set_aside[backend] = records
+            if backend in self.config.left_out:
+                continue
             self._aside_keys |= {(backend, record.key) for record in records.values()}
             title = BACKEND_TITLES[backend]
             keys = sorted(record.key for record in records.values())
@@ -185,6 +193,45 @@ class Identifier:
                 f" cancelled), their links in the notes still read as keys; put the"
                 f" [{backend}] table back to sync them again, or {forget}"
             )
+
+    def _left_out(self, backend: Backend, records: dict[tuple[str, str], SyncedRecord]) -> None:
+        """Say once in the plan that the items a backend's rules take are not sent to it, as
+        the config names no URL for it beside a real Jira (:attr:`Config.left_out`), and which
+        setting to give: a sandbox's links in notes synced with a real Jira were said on stderr
+        only. Its records (a trial's) are left alone, as those of a table removed."""
+        routing = SalesforceRouting()
+        lines = [
+            f"{note.path}:{item.line}"
+            for note in self._notes_proper
+            for item in note.items
+            if item.accepted and routing.rule_for(self.config, item) is not None
+        ]
+        if not lines and not records:
+            return
+        title = BACKEND_TITLES[backend]
+        setting, variable = URL_SETTINGS[backend]
+        empty = (
+            f"'{setting}' is empty (the starter config reads it from {variable}) while Jira is"
+            " a real site"
+        )
+        if lines:
+            go = "goes" if len(lines) == 1 else "go"
+            said = (
+                f"{counted(len(lines), 'item')} ({first_few(lines, 3)}) {go} to {title} by its"
+                f" rules, but {empty}: not sent to {title}'s embedded sandbox, whose links would"
+                " go into the notes beside real Jira keys"
+            )
+        else:
+            said = f"{empty}: nothing is sent to {title}"
+        if records:
+            said += (
+                f"; the {counted(len(records), f'{title} record')} the state store holds (a"
+                " trial's) are left alone, their links in the notes still read as keys"
+            )
+        self.plan.warnings.append(
+            f"{said}; set '{setting}' to sync to {title}, or remove the [{backend}] table to"
+            " sync to Jira alone"
+        )
 
     def _synced_from(
         self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
