@@ -557,7 +557,9 @@ def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
     note = example_project.note("weekly")
     note.unlink()
     note.mkdir()
-    with pytest.raises(plansync.StalePlan, match=rf"{note.name} was deleted or renamed since it was"):
+    with pytest.raises(
+        plansync.StalePlan, match=rf"{note.name} was deleted or renamed since it was"
+    ):
         plansync.apply(config, saved)
 
 
