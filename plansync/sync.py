@@ -40,7 +40,7 @@ from plansync.sandbox.embedded import (
     embedded_salesforce,
 )
 from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
-from plansync.sites import site_of, site_of_connector
+from plansync.sites import EMBEDDED, site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
 _T = TypeVar("_T")
@@ -145,6 +145,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
                 deployment="cloud",
                 timeout=jira.timeout,
                 links_base=JIRA_LINKS,
+                site_name=EMBEDDED,
             )
         return
     yield JiraConnector(
@@ -215,6 +216,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 status_field=sf.status_field,
                 status_values=sf.status_values,
                 links_base=SALESFORCE_LINKS,
+                site_name=EMBEDDED,
             )
         return
     session = requests.Session()

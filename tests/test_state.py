@@ -29,6 +29,7 @@ from plansync.engine.state import (
     open_state,
     run_lock,
 )
+from plansync.sites import EMBEDDED
 
 
 def record(block_id: str = "ps-abc123", target: str = "jira", **fields: object) -> SyncedRecord:
@@ -98,6 +99,74 @@ def test_a_bound_store_shows_only_records_of_its_kind_of_backend(tmp_path: Path)
         state.bind("jira", local=False)
         state.save(dataclasses.replace(trial, key="CLOUD-3", url="https://x.test/browse/CLOUD-3"))
         assert state.get("ps-try001", "jira") is not None and state.elsewhere("jira") == []
+
+
+def test_a_store_bound_to_a_sandbox_shows_only_that_sandboxs_records(tmp_path: Path) -> None:
+    """The embedded sandbox and one ``plansync sandbox serve`` serves each number their issues
+    from PLAN-1: a record of one is no base for the other (every item was a conflict, "in the
+    state store but Jira returns no record"). Each record keeps the site it was synced with, as
+    a served sandbox on 8990 writes the links the embedded one's name; one stored before sites
+    were kept is known by its URL, a link port of the embedded sandbox's being its."""
+    embedded = dataclasses.replace(
+        record("ps-emb001"), key="PLAN-1", url="http://127.0.0.1:8990/browse/PLAN-1"
+    )
+    served = dataclasses.replace(
+        record("ps-srv001"), key="PLAN-1", url="http://127.0.0.1:8994/browse/PLAN-1"
+    )
+    on_8990 = dataclasses.replace(
+        record("ps-srv002"), key="PLAN-2", url="http://127.0.0.1:8990/browse/PLAN-2"
+    )
+    real = record("ps-real01")
+    with open_state(tmp_path) as state:
+        state.save(embedded)  # unbound, as a store written before sites were kept
+        state.save(served)
+        state.bind("jira", local=True, site="127.0.0.1:8990")
+        state.save(on_8990)
+        state.bind("jira", local=False, site="acme.atlassian.net:443")
+        state.save(real)
+    for readonly in (False, True):
+        with open_state(tmp_path, lock=not readonly) as state:
+            state.bind("jira", local=True, site=EMBEDDED)
+            assert set(state.records("jira")) == {("ps-emb001", "jira")}
+            assert {r.block_id for r in state.elsewhere("jira")} == {
+                "ps-srv001",
+                "ps-srv002",
+                "ps-real01",
+            }
+            state.bind("jira", local=True, site="127.0.0.1:8990")
+            assert set(state.records("jira")) == {("ps-srv002", "jira")}
+            assert state.get("ps-emb001", "jira") is None
+            state.bind("jira", local=True, site="127.0.0.1:8994")
+            assert set(state.records("jira")) == {("ps-srv001", "jira")}
+            state.bind("jira", local=True)  # a backend that does not say where it is
+            assert len(state.records("jira")) == 3
+            state.bind("jira", local=False, site="other.atlassian.net:443")  # real: any real
+            assert set(state.records("jira")) == {("ps-real01", "jira")}
+
+
+def test_a_records_table_from_before_sites_were_kept_is_read_and_upgraded(
+    tmp_path: Path,
+) -> None:
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        db.executescript(
+            "CREATE TABLE records (block_id TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT"
+            " NULL, url TEXT NOT NULL, note_path TEXT NOT NULL, fields TEXT NOT NULL, synced_at"
+            " REAL NOT NULL, PRIMARY KEY (block_id, target));"
+            "INSERT INTO records VALUES ('ps-a', 'jira', 'PLAN-1',"
+            " 'http://127.0.0.1:8990/browse/PLAN-1', 'n.md', '{}', 1.0);"
+        )
+    db.close()
+    with open_state(tmp_path, lock=False) as state:  # a plan reads it as it is
+        state.bind("jira", local=True, site=EMBEDDED)
+        assert state.get("ps-a", "jira") is not None
+        state.bind("jira", local=True, site="127.0.0.1:8990")
+        assert state.get("ps-a", "jira") is None
+    with open_state(tmp_path) as state:  # a sync adds the column
+        state.bind("jira", local=True, site="127.0.0.1:8990")
+        served = dataclasses.replace(record("ps-b"), url="http://127.0.0.1:8990/browse/PLAN-1")
+        state.save(served)
+        assert state.get("ps-b", "jira") == dataclasses.replace(served, site="127.0.0.1:8990")
+        assert state.get("ps-a", "jira") is None
 
 
 def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:

@@ -30,7 +30,14 @@ import pytest
 import requests
 import responses
 from click.testing import CliRunner, Result
-from conftest import CONFIG_ENV, EXAMPLES, SALESFORCE_TABLE, session_connector
+from conftest import (
+    CONFIG_ENV,
+    EXAMPLES,
+    SALESFORCE_TABLE,
+    ps_labels,
+    sandbox_issues,
+    session_connector,
+)
 from sync_marks import CHECKPOINTS, Crash, crash_at
 
 import plansync
@@ -40,7 +47,8 @@ from plansync.engine.state import open_state
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sites import on_this_machine, site_of
+from plansync.sandbox.tls import LoopbackCertificate
+from plansync.sites import EMBEDDED, on_this_machine, record_site, site_of
 
 REAL = "https://jira.example.test"
 REAL_ORG = "https://acme.my.salesforce.test"
@@ -82,13 +90,33 @@ def test_on_this_machine(url: str, here: bool) -> None:
         ("https://jason:s3cr3t@Jira.Example.test/browse/PLAN-1", "jira.example.test:443"),
         ("http://jira.example.test:8080/", "jira.example.test:8080"),
         ("http://jira.example.test", "jira.example.test:80"),
-        ("http://127.0.0.1:41234/browse/PLAN-1", "this machine"),
+        ("http://127.0.0.1:41234/browse/PLAN-1", "127.0.0.1:41234"),
+        ("http://localhost:8994/browse/PLAN-1", "127.0.0.1:8994"),
+        ("http://[::1]:8994/browse/PLAN-1", "127.0.0.1:8994"),
+        ("http://127.0.0.1:8990/browse/PLAN-1", "127.0.0.1:8990"),
         ("", ""),
         ("http://[::1", ""),
     ],
 )
 def test_site_of(url: str, site: str) -> None:
     assert site_of(url) == site
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("http://127.0.0.1:8990/browse/PLAN-1", EMBEDDED),
+        ("https://127.0.0.1:8991/lightning/r/RFE__c/a01000000000001AAA/view", EMBEDDED),
+        ("http://localhost:8990/browse/PLAN-1", EMBEDDED),
+        ("https://127.0.0.1:8990/x", "127.0.0.1:8990"),
+        ("http://127.0.0.1:8994/browse/PLAN-1", "127.0.0.1:8994"),
+        ("https://jira.example.test:8990/browse/PLAN-1", "jira.example.test:8990"),
+    ],
+)
+def test_a_record_known_by_its_url_alone_is_the_embedded_sandboxs_at_its_link_ports(
+    url: str, site: str
+) -> None:
+    assert record_site(url) == site
 
 
 @contextmanager
@@ -295,7 +323,7 @@ def test_a_saved_plan_is_applied_only_to_the_backend_it_was_made_against(
     run(tried, "plan", "--out", str(saved))
     go_real(monkeypatch)
     output = run(tried, "sync", str(saved), code=1).output
-    assert "made against the Jira at this machine, but this run's is at" in output
+    assert "made against the embedded Jira sandbox, but this run uses the Jira at" in output
     assert output.endswith(
         f"jira.example.test:443; run `plansync plan --config {tried} --out {saved}` again\n"
     )
@@ -305,8 +333,8 @@ def test_a_saved_plan_is_applied_only_to_the_backend_it_was_made_against(
     run(tried, "plan", "--out", str(saved))
     monkeypatch.delenv("JIRA_URL")
     output = run(tried, "sync", str(saved), code=1).output
-    assert "made against the Jira at jira.example.test:443, but this run's is at" in output
-    assert "this machine" in output
+    assert "made against the Jira at jira.example.test:443, but this run uses the" in output
+    assert "embedded Jira sandbox" in output
 
 
 def test_a_trial_link_on_a_line_no_longer_synced_is_named(
@@ -441,7 +469,7 @@ def test_a_trials_dead_create_is_not_looked_for_in_the_real_jira(
         plansync.apply(load_config(tried), checkpoint=crash_at("created"))
     with open_state(load_config(tried).state_dir, lock=False) as state:
         (entry,) = state.in_flight("jira")
-    assert entry.site == "this machine" and entry.notes == dict.fromkeys(entry.block_ids, path.name)
+    assert entry.site == EMBEDDED and entry.notes == dict.fromkeys(entry.block_ids, path.name)
 
     go_real(monkeypatch)
     config = load_config(tried)
@@ -510,3 +538,126 @@ def test_a_trial_key_with_words_written_after_it_is_replaced_where_it_stands(
     summaries = [issue["fields"]["summary"] for issue in issues]
     assert [s for s in summaries if s.endswith("to staging")]
     assert not [s for s in summaries if "PLAN-" in s]
+
+
+# ---- one sandbox, then another ----------------------------------------------------------------
+# The embedded sandbox and one `plansync sandbox serve` serves are two backends, each numbering
+# its issues from PLAN-1: every item was a conflict for ever ("in the state store but Jira
+# returns no record"), and the notes' links opened unrelated issues.
+
+
+def links_to(vault: Path, base: str) -> list[str]:
+    """The note lines with a key link to ``base``."""
+    return [
+        line
+        for note in vault.rglob("*.md")
+        for line in note.read_text(encoding="utf-8").splitlines()
+        if f"]({base}/" in line
+    ]
+
+
+def go_served(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("JIRA_URL", url)
+    monkeypatch.setenv("JIRA_USER", "me")
+    monkeypatch.setenv("JIRA_API_TOKEN", "any")
+
+
+def test_a_vault_moves_from_the_embedded_sandbox_to_a_served_one_and_back(
+    tried: Path, jira_sandbox: tuple[str, JiraSandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = jira_sandbox
+    vault = tried.parent / "vault"
+    trial_keys = accepted(tried)
+    go_served(monkeypatch, url)
+
+    shown = json.loads(run(tried, "plan", "--json").stdout)
+    assert shown["summary"]["conflict"] == 0 and shown["summary"]["orphan"] == 0
+    assert shown["summary"]["create"] == len(trial_keys)
+    (warning,) = [w for w in shown["warnings"] if "another sandbox" in w]
+    assert warning.startswith(f"{len(trial_keys)} note lines name Jira keys of another sandbox")
+    assert f"the Jira at {site_of(url)}" in warning
+
+    run(tried, "sync", "--yes")
+    issues = sandbox_issues(url)
+    made = Counter(label for issue in issues for label in ps_labels(issue))
+    assert made == dict.fromkeys(trial_keys, 1)
+    assert len(links_to(vault, url)) == len(trial_keys)
+    assert links_to(vault, "http://127.0.0.1:8990") == []
+    assert run(tried, "plan", "--detailed-exitcode").exit_code == 0
+    served_keys = accepted(tried)
+
+    # A plan saved against one sandbox is not applied to another.
+    saved = tried.parent / "plan.json"
+    run(tried, "plan", "--out", str(saved))
+    monkeypatch.delenv("JIRA_URL")
+    output = run(tried, "sync", str(saved), code=1).output
+    assert f"made against the Jira at {site_of(url)}, but this run uses the embedded" in output
+
+    # Back on the embedded sandbox: its issues are found again by their ids, not made twice.
+    shown = json.loads(run(tried, "plan", "--json").stdout)
+    assert shown["summary"]["create"] == 0 and shown["summary"]["conflict"] == 0
+    run(tried, "sync", "--yes")
+    assert accepted(tried) == trial_keys
+    assert links_to(vault, url) == []
+    assert len(links_to(vault, "http://127.0.0.1:8990")) == len(trial_keys)
+    assert run(tried, "plan", "--detailed-exitcode").exit_code == 0
+
+    go_served(monkeypatch, url)  # and to the served one again: its issues, found
+    run(tried, "sync", "--yes")
+    assert accepted(tried) == served_keys and len(sandbox_issues(url)) == len(issues)
+
+
+def test_a_sandbox_served_where_the_embedded_ones_links_point_is_another_sandbox(
+    tried: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plansync sandbox serve` serves on 8990 by default, where the embedded sandbox's links
+    point whichever port it had: the links read the same, and the state store tells the two
+    apart by the site it keeps with each record."""
+    served = "http://127.0.0.1:8990"
+    trial_keys = accepted(tried)
+    go_served(monkeypatch, served)
+    app = JiraSandbox(":memory:")
+    with answering_for({served: app}):
+        shown = json.loads(run(tried, "plan", "--json").stdout)
+        assert shown["summary"]["conflict"] == 0
+        assert shown["summary"]["create"] == len(trial_keys)
+        assert any("another sandbox on this machine" in w for w in shown["warnings"])
+        run(tried, "sync", "--yes")
+        issues = requests.get(f"{served}/_sandbox/issues", timeout=10).json()["issues"]
+        assert Counter(label for issue in issues for label in ps_labels(issue)) == (
+            dict.fromkeys(trial_keys, 1)
+        )
+        key_of = {ps_labels(issue)[0]: issue["key"] for issue in issues}
+        assert accepted(tried) == key_of
+        assert run(tried, "plan", "--detailed-exitcode").exit_code == 0
+    app.close()
+
+
+def test_salesforce_records_move_from_the_embedded_sandbox_to_a_served_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    salesforce_sandbox: tuple[str, SalesforceSandbox, requests.Session],
+    loopback_tls: LoopbackCertificate,
+) -> None:
+    config = try_on_sandbox(tmp_path, monkeypatch, salesforce=True)
+    trial_records = salesforce_keys(config)
+    assert trial_records
+    url, _, _ = salesforce_sandbox
+    text = config.read_text("utf-8").replace(
+        'auth = "jwt"',
+        f'auth = "session"\nsession_id = "any"\nca_bundle = "{loopback_tls.ca_path}"',
+        1,
+    )
+    config.write_text(text, "utf-8")
+    monkeypatch.setenv("SF_INSTANCE_URL", url)
+
+    shown = json.loads(run(config, "plan", "--json").stdout)
+    assert shown["summary"]["conflict"] == 0
+    assert any("Salesforce keys of another sandbox" in w for w in shown["warnings"])
+    run(config, "sync", "--yes")
+    dump = requests.get(f"{url}/_sandbox/records", timeout=10, verify=str(loopback_tls.ca_path))
+    rows = [row for rows in dump.json().values() for row in rows]
+    assert Counter(row["Plansync_Id__c"] for row in rows) == dict.fromkeys(trial_records, 1)
+    assert salesforce_keys(config) == {row["Plansync_Id__c"]: row["Id"] for row in rows}
+    assert links_to(tmp_path / "vault", "https://127.0.0.1:8991") == []
+    assert run(config, "plan", "--detailed-exitcode").exit_code == 0

@@ -124,14 +124,16 @@ class JiraConnector:
     ``links_base`` is the base URL of the browse links it makes (the key links written into
     notes), when that is not the URL requests go to: the embedded sandbox serves on whichever
     port is free, and a link naming this run's port would be dead by the next run.
+    ``site_name`` is what :attr:`site` says instead of the URL
+    (:data:`plansync.sites.EMBEDDED`).
     """
 
     max_batch: int | None = None  # the config's sync.batch_size (at most a bulk create's 50)
 
     @property
     def site(self) -> str:
-        """The base URL requests go to (without credentials)."""
-        return self.server
+        """The base URL requests go to (without credentials), or ``site_name`` when given."""
+        return self._site_name or self.server
 
     def __init__(
         self,
@@ -148,6 +150,7 @@ class JiraConnector:
         cancel_transition: str | None = None,
         cancelled_status_names: Sequence[str] | None = None,
         links_base: str | None = None,
+        site_name: str | None = None,
     ) -> None:
         if deployment not in ("auto", "cloud", "dc"):
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
@@ -157,6 +160,7 @@ class JiraConnector:
         if user is None and token is None and (url_user or url_password):
             user, token = url_user, url_password
         self._links_base = links_base.rstrip("/") if links_base else self.server
+        self._site_name = site_name
         self._api_version = api_version
         self._http = Sender(
             "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep

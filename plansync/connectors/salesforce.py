@@ -153,15 +153,17 @@ class SalesforceConnector:
     sandbox's TLS trust comes in on it); ``sleep`` is what waits between retries.
     ``links_base`` is the base URL of the record pages it names (the key links written into
     notes), when that is not the instance's: the embedded sandbox serves on whichever port is
-    free, and a link naming this run's port would be dead by the next run.
+    free, and a link naming this run's port would be dead by the next run. ``site_name`` is
+    what :attr:`site` says instead of the URL (:data:`plansync.sites.EMBEDDED`).
     """
 
     max_batch: int | None = _COLLECTION_MAX
 
     @property
     def site(self) -> str:
-        """The instance requests go to, or before a login flow has named it, the login host."""
-        return self._credentials["instance_url"] or self._login_url
+        """The instance requests go to, or before a login flow has named it, the login host;
+        ``site_name`` when given (the embedded sandbox's, whose port changes from run to run)."""
+        return self._site_name or self._credentials["instance_url"] or self._login_url
 
     def __init__(
         self,
@@ -188,6 +190,7 @@ class SalesforceConnector:
         status_field: str | None = None,
         status_values: Mapping[StatusValue, str] | None = None,
         links_base: str | None = None,
+        site_name: str | None = None,
     ) -> None:
         if auth not in _FLOWS:
             raise ValueError(f"auth must be one of {', '.join(_FLOWS)}, not {auth!r}")
@@ -223,6 +226,7 @@ class SalesforceConnector:
         if password and security_token:  # the SOAP login sends them as one
             add_secret(password + security_token)
         self._links_base = links_base.rstrip("/") if links_base else None
+        self._site_name = site_name
         self._api_version = api_version
         self._session = session or requests.Session()
         self._session.hooks["response"].append(self._heard)

@@ -57,7 +57,7 @@ from plansync.notes.writeback import (
 )
 from plansync.progress import Progress, silent
 from plansync.rules import CLOSED, IN_PROGRESS, label_for
-from plansync.sites import site_of_connector
+from plansync.sites import described, same_site, site_of_connector
 
 Checkpoint = Callable[[str], None]
 _T = TypeVar("_T")
@@ -399,10 +399,11 @@ class Applier:
             )
         for name, site in plan.fingerprint.sites.items():
             site_now = site_of_connector(self.connectors.get(name))
-            if site is not None and site_now is not None and site_now != site:
+            if site is not None and site_now is not None and not same_site(site, site_now):
+                title = BACKEND_TITLES.get(name, name)
                 raise self._stale(
-                    f"the plan was made against the {BACKEND_TITLES.get(name, name)} at {site},"
-                    f" but this run's is at {site_now}"
+                    f"the plan was made against {described(title, site)}, but this run uses"
+                    f" {described(title, site_now)}"
                 )
 
     def _stale(self, reason: str) -> StalePlan:

@@ -49,7 +49,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    :meth:`StateStore.bind`), and a key link in a note that points at this machine is no key: the
    item is created (or found by its label) in the real backend, and the link is replaced. A
    real record never names a trial's: while one backend is a sandbox and the other is not,
-   Jira issues and Salesforce records are not linked to each other. The other way round, an
+   Jira issues and Salesforce records are not linked to each other. Another sandbox (the
+   embedded one, or one ``plansync sandbox serve`` serves) is handled the same way: its
+   records are no base and its links no keys (:meth:`Planner._note_key`). The other way round, an
    embedded sandbox run over a store that has real records is refused before it plans
    (:func:`plansync.sync.refuse_sandbox_over_real`), as it is most likely a missing
    ``JIRA_URL``.
@@ -102,6 +104,7 @@ from plansync.rules import (
     status_word,
     written_by_hand,
 )
+from plansync.sites import described, on_this_machine
 
 
 class NoteChanged(PlansyncError):
@@ -138,6 +141,7 @@ class Planner:
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
+        self._other_sandbox_keys: dict[str, dict[str, str]] = {}  # see _other_sandbox
         self._cross_links = self._link_targets()
         # Per target, the ids a dead run was creating in this run's backend, and their notes.
         self._journal: dict[str, dict[str, str]] = {
@@ -465,11 +469,19 @@ class Planner:
             if label_for(block_id) not in seen:
                 self._orphans.orphan(target, record, remote.get(label_for(block_id)))
         if trial := self._trial_links.get(target.name):
+            lines = f"{trial} note {'line names' if trial == 1 else 'lines name'}"
+            if target.local and target.site is not None:
+                whose = (
+                    "another sandbox on this machine than this run's,"
+                    f" {described(target.title, target.site)}, which"
+                )
+            else:
+                whose = (
+                    f"a sandbox on this machine (a trial run): the {target.title} configured now"
+                )
             self.plan.warnings.append(
-                f"{trial} note {'line names' if trial == 1 else 'lines name'} {target.title}"
-                " keys of a sandbox on this machine (a trial run): the"
-                f" {target.title} configured now gets its own records for them (created, or"
-                " found by their plansync ids), and the links are replaced"
+                f"{lines} {target.title} keys of {whose} gets its own records for them (created,"
+                " or found by their plansync ids), and the links are replaced"
             )
 
     def _look_up(self, target: TargetSpec, labels: list[str]) -> dict[str, RemoteRecord]:
@@ -742,12 +754,37 @@ class Planner:
 
     def _note_key(self, target: TargetSpec, entry: Tracked) -> str | None:
         """The key the note line names for ``target``; none when the link is a trial run's
-        (it points at this machine, and ``target`` is a real backend)."""
+        (it points at this machine, and ``target`` is a real backend) or another sandbox's:
+        at another port (:func:`trial_targets`), or the key of the item's record of another
+        sandbox, whose link names the same port (the embedded sandbox's links name 8990,
+        where ``plansync sandbox serve`` serves by default)."""
         key = entry.item.keys.get(target.name)
-        if key is not None and target.name in trial_targets(self.targets, entry.original):
+        if key is not None and (
+            target.name in trial_targets(self.targets, entry.original)
+            or (
+                # A record of this run's backend is the only one the store keeps of the item.
+                (entry.block_id, target.name) not in self._bases
+                and self._other_sandbox(target).get(entry.block_id) == key
+            )
+        ):
             self._trial_links[target.name] = self._trial_links.get(target.name, 0) + 1
             return None
         return key
+
+    def _other_sandbox(self, target: TargetSpec) -> dict[str, str]:
+        """For a sandbox target, each block id's key in another sandbox on this machine, as the
+        state store holds it (hidden from this run, see :meth:`StateStore.bind`)."""
+        if target.name not in self._other_sandbox_keys:
+            self._other_sandbox_keys[target.name] = (
+                {
+                    record.block_id: record.key
+                    for record in self.state.elsewhere(target.name)
+                    if on_this_machine(record.url)
+                }
+                if target.local
+                else {}
+            )
+        return self._other_sandbox_keys[target.name]
 
     def _known(self, target: TargetSpec, entry: Tracked, key: str, url: str) -> None:
         self._keys[entry.block_id, target.name] = key

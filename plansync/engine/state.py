@@ -37,7 +37,7 @@ from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_name
-from plansync.sites import on_this_machine
+from plansync.sites import on_this_machine, record_site, same_site
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS records (
     note_path  TEXT NOT NULL,
     fields     TEXT NOT NULL,
     synced_at  REAL NOT NULL,
+    site       TEXT,
     PRIMARY KEY (block_id, target)
 );
 CREATE TABLE IF NOT EXISTS journal (
@@ -64,7 +65,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-RECORD_QUERY = "SELECT block_id, target, key, url, note_path, fields FROM records"
+RECORD_COLUMNS = "block_id, target, key, url, note_path, fields"
 JOURNAL_ADDED = {"notes": "TEXT", "site": "TEXT"}
 """Journal columns that stores written before they were kept lack (added when next written)."""
 
@@ -72,7 +73,9 @@ JOURNAL_ADDED = {"notes": "TEXT", "site": "TEXT"}
 def _record(row: tuple[Any, ...]) -> SyncedRecord:
     """A record as stored; its note's path as a scan names it (:func:`note_name`), for a store
     written before scans did to find its notes by it."""
-    return SyncedRecord(row[0], row[1], row[2], row[3], note_name(row[4]), json.loads(row[5]))
+    return SyncedRecord(
+        row[0], row[1], row[2], row[3], note_name(row[4]), json.loads(row[5]), row[6]
+    )
 
 
 def _notes(stored: str | None) -> dict[str, str]:
@@ -148,6 +151,9 @@ class SyncedRecord:
     url: str
     note_path: str
     fields: dict[str, Any]
+    site: str | None = None
+    """The backend it was synced with (:func:`plansync.sites.site_of`); None: a record stored
+    before sites were kept, known by its URL (:func:`plansync.sites.record_site`)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,9 @@ class StateStore:
         self._sites: dict[str, str] = {}
         """Per target, which backend this run's is (see bind), for the journal."""
         self._journal_columns: set[str] = set(JOURNAL_ADDED)
+        self._record_site = True
+        """Whether the records table has its ``site`` column (a store written before it was
+        kept, read by a plan, has not: its records are known by their URLs)."""
         self.path = directory / "state.db"
         try:
             self._open(self.path, readonly)
@@ -190,6 +199,8 @@ class StateStore:
             if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
                 self._journal_columns = set(JOURNAL_ADDED) & have
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
+                self._record_site = "site" in columns
                 return
             # An empty database (a zero-byte file: a first sync that died before its first
             # write): a sync would make its tables and go on, so a plan reads it as no store.
@@ -210,12 +221,20 @@ class StateStore:
             )
 
     def _add_journal_columns(self) -> None:
-        """Give a journal written before its entries kept their notes and backend the columns
-        (a store opened read-only for a plan is read as it is: see :meth:`in_flight`)."""
+        """Give a journal written before its entries kept their notes and backend the columns,
+        and records the backend each was synced with (a store opened read-only for a plan is
+        read as it is: see :meth:`in_flight` and :meth:`_records_where`)."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
         for name, kind in JOURNAL_ADDED.items():
             if name not in have:
                 self._db.execute(f"ALTER TABLE journal ADD COLUMN {name} {kind}")
+        if "site" not in {row[1] for row in self._db.execute("PRAGMA table_info(records)")}:
+            self._db.execute("ALTER TABLE records ADD COLUMN site TEXT")
+
+    def _records_where(self, condition: str = "") -> str:
+        """The query of the records (each with its site, NULL where the store keeps none)."""
+        site = "site" if self._record_site else "NULL"
+        return f"SELECT {RECORD_COLUMNS}, {site} FROM records{condition}"
 
     def close(self) -> None:
         self._db.close()
@@ -224,12 +243,17 @@ class StateStore:
 
     def bind(self, target: str, local: bool, site: str | None = None) -> None:
         """From now on, show only the ``target`` records synced with the kind of backend this
-        run uses: a sandbox on this machine (``local``) or a real one; and only the journal
-        entries of creates sent to this very backend (``site``, when known).
+        run uses: a sandbox on this machine (``local``) or a real one, and of a sandbox, only
+        this very one (``site``, when known); and only the journal entries of creates sent to
+        this very backend.
 
         A record's kind is told by its URL, so stores written before this was kept need no
-        change. The records of the other kind are no base here (:meth:`elsewhere` lists them);
-        a sync replaces them item by item, as it creates each item's record anew.
+        change. The records of the other kind, or of another sandbox (the embedded one and one
+        ``plansync sandbox serve`` serves each number their issues from PLAN-1), are no base
+        here (:meth:`elsewhere` lists them); a sync replaces them item by item, as it creates
+        each item's record anew (or finds it, by its id, in a sandbox synced before). Records
+        of another real site are still shown: a Jira moved to another host keeps its issues,
+        and a sync never creates an item's record in a real backend by surprise.
 
         A journal entry says which ids to look up, and wait for, in the backend a dead run
         was creating them in: looked up in another (a trial's create in the real Jira, or
@@ -246,33 +270,43 @@ class StateStore:
 
     def _shown(self, record: SyncedRecord) -> bool:
         local = self._local.get(record.target)
-        return local is None or not record.url or on_this_machine(record.url) == local
+        if local is None or not record.url:
+            return True
+        if on_this_machine(record.url) != local:
+            return False
+        site = self._sites.get(record.target)
+        if not local or site is None:
+            return True
+        return same_site(record.site or record_site(record.url), site)
 
     @_naming_the_file
     def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
         where = " WHERE target = ?" if target else ""
-        rows = self._db.execute(RECORD_QUERY + where, (target,) if target else ())
+        rows = self._db.execute(self._records_where(where), (target,) if target else ())
         return {(r[0], r[1]): record for r in rows if self._shown(record := _record(r))}
 
     @_naming_the_file
     def elsewhere(self, target: str) -> list[SyncedRecord]:
-        """The ``target`` records hidden by :meth:`bind`: synced with the other kind of backend."""
-        rows = self._db.execute(RECORD_QUERY + " WHERE target = ?", (target,))
+        """The ``target`` records hidden by :meth:`bind`: synced with the other kind of backend,
+        or with another sandbox."""
+        rows = self._db.execute(self._records_where(" WHERE target = ?"), (target,))
         return [record for r in rows if not self._shown(record := _record(r))]
 
     @_naming_the_file
     def get(self, block_id: str, target: str) -> SyncedRecord | None:
         row = self._db.execute(
-            RECORD_QUERY + " WHERE block_id = ? AND target = ?", (block_id, target)
+            self._records_where(" WHERE block_id = ? AND target = ?"), (block_id, target)
         ).fetchone()
         record = _record(row) if row else None
         return record if record is not None and self._shown(record) else None
 
     @_naming_the_file
     def save(self, record: SyncedRecord) -> None:
+        """Store ``record``, with its site (default: the backend the store is bound to)."""
         with self._transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO records"
+                f" ({RECORD_COLUMNS}, synced_at, site) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.block_id,
                     record.target,
@@ -281,6 +315,7 @@ class StateStore:
                     record.note_path,
                     json.dumps(record.fields, sort_keys=True),
                     time.time(),
+                    record.site or self._sites.get(record.target),
                 ),
             )
             self._bump()
@@ -359,7 +394,7 @@ class StateStore:
     def _ours(self, entry: JournalEntry) -> bool:
         """Whether ``entry`` was sent to the backend this run uses for its target."""
         site = self._sites.get(entry.target)
-        return entry.site is None or site is None or entry.site == site
+        return entry.site is None or site is None or same_site(entry.site, site)
 
     # revision ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from plansync.engine.changes import Backend
 from plansync.notes.links import last_links
 from plansync.notes.model import Item
 from plansync.rules import Routing
-from plansync.sites import THIS_MACHINE, on_this_machine
+from plansync.sites import local_site, names_site, on_this_machine
 
 UserFinder = Callable[[str], tuple[str, ...]]
 
@@ -40,7 +40,7 @@ class TargetSpec:
     @property
     def local(self) -> bool | None:
         """Whether the backend is a sandbox on this machine (None: not known)."""
-        return None if self.site is None else self.site == THIS_MACHINE
+        return None if self.site is None else local_site(self.site)
 
     def routes(self, config: Config, item: Item) -> bool:
         """Whether a rule sends ``item`` to this backend."""
@@ -53,13 +53,17 @@ def wanted(config: Config, targets: list[TargetSpec], item: Item) -> bool:
 
 
 def trial_targets(targets: list[TargetSpec], line: str) -> list[str]:
-    """The real targets whose last link in ``line`` is to a sandbox on this machine: for a target
-    the item has a key for, its key link (the last link to its target)."""
+    """The targets whose last link in ``line`` is to a sandbox on this machine other than
+    their backend: any, for a real target (a trial's), another one for a sandbox (the embedded
+    one's, the target being one ``plansync sandbox serve`` serves, or the other way round).
+    For a target the item has a key for, its key link (the last link to its target)."""
     if "](" not in line:
         return []
-    real = {t.name for t in targets if t.local is False}
+    sites: dict[str, str] = {t.name: t.site for t in targets if t.site is not None}
     return [
         link.target
         for link in last_links(line).values()
-        if link.target in real and on_this_machine(link.url)
+        if (site := sites.get(link.target)) is not None
+        and on_this_machine(link.url)
+        and not names_site(link.url, site)
     ]
