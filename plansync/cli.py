@@ -664,6 +664,15 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
     if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
         return
     click.echo(f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')}).")
+    # The changes a failed call carried: no error line names them (the call's says what
+    # failed), and they were that step, not behind it; said once a reason, not once a line.
+    with_call: dict[tuple[str, str], int] = {}
+    for outcome in result.outcomes:
+        if outcome.status == "failed" and outcome.whole_call:
+            reason = (outcome.action.replace("_", " "), outcome.message or "")
+            with_call[reason] = with_call.get(reason, 0) + 1
+    for (action, message), n in with_call.items():
+        click.echo(f"Failed: {n} {action} ({message}).")
     waiting: dict[str, int] = {}
     for outcome in result.outcomes:
         if (

@@ -574,42 +574,50 @@ def apply_with_creates_failing(
 
 
 @pytest.mark.parametrize(
-    ("fault", "kind", "retry_after"),
+    ("fault", "kind", "retry_after", "maybe_done"),
     [
-        ({"status": 401}, "auth", None),
-        ({"status": 500}, "server", None),
-        ({"status": 429, "retry_after": 120}, "throttled", 120.0),
+        ({"status": 401}, "auth", None, False),
+        ({"status": 500}, "server", None, True),
+        ({"status": 429, "retry_after": 120}, "throttled", 120.0, False),
     ],
     ids=["401", "500", "429-long-retry-after"],
 )
 def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
-    example_project: ExampleProject, fault: dict[str, Any], kind: str, retry_after: float | None
+    example_project: ExampleProject,
+    fault: dict[str, Any],
+    kind: str,
+    retry_after: float | None,
+    maybe_done: bool,
 ) -> None:
     """A caller tells a rejected token from a down server or a rate limit by the error's
-    fields: its message is English, meant for a person."""
+    fields: its message is English, meant for a person. The creates the call carried failed
+    with it (a 500 may have made them: ``maybe_done``); what came after was not attempted."""
     _, result = apply_with_creates_failing(example_project, fault)
     (error,) = result.errors
     assert error.whole_call and error.action == "sync jira"
     assert (error.kind, error.status, error.retry_after) == (kind, fault["status"], retry_after)
-    assert {(o.action, o.status) for o in result.outcomes} == {
-        (action, "skipped") for action in ("create", "write_back", "link", "transition")
+    assert {(o.action, o.status, o.whole_call, o.maybe_done) for o in result.outcomes} == {
+        ("create", "failed", True, maybe_done),
+        *((action, "skipped", False, False) for action in ("write_back", "link", "transition")),
     }
 
 
 def test_the_notes_given_ids_before_a_whole_call_failed_are_named_though_nothing_applied(
     example_project: ExampleProject,
 ) -> None:
-    """Ids go into the notes before any record is made: when the creates then fail, every
-    outcome is skipped, and a tool committing or indexing the notes of applied outcomes
+    """Ids go into the notes before any record is made: when the creates then fail, no
+    outcome is applied, and a tool committing or indexing the notes of applied outcomes
     missed notes that had changed. ``notes_written`` names them; each write-back says its
     line has the id."""
     vault = example_project.vault
     before = {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
     plan, result = apply_with_creates_failing(example_project, {"status": 401})
     down = "not sent: Jira failed a whole call in this run (see the errors)"
+    refused = "not made: Jira refused the call that carried it (see the errors)"
     for outcome in result.outcomes:
         has_id = f"; the line has its block id ^{outcome.item.block_id} now, not yet the key"
-        assert outcome.message == down + (has_id if outcome.action == "write_back" else "")
+        expected = {"create": refused, "write_back": down + has_id}.get(outcome.action, down)
+        assert outcome.message == expected
     changed = {note for note, data in before.items() if (vault / note).read_bytes() != data}
     in_plan_order = dict.fromkeys(c.item.note for c in plan.changes)
     assert changed and result.notes_written == [n for n in in_plan_order if n in changed]

@@ -60,6 +60,7 @@ from plansync.notes.model import Item
 from plansync.notes.parse import reread_keys
 from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.server import serve_in_thread
 from plansync.sync import scan
 
 KEY_LINK_TEXT = re.compile(r" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")
@@ -434,6 +435,118 @@ def test_lost_answer_to_bulk_create_is_not_resent_and_rerun_adopts(project: Proj
     assert result.ok, result.errors
     assert bulk_creates(app) == 1  # adopted by label, not created again
     assert_synced(config, before, project.url)
+
+
+LOST = "sent; the answer was lost — the next sync finds it by its id"
+
+
+def test_creates_whose_answer_was_lost_failed_with_their_call_not_behind_it(
+    project: Project,
+) -> None:
+    """A user test: the bulk create whose answer was lost was said to be "Not done: … 1
+    create …, behind a step that failed", its outcome "not sent", while Jira held the issue.
+    The creates the call carried failed with it, and may exist (``maybe_done``); only the
+    steps after them were not attempted. The rerun adopts the issues, as before."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    before = snapshot(config)
+    app.configure_faults({"fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}]})
+    result = plansync.apply(config)
+    assert len(sandbox_issues(project.url)) == 22
+    creates = [o for o in result.outcomes if o.action == "create"]
+    assert len(creates) == 22
+    assert {(o.status, o.whole_call, o.maybe_done, o.message) for o in creates} == {
+        ("failed", True, True, LOST)
+    }
+    behind = [o for o in result.outcomes if o.action in ("link", "write_back")]
+    assert behind and {o.status for o in behind} == {"skipped"}
+    assert all((o.message or "").startswith("not sent: Jira failed") for o in behind)
+    assert [e.whole_call for e in result.errors] == [True]  # the call's error, once
+
+    assert plansync.apply(config).ok
+    assert bulk_creates(app) == 1  # adopted by label, not created again
+    assert_synced(config, before, project.url)
+
+
+def test_the_sync_command_says_which_creates_failed_with_their_call(project: Project) -> None:
+    """What the user read: the creates counted with the steps behind a failure."""
+    app = project.app
+    assert app is not None
+    app.configure_faults({"fail_next": [{"drop": "after_commit", "path_contains": "issue/bulk"}]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    assert f"Failed: 22 create ({LOST}).\n" in failed.output
+    (not_done,) = [line for line in failed.output.splitlines() if line.startswith("Not done:")]
+    assert not_done.startswith("Not done: 22 write back, 22 link, 5 transition, behind")
+    assert "the request may have reached Jira, so it was not sent again" in failed.output
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert bulk_creates(app) == 1
+
+
+def test_only_the_batch_a_500_failed_failed_and_the_later_batches_were_not_sent(
+    project: Project,
+) -> None:
+    """Jira answered 500 to the first of five bulk creates: those five may have been made;
+    the seventeen after them were never sent, and say so."""
+    app = project.app
+    assert app is not None
+    config = use_batches(project, 5)
+    app.configure_faults({"fail_next": [{"status": 500, "path_contains": "issue/bulk"}]})
+    result = plansync.apply(config)
+    assert bulk_creates(app) == 1
+    creates = [o for o in result.outcomes if o.action == "create"]
+    failed = [o for o in creates if o.status == "failed"]
+    assert len(failed) == 5 and all(o.whole_call and o.maybe_done for o in failed)
+    assert failed[0].message == (
+        "sent; Jira answered 500 — if it was made all the same, the next sync finds it by its id"
+    )
+    skipped = [o for o in creates if o.status == "skipped"]
+    assert len(skipped) == 17
+    assert not any(o.whole_call or o.maybe_done for o in skipped)
+    assert all((o.message or "").startswith("not sent: Jira failed") for o in skipped)
+
+
+def test_creates_no_connection_reached_were_not_sent_and_leave_nothing_to_wait_for(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch, lookup_waits: Sleeps
+) -> None:
+    """Jira went away between the plan and the creates: every connect failed, so nothing can
+    have been made: the creates say so, and the next run does not wait for search to show
+    them (the journal entry is closed)."""
+    app = JiraSandbox(":memory:")
+    retries = Sleeps()
+    connector = plansync.sync.JiraConnector
+    monkeypatch.setattr(
+        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=retries)
+    )
+    try:
+        server = serve_in_thread(app)
+        project = Project.made(tmp_path, server.url, app)
+        for name, value in project.env().items():
+            monkeypatch.setenv(name, value)
+        config = project.config()
+
+        def stop_jira(step: str) -> None:
+            if step == "looked_up":
+                server.stop()
+
+        result = plansync.apply(config, checkpoint=stop_jira)
+        creates = [o for o in result.outcomes if o.action == "create"]
+        assert {(o.status, o.whole_call, o.maybe_done, o.message) for o in creates} == {
+            (
+                "failed",
+                True,
+                False,
+                "not sent: no connection to Jira could be made (see the errors)",
+            )
+        }
+        assert retries  # the connects were tried again, without sleeping
+        with open_state(config.state_dir) as state:
+            assert state.in_flight("jira") == []
+    finally:
+        server.stop()
+        app.close()
 
 
 def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project) -> None:

@@ -618,6 +618,35 @@ def test_an_upsert_whose_answer_is_lost_is_sent_again_without_a_second_record(
     assert_synced(project, org, before)
 
 
+def test_upserts_whose_answers_stay_lost_failed_with_their_call_and_the_next_sync_keeps_them(
+    project: ExampleProject, org: Org
+) -> None:
+    """The upserts of one object lost their answers past the retries: those creates failed
+    with the call, and may exist (they do); the other object's were answered (made) or never
+    sent, and say so, not "failed". The next sync finds the records, makes none twice."""
+    before = files_of(project)
+    lost = {"drop": "after_commit", "path_contains": "RFE__c/Plansync_Id__c", "count": 2}
+    org.app.configure_faults({"fail_next": [lost]})
+    config = config_of(project)
+    connector = org.connector(config, sleep=lambda _: None, max_retries=1)
+    result = plansync.apply(config, salesforce=connector)
+    made = org.records()
+    rfe = {block_id for block_id, (sobject, _) in made.items() if sobject == "RFE__c"}
+    assert rfe, made
+    creates = [o for o in result.outcomes if o.action == "create" and o.target == "salesforce"]
+    of_rfe = [o for o in creates if label_for(o.item.block_id or "") in rfe]
+    assert {(o.status, o.whole_call, o.maybe_done, o.message) for o in of_rfe} == {
+        ("failed", True, True, "sent; the answer was lost — the next sync finds it by its id")
+    }
+    others = [o for o in creates if o not in of_rfe]
+    assert others and all(
+        o.status == "applied" or (o.message or "").startswith("not sent: Salesforce failed")
+        for o in others
+    )
+    sync(project, org)
+    assert_synced(project, org, before)
+
+
 def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_records(
     project: ExampleProject, org: Org, lookup_waits: Sleeps
 ) -> None:
@@ -640,6 +669,15 @@ def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_r
     assert [e.action for e in result.errors] == ["sync salesforce"]
     made = org.records()
     assert made and {sobject for sobject, _ in made.values()} == {"RFE__c"}
+    # The first object's records are applied in this run (the call answered them), not
+    # "not sent"; the second's failed with the call, which had made others, so may exist.
+    creates = [o for o in result.outcomes if o.action == "create" and o.target == "salesforce"]
+    assert {o.key for o in creates if o.status == "applied"} == {
+        row["Id"] for _, row in made.values()
+    }
+    assert {(o.status, o.maybe_done) for o in creates if o.status != "applied"} == {
+        ("failed", True)
+    }
     with open_state(config_of(project).state_dir) as state:
         (entry,) = state.in_flight("salesforce")
     assert set(entry.block_ids) >= set(made)

@@ -96,6 +96,13 @@ class ConnectorError(PlansyncError):
         """An earlier request of the same call was carried out (a call that sends one request
         per object): whatever the status says of the failed request, the call as a whole did
         something, so a caller must not take it for refused before acting."""
+        self.unsent = False
+        """No request of the call reached the backend (every connect failed): nothing can
+        have been done, whatever the call was."""
+        self.never_sent: frozenset[int] = frozenset()
+        """Of a call that sends a request per group of items (Salesforce: per object), the
+        positions of the items whose request was never sent, as the call failed before it:
+        not attempted, unlike the items of the request that failed it."""
         self.finished: list[OpResult | None] = []
         """Of a call that sends one request per item, each item's result where its request
         was answered before the call failed, in the call's order (None: not sent, or the one

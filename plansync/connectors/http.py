@@ -214,12 +214,14 @@ class Sender:
         ConnectorError: one line naming the server, why, and that nothing was sent."""
         if tries >= min(self._max_retries, UNREACHED_RETRIES):
             via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
-            raise ConnectorError(
+            unreached = ConnectorError(
                 f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
                 f"tries while {what}; nothing was sent). Is it running there, and is the URL"
                 " right?",
                 kind="network",
-            ) from None
+            )
+            unreached.unsent = True
+            raise unreached from None
         # Info, not a warning: the final error says how many tries there were, in one line.
         _log.info("%s", redact(f"{self.server}: {reason}; trying again in {UNREACHED_DELAY}s"))
         return UNREACHED_DELAY

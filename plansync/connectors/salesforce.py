@@ -357,7 +357,7 @@ class SalesforceConnector:
         for index, (sobject, _, _) in enumerate(items):
             groups.setdefault(sobject or self.objects[0], []).append(index)
         sent_before = self._batches_sent
-        for sobject, indexes in groups.items():
+        for position, (sobject, indexes) in enumerate(groups.items()):
             if sobject not in self._managed:
                 for index in indexes:
                     results[index] = OpResult(ok=False, error=f"{sobject}: not a configured object")
@@ -367,6 +367,8 @@ class SalesforceConnector:
             except ConnectorError as exc:
                 exc.acted = exc.acted or self._batches_sent > sent_before
                 exc.finished = list(results)  # the earlier objects' answers, for the caller
+                later = list(groups.values())[position + 1 :]
+                exc.never_sent = frozenset(index for group in later for index in group)
                 raise
             for index, outcome in zip(indexes, outcomes, strict=True):
                 results[index] = outcome

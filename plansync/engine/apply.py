@@ -132,12 +132,14 @@ class ItemError(BaseModel):
 class Outcome(BaseModel):
     """What became of one change of the plan, so that a caller can report per item.
 
-    ``applied``: done (a create carries its new key). ``failed``: refused; ``message`` says why
-    (the same as the item's entry in ``Result.errors``). ``skipped``: not attempted, and
-    ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
-    item that failed, or a backend that failed a whole call. A skipped ``write_back`` may still
-    have put the item's block id into its line (ids go in before any record is made), and then
-    says so: the note is in ``Result.notes_written`` though its key is not.
+    ``applied``: done (a create carries its new key). ``failed``: refused, and ``message`` says
+    why (the same as the item's entry in ``Result.errors``); or, ``whole_call``, carried by a
+    call that failed as a whole, which ``Result.errors`` lists once (line 0), and ``message``
+    says what became of this change. ``skipped``: not attempted, and ``message`` says why: a
+    conflict or an orphan (never acted on), an earlier step of the same item that failed, or a
+    backend that failed a whole call before it. A skipped ``write_back`` may still have put the
+    item's block id into its line (ids go in before any record is made), and then says so: the
+    note is in ``Result.notes_written`` though its key is not.
 
     ``changed_since_plan``: a skipped update whose record was edited after the plan was made
     (``Result.warnings`` says which fields); the next plan shows it anew, so unlike a step
@@ -151,6 +153,14 @@ class Outcome(BaseModel):
     status: Literal["applied", "failed", "skipped"]
     message: str | None = None
     changed_since_plan: bool = False
+    whole_call: bool = False
+    """Failed with the call that carried it (a create whose bulk request got no answer, a 5xx,
+    a refused token): the change was the step that failed, not one behind it, but the error is
+    the call's, listed once in ``Result.errors``."""
+    maybe_done: bool = False
+    """A failed create whose request reached the backend but whose answer did not say what it
+    did (the connection dropped, a 5xx): the record may exist, and the next sync finds it by its
+    id rather than making it again."""
 
 
 class Result(BaseModel):
@@ -210,6 +220,38 @@ create by a few seconds."""
 # Answers that mean the backend did nothing with a create (unlike a 408, 409 or a 5xx from a
 # gateway, which can come after it acted): its journal entry can be closed.
 REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429})
+
+
+def _made_nothing(exc: ConnectorError) -> bool:
+    """Whether a create call that failed as a whole can have made nothing: no request of it
+    reached the backend, the backend refused it before acting, or the connector refused it
+    before sending (a setting the backend cannot work with, a login that failed: no status);
+    and no earlier request of the call was carried out."""
+    refused_here = exc.status is None and exc.kind in ("auth", "refused")
+    return not exc.acted and (exc.unsent or refused_here or exc.status in REFUSED_BEFORE_ACTING)
+
+
+def _create_failure(title: str, exc: ConnectorError, made_nothing: bool) -> str:
+    """What became of one create of a call that failed as a whole (``exc``), in its outcome
+    and error: not made, or sent with no answer that says whether it was (the next sync looks
+    its id up before creating, so it is never made twice)."""
+    if made_nothing:
+        if exc.unsent:
+            return f"not sent: no connection to {title} could be made (see the errors)"
+        return f"not made: {title} refused the call that carried it (see the errors)"
+    if exc.acted:  # the call's earlier requests were carried out: this one's may have been
+        return (
+            f"maybe sent: {title} failed the call part way through — if it was made, the next"
+            " sync finds it by its id"
+        )
+    if exc.kind == "network":
+        return "sent; the answer was lost — the next sync finds it by its id"
+    answer = (
+        f"{title} answered {exc.status}"
+        if exc.status is not None and exc.kind != "unexpected"
+        else f"{title}'s answer could not be read"
+    )
+    return f"sent; {answer} — if it was made all the same, the next sync finds it by its id"
 
 
 class Applier:
@@ -433,6 +475,8 @@ class Applier:
         message: str | None,
         *,
         changed_since_plan: bool = False,
+        whole_call: bool = False,
+        maybe_done: bool = False,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -442,6 +486,8 @@ class Applier:
             status=status,
             message=message,
             changed_since_plan=changed_since_plan,
+            whole_call=whole_call,
+            maybe_done=maybe_done,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
@@ -476,10 +522,25 @@ class Applier:
             target or change.target,
         ) in self.failed
 
-    def _fail(self, change: Change, message: str, target: str | None = None) -> None:
+    def _fail(
+        self,
+        change: Change,
+        message: str,
+        target: str | None = None,
+        *,
+        whole_call: bool = False,
+        maybe_done: bool = False,
+    ) -> None:
+        """Record ``change`` as failed, and its error; ``whole_call``: it failed with the call
+        that carried it, whose error ``Result.errors`` holds once, not once an item."""
         if change.item.block_id:
             self.failed.add((change.item.block_id, target or change.target))
-        self._outcomes.setdefault(id(change), self._outcome(change, "failed", None, message))
+        outcome = self._outcome(
+            change, "failed", None, message, whole_call=whole_call, maybe_done=maybe_done
+        )
+        self._outcomes.setdefault(id(change), outcome)
+        if whole_call:
+            return
         self.result.errors.append(
             ItemError(
                 note=change.item.note,
@@ -735,8 +796,10 @@ class Applier:
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
-            if exc.status in REFUSED_BEFORE_ACTING and not exc.acted:
+            made_nothing = _made_nothing(exc)
+            if made_nothing:
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
+            self._create_call_failed(target, to_create, records, exc, made_nothing)
             raise
         self.checkpoint("created")
         # Refused in a way that may hide a record made all the same (see OpResult.maybe_done):
@@ -749,21 +812,56 @@ class Applier:
         made_after = connector.fetch_by_ids(unsure) if unsure else {}
         for change, record, outcome in zip(to_create, records, results, strict=True):
             there = made_after.get(label_for(change.item.block_id or ""))
-            if outcome.ok and outcome.key:
-                self._created(change, outcome.key, outcome.url or "", record.fields)
-            elif there is not None:
-                self._created(
-                    change,
-                    there.key,
-                    there.url,
-                    record.fields,
-                    there.closed_as or there.status_category,
-                    f"made all the same (found by its plansync id after: {outcome.error})",
-                )
-            else:
-                self._fail(change, outcome.error or f"{target} did not create the record")
+            self._settle_create(target, change, record, outcome, there)
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
+
+    def _settle_create(
+        self,
+        target: str,
+        change: Change,
+        record: NewRecord,
+        outcome: OpResult,
+        there: RemoteRecord | None = None,
+    ) -> None:
+        """Store a create the backend answered: made, made all the same (``there``: found by
+        its id after a refusal that may hide one), or failed with the backend's words."""
+        if outcome.ok and outcome.key:
+            self._created(change, outcome.key, outcome.url or "", record.fields)
+        elif there is not None:
+            self._created(
+                change,
+                there.key,
+                there.url,
+                record.fields,
+                there.closed_as or there.status_category,
+                f"made all the same (found by its plansync id after: {outcome.error})",
+            )
+        else:
+            self._fail(change, outcome.error or f"{target} did not create the record")
+
+    def _create_call_failed(
+        self,
+        target: str,
+        changes: list[Change],
+        records: list[NewRecord],
+        exc: ConnectorError,
+        made_nothing: bool,
+    ) -> None:
+        """The creates of a call that failed as a whole: failed, each saying what became of
+        it, not "not sent". They were the step that failed, not steps behind it: a user test
+        found a create whose answer was lost reported as not done, while Jira held the issue.
+        Those the call answered before it failed (another object's request, in Salesforce)
+        are settled as answered, and those it never sent (a later object's) are left not
+        attempted; the rest may exist where the request reached the backend (``maybe_done``),
+        and the next sync finds them by their ids (the journal stays open)."""
+        why = _create_failure(BACKEND_TITLES.get(target, target), exc, made_nothing)
+        for index, (change, record) in enumerate(zip(changes, records, strict=True)):
+            answered = exc.finished[index] if index < len(exc.finished) else None
+            if answered is not None:
+                self._settle_create(target, change, record, answered)
+            elif index not in exc.never_sent:
+                self._fail(change, why, whole_call=True, maybe_done=not made_nothing)
 
     def _recover(self, dead: list[DeadCreate]) -> None:
         """Store the records the plan found for ids a dead run was creating, whose lines are
