@@ -1559,14 +1559,23 @@ def test_a_500_to_a_read_is_sent_again_within_max_retries(
 
 
 def test_a_read_that_keeps_answering_500_fails_as_before_past_max_retries(
-    rsps: responses.RequestsMock, sleeps: Sleeps
+    rsps: responses.RequestsMock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Past the retries a search fails the whole call and one issue's read that issue alone,
-    with Jira's words, as they did when a 500 was not sent again."""
+    with Jira's words, as they did when a 500 was not sent again, and how often it was sent
+    (as a 503's failure says, and Salesforce's)."""
     connector = JiraConnector(CLOUD, EMAIL, TOKEN, deployment="cloud", max_retries=2, sleep=sleeps)
     rsps.post(api(CLOUD, "search/jql"), status=500, json={"errorMessages": ["db down"]})
-    with pytest.raises(ConnectorError, match=r"answered 500 to searching .*: db down") as raised:
+    with caplog.at_level(logging.WARNING), pytest.raises(ConnectorError) as raised:
         connector.fetch_by_ids(["ps-a"])
+    assert str(raised.value) == (
+        "Jira answered 500 to searching issues by 1 plansync id labels"
+        f" (POST {api(CLOUD, 'search/jql')}) 3 times ([jira] max_retries = 2): db down"
+    )
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"Jira answered 500 to searching issues by 1 plansync id labels; retrying in {wait}s"
+        for wait in ("1.0", "2.0")
+    ]
     assert (raised.value.kind, raised.value.status, raised.value.throttled) == (
         "server",
         500,

@@ -673,19 +673,25 @@ def test_a_500_to_a_read_then_a_200_is_two_requests_and_to_a_write_one(
 
 
 def test_a_read_that_keeps_answering_500_fails_naming_it_past_max_retries(
-    rsps: responses.RequestsMock, sleeps: Sleeps
+    rsps: responses.RequestsMock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One line, with Salesforce's words and the object and field read: a ConnectorError for
-    the engine to report, not the library's exception."""
+    the engine to report, not the library's exception. It says it was sent again, and each
+    wait is warned of, as for a 503 and as Jira says it (a user test found it did not)."""
     rsps.get(QUERY, status=500, json=SERVER_ERROR)
     rsps.get(QUERY, status=500, json=SERVER_ERROR)
     connector = make(sleeps, max_retries=2)
-    with pytest.raises(ConnectorError) as raised:
+    with caplog.at_level(logging.WARNING), pytest.raises(ConnectorError) as raised:
         connector.fetch_by_ids(["ps-a"])
     assert str(raised.value) == (
-        "Salesforce answered 500 to reading RFE__c records by 1 Plansync_Id__c: "
-        "UNKNOWN_EXCEPTION: An unexpected error occurred."
+        "Salesforce answered 500 to reading RFE__c records by 1 Plansync_Id__c 3 times"
+        " ([salesforce] max_retries = 2): UNKNOWN_EXCEPTION: An unexpected error occurred."
     )
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "Salesforce answered 500 (UNKNOWN_EXCEPTION) to reading RFE__c records by 1"
+        f" Plansync_Id__c; retrying in {wait}s"
+        for wait in ("1.0", "2.0")
+    ]
     assert (raised.value.kind, raised.value.status, raised.value.throttled) == (
         "server",
         500,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
@@ -35,18 +35,21 @@ default 30 s to say so)."""
 RESEND_IF_READ = (500,)
 """The backend's own failure, which a read meets too when a node restarts or its database is
 slow: a read (a search, a query, a describe, a record's look-up) may be sent any number of times,
-so a connector raises :class:`Throttled` for it with the answer kept, and past the retries reads
-that answer as it did before there were any. A write is not resent: the backend may have acted,
-and a 500 is as often about the request itself (a workflow post-function or trigger that
-throws). Both connectors take it from here, so Jira and Salesforce resend the same reads."""
+so a connector raises :class:`Throttled` for it with its own failure for that answer, which the
+sender raises past the retries, saying how often it sent it. A write is not resent: the backend
+may have acted, and a 500 is as often about the request itself (a workflow post-function or
+trigger that throws). Both connectors take it from here, so Jira and Salesforce resend the same
+reads, and say the same of them."""
 
 
 class Throttled(Exception):
     """The backend refused a request before acting on it (a rate limit, an overload), or failed
     one that may be sent any number of times (a read): the same request may be sent again.
-    ``reason`` is the backend's own word for it, shown if it persists. ``answer``, when given, is
-    what :meth:`Sender.send` returns once it stops retrying, instead of failing the whole call:
-    the caller reads a read's answer past the retries as it read it before there were any."""
+    ``reason`` is the backend's own word for it, shown if it persists. ``failure``, when given,
+    makes the error :meth:`Sender.send` raises once it stops retrying, given how often the
+    request was sent (``"6 times ([jira] max_retries = 5)"``, or "" when it was not sent
+    again): the connector's own failure for a read's answer (the server's words, the URL), not
+    a throttling's (one item's read failing so fails that item, not the whole call)."""
 
     def __init__(
         self,
@@ -54,13 +57,13 @@ class Throttled(Exception):
         retry_after: float | None = None,
         reason: str | None = None,
         *,
-        answer: object = None,
+        failure: Callable[[str], ConnectorError] | None = None,
     ) -> None:
         super().__init__(status)
         self.status = status
         self.retry_after = retry_after
         self.reason = reason
-        self.answer = answer
+        self.failure = failure
 
 
 class Sender:
@@ -97,7 +100,8 @@ class Sender:
         ``attempt`` raises :class:`Throttled` when the backend did nothing and asks to come back
         (or failed a read): it is called again after ``retry_after`` seconds (else 1, 2, 4, ...
         capped at ``max_backoff``), at most ``max_retries`` more times, then ConnectorError with
-        the status and retry_after (or the Throttled's ``answer`` is returned, when it has one);
+        the status and retry_after (or the Throttled's ``failure``, when it has one), saying
+        how often it was sent and the setting that bounds it;
         a ``retry_after`` longer than ``max_backoff`` gives up at once, so the caller decides
         about long waits. A dropped connection is resent the same way when
         ``resend_on_drop`` (reads, idempotent writes), and a timeout too, but only
@@ -174,8 +178,6 @@ class Sender:
                     f" ({throttled.reason})" if throttled.reason else ""
                 )
                 if tries >= self._max_retries or delay > self._max_backoff:
-                    if throttled.answer is not None:
-                        return cast(_T, throttled.answer)
                     longer = (
                         f" (longer than max_backoff, {self._max_backoff:g}s: raise"
                         f" [{self.backend.lower()}] max_backoff to wait that long)"
@@ -187,6 +189,9 @@ class Sender:
                         if longer
                         else f" ([{self.backend.lower()}] max_retries = {self._max_retries})"
                     )
+                    if throttled.failure is not None:
+                        sent = f"{_times(tries + 1)}{tried}" if tries or not longer else ""
+                        raise throttled.failure(sent) from None
                     raise ConnectorError(
                         f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
                         + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),

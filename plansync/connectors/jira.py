@@ -37,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -838,7 +839,7 @@ class JiraConnector:
     ) -> requests.Response:
         """One request through the library's session; any non-2xx answer is returned, not raised,
         except those ``retried``, raised as Throttled for :meth:`_send` to retry (a read's 500
-        with itself as the answer: past the retries, it is returned as any other).
+        with its failure: past the retries, it fails as any other 500, saying it was resent).
 
         A success with a body that is not JSON (a login page that an SSO proxy or an expired
         proxy session answers with, after a redirect turned the PUT or POST into a GET) fails
@@ -867,8 +868,12 @@ class JiraConnector:
                 raise
             response = answered[-1]
         if response.status_code in retried:
-            kept = response if response.status_code in RESEND_IF_READ else None
-            raise Throttled(response.status_code, retry_after(response), answer=kept)
+            failure = (
+                partial(self._failure, response, what)
+                if response.status_code in RESEND_IF_READ
+                else None
+            )
+            raise Throttled(response.status_code, retry_after(response), failure=failure)
         if response.ok and _is_markup(response):
             raise _not_json(response, what)
         return response
@@ -882,9 +887,10 @@ class JiraConnector:
             raise _not_json(response, what)
         return answer
 
-    def _failure(self, response: requests.Response, what: str) -> ConnectorError:
+    def _failure(self, response: requests.Response, what: str, sent: str = "") -> ConnectorError:
         """A ConnectorError for an answer that fails a whole call. Says what was asked, never
-        the credentials (request headers are not looked at)."""
+        the credentials (request headers are not looked at); ``sent``: how often, when it was
+        sent again (a read's 500, resent within ``max_retries``)."""
         status = response.status_code
         request = f"{response.request.method} {response.url}"
         if status == 401:
@@ -921,8 +927,9 @@ class JiraConnector:
         hint = hints.get(status, "")
         if hint:  # "HTTP 404.; is …" read as two sentences run together
             message = message.rstrip(".")
+        again = f" {sent}" if sent else ""
         return ConnectorError(
-            f"Jira answered {status} to {what} ({request}): {message}{hint}", status=status
+            f"Jira answered {status} to {what} ({request}){again}: {message}{hint}", status=status
         )
 
     def _item_failure(self, response: requests.Response, key: str, what: str) -> OpResult:

@@ -713,8 +713,8 @@ class SalesforceConnector:
         gateway before it, did nothing; try again later); so do a gateway's 502 and 504,
         passing, as every request plansync sends may be sent twice (queries, writes by Id or
         external id). A 500 is Salesforce's own: a ``read`` meets it too while an instance
-        restarts, and is resent (past the retries its answer is returned, for the caller to
-        fail naming what it read); a write's is about this request, and not resent. The org's
+        restarts, and is resent (past the retries it fails naming what it read, and how often
+        it was sent); a write's is about this request, and not resent. The org's
         daily limit does not: it clears within 24 hours, beyond any reasonable wait, so it
         fails the call at once."""
         answer = _answer(sf, request)
@@ -727,7 +727,8 @@ class SalesforceConnector:
             )
         code, message = _first_error(answer.content)
         if read and answer.status in RESEND_IF_READ:
-            raise Throttled(answer.status, reason=code or None, answer=answer)
+            failure = partial(self._failure, answer, what)
+            raise Throttled(answer.status, reason=code or None, failure=failure)
         if answer.status in (429, 503) or (
             answer.status == 403
             and code == "REQUEST_LIMIT_EXCEEDED"
@@ -749,8 +750,9 @@ class SalesforceConnector:
             )
         return answer.content
 
-    def _failure(self, answer: _Answer, what: str) -> ConnectorError:
-        """A ConnectorError for an answer that fails a whole call, on one line, without secrets."""
+    def _failure(self, answer: _Answer, what: str, sent: str = "") -> ConnectorError:
+        """A ConnectorError for an answer that fails a whole call, on one line, without secrets;
+        ``sent``: how often, when it was sent again (a read's 500, within ``max_retries``)."""
         code = _first_error(answer.content)[0]
         hint = ""
         limited = code == "REQUEST_LIMIT_EXCEEDED"
@@ -768,8 +770,9 @@ class SalesforceConnector:
             full = f"INVALID_FIELD: {sobject} has no field {field!r} that this user may see"
             hint = f"; check {self._setting_of(field)}"
         text = self._clean(full)
+        again = f" {sent}" if sent else ""
         return ConnectorError(
-            f"Salesforce answered {answer.status} to {what}: {text}{hint}",
+            f"Salesforce answered {answer.status} to {what}{again}: {text}{hint}",
             status=answer.status,
             kind="throttled" if limited else None,
         )
