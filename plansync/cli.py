@@ -449,9 +449,15 @@ _progress_shown: dict[str, float] = {}
 
 
 def _progress(step: str, done: int, total: int) -> None:
-    """A line on stderr for a step of 50 things or more: at its start, every few seconds, and
-    at its end."""
-    if total < 50:
+    """A line on stderr for a step of 50 things or more: once its first batch is done, every
+    few seconds, and at its end.
+
+    Not at its start (``0/N``): a step whose first request fails (a rejected token, Jira
+    down) then read as under way, and the error after it as that step's, though it may be
+    another's (a user test: "looking up ids in Jira: 0/1025", then a 401 on "reading the
+    server info"). A first batch is one request (a create) to a few (ten searches, 50 links
+    four at a time), so a long step still says how far it got within seconds."""
+    if total < 50 or done == 0:
         return
     now = time.monotonic()
     if 0 < done < total and now - _progress_shown.get(step, -_PROGRESS_EVERY) < _PROGRESS_EVERY:

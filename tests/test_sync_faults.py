@@ -549,6 +549,31 @@ def test_creates_no_connection_reached_were_not_sent_and_leave_nothing_to_wait_f
         app.close()
 
 
+def test_a_step_whose_first_request_fails_prints_no_progress_before_the_error(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user test: with the token rejected, `plan` printed "looking up ids in Jira: 0/1025"
+    and then failed on "reading the server info", as if the look-ups were under way. Progress
+    comes once a step's first batch is done; a plan that gets there still says it."""
+    app = project.app
+    assert app is not None
+    monkeypatch.setattr("plansync.cli._progress_shown", {})
+    items = "".join(f"- [ ] Check replica {n} of the index @Myself\n" for n in range(60))
+    note = project.vault / "2025-11-21-replica-audit.md"
+    note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
+    assert run_cli("sync", "--yes", "--config", str(project.config_path)).exit_code == 0
+    app.configure_faults({"fail_next": [{"status": 401, "count": 5}]})
+    refused = run_cli("plan", "--config", str(project.config_path))
+    assert refused.exit_code == 1, refused.output
+    assert "(401) while reading the server info" in refused.output
+    assert "looking up ids" not in refused.output
+    app.configure_faults({"clear": True})
+    planned = run_cli("plan", "--config", str(project.config_path))
+    assert planned.exit_code == 0, planned.output
+    assert re.search(r"^  looking up ids in Jira: (\d+)/\1$", planned.output, re.MULTILINE)
+    assert not re.search(r"^  looking up ids in Jira: 0/", planned.output, re.MULTILINE)
+
+
 def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project) -> None:
     """Search lags writes (Jira Cloud): the journal says which ids to wait for, not recreate."""
     app = project.app
