@@ -1738,6 +1738,26 @@ def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(
     assert files_under(sandboxes) == synced
 
 
+def test_a_quiet_sync_says_the_salesforce_api_usage_with_what_it_applied_only(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's Salesforce API usage is a cost to watch: `--quiet` says it beside what it
+    applied (README), and a run that prints nothing else (cron mails every line) not at all."""
+    folder = tmp_path / "notes"
+    assert run("init", folder).exit_code == 0
+    shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
+    monkeypatch.chdir(folder)
+    for name in ("SF_INSTANCE_URL", "SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    first = run("sync", "--yes", "--quiet")
+    assert first.exit_code == 0, first.output
+    applied, usage = first.stdout.splitlines()
+    assert applied.startswith("Applied: ") and " create" in applied
+    assert re.fullmatch(r"Salesforce API usage today: \d+ of \d+ requests\.", usage)
+    again = run("sync", "--yes", "--quiet")
+    assert (again.exit_code, again.stdout) == (0, "")
+
+
 def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     tmp_path: Path, clean_env: None
 ) -> None:
