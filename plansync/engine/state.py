@@ -37,7 +37,7 @@ from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_name
-from plansync.sites import on_this_machine, record_site, same_site
+from plansync.sites import names_site, on_this_machine, same_site
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -153,7 +153,7 @@ class SyncedRecord:
     fields: dict[str, Any]
     site: str | None = None
     """The backend it was synced with (:func:`plansync.sites.site_of`); None: a record stored
-    before sites were kept, known by its URL (:func:`plansync.sites.record_site`)."""
+    before sites were kept, known by its URL (:func:`plansync.sites.names_site`)."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,12 @@ class StateStore:
         site = self._sites.get(record.target)
         if not local or site is None:
             return True
-        return same_site(record.site or record_site(record.url), site)
+        if record.site is not None:
+            return same_site(record.site, site)
+        # Stored before sites were kept: a link port of the embedded sandbox's may be it or a
+        # sandbox served on that port (the default one). Hidden from either, the record would
+        # lose its base, and a change made in the backend since would be overwritten.
+        return names_site(record.url, site)
 
     @_naming_the_file
     def records(self, target: str | None = None) -> dict[tuple[str, str], SyncedRecord]:
