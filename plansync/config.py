@@ -301,6 +301,19 @@ class Acceptance(AcceptancePolicy):
             )
         return value
 
+    @field_validator("owner_names")
+    @classmethod
+    def _names_from_users(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """The config reads owners' names from one place: two lists of the same people would
+        drift apart."""
+        if value:
+            raise ValueError(
+                "owner names come from [users]: name each person there (a key of [users],"
+                ' such as "Ana de la Cruz" = { email = "ana@example.com" }), and plansync reads'
+                " that name whole after an @"
+            )
+        return value
+
     @model_validator(mode="after")
     def _filter_accepts_nothing(self) -> Acceptance:
         """The global filter is in every task and in none of its tags (the plugin leaves it
@@ -740,6 +753,17 @@ class Config(Strict):
         return self
 
     @model_validator(mode="after")
+    def _owners_named_in_users(self) -> Config:
+        """Notes are read knowing the [users] names, so that one with a word of no capital
+        (``@Ana de la Cruz``) is read whole, as the owner [users] maps, not as "Ana" with "de
+        la Cruz" left in the text. Set on the policy, as every reader of a note line (the scan,
+        the planner's rereading, write-back) is handed it."""
+        names = tuple(self.users)
+        if self.acceptance.owner_names != names:
+            self.acceptance = self.acceptance.model_copy(update={"owner_names": names})
+        return self
+
+    @model_validator(mode="after")
     def _known_conflict_fields(self) -> Config:
         """A key of ``[sync.conflicts]`` is a field name, so the model cannot forbid unknown
         ones by itself; a misspelt one would leave that field's conflicts unresolved."""
@@ -804,15 +828,21 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
     config is found. What ``plansync parse`` reads notes by, so that it shows the items
     ``plan`` would see (a custom accepted status, decision heading or global filter).
 
-    Only that table is read: a parse needs no backend, so an unset token or a mistake in
-    ``[jira]`` is for ``plan`` and ``sync`` to name, not a reason to refuse a parse."""
+    Only that table is read, and the names of ``[users]`` (who an ``@Ana de la Cruz`` is, see
+    :attr:`AcceptancePolicy.owner_names`), not their values: a parse needs no backend, so an
+    unset token, a user's e-mail in an unset variable or a mistake in ``[jira]`` is for
+    ``plan`` and ``sync`` to name, not a reason to refuse a parse."""
     if path is None:
         try:
             path = find_config(start or Path.cwd())
         except ConfigError:
             return Acceptance()
     file = Path(os.path.abspath(path))
-    table = {"acceptance": _read_toml(file).get("acceptance", {})}
+    raw = _read_toml(file)
+    table: dict[str, Any] = {"acceptance": raw.get("acceptance", {})}
+    users = raw.get("users")
+    if isinstance(users, dict):  # any other is for plan to name
+        table["users"] = {name: {} for name in users}
     return _checked(table, file).acceptance
 
 

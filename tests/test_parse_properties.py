@@ -60,6 +60,9 @@ WORDS = st.sampled_from(
     ]
 )
 OWNERS = st.sampled_from(["Myself", "Dana Okafor", "Priya Natarajan", "dokafor", "j.smith"])
+# People whose names hold words with no capital: read whole only as the config's [users] names.
+NAMED = ("Ana de la Cruz", "Ludwig van Beethoven", "Rui dos Santos", "Émile de Sérévillé")
+NAMED_POLICY = AcceptancePolicy(owner_names=(*NAMED, "Dana", "Ana de la"))
 IDS = st.from_regex(r"[a-zA-Z0-9_-]{1,8}", fullmatch=True)
 TAGS = st.from_regex(r"#[a-z][a-z0-9/_-]{0,8}", fullmatch=True)
 RECURRENCES = st.sampled_from(
@@ -101,10 +104,10 @@ def jira_link(key: str) -> str:
 
 
 @st.composite
-def task_lines(draw: st.DrawFn) -> Built:
+def task_lines(draw: st.DrawFn, owners: st.SearchStrategy[str] = OWNERS) -> Built:
     words = draw(st.lists(WORDS, min_size=1, max_size=6))
     status = draw(st.sampled_from([" ", "x", "/", "-", "?", "Q"]))
-    owner = draw(st.none() | OWNERS)
+    owner = draw(st.none() | owners)
     kinds = draw(
         st.sets(
             st.sampled_from(
@@ -187,19 +190,20 @@ def check(item: Item, built: Built) -> None:
     assert item.description == " ".join([*built.described(label=False), *owner, *link, *built.tags])
 
 
-def parse_one(line: str) -> Item:
+def parse_one(line: str, policy: AcceptancePolicy | None = None) -> Item:
     """The item of ``line`` as the planner reads it, knowing it has no records: a ticket the
     text mentions is no key (the parser alone reads the last link as one)."""
+    policy = policy or AcceptancePolicy()
     # Under a bullet, as an indented task stands in a note: four columns into a note with
     # nothing above is an indented code block, where Obsidian lists no item. A blank line
     # between: a numbered list that starts at 2 ("  2) [ ] draft") cannot interrupt the
     # bullet's paragraph, so right below it the line would be that paragraph's text.
-    note = parse_text("- Agenda\n\n" + line + "\n", path="generated.md")
+    note = parse_text("- Agenda\n\n" + line + "\n", path="generated.md", policy=policy)
     assert len(note.items) == 1, (line, note.items)
     item = note.items[0]
     linked = re.findall(r"/browse/([A-Z]+-\d+)\)", line)
     assert item.keys == ({"jira": linked[-1]} if linked else {})  # the parser's: the last link
-    return reread_keys(item, line, {}, AcceptancePolicy())
+    return reread_keys(item, line, {}, policy)
 
 
 @FAST
@@ -208,6 +212,20 @@ def test_generated_line_reads_back(built: Built) -> None:
     item = parse_one(built.line)
     check(item, built)
     assert item.repaired is False
+
+
+@FAST
+@given(task_lines(owners=st.sampled_from(NAMED) | OWNERS))
+def test_generated_line_with_a_configured_name_reads_back(built: Built) -> None:
+    """An owner [users] names is read whole, whatever its words; names the line does not hold
+    ("Dana", who is no Dana Okafor; "Ana de la", shorter than Ana de la Cruz) change nothing."""
+    check(parse_one(built.line, NAMED_POLICY), built)
+
+
+@FAST
+@given(task_lines())
+def test_configured_names_change_no_other_line(built: Built) -> None:
+    assert parse_one(built.line, NAMED_POLICY) == parse_one(built.line)
 
 
 CODECS = st.sampled_from(["cp1252", "cp1254", "mac_roman", "latin-1"])

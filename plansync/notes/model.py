@@ -195,6 +195,12 @@ class AcceptancePolicy(Settings):
         description="Obsidian Tasks' 'Remove global filter from description': the filter, where"
         " it stands as a word, is left out of the item's text",
     )
+    owner_names: tuple[str, ...] = Field(
+        default=(),
+        description="people's names read whole after an @, where the rule (capitalised words,"
+        " or a handle) would cut them short: @Ana de la Cruz is Ana de la Cruz, not Ana. A"
+        " config fills it with its [users] names (and its [acceptance] may not set it)",
+    )
 
     @model_validator(mode="after")
     def _accepted_is_not_also_proposed(self) -> AcceptancePolicy:

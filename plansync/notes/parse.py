@@ -82,7 +82,7 @@ _CAPITALS = ("Lu", "Lt")
 ǅ); not str.isupper(), which also takes a Roman numeral (Ⅻ)."""
 
 
-def mention(text: str, at: int) -> tuple[int, str] | None:
+def mention(text: str, at: int, names: re.Pattern[str] | None = None) -> tuple[int, str] | None:
     """(where it ends, whom it names) of the mention that ``text[at]``, an "@", starts; None
     when none does.
 
@@ -91,7 +91,14 @@ def mention(text: str, at: int) -> tuple[int, str] | None:
     letter in ASCII itself, so only the words starting beyond ASCII are looked at here (and
     only in a name with such a letter); a name whose first word starts with no capital is a
     handle ("@émile", as "@dana").
+
+    ``names`` (:func:`owner_names`: the config's people whose names hold a word with no
+    capital, "Ana de la Cruz") are read whole where the rule above would cut them short, and
+    then read on as it would after a capitalised word ("@Ana de la Cruz López" names whom
+    "@Ana Cruz López" would).
     """
+    if names is not None:
+        return _mention_of(text, at, names)
     found = MENTION.match(text, at)
     if found is None:
         return None
@@ -100,17 +107,77 @@ def mention(text: str, at: int) -> tuple[int, str] | None:
         return found.end(), found[2]
     if name.isascii():
         return found.end(), name
+    capitalised = _capitalised(name)
+    if capitalised == len(name):
+        return found.end(), name
+    if capitalised == 0:
+        handle = _HANDLE_MENTION.match(text, at)
+        return None if handle is None else (handle.end(), handle[1])
+    return at + 1 + capitalised, name[:capitalised]
+
+
+def _capitalised(words: str) -> int:
+    """How long the run of words at the start of ``words`` (``_NAME`` words, a space apart)
+    is whose first letters are capitals: ``len(words)`` for all, else where the space before
+    the first that is not stands (0: the first is not). Only a letter beyond ASCII is asked:
+    the pattern took no other but A-Z."""
     start = 0  # of each word in turn
-    while start >= 0:
-        letter = name[start]
+    while True:
+        letter = words[start]
         if letter > "\x7f" and unicodedata.category(letter) not in _CAPITALS:
-            if start == 0:
-                handle = _HANDLE_MENTION.match(text, at)
-                return None if handle is None else (handle.end(), handle[1])
-            return at + start, name[: start - 1]  # at + 1 + the name before the space
-        space = name.find(" ", start)
-        start = space + 1 if space >= 0 else -1
-    return found.end(), name
+            return max(start - 1, 0)
+        space = words.find(" ", start)
+        if space < 0:
+            return len(words)
+        start = space + 1
+
+
+_NAME_END = rf"(?!{_NAME_PART}|'(?!s\b){_NAME_PART})"
+"""Where a name read whole ends: not within a word, nor before an apostrophe that goes on
+with one (O'Brien; "'s" is a possessive)."""
+_MORE_WORDS = re.compile(rf"(?: {_NAME})+")
+
+
+def _mention_of(text: str, at: int, names: re.Pattern[str]) -> tuple[int, str] | None:
+    """:func:`mention` where ``names`` are read whole: the longer of the two readings, so a
+    name in the config never cuts a longer one short ("@Dana Okafor" with only "Dana" in
+    [users] is still Dana Okafor, who maps to no one, not a guess at Dana)."""
+    found = mention(text, at)
+    if found is None:
+        return None  # no mention starts here (after a letter or "/"), nor can a name
+    whole = names.match(text, at + 1)
+    if whole is None or whole.end() <= found[0]:
+        return found
+    end = whole.end()
+    if (more := _MORE_WORDS.match(text, end)) is not None:
+        end += (1 + capitalised) if (capitalised := _capitalised(more[0][1:])) else 0
+    return end, text[at + 1 : end]
+
+
+@lru_cache(maxsize=16)
+def owner_names(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """What :func:`mention` reads whole of ``names`` (a policy's ``owner_names``, the config's
+    [users] names): those it would cut short (a word with no capital: "Ana de la Cruz",
+    "Ludwig van Beethoven"), as written in NFC or NFD, longest first, so "@Ana de la Cruz" is
+    hers even where "Ana de la" is someone's too. None when every name is read whole anyway
+    (capitalised words, or a handle): then a mention costs nothing more.
+
+    Only configured names: a rule of particles ("de", "van", "dos") would read "@João da TI"
+    ("João from IT") or "@Ana do Financeiro" as a name, and move an owner [users] maps to
+    one it does not. A name with an "@" is left out: no mention holds one."""
+    forms: set[str] = set()
+    for name in names:
+        words = " ".join(name.split())
+        if "@" in words:
+            continue
+        for form in {unicodedata.normalize("NFC", words), unicodedata.normalize("NFD", words)}:
+            read = mention("@" + form, 0)
+            if read is not None and read[1] != form:
+                forms.add(form)
+    if not forms:
+        return None
+    longest_first = sorted(forms, key=lambda form: (-len(form), form))
+    return re.compile("(?:" + "|".join(map(re.escape, longest_first)) + ")" + _NAME_END)
 
 
 # No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
@@ -730,6 +797,8 @@ class _NoteReader:
         """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
         self.hidden_filter = policy.global_filter if policy.remove_global_filter else ""
         """The filter to leave out of an item's text; empty: none."""
+        self.names = _owner_pattern(policy)
+        """The owners read whole where the rule would cut them short (:func:`owner_names`)."""
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
         self.repaired_lines: list[int] = []
@@ -937,7 +1006,7 @@ class _NoteReader:
             )
         links = last_links(core) if "](" in core else None
         hidden = self.hidden_filter if kind == "action" else ""
-        text, owner = item_text(core, links, hidden)
+        text, owner = item_text(core, links, hidden, names=self.names)
         date = body.dates.get
         tags = body.tags
         if kind == "action" and self.global_filter and self.global_filter in tags:
@@ -998,10 +1067,16 @@ class _NoteReader:
 
 
 def item_text(
-    core: str, key_links: dict[str, KeyLink] | None, hidden_filter: str, *, keys_stay: bool = True
+    core: str,
+    key_links: dict[str, KeyLink] | None,
+    hidden_filter: str,
+    *,
+    keys_stay: bool = True,
+    names: re.Pattern[str] | None = None,
 ) -> tuple[str, str | None]:
     """(text, owner) of an item with description ``core``, of which ``key_links`` are the
-    key links; ``hidden_filter``: the global filter to leave out, if any.
+    key links; ``hidden_filter``: the global filter to leave out, if any; ``names``: the
+    owners read whole (:func:`owner_names`).
 
     The text is the description as the plugin shows it (the filter left out when so set),
     less its key links: both are taken off before the words are read. Sync writes the keys
@@ -1025,12 +1100,12 @@ def item_text(
         )
         for link in links:
             mark = ""
-            if link is first and _ends_in_mention(core[: link.start]):
+            if link is first and _ends_in_mention(core[: link.start], names):
                 mark, marked = _KEY_WAS_HERE, True
             core = core[: link.start] + mark + core[link.end :]
     if hidden_filter:
         core = remove_global_filter(core, hidden_filter)
-    return describe(core, marked=marked)
+    return describe(core, marked=marked, names=names)
 
 
 _KEY_WAS_HERE = "\ue000"
@@ -1038,13 +1113,13 @@ _KEY_WAS_HERE = "\ue000"
 character, which :func:`describe` takes out again): the mention closed the text as synced."""
 
 
-def _ends_in_mention(text: str) -> bool:
+def _ends_in_mention(text: str, names: re.Pattern[str] | None) -> bool:
     """Whether ``text`` ends in a mention (``@Dana Okafor``) that would close it: spaces and
     punctuation after it aside, as :func:`describe` reads them (``Ask @Dana. ``)."""
     text = text.rstrip().rstrip(_AFTER_A_CLOSING_MENTION)
     at = text.rfind("@")
     while at >= 0:
-        found = mention(text, at)
+        found = mention(text, at, names)
         if found is not None and found[0] == len(text):
             return True
         at = text.rfind("@", 0, at)
@@ -1082,7 +1157,9 @@ def reread_keys(
     for target, key in keys.items():
         if named := everywhere.get((target, key)):
             links[target] = named
-    text, owner = item_text(core, links, _hidden_filter(policy, item), keys_stay=keys_stay)
+    text, owner = item_text(
+        core, links, _hidden_filter(policy, item), keys_stay=keys_stay, names=_owner_pattern(policy)
+    )
     keyed = {target: link.key for target, link in links.items()}
     if (text, owner, keyed) == (item.text, item.owner, item.keys):
         return item
@@ -1108,8 +1185,16 @@ def read_up_to_keys(
     ]
     if not starts or len(starts) != len(keys):
         return None
-    text, owner = item_text(core[: min(starts)], None, _hidden_filter(policy, item))
+    text, owner = item_text(
+        core[: min(starts)], None, _hidden_filter(policy, item), names=_owner_pattern(policy)
+    )
     return item.model_copy(update={"text": text, "owner": owner, "keys": dict(keys)})
+
+
+def _owner_pattern(policy: AcceptancePolicy) -> re.Pattern[str] | None:
+    """The owners ``policy`` has read whole (:func:`owner_names`); None: none but as the rule
+    reads them."""
+    return owner_names(policy.owner_names) if policy.owner_names else None
 
 
 def _hidden_filter(policy: AcceptancePolicy, item: Item) -> str:
@@ -1139,9 +1224,11 @@ _AFTER_A_CLOSING_MENTION = " .,;:"
 """What may follow the owner's mention that still closes a text: "Ask @Dana." is Dana's "Ask"."""
 
 
-def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
+def describe(
+    core: str, *, marked: bool = False, names: re.Pattern[str] | None = None
+) -> tuple[str, str | None]:
     """(text, owner) of a description without its key links: owner, edge tags and link markup
-    removed.
+    removed; ``names``: the owners read whole (:func:`owner_names`).
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
     every item of every note. Whitespace runs become one space through ``str.split``; only link
@@ -1154,7 +1241,7 @@ def describe(core: str, *, marked: bool = False) -> tuple[str, str | None]:
     while at >= 0:
         # The owner is the last mention; no mention contains an "@", so it is the last "@"
         # that starts one.
-        last = mention(core, at)
+        last = mention(core, at, names)
         if last is None:
             at = core.rfind("@", 0, at)
             continue
