@@ -209,8 +209,9 @@ def _print_note(note: Note) -> None:
     click.secho(heading, bold=True)
     for item in note.items:
         click.echo(shown("  " + _item_row(item)))
-        for detail in item.details:  # under the item's text, as the note has them
-            click.echo(shown(f"{'':16}- {cut(detail, 69)}"))
+        for detail, depth in item.nested_details():
+            indent = "  " * min(depth, 10)  # under the item's text, nested as the note has them
+            click.echo(shown(f"{'':16}{indent}- {cut(detail, 69 - len(indent))}"))
     for warning in note.warnings:
         click.secho(one_line(f"  warning: {warning}"), fg="yellow", err=True)
 

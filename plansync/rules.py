@@ -145,7 +145,7 @@ class Context:
         item, note = self.item, self.note
         return {
             "text": item.text,
-            "details": detail_list(item.details, "-"),
+            "details": detail_list(item.nested_details(), wiki_markup=False),
             "owner": owner_name(item.owner, self.myself) if item.owner else "",
             "due": item.due.isoformat() if item.due else "",
             "priority": item.priority,
@@ -161,12 +161,18 @@ class Context:
         }
 
 
-def detail_list(details: tuple[str, ...], bullet: str) -> str:
-    """A decision's details as a bulleted list, one line each: ``-`` bullets in plain text
-    (Salesforce, a Jira API 3 description), ``*`` in Jira's wiki markup, where the details come
-    escaped (see :func:`wiki_text`). Empty for an item without details, so ``{details:?…}``
-    leaves out what a template puts around them."""
-    return "\n".join(f"{bullet} {detail}" for detail in details)
+def detail_list(details: list[tuple[str, int]], *, wiki_markup: bool) -> str:
+    """A decision's details (:meth:`Item.nested_details`) as a bulleted list, one line each,
+    nested as the note nests them: in Jira's wiki markup, where the details come
+    escaped (see :func:`wiki_text`), a ``*`` bullet and one ``*`` more a level (``** why``);
+    in plain text (Salesforce, a Jira API 3 description), a ``-`` bullet and two spaces more a
+    level, as Markdown nests a list. A detail at depth 0 is ``* text`` or ``- text``, as before
+    depths were kept, so a record of a decision without nested details renders as it did.
+    Empty for an item without details, so ``{details:?…}`` leaves out what a template puts
+    around them."""
+    if wiki_markup:
+        return "\n".join(f"{'*' * (depth + 1)} {detail}" for detail, depth in details)
+    return "\n".join(f"{'  ' * depth}- {detail}" for detail, depth in details)
 
 
 def render(template: str, context: Context) -> str:
@@ -281,7 +287,10 @@ def jira_fields(
             if name not in ("link", "details")
         }
         # Each detail escaped on its own: a backslash ending one would escape the line break.
-        values["details"] = detail_list(tuple(map(wiki_text, item.details)), "*")
+        values["details"] = detail_list(
+            [(wiki_text(detail), depth) for detail, depth in item.nested_details()],
+            wiki_markup=True,
+        )
     fields: dict[str, Any] = {
         "project": rule.project,
         "issue_type": rule.issue_type,

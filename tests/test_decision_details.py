@@ -92,6 +92,70 @@ def test_details_at_every_depth_and_with_every_marker(eol: str) -> None:
     ]
 
 
+def depths(text: str) -> list[list[tuple[str, int]]]:
+    """Each decision's (detail, depth) pairs."""
+    return [i.nested_details() for i in items(text) if i.kind == "decision"]
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_each_detail_keeps_its_depth(eol: str) -> None:
+    note = eol.join(
+        [
+            "## Decisions",
+            "1. Ship the intake form in 6.1",
+            "   - the form is done",
+            "     * but the API is not",
+            "       + and needs a week",
+            "       text going on from it",
+            "",
+            "       text of the second sub-bullet, after a blank line",
+            "",
+            "   text of the decision's own item",
+            "\t- a tab-indented one, back at the first level",
+            "   2. a numbered one",
+            "- Keep one region",
+            "  - for now",
+            "    - until Q3",
+            "a lazy line of the sub-bullet above",
+            "- Review in March",
+            "",
+        ]
+    )
+    assert depths(note) == [
+        [
+            ("the form is done", 0),
+            ("but the API is not", 1),
+            ("and needs a week", 2),
+            ("text going on from it", 2),
+            ("text of the second sub-bullet, after a blank line", 1),
+            ("text of the decision's own item", 0),
+            ("a tab-indented one, back at the first level", 0),
+            ("a numbered one", 0),
+        ],
+        [("for now", 0), ("until Q3", 1), ("a lazy line of the sub-bullet above", 1)],
+        [],
+    ]
+
+
+def test_depths_around_tasks_code_and_callouts() -> None:
+    note = (
+        "## Decisions\n"
+        "> - Go with vendor A\n"
+        ">   - cheaper\n"
+        ">     - [ ] Tell procurement @Dana\n"
+        ">       - the task's own: no detail\n"
+        ">     - by 30%\n"
+        ">       ```\n"
+        ">       code: no detail\n"
+        ">       ```\n"
+        ">       - over two years\n"
+        ">   - revisit after Q3\n"
+    )
+    assert depths(note) == [
+        [("cheaper", 0), ("by 30%", 1), ("over two years", 2), ("revisit after Q3", 0)]
+    ]
+
+
 def test_text_going_on_from_the_lines_above_is_a_detail_too() -> None:
     note = (
         "## Decisions\n"
@@ -263,14 +327,21 @@ def test_actions_and_decisions_without_details_have_none() -> None:
 
 
 def test_the_parse_json_gains_details_and_keeps_every_other_field(tmp_path: Path) -> None:
-    (tmp_path / "m.md").write_text(VENDOR, "utf-8")
+    (tmp_path / "m.md").write_text(VENDOR + "    - and the audit agrees\n", "utf-8")
     out = CliRunner().invoke(main, ["parse", "--json", str(tmp_path / "m.md")])
     assert out.exit_code == 0, out.output
     (item,) = json.loads(out.output)["notes"][0]["items"]
-    assert item["details"] == ["cheaper by 30% over two years", "revisit after the Q3 review"]
+    # details as before, strings as shown: the depth of each is a field of its own.
+    assert item["details"] == [
+        "cheaper by 30% over two years",
+        "revisit after the Q3 review",
+        "and the audit agrees",
+    ]
+    assert item["detail_depths"] == [0, 0, 1]
     assert item["text"] == "Go with vendor A for the pilot" and item["line"] == 2
     table = CliRunner().invoke(main, ["parse", str(tmp_path / "m.md")])
     assert "- cheaper by 30% over two years\n" in table.output
+    assert "\n" + " " * 18 + "- and the audit agrees\n" in table.output
 
 
 def test_many_details_are_read_in_one_pass(layout_calls: Counter[str]) -> None:
@@ -306,11 +377,35 @@ def test_nested_lines_change_nothing_but_the_decisions_details(
     lines = [quote + marker + words for marker, words in nested]
     without = parse_text(eol.join([*head, *decision, *tail, ""])).items
     with_them = parse_text(eol.join([*head, *decision, *lines, *tail, ""])).items
-    assert [i.model_dump(exclude={"line", "details"}) for i in with_them] == [
-        i.model_dump(exclude={"line", "details"}) for i in without
+    kept = {"line", "details", "detail_depths"}
+    assert [i.model_dump(exclude=kept) for i in with_them] == [
+        i.model_dump(exclude=kept) for i in without
     ]
     shown = tuple(" ".join(w.replace("[[Dana]]", "Dana").split()) for _, w in nested)
     assert [i.details for i in with_them] == [(), shown, (), ()]
+    assert with_them[1].detail_depths == nesting([marker for marker, _ in nested], quote)
+
+
+def nesting(markers: list[str], quote: str = "") -> tuple[int, ...]:
+    """The depth of each sub-bullet under the decision (its content at column 2), as CommonMark
+    nests list items: a line indented less than an open item's content closes that item. Tabs
+    stop every four columns, counted from the line's start (the quote's ">" included)."""
+    depths: list[int] = []
+    open_items: list[int] = []  # the content columns of the items open, outermost first
+    for marker in markers:
+        line = (quote + marker).expandtabs(4)[len(quote) :]
+        width = len(line) - len(line.lstrip(" "))
+        while open_items and width < open_items[-1]:
+            open_items.pop()
+        depths.append(len(open_items))
+        open_items.append(len(line))
+    return tuple(depths)
+
+
+def test_the_oracle_of_nesting() -> None:
+    assert nesting(["  - ", "    - ", "      + ", "  1. ", "\t- ", "  * "]) == (0, 1, 2, 0, 0, 0)
+    assert nesting(["  - ", "\t- "]) == (0, 1)
+    assert nesting(["  - ", "\t- "], "> ") == (0, 0)  # the tab stops at column 4: 2 in
 
 
 # --- the records ------------------------------------------------------------------------------
@@ -372,6 +467,54 @@ def test_the_default_descriptions_list_the_details_escaped_for_wiki_markup(
     assert api_3["description"].startswith(
         "Go with vendor A\n\n- cheaper by 30% {approx} [draft]\n- *bold* claim | unverified\n"
     )
+
+
+NESTED_MARKUP = (
+    "## Decisions\n"
+    "- Go with vendor A #accepted\n"
+    "  - cheaper by 30% {approx}\n"
+    "    - over two years\n"
+    "      - at list price\n"
+    "  - revisit after Q3\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("api_version", "listed"),
+    [
+        (
+            "2",
+            "* cheaper by 30% \\{approx\\}\n** over two years\n*** at list price\n"
+            "* revisit after Q3\n\n",
+        ),
+        (
+            "3",
+            "- cheaper by 30% {approx}\n  - over two years\n    - at list price\n"
+            "- revisit after Q3\n\n",
+        ),
+    ],
+)
+def test_the_descriptions_nest_the_details_as_the_note_does(
+    tmp_path: Path, api_version: str, listed: str
+) -> None:
+    """Jira's wiki markup nests a list by its bullets (``**``), plain text (Salesforce, a Jira
+    API 3 description) as Markdown does, by indentation."""
+    note = parse_text(NESTED_MARKUP, path="vendor.md")
+    jira, sf = records(default_config(tmp_path, api_version), note)
+    assert jira["description"].startswith("Go with vendor A\n\n" + listed)
+    assert sf["Description__c"].startswith(
+        "Go with vendor A\n\n- cheaper by 30% {approx}\n  - over two years\n"
+        "    - at list price\n- revisit after Q3\n\n"
+    )
+
+
+def test_details_of_an_item_built_without_depths_are_a_flat_list(tmp_path: Path) -> None:
+    """A library caller's Item may give details and no depths: each is at depth 0."""
+    note = parse_text(VENDOR, path="m.md")
+    built = note.items[0].model_copy(update={"details": ("a", "b"), "detail_depths": ()})
+    assert built.nested_details() == [("a", 0), ("b", 0)]
+    jira, _ = records(default_config(tmp_path), note.model_copy(update={"items": [built]}))
+    assert jira["description"].startswith("Go with vendor A for the pilot\n\n* a\n* b\n\n")
 
 
 def test_a_decision_without_details_renders_byte_for_byte_as_before(tmp_path: Path) -> None:
@@ -481,10 +624,11 @@ def test_a_decisions_details_reach_its_issue_and_an_edit_is_one_update(
 
     key, lines = description("Go with vendor A for the pilot")
     bullet, escaped = ("* ", "\\{approx\\}") if api_version == "2" else ("- ", "{approx}")
+    nested = "** " if api_version == "2" else "  - "  # a sub-bullet's sub-bullet, nested so
     assert lines[:5] == [
         "Go with vendor A for the pilot",
         f"{bullet}cheaper by 30% {escaped} over two years",
-        f"{bullet}per the finance model",
+        f"{nested}per the finance model",
         f"{bullet}revisit after the Q3 review",
         lines[4],
     ]

@@ -78,6 +78,19 @@ class Item(BaseModel):
         " should carry; empty for an action item, which Obsidian Tasks reads from its own line"
         " only",
     )
+    detail_depths: tuple[int, ...] = Field(
+        default=(),
+        description="how deep each of details is nested in the decision's list item, in the same"
+        " order: 0 for its own sub-bullets and the text under it, 1 for a sub-bullet's"
+        " sub-bullets, and so on (a sub-bullet's text is at the sub-bullet's depth); its"
+        " record's description nests them so",
+    )
+
+    def nested_details(self) -> list[tuple[str, int]]:
+        """(detail, depth) of each of :attr:`details`; a depth not given (an item built
+        without them, in code) is 0."""
+        depths = self.detail_depths
+        return [(d, depths[i] if i < len(depths) else 0) for i, d in enumerate(self.details)]
 
 
 def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:

@@ -739,7 +739,18 @@ class _OpenDecision:
     """A decision whose list item the lines read may still belong to, and the details found in
     them so far."""
 
-    __slots__ = ("column", "depth", "details", "item", "paragraph", "repaired", "task_column")
+    __slots__ = (
+        "column",
+        "depth",
+        "details",
+        "item",
+        "level",
+        "levels",
+        "paragraph",
+        "repaired",
+        "sub_columns",
+        "task_column",
+    )
 
     def __init__(self, item: Item, depth: int, column: int):
         self.item = item
@@ -749,6 +760,13 @@ class _OpenDecision:
         """Where its content starts, after the last ``>``: a line indented less is outside
         the item, unless it is a lazy line of the paragraph above."""
         self.details: list[str] = []
+        self.levels: list[int] = []
+        """How deep each detail is nested in the item (its ``detail_depths``)."""
+        self.sub_columns: list[int] = []
+        """The content columns of the sub-bullets open at the line read, outermost first: a
+        sub-bullet's depth is how many there are above it."""
+        self.level = 0
+        """The depth of the paragraph the next lazy line goes on with."""
         self.repaired = False
         """Whether a detail was read from damaged text."""
         self.paragraph = _DECISIONS
@@ -891,6 +909,7 @@ class _NoteReader:
             # Set as the parser sets every field (see model.parsed): no validation again.
             values = decision.item.__dict__
             values["details"] = tuple(decision.details)
+            values["detail_depths"] = tuple(decision.levels)
             values["repaired"] = values["repaired"] or decision.repaired
 
     def _in_decision(
@@ -943,6 +962,10 @@ class _NoteReader:
         if depth != decision.depth or (width < decision.column and not lazy):
             self.close_decision()
             return False
+        sub_columns = decision.sub_columns
+        if not lazy:  # a lazy line goes on with a paragraph, in whatever sub-bullet holds it
+            while sub_columns and width < sub_columns[-1]:
+                sub_columns.pop()  # a line indented less than its content closed a sub-bullet
         if decision.task_column and (
             width >= decision.task_column or (lazy and decision.paragraph == _TASKS)
         ):
@@ -963,8 +986,17 @@ class _NoteReader:
         if listed is not None and CHECKBOX.match(words):
             words = ""  # a checkbox the plugin reads as no task ("-\t[ ] x"): no reason either
         decision.paragraph = _DECISIONS
+        if listed is not None:
+            level = len(sub_columns)
+            sub_columns.append(_content_column(listed, width))
+        elif lazy:
+            level = decision.level
+        else:  # a paragraph of the innermost open sub-bullet, or of the decision's own item
+            level = max(len(sub_columns) - 1, 0)
+        decision.level = level
         if shown := detail_text(words):
             decision.details.append(shown)
+            decision.levels.append(level)
             if repaired:
                 decision.repaired = True
                 self.repaired_lines.append(number)
@@ -1041,6 +1073,7 @@ class _NoteReader:
                     "section": self.section,
                     "unreadable_dates": unreadable,
                     "details": (),  # a decision's: set when its list item ends
+                    "detail_depths": (),
                 },
             )
         )
