@@ -135,7 +135,6 @@ def _capitalised(words: str) -> int:
 _NAME_END = rf"(?!{_NAME_PART}|'(?!s\b){_NAME_PART})"
 """Where a name read whole ends: not within a word, nor before an apostrophe that goes on
 with one (O'Brien; "'s" is a possessive)."""
-_MORE_WORDS = re.compile(rf"(?: {_NAME})+")
 
 
 def _mention_of(text: str, at: int, names: re.Pattern[str]) -> tuple[int, str] | None:
@@ -146,11 +145,11 @@ def _mention_of(text: str, at: int, names: re.Pattern[str]) -> tuple[int, str] |
     if found is None:
         return None  # no mention starts here (after a letter or "/"), nor can a name
     whole = names.match(text, at + 1)
-    if whole is None or whole.end() <= found[0]:
+    if whole is None or whole.end(1) <= found[0]:
         return found
-    end = whole.end()
-    if (more := _MORE_WORDS.match(text, end)) is not None:
-        end += (1 + capitalised) if (capitalised := _capitalised(more[0][1:])) else 0
+    end = whole.end(1)
+    if more := whole[2]:  # the words after it that the pattern took for capitalised
+        end += (1 + capitalised) if (capitalised := _capitalised(more[1:])) else 0
     return end, text[at + 1 : end]
 
 
@@ -159,8 +158,10 @@ def owner_names(names: tuple[str, ...]) -> re.Pattern[str] | None:
     """What :func:`mention` reads whole of ``names`` (a policy's ``owner_names``, the config's
     [users] names): those it would cut short (a word with no capital: "Ana de la Cruz",
     "Ludwig van Beethoven"), as written in NFC or NFD, longest first, so "@Ana de la Cruz" is
-    hers even where "Ana de la" is someone's too. None when every name is read whole anyway
-    (capitalised words, or a handle): then a mention costs nothing more.
+    hers even where "Ana de la" is someone's too; then (group 2) the words after it that may
+    start with a capital (:func:`_capitalised` tells). None when every name is read whole
+    anyway (capitalised words, or a handle): then a mention costs nothing more, and nothing is
+    compiled.
 
     Only configured names: a rule of particles ("de", "van", "dos") would read "@João da TI"
     ("João from IT") or "@Ana do Financeiro" as a name, and move an owner [users] maps to
@@ -177,7 +178,8 @@ def owner_names(names: tuple[str, ...]) -> re.Pattern[str] | None:
     if not forms:
         return None
     longest_first = sorted(forms, key=lambda form: (-len(form), form))
-    return re.compile("(?:" + "|".join(map(re.escape, longest_first)) + ")" + _NAME_END)
+    alternatives = "|".join(map(re.escape, longest_first))
+    return re.compile(f"({alternatives}){_NAME_END}((?: {_NAME})*)")
 
 
 # No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
