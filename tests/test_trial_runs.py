@@ -661,3 +661,28 @@ def test_salesforce_records_move_from_the_embedded_sandbox_to_a_served_one(
     assert salesforce_keys(config) == {row["Plansync_Id__c"]: row["Id"] for row in rows}
     assert links_to(tmp_path / "vault", "https://127.0.0.1:8991") == []
     assert run(config, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_trials_salesforce_records_left_out_beside_a_real_jira_can_be_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+) -> None:
+    """The starter config's [salesforce] table with no instance URL, beside a real Jira, sends
+    nothing to Salesforce: the trial's Salesforce records are then no plan's target, so no
+    plan shows them as orphans to forget by name. `forget --backend salesforce` refused them
+    all the same, as if the table named an instance, and every plan warned of them for good."""
+    config = try_on_sandbox(tmp_path, monkeypatch, salesforce=True)
+    go_real(monkeypatch)
+    assert "salesforce" in load_config(config).left_out
+    warnings = json.loads(run(config, "plan", "--json").stdout)["warnings"]
+    assert any("forget --config" in w and "--backend salesforce" in w for w in warnings)
+    vault = tmp_path / "vault"
+    for note in vault.glob("*.md"):  # a person takes the trial's Salesforce links off
+        text = note.read_text("utf-8")
+        note.write_text(re.sub(r" \[[^\]]+\]\(https://127\.0\.0\.1:8991/[^)]*\)", "", text))
+    with open_state(load_config(config).state_dir, lock=False) as state:
+        held = state.records("salesforce")
+    assert held
+    forgotten = run(config, "forget", "--backend", "salesforce", "--yes")
+    assert "nothing was forgotten" not in forgotten.output
+    with open_state(load_config(config).state_dir, lock=False) as state:
+        assert not state.records("salesforce")

@@ -91,7 +91,8 @@ def set_aside(
     config: Config, backend: str, state: StateStore, notes: list[Note]
 ) -> list[tuple[Change, SyncedRecord]]:
     """Every record the state store holds of ``backend``, which ``config`` names no more (its
-    ``[salesforce]`` table removed), as orphans to forget, with their records.
+    ``[salesforce]`` table removed, or left out beside a real Jira for want of an instance
+    URL: :attr:`Config.left_out`), as orphans to forget, with their records.
 
     Every plan names such records in a warning, as left alone until the table is back;
     forgetting them ends it, once a person has decided it will not be. Nothing is asked of
@@ -101,7 +102,11 @@ def set_aside(
     record's key only while the record is tracked, and forgotten, it would be the item's
     text, its label taken into the Jira summary."""
     title = BACKEND_TITLES.get(backend, backend)
-    if backend == "jira" or (backend == "salesforce" and config.salesforce is not None):
+    if backend == "jira" or (
+        backend == "salesforce"
+        and config.salesforce is not None
+        and backend not in config.left_out  # beside a real Jira, a table with no instance
+    ):
         raise NotAnOrphan(
             f"{config.where} names {title}: its records are forgotten as orphans, by key or"
             f" ^id (or with --all), as `{config.command('plan')}` shows them; nothing was"

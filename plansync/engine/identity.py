@@ -180,19 +180,26 @@ class Identifier:
             title = BACKEND_TITLES[backend]
             keys = sorted(record.key for record in records.values())
             shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-            forget = f"`{self.config.command('forget', '--backend', backend)}` stops tracking them"
-            if linked := lines_linking(self.vault.notes, backend, keys):
-                forget += (
-                    f" once no line links to them ({counted(len(linked), 'line')} still"
-                    f" {'does' if len(linked) == 1 else 'do'}: {first_few(linked, 3)})"
-                )
             self.plan.warnings.append(
                 f"the state store holds {len(keys)} {title}"
                 f" record{'s' if len(keys) > 1 else ''} ({shown}), and the config names no"
                 f" {title} any more: left alone (nothing is sent to {title}, and none is"
                 f" cancelled), their links in the notes still read as keys; put the"
-                f" [{backend}] table back to sync them again, or {forget}"
+                f" [{backend}] table back to sync them again, or"
+                f" {self._forget_hint(backend, keys)}"
             )
+
+    def _forget_hint(self, backend: Backend, keys: list[str]) -> str:
+        """How to stop tracking the records of a backend no plan syncs, for its warning to say
+        (nothing else silences it): the command, and the lines that must lose their links
+        first."""
+        forget = f"`{self.config.command('forget', '--backend', backend)}` stops tracking them"
+        if linked := lines_linking(self.vault.notes, backend, keys):
+            forget += (
+                f" once no line links to them ({counted(len(linked), 'line')} still"
+                f" {'does' if len(linked) == 1 else 'do'}: {first_few(linked, 3)})"
+            )
+        return forget
 
     def _left_out(self, backend: Backend, records: dict[tuple[str, str], SyncedRecord]) -> None:
         """Say once in the plan that the items a backend's rules take are not sent to it, as
@@ -228,10 +235,14 @@ class Identifier:
                 f"; the {counted(len(records), f'{title} record')} the state store holds (a"
                 " trial's) are left alone, their links in the notes still read as keys"
             )
-        self.plan.warnings.append(
-            f"{said}; set '{setting}' to sync to {title}, or remove the [{backend}] table to"
-            " sync to Jira alone"
+        said += (
+            f"; set '{setting}' to sync to {title}, or remove the [{backend}] table to sync to"
+            " Jira alone"
         )
+        if records:
+            keys = sorted(record.key for record in records.values())
+            said += f"; {self._forget_hint(backend, keys)}"
+        self.plan.warnings.append(said)
 
     def _synced_from(
         self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
