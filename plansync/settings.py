@@ -24,7 +24,8 @@ from plansync.errors import ConfigError
 
 class Settings(BaseModel):
     """A settings model: built with a value it cannot take, it raises :class:`ConfigError`
-    naming the key (the pydantic ``ValidationError`` is its ``__cause__``, for its details).
+    naming the key. Pydantic's ``ValidationError`` is not kept as its cause: it quotes the
+    value given, a secret as readily as a typo, and a traceback would print it.
 
     Only the constructor: ``model_validate`` keeps pydantic's error, which
     :func:`plansync.config.load_config` names in a file's terms (and its unset variables).
@@ -36,7 +37,7 @@ class Settings(BaseModel):
         except ValidationError as exc:
             model = type(self)
             problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
-            raise ConfigError(f"invalid {model.__name__}: {problems}") from exc
+            raise ConfigError(f"invalid {model.__name__}: {problems}") from None
 
     # Marked as pydantic marks its own (and RootModel's): a table validated within another
     # (Config's [jira]) is then made without this __init__, so its mistakes stay the outer
