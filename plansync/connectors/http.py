@@ -117,6 +117,7 @@ class Sender:
         """
         what = redact(what)
         tries = timeouts = 0
+        reached = False  # an earlier try got past connecting: it may have been acted on
         while True:
             with self._count_lock:
                 self._count += 1
@@ -133,7 +134,7 @@ class Sender:
             ) as error:
                 unreached, timed_out = _connect_failure(error), _timed_out(error)
                 if unreached is not None:
-                    delay = self._after_failed_connect(error, unreached, what, tries)
+                    delay = self._after_failed_connect(error, unreached, what, tries, reached)
                 elif not resend_on_drop:
                     raise ConnectorError(
                         f"the connection to {self.server} failed while {what} ({error}); "
@@ -148,6 +149,7 @@ class Sender:
                         kind="network",
                     ) from None
                 else:
+                    reached = True
                     timeouts += timed_out
                     delay = self._backoff(tries)
                     _log.warning(
@@ -172,6 +174,7 @@ class Sender:
                     kind="network",
                 ) from None
             except Throttled as throttled:
+                reached = True
                 wait = throttled.retry_after
                 delay = self._backoff(tries) if wait is None else wait
                 answer = f"{throttled.status}" + (
@@ -214,18 +217,26 @@ class Sender:
         _log.warning("%s; retrying in %.1fs", redact(why), delay)
         self._sleep(delay)
 
-    def _after_failed_connect(self, error: Exception, reason: str, what: str, tries: int) -> float:
+    def _after_failed_connect(
+        self, error: Exception, reason: str, what: str, tries: int, reached: bool
+    ) -> float:
         """The wait before trying again a request whose connect failed; past the quick retries,
-        ConnectorError: one line naming the server, why, and that nothing was sent."""
+        ConnectorError: one line naming the server, why, and whether anything was sent. A
+        request an earlier try got through with (an answer of 502, a dropped connection) may
+        have been acted on, though the last tries found nobody listening: it is not unsent."""
         if tries >= min(self._max_retries, UNREACHED_RETRIES):
             via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
+            sent = (
+                f"an earlier try reached {self.backend}, which may have acted on it"
+                if reached
+                else "nothing was sent"
+            )
             unreached = ConnectorError(
                 f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
-                f"tries while {what}; nothing was sent). Is it running there, and is the URL"
-                " right?",
+                f"tries while {what}; {sent}). Is it running there, and is the URL right?",
                 kind="network",
             )
-            unreached.unsent = True
+            unreached.unsent = not reached
             raise unreached from None
         # Info, not a warning: the final error says how many tries there were, in one line.
         _log.info("%s", redact(f"{self.server}: {reason}; trying again in {UNREACHED_DELAY}s"))

@@ -1,0 +1,68 @@
+"""The sender's account of a request that failed: whether it may have reached the backend.
+
+Apply trusts ``ConnectorError.unsent`` to close a create's journal entry and to say "not sent":
+a create that went out and was made must not be reported as never sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from plansync.connectors.base import ConnectorError
+from plansync.connectors.http import Sender, Throttled
+
+
+def refused() -> requests.ConnectionError:
+    """What requests raises when nobody listens: urllib3's connect failure, wrapped."""
+    return requests.ConnectionError(
+        NewConnectionError(None, "Failed to establish a new connection: Connection refused")  # type: ignore[arg-type]
+    )
+
+
+def sender() -> Sender:
+    waits: list[float] = []  # recorded, not slept
+    return Sender(
+        "Salesforce", "https://acme.test", max_retries=5, max_backoff=4, sleep=waits.append
+    )
+
+
+def attempts(*failures: Exception) -> Callable[[], None]:
+    """An attempt that raises each of ``failures`` in turn, then the last one for ever."""
+    pending: Iterator[Exception] = iter(failures)
+    last = failures[-1]
+
+    def attempt() -> None:
+        raise next(pending, last)
+
+    return attempt
+
+
+def test_a_request_no_try_connected_with_was_not_sent() -> None:
+    with pytest.raises(ConnectorError) as failed:
+        sender().send(attempts(refused()), what="upserting 2 RFE__c")
+    assert failed.value.unsent
+    assert "nothing was sent" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        Throttled(502, reason="Bad Gateway"),
+        requests.ConnectionError("Connection aborted: RemoteDisconnected"),
+    ],
+    ids=["answered 502", "dropped after connecting"],
+)
+def test_a_request_an_earlier_try_reached_the_backend_with_may_have_been_acted_on(
+    first: Exception,
+) -> None:
+    """A 502, or a connection dropped after connecting, then nobody listening: the first try
+    may have made the record. Said "nothing was sent" and unsent, apply closed the create's
+    journal entry and reported it not sent (a review)."""
+    with pytest.raises(ConnectorError) as failed:
+        sender().send(attempts(first, refused()), what="upserting 2 RFE__c")
+    assert not failed.value.unsent
+    assert "nothing was sent" not in str(failed.value)
+    assert "an earlier try reached Salesforce, which may have acted on it" in str(failed.value)
