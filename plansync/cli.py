@@ -538,18 +538,21 @@ def sync_command(
 
 @contextmanager
 def _stale_names_the_rerun(config: Config, plan_file: Path | None) -> Iterator[None]:
-    """A stale plan's advice (every refusal names one) as the command to paste: for a saved
-    plan with its file as ``--out``, which ``sync PLAN_FILE`` then applies (the library,
-    which knows no file, names ``FILE``)."""
+    """A stale plan's remedy (every refusal ends with one) as the command to paste, with the
+    ``--config`` given: ``sync`` for the run's own plan, and for a saved one ``plan`` with its
+    file as ``--out``, which ``sync PLAN_FILE`` then applies (the library's remedy is in its
+    own words: it knows of no command, nor of a file)."""
     from plansync.engine.apply import StalePlan
 
     try:
         yield
     except StalePlan as exc:
-        message = str(exc)
-        if exc.rerun == "plan" and plan_file is not None:
-            message = exc.saying(config.command("plan", "--out", shlex.quote(str(plan_file))))
-        raise click.ClickException(shown(message)) from None
+        if exc.rerun == "sync":
+            command = config.command("sync")
+        else:
+            out = shlex.quote(str(plan_file)) if plan_file is not None else "FILE"
+            command = config.command("plan", "--out", out)
+        raise click.ClickException(shown(exc.saying(f"run `{command}` again"))) from None
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:

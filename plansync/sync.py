@@ -21,7 +21,7 @@ from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
-from plansync.engine.apply import Checkpoint, Result, apply_plan
+from plansync.engine.apply import Checkpoint, Rerun, Result, apply_plan
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
@@ -518,7 +518,17 @@ def apply(
             fresh=fresh,
             planned_here=plan is None,
             progress=progress,
+            remedy=_library_remedy,
         )
+
+
+def _library_remedy(rerun: Rerun) -> str:
+    """A stale plan's remedy in the library's words: a plan given to :func:`apply` may never
+    have been saved (made by :func:`plan`, kept in memory), and "run `plansync plan --out
+    FILE` again" sent its caller to the command line for a file it never had."""
+    if rerun == "sync":
+        return "call `plansync.apply(config)` again"
+    return "make a new plan with `plansync.plan(config)` and apply it"
 
 
 def forget(

@@ -196,7 +196,7 @@ def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
         plansync.apply(config, saved)
     assert str(stale.value) == (
         f"the plan is stale: the state store {config.state_dir / 'state.db'} was deleted or"
-        " replaced since it was made; run `plansync plan --out FILE` again"
+        " replaced since it was made; make a new plan with `plansync.plan(config)` and apply it"
     )
 
 
@@ -554,7 +554,7 @@ def test_a_plan_applied_twice_is_stale_because_a_sync_ran_not_because_notes_chan
         plansync.apply(config, saved)
     assert str(stale.value) == (
         "the plan is stale: a sync (or a forget) ran since it was made (this plan's own, if it"
-        " was applied already); run `plansync plan --out FILE` again"
+        " was applied already); make a new plan with `plansync.plan(config)` and apply it"
     )
 
 
@@ -572,6 +572,35 @@ def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
         plansync.StalePlan, match=rf"{note.name} was deleted or renamed since it was"
     ):
         plansync.apply(config, saved)
+
+
+def test_a_stale_plan_of_the_library_says_what_to_call_not_a_command_or_a_file(
+    example_project: ExampleProject,
+) -> None:
+    """A plan made by ``plansync.plan`` and kept in memory, a note edited before it was
+    applied: the refusal said "run `plansync plan --out FILE` again", a command and a file
+    such a caller never had. ``rerun`` still tells a tool which kind of plan to make anew."""
+    config = plansync.load_config(example_project.config_path)
+    plan = plansync.plan(config)
+    note = example_project.note("weekly")
+    replace_once(note, "Write the runbook", "Write the new runbook")
+    with pytest.raises(plansync.StalePlan) as stale:
+        plansync.apply(config, plan)
+    assert stale.value.rerun == "plan"
+    assert str(stale.value) == (
+        f"the plan is stale: {note.name} changed since it was made; make a new plan with"
+        " `plansync.plan(config)` and apply it"
+    )
+
+    def edited_meanwhile(asked: plansync.Plan) -> bool:
+        replace_once(note, "Write the new runbook", "Write the runbook")
+        return True
+
+    with pytest.raises(plansync.StalePlan) as own:
+        plansync.apply(config, confirm=edited_meanwhile)
+    assert own.value.rerun == "sync"
+    assert str(own.value).endswith("; call `plansync.apply(config)` again")
+    assert not example_project.issues()
 
 
 def apply_with_creates_failing(

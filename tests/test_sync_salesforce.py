@@ -1177,7 +1177,7 @@ def test_a_saved_plan_for_salesforce_applied_once_the_config_drops_it_is_stale(
         plansync.apply(config_of(project), plan)
     assert str(stale.value) == (
         "the plan has changes for Salesforce, which this run's config does not name any more;"
-        " run `plansync plan --out FILE` again"
+        " make a new plan with `plansync.plan(config)` and apply it"
     )
     assert files_of(project) == before
     assert not project.issues()

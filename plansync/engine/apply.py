@@ -64,27 +64,32 @@ _T = TypeVar("_T")
 
 
 Rerun = Literal["sync", "plan"]
-"""The command that makes a stale plan anew: ``sync`` when the plan was the run's own, ``plan``
-for a saved one (saved again with ``--out``, for ``sync PLAN_FILE`` to apply)."""
+"""How a stale plan is made anew: ``sync`` when the plan was the run's own (a new run plans
+again), ``plan`` for one it was given (a new plan to make, then apply)."""
 
 
 class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made.
 
-    Every message ends by naming the command to run again, whatever made the plan stale: the
-    remedy is always a new plan, and "plan again" alone left the user to guess the command,
-    which without the ``--config`` they gave finds no config or another one. ``rerun`` is that
-    command's verb; ``command`` the command as the config names it (:meth:`Config.command`),
-    which the command line says with the plan file it was given (:meth:`saying`)."""
+    Every message ends with the remedy, whatever made the plan stale: it is always a new plan,
+    and "plan again" alone left the user to guess how, which without the ``--config`` they gave
+    finds no config or another one. The remedy is the caller's to say, as only it knows how the
+    plan came to be (a file ``sync`` was given, a plan a program kept in memory): ``rerun`` says
+    which kind of remedy it is, for a tool, and :meth:`saying` the message with another one (the
+    command line's, naming the plan file)."""
 
-    def __init__(self, reason: str, *, rerun: Rerun, command: str) -> None:
+    def __init__(self, reason: str, *, rerun: Rerun, remedy: str) -> None:
         self.reason = reason
         self.rerun: Rerun = rerun
-        super().__init__(self.saying(command))
+        super().__init__(self.saying(remedy))
 
-    def saying(self, command: str) -> str:
-        """The message, naming ``command`` as the one to run again."""
-        return f"{self.reason}; run `{command}` again"
+    def saying(self, remedy: str) -> str:
+        """The message, ending with ``remedy`` ("run `plansync sync` again")."""
+        return f"{self.reason}; {remedy}"
+
+
+Remedy = Callable[[Rerun], str]
+"""What a caller of :func:`apply_plan` says a stale plan's refusal should end with."""
 
 
 class ItemError(BaseModel):
@@ -265,6 +270,7 @@ class Applier:
         progress: Progress = silent,
         fresh: bool = False,
         planned_here: bool = False,
+        remedy: Remedy,
     ):
         self.config = config
         self.state = state
@@ -276,6 +282,7 @@ class Applier:
         self.planned_here = planned_here
         """Whether the plan was made in this run, if maybe a while ago (while its confirmation
         was asked): a note edited meanwhile is fixed by syncing again, not by a new plan."""
+        self.remedy = remedy
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
@@ -449,12 +456,11 @@ class Applier:
                 )
 
     def _stale(self, reason: str) -> StalePlan:
-        """The refusal of a stale plan, naming the command that makes it anew: ``sync`` for
-        the run's own plan, ``plan`` for a saved one. The one place every refusal gets it, so
+        """The refusal of a stale plan, ending with the caller's remedy for the run's own plan
+        (``sync``) or for one it was given (``plan``). The one place every refusal gets it, so
         that none is left saying only "plan again"."""
-        if self.planned_here:
-            return StalePlan(reason, rerun="sync", command=self.config.command("sync"))
-        return StalePlan(reason, rerun="plan", command=self.config.command("plan", "--out", "FILE"))
+        rerun: Rerun = "sync" if self.planned_here else "plan"
+        return StalePlan(reason, rerun=rerun, remedy=self.remedy(rerun))
 
     # --- bookkeeping ------------------------------------------------------------------------
 
@@ -1164,9 +1170,11 @@ def apply_plan(
     progress: Progress = silent,
     fresh: bool = False,
     planned_here: bool = False,
+    remedy: Remedy,
 ) -> Result:
     """Carry out ``plan``; ``fresh``: it was made in this run under the lock, just now (its
-    look-ups stand in for the look-up before creating); ``planned_here``: made in this run."""
+    look-ups stand in for the look-up before creating); ``planned_here``: made in this run;
+    ``remedy``: what a refusal of the plan as stale ends with (:class:`StalePlan`)."""
     applier = Applier(
         config,
         state,
@@ -1175,6 +1183,7 @@ def apply_plan(
         progress=progress,
         fresh=fresh,
         planned_here=planned_here,
+        remedy=remedy,
     )
     return applier.run(plan)
 
