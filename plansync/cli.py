@@ -324,7 +324,7 @@ def plan_command(
         _check_overwritable(out)
     _notice(config)
     with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
-        result = sync.plan(config, progress=_progress)
+        result = sync.plan(config, progress=_ProgressLines())
         if out:
             _write_whole(out, result.model_dump_json(indent=2))
     if as_json:
@@ -446,28 +446,37 @@ def _saved_plan(plan_file: Path, config: Config) -> Plan:
 
 _PROGRESS_EVERY = 2.0
 """Seconds between two progress lines of one step: a sync of 40,000 items has 800 batches."""
-_progress_shown: dict[str, float] = {}
 
 
-def _progress(step: str, done: int, total: int) -> None:
-    """A line on stderr for a step of 50 things or more: once its first batch is done, every
-    few seconds, and at its end.
+class _ProgressLines:
+    """A run's progress on stderr: a line for a step of 50 things or more, once its first
+    batch is done, every few seconds, and at its end.
 
     Not at its start (``0/N``): a step whose first request fails (a rejected token, Jira
     down) then read as under way, and the error after it as that step's, though it may be
     another's (a user test: "looking up ids in Jira: 0/1025", then a 401 on "reading the
     server info"). A first batch is one request (a create) to a few (ten searches, 50 links
-    four at a time), so a long step still says how far it got within seconds."""
-    if total < 50 or done == 0:
-        return
-    now = time.monotonic()
-    if 0 < done < total and now - _progress_shown.get(step, -_PROGRESS_EVERY) < _PROGRESS_EVERY:
-        return
-    _progress_shown[step] = now
-    # Best effort: a sync must not stop between two batches because its stderr went away
-    # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
-    with suppress(OSError):
-        click.echo(f"  {step}: {done}/{total}", err=True)
+    four at a time), so a long step still says how far it got within seconds.
+
+    One per run, made where the command starts: when a step was last shown was kept for the
+    whole process, so a program or a test running the command twice had the second run's
+    lines held back, as if its steps had been shown two seconds before."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, float] = {}  # step -> when its last line was shown
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if total < 50 or done == 0:
+            return
+        now = time.monotonic()
+        last = self._shown.get(step)
+        if 0 < done < total and last is not None and now - last < _PROGRESS_EVERY:
+            return
+        self._shown[step] = now
+        # Best effort: a sync must not stop between two batches because its stderr went away
+        # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
+        with suppress(OSError):
+            click.echo(f"  {step}: {done}/{total}", err=True)
 
 
 @main.command("sync")
@@ -519,7 +528,7 @@ def sync_command(
         "what was applied is kept, and nothing is lost or made twice;"
         f" run `{config.command('sync')}` again to finish"
     )
-    progress = silent if quiet else _progress
+    progress = silent if quiet else _ProgressLines()
     result: Result | None
     with (
         _one_line_errors(str(plan_file) if plan_file else ""),
@@ -834,7 +843,7 @@ def forget_command(
             list(names) if names else None,
             backend=backend,
             confirm=confirm,
-            progress=_progress,
+            progress=_ProgressLines(),
             wait=wait,
         )
     if declined:
@@ -1040,7 +1049,7 @@ def demo(directory: Path | None) -> None:
         click.echo(render(shown_plan, config))
         click.secho("\n2. Sync:", bold=True)
         # The plan shown, not a new one: that would draw other ids than those step 1 shows.
-        _report(sync.apply(config, shown_plan, progress=_progress), config)
+        _report(sync.apply(config, shown_plan, progress=_ProgressLines()), config)
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))

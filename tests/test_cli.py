@@ -817,12 +817,12 @@ def test_progress_lines_come_after_a_step_s_first_batch_every_few_seconds_and_at
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(cli, "_progress_shown", {})
+    progress = cli._ProgressLines()
     for done in range(0, 1000, 50):  # a batch every half second
-        cli._progress("create in jira", done, 1000)
+        progress("create in jira", done, 1000)
         clock[0] += 0.5
-    cli._progress("create in jira", 1000, 1000)
-    cli._progress("few", 0, 49)
+    progress("create in jira", 1000, 1000)
+    progress("few", 0, 49)
     shown = [line.split(": ")[1] for line in capsys.readouterr().err.splitlines()]
     assert shown == ["50/1000", "250/1000", "450/1000", "650/1000", "850/1000", "1000/1000"]
 

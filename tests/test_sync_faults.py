@@ -550,14 +550,13 @@ def test_creates_no_connection_reached_were_not_sent_and_leave_nothing_to_wait_f
 
 
 def test_a_step_whose_first_request_fails_prints_no_progress_before_the_error(
-    project: Project, monkeypatch: pytest.MonkeyPatch
+    project: Project,
 ) -> None:
     """A user test: with the token rejected, `plan` printed "looking up ids in Jira: 0/1025"
     and then failed on "reading the server info", as if the look-ups were under way. Progress
     comes once a step's first batch is done; a plan that gets there still says it."""
     app = project.app
     assert app is not None
-    monkeypatch.setattr("plansync.cli._progress_shown", {})
     items = "".join(f"- [ ] Check replica {n} of the index @Myself\n" for n in range(60))
     note = project.vault / "2025-11-21-replica-audit.md"
     note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
@@ -572,6 +571,29 @@ def test_a_step_whose_first_request_fails_prints_no_progress_before_the_error(
     assert planned.exit_code == 0, planned.output
     assert re.search(r"^  looking up ids in Jira: (\d+)/\1$", planned.output, re.MULTILINE)
     assert not re.search(r"^  looking up ids in Jira: 0/", planned.output, re.MULTILINE)
+
+
+def test_each_sync_run_in_one_process_shows_its_own_progress(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a step's line was last shown was kept for the whole process: a program or a test
+    running the command twice had the second run's lines held back as if shown just before
+    (here the clock stands still, so any line held back for time would be missing)."""
+    monkeypatch.setattr("plansync.cli.time.monotonic", lambda: 100.0)
+    use_batches(project, 10)
+    shown = []
+    for run in ("first", "second"):
+        items = "".join(f"- [ ] Check replica {n} of the {run} index @Myself\n" for n in range(60))
+        note = project.vault / f"2025-11-21-{run}-audit.md"
+        note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
+        synced = run_cli("sync", "--yes", "--config", str(project.config_path))
+        assert synced.exit_code == 0, synced.output
+        lines = synced.output.splitlines()
+        shown.append([line for line in lines if line.startswith("  create in jira: ")])
+    assert shown == [
+        ["  create in jira: 10/82", "  create in jira: 82/82"],  # the example's 22 and 60
+        ["  create in jira: 10/60", "  create in jira: 60/60"],
+    ]
 
 
 def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project) -> None:
