@@ -172,10 +172,9 @@ def test_the_result_says_what_became_of_each_change_of_the_plan(
     assert str(error).startswith("sync jira failed: ")
     by_action = {o.action: o for o in result.outcomes if o.item.text == "Book the review room"}
     assert by_action["create"].status == by_action["write_back"].status == "applied"
-    assert by_action["link"].status == "skipped"
-    assert by_action["link"].message == (
-        "not sent: Jira failed a whole call in this run (see the errors)"
-    )
+    link = by_action["link"]  # the request the 401 refused: failed with the call, not behind it
+    assert (link.status, link.whole_call, link.maybe_done) == ("failed", True, False)
+    assert link.message == "not done: Jira refused the call that carried it (see the errors)"
 
 
 def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
@@ -619,8 +618,11 @@ def apply_with_creates_failing(
         ({"status": 401}, "auth", None, False),
         ({"status": 500}, "server", None, True),
         ({"status": 429, "retry_after": 120}, "throttled", 120.0, False),
+        # Refused before acting, as a 429 (both connectors resend a create so answered): it
+        # was "sent; Jira answered 503 — if it was made all the same, …", its journal open.
+        ({"status": 503, "retry_after": 120}, "throttled", 120.0, False),
     ],
-    ids=["401", "500", "429-long-retry-after"],
+    ids=["401", "500", "429-long-retry-after", "503-long-retry-after"],
 )
 def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
     example_project: ExampleProject,
@@ -631,8 +633,11 @@ def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
 ) -> None:
     """A caller tells a rejected token from a down server or a rate limit by the error's
     fields: its message is English, meant for a person. The creates the call carried failed
-    with it (a 500 may have made them: ``maybe_done``); what came after was not attempted."""
+    with it (a 500 may have made them: ``maybe_done``, and the next sync looks their ids
+    up); what came after was not attempted."""
     _, result = apply_with_creates_failing(example_project, fault)
+    with open_state(example_project.root / ".plansync") as state:
+        assert bool(state.in_flight("jira")) == maybe_done
     (error,) = result.errors
     assert error.whole_call and error.action == "sync jira"
     assert (error.kind, error.status, error.retry_after) == (kind, fault["status"], retry_after)

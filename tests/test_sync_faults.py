@@ -690,7 +690,9 @@ def test_a_long_rate_limit_stops_the_jira_phases_and_a_later_rerun_finishes(
 def test_what_a_failed_call_did_before_it_failed_is_reported_as_applied(project: Project) -> None:
     """Four links go at a time; when one is throttled past max_backoff, the whole call fails,
     and the links answered before it or beside it were reported "not sent" although Jira had
-    them (a user test found the same of transitions). Each outcome now says what Jira has."""
+    them (a user test found the same of transitions). Each outcome now says what Jira has:
+    the link the 429 refused failed with the call (refused before acting: not maybe done),
+    and only the links never sent are not attempted."""
     app = project.app
     assert app is not None
     limit = {"status": 429, "retry_after": 120, "path_contains": "PLAN-6/remotelink"}
@@ -702,7 +704,12 @@ def test_what_a_failed_call_did_before_it_failed_is_reported_as_applied(project:
     assert {o.key for o in links if o.status == "applied"} == linked
     assert len(linked) >= 5  # those before PLAN-6's, at the least
     assert result.applied["link"] == len(linked)
-    assert all("not sent" in (o.message or "") for o in links if o.key not in linked)
+    (refused,) = [o for o in links if o.status == "failed"]
+    assert (refused.key, refused.whole_call, refused.maybe_done) == ("PLAN-6", True, False)
+    assert refused.message == "not done: Jira refused the call that carried it (see the errors)"
+    unsent = [o for o in links if o.key not in linked and o.key != "PLAN-6"]
+    assert unsent and {o.status for o in unsent} == {"skipped"}
+    assert all((o.message or "").startswith("not sent: Jira failed") for o in unsent)
 
 
 @pytest.mark.parametrize(
@@ -898,6 +905,98 @@ def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
     assert plansync.plan(config).summary["transition"] == 2  # both reopened
     assert plansync.apply(config).ok
     assert_synced(config, before, project.url)
+
+
+def test_a_transition_whose_answer_was_lost_failed_with_its_call_not_behind_it(
+    project: Project,
+) -> None:
+    """A user test: the transition whose answer was lost was counted "Not done: … behind a
+    step that failed", its outcome "not sent", while Jira had moved the issue. It failed with
+    the call and may be done (``maybe_done``); the transitions answered beside it are
+    applied, and only those never sent are not attempted, as the sync's lines say."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    drop = {"drop": "after_commit", "path_contains": "transitions", "method": "POST"}
+    app.configure_faults({"fail_next": [drop]})
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
+    moves = [o for o in result.outcomes if o.action == "transition"]
+    assert len(moves) == 5
+    (lost,) = [o for o in moves if o.status == "failed"]
+    lost_message = "sent; the answer was lost — the next plan shows whether it was done"
+    assert (lost.whole_call, lost.maybe_done, lost.message) == (True, True, lost_message)
+    moved = {  # made in To Do, each moved out of it by its transition
+        key
+        for key, issue in project.issues().items()
+        if issue["fields"]["status"]["statusCategory"]["key"] != "new"
+    }
+    assert lost.key in moved  # Jira made it: the answer alone was lost
+    assert {o.key for o in moves if o.status == "applied"} == moved - {lost.key}
+    assert all(o.status != "skipped" or o.key not in moved for o in moves)
+    assert [e.whole_call for e in result.errors] == [True]  # the call's error, once
+
+    # The command's lines, for the same fault met by the one transition of a sync (those
+    # never sent above, as many as the workers had not taken up, are done first).
+    assert plansync.apply(config).ok
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    app.configure_faults({"fail_next": [drop]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    assert f"Failed: 1 transition ({lost_message}).\n" in failed.output
+    assert "Not done:" not in failed.output  # nothing behind it, nothing never sent
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 0, rerun.output
+    assert "No changes." in rerun.output  # Jira had made both moves: none is sent again
+
+
+def test_a_transition_whose_list_of_transitions_got_no_answer_was_not_made(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its read failed the call before the move was sent: failed with the call, but not maybe
+    done (a lost answer to the read said nothing of a move never asked for)."""
+    app = project.app
+    assert app is not None
+    retries = Sleeps()
+    connector = plansync.sync.JiraConnector
+    monkeypatch.setattr(
+        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=retries)
+    )
+    replace_once(project.config_path, 'deployment = "auto"', 'deployment = "auto"\nmax_retries = 1')
+    config = project.config()
+    assert plansync.apply(config).ok
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    drop = {"drop": True, "path_contains": "transitions", "method": "GET", "count": 10}
+    app.configure_faults({"fail_next": [drop]})
+    result = plansync.apply(config)
+    (move,) = [o for o in result.outcomes if o.action == "transition"]
+    assert (move.status, move.whole_call, move.maybe_done) == ("failed", True, False)
+    assert move.message == "not sent: Jira failed the call before it was sent (see the errors)"
+    assert retries  # the read was sent again, without sleeping
+    app.configure_faults({"clear": True})
+    assert plansync.apply(config).applied == {"transition": 1}
+
+
+def test_an_update_a_401_refused_failed_with_its_call_and_was_not_done(
+    project: Project,
+) -> None:
+    """The update whose PUT the 401 refused was "skipped: not sent … behind a step that
+    failed"; it was the step that failed, and Jira did nothing with it (not maybe done)."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    replace_once(project.note("2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+    app.configure_faults({"fail_next": [{"status": 401, "method": "PUT", "count": 10}]})
+    failed = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert failed.exit_code == 1, failed.output
+    refused = "not done: Jira refused the call that carried it (see the errors)"
+    assert f"Failed: 1 update ({refused}).\n" in failed.output
+    assert "Not done:" not in failed.output
+    app.configure_faults({"clear": True})
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert result.applied == {"update": 1}
 
 
 # ---- 4. something that is not Jira answering ------------------------------------------------

@@ -99,10 +99,15 @@ class ConnectorError(PlansyncError):
         self.unsent = False
         """No request of the call reached the backend (every connect failed): nothing can
         have been done, whatever the call was."""
+        self.read_only = False
+        """Only reads of the item reached the backend before the call failed (the list of an
+        issue's transitions, its status): nothing can have been changed, whatever the status
+        of the answer that failed it (a dropped connection, a 500 past the resends)."""
         self.never_sent: frozenset[int] = frozenset()
-        """Of a call that sends a request per group of items (Salesforce: per object), the
-        positions of the items whose request was never sent, as the call failed before it:
-        not attempted, unlike the items of the request that failed it."""
+        """Of a call that sends a request per item or per group of items (Jira: per issue;
+        Salesforce: per object), the positions of the items whose request was never sent, as
+        the call failed before it: not attempted, unlike the items of the request that failed
+        it (and of those in flight beside it)."""
         self.finished: list[OpResult | None] = []
         """Of a call that sends one request per item, each item's result where its request
         was answered before the call failed, in the call's order (None: not sent, or the one

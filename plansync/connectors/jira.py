@@ -250,7 +250,11 @@ class JiraConnector:
 
     def update_many(self, updates: list[FieldUpdate]) -> list[OpResult]:
         """Set fields, one PUT per issue, four at a time; one result per update, in order."""
-        self._is_cloud()  # detect once here, not in every worker
+        try:
+            self._is_cloud()  # detect once here, not in every worker
+        except ConnectorError as exc:
+            exc.never_sent = frozenset(range(len(updates)))  # no update was sent
+            raise
         return self._each(self._update_one, updates)
 
     def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
@@ -284,7 +288,7 @@ class JiraConnector:
         if isinstance(transitions, OpResult):
             return transitions
         what = f"listing the transitions of {key}"
-        with _reading(what):
+        with _only_read(), _reading(what):
             chosen = _pick_transition(
                 transitions, to, self._cancel_transition, cancelled=self._cancelled
             )
@@ -312,7 +316,7 @@ class JiraConnector:
             if there:
                 note = f"already {status_word(to)} in Jira ({name})"
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
-            with _reading(what):
+            with _only_read(), _reading(what):
                 chosen = _pick_transition(
                     transitions,
                     to,
@@ -356,13 +360,13 @@ class JiraConnector:
         taken: list[dict[str, Any]] = []
         passed = {_status_name(status)}
         if to == "cancelled" and self._cancel_transition:
-            with _reading(what):
+            with _only_read(), _reading(what):
                 closes = any(_category_of(t) == "done" for t in transitions)
             if closes:
                 return self._unfit(move, transitions, status)
         try:
             while True:
-                with _reading(what):
+                with _only_read(), _reading(what):
                     hop = _next_hop(transitions, _way_on(here_category, to), passed)
                 if hop is None or len(taken) == _MOST_TRANSITIONS - 1:
                     break
@@ -376,7 +380,10 @@ class JiraConnector:
                 if isinstance(listed, OpResult):
                     return _walked(listed, key, status, taken)
                 transitions = listed
-                with _reading(what):  # open now, so not cancelled already: a guess is safe
+                with (
+                    _only_read(),
+                    _reading(what),
+                ):  # open now, so not cancelled already: a guess is safe
                     chosen = _pick_transition(
                         transitions,
                         to,
@@ -401,12 +408,13 @@ class JiraConnector:
         """The transitions Jira offers ``key`` now (out of the status it is in), or the failed
         outcome of asking."""
         what = f"listing the transitions of {key}"
-        response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
-        if not response.ok:
-            return self._item_failure(response, key, what)
-        answer = self._json(response, what)
-        with _reading(what):
-            return list(answer.get("transitions", []))
+        with _only_read():
+            response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
+            if not response.ok:
+                return self._item_failure(response, key, what)
+            answer = self._json(response, what)
+            with _reading(what):
+                return list(answer.get("transitions", []))
 
     def _take(self, key: str, transition: dict[str, Any]) -> OpResult | None:
         """Move ``key`` through ``transition``: None once done, else the failed outcome."""
@@ -427,13 +435,14 @@ class JiraConnector:
         Asked only when no transition fits a move, so that one that fits costs no request."""
         what = f"reading the status of {key}"
         path = f"issue/{quote(key, safe='')}"
-        response = self._send("GET", path, params={"fields": "status"}, what=what)
-        if not response.ok:
-            return self._item_failure(response, key, what)
-        answer = self._json(response, what)
-        with _reading(what):
-            status = (answer.get("fields") or {}).get("status") or {}
-            return status.get("name"), (status.get("statusCategory") or {}).get("key")
+        with _only_read():
+            response = self._send("GET", path, params={"fields": "status"}, what=what)
+            if not response.ok:
+                return self._item_failure(response, key, what)
+            answer = self._json(response, what)
+            with _reading(what):
+                status = (answer.get("fields") or {}).get("status") or {}
+                return status.get("name"), (status.get("statusCategory") or {}).get("key")
 
     def _unfit(
         self,
@@ -706,9 +715,13 @@ class JiraConnector:
                     future.cancel()
                 failure = exc
         # The pool has waited for the requests in flight: the items they were for are done in
-        # Jira, and a caller that reported them "not sent" misled (a user test).
+        # Jira, and a caller that reported them "not sent" misled (a user test). Those that
+        # never started are not attempted; the others failed with the call.
         if isinstance(failure, ConnectorError):
             failure.finished = [_answered(future) for future in futures]
+            failure.never_sent = frozenset(
+                index for index, future in enumerate(futures) if _never_started(future)
+            )
         assert failure is not None
         raise failure
 
@@ -979,6 +992,27 @@ def _answered(future: Future[OpResult]) -> OpResult | None:
         return None
     result = future.result()
     return None if result is _NOT_SENT else result
+
+
+def _never_started(future: Future[OpResult]) -> bool:
+    """Whether an item of a call that failed was never sent: cancelled before a worker took
+    it up, or taken up once the call had failed (``_NOT_SENT``)."""
+    if future.cancelled():
+        return True
+    return future.done() and future.exception() is None and future.result() is _NOT_SENT
+
+
+@contextmanager
+def _only_read() -> Iterator[None]:
+    """A transition's reads before it moves anything (the transitions listed, the status
+    read, the one picked): a whole call failing there (a dropped connection, a login page)
+    changed nothing, which the engine then says, rather than that the move may be made. Those
+    after a hop of a walk are said as the walk's (:func:`_walked_error`): it moved the issue."""
+    try:
+        yield
+    except ConnectorError as exc:
+        exc.read_only = True
+        raise
 
 
 @contextmanager

@@ -61,6 +61,8 @@ from plansync.sites import described, same_site, site_of_connector
 
 Checkpoint = Callable[[str], None]
 _T = TypeVar("_T")
+_Sent = TypeVar("_Sent", bound=tuple[Any, ...])
+"""A change of a batch call, first, with what was sent for it."""
 
 
 Rerun = Literal["sync", "plan"]
@@ -159,13 +161,15 @@ class Outcome(BaseModel):
     message: str | None = None
     changed_since_plan: bool = False
     whole_call: bool = False
-    """Failed with the call that carried it (a create whose bulk request got no answer, a 5xx,
-    a refused token): the change was the step that failed, not one behind it, but the error is
-    the call's, listed once in ``Result.errors``."""
+    """Failed with the call that carried it (a create whose bulk request got no answer, a
+    transition whose answer was lost, an update refused with a 401, a 5xx): the change was the
+    step that failed, not one behind it, but the error is the call's, listed once in
+    ``Result.errors``."""
     maybe_done: bool = False
-    """A failed create whose request reached the backend but whose answer did not say what it
-    did (the connection dropped, a 5xx): the record may exist, and the next sync finds it by its
-    id rather than making it again."""
+    """A failed change whose request reached the backend but whose answer did not say what it
+    did (the connection dropped, a 5xx): a create's record may exist, and the next sync finds
+    it by its id rather than making it again; an update, link or transition may be done, and
+    the next plan shows whether it was (a transition is not sent again once Jira shows it)."""
 
 
 class Result(BaseModel):
@@ -222,41 +226,64 @@ BACKENDS = ("jira", "salesforce")
 _LOOKUP_WAITS = (1.0, 2.0, 4.0)
 """Seconds to wait before each new look-up of ids a dead run was creating: search may lag a
 create by a few seconds."""
-# Answers that mean the backend did nothing with a create (unlike a 408, 409 or a 5xx from a
-# gateway, which can come after it acted): its journal entry can be closed.
-REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429})
+# Answers that mean the backend did nothing with the request (unlike a 408, 409 or a 5xx from
+# a gateway, which can come after it acted): a create's journal entry can be closed. A 503 is
+# among them: both connectors resend a create answered 503 (a POST that must not be made
+# twice), as Jira ("a 503 response may be returned when a resource limit has been reached",
+# Atlassian's rate-limiting guide, to be handled as a 429) and Salesforce (server unavailable
+# or overloaded) refuse it before acting; past the retries it was said to have maybe made it.
+REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429, 503})
 
 
 def _made_nothing(exc: ConnectorError) -> bool:
-    """Whether a create call that failed as a whole can have made nothing: no request of it
-    reached the backend, the backend refused it before acting, or the connector refused it
-    before sending (a setting the backend cannot work with, a login that failed: no status);
-    and no earlier request of the call was carried out."""
+    """Whether the request of a call that failed as a whole (``exc``) can have done nothing:
+    no request of it reached the backend, only its reads did (a transition's list), the
+    backend refused it before acting, or the connector refused it before sending (a setting
+    the backend cannot work with, a login that failed: no status); and no earlier request of
+    the call was carried out (a Jira transition part way through its walk)."""
     refused_here = exc.status is None and exc.kind in ("auth", "refused")
-    return not exc.acted and (exc.unsent or refused_here or exc.status in REFUSED_BEFORE_ACTING)
+    refused = exc.unsent or exc.read_only or refused_here or exc.status in REFUSED_BEFORE_ACTING
+    return not exc.acted and refused
 
 
-def _create_failure(title: str, exc: ConnectorError, made_nothing: bool) -> str:
-    """What became of one create of a call that failed as a whole (``exc``), in its outcome
-    and error: not made, or sent with no answer that says whether it was (the next sync looks
-    its id up before creating, so it is never made twice)."""
+def _failed_with_call(title: str, exc: ConnectorError, made_nothing: bool, action: str) -> str:
+    """What became of one change (its ``action``) of a call that failed as a whole (``exc``),
+    in its outcome: not done, or sent with no answer that says whether it was. A create is
+    never made twice (the next sync looks its id up before creating); an update, link or
+    transition is planned again by the next plan unless the backend shows it done."""
+    create = action == "create"
     if made_nothing:
         if exc.unsent:
             return f"not sent: no connection to {title} could be made (see the errors)"
-        return f"not made: {title} refused the call that carried it (see the errors)"
+        if exc.read_only:
+            return f"not sent: {title} failed the call before it was sent (see the errors)"
+        done = "made" if create else "done"
+        return f"not {done}: {title} refused the call that carried it (see the errors)"
+    after = (
+        "the next sync finds it by its id" if create else "the next plan shows whether it was done"
+    )
     if exc.acted:  # the call's earlier requests were carried out: this one's may have been
-        return (
-            f"maybe sent: {title} failed the call part way through — if it was made, the next"
-            " sync finds it by its id"
-        )
+        made = "if it was made, " if create else ""
+        return f"maybe sent: {title} failed the call part way through — {made}{after}"
     if exc.kind == "network":
-        return "sent; the answer was lost — the next sync finds it by its id"
+        return f"sent; the answer was lost — {after}"
     answer = (
         f"{title} answered {exc.status}"
         if exc.status is not None and exc.kind != "unexpected"
         else f"{title}'s answer could not be read"
     )
-    return f"sent; {answer} — if it was made all the same, the next sync finds it by its id"
+    made = "if it was made all the same, " if create else ""
+    return f"sent; {answer} — {made}{after}"
+
+
+def _carried(exc: ConnectorError, count: int) -> Iterator[tuple[int, OpResult | None]]:
+    """Of the ``count`` items of a call that failed as a whole (``exc``), those it sent: each
+    one's position, with its answer where the call was answered for it before it failed, else
+    None (it failed with the call). Those it never sent are left out: not attempted."""
+    for index in range(count):
+        answered = exc.finished[index] if index < len(exc.finished) else None
+        if answered is not None or index not in exc.never_sent:
+            yield index, answered
 
 
 class Applier:
@@ -861,13 +888,12 @@ class Applier:
         are settled as answered, and those it never sent (a later object's) are left not
         attempted; the rest may exist where the request reached the backend (``maybe_done``),
         and the next sync finds them by their ids (the journal stays open)."""
-        why = _create_failure(BACKEND_TITLES.get(target, target), exc, made_nothing)
-        for index, (change, record) in enumerate(zip(changes, records, strict=True)):
-            answered = exc.finished[index] if index < len(exc.finished) else None
+        why = _failed_with_call(BACKEND_TITLES.get(target, target), exc, made_nothing, "create")
+        for index, answered in _carried(exc, len(changes)):
             if answered is not None:
-                self._settle_create(target, change, record, answered)
-            elif index not in exc.never_sent:
-                self._fail(change, why, whole_call=True, maybe_done=not made_nothing)
+                self._settle_create(target, changes[index], records[index], answered)
+            else:
+                self._fail(changes[index], why, whole_call=True, maybe_done=not made_nothing)
 
     def _recover(self, dead: list[DeadCreate]) -> None:
         """Store the records the plan found for ids a dead run was creating, whose lines are
@@ -996,7 +1022,8 @@ class Applier:
 
         for batch in self._batches(f"link in {target}", ready, self._batch_size(target)):
             links = [link for _, link in batch]
-            self._settle_each(batch, partial(self.connectors[target].upsert_links, links), settle)
+            send = partial(self.connectors[target].upsert_links, links)
+            self._settle_each(target, batch, send, settle)
 
     def _linked(self, change: Change, link: Link) -> str:
         """What the state keeps of a link: the record it points to when it has one (a
@@ -1029,6 +1056,7 @@ class Applier:
                 for c, key, values in batch
             ]
             self._settle_each(
+                target,
                 batch,
                 partial(self.connectors[target].update_many, updates),
                 lambda sent, outcome: self._settle(
@@ -1081,6 +1109,7 @@ class Applier:
                 # so that the next plan, seeing the record got there, takes it as synced.
                 self._merge_base(change, {"status_sent": _status_of(move)})
             self._settle_each(
+                target,
                 [(change, move) for (change, _), move in zip(batch, moves, strict=True)],
                 partial(connector.transition_many, moves),
                 lambda sent, outcome: self._settle(
@@ -1090,20 +1119,31 @@ class Applier:
 
     def _settle_each(
         self,
-        batch: list[_T],
+        target: str,
+        batch: list[_Sent],
         send: Callable[[], list[OpResult]],
-        settle: Callable[[_T, OpResult], None],
+        settle: Callable[[_Sent, OpResult], None],
     ) -> None:
-        """Settle each of ``batch`` by the result ``send`` gives for it; where the call fails
-        as a whole, each whose request was answered before (:attr:`ConnectorError.finished`)
-        all the same: it was done in the backend, and "not sent" would be the run's word
-        for it (a user test found transitions done in Jira reported so)."""
+        """Settle each of ``batch`` (each a change, and what was sent for it) by the result
+        ``send`` gives for it. Where the call fails as a whole, each whose request was answered
+        before (:attr:`ConnectorError.finished`) is settled all the same: it was done in the
+        backend, and "not sent" would be the run's word for it (a user test found transitions
+        done in Jira reported so). Each the call carried but got no answer for failed with it,
+        saying whether it may be done (a transition whose answer was lost, an update refused
+        with a 401): it was the step that failed, not one behind it. Only those the call never
+        sent (:attr:`ConnectorError.never_sent`) are left not attempted."""
         try:
             results = send()
         except ConnectorError as exc:
-            for item, outcome in zip(batch, exc.finished, strict=False):  # none: did nothing
-                if outcome is not None:
-                    settle(item, outcome)
+            made_nothing = _made_nothing(exc)
+            title = BACKEND_TITLES.get(target, target)
+            for index, answered in _carried(exc, len(batch)):
+                if answered is not None:
+                    settle(batch[index], answered)
+                    continue
+                change: Change = batch[index][0]
+                why = _failed_with_call(title, exc, made_nothing, change.action)
+                self._fail(change, why, whole_call=True, maybe_done=not made_nothing)
             raise
         for item, outcome in zip(batch, results, strict=True):
             settle(item, outcome)
