@@ -683,6 +683,9 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
     if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
         return
     click.echo(f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')}).")
+    if not quiet:
+        for line in _move_notes(result):
+            click.echo(shown(line))
     # The changes a failed call carried: no error line names them (the call's says what
     # failed), and they were that step, not behind it; said once a reason, not once a line.
     with_call: dict[tuple[str, str], int] = {}
@@ -739,6 +742,28 @@ REMOVED_NAMED = 3
 """How many removed temporary files the sync names; their names are long."""
 ALIKE_SHOWN = 3
 """How many items failed for the same reason the sync lists before it counts the rest."""
+
+
+NOTES_SHOWN = 5
+"""How many notes on the status moves made the sync shows before it counts the rest."""
+
+
+def _move_notes(result: Result) -> list[str]:
+    """The notes on the status moves applied, under the "Applied:" line: the way a move took
+    where one transition did not make it ("moved in 2 transitions: Reopen → To Do, Start → In
+    Progress"), each of which cost two requests more and changed the issue's history, or that
+    the record was there already ("already done in Jira (Done)"), no move sent. Only in
+    ``result.outcomes`` before; a move one transition makes has no note, so the lines are few,
+    and ``--quiet`` prints none (cron mails every line)."""
+    notes = [
+        f"  {o.key}: {o.message}"
+        for o in result.outcomes
+        if o.action == "transition" and o.status == "applied" and o.message
+    ]
+    more = len(notes) - NOTES_SHOWN
+    return notes[:NOTES_SHOWN] + (
+        [f"  and {more} more moves of the same kind."] if more > 0 else []
+    )
 
 
 def error_lines(errors: list[ItemError]) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import ExampleProject
 from test_sync_e2e import (
     RUNBOOK,
@@ -25,6 +26,7 @@ from test_sync_e2e import (
 )
 
 import plansync
+from plansync.cli import main
 from plansync.config import Config
 from plansync.engine.apply import Outcome, Result
 from plansync.notes.model import Note
@@ -110,6 +112,28 @@ def test_a_line_checked_then_marked_in_progress_walks_the_workflow(
     assert status_name(project, key) == "In Progress"
     assert move_costs(project.app) == {LIST: 2, TAKE: 2, READ: 1}
     assert_in_sync(config)
+
+
+def test_the_sync_command_says_the_way_a_walk_took_unless_quiet(strict: ExampleProject) -> None:
+    """The way was in ``result.outcomes`` only: a user saw the extra requests and a history of
+    two transitions, and the command never said why. One line under "Applied:" per move that
+    has a note; ``--quiet`` (cron) keeps its output as short as before."""
+    project = strict
+    _, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "x")
+    synced = CliRunner().invoke(main, ["sync", "--yes", "--config", str(project.config_path)])
+    assert synced.exit_code == 0, synced.output
+    lines = synced.output.splitlines()
+    applied = next(i for i, line in enumerate(lines) if line.startswith("Applied: 1 transition"))
+    assert (
+        lines[applied + 1] == f"  {key}: moved in 2 transitions: Start → In Progress, Done → Done"
+    )
+    check(project, note, "x", "/")
+    args = ["sync", "--yes", "--quiet", "--config", str(project.config_path)]
+    quiet = CliRunner().invoke(main, args)
+    assert quiet.exit_code == 0, quiet.output
+    assert "moved in 2 transitions" not in quiet.output
+    assert status_name(project, key) == "In Progress"
 
 
 def test_a_cancelled_line_marked_in_progress_walks_through_to_do(strict: ExampleProject) -> None:
