@@ -590,7 +590,7 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     store = StateStore(tmp_path)
     store.begin("jira", "create", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
-    applier = Applier(config, store, {})
+    applier = Applier(config, store, {}, remedy=lambda rerun: f"make a {rerun} again")
     applier._settle_journal("jira", [])
     assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
     for block_id in ("ps-a", "ps-b"):
