@@ -30,8 +30,7 @@ from pydantic import (
 
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import ConfigError
-from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc
-from plansync.notes.tasks import LINE_BREAKS
+from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.placeholders import check_template
 from plansync.redact import redact
 from plansync.settings import Settings, describe, key_of, unknown_key
@@ -250,15 +249,6 @@ class JiraConfig(RequestSettings):
         return _trimmed(value)
 
 
-def _tag(value: str) -> str:
-    """A tag as items carry it, ``#`` first: ``"task"`` would silently match no item."""
-    if not re.fullmatch(r"#[^\s#]+", value):
-        bare = value.strip().lstrip("#")
-        hint = f" ('#{bare}')" if bare and not re.search(r"[\s#]", bare) else ""
-        raise ValueError(f"{value!r} is not a tag: write it as in the notes, with its #{hint}")
-    return value
-
-
 class Match(Strict):
     """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``; a
     nested tag is its parent's too, as in Obsidian's search: ``#personal/admin`` is
@@ -271,35 +261,12 @@ class Match(Strict):
     @field_validator("tags_any", "tags_none")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        return [_tag(tag) for tag in value]
+        return [tag_as_written(tag) for tag in value]
 
 
 class Acceptance(AcceptancePolicy):
-    """The parser's :class:`AcceptancePolicy`, checked where it is written: a status or a tag
-    that no note line can carry would leave the items it was meant for unaccepted, silently."""
-
-    @field_validator("accepted_statuses", "proposed_statuses", "cancelled_statuses")
-    @classmethod
-    def _statuses(cls, value: list[str]) -> list[str]:
-        for status in value:
-            if len(status) != 1:
-                raise ValueError(f"{status!r} is not a checkbox status: one character, as in [x]")
-        return value
-
-    @field_validator("accept_tag")
-    @classmethod
-    def _accept_tag(cls, value: str) -> str:
-        return value and _tag(value)  # empty: no tag accepts an item
-
-    @field_validator("global_filter")
-    @classmethod
-    def _global_filter(cls, value: str) -> str:
-        """Any text, as in Obsidian Tasks, but one no line can hold would make no line an item."""
-        if any(char in value for char in LINE_BREAKS):
-            raise ValueError(
-                "a global filter is looked for within one line: it cannot hold a line break"
-            )
-        return value
+    """The parser's :class:`AcceptancePolicy` as a config writes it: with the people's names of
+    its ``[users]``, never a list of its own."""
 
     @field_validator("owner_names")
     @classmethod
@@ -313,17 +280,6 @@ class Acceptance(AcceptancePolicy):
                 " that name whole after an @"
             )
         return value
-
-    @model_validator(mode="after")
-    def _filter_accepts_nothing(self) -> Acceptance:
-        """The global filter is in every task and in none of its tags (the plugin leaves it
-        out), so as the accept tag it would accept nothing, silently."""
-        if self.global_filter and self.accept_tag.casefold() == self.global_filter.casefold():
-            raise ValueError(
-                f"accept_tag {self.accept_tag!r} is the global filter, which Obsidian Tasks"
-                " leaves out of a task's tags: it would accept no item; use another tag"
-            )
-        return self
 
 
 DEFAULT_PRIORITIES: dict[Priority, str | None] = {

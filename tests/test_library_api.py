@@ -722,3 +722,27 @@ def test_the_package_and_the_readme_s_library_use_type_check(tmp_path: Path) -> 
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        (
+            {"accepted_statuses": ["xx"]},
+            "'accepted_statuses': 'xx' is not a checkbox status: one character, as in [x]",
+        ),
+        ({"accept_tag": "ok"}, "'accept_tag': 'ok' is not a tag: write it as in the notes"),
+        ({"global_filter": "#task\n"}, "'global_filter': a global filter is looked for within"),
+        ({"global_filter": "#task", "accept_tag": "#task"}, "accept_tag '#task' is the global"),
+        ({"owner_names": "Ana de la Cruz"}, "a list of names, as ['Ana de la Cruz'], not one"),
+    ],
+    ids=["status", "tag", "filter", "filter-tag", "names"],
+)
+def test_a_policy_built_in_code_refuses_what_the_configs_acceptance_refuses(
+    settings: dict[str, Any], said: str
+) -> None:
+    """A policy with a status no checkbox can hold was built, and left every item unaccepted,
+    silently, where the config's [acceptance] refused it (a user test)."""
+    with pytest.raises(plansync.ConfigError) as refused:
+        plansync.AcceptancePolicy(**settings)
+    assert said in str(refused.value)

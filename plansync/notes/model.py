@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import unicodedata
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plansync.notes.tasks import LINE_BREAKS
 from plansync.settings import Settings
 
 Kind = Literal["action", "decision"]
@@ -183,6 +185,15 @@ class Note(BaseModel):
         }
 
 
+def tag_as_written(value: str) -> str:
+    """A tag as items carry it, ``#`` first: ``"task"`` would silently match no item."""
+    if not re.fullmatch(r"#[^\s#]+", value):
+        bare = value.strip().lstrip("#")
+        hint = f" ('#{bare}')" if bare and not re.search(r"[\s#]", bare) else ""
+        raise ValueError(f"{value!r} is not a tag: write it as in the notes, with its #{hint}")
+    return value
+
+
 class AcceptancePolicy(Settings):
     """Which items a reviewer has accepted. A proposed item (``[?]``) is never accepted.
 
@@ -214,6 +225,51 @@ class AcceptancePolicy(Settings):
         " or a handle) would cut them short: @Ana de la Cruz is Ana de la Cruz, not Ana. A"
         " config fills it with its [users] names (and its [acceptance] may not set it)",
     )
+
+    # Checked here, not only in the config: a status or a tag that no note line can carry
+    # would leave the items it was meant for unaccepted, silently, in a library caller's
+    # policy as in a config's.
+    @field_validator("accepted_statuses", "proposed_statuses", "cancelled_statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        for status in value:
+            if len(status) != 1:
+                raise ValueError(f"{status!r} is not a checkbox status: one character, as in [x]")
+        return value
+
+    @field_validator("accept_tag")
+    @classmethod
+    def _accept_tag(cls, value: str) -> str:
+        return value and tag_as_written(value)  # empty: no tag accepts an item
+
+    @field_validator("global_filter")
+    @classmethod
+    def _global_filter(cls, value: str) -> str:
+        """Any text, as in Obsidian Tasks, but one no line can hold would make no line an item."""
+        if any(char in value for char in LINE_BREAKS):
+            raise ValueError(
+                "a global filter is looked for within one line: it cannot hold a line break"
+            )
+        return value
+
+    @field_validator("owner_names", mode="before")
+    @classmethod
+    def _names_listed(cls, value: Any) -> Any:
+        """One name given as a string was refused as "Input should be a valid tuple"."""
+        if isinstance(value, str):
+            raise ValueError(f"a list of names, as [{value!r}], not one string")
+        return value
+
+    @model_validator(mode="after")
+    def _filter_accepts_nothing(self) -> AcceptancePolicy:
+        """The global filter is in every task and in none of its tags (the plugin leaves it
+        out), so as the accept tag it would accept nothing, silently."""
+        if self.global_filter and self.accept_tag.casefold() == self.global_filter.casefold():
+            raise ValueError(
+                f"accept_tag {self.accept_tag!r} is the global filter, which Obsidian Tasks"
+                " leaves out of a task's tags: it would accept no item; use another tag"
+            )
+        return self
 
     @model_validator(mode="after")
     def _accepted_is_not_also_proposed(self) -> AcceptancePolicy:
