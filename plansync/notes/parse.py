@@ -308,13 +308,17 @@ class Lines(list[str]):
         return body
 
 
-def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
+def list_column(lines: Lines, index: int, depth: int, width: int, lazy: bool = True) -> int:
     """The content column of the list item that a line indented ``width`` columns is part of
     (0: none), found by walking back to the item: a line less indented than an item's content,
-    between it and this line, closed that item.
+    between it and this line, closed that item, unless it was a lazy line of a paragraph
+    (CommonMark 5.1, 5.2): "- [ ] a\nmore of a\n\n    - [ ] b" nests b in a in Obsidian, as
+    "- [ ] a\n\n    - [ ] b" does. ``lazy`` False: every such line closes (only
+    :func:`_lazy_line` asks so, to stop there).
 
     Where the walk stands and the least indentation seen so far decide the rest of it, so each
-    such state's answer is kept in ``lines.memo``: a sibling's walk goes on from there.
+    such state's answer is kept in ``lines.memo``: a sibling's walk goes on from there. Whether
+    a line is lazy depends on the lines above it alone, so that holds with lazy lines too.
     """
     if width == 0:
         return 0
@@ -322,8 +326,9 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
     least = width
     states: list[tuple[str, int, int, int]] = []
     found = 0
+    walk = "column" if lazy else "strict"
     for back in range(index - 1, -1, -1):
-        state = ("column", back, depth, least)
+        state = (walk, back, depth, least)
         known = memo.get(state)
         if known is not None:
             found = known
@@ -341,12 +346,82 @@ def list_column(lines: Lines, index: int, depth: int, width: int) -> int:
             if content <= least:
                 found = content
                 break
+        elif its_width < least and lazy and _lazy_line(lines, back, depth):
+            continue  # it goes on with a paragraph above, in whichever item holds that
         least = min(least, its_width)
         if least == 0:
             break
     for state in states:
         memo[state] = found
     return found
+
+
+def _lazy_line(lines: Lines, index: int, depth: int) -> bool:
+    """Whether ``lines[index]``, a line at quote depth ``depth`` that is no list item, is a lazy
+    continuation line: text that goes on with the paragraph right above it however little it
+    is indented, and so closes no list item (CommonMark 5.1, 5.2)."""
+    return index > 0 and _plain_text(lines[index], 0) and _goes_on(lines, index - 1, depth)
+
+
+def _goes_on(lines: Lines, index: int, depth: int) -> bool:
+    """Whether ``lines[index]`` is a paragraph's line, which a line of text right below it goes
+    on with: a list item's own text, or text after a blank line, a heading or a rule that is
+    not indented code (four columns into its container).
+
+    Said only where the lines above make it certain: a line of another block (a fence, HTML, a
+    comment, a table row, another quote) is none, nor is text below one, which may be code or
+    HTML. Every line of a paragraph gives the same answer, so it is kept for each in
+    ``lines.memo``: a paragraph of many lazy lines is walked once, not once a line.
+    """
+    memo = lines.memo
+    run: list[tuple[str, int, int, int]] = []  # the paragraph's lines walked, last first
+    goes_on = False
+    for back in range(index, -1, -1):
+        state = ("paragraph", back, depth, 0)
+        known = memo.get(state)
+        if known is not None:
+            goes_on = bool(known)
+            break
+        line = lines[back].rstrip("\r")
+        its_depth, width, start = layout(line)
+        text = line[start:].strip()
+        if not text or THEMATIC_BREAK.fullmatch(line) or (text[0] == "#" and HEADING.match(line)):
+            # The paragraph starts below it (none when that is ``index``'s own line): it is
+            # code when indented four columns into its container.
+            if run:
+                first = back + 1
+                goes_on = not _indented_code(lines, first, depth, layout(lines[first])[1])
+            break
+        run.append(state)
+        if its_depth != depth:
+            break
+        item = LIST_LINE.match(line)
+        if item is not None and not _indented_code(lines, back, depth, width):
+            # An item's own text goes on: not when there is none, or it is code (five columns
+            # after the marker) or another block.
+            words = item.group(3)
+            marker_end = width + len(item.group(2))
+            goes_on = (
+                bool(words.strip())
+                and _plain_text(words, 0)
+                and _columns(line[item.end(2) : item.start(3)], marker_end) <= 4
+            )
+            break
+        if item is None and not _plain_text(line, 0):
+            break
+    else:
+        goes_on = bool(run) and not _indented_code(lines, 0, depth, layout(lines[0])[1])
+    for state in run:
+        memo[state] = goes_on
+    return goes_on
+
+
+def _indented_code(lines: Lines, index: int, depth: int, width: int) -> bool:
+    """Whether ``lines[index]``, indented ``width`` columns, stands four columns or more into
+    its container, were it to start a block: code, or a list marker that starts no item.
+    Its container is found as if no line above were lazy: the walk asking this is already
+    finding out about lazy lines, and would go on asking for each paragraph above."""
+    return width >= 4 and width >= list_column(lines, index, depth, width, lazy=False) + 4
 
 
 def _content_column(item: re.Match[str], width: int) -> int:
