@@ -652,3 +652,19 @@ def test_a_decisions_details_reach_its_issue_and_an_edit_is_one_update(
         f"{bullet}revisit after the Q4 review" in description("Go with vendor A for the pilot")[1]
     )
     assert not plansync.plan(config).changes
+
+
+@pytest.mark.parametrize(
+    ("lines", "read"),
+    [
+        # After a lazy line, a tab-indented sub-bullet is still one: detail "x", not "- x".
+        ("lazy continuation\n\t- x\n", [("lazy continuation", 0), ("x", 0)]),
+        ("lazy\n\n  more text\n\n    - x\n", [("lazy", 0), ("more text", 0), ("x", 0)]),
+        ("  - sub\nlazy\n    - x\n", [("sub", 0), ("lazy", 0), ("x", 1)]),
+        # Six columns after a blank line is code in the decision's item: no detail.
+        ("lazy\n\n      code\n", [("lazy", 0)]),
+    ],
+)
+def test_details_after_a_lazy_line(lines: str, read: list[tuple[str, int]]) -> None:
+    (decision,) = items("## Decisions\n- We chose X\n" + lines)
+    assert list(zip(decision.details, decision.detail_depths, strict=True)) == read

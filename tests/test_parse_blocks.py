@@ -406,6 +406,27 @@ def test_a_line_four_columns_into_its_container_after_text_goes_on_the_paragraph
     assert [text for _, _, text in read(note)] == ["Task 1"]
 
 
+@pytest.mark.parametrize(
+    ("note", "lines"),
+    [
+        # A lazy line goes on with the item's paragraph and closes no item (CommonMark 5.2):
+        # the lines after it are still the item's, whatever the blank lines or tabs.
+        ("- [ ] a\nmore of a\n\n     - [ ] b\n", [1, 4]),
+        ("- [ ] a\nmore of a\n\t- [ ] b\n", [1, 3]),
+        ("- a\nmore of a\n    - [ ] b\n", [3]),
+        ("- [ ] a\n  - [ ] b\nmore of b\n      - [ ] c\n", [1, 2, 4]),
+        # Not after a blank line, nor below code: such text starts a paragraph, outside.
+        ("- [ ] a\n\nnot a's\n    - [ ] text\n", [1]),
+        ("- a\n\n      code\nnot a's\n\n    - [ ] code\n", []),
+        # Four columns past its container, a marker starts no item: code, or a lazy line.
+        ("    - [ ] code\n      - [ ] code too\n", []),
+        ("   - [ ] a\n    - [ ] more of a\nand more\n     - [ ] b\n", [1, 4]),
+    ],
+)
+def test_a_lazy_line_closes_no_list_item(note: str, lines: list[int]) -> None:
+    assert [line for line, _, _ in read(note)] == lines
+
+
 # --- setext headings (CommonMark 4.3) -----------------------------------------------------
 
 

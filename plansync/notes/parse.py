@@ -308,13 +308,29 @@ class Lines(list[str]):
         return body
 
 
-def list_column(lines: Lines, index: int, depth: int, width: int, lazy: bool = True) -> int:
+_WALKS = ("strict", "lazy 1", "lazy 2", "lazy 3")
+"""The kinds of :func:`list_column`'s walk, by how many paragraphs deep it may ask whether a
+line is lazy: each kind's answers are kept apart in the memo, so none depends on which walk
+ran first."""
+
+
+def list_column(
+    lines: Lines, index: int, depth: int, width: int, lazy: int = len(_WALKS) - 1
+) -> int:
     """The content column of the list item that a line indented ``width`` columns is part of
     (0: none), found by walking back to the item: a line less indented than an item's content,
     between it and this line, closed that item, unless it was a lazy line of a paragraph
     (CommonMark 5.1, 5.2): "- [ ] a\nmore of a\n\n    - [ ] b" nests b in a in Obsidian, as
-    "- [ ] a\n\n    - [ ] b" does. ``lazy`` False: every such line closes (only
-    :func:`_lazy_line` asks so, to stop there).
+    "- [ ] a\n\n    - [ ] b" does. Whether a line is lazy may turn on where a paragraph above
+    it stands (:func:`_goes_on`), found by a walk of its own: ``lazy`` is how many such walks
+    deep this one is allowed to ask (0: it takes every such line to close its item), so a
+    note of many paragraphs is never walked with a recursion as deep.
+
+    A list marker four columns or more into its own container starts no item: it is code
+    ("    - [ ] a\n      - [ ] b" is code, b too), or text going on from the line above, and
+    then it closes no item either. So a marker that far in is held until the walk, going on as
+    for a line at its width, has found its container; text that goes on has the walk start
+    again above it.
 
     Where the walk stands and the least indentation seen so far decide the rest of it, so each
     such state's answer is kept in ``lines.memo``: a sibling's walk goes on from there. Whether
@@ -323,80 +339,101 @@ def list_column(lines: Lines, index: int, depth: int, width: int, lazy: bool = T
     if width == 0:
         return 0
     memo = lines.memo
+    walk = _WALKS[lazy]
     least = width
-    states: list[tuple[str, int, int, int]] = []
-    found = 0
-    walk = "column" if lazy else "strict"
-    for back in range(index - 1, -1, -1):
-        state = (walk, back, depth, least)
-        known = memo.get(state)
-        if known is not None:
-            found = known
-            break
-        states.append(state)
-        previous = lines[back]
-        its_depth, its_width, start = layout(previous)
-        if start == len(previous.rstrip()):
-            continue  # blank
-        if its_depth != depth:
-            break
-        item = LIST_LINE.match(previous)
-        if item is not None:
-            content = _content_column(item, its_width)
-            if content <= least:
-                found = content
+    states: list[tuple[str, int, int, int]] = []  # walked since the last marker held
+    # The markers held: (content column if the line below would be in its item, else -1,
+    # its width, the least indentation before it, its index, the states walked before it).
+    held: list[tuple[int, int, int, int, list[tuple[str, int, int, int]]]] = []
+    start = index - 1
+    while True:
+        found = 0
+        for back in range(start, -1, -1):
+            state = (walk, back, depth, least)
+            known = memo.get(state)
+            if known is not None:
+                found = known
                 break
-        elif its_width < least and lazy and _lazy_line(lines, back, depth):
-            continue  # it goes on with a paragraph above, in whichever item holds that
-        least = min(least, its_width)
-        if least == 0:
-            break
-    for state in states:
-        memo[state] = found
-    return found
+            states.append(state)
+            previous = lines[back]
+            its_depth, its_width, text_at = layout(previous)
+            if text_at == len(previous.rstrip()):
+                continue  # blank
+            if its_depth != depth:
+                break
+            item = LIST_LINE.match(previous)
+            if item is not None:
+                content = _content_column(item, its_width)
+                if content <= least and its_width < 4:
+                    found = content
+                    break
+                if its_width >= 4 and its_width < least:
+                    held.append(
+                        (content if content <= least else -1, its_width, least, back, states)
+                    )
+                    states = []
+            elif its_width < least and lazy and _lazy_line(lines, back, depth, lazy):
+                continue  # it goes on with a paragraph above, in whichever item holds that
+            least = min(least, its_width)
+            if least == 0:
+                break
+        for state in states:
+            memo[state] = found
+        while held:  # the innermost marker held last: each one's container is now known
+            opens, its_width, least, back, states = held.pop()
+            if its_width < found + 4:
+                found = max(opens, found)  # an item: the lines below it are in it, or not
+            elif lazy and back > 0 and _goes_on(lines, back - 1, depth, lazy):
+                break  # text going on with a paragraph: the walk starts again above it
+            for state in states:
+                memo[state] = found
+        else:
+            return found
+        start = back - 1
 
 
-def _lazy_line(lines: Lines, index: int, depth: int) -> bool:
+def _lazy_line(lines: Lines, index: int, depth: int, lazy: int) -> bool:
     """Whether ``lines[index]``, a line at quote depth ``depth`` that is no list item, is a lazy
     continuation line: text that goes on with the paragraph right above it however little it
-    is indented, and so closes no list item (CommonMark 5.1, 5.2)."""
-    return index > 0 and _plain_text(lines[index], 0) and _goes_on(lines, index - 1, depth)
+    is indented, and so closes no list item (CommonMark 5.1, 5.2). ``lazy``: as for
+    :func:`list_column`, which asks."""
+    return index > 0 and _plain_text(lines[index], 0) and _goes_on(lines, index - 1, depth, lazy)
 
 
-def _goes_on(lines: Lines, index: int, depth: int) -> bool:
+def _goes_on(lines: Lines, index: int, depth: int, lazy: int) -> bool:
     """Whether ``lines[index]`` is a paragraph's line, which a line of text right below it goes
-    on with: a list item's own text, or text after a blank line, a heading or a rule that is
-    not indented code (four columns into its container).
+    on with: a list item's own text, or text after a blank line, a heading or a rule, from its
+    first line that is not indented code (four columns into the container of the code).
 
     Said only where the lines above make it certain: a line of another block (a fence, HTML, a
     comment, a table row, another quote) is none, nor is text below one, which may be code or
-    HTML. Every line of a paragraph gives the same answer, so it is kept for each in
-    ``lines.memo``: a paragraph of many lazy lines is walked once, not once a line.
+    HTML. Each line's answer is kept in ``lines.memo`` (1 or 0; for a line of indented code,
+    minus the width a line below must stay under to end it): a paragraph of many lazy lines is
+    walked once, not once a line. Where the code's container stands is found by a walk
+    ``lazy`` - 1 deep (:func:`list_column`).
     """
     memo = lines.memo
-    run: list[tuple[str, int, int, int]] = []  # the paragraph's lines walked, last first
+    run: list[tuple[tuple[str, int, int, int], int]] = []  # (state, width), last line first
     goes_on = False
+    code_under = 0  # the lines walked are code until one is indented less than this
     for back in range(index, -1, -1):
-        state = ("paragraph", back, depth, 0)
+        state = ("paragraph", back, depth, lazy)
         known = memo.get(state)
         if known is not None:
-            goes_on = bool(known)
+            goes_on, code_under = known > 0, max(-known, 0)
             break
         line = lines[back].rstrip("\r")
         its_depth, width, start = layout(line)
         text = line[start:].strip()
         if not text or THEMATIC_BREAK.fullmatch(line) or (text[0] == "#" and HEADING.match(line)):
-            # The paragraph starts below it (none when that is ``index``'s own line): it is
-            # code when indented four columns into its container.
-            if run:
-                first = back + 1
-                goes_on = not _indented_code(lines, first, depth, layout(lines[first])[1])
+            if run:  # a paragraph starts below it, or code
+                goes_on, code_under = _paragraph_start(lines, back + 1, run[-1][1], depth, lazy)
             break
-        run.append(state)
+        run.append((state, width))
         if its_depth != depth:
             break
         item = LIST_LINE.match(line)
-        if item is not None and not _indented_code(lines, back, depth, width):
+        if item is not None and not _indented_code(lines, back, depth, width, lazy):
             # An item's own text goes on: not when there is none, or it is code (five columns
             # after the marker) or another block.
             words = item.group(3)
@@ -410,18 +447,35 @@ def _goes_on(lines: Lines, index: int, depth: int) -> bool:
         if item is None and not _plain_text(line, 0):
             break
     else:
-        goes_on = bool(run) and not _indented_code(lines, 0, depth, layout(lines[0])[1])
-    for state in run:
+        if run:
+            goes_on, code_under = _paragraph_start(lines, 0, run[-1][1], depth, lazy)
+    if code_under:
+        # Code until a line less indented ends it; the paragraph starts there.
+        for state, width in reversed(run):
+            goes_on = goes_on or width < code_under
+            memo[state] = 1 if goes_on else -code_under
+        return goes_on
+    for state, _ in run:
         memo[state] = goes_on
     return goes_on
 
 
-def _indented_code(lines: Lines, index: int, depth: int, width: int) -> bool:
+def _paragraph_start(
+    lines: Lines, index: int, width: int, depth: int, lazy: int
+) -> tuple[bool, int]:
+    """(whether ``lines[index]``, indented ``width`` columns, starts a paragraph, and if it is
+    indented code instead: the width a line below must stay under to end it, else 0)."""
+    if width < 4:
+        return True, 0
+    under = list_column(lines, index, depth, width, lazy - 1) + 4
+    return (False, under) if width >= under else (True, 0)
+
+
+def _indented_code(lines: Lines, index: int, depth: int, width: int, lazy: int) -> bool:
     """Whether ``lines[index]``, indented ``width`` columns, stands four columns or more into
     its container, were it to start a block: code, or a list marker that starts no item.
-    Its container is found as if no line above were lazy: the walk asking this is already
-    finding out about lazy lines, and would go on asking for each paragraph above."""
-    return width >= 4 and width >= list_column(lines, index, depth, width, lazy=False) + 4
+    Asked by a walk ``lazy`` deep, whose own walk for the container is one less deep."""
+    return width >= 4 and width >= list_column(lines, index, depth, width, lazy - 1) + 4
 
 
 def _content_column(item: re.Match[str], width: int) -> int:
