@@ -607,31 +607,48 @@ def test_a_closed_issue_reads_as_done_or_cancelled_by_its_status(
 
 
 @pytest.mark.parametrize(
-    ("to", "offered", "expected"),
+    ("to", "status", "offered", "expected", "outcome"),
     [
-        ("cancelled", ["11", "21", "31", "41"], "21"),  # Won't Do
-        ("cancelled", ["11", "31", "41", "51"], None),  # Done or Abandon say nothing of it
-        ("done", ["11", "21", "31", "41"], "31"),
-        ("done", ["11", "21", "41"], None),  # in Done already
+        ("cancelled", "Done", ["11", "21", "31", "41"], "21", None),  # Won't Do
+        ("done", "Won't Do", ["11", "21", "31", "41"], "31", None),
+        # moved in Jira since the plan: read, and nothing to send
+        ("cancelled", "Won't Do", ["11", "31", "41", "51"], None, "already cancelled"),
+        ("done", "Done", ["11", "21", "41"], None, "already done"),
+        # Done and Abandon say nothing of cancelled; Reopen alone is not taken
+        ("cancelled", "Abandoned", ["11", "31", "41"], None, "fails"),
+        ("done", "Won't Do", ["41"], None, "fails"),
     ],
 )
 def test_a_closed_issue_moved_between_done_and_cancelled_takes_only_a_transition_that_tells(
     rsps: responses.RequestsMock,
     cloud: JiraConnector,
     to: Any,
+    status: str,
     offered: list[str],
     expected: str | None,
+    outcome: str | None,
 ) -> None:
-    """Without one, the issue stays in its closed status and the move succeeds: failing, it
-    would be planned again at every sync, in a workflow that cannot do better."""
+    """Without one, the move fails and the issue stays in its closed status, unless it is
+    where the move asks already. It succeeded, moving nothing: the store took the issue for
+    moved, and the next plan said Jira had closed it as the other since the last sync."""
     url = api(CLOUD, "issue/CLOUD-1/transitions")
     answer = {"transitions": [t for t in transitions()["transitions"] if t["id"] in offered]}
     rsps.get(url, json=answer)
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer(status, "done"))
     rsps.post(url, status=204)
     [result] = cloud.transition_many([StatusMove("CLOUD-1", to, closed=True)])
-    assert result.ok and result.key == "CLOUD-1"
-    posted = [body(call) for call in rsps.calls if call.request.method == "POST"]
-    assert posted == ([{"transition": {"id": expected}}] if expected else [])
+    assert result.key == "CLOUD-1"
+    if outcome is None:
+        assert (result.ok, result.note) == (True, None)
+        assert walked(rsps) == [("GET", "list"), ("POST", expected)]
+    elif outcome == "fails":
+        assert not result.ok and result.error is not None
+        assert result.error.startswith(f"no transition of CLOUD-1 fits {to!r} (it is in")
+        assert "a closed issue is not reopened" in result.error
+        assert walked(rsps) == [("GET", "list"), ("GET", None)], "none was taken"
+    else:
+        assert (result.ok, result.note) == (True, f"{outcome} in Jira ({status})")
+        assert walked(rsps) == [("GET", "list"), ("GET", None)]
 
 
 @pytest.mark.parametrize("closed", [False, True])
@@ -708,7 +725,7 @@ def german_transitions() -> list[dict[str, Any]]:
     [
         ("cancelled", False, ["11", "31", "51", "21", "41"], None, "31"),
         ("cancelled", True, ["11", "31", "51", "41"], None, "31"),  # from Erledigt
-        ("cancelled", True, ["11", "51", "21", "41"], None, None),  # Won't Do reads as done
+        ("cancelled", True, ["11", "51", "21", "41"], None, "fails"),  # Won't Do reads as done
         ("cancelled", False, ["11", "31", "51", "21", "41"], "Won't Do", "51"),  # named wins
         ("done", False, ["11", "31", "51", "21", "41"], None, "21"),
         ("done", True, ["11", "51", "21", "41"], None, "21"),  # from Abgebrochen
@@ -737,10 +754,11 @@ def test_transitions_into_configured_cancelled_status_names_are_the_cancels(
         cancel_transition=cancel_name,
         cancelled_status_names=["abgebrochen"],
     )
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("Erledigt", "done"))
     [result] = connector.transition_many([StatusMove("CLOUD-1", to, closed=closed)])
-    assert result.ok and result.key == "CLOUD-1"
+    assert result.ok is (expected != "fails") and result.key == "CLOUD-1"
     posted = [body(call) for call in rsps.calls if call.request.method == "POST"]
-    assert posted == ([{"transition": {"id": expected}}] if expected else [])
+    assert posted == ([] if expected == "fails" else [{"transition": {"id": expected}}])
 
 
 def test_transitions_of_many_issues_fail_one_by_one_on_a_500(
@@ -1033,8 +1051,8 @@ def test_a_closed_issue_that_reopens_only_into_in_progress_is_open_as_its_line_a
             "In Progress",
             "indeterminate",
             [DONE, transition("61", "Review", "In Review", "indeterminate")],
-            "no transition of CLOUD-1 fits 'to do' (it is in 'In Progress', and stays there;"
-            " available: Done → Done, Review → In Review)",
+            "no transition of CLOUD-1 fits 'open' out of in progress, into a status to do (it"
+            " is in 'In Progress', and stays there; available: Done → Done, Review → In Review)",
         ),
         # [ ] -> [/] never through a closed status (it would resolve the issue on the way)
         (

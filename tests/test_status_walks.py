@@ -177,8 +177,8 @@ def test_in_progress_back_to_open_with_no_way_to_to_do_fails_saying_it_stays(
     outcome = moved(project, config, note, "/", " ")
     assert (outcome.status, outcome.message) == (
         "failed",
-        f"no transition of {key} fits 'to do' (it is in 'In Progress', and stays there;"
-        " available: Done → Done, Won't Do → Won't Do)",
+        f"no transition of {key} fits 'open' out of in progress, into a status to do (it is"
+        " in 'In Progress', and stays there; available: Done → Done, Won't Do → Won't Do)",
     )
     assert status_name(project, key) == "In Progress"
     assert move_costs(project.app) == {LIST: 1, READ: 1}, "none was taken"
@@ -213,3 +213,63 @@ def test_a_walk_cut_short_by_a_dropped_answer_goes_on_at_the_next_sync(
     sync(config)
     assert status_name(project, key) == {"/": "In Progress", "x": "Done", " ": "To Do"}[then]
     assert_in_sync(config)
+
+
+@pytest.mark.parametrize(("closed", "then"), [("x", "-"), ("-", "x")])
+def test_a_closed_line_moved_between_done_and_cancelled_with_no_transition_fails_saying_so(
+    strict: ExampleProject, closed: str, then: str
+) -> None:
+    """Done and Won't Do lead only to Reopen. The move was "applied" (one request, nothing
+    moved), the store took the issue for moved, and the next plan said Jira had closed it as
+    the other since the last sync. It fails, naming what there is and that the issue stays,
+    and is planned again; the issue is not reopened on the way (whether the other closed
+    status can be reached, or exists, shows only after reopening). Moved so in Jira by hand,
+    the next plan is clean."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    closed_by_hand(project, config, note, key, closed)
+    was, word = {"x": "Done", "-": "Won't Do"}[closed], {"x": "done", "-": "cancelled"}[then]
+    other = {"x": "done", "-": "cancelled"}[closed]
+    outcome = moved(project, config, note, closed, then)
+    assert (outcome.status, outcome.message) == (
+        "failed",
+        f"no transition of {key} fits {word!r} (it is in {was!r}, and stays there; available:"
+        f" Reopen → To Do); a closed issue is not reopened to be closed as {word}: move it in"
+        f" Jira (the next plan takes it as synced), or mark the line {other} again",
+    )
+    assert status_name(project, key) == was
+    assert move_costs(project.app) == {LIST: 1, READ: 1}, "none was taken"
+    again = fresh_plan(config)
+    assert again.kept == [], "Jira did not change"
+    assert [(c.action, c.fields) for c in again.changes] == [
+        ("transition", {"status": {"old": other, "new": word}})
+    ]
+
+    by_hand = {"cancelled": ("41", "31"), "done": ("41", "11", "21")}[word]
+    for transition in by_hand:
+        jira_transition(project, key, transition)
+    assert_in_sync(config)
+    assert fresh_plan(config).kept == []
+
+
+def test_a_sync_that_cannot_move_a_closed_issue_to_the_other_says_so_and_exits_1(
+    strict: ExampleProject,
+) -> None:
+    """The user's run: ``sync`` said "Applied: 1 transition", exited 0, and ``plan`` then
+    listed the issue as kept, closed as done in Jira only."""
+    project = strict
+    config, note, _, key = synced_item(project, RUNBOOK)
+    closed_by_hand(project, config, note, key, "x")
+    check(project, note, "x", "-")
+    args = ["sync", "--yes", "--config", str(project.config_path)]
+    synced = CliRunner().invoke(main, args)
+    assert synced.exit_code == 1, synced.output
+    assert "Applied: nothing" in synced.output
+    assert f"{key} failed: no transition of {key} fits 'cancelled'" in synced.output
+    assert status_name(project, key) == "Done"
+    planned = CliRunner().invoke(
+        main, ["plan", "--detailed-exitcode", "--config", str(project.config_path)]
+    )
+    assert planned.exit_code == 2, planned.output
+    assert "kept:" not in planned.output
+    assert '    status: "done" -> "cancelled"' in planned.output.splitlines()

@@ -797,11 +797,12 @@ def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     assert_in_sync(config)
 
 
-def test_a_workflow_with_one_closed_status_is_not_asked_again(
+def test_a_workflow_with_one_closed_status_closes_as_done_and_cannot_cancel_a_done_issue(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No "Won't Do": a cancelled item's issue goes to Done, and a move between done and
-    cancelled leaves it there; neither is planned again at every sync."""
+    """No "Won't Do": a cancelled item's issue goes to Done, not planned again. A done one
+    cancelled has no transition to take: the move fails, saying so, and the issue stays in
+    Done (it succeeded, moving nothing, and the store took the issue for cancelled)."""
     only_done = [t for t in TRANSITIONS if t[1] != "Won't Do"]
     monkeypatch.setattr(
         JiraSandbox,
@@ -823,10 +824,13 @@ def test_a_workflow_with_one_closed_status_is_not_asked_again(
     assert plan.summary == summary_of(plan, transition=1)
     app = project.app
     app.reset_stats()
-    sync(config, plan=plan)
+    [outcome] = plansync.apply(config, plan).outcomes
     assert not any(r.startswith("POST") and "transitions" in r for r in app.stats()["by_route"])
+    assert outcome.status == "failed" and outcome.message is not None
+    assert outcome.message.startswith(f"no transition of {key} fits 'cancelled' (it is in")
+    assert outcome.message.endswith("or mark the line done again")
     assert status_name(project, key) == "Done"
-    assert_in_sync(config)
+    assert fresh_plan(config).changes == plan.changes
 
 
 def test_a_cancelled_status_named_in_another_language_is_read_and_moved_by_the_config(

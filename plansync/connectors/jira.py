@@ -267,13 +267,15 @@ class JiraConnector:
         "indeterminate" (``[/]``) the first into that category (In Progress).
         With ``cancelled_status_names``, a transition is a cancel by its target status alone: one
         into a listed status for "cancelled", one into any other closed status for "done".
-        A move of a closed issue between done and cancelled (``closed``) takes only a transition
-        that tells them apart, and without one leaves the issue as it is and succeeds. Any
-        other move no transition fits reads the issue's status (one GET): it succeeds with a
+        A move no transition fits reads the issue's status (one GET): it succeeds with a
         ``note`` when the issue is there already (moved in Jira since the plan); only when it
         is not does "cancelled" fall back to any transition into done, and then, with none,
-        the move walks the workflow (:meth:`_walk`). A move that one transition makes costs
-        two requests, as before there were walks: the list and the POST.
+        the move walks the workflow (:meth:`_walk`). A move of a closed issue between done
+        and cancelled (``closed``) takes only a transition that tells them apart, never that
+        fallback nor a walk (which would reopen it): with none it fails and the issue stays
+        (it succeeded, moving nothing, and the store took the issue for cancelled, so the
+        next plan said Jira had closed it as done since). A move that one transition makes
+        costs two requests, as before there were walks: the list and the POST.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
         as for updates and links: a workflow post-function that throws on one issue answers
@@ -292,10 +294,6 @@ class JiraConnector:
             chosen = _pick_transition(
                 transitions, to, self._cancel_transition, cancelled=self._cancelled
             )
-        if chosen is None and move.closed:
-            # Closed already, and the workflow has no other closed status for this move:
-            # the issue stays where it is, as close to the note as Jira can be.
-            return OpResult(ok=True, key=key, url=self._browse(key))
         if chosen is None:
             # Jira offers no transition into the status an issue is in: one closed in Jira
             # since the plan (by hand, or by another clone of the vault syncing the same
@@ -322,7 +320,7 @@ class JiraConnector:
                     to,
                     self._cancel_transition,
                     cancelled=self._cancelled,
-                    guess=not move.from_progress,
+                    guess=not (move.from_progress or move.closed),
                 )
             if chosen is None:
                 return self._walk(move, transitions, name, category)
@@ -344,7 +342,9 @@ class JiraConnector:
         Walked forward only, as issues move through Jira's categories (:func:`_way_on`):
         never through a closed status (that would resolve the issue, and tell watchers so, on
         the way to reopening it), never from one closed status to another (a reopen that then
-        found no way to the other would leave a closed issue open), never back to To Do
+        found no way to the other would leave a closed issue open, and only reopening tells
+        whether the workflow has the other at all: one with Done alone would be reopened and
+        closed again at every sync), never back to To Do
         through another status in progress. Nor for a configured ``cancel_transition`` from a
         status that has other transitions into done: it is misspelt, most likely, and the
         walk would move every issue cancelled on its way to finding none. Each hop is the
@@ -456,10 +456,16 @@ class JiraConnector:
     ) -> OpResult:
         """The failed ``move``, of an issue in ``status``, that no transition fits: what there
         is, and that the issue stays there, or how a walk that found no way on (or reached the
-        bound: ``bounded``) got it there from ``start``. Back from in progress, it asked for to
-        do: "open" would read as if the issue, open in progress, were not."""
+        bound: ``bounded``) got it there from ``start``. Back from in progress, it asks for to
+        do, said in the plan's word ("open", as its ``"in progress" -> "open"``) and how
+        ("open" alone would read as if the issue, open in progress, were not). Between done
+        and cancelled (``closed``), it says why the reopen Jira offers was not taken."""
         key, to = move.key, move.to
-        word = "to do" if move.from_progress else status_word(to)
+        word = status_word(to)
+        if move.from_progress:
+            word = f"{word!r} out of in progress, into a status to do"
+        else:
+            word = repr(word)
         configured = (
             f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
             if to == "cancelled" and self._cancel_transition
@@ -467,11 +473,17 @@ class JiraConnector:
         )
         where = f"moved there from {start!r} by {_steps(taken)}" if taken else "and stays there"
         bound = f"; a move takes at most {_MOST_TRANSITIONS} transitions" if bounded else ""
+        if move.closed:
+            other = "done" if to == "cancelled" else "cancelled"
+            bound = (
+                f"; a closed issue is not reopened to be closed as {to}: move it in Jira (the"
+                f" next plan takes it as synced), or mark the line {other} again"
+            )
         return OpResult(
             ok=False,
             key=key,
             url=self._browse(key),
-            error=f"no transition of {key} fits {word!r}{configured} (it is in"
+            error=f"no transition of {key} fits {word}{configured} (it is in"
             f" {status!r}, {where}; available: {_steps(transitions) or 'none'}){bound}",
         )
 
