@@ -27,8 +27,8 @@ def move(old: str | None, new: str) -> StatusDiff:
     return StatusDiff(transition={"old": old, "new": new})
 
 
-def kept(now: str, overruled: bool = False) -> list[Kept]:
-    return [Kept("status", overruled, now)]
+def kept(now: str, overruled: bool = False, outweighed: str | None = None) -> list[Kept]:
+    return [Kept("status", overruled or outweighed is not None, now, outweighed)]
 
 
 def learnt(status: str) -> dict[str, Any]:
@@ -66,10 +66,11 @@ def learnt(status: str) -> dict[str, Any]:
         (NEW, None, IN_PROGRESS, StatusDiff()),
         (NEW, NEW, IN_PROGRESS, StatusDiff()),
         (NEW, "done", IN_PROGRESS, StatusDiff(refresh=learnt(NEW))),
-        # a close, on either side, outweighs a move between [ ] and [/] on the other; a base
-        # from before plansync knew in progress says "new" for a [/] line, moved or not
-        (WIP, NEW, DONE, StatusDiff(kept=kept("done"))),
-        (NEW, WIP, CANCELLED, StatusDiff(kept=kept("cancelled"))),
+        # a close, on either side, outweighs a move between [ ] and [/] on the other: the
+        # note's move is overruled, not absent ("changed in Jira only" said it was); a base
+        # from before plansync knew in progress says "new" for a [/] line, as a move
+        (WIP, NEW, DONE, StatusDiff(kept=kept("done", outweighed=WIP))),
+        (NEW, WIP, CANCELLED, StatusDiff(kept=kept("cancelled", outweighed=NEW))),
         ("done", NEW, IN_PROGRESS, move(WIP, "done")),
     ],
 )

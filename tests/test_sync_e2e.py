@@ -726,9 +726,12 @@ def test_an_issue_moved_to_in_progress_in_jira_only_is_neither_moved_nor_listed(
 def test_an_in_progress_item_whose_issue_was_closed_in_jira_keeps_it_closed(
     example_project: ExampleProject,
 ) -> None:
-    """A store from before plansync moved issues into In Progress kept ``[/]`` as open: its
-    base says "new" whether the note moved or not. A close in Jira outweighs a move between
-    ``[ ]`` and ``[/]``: kept, as it was before, never a conflict asked at every sync."""
+    """A close in Jira outweighs a move between ``[ ]`` and ``[/]`` in the note: kept, never
+    a conflict asked at every sync. The plan said "changed in Jira only", and its
+    ``kept_records`` overruled nothing, as if the note had not moved: it says the note's
+    move is outweighed, and overrules the status, as ``[sync.conflicts]`` keeping Jira's
+    would (a store from before plansync knew in progress says "new" for a ``[/]`` line,
+    read as a move here as it is when the upgrade sends it)."""
     project = example_project
     config, note, item, key = synced_item(project, RUNBOOK)
     jira_transition(project, key, "31")  # closed in Jira
@@ -736,11 +739,36 @@ def test_an_in_progress_item_whose_issue_was_closed_in_jira_keeps_it_closed(
     plan = fresh_plan(config)
     assert not plan.changes
     assert plan.kept == [
-        f"{key} ({note.path}:{item.line}): status (now done) changed in Jira only since the"
-        " last sync; kept, not sent from the note"
+        f"{key} ({note.path}:{item.line}): status (now done) (and in the note, to in progress:"
+        " a close outweighs it) changed in Jira since the last sync; kept, not sent from the note"
     ]
+    assert [(r.fields, r.overruled) for r in plan.kept_records] == [(["status"], ["status"])]
+    assert render(plan).endswith(
+        "No changes. 1 record keeps edits made in the backend (above); the rest are in sync."
+    )
     sync(config, plan=plan)
     assert status_name(project, key) == "Done"
+    assert fresh_plan(config).kept == plan.kept  # the note still says in progress
+
+
+def test_an_issue_closed_in_jira_while_its_line_went_from_in_progress_to_open_is_overruled(
+    example_project: ExampleProject,
+) -> None:
+    """``[/]`` to ``[ ]`` in the note, Won't Do in Jira: the close stands, and the plan says
+    the note's move was outweighed, not that Jira alone changed."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "/")
+    sync(config)
+    jira_transition(project, key, "41")  # Won't Do
+    check(project, note, "/", " ")
+    plan = fresh_plan(config)
+    assert not plan.changes
+    assert plan.kept == [
+        f"{key} ({note.path}:{item.line}): status (now cancelled) (and in the note, to open: a"
+        " close outweighs it) changed in Jira since the last sync; kept, not sent from the note"
+    ]
+    assert plan.to_contract()["kept_records"][0]["overruled"] == ["status"]
 
 
 def kept_by_the_config(project: ExampleProject, name: str) -> list[str]:

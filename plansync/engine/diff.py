@@ -4,7 +4,7 @@ they decide into changes; here they can be read, and tested, without one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plansync.config import ConflictWinner
@@ -58,16 +58,23 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
 class Kept:
     """A field (or the status) whose backend value stands, as the plan's ``kept`` line names
     it. ``overruled``: the note changed it too, and ``[sync.conflicts]`` keeps the backend's;
-    said so, or the plan would read as if only the backend had changed it. ``now``: where
-    the backend has the record, for the status ("status (now done)"), kept apart from its
-    name, which the plan's ``kept_records`` gives a tool as it is."""
+    said so, or the plan would read as if only the backend had changed it. ``outweighed``:
+    overruled not by the config but because a close outweighs a move between open and in
+    progress, the note's status (the move it made) said instead. ``now``: where the backend
+    has the record, for the status ("status (now done)"), kept apart from its name, which
+    the plan's ``kept_records`` gives a tool as it is."""
 
     name: str
     overruled: bool = False
     now: str | None = None
+    outweighed: str | None = None
 
     def __str__(self) -> str:
         said = self.name if self.now is None else f"{self.name} (now {self.now})"
+        if self.outweighed is not None:
+            return (
+                f"{said} (and in the note, to {status_word(self.outweighed)}: a close outweighs it)"
+            )
         if self.overruled:
             return f"{said} (and in the note: [sync.conflicts] keeps the backend's)"
         return said
@@ -173,11 +180,16 @@ def diff_status(
     (it kept ``[/]`` as "new") asks nothing new of a record closed since.
 
     Kept as the fields' are: the status ("status (now done)") where the backend moved the
-    record and its word stands, else nothing.
+    record and its word stands, else nothing; overruled where the note moved it too (between
+    ``[ ]`` and ``[/]``, which the backend's close outweighs).
     """
     diff = _diff_closed(open_as_new(wanted), open_as_new(last), found, winner)
     if not progress:
         return diff
+    if diff.kept and wanted != last and open_as_new(wanted) == open_as_new(last):
+        # Closed in the backend while the note moved between [ ] and [/]: the close stands,
+        # and the note's move is overruled, not absent ("changed in Jira only" said it was)
+        diff.kept = [replace(kept, overruled=True, outweighed=wanted) for kept in diff.kept]
     if diff.conflict:  # said as the two sides say it, in progress included
         diff.conflict.update(base=last, note=wanted)
     if wanted in CLOSED:

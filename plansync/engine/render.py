@@ -219,8 +219,10 @@ def render(plan: Plan, config: Config | None = None) -> str:
         out.append("No changes: no note was read (see the warning above).")
     elif not plan.changes and plan.kept:
         records = "1 record keeps" if len(plan.kept) == 1 else f"{len(plan.kept)} records keep"
+        # "only" unless the note changed one too (overruled): the kept line says so
+        only = "" if any(kept.overruled for kept in plan.kept_records) else " only"
         out.append(
-            f"No changes. {records} edits made in the backend only (above); the rest are in sync."
+            f"No changes. {records} edits made in the backend{only} (above); the rest are in sync."
         )
     elif not plan.changes:
         out.append("No changes. The notes and their records are in sync.")
