@@ -775,6 +775,34 @@ def test_an_update_whose_row_stays_locked_fails_naming_its_line_and_the_next_syn
     assert org.records()[block_id][1]["Due_Date__c"] == "2025-11-21"
 
 
+def test_an_update_salesforce_answers_500_fails_its_line_as_maybe_done(
+    project: ExampleProject, org: Org
+) -> None:
+    """A user test found a 5xx to a write reported as not done (``maybe_done=False``), though
+    Salesforce may have saved the records before failing the request: the update fails
+    naming its line, may be done, says the next plan shows whether it was, and is not resent
+    within the run (a write's 500 is not a read's); the next sync sends it."""
+    _, entry, block_id = synced_item(project, org, RFE_TEXT)
+    record_id = org.records()[block_id][1]["Id"]
+    replace_once(project.vault / entry.note.path, "📅 2025-11-14 ⏫", "📅 2025-11-21 ⏫")
+    org.app.configure_faults(
+        {"fail_next": [{"status": 500, "path_contains": "/composite/sobjects", "method": "PATCH"}]}
+    )
+    org.reset()
+    result = run(project, org)
+    (failed,) = [o for o in result.outcomes if o.status == "failed"]
+    assert (failed.target, failed.action, failed.key) == ("salesforce", "update", record_id)
+    assert (failed.whole_call, failed.maybe_done) == (False, True)
+    message = failed.message or ""
+    assert message.startswith("Salesforce answered 500 to updating")
+    assert message.endswith(" — the next plan shows whether it was done")
+    (error,) = result.errors
+    assert (error.note, error.line, error.message) == (entry.note.path, entry.item.line, message)
+    assert len([p for m, p, b in org.writes if p.endswith("/composite/sobjects")]) == 1
+    sync(project, org)
+    assert org.records()[block_id][1]["Due_Date__c"] == "2025-11-21"
+
+
 # ---- 5. one record refused inside a 200 --------------------------------------------------------
 
 

@@ -66,6 +66,16 @@ def _failure_kind(status: int | None, *, throttled: bool = False) -> FailureKind
     return "refused"
 
 
+REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429, 503})
+"""Answers that mean the backend did nothing with the request (unlike a 408, 409 or a 5xx from
+a gateway, which can come after it acted): a create's journal entry can be closed, an update or
+transition refused so was not done. A 503 is among them: both connectors resend a create
+answered 503 (a POST that must not be made twice), as Jira ("a 503 response may be returned
+when a resource limit has been reached", Atlassian's rate-limiting guide, to be handled as a
+429) and Salesforce (server unavailable or overloaded) refuse it before acting; past the
+retries it was said to have maybe made it."""
+
+
 class ConnectorError(PlansyncError):
     """The backend refused or failed a whole call. The message names what and why, never secrets.
 
@@ -112,6 +122,27 @@ class ConnectorError(PlansyncError):
         """Of a call that sends one request per item, each item's result where its request
         was answered before the call failed, in the call's order (None: not sent, or the one
         that failed it); empty when the call did none or cannot tell."""
+        self.answer_lost = False
+        """The request was sent and its connection dropped (or timed out) before an answer,
+        and it was not sent again, as the backend may have carried it out (a Jira transition's
+        POST): the failure of that one request, which says nothing of the next one's. A
+        call sending one request per item fails that item with it, not the whole call; were
+        the backend down, the next item's first request (a read, resent) would say so."""
+
+    @property
+    def made_nothing(self) -> bool:
+        """Whether the request that failed (and the call it is part of) can have done nothing:
+        no request of it reached the backend, only its reads did (a transition's list), the
+        backend refused it before acting (:data:`REFUSED_BEFORE_ACTING`), or the connector
+        refused it before sending (a setting the backend cannot work with, a login that
+        failed: no status); and no earlier request of the call was carried out (a Jira
+        transition part way through its walk). Else it may have been done: the one place
+        both a whole call's failure and one item's (a 5xx to its write) are told so."""
+        refused_here = self.status is None and self.kind in ("auth", "refused")
+        refused = (
+            self.unsent or self.read_only or refused_here or self.status in REFUSED_BEFORE_ACTING
+        )
+        return not self.acted and refused
 
 
 @dataclass(frozen=True)
@@ -202,9 +233,10 @@ class OpResult:
     details: dict[str, str] = field(default_factory=dict)
     note: str | None = None
     maybe_done: bool = False
-    """A failed element the backend may have carried out all the same (a lock timeout or a
-    duplicate of the id being written, as a request resent after a timeout meets the first
-    one): a caller tracking creates looks for the record before taking it as not made."""
+    """A failed element the backend may have carried out all the same (a 5xx answer to its
+    write, or none at all; a lock timeout or a duplicate of the id being written, as a request
+    resent after a timeout meets the first one): a caller tracking creates looks for the record
+    before taking it as not made, and says of an update or a move that it may be done."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

@@ -136,11 +136,13 @@ class Sender:
                 if unreached is not None:
                     delay = self._after_failed_connect(error, unreached, what, tries, reached)
                 elif not resend_on_drop:
-                    raise ConnectorError(
+                    lost = ConnectorError(
                         f"the connection to {self.server} failed while {what} ({error}); "
                         f"the request may have reached {self.backend}, so it was not sent again",
                         kind="network",
-                    ) from None
+                    )
+                    lost.answer_lost = True
+                    raise lost from None
                 elif tries >= self._max_retries or (timed_out and timeouts >= TIMEOUT_RETRIES):
                     silent = f" ({self.server} stopped answering)" if timed_out else ""
                     raise ConnectorError(

@@ -277,9 +277,10 @@ class JiraConnector:
         next plan said Jira had closed it as done since). A move that one transition makes
         costs two requests, as before there were walks: the list and the POST.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
-        the issue twice); the caller re-reads the status instead. A 5xx fails this issue only,
-        as for updates and links: a workflow post-function that throws on one issue answers
-        500, and must not stop the transitions of every issue after it, run after run.
+        the issue twice); the next plan reads the status instead. Its lost answer, as a 5xx,
+        fails this issue only (as for updates and links), as one that may be moved: a workflow
+        post-function that throws on one issue answers 500, and must not stop the transitions
+        of every issue after it, run after run.
         """
         return self._each(self._transition, moves)
 
@@ -691,9 +692,12 @@ class JiraConnector:
     def _each(self, call: Callable[[_T], OpResult], items: Sequence[_T]) -> list[OpResult]:
         """``call`` on every item, at most ``_WORKERS`` at a time; results in input order.
 
-        A 5xx answer fails that item only; anything else (a 401, a refused connection, a 429
-        or 503 still there past the retries) fails the whole call, and no item starts after
-        it. A Jira that keeps throttling, or asks to come back in two minutes, is not sent the
+        A 5xx answer fails that item only, and so does a connection dropped after its request
+        was sent, which is not resent (``answer_lost``: a transition's POST): each may have
+        been carried out (``maybe_done``, unless only the item's reads were sent). Anything
+        else (a 401, a refused connection, a 429 or 503 still there past the retries, a read
+        whose connection kept dropping) fails the whole call, and no item starts after it.
+        A Jira that keeps throttling, or asks to come back in two minutes, is not sent the
         hundreds of links still to go: each would be refused too (or waited out, 31 s apiece,
         for hours), and hammering a rate limit only prolongs it. The workers see the failure
         themselves (``stopped``): cancelling futures from this thread comes too late, once the
@@ -707,8 +711,9 @@ class JiraConnector:
             try:
                 return call(item)
             except ConnectorError as exc:
-                if exc.status is not None and exc.status >= 500 and not exc.throttled:
-                    return OpResult(ok=False, error=str(exc))
+                server = exc.status is not None and exc.status >= 500 and not exc.throttled
+                if server or exc.answer_lost:
+                    return OpResult(ok=False, error=str(exc), maybe_done=not exc.made_nothing)
                 stopped.set()
                 raise
             except BaseException:
@@ -1198,6 +1203,7 @@ def _walked_error(
         kind=error.kind,
     )
     walked.acted = True
+    walked.answer_lost = error.answer_lost
     return walked
 
 

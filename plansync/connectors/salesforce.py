@@ -537,7 +537,11 @@ class SalesforceConnector:
             except ConnectorError as error:  # a 5xx fails this batch only
                 if error.status is None or error.status < 500 or error.throttled:
                     raise
-                outcomes = [OpResult(ok=False, key=key, error=str(error)) for key in batch_keys]
+                maybe = not error.made_nothing  # a 5xx may come after Salesforce saved them
+                outcomes = [
+                    OpResult(ok=False, key=key, error=str(error), maybe_done=maybe)
+                    for key in batch_keys
+                ]
                 refused = []
             self._batches_sent += 1
             for (index, _), outcome in zip(batch, outcomes, strict=True):

@@ -11,8 +11,10 @@ The order is the protocol (DESIGN.md, "The sync engine"):
 3. **Keys into the notes.** Then links to the note lines, field updates, and transitions, each
    of which is idempotent and stores its new base in the state store when it succeeds.
 
-A failure of one item (a 400 naming a field) is recorded with the note path and line and the
-others go on; a failure of a whole call (auth, network) stops the phase and the run reports it.
+A failure of one item (a 400 naming a field; a 5xx to its write, or a lost answer to a request
+sent for it alone, which may have been carried out) is recorded with the note path and line and
+the others go on; a failure of a whole call (auth, network) stops the phase and the run reports
+it.
 ``checkpoint`` is called between steps with the step's name: tests raise there to prove the
 protocol, and a progress display can listen there.
 """
@@ -161,15 +163,17 @@ class Outcome(BaseModel):
     message: str | None = None
     changed_since_plan: bool = False
     whole_call: bool = False
-    """Failed with the call that carried it (a create whose bulk request got no answer, a
-    transition whose answer was lost, an update refused with a 401, a 5xx): the change was the
+    """Failed with the call that carried it (a create whose bulk request got no answer or a
+    5xx, an update refused with a 401, a link throttled past the retries): the change was the
     step that failed, not one behind it, but the error is the call's, listed once in
-    ``Result.errors``."""
+    ``Result.errors``. One item's own failure (a 5xx to its update, a lost answer to its
+    transition) is not: its error names its line."""
     maybe_done: bool = False
     """A failed change whose request reached the backend but whose answer did not say what it
-    did (the connection dropped, a 5xx): a create's record may exist, and the next sync finds
-    it by its id rather than making it again; an update, link or transition may be done, and
-    the next plan shows whether it was (a transition is not sent again once Jira shows it)."""
+    did (the connection dropped, a 5xx), whether the call failed as a whole or the item alone:
+    a create's record may exist, and the next sync finds it by its id rather than making it
+    again; an update, link or transition may be done, and the next plan shows whether it was
+    (a transition is not sent again once Jira shows it). Its message says so."""
 
 
 class Result(BaseModel):
@@ -226,24 +230,9 @@ BACKENDS = ("jira", "salesforce")
 _LOOKUP_WAITS = (1.0, 2.0, 4.0)
 """Seconds to wait before each new look-up of ids a dead run was creating: search may lag a
 create by a few seconds."""
-# Answers that mean the backend did nothing with the request (unlike a 408, 409 or a 5xx from
-# a gateway, which can come after it acted): a create's journal entry can be closed. A 503 is
-# among them: both connectors resend a create answered 503 (a POST that must not be made
-# twice), as Jira ("a 503 response may be returned when a resource limit has been reached",
-# Atlassian's rate-limiting guide, to be handled as a 429) and Salesforce (server unavailable
-# or overloaded) refuse it before acting; past the retries it was said to have maybe made it.
-REFUSED_BEFORE_ACTING = frozenset({400, 401, 403, 404, 429, 503})
-
-
-def _made_nothing(exc: ConnectorError) -> bool:
-    """Whether the request of a call that failed as a whole (``exc``) can have done nothing:
-    no request of it reached the backend, only its reads did (a transition's list), the
-    backend refused it before acting, or the connector refused it before sending (a setting
-    the backend cannot work with, a login that failed: no status); and no earlier request of
-    the call was carried out (a Jira transition part way through its walk)."""
-    refused_here = exc.status is None and exc.kind in ("auth", "refused")
-    refused = exc.unsent or exc.read_only or refused_here or exc.status in REFUSED_BEFORE_ACTING
-    return not exc.acted and refused
+_NEXT_PLAN_SHOWS = "the next plan shows whether it was done"
+"""What becomes of an update, link or transition that failed where the backend may have carried
+it out all the same: it is planned again unless the backend shows it done."""
 
 
 def _failed_with_call(title: str, exc: ConnectorError, made_nothing: bool, action: str) -> str:
@@ -259,9 +248,7 @@ def _failed_with_call(title: str, exc: ConnectorError, made_nothing: bool, actio
             return f"not sent: {title} failed the call before it was sent (see the errors)"
         done = "made" if create else "done"
         return f"not {done}: {title} refused the call that carried it (see the errors)"
-    after = (
-        "the next sync finds it by its id" if create else "the next plan shows whether it was done"
-    )
+    after = "the next sync finds it by its id" if create else _NEXT_PLAN_SHOWS
     if exc.acted:  # the call's earlier requests were carried out: this one's may have been
         made = "if it was made, " if create else ""
         return f"maybe sent: {title} failed the call part way through — {made}{after}"
@@ -829,7 +816,7 @@ class Applier:
         try:
             results = connector.create_many(records)
         except ConnectorError as exc:
-            made_nothing = _made_nothing(exc)
+            made_nothing = exc.made_nothing
             if made_nothing:
                 self.state.finish(entry)  # refused before anything was done: nothing in flight
             self._create_call_failed(target, to_create, records, exc, made_nothing)
@@ -1129,13 +1116,13 @@ class Applier:
         before (:attr:`ConnectorError.finished`) is settled all the same: it was done in the
         backend, and "not sent" would be the run's word for it (a user test found transitions
         done in Jira reported so). Each the call carried but got no answer for failed with it,
-        saying whether it may be done (a transition whose answer was lost, an update refused
+        saying whether it may be done (a link throttled past the retries, an update refused
         with a 401): it was the step that failed, not one behind it. Only those the call never
         sent (:attr:`ConnectorError.never_sent`) are left not attempted."""
         try:
             results = send()
         except ConnectorError as exc:
-            made_nothing = _made_nothing(exc)
+            made_nothing = exc.made_nothing
             title = BACKEND_TITLES.get(target, target)
             for index, answered in _carried(exc, len(batch)):
                 if answered is not None:
@@ -1149,9 +1136,17 @@ class Applier:
             settle(item, outcome)
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
+        """Store what ``outcome`` says of ``change``: done, or failed with the backend's words.
+        A failure the backend may have carried out all the same (a 5xx to its write, a lost
+        answer: :attr:`OpResult.maybe_done`) is ``maybe_done`` and says what comes of it, as
+        one a whole call carried does: a user test found a 500 to one update said to have
+        done nothing, as README says a 5xx may not."""
         if outcome.ok:
             self._merge_base(change, base_update)
             self._done(change, message=outcome.note)
+        elif outcome.maybe_done:
+            why = f"{(outcome.error or 'failed').rstrip('.')} — {_NEXT_PLAN_SHOWS}"
+            self._fail(change, why, maybe_done=True)
         else:
             self._fail(change, outcome.error or "refused")
 
