@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plansync.config import Config
 from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
 from plansync.engine.render import render, summary_line
 
@@ -134,3 +135,31 @@ def test_the_summary_line_counts_one_conflict_and_two_orphans_in_words_that_agre
     line = summary_line(Plan(summary=summary))
     assert line.endswith("; 1 conflict, 2 orphans.")
     assert summary_line(Plan(summary={"orphan": 1})).endswith("; 0 conflicts, 1 orphan.")
+
+
+def missing(key: str, line: int) -> Change:
+    """The conflict of a record the state store tracks but the backend returns none of."""
+    return Change(
+        action="conflict",
+        target="jira",
+        item=ItemRef(note="a.md", line=line, block_id=f"ps-{line}", text="x"),
+        key=key,
+        message=f"{key} is in the state store but Jira returns no record with ps-{line}",
+        record_missing=True,
+    )
+
+
+def test_records_missing_from_a_real_jira_get_one_hint_without_the_sandbox() -> None:
+    """Said once under the plan, not once an item; a Jira elsewhere is no sandbox to serve."""
+    config = Config.model_validate(
+        {"vault": {"path": "vault"}, "jira": {"url": "https://example.atlassian.net"}}
+    )
+    text = render(Plan(changes=[missing(f"PLAN-{n}", n) for n in range(1, 6)]), config)
+    (hint,) = [line for line in text.splitlines() if "the state store tracks" in line]
+    assert hint.startswith("5 records the state store tracks are not in Jira (PLAN-1, PLAN-2,")
+    assert "If jira.url (JIRA_URL) changed, set it back." in hint
+    assert "sandbox serve" not in hint
+    assert f"delete {config.state_dir / 'state.db'}" in hint
+    one = render(Plan(changes=[missing("PLAN-7", 7)]), config)
+    assert "1 record the state store tracks is not in Jira (PLAN-7)" in one
+    assert "take its key link off its line" in one and "makes it anew" in one

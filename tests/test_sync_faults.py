@@ -1199,6 +1199,50 @@ def test_a_transition_jira_fails_with_500_does_not_hold_back_the_others(project:
     assert_synced(config, before, project.url)
 
 
+def test_a_sandbox_restarted_without_its_state_says_once_what_to_do(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user test: after a served sandbox restarted without ``--state``, each item was a
+    conflict ("PLAN-4 is in the state store but Jira returns no record …") and nothing said
+    what to do: ``forget`` takes none of them (their lines are read), and a lost state store
+    alone makes none again (a line naming its key is never created twice). The plan says
+    once what does, and doing it syncs the notes to the new sandbox."""
+    first = JiraSandbox(":memory:", mode="cloud")
+    with serve_in_thread(first) as server:
+        url, port = server.url, int(server.url.rsplit(":", 1)[1])
+        monkeypatch.setenv("JIRA_URL", url)
+        config = project.config()
+        assert plansync.apply(config).ok
+    first.close()
+    again = JiraSandbox(":memory:", mode="cloud")  # restarted on its port, without its state
+    with serve_in_thread(again, port) as server:
+        assert server.url == url
+        plan = plansync.plan(config)
+        conflicts = [c for c in plan.changes if c.action == "conflict"]
+        assert len(conflicts) == 22 and all(c.record_missing for c in conflicts)
+        assert plan.changes == conflicts
+        shown = run_cli("plan", "--config", str(project.config_path))
+        hints = [line for line in shown.output.splitlines() if "the state store tracks" in line]
+        assert len(hints) == 1, shown.output
+        (hint,) = hints
+        assert hint.startswith("22 records the state store tracks are not in Jira (PLAN-1,")
+        assert "only with `--state DIR`" in hint
+        store = project.state_db
+        assert f"take their key links off their lines and delete {store} " in hint
+        as_json = json.loads(run_cli("plan", "--json", "--config", str(project.config_path)).output)
+        assert all("record_missing" not in change for change in as_json["changes"])
+
+        # What the hint says to do, for records gone for good, makes them anew.
+        for note in project.vault.glob("*.md"):
+            note.write_text(KEY_LINK_TEXT.sub("", note.read_text(encoding="utf-8")), "utf-8")
+        store.unlink()
+        result = plansync.apply(config)
+        assert result.ok, result.errors
+        assert result.applied["create"] == 22
+        assert not plansync.plan(config).has_changes
+    again.close()
+
+
 # ---- 5. a line deleted between a crashed sync and its rerun ---------------------------------
 
 

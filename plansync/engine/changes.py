@@ -84,6 +84,12 @@ class Change(BaseModel):
         description="an orphan whose line is read, but sent to this target by no rule any more,"
         " and no longer links to it: forget takes it",
     )
+    record_missing: bool = Field(
+        default=False,
+        description="a conflict: the state store tracks the item's record, but the backend"
+        " returns none with its id (deleted, or another backend than it was synced to: a"
+        " sandbox restarted without its state); the plan says once what to do",
+    )
 
 
 class KeptRecord(BaseModel):
@@ -215,6 +221,7 @@ class Plan(BaseModel):
             "base_field",
             "line_may_be_back",
             "no_longer_routed",
+            "record_missing",
         }
         contract = self.model_dump(
             mode="json",

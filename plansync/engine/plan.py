@@ -557,8 +557,18 @@ class Planner:
         key: str,
         message: str,
         fields: dict[str, Any] | None = None,
+        *,
+        record_missing: bool = False,
     ) -> None:
-        self._add(entry, "conflict", target.name, key=key, message=message, fields=fields or {})
+        self._add(
+            entry,
+            "conflict",
+            target.name,
+            key=key,
+            message=message,
+            fields=fields or {},
+            record_missing=record_missing,
+        )
 
     def _plan_item(
         self,
@@ -599,6 +609,7 @@ class Planner:
                 base.key,
                 f"{base.key} is in the state store but {target.title} returns no record"
                 f" with {label_for(entry.block_id)} (deleted, moved or not yet indexed)",
+                record_missing=True,
             )
             return
         if base is None and note_key is None and self._anothers(target, entry, found):

@@ -6,11 +6,12 @@ import difflib
 from collections import defaultdict
 from typing import Any, TypeGuard
 
-from plansync.config import BACKEND_TITLES, Config
+from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
 from plansync.rules import status_word
+from plansync.sites import on_this_machine
 
 SYMBOLS = {
     "create": "+",
@@ -165,6 +166,56 @@ def conflicts_hint(plan: Plan) -> str | None:
     )
 
 
+def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
+    """What to do about the records the state store tracks that a backend returns none of,
+    said once per backend under the plan, not once an item: after a sandbox restarted without
+    its ``--state`` (a user test), every record is such a conflict, each saying only that it
+    is missing, which told no one what to do. ``forget`` takes none of them (their lines are
+    read), and a lost state store is no cure on its own: a line naming its key is never
+    created again, lest a record whose id search has not yet indexed be made twice."""
+    missing: dict[str, list[str]] = defaultdict(list)
+    for change in plan.changes:
+        if change.action == "conflict" and change.record_missing:
+            missing[change.target].append(change.key or f"^{change.item.block_id}")
+    hints = []
+    for target, keys in missing.items():
+        title = BACKEND_TITLES.get(target, target)
+        one = len(keys) == 1
+        they, them, their = ("it", "it", "its") if one else ("they", "them", "their")
+        are = "is" if one else "are"
+        setting, variable = URL_SETTINGS.get(target, ("its URL", ""))
+        url = _backend_url(config, target)
+        served = (  # not of a real backend, nor of the embedded sandbox (under the store)
+            " A `plansync sandbox serve` keeps its records across restarts only with"
+            " `--state DIR` (serve it again with the folder it had; one served without it"
+            " lost them for good)."
+            if config is None or (url is not None and on_this_machine(url))
+            else ""
+        )
+        store = config.state_dir / "state.db" if config else ".plansync/state.db"
+        hints.append(
+            f"{counted(len(keys), 'record')} the state store tracks {are} not in {title}"
+            f" ({first_few(keys, 3)}): each stays a conflict, never made anew, as this"
+            f" {title} may not be the one {they} {'was' if one else 'were'} synced to. If"
+            f" {setting} ({variable}) changed, set it back.{served} If {they} {are} gone for"
+            f" good, take {their} key link{'' if one else 's'} off {their} line"
+            f"{'' if one else 's'} and delete {store} (the next run rebuilds it from the ids"
+            " in the notes and the records found by them, whose edits since the last sync the"
+            f" notes then overwrite): the next sync makes {them} anew."
+        )
+    return hints
+
+
+def _backend_url(config: Config | None, target: str) -> str | None:
+    """The URL ``config`` names for ``target``'s backend; None where it names none (the
+    embedded sandbox) or there is no config."""
+    if config is None:
+        return None
+    if target == "salesforce":
+        return config.salesforce.instance_url if config.salesforce else None
+    return config.jira.url or None
+
+
 def render_changes(changes: list[Change]) -> list[str]:
     """The lines of ``changes``, each a heading and its body; not yet escaped for display."""
     out: list[str] = []
@@ -185,6 +236,7 @@ def render(plan: Plan, config: Config | None = None) -> str:
         out.append(orphans_hint(config))
     if hint := conflicts_hint(plan):
         out.append(hint)
+    out += missing_records_hints(plan, config)
     for warning in plan.warnings:  # each a line, which may name a note
         out.append(f"warning: {one_line(warning)}")
     for kept in plan.kept:
