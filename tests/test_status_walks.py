@@ -193,10 +193,10 @@ def test_a_walk_cut_short_by_a_dropped_answer_goes_on_at_the_next_sync(
     strict: ExampleProject, then: str
 ) -> None:
     """``[x]`` to ``[/]``: the answer to Reopen is lost (the issue is in To Do), which fails
-    the call. The next sync reads the issue where the walk left it and goes on from there,
-    whatever the line says by then: ``[/]`` still (Start), ``[x]`` again (Done: the walk's
-    reopen passed for one made in Jira, and the plan kept the issue open for good), or
-    ``[ ]`` (open already, nothing to send)."""
+    that item (its line named; it may be moved), not the whole call. The next sync reads the
+    issue where the walk left it and goes on from there, whatever the line says by then:
+    ``[/]`` still (Start), ``[x]`` again (Done: the walk's reopen passed for one made in Jira,
+    and the plan kept the issue open for good), or ``[ ]`` (open already, nothing to send)."""
     project = strict
     config, note, _, key = synced_item(project, RUNBOOK)
     closed_by_hand(project, config, note, key, "x")
@@ -205,7 +205,9 @@ def test_a_walk_cut_short_by_a_dropped_answer_goes_on_at_the_next_sync(
         {"fail_next": [{"drop": "after_commit", "path_contains": "transitions", "method": "POST"}]}
     )
     cut: Result = plansync.apply(config)
-    assert not cut.ok and [e.whole_call for e in cut.errors] == [True]
+    assert not cut.ok and [e.whole_call for e in cut.errors] == [False]
+    (move,) = [o for o in cut.outcomes if o.action == "transition"]
+    assert (move.status, move.maybe_done) == ("failed", True)
     assert status_name(project, key) == "To Do"
 
     if then != "/":

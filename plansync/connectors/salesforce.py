@@ -608,7 +608,9 @@ class SalesforceConnector:
             key=failure_key,
             error=message or "Salesforce did not save the record and gave no reason",
             details=details,
-            maybe_done=any(self._maybe_saved(error) for error in errors),
+            # A create's only (an upsert, no key yet): an update refused for a lock or a
+            # duplicate was not made, and says so, not that the next plan shows whether it was.
+            maybe_done=failure_key is None and any(self._maybe_saved(e) for e in errors),
         )
 
     def _maybe_saved(self, error: dict[str, Any]) -> bool:
