@@ -210,6 +210,16 @@ def run_cli(*args: str) -> Any:
 # ---- 1. crashes at each checkpoint, in process ------------------------------------------------
 
 
+def jira_waits_recorded(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    """The Jira connector's waits between tries, recorded instead of slept."""
+    waits = Sleeps()
+    connector = plansync.sync.JiraConnector
+    monkeypatch.setattr(
+        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=waits)
+    )
+    return waits
+
+
 def test_every_checkpoint_is_reached(project: Project) -> None:
     """The crash tests below would prove nothing if a step were renamed: each name is called."""
     seen: list[str] = []
@@ -515,11 +525,7 @@ def test_creates_no_connection_reached_were_not_sent_and_leave_nothing_to_wait_f
     have been made: the creates say so, and the next run does not wait for search to show
     them (the journal entry is closed)."""
     app = JiraSandbox(":memory:")
-    retries = Sleeps()
-    connector = plansync.sync.JiraConnector
-    monkeypatch.setattr(
-        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=retries)
-    )
+    retries = jira_waits_recorded(monkeypatch)
     try:
         server = serve_in_thread(app)
         project = Project.made(tmp_path, server.url, app)
@@ -642,11 +648,7 @@ def test_429_with_retry_after_is_waited_out(
     are recorded (the connector's ``sleep``), not slept and timed."""
     app = project.app
     assert app is not None
-    waits = Sleeps()
-    connector = plansync.sync.JiraConnector
-    monkeypatch.setattr(
-        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=waits)
-    )
+    waits = jira_waits_recorded(monkeypatch)
     config = project.config()
     before = snapshot(config)
     app.configure_faults(
@@ -1015,11 +1017,7 @@ def test_a_transitions_list_jira_fails_with_500_fails_that_item_as_not_made(
     the item's failure is not ``maybe_done``, and the other items go on."""
     app = project.app
     assert app is not None
-    retries = Sleeps()
-    connector = plansync.sync.JiraConnector
-    monkeypatch.setattr(
-        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=retries)
-    )
+    retries = jira_waits_recorded(monkeypatch)
     replace_once(project.config_path, 'deployment = "auto"', 'deployment = "auto"\nmax_retries = 1')
     config = project.config()
     broken = {"status": 500, "path_contains": "issue/PLAN-1/transitions", "method": "GET"}
@@ -1044,11 +1042,7 @@ def test_a_transition_whose_list_of_transitions_got_no_answer_was_not_made(
     done (a lost answer to the read said nothing of a move never asked for)."""
     app = project.app
     assert app is not None
-    retries = Sleeps()
-    connector = plansync.sync.JiraConnector
-    monkeypatch.setattr(
-        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=retries)
-    )
+    retries = jira_waits_recorded(monkeypatch)
     replace_once(project.config_path, 'deployment = "auto"', 'deployment = "auto"\nmax_retries = 1')
     config = project.config()
     assert plansync.apply(config).ok
