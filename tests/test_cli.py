@@ -411,6 +411,34 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     ]
 
 
+def test_an_owner_cut_short_by_a_word_of_no_capital_is_named_whole_in_its_warning(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """Unconfigured, "@Ludwig van Beethoven" is read as "@Ludwig" (a name runs through
+    capitalised words): the warning named "@Ludwig" alone, and led to mapping "Ludwig". It
+    names the whole name too; once [users] names it, the line is read as that owner."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    (tmp_path / "n.md").write_text(
+        "- [ ] Tune it @Ludwig van Beethoven #music\n- [ ] Ask @Dana about the Key\n"
+    )
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
+    assert warnings == [
+        "warning: n.md:1: owner '@Ludwig' maps to no Jira user (add it under [users] in the"
+        " config, or 'Ludwig van Beethoven' if that is who is meant); left unassigned",
+        "warning: n.md:2: owner '@Dana' maps to no Jira user (add it under [users] in the"
+        " config); left unassigned",
+    ]
+    text = config.read_text("utf-8")
+    config.write_text(text + '\n[users]\n"Ludwig van Beethoven" = { jira = "acc-ludwig" }\n')
+    result = run("plan", "--config", config)
+    assert [line for line in result.stdout.splitlines() if "left unassigned" in line] == [
+        warnings[1]
+    ]
+
+
 def test_an_owner_warning_says_whether_no_user_or_how_many_match(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,6 +62,7 @@ The result is a list of small :class:`Change` objects (:mod:`.changes`); applyin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plansync.config import Config, ConfigError
@@ -294,7 +295,7 @@ class Planner:
             return found[0]
         self.plan.warnings.append(
             f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
-            f" {self._unmapped(target, owner, name, query, found)}; {_no_owner(target)}"
+            f" {self._unmapped(target, owner, name, query, found, entry)}; {_no_owner(target)}"
         )
         return None
 
@@ -305,6 +306,7 @@ class Planner:
         name: str,
         query: str | None,
         found: tuple[str, ...] | None,
+        entry: Tracked,
     ) -> str:
         """Why an owner has no account, as the setting to change: "add it under [users]" was
         wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
@@ -324,7 +326,9 @@ class Planner:
                 f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
                 " [users] instead"
             )
-        return f"maps to {users} (add it under [users] in the config)"
+        longer = _longer_name(entry.item.description, owner)
+        meant = f", or {longer!r} if that is who is meant" if longer else ""
+        return f"maps to {users} (add it under [users] in the config{meant})"
 
     def _desired(self, target: TargetSpec, entry: Tracked) -> tuple[dict[str, Any], str] | None:
         link = self._note_link(entry.note.path, entry.block_id)
@@ -1100,6 +1104,21 @@ def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
     if not found:
         return f"no {target.title} user"
     return f"{len(found)} {target.title} users"
+
+
+_PARTICLES = re.compile(r"((?: [a-z][a-z']{0,3}){1,3}(?: [A-Z][\w'-]*)+)")
+"""Words of no capital (van, de la, dos) then capitalised ones, after a mention: what a name
+such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
+:func:`plansync.notes.parse.mention`)."""
+
+
+def _longer_name(description: str, owner: str) -> str | None:
+    """The name the writer most likely meant where the owner's mention goes on in words of no
+    capital ("@Ludwig van Beethoven", read as "@Ludwig"): [users] reads it whole once it names
+    it. Without this the warning said "@Ludwig" alone, and led to mapping "Ludwig"."""
+    at = description.rfind(f"@{owner} ")  # the owner is the last mention
+    rest = _PARTICLES.match(description, at + 1 + len(owner)) if at >= 0 else None
+    return f"{owner}{rest[1]}" if rest else None
 
 
 def _no_owner(target: TargetSpec) -> str:
