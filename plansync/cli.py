@@ -31,7 +31,7 @@ from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 from plansync.progress import silent
-from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT
+from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT, WORKFLOWS
 
 if TYPE_CHECKING:
     from plansync.config import Config
@@ -966,11 +966,11 @@ def sandbox() -> None:
 )
 @click.option(
     "--workflow",
-    type=click.Choice(["all", "strict"]),
+    type=click.Choice(WORKFLOWS),
     default="all",
     show_default=True,
-    help="Jira's: any status to any other, or strict (start before done, reopen into To Do,"
-    " no way back from In Progress).",
+    help="Jira's: any status to any other, strict (start before done, reopen into To Do, no"
+    " way back from In Progress), or simple (To Do, In Progress, Done: no cancelled status).",
 )
 def sandbox_serve(
     port: int,

@@ -2220,6 +2220,23 @@ def test_sandbox_serve_serves_the_strict_workflow_asked_for(tmp_path: Path) -> N
         assert [t["name"] for t in listed["transitions"]] == ["Start", "Won't Do"]
 
 
+def test_sandbox_serve_serves_the_simple_workflow_asked_for(tmp_path: Path) -> None:
+    """``--workflow simple``: Jira's simplified workflow, with no cancelled status, which its
+    project's statuses say (how a user tries ``[-]`` against a Jira that cannot cancel)."""
+    with sandbox_served(tmp_path, "--workflow", "simple", "--mode", "dc") as (port, printed):
+        assert printed[0].startswith(
+            f"Jira sandbox (dc, simple workflow) on http://127.0.0.1:{port}"
+        )
+        base, auth = f"http://127.0.0.1:{port}/rest/api/2", ("me", "any")
+        fields = {"project": {"key": "PLAN"}, "issuetype": {"name": "Task"}, "summary": "s"}
+        created = requests.post(f"{base}/issue", json={"fields": fields}, auth=auth, timeout=10)
+        key = created.json()["key"]
+        listed = requests.get(f"{base}/issue/{key}/transitions", auth=auth, timeout=10).json()
+        assert [t["name"] for t in listed["transitions"]] == ["In Progress", "Done"]
+        types = requests.get(f"{base}/project/PLAN/statuses", auth=auth, timeout=10).json()
+        assert {s["name"] for t in types for s in t["statuses"]} == {"To Do", "In Progress", "Done"}
+
+
 def test_sandbox_serve_seeds_every_project_named(tmp_path: Path) -> None:
     """A config whose rules route to two projects needs both on the served sandbox too."""
     with sandbox_served(tmp_path, "--project", "OPS", "--project", "CLOUD") as (port, printed):

@@ -233,6 +233,7 @@ def test_cloud_metadata(cloud: RunningServer, api: str) -> None:
         ("/serverInfo", "/serverInfo"),
         ("/myself", "/myself"),
         ("/project/PLAN", "/project/{projectIdOrKey}"),
+        ("/project/PLAN/statuses", "/project/{projectIdOrKey}/statuses"),
     ]:
         body = call(cloud, "GET", base + path, 200).json()
         assert_valid(CLOUD, declared(CLOUD, doc_base + doc_path, "get", 200), body)
@@ -314,6 +315,7 @@ def test_cloud_errors(cloud: RunningServer) -> None:
     for method, path, status, auth in [
         ("GET", "/rest/api/2/myself", 401, None),
         ("GET", "/rest/api/3/issue/PLAN-404", 404, AUTH),
+        ("GET", "/rest/api/3/project/NOPE/statuses", 404, AUTH),
         ("GET", "/rest/api/3/nothing", 404, AUTH),
         ("GET", "/rest/api/3/search", 410, AUTH),
         ("GET", "/rest/api/3/search/jql?jql=status%3DDone", 400, AUTH),
@@ -370,6 +372,8 @@ def test_dc_responses(dc: RunningServer) -> None:
     assert dc_valid("/serverInfo", "/serverInfo")["deploymentType"] == "Server"
     dc_valid("/myself", "/myself")
     dc_valid("/project/PLAN", "/project/{projectIdOrKey}")
+    by_type = dc_valid("/project/PLAN/statuses", "/project/{projectIdOrKey}/statuses")
+    assert_each_valid(DC, component("StatusJsonBean"), by_type[0]["statuses"])
     dc_valid("/project", "/project")
     dc_valid("/issuetype", "/issuetype")
     dc_valid("/priority", "/priority")
@@ -406,6 +410,7 @@ def test_dc_responses(dc: RunningServer) -> None:
     for method, path, status, auth in [
         ("GET", "/myself", 401, None),
         ("GET", "/issue/PLAN-404", 404, AUTH),
+        ("GET", "/project/NOPE/statuses", 404, AUTH),
         ("GET", "/search?jql=status%3DDone", 400, AUTH),
         ("POST", "/issue", 400, AUTH),
     ]:

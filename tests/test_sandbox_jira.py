@@ -24,7 +24,7 @@ import requests
 from conftest import sandbox_issues
 from jira import JIRA, JIRAError, resilientsession
 
-from plansync.sandbox import jira_app, salesforce_app
+from plansync.sandbox import Workflow, jira_app, salesforce_app
 from plansync.sandbox.common import SqliteStore
 from plansync.sandbox.jira_app import JiraSandbox, Mode, parse_jql
 from plansync.sandbox.server import RunningServer, serve_in_thread
@@ -536,8 +536,62 @@ def test_a_strict_workflow_lists_only_the_transitions_out_of_the_status_an_issue
         reopened = jira.issue(issue.key)
         assert (reopened.fields.status.name, reopened.fields.resolution) == ("To Do", None)
     app.close()
-    with pytest.raises(ValueError, match="workflow must be one of all, strict"):
+    with pytest.raises(ValueError, match="workflow must be one of all, strict, simple"):
         JiraSandbox(workflow="linear")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "statuses"),
+    [
+        ("all", ["To Do", "In Progress", "Done", "Won't Do"]),
+        ("strict", ["To Do", "In Progress", "Done", "Won't Do"]),
+        ("simple", ["To Do", "In Progress", "Done"]),
+    ],
+)
+def test_a_projects_statuses_are_its_workflows_for_each_issue_type(
+    mode: Mode, workflow: Workflow, statuses: list[str]
+) -> None:
+    """``GET /project/{key}/statuses``, read by the real client (``issue_types_for_project``):
+    what tells a workflow without a cancelled status (``simple``) from one with it. An
+    unknown project is a 404, as for ``GET /project/{key}``."""
+    app = JiraSandbox(mode=mode, workflow=workflow)
+    with serve_in_thread(app) as running:
+        jira = JIRA(running.url, basic_auth=AUTH)
+        types = jira.issue_types_for_project("PLAN")
+        assert [t.name for t in types] == ["Epic", "Task", "Story", "Bug"]
+        for issue_type in types:
+            assert [s.name for s in issue_type.statuses] == statuses
+        assert {s.statusCategory.key for s in types[0].statuses} >= {"new", "done"}
+        with pytest.raises(JIRAError) as excinfo:
+            jira.issue_types_for_project("NOPE")
+        assert excinfo.value.status_code == 404
+    app.close()
+
+
+def test_the_simple_workflow_moves_any_status_to_any_other_and_has_no_cancel(
+    mode: Mode,
+) -> None:
+    """Jira's simplified workflow: To Do, In Progress and Done, each a global transition
+    named after its status; Done sets the resolution, leaving it clears it."""
+    app = JiraSandbox(mode=mode, workflow="simple")
+    with serve_in_thread(app) as running:
+        jira = JIRA(running.url, basic_auth=AUTH)
+        issue = jira.create_issue(fields=new_fields("simply"))
+
+        def offered() -> list[str]:
+            return [t["to"]["name"] for t in jira.transitions(issue)]
+
+        assert offered() == ["In Progress", "Done"]
+        jira.transition_issue(issue, "31")
+        done = jira.issue(issue.key)
+        assert (done.fields.status.name, done.fields.resolution.name) == ("Done", "Done")
+        assert offered() == ["To Do", "In Progress"]
+        with pytest.raises(JIRAError) as excinfo:
+            jira.transition_issue(issue, "41")  # Won't Do: no such transition here
+        assert excinfo.value.status_code == 400
+        jira.transition_issue(issue, "11")
+        assert jira.issue(issue.key).fields.resolution is None
+    app.close()
 
 
 def test_remote_links_upsert_by_global_id(jira: JIRA, server: RunningServer) -> None:

@@ -1,8 +1,11 @@
 """Local emulators of the Jira and Salesforce REST endpoints plansync uses, served on loopback.
 
 The defaults shared by ``plansync sandbox serve`` and the embedded sandbox live here, in a
-module that imports nothing, so that the command line can show them without loading the apps.
+module that imports nothing but ``typing``, so that the command line can show them without
+loading the apps.
 """
+
+from typing import Literal
 
 DEFAULT_PROJECT = "PLAN"
 """The Jira sandbox's own project; the projects a config's rules name are made beside it."""
@@ -11,3 +14,9 @@ PREFERRED_PORT = 8990
 """The Jira sandbox's port (Salesforce's is the next one), when free: the one that key links to
 the embedded sandboxes name, whichever port a run serves them on, so that they stay the same
 from one run to the next."""
+
+Workflow = Literal["all", "strict", "simple"]
+"""The Jira sandbox's workflow: any status to any other, ``strict`` (moves that take more than
+one transition, or have none) or ``simple`` (Jira's simplified workflow, To Do, In Progress and
+Done, with no cancelled status); :mod:`plansync.sandbox.jira_app` draws each."""
+WORKFLOWS: tuple[Workflow, ...] = ("all", "strict", "simple")

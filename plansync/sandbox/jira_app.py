@@ -12,8 +12,10 @@ Center (``mode="dc"``). Shapes follow Atlassian's OpenAPI documents in ``../shar
   carry ``name``.
 
 Every issue follows one workflow, chosen at construction (:data:`Workflow`): by default any
-status to any other, or ``strict``, where Jira lists only the transitions out of the status an
-issue is in and a move may take more than one.
+status to any other, ``strict``, where Jira lists only the transitions out of the status an
+issue is in and a move may take more than one, or ``simple``, Jira's simplified workflow with
+no cancelled status. ``GET /project/{key}/statuses`` lists the workflow's statuses per issue
+type, as Jira does.
 
 Faults (latency, one-shot 429/5xx/dropped connections, seeded random 429/500 rates, search
 lag) are set at construction or at run time; see :class:`FaultPlan` for the format, plus
@@ -45,7 +47,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from plansync.rules import java_length
-from plansync.sandbox import DEFAULT_PROJECT
+from plansync.sandbox import DEFAULT_PROJECT, WORKFLOWS, Workflow
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
     Fault,
@@ -115,14 +117,16 @@ STRICT_TRANSITIONS = [  # id, name, target status, the statuses it is taken from
     ("31", "Won't Do", "10002", ("10000", "3")),
     ("41", "Reopen", "10000", ("10001", "10002")),
 ]
-Workflow = Literal["all", "strict"]
-"""The sandbox's workflow. ``all``: :data:`TRANSITIONS`, each global (Jira Cloud's default, any
-status to any other). ``strict``: :data:`STRICT_TRANSITIONS`, each from the statuses it
-names, as a company-managed workflow draws them: an issue starts (To Do to In Progress) before
-it is done, is declined (Won't Do) from either, and a closed one only reopens into To Do; none
-leads from In Progress back to To Do. What a move that needs more than one transition, or
-has none, meets in many real workflows."""
-WORKFLOWS: tuple[Workflow, ...] = ("all", "strict")
+SIMPLE_STATUSES = ("10000", "3", "10001")
+"""The statuses of Jira's simplified workflow (a team-managed project's, and a company-managed
+one's "Simplified Workflow"): To Do, In Progress and Done, each reached from any other."""
+# The sandbox's workflow (plansync.sandbox.Workflow). ``all``: TRANSITIONS, each global (Jira
+# Cloud's default, any status to any other). ``strict``: STRICT_TRANSITIONS, each from the
+# statuses it names, as a company-managed workflow draws them: an issue starts (To Do to In
+# Progress) before it is done, is declined (Won't Do) from either, and a closed one only
+# reopens into To Do; none leads from In Progress back to To Do. What a move that needs more
+# than one transition, or has none, meets in many real workflows. ``simple``: the global
+# TRANSITIONS into SIMPLE_STATUSES alone, so no status means cancelled.
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 
 
@@ -721,6 +725,7 @@ ROUTES = [
     Route("GET", "/user/search", "user_search"),
     Route("GET", "/project", "projects_list"),
     Route("GET", "/project/{projectIdOrKey}", "project"),
+    Route("GET", "/project/{projectIdOrKey}/statuses", "project_statuses"),
     Route("GET", "/issuetype", "issue_types"),
     Route("GET", "/issuetype/{id}", "issue_type"),
     Route("GET", "/priority", "priorities"),
@@ -1319,11 +1324,34 @@ class JiraSandbox(SandboxApp):
         full = "issueTypes" in (request.arg("expand") or "")
         return Response(200, [self._project_json(request, key, full) for key in self._projects])
 
-    def _project(self, request: Request, project_id_or_key: str) -> Response:
+    def _project_key_or_404(self, project_id_or_key: str) -> str:
         key = self._project_key_of(project_id_or_key)
         if key is None:
             raise ApiError(404, [f"No project could be found with key '{project_id_or_key}'."])
+        return key
+
+    def _project(self, request: Request, project_id_or_key: str) -> Response:
+        key = self._project_key_or_404(project_id_or_key)
         return Response(200, self._project_json(request, key, full=True))
+
+    def _project_statuses(self, request: Request, project_id_or_key: str) -> Response:
+        """The workflow's statuses per issue type (every type follows the one workflow), as
+        both deployments list them: an array, though the Data Center document declares one."""
+        self._project_key_or_404(project_id_or_key)
+        statuses = [self._status_json(request, status) for status in self._workflow_statuses()]
+        return Response(
+            200,
+            [
+                {
+                    "self": f"{request.api_base}/issuetype/{type_id}",
+                    "id": type_id,
+                    "name": name,
+                    "subtask": False,
+                    "statuses": statuses,
+                }
+                for type_id, name, _, _ in ISSUE_TYPES
+            ],
+        )
 
     def _issue_types(self, request: Request) -> Response:
         return Response(200, [self._issue_type_json(request, t[0]) for t in ISSUE_TYPES])
@@ -1444,7 +1472,17 @@ class JiraSandbox(SandboxApp):
         from (None: global, from any other)."""
         if self.workflow == "strict":
             return list(STRICT_TRANSITIONS)
-        return [(t, name, status, None) for t, name, status in TRANSITIONS]
+        return [
+            (t, name, status, None)
+            for t, name, status in TRANSITIONS
+            if self.workflow == "all" or status in SIMPLE_STATUSES
+        ]
+
+    def _workflow_statuses(self) -> list[str]:
+        """The ids of the workflow's statuses, in :data:`STATUSES`' order: where an issue
+        starts, and where its transitions lead."""
+        used = {INITIAL_STATUS} | {status for _, _, status, _ in self._workflow_transitions()}
+        return [status for status in STATUSES if status in used]
 
     def _transition_json(self, request: Request, transition_id: str) -> dict[str, Any]:
         _, name, status_id, sources = next(

@@ -14,8 +14,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from plansync.sandbox import DEFAULT_PROJECT
-from plansync.sandbox.jira_app import JiraSandbox, Mode, Workflow
+from plansync.sandbox import DEFAULT_PROJECT, Workflow
+from plansync.sandbox.jira_app import JiraSandbox, Mode
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import RunningServer, serve_in_thread, serve_preferring
 from plansync.sandbox.tls import make_loopback_certificate
@@ -53,7 +53,7 @@ def serve_both(
     ``ca_bundle`` stays valid from one run to the next; it is made absolute, as a config in
     another folder reads the CA's path relative to itself. ``projects``: the Jira sandbox's own
     first, then more for a config whose rules send items to several. ``workflow``: the Jira
-    sandbox's (:data:`~plansync.sandbox.jira_app.Workflow`). Nothing is printed before
+    sandbox's (:data:`~plansync.sandbox.Workflow`). Nothing is printed before
     both are bound: a Jira port that cannot be had is :class:`PortUnavailable`.
     """
     with ExitStack() as cleanup:
