@@ -754,11 +754,12 @@ def _move_notes(result: Result) -> list[str]:
     Progress"), each of which cost two requests more and changed the issue's history, or that
     the record was there already ("already done in Jira (Done)"), no move sent. Only in
     ``result.outcomes`` before; a move one transition makes has no note, so the lines are few,
-    and ``--quiet`` prints none (cron mails every line)."""
+    and ``--quiet`` prints none (cron mails every line). A cancel Jira holds as done is no
+    such line: its warning says it, naming the line, also with ``--quiet``."""
     notes = [
         f"  {o.key}: {o.message}"
         for o in result.outcomes
-        if o.action == "transition" and o.status == "applied" and o.message
+        if o.action == "transition" and o.status == "applied" and o.message and not o.closed_as
     ]
     more = len(notes) - NOTES_SHOWN
     return notes[:NOTES_SHOWN] + (

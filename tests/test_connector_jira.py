@@ -498,10 +498,15 @@ def transitions() -> dict[str, Any]:
     return check(answer, "cloud", "Transitions")
 
 
-def status_answer(name: str, category: str) -> dict[str, Any]:
-    """An issue read for its status alone (``fields=status``)."""
+def status_answer(name: str, category: str, *, issue_type: str | None = None) -> dict[str, Any]:
+    """An issue read for its status (``fields=status,project,issuetype``); with an
+    ``issue_type`` (its id), in project CLOUD, whose workflow :func:`workflows` lists."""
     status = {"id": "1", "name": name, "statusCategory": {"id": 1, "key": category}}
-    answer = {"id": "10001", "key": "CLOUD-1", "fields": {"status": status}}
+    fields: dict[str, Any] = {"status": status}
+    if issue_type is not None:
+        fields["project"] = {"id": "10000", "key": "CLOUD", "name": "Cloud"}
+        fields["issuetype"] = {"id": issue_type, "name": "Task", "subtask": False}
+    answer = {"id": "10001", "key": "CLOUD-1", "fields": fields}
     return check(answer, "cloud", "IssueBean")
 
 
@@ -569,6 +574,160 @@ def test_a_cancel_transition_not_offered_still_moves_into_a_configured_cancelled
     [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled", closed=True)])
     assert result.ok
     assert body(rsps.calls[1]) == {"transition": {"id": "61"}}
+
+
+def workflows(flavour: str, *statuses: tuple[str, str]) -> list[dict[str, Any]]:
+    """``GET project/{key}/statuses``: issue type 10001 (Task) follows a workflow of
+    ``statuses`` (name, category key), Bug (10003) one with Won't Do as well."""
+    server = CLOUD if flavour == "cloud" else DC
+
+    def status(number: int, name: str, category: str) -> dict[str, Any]:
+        keys = {"new": 2, "indeterminate": 4, "done": 3}
+        return {
+            "self": f"{server}/rest/api/2/status/{number}",
+            "id": str(number),
+            "name": name,
+            "description": "",
+            "iconUrl": f"{server}/images/icons/statuses/generic.png",
+            "statusCategory": {"id": keys[category], "key": category, "name": category},
+        }
+
+    bug = [*statuses, ("Won't Do", "done")]
+    answer = [
+        {
+            "self": f"{server}/rest/api/2/issuetype/{type_id}",
+            "id": type_id,
+            "name": name,
+            "subtask": False,
+            "statuses": [status(n, *s) for n, s in enumerate(listed, start=1)],
+        }
+        for type_id, name, listed in (("10001", "Task", statuses), ("10003", "Bug", bug))
+    ]
+    schema = "IssueTypeWithStatus" if flavour == "cloud" else "IssueTypeWithStatusJsonBean"
+    return [check(kind, flavour, schema) for kind in answer]
+
+
+SIMPLE = (("To Do", "new"), ("In Progress", "indeterminate"), ("Done", "done"))
+"""Jira's simplified workflow: no status means cancelled."""
+
+
+def test_a_cancel_closed_as_done_for_want_of_a_cancel_says_jira_holds_it_done(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """An open issue whose workflow offers no transition like a cancel: closed as Done, as
+    before, and the outcome says so and that Jira holds it done (``closed_as``), for the
+    store to keep: the next plan took Done for a close made in Jira since, at every plan.
+    The workflow is not read for it: three requests, as before."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = [transition("11", "In Progress", "In Progress", "indeterminate")]
+    offered.append(transition("31", "Done", "Done", "done"))
+    rsps.get(url, json={"transitions": offered})
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("To Do", "new", issue_type="10001"))
+    rsps.post(url, status=204)
+
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "cancelled")])
+
+    assert (result.ok, result.closed_as) == (True, "done")
+    assert result.note == (
+        "closed as 'Done': Jira offered no transition into a cancelled status ([jira]"
+        " cancelled_status_names names one called otherwise), so it reads as done"
+    )
+    assert body(rsps.calls[2]) == {"transition": {"id": "31"}}
+    assert len(rsps.calls) == 3
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_a_cancel_of_a_done_issue_whose_workflow_has_no_cancelled_status_leaves_it_done(
+    rsps: responses.RequestsMock, cloud: JiraConnector, dc: JiraConnector, flavour: str
+) -> None:
+    """``[x]`` to ``[-]`` in Jira's simplified workflow: no transition fits, and none could,
+    so failing at every sync helped no one. The issue is left in Done, the outcome says why
+    and that Jira holds it done. The project's statuses are read once for every such move
+    of the run, four at a time, and for none that a transition makes."""
+    connector, server = (cloud, CLOUD) if flavour == "cloud" else (dc, DC)
+    keys = [f"CLOUD-{n}" for n in range(1, 7)]
+    for key in keys:
+        url = api(server, f"issue/{key}/transitions")
+        offered = [transition("11", "To Do", "To Do", "new")]
+        offered.append(transition("21", "In Progress", "In Progress", "indeterminate"))
+        rsps.get(url, json={"transitions": offered})
+        answer = status_answer("Done", "done", issue_type="10001")
+        rsps.get(api(server, f"issue/{key}"), json={**answer, "key": key})
+    statuses = api(server, "project/CLOUD/statuses")
+    rsps.get(statuses, json=workflows(flavour, *SIMPLE))
+
+    moves = [StatusMove(key, "cancelled", closed=True) for key in keys]
+    results = connector.transition_many(moves)
+
+    assert [(r.ok, r.key, r.closed_as) for r in results] == [(True, k, "done") for k in keys]
+    assert results[0].note == (
+        "left in 'Done': the workflow of CLOUD's Task issues has no cancelled status (To Do,"
+        " In Progress, Done; [jira] cancelled_status_names names one called otherwise), so it"
+        " reads as done"
+    )
+    assert [c.request.url for c in rsps.calls].count(statuses) == 1
+    assert not any(c.request.method == "POST" for c in rsps.calls), "nothing was moved"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "issue_type", "names", "cancel_name"),
+    [
+        ((*SIMPLE, ("Won't Do", "done")), "10001", None, None),
+        (SIMPLE, "10003", None, None),  # the Bug workflow has Won't Do
+        ((*SIMPLE, ("Declined", "done")), "10001", ["Declined"], None),
+        ((*SIMPLE, ("Abandoned", "done")), "10001", None, "Abandon"),
+        (SIMPLE, "10099", None, None),  # an issue type the project does not list
+    ],
+)
+def test_a_cancel_of_a_done_issue_whose_workflow_has_a_cancelled_status_fails_as_before(
+    rsps: responses.RequestsMock,
+    statuses: tuple[tuple[str, str], ...],
+    issue_type: str,
+    names: list[str] | None,
+    cancel_name: str | None,
+) -> None:
+    """A cancelled status no transition out of Done reaches (Done only reopens), as the
+    config names it or by name; or a workflow Jira does not describe: the move fails,
+    naming what there is, and the issue stays: a person can move it in Jira."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json={"transitions": [transition("41", "Reopen", "To Do", "new")]})
+    answer = status_answer("Done", "done", issue_type=issue_type)
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=answer)
+    rsps.get(api(CLOUD, "project/CLOUD/statuses"), json=workflows("cloud", *statuses))
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancelled_status_names=names,
+        cancel_transition=cancel_name,
+    )
+
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled", closed=True)])
+
+    assert (result.ok, result.closed_as) == (False, None)
+    assert result.error is not None
+    assert result.error.startswith("no transition of CLOUD-1 fits 'cancelled'")
+    assert "(it is in 'Done', and stays there; available: Reopen → To Do)" in result.error
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_workflow_jira_will_not_describe_leaves_a_cancel_of_a_done_issue_failing(
+    rsps: responses.RequestsMock, cloud: JiraConnector, status: int
+) -> None:
+    """The statuses are not this user's to read: whether a cancelled status exists is not
+    known, so the move fails as it did, and the run goes on."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    rsps.get(url, json={"transitions": [transition("11", "To Do", "To Do", "new")]})
+    answer = status_answer("Done", "done", issue_type="10001")
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=answer)
+    errors = {"errorMessages": ["No project could be found with key 'CLOUD'."], "errors": {}}
+    rsps.get(api(CLOUD, "project/CLOUD/statuses"), status=status, json=errors)
+
+    [result] = cloud.transition_many([StatusMove("CLOUD-1", "cancelled", closed=True)])
+
+    assert not result.ok and result.error is not None
+    assert result.error.startswith("no transition of CLOUD-1 fits 'cancelled'")
 
 
 @pytest.mark.parametrize(
@@ -839,7 +998,7 @@ def test_a_move_to_where_the_issue_is_already_succeeds_without_a_transition(
         ("GET", url),
         ("GET", issue_url),
     ]
-    assert rsps.calls[1].request.params == {"fields": "status"}
+    assert rsps.calls[1].request.params == {"fields": "status,project,issuetype"}
 
 
 def test_in_progress_takes_a_transition_into_the_in_progress_category(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
-from plansync.engine.diff import Kept, StatusDiff, diff_status, last_status
+from plansync.engine.diff import Kept, StatusDiff, diff_status, held_as, last_status
 
 NEW, WIP = "new", "indeterminate"
 
@@ -32,7 +32,7 @@ def kept(now: str, overruled: bool = False, outweighed: str | None = None) -> li
 
 
 def learnt(status: str) -> dict[str, Any]:
-    return {"status": status, "status_sent": None}
+    return {"status": status, "status_sent": None, "closed_as": None}
 
 
 @pytest.mark.parametrize(
@@ -145,3 +145,48 @@ def test_a_line_checked_again_after_a_walk_cut_short_in_to_do_closes_the_issue_a
     last = last_status({"status": "done", "status_sent": WIP}, TO_DO)
     assert diff_status("done", last, TO_DO, None, progress=True) == move(NEW, "done")
     assert diff_status(WIP, last, TO_DO, None, progress=True) == move(NEW, WIP)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "found", "expected"),
+    [
+        # as synced: a cancel Jira holds as done (a workflow with no cancelled status)
+        ("cancelled", DONE, StatusDiff()),
+        # moved in Jira only since: reopened, its word stands and is said; cancelled as the
+        # note says (a cancelled status added to the workflow), only the base learns it
+        ("cancelled", TO_DO, StatusDiff(kept=kept("open"))),
+        ("cancelled", IN_PROGRESS, StatusDiff(kept=kept("in progress"))),
+        ("cancelled", CANCELLED, StatusDiff(refresh={"closed_as": None})),
+        # moved in the note only since: sent, or, done as Jira holds it, learnt
+        (NEW, DONE, move("done", "reopen")),
+        (WIP, DONE, move("done", WIP)),
+        ("done", DONE, StatusDiff(refresh=learnt("done"))),
+        # moved on both sides
+        (NEW, TO_DO, StatusDiff(refresh=learnt(NEW))),
+        (
+            "done",
+            CANCELLED,
+            StatusDiff(conflict={"base": "cancelled", "note": "done", "remote": "cancelled"}),
+        ),
+    ],
+)
+def test_a_cancel_held_as_done_is_compared_with_what_the_backend_held(
+    wanted: str, found: RemoteRecord, expected: StatusDiff
+) -> None:
+    """The base says cancelled (the note's word) and that Jira held the issue as done: the
+    note's side is compared with the one, Jira's with the other. Said as changed in Jira at
+    every plan, when only the status was kept."""
+    assert diff_status(wanted, "cancelled", found, None, progress=True, held="done") == expected
+
+
+def test_a_base_from_before_the_backends_word_was_kept_reads_as_before() -> None:
+    """A store written before ``closed_as`` was kept: nothing held otherwise, and a cancel
+    closed as done in Jira reads as closed so since, as it did."""
+    old = {"status": "cancelled", "status_sent": None}
+    assert held_as(old) is None
+    assert held_as({**old, "closed_as": "done"}) == "done"
+    assert held_as({**old, "closed_as": None}) is None
+    assert held_as({"status": "done", "closed_as": "done"}) is None
+    assert diff_status("cancelled", "cancelled", DONE, None, held=held_as(old)) == StatusDiff(
+        kept=kept("done")
+    )

@@ -12,14 +12,16 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import pytest
 from conftest import read_only, run_python_unprivileged
 
 from plansync.config import config_from_dict
+from plansync.connectors.base import Connector, OpResult, StatusMove
 from plansync.engine import state as state_module
-from plansync.engine.apply import Applier
+from plansync.engine.apply import Applier, Outcome, Result
+from plansync.engine.changes import Change, ItemRef
 from plansync.engine.state import (
     StateError,
     StateLocked,
@@ -598,3 +600,79 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     applier._settle_journal("jira", [])
     assert store.in_flight("jira") == []
     store.close()
+
+
+class Moves:
+    """A backend whose moves give the outcomes a test names, one per move."""
+
+    max_batch = None
+
+    def __init__(self, *outcomes: OpResult) -> None:
+        self.outcomes = list(outcomes)
+
+    def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
+        return [self.outcomes.pop(0) for _ in moves]
+
+    def request_count(self) -> int:
+        return 0
+
+
+def moved(
+    tmp_path: Path, base: dict[str, object], old: str, new: str, outcome: OpResult
+) -> tuple[dict[str, Any], Result, Outcome]:
+    """Apply one move of the record ``base`` describes: what the store keeps after it, the
+    run's result and the move's outcome."""
+    store = StateStore(tmp_path)
+    store.save(record(**base))
+    config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
+    backends = {"jira": cast(Connector, Moves(outcome))}
+    applier = Applier(config, store, backends, remedy=lambda rerun: rerun)
+    item = ItemRef(note="meetings/sync.md", line=12, block_id="ps-abc123", text="Runbook")
+    status = {"status": {"old": old, "new": new}}
+    change = Change(action="transition", target="jira", key="PLAN-1", item=item, fields=status)
+    applier._transitions("jira", [change])
+    kept = store.get("ps-abc123", "jira")
+    store.close()
+    assert kept is not None
+    return kept.fields, applier.result, applier._outcome_of(change)
+
+
+HELD = "closed as 'Done': Jira offered no transition into a cancelled status"
+
+
+def test_a_cancel_the_backend_holds_as_done_is_kept_beside_its_status_and_said_once(
+    tmp_path: Path,
+) -> None:
+    """The store said cancelled alone, and every plan after read Done as a close made in
+    Jira since. It keeps how Jira holds it, and the run warns once, naming the line."""
+    outcome = OpResult(ok=True, key="PLAN-1", note=HELD, closed_as="done")
+    fields, result, said = moved(tmp_path, {}, "new", "cancelled", outcome)
+    assert (fields["status"], fields["closed_as"], fields["status_sent"]) == (
+        "cancelled",
+        "done",
+        None,
+    )
+    assert result.warnings == [
+        f"meetings/sync.md:12: PLAN-1 {HELD}; taken as synced until the line or the record changes"
+    ]
+    assert (said.status, said.closed_as, said.message) == ("applied", "done", HELD)
+
+
+def test_a_move_the_backend_makes_as_asked_forgets_what_it_held_before(tmp_path: Path) -> None:
+    """A reopen of a cancel held as done: the status the move made, nothing held otherwise."""
+    base = {"status": "cancelled", "closed_as": "done"}
+    fields, result, _ = moved(tmp_path, base, "done", "reopen", OpResult(ok=True, key="PLAN-1"))
+    assert (fields["status"], fields["closed_as"]) == ("new", None)
+    assert result.warnings == []
+
+
+def test_a_failed_move_keeps_what_the_backend_held(tmp_path: Path) -> None:
+    base = {"status": "cancelled", "closed_as": "done"}
+    failed = OpResult(ok=False, key="PLAN-1", error="refused")
+    fields, result, _ = moved(tmp_path, base, "done", "reopen", failed)
+    assert (fields["status"], fields["closed_as"], fields["status_sent"]) == (
+        "cancelled",
+        "done",
+        "new",
+    )
+    assert result.warnings == [] and len(result.errors) == 1

@@ -825,12 +825,14 @@ def test_an_item_closed_one_way_in_the_note_and_the_other_in_jira_is_a_conflict(
     assert_in_sync(config)
 
 
-def test_a_workflow_with_one_closed_status_closes_as_done_and_cannot_cancel_a_done_issue(
+def test_a_workflow_no_transition_of_which_cancels_closes_as_done_and_cannot_cancel_a_done_issue(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No "Won't Do": a cancelled item's issue goes to Done, not planned again. A done one
-    cancelled has no transition to take: the move fails, saying so, and the issue stays in
-    Done (it succeeded, moving nothing, and the store took the issue for cancelled)."""
+    """Won't Do is a status of the workflow, but no transition leads there: a cancelled
+    item's issue goes to Done, not planned again, nor listed as closed as done in Jira since.
+    A done one cancelled has no transition to take: the move fails, saying so, and the issue
+    stays in Done (it succeeded, moving nothing, and the store took the issue for cancelled);
+    a person can move it, as Won't Do exists (without it, see test_simple_workflow)."""
     only_done = [t for t in TRANSITIONS if t[1] != "Won't Do"]
     monkeypatch.setattr(
         JiraSandbox,
@@ -840,9 +842,10 @@ def test_a_workflow_with_one_closed_status_closes_as_done_and_cannot_cancel_a_do
     project = example_project
     config, note, _, key = synced_item(project, RUNBOOK)
     check(project, note, " ", "-")
-    sync(config)
+    assert len(sync(config).warnings) == 1
     assert status_name(project, key) == "Done"
     assert_in_sync(config)
+    assert fresh_plan(config).kept == []
 
     check(project, note, "-", "x")  # Done already: nothing to send, the base learns
     assert_in_sync(config)

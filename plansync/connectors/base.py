@@ -237,6 +237,11 @@ class OpResult:
     write, or none at all; a lock timeout or a duplicate of the id being written, as a request
     resent after a timeout meets the first one): a caller tracking creates looks for the record
     before taking it as not made, and says of an update or a move that it may be done."""
+    closed_as: ClosedAs | None = None
+    """Of a move into cancelled that the backend holds as done (a workflow with no cancelled
+    status, or no transition into one: closed as Done, or left there), "done", and ``note``
+    says so: the caller keeps it beside the status asked, so that the record reads as synced,
+    not as closed as done in the backend since. None for any other outcome."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

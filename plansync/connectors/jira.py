@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -95,11 +95,27 @@ _SEARCH_FIELDS = [
     "status",
 ]
 _CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
+_NAMED_OTHERWISE = "[jira] cancelled_status_names names one called otherwise"
+"""What a cancel that Jira holds as done says of a cancelled status plansync did not see."""
 
 
 _T = TypeVar("_T")
 _NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
 """What an item of :meth:`JiraConnector._each` started after the call failed gives."""
+
+
+class _IssueStatus(NamedTuple):
+    """An issue's status as :meth:`JiraConnector._read_status` reads it, with the project and
+    issue type (id) whose workflow it follows."""
+
+    name: str | None
+    category: str | None
+    project: str | None
+    issue_type: str | None
+
+
+_Workflows = dict[str, tuple[str, list[tuple[str, str | None]]]]
+"""A project's workflows: per issue type id, its name and its statuses (name, category key)."""
 
 
 class JiraConnector:
@@ -192,6 +208,8 @@ class JiraConnector:
             self._set_deployment(deployment)
         self._users: dict[str, tuple[str, ...]] = {}
         self._issue_types: dict[str, list[str] | None] = {}  # per project; None: no such project
+        self._workflows: dict[str, _Workflows | None] = {}  # per project; None: not told
+        self._workflows_lock = threading.Lock()  # moves run four at a time: one read a project
         self._created_ids: dict[str, int] = {}
 
     # -- the Connector interface ----------------------------------------------------------------
@@ -270,11 +288,14 @@ class JiraConnector:
         A move no transition fits reads the issue's status (one GET): it succeeds with a
         ``note`` when the issue is there already (moved in Jira since the plan); only when it
         is not does "cancelled" fall back to any transition into done, and then, with none,
-        the move walks the workflow (:meth:`_walk`). A move of a closed issue between done
-        and cancelled (``closed``) takes only a transition that tells them apart, never that
-        fallback nor a walk (which would reopen it): with none it fails and the issue stays
-        (it succeeded, moving nothing, and the store took the issue for cancelled, so the
-        next plan said Jira had closed it as done since). A move that one transition makes
+        the move walks the workflow (:meth:`_walk`). A cancel closed as done for want of a
+        cancel says so, with ``closed_as`` "done" (:meth:`_moved`). A move of a closed
+        issue between done and cancelled (``closed``) takes only a transition that tells them
+        apart, never that fallback nor a walk (which would reopen it): with none it fails and
+        the issue stays (it succeeded, moving nothing, and the store took the issue for
+        cancelled, so the next plan said Jira had closed it as done since), unless the
+        workflow has no cancelled status at all: then a cancel of an issue closed as done
+        leaves it so, and says so (:meth:`_left_done`). A move that one transition makes
         costs two requests, as before there were walks: the list and the POST.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the next plan reads the status instead. Its lost answer, as a 5xx,
@@ -302,7 +323,7 @@ class JiraConnector:
             status = self._read_status(key)
             if isinstance(status, OpResult):
                 return status
-            name, category = status
+            name, category = status.name, status.category
             if to == "reopen":
                 # Open, as [ ] asks, unless it asks to leave in progress for to do itself
                 there = category not in (None, "done") and (
@@ -324,9 +345,88 @@ class JiraConnector:
                     guess=not (move.from_progress or move.closed),
                 )
             if chosen is None:
+                if to == "cancelled" and category == "done":
+                    left = self._left_done(move, status)
+                    if left is not None:
+                        return left
                 return self._walk(move, transitions, name, category)
         failed = self._take(key, chosen)
-        return failed or OpResult(ok=True, key=key, url=self._browse(key))
+        return failed or self._moved(move, chosen)
+
+    def _moved(self, move: StatusMove, last: dict[str, Any], way: str | None = None) -> OpResult:
+        """The outcome of ``move``, made by the transition ``last`` (``way``: how, where it
+        took more than one). A cancel that ``last`` closed into a status that reads as done
+        (:func:`_pick_transition`'s guess, for want of a transition into a cancelled status)
+        says so, and that Jira holds the issue as done (``closed_as``), which the engine keeps:
+        else the next plan, reading Done, took it for closed as done in Jira since, and said so
+        at every plan after."""
+        key, status = move.key, (last.get("to") or {}).get("name")
+        if move.to != "cancelled" or self._closed_as(_category_of(last), status) != "done":
+            return OpResult(ok=True, key=key, url=self._browse(key), note=way)
+        why = (
+            f"closed as {status!r}: Jira offered no transition into a cancelled status"
+            f" ({_NAMED_OTHERWISE}), so it reads as done"
+        )
+        note = f"{way}; {why}" if way else why
+        return OpResult(ok=True, key=key, url=self._browse(key), note=note, closed_as="done")
+
+    def _left_done(self, move: StatusMove, status: _IssueStatus) -> OpResult | None:
+        """A cancel of ``move.key``, closed as done (in ``status``), whose workflow has no
+        cancelled status at all (Jira's simplified one: To Do, In Progress, Done): Jira cannot
+        hold it, so the issue is left as it is, and the outcome says so (``closed_as`` "done",
+        which the engine keeps), where a failure would come back at every sync with nothing to
+        change but the workflow. None where the workflow has a cancelled status that no
+        transition out of this one reaches (the move fails, saying so), or where Jira does not
+        say what its statuses are. The workflow is read only here, once a project a run."""
+        workflows = self._project_workflows(status.project)
+        if workflows is None or status.issue_type not in workflows:
+            return None
+        issue_type, statuses = workflows[status.issue_type]
+        if any(self._closed_as(category, name) == "cancelled" for name, category in statuses):
+            return None
+        names = ", ".join(name for name, _ in statuses)
+        return OpResult(
+            ok=True,
+            key=move.key,
+            url=self._browse(move.key),
+            note=f"left in {status.name!r}: the workflow of {status.project}'s {issue_type}"
+            f" issues has no cancelled status ({names}; {_NAMED_OTHERWISE}), so it reads as"
+            " done",
+            closed_as="done",
+        )
+
+    def _project_workflows(self, project: str | None) -> _Workflows | None:
+        """``project``'s statuses per issue type (``GET project/{key}/statuses``), read once a
+        project (under a lock: moves run four at a time), or None where Jira does not say (no
+        project, or one this user may not see). The ``jira`` library's
+        ``issue_types_for_project`` reads the same, around :meth:`_send`."""
+        if not project:
+            return None
+        with self._workflows_lock:
+            if project not in self._workflows:
+                self._workflows[project] = self._read_workflows(project)
+            return self._workflows[project]
+
+    def _read_workflows(self, project: str) -> _Workflows | None:
+        what = f"reading the statuses of project {project}"
+        with _only_read():
+            path = f"project/{quote(project, safe='')}/statuses"
+            response = self._send("GET", path, what=what)
+            denied = "X-Authentication-Denied-Reason" in response.headers
+            if response.status_code in (403, 404) and not denied:
+                return None
+            answer = self._json(response, what)
+            with _reading(what):
+                return {
+                    str(kind["id"]): (
+                        str(kind.get("name")),
+                        [
+                            (str(s.get("name")), (s.get("statusCategory") or {}).get("key"))
+                            for s in kind.get("statuses") or []
+                        ],
+                    )
+                    for kind in answer
+                }
 
     def _walk(
         self,
@@ -396,8 +496,8 @@ class JiraConnector:
                     failed = self._take(key, chosen)
                     if failed is not None:
                         return _walked(failed, key, status, taken)
-                    note = f"moved in {len(taken) + 1} transitions: {_steps([*taken, chosen])}"
-                    return OpResult(ok=True, key=key, url=self._browse(key), note=note)
+                    way = f"moved in {len(taken) + 1} transitions: {_steps([*taken, chosen])}"
+                    return self._moved(move, chosen, way)
         except ConnectorError as exc:
             if not taken:
                 raise
@@ -431,19 +531,28 @@ class JiraConnector:
             return self._item_failure(response, key, what)
         return None
 
-    def _read_status(self, key: str) -> tuple[str | None, str | None] | OpResult:
-        """The name and category key of ``key``'s status, or the failed outcome of reading it.
-        Asked only when no transition fits a move, so that one that fits costs no request."""
+    def _read_status(self, key: str) -> _IssueStatus | OpResult:
+        """``key``'s status (name, category key) and whose workflow it follows (project, issue
+        type), or the failed outcome of reading it. Asked only when no transition fits a move,
+        so that one that fits costs no request."""
         what = f"reading the status of {key}"
         path = f"issue/{quote(key, safe='')}"
+        params = {"fields": "status,project,issuetype"}
         with _only_read():
-            response = self._send("GET", path, params={"fields": "status"}, what=what)
+            response = self._send("GET", path, params=params, what=what)
             if not response.ok:
                 return self._item_failure(response, key, what)
             answer = self._json(response, what)
             with _reading(what):
-                status = (answer.get("fields") or {}).get("status") or {}
-                return status.get("name"), (status.get("statusCategory") or {}).get("key")
+                fields = answer.get("fields") or {}
+                status = fields.get("status") or {}
+                kind = (fields.get("issuetype") or {}).get("id")
+                return _IssueStatus(
+                    status.get("name"),
+                    (status.get("statusCategory") or {}).get("key"),
+                    (fields.get("project") or {}).get("key"),
+                    None if kind is None else str(kind),
+                )
 
     def _unfit(
         self,

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import (
+    ClosedAs,
     Connector,
     ConnectorError,
     FailureKind,
@@ -45,7 +46,7 @@ from plansync.connectors.base import (
 from plansync.connectors.http import chunks
 from plansync.display import first_few
 from plansync.engine.changes import KNOWN_AFTER_CREATE, Change, DeadCreate, ItemRef, Plan
-from plansync.engine.diff import adopted_base, same_value
+from plansync.engine.diff import adopted_base, learnt_status, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_digest
@@ -174,6 +175,11 @@ class Outcome(BaseModel):
     a create's record may exist, and the next sync finds it by its id rather than making it
     again; an update, link or transition may be done, and the next plan shows whether it was
     (a transition is not sent again once Jira shows it). Its message says so."""
+    closed_as: ClosedAs | None = None
+    """An applied move into cancelled that the backend holds as done ("done": a Jira workflow
+    with no cancelled status, or no transition into one), as its message says; so does one
+    entry of ``Result.warnings``, naming the line, in this run only: the state store keeps it,
+    so that later plans take the record as synced until the line or the record changes."""
 
 
 class Result(BaseModel):
@@ -481,11 +487,19 @@ class Applier:
     def _count(self, action: str, n: int = 1) -> None:
         self.result.applied[action] = self.result.applied.get(action, 0) + n
 
-    def _done(self, change: Change, key: str | None = None, message: str | None = None) -> None:
+    def _done(
+        self,
+        change: Change,
+        key: str | None = None,
+        message: str | None = None,
+        *,
+        closed_as: ClosedAs | None = None,
+    ) -> None:
         """Count ``change`` as applied (a failure recorded for it before stands)."""
         self._count(change.action)
         if id(change) not in self._outcomes:
-            self._outcomes[id(change)] = self._outcome(change, "applied", key, message)
+            outcome = self._outcome(change, "applied", key, message, closed_as=closed_as)
+            self._outcomes[id(change)] = outcome
 
     def _outcome(
         self,
@@ -497,6 +511,7 @@ class Applier:
         changed_since_plan: bool = False,
         whole_call: bool = False,
         maybe_done: bool = False,
+        closed_as: ClosedAs | None = None,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -508,6 +523,7 @@ class Applier:
             changed_since_plan=changed_since_plan,
             whole_call=whole_call,
             maybe_done=maybe_done,
+            closed_as=closed_as,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
@@ -1100,7 +1116,9 @@ class Applier:
                 [(change, move) for (change, _), move in zip(batch, moves, strict=True)],
                 partial(connector.transition_many, moves),
                 lambda sent, outcome: self._settle(
-                    sent[0], outcome, {"status": _status_of(sent[1]), "status_sent": None}
+                    sent[0],
+                    outcome,
+                    {**learnt_status(_status_of(sent[1])), "closed_as": outcome.closed_as},
                 ),
             )
 
@@ -1143,7 +1161,14 @@ class Applier:
         done nothing, as README says a 5xx may not."""
         if outcome.ok:
             self._merge_base(change, base_update)
-            self._done(change, message=outcome.note)
+            self._done(change, message=outcome.note, closed_as=outcome.closed_as)
+            if outcome.closed_as is not None:  # kept in the base: no later plan says it again
+                item = change.item
+                where = item.note if item.unread else f"{item.note}:{item.line}"
+                self.result.warnings.append(
+                    f"{where}: {self._record_key(change)} {outcome.note}; taken as synced"
+                    " until the line or the record changes"
+                )
         elif outcome.maybe_done:
             why = f"{(outcome.error or 'failed').rstrip('.')} — {_NEXT_PLAN_SHOWS}"
             self._fail(change, why, maybe_done=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plansync.config import ConflictWinner
-from plansync.connectors.base import RemoteRecord
+from plansync.connectors.base import ClosedAs, RemoteRecord
 from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word
 
 
@@ -31,6 +31,22 @@ def adopted_base(found: RemoteRecord) -> dict[str, Any]:
     """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
     its fields, and its status as done or cancelled where the backend tells them apart."""
     return {**found.fields, "status": found.closed_as or found.status_category, "link": None}
+
+
+def learnt_status(status: str | None) -> dict[str, Any]:
+    """What the base learns of a status both sides hold, nothing being sent: the status, with
+    no move in flight (``status_sent``) nor another word the backend holds the record by
+    (``closed_as``, see :func:`held_as`)."""
+    return {"status": status, "status_sent": None, "closed_as": None}
+
+
+def held_as(base: dict[str, Any]) -> ClosedAs | None:
+    """How the backend held the record at the last sync, where not as its ``status`` says: a
+    cancel it carried out as done (a workflow with no cancelled status, or no transition into
+    one), kept by apply as ``closed_as`` beside the note's word. None in a base from before
+    plansync kept it, which reads as it did."""
+    held = base.get("closed_as")
+    return held if held in ("done", "cancelled") and held != base.get("status") else None
 
 
 def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
@@ -158,6 +174,7 @@ def diff_status(
     winner: ConflictWinner | None,
     *,
     progress: bool = False,
+    held: ClosedAs | None = None,
 ) -> StatusDiff:
     """Move the record where the checkbox (``wanted``) says, by the fields' three-way rule: a
     status the note kept since the last sync (``last``) is the backend's; one the note moved is
@@ -170,7 +187,10 @@ def diff_status(
     too (closed in the backend meanwhile: the checkbox says which), unless the backend
     cannot tell them apart (:attr:`RemoteRecord.closed_as` None); then only the base
     learns the note's word, so that a workflow with one closed status is not asked again
-    at every sync.
+    at every sync. ``held`` (:func:`held_as`) is how the backend held a record closed as
+    ``last`` says otherwise (a cancel carried out as Done): the backend's side is compared
+    with it, the note's with ``last``, so that the record reads as synced until either
+    side moves; once the backend holds the note's word itself, the base forgets it.
 
     In progress (``[/]``, "indeterminate") is a status of its own only with ``progress`` (Jira);
     elsewhere it is open, as ``[ ]``. Open or closed is decided first, as above, in progress
@@ -183,7 +203,7 @@ def diff_status(
     record and its word stands, else nothing; overruled where the note moved it too (between
     ``[ ]`` and ``[/]``, which the backend's close outweighs).
     """
-    diff = _diff_closed(open_as_new(wanted), open_as_new(last), found, winner)
+    diff = _diff_closed(open_as_new(wanted), open_as_new(last), found, winner, held)
     if not progress:
         return diff
     if diff.kept and wanted != last and open_as_new(wanted) == open_as_new(last):
@@ -216,8 +236,7 @@ def _diff_progress(
     have = IN_PROGRESS if found.status_category == IN_PROGRESS else "new"
     base = "new" if last in CLOSED else last  # reopened on both sides: a reopen lands in to do
     if wanted == have:
-        refresh = {"status": wanted, "status_sent": None}
-        return StatusDiff(refresh=refresh if last not in (None, wanted) else None)
+        return StatusDiff(refresh=learnt_status(wanted) if last not in (None, wanted) else None)
     if wanted == "new" and base != IN_PROGRESS:  # open, as the issue in progress is
         return StatusDiff(refresh=closed.refresh)
     if base == wanted:  # moved in the backend only: its word stands, said as a field's
@@ -235,16 +254,23 @@ def _now(found: RemoteRecord) -> str:
 
 
 def _diff_closed(
-    wanted: str, last: str | None, found: RemoteRecord, winner: ConflictWinner | None
+    wanted: str,
+    last: str | None,
+    found: RemoteRecord,
+    winner: ConflictWinner | None,
+    held: ClosedAs | None = None,
 ) -> StatusDiff:
     """:func:`diff_status` between open ("new") and closed (done, cancelled) alone."""
     have = found.status_category
+    seen = held if held is not None and last in CLOSED else last  # the backend's, last sync
     moved = last is not None and (  # in the backend, since the last sync
-        (have == "done") != (last in CLOSED)
-        or (have == "done" and found.closed_as not in (None, last))
+        (have == "done") != (seen in CLOSED)
+        or (have == "done" and found.closed_as not in (None, seen))
     )
     now = _now(found)
     if wanted == last:  # the backend's word stands; said, as a field's is
+        if moved and seen != last and found.closed_as == last:  # now as the note has it
+            return StatusDiff(refresh={"closed_as": None})
         return StatusDiff(kept=[Kept("status", now=now)] if moved else [])
     if wanted in CLOSED and have != "done":
         change = {"old": have, "new": wanted}
@@ -254,7 +280,7 @@ def _diff_closed(
         change = {"old": found.closed_as or have, "new": "reopen"}  # "cancelled" said so
     else:
         if last is not None and (have == "done") == (wanted in CLOSED):
-            return StatusDiff(refresh={"status": wanted, "status_sent": None})
+            return StatusDiff(refresh=learnt_status(wanted))
         return StatusDiff()
     if moved and winner == "remote":
         return StatusDiff(kept=[Kept("status", overruled=True, now=now)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from plansync.config import Config
 from plansync.connectors.base import RemoteRecord
 from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef, Plan
-from plansync.engine.diff import last_status
+from plansync.engine.diff import last_status, learnt_status
 from plansync.engine.held import conflict_copy_of
 from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
@@ -185,7 +185,7 @@ class Orphans:
                 BaseRefresh(
                     block_id=record.block_id,
                     target=target.name,
-                    fields={"status": last, "status_sent": None},
+                    fields=learnt_status(last),
                 )
             )
         if (

@@ -66,7 +66,7 @@ import re
 from typing import Any
 
 from plansync.config import Config, ConfigError
-from plansync.connectors.base import ConnectorError, NewRecord, RemoteRecord
+from plansync.connectors.base import ClosedAs, ConnectorError, NewRecord, RemoteRecord
 from plansync.display import field_value
 from plansync.engine.changes import (
     ACTIONS,
@@ -82,7 +82,14 @@ from plansync.engine.changes import (
     Plan,
     Target,
 )
-from plansync.engine.diff import Kept, adopted_base, diff_fields, diff_status, last_status
+from plansync.engine.diff import (
+    Kept,
+    adopted_base,
+    diff_fields,
+    diff_status,
+    held_as,
+    last_status,
+)
 from plansync.engine.identity import Identifier, Tracked
 from plansync.engine.orphans import Orphans
 from plansync.engine.state import StateStore, SyncedRecord
@@ -745,7 +752,8 @@ class Planner:
             self._write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
-            kept += self._plan_status(target, entry, last_status(base.fields, found), found)
+            last = last_status(base.fields, found)
+            kept += self._plan_status(target, entry, last, found, held_as(base.fields))
         self._say_kept(target, entry, found.key, kept)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
@@ -984,14 +992,19 @@ class Planner:
             )
 
     def _plan_status(
-        self, target: TargetSpec, entry: Tracked, last: str | None, found: RemoteRecord
+        self,
+        target: TargetSpec,
+        entry: Tracked,
+        last: str | None,
+        found: RemoteRecord,
+        held: ClosedAs | None = None,
     ) -> list[Kept]:
-        """Move the record where the checkbox says, three ways (:func:`diff_status`); what is
-        kept as the fields' are: the status, where the backend moved the record and its word
-        stands."""
+        """Move the record where the checkbox says, three ways (:func:`diff_status`; ``held``:
+        how the backend held it at the last sync, where not as ``last`` says); what is kept as
+        the fields' are: the status, where the backend moved the record and its word stands."""
         wanted = self._wanted_status(target, entry)
         winner = self.config.sync.conflicts.get("status")
-        diff = diff_status(wanted, last, found, winner, progress=target.progress)
+        diff = diff_status(wanted, last, found, winner, progress=target.progress, held=held)
         if diff.refresh:
             self._refresh(target, entry, diff.refresh)
         if diff.conflict:
