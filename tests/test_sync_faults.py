@@ -377,6 +377,54 @@ def test_crash_in_a_sync_that_gives_a_note_put_back_its_ids_again(
     assert_synced(config, before, project.url)
 
 
+@pytest.fixture
+def simple_project(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    """:func:`project` against Jira's simplified workflow (no cancelled status)."""
+    app = JiraSandbox(":memory:", workflow="simple")
+    try:
+        with serve_in_thread(app) as server:
+            made = Project.made(tmp_path, server.url, app)
+            for name, value in made.env().items():
+                monkeypatch.setenv(name, value)
+            yield made
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_crash_in_a_sync_that_cancels_where_jira_cannot_then_sync_again(
+    simple_project: Project, step: str
+) -> None:
+    """A sync of changes that also cancels an open line (closed as Done) and a done one (left
+    in Done), against a workflow with no cancelled status: wherever it dies, the rerun ends
+    right and the plans after it are quiet, as what Jira holds is stored in the write that
+    stores the move's status. Each cancel is warned of by the run that carries it out: the
+    rerun, unless the crash came after the moves (its warnings died with it)."""
+    project = simple_project
+    config = project.config()
+    assert plansync.apply(config).ok
+    changed_notes(project)
+    texts = ("Write the runbook", "Publish the revised")
+    items = [i for n in scan(config).notes for i in n.items if i.text.startswith(texts)]
+    cancelled = {i.keys["jira"] for i in items}
+    assert len(cancelled) == 2
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [-] Write the runbook")
+    replace_once(project.note("2025-11-03"), "- [x] Publish the", "- [-] Publish the")
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at(step))
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert_synced(config, before, project.url, own_issues=lambda i: i["key"] not in cancelled)
+    issues = {i["key"]: i for i in sandbox_issues(project.url)}
+    assert {issues[key]["fields"]["status"]["name"] for key in cancelled} == {"Done"}
+    assert plansync.plan(config).kept == []
+    warned = {w.split()[1] for w in result.warnings if "'Done'" in w}
+    assert warned == (set() if step == "transitions" else set(cancelled))
+
+
 def test_state_store_deleted_after_a_crash(project: Project) -> None:
     """Deleting .plansync loses nothing: the ids in the notes and the labels rebuild it."""
     config = project.config()
