@@ -36,6 +36,7 @@ from plansync.sandbox.server import serve_in_thread
 LIST = "GET /rest/api/2/issue/{issueIdOrKey}/transitions"
 TAKE = "POST /rest/api/2/issue/{issueIdOrKey}/transitions"
 READ = "GET /rest/api/2/issue/{issueIdOrKey}"
+STATUSES = "GET /rest/api/2/project/{projectIdOrKey}/statuses"
 
 
 @pytest.fixture
@@ -225,8 +226,8 @@ def test_a_closed_line_moved_between_done_and_cancelled_with_no_transition_fails
     moved), the store took the issue for moved, and the next plan said Jira had closed it as
     the other since the last sync. It fails, naming what there is and that the issue stays,
     and is planned again; the issue is not reopened on the way (whether the other closed
-    status can be reached, or exists, shows only after reopening). Moved so in Jira by hand,
-    the next plan is clean."""
+    status can be reached shows only after reopening; that Won't Do exists, the project's
+    statuses say). Moved so in Jira by hand, the next plan is clean."""
     project = strict
     config, note, _, key = synced_item(project, RUNBOOK)
     closed_by_hand(project, config, note, key, closed)
@@ -241,6 +242,8 @@ def test_a_closed_line_moved_between_done_and_cancelled_with_no_transition_fails
     )
     assert status_name(project, key) == was
     assert move_costs(project.app) == {LIST: 1, READ: 1}, "none was taken"
+    # A cancel reads whether the workflow has a cancelled status (it has: Won't Do), once
+    assert project.app.stats()["by_route"].get(STATUSES) == (1 if word == "cancelled" else None)
     again = fresh_plan(config)
     assert again.kept == [], "Jira did not change"
     assert [(c.action, c.fields) for c in again.changes] == [

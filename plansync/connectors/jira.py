@@ -399,7 +399,8 @@ class JiraConnector:
         """``project``'s statuses per issue type (``GET project/{key}/statuses``), read once a
         project (under a lock: moves run four at a time), or None where Jira does not say (no
         project, or one this user may not see). The ``jira`` library's
-        ``issue_types_for_project`` reads the same, around :meth:`_send`."""
+        ``issue_types_for_project`` reads the same, but past :meth:`_send`: uncounted, and
+        retried by the library's rules, which are switched off (see the module docstring)."""
         if not project:
             return None
         with self._workflows_lock:
@@ -408,6 +409,8 @@ class JiraConnector:
             return self._workflows[project]
 
     def _read_workflows(self, project: str) -> _Workflows | None:
+        """One read of :meth:`_project_workflows`: a refusal to show the project (403, 404)
+        is None, any other failure the call's, as for every read."""
         what = f"reading the statuses of project {project}"
         with _only_read():
             path = f"project/{quote(project, safe='')}/statuses"
