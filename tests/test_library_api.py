@@ -706,22 +706,71 @@ def test_apply_removes_the_temporary_files_a_killed_sync_left_and_lists_them(
     assert not leftover.exists()
 
 
-def test_the_package_and_the_readme_s_library_use_type_check(tmp_path: Path) -> None:
-    """The package ships ``py.typed``, so a caller's type checker reads its hints: a wrong one
-    would fail the caller's build, not ours. mypy checks the package (its settings in
-    pyproject.toml) and the README's library use, whose ``result.errors`` must not read as an
-    Optional's."""
-    caller = tmp_path / "caller.py"
-    caller.write_text(CALLER, encoding="utf-8")
+# Names a caller gets wrong, each on its own line: a type checker must say so, as Python would.
+MISSPELT = """
+import plansync
+
+config = plansync.load_config("plansync.toml")
+plansync.plna(config)
+try:
+    plansync.apply(config)
+except plansync.StalePlna:
+    pass
+x: int = plansync.Confg
+"""
+
+
+@pytest.fixture(scope="module")
+def mypy_said(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """One mypy run (a few seconds) over the package and the callers below, its errors by the
+    file they are in: ``caller.py`` (the README's library use), ``names.py`` (every name of
+    ``plansync.__all__``) and ``misspelt.py``."""
+    folder = tmp_path_factory.mktemp("mypy")
+    every_name = "import plansync\n" + "".join(f"plansync.{n}\n" for n in plansync.__all__)
+    callers = {"caller.py": CALLER, "names.py": every_name, "misspelt.py": MISSPELT}
+    for name, text in callers.items():
+        (folder / name).write_text(text, encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
     checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "plansync", caller],
+        [sys.executable, "-m", "mypy", "--cache-dir", str(folder / "cache"), "plansync"]
+        + [str(folder / name) for name in callers],
         cwd=root,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.returncode in (0, 1), checked.stdout + checked.stderr  # 2: mypy failed
+    said: dict[str, list[str]] = {name: [] for name in callers}
+    for line in checked.stdout.splitlines():
+        path, _, error = line.partition(":")
+        if ": error: " in error:
+            said.setdefault(path.removeprefix(f"{folder}/"), []).append(error)
+    return said
+
+
+def test_the_package_and_the_readme_s_library_use_type_check(
+    mypy_said: dict[str, list[str]],
+) -> None:
+    """The package ships ``py.typed``, so a caller's type checker reads its hints: a wrong one
+    would fail the caller's build, not ours. mypy checks the package (its settings in
+    pyproject.toml) and the README's library use, whose ``result.errors`` must not read as an
+    Optional's."""
+    errors = {path: said for path, said in mypy_said.items() if said and path != "misspelt.py"}
+    assert errors == {}
+
+
+def test_a_type_checker_refuses_a_misspelt_name_of_the_package(
+    mypy_said: dict[str, list[str]],
+) -> None:
+    """The lazy loader, a module ``__getattr__``, made every name Any to mypy: ``plansync.plna``
+    passed ``--strict`` and failed at run time (a user test). Every public name is still known
+    to it, though none is imported until used."""
+    assert mypy_said["names.py"] == []
+    assert mypy_said["misspelt.py"] == [
+        '5: error: Module has no attribute "plna"  [attr-defined]',
+        '8: error: Module has no attribute "StalePlna"; maybe "StalePlan"?  [attr-defined]',
+        '10: error: Module has no attribute "Confg"; maybe "Config"?  [attr-defined]',
+    ]
 
 
 @pytest.mark.parametrize(
