@@ -1436,18 +1436,23 @@ def test_the_starter_config_maps_no_one_and_says_each_thing_once(
     assert load_config(config_path).users["Tomer Hagay"].email == "tomer@example.com"
 
 
-@pytest.mark.parametrize("config", ["as init writes it", "without vault.exclude"])
+@pytest.mark.parametrize("config", ["as init writes it", "without vault.exclude", "folder names"])
 def test_templates_folders_at_any_depth_are_not_synced(
     tmp_path: Path, clean_env: None, config: str
 ) -> None:
     """A Templater file in ``00 Meta/Templates/`` was planned as a Jira create: the default
-    excluded only top-level ``templates/`` and ``Templates/`` (and, unset, nothing)."""
+    excluded only top-level ``templates/`` and ``Templates/`` (and, unset, nothing). A folder
+    named without ``/**`` leaves out what it holds too, as in a .gitignore: it left out
+    nothing, silently (a user test)."""
     assert run("init", tmp_path).exit_code == 0
     path = tmp_path / "plansync.toml"
+    text = path.read_text("utf-8")
     if config == "without vault.exclude":
-        text = path.read_text("utf-8")
         path.write_text(re.sub(r"^exclude = .*\n", "", text, count=1, flags=re.M), "utf-8")
         assert load_config(path).vault.exclude == TEMPLATE_FOLDERS
+    elif config == "folder names":
+        folders = 'exclude = ["**/templates", "**/Templates/"]\n'
+        path.write_text(re.sub(r"^exclude = .*\n", folders, text, count=1, flags=re.M), "utf-8")
     notes = {
         "00 Meta/Templates/Meeting.md": "- [ ] Send recap of <% tp.file.title %> @Myself\n",
         "Projects/cloud/templates/Kickoff.md": "- [ ] Book the kickoff room\n",

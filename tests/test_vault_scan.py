@@ -67,16 +67,18 @@ def vault(tmp_path: Path) -> Path:
     return root
 
 
+ALL_NOTES = [
+    "2025-11-03-sync.md",
+    "people/archive/2024-old.md",
+    "people/priya.md",
+    "projects/cloud/plan.md",
+]
+
 # --- finding files -------------------------------------------------------------------------
 
 
 def test_default_scan_finds_every_markdown_note(vault: Path) -> None:
-    assert paths(vault) == [
-        "2025-11-03-sync.md",
-        "people/archive/2024-old.md",
-        "people/priya.md",
-        "projects/cloud/plan.md",
-    ]
+    assert paths(vault) == ALL_NOTES
 
 
 def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
@@ -98,6 +100,13 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         (["**/*.md"], ["people/**"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
         (["**/*.txt"], [], ["projects/cloud/notes.txt"]),
         (["**/plan.md", "2025-*.md"], [], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["people"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["people/"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["archive"], ALL_NOTES),
+        (["**/*.md"], ["**/archive"], [n for n in ALL_NOTES if "archive" not in n]),
+        (["**/*.md"], ["peop*"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["peo"], ALL_NOTES),
+        (["people"], [], []),
     ],
     ids=[
         "star-no-subfolders",
@@ -106,12 +115,48 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         "exclude-people",
         "txt",
         "two-includes",
+        "exclude-a-folder-by-name",
+        "exclude-a-folder-by-name-and-slash",
+        "exclude-a-folder-name-from-the-root-only",
+        "exclude-a-folder-name-at-any-depth",
+        "exclude-folders-by-glob",
+        "exclude-no-folder-by-part-of-its-name",
+        "include-no-folder-s-files",
     ],
 )
 def test_include_and_exclude_globs(
     vault: Path, include: list[str], exclude: list[str], expected: list[str]
 ) -> None:
+    """An excluded glob that matches a folder leaves out everything in it, as in a .gitignore:
+    a folder's name alone left out nothing, silently (a user test). An included one takes
+    nothing it holds: its attachments are no notes."""
     assert paths(vault, include=include, exclude=exclude) == expected
+
+
+@pytest.mark.parametrize("keyword", ["include", "exclude"])
+def test_one_glob_given_as_a_str_is_a_type_error_saying_to_pass_a_list(
+    vault: Path, keyword: str
+) -> None:
+    """A str is a sequence of texts: ``include="*.md"`` was read as the globs ``*``, ``.``,
+    ``m`` and ``d``, and read the wrong notes, silently (a user test)."""
+    with pytest.raises(TypeError) as refused:
+        scan_vault(vault, **{keyword: "*.md"})
+    assert str(refused.value) == (
+        f"plansync.scan_vault() takes a list of globs as {keyword}, not str '*.md': pass a"
+        f' list, even of one: {keyword}=["*.md"]'
+    )
+
+
+@pytest.mark.parametrize(("given", "shown"), [(None, "None"), ([b"*.md"], "list [b'*.md']")])
+def test_globs_that_are_no_list_of_texts_are_a_type_error(
+    vault: Path, given: object, shown: str
+) -> None:
+    with pytest.raises(TypeError) as refused:
+        scan_vault(vault, exclude=given)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        f"plansync.scan_vault() takes a list of globs as exclude, not {shown}: pass a list of"
+        ' texts, e.g. exclude=["templates/**"]'
+    )
 
 
 def test_a_single_file(vault: Path) -> None:
@@ -579,12 +624,7 @@ def test_hidden_files_and_folders_are_skipped_as_obsidian_skips_them(vault: Path
     write(vault / ".stversions" / "2025-11-03-sync~20251103-101500.md", title="Weekly sync")
     write(vault / "people" / ".archive" / "2023.md", title="Archived")
     write(vault / "people" / ".draft.md", title="Draft")
-    assert paths(vault) == [
-        "2025-11-03-sync.md",
-        "people/archive/2024-old.md",
-        "people/priya.md",
-        "projects/cloud/plan.md",
-    ]
+    assert paths(vault) == ALL_NOTES
 
 
 def test_the_walk_names_write_back_s_temporary_files_among_the_hidden_files_it_skips(

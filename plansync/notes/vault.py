@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -68,9 +68,15 @@ class Vault(BaseModel):
 
 
 @lru_cache(maxsize=256)
-def glob_pattern(glob: str) -> re.Pattern[str]:
+def glob_pattern(glob: str, *, contents: bool = False) -> re.Pattern[str]:
     """A glob over POSIX relative paths: ``*`` and ``?`` stay within a folder, ``**/`` spans
-    any number of folders (none included), as in gitignore and Obsidian's own settings."""
+    any number of folders (none included), as in gitignore and Obsidian's own settings.
+
+    With ``contents``, a glob that matches a folder matches everything in it too, as a line
+    of a .gitignore does: ``templates`` and ``templates/`` are ``templates/**``. For the
+    excluded globs, where a folder's name alone left out nothing, silently (a user test)."""
+    if contents:
+        glob = glob.rstrip("/")
     out = []
     i = 0
     while i < len(glob):
@@ -89,7 +95,7 @@ def glob_pattern(glob: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(glob[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile("".join(out) + (r"(?:/.*)?\Z" if contents else r"\Z"))
 
 
 def printable(text: str) -> str:
@@ -101,8 +107,9 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def matches(relative: str, patterns: Sequence[str]) -> bool:
-    return any(glob_pattern(p).match(relative) for p in patterns)
+def matches(relative: str, patterns: Sequence[str], *, contents: bool = False) -> bool:
+    """Whether one of the globs matches ``relative`` (see :func:`glob_pattern`)."""
+    return any(glob_pattern(p, contents=contents).match(relative) for p in patterns)
 
 
 def is_inside(root: Path, path: Path) -> bool:
@@ -135,8 +142,10 @@ def _note_files(
 
 
 def _read_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a scan with these globs reads the file at ``relative`` (found by its walk)."""
-    return matches(relative, include) and not matches(relative, exclude)
+    """Whether a scan with these globs reads the file at ``relative`` (found by its walk): an
+    excluded folder leaves out its contents, an included one does not take them (its
+    attachments, images and PDFs, would be read as notes)."""
+    return matches(relative, include) and not matches(relative, exclude, contents=True)
 
 
 def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
@@ -281,6 +290,9 @@ def scan_vault(
 ) -> Vault:
     """Parse every note under ``root``; note paths are relative to it, in POSIX form.
 
+    A file is read when a glob of ``include`` matches its path and none of ``exclude``
+    matches it or a folder it is in (see :func:`glob_pattern`), as the config's ``[vault]``.
+
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
     takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
     a vault of that one note; one that names nothing raises ``FileNotFoundError``, as in
@@ -294,6 +306,8 @@ def scan_vault(
             'pass the vault\'s folder, e.g. plansync.scan_vault("Meetings")',
         )
     check_policy("scan_vault", policy)
+    _check_globs("include", include)
+    _check_globs("exclude", exclude)
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such folder")
@@ -310,6 +324,20 @@ def scan_vault(
             _collect(vault, read_note(path, display=relative, policy=policy))
         progress("reading notes", len(files), len(files))
     return vault
+
+
+def _check_globs(name: str, globs: object) -> None:
+    """Refuse globs that are not a collection of texts at the call: one glob given as a str is
+    a sequence of texts too, and was read as one glob a character (``"*.md"`` as ``*``, ``.``,
+    ``m`` and ``d``), which read the wrong notes, silently (a user test)."""
+    if isinstance(globs, str):
+        remedy = f'pass a list, even of one: {name}=["{globs}"]'
+    elif not isinstance(globs, Collection) or not all(isinstance(glob, str) for glob in globs):
+        example = "**/*.md" if name == "include" else "templates/**"
+        remedy = f'pass a list of texts, e.g. {name}=["{example}"]'
+    else:
+        return
+    raise wrong_type("plansync.scan_vault()", f"a list of globs as {name}", globs, remedy)
 
 
 @contextmanager
