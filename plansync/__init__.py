@@ -15,8 +15,9 @@ The library is what the command line is a shell over::
     plansync.forget(config, ["CLOUD-7"])  # stop reporting an orphan; its ticket is left as is
 
 Every error a plan or a sync can meet that is not a bug is a :class:`PlansyncError`:
-:class:`ConfigError` (also raised, as a ``ValueError``, by settings built in code with a
-value they cannot take: ``AcceptancePolicy``, ``Config``), :class:`ConnectorError` (a backend
+:class:`ConfigError` (also raised, as a ``ValueError``, by settings built in code or
+validated from data with a value they cannot take: ``AcceptancePolicy``, ``Config`` and its
+tables, ``JiraConfig`` and the rest), :class:`ConnectorError` (a backend
 refused or failed a whole call), :class:`NoteChanged` (a note saved while it was read),
 :class:`StalePlan`, :class:`StateLocked` (another run holds the state store),
 :class:`StateError` (a damaged database under ``.plansync``) and :class:`NotAnOrphan`
@@ -40,7 +41,19 @@ from typing import TYPE_CHECKING, Any
 from plansync.errors import ConfigError, PlansyncError
 
 if TYPE_CHECKING:
-    from plansync.config import Config, load_config
+    from plansync.config import (
+        Acceptance,
+        Config,
+        JiraConfig,
+        JiraRule,
+        Match,
+        SalesforceConfig,
+        SalesforceRule,
+        SyncConfig,
+        UserEntry,
+        VaultConfig,
+        load_config,
+    )
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
     from plansync.engine.changes import Change, ItemRef, Plan
@@ -66,6 +79,17 @@ _LAZY = {
     "scan_vault": "plansync.notes.vault",
     "Config": "plansync.config",
     "load_config": "plansync.config",
+    # The tables of a Config, to build one in code that a type checker reads:
+    # Config(jira=JiraConfig(...)) where Config(jira={...}) is an Any to it.
+    "Acceptance": "plansync.config",
+    "JiraConfig": "plansync.config",
+    "JiraRule": "plansync.config",
+    "Match": "plansync.config",
+    "SalesforceConfig": "plansync.config",
+    "SalesforceRule": "plansync.config",
+    "SyncConfig": "plansync.config",
+    "UserEntry": "plansync.config",
+    "VaultConfig": "plansync.config",
     "ConnectorError": "plansync.connectors.base",
     "ItemError": "plansync.engine.apply",
     "Outcome": "plansync.engine.apply",
@@ -105,6 +129,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Acceptance",
     "AcceptancePolicy",
     "Change",
     "Config",
@@ -113,6 +138,9 @@ __all__ = [
     "Item",
     "ItemError",
     "ItemRef",
+    "JiraConfig",
+    "JiraRule",
+    "Match",
     "NotAnOrphan",
     "Note",
     "NoteChanged",
@@ -121,10 +149,15 @@ __all__ = [
     "Plan",
     "PlansyncError",
     "Result",
+    "SalesforceConfig",
+    "SalesforceRule",
     "StalePlan",
     "StateError",
     "StateLocked",
+    "SyncConfig",
+    "UserEntry",
     "Vault",
+    "VaultConfig",
     "__version__",
     "apply",
     "forget",

@@ -33,7 +33,7 @@ from plansync.errors import ConfigError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.placeholders import check_template
 from plansync.redact import redact
-from plansync.settings import Settings, describe, key_of, unknown_key
+from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
 from plansync.sites import on_this_machine
 
 if sys.version_info >= (3, 11):
@@ -847,7 +847,7 @@ def _checked(raw: dict[str, Any], source: Path | None) -> Config:
             f" {', '.join(malformed)}"
         )
     try:
-        config = Config.model_validate({**data, "source": source})
+        config = validate_raw(Config, {**data, "source": source})
     except ValidationError as exc:
         # A key whose variable is unset is empty, and may be invalid for that: the unset
         # variable is the problem to name there, not the empty value.

@@ -14,35 +14,73 @@ from __future__ import annotations
 import difflib
 import json
 import typing
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from plansync.errors import ConfigError
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+S = TypeVar("S", bound="Settings")
+
 
 class Settings(BaseModel):
-    """A settings model: built with a value it cannot take, it raises :class:`ConfigError`
-    naming the key. Pydantic's ``ValidationError`` is not kept as its cause: it quotes the
-    value given, a secret as readily as a typo, and a traceback would print it.
+    """A settings model: built with a value it cannot take, by its constructor or by
+    ``model_validate`` (``_json``, ``_strings``), it raises :class:`ConfigError` naming the
+    key. Pydantic's ``ValidationError`` is not kept as its cause: it quotes the value given
+    (``input_value=``), a secret as readily as a typo, and a traceback would print it.
 
-    Only the constructor: ``model_validate`` keeps pydantic's error, which
-    :func:`plansync.config.load_config` names in a file's terms (and its unset variables).
+    :func:`plansync.config.load_config` reads pydantic's errors (:func:`validate_raw`), to name
+    them in a file's terms (and its unset variables).
     """
 
     def __init__(self, /, **data: Any) -> None:
-        try:
+        with _named_by_key(type(self)):
             super().__init__(**data)
-        except ValidationError as exc:
-            model = type(self)
-            problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
-            raise ConfigError(f"invalid {model.__name__}: {problems}") from None
 
     # Marked as pydantic marks its own (and RootModel's): a table validated within another
     # (Config's [jira]) is then made without this __init__, so its mistakes stay the outer
     # model's, named by their whole key ("'jira.url'"), not one ConfigError within another.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    # The ways pydantic offers to build a model from data: each raised the raw error, secrets
+    # and all, and no ``except plansync.PlansyncError`` caught it (a user test).
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        with _named_by_key(cls):
+            return super().model_validate(obj, **options)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        with _named_by_key(cls):
+            return super().model_validate_json(json_data, **options)
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, **options: Any) -> Self:
+        with _named_by_key(cls):
+            return super().model_validate_strings(obj, **options)
+
+
+def validate_raw(model: type[S], data: Any) -> S:
+    """``data`` validated as ``model``, raising pydantic's ``ValidationError``: for a caller
+    that names each mistake itself and never shows the error as it is."""
+    return super(Settings, model).model_validate(data)
+
+
+@contextmanager
+def _named_by_key(model: type[BaseModel]) -> Iterator[None]:
+    """Pydantic's ``ValidationError`` from within, as the :class:`ConfigError` that names each
+    mistake by its key and quotes no value."""
+    try:
+        yield
+    except ValidationError as exc:
+        problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
+        raise ConfigError(f"invalid {model.__name__}: {problems}") from None
 
 
 def model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:

@@ -255,6 +255,77 @@ def test_a_settings_mistake_quotes_no_secret_in_its_traceback() -> None:
     assert secret not in shown
 
 
+SECRET = "sekrit" + "-123"  # not in a source line, which a traceback quotes
+
+
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (
+            lambda: plansync.Config.model_validate({"jira": {"token": [SECRET]}}),
+            "invalid Config: 'jira.token': Input should be a valid string",
+        ),
+        (
+            lambda: plansync.Config.model_validate({"jira": {"url": f"http://j.test?t={SECRET}"}}),
+            "invalid Config: 'jira.url': a base URL has no ?query or #fragment: write"
+            " 'http://j.test'",
+        ),
+        (
+            lambda: plansync.Config.model_validate_json(f'{{"jira": {{"token": ["{SECRET}"]}}}}'),
+            "invalid Config: 'jira.token': Input should be a valid string",
+        ),
+        (
+            lambda: plansync.Config.model_validate_json(f'{{"jira": {SECRET}'),
+            "invalid Config: Invalid JSON: expected value at line 1 column 10",
+        ),
+        (
+            lambda: plansync.Config.model_validate_strings({"jira": {"timeout": SECRET}}),
+            "invalid Config: 'jira.timeout': Input should be a valid number, unable to parse"
+            " string as a number",
+        ),
+        (
+            lambda: plansync.AcceptancePolicy.model_validate({"accept_tag": [SECRET]}),
+            "invalid AcceptancePolicy: 'accept_tag': Input should be a valid string",
+        ),
+        (
+            lambda: plansync.SalesforceConfig.model_validate({"password": [SECRET]}),
+            "invalid SalesforceConfig: 'password': Input should be a valid string",
+        ),
+    ],
+    ids=["dict", "url", "json", "not-json", "strings", "policy", "table"],
+)
+def test_settings_validated_from_data_are_a_config_error_quoting_no_value(
+    build: typing.Callable[[], object], said: str
+) -> None:
+    """``model_validate`` raised pydantic's own error, whose text quotes the value given
+    (``input_value=['sekrit-123']``), and no ``except plansync.PlansyncError`` caught it (a
+    user test); the constructor already raised this."""
+    with pytest.raises(plansync.PlansyncError) as refused:
+        build()
+    assert isinstance(refused.value, plansync.ConfigError)
+    assert str(refused.value) == said
+    assert SECRET not in "".join(traceback.format_exception(refused.value))
+
+
+def test_a_config_built_in_code_of_its_exported_tables_is_the_file_s(tmp_path: Path) -> None:
+    """The tables are exported, for a config built in code that a type checker reads (the
+    README's, checked by mypy in ``caller.py``)."""
+    built = plansync.Config(
+        vault=plansync.VaultConfig(path=str(tmp_path)),
+        jira=plansync.JiraConfig(url="https://jira.example.test/"),
+        rules=[plansync.JiraRule(project="PLAN", match=plansync.Match(tags_any=["#ops"]))],
+    )
+    read = plansync.Config.model_validate(
+        {
+            "vault": {"path": str(tmp_path)},
+            "jira": {"url": "https://jira.example.test/"},
+            "rules": [{"project": "PLAN", "match": {"tags_any": ["#ops"]}}],
+        }
+    )
+    assert built.model_dump() == read.model_dump()
+    assert built.jira.url == "https://jira.example.test"
+
+
 def test_a_saved_plan_given_as_a_path_is_a_type_error_saying_how_to_read_it(
     example_project: ExampleProject,
 ) -> None:
@@ -670,6 +741,10 @@ def test_the_notes_given_ids_before_a_whole_call_failed_are_named_though_nothing
 
 
 CALLER = """
+import os
+
+import pydantic
+
 import plansync
 
 note: plansync.Note = plansync.parse_note("2025-10-24-sync.md")
@@ -683,6 +758,15 @@ try:
     plansync.apply(config)
 except plansync.PlansyncError as exc:
     reason: str = str(exc)
+built = plansync.Config(
+    vault=plansync.VaultConfig(path="Meetings"),
+    jira=plansync.JiraConfig(
+        url="https://example.atlassian.net",
+        user="me@example.com",
+        token=pydantic.SecretStr(os.environ["JIRA_TOKEN"]),
+    ),
+    rules=[plansync.JiraRule(project="PLAN", match=plansync.Match(tags_any=["#ops"]))],
+)
 """
 
 
