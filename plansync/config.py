@@ -32,7 +32,7 @@ from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import ConfigError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.placeholders import check_template
-from plansync.redact import redact
+from plansync.redact import redact, split_credentials
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
 from plansync.sites import on_this_machine
 
@@ -110,19 +110,27 @@ Count = Annotated[int, BeforeValidator(_not_a_boolean)]
 """A whole-number setting, as :data:`Number`."""
 
 
-def _base_url(value: str) -> str:
+def _base_url(value: str, credentials: str) -> str:
     """A backend's base URL without its trailing slash; empty (the sandbox) or http(s) with a
-    host, else an error here rather than requests' "No scheme supplied" at the first request."""
+    host, else an error here rather than requests' "No scheme supplied" at the first request.
+    ``credentials`` says where the user and password go instead of into the URL."""
     url = value.strip().rstrip("/")
     if url:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http:// or https:// URL with a host: {redact(value)!r}")
+        bare = redact(split_credentials(parts._replace(query="", fragment="").geturl())[0])
         if parts.query or parts.fragment or "?" in url or "#" in url:
             # API paths are appended to it, so they would land inside the query; and a query
             # may carry a token, which every error message quoting the URL would print.
-            bare = redact(parts._replace(query="", fragment="").geturl())
             raise ValueError(f"a base URL has no ?query or #fragment: write {bare!r}")
+        if "@" in parts.netloc:
+            # The settings keep the URL as given: a password in it showed in repr(config) and
+            # model_dump, which show a token as '**********' (a user test).
+            raise ValueError(
+                f"a base URL has no user name or password in it: write {bare!r}, and the"
+                f" credentials in {credentials}"
+            )
     return url
 
 
@@ -236,7 +244,7 @@ class JiraConfig(RequestSettings):
     @field_validator("url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return _base_url(value)
+        return _base_url(value, "'jira.user' and 'jira.token'")
 
     @field_validator("api_version", mode="before")
     @classmethod
@@ -414,6 +422,9 @@ def _given(value: str | SecretStr) -> bool:
     return bool(value.get_secret_value() if isinstance(value, SecretStr) else value.strip())
 
 
+SALESFORCE_CREDENTIALS = "the [salesforce] keys its auth needs (such as 'salesforce.username')"
+
+
 class SalesforceConfig(RequestSettings):
     """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
 
@@ -451,7 +462,21 @@ class SalesforceConfig(RequestSettings):
     @field_validator("instance_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return _base_url(value)
+        return _base_url(value, SALESFORCE_CREDENTIALS)
+
+    @field_validator("domain")
+    @classmethod
+    def _login_domain(cls, value: str | None) -> str | None:
+        """A name (``login``, ``acme.my``), a host, or a URL, which is a base URL as the
+        instance's is: the login's paths are appended to it."""
+        if value is not None and "://" in value:
+            return _base_url(value, SALESFORCE_CREDENTIALS)
+        if value is not None and "@" in value:
+            raise ValueError(
+                "a login domain has no user name or password in it: write the host alone, and"
+                f" the credentials in {SALESFORCE_CREDENTIALS}"
+            )
+        return value
 
     @field_validator("external_id_field", "jira_key_field", "note_link_field")
     @classmethod

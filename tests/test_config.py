@@ -243,6 +243,45 @@ def test_a_backend_url_with_a_query_or_fragment_is_an_error_that_does_not_quote_
     assert "S3CRET" not in message
 
 
+@pytest.mark.parametrize(
+    ("table", "key", "where"),
+    [
+        ("jira", "url", "'jira.user' and 'jira.token'"),
+        ("salesforce", "instance_url", "the [salesforce] keys its auth needs"),
+        ("salesforce", "domain", "the [salesforce] keys its auth needs"),
+    ],
+    ids=["jira", "sf", "sf-login"],
+)
+@pytest.mark.parametrize("userinfo", ["u:S3CRET@", "S3CRET@", "u:S3CRET@x@"])
+def test_a_backend_url_with_a_user_or_password_is_an_error_saying_where_they_go(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    table: str,
+    key: str,
+    where: str,
+    userinfo: str,
+    clean_env: None,
+) -> None:
+    """It was taken, and its password showed in ``repr(config)`` and ``model_dump``, which show
+    a token as '**********' (a user test); refused as a ``?token=`` in it is."""
+    monkeypatch.setenv("BACKEND_URL", f"http://{userinfo}127.0.0.1:18510/")
+    message = error_of(tmp_path, f'{RULE}[{table}]\n{key} = "${{BACKEND_URL}}"\n')
+    expected = (
+        "a base URL has no user name or password in it: write 'http://127.0.0.1:18510', and the"
+        f" credentials in {where}"
+    )
+    assert f"'{table}.{key}': {expected}" in message
+    assert "S3CRET" not in message
+
+
+def test_a_login_domain_with_a_password_but_no_scheme_is_an_error_that_does_not_quote_it(
+    tmp_path: Path, clean_env: None
+) -> None:
+    message = error_of(tmp_path, f'{RULE}[salesforce]\ndomain = "u:S3CRET@acme.my"\n')
+    assert "'salesforce.domain': a login domain has no user name or password in it" in message
+    assert "S3CRET" not in message
+
+
 def test_credentials_are_needed_only_for_a_real_jira(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
