@@ -1311,6 +1311,12 @@ def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
     assert result.exit_code == 0, result.output
     assert len(waits) == 1  # it waited, then ran
     assert result.stdout.startswith("Applied: 22 create")
+    (waiting,) = [line for line in result.stderr.splitlines() if "holds the lock" in line]
+    assert re.fullmatch(  # once, as a warning line: the library logs it
+        r"warning: another plansync run \(pid \d+, started [-\d: ]+\) holds the lock"
+        f" {re.escape(str(config.state_dir / 'lock'))}; waiting up to 60 s for it",
+        waiting,
+    )
 
 
 @pytest.mark.parametrize("seconds", ["-1", "nan"])

@@ -79,6 +79,32 @@ def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
         plansync.plan(plansync.load_config(project.config_path))
 
 
+def test_the_library_writes_nothing_to_stderr_unasked(tmp_path: Path) -> None:
+    """Its ``plansync`` logger had no handler, so Python's last-resort one printed its warnings
+    (here: waiting for another run's lock) on the stderr of a program that configured no
+    logging (a user test). A program that does configure it gets them."""
+    code = (  # as plansync.apply(config, wait=...) waits, without loading the engine
+        "import logging, sys, plansync\n"
+        "from pathlib import Path\n"
+        "from plansync.engine.state import run_lock\n"
+        "with run_lock(Path(sys.argv[1])):\n"
+        "    for configured in (False, True):\n"
+        "        if configured:\n"
+        "            logging.basicConfig(format='logged: %(message)s')\n"
+        "        try:\n"
+        "            with run_lock(Path(sys.argv[1]), wait=0.01):\n"
+        "                pass\n"
+        "        except plansync.StateLocked:\n"
+        "            print('locked')\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert ran.stdout == "locked\nlocked\n", ran.stderr
+    (logged,) = ran.stderr.splitlines()
+    assert logged.startswith("logged: another plansync run (pid ")
+
+
 def test_a_state_folder_that_cannot_be_made_is_a_plansync_error(
     example_project: ExampleProject,
 ) -> None:

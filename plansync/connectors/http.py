@@ -9,7 +9,6 @@ The library errors are not chained (``from None``): their text can carry request
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -18,9 +17,10 @@ import requests
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from plansync.connectors.base import ConnectorError
+from plansync.logs import logger
 from plansync.redact import redact
 
-_log = logging.getLogger(__name__)
+_log = logger(__name__)
 
 _T = TypeVar("_T")
 

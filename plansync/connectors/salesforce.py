@@ -35,7 +35,6 @@ the records refused for a row lock (``UNABLE_TO_LOCK_ROW``) are resent, only the
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import warnings
@@ -77,9 +76,10 @@ from plansync.connectors.http import (
     json_or_none,
     retry_after,
 )
+from plansync.logs import logger
 from plansync.redact import NOT_A_KEY_FILE, add_secret, may_name_a_file, redact
 
-_log = logging.getLogger(__name__)
+_log = logger(__name__)
 
 Auth = Literal["jwt", "client_credentials", "session", "password"]
 

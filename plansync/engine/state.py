@@ -24,7 +24,6 @@ import errno
 import fcntl
 import functools
 import json
-import logging
 import os
 import sqlite3
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from plansync.errors import PlansyncError
+from plansync.logs import logger
 from plansync.notes.model import note_name
 from plansync.sites import names_site, on_this_machine, same_site
 
@@ -479,7 +479,7 @@ def make_state_folder(directory: Path) -> None:
         )
 
 
-_log = logging.getLogger(__name__)
+_log = logger(__name__)
 
 LOCK_POLL_S = 0.25
 """How often a run waiting for the lock tries it again."""

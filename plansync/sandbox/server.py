@@ -17,7 +17,6 @@ own thread, on its first read, so a slow or failing client never holds up ``acce
 from __future__ import annotations
 
 import io
-import logging
 import socket
 import ssl
 import sys
@@ -30,7 +29,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-LOG = logging.getLogger(__name__)
+from plansync.logs import logger
+
+LOG = logger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
