@@ -795,7 +795,8 @@ def interpolate(
 
 def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:
     """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents."""
-    file = Path(path) if path else find_config(start or Path.cwd())
+    # "~" is the home folder, as in vault.path: parse_note and scan_vault read it so too.
+    file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd())
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
     # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
     # dotfiles folder instead. Absolute before it is read, as every message names it so.
@@ -818,7 +819,7 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
             path = find_config(start or Path.cwd())
         except ConfigError:
             return Acceptance()
-    file = Path(os.path.abspath(path))
+    file = Path(os.path.abspath(os.path.expanduser(path)))
     raw = _read_toml(file)
     table: dict[str, Any] = {"acceptance": raw.get("acceptance", {})}
     users = raw.get("users")

@@ -414,6 +414,33 @@ def test_a_vault_that_is_no_path_is_a_type_error_saying_what_to_pass() -> None:
     )
 
 
+def test_a_path_from_the_home_folder_is_read_as_the_config_reads_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``~`` named a folder of that name in the working one, where the config's ``vault.path``
+    reads it as the home folder (a user test). Text that starts otherwise stays text."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path / "..")
+    (tmp_path / "Meetings").mkdir()
+    (tmp_path / "Meetings" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    (tmp_path / "Meetings" / "plansync.toml").write_text('[[rules]]\nproject = "P"\n', "utf-8")
+    for given in ("~/Meetings/a.md", Path("~/Meetings/a.md")):
+        note = plansync.parse_note(given)
+        assert ([i.text for i in note.items], note.path) == (["Draft the plan"], str(given))
+    with pytest.raises(FileNotFoundError, match=r"^~/Meetings/b\.md: no such note"):
+        plansync.parse_note("~/Meetings/b.md")
+    with pytest.raises(IsADirectoryError, match=r"^~/Meetings: a folder"):
+        plansync.parse_note("~/Meetings")
+    assert plansync.parse_note("~/Meetings, or not").items == []  # one line of text
+    assert plansync.parse_note("~Meetings/a.md~ is struck").items == []  # not ~user's
+    for root in ("~/Meetings", Path("~/Meetings")):
+        vault = plansync.scan_vault(root)
+        assert ([n.path for n in vault.notes], vault.root) == (["a.md"], str(tmp_path / "Meetings"))
+    assert [n.path for n in plansync.scan_vault("~").notes] == ["Meetings/a.md"]
+    config = plansync.load_config("~/Meetings/plansync.toml")
+    assert config.vault_root == tmp_path / "Meetings"
+
+
 def test_dir_lists_the_public_api_only() -> None:
     """The module's own imports (Any, TYPE_CHECKING, annotations, importlib) read as API; the
     lazily loaded names are listed before they are loaded."""

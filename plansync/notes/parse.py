@@ -765,6 +765,7 @@ def parse_note(
     items and no warning. A line of a note ("- [ ] Update CHANGELOG.md") is read as the note.
     A folder raises ``IsADirectoryError``: :func:`plansync.scan_vault` reads one. A file that
     cannot be read (permissions, binary, too large) is a note with a warning saying why.
+    ``~`` in a Path, and a leading ``~/`` in text, is the home folder.
     """
     if not isinstance(source, (str, Path)):  # bytes failed as "a bytes-like object is required"
         # The remedy for what was given: "decode bytes first" said of None (a value a
@@ -781,19 +782,30 @@ def parse_note(
     check_policy("parse_note", policy)
     # Text on one line may name a file; "" names none (Path("") is the working folder).
     one_line = isinstance(source, Path) or ("\n" not in source and bool(source.strip()))
-    if one_line and _names(source, Path.is_dir):
+    named = _home_expanded(source)
+    if one_line and _names(named, Path.is_dir):
         raise IsADirectoryError(f"{source}: a folder, not a note (plansync.scan_vault reads one)")
-    if isinstance(source, Path) and not _names(source, Path.exists):
+    if isinstance(source, Path) and not _names(named, Path.exists):
         raise FileNotFoundError(f"{source}: no such note")
-    if isinstance(source, Path) or (one_line and _names(source, Path.is_file)):
+    if isinstance(source, Path) or (one_line and _names(named, Path.is_file)):
         display = path or str(source)
-        found = read_note(Path(source), display=display, policy=policy)
+        found = read_note(Path(named), display=display, policy=policy)
         return found if isinstance(found, Note) else Note(path=display, warnings=[found])
     if one_line and source.rstrip().casefold().endswith(".md") and not BLOCK_START.match(source):
         raise FileNotFoundError(
             f"{source}: no such note (to parse it as text, end it with a newline)"
         )
     return parse_text(source, path=path or "<text>", policy=policy)
+
+
+def _home_expanded(source: str | Path) -> str | Path:
+    """``source`` with ``~`` read as the home folder, as the config's paths (``vault.path``)
+    read it, where it named a folder ``~`` in the working one (a user test): in a Path, and
+    at the start of text as ``~/``, which starts no line of Markdown meant as a note. Not
+    ``~user`` in text: ``~strike~`` is Markdown."""
+    if isinstance(source, Path):
+        return Path(os.path.expanduser(source))
+    return os.path.expanduser(source) if source.startswith("~/") else source
 
 
 def check_policy(call: str, policy: object) -> None:

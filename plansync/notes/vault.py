@@ -308,7 +308,7 @@ def scan_vault(
     check_policy("scan_vault", policy)
     _check_globs("include", include)
     _check_globs("exclude", exclude)
-    root = Path(root)
+    root = Path(os.path.expanduser(root))  # "~" is the home folder, as in vault.path
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such folder")
     vault = Vault(root=str(root))
