@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
@@ -255,11 +255,13 @@ wait_option = click.option(
 )
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
+    """The config at ``config_path`` (None: the nearest), its ``${VAR}`` references read from
+    ``environ`` (None: the process's environment); a mistake in it is one line."""
     from plansync.config import ConfigError, load_config
 
     try:
-        return load_config(config_path).given_as(config_path)
+        return load_config(config_path, environ=environ).given_as(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -1054,7 +1056,7 @@ def demo(directory: Path | None) -> None:
     """Copy the example vault to a scratch folder and sync it to the embedded sandbox.
 
     Shows the plan, syncs, shows the notes with keys written back, then plans again: no changes.
-    No network and no account are used.
+    No network and no account are used, whatever JIRA_URL or SF_* the environment holds.
     """
     from plansync import sync
     from plansync.config import CONFIG_NAME
@@ -1067,7 +1069,9 @@ def demo(directory: Path | None) -> None:
     with _one_line_errors():
         target = Path(directory or tempfile.mkdtemp(prefix="plansync-demo-"))
         shutil.copytree(EXAMPLES, target, dirs_exist_ok=True)
-    config = _load(target / CONFIG_NAME)
+    # An empty environment: every ${VAR} takes its default, the embedded sandboxes. The
+    # JIRA_URL and token a user exported for real work sent the example's items to their Jira.
+    config = _load(target / CONFIG_NAME, environ={})
     click.secho(f"1. The example vault, copied to {target} (kept); the plan:", bold=True)
     _notice(config)
     with _one_line_errors():

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -764,10 +765,13 @@ def interpolate(
     missing: list[tuple[str, str]],
     where: str = "",
     malformed: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note in ``missing`` each
     (key, variable) whose variable is unset, and in ``malformed`` every ``${`` that starts no
-    such reference (it would be kept as text)."""
+    such reference (it would be kept as text). Variables are read from ``environ``, by
+    default the process's environment."""
+    env = os.environ if environ is None else environ
     if isinstance(value, str):
         if malformed is not None:
             for match in MALFORMED_REFERENCE.finditer(ENV_REFERENCE.sub("", value)):
@@ -775,8 +779,8 @@ def interpolate(
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            if name in os.environ:
-                return os.environ[name]
+            if name in env:
+                return env[name]
             if default is None:
                 missing.append((where, name))
                 return ""
@@ -785,23 +789,34 @@ def interpolate(
         return ENV_REFERENCE.sub(substitute, value)
     if isinstance(value, dict):
         return {
-            k: interpolate(v, missing, f"{where}.{k}" if where else k, malformed)
+            k: interpolate(v, missing, f"{where}.{k}" if where else k, malformed, env)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [interpolate(v, missing, f"{where}[{i}]", malformed) for i, v in enumerate(value)]
+        return [
+            interpolate(v, missing, f"{where}[{i}]", malformed, env) for i, v in enumerate(value)
+        ]
     return value
 
 
-def load_config(path: str | Path | None = None, *, start: Path | None = None) -> Config:
-    """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents."""
+def load_config(
+    path: str | Path | None = None,
+    *,
+    start: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents.
+
+    Its ``${VAR}`` references read ``environ``, by default the process's environment; the
+    demo passes an empty one, so that the ``JIRA_URL`` a user exported for real work never
+    sends the example's items to their real Jira (each reference takes its default)."""
     # "~" is the home folder, as in vault.path: parse_note and scan_vault read it so too.
     file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd())
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
     # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
     # dotfiles folder instead. Absolute before it is read, as every message names it so.
     source = Path(os.path.abspath(file))
-    return config_from_dict(_read_toml(source), source=source)
+    return config_from_dict(_read_toml(source), source=source, environ=environ)
 
 
 def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
@@ -853,19 +868,28 @@ def _read_toml(file: Path) -> dict[str, Any]:
     return raw
 
 
-def config_from_dict(raw: dict[str, Any], *, source: Path | None = None) -> Config:
-    config = _checked(raw, source)
+def config_from_dict(
+    raw: dict[str, Any],
+    *,
+    source: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The config ``raw`` says, checked (see :func:`_checked`) and routing every item
+    somewhere; its ``${VAR}`` references read ``environ`` (default: the process's)."""
+    config = _checked(raw, source, environ)
     config.check_routes()
     return config
 
 
-def _checked(raw: dict[str, Any], source: Path | None) -> Config:
+def _checked(
+    raw: dict[str, Any], source: Path | None, environ: Mapping[str, str] | None = None
+) -> Config:
     """The config ``raw`` says, its ``${ENV}`` references filled in and each mistake named,
     whether or not it routes any item anywhere (:meth:`Config.check_routes`)."""
     where = str(source) if source else "config"
     missing: list[tuple[str, str]] = []
     malformed: list[str] = []
-    data = interpolate(raw, missing, malformed=malformed)
+    data = interpolate(raw, missing, malformed=malformed, environ=environ)
     unset = ", ".join(f"{key} (${{{variable}}})" for key, variable in missing)
     if malformed:
         raise ConfigError(

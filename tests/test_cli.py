@@ -1833,6 +1833,40 @@ def test_demo_shows_the_plan_the_sync_the_keys_and_no_changes(
     assert any(listed[id_] != text for id_, text in texts.items())  # the example cuts some
 
 
+@pytest.mark.parametrize("salesforce_too", [False, True])
+def test_the_demo_syncs_to_the_embedded_sandboxes_whatever_the_environment_names(
+    tmp_path: Path,
+    jira_sandbox: tuple[str, jira_app.JiraSandbox],
+    monkeypatch: pytest.MonkeyPatch,
+    salesforce_too: bool,
+) -> None:
+    """A user who exported JIRA_URL and a token for real work got the example's issues in
+    their real Jira project: the demo's config read them. It promises no network, no account."""
+    url, app = jira_sandbox
+    names = {
+        "JIRA_URL": url,
+        "JIRA_USER": "me@example.com",
+        "JIRA_API_TOKEN": SECRET,
+        "JIRA_PROJECT": "REAL",
+        "PLANSYNC_MYSELF": "me@example.com",
+    }
+    if salesforce_too:
+        names |= {
+            "SF_INSTANCE_URL": url.replace("http://", "https://"),
+            "SF_USERNAME": "me@example.com",
+            "SF_CONSUMER_KEY": "key",
+            "SF_PRIVATE_KEY_FILE": str(tmp_path / "key.pem"),
+        }
+    for name, value in names.items():
+        monkeypatch.setenv(name, value)
+    result = run("demo", "--dir", tmp_path / "demo")
+    assert app.stats()["total"] == 0
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\^ps-\w+\s+jira PLAN-\d+", result.stdout)
+    assert "salesforce a0" in result.stdout
+    assert SECRET not in result.output
+
+
 def test_key_links_to_the_embedded_sandbox_name_its_preferred_ports_whatever_it_serves_on(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
