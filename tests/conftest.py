@@ -211,6 +211,20 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def closed_port_pair() -> int:
+    """A loopback port nobody listens on whose next one is free too: for ``plansync sandbox
+    serve --port``, whose Salesforce sandbox takes the next port or fails."""
+    while True:
+        with socket.socket() as probe, socket.socket() as beside:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            try:
+                beside.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+
+
 def jira_table(values: dict[str, str]) -> str:
     """A TOML ``[jira]`` table body from plain string values."""
     return "".join(f'{name} = "{value}"\n' for name, value in values.items())

@@ -34,6 +34,7 @@ from conftest import (
     ExampleProject,
     Sleeps,
     closed_port,
+    closed_port_pair,
     read_only,
     replace_once,
     run_python_unprivileged,
@@ -2116,9 +2117,7 @@ def test_sandbox_serve_without_state_removes_its_private_key_when_stopped(
     whether it is stopped with Ctrl-C, by a service manager or by closing its terminal."""
     temp = tmp_path / "tmp"
     temp.mkdir()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port_pair()
     serve = ["sandbox", "serve", "--port", str(port)]
     # Ctrl-C as a terminal sends it, whatever started pytest: a shell's background job (`&`)
     # ignores SIGINT, the child inherits that, and Python then installs no handler for it.
@@ -2182,6 +2181,28 @@ def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_sandbox_serve_with_the_next_port_in_use_fails_naming_it(tmp_path: Path) -> None:
+    """Salesforce went to a random port, though the help promises it PORT+1 and the record
+    links in notes name its port (another port is another site to the state store)."""
+    port = closed_port_pair()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        serve = ["sandbox", "serve", "--port", str(port), "--state", str(tmp_path / "sb")]
+        done = subprocess.run(
+            [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"Error: cannot serve the Salesforce sandbox on 127.0.0.1:{port + 1} (the port after"
+        " Jira's): Address already in use (try another --port)\n"
+    )
+
+
 @pytest.mark.parametrize("project", ["bad key", "plan", ""])
 def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
     project: str,
@@ -2196,9 +2217,7 @@ def test_sandbox_serve_with_a_project_key_jira_would_refuse_is_a_usage_error(
 def sandbox_served(cwd: Path, *options: str) -> Iterator[tuple[int, list[str]]]:
     """``plansync sandbox serve`` on a free port, in its own process, until the block ends:
     (its Jira port, the lines it printed up to "Ctrl-C stops both.")."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port_pair()
     serve = ["sandbox", "serve", "--port", str(port), *options]
     process = subprocess.Popen(
         [sys.executable, "-c", "from plansync.cli import main; main()", *serve],

@@ -45,7 +45,7 @@ from conftest import (
     IssuesByLabel,
     Sleeps,
     assert_nothing_to_do,
-    closed_port,
+    closed_port_pair,
     ps_labels,
     replace_once,
     sandbox_issues,
@@ -818,7 +818,7 @@ def cli(*args: str) -> list[str]:
 
 @contextmanager
 def sandbox_process(state: Path, latency_ms: int) -> Iterator[str]:
-    port = closed_port()  # for the sandbox to listen on
+    port = closed_port_pair()  # for the sandboxes to listen on
     process = subprocess.Popen(
         cli(
             "sandbox",

@@ -1,8 +1,9 @@
 """Both sandboxes served side by side until stopped: what ``plansync sandbox serve`` runs.
 
 Jira gets the port asked for or none, since a client was told that port; Salesforce, over TLS
-(see :mod:`.tls`), the next one or any free one, as its URL is handed out with the CA to
-trust. Without a state folder the records live in memory, and the throwaway CA's private key
+(see :mod:`.tls`), the next one or none: the help promises it PORT+1, and the record links
+written into notes name its port, so a run on another port is another site to the state store.
+Without a state folder the records live in memory, and the throwaway CA's private key
 in a temporary folder that goes when the sandboxes stop.
 """
 
@@ -17,12 +18,13 @@ from pathlib import Path
 from plansync.sandbox import DEFAULT_PROJECT, Workflow
 from plansync.sandbox.jira_app import JiraSandbox, Mode
 from plansync.sandbox.salesforce_app import SalesforceSandbox
-from plansync.sandbox.server import RunningServer, serve_in_thread, serve_preferring
+from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 
 
 class PortUnavailable(Exception):
-    """The Jira sandbox cannot have the port asked for (in use, or not allowed)."""
+    """A sandbox cannot have its port (in use, or not allowed): Jira the one asked for,
+    Salesforce the next."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def serve_both(
     another folder reads the CA's path relative to itself. ``projects``: the Jira sandbox's own
     first, then more for a config whose rules send items to several. ``workflow``: the Jira
     sandbox's (:data:`~plansync.sandbox.Workflow`). Nothing is printed before
-    both are bound: a Jira port that cannot be had is :class:`PortUnavailable`.
+    both are bound: a port that cannot be had, ``port`` or ``port + 1``, is
+    :class:`PortUnavailable`.
     """
     with ExitStack() as cleanup:
         if state_dir is None:  # the certificate's key goes when the sandboxes stop
@@ -83,7 +86,15 @@ def serve_both(
                 f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}"
             ) from None
         context = certificate.server_context()
-        served_salesforce = cleanup.enter_context(serve_preferring(salesforce, port + 1, context))
+        try:
+            served_salesforce = cleanup.enter_context(
+                serve_in_thread(salesforce, port + 1, context)
+            )
+        except OSError as exc:
+            raise PortUnavailable(
+                f"cannot serve the Salesforce sandbox on 127.0.0.1:{port + 1} (the port after"
+                f" Jira's): {exc.strerror or exc}"
+            ) from None
         yield ServedSandboxes(
             served_jira, served_salesforce, certificate.ca_path, folder if state_dir else None
         )
