@@ -238,21 +238,35 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
 
 
-def test_a_quiet_sync_leaves_out_the_notices_of_repaired_text(
-    example_project: ExampleProject,
+@pytest.mark.parametrize(
+    ("data", "notice"),
+    [
+        (
+            "- [ ] Order the café menu 📅 2025-11-20\n".encode().decode("cp1252").encode(),
+            "damaged.md:1: repaired damaged (double-encoded) text on lines 1",
+        ),
+        (
+            "- [ ] Order the café menu 📅 2025-11-20\n".encode("cp1252", "replace"),
+            "damaged.md:1: not UTF-8; read as Windows-1252",
+        ),
+    ],
+    ids=["double-encoded", "windows-1252"],
+)
+def test_a_quiet_sync_leaves_out_the_notices_of_text_read_as_best_it_can(
+    example_project: ExampleProject, data: bytes, notice: str
 ) -> None:
-    """A note's damaged (double-encoded) text is read repaired, and said so at every run, as
-    plansync never rewrites the note for it: `--quiet` printed it to every cron mail (617
-    lines for a large vault). Information, not a problem: a plan still shows it."""
+    """A note's damaged (double-encoded) text is read repaired, and one not in UTF-8 as
+    Windows-1252, and said so at every run, as plansync never rewrites the note for it:
+    `--quiet` printed it to every cron mail (617 lines for a large vault). Information, not a
+    problem: a plan still shows it."""
     config = example_project.config_path
-    damaged = "- [ ] Order the café menu 📅 2025-11-20\n".encode().decode("cp1252")
-    (example_project.vault / "damaged.md").write_text(damaged, encoding="utf-8")
-    notice = "warning: damaged.md:1: repaired damaged (double-encoded) text on lines 1"
+    (example_project.vault / "damaged.md").write_bytes(data)
+    notice = f"warning: {notice}"
     assert notice in run("plan", "--config", config).stdout
     for _ in range(2):  # the first sync creates, the second has nothing to do
         result = run("sync", "--yes", "--quiet", "--config", config)
         assert result.exit_code == 0, result.output
-        assert "double-encoded" not in result.output
+        assert "damaged.md" not in result.output
         assert "due date is 'TBD'" in result.stderr  # a warning a person can act on stays
     assert notice in run("sync", "--yes", "--config", config).stdout
 

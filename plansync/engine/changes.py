@@ -176,8 +176,8 @@ class Plan(BaseModel):
     notices: list[str] = Field(
         default_factory=list,
         description="the warnings that are information only (a note's damaged text, read"
-        " repaired): nothing a sync does makes them go away, so `sync --quiet` (cron, which"
-        " mails every line) leaves them out",
+        " repaired; a note not in UTF-8, read as Windows-1252): nothing a sync does makes"
+        " them go away, so `sync --quiet` (cron, which mails every line) leaves them out",
     )
     notes_read: int = Field(
         default=0,

@@ -32,8 +32,9 @@ class ParseWarning(BaseModel):
     line: int | None = None
     message: str
     notice: bool = False
-    """Information, not a problem: the note was read right (its damaged text repaired), and as
-    plansync never rewrites a note for it, it is said at every run (``sync --quiet`` does not)."""
+    """Information, not a problem: the note was read right (its damaged text repaired, or its
+    bytes that are not UTF-8 read as Windows-1252), and as plansync never rewrites a note for
+    it, it is said at every run (``sync --quiet`` does not)."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

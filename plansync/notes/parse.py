@@ -723,9 +723,12 @@ def read_note(
     note = parse_text(text, path=display, policy=policy)
     note.digest = note_digest(data)
     if not_utf8:
-        note.warnings.insert(
-            0, ParseWarning(path=display, line=not_utf8, message="not UTF-8; read as Windows-1252")
+        # A notice: plansync never re-encodes a note (write-back keeps every byte), so every
+        # run would say it again, and a quiet one leaves it out (see ParseWarning.notice).
+        not_utf8_read = ParseWarning(
+            path=display, line=not_utf8, message="not UTF-8; read as Windows-1252", notice=True
         )
+        note.warnings.insert(0, not_utf8_read)
     return note
 
 
