@@ -217,15 +217,44 @@ def test_binary_file_is_skipped_with_a_warning(vault: Path) -> None:
     assert "binary" in warning.message
 
 
-def test_oversize_file_is_skipped_with_a_warning(vault: Path) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "named"),
+    [
+        ("utf-16", "UTF-16"),  # with its byte-order mark: Windows Notepad's "Unicode"
+        ("utf-16-be", "UTF-16"),
+        ("utf-32", "UTF-32"),
+    ],
+)
+def test_a_note_in_another_unicode_encoding_is_named_so_not_binary(
+    vault: Path, encoding: str, named: str
+) -> None:
+    """It was skipped as a "binary file", which left its author nowhere to go. It is not read:
+    write-back keeps every byte of a note, and edits UTF-8 only."""
+    data = "\ufeff- [ ] Book the café @Myself\n".encode(encoding)
+    if encoding == "utf-16-be":  # the codec writes no mark of its own
+        assert data.startswith(b"\xfe\xff")
+    (vault / "notepad.md").write_bytes(data)
+    result = scan_vault(vault)
+    assert "notepad.md" not in [n.path for n in result.notes]
+    (warning,) = [w for w in result.warnings if w.path == "notepad.md"]
+    assert str(warning) == (
+        f"notepad.md: {named} text; save it as UTF-8 for plansync to read it; skipped"
+    )
+
+
+def test_oversize_file_is_skipped_with_a_warning_in_mb_saying_what_to_do(vault: Path) -> None:
     big = vault / "huge-export.md"
     big.write_bytes(b"- [ ] hidden in a huge file\n")
-    os.truncate(big, MAX_NOTE_BYTES + 1)
+    os.truncate(big, 30300041)
+    (vault / "just-over.md").write_bytes(b"x" * (MAX_NOTE_BYTES + 1))
     result = scan_vault(vault)
     assert "huge-export.md" not in [n.path for n in result.notes]
-    (warning,) = [w for w in result.warnings if w.path == "huge-export.md"]
-    assert "skipped" in warning.message
-    assert str(MAX_NOTE_BYTES + 1) in warning.message
+    by_path = {w.path: str(w) for w in result.warnings}
+    assert by_path["huge-export.md"] == (
+        "huge-export.md: 28.9 MB, over plansync's limit of 5 MB for a note; split it, or leave"
+        " it out with [vault] exclude; skipped"
+    )
+    assert by_path["just-over.md"].startswith("just-over.md: 5.1 MB, over")
 
 
 @pytest.mark.parametrize("growth", [b"- [ ] added while it was read\n", b"x" * MAX_NOTE_BYTES])
@@ -249,7 +278,7 @@ def test_a_file_that_grew_after_its_size_was_read_is_read_whole_or_skipped(
         ]
     else:
         assert isinstance(found, ParseWarning)
-        assert f"over {MAX_NOTE_BYTES}" in found.message
+        assert "over plansync's limit of 5 MB" in found.message
 
 
 def test_a_short_read_is_read_on_to_the_end(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -278,10 +307,14 @@ needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symli
 def test_symlinked_file_leaving_the_vault_is_not_followed(vault: Path, tmp_path: Path) -> None:
     secret = write(tmp_path / "elsewhere" / "secret.md", title="Secret")
     (vault / "link-out.md").symlink_to(secret)
+    (vault / "people" / "link-out.md").symlink_to(secret)
     result = scan_vault(vault)
     assert "link-out.md" not in [n.path for n in result.notes]
     assert all(n.title != "Secret" for n in result.notes)
-    assert [w for w in result.warnings if "link-out.md" in w.path and "symlink" in w.message]
+    assert [str(w) for w in result.warnings if "symlink" in w.message] == [
+        "link-out.md: symlink leaves the vault; skipped",  # relative to the vault, as all are
+        "people/link-out.md: symlink leaves the vault; skipped",
+    ]
 
 
 @needs_symlinks
@@ -290,7 +323,9 @@ def test_symlinked_folder_leaving_the_vault_is_not_followed(vault: Path, tmp_pat
     (vault / "shared").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     result = scan_vault(vault)
     assert not [n for n in result.notes if n.path.startswith("shared")]
-    assert [w for w in result.warnings if w.path.endswith("shared") and "symlink" in w.message]
+    assert [str(w) for w in result.warnings if "symlink" in w.message] == [
+        "shared: symlink leaves the vault; skipped"
+    ]
 
 
 @needs_symlinks
@@ -325,8 +360,8 @@ def test_a_loop_of_file_links_is_a_warning_not_a_crash(vault: Path) -> None:
     (vault / "self.md").symlink_to("self.md")
     result = scan_vault(vault)
     assert not [n for n in result.notes if n.path in ("a.md", "b.md", "self.md")]
-    looped = sorted(Path(w.path).name for w in result.warnings if "loop" in w.message)
-    assert looped == ["a.md", "b.md", "self.md"]
+    looped = sorted(w.path for w in result.warnings if "loop" in w.message)
+    assert looped == ["a.md", "b.md", "self.md"]  # relative to the vault, as all warnings
     assert len(result.notes) == len(scan_vault(vault).notes) > 0
 
 

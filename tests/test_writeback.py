@@ -324,7 +324,7 @@ def test_write_back_never_takes_a_note_over_the_size_plansync_reads(tmp_path: Pa
     head = b"- [ ] One\n"
     note.write_bytes(head + b"x" * (MAX_NOTE_BYTES - len(head) - 5) + b"\n")
     before = note.read_bytes()
-    with pytest.raises(WriteBackError, match=r"n\.md: the ids and keys would take it over"):
+    with pytest.raises(WriteBackError, match=r"n\.md: the ids and keys would take it over 5 MB, "):
         write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
     assert note.read_bytes() == before
 

@@ -9,6 +9,7 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import unicodedata
@@ -705,6 +706,31 @@ def decode_note(data: bytes) -> tuple[str, str, int | None]:
 
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024
+"""The largest note plansync reads (5 MB): a bigger file is an export or an attachment."""
+
+MEGABYTE = 1024 * 1024
+
+
+def megabytes(size: int) -> str:
+    """``size`` bytes in MB to a tenth, rounded up: a note just over the limit reads as over
+    it (5.1 MB, not 5 MB over 5 MB)."""
+    return f"{math.ceil(size * 10 / MEGABYTE) / 10:g} MB"
+
+
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),  # before UTF-16's, which starts it
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+"""The byte-order marks of the Unicode encodings other than UTF-8 that editors save text in
+(Windows Notepad's "Unicode" is UTF-16): such a note is text, not a binary file, but
+plansync reads and writes back UTF-8 only, keeping every other byte as it is."""
+
+
+def _unicode_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``data`` names, other than UTF-8."""
+    return next((name for bom, name in _UNICODE_BOMS if data.startswith(bom)), None)
 
 
 def read_note(
@@ -716,7 +742,14 @@ def read_note(
     except OSError as exc:
         return ParseWarning(path=display, message=f"cannot be read ({exc.strerror}); skipped")
     if size > MAX_NOTE_BYTES:
-        return ParseWarning(path=display, message=f"{size} bytes, over {MAX_NOTE_BYTES}; skipped")
+        return ParseWarning(
+            path=display,
+            message=f"{megabytes(size)}, over plansync's limit of {megabytes(MAX_NOTE_BYTES)}"
+            " for a note; split it, or leave it out with [vault] exclude; skipped",
+        )
+    if encoding := _unicode_encoding(data):
+        message = f"{encoding} text; save it as UTF-8 for plansync to read it; skipped"
+        return ParseWarning(path=display, message=message)
     if b"\x00" in data[:8192]:
         return ParseWarning(path=display, message="binary file; skipped")
     text, _, not_utf8 = decode_note(data)

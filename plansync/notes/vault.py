@@ -209,19 +209,19 @@ def _vault_files(
                     )
                     continue
             if entry.is_symlink():
-                path = Path(entry.path)
+                shown = printable(prefix + entry.name)  # relative to the vault, as all are
                 try:
-                    resolved = path.resolve(strict=True)
+                    resolved = Path(entry.path).resolve(strict=True)
                 except FileNotFoundError:
                     continue  # a link to nothing: nothing to read
                 except (RuntimeError, OSError):
                     # A loop of links (a.md -> b.md -> a.md): RuntimeError before Python 3.13,
                     # OSError (ELOOP) since.
-                    warnings.append(ParseWarning(path=str(path), message="symlink loop; skipped"))
+                    warnings.append(ParseWarning(path=shown, message="symlink loop; skipped"))
                     continue
                 if not resolved.is_relative_to(real_root):
                     warnings.append(
-                        ParseWarning(path=str(path), message="symlink leaves the vault; skipped")
+                        ParseWarning(path=shown, message="symlink leaves the vault; skipped")
                     )
                     continue
                 real = str(resolved)

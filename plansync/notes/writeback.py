@@ -29,7 +29,7 @@ from pathlib import Path
 
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy
-from plansync.notes.parse import MAX_NOTE_BYTES, item_lines
+from plansync.notes.parse import MAX_NOTE_BYTES, item_lines, megabytes
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -329,8 +329,8 @@ def write_back(
             # Over it, the note would be skipped by every scan after: its items lost to
             # the sync, their records taken for orphans.
             raise WriteBackError(
-                f"{path}: the ids and keys would take it over {MAX_NOTE_BYTES} bytes, the most"
-                " plansync reads; not written (split the note)"
+                f"{path}: the ids and keys would take it over {megabytes(MAX_NOTE_BYTES)}, the"
+                " most plansync reads; not written (split the note)"
             )
         try:
             replaced = _replace_if_unchanged(real, data, new)
