@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -2928,6 +2929,50 @@ def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolv
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, update=1)
     assert plan.changes[0].key == key
+
+
+def test_a_read_only_note_is_held_back_until_it_is_made_writable(
+    example_project: ExampleProject,
+) -> None:
+    """Write-back replaces a note by renaming a new file over it, which the folder allows:
+    a note its owner made read-only (-r--r--r--) was rewritten without a word. Its items wait,
+    none created (an item's id is written before a record is made), and the plan says why."""
+    project = example_project
+    config, note, _item, _key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")  # a change to a synced item
+    fresh = project.vault / "archived.md"
+    fresh.write_text("# Archived\n\n- [ ] Ship the archive @Myself\n", "utf-8")
+    before = {p: p.read_bytes() for p in (path, fresh)}
+    issues = project.issues()
+    for file in before:
+        file.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, conflict=2)
+        assert sorted((c.target, c.item.note, c.item.line) for c in plan.changes) == sorted(
+            [("note", "archived.md", 1), ("note", note.path, 1)]
+        )
+        held = next(c for c in plan.changes if c.item.note == "archived.md")
+        assert held.message == (
+            "its file is read-only: its item is held back (nothing is created, changed or"
+            " written back for them) until it is made writable (chmod u+w)"
+        )
+        sync(config)
+        assert {p: p.read_bytes() for p in before} == before
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o444 for p in before)
+        assert project.issues() == issues
+    finally:
+        for file in before:
+            file.chmod(0o644)
+    plan = fresh_plan(config)
+    counts = plan.summary
+    assert (counts["create"], counts["update"], counts["write_back"], counts["conflict"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
 
 
 def test_an_item_moved_into_a_held_note_waits_with_it(example_project: ExampleProject) -> None:
