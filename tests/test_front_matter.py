@@ -337,3 +337,30 @@ def test_a_title_written_twice_is_the_last_one_as_the_yaml_reads_it() -> None:
     note = parse_text("---\ntitle: 2025-10-26 09:00:00\ntitle: 2025-10-27 10:00:00\n---\n")
     assert note.title == "2025-10-27 10:00:00"
     assert note.front_matter["title"] == "2025-10-27T10:00:00"  # the property's value is kept
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "line", "said"),
+    [
+        # An unclosed quote is found only at the end: the warning names where it opened.
+        (
+            'title: "Broken: yaml\ndate: 2025-11-15\nparticipants: [a, b]\n',
+            2,
+            "(lines 2-4: while scanning a quoted scalar, found unexpected end of stream)",
+        ),
+        ("title: T\nbad: [a, b\nc: 1\n", 3, "lines 3-4: while parsing a flow sequence"),
+        ("title: T\nbad: [unclosed\n", 3, "(while parsing a flow sequence, did not find"),
+        ("title: T\nnote\nc: 1\n", 3, "while scanning a simple key, could not find"),
+        # A block mapping's start is the top of the document: the line of the problem it is.
+        ("title: T\ndate: 2025-11-15\n- stray\n", 4, "(did not find expected key)"),
+        ("title: T\nbad: a: b\n", 3, "(mapping values are not allowed"),
+    ],
+)
+def test_broken_yaml_names_the_line_where_the_mistake_starts(
+    front_matter: str, line: int, said: str
+) -> None:
+    note = parse_text(f"---\n{front_matter}---\n\n- [ ] t1 #task\n", path="a.md")
+    assert note.front_matter_error is not None
+    assert note.front_matter_error.line == line, note.front_matter_error
+    assert said in note.front_matter_error.message, note.front_matter_error
+    assert [item.text for item in note.items] == ["t1"]

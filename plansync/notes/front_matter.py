@@ -177,12 +177,7 @@ def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], P
     try:
         data = _HANDLER.load("\n".join(fm_lines), Loader=FrontMatterLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        if mark is None or mark.line >= len(fm_lines):
-            # An error found only at the end (an unclosed bracket) is about where it started.
-            mark = getattr(exc, "context_mark", None) or mark
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, problem = _where_and_why(exc, len(fm_lines))
         return {}, _unreadable(path, line, f"is not valid YAML ({problem})")
     except (_SelfReference, _TooLarge) as exc:
         return {}, _unreadable(path, 1, f"cannot be read ({exc})")
@@ -194,6 +189,32 @@ def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], P
     if not isinstance(data, dict):
         return {}, _unreadable(path, 1, "is not a mapping")
     return data, None
+
+
+# The contexts PyYAML's scanner and parser give for a construct that runs on until something
+# closes it (a quoted scalar, a flow collection, a simple key, a tag): its start is where the
+# mistake most likely is, an unclosed quote found only at the end of the document. The other
+# contexts (a block mapping, a mapping being constructed) start where the enclosing collection
+# does, often at the top of the document: there the problem mark says where the mistake is.
+_UNCLOSED_CONTEXTS = ("while scanning", "while parsing a flow")
+
+
+def _where_and_why(exc: yaml.YAMLError, fm_count: int) -> tuple[int, str]:
+    """The file's line a YAML error is about, and its text: the start of an unclosed construct
+    with the range of lines it ran on (``lines 2-4: while scanning a quoted scalar, found
+    unexpected end of stream``), else the line the problem was found on. Only for a broken
+    document, so it costs a valid one nothing."""
+    start = getattr(exc, "context_mark", None)
+    problem_mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    last = fm_count - 1  # an error found past the front matter's last line is about that line
+    end = min(problem_mark.line, last) if problem_mark is not None else None
+    context = getattr(exc, "context", None) or ""
+    if start is None or (end is not None and not context.startswith(_UNCLOSED_CONTEXTS)):
+        return (end + 2 if end is not None else 1), problem  # the opening --- is line 1
+    if end is None or end <= start.line:
+        return start.line + 2, f"{context}, {problem}"
+    return start.line + 2, f"lines {start.line + 2}-{end + 2}: {context}, {problem}"
 
 
 def as_written(fm_lines: list[str], key: str) -> str | None:
