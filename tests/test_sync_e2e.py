@@ -2437,8 +2437,13 @@ def test_a_note_whose_front_matter_breaks_is_held_back_until_it_is_fixed(
     assert plan.summary == summary_of(plan, conflict=1)
     (held,) = plan.changes
     assert (held.target, held.item.note, held.item.line, held.key) == ("note", note.path, 9, None)
-    assert "not valid YAML (" in (held.message or "") and "); ignored" not in held.message
-    assert "3 items are held back" in held.message
+    assert "not valid YAML (" in (held.message or "") and "hold the note" not in held.message
+    assert "its 3 items are held back (nothing is created, changed or written back for them)" in (
+        held.message
+    )
+    # The warning on the note says the same: the note is held back, not synced without it.
+    (warning,) = [w for w in plan.warnings if "not valid YAML" in w]
+    assert warning.endswith("; plan and sync hold the note back until it is fixed")
     assert not plan.has_changes
     sync(config)
     assert path.read_bytes() == broken
@@ -3051,7 +3056,9 @@ def test_a_held_note_with_one_item_says_so_in_the_singular(
     )
     held = [c for c in fresh_plan(config).changes if c.item.note == path.name]
     assert [c.action for c in held] == ["conflict"]
-    assert ": its item is held back (nothing is created" in (held[0].message or "")
+    assert ": its item is held back (nothing is created, changed or written back for it)" in (
+        held[0].message or ""
+    )
 
 
 def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(

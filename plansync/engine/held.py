@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from plansync.notes.front_matter import HELD_BACK
 from plansync.notes.model import Note
 
 
@@ -54,7 +55,7 @@ def why_held(note: Note, lines: list[str], file: Path) -> Held | None:
     """Why ``note``, read from ``file``, is to be held back from the sync, if it is."""
     error = note.front_matter_error
     if error is not None:
-        return Held(error.line or 1, error.message.removesuffix("; ignored"), "it is fixed")
+        return Held(error.line or 1, error.message.removesuffix(HELD_BACK), "it is fixed")
     if original := conflict_copy_of(note.path):
         why = f"a sync tool's conflict copy of {original}"
         return Held(1, why, "it is merged into that note and deleted")

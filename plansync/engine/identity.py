@@ -635,14 +635,16 @@ class Identifier:
         ]
         if not kept:
             return
-        items = "its item is" if len(kept) == 1 else f"its {len(kept)} items are"
+        items, them = (
+            ("its item is", "it") if len(kept) == 1 else (f"its {len(kept)} items are", "them")
+        )
         self.plan.changes.append(
             Change(
                 action="conflict",
                 target="note",
                 item=ItemRef(note=note.path, line=held.line, block_id=None, text=""),
                 message=f"{held.why}: {items} held back (nothing is created, changed or"
-                f" written back for them) until {held.until}",
+                f" written back for {them}) until {held.until}",
             )
         )
 

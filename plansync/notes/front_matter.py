@@ -261,5 +261,12 @@ def _top_level(fm_lines: list[str], key: str) -> tuple[yaml.Node, yaml.Node] | N
     return found
 
 
+HELD_BACK = "; plan and sync hold the note back until it is fixed"
+"""How the warning of front matter that cannot be read ends. The note's items are still parsed
+without it (``plansync parse`` shows them), but a sync would give them no title, date,
+participants or account, so the planner holds the note back (:mod:`plansync.engine.held`) and
+its conflict says so, naming the items, in place of this ending."""
+
+
 def _unreadable(path: str, line: int, why: str) -> ParseWarning:
-    return ParseWarning(path=path, line=line, message=f"front matter {why}; ignored")
+    return ParseWarning(path=path, line=line, message=f"front matter {why}{HELD_BACK}")
