@@ -157,7 +157,8 @@ class Context:
             "note_path": note.path,
             "participants": ", ".join(map(shown_wiki_links, note.participants)),
             "link": self.link,
-            "account": str(note.front_matter.get("account") or ""),
+            # An Obsidian property often links the account's note: "[[Contoso]]".
+            "account": shown_wiki_links(str(note.front_matter.get("account") or "")),
         }
 
 

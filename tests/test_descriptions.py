@@ -433,6 +433,30 @@ def test_wiki_links_in_the_title_and_participants_show_as_obsidian_shows_them(
 
 
 @pytest.mark.parametrize(
+    ("account", "shown"),
+    [
+        ('"[[Contoso]]"', "Contoso"),
+        ('"[[Companies/Contoso Ltd|Contoso]]"', "Contoso"),  # by its alias, as Obsidian shows it
+        ("Contoso", "Contoso"),
+        ('"Contoso [[Fabrikam]]"', "Contoso Fabrikam"),
+    ],
+)
+def test_a_wiki_link_account_shows_as_obsidian_shows_it(
+    tmp_path: Path, account: str, shown: str
+) -> None:
+    """An Obsidian property that links the account's note (``account: "[[Contoso]]"``) went to
+    Salesforce as ``Account__c: "[[Contoso]]"`` (a user test): the account is read as the
+    note's title and participants are, by what Obsidian shows."""
+    (tmp_path / "n.md").write_text(
+        f"---\ntitle: Call\naccount: {account}\n---\n\n- [ ] Book the room @Ana #rfe\n",
+        "utf-8",
+    )
+    plan = plansync.plan(sandbox_config(tmp_path))
+    (record,) = [c.fields for c in plan.changes if c.action == "create" and c.target != "jira"]
+    assert record["Account__c"] == shown
+
+
+@pytest.mark.parametrize(
     ("line", "unreadable"),
     [
         ("- [ ] Ship it 📅 2025-12-41 #rfe", True),
