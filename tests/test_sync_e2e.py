@@ -1614,12 +1614,57 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     assert plan.summary == summary_of(plan, orphan=1)
     (orphan,) = plan.changes
     assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
-    why = f"{key}: its line is in {ARCHIVE}, which the config does not read; left alone"
+    globs = (
+        "vault.include does not take it"
+        if unread == "outside include"
+        else ("vault.exclude takes it")
+    )
+    why = (
+        f"{key}: its line is now in {ARCHIVE}, which the config does not read ({globs}); left alone"
+    )
     assert orphan.message == why
     assert why in render(plan)
     sync(config, plan=plan)
     assert project.issues()[key] == before
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
+
+
+@pytest.mark.parametrize("moved", ["templates/", "Archive/", "binary"])
+def test_a_note_moved_where_the_config_does_not_read_it_is_not_gone(
+    example_project: ExampleProject, moved: str
+) -> None:
+    """``git mv`` of a synced note into an excluded folder reported each of its records as
+    "its note is gone" (a user test): the plan says where their lines are now, and why that
+    note is not read. A note deleted for good is still gone."""
+    project = example_project
+    read_no_archive(project)
+    replace_once(project.config_path, 'exclude = ["Archive/**"]', 'exclude = ["templates/**"]')
+    replace_once(project.config_path, 'include = ["**/*.md"]', 'include = ["*.md", "templates/*"]')
+    config, note, _item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    # Into a folder the globs leave out, or beside it as a note the scan skips (a NUL byte).
+    to = f"copy-{path.name}" if moved == "binary" else f"{moved}{path.name}"
+    (project.vault / to).parent.mkdir(exist_ok=True)
+    (project.vault / to).write_bytes(path.read_bytes() + (b"\x00" if moved == "binary" else b""))
+    path.unlink()
+
+    plans: list[Plan] = []
+    opened = opens_under((project.vault / to).parent, lambda: plans.append(fresh_plan(config)))
+    if moved != "binary":  # the scan reads the vault's root
+        assert opened == 1  # one look for the lines of every record of the note
+    orphans = [c for c in plans[0].changes if c.item.note == note.path]
+    assert orphans and all(c.action == "orphan" for c in orphans)
+    why = {
+        "templates/": "the config does not read (vault.exclude takes it)",
+        "Archive/": "the config does not read (vault.include does not take it)",
+        "binary": "was not read (binary file; skipped)",
+    }[moved]
+    for change in orphans:
+        assert change.message == f"{change.key}: its line is now in {to}, which {why}; left alone"
+    assert key in {c.key for c in orphans}
+    (project.vault / to).unlink()
+    orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
+    assert orphans and all(c.message == f"{c.key}: its note is gone; left alone" for c in orphans)
 
 
 @pytest.mark.parametrize("end", ["", "\u00a0"], ids=["plain", "no-break space after the id"])
@@ -1933,8 +1978,8 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     example_project: ExampleProject,
 ) -> None:
     """Looking for moved lines reads every note the config leaves out, so it happens only in
-    a plan that would cancel something, once for all its candidates: never with ``orphans =
-    "report"``, nor when no line was deleted."""
+    a plan that would cancel something (or with an orphan whose note is gone), once for all
+    its candidates: never with ``orphans = "report"``, nor when no line was deleted."""
     project = example_project
     read_no_archive(project, '[sync]\norphans = "cancel"\n')
     config, note, item, key = synced_item(project, RUNBOOK)

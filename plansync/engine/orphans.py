@@ -15,7 +15,7 @@ from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, wanted
 from plansync.notes.links import ticket_links
-from plansync.notes.vault import Vault, note_file, printable
+from plansync.notes.vault import Vault, matches, note_file, printable
 from plansync.notes.writeback import ends_a_line
 
 NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
@@ -25,7 +25,7 @@ under a deleted parent task, which makes it an indented code block."""
 
 class Orphans:
     """Plans the records of each target whose line no note has (:meth:`orphan`), then spares
-    those whose planned cancel turns out to be for a moved line (:meth:`spare_moved_lines`).
+    those whose planned cancel turns out to be for a moved line (:meth:`find_moved_lines`).
     What it plans goes into ``plan``."""
 
     def __init__(
@@ -48,6 +48,9 @@ class Orphans:
         """Cancels planned for deleted lines, by their index in the plan's changes: one that
         turns out to be moved (into a note the config does not read, or as no item into
         another) is left alone instead."""
+        self._gone: list[tuple[int, TargetSpec, SyncedRecord]] = []
+        """The orphans whose note is gone, by their index in the plan's changes: the note (or
+        the line) may have moved where the config does not read it, which the plan says."""
         self._notes_with_items = {note.path for note in vault.notes if note.items}
         """Where a deleted line may cancel its records (sync.orphans = "cancel"), but for the
         ``held_notes``."""
@@ -103,6 +106,7 @@ class Orphans:
                 )
         elif not note_file(self.config.vault_root, record.note_path).exists():
             where = "its note is gone"
+            self._gone.append((len(self.plan.changes), target, record))
         else:  # there, but not read: skipped by the scan, or outside the config's globs
             where = "its note is not among those vault.include and vault.exclude take"
             for warning in self.vault.warnings:
@@ -169,7 +173,7 @@ class Orphans:
         cancelled for it. And so is a record whose key a line still names: its line may be
         there with only its block id taken off (tidied away as noise); the report says to put
         the id back, where :meth:`Identifier._by_key` could not tell that the line is its own.
-        A cancel planned here may still be left alone by :meth:`spare_moved_lines`, once every
+        A cancel planned here may still be left alone by :meth:`find_moved_lines`, once every
         target is planned: its line may have been moved into a note this scan does not read,
         or into another note as no item.
         """
@@ -210,7 +214,7 @@ class Orphans:
         self._cancels.append((len(self.plan.changes) - 1, target, record))
         return True
 
-    def spare_moved_lines(self) -> None:
+    def find_moved_lines(self) -> None:
         """Leave alone the records whose cancel was planned for a deleted line that was in fact
         moved, id and all: into a note this scan does not read (an ``Archive/`` folder
         ``vault.exclude`` names, or a note outside ``vault.include``), or into another note as
@@ -218,16 +222,22 @@ class Orphans:
         vault; someone archiving an item, or keeping it as a plain bullet, does not mean to
         cancel its ticket, as a line left in its own note without its checkbox does not. So
         are those whose note has a line with their text but no id (:meth:`_unsynced_line_like`).
+        Of the orphans whose note is gone, say where their line is, if it is in the vault:
+        a note moved into an excluded folder was reported as gone.
 
         Run once, after every target is planned, so that one walk of the vault serves every
-        candidate of every target; and only when there is one (never under ``orphans =
-        "report"``, which plans no cancel), as the walk reads every note of the vault.
+        candidate of every target; and only when there is one (a cancel planned, never under
+        ``orphans = "report"``, or a note gone), as the walk reads every note of the vault.
         """
-        if not self._cancels:
+        if not self._cancels and not self._gone:
             return
         where = lines_elsewhere(
-            self.config.vault_root, {record.block_id for _, _, record in self._cancels}
+            self.config.vault_root,
+            {record.block_id for _, _, record in (*self._cancels, *self._gone)},
         )
+        for index, target, record in self._gone:
+            if (note := where.get(record.block_id)) is not None:
+                self.plan.changes[index] = _left_alone(target.name, record, self._now_in(note))
         for index, target, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
@@ -236,14 +246,26 @@ class Orphans:
                         target.name, record, same_text, line_may_be_back=True
                     )
                 continue
-            if note in self._notes_by_path:
-                moved = (
-                    f"its line (^{record.block_id}) is in {printable(note)}, but no item"
-                    f" plansync reads {NO_ITEM_WHY}"
-                )
-            else:
-                moved = f"its line is in {printable(note)}, which the config does not read"
+            moved = (
+                f"its line (^{record.block_id}) is in {printable(note)}, but no item plansync"
+                f" reads {NO_ITEM_WHY}"
+                if note in self._notes_by_path
+                else self._now_in(note)
+            )
             self.plan.changes[index] = _left_alone(target.name, record, moved)
+
+    def _now_in(self, note: str) -> str:
+        """Why a record is left alone whose line is in ``note``, which the scan did not read:
+        the config's globs leave it out, or the scan could not read it (as its warning says)."""
+        globs = self.config.vault
+        if matches(note, globs.exclude):
+            why = "the config does not read (vault.exclude takes it)"
+        elif not matches(note, globs.include):
+            why = "the config does not read (vault.include does not take it)"
+        else:
+            said = (w.message for w in self.vault.warnings if w.path == note)
+            why = f"was not read ({next(said, 'skipped')})"
+        return f"its line is now in {printable(note)}, which {why}"
 
 
 def _left_alone(

@@ -198,7 +198,7 @@ class Planner:
         tracked = self._identity.identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
-        self._orphans.spare_moved_lines()
+        self._orphans.find_moved_lines()
         if self._cross_links:
             for entry in tracked:
                 self._plan_cross_link(entry)
