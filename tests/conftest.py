@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 import responses
+from urllib3.exceptions import NewConnectionError
 
 from plansync import redact
 from plansync.config import Config
@@ -223,6 +224,13 @@ def closed_port_pair() -> int:
             except OSError:
                 continue
             return port
+
+
+def refused() -> requests.ConnectionError:
+    """What requests raises when nobody listens: urllib3's connect failure, wrapped."""
+    return requests.ConnectionError(
+        NewConnectionError(None, "Failed to establish a new connection: Connection refused")  # type: ignore[arg-type]
+    )
 
 
 def jira_table(values: dict[str, str]) -> str:

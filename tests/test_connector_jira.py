@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 import requests
 import responses
-from conftest import CONTRACTS, Sleeps, closed_port
+from conftest import CONTRACTS, Sleeps, closed_port, refused
 
 from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.jira import JiraConnector, labels_jql
@@ -1821,6 +1821,24 @@ def test_a_500_to_a_write_is_not_sent_again(
     with contextlib.suppress(ConnectorError):
         call()
     assert (len(rsps.calls), sleeps) == (1, [])
+
+
+def test_a_read_that_reached_jira_before_it_went_away_says_nothing_was_acted_on(
+    rsps: responses.RequestsMock, cloud: JiraConnector, sleeps: Sleeps
+) -> None:
+    """Jira stopped while a plan searched: a search (a POST that only reads) acts on nothing,
+    so its error does not say an earlier try may have; an update's does."""
+    search = api(CLOUD, "search/jql")
+    rsps.post(search, status=502)
+    rsps.post(search, body=refused())
+    with pytest.raises(ConnectorError) as failed:
+        cloud.fetch_by_ids(["ps-a"])
+    assert "tries while searching" in str(failed.value), failed.value
+    assert "acted" not in str(failed.value)
+    rsps.put(api(CLOUD, "issue/CLOUD-1"), status=502)
+    rsps.put(api(CLOUD, "issue/CLOUD-1"), body=refused())
+    with pytest.raises(ConnectorError, match="an earlier try reached Jira, which may have acted"):
+        cloud.update_many([upd("CLOUD-1")])
 
 
 def test_a_dropped_connection_on_a_search_is_retried(

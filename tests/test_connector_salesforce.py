@@ -21,7 +21,7 @@ import jwt
 import pytest
 import requests
 import responses
-from conftest import Sleeps
+from conftest import Sleeps, refused
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -651,6 +651,19 @@ def test_a_read_answered_a_server_error_is_sent_again(
     rsps.get(QUERY, json=page([{"Id": "005J0000001AAAA"}]))
     assert sf.find_users("dana@acme.example") == ("005J0000001AAAA",)
     assert sf.request_count() == 6
+
+
+def test_a_query_that_reached_salesforce_before_it_went_away_says_nothing_was_acted_on(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """A sandbox stopped while a plan read records: "an earlier try reached Salesforce, which
+    may have acted on it" (a user test) is said of writes only; a query changes nothing."""
+    rsps.get(QUERY, status=502, body="Bad Gateway")
+    rsps.get(QUERY, body=refused())
+    with pytest.raises(ConnectorError) as failed:
+        sf.fetch_by_ids(["ps-a", "ps-b"])
+    assert "tries while reading RFE__c records by 2 Plansync_Id__c)." in str(failed.value)
+    assert "acted" not in str(failed.value)
 
 
 def test_a_500_to_a_read_then_a_200_is_two_requests_and_to_a_write_one(

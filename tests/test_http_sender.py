@@ -9,17 +9,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from urllib3.exceptions import NewConnectionError
+from conftest import refused
 
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.http import Sender, Throttled
-
-
-def refused() -> requests.ConnectionError:
-    """What requests raises when nobody listens: urllib3's connect failure, wrapped."""
-    return requests.ConnectionError(
-        NewConnectionError(None, "Failed to establish a new connection: Connection refused")  # type: ignore[arg-type]
-    )
 
 
 def sender() -> Sender:
@@ -66,3 +59,33 @@ def test_a_request_an_earlier_try_reached_the_backend_with_may_have_been_acted_o
     assert not failed.value.unsent
     assert "nothing was sent" not in str(failed.value)
     assert "an earlier try reached Salesforce, which may have acted on it" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        Throttled(502, reason="Bad Gateway"),
+        requests.ConnectionError("Connection aborted: RemoteDisconnected"),
+    ],
+    ids=["answered 502", "dropped after connecting"],
+)
+def test_a_read_an_earlier_try_reached_the_backend_with_changed_nothing(
+    first: Exception,
+) -> None:
+    """A query acts on nothing: "an earlier try reached Salesforce, which may have acted on
+    it" of a read that then found nobody listening (a user test) said otherwise."""
+    with pytest.raises(ConnectorError) as failed:
+        sender().send(
+            attempts(first, refused()), what="reading Feature__c records by 3 ids", read=True
+        )
+    message = str(failed.value)
+    assert "acted" not in message and "nothing was sent" not in message
+    assert "(3 tries while reading Feature__c records by 3 ids)." in message
+    assert not failed.value.unsent  # it was sent, all the same
+
+
+def test_a_read_no_try_connected_with_was_not_sent() -> None:
+    with pytest.raises(ConnectorError) as failed:
+        sender().send(attempts(refused()), what="reading Feature__c records", read=True)
+    assert failed.value.unsent
+    assert "nothing was sent" in str(failed.value)

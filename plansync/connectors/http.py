@@ -94,7 +94,14 @@ class Sender:
         """Requests sent so far, retries and requests that got no answer included."""
         return self._count
 
-    def send(self, attempt: Callable[[], _T], *, what: str, resend_on_drop: bool = True) -> _T:
+    def send(
+        self,
+        attempt: Callable[[], _T],
+        *,
+        what: str,
+        resend_on_drop: bool = True,
+        read: bool = False,
+    ) -> _T:
         """Call ``attempt`` (which sends one request) until it returns, within bounds.
 
         ``attempt`` raises :class:`Throttled` when the backend did nothing and asks to come back
@@ -110,7 +117,9 @@ class Sender:
         by itself.
         A connect that failed (nobody listening, no such host) sent nothing, so any request is
         tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
-        fails with one line naming the server and why. Any other ``requests`` failure (too many
+        fails with one line naming the server and why, and whether anything was sent (an
+        earlier try of a write may have been acted on; a ``read``, a query or a search, acts on
+        nothing, whatever reached the backend). Any other ``requests`` failure (too many
         redirects, an undecodable body) is a ConnectorError at once; so is a header that cannot
         be sent, whose value (a credential) is never quoted.
         ``what`` may quote a URL: it is redacted before it is logged.
@@ -134,7 +143,7 @@ class Sender:
             ) as error:
                 unreached, timed_out = _connect_failure(error), _timed_out(error)
                 if unreached is not None:
-                    delay = self._after_failed_connect(error, unreached, what, tries, reached)
+                    delay = self._after_failed_connect(error, unreached, what, tries, reached, read)
                 elif not resend_on_drop:
                     lost = ConnectorError(
                         f"the connection to {self.server} failed while {what} ({error}); "
@@ -220,22 +229,24 @@ class Sender:
         self._sleep(delay)
 
     def _after_failed_connect(
-        self, error: Exception, reason: str, what: str, tries: int, reached: bool
+        self, error: Exception, reason: str, what: str, tries: int, reached: bool, read: bool
     ) -> float:
         """The wait before trying again a request whose connect failed; past the quick retries,
         ConnectorError: one line naming the server, why, and whether anything was sent. A
-        request an earlier try got through with (an answer of 502, a dropped connection) may
-        have been acted on, though the last tries found nobody listening: it is not unsent."""
+        request an earlier try got through with (an answer of 502, a dropped connection) is
+        not unsent, though the last tries found nobody listening; a write may have been acted
+        on, and the error says so, where a ``read`` (a query, a search) changed nothing."""
         if tries >= min(self._max_retries, UNREACHED_RETRIES):
             via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
-            sent = (
-                f"an earlier try reached {self.backend}, which may have acted on it"
-                if reached
-                else "nothing was sent"
-            )
+            if not reached:
+                sent = "; nothing was sent"
+            elif read:
+                sent = ""
+            else:
+                sent = f"; an earlier try reached {self.backend}, which may have acted on it"
             unreached = ConnectorError(
                 f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
-                f"tries while {what}; {sent}). Is it running there, and is the URL right?",
+                f"tries while {what}{sent}). Is it running there, and is the URL right?",
                 kind="network",
             )
             unreached.unsent = not reached

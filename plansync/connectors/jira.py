@@ -962,12 +962,14 @@ class JiraConnector:
         url = f"{self.server}/rest/api/{api or self._api_version}/{path}"
         data = None if body is None else json.dumps(body)
         retried = _RETRY_STATUSES + (_RETRY_IF_RESENDABLE if resend_on_drop else ())
-        if read or method == "GET":
+        read = read or method == "GET"
+        if read:
             retried += RESEND_IF_READ
         return self._http.send(
             lambda: self._answer(method, url, params, data, what, retried),
             what=what,
             resend_on_drop=resend_on_drop,
+            read=read,
         )
 
     def _answer(

@@ -706,7 +706,7 @@ class SalesforceConnector:
     def _send(self, request: Callable[[Salesforce], Any], what: str, read: bool) -> _Answer:
         """One request through the sender: logs in first if needed, retries what it may."""
         sf = self._client()
-        return self._http.send(lambda: self._attempt(sf, request, what, read), what=what)
+        return self._http.send(lambda: self._attempt(sf, request, what, read), what=what, read=read)
 
     def _heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._retry_after = retry_after(response)
