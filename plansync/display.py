@@ -19,6 +19,9 @@ from typing import Any
 _ACTING = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNPRINTABLE = re.compile(f"[{_ACTING}]")
 _OFF_THE_LINE = re.compile(f"[\t\n{_ACTING}]")
+# Backslashes that would read as the start of an escape in a quoted value: before a quote, an
+# escaped character, the closing quote, or text that spells an escape (\x1b typed as such).
+_ESCAPE_LIKE = re.compile(r'(\\+)(?=["\t\n' + _ACTING + r"]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|\Z)")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -38,6 +41,16 @@ def one_line(text: str) -> str:
     plan's heading, the rest of such a name started a line of its own, read as another change's
     (or a warning's); a tab there read as the two spaces between a heading's parts."""
     return _OFF_THE_LINE.sub(_escape, text)
+
+
+def quoted(text: str) -> str:
+    """``text`` between double quotes, as :func:`one_line` writes it, a quote in it as ``\\"``:
+    a backslash shows as one (``C:\\Users``), as it does in a plan's heading, where JSON's
+    ``\\\\`` read as two. Only a run of backslashes that would read as part of an escape (before
+    a quote, an escaped character, the closing quote, or ``x1b``) is doubled, so that each
+    value reads back one way: an odd run ends in an escape, an even one is all backslashes."""
+    text = _ESCAPE_LIKE.sub(lambda m: m.group(1) * 2, text)
+    return '"' + one_line(text.replace('"', '\\"')) + '"'
 
 
 def cut(text: str, width: int) -> str:
@@ -60,9 +73,10 @@ def counted(n: int, noun: str) -> str:
 def field_value(value: Any) -> str:
     """A field's value as a plan shows it, in an update's line and in a conflict's message
     alike: "(none)" where it has none (None, "" or []), as Python's ``None`` means nothing to a
-    reviewer; a text quoted and cut to fit a line; anything else as JSON, as ``--json`` has it."""
+    reviewer; a text cut to fit a line and :func:`quoted`; anything else as JSON, as ``--json``
+    has it."""
     if value is None or value == "" or value == []:
         return "(none)"
     if isinstance(value, str):
-        return json.dumps(cut(value, 80), ensure_ascii=False)
+        return quoted(cut(value, 80))
     return json.dumps(value, ensure_ascii=False)

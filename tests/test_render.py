@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from plansync.config import Config
+from plansync.display import field_value
 from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
 from plansync.engine.render import render, summary_line
 
@@ -163,3 +169,54 @@ def test_records_missing_from_a_real_jira_get_one_hint_without_the_sandbox() -> 
     one = render(Plan(changes=[missing("PLAN-7", 7)]), config)
     assert "1 record the state store tracks is not in Jira (PLAN-7)" in one
     assert "take its key link off its line" in one and "makes it anew" in one
+
+
+def test_a_backslash_in_a_field_reads_as_one_as_in_the_heading() -> None:
+    """JSON showed "pipe \\\\ backslash" in the summary under a heading that read "pipe \\
+    backslash" (a user test), and so in a conflict's message."""
+    text = "pipe \\ backslash"
+    change = Change(
+        action="update",
+        target="jira",
+        item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
+        key="PLAN-1",
+        fields={"summary": {"old": "pipe", "new": text}},
+    )
+    out = render(Plan(changes=[change], summary={"update": 1}))
+    assert '  "pipe \\ backslash"' in out.splitlines()[0]
+    assert '    summary: "pipe" -> "pipe \\ backslash"' in out
+    assert field_value('say "hi" in C:\\dir\\') == '"say \\"hi\\" in C:\\dir\\\\"'
+    assert field_value("esc \x1b, typed \\x1b") == '"esc \\x1b, typed \\\\x1b"'
+
+
+def read_back(shown: str) -> str:
+    """A quoted value as a reader takes it: a run of backslashes before a quote, an escape
+    or the end is doubled, its odd one the escape's own; any other backslash is itself."""
+    assert shown.startswith('"') and shown.endswith('"')
+    body, out, at = shown[1:-1], [], 0
+    while at < len(body):
+        run = len(body[at:]) - len(body[at:].lstrip("\\"))
+        rest = body[at + run :]
+        escape = re.match(r'"|x[0-9a-f]{2}|u[0-9a-f]{4}', rest) if run % 2 else None
+        if escape:
+            out.append("\\" * (run // 2))
+            code = escape.group(0)
+            out.append('"' if code == '"' else chr(int(code[1:], 16)))
+            at += run + len(code)
+        elif run:
+            doubled = not rest or re.match(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}", rest)
+            out.append("\\" * (run // 2 if doubled else run))
+            at += run
+        else:
+            assert body[at] != '"', shown  # a quote inside is always escaped
+            out.append(body[at])
+            at += 1
+    return "".join(out)
+
+
+@given(st.text(alphabet=st.sampled_from('\\"xu1bB0a \x1b\n\t\u202e\x85é'), min_size=1, max_size=80))
+@example("C:\\x1B\\u00E9\\users\\\\")
+def test_a_text_field_reads_back_one_way(text: str) -> None:
+    shown = field_value(text)
+    assert read_back(shown) == text
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202e]", shown)
