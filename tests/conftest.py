@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -214,12 +215,14 @@ def closed_port() -> int:
 
 def closed_port_pair() -> int:
     """A loopback port nobody listens on whose next one is free too: for ``plansync sandbox
-    serve --port``, whose Salesforce sandbox takes the next port or fails."""
+    serve --port``, whose Salesforce sandbox takes the next port or fails. Drawn from below
+    Linux's ephemeral range (32768 up): a port the kernel hands out, the next one is as likely
+    to be taken by any test's outgoing connection before the sandbox binds it (a flaky run)."""
     while True:
+        port = random.SystemRandom().randrange(20_000, 32_000)  # whatever seeds random
         with socket.socket() as probe, socket.socket() as beside:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
             try:
+                probe.bind(("127.0.0.1", port))
                 beside.bind(("127.0.0.1", port + 1))
             except OSError:
                 continue
