@@ -255,13 +255,19 @@ wait_option = click.option(
 )
 
 
-def _load(config_path: Path | None, environ: Mapping[str, str] | None = None) -> Config:
-    """The config at ``config_path`` (None: the nearest), its ``${VAR}`` references read from
-    ``environ`` (None: the process's environment); a mistake in it is one line."""
+def _load(
+    config_path: Path | None,
+    plan_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The config, whose messages name commands as the user types them (with the
+    ``--config`` they gave, and a stale ``plan_file``'s remedy naming it); its ``${VAR}``
+    references read ``environ`` (None: the process's environment)."""
+    from plansync.callers import CommandLine
     from plansync.config import ConfigError, load_config
 
     try:
-        return load_config(config_path, environ=environ).given_as(config_path)
+        return load_config(config_path, caller=CommandLine(config_path, plan_file), environ=environ)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -336,7 +342,7 @@ def plan_command(
         if out and _is_special(out):
             click.echo(f"Wrote the plan to {out}.")
         elif out:
-            command = config.command("sync", shlex.quote(str(out)))
+            command = config.caller.command("sync", shlex.quote(str(out)))
             click.echo(f"Saved the plan to {out}; `{command}` applies exactly it.")
     # Like terraform's: 2 whenever the plan is not empty. Conflicts and orphans are never acted
     # on by a sync, but a CI gate must not read them as "in sync"; the text plan says "No
@@ -441,7 +447,7 @@ def _saved_plan(plan_file: Path, config: Config) -> Plan:
     if not _is_plan(saved):
         raise click.ClickException(
             f"{plan_file} is not a plansync plan; save one with"
-            f" `{config.command('plan', '--out', shlex.quote(str(plan_file)))}`"
+            f" `{config.caller.command('plan', out=shlex.quote(str(plan_file)))}`"
         )
     return saved
 
@@ -510,7 +516,7 @@ def sync_command(
     if quiet and not (yes or plan_file):
         # The question would come with no plan to answer it by.
         raise click.UsageError("--quiet needs --yes (or a PLAN_FILE): it prints no plan to ask by")
-    config = _load(config_path)
+    config = _load(config_path, plan_file)
     _notice(config)
     declined: list[bool] = []
 
@@ -528,14 +534,13 @@ def sync_command(
 
     stopped = (
         "what was applied is kept, and nothing is lost or made twice;"
-        f" run `{config.command('sync')}` again to finish"
+        f" run `{config.caller.command('sync')}` again to finish"
     )
     progress = silent if quiet else _ProgressLines()
     result: Result | None
     with (
         _one_line_errors(str(plan_file) if plan_file else ""),
         _interrupted(stopped),
-        _stale_names_the_rerun(config, plan_file),
     ):
         if plan_file is not None:
             saved = _saved_plan(plan_file, config)
@@ -545,25 +550,6 @@ def sync_command(
     if declined:
         raise click.ClickException("nothing applied")
     _report(result, config, quiet=quiet)
-
-
-@contextmanager
-def _stale_names_the_rerun(config: Config, plan_file: Path | None) -> Iterator[None]:
-    """A stale plan's remedy (every refusal ends with one) as the command to paste, with the
-    ``--config`` given: ``sync`` for the run's own plan, and for a saved one ``plan`` with its
-    file as ``--out``, which ``sync PLAN_FILE`` then applies (the library's remedy is in its
-    own words: it knows of no command, nor of a file)."""
-    from plansync.engine.apply import StalePlan
-
-    try:
-        yield
-    except StalePlan as exc:
-        if exc.rerun == "sync":
-            command = config.command("sync")
-        else:
-            out = shlex.quote(str(plan_file)) if plan_file is not None else "FILE"
-            command = config.command("plan", "--out", out)
-        raise click.ClickException(shown(exc.saying(f"run `{command}` again"))) from None
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:
@@ -600,14 +586,14 @@ def _left_for_a_person(plan: Plan, config: Config) -> None:
         listed = " and ".join(counted(n, kind) for kind, n in counts.items())
         one = sum(counts.values()) == 1
         forget_hint = (
-            f", and `{config.command('forget', 'KEY')}` stops reporting an orphan whose"
+            f", and `{config.caller.command('forget', 'KEY')}` stops reporting an orphan whose"
             " deletion stands"
             if reports_forgettable(plan)
             else ""
         )
         click.echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{config.command('plan')}` shows {'it' if one else 'them'}{forget_hint}",
+            f" `{config.caller.command('plan')}` shows {'it' if one else 'them'}{forget_hint}",
             err=True,
         )
 
@@ -736,7 +722,7 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
         )
     if parts:
         them = "that change" if not_sent == 1 else "those changes"
-        anew = f", and `{config.command('plan')}` shows {them} anew" if not_sent else ""
+        anew = f", and `{config.caller.command('plan')}` shows {them} anew" if not_sent else ""
         raise click.ClickException(f"{' and '.join(parts)}; see above{anew}")
 
 
@@ -864,7 +850,7 @@ def forget_command(
     # One transaction: forgotten all or none, whenever the run is stopped.
     with (
         _one_line_errors(),
-        _interrupted(f"`{config.command('plan')}` shows the orphans still tracked"),
+        _interrupted(f"`{config.caller.command('plan')}` shows the orphans still tracked"),
     ):
         forgotten = sync.forget(
             config,
@@ -882,7 +868,7 @@ def forget_command(
     if not forgotten:
         click.echo(
             "No orphans to forget: the plan shows none that forget takes (any other is settled"
-            f" as `{config.command('plan')}` says)."
+            f" as `{config.caller.command('plan')}` says)."
         )
         return
     click.echo(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sys
 from collections.abc import Mapping
 from contextlib import suppress
@@ -29,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from plansync.callers import LIBRARY, Caller
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import ConfigError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
@@ -600,7 +600,7 @@ class Config(Strict):
 
     source: Path | None = Field(default=None, exclude=True)
     _made_in: Path | None = PrivateAttr(default=None)
-    _given_as: str | None = PrivateAttr(default=None)
+    _caller: Caller = PrivateAttr(default=LIBRARY)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.source is None:
@@ -624,25 +624,18 @@ class Config(Strict):
         ... in sync" (an empty file, a config whose [[rules]] were lost in an edit, one built
         in code without rules), which reads as success."""
         if not self.rules and self.salesforce is None:
+            starter = self.caller.starter
             raise ConfigError(
-                f"{self.where}: no [[rules]] and no [salesforce] table, so no item"
-                " goes anywhere (`plansync init DIR` writes a starter config)"
+                f"{self.where}: no [[rules]] and no [salesforce] table, so no item goes anywhere"
+                + (f" (`{starter}` writes a starter config)" if starter else "")
             )
 
-    def given_as(self, path: Path | None) -> Config:
-        """This config, named by ``path`` as the command line was given it (``--config``);
-        None: found where the command was run (or built by a library caller). What
-        :meth:`command` names."""
-        self._given_as = None if path is None else str(path)
-        return self
-
-    def command(self, verb: str, *args: str) -> str:
-        """``plansync VERB ARGS`` as the user should type it, for every message that tells
-        them a command to run: with the ``--config`` they gave (:meth:`given_as`), quoted for
-        the shell, as without it, pasted, it finds no config or another one. ``args`` come
-        after it as they are (a placeholder such as ``KEY``, or a value the caller quoted)."""
-        given = ("--config", shlex.quote(self._given_as)) if self._given_as else ()
-        return " ".join(("plansync", verb, *given, *args))
+    @property
+    def caller(self) -> Caller:
+        """Whose words the messages about this config are in, when they say what to run
+        (:mod:`plansync.callers`): the library's, unless :func:`load_config` was given
+        another caller's (the command line's, with the ``--config`` the user gave)."""
+        return self._caller
 
     @property
     def where(self) -> str:
@@ -803,20 +796,23 @@ def load_config(
     path: str | Path | None = None,
     *,
     start: Path | None = None,
+    caller: Caller = LIBRARY,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents.
 
+    ``caller``: whose words the config's messages say what to run in (:mod:`plansync.callers`),
+    from the moment it is looked for: the library's unless the command line gives its own.
     Its ``${VAR}`` references read ``environ``, by default the process's environment; the
     demo passes an empty one, so that the ``JIRA_URL`` a user exported for real work never
     sends the example's items to their real Jira (each reference takes its default)."""
     # "~" is the home folder, as in vault.path: parse_note and scan_vault read it so too.
-    file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd())
+    file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd(), caller)
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
     # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
     # dotfiles folder instead. Absolute before it is read, as every message names it so.
     source = Path(os.path.abspath(file))
-    return config_from_dict(_read_toml(source), source=source, environ=environ)
+    return config_from_dict(_read_toml(source), source=source, caller=caller, environ=environ)
 
 
 def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
@@ -872,11 +868,14 @@ def config_from_dict(
     raw: dict[str, Any],
     *,
     source: Path | None = None,
+    caller: Caller = LIBRARY,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """The config ``raw`` says, checked (see :func:`_checked`) and routing every item
-    somewhere; its ``${VAR}`` references read ``environ`` (default: the process's)."""
+    somewhere; its ``${VAR}`` references read ``environ`` (default: the process's), and its
+    messages name what to run in ``caller``'s words."""
     config = _checked(raw, source, environ)
+    config._caller = caller
     config.check_routes()
     return config
 
@@ -931,9 +930,12 @@ def _checked(
     return config
 
 
-def find_config(start: Path) -> Path:
+def find_config(start: Path, caller: Caller = LIBRARY) -> Path:
+    """The nearest config in ``start`` or its parents; a ConfigError in ``caller``'s words
+    where there is none."""
     for folder in (start.resolve(), *start.resolve().parents):
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
-    raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents (run `plansync init DIR`)")
+    starter = f" (run `{caller.starter}`)" if caller.starter else ""
+    raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents{starter}")

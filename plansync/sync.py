@@ -21,7 +21,7 @@ from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
-from plansync.engine.apply import Checkpoint, Rerun, Result, apply_plan
+from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
@@ -433,7 +433,7 @@ def plan(
         if running:
             result.warnings.append(
                 f"a sync is running ({running}): this plan shows its work half done;"
-                f" run `{config.command('plan')}` again when it has finished"
+                f" run `{config.caller.command('plan')}` again when it has finished"
             )
         return result
 
@@ -499,7 +499,7 @@ def apply(
             "read a saved one with plansync.Plan.model_validate_json(path.read_bytes())",
         )
     with (
-        open_state(config.state_dir, wait=wait) as state,
+        open_state(config.state_dir, wait=wait, caller=config.caller) as state,
         _connected(config, state, connector, salesforce) as (conns, specs),
     ):
         current = plan if plan is not None else _build(config, state, specs, progress)
@@ -518,17 +518,7 @@ def apply(
             fresh=fresh,
             planned_here=plan is None,
             progress=progress,
-            remedy=_library_remedy,
         )
-
-
-def _library_remedy(rerun: Rerun) -> str:
-    """A stale plan's remedy in the library's words: a plan given to :func:`apply` may never
-    have been saved (made by :func:`plan`, kept in memory), and "run `plansync plan --out
-    FILE` again" sent its caller to the command line for a file it never had."""
-    if rerun == "sync":
-        return "call `plansync.apply(config)` again"
-    return "make a new plan with `plansync.plan(config)` and apply it"
 
 
 def forget(
@@ -564,7 +554,7 @@ def forget(
         names = [names]
     if backend is not None and names is not None:
         raise ValueError("name the orphans to forget, or a backend, not both")
-    with open_state(config.state_dir, wait=wait, doing="forget") as state:
+    with open_state(config.state_dir, wait=wait, doing="forget", caller=config.caller) as state:
         if backend is not None:
             chosen = set_aside(config, backend, state, scan(config, progress).notes)
         else:

@@ -661,7 +661,8 @@ def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
     result = run("sync", printed, "--config", example_project.config_path)
     assert result.exit_code == 1
     assert result.stderr.endswith(  # says how to save a plan that can be applied
-        f"; run `plansync plan --config {example_project.config_path} --out {printed}` again\n"
+        " (`plan --json` is for reading, a plan saved with `--out` for applying);"
+        f" run `plansync plan --config {example_project.config_path} --out {printed}` again\n"
     )
     assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
@@ -1331,6 +1332,35 @@ def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
         r"warning: another plansync run \(pid \d+, started [-\d: ]+\) holds the lock"
         f" {re.escape(str(config.state_dir / 'lock'))}; waiting up to 60 s for it",
         waiting,
+    )
+
+
+def test_the_command_line_s_messages_name_its_commands_and_options(
+    example_project: ExampleProject,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library says what to call or pass, and the command line what to type: the same
+    messages, each in its caller's words."""
+    config = load_config(example_project.config_path)
+    with run_lock(config.state_dir):
+        result = run("sync", "-y", "--config", example_project.config_path)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith("; wait for it to finish, or give --wait SECONDS\n")
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # the example's config is in tmp_path
+    monkeypatch.chdir(elsewhere)
+    result = run("plan")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: no plansync.toml in {elsewhere} or its parents (run `plansync init DIR`)\n"
+    )
+    (elsewhere / "plansync.toml").write_text('[vault]\npath = "."\n', "utf-8")
+    result = run("plan")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {elsewhere / 'plansync.toml'}: no [[rules]] and no [salesforce] table, so no"
+        " item goes anywhere (`plansync init DIR` writes a starter config)\n"
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from plansync.callers import CommandLine
 from plansync.config import (
     JIRA_CONFLICT_FIELDS,
     Config,
@@ -462,8 +463,13 @@ def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -
         load_config(tmp_path / "missing.toml")
     (tmp_path / "nowhere").mkdir()
     (tmp_path / "plansync.toml").unlink()
-    with pytest.raises(ConfigError, match="plansync init"):
+    with pytest.raises(ConfigError) as none:
         load_config(start=tmp_path / "nowhere")
+    # The library has no call that writes one: it was told to run `plansync init DIR`.
+    assert str(none.value) == f"no plansync.toml in {tmp_path / 'nowhere'} or its parents"
+    with pytest.raises(ConfigError) as told:
+        load_config(start=tmp_path / "nowhere", caller=CommandLine())
+    assert str(told.value).endswith(" or its parents (run `plansync init DIR`)")
 
 
 def test_a_config_that_is_not_utf8_or_not_a_file_is_a_config_error(

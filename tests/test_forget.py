@@ -26,6 +26,7 @@ from test_sync_e2e import (
 )
 
 import plansync
+from plansync.callers import CommandLine
 from plansync.cli import main
 from plansync.engine.changes import Change
 from plansync.engine.render import orphans_hint, render
@@ -320,7 +321,7 @@ def test_an_orphan_a_cut_short_sync_made_is_stored_by_a_sync_before_it_is_forgot
         plansync.forget(config, [orphan.key or ""])
     assert str(refused.value) == (
         f"{orphan.key} was made by a sync that was cut short and is not stored yet: run"
-        " `plansync sync` once, then forget it; nothing was forgotten"
+        " `plansync.apply(config)` once, then forget it; nothing was forgotten"
     )
     sync(config)
     assert [c.key for c in plansync.forget(config, [orphan.key or ""])] == [orphan.key]
@@ -468,9 +469,10 @@ def test_the_plan_names_forget_with_the_config_it_was_given(
 ) -> None:
     """Every command a message tells of is named as the user ran plansync: without the
     ``--config`` they gave, the pasted command finds no config, or another one."""
-    config, *_ = deleted(example_project)
+    deleted(example_project)
     given = ["plan", "--config", str(example_project.config_path)]
     shown = CliRunner().invoke(main, given).stdout
-    assert orphans_hint(config.given_as(example_project.config_path)) in shown
+    path = example_project.config_path
+    assert orphans_hint(plansync.load_config(path, caller=CommandLine(path))) in shown
     assert f"`plansync forget --config {example_project.config_path} KEY` stops" in shown
     assert "`plansync forget KEY`" not in shown

@@ -23,6 +23,7 @@ from conftest import ExampleProject, closed_port, replace_once, sandbox_issues
 
 import plansync
 import plansync.sync
+from plansync.callers import LIBRARY, CommandLine
 from plansync.config import Config
 from plansync.engine.state import open_state
 from plansync.notes.vault import Vault
@@ -724,6 +725,85 @@ def test_a_stale_plan_of_the_library_says_what_to_call_not_a_command_or_a_file(
     assert own.value.rerun == "sync"
     assert str(own.value).endswith("; call `plansync.apply(config)` again")
     assert not example_project.issues()
+
+
+def test_the_library_s_messages_name_its_calls_not_the_command_line_s_commands(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library caller was told to run `plansync init DIR` or `plansync plan`, or to give
+    --wait SECONDS: commands and options of a command line it never used. Each message says
+    the call to make or the argument to pass, and where the library has none (a starter
+    config), what is missing."""
+    config = plansync.load_config(example_project.config_path)
+    said: list[str] = []
+
+    with open_state(config.state_dir), pytest.raises(plansync.StateLocked) as locked:
+        plansync.apply(config)
+    said.append(str(locked.value))
+    assert said[-1].endswith("; wait for it to finish, or give wait=SECONDS")
+
+    with open_state(config.state_dir):
+        [running] = [w for w in plansync.plan(config).warnings if "a sync is running" in w]
+    said.append(running)
+    assert running.endswith("; run `plansync.plan(config)` again when it has finished")
+
+    with pytest.raises(plansync.ConfigError) as nowhere:
+        plansync.load_config(start=Path("/"))
+    said.append(str(nowhere.value))
+    assert said[-1] == "no plansync.toml in / or its parents"
+
+    monkeypatch.chdir(example_project.root)  # a config made in code, of the example's vault
+    with pytest.raises(plansync.ConfigError) as no_rules:
+        plansync.plan(Config.model_validate({"vault": {"path": "vault"}}))
+    said.append(str(no_rules.value))
+    assert said[-1] == "config: no [[rules]] and no [salesforce] table, so no item goes anywhere"
+
+    with pytest.raises(plansync.NotAnOrphan) as not_one:
+        plansync.forget(config, ["PLAN-999"])
+    said.append(str(not_one.value))
+    assert said[-1] == (
+        "plansync tracks no record PLAN-999 (name a key or a ^id that `plansync.plan(config)`"
+        " shows); nothing was forgotten"
+    )
+
+    with pytest.raises(plansync.StalePlan) as unsaved:
+        plansync.apply(config, plansync.Plan())
+    said.append(str(unsaved.value))
+    assert said[-1] == (
+        "the plan says nothing of the notes and state it was made from, so it cannot be"
+        " checked or written back (`Plan.to_contract()` is for reading, a Plan that"
+        " `plansync.plan(config)` made (or its `model_dump_json()` read back) for applying);"
+        " make a new plan with `plansync.plan(config)` and apply it"
+    )
+    for message in said:
+        assert "`plansync " not in message and "--" not in message, message
+
+
+def test_a_caller_s_words_name_each_call_as_it_is_made() -> None:
+    """What the messages say to run, in the library's words and in the command line's (with
+    the --config given, quoted for the shell), from one vocabulary."""
+    library = LIBRARY
+    assert library.command("sync") == "plansync.apply(config)"
+    assert library.command("forget", "PLAN-3") == "plansync.forget(config, ['PLAN-3'])"
+    assert library.command("forget", backend="salesforce") == (
+        "plansync.forget(config, backend='salesforce')"
+    )
+    assert (library.option("wait", "SECONDS"), library.option("all")) == (
+        "wait=SECONDS",
+        "names=None",
+    )
+    given = CommandLine(Path("my vault/plansync.toml"), Path("plan.json"))
+    assert given.command("forget", backend="salesforce") == (
+        "plansync forget --config 'my vault/plansync.toml' --backend salesforce"
+    )
+    assert given.command("forget", "PLAN-3") == (
+        "plansync forget --config 'my vault/plansync.toml' PLAN-3"
+    )
+    assert (given.option("wait", "SECONDS"), given.option("all")) == ("--wait SECONDS", "--all")
+    assert given.remedy("plan") == (
+        "run `plansync plan --config 'my vault/plansync.toml' --out plan.json` again"
+    )
+    assert CommandLine().remedy("sync") == "run `plansync sync` again"
 
 
 def apply_with_creates_failing(

@@ -17,6 +17,7 @@ from typing import IO, Any, cast
 import pytest
 from conftest import read_only, run_python_unprivileged
 
+from plansync.callers import CommandLine
 from plansync.config import config_from_dict
 from plansync.connectors.base import Connector, OpResult, StatusMove
 from plansync.engine import state as state_module
@@ -513,7 +514,11 @@ def test_a_run_that_waited_in_vain_says_how_long(
         with pytest.raises(StateLocked) as at_once, run_lock(tmp_path):
             pass
         assert clock[0] == 30
-        assert str(at_once.value).endswith("; wait for it to finish, or give --wait SECONDS")
+        # In the caller's words: an argument to the library's call, an option to the command.
+        assert str(at_once.value).endswith("; wait for it to finish, or give wait=SECONDS")
+        with pytest.raises(StateLocked) as told, run_lock(tmp_path, caller=CommandLine()):
+            pass
+        assert str(told.value).endswith("; wait for it to finish, or give --wait SECONDS")
 
 
 def test_a_file_where_the_state_folder_belongs_is_named_as_such(tmp_path: Path) -> None:
@@ -592,7 +597,7 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     store = StateStore(tmp_path)
     store.begin("jira", "create", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
-    applier = Applier(config, store, {}, remedy=lambda rerun: f"make a {rerun} again")
+    applier = Applier(config, store, {})
     applier._settle_journal("jira", [])
     assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
     for block_id in ("ps-a", "ps-b"):

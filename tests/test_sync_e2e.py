@@ -1016,7 +1016,8 @@ def test_a_saved_plan_does_not_overwrite_an_edit_made_in_jira_after_it_was_saved
     assert (outcome.status, outcome.changed_since_plan) == ("skipped", True)
     assert (result.not_sent, result.ok) == (1, False)  # a reviewed change not carried out
     assert outcome.message == (
-        "not sent: summary changed since the plan was made in Jira; `plansync plan` shows it anew"
+        "not sent: summary changed since the plan was made in Jira; `plansync.plan(config)`"
+        " shows it anew"
     )
     assert result.warnings == [f"{note.path}:{item.line}: {key} {outcome.message}"]
     assert project.issues()[key]["fields"]["summary"] == "Runbook (renamed in Jira)"

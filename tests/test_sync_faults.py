@@ -1533,7 +1533,9 @@ def test_a_line_an_editor_changed_over_its_id_gets_no_issue_until_the_next_sync(
     result = plansync.apply(config, checkpoint=editor_saves)
     [failed] = [o for o in result.outcomes if o.status == "failed"]
     assert failed.action == "write_back" and failed.item.note == path.name
-    assert "the line changed or moved" in (failed.message or "")
+    assert failed.message == (
+        "the line changed or moved in the note; call `plansync.apply(config)` again"
+    )
     skipped = [o for o in result.outcomes if o.status == "skipped"]
     assert {o.item.block_id for o in skipped} == {failed.item.block_id}
     assert "create" in {o.action for o in skipped}

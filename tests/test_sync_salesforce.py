@@ -1242,8 +1242,8 @@ def test_a_removed_salesforce_table_leaves_record_links_keys_and_names_the_recor
     assert (
         "and the config names no Salesforce any more: left alone (nothing is sent to"
         " Salesforce, and none is cancelled), their links in the notes still read as keys; put"
-        " the [salesforce] table back to sync them again, or `plansync forget --backend"
-        " salesforce` stops tracking them once no line links to them ("
+        " the [salesforce] table back to sync them again, or `plansync.forget(config,"
+        " backend='salesforce')` stops tracking them once no line links to them ("
     ) in said
 
 
@@ -1276,7 +1276,7 @@ def test_forget_takes_the_records_of_a_removed_salesforce_table_once_no_line_lin
     without_salesforce_links(project)
     before = plansync.plan(config)
     [said] = [w for w in before.warnings if "Salesforce record" in w]
-    assert said.endswith("or `plansync forget --backend salesforce` stops tracking them")
+    assert said.endswith("or `plansync.forget(config, backend='salesforce')` stops tracking them")
     assert not before.changes, before.changes  # the links were keys: no summary changes
     forgotten = plansync.forget(config, backend="salesforce")
     assert {(c.action, c.target) for c in forgotten} == {("orphan", "salesforce")}
@@ -1297,7 +1297,7 @@ def test_forget_refuses_the_records_of_a_salesforce_the_config_names(
         plansync.forget(config, backend="salesforce")
     assert str(refused.value) == (
         f"{config.where} names Salesforce: its records are forgotten as orphans, by key or ^id"
-        " (or with --all), as `plansync plan` shows them; nothing was forgotten"
+        " (or with names=None), as `plansync.plan(config)` shows them; nothing was forgotten"
     )
 
 

@@ -30,6 +30,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from plansync.callers import Rerun
 from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import (
     ClosedAs,
@@ -68,33 +69,20 @@ _Sent = TypeVar("_Sent", bound=tuple[Any, ...])
 """A change of a batch call, first, with what was sent for it."""
 
 
-Rerun = Literal["sync", "plan"]
-"""How a stale plan is made anew: ``sync`` when the plan was the run's own (a new run plans
-again), ``plan`` for one it was given (a new plan to make, then apply)."""
-
-
 class StalePlan(PlansyncError):
     """The notes or the state changed since the plan was made.
 
     Every message ends with the remedy, whatever made the plan stale: it is always a new plan,
     and "plan again" alone left the user to guess how, which without the ``--config`` they gave
     finds no config or another one. The remedy is the caller's to say, as only it knows how the
-    plan came to be (a file ``sync`` was given, a plan a program kept in memory): ``rerun`` says
-    which kind of remedy it is, for a tool, and :meth:`saying` the message with another one (the
-    command line's, naming the plan file)."""
+    plan came to be (a file ``sync`` was given, a plan a program kept in memory): the config's
+    :attr:`~plansync.config.Config.caller` says it (:meth:`plansync.callers.Caller.remedy`),
+    and ``rerun`` which kind of remedy it is, for a tool."""
 
     def __init__(self, reason: str, *, rerun: Rerun, remedy: str) -> None:
         self.reason = reason
         self.rerun: Rerun = rerun
-        super().__init__(self.saying(remedy))
-
-    def saying(self, remedy: str) -> str:
-        """The message, ending with ``remedy`` ("run `plansync sync` again")."""
-        return f"{self.reason}; {remedy}"
-
-
-Remedy = Callable[[Rerun], str]
-"""What a caller of :func:`apply_plan` says a stale plan's refusal should end with."""
+        super().__init__(f"{reason}; {remedy}")
 
 
 class ItemError(BaseModel):
@@ -290,7 +278,6 @@ class Applier:
         progress: Progress = silent,
         fresh: bool = False,
         planned_here: bool = False,
-        remedy: Remedy,
     ):
         self.config = config
         self.state = state
@@ -302,7 +289,6 @@ class Applier:
         self.planned_here = planned_here
         """Whether the plan was made in this run, if maybe a while ago (while its confirmation
         was asked): a note edited meanwhile is fixed by syncing again, not by a new plan."""
-        self.remedy = remedy
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
@@ -408,8 +394,7 @@ class Applier:
         if plan.fingerprint is None:
             raise self._stale(
                 "the plan says nothing of the notes and state it was made from, so it cannot"
-                " be checked or written back (`plan --json` is for reading, a plan saved with"
-                " `--out` for applying)"
+                f" be checked or written back ({self.config.caller.plans_to_apply})"
             )
         now = note_digests(self.config, list(plan.fingerprint.notes))
         made_with = plan.fingerprint.state_id
@@ -480,7 +465,7 @@ class Applier:
         (``sync``) or for one it was given (``plan``). The one place every refusal gets it, so
         that none is left saying only "plan again"."""
         rerun: Rerun = "sync" if self.planned_here else "plan"
-        return StalePlan(reason, rerun=rerun, remedy=self.remedy(rerun))
+        return StalePlan(reason, rerun=rerun, remedy=self.config.caller.remedy(rerun))
 
     # --- bookkeeping ------------------------------------------------------------------------
 
@@ -545,7 +530,7 @@ class Applier:
         else:
             why = (
                 "not done: nothing in this run made it possible"
-                f" (run `{self.config.command('sync')}` again)"
+                f" ({self.config.caller.remedy('sync')})"
             )
         if id(change) in self._ids_in:
             why += f"; the line has its block id ^{change.item.block_id} now, not yet the key"
@@ -699,7 +684,7 @@ class Applier:
                     self._fail(
                         change,
                         "the line changed or moved in the note;"
-                        f" run `{self.config.command('sync')}` again",
+                        f" {self.config.caller.remedy('sync')}",
                     )
                 elif with_keys:
                     self._done(change, keys[id(change)])
@@ -1094,7 +1079,7 @@ class Applier:
             title = BACKEND_TITLES.get(target, target)
             why = (
                 f"not sent: {', '.join(moved)} changed since the plan was made in {title};"
-                f" `{self.config.command('plan')}` shows it anew"
+                f" `{self.config.caller.command('plan')}` shows it anew"
             )
             self._outcomes[id(change)] = self._outcome(
                 change, "skipped", None, why, changed_since_plan=True
@@ -1230,11 +1215,11 @@ def apply_plan(
     progress: Progress = silent,
     fresh: bool = False,
     planned_here: bool = False,
-    remedy: Remedy,
 ) -> Result:
     """Carry out ``plan``; ``fresh``: it was made in this run under the lock, just now (its
-    look-ups stand in for the look-up before creating); ``planned_here``: made in this run;
-    ``remedy``: what a refusal of the plan as stale ends with (:class:`StalePlan`)."""
+    look-ups stand in for the look-up before creating); ``planned_here``: made in this run.
+    A refusal of the plan as stale (:class:`StalePlan`) ends with the config's caller's
+    remedy."""
     applier = Applier(
         config,
         state,
@@ -1243,7 +1228,6 @@ def apply_plan(
         progress=progress,
         fresh=fresh,
         planned_here=planned_here,
-        remedy=remedy,
     )
     return applier.run(plan)
 

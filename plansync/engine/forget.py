@@ -78,7 +78,7 @@ def orphans_named(
         if record is None:  # found by the look-up of a dead sync's creates, not yet stored
             problems.append(
                 f"{change.key} was made by a sync that was cut short and is not stored yet:"
-                f" run `{config.command('sync')}` once, then forget it"
+                f" run `{config.caller.command('sync')}` once, then forget it"
             )
         else:
             found.append((_as_orphan(change), record))
@@ -109,8 +109,8 @@ def set_aside(
     ):
         raise NotAnOrphan(
             f"{config.where} names {title}: its records are forgotten as orphans, by key or"
-            f" ^id (or with --all), as `{config.command('plan')}` shows them; nothing was"
-            " forgotten"
+            f" ^id (or with {config.caller.option('all')}), as `{config.caller.command('plan')}`"
+            " shows them; nothing was forgotten"
         )
     records = sorted(state.records(backend).values(), key=lambda record: record.key)
     if linked := lines_linking(notes, backend, [record.key for record in records]):
@@ -192,7 +192,7 @@ def _why_not(name: str, state: StateStore, plan: Plan, config: Config) -> str:
             )
     return (
         f"plansync tracks no record {name} (name a key or a ^id that"
-        f" `{config.command('plan')}` shows)"
+        f" `{config.caller.command('plan')}` shows)"
     )
 
 

@@ -194,7 +194,7 @@ class Identifier:
         """How to stop tracking the records of a backend no plan syncs, for its warning to say
         (nothing else silences it): the command, and the lines that must lose their links
         first."""
-        forget = f"`{self.config.command('forget', '--backend', backend)}` stops tracking them"
+        forget = f"`{self.config.caller.command('forget', backend=backend)}` stops tracking them"
         if linked := lines_linking(self.vault.notes, backend, keys):
             forget += (
                 f" once no line links to them ({counted(len(linked), 'line')} still"

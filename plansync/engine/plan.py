@@ -769,7 +769,7 @@ class Planner:
         if linked and key is not None:
             why += (
                 ", and its line still links to it; left alone: take the link off the line, then"
-                f" `{self.config.command('forget', key)}` stops this report"
+                f" `{self.config.caller.command('forget', key)}` stops this report"
             )
         else:
             why += "; left alone"

@@ -129,8 +129,8 @@ UNFOUND_NAMED = 5
 
 def orphans_hint(config: Config | None) -> str:
     """Said under a plan with an orphan that ``forget`` takes, naming the command as
-    ``config`` does (:meth:`Config.command`; None: a plan rendered without its config)."""
-    forget = config.command("forget", "KEY") if config else "plansync forget KEY"
+    ``config``'s caller does (:attr:`Config.caller`; None: a plan rendered without its config)."""
+    forget = config.caller.command("forget", "KEY") if config else "plansync forget KEY"
     return (
         "An orphan is shown by every plan until its line is read again (or routed there"
         f" again): `{forget}` stops tracking one whose deletion stands (its issue or record"

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Concatenate, Literal, ParamSpec, TypeVar
 
+from plansync.callers import LIBRARY, Caller
 from plansync.errors import PlansyncError
 from plansync.logs import logger
 from plansync.notes.model import note_name
@@ -491,10 +492,13 @@ _HOLDER_NAMED: dict[RunKind, str] = {"sync": "", "forget": "forget, "}
 
 
 @contextmanager
-def run_lock(directory: Path, *, wait: float = 0, doing: RunKind = "sync") -> Iterator[None]:
+def run_lock(
+    directory: Path, *, wait: float = 0, doing: RunKind = "sync", caller: Caller = LIBRARY
+) -> Iterator[None]:
     """Hold the store's lock for a whole run; fail if another run holds it ``wait`` seconds
     from now (at once by default: a person at the terminal wants to know; cron, whose runs
-    may overlap, asks to wait). ``doing``: what the run does, told to those it keeps out."""
+    may overlap, asks to wait), saying how to wait in ``caller``'s words. ``doing``: what the
+    run does, told to those it keeps out."""
     path = directory / "lock"
     try:
         make_state_folder(directory)
@@ -514,7 +518,7 @@ def run_lock(directory: Path, *, wait: float = 0, doing: RunKind = "sync") -> It
             f"cannot take the run lock {path}: {exc.strerror or exc}{advice}"
         ) from None
     try:
-        _take(handle, path, wait)
+        _take(handle, path, wait, caller)
         handle.seek(0)
         handle.truncate()
         started = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -525,7 +529,7 @@ def run_lock(directory: Path, *, wait: float = 0, doing: RunKind = "sync") -> It
         handle.close()
 
 
-def _take(handle: IO[str], path: Path, wait: float) -> None:
+def _take(handle: IO[str], path: Path, wait: float, caller: Caller) -> None:
     """Take the lock on ``handle``, trying again until ``wait`` seconds have passed."""
     if not wait >= 0:  # nan too: its deadline would never come
         raise ValueError(f"wait must be a number of seconds, 0 or more, not {wait!r}")
@@ -550,7 +554,7 @@ def _take(handle: IO[str], path: Path, wait: float) -> None:
             _sleep(min(LOCK_POLL_S, left))
     holder = _holder(handle)
     waited = f" after {wait:g} s of waiting" if wait > 0 else ""
-    advice = "" if wait > 0 else ", or give --wait SECONDS"
+    advice = "" if wait > 0 else f", or give {caller.option('wait', 'SECONDS')}"
     raise StateLocked(
         f"another plansync run ({holder}) holds the lock {path}{waited}; wait for it to"
         f" finish{advice}"
@@ -589,11 +593,16 @@ def running_sync(directory: Path) -> str | None:
 
 @contextmanager
 def open_state(
-    directory: Path, *, lock: bool = True, wait: float = 0, doing: RunKind = "sync"
+    directory: Path,
+    *,
+    lock: bool = True,
+    wait: float = 0,
+    doing: RunKind = "sync",
+    caller: Caller = LIBRARY,
 ) -> Iterator[StateStore]:
     """The state store under the run lock (see :func:`run_lock`); without ``lock``,
     read-only (for planning)."""
-    with run_lock(directory, wait=wait, doing=doing) if lock else nullcontext():
+    with run_lock(directory, wait=wait, doing=doing, caller=caller) if lock else nullcontext():
         store = StateStore(directory, readonly=not lock)
         try:
             yield store

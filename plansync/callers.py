@@ -1,0 +1,101 @@
+"""Whose words a message ends in: what it tells its reader to run next is the caller's to say.
+
+A refusal or a warning ends with what to do ("`plansync plan` shows it anew", "run `plansync
+sync` again"), but which words are right depends on who called, not on the message: a person
+at the command line pastes a command, with the ``--config`` they gave (without it, the command
+finds no config or another one); a program calling the library calls a function, and a command
+sent it to a command line it never used, with options it never had. So every config carries
+its caller (:attr:`plansync.config.Config.caller`), the library's (:class:`Caller`) unless the
+command line gives its own (:class:`CommandLine`), and every such message asks it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import ClassVar, Literal
+
+Verb = Literal["sync", "plan", "forget"]
+"""What a message may tell its reader to do again: the command line's commands, which are the
+library's :func:`~plansync.apply`, :func:`~plansync.plan` and :func:`~plansync.forget`."""
+
+Rerun = Literal["sync", "plan"]
+"""How a stale plan is made anew: ``sync`` when the plan was the run's own (a new run plans
+again), ``plan`` for one it was given (a new plan to make, then apply)."""
+
+
+class Caller:
+    """The library's words: a message names the call to make (``plansync.apply(config)``)
+    and the argument to pass (``wait=SECONDS``). The command line's are :class:`CommandLine`."""
+
+    _CALLS: ClassVar[dict[Verb, str]] = {"sync": "apply", "plan": "plan", "forget": "forget"}
+    _ARGUMENTS: ClassVar[dict[str, str]] = {"all": "names=None"}
+    """Options of the command line whose argument in the library is not ``name=value``."""
+
+    starter: ClassVar[str | None] = None
+    """What writes a starter config: the library has no call for it (``plansync init`` is the
+    command line's), so a message that would name it says what is missing and stops there."""
+
+    plans_to_apply: ClassVar[str] = (
+        "`Plan.to_contract()` is for reading, a Plan that `plansync.plan(config)` made (or"
+        " its `model_dump_json()` read back) for applying"
+    )
+    """Which plans can be applied, said to a caller who gave one that cannot: the same data
+    without what apply needs, the plan's contract read back, or a ``Plan()`` made by hand."""
+
+    def command(self, verb: Verb, *names: str, **options: str) -> str:
+        """``verb`` as the caller writes it, to quote in a message: ``plansync.forget(config,
+        ['PLAN-3'])``, ``plansync.forget(config, backend='salesforce')``."""
+        names_given = [repr(list(names))] if names else []
+        arguments = ["config", *names_given, *(f"{k}={v!r}" for k, v in options.items())]
+        return f"plansync.{self._CALLS[verb]}({', '.join(arguments)})"
+
+    def option(self, name: str, value: str = "") -> str:
+        """The command line's option ``--name value`` as the caller gives it: ``wait=SECONDS``."""
+        return self._ARGUMENTS.get(name, f"{name}={value}")
+
+    def remedy(self, rerun: Rerun) -> str:
+        """What makes a stale plan anew, that a refusal ends with: a plan given to
+        :func:`plansync.apply` may never have been saved (made by :func:`plansync.plan`, kept
+        in memory), and "run `plansync plan --out FILE` again" sent its caller to the command
+        line for a file it never had."""
+        if rerun == "sync":
+            return f"call `{self.command('sync')}` again"
+        return f"make a new plan with `{self.command('plan')}` and apply it"
+
+
+class CommandLine(Caller):
+    """The command line's words: ``plansync VERB`` with the ``--config`` the user gave
+    (``config``; None: found where the command was run), quoted for the shell, and for a
+    stale ``plan_file`` (``sync PLAN_FILE``) the command that saves a new one in its place."""
+
+    starter: ClassVar[str | None] = "plansync init DIR"
+    plans_to_apply: ClassVar[str] = (
+        "`plan --json` is for reading, a plan saved with `--out` for applying"
+    )
+
+    def __init__(self, config: Path | None = None, plan_file: Path | None = None) -> None:
+        self.config = config
+        self.plan_file = plan_file
+
+    def command(self, verb: Verb, *names: str, **options: str) -> str:
+        """``plansync VERB --config FILE --option value NAMES``; ``names`` and the options'
+        values as they are (a placeholder such as ``KEY``, or a value the caller quoted)."""
+        given = ("--config", shlex.quote(str(self.config))) if self.config else ()
+        flags = [f"--{name} {value}" for name, value in options.items()]
+        return " ".join(("plansync", verb, *given, *flags, *names))
+
+    def option(self, name: str, value: str = "") -> str:
+        return f"--{name} {value}".rstrip()
+
+    def remedy(self, rerun: Rerun) -> str:
+        """The command to paste: ``sync`` for the run's own plan, and for a saved one ``plan``
+        with its file as ``--out``, which ``sync PLAN_FILE`` then applies."""
+        if rerun == "sync":
+            return f"run `{self.command('sync')}` again"
+        out = shlex.quote(str(self.plan_file)) if self.plan_file is not None else "FILE"
+        return f"run `{self.command('plan', out=out)}` again"
+
+
+LIBRARY = Caller()
+"""Every config's caller unless the command line gives its own."""
