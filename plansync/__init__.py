@@ -25,7 +25,8 @@ refused or failed a whole call), :class:`NoteChanged` (a note saved while it was
 never quote a secret.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
-whose ``whole_call`` is true: the backend's later steps were skipped). Either says what failed
+whose ``whole_call`` is true, ``target`` the backend and ``action`` the step that failed: the
+backend's later steps were skipped). Either says what failed
 in ``kind`` ("auth", "network", "throttled", "server", "unexpected": not the API's answer, such
 as a login page; "refused": any other), with the answer's HTTP ``status`` (None without one)
 and the ``retry_after`` a throttling backend asked for, so no caller parses the message. Block

@@ -513,13 +513,14 @@ def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     example_project: ExampleProject,
 ) -> None:
     """A 500 to the bulk create fails every item, in one error that belongs to no note line: it
-    read '-:0: sync jira failed' and ended with '1 item(s) failed'."""
+    read '-:0: sync jira failed' and ended with '1 item(s) failed'; the step is named, as an
+    item's error names it."""
     example_project.app.configure_faults(
         {"fail_next": [{"status": 500, "path_contains": "issue/bulk", "count": 9}]}
     )
     result = run("sync", "--yes", "--config", example_project.config_path)
     assert result.exit_code == 1
-    assert "error: sync jira failed: Jira answered 500" in result.output
+    assert "error: jira create failed: Jira answered 500" in result.output
     assert "-:0:" not in result.output and "1 item failed" not in result.output
     assert "the sync stopped early (1 failed call)" in result.output
     notes = sum(b"^ps-" in path.read_bytes() for path in example_project.vault.glob("*.md"))

@@ -194,9 +194,9 @@ def test_the_result_says_what_became_of_each_change_of_the_plan(
     result = plansync.apply(config, plan)
     assert result is not None
     (error,) = [e for e in result.errors if e.whole_call]
-    assert error.action == "sync jira"
+    assert (error.target, error.action) == ("jira", "link")  # the backend, and its step
     assert (error.note, error.line) == (None, None)  # no note's ("-" and 0 were sentinels)
-    assert str(error).startswith("sync jira failed: ")
+    assert str(error).startswith("jira link failed: ")
     by_action = {o.action: o for o in result.outcomes if o.item.text == "Book the review room"}
     assert by_action["create"].status == by_action["write_back"].status == "applied"
     link = by_action["link"]  # the request the 401 refused: failed with the call, not behind it
@@ -843,8 +843,20 @@ def test_a_whole_call_that_failed_says_its_kind_without_its_message_being_read(
     with open_state(example_project.root / ".plansync") as state:
         assert bool(state.in_flight("jira")) == maybe_done
     (error,) = result.errors
-    assert error.whole_call and error.action == "sync jira"
+    assert error.whole_call and (error.target, error.action) == ("jira", "create")
     assert (error.kind, error.status, error.retry_after) == (kind, fault["status"], retry_after)
+    # Filtered by its backend as an item's error is, and said by a dump as by the model: a
+    # tool reading the JSON found no whole_call (a property), and target None ("sync jira").
+    assert [e for e in result.errors if e.target == "jira"] == [error]
+    dumped = result.model_dump(mode="json")["errors"][0]
+    assert {k: dumped[k] for k in ("note", "line", "target", "action", "whole_call")} == {
+        "note": None,
+        "line": None,
+        "target": "jira",
+        "action": "create",
+        "whole_call": True,
+    }
+    assert plansync.Result.model_validate_json(result.model_dump_json()) == result
     assert {(o.action, o.status, o.whole_call, o.maybe_done) for o in result.outcomes} == {
         ("create", "failed", True, maybe_done),
         *((action, "skipped", False, False) for action in ("write_back", "link", "transition")),

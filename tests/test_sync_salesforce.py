@@ -666,7 +666,7 @@ def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_r
         }
     )
     result = run(project, org)
-    assert [e.action for e in result.errors] == ["sync salesforce"]
+    assert [(e.target, e.action) for e in result.errors] == [("salesforce", "create")]
     made = org.records()
     assert made and {sobject for sobject, _ in made.values()} == {"RFE__c"}
     # The first object's records are applied in this run (the call answered them), not
@@ -1430,7 +1430,8 @@ def test_salesforce_refusing_a_whole_call_leaves_jira_synced_and_the_next_run_fi
     )
     result = run(project, org)
     (error,) = result.errors
-    assert error.action == "sync salesforce" and "refused the session" in error.message
+    assert (error.target, error.action, error.whole_call) == ("salesforce", "create", True)
+    assert "refused the session" in error.message
     config = config_of(project)
     items = routed(project, config)
     assert all("jira" in r.item.keys for r in items if r.jira)

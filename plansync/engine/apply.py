@@ -28,7 +28,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from plansync.callers import Rerun
 from plansync.config import BACKEND_TITLES, Config
@@ -101,24 +101,31 @@ class ItemError(BaseModel):
     (an orphan's cancel), which has none: 0 made that cancel read as a whole call."""
     block_id: str | None
     action: str
+    """The step that failed: an item's ("create", "update", "link", "transition", "write
+    back"), or the one a whole call was made for (those, or "lookup" of the ids a sync cut
+    short was creating); its backend is ``target``."""
     key: str | None = None
     message: str
     kind: FailureKind | None = None
     status: int | None = None
     retry_after: float | None = None
     target: str | None = None
-    """The backend of one item's failure ("jira", "salesforce"), which an item routed to both
-    needs said; None for a write-back, and for a whole call (its action names the backend)."""
+    """The backend that failed ("jira", "salesforce"): an item's, which an item routed to both
+    needs said, or a whole call's, so that ``target == "jira"`` finds every failure of Jira;
+    None for a write-back, which no backend made."""
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def whole_call(self) -> bool:
         """A backend refused or failed a whole call (auth, network): no one note line is at
-        fault, and that backend's later steps in the run were skipped."""
+        fault, and that backend's later steps in the run were skipped. Computed, and kept in
+        ``model_dump()`` and the JSON, for a caller that reads those rather than the model."""
         return self.note is None
 
     def __str__(self) -> str:
-        """ "note.md:12: salesforce create failed: …", "sync jira failed: …"; a record whose
-        line is gone is named by its note alone ("note.md: jira transition PLAN-3 failed")."""
+        """ "note.md:12: salesforce create failed: …", a whole call's "jira create failed: …";
+        a record whose line is gone is named by its note alone ("note.md: jira transition
+        PLAN-3 failed")."""
         where = ""
         if self.note is not None:
             where = f"{self.note}: " if self.line is None else f"{self.note}:{self.line}: "
@@ -132,12 +139,13 @@ class Outcome(BaseModel):
 
     ``applied``: done (a create carries its new key). ``failed``: refused, and ``message`` says
     why (the same as the item's entry in ``Result.errors``); or, ``whole_call``, carried by a
-    call that failed as a whole, which ``Result.errors`` lists once (line 0), and ``message``
-    says what became of this change. ``skipped``: not attempted, and ``message`` says why: a
-    conflict or an orphan (never acted on), an earlier step of the same item that failed, or a
-    backend that failed a whole call before it. A skipped ``write_back`` may still have put the
-    item's block id into its line (ids go in before any record is made), and then says so: the
-    note is in ``Result.notes_written`` though its key is not.
+    call that failed as a whole, which ``Result.errors`` lists once (its ``note`` and ``line``
+    None), and ``message`` says what became of this change. ``skipped``: not attempted, and
+    ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
+    item that failed, or a backend that failed a whole call before it. A skipped
+    ``write_back`` may still have put the item's block id into its line (ids go in before any
+    record is made), and then says so: the note is in ``Result.notes_written`` though its key
+    is not.
 
     ``changed_since_plan``: a skipped update whose record was edited after the plan was made
     (``Result.warnings`` says which fields); the next plan shows it anew, so unlike a step
@@ -322,7 +330,7 @@ class Applier:
         self._write_keys(by_action["write_back"])
         for target in BACKENDS:
             dead = [d for d in plan.dead_creates if d.target == target]
-            self._whole_call(target, partial(self._settle_journal, target, dead))
+            self._whole_call(target, "lookup", partial(self._settle_journal, target, dead))
         self.checkpoint("keys_written")
         self._remote("jira", self._links, by_action["link"])
         self.checkpoint("links")
@@ -355,12 +363,13 @@ class Applier:
         """Run one phase against one backend. A whole-call failure (auth, network, 5xx past the
         retries) is reported once and skips that backend's later phases; the notes still get
         the keys of what was created, and the other backend goes on."""
-        if changes:
-            self._whole_call(target, lambda: phase(target, changes))
+        if changes:  # one action a phase: creates, links, updates or transitions
+            self._whole_call(target, changes[0].action, lambda: phase(target, changes))
 
-    def _whole_call(self, target: str, step: Callable[[], None]) -> None:
-        """Run ``step`` against ``target``'s backend unless a whole call of it failed already;
-        a failure of its own is reported once and skips that backend's later steps."""
+    def _whole_call(self, target: str, action: str, step: Callable[[], None]) -> None:
+        """Run ``step`` (``action``) against ``target``'s backend unless a whole call of it
+        failed already; a failure of its own is reported once, as that step's of that
+        backend, and skips the backend's later steps."""
         if target not in self.connectors or target in self.down:
             return
         try:
@@ -372,11 +381,12 @@ class Applier:
                     note=None,
                     line=None,
                     block_id=None,
-                    action=f"sync {target}",
+                    action=action,
                     message=str(exc),
                     kind=exc.kind,
                     status=exc.status,
                     retry_after=exc.retry_after,
+                    target=target,
                 )
             )
 
