@@ -8,6 +8,7 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 import subprocess
@@ -933,6 +934,38 @@ def test_apply_removes_the_temporary_files_a_killed_sync_left_and_lists_them(
     assert result.ok, result.errors
     assert (result.removed_temps, result.warnings) == ([relative], [])
     assert not leftover.exists()
+
+
+def test_the_readme_s_json_shapes_are_the_contracts_and_the_dumps_are_not(
+    example_project: ExampleProject,
+) -> None:
+    """A library user serialised a plan with ``model_dump_json()`` and met apply's data (the
+    fingerprint, line changes, statuses in apply's words): the README's library section names
+    ``to_contract()``, what the commands print, and says what the dumps hold besides."""
+    from click.testing import CliRunner
+
+    from plansync.cli import main
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    library = readme[readme.index("As a library:") :]
+    assert "`Plan.to_contract()`, what `plan --json` prints" in library
+    assert "`Note.to_contract()`, a note of what `parse --json` prints" in library
+
+    config = plansync.load_config(example_project.config_path)
+    plan = plansync.plan(config)
+    given = ["--config", str(example_project.config_path)]
+    printed = json.loads(CliRunner().invoke(main, ["plan", "--json", *given]).stdout)
+    assert set(plan.to_contract()) == set(printed)
+    dumped = json.loads(plan.model_dump_json())
+    internal = {"fingerprint", "refresh", "dead_creates", "abandoned_temps", "notes_read"}
+    assert internal <= set(dumped) and not internal & set(printed)
+    change = {"line_change", "base", "url", "global_id"}
+    assert change <= set(dumped["changes"][0]) and not change & set(printed["changes"][0])
+
+    note = plansync.parse_note(example_project.note("weekly"))
+    parsed = json.loads(CliRunner().invoke(main, ["parse", str(note.path), "--json"]).stdout)
+    assert set(note.to_contract()) == set(parsed["notes"][0])
+    assert "front_matter" in json.loads(note.model_dump_json()) and "front_matter" not in parsed
 
 
 # Names a caller gets wrong, each on its own line: a type checker must say so, as Python would.
