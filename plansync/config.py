@@ -643,6 +643,13 @@ class Config(Strict):
         return str(self.source) if self.source is not None else "config"
 
     @property
+    def described(self) -> str:
+        """The config and its vault, as a plan made with it names them to a run with another
+        config: its file, or the folder of one made in code (where its state store is)."""
+        made = str(self.source) if self.source is not None else f"a config made in {self.base_dir}"
+        return f"{made} (vault {self.vault_root})"
+
+    @property
     def base_dir(self) -> Path:
         """The folder relative paths start from: the config file's, or for a config made in
         code the working folder it was made in, not whichever is current at each call (a

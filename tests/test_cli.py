@@ -733,7 +733,9 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     tmp_path: Path, clean_env: None
 ) -> None:
     """It was refused as "the plan is stale: a.md changed since it was made", naming a note
-    of the other vault as if it had been edited."""
+    of the other vault as if it had been edited; then as none of its notes being here, "made
+    with another config or vault", naming neither. Both configs are named, with their
+    vaults."""
     for name, text in (("one", "- [ ] Draft the plan\n"), ("two", "- [ ] Other work\n")):
         assert run("init", tmp_path / name).exit_code == 0
         (tmp_path / name / f"{name}.md").write_text(text, "utf-8")
@@ -744,10 +746,11 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     config = tmp_path / "two" / "plansync.toml"
     result = run("sync", saved, "--config", config)
     assert result.exit_code == 1
+    one = tmp_path / "one"
     assert result.stderr.endswith(
-        "Error: the plan is stale: none of the notes it was made from (one.md) is in"
-        f" {(tmp_path / 'two').resolve()}: renamed, moved or deleted since, or made with another"
-        f" config or vault; run `plansync plan --config {config} --out {saved}` again\n"
+        f"Error: the plan was made for another config: {one / 'plansync.toml'} (vault"
+        f" {one.resolve()}), not {config} (vault {(tmp_path / 'two').resolve()});"
+        f" run `plansync plan --config {config} --out {saved}` again\n"
     )
     assert (tmp_path / "two" / "two.md").read_text("utf-8") == "- [ ] Other work\n"
 
@@ -785,13 +788,19 @@ def test_a_saved_plan_whose_only_note_was_renamed_names_the_note_gone(
         )
 
 
+@pytest.mark.parametrize("synced", [False, True], ids=["before any sync", "after a sync"])
 def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
-    tmp_path: Path, clean_env: None
+    tmp_path: Path, clean_env: None, synced: bool
 ) -> None:
     """Planned in one checkout (a CI job, a laptop), applied in another copy of the same
-    vault and state: the plan is checked by its notes, not by where they were."""
+    vault and state: the plan is checked by its notes and its state store, not by where they
+    were (the state folder it was made with names another config only to a stale plan)."""
     assert run("init", tmp_path / "here").exit_code == 0
     (tmp_path / "here" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    if synced:
+        assert run("sync", "-y", "--config", tmp_path / "here" / "plansync.toml").exit_code == 0
+        with (tmp_path / "here" / "a.md").open("a", encoding="utf-8") as note:
+            note.write("- [ ] Book the room\n")
     saved = tmp_path / "plan.json"
     assert (
         run("plan", "--out", saved, "--config", tmp_path / "here" / "plansync.toml").exit_code == 0
@@ -799,7 +808,7 @@ def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
     shutil.move(tmp_path / "here", tmp_path / "there")
     result = run("sync", saved, "--config", tmp_path / "there" / "plansync.toml")
     assert result.exit_code == 0, result.output
-    assert "^ps-" in (tmp_path / "there" / "a.md").read_text("utf-8")
+    assert (tmp_path / "there" / "a.md").read_text("utf-8").count("^ps-") == 1 + synced
 
 
 def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(

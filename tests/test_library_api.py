@@ -473,6 +473,8 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     monkeypatch.chdir(elsewhere)
     assert config.vault_root == (tmp_path / "vault").resolve()
     assert config.state_dir == tmp_path / ".plansync"
+    # As a plan made with it names it to a run with another config: by where its store is.
+    assert config.described == f"a config made in {tmp_path} (vault {config.vault_root})"
 
 
 def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
@@ -680,6 +682,26 @@ def test_a_plan_applied_twice_is_stale_because_a_sync_ran_not_because_notes_chan
     assert str(stale.value) == (
         "the plan is stale: a sync (or a forget) ran since it was made (this plan's own, if it"
         " was applied already); make a new plan with `plansync.plan(config)` and apply it"
+    )
+
+
+def test_a_plan_applied_with_another_config_names_both(example_project: ExampleProject) -> None:
+    """``apply(b, plan(a))``, ``b`` another config of the same vault (a state store of its
+    own): it was refused as "the state store .../state.db was deleted or replaced since it was
+    made", which sent the caller after a store no one had touched."""
+    a = plansync.load_config(example_project.config_path)
+    assert plansync.apply(a).ok  # a's store has its id now
+    other = example_project.root / "other"
+    other.mkdir()
+    text = example_project.config_path.read_text("utf-8")
+    (other / "plansync.toml").write_text(text.replace('path = "vault"', 'path = "../vault"'))
+    b = plansync.load_config(other / "plansync.toml")
+    with pytest.raises(plansync.StalePlan) as stale:
+        plansync.apply(b, plansync.plan(a))
+    vault = example_project.vault.resolve()
+    assert str(stale.value) == (
+        f"the plan was made for another config: {a.source} (vault {vault}), not {b.source}"
+        f" (vault {vault}); make a new plan with `plansync.plan(config)` and apply it"
     )
 
 

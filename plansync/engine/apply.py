@@ -46,7 +46,14 @@ from plansync.connectors.base import (
 )
 from plansync.connectors.http import chunks
 from plansync.display import first_few
-from plansync.engine.changes import KNOWN_AFTER_CREATE, Change, DeadCreate, ItemRef, Plan
+from plansync.engine.changes import (
+    KNOWN_AFTER_CREATE,
+    Change,
+    DeadCreate,
+    Fingerprint,
+    ItemRef,
+    Plan,
+)
 from plansync.engine.diff import adopted_base, learnt_status, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
@@ -407,17 +414,18 @@ class Applier:
                 f" be checked or written back ({self.config.caller.plans_to_apply})"
             )
         now = note_digests(self.config, list(plan.fingerprint.notes))
+        none_here = bool(now) and not any(now.values())
         made_with = plan.fingerprint.state_id
-        if (
-            now
-            and not any(now.values())
-            and (made_with is None or made_with != self.state.identity())
-        ):
-            # Not one of its notes is here: a plan applied with another config (`sync
-            # --config B plan-of-A.json`), or its only note renamed or deleted since, which
+        if self._made_elsewhere(plan.fingerprint, none_here):
+            raise self._stale(
+                f"the plan was made for another config: {plan.fingerprint.made_for}, not"
+                f" {self.config.described}"
+            )
+        if none_here and (made_with is None or made_with != self.state.identity()):
+            # Not one of its notes is here: its only note renamed or deleted since, or a plan
+            # saved before plans named their config applied with another config, which
             # nothing here tells apart unless the plan was made with this state store (then
-            # this config's: said below, as for any note gone). Said by the notes, not by a
-            # path, so that a plan made on one machine still applies on another.
+            # this config's: said below, as for any note gone).
             raise self._stale(
                 f"the plan is stale: none of the notes it was made from"
                 f" ({first_few(sorted(now), 5)}) is in {self.config.vault_root}: renamed, moved"
@@ -469,6 +477,21 @@ class Applier:
                     f"the plan was made against {described(title, site)}, but this run uses"
                     f" {described(title, site_now)}"
                 )
+
+    def _made_elsewhere(self, fingerprint: Fingerprint, none_here: bool) -> bool:
+        """Whether a plan stale for its state store (another one, or moved on) or its notes
+        (none of them here) was made with another config (``sync --config B plan-of-A.json``,
+        ``apply(B, plan(A))``): its state folder is not this config's. Only then: the same
+        vault and state store at another path (another checkout, another machine) is the
+        same config, and its plan applies."""
+        made_with = fingerprint.state_id
+        stale = (
+            none_here
+            or (made_with is not None and made_with != self.state.identity())
+            or self.state.revision() != fingerprint.state_revision
+        )
+        here = str(self.config.state_dir.resolve())
+        return stale and fingerprint.state_dir is not None and fingerprint.state_dir != here
 
     def _stale(self, reason: str) -> StalePlan:
         """The refusal of a stale plan, ending with the caller's remedy for the run's own plan

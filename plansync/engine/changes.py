@@ -117,6 +117,14 @@ class Fingerprint(BaseModel):
     """The state store's identity (:meth:`StateStore.identity`); None: none on disk yet."""
     sites: dict[str, str | None] = Field(default_factory=dict)
     """Per target, the backend the plan was made against (:func:`plansync.sites.site_of`)."""
+    state_dir: str | None = None
+    """The state folder of the config the plan was made with, resolved; None: a plan saved
+    before it was kept. Never checked alone (a plan applies to the same vault and state store
+    at another path: another checkout, another machine), but a plan stale for its state store
+    or its notes is said to be another config's when it differs: "the state store was
+    deleted or replaced" told one applied with ``--config B`` to look for what never was."""
+    made_for: str | None = None
+    """That config as the refusal names it (:attr:`plansync.config.Config.described`)."""
 
 
 class BaseRefresh(BaseModel):

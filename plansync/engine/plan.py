@@ -217,6 +217,8 @@ class Planner:
             state_revision=self.state.revision(),
             state_id=self.state.identity(),
             sites={t.name: t.site for t in self.targets},
+            state_dir=str(self.config.state_dir.resolve()),
+            made_for=self.config.described,
         )
         read = [*self.vault.warnings, *(w for n in self.vault.notes for w in n.warnings)]
         self.plan.warnings = [str(w) for w in read] + self.plan.warnings
