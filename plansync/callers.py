@@ -12,6 +12,7 @@ command line gives its own (:class:`CommandLine`), and every such message asks i
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -64,19 +65,19 @@ class Caller:
         return f"make a new plan with `{self.command('plan')}` and apply it"
 
 
+@dataclass(frozen=True)
 class CommandLine(Caller):
     """The command line's words: ``plansync VERB`` with the ``--config`` the user gave
     (``config``; None: found where the command was run), quoted for the shell, and for a
     stale ``plan_file`` (``sync PLAN_FILE``) the command that saves a new one in its place."""
 
+    config: Path | None = None
+    plan_file: Path | None = None
+
     starter: ClassVar[str | None] = "plansync init DIR"
     plans_to_apply: ClassVar[str] = (
         "`plan --json` is for reading, a plan saved with `--out` for applying"
     )
-
-    def __init__(self, config: Path | None = None, plan_file: Path | None = None) -> None:
-        self.config = config
-        self.plan_file = plan_file
 
     def command(self, verb: Verb, *names: str, **options: str) -> str:
         """``plansync VERB --config FILE --option value NAMES``; ``names`` and the options'
@@ -86,6 +87,7 @@ class CommandLine(Caller):
         return " ".join(("plansync", verb, *given, *flags, *names))
 
     def option(self, name: str, value: str = "") -> str:
+        """``--wait SECONDS``, ``--all``: as the user types it."""
         return f"--{name} {value}".rstrip()
 
     def remedy(self, rerun: Rerun) -> str:
