@@ -631,7 +631,7 @@ def moved(
     store.save(record(**base))
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
     backends = {"jira": cast(Connector, Moves(outcome))}
-    applier = Applier(config, store, backends, remedy=lambda rerun: rerun)
+    applier = Applier(config, store, backends)
     item = ItemRef(note="meetings/sync.md", line=12, block_id="ps-abc123", text="Runbook")
     status = {"status": {"old": old, "new": new}}
     change = Change(action="transition", target="jira", key="PLAN-1", item=item, fields=status)
