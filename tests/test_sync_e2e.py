@@ -2982,48 +2982,136 @@ def test_a_note_holding_both_sides_of_a_merge_conflict_is_held_back_until_resolv
     assert plan.changes[0].key == key
 
 
-def test_a_read_only_note_is_held_back_until_it_is_made_writable(
+def test_a_read_only_note_synced_before_syncs_as_any_other(
     example_project: ExampleProject,
 ) -> None:
-    """Write-back replaces a note by renaming a new file over it, which the folder allows:
-    a note its owner made read-only (-r--r--r--) was rewritten without a word. Its items wait,
-    none created (an item's id is written before a record is made), and the plan says why."""
+    """Notes archived read-only on purpose: a line that carries its id and key needs no write,
+    so its changes are sent, and the plan shows no conflict (it did at every run)."""
+    project = example_project
+    config, note, _item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, update=1)
+        assert (plan.changes[0].key, plan.changes[0].fields["due"]["new"]) == (key, "2025-11-24")
+        result = sync(config)
+        assert result.notes_written == [] and not result.errors
+        assert project.issues()[key]["fields"]["duedate"] == "2025-11-24"
+        assert path.read_bytes() == before
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan)
+    finally:
+        path.chmod(0o644)
+
+
+def test_a_new_item_in_a_read_only_note_waits_until_it_is_made_writable(
+    example_project: ExampleProject,
+) -> None:
+    """Its id goes into the line before its record is made: nothing is created, the plan
+    says where and what to do, and its note's synced items sync all the same."""
+    project = example_project
+    config, note, _item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    with path.open("a", encoding="utf-8") as end:
+        end.write("- [ ] Ship the archive @Myself\n")
+    new_line = len(path.read_bytes().split(b"\n")) - 1
+    before = path.read_bytes()
+    issues = project.issues()
+    path.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, update=1, conflict=1)
+        held = next(c for c in plan.changes if c.action == "conflict")
+        assert (held.target, held.item.note, held.item.line) == ("note", note.path, new_line)
+        assert held.item.block_id is None  # the id this plan drew is on no line
+        assert held.message == (
+            "the note's file is read-only: the item is held back (nothing is created) until it"
+            " is made writable (chmod u+w): its id is written into the line before its record"
+            " is made"
+        )
+        sync(config)
+        assert path.read_bytes() == before
+        after = project.issues()
+        assert after.keys() == issues.keys()
+        assert after[key]["fields"]["duedate"] == "2025-11-24"
+    finally:
+        path.chmod(0o644)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, create=1, write_back=1, link=1)
+    sync(config)
+    assert len(project.issues()) == len(issues) + 1
+
+
+def test_a_key_link_is_not_written_back_into_a_read_only_note(
+    example_project: ExampleProject,
+) -> None:
+    """A line that lost its key link gets it back by a write, which a read-only note refuses:
+    a conflict names the key, and the item's changes are sent all the same."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    link = next(part for part in item_line(project, note.path, item.line).split(" ") if key in part)
+    replace_once(path, f" {link}", "")
+    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, update=1, conflict=1)
+        held = next(c for c in plan.changes if c.action == "conflict")
+        assert (held.target, held.key, held.item.line) == ("note", key, item.line)
+        assert held.message == (
+            f"the note's file is read-only: the line is not given its key link ({key}) until it"
+            " is made writable (chmod u+w); the item syncs otherwise"
+        )
+        sync(config)
+        assert path.read_bytes() == before
+        assert project.issues()[key]["fields"]["duedate"] == "2025-11-24"
+    finally:
+        path.chmod(0o644)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=1)
+
+
+def test_a_saved_plan_does_not_write_a_note_made_read_only_since(
+    example_project: ExampleProject,
+) -> None:
+    """Write-back renames a new file over the note, which the folder allows: a plan saved
+    before the note was made read-only rewrote it. Its items fail, each saying why, and
+    nothing is created for the one whose id could not be written."""
     project = example_project
     config, note, _item, _key = synced_item(project, RUNBOOK)
     path = project.vault / note.path
-    replace_once(path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")  # a change to a synced item
-    fresh = project.vault / "archived.md"
-    fresh.write_text("# Archived\n\n- [ ] Ship the archive @Myself\n", "utf-8")
-    before = {p: p.read_bytes() for p in (path, fresh)}
+    with path.open("a", encoding="utf-8") as end:
+        end.write("- [ ] Ship the archive @Myself\n")
+    new_line = len(path.read_bytes().split(b"\n")) - 1
+    saved = Plan.model_validate_json(fresh_plan(config).model_dump_json())
+    assert saved.summary == summary_of(saved, create=1, write_back=1, link=1)
+    before = path.read_bytes()
     issues = project.issues()
-    for file in before:
-        file.chmod(0o444)
+    path.chmod(0o444)
     try:
-        plan = fresh_plan(config)
-        assert plan.summary == summary_of(plan, conflict=2)
-        assert sorted((c.target, c.item.note, c.item.line) for c in plan.changes) == sorted(
-            [("note", "archived.md", 1), ("note", note.path, 1)]
-        )
-        held = next(c for c in plan.changes if c.item.note == "archived.md")
-        assert held.message == (
-            "its file is read-only: its item is held back (nothing is created, changed or"
-            " written back for them) until it is made writable (chmod u+w)"
-        )
-        sync(config)
-        assert {p: p.read_bytes() for p in before} == before
-        assert all(stat.S_IMODE(p.stat().st_mode) == 0o444 for p in before)
+        result = plansync.apply(config, saved)
+        assert path.read_bytes() == before
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
         assert project.issues() == issues
+        assert [(o.action, o.status) for o in result.outcomes] == [
+            ("write_back", "failed"),
+            ("create", "skipped"),
+            ("link", "skipped"),
+        ]
+        (error,) = result.errors
+        assert (error.action, error.note, error.line) == ("write back", note.path, new_line)
+        assert error.message == (
+            f"{path}: its file is read-only; not written (make it writable: chmod u+w)"
+        )
     finally:
-        for file in before:
-            file.chmod(0o644)
-    plan = fresh_plan(config)
-    counts = plan.summary
-    assert (counts["create"], counts["update"], counts["write_back"], counts["conflict"]) == (
-        1,
-        1,
-        1,
-        0,
-    )
+        path.chmod(0o644)
 
 
 def test_an_item_moved_into_a_held_note_waits_with_it(example_project: ExampleProject) -> None:

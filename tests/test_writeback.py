@@ -297,6 +297,27 @@ def test_a_note_that_cannot_be_replaced_is_a_write_back_error_naming_it(
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"], "no temporary file is left behind"
 
 
+def test_a_read_only_note_is_not_replaced_but_read(tmp_path: Path) -> None:
+    """The folder lets a new file be renamed over a note its owner made read-only (-r--r--r--),
+    and one was: write-back refuses it, naming the note and what to do. A note that needs no
+    change (its line holds the id already) is no error: nothing is written."""
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n- [ ] Two ^ps-2\n")
+    note.chmod(0o444)
+    try:
+        with pytest.raises(WriteBackError) as refused:
+            write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+        assert str(refused.value) == (
+            f"{note}: its file is read-only; not written (make it writable: chmod u+w)"
+        )
+        kept = write_back(note, tmp_path, [LineEdit(2, "- [ ] Two ^ps-2", block_id="ps-2")])
+        assert not kept.changed
+        assert note.read_bytes() == b"- [ ] One\n- [ ] Two ^ps-2\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["n.md"]
+    finally:
+        note.chmod(0o644)
+
+
 def test_the_temporary_file_is_named_as_the_walk_looks_for_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,16 +1,12 @@
 """The notes a person must fix before a sync takes part of them: one whose front matter cannot
 be read, a sync tool's conflict copy, one that holds both sides of a merge conflict. Their
 lines would be synced wrong or twice, so the planner holds such a note back, records and all,
-and says why and until when. So is a note whose file its owner made read-only: a sync writes
-ids and keys into its notes (an id before any record is made for it), and write-back, which
-replaces a file by renaming a new one over it, would rewrite it without a word.
+and says why and until when.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +47,8 @@ def conflict_copy_of(path: str) -> str | None:
     return name.with_stem(copy[1] or copy[2]).as_posix() if copy else None
 
 
-def why_held(note: Note, lines: list[str], file: Path) -> Held | None:
-    """Why ``note``, read from ``file``, is to be held back from the sync, if it is."""
+def why_held(note: Note, lines: list[str]) -> Held | None:
+    """Why ``note`` is to be held back from the sync, if it is."""
     error = note.front_matter_error
     if error is not None:
         return Held(error.line or 1, error.message.removesuffix(HELD_BACK), "it is fixed")
@@ -65,21 +61,7 @@ def why_held(note: Note, lines: list[str], file: Path) -> Held | None:
             "holds both sides of a merge conflict (<<<<<<<, =======, >>>>>>>)",
             "the conflict is resolved",
         )
-    if note.items and read_only(file):  # a note of no item is never written to
-        return Held(1, "its file is read-only", "it is made writable (chmod u+w)")
     return None
-
-
-def read_only(file: Path) -> bool:
-    """Whether ``file``'s permission bits keep this user from writing it: for root, whom they
-    stop from nothing, whether its owner's write bit is off (as ``ls -l`` shows read-only).
-    A file that cannot be looked at is not known to be read-only: write-back says what fails."""
-    try:
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            return not os.stat(file).st_mode & stat.S_IWUSR
-        return file.exists() and not os.access(file, os.W_OK)
-    except OSError:
-        return False
 
 
 def merge_conflict_around(note: Note, lines: list[str]) -> int:

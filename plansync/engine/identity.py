@@ -24,7 +24,7 @@ from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note
 from plansync.notes.parse import read_note_bytes, read_up_to_keys, reread_keys
-from plansync.notes.vault import Vault, markdown_files, note_file
+from plansync.notes.vault import Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
 from plansync.rules import (
     Context,
@@ -137,8 +137,7 @@ class Identifier:
         taken |= {label_for(b) for b in synced_from}
         tracked: list[Tracked] = []
         for note in self.vault.notes:
-            file = note_file(self.config.vault_root, note.path)
-            if held := why_held(note, lines[note.path], file):
+            if held := why_held(note, lines[note.path]):
                 self._hold_back(note, held, synced_from)
                 continue
             for item in note.items:

@@ -29,7 +29,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    conflict, not recreated.
 4. **Keys and links.** The key belongs in the note line (written back if missing; a key there
    that disagrees with the state store is a conflict, not "fixed"); the record links back to
-   the note line (upserted by a stable global id when the link changed).
+   the note line (upserted by a stable global id when the link changed). Nothing is written
+   into a note whose file is read-only: such a write is a conflict instead, and an item whose
+   id it would write is not created (:meth:`Planner._refuse`).
 5. **Orphans** (:mod:`.orphans`). A tracked id found in no note is reported and left alone: a
    vanished note never closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from
    a note that was read and still holds items a transition to cancelled, once; not one moved into a
@@ -97,7 +99,7 @@ from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import PlansyncError
 from plansync.notes.model import note_digest
 from plansync.notes.vault import Vault, note_file
-from plansync.notes.writeback import abandoned_temps, decode_for_edit
+from plansync.notes.writeback import abandoned_temps, decode_for_edit, read_only
 from plansync.progress import Progress, silent
 from plansync.rules import (
     CLOSED,
@@ -148,6 +150,8 @@ class Planner:
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._ids_announced: set[str] = set()
+        self._read_only: dict[str, bool] = {}  # per note a write is planned into: see _writable
+        self._refused: set[str] = set()  # block ids a read-only note kept a write from
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._other_sandbox_keys: dict[str, dict[str, str]] = {}  # see _other_sandbox
         self._cross_links = self._link_targets()
@@ -823,8 +827,9 @@ class Planner:
         if why:
             where = target.routing.rule_key(self.config, entry.item)
             raise ConfigError(f"{self.config.where}: {where}: {why}")
+        if not self._write_back(target, entry, None, None):
+            return  # its id cannot go into the line, and it goes there before the record
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
-        self._write_back(target, entry, None, None)
         self._date_held(target, entry, fields, None)
         self._add(entry, "create", target.name, fields=fields, sobject=sobject)
         if target.remote_links:
@@ -877,7 +882,10 @@ class Planner:
         *,
         base: dict[str, Any] | None = None,
         url: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Plan the line's write-back for ``target``: the item's new id, the record's ``key``
+        (None: one to create) where the line names ``note_key``; False when its note's file is
+        read-only and the line would change (a conflict says so instead, :meth:`_refuse`)."""
         fields: dict[str, Any] = {}
         first = entry.block_id not in self._ids_announced
         self._ids_announced.add(entry.block_id)
@@ -897,6 +905,11 @@ class Planner:
             for name, copied in entry.item.keys.items():
                 if name != target.name and name not in written:
                     fields[name] = {"old": copied, "new": None}
+        # A line without this id gets it written by every write-back of it (apply writes the
+        # id first), announced or not.
+        if (fields or entry.new_id) and not self._writable(entry.note.path):
+            self._refuse(entry, key)
+            return False
         message = None
         if entry.readopted and key is not None:
             message = (
@@ -923,6 +936,44 @@ class Planner:
                 key_target=target.name,
                 keys=dict(entry.item.keys),
             ),
+        )
+        return True
+
+    def _writable(self, path: str) -> bool:
+        """Whether the note at ``path`` may be written to (:func:`read_only`), asked once a
+        note and only of a note a write is planned into: most notes of a vault synced before
+        need none, and cost nothing here."""
+        if path not in self._read_only:
+            self._read_only[path] = read_only(note_file(self.config.vault_root, path))
+        return not self._read_only[path]
+
+    def _refuse(self, entry: Tracked, key: str | None) -> None:
+        """A conflict, once an item, in place of a write into its note, whose file is
+        read-only: one its owner made so (archived notes) is written to by no sync, which
+        renamed a new file over it. An item to create waits, nothing made (its id goes into
+        the line first); one already synced is sent its changes all the same, its line left
+        as it is. A read-only note that needs no write is synced as any other, no conflict."""
+        if entry.block_id in self._refused:
+            return
+        self._refused.add(entry.block_id)
+        until = "until it is made writable (chmod u+w)"
+        if key is None:
+            why = f"the item is held back (nothing is created) {until}: its id is written into"
+            why += " the line before its record is made"
+        else:
+            what = f"id ^{entry.block_id} and key link" if entry.new_id else "key link"
+            why = f"the line is not given its {what} ({key}) {until}; the item syncs otherwise"
+        on_line = not entry.new_id or entry.readopted  # else an id drawn by this plan only
+        self.plan.changes.append(
+            Change(
+                action="conflict",
+                target="note",
+                item=self._ref(entry).model_copy(
+                    update={"block_id": entry.block_id if on_line else None}
+                ),
+                key=key,
+                message=f"the note's file is read-only: {why}",
+            )
         )
 
     def _plan_fields(

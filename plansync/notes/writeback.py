@@ -332,6 +332,12 @@ def write_back(
                 f"{path}: the ids and keys would take it over {megabytes(MAX_NOTE_BYTES)}, the"
                 " most plansync reads; not written (split the note)"
             )
+        if read_only(real):
+            # The folder lets a new file be renamed over it: the note would be rewritten
+            # against the permission its owner gave it (archived notes made read-only).
+            raise WriteBackError(
+                f"{path}: its file is read-only; not written (make it writable: chmod u+w)"
+            )
         try:
             replaced = _replace_if_unchanged(real, data, new)
         except OSError as exc:  # immutable, a read-only folder, a full disk: this note only
@@ -339,6 +345,21 @@ def write_back(
         if replaced:
             return WriteResult(path=path, changed=True, missing=missing)
     raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
+
+
+def read_only(file: Path) -> bool:
+    """Whether ``file``'s permission bits keep this user from writing it: for root, whom they
+    stop from nothing, whether its owner's write bit is off (as ``ls -l`` shows read-only).
+    A file that cannot be looked at is not known to be read-only: writing it says what fails.
+
+    Write-back replaces a note by renaming a new file over it, which only the folder's
+    permission governs, so it asks this first; the planner too, before it plans a write."""
+    try:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            return not os.stat(file).st_mode & stat.S_IWUSR
+        return file.exists() and not os.access(file, os.W_OK)
+    except OSError:
+        return False
 
 
 def _replace_if_unchanged(path: Path, expected: bytes, new: bytes) -> bool:
