@@ -3047,6 +3047,39 @@ def test_a_new_item_in_a_read_only_note_waits_until_it_is_made_writable(
     assert len(project.issues()) == len(issues) + 1
 
 
+def test_an_item_with_its_id_in_a_read_only_note_is_created_its_key_not_written(
+    example_project: ExampleProject,
+) -> None:
+    """An id written by hand is on the line already, so its record can be made: only its key
+    link waits for the note to be writable, a conflict naming it once it is known."""
+    project = example_project
+    config, note, _item, _key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    with path.open("a", encoding="utf-8") as end:
+        end.write("- [ ] Ship the archive @Myself ^archive1\n")
+    before = path.read_bytes()
+    issues = project.issues()
+    path.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, create=1, link=1, conflict=1)
+        held = next(c for c in plan.changes if c.action == "conflict")
+        assert (held.item.block_id, held.key) == ("archive1", None)
+        assert held.message == (
+            "the note's file is read-only: the line is not given its key link until it is made"
+            " writable (chmod u+w); the item syncs otherwise"
+        )
+        sync(config)
+        (made,) = project.issues().keys() - issues.keys()
+        assert path.read_bytes() == before
+        plan = fresh_plan(config)
+        assert plan.summary == summary_of(plan, conflict=1) and plan.changes[0].key == made
+    finally:
+        path.chmod(0o644)
+    plan = fresh_plan(config)
+    assert plan.summary == summary_of(plan, write_back=1) and plan.changes[0].key == made
+
+
 def test_a_key_link_is_not_written_back_into_a_read_only_note(
     example_project: ExampleProject,
 ) -> None:

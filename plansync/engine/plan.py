@@ -827,7 +827,7 @@ class Planner:
         if why:
             where = target.routing.rule_key(self.config, entry.item)
             raise ConfigError(f"{self.config.where}: {where}: {why}")
-        if not self._write_back(target, entry, None, None):
+        if not self._write_back(target, entry, None, None) and entry.new_id:
             return  # its id cannot go into the line, and it goes there before the record
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._date_held(target, entry, fields, None)
@@ -908,7 +908,7 @@ class Planner:
         # A line without this id gets it written by every write-back of it (apply writes the
         # id first), announced or not.
         if (fields or entry.new_id) and not self._writable(entry.note.path):
-            self._refuse(entry, key)
+            self._refuse(entry, key, keyed=bool(fields.keys() - {"block_id"}))
             return False
         message = None
         if entry.readopted and key is not None:
@@ -947,22 +947,26 @@ class Planner:
             self._read_only[path] = read_only(note_file(self.config.vault_root, path))
         return not self._read_only[path]
 
-    def _refuse(self, entry: Tracked, key: str | None) -> None:
+    def _refuse(self, entry: Tracked, key: str | None, *, keyed: bool) -> None:
         """A conflict, once an item, in place of a write into its note, whose file is
-        read-only: one its owner made so (archived notes) is written to by no sync, which
-        renamed a new file over it. An item to create waits, nothing made (its id goes into
-        the line first); one already synced is sent its changes all the same, its line left
-        as it is. A read-only note that needs no write is synced as any other, no conflict."""
+        read-only (``keyed``: the write gives or takes off key links): one its owner made so
+        (archived notes) is written to by no sync, which renamed a new file over it. An item
+        whose id is not on its line waits, nothing made (its id goes there first); one whose
+        id is, synced or not, is sent its changes all the same, its line left as it is. A
+        read-only note that needs no write is synced as any other, with no conflict."""
         if entry.block_id in self._refused:
             return
         self._refused.add(entry.block_id)
         until = "until it is made writable (chmod u+w)"
-        if key is None:
+        if entry.new_id and key is None:
             why = f"the item is held back (nothing is created) {until}: its id is written into"
             why += " the line before its record is made"
         else:
-            what = f"id ^{entry.block_id} and key link" if entry.new_id else "key link"
-            why = f"the line is not given its {what} ({key}) {until}; the item syncs otherwise"
+            parts = [f"id ^{entry.block_id}"] if entry.new_id else []  # else a key link
+            if keyed:
+                parts.append(f"key link ({key})" if key else "key link")
+            what = " and ".join(parts)
+            why = f"the line is not given its {what} {until}; the item syncs otherwise"
         on_line = not entry.new_id or entry.readopted  # else an id drawn by this plan only
         self.plan.changes.append(
             Change(
