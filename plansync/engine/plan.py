@@ -949,11 +949,11 @@ class Planner:
 
     def _refuse(self, entry: Tracked, key: str | None, *, keyed: bool) -> None:
         """A conflict, once an item, in place of a write into its note, whose file is
-        read-only (``keyed``: the write gives or takes off key links): one its owner made so
-        (archived notes) is written to by no sync, which renamed a new file over it. An item
-        whose id is not on its line waits, nothing made (its id goes there first); one whose
-        id is, synced or not, is sent its changes all the same, its line left as it is. A
-        read-only note that needs no write is synced as any other, with no conflict."""
+        read-only (``keyed``: the write gives or takes off key links). Its owner made it so
+        (archived notes), and write-back would rename a new file over it. An item whose id is
+        not on its line waits, nothing made (its id goes there first); one whose id is, synced
+        or not, is sent its changes all the same, its line left as it is. A read-only note
+        that needs no write is synced as any other, with no conflict."""
         if entry.block_id in self._refused:
             return
         self._refused.add(entry.block_id)
@@ -962,7 +962,7 @@ class Planner:
             why = f"the item is held back (nothing is created) {until}: its id is written into"
             why += " the line before its record is made"
         else:
-            parts = [f"id ^{entry.block_id}"] if entry.new_id else []  # else a key link
+            parts = [f"id ^{entry.block_id}"] if entry.new_id else []
             if keyed:
                 parts.append(f"key link ({key})" if key else "key link")
             what = " and ".join(parts)
