@@ -2323,36 +2323,35 @@ def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
         assert "+ salesforce create" in result.output
 
 
-def test_sandbox_serve_serves_the_strict_workflow_asked_for(tmp_path: Path) -> None:
-    """``--workflow strict``: Jira lists only the transitions out of an issue's status, and a
-    move may take more than one (what a user trying a workflow like their own needs)."""
-    with sandbox_served(tmp_path, "--workflow", "strict") as (port, printed):
+@pytest.mark.parametrize(
+    ("workflow", "mode", "transitions", "statuses"),
+    [
+        # Jira lists only the transitions out of an issue's status, and a move may take more
+        # than one (what a user trying a workflow like their own needs).
+        ("strict", "cloud", ["Start", "Won't Do"], {"To Do", "In Progress", "Done", "Won't Do"}),
+        # Jira's simplified workflow, with no cancelled status, which its project's statuses
+        # say (how a user tries [-] against a Jira that cannot cancel).
+        ("simple", "dc", ["In Progress", "Done"], {"To Do", "In Progress", "Done"}),
+    ],
+)
+def test_sandbox_serve_serves_the_workflow_asked_for(
+    tmp_path: Path, workflow: str, mode: str, transitions: list[str], statuses: set[str]
+) -> None:
+    """``--workflow``: the transitions a new issue lists, and the statuses the project's
+    workflow has, are that workflow's."""
+    served = sandbox_served(tmp_path, "--workflow", workflow, "--mode", mode)
+    with served as (port, printed):
         assert printed[0].startswith(
-            f"Jira sandbox (cloud, strict workflow) on http://127.0.0.1:{port}"
+            f"Jira sandbox ({mode}, {workflow} workflow) on http://127.0.0.1:{port}"
         )
         base, auth = f"http://127.0.0.1:{port}/rest/api/2", ("me", "any")
         fields = {"project": {"key": "PLAN"}, "issuetype": {"name": "Task"}, "summary": "s"}
         created = requests.post(f"{base}/issue", json={"fields": fields}, auth=auth, timeout=10)
         key = created.json()["key"]
         listed = requests.get(f"{base}/issue/{key}/transitions", auth=auth, timeout=10).json()
-        assert [t["name"] for t in listed["transitions"]] == ["Start", "Won't Do"]
-
-
-def test_sandbox_serve_serves_the_simple_workflow_asked_for(tmp_path: Path) -> None:
-    """``--workflow simple``: Jira's simplified workflow, with no cancelled status, which its
-    project's statuses say (how a user tries ``[-]`` against a Jira that cannot cancel)."""
-    with sandbox_served(tmp_path, "--workflow", "simple", "--mode", "dc") as (port, printed):
-        assert printed[0].startswith(
-            f"Jira sandbox (dc, simple workflow) on http://127.0.0.1:{port}"
-        )
-        base, auth = f"http://127.0.0.1:{port}/rest/api/2", ("me", "any")
-        fields = {"project": {"key": "PLAN"}, "issuetype": {"name": "Task"}, "summary": "s"}
-        created = requests.post(f"{base}/issue", json={"fields": fields}, auth=auth, timeout=10)
-        key = created.json()["key"]
-        listed = requests.get(f"{base}/issue/{key}/transitions", auth=auth, timeout=10).json()
-        assert [t["name"] for t in listed["transitions"]] == ["In Progress", "Done"]
+        assert [t["name"] for t in listed["transitions"]] == transitions
         types = requests.get(f"{base}/project/PLAN/statuses", auth=auth, timeout=10).json()
-        assert {s["name"] for t in types for s in t["statuses"]} == {"To Do", "In Progress", "Done"}
+        assert {s["name"] for t in types for s in t["statuses"]} == statuses
 
 
 def test_sandbox_serve_seeds_every_project_named(tmp_path: Path) -> None:
