@@ -399,6 +399,13 @@ def test_a_jira_that_refuses_user_search_leaves_owners_unassigned_and_syncs(
     assert sum(n for route, n in routes.items() if "user" in route) == 1  # not asked again
 
 
+def unassigned_warnings(config: Path) -> list[str]:
+    """The warnings of ``plan`` about owners left unassigned, one line each."""
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if "left unassigned" in line]
+
+
 def test_an_owner_without_an_account_names_the_setting_to_change(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -413,9 +420,7 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     )
     config.write_text(text, "utf-8")
     (tmp_path / "n.md").write_text("- [ ] A @Myself\n- [ ] B @Tomer Hagay\n- [ ] C @Bob\n")
-    result = run("plan", "--config", config)
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
+    warnings = unassigned_warnings(config)
     assert warnings == [
         "warning: n.md:1: owner '@Myself' ('myself' = 'Jason' in the config) maps to no Jira"
         " user: set 'myself' to a key of [users] or an e-mail Jira knows; left unassigned",
@@ -437,9 +442,7 @@ def test_an_owner_cut_short_by_a_word_of_no_capital_is_named_whole_in_its_warnin
     (tmp_path / "n.md").write_text(
         "- [ ] Tune it @Ludwig van Beethoven #music\n- [ ] Ask @Dana about the Key\n"
     )
-    result = run("plan", "--config", config)
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stdout.splitlines() if "left unassigned" in line]
+    warnings = unassigned_warnings(config)
     assert warnings == [
         "warning: n.md:1: owner '@Ludwig' maps to no Jira user (add it under [users] in the"
         " config, or 'Ludwig van Beethoven' if that is who is meant); left unassigned",
@@ -448,10 +451,7 @@ def test_an_owner_cut_short_by_a_word_of_no_capital_is_named_whole_in_its_warnin
     ]
     text = config.read_text("utf-8")
     config.write_text(text + '\n[users]\n"Ludwig van Beethoven" = { jira = "acc-ludwig" }\n')
-    result = run("plan", "--config", config)
-    assert [line for line in result.stdout.splitlines() if "left unassigned" in line] == [
-        warnings[1]
-    ]
+    assert unassigned_warnings(config) == [warnings[1]]
 
 
 def test_an_owner_warning_says_whether_no_user_or_how_many_match(
