@@ -193,3 +193,24 @@ def test_the_owner_maps_to_its_user_and_a_synced_line_plans_clean(
     assert [(c.action, c.fields["summary"]) for c in changes] == [
         ("update", {"old": "Book the room", "new": "Book the room for the offsite"})
     ]
+
+
+@pytest.mark.parametrize(
+    ("description", "owner", "meant"),
+    [
+        ("Tune it @Ludwig van Beethoven #music", "Ludwig", "Ludwig van Beethoven"),
+        ("Book the hall @Ana de la Cruz", "Ana", "Ana de la Cruz"),
+        ("Send the deck @Tom to the CFO", "Tom", None),
+        ("Ask @Priya for the Q4 numbers", "Priya", None),
+        ("Ping @Dana and the SRE team", "Dana", None),
+        ("Call @Rui dos Santos, then @Ana", "Ana", None),  # the owner is the last mention
+    ],
+)
+def test_an_unmapped_owner_s_warning_guesses_a_longer_name_only_from_name_particles(
+    description: str, owner: str, meant: str | None
+) -> None:
+    """The warning's "or 'Ludwig van Beethoven' if that is who is meant" took any short words
+    before a capitalised one, and offered "Tom to the CFO" as a name."""
+    from plansync.engine.plan import _longer_name
+
+    assert _longer_name(description, owner) == meant

@@ -1176,10 +1176,14 @@ def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
     return f"{len(found)} {target.title} users"
 
 
-_PARTICLES = re.compile(r"((?: [a-z][a-z']{0,3}){1,3}(?: [A-Z][\w'-]*)+)")
-"""Words of no capital (van, de la, dos) then capitalised ones, after a mention: what a name
-such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
-:func:`plansync.notes.parse.mention`)."""
+_PARTICLES = re.compile(
+    r"((?: (?:al|af|av|bin|da|das|de|del|della|der|den|di|dos|du|el|ibn|la|le|ter|ten"
+    r"|van|von|zu))+(?: [A-Z][\w'-]*)+)"
+)
+"""The particles of names (van, de la, dos) then capitalised words, after a mention: what a
+name such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
+:func:`plansync.notes.parse.mention`). Particles only, not any short word: "@Tom to the CFO"
+and "@Priya for the Q4 numbers" name Tom and Priya."""
 
 
 def _longer_name(description: str, owner: str) -> str | None:
