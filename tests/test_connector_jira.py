@@ -636,6 +636,49 @@ def test_a_cancel_closed_as_done_for_want_of_a_cancel_says_jira_holds_it_done(
     assert len(rsps.calls) == 3
 
 
+@pytest.mark.parametrize(
+    ("names", "why"),
+    [
+        (["Declined"], "which [jira] cancelled_status_names does not list"),
+        (
+            None,
+            "which is not named like it nor like a cancel ([jira] cancelled_status_names is not"
+            " set)",
+        ),
+    ],
+)
+def test_a_configured_cancel_transition_into_a_status_not_called_cancelled_says_so(
+    rsps: responses.RequestsMock, names: list[str] | None, why: str
+) -> None:
+    """``cancel_transition`` "Abandon" leads to "Closed", which the config does not call
+    cancelled: the issue is closed as the config asks and Jira holds it as done, but Jira
+    offered the transition, so the note names the two settings that disagree, not a
+    transition Jira did not offer. Taken at once, as before: two requests."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = [transition("31", "Done", "Done", "done")]
+    offered.append(transition("51", "Abandon", "Closed", "done"))
+    rsps.get(url, json={"transitions": offered})
+    rsps.post(url, status=204)
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancel_transition="Abandon",
+        cancelled_status_names=names,
+    )
+
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled")])
+
+    assert (result.ok, result.closed_as) == (True, "done")
+    assert result.note == (
+        f"closed as 'Closed': [jira] cancel_transition 'Abandon' leads to 'Closed', {why}, so"
+        " it reads as done"
+    )
+    assert body(rsps.calls[1]) == {"transition": {"id": "51"}}
+    assert len(rsps.calls) == 2
+
+
 @pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_a_cancel_of_a_done_issue_whose_workflow_has_no_cancelled_status_leaves_it_done(
     rsps: responses.RequestsMock, cloud: JiraConnector, dc: JiraConnector, flavour: str

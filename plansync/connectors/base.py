@@ -239,9 +239,10 @@ class OpResult:
     before taking it as not made, and says of an update or a move that it may be done."""
     closed_as: ClosedAs | None = None
     """Of a move into cancelled that the backend holds as done (a workflow with no cancelled
-    status, or no transition into one: closed as Done, or left there), "done", and ``note``
-    says so: the caller keeps it beside the status asked, so that the record reads as synced,
-    not as closed as done in the backend since. None for any other outcome."""
+    status, or no transition into one: closed as Done, or left there; or a configured cancel
+    transition into a status the config does not call cancelled), "done", and ``note`` says so:
+    the caller keeps it beside the status asked, so that the record reads as synced, not as
+    closed as done in the backend since. None for any other outcome."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

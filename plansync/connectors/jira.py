@@ -359,14 +359,29 @@ class JiraConnector:
         (:func:`_pick_transition`'s guess, for want of a transition into a cancelled status)
         says so, and that Jira holds the issue as done (``closed_as``), which the engine keeps:
         else the next plan, reading Done, took it for closed as done in Jira since, and said so
-        at every plan after."""
+        at every plan after. Where ``last`` is the configured ``cancel_transition``, into a
+        status the config does not call cancelled (:meth:`_closed_as`), the note says that
+        instead, naming both settings: no transition was wanting, the config disagrees with
+        itself, and only it can change the outcome."""
         key, status = move.key, (last.get("to") or {}).get("name")
         if move.to != "cancelled" or self._closed_as(_category_of(last), status) != "done":
             return OpResult(ok=True, key=key, url=self._browse(key), note=way)
-        why = (
-            f"closed as {status!r}: Jira offered no transition into a cancelled status"
-            f" ({_NAMED_OTHERWISE}), so it reads as done"
-        )
+        if _is_named(last, self._cancel_transition):
+            unlisted = (
+                "which [jira] cancelled_status_names does not list"
+                if self._cancelled is not None
+                else "which is not named like it nor like a cancel ([jira] cancelled_status_names"
+                " is not set)"
+            )
+            why = (
+                f"closed as {status!r}: [jira] cancel_transition {last.get('name')!r} leads to"
+                f" {status!r}, {unlisted}, so it reads as done"
+            )
+        else:
+            why = (
+                f"closed as {status!r}: Jira offered no transition into a cancelled status"
+                f" ({_NAMED_OTHERWISE}), so it reads as done"
+            )
         note = f"{way}; {why}" if way else why
         return OpResult(ok=True, key=key, url=self._browse(key), note=note, closed_as="done")
 
@@ -1221,11 +1236,6 @@ def _pick_transition(
             return _status_name((t.get("to") or {}).get("name")) in cancelled
         return named_like_cancel(t)
 
-    def named(t: dict[str, Any]) -> bool:
-        return (
-            bool(cancel_name) and str(t.get("name", "")).casefold() == str(cancel_name).casefold()
-        )
-
     if to == "reopen":  # into to do; guessing (a closed issue), into in progress for want of it
         fallback = next((t for t in available if category(t) == "indeterminate"), None)
         return next((t for t in available if category(t) == "new"), fallback if guess else None)
@@ -1233,11 +1243,11 @@ def _pick_transition(
         return next((t for t in available if category(t) == to), None)
     done = [t for t in available if category(t) == "done"]
     if to == "done":  # never the configured cancel transition, whatever its name
-        fits = [t for t in done if not cancel_like(t) and not named(t)]
+        fits = [t for t in done if not cancel_like(t) and not _is_named(t, cancel_name)]
         if cancelled is not None:  # any of these reads as done; one not named so comes first
             fits.sort(key=named_like_cancel)
         return next(iter(fits), None)
-    if chosen := next((t for t in available if named(t)), None):
+    if chosen := next((t for t in available if _is_named(t, cancel_name)), None):
         return chosen
     if cancel_name:
         # Configured, so no guess (a misspelt name closed the issue as done): only a move
@@ -1245,6 +1255,13 @@ def _pick_transition(
         return next((t for t in done if cancel_like(t)), None) if cancelled is not None else None
     fallback = done[0] if guess and done else None
     return next((t for t in done if cancel_like(t)), fallback)
+
+
+def _is_named(transition: dict[str, Any], cancel_name: str | None) -> bool:
+    """Whether ``transition`` is the configured ``cancel_transition`` (named so, ignoring
+    case)."""
+    name = str(transition.get("name", ""))
+    return bool(cancel_name) and name.casefold() == str(cancel_name).casefold()
 
 
 def _way_on(category: str | None, to: Move) -> tuple[str, ...]:

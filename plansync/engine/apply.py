@@ -180,7 +180,8 @@ class Outcome(BaseModel):
     (a transition is not sent again once Jira shows it). Its message says so."""
     closed_as: ClosedAs | None = None
     """An applied move into cancelled that the backend holds as done ("done": a Jira workflow
-    with no cancelled status, or no transition into one), as its message says; so does one
+    with no cancelled status, or no transition into one, or a configured cancel transition into
+    a status the config does not call cancelled), as its message says; so does one
     entry of ``Result.warnings``, naming the line, in this run only: the state store keeps it,
     so that later plans take the record as synced until the line or the record changes."""
 
