@@ -441,6 +441,28 @@ def test_a_password_login_answered_by_a_proxy_page_is_one_line(
     assert_one_safe_line(error, caplog)
 
 
+@pytest.mark.parametrize("flow", ["jwt", "client_credentials", "password"])
+def test_a_login_that_reached_salesforce_before_it_went_away_says_nothing_was_acted_on(
+    rsps: responses.RequestsMock, sleeps: Sleeps, rsa_key: tuple[str, str], flow: str
+) -> None:
+    """The login host dropped the connection, then refused it: a login changes no record, so
+    its error does not say "an earlier try reached Salesforce, which may have acted on it"
+    (said of writes only), in any flow."""
+    if flow == "jwt":
+        url, connector = TOKEN_URL, jwt_connector(sleeps, rsa_key[0])
+    elif flow == "client_credentials":
+        url = f"{INSTANCE}/services/oauth2/token"
+        connector = client_credentials_connector(sleeps, "acme.my")
+    else:
+        url, connector = f"{LOGIN}/services/Soap/u/59.0", password_connector(sleeps)
+    rsps.post(url, body=requests.ConnectionError("Connection aborted: RemoteDisconnected"))
+    rsps.post(url, body=refused())
+    error = connector_error(connector)
+    assert "tries while logging in at" in str(error), error
+    assert "acted" not in str(error)
+    assert "Is it running there" in str(error)
+
+
 def test_a_short_session_id_a_server_echoes_is_blanked_too(
     rsps: responses.RequestsMock, sleeps: Sleeps
 ) -> None:

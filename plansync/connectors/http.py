@@ -118,8 +118,8 @@ class Sender:
         A connect that failed (nobody listening, no such host) sent nothing, so any request is
         tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
         fails with one line naming the server and why, and whether anything was sent (an
-        earlier try of a write may have been acted on; a ``read``, a query or a search, acts on
-        nothing, whatever reached the backend). Any other ``requests`` failure (too many
+        earlier try of a write may have been acted on; a ``read``, a query, a search or a login,
+        changes no record, whatever reached the backend). Any other ``requests`` failure (too many
         redirects, an undecodable body) is a ConnectorError at once; so is a header that cannot
         be sent, whose value (a credential) is never quoted.
         ``what`` may quote a URL: it is redacted before it is logged.
@@ -235,7 +235,8 @@ class Sender:
         ConnectorError: one line naming the server, why, and whether anything was sent. A
         request an earlier try got through with (an answer of 502, a dropped connection) is
         not unsent, though the last tries found nobody listening; a write may have been acted
-        on, and the error says so, where a ``read`` (a query, a search) changed nothing."""
+        on, and the error says so, where a ``read`` (a query, a search, a login) changed no
+        record."""
         if tries >= min(self._max_retries, UNREACHED_RETRIES):
             via = "the proxy for " if isinstance(error, requests.exceptions.ProxyError) else ""
             if not reached:

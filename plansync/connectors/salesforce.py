@@ -830,7 +830,9 @@ class SalesforceConnector:
         return self._sf
 
     def _oauth_login(self) -> tuple[str, str]:
-        """JWT bearer or client credentials: one POST to the token endpoint."""
+        """JWT bearer or client credentials: one POST to the token endpoint, sent as a read
+        (as the SOAP login is): it changes no record, so a login that reached Salesforce and
+        then found it gone does not say Salesforce may have acted on it."""
         credentials = self._credentials
         if self._auth == "jwt":
             form = {
@@ -845,7 +847,7 @@ class SalesforceConnector:
             }
         url = f"{self._login_url}/services/oauth2/token"
         what = f"logging in at {self._login_url} ({self._flow})"
-        response = self._http.send(lambda: self._post_form(url, form), what=what)
+        response = self._http.send(lambda: self._post_form(url, form), what=what, read=True)
         answer = json_or_none(response)
         if not isinstance(answer, dict):
             answer = {}
@@ -910,6 +912,7 @@ class SalesforceConnector:
                     scratch_url=self._login_url,  # the SOAP URL is built from it as given
                 ),
                 what=what,
+                read=True,
             )
         except SalesforceAuthenticationFailed as error:
             reason, status = f"{error.code}: {error.auth_message}", 401
