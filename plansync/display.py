@@ -73,10 +73,19 @@ def counted(n: int, noun: str) -> str:
 def field_value(value: Any) -> str:
     """A field's value as a plan shows it, in an update's line and in a conflict's message
     alike: "(none)" where it has none (None, "" or []), as Python's ``None`` means nothing to a
-    reviewer; a text cut to fit a line and :func:`quoted`; anything else as JSON, as ``--json``
-    has it."""
+    reviewer; a text cut to fit a line and :func:`quoted`; a list (labels, components) in
+    brackets, each text in it :func:`quoted` whole (JSON's ``\\`` read as two backslashes
+    beside a text field's one); anything else as JSON, as ``--json`` has it."""
     if value is None or value == "" or value == []:
         return "(none)"
     if isinstance(value, str):
         return quoted(cut(value, 80))
+    if isinstance(value, list):
+        return "[" + ", ".join(_element(element) for element in value) + "]"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _element(value: Any) -> str:
+    """One element of a list :func:`field_value` shows: a text :func:`quoted`, not cut (a
+    label is short, and a cut one would read as another), anything else as JSON."""
+    return quoted(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

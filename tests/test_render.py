@@ -220,3 +220,67 @@ def test_a_text_field_reads_back_one_way(text: str) -> None:
     shown = field_value(text)
     assert read_back(shown) == text
     assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202e]", shown)
+
+
+def heading_text(heading: str) -> str:
+    """The item text a plan line's heading ends with, as :func:`read_back` takes it."""
+    match = re.search(r'  ("(?:\\.|[^"\\])*")$', heading)
+    assert match, heading
+    return read_back(match.group(1))
+
+
+def test_a_quote_in_the_item_text_of_a_heading_is_escaped_as_in_a_field() -> None:
+    """The heading showed ``"pipe \\ backslash "q""``, where a quote inside read as the end of
+    the text, under a summary line that read ``"pipe \\ backslash \\"q\\""``."""
+    text = 'pipe \\ backslash "q"'
+    change = Change(
+        action="update",
+        target="jira",
+        item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
+        key="PLAN-1",
+        fields={"summary": {"old": "pipe", "new": text}},
+    )
+    heading, summary = render(Plan(changes=[change], summary={"update": 1})).splitlines()[:2]
+    assert heading.endswith('  "pipe \\ backslash \\"q\\""')
+    assert summary == '    summary: "pipe" -> "pipe \\ backslash \\"q\\""'
+    assert heading_text(heading) == text
+
+
+def test_a_list_of_texts_shows_each_as_a_text_field_is_shown() -> None:
+    """Labels holding a backslash or a quote were JSON (``["C:\\\\dir"]``), two backslashes
+    where a text field shows one; each is quoted as a text is now. ``plan --json`` is JSON."""
+    labels = ["C:\\dir", 'say "hi"', "esc\x1b"]
+    change = Change(
+        action="update",
+        target="jira",
+        item=ItemRef(note="n.md", line=3, block_id="ps-1", text="t"),
+        key="PLAN-1",
+        fields={"labels": {"old": ["a"], "new": labels}},
+    )
+    plan = Plan(changes=[change], summary={"update": 1})
+    assert '    labels: ["a"] -> ["C:\\dir", "say \\"hi\\"", "esc\\x1b"]' in render(plan)
+    assert plan.model_dump(mode="json")["changes"][0]["fields"]["labels"]["new"] == labels
+    assert field_value([1, None, "x"]) == '[1, null, "x"]'
+
+
+TEXT = st.text(alphabet=st.sampled_from('\\"xu1bB0a ,[]\x1b\t\u202e\x85é'), max_size=20)
+
+
+@given(st.lists(TEXT, min_size=1, max_size=5))
+def test_a_list_of_texts_reads_back_one_way(texts: list[str]) -> None:
+    shown = field_value(texts)
+    assert shown.startswith("[") and shown.endswith("]")
+    elements = re.findall(r'"(?:\\.|[^"\\])*"', shown)
+    assert ", ".join(elements) == shown[1:-1]
+    assert [read_back(element) for element in elements] == texts
+
+
+@given(st.text(alphabet=st.sampled_from('\\"xu1bB0a \x1b\t\u202e\x85é'), min_size=1, max_size=60))
+def test_the_item_text_of_a_heading_reads_back_one_way(text: str) -> None:
+    change = Change(
+        action="create",
+        target="jira",
+        item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
+    )
+    heading = render(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
+    assert heading_text(heading) == text

@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
-from plansync.display import counted, cut, field_value, first_few, one_line, shown
+from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
 from plansync.engine.changes import Change, Plan
 from plansync.engine.forget import reports_forgettable
 from plansync.rules import status_word
@@ -38,7 +38,8 @@ def _heading(change: Change) -> str:
     where = f"{note}:{change.item.line}" if change.item.line else note
     key = f" {change.key}" if change.key else ""
     name = change.action.replace("_", " ")
-    text = f'  "{cut(change.item.text, 60)}"' if change.item.text else ""
+    # Quoted as a field's text is, so that a quote in it cannot end it early
+    text = f"  {quoted(cut(change.item.text, 60))}" if change.item.text else ""
     replaced = change.action == "link" and any(_is_update(v) for v in change.fields.values())
     symbol = "~" if replaced else SYMBOLS[change.action]  # a link replaced is no new one
     return f"{symbol} {change.target} {name}{key}  {where}{text}"
