@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +23,7 @@ from plansync.notes.writeback import (
     decode_for_edit,
     ends_a_line,
     plan_line_edit,
+    read_only,
     refusal,
     write_back,
 )
@@ -316,6 +322,122 @@ def test_a_read_only_note_is_not_replaced_but_read(tmp_path: Path) -> None:
         assert [p.name for p in tmp_path.iterdir()] == ["n.md"]
     finally:
         note.chmod(0o644)
+
+
+NOBODY = 65534
+"""The unprivileged user (``nobody``) the permission checks run as: the suite runs as root,
+whom the permission bits stop from nothing, so :func:`read_only` asks root another way."""
+
+
+def as_nobody(work: Callable[[], object]) -> object:
+    """``work()`` (its answer as JSON, or the repr of what it raised) run as ``nobody``, in a
+    child forked from this process: a new interpreter could not run as nobody here, since the
+    one the tests run under (a pyenv's under /root) is root's only. Fails, never skips, where
+    privileges cannot be dropped (run as another user than root, or without CAP_SETUID): then
+    the check this is for goes untested."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never back into pytest, whatever happens
+        answer: dict[str, object]
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            if (os.getuid(), os.geteuid()) != (NOBODY, NOBODY):
+                raise OSError(f"still uid {os.getuid()}, euid {os.geteuid()}")
+            answer = {"value": work()}
+        except BaseException as exc:
+            answer = {"raised": repr(exc)}
+        finally:
+            os.write(writer, json.dumps(answer).encode())
+            os._exit(0)
+    os.close(writer)
+    deadline = time.monotonic() + 60
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the check run as nobody did not end in 60 s")
+        time.sleep(0.01)
+    with os.fdopen(reader, "rb") as answered:
+        answer = json.loads(answered.read() or b"{}")
+    assert "raised" not in answer, f"as uid {NOBODY}: {answer['raised']} (run as {os.geteuid()})"
+    return answer["value"]
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder anyone may enter and write in: pytest's own are root's only (0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="plansync-nobody-"))
+    folder.chmod(0o777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_read_only_tells_an_unprivileged_user_which_notes_it_may_not_write(
+    open_folder: Path,
+) -> None:
+    """As a user the permission bits stop (``os.access``), not root (the owner's write bit),
+    which is all the suite runs as: a note of root's, 0644, is read-only to ``nobody``, though
+    the folder would let a new file be renamed over it; one 0666 is not, nor one of its own
+    0644; one of its own 0444 is; one in a folder it cannot enter is not known to be."""
+    notes = {}
+    for name, mode, owner in [
+        ("roots-0644.md", 0o644, 0),
+        ("roots-0666.md", 0o666, 0),
+        ("own-0644.md", 0o644, NOBODY),
+        ("own-0444.md", 0o444, NOBODY),
+    ]:
+        notes[name] = open_folder / name
+        notes[name].write_bytes(b"- [ ] One\n")
+        notes[name].chmod(mode)
+        os.chown(notes[name], owner, owner)
+    closed = open_folder / "closed"
+    closed.mkdir(mode=0o700)
+    notes["closed.md"] = closed / "n.md"
+    notes["closed.md"].write_bytes(b"- [ ] One\n")
+
+    seen = as_nobody(lambda: {name: read_only(path) for name, path in notes.items()})
+
+    assert seen == {
+        "roots-0644.md": True,
+        "roots-0666.md": False,
+        "own-0644.md": False,
+        "own-0444.md": True,
+        "closed.md": False,
+    }
+
+
+def test_write_back_as_an_unprivileged_user_leaves_a_note_it_may_not_write(
+    open_folder: Path,
+) -> None:
+    """The folder is everyone's, so ``nobody`` could rename a new file over root's 0644 note:
+    write-back asks :func:`read_only` first and refuses, the note as it was; root's 0666 note
+    it writes, as the user's own."""
+    kept, written = open_folder / "kept.md", open_folder / "written.md"
+    for note, mode in ((kept, 0o644), (written, 0o666)):
+        note.write_bytes(b"- [ ] One\n")
+        note.chmod(mode)
+    edits = [LineEdit(line=1, original="- [ ] One", block_id="ps-1")]
+
+    def both() -> list[str]:
+        said = []
+        for note in (kept, written):
+            try:
+                said.append(str(write_back(note, open_folder, edits).changed))
+            except WriteBackError as exc:
+                said.append(str(exc))
+        return said
+
+    assert as_nobody(both) == [
+        f"{kept}: its file is read-only; not written (make it writable: chmod u+w)",
+        "True",
+    ]
+    assert kept.read_bytes() == b"- [ ] One\n"
+    assert (kept.stat().st_uid, kept.stat().st_mode & 0o777) == (0, 0o644)
+    assert written.read_bytes() == b"- [ ] One ^ps-1\n"
 
 
 def test_the_temporary_file_is_named_as_the_walk_looks_for_it(
