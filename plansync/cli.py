@@ -173,7 +173,8 @@ def parse(
 ) -> None:
     """Read notes (files or folders) and print their items, as the [acceptance] of
     plansync.toml (--config, or the one found as plan finds it) says, if there is one."""
-    from plansync.config import ConfigError, load_acceptance
+    from plansync.config import load_acceptance
+    from plansync.errors import ConfigError
 
     try:
         policy: AcceptancePolicy = load_acceptance(config_path)
@@ -264,7 +265,8 @@ def _load(
     ``--config`` they gave, and a stale ``plan_file``'s remedy naming it); its ``${VAR}``
     references read ``environ`` (None: the process's environment)."""
     from plansync.callers import CommandLine
-    from plansync.config import ConfigError, load_config
+    from plansync.config import load_config
+    from plansync.errors import ConfigError
 
     try:
         return load_config(config_path, caller=CommandLine(config_path, plan_file), environ=environ)

@@ -865,7 +865,7 @@ def _read_toml(file: Path) -> dict[str, Any]:
             f"{file}: not UTF-8 (byte 0x{bad[exc.start]:02x} at line {line}); save it as UTF-8"
         ) from None
     try:
-        raw = tomllib.loads(text)
+        raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
     return raw

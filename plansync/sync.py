@@ -16,7 +16,7 @@ from typing import TypeVar, overload
 
 import requests
 
-from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config, ConfigError
+from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.connectors.base import Connector
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
@@ -27,7 +27,7 @@ from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
 from plansync.engine.targets import TargetSpec
-from plansync.errors import wrong_type
+from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
 from plansync.progress import Progress, silent

@@ -1036,7 +1036,7 @@ def test_the_package_and_the_readme_s_library_use_type_check(
     mypy_said: dict[str, list[str]],
 ) -> None:
     """The package ships ``py.typed``, so a caller's type checker reads its hints: a wrong one
-    would fail the caller's build, not ours. mypy checks the package (its settings in
+    would fail the caller's build, not ours. mypy checks the package (its strict settings in
     pyproject.toml) and the README's library use, whose ``result.errors`` must not read as an
     Optional's."""
     errors = {path: said for path, said in mypy_said.items() if said and path != "misspelt.py"}

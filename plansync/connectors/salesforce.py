@@ -49,9 +49,10 @@ from xml.parsers.expat import ExpatError
 
 import jwt
 import requests
-from simple_salesforce import Salesforce, SalesforceLogin, format_soql
+from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
-from simple_salesforce.format import quote_soql_value
+from simple_salesforce.format import format_soql, quote_soql_value
+from simple_salesforce.login import SalesforceLogin
 
 from plansync.connectors.base import (
     SF_API_NAME,

@@ -56,7 +56,8 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
     Jira. A closed record's move into in progress that reopened it and went no further (a
     walk of Jira's workflow cut short in To Do) counts as the reopen it made: else that
     reopen would pass for one made in Jira, and the line checked again would leave it open."""
-    last, sent = base.get("status"), base.get("status_sent")
+    last: str | None = base.get("status")
+    sent: str | None = base.get("status_sent")
     if not sent or (found.status_category == "done") != (sent in CLOSED):
         return last
     if last in CLOSED and sent in CLOSED and found.closed_as not in (None, sent):

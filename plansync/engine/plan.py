@@ -67,7 +67,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plansync.config import Config, ConfigError
+from plansync.config import Config
 from plansync.connectors.base import ClosedAs, ConnectorError, NewRecord, RemoteRecord
 from plansync.display import field_value
 from plansync.engine.changes import (
@@ -96,7 +96,7 @@ from plansync.engine.identity import Identifier, Tracked
 from plansync.engine.orphans import Orphans
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
-from plansync.errors import PlansyncError
+from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
 from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, decode_for_edit, read_only
@@ -283,7 +283,7 @@ class Planner:
     def _resolve_owner(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
         name = owner_name(owner, self.config.myself)
         user = self.config.user(name)
-        explicit = getattr(user, target.name, None) if user else None
+        explicit: str | None = getattr(user, target.name, None) if user else None
         if explicit:
             return explicit
         query = user.email if user and user.email else (name if "@" in name else None)

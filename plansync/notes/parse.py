@@ -1199,7 +1199,9 @@ class _NoteReader:
                 self.repaired_lines.append(number)
         return True
 
-    def _add(self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool):
+    def _add(
+        self, kind: Kind, number: int, status: str | None, body: TaskBody, repaired: bool
+    ) -> None:
         unreadable: tuple[str, ...] = ()
         for name, raw in body.invalid_dates:
             shown = f"{raw!r}" if raw else "nothing"

@@ -822,7 +822,8 @@ class JiraSandbox(SandboxApp):
     def _dispatch(self, request: Request) -> Response:
         if request.path.startswith("/_sandbox/"):
             control, params = self._resolve(CONTROL_ROUTES, request)
-            return getattr(self, "_" + control.handler)(request, **params)
+            answer: Response = getattr(self, "_" + control.handler)(request, **params)
+            return answer
 
         route: Route | None = None
         try:

@@ -922,7 +922,8 @@ class SalesforceSandbox(SandboxApp):
             route, params, _ = find_route(CONTROL_ROUTES, request.method, request.path)
             if route is None:
                 raise ApiError(404, "NOT_FOUND", NOT_FOUND)
-            return getattr(self, "_" + route.handler)(request, **params)
+            answer: Response = getattr(self, "_" + route.handler)(request, **params)
+            return answer
 
         login = _LOGIN_HOST.match(request.path)
         if login is not None:
