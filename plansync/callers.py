@@ -32,6 +32,8 @@ class Caller:
     _CALLS: ClassVar[dict[Verb, str]] = {"sync": "apply", "plan": "plan", "forget": "forget"}
     _ARGUMENTS: ClassVar[dict[str, str]] = {"all": "names=None"}
     """Options of the command line whose argument in the library is not ``name=value``."""
+    _VERB: ClassVar[str] = "call"
+    """What is done with :meth:`command`'s words: a function is called, a command run."""
 
     starter: ClassVar[str | None] = None
     """What writes a starter config: the library has no call for it (``plansync init`` is the
@@ -51,6 +53,12 @@ class Caller:
         arguments = ["config", *names_given, *(f"{k}={v!r}" for k, v in options.items())]
         return f"plansync.{self._CALLS[verb]}({', '.join(arguments)})"
 
+    def do(self, verb: Verb, *names: str, **options: str) -> str:
+        """``verb`` as a message tells its reader to do it: "call `plansync.plan(config)`",
+        "run `plansync plan`" (a person at a terminal was never told to "call" a command, nor
+        a program to "run" a function)."""
+        return f"{self._VERB} `{self.command(verb, *names, **options)}`"
+
     def option(self, name: str, value: str = "") -> str:
         """The command line's option ``--name value`` as the caller gives it: ``wait=SECONDS``."""
         return self._ARGUMENTS.get(name, f"{name}={value}")
@@ -61,7 +69,7 @@ class Caller:
         in memory), and "run `plansync plan --out FILE` again" sent its caller to the command
         line for a file it never had."""
         if rerun == "sync":
-            return f"call `{self.command('sync')}` again"
+            return f"{self.do('sync')} again"
         return f"make a new plan with `{self.command('plan')}` and apply it"
 
 
@@ -74,6 +82,7 @@ class CommandLine(Caller):
     config: Path | None = None
     plan_file: Path | None = None
 
+    _VERB: ClassVar[str] = "run"
     starter: ClassVar[str | None] = "plansync init DIR"
     plans_to_apply: ClassVar[str] = (
         "`plan --json` is for reading, a plan saved with `--out` for applying"
@@ -94,9 +103,9 @@ class CommandLine(Caller):
         """The command to paste: ``sync`` for the run's own plan, and for a saved one ``plan``
         with its file as ``--out``, which ``sync PLAN_FILE`` then applies."""
         if rerun == "sync":
-            return f"run `{self.command('sync')}` again"
+            return f"{self.do('sync')} again"
         out = shlex.quote(str(self.plan_file)) if self.plan_file is not None else "FILE"
-        return f"run `{self.command('plan', out=out)}` again"
+        return f"{self.do('plan', out=out)} again"
 
 
 LIBRARY = Caller()

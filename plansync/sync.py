@@ -433,7 +433,7 @@ def plan(
         if running:
             result.warnings.append(
                 f"a sync is running ({running}): this plan shows its work half done;"
-                f" run `{config.caller.command('plan')}` again when it has finished"
+                f" {config.caller.do('plan')} again when it has finished"
             )
         return result
 

@@ -320,7 +320,7 @@ def test_an_orphan_a_cut_short_sync_made_is_stored_by_a_sync_before_it_is_forgot
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [orphan.key or ""])
     assert str(refused.value) == (
-        f"{orphan.key} was made by a sync that was cut short and is not stored yet: run"
+        f"{orphan.key} was made by a sync that was cut short and is not stored yet: call"
         " `plansync.apply(config)` once, then forget it; nothing was forgotten"
     )
     sync(config)

@@ -768,7 +768,7 @@ def test_the_library_s_messages_name_its_calls_not_the_command_line_s_commands(
     with open_state(config.state_dir):
         [running] = [w for w in plansync.plan(config).warnings if "a sync is running" in w]
     said.append(running)
-    assert running.endswith("; run `plansync.plan(config)` again when it has finished")
+    assert running.endswith("; call `plansync.plan(config)` again when it has finished")
 
     with pytest.raises(plansync.ConfigError) as nowhere:
         plansync.load_config(start=Path("/"))
@@ -800,6 +800,7 @@ def test_the_library_s_messages_name_its_calls_not_the_command_line_s_commands(
     )
     for message in said:
         assert "`plansync " not in message and "--" not in message, message
+        assert "run `plansync." not in message, message  # a call is made, not run
 
 
 def test_a_caller_s_words_name_each_call_as_it_is_made() -> None:
@@ -811,6 +812,7 @@ def test_a_caller_s_words_name_each_call_as_it_is_made() -> None:
     assert library.command("forget", backend="salesforce") == (
         "plansync.forget(config, backend='salesforce')"
     )
+    assert library.do("forget", "PLAN-3") == "call `plansync.forget(config, ['PLAN-3'])`"
     assert (library.option("wait", "SECONDS"), library.option("all")) == (
         "wait=SECONDS",
         "names=None",
@@ -827,6 +829,7 @@ def test_a_caller_s_words_name_each_call_as_it_is_made() -> None:
         "run `plansync plan --config 'my vault/plansync.toml' --out plan.json` again"
     )
     assert CommandLine().remedy("sync") == "run `plansync sync` again"
+    assert CommandLine().do("plan") == "run `plansync plan`"
 
 
 def apply_with_creates_failing(

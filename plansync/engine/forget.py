@@ -78,7 +78,7 @@ def orphans_named(
         if record is None:  # found by the look-up of a dead sync's creates, not yet stored
             problems.append(
                 f"{change.key} was made by a sync that was cut short and is not stored yet:"
-                f" run `{config.caller.command('sync')}` once, then forget it"
+                f" {config.caller.do('sync')} once, then forget it"
             )
         else:
             found.append((_as_orphan(change), record))
