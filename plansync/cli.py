@@ -265,11 +265,11 @@ def _load(
     ``--config`` they gave, and a stale ``plan_file``'s remedy naming it); its ``${VAR}``
     references read ``environ`` (None: the process's environment)."""
     from plansync.callers import CommandLine
-    from plansync.config import load_config
+    from plansync.config import read_config
     from plansync.errors import ConfigError
 
     try:
-        return load_config(config_path, caller=CommandLine(config_path, plan_file), environ=environ)
+        return read_config(config_path, caller=CommandLine(config_path, plan_file), environ=environ)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 

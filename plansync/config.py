@@ -633,8 +633,9 @@ class Config(Strict):
     @property
     def caller(self) -> Caller:
         """Whose words the messages about this config are in, when they say what to run
-        (:mod:`plansync.callers`): the library's, unless :func:`load_config` was given
-        another caller's (the command line's, with the ``--config`` the user gave)."""
+        (:mod:`plansync.callers`): the library's, unless the command line read the config
+        (:func:`read_config`, with the ``--config`` the user gave). Internal: plansync's
+        messages ask it; :class:`~plansync.callers.Caller` is not part of the public API."""
         return self._caller
 
     @property
@@ -803,16 +804,29 @@ def load_config(
     path: str | Path | None = None,
     *,
     start: Path | None = None,
-    caller: Caller = LIBRARY,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Load ``path``, or the nearest ``plansync.toml`` in ``start`` (or cwd) or its parents.
 
-    ``caller``: whose words the config's messages say what to run in (:mod:`plansync.callers`),
-    from the moment it is looked for: the library's unless the command line gives its own.
     Its ``${VAR}`` references read ``environ``, by default the process's environment; the
     demo passes an empty one, so that the ``JIRA_URL`` a user exported for real work never
-    sends the example's items to their real Jira (each reference takes its default)."""
+    sends the example's items to their real Jira (each reference takes its default). Its
+    messages name the library's calls (``plansync.apply(config)``)."""
+    return read_config(path, start=start, caller=LIBRARY, environ=environ)
+
+
+def read_config(
+    path: str | Path | None,
+    *,
+    start: Path | None = None,
+    caller: Caller,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """:func:`load_config` in ``caller``'s words (:mod:`plansync.callers`), from the moment
+    the config is looked for: the command line's own, naming commands with the ``--config``
+    the user gave. Internal, not exported: a library caller has no other words to choose, and
+    keeping ``caller`` out of :func:`load_config` keeps :class:`~plansync.callers.Caller` out
+    of the public API."""
     # "~" is the home folder, as in vault.path: parse_note and scan_vault read it so too.
     file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd(), caller)
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder

@@ -15,6 +15,7 @@ from plansync.config import (
     config_from_dict,
     load_acceptance,
     load_config,
+    read_config,
 )
 from plansync.engine.changes import Plan
 from plansync.notes.parse import parse_note
@@ -468,7 +469,7 @@ def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -
     # The library has no call that writes one: it was told to run `plansync init DIR`.
     assert str(none.value) == f"no plansync.toml in {tmp_path / 'nowhere'} or its parents"
     with pytest.raises(ConfigError) as told:
-        load_config(start=tmp_path / "nowhere", caller=CommandLine())
+        read_config(None, start=tmp_path / "nowhere", caller=CommandLine())
     assert str(told.value).endswith(" or its parents (run `plansync init DIR`)")
 
 

@@ -28,6 +28,7 @@ from test_sync_e2e import (
 import plansync
 from plansync.callers import CommandLine
 from plansync.cli import main
+from plansync.config import read_config
 from plansync.engine.changes import Change
 from plansync.engine.render import orphans_hint, render
 from plansync.engine.state import open_state
@@ -473,6 +474,6 @@ def test_the_plan_names_forget_with_the_config_it_was_given(
     given = ["plan", "--config", str(example_project.config_path)]
     shown = CliRunner().invoke(main, given).stdout
     path = example_project.config_path
-    assert orphans_hint(plansync.load_config(path, caller=CommandLine(path))) in shown
+    assert orphans_hint(read_config(path, caller=CommandLine(path))) in shown
     assert f"`plansync forget --config {example_project.config_path} KEY` stops" in shown
     assert "`plansync forget KEY`" not in shown

@@ -8,6 +8,7 @@ name the file), and what a :class:`plansync.Result` says about each item of the 
 from __future__ import annotations
 
 import gc
+import inspect
 import json
 import os
 import re
@@ -1082,3 +1083,10 @@ def test_a_policy_built_in_code_refuses_what_the_configs_acceptance_refuses(
     with pytest.raises(plansync.ConfigError) as refused:
         plansync.AcceptancePolicy(**settings)
     assert said in str(refused.value)
+
+
+def test_load_config_takes_no_caller_whose_type_the_package_does_not_export() -> None:
+    """``load_config(caller=...)`` took a :class:`~plansync.callers.Caller`, which
+    ``plansync.__all__`` does not name: a public parameter no caller could type. The command
+    line's words are its own, through :func:`plansync.config.read_config`."""
+    assert list(inspect.signature(plansync.load_config).parameters) == ["path", "start", "environ"]
