@@ -1630,16 +1630,27 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
 
 
-@pytest.mark.parametrize("moved", ["templates/", "Archive/", "binary"])
+@pytest.mark.parametrize(
+    ("moved", "excluding"),
+    [
+        ("templates/", "templates/**"),
+        ("templates/", "templates"),
+        ("templates/", "/templates"),
+        ("Archive/", "templates/**"),
+        ("binary", "templates/**"),
+    ],
+)
 def test_a_note_moved_where_the_config_does_not_read_it_is_not_gone(
-    example_project: ExampleProject, moved: str
+    example_project: ExampleProject, moved: str, excluding: str
 ) -> None:
     """``git mv`` of a synced note into an excluded folder reported each of its records as
     "its note is gone" (a user test): the plan says where their lines are now, and why that
-    note is not read. A note deleted for good is still gone."""
+    note is not read. A note deleted for good is still gone. A folder excluded by its name
+    (``templates``, as in a .gitignore) is one the config does not read, not a note the scan
+    skipped; one excluded from the root (``/templates``) too, which excluded nothing."""
     project = example_project
     read_no_archive(project)
-    replace_once(project.config_path, 'exclude = ["Archive/**"]', 'exclude = ["templates/**"]')
+    replace_once(project.config_path, 'exclude = ["Archive/**"]', f'exclude = ["{excluding}"]')
     replace_once(project.config_path, 'include = ["**/*.md"]', 'include = ["*.md", "templates/*"]')
     config, note, _item, key = synced_item(project, RUNBOOK)
     path = project.vault / note.path

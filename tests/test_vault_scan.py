@@ -15,10 +15,12 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 
 from plansync.cli import main
+from plansync.config import Config
 from plansync.notes import vault as vault_module
 from plansync.notes.model import Item, Note, ParseWarning
 from plansync.notes.parse import MAX_NOTE_BYTES, read_note
 from plansync.notes.vault import scan_vault
+from plansync.sync import scan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
 
@@ -106,7 +108,13 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         (["**/*.md"], ["**/archive"], [n for n in ALL_NOTES if "archive" not in n]),
         (["**/*.md"], ["peop*"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
         (["**/*.md"], ["peo"], ALL_NOTES),
-        (["people"], [], []),
+        (["people"], [], ["people/archive/2024-old.md", "people/priya.md"]),
+        (["projects/"], [], ["projects/cloud/plan.md"]),
+        (["/people"], [], ["people/archive/2024-old.md", "people/priya.md"]),
+        (["/*.md"], [], ["2025-11-03-sync.md"]),
+        (["**/*.md"], ["/people"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["/people/**"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["**/*.md"], ["/archive"], ALL_NOTES),
     ],
     ids=[
         "star-no-subfolders",
@@ -121,16 +129,34 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         "exclude-a-folder-name-at-any-depth",
         "exclude-folders-by-glob",
         "exclude-no-folder-by-part-of-its-name",
-        "include-no-folder-s-files",
+        "include-a-folder-s-notes",
+        "include-a-folder-s-notes-not-its-other-files",
+        "include-a-folder-from-the-root",
+        "include-from-the-root",
+        "exclude-a-folder-from-the-root",
+        "exclude-a-folder-s-contents-from-the-root",
+        "exclude-from-the-root-only",
     ],
 )
 def test_include_and_exclude_globs(
     vault: Path, include: list[str], exclude: list[str], expected: list[str]
 ) -> None:
-    """An excluded glob that matches a folder leaves out everything in it, as in a .gitignore:
-    a folder's name alone left out nothing, silently (a user test). An included one takes
-    nothing it holds: its attachments are no notes."""
+    """A glob that matches a folder means its contents, as in a .gitignore: an excluded one
+    leaves out everything in it (a folder's name alone left out nothing, silently: a user
+    test), an included one takes its notes, not its attachments (``notes.txt`` here), where it
+    took nothing, silently. A leading ``/`` anchors a glob to the root, as in a .gitignore,
+    where it matched nothing; every glob is from the root anyway."""
     assert paths(vault, include=include, exclude=exclude) == expected
+
+
+def test_a_folder_included_reads_its_notes_from_the_config_as_from_scan_vault(vault: Path) -> None:
+    """``[vault] include = ["people"]`` took no note: the config's plan warned that no note
+    matched, ``scan_vault`` said nothing. Both read the folder's notes now, with no warning."""
+    config = Config.model_validate({"vault": {"path": str(vault), "include": ["/people"]}})
+    read = scan(config)
+    expected = ["people/archive/2024-old.md", "people/priya.md"]
+    assert (sorted(n.path for n in read.notes), read.warnings) == (expected, [])
+    assert paths(vault, include=config.vault.include) == expected
 
 
 @pytest.mark.parametrize("keyword", ["include", "exclude"])

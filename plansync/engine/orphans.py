@@ -15,7 +15,7 @@ from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, wanted
 from plansync.notes.links import ticket_links
-from plansync.notes.vault import Vault, matches, note_file, printable
+from plansync.notes.vault import Vault, excluded, included, note_file, printable
 from plansync.notes.writeback import ends_a_line
 
 NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
@@ -258,9 +258,9 @@ class Orphans:
         """Why a record is left alone whose line is in ``note``, which the scan did not read:
         the config's globs leave it out, or the scan could not read it (as its warning says)."""
         globs = self.config.vault
-        if matches(note, globs.exclude):
+        if excluded(note, globs.exclude):
             why = "the config does not read (vault.exclude takes it)"
-        elif not matches(note, globs.include):
+        elif not included(note, globs.include):
             why = "the config does not read (vault.include does not take it)"
         else:
             said = (w.message for w in self.vault.warnings if w.path == note)

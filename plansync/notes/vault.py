@@ -70,11 +70,14 @@ class Vault(BaseModel):
 @lru_cache(maxsize=256)
 def glob_pattern(glob: str, *, contents: bool = False) -> re.Pattern[str]:
     """A glob over POSIX relative paths: ``*`` and ``?`` stay within a folder, ``**/`` spans
-    any number of folders (none included), as in gitignore and Obsidian's own settings.
+    any number of folders (none included), as in gitignore and Obsidian's own settings. Every
+    glob is from the root: a leading ``/`` (gitignore's anchor to the root, ``/templates``)
+    says so again, where it matched nothing, silently.
 
     With ``contents``, a glob that matches a folder matches everything in it too, as a line
     of a .gitignore does: ``templates`` and ``templates/`` are ``templates/**``. For the
     excluded globs, where a folder's name alone left out nothing, silently (a user test)."""
+    glob = glob.removeprefix("/")
     if contents:
         glob = glob.rstrip("/")
     out = []
@@ -137,15 +140,27 @@ def _note_files(
     twice through links (a loop, an alias) is read once.
     """
     return _vault_files(
-        root, lambda relative: _read_by(relative, include, exclude), warnings, write_temps
+        root,
+        lambda relative: included(relative, include) and not excluded(relative, exclude),
+        warnings,
+        write_temps,
     )
 
 
-def _read_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Whether a scan with these globs reads the file at ``relative`` (found by its walk): an
-    excluded folder leaves out its contents, an included one does not take them (its
-    attachments, images and PDFs, would be read as notes)."""
-    return matches(relative, include) and not matches(relative, exclude, contents=True)
+def included(relative: str, include: Sequence[str]) -> bool:
+    """Whether an ``include`` glob takes the file at ``relative``: one that matches it, or
+    one that matches a folder it is in where it is a note (``.md``), as a folder in a
+    .gitignore means its contents. ``include = ["Meetings"]`` read an empty vault, silently
+    for :func:`scan_vault`; the folder's attachments (images, PDFs) are still no notes."""
+    return matches(relative, include) or (
+        relative.lower().endswith(".md") and matches(relative, include, contents=True)
+    )
+
+
+def excluded(relative: str, exclude: Sequence[str]) -> bool:
+    """Whether an ``exclude`` glob leaves out the file at ``relative``: one that matches it or
+    a folder it is in (see :func:`glob_pattern`)."""
+    return matches(relative, exclude, contents=True)
 
 
 def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
@@ -290,8 +305,9 @@ def scan_vault(
 ) -> Vault:
     """Parse every note under ``root``; note paths are relative to it, in POSIX form.
 
-    A file is read when a glob of ``include`` matches its path and none of ``exclude``
-    matches it or a folder it is in (see :func:`glob_pattern`), as the config's ``[vault]``.
+    A file is read when a glob of ``include`` matches its path (or, for a note, a folder it is
+    in: :func:`included`) and none of ``exclude`` matches it or a folder it is in (see
+    :func:`glob_pattern`), as the config's ``[vault]``.
 
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
     takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
