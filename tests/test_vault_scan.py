@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,31 @@ def test_a_folder_included_reads_its_notes_from_the_config_as_from_scan_vault(va
     expected = ["people/archive/2024-old.md", "people/priya.md"]
     assert (sorted(n.path for n in read.notes), read.warnings) == (expected, [])
     assert paths(vault, include=config.vault.include) == expected
+
+
+def test_a_folder_that_cannot_be_listed_is_a_warning_naming_it_from_the_vault(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other warning names its path from the vault's folder; this one named the folder
+    by its absolute path. The vault's own folder is named as it was given."""
+    listed = os.scandir
+    refused = {str(vault / "people" / "archive"), str(vault)}
+
+    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+        if path in refused:
+            raise PermissionError(13, "Permission denied", path)
+        return listed(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    refused.remove(str(vault))
+    read = scan_vault(vault)
+    assert [str(w) for w in read.warnings] == [
+        "people/archive: cannot be listed (Permission denied)"
+    ]
+    assert sorted(n.path for n in read.notes) == [n for n in ALL_NOTES if "archive" not in n]
+    refused.add(str(vault))
+    unlisted = scan_vault(vault)
+    assert [str(w) for w in unlisted.warnings] == [f"{vault}: cannot be listed (Permission denied)"]
 
 
 @pytest.mark.parametrize("keyword", ["include", "exclude"])

@@ -202,7 +202,9 @@ def _vault_files(
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            warnings.append(ParseWarning(path=folder, message=f"cannot be listed ({exc.strerror})"))
+            # Relative to the vault, as every warning is; the root as it was given.
+            shown = printable(prefix.removesuffix("/") or folder)
+            warnings.append(ParseWarning(path=shown, message=f"cannot be listed ({exc.strerror})"))
             return
         names: set[str] | None = None
         for entry in entries:
