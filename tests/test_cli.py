@@ -1274,7 +1274,7 @@ def test_ctrl_c_before_a_plan_starts_exits_as_interrupted_not_as_an_error(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(plansync.config, "load_config", interrupted)
+    monkeypatch.setattr(plansync.config, "read_config", interrupted)
     result = run("plan", "--detailed-exitcode", "--config", example_project.config_path)
     assert result.exit_code == 130, result.output
     assert result.stderr.endswith("Interrupted.\n")
