@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
-from plansync.engine.diff import Kept, StatusDiff, diff_status, held_as, last_status
+from plansync.engine.diff import (
+    Kept,
+    StatusDiff,
+    diff_status,
+    held_as,
+    landed,
+    last_status,
+)
 
 NEW, WIP = "new", "indeterminate"
 
@@ -189,4 +196,61 @@ def test_a_base_from_before_the_backends_word_was_kept_reads_as_before() -> None
     assert held_as({"status": "done", "closed_as": "done"}) is None
     assert diff_status("cancelled", "cancelled", DONE, None, held=held_as(old)) == StatusDiff(
         kept=kept("done")
+    )
+
+
+@pytest.mark.parametrize(
+    ("last", "sent", "found", "expected"),
+    [
+        # landed as sent: the base learns it
+        (NEW, "cancelled", CANCELLED, ("cancelled", None)),
+        (NEW, "done", DONE, ("done", None)),
+        (NEW, WIP, IN_PROGRESS, (WIP, None)),
+        ("done", "new", TO_DO, (NEW, None)),
+        ("done", WIP, TO_DO, (NEW, None)),  # a walk cut short in to do: the reopen it made
+        # a cancel Jira carried out as done (no cancelled status): landed, held as done
+        (NEW, "cancelled", DONE, ("cancelled", "done")),
+        (WIP, "cancelled", DONE, ("cancelled", "done")),
+        # a done Jira holds cancelled: the connector never closes a done so; someone in Jira
+        # did, and it is said (its closed word is not kept as held)
+        (NEW, "done", CANCELLED, ("done", None)),
+        # not seen made: nothing learnt, the move is sent again
+        (NEW, "cancelled", TO_DO, None),
+        (NEW, WIP, TO_DO, None),
+        ("done", "cancelled", DONE, None),  # closed before: only its status tells
+        ("cancelled", "done", CANCELLED, None),
+    ],
+)
+def test_a_move_whose_answer_was_lost_is_learnt_once_seen_made(
+    last: str, sent: str, found: RemoteRecord, expected: tuple[str, str | None] | None
+) -> None:
+    got = landed({"status": last, "status_sent": sent}, found)
+    assert got == (None if expected is None else {**learnt(expected[0]), "closed_as": expected[1]})
+
+
+def test_no_answer_lost_nothing_learnt() -> None:
+    assert landed({"status": NEW, "status_sent": None}, DONE) is None
+    assert landed({"status": "cancelled", "closed_as": "done"}, DONE) is None
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_cancel_carried_out_as_done_whose_answer_was_lost_reads_as_synced(
+    progress: bool,
+) -> None:
+    """A reviewer's find: ``[ ]`` to ``[-]`` in a workflow with no cancelled status, its
+    answer lost (``status_sent`` stored, no ``closed_as``). The issue was Done, so every plan
+    said "status (now done) changed in Jira only since the last sync". Learnt, it is synced
+    as a cancel Jira holds as done, and a move on either side after it is still seen."""
+    base = {"status": NEW, "status_sent": "cancelled"}
+    assert diff_status("cancelled", "cancelled", DONE, None, progress=progress) == StatusDiff(
+        kept=kept("done")
+    )  # as it read before: the status sent, nothing held
+    synced = {**base, **(landed(base, DONE) or {})}
+    last, held = synced["status"], held_as(synced)
+    assert (last, held) == ("cancelled", "done")
+    assert diff_status("cancelled", last, DONE, None, progress=progress, held=held) == StatusDiff()
+    reopened = diff_status("cancelled", last, TO_DO, None, progress=progress, held=held)
+    assert reopened == StatusDiff(kept=kept("open"))
+    assert diff_status(NEW, last, DONE, None, progress=progress, held=held) == move(
+        "done", "reopen"
     )

@@ -30,7 +30,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from conftest import (
     sandbox_issues,
 )
 from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
+from test_sync_e2e import jira_transition
 
 import plansync
 from plansync.cli import main
@@ -423,6 +424,84 @@ def test_crash_in_a_sync_that_cancels_where_jira_cannot_then_sync_again(
     assert plansync.plan(config).kept == []
     warned = {w.split()[1] for w in result.warnings if "'Done'" in w}
     assert warned == (set() if step == "transitions" else set(cancelled))
+
+
+def answer_lost_after_acting(app: JiraSandbox, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jira carries out the transition of ``key``, and its answer never arrives: the sandbox
+    drops the connection after acting."""
+    drop = {"drop": "after_commit", "path_contains": f"issue/{key}/transitions", "method": "POST"}
+    app.configure_faults({"fail_next": [drop]})
+
+
+def killed_after_the_answer(app: JiraSandbox, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jira carries out the transitions and answers; the run dies before it stores them (a
+    kill between the POST and the base write)."""
+    connector = plansync.sync.JiraConnector
+
+    def dies_once_moved(*args: Any, **kwargs: Any) -> Any:
+        made = connector(*args, **kwargs)
+        moves = made.transition_many
+
+        def transition_many(*a: Any, **kw: Any) -> Any:
+            moves(*a, **kw)
+            raise Crash("killed after the transitions' answers, before the base write")
+
+        made.transition_many = transition_many  # type: ignore[method-assign]
+        return made
+
+    monkeypatch.setattr(plansync.sync, "JiraConnector", dies_once_moved)
+
+
+@pytest.mark.parametrize("fault", [answer_lost_after_acting, killed_after_the_answer])
+def test_a_cancel_closed_as_done_whose_answer_was_lost_then_sync_again(
+    simple_project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[JiraSandbox, str, pytest.MonkeyPatch], None],
+) -> None:
+    """A reviewer's find: ``[ ]`` to ``[-]`` against a workflow with no cancelled status,
+    Jira closing the issue as Done, and the answer lost (or the run killed before it stored
+    it). The base kept the status sent (cancelled) without how Jira holds it, so every plan
+    after the rerun said "status (now done) changed in Jira only since the last sync". The
+    plans are quiet, the base learns the cancel as Jira holds it, exactly one issue is left,
+    and a reopen in Jira after it is still seen."""
+    project = simple_project
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [-] Write the runbook")
+    (item,) = [i for n in scan(config).notes for i in n.items if i.text.startswith("Write the run")]
+    key, block_id = item.keys["jira"], item.block_id or ""
+    before = snapshot(config)
+
+    def base() -> tuple[Any, ...]:
+        with open_state(config.state_dir, lock=False) as state:
+            record = state.get(block_id, "jira")
+            assert record is not None
+            return tuple(record.fields.get(k) for k in ("status", "status_sent", "closed_as"))
+
+    fault(app, key, monkeypatch)
+    with suppress(Crash):  # killed, or the run failed that item
+        assert not plansync.apply(config).ok
+    monkeypatch.undo()
+    assert base() == ("new", "cancelled", None)  # the move sent, its answer not stored
+    issues = [i for i in sandbox_issues(project.url) if i["key"] == key]
+    assert [i["fields"]["status"]["name"] for i in issues] == ["Done"]
+    for _ in range(3):
+        plan = plansync.plan(config)
+        assert (plan.changes, plan.kept) == ([], [])
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert base() == ("cancelled", None, "done")
+    assert_synced(config, before, project.url, own_issues=lambda i: i["key"] != key)
+    assert IssuesByLabel(sandbox_issues(project.url)).count[label_for(block_id)] == 1
+    assert (plansync.plan(config).changes, plansync.plan(config).kept) == ([], [])
+
+    jira_transition(project, key, "11")  # reopened in Jira: its word stands, and is said
+    plan = plansync.plan(config)
+    assert plan.changes == [] and [(r.key, r.fields) for r in plan.kept_records] == [
+        (key, ["status"])
+    ]
 
 
 def test_state_store_deleted_after_a_crash(project: Project) -> None:
@@ -955,6 +1034,32 @@ def test_lost_answer_to_a_transition_then_reopen(project: Project) -> None:
     assert plansync.plan(config).summary["transition"] == 2  # both reopened
     assert plansync.apply(config).ok
     assert_synced(config, before, project.url)
+
+
+def test_a_transition_whose_answer_was_lost_then_reopened_in_jira_stays_open(
+    project: Project,
+) -> None:
+    """The move of a line checked done lands in Jira, its answer lost; the rerun finds the
+    issue done, and someone then reopens it in Jira. The base still said only what was sent
+    (``status_sent``), which reads as never made once the issue is open: the plan closed the
+    issue again over the reopen, as if the line had just been checked. The rerun's plan
+    teaches the base the move, so the reopen is Jira's change, kept and said."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    replace_once(project.note("2025-11-03"), "- [ ] Write the runbook", "- [x] Write the runbook")
+    (move,) = [c for c in plansync.plan(config).changes if c.action == "transition"]
+    drop = {"drop": "after_commit", "path_contains": f"issue/{move.key}/transitions"}
+    app.configure_faults({"fail_next": [{**drop, "method": "POST"}]})
+    assert not plansync.apply(config).ok
+    rerun = plansync.apply(config)
+    assert rerun.ok and rerun.applied == {}, rerun.applied
+    jira_transition(project, move.key or "", "11")
+    plan = plansync.plan(config)
+    assert plan.changes == [] and [(r.key, r.fields) for r in plan.kept_records] == [
+        (move.key, ["status"])
+    ]
 
 
 def test_a_transition_whose_answer_was_lost_fails_that_item_and_the_others_are_made(

@@ -71,6 +71,33 @@ def last_status(base: dict[str, Any], found: RemoteRecord) -> str | None:
     return str(sent)
 
 
+def landed(base: dict[str, Any], found: RemoteRecord) -> dict[str, Any] | None:
+    """What the base learns of a transition whose answer was lost (``status_sent``) that the
+    backend shows made (:func:`last_status`): the status sent, no move in flight, and how the
+    backend holds it where not as sent. None where no answer was lost, or the move is not seen
+    made (it is sent again). Learnt, and not only read so at each plan, since a later move in
+    the backend is then compared with it: a reopen in Jira read against ``status_sent`` alone
+    passed for the move never made, and the move was sent again over it.
+
+    A cancel from open found closed as done (``closed_as`` "done") landed as Jira could
+    carry it: a workflow with no cancelled status, or no transition into one, where the
+    connector closes it as Done, as it says when the answer arrives (``closed_as`` kept, see
+    :func:`held_as`). Without it, every plan said the issue was closed as done "in Jira only
+    since the last sync". The same state comes of the cancel never reaching Jira while someone
+    closed the issue as Done there, or of one that reached a Cancelled status moved to Done in
+    Jira before this plan: each in the moments between the POST and the read after it. Taking
+    these for the landing loses no change: nothing is sent nor written for it, each side keeps
+    its word (the line ``[-]``, the issue Done), and a move on either side after it is seen
+    against the base learnt; only the closed word the two differ by goes unsaid, as after a
+    cancel Jira carried out as Done. A done found cancelled is not taken so: the connector
+    never carries a done as a cancel, so only someone in Jira made it, and it is said."""
+    last = last_status(base, found)
+    if not base.get("status_sent") or last == base.get("status"):
+        return None
+    carried = last == "cancelled" and found.closed_as == "done"
+    return {**learnt_status(last), "closed_as": found.closed_as if carried else None}
+
+
 @dataclass(frozen=True)
 class Kept:
     """A field (or the status) whose backend value stands, as the plan's ``kept`` line names

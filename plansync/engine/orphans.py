@@ -9,7 +9,7 @@ from __future__ import annotations
 from plansync.config import Config
 from plansync.connectors.base import RemoteRecord
 from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef, Plan
-from plansync.engine.diff import last_status, learnt_status
+from plansync.engine.diff import landed
 from plansync.engine.held import conflict_copy_of
 from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
@@ -181,16 +181,12 @@ class Orphans:
             return False
         if found.key != record.key or (target.name, record.key) in self._named_keys:
             return False
-        last = last_status(record.fields, found)
-        if found.status_category == "done" and last != record.fields.get("status"):
-            # A cancel whose answer was lost got there: the base learns it, or a reopen in the
+        learnt = landed(record.fields, found)
+        if learnt:
+            # A move whose answer was lost got there: the base learns it, or a reopen in the
             # backend would pass for a record never cancelled, and be cancelled again.
             self.plan.refresh.append(
-                BaseRefresh(
-                    block_id=record.block_id,
-                    target=target.name,
-                    fields=learnt_status(last),
-                )
+                BaseRefresh(block_id=record.block_id, target=target.name, fields=learnt)
             )
         if (
             record.note_path not in self._notes_with_items
@@ -198,7 +194,7 @@ class Orphans:
             or found.status_category == "done"
         ):
             return False
-        if last == "cancelled":
+        if (learnt or record.fields).get("status") == "cancelled":
             return False
         self.plan.changes.append(
             Change(

@@ -90,7 +90,7 @@ from plansync.engine.diff import (
     diff_fields,
     diff_status,
     held_as,
-    last_status,
+    landed,
 )
 from plansync.engine.identity import Identifier, Tracked
 from plansync.engine.orphans import Orphans
@@ -758,8 +758,11 @@ class Planner:
             self._write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
-            last = last_status(base.fields, found)
-            kept += self._plan_status(target, entry, last, found, held_as(base.fields))
+            learnt = landed(base.fields, found)
+            if learnt:
+                self._refresh(target, entry, learnt)
+            synced = {**base.fields, **(learnt or {})}
+            kept += self._plan_status(target, entry, synced.get("status"), found, held_as(synced))
         self._say_kept(target, entry, found.key, kept)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
