@@ -265,6 +265,39 @@ def test_an_orphan_whose_note_could_not_be_read_is_not_forgotten(
     assert not fresh_plan(config).changes
 
 
+@pytest.mark.parametrize(
+    "how", ["moved where it is excluded, a line linking to its key", "moved and made binary"]
+)
+def test_an_orphan_of_a_gone_note_whose_line_may_be_back_is_not_forgotten(
+    example_project: ExampleProject, how: str
+) -> None:
+    """A note gone from its path is reported with where its line is now; that report dropped
+    what the first one said, that a line links to the orphan's key (the line may be its own,
+    its id lost), and said nothing of a note the scan could not read, which most likely holds
+    the line as an item still: forget took either, a review found."""
+    project = example_project
+    config, _, _, key, path, _, url = synced_line(project)
+    data = path.read_bytes()
+    path.unlink()
+    if how == "moved and made binary":
+        (project.vault / f"copy-{path.name}").write_bytes(data + b"\0")
+    else:
+        excluded = project.vault / "templates" / path.name  # the example config excludes it
+        excluded.parent.mkdir()
+        excluded.write_bytes(data)
+        (project.vault / "checks.md").write_text(
+            f"# Checks\n\n- [ ] Check [{key}]({url}) with Dana @Myself 📅 2025-11-20\n"
+        )
+    [orphan] = [c for c in fresh_plan(config).changes if c.key == key]
+    assert orphan.action == "orphan" and orphan.line_may_be_back, orphan.message
+    assert "its line is now in " in (orphan.message or "")
+
+    assert key not in [c.key for c in plansync.forget(config)]
+    with pytest.raises(plansync.NotAnOrphan, match=f"{key}'s line may still be in the notes"):
+        plansync.forget(config, [key])
+    assert key in tracked(config)
+
+
 def test_a_key_of_a_jira_project_keyed_ps_is_a_key_not_a_block_id(tmp_path: Path) -> None:
     """Block ids begin "ps-": "PS-12" was only compared with them, and was never found."""
     from plansync.engine.changes import ItemRef, Plan

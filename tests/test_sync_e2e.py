@@ -25,6 +25,7 @@ import plansync.sync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.changes import ACTIONS, Plan
+from plansync.engine.orphans import NO_ITEM_WHY
 from plansync.engine.render import render
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -1620,9 +1621,8 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
         if unread == "outside include"
         else ("vault.exclude takes it")
     )
-    why = (
-        f"{key}: its line is now in {ARCHIVE}, which the config does not read ({globs}); left alone"
-    )
+    why = f"{key}: its line is now in {ARCHIVE}, which is not read by the config ({globs})"
+    why += "; left alone"
     assert orphan.message == why
     assert why in render(plan)
     sync(config, plan=plan)
@@ -1667,8 +1667,8 @@ def test_a_note_moved_where_the_config_does_not_read_it_is_not_gone(
     orphans = [c for c in plans[0].changes if c.item.note == note.path]
     assert orphans and all(c.action == "orphan" for c in orphans)
     why = {
-        "templates/": "the config does not read (vault.exclude takes it)",
-        "Archive/": "the config does not read (vault.include does not take it)",
+        "templates/": "is not read by the config (vault.exclude takes it)",
+        "Archive/": "is not read by the config (vault.include does not take it)",
         "binary": "was not read (binary file; skipped)",
     }[moved]
     for change in orphans:
@@ -1677,6 +1677,50 @@ def test_a_note_moved_where_the_config_does_not_read_it_is_not_gone(
     (project.vault / to).unlink()
     orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
     assert orphans and all(c.message == f"{c.key}: its note is gone; left alone" for c in orphans)
+
+
+def test_a_note_moved_into_a_folder_excluded_by_its_name_is_said_to_be_excluded(
+    example_project: ExampleProject,
+) -> None:
+    """``exclude = ["Archive"]`` leaves out the folder's notes, as a line of a .gitignore does,
+    but the plan asked the globs without that rule and said a note moved there "was not read
+    (skipped)": the scan and the plan now ask one function."""
+    project = example_project
+    replace_once(
+        project.config_path,
+        'exclude = ["**/templates/**", "**/Templates/**"]',
+        'exclude = ["Archive"]',
+    )
+    config, note, _item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    (project.vault / "Archive").mkdir()
+    path.rename(project.vault / "Archive" / path.name)
+
+    orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
+    assert key in {c.key for c in orphans}
+    why = f"its line is now in Archive/{path.name}, which is not read by the config"
+    for change in orphans:
+        assert change.message == f"{change.key}: {why} (vault.exclude takes it); left alone"
+
+
+def test_a_gone_note_whose_line_is_in_a_read_note_as_no_item_says_that_note_was_read(
+    example_project: ExampleProject,
+) -> None:
+    """The note renamed and the line's checkbox taken off: the plan said the line "is now in
+    renamed.md, which was not read (skipped)", though the scan read renamed.md."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    replace_once(path, line, line.replace("- [ ] ", "- ", 1))
+    path.rename(path.with_name("renamed.md"))
+
+    [orphan] = [c for c in fresh_plan(config).changes if c.key == key]
+    assert orphan.message == (
+        f"{key}: its line (^{item.block_id}) is in renamed.md, but no item plansync reads"
+        f" {NO_ITEM_WHY}; left alone"
+    )
+    assert not orphan.line_may_be_back  # a line in a read note is no item: forget takes it
 
 
 @pytest.mark.parametrize("end", ["", "\u00a0"], ids=["plain", "no-break space after the id"])
@@ -2018,7 +2062,7 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     ("edit", "why"),
     [
         ("binary", "its note was not read (binary file; skipped)"),
-        ("excluded", "its note is not among those vault.include and vault.exclude take"),
+        ("excluded", "its note is not read by the config (vault.exclude takes it)"),
     ],
 )
 def test_the_records_of_a_note_that_is_not_read_say_why(

@@ -15,7 +15,7 @@ from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, wanted
 from plansync.notes.links import ticket_links
-from plansync.notes.vault import Vault, excluded, included, note_file, printable
+from plansync.notes.vault import Vault, left_out_by, note_file, printable
 from plansync.notes.writeback import ends_a_line
 
 NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
@@ -108,13 +108,9 @@ class Orphans:
             where = "its note is gone"
             self._gone.append((len(self.plan.changes), target, record))
         else:  # there, but not read: skipped by the scan, or outside the config's globs
-            where = "its note is not among those vault.include and vault.exclude take"
-            for warning in self.vault.warnings:
-                if warning.path == record.note_path:
-                    # Most likely its line is there, id and all, until the note is fixed.
-                    where = f"its note was not read ({warning.message})"
-                    named = True
-                    break
+            why, may_be_back = self._not_read(record.note_path)
+            where = f"its note {why}"
+            named = named or may_be_back
         self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
 
     def _same_text_at(self, target: TargetSpec, record: SyncedRecord) -> str | None:
@@ -233,7 +229,12 @@ class Orphans:
         )
         for index, target, record in self._gone:
             if (note := where.get(record.block_id)) is not None:
-                self.plan.changes[index] = _left_alone(target.name, record, self._now_in(note))
+                why, may_be_back = self._moved_to(record, note)
+                # A line linking to its key (``orphan``'s ``named``) still may be its own.
+                named = self.plan.changes[index].line_may_be_back
+                self.plan.changes[index] = _left_alone(
+                    target.name, record, why, line_may_be_back=named or may_be_back
+                )
         for index, target, record in self._cancels:
             note = where.get(record.block_id)
             if note is None:
@@ -242,26 +243,38 @@ class Orphans:
                         target.name, record, same_text, line_may_be_back=True
                     )
                 continue
-            moved = (
-                f"its line (^{record.block_id}) is in {printable(note)}, but no item plansync"
-                f" reads {NO_ITEM_WHY}"
-                if note in self._notes_by_path
-                else self._now_in(note)
+            why, may_be_back = self._moved_to(record, note)
+            self.plan.changes[index] = _left_alone(
+                target.name, record, why, line_may_be_back=may_be_back
             )
-            self.plan.changes[index] = _left_alone(target.name, record, moved)
 
-    def _now_in(self, note: str) -> str:
-        """Why a record is left alone whose line is in ``note``, which the scan did not read:
-        the config's globs leave it out, or the scan could not read it (as its warning says)."""
+    def _moved_to(self, record: SyncedRecord, note: str) -> tuple[str, bool]:
+        """Why ``record`` is left alone, its line found in ``note`` (not its own, or its own
+        gone), and whether that line may be an item still (:meth:`_not_read`). A note the scan
+        read has it as no item: a line of a read note with a tracked id is never one."""
+        if note in self._notes_by_path:
+            return (
+                f"its line (^{record.block_id}) is in {printable(note)}, but no item plansync"
+                f" reads {NO_ITEM_WHY}",
+                False,
+            )
+        why, may_be_back = self._not_read(note)
+        return f"its line is now in {printable(note)}, which {why}", may_be_back
+
+    def _not_read(self, note: str) -> tuple[str, bool]:
+        """Why the scan did not read ``note``, said of it ("its note …", "…, which …"), and
+        whether its lines may be items still: not where the config's globs leave it out (by
+        choice, as an archive), but where the scan could not read it (as its warning says).
+        Most likely the line is there, id and all, until the note is fixed, so its record is
+        not for ``forget`` (``Change.line_may_be_back``)."""
         globs = self.config.vault
-        if excluded(note, globs.exclude):
-            why = "the config does not read (vault.exclude takes it)"
-        elif not included(note, globs.include):
-            why = "the config does not read (vault.include does not take it)"
-        else:
-            said = (w.message for w in self.vault.warnings if w.path == note)
-            why = f"was not read ({next(said, 'skipped')})"
-        return f"its line is now in {printable(note)}, which {why}"
+        left_out = left_out_by(note, globs.include, globs.exclude)
+        if left_out == "exclude":
+            return "is not read by the config (vault.exclude takes it)", False
+        if left_out == "include":
+            return "is not read by the config (vault.include does not take it)", False
+        said = (w.message for w in self.vault.warnings if w.path == note)
+        return f"was not read ({next(said, 'skipped')})", True
 
 
 def _left_alone(

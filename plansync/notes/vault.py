@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -141,26 +142,31 @@ def _note_files(
     """
     return _vault_files(
         root,
-        lambda relative: included(relative, include) and not excluded(relative, exclude),
+        lambda relative: left_out_by(relative, include, exclude) is None,
         warnings,
         write_temps,
     )
 
 
-def included(relative: str, include: Sequence[str]) -> bool:
-    """Whether an ``include`` glob takes the file at ``relative``: one that matches it, or
-    one that matches a folder it is in where it is a note (``.md``), as a folder in a
-    .gitignore means its contents. ``include = ["Meetings"]`` read an empty vault, silently
-    for :func:`scan_vault`; the folder's attachments (images, PDFs) are still no notes."""
-    return matches(relative, include) or (
+def left_out_by(
+    relative: str, include: Sequence[str], exclude: Sequence[str]
+) -> Literal["include", "exclude"] | None:
+    """Which of these globs leave the file at ``relative`` out of a scan: ``"include"``, none
+    of them takes it; ``"exclude"``, one of them does, or takes a folder it is in. None: a
+    scan reads it, if its walk finds it. Folders as in a .gitignore: an excluded one leaves out
+    its contents, an included one takes its notes (``.md``; ``include = ["Meetings"]`` read an
+    empty vault, silently for :func:`scan_vault`), though not its attachments, images and PDFs.
+
+    The one rule for the scan (:func:`_note_files`) and for a plan saying why a note was not
+    read (:mod:`plansync.engine.orphans`), so the two never disagree."""
+    taken = matches(relative, include) or (
         relative.lower().endswith(".md") and matches(relative, include, contents=True)
     )
-
-
-def excluded(relative: str, exclude: Sequence[str]) -> bool:
-    """Whether an ``exclude`` glob leaves out the file at ``relative``: one that matches it or
-    a folder it is in (see :func:`glob_pattern`)."""
-    return matches(relative, exclude, contents=True)
+    if not taken:
+        return "include"
+    if matches(relative, exclude, contents=True):
+        return "exclude"
+    return None
 
 
 def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
