@@ -811,6 +811,35 @@ def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
     assert (tmp_path / "there" / "a.md").read_text("utf-8").count("^ps-") == 1 + synced
 
 
+@pytest.mark.parametrize("synced", [False, True], ids=["before any sync", "after a sync"])
+def test_a_plan_of_a_moved_folder_stale_for_a_sync_since_says_so(
+    tmp_path: Path, clean_env: None, synced: bool
+) -> None:
+    """The same vault and state store at another path, a sync run there since the plan: it was
+    refused as "made for another config", naming the folder's old path, which sent the caller
+    looking for a config that never was. Its store is the plan's (or had no id yet, its notes
+    here): the plan is stale, and says why."""
+    here, there = tmp_path / "here", tmp_path / "there"
+    assert run("init", here).exit_code == 0
+    (here / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    if synced:
+        assert run("sync", "-y", "--config", here / "plansync.toml").exit_code == 0
+        with (here / "a.md").open("a", encoding="utf-8") as note:
+            note.write("- [ ] Book the room\n")
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", here / "plansync.toml").exit_code == 0
+    shutil.move(here, there)
+    config = there / "plansync.toml"
+    assert run("sync", "-y", "--config", config).exit_code == 0
+    result = run("sync", saved, "--config", config)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "Error: the plan is stale: a sync (or a forget) ran since it was made (this plan's own,"
+        f" if it was applied already); run `plansync plan --config {config} --out {saved}`"
+        " again\n"
+    ), result.stderr
+
+
 def test_plan_out_never_overwrites_a_file_that_is_not_a_saved_plan(
     example_project: ExampleProject, tmp_path: Path
 ) -> None:

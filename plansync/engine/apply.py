@@ -480,19 +480,18 @@ class Applier:
                 )
 
     def _made_elsewhere(self, fingerprint: Fingerprint, none_here: bool) -> bool:
-        """Whether a plan stale for its state store (another one, or moved on) or its notes
-        (none of them here) was made with another config (``sync --config B plan-of-A.json``,
-        ``apply(B, plan(A))``): its state folder is not this config's. Only then: the same
-        vault and state store at another path (another checkout, another machine) is the
-        same config, and its plan applies."""
-        made_with = fingerprint.state_id
-        stale = (
-            none_here
-            or (made_with is not None and made_with != self.state.identity())
-            or self.state.revision() != fingerprint.state_revision
-        )
-        here = str(self.config.state_dir.resolve())
-        return stale and fingerprint.state_dir is not None and fingerprint.state_dir != here
+        """Whether a plan was made with another config (``sync --config B plan-of-A.json``,
+        ``apply(B, plan(A))``): its state folder is not this config's, and there is evidence
+        that the config is another, not this one moved (another checkout, another machine: the
+        same vault and state store at another path, whose plan applies, or is stale for what
+        changed since). The evidence is the store: the plan's is not this one (another
+        identity, or none here). A plan made before its store had an identity (no sync yet)
+        has only its notes to tell by: none of them is here."""
+        if fingerprint.state_dir in (None, str(self.config.state_dir.resolve())):
+            return False
+        if fingerprint.state_id is None:
+            return none_here
+        return fingerprint.state_id != self.state.identity()
 
     def _stale(self, reason: str) -> StalePlan:
         """The refusal of a stale plan, ending with the caller's remedy for the run's own plan

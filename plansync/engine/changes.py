@@ -120,9 +120,11 @@ class Fingerprint(BaseModel):
     state_dir: str | None = None
     """The state folder of the config the plan was made with, resolved; None: a plan saved
     before it was kept. Never checked alone (a plan applies to the same vault and state store
-    at another path: another checkout, another machine), but a plan stale for its state store
-    or its notes is said to be another config's when it differs: "the state store was
-    deleted or replaced" told one applied with ``--config B`` to look for what never was."""
+    at another path: another checkout, another machine), but a plan whose state store is not
+    this config's (:attr:`state_id`), or, made before its store had an id, none of whose notes
+    is here, is said to be another config's when it differs: "the state store was deleted or
+    replaced" told one applied with ``--config B`` to look for what never was. A folder moved
+    with its store keeps the store's id, and its plan is stale only for what changed since."""
     made_for: str | None = None
     """That config as the refusal names it (:attr:`plansync.config.Config.described`)."""
 
