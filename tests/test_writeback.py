@@ -105,6 +105,19 @@ def test_the_parser_and_write_back_agree_on_which_lines_are_items(line: str) -> 
             edit_line(line, "ps-1", {"jira": JIRA})
 
 
+@pytest.mark.parametrize(
+    "text", ["Fix array[0 index bug", "Review [draft doc", "esc \x1b[31mred", "a arr[0] x[1 y"]
+)
+def test_a_bracket_that_opens_no_link_keeps_the_text_and_owner_before_the_key_link(
+    text: str,
+) -> None:
+    """A user test: after the first sync wrote ``[PLAN-1](…)``, the next plan read the link
+    from the unmatched "[" on, cut the summary to "Fix array" and unassigned the issue."""
+    edited = edit_line(f"- [ ] {text} @Myself 📅 2025-12-01 #task", "ps-1", {"jira": JIRA})
+    item = parse_text(edited).items[0]
+    assert (item.text, item.owner, item.keys) == (text, "Myself", {"jira": "CLOUD-12"})
+
+
 def test_existing_key_link_is_replaced_in_place() -> None:
     line = edit_line("- [ ] Task 📅 2025-01-02", "ps-1", {"jira": JIRA})
     moved = edit_line(
@@ -505,8 +518,13 @@ def test_file_mode_is_kept(tmp_path: Path) -> None:
 
 # --- properties ---------------------------------------------------------------------------
 
+# Words with brackets that open no link: a key link written after them swallowed the text
+# before it (from the unmatched "[" on), and the owner with it.
 WORDS = st.sampled_from(
-    ["Draft", "the", "plan", "review", "VAST’s", "Zoë", "Café", "RFE", "1:1", "x"]
+    [
+        *("Draft", "the", "plan", "review", "VAST’s", "Zoë", "Café", "RFE", "1:1", "x"),
+        *("array[0", "[draft", "x]", "arr[0]", "\x1b[31mred", "[docs](http://d.example)"),
+    ]
 )
 FIELDS = st.sampled_from(
     [

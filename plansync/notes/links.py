@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
+MARKDOWN_LINK = re.compile(r"\[([^[\]\n]+)\]\(<?([^)\s>]+)>?\)")
+"""A link, whose text holds no bracket: as CommonMark reads ``array[0 bug [PLAN-1](…)``, the
+first "[" is a character of the text and the link is ``[PLAN-1](…)``. Read from that "[", the
+key link written back swallowed the text before it, and the owner with it."""
 JIRA_URL = re.compile(r"/browse/([A-Z][A-Z0-9_]*-[0-9]+)(?:[?#].*)?$")
 SALESFORCE_URL = re.compile(
     r"/lightning/r/(?:(?P<object>[A-Za-z0-9_]+)/)?(?P<id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)/view"

@@ -210,7 +210,7 @@ INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 EDGE_TAGS = re.compile(
     r"^(?:#[^ !@#$%^&*(),.?\":{}|<>\s]+(?:\s+|$))+|(?:\s+#[^ !@#$%^&*(),.?\":{}|<>\s]+)+$"
 )
-MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^\]\n]+)\]\([^)\s]+\)")
+MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^[\]\n]+)\]\([^)\s]+\)")  # see links.MARKDOWN_LINK
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
