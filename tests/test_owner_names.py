@@ -203,6 +203,7 @@ def test_the_owner_maps_to_its_user_and_a_synced_line_plans_clean(
         ("Send the deck @Tom to the CFO", "Tom", None),
         ("Ask @Priya for the Q4 numbers", "Priya", None),
         ("Ping @Dana and the SRE team", "Dana", None),
+        ("Ask about access @João da TI", "João", None),
         ("Call @Rui dos Santos, then @Ana", "Ana", None),  # the owner is the last mention
     ],
 )

@@ -1181,12 +1181,13 @@ def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
 
 _PARTICLES = re.compile(
     r"((?: (?:al|af|av|bin|da|das|de|del|della|der|den|di|dos|du|el|ibn|la|le|ter|ten"
-    r"|van|von|zu))+(?: [A-Z][\w'-]*)+)"
+    r"|van|von|zu))+(?: [A-Z](?=[\w'-]*[a-z])[\w'-]*)+)"
 )
 """The particles of names (van, de la, dos) then capitalised words, after a mention: what a
 name such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
 :func:`plansync.notes.parse.mention`). Particles only, not any short word: "@Tom to the CFO"
-and "@Priya for the Q4 numbers" name Tom and Priya."""
+and "@Priya for the Q4 numbers" name Tom and Priya; and words of a name, not initials:
+"@João da TI" (João from IT) names João, as the README says."""
 
 
 def _longer_name(description: str, owner: str) -> str | None:
