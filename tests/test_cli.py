@@ -243,7 +243,7 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     [
         (
             "- [ ] Order the café menu 📅 2025-11-20\n".encode().decode("cp1252").encode(),
-            "damaged.md:1: repaired damaged (double-encoded) text on lines 1",
+            "damaged.md:1: repaired damaged (double-encoded) text on line 1",
         ),
         (
             "- [ ] Order the café menu 📅 2025-11-20\n".encode("cp1252", "replace"),

@@ -364,3 +364,14 @@ def test_broken_yaml_names_the_line_where_the_mistake_starts(
     assert note.front_matter_error.line == line, note.front_matter_error
     assert said in note.front_matter_error.message, note.front_matter_error
     assert [item.text for item in note.items] == ["t1"]
+
+
+def test_front_matter_not_closed_says_how_the_note_is_read() -> None:
+    """A user test: "front matter is not closed by ---" left the reader to guess whether the
+    note was held back, as broken YAML is; it is read, the "---" a rule as Obsidian shows it."""
+    note = parse_text("---\ntitle: x\n- [ ] Call Ann #task\n", path="open.md")
+    assert [w.message for w in note.warnings] == [
+        "front matter is not closed by ---; the note is read without it (its first line a"
+        " rule, as Obsidian shows it)"
+    ]
+    assert [i.text for i in note.items] == ["Call Ann"]

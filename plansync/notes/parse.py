@@ -1661,7 +1661,12 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     elif lines and lines[0].rstrip() == "---":
         # Obsidian shows it as a rule: there is no front matter to lose.
         warnings.append(
-            ParseWarning(path=path, line=1, message="front matter is not closed by ---")
+            ParseWarning(
+                path=path,
+                line=1,
+                message="front matter is not closed by ---; the note is read without it (its"
+                " first line a rule, as Obsidian shows it)",
+            )
         )
 
     body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
@@ -1736,11 +1741,12 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     if reader.repaired_lines:
         shown = ", ".join(map(str, reader.repaired_lines[:10]))
         more = "…" if len(reader.repaired_lines) > 10 else ""
+        plural = "s" if len(reader.repaired_lines) > 1 else ""
         warnings.append(
             ParseWarning(
                 path=path,
                 line=reader.repaired_lines[0],
-                message=f"repaired damaged (double-encoded) text on lines {shown}{more}",
+                message=f"repaired damaged (double-encoded) text on line{plural} {shown}{more}",
                 notice=True,
             )
         )
