@@ -2245,11 +2245,22 @@ def test_a_plan_file_that_is_not_utf8_is_one_clear_line(example_project: Example
     assert "is not a plan saved by plansync" in result.output
 
 
-def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+@pytest.mark.parametrize(
+    ("taken", "said"),
+    [
+        (0, "cannot serve on 127.0.0.1:{port}"),
+        # Salesforce went to a random port, though the help promises it PORT+1 and the record
+        # links in notes name its port (another port is another site to the state store).
+        (1, "cannot serve the Salesforce sandbox on 127.0.0.1:{next} (the port after Jira's)"),
+    ],
+)
+def test_sandbox_serve_on_a_port_in_use_is_one_line_naming_it(
+    tmp_path: Path, taken: int, said: str
+) -> None:
+    port = closed_port_pair()
+    with socket.socket() as in_use:
+        in_use.bind(("127.0.0.1", port + taken))
+        in_use.listen()
         serve = ["sandbox", "serve", "--port", str(port), "--state", str(tmp_path / "sb")]
         done = subprocess.run(
             [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
@@ -2259,31 +2270,8 @@ def test_sandbox_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         )
     assert done.returncode == 1
     assert done.stdout == ""  # no export line for a sandbox that never ran
-    assert done.stderr == (
-        f"Error: cannot serve on 127.0.0.1:{port}: Address already in use (try another --port)\n"
-    )
-
-
-def test_sandbox_serve_with_the_next_port_in_use_fails_naming_it(tmp_path: Path) -> None:
-    """Salesforce went to a random port, though the help promises it PORT+1 and the record
-    links in notes name its port (another port is another site to the state store)."""
-    port = closed_port_pair()
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", port + 1))
-        taken.listen()
-        serve = ["sandbox", "serve", "--port", str(port), "--state", str(tmp_path / "sb")]
-        done = subprocess.run(
-            [sys.executable, "-c", "from plansync.cli import main; main()", *serve],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert done.stderr == (
-        f"Error: cannot serve the Salesforce sandbox on 127.0.0.1:{port + 1} (the port after"
-        " Jira's): Address already in use (try another --port)\n"
-    )
+    where = said.format(port=port, next=port + 1)
+    assert done.stderr == f"Error: {where}: Address already in use (try another --port)\n"
 
 
 @pytest.mark.parametrize("project", ["bad key", "plan", ""])

@@ -171,10 +171,8 @@ def test_records_missing_from_a_real_jira_get_one_hint_without_the_sandbox() -> 
     assert "take its key link off its line" in one and "makes it anew" in one
 
 
-def test_a_backslash_in_a_field_reads_as_one_as_in_the_heading() -> None:
-    """JSON showed "pipe \\\\ backslash" in the summary under a heading that read "pipe \\
-    backslash" (a user test), and so in a conflict's message."""
-    text = "pipe \\ backslash"
+def summary_update(text: str) -> Plan:
+    """A plan of one update, the summary "pipe" to ``text``, of an item reading ``text``."""
     change = Change(
         action="update",
         target="jira",
@@ -182,7 +180,13 @@ def test_a_backslash_in_a_field_reads_as_one_as_in_the_heading() -> None:
         key="PLAN-1",
         fields={"summary": {"old": "pipe", "new": text}},
     )
-    out = render(Plan(changes=[change], summary={"update": 1}))
+    return Plan(changes=[change], summary={"update": 1})
+
+
+def test_a_backslash_in_a_field_reads_as_one_as_in_the_heading() -> None:
+    """JSON showed "pipe \\\\ backslash" in the summary under a heading that read "pipe \\
+    backslash" (a user test), and so in a conflict's message."""
+    out = render(summary_update("pipe \\ backslash"))
     assert '  "pipe \\ backslash"' in out.splitlines()[0]
     assert '    summary: "pipe" -> "pipe \\ backslash"' in out
     assert field_value('say "hi" in C:\\dir\\') == '"say \\"hi\\" in C:\\dir\\\\"'
@@ -233,14 +237,7 @@ def test_a_quote_in_the_item_text_of_a_heading_is_escaped_as_in_a_field() -> Non
     """The heading showed ``"pipe \\ backslash "q""``, where a quote inside read as the end of
     the text, under a summary line that read ``"pipe \\ backslash \\"q\\""``."""
     text = 'pipe \\ backslash "q"'
-    change = Change(
-        action="update",
-        target="jira",
-        item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
-        key="PLAN-1",
-        fields={"summary": {"old": "pipe", "new": text}},
-    )
-    heading, summary = render(Plan(changes=[change], summary={"update": 1})).splitlines()[:2]
+    heading, summary = render(summary_update(text)).splitlines()[:2]
     assert heading.endswith('  "pipe \\ backslash \\"q\\""')
     assert summary == '    summary: "pipe" -> "pipe \\ backslash \\"q\\""'
     assert heading_text(heading) == text
