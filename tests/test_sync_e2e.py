@@ -1617,9 +1617,9 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     (orphan,) = plan.changes
     assert (orphan.key, orphan.item.note, orphan.item.block_id) == (key, note.path, item.block_id)
     globs = (
-        "vault.include does not take it"
+        "vault.include '*.md' does not take it"
         if unread == "outside include"
-        else ("vault.exclude takes it")
+        else "vault.exclude 'Archive/**' takes it"  # of the globs, the one that does
     )
     why = f"{key}: its line is now in {ARCHIVE}, which is not read by the config ({globs})"
     why += "; left alone"
@@ -1667,8 +1667,9 @@ def test_a_note_moved_where_the_config_does_not_read_it_is_not_gone(
     orphans = [c for c in plans[0].changes if c.item.note == note.path]
     assert orphans and all(c.action == "orphan" for c in orphans)
     why = {
-        "templates/": "is not read by the config (vault.exclude takes it)",
-        "Archive/": "is not read by the config (vault.include does not take it)",
+        "templates/": f"is not read by the config (vault.exclude {excluding!r} takes it)",
+        "Archive/": "is not read by the config (none of vault.include '*.md', 'templates/*'"
+        " takes it)",
         "binary": "was not read (binary file; skipped)",
     }[moved]
     for change in orphans:
@@ -1699,8 +1700,9 @@ def test_a_note_moved_into_a_folder_excluded_by_its_name_is_said_to_be_excluded(
     orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
     assert key in {c.key for c in orphans}
     why = f"its line is now in Archive/{path.name}, which is not read by the config"
+    why += " (vault.exclude 'Archive' takes it)"
     for change in orphans:
-        assert change.message == f"{change.key}: {why} (vault.exclude takes it); left alone"
+        assert change.message == f"{change.key}: {why}; left alone"
 
 
 def test_a_gone_note_whose_line_is_in_a_read_note_as_no_item_says_that_note_was_read(
@@ -2062,7 +2064,7 @@ def test_the_notes_not_read_are_read_once_for_cancels_and_never_otherwise(
     ("edit", "why"),
     [
         ("binary", "its note was not read (binary file; skipped)"),
-        ("excluded", "its note is not read by the config (vault.exclude takes it)"),
+        ("excluded", "its note is not read by the config (vault.exclude {note!r} takes it)"),
     ],
 )
 def test_the_records_of_a_note_that_is_not_read_say_why(
@@ -2082,6 +2084,7 @@ def test_the_records_of_a_note_that_is_not_read_say_why(
             f"exclude = [{note.path!r}]",
         )
         config = config_of(project)
+    why = why.format(note=note.path)  # the glob named is the note's path
     orphans = [c for c in fresh_plan(config).changes if c.item.note == note.path]
     assert orphans and all(c.action == "orphan" for c in orphans)
     assert all(c.message == f"{c.key}: {why}; left alone" for c in orphans)

@@ -20,7 +20,7 @@ from plansync.config import Config
 from plansync.notes import vault as vault_module
 from plansync.notes.model import Item, Note, ParseWarning
 from plansync.notes.parse import MAX_NOTE_BYTES, read_note
-from plansync.notes.vault import scan_vault
+from plansync.notes.vault import LeftOut, left_out_by, scan_vault
 from plansync.sync import scan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"
@@ -158,6 +158,19 @@ def test_a_folder_included_reads_its_notes_from_the_config_as_from_scan_vault(va
     expected = ["people/archive/2024-old.md", "people/priya.md"]
     assert (sorted(n.path for n in read.notes), read.warnings) == (expected, [])
     assert paths(vault, include=config.vault.include) == expected
+
+
+def test_what_leaves_a_note_out_names_the_excluded_glob_that_takes_it() -> None:
+    """A plan said an orphan's note was taken by "vault.exclude" without naming the glob, left
+    for the reader to find among them (a user test): the first that takes it is named, a
+    folder's name alone included (as the scan reads it), and an include leaves none to name."""
+    exclude = ["**/templates/**", "Archive", "Archive/old/**"]
+    assert left_out_by("Archive/old/x.md", ["**/*.md"], exclude) == LeftOut("exclude", "Archive")
+    assert left_out_by("a/templates/t.md", ["**/*.md"], exclude) == LeftOut(
+        "exclude", "**/templates/**"
+    )
+    assert left_out_by("x.md", ["Meetings"], exclude) == LeftOut("include", None)
+    assert left_out_by("Meetings/x.md", ["Meetings"], exclude) is None
 
 
 def test_a_folder_that_cannot_be_listed_is_a_warning_naming_it_from_the_vault(

@@ -269,12 +269,28 @@ class Orphans:
         not for ``forget`` (``Change.line_may_be_back``)."""
         globs = self.config.vault
         left_out = left_out_by(note, globs.include, globs.exclude)
-        if left_out == "exclude":
-            return "is not read by the config (vault.exclude takes it)", False
-        if left_out == "include":
-            return "is not read by the config (vault.include does not take it)", False
+        if left_out is not None and left_out.glob is not None:
+            return f"is not read by the config (vault.exclude {left_out.glob!r} takes it)", False
+        if left_out is not None:
+            return f"is not read by the config ({_none_takes(globs.include)})", False
         said = (w.message for w in self.vault.warnings if w.path == note)
         return f"was not read ({next(said, 'skipped')})", True
+
+
+INCLUDE_GLOBS_NAMED = 3
+"""At most this many of ``vault.include``'s globs are named where none takes a note; past
+that, a plan line would be mostly globs, and they are in the config."""
+
+
+def _none_takes(include: list[str]) -> str:
+    """That none of ``include`` takes a note, naming them when few (one: the glob itself)."""
+    if not include:
+        return "vault.include is empty"
+    if len(include) == 1:
+        return f"vault.include {include[0]!r} does not take it"
+    if len(include) <= INCLUDE_GLOBS_NAMED:
+        return f"none of vault.include {', '.join(map(repr, include))} takes it"
+    return f"none of the {len(include)} globs of vault.include takes it"
 
 
 def _left_alone(

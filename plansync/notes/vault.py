@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -148,14 +148,22 @@ def _note_files(
     )
 
 
-def left_out_by(
-    relative: str, include: Sequence[str], exclude: Sequence[str]
-) -> Literal["include", "exclude"] | None:
-    """Which of these globs leave the file at ``relative`` out of a scan: ``"include"``, none
-    of them takes it; ``"exclude"``, one of them does, or takes a folder it is in. None: a
-    scan reads it, if its walk finds it. Folders as in a .gitignore: an excluded one leaves out
-    its contents, an included one takes its notes (``.md``; ``include = ["Meetings"]`` read an
-    empty vault, silently for :func:`scan_vault`), though not its attachments, images and PDFs.
+class LeftOut(NamedTuple):
+    """Why the config's globs leave a file out of a scan (:func:`left_out_by`)."""
+
+    by: Literal["include", "exclude"]
+    """``"include"``: none of the included globs takes it; ``"exclude"``: one excluded does."""
+    glob: str | None
+    """The excluded glob that takes it (the first, as written); None for ``"include"``."""
+
+
+def left_out_by(relative: str, include: Sequence[str], exclude: Sequence[str]) -> LeftOut | None:
+    """Which of these globs leave the file at ``relative`` out of a scan: none of the included
+    ones takes it, or an excluded one does, or takes a folder it is in (named, so that a plan
+    can say which). None: a scan reads it, if its walk finds it. Folders as in a .gitignore: an
+    excluded one leaves out its contents, an included one takes its notes (``.md``; ``include =
+    ["Meetings"]`` read an empty vault, silently for :func:`scan_vault`), though not its
+    attachments, images and PDFs.
 
     The one rule for the scan (:func:`_note_files`) and for a plan saying why a note was not
     read (:mod:`plansync.engine.orphans`), so the two never disagree."""
@@ -163,9 +171,10 @@ def left_out_by(
         relative.lower().endswith(".md") and matches(relative, include, contents=True)
     )
     if not taken:
-        return "include"
-    if matches(relative, exclude, contents=True):
-        return "exclude"
+        return LeftOut("include", None)
+    for glob in exclude:
+        if glob_pattern(glob, contents=True).match(relative):
+            return LeftOut("exclude", glob)
     return None
 
 
