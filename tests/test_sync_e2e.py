@@ -3380,3 +3380,21 @@ def test_a_block_id_whose_case_changed_stays_one_item_with_its_issue(
     sync(config, plan=plan)
     assert project.issues()[key]["fields"]["status"]["statusCategory"]["key"] == "new"
     assert not fresh_plan(config).changes
+
+
+def test_orphans_come_by_their_notes_path_then_by_key_as_the_other_changes_come_by_note(
+    example_project: ExampleProject,
+) -> None:
+    """The orphans of a plan came by block id, which is random: PLAN-1, PLAN-10, PLAN-3, their
+    notes shuffled, while every other change comes by its note's path (a user test). They come
+    by note, then by key with its number read as one (the order the records were made in)."""
+    project = example_project
+    config = config_of(project)
+    sync(config)
+    for path in project.vault.rglob("*.md"):
+        path.unlink()
+    orphans = fresh_plan(config).changes
+    assert orphans and all(c.action == "orphan" for c in orphans)
+    keys = [(c.item.note, int(c.key.rsplit("-", 1)[1])) for c in orphans]
+    assert len({note for note, _ in keys}) > 1 and len(keys) >= 10  # PLAN-10 after PLAN-9
+    assert keys == sorted(keys)

@@ -6,6 +6,8 @@ items, unless the line may be there still: moved, or back without its id.
 
 from __future__ import annotations
 
+import re
+
 from plansync.config import Config
 from plansync.connectors.base import RemoteRecord
 from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef, Plan
@@ -275,6 +277,16 @@ class Orphans:
             return f"is not read by the config ({_none_takes(globs.include)})", False
         said = (w.message for w in self.vault.warnings if w.path == note)
         return f"was not read ({next(said, 'skipped')})", True
+
+
+def orphan_order(record: SyncedRecord) -> tuple[str, tuple[str | int, ...]]:
+    """Where ``record`` comes among a plan's orphans: by its note's path, as the plan's other
+    changes come, then by its key read with its numbers as numbers (``PLAN-3`` before
+    ``PLAN-10``), the order the records were made in, as their lines were, where a Jira key
+    tells it. The orphans came by block id, which is random: their notes and keys shuffled (a
+    user test). Its line is not known: gone from the note, or no item's."""
+    parts = re.split(r"(\d+)", record.key)  # digits at every odd index: comparable tuples
+    return record.note_path, tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 INCLUDE_GLOBS_NAMED = 3

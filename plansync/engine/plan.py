@@ -93,7 +93,7 @@ from plansync.engine.diff import (
     landed,
 )
 from plansync.engine.identity import Identifier, Tracked
-from plansync.engine.orphans import Orphans
+from plansync.engine.orphans import Orphans, orphan_order
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
@@ -482,7 +482,7 @@ class Planner:
                 self._bases[entry.block_id, target.name] = base
             self._plan_item(target, entry, base, remote.get(label_for(entry.block_id)))
         seen |= self._identity.held_back
-        for (block_id, _), record in sorted(records.items()):
+        for (block_id, _), record in sorted(records.items(), key=lambda r: orphan_order(r[1])):
             if label_for(block_id) not in seen:
                 self._orphans.orphan(target, record, remote.get(label_for(block_id)))
         if trial := self._trial_links.get(target.name):
