@@ -383,6 +383,23 @@ def test_symlinked_file_leaving_the_vault_is_not_followed(vault: Path, tmp_path:
 
 
 @needs_symlinks
+def test_a_symlink_to_nothing_is_a_warning_where_it_is_named_as_a_note(vault: Path) -> None:
+    """``ln -s /nonexistent x.md`` was skipped with no word, where a link leaving the vault is
+    warned of (a user test). One the globs would not take (an image, an excluded folder's) is
+    nobody's note, and no warning."""
+    (vault / "x.md").symlink_to(vault / "nonexistent.md")
+    (vault / "people" / "y.md").symlink_to("/nonexistent")
+    (vault / "people" / "photo.png").symlink_to("/nonexistent")
+    (vault / "templates").mkdir()
+    (vault / "templates" / "t.md").symlink_to("/nonexistent")
+    result = scan_vault(vault, exclude=["templates"])
+    assert [str(w) for w in result.warnings if "symlink" in w.message] == [
+        "people/y.md: symlink to nothing; skipped",  # relative to the vault, as all are
+        "x.md: symlink to nothing; skipped",
+    ]
+
+
+@needs_symlinks
 def test_symlinked_folder_leaving_the_vault_is_not_followed(vault: Path, tmp_path: Path) -> None:
     write(tmp_path / "elsewhere" / "secret.md", title="Secret")
     (vault / "shared").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
