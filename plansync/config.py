@@ -881,8 +881,34 @@ def _read_toml(file: Path) -> dict[str, Any]:
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        said = str(exc)
+        if said.endswith(END_OF_DOCUMENT):
+            said = f"{said[: -len(END_OF_DOCUMENT)]}(at end of document; it starts on line"
+            said += f" {_unclosed_from(text)})"
+        raise ConfigError(f"{file}: not valid TOML: {said}") from exc
     return raw
+
+
+END_OF_DOCUMENT = "(at end of document)"
+"""How :mod:`tomllib` ends the message of an error it met at the end of the text (a construct
+left unclosed), with no line: ``Unclosed array (at end of document)`` left the reader to look
+through the file for the ``[`` with no ``]`` (a user test)."""
+
+
+def _unclosed_from(text: str) -> int:
+    """The line on which the construct a TOML parse found unclosed at the end of ``text``
+    starts: the line after the longest run of whole lines from the top that parses. Every
+    longer run holds that construct's start and not its end, as a parse reads it the same way
+    in any run; a shorter one may end inside an earlier construct, closed later. Read again
+    line by line only for such an error, in a config of some hundred lines at most."""
+    lines = text.split("\n")  # as TOML counts them: U+2028 in a string ends no line
+    for whole in range(len(lines) - 1, 0, -1):
+        try:
+            tomllib.loads("\n".join(lines[:whole]))
+        except tomllib.TOMLDecodeError:
+            continue
+        return whole + 1
+    return 1
 
 
 def config_from_dict(

@@ -457,6 +457,27 @@ def test_a_relative_config_is_named_by_its_absolute_path_in_every_error(
     assert str(typo.value).startswith(f"{tmp_path / 'u.toml'}: ")
 
 
+@pytest.mark.parametrize(
+    ("toml", "line"),
+    [
+        ('[vault]\ninclude=["Meetings"\n', 2),
+        ('[vault]\ninclude = [\n  "Meetings",\n]\nexclude = [\n  "Archive",\n\n', 5),
+        ('[vault]\nname = "Team\u2028notes"\ninclude = [\n', 3),  # U+2028 ends no line
+        ("[vault]\npath = 'x'\nname", 3),
+        ('include=["Meetings"', 1),
+    ],
+)
+def test_a_toml_error_at_the_end_of_the_file_names_the_line_its_construct_starts_on(
+    tmp_path: Path, clean_env: None, toml: str, line: int
+) -> None:
+    """``include=["Meetings"`` left unclosed said ``Unclosed array (at end of document)``, no
+    line to look at (a user test): tomllib names none for an error at the end of the text."""
+    message = error_of(tmp_path, toml)
+    assert message.startswith(f"{tmp_path / 'plansync.toml'}: not valid TOML: ")
+    assert message.endswith(f" (at end of document; it starts on line {line})")
+    assert "\n" not in message
+
+
 def test_toml_syntax_errors_and_missing_files(tmp_path: Path, clean_env: None) -> None:
     message = error_of(tmp_path, "[jira\n")
     assert "not valid TOML" in message and "plansync.toml" in message
