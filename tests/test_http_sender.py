@@ -40,7 +40,7 @@ def test_a_request_no_try_connected_with_was_not_sent() -> None:
     assert "nothing was sent" in str(failed.value)
 
 
-@pytest.mark.parametrize(
+reached_first = pytest.mark.parametrize(
     "first",
     [
         Throttled(502, reason="Bad Gateway"),
@@ -48,6 +48,10 @@ def test_a_request_no_try_connected_with_was_not_sent() -> None:
     ],
     ids=["answered 502", "dropped after connecting"],
 )
+"""A first try that reached the backend (an answer, or a connection dropped after connecting)."""
+
+
+@reached_first
 def test_a_request_an_earlier_try_reached_the_backend_with_may_have_been_acted_on(
     first: Exception,
 ) -> None:
@@ -61,14 +65,7 @@ def test_a_request_an_earlier_try_reached_the_backend_with_may_have_been_acted_o
     assert "an earlier try reached Salesforce, which may have acted on it" in str(failed.value)
 
 
-@pytest.mark.parametrize(
-    "first",
-    [
-        Throttled(502, reason="Bad Gateway"),
-        requests.ConnectionError("Connection aborted: RemoteDisconnected"),
-    ],
-    ids=["answered 502", "dropped after connecting"],
-)
+@reached_first
 def test_a_read_an_earlier_try_reached_the_backend_with_changed_nothing(
     first: Exception,
 ) -> None:
