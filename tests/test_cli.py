@@ -342,6 +342,40 @@ def test_globs_that_take_no_note_are_a_warning_not_in_sync(
     assert result.output.splitlines()[-1] == "No changes: no note was read (see the warning above)."
 
 
+@pytest.mark.parametrize(
+    ("include", "exclude"),
+    [
+        ('["./2025-11-03-*.md"]', "[]"),
+        (
+            '["./"]',
+            '[".//2025-11-04-*", "./2025-11-05-*.md", "./*-06-*", "./*-07-*", "/./2025-11-1*"]',
+        ),
+    ],
+    ids=["include", "exclude"],
+)
+def test_vault_globs_from_here_read_as_from_the_vault(
+    example_project: ExampleProject, include: str, exclude: str
+) -> None:
+    """``include = ["./Meetings"]`` read no note and said only that none matched (a user
+    test): a glob spelt from ``./`` (or with a ``//``) plans as the same glob without."""
+    config = example_project.config_path
+    text = config.read_text(encoding="utf-8")
+    assert 'include = ["**/*.md"]' in text and "\nexclude = " in text
+    text = re.sub(r"\nexclude = .*", "", text)
+    plain = text.replace('include = ["**/*.md"]', 'include = ["2025-11-03-*.md"]')
+    config.write_text(plain, "utf-8")
+    expected = run("plan", "--config", config)
+    assert expected.exit_code == 0, expected.output
+    assert "weekly-cloud-program-sync" in expected.output
+    assert "review" not in expected.output  # the other notes' items are not planned
+    given = f"include = {include}\nexclude = {exclude}"
+    config.write_text(text.replace('include = ["**/*.md"]', given), "utf-8")
+    result = run("plan", "--config", config)
+    assert result.exit_code == 0, result.output
+    new_id = re.compile(r"(?<![a-z])ps-[a-z0-9]+")  # each plan draws its own for a line without one
+    assert new_id.sub("ps-?", result.output) == new_id.sub("ps-?", expected.output)
+
+
 def test_a_vault_of_notes_without_items_is_in_sync_not_unread(
     tmp_path: Path, clean_env: None
 ) -> None:

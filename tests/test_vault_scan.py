@@ -116,6 +116,17 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         (["**/*.md"], ["/people"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
         (["**/*.md"], ["/people/**"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
         (["**/*.md"], ["/archive"], ALL_NOTES),
+        (["./people"], [], ["people/archive/2024-old.md", "people/priya.md"]),
+        (["./people/**/*.md"], [], ["people/archive/2024-old.md", "people/priya.md"]),
+        (
+            ["people//*.md", "././/projects/./cloud/"],
+            [],
+            ["people/priya.md", "projects/cloud/plan.md"],
+        ),
+        (["**/*.md"], ["./people/"], ["2025-11-03-sync.md", "projects/cloud/plan.md"]),
+        (["."], [], ALL_NOTES),
+        (["**/*.md"], ["./"], []),
+        (["**/*.md"], [""], ALL_NOTES),
     ],
     ids=[
         "star-no-subfolders",
@@ -137,6 +148,13 @@ def test_obsidian_trash_and_git_folders_are_skipped(vault: Path) -> None:
         "exclude-a-folder-from-the-root",
         "exclude-a-folder-s-contents-from-the-root",
         "exclude-from-the-root-only",
+        "include-a-folder-from-here",
+        "include-a-glob-from-here",
+        "repeated-slashes-and-dot-parts",
+        "exclude-a-folder-from-here",
+        "include-the-vault-s-own-folder",
+        "exclude-the-vault-s-own-folder",
+        "an-empty-glob-leaves-out-nothing",
     ],
 )
 def test_include_and_exclude_globs(
@@ -146,7 +164,9 @@ def test_include_and_exclude_globs(
     leaves out everything in it (a folder's name alone left out nothing, silently: a user
     test), an included one takes its notes, not its attachments (``notes.txt`` here), where it
     took nothing, silently. A leading ``/`` anchors a glob to the root, as in a .gitignore,
-    where it matched nothing; every glob is from the root anyway."""
+    where it matched nothing; every glob is from the root anyway. So is a leading ``./`` (the
+    vault's folder, as a shell names it), and a doubled ``/`` is one: both matched nothing,
+    silently (a user test), as no path a scan names has such parts."""
     assert paths(vault, include=include, exclude=exclude) == expected
 
 

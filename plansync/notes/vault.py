@@ -75,12 +75,17 @@ def glob_pattern(glob: str, *, contents: bool = False) -> re.Pattern[str]:
     glob is from the root: a leading ``/`` (gitignore's anchor to the root, ``/templates``)
     says so again, where it matched nothing, silently.
 
+    The path is spelt as a shell would take it: ``./Meetings`` and ``Meetings//x.md`` are
+    ``Meetings`` and ``Meetings/x.md`` (:func:`_plain`), where they matched nothing, silently
+    (a user test): no path a scan names has an empty or ``.`` part for them to mean else.
+
     With ``contents``, a glob that matches a folder matches everything in it too, as a line
-    of a .gitignore does: ``templates`` and ``templates/`` are ``templates/**``. For the
-    excluded globs, where a folder's name alone left out nothing, silently (a user test)."""
-    glob = glob.removeprefix("/")
+    of a .gitignore does: ``templates`` and ``templates/`` are ``templates/**``, and ``.`` or
+    ``/`` (the vault's own folder) is ``**``. For the excluded globs, where a folder's name alone
+    left out nothing, silently (a user test)."""
+    given, glob = glob, _plain(glob)
     if contents:
-        glob = glob.rstrip("/")
+        glob = glob.rstrip("/") or ("**" if given else "")  # "" (a slip) stays nothing's
     out = []
     i = 0
     while i < len(glob):
@@ -100,6 +105,13 @@ def glob_pattern(glob: str, *, contents: bool = False) -> re.Pattern[str]:
             out.append(re.escape(glob[i]))
             i += 1
     return re.compile("".join(out) + (r"(?:/.*)?\Z" if contents else r"\Z"))
+
+
+def _plain(glob: str) -> str:
+    """``glob`` without the parts that name no step in a path: empty ones (a leading ``/``,
+    ``//``) and ``.``, a trailing ``/`` kept (a folder's, which :func:`glob_pattern` reads)."""
+    parts = [part for part in glob.split("/") if part not in ("", ".")]
+    return "/".join(parts) + ("/" if parts and glob.endswith("/") else "")
 
 
 def printable(text: str) -> str:
