@@ -90,10 +90,13 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
         progress=progress,
     )
     if not vault.notes and not vault.warnings:  # a glob typo would otherwise read "in sync"
+        # The vault as the config names it, as the config's other messages do: the folder it
+        # resolves to was not what the user wrote, and the key to edit went unsaid.
         vault.warnings.append(
             ParseWarning(
-                path=printable(str(root)),
-                message=f"no note here matches 'vault.include' = {config.vault.include}"
+                path=config.where,
+                message=f"no note in 'vault.path' = {config.vault.path!r} matches"
+                f" 'vault.include' = {config.vault.include}"
                 f" (less 'vault.exclude' = {config.vault.exclude}); nothing is synced",
             )
         )

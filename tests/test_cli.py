@@ -328,16 +328,20 @@ def test_a_vault_path_that_is_no_folder_is_an_error_naming_the_key(
 def test_globs_that_take_no_note_are_a_warning_not_in_sync(
     example_project: ExampleProject,
 ) -> None:
-    """A glob typo must not read as "No changes. The notes and their records are in sync."."""
+    """A glob typo must not read as "No changes. The notes and their records are in sync.".
+    The warning names the vault as the config's other messages do, by its ``vault.path`` as
+    written in the config's file: it named the folder that resolves to, which the user never
+    wrote, and not the key to edit."""
     config = example_project.config_path
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace('include = ["**/*.md"]', 'include = ["**/*.MD"]'), "utf-8")
     result = run("plan", "--config", config)
     assert result.exit_code == 0, result.output
     assert (
-        f"warning: {example_project.vault}: no note here matches 'vault.include' = ['**/*.MD']"
-        in result.output
+        f"warning: {config}: no note in 'vault.path' = 'vault' matches"
+        " 'vault.include' = ['**/*.MD']" in result.output
     )
+    assert str(example_project.vault) not in result.output
     assert "in sync" not in result.output
     assert result.output.splitlines()[-1] == "No changes: no note was read (see the warning above)."
 
