@@ -29,7 +29,7 @@ from plansync.engine.state import StateError, StateStore, open_state, running_sy
 from plansync.engine.targets import TargetSpec
 from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
-from plansync.notes.vault import Vault, cyclic_gc_paused, printable, scan_vault
+from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable, read_vault
 from plansync.progress import Progress, silent
 from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
 from plansync.rules import JiraRouting, SalesforceRouting
@@ -74,32 +74,27 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
 
     A note whose file name is not UTF-8 is left out with a warning: its path could not go
     into a link, a record, the state store or the plan. A vault in which the globs take no
-    note at all is a warning too: ``include = ["*.MD"]`` or a folder of ``.markdown`` files
-    would otherwise plan as "No changes. The notes and their records are in sync."
+    note at all is a warning too (:func:`read_vault`'s, as for :func:`scan_vault`, naming the
+    config's keys): ``include = ["*.MD"]`` or a folder of ``.markdown`` files would otherwise
+    plan as "No changes. The notes and their records are in sync."
     """
     root = config.vault_root
     if not root.is_dir():
         raise ConfigError(
             f"{config.where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder"
         )
-    vault = scan_vault(
+    # The vault as the config's other messages name it: the folder it resolves to was not
+    # what the user wrote, and the key to edit went unsaid.
+    where = f"in 'vault.path' = {config.vault.path!r}"
+    named = GlobsNamed(config.where, where, "'vault.include'", "'vault.exclude'")
+    vault = read_vault(
         root,
-        include=config.vault.include,
-        exclude=config.vault.exclude,
+        config.vault.include,
+        config.vault.exclude,
+        named,
         policy=config.acceptance,
         progress=progress,
     )
-    if not vault.notes and not vault.warnings:  # a glob typo would otherwise read "in sync"
-        # The vault as the config names it, as the config's other messages do: the folder it
-        # resolves to was not what the user wrote, and the key to edit went unsaid.
-        vault.warnings.append(
-            ParseWarning(
-                path=config.where,
-                message=f"no note in 'vault.path' = {config.vault.path!r} matches"
-                f" 'vault.include' = {config.vault.include}"
-                f" (less 'vault.exclude' = {config.vault.exclude}); nothing is synced",
-            )
-        )
     # A temporary file of write-back's whose path is not UTF-8 is beside a note left out for
     # its name or its folder's, which this config never writes: not this config's to remove.
     vault.write_temps = [path for path in vault.write_temps if printable(path) == path]

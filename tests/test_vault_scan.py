@@ -180,6 +180,30 @@ def test_a_folder_included_reads_its_notes_from_the_config_as_from_scan_vault(va
     assert paths(vault, include=config.vault.include) == expected
 
 
+def test_globs_that_take_no_note_are_a_warning_from_scan_vault_as_from_the_config(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``scan_vault(path, include=["*.MD"])`` read an empty vault and said nothing, where the
+    config's route warned (a user test): both warn, naming the globs, each in its reader's
+    words: the folder and arguments as passed, or the config's keys as written."""
+    monkeypatch.chdir(vault.parent)
+    read = scan_vault("./vault/", include=["*.MD"])
+    assert (read.notes, [str(w) for w in read.warnings]) == (
+        [],
+        ["vault: no note here matches include = ['*.MD']; nothing is read"],
+    )
+    excluded = scan_vault(vault, include=["people"], exclude=["./people"])
+    assert [str(w) for w in excluded.warnings] == [
+        f"{vault}: no note here matches include = ['people'] (less exclude = ['./people']);"
+        " nothing is read"
+    ]
+    config = Config.model_validate({"vault": {"path": "vault", "include": ["*.MD"]}})
+    assert [str(w) for w in scan(config).warnings] == [
+        "config: no note in 'vault.path' = 'vault' matches 'vault.include' = ['*.MD'] (less"
+        " 'vault.exclude' = ['**/templates/**', '**/Templates/**']); nothing is read"
+    ]
+
+
 def test_what_leaves_a_note_out_names_the_excluded_glob_that_takes_it() -> None:
     """A plan said an orphan's note was taken by "vault.exclude" without naming the glob, left
     for the reader to find among them (a user test): the first that takes it is named, a
@@ -641,6 +665,21 @@ def test_cli_vault_warnings_go_to_stderr(vault: Path) -> None:
     assert result.exit_code == 0
     assert "binary" in result.stderr
     json.loads(result.stdout)  # stdout stays pure JSON
+
+
+def test_cli_parse_of_a_folder_whose_notes_it_does_not_take_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plansync parse Meetings`` of a folder of ``.markdown`` notes printed nothing, as if
+    they held no item: it says which globs took no note, as a plan does."""
+    write(tmp_path / "Meetings" / "sync.markdown")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["parse", "Meetings", "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: Meetings: no note here matches include = ['**/*.md']; nothing is read\n"
+    )
+    assert json.loads(result.stdout) == {"notes": []}
 
 
 def test_cli_missing_path_is_an_error(tmp_path: Path) -> None:

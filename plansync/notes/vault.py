@@ -343,7 +343,8 @@ def scan_vault(
 
     A file is read when a glob of ``include`` matches its path (or, for a note, a folder it is
     in: :func:`included`) and none of ``exclude`` matches it or a folder it is in (see
-    :func:`glob_pattern`), as the config's ``[vault]``.
+    :func:`glob_pattern`), as the config's ``[vault]``; where they take no note (and nothing
+    else was said), a warning names them (:func:`read_vault`).
 
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
     takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
@@ -363,11 +364,45 @@ def scan_vault(
     root = Path(os.path.expanduser(root))  # "~" is the home folder, as in vault.path
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such folder")
-    vault = Vault(root=str(root))
     if root.is_file():
-        found = read_note(root, display=root.name, policy=policy)
-        _collect(vault, found)
+        vault = Vault(root=str(root))
+        _collect(vault, read_note(root, display=root.name, policy=policy))
         return vault
+    # The folder as it was given, as "cannot be listed" names it; the globs as passed.
+    named = GlobsNamed(printable(str(root)), "here", "include", "exclude")
+    return read_vault(root, include, exclude, named, policy=policy, progress=progress)
+
+
+class GlobsNamed(NamedTuple):
+    """How the warning that a scan's globs take no note names what its reader gave: the
+    folder and globs passed to :func:`scan_vault`, or the config's keys as written
+    (:func:`plansync.sync.scan`), whose reader edits those, not the folder they resolve to."""
+
+    path: str
+    """What the warning is on: the folder as passed, or the config's file."""
+    vault: str
+    """The vault, said after "no note": ``here`` (the path is it), ``in 'vault.path' = ...``."""
+    include: str
+    """The included globs' name: ``include`` (the argument) or ``'vault.include'``."""
+    exclude: str
+    """The excluded globs' name, as ``include``'s."""
+
+
+def read_vault(
+    root: Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    named: GlobsNamed,
+    *,
+    policy: AcceptancePolicy | None = None,
+    progress: Progress = silent,
+) -> Vault:
+    """The notes of the folder ``root`` that the globs take, as :func:`scan_vault` reads them
+    (its arguments checked); where they take none and nothing else was said, a warning naming
+    the globs as ``named`` does, for a library caller as for the config: a glob typo
+    (``include = ["*.MD"]``, a folder of ``.markdown`` files) read as an empty vault, which
+    plans as "in sync", and only the config's route said so (a user test)."""
+    vault = Vault(root=str(root))
     with cyclic_gc_paused():
         files = list(_note_files(root, include, exclude, vault.warnings, vault.write_temps))
         for done, (path, relative) in enumerate(files):
@@ -375,6 +410,15 @@ def scan_vault(
                 progress("reading notes", done, len(files))
             _collect(vault, read_note(path, display=relative, policy=policy))
         progress("reading notes", len(files), len(files))
+    if not vault.notes and not vault.warnings:
+        less = f" (less {named.exclude} = {list(exclude)})" if exclude else ""
+        vault.warnings.append(
+            ParseWarning(
+                path=named.path,
+                message=f"no note {named.vault} matches {named.include} = {list(include)}{less};"
+                " nothing is read",
+            )
+        )
     return vault
 
 
