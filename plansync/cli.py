@@ -171,8 +171,9 @@ def parse(
     global_filter: str | None,
     remove_global_filter: bool | None,
 ) -> None:
-    """Read notes (files or folders) and print their items, as the [acceptance] of
-    plansync.toml (--config, or the one found as plan finds it) says, if there is one."""
+    """Read notes (files, or every .md under a folder: not [vault]'s globs) and print their
+    items, as the [acceptance] of plansync.toml (--config, or the one found as plan finds
+    it) says, if there is one."""
     from plansync.config import load_acceptance
     from plansync.errors import ConfigError
 

@@ -380,6 +380,35 @@ def test_vault_globs_from_here_read_as_from_the_vault(
     assert new_id.sub("ps-?", result.output) == new_id.sub("ps-?", expected.output)
 
 
+def test_parse_of_a_folder_reads_every_note_not_the_vault_globs_as_the_readme_says(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README said ``plansync parse . --json`` shows "what plansync reads from the notes",
+    but ``parse`` reads no ``[vault]`` globs: a template the config excludes is parsed, a note
+    its ``include`` leaves out too. The README's line says what it reads."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("plansync parse . --json "))
+    assert line.split("# ", 1)[1] == "the items of every .md under . (no [vault] globs)"
+    config = example_project.config_path
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('include = ["**/*.md"]', 'include = ["2025-*.md"]'), "utf-8")
+    (example_project.vault / "templates").mkdir()
+    (example_project.vault / "templates" / "meeting.md").write_text(
+        "- [ ] Send the recap #task\n", "utf-8"
+    )
+    (example_project.vault / "Inbox").mkdir()
+    (example_project.vault / "Inbox" / "call.md").write_text("- [ ] Call back #task\n", "utf-8")
+    monkeypatch.chdir(example_project.vault)  # the config is found in its parent
+    result = run("parse", ".", "--json")
+    assert result.exit_code == 0, result.output
+    read = [note["path"] for note in json.loads(result.stdout)["notes"]]
+    assert {"templates/meeting.md", "Inbox/call.md"} <= set(read)
+    planned = run("plan")  # reads by the globs
+    assert planned.exit_code == 0, planned.output
+    assert "2025-11-03" in planned.output
+    assert "Call back" not in planned.output and "Send the recap" not in planned.output
+
+
 def test_a_vault_of_notes_without_items_is_in_sync_not_unread(
     tmp_path: Path, clean_env: None
 ) -> None:
