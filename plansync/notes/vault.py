@@ -394,8 +394,8 @@ def read_vault(
     exclude: Sequence[str],
     named: GlobsNamed,
     *,
-    policy: AcceptancePolicy | None = None,
-    progress: Progress = silent,
+    policy: AcceptancePolicy | None,
+    progress: Progress,
 ) -> Vault:
     """The notes of the folder ``root`` that the globs take, as :func:`scan_vault` reads them
     (its arguments checked); where they take none and nothing else was said, a warning naming
