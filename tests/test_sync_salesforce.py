@@ -720,6 +720,61 @@ def test_a_record_reported_failed_but_made_all_the_same_is_found_and_kept(
     assert_synced(project, org, before)
 
 
+def test_a_failed_look_up_after_a_create_keeps_what_the_call_answered(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reviewer's finding: a create answered in a way that may hide a record made all the
+    same, then its look-up failed (a 502 past the retries). The run reported every create of
+    the call "not sent" and stored none, while the org held them all. The creates the call
+    answered are stored and their keys written back; the unsure one fails naming its line,
+    as maybe made; the next sync finds it by its id and makes none twice."""
+    before = files_of(project)
+    real = SalesforceConnector.create_many
+    lock = "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"
+    queries_fail = {"status": 502, "method": "GET", "path_contains": "/query", "count": 2}
+
+    def made_but_refused(self: SalesforceConnector, records: list[Any]) -> list[OpResult]:
+        results = real(self, records)
+        org.app.configure_faults({"fail_next": [queries_fail]})  # the look-up that follows
+        return [OpResult(ok=False, error=lock, maybe_done=True), *results[1:]]
+
+    monkeypatch.setattr(SalesforceConnector, "create_many", made_but_refused)
+    config = config_of(project)
+    connector = org.connector(config, sleep=lambda _: None, max_retries=1)
+    result = plansync.apply(config, salesforce=connector)
+    monkeypatch.setattr(SalesforceConnector, "create_many", real)
+
+    made = org.records()
+    creates = [o for o in result.outcomes if o.action == "create" and o.target == "salesforce"]
+    assert len(creates) == len(made) > 1, "one call made them all"
+    unsure, *answered = creates
+    assert (unsure.status, unsure.whole_call, unsure.maybe_done) == ("failed", False, True)
+    assert unsure.message == (
+        f"{lock}; it may have been made all the same, and looking it up failed (see the"
+        " errors) — the next sync finds it by its id"
+    )
+    assert {(o.status, o.key) for o in answered} == {
+        ("applied", made[o.item.block_id or ""][1]["Id"]) for o in answered
+    }
+    assert [(e.target, e.action, e.note is None) for e in result.errors] == [
+        ("salesforce", "create", False),
+        ("salesforce", "create", True),
+    ]
+    assert "502" in result.errors[1].message
+    written = {e.item.block_id: e.item.keys for e in to_salesforce(project, config)}
+    assert all(written[o.item.block_id]["salesforce"] == o.key for o in answered)
+    assert "salesforce" not in written[unsure.item.block_id]
+    with open_state(config.state_dir) as state:
+        (entry,) = state.in_flight("salesforce")
+        assert unsure.item.block_id in entry.block_ids
+
+    again = sync(project, org)
+    assert [o.item.block_id for o in again.outcomes if o.action == "create"] == []
+    assert_synced(project, org, before)
+    with open_state(config.state_dir) as state:
+        assert state.in_flight() == []
+
+
 def test_rows_locked_by_another_transaction_are_retried_within_the_run(
     project: ExampleProject, org: Org
 ) -> None:

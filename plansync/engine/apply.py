@@ -273,6 +273,11 @@ def _failed_with_call(title: str, exc: ConnectorError, made_nothing: bool, actio
     return f"sent; {answer} — {made}{after}"
 
 
+def _refusal(target: str, outcome: OpResult) -> str:
+    """Why ``target`` did not create a record, by its answer (``outcome``, a failure)."""
+    return outcome.error or f"{target} did not create the record"
+
+
 def _carried(exc: ConnectorError, count: int) -> Iterator[tuple[int, OpResult | None]]:
     """Of the ``count`` items of a call that failed as a whole (``exc``), those it sent: each
     one's position, with its answer where the call was answered for it before it failed, else
@@ -858,15 +863,30 @@ class Applier:
         self.checkpoint("created")
         # Refused in a way that may hide a record made all the same (see OpResult.maybe_done):
         # looked for once, before the journal entry closes, so that none is known to no one.
-        unsure = [
-            label_for(c.item.block_id or "")
-            for c, outcome in zip(to_create, results, strict=True)
-            if not outcome.ok and outcome.maybe_done
-        ]
-        made_after = connector.fetch_by_ids(unsure) if unsure else {}
+        # The others are stored first: a look-up that fails must not lose what the call made
+        # (a reviewer found them all reported "not sent", no key written back).
+        unsure = []
         for change, record, outcome in zip(to_create, records, results, strict=True):
-            there = made_after.get(label_for(change.item.block_id or ""))
-            self._settle_create(target, change, record, outcome, there)
+            if not outcome.ok and outcome.maybe_done:
+                unsure.append((change, record, outcome))
+            else:
+                self._settle_create(target, change, record, outcome)
+        if unsure:
+            labels = [label_for(change.item.block_id or "") for change, _, _ in unsure]
+            try:
+                made_after = connector.fetch_by_ids(labels)
+            except ConnectorError:
+                for change, _, outcome in unsure:
+                    self._fail(
+                        change,
+                        f"{_refusal(target, outcome)}; it may have been made all the same, and"
+                        " looking it up failed (see the errors) — the next sync finds it by its"
+                        " id",
+                        maybe_done=True,
+                    )
+                raise  # the journal stays open: the next sync looks those ids up
+            for (change, record, outcome), label in zip(unsure, labels, strict=True):
+                self._settle_create(target, change, record, outcome, made_after.get(label))
         self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
@@ -892,7 +912,7 @@ class Applier:
                 f"made all the same (found by its plansync id after: {outcome.error})",
             )
         else:
-            self._fail(change, outcome.error or f"{target} did not create the record")
+            self._fail(change, _refusal(target, outcome))
 
     def _create_call_failed(
         self,
