@@ -182,14 +182,13 @@ def test_a_records_table_from_before_sites_were_kept_is_read_and_upgraded(
 def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:
     with open_state(tmp_path) as state:
         assert state.in_flight() == []
-        first = state.begin("jira", "create", ["ps-a", "ps-b"])
-        second = state.begin("salesforce", "create", ["ps-c"])
-        third = state.begin("jira", "create", ["ps-d"])
+        first = state.begin("jira", ["ps-a", "ps-b"])
+        second = state.begin("salesforce", ["ps-c"])
+        third = state.begin("jira", ["ps-d"])
         assert [e.id for e in state.in_flight()] == [first, second, third]
         assert [e.block_ids for e in state.in_flight("jira")] == [["ps-a", "ps-b"], ["ps-d"]]
         entry = state.in_flight("salesforce")[0]
-        assert (entry.id, entry.target, entry.operation) == (second, "salesforce", "create")
-        assert entry.started_at > 0
+        assert (entry.id, entry.target, entry.block_ids) == (second, "salesforce", ["ps-c"])
         state.finish(first)
         assert [e.id for e in state.in_flight("jira")] == [third]
     # A run that died with entries open leaves them for the next run to see.
@@ -206,16 +205,16 @@ def test_journal_entries_are_shown_to_runs_with_the_backend_they_were_sent_to(
     """A dead create is looked up (and waited for) only in the backend it was sent to: a
     trial's on the sandbox is not looked for in the real Jira, nor the other way round."""
     with open_state(tmp_path) as state:
-        trial = state.begin("jira", "create", ["ps-a"], site="this machine")
-        real = state.begin("jira", "create", ["ps-b"], site="acme.atlassian.net:443")
-        old = state.begin("jira", "create", ["ps-c"])  # unbound, no site given: not known
-        sf = state.begin("salesforce", "create", ["ps-d"], site="acme.my.salesforce.com:443")
+        trial = state.begin("jira", ["ps-a"], site="this machine")
+        real = state.begin("jira", ["ps-b"], site="acme.atlassian.net:443")
+        old = state.begin("jira", ["ps-c"])  # unbound, no site given: not known
+        sf = state.begin("salesforce", ["ps-d"], site="acme.my.salesforce.com:443")
         assert [e.id for e in state.in_flight()] == [trial, real, old, sf]
 
         state.bind("jira", local=False, site="acme.atlassian.net:443")
         assert [e.id for e in state.in_flight("jira")] == [real, old]
         assert [e.id for e in state.in_flight()] == [real, old, sf]
-        bound = state.begin("jira", "create", ["ps-e"], notes={"ps-e": "n.md"})
+        bound = state.begin("jira", ["ps-e"], notes={"ps-e": "n.md"})
         (entry,) = [e for e in state.in_flight("jira") if e.id == bound]
         assert entry.site == "acme.atlassian.net:443" and entry.notes == {"ps-e": "n.md"}
 
@@ -244,7 +243,7 @@ def test_a_journal_from_before_notes_and_sites_were_kept_is_read_and_upgraded(
     with open_state(tmp_path) as state:  # a sync adds the columns
         state.bind("jira", local=False, site="acme.atlassian.net:443")
         assert [e.block_ids for e in state.in_flight("jira")] == [["ps-a"]]
-        state.begin("jira", "create", ["ps-b"], notes={"ps-b": "n.md"})
+        state.begin("jira", ["ps-b"], notes={"ps-b": "n.md"})
         assert [(e.notes, e.site) for e in state.in_flight("jira")] == [
             ({}, None),
             ({"ps-b": "n.md"}, "acme.atlassian.net:443"),
@@ -256,7 +255,7 @@ def test_every_write_bumps_the_revision(tmp_path: Path) -> None:
         assert state.revision() == 0
         state.save(record())
         assert state.revision() == 1
-        entry = state.begin("jira", "create", ["ps-x"])
+        entry = state.begin("jira", ["ps-x"])
         assert state.revision() == 2
         state.finish(entry)
         assert state.revision() == 3
@@ -595,7 +594,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
 
 def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.begin("jira", "create", ["ps-a", "ps-b"])  # a run died during this create
+    store.begin("jira", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
     applier = Applier(config, store, {})
     applier._settle_journal("jira", [])

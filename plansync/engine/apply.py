@@ -847,7 +847,6 @@ class Applier:
         # and the next run need not wait for search to show what was never created.
         entry = self.state.begin(
             target,
-            "create",
             [c.item.block_id or "" for c in to_create],
             notes={c.item.block_id or "": c.item.note for c in to_create},
             site=site_of_connector(connector),

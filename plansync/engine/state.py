@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS journal (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     target      TEXT NOT NULL,
-    operation   TEXT NOT NULL,
+    operation   TEXT NOT NULL,  -- 'create', the journal's one kind: NOT NULL in older stores
     block_ids   TEXT NOT NULL,
     started_at  REAL NOT NULL,
     finished_at REAL,
@@ -159,11 +159,12 @@ class SyncedRecord:
 
 @dataclass(frozen=True)
 class JournalEntry:
+    """An open create: the ids sent to ``target`` in one call (the journal brackets nothing
+    else)."""
+
     id: int
     target: str
-    operation: str
     block_ids: list[str]
-    started_at: float
     notes: dict[str, str] = field(default_factory=dict)
     """Per block id, the note it was created from: a record the dead run made for a line
     deleted since becomes an ordinary record of that note (empty: an entry from before notes
@@ -345,22 +346,21 @@ class StateStore:
     def begin(
         self,
         target: str,
-        operation: str,
         block_ids: list[str],
         *,
         notes: dict[str, str] | None = None,
         site: str | None = None,
     ) -> int:
-        """Open an entry before ``block_ids`` are sent: ``notes`` names each one's note and
-        ``site`` the backend (default: the one the store is bound to for ``target``)."""
+        """Open an entry before the creates of ``block_ids`` are sent: ``notes`` names each
+        one's note and ``site`` the backend (default: the one the store is bound to for
+        ``target``)."""
         site = site if site is not None else self._sites.get(target)
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO journal (target, operation, block_ids, started_at, notes, site)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, 'create', ?, ?, ?, ?)",
                 (
                     target,
-                    operation,
                     json.dumps(block_ids),
                     time.time(),
                     json.dumps(notes or {}, sort_keys=True),
@@ -388,13 +388,11 @@ class StateStore:
             name if name in self._journal_columns else "NULL" for name in JOURNAL_ADDED
         )
         rows = self._db.execute(
-            f"SELECT id, target, operation, block_ids, started_at, {extra} FROM journal"
+            f"SELECT id, target, block_ids, {extra} FROM journal"
             " WHERE finished_at IS NULL" + (" AND target = ?" if target else "") + " ORDER BY id",
             (target,) if target else (),
         )
-        entries = [
-            JournalEntry(r[0], r[1], r[2], json.loads(r[3]), r[4], _notes(r[5]), r[6]) for r in rows
-        ]
+        entries = [JournalEntry(r[0], r[1], json.loads(r[2]), _notes(r[3]), r[4]) for r in rows]
         return [e for e in entries if self._ours(e)]
 
     def _ours(self, entry: JournalEntry) -> bool:
