@@ -3198,8 +3198,11 @@ def test_a_saved_plan_does_not_write_a_note_made_read_only_since(
         ]
         (error,) = result.errors
         assert (error.action, error.note, error.line) == ("write back", note.path, new_line)
-        assert error.message == (
-            f"{path}: its file is read-only; not written (make it writable: chmod u+w)"
+        # The note once, by its path in the vault, as every item's error names it: the file's
+        # absolute path after it named it twice.
+        assert str(error) == (
+            f"{note.path}:{new_line}: write back failed: its file is read-only; not written"
+            " (make it writable: chmod u+w)"
         )
     finally:
         path.chmod(0o644)

@@ -710,9 +710,9 @@ class Applier:
                     [edit for _, edit in pairs],
                     policy=self.config.acceptance,
                 )
-            except WriteBackError as exc:
+            except WriteBackError as exc:  # its error names the note (and line) already
                 for change, _ in pairs:
-                    self._fail(change, str(exc))
+                    self._fail(change, exc.reason)
                 continue
             if result.changed:
                 self._written[note] = None

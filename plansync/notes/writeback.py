@@ -44,7 +44,14 @@ from plansync.notes.vault import WRITE_TEMP_SUFFIX, is_inside, write_temp_for
 
 
 class WriteBackError(Exception):
-    """A note could not be edited; the message names the file (and line) and the reason."""
+    """A note could not be edited; the message names the file (and line) and the reason.
+
+    ``reason`` is the message without the file: a sync's error names the note already, by its
+    path in the vault and its line, and the file's absolute path after that named it twice."""
+
+    def __init__(self, reason: str, path: Path | None = None) -> None:
+        self.reason = reason
+        super().__init__(reason if path is None else f"{path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -315,13 +322,13 @@ def write_back(
     under any policy), and replaces the file only if it still holds the bytes just read.
     """
     if not is_inside(vault_root, path):
-        raise WriteBackError(f"{path}: resolves outside the vault {vault_root}; not written")
+        raise WriteBackError(f"resolves outside the vault {vault_root}; not written", path)
     real = path.resolve()
     for _ in range(WRITE_ATTEMPTS):
         try:
             data = real.read_bytes()
         except OSError as exc:
-            raise WriteBackError(f"{path}: cannot be read ({exc.strerror})") from exc
+            raise WriteBackError(f"cannot be read ({exc.strerror})", path) from exc
         new, _, missing = apply_line_edits(data, edits, policy=policy)
         if new == data:
             return WriteResult(path=path, changed=False, missing=missing)
@@ -329,22 +336,23 @@ def write_back(
             # Over it, the note would be skipped by every scan after: its items lost to
             # the sync, their records taken for orphans.
             raise WriteBackError(
-                f"{path}: the ids and keys would take it over {megabytes(MAX_NOTE_BYTES)}, the"
-                " most plansync reads; not written (split the note)"
+                f"the ids and keys would take it over {megabytes(MAX_NOTE_BYTES)}, the most"
+                " plansync reads; not written (split the note)",
+                path,
             )
         if read_only(real):
             # The folder lets a new file be renamed over it: the note would be rewritten
             # against the permission its owner gave it (archived notes made read-only).
             raise WriteBackError(
-                f"{path}: its file is read-only; not written (make it writable: chmod u+w)"
+                "its file is read-only; not written (make it writable: chmod u+w)", path
             )
         try:
             replaced = _replace_if_unchanged(real, data, new)
         except OSError as exc:  # immutable, a read-only folder, a full disk: this note only
-            raise WriteBackError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+            raise WriteBackError(f"cannot be written ({exc.strerror or exc})", path) from exc
         if replaced:
             return WriteResult(path=path, changed=True, missing=missing)
-    raise WriteBackError(f"{path}: kept changing while plansync wrote to it; try again")
+    raise WriteBackError("kept changing while plansync wrote to it; try again", path)
 
 
 def read_only(file: Path) -> bool:
