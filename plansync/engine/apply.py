@@ -331,6 +331,8 @@ class Applier:
             record = self.state.get(refresh.block_id, refresh.target)
             if record is not None:
                 self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
+                if refresh.warning:  # stored now: no later plan learns it again
+                    self.result.warnings.append(refresh.warning)
         self._recover(plan.dead_creates)
         for change in by_action["write_back"]:
             self._id_writes[change.item.block_id or ""].append(change)

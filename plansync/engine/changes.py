@@ -137,6 +137,9 @@ class BaseRefresh(BaseModel):
     block_id: str
     target: Backend
     fields: dict[str, Any]
+    warning: str | None = None
+    """What the sync that stores it says once, as a warning: a cancel whose answer was lost,
+    found closed as done (the warning its answer would have given, had it arrived)."""
 
 
 class DeadCreate(BaseModel):

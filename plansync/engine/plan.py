@@ -760,7 +760,7 @@ class Planner:
         if target.transitions:
             learnt = landed(base.fields, found)
             if learnt:
-                self._refresh(target, entry, learnt)
+                self._refresh(target, entry, learnt, _held_as_done(target, entry, found, learnt))
             synced = {**base.fields, **(learnt or {})}
             kept += self._plan_status(target, entry, synced.get("status"), found, held_as(synced))
         self._say_kept(target, entry, found.key, kept)
@@ -1097,9 +1097,15 @@ class Planner:
         category = status_category(entry.item, self.config.acceptance)
         return category if target.progress else open_as_new(category)
 
-    def _refresh(self, target: TargetSpec, entry: Tracked, fields: dict[str, Any]) -> None:
+    def _refresh(
+        self,
+        target: TargetSpec,
+        entry: Tracked,
+        fields: dict[str, Any],
+        warning: str | None = None,
+    ) -> None:
         self.plan.refresh.append(
-            BaseRefresh(block_id=entry.block_id, target=target.name, fields=fields)
+            BaseRefresh(block_id=entry.block_id, target=target.name, fields=fields, warning=warning)
         )
 
     def _plan_link(self, target: TargetSpec, entry: Tracked, key: str, link: str) -> None:
@@ -1205,3 +1211,23 @@ def _no_owner(target: TargetSpec) -> str:
     if target.name == "jira":
         return "left unassigned"
     return "its record keeps the owner it has (a new one: the user plansync logs in as)"
+
+
+def _held_as_done(
+    target: TargetSpec, entry: Tracked, found: RemoteRecord, learnt: dict[str, Any]
+) -> str | None:
+    """The warning a cancel the backend carried out as done gives (a Jira workflow with no
+    cancelled status), for one whose answer was lost and which this plan found landed
+    (``learnt``, see :func:`landed`): the run that sent it failed the item, saying no more
+    than that it may be done, so the sync that stores what this plan learnt says it, once, as
+    the answer would have. None for any other landing."""
+    if learnt.get("closed_as") != "done":
+        return None
+    name = found.fields.get("status")
+    closed = f"closed as {name!r}" if name else "closed as done"
+    return (
+        f"{entry.note.path}:{entry.item.line}: {found.key} {closed} (the answer to its cancel"
+        f" never reached the state store; found so since): {target.title} took it into no"
+        " cancelled status, so it reads as done; taken as synced until the line or the record"
+        " changes"
+    )
