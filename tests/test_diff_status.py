@@ -168,12 +168,31 @@ def test_a_line_checked_again_after_a_walk_cut_short_in_to_do_closes_the_issue_a
         (NEW, DONE, move("done", "reopen")),
         (WIP, DONE, move("done", WIP)),
         ("done", DONE, StatusDiff(refresh=learnt("done"))),
-        # moved on both sides
+        # moved on both sides: Jira's side from done, where it held the issue
         (NEW, TO_DO, StatusDiff(refresh=learnt(NEW))),
         (
             "done",
             CANCELLED,
-            StatusDiff(conflict={"base": "cancelled", "note": "done", "remote": "cancelled"}),
+            StatusDiff(
+                conflict={
+                    "base": "cancelled",
+                    "note": "done",
+                    "remote": "cancelled",
+                    "remote_base": "done",
+                }
+            ),
+        ),
+        (
+            "done",
+            TO_DO,
+            StatusDiff(
+                conflict={
+                    "base": "cancelled",
+                    "note": "done",
+                    "remote": "open",
+                    "remote_base": "done",
+                }
+            ),
         ),
     ],
 )

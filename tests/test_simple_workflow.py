@@ -201,3 +201,26 @@ def test_a_cancel_jira_holds_as_done_is_kept_beside_the_status_and_forgotten_onc
     jira_transition(project, key, DONE)  # reopened and closed again in Jira: as it was
     assert_quiet(config)
     assert_in_sync(config)
+
+
+def test_a_cancel_held_as_done_then_cancelled_in_jira_while_the_line_went_done_says_each_side(
+    simple: ExampleProject,
+) -> None:
+    """A cancelled status added to the workflow later, the issue moved into it in Jira while
+    the line went ``[-]`` to ``[x]``: each side moved, so a conflict, which read "Jira
+    cancelled -> cancelled", the note's word last synced standing for Jira's too. Jira's side
+    starts where Jira held the issue: Done."""
+    project = simple
+    config, note, _, key = synced_item(project, RUNBOOK)
+    check(project, note, " ", "-")
+    sync(config)
+    assert status_name(project, key) == "Done"
+    project.app.workflow = "all"  # Won't Do, a cancelled status, added to the workflow
+    jira_transition(project, key, "41")
+    check(project, note, "-", "x")
+    (conflict,) = fresh_plan(config).changes
+    assert (conflict.action, conflict.key) == ("conflict", key)
+    assert conflict.message == (
+        "status changed in the note and in Jira since the last sync: note cancelled -> done,"
+        ' Jira done -> cancelled ([sync.conflicts] status = "note" or "remote" settles it)'
+    )

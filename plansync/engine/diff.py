@@ -189,7 +189,10 @@ class StatusDiff:
     transition: dict[str, Any] | None = None
     """The status to move the record from and to (``old``, ``new``)."""
     conflict: dict[str, Any] | None = None
-    """The status's ``base``, and its ``note`` and ``remote`` values."""
+    """The status's ``base``, and its ``note`` and ``remote`` values; ``remote_base`` where the
+    backend held the record otherwise at the last sync (``held``, a cancel carried out as
+    done), which its side moved from: "Jira cancelled -> cancelled" said the base's word for
+    a move out of Done."""
     refresh: dict[str, Any] | None = None
     """What the base learns, nothing being sent."""
     kept: list[Kept] = field(default_factory=list)
@@ -313,5 +316,8 @@ def _diff_closed(
     if moved and winner == "remote":
         return StatusDiff(kept=[Kept("status", overruled=True, now=now)])
     if moved and winner != "note":
-        return StatusDiff(conflict={"base": last, "note": wanted, "remote": now})
+        conflict: dict[str, Any] = {"base": last, "note": wanted, "remote": now}
+        if seen != last:  # the backend's side moved from where it held the record
+            conflict["remote_base"] = seen
+        return StatusDiff(conflict=conflict)
     return StatusDiff(transition=change)

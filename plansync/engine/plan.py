@@ -1071,12 +1071,13 @@ class Planner:
             last, note, now = (
                 status_word(diff.conflict[side]) for side in ("base", "note", "remote")
             )
+            was = status_word(diff.conflict.get("remote_base", diff.conflict["base"]))
             self._conflict(
                 target,
                 entry,
                 found.key,
                 f"status changed in the note and in {target.title} since the last sync: note"
-                f" {last} -> {note}, {target.title} {last} -> {now} ([sync.conflicts]"
+                f" {last} -> {note}, {target.title} {was} -> {now} ([sync.conflicts]"
                 ' status = "note" or "remote" settles it)',
                 fields={"status": diff.conflict},
             )
