@@ -27,6 +27,7 @@ from plansync.engine.apply import Result
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.orphans import NO_ITEM_WHY
 from plansync.engine.render import render
+from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_linker
@@ -3167,6 +3168,59 @@ def test_a_key_link_is_not_written_back_into_a_read_only_note(
         path.chmod(0o644)
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan, write_back=1)
+
+
+def test_a_record_adopted_into_a_read_only_note_is_adopted_once(
+    example_project: ExampleProject,
+) -> None:
+    """A record found by its id's label, unknown to the state store, whose line has no key
+    link, in a read-only note: the link waits for the note to be writable, but the adoption
+    is stored all the same, as for a synced line whose link was taken off. It was adopted
+    anew by every plan until then, each sending the note's values over Jira's: an edit made in
+    Jira after the first sync was overwritten unseen."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    link = next(part for part in item_line(project, note.path, item.line).split(" ") if key in part)
+    replace_once(path, f" {link}", "")
+    with open_state(config.state_dir) as state:
+        record = state.get(item.block_id or "", "jira")
+        assert record is not None
+        state.forget([record])  # the store lost it (another clone synced the line, say)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    try:
+        plan = fresh_plan(config)
+        held, stored = (c for c in plan.changes if c.target == "note")
+        assert (held.action, held.key, stored.action, stored.key) == (
+            "conflict",
+            key,
+            "write_back",
+            key,
+        )
+        assert (stored.fields, stored.message) == (
+            {},
+            f"the note's file is read-only: only the state store learns {key}; the line gets"
+            " its key link once the note is writable",
+        )
+        sync(config, plan=plan)
+        assert path.read_bytes() == before
+        with open_state(config.state_dir, lock=False) as state:
+            adopted = state.get(item.block_id or "", "jira")
+        assert adopted is not None and adopted.key == key
+        jira_put(project, key, {"duedate": "2025-12-01"})  # edited in Jira since
+        plan = fresh_plan(config)
+        assert [(c.action, c.target, c.key) for c in plan.changes] == [("conflict", "note", key)]
+        assert plan.kept == [
+            f"{key} ({note.path}:{item.line}): due changed in Jira only since the last sync;"
+            " kept, not sent from the note"
+        ]
+        sync(config, plan=plan)
+        assert project.issues()[key]["fields"]["duedate"] == "2025-12-01"
+    finally:
+        path.chmod(0o644)
+    plan = fresh_plan(config)
+    assert [(c.action, c.key) for c in plan.changes] == [("write_back", key)]
 
 
 def test_a_saved_plan_does_not_write_a_note_made_read_only_since(

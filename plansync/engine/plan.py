@@ -888,7 +888,9 @@ class Planner:
     ) -> bool:
         """Plan the line's write-back for ``target``: the item's new id, the record's ``key``
         (None: one to create) where the line names ``note_key``; False when its note's file is
-        read-only and the line would change (a conflict says so instead, :meth:`_refuse`)."""
+        read-only and the line would change (a conflict says so instead, :meth:`_refuse`),
+        but for an adoption (``base``) of a record found by the id on the line, which the
+        state store learns all the same, by a write-back that writes nothing."""
         fields: dict[str, Any] = {}
         first = entry.block_id not in self._ids_announced
         self._ids_announced.add(entry.block_id)
@@ -908,13 +910,22 @@ class Planner:
             for name, copied in entry.item.keys.items():
                 if name != target.name and name not in written:
                     fields[name] = {"old": copied, "new": None}
+        message = None
         # A line without this id gets it written by every write-back of it (apply writes the
         # id first), announced or not.
         if (fields or entry.new_id) and not self._writable(entry.note.path):
             self._refuse(entry, key, keyed=bool(fields.keys() - {"block_id"}))
-            return False
-        message = None
-        if entry.readopted and key is not None:
+            if base is None or entry.new_id:
+                return False
+            # A record adopted by the id on the line is stored all the same, nothing written:
+            # the state a synced line whose key link was taken off is in. Else every plan
+            # adopted it anew, sending the note's values over any edit made in the backend.
+            fields = {}
+            message = (
+                f"the note's file is read-only: only the state store learns {key}; the line"
+                " gets its key link once the note is writable"
+            )
+        elif entry.readopted and key is not None:
             message = (
                 f"the line regains ^{entry.block_id}, the id of {key} it was synced as (its id"
                 f" {'was' if entry.item.keys else 'and key link were'} lost: taken off, or the"
