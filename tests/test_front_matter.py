@@ -167,7 +167,7 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
         raise AssertionError("the plain walk handed a plain document over")
 
     monkeypatch.setattr(SafeLoader, "construct_document", refuse)
-    data, warning = load_front_matter(
+    data, warning, read_warnings = load_front_matter(
         [
             "type: meeting",
             "title: '1:1 with Tomer'",
@@ -179,7 +179,7 @@ def test_a_plain_document_never_reaches_the_safe_constructor(
         ],
         "note.md",
     )
-    assert warning is None
+    assert (warning, read_warnings) == (None, [])
     assert data["date"] == "2025-10-24"
     assert data["reviewed"] == "2025-02-29"
     assert data["decisions_accepted"] is True
@@ -261,7 +261,6 @@ def test_an_impossible_date_keeps_the_rest_of_the_front_matter() -> None:
     [
         ("title: Board sync\ndate: 20 Nov 2025\n", 3),
         ("title: Board sync\n\n# the day\ndate: 2025-11-31\n", 5),
-        ("date: 2025-11-30\ndate: someday\n", 3),  # the last one is read
         ("{title: Board sync,\n date: 2025-11-31}\n", 3),
         ("base: &b {date: someday}\n<<: *b\n", 1),  # from a merge key: no line of its own
     ],
@@ -276,6 +275,75 @@ def test_a_front_matter_date_that_is_no_date_is_a_warning_on_its_line(
     assert warning.message.endswith(" is not a date")
     assert note.front_matter_error is None
     assert note.date == dt.date(2025, 11, 29)  # from the file name
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "said"),
+    [
+        (
+            "date: 2025-11-30\ntitle: Board sync\ndate: 2025-12-01\n",
+            "key 'date' is written twice (lines 2 and 4); the value on line 4 is used,"
+            " the other is ignored",
+        ),
+        (
+            "participants:\n- Dana\n- Ana\nparticipants: [Priya]\nparticipants: [Ana]\n",
+            "key 'participants' is written 3 times (lines 2, 5 and 6); the value on line 6"
+            " is used, the others are ignored",
+        ),
+        (
+            "{title: Board sync, title: x}\n",
+            "key 'title' is written twice (on line 2); the last value is used, the other is"
+            " ignored",
+        ),
+        ("meta:\n  by: a\n  by: b\n", "key 'by' is written twice (lines 3 and 4)"),
+        # One key to Python (a dict of 1 and True), one name in JSON ('1' and 1).
+        ("1: a\ntrue: b\n", "key '1' is written twice (lines 2 and 3)"),
+        ("'1': a\n1: b\n'1': c\n", "the value on line 3 is used"),  # {'1': c, 1: b}
+        # The safe constructor builds it (an anchor): it says so too, once.
+        (
+            "base: &b {x: 1}\ndate: 2025-11-30\ncopy: *b\ndate: 2025-12-01\n",
+            "key 'date' is written twice (lines 3 and 5); the value on line 5 is used",
+        ),
+        ("a: &a {x: 1, x: 2}\nb: *a\n", "key 'x' is written twice (on line 2)"),
+    ],
+)
+def test_a_key_written_twice_is_a_warning_naming_its_lines_and_the_value_used(
+    front_matter: str, said: str
+) -> None:
+    """Transcription pipelines and editors append keys; PyYAML keeps the last value of a key
+    written twice, and so does plansync, but it was silent."""
+    text = f"---\n{front_matter}---\n- [ ] Item\n"
+    note = parse_text(text, path="dup.md")
+    (warning,) = note.warnings
+    assert warning.path == "dup.md"
+    assert warning.message.startswith("front matter key ")
+    assert said in warning.message
+    assert f"line {warning.line}" in warning.message  # the line of the value used
+    assert note.front_matter_error is None
+    assert note.front_matter == expected(front_matter)  # the last value, as PyYAML reads it
+
+
+@pytest.mark.parametrize(
+    "front_matter",
+    [
+        "base: &b {x: 1, y: 2}\nmerged:\n  <<: *b\n  y: 3\n",  # a merge key's keys overridden
+        "a: &a {y: 1}\nx:\n  b: &b {<<: *a, y: 2}\nc: {<<: *b}\n",  # merges of merges
+        "s: !!set {a, a}\n",  # a set loses nothing
+        "p: !!pairs [x: 1, x: 2]\n",  # pairs keep both
+        "date: 2025-11-30\nDate: 2025-12-01\n",  # two keys
+    ],
+)
+def test_keys_that_lose_no_value_are_no_warning(front_matter: str) -> None:
+    assert parse_text(f"---\n{front_matter}---\n").warnings == []
+
+
+def test_a_date_written_twice_is_the_last_and_each_warning_names_its_line() -> None:
+    note = parse_text("---\ndate: 2025-11-30\ndate: someday\n---\n", path="2025-11-29 a.md")
+    assert [(w.line, w.message.split(" is ")[0]) for w in note.warnings] == [
+        (3, "front matter key 'date'"),
+        (3, "front matter date 'someday'"),
+    ]
+    assert note.date == dt.date(2025, 11, 29)
 
 
 @pytest.mark.parametrize("key", ["participants", "attendees"])

@@ -1,7 +1,8 @@
 """A note's YAML front matter: where it ends, and the JSON values plansync keeps of it.
 
-The YAML is read by python-frontmatter's handler with PyYAML's safe loader (libyaml's C parser
-when present), so a note reads here as it does in every tool built on python-frontmatter. The
+The YAML is read as python-frontmatter's YAML handler reads it, with its safe loader (PyYAML's,
+with libyaml's C parser when present), so a note reads here as it does in every tool built on
+python-frontmatter. The
 front matter is split off by hand rather than by python-frontmatter, so that line numbers in
 warnings stay those of the file even when the YAML is broken. What is kept is JSON (dates as ISO
 strings, sets and tuples as lists), because ``plansync parse --json`` and the plan print it.
@@ -19,22 +20,28 @@ after. Both ways give the same values; the tests compare them.
 One value reads otherwise than in PyYAML: a timestamp that names no real day or time
 (``reviewed: 2025-02-29``) is its text, as Obsidian reads it, where PyYAML's resolver takes it
 for a timestamp and its constructor then fails, which lost every other property of the note.
+
+A key written twice in one mapping (``date:`` again, appended by a transcription pipeline or an
+editor) reads as in PyYAML, the last value, but is no longer silent: both ways of building note
+the keys a mapping lost, and :func:`load_front_matter` warns of each with its lines.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
-from frontmatter.default_handlers import SafeLoader, YAMLHandler
+from frontmatter.default_handlers import SafeLoader
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from plansync.notes.model import ParseWarning
 
 _TAG = "tag:yaml.org,2002:"
-_STR, _SEQ, _MAP, _TIMESTAMP = (_TAG + name for name in ("str", "seq", "map", "timestamp"))
+_STR, _SEQ, _MAP, _TIMESTAMP, _MERGE = (
+    _TAG + name for name in ("str", "seq", "map", "timestamp", "merge")
+)
 
 
 def _timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
@@ -58,7 +65,6 @@ _MAX_PLAIN_DEPTH = 32
 # What the safe constructor raises, with no position, for a scalar its tag cannot hold
 # (IndexError, a LookupError, for an empty one: `count: !!int`).
 _CONSTRUCTION_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
-_HANDLER = YAMLHandler()
 
 
 class _NotPlain(Exception):
@@ -69,14 +75,45 @@ class _SelfReference(Exception):
     """An alias inside its own anchor: the value contains itself and has no JSON form."""
 
 
+class RepeatedKey(NamedTuple):
+    """A key written more than once in one mapping: what it is named in the JSON mapping, the
+    lines of the YAML text it is written on (0-based, in order), and the line of the value
+    kept."""
+
+    name: str
+    lines: list[int]
+    kept: int
+
+
 class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
-    """The safe loader, giving each document as JSON values (see the module docstring)."""
+    """The safe loader, giving each document as JSON values (see the module docstring), and
+    noting in :attr:`repeated_keys` the keys a mapping of it lost a value of."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated_keys: list[RepeatedKey] = []
+        self._written: dict[yaml.MappingNode, list[yaml.Node]] = {}
+        """The keys each mapping the safe constructor flattened was written with: flattening
+        puts the keys a merge key brings in among them, which the keys written override by
+        design, not by mistake."""
 
     def construct_document(self, node: yaml.Node) -> Any:
         try:
             return self._plain(node, set(), 0)
         except _NotPlain:
+            self.repeated_keys.clear()  # the safe constructor notes them again, once
             return as_json(super().construct_document(node))
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        self._written.setdefault(node, [key for key, _ in node.value if key.tag != _MERGE])
+        super().flatten_mapping(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)  # flattens it first
+        if node.tag == _MAP:  # a set's members (!!set) lose nothing when written twice
+            keys = self._written[node]
+            self._note_repeated([(self.construct_object(key), key) for key in keys])
+        return mapping
 
     def _plain(self, node: yaml.Node, collections: set[int], depth: int) -> Any:
         tag = node.tag
@@ -97,9 +134,31 @@ class FrontMatterLoader(SafeLoader):  # type: ignore[misc,valid-type]
             if key_node.id != "scalar":
                 raise _NotPlain  # the safe constructor refuses it, and says why
             mapping[self._scalar(key_node)] = self._plain(value_node, collections, depth)
-        if all(type(key) is str for key in mapping):
-            return mapping
-        return {str(key): value for key, value in mapping.items()}  # keys as as_json makes them
+        if not all(type(key) is str for key in mapping):
+            mapping = {str(key): value for key, value in mapping.items()}  # as as_json does
+        if len(mapping) < len(node.value):  # the one cost to a mapping without a repeated key
+            self._note_repeated([(self._scalar(key), key) for key, _ in node.value])
+        return mapping
+
+    def _note_repeated(self, keys: list[tuple[Any, yaml.Node]]) -> None:
+        """Note the keys of a mapping (each as built, and its node, in the order written) that
+        it lost a value of: equal keys (``date`` twice, or ``1`` and ``true``, one key to
+        Python), and then keys that the JSON mapping names alike (``1`` and ``'1'``). As in
+        the mapping built, equal keys keep the value written last, and of keys named alike
+        the one first written last is kept (a dict keeps a key where it first put it)."""
+        lines: dict[Any, list[int]] = {}
+        for key, key_node in keys:
+            lines.setdefault(key, []).append(key_node.start_mark.line)
+        named: dict[str, list[int]] = {}
+        kept: dict[str, int] = {}
+        for key, written in lines.items():
+            named.setdefault(str(key), []).extend(written)
+            kept[str(key)] = written[-1]
+        self.repeated_keys += [
+            RepeatedKey(name, sorted(written), kept[name])
+            for name, written in named.items()
+            if len(written) > 1
+        ]
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         """The scalar as the safe constructor builds it (a merge key, ``<<``, is not plain)."""
@@ -172,23 +231,53 @@ def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
     return None
 
 
-def load_front_matter(fm_lines: list[str], path: str) -> tuple[dict[str, Any], ParseWarning | None]:
-    """The front matter as a JSON mapping, or an empty one and why it could not be read."""
+def load_front_matter(
+    fm_lines: list[str], path: str
+) -> tuple[dict[str, Any], ParseWarning | None, list[ParseWarning]]:
+    """The front matter as a JSON mapping, or an empty one and why it could not be read; and
+    the warnings about what was read (a key written twice).
+
+    The loader is run as ``yaml.load`` (and python-frontmatter's YAML handler) runs it, but
+    kept, to ask it which keys were written twice."""
+    loader = FrontMatterLoader("\n".join(fm_lines))
     try:
-        data = _HANDLER.load("\n".join(fm_lines), Loader=FrontMatterLoader)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         line, problem = _where_and_why(exc, len(fm_lines))
-        return {}, _unreadable(path, line, f"is not valid YAML ({problem})")
+        return {}, _unreadable(path, line, f"is not valid YAML ({problem})"), []
     except (_SelfReference, _TooLarge) as exc:
-        return {}, _unreadable(path, 1, f"cannot be read ({exc})")
+        return {}, _unreadable(path, 1, f"cannot be read ({exc})"), []
     except _CONSTRUCTION_ERRORS as exc:
         # Only from a document the safe constructor built: the plain walk names the line.
-        return {}, _unreadable(path, 1, f"has a value its tag cannot hold ({exc})")
+        return {}, _unreadable(path, 1, f"has a value its tag cannot hold ({exc})"), []
+    finally:
+        loader.dispose()
     if data is None:
-        return {}, None
+        return {}, None, []
     if not isinstance(data, dict):
-        return {}, _unreadable(path, 1, "is not a mapping")
-    return data, None
+        return {}, _unreadable(path, 1, "is not a mapping"), []
+    return data, None, [_repeated(path, key) for key in loader.repeated_keys]
+
+
+def _repeated(path: str, key: RepeatedKey) -> ParseWarning:
+    """The warning of a key written twice, on the line of the value kept: "key 'date' is
+    written twice (lines 3 and 7); the value on line 7 is used, the other is ignored"."""
+    lines = sorted({line + 2 for line in key.lines})  # the opening --- is line 1
+    kept = key.kept + 2
+    times = "twice" if len(key.lines) == 2 else f"{len(key.lines)} times"
+    if len(lines) == 1:  # "{a: 1, a: 2}"
+        where, which = f"on line {kept}", "the last value"
+    else:
+        where = f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+        last = "last " if key.lines.count(key.kept) > 1 else ""
+        which = f"the {last}value on line {kept}"
+    others = "the other is" if len(key.lines) == 2 else "the others are"
+    return ParseWarning(
+        path=path,
+        line=kept,
+        message=f"front matter key {key.name!r} is written {times} ({where});"
+        f" {which} is used, {others} ignored",
+    )
 
 
 # The contexts PyYAML's scanner and parser give for a construct that runs on until something

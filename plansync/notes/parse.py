@@ -1655,9 +1655,10 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     fm_error = None
     if split is not None:
         fm_lines, body_start = split
-        front_matter, fm_error = load_front_matter(fm_lines, path)
+        front_matter, fm_error, fm_warnings = load_front_matter(fm_lines, path)
         if fm_error:
             warnings.append(fm_error)
+        warnings += fm_warnings
     elif lines and lines[0].rstrip() == "---":
         # Obsidian shows it as a rule: there is no front matter to lose.
         warnings.append(
