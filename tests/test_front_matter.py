@@ -272,9 +272,21 @@ def test_a_front_matter_date_that_is_no_date_is_a_warning_on_its_line(
     (warning,) = note.warnings
     assert warning.line == line
     assert warning.message.startswith("front matter date ")
-    assert warning.message.endswith(" is not a date")
+    # It says what the note is read with, not only what is wrong.
+    assert warning.message.endswith(
+        " is not a date; the note's date is taken from its file name (2025-11-29)"
+    )
     assert note.front_matter_error is None
     assert note.date == dt.date(2025, 11, 29)  # from the file name
+
+
+def test_a_date_that_is_no_date_leaves_a_note_named_without_one_without_a_date() -> None:
+    note = parse_text("---\ntitle: T\ndate: 2025-13-45\n---\n", path="Weekly sync.md")
+    assert note.date is None
+    assert [str(w) for w in note.warnings] == [
+        "Weekly sync.md:3: front matter date '2025-13-45' is not a date; the note is read"
+        " without a date (its file name does not start with one)"
+    ]
 
 
 @pytest.mark.parametrize(

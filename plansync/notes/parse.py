@@ -1756,16 +1756,22 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     if split is not None and _not_as_written(title):
         title = as_written(split[0], "title") or title
     date = _as_date(front_matter.get("date"))
-    if split is not None and front_matter.get("date") is not None and date is None:
-        warnings.append(
-            ParseWarning(
-                path=path,
-                line=key_line(split[0], "date"),
-                message=f"front matter date {front_matter['date']!r} is not a date",
-            )
-        )
     if date is None:
         date = _as_date(Path(path).name[:10])
+        if split is not None and front_matter.get("date") is not None:
+            # Say what the note is read with: its records show its date ({note_date}).
+            instead = (
+                f"the note's date is taken from its file name ({date.isoformat()})"
+                if date is not None
+                else "the note is read without a date (its file name does not start with one)"
+            )
+            warnings.append(
+                ParseWarning(
+                    path=path,
+                    line=key_line(split[0], "date"),
+                    message=f"front matter date {front_matter['date']!r} is not a date; {instead}",
+                )
+            )
     participants = _participants(front_matter, split[0]) if split is not None else []
     return parsed(
         Note,
