@@ -2300,6 +2300,27 @@ def test_a_note_that_is_not_utf8_syncs_and_keeps_its_bytes(example_project: Exam
     assert not plansync.plan(config).has_changes
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_a_windows_1252_note_with_curly_quotes_plans_nothing_after_its_sync(
+    example_project: ExampleProject, ending: str
+) -> None:
+    """The plan after the first sync read the item's line again as Latin-1 (to find the key
+    link written into it): its “” became the C1 controls U+0093 and U+0094, and every plan
+    wanted to update the summary with them, and every sync sent it."""
+    note = example_project.vault / "2025-11-21-cp1252.md"
+    text = f"# Café – review{ending}{ending}- [ ] Café “q” – menu @Myself #task{ending}"
+    note.write_bytes(text.encode("cp1252"))
+    config = load_config(example_project.config_path)
+    result = plansync.apply(config)
+    assert result is not None and result.ok, result
+    data = note.read_bytes()
+    assert data.startswith(text.encode("cp1252").removesuffix(f" #task{ending}".encode()))
+    summary = "Café “q” – menu"
+    assert [i["fields"]["summary"] for i in example_project.issues().values()].count(summary) == 1
+    again = plansync.plan(config)
+    assert not again.has_changes, again.changes
+
+
 def jira_transition(project: ExampleProject, key: str, transition_id: str) -> None:
     """Someone moves the issue in Jira (the sandbox: 31 Done, 11 To Do)."""
     answer = requests.post(

@@ -14,13 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plansync.notes.parse import parse_text
+from plansync.notes.parse import decode_line, decode_note, parse_text
 from plansync.notes.vault import write_temp_for
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
     apply_line_edits,
-    decode_for_edit,
     ends_a_line,
     plan_line_edit,
     read_only,
@@ -197,9 +196,7 @@ def test_other_block_id_is_not_overwritten() -> None:
 def test_file_bytes_outside_the_insertions_are_kept(content: bytes) -> None:
     lines = content.split(b"\n")
     index = next(i for i, line in enumerate(lines) if b"[ ]" in line)
-    original = lines[index].rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
-    if b"caf\xe9" in content:
-        original = decode_for_edit(lines[index])[0]
+    original = decode_note(lines[index].rstrip(b"\r"))[0]
     edit = LineEdit(line=index + 1, original=original, block_id="ps-1", links={"jira": JIRA})
     new, applied, missing = apply_line_edits(content, [edit])
     assert applied == [edit] and not missing
@@ -236,10 +233,62 @@ def test_an_id_after_a_line_ending_in_whitespace_the_plugin_trims_is_read_back(e
     assert after.model_dump(exclude={"block_id"}) == before.model_dump(exclude={"block_id"})
 
 
+WINDOWS_1252 = "- [ ] Café “q” – done @Myself #task".encode("cp1252")
+
+
+def test_a_windows_1252_note_decodes_one_character_a_byte() -> None:
+    """The one decoding of a note's bytes (the scan's, the planner's second read's and
+    write-back's): a note that is not UTF-8 is Windows-1252, its quotes and dashes included
+    (Latin-1 read them as C1 controls), and a byte it has no character for (8F) is one U+FFFD,
+    so a line's offsets are its bytes' offsets."""
+    data = WINDOWS_1252 + b"\r\n- [ ] x \x8f y\n"
+    text, encoding, line = decode_note(data)
+    assert (encoding, line) == ("cp1252", 1)
+    assert text == "- [ ] Café “q” – done @Myself #task\r\n- [ ] x \ufffd y\n"
+    assert len(text) == len(data)
+    assert [decode_line(raw, encoding) for raw in data.split(b"\n")] == text.split("\n")
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_write_back_finds_a_windows_1252_line_as_the_scan_read_it(ending: bytes) -> None:
+    """The planner gives write-back the line as the scan read it: write-back decoded it as
+    Latin-1, found no line with that text, and left the item without its id."""
+    data = b"# Caf\xe9 \x8f\n" + WINDOWS_1252 + ending
+    original = decode_note(data)[0].split("\n")[1].removesuffix("\r")
+    assert original == "- [ ] Café “q” – done @Myself #task"
+    edit = LineEdit(line=2, original=original, block_id="ps-1", links={"jira": JIRA})
+    new, applied, missing = apply_line_edits(data, [edit])
+    assert applied == [edit] and not missing
+    assert is_pure_insertion(data, new)
+    assert decode_note(new)[0].split("\n")[1].startswith("- [ ] Café “q” – done @Myself [")
+
+
+@pytest.mark.parametrize(
+    ("note", "url", "written"),
+    [
+        (WINDOWS_1252, "https://x.test/café/€–", b"https://x.test/caf\xe9/\x80\x96"),
+        ("- [ ] Café #task".encode(), "https://x.test/café/€–", "https://x.test/café/€–".encode()),
+    ],
+    ids=["cp1252", "utf-8"],
+)
+def test_inserted_text_is_written_in_the_notes_encoding(
+    tmp_path: Path, note: bytes, url: str, written: bytes
+) -> None:
+    """A link a Windows-1252 note gains is written in Windows-1252, not as UTF-8 bytes (mixed
+    in one file, they read as "cafÃ©" in it); a UTF-8 note gains UTF-8."""
+    path = tmp_path / "n.md"
+    path.write_bytes(note + b"\n")
+    original = decode_note(note)[0]
+    result = write_back(path, tmp_path, [LineEdit(1, original, "ps-1", {"jira": ("K-1", url)})])
+    assert result.changed and not result.missing
+    assert b"[K-1](" + written + b")" in path.read_bytes()
+    assert is_pure_insertion(note + b"\n", path.read_bytes())
+
+
 def test_an_id_written_before_trailing_whitespace_is_found_in_the_note() -> None:
     # Where earlier versions put it: still the line's id to the parser, so to the check too.
     assert ends_a_line(b"- [ ] Item ^ps-1\xc2\xa0\r\n", "ps-1")
-    assert ends_a_line(b"- [ ] Caf\xe9 ^ps-1\xa0\n", "ps-1")  # Latin-1: A0 is a no-break space
+    assert ends_a_line(b"- [ ] Caf\xe9 ^ps-1\xa0\n", "ps-1")  # cp1252: A0 is a no-break space
     assert not ends_a_line(b"- [ ] Item ^ps-1 and more\n", "ps-1")
     assert not ends_a_line(b"- [ ] Item ^ps-12\n", "ps-1")
 

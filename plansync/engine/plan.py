@@ -98,8 +98,9 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
+from plansync.notes.parse import decode_note
 from plansync.notes.vault import Vault, note_file
-from plansync.notes.writeback import abandoned_temps, decode_for_edit, read_only
+from plansync.notes.writeback import abandoned_temps, read_only
 from plansync.progress import Progress, silent
 from plansync.rules import (
     CLOSED,
@@ -252,7 +253,7 @@ class Planner:
             digests[note.path] = note_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
-            text = decode_for_edit(data.removeprefix(b"\xef\xbb\xbf"))[0]
+            text = decode_note(data)[0]  # as the scan read it: the keys are read again here
             # One CR: a line that ends in two holds one, as write-back reads it (and refuses it).
             lines[note.path] = [line.removesuffix("\r") for line in text.split("\n")]
         return lines, digests

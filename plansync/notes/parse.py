@@ -695,14 +695,32 @@ def comment_marks(line: str) -> int:
 def decode_note(data: bytes) -> tuple[str, str, int | None]:
     """(text, encoding, the number of the first line that is not UTF-8, or None). UTF-8 first;
     a file that is not UTF-8 is read as Windows-1252. The line goes into the warning's ``line``,
-    not its message: "x.md: line 1: …" was no ``file:line`` a reader of warnings could find."""
+    not its message: "x.md: line 1: …" was no ``file:line`` a reader of warnings could find.
+
+    Every reader of a note's bytes decodes through here (a line of them through
+    :func:`decode_line`): the scan, the planner's second read and write-back. The planner
+    re-reads an item's line to find its key links, so a second codec (write-back's Latin-1)
+    turned the “” of a synced Windows-1252 note into C1 controls and its summary into an update
+    at every plan after the first sync.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8"), "utf-8", None
     except UnicodeDecodeError as exc:
-        text = data.decode("cp1252", errors="replace")
-        return text, "cp1252", data.count(b"\n", 0, exc.start) + 1
+        return decode_line(data, "cp1252"), "cp1252", data.count(b"\n", 0, exc.start) + 1
+
+
+def decode_line(data: bytes, encoding: str) -> str:
+    """Bytes of a note (a line of it) as :func:`decode_note` reads them, in the encoding it
+    found for the whole note.
+
+    Windows-1252 has no character for five bytes (81, 8D, 8F, 90, 9D): each is read as one
+    U+FFFD. So a Windows-1252 note's text has one character a byte, and an offset in a line's
+    text is its offset in the line's bytes, which write-back relies on to keep every byte it
+    does not insert.
+    """
+    return data.decode(encoding, errors="replace")
 
 
 MAX_NOTE_BYTES = 5 * 1024 * 1024

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy
-from plansync.notes.parse import MAX_NOTE_BYTES, item_lines, megabytes
+from plansync.notes.parse import MAX_NOTE_BYTES, decode_line, decode_note, item_lines, megabytes
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -187,30 +187,18 @@ def plan_line_edit(
     return sorted(splices)
 
 
-def decode_for_edit(data: bytes) -> tuple[str, str]:
-    """(text, encoding) of a file's bytes for editing: UTF-8, else Latin-1.
-
-    Latin-1 because it maps every byte to one character and back, so a file that is not UTF-8
-    (read as Windows-1252 for display) is still edited byte for byte, and its lines compare
-    equal wherever they are decoded: by the planner and here.
-    """
-    encoding = _encoding_of(data)
-    return data.decode(encoding, errors="surrogateescape"), encoding
-
-
-def _encoding_of(data: bytes) -> str:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "latin-1"
-    return "utf-8"
+def _byte_offset(text: str, index: int, encoding: str) -> int:
+    """Where ``text[index]`` starts in the bytes ``text`` was decoded from (see
+    :func:`plansync.notes.parse.decode_line`): in a Windows-1252 note, one byte a character,
+    a byte without a character (read as U+FFFD, which does not encode back) included."""
+    return len(text[:index].encode()) if encoding == "utf-8" else index
 
 
 def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
     """Apply an edit to one line's bytes (without ``\\n``), keeping every byte not inserted."""
     cr = raw.endswith(b"\r")
     content = raw[:-1] if cr else raw
-    text = content.decode(encoding, errors="surrogateescape")
+    text = decode_line(content, encoding)
     splices = plan_line_edit(
         text,
         edit.block_id,
@@ -224,8 +212,9 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
     out = bytearray()
     position = 0
     for start, end, insert in splices:
-        byte_start = len(text[:start].encode(encoding, errors="surrogateescape"))
-        byte_end = len(text[:end].encode(encoding, errors="surrogateescape"))
+        byte_start = _byte_offset(text, start, encoding)
+        byte_end = _byte_offset(text, end, encoding)
+        # In the note's encoding: UTF-8 bytes in a Windows-1252 note read as "Ã©" for "é".
         out += content[position:byte_start] + insert.encode(encoding)
         position = byte_end
     out += content[position:]
@@ -241,7 +230,7 @@ def _locate(lines: list[bytes], encoding: str, edit: LineEdit, items: frozenset[
     """
 
     def text(index: int) -> str:
-        return lines[index].removesuffix(b"\r").decode(encoding, errors="surrogateescape")
+        return decode_line(lines[index].removesuffix(b"\r"), encoding)
 
     guess = edit.line - 1
     if guess in items and text(guess) == edit.original:
@@ -268,7 +257,7 @@ def apply_line_edits(
     ``data`` hold for every edit.
     """
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-    encoding = _encoding_of(data)
+    _, encoding, _ = decode_note(data)
     lines = data[len(bom) :].split(b"\n")
     applied: list[LineEdit] = []
     missing: list[LineEdit] = []
@@ -297,8 +286,8 @@ def ends_a_line(data: bytes, block_id: str) -> bool:
         rest = found.group(1).removesuffix(b"\r")
         if not rest.strip(b" \t"):
             return True
-        encoding = encoding or _encoding_of(data)  # as the note is read: a Latin-1 one's A0
-        if not js_trim(rest.decode(encoding, errors="replace")):
+        encoding = encoding or decode_note(data)[1]  # as the note is read: a cp1252 one's A0
+        if not js_trim(decode_line(rest, encoding)):
             return True
     return False
 
