@@ -285,6 +285,16 @@ def test_inserted_text_is_written_in_the_notes_encoding(
     assert is_pure_insertion(note + b"\n", path.read_bytes())
 
 
+def test_a_link_windows_1252_cannot_hold_is_refused_for_its_note(tmp_path: Path) -> None:
+    """Rather than a crash (UnicodeEncodeError) or UTF-8 bytes in a Windows-1252 file."""
+    path = tmp_path / "n.md"
+    path.write_bytes(WINDOWS_1252 + b"\n")
+    edit = LineEdit(1, decode_note(WINDOWS_1252)[0], "ps-1", {"jira": ("K-1", "https://x/✓")})
+    with pytest.raises(WriteBackError, match=r"n\.md: '✓' has no byte in the note's encoding"):
+        write_back(path, tmp_path, [edit])
+    assert path.read_bytes() == WINDOWS_1252 + b"\n"
+
+
 def test_an_id_written_before_trailing_whitespace_is_found_in_the_note() -> None:
     # Where earlier versions put it: still the line's id to the parser, so to the check too.
     assert ends_a_line(b"- [ ] Item ^ps-1\xc2\xa0\r\n", "ps-1")

@@ -318,7 +318,14 @@ def write_back(
             data = real.read_bytes()
         except OSError as exc:
             raise WriteBackError(f"cannot be read ({exc.strerror})", path) from exc
-        new, _, missing = apply_line_edits(data, edits, policy=policy)
+        try:
+            new, _, missing = apply_line_edits(data, edits, policy=policy)
+        except UnicodeEncodeError as exc:  # a link of a site whose URL is not ASCII, say
+            raise WriteBackError(
+                f"{exc.object[exc.start : exc.end]!r} has no byte in the note's"
+                f" encoding ({exc.encoding}); not written (save the note as UTF-8)",
+                path,
+            ) from None
         if new == data:
             return WriteResult(path=path, changed=False, missing=missing)
         if len(new) > MAX_NOTE_BYTES >= len(data):
