@@ -10,11 +10,26 @@ logged or posted as it is.
 from __future__ import annotations
 
 import reprlib
+from typing import Any
 
 
 class PlansyncError(Exception):
     """A plan or a sync could not go on: a bad config, a backend that refused a whole call, a
     note saved while it was read, a stale plan, a state store that is locked or damaged."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the error as it is, without calling ``__init__`` again: the default calls
+        ``cls(*args)`` with the message alone, which a subclass whose ``__init__`` takes more
+        (``StalePlan``'s keyword-only ``rerun``) refuses with a TypeError, so an error raised
+        in a worker process broke the pool (``BrokenProcessPool``, a ``Pool.get`` that hangs)
+        instead of reaching the caller. Its attributes come back from ``__dict__``."""
+        return (_unpickled, (type(self), self.args), self.__dict__)
+
+
+def _unpickled(cls: type[PlansyncError], args: tuple[Any, ...]) -> PlansyncError:
+    """A ``cls`` error with ``args``, made as ``__reduce__`` says, its ``__init__`` not run (the
+    message in ``args`` is already the one it made, redacted)."""
+    return cls.__new__(cls, *args)
 
 
 class ConfigError(PlansyncError, ValueError):

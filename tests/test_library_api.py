@@ -11,6 +11,7 @@ import gc
 import inspect
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -46,6 +47,62 @@ def test_each_error_of_a_run_is_exported_and_is_a_plansync_error(name: str) -> N
     error = getattr(plansync, name)
     assert name in plansync.__all__
     assert issubclass(error, plansync.PlansyncError)
+
+
+def _raised_errors() -> dict[str, plansync.PlansyncError]:
+    """One realistic instance of each exception the package exports, with the attributes a
+    run gives it (a whole call's failure part way through, a stale plan's remedy)."""
+    from plansync.connectors.base import OpResult
+
+    failed = plansync.ConnectorError(
+        "Jira refused POST http://bot:TOKEN@127.0.0.1:1/rest/api/2/issue: 503",
+        status=503,
+        retry_after=2.5,
+        throttled=True,
+    )
+    failed.acted = True
+    failed.never_sent = frozenset({2})
+    failed.finished = [OpResult(ok=True, key="CLOUD-7", url="http://127.0.0.1:1/CLOUD-7"), None]
+    damaged = plansync.StateError(".plansync/state.db: file is not a database (move it away)")
+    damaged.sqlite_errorcode = 26  # type: ignore[attr-defined]
+    return {
+        "PlansyncError": plansync.PlansyncError("a plan could not go on"),
+        "ConfigError": plansync.ConfigError("plansync.toml: [jira] max_retries: not an integer"),
+        "ConnectorError": failed,
+        "NotAnOrphan": plansync.NotAnOrphan("CLOUD-7 is not an orphan of the plan"),
+        "NoteChanged": plansync.NoteChanged("meetings/weekly.md changed while plansync read it"),
+        "StalePlan": plansync.StalePlan(
+            "meetings/weekly.md changed since the plan was made",
+            rerun="plan",
+            remedy="make a new plan with plansync.plan(config)",
+        ),
+        "StateLocked": plansync.StateLocked("another plansync run (pid 12) holds the lock"),
+        "StateError": damaged,
+    }
+
+
+EXPORTED_ERRORS = sorted(
+    name
+    for name in plansync.__all__
+    if isinstance(getattr(plansync, name), type)
+    and issubclass(getattr(plansync, name), BaseException)
+)
+
+
+@pytest.mark.parametrize("name", EXPORTED_ERRORS)
+def test_each_exported_error_comes_back_whole_from_a_pickle(name: str) -> None:
+    """A run in a worker process (ProcessPoolExecutor, multiprocessing.Pool) reaches its caller
+    pickled: an error that cannot be unpickled broke the pool or hung ``Pool.get``. An error
+    exported without an instance here fails, so that one added with keyword-only arguments to
+    its ``__init__`` is pickled before a user does."""
+    errors = _raised_errors()
+    assert name in errors, f"add a realistic {name} to _raised_errors"
+    raised = errors[name]
+    assert type(raised).__name__ == name
+    came_back = pickle.loads(pickle.dumps(raised))
+    assert type(came_back) is type(raised)
+    assert str(came_back) == str(raised) and came_back.args == raised.args
+    assert vars(came_back) == vars(raised)
 
 
 def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
