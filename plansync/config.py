@@ -743,7 +743,10 @@ class Config(Strict):
         the planner's rereading, write-back) is handed it."""
         names = tuple(self.users)
         if self.acceptance.owner_names != names:
-            self.acceptance = self.acceptance.model_copy(update={"owner_names": names})
+            # Set past validate_assignment: an assignment here would run this model's
+            # validators again from within, and a later one's mistake (an unknown conflict
+            # field) would be named twice, one ConfigError inside another.
+            self.__dict__["acceptance"] = self.acceptance.model_copy(update={"owner_names": names})
         return self
 
     @model_validator(mode="after")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from plansync.errors import ConfigError
@@ -37,7 +37,14 @@ class Settings(BaseModel):
 
     :func:`plansync.config.load_config` reads pydantic's errors (:func:`validate_raw`), to name
     them in a file's terms (and its unset variables).
+
+    A field set on a model built (``config.jira.url = ...``) is checked as the constructor
+    checks it, model validators and all: unchecked, ``max_retries = "lots"`` reached the
+    connector, and a URL with a password in it showed in ``repr(config)`` (a user test).
+    Refused, the model is left as it was.
     """
+
+    model_config = ConfigDict(validate_assignment=True)
 
     def __init__(self, /, **data: Any) -> None:
         with _named_by_key(type(self)):
@@ -47,6 +54,19 @@ class Settings(BaseModel):
     # (Config's [jira]) is then made without this __init__, so its mistakes stay the outer
     # model's, named by their whole key ("'jira.url'"), not one ConfigError within another.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        before, fields_set = self.__dict__, set(self.__pydantic_fields_set__)
+        try:
+            with _named_by_key(type(self)):
+                super().__setattr__(name, value)
+        except ConfigError:
+            # Pydantic sets the value before it runs the model validators (a Config's, that
+            # read one table against another), and keeps it when one of them refuses it; it
+            # sets a new dict, so the one before is whole.
+            object.__setattr__(self, "__dict__", before)
+            object.__setattr__(self, "__pydantic_fields_set__", fields_set)
+            raise
 
     # The ways pydantic offers to build a model from data: each raised the raw error, secrets
     # and all, and no ``except plansync.PlansyncError`` caught it (a user test).

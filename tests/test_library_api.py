@@ -341,6 +341,50 @@ def test_a_settings_mistake_quotes_no_secret_in_its_traceback() -> None:
     assert secret not in shown
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("max_retries", "lots", "'max_retries': Input should be a valid integer"),
+        ("deployment", "bogus", "'deployment': Input should be 'auto', 'cloud' or 'dc'"),
+        ("url", "http://me:TOKEN@127.0.0.1:1", "'url': a base URL has no user name or password"),
+    ],
+)
+def test_a_setting_assigned_in_code_is_checked_as_the_constructor_checks_it(
+    key: str, value: str, said: str
+) -> None:
+    """Assigned, a value the constructor refuses was kept and used: a retry count of "lots",
+    a URL whose password ``repr(config)`` showed (a user test). Refused, it is not kept."""
+    config = plansync.Config()
+    with pytest.raises(plansync.ConfigError) as refused:
+        setattr(config.jira, key, value)
+    assert str(refused.value).startswith(f"invalid JiraConfig: {said}")
+    shown = "".join(traceback.format_exception(refused.value)) + repr(config)
+    assert "TOKEN" not in shown
+    assert config.jira == plansync.JiraConfig()
+    config.jira.max_retries = "3"  # type: ignore[assignment]  # as a file's text is read
+    assert config.jira.max_retries == 3
+
+
+def test_an_assignment_a_model_validator_refuses_leaves_the_config_as_it_was() -> None:
+    """Pydantic runs a Config's validators (one table read against another) after it sets the
+    value, and kept the value they refused."""
+    config = plansync.Config(users={"Ana de la Cruz": plansync.UserEntry()})
+    with pytest.raises(plansync.ConfigError) as refused:
+        config.sync = plansync.SyncConfig(conflicts={"sumary": "note"})
+    assert str(refused.value).startswith(
+        "invalid Config: unknown key 'sync.conflicts.sumary'; did you mean 'summary'?"
+    )
+    assert config.sync == plansync.SyncConfig() and config.model_fields_set == {"users"}
+    config.users = {"Bo Li": plansync.UserEntry()}  # the validators that fill in run too
+    assert config.acceptance.owner_names == ("Bo Li",)
+
+
+def test_a_model_validator_s_mistake_is_named_once_though_another_filled_a_table() -> None:
+    with pytest.raises(plansync.ConfigError) as refused:
+        plansync.Config(users={"Ana": {}}, sync={"conflicts": {"sumary": "note"}})  # type: ignore[dict-item]
+    assert str(refused.value).count("invalid Config") == 1
+
+
 SECRET = "sekrit" + "-123"  # not in a source line, which a traceback quotes
 
 
