@@ -665,11 +665,14 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
     """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
     state store what both sides agree on) says nothing: cron mails every line.
 
-    It fails (exit 1) unless everything the plan said was applied: an item that failed, and
-    also an update not sent because its record was edited since the plan (a reviewed change
+    It fails (exit 1) unless everything the plan said was applied (``Result.ok``): an item that
+    failed, and also an update not sent because its record was edited since the plan, or a
+    change skipped as the create it follows was taken out of a saved plan (a reviewed change
     not carried out, which a script or cron job must be able to tell from "all applied")."""
     if result is None:
         return
+    from plansync.engine.apply import SHOWN_ONLY
+
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
         return
@@ -687,23 +690,29 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
     for (action, message), n in with_call.items():
         click.echo(f"Failed: {n} {action} ({message}).")
     waiting: dict[str, int] = {}
+    left_out: dict[str, int] = {}
     for outcome in result.outcomes:
         if (
             outcome.status == "skipped"
-            and outcome.action not in ("conflict", "orphan")
+            and outcome.action not in SHOWN_ONLY
             and not outcome.changed_since_plan  # a warning says it
         ):
-            waiting[outcome.action] = waiting.get(outcome.action, 0) + 1
-    if waiting:  # the plan counted them: say where they went
-        left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in waiting.items())
-        click.echo(f"Not done: {left}, behind a step that failed; the next sync does them.")
-        if waiting.get("write_back") and result.notes_written:
-            # Ids go in before records are made: the notes did change, without their keys.
-            count = len(result.notes_written)
-            click.echo(
-                f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
-                " keys."
-            )
+            behind = left_out if outcome.create_left_out else waiting
+            behind[outcome.action] = behind.get(outcome.action, 0) + 1
+    for behind, why in (
+        (waiting, "behind a step that failed"),
+        (left_out, "as the creates they follow are not in the plan"),
+    ):
+        if behind:  # the plan counted them: say where they went
+            left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in behind.items())
+            click.echo(f"Not done: {left}, {why}; the next sync does them.")
+    if (waiting.get("write_back") or left_out.get("write_back")) and result.notes_written:
+        # Ids go in before records are made: the notes did change, without their keys.
+        count = len(result.notes_written)
+        click.echo(
+            f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
+            " keys."
+        )
     for backend, (used, limit) in result.api_usage.items():
         click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     if result.removed_temps:
@@ -722,6 +731,11 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
         records = "its record" if not_sent == 1 else "their records"
         parts.append(
             f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
+        )
+    if left_out:
+        parts.append(
+            f"{counted(sum(left_out.values()), 'change')} not done, as the creates they follow are"
+            " not in the plan"
         )
     if parts:
         them = "that change" if not_sent == 1 else "those changes"

@@ -2790,3 +2790,27 @@ def test_parse_names_a_mistake_in_the_configs_acceptance(
     assert result.exit_code == 1
     assert str(tmp_path / "plansync.toml") in result.stderr
     assert "acceptance.accept_tags" in result.stderr
+
+
+def test_a_saved_plan_whose_creates_were_taken_out_exits_1_as_result_ok_is_false(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """Applied without its creates, a saved plan did none of the steps that follow them: not
+    "everything was applied" (exit 0, as it was), nor "behind a step that failed"."""
+    config = example_project.config_path
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    plan = json.loads(saved.read_text("utf-8"))
+    plan["changes"] = [c for c in plan["changes"] if c["action"] != "create"]
+    saved.write_text(json.dumps(plan), "utf-8")
+
+    result = run("sync", saved, "--yes", "--config", config)
+    assert result.exit_code == 1
+    assert "as the creates they follow are not in the plan; the next sync does them" in (
+        result.stdout
+    )
+    assert "behind a step that failed" not in result.stdout
+    left = len(plan["changes"])
+    assert f"Error: {left} changes not done, as the creates they follow are not in the plan" in (
+        result.stderr
+    )

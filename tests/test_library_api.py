@@ -263,6 +263,26 @@ def test_the_result_says_what_became_of_each_change_of_the_plan(
     assert link.message == "not done: Jira refused the call that carried it (see the errors)"
 
 
+def test_a_plan_whose_creates_were_taken_out_is_not_ok_though_nothing_failed(
+    example_project: ExampleProject,
+) -> None:
+    """A bot applies only what a person approved: the creates taken out of a plan leave the
+    links, write-backs and status moves that follow them skipped. ``ok`` was true, with
+    nothing applied and no error; it says whether the plan was carried out."""
+    config = plansync.load_config(example_project.config_path)
+    plan = plansync.plan(config)
+    approved = [change for change in plan.changes if change.action != "create"]
+    result = plansync.apply(config, plan.model_copy(update={"changes": approved}))
+    assert result is not None and result.errors == []
+    assert result.outcomes and {o.status for o in result.outcomes} == {"skipped"}
+    assert all(o.create_left_out for o in result.outcomes)
+    assert (result.outcomes[0].message or "").startswith(
+        "not done: the create it follows is not in the plan (call `plansync.apply(config)` again)"
+    )
+    assert not result.ok
+    assert plansync.apply(config).ok  # its own plan, creates and all
+
+
 def test_a_plan_saved_before_the_state_store_was_deleted_is_stale(
     example_project: ExampleProject,
 ) -> None:

@@ -149,7 +149,8 @@ class Outcome(BaseModel):
     call that failed as a whole, which ``Result.errors`` lists once (its ``note`` and ``line``
     None), and ``message`` says what became of this change. ``skipped``: not attempted, and
     ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
-    item that failed, or a backend that failed a whole call before it. A skipped
+    item that failed, a backend that failed a whole call before it, or a create it follows
+    that the plan does not hold (``create_left_out``). A skipped
     ``write_back`` may still have put the item's block id into its line (ids go in before any
     record is made), and then says so: the note is in ``Result.notes_written`` though its key
     is not.
@@ -184,6 +185,15 @@ class Outcome(BaseModel):
     a status the config does not call cancelled), as its message says; so does one
     entry of ``Result.warnings``, naming the line, in this run only: the state store keeps it,
     so that later plans take the record as synced until the line or the record changes."""
+    create_left_out: bool = False
+    """Skipped, nothing having failed, as it follows a create the plan does not hold: its link,
+    write-back or status move needs the record's key. A plan a caller took creates out of (a
+    bot applying only what a person approved) leaves those of the same items behind them;
+    the next plan has the create and them again."""
+
+
+SHOWN_ONLY = ("conflict", "orphan")
+"""The actions a plan shows and a sync never acts on: skipped, they are the plan carried out."""
 
 
 class Result(BaseModel):
@@ -228,8 +238,13 @@ class Result(BaseModel):
     @property
     def ok(self) -> bool:
         """Whether everything the plan said was applied, as ``plansync sync``'s exit 0 says:
-        no item failed, and no update was held back for a record changed since the plan."""
-        return not self.errors and not self.not_sent
+        no item failed, and no change was skipped but the conflicts and orphans a plan only
+        shows; not behind a failure, not an update held back for a record changed since the
+        plan, not one following a create the plan does not hold (``create_left_out``). A
+        plan whose creates were taken out was true with none of its changes applied."""
+        return not self.errors and all(
+            outcome.status != "skipped" or outcome.action in SHOWN_ONLY for outcome in self.outcomes
+        )
 
 
 def _nothing(_: str) -> None:
@@ -537,6 +552,7 @@ class Applier:
         whole_call: bool = False,
         maybe_done: bool = False,
         closed_as: ClosedAs | None = None,
+        create_left_out: bool = False,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -549,13 +565,15 @@ class Applier:
             whole_call=whole_call,
             maybe_done=maybe_done,
             closed_as=closed_as,
+            create_left_out=create_left_out,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
         """The recorded outcome of ``change``, or why it was not attempted."""
         if id(change) in self._outcomes:
             return self._outcomes[id(change)]
-        if change.action in ("conflict", "orphan"):
+        left_out = False
+        if change.action in SHOWN_ONLY:
             what = "an orphan" if change.action == "orphan" else "a conflict"
             why = f"{what} is shown, never acted on"
         elif (backend := _backend_of(change)) in self.down:
@@ -567,14 +585,15 @@ class Applier:
             (change.item.block_id or "", target) in self.failed for target in BACKENDS
         ):
             why = "not done: an earlier step of this item failed (see the errors)"
-        else:
+        else:  # the key it needs comes from a create, neither failed nor in the plan
+            left_out = True
             why = (
-                "not done: nothing in this run made it possible"
+                "not done: the create it follows is not in the plan"
                 f" ({self.config.caller.remedy('sync')})"
             )
         if id(change) in self._ids_in:
             why += f"; the line has its block id ^{change.item.block_id} now, not yet the key"
-        return self._outcome(change, "skipped", None, why)
+        return self._outcome(change, "skipped", None, why, create_left_out=left_out)
 
     def _blocked(self, change: Change, target: str | None = None) -> bool:
         block_id = change.item.block_id or ""
