@@ -1406,7 +1406,8 @@ def test_a_second_concurrent_run_is_refused_naming_the_lock(
         result = run("sync", "--yes", "--config", example_project.config_path)
     assert result.exit_code == 1
     lock = config.state_dir / "lock"
-    assert "another plansync run" in result.output
+    # held here, by this process: not "another plansync run (pid <its own>)"
+    assert f"a plansync call of this process (pid {os.getpid()}, started" in result.output
     assert str(lock) in result.output
     assert "Traceback" not in result.output
     assert len(example_project.issues()) == 0
@@ -1435,7 +1436,8 @@ def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
     assert result.stdout.startswith("Applied: 22 create")
     (waiting,) = [line for line in result.stderr.splitlines() if "holds the lock" in line]
     assert re.fullmatch(  # once, as a warning line: the library logs it
-        r"warning: another plansync run \(pid \d+, started [-\d: ]+\) holds the lock"
+        r"warning: a plansync call of this process \(pid \d+, started [-\d: ]+: another"
+        r" thread's, or an earlier call not finished\) holds the lock"
         f" {re.escape(str(config.state_dir / 'lock'))}; waiting up to 60 s for it",
         waiting,
     )

@@ -372,7 +372,7 @@ def test_a_plan_made_while_a_forget_holds_the_lock_says_no_sync_is_running(
     assert not any("a sync is running" in warning for warning in plan.warnings)
     with open_state(config.state_dir, doing="forget"), pytest.raises(plansync.StateLocked) as held:
         plansync.apply(config)
-    assert "another plansync run (forget, pid " in str(held.value)
+    assert "a plansync call of this process (forget, pid " in str(held.value)
 
 
 def test_a_declined_forget_forgets_nothing(example_project: ExampleProject) -> None:

@@ -25,6 +25,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -543,20 +544,32 @@ def _take(handle: IO[str], path: Path, wait: float, caller: Caller) -> None:
                 break
             if not said:  # a run that waits in silence reads as a hang
                 _log.warning(
-                    "another plansync run (%s) holds the lock %s; waiting up to %g s for it",
-                    _holder(handle),
+                    "%s holds the lock %s; waiting up to %g s for it",
+                    _held_by(handle),
                     path,
                     wait,
                 )
                 said = True
             _sleep(min(LOCK_POLL_S, left))
-    holder = _holder(handle)
     waited = f" after {wait:g} s of waiting" if wait > 0 else ""
     advice = "" if wait > 0 else f", or give {caller.option('wait', 'SECONDS')}"
     raise StateLocked(
-        f"another plansync run ({holder}) holds the lock {path}{waited}; wait for it to"
-        f" finish{advice}"
+        f"{_held_by(handle)} holds the lock {path}{waited}; wait for it to finish{advice}"
     ) from None
+
+
+def _held_by(handle: IO[str]) -> str:
+    """Who holds the lock, said as the subject of a message: another run, or a call of this
+    very process (another thread's, or one not finished, such as a ``confirm`` callback
+    calling ``apply``), which "another plansync run (pid <our own pid>)" only puzzled."""
+    holder = _holder(handle)
+    pid = re.search(r"\bpid (\d+)\b", holder)
+    if pid is not None and int(pid.group(1)) == os.getpid():
+        return (
+            f"a plansync call of this process ({holder}: another thread's, or an earlier call"
+            " not finished)"
+        )
+    return f"another plansync run ({holder})"
 
 
 def _holder(handle: IO[str]) -> str:
