@@ -65,9 +65,10 @@ def first_few(names: list[str], count: int) -> str:
     return ", ".join(names[:count]) + more
 
 
-def counted(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless one: "1 conflict", "0 orphans"."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless one: "1 conflict", "0 orphans"; ``plural`` for a noun
+    that takes no mere "s" ("1 try", "3 tries")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def field_value(value: Any) -> str:

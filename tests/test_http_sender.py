@@ -15,10 +15,14 @@ from plansync.connectors.base import ConnectorError
 from plansync.connectors.http import Sender, Throttled
 
 
-def sender() -> Sender:
+def sender(max_retries: int = 5) -> Sender:
     waits: list[float] = []  # recorded, not slept
     return Sender(
-        "Salesforce", "https://acme.test", max_retries=5, max_backoff=4, sleep=waits.append
+        "Salesforce",
+        "https://acme.test",
+        max_retries=max_retries,
+        max_backoff=4,
+        sleep=waits.append,
     )
 
 
@@ -86,3 +90,10 @@ def test_a_read_no_try_connected_with_was_not_sent() -> None:
         sender().send(attempts(refused()), what="reading Feature__c records", read=True)
     assert failed.value.unsent
     assert "nothing was sent" in str(failed.value)
+
+
+def test_a_request_tried_once_says_one_try() -> None:
+    """With ``max_retries = 0`` it said "(1 tries while ...)" (a user test)."""
+    with pytest.raises(ConnectorError) as failed:
+        sender(max_retries=0).send(attempts(refused()), what="reading the server info", read=True)
+    assert "(1 try while reading the server info; nothing was sent)." in str(failed.value)

@@ -17,6 +17,7 @@ import requests
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from plansync.connectors.base import ConnectorError
+from plansync.display import counted
 from plansync.logs import logger
 from plansync.redact import redact
 
@@ -246,8 +247,9 @@ class Sender:
             else:
                 sent = f"; an earlier try reached {self.backend}, which may have acted on it"
             unreached = ConnectorError(
-                f"cannot connect to {via}{self.backend} at {self.server}: {reason} ({tries + 1} "
-                f"tries while {what}{sent}). Is it running there, and is the URL right?",
+                f"cannot connect to {via}{self.backend} at {self.server}: {reason}"
+                f" ({counted(tries + 1, 'try', 'tries')} while {what}{sent}). Is it running"
+                " there, and is the URL right?",
                 kind="network",
             )
             unreached.unsent = not reached

@@ -77,6 +77,7 @@ from plansync.connectors.http import (
     json_or_none,
     retry_after,
 )
+from plansync.display import counted
 from plansync.logs import logger
 from plansync.redact import NOT_A_KEY_FILE, add_secret, may_name_a_file, redact
 
@@ -1016,7 +1017,9 @@ def _still_locked(outcome: OpResult, retries: int) -> OpResult:
     """A record refused for a row lock at every try, its error saying how often it was sent."""
     if not retries:
         return outcome
-    return replace(outcome, error=f"{outcome.error} (retried {retries} times; still locked)")
+    return replace(
+        outcome, error=f"{outcome.error} (retried {counted(retries, 'time')}; still locked)"
+    )
 
 
 def _first_error(content: Any) -> tuple[str, str]:
