@@ -162,7 +162,7 @@ def test_the_library_writes_nothing_to_stderr_unasked(tmp_path: Path) -> None:
     )
     assert ran.stdout == "locked\nlocked\n", ran.stderr
     (logged,) = ran.stderr.splitlines()
-    assert logged.startswith("logged: another plansync run (pid ")
+    assert logged.startswith("logged: a plansync call of this process (pid ")
 
 
 def test_a_state_folder_that_cannot_be_made_is_a_plansync_error(
