@@ -285,7 +285,6 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
             name="jira",
             title=BACKEND_TITLES["jira"],
             connector=jira,
-            find_users=jira.find_users,
             routing=JiraRouting(),
             remote_links=True,
             transitions=True,
@@ -301,7 +300,6 @@ def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec
                 name="salesforce",
                 title=BACKEND_TITLES["salesforce"],
                 connector=sf,
-                find_users=sf.find_users,
                 routing=SalesforceRouting(),
                 transitions=bool(config.salesforce and config.salesforce.status_field),
                 progress=bool(

@@ -293,7 +293,7 @@ class Planner:
             found = None
         elif query:
             try:
-                found = target.find_users(query)
+                found = target.connector.find_users(query)
             except ConnectorError as exc:
                 if exc.status != 403:
                     raise

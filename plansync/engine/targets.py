@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +13,6 @@ from plansync.notes.model import Item
 from plansync.rules import Routing
 from plansync.sites import local_site, names_site, on_this_machine
 
-UserFinder = Callable[[str], tuple[str, ...]]
-
 
 @dataclass(frozen=True)
 class TargetSpec:
@@ -24,7 +21,6 @@ class TargetSpec:
     name: Backend
     title: str
     connector: Connector
-    find_users: UserFinder
     routing: Routing[Any]
     """Which items go to the backend and what their records say."""
     remote_links: bool = False
