@@ -212,6 +212,6 @@ def test_an_unmapped_owner_s_warning_guesses_a_longer_name_only_from_name_partic
 ) -> None:
     """The warning's "or 'Ludwig van Beethoven' if that is who is meant" took any short words
     before a capitalised one, and offered "Tom to the CFO" as a name."""
-    from plansync.engine.plan import _longer_name
+    from plansync.engine.owners import _longer_name
 
     assert _longer_name(description, owner) == meant

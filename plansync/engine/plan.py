@@ -64,11 +64,10 @@ The result is a list of small :class:`Change` objects (:mod:`.changes`); applyin
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from plansync.config import Config
-from plansync.connectors.base import ClosedAs, ConnectorError, NewRecord, RemoteRecord
+from plansync.connectors.base import ClosedAs, NewRecord, RemoteRecord
 from plansync.display import field_value
 from plansync.engine.changes import (
     ACTIONS,
@@ -94,6 +93,7 @@ from plansync.engine.diff import (
 )
 from plansync.engine.identity import Identifier, Tracked
 from plansync.engine.orphans import Orphans, orphan_order
+from plansync.engine.owners import OwnerResolver
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
@@ -110,7 +110,6 @@ from plansync.rules import (
     note_title,
     only_dates,
     open_as_new,
-    owner_name,
     status_category,
     status_word,
     written_by_hand,
@@ -145,8 +144,7 @@ class Planner:
         self.state = state
         self.targets = targets
         self.plan = Plan()
-        self._users: dict[tuple[str, str], str | None] = {}
-        self._user_search_refused: set[str] = set()  # targets that answered a user search 403
+        self._owners = OwnerResolver(config, self.plan.warnings)
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
@@ -273,83 +271,12 @@ class Planner:
             Change(action=action, target=target, item=self._ref(entry), **kwargs)
         )
 
-    def _assignee(self, target: TargetSpec, entry: Tracked) -> str | None:
-        owner = entry.item.owner
-        if not owner:
-            return None
-        if (target.name, owner) not in self._users:
-            self._users[target.name, owner] = self._resolve_owner(target, entry, owner)
-        return self._users[target.name, owner]
-
-    def _resolve_owner(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
-        name = owner_name(owner, self.config.myself)
-        user = self.config.user(name)
-        explicit: str | None = getattr(user, target.name, None) if user else None
-        if explicit:
-            return explicit
-        query = user.email if user and user.email else (name if "@" in name else None)
-        found: tuple[str, ...] | None = ()  # None: not known, the backend refused to look
-        if query and target.name in self._user_search_refused:
-            found = None
-        elif query:
-            try:
-                found = target.connector.find_users(query)
-            except ConnectorError as exc:
-                if exc.status != 403:
-                    raise
-                # The account may not browse users (a permission many tokens lack): the plan
-                # goes on, its items unassigned, rather than stop at the first owner.
-                self._user_search_refused.add(target.name)
-                self.plan.warnings.append(
-                    f"{target.title} refused to look users up ({exc}); for owners that [users]"
-                    f" gives no {target.name} id for, {_no_owner(target)}"
-                )
-                found = None
-        if found is not None and len(found) == 1:
-            return found[0]
-        self.plan.warnings.append(
-            f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
-            f" {self._unmapped(target, owner, name, query, found, entry)}; {_no_owner(target)}"
-        )
-        return None
-
-    def _unmapped(
-        self,
-        target: TargetSpec,
-        owner: str,
-        name: str,
-        query: str | None,
-        found: tuple[str, ...] | None,
-        entry: Tracked,
-    ) -> str:
-        """Why an owner has no account, as the setting to change: "add it under [users]" was
-        wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
-        maps, by an e-mail the backend does not find. An e-mail or a name that matches more
-        than one active user (``found``) is not guessed at, and is said to, as "no user, or
-        several" left the reader to find out which."""
-        users = _users_found(target, found)
-        if owner == "Myself" and name != owner:
-            return (
-                f"('myself' = {name!r} in the config) maps to {users}: set 'myself' to a key of"
-                f" [users] or an e-mail {target.title} knows"
-            )
-        if owner == "Myself":
-            return f"maps to {users}: set 'myself' in the config to your e-mail"
-        if query and self.config.user(name) is not None:
-            return (
-                f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
-                " [users] instead"
-            )
-        longer = _longer_name(entry.item.description, owner)
-        meant = f", or {longer!r} if that is who is meant" if longer else ""
-        return f"maps to {users} (add it under [users] in the config{meant})"
-
     def _desired(self, target: TargetSpec, entry: Tracked) -> tuple[dict[str, Any], str] | None:
         link = self._note_link(entry.note.path, entry.block_id)
         fields = target.routing.desired(
             self.config,
             Context(entry.item, entry.note, entry.block_id, link, self.config.myself),
-            owner=lambda: self._assignee(target, entry),
+            owner=lambda: self._owners.assignee(target, entry),
             jira_key=self._keys.get((entry.block_id, "jira")) if self._cross_links else None,
         )
         return None if fields is None else (fields, link)
@@ -1186,44 +1113,6 @@ class Planner:
         return self.config.jira.link_title.format_map(
             {"note_title": note_title(entry.note), "note_path": entry.note.path}
         )
-
-
-def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
-    """How many of the backend's users an owner's look-up ``found``: "no Jira user", "2 Jira
-    users"; None, when the backend refused to look, is either."""
-    if found is None:
-        return f"no {target.title} user, or to several"
-    if not found:
-        return f"no {target.title} user"
-    return f"{len(found)} {target.title} users"
-
-
-_PARTICLES = re.compile(
-    r"((?: (?:al|af|av|bin|da|das|de|del|della|der|den|di|dos|du|el|ibn|la|le|ter|ten"
-    r"|van|von|zu))+(?: [A-Z](?=[\w'-]*[a-z])[\w'-]*)+)"
-)
-"""The particles of names (van, de la, dos) then capitalised words, after a mention: what a
-name such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
-:func:`plansync.notes.parse.mention`). Particles only, not any short word: "@Tom to the CFO"
-and "@Priya for the Q4 numbers" name Tom and Priya; and words of a name, not initials:
-"@João da TI" (João from IT) names João, as the README says."""
-
-
-def _longer_name(description: str, owner: str) -> str | None:
-    """The name the writer most likely meant where the owner's mention goes on in words of no
-    capital ("@Ludwig van Beethoven", read as "@Ludwig"): [users] reads it whole once it names
-    it. Without this the warning said "@Ludwig" alone, and led to mapping "Ludwig"."""
-    at = description.rfind(f"@{owner} ")  # the owner is the last mention
-    rest = _PARTICLES.match(description, at + 1 + len(owner)) if at >= 0 else None
-    return f"{owner}{rest[1]}" if rest else None
-
-
-def _no_owner(target: TargetSpec) -> str:
-    """What becomes of a record whose owner maps to no account: a Jira issue has no assignee,
-    but a Salesforce record always has an owner (plansync then sends none)."""
-    if target.name == "jira":
-        return "left unassigned"
-    return "its record keeps the owner it has (a new one: the user plansync logs in as)"
 
 
 def _held_as_done(

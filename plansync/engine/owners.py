@@ -1,0 +1,139 @@
+"""Who a record is assigned to: the item's owner (``@Dana``) as a user id of the backend.
+
+Out of the planner, as the one part of a plan that looks people up: ``[users]`` and ``myself`` in
+the config first, else a search of the backend's users, once per owner and backend in a run,
+and none once the backend refused one (a token that may not browse users: the plan goes on,
+its items unassigned). An owner that maps to no single user is a warning that names the setting
+to change, not a guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+from plansync.config import Config
+from plansync.connectors.base import ConnectorError
+from plansync.engine.identity import Tracked
+from plansync.engine.targets import TargetSpec
+from plansync.rules import owner_name
+
+
+class OwnerResolver:
+    """The owners' user ids for one plan, each looked up once; its warnings go to ``warnings``."""
+
+    def __init__(self, config: Config, warnings: list[str]):
+        self.config = config
+        self.warnings = warnings
+        self._users: dict[tuple[str, str], str | None] = {}  # (target, owner) -> user id
+        self._user_search_refused: set[str] = set()  # targets that answered a user search 403
+
+    def assignee(self, target: TargetSpec, entry: Tracked) -> str | None:
+        """The ``target`` user id of the item's owner; None: it has no owner, or one that
+        maps to no single user (a warning says which setting to change)."""
+        owner = entry.item.owner
+        if not owner:
+            return None
+        if (target.name, owner) not in self._users:
+            self._users[target.name, owner] = self._resolve(target, entry, owner)
+        return self._users[target.name, owner]
+
+    def _resolve(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
+        name = owner_name(owner, self.config.myself)
+        user = self.config.user(name)
+        explicit: str | None = getattr(user, target.name, None) if user else None
+        if explicit:
+            return explicit
+        query = user.email if user and user.email else (name if "@" in name else None)
+        found: tuple[str, ...] | None = ()  # None: not known, the backend refused to look
+        if query and target.name in self._user_search_refused:
+            found = None
+        elif query:
+            try:
+                found = target.connector.find_users(query)
+            except ConnectorError as exc:
+                if exc.status != 403:
+                    raise
+                # The account may not browse users (a permission many tokens lack): the plan
+                # goes on, its items unassigned, rather than stop at the first owner.
+                self._user_search_refused.add(target.name)
+                self.warnings.append(
+                    f"{target.title} refused to look users up ({exc}); for owners that [users]"
+                    f" gives no {target.name} id for, {_no_owner(target)}"
+                )
+                found = None
+        if found is not None and len(found) == 1:
+            return found[0]
+        self.warnings.append(
+            f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
+            f" {self._unmapped(target, owner, name, query, found, entry)}; {_no_owner(target)}"
+        )
+        return None
+
+    def _unmapped(
+        self,
+        target: TargetSpec,
+        owner: str,
+        name: str,
+        query: str | None,
+        found: tuple[str, ...] | None,
+        entry: Tracked,
+    ) -> str:
+        """Why an owner has no account, as the setting to change: "add it under [users]" was
+        wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
+        maps, by an e-mail the backend does not find. An e-mail or a name that matches more
+        than one active user (``found``) is not guessed at, and is said to, as "no user, or
+        several" left the reader to find out which."""
+        users = _users_found(target, found)
+        if owner == "Myself" and name != owner:
+            return (
+                f"('myself' = {name!r} in the config) maps to {users}: set 'myself' to a key of"
+                f" [users] or an e-mail {target.title} knows"
+            )
+        if owner == "Myself":
+            return f"maps to {users}: set 'myself' in the config to your e-mail"
+        if query and self.config.user(name) is not None:
+            return (
+                f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
+                " [users] instead"
+            )
+        longer = _longer_name(entry.item.description, owner)
+        meant = f", or {longer!r} if that is who is meant" if longer else ""
+        return f"maps to {users} (add it under [users] in the config{meant})"
+
+
+def _users_found(target: TargetSpec, found: tuple[str, ...] | None) -> str:
+    """How many of the backend's users an owner's look-up ``found``: "no Jira user", "2 Jira
+    users"; None, when the backend refused to look, is either."""
+    if found is None:
+        return f"no {target.title} user, or to several"
+    if not found:
+        return f"no {target.title} user"
+    return f"{len(found)} {target.title} users"
+
+
+_PARTICLES = re.compile(
+    r"((?: (?:al|af|av|bin|da|das|de|del|della|der|den|di|dos|du|el|ibn|la|le|ter|ten"
+    r"|van|von|zu))+(?: [A-Z](?=[\w'-]*[a-z])[\w'-]*)+)"
+)
+"""The particles of names (van, de la, dos) then capitalised words, after a mention: what a
+name such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
+:func:`plansync.notes.parse.mention`). Particles only, not any short word: "@Tom to the CFO"
+and "@Priya for the Q4 numbers" name Tom and Priya; and words of a name, not initials:
+"@João da TI" (João from IT) names João, as the README says."""
+
+
+def _longer_name(description: str, owner: str) -> str | None:
+    """The name the writer most likely meant where the owner's mention goes on in words of no
+    capital ("@Ludwig van Beethoven", read as "@Ludwig"): [users] reads it whole once it names
+    it. Without this the warning said "@Ludwig" alone, and led to mapping "Ludwig"."""
+    at = description.rfind(f"@{owner} ")  # the owner is the last mention
+    rest = _PARTICLES.match(description, at + 1 + len(owner)) if at >= 0 else None
+    return f"{owner}{rest[1]}" if rest else None
+
+
+def _no_owner(target: TargetSpec) -> str:
+    """What becomes of a record whose owner maps to no account: a Jira issue has no assignee,
+    but a Salesforce record always has an owner (plansync then sends none)."""
+    if target.name == "jira":
+        return "left unassigned"
+    return "its record keeps the owner it has (a new one: the user plansync logs in as)"
