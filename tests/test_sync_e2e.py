@@ -1563,6 +1563,32 @@ def test_orphans_that_are_never_cancelled(example_project: ExampleProject, how: 
     assert project.issues() == before
 
 
+def test_a_line_deleted_while_the_plan_looks_records_up_is_judged_on_the_bytes_it_read(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether an orphan's id still ends a line of its note is decided on the bytes the plan
+    read and fingerprinted: the note read again after the look-ups (a line deleted meanwhile)
+    planned a cancel that the plan's own notes did not call for."""
+    project = example_project
+    project.write_config('[sync]\norphans = "cancel"\n')
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- {RUNBOOK}")  # still there, no item any more
+    line = item_line(project, note.path, item.line)
+    look_up = plansync.engine.plan.Planner._look_up
+
+    def deleting_the_line(planner: Any, *args: Any) -> Any:
+        if line in path.read_text(encoding="utf-8"):
+            replace_once(path, line + "\n", "")
+        return look_up(planner, *args)
+
+    monkeypatch.setattr(plansync.engine.plan.Planner, "_look_up", deleting_the_line)
+    plan = fresh_plan(config)
+    [orphan] = [c for c in plan.changes if c.key == key]
+    assert orphan.action == "orphan"
+    assert f"its line (^{item.block_id}) is still in the note" in (orphan.message or "")
+
+
 BENCHMARK = "Benchmark erasure-coding rebuild times"
 ARCHIVE = "Archive/2025-10.md"
 

@@ -44,8 +44,9 @@ class Orphans:
         self.targets = targets
         self.plan = plan
         self._notes_by_path = {note.path: note for note in vault.notes}
-        self._orphans_notes: dict[str, bytes | None] = {}
-        """The bytes of orphans' notes (None: unreadable), each read once."""
+        self.note_bytes: dict[str, bytes] = {}
+        """Each read note's bytes, as the plan read and fingerprinted them
+        (:meth:`Planner._read_notes`); set by the planner before it plans any target."""
         self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
         """Cancels planned for deleted lines, by their index in the plan's changes: one that
         turns out to be moved (into a note the config does not read, or as no item into
@@ -147,15 +148,11 @@ class Orphans:
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
         are compared by label): the line is there, only no item any more, so it was not
-        deleted, and ``orphans = "cancel"`` must not close its record."""
-        if record.note_path not in self._orphans_notes:  # read once, however many orphans
-            try:
-                data = note_file(self.config.vault_root, record.note_path).read_bytes()
-            except OSError:
-                data = None
-            self._orphans_notes[record.note_path] = data
-        data = self._orphans_notes[record.note_path]
-        return data is not None and ends_a_line(data, record.block_id)
+        deleted, and ``orphans = "cancel"`` must not close its record.
+
+        Asked of the bytes the plan read, not of the note read again after the look-ups: a
+        line deleted meanwhile planned a cancel its plan's fingerprint did not stand on."""
+        return ends_a_line(self.note_bytes[record.note_path], record.block_id)
 
     def _cancel_orphan(
         self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None, where: str

@@ -197,7 +197,8 @@ class Planner:
         return False
 
     def build(self) -> Plan:
-        lines, digests = self._read_notes()
+        lines, digests, data = self._read_notes()
+        self._orphans.note_bytes = data
         tracked = self._identity.identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
@@ -231,8 +232,8 @@ class Planner:
 
     # --- reading --------------------------------------------------------------------------
 
-    def _read_notes(self) -> tuple[dict[str, list[str]], dict[str, str]]:
-        """Each note's lines as write-back will see them, and its digest.
+    def _read_notes(self) -> tuple[dict[str, list[str]], dict[str, str], dict[str, bytes]]:
+        """Each note's lines as write-back will see them, its digest, and its bytes.
 
         The bytes must be the ones the note was parsed from: a note saved between the scan and
         now would pair line numbers with other lines, so it stops the plan instead.
@@ -240,6 +241,7 @@ class Planner:
         root = self.config.vault_root
         lines: dict[str, list[str]] = {}
         digests: dict[str, str] = {}
+        read: dict[str, bytes] = {}
         for note in self.vault.notes:
             try:
                 data = note_file(root, note.path).read_bytes()
@@ -248,13 +250,14 @@ class Planner:
                     f"{note.path} could not be read again ({exc.strerror or exc}) after"
                     " plansync scanned it; plan again"
                 ) from None
+            read[note.path] = data
             digests[note.path] = note_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
                 raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
             text = decode_note(data)[0]  # as the scan read it: the keys are read again here
             # One CR: a line that ends in two holds one, as write-back reads it (and refuses it).
             lines[note.path] = [line.removesuffix("\r") for line in text.split("\n")]
-        return lines, digests
+        return lines, digests, read
 
     # --- deciding ---------------------------------------------------------------------------
 
