@@ -160,12 +160,6 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
     )
 
 
-def salesforce_objects(config: Config) -> dict[str, list[str]]:
-    """Each Salesforce object the rules write to, with the API fields plansync manages on it."""
-    assert config.salesforce is not None
-    return config.salesforce.managed_fields()
-
-
 def config_file(config: Config, key: str, given: str) -> Path:
     """A file the config names at ``key``: relative to the config's folder (``~`` is the home
     folder), and there, or a ConfigError naming the key rather than the error of whichever
@@ -196,7 +190,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
     (kept under the state folder; not created there unless ``persist``)."""
     sf = config.salesforce
     assert sf is not None
-    objects = salesforce_objects(config)
+    objects = sf.managed_fields()
     if not sf.instance_url:
         with ExitStack() as stack:
             url, session = _enter_sandbox(

@@ -59,7 +59,6 @@ from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 from plansync.sandbox.server import serve_in_thread
 from plansync.sandbox.tls import LoopbackCertificate, make_loopback_certificate
-from plansync.sync import salesforce_objects
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # What the tests read from beside the repository (README: the users' notes, Atlassian's OpenAPI
@@ -196,7 +195,7 @@ def session_connector(
         "status_values": config.salesforce.status_values,
     }
     return SalesforceConnector(
-        salesforce_objects(config),
+        config.salesforce.managed_fields(),
         config.salesforce.external_id_field,
         auth="session",
         session_id="plansync-test-session",
