@@ -1,7 +1,15 @@
-"""The sync engine: state store, plan (three-way diff), apply, render.
+"""The sync engine. The algorithm, step by step, is in :mod:`.plan`'s docstring; one line a module:
 
-The plan's algorithm is in :mod:`.plan`, its steps in modules of their own: :mod:`.identity`
-(step 1: which items take part, and their ids), :mod:`.diff` (step 3: the three-way rules, as
-pure functions), :mod:`.orphans` (step 5: records whose line is gone); :mod:`.targets` holds the
-backends as the planner sees them.
+- :mod:`.plan`: the plan, what a sync would change, computed without changing anything.
+- :mod:`.identity`: step 1, which items take part and the block id each is known by.
+- :mod:`.diff`: step 3, the three-way rules (note, base, backend) as pure functions.
+- :mod:`.orphans`: step 5, the records whose line no note has: reported, or cancelled.
+- :mod:`.targets`: step 6, the backends as the planner sees them, and which items they take.
+- :mod:`.owners`: each item's owner as a backend user id, for the records' assignee or owner.
+- :mod:`.held`: the notes a person must fix first, held back from the sync, records and all.
+- :mod:`.changes`: the plan as data, its :class:`~.changes.Change` objects and JSON contract.
+- :mod:`.apply`: carries a plan out, so that a run killed at any point ends right when rerun.
+- :mod:`.state`: the state store, what was last synced (the base), what is in flight, who runs.
+- :mod:`.forget`: which orphans ``plansync forget`` may stop tracking.
+- :mod:`.render`: a plan as a person reads it, ``terraform plan`` style.
 """
