@@ -6,7 +6,6 @@ import json
 import logging
 import math
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -364,47 +363,28 @@ def _is_special(path: Path) -> bool:
         return False
 
 
+PARTIAL_SUFFIX = ".partial"
+"""Ends the name of the file a plan is written into before it is renamed over ``--out``."""
+
+
 def _write_whole(path: Path, text: str) -> None:
-    """Write ``path`` at once: a plan cut short (Ctrl-C, a full disk) never stands in its
-    place, half written, for `plansync sync` to refuse. Through a symlink, into the file it
-    names, with that file's permissions. The partial copy is named for this process, so that
-    two runs saving the same plan file never write into one copy; the copies of runs killed
-    before they could remove theirs are removed here (:func:`_remove_abandoned_partials`)."""
+    """Write ``path`` at once (:func:`plansync.files.replace_whole`): a plan cut short (Ctrl-C,
+    a full disk) never stands in its place, half written, for `plansync sync` to refuse.
+    Through a symlink, into the file it names. The partial copies of runs killed before they
+    could remove theirs are removed here (:func:`plansync.files.remove_abandoned`), which no
+    later run would write again: so they stayed for ever."""
+    from plansync.files import remove_abandoned, replace_whole, temps_of
+
     if _is_special(path) and not path.is_dir():
         with path.open("w", encoding="utf-8") as stream:
             stream.write(text)
         return
     real = path.resolve()
-    partial = real.with_name(f".{real.name}.{os.getpid()}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
-        with suppress(FileNotFoundError):
-            partial.chmod(real.stat().st_mode & 0o7777)
-        partial.replace(real)
+        replace_whole(real, text.encode("utf-8"), suffix=PARTIAL_SUFFIX)
     except OSError as exc:  # named by the file asked for, not by its partial copy
         raise OSError(exc.errno, exc.strerror, str(path)) from None
-    finally:
-        with suppress(OSError):
-            partial.unlink(missing_ok=True)
-    _remove_abandoned_partials(real)
-
-
-def _remove_abandoned_partials(real: Path) -> None:
-    """Remove the partial copies of ``real`` that runs killed mid-write left (SIGKILL, a power
-    cut: no ``finally`` ran), which no later run would write again, each named for its own
-    process: so they stayed for ever. Only those untouched for write-back's
-    :data:`~plansync.notes.writeback.ABANDONED_AFTER`: another run may be writing its own."""
-    from plansync.notes.writeback import ABANDONED_AFTER
-
-    named = re.compile(re.escape(f".{real.name}.") + r"[0-9]+\.partial")
-    now = time.time()
-    with suppress(OSError), os.scandir(real.parent) as entries:
-        for entry in entries:
-            if not named.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
-                continue
-            with suppress(OSError):
-                if now - entry.stat(follow_symlinks=False).st_mtime >= ABANDONED_AFTER:
-                    os.unlink(entry.path)
+    remove_abandoned(temps_of(real, PARTIAL_SUFFIX))  # one that stays is no matter to this run
 
 
 def _check_overwritable(out: Path) -> None:

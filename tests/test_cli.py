@@ -48,8 +48,8 @@ from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
 from plansync.engine.changes import ACTIONS
 from plansync.engine.state import StateStore, run_lock
+from plansync.files import ABANDONED_AFTER
 from plansync.notes.vault import scan_vault
-from plansync.notes.writeback import ABANDONED_AFTER
 from plansync.rules import note_linker
 from plansync.sandbox import embedded, jira_app
 from plansync.sandbox.server import RunningServer, serve_in_thread
@@ -680,6 +680,24 @@ def test_a_partial_plan_a_killed_run_left_is_removed_by_a_later_save(
     os.utime(other, (long_ago, long_ago))
     assert run("plan", "--out", out, "--config", example_project.config_path).exit_code == 0
     assert sorted(p.name for p in plans.iterdir()) == sorted([out.name, live.name, other.name])
+
+
+def test_a_saved_plan_is_on_disk_before_it_is_renamed_over_the_old_one(
+    example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut after the rename could leave an empty file where the plan was: its bytes
+    were never flushed to disk, as a note's are."""
+    out = tmp_path / "plan.json"
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert run("plan", "--out", out, "--config", example_project.config_path).exit_code == 0
+    assert synced == [out.stat().st_ino], "the file renamed into place was flushed first"
 
 
 def test_a_plan_cut_short_while_saved_leaves_the_old_one_whole(

@@ -28,7 +28,8 @@ from plansync.progress import Progress, silent
 
 WRITE_TEMP_SUFFIX = ".plansync-tmp"
 """Ends the name of the file write-back puts a note's new bytes in before renaming it over the
-note: ``.`` + the note's name + ``.`` + :func:`tempfile.mkstemp`'s 8 random characters + this.
+note: ``.`` + the note's name + ``.`` + 8 random characters + this
+(:func:`plansync.files.replace_whole`, as :func:`tempfile.mkstemp` names its files).
 Defined here rather than in :mod:`.writeback` (which imports this module) so that the walk can
 tell those files from every other hidden one."""
 _WRITE_TEMP = re.compile(r"\.(.+)\.[a-z0-9_]{8}" + re.escape(WRITE_TEMP_SUFFIX), re.DOTALL)

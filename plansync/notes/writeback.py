@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from plansync.files import is_abandoned, remove_abandoned, replace_whole
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy
 from plansync.notes.parse import MAX_NOTE_BYTES, decode_line, decode_note, item_lines, megabytes
@@ -367,73 +367,37 @@ def read_only(file: Path) -> bool:
 
 
 def _replace_if_unchanged(path: Path, expected: bytes, new: bytes) -> bool:
-    """Write ``new`` over ``path`` atomically, unless the file no longer holds ``expected``."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=WRITE_TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(new)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        if path.read_bytes() != expected:
-            return False
-        os.replace(tmp, path)
-        tmp = ""
-        return True
-    finally:
-        if tmp:
-            os.unlink(tmp)
-
-
-ABANDONED_AFTER = 600.0
-"""Seconds since a write-back temporary file was last written before a sync takes it for one a
-killed run left, and removes it.
-
-The run lock rules out this state store's own runs, but not a sync of another config over the
-same vault, whose file lives from its creation to its rename: milliseconds on a local disk,
-longer while an ``fsync`` stalls on a network drive. Ten minutes is far past any write that
-still ends well, and past the clock skew of a file server that stamps the times. A live file
-removed all the same costs that run one note (its rename fails, it reports the note, and its
-next run writes it again), never the note's text; a dead one kept waits for the next sync."""
+    """Write ``new`` over ``path`` atomically, unless the file no longer holds ``expected``;
+    its temporary file named as the vault's walk finds it after a killed run."""
+    return replace_whole(path, new, suffix=WRITE_TEMP_SUFFIX, expected=expected)
 
 
 def abandoned_temps(root: Path, relatives: Iterable[str]) -> list[str]:
     """Those of ``relatives`` (paths under the vault ``root``) that are write-back temporary
-    files a killed run left: named as write-back names them, in a folder inside the vault, a
-    regular file (not a link, which may point anywhere), and untouched for
-    :data:`ABANDONED_AFTER`. A saved plan names them hours before a sync removes them, so
-    the sync asks again."""
+    files a killed run left: named as write-back names them, in a folder inside the vault, and
+    abandoned (:func:`plansync.files.is_abandoned`). A saved plan names them hours before a
+    sync removes them, so the sync asks again."""
     now = time.time()
     return [relative for relative in relatives if _abandoned(root / relative, root, now)]
 
 
 def _abandoned(path: Path, root: Path, now: float) -> bool:
-    if write_temp_for(path.name) is None or not is_inside(root, path.parent):
-        return False
-    try:
-        found = path.lstat()
-    except OSError:  # gone already (the other run renamed it), or its folder unreadable
-        return False
-    return stat.S_ISREG(found.st_mode) and now - found.st_mtime >= ABANDONED_AFTER
+    return (
+        write_temp_for(path.name) is not None
+        and is_inside(root, path.parent)
+        and is_abandoned(path, now)
+    )
 
 
 def remove_abandoned_temps(root: Path, relatives: Iterable[str]) -> tuple[list[str], list[str]]:
     """(removed, warnings): each of ``relatives`` that :func:`abandoned_temps` still takes is
     removed; one that cannot be is a warning naming it, and the others are removed all the
     same. Only under the run lock, which keeps this store's own runs from writing meanwhile."""
-    removed: list[str] = []
-    warnings: list[str] = []
-    for relative in abandoned_temps(root, relatives):
-        try:
-            os.unlink(root / relative)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            warnings.append(
-                f"{relative}: a temporary file a killed sync left beside the note cannot be"
-                f" removed ({exc.strerror or exc}); remove it by hand"
-            )
-            continue
-        removed.append(relative)
-    return removed, warnings
+    named = {root / relative: relative for relative in abandoned_temps(root, relatives)}
+    removed, failed = remove_abandoned(named)
+    warnings = [
+        f"{named[path]}: a temporary file a killed sync left beside the note cannot be removed"
+        f" ({exc.strerror or exc}); remove it by hand"
+        for path, exc in failed
+    ]
+    return [named[path] for path in removed], warnings
