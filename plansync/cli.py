@@ -25,7 +25,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import counted, cut, first_few, one_line, shown
+from plansync.display import counted, cut, one_line, shown
 from plansync.errors import PlansyncError
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -34,7 +34,7 @@ from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT, WORKFLOWS
 
 if TYPE_CHECKING:
     from plansync.config import Config
-    from plansync.engine.apply import ItemError, Result
+    from plansync.engine.apply import Result
     from plansync.engine.changes import Plan
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
@@ -642,139 +642,21 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
 
 
 def _report(result: Result | None, config: Config, *, quiet: bool = False) -> None:
-    """What a sync did. Quiet, a run that did nothing a person would see (it only taught the
-    state store what both sides agree on) says nothing: cron mails every line.
+    """What a sync did (:func:`plansync.engine.render.render_result`): what was done on
+    stdout, then warnings and errors on stderr; exit 1 unless all the plan said was applied."""
+    from plansync.engine.render import render_result
 
-    It fails (exit 1) unless everything the plan said was applied (``Result.ok``): an item that
-    failed, and also an update not sent because its record was edited since the plan, or a
-    change skipped as the create it follows was taken out of a saved plan (a reviewed change
-    not carried out, which a script or cron job must be able to tell from "all applied")."""
     if result is None:
         return
-    from plansync.engine.apply import SHOWN_ONLY
-
-    done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
-    if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
-        return
-    click.echo(f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')}).")
-    if not quiet:
-        for line in _move_notes(result):
-            click.echo(shown(line))
-    # The changes a failed call carried: no error line names them (the call's says what
-    # failed), and they were that step, not behind it; said once a reason, not once a line.
-    with_call: dict[tuple[str, str], int] = {}
-    for outcome in result.outcomes:
-        if outcome.status == "failed" and outcome.whole_call:
-            reason = (outcome.action.replace("_", " "), outcome.message or "")
-            with_call[reason] = with_call.get(reason, 0) + 1
-    for (action, message), n in with_call.items():
-        click.echo(f"Failed: {n} {action} ({message}).")
-    waiting: dict[str, int] = {}
-    left_out: dict[str, int] = {}
-    for outcome in result.outcomes:
-        if (
-            outcome.status == "skipped"
-            and outcome.action not in SHOWN_ONLY
-            and not outcome.changed_since_plan  # a warning says it
-        ):
-            behind = left_out if outcome.create_left_out else waiting
-            behind[outcome.action] = behind.get(outcome.action, 0) + 1
-    for behind, why in (
-        (waiting, "behind a step that failed"),
-        (left_out, "as the creates they follow are not in the plan"),
-    ):
-        if behind:  # the plan counted them: say where they went
-            left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in behind.items())
-            click.echo(f"Not done: {left}, {why}; the next sync does them.")
-    if (waiting.get("write_back") or left_out.get("write_back")) and result.notes_written:
-        # Ids go in before records are made: the notes did change, without their keys.
-        count = len(result.notes_written)
-        click.echo(
-            f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
-            " keys."
-        )
-    for backend, (used, limit) in result.api_usage.items():
-        click.echo(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
-    if result.removed_temps:
-        click.echo(shown(_removed_temps_line(result.removed_temps)), err=True)
-    for warning in result.warnings:
-        click.echo(one_line(f"warning: {warning}"), err=True)
-    for line in error_lines(result.errors):
-        click.secho(shown(f"error: {line}"), fg="red", err=True)
-    items = sum(not e.whole_call for e in result.errors)
-    calls = len(result.errors) - items
-    not_sent = result.not_sent
-    parts = [f"{counted(items, 'item')} failed"] if items else []
-    if calls:  # the items it skipped are not counted: the plan shows them again
-        parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
-    if not_sent:
-        records = "its record" if not_sent == 1 else "their records"
-        parts.append(
-            f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
-        )
-    if left_out:
-        parts.append(
-            f"{counted(sum(left_out.values()), 'change')} not done, as the creates they follow are"
-            " not in the plan"
-        )
-    if parts:
-        them = "that change" if not_sent == 1 else "those changes"
-        anew = f", and `{config.caller.command('plan')}` shows {them} anew" if not_sent else ""
-        raise click.ClickException(f"{' and '.join(parts)}; see above{anew}")
-
-
-REMOVED_NAMED = 3
-"""How many removed temporary files the sync names; their names are long."""
-ALIKE_SHOWN = 3
-"""How many items failed for the same reason the sync lists before it counts the rest."""
-
-
-NOTES_SHOWN = 5
-"""How many notes on the status moves made the sync shows before it counts the rest."""
-
-
-def _move_notes(result: Result) -> list[str]:
-    """The notes on the status moves applied, under the "Applied:" line: the way a move took
-    where one transition did not make it ("moved in 2 transitions: Reopen → To Do, Start → In
-    Progress"), each of which cost two requests more and changed the issue's history, or that
-    the record was there already ("already done in Jira (Done)"), no move sent. Only in
-    ``result.outcomes`` before; a move one transition makes has no note, so the lines are few,
-    and ``--quiet`` prints none (cron mails every line). A cancel Jira holds as done is no
-    such line: its warning says it, naming the line, also with ``--quiet``."""
-    notes = [
-        f"  {o.key}: {o.message}"
-        for o in result.outcomes
-        if o.action == "transition" and o.status == "applied" and o.message and not o.closed_as
-    ]
-    more = len(notes) - NOTES_SHOWN
-    return notes[:NOTES_SHOWN] + (
-        [f"  and {more} more moves of the same kind."] if more > 0 else []
-    )
-
-
-def error_lines(errors: list[ItemError]) -> list[str]:
-    """One line an error, but for a reason many items share (a field the create screen lacks
-    fails every create): its first few, then how many more."""
-    alike: dict[tuple[str | None, str, str], list[ItemError]] = {}
-    for error in errors:
-        alike.setdefault((error.target, error.action, error.message), []).append(error)
-    lines = []
-    for (target, action, message), group in alike.items():
-        lines += [str(error) for error in group[:ALIKE_SHOWN]]
-        if len(group) > ALIKE_SHOWN:
-            more = len(group) - ALIKE_SHOWN
-            what = f"{target} {action}" if target else action
-            lines.append(f"and {more} more items' {what} failed the same way: {message}")
-    return lines
-
-
-def _removed_temps_line(removed: list[str]) -> str:
-    files = "1 temporary file" if len(removed) == 1 else f"{len(removed)} temporary files"
-    where = "a note" if len(removed) == 1 else "notes"
-    return (
-        f"Removed {files} that a killed sync left beside {where}:"
-        f" {first_few(removed, REMOVED_NAMED)}."
-    )
+    report = render_result(result, config, quiet=quiet)
+    for line in report.lines:
+        click.echo(line)
+    for line in report.warnings:
+        click.echo(line, err=True)
+    for line in report.errors:
+        click.secho(line, fg="red", err=True)
+    if report.failure:
+        raise click.ClickException(report.failure)
 
 
 @main.command("forget")

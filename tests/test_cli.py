@@ -41,12 +41,13 @@ from conftest import (
 )
 
 import plansync
-from plansync.cli import ALIKE_SHOWN, error_lines, main
+from plansync.cli import main
 from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
 from plansync.engine.changes import ACTIONS
+from plansync.engine.render import ALIKE_SHOWN, error_lines
 from plansync.engine.state import StateStore, run_lock
 from plansync.files import ABANDONED_AFTER
 from plansync.notes.vault import scan_vault

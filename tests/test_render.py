@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from plansync.config import Config
 from plansync.display import field_value
+from plansync.engine.apply import ItemError, Outcome, Result
 from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
-from plansync.engine.render import render, summary_line
+from plansync.engine.render import RenderedResult, render, render_result, summary_line
 
 DESCRIPTION = (
     "Publish the revised tiering cost model to the cloud-program channel\n\n"
@@ -281,3 +282,53 @@ def test_the_item_text_of_a_heading_reads_back_one_way(text: str) -> None:
     )
     heading = render(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
     assert heading_text(heading) == text
+
+
+def outcome(action: str, status: str, line: int, **extra: object) -> Outcome:
+    item = ItemRef(note="n.md", line=line, block_id=f"ps-{line}", text="x")
+    return Outcome.model_validate(
+        {"action": action, "target": "jira", "item": item, "status": status, **extra}
+    )
+
+
+def test_a_result_says_a_failed_call_once_and_counts_what_it_left_behind() -> None:
+    """The two creates a 503 carried are one line, not two, and are no error lines of
+    their own; the links behind them are counted, and the run failed."""
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    failed = ItemError(
+        note=None, line=None, block_id=None, action="create", message="HTTP 503", target="jira"
+    )
+    carried = [outcome("create", "failed", n, message="HTTP 503", whole_call=True) for n in (1, 2)]
+    result = Result(
+        applied={"write_back": 2},
+        requests=4,
+        errors=[failed],
+        outcomes=[
+            *carried,
+            outcome("link", "skipped", 1),
+            outcome("link", "skipped", 2),
+            outcome("conflict", "skipped", 4),
+        ],
+        warnings=["x.md: \x1b[31m"],
+    )
+    report = render_result(result, config)
+    assert report.lines == [
+        "Applied: 2 write back (4 HTTP requests).",
+        "Failed: 2 create (HTTP 503).",
+        "Not done: 2 link, behind a step that failed; the next sync does them.",
+    ]
+    assert report.warnings == ["warning: x.md: \\x1b[31m"]
+    assert report.errors == ["error: jira create failed: HTTP 503"]
+    assert report.failure == "the sync stopped early (1 failed call); see above"
+
+
+def test_a_result_names_the_call_a_library_caller_makes_and_quiet_says_nothing_of_nothing() -> None:
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    held = Result(outcomes=[outcome("update", "skipped", 1, changed_since_plan=True)])
+    assert render_result(held, config).failure == (
+        "1 change not sent, as its record changed since the plan was made; see above, and"
+        " `plansync.plan(config)` shows that change anew"
+    )
+    assert render_result(Result(requests=2), config, quiet=True) == RenderedResult()
+    said = render_result(Result(requests=2), config)
+    assert said.lines == ["Applied: nothing (2 HTTP requests)."] and said.failure is None

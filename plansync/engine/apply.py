@@ -48,6 +48,7 @@ from plansync.connectors.http import chunks
 from plansync.display import first_few
 from plansync.engine.changes import (
     KNOWN_AFTER_CREATE,
+    SHOWN_ONLY,
     Change,
     DeadCreate,
     Fingerprint,
@@ -190,10 +191,6 @@ class Outcome(BaseModel):
     write-back or status move needs the record's key. A plan a caller took creates out of (a
     bot applying only what a person approved) leaves those of the same items behind them;
     the next plan has the create and them again."""
-
-
-SHOWN_ONLY = ("conflict", "orphan")
-"""The actions a plan shows and a sync never acts on: skipped, they are the plan carried out."""
 
 
 class Result(BaseModel):

@@ -17,6 +17,8 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 Target = Literal["jira", "salesforce", "note"]
 Backend = Literal["jira", "salesforce"]
 KNOWN_AFTER_CREATE = "(known after create)"
+SHOWN_ONLY: tuple[Action, ...] = ("conflict", "orphan")
+"""The actions a plan shows and a sync never acts on: skipped, they are the plan carried out."""
 
 
 class ItemRef(BaseModel):

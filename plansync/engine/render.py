@@ -1,17 +1,22 @@
-"""A plan as a person reads it: one block per change, ``terraform plan`` style, and a summary."""
+"""A plan as a person reads it: one block per change, ``terraform plan`` style, and a summary;
+and what a sync did (:func:`render_result`), the lines that say it once per reason."""
 
 from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from typing import Any, TypeGuard
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
-from plansync.engine.changes import Change, Plan
+from plansync.engine.changes import SHOWN_ONLY, Change, Plan
 from plansync.engine.forget import reports_forgettable
 from plansync.rules import status_word
 from plansync.sites import on_this_machine
+
+if TYPE_CHECKING:  # the engine's apply brings the connectors; rendering needs none of them
+    from plansync.engine.apply import ItemError, Result
 
 SYMBOLS = {
     "create": "+",
@@ -283,3 +288,165 @@ def render(plan: Plan, config: Config | None = None) -> str:
         out.append("")
         out.append(summary_line(plan))
     return shown("\n".join(out))
+
+
+@dataclass(frozen=True)
+class RenderedResult:
+    """What a sync did, as a person reads it: ``lines`` (what was done, and what was not), then
+    ``warnings`` and ``errors``, each a line escaped for display, and ``failure``: why the run
+    failed, in one line, or None if everything the plan said was applied."""
+
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failure: str | None = None
+
+
+def render_result(result: Result, config: Config, *, quiet: bool = False) -> RenderedResult:
+    """What ``result`` says, each thing once: a failed whole call once per reason (not once
+    per change it carried), the work left behind a failed step counted, errors many items
+    share listed a few times and then counted (:func:`error_lines`). The commands it tells of
+    are named as ``config`` names them.
+
+    ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
+    would see (it only taught the state store what both sides agree on), and no notes on the
+    status moves. The run failed unless everything the plan said was applied: an item that
+    failed, and also an update not sent because its record was edited since the plan, or a
+    change skipped as the create it follows was taken out of a saved plan (a reviewed change
+    not carried out, which a script must be able to tell from "all applied")."""
+    done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
+    if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
+        return RenderedResult()
+    lines = [f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')})."]
+    if not quiet:
+        lines += [shown(line) for line in _move_notes(result)]
+    # The changes a failed call carried: no error line names them (the call's says what
+    # failed), and they were that step, not behind it; said once a reason, not once a line.
+    with_call: dict[tuple[str, str], int] = {}
+    for outcome in result.outcomes:
+        if outcome.status == "failed" and outcome.whole_call:
+            reason = (outcome.action.replace("_", " "), outcome.message or "")
+            with_call[reason] = with_call.get(reason, 0) + 1
+    lines += [f"Failed: {n} {action} ({message})." for (action, message), n in with_call.items()]
+    left_behind, left_out = _left_behind(result)
+    lines += left_behind
+    for backend, (used, limit) in result.api_usage.items():
+        lines.append(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
+    warnings = [shown(_removed_temps_line(result.removed_temps))] if result.removed_temps else []
+    warnings += [one_line(f"warning: {warning}") for warning in result.warnings]
+    errors = [shown(f"error: {line}") for line in error_lines(result.errors)]
+    return RenderedResult(lines, warnings, errors, _failure(result, config, left_out))
+
+
+def _left_behind(result: Result) -> tuple[list[str], int]:
+    """The changes of the plan not attempted, and the number of them that were not as the
+    create they follow was taken out of a saved plan: the plan counted them, so say where they
+    went; those left out are a reviewed change not carried out, which fails the run."""
+    waiting: dict[str, int] = {}
+    left_out: dict[str, int] = {}
+    for outcome in result.outcomes:
+        if (
+            outcome.status == "skipped"
+            and outcome.action not in SHOWN_ONLY
+            and not outcome.changed_since_plan  # a warning says it
+        ):
+            behind = left_out if outcome.create_left_out else waiting
+            behind[outcome.action] = behind.get(outcome.action, 0) + 1
+    lines = []
+    for behind, why in (
+        (waiting, "behind a step that failed"),
+        (left_out, "as the creates they follow are not in the plan"),
+    ):
+        if behind:
+            left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in behind.items())
+            lines.append(f"Not done: {left}, {why}; the next sync does them.")
+    if (waiting.get("write_back") or left_out.get("write_back")) and result.notes_written:
+        # Ids go in before records are made: the notes did change, without their keys.
+        count = len(result.notes_written)
+        lines.append(
+            f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
+            " keys."
+        )
+    return lines, sum(left_out.values())
+
+
+def _failure(result: Result, config: Config, left_out: int) -> str | None:
+    """Why the run failed, in one line, or None: the items that failed, the calls that
+    stopped the sync early (the items they skipped are not counted: the plan shows them
+    again), the updates not sent as their records changed since the plan, and the ``left_out``
+    changes not done as the creates they follow were taken out of the plan."""
+    items = sum(not e.whole_call for e in result.errors)
+    calls = len(result.errors) - items
+    not_sent = result.not_sent
+    parts = [f"{counted(items, 'item')} failed"] if items else []
+    if calls:
+        parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
+    if not_sent:
+        records = "its record" if not_sent == 1 else "their records"
+        parts.append(
+            f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
+        )
+    if left_out:
+        parts.append(
+            f"{counted(left_out, 'change')} not done, as the creates they follow are not in the"
+            " plan"
+        )
+    if not parts:
+        return None
+    them = "that change" if not_sent == 1 else "those changes"
+    anew = f", and `{config.caller.command('plan')}` shows {them} anew" if not_sent else ""
+    return f"{' and '.join(parts)}; see above{anew}"
+
+
+REMOVED_NAMED = 3
+"""How many removed temporary files the sync names; their names are long."""
+ALIKE_SHOWN = 3
+"""How many items failed for the same reason the sync lists before it counts the rest."""
+
+
+NOTES_SHOWN = 5
+"""How many notes on the status moves made the sync shows before it counts the rest."""
+
+
+def _move_notes(result: Result) -> list[str]:
+    """The notes on the status moves applied, under the "Applied:" line: the way a move took
+    where one transition did not make it ("moved in 2 transitions: Reopen → To Do, Start → In
+    Progress"), each of which cost two requests more and changed the issue's history, or that
+    the record was there already ("already done in Jira (Done)"), no move sent. Only in
+    ``result.outcomes`` before; a move one transition makes has no note, so the lines are few,
+    and ``--quiet`` prints none (cron mails every line). A cancel Jira holds as done is no
+    such line: its warning says it, naming the line, also with ``--quiet``."""
+    notes = [
+        f"  {o.key}: {o.message}"
+        for o in result.outcomes
+        if o.action == "transition" and o.status == "applied" and o.message and not o.closed_as
+    ]
+    more = len(notes) - NOTES_SHOWN
+    return notes[:NOTES_SHOWN] + (
+        [f"  and {more} more moves of the same kind."] if more > 0 else []
+    )
+
+
+def error_lines(errors: list[ItemError]) -> list[str]:
+    """One line an error, but for a reason many items share (a field the create screen lacks
+    fails every create): its first few, then how many more."""
+    alike: dict[tuple[str | None, str, str], list[ItemError]] = {}
+    for error in errors:
+        alike.setdefault((error.target, error.action, error.message), []).append(error)
+    lines = []
+    for (target, action, message), group in alike.items():
+        lines += [str(error) for error in group[:ALIKE_SHOWN]]
+        if len(group) > ALIKE_SHOWN:
+            more = len(group) - ALIKE_SHOWN
+            what = f"{target} {action}" if target else action
+            lines.append(f"and {more} more items' {what} failed the same way: {message}")
+    return lines
+
+
+def _removed_temps_line(removed: list[str]) -> str:
+    files = "1 temporary file" if len(removed) == 1 else f"{len(removed)} temporary files"
+    where = "a note" if len(removed) == 1 else "notes"
+    return (
+        f"Removed {files} that a killed sync left beside {where}:"
+        f" {first_few(removed, REMOVED_NAMED)}."
+    )
