@@ -8,6 +8,7 @@ The library is what the command line is a shell over::
 
     config = plansync.load_config("plansync.toml")
     plan = plansync.plan(config)          # pure: what a sync would do
+    plan.save("plan.json")                # for review; plansync.Plan.load reads it back
     result = plansync.apply(config, plan) # do it; result.errors names note and line
     for outcome in result.outcomes:       # one per change of the plan: applied, failed or
         print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
@@ -20,9 +21,10 @@ validated from data with a value they cannot take: ``AcceptancePolicy``, ``Confi
 tables, ``JiraConfig`` and the rest), :class:`ConnectorError` (a backend
 refused or failed a whole call), :class:`NoteChanged` (a note saved while it was read),
 :class:`StalePlan`, :class:`StateLocked` (another run holds the state store),
-:class:`StateError` (a damaged database under ``.plansync``) and :class:`NotAnOrphan`
-(``forget`` was given a record that is none). Messages name the file, line or key and
-never quote a secret.
+:class:`StateError` (a damaged database under ``.plansync``), :class:`NotAnOrphan`
+(``forget`` was given a record that is none) and :class:`NotAPlan` (a file that is no saved
+plan, given to ``Plan.load`` or in ``Plan.save``'s way). Messages name the file, line or key
+and never quote a secret.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
 whose ``whole_call`` is true, ``target`` the backend and ``action`` the step that failed: the
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
     )
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
-    from plansync.engine.changes import Change, ItemRef, Plan
+    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.state import StateError, StateLocked
@@ -99,6 +101,7 @@ _LAZY = {
     "Change": "plansync.engine.changes",
     "ItemRef": "plansync.engine.changes",
     "NotAnOrphan": "plansync.engine.forget",
+    "NotAPlan": "plansync.engine.changes",
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.changes",
     "StateError": "plansync.engine.state",
@@ -142,6 +145,7 @@ __all__ = [
     "JiraConfig",
     "JiraRule",
     "Match",
+    "NotAPlan",
     "NotAnOrphan",
     "Note",
     "NoteChanged",

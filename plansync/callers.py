@@ -46,6 +46,14 @@ class Caller:
     """Which plans can be applied, said to a caller who gave one that cannot: the same data
     without what apply needs, the plan's contract read back, or a ``Plan()`` made by hand."""
 
+    elsewhere: ClassVar[str] = "save it to another path"
+    """Where else a plan goes, said when a file that is no saved plan is in its way."""
+
+    def saves_plan(self, path: Path) -> str:
+        """What saves a plan in ``path``, to quote in a message: ``plansync.plan(config)
+        .save('plan.json')``."""
+        return f"plansync.plan(config).save({str(path)!r})"
+
     def command(self, verb: Verb, *names: str, **options: str) -> str:
         """``verb`` as the caller writes it, to quote in a message: ``plansync.forget(config,
         ['PLAN-3'])``, ``plansync.forget(config, backend='salesforce')``."""
@@ -87,6 +95,11 @@ class CommandLine(Caller):
     plans_to_apply: ClassVar[str] = (
         "`plan --json` is for reading, a plan saved with `--out` for applying"
     )
+    elsewhere: ClassVar[str] = "choose another --out"
+
+    def saves_plan(self, path: Path) -> str:
+        """``plansync plan --out PATH``, with the ``--config`` given."""
+        return self.command("plan", out=shlex.quote(str(path)))
 
     def command(self, verb: Verb, *names: str, **options: str) -> str:
         """``plansync VERB --config FILE --option value NAMES``; ``names`` and the options'

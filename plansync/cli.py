@@ -10,7 +10,6 @@ import shlex
 import shutil
 import signal
 import sqlite3
-import stat
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 
 from plansync import __version__
 from plansync.display import counted, cut, one_line, shown
-from plansync.errors import PlansyncError
+from plansync.errors import PlansyncError, first_problem
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 from plansync.progress import silent
@@ -295,17 +294,13 @@ def _one_line_errors(what: str = "") -> Iterator[None]:
     except _RUN_ERRORS as exc:  # may quote a server's answer or a note: shown escaped
         raise click.ClickException(shown(str(exc))) from None
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        where = ".".join(str(part) for part in errors[0]["loc"])
-        problem = f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         if not what:  # no plan file was read: not the user's file, plansync's own mistake
             raise click.ClickException(
-                f"internal error, a bug in plansync ({exc.title}: {problem}{more});"
+                f"internal error, a bug in plansync ({exc.title}: {first_problem(exc)});"
                 " please report it with the command you ran"
             ) from None
         raise click.ClickException(
-            f"{what} is not a plan saved by plansync: {problem}{more}"
+            f"{what} is not a plan saved by plansync: {first_problem(exc)}"
         ) from None
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
@@ -327,21 +322,24 @@ def plan_command(
 ) -> None:
     """Show what a sync would change. Changes nothing."""
     from plansync import sync
+    from plansync.engine.changes import check_saveable
     from plansync.engine.render import render
+    from plansync.files import is_special
 
     config = _load(config_path)
     if out:
-        _check_overwritable(out)
+        with _one_line_errors():
+            check_saveable(out, config)
     _notice(config)
     with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
         result = sync.plan(config, progress=_ProgressLines())
         if out:
-            _write_whole(out, result.model_dump_json(indent=2))
+            result.save(out, config)
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
         click.echo(render(result, config))
-        if out and _is_special(out):
+        if out and is_special(out):
             click.echo(f"Wrote the plan to {out}.")
         elif out:
             command = config.caller.command("sync", shlex.quote(str(out)))
@@ -351,88 +349,6 @@ def plan_command(
     # changes" only when there are none of them either.
     if detailed_exitcode and result.changes:
         sys.exit(2)
-
-
-def _is_special(path: Path) -> bool:
-    """Whether ``path`` is there and is no regular file: ``/dev/null``, ``/dev/stdout``, a pipe
-    (``--out >(jq .)``). Such a file is written into as it is: never read first (a pipe's read
-    waits for ever) and never replaced (as root, a rename replaced ``/dev/null`` itself)."""
-    try:
-        return not stat.S_ISREG(path.stat().st_mode)
-    except OSError:
-        return False
-
-
-PARTIAL_SUFFIX = ".partial"
-"""Ends the name of the file a plan is written into before it is renamed over ``--out``."""
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Write ``path`` at once (:func:`plansync.files.replace_whole`): a plan cut short (Ctrl-C,
-    a full disk) never stands in its place, half written, for `plansync sync` to refuse.
-    Through a symlink, into the file it names. The partial copies of runs killed before they
-    could remove theirs are removed here (:func:`plansync.files.remove_abandoned`), which no
-    later run would write again: so they stayed for ever."""
-    from plansync.files import remove_abandoned, replace_whole, temps_of
-
-    if _is_special(path) and not path.is_dir():
-        with path.open("w", encoding="utf-8") as stream:
-            stream.write(text)
-        return
-    real = path.resolve()
-    try:
-        replace_whole(real, text.encode("utf-8"), suffix=PARTIAL_SUFFIX)
-    except OSError as exc:  # named by the file asked for, not by its partial copy
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    remove_abandoned(temps_of(real, PARTIAL_SUFFIX))  # one that stays is no matter to this run
-
-
-def _check_overwritable(out: Path) -> None:
-    """Refuse ``--out`` at an existing file that is not a saved plan, before planning.
-
-    A slip of the keyboard (``--out plansync.toml``, ``--out`` at a note) replaced the file
-    with the plan, and the config or the note was gone.
-    """
-    from plansync.engine.changes import Plan
-
-    if _is_special(out):
-        return
-    try:
-        data = out.read_bytes()
-    except FileNotFoundError:
-        return
-    except OSError:
-        return  # not readable: writing it says why, as one line
-    if not data.strip():  # empty: made by mktemp or touch for this
-        return
-    try:
-        is_plan = _is_plan(Plan.model_validate_json(data))
-    except ValidationError:
-        is_plan = False
-    if not is_plan:
-        raise click.ClickException(
-            f"{out} exists and is not a plan saved by plansync; not overwritten (remove it,"
-            " or choose another --out)"
-        ) from None
-
-
-def _is_plan(plan: Plan) -> bool:
-    """Whether JSON that validated as a :class:`Plan` is one, saved or printed: every field has
-    a default, so any JSON object validates (``{"x": 1}`` was refused as a `plan --json`)."""
-    return {"format_version", "changes"} <= plan.model_fields_set
-
-
-def _saved_plan(plan_file: Path, config: Config) -> Plan:
-    """The plan saved in ``plan_file``, refused with what to run if the JSON is no plan."""
-    from plansync.engine.changes import Plan
-
-    saved = Plan.model_validate_json(plan_file.read_bytes())
-    if not _is_plan(saved):
-        raise click.ClickException(
-            f"{plan_file} is not a plansync plan; save one with"
-            f" `{config.caller.command('plan', out=shlex.quote(str(plan_file)))}`"
-        )
-    return saved
 
 
 _PROGRESS_EVERY = 2.0
@@ -494,6 +410,7 @@ def sync_command(
     notes or the state changed since it was made.
     """
     from plansync import sync
+    from plansync.engine.changes import Plan
     from plansync.engine.render import render
 
     if quiet and not (yes or plan_file):
@@ -526,7 +443,7 @@ def sync_command(
         _interrupted(stopped),
     ):
         if plan_file is not None:
-            saved = _saved_plan(plan_file, config)
+            saved = Plan.load(plan_file, config)
             result = sync.apply(config, saved, progress=progress, wait=wait)
         else:
             result = sync.apply(config, progress=progress, confirm=confirm, asks=not yes, wait=wait)

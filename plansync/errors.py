@@ -10,7 +10,10 @@ logged or posted as it is.
 from __future__ import annotations
 
 import reprlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the command line's entry point loads no pydantic before it must
+    from pydantic import ValidationError
 
 
 class PlansyncError(Exception):
@@ -47,3 +50,13 @@ def wrong_type(call: str, expected: str, given: object, remedy: str) -> TypeErro
     AttributeError that named neither the argument nor what to pass instead."""
     shown = "None" if given is None else f"{type(given).__name__} {reprlib.repr(given)}"
     return TypeError(f"{call} takes {expected}, not {shown}: {remedy}")
+
+
+def first_problem(exc: ValidationError) -> str:
+    """A validation error in one line: its first mistake, by where it is, and how many more
+    there are (``changes: Input should be a valid array (and 2 more)``)."""
+    errors = exc.errors(include_url=False)
+    where = ".".join(str(part) for part in errors[0]["loc"])
+    problem = f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return problem + more

@@ -32,6 +32,16 @@ file server that stamps the times. A live file removed all the same costs that r
 next run."""
 
 
+def is_special(path: Path) -> bool:
+    """Whether ``path`` is there and is no regular file: ``/dev/null``, ``/dev/stdout``, a pipe
+    (``--out >(jq .)``). Such a file is written into as it is: never read first (a pipe's read
+    waits for ever) and never replaced (as root, a rename replaced ``/dev/null`` itself)."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def replace_whole(path: Path, data: bytes, *, suffix: str, expected: bytes | None = None) -> bool:
     """Replace the file ``path`` (or make it) with ``data`` at once, with its permissions;
     unless ``expected`` is given and the file no longer holds it once ``data`` is on disk

@@ -1211,3 +1211,43 @@ def test_load_config_takes_no_caller_whose_type_the_package_does_not_export() ->
     ``plansync.__all__`` does not name: a public parameter no caller could type. The command
     line's words are its own, through :func:`plansync.config.read_config`."""
     assert list(inspect.signature(plansync.load_config).parameters) == ["path", "start", "environ"]
+
+
+def test_a_plan_saved_by_the_library_is_loaded_back_as_it_was(tmp_path: Path) -> None:
+    """A caller who saves a plan to apply later has `Plan.save` and `Plan.load`, with the
+    checks `plan --out` and `sync PLAN_FILE` make, not `model_dump_json` and checks of its own."""
+    plan = plansync.Plan(warnings=["a warning"], notes_read=2)
+    saved = tmp_path / "plan.json"
+    plan.save(saved)
+    assert plansync.Plan.load(saved) == plan
+    plan.model_copy(update={"notes_read": 3}).save(str(saved))  # a saved plan is replaced
+    assert plansync.Plan.load(str(saved)).notes_read == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_a_file_that_is_no_saved_plan_is_refused_in_the_library_s_words(tmp_path: Path) -> None:
+    config = plansync.Config.model_validate({"vault": {"path": str(tmp_path)}})
+    other = tmp_path / "x.json"
+    other.write_text('{"x": 1}\n', encoding="utf-8")
+    with pytest.raises(plansync.NotAPlan) as refused:
+        plansync.Plan().save(other)
+    assert str(refused.value) == (
+        f"{other} exists and is not a plan saved by plansync; not overwritten (remove it, or save"
+        " it to another path)"
+    )
+    assert other.read_text("utf-8") == '{"x": 1}\n'
+    with pytest.raises(plansync.NotAPlan) as refused:
+        plansync.Plan.load(other, config)
+    assert str(refused.value) == (
+        f"{other} is not a plansync plan; save one with"
+        f" `plansync.plan(config).save({str(other)!r})`"
+    )
+    other.write_text('{"changes": "nope"}', encoding="utf-8")
+    with pytest.raises(plansync.NotAPlan) as refused:
+        plansync.Plan.load(other)
+    assert str(refused.value) == (
+        f"{other} is not a plan saved by plansync: changes: Input should be a valid array"
+    )
+    assert isinstance(refused.value, plansync.PlansyncError) and isinstance(
+        refused.value, ValueError
+    )

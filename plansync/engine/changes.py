@@ -1,16 +1,24 @@
 """The plan as data: the small :class:`Change` objects that planning makes (:mod:`.plan`) and
 that apply carries out one by one (:mod:`.apply`), and the :class:`Plan` that holds them, with
 what it was made from. ``plansync plan --json`` prints :meth:`Plan.to_contract`, the contract in
-DESIGN.md; a saved plan is this model's JSON.
+DESIGN.md; a saved plan is this model's JSON (:meth:`Plan.save`, :meth:`Plan.load`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from plansync.callers import LIBRARY
+from plansync.errors import PlansyncError, first_problem
+from plansync.files import is_special, remove_abandoned, replace_whole, temps_of
 from plansync.rules import status_word
+
+if TYPE_CHECKING:
+    from plansync.config import Config
 
 Action = Literal["create", "update", "transition", "link", "write_back", "conflict", "orphan"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -163,6 +171,16 @@ class DeadCreate(BaseModel):
     fields: dict[str, Any] = Field(default_factory=dict)
 
 
+class NotAPlan(PlansyncError, ValueError):
+    """A file is no plan plansync saved: given to :meth:`Plan.load`, or in the way of
+    :meth:`Plan.save`, which writes over no other file. A ``ValueError`` too, as pydantic's
+    ``ValidationError`` is, which ``Plan.model_validate_json`` raises for such a file."""
+
+
+PARTIAL_SUFFIX = ".partial"
+"""Ends the name of the file a plan is written into before it is renamed over the saved one."""
+
+
 class Plan(BaseModel):
     """What a sync would change, and what it was computed from (``fingerprint``): a saved plan
     is applied exactly, or refused when its notes or the state store changed since."""
@@ -223,6 +241,51 @@ class Plan(BaseModel):
         :attr:`settles_state`), or for temporary files a killed sync left in the vault."""
         return self.settles_state or bool(self.abandoned_temps)
 
+    def save(self, path: str | os.PathLike[str], config: Config | None = None) -> None:
+        """Save the plan in ``path`` (``plansync plan --out``), for :meth:`load` to read back
+        and :func:`plansync.apply` to apply exactly, or refuse it once stale.
+
+        Refused (:class:`NotAPlan`, see :func:`check_saveable`) where a file is that is no
+        saved plan. Written whole (:func:`plansync.files.replace_whole`): a plan cut short
+        (Ctrl-C, a full disk) never stands in its place, half written, to be refused; through
+        a symlink, into the file it names. The partial copies of runs killed while they
+        wrote one are removed (:func:`plansync.files.remove_abandoned`), which no later run
+        would write again: so they stayed for ever. A path that is no regular file
+        (``/dev/stdout``, a pipe) is written into as it is. An ``OSError`` names ``path``.
+        """
+        path = Path(path)
+        check_saveable(path, config)
+        text = self.model_dump_json(indent=2)
+        if is_special(path) and not path.is_dir():
+            with path.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+            return
+        real = path.resolve()
+        try:
+            replace_whole(real, text.encode("utf-8"), suffix=PARTIAL_SUFFIX)
+        except OSError as exc:  # named by the file asked for, not by its partial copy
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        remove_abandoned(temps_of(real, PARTIAL_SUFFIX))  # one that stays is no matter here
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], config: Config | None = None) -> Plan:
+        """The plan :meth:`save` saved in ``path``; :class:`NotAPlan` if the file holds none
+        (``plan --json``'s output, other JSON), saying what saves one as ``config``'s caller
+        does it (None: the library's words). An ``OSError`` if it cannot be read."""
+        path = Path(path)
+        try:
+            plan = cls.model_validate_json(path.read_bytes())
+        except ValidationError as exc:
+            raise NotAPlan(
+                f"{path} is not a plan saved by plansync: {first_problem(exc)}"
+            ) from None
+        if not _is_plan(plan):
+            caller = config.caller if config else LIBRARY
+            raise NotAPlan(
+                f"{path} is not a plansync plan; save one with `{caller.saves_plan(path)}`"
+            )
+        return plan
+
     def to_contract(self) -> dict[str, Any]:
         """``plansync plan --json``: the documented keys (and ``message``), not apply's data."""
         # Apply's data stays out: ``fields`` holds only what a reviewer reads (values for a
@@ -267,3 +330,37 @@ class Plan(BaseModel):
             if dead.key is None
         ]
         return contract
+
+
+def check_saveable(path: Path, config: Config | None = None) -> None:
+    """Refuse (:class:`NotAPlan`) to save a plan in ``path`` where a file is that is not a
+    saved plan: a slip of the keyboard (``--out plansync.toml``, ``--out`` at a note)
+    replaced the file with the plan, and the config or the note was gone. An empty file (made
+    by mktemp or touch for this), a file that is no regular one, or one that cannot be read
+    (writing it says why) is no refusal. The refusal says what else to do as ``config``'s
+    caller does it. :meth:`Plan.save` asks; ``plansync plan --out`` asks first, before it
+    plans."""
+    if is_special(path):
+        return
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return
+    if not data.strip():
+        return
+    try:
+        is_plan = _is_plan(Plan.model_validate_json(data))
+    except ValidationError:
+        is_plan = False
+    if not is_plan:
+        caller = config.caller if config else LIBRARY
+        raise NotAPlan(
+            f"{path} exists and is not a plan saved by plansync; not overwritten (remove it,"
+            f" or {caller.elsewhere})"
+        )
+
+
+def _is_plan(plan: Plan) -> bool:
+    """Whether JSON that validated as a :class:`Plan` is one, saved or printed: every field has
+    a default, so any JSON object validates (``{"x": 1}`` was refused as a `plan --json`)."""
+    return {"format_version", "changes"} <= plan.model_fields_set
