@@ -70,6 +70,7 @@ def _raised_errors() -> dict[str, plansync.PlansyncError]:
         "ConfigError": plansync.ConfigError("plansync.toml: [jira] max_retries: not an integer"),
         "ConnectorError": failed,
         "NotAnOrphan": plansync.NotAnOrphan("CLOUD-7 is not an orphan of the plan"),
+        "NotAPlan": plansync.NotAPlan("notes.json: not a plan plansync saved (no format_version)"),
         "NoteChanged": plansync.NoteChanged("meetings/weekly.md changed while plansync read it"),
         "StalePlan": plansync.StalePlan(
             "meetings/weekly.md changed since the plan was made",
