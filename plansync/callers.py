@@ -71,6 +71,20 @@ class Caller:
         """The command line's option ``--name value`` as the caller gives it: ``wait=SECONDS``."""
         return self._ARGUMENTS.get(name, f"{name}={value}")
 
+    def own_stores(self, in_code: bool) -> str:
+        """How to give each vault a state store of its own (one serves one vault, and is the
+        ``.plansync`` folder of the config's folder): for a Config made in code (``in_code``),
+        the working folder it is made in; for one loaded from a file, the file's."""
+        if in_code:
+            return (
+                "make each vault's Config in a working folder of its own (its state store is"
+                " .plansync in the folder it is made in)"
+            )
+        return (
+            "put each vault's config file in a folder of its own (its state store is"
+            " .plansync beside it)"
+        )
+
     def remedy(self, rerun: Rerun) -> str:
         """What makes a stale plan anew, that a refusal ends with: a plan given to
         :func:`plansync.apply` may never have been saved (made by :func:`plansync.plan`, kept
@@ -111,6 +125,11 @@ class CommandLine(Caller):
     def option(self, name: str, value: str = "") -> str:
         """``--wait SECONDS``, ``--all``: as the user types it."""
         return f"--{name} {value}".rstrip()
+
+    def own_stores(self, in_code: bool) -> str:
+        """A config file per folder, given with ``--config`` (the command line reads no
+        config made in code)."""
+        return f"{super().own_stores(False)} and give it with `--config FOLDER/plansync.toml`"
 
     def remedy(self, rerun: Rerun) -> str:
         """The command to paste: ``sync`` for the run's own plan, and for a saved one ``plan``

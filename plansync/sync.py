@@ -393,13 +393,46 @@ def _check_config(call: str, config: object) -> None:
         )
 
 
-def _build(config: Config, state: StateStore, specs: list[TargetSpec], progress: Progress) -> Plan:
+def _served(config: Config, state: StateStore) -> list[str]:
+    """Refuse a state store that serves another vault than ``config``'s: two configs in one
+    folder (two files, or two made in code in one working folder) share its ``.plansync``,
+    and each one's plan took the other vault's records for orphans, which a sync cancelled
+    and the other's sync then wanted back, at every run. A vault whose folder is gone was
+    moved, not another: this run takes ``config``'s for it (a notice for its plan), and a
+    write records it (:meth:`StateStore.serve`), as it records the vault of a store that
+    had none."""
+    served = state.vault()
+    if served is None or state.serves(config.vault_root):
+        return []
+    if served.exists():
+        raise ConfigError(
+            f"the state store {state.path} serves the vault {served}, and"
+            f" {config.described} has another: one state store serves one vault (the other"
+            " vault's records would be this one's orphans);"
+            f" {config.caller.own_stores(in_code=config.source is None)}"
+        )
+    return [
+        f"the state store {state.path} served the vault {served}, which is not there any more:"
+        f" this run takes {config.vault_root} for it, moved (a sync records it)"
+    ]
+
+
+def _build(
+    config: Config,
+    state: StateStore,
+    specs: list[TargetSpec],
+    progress: Progress,
+    notices: list[str],
+) -> Plan:
+    """The plan, with ``notices`` (:func:`_served`'s) first among its warnings."""
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
     # items, and took 7 of its 23 s.
     config.check_routes()  # a Config built in code is not checked as a file's is
     with cyclic_gc_paused():
-        return Planner(config, scan(config, progress), state, specs, progress=progress).build()
+        made = Planner(config, scan(config, progress), state, specs, progress=progress).build()
+    made.warnings[:0] = notices
+    return made
 
 
 def plan(
@@ -416,9 +449,10 @@ def plan(
     """
     _check_config("plan", config)
     with open_state(config.state_dir, lock=False) as state:
+        notices = _served(config, state)
         running = running_sync(config.state_dir)
         with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
-            result = _build(config, state, specs, progress)
+            result = _build(config, state, specs, progress, notices)
         running = running or running_sync(config.state_dir)
         if running:
             result.warnings.append(
@@ -488,27 +522,27 @@ def apply(
             plan,
             "read a saved one with plansync.Plan.model_validate_json(path.read_bytes())",
         )
-    with (
-        open_state(config.state_dir, wait=wait, caller=config.caller) as state,
-        _connected(config, state, connector, salesforce) as (conns, specs),
-    ):
-        current = plan if plan is not None else _build(config, state, specs, progress)
-        if confirm is not None and not confirm(current):
-            return None
-        # The plan's look-ups stand in for the look-up before creating only if nothing
-        # came between them and the creates: an answer may come an hour later, after a
-        # teammate's sync (another state store) created records for the same ids.
-        fresh = plan is None and (confirm is None or not asks)
-        return apply_plan(
-            config,
-            current,
-            state,
-            conns,
-            checkpoint=checkpoint,
-            fresh=fresh,
-            planned_here=plan is None,
-            progress=progress,
-        )
+    with open_state(config.state_dir, wait=wait, caller=config.caller) as state:
+        notices = _served(config, state)
+        with _connected(config, state, connector, salesforce) as (conns, specs):
+            current = plan if plan is not None else _build(config, state, specs, progress, notices)
+            if confirm is not None and not confirm(current):
+                return None
+            # The plan's look-ups stand in for the look-up before creating only if nothing
+            # came between them and the creates: an answer may come an hour later, after a
+            # teammate's sync (another state store) created records for the same ids.
+            fresh = plan is None and (confirm is None or not asks)
+            state.serve(config.vault_root)
+            return apply_plan(
+                config,
+                current,
+                state,
+                conns,
+                checkpoint=checkpoint,
+                fresh=fresh,
+                planned_here=plan is None,
+                progress=progress,
+            )
 
 
 def forget(
@@ -545,14 +579,16 @@ def forget(
     if backend is not None and names is not None:
         raise ValueError("name the orphans to forget, or a backend, not both")
     with open_state(config.state_dir, wait=wait, doing="forget", caller=config.caller) as state:
+        notices = _served(config, state)
         if backend is not None:
             chosen = set_aside(config, backend, state, scan(config, progress).notes)
         else:
             with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
-                current = _build(config, state, specs, progress)
+                current = _build(config, state, specs, progress, notices)
             chosen = orphans_named(current, names, state, config=config)
         orphans = [change for change, _ in chosen]
         if not chosen or (confirm is not None and not confirm(orphans)):
             return []
+        state.serve(config.vault_root)
         state.forget([record for _, record in chosen])
         return orphans

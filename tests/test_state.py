@@ -73,6 +73,24 @@ def test_records_round_trip(tmp_path: Path) -> None:
         assert state.get("ps-zzz999", "salesforce") == other
 
 
+def test_a_store_serves_the_vault_it_recorded_by_any_path_to_it(tmp_path: Path) -> None:
+    """The vault, recorded by one path (a link to it; on macOS, another case of its name),
+    is the same folder by another: the same vault, not another one's store."""
+    vault, other = tmp_path / "vault", tmp_path / "other"
+    vault.mkdir()
+    other.mkdir()
+    (tmp_path / "link").symlink_to(vault)
+    store = StateStore(tmp_path / "config" / ".plansync")
+    assert store.vault() is None and store.serves(other)  # none recorded: adopted
+    store.serve(tmp_path / "link")
+    revision = store.revision()
+    assert store.vault() == tmp_path / "link"
+    assert store.serves(vault) and store.serves(tmp_path / "link")
+    assert not store.serves(other)
+    assert store.revision() == revision  # a plan made before is as fresh
+    store.close()
+
+
 def test_a_bound_store_shows_only_records_of_its_kind_of_backend(tmp_path: Path) -> None:
     """A trial on a sandbox (a loopback URL) is no base for a real Jira, nor the other way."""
     real = record("ps-real01")

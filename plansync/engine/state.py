@@ -401,6 +401,47 @@ class StateStore:
         site = self._sites.get(entry.target)
         return entry.site is None or site is None or same_site(entry.site, site)
 
+    # vault ---------------------------------------------------------------------------------
+
+    @_naming_the_file
+    def vault(self) -> Path | None:
+        """The vault the store serves, as a sync (or a forget) recorded it (:meth:`serve`).
+        None: no store on disk yet, or one that no run has written since vaults were kept."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'vault'").fetchone()
+        return Path(row[0]) if row else None
+
+    @_naming_the_file
+    def serves(self, root: Path) -> bool:
+        """Whether the vault at ``root`` (resolved) is the one the store serves: the same
+        folder, or one at the same place relative to the store's folder (a project copied or
+        moved whole, config, store and vault, to another place or machine). True of a store
+        that records none (:meth:`vault`): the first run to write it adopts it."""
+        served = self.vault()
+        if served is None or served == root:
+            return True
+        if served.is_dir() and root.is_dir() and served.samefile(root):  # another path to it
+            return True
+        relative = self._db.execute(
+            "SELECT value FROM meta WHERE name = 'vault_relative'"
+        ).fetchone()
+        return relative is not None and relative[0] == self._relative(root)
+
+    @_naming_the_file
+    def serve(self, root: Path) -> None:
+        """Record that the store serves the vault at ``root`` (resolved), for :meth:`serves`.
+        No revision (see :meth:`revision`): a plan made before it was recorded is as fresh."""
+        if self.vault() == root:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("vault", str(root)), ("vault_relative", self._relative(root))],
+            )
+
+    def _relative(self, root: Path) -> str:
+        """``root`` relative to the folder the store's folder is in (the config's)."""
+        return os.path.relpath(root, self.directory.parent.resolve())
+
     # revision ------------------------------------------------------------------------------
 
     @_naming_the_file
