@@ -402,7 +402,8 @@ def _served(config: Config, state: StateStore) -> list[str]:
     write records it (:meth:`StateStore.serve`), as it records the vault of a store that
     had none."""
     served = state.vault()
-    if served is None or state.serves(config.vault_root):
+    # A vault path that is no folder is a mistake of the config, which the scan names by key.
+    if served is None or not config.vault_root.is_dir() or state.serves(config.vault_root):
         return []
     if served.exists():
         raise ConfigError(

@@ -88,6 +88,8 @@ def test_a_store_serves_the_vault_it_recorded_by_any_path_to_it(tmp_path: Path) 
     assert store.serves(vault) and store.serves(tmp_path / "link")
     assert not store.serves(other)
     assert store.revision() == revision  # a plan made before is as fresh
+    store.serve(tmp_path / "nowhere")  # a config's mistake, refused by its run: not recorded
+    assert store.vault() == tmp_path / "link"
     store.close()
 
 

@@ -429,8 +429,9 @@ class StateStore:
     @_naming_the_file
     def serve(self, root: Path) -> None:
         """Record that the store serves the vault at ``root`` (resolved), for :meth:`serves`.
-        No revision (see :meth:`revision`): a plan made before it was recorded is as fresh."""
-        if self.vault() == root:
+        No revision (see :meth:`revision`): a plan made before it was recorded is as fresh.
+        A ``root`` that is no folder is not recorded: the run is refused for it (its scan)."""
+        if not root.is_dir() or self.vault() == root:
             return
         with self._transaction():
             self._db.executemany(
