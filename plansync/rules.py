@@ -276,7 +276,12 @@ def jira_fields(
     one-key typo cleared the date in Jira and Salesforce at the next sync. A summary or
     description that shows such a date is rendered without it here, which a new issue needs;
     an issue that has one keeps its text (the planner leaves the field out:
-    :meth:`Routing.date_held`)."""
+    :meth:`Routing.date_held`).
+
+    ``assignee`` is the owner's account; an item with no owner is unassigned (null), but one
+    whose owner maps to no account (a typo, a person [users] lacks) leaves the field out, so the
+    issue keeps the assignee it has, as a Salesforce record keeps its owner: sent as null, one
+    mistyped name unassigned the issue."""
     item = context.item
     summary = fitted(" ".join(render(rule.summary, context).split()), 255)
     values = context.values()
@@ -303,7 +308,7 @@ def jira_fields(
     }
     if rule.sync_due and "due" not in item.unreadable_dates:
         fields["due"] = item.due.isoformat() if item.due else None
-    if rule.sync_assignee:
+    if rule.sync_assignee and (assignee or not item.owner):
         fields["assignee"] = assignee
     return fields
 

@@ -452,7 +452,7 @@ def test_sync_of_a_saved_plan_applies_exactly_that_plan(
     assert again.exit_code != 0 and "stale" in again.output
 
 
-def test_a_jira_that_refuses_user_search_leaves_owners_unassigned_and_syncs(
+def test_a_jira_that_refuses_user_search_leaves_assignees_as_they_are_and_syncs(
     example_project: ExampleProject,
 ) -> None:
     """An account without the Browse users permission: one 403 stopped the whole plan."""
@@ -462,16 +462,16 @@ def test_a_jira_that_refuses_user_search_leaves_owners_unassigned_and_syncs(
     result = run("sync", "--yes", "--config", example_project.config_path)
     assert result.exit_code == 0, result.output
     assert result.output.count("Jira refused to look users up (Jira answered 403") == 1
-    assert "left unassigned" in result.output
+    assert "its issue keeps the assignee it has" in result.output
     routes = example_project.app.stats()["by_route"]
     assert sum(n for route, n in routes.items() if "user" in route) == 1  # not asked again
 
 
-def unassigned_warnings(config: Path) -> list[str]:
-    """The warnings of ``plan`` about owners left unassigned, one line each."""
+def unmapped_owner_warnings(config: Path) -> list[str]:
+    """The warnings of ``plan`` about owners that map to no Jira user, one line each."""
     result = run("plan", "--config", config)
     assert result.exit_code == 0, result.output
-    return [line for line in result.stdout.splitlines() if "left unassigned" in line]
+    return [line for line in result.stdout.splitlines() if "keeps the assignee" in line]
 
 
 def test_an_owner_without_an_account_names_the_setting_to_change(
@@ -488,14 +488,17 @@ def test_an_owner_without_an_account_names_the_setting_to_change(
     )
     config.write_text(text, "utf-8")
     (tmp_path / "n.md").write_text("- [ ] A @Myself\n- [ ] B @Tomer Hagay\n- [ ] C @Bob\n")
-    warnings = unassigned_warnings(config)
+    warnings = unmapped_owner_warnings(config)
     assert warnings == [
         "warning: n.md:1: owner '@Myself' ('myself' = 'Jason' in the config) maps to no Jira"
-        " user: set 'myself' to a key of [users] or an e-mail Jira knows; left unassigned",
+        " user: set 'myself' to a key of [users] or an e-mail Jira knows;"
+        " its issue keeps the assignee it has (a new one: none)",
         "warning: n.md:2: owner '@Tomer Hagay' maps by e-mail 'nobody@example.com' ([users]) to"
-        " no Jira user: give its jira id in [users] instead; left unassigned",
+        " no Jira user: give its jira id in [users] instead;"
+        " its issue keeps the assignee it has (a new one: none)",
         "warning: n.md:3: owner '@Bob' maps to no Jira user (add it under [users] in the"
-        " config); left unassigned",
+        " config);"
+        " its issue keeps the assignee it has (a new one: none)",
     ]
 
 
@@ -510,16 +513,18 @@ def test_an_owner_cut_short_by_a_word_of_no_capital_is_named_whole_in_its_warnin
     (tmp_path / "n.md").write_text(
         "- [ ] Tune it @Ludwig van Beethoven #music\n- [ ] Ask @Dana about the Key\n"
     )
-    warnings = unassigned_warnings(config)
+    warnings = unmapped_owner_warnings(config)
     assert warnings == [
         "warning: n.md:1: owner '@Ludwig' maps to no Jira user (add it under [users] in the"
-        " config, or 'Ludwig van Beethoven' if that is who is meant); left unassigned",
+        " config, or 'Ludwig van Beethoven' if that is who is meant);"
+        " its issue keeps the assignee it has (a new one: none)",
         "warning: n.md:2: owner '@Dana' maps to no Jira user (add it under [users] in the"
-        " config); left unassigned",
+        " config);"
+        " its issue keeps the assignee it has (a new one: none)",
     ]
     text = config.read_text("utf-8")
     config.write_text(text + '\n[users]\n"Ludwig van Beethoven" = { jira = "acc-ludwig" }\n')
-    assert unassigned_warnings(config) == [warnings[1]]
+    assert unmapped_owner_warnings(config) == [warnings[1]]
 
 
 def test_an_owner_warning_says_whether_no_user_or_how_many_match(
@@ -545,9 +550,11 @@ def test_an_owner_warning_says_whether_no_user_or_how_many_match(
     owners = [w for w in warnings if w.startswith("hallway.md")]
     assert owners == [
         "hallway.md:1: owner '@Shahar' maps by e-mail 'shahar@example.com' ([users]) to 2 Jira"
-        " users: give its jira id in [users] instead; left unassigned",
+        " users: give its jira id in [users] instead;"
+        " its issue keeps the assignee it has (a new one: none)",
         "hallway.md:2: owner '@Zed' maps by e-mail 'zed@example.com' ([users]) to no Jira user:"
-        " give its jira id in [users] instead; left unassigned",
+        " give its jira id in [users] instead;"
+        " its issue keeps the assignee it has (a new one: none)",
     ]
 
 

@@ -418,7 +418,7 @@ def test_the_jira_conflict_fields_are_the_ones_a_rule_makes_and_may_change(
     note = parse_note(note_path)
     config = load_text(tmp_path, RULE)
     context = Context(note.items[0], note, "ps-abc", "obsidian://x")
-    made = set(jira_fields(config.rules[0], context, assignee=None, wiki_markup=True))
+    made = set(jira_fields(config.rules[0], context, assignee="acc-1", wiki_markup=True))
     never_conflict = {"project", "issue_type", "labels"}
     assert set(JIRA_CONFLICT_FIELDS) == made - never_conflict
 

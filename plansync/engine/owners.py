@@ -54,7 +54,7 @@ class OwnerResolver:
                 if exc.status != 403:
                     raise
                 # The account may not browse users (a permission many tokens lack): the plan
-                # goes on, its items unassigned, rather than stop at the first owner.
+                # goes on, its records' owners as they are, rather than stop at the first.
                 self._user_search_refused.add(target.name)
                 self.warnings.append(
                     f"{target.title} refused to look users up ({exc}); for owners that [users]"
@@ -132,8 +132,9 @@ def _longer_name(description: str, owner: str) -> str | None:
 
 
 def _no_owner(target: TargetSpec) -> str:
-    """What becomes of a record whose owner maps to no account: a Jira issue has no assignee,
-    but a Salesforce record always has an owner (plansync then sends none)."""
+    """What becomes of a record whose owner maps to no account: plansync sends none, so the
+    record keeps the one it has (:func:`jira_fields`); a new Jira issue has no assignee, but a
+    new Salesforce record always has an owner."""
     if target.name == "jira":
-        return "left unassigned"
+        return "its issue keeps the assignee it has (a new one: none)"
     return "its record keeps the owner it has (a new one: the user plansync logs in as)"

@@ -1,0 +1,38 @@
+"""An owner that maps to no account keeps the issue's assignee; only an item with no owner is
+unassigned.
+
+A user test: one mistyped owner on a synced line (``@Myself`` -> ``@Dana Okafr``) planned
+``assignee: "5b10…" -> (none)``, unassigning an issue that had an assignee, while a Salesforce
+record in the same case keeps the owner it has.
+"""
+
+from __future__ import annotations
+
+from conftest import ExampleProject, replace_once
+
+import plansync
+from plansync.config import load_config
+
+SHARE = "Share the Q1 theme list with the field teams @Myself"
+
+
+def test_a_mistyped_owner_on_a_synced_line_keeps_the_issue_s_assignee(
+    example_project: ExampleProject,
+) -> None:
+    config = load_config(example_project.config_path)
+    assert plansync.apply(config, plansync.plan(config)).ok
+    note = example_project.note("q1-roadmap-review")
+    replace_once(note, SHARE, SHARE.replace("@Myself", "@Dana Okafr"))
+    plan = plansync.plan(config)
+    (update,) = [c for c in plan.changes if c.item.note == note.name]
+    assert update.action == "update" and "assignee" not in update.fields
+    assert set(update.fields) == {"description"}  # its "Owner:" line, as written
+    assert [w for w in plan.warnings if "Okafr" in w] == [
+        f"{note.name}:31: owner '@Dana Okafr' maps to no Jira user (add it under [users] in"
+        " the config); its issue keeps the assignee it has (a new one: none)"
+    ]
+    # The owner taken off the line: the issue is unassigned, as before.
+    replace_once(note, " @Dana Okafr", "")
+    (update,) = [c for c in plansync.plan(config).changes if c.item.note == note.name]
+    assert update.fields["assignee"]["new"] is None
+    assert update.fields["assignee"]["old"] is not None
