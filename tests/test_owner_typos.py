@@ -36,3 +36,29 @@ def test_a_mistyped_owner_on_a_synced_line_keeps_the_issue_s_assignee(
     (update,) = [c for c in plansync.plan(config).changes if c.item.note == note.name]
     assert update.fields["assignee"]["new"] is None
     assert update.fields["assignee"]["old"] is not None
+
+
+def test_a_myself_that_names_no_one_is_warned_of_once_with_how_many_items_it_concerns(
+    example_project: ExampleProject,
+) -> None:
+    """``myself`` set to neither a [users] key nor an e-mail: its one warning named the first
+    ``@Myself`` line only, as if one item were concerned, and every ``@Myself`` issue was
+    unassigned."""
+    config = load_config(example_project.config_path)
+    assert plansync.apply(config, plansync.plan(config)).ok
+    replace_once(
+        example_project.config_path,
+        'myself = "${PLANSYNC_MYSELF:-jason@example.com}"',
+        'myself = "Jason Nobody"',
+    )
+    plan = plansync.plan(load_config(example_project.config_path))
+    assert not [c for c in plan.changes if "assignee" in c.fields]
+    updated = [c for c in plan.changes if c.action == "update"]
+    assert len(updated) == 6  # each @Myself item's "Owner:" line
+    (warning,) = [w for w in plan.warnings if "'@Myself'" in w]
+    assert warning == (
+        "2025-11-03-weekly-cloud-program-sync.md:29 and 5 more items: owner '@Myself'"
+        " ('myself' = 'Jason Nobody' in the config) maps to no Jira user: set 'myself' to a"
+        " key of [users] or an e-mail Jira knows; its issue keeps the assignee it has (a new"
+        " one: none)"
+    )

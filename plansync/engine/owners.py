@@ -3,8 +3,8 @@
 Out of the planner, as the one part of a plan that looks people up: ``[users]`` and ``myself`` in
 the config first, else a search of the backend's users, once per owner and backend in a run,
 and none once the backend refused one (a token that may not browse users: the plan goes on,
-its items unassigned). An owner that maps to no single user is a warning that names the setting
-to change, not a guess.
+its records' owners as they are). An owner that maps to no single user is a warning that names
+the setting to change, not a guess, once for all the items it owns.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ class OwnerResolver:
         self.config = config
         self.warnings = warnings
         self._users: dict[tuple[str, str], str | None] = {}  # (target, owner) -> user id
+        # (target, owner) of no single user -> its warning after the first line, and the lines
+        self._unmapped: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
         self._user_search_refused: set[str] = set()  # targets that answered a user search 403
 
     def assignee(self, target: TargetSpec, entry: Tracked) -> str | None:
@@ -35,7 +37,19 @@ class OwnerResolver:
             return None
         if (target.name, owner) not in self._users:
             self._users[target.name, owner] = self._resolve(target, entry, owner)
+        if (target.name, owner) in self._unmapped:
+            self._unmapped[target.name, owner][1].add((entry.note.path, entry.item.line))
         return self._users[target.name, owner]
+
+    def warn_unmapped(self) -> None:
+        """One warning an owner that maps to no single user, at its first line, saying how many
+        items it owns: ``myself`` set to no one's name read as one item's problem where it was
+        every ``@Myself`` item's."""
+        for why, lines in self._unmapped.values():
+            (path, line), more = min(lines), len(lines) - 1
+            others = f" and {more} more item{'s' * (more > 1)}" if more else ""
+            self.warnings.append(f"{path}:{line}{others}: {why}")
+        self._unmapped.clear()
 
     def _resolve(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
         name = owner_name(owner, self.config.myself)
@@ -63,13 +77,11 @@ class OwnerResolver:
                 found = None
         if found is not None and len(found) == 1:
             return found[0]
-        self.warnings.append(
-            f"{entry.note.path}:{entry.item.line}: owner '@{owner}'"
-            f" {self._unmapped(target, owner, name, query, found, entry)}; {_no_owner(target)}"
-        )
+        why = self._why_unmapped(target, owner, name, query, found, entry)
+        self._unmapped[target.name, owner] = (f"owner '@{owner}' {why}; {_no_owner(target)}", set())
         return None
 
-    def _unmapped(
+    def _why_unmapped(
         self,
         target: TargetSpec,
         owner: str,

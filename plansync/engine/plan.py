@@ -202,6 +202,7 @@ class Planner:
         tracked = self._identity.identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
+        self._owners.warn_unmapped()
         self._orphans.find_moved_lines()
         if self._cross_links:
             for entry in tracked:
