@@ -7,6 +7,7 @@ record; nothing here knows about either.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import string
@@ -65,6 +66,15 @@ def matches(match: Match, item: Item) -> bool:
     if match.tags_any and not _tagged(tags, match.tags_any):
         return False
     return not _tagged(tags, match.tags_none)
+
+
+def match_text(match: Match) -> str:
+    """``match`` as the config writes it (``kind = ["action"], tags_any = ["#tsak"]``), the
+    lists it leaves empty left out."""
+    given = {"kind": match.kind, "tags_any": match.tags_any, "tags_none": match.tags_none}
+    return ", ".join(
+        f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in given.items() if value
+    )
 
 
 def _tagged(tags: list[str], wanted: list[str]) -> bool:
@@ -393,6 +403,16 @@ class Routing(ABC, Generic[RuleT]):
     def rule_for(self, config: Config, item: Item) -> RuleT | None:
         """The first rule that takes this item, or None (the item does not go there)."""
         return next((rule for rule in self.rules(config) if matches(rule.match, item)), None)
+
+    def matching_none(self, config: Config, items: Sequence[Item]) -> list[tuple[str, Match]]:
+        """The rules whose match takes none of ``items`` (the vault's), as messages name them
+        (``rules[0]``), with their match: a tag misspelled in one sends nowhere every item it
+        was for, and the plan must say why, not only that they go nowhere."""
+        return [
+            (f"{self.where}[{index}]", rule.match)
+            for index, rule in enumerate(self.rules(config))
+            if not any(matches(rule.match, item) for item in items)
+        ]
 
     def rule_key(self, config: Config, item: Item) -> str:
         """Where the rule that takes ``item`` is in the config (``rules[0]``), for an error

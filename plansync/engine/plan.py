@@ -66,9 +66,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from plansync.config import Config
+from plansync.config import Config, Match
 from plansync.connectors.base import ClosedAs, NewRecord, RemoteRecord
-from plansync.display import field_value
+from plansync.display import counted, field_value
 from plansync.engine.changes import (
     ACTIONS,
     KNOWN_AFTER_CREATE,
@@ -106,6 +106,7 @@ from plansync.rules import (
     CLOSED,
     Context,
     label_for,
+    match_text,
     note_linker,
     note_title,
     only_dates,
@@ -145,6 +146,8 @@ class Planner:
         self.targets = targets
         self.plan = Plan()
         self._owners = OwnerResolver(config, self.plan.warnings)
+        self._rules_idle: dict[str, list[tuple[str, Match]]] = {}  # see _idle_rules
+        self._unrouted_now: dict[str, int] = {}  # target -> synced items no rule sends there
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
@@ -203,6 +206,7 @@ class Planner:
         for target in self.targets:
             self._plan_target(target, tracked)
         self._owners.warn_unmapped()
+        self._warn_idle_rules()
         self._orphans.find_moved_lines()
         if self._cross_links:
             for entry in tracked:
@@ -706,15 +710,60 @@ class Planner:
         record, though: once forgotten, that link would be read as the item's text (its label
         in the other system's summary)."""
         linked = key is not None and entry.item.keys.get(target.name) == key
+        self._unrouted_now[target.name] = self._unrouted_now.get(target.name, 0) + 1
         why = f"{key}: no rule sends this item to {target.title} any more"
         if linked and key is not None:
-            why += (
-                ", and its line still links to it; left alone: take the link off the line, then"
-                f" `{self.config.caller.command('forget', key)}` stops this report"
-            )
+            forget = self.config.caller.command("forget", key)
+            idle = [where for where, _ in self._idle_rules(target)]
+            why += ", and its line still links to it; left alone: "
+            if idle:
+                # A rule's typo orphans every item it took: taking their links off would lose
+                # them all, for one word of the config.
+                why += (
+                    f"most likely the rules changed ({' and '.join(idle)} match"
+                    f"{'es' if len(idle) == 1 else ''} no item of the vault, as the plan warns),"
+                    f" and the item syncs on once a rule takes it again. If it left"
+                    f" {target.title} on purpose, take the link off the line, then `{forget}`"
+                    " stops this report"
+                )
+            else:
+                why += f"take the link off the line, then `{forget}` stops this report"
         else:
             why += "; left alone"
         self._add(entry, "orphan", target.name, key=key, message=why, no_longer_routed=not linked)
+
+    def _idle_rules(self, target: TargetSpec) -> list[tuple[str, Match]]:
+        """The rules of ``target`` that match no item of the vault (:meth:`Routing.matching_none`),
+        looked for once a target, and only where an item goes nowhere."""
+        if target.name not in self._rules_idle:
+            items = [item for note in self.vault.notes for item in note.items]
+            self._rules_idle[target.name] = target.routing.matching_none(self.config, items)
+        return self._rules_idle[target.name]
+
+    def _warn_idle_rules(self) -> None:
+        """A warning for each rule that matches no item of the vault, where items synced before
+        go to its target no more or accepted items go nowhere: a tag misspelled in its match
+        made every item it took an orphan, each reported on its own, with nothing naming the
+        rule. A rule that takes nothing while every item has somewhere to go (one for a tag no
+        note uses yet) is no news."""
+        for target in self.targets:
+            lost = self._unrouted_now.get(target.name, 0)
+            if not lost and not self.plan.unrouted:
+                continue
+            for where, match in self._idle_rules(target):
+                what = []
+                if lost:
+                    what.append(
+                        f"{counted(lost, 'item')} synced to {target.title} before"
+                        f" {'goes' if lost == 1 else 'go'} there no more (left alone)"
+                    )
+                if unrouted := len(self.plan.unrouted):
+                    go = "goes" if unrouted == 1 else "go"
+                    what.append(f"{counted(unrouted, 'accepted item')} {go} nowhere")
+                self.plan.warnings.append(
+                    f"{where} matches no item of the vault ({match_text(match)}), and"
+                    f" {' and '.join(what)}: is a tag misspelled?"
+                )
 
     def _note_key(self, target: TargetSpec, entry: Tracked) -> str | None:
         """The key the note line names for ``target``; none when the link is a trial run's

@@ -1,0 +1,56 @@
+"""A mistyped rule is named by the plan, not only its items.
+
+A user test: ``tags_any = ["#tsak"]`` made every synced item an orphan, each advised to "take the
+link off the line, then plansync forget …": following that would have stripped every key link
+of the vault, for one typo of the config.
+"""
+
+from __future__ import annotations
+
+from conftest import ExampleProject, replace_once
+
+import plansync
+from plansync.config import load_config
+
+TAGS = '# tags_any = ["#task"]'
+
+
+def synced(project: ExampleProject) -> int:
+    """Sync the example vault; the number of issues made."""
+    config = load_config(project.config_path)
+    plan = plansync.plan(config)
+    assert plansync.apply(config, plan).ok
+    return plan.summary["create"]
+
+
+def test_a_rule_that_matches_no_item_is_named_and_its_orphans_keep_their_links(
+    example_project: ExampleProject,
+) -> None:
+    made = synced(example_project)
+    replace_once(example_project.config_path, TAGS, 'tags_any = ["#tsak"]')
+    plan = plansync.plan(load_config(example_project.config_path))
+    assert [w for w in plan.warnings if w.startswith("rules")] == [
+        'rules[0] matches no item of the vault (kind = ["action"], tags_any = ["#tsak"]), and'
+        f" {made} items synced to Jira before go there no more (left alone): is a tag"
+        " misspelled?"
+    ]
+    orphans = [c for c in plan.changes if c.action == "orphan"]
+    assert len(orphans) == made == len(plan.changes)
+    for orphan in orphans:
+        assert orphan.message == (
+            f"{orphan.key}: no rule sends this item to Jira any more, and its line still links"
+            " to it; left alone: most likely the rules changed (rules[0] matches no item of the"
+            " vault, as the plan warns), and the item syncs on once a rule takes it again. If"
+            f" it left Jira on purpose, take the link off the line, then `plansync.forget(config,"
+            f" ['{orphan.key}'])` stops this report"
+        )
+
+
+def test_a_rule_for_a_tag_no_note_uses_yet_is_no_warning(example_project: ExampleProject) -> None:
+    """Every item has somewhere to go: a rule that takes nothing yet is no news."""
+    synced(example_project)
+    with example_project.config_path.open("a", encoding="utf-8") as config:
+        config.write('\n[[rules]]\nproject = "PLAN"\n[rules.match]\ntags_any = ["#later"]\n')
+    plan = plansync.plan(load_config(example_project.config_path))
+    assert not [w for w in plan.warnings if "matches no item" in w]
+    assert not plan.changes
