@@ -13,6 +13,7 @@ import plansync
 from plansync.config import load_config
 
 TAGS = '# tags_any = ["#task"]'
+PROJECT = "${JIRA_PROJECT:-PLAN}"
 
 
 def synced(project: ExampleProject) -> int:
@@ -53,4 +54,27 @@ def test_a_rule_for_a_tag_no_note_uses_yet_is_no_warning(example_project: Exampl
         config.write('\n[[rules]]\nproject = "PLAN"\n[rules.match]\ntags_any = ["#later"]\n')
     plan = plansync.plan(load_config(example_project.config_path))
     assert not [w for w in plan.warnings if "matches no item" in w]
+    assert not plan.changes
+
+
+def test_a_mistyped_project_or_issue_type_is_one_warning_for_its_rule(
+    example_project: ExampleProject,
+) -> None:
+    """Each was warned of once an item: 15 lines saying the same of one word of the config."""
+    made = synced(example_project)
+    replace_once(example_project.config_path, PROJECT, PROJECT.replace("PLAN", "PLNA"))
+    plan = plansync.plan(load_config(example_project.config_path))
+    assert [w for w in plan.warnings if "PLNA" in w] == [
+        f"rules[0] now routes {made} items to project PLNA, but their Jira issues (PLAN-1,"
+        f" PLAN-2, PLAN-3 and {made - 3} more) are in PLAN; plansync does not move issues"
+        " between projects and keeps syncing those"
+    ]
+    replace_once(example_project.config_path, PROJECT.replace("PLAN", "PLNA"), PROJECT)
+    replace_once(example_project.config_path, 'issue_type = "Task"', 'issue_type = "Taks"')
+    plan = plansync.plan(load_config(example_project.config_path))
+    assert [w for w in plan.warnings if "Taks" in w] == [
+        f"rules[0] now makes {made} items a Taks, but their Jira issues (PLAN-1, PLAN-2, PLAN-3"
+        f" and {made - 3} more) are a Task; plansync does not change an issue's type and keeps"
+        " syncing them as they are"
+    ]
     assert not plan.changes

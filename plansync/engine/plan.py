@@ -68,7 +68,7 @@ from typing import Any
 
 from plansync.config import Config, Match
 from plansync.connectors.base import ClosedAs, NewRecord, RemoteRecord
-from plansync.display import counted, field_value
+from plansync.display import counted, field_value, first_few
 from plansync.engine.changes import (
     ACTIONS,
     KNOWN_AFTER_CREATE,
@@ -147,6 +147,8 @@ class Planner:
         self.plan = Plan()
         self._owners = OwnerResolver(config, self.plan.warnings)
         self._rules_idle: dict[str, list[tuple[str, Match]]] = {}  # see _idle_rules
+        # ("project" or "type", rule, the rule's, the issues') -> the issues' (line, key)
+        self._issues_kept: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
         self._unrouted_now: dict[str, int] = {}  # target -> synced items no rule sends there
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
@@ -207,6 +209,7 @@ class Planner:
             self._plan_target(target, tracked)
         self._owners.warn_unmapped()
         self._warn_idle_rules()
+        self._warn_issues_kept()
         self._orphans.find_moved_lines()
         if self._cross_links:
             for entry in tracked:
@@ -364,29 +367,47 @@ class Planner:
     def _issue_kept(
         self, target: TargetSpec, entry: Tracked, found: RemoteRecord, fields: dict[str, Any]
     ) -> None:
-        """Warn when a rule now routes the item to another Jira project than its issue's, or
+        """Note where a rule now routes the item to another Jira project than its issue's, or
         makes it another issue type, as :meth:`_object_kept` does for a Salesforce object:
         an issue is not moved between projects or types (that is Jira's own move, with its
         workflows and fields), and a second issue would split the item in two, so the one it
-        has keeps being synced."""
+        has keeps being synced. Warned of once a rule (:meth:`_warn_issues_kept`)."""
         if target.name != "jira":
             return
-        where = f"{entry.note.path}:{entry.item.line}"
+        rule = target.routing.rule_key(self.config, entry.item)
+        where = (f"{entry.note.path}:{entry.item.line}", found.key)
         project = fields.get("project")
         now = found.key.rsplit("-", 1)[0] if "-" in found.key else None
         if project and now and now.casefold() != str(project).casefold():
-            self.plan.warnings.append(
-                f"{where}: a rule now routes this item to project {project}, but its Jira issue"
-                f" {found.key} is in {now}; plansync does not move issues between projects and"
-                " keeps syncing that one"
-            )
+            self._issues_kept.setdefault(("project", rule, str(project), now), []).append(where)
         kind, was = fields.get("issue_type"), found.fields.get("issue_type")
         if kind and was and str(kind).casefold() != str(was).casefold():
-            self.plan.warnings.append(
-                f"{where}: a rule now makes this item a {kind}, but its Jira issue {found.key}"
-                f" is a {was}; plansync does not change an issue's type and keeps syncing it"
-                " as it is"
-            )
+            self._issues_kept.setdefault(("type", rule, str(kind), str(was)), []).append(where)
+
+    def _warn_issues_kept(self) -> None:
+        """One warning a rule (and project or type) for the issues it no longer makes as they
+        are: a mistyped ``project`` or ``issue_type`` repeated the same warning for every item
+        of a synced vault. One issue is named by its line."""
+        for (what, rule, wanted, now), issues in self._issues_kept.items():
+            one = len(issues) == 1
+            if one:
+                ((where, key),) = issues
+                who, items, theirs = f"{where}: a rule", "this item", f"its Jira issue {key} is"
+            else:
+                keys = first_few([key for _, key in issues], 3)
+                who, items, theirs = rule, f"{len(issues)} items", f"their Jira issues ({keys}) are"
+            if what == "project":
+                self.plan.warnings.append(
+                    f"{who} now routes {items} to project {wanted}, but {theirs} in {now};"
+                    " plansync does not move issues between projects and keeps syncing"
+                    f" {'that one' if one else 'those'}"
+                )
+            else:
+                self.plan.warnings.append(
+                    f"{who} now makes {items} a {wanted}, but {theirs} a {now}; plansync does"
+                    " not change an issue's type and keeps syncing"
+                    f" {'it as it is' if one else 'them as they are'}"
+                )
 
     def _plan_target(self, target: TargetSpec, tracked: list[Tracked]) -> None:
         records = self.state.records(target.name)
