@@ -472,6 +472,23 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         pass
 
 
+def test_a_lock_naming_this_process_s_pid_held_elsewhere_is_another_run_s(
+    tmp_path: Path,
+) -> None:
+    """Another machine or container sharing the folder may run a process of our pid: the pid
+    the lock file names was taken for ours, and "a plansync call of this process" misled."""
+    make_state_folder(tmp_path)
+    with open(tmp_path / "lock", "a+") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        holder.write(f"pid {os.getpid()}, started 2026-12-03 09:00:00")
+        holder.flush()
+        with pytest.raises(StateLocked) as caught, run_lock(tmp_path):
+            pass
+    assert str(caught.value).startswith(
+        f"another plansync run (pid {os.getpid()}, started 2026-12-03 09:00:00) holds the lock"
+    )
+
+
 @contextmanager
 def held(directory: Path) -> Iterator[IO[str]]:
     """The run lock held by another holder: a file of its own (flock locks are per open file),

@@ -25,7 +25,6 @@ import fcntl
 import functools
 import json
 import os
-import re
 import sqlite3
 import time
 import uuid
@@ -560,6 +559,12 @@ def run_lock(
         ) from None
     try:
         _take(handle, path, wait, caller)
+    except BaseException:
+        handle.close()
+        raise
+    held = _lock_held(handle)
+    _HELD_HERE.add(held)
+    try:
         handle.seek(0)
         handle.truncate()
         started = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -567,7 +572,21 @@ def run_lock(
         handle.flush()
         yield
     finally:
+        _HELD_HERE.discard(held)
         handle.close()
+
+
+_HELD_HERE: set[tuple[int, int, int]] = set()
+"""The locks this process holds (:func:`_lock_held`): the pid in a lock file cannot tell, as
+another machine or container sharing the folder may run a process of the same pid."""
+
+
+def _lock_held(handle: IO[str]) -> tuple[int, int, int]:
+    """A lock file as this process holds it: its pid (a forked child, which inherits
+    :data:`_HELD_HERE`, holds none of its parent's locks) and the file, whatever the path that
+    reached it."""
+    found = os.fstat(handle.fileno())
+    return os.getpid(), found.st_dev, found.st_ino
 
 
 def _take(handle: IO[str], path: Path, wait: float, caller: Caller) -> None:
@@ -605,8 +624,7 @@ def _held_by(handle: IO[str]) -> str:
     very process (another thread's, or one not finished, such as a ``confirm`` callback
     calling ``apply``), which "another plansync run (pid <our own pid>)" only puzzled."""
     holder = _holder(handle)
-    pid = re.search(r"\bpid (\d+)\b", holder)
-    if pid is not None and int(pid.group(1)) == os.getpid():
+    if _lock_held(handle) in _HELD_HERE:
         return (
             f"a plansync call of this process ({holder}: another thread's, or an earlier call"
             " not finished)"
