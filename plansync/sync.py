@@ -521,7 +521,7 @@ def apply(
             "plansync.apply()",
             "a Plan (or None) as plan",
             plan,
-            "read a saved one with plansync.Plan.model_validate_json(path.read_bytes())",
+            "read a saved one with plansync.Plan.load(path)",
         )
     with open_state(config.state_dir, wait=wait, caller=config.caller) as state:
         notices = _served(config, state)

@@ -485,7 +485,7 @@ def test_a_saved_plan_given_as_a_path_is_a_type_error_saying_how_to_read_it(
         plansync.apply(config, "plan.json")  # type: ignore[arg-type]
     assert str(refused.value) == (
         "plansync.apply() takes a Plan (or None) as plan, not str 'plan.json': read a saved one"
-        " with plansync.Plan.model_validate_json(path.read_bytes())"
+        " with plansync.Plan.load(path)"
     )
     assert not example_project.issues()
 

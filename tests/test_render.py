@@ -293,12 +293,15 @@ def outcome(action: str, status: str, line: int, **extra: object) -> Outcome:
 
 def test_a_result_says_a_failed_call_once_and_counts_what_it_left_behind() -> None:
     """The two creates a 503 carried are one line, not two, and are no error lines of
-    their own; the links behind them are counted, and the run failed."""
+    their own; the links behind them are counted, and the run failed. What a server said is
+    shown escaped in every line: a control character in its answer acts on no terminal."""
     config = Config.model_validate({"vault": {"path": "vault"}})
     failed = ItemError(
-        note=None, line=None, block_id=None, action="create", message="HTTP 503", target="jira"
+        note=None, line=None, block_id=None, action="create", message="503\x1b[2J", target="jira"
     )
-    carried = [outcome("create", "failed", n, message="HTTP 503", whole_call=True) for n in (1, 2)]
+    carried = [
+        outcome("create", "failed", n, message="503\x1b[2J", whole_call=True) for n in (1, 2)
+    ]
     result = Result(
         applied={"write_back": 2},
         requests=4,
@@ -314,11 +317,11 @@ def test_a_result_says_a_failed_call_once_and_counts_what_it_left_behind() -> No
     report = render_result(result, config)
     assert report.lines == [
         "Applied: 2 write back (4 HTTP requests).",
-        "Failed: 2 create (HTTP 503).",
+        "Failed: 2 create (503\\x1b[2J).",
         "Not done: 2 link, behind a step that failed; the next sync does them.",
     ]
     assert report.warnings == ["warning: x.md: \\x1b[31m"]
-    assert report.errors == ["error: jira create failed: HTTP 503"]
+    assert report.errors == ["error: jira create failed: 503\\x1b[2J"]
     assert report.failure == "the sync stopped early (1 failed call); see above"
 
 

@@ -11,5 +11,5 @@
 - :mod:`.apply`: carries a plan out, so that a run killed at any point ends right when rerun.
 - :mod:`.state`: the state store, what was last synced (the base), what is in flight, who runs.
 - :mod:`.forget`: which orphans ``plansync forget`` may stop tracking.
-- :mod:`.render`: a plan as a person reads it, ``terraform plan`` style.
+- :mod:`.render`: a plan as a person reads it, ``terraform plan`` style, and what a sync did.
 """

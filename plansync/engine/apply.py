@@ -479,7 +479,7 @@ class Applier:
                 change.target
                 for change in plan.changes
                 if change.target not in ("note", *self.connectors)
-                and change.action not in ("conflict", "orphan")
+                and change.action not in SHOWN_ONLY
             }
         )
         if gone:

@@ -226,7 +226,7 @@ class Plan(BaseModel):
     @property
     def has_changes(self) -> bool:
         """Whether a sync has anything to do: conflicts and orphans are shown, never acted on."""
-        return any(c.action not in ("conflict", "orphan") for c in self.changes)
+        return any(c.action not in SHOWN_ONLY for c in self.changes)
 
     @property
     def settles_state(self) -> bool:

@@ -327,7 +327,9 @@ def render_result(result: Result, config: Config, *, quiet: bool = False) -> Ren
         if outcome.status == "failed" and outcome.whole_call:
             reason = (outcome.action.replace("_", " "), outcome.message or "")
             with_call[reason] = with_call.get(reason, 0) + 1
-    lines += [f"Failed: {n} {action} ({message})." for (action, message), n in with_call.items()]
+    lines += [
+        shown(f"Failed: {n} {action} ({message}).") for (action, message), n in with_call.items()
+    ]
     left_behind, left_out = _left_behind(result)
     lines += left_behind
     for backend, (used, limit) in result.api_usage.items():
