@@ -22,7 +22,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
-from plansync.engine.changes import Change, Plan
+from plansync.engine.changes import Change, Plan, PlanWarning
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
 from plansync.engine.state import StateError, StateStore, open_state, running_sync
@@ -432,7 +432,7 @@ def _build(
     config.check_routes()  # a Config built in code is not checked as a file's is
     with cyclic_gc_paused():
         made = Planner(config, scan(config, progress), state, specs, progress=progress).build()
-    made.warnings[:0] = notices
+    made.add_warnings([PlanWarning(message=notice) for notice in notices], first=True)
     return made
 
 
@@ -456,7 +456,7 @@ def plan(
             result = _build(config, state, specs, progress, notices)
         running = running or running_sync(config.state_dir)
         if running:
-            result.warnings.append(
+            result.warn(
                 f"a sync is running ({running}): this plan shows its work half done;"
                 f" {config.caller.do('plan')} again when it has finished"
             )

@@ -57,8 +57,8 @@ def test_a_myself_that_names_no_one_is_warned_of_once_with_how_many_items_it_con
     assert len(updated) == 6  # each @Myself item's "Owner:" line
     (warning,) = [w for w in plan.warnings if "'@Myself'" in w]
     assert warning == (
-        "2025-11-03-weekly-cloud-program-sync.md:29 and 5 more items: owner '@Myself'"
-        " ('myself' = 'Jason Nobody' in the config) maps to no Jira user: set 'myself' to a"
-        " key of [users] or an e-mail Jira knows; its issue keeps the assignee it has (a new"
-        " one: none)"
+        "2025-11-03-weekly-cloud-program-sync.md:29: owner '@Myself' ('myself' = 'Jason"
+        " Nobody' in the config) maps to no Jira user: set 'myself' to a key of [users] or an"
+        " e-mail Jira knows; its issue keeps the assignee it has (a new one: none); likewise 5"
+        " more items of this owner"
     )

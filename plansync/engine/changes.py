@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plansync.callers import LIBRARY
 from plansync.errors import PlansyncError, first_problem
 from plansync.files import is_special, remove_abandoned, replace_whole, temps_of
+from plansync.notes.model import ParseWarning, located
 from plansync.rules import status_word
 
 if TYPE_CHECKING:
@@ -27,6 +28,37 @@ Backend = Literal["jira", "salesforce"]
 KNOWN_AFTER_CREATE = "(known after create)"
 SHOWN_ONLY: tuple[Action, ...] = ("conflict", "orphan")
 """The actions a plan shows and a sync never acts on: skipped, they are the plan carried out."""
+
+
+class PlanWarning(BaseModel):
+    """One of a plan's warnings as data: the note and line it is about, and what it says of
+    them. ``str()`` of it is the line :attr:`Plan.warnings` holds, so a script or a caller
+    that attaches warnings to notes and lines needs no parsing of that text (a user test).
+
+    Not a :class:`~plansync.notes.model.ParseWarning`, which every note's warnings are: a
+    plan's may be about no note (a sandbox beside a real site, a backend that refused to look
+    users up), and it says ``note`` as the plan's other entries (:class:`ItemRef`) do. A
+    note's warnings come into the plan through :meth:`of`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    note: str | None = Field(
+        default=None, description="the note it is about, relative to the vault; null: none"
+    )
+    line: int | None = Field(
+        default=None, description="the 1-based line of the note it is about; null: none"
+    )
+    message: str = Field(description="what it says, without the note and line")
+
+    def __str__(self) -> str:
+        return located(self.note, self.line, self.message)
+
+    @classmethod
+    def of(cls, warning: ParseWarning) -> PlanWarning:
+        """A note's warning (its front matter, a date it could not read) in the plan; its line
+        0 or None, about the note as a whole, is null, as its text names no line."""
+        return cls(note=warning.path, line=warning.line or None, message=warning.message)
 
 
 class ItemRef(BaseModel):
@@ -188,7 +220,16 @@ class Plan(BaseModel):
     format_version: Literal["1"] = "1"
     changes: list[Change] = Field(default_factory=list)
     summary: dict[str, int] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what a reviewer should read, one line each, many naming a note and line"
+        " (`note.md:33: ...`)",
+    )
+    warning_details: list[PlanWarning] = Field(
+        default_factory=list,
+        description="``warnings`` as data, one entry per line of it, in order: each line is"
+        " the ``str()`` of its entry",
+    )
     fingerprint: Fingerprint | None = None
     refresh: list[BaseRefresh] = Field(default_factory=list)
     kept: list[str] = Field(
@@ -210,7 +251,12 @@ class Plan(BaseModel):
         default_factory=list,
         description="the warnings that are information only (a note's damaged text, read"
         " repaired; a note not in UTF-8, read as Windows-1252): nothing a sync does makes"
-        " them go away, so `sync --quiet` (cron, which mails every line) leaves them out",
+        " them go away, so `sync --quiet` (cron, which mails every line) leaves them out;"
+        " each is in ``warnings`` too, as they are warnings that every run says",
+    )
+    notice_details: list[PlanWarning] = Field(
+        default_factory=list,
+        description="``notices`` as data, one entry per line of it, in order",
     )
     notes_read: int = Field(
         default=0,
@@ -222,6 +268,43 @@ class Plan(BaseModel):
         description="write-back's temporary files that a killed sync left beside notes (paths"
         " relative to the vault): a sync removes them",
     )
+
+    @model_validator(mode="after")
+    def _details_of_old_plans(self) -> Plan:
+        """A plan saved before the details were (no ``warning_details``): each line is a
+        detail of its own whose note and line are not known, so that ``warnings[i]`` is the
+        ``str()`` of ``warning_details[i]`` in every plan, not only in new ones."""
+        if self.warnings and not self.warning_details:
+            self.warning_details = [PlanWarning(message=line) for line in self.warnings]
+        if self.notices and not self.notice_details:
+            self.notice_details = [PlanWarning(message=line) for line in self.notices]
+        return self
+
+    def warn(self, message: str, note: str | None = None, line: int | None = None) -> None:
+        """Add a warning, about ``note``'s ``line`` when it is about one: to ``warnings`` as
+        its line and to ``warning_details`` as data, made of one :class:`PlanWarning`, so
+        that the two never disagree."""
+        self.add_warnings([PlanWarning(note=note, line=line, message=message)])
+
+    def add_warnings(self, details: list[PlanWarning], *, first: bool = False) -> None:
+        """Add ``details`` to the warnings, in both forms: after those there are, or
+        ``first`` before them (the notes' own warnings, read before anything was planned)."""
+        lines = [str(detail) for detail in details]
+        if first:
+            self.warnings[:0], self.warning_details[:0] = lines, details
+        else:
+            self.warnings += lines
+            self.warning_details += details
+
+    def add_read(self, read: list[ParseWarning]) -> None:
+        """The warnings of reading the notes (the vault's scan's and each note's), first
+        among the plan's; of them the notices, information only, in ``notices`` too."""
+        details = [PlanWarning.of(warning) for warning in read]
+        self.add_warnings(details, first=True)
+        self.notice_details = [
+            d for d, warning in zip(details, read, strict=True) if warning.notice
+        ]
+        self.notices = [str(detail) for detail in self.notice_details]
 
     @property
     def has_changes(self) -> bool:

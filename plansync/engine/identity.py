@@ -180,7 +180,7 @@ class Identifier:
             title = BACKEND_TITLES[backend]
             keys = sorted(record.key for record in records.values())
             shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-            self.plan.warnings.append(
+            self.plan.warn(
                 f"the state store holds {len(keys)} {title}"
                 f" record{'s' if len(keys) > 1 else ''} ({shown}), and the config names no"
                 f" {title} any more: left alone (nothing is sent to {title}, and none is"
@@ -242,7 +242,7 @@ class Identifier:
         if records:
             keys = sorted(record.key for record in records.values())
             said += f"; {self._forget_hint(backend, keys)}"
-        self.plan.warnings.append(said)
+        self.plan.warn(said)
 
     def _synced_from(
         self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -326,11 +326,13 @@ class Identifier:
             self._trial_link_left(note, item, original)
             return None
         if copy_of and _own_id_elsewhere(copy_of, kept_in.path, note):
-            self.plan.warnings.append(
-                f"{note.path}:{item.line}: ^{copy_of} is also the id of a line in {kept_in.path},"
-                " which keeps it; Jira and Salesforce need an id no other line of the vault has"
-                " (and ignore case), and plansync does not change an id written by hand, as"
-                " links to it would break: not synced until one of the two lines has another id"
+            self.plan.warn(
+                f"^{copy_of} is also the id of a line in {kept_in.path}, which keeps it; Jira and"
+                " Salesforce need an id no other line of the vault has (and ignore case), and"
+                " plansync does not change an id written by hand, as links to it would break:"
+                " not synced until one of the two lines has another id",
+                note.path,
+                item.line,
             )
             return None
         if block_id is None and (
@@ -338,7 +340,7 @@ class Identifier:
         ):
             # Its id goes into the line before anything is created: without one, each
             # sync would create its record again.
-            self.plan.warnings.append(f"{note.path}:{item.line}: {why}")
+            self.plan.warn(why, note.path, item.line)
             return None
         new_id = block_id is None
         block_id = block_id or new_block_id(taken)
@@ -349,9 +351,7 @@ class Identifier:
                 else f"^{copy_of} is the id of the line with ^{kept.block_id} to Jira and"
                 " Salesforce (they ignore case)"
             )
-            self.plan.warnings.append(
-                f"{note.path}:{item.line}: {what}; it becomes a new item ^{block_id}"
-            )
+            self.plan.warn(f"{what}; it becomes a new item ^{block_id}", note.path, item.line)
         return Tracked(note, item, block_id, original, new_id, copy_of)
 
     def _keys_moved(
@@ -436,10 +436,11 @@ class Identifier:
             copy, block_id, item = read
             if copy:
                 entry.copy_of, entry.item = block_id, item
-                self.plan.warnings.append(
-                    f"{entry.note.path}:{entry.item.line}: names the key of the line with"
-                    f" ^{block_id} (a recurring task's next occurrence, or a copy); it becomes a"
-                    f" new item ^{entry.block_id}"
+                self.plan.warn(
+                    f"names the key of the line with ^{block_id} (a recurring task's next"
+                    f" occurrence, or a copy); it becomes a new item ^{entry.block_id}",
+                    entry.note.path,
+                    entry.item.line,
                 )
             else:
                 lost.setdefault(block_id, []).append((entry, item))
@@ -677,10 +678,11 @@ class Identifier:
         for name in trial_targets(self.targets, line):
             if name not in item.keys:  # a sandbox link the text mentions, not its key
                 continue
-            self.plan.warnings.append(
-                f"{note.path}:{item.line}: names {item.keys[name]}, a record of a sandbox on"
-                " this machine (a trial run); the item is not synced, so the link stays until"
-                " you remove it"
+            self.plan.warn(
+                f"names {item.keys[name]}, a record of a sandbox on this machine (a trial run);"
+                " the item is not synced, so the link stays until you remove it",
+                note.path,
+                item.line,
             )
 
 

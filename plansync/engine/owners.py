@@ -13,20 +13,21 @@ import re
 
 from plansync.config import Config
 from plansync.connectors.base import ConnectorError
+from plansync.engine.changes import Plan
 from plansync.engine.identity import Tracked
 from plansync.engine.targets import TargetSpec
 from plansync.rules import owner_name
 
 
 class OwnerResolver:
-    """The owners' user ids for one plan, each looked up once; its warnings go to ``warnings``."""
+    """The owners' user ids for one plan, each looked up once; its warnings go to ``plan``."""
 
-    def __init__(self, config: Config, warnings: list[str]):
+    def __init__(self, config: Config, plan: Plan):
         self.config = config
-        self.warnings = warnings
+        self.plan = plan
         self._users: dict[tuple[str, str], str | None] = {}  # (target, owner) -> user id
-        # (target, owner) of no single user -> its warning after the first line, and the lines
-        self._unmapped: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
+        # (target, owner) of no single user -> (the owner, why), and the lines it owns
+        self._unmapped: dict[tuple[str, str], tuple[tuple[str, str], set[tuple[str, int]]]] = {}
         self._user_search_refused: set[str] = set()  # targets that answered a user search 403
 
     def assignee(self, target: TargetSpec, entry: Tracked) -> str | None:
@@ -45,10 +46,10 @@ class OwnerResolver:
         """One warning an owner that maps to no single user, at its first line, saying how many
         items it owns: ``myself`` set to no one's name read as one item's problem where it was
         every ``@Myself`` item's."""
-        for why, lines in self._unmapped.values():
+        for (owner, why), lines in self._unmapped.values():
             (path, line), more = min(lines), len(lines) - 1
-            others = f" and {more} more item{'s' * (more > 1)}" if more else ""
-            self.warnings.append(f"{path}:{line}{others}: {why}")
+            others = f"; likewise {more} more item{'s' * (more > 1)} of this owner" if more else ""
+            self.plan.warn(f"owner '@{owner}' {why}{others}", path, line)
         self._unmapped.clear()
 
     def _resolve(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
@@ -70,7 +71,7 @@ class OwnerResolver:
                 # The account may not browse users (a permission many tokens lack): the plan
                 # goes on, its records' owners as they are, rather than stop at the first.
                 self._user_search_refused.add(target.name)
-                self.warnings.append(
+                self.plan.warn(
                     f"{target.title} refused to look users up ({exc}); for owners that [users]"
                     f" gives no {target.name} id for, {_no_owner(target)}"
                 )
@@ -78,7 +79,7 @@ class OwnerResolver:
         if found is not None and len(found) == 1:
             return found[0]
         why = self._why_unmapped(target, owner, name, query, found, entry)
-        self._unmapped[target.name, owner] = (f"owner '@{owner}' {why}; {_no_owner(target)}", set())
+        self._unmapped[target.name, owner] = ((owner, f"{why}; {_no_owner(target)}"), set())
         return None
 
     def _why_unmapped(

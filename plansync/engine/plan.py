@@ -145,10 +145,10 @@ class Planner:
         self.state = state
         self.targets = targets
         self.plan = Plan()
-        self._owners = OwnerResolver(config, self.plan.warnings)
+        self._owners = OwnerResolver(config, self.plan)
         self._rules_idle: dict[str, list[tuple[str, Match]]] = {}  # see _idle_rules
-        # ("project" or "type", rule, the rule's, the issues') -> the issues' (line, key)
-        self._issues_kept: dict[tuple[str, str, str, str], list[tuple[str, str]]] = {}
+        # ("project" or "type", rule, the rule's, the issues') -> (note, line, key) of each
+        self._issues_kept: dict[tuple[str, str, str, str], list[tuple[str, int, str]]] = {}
         self._unrouted_now: dict[str, int] = {}  # target -> synced items no rule sends there
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
@@ -194,7 +194,7 @@ class Planner:
             return True
         sandbox, real = ("Jira", "Salesforce") if kinds["jira"] else ("Salesforce", "Jira")
         if self.config.rules:  # without [[rules]] nothing goes to Jira: nothing to link
-            self.plan.warnings.append(
+            self.plan.warn(
                 f"{sandbox} is a sandbox on this machine and {real} is not: their records are"
                 f" not linked to each other (no Jira key in Salesforce, no Salesforce link in"
                 f" Jira) until both are real"
@@ -232,9 +232,9 @@ class Planner:
             state_dir=str(self.config.state_dir.resolve()),
             made_for=self.config.described,
         )
-        read = [*self.vault.warnings, *(w for n in self.vault.notes for w in n.warnings)]
-        self.plan.warnings = [str(w) for w in read] + self.plan.warnings
-        self.plan.notices = [str(w) for w in read if w.notice]
+        self.plan.add_read(
+            [*self.vault.warnings, *(w for n in self.vault.notes for w in n.warnings)]
+        )
         self.plan.abandoned_temps = abandoned_temps(self.config.vault_root, self.vault.write_temps)
         return self.plan
 
@@ -325,9 +325,11 @@ class Planner:
                 outcome = f"{'is' if one else 'are'} made without it, and updated"
             else:
                 outcome = f"{'is' if one else 'are'} left out, and sent"
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: the {' and '.join(dates)} date cannot be"
-                f" read: {which} {placeholders}, {outcome} once the line gives one"
+            self.plan.warn(
+                f"the {' and '.join(dates)} date cannot be read: {which} {placeholders},"
+                f" {outcome} once the line gives one",
+                entry.note.path,
+                entry.item.line,
             )
         return {name: value for name, value in fields.items() if name not in held}
 
@@ -355,10 +357,12 @@ class Planner:
         routed = self._sobject(target, entry)
         if not (found.sobject and routed and routed != found.sobject):
             return fields
-        self.plan.warnings.append(
-            f"{entry.note.path}:{entry.item.line}: a rule now routes this item to"
-            f" {routed}, but its {target.title} record {found.key} is {found.sobject};"
-            " plansync does not move records between objects and keeps syncing that one"
+        self.plan.warn(
+            f"a rule now routes this item to {routed}, but its {target.title} record"
+            f" {found.key} is {found.sobject}; plansync does not move records between objects"
+            " and keeps syncing that one",
+            entry.note.path,
+            entry.item.line,
         )
         assert self.config.salesforce is not None
         managed = self.config.salesforce.managed_fields().get(found.sobject, [])
@@ -375,7 +379,7 @@ class Planner:
         if target.name != "jira":
             return
         rule = target.routing.rule_key(self.config, entry.item)
-        where = (f"{entry.note.path}:{entry.item.line}", found.key)
+        where = (entry.note.path, entry.item.line, found.key)
         project = fields.get("project")
         now = found.key.rsplit("-", 1)[0] if "-" in found.key else None
         if project and now and now.casefold() != str(project).casefold():
@@ -390,24 +394,27 @@ class Planner:
         of a synced vault. One issue is named by its line."""
         for (what, rule, wanted, now), issues in self._issues_kept.items():
             one = len(issues) == 1
+            note: str | None = None
+            line: int | None = None
             if one:
-                ((where, key),) = issues
-                who, items, theirs = f"{where}: a rule", "this item", f"its Jira issue {key} is"
+                ((note, line, key),) = issues
+                who, items, theirs = "a rule", "this item", f"its Jira issue {key} is"
             else:
-                keys = first_few([key for _, key in issues], 3)
+                keys = first_few([key for _, _, key in issues], 3)
                 who, items, theirs = rule, f"{len(issues)} items", f"their Jira issues ({keys}) are"
             if what == "project":
-                self.plan.warnings.append(
+                message = (
                     f"{who} now routes {items} to project {wanted}, but {theirs} in {now};"
                     " plansync does not move issues between projects and keeps syncing"
                     f" {'that one' if one else 'those'}"
                 )
             else:
-                self.plan.warnings.append(
+                message = (
                     f"{who} now makes {items} a {wanted}, but {theirs} a {now}; plansync does"
                     " not change an issue's type and keeps syncing"
                     f" {'it as it is' if one else 'them as they are'}"
                 )
+            self.plan.warn(message, note, line)
 
     def _plan_target(self, target: TargetSpec, tracked: list[Tracked]) -> None:
         records = self.state.records(target.name)
@@ -453,7 +460,7 @@ class Planner:
                 whose = (
                     f"a sandbox on this machine (a trial run): the {target.title} configured now"
                 )
-            self.plan.warnings.append(
+            self.plan.warn(
                 f"{lines} {target.title} keys of {whose} gets its own records for them (created,"
                 " or found by their plansync ids), and the links are replaced"
             )
@@ -676,10 +683,12 @@ class Planner:
             )
             return None
         if found.duplicates:
-            self.plan.warnings.append(
-                f"{entry.note.path}:{entry.item.line}: {label} is also on"
-                f" {', '.join(found.duplicates)} (cloned with its labels?), which plansync"
-                f" leaves alone: remove it there; this item syncs with {found.key}"
+            self.plan.warn(
+                f"{label} is also on {', '.join(found.duplicates)} (cloned with its labels?),"
+                f" which plansync leaves alone: remove it there; this item syncs with"
+                f" {found.key}",
+                entry.note.path,
+                entry.item.line,
             )
         return fields
 
@@ -781,7 +790,7 @@ class Planner:
                 if unrouted := len(self.plan.unrouted):
                     go = "goes" if unrouted == 1 else "go"
                     what.append(f"{counted(unrouted, 'accepted item')} {go} nowhere")
-                self.plan.warnings.append(
+                self.plan.warn(
                     f"{where} matches no item of the vault ({match_text(match)}), and"
                     f" {' and '.join(what)}: is a tag misspelled?"
                 )

@@ -37,8 +37,18 @@ class ParseWarning(BaseModel):
     it, it is said at every run (``sync --quiet`` does not)."""
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.message}"
+        return located(self.path, self.line, self.message)
+
+
+def located(path: str | None, line: int | None, message: str) -> str:
+    """A warning as one line, ``path:line: message``: a parse's (:class:`ParseWarning`) and a
+    plan's (:class:`plansync.engine.changes.PlanWarning`) alike, so the plan's warnings read
+    as the notes' do. Without a path (a warning of the whole run), the message alone; without
+    a line (or line 0, a note's whole file), the path alone."""
+    if path is None:
+        return message
+    where = f"{path}:{line}" if line else path
+    return f"{where}: {message}"
 
 
 class Item(BaseModel):
