@@ -34,6 +34,12 @@ as a login page; "refused": any other), with the answer's HTTP ``status`` (None 
 and the ``retry_after`` a throttling backend asked for, so no caller parses the message. Block
 ids go into the notes before any record is made, so a sync that fails may have changed notes
 though no outcome is applied: ``Result.notes_written`` names them.
+
+A plan's ``warnings`` are lines to read (``note.md:33: due date is 'TBD', ...``), and its
+``warning_details`` the same as data, one :class:`PlanWarning` (``note``, ``line``,
+``message``; ``note`` None for one about no note) per line, in order, each line its ``str()``:
+a caller attaches a warning to its note and line without parsing the line. ``notices``, the
+warnings that are information only, are in ``notice_details`` so too.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
     )
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
-    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan
+    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.state import StateError, StateLocked
@@ -104,6 +110,7 @@ _LAZY = {
     "NotAPlan": "plansync.engine.changes",
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.changes",
+    "PlanWarning": "plansync.engine.changes",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",
@@ -152,6 +159,7 @@ __all__ = [
     "Outcome",
     "ParseWarning",
     "Plan",
+    "PlanWarning",
     "PlansyncError",
     "Result",
     "SalesforceConfig",

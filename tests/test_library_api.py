@@ -1252,3 +1252,48 @@ def test_a_file_that_is_no_saved_plan_is_refused_in_the_library_s_words(tmp_path
     assert isinstance(refused.value, plansync.PlansyncError) and isinstance(
         refused.value, ValueError
     )
+
+
+def test_each_warning_of_a_plan_is_also_data_naming_its_note_and_line(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """A script or a caller attaching a plan's warnings to notes and lines parsed their text
+    (``note.md:33: ...``), where a note's own warnings are objects (a user test). Each line of
+    ``warnings`` and ``notices`` is the ``str()`` of its entry of ``warning_details`` and
+    ``notice_details``, in order, whatever made it: a note read (a date that is no date, a
+    symlink to nothing, text read repaired, a notice), the plan (an owner that maps to no
+    user, a copied id), or the run (a sync running, about no note)."""
+    vault = example_project.vault
+    replace_once(
+        example_project.config_path, "[users]\n", '[users]\n"Zed" = { email = "zed@example.com" }\n'
+    )
+    (vault / "hallway.md").write_text(
+        "- [ ] Send the notes @Zed\n- [ ] Book the room ^twin1\n- [ ] Book it again ^twin1\n",
+        "utf-8",
+    )
+    (vault / "gone.md").symlink_to(vault / "nowhere.md")
+    config = plansync.load_config(example_project.config_path)
+    with open_state(config.state_dir):  # a sync running
+        plan = plansync.plan(config)
+
+    assert plan.warnings == [str(detail) for detail in plan.warning_details]
+    assert plan.notices == [str(detail) for detail in plan.notice_details]
+    [repaired] = plan.notice_details  # the example's note of text damaged, read repaired
+    assert (repaired.note, repaired.line) == ("2025-11-10-one-on-one-priya-raman.md", 28)
+    found = {(d.note, d.line, d.message.split(" ")[0]) for d in plan.warning_details}
+    assert {
+        ("2025-11-04-contoso-replication-escalation.md", 33, "due"),  # due date is 'TBD'
+        ("gone.md", None, "symlink"),
+        ("2025-11-10-one-on-one-priya-raman.md", 28, "repaired"),
+        ("hallway.md", 1, "owner"),
+        ("hallway.md", 3, "a"),  # a copy of the line with ^twin1; it becomes a new item
+        (None, None, "a"),  # a sync is running
+    } <= found, plan.warnings
+
+    plan.save(tmp_path / "plan.json")
+    assert plansync.Plan.load(tmp_path / "plan.json").warning_details == plan.warning_details
+    saved_before = plan.model_dump(mode="json", exclude={"warning_details", "notice_details"})
+    (tmp_path / "old.json").write_text(json.dumps(saved_before), "utf-8")
+    old = plansync.Plan.load(tmp_path / "old.json")
+    assert old.warnings == [str(detail) for detail in old.warning_details] == plan.warnings
+    assert old.notice_details == [plansync.PlanWarning(message=str(repaired))]
