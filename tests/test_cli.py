@@ -133,6 +133,37 @@ def test_plan_json_follows_the_contract(example_project: ExampleProject) -> None
     assert plan["summary"] == {a: int(a == "update") for a in ACTIONS}
 
 
+def test_plan_json_gives_each_warning_as_data_naming_its_note_and_line(
+    example_project: ExampleProject,
+) -> None:
+    """A script read `plan --json`'s warnings as text, and parsed `note.md:33: ...` to attach
+    each to its note and line (a user test): `warning_details` and `notice_details` hold them
+    as `{"note", "line", "message"}`, in the order of `warnings` and `notices`."""
+    (example_project.vault / "gone.md").symlink_to(example_project.vault / "nowhere.md")
+    result = run("plan", "--json", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    plan: dict[str, Any] = json.loads(result.stdout)
+    assert plan["format_version"] == "1"  # added keys: the same contract
+    for lines, details in (("warnings", "warning_details"), ("notices", "notice_details")):
+        assert all(set(detail) == {"note", "line", "message"} for detail in plan[details])
+        shown = []
+        for detail in plan[details]:
+            where = ":".join(str(p) for p in (detail["note"], detail["line"]) if p is not None)
+            shown.append(f"{where}: {detail['message']}" if where else detail["message"])
+        assert plan[lines] == shown
+    assert {
+        "note": "2025-11-04-contoso-replication-escalation.md",
+        "line": 33,
+        "message": "due date is 'TBD', not YYYY-MM-DD; read as no due date, and none is sent:"
+        " Jira and Salesforce keep the date they have",
+    } in plan["warning_details"]
+    assert {"note": "gone.md", "line": None, "message": "symlink to nothing; skipped"} in plan[
+        "warning_details"
+    ]
+    [notice] = plan["notice_details"]  # the example's note of damaged text, read repaired
+    assert notice in plan["warning_details"]  # a warning too, which `sync --quiet` leaves out
+
+
 @pytest.mark.parametrize(
     "args",
     [
