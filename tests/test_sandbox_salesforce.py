@@ -351,6 +351,26 @@ def test_update_by_id_never_creates(org: Org) -> None:
     assert error.value.content[0]["errorCode"] == "ENTITY_IS_DELETED"
 
 
+def test_one_record_is_updated_by_id_as_a_person_editing_it_in_the_org_does(org: Org) -> None:
+    """simple-salesforce's ``sf.RFE__c.update(id, {...})``, the way to try a remote edit on a
+    synced record: it was answered 405, which only the composite route plansync uses was not."""
+    sf = org.client()
+    [created] = upsert(sf, [rfe("p-1", Name="One", Status__c="New")])
+    assert sf.RFE__c.update(created["id"], {"Name": "Edited", "Status__c": "Done"}) == 204
+    one = sf.RFE__c.get(created["id"])
+    assert (one["Name"], one["Status__c"], one["Plansync_Id__c"]) == ("Edited", "Done", "p-1")
+    with pytest.raises(SalesforceMalformedRequest) as unknown:
+        sf.RFE__c.update(created["id"], {"Nope__c": "x"})
+    assert unknown.value.content[0]["errorCode"] == "INVALID_FIELD"
+    with pytest.raises(SalesforceMalformedRequest) as locked:
+        sf.RFE__c.update(created["id"], {"CreatedDate": "2025-01-01T00:00:00.000+0000"})
+    assert locked.value.content[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    sf.RFE__c.delete(created["id"])
+    with pytest.raises(SalesforceResourceNotFound) as gone:
+        sf.RFE__c.update(created["id"], {"Name": "Again"})
+    assert gone.value.content[0]["errorCode"] == "ENTITY_IS_DELETED"
+
+
 # ---- reads ---------------------------------------------------------------------------------------
 
 

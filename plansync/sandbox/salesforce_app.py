@@ -806,6 +806,7 @@ ROUTES = [
     SfRoute("GET", "/sobjects/{sobject}/describe", "describe"),
     SfRoute("GET", "/sobjects/{sobject}/{recordId}", "get_record"),
     SfRoute("DELETE", "/sobjects/{sobject}/{recordId}", "delete_record"),
+    SfRoute("PATCH", "/sobjects/{sobject}/{recordId}", "update_record"),
     SfRoute("PATCH", "/composite/sobjects", "update_collection"),
     SfRoute("PATCH", "/composite/sobjects/{sobject}/{externalIdField}", "upsert_collection"),
     SfRoute("GET", "/query", "query"),
@@ -1207,6 +1208,26 @@ class SalesforceSandbox(SandboxApp):
     def _delete_record(self, request: SfRequest, sobject: str, record_id: str) -> Response:
         kind = self._writable(sobject)
         self._store.delete(self._find(kind, record_id)["Id"])
+        return Response(204)
+
+    def _update_record(self, request: SfRequest, sobject: str, record_id: str) -> Response:
+        """One record's update (simple-salesforce's ``sf.Feature__c.update(id, {...})``): what
+        a person editing a record in the org does, for a trial of a remote edit. plansync
+        itself updates by collection."""
+        kind = self._writable(sobject)
+        body = request.json()
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object.")
+        with self._write_lock:
+            found = self._find(kind, record_id)
+            values = self._values(kind, body)
+            if any(spec.name == "Id" for spec in values):
+                raise ApiError(400, "INVALID_FIELD", "Unable to create/update fields: Id.", ["Id"])
+            errors = self._field_errors(values, creating=False)
+            if errors:
+                first = errors[0]
+                raise ApiError(400, first["statusCode"], first["message"], first["fields"])
+            self._store.save([], [self._stored(values, found)])
         return Response(204)
 
     # ---- writes --------------------------------------------------------------------------------
