@@ -205,7 +205,8 @@ def parse(
 def _print_note(note: Note) -> None:
     """One note as text; what came from the note is shown with control characters escaped
     (see :mod:`plansync.display`)."""
-    heading = f"{one_line(note.path)}  {one_line(note.title or '')}  {note.date or ''}"
+    parts = (one_line(note.path), one_line(note.title or ""), str(note.date or ""))
+    heading = "  ".join(part for part in parts if part)  # no trailing spaces for what is not
     click.secho(heading, bold=True)
     for item in note.items:
         click.echo(shown("  " + _item_row(item)))

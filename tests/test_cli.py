@@ -2874,3 +2874,15 @@ def test_a_saved_plan_whose_creates_were_taken_out_exits_1_as_result_ok_is_false
     assert f"Error: {left} changes not done, as the creates they follow are not in the plan" in (
         result.stderr
     )
+
+
+def test_parse_headings_end_in_no_spaces_where_a_note_has_no_date(tmp_path: Path) -> None:
+    """A note without a date (or title) ended its heading in the spaces that would have stood
+    before them (a user test)."""
+    (tmp_path / "undated.md").write_text("- [ ] Draft the plan @Ana\n", "utf-8")
+    (tmp_path / "2025-11-03 sync.md").write_text("# Sync\n- [ ] Pay\n", "utf-8")
+    headings = [line for line in run("parse", tmp_path).stdout.splitlines() if line[:1] != " "]
+    assert headings == [
+        f"{tmp_path}/2025-11-03 sync.md  Sync  2025-11-03",
+        f"{tmp_path}/undated.md  undated",
+    ]
