@@ -1047,6 +1047,69 @@ def test_decisions_switch_written_as_text(value: str, accepted: bool) -> None:
     assert decisions and all(i.accepted is accepted for i in decisions)
 
 
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("true", True),
+        ("True", True),
+        ("yes", True),  # YAML 1.1's booleans, as PyYAML reads them
+        ("on", True),
+        ('"yes"', True),  # the same words as text: an Obsidian text property
+        ("' TRUE '", True),
+        ("false", False),
+        ("no", False),
+        ("off", False),
+        ("", False),  # no value: not set
+        ("~", False),
+    ],
+)
+def test_decisions_switch_of_yes_or_no_is_read_without_warning(value: str, accepted: bool) -> None:
+    note = note_of(f"---\ntitle: Review\ndecisions_accepted: {value}\n---\n## Decisions\n- Ship\n")
+    assert [i.accepted for i in note.items] == [accepted]
+    assert note.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("[false]", "[false]"),  # truthy: a list that is not empty accepted
+        ("[true]", "[true]"),
+        ("{a: 1}", '{"a": 1}'),
+        ("1", "1"),
+        ("0", "0"),
+        ("y", '"y"'),
+        ("ture", '"ture"'),  # typos and other words were silently not accepted
+        ("maybe", '"maybe"'),
+        ("Yes please", '"Yes please"'),
+        ("2025-10-27", '"2025-10-27"'),
+    ],
+)
+def test_decisions_switch_of_another_value_accepts_nothing_and_warns(
+    value: str, shown: str
+) -> None:
+    note = note_of(
+        f"---\ntitle: Review\ndecisions_accepted: {value}\ndate: 2025-10-27\n---\n"
+        "## Decisions\n- Ship\n- Keep #accepted\n"
+    )
+    assert [(i.text, i.accepted) for i in note.items] == [("Ship", False), ("Keep", True)]
+    assert [str(w) for w in note.warnings] == [
+        f"notes/meeting.md:3: front matter decisions_accepted: {shown} is neither true nor"
+        " false; the note's decisions are taken as not accepted (write decisions_accepted:"
+        " true to accept them)"
+    ]
+
+
+def test_decisions_switch_warning_names_the_configured_key() -> None:
+    policy = AcceptancePolicy(decisions_front_matter_key="approved")
+    note = note_of(
+        "---\napproved: maybe\ndecisions_accepted: true\n---\n## Decisions\n- Ship\n", policy=policy
+    )
+    assert [i.accepted for i in note.items] == [False]
+    assert [(w.line, w.message.split(" is ")[0]) for w in note.warnings] == [
+        (2, 'front matter approved: "maybe"')
+    ]
+
+
 def test_a_thematic_break_under_decisions_is_no_decision() -> None:
     note = note_of("## Decisions\n- Ship it\n\n* * *\n- - -\n> - - -\n- -- Keep the dash\n")
     assert [(i.line, i.text) for i in note.items] == [(2, "Ship it"), (7, "-- Keep the dash")]

@@ -9,6 +9,7 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import re
@@ -919,13 +920,36 @@ def _participants(front_matter: dict[str, Any], fm_lines: list[str]) -> list[str
     return _as_list(names)
 
 
-def _switched_on(value: Any) -> bool:
-    """Whether a front-matter switch is on. A text value is on only when it says so: acceptance
-    is explicit, and ``bool("false")`` or ``bool("no")`` (a quoted value, or an Obsidian text
-    property) is True."""
+_SWITCH_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+"""The words YAML 1.1 reads as a boolean, in any case: PyYAML, which reads the front matter,
+makes them one unquoted; quoted, or as an Obsidian text property (Obsidian reads YAML 1.2, where
+``yes`` is text), they are text, and mean the same to the person who wrote them."""
+
+
+def _decisions_switch(
+    front_matter: dict[str, Any], fm_lines: list[str], key: str, path: str
+) -> tuple[bool, ParseWarning | None]:
+    """Whether the front matter accepts the note's decisions, and the warning of a value that
+    is no yes or no. Acceptance is explicit, so only true (or a word YAML reads as it) accepts;
+    an unset or empty key does not, silently. Anything else was read by its truthiness
+    (``[false]`` and ``1`` accepted, a typo such as ``ture`` silently did not): it accepts
+    nothing, and the warning names the key's line, the value and that."""
+    value = front_matter.get(key)
+    if value is None or type(value) is bool:
+        return bool(value), None
     if isinstance(value, str):
-        return value.strip().casefold() in ("true", "yes", "on", "y")
-    return bool(value)
+        word = value.strip().casefold()
+        if not word:
+            return False, None
+        if word in _SWITCH_WORDS:
+            return _SWITCH_WORDS[word], None
+    shown = json.dumps(value, ensure_ascii=False)
+    return False, ParseWarning(
+        path=path,
+        line=key_line(fm_lines, key),
+        message=f"front matter {key}: {shown} is neither true nor false; the note's decisions"
+        f" are taken as not accepted (write {key}: true to accept them)",
+    )
 
 
 def _not_as_written(value: Any) -> bool:
@@ -1012,7 +1036,7 @@ class _NoteReader:
         self,
         path: str,
         policy: AcceptancePolicy,
-        front_matter: dict[str, Any],
+        decisions_accepted: bool,
         damaged: bool,
         body: Lines,
         first: int,
@@ -1025,7 +1049,8 @@ class _NoteReader:
         self.accepted = frozenset(policy.accepted_statuses)
         self.proposed = frozenset(policy.proposed_statuses)
         self.not_accepted = self.proposed | frozenset(policy.cancelled_statuses)
-        self.decisions_accepted = _switched_on(front_matter.get(policy.decisions_front_matter_key))
+        self.decisions_accepted = decisions_accepted
+        """Whether the front matter accepts every decision of the note."""
         self.global_filter = policy.global_filter
         """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
         self.hidden_filter = policy.global_filter if policy.remove_global_filter else ""
@@ -1669,6 +1694,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
     front_matter: dict[str, Any] = {}
     warnings: list[ParseWarning] = []
     body_start = 0
+    decisions_accepted = False
     split = split_front_matter(lines)
     fm_error = None
     if split is not None:
@@ -1677,6 +1703,10 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         if fm_error:
             warnings.append(fm_error)
         warnings += fm_warnings
+        key = policy.decisions_front_matter_key
+        decisions_accepted, switch_warning = _decisions_switch(front_matter, fm_lines, key, path)
+        if switch_warning is not None:
+            warnings.append(switch_warning)
     elif lines and lines[0].rstrip() == "---":
         # Obsidian shows it as a rule: there is no front matter to lose.
         warnings.append(
@@ -1689,7 +1719,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         )
 
     body = Lines.of(lines[body_start:])  # what Obsidian parses as Markdown: not the front matter
-    reader = _NoteReader(path, policy, front_matter, needs_repair(text), body, body_start)
+    reader = _NoteReader(path, policy, decisions_accepted, needs_repair(text), body, body_start)
     if every_heading:
         reader.decision_headings = _EveryHeading()
     # Most notes hold no code fence, comment or HTML: their lines skip that bookkeeping.
