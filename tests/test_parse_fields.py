@@ -1140,6 +1140,69 @@ def test_configurable_decision_headings() -> None:
     assert [(i.kind, i.line, i.text) for i in note.items] == [("decision", 2, "Ship on Friday")]
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## **Decisions**",  # as transcription pipelines write it
+        "## __Decisions__",
+        "## _Decisions_",
+        "## *Decisions*:",
+        "## ***decisions***",
+        "## ==Decisions==",  # Obsidian's highlight
+        "## `Decisions`",
+        "## Decisions 🎯",
+        "## 🎯 Decisions",
+        "## ✅️ **Decisions** 👍🏽",  # an emoji with its variation selector, one with a skin tone
+        "## 👩‍💻 Decisions",  # a joined emoji sequence
+        "## Decisions:",
+        "## Decisions :",
+        "## Decisions!",
+        "## Decisions —",
+        "## (Decisions)",
+        "**DECISIONS**\n---",  # setext
+    ],
+)
+def test_a_formatted_decisions_heading_is_one(heading: str) -> None:
+    note = note_of(f"## Summary\n- We talked\n\n{heading}\n- We go with plan B\n")
+    assert [(i.kind, i.text) for i in note.items] == [("decision", "We go with plan B")]
+    assert note.items[0].section == heading.removeprefix("## ").split("\n")[0].strip()
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Decisions pending review",
+        "## Non-decisions",
+        "## **Decisions** pending",
+        "## Open decisions",
+        "## Decisions2",
+        "## ~~Decisions~~",  # struck through: taken back
+        "## 🎯",
+        "## ---",
+        "##",
+    ],
+)
+def test_a_heading_with_other_words_is_no_decisions_heading(heading: str) -> None:
+    assert note_of(f"{heading}\n- We go with plan B\n").items == []
+
+
+def test_configured_decision_headings_are_read_with_formatting_too() -> None:
+    policy = AcceptancePolicy(decision_headings=["Key Decisions", "🎯 Outcomes:", "🎯"])
+    for heading, decision in [
+        ("## **Key decisions**", True),
+        ("## Key   Decisions ✅", True),
+        ("## Key **Decisions**", True),
+        ("## Outcomes", True),
+        ("## _Outcomes_ 🎯", True),
+        ("## 🎯", True),  # as written
+        ("## ---", False),  # a name of symbols alone matches only as written
+        ("## Decisions pending review", False),
+        ("## **Decisions**", False),  # not configured
+    ]:
+        note = note_of(f"{heading}\n- Ship\n", policy=policy)
+        assert bool(note.items) is decision, heading
+
+
 def test_no_decisions_outside_the_section() -> None:
     note = note_of("## Summary\n- We talked\n## Key Information\n- Four PMs\n")
     assert note.items == []

@@ -1029,6 +1029,36 @@ def detail_text(words: str) -> str:
     return " ".join(words.split())
 
 
+_EMPHASIS = str.maketrans("", "", "*_=")
+"""Markdown's emphasis markers and Obsidian's ``==highlight==``: formatting, not words."""
+
+
+def _heading_name(text: str) -> str:
+    """A heading's words as they are compared with the configured decision headings when its
+    text as written is none of them: without emphasis (``**Decisions**``, which transcription
+    pipelines write), without the emoji, symbols and punctuation it starts or ends with
+    (``Decisions 🎯``, ``Decisions:``), with runs of spaces as one, case-folded. Obsidian shows
+    such a heading as the word, and a reader sees the section it names. Words around the name
+    still make another heading (``Decisions pending review``, ``Non-decisions``), and so does a
+    struck-through one (``~~Decisions~~``): strikethrough takes a heading back."""
+    text = text.translate(_EMPHASIS)
+    start, end = 0, len(text)
+    while start < end and _decoration(text[start]):
+        start += 1
+    while end > start and _decoration(text[end - 1]):
+        end -= 1
+    return " ".join(text[start:end].split()).casefold()
+
+
+def _decoration(char: str) -> bool:
+    """Whether a character at a heading's start or end is no part of its words: space,
+    punctuation, a symbol (an emoji; not ``~``, which strikes a heading through), or a mark or
+    joiner of an emoji's sequence (U+FE0F, U+20E3, U+200D)."""
+    if char == "~":
+        return False
+    return char.isspace() or unicodedata.category(char)[0] in "PSM" or char == "\u200d"
+
+
 class _NoteReader:
     """The state of one pass over a note's lines."""
 
@@ -1045,6 +1075,11 @@ class _NoteReader:
         self.damaged = damaged
         """Whether anything in the note may need repair: if not, no line is looked at for it."""
         self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
+        self.decision_names: Container[str] = {
+            name for name in map(_heading_name, policy.decision_headings) if name
+        }
+        """The decision headings as :func:`_heading_name` reads them, for a heading whose text
+        is none of them as written (none empty: ``## ---`` names no section)."""
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.proposed = frozenset(policy.proposed_statuses)
@@ -1078,7 +1113,8 @@ class _NoteReader:
         self.section = text
         if self.decision_level is not None and level <= self.decision_level:
             self.decision_level = None
-        if text.rstrip(":").strip().casefold() in self.decision_headings:
+        # A heading as written first: only one that is no decisions heading so pays for more.
+        if text.casefold() in self.decision_headings or _heading_name(text) in self.decision_names:
             self.decision_level = level
 
     def line(self, number: int, raw: str) -> None:
