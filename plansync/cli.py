@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from plansync.config import Config
     from plansync.engine.apply import Result
     from plansync.engine.changes import Plan
+    from plansync.notes.tasks_plugin import TasksSettings
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
 # clients and the sandboxes, half a second that `plansync parse` and `--help` need not wait.
@@ -678,31 +679,60 @@ def forget_command(
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite an existing plansync.toml.")
 def init(directory: Path, force: bool) -> None:
-    """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there."""
+    """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there.
+
+    The global filter of the vault's Obsidian Tasks plugin, when it has one, is written into
+    the config's [acceptance].
+    """
     from plansync.config import CONFIG_NAME
+    from plansync.notes.tasks_plugin import UnreadableSettings, tasks_settings
 
     target = directory / CONFIG_NAME
     if target.exists() and not force:
         # Absolute: `init .` named only "plansync.toml", not which folder already has one.
         raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
+    try:
+        plugin = tasks_settings(directory)
+    except UnreadableSettings as exc:
+        click.echo(f"Warning: {exc}: set [acceptance] global_filter as in Obsidian.", err=True)
+        plugin = None
     new = not directory.exists()
     with _one_line_errors():
         directory.mkdir(parents=True, exist_ok=True)
-        target.write_text(starter_config(directory.resolve().name), encoding="utf-8")
+        target.write_text(starter_config(directory.resolve().name, plugin), encoding="utf-8")
     if new:  # a mistyped vault path reads as a vault with no notes
         click.echo(f"{directory} did not exist: made it. Is it your notes' folder?", err=True)
+    if plugin is not None and plugin.global_filter:
+        click.echo(f"Wrote Obsidian Tasks' {plugin.described()} into [acceptance] ({plugin.file}).")
     # Quoted for the shell: the command is meant to be pasted, and notes live in folders
     # such as "Meeting notes" or "Team's vault".
     click.echo(f"Wrote {target}. Try `plansync plan --config {shlex.quote(str(target))}`.")
 
 
-def starter_config(vault_name: str) -> str:
-    """The commented starter config, naming the vault as its folder is named now."""
+STARTER_FILTER = '# global_filter = "#task"\n# remove_global_filter = false\n'
+"""The starter config's [acceptance] lines that :func:`starter_config` fills in from the
+vault's Obsidian Tasks settings."""
+
+
+def starter_config(vault_name: str, plugin: TasksSettings | None = None) -> str:
+    """The commented starter config, naming the vault as its folder is named now, and reading
+    tasks with the global filter of its Obsidian Tasks ``plugin`` (left commented out without
+    one: every checkbox line is a task, as to the plugin)."""
     text = (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
-    # A JSON string is a TOML basic string, quotes, backslashes and controls escaped alike,
-    # but for DEL, which TOML escapes and JSON does not.
-    quoted = json.dumps(vault_name, ensure_ascii=False).replace("\x7f", "\\u007f")
-    return text.replace('name = "My Vault"', f"name = {quoted}", 1)
+    text = text.replace('name = "My Vault"', f"name = {_toml_string(vault_name)}", 1)
+    if plugin is None or not plugin.global_filter:
+        return text
+    settings = (
+        f"global_filter = {_toml_string(plugin.global_filter)}  # as Obsidian Tasks' settings\n"
+        f"remove_global_filter = {'true' if plugin.remove_global_filter else 'false'}\n"
+    )
+    return text.replace(STARTER_FILTER, settings, 1)
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: a JSON string is one, quotes, backslashes and controls
+    escaped alike, but for DEL, which TOML escapes and JSON does not."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 @main.group()
@@ -803,7 +833,7 @@ def sandbox_serve(
         }
         click.echo("    [salesforce]")
         for name, value in settings.items():  # JSON strings are TOML basic strings
-            click.echo(f"    {name} = {json.dumps(value, ensure_ascii=False)}")
+            click.echo(f"    {name} = {_toml_string(value)}")
         click.echo("Ctrl-C stops both.")
         try:
             while served.jira.running:

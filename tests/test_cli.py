@@ -1618,6 +1618,77 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert "No changes" in result.stdout
 
 
+def tasks_plugin_settings(vault: Path, text: str) -> Path:
+    """The vault's Obsidian Tasks settings file, written with ``text``."""
+    file = vault / ".obsidian" / "plugins" / "obsidian-tasks-plugin" / "data.json"
+    file.parent.mkdir(parents=True)
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+def test_init_writes_the_global_filter_of_obsidian_tasks_and_plan_warns_when_it_differs(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the plugin's global filter set, init left [acceptance] global_filter commented
+    out, and plan planned plain checklist lines as Jira issues, saying nothing."""
+    file = tasks_plugin_settings(tmp_path, '{"globalFilter": "#task", "removeGlobalFilter": true}')
+    (tmp_path / "m.md").write_text("# M\n\n- [ ] plain checklist\n- [ ] real one #task\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("init", ".")
+    assert result.exit_code == 0, result.output
+    said = "Wrote Obsidian Tasks' global filter '#task' (removed from the text) into [acceptance]"
+    assert f"{said} ({file})." in result.stdout
+    config = load_config(tmp_path / "plansync.toml")
+    assert config.acceptance.global_filter == "#task" and config.acceptance.remove_global_filter
+    result = run("plan")
+    assert result.exit_code == 0, result.output
+    assert '"real one"' in result.stdout and "plain checklist" not in result.stdout
+    assert "Obsidian Tasks" not in result.output
+
+    # A config written by hand, or before the filter was set in Obsidian: one warning.
+    config_path = tmp_path / "plansync.toml"
+    text = config_path.read_text("utf-8").replace("\nglobal_filter = ", "\n# global_filter = ")
+    config_path.write_text(text, "utf-8")
+    result = run("plan")
+    assert result.exit_code == 0, result.output
+    assert "plain checklist" in result.stdout
+    warned = [line for line in result.output.splitlines() if "Obsidian Tasks has" in line]
+    assert warned == [
+        f"warning: Obsidian Tasks has global filter '#task' (removed from the text) in {file},"
+        f" but {config_path} [acceptance] has no global filter: plansync reads the notes' tasks"
+        " otherwise than Obsidian (set global_filter and remove_global_filter there as in the"
+        " plugin)"
+    ]
+
+
+def test_init_and_plan_warn_of_obsidian_tasks_settings_they_cannot_read(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A broken settings file is a warning that names it, never a failure."""
+    file = tasks_plugin_settings(tmp_path, '{"globalFilter": "#task",')
+    result = run("init", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"Warning: {file}: not readable as JSON (")
+    assert "set [acceptance] global_filter as in Obsidian." in result.stderr
+    config_path = tmp_path / "plansync.toml"
+    assert load_config(config_path).acceptance.global_filter == ""
+    file.write_text('{"globalFilter": ["#task"]}', "utf-8")
+    result = run("plan", "--config", config_path)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {file}: globalFilter is not text, or removeGlobalFilter not true or false:"
+        " its global filter is not compared with [acceptance]'s"
+    ) in result.output
+
+
+def test_init_leaves_the_global_filter_out_where_obsidian_tasks_has_none(tmp_path: Path) -> None:
+    """No filter in the plugin's settings: every checkbox line is a task, as the default."""
+    tasks_plugin_settings(tmp_path, '{"globalFilter": "", "removeGlobalFilter": true}')
+    result = run("init", tmp_path)
+    assert result.exit_code == 0 and "Obsidian Tasks" not in result.output
+    assert '# global_filter = "#task"' in (tmp_path / "plansync.toml").read_text("utf-8")
+
+
 def test_sandbox_serve_help_says_faults_can_be_injected() -> None:
     """The sandboxes inject faults and count requests, which no user doc said."""
     result = run("sandbox", "serve", "--help")

@@ -99,6 +99,7 @@ from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
 from plansync.notes.parse import decode_note
+from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, read_only
 from plansync.progress import Progress, silent
@@ -202,6 +203,7 @@ class Planner:
         return False
 
     def build(self) -> Plan:
+        self._warn_tasks_settings()
         lines, digests, data = self._read_notes()
         self._orphans.note_bytes = data
         tracked = self._identity.identify(lines)
@@ -769,6 +771,26 @@ class Planner:
             items = [item for note in self.vault.notes for item in note.items]
             self._rules_idle[target.name] = target.routing.matching_none(self.config, items)
         return self._rules_idle[target.name]
+
+    def _warn_tasks_settings(self) -> None:
+        """One warning when the vault's Obsidian Tasks plugin has another global filter than
+        the config's [acceptance]: plain checklist lines were planned as Jira issues (or the
+        plugin's tasks left out), silently, in a vault whose config was written before the
+        filter was set, or by hand."""
+        acceptance = self.config.acceptance
+        try:
+            plugin = tasks_settings(self.config.vault_root)
+        except UnreadableSettings as exc:
+            self.plan.warn(f"{exc}: its global filter is not compared with [acceptance]'s")
+            return
+        if plugin is None or not plugin.differs_from(acceptance):
+            return
+        ours = filter_described(acceptance.global_filter, acceptance.remove_global_filter)
+        self.plan.warn(
+            f"Obsidian Tasks has {plugin.described()} in {plugin.file}, but {self.config.where}"
+            f" [acceptance] has {ours}: plansync reads the notes' tasks otherwise than Obsidian"
+            " (set global_filter and remove_global_filter there as in the plugin)"
+        )
 
     def _warn_idle_rules(self) -> None:
         """A warning for each rule that matches no item of the vault, where items synced before
