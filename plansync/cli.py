@@ -681,13 +681,21 @@ def forget_command(
 def init(directory: Path, force: bool) -> None:
     """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there.
 
-    The global filter of the vault's Obsidian Tasks plugin, when it has one, is written into
-    the config's [acceptance].
+    DIRECTORY must exist (a mistyped path is an error, not a new empty vault): make it first
+    for a new one. The global filter of the vault's Obsidian Tasks plugin, when it has one, is
+    written into the config's [acceptance].
     """
     from plansync.config import CONFIG_NAME
     from plansync.notes.tasks_plugin import UnreadableSettings, tasks_settings
 
     target = directory / CONFIG_NAME
+    if not directory.is_dir():
+        # It was made before: a mistyped path became a vault with no notes, planned as
+        # nothing to do, exit 0.
+        raise click.ClickException(
+            f"{directory.absolute()} is no folder: is the path mistyped? (for a new vault,"
+            f" make it first: mkdir -p {shlex.quote(str(directory))})"
+        )
     if target.exists() and not force:
         # Absolute: `init .` named only "plansync.toml", not which folder already has one.
         raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
@@ -696,12 +704,8 @@ def init(directory: Path, force: bool) -> None:
     except UnreadableSettings as exc:
         click.echo(f"Warning: {exc}: set [acceptance] global_filter as in Obsidian.", err=True)
         plugin = None
-    new = not directory.exists()
     with _one_line_errors():
-        directory.mkdir(parents=True, exist_ok=True)
         target.write_text(starter_config(directory.resolve().name, plugin), encoding="utf-8")
-    if new:  # a mistyped vault path reads as a vault with no notes
-        click.echo(f"{directory} did not exist: made it. Is it your notes' folder?", err=True)
     if plugin is not None and plugin.global_filter:
         click.echo(f"Wrote Obsidian Tasks' {plugin.described()} into [acceptance] ({plugin.file}).")
     # Quoted for the shell: the command is meant to be pasted, and notes live in folders

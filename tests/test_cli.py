@@ -836,6 +836,7 @@ def test_the_command_plan_out_suggests_applies_the_plan_when_pasted(
 ) -> None:
     """It said `plansync sync plan.json` after `plan --config ... --out plan.json`: pasted
     anywhere but beside the config, that sync found no config, or another one."""
+    (tmp_path / "Meeting notes").mkdir()
     assert run("init", tmp_path / "Meeting notes").exit_code == 0
     (tmp_path / "Meeting notes" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
     elsewhere = tmp_path / "elsewhere"
@@ -861,6 +862,7 @@ def test_a_plan_applied_with_another_config_is_refused_as_such(
     with another config or vault", naming neither. Both configs are named, with their
     vaults."""
     for name, text in (("one", "- [ ] Draft the plan\n"), ("two", "- [ ] Other work\n")):
+        (tmp_path / name).mkdir()
         assert run("init", tmp_path / name).exit_code == 0
         (tmp_path / name / f"{name}.md").write_text(text, "utf-8")
     saved = tmp_path / "plan.json"
@@ -919,6 +921,7 @@ def test_a_saved_plan_applies_to_the_same_vault_at_another_path(
     """Planned in one checkout (a CI job, a laptop), applied in another copy of the same
     vault and state: the plan is checked by its notes and its state store, not by where they
     were (the state folder it was made with names another config only to a stale plan)."""
+    (tmp_path / "here").mkdir()
     assert run("init", tmp_path / "here").exit_code == 0
     (tmp_path / "here" / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
     if synced:
@@ -944,6 +947,7 @@ def test_a_plan_of_a_moved_folder_stale_for_a_sync_since_says_so(
     looking for a config that never was. Its store is the plan's (or had no id yet, its notes
     here): the plan is stale, and says why."""
     here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
     assert run("init", here).exit_code == 0
     (here / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
     if synced:
@@ -1578,6 +1582,7 @@ def test_the_command_init_suggests_runs_as_pasted(
 ) -> None:
     """A folder name with a space or a quote broke the suggested command when pasted."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / name).mkdir()
     result = run("init", name)
     assert result.exit_code == 0, result.output
     command = result.output.split("`")[1]
@@ -1593,10 +1598,9 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "notes"
+    folder.mkdir()
     result = run("init", folder)
     assert result.exit_code == 0, result.output
-    assert f"{folder} did not exist: made it. Is it your notes' folder?" in result.stderr
-    assert "did not exist" not in run("init", tmp_path).stderr  # a folder that was there
     config_path = folder / "plansync.toml"
     config = load_config(config_path)
     assert config.uses_sandbox and config.vault_root == folder.resolve()
@@ -1689,6 +1693,24 @@ def test_init_leaves_the_global_filter_out_where_obsidian_tasks_has_none(tmp_pat
     assert '# global_filter = "#task"' in (tmp_path / "plansync.toml").read_text("utf-8")
 
 
+@pytest.mark.parametrize("missing", ["nonexist/deeper", "a-file/notes"])
+def test_init_into_a_folder_that_does_not_exist_is_an_error_naming_it(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    """A mistyped path was made, a whole tree of it, and its config planned an empty vault:
+    exit 0, and one line on stderr, easily missed."""
+    (tmp_path / "a-file").write_text("", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("init", missing)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / missing} is no folder: is the path mistyped? (for a new vault,"
+        f" make it first: mkdir -p {missing})\n"
+    )
+    assert not (tmp_path / "nonexist").exists()
+    assert "DIRECTORY must exist" in run("init", "--help").stdout
+
+
 def test_sandbox_serve_help_says_faults_can_be_injected() -> None:
     """The sandboxes inject faults and count requests, which no user doc said."""
     result = run("sandbox", "serve", "--help")
@@ -1764,6 +1786,7 @@ def test_a_note_whose_file_name_is_not_utf8_is_left_out_of_a_sync_with_a_warning
 ) -> None:
     """Its path could go into no link, record or state row (quote() raised on it)."""
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     odd = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.md"))
     odd.write_bytes(b"- [ ] Order beans\n")
@@ -1797,6 +1820,7 @@ def killed_syncs_file(folder: Path, name: str, *, age: float = 3600.0) -> Path:
 def vault_with_leftovers(folder: Path, *names: str) -> Path:
     """A starter config over two notes (one in a subfolder), and ``names`` left beside them;
     the config's path."""
+    folder.mkdir(exist_ok=True)
     assert run("init", folder).exit_code == 0
     (folder / "n.md").write_text(TEAM_NOTE, "utf-8")
     (folder / "sub").mkdir()
@@ -1942,6 +1966,7 @@ def test_init_names_the_vault_as_its_folder_so_a_clone_links_the_same(
 ) -> None:
     """The obsidian:// links records get named the folder plansync ran in: a teammate's clone
     in a folder named otherwise rewrote every record's link (a user test)."""
+    (tmp_path / name).mkdir()
     assert run("init", tmp_path / name).exit_code == 0
     clone = tmp_path / "clone"
     shutil.copytree(tmp_path / name, clone)
@@ -1960,7 +1985,6 @@ def test_init_and_demo_into_a_folder_that_cannot_be_made_is_one_line(
     blocker.write_text("", encoding="utf-8")
     (tmp_path / "taken" / "plansync.toml").mkdir(parents=True)
     for args in (
-        ("init", blocker / "notes"),
         ("init", tmp_path / "taken", "--force"),
         ("demo", "--dir", blocker / "demo"),
     ):
@@ -1975,6 +1999,7 @@ def test_a_damaged_database_under_plansync_is_named(
     tmp_path: Path, clean_env: None, damaged: str
 ) -> None:
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     (folder / "a.md").write_text("- [ ] Draft the plan #task\n", encoding="utf-8")
     config = folder / "plansync.toml"
@@ -2012,6 +2037,7 @@ def test_plan_with_the_embedded_sandboxes_in_a_read_only_state_folder(
     store, then of the Jira sandbox's, which it copies (a read-write connection reading a WAL
     database makes its -shm file)."""
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     (folder / "a.md").write_text("- [ ] Draft the plan #task #rfe\n", encoding="utf-8")
     config = folder / "plansync.toml"
@@ -2038,6 +2064,7 @@ def test_plan_on_the_embedded_sandboxes_leaves_nothing_behind(
     """A plan is a dry run: on a fresh folder it creates no sandbox (Jira nor Salesforce), and
     after a sync it rewrites nothing of the sandboxes' state (their TLS certificate included)."""
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
     assert load_config(folder / "plansync.toml").salesforce is not None
@@ -2064,6 +2091,7 @@ def test_a_quiet_sync_says_the_salesforce_api_usage_with_what_it_applied_only(
     """The day's Salesforce API usage is a cost to watch: `--quiet` says it beside what it
     applied (README), and a run that prints nothing else (cron mails every line) not at all."""
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
     monkeypatch.chdir(folder)
@@ -2791,6 +2819,7 @@ def test_a_sandbox_database_from_before_it_kept_projects_is_planned_without_a_wr
     """Sandboxes made before the embedded ones kept their projects and objects lack those
     tables: a plan made them in the file (a plan writes nothing), and a sync makes them."""
     folder = tmp_path / "notes"
+    folder.mkdir()
     assert run("init", folder).exit_code == 0
     shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)
     monkeypatch.chdir(folder)
