@@ -677,15 +677,22 @@ def forget_command(
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Overwrite an existing plansync.toml.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing plansync.toml, or write one where the vault of a plansync.toml"
+    " in a parent folder reads the notes already.",
+)
 def init(directory: Path, force: bool) -> None:
     """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there.
 
     DIRECTORY must exist (a mistyped path is an error, not a new empty vault): make it first
-    for a new one. The global filter of the vault's Obsidian Tasks plugin, when it has one, is
-    written into the config's [acceptance].
+    for a new one. A folder whose notes the vault of a plansync.toml in a parent folder reads
+    is refused without --force: synced with a second config, they would be synced twice. The
+    global filter of the vault's Obsidian Tasks plugin, when it has one, is written into the
+    config's [acceptance].
     """
-    from plansync.config import CONFIG_NAME
+    from plansync.config import CONFIG_NAME, config_reading
     from plansync.notes.tasks_plugin import UnreadableSettings, tasks_settings
 
     target = directory / CONFIG_NAME
@@ -699,6 +706,15 @@ def init(directory: Path, force: bool) -> None:
     if target.exists() and not force:
         # Absolute: `init .` named only "plansync.toml", not which folder already has one.
         raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
+    reading = None if force else config_reading(directory)
+    if reading is not None:
+        parent, vault = reading
+        raise click.ClickException(
+            f"{parent} reads the notes of {directory.absolute()} already (its vault is {vault}):"
+            " synced with a second config, with a state store of its own, their issues and"
+            " records would be made again; plan with that config (--force writes one here"
+            " all the same)"
+        )
     try:
         plugin = tasks_settings(directory)
     except UnreadableSettings as exc:

@@ -32,6 +32,7 @@ from plansync.callers import LIBRARY, Caller
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
 from plansync.errors import ConfigError
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
+from plansync.notes.vault import hidden, left_out_by
 from plansync.placeholders import check_template
 from plansync.redact import redact, split_credentials
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
@@ -989,3 +990,33 @@ def find_config(start: Path, caller: Caller = LIBRARY) -> Path:
             return candidate
     starter = f" (run `{caller.starter}`)" if caller.starter else ""
     raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents{starter}")
+
+
+def config_reading(folder: Path) -> tuple[Path, Path] | None:
+    """The nearest ``plansync.toml`` of a parent folder whose vault reads the notes of
+    ``folder``, and that vault's folder; None if none does.
+
+    A second config in ``folder`` has a state store of its own: its sync made every issue
+    and record of those notes again (or linked them anew), in a sandbox of its own. Only its
+    ``[vault]`` is read (``${VAR}`` references with their defaults), as an unset token is no
+    matter here; a parent config that cannot be read is passed over, for plan to name."""
+    folder = folder.resolve()
+    for parent in folder.parents:
+        file = parent / CONFIG_NAME
+        if not file.is_file():
+            continue
+        try:
+            raw = _read_toml(file).get("vault", {})
+            vault = VaultConfig.model_validate(interpolate(raw, []))
+        except (ConfigError, ValidationError):
+            continue
+        root = (parent / Path(vault.path).expanduser()).resolve()
+        try:
+            inside = folder.relative_to(root)
+        except ValueError:
+            continue
+        if any(hidden(part) for part in inside.parts):
+            continue
+        if left_out_by((inside / "note.md").as_posix(), vault.include, vault.exclude) is None:
+            return file, root
+    return None

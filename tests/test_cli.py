@@ -1711,6 +1711,33 @@ def test_init_into_a_folder_that_does_not_exist_is_an_error_naming_it(
     assert "DIRECTORY must exist" in run("init", "--help").stdout
 
 
+def test_init_in_a_folder_a_parent_config_reads_is_refused_without_force(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """Written silently, the second config's plan linked every issue again and made every
+    Salesforce record again, in a sandbox of its own (a user test)."""
+    assert run("init", tmp_path).exit_code == 0
+    sub = tmp_path / "Meetings" / "2025"
+    sub.mkdir(parents=True)
+    (sub / "a.md").write_text("- [ ] Draft the plan #rfe\n", "utf-8")
+    assert run("sync", "--yes", "--config", tmp_path / "plansync.toml").exit_code == 0
+    result = run("init", sub)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'plansync.toml'} reads the notes of {sub} already (its vault is"
+        f" {tmp_path}): synced with a second config, with a state store of its own, their"
+        " issues and records would be made again; plan with that config (--force writes one"
+        " here all the same)\n"
+    )
+    assert not (sub / "plansync.toml").exists()
+    assert run("init", sub, "--force").exit_code == 0
+    # A folder the parent's vault leaves out is no one's yet.
+    (tmp_path / "Templates").mkdir()
+    assert run("init", tmp_path / "Templates").exit_code == 0
+    (tmp_path / ".hidden").mkdir()
+    assert run("init", tmp_path / ".hidden").exit_code == 0
+
+
 def test_sandbox_serve_help_says_faults_can_be_injected() -> None:
     """The sandboxes inject faults and count requests, which no user doc said."""
     result = run("sandbox", "serve", "--help")

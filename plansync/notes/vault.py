@@ -49,7 +49,7 @@ NOTES_A_STEP = 500
 """Notes read between two reports to ``scan_vault``'s progress."""
 
 
-def _hidden(name: str) -> bool:
+def hidden(name: str) -> bool:
     """Whether Obsidian leaves an entry out of the vault: it neither shows nor indexes a file or
     folder whose name starts with a dot, so the Tasks plugin never reads one. Sync tools keep
     old copies of notes there (Syncthing's ``.stversions``), with the same block ids."""
@@ -236,7 +236,7 @@ def _vault_files(
             return
         names: set[str] | None = None
         for entry in entries:
-            if _hidden(entry.name):
+            if hidden(entry.name):
                 if (
                     write_temps is not None
                     and (note := write_temp_for(entry.name))
