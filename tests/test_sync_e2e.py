@@ -20,6 +20,7 @@ import requests
 from conftest import ITEM_CONTRACT_KEYS, ExampleProject, replace_once
 
 import plansync
+import plansync.engine.apply
 import plansync.engine.plan
 import plansync.sync
 from plansync.config import Config, load_config
@@ -294,29 +295,81 @@ PUBLISH = "Publish the revised tiering cost model"
 @both_modes
 def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProject) -> None:
     """A first sync of a thousand items spends most of its time on remote links (one request
-    each), yet only creates reported progress: the CLI went silent for the rest of the run."""
+    each), yet only creates reported progress: the CLI went silent for the rest of the run.
+    So were planning and writing ids and keys into the notes (a user test: ~21 s and ~9 s of
+    silence in a sync of 2,000 notes), each step now reported from its start to its end."""
     project = example_project
     config = config_of(project)
     reported: list[tuple[str, int, int]] = []
     result = sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
+    steps = list(dict.fromkeys(step for step, _, _ in reported))
+    assert steps == [
+        "reading notes",
+        "checking ids in notes",
+        "planning for Jira",
+        "writing ids into notes",
+        "create in jira",
+        "writing keys into notes",
+        "link in jira",
+        "transition in jira",
+    ]
+    for step in steps:
+        done = [(d, total) for s, d, total in reported if s == step]
+        total = done[0][1]
+        assert done[0] == (0, total) and done[-1] == (total, total), (step, done)
     for action in ("create", "link", "transition"):
-        step = f"{action} in jira"
-        assert (step, 0, result.applied[action]) in reported, reported
-        assert (step, result.applied[action], result.applied[action]) in reported, reported
+        assert (f"{action} in jira", 0, result.applied[action]) in reported, reported
+    written = len(result.notes_written)
+    assert ("writing ids into notes", written, written) in reported
+    assert ("writing keys into notes", written, written) in reported
 
     config, note, _, _ = synced_item(project, RUNBOOK)
     replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
     reported.clear()
     sync(config, progress=lambda step, done, total: reported.append((step, done, total)))
-    notes, ids = reported[0][2], reported[2][2]
+    notes, ids = reported[0][2], reported[4][2]
     assert reported == [
         ("reading notes", 0, notes),
         ("reading notes", notes, notes),
+        ("checking ids in notes", 0, notes),
+        ("checking ids in notes", notes, notes),
+        ("reading keys in lines", 0, ids),
+        ("reading keys in lines", ids, ids),
         ("looking up ids in Jira", 0, ids),
         ("looking up ids in Jira", ids, ids),
+        ("planning for Jira", 0, ids),
+        ("planning for Jira", ids, ids),
         ("update in jira", 0, 1),
         ("update in jira", 1, 1),
     ]
+
+
+def test_planning_and_writing_into_notes_report_a_batch_at_a_time(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning, and writing ids and keys into the notes, report before each batch as the
+    backend steps do: a line at a step's start and end alone left the seconds between them
+    silent."""
+    monkeypatch.setattr(plansync.engine.plan, "ITEMS_AT_ONCE", 5)
+    monkeypatch.setattr(plansync.engine.apply, "NOTES_AT_ONCE", 2)
+    reported: list[tuple[str, int, int]] = []
+    result = sync(
+        config_of(example_project),
+        progress=lambda step, done, total: reported.append((step, done, total)),
+    )
+    written = len(result.notes_written)
+    items = result.applied["create"]
+    assert written > 2 and items > 5
+
+    def of(step: str, every: int, total: int) -> list[tuple[str, int, int]]:
+        return [(step, done, total) for done in [*range(0, total, every), total]]
+
+    for step, every, total in [
+        ("planning for Jira", 5, items),
+        ("writing ids into notes", 2, written),
+        ("writing keys into notes", 2, written),
+    ]:
+        assert [report for report in reported if report[0] == step] == of(step, every, total)
 
 
 def test_a_plan_looks_ids_up_a_chunk_at_a_time_and_reports_how_far_it_got(

@@ -91,7 +91,7 @@ from plansync.engine.diff import (
     held_as,
     landed,
 )
-from plansync.engine.identity import Identifier, Tracked
+from plansync.engine.identity import ITEMS_AT_ONCE, Identifier, Tracked
 from plansync.engine.orphans import Orphans, orphan_order
 from plansync.engine.owners import OwnerResolver
 from plansync.engine.state import StateStore, SyncedRecord
@@ -102,7 +102,7 @@ from plansync.notes.parse import decode_note
 from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, read_only
-from plansync.progress import Progress, silent
+from plansync.progress import Progress, reported, silent
 from plansync.rules import (
     CLOSED,
     Context,
@@ -177,6 +177,7 @@ class Planner:
             self.plan,
             journal=self._journal,
             note_link=self._note_link,
+            progress=progress,
         )
         """Step 1: the items taking part, with their ids; the notes held back."""
         self._orphans = Orphans(
@@ -441,7 +442,8 @@ class Planner:
         if self._dead_creates(target, tracked, relevant, records, remote):
             relevant = relevant_now()  # a found record's line may still be there, unsynced
         seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
-        for entry in relevant:
+        step = f"planning for {target.title}"
+        for entry in reported(self.progress, step, relevant, ITEMS_AT_ONCE):
             seen.add(label_for(entry.block_id))
             base = records.get((entry.block_id, target.name))
             if base is not None:

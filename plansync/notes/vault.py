@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from plansync.errors import wrong_type
 from plansync.notes.model import AcceptancePolicy, Note, ParseWarning, note_name
 from plansync.notes.parse import check_policy, read_note
-from plansync.progress import Progress, silent
+from plansync.progress import Progress, reported, silent
 
 WRITE_TEMP_SUFFIX = ".plansync-tmp"
 """Ends the name of the file write-back puts a note's new bytes in before renaming it over the
@@ -406,11 +406,8 @@ def read_vault(
     vault = Vault(root=str(root))
     with cyclic_gc_paused():
         files = list(_note_files(root, include, exclude, vault.warnings, vault.write_temps))
-        for done, (path, relative) in enumerate(files):
-            if done % NOTES_A_STEP == 0:
-                progress("reading notes", done, len(files))
+        for path, relative in reported(progress, "reading notes", files, NOTES_A_STEP):
             _collect(vault, read_note(path, display=relative, policy=policy))
-        progress("reading notes", len(files), len(files))
     if not vault.notes and not vault.warnings:
         less = f" (less {named.exclude} = {list(exclude)})" if exclude else ""
         vault.warnings.append(
