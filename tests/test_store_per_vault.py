@@ -40,6 +40,17 @@ def _in_code(project: ExampleProject, vault: Path) -> plansync.Config:
     )
 
 
+def _a_synced_and_b(
+    project: ExampleProject,
+) -> tuple[tuple[Path, plansync.Config], tuple[Path, plansync.Config]]:
+    """Vaults A and B (:func:`_two_vaults`), each with its config made in code in the working
+    folder, A synced."""
+    vault_a, vault_b = _two_vaults(project)
+    a, b = _in_code(project, vault_a), _in_code(project, vault_b)
+    assert plansync.apply(a).ok
+    return (vault_a, a), (vault_b, b)
+
+
 def _of_the_store(plan: plansync.Plan) -> list[str]:
     """The plan's warnings about its state store (the example vault's notes have others)."""
     return [warning for warning in plan.warnings if "state store" in warning]
@@ -58,9 +69,7 @@ def test_two_configs_made_in_one_folder_with_two_vaults_are_refused(
     example_project: ExampleProject, service: Path
 ) -> None:
     """The user test's case: B's plan had 21 transitions, cancelling A's issues."""
-    vault_a, vault_b = _two_vaults(example_project)
-    a, b = _in_code(example_project, vault_a), _in_code(example_project, vault_b)
-    assert plansync.apply(a).ok
+    (vault_a, a), (vault_b, b) = _a_synced_and_b(example_project)
     store = service / ".plansync" / "state.db"
     said = (
         f"the state store {store} serves the vault {vault_a}, and a config made in {service}"
@@ -84,9 +93,7 @@ def test_two_configs_made_in_one_folder_with_two_vaults_are_refused(
 def test_a_store_written_before_vaults_were_kept_is_adopted_by_its_next_sync(
     example_project: ExampleProject, service: Path
 ) -> None:
-    vault_a, vault_b = _two_vaults(example_project)
-    a, b = _in_code(example_project, vault_a), _in_code(example_project, vault_b)
-    assert plansync.apply(a).ok
+    (_, a), (_, b) = _a_synced_and_b(example_project)
     store = service / ".plansync" / "state.db"
     with sqlite3.connect(store) as db:
         db.execute("DELETE FROM meta WHERE name LIKE 'vault%'")
