@@ -1050,6 +1050,14 @@ def _heading_name(text: str) -> str:
     return " ".join(text[start:end].split()).casefold()
 
 
+@lru_cache(maxsize=16)
+def _decision_names(headings: tuple[str, ...]) -> frozenset[str]:
+    """The decision headings as :func:`_heading_name` reads them, for a heading whose text is
+    none of them as written (none empty: ``## ---`` names no section); once a policy, not once
+    a note."""
+    return frozenset(name for name in map(_heading_name, headings) if name)
+
+
 def _decoration(char: str) -> bool:
     """Whether a character at a heading's start or end is no part of its words: space,
     punctuation, a symbol (an emoji; not ``~``, which strikes a heading through), or a mark or
@@ -1075,11 +1083,7 @@ class _NoteReader:
         self.damaged = damaged
         """Whether anything in the note may need repair: if not, no line is looked at for it."""
         self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
-        self.decision_names: Container[str] = {
-            name for name in map(_heading_name, policy.decision_headings) if name
-        }
-        """The decision headings as :func:`_heading_name` reads them, for a heading whose text
-        is none of them as written (none empty: ``## ---`` names no section)."""
+        self.decision_names = _decision_names(tuple(policy.decision_headings))
         self.accept_tag = policy.accept_tag.casefold()
         self.accepted = frozenset(policy.accepted_statuses)
         self.proposed = frozenset(policy.proposed_statuses)
@@ -1114,8 +1118,16 @@ class _NoteReader:
         if self.decision_level is not None and level <= self.decision_level:
             self.decision_level = None
         # A heading as written first: only one that is no decisions heading so pays for more.
-        if text.casefold() in self.decision_headings or _heading_name(text) in self.decision_names:
+        if text.casefold() in self.decision_headings or self._names_decisions(text):
             self.decision_level = level
+
+    def _names_decisions(self, text: str) -> bool:
+        """Whether a heading that is no decisions heading as written is one as
+        :func:`_heading_name` reads it; one of words alone ("Action Items", most headings) has
+        nothing for it to take off, so is read without it."""
+        if text.replace(" ", "").isalnum():
+            return " ".join(text.split()).casefold() in self.decision_names
+        return _heading_name(text) in self.decision_names
 
     def line(self, number: int, raw: str) -> None:
         """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
