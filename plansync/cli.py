@@ -12,13 +12,14 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 from pydantic import ValidationError
@@ -28,7 +29,7 @@ from plansync.display import counted, cut, one_line, shown
 from plansync.errors import PlansyncError, first_problem
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
-from plansync.progress import silent
+from plansync.progress import Progress, ProgressLine, silent
 from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT, WORKFLOWS
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def _usage_errors_exit_1() -> Iterator[None]:
 def main() -> None:
     """Sync meeting notes to Jira and Salesforce."""
     _printable_anywhere()
-    _warnings_as_lines()
+    _warnings_as_lines(_stderr())
     if os.environ.get("NO_COLOR"):  # https://no-color.org: any value but empty turns colour off
         click.get_current_context().color = False
 
@@ -105,29 +106,101 @@ def _printable_anywhere() -> None:
             reconfigure(errors="backslashreplace")
 
 
+class _Stderr:
+    """A command's stderr: its progress, shown as :class:`ProgressLine` says, and its warnings
+    and errors (:meth:`echo`), each of which first ends a progress line left open on a
+    terminal, so that it does not go on where the last report left off. Stdout is the same
+    screen there: what a run prints on it calls :meth:`end_line` first (:func:`_progress`
+    does at the run's end).
+
+    One a command run (:func:`_stderr`), shared with the threads that log (Jira's links go four
+    at a time): the lock keeps a line from being written into the middle of another."""
+
+    def __init__(self) -> None:
+        self._line = ProgressLine(in_place=_erases(sys.stderr))
+        self._lock = threading.Lock()
+
+    def progress(self, step: str, done: int, total: int) -> None:
+        """The run's :data:`~plansync.progress.Progress`."""
+        with self._lock:
+            self._write(self._line.update(step, done, total, time.monotonic()))
+
+    def end_line(self) -> bool:
+        """End the progress line if one is open (before stdout is written); whether it was."""
+        with self._lock:
+            end = self._line.end()
+            self._write(end)
+            return bool(end)
+
+    def echo(self, message: str, **style: Any) -> None:
+        """``message`` on stderr, on a line of its own; ``style`` as :func:`click.style` takes.
+        Not :func:`click.secho`, whose reset escape came with an unstyled warning logged from
+        a worker thread, where click knows of no context, so of no NO_COLOR."""
+        with self._lock:
+            self._write(self._line.end())
+            click.echo(click.style(message, **style) if style else message, err=True)
+
+    @staticmethod
+    def _write(text: str) -> None:
+        """Progress, straight to whatever stderr is at the time: click would strip the erase
+        under NO_COLOR, which asks for no colour, not for a line a report. Best effort: a sync
+        must not stop between two batches because its stderr went away (a closed terminal,
+        ``2> >(head)`` whose reader quit); progress only shows how far it got."""
+        if text:
+            with suppress(OSError):
+                sys.stderr.write(text)
+                sys.stderr.flush()
+
+
+def _erases(stream: TextIO) -> bool:
+    """Whether progress can be rewritten in place on ``stream``: a terminal, but one whose
+    TERM says it cannot move the cursor ("dumb": Emacs' shell buffer, for one)."""
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def _stderr() -> _Stderr:
+    """The command run's :class:`_Stderr`, made when ``main`` first asks for it."""
+    return click.get_current_context().ensure_object(_Stderr)
+
+
+@contextmanager
+def _progress(*, quiet: bool = False) -> Iterator[Progress]:
+    """A run's progress (none if ``quiet``), whose line is ended when the run returns or stops,
+    before the plan, the report or the error that follows it."""
+    stderr = _stderr()
+    try:
+        yield silent if quiet else stderr.progress
+    finally:
+        stderr.end_line()
+
+
 class _WarningLines(logging.Handler):
     """The library's warnings and errors (a retry, a sandbox request that failed) as
-    ``warning:`` or ``error:`` lines on stderr, like the CLI's own, with the traceback of one
-    logged with it; written through click, so to whatever stderr is at the time."""
+    ``warning:`` or ``error:`` lines on ``stderr``, like the CLI's own, with the traceback of
+    one logged with it."""
+
+    def __init__(self, stderr: _Stderr) -> None:
+        super().__init__(logging.WARNING)
+        self._stderr = stderr
 
     def emit(self, record: logging.LogRecord) -> None:
         text = f"{record.levelname.lower()}: {record.getMessage()}"
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
-        click.echo(shown(text), err=True)
+        self._stderr.echo(shown(text))
 
 
-def _warnings_as_lines() -> None:
+def _warnings_as_lines(stderr: _Stderr) -> None:
     """Python's warnings too (the retiring Salesforce SOAP login), which printed their source
     file, line and code as well. Only while the command runs: a program that calls it in
     process (a test, a wrapper) gets its logging and warnings back as they were."""
     log = logging.getLogger("plansync")
-    handler = _WarningLines(logging.WARNING)
+    handler = _WarningLines(stderr)
     log.addHandler(handler)
     previous = warnings.showwarning
 
     def show(message: Warning | str, *_: Any, **__: Any) -> None:
-        click.echo(shown(f"warning: {message}"), err=True)
+        stderr.echo(shown(f"warning: {message}"))
 
     def restore() -> None:
         log.removeHandler(handler)
@@ -186,7 +259,7 @@ def parse(
     for path in paths:
         vault = scan_vault(path, policy=policy)
         for warning in vault.warnings:
-            click.echo(one_line(f"warning: {warning}"), err=True)
+            _stderr().echo(one_line(f"warning: {warning}"))
         for note in vault.notes:
             display = printable(str(path / note.path) if path.is_dir() else str(path))
             note.warnings = [w.model_copy(update={"path": display}) for w in note.warnings]
@@ -215,7 +288,7 @@ def _print_note(note: Note) -> None:
             indent = "  " * min(depth, 10)  # under the item's text, nested as the note has them
             click.echo(shown(f"{'':16}{indent}- {cut(detail, 69 - len(indent))}"))
     for warning in note.warnings:
-        click.secho(one_line(f"  warning: {warning}"), fg="yellow", err=True)
+        _stderr().echo(one_line(f"  warning: {warning}"), fg="yellow")
 
 
 def _item_row(item: Item) -> str:
@@ -280,7 +353,7 @@ def _notice(config: Config) -> None:
 
     notice = sandbox_notice(config)
     if notice:
-        click.secho(notice, fg="cyan", err=True)
+        _stderr().echo(notice, fg="cyan")
 
 
 # What a run can meet that is not a bug: each is one line for the user, never a traceback. The
@@ -333,8 +406,12 @@ def plan_command(
         with _one_line_errors():
             check_saveable(out, config)
     _notice(config)
-    with _one_line_errors(), _interrupted("a plan changes nothing, so nothing was changed"):
-        result = sync.plan(config, progress=_ProgressLines())
+    with (
+        _progress() as progress,
+        _one_line_errors(),
+        _interrupted("a plan changes nothing, so nothing was changed"),
+    ):
+        result = sync.plan(config, progress=progress)
         if out:
             result.save(out, config)
     if as_json:
@@ -351,41 +428,6 @@ def plan_command(
     # changes" only when there are none of them either.
     if detailed_exitcode and result.changes:
         sys.exit(2)
-
-
-_PROGRESS_EVERY = 2.0
-"""Seconds between two progress lines of one step: a sync of 40,000 items has 800 batches."""
-
-
-class _ProgressLines:
-    """A run's progress on stderr: a line for a step of 50 things or more, once its first
-    batch is done, every few seconds, and at its end.
-
-    Not at its start (``0/N``): a step whose first request fails (a rejected token, Jira
-    down) then read as under way, and the error after it as that step's, though it may be
-    another's (a user test: "looking up ids in Jira: 0/1025", then a 401 on "reading the
-    server info"). A first batch is one request (a create) to a few (ten searches, 50 links
-    four at a time), so a long step still says how far it got within seconds.
-
-    One per run, made where the command starts: when a step was last shown was kept for the
-    whole process, so a program or a test running the command twice had the second run's
-    lines held back, as if its steps had been shown two seconds before."""
-
-    def __init__(self) -> None:
-        self._shown: dict[str, float] = {}  # step -> when its last line was shown
-
-    def __call__(self, step: str, done: int, total: int) -> None:
-        if total < 50 or done == 0:
-            return
-        now = time.monotonic()
-        last = self._shown.get(step)
-        if 0 < done < total and last is not None and now - last < _PROGRESS_EVERY:
-            return
-        self._shown[step] = now
-        # Best effort: a sync must not stop between two batches because its stderr went away
-        # (a closed terminal, `2> >(head)` whose reader quit); it only shows how far it got.
-        with suppress(OSError):
-            click.echo(f"  {step}: {done}/{total}", err=True)
 
 
 @main.command("sync")
@@ -423,6 +465,7 @@ def sync_command(
     declined: list[bool] = []
 
     def confirm(plan: Plan) -> bool:
+        _stderr().end_line()  # the plan starts a line of its own, after the progress made it
         if quiet:
             _left_for_a_person(plan, config)
         else:
@@ -438,9 +481,9 @@ def sync_command(
         "what was applied is kept, and nothing is lost or made twice;"
         f" run `{config.caller.command('sync')}` again to finish"
     )
-    progress = silent if quiet else _ProgressLines()
     result: Result | None
     with (
+        _progress(quiet=quiet) as progress,
         _one_line_errors(str(plan_file) if plan_file else ""),
         _interrupted(stopped),
     ):
@@ -465,7 +508,7 @@ def _asked(question: str, done: str, unasked: str) -> bool:
         if isinstance(stop, KeyboardInterrupt):  # Ctrl-C, or SIGTERM or SIGHUP (_Stopped)
             number = stop.number if isinstance(stop, _Stopped) else int(signal.SIGINT)
             _exit_interrupted(f"{_stopped_by(number)}: nothing was {done}.", number)
-        click.echo("", err=True)
+        _stderr().echo("")
         raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
 
 
@@ -478,7 +521,7 @@ def _left_for_a_person(plan: Plan, config: Config) -> None:
     notices = set(plan.notices)
     for warning in plan.warnings:
         if warning not in notices:
-            click.echo(one_line(f"warning: {warning}"), err=True)
+            _stderr().echo(one_line(f"warning: {warning}"))
     counts = {
         kind: n
         for kind in ("conflict", "orphan")
@@ -493,10 +536,9 @@ def _left_for_a_person(plan: Plan, config: Config) -> None:
             if reports_forgettable(plan)
             else ""
         )
-        click.echo(
+        _stderr().echo(
             f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{config.caller.command('plan')}` shows {'it' if one else 'them'}{forget_hint}",
-            err=True,
+            f" `{config.caller.command('plan')}` shows {'it' if one else 'them'}{forget_hint}"
         )
 
 
@@ -538,9 +580,12 @@ def _stopped_by(number: int) -> str:
 
 def _exit_interrupted(message: str, number: int = signal.SIGINT) -> NoReturn:
     """Say ``message`` on a line of its own (after the ``^C`` the terminal printed where the
-    cursor was), and exit as a shell reports a command that signal ``number`` stopped."""
-    click.echo("", err=True)
-    click.secho(message, fg="yellow", err=True)
+    cursor was: ending a progress line is that line feed), and exit as a shell reports a
+    command that signal ``number`` stopped."""
+    stderr = _stderr()
+    if not stderr.end_line():
+        stderr.echo("")
+    stderr.echo(message, fg="yellow")
     sys.exit(128 + number)
 
 
@@ -571,9 +616,9 @@ def _report(result: Result | None, config: Config, *, quiet: bool = False) -> No
     for line in report.lines:
         click.echo(line)
     for line in report.warnings:
-        click.echo(line, err=True)
+        _stderr().echo(line)
     for line in report.errors:
-        click.secho(line, fg="red", err=True)
+        _stderr().echo(line, fg="red")
     if report.failure:
         raise click.ClickException(report.failure)
 
@@ -629,6 +674,7 @@ def forget_command(
     declined: list[bool] = []
 
     def confirm(orphans: list[Change]) -> bool:
+        _stderr().end_line()  # the orphans start a line of their own, after the progress
         one = len(orphans) == 1
         stays = "its issue or record stays" if one else "their issues and records stay"
         click.echo(f"To forget ({counted(len(orphans), 'orphan')}; {stays} as in the backend):")
@@ -647,6 +693,7 @@ def forget_command(
 
     # One transaction: forgotten all or none, whenever the run is stopped.
     with (
+        _progress() as progress,
         _one_line_errors(),
         _interrupted(f"`{config.caller.command('plan')}` shows the orphans still tracked"),
     ):
@@ -655,7 +702,7 @@ def forget_command(
             list(names) if names else None,
             backend=backend,
             confirm=confirm,
-            progress=_ProgressLines(),
+            progress=progress,
             wait=wait,
         )
     if declined:
@@ -718,7 +765,7 @@ def init(directory: Path, force: bool) -> None:
     try:
         plugin = tasks_settings(directory)
     except UnreadableSettings as exc:
-        click.echo(f"Warning: {exc}: set [acceptance] global_filter as in Obsidian.", err=True)
+        _stderr().echo(f"Warning: {exc}: set [acceptance] global_filter as in Obsidian.")
         plugin = None
     with _one_line_errors():
         target.write_text(starter_config(directory.resolve().name, plugin), encoding="utf-8")
@@ -912,7 +959,9 @@ def demo(directory: Path | None) -> None:
         click.echo(render(shown_plan, config))
         click.secho("\n2. Sync:", bold=True)
         # The plan shown, not a new one: that would draw other ids than those step 1 shows.
-        _report(sync.apply(config, shown_plan, progress=_ProgressLines()), config)
+        with _progress() as progress:
+            result = sync.apply(config, shown_plan, progress=progress)
+        _report(result, config)
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))

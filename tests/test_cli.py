@@ -8,7 +8,9 @@ import io
 import json
 import logging
 import os
+import pty
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import tty
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,6 +54,7 @@ from plansync.engine.render import ALIKE_SHOWN, error_lines
 from plansync.engine.state import StateStore, run_lock
 from plansync.files import ABANDONED_AFTER
 from plansync.notes.vault import scan_vault
+from plansync.progress import ERASE
 from plansync.rules import note_linker
 from plansync.sandbox import embedded, jira_app
 from plansync.sandbox.server import RunningServer, serve_in_thread
@@ -1019,23 +1023,12 @@ def test_plan_out_writes_into_a_pipe_as_it_is_never_reading_or_replacing_it(
     assert f"Wrote the plan to {pipe}.\n" in planned.stdout
 
 
-def test_progress_lines_come_after_a_step_s_first_batch_every_few_seconds_and_at_its_end(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A line a batch was 800 lines for a first sync of 40,000 items. None at a step's start
-    (0/1000): a step whose first request failed read as under way."""
-    import plansync.cli as cli
-
-    clock = [100.0]
-    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
-    progress = cli._ProgressLines()
-    for done in range(0, 1000, 50):  # a batch every half second
-        progress("create in jira", done, 1000)
-        clock[0] += 0.5
-    progress("create in jira", 1000, 1000)
-    progress("few", 0, 49)
-    shown = [line.split(": ")[1] for line in capsys.readouterr().err.splitlines()]
-    assert shown == ["50/1000", "250/1000", "450/1000", "650/1000", "850/1000", "1000/1000"]
+def with_a_long_note(project: ExampleProject) -> Path:
+    """A note of 60 items added to ``project``'s vault: steps long enough to report progress."""
+    items = "".join(f"- [ ] Check replica {n} of the bucket index @Myself\n" for n in range(60))
+    note = project.vault / "2025-11-21-replica-audit.md"
+    note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
+    return note
 
 
 def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
@@ -1043,9 +1036,7 @@ def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
 ) -> None:
     """``sync --yes 2> >(head -n 3)``: once the reader quit, the next progress line failed and
     stopped the sync between two create batches, with no keys written back and no message."""
-    items = "".join(f"- [ ] Check replica {n} of the bucket index @Myself\n" for n in range(60))
-    note = example_project.vault / "2025-11-21-replica-audit.md"
-    note.write_text(f"---\ntitle: Replica audit\n---\n\n## Action Items\n\n{items}", "utf-8")
+    note = with_a_long_note(example_project)
     cli = [sys.executable, "-c", "from plansync.cli import main; main()"]
     syncing = subprocess.Popen(
         [*cli, "sync", "--yes", "--config", str(example_project.config_path)],
@@ -1062,6 +1053,70 @@ def test_a_sync_goes_on_when_its_progress_lines_can_no_longer_be_written(
     planned = run("plan", "--config", example_project.config_path).stdout
     assert planned.endswith("No changes. The notes and their records are in sync.\n")
     assert note.read_text("utf-8").count("](") == 60  # every key written back
+
+
+def on_a_terminal(*args: str | Path, term: str) -> str:
+    """What ``plansync *args`` writes to a terminal: its stdout and stderr on one
+    pseudo-terminal, as in a shell, in the order written; raw, so a line ends in "\\n" as
+    written (not "\\r\\n"). NO_COLOR: no colour, which is no reason not to erase."""
+    ours, theirs = pty.openpty()
+    tty.setraw(theirs)
+    cli = [sys.executable, "-c", "from plansync.cli import main; main()"]
+    command = subprocess.Popen(
+        [*cli, *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        stdout=theirs,
+        stderr=theirs,
+        env={**os.environ, "TERM": term, "NO_COLOR": "1"},
+    )
+    os.close(theirs)
+    written = b""
+    with contextlib.suppress(OSError):  # EIO: the command ended, and its end closed with it
+        while select.select([ours], [], [], 120)[0] and (chunk := os.read(ours, 65536)):
+            written += chunk
+    os.close(ours)
+    assert command.wait(timeout=120) == 0, written
+    return written.decode("utf-8")
+
+
+def test_progress_on_a_terminal_is_one_line_that_ends_before_anything_else_is_written(
+    example_project: ExampleProject,
+) -> None:
+    """Each report was a line of its own on a terminal too. Now one line rewritten in place,
+    every step's, ended before the plan, a warning mid-run (a 429 answered to a link, after
+    the creates' reports) and the report at the end: each starts a line of its own."""
+    with_a_long_note(example_project)
+    example_project.app.configure_faults(
+        {"fail_next": [{"status": 429, "retry_after": 0, "path_contains": "remotelink"}]}
+    )
+    written = on_a_terminal("sync", "--yes", "--config", example_project.config_path, term="xterm")
+    assert written.endswith(" HTTP requests).\n")
+    lines = written.split("\n")
+    assert [line for line in lines if ERASE in line] == [
+        f"  create in jira: 50/82{ERASE}  create in jira: 82/82",
+        f"  link in jira: 50/82{ERASE}  link in jira: 82/82",
+    ]
+    shown = [line.rsplit(ERASE, 1)[-1] for line in lines]  # as the terminal shows them
+    progress = [i for i, line in enumerate(shown) if re.fullmatch(r"  [a-zA-Z ]+: \d+/\d+", line)]
+    assert [shown[i] for i in progress] == [
+        "  planning for Jira: 82/82",
+        "  create in jira: 82/82",
+        "  link in jira: 82/82",
+    ]
+    assert shown[progress[0] + 1].startswith("~ note write back  ")  # the plan
+    assert shown[progress[1] + 1].startswith("warning: Jira answered 429 to linking PLAN-")
+    assert shown[progress[2] + 1].startswith("Applied: 82 create")
+    assert "\r" not in written.replace(ERASE, "") and "\x1b" not in written.replace(ERASE, "")
+
+
+def test_progress_on_a_terminal_that_cannot_erase_is_a_line_a_report(
+    example_project: ExampleProject,
+) -> None:
+    """TERM=dumb (Emacs' shell buffer): the escape would show, so a line a report, as in a log."""
+    with_a_long_note(example_project)
+    written = on_a_terminal("plan", "--config", example_project.config_path, term="dumb")
+    assert written.startswith("  planning for Jira: 82/82\n~ note write back  ")
+    assert "\r" not in written and "\x1b" not in written
 
 
 def test_a_saved_plan_applies_after_an_edit_to_a_note_without_items(
