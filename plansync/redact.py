@@ -10,16 +10,20 @@ exception's message, a library's error in a log line) goes through :func:`redact
 
 A server may also quote the credentials it was sent (an error body that echoes the request's
 ``Authorization`` header, a login page that shows the token): each connector registers the
-secrets it holds, in every form it sends them, with :func:`add_secret`, and :func:`redact`
-blanks them too. The registry is the process's, not a connector's, because the text to clean
-reaches exceptions, log lines and per-item errors far from the connector that knew the secret.
+secrets it holds with :func:`add_secret`, which adds every form they are sent in and a server
+quotes them in, and :func:`redact` blanks them too. The registry is the process's, not a
+connector's, because the text to clean reaches exceptions, log lines and per-item errors far
+from the connector that knew the secret.
 """
 
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from contextlib import suppress
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 # A scheme, then the userinfo: everything up to the authority's last "@" (a password may hold a
 # raw "@"; urlsplit splits the same way), never crossing "/", "?", "#" or whitespace.
@@ -43,13 +47,26 @@ _secrets: list[str] = []
 
 
 def add_secret(value: str | None, *, user: str | None = None) -> None:
-    """Blank ``value`` wherever :func:`redact` runs from now on, also percent-encoded and, with
-    ``user``, as the ``Basic`` credentials HTTP sends (base64 of ``user:value``)."""
+    """Blank ``value`` wherever :func:`redact` runs from now on, in each form it travels in:
+    as given; percent-encoded (a URL) and form-encoded (an OAuth token request, where a space
+    is "+"); XML-escaped (simple-salesforce's SOAP login body); JSON-escaped (a JSON body that
+    quotes it, with a quote or a backslash in it); and, with ``user``, as the ``Basic``
+    credentials HTTP sends, base64 of ``user:value`` in UTF-8 and in the Latin-1 requests
+    encodes them in (a password with "ä" showed in the header a gateway's error quoted)."""
     if not value:
         return
-    forms = {value, quote(value, safe="")}
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        html.escape(value),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+    }
     if user is not None:
-        forms.add(base64.b64encode(f"{user}:{value}".encode()).decode())
+        for encoding in ("utf-8", "latin-1"):
+            with suppress(UnicodeEncodeError):  # not Latin-1: requests cannot send it at all
+                forms.add(base64.b64encode(f"{user}:{value}".encode(encoding)).decode())
     for form in forms:
         if form not in _secrets:
             _secrets.append(form)
@@ -59,18 +76,31 @@ def add_secret(value: str | None, *, user: str | None = None) -> None:
 def redact(text: str, also: tuple[str | None, ...] = ()) -> str:
     """``text`` with the userinfo of every URL in it, every registered secret, and ``also``
     (a caller's own credentials, however short, in text a server sent about them) replaced by
-    ``***``: the host still shows (what a reader needs to know where), credentials never do."""
+    ``***``: the host still shows (what a reader needs to know where), credentials never do.
+
+    A secret with spaces in it is found with any run of white space where it has one: a
+    message is made one line by folding the white space of what a server said, and "pass  word"
+    read "pass word" there, which no plain search for it found."""
     text = _USERINFO.sub(rf"\g<1>{REDACTED}@", text)
     for secret in _secrets:
-        if secret not in text:
-            continue
-        if len(secret) >= SHORTEST_SECRET:
-            text = text.replace(secret, REDACTED)
-        else:
-            text = re.sub(_BEFORE_A_VALUE + re.escape(secret) + _AFTER_A_VALUE, REDACTED, text)
+        text = _blanked(text, secret, as_a_value=len(secret) < SHORTEST_SECRET)
     for secret in sorted(filter(None, also), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+        text = _blanked(text, secret, as_a_value=False)
     return text
+
+
+def _blanked(text: str, secret: str, *, as_a_value: bool) -> str:
+    """``text`` with ``secret`` replaced by ``***``, its white space matching any; only where
+    it stands as a value (see :data:`SHORTEST_SECRET`) when ``as_a_value``."""
+    words = secret.split()
+    if not words or words[0] not in text:
+        return text
+    if len(words) == 1 and not as_a_value:  # the common case, without a regular expression
+        return text.replace(words[0], REDACTED)
+    pattern = r"\s+".join(map(re.escape, words))
+    if as_a_value:
+        pattern = _BEFORE_A_VALUE + pattern + _AFTER_A_VALUE
+    return re.sub(pattern, REDACTED, text)
 
 
 def may_name_a_file(value: str) -> bool:

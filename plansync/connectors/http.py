@@ -122,11 +122,14 @@ class Sender:
         earlier try of a write may have been acted on; a ``read``, a query, a search or a login,
         changes no record, whatever reached the backend). Any other ``requests`` failure (too many
         redirects, an undecodable body) is a ConnectorError at once; so is a header that cannot
-        be sent, whose value (a credential) is never quoted.
+        be sent, whose value (a credential) is never quoted: one with a line break, or with a
+        character Latin-1 lacks, which raised a UnicodeEncodeError out of plansync (a traceback,
+        and its repr holds the whole credential).
         ``what`` may quote a URL: it is redacted before it is logged.
         """
         what = redact(what)
         tries = timeouts = 0
+        unsendable: Exception | None = None
         reached = False  # an earlier try got past connecting: it may have been acted on
         while True:
             with self._count_lock:
@@ -171,13 +174,9 @@ class Sender:
                 # Any other failure of the request itself (a redirect loop of a proxy, a body
                 # that does not decode): not a dropped connection, so not resent; and as a
                 # ConnectorError, so the engine reports it and the other backend goes on.
-                if _bad_header(error):  # its text quotes the header: the credential
-                    raise ConnectorError(
-                        f"a header of the request to {self.server} cannot be sent while {what}:"
-                        " does the token, user or session id hold a line break or a space at"
-                        " either end? (the value is not shown)",
-                        kind="auth",
-                    ) from None
+                if isinstance(error, UnicodeEncodeError) or _bad_header(error):
+                    unsendable = error
+                    break  # raised past this block: as its context, the error kept the value
                 if not isinstance(error, requests.RequestException):
                     raise
                 raise ConnectorError(
@@ -219,6 +218,19 @@ class Sender:
                 )
             self._sleep(delay)
             tries += 1
+        # Only a header that cannot be sent leaves the loop: its value, a credential, is never
+        # quoted (requests' and http.client's errors quote it, and a UnicodeEncodeError's repr
+        # holds it whole), nor kept as the error's context.
+        beyond = (
+            " a character HTTP headers cannot carry (one beyond Latin-1, such as € or an emoji)"
+            if isinstance(unsendable, UnicodeEncodeError)
+            else " a line break or a space at either end"
+        )
+        raise ConnectorError(
+            f"a header of the request to {self.server} cannot be sent while {what}: does the"
+            f" token, user, password or session id hold{beyond}? (the value is not shown)",
+            kind="auth",
+        )
 
     def pause(self, tries: int, why: str) -> None:
         """Wait as :meth:`send` does before its resend number ``tries + 1`` (1, 2, 4, ... s,

@@ -65,7 +65,7 @@ from plansync.connectors.http import (
     retry_after,
 )
 from plansync.display import counted
-from plansync.redact import add_secret, split_credentials
+from plansync.redact import add_secret, redact, split_credentials
 from plansync.rules import PLANSYNC_LABEL, status_word
 
 _SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
@@ -1177,10 +1177,12 @@ def _reading(what: str) -> Iterator[None]:
 
 def _not_json(response: requests.Response, what: str) -> ConnectorError:
     """The failure of an answer that is not Jira's: the start of what came instead, quoted on
-    one line (a login page says which proxy or SSO is in the way)."""
+    one line (a login page says which proxy or SSO is in the way). Redacted before it is cut
+    and quoted: a page that shows the password, cut within it or quoted with its quotes and
+    backslashes escaped, showed it past the redaction of the message."""
     return ConnectorError(
         f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
-        f"{response.text[:200]!r}",
+        f"{redact(response.text)[:200]!r}",
         status=response.status_code,
         kind="unexpected",
     )

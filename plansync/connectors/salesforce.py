@@ -35,6 +35,8 @@ the records refused for a row lock (``UNABLE_TO_LOCK_ROW``) are resent, only the
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 import warnings
@@ -859,7 +861,8 @@ class SalesforceConnector:
         if answer.get("error"):
             reason = f"{answer['error']}: {answer.get('error_description') or 'no description'}"
         else:
-            reason = f"HTTP {response.status_code} {response.text[:200]}"
+            # Whole: _login_failed cuts it once it is redacted, not within a secret it quotes.
+            reason = f"HTTP {response.status_code} {response.text}"
         raise self._login_failed(reason, response.status_code)
 
     def _post_form(self, url: str, form: dict[str, str]) -> requests.Response:
@@ -917,7 +920,10 @@ class SalesforceConnector:
                 read=True,
             )
         except SalesforceAuthenticationFailed as error:
-            reason, status = f"{error.code}: {error.auth_message}", 401
+            # The library gives the fault's message as XML text, escaped ("&amp;"): unescaped,
+            # it reads as Salesforce wrote it, and a password it quotes as the login body
+            # carried it is the XML-escaped form add_secret blanks.
+            reason, status = f"{error.code}: {html.unescape(str(error.auth_message))}", 401
         except ExpatError:  # a 200 the library cannot read as SOAP: a proxy's or portal's page
             reason, status = "its answer is not a SOAP response (a proxy in the way?)", None
         raise self._login_failed(reason, status)
@@ -1041,7 +1047,12 @@ def _error_text(content: Any) -> tuple[str, dict[str, str]]:
     its items or text on one line."""
     if not isinstance(content, list) or not all(isinstance(e, dict) for e in content):
         items = content if isinstance(content, list) else [content] if content else []
-        return " ".join(", ".join(map(str, items)).split()), {}
+        # As JSON, not as Python shows a dict: its repr escaped a quote or a backslash in a
+        # credential the body quoted, which then no redaction found.
+        text = ", ".join(
+            i if isinstance(i, str) else json.dumps(i, ensure_ascii=False) for i in items
+        )
+        return " ".join(text.split()), {}
     lines: list[str] = []
     details: dict[str, str] = {}
     for error in content:
