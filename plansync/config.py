@@ -30,11 +30,11 @@ from pydantic import (
 
 from plansync.callers import LIBRARY, Caller
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
-from plansync.errors import ConfigError
+from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.notes.vault import hidden, left_out_by
 from plansync.placeholders import check_template
-from plansync.redact import redact, split_credentials
+from plansync.redact import REDACTED, redact
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
 from plansync.sites import on_this_machine
 
@@ -117,22 +117,29 @@ def _base_url(value: str, credentials: str) -> str:
     host, else an error here rather than requests' "No scheme supplied" at the first request.
     ``credentials`` says where the user and password go instead of into the URL."""
     url = value.strip().rstrip("/")
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http:// or https:// URL with a host: {redact(value)!r}")
-        bare = redact(split_credentials(parts._replace(query="", fragment="").geturl())[0])
-        if parts.query or parts.fragment or "?" in url or "#" in url:
-            # API paths are appended to it, so they would land inside the query; and a query
-            # may carry a token, which every error message quoting the URL would print.
-            raise ValueError(f"a base URL has no ?query or #fragment: write {bare!r}")
-        if "@" in parts.netloc:
-            # The settings keep the URL as given: a password in it showed in repr(config) and
-            # model_dump, which show a token as '**********' (a user test).
-            raise ValueError(
-                f"a base URL has no user name or password in it: write {bare!r}, and the"
-                f" credentials in {credentials}"
-            )
+    if not url:
+        return url
+    # A password may hold "/", "?" or "#", which end the host for urlsplit and redact:
+    # "https://me:ab/cd@host" read as host "me", port "ab", and was kept. No Jira or Salesforce
+    # base URL has an "@" of its own, so nothing before the last one is ever quoted.
+    scheme, sep, _ = url.rpartition("@")[0].partition("://")
+    scheme, host = (scheme + sep if sep else ""), url.rpartition("@")[2]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = f"{scheme}{REDACTED}@{host}" if "@" in url else redact(value)
+        raise ValueError(f"not an http:// or https:// URL with a host: {shown!r}")
+    if "@" in url:
+        # The settings keep the URL as given: a password in it showed in repr(config) and
+        # model_dump, which show a token as '**********' (a user test).
+        raise ValueError(
+            f"a base URL has no user name or password in it: write {scheme + host!r},"
+            f" and the credentials in {credentials}"
+        )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        # API paths are appended to it, so they would land inside the query; and a query
+        # may carry a token, which every error message quoting the URL would print.
+        bare = parts._replace(query="", fragment="").geturl()
+        raise ValueError(f"a base URL has no ?query or #fragment: write {bare!r}")
     return url
 
 
@@ -961,11 +968,11 @@ def _checked(
             if e["type"] == "extra_forbidden" or key_of(tuple(e["loc"])) not in unset_keys
         ]
         if not errors:
-            raise ConfigError(f"{where}: environment variables not set: {unset}") from None
+            raise_alone(ConfigError(f"{where}: environment variables not set: {unset}"))
         problems = "\n".join(f"  {describe(e, Config)}" for e in errors)
         if missing:
             problems += f"\n  environment variables not set: {unset}"
-        raise ConfigError(f"{where}: invalid config:\n{problems}") from None
+        raise_alone(ConfigError(f"{where}: invalid config:\n{problems}"))
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.
     needed = [

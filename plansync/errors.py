@@ -10,7 +10,7 @@ logged or posted as it is.
 from __future__ import annotations
 
 import reprlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # the command line's entry point loads no pydantic before it must
     from pydantic import ValidationError
@@ -42,6 +42,18 @@ class ConfigError(PlansyncError, ValueError):
 
     A ``ValueError`` too, as pydantic's ``ValidationError`` is: a caller that caught that for
     a policy built in code still catches this."""
+
+
+def raise_alone(error: BaseException) -> NoReturn:
+    """Raise ``error``, in an ``except`` block, without the error handled there as its
+    context. ``raise ... from None`` only hides that one from a traceback: it stays the new
+    error's ``__context__``, and a library's error quotes what it was given (pydantic's
+    ``input_value=``, a header's value, a UnicodeEncodeError's whole text), so any report that
+    walks an error's chain showed the secret plansync's own message leaves out."""
+    try:
+        raise error
+    finally:
+        error.__context__ = None
 
 
 def wrong_type(call: str, expected: str, given: object, remedy: str) -> TypeError:

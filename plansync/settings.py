@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from plansync.errors import ConfigError
+from plansync.errors import ConfigError, raise_alone
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -100,7 +100,7 @@ def _named_by_key(model: type[BaseModel]) -> Iterator[None]:
         yield
     except ValidationError as exc:
         problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
-        raise ConfigError(f"invalid {model.__name__}: {problems}") from None
+        raise_alone(ConfigError(f"invalid {model.__name__}: {problems}"))
 
 
 def model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:

@@ -362,6 +362,27 @@ def test_a_settings_mistake_quotes_no_secret_in_its_traceback() -> None:
     assert secret not in shown
 
 
+def test_a_settings_mistake_keeps_no_pydantic_error_as_its_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Raised ``from None``, the ConfigError still held pydantic's error as its (suppressed)
+    ``__context__``, which quotes the value given (``input_value=``): a token read into a
+    misspelt key, for any report that walks an error's chain (an audit)."""
+    secret = "tok-" + "very-secret-123"
+    monkeypatch.setenv("PLANSYNC_TEST_TOKEN", secret)
+    raw = {"jira": {"url": "https://jira.example.com", "tokn": "${PLANSYNC_TEST_TOKEN}"}}
+    with pytest.raises(plansync.ConfigError, match=r"unknown key 'jira\.tokn'") as misspelt:
+        plansync.config.config_from_dict(raw)
+    with pytest.raises(plansync.ConfigError, match="'timeout'") as built:
+        plansync.config.JiraConfig(timeout=secret)
+    config = plansync.config.JiraConfig()
+    with pytest.raises(plansync.ConfigError, match="'timeout'") as assigned:
+        config.timeout = secret  # type: ignore[assignment]
+    for refused in (misspelt, built, assigned):
+        assert refused.value.__context__ is None and refused.value.__cause__ is None
+        assert secret not in repr(refused.value) + str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [

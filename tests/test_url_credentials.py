@@ -21,6 +21,7 @@ from plansync.cli import main
 from plansync.connectors.base import ConnectorError, NewRecord
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
+from plansync.errors import ConfigError
 from plansync.redact import redact, split_credentials
 from plansync.sandbox.salesforce_app import SalesforceSandbox
 
@@ -105,6 +106,24 @@ def test_a_jira_url_with_credentials_that_refuses_says_where_without_them(
         connector.fetch_by_ids(["ps-a"])
     assert "127.0.0.1" in str(raised.value)
     assert_no_secret({"error": str(raised.value), "log": caplog.text})
+
+
+@pytest.mark.parametrize(
+    "password", ["ab/cd-secret", "ab?cd-secret", "ab#cd-secret"], ids=["slash", "query", "hash"]
+)
+def test_a_password_with_a_slash_in_the_url_is_refused_too_and_never_shown(
+    password: str,
+) -> None:
+    """urlsplit ends the host at the first "/", so ``https://me:ab/cd@jira...`` read as host
+    "me", port "ab", and was taken as a URL without credentials: kept in the config, where
+    ``repr(config)`` showed it, and quoted by messages whose redaction stops at "/" too."""
+    from plansync.config import JiraConfig
+
+    url = f"https://me:{password}@jira.example.com"
+    with pytest.raises(ConfigError, match="has no user name or password in it") as refused:
+        JiraConfig(url=url)
+    assert "'https://jira.example.com'" in str(refused.value)
+    assert password not in str(refused.value) and "cd-secret" not in str(refused.value)
 
 
 # -- Salesforce ----------------------------------------------------------------------------------

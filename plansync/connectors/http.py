@@ -18,6 +18,7 @@ from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from plansync.connectors.base import ConnectorError
 from plansync.display import counted
+from plansync.errors import raise_alone
 from plansync.logs import logger
 from plansync.redact import redact
 
@@ -129,7 +130,6 @@ class Sender:
         """
         what = redact(what)
         tries = timeouts = 0
-        unsendable: Exception | None = None
         reached = False  # an earlier try got past connecting: it may have been acted on
         while True:
             with self._count_lock:
@@ -175,8 +175,7 @@ class Sender:
                 # that does not decode): not a dropped connection, so not resent; and as a
                 # ConnectorError, so the engine reports it and the other backend goes on.
                 if isinstance(error, UnicodeEncodeError) or _bad_header(error):
-                    unsendable = error
-                    break  # raised past this block: as its context, the error kept the value
+                    raise_alone(self._unsendable(error, what))
                 if not isinstance(error, requests.RequestException):
                     raise
                 raise ConnectorError(
@@ -218,15 +217,18 @@ class Sender:
                 )
             self._sleep(delay)
             tries += 1
-        # Only a header that cannot be sent leaves the loop: its value, a credential, is never
-        # quoted (requests' and http.client's errors quote it, and a UnicodeEncodeError's repr
-        # holds it whole), nor kept as the error's context.
+
+    def _unsendable(self, error: Exception, what: str) -> ConnectorError:
+        """The failure of a header that cannot be sent, which never quotes its value, a
+        credential: requests' and http.client's errors do, and a UnicodeEncodeError's repr
+        holds it whole. Raised alone (:func:`~plansync.errors.raise_alone`), not with theirs as
+        its context."""
         beyond = (
             " a character HTTP headers cannot carry (one beyond Latin-1, such as € or an emoji)"
-            if isinstance(unsendable, UnicodeEncodeError)
+            if isinstance(error, UnicodeEncodeError)
             else " a line break or a space at either end"
         )
-        raise ConnectorError(
+        return ConnectorError(
             f"a header of the request to {self.server} cannot be sent while {what}: does the"
             f" token, user, password or session id hold{beyond}? (the value is not shown)",
             kind="auth",
