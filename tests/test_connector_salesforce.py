@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -1424,3 +1426,39 @@ def test_links_live_in_a_field_so_upsert_links_sends_nothing(sf: SalesforceConne
         (True, "a01J000000AAAAA"),
     ]
     assert sf.request_count() == 0
+
+
+def test_a_password_login_to_a_host_that_never_answers_times_out(sleeps: Sleeps) -> None:
+    """Real HTTP: a login host that accepts the connection and says nothing. simple-salesforce
+    posts the SOAP login without a timeout, so it waited forever; through the connector's
+    session it gets the configured one."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody reads
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.warns(FutureWarning):
+            connector = make(
+                sleeps,
+                auth="password",
+                session_id=None,
+                instance_url=None,
+                username=USER,
+                password=PASSWORD,
+                security_token=SECURITY_TOKEN,
+                domain=url,
+                timeout=1,
+                max_retries=0,
+            )
+        failures: list[ConnectorError] = []
+        started = time.monotonic()
+        login = threading.Thread(
+            target=lambda: failures.append(connector_error(connector)), daemon=True
+        )
+        login.start()
+        login.join(10)  # without a timeout the login never ends: fail, not hang
+        elapsed = time.monotonic() - started
+    assert failures and elapsed < 5, elapsed
+    error = failures[0]
+    assert f"logging in at {url} (username-password (SOAP))" in str(error), error
+    assert "timed out" in str(error) and "stopped answering" in str(error), error
+    assert error.kind == "network"
+    for secret in (PASSWORD, SECURITY_TOKEN):
+        assert secret not in str(error)

@@ -122,6 +122,31 @@ _DEFAULT_STATUS_VALUES: dict[StatusValue, str] = {
 }
 
 
+class _TimedSession(requests.Session):
+    """The session every request of the connector goes through, simple-salesforce's included:
+    each is sent through ``inner`` (the caller's, whose ``verify`` carries a sandbox's TLS
+    trust, or the connector's own) with ``timeout`` unless it names one. ``SalesforceLogin``
+    posts the SOAP login naming none, so a login host that accepted the connection and never
+    answered held the sync forever."""
+
+    _TIMEOUT_AT = 6
+    """The position of ``timeout`` among :meth:`requests.Session.request`'s arguments after
+    ``method`` and ``url``: a caller may pass it there."""
+
+    def __init__(self, inner: requests.Session, timeout: float) -> None:
+        super().__init__()
+        self._inner = inner
+        self._timeout = timeout
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """``inner``'s request, with the connector's timeout where none is given."""
+        if len(args) <= self._TIMEOUT_AT and kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return self._inner.request(method, url, *args, **kwargs)
+
+
 @dataclass(frozen=True)
 class _Answer:
     """What Salesforce said to one request: 200 with the JSON for any success, else the status
@@ -232,8 +257,9 @@ class SalesforceConnector:
         self._links_base = links_base.rstrip("/") if links_base else None
         self._site_name = site_name
         self._api_version = api_version
-        self._session = session or requests.Session()
-        self._session.hooks["response"].append(self._heard)
+        inner = session or requests.Session()
+        inner.hooks["response"].append(self._heard)
+        self._session = _TimedSession(inner, timeout)
         self._retry_after: float | None = None
         """The Retry-After of the last answer (the library's error keeps no headers)."""
         self._timeout = timeout
