@@ -321,6 +321,33 @@ def test_bulk_create_sends_at_most_50_issues_a_request(
     assert len(results) == 51 and all(r.ok for r in results)
 
 
+def test_a_bulk_create_refused_after_an_earlier_batch_says_what_that_batch_made(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """The second of three requests refused (403): the 50 issues of the first exist, so the
+    error says the call acted and carries their results, and the third batch was never sent;
+    it said "refused, nothing made" with no results, and those 50 were made again."""
+
+    def first_created_then_refused(
+        request: requests.PreparedRequest,
+    ) -> tuple[int, dict[str, str], str]:
+        if rsps.calls:  # the first request is recorded once answered
+            return 403, {}, json.dumps({"errorMessages": ["You may not create issues"]})
+        count = len(json.loads(request.body)["issueUpdates"])
+        issues = [{"id": str(n), "key": f"CLOUD-{n}", "self": "x"} for n in range(count)]
+        return 201, {}, json.dumps({"issues": issues, "errors": []})
+
+    rsps.add_callback(responses.POST, api(CLOUD, "issue/bulk"), callback=first_created_then_refused)
+    with pytest.raises(ConnectorError) as raised:
+        cloud.create_many([new(f"ps-{n}") for n in range(110)])
+    error = raised.value
+    assert len(rsps.calls) == 2 and error.status == 403
+    assert error.acted and not error.made_nothing
+    assert [r.key if r else None for r in error.finished[:50]] == [f"CLOUD-{n}" for n in range(50)]
+    assert error.finished[50:] == [None] * 60
+    assert error.never_sent == frozenset(range(100, 110))
+
+
 def test_an_unknown_field_fails_its_record_only(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:

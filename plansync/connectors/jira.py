@@ -249,6 +249,11 @@ class JiraConnector:
         A dropped connection or timeout during a bulk create raises :class:`ConnectorError` and
         is never resent: the request may have created the issues, so the caller must look the
         ids up by label first (on Cloud, search can lag a few seconds behind writes).
+
+        A request that fails the whole call after an earlier one created issues (a 403, a 429
+        past the retries) says so, as Salesforce's per-object requests do: ``acted``, the
+        earlier batches' results in ``finished`` and the later batches in ``never_sent``; else
+        the issues already made would be known to no one, and their items created again.
         """
         results: list[OpResult | None] = [None] * len(records)
         payloads: list[tuple[int, dict[str, Any]]] = []
@@ -259,9 +264,17 @@ class JiraConnector:
                 results[index] = OpResult(ok=False, error=str(error))
             else:
                 payloads.append((index, {"fields": fields}))
-        for batch in chunks(payloads, _CREATE_BATCH):
+        batches = list(chunks(payloads, _CREATE_BATCH))
+        for position, batch in enumerate(batches):
             ids = [records[index].plansync_id for index, _ in batch]
-            outcomes = self._create_batch(ids, [payload for _, payload in batch])
+            try:
+                outcomes = self._create_batch(ids, [payload for _, payload in batch])
+            except ConnectorError as exc:
+                exc.acted = exc.acted or any(r is not None and r.ok for r in results)
+                exc.finished = list(results)
+                later = batches[position + 1 :]
+                exc.never_sent = frozenset(index for rest in later for index, _ in rest)
+                raise
             for (index, _), outcome in zip(batch, outcomes, strict=True):
                 results[index] = outcome
         return [result for result in results if result is not None]
