@@ -273,30 +273,50 @@ def test_every_request_goes_through_the_session_given(
     assert [call.request.headers["X-Sandbox-Trust"] for call in rsps.calls] == ["yes", "yes"]
 
 
+SANDBOX_MY_DOMAIN = "https://acme--dev.sandbox.my.salesforce.com"
+
+
 @pytest.mark.parametrize(
-    ("domain", "token_url"),
+    ("domain", "token_url", "audience"),
     [
-        (None, TOKEN_URL),
-        ("test", "https://test.salesforce.com/services/oauth2/token"),
-        ("acme.my", f"{INSTANCE}/services/oauth2/token"),
-        ("acme.my.salesforce.com", f"{INSTANCE}/services/oauth2/token"),
-        ("https://127.0.0.1:8443/", "https://127.0.0.1:8443/services/oauth2/token"),
+        (None, TOKEN_URL, LOGIN),
+        (
+            "test",
+            "https://test.salesforce.com/services/oauth2/token",
+            "https://test.salesforce.com",
+        ),
+        ("acme.my", f"{INSTANCE}/services/oauth2/token", LOGIN),
+        ("acme.my.salesforce.com", f"{INSTANCE}/services/oauth2/token", LOGIN),
+        (INSTANCE, f"{INSTANCE}/services/oauth2/token", LOGIN),
+        (
+            "acme--dev.sandbox.my",
+            f"{SANDBOX_MY_DOMAIN}/services/oauth2/token",
+            "https://test.salesforce.com",
+        ),
+        (
+            SANDBOX_MY_DOMAIN,
+            f"{SANDBOX_MY_DOMAIN}/services/oauth2/token",
+            "https://test.salesforce.com",
+        ),
+        ("https://127.0.0.1:8443/", "https://127.0.0.1:8443/services/oauth2/token", LOGIN),
     ],
 )
-def test_domain_names_the_login_url(
+def test_domain_names_the_login_url_and_the_audience_a_login_server(
     rsps: responses.RequestsMock,
     sleeps: Sleeps,
     rsa_key: tuple[str, str],
     domain: str | None,
     token_url: str,
+    audience: str,
 ) -> None:
+    """The assertion goes to the domain's token endpoint, but its ``aud`` is always one of
+    Salesforce's login servers: a My Domain there is refused ("audience is invalid")."""
     rsps.post(token_url, json=token_answer())
     rsps.get(QUERY, json=page([]))
     jwt_connector(sleeps, rsa_key[0], domain=domain).fetch_by_ids(["ps-a"])
     assert rsps.calls[0].request.url == token_url
-    assert jwt.decode(form(rsps.calls[0])["assertion"], options={"verify_signature": False})[
-        "aud"
-    ] == token_url.removesuffix("/services/oauth2/token")
+    claims = jwt.decode(form(rsps.calls[0])["assertion"], options={"verify_signature": False})
+    assert claims["aud"] == audience
 
 
 def test_client_credentials_login_posts_the_client_id_and_secret_to_my_domain(

@@ -8,10 +8,12 @@ SOQL with IN lists, hostile literals and paging, describe, records, injected 401
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -157,6 +159,40 @@ def test_jwt_bearer_login_checks_the_signature_and_runs_as_the_subject(
                 domain=login_domain(server.url),
                 session=tls.client_session(),
             )
+    app.close()
+
+
+def test_a_jwt_audience_other_than_a_login_server_is_refused_as_salesforce_does(
+    tls: LoopbackCertificate, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """Salesforce takes https://login.salesforce.com or https://test.salesforce.com as the
+    audience, wherever the assertion is posted; the URL it is posted to (the sandbox's, a My
+    Domain's), what plansync's connector sent, was accepted here and refused there."""
+    app = SalesforceSandbox(auth=OrgAuth(consumer_key="plansync-app"))
+    with serve(app, tls) as server:
+
+        def login(audience: str) -> requests.Response:
+            claims = {"iss": "plansync-app", "sub": PRIYA.email, "aud": audience}
+            assertion = jwt.encode(
+                {**claims, "exp": int(time.time()) + 180}, private_pem(rsa_key), algorithm="RS256"
+            )
+            return tls.client_session().post(
+                f"{server.url}/services/oauth2/token",
+                data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                    "assertion": assertion,
+                },
+            )
+
+        for refused in (server.url, "https://acme.my.salesforce.com", "https://example.com"):
+            answer = login(refused)
+            assert answer.status_code == 400, refused
+            assert answer.json() == {
+                "error": "invalid_grant",
+                "error_description": "audience is invalid",
+            }
+        for accepted in ("https://login.salesforce.com", "https://test.salesforce.com"):
+            assert login(accepted).status_code == 200, accepted
     app.close()
 
 

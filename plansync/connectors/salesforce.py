@@ -46,7 +46,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from xml.parsers.expat import ExpatError
 
 import jwt
@@ -899,11 +899,12 @@ class SalesforceConnector:
 
     def _jwt_assertion(self) -> str:
         """The signed JWT of the bearer flow: issuer the connected app's consumer key, subject
-        the user, audience the login URL, valid for three minutes, RS256."""
+        the user, audience Salesforce's login server (:func:`_jwt_audience`), valid for three
+        minutes, RS256."""
         claims = {
             "iss": self._credentials["consumer_key"],
             "sub": self._credentials["username"],
-            "aud": self._login_url,
+            "aud": _jwt_audience(self._login_url),
             "exp": int(time.time()) + _JWT_LIFETIME,
         }
         key = self._private_key()
@@ -990,6 +991,18 @@ def _login_url(domain: str | None) -> str:
     if domain.endswith((".salesforce.com", ".force.com")) or ":" in domain:
         return f"https://{domain}"
     return f"https://{domain}.salesforce.com"
+
+
+def _jwt_audience(login_url: str) -> str:
+    """The ``aud`` of a JWT bearer assertion posted to ``login_url``: Salesforce takes only
+    ``https://login.salesforce.com`` or, for a sandbox org, ``https://test.salesforce.com``
+    (or an Experience Cloud site's URL), never a My Domain, though the assertion is posted to
+    the My Domain's token endpoint (GovCloud and orgs that block the login hosts need that;
+    simple-salesforce issue #672). A sandbox's My Domain is ``{name}--{sandbox}.sandbox.my``."""
+    host = urlsplit(login_url).hostname or ""
+    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+        return "https://test.salesforce.com"
+    return "https://login.salesforce.com"
 
 
 def _in_lists(ids: list[str]) -> Iterator[list[str]]:

@@ -17,7 +17,8 @@ Shapes follow Salesforce's REST API documentation:
 Endpoints (``vXX.X`` is any version from 31.0 to ``api_version``):
 
 - ``POST /services/oauth2/token``: JWT bearer (RS256 assertion: ``iss`` the consumer key,
-  ``sub`` a username, ``aud`` the login URL, ``exp`` in the future, signature checked when
+  ``sub`` a username, ``aud`` https://login.salesforce.com or https://test.salesforce.com (as
+  Salesforce, which refuses a My Domain's URL there), ``exp`` in the future, signature checked when
   :class:`OrgAuth` has a public key), client credentials (My Domain only, not ``login``/``test``)
   and OAuth username-password; ``POST /services/Soap/u/XX.X``: the legacy SOAP login;
 - ``GET /services/data/``: versions (no auth);
@@ -30,7 +31,8 @@ plansync's connector does with ``domain`` set to the sandbox URL) or under a log
 path, ``/{host}.salesforce.com/services/...``: simple-salesforce's own logins post to
 ``https://{domain}.salesforce.com/...``, so ``domain="127.0.0.1:PORT/login"`` reaches the
 sandbox as login host ``login`` (see :func:`login_domain`). The host is what the client
-credentials flow checks (not ``login``/``test``) and one of the JWT audiences accepted.
+credentials flow checks (not ``login``/``test``), and a JWT audience naming it under the
+sandbox's URL (simple-salesforce's) stands for ``https://{host}.salesforce.com``.
 
 Objects: ``RFE__c`` and ``Feature__c`` by default (key prefixes a01, a02, ...; an object a
 database has not seen yet takes the next prefix, kept there), with the fields of
@@ -1056,11 +1058,14 @@ class SalesforceSandbox(SandboxApp):
             except jwt.PyJWTError:
                 raise OAuthError("invalid_grant", "invalid assertion: bad signature") from None
         self._check_client(claims.get("iss"), None)
-        own = request.base_url + (
-            f"/{request.login_host}.salesforce.com" if request.login_host else ""
-        )
-        audiences = {own, "https://login.salesforce.com", "https://test.salesforce.com"}
-        if str(claims.get("aud", "")).rstrip("/") not in audiences:
+        # Salesforce takes only its login servers as the audience, never the URL the assertion
+        # is posted to (a My Domain's). simple-salesforce's own JWT login names the login host
+        # it was given, which here is in the path: read that as the host it stands for.
+        audience = str(claims.get("aud", "")).rstrip("/")
+        under = audience.removeprefix(f"{request.base_url}/")
+        if under != audience and under.endswith(".salesforce.com"):
+            audience = f"https://{under}"
+        if audience not in ("https://login.salesforce.com", "https://test.salesforce.com"):
             raise OAuthError("invalid_grant", "audience is invalid")
         try:
             expires = int(str(claims.get("exp")))  # simple-salesforce sends it as a string
