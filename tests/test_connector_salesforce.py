@@ -1391,6 +1391,30 @@ def test_a_call_failing_at_its_second_object_gives_the_first_object_s_answers(
     assert second is None
 
 
+def test_a_move_into_progress_without_an_in_progress_value_fails_alone(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """One result per move: the one that cannot be made fails, the others are sent; it raised
+    ValueError for the whole call. Should the call fail, its error counts in moves."""
+    rsps.patch(UPDATE, json=[saved("a01J000000AAAAA")])
+    connector = make(sleeps, status_field="Status__c")
+    moves = [
+        StatusMove("a01J000000BBBBB", "indeterminate"),
+        StatusMove("a01J000000AAAAA", "done"),
+    ]
+    [progress, done] = connector.transition_many(moves)
+    assert (progress.ok, progress.key) == (False, "a01J000000BBBBB")
+    assert "in_progress" in (progress.error or "")
+    assert (done.ok, done.key) == (True, "a01J000000AAAAA")
+    assert [r["id"] for r in body(rsps.calls[0])["records"]] == ["a01J000000AAAAA"]
+
+    rsps.patch(UPDATE, status=403, json=[{"errorCode": "INSUFFICIENT_ACCESS", "message": "no"}])
+    with pytest.raises(ConnectorError) as failed:
+        connector.transition_many(moves)
+    [unmade, refused] = failed.value.finished
+    assert unmade is not None and not unmade.ok and refused is None
+
+
 def test_transitions_are_no_ops_without_a_status_field(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:

@@ -63,7 +63,6 @@ from plansync.connectors.base import (
     ConnectorError,
     FieldUpdate,
     Link,
-    Move,
     NewRecord,
     OpResult,
     RemoteRecord,
@@ -407,25 +406,37 @@ class SalesforceConnector:
     def transition_many(self, moves: list[StatusMove]) -> list[OpResult]:
         """Set ``status_field`` to the value for each move, in the update batches; without a
         status field, no-ops that succeed without a request (the object has no workflow
-        plansync knows)."""
+        plansync knows). A move into in progress without an ``in_progress`` value fails alone,
+        sending nothing: the interface's one result per move, never an exception for one.
+        Should the updates fail the whole call, the error's ``finished`` and ``never_sent``
+        count in moves, as the caller's do, not in the updates sent."""
         field = self._status_field
         if field is None:
             return [OpResult(ok=True, key=move.key) for move in moves]
-        return self.update_many(
-            [
-                FieldUpdate(move.key, {field: self._status_value(move.to)}, sobject=move.sobject)
-                for move in moves
-            ]
-        )
-
-    def _status_value(self, to: Move) -> str:
-        """The value of ``status_field`` a move sets. In progress has no default (an org's
-        picklist has no value for it that plansync could assume): without ``in_progress`` in
-        ``status_values`` its target plans no such move (``TargetSpec.progress``)."""
-        value = self._status_values.get("in_progress" if to == "indeterminate" else to)
-        if value is None:
-            raise ValueError("status_values names no in_progress value to move records to")
-        return value
+        results: list[OpResult | None] = [None] * len(moves)
+        sent: list[int] = []  # the position in ``moves`` of each update
+        updates: list[FieldUpdate] = []
+        for index, move in enumerate(moves):
+            value = self._status_values.get(
+                "in_progress" if move.to == "indeterminate" else move.to
+            )
+            if value is None:  # the target plans no such move (TargetSpec.progress): a guard
+                error = "[salesforce] status_values names no in_progress value to move it to"
+                results[index] = OpResult(ok=False, key=move.key, error=error)
+                continue
+            sent.append(index)
+            updates.append(FieldUpdate(move.key, {field: value}, sobject=move.sobject))
+        try:
+            outcomes = self.update_many(updates) if updates else []
+        except ConnectorError as exc:
+            for position, answered in enumerate(exc.finished):
+                results[sent[position]] = answered
+            exc.finished = results
+            exc.never_sent = frozenset(sent[position] for position in exc.never_sent)
+            raise
+        for index, outcome in zip(sent, outcomes, strict=True):
+            results[index] = outcome
+        return [result for result in results if result is not None]
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
         """Succeed without a request: a Salesforce record keeps its note link in a field
