@@ -1415,6 +1415,30 @@ def test_a_move_into_progress_without_an_in_progress_value_fails_alone(
     assert unmade is not None and not unmade.ok and refused is None
 
 
+def test_a_destination_salesforce_cannot_read_is_a_reason_not_an_error(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """As Jira's says "no such project": the interface's "why, or None", which the plan turns
+    into an error naming the rule. It raised, and returned None. Asked once an object."""
+    no_object = [
+        {"errorCode": "INVALID_TYPE", "message": "sObject type 'RFE__c' is not supported."}
+    ]
+    rsps.get(QUERY, status=400, json=no_object)
+    record = NewRecord("ps-a", {"Name": "A"})
+    for _ in range(2):
+        why = sf.destination_problem(record)
+        assert why is not None and "INVALID_TYPE: sObject type 'RFE__c' is not supported" in why
+    assert sf.request_count() == 1
+
+
+def test_a_destination_unread_for_another_reason_fails_the_call(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    rsps.get(QUERY, status=401, json=EXPIRED)
+    with pytest.raises(ConnectorError):
+        sf.destination_problem(NewRecord("ps-a", {"Name": "A"}))
+
+
 def test_transitions_are_no_ops_without_a_status_field(
     rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:

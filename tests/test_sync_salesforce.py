@@ -1734,7 +1734,7 @@ def test_a_status_field_the_object_lacks_is_named_with_the_setting_that_names_it
     project.write_config(salesforce=True)
     line = 'note_link_field = "Note_Link__c"\n'
     replace_once(project.config_path, line, line + 'status_field = "Stage__c"\n')
-    with pytest.raises(plansync.ConnectorError) as failed:
+    with pytest.raises(plansync.ConfigError) as failed:  # as for a Jira project not there
         plan_of(project, org)
     message = str(failed.value)
     assert "INVALID_FIELD: RFE__c has no field 'Stage__c' that this user may see" in message

@@ -278,7 +278,10 @@ class SalesforceConnector:
             for name, fields in objects.items()
         }
         self._read: set[str] = set()
-        """The objects a query of this run has read: the fields plansync names exist there."""
+        """The objects a query of this run has read: the fields plansync names exist there,
+        unless :attr:`_problems` says why not."""
+        self._problems: dict[str, str] = {}
+        """Why Salesforce refused to read an object by the fields plansync names."""
         self._lock_retries = min(_LOCK_RETRIES, max_retries)
         self._status_field = status_field
         self._status_values: dict[StatusValue, str] = {
@@ -464,19 +467,28 @@ class SalesforceConnector:
             self._users[wanted.casefold()] = tuple(row["Id"] for row in rows)
         return self._users[wanted.casefold()]
 
-    def destination_problem(self, record: NewRecord) -> None:
-        """Read the record's object once, by a query of one record naming every field plansync
-        reads and writes, unless a look-up of this run has: a misspelt field
-        (``status_field``) or object fails the plan naming its setting, before anything is
-        created. A plan's look-up of ids did it, but a first plan looks up none (its ids are
-        new), and the first sync made every record before the next run failed."""
+    def destination_problem(self, record: NewRecord) -> str | None:
+        """Why Salesforce would refuse every record of ``record``'s object, or None: read the
+        object once, by a query of one record naming every field plansync reads and writes,
+        unless a look-up of this run has. A misspelt field (``status_field``) or object is
+        refused with a 400 (``INVALID_FIELD``, ``INVALID_TYPE``), whose words, naming the
+        setting, are the reason: the plan fails naming its rule before anything is created,
+        as for a Jira project that does not exist. A plan's look-up of ids did it, but a
+        first plan looks up none (its ids are new), and the first sync made every record
+        before the next run failed. Any other failure (the network, a login) fails the call.
+        Cached per object, a reason too."""
         sobject = record.sobject or self.objects[0]
         if sobject in self._managed and sobject not in self._read:
-            self._query(
-                f"SELECT {self._select(sobject)} FROM {sobject} LIMIT 1", f"reading {sobject}"
-            )
+            try:
+                self._query(
+                    f"SELECT {self._select(sobject)} FROM {sobject} LIMIT 1", f"reading {sobject}"
+                )
+            except ConnectorError as error:
+                if error.status not in (400, 404):
+                    raise
+                self._problems[sobject] = str(error)
             self._read.add(sobject)
-        return None
+        return self._problems.get(sobject)
 
     def api_usage(self) -> tuple[int, int] | None:
         """(used, allowed) of the org's daily API requests, from the ``Sforce-Limit-Info``
