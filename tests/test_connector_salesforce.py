@@ -996,12 +996,17 @@ def test_fetch_follows_next_records_url(
     assert sf.request_count() == 2
 
 
-def test_an_id_on_several_records_maps_to_the_lowest_id(
-    rsps: responses.RequestsMock, sf: SalesforceConnector, caplog: pytest.LogCaptureFixture
+def test_an_id_on_several_records_maps_to_the_lowest_id_naming_the_others(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
 ) -> None:
-    rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a"), row("a01J000000BBBBB", "ps-a")]))
-    assert sf.fetch_by_ids(["ps-a"])["ps-a"].key == "a01J000000AAAAA"
-    assert "several RFE__c records" in caplog.text
+    """As Jira's cloned issues: the others in ``duplicates``, for the plan to name."""
+    rows = [row("a01J000000AAAAA", "ps-a"), row("a01J000000BBBBB", "ps-a")]
+    rsps.get(QUERY, json=page([*rows, row("a01J000000CCCCC", "ps-a")]))
+    found = sf.fetch_by_ids(["ps-a"])["ps-a"]
+    assert (found.key, found.duplicates) == (
+        "a01J000000AAAAA",
+        ("a01J000000BBBBB", "a01J000000CCCCC"),
+    )
 
 
 def answer_each_query(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:

@@ -1713,6 +1713,25 @@ def test_a_line_that_lost_its_id_with_words_between_its_keys_gets_it_back(
     assert not plan_of(project, org).changes
 
 
+def test_an_external_id_on_a_second_record_is_named_by_the_plan_as_a_clone_is_for_jira(
+    project: ExampleProject, org: Org
+) -> None:
+    """A non-unique external id field lets a copy carry the item's id: the plan syncs the item
+    with its record and names the copy, as for a Jira issue cloned with its labels (the
+    connector logged it, and the plan said nothing)."""
+    _, entry, block_id = synced_item(project, org, RFE_TEXT)
+    sobject, record = org.records()[block_id]
+    [copy] = org.app.add_records(sobject, [{"Plansync_Id__c": block_id, "Name": "a copy"}])
+
+    plan = plan_of(project, org)
+
+    assert not [c for c in plan.changes if c.item.block_id == block_id]
+    [warning] = [w for w in plan.warnings if copy in w]
+    assert warning.startswith(f"{entry.note.path}:{entry.item.line}: ")
+    assert f"is also on {copy} (a record copied with its external id?)" in warning
+    assert warning.endswith(f"this item syncs with {record['Id']}")
+
+
 # ---- status: the checkbox moves a record's status field, when the config names one ------------
 
 

@@ -309,7 +309,9 @@ class SalesforceConnector:
         ``nextRecordsUrl``.
 
         Should the external id field not be unique, an id on several records maps to the one
-        with the lowest Id, and is logged.
+        with the lowest Id (of the first object), the others named in its ``duplicates``, as
+        Jira's cloned issues are: the engine syncs one record and the plan tells a person
+        about the others.
         """
         found: dict[str, RemoteRecord] = {}
         for sobject in self.objects:
@@ -326,16 +328,11 @@ class SalesforceConnector:
                     record = self._record(row, sobject)
                     if record.plansync_id is None:
                         continue
-                    if record.plansync_id in found:
-                        _log.warning(
-                            "%s %s is on several %s records (%s, %s); using %s",
-                            self.external_id_field,
-                            record.plansync_id,
-                            sobject,
-                            found[record.plansync_id].key,
-                            record.key,
-                            found[record.plansync_id].key,
-                        )
+                    first = found.get(record.plansync_id)
+                    if first is not None:
+                        if record.key != first.key and record.key not in first.duplicates:
+                            duplicates = (*first.duplicates, record.key)
+                            found[record.plansync_id] = replace(first, duplicates=duplicates)
                         continue
                     found[record.plansync_id] = record
         return found

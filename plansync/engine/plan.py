@@ -676,19 +676,24 @@ class Planner:
         fields = self._object_kept(target, entry, found, fields)
         self._issue_kept(target, entry, found, fields)
         label = label_for(entry.block_id)
+        copied = (
+            "a record copied with its external id?"
+            if found.sobject
+            else "an issue cloned with its labels?"
+        )
         if base is not None and base.key != found.key and base.key in found.duplicates:
             self._conflict(
                 target,
                 entry,
                 base.key,
                 f"{label} is on {found.key} as well as on {base.key}, this item's record:"
-                f" remove it from {found.key} (an issue cloned with its labels?);"
+                f" remove it from {found.key} ({copied});"
                 " plansync will not guess",
             )
             return None
         if found.duplicates:
             self.plan.warn(
-                f"{label} is also on {', '.join(found.duplicates)} (cloned with its labels?),"
+                f"{label} is also on {', '.join(found.duplicates)} ({copied}),"
                 f" which plansync leaves alone: remove it there; this item syncs with"
                 f" {found.key}",
                 entry.note.path,
