@@ -276,6 +276,21 @@ def test_every_request_goes_through_the_session_given(
 SANDBOX_MY_DOMAIN = "https://acme--dev.sandbox.my.salesforce.com"
 
 
+def test_the_session_given_is_left_as_it_was(rsps: responses.RequestsMock, sleeps: Sleeps) -> None:
+    """Each connector added a response hook to it, never removed: connectors sharing a session
+    piled them up, each reading the Retry-After of the others' answers. Retry-After is still
+    heard through it."""
+    session = requests.Session()
+    hooks = {name: list(hooked) for name, hooked in session.hooks.items()}
+    rsps.get(QUERY, status=429, headers={"Retry-After": "3"})
+    rsps.get(QUERY, json=page([]))
+    for _ in range(2):
+        make(sleeps, session=session)
+    make(sleeps, session=session).fetch_by_ids(["ps-a"])
+    assert session.hooks == hooks
+    assert sleeps == [3.0]
+
+
 @pytest.mark.parametrize(
     ("domain", "token_url", "audience"),
     [

@@ -126,7 +126,11 @@ class _TimedSession(requests.Session):
     each is sent through ``inner`` (the caller's, whose ``verify`` carries a sandbox's TLS
     trust, or the connector's own) with ``timeout`` unless it names one. ``SalesforceLogin``
     posts the SOAP login naming none, so a login host that accepted the connection and never
-    answered held the sync forever."""
+    answered held the sync forever.
+
+    ``inner`` is never changed: the ``Retry-After`` of each answer (which the library's errors
+    keep no trace of) is kept here, where a response hook added to a caller's session stayed
+    there, one more a connector, each reading the answers of every other."""
 
     _TIMEOUT_AT = 6
     """The position of ``timeout`` among :meth:`requests.Session.request`'s arguments after
@@ -136,14 +140,19 @@ class _TimedSession(requests.Session):
         super().__init__()
         self._inner = inner
         self._timeout = timeout
+        self.retry_after: float | None = None
+        """The Retry-After of the last answer, in seconds."""
 
     def request(  # type: ignore[override]
         self, method: str, url: str, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        """``inner``'s request, with the connector's timeout where none is given."""
+        """``inner``'s request, with the connector's timeout where none is given; its answer's
+        Retry-After kept."""
         if len(args) <= self._TIMEOUT_AT and kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
-        return self._inner.request(method, url, *args, **kwargs)
+        response = self._inner.request(method, url, *args, **kwargs)
+        self.retry_after = retry_after(response)
+        return response
 
 
 @dataclass(frozen=True)
@@ -256,11 +265,7 @@ class SalesforceConnector:
         self._links_base = links_base.rstrip("/") if links_base else None
         self._site_name = site_name
         self._api_version = api_version
-        inner = session or requests.Session()
-        inner.hooks["response"].append(self._heard)
-        self._session = _TimedSession(inner, timeout)
-        self._retry_after: float | None = None
-        """The Retry-After of the last answer (the library's error keeps no headers)."""
+        self._session = _TimedSession(session or requests.Session(), timeout)
         self._timeout = timeout
         self._http = Sender(
             "Salesforce",
@@ -758,9 +763,6 @@ class SalesforceConnector:
         sf = self._client()
         return self._http.send(lambda: self._attempt(sf, request, what, read), what=what, read=read)
 
-    def _heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._retry_after = retry_after(response)
-
     def _attempt(
         self, sf: Salesforce, request: Callable[[Salesforce], Any], what: str, read: bool
     ) -> _Answer:
@@ -790,7 +792,7 @@ class SalesforceConnector:
             and code == "REQUEST_LIMIT_EXCEEDED"
             and "TotalRequests" not in message
         ):
-            raise Throttled(answer.status, self._retry_after, reason=code or None)
+            raise Throttled(answer.status, self._session.retry_after, reason=code or None)
         usage = sf.api_usage.get("api-usage")  # the library parses it from each success
         if usage is not None:
             self._usage = (usage.used, usage.total)
