@@ -116,6 +116,19 @@ NOT_A_KEY_FILE = (
 )
 
 
+def key_file(given: str) -> str | None:
+    """The file a private key setting names, or None where it holds the key itself (PEM
+    text): the one place that tells the two apart, for the config (which takes a path from its
+    own folder) and the Salesforce connector (which reads it). ValueError saying
+    :data:`NOT_A_KEY_FILE` where it can be neither (a key pasted without its armour where its
+    path belongs), whose value is never quoted."""
+    if "-----BEGIN" in given:
+        return None
+    if not may_name_a_file(given):
+        raise ValueError(NOT_A_KEY_FILE)
+    return given
+
+
 def split_credentials(url: str) -> tuple[str, str, str]:
     """``(url without its userinfo, user, password)``; user and password are percent-decoded,
     and empty when the URL has none (``requests`` reads a URL's userinfo the same way)."""

@@ -31,7 +31,7 @@ from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable, read_vault
 from plansync.progress import Progress, silent
-from plansync.redact import NOT_A_KEY_FILE, may_name_a_file
+from plansync.redact import key_file
 from plansync.rules import JiraRouting, SalesforceRouting
 from plansync.sandbox.embedded import (
     JIRA_LINKS,
@@ -177,11 +177,13 @@ def private_key(config: Config) -> str | None:
     variable holding the key itself) is passed as it is."""
     assert config.salesforce is not None
     given = config.salesforce.private_key_file
-    if not given or "-----BEGIN" in given:
-        return given or None
-    if not may_name_a_file(given):
-        raise ConfigError(f"{config.where}: 'salesforce.private_key_file' {NOT_A_KEY_FILE}")
-    return str(config_file(config, "salesforce.private_key_file", given))
+    if not given:
+        return None
+    try:
+        path = key_file(given)
+    except ValueError as error:
+        raise ConfigError(f"{config.where}: 'salesforce.private_key_file' {error}") from None
+    return given if path is None else str(config_file(config, "salesforce.private_key_file", path))
 
 
 @contextmanager

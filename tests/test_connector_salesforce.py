@@ -36,6 +36,7 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.connectors.salesforce import SalesforceConnector
+from plansync.redact import NOT_A_KEY_FILE, key_file
 
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v59.0"
@@ -528,6 +529,25 @@ def test_a_private_key_that_is_not_one_fails_without_showing_it(
     assert_one_safe_line(error, caplog)
     missing = connector_error(jwt_connector(sleeps, str(tmp_path / "nope.key")))
     assert f"cannot read the private key file {tmp_path / 'nope.key'}" in str(missing)
+
+
+@pytest.mark.parametrize(
+    ("given", "path"),
+    [
+        ("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", None),
+        ("~/keys/server.key", "~/keys/server.key"),
+        ("bm90IGEga2V5\nbm90IGEga2V5", NOT_A_KEY_FILE),  # a key without its armour
+        ("bm90" * 100, NOT_A_KEY_FILE),  # base64 of one: longer than any file name
+    ],
+)
+def test_one_rule_tells_a_private_key_from_its_file(given: str, path: str | None) -> None:
+    """The config (a path from its folder) and the connector (reading it) decided each on its
+    own whether ``private_key`` was the PEM text or a file: one helper now decides for both."""
+    if path == NOT_A_KEY_FILE:
+        with pytest.raises(ValueError, match=re.escape(NOT_A_KEY_FILE)):
+            key_file(given)
+    else:
+        assert key_file(given) == path
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ from plansync.connectors.http import (
 )
 from plansync.display import counted
 from plansync.logs import logger
-from plansync.redact import NOT_A_KEY_FILE, add_secret, may_name_a_file, redact
+from plansync.redact import add_secret, key_file, redact
 
 _log = logger(__name__)
 
@@ -941,15 +941,17 @@ class SalesforceConnector:
     def _private_key(self) -> str:
         """The PEM text given, or read from the file named."""
         given = self._credentials["private_key"] or ""
-        if "-----BEGIN" in given:
+        try:
+            path = key_file(given)
+        except ValueError as error:
+            raise self._login_failed(f"the private key {error}") from None
+        if path is None:
             return given
         try:
-            return Path(given).expanduser().read_text()
+            return Path(path).expanduser().read_text()
         except OSError as error:
             problem = error.strerror
-        if not may_name_a_file(given):
-            raise self._login_failed(f"the private key {NOT_A_KEY_FILE}")
-        raise self._login_failed(f"cannot read the private key file {given}: {problem}")
+        raise self._login_failed(f"cannot read the private key file {path}: {problem}")
 
     def _soap_login(self) -> tuple[str, str]:
         """The legacy username-password login (SOAP ``login()``), through the library."""
