@@ -1044,6 +1044,21 @@ def test_an_id_on_several_records_maps_to_the_lowest_id_naming_the_others(
     )
 
 
+@pytest.mark.parametrize(
+    "records", [[{"Plansync_Id__c": "ps-a"}], [["a01J000000AAAAA"]], {"Id": "a01"}]
+)
+def test_a_query_answer_of_another_shape_fails_in_one_line(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, records: Any
+) -> None:
+    """A row without its Id (a proxy's or another API's answer) was a raw KeyError."""
+    rsps.get(QUERY, json={"done": True, "totalSize": 1, "records": records})
+    error = connector_error(sf)
+    assert str(error).startswith("Salesforce's answer to reading RFE__c records by 1")
+    assert "each with an Id" in str(error) and error.kind == "unexpected"
+    with pytest.raises(ConnectorError, match="each with an Id"):
+        sf.find_users("someone@acme.example")
+
+
 def answer_each_query(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
     """One record per id the query asks for."""
     _, ids = literals(parse_qs(urlsplit(request.url or "").query)["q"][0])

@@ -512,14 +512,24 @@ class SalesforceConnector:
         return ", ".join(["Id", self.external_id_field, *self._managed[sobject]])
 
     def _query(self, soql: str, what: str) -> list[dict[str, Any]]:
-        """Every row of a SOQL query, page by page through ``nextRecordsUrl``. A read: a page
+        """Every row of a SOQL query, page by page through ``nextRecordsUrl``, each with its
+        ``Id`` (a row without one fails the call, not a KeyError further on). A read: a page
         answered 500 is asked again (:data:`~plansync.connectors.http.RESEND_IF_READ`), and one
         still failing past the retries fails the call with Salesforce's words and ``what``."""
         rows: list[dict[str, Any]] = []
         request = partial(Salesforce.query, query=soql, timeout=self._timeout)
         while True:
             page = self._json(self._call(request, what, read=True), what)
-            rows.extend(page.get("records") or [])
+            records = page.get("records") or []
+            if not isinstance(records, list) or not all(
+                isinstance(row, dict) and isinstance(row.get("Id"), str) for row in records
+            ):
+                raise ConnectorError(
+                    f"Salesforce's answer to {what} is not shaped as a query's: its records"
+                    " are not a list of records, each with an Id (every query here selects it)",
+                    kind="unexpected",
+                )
+            rows.extend(records)
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return rows
             request = partial(
