@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from plansync.callers import LIBRARY, Caller
-from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, StatusValue
+from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, SfAuth, StatusValue
 from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.notes.vault import hidden, left_out_by
@@ -438,7 +438,7 @@ class SalesforceConfig(RequestSettings):
     """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
 
     instance_url: str = ""
-    auth: Literal["jwt", "client_credentials", "session", "password"] = "jwt"
+    auth: SfAuth = "jwt"
     domain: str | None = Field(default=None, description="login, test, or a My Domain host")
     username: str = ""
     consumer_key: SecretStr = SecretStr("")

@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 import time
+import typing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,10 @@ from plansync.connectors.base import (
     Link,
     NewRecord,
     OpResult,
+    SfAuth,
     StatusMove,
 )
-from plansync.connectors.salesforce import SalesforceConnector
+from plansync.connectors.salesforce import LOGIN_NEEDS, SalesforceConnector
 from plansync.redact import NOT_A_KEY_FILE, key_file
 
 INSTANCE = "https://acme.my.salesforce.com"
@@ -548,6 +550,14 @@ def test_one_rule_tells_a_private_key_from_its_file(given: str, path: str | None
             key_file(given)
     else:
         assert key_file(given) == path
+
+
+def test_the_login_flows_are_named_once_for_the_config_and_the_connector() -> None:
+    """The config spelt the flows out again; a flow added to one was refused by the other."""
+    from plansync.config import SalesforceConfig
+
+    assert SalesforceConfig.model_fields["auth"].annotation is SfAuth
+    assert set(LOGIN_NEEDS) == set(typing.get_args(SfAuth))
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,8 @@ SF_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 """An object or field API name: safe in SOQL as it is."""
 SF_API_VERSION = re.compile(r"\d+\.\d")
 """An API version as Salesforce's REST paths spell it: '59.0'."""
+SfAuth = Literal["jwt", "client_credentials", "session", "password"]
+"""The Salesforce connector's login flows (``[salesforce] auth``)."""
 
 
 FailureKind = Literal["auth", "network", "throttled", "server", "unexpected", "refused"]

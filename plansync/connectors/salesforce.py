@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlsplit
 from xml.parsers.expat import ExpatError
 
@@ -66,6 +66,7 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
+    SfAuth,
     StatusCategory,
     StatusMove,
     StatusValue,
@@ -84,15 +85,13 @@ from plansync.redact import add_secret, key_file, redact
 
 _log = logger(__name__)
 
-Auth = Literal["jwt", "client_credentials", "session", "password"]
-
 _FLOWS: dict[str, str] = {
     "jwt": "JWT bearer",
     "client_credentials": "client credentials",
     "session": "session id",
     "password": "username-password (SOAP)",
 }
-LOGIN_NEEDS: dict[Auth, tuple[str, ...]] = {
+LOGIN_NEEDS: dict[SfAuth, tuple[str, ...]] = {
     "jwt": ("consumer_key", "private_key", "username"),
     "client_credentials": ("client_id", "client_secret"),
     "session": ("session_id", "instance_url"),
@@ -207,7 +206,7 @@ class SalesforceConnector:
         objects: Mapping[str, Sequence[str]],
         external_id_field: str,
         *,
-        auth: Auth = "jwt",
+        auth: SfAuth = "jwt",
         instance_url: str | None = None,
         session_id: str | None = None,
         consumer_key: str | None = None,
@@ -243,7 +242,7 @@ class SalesforceConnector:
             raise ConnectorError(f"api_version must look like '59.0', not {api_version!r}")
         self.objects = list(objects)
         self.external_id_field = external_id_field
-        self._auth: Auth = auth
+        self._auth: SfAuth = auth
         self._flow = _FLOWS[auth]
         self._login_url = _login_url(domain)
         self._credentials = {
