@@ -363,19 +363,19 @@ _RUN_ERRORS: tuple[type[Exception], ...] = (PlansyncError, sqlite3.DatabaseError
 
 
 @contextmanager
-def _one_line_errors(what: str = "") -> Iterator[None]:
+def _one_line_errors() -> Iterator[None]:
+    """A run's expected errors as one line each. A pydantic ``ValidationError`` is plansync's
+    own mistake, never the user's file: ``Plan.load`` reports a file that is no saved plan as
+    :class:`NotAPlan` itself, so one raised later, while the plan it took is applied, is a bug
+    to report, not the file's fault (it was called "not a plan saved by plansync")."""
     try:
         yield
     except _RUN_ERRORS as exc:  # may quote a server's answer or a note: shown escaped
         raise click.ClickException(shown(str(exc))) from None
     except ValidationError as exc:
-        if not what:  # no plan file was read: not the user's file, plansync's own mistake
-            raise click.ClickException(
-                f"internal error, a bug in plansync ({exc.title}: {first_problem(exc)});"
-                " please report it with the command you ran"
-            ) from None
         raise click.ClickException(
-            f"{what} is not a plan saved by plansync: {first_problem(exc)}"
+            f"internal error, a bug in plansync ({exc.title}: {first_problem(exc)});"
+            " please report it with the command you ran"
         ) from None
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
@@ -484,7 +484,7 @@ def sync_command(
     result: Result | None
     with (
         _progress(quiet=quiet) as progress,
-        _one_line_errors(str(plan_file) if plan_file else ""),
+        _one_line_errors(),
         _interrupted(stopped),
     ):
         if plan_file is not None:

@@ -2461,17 +2461,23 @@ def test_the_warning_lines_last_only_while_a_command_runs(
     assert warnings.showwarning is show
 
 
-@pytest.mark.parametrize("command", [("plan",), ("sync", "--yes")])
+@pytest.mark.parametrize("command", [("plan",), ("sync", "--yes"), ("sync", "plan.json")])
 def test_a_validation_error_of_plansync_own_is_not_blamed_on_a_plan_file(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
 ) -> None:
     """With no plan file given, it said " is not a plan saved by plansync" (plan) or "None is
-    not a plan saved by plansync" (sync)."""
+    not a plan saved by plansync" (sync); with one, that a plan file which ``Plan.load`` had
+    taken was none, for an error raised while applying it."""
     from plansync.engine.changes import ItemRef
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         return ItemRef.model_validate({"note": "n.md"})
 
+    if "plan.json" in command:
+        saved = example_project.root / "plan.json"
+        command = ("sync", str(saved))
+        planned = run("plan", "--out", saved, "--config", example_project.config_path)
+        assert planned.exit_code == 0, planned.output
     monkeypatch.setattr("plansync.sync.plan", broken)
     monkeypatch.setattr("plansync.sync.apply", broken)
     result = run(*command, "--config", example_project.config_path)
