@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.notes.model import AcceptancePolicy, Item, Note
-from plansync.notes.parse import shown_wiki_links
+from plansync.notes.parse import heading_text, shown_wiki_links
 from plansync.placeholders import fill, placeholder_names
 
 BLOCK_ID_PREFIX = "ps-"
@@ -161,7 +161,7 @@ class Context:
             "priority": item.priority,
             "tags": " ".join(item.tags),
             "block_id": self.block_id,
-            "section": item.section or "",
+            "section": heading_text(item.section) if item.section else "",
             "note_title": note_title(note),
             "note_date": note.date.isoformat() if note.date else "",
             "note_path": note.path,

@@ -457,6 +457,31 @@ def test_a_wiki_link_account_shows_as_obsidian_shows_it(
 
 
 @pytest.mark.parametrize(
+    ("heading", "section"),
+    [
+        ("## **Decisions**", "Decisions"),
+        ("## *Actions*", "Actions"),
+        ("## __Next steps__ 🚀", "Next steps 🚀"),
+        ("## ==Follow-ups== (draft)", "Follow-ups (draft)"),  # punctuation is words shown
+        ("## `API`  review", "API review"),
+        ("## Call with [[Companies/Contoso|Contoso]]", "Call with Contoso"),
+        ("## Actions", "Actions"),
+    ],
+)
+def test_the_section_of_a_template_is_its_heading_as_obsidian_shows_it(
+    tmp_path: Path, heading: str, section: str
+) -> None:
+    """``{section}`` gave "**Decisions**" for ``## **Decisions**``, asterisks and all, in a
+    plain-text summary: it is the heading without its formatting, read as decision headings
+    are (:func:`plansync.notes.parse.heading_text`); the item's ``section`` stays as written."""
+    config = default_config(tmp_path)
+    config.rules[0].summary = "[{section}] {text}"
+    note = parse_note(f"{heading}\n- [ ] Book the room #rfe\n")
+    assert jira_record(config, note)["summary"] == f"[{section}] Book the room"
+    assert note.items[0].section == heading.removeprefix("## ")
+
+
+@pytest.mark.parametrize(
     ("line", "unreadable"),
     [
         ("- [ ] Ship it 📅 2025-12-41 #rfe", True),

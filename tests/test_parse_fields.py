@@ -1150,6 +1150,7 @@ def test_configurable_decision_headings() -> None:
         "## ***decisions***",
         "## ==Decisions==",  # Obsidian's highlight
         "## `Decisions`",
+        "## [[Meetings/Decisions|Decisions]]",  # a wiki link, shown by its text
         "## Decisions 🎯",
         "## 🎯 Decisions",
         "## ✅️ **Decisions** 👍🏽",  # an emoji with its variation selector, one with a skin tone

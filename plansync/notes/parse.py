@@ -1029,25 +1029,37 @@ def detail_text(words: str) -> str:
     return " ".join(words.split())
 
 
-_EMPHASIS = str.maketrans("", "", "*_=")
-"""Markdown's emphasis markers and Obsidian's ``==highlight==``: formatting, not words."""
+_FORMATTING = str.maketrans("", "", "*_=`")
+"""Markdown's emphasis and code markers and Obsidian's ``==highlight==``: formatting, not
+words."""
+
+
+def heading_text(text: str) -> str:
+    """A heading's text as Obsidian shows it, without its formatting: no emphasis
+    (``**Decisions**``, which transcription pipelines write), highlight or code markers, wiki
+    links by their text (``[[Projects|Project X]]``: Project X), runs of spaces as one. What a
+    template's ``{section}`` says: a summary is plain text, where ``**Decisions**`` showed its
+    asterisks. Emoji and punctuation stay (``Notes (draft)``): they are words a reader sees."""
+    if "[[" in text:
+        text = shown_wiki_links(text)
+    return " ".join(text.translate(_FORMATTING).split())
 
 
 def _heading_name(text: str) -> str:
     """A heading's words as they are compared with the configured decision headings when its
-    text as written is none of them: without emphasis (``**Decisions**``, which transcription
-    pipelines write), without the emoji, symbols and punctuation it starts or ends with
-    (``Decisions 🎯``, ``Decisions:``), with runs of spaces as one, case-folded. Obsidian shows
-    such a heading as the word, and a reader sees the section it names. Words around the name
-    still make another heading (``Decisions pending review``, ``Non-decisions``), and so does a
-    struck-through one (``~~Decisions~~``): strikethrough takes a heading back."""
-    text = text.translate(_EMPHASIS)
+    text as written is none of them: its :func:`heading_text`, without the emoji, symbols and
+    punctuation it starts or ends with (``Decisions 🎯``, ``Decisions:``), case-folded.
+    Obsidian shows such a heading as the word, and a reader sees the section it names. Words
+    around the name still make another heading (``Decisions pending review``,
+    ``Non-decisions``), and so does a struck-through one (``~~Decisions~~``): strikethrough
+    takes a heading back."""
+    text = heading_text(text)
     start, end = 0, len(text)
     while start < end and _decoration(text[start]):
         start += 1
     while end > start and _decoration(text[end - 1]):
         end -= 1
-    return " ".join(text[start:end].split()).casefold()
+    return text[start:end].casefold()
 
 
 @lru_cache(maxsize=16)
