@@ -1187,6 +1187,39 @@ def test_a_heading_with_other_words_is_no_decisions_heading(heading: str) -> Non
     assert note_of(f"{heading}\n- We go with plan B\n").items == []
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## 3. Decisions",  # as meeting-note pipelines number their sections
+        "## 3) Decisions",
+        "## 12.  Decisions:",
+        "## **3. Decisions**",
+        "## 3. **Decisions**",
+        "## 🎯 3. Decisions",
+        "## 3. 🎯 Decisions",
+    ],
+)
+def test_a_numbered_decisions_heading_is_one(heading: str) -> None:
+    note = note_of(f"## 2. Summary\n- We talked\n\n{heading}\n- We go with plan B\n")
+    assert [(i.kind, i.text) for i in note.items] == [("decision", "We go with plan B")]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## 3 Decisions",  # no ordinal's point or parenthesis: a number of the words
+        "## 3.Decisions",
+        "## 3.1 Decisions",
+        "## III. Decisions",  # arabic digits only
+        "## ٣. Decisions",
+        "## 3. Decisions pending review",
+        "## 3.",
+    ],
+)
+def test_a_heading_numbered_otherwise_is_no_decisions_heading(heading: str) -> None:
+    assert note_of(f"{heading}\n- We go with plan B\n").items == []
+
+
 def test_configured_decision_headings_are_read_with_formatting_too() -> None:
     policy = AcceptancePolicy(decision_headings=["Key Decisions", "🎯 Outcomes:", "🎯"])
     for heading, decision in [

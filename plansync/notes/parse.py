@@ -1045,18 +1045,27 @@ def heading_text(text: str) -> str:
     return " ".join(text.translate(_FORMATTING).split())
 
 
+_ORDINAL = re.compile(r"[0-9]{1,9}[.)] ")
+"""A section's number before its heading's words (``3. Decisions``, ``3) Decisions``), in
+arabic digits: meeting-note pipelines number their sections."""
+
+
 def _heading_name(text: str) -> str:
     """A heading's words as they are compared with the configured decision headings when its
     text as written is none of them: its :func:`heading_text`, without the emoji, symbols and
-    punctuation it starts or ends with (``Decisions 🎯``, ``Decisions:``), case-folded.
-    Obsidian shows such a heading as the word, and a reader sees the section it names. Words
-    around the name still make another heading (``Decisions pending review``,
-    ``Non-decisions``), and so does a struck-through one (``~~Decisions~~``): strikethrough
-    takes a heading back."""
+    punctuation it starts or ends with (``Decisions 🎯``, ``Decisions:``) and without a
+    section's number before its words (``3. Decisions``), case-folded. Obsidian shows such a
+    heading as the word, and a reader sees the section it names. Words around the name still
+    make another heading (``Decisions pending review``, ``Non-decisions``), and so does a
+    struck-through one (``~~Decisions~~``): strikethrough takes a heading back."""
     text = heading_text(text)
     start, end = 0, len(text)
     while start < end and _decoration(text[start]):
         start += 1
+    if start < end and "0" <= text[start] <= "9" and (number := _ORDINAL.match(text, start)):
+        start = number.end()
+        while start < end and _decoration(text[start]):
+            start += 1
     while end > start and _decoration(text[end - 1]):
         end -= 1
     return text[start:end].casefold()
