@@ -722,24 +722,32 @@ def forget_command(
     )
 
 
+_SYNCED_TWICE = (
+    "synced with a second config, with a state store of its own, their issues and records"
+    " would be made again"
+)
+"""Why ``plansync init`` refuses to write a config over notes another one reads."""
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--force",
     is_flag=True,
-    help="Overwrite an existing plansync.toml, or write one where the vault of a plansync.toml"
-    " in a parent folder reads the notes already.",
+    help="Overwrite an existing plansync.toml, or write one where the vault of another"
+    " plansync.toml, in a parent folder or below, reads the notes already.",
 )
 def init(directory: Path, force: bool) -> None:
     """Write DIRECTORY/plansync.toml, a commented starter config that syncs the notes there.
 
     DIRECTORY must exist (a mistyped path is an error, not a new empty vault): make it first
-    for a new one. A folder whose notes the vault of a plansync.toml in a parent folder reads
-    is refused without --force: synced with a second config, they would be synced twice. The
-    global filter of the vault's Obsidian Tasks plugin, when it has one, is written into the
-    config's [acceptance].
+    for a new one. A folder whose notes the vault of a plansync.toml in a parent folder or in
+    a folder below reads is refused without --force: synced with a second config, they would
+    be synced twice. The global filter of the vault's Obsidian Tasks plugin, when it has one,
+    is written into the config's [acceptance].
     """
-    from plansync.config import CONFIG_NAME, config_reading
+    from plansync.config import CONFIG_NAME, config_reading, configs_within
+    from plansync.errors import ConfigError
     from plansync.notes.tasks_plugin import UnreadableSettings, tasks_settings
 
     target = directory / CONFIG_NAME
@@ -753,15 +761,31 @@ def init(directory: Path, force: bool) -> None:
     if target.exists() and not force:
         # Absolute: `init .` named only "plansync.toml", not which folder already has one.
         raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
-    reading = None if force else config_reading(directory)
-    if reading is not None:
-        parent, vault = reading
-        raise click.ClickException(
-            f"{parent} reads the notes of {directory.absolute()} already (its vault is {vault}):"
-            " synced with a second config, with a state store of its own, their issues and"
-            " records would be made again; plan with that config (--force writes one here"
-            " all the same)"
-        )
+    if not force:
+        unreadable: list[ConfigError] = []
+        reading = config_reading(directory, unreadable)
+        if reading is not None:
+            raise click.ClickException(
+                f"{reading.config} reads the notes of {directory.absolute()} already (its vault"
+                f" is {reading.vault}): {_SYNCED_TWICE}; plan with that config (--force writes"
+                " one here all the same)"
+            )
+        within = configs_within(directory, unreadable)
+        if within:
+            more = f" (and {counted(len(within) - 1, 'other')})" if len(within) > 1 else ""
+            raise click.ClickException(
+                f"{within[0].config}{more} reads notes that a config in"
+                f" {directory.absolute()} would read too (its vault is {within[0].vault}):"
+                f" {_SYNCED_TWICE}; plan with that config (--force writes one here all the"
+                " same, whose [vault] exclude can then leave its folder out)"
+            )
+        # Said, not refused: plan with that config names what is wrong with it.
+        for exc in unreadable:
+            click.echo(
+                f"Warning: {shown(str(exc))}; not checked for reading the notes of"
+                f" {directory.absolute()}",
+                err=True,
+            )
     try:
         plugin = tasks_settings(directory)
     except UnreadableSettings as exc:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -32,7 +32,7 @@ from plansync.callers import LIBRARY, Caller
 from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, SfAuth, StatusValue
 from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
-from plansync.notes.vault import hidden, left_out_by
+from plansync.notes.vault import files_named, hidden, left_out_by
 from plansync.placeholders import check_template
 from plansync.redact import REDACTED, redact
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
@@ -999,31 +999,79 @@ def find_config(start: Path, caller: Caller = LIBRARY) -> Path:
     raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents{starter}")
 
 
-def config_reading(folder: Path) -> tuple[Path, Path] | None:
+class Overlap(NamedTuple):
+    """Another ``plansync.toml`` whose vault reads notes a config being written would read."""
+
+    config: Path
+    vault: Path
+    """The folder of its vault."""
+
+
+def config_reading(folder: Path, unreadable: list[ConfigError]) -> Overlap | None:
     """The nearest ``plansync.toml`` of a parent folder whose vault reads the notes of
-    ``folder``, and that vault's folder; None if none does.
+    ``folder``; None if none does.
 
     A second config in ``folder`` has a state store of its own: its sync made every issue
     and record of those notes again (or linked them anew), in a sandbox of its own. Only its
     ``[vault]`` is read (``${VAR}`` references with their defaults), as an unset token is no
-    matter here; a parent config that cannot be read is passed over, for plan to name."""
+    matter here; a parent config that cannot be read is passed over, and goes into
+    ``unreadable``: passed over in silence, it left a user to find the overlap by a sync."""
     folder = folder.resolve()
     for parent in folder.parents:
         file = parent / CONFIG_NAME
         if not file.is_file():
             continue
         try:
-            raw = _read_toml(file).get("vault", {})
-            vault = VaultConfig.model_validate(interpolate(raw, []))
-        except (ConfigError, ValidationError):
+            root, vault = _vault_of(file)
+        except ConfigError as exc:
+            unreadable.append(exc)
             continue
-        root = (parent / Path(vault.path).expanduser()).resolve()
-        try:
-            inside = folder.relative_to(root)
-        except ValueError:
-            continue
-        if any(hidden(part) for part in inside.parts):
-            continue
-        if left_out_by((inside / "note.md").as_posix(), vault.include, vault.exclude) is None:
-            return file, root
+        if _reads_notes_of(root, vault, folder):
+            return Overlap(file, root)
     return None
+
+
+def configs_within(folder: Path, unreadable: list[ConfigError]) -> list[Overlap]:
+    """The ``plansync.toml`` files below ``folder`` (as a scan's walk finds them: not in
+    hidden folders) whose vault reads notes that a starter config in ``folder`` would read
+    too, or reads the notes of ``folder`` itself (a ``path`` up out of its own folder).
+    Written over them, ``plansync init`` made two configs of the same notes, each with a
+    state store of its own, as :func:`config_reading` says the other way round. Those that
+    cannot be read go into ``unreadable``."""
+    folder = folder.resolve()
+    starter = VaultConfig()  # plansync init's [vault]: its folder, every note but templates'
+    found = []
+    for file in files_named(folder, CONFIG_NAME):
+        if file.parent.resolve() == folder:
+            continue
+        try:
+            root, vault = _vault_of(file)
+        except ConfigError as exc:
+            unreadable.append(exc)
+            continue
+        if _reads_notes_of(folder, starter, root) or _reads_notes_of(root, vault, folder):
+            found.append(Overlap(file, root))
+    return found
+
+
+def _vault_of(file: Path) -> tuple[Path, VaultConfig]:
+    """The folder of the vault a config ``file`` reads, and its ``[vault]``; a
+    :class:`ConfigError` naming the file if it cannot be read."""
+    try:
+        raw = _read_toml(file).get("vault", {})
+        vault = VaultConfig.model_validate(interpolate(raw, []))
+    except ConfigError as exc:
+        said = str(exc)
+        raise ConfigError(said if said.startswith(str(file)) else f"{file}: {said}") from None
+    return (file.parent / Path(vault.path).expanduser()).resolve(), vault
+
+
+def _reads_notes_of(root: Path, vault: VaultConfig, folder: Path) -> bool:
+    """Whether ``vault``, at ``root``, reads a note right in ``folder`` (resolved both)."""
+    try:
+        inside = folder.relative_to(root)
+    except ValueError:
+        return False
+    if any(hidden(part) for part in inside.parts):
+        return False
+    return left_out_by((inside / "note.md").as_posix(), vault.include, vault.exclude) is None

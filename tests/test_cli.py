@@ -1793,6 +1793,83 @@ def test_init_in_a_folder_a_parent_config_reads_is_refused_without_force(
     assert run("init", tmp_path / ".hidden").exit_code == 0
 
 
+def test_init_over_a_folder_with_a_config_of_its_own_is_refused_without_force(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """Written silently in the parent, the two configs read the same notes, each with a
+    state store of its own, as a config in a folder a parent config reads does."""
+    sub = tmp_path / "Meetings" / "2025"
+    sub.mkdir(parents=True)
+    assert run("init", sub).exit_code == 0
+    result = run("init", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {sub / 'plansync.toml'} reads notes that a config in {tmp_path} would read"
+        f" too (its vault is {sub}): synced with a second config, with a state store of its"
+        " own, their issues and records would be made again; plan with that config (--force"
+        " writes one here all the same, whose [vault] exclude can then leave its folder out)\n"
+    )
+    assert not (tmp_path / "plansync.toml").exists()
+    other = tmp_path / "Archive"
+    other.mkdir()
+    assert run("init", other).exit_code == 0
+    result = run("init", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {other / 'plansync.toml'} (and 1 other) reads")
+    assert run("init", tmp_path, "--force").exit_code == 0
+    assert (tmp_path / "plansync.toml").exists()
+
+
+def test_init_over_configs_that_read_none_of_its_notes_writes_one(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A config in a folder the starter's vault leaves out (templates, hidden ones) reads no
+    note of it, unless its own vault reaches up into the folder."""
+    for name in ("Templates", ".archive"):
+        (tmp_path / name).mkdir()
+        assert run("init", tmp_path / name).exit_code == 0
+    result = run("init", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    (tmp_path / "plansync.toml").unlink()
+    templates = tmp_path / "Templates" / "plansync.toml"
+    templates.write_text(
+        templates.read_text("utf-8").replace('path = "."', 'path = ".."', 1), "utf-8"
+    )
+    result = run("init", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"Error: {templates} reads notes that a config in {tmp_path} would read too (its vault"
+        f" is {tmp_path}):"
+    )
+
+
+@pytest.mark.parametrize("where", ["parent", "below"])
+def test_init_warns_of_a_config_it_cannot_read_for_the_notes_it_reads(
+    tmp_path: Path, clean_env: None, where: str
+) -> None:
+    """A broken config was passed over in silence: whether it reads these notes too was
+    never said to be unknown."""
+    folder = tmp_path / "vault"
+    broken = (tmp_path if where == "parent" else folder / "sub") / "plansync.toml"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
+    broken.write_text("[vault\npath = '.'\n", "utf-8")
+    result = run("init", folder)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"Warning: {broken}: not valid TOML: ")
+    assert result.stderr.endswith(f"; not checked for reading the notes of {folder}\n")
+    assert (folder / "plansync.toml").exists()
+    (folder / "plansync.toml").unlink()
+    broken.write_text("[vault]\ninclude = 3\n", "utf-8")
+    result = run("init", folder)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {broken}: invalid VaultConfig: 'include': Input should be a valid list;"
+        f" not checked for reading the notes of {folder}\n"
+    )
+
+
 def test_sandbox_serve_help_says_faults_can_be_injected() -> None:
     """The sandboxes inject faults and count requests, which no user doc said."""
     result = run("sandbox", "serve", "--help")

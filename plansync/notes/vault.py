@@ -200,6 +200,13 @@ def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
     return _vault_files(root, lambda relative: relative.lower().endswith(".md"), [])
 
 
+def files_named(root: Path, name: str) -> Iterator[Path]:
+    """Every file named ``name`` under ``root`` (a ``plansync.toml``), found by the scan's own
+    walk: none in a hidden folder, none through a symlink leaving ``root``."""
+    for path, _ in _vault_files(root, lambda relative: relative.rpartition("/")[2] == name, []):
+        yield path
+
+
 def _vault_files(
     root: Path,
     take: Callable[[str], bool],
