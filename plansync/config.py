@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -152,6 +152,23 @@ def _trimmed(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+if TYPE_CHECKING:
+
+    class Secret(SecretStr):
+        """A secret setting as a type checker reads it: given as text or as a ``SecretStr``
+        (``JiraConfig(token=os.environ["JIRA_TOKEN"])``, which pydantic takes), read as a
+        ``SecretStr``. A field typed ``SecretStr`` alone made that call an error under
+        ``mypy --strict`` for a library caller, though it works. A field whose type has a
+        ``__set__`` is set, in ``__init__`` too, with what that takes (the typing spec's
+        "descriptor-typed fields" of a dataclass transform, which pydantic's models are)."""
+
+        def __get__(self, instance: object, owner: object = None) -> SecretStr: ...
+        def __set__(self, instance: object, value: SecretStr | str) -> None: ...
+
+else:
+    Secret = SecretStr  # what pydantic reads, and what the setting holds at run time
+
+
 def _version_text(value: Any) -> Any:
     """An API version written as a TOML number (``api_version = 59.0``, ``= 3``) read as the
     text it means: it was "Input should be a valid string", or "should be '2' or '3'" for
@@ -215,7 +232,7 @@ class RequestSettings(Strict):
 class JiraConfig(RequestSettings):
     url: str = Field(default="", description="empty: the embedded sandbox")
     user: str = ""
-    token: SecretStr = SecretStr("")
+    token: Secret = Secret("")
     deployment: Literal["auto", "cloud", "dc"] = "auto"
     api_version: Literal["2", "3"] = "2"
     cancel_transition: str | None = None
@@ -441,13 +458,13 @@ class SalesforceConfig(RequestSettings):
     auth: SfAuth = "jwt"
     domain: str | None = Field(default=None, description="login, test, or a My Domain host")
     username: str = ""
-    consumer_key: SecretStr = SecretStr("")
+    consumer_key: Secret = Secret("")
     private_key_file: str = ""
-    client_id: SecretStr = SecretStr("")
-    client_secret: SecretStr = SecretStr("")
-    session_id: SecretStr = SecretStr("")
-    password: SecretStr = SecretStr("")
-    security_token: SecretStr = SecretStr("")
+    client_id: Secret = Secret("")
+    client_secret: Secret = Secret("")
+    session_id: Secret = Secret("")
+    password: Secret = Secret("")
+    security_token: Secret = Secret("")
     api_version: str = "59.0"
     ca_bundle: str = Field(
         default="", description="a CA file to trust instead of the system's (a local sandbox)"

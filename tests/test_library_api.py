@@ -20,6 +20,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 import requests
 from conftest import ExampleProject, closed_port, replace_once, sandbox_issues
@@ -1058,8 +1059,6 @@ def test_the_notes_given_ids_before_a_whole_call_failed_are_named_though_nothing
 CALLER = """
 import os
 
-import pydantic
-
 import plansync
 
 note: plansync.Note = plansync.parse_note("2025-10-24-sync.md")
@@ -1078,10 +1077,30 @@ built = plansync.Config(
     jira=plansync.JiraConfig(
         url="https://example.atlassian.net",
         user="me@example.com",
-        token=pydantic.SecretStr(os.environ["JIRA_TOKEN"]),
+        token=os.environ["JIRA_TOKEN"],
     ),
     rules=[plansync.JiraRule(project="PLAN", match=plansync.Match(tags_any=["#ops"]))],
 )
+"""
+
+# The secret settings given as text, as pydantic takes them, and read as SecretStr.
+SECRETS = """
+from pydantic import SecretStr
+
+import plansync
+
+jira = plansync.JiraConfig(token="x")
+salesforce = plansync.SalesforceConfig(
+    consumer_key="k",
+    client_id="i",
+    client_secret=SecretStr("s"),
+    session_id="t",
+    password="p",
+    security_token="st",
+)
+jira.token = "y"
+held: SecretStr = jira.token
+text: str = salesforce.password.get_secret_value()
 """
 
 
@@ -1155,10 +1174,15 @@ x: int = plansync.Confg
 def mypy_said(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     """One mypy run (a few seconds) over the package and the callers below, its errors by the
     file they are in: ``caller.py`` (the README's library use), ``names.py`` (every name of
-    ``plansync.__all__``) and ``misspelt.py``."""
+    ``plansync.__all__``), ``secret_settings.py`` and ``misspelt.py``."""
     folder = tmp_path_factory.mktemp("mypy")
     every_name = "import plansync\n" + "".join(f"plansync.{n}\n" for n in plansync.__all__)
-    callers = {"caller.py": CALLER, "names.py": every_name, "misspelt.py": MISSPELT}
+    callers = {
+        "caller.py": CALLER,
+        "names.py": every_name,
+        "secret_settings.py": SECRETS,
+        "misspelt.py": MISSPELT,
+    }
     for name, text in callers.items():
         (folder / name).write_text(text, encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
@@ -1202,6 +1226,23 @@ def test_a_type_checker_refuses_a_misspelt_name_of_the_package(
         '8: error: Module has no attribute "StalePlna"; maybe "StalePlan"?  [attr-defined]',
         '10: error: Module has no attribute "Confg"; maybe "Config"?  [attr-defined]',
     ]
+
+
+def test_secret_settings_take_text_for_a_type_checker_and_hold_a_secret(
+    mypy_said: dict[str, list[str]],
+) -> None:
+    """``JiraConfig(token="x")`` works, and was a ``mypy --strict`` error for a library caller
+    (the field typed ``SecretStr``); it still holds a ``SecretStr``, given or assigned."""
+    assert mypy_said["secret_settings.py"] == []
+    jira = plansync.JiraConfig(token="sekrit-123\n")
+    assert isinstance(jira.token, pydantic.SecretStr)
+    assert jira.token.get_secret_value() == "sekrit-123"
+    jira.token = "sekrit-456"
+    assert isinstance(jira.token, pydantic.SecretStr)
+    salesforce = plansync.SalesforceConfig(password="p", client_secret="s")
+    assert isinstance(salesforce.password, pydantic.SecretStr)
+    assert isinstance(salesforce.client_secret, pydantic.SecretStr)
+    assert "sekrit" not in repr(jira) + repr(salesforce)
 
 
 @pytest.mark.parametrize(
