@@ -466,6 +466,9 @@ def test_a_wiki_link_account_shows_as_obsidian_shows_it(
         ("## `API`  review", "API review"),
         ("## Call with [[Companies/Contoso|Contoso]]", "Call with Contoso"),
         ("## Actions", "Actions"),
+        ("## Notes on snake_case names", "Notes on snake_case names"),  # a word's own marks
+        ("## Why 2+2=4 and a = b", "Why 2+2=4 and a = b"),
+        ("## **Open** _questions_:", "Open questions:"),
     ],
 )
 def test_the_section_of_a_template_is_its_heading_as_obsidian_shows_it(

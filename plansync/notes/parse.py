@@ -1029,9 +1029,10 @@ def detail_text(words: str) -> str:
     return " ".join(words.split())
 
 
-_FORMATTING = str.maketrans("", "", "*_=`")
+_FORMATTING = re.compile(r"(?<!\w)[*_=`]+(?=\S)|(?<=\S)[*_=`]+(?!\w)")
 """Markdown's emphasis and code markers and Obsidian's ``==highlight==``: formatting, not
-words."""
+words, where they open or close a run of text. Inside a word (``snake_case``, ``2+2=4``) or
+alone between spaces (``a = b``) they are the words a reader sees."""
 
 
 def heading_text(text: str) -> str:
@@ -1042,7 +1043,9 @@ def heading_text(text: str) -> str:
     asterisks. Emoji and punctuation stay (``Notes (draft)``): they are words a reader sees."""
     if "[[" in text:
         text = shown_wiki_links(text)
-    return " ".join(text.translate(_FORMATTING).split())
+    if "*" in text or "_" in text or "=" in text or "`" in text:
+        text = _FORMATTING.sub("", text)
+    return " ".join(text.split())
 
 
 _ORDINAL = re.compile(r"[0-9]{1,9}[.)] ")
