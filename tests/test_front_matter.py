@@ -20,7 +20,7 @@ from frontmatter.default_handlers import SafeLoader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansync.notes.front_matter import FrontMatterLoader, as_json, load_front_matter
+from plansync.notes.front_matter import FrontMatterLoader, _flat, as_json, load_front_matter
 from plansync.notes.parse import parse_text
 
 
@@ -455,3 +455,101 @@ def test_front_matter_not_closed_says_how_the_note_is_read() -> None:
         " rule, as Obsidian shows it)"
     ]
     assert [i.text for i in note.items] == ["Call Ann"]
+
+
+# Flat front matter (key: value lines, lists of scalars) is read without the loader; where the
+# flat reading takes a document, it must read it as the loader does, warnings included.
+FLAT_CHARS = "aZé9 :#-'\"\\.~,[]{}&*!|>%@`?=<\t\xa0\u2028\ufeff😀"
+FLAT_WORDS = st.one_of(
+    ODD_SCALARS,
+    st.text(FLAT_CHARS, max_size=12),
+    st.text(FLAT_CHARS[:22], max_size=12),  # no tab nor odd space: mostly flat
+    st.builds("{}{}".format, st.sampled_from("aZé9~😀"), st.text(FLAT_CHARS[:22], max_size=12)),
+    st.builds(
+        "{}{}{}".format, st.sampled_from("'\""), st.text(FLAT_CHARS[:22]), st.sampled_from("'\"")
+    ),
+)
+FLAT_KEYS = st.one_of(
+    st.sampled_from(["title", "date", "tags", "yes", "on", "null", "x-y"]),
+    st.from_regex(r"[a-z_][a-z0-9_-]{0,3}", fullmatch=True),
+    st.text("ab_-1:", min_size=1, max_size=4),
+)
+
+
+@st.composite
+def flat_documents(draw: st.DrawFn) -> list[str]:
+    lines = []
+    for key in draw(st.lists(FLAT_KEYS, max_size=5)):
+        if draw(st.booleans()):
+            lines.append(f"{key}:{draw(st.sampled_from([' ', '  ', '']))}{draw(FLAT_WORDS)}")
+        else:
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  ", "    "]))
+            for word in draw(st.lists(FLAT_WORDS, max_size=3)):
+                lines.append(f"{indent}-{draw(st.sampled_from([' ', '  ']))}{word}")
+    return lines
+
+
+def loaded(fm_lines: list[str]) -> tuple[Any, list[str]]:
+    """The front matter as the loader reads it (not the flat reading), and its warnings."""
+    loader = FrontMatterLoader("\n".join(fm_lines))
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    return data, [key.name for key in loader.repeated_keys]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(flat_documents())
+def test_flat_front_matter_reads_as_the_loader_reads_it(fm_lines: list[str]) -> None:
+    flat = _flat(fm_lines)
+    if flat is None:
+        return
+    assert loaded(fm_lines) == (flat, []) and as_text(loaded(fm_lines)[0]) == as_text(flat)
+
+
+@pytest.mark.parametrize(
+    "fm_lines",
+    [
+        [
+            "type: meeting",
+            "title: 'Weekly sync #3'",
+            "date: '2024-01-01'",
+            "participants:",
+            "- Myself",
+            "- Lucía Herrera",
+            "source_ref: Inbox/2024-01-01 - Weekly sync #3.md",
+            "tags:",
+            "  - type/meeting",
+            "empty:",
+            "n: 12",
+            "d: 2025-10-27",
+            "b: yes",
+            'q: ""',
+        ],
+    ],
+)
+def test_flat_front_matter_is_read_without_the_loader(fm_lines: list[str]) -> None:
+    flat = _flat(fm_lines)
+    assert flat is not None and as_text(flat) == as_text(loaded(fm_lines)[0])
+
+
+@pytest.mark.parametrize(
+    "fm_lines",
+    [
+        ["a: 1", "a: 2"],  # written twice: the loader warns
+        ["a: x", "  y"],  # a scalar on two lines
+        ["a: [x, y]"],
+        ["a: 'it''s'"],
+        ['a: "x\\ty"'],
+        ["a: x # c: d", "b: 'x' # c"],
+        ["yes: 1"],
+        ["a:", "- x", "  - y"],
+        ["a: b: c"],
+        ["a:\tb"],
+        ["a: 2025-02-30 10:00:00"],
+    ],
+)
+def test_front_matter_not_flat_is_left_to_the_loader(fm_lines: list[str]) -> None:
+    assert _flat(fm_lines) is None or as_text(_flat(fm_lines)) == as_text(loaded(fm_lines)[0])

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import yaml
@@ -221,6 +222,137 @@ def as_json(value: Any, _within: tuple[int, ...] = (), _count: list[int] | None 
     return value
 
 
+# The flat front matter that notes almost always have: ``key: value`` lines at the left
+# margin, each value a scalar on its line or a list of scalars on the lines after it, one item
+# a line. Read here without libyaml and PyYAML's constructor (four fifths of the cost of front
+# matter; the values still resolved by PyYAML's own resolver and constructor methods), and
+# only where the text is certain to read the same: anything else (quotes within quotes,
+# escapes, comments but after a plain value, indicators, flow or block collections, blank or
+# indented lines, tabs, line breaks and spaces YAML reads otherwise than Python, a key written
+# twice) goes to the loader. The tests hold it to the loader on generated documents.
+_FLAT_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+"""The characters that start no plain scalar (or start one only in some contexts)."""
+
+
+class _NotFlat(Exception):
+    """A value the flat reading leaves to the loader."""
+
+
+_RESOLVER: Any = None
+"""The loader whose resolver and constructor methods read the flat scalars (made once)."""
+
+
+def _resolved(text: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar: text, without asking it, when no
+    resolver is kept for its first character (nor for any, under None), as its ``resolve``
+    reads them."""
+    resolvers = FrontMatterLoader.yaml_implicit_resolvers
+    if text[0] not in resolvers and None not in resolvers:
+        return _STR
+    global _RESOLVER
+    if _RESOLVER is None:
+        _RESOLVER = FrontMatterLoader("")
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    return tag
+
+
+def _flat_scalar(text: str) -> Any:
+    """The JSON value of a scalar written alone after ``key: `` or ``- `` (spaces before it
+    already skipped), as the loader builds it; :class:`_NotFlat` where it may not be."""
+    first = text[0]
+    if first == "'" or first == '"':
+        if len(text) < 2 or text[-1] != first or first in text[1:-1]:
+            raise _NotFlat
+        if first == '"' and "\\" in text:
+            raise _NotFlat  # an escape
+        return text[1:-1]  # a quoted scalar is text, on one line as written
+    if first in _FLAT_INDICATORS:
+        raise _NotFlat
+    comment = text.find(" #")
+    if comment >= 0:
+        text = text[:comment]
+    text = text.rstrip(" ")
+    if not text or ": " in text or text.endswith(":"):
+        raise _NotFlat
+    tag = _resolved(text)
+    if tag == _STR:
+        return text
+    if tag not in _SCALARS:
+        raise _NotFlat
+    try:
+        value = _SCALARS[tag](_RESOLVER, yaml.ScalarNode(tag, text))
+    except _CONSTRUCTION_ERRORS as exc:
+        raise _NotFlat from exc
+    return value.isoformat() if tag == _TIMESTAMP and type(value) is not str else value
+
+
+_NOT_FLAT = ("", "", None)
+"""What :func:`_flat_line` says of a line the flat reading leaves to the loader."""
+
+
+@lru_cache(maxsize=4096)
+def _flat_line(line: str) -> tuple[str, str, Any]:
+    """(``"key"``, the key, its value or ``()`` for none on the line) or (``"item"``, the
+    indentation, the value) of a line of flat front matter; :data:`_NOT_FLAT` for any other
+    line. A pure function of the line, whose values are immutable, and most lines of a vault's
+    front matter come back note after note (``tags:``, ``- generated``, its people): cached."""
+    # String methods, not patterns: a compile costs ~3 M instructions in every process, more
+    # than the front matter of a small vault.
+    try:
+        text = line.lstrip(" ")
+        if text.startswith("- "):
+            value = text[2:].lstrip(" ")
+            if not value:
+                return _NOT_FLAT
+            return "item", line[: len(line) - len(text)], _flat_scalar(value)
+        colon = line.find(":")
+        key, after = line[:colon], line[colon + 1 :]
+        if (
+            colon <= 0
+            or not key.isascii()
+            or not (key[0].isalpha() or key[0] == "_")
+            or not key.replace("-", "a").replace("_", "a").isalnum()
+            or after[:1] not in ("", " ")
+            or _resolved(key) != _STR
+        ):
+            return _NOT_FLAT
+        value = after.lstrip(" ")
+        return "key", key, _flat_scalar(value) if value else ()
+    except _NotFlat:
+        return _NOT_FLAT
+
+
+def _flat(fm_lines: list[str]) -> dict[str, Any] | None:
+    """The front matter as the loader reads it, where it is flat (see above); None: ask the
+    loader."""
+    # Printable, as Python sees it: no control, tab, line break, byte-order mark or space but
+    # " " (YAML reads the others otherwise than Python's strip), each printable to YAML too.
+    if not fm_lines or not "".join(fm_lines).isprintable():
+        return None
+    mapping: dict[str, Any] = {}
+    items: list[Any] | None = None  # the list the lines read now go into
+    indent = ""
+    for line in fm_lines:
+        kind, name, value = _flat_line(line)
+        if kind == "item":
+            if items is None or (items and name != indent):
+                return None
+            indent = name
+            items.append(value)
+        elif kind and name not in mapping:
+            if type(value) is tuple:  # none on the line: a list may follow
+                mapping[name] = items = []
+            else:
+                mapping[name] = value
+                items = None
+        else:
+            return None
+    for key, value in mapping.items():
+        if type(value) is list and not value:
+            mapping[key] = None  # a key with no list after it
+    return mapping
+
+
 def split_front_matter(lines: list[str]) -> tuple[list[str], int] | None:
     """The front-matter lines and the index of the first body line, or None without front matter."""
     if not lines or lines[0].rstrip() != "---":
@@ -238,7 +370,11 @@ def load_front_matter(
     the warnings about what was read (a key written twice).
 
     The loader is run as ``yaml.load`` (and python-frontmatter's YAML handler) runs it, but
-    kept, to ask it which keys were written twice."""
+    kept, to ask it which keys were written twice. Flat front matter is read without it
+    (:func:`_flat`)."""
+    flat = _flat(fm_lines)
+    if flat is not None:
+        return flat, None, []
     loader = FrontMatterLoader("\n".join(fm_lines))
     try:
         data = loader.get_single_data()
