@@ -227,6 +227,9 @@ def test_a_base_from_before_the_backends_word_was_kept_reads_as_before() -> None
         (NEW, WIP, IN_PROGRESS, (WIP, None)),
         ("done", "new", TO_DO, (NEW, None)),
         ("done", WIP, TO_DO, (NEW, None)),  # a walk cut short in to do: the reopen it made
+        # a move between done and cancelled: the record's closed word says it landed
+        ("done", "cancelled", CANCELLED, ("cancelled", None)),
+        ("cancelled", "done", DONE, ("done", None)),
         # a cancel Jira carried out as done (no cancelled status): landed, held as done
         (NEW, "cancelled", DONE, ("cancelled", "done")),
         (WIP, "cancelled", DONE, ("cancelled", "done")),
@@ -245,6 +248,17 @@ def test_a_move_whose_answer_was_lost_is_learnt_once_seen_made(
 ) -> None:
     got = landed({"status": last, "status_sent": sent}, found)
     assert got == (None if expected is None else {**learnt(expected[0]), "closed_as": expected[1]})
+
+
+@pytest.mark.parametrize("found", [TO_DO, IN_PROGRESS, DONE, CANCELLED])
+@pytest.mark.parametrize("last", [NEW, WIP, "done", "cancelled"])
+def test_with_no_move_in_flight_the_status_last_synced_is_the_bases(
+    last: str, found: RemoteRecord
+) -> None:
+    """Only a move whose answer was lost is read against the backend; otherwise wherever the
+    record is now, the last sync's word stands, for the diff to see what moved since."""
+    assert last_status({"status": last, "status_sent": None}, found) == last
+    assert last_status({"status": last}, found) == last
 
 
 def test_no_answer_lost_nothing_learnt() -> None:
