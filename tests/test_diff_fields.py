@@ -159,3 +159,26 @@ def test_a_record_taken_in_as_it_is_has_the_base_of_its_fields_and_closed_word()
     assert adopted_base(found) == {"summary": "S", "status": "cancelled", "link": None}
     open_ = RemoteRecord("PS-1", "u", "ps-1", {"summary": "S"}, "indeterminate")
     assert adopted_base(open_)["status"] == "indeterminate"
+
+
+@pytest.mark.parametrize(
+    ("kept", "said"),
+    [
+        (Kept("summary"), "summary"),
+        (Kept("status", now="done"), "status (now done)"),
+        (
+            Kept("priority", overruled=True),
+            "priority (and in the note: [sync.conflicts] keeps the backend's)",
+        ),
+        (
+            Kept("status", overruled=True, now="done", outweighed="indeterminate"),
+            "status (now done) (and in the note, to in progress: a close outweighs it)",
+        ),
+    ],
+)
+def test_a_kept_line_says_where_the_backend_has_it_and_why_the_note_lost(
+    kept: Kept, said: str
+) -> None:
+    """The plan's ``kept`` line: only the name where the backend alone changed it; the note's
+    move said where it was overruled, so the plan does not read as a change in Jira only."""
+    assert str(kept) == said
