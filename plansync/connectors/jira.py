@@ -29,7 +29,6 @@ credentials.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -49,7 +48,6 @@ from plansync.connectors.base import (
     ConnectorError,
     FieldUpdate,
     Link,
-    Move,
     NewRecord,
     OpResult,
     RemoteRecord,
@@ -63,6 +61,19 @@ from plansync.connectors.http import (
     chunks,
     json_or_none,
     retry_after,
+)
+from plansync.connectors.jira_workflow import (
+    category_of,
+    how_closed,
+    is_named,
+    next_hop,
+    pick_transition,
+    status_name,
+    status_names,
+    steps,
+    walked,
+    walked_error,
+    way_on,
 )
 from plansync.display import counted
 from plansync.redact import add_secret, redact, split_credentials
@@ -94,7 +105,6 @@ _SEARCH_FIELDS = [
     "components",
     "status",
 ]
-_CANCEL_LIKE = re.compile(r"won['\u2019]?t\s*do|cancel", re.IGNORECASE)
 _NAMED_OTHERWISE = "[jira] cancelled_status_names names one called otherwise"
 """What a cancel that Jira holds as done says of a cancelled status plansync did not see."""
 
@@ -184,7 +194,7 @@ class JiraConnector:
         )
         self._cancel_transition = cancel_transition
         self._cancelled = (
-            None if cancelled_status_names is None else _status_names(cancelled_status_names)
+            None if cancelled_status_names is None else status_names(cancelled_status_names)
         )
         self._bearer = user is None and token is not None
         self._without_token = not token
@@ -326,7 +336,7 @@ class JiraConnector:
             return transitions
         what = f"listing the transitions of {key}"
         with _only_read(), _reading(what):
-            chosen = _pick_transition(
+            chosen = pick_transition(
                 transitions, to, self._cancel_transition, cancelled=self._cancelled
             )
         if chosen is None:
@@ -350,7 +360,7 @@ class JiraConnector:
                 note = f"already {status_word(to)} in Jira ({name})"
                 return OpResult(ok=True, key=key, url=self._browse(key), note=note)
             with _only_read(), _reading(what):
-                chosen = _pick_transition(
+                chosen = pick_transition(
                     transitions,
                     to,
                     self._cancel_transition,
@@ -369,7 +379,7 @@ class JiraConnector:
     def _moved(self, move: StatusMove, last: dict[str, Any], way: str | None = None) -> OpResult:
         """The outcome of ``move``, made by the transition ``last`` (``way``: how, where it
         took more than one). A cancel that ``last`` closed into a status that reads as done
-        (:func:`_pick_transition`'s guess, for want of a transition into a cancelled status)
+        (:func:`pick_transition`'s guess, for want of a transition into a cancelled status)
         says so, and that Jira holds the issue as done (``closed_as``), which the engine keeps:
         else the next plan, reading Done, took it for closed as done in Jira since, and said so
         at every plan after. Where ``last`` is the configured ``cancel_transition``, into a
@@ -377,9 +387,9 @@ class JiraConnector:
         instead, naming both settings: no transition was wanting, the config disagrees with
         itself, and only it can change the outcome."""
         key, status = move.key, (last.get("to") or {}).get("name")
-        if move.to != "cancelled" or self._closed_as(_category_of(last), status) != "done":
+        if move.to != "cancelled" or self._closed_as(category_of(last), status) != "done":
             return OpResult(ok=True, key=key, url=self._browse(key), note=way)
-        if _is_named(last, self._cancel_transition):
+        if is_named(last, self._cancel_transition):
             unlisted = (
                 "which [jira] cancelled_status_names does not list"
                 if self._cancelled is not None
@@ -471,7 +481,7 @@ class JiraConnector:
         open statuses, listing the transitions anew after each, as Jira lists only those out
         of the status an issue is in (the whole workflow is for administrators to read).
 
-        Walked forward only, as issues move through Jira's categories (:func:`_way_on`):
+        Walked forward only, as issues move through Jira's categories (:func:`way_on`):
         never through a closed status (that would resolve the issue, and tell watchers so, on
         the way to reopening it), never from one closed status to another (a reopen that then
         found no way to the other would leave a closed issue open, and only reopening tells
@@ -490,33 +500,33 @@ class JiraConnector:
         key, to, what = move.key, move.to, f"listing the transitions of {move.key}"
         here, here_category = status, category
         taken: list[dict[str, Any]] = []
-        passed = {_status_name(status)}
+        passed = {status_name(status)}
         if to == "cancelled" and self._cancel_transition:
             with _only_read(), _reading(what):
-                closes = any(_category_of(t) == "done" for t in transitions)
+                closes = any(category_of(t) == "done" for t in transitions)
             if closes:
                 return self._unfit(move, transitions, status)
         try:
             while True:
                 with _only_read(), _reading(what):
-                    hop = _next_hop(transitions, _way_on(here_category, to), passed)
+                    hop = next_hop(transitions, way_on(here_category, to), passed)
                 if hop is None or len(taken) == _MOST_TRANSITIONS - 1:
                     break
                 failed = self._take(key, hop)
                 if failed is not None:
-                    return _walked(failed, key, status, taken)
+                    return walked(failed, key, status, taken)
                 taken.append(hop)
-                here, here_category = (hop.get("to") or {}).get("name"), _category_of(hop)
-                passed.add(_status_name(here))
+                here, here_category = (hop.get("to") or {}).get("name"), category_of(hop)
+                passed.add(status_name(here))
                 listed = self._list_transitions(key)
                 if isinstance(listed, OpResult):
-                    return _walked(listed, key, status, taken)
+                    return walked(listed, key, status, taken)
                 transitions = listed
                 with (
                     _only_read(),
                     _reading(what),
                 ):  # open now, so not cancelled already: a guess is safe
-                    chosen = _pick_transition(
+                    chosen = pick_transition(
                         transitions,
                         to,
                         self._cancel_transition,
@@ -526,13 +536,13 @@ class JiraConnector:
                 if chosen is not None:
                     failed = self._take(key, chosen)
                     if failed is not None:
-                        return _walked(failed, key, status, taken)
-                    way = f"moved in {len(taken) + 1} transitions: {_steps([*taken, chosen])}"
+                        return walked(failed, key, status, taken)
+                    way = f"moved in {len(taken) + 1} transitions: {steps([*taken, chosen])}"
                     return self._moved(move, chosen, way)
         except ConnectorError as exc:
             if not taken:
                 raise
-            raise _walked_error(exc, key, status, taken) from None
+            raise walked_error(exc, key, status, taken) from None
         bounded = bool(taken) and hop is not None
         return self._unfit(move, transitions, here, status, taken, bounded=bounded)
 
@@ -612,7 +622,7 @@ class JiraConnector:
             if to == "cancelled" and self._cancel_transition
             else ""
         )
-        where = f"moved there from {start!r} by {_steps(taken)}" if taken else "and stays there"
+        where = f"moved there from {start!r} by {steps(taken)}" if taken else "and stays there"
         bound = f"; a move takes at most {_MOST_TRANSITIONS} transitions" if bounded else ""
         if move.closed:
             other = "done" if to == "cancelled" else "cancelled"
@@ -625,7 +635,7 @@ class JiraConnector:
             key=key,
             url=self._browse(key),
             error=f"no transition of {key} fits {word}{configured} (it is in"
-            f" {status!r}, {where}; available: {_steps(transitions) or 'none'}){bound}",
+            f" {status!r}, {where}; available: {steps(transitions) or 'none'}){bound}",
         )
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
@@ -952,19 +962,9 @@ class JiraConnector:
         )
 
     def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
-        """Whether a closed issue was cancelled or done, by its status's name: with
-        ``cancelled_status_names``, one of them is cancelled and any other done (names are no
-        guide in a workflow in German, or one that says "Declined"); without, one named like
-        the configured ``cancel_transition`` (the transition "Abandon" most often leads to
-        the status "Abandoned") or like "Won't Do" / "Cancelled" is cancelled, any other
-        status of the done category done."""
-        if category != "done":
-            return None
-        name = str(status or "")
-        if self._cancelled is not None:
-            return "cancelled" if _status_name(name) in self._cancelled else "done"
-        named = _status_of_transition(name, self._cancel_transition)
-        return "cancelled" if named or _CANCEL_LIKE.search(name) else "done"
+        """Whether a closed issue was cancelled or done, as this connector's settings read its
+        status (:func:`~plansync.connectors.jira_workflow.how_closed`)."""
+        return how_closed(category, status, self._cancel_transition, cancelled=self._cancelled)
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -1166,7 +1166,7 @@ def _only_read() -> Iterator[None]:
     """A transition's reads before it moves anything (the transitions listed, the status
     read, the one picked): a whole call failing there (a dropped connection, a login page)
     changed nothing, which the engine then says, rather than that the move may be made. Those
-    after a hop of a walk are said as the walk's (:func:`_walked_error`): it moved the issue."""
+    after a hop of a walk are said as the walk's (:func:`walked_error`): it moved the issue."""
     try:
         yield
     except ConnectorError as exc:
@@ -1215,158 +1215,6 @@ def labels_jql(plansync_ids: Sequence[str]) -> str:
         '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in plansync_ids
     )
     return f"labels in ({values}) ORDER BY key"
-
-
-def _pick_transition(
-    transitions: list[dict[str, Any]],
-    to: Move,
-    cancel_name: str | None,
-    *,
-    cancelled: frozenset[str] | None = None,
-    guess: bool = False,
-) -> dict[str, Any] | None:
-    """The transition a move takes, or None. Only with ``guess`` does "cancelled" take just
-    any transition into the done category, for want of one like a cancel: asked once the
-    issue is known not to be cancelled already (no transition leads into the status it is
-    in, so a cancelled issue would be moved to Done), and never for a closed issue (done to
-    cancelled or back), where it says nothing of the difference. Likewise "reopen" takes one
-    into in progress for want of one into to do, asked once the issue is known to be closed
-    (``[ ]`` asks for open, which in progress is), never of one the plan saw in progress.
-
-    ``cancelled`` (the configured ``cancelled_status_names``, as :func:`_status_names` gives
-    them) makes a transition a cancel by its target status, as the issue will be read after
-    it: one into a listed status for "cancelled", never for "done". A name like "Won't Do"
-    then only orders the transitions "done" may take, so that it still prefers "Done" in a
-    workflow with both; it never makes a transition a cancel, since its status reads as done.
-    """
-    available = [t for t in transitions if t.get("isAvailable", True)]
-    category = _category_of
-
-    def named_like_cancel(t: dict[str, Any]) -> bool:
-        names = f"{t.get('name', '')} {(t.get('to') or {}).get('name', '')}"
-        return bool(_CANCEL_LIKE.search(names))
-
-    def cancel_like(t: dict[str, Any]) -> bool:
-        if cancelled is not None:
-            return _status_name((t.get("to") or {}).get("name")) in cancelled
-        return named_like_cancel(t)
-
-    if to == "reopen":  # into to do; guessing (a closed issue), into in progress for want of it
-        fallback = next((t for t in available if category(t) == "indeterminate"), None)
-        return next((t for t in available if category(t) == "new"), fallback if guess else None)
-    if to == "indeterminate":
-        return next((t for t in available if category(t) == to), None)
-    done = [t for t in available if category(t) == "done"]
-    if to == "done":  # never the configured cancel transition, whatever its name
-        fits = [t for t in done if not cancel_like(t) and not _is_named(t, cancel_name)]
-        if cancelled is not None:  # any of these reads as done; one not named so comes first
-            fits.sort(key=named_like_cancel)
-        return next(iter(fits), None)
-    if chosen := next((t for t in available if _is_named(t, cancel_name)), None):
-        return chosen
-    if cancel_name:
-        # Configured, so no guess (a misspelt name closed the issue as done): only a move
-        # into a status the config names as cancelled, when it names them.
-        return next((t for t in done if cancel_like(t)), None) if cancelled is not None else None
-    fallback = done[0] if guess and done else None
-    return next((t for t in done if cancel_like(t)), fallback)
-
-
-def _is_named(transition: dict[str, Any], cancel_name: str | None) -> bool:
-    """Whether ``transition`` is the configured ``cancel_transition`` (named so, ignoring
-    case)."""
-    name = str(transition.get("name", ""))
-    return bool(cancel_name) and name.casefold() == str(cancel_name).casefold()
-
-
-def _way_on(category: str | None, to: Move) -> tuple[str, ...]:
-    """The categories of the statuses a walk from a status of ``category`` may pass through on
-    its way to ``to``, the best first: forward in Jira's order (to do, in progress, done; a
-    closed issue reopens into to do), never through a closed status. Into done or cancelled,
-    from to do through in progress (or another status to do, such as "Selected for
-    Development"), from in progress through another; into in progress, through a status to
-    do. None back to to do (a reopen), nor from one closed status to another."""
-    if to in ("done", "cancelled"):
-        return {"new": ("indeterminate", "new"), "indeterminate": ("indeterminate",)}.get(
-            str(category), ()
-        )
-    if to == "indeterminate" and category in ("new", "done"):
-        return ("new",)
-    return ()
-
-
-def _next_hop(
-    transitions: list[dict[str, Any]], way: tuple[str, ...], passed: set[str]
-) -> dict[str, Any] | None:
-    """The transition a walk takes next: the first available one into a status of the best
-    category of ``way`` it has not ``passed`` (by :func:`_status_name`), or None."""
-    open_to = [
-        t
-        for t in transitions
-        if t.get("isAvailable", True)
-        and _status_name((t.get("to") or {}).get("name")) not in passed
-    ]
-    for category in way:
-        for t in open_to:
-            if _category_of(t) == category:
-                return t
-    return None
-
-
-def _category_of(transition: dict[str, Any]) -> str | None:
-    """The category key of the status ``transition`` leads to."""
-    return ((transition.get("to") or {}).get("statusCategory") or {}).get("key")
-
-
-def _steps(transitions: Sequence[dict[str, Any]]) -> str:
-    """Transitions as messages name them: "Reopen → To Do, Start → In Progress"."""
-    return ", ".join(f"{t.get('name')} → {(t.get('to') or {}).get('name')}" for t in transitions)
-
-
-def _moved_by(key: str, start: str | None, taken: list[dict[str, Any]]) -> str:
-    """Where a walk cut short left ``key``, and how it got there from ``start``."""
-    here = (taken[-1].get("to") or {}).get("name")
-    return f"{key} was moved from {start!r} by {_steps(taken)}, and is in {here!r}"
-
-
-def _walked(failed: OpResult, key: str, start: str | None, taken: list[dict[str, Any]]) -> OpResult:
-    """A walk's failed outcome, saying where the transitions it took left the issue."""
-    if not taken:
-        return failed
-    return replace(failed, error=f"{failed.error}; {_moved_by(key, start, taken)}")
-
-
-def _walked_error(
-    error: ConnectorError, key: str, start: str | None, taken: list[dict[str, Any]]
-) -> ConnectorError:
-    """A whole call's failure in a walk, saying where the transitions before it left the issue
-    (a dropped answer to the last of them may have moved it one further)."""
-    walked = ConnectorError(
-        f"{error} ({_moved_by(key, start, taken)})",
-        status=error.status,
-        retry_after=error.retry_after,
-        throttled=error.throttled,
-        kind=error.kind,
-    )
-    walked.acted = True
-    walked.answer_lost = error.answer_lost
-    return walked
-
-
-def _status_name(name: Any) -> str:
-    """A status name as ``cancelled_status_names`` are compared: trimmed, ignoring case."""
-    return str(name or "").strip().casefold()
-
-
-def _status_names(names: Sequence[str]) -> frozenset[str]:
-    """The configured ``cancelled_status_names`` as :func:`_status_name` compares them."""
-    return frozenset(_status_name(name) for name in names)
-
-
-def _status_of_transition(status: str, transition: str | None) -> bool:
-    """Whether ``status`` is named like the status ``transition`` leads to: the same name, or
-    that name with an ending ("Abandon" → "Abandoned", "Reject" → "Rejected")."""
-    return bool(transition) and status.casefold().startswith(str(transition).casefold())
 
 
 def _status_category(key: str | None) -> StatusCategory | None:
