@@ -24,6 +24,10 @@ through :meth:`JiraConnector._send`, the one place that decides about retrying (
 any request, a 500 for reads, dropped connections only for requests that are safe to repeat),
 counts requests, and turns failures into :class:`ConnectorError` messages that never carry
 credentials.
+
+What is decided from Jira's answers alone, sending nothing, lives beside it: how plansync's
+fields are written and read back (:mod:`plansync.connectors.jira_fields`), and which workflow
+transition a status move takes (:mod:`plansync.connectors.jira_workflow`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
 from functools import partial
 from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import quote
@@ -51,7 +54,6 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
-    StatusCategory,
     StatusMove,
 )
 from plansync.connectors.http import (
@@ -61,6 +63,12 @@ from plansync.connectors.http import (
     chunks,
     json_or_none,
     retry_after,
+)
+from plansync.connectors.jira_fields import (
+    SEARCH_FIELDS,
+    jira_fields,
+    plansync_fields,
+    status_category,
 )
 from plansync.connectors.jira_workflow import (
     category_of,
@@ -93,18 +101,6 @@ _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything:
 # ``resend_on_drop``) is sent again. A 500 is Jira's own, resent to a read only: see
 # RESEND_IF_READ (past the retries one issue's read fails that issue).
 _RETRY_IF_RESENDABLE = (502, 504)
-_SEARCH_FIELDS = [
-    "project",
-    "issuetype",
-    "summary",
-    "description",
-    "duedate",
-    "priority",
-    "assignee",
-    "labels",
-    "components",
-    "status",
-]
 _NAMED_OTHERWISE = "[jira] cancelled_status_names names one called otherwise"
 """What a cancel that Jira holds as done says of a cancelled status plansync did not see."""
 
@@ -269,7 +265,12 @@ class JiraConnector:
         payloads: list[tuple[int, dict[str, Any]]] = []
         for index, record in enumerate(records):
             try:
-                fields = self._jira_fields(record.fields, plansync_id=record.plansync_id)
+                fields = jira_fields(
+                    record.fields,
+                    cloud=self._is_cloud(),
+                    api_version=self._api_version,
+                    plansync_id=record.plansync_id,
+                )
             except ValueError as error:
                 results[index] = OpResult(ok=False, error=str(error))
             else:
@@ -726,7 +727,7 @@ class JiraConnector:
         issues: list[dict[str, Any]] = []
         what = f"searching issues by {len(ids)} plansync id labels"
         if self._is_cloud():
-            body: dict[str, Any] = {"jql": jql, "fields": _SEARCH_FIELDS, "maxResults": _PAGE_SIZE}
+            body: dict[str, Any] = {"jql": jql, "fields": SEARCH_FIELDS, "maxResults": _PAGE_SIZE}
             reconcile = [self._created_ids[i] for i in ids if i in self._created_ids]
             if reconcile:
                 body["reconcileIssues"] = reconcile[:_RECONCILE_MAX]
@@ -739,7 +740,7 @@ class JiraConnector:
                 if not token:
                     return issues
                 body = {**body, "nextPageToken": token}
-        body = {"jql": jql, "fields": _SEARCH_FIELDS, "startAt": 0, "maxResults": _PAGE_SIZE}
+        body = {"jql": jql, "fields": SEARCH_FIELDS, "startAt": 0, "maxResults": _PAGE_SIZE}
         while True:
             page = self._json(self._send("POST", "search", body=body, what=what, read=True), what)
             got = page.get("issues") or []
@@ -804,7 +805,9 @@ class JiraConnector:
 
     def _update_one(self, update: FieldUpdate) -> OpResult:
         try:
-            fields = self._jira_fields(update.fields)
+            fields = jira_fields(
+                update.fields, cloud=self._is_cloud(), api_version=self._api_version
+            )
         except ValueError as error:
             return OpResult(
                 ok=False, key=update.key, url=self._browse(update.key), error=str(error)
@@ -892,43 +895,7 @@ class JiraConnector:
         assert failure is not None
         raise failure
 
-    # -- field mapping ---------------------------------------------------------------------------
-
-    def _jira_fields(
-        self, fields: dict[str, Any], *, plansync_id: str | None = None
-    ) -> dict[str, Any]:
-        """plansync field names and values → Jira's ``fields`` object. ValueError on unknown names.
-
-        On create the plansync id label is always added: it is how a record is found again.
-        """
-        cloud = self._is_cloud()
-        out: dict[str, Any] = {}
-        for name, value in fields.items():
-            if name == "project":
-                out["project"] = {"key": value}
-            elif name == "issue_type":
-                out["issuetype"] = {"name": value}
-            elif name == "summary":
-                out["summary"] = value
-            elif name == "description":
-                out["description"] = _to_adf(value) if self._api_version == "3" else value
-            elif name == "due":
-                out["duedate"] = value.isoformat() if isinstance(value, date) else value
-            elif name == "priority":
-                out["priority"] = None if value is None else {"name": value}
-            elif name == "assignee":
-                out["assignee"] = None if value is None else {_user_key(cloud): value}
-            elif name == "labels":
-                out["labels"] = list(value or [])
-            elif name == "components":
-                out["components"] = [{"name": component} for component in value or []]
-            else:
-                raise ValueError(f"{name}: not a field the Jira connector knows")
-        if plansync_id is not None:
-            labels = out.setdefault("labels", [])
-            if plansync_id not in labels:
-                labels.append(plansync_id)
-        return out
+    # -- reading issues --------------------------------------------------------------------------
 
     def _record(self, issue: dict[str, Any], wanted: set[str]) -> RemoteRecord:
         """A Jira issue from a search → RemoteRecord with plansync field names."""
@@ -936,28 +903,13 @@ class JiraConnector:
         status = fields.get("status") or {}
         category = (status.get("statusCategory") or {}).get("key")
         labels = list(fields.get("labels") or [])
-        assignee = fields.get("assignee") or {}
-        description = fields.get("description")
         return RemoteRecord(
             key=issue["key"],
             url=self._browse(issue["key"]),
             plansync_id=next((x for x in labels if x in wanted), None)
             or next((x for x in labels if PLANSYNC_LABEL.fullmatch(x)), None),
-            fields={
-                "project": (fields.get("project") or {}).get("key"),
-                "issue_type": (fields.get("issuetype") or {}).get("name"),
-                "summary": fields.get("summary"),
-                "description": _from_adf(description)
-                if isinstance(description, dict)
-                else description,
-                "due": fields.get("duedate"),
-                "priority": (fields.get("priority") or {}).get("name"),
-                "assignee": assignee.get(_user_key(self._is_cloud())),
-                "labels": labels,
-                "components": [c.get("name") for c in fields.get("components") or []],
-                "status": status.get("name"),
-            },
-            status_category=_status_category(category),
+            fields=plansync_fields(fields, cloud=self._is_cloud()),
+            status_category=status_category(category),
             closed_as=self._closed_as(category, status.get("name")),
         )
 
@@ -1217,21 +1169,6 @@ def labels_jql(plansync_ids: Sequence[str]) -> str:
     return f"labels in ({values}) ORDER BY key"
 
 
-def _status_category(key: str | None) -> StatusCategory | None:
-    if key == "new":
-        return "new"
-    if key == "indeterminate":
-        return "indeterminate"
-    if key == "done":
-        return "done"
-    return None
-
-
-def _user_key(cloud: bool) -> str:
-    """Cloud identifies users by accountId (names are gone since GDPR); Data Center by name."""
-    return "accountId" if cloud else "name"
-
-
 def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:
     """Jira's error body (``errorMessages`` + ``errors``) → ("field: message; ...", errors)."""
     answer = json_or_none(response)
@@ -1251,28 +1188,3 @@ def _collection_text(collection: dict[str, Any]) -> tuple[str, dict[str, str]]:
     messages = [str(m) for m in collection.get("errorMessages") or []]
     messages += [f"{field}: {message}" for field, message in details.items()]
     return "; ".join(messages), details
-
-
-def _to_adf(text: str | None) -> dict[str, Any] | None:
-    """Plain text → an Atlassian Document Format document (API v3), one paragraph a line, so
-    that :func:`_from_adf` gives the same text back."""
-    if text is None:
-        return None
-    paragraphs = [
-        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
-        for line in text.split("\n")
-    ]
-    return {"type": "doc", "version": 1, "content": paragraphs}
-
-
-def _from_adf(document: dict[str, Any]) -> str:
-    """ADF → plain text, a line per top-level block; rich formatting made in Jira is dropped."""
-
-    def text(node: dict[str, Any]) -> str:
-        if node.get("type") == "text":
-            return str(node.get("text", ""))
-        if node.get("type") == "hardBreak":
-            return "\n"
-        return "".join(text(child) for child in node.get("content") or [])
-
-    return "\n".join(text(block) for block in document.get("content") or [])
