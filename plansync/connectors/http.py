@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
 
 import requests
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
@@ -68,6 +69,17 @@ class Throttled(Exception):
         self.failure = failure
 
 
+@dataclass
+class _Tries:
+    """How far one :meth:`Sender.send` has got: the tries after the first (``tries``), those
+    that timed out, and whether any got past connecting (``reached``: it may have been acted
+    on)."""
+
+    tries: int = 0
+    timeouts: int = 0
+    reached: bool = False
+
+
 class Sender:
     """Sends one connector's requests: counts them, and resends within bounds what may be resent.
 
@@ -106,117 +118,132 @@ class Sender:
     ) -> _T:
         """Call ``attempt`` (which sends one request) until it returns, within bounds.
 
-        ``attempt`` raises :class:`Throttled` when the backend did nothing and asks to come back
-        (or failed a read): it is called again after ``retry_after`` seconds (else 1, 2, 4, ...
-        capped at ``max_backoff``), at most ``max_retries`` more times, then ConnectorError with
-        the status and retry_after (or the Throttled's ``failure``, when it has one), saying
-        how often it was sent and the setting that bounds it;
-        a ``retry_after`` longer than ``max_backoff`` gives up at once, so the caller decides
-        about long waits. A dropped connection is resent the same way when
-        ``resend_on_drop`` (reads, idempotent writes), and a timeout too, but only
-        ``TIMEOUT_RETRIES`` times (each waited the whole timeout); else raised at once: the
-        request may have reached the backend. A TLS failure is never resent: it will not go away
-        by itself.
-        A connect that failed (nobody listening, no such host) sent nothing, so any request is
-        tried again, but only ``UNREACHED_RETRIES`` times, ``UNREACHED_DELAY`` apart, and then
-        fails with one line naming the server and why, and whether anything was sent (an
-        earlier try of a write may have been acted on; a ``read``, a query, a search or a login,
-        changes no record, whatever reached the backend). Any other ``requests`` failure (too many
-        redirects, an undecodable body) is a ConnectorError at once; so is a header that cannot
-        be sent, whose value (a credential) is never quoted: one with a line break, or with a
-        character Latin-1 lacks, which raised a UnicodeEncodeError out of plansync (a traceback,
-        and its repr holds the whole credential).
-        ``what`` may quote a URL: it is redacted before it is logged.
+        Each way a try can fail is judged by one method, which gives the wait before the next
+        try or raises a ConnectorError: the backend asked to come back (:class:`Throttled`,
+        :meth:`_after_throttled`); the connection failed or timed out
+        (:meth:`_after_dropped`, which resends a request only when ``resend_on_drop``: reads,
+        idempotent writes); TLS failed (:meth:`_tls_failed`, never resent: it will not go away
+        by itself); any other failure of the request (:meth:`_request_failed`, never resent).
+        ``read``: the request changes no record (a query, a search, a login), which a failure
+        past the retries can say. ``what`` may quote a URL: it is redacted before it is logged.
         """
         what = redact(what)
-        tries = timeouts = 0
-        reached = False  # an earlier try got past connecting: it may have been acted on
+        so_far = _Tries()
         while True:
             with self._count_lock:
                 self._count += 1
             try:
                 return attempt()
             except requests.exceptions.SSLError as error:
-                raise ConnectorError(
-                    f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
-                ) from None
+                self._tls_failed(error, what)
             except (
                 requests.ConnectionError,
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                unreached, timed_out = _connect_failure(error), _timed_out(error)
-                if unreached is not None:
-                    delay = self._after_failed_connect(error, unreached, what, tries, reached, read)
-                elif not resend_on_drop:
-                    lost = ConnectorError(
-                        f"the connection to {self.server} failed while {what} ({error}); "
-                        f"the request may have reached {self.backend}, so it was not sent again",
-                        kind="network",
-                    )
-                    lost.answer_lost = True
-                    raise lost from None
-                elif tries >= self._max_retries or (timed_out and timeouts >= TIMEOUT_RETRIES):
-                    silent = f" ({self.server} stopped answering)" if timed_out else ""
-                    raise ConnectorError(
-                        f"the connection to {self.server} failed {_times(tries + 1)} while "
-                        f"{what}: {error}{silent}",
-                        kind="network",
-                    ) from None
-                else:
-                    reached = True
-                    timeouts += timed_out
-                    delay = self._backoff(tries)
-                    _log.warning(
-                        "%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay
-                    )
+                delay = self._after_dropped(error, what, so_far, resend_on_drop, read)
             except (requests.RequestException, ValueError) as error:
-                # Any other failure of the request itself (a redirect loop of a proxy, a body
-                # that does not decode): not a dropped connection, so not resent; and as a
-                # ConnectorError, so the engine reports it and the other backend goes on.
-                if isinstance(error, UnicodeEncodeError) or _bad_header(error):
-                    raise_alone(self._unsendable(error, what))
-                if not isinstance(error, requests.RequestException):
-                    raise
-                raise ConnectorError(
-                    f"the request to {self.server} failed while {what} "
-                    f"({type(error).__name__}: {error}); it was not sent again",
-                    kind="network",
-                ) from None
+                self._request_failed(error, what)
             except Throttled as throttled:
-                reached = True
-                wait = throttled.retry_after
-                delay = self._backoff(tries) if wait is None else wait
-                answer = f"{throttled.status}" + (
-                    f" ({throttled.reason})" if throttled.reason else ""
-                )
-                if tries >= self._max_retries or delay > self._max_backoff:
-                    longer = (
-                        f" (longer than max_backoff, {self._max_backoff:g}s: raise"
-                        f" [{self.backend.lower()}] max_backoff to wait that long)"
-                        if delay > self._max_backoff
-                        else ""
-                    )
-                    tried = (
-                        ""
-                        if longer
-                        else f" ([{self.backend.lower()}] max_retries = {self._max_retries})"
-                    )
-                    if throttled.failure is not None:
-                        sent = f"{_times(tries + 1)}{tried}" if tries or not longer else ""
-                        raise throttled.failure(sent) from None
-                    raise ConnectorError(
-                        f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
-                        + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
-                        status=throttled.status,
-                        retry_after=wait,
-                        throttled=True,
-                    ) from None
-                _log.warning(
-                    "%s answered %s to %s; retrying in %.1fs", self.backend, answer, what, delay
-                )
+                delay = self._after_throttled(throttled, what, so_far)
             self._sleep(delay)
-            tries += 1
+            so_far.tries += 1
+
+    def _tls_failed(self, error: requests.exceptions.SSLError, what: str) -> NoReturn:
+        """A TLS failure (an untrusted certificate, a name that does not match): not resent,
+        as it will not go away by itself."""
+        raise ConnectorError(
+            f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
+        ) from None
+
+    def _after_dropped(
+        self, error: Exception, what: str, so_far: _Tries, resend_on_drop: bool, read: bool
+    ) -> float:
+        """The wait before resending a request whose connection failed, dropped or timed out;
+        or ConnectorError. A connect that failed (nobody listening, no such host) sent nothing,
+        so any request is tried again (:meth:`_after_failed_connect`). Else the request may
+        have reached the backend: resent only when ``resend_on_drop`` (raised at once
+        otherwise, as ``answer_lost``), backing off as for a throttling, at most
+        ``max_retries`` times, and a timeout only ``TIMEOUT_RETRIES`` times (each waited the
+        whole timeout)."""
+        unreached, timed_out = _connect_failure(error), _timed_out(error)
+        if unreached is not None:
+            return self._after_failed_connect(
+                error, unreached, what, so_far.tries, so_far.reached, read
+            )
+        if not resend_on_drop:
+            lost = ConnectorError(
+                f"the connection to {self.server} failed while {what} ({error}); "
+                f"the request may have reached {self.backend}, so it was not sent again",
+                kind="network",
+            )
+            lost.answer_lost = True
+            raise lost from None
+        if so_far.tries >= self._max_retries or (timed_out and so_far.timeouts >= TIMEOUT_RETRIES):
+            silent = f" ({self.server} stopped answering)" if timed_out else ""
+            raise ConnectorError(
+                f"the connection to {self.server} failed {_times(so_far.tries + 1)} while "
+                f"{what}: {error}{silent}",
+                kind="network",
+            ) from None
+        so_far.reached = True
+        so_far.timeouts += timed_out
+        delay = self._backoff(so_far.tries)
+        _log.warning("%s failed (%s); retrying in %.1fs", what, redact(str(error)), delay)
+        return delay
+
+    def _request_failed(self, error: Exception, what: str) -> NoReturn:
+        """Any other failure of the request itself (a redirect loop of a proxy, a body that
+        does not decode): not a dropped connection, so not resent; and a ConnectorError, so
+        the engine reports it and the other backend goes on. So is a header that cannot be
+        sent, whose value (a credential) is never quoted (:meth:`_unsendable`): one with a
+        line break, or with a character Latin-1 lacks, which raised a UnicodeEncodeError out
+        of plansync (a traceback, and its repr holds the whole credential). A ValueError of
+        neither kind is not the request's, and is raised as it is."""
+        if isinstance(error, UnicodeEncodeError) or _bad_header(error):
+            raise_alone(self._unsendable(error, what))
+        if not isinstance(error, requests.RequestException):
+            raise error
+        raise ConnectorError(
+            f"the request to {self.server} failed while {what} "
+            f"({type(error).__name__}: {error}); it was not sent again",
+            kind="network",
+        ) from None
+
+    def _after_throttled(self, throttled: Throttled, what: str, so_far: _Tries) -> float:
+        """The wait before resending a request the backend refused before acting on it (or a
+        read it failed): its ``retry_after`` seconds, else 1, 2, 4, ... capped at
+        ``max_backoff``. Past ``max_retries`` more tries, ConnectorError with the status and
+        retry_after (or the Throttled's ``failure``, when it has one), saying how often it was
+        sent and the setting that bounds it; a ``retry_after`` longer than ``max_backoff``
+        gives up at once, so the caller decides about long waits."""
+        so_far.reached = True
+        tries = so_far.tries
+        wait = throttled.retry_after
+        delay = self._backoff(tries) if wait is None else wait
+        answer = f"{throttled.status}" + (f" ({throttled.reason})" if throttled.reason else "")
+        if tries >= self._max_retries or delay > self._max_backoff:
+            longer = (
+                f" (longer than max_backoff, {self._max_backoff:g}s: raise"
+                f" [{self.backend.lower()}] max_backoff to wait that long)"
+                if delay > self._max_backoff
+                else ""
+            )
+            tried = (
+                "" if longer else f" ([{self.backend.lower()}] max_retries = {self._max_retries})"
+            )
+            if throttled.failure is not None:
+                sent = f"{_times(tries + 1)}{tried}" if tries or not longer else ""
+                raise throttled.failure(sent) from None
+            raise ConnectorError(
+                f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
+                + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
+                status=throttled.status,
+                retry_after=wait,
+                throttled=True,
+            ) from None
+        _log.warning("%s answered %s to %s; retrying in %.1fs", self.backend, answer, what, delay)
+        return delay
 
     def _unsendable(self, error: Exception, what: str) -> ConnectorError:
         """The failure of a header that cannot be sent, which never quotes its value, a
