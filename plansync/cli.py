@@ -30,7 +30,13 @@ from plansync.errors import PlansyncError, first_problem
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 from plansync.progress import Progress, ProgressLine, silent
-from plansync.sandbox import DEFAULT_PROJECT, PREFERRED_PORT, WORKFLOWS
+from plansync.sandbox import (
+    DEFAULT_PROJECT,
+    PREFERRED_PORT,
+    PROJECT_KEY,
+    PROJECT_KEY_RULE,
+    WORKFLOWS,
+)
 
 if TYPE_CHECKING:
     from plansync.config import Config
@@ -936,8 +942,6 @@ def sandbox_serve(
 def _project_key(value: str) -> str:
     """``--project`` checked before anything is served (the sandbox refused it later with a
     ValueError traceback)."""
-    from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
-
     if not PROJECT_KEY.fullmatch(value):
         raise click.BadParameter(
             f"{value!r} is not a Jira project key: {PROJECT_KEY_RULE} (e.g. PLAN)"

@@ -33,13 +33,13 @@ from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable,
 from plansync.progress import Progress, silent
 from plansync.redact import key_file
 from plansync.rules import JiraRouting, SalesforceRouting
+from plansync.sandbox import PROJECT_KEY, PROJECT_KEY_RULE
 from plansync.sandbox.embedded import (
     JIRA_LINKS,
     SALESFORCE_LINKS,
     embedded_jira,
     embedded_salesforce,
 )
-from plansync.sandbox.jira_app import PROJECT_KEY, PROJECT_KEY_RULE
 from plansync.sites import EMBEDDED, site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from plansync.rules import java_length
-from plansync.sandbox import DEFAULT_PROJECT, WORKFLOWS, Workflow
+from plansync.sandbox import DEFAULT_PROJECT, PROJECT_KEY, WORKFLOWS, Workflow
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
     Fault,
@@ -474,10 +474,6 @@ _JQL_RESERVED = set("+.,;?|*/%^$#@[]")
 _JQL_ESCAPES = {'"': '"', "'": "'", "\\": "\\", " ": " ", "t": "\t", "n": "\n", "r": "\r"}
 _JQL_FIELDS = {"project": "project", "labels": "labels", "key": "key", "issuekey": "key"}
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
-PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}")
-"""A project key the sandbox can seed (Jira's default format); ``sandbox serve`` checks it."""
-PROJECT_KEY_RULE = "2 to 10 capital letters, digits or _, starting with a letter"
-""":data:`PROJECT_KEY` in words, for the messages that refuse a key."""
 _SUPPORTED_JQL = (
     "The plansync sandbox supports: project = X, labels in (...), key in (...), AND, ORDER BY key."
 )
