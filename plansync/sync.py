@@ -2,48 +2,35 @@
 
 This is where the pieces meet: the vault is scanned with the config's globs and acceptance
 policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
-connector per backend is made from the config, or pointed at the embedded sandbox when that
-backend is not configured. The CLI is a thin shell over these functions.
+connector per backend is made from the config (:mod:`plansync.connect`), or pointed at the
+embedded sandbox when that backend is not configured. The CLI is a thin shell over these
+functions.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from pathlib import Path
-from typing import TypeVar, overload
-
-import requests
+from contextlib import contextmanager
+from typing import overload
 
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
+from plansync.connect import connections
 from plansync.connectors.base import Connector
-from plansync.connectors.jira import JiraConnector
-from plansync.connectors.salesforce import SalesforceConnector
 from plansync.display import counted
 from plansync.engine.apply import Checkpoint, Result, apply_plan
 from plansync.engine.changes import Change, Plan, PlanWarning
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
-from plansync.engine.state import StateError, StateStore, open_state, running_sync
+from plansync.engine.state import StateStore, open_state, running_sync
 from plansync.engine.targets import TargetSpec
 from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable, read_vault
 from plansync.progress import Progress, silent
-from plansync.redact import key_file
 from plansync.rules import JiraRouting, SalesforceRouting
-from plansync.sandbox import PROJECT_KEY, PROJECT_KEY_RULE
-from plansync.sandbox.embedded import (
-    JIRA_LINKS,
-    SALESFORCE_LINKS,
-    embedded_jira,
-    embedded_salesforce,
-)
-from plansync.sites import EMBEDDED, site_of, site_of_connector
+from plansync.sites import site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
-_T = TypeVar("_T")
 
 
 def sandbox_notice(config: Config) -> str | None:
@@ -60,12 +47,6 @@ def sandbox_notice(config: Config) -> str | None:
     if not what:
         return None
     return SANDBOX_NOTICE.format(what=" and no ".join(what), where=config.state_dir / "sandbox")
-
-
-EMBEDDED_CREDENTIAL = "plansync-embedded-sandbox-credential"
-"""What the connectors send the embedded sandboxes, which take any. Connectors register their
-credentials for redaction, however short: this one must be no word a message holds ("sandbox"
-was blanked from every message after a sandbox run)."""
 
 
 def scan(config: Config, progress: Progress = silent) -> Vault:
@@ -107,167 +88,6 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
             )
         )
     return vault
-
-
-def _enter_sandbox(stack: ExitStack, sandbox: AbstractContextManager[_T]) -> _T:
-    """Start an embedded sandbox; its database under ``.plansync/sandbox`` damaged is a
-    :class:`StateError` (a :class:`plansync.PlansyncError`), like a damaged state store, so
-    that a library caller catches both the same way."""
-    try:
-        return stack.enter_context(sandbox)
-    except StateError:
-        raise
-    except sqlite3.DatabaseError as exc:
-        raise StateError(str(exc)) from None
-
-
-@contextmanager
-def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraConnector]:
-    """A connector for the configured Jira, or for the embedded sandbox while the block runs
-    (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
-    jira = config.jira
-    if config.uses_sandbox:
-        with ExitStack() as stack:
-            sandbox = embedded_jira(
-                config.state_dir,
-                projects=embedded_projects(config),
-                persist=persist,
-            )
-            url = _enter_sandbox(stack, sandbox)
-            # Its workflow is its own (Done, Won't Do), so cancel_transition and
-            # cancelled_status_names, which describe the real Jira's, are not given to it.
-            yield JiraConnector(
-                url,
-                "plansync",
-                EMBEDDED_CREDENTIAL,
-                deployment="cloud",
-                timeout=jira.timeout,
-                links_base=JIRA_LINKS,
-                site_name=EMBEDDED,
-            )
-        return
-    yield JiraConnector(
-        jira.url,
-        jira.user or None,
-        jira.token.get_secret_value() or None,
-        deployment=jira.deployment,
-        timeout=jira.timeout,
-        max_retries=jira.max_retries,
-        max_backoff=jira.max_backoff,
-        api_version=jira.api_version,
-        cancel_transition=jira.cancel_transition,
-        cancelled_status_names=jira.cancelled_status_names,
-    )
-
-
-def config_file(config: Config, key: str, given: str) -> Path:
-    """A file the config names at ``key``: relative to the config's folder (``~`` is the home
-    folder), and there, or a ConfigError naming the key rather than the error of whichever
-    library opens it (requests' "Could not find a suitable TLS CA certificate bundle")."""
-    path = config.base_dir / Path(given).expanduser()
-    if not path.is_file():
-        raise ConfigError(f"{config.where}: '{key}' = {given!r}: {path} is not a file")
-    return path
-
-
-def private_key(config: Config) -> str | None:
-    """``salesforce.private_key_file`` relative to the config's folder, like ``vault.path``
-    and ``ca_bundle``: read as given, it was relative to the current folder, so the same
-    sync failed to log in when run from a folder below the config. PEM text (from a
-    variable holding the key itself) is passed as it is."""
-    assert config.salesforce is not None
-    given = config.salesforce.private_key_file
-    if not given:
-        return None
-    try:
-        path = key_file(given)
-    except ValueError as error:
-        raise ConfigError(f"{config.where}: 'salesforce.private_key_file' {error}") from None
-    return given if path is None else str(config_file(config, "salesforce.private_key_file", path))
-
-
-@contextmanager
-def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[SalesforceConnector]:
-    """A connector for the configured org, or for the embedded sandbox while the block runs
-    (kept under the state folder; not created there unless ``persist``)."""
-    sf = config.salesforce
-    assert sf is not None
-    objects = sf.managed_fields()
-    if not sf.instance_url:
-        with ExitStack() as stack:
-            url, session = _enter_sandbox(
-                stack, embedded_salesforce(config.state_dir, objects=objects, persist=persist)
-            )
-            yield SalesforceConnector(
-                objects,
-                sf.external_id_field,
-                auth="session",
-                session_id=EMBEDDED_CREDENTIAL,
-                instance_url=url,
-                session=session,
-                api_version=sf.api_version,
-                timeout=sf.timeout,
-                status_field=sf.status_field,
-                status_values=sf.status_values,
-                links_base=SALESFORCE_LINKS,
-                site_name=EMBEDDED,
-            )
-        return
-    session = requests.Session()
-    if sf.ca_bundle:
-        # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
-        session.verify = str(config_file(config, "salesforce.ca_bundle", sf.ca_bundle))
-        session.trust_env = False
-    yield SalesforceConnector(
-        objects,
-        sf.external_id_field,
-        session=session,
-        auth=sf.auth,
-        instance_url=sf.instance_url,
-        session_id=sf.session_id.get_secret_value() or None,
-        consumer_key=sf.consumer_key.get_secret_value() or None,
-        private_key=private_key(config),
-        username=sf.username or None,
-        client_id=sf.client_id.get_secret_value() or None,
-        client_secret=sf.client_secret.get_secret_value() or None,
-        password=sf.password.get_secret_value() or None,
-        security_token=sf.security_token.get_secret_value() or None,
-        domain=sf.domain,
-        api_version=sf.api_version,
-        timeout=sf.timeout,
-        max_retries=sf.max_retries,
-        max_backoff=sf.max_backoff,
-        status_field=sf.status_field,
-        status_values=sf.status_values,
-    )
-
-
-@contextmanager
-def connections(
-    config: Config,
-    jira: Connector | None = None,
-    salesforce: Connector | None = None,
-    *,
-    persist: bool = True,
-) -> Iterator[dict[str, Connector]]:
-    """A connector per configured backend but those :attr:`Config.left_out` (given connectors
-    are used as they are); ``persist`` False serves an embedded sandbox that has no state yet
-    from memory (a plan's dry run)."""
-    with ExitStack() as stack:
-        found: dict[str, Connector] = {
-            "jira": jira
-            if jira is not None
-            else stack.enter_context(jira_connection(config, persist=persist))
-        }
-        if config.salesforce is not None and (
-            salesforce is not None or "salesforce" not in config.left_out
-        ):
-            found["salesforce"] = (
-                salesforce
-                if salesforce is not None
-                else stack.enter_context(salesforce_connection(config, persist=persist))
-            )
-        yield found
 
 
 def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec]:
@@ -330,28 +150,6 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
             f" ('{setting}', which the starter config reads from {variable}), so this run would"
             f" use the embedded sandbox: set it to sync with that {title}"
         )
-
-
-def embedded_projects(config: Config) -> list[str]:
-    """The projects the embedded Jira sandbox makes for ``config``: each one its rules send
-    items to, so that a config for several projects syncs there as with the real Jira.
-
-    A key the sandbox cannot make (Jira's default key format: 2 to 10 capital letters, digits
-    or ``_``, a letter first) is a ConfigError naming the rule, before anything is planned:
-    every create in it would fail one by one after the plan had shown them.
-    """
-    keys: list[str] = []
-    for index, rule in enumerate(config.rules):
-        if not PROJECT_KEY.fullmatch(rule.project):
-            raise ConfigError(
-                f"{config.where}: 'rules[{index}].project' = {rule.project!r} is"
-                f" not a project key the embedded Jira sandbox can make ({PROJECT_KEY_RULE}),"
-                " and no Jira URL is configured (the starter config reads the URL from"
-                f" {URL_SETTINGS['jira'][1]})"
-            )
-        if rule.project not in keys:
-            keys.append(rule.project)
-    return keys
 
 
 def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:

@@ -2807,6 +2807,20 @@ def test_parsing_notes_does_not_import_the_engine() -> None:
     assert out == ["[]", "plansync.sync plansync.config True"]
 
 
+def test_the_library_loads_the_sandboxes_only_to_start_one() -> None:
+    """`import plansync.sync` leaves the sandbox apps unloaded (a tenth of a second that a run
+    against the real backends never needs): :mod:`plansync.connect` imports them where it
+    starts one."""
+    code = (
+        "import sys, plansync.sync\n"
+        "print(sorted(m for m in sys.modules if m.startswith('plansync.sandbox.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]"]
+
+
 def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> None:
     """What a note says reaches the terminal as text, never as a terminal command."""
     note = tmp_path / "n.md"

@@ -184,7 +184,7 @@ def test_retry_settings_reach_each_backends_connector(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
     """A cron sync may wait out a long rate limit: the settings must reach the connectors."""
-    import plansync.sync
+    import plansync.connect
 
     made: dict[str, dict[str, object]] = {}
 
@@ -195,8 +195,8 @@ def test_retry_settings_reach_each_backends_connector(
 
         return make
 
-    monkeypatch.setattr(plansync.sync, "JiraConnector", recorder("jira"))
-    monkeypatch.setattr(plansync.sync, "SalesforceConnector", recorder("salesforce"))
+    monkeypatch.setattr(plansync.connect, "JiraConnector", recorder("jira"))
+    monkeypatch.setattr(plansync.connect, "SalesforceConnector", recorder("salesforce"))
     config = load_text(
         tmp_path,
         RULE
@@ -204,7 +204,7 @@ def test_retry_settings_reach_each_backends_connector(
         + '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nauth = "session"\n'
         + 'session_id = "00D!x"\nmax_retries = 0\n',
     )
-    with plansync.sync.jira_connection(config), plansync.sync.salesforce_connection(config):
+    with plansync.connect.jira_connection(config), plansync.connect.salesforce_connection(config):
         pass
     assert (made["jira"]["max_retries"], made["jira"]["max_backoff"]) == (2, 900)
     assert (made["salesforce"]["max_retries"], made["salesforce"]["max_backoff"]) == (0, 60)
@@ -732,7 +732,7 @@ def test_the_private_key_file_is_read_relative_to_the_config_from_any_folder(
 ) -> None:
     """Like ``vault.path`` and ``ca_bundle``; it was read relative to the current folder, so
     a JWT login failed when the sync ran from a folder below the config."""
-    from plansync.sync import salesforce_connection
+    from plansync.connect import salesforce_connection
 
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "sf.pem").write_text("-----BEGIN PRIVATE KEY-----\n", "utf-8")
@@ -752,7 +752,7 @@ def test_a_file_the_salesforce_config_names_that_is_not_there_is_named_by_its_ke
     tmp_path: Path, clean_env: None, auth: str, key: str
 ) -> None:
     """Not requests' "Could not find a suitable TLS CA certificate bundle, invalid path"."""
-    from plansync.sync import salesforce_connection
+    from plansync.connect import salesforce_connection
 
     settings = {
         "instance_url": "https://acme.my.salesforce.com",
@@ -786,7 +786,7 @@ def test_a_private_key_given_where_its_file_belongs_is_never_shown(
 ) -> None:
     """A CI secret often holds the key base64-encoded, or without its BEGIN/END lines: the
     error said "cannot use <the key>" or quoted it as the file name."""
-    from plansync.sync import salesforce_connection
+    from plansync.connect import salesforce_connection
 
     monkeypatch.setenv("SF_PRIVATE_KEY_FILE", key_text)
     config = load_text(

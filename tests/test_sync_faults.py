@@ -54,6 +54,7 @@ from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 from test_sync_e2e import jira_transition
 
 import plansync
+import plansync.connect
 from plansync.cli import main
 from plansync.config import Config, load_config
 from plansync.engine.state import open_state
@@ -214,9 +215,9 @@ def run_cli(*args: str) -> Any:
 def jira_waits_recorded(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     """The Jira connector's waits between tries, recorded instead of slept."""
     waits = Sleeps()
-    connector = plansync.sync.JiraConnector
+    connector = plansync.connect.JiraConnector
     monkeypatch.setattr(
-        plansync.sync, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=waits)
+        plansync.connect, "JiraConnector", lambda *a, **kw: connector(*a, **kw, sleep=waits)
     )
     return waits
 
@@ -436,7 +437,7 @@ def answer_lost_after_acting(app: JiraSandbox, key: str, monkeypatch: pytest.Mon
 def killed_after_the_answer(app: JiraSandbox, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Jira carries out the transitions and answers; the run dies before it stores them (a
     kill between the POST and the base write)."""
-    connector = plansync.sync.JiraConnector
+    connector = plansync.connect.JiraConnector
 
     def dies_once_moved(*args: Any, **kwargs: Any) -> Any:
         made = connector(*args, **kwargs)
@@ -449,7 +450,7 @@ def killed_after_the_answer(app: JiraSandbox, key: str, monkeypatch: pytest.Monk
         made.transition_many = transition_many  # type: ignore[method-assign]
         return made
 
-    monkeypatch.setattr(plansync.sync, "JiraConnector", dies_once_moved)
+    monkeypatch.setattr(plansync.connect, "JiraConnector", dies_once_moved)
 
 
 @pytest.mark.parametrize("fault", [answer_lost_after_acting, killed_after_the_answer])
