@@ -252,6 +252,13 @@ def test_a_letter_that_lost_its_last_byte_is_left_as_it_is() -> None:
         "Price is £20 or €25 ± 5",
         "Review the „Fuß“ glossary",
         "Check JOSÉ’S numbers",
+        # A word's first letter after an apostrophe, an opening quotation mark or a no-break
+        # space: through Mac Roman those are a lead byte and a continuation byte, and were
+        # read as one rare character (l’été as "lՎté", Armenian), where Obsidian Tasks reads
+        # the words as written. French elides with ’ (smart punctuation types it).
+        "Préparer l’été avec l’équipe, c’était prévu jusqu’à jeudi",
+        "Relire d’après l’Île-de-France et l’Éducation",
+        "Choisir entre “été” et ‘élan’, puis “Über”",
     ],
 )
 def test_legitimate_accented_text_is_not_repaired(text: str) -> None:
@@ -261,12 +268,29 @@ def test_legitimate_accented_text_is_not_repaired(text: str) -> None:
     assert parse_text(f"- [ ] {text}\n", path="x.md").warnings == []
 
 
+def test_a_letter_after_a_no_break_space_is_not_repaired() -> None:
+    # CA 8E, Mac Roman's no-break space and é, read as UTF-8 is "ʎ": "«\u00a0ʎlargir".
+    text = "Relire «\u00a0élargir\u00a0» avec M.\u00a0Éric"
+    item = only_item(f"- [ ] {text} 📅 2025-10-27")
+    assert item.description == text
+    assert item.repaired is False
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_damaged_accented_text_is_repaired(codec: str) -> None:
     clean = "- [ ] Review the Café menu with Zoë @Zoë 📅 2025-10-27 ⏫ #task"
     item = only_item(damage(clean, codec, "replaced"))
     assert fields(item) == fields(only_item(clean))
     assert item.repaired is True
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("codec", CODECS)
+def test_damaged_elisions_and_quotes_are_repaired(codec: str, mode: str) -> None:
+    # The same words clean are left as written (above); damaged, they still read back.
+    clean = "- [ ] Préparer l’été avec l’équipe jusqu’à jeudi, “Über” @Zoë 📅 2025-10-27"
+    item = only_item(damage(clean, codec, mode))
+    assert fields(item) == fields(only_item(clean))
 
 
 def test_repair_is_reported_as_a_note_warning() -> None:

@@ -257,14 +257,27 @@ def _utf8_sequence_length(lead: int) -> int:
 # character that the same bytes would spell.
 _WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·")
 
+# What stands right before a word's first letter in real text: an elision's apostrophe
+# ("l’été", "jusqu’à"), an opening quotation mark, a no-break space ("«\u00a0élargir"). In Mac
+# Roman these are the lead bytes D5, D4, D2 and CA, and an accented letter after one is a
+# continuation byte: read as UTF-8, the pair is one character of Armenian, Cyrillic Extended
+# or IPA ("lՎté"), which none of a clean note's words hold, and Obsidian Tasks reads the words
+# as written. Not the dashes (D0, D1): Russian through Mac Roman is "–" or "—" before each
+# letter, and its one-letter words ("—Å", с) stand alone between spaces; nor the guillemets
+# (C7, C8): Romanian ș through Mac Roman is "»ô" in the middle of a word.
+_WORD_START_PUNCTUATION = frozenset("’‘“\u00a0")
+
 
 def _legitimate_pair(run: str, i: int, n: int) -> bool:
     """Whether a two-character sequence that decodes as UTF-8 is better left as written: a
-    letter before word-ending punctuation. Not a symbol: "√•" is Mac Roman's damage of "å"
-    (C3 A5), which no one writes."""
-    return (
-        n == 2 and run[i] not in "ÃÂ" and run[i].isalpha() and run[i + 1] in _WORD_END_PUNCTUATION
-    )
+    letter before word-ending punctuation, or one after punctuation that starts a word. Not a
+    symbol: "√•" is Mac Roman's damage of "å" (C3 A5), which no one writes."""
+    if n != 2:
+        return False
+    first, second = run[i], run[i + 1]
+    if first in _WORD_START_PUNCTUATION:
+        return second.isalpha()
+    return first not in "ÃÂ" and first.isalpha() and second in _WORD_END_PUNCTUATION
 
 
 @cache
