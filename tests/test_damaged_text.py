@@ -268,9 +268,16 @@ def test_legitimate_accented_text_is_not_repaired(text: str) -> None:
     assert parse_text(f"- [ ] {text}\n", path="x.md").warnings == []
 
 
-def test_a_letter_after_a_no_break_space_is_not_repaired() -> None:
-    # CA 8E, Mac Roman's no-break space and é, read as UTF-8 is "ʎ": "«\u00a0ʎlargir".
-    text = "Relire «\u00a0élargir\u00a0» avec M.\u00a0Éric"
+@pytest.mark.parametrize(
+    "text",
+    [
+        # CA 8E, Mac Roman's no-break space and é, read as UTF-8 is "ʎ": "«\u00a0ʎlargir".
+        "Relire «\u00a0élargir\u00a0» avec M.\u00a0Éric",
+        # C9 A0, Windows-1252's É and no-break space, is "ɠ": French puts one before "!".
+        "Fêter L’ÉTÉ\u00a0! et VOILÀ\u00a0: ÇA\u00a0?",
+    ],
+)
+def test_a_no_break_space_beside_a_letter_is_not_repaired(text: str) -> None:
     item = only_item(f"- [ ] {text} 📅 2025-10-27")
     assert item.description == text
     assert item.repaired is False

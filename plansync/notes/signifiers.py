@@ -254,8 +254,10 @@ def _utf8_sequence_length(lead: int) -> int:
 
 # Typographic punctuation that ends words in real text; an accented capital or ß before it
 # ("JOSÉ’S", "Fuß“") is far likelier to be what the author wrote than the rare two-byte
-# character that the same bytes would spell.
-_WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·")
+# character that the same bytes would spell. So is a no-break space, which French puts
+# before "!", ":" and "?" ("L’ÉTÉ\u00a0!", not "L’ÉTɠ!"); "Â\u00a0", the damage of a no-break
+# space itself, is still read back.
+_WORD_END_PUNCTUATION = frozenset("‘’‚“”„…–—•·\u00a0")
 
 # What stands right before a word's first letter in real text: an elision's apostrophe
 # ("l’été", "jusqu’à"), an opening quotation mark, a no-break space ("«\u00a0élargir"). In Mac
