@@ -456,8 +456,9 @@ def sync_command(
     """Create, update and close the Jira issues and Salesforce records of accepted items;
     write their keys back into the notes.
 
-    With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, or refuse if the
-    notes or the state changed since it was made.
+    With PLAN_FILE (from `plansync plan --out`), apply exactly that plan, but for the changes
+    of a note that changed since it was made, which wait for the next sync (as in a plan made
+    here); refused if a sync ran since or the state store was replaced.
     """
     from plansync import sync
     from plansync.engine.changes import Plan

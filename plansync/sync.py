@@ -307,7 +307,8 @@ def apply(
     asks: bool = True,
     wait: float = 0,
 ) -> Result | None:
-    """Carry out ``plan`` (refused if stale), or plan and apply in one locked run.
+    """Carry out ``plan`` (refused if stale; a note changed since it was made has its changes
+    left for the next sync), or plan and apply in one locked run.
 
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``confirm`` sees the plan made under the lock and may decline (the result is then None).

@@ -29,6 +29,7 @@ import plansync
 import plansync.sync
 from plansync.callers import LIBRARY, CommandLine
 from plansync.config import Config
+from plansync.engine.apply import apply_plan
 from plansync.engine.state import open_state
 from plansync.notes.vault import Vault
 
@@ -115,7 +116,7 @@ def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
         plansync.load_config(project.root / "nowhere.toml")
     config = plansync.load_config(project.config_path)
     saved = plansync.plan(config)
-    replace_once(project.note("weekly"), "Write the runbook", "Write the new runbook")
+    assert plansync.apply(config).ok
     with pytest.raises(plansync.PlansyncError, match="stale"):
         plansync.apply(config, saved)
 
@@ -850,49 +851,47 @@ def test_a_plan_applied_with_another_config_names_both(example_project: ExampleP
     )
 
 
-def test_a_saved_plan_whose_note_cannot_be_read_any_more_is_stale(
+def test_a_saved_plan_whose_note_cannot_be_read_any_more_leaves_it_for_the_next_sync(
     example_project: ExampleProject,
 ) -> None:
-    """A folder where the note was (a sync client's conflict copy, a restore): the plan is
-    stale, named, rather than an IsADirectoryError out of the freshness check."""
+    """A folder where the note was (a sync client's conflict copy, a restore): its changes
+    wait, named, rather than an IsADirectoryError out of the freshness check."""
     config = plansync.load_config(example_project.config_path)
     saved = plansync.plan(config)
     note = example_project.note("weekly")
     note.unlink()
     note.mkdir()
-    with pytest.raises(
-        plansync.StalePlan, match=rf"{note.name} was deleted or renamed since it was"
-    ):
-        plansync.apply(config, saved)
+    result = plansync.apply(config, saved)
+    assert result.warnings == [
+        f"{note.name} was deleted or renamed since the plan was made; its changes are left for"
+        " the next sync"
+    ]
+    assert result.errors == [] and result.applied["create"] > 0
 
 
 def test_a_stale_plan_of_the_library_says_what_to_call_not_a_command_or_a_file(
     example_project: ExampleProject,
 ) -> None:
-    """A plan made by ``plansync.plan`` and kept in memory, a note edited before it was
+    """A plan made by ``plansync.plan`` and kept in memory, a sync run before it was
     applied: the refusal said "run `plansync plan --out FILE` again", a command and a file
     such a caller never had. ``rerun`` still tells a tool which kind of plan to make anew."""
     config = plansync.load_config(example_project.config_path)
     plan = plansync.plan(config)
-    note = example_project.note("weekly")
-    replace_once(note, "Write the runbook", "Write the new runbook")
+    assert plansync.apply(config).ok
     with pytest.raises(plansync.StalePlan) as stale:
         plansync.apply(config, plan)
     assert stale.value.rerun == "plan"
     assert str(stale.value) == (
-        f"the plan is stale: {note.name} changed since it was made; make a new plan with"
-        " `plansync.plan(config)` and apply it"
+        "the plan is stale: a sync (or a forget) ran since it was made (this plan's own, if it"
+        " was applied already); make a new plan with `plansync.plan(config)` and apply it"
     )
 
-    def edited_meanwhile(asked: plansync.Plan) -> bool:
-        replace_once(note, "Write the new runbook", "Write the runbook")
-        return True
-
-    with pytest.raises(plansync.StalePlan) as own:
-        plansync.apply(config, confirm=edited_meanwhile)
+    # A run's own plan is planned again by running again (none such is stale but for a plan
+    # that says nothing of what it was made from, as here).
+    with open_state(config.state_dir) as state, pytest.raises(plansync.StalePlan) as own:
+        apply_plan(config, plansync.Plan(), state, {}, planned_here=True)
     assert own.value.rerun == "sync"
     assert str(own.value).endswith("; call `plansync.apply(config)` again")
-    assert not example_project.issues()
 
 
 def test_the_library_s_messages_name_its_calls_not_the_command_line_s_commands(

@@ -357,6 +357,24 @@ def test_crash_in_a_sync_of_changes(project: Project, step: str) -> None:
 
 
 @pytest.mark.parametrize("step", CHECKPOINTS)
+def test_crash_in_a_sync_that_leaves_a_note_edited_since_its_plan_then_sync_again(
+    project: Project, step: str
+) -> None:
+    """A plan applied after one of its notes was edited, whose changes then wait for the next
+    sync while the others' are made: killed at each step, then synced again, one issue an
+    item, every key written back, nothing left to do."""
+    config = project.config()
+    planned = plansync.plan(config)
+    replace_once(project.note("2025-11-03"), "📅 2025-11-10 🔼", "📅 2025-11-21 🔼")
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, planned, checkpoint=crash_at(step))
+    result = plansync.apply(config)
+    assert result.ok, result.errors
+    assert_synced(config, before, project.url)
+
+
+@pytest.mark.parametrize("step", CHECKPOINTS)
 def test_crash_in_a_sync_that_gives_a_note_put_back_its_ids_again(
     project: Project, step: str
 ) -> None:

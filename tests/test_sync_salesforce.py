@@ -600,6 +600,49 @@ def test_a_sync_killed_between_the_backends_then_run_again_ends_cross_linked(
     assert_synced(project, org, before)
 
 
+def test_the_lines_of_a_note_edited_after_the_plan_wait_in_both_systems(
+    project: ExampleProject, org: Org
+) -> None:
+    """The escalation note's #rfe line goes to Jira and to Salesforce, whose record carries the
+    key its issue gets. The note edited after the plan: neither is made, nor the links and key
+    write-backs that follow them, nor anything of the note's other lines; the other notes'
+    lines are made in both systems, cross-linked; the next sync makes the rest, one record of
+    each an item (killed in between, as often, and run again: still one)."""
+    config = config_of(project)
+    planned = plansync.plan(config, salesforce=org.connector(config))
+    contoso = project.note("contoso")
+    replace_once(contoso, "📅 2025-11-05 🔺", "📅 2025-11-06 🔺")
+    before = files_of(project)
+    result = run(project, org, plan=planned)
+
+    assert result.errors == [] and not result.ok
+    assert result.warnings == [
+        f"{contoso.name} changed since the plan was made; its changes are left for the next sync"
+    ]
+    waiting = [o for o in result.outcomes if o.item.note == contoso.name]
+    assert {(o.action, o.target) for o in waiting} == {
+        ("write_back", "note"),
+        ("create", "jira"),
+        ("create", "salesforce"),
+        ("link", "jira"),
+    }
+    assert all(o.status == "skipped" and o.note_changed for o in waiting)
+    assert contoso.read_bytes() == before[contoso]
+    rfe = item_with(project, config, RFE_TEXT)
+    assert rfe.item.block_id is None
+    made = [r for r in routed(project, config) if r.note.path != contoso.name]
+    records, issues = org.records(), issues_by_id(project)
+    assert set(records) == {r.item.block_id for r in made if r.sobject}
+    assert set(issues) == {r.item.block_id for r in made if r.jira}
+    feature = item_with(project, config, FEATURE_TEXT)  # in both systems, cross-linked
+    assert records[feature.item.block_id or ""][1]["Jira_Key__c"] == feature.item.keys["jira"]
+
+    with pytest.raises(Crash):
+        run(project, org, checkpoint=crash_at("created", 2))  # Salesforce's create
+    sync(project, org)
+    assert_synced(project, org, before)
+
+
 def test_an_upsert_whose_answer_is_lost_is_sent_again_without_a_second_record(
     project: ExampleProject, org: Org
 ) -> None:

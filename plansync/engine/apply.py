@@ -45,7 +45,7 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.connectors.http import chunks
-from plansync.display import first_few
+from plansync.display import counted, first_few
 from plansync.engine.changes import (
     KNOWN_AFTER_CREATE,
     SHOWN_ONLY,
@@ -82,7 +82,11 @@ _Sent = TypeVar("_Sent", bound=tuple[Any, ...])
 
 
 class StalePlan(PlansyncError):
-    """The notes or the state changed since the plan was made.
+    """The plan cannot be applied any more: the state store changed since it was made (a sync
+    ran, or it was replaced), it was made with another config, site or backend, or none of its
+    notes is here. A note changed since is no refusal: its changes are left out of the sync
+    (``Outcome.note_changed``), and the rest applied; but for a plan saved before plansync
+    said which changes stand on every note (:attr:`Fingerprint.vault_wide`).
 
     Every message ends with the remedy, whatever made the plan stale: it is always a new plan,
     and "plan again" alone left the user to guess how, which without the ``--config`` they gave
@@ -155,7 +159,8 @@ class Outcome(BaseModel):
     None), and ``message`` says what became of this change. ``skipped``: not attempted, and
     ``message`` says why: a conflict or an orphan (never acted on), an earlier step of the same
     item that failed, a backend that failed a whole call before it, or a create it follows
-    that the plan does not hold (``create_left_out``). A skipped
+    that the plan does not hold (``create_left_out``), or a note changed since the plan was
+    made (``note_changed``). A skipped
     ``write_back`` may still have put the item's block id into its line (ids go in before any
     record is made), and then says so: the note is in ``Result.notes_written`` though its key
     is not.
@@ -195,6 +200,13 @@ class Outcome(BaseModel):
     write-back or status move needs the record's key. A plan a caller took creates out of (a
     bot applying only what a person approved) leaves those of the same items behind them;
     the next plan has the create and them again."""
+    note_changed: bool = False
+    """Skipped, nothing having failed, as its item's note changed (or was deleted or renamed)
+    since the plan was made: its changes, planned from the note's text then, are left for the
+    next sync, which plans them from the note's text now, and the other notes' are applied.
+    A change that stands on its id being on no line of any note (an orphan's cancel, a line
+    given back the id it lost: :attr:`Fingerprint.vault_wide`) is left out once any note the
+    plan read changed. ``Result.warnings`` names the notes."""
 
 
 class Result(BaseModel):
@@ -241,8 +253,9 @@ class Result(BaseModel):
         """Whether everything the plan said was applied, as ``plansync sync``'s exit 0 says:
         no item failed, and no change was skipped but the conflicts and orphans a plan only
         shows; not behind a failure, not an update held back for a record changed since the
-        plan, not one following a create the plan does not hold (``create_left_out``). A
-        plan whose creates were taken out was true with none of its changes applied."""
+        plan, not one following a create the plan does not hold (``create_left_out``), not
+        one of a note changed since the plan (``note_changed``). A plan whose creates were
+        taken out was true with none of its changes applied."""
         return not self.errors and all(
             outcome.status != "skipped" or outcome.action in SHOWN_ONLY for outcome in self.outcomes
         )
@@ -325,7 +338,7 @@ class Applier:
         """Whether the plan was made in this run, under its lock, just now (not a saved one)."""
         self.planned_here = planned_here
         """Whether the plan was made in this run, if maybe a while ago (while its confirmation
-        was asked): a note edited meanwhile is fixed by syncing again, not by a new plan."""
+        was asked): a refusal of it is remedied by syncing again, not by a new plan."""
         self.result = Result()
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}  # (block id, target) -> key, url
         self.failed: set[tuple[str, str]] = set()  # (block id, target); target "note": all
@@ -334,14 +347,15 @@ class Applier:
         self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
         self._written: dict[str, None] = {}  # the notes changed on disk, in order
         self._ids_in: set[int] = set()  # id(write-back) whose block id is in its written note
+        self._waiting: dict[int, str] = {}  # id(change) -> why it waits for the next sync
 
     # --- entry point ----------------------------------------------------------------------
 
     def run(self, plan: Plan) -> Result:
-        self._check_fresh(plan)
+        now = self._check_fresh(plan)
         before = self._requests()
         by_action: dict[str, list[Change]] = defaultdict(list)
-        for change in plan.changes:
+        for change in self._leave_out_changed(plan, now):
             by_action[change.action].append(change)
         for refresh in plan.refresh:
             record = self.state.get(refresh.block_id, refresh.target)
@@ -424,13 +438,18 @@ class Applier:
     def _requests(self) -> int:
         return sum(c.request_count() for c in self.connectors.values())
 
-    def _check_fresh(self, plan: Plan) -> None:
-        """Refuse a plan the notes or the state moved on from, and one that cannot say.
+    def _check_fresh(self, plan: Plan) -> dict[str, str]:
+        """Refuse a plan the state moved on from, and one that cannot say; return the digest
+        of each of its notes now, for :meth:`_leave_out_changed`.
 
         Every plan the planner makes carries a fingerprint; one without is not a plan made to
         be applied (``plan --json`` leaves out the fingerprint and the write-back data), and
         applying it would create records whose ids never reach the notes: the next sync would
-        then create them all again.
+        then create them all again. A refusal is for what no part of the plan can be applied
+        after: the state store's bases and keys are not what the plan saw (a sync ran since, or
+        it was replaced), or the plan is another config's, site's or backend's, or none of its
+        notes is here (another vault). A note changed since is not: it is its own changes'
+        matter, left out while the rest are applied.
         """
         if plan.fingerprint is None:
             raise self._stale(
@@ -468,9 +487,10 @@ class Applier:
                 " own, if it was applied already)"
             )
         differ = [path for path, digest in now.items() if digest != plan.fingerprint.notes[path]]
-        if differ:
-            # A note gone is said so: "e.md (gone) changed" read as an edit of a note that was
-            # not there to edit.
+        if differ and plan.fingerprint.vault_wide is None:
+            # Saved before plans named the changes that stand on every note: which of them a
+            # changed note undoes is not known. A note gone is said so: "e.md (gone) changed"
+            # read as an edit of a note that was not there to edit.
             changed = [path for path in differ if now[path]]
             gone = [path for path in differ if not now[path]]
             what = [f"{_five(changed)} changed"] if changed else []
@@ -501,6 +521,99 @@ class Applier:
                     f"the plan was made against {described(title, site)}, but this run uses"
                     f" {described(title, site_now)}"
                 )
+        return now
+
+    def _leave_out_changed(self, plan: Plan, now: dict[str, str]) -> list[Change]:
+        """The changes of ``plan`` to carry out: all but those of the items of a note that
+        changed, or was deleted or renamed, since the plan was made (``now``: each note's
+        digest now), and, once any note did, those of the items that stand on their id being on
+        no line of any note (:attr:`Fingerprint.vault_wide`). Each left out is skipped
+        (``Outcome.note_changed``), and a warning names its note.
+
+        Planning a large vault takes its time, and a vault being written to (an editor's
+        autosave, a transcription pipeline) always has a note that changed meanwhile: refusing
+        the whole plan for it, a cron sync might never finish. A note's changes are planned from
+        its text alone, so the other notes' stand: they are applied as they would be had the
+        edit come while they were (which write-back merges). An item's changes go together: a
+        link, status move, Salesforce record or key write-back follows its create or its Jira
+        issue, so all of them are left out with the note's. The next sync plans them from the
+        note's text then. ``refresh`` is not left out: it is what the note and the backend
+        agreed on when the plan read them, the base any later edit is taken from.
+        """
+        assert plan.fingerprint is not None
+        changed = sorted(
+            path for path, digest in now.items() if digest != plan.fingerprint.notes[path]
+        )
+        if not changed:
+            return plan.changes
+        vault_wide = set(plan.fingerprint.vault_wide or ())
+        gone = {path for path in changed if not now[path]}
+
+        def waits_for(change: Change) -> str | None:
+            """Why ``change`` waits for the next sync, on its own; None: it need not."""
+            note, block_id = change.item.note, change.item.block_id
+            if change.action in SHOWN_ONLY:
+                return None
+            if note in changed:
+                return f"its note {'was deleted or renamed' if note in gone else 'changed'} since"
+            if block_id in vault_wide:
+                return (
+                    f"it stands on ^{block_id} being on no other line of the vault, and"
+                    f" {first_few(changed, 3)} changed since"
+                )
+            return None
+
+        # By item: one of its changes waiting, they all do (each follows its create).
+        by_item: dict[str, str] = {}
+        for change in plan.changes:
+            if change.item.block_id and (reason := waits_for(change)):
+                by_item.setdefault(change.item.block_id, reason)
+        kept: list[Change] = []
+        waits: set[str] = set()  # the notes of the changes left out
+        aside: dict[str, Change] = {}  # block id -> a change left out as it stands on every note
+        for change in plan.changes:
+            block_id = change.item.block_id
+            reason = by_item.get(block_id) if block_id else waits_for(change)
+            if change.action in SHOWN_ONLY or reason is None:
+                kept.append(change)
+                continue
+            self._waiting[id(change)] = (
+                f"not done: {reason} the plan was made; the next sync does it"
+            )
+            if change.item.note in changed:
+                waits.add(change.item.note)
+            elif block_id:
+                aside.setdefault(block_id, change)
+        self._warn_left_out(sorted(waits - gone), "changed")
+        self._warn_left_out(sorted(waits & gone), "deleted or renamed")
+        if aside:
+            named = [_named(change) for change in aside.values()]
+            one = len(named) == 1
+            self.result.warnings.append(
+                f"{counted(len(named), 'item')} ({first_few(named, 5)}) {'is' if one else 'are'}"
+                " left for the next sync: a cancel of a deleted line's record, or a line given"
+                " back its id, stands on the id being on no other line of the vault, and"
+                f" {first_few(changed, 5)} changed since the plan was made"
+            )
+        return kept
+
+    def _warn_left_out(self, notes: list[str], went: str) -> None:
+        """The warning that names the ``notes`` whose changes were left out, as each ``went``
+        ("changed", "deleted or renamed") since the plan was made: a line, not the vault."""
+        if not notes:
+            return
+        if len(notes) == 1:
+            was = "" if went == "changed" else "was "
+            self.result.warnings.append(
+                f"{notes[0]} {was}{went} since the plan was made; its changes are left for the"
+                " next sync"
+            )
+            return
+        were = "" if went == "changed" else "were "
+        self.result.warnings.append(
+            f"{len(notes)} notes {were}{went} since the plan was made; their changes are left"
+            f" for the next sync: {first_few(notes, 5)}"
+        )
 
     def _made_elsewhere(self, fingerprint: Fingerprint, none_here: bool) -> bool:
         """Whether a plan was made with another config (``sync --config B plan-of-A.json``,
@@ -554,6 +667,7 @@ class Applier:
         maybe_done: bool = False,
         closed_as: ClosedAs | None = None,
         create_left_out: bool = False,
+        note_changed: bool = False,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -567,12 +681,16 @@ class Applier:
             maybe_done=maybe_done,
             closed_as=closed_as,
             create_left_out=create_left_out,
+            note_changed=note_changed,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
         """The recorded outcome of ``change``, or why it was not attempted."""
         if id(change) in self._outcomes:
             return self._outcomes[id(change)]
+        if id(change) in self._waiting:
+            why = self._waiting[id(change)]
+            return self._outcome(change, "skipped", None, why, note_changed=True)
         left_out = False
         if change.action in SHOWN_ONLY:
             what = "an orphan" if change.action == "orphan" else "a conflict"
@@ -1260,6 +1378,13 @@ def _backend_of(change: Change) -> str:
     if change.target == "note" and change.line_change and change.line_change.key_target:
         return change.line_change.key_target
     return change.target
+
+
+def _named(change: Change) -> str:
+    """How a warning names ``change``'s item: its record's key where its line is gone (an
+    orphan's cancel), else its note and line."""
+    item = change.item
+    return f"{change.key}" if item.unread and change.key else f"{item.note}:{item.line}"
 
 
 def _new(value: Any) -> Any:

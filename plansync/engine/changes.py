@@ -151,9 +151,12 @@ class KeptRecord(BaseModel):
 
 
 class Fingerprint(BaseModel):
-    """What a plan was made from; a saved plan whose fingerprint no longer holds is stale."""
+    """What a plan was made from. A plan whose state store or config no longer holds is
+    stale, and refused; the changes of a note that changed since are left out of the sync that
+    applies it (and those of :attr:`vault_wide` once any note did), and the rest applied."""
 
     notes: dict[str, str]
+    """The digest of each note the plan stands on, by its path."""
     state_revision: int
     state_id: str | None = None
     """The state store's identity (:meth:`StateStore.identity`); None: none on disk yet."""
@@ -169,6 +172,13 @@ class Fingerprint(BaseModel):
     with its store keeps the store's id, and its plan is stale only for what changed since."""
     made_for: str | None = None
     """That config as the refusal names it (:attr:`plansync.config.Config.described`)."""
+    vault_wide: list[str] | None = None
+    """The block ids whose changes stand on the id being on no line of any note, not only on
+    their own note: a cancel of a record whose line was deleted, a line given back the id it
+    lost. A note's change, wherever it is, may have put the id on a line, so apply leaves
+    their changes out once any note of :attr:`notes` (then every note read) changed. None: a
+    plan saved before they were named, which cannot say which changes those are, and which
+    any changed note makes stale as a whole."""
 
 
 class BaseRefresh(BaseModel):
@@ -215,7 +225,8 @@ PARTIAL_SUFFIX = ".partial"
 
 class Plan(BaseModel):
     """What a sync would change, and what it was computed from (``fingerprint``): a saved plan
-    is applied exactly, or refused when its notes or the state store changed since."""
+    is applied exactly, but for the changes of a note that changed since, left for the next
+    sync; or refused when the state store changed since."""
 
     format_version: Literal["1"] = "1"
     changes: list[Change] = Field(default_factory=list)

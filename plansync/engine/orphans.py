@@ -71,9 +71,13 @@ class Orphans:
             for link in ticket_links(i.description)
         }
 
-    def cancels_planned(self) -> bool:
-        """Whether a cancel for a deleted line stands in the plan (one not spared)."""
-        return any(self.plan.changes[index].action == "transition" for index, _, _ in self._cancels)
+    def cancelled_ids(self) -> set[str]:
+        """The block ids whose cancel for a deleted line stands in the plan (not spared)."""
+        return {
+            record.block_id
+            for index, _, record in self._cancels
+            if self.plan.changes[index].action == "transition"
+        }
 
     def orphan(self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None) -> None:
         """Report ``record``, one of ``target`` that no line of the notes is read as (``found``:

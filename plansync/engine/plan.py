@@ -223,9 +223,12 @@ class Planner:
         # a plugin keeps writing to) changes nothing a sync would do, and made every reviewed
         # plan stale. Unless a cancel or a line given its id back is planned: each stands on
         # the id being on no line of the vault, any note's (a line pasted since into the daily
-        # note would be cancelled by the saved plan, and left alone by a new one).
+        # note would be cancelled by the saved plan, and left alone by a new one). Those ids
+        # are named, as apply leaves their changes out once any note changed, and the changes
+        # of a note that changed only otherwise.
+        vault_wide = self._orphans.cancelled_ids() | {e.block_id for e in tracked if e.readopted}
         relevant = self._identity.synced_notes | {n.path for n in self.vault.notes if n.items}
-        if self._orphans.cancels_planned() or any(entry.readopted for entry in tracked):
+        if vault_wide:
             relevant = set(digests)
         self.plan.fingerprint = Fingerprint(
             notes={path: digest for path, digest in digests.items() if path in relevant},
@@ -234,6 +237,7 @@ class Planner:
             sites={t.name: t.site for t in self.targets},
             state_dir=str(self.config.state_dir.resolve()),
             made_for=self.config.described,
+            vault_wide=sorted(vault_wide),
         )
         self.plan.add_read(
             [*self.vault.warnings, *(w for n in self.vault.notes for w in n.warnings)]

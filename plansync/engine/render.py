@@ -311,9 +311,10 @@ def render_result(result: Result, config: Config, *, quiet: bool = False) -> Ren
     ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
     would see (it only taught the state store what both sides agree on), and no notes on the
     status moves. The run failed unless everything the plan said was applied: an item that
-    failed, and also an update not sent because its record was edited since the plan, or a
-    change skipped as the create it follows was taken out of a saved plan (a reviewed change
-    not carried out, which a script must be able to tell from "all applied")."""
+    failed, and also an update not sent because its record was edited since the plan, a
+    change skipped as the create it follows was taken out of a saved plan, or one left for the
+    next sync as its note changed since the plan (a planned change not carried out, which a
+    script must be able to tell from "all applied")."""
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
         return RenderedResult()
@@ -340,43 +341,56 @@ def render_result(result: Result, config: Config, *, quiet: bool = False) -> Ren
     return RenderedResult(lines, warnings, errors, _failure(result, config, left_out))
 
 
-def _left_behind(result: Result) -> tuple[list[str], int]:
-    """The changes of the plan not attempted, and the number of them that were not as the
-    create they follow was taken out of a saved plan: the plan counted them, so say where they
-    went; those left out are a reviewed change not carried out, which fails the run."""
+LEFT_OUT_WHY = {
+    "create": "as the creates they follow are not in the plan",
+    "note": "as their notes changed since the plan was made",
+}
+"""Why changes of the plan were left out, nothing having failed, by the outcome's flag
+(``create_left_out``, ``note_changed``): in their "Not done:" line and in the run's failure."""
+
+
+def _left_behind(result: Result) -> tuple[list[str], dict[str, int]]:
+    """The changes of the plan not attempted, and how many of them were left out, nothing
+    having failed, by why (:data:`LEFT_OUT_WHY`'s keys): the plan counted them, so say where
+    they went; those left out are a planned change not carried out, which fails the run."""
     waiting: dict[str, int] = {}
-    left_out: dict[str, int] = {}
+    left_out: dict[str, dict[str, int]] = {why: {} for why in LEFT_OUT_WHY}
     for outcome in result.outcomes:
         if (
             outcome.status == "skipped"
             and outcome.action not in SHOWN_ONLY
             and not outcome.changed_since_plan  # a warning says it
         ):
-            behind = left_out if outcome.create_left_out else waiting
+            behind = waiting
+            if outcome.create_left_out:
+                behind = left_out["create"]
+            elif outcome.note_changed:
+                behind = left_out["note"]
             behind[outcome.action] = behind.get(outcome.action, 0) + 1
     lines = []
     for behind, why in (
         (waiting, "behind a step that failed"),
-        (left_out, "as the creates they follow are not in the plan"),
+        *((left_out[key], text) for key, text in LEFT_OUT_WHY.items()),
     ):
         if behind:
             left = ", ".join(f"{n} {action.replace('_', ' ')}" for action, n in behind.items())
             lines.append(f"Not done: {left}, {why}; the next sync does them.")
-    if (waiting.get("write_back") or left_out.get("write_back")) and result.notes_written:
-        # Ids go in before records are made: the notes did change, without their keys.
+    # Ids go in before records are made: the notes did change, without their keys. Not those
+    # of a note that changed since the plan: nothing was written into it.
+    if (waiting.get("write_back") or left_out["create"].get("write_back")) and result.notes_written:
         count = len(result.notes_written)
         lines.append(
             f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
             " keys."
         )
-    return lines, sum(left_out.values())
+    return lines, {key: sum(behind.values()) for key, behind in left_out.items()}
 
 
-def _failure(result: Result, config: Config, left_out: int) -> str | None:
+def _failure(result: Result, config: Config, left_out: dict[str, int]) -> str | None:
     """Why the run failed, in one line, or None: the items that failed, the calls that
     stopped the sync early (the items they skipped are not counted: the plan shows them
-    again), the updates not sent as their records changed since the plan, and the ``left_out``
-    changes not done as the creates they follow were taken out of the plan."""
+    again), the updates not sent as their records changed since the plan, and the changes
+    ``left_out``, nothing having failed, by why (:data:`LEFT_OUT_WHY`)."""
     items = sum(not e.whole_call for e in result.errors)
     calls = len(result.errors) - items
     not_sent = result.not_sent
@@ -388,11 +402,11 @@ def _failure(result: Result, config: Config, left_out: int) -> str | None:
         parts.append(
             f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
         )
-    if left_out:
-        parts.append(
-            f"{counted(left_out, 'change')} not done, as the creates they follow are not in the"
-            " plan"
-        )
+    parts += [
+        f"{counted(count, 'change')} not done, {LEFT_OUT_WHY[key]}"
+        for key, count in left_out.items()
+        if count
+    ]
     if not parts:
         return None
     them = "that change" if not_sent == 1 else "those changes"
