@@ -965,6 +965,7 @@ def _checked(
     malformed: list[str] = []
     data = interpolate(raw, missing, malformed=malformed, environ=environ)
     unset = ", ".join(f"{key} (${{{variable}}})" for key, variable in missing)
+    unset_keys = {key for key, _ in missing}
     if malformed:
         raise ConfigError(
             f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
@@ -978,7 +979,6 @@ def _checked(
         # An unknown key is named all the same: its variable being unset is not the problem.
         # A check of the table as a whole (auth = 'session' needs session_id) may be failed by
         # an unset variable too, so the unset ones are always named with the rest.
-        unset_keys = {key for key, _ in missing}
         errors = [
             e
             for e in exc.errors()
@@ -991,14 +991,18 @@ def _checked(
             problems += f"\n  environment variables not set: {unset}"
         raise_alone(ConfigError(f"{where}: invalid config:\n{problems}"))
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
-    # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish.
+    # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish:
+    # the backend is a real one whose URL is missing, so its unset credentials are named with
+    # it (naming the URL alone sent the user back to find the token a run later).
+    sandboxed = {
+        name
+        for name in config.embedded | config.left_out
+        if URL_SETTINGS[name][0] not in unset_keys
+    }
     needed = [
         f"{key} (${{{variable}}})"
         for key, variable in missing
-        if not any(
-            key.startswith(f"{name}.") and key != URL_SETTINGS[name][0]
-            for name in config.embedded | config.left_out
-        )
+        if not any(key.startswith(f"{name}.") for name in sandboxed)
     ]
     if needed:
         raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")

@@ -305,6 +305,37 @@ def test_an_explicit_jira_url_variable_that_is_unset_is_an_error(
     assert "jira.url (${JIRA_URL})" in message
 
 
+@pytest.mark.parametrize(
+    ("shipped", "named"),
+    [
+        ("jira-cloud.toml", ["jira.url (${JIRA_URL})", "jira.token (${JIRA_API_TOKEN})"]),
+        (
+            "salesforce.toml",
+            [
+                "salesforce.instance_url (${SF_INSTANCE_URL})",
+                "salesforce.username (${SF_USERNAME})",
+            ],
+        ),
+    ],
+)
+def test_a_real_backend_whose_url_is_unset_names_its_unset_credentials_too(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_env: None,
+    shipped: str,
+    named: list[str],
+) -> None:
+    """A user test: with JIRA_URL and JIRA_API_TOKEN both unset, only jira.url was named (the
+    URL's emptiness read as the sandbox, which needs no token), and the next run named the
+    token. A URL variable without a default means a real backend: every variable is named
+    at once."""
+    for name in ("SF_INSTANCE_URL", "SF_USERNAME", "SF_CONSUMER_KEY", "SF_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    message = error_of(tmp_path, (ROOT / "config" / shipped).read_text(encoding="utf-8"))
+    for part in named:
+        assert part in message, message
+
+
 def test_the_token_is_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
