@@ -61,6 +61,11 @@ class Caller:
         arguments = ["config", *names_given, *(f"{k}={v!r}" for k, v in options.items())]
         return f"plansync.{self._CALLS[verb]}({', '.join(arguments)})"
 
+    def every_warning(self) -> str:
+        """What lists every warning of a plan, quoted where its text shows only the first few
+        of a kind (:func:`plansync.engine.render.warning_lines`): the plan's data."""
+        return "`Plan.warning_details`"
+
     def do(self, verb: Verb, *names: str, **options: str) -> str:
         """``verb`` as a message tells its reader to do it: "call `plansync.plan(config)`",
         "run `plansync plan`" (a person at a terminal was never told to "call" a command, nor
@@ -121,6 +126,10 @@ class CommandLine(Caller):
         given = ("--config", shlex.quote(str(self.config))) if self.config else ()
         flags = [f"--{name} {value}" for name, value in options.items()]
         return " ".join(("plansync", verb, *given, *flags, *names))
+
+    def every_warning(self) -> str:
+        """``plansync plan --json``, with the ``--config`` given: its ``warning_details``."""
+        return f"`{self.command('plan', '--json')}`"
 
     def option(self, name: str, value: str = "") -> str:
         """``--wait SECONDS``, ``--all``: as the user types it."""

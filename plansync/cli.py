@@ -446,8 +446,10 @@ def plan_command(
     "--quiet",
     "-q",
     is_flag=True,
-    help="Print neither the plan nor progress, only warnings, errors and what was applied"
-    " (for cron). Needs --yes or PLAN_FILE.",
+    help="Print neither the plan nor progress, only the plan's warnings (grouped as the plan"
+    " shows them, but not that a note's damaged text was read repaired), the conflicts and"
+    " orphans left for a person, errors and what was applied (for cron). Needs --yes or"
+    " PLAN_FILE.",
 )
 @wait_option
 def sync_command(
@@ -524,11 +526,12 @@ def _left_for_a_person(plan: Plan, config: Config) -> None:
     notices (information that every run would repeat), and the conflicts and orphans a sync
     never acts on, which stay until a person settles them."""
     from plansync.engine.forget import reports_forgettable
+    from plansync.engine.render import warning_lines
 
-    notices = set(plan.notices)
-    for warning in plan.warnings:
-        if warning not in notices:
-            _stderr().echo(one_line(f"warning: {warning}"))
+    notices = set(plan.notice_details)
+    warnings = [warning for warning in plan.warning_details if warning not in notices]
+    for line in warning_lines(warnings, config):  # grouped by kind, as the plan shows them
+        _stderr().echo(line)
     counts = {
         kind: n
         for kind in ("conflict", "orphan")

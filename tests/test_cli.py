@@ -308,6 +308,36 @@ def test_a_quiet_sync_leaves_out_the_notices_of_text_read_as_best_it_can(
     assert notice in run("sync", "--yes", "--config", config).stdout
 
 
+def test_a_quiet_sync_shows_the_warnings_of_one_kind_a_few_times_then_counts_them(
+    example_project: ExampleProject,
+) -> None:
+    """A user test: `sync --yes --quiet` printed 329 lines on stderr at every cron run of a
+    3,000-note vault, 308 of them a `[?]` line tagged #accepted each. It prints them as the
+    plan does, a few then one line that counts the rest and names what lists them all; a run
+    with nothing else to say prints them only."""
+    config = example_project.config_path
+    count = ALIKE_SHOWN + 3
+    proposals = "".join(f"- [?] Proposal {n} #accepted\n" for n in range(count))
+    (example_project.vault / "proposals.md").write_text(f"# Ideas\n\n{proposals}", "utf-8")
+    plan = json.loads(run("plan", "--json", "--config", config).stdout)
+    proposed = [d for d in plan["warning_details"] if d["note"] == "proposals.md"]
+    assert [d["line"] for d in proposed] == list(range(3, 3 + count))  # every one, as data
+    run("sync", "--yes", "--config", config)
+
+    result = run("sync", "--yes", "--quiet", "--config", config)  # cron: nothing to do
+
+    assert (result.exit_code, result.stdout) == (0, "")
+    said = [line for line in result.stderr.splitlines() if "proposals.md" in line]
+    assert [line.split(": ")[1] for line in said] == [
+        f"proposals.md:{n}" for n in range(3, 3 + ALIKE_SHOWN)
+    ]
+    likewise = (
+        f"warning: likewise 3 more lines in 1 note (`plansync plan --config {config} --json`"
+        " lists them all)"
+    )
+    assert result.stderr.splitlines().count(likewise) == 1
+
+
 def test_a_quiet_sync_that_only_teaches_the_state_store_prints_nothing(
     example_project: ExampleProject,
 ) -> None:
@@ -1124,7 +1154,7 @@ def test_progress_on_a_terminal_is_one_line_that_ends_before_anything_else_is_wr
         "  create in jira: 82/82",
         "  link in jira: 82/82",
     ]
-    assert shown[progress[0] + 1].startswith("~ note write back  ")  # the plan
+    assert shown[progress[0] + 1].startswith("warning: ")  # the plan, its warnings first
     assert shown[progress[1] + 1].startswith("warning: Jira answered 429 to linking PLAN-")
     assert shown[progress[2] + 1].startswith("Applied: 82 create")
     assert "\r" not in written.replace(ERASE, "") and "\x1b" not in written.replace(ERASE, "")
@@ -1136,7 +1166,7 @@ def test_progress_on_a_terminal_that_cannot_erase_is_a_line_a_report(
     """TERM=dumb (Emacs' shell buffer): the escape would show, so a line a report, as in a log."""
     with_a_long_note(example_project)
     written = on_a_terminal("plan", "--config", example_project.config_path, term="dumb")
-    assert written.startswith("  planning for Jira: 82/82\n~ note write back  ")
+    assert written.startswith("  planning for Jira: 82/82\nwarning: ")  # the plan's first line
     assert "\r" not in written and "\x1b" not in written
 
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from plansync.config import Config
+from plansync.callers import CommandLine
+from plansync.config import Config, config_from_dict
 from plansync.display import field_value
 from plansync.engine.apply import ItemError, Outcome, Result
 from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
-from plansync.engine.render import RenderedResult, render, render_result, summary_line
+from plansync.engine.render import (
+    ALIKE_SHOWN,
+    RenderedResult,
+    render,
+    render_result,
+    summary_line,
+)
 
 DESCRIPTION = (
     "Publish the revised tiering cost model to the cloud-program channel\n\n"
@@ -335,3 +343,64 @@ def test_a_result_names_the_call_a_library_caller_makes_and_quiet_says_nothing_o
     assert render_result(Result(requests=2), config, quiet=True) == RenderedResult()
     said = render_result(Result(requests=2), config)
     assert said.lines == ["Applied: nothing (2 HTTP requests)."] and said.failure is None
+
+
+PROPOSED = "proposed ([?]) and tagged #accepted: still proposed; change its checkbox to accept it"
+
+
+def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted() -> None:
+    """A user test: a 3,000-note vault's plan printed 648 warning lines, ~320 of a note's
+    damaged text read repaired and ~308 of a [?] tagged #accepted, and a one-change plan
+    scrolled off before its question. A kind is the message without its location (the note,
+    the line, the lines its words name); the first few of each are shown where they are, then
+    one line counts the rest, as an owner's items are counted. The data keeps every one."""
+    create = Change(
+        action="create",
+        target="jira",
+        item=ItemRef(note="a.md", line=3, block_id="ps-1", text="Draft the plan"),
+    )
+    plan = Plan(changes=[create], summary={"create": 1})
+    for n in range(10):
+        plan.warn(PROPOSED, f"p{n}.md", 5)
+    plan.warn(PROPOSED, "p5.md", 9)  # a second line in one of those notes
+    for n in range(5):
+        lines = ", ".join(map(str, range(20 + n, 31)))
+        plan.warn(f"repaired damaged (double-encoded) text on lines {lines}", f"d{n}.md", 20 + n)
+    for owner in ("Dana Okafor", "Kim Lee"):  # two owners: two remedies, each said
+        plan.warn(f"owner '@{owner}' maps to no Jira user (add it under [users])", "o.md", 7)
+    config = config_from_dict(
+        {"rules": [{"project": "PLAN"}]},
+        caller=CommandLine(Path("my vault/plansync.toml")),
+    )
+    every = "`plansync plan --config 'my vault/plansync.toml' --json` lists them all"
+
+    text = render(plan, config).splitlines()
+
+    assert text[: ALIKE_SHOWN + 1] == [
+        *(f"warning: p{n}.md:5: {PROPOSED}" for n in range(ALIKE_SHOWN)),
+        f"warning: likewise 8 more lines in 7 notes ({every})",
+    ]
+    repaired = text[ALIKE_SHOWN + 1 : 2 * ALIKE_SHOWN + 2]
+    assert repaired[0] == (
+        "warning: d0.md:20: repaired damaged (double-encoded) text on lines"
+        " 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30"
+    )
+    assert repaired[-1] == f"warning: likewise 2 more notes ({every})"
+    assert text[2 * ALIKE_SHOWN + 2 : 2 * ALIKE_SHOWN + 4] == [
+        "warning: o.md:7: owner '@Dana Okafor' maps to no Jira user (add it under [users])",
+        "warning: o.md:7: owner '@Kim Lee' maps to no Jira user (add it under [users])",
+    ]
+    # The changes come after the warnings, right above the summary and so the question
+    # `sync` asks, with a line counting the warnings above them.
+    assert text[2 * ALIKE_SHOWN + 4].startswith("+ jira create  a.md:3")
+    assert text[-2:] == ["18 warnings (above the changes).", summary_line(plan)]
+    assert sum(line.startswith("warning:") for line in text) == 2 * ALIKE_SHOWN + 4
+
+    # Every warning stays in the plan's data, with its note and line.
+    contract = plan.to_contract()
+    assert len(contract["warnings"]) == len(contract["warning_details"]) == 18
+    assert {"note": "p9.md", "line": 5, "message": PROPOSED} in contract["warning_details"]
+    # Without a config (a library caller's plan), the JSON's command is named as typed.
+    assert "warning: likewise 2 more notes (`plansync plan --json` lists them all)" in (
+        render(plan).splitlines()
+    )

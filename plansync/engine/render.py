@@ -4,13 +4,15 @@ and what a sync did (:func:`render_result`), the lines that say it once per reas
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
-from plansync.engine.changes import SHOWN_ONLY, Change, Plan
+from plansync.engine.changes import SHOWN_ONLY, Change, Plan, PlanWarning
 from plansync.engine.forget import reports_forgettable
 from plansync.rules import status_word
 from plansync.sites import on_this_machine
@@ -231,20 +233,86 @@ def render_changes(changes: list[Change]) -> list[str]:
     return out
 
 
+ALIKE_SHOWN = 3
+"""How many warnings of one kind the plan lists, and items failed for the same reason the sync
+lists, before it counts the rest."""
+
+_Alike = TypeVar("_Alike")
+
+
+def _alike(entries: Iterable[_Alike], key: Callable[[_Alike], Hashable]) -> list[list[_Alike]]:
+    """``entries`` in groups of the same ``key``, each group in their order and the groups in
+    the order of their first entries: what the plan and a sync's result list a few times and
+    then count."""
+    groups: dict[Hashable, list[_Alike]] = {}
+    for entry in entries:
+        groups.setdefault(key(entry), []).append(entry)
+    return list(groups.values())
+
+
+_LINES_NAMED = re.compile(r"\b(lines?) \d+(?:(?:, | and |-)\d+)*…?")
+"""Line numbers a warning's words name (``on lines 28, 29, 30…``, ``(lines 3 and 7)``,
+``lines 5-9``): where in its note, as its ``line`` is."""
+
+
+def warning_kind(warning: PlanWarning) -> str:
+    """What the warnings of one kind share: the message without its location, which is the
+    note and line it is about and the line numbers its words name (a note's damaged text
+    says which lines it repaired). Two warnings that differ in anything else (an owner's name,
+    a date's text, a rule) are of two kinds, each with its own remedy."""
+    return _LINES_NAMED.sub(r"\1 N", warning.message)
+
+
+def warning_lines(warnings: Sequence[PlanWarning], config: Config | None = None) -> list[str]:
+    """The plan's warnings as lines to print, each kind (:func:`warning_kind`) many notes share
+    shown a few times (:data:`ALIKE_SHOWN`, each at its note and line) and then counted in one
+    line that names what lists every one (``plansync plan --json``, the plan's
+    ``warning_details``), as :meth:`OwnerResolver.warn_unmapped
+    <plansync.engine.owners.OwnerResolver.warn_unmapped>` counts an owner's items. A user
+    test's 3,000-note vault printed 648 lines of them at every plan and sync (a note's damaged
+    text read repaired, a ``[?]`` tagged ``#accepted``), and a one-change plan scrolled off
+    before its question. Every warning stays in the plan's data, with its location."""
+    every = config.caller.every_warning() if config else "`plansync plan --json`"
+    lines = []
+    for group in _alike(warnings, warning_kind):
+        lines += [f"warning: {one_line(str(warning))}" for warning in group[:ALIKE_SHOWN]]
+        if rest := group[ALIKE_SHOWN:]:
+            lines.append(f"warning: likewise {_places(rest)} ({every} lists them all)")
+    return lines
+
+
+def _places(warnings: Sequence[PlanWarning]) -> str:
+    """How many more ``warnings`` a kind has, in the words of where they are: "317 more notes"
+    (one a note), "305 more lines in 280 notes", or "2 more" (of no note)."""
+    notes = {warning.note for warning in warnings if warning.note is not None}
+    if not notes:
+        return f"{len(warnings)} more"
+    if len(notes) == len(warnings):
+        return counted(len(warnings), "more note")
+    lined = all(warning.line for warning in warnings)
+    more = counted(len(warnings), "more line") if lined else f"{len(warnings)} more"
+    return f"{more} in {counted(len(notes), 'note')}"
+
+
 def render(plan: Plan, config: Config | None = None) -> str:
     """The plan as text. Conflicts and orphans are shown but are never acted on. The commands
     it tells of are named as ``config`` names them (with the ``--config`` the user gave).
 
+    The warnings come first (:func:`warning_lines`), as they are about what the plan was
+    made from (the notes, the config, the backends' users), and the changes last, above the
+    summary, with a line that counts the warnings: ``sync`` asks "Apply these changes?" right
+    under them. Printed after the changes, a vault's warnings stood between a one-change plan
+    and its question (a user test).
+
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
-    out = render_changes(plan.changes)
+    out = warning_lines(plan.warning_details, config)
+    out += render_changes(plan.changes)
     if reports_forgettable(plan):
         out.append(orphans_hint(config))
     if hint := conflicts_hint(plan):
         out.append(hint)
     out += missing_records_hints(plan, config)
-    for warning in plan.warnings:  # each a line, which may name a note
-        out.append(f"warning: {one_line(warning)}")
     for kept in plan.kept:
         out.append(f"kept: {one_line(kept)}")
     if plan.unrouted:
@@ -286,6 +354,8 @@ def render(plan: Plan, config: Config | None = None) -> str:
         out.append("No changes. The notes and their records are in sync.")
     else:
         out.append("")
+        if plan.warnings:  # a long plan's warnings are far above: said where it is read
+            out.append(f"{counted(len(plan.warnings), 'warning')} (above the changes).")
         out.append(summary_line(plan))
     return shown("\n".join(out))
 
@@ -446,16 +516,14 @@ def _move_notes(result: Result) -> list[str]:
 def error_lines(errors: list[ItemError]) -> list[str]:
     """One line an error, but for a reason many items share (a field the create screen lacks
     fails every create): its first few, then how many more."""
-    alike: dict[tuple[str | None, str, str], list[ItemError]] = {}
-    for error in errors:
-        alike.setdefault((error.target, error.action, error.message), []).append(error)
     lines = []
-    for (target, action, message), group in alike.items():
+    for group in _alike(errors, lambda error: (error.target, error.action, error.message)):
         lines += [str(error) for error in group[:ALIKE_SHOWN]]
         if len(group) > ALIKE_SHOWN:
             more = len(group) - ALIKE_SHOWN
-            what = f"{target} {action}" if target else action
-            lines.append(f"and {more} more items' {what} failed the same way: {message}")
+            first = group[0]
+            what = f"{first.target} {first.action}" if first.target else first.action
+            lines.append(f"and {more} more items' {what} failed the same way: {first.message}")
     return lines
 
 
