@@ -663,7 +663,11 @@ def test_a_failed_call_is_reported_without_a_note_line_or_a_wrong_count(
     assert result.exit_code == 1
     assert "error: jira create failed: Jira answered 500" in result.output
     assert "-:0:" not in result.output and "1 item failed" not in result.output
-    assert "the sync stopped early (1 failed call)" in result.output
+    # Which step stopped it, how many changes it left, and what to run once it is dealt with.
+    assert (
+        "Error: the sync stopped early (1 failed call: jira create; 71 changes not done); see"
+        " above. When the error is dealt with, run `plansync sync --config"
+    ) in result.output
     notes = sum(b"^ps-" in path.read_bytes() for path in example_project.vault.glob("*.md"))
     assert notes > 1 and "Not done: 22 write back" in result.stdout
     assert f"The ids are in the lines already ({notes} notes written)" in result.stdout

@@ -466,7 +466,10 @@ def test_update_puts_fields_and_reports_a_400_field_error(
     )
 
     assert [r.ok for r in results] == [True, False]
-    assert results[1].error == "duedate: Error parsing date string: nope (400, updating CLOUD-2)"
+    assert results[1].error == (
+        "Jira answered 400 to updating CLOUD-2: duedate: Error parsing date string: nope; fix"
+        " what Jira's words name, and the next sync sends it again"
+    )
     assert results[1].details == {"duedate": "Error parsing date string: nope"}
     sent = {call.request.url: body(call) for call in rsps.calls}
     assert check(sent[api(CLOUD, "issue/CLOUD-1")], "cloud", "IssueUpdateDetails") == {
@@ -1387,13 +1390,15 @@ def test_a_walk_never_goes_back_to_a_status_it_passed(
     [
         (
             {"method": "GET", "status": 404, "json": {"errorMessages": ["gone"]}},
-            "CLOUD-1 does not exist or this user cannot see it (404, listing the transitions"
-            " of CLOUD-1); CLOUD-1 was moved from 'Done' by Reopen → To Do, and is in 'To Do'",
+            "Jira answered 404 to listing the transitions of CLOUD-1: CLOUD-1 does not exist or"
+            " this user cannot see it; CLOUD-1 was moved from 'Done' by Reopen → To Do, and is"
+            " in 'To Do'",
         ),
         (
             {"method": "POST", "status": 400, "json": {"errorMessages": ["Assignee required"]}},
-            "Assignee required (400, transitioning CLOUD-1 through 'Start'); CLOUD-1 was moved"
-            " from 'Done' by Reopen → To Do, and is in 'To Do'",
+            "Jira answered 400 to transitioning CLOUD-1 through 'Start': Assignee required; fix"
+            " what Jira's words name, and the next sync sends it again; CLOUD-1 was moved from"
+            " 'Done' by Reopen → To Do, and is in 'To Do'",
         ),
         (
             {"method": "POST", "status": 500, "json": {"errorMessages": ["post-function"]}},
@@ -1516,6 +1521,35 @@ def test_links_are_upserted_by_global_id_and_200_or_201_are_both_ok(
         },
     }
     assert "summary" not in sent[api(server, "issue/K-2/remotelink")]["object"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "remedy"),
+    [
+        (400, "Injected fault: HTTP 400.", "fix what Jira's words name, and the next sync"),
+        (
+            403,
+            "You do not have permission to link issues.",
+            "the user plansync logs in as needs Jira's permission for it (a Jira admin grants"
+            " it), and the next sync",
+        ),
+        (409, "Conflict.", "the next sync"),
+    ],
+)
+def test_a_link_jira_refuses_reads_as_a_sentence_that_says_what_to_do(
+    rsps: responses.RequestsMock, cloud: JiraConnector, status: int, answer: str, remedy: str
+) -> None:
+    """A user test: a link's 400 read "… failed: Injected fault: HTTP 400. (400, linking
+    PLAN-5417 to obsidian://…)", a Python tuple at its end and no advice. It says who answered
+    what to which step, Jira's words, and what to do, as a whole call's failure does."""
+    url = "obsidian://open?vault=V&file=F%23%5Eps-a"
+    rsps.post(api(CLOUD, "issue/K-1/remotelink"), status=status, json={"errorMessages": [answer]})
+    [result] = cloud.upsert_links([Link("K-1", "plansync:ps-a", url, "Notes")])
+    assert result.error == (
+        f"Jira answered {status} to linking K-1 to {url}: {answer.rstrip('.')}; {remedy} sends"
+        " it again"
+    )
+    assert (result.ok, result.key) == (False, "K-1")
 
 
 # -- errors and rate limits -----------------------------------------------------------------------

@@ -330,7 +330,11 @@ def test_a_result_says_a_failed_call_once_and_counts_what_it_left_behind() -> No
     ]
     assert report.warnings == ["warning: x.md: \\x1b[31m"]
     assert report.errors == ["error: jira create failed: 503\\x1b[2J"]
-    assert report.failure == "the sync stopped early (1 failed call); see above"
+    assert report.failure == (
+        "the sync stopped early (1 failed call: jira create; 4 changes not done); see above."
+        " When the error is dealt with, call `plansync.apply(config)` again: it does only what"
+        " is left"
+    )
 
 
 def test_a_result_names_the_call_a_library_caller_makes_and_quiet_says_nothing_of_nothing() -> None:
@@ -403,4 +407,22 @@ def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted(
     # Without a config (a library caller's plan), the JSON's command is named as typed.
     assert "warning: likewise 2 more notes (`plansync plan --json` lists them all)" in (
         render(plan).splitlines()
+    )
+
+
+def test_a_failed_sync_ends_with_what_to_run_next() -> None:
+    """A user test: "Error: 4 items failed; see above" said nothing of what to do next. The
+    items' errors say what each needs; the last line says to run the sync again then, with
+    the --config given, and that it does only what is left."""
+    config = config_from_dict(
+        {"rules": [{"project": "PLAN"}]}, caller=CommandLine(Path("v/plansync.toml"))
+    )
+    errors = [
+        ItemError(note="n.md", line=n, block_id=f"ps-{n}", action="link", message="400", key="K")
+        for n in (1, 2)
+    ]
+    result = Result(errors=errors, outcomes=[outcome("link", "failed", n) for n in (1, 2)])
+    assert render_result(result, config).failure == (
+        "2 items failed; see above. When the errors are dealt with, run `plansync sync --config"
+        " v/plansync.toml` again: it does only what is left"
     )

@@ -1063,12 +1063,16 @@ class JiraConnector:
             raise self._failure(response, what)
         if response.status_code == 403 and "X-Authentication-Denied-Reason" in response.headers:
             raise self._failure(response, what)
+        status = response.status_code
         message, details = _error_text(response)
-        if response.status_code == 404:
-            message = f"{key} does not exist or this user cannot see it (404, {what})"
+        if status == 404:
+            said = f"{key} does not exist or this user cannot see it"
         else:  # Jira's words name a field, not the issue or the step: a transition's screen
-            message = f"{message} ({response.status_code}, {what})"
-        return OpResult(ok=False, key=key, url=self._browse(key), error=message, details=details)
+            said = f"{message.rstrip('.')}; {_ITEM_REMEDIES.get(status, _SENT_AGAIN)}"
+        # A sentence, as a whole call's failure is: "… (400, linking PLAN-5 to …)" read as a
+        # tuple of Python's, and said nothing of what to do (a user test).
+        error = f"Jira answered {status} to {what}: {said}"
+        return OpResult(ok=False, key=key, url=self._browse(key), error=error, details=details)
 
     # -- deployment ------------------------------------------------------------------------------
 
@@ -1167,6 +1171,20 @@ def labels_jql(plansync_ids: Sequence[str]) -> str:
         '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in plansync_ids
     )
     return f"labels in ({values}) ORDER BY key"
+
+
+_SENT_AGAIN = "the next sync sends it again"
+"""What becomes of one issue's write that Jira refused: the next plan has it again."""
+
+_ITEM_REMEDIES = {
+    400: f"fix what Jira's words name, and {_SENT_AGAIN}",
+    403: "the user plansync logs in as needs Jira's permission for it (a Jira admin grants it),"
+    f" and {_SENT_AGAIN}",
+}
+"""What to do about an issue's write that Jira refused, by the status of its answer (else
+:data:`_SENT_AGAIN` alone): a 400 is the content (a field the item's line or the config
+gives a value Jira does not take, one a screen lacks or requires), a 403 the user's permission
+in the project."""
 
 
 def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:

@@ -401,14 +401,15 @@ def render_result(result: Result, config: Config, *, quiet: bool = False) -> Ren
     lines += [
         shown(f"Failed: {n} {action} ({message}).") for (action, message), n in with_call.items()
     ]
-    left_behind, left_out = _left_behind(result)
+    left_behind, waiting, left_out = _left_behind(result)
     lines += left_behind
     for backend, (used, limit) in result.api_usage.items():
         lines.append(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     warnings = [shown(_removed_temps_line(result.removed_temps))] if result.removed_temps else []
     warnings += [one_line(f"warning: {warning}") for warning in result.warnings]
     errors = [shown(f"error: {line}") for line in error_lines(result.errors)]
-    return RenderedResult(lines, warnings, errors, _failure(result, config, left_out))
+    stopped = sum(with_call.values()) + waiting  # what the failures left undone
+    return RenderedResult(lines, warnings, errors, _failure(result, config, stopped, left_out))
 
 
 LEFT_OUT_WHY = {
@@ -419,10 +420,11 @@ LEFT_OUT_WHY = {
 (``create_left_out``, ``note_changed``): in their "Not done:" line and in the run's failure."""
 
 
-def _left_behind(result: Result) -> tuple[list[str], dict[str, int]]:
-    """The changes of the plan not attempted, and how many of them were left out, nothing
-    having failed, by why (:data:`LEFT_OUT_WHY`'s keys): the plan counted them, so say where
-    they went; those left out are a planned change not carried out, which fails the run."""
+def _left_behind(result: Result) -> tuple[list[str], int, dict[str, int]]:
+    """The changes of the plan not attempted, the number of them not done as a step before
+    them failed, and how many were left out, nothing having failed, by why
+    (:data:`LEFT_OUT_WHY`'s keys): the plan counted them, so say where they went; those left
+    out are a planned change not carried out, which fails the run."""
     waiting: dict[str, int] = {}
     left_out: dict[str, dict[str, int]] = {why: {} for why in LEFT_OUT_WHY}
     for outcome in result.outcomes:
@@ -453,20 +455,30 @@ def _left_behind(result: Result) -> tuple[list[str], dict[str, int]]:
             f"The ids are in the lines already ({counted(count, 'note')} written), not yet the"
             " keys."
         )
-    return lines, {key: sum(behind.values()) for key, behind in left_out.items()}
+    return lines, sum(waiting.values()), {key: sum(b.values()) for key, b in left_out.items()}
 
 
-def _failure(result: Result, config: Config, left_out: dict[str, int]) -> str | None:
+def _failure(result: Result, config: Config, stopped: int, left_out: dict[str, int]) -> str | None:
     """Why the run failed, in one line, or None: the items that failed, the calls that
-    stopped the sync early (the items they skipped are not counted: the plan shows them
-    again), the updates not sent as their records changed since the plan, and the changes
-    ``left_out``, nothing having failed, by why (:data:`LEFT_OUT_WHY`)."""
+    stopped the sync early (which steps, and the ``stopped`` changes that failures left
+    undone), the updates not sent as their records changed since the plan, and the changes
+    ``left_out``, nothing having failed, by why (:data:`LEFT_OUT_WHY`).
+
+    Ends with what to do next: a failure (an item's, or a call's) is dealt with and the sync
+    run again, which does only what is left; "see above" alone left a cron mail's reader to
+    work that out (a user test)."""
     items = sum(not e.whole_call for e in result.errors)
-    calls = len(result.errors) - items
+    calls = [e for e in result.errors if e.whole_call]
     not_sent = result.not_sent
     parts = [f"{counted(items, 'item')} failed"] if items else []
     if calls:
-        parts.append(f"the sync stopped early ({counted(calls, 'failed call')})")
+        steps = ", ".join(
+            dict.fromkeys(f"{e.target} {e.action}" if e.target else e.action for e in calls)
+        )
+        undone = f"; {counted(stopped, 'change')} not done" if stopped else ""
+        parts.append(
+            f"the sync stopped early ({counted(len(calls), 'failed call')}: {steps}{undone})"
+        )
     if not_sent:
         records = "its record" if not_sent == 1 else "their records"
         parts.append(
@@ -481,13 +493,15 @@ def _failure(result: Result, config: Config, left_out: dict[str, int]) -> str | 
         return None
     them = "that change" if not_sent == 1 else "those changes"
     anew = f", and `{config.caller.command('plan')}` shows {them} anew" if not_sent else ""
+    if result.errors:
+        errors = "the error is" if len(result.errors) == 1 else "the errors are"
+        anew += f". When {errors} dealt with, {config.caller.do('sync')} again: it does only"
+        anew += " what is left"
     return f"{' and '.join(parts)}; see above{anew}"
 
 
 REMOVED_NAMED = 3
 """How many removed temporary files the sync names; their names are long."""
-ALIKE_SHOWN = 3
-"""How many items failed for the same reason the sync lists before it counts the rest."""
 
 
 NOTES_SHOWN = 5
