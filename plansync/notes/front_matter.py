@@ -290,6 +290,11 @@ _NOT_FLAT = ("", "", None)
 """What :func:`_flat_line` says of a line the flat reading leaves to the loader."""
 
 
+_SIMPLE_KEY_LIMIT = 1024
+"""The longest key YAML reads without a ``?`` before it (PyYAML refuses a longer one: "mapping
+values are not allowed here"), so a note python-frontmatter refuses is refused here too."""
+
+
 @lru_cache(maxsize=4096)
 def _flat_line(line: str) -> tuple[str, str, Any]:
     """(``"key"``, the key, its value or ``()`` for none on the line) or (``"item"``, the
@@ -309,6 +314,7 @@ def _flat_line(line: str) -> tuple[str, str, Any]:
         key, after = line[:colon], line[colon + 1 :]
         if (
             colon <= 0
+            or colon > _SIMPLE_KEY_LIMIT
             or not key.isascii()
             or not (key[0].isalpha() or key[0] == "_")
             or not key.replace("-", "a").replace("_", "a").isalnum()
