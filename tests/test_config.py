@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -637,6 +638,35 @@ def test_shipped_configs_load(path: Path, monkeypatch: pytest.MonkeyPatch, clean
     assert config.rules and all(rule.project for rule in config.rules)
     assert config.uses_sandbox == ("${JIRA_URL}" not in text)
     assert config_from_dict({"rules": [{"project": "PLAN"}]}).uses_sandbox
+
+
+SANDBOX_CLAIM = "With JIRA_URL unset, plansync syncs to its embedded Jira sandbox"
+NEEDS_CLAIM = re.compile(r"# For a real [^:]+: ([^()]+?) must be set")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_a_shipped_configs_header_says_of_an_unset_environment_is_what_happens(
+    path: Path,
+) -> None:
+    """config/jira-dc.toml and config/salesforce.toml said that with JIRA_URL unset plansync
+    syncs to its embedded Jira sandbox, and stopped on the unset variable instead (a user
+    test). Each header says one or the other, and a load with nothing set does what it says:
+    the sandbox, or an error naming every variable it says must be set, which, set, load."""
+    text = path.read_text(encoding="utf-8")
+    header = text.split("\n\n", 1)[0]
+    needs = NEEDS_CLAIM.search(header)
+    assert (SANDBOX_CLAIM in header) != (needs is not None), header
+    if needs is None:
+        assert "jira" in load_config(path, environ={}).embedded
+        return
+    names = re.findall(r"\b[A-Z][A-Z_]+[A-Z]\b", needs[1])
+    assert names and all(f"${{{name}}}" in text for name in names)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert all(f"(${{{name}}})" in str(caught.value) for name in names), str(caught.value)
+    given = {name: "set" for name in names}
+    given |= {name: f"https://{name.lower()}.example.com" for name in names if "URL" in name}
+    assert not load_config(path, environ=given).embedded
 
 
 def test_a_vault_path_may_start_at_the_home_folder(
