@@ -889,6 +889,12 @@ def sandbox() -> None:
     help="Jira's: any status to any other, strict (start before done, reopen into To Do, no"
     " way back from In Progress), or simple (To Do, In Progress, Done: no cancelled status).",
 )
+@click.option(
+    "--jira-tls",
+    is_flag=True,
+    help="Serve Jira over TLS too (https://), with the throwaway CA Salesforce's certificate"
+    " has: to try [jira] ca_bundle, as for a Jira whose certificate your own CA signed.",
+)
 def sandbox_serve(
     port: int,
     mode: str,
@@ -896,6 +902,7 @@ def sandbox_serve(
     state_dir: Path | None,
     projects: tuple[str, ...],
     workflow: str,
+    jira_tls: bool,
 ) -> None:
     """Serve the Jira sandbox on 127.0.0.1:PORT and the Salesforce one (over TLS) on PORT+1.
 
@@ -915,6 +922,7 @@ def sandbox_serve(
                     state_dir=state_dir,
                     projects=projects,
                     workflow=workflow,  # type: ignore[arg-type]
+                    jira_tls=jira_tls,
                 )
             )
         except PortUnavailable as exc:
@@ -922,8 +930,13 @@ def sandbox_serve(
         named = ("project " if len(projects) == 1 else "projects ") + ", ".join(projects)
         where = f"state in {served.state}" if served.state else "state in memory"
         kind = mode if workflow == "all" else f"{mode}, {workflow} workflow"
-        click.echo(f"Jira sandbox ({kind}) on http://127.0.0.1:{port}, {named}; {where}.")
-        click.echo(f"  export JIRA_URL=http://127.0.0.1:{port} JIRA_USER=me JIRA_API_TOKEN=any")
+        jira_url = served.jira.url
+        click.echo(f"Jira sandbox ({kind}) on {jira_url}, {named}; {where}.")
+        click.echo(f"  export JIRA_URL={jira_url} JIRA_USER=me JIRA_API_TOKEN=any")
+        if jira_tls:
+            click.echo("  Its CA, for plansync.toml:")
+            click.echo("    [jira]")
+            click.echo(f"    ca_bundle = {_toml_string(str(served.ca_path))}")
         click.echo(f"Salesforce sandbox on {served.salesforce.url} (RFE__c, Feature__c).")
         click.echo("  Its settings, for plansync.toml:")
         settings = {

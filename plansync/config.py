@@ -209,8 +209,10 @@ class UserEntry(Strict):
 
 
 class RequestSettings(Strict):
-    """How long a backend's requests may take and be retried: a cron sync may wait out a
-    rate limit that a person at the terminal would rather see fail."""
+    """How a backend's requests are sent: how long they may take and be retried (a cron sync
+    may wait out a rate limit that a person at the terminal would rather see fail), and which
+    CA their TLS trusts (a Jira Data Center or a proxy whose certificate a company's own CA
+    signed)."""
 
     timeout: Number = Field(default=30.0, gt=0, description="seconds per request")
     max_retries: Count = Field(
@@ -226,6 +228,11 @@ class RequestSettings(Strict):
         le=3600,
         description="the longest wait before a retry, in seconds: a backend that asks to wait"
         " longer (Retry-After) fails the call at once",
+    )
+    ca_bundle: str = Field(
+        default="",
+        description="a CA file (PEM) to trust instead of the system's CAs, relative to the"
+        " config's folder (unset: the system's, or REQUESTS_CA_BUNDLE's)",
     )
 
 
@@ -466,9 +473,6 @@ class SalesforceConfig(RequestSettings):
     password: Secret = Secret("")
     security_token: Secret = Secret("")
     api_version: str = "59.0"
-    ca_bundle: str = Field(
-        default="", description="a CA file to trust instead of the system's (a local sandbox)"
-    )
     external_id_field: str = "Plansync_Id__c"
     jira_key_field: str | None = "Jira_Key__c"
     note_link_field: str | None = "Note_Link__c"

@@ -89,6 +89,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
         api_version=jira.api_version,
         cancel_transition=jira.cancel_transition,
         cancelled_status_names=jira.cancelled_status_names,
+        ca_bundle=ca_bundle(config, "jira.ca_bundle", jira.ca_bundle),
     )
 
 
@@ -100,6 +101,12 @@ def config_file(config: Config, key: str, given: str) -> Path:
     if not path.is_file():
         raise ConfigError(f"{config.where}: '{key}' = {given!r}: {path} is not a file")
     return path
+
+
+def ca_bundle(config: Config, key: str, given: str) -> str | None:
+    """The CA file a backend's ``ca_bundle`` names (``key``), as :func:`config_file` reads it;
+    None, unset: the system's CAs are trusted, or those ``REQUESTS_CA_BUNDLE`` names."""
+    return str(config_file(config, key, given)) if given else None
 
 
 def private_key(config: Config) -> str | None:
@@ -148,9 +155,10 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
             )
         return
     session = requests.Session()
-    if sf.ca_bundle:
+    trusted = ca_bundle(config, "salesforce.ca_bundle", sf.ca_bundle)
+    if trusted is not None:
         # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
-        session.verify = str(config_file(config, "salesforce.ca_bundle", sf.ca_bundle))
+        session.verify = trusted
         session.trust_env = False
     yield SalesforceConnector(
         objects,

@@ -59,6 +59,7 @@ from plansync.progress import ERASE
 from plansync.rules import note_linker
 from plansync.sandbox import embedded, jira_app
 from plansync.sandbox.server import RunningServer, serve_in_thread
+from plansync.sandbox.tls import make_loopback_certificate
 from plansync.sync import sandbox_notice
 
 if sys.version_info >= (3, 11):
@@ -2830,6 +2831,63 @@ def test_the_settings_sandbox_serve_prints_work_from_a_config_in_another_folder(
         result = run("plan", "--config", config)
         assert result.exit_code == 0, result.output
         assert "+ salesforce create" in result.output
+
+
+def test_a_jira_whose_certificate_your_own_ca_signed_is_trusted_by_jira_ca_bundle(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Jira Data Center on a company CA: there was no ``jira.ca_bundle`` ("unknown key"),
+    and its certificate failing verification was urllib3's whole chain of errors, with no word
+    of what to set (a user test). The Jira sandbox served over TLS, as ``sandbox serve
+    --jira-tls`` does, is trusted by the real jira client through the CA file named relative
+    to the config, or through REQUESTS_CA_BUNDLE; untrusted, the failure is one line."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with sandbox_served(tmp_path, "--jira-tls", "--state", ".sb") as (port, printed):
+        url = f"https://127.0.0.1:{port}"
+        said = "".join(printed)
+        assert f"Jira sandbox (cloud) on {url}," in said
+        pasted = tomllib.loads("".join(x.strip() + "\n" for x in printed if x[:4] == "    "))
+        ca = Path(pasted["jira"]["ca_bundle"])
+        assert ca == Path(pasted["salesforce"]["ca_bundle"]) and ca.is_absolute()
+
+        folder = tmp_path / "elsewhere"
+        (folder / "notes").mkdir(parents=True)
+        (folder / "notes" / "n.md").write_text("- [ ] Ask for it\n", "utf-8")
+        (folder / "certs").mkdir()
+        (folder / "certs" / "company-ca.pem").write_bytes(ca.read_bytes())
+        config = folder / "plansync.toml"
+
+        def plan(jira: str = "") -> Result:
+            config.write_text(
+                f'[vault]\npath = "notes"\n[jira]\nurl = "{url}"\nuser = "me"\n'
+                f'token = "any-token"\n{jira}[[rules]]\nproject = "PLAN"\n',
+                "utf-8",
+            )
+            return run("plan", "--config", config)
+
+        monkeypatch.chdir(folder / "notes")  # relative to the config, not to the working folder
+        trusted = plan('ca_bundle = "certs/company-ca.pem"\n')
+        assert trusted.exit_code == 0, trusted.output
+        assert "+ jira create" in trusted.output
+
+        untrusted = plan()
+        assert untrusted.exit_code == 1
+        assert untrusted.output == (
+            f"Error: cannot verify the TLS certificate of {url} while reading the server info:"
+            " unable to get local issuer certificate; if your own CA signs it (a company's, or"
+            " a self-signed certificate), set [jira] ca_bundle to that CA's file (PEM), or"
+            " REQUESTS_CA_BUNDLE\n"
+        )
+
+        other = make_loopback_certificate(tmp_path / "other").ca_path
+        wrong = plan(f'ca_bundle = "{other}"\n')
+        assert wrong.exit_code == 1
+        assert wrong.output.endswith(f"; [jira] ca_bundle ({other}) holds no CA that signs it\n")
+
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+        by_variable = plan()
+        assert by_variable.exit_code == 0, by_variable.output
 
 
 @pytest.mark.parametrize(

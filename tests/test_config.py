@@ -833,6 +833,44 @@ def test_a_file_the_salesforce_config_names_that_is_not_there_is_named_by_its_ke
     )
 
 
+def test_a_jira_ca_bundle_that_is_not_there_is_named_by_its_key(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """As Salesforce's: read by the same helper, relative to the config's folder."""
+    from plansync.connect import jira_connection
+
+    config = load_text(
+        tmp_path, f'{RULE}[jira]\nurl = "https://jira.example.com"\nca_bundle = "certs/ca.pem"\n'
+    )
+    with pytest.raises(ConfigError) as caught, jira_connection(config):
+        pass
+    assert str(caught.value) == (
+        f"{tmp_path / 'plansync.toml'}: 'jira.ca_bundle' = 'certs/ca.pem':"
+        f" {tmp_path / 'certs' / 'ca.pem'} is not a file"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in SHIPPED if path.parent.name != "examples"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_shipped_configs_document_ca_bundle_for_each_backend_they_have(
+    path: Path, tmp_path: Path, clean_env: None
+) -> None:
+    """``salesforce.ca_bundle`` was named in no config, ``jira.ca_bundle`` did not exist: each
+    table's commented line, uncommented, loads as it reads."""
+    text = path.read_text(encoding="utf-8")
+    tables = ["jira", "salesforce"] if "\n[salesforce]\n" in text else ["jira"]
+    lines = [line for line in text.splitlines() if line.startswith("# ca_bundle = ")]
+    assert len(lines) == len(tables)
+    (tmp_path / "company-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", "utf-8")
+    for table, line in zip(tables, lines, strict=True):
+        setting = line.removeprefix("# ").split("#")[0]
+        config = load_text(tmp_path, f"{RULE}[{table}]\n{setting}\n")
+        assert getattr(config, table).ca_bundle == "company-ca.pem"
+
+
 @pytest.mark.parametrize(
     "key_text",
     [

@@ -39,6 +39,7 @@ from plansync.connectors.base import (
 )
 from plansync.connectors.salesforce import LOGIN_NEEDS, SalesforceConnector
 from plansync.redact import NOT_A_KEY_FILE, key_file
+from plansync.sandbox.tls import make_loopback_certificate
 
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v59.0"
@@ -1595,3 +1596,36 @@ def test_a_password_login_to_a_host_that_never_answers_times_out(sleeps: Sleeps)
     assert error.kind == "network"
     for secret in (PASSWORD, SECURITY_TOKEN):
         assert secret not in str(error)
+
+
+def test_an_org_whose_certificate_is_not_trusted_is_one_line_naming_ca_bundle(
+    salesforce_sandbox: tuple[str, Any, requests.Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sandbox's certificate, which only its throwaway CA signs, as an org behind a
+    company's TLS-inspecting proxy is: one line naming the instance and the setting; with a
+    CA file given that does not sign it (the config's ca_bundle), that file."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    url, _, _ = salesforce_sandbox
+    other = str(make_loopback_certificate(tmp_path).ca_path)
+    wrong = requests.Session()
+    wrong.verify = other
+    for session, hint in [
+        (None, "set [salesforce] ca_bundle to that CA's file (PEM), or REQUESTS_CA_BUNDLE"),
+        (wrong, f"[salesforce] ca_bundle ({other}) holds no CA that signs it"),
+    ]:
+        connector = SalesforceConnector(
+            {"RFE__c": ["Name"]},
+            "Plansync_Id__c",
+            auth="session",
+            session_id="plansync-test-session",
+            instance_url=url,
+            session=session,
+        )
+        with pytest.raises(ConnectorError) as failed:
+            connector.fetch_by_ids(["ps-a"])
+        said = str(failed.value)
+        assert said.startswith(f"cannot verify the TLS certificate of {url} while ")
+        assert said.endswith(hint) and "\n" not in said

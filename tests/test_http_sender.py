@@ -5,10 +5,12 @@ a create that went out and was made must not be reported as never sent."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+import urllib3
 from conftest import refused
 
 from plansync.connectors.base import ConnectorError
@@ -97,3 +99,45 @@ def test_a_request_tried_once_says_one_try() -> None:
     with pytest.raises(ConnectorError) as failed:
         sender(max_retries=0).send(attempts(refused()), what="reading the server info", read=True)
     assert "(1 try while reading the server info; nothing was sent)." in str(failed.value)
+
+
+def unverified(code: int, message: str) -> requests.exceptions.SSLError:
+    """What requests raises for a certificate OpenSSL cannot verify, wrapped as urllib3 wraps
+    it: ``verify_code`` and ``verify_message`` say why."""
+    cause = ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] {message}")
+    cause.verify_code, cause.verify_message = code, message
+    wrapped = urllib3.exceptions.SSLError(cause)
+    return requests.exceptions.SSLError(
+        urllib3.exceptions.MaxRetryError(None, "/services/oauth2/token", wrapped)  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "hint"),
+    [
+        (
+            20,
+            "unable to get local issuer certificate",
+            "; if your own CA signs it (a company's, or a self-signed certificate), set"
+            " [salesforce] ca_bundle to that CA's file (PEM), or REQUESTS_CA_BUNDLE",
+        ),
+        (19, "self-signed certificate in certificate chain", "; if your own CA signs it"),
+        (10, "certificate has expired", ""),  # no CA file makes it valid
+        (62, "Hostname mismatch, certificate is not valid for 'acme.test'.", ""),
+    ],
+)
+def test_a_certificate_that_cannot_be_verified_is_one_line_naming_the_host_and_the_setting(
+    code: int, message: str, hint: str
+) -> None:
+    """It was urllib3's chain of errors, CERTIFICATE_VERIFY_FAILED deep inside, and no word of
+    ``ca_bundle`` (a user test); tried once, as it will not go away by itself."""
+    tried = sender()
+    with pytest.raises(ConnectorError) as failed:
+        tried.send(attempts(unverified(code, message)), what="logging in")
+    said = str(failed.value)
+    assert said.startswith(
+        f"cannot verify the TLS certificate of https://acme.test while logging in: {message}{hint}"
+    )
+    assert (hint == "") == ("ca_bundle" not in said)
+    assert "\n" not in said and "MaxRetryError" not in said and "SSLError" not in said
+    assert tried.count() == 1

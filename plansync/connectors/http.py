@@ -9,6 +9,7 @@ The library errors are not chained (``from None``): their text can carry request
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ TIMEOUT_RETRIES = 2
 """More tries after a request that got no answer within the timeout: each costs the whole
 timeout, and a server that lets three go by is not answering (five took 3.5 minutes at the
 default 30 s to say so)."""
+UNTRUSTED_ISSUER = frozenset({2, 18, 19, 20, 21})
+"""OpenSSL's verify codes for a certificate no trusted CA signs (the issuer not found, a
+self-signed certificate or one in the chain, no local issuer, a leaf that cannot be verified):
+the failures a CA file (``ca_bundle``) settles, unlike an expired certificate or another
+host's."""
 RESEND_IF_READ = (500,)
 """The backend's own failure, which a read meets too when a node restarts or its database is
 slow: a read (a search, a query, a describe, a record's look-up) may be sent any number of times,
@@ -84,7 +90,9 @@ class Sender:
     """Sends one connector's requests: counts them, and resends within bounds what may be resent.
 
     ``backend`` ("Jira", "Salesforce") and ``server`` name the other side in messages; ``sleep``
-    is what waits between tries (tests pass a recorder instead of :func:`time.sleep`).
+    is what waits between tries (tests pass a recorder instead of :func:`time.sleep`);
+    ``ca_bundle``, the CA file the requests trust when the config names one, is named where a
+    certificate cannot be verified.
     """
 
     def __init__(
@@ -95,9 +103,11 @@ class Sender:
         max_retries: int,
         max_backoff: float,
         sleep: Callable[[float], None],
+        ca_bundle: str | None = None,
     ) -> None:
         self.backend = backend
         self.server = server
+        self.ca_bundle = ca_bundle
         self._max_retries = max_retries
         self._max_backoff = max_backoff
         self._sleep = sleep
@@ -151,9 +161,31 @@ class Sender:
 
     def _tls_failed(self, error: requests.exceptions.SSLError, what: str) -> NoReturn:
         """A TLS failure (an untrusted certificate, a name that does not match): not resent,
-        as it will not go away by itself."""
+        as it will not go away by itself. A certificate that cannot be verified is said in one
+        line, naming the host, why, and, for one no trusted CA signs (a company's own CA, a
+        self-signed one), the setting that trusts it: it was urllib3's whole chain of errors,
+        ``[SSL: CERTIFICATE_VERIFY_FAILED]`` deep inside, and no word of ``ca_bundle``."""
+        unverified = next(
+            (e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)), None
+        )
+        if unverified is None:
+            raise ConnectorError(
+                f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
+            ) from None
+        why = unverified.verify_message or unverified.reason or "certificate verify failed"
+        setting = f"[{self.backend.lower()}] ca_bundle"
+        if unverified.verify_code not in UNTRUSTED_ISSUER:
+            hint = ""  # expired, another host's: no CA file makes it valid
+        elif self.ca_bundle:
+            hint = f"; {setting} ({self.ca_bundle}) holds no CA that signs it"
+        else:
+            hint = (
+                f"; if your own CA signs it (a company's, or a self-signed certificate), set"
+                f" {setting} to that CA's file (PEM), or REQUESTS_CA_BUNDLE"
+            )
         raise ConnectorError(
-            f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
+            f"cannot verify the TLS certificate of {self.server} while {what}: {why}{hint}",
+            kind="network",
         ) from None
 
     def _after_dropped(

@@ -148,7 +148,8 @@ class JiraConnector:
     notes), when that is not the URL requests go to: the embedded sandbox serves on whichever
     port is free, and a link naming this run's port would be dead by the next run.
     ``site_name`` is what :attr:`site` says instead of the URL
-    (:data:`plansync.sites.EMBEDDED`).
+    (:data:`plansync.sites.EMBEDDED`). ``ca_bundle`` is a CA file (PEM) to trust instead of
+    the system's CAs: a Jira whose certificate a company's own CA signed.
     """
 
     max_batch: int | None = None  # the config's sync.batch_size (at most a bulk create's 50)
@@ -174,6 +175,7 @@ class JiraConnector:
         cancelled_status_names: Sequence[str] | None = None,
         links_base: str | None = None,
         site_name: str | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         if deployment not in ("auto", "cloud", "dc"):
             raise ValueError(f"deployment must be 'auto', 'cloud' or 'dc', not {deployment!r}")
@@ -186,7 +188,12 @@ class JiraConnector:
         self._site_name = site_name
         self._api_version = api_version
         self._http = Sender(
-            "Jira", self.server, max_retries=max_retries, max_backoff=max_backoff, sleep=sleep
+            "Jira",
+            self.server,
+            max_retries=max_retries,
+            max_backoff=max_backoff,
+            sleep=sleep,
+            ca_bundle=ca_bundle,
         )
         self._cancel_transition = cancel_transition
         self._cancelled = (
@@ -205,7 +212,9 @@ class JiraConnector:
             get_server_info=False,  # detected lazily, through _send (counted and retried)
             max_retries=0,  # _send owns retrying; see the module docstring
             timeout=timeout,
-            options={"rest_api_version": api_version},
+            # A CA file given is passed with every request, so REQUESTS_CA_BUNDLE, which
+            # requests reads only where a request trusts the system's CAs, never overrides it.
+            options={"rest_api_version": api_version, "verify": ca_bundle or True},
             **auth,
         )
         self._deployment: Literal["cloud", "dc"] | None = None

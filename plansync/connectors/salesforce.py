@@ -272,6 +272,8 @@ class SalesforceConnector:
             max_retries=max_retries,
             max_backoff=max_backoff,
             sleep=sleep,
+            # The CA file a caller's session trusts (the config's ca_bundle), for its messages.
+            ca_bundle=session.verify if session and isinstance(session.verify, str) else None,
         )
         # What plansync reads and writes, per object; the Id and the external id are the
         # connector's own.

@@ -1,7 +1,9 @@
 """Both sandboxes served side by side until stopped: what ``plansync sandbox serve`` runs.
 
-Jira gets the port asked for or none, since a client was told that port; Salesforce, over TLS
-(see :mod:`.tls`), the next one or none: the help promises it PORT+1, and the record links
+Jira gets the port asked for or none, since a client was told that port (over TLS too when
+asked, with the same throwaway CA: a Jira Data Center whose certificate a company's own CA
+signed, tried with ``[jira] ca_bundle``); Salesforce, over TLS (see :mod:`.tls`), the next one
+or none: the help promises it PORT+1, and the record links
 written into notes name its port, so a run on another port is another site to the state store.
 Without a state folder the records live in memory, and the throwaway CA's private key
 in a temporary folder that goes when the sandboxes stop.
@@ -34,7 +36,8 @@ class ServedSandboxes:
     jira: RunningServer
     salesforce: RunningServer
     ca_path: Path
-    """The CA a Salesforce client must trust (the config's ``ca_bundle``)."""
+    """The CA a Salesforce client must trust (the config's ``ca_bundle``), and a Jira client
+    with ``jira_tls``."""
     state: Path | None
     """The folder the records are kept in; None: in memory."""
 
@@ -48,6 +51,7 @@ def serve_both(
     state_dir: Path | None = None,
     projects: tuple[str, ...] = (DEFAULT_PROJECT,),
     workflow: Workflow = "all",
+    jira_tls: bool = False,
 ) -> Iterator[ServedSandboxes]:
     """Serve the Jira sandbox on ``port`` and the Salesforce one beside it while the block runs.
 
@@ -55,7 +59,8 @@ def serve_both(
     ``ca_bundle`` stays valid from one run to the next; it is made absolute, as a config in
     another folder reads the CA's path relative to itself. ``projects``: the Jira sandbox's own
     first, then more for a config whose rules send items to several. ``workflow``: the Jira
-    sandbox's (:data:`~plansync.sandbox.Workflow`). Nothing is printed before
+    sandbox's (:data:`~plansync.sandbox.Workflow`). ``jira_tls``: Jira is served over TLS
+    too, with the certificate Salesforce's is. Nothing is printed before
     both are bound: a port that cannot be had, ``port`` or ``port + 1``, is
     :class:`PortUnavailable`.
     """
@@ -75,17 +80,19 @@ def serve_both(
         )
         cleanup.callback(jira.close)
         certificate = make_loopback_certificate(folder / "tls")
+        context = certificate.server_context()
         salesforce = SalesforceSandbox(
             folder / "salesforce.db" if state_dir else ":memory:", latency_ms=latency_ms
         )
         cleanup.callback(salesforce.close)
         try:
-            served_jira = cleanup.enter_context(serve_in_thread(jira, port))
+            served_jira = cleanup.enter_context(
+                serve_in_thread(jira, port, context if jira_tls else None)
+            )
         except OSError as exc:
             raise PortUnavailable(
                 f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}"
             ) from None
-        context = certificate.server_context()
         try:
             served_salesforce = cleanup.enter_context(
                 serve_in_thread(salesforce, port + 1, context)
