@@ -424,9 +424,9 @@ def test_a_refused_jwt_login_is_one_line_naming_flow_and_reason(
     rsps.post(TOKEN_URL, status=400, json=refusal)
     with pytest.raises(ConnectorError) as raised:
         jwt_connector(sleeps, rsa_key[0]).fetch_by_ids(["ps-a"])
-    assert str(raised.value) == (
+    assert str(raised.value).startswith(
         f"Salesforce login (JWT bearer) at {LOGIN} failed: "
-        "invalid_grant: user hasn't approved this consumer"
+        "invalid_grant: user hasn't approved this consumer; the user must be pre-authorised"
     )
     assert (raised.value.status, raised.value.kind) == (400, "auth")  # not a 400 of a record
     assert_one_safe_line(raised.value, caplog)

@@ -40,6 +40,8 @@ from conftest import (
     replace_once,
     session_connector,
 )
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
@@ -56,6 +58,7 @@ from plansync.notes.vault import scan_vault
 from plansync.rules import fitted, label_for, owner_name, status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
+from plansync.sandbox.tls import LoopbackCertificate
 
 OBJECTS = ("RFE__c", "Feature__c")
 PRIORITIES = {
@@ -2605,3 +2608,43 @@ def test_a_line_with_words_after_both_keys_is_still_told_apart_when_its_id_goes(
         assert text.count(f"[{key}]") == 1
     assert text.count(f"^{block_id}") == 1
     assert not plan_of(project, org).changes
+
+
+def test_a_first_plan_whose_jwt_login_fails_says_so_without_naming_a_rule(
+    project: ExampleProject, org: Org, loopback_tls: LoopbackCertificate
+) -> None:
+    """A first plan reads each object once, before it shows creates (``destination_problem``);
+    the login's refusal, a 400 (invalid_grant), was taken for the object's, and said as the
+    default rule's mistake, "salesforce.rules[0]: Salesforce login (JWT bearer) … failed", of
+    a rule the user never wrote, and with no word of what the refusal means (a user test)."""
+    for note in project.vault.rglob("*.md"):  # one item, owned by no one: no user look-up
+        note.unlink()
+    (project.vault / "note.md").write_text("- [ ] Ask for an export #rfe\n", "utf-8")
+    config = config_of(project)
+    assert config.salesforce is not None
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    connector = SalesforceConnector(
+        config.salesforce.managed_fields(),
+        config.salesforce.external_id_field,
+        auth="jwt",
+        username="nobody@example.com",  # no user of the org: refused as never approved
+        consumer_key="plansync-app",
+        private_key=pem,
+        domain=f"{org.url}/login.salesforce.com",
+        session=loopback_tls.client_session(),  # not org's: it reads every POST as JSON
+    )
+    with pytest.raises(plansync.PlansyncError) as failed:
+        plansync.plan(config, salesforce=connector)
+    said = str(failed.value)
+    assert said.startswith(
+        f"Salesforce login (JWT bearer) at {org.url}/login.salesforce.com failed: invalid_grant:"
+        " user hasn't approved this consumer; the user must be pre-authorised for the connected"
+        ' app (Permitted Users: "Admin approved users are pre-authorized", and a profile or'
+        " permission set of the user's assigned to the app)"
+    )
+    assert "rules[" not in said and str(project.config_path) not in said

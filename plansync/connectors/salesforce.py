@@ -487,7 +487,8 @@ class SalesforceConnector:
                     f"SELECT {self._select(sobject)} FROM {sobject} LIMIT 1", f"reading {sobject}"
                 )
             except ConnectorError as error:
-                if error.status not in (400, 404):
+                # A login's refusal (invalid_grant is a 400 too) is no object's, and no rule's.
+                if error.status not in (400, 404) or error.kind == "auth":
                     raise
                 self._problems[sobject] = str(error)
             self._read.add(sobject)
@@ -918,11 +919,13 @@ class SalesforceConnector:
         if response.status_code == 200 and token and instance:
             return str(token), str(instance)
         if answer.get("error"):
-            reason = f"{answer['error']}: {answer.get('error_description') or 'no description'}"
+            said = answer.get("error_description") or "no description"
+            reason = f"{answer['error']}: {said}"
         else:
             # Whole: _login_failed cuts it once it is redacted, not within a secret it quotes.
-            reason = f"HTTP {response.status_code} {response.text}"
-        raise self._login_failed(reason, response.status_code)
+            said, reason = "", f"HTTP {response.status_code} {response.text}"
+        hint = _LOGIN_HINTS.get(str(said).strip().casefold(), "")
+        raise self._login_failed(reason, response.status_code, hint)
 
     def _post_form(self, url: str, form: dict[str, str]) -> requests.Response:
         response = self._session.post(url, data=form, timeout=self._timeout)
@@ -990,9 +993,14 @@ class SalesforceConnector:
             reason, status = "its answer is not a SOAP response (a proxy in the way?)", None
         raise self._login_failed(reason, status)
 
-    def _login_failed(self, reason: str, status: int | None = None) -> ConnectorError:
+    def _login_failed(
+        self, reason: str, status: int | None = None, hint: str = ""
+    ) -> ConnectorError:
+        """A login that failed, for ``reason`` (Salesforce's words, made safe to print), and
+        what to do about it where plansync knows (``hint``, kept whole past the cut)."""
         return ConnectorError(
-            f"Salesforce login ({self._flow}) at {self._login_url} failed: {self._clean(reason)}",
+            f"Salesforce login ({self._flow}) at {self._login_url} failed:"
+            f" {self._clean(reason)}{hint}",
             status=status,
             kind="auth",
         )
@@ -1014,6 +1022,19 @@ class SalesforceConnector:
         own = ("password", "security_token", "client_secret", "session_id")
         line = " ".join(str(text).split())
         return redact(line, also=tuple(self._credentials[name] for name in own))[:300]
+
+
+_LOGIN_HINTS = {
+    "user hasn't approved this consumer": (
+        "; the user must be pre-authorised for the connected app (Permitted Users:"
+        ' "Admin approved users are pre-authorized", and a profile or permission set of the'
+        " user's assigned to the app), and username one of this org's (a sandbox org's: domain"
+        " = 'test')"
+    ),
+}
+"""What to do about a token endpoint's ``error_description`` (compared ignoring case), where
+Salesforce's words do not say: "user hasn't approved this consumer" is a JWT bearer login of a
+user nobody approved the app for, which no one approves interactively in an unattended flow."""
 
 
 def _login_url(domain: str | None) -> str:
