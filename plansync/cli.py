@@ -25,7 +25,7 @@ import click
 from pydantic import ValidationError
 
 from plansync import __version__
-from plansync.display import counted, cut, one_line, shown
+from plansync.display import counted, cut, one_line, shown, toml_string
 from plansync.errors import PlansyncError, first_problem
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
@@ -820,20 +820,14 @@ def starter_config(vault_name: str, plugin: TasksSettings | None = None) -> str:
     tasks with the global filter of its Obsidian Tasks ``plugin`` (left commented out without
     one: every checkbox line is a task, as to the plugin)."""
     text = (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "My Vault"', f"name = {_toml_string(vault_name)}", 1)
+    text = text.replace('name = "My Vault"', f"name = {toml_string(vault_name)}", 1)
     if plugin is None or not plugin.global_filter:
         return text
     settings = (
-        f"global_filter = {_toml_string(plugin.global_filter)}  # as Obsidian Tasks' settings\n"
+        f"global_filter = {toml_string(plugin.global_filter)}  # as Obsidian Tasks' settings\n"
         f"remove_global_filter = {'true' if plugin.remove_global_filter else 'false'}\n"
     )
     return text.replace(STARTER_FILTER, settings, 1)
-
-
-def _toml_string(text: str) -> str:
-    """``text`` as a TOML basic string: a JSON string is one, quotes, backslashes and controls
-    escaped alike, but for DEL, which TOML escapes and JSON does not."""
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 @main.group()
@@ -936,7 +930,7 @@ def sandbox_serve(
         if jira_tls:
             click.echo("  Its CA, for plansync.toml:")
             click.echo("    [jira]")
-            click.echo(f"    ca_bundle = {_toml_string(str(served.ca_path))}")
+            click.echo(f"    ca_bundle = {toml_string(str(served.ca_path))}")
         click.echo(f"Salesforce sandbox on {served.salesforce.url} (RFE__c, Feature__c).")
         click.echo("  Its settings, for plansync.toml:")
         settings = {
@@ -947,7 +941,7 @@ def sandbox_serve(
         }
         click.echo("    [salesforce]")
         for name, value in settings.items():  # JSON strings are TOML basic strings
-            click.echo(f"    {name} = {_toml_string(value)}")
+            click.echo(f"    {name} = {toml_string(value)}")
         click.echo("Ctrl-C stops both.")
         try:
             while served.jira.running:

@@ -90,3 +90,10 @@ def _element(value: Any) -> str:
     """One element of a list :func:`field_value` shows: a text :func:`quoted`, not cut (a
     label is short, and a cut one would read as another), anything else as JSON."""
     return quoted(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: a JSON string is one, quotes, backslashes and controls
+    escaped alike, but for DEL, which TOML escapes and JSON does not. What a message shows of
+    a config's value, to be pasted into it as it is."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -2365,6 +2365,39 @@ def test_data_center_with_a_personal_access_token_and_auto_detection(
     assert not fresh_plan(config).has_changes
 
 
+@pytest.mark.parametrize("jira_sandbox", ["dc"], indirect=True)
+def test_an_assignee_jira_refuses_names_the_users_entry_it_comes_from(
+    example_project: ExampleProject,
+) -> None:
+    """A Data Center user name mistyped in [users]: "jira update PLAN-2 failed: assignee: User
+    'thagay' does not exist." named the note's line, which says "@Tomer Hagay", and not the
+    entry to correct (a user test). An update and a create alike."""
+    project = example_project
+    project.write_config(user="", deployment="dc")
+    _, note, item, key = synced_item(project, RUNBOOK)
+    text = project.config_path.read_text("utf-8")
+    dana = '"Dana Okafor" = { email = "dana@example.com" }'
+    assert text.count(dana) == 1
+    project.config_path.write_text(text.replace(dana, '"Dana Okafor" = { jira = "dokafor" }'))
+    line = item_line(project, note.path, item.line)  # Dana's: its summary changes too
+    changed = line.replace(RUNBOOK, f"{RUNBOOK} first")
+    new = "- [ ] Ask the storage team @Dana Okafor 📅 2025-11-12"
+    replace_once(project.vault / note.path, line, f"{new}\n{changed}")
+
+    result = plansync.apply(load_config(project.config_path))
+    assert result is not None
+    entry = '; its assignee is [users] "Dana Okafor" = { jira = "dokafor" } in the config'
+    refused = "assignee: User 'dokafor' does not exist."
+    [update] = [str(error) for error in result.errors if error.key == key]
+    assert update == (
+        f"{note.path}:{item.line + 1}: jira update {key} failed: {refused}"
+        f" (400, updating {key}){entry}"
+    )
+    [create] = [str(error) for error in result.errors if error.action == "create"]
+    assert create == f"{note.path}:{item.line}: jira create failed: {refused}{entry}"
+    assert all(str(error).endswith(entry) for error in result.errors)
+
+
 def test_a_note_that_is_not_utf8_syncs_and_keeps_its_bytes(example_project: ExampleProject) -> None:
     """A Windows-1252 note (é as one byte, 0x8F with no character) is read with a warning and
     synced; its key goes in without touching the bytes around it."""

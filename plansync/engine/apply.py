@@ -45,7 +45,7 @@ from plansync.connectors.base import (
     StatusMove,
 )
 from plansync.connectors.http import chunks
-from plansync.display import counted, first_few
+from plansync.display import counted, first_few, toml_string
 from plansync.engine.changes import (
     KNOWN_AFTER_CREATE,
     SHOWN_ONLY,
@@ -1052,7 +1052,7 @@ class Applier:
                 f"made all the same (found by its plansync id after: {outcome.error})",
             )
         else:
-            self._fail(change, _refusal(target, outcome))
+            self._fail(change, _refusal(target, outcome) + self._users_entry(change, outcome))
 
     def _create_call_failed(
         self,
@@ -1351,7 +1351,27 @@ class Applier:
             why = f"{(outcome.error or 'failed').rstrip('.')} — {_NEXT_PLAN_SHOWS}"
             self._fail(change, why, maybe_done=True)
         else:
-            self._fail(change, outcome.error or "refused")
+            self._fail(change, f"{outcome.error or 'refused'}{self._users_entry(change, outcome)}")
+
+    def _users_entry(self, change: Change, outcome: OpResult) -> str:
+        """The ``[users]`` entry whose id the backend refused in a field of ``change`` (a Data
+        Center user name mistyped, an accountId of another site), said after its words: "User
+        'thagay' does not exist." named the note's line, and not the entry to correct, which
+        the line does not show. "" where no refused field holds such an id."""
+        target = change.target
+        for name in outcome.details:
+            sent = change.fields.get(name)
+            if change.action == "update" and isinstance(sent, dict):
+                sent = sent.get("new")
+            if not isinstance(sent, str) or not sent:
+                continue
+            for who, user in self.config.users.items():
+                if getattr(user, target, None) == sent:
+                    return (
+                        f"; its {name} is [users] {toml_string(who)} ="
+                        f" {{ {target} = {toml_string(sent)} }} in the config"
+                    )
+        return ""
 
 
 def _move(change: Change, key: str) -> StatusMove:
