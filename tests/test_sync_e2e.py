@@ -26,6 +26,7 @@ import plansync.sync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.changes import ACTIONS, Plan
+from plansync.engine.forget import forgettable
 from plansync.engine.orphans import NO_ITEM_WHY
 from plansync.engine.render import render
 from plansync.engine.state import open_state
@@ -1544,6 +1545,19 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     again = fresh_plan(config)  # cancelled once: reported from now on, a reopen in Jira stands
     assert [(c.action, c.key) for c in again.changes] == [("orphan", key)]
     assert not again.has_changes
+    # Not "left alone", which every plan after the cancel said (a user test): it was cancelled.
+    forget = config.caller.command("forget", key)
+    assert again.changes[0].message == (
+        f"{key}: its line is gone from the note; a sync cancelled it; `{forget}` stops this report"
+    )
+    assert forgettable(again.changes[0])
+    jira_transition(project, key, "11")  # reopened in Jira: the reopen stands
+    reopened = fresh_plan(config)
+    assert [(c.action, c.key) for c in reopened.changes] == [("orphan", key)]
+    assert reopened.changes[0].message == (
+        f"{key}: its line is gone from the note; a sync cancelled it, and it was reopened in"
+        " Jira since: left alone"
+    )
 
 
 def test_an_orphans_cancel_that_fails_is_its_notes_error_not_a_whole_calls(

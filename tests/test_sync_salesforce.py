@@ -2464,7 +2464,10 @@ def test_a_record_made_by_a_dead_sync_for_a_line_deleted_since_is_an_ordinary_or
     reported = {c.target: c for c in again.changes if c.item.block_id == block_id}
     assert {c.action for c in reported.values()} == {"orphan"}
     for change in reported.values():  # reported since: closed
-        assert (change.message or "").endswith("its line is gone from the note; left alone")
+        assert (change.message or "").endswith(
+            "its line is gone from the note; a sync cancelled it;"
+            f" `{config.caller.command('forget', change.key or '')}` stops this report"
+        )
         assert change.item.note == new.note.path
     assert status_of(org, block_id) == ("RFE__c", "Cancelled")
     assert issues_by_id(project)[block_id]["fields"]["status"]["name"] == "Won't Do"

@@ -111,6 +111,9 @@ class Orphans:
                     f" (a line links to {record.key}, so it is never cancelled: if that is its"
                     f" line, put ^{record.block_id} back at its end)"
                 )
+            elif (cancelled := self._cancelled_by_a_sync(target, record, found)) is not None:
+                self.plan.changes.append(_left_alone(target.name, record, where, then=cancelled))
+                return
         elif not note_file(self.config.vault_root, record.note_path).exists():
             where = "its note is gone"
             self._gone.append((len(self.plan.changes), target, record))
@@ -119,6 +122,23 @@ class Orphans:
             where = f"its note {why}"
             named = named or may_be_back
         self.plan.changes.append(_left_alone(target.name, record, where, line_may_be_back=named))
+
+    def _cancelled_by_a_sync(
+        self, target: TargetSpec, record: SyncedRecord, found: RemoteRecord | None
+    ) -> str | None:
+        """What became of a record whose line is gone that a sync cancelled (for ``orphans =
+        "cancel"``, or its ``[-]`` line before it was deleted), said in place of "left alone",
+        which every plan after the cancel said of it, wrongly: it is cancelled, and stays
+        reported until ``forget`` takes it (the README's "every plan shows an orphan"), or,
+        reopened in the backend since, left alone. None for any other record."""
+        if found is None or found.key != record.key:
+            return None
+        if (landed(record.fields, found) or record.fields).get("status") != "cancelled":
+            return None
+        if found.status_category != "done":
+            return f"a sync cancelled it, and it was reopened in {target.title} since: left alone"
+        forget = self.config.caller.command("forget", record.key)
+        return f"a sync cancelled it; `{forget}` stops this report"
 
     def _same_text_at(self, target: TargetSpec, record: SyncedRecord) -> str | None:
         """Why the record's line may be back without its id, where a line of its note has its
@@ -307,15 +327,21 @@ def _none_takes(include: list[str]) -> str:
 
 
 def _left_alone(
-    target: Backend, record: SyncedRecord, why: str, *, line_may_be_back: bool = False
+    target: Backend,
+    record: SyncedRecord,
+    why: str,
+    *,
+    line_may_be_back: bool = False,
+    then: str = "left alone",
 ) -> Change:
-    """The orphan a record whose line is gone from its note is reported as, and why."""
+    """The orphan a record whose line is gone from its note is reported as, why, and what
+    becomes of it (``then``)."""
     return Change(
         action="orphan",
         target=target,
         key=record.key,
         item=_gone_item(record),
-        message=f"{record.key}: {why}; left alone",
+        message=f"{record.key}: {why}; {then}",
         line_may_be_back=line_may_be_back,
     )
 
