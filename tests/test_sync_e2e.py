@@ -2404,8 +2404,9 @@ def test_an_assignee_jira_refuses_names_the_users_entry_it_comes_from(
     refused = "assignee: User 'dokafor' does not exist."
     [update] = [str(error) for error in result.errors if error.key == key]
     assert update == (
-        f"{note.path}:{item.line + 1}: jira update {key} failed: {refused}"
-        f" (400, updating {key}){entry}"
+        f"{note.path}:{item.line + 1}: jira update {key} failed: Jira answered 400 to updating"
+        f" {key}: {refused.removesuffix('.')}; fix what Jira's words name, and the next sync"
+        f" sends it again{entry}"
     )
     [create] = [str(error) for error in result.errors if error.action == "create"]
     assert create == f"{note.path}:{item.line}: jira create failed: {refused}{entry}"
