@@ -235,6 +235,21 @@ def refused() -> requests.ConnectionError:
     )
 
 
+def chained(error: BaseException) -> list[BaseException]:
+    """Every exception reachable from ``error`` by ``__cause__`` and ``__context__``, itself
+    left out: what a caller's error report (a traceback, Sentry) shows with it. ``raise ...
+    from None`` hides the context from a traceback but leaves it there."""
+    reached: list[BaseException] = []
+    pending = [error.__cause__, error.__context__]
+    while pending:
+        current = pending.pop()
+        if current is None or current is error or any(current is seen for seen in reached):
+            continue
+        reached.append(current)
+        pending += [current.__cause__, current.__context__]
+    return reached
+
+
 def jira_table(values: dict[str, str]) -> str:
     """A TOML ``[jira]`` table body from plain string values."""
     return "".join(f'{name} = "{value}"\n' for name, value in values.items())

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 import urllib3
-from conftest import refused
+from conftest import chained, refused
+from jira import JIRAError
 
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.http import Sender, Throttled
@@ -141,3 +142,55 @@ def test_a_certificate_that_cannot_be_verified_is_one_line_naming_the_host_and_t
     assert (hint == "") == ("ca_bundle" not in said)
     assert "\n" not in said and "MaxRetryError" not in said and "SSLError" not in said
     assert tried.count() == 1
+
+
+def throttled_within(library_error: Exception) -> Throttled:
+    """A throttling a connector raised while a library's error was handled: the error
+    stays the Throttled's context."""
+    try:
+        raise library_error
+    except Exception:
+        try:
+            raise Throttled(429, reason="Too Many Requests")
+        except Throttled as throttled:
+            return throttled
+
+
+HEADERS = {"Authorization": "Bearer NjQ2-personal-access-token"}
+
+
+@pytest.mark.parametrize(
+    ("failures", "resend_on_drop"),
+    [
+        ((requests.ConnectionError("Connection aborted: RemoteDisconnected"),), True),
+        ((requests.ConnectionError("Connection aborted: RemoteDisconnected"),), False),
+        ((requests.Timeout("Read timed out"),), True),
+        ((refused(),), True),
+        ((requests.exceptions.SSLError("certificate verify failed"),), True),
+        ((requests.TooManyRedirects("Exceeded 30 redirects"),), True),
+        ((throttled_within(JIRAError("Too Many Requests", 429, headers=HEADERS)),), True),
+        ((Throttled(500, failure=lambda sent: ConnectorError(f"boom, sent {sent}")),), True),
+    ],
+    ids=[
+        "dropped past retries",
+        "dropped, not resent",
+        "timed out",
+        "unreached",
+        "tls",
+        "request failed",
+        "throttled past retries",
+        "read failed past retries",
+    ],
+)
+def test_a_failure_past_the_retries_chains_no_library_error(
+    failures: tuple[Exception, ...], resend_on_drop: bool
+) -> None:
+    """``raise ... from None`` hid the library's error from a traceback but kept it as the
+    ConnectorError's ``__context__``, where a caller's error report finds it: a JIRAError
+    keeps the request's headers (``Authorization: Bearer <PAT>``), and a Throttled the answer
+    its failure reads (a review). Raised alone, nothing is chained."""
+    with pytest.raises(ConnectorError) as failed:
+        sender(max_retries=1).send(
+            attempts(*failures), what="reading 2 issues", resend_on_drop=resend_on_drop
+        )
+    assert chained(failed.value) == []

@@ -25,7 +25,8 @@ from urllib.parse import parse_qs, quote, quote_plus
 import pytest
 import requests
 import responses
-from conftest import Sleeps
+from conftest import Sleeps, chained
+from jira import JIRAError
 
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
@@ -120,6 +121,41 @@ def test_a_login_page_quoting_the_password_never_shows_it(
     assert "is not JSON (a login page or proxy in the way?)" in str(error)
     assert "Sign-in failed for" in str(error)  # what the page says is still quoted
     assert_never_shown(token, error, user=USER)
+
+
+def no_answer(*args: Any, **kwargs: Any) -> None:
+    """The jira library's session raising for a request it got no answer to, the request's
+    headers (the Bearer token) kept in the error, as its ``JIRAError`` keeps them."""
+    raise JIRAError("no answer", headers={"Authorization": f"Bearer {PAT}"})
+
+
+PAT = "NjQ2-personal-access-token-of-a-data-center-user"
+
+
+@pytest.mark.parametrize(
+    "answer", ["500 past the retries", "429 past the retries", "not Jira's shape", "none"]
+)
+def test_a_jira_error_chains_no_library_error_nor_the_answer(
+    rsps: responses.RequestsMock, sleeps: Sleeps, answer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``raise ... from None`` kept the error it replaced as the ConnectorError's
+    ``__context__``, for a caller's error report to walk: a JIRAError holds the request's
+    headers, and the Throttled of a read resent past the retries the answer (and with it the
+    request's ``Authorization: Bearer <PAT>``) its failure reads (a review)."""
+    search = f"{JIRA}/rest/api/2/search"
+    if answer == "500 past the retries":
+        rsps.post(search, status=500, json={"errorMessages": ["db down"]})
+    elif answer == "429 past the retries":
+        rsps.post(search, status=429, json={"errorMessages": ["slow down"]})
+    elif answer == "not Jira's shape":
+        rsps.post(search, json={"issues": "none"})
+    connector = JiraConnector(JIRA, None, PAT, deployment="dc", sleep=sleeps, max_retries=1)
+    if answer == "none":
+        monkeypatch.setattr(connector._jira._session, "request", no_answer)
+    error = failure(lambda: connector.fetch_by_ids(["ps-a"]))
+    assert isinstance(error, ConnectorError), repr(error)
+    assert chained(error) == []
+    assert_never_shown(PAT, error)
 
 
 def test_a_password_beyond_ascii_is_blanked_in_the_basic_auth_header_a_server_quotes(

@@ -4,7 +4,8 @@ Each connector sends every request through one :class:`Sender`, so that retrying
 one place (how long to wait, how often, which failures may be resent at all), every attempt is
 counted (the cost the engine reports), and whatever gives up raises a
 :class:`~plansync.connectors.base.ConnectorError` that names the request, never its credentials.
-The library errors are not chained (``from None``): their text can carry request headers.
+No library error is chained to those (:func:`~plansync.errors.raise_alone`, not ``from None``,
+which leaves it the ``__context__``): its text and attributes can carry request headers.
 """
 
 from __future__ import annotations
@@ -169,9 +170,11 @@ class Sender:
             (e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)), None
         )
         if unverified is None:
-            raise ConnectorError(
-                f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
-            ) from None
+            raise_alone(
+                ConnectorError(
+                    f"TLS failed talking to {self.server} ({what}): {error}", kind="network"
+                )
+            )
         why = unverified.verify_message or unverified.reason or "certificate verify failed"
         setting = f"[{self.backend.lower()}] ca_bundle"
         if unverified.verify_code not in UNTRUSTED_ISSUER:
@@ -183,10 +186,12 @@ class Sender:
                 f"; if your own CA signs it (a company's, or a self-signed certificate), set"
                 f" {setting} to that CA's file (PEM), or REQUESTS_CA_BUNDLE"
             )
-        raise ConnectorError(
-            f"cannot verify the TLS certificate of {self.server} while {what}: {why}{hint}",
-            kind="network",
-        ) from None
+        raise_alone(
+            ConnectorError(
+                f"cannot verify the TLS certificate of {self.server} while {what}: {why}{hint}",
+                kind="network",
+            )
+        )
 
     def _after_dropped(
         self, error: Exception, what: str, so_far: _Tries, resend_on_drop: bool, read: bool
@@ -210,14 +215,16 @@ class Sender:
                 kind="network",
             )
             lost.answer_lost = True
-            raise lost from None
+            raise_alone(lost)
         if so_far.tries >= self._max_retries or (timed_out and so_far.timeouts >= TIMEOUT_RETRIES):
             silent = f" ({self.server} stopped answering)" if timed_out else ""
-            raise ConnectorError(
-                f"the connection to {self.server} failed {_times(so_far.tries + 1)} while "
-                f"{what}: {error}{silent}",
-                kind="network",
-            ) from None
+            raise_alone(
+                ConnectorError(
+                    f"the connection to {self.server} failed {_times(so_far.tries + 1)} while "
+                    f"{what}: {error}{silent}",
+                    kind="network",
+                )
+            )
         so_far.reached = True
         so_far.timeouts += timed_out
         delay = self._backoff(so_far.tries)
@@ -236,11 +243,13 @@ class Sender:
             raise_alone(self._unsendable(error, what))
         if not isinstance(error, requests.RequestException):
             raise error
-        raise ConnectorError(
-            f"the request to {self.server} failed while {what} "
-            f"({type(error).__name__}: {error}); it was not sent again",
-            kind="network",
-        ) from None
+        raise_alone(
+            ConnectorError(
+                f"the request to {self.server} failed while {what} "
+                f"({type(error).__name__}: {error}); it was not sent again",
+                kind="network",
+            )
+        )
 
     def _after_throttled(self, throttled: Throttled, what: str, so_far: _Tries) -> float:
         """The wait before resending a request the backend refused before acting on it (or a
@@ -266,14 +275,16 @@ class Sender:
             )
             if throttled.failure is not None:
                 sent = f"{_times(tries + 1)}{tried}" if tries or not longer else ""
-                raise throttled.failure(sent) from None
-            raise ConnectorError(
-                f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
-                + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
-                status=throttled.status,
-                retry_after=wait,
-                throttled=True,
-            ) from None
+                raise_alone(throttled.failure(sent))
+            raise_alone(
+                ConnectorError(
+                    f"{self.backend} answered {answer} to {what} {_times(tries + 1)}{tried}"
+                    + (f"; it asks to retry after {wait:g}s{longer}" if wait else ""),
+                    status=throttled.status,
+                    retry_after=wait,
+                    throttled=True,
+                )
+            )
         _log.warning("%s answered %s to %s; retrying in %.1fs", self.backend, answer, what, delay)
         return delay
 
@@ -326,7 +337,7 @@ class Sender:
                 kind="network",
             )
             unreached.unsent = not reached
-            raise unreached from None
+            raise_alone(unreached)
         # Info, not a warning: the final error says how many tries there were, in one line.
         _log.info("%s", redact(f"{self.server}: {reason}; trying again in {UNREACHED_DELAY}s"))
         return UNREACHED_DELAY

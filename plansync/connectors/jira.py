@@ -84,6 +84,7 @@ from plansync.connectors.jira_workflow import (
     way_on,
 )
 from plansync.display import counted
+from plansync.errors import raise_alone
 from plansync.redact import add_secret, redact, split_credentials
 from plansync.rules import PLANSYNC_LABEL, status_word
 
@@ -990,9 +991,9 @@ class JiraConnector:
             )
         except JIRAError as error:  # the session raises for every non-2xx answer
             if error.response is None:
-                raise ConnectorError(
-                    f"Jira gave no answer to {method} {url}", kind="network"
-                ) from None
+                raise_alone(
+                    ConnectorError(f"Jira gave no answer to {method} {url}", kind="network")
+                )
             response = error.response
         except TypeError:
             # The library reads an error body with `"message" in body`, which raises for JSON
@@ -1146,11 +1147,13 @@ def _reading(what: str) -> Iterator[None]:
     try:
         yield
     except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
-        raise ConnectorError(
-            f"Jira's answer to {what} is not shaped as Jira's REST API answers"
-            f" ({type(error).__name__}: {error})",
-            kind="unexpected",
-        ) from None
+        raise_alone(
+            ConnectorError(
+                f"Jira's answer to {what} is not shaped as Jira's REST API answers"
+                f" ({type(error).__name__}: {error})",
+                kind="unexpected",
+            )
+        )
 
 
 def _not_json(response: requests.Response, what: str) -> ConnectorError:
