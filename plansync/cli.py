@@ -120,11 +120,13 @@ class _Stderr:
     does at the run's end).
 
     One a command run (:func:`_stderr`), shared with the threads that log (Jira's links go four
-    at a time): the lock keeps a line from being written into the middle of another."""
+    at a time): the lock keeps a line from being written into the middle of another. Reentrant:
+    a line written by the thread that holds it, while it writes (a stream or a handler of the
+    program's that logs), waited for that thread, itself, for ever."""
 
     def __init__(self) -> None:
         self._line = ProgressLine(in_place=_erases(sys.stderr))
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def progress(self, step: str, done: int, total: int) -> None:
         """The run's :data:`~plansync.progress.Progress`."""

@@ -3325,3 +3325,34 @@ def test_parse_headings_end_in_no_spaces_where_a_note_has_no_date(tmp_path: Path
         f"{tmp_path}/2025-11-03 sync.md  Sync  2025-11-03",
         f"{tmp_path}/undated.md  undated",
     ]
+
+
+def test_a_line_written_while_stderr_is_written_is_written_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A warning written in the thread that holds stderr's lock, while it writes (a stream or
+    a handler of the program's that logs, a warning raised within a write), is written within
+    the line being written: with a plain Lock, the thread waited for itself for ever (a
+    review). In a thread, so that a failure is one; the nested line is echoed as
+    :class:`~plansync.cli._WarningLines` does, not logged, whose handler's lock a hung thread
+    would keep logging's shutdown waiting for at exit."""
+    from plansync.cli import _Stderr
+
+    stderr = _Stderr()
+
+    class WarningStream(io.StringIO):
+        warned = False
+
+        def write(self, text: str) -> int:
+            if not self.warned:
+                self.warned = True
+                stderr.echo("warning: written while a line was written")
+            return super().write(text)
+
+    stream = WarningStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    writer = threading.Thread(target=stderr.echo, args=("the line",), daemon=True)
+    writer.start()
+    writer.join(timeout=5)
+    assert not writer.is_alive(), "the write waited for its own lock"
+    assert stream.getvalue() == "warning: written while a line was written\nthe line\n"
