@@ -30,6 +30,7 @@ from plansync.errors import PlansyncError, first_problem
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.vault import printable, scan_vault
 from plansync.progress import Progress, ProgressLine, silent
+from plansync.redact import redact
 from plansync.sandbox import (
     DEFAULT_PROJECT,
     PREFERRED_PORT,
@@ -192,30 +193,53 @@ class _WarningLines(logging.Handler):
         self._stderr = stderr
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = f"{record.levelname.lower()}: {record.getMessage()}"
+        # Redacted: the libraries' own records quote URLs and what a server said, as is.
+        text = f"{record.levelname.lower()}: {redact(record.getMessage())}"
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
         self._stderr.echo(shown(text))
 
 
+_LIBRARIES = ("jira", "urllib3", "simple_salesforce")
+"""The libraries plansync sends through, whose warnings are shown as plansync's while a
+command runs: simple-salesforce's went to stderr by logging's last resort, in the middle of
+the progress line; jira's and urllib3's, whose packages add a ``NullHandler``, nowhere."""
+
+
 def _warnings_as_lines(stderr: _Stderr) -> None:
     """Python's warnings too (the retiring Salesforce SOAP login), which printed their source
-    file, line and code as well. Only while the command runs: a program that calls it in
-    process (a test, a wrapper) gets its logging and warnings back as they were."""
-    log = logging.getLogger("plansync")
+    file, line and code as well, and the :data:`_LIBRARIES`' warnings where the program
+    configured no handler that shows them (which would show them twice). Only while the
+    command runs: a program that calls it in process (a test, a wrapper) gets its logging and
+    warnings back as they were."""
     handler = _WarningLines(stderr)
-    log.addHandler(handler)
+    logs = [logging.getLogger("plansync")]
+    logs += [log for name in _LIBRARIES if not _shown_by_caller(log := logging.getLogger(name))]
+    for log in logs:
+        log.addHandler(handler)
     previous = warnings.showwarning
 
     def show(message: Warning | str, *_: Any, **__: Any) -> None:
         stderr.echo(shown(f"warning: {message}"))
 
     def restore() -> None:
-        log.removeHandler(handler)
+        for log in logs:
+            log.removeHandler(handler)
         warnings.showwarning = previous
 
     warnings.showwarning = show
     click.get_current_context().call_on_close(restore)
+
+
+def _shown_by_caller(log: logging.Logger) -> bool:
+    """Whether a record of ``log`` reaches a handler of the program's: any but a library's
+    ``NullHandler``, on it or a logger it propagates to."""
+    current: logging.Logger | None = log
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) for h in current.handlers):
+            return True
+        current = current.parent if current.propagate else None
+    return False
 
 
 config_option = click.option(

@@ -3356,3 +3356,49 @@ def test_a_line_written_while_stderr_is_written_is_written_too(
     writer.join(timeout=5)
     assert not writer.is_alive(), "the write waited for its own lock"
     assert stream.getvalue() == "warning: written while a line was written\nthe line\n"
+
+
+def test_the_libraries_warnings_are_warning_lines_once(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """simple-salesforce's warnings went to stderr by logging's last resort, into the middle
+    of the progress line, and jira's and urllib3's nowhere (their NullHandler): shown as
+    plansync's, redacted, once, while the command runs; not their debug records. A program
+    whose own handler shows them (pytest's, on the root logger) has them there alone."""
+    from plansync import sync
+    from plansync.redact import add_secret
+
+    add_secret("proxy-password-of-the-office")
+    real_plan = sync.plan
+    records = {
+        "simple_salesforce.api": "ignoring proxies: http://ann:proxy-password-of-the-office@px",
+        "jira.resilientsession": "Got recoverable error from GET https://jira/x, will retry",
+        "urllib3.connectionpool": "Connection pool is full, discarding connection: jira",
+    }
+
+    def logs(*args: Any, **kwargs: Any) -> Any:
+        for name, message in records.items():
+            logging.getLogger(name).warning(message)
+            logging.getLogger(name).debug("a debug record of %s", name)
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "plan", logs)
+    for name in records:  # as a program that configured no logging has them
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
+    library_handlers = {name: list(logging.getLogger(name).handlers) for name in records}
+    with monkeypatch.context() as unconfigured:
+        unconfigured.setattr(logging.getLogger(), "handlers", [])
+        result = run("plan", "--config", example_project.config_path)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [
+        "warning: ignoring proxies: http://***@px",
+        "warning: Got recoverable error from GET https://jira/x, will retry",
+        "warning: Connection pool is full, discarding connection: jira",
+    ], result.stderr
+    assert "debug record" not in result.output and "proxy-password" not in result.output
+    assert {name: logging.getLogger(name).handlers for name in records} == library_handlers
+
+    shown_by_pytest = run("plan", "--config", example_project.config_path)
+    assert shown_by_pytest.exit_code == 0, shown_by_pytest.output
+    assert "warning: " not in shown_by_pytest.stderr, shown_by_pytest.stderr
