@@ -1552,6 +1552,22 @@ def test_a_link_jira_refuses_reads_as_a_sentence_that_says_what_to_do(
     assert (result.ok, result.key) == (False, "K-1")
 
 
+@pytest.mark.parametrize("status", [400, 403])
+def test_a_link_refused_without_jiras_words_says_its_status_once(
+    rsps: responses.RequestsMock, cloud: JiraConnector, status: int
+) -> None:
+    """With no words of Jira's, a 400 read "…: HTTP 400 Bad Request; fix what Jira's words
+    name, …": the status twice, and words that were not there (a review). An empty 403 is as
+    likely a proxy's as Jira's, so it is not put down to a Jira permission either."""
+    url = "obsidian://open?vault=V&file=F%23%5Eps-a"
+    rsps.post(api(CLOUD, "issue/K-1/remotelink"), status=status, body="")
+    [result] = cloud.upsert_links([Link("K-1", "plansync:ps-a", url, "Notes")])
+    reason = {400: "Bad Request", 403: "Forbidden"}[status]
+    assert result.error == (
+        f"Jira answered {status} to linking K-1 to {url}: {reason}; the next sync sends it again"
+    )
+
+
 # -- errors and rate limits -----------------------------------------------------------------------
 
 

@@ -1077,6 +1077,10 @@ class JiraConnector:
         message, details = _error_text(response)
         if status == 404:
             said = f"{key} does not exist or this user cannot see it"
+        elif message == _status_line(response):  # no words of Jira's (a proxy's answer, maybe)
+            # "…: HTTP 400 Bad Request; fix what Jira's words name" said the status twice and
+            # pointed at words there were none of.
+            said = "; ".join(filter(None, (response.reason, _SENT_AGAIN)))
         else:  # Jira's words name a field, not the issue or the step: a transition's screen
             said = f"{message.rstrip('.')}; {_ITEM_REMEDIES.get(status, _SENT_AGAIN)}"
         # A sentence, as a whole call's failure is: "… (400, linking PLAN-5 to …)" read as a
@@ -1196,7 +1200,7 @@ _ITEM_REMEDIES = {
 """What to do about an issue's write that Jira refused, by the status of its answer (else
 :data:`_SENT_AGAIN` alone): a 400 is the content (a field the item's line or the config
 gives a value Jira does not take, one a screen lacks or requires), a 403 the user's permission
-in the project."""
+in the project. An answer without Jira's words (a proxy's) has :data:`_SENT_AGAIN` alone."""
 
 
 def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:
@@ -1208,7 +1212,12 @@ def _error_text(response: requests.Response) -> tuple[str, dict[str, str]]:
             return message, details
     if isinstance(answer, dict) and answer.get("message"):
         return str(answer["message"]), {}
-    return f"HTTP {response.status_code} {response.reason}".strip(), {}
+    return _status_line(response), {}
+
+
+def _status_line(response: requests.Response) -> str:
+    """What :func:`_error_text` says of an answer without Jira's words: its status line."""
+    return f"HTTP {response.status_code} {response.reason}".strip()
 
 
 def _collection_text(collection: dict[str, Any]) -> tuple[str, dict[str, str]]:
