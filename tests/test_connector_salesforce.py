@@ -219,6 +219,21 @@ def literals(query: str) -> tuple[str, list[str]]:
     return "".join(shape), values
 
 
+@pytest.mark.parametrize(
+    "timeout", [(), (None,), (3,)], ids=["not given", "None where it goes", "3 where it goes"]
+)
+def test_a_request_through_the_connectors_session_has_a_timeout(
+    rsps: responses.RequestsMock, sf: SalesforceConnector, timeout: tuple[float | None, ...]
+) -> None:
+    """A timeout of None passed where ``requests.Session.request`` takes it, after six other
+    arguments, went as given: no timeout, a request that waited for ever (a review)."""
+    rsps.get(QUERY, json=page([]))
+    before = (None, None, None, None, None, None)  # params, data, headers, cookies, files, auth
+    sf._session.request("GET", QUERY, *before, *timeout)
+    [call] = rsps.calls
+    assert call.request.req_kwargs["timeout"] == (3 if timeout == (3,) else 7)
+
+
 # -- logging in -----------------------------------------------------------------------------------
 
 

@@ -147,7 +147,10 @@ class _TimedSession(requests.Session):
     ) -> requests.Response:
         """``inner``'s request, with the connector's timeout where none is given; its answer's
         Retry-After kept."""
-        if len(args) <= self._TIMEOUT_AT and kwargs.get("timeout") is None:
+        if len(args) > self._TIMEOUT_AT:  # given there, None too: it waited for ever
+            if args[self._TIMEOUT_AT] is None:
+                args = (*args[: self._TIMEOUT_AT], self._timeout, *args[self._TIMEOUT_AT + 1 :])
+        elif kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         response = self._inner.request(method, url, *args, **kwargs)
         self.retry_after = retry_after(response)
