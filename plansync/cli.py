@@ -817,15 +817,14 @@ def init(directory: Path, force: bool) -> None:
             )
         # Said, not refused: plan with that config names what is wrong with it.
         for exc in unreadable:
-            click.echo(
-                f"Warning: {shown(str(exc))}; not checked for reading the notes of"
-                f" {directory.absolute()}",
-                err=True,
+            _stderr().echo(
+                f"warning: {shown(str(exc))}; not checked for reading the notes of"
+                f" {directory.absolute()}"
             )
     try:
         plugin = tasks_settings(directory)
     except UnreadableSettings as exc:
-        _stderr().echo(f"Warning: {exc}: set [acceptance] global_filter as in Obsidian.")
+        _stderr().echo(f"warning: {exc}: set [acceptance] global_filter as in Obsidian.")
         plugin = None
     with _one_line_errors():
         target.write_text(starter_config(directory.resolve().name, plugin), encoding="utf-8")

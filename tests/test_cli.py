@@ -1830,7 +1830,7 @@ def test_init_and_plan_warn_of_obsidian_tasks_settings_they_cannot_read(
     file = tasks_plugin_settings(tmp_path, '{"globalFilter": "#task",')
     result = run("init", tmp_path)
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith(f"Warning: {file}: not readable as JSON (")
+    assert result.stderr.startswith(f"warning: {file}: not readable as JSON (")
     assert "set [acceptance] global_filter as in Obsidian." in result.stderr
     config_path = tmp_path / "plansync.toml"
     assert load_config(config_path).acceptance.global_filter == ""
@@ -1960,7 +1960,7 @@ def test_init_warns_of_a_config_it_cannot_read_for_the_notes_it_reads(
     broken.write_text("[vault\npath = '.'\n", "utf-8")
     result = run("init", folder)
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith(f"Warning: {broken}: not valid TOML: ")
+    assert result.stderr.startswith(f"warning: {broken}: not valid TOML: ")
     assert result.stderr.endswith(f"; not checked for reading the notes of {folder}\n")
     assert (folder / "plansync.toml").exists()
     (folder / "plansync.toml").unlink()
@@ -1968,7 +1968,7 @@ def test_init_warns_of_a_config_it_cannot_read_for_the_notes_it_reads(
     result = run("init", folder)
     assert result.exit_code == 0, result.output
     assert result.stderr == (
-        f"Warning: {broken}: invalid VaultConfig: 'include': Input should be a valid list;"
+        f"warning: {broken}: invalid VaultConfig: 'include': Input should be a valid list;"
         f" not checked for reading the notes of {folder}\n"
     )
 
