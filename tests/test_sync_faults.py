@@ -58,7 +58,8 @@ import plansync.connect
 from plansync.cli import main
 from plansync.config import Config, load_config
 from plansync.engine.state import open_state
-from plansync.notes.model import Item
+from plansync.notes import writeback
+from plansync.notes.model import AcceptancePolicy, Item
 from plansync.notes.parse import reread_keys
 from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
@@ -243,6 +244,80 @@ def test_each_id_is_looked_up_once(project: Project) -> None:
     assert plansync.apply(config).ok
     assert searches_sent(project.app) == 1  # the 22 ids on their lines, in one query
     assert bulk_creates(project.app) == 5
+
+
+def notes_parsed_by_write_back(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The notes write-back parses to find which lines are items, recorded as it does."""
+    parsed: list[bytes] = []
+    item_lines = writeback.item_lines
+
+    def recording(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset[int]:
+        parsed.append(data)
+        return item_lines(data, policy)
+
+    monkeypatch.setattr(writeback, "item_lines", recording)
+    return parsed
+
+
+@pytest.mark.parametrize("crash", [None, "ids_written", "looked_up"])
+def test_write_back_parses_no_note_the_plan_read_as_it_is(
+    project: Project, monkeypatch: pytest.MonkeyPatch, crash: str | None
+) -> None:
+    """A note that holds the bytes its plan read (or those this run's id step wrote) has its
+    items where the plan found them: neither write-back step parses it again (a user test:
+    ~10 s for each step of a 3,000-note vault, most of it for notes left as they were), and
+    a note whose ids a killed run wrote is not written again for them."""
+    config = project.config()
+    before = snapshot(config)
+    if crash:
+        with pytest.raises(Crash):
+            plansync.apply(config, checkpoint=crash_at(crash))
+    with_ids = {path: (config.vault_root / path).stat().st_mtime_ns for path in before.files}
+    parsed = notes_parsed_by_write_back(monkeypatch)
+    ids_step: list[str] = []
+
+    def after_ids(step: str) -> None:
+        if step == "ids_written":
+            ids_step.extend(
+                path
+                for path, mtime in with_ids.items()
+                if (config.vault_root / path).stat().st_mtime_ns != mtime
+            )
+
+    result = plansync.apply(config, checkpoint=after_ids)
+    assert result.ok, result.errors
+    assert parsed == []
+    if crash:
+        assert ids_step == [], "the killed run wrote the ids: no note is written for them again"
+    else:
+        assert ids_step, "a first sync writes the ids"
+    assert_synced(config, before, project.url)
+
+
+def test_a_line_put_in_code_between_the_write_back_steps_is_parsed_and_gets_no_key(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items known without a parse hold only for the bytes they were known of: a note
+    saved between the id step and the key step (a code fence opened above its items) is parsed
+    again, and its lines, no items now, get no key."""
+    config = project.config()
+    note = project.note("q1-roadmap-review")
+    parsed = notes_parsed_by_write_back(monkeypatch)
+
+    def fence(step: str) -> None:
+        if step == "ids_written":
+            lines = note.read_bytes().split(b"\n")
+            assert lines[28] == b"" and lines[29].startswith(b"- [ ] Write the one-pager")
+            lines[28] = b"```"
+            note.write_bytes(b"\n".join(lines))
+
+    result = plansync.apply(config, checkpoint=fence)
+    text = note.read_text(encoding="utf-8")
+    assert "](http" not in text.split("```", 1)[1], "no key link in the code block"
+    assert " ^ps-" in text.split("```", 1)[1], "the ids, written before the fence, stay"
+    failed = {(e.note, e.line) for e in result.errors}
+    assert (note.name, 30) in failed and (note.name, 31) in failed
+    assert [data.split(b"\n")[28] for data in parsed] == [b"```"]
 
 
 @pytest.mark.parametrize("step", CHECKPOINTS)

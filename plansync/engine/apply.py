@@ -61,6 +61,7 @@ from plansync.errors import PlansyncError
 from plansync.notes.model import note_digest
 from plansync.notes.vault import note_file
 from plansync.notes.writeback import (
+    KnownItems,
     LineEdit,
     WriteBackError,
     ends_a_line,
@@ -347,6 +348,7 @@ class Applier:
         self._id_writes: dict[str, list[Change]] = defaultdict(list)  # block id -> write-backs
         self._written: dict[str, None] = {}  # the notes changed on disk, in order
         self._ids_in: set[int] = set()  # id(write-back) whose block id is in its written note
+        self._items: dict[str, KnownItems] = {}  # note -> items known of its bytes, unparsed
         self._waiting: dict[int, str] = {}  # id(change) -> why it waits for the next sync
 
     # --- entry point ----------------------------------------------------------------------
@@ -366,6 +368,7 @@ class Applier:
         self._recover(plan.dead_creates)
         for change in by_action["write_back"]:
             self._id_writes[change.item.block_id or ""].append(change)
+        self._items = self._planned_items(plan, by_action["write_back"])
         self._write_ids(by_action["write_back"])
         self.checkpoint("ids_written")
         for target in BACKENDS:  # Jira first: Salesforce records carry the Jira key
@@ -850,11 +853,13 @@ class Applier:
                     root,
                     [edit for _, edit in pairs],
                     policy=self.config.acceptance,
+                    known=self._items.get(note),
                 )
             except WriteBackError as exc:  # its error names the note (and line) already
                 for change, _ in pairs:
                     self._fail(change, exc.reason)
                 continue
+            self._items[note] = result.items
             if result.changed:
                 self._written[note] = None
             missing = {id(e) for e in result.missing}
@@ -877,6 +882,24 @@ class Applier:
             self._store(change, target, change.key, url, change.base)
             return change.key, url
         return None
+
+    def _planned_items(self, plan: Plan, writes: list[Change]) -> dict[str, KnownItems]:
+        """Per note, the lines the plan writes back to, which its parse read as items of the
+        bytes it was made from: what write-back need not parse the note again to learn while
+        the note holds those bytes. Only of a plan made in this run, with this config: a saved
+        one may have been made under another acceptance (a global filter since added)."""
+        if not self.planned_here or plan.fingerprint is None:
+            return {}
+        lines: dict[str, set[int]] = defaultdict(set)
+        for change in writes:
+            if change.item.line > 0:
+                lines[change.item.note].add(change.item.line)
+        digests = plan.fingerprint.notes
+        return {
+            note: KnownItems(digests[note], frozenset(numbers))
+            for note, numbers in lines.items()
+            if note in digests
+        }
 
     def _write_ids(self, changes: list[Change]) -> None:
         self._edit_notes(changes, with_keys=False)
