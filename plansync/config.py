@@ -488,6 +488,12 @@ class SalesforceConfig(RequestSettings):
         description="the value status_field takes for done, cancelled and reopen (default"
         " Done, Cancelled, New), and for in_progress ([/]; none: [/] is open, as [ ])",
     )
+    open_status_values: list[str] = Field(
+        default_factory=list,
+        description="the other values of status_field that are open (Under Review, Planned):"
+        " read as in progress; a record in a value this and status_values leave out is kept"
+        " as Salesforce has it, and a move of its checkbox since is a conflict",
+    )
 
     @field_validator("instance_url")
     @classmethod
@@ -581,6 +587,21 @@ class SalesforceConfig(RequestSettings):
         reserved = (self.external_id_field, self.jira_key_field, self.note_link_field)
         if self.status_field.casefold() in (n.casefold() for n in reserved if n):
             raise ValueError(f"status_field {self.status_field!r} is a field plansync fills")
+        return self
+
+    @model_validator(mode="after")
+    def _open_values_open(self) -> SalesforceConfig:
+        """A value is open or what ``status_values`` calls it, not both: one read as in
+        progress that a move sets as done would read as moved back at the next plan."""
+        moves = {value: key for key, value in self.status_values.items() if key != "in_progress"}
+        for value in self.open_status_values:
+            if not value.strip():
+                raise ValueError("open_status_values: an empty value: each must be a status")
+            if value in moves:
+                raise ValueError(
+                    f"open_status_values: {value!r} is status_values' {moves[value]} value;"
+                    " a value is open or that, not both"
+                )
         return self
 
     def managed_fields(self) -> dict[str, list[str]]:

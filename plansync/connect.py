@@ -150,6 +150,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 timeout=sf.timeout,
                 status_field=sf.status_field,
                 status_values=sf.status_values,
+                open_status_values=sf.open_status_values,
                 links_base=SALESFORCE_LINKS,
                 site_name=EMBEDDED,
             )
@@ -181,6 +182,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         max_backoff=sf.max_backoff,
         status_field=sf.status_field,
         status_values=sf.status_values,
+        open_status_values=sf.open_status_values,
     )
 
 

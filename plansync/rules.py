@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
+from plansync.display import field_value, quoted
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.parse import heading_text, shown_wiki_links
 from plansync.placeholders import fill, placeholder_names
@@ -527,13 +528,33 @@ STATUS_WORDS = {"new": "open", "reopen": "open", IN_PROGRESS: "in progress"}
 "indeterminate" and the move "reopen" (see :func:`status_word`)."""
 
 
+STATUS_KEYS = frozenset({"new", IN_PROGRESS, *CLOSED, "reopen"})
+"""plansync's words for a status and for a move, as a change keeps them; any other value a
+transition's ``old`` holds is the backend's own, one its config names nowhere
+(:attr:`~plansync.connectors.base.RemoteRecord.status_unnamed`)."""
+
+
+def unnamed_status(value: str) -> str:
+    """A status value the config names nowhere, as the plan says it: quoted, and said to be
+    one plansync does not read, where "in progress" was said of it."""
+    return f"{quoted(value)} (not in status_values or open_status_values)"
+
+
+def status_shown(status: str | None) -> str:
+    """A status in a change's line: plansync's word quoted (:func:`status_word`), or the
+    backend's own value, said as :func:`unnamed_status`."""
+    if status is None or status in STATUS_KEYS:
+        return field_value(status if status is None else status_word(status))
+    return unnamed_status(status)
+
+
 def status_word(status: str) -> str:
     """A status as the plan says it, in its text and its JSON alike: open, in progress, done,
     cancelled (or closed, where the backend cannot tell those two apart), the words of the
     checkbox. Plansync keeps Jira's category keys and its own moves, which read as no status
     a user knows: "new" for an issue in To Do, "indeterminate" for In Progress (Jira's API
-    word for its category, where plansync also puts a Salesforce status value that
-    ``status_values`` does not name, "In Review"), and "reopen" as a status to move to
+    word for its category, where plansync also puts a Salesforce record in the ``in_progress``
+    value or one of ``open_status_values``, "In Review"), and "reopen" as a status to move to
     ("done" -> "reopen", a user test)."""
     return STATUS_WORDS.get(status, status)
 

@@ -193,6 +193,7 @@ def session_connector(
     status = {
         "status_field": config.salesforce.status_field,
         "status_values": config.salesforce.status_values,
+        "open_status_values": config.salesforce.open_status_values,
     }
     return SalesforceConnector(
         config.salesforce.managed_fields(),

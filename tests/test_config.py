@@ -1010,8 +1010,21 @@ def test_a_config_linked_into_the_vault_is_about_the_folder_of_the_link(
         ('status_field = "Jira_Key__c"\n', "status_field 'Jira_Key__c' is a field plansync fills"),
         ('status_field = "Status__c"\nstatus_values = { closed = "Closed" }\n', "status_values"),
         ('status_field = "Status__c"\nstatus_values = { in_progres = "Doing" }\n', "status_values"),
+        (
+            'status_field = "Status__c"\nstatus_values = { done = "Shipped" }\n'
+            'open_status_values = ["Planned", "Shipped"]\n',
+            "open_status_values: 'Shipped' is status_values' done value",
+        ),
+        ('status_field = "Status__c"\nopen_status_values = [" "]\n', "an empty value"),
     ],
-    ids=["written-by-a-rule", "a-field-plansync-fills", "unknown-move", "misspelt-in-progress"],
+    ids=[
+        "written-by-a-rule",
+        "a-field-plansync-fills",
+        "unknown-move",
+        "misspelt-in-progress",
+        "open-and-done",
+        "empty-open-value",
+    ],
 )
 def test_a_salesforce_status_field_that_cannot_work_is_refused_naming_it(
     tmp_path: Path, extra: str, message: str
@@ -1034,6 +1047,7 @@ def test_a_salesforce_status_field_and_its_values_are_read(tmp_path: Path) -> No
         "Status__c",
         {"cancelled": "No", "in_progress": "Doing"},
     )
+    assert config.salesforce.open_status_values == []
 
 
 def test_an_api_version_written_as_a_number_is_read_as_its_text(

@@ -1554,18 +1554,32 @@ def test_a_status_field_is_set_by_transition(
 
 @pytest.mark.parametrize(
     ("status", "category"),
-    [("New", "new"), ("In Review", "indeterminate"), ("Done", "done"), ("Cancelled", "done")],
+    [
+        ("New", "new"),
+        ("Working", "indeterminate"),  # status_values' in_progress
+        ("In Review", "indeterminate"),  # one of open_status_values
+        ("Done", "done"),
+        ("Cancelled", "done"),
+        ("Declined", None),  # named nowhere: neither open nor closed, said as it is
+        (None, None),  # no status yet
+    ],
 )
 def test_the_status_field_gives_the_status_category(
-    rsps: responses.RequestsMock, sleeps: Sleeps, status: str, category: str
+    rsps: responses.RequestsMock, sleeps: Sleeps, status: str | None, category: str | None
 ) -> None:
     rsps.get(QUERY, json=page([row("a01J000000AAAAA", "ps-a", Status__c=status)]))
-    connector = make(sleeps, status_field="Status__c")
+    connector = make(
+        sleeps,
+        status_field="Status__c",
+        status_values={"in_progress": "Working"},
+        open_status_values=["In Review"],
+    )
     record = connector.fetch_by_ids(["ps-a"])["ps-a"]
     assert soql(rsps.calls[0]).startswith(
         f"SELECT Id, Plansync_Id__c, {', '.join(FIELDS)}, Status__c"
     )
     assert (record.status_category, record.fields["Status__c"]) == (category, status)
+    assert (record.status_value, record.status_unnamed) == (status, status == "Declined")
 
 
 def test_links_live_in_a_field_so_upsert_links_sends_nothing(sf: SalesforceConnector) -> None:

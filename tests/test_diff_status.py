@@ -124,6 +124,66 @@ def test_without_progress_in_progress_is_open(
     assert diff_status(wanted, last, found, None) == StatusDiff()
 
 
+DECLINED = RemoteRecord(
+    "a01", "https://sf/a01", "ps-1", {}, None, None, sobject="RFE__c", status_value="Declined"
+)
+"""A record in a status value its config names nowhere: open or closed, plansync cannot
+tell."""
+SAID = '"Declined" (not in status_values or open_status_values)'
+
+
+@pytest.mark.parametrize("progress", [False, True])
+@pytest.mark.parametrize(
+    ("wanted", "last"), [(NEW, NEW), ("done", "done"), ("cancelled", "cancelled"), (WIP, WIP)]
+)
+def test_a_record_moved_into_an_unnamed_status_is_kept_and_said(
+    wanted: str, last: str, progress: bool
+) -> None:
+    """Read as in progress, a record declined in Salesforce was said nowhere (a user test)."""
+    if not progress and WIP in (wanted, last):
+        wanted = last = NEW
+    expected = StatusDiff(kept=[Kept("status", now=SAID)])
+    assert diff_status(wanted, last, DECLINED, None, progress=progress) == expected
+
+
+@pytest.mark.parametrize(
+    ("wanted", "last", "to", "progress"),
+    [
+        ("done", NEW, "done", False),
+        ("cancelled", NEW, "cancelled", False),
+        (NEW, "done", "reopen", False),
+        ("done", WIP, "done", True),
+        (WIP, NEW, WIP, True),
+        (NEW, WIP, "reopen", True),
+    ],
+)
+def test_a_checkbox_moved_over_an_unnamed_status_is_a_conflict_the_config_settles(
+    wanted: str, last: str, to: str, progress: bool
+) -> None:
+    """Read as in progress, a record declined in Salesforce was moved to Done over it, the
+    plan saying 'status: "in progress" -> "done"' (a user test). The record moved since the
+    last sync (every move plansync makes sets a named value), so the checkbox's move since is
+    a conflict; settled for the note, it is said from the record's own value."""
+    conflict = diff_status(wanted, last, DECLINED, None, progress=progress)
+    assert conflict == StatusDiff(conflict={"base": last, "note": wanted, "remote": "Declined"})
+    sent = diff_status(wanted, last, DECLINED, "note", progress=progress)
+    assert sent == move("Declined", to)
+    kept_remote = diff_status(wanted, last, DECLINED, "remote", progress=progress)
+    assert kept_remote == StatusDiff(kept=[Kept("status", overruled=True, now=SAID)])
+
+
+@pytest.mark.parametrize(
+    ("wanted", "expected"),
+    [("done", move("Declined", "done")), (NEW, StatusDiff()), (WIP, StatusDiff())],
+)
+def test_an_adopted_record_in_an_unnamed_status_is_closed_as_the_note_says(
+    wanted: str, expected: StatusDiff
+) -> None:
+    """No base, so nothing tells who moved what: as for a record in progress, the note's
+    close is sent, and an open line asks nothing."""
+    assert diff_status(wanted, None, DECLINED, None, progress=True) == expected
+
+
 @pytest.mark.parametrize(
     ("last", "sent", "found", "expected"),
     [

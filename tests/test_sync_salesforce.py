@@ -1781,13 +1781,20 @@ def test_an_external_id_on_a_second_record_is_named_by_the_plan_as_a_clone_is_fo
 # ---- status: the checkbox moves a record's status field, when the config names one ------------
 
 
-def with_status_field(project: ExampleProject, values: str = "") -> None:
-    """The project's config with ``status_field = "Status__c"`` (and ``status_values``)."""
-    project.write_config(salesforce=True)
+def with_status_field(
+    project: ExampleProject, values: str = "", *, open_values: str = "", status_wins: str = ""
+) -> None:
+    """The project's config with ``status_field = "Status__c"`` (and ``status_values``,
+    ``open_status_values``, and ``[sync.conflicts]`` ``status``)."""
+    project.write_config(
+        f'[sync.conflicts]\nstatus = "{status_wins}"\n' if status_wins else "", salesforce=True
+    )
     line = 'note_link_field = "Note_Link__c"\n'
     extra = 'status_field = "Status__c"\n'
     if values:
         extra += f"status_values = {{ {values} }}\n"
+    if open_values:
+        extra += f"open_status_values = [{open_values}]\n"
     replace_once(project.config_path, line, line + extra)
 
 
@@ -1925,13 +1932,13 @@ def test_a_status_field_moved_between_done_and_cancelled_in_salesforce_only_is_k
     assert status_of(org, feature_id) == ("Feature__c", "Cancelled")
 
 
-def test_a_record_in_a_status_status_values_does_not_name_reads_as_in_progress(
+def test_a_record_in_an_open_status_value_reads_as_in_progress(
     project: ExampleProject, org: Org
 ) -> None:
     """A record someone moved to "In Review" in Salesforce, its item then checked: the plan
     read 'status: "indeterminate" -> "done"', Jira's API word for a category, which says
     nothing to a Salesforce user and reads as a status plansync could not tell."""
-    with_status_field(project)
+    with_status_field(project, open_values='"In Review"')
     config, feature, _ = synced_item(project, org, FEATURE_TEXT)
     key = feature.item.keys["salesforce"]
     moved = FieldUpdate(key, {"Status__c": "In Review"}, sobject="Feature__c")
@@ -1945,6 +1952,52 @@ def test_a_record_in_a_status_status_values_does_not_name_reads_as_in_progress(
     text = render(plan)
     assert '    status: "in progress" -> "done"' in text.splitlines()
     assert "indeterminate" not in text
+
+
+@pytest.mark.parametrize("wins", ["", "note", "remote"])
+def test_a_record_declined_in_salesforce_is_said_and_never_overwritten_unseen(
+    project: ExampleProject, org: Org, wins: str
+) -> None:
+    """A value the config names nowhere ("Declined", with cancelled = "Cancelled") was read as
+    in progress: the plan said nothing of the record declined in Salesforce, and once the item
+    was checked it moved it to Done, saying 'status: "in progress" -> "done"' (a user test).
+    Now the plan says the record's own value, and the checkbox's move since is a conflict,
+    which [sync.conflicts] status settles."""
+    with_status_field(project, status_wins=wins)
+    config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    key = feature.item.keys["salesforce"]
+    declined = FieldUpdate(key, {"Status__c": "Declined"}, sobject="Feature__c")
+    assert org.connector(config).update_many([declined])[0].ok
+    said = '"Declined" (not in status_values or open_status_values)'
+
+    plan = plan_of(project, org)
+    assert not plan.has_changes
+    [kept] = [line for line in plan.kept if line.startswith(key)]
+    assert f"status (now {said}) changed in Salesforce only since the last sync" in kept
+
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    plan = plan_of(project, org)
+    mine = [c for c in plan.changes if c.target == "salesforce"]
+    text = render(plan)
+    if wins == "note":
+        [move] = mine
+        assert (move.action, move.fields["status"]) == (
+            "transition",
+            {"old": "Declined", "new": "done"},
+        )
+        assert f'    status: {said} -> "done"' in text.splitlines()
+    elif wins == "remote":
+        assert mine == []
+        assert any(line.startswith(key) and said in line for line in plan.kept)
+    else:
+        [conflict] = mine
+        assert conflict.action == "conflict" and conflict.message
+        assert f"note open -> done, Salesforce open -> {said}" in conflict.message
+        assert plan.to_contract()["changes"][-1]["fields"]["status"]["remote"] == "Declined"
+    assert "in progress" not in text
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "Done" if wins == "note" else "Declined")
 
 
 def test_status_values_that_do_not_tell_done_from_cancelled_move_nothing_between_them(

@@ -165,6 +165,18 @@ class RemoteRecord:
     duplicates: tuple[str, ...] = ()
     """Keys of other records carrying the same plansync id (a Jira issue cloned with its
     labels); this record is the one the engine syncs."""
+    status_value: str | None = None
+    """The backend's own value for the record's status where the config says what each value
+    is (a Salesforce ``status_field`` value): None for Jira, whose statuses are read by their
+    category, and for a record with no status."""
+
+    @property
+    def status_unnamed(self) -> bool:
+        """Whether the record is in a status its config names nowhere (a Salesforce value that
+        neither ``status_values`` nor ``open_status_values`` lists, "Declined"): neither open
+        nor closed to plansync, so that a move into it is the backend's word, which a move of
+        the checkbox does not overwrite unseen (:func:`plansync.engine.diff.diff_status`)."""
+        return self.status_category is None and self.status_value is not None
 
 
 @dataclass(frozen=True)

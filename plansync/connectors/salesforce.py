@@ -174,7 +174,10 @@ class SalesforceConnector:
     ``OwnerId``, ...); a write naming any other field fails for that record. ``status_field``,
     when given, is what :meth:`transition_many` sets, to ``status_values`` (default: done →
     "Done", cancelled → "Cancelled", reopen → "New"; in_progress, for ``[/]``, only when
-    given); without it transitions are no-ops.
+    given); without it transitions are no-ops. A record is read as in progress in the
+    ``in_progress`` value and in ``open_status_values`` (the picklist's other open values,
+    "Under Review"); in a value none of them names, its status is unnamed
+    (:attr:`RemoteRecord.status_unnamed`).
 
     Logging in, one of ``auth``:
 
@@ -228,6 +231,7 @@ class SalesforceConnector:
         sleep: Callable[[float], None] = time.sleep,
         status_field: str | None = None,
         status_values: Mapping[StatusValue, str] | None = None,
+        open_status_values: Sequence[str] = (),
         links_base: str | None = None,
         site_name: str | None = None,
     ) -> None:
@@ -297,6 +301,7 @@ class SalesforceConnector:
             **_DEFAULT_STATUS_VALUES,
             **(status_values or {}),
         }
+        self._open_values = frozenset(open_status_values)
         self._sf: Salesforce | None = None
         self._usage: tuple[int, int] | None = None
         self._batches_sent = 0
@@ -718,18 +723,26 @@ class SalesforceConnector:
             status_category=self._category(status),
             closed_as=self._closed_as(status),
             sobject=sobject,
+            status_value=None if status is None else str(status),
         )
 
     def _category(self, status: Any) -> StatusCategory | None:
-        """A status field value → its category by ``status_values``; other values (the
-        ``in_progress`` one among them) are taken as work in progress."""
+        """A status field value → its category by ``status_values``, the ``in_progress`` one
+        and ``open_status_values`` in progress; None for none, and for any other value.
+
+        Any other value was read as in progress, and a record declined in Salesforce
+        ("Declined", which the config left out) was moved to Done over it, unseen, once its
+        item was checked (a user test): a custom object's picklist says nothing of which of
+        its values are closed, so only the config can."""
         if status is None:
             return None
         if status == self._status_values["reopen"]:
             return "new"
         if status in (self._status_values["done"], self._status_values["cancelled"]):
             return "done"
-        return "indeterminate"
+        if status == self._status_values.get("in_progress") or status in self._open_values:
+            return "indeterminate"
+        return None
 
     def _closed_as(self, status: Any) -> ClosedAs | None:
         """Which of done and cancelled a status field value is; None for any other value, and

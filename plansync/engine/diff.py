@@ -9,7 +9,7 @@ from typing import Any
 
 from plansync.config import ConflictWinner
 from plansync.connectors.base import ClosedAs, RemoteRecord
-from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word
+from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word, unnamed_status
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -233,7 +233,12 @@ def diff_status(
     Kept as the fields' are: the status ("status (now done)") where the backend moved the
     record and its word stands, else nothing; overruled where the note moved it too (between
     ``[ ]`` and ``[/]``, which the backend's close outweighs).
+
+    A record in a status its config names nowhere (:attr:`RemoteRecord.status_unnamed`) is
+    neither open nor closed: see :func:`_diff_unnamed`.
     """
+    if found.status_unnamed:
+        return _diff_unnamed(wanted, last, found, winner, progress=progress)
     diff = _diff_closed(open_as_new(wanted), open_as_new(last), found, winner, held)
     if not progress:
         return diff
@@ -276,9 +281,47 @@ def _diff_progress(
     return StatusDiff(transition=change)
 
 
+def _diff_unnamed(
+    wanted: str,
+    last: str | None,
+    found: RemoteRecord,
+    winner: ConflictWinner | None,
+    *,
+    progress: bool,
+) -> StatusDiff:
+    """:func:`diff_status` of a record in a status its config names nowhere (a Salesforce
+    value neither ``status_values`` nor ``open_status_values`` lists, "Declined"), which may
+    be open or closed: read as in progress, a record declined in Salesforce was moved to Done
+    over it, unseen, once its item was checked (a user test).
+
+    The last sync left the record in a status the config named (every move plansync makes
+    sets one), so the backend moved it since: its word stands, as a field's changed in the
+    backend only, and is said at each plan ("status (now "Declined" (not in ...))"); where the
+    note moved too, it is a conflict, which ``[sync.conflicts]`` ``status`` (``winner``) may
+    settle, the move then said from the record's own value. Adopted (no base), nothing tells
+    who moved what: the note's word is sent over it where it closes the item, and an open
+    line asks nothing, as of a record in progress."""
+    to = wanted if wanted in CLOSED or (progress and wanted == IN_PROGRESS) else "reopen"
+    move = {"old": found.status_value, "new": to}
+    if last is None:
+        return StatusDiff(transition=move) if wanted in CLOSED else StatusDiff()
+    now = _now(found)
+    same = wanted == last if progress else open_as_new(wanted) == open_as_new(last)
+    if same:
+        return StatusDiff(kept=[Kept("status", now=now)])
+    if winner == "note":
+        return StatusDiff(transition=move)
+    if winner == "remote":
+        return StatusDiff(kept=[Kept("status", overruled=True, now=now)])
+    return StatusDiff(conflict={"base": last, "note": wanted, "remote": found.status_value})
+
+
 def _now(found: RemoteRecord) -> str:
     """Where the backend has the record, as a kept line or a conflict says it: closed as done
-    or cancelled ("closed" where it cannot tell), in progress, or open."""
+    or cancelled ("closed" where it cannot tell), in progress, or open; a status its config
+    names nowhere as its value (:func:`~plansync.rules.unnamed_status`)."""
+    if found.status_unnamed and found.status_value is not None:
+        return unnamed_status(found.status_value)
     if found.status_category == "done":
         return found.closed_as or "closed"
     return status_word(found.status_category) if found.status_category == IN_PROGRESS else "open"

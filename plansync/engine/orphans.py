@@ -215,13 +215,16 @@ class Orphans:
             return False
         if (learnt or record.fields).get("status") == "cancelled":
             return False
+        # A status the config names nowhere is said as the record's own value, as an item's
+        # move from it is.
+        now = found.status_value if found.status_unnamed else found.status_category
         self.plan.changes.append(
             Change(
                 action="transition",
                 target=target.name,
                 key=found.key,
                 item=_gone_item(record),
-                fields={"status": {"old": found.status_category, "new": "cancelled"}},
+                fields={"status": {"old": now, "new": "cancelled"}},
                 sobject=found.sobject,
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
             )

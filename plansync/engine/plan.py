@@ -114,6 +114,7 @@ from plansync.rules import (
     open_as_new,
     status_category,
     status_word,
+    unnamed_status,
     written_by_hand,
 )
 from plansync.sites import described, on_this_machine
@@ -1126,6 +1127,8 @@ class Planner:
             last, note, now = (
                 status_word(diff.conflict[side]) for side in ("base", "note", "remote")
             )
+            if found.status_unnamed:  # the record's own value, as its transition would say it
+                now = unnamed_status(diff.conflict["remote"])
             was = status_word(diff.conflict.get("remote_base", diff.conflict["base"]))
             self._conflict(
                 target,

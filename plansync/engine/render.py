@@ -14,7 +14,7 @@ from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
 from plansync.engine.changes import SHOWN_ONLY, Change, Plan, PlanWarning
 from plansync.engine.forget import reports_forgettable
-from plansync.rules import status_word
+from plansync.rules import status_shown
 from plansync.sites import on_this_machine
 
 if TYPE_CHECKING:  # the engine's apply brings the connectors; rendering needs none of them
@@ -102,8 +102,11 @@ def _body(change: Change) -> list[str]:
     for name, value in fields.items():
         if _is_update(value):
             old, new = value["old"], value["new"]
-            if name == "status":
-                old, new = status_word(old), status_word(new)
+            if name == "status":  # a transition's: plansync's words, or the record's own value
+                old, new = status_shown(old), status_shown(new)
+                if old != new:
+                    lines.append(f"    {name}: {old} -> {new}")
+                continue
             if old == new:  # a link's title kept while its URL changes, say: not a change
                 continue
             if (
