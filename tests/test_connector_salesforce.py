@@ -1544,7 +1544,7 @@ def test_a_status_field_is_set_by_transition(
     values: dict[Any, str] = {"done": "Closed", "in_progress": "Working"}
     connector = make(sleeps, status_field="Status__c", status_values=values)
     [result] = connector.transition_many([StatusMove("a01J000000AAAAA", to)])
-    assert result.ok
+    assert (result.ok, result.status_value) == (True, value)  # the base keeps it
     assert body(rsps.calls[0])["records"][0] == {
         "attributes": {"type": "RFE__c"},
         "id": "a01J000000AAAAA",

@@ -156,9 +156,20 @@ def test_values_that_differ_differ(a: Any, b: Any) -> None:
 
 def test_a_record_taken_in_as_it_is_has_the_base_of_its_fields_and_closed_word() -> None:
     found = RemoteRecord("PS-1", "u", "ps-1", {"summary": "S"}, "done", "cancelled")
-    assert adopted_base(found) == {"summary": "S", "status": "cancelled", "link": None}
+    assert adopted_base(found) == {
+        "summary": "S",
+        "status": "cancelled",
+        "status_value": None,
+        "link": None,
+    }
     open_ = RemoteRecord("PS-1", "u", "ps-1", {"summary": "S"}, "indeterminate")
     assert adopted_base(open_)["status"] == "indeterminate"
+    # A Salesforce record's own value is kept, as a sync's move keeps the value it set.
+    declined = RemoteRecord("a01", "u", "ps-1", {}, None, status_value="Declined")
+    assert (adopted_base(declined)["status"], adopted_base(declined)["status_value"]) == (
+        None,
+        "Declined",
+    )
 
 
 @pytest.mark.parametrize(

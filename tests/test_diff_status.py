@@ -12,6 +12,7 @@ from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
 from plansync.engine.diff import (
     Kept,
     StatusDiff,
+    as_synced,
     diff_status,
     held_as,
     landed,
@@ -39,7 +40,7 @@ def kept(now: str, overruled: bool = False, outweighed: str | None = None) -> li
 
 
 def learnt(status: str) -> dict[str, Any]:
-    return {"status": status, "status_sent": None, "closed_as": None}
+    return {"status": status, "status_sent": None, "closed_as": None, "status_value": None}
 
 
 @pytest.mark.parametrize(
@@ -347,3 +348,60 @@ def test_a_cancel_carried_out_as_done_whose_answer_was_lost_reads_as_synced(
     assert diff_status(NEW, last, DONE, None, progress=progress, held=held) == move(
         "done", "reopen"
     )
+
+
+def sf_record(
+    value: str, category: StatusCategory | None, closed_as: ClosedAs | None = None
+) -> RemoteRecord:
+    return RemoteRecord(
+        "a01", "https://sf/a01", "ps-1", {}, category, closed_as, status_value=value
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "found", "expected"),
+    [
+        # in the value last synced, which the config reads otherwise now: as synced
+        (
+            {"status": "done", "status_value": "Completed"},
+            sf_record("Completed", None),
+            ("done", "done"),
+        ),
+        (
+            {"status": "cancelled", "status_value": "No"},
+            sf_record("No", "new"),
+            ("done", "cancelled"),
+        ),
+        ({"status": NEW, "status_value": "Triage"}, sf_record("Triage", None), (NEW, None)),
+        ({"status": WIP, "status_value": "Doing"}, sf_record("Doing", "done", "done"), (WIP, None)),
+        (
+            {"status": "done", "status_value": "Done"},
+            sf_record("Done", "done", "cancelled"),
+            ("done", "done"),
+        ),
+        # read as the config reads it: a value moved since, no value kept, or the same reading
+        ({"status": "done", "status_value": "Done"}, sf_record("Declined", None), (None, None)),
+        ({"status": "done"}, sf_record("Completed", None), (None, None)),
+        ({"status": "done", "status_value": None}, sf_record("Completed", None), (None, None)),
+        ({"status": NEW, "status_value": "Triage"}, sf_record("Triage", WIP), (WIP, None)),
+        ({"status": "done", "status_value": "Closed"}, sf_record("Closed", "done"), ("done", None)),
+    ],
+)
+def test_a_record_in_the_value_last_synced_reads_as_synced_whatever_the_config_says_now(
+    base: dict[str, Any], found: RemoteRecord, expected: tuple[str | None, str | None]
+) -> None:
+    seen = as_synced(base, found)
+    assert (seen.status_category, seen.closed_as) == expected
+    assert seen.status_value == found.status_value
+
+
+def test_the_base_learns_the_value_of_a_status_it_learns() -> None:
+    found = sf_record("Done", "done", "done")
+    assert diff_status("done", NEW, found, None).refresh == {
+        **learnt("done"),
+        "status_value": "Done",
+    }
+    assert landed({"status": NEW, "status_sent": "done"}, found) == {
+        **learnt("done"),
+        "status_value": "Done",
+    }

@@ -2000,6 +2000,60 @@ def test_a_record_declined_in_salesforce_is_said_and_never_overwritten_unseen(
     assert status_of(org, feature_id) == ("Feature__c", "Done" if wins == "note" else "Declined")
 
 
+def test_a_status_value_set_right_in_the_config_is_no_move_made_in_salesforce(
+    project: ExampleProject, org: Org
+) -> None:
+    """done = "Completed" (a mistake) synced a record there; with done = "Done" again, the
+    plan said "status (now in progress) changed in Salesforce only since the last sync;
+    kept", which nobody had done, and the line reopened left the record closed (a user test).
+    The base keeps the value it set, so the record reads as the last sync left it."""
+    with_status_field(project, 'done = "Completed"')
+    _config, feature, feature_id = synced_item(project, org, FEATURE_TEXT)
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    sync(project, org)
+    assert status_of(org, feature_id) == ("Feature__c", "Completed")
+    replace_once(project.config_path, 'done = "Completed"', 'done = "Done"')
+
+    plan = plan_of(project, org)
+    assert (plan.kept, plan.changes, plan.has_changes) == ([], [], False)
+    replace_once(path, f"- [x] {FEATURE_TEXT}", f"- [ ] {FEATURE_TEXT}")
+    plan = plan_of(project, org)
+    moves = {c.target: c.fields["status"] for c in plan.changes if c.action == "transition"}
+    assert moves["salesforce"] == {"old": "done", "new": "reopen"}
+    sync(project, org, plan=plan)
+    assert status_of(org, feature_id) == ("Feature__c", "New")
+    assert not plan_of(project, org).has_changes
+
+
+def test_a_base_without_the_status_value_learns_it_once_the_record_reads_as_synced(
+    project: ExampleProject, org: Org
+) -> None:
+    """A create sends no status, and a base kept before plansync kept the value has none: the
+    first plan that finds the record where the base says learns it (nothing sent), so that a
+    config changed after reads as no move either."""
+    with_status_field(project)
+    config, feature, _ = synced_item(project, org, FEATURE_TEXT)
+    key = feature.item.keys["salesforce"]
+    assert (
+        org.connector(config)
+        .update_many([FieldUpdate(key, {"Status__c": "New"}, sobject="Feature__c")])[0]
+        .ok
+    )  # the picklist's default, as a real org gives a new record
+    plan = plan_of(project, org)
+    assert not plan.has_changes and plan.kept == []
+    assert [(r.target, r.fields) for r in plan.refresh] == [("salesforce", {"status_value": "New"})]
+    sync(project, org, plan=plan)
+    assert plan_of(project, org).refresh == []
+    replace_once(
+        project.config_path,
+        'status_field = "Status__c"\n',
+        'status_field = "Status__c"\nstatus_values = { reopen = "Open" }\n',
+    )
+    plan = plan_of(project, org)
+    assert (plan.kept, plan.has_changes) == ([], False)
+
+
 def test_status_values_that_do_not_tell_done_from_cancelled_move_nothing_between_them(
     project: ExampleProject, org: Org
 ) -> None:

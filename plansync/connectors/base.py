@@ -257,6 +257,11 @@ class OpResult:
     transition into a status the config does not call cancelled), "done", and ``note`` says so:
     the caller keeps it beside the status asked, so that the record reads as synced, not as
     closed as done in the backend since. None for any other outcome."""
+    status_value: str | None = None
+    """Of a move made, the backend's own value the record was moved to, where its config says
+    what each value is (a Salesforce ``status_field`` value): the base keeps it, so that a
+    record still in it reads as synced after the config reads the value otherwise (see
+    :func:`plansync.engine.diff.as_synced`). None for any other outcome, and for Jira."""
 
     def __post_init__(self) -> None:
         # A server's words about one record may quote the credentials it was sent.

@@ -423,7 +423,8 @@ class SalesforceConnector:
         plansync knows). A move into in progress without an ``in_progress`` value fails alone,
         sending nothing: the interface's one result per move, never an exception for one.
         Should the updates fail the whole call, the error's ``finished`` and ``never_sent``
-        count in moves, as the caller's do, not in the updates sent."""
+        count in moves, as the caller's do, not in the updates sent. A move made says the value
+        it set (:attr:`OpResult.status_value`), which the caller's base keeps."""
         field = self._status_field
         if field is None:
             return [OpResult(ok=True, key=move.key) for move in moves]
@@ -440,16 +441,24 @@ class SalesforceConnector:
                 continue
             sent.append(index)
             updates.append(FieldUpdate(move.key, {field: value}, sobject=move.sobject))
+
+        def settled(position: int, outcome: OpResult) -> None:
+            value = updates[position].fields[field]
+            results[sent[position]] = (
+                replace(outcome, status_value=value) if outcome.ok else outcome
+            )
+
         try:
             outcomes = self.update_many(updates) if updates else []
         except ConnectorError as exc:
             for position, answered in enumerate(exc.finished):
-                results[sent[position]] = answered
+                if answered is not None:
+                    settled(position, answered)
             exc.finished = results
             exc.never_sent = frozenset(sent[position] for position in exc.never_sent)
             raise
-        for index, outcome in zip(sent, outcomes, strict=True):
-            results[index] = outcome
+        for position, outcome in enumerate(outcomes):
+            settled(position, outcome)
         return [result for result in results if result is not None]
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:

@@ -1319,7 +1319,10 @@ class Applier:
                 lambda sent, outcome: self._settle(
                     sent[0],
                     outcome,
-                    {**learnt_status(_status_of(sent[1])), "closed_as": outcome.closed_as},
+                    {
+                        **learnt_status(_status_of(sent[1]), outcome.status_value),
+                        "closed_as": outcome.closed_as,
+                    },
                 ),
             )
 

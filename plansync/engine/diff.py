@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plansync.config import ConflictWinner
-from plansync.connectors.base import ClosedAs, RemoteRecord
+from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
 from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word, unnamed_status
 
 
@@ -29,15 +29,47 @@ def _label_merge(note: list[str], base: list[str], remote: list[str]) -> list[st
 
 def adopted_base(found: RemoteRecord) -> dict[str, Any]:
     """The base of a record taken in as it is in the backend (adopted, or made by a dead run):
-    its fields, and its status as done or cancelled where the backend tells them apart."""
-    return {**found.fields, "status": found.closed_as or found.status_category, "link": None}
+    its fields, and its status as done or cancelled where the backend tells them apart, with
+    the backend's own value for it (:func:`as_synced`)."""
+    status = found.closed_as or found.status_category
+    return {**found.fields, "status": status, "status_value": found.status_value, "link": None}
 
 
-def learnt_status(status: str | None) -> dict[str, Any]:
+def learnt_status(status: str | None, value: str | None = None) -> dict[str, Any]:
     """What the base learns of a status both sides hold, nothing being sent: the status, with
     no move in flight (``status_sent``) nor another word the backend holds the record by
-    (``closed_as``, see :func:`held_as`)."""
-    return {"status": status, "status_sent": None, "closed_as": None}
+    (``closed_as``, see :func:`held_as`), and the backend's own value for it where it has one
+    (``status_value``, see :func:`as_synced`)."""
+    return {"status": status, "status_sent": None, "closed_as": None, "status_value": value}
+
+
+def as_synced(base: dict[str, Any], found: RemoteRecord) -> RemoteRecord:
+    """``found`` read as the last sync left it, where the backend holds it in the very value
+    the base keeps (``status_value``, a Salesforce picklist value) and the config now reads
+    that value as open where it was closed, closed where it was open, or as nothing it names.
+
+    Nobody moved the record: the config changed (a wrong ``status_values`` set right, a
+    value taken out of ``open_status_values``). Read by the config alone, a record closed as
+    "Completed" while done = "Completed", once done = "Done" again, passed for one moved in
+    Salesforce ("status (now in progress) changed in Salesforce only since the last sync;
+    kept", a user test), and the line reopened later left it closed. Read as synced, it is
+    what the base says until either side moves it, and a reopen is sent. A move between two
+    open values (to do and in progress) is the config's reading as it always was.
+
+    A base with no ``status_value`` (kept before plansync kept it, or made by a create,
+    which sends no status) cannot tell: ``found`` is read by the config, as before, until a
+    plan finds the record where the base says and the base learns its value."""
+    value, status = base.get("status_value"), base.get("status")
+    if value is None or found.status_value != value or status not in (*CLOSED, "new", IN_PROGRESS):
+        return found
+    closed_as: ClosedAs | None = status if status in CLOSED else None
+    agrees = (found.status_category == "done") == (closed_as is not None)
+    if not found.status_unnamed and agrees and found.closed_as in (None, closed_as):
+        return found
+    category: StatusCategory = (
+        "done" if closed_as else "new" if status == "new" else "indeterminate"
+    )
+    return replace(found, status_category=category, closed_as=closed_as)
 
 
 def held_as(base: dict[str, Any]) -> ClosedAs | None:
@@ -95,7 +127,10 @@ def landed(base: dict[str, Any], found: RemoteRecord) -> dict[str, Any] | None:
     if not base.get("status_sent") or last == base.get("status"):
         return None
     carried = last == "cancelled" and found.closed_as == "done"
-    return {**learnt_status(last), "closed_as": found.closed_as if carried else None}
+    return {
+        **learnt_status(last, found.status_value),
+        "closed_as": found.closed_as if carried else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -272,7 +307,8 @@ def _diff_progress(
     have = IN_PROGRESS if found.status_category == IN_PROGRESS else "new"
     base = "new" if last in CLOSED else last  # reopened on both sides: a reopen lands in to do
     if wanted == have:
-        return StatusDiff(refresh=learnt_status(wanted) if last not in (None, wanted) else None)
+        learnt = learnt_status(wanted, found.status_value)
+        return StatusDiff(refresh=learnt if last not in (None, wanted) else None)
     if wanted == "new" and base != IN_PROGRESS:  # open, as the issue in progress is
         return StatusDiff(refresh=closed.refresh)
     if base == wanted:  # moved in the backend only: its word stands, said as a field's
@@ -354,7 +390,7 @@ def _diff_closed(
         change = {"old": found.closed_as or have, "new": "reopen"}  # "cancelled" said so
     else:
         if last is not None and (have == "done") == (wanted in CLOSED):
-            return StatusDiff(refresh=learnt_status(wanted))
+            return StatusDiff(refresh=learnt_status(wanted, found.status_value))
         return StatusDiff()
     if moved and winner == "remote":
         return StatusDiff(kept=[Kept("status", overruled=True, now=now)])

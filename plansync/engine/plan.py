@@ -86,6 +86,7 @@ from plansync.engine.changes import (
 from plansync.engine.diff import (
     Kept,
     adopted_base,
+    as_synced,
     diff_fields,
     diff_status,
     held_as,
@@ -738,11 +739,19 @@ class Planner:
             self._write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
-            learnt = landed(base.fields, found)
+            seen = as_synced(base.fields, found)  # a config changed is no move in the backend
+            learnt = landed(base.fields, seen)
             if learnt:
-                self._refresh(target, entry, learnt, _held_as_done(target, entry, found, learnt))
+                self._refresh(target, entry, learnt, _held_as_done(target, entry, seen, learnt))
             synced = {**base.fields, **(learnt or {})}
-            kept += self._plan_status(target, entry, synced.get("status"), found, held_as(synced))
+            kept += self._plan_status(
+                target,
+                entry,
+                synced.get("status"),
+                seen,
+                held_as(synced),
+                value_kept="status_value" in synced,
+            )
         self._say_kept(target, entry, found.key, kept)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
@@ -1114,13 +1123,22 @@ class Planner:
         last: str | None,
         found: RemoteRecord,
         held: ClosedAs | None = None,
+        *,
+        value_kept: bool = True,
     ) -> list[Kept]:
         """Move the record where the checkbox says, three ways (:func:`diff_status`; ``held``:
         how the backend held it at the last sync, where not as ``last`` says); what is kept as
-        the fields' are: the status, where the backend moved the record and its word stands."""
+        the fields' are: the status, where the backend moved the record and its word stands.
+
+        A base that keeps no status value (``value_kept`` False: one from before plansync kept
+        it, or a create's, which sends none) learns the record's (:func:`as_synced`) once the
+        record is found where the base says, nothing else to plan of its status."""
         wanted = self._wanted_status(target, entry)
         winner = self.config.sync.conflicts.get("status")
         diff = diff_status(wanted, last, found, winner, progress=target.progress, held=held)
+        quiet = not (diff.refresh or diff.conflict or diff.transition or diff.kept)
+        if quiet and not value_kept and last is not None and found.status_value is not None:
+            self._refresh(target, entry, {"status_value": found.status_value})
         if diff.refresh:
             self._refresh(target, entry, diff.refresh)
         if diff.conflict:
