@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from plansync.callers import LIBRARY, Caller
-from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, SfAuth, StatusValue
+from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, SfAuth, SfSetting, StatusValue
 from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.notes.vault import files_named, hidden, left_out_by
@@ -603,6 +603,28 @@ class SalesforceConfig(RequestSettings):
                     " a value is open or that, not both"
                 )
         return self
+
+    def settings(self) -> list[SfSetting]:
+        """The values a rule maps an item's priority to, in a field whose template is
+        ``{priority}`` alone (any other makes its own text of it), each by its key: the
+        connector names the key where Salesforce would refuse, or refused, the value. The
+        status field's values are the connector's own (its ``status_values`` fill in the
+        defaults)."""
+        found: list[SfSetting] = []
+        for index, rule in enumerate(self.rules):
+            for name, template in rule.fields.items():
+                if template.strip() == "{priority}":
+                    found += [
+                        SfSetting(
+                            f"salesforce.rules[{index}].priority_map.{word}",
+                            rule.object,
+                            name,
+                            value,
+                        )
+                        for word, value in rule.priority_map.items()
+                        if value
+                    ]
+        return found
 
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the

@@ -151,6 +151,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 status_field=sf.status_field,
                 status_values=sf.status_values,
                 open_status_values=sf.open_status_values,
+                settings=sf.settings(),
                 links_base=SALESFORCE_LINKS,
                 site_name=EMBEDDED,
             )
@@ -183,6 +184,7 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
         status_field=sf.status_field,
         status_values=sf.status_values,
         open_status_values=sf.open_status_values,
+        settings=sf.settings(),
     )
 
 

@@ -194,6 +194,7 @@ def session_connector(
         "status_field": config.salesforce.status_field,
         "status_values": config.salesforce.status_values,
         "open_status_values": config.salesforce.open_status_values,
+        "settings": config.salesforce.settings(),
     }
     return SalesforceConnector(
         config.salesforce.managed_fields(),

@@ -35,6 +35,7 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     SfAuth,
+    SfSetting,
     StatusMove,
 )
 from plansync.connectors.salesforce import LOGIN_NEEDS, SalesforceConnector
@@ -1518,6 +1519,75 @@ def test_a_destination_unread_for_another_reason_fails_the_call(
     rsps.get(QUERY, status=401, json=EXPIRED)
     with pytest.raises(ConnectorError):
         sf.destination_problem(NewRecord("ps-a", {"Name": "A"}))
+
+
+DESCRIBE = f"{API}/sobjects/RFE__c/describe"
+
+
+def picklist(name: str, values: list[str], *, restricted: bool = False, default: str = "") -> Any:
+    """A picklist field as ``describe`` gives it (one inactive value, which does not count)."""
+    entries = [
+        {"active": True, "defaultValue": v == default, "label": v, "validFor": None, "value": v}
+        for v in values
+    ]
+    entries.append({"active": False, "defaultValue": False, "label": "Old", "value": "Old"})
+    return {
+        "name": name,
+        "type": "picklist",
+        "restrictedPicklist": restricted,
+        "picklistValues": entries,
+    }
+
+
+def test_the_configs_picklist_values_are_checked_by_describe_once_an_object(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """A value a restricted picklist lacks is refused, naming the key; one an open picklist
+    lacks is said; the status picklist's default named nowhere is said; an inactive value
+    counts as lacking; a field that is no picklist is not checked."""
+    fields = [
+        picklist("Priority__c", ["High", "Low"], restricted=True),
+        picklist("Status__c", ["Triage", "Done", "Declined", "New"], default="Triage"),
+        {"name": "Account__c", "type": "string"},
+    ]
+    rsps.get(DESCRIBE, json={"name": "RFE__c", "fields": fields})
+    settings = [
+        SfSetting("salesforce.rules[0].priority_map.high", "RFE__c", "priority__c", "High"),
+        SfSetting("salesforce.rules[0].priority_map.low", "RFE__c", "Priority__c", "Old"),
+        SfSetting("salesforce.rules[1].priority_map.high", "RFE__c", "Account__c", "Hi"),
+    ]
+    connector = make(
+        sleeps,
+        status_field="Status__c",
+        status_values={"cancelled": "Declined"},
+        open_status_values=["Review"],
+        settings=settings,
+    )
+    for _ in range(2):
+        problems = connector.setting_problems({None, "RFE__c"})
+        assert [(p.key, p.refused) for p in problems] == [
+            ("salesforce.rules[0].priority_map.low", True),
+            ("salesforce.open_status_values", False),
+            ("salesforce.open_status_values", False),
+        ]
+        assert str(problems[0]) == (
+            "salesforce.rules[0].priority_map.low: 'Old' is not a value of the restricted"
+            " picklist RFE__c.Priority__c (High, Low): Salesforce refuses it"
+        )
+        assert "'Review' is not a value of the picklist RFE__c.Status__c" in problems[1].message
+        assert "gives each new record 'Triage' (the picklist's default)" in problems[2].message
+    assert len(rsps.calls) == 1
+
+
+def test_an_object_describe_does_not_find_has_no_problems_to_say(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """The query of :meth:`destination_problem` names it, with the setting."""
+    rsps.get(DESCRIBE, status=404, json=[{"errorCode": "NOT_FOUND", "message": "none"}])
+    connector = make(sleeps, status_field="Status__c")
+    assert connector.setting_problems({"RFE__c"}) == []
+    assert connector.setting_problems({"Other__c"}) == []  # not configured: not asked
+    assert len(rsps.calls) == 1
 
 
 def test_transitions_are_no_ops_without_a_status_field(

@@ -94,6 +94,7 @@ class Org:
     session: requests.Session
     queries: list[str] = field(default_factory=list)  # SOQL, in the order sent
     writes: list[tuple[str, str, Any]] = field(default_factory=list)  # (method, path, body)
+    described: list[str] = field(default_factory=list)  # the objects, in the order described
 
     def heard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         request = response.request
@@ -103,6 +104,8 @@ class Org:
         soql = parse_qs(parts.query).get("q")
         if soql:
             self.queries.append(soql[0])
+        elif parts.path.endswith("/describe"):
+            self.described.append(parts.path.split("/")[-2])
         elif request.method != "GET":
             body = request.body
             self.writes.append((request.method or "", parts.path, json.loads(body or "null")))
@@ -134,6 +137,7 @@ class Org:
         self.app.reset_stats()
         self.queries.clear()
         self.writes.clear()
+        self.described.clear()
 
 
 @pytest.fixture
@@ -707,6 +711,7 @@ def test_a_create_refused_for_its_second_object_still_tracks_the_first_objects_r
                     "status": 403,
                     "error_code": "REQUEST_LIMIT_EXCEEDED",
                     "path_contains": "Feature__c",
+                    "method": "PATCH",  # the create, not the plan's describe of the object
                 }
             ]
         }
@@ -918,21 +923,30 @@ def test_a_record_refused_inside_a_200_names_its_line_and_the_others_are_created
         "- [ ] Allow lifecycle rules on object tags #rfe\n",
         encoding="utf-8",
     )
-    project.write_config(
-        sf_rules(rfe_priorities='high = "Urgent", medium = "Medium", low = "Low"'),
-        salesforce=True,
-    )
+    project.write_config(salesforce=True)
     config = config_of(project)
     bad = item_with(project, config, RFE_TEXT)
-    assert bad.item.priority == "high"
     rfes = [r for r in to_salesforce(project, config) if r.sobject == "RFE__c"]
     assert len(rfes) == 4
     total = len(to_salesforce(project, config))
+    # A validation rule of the org's refuses it (a priority the picklist lacks is refused by
+    # the plan before: a value of the config, not of one record).
+    plan = plan_of(project, org)
+    [bad_id] = [
+        c.item.block_id
+        for c in plan.changes
+        if (c.action, c.target, c.item.text) == ("create", "salesforce", bad.item.text)
+    ]
+    refused = {
+        "records": [label_for(bad_id or "")],
+        "error_code": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    }
+    org.app.configure_faults({"fail_next": [refused]})
 
-    result = run(project, org)
+    result = run(project, org, plan=plan)
     (error,) = result.errors
     assert (error.note, error.line, error.action) == (bad.note.path, bad.item.line, "create")
-    assert "Priority" in error.message and "Urgent" in error.message
+    assert "FIELD_CUSTOM_VALIDATION_EXCEPTION" in error.message
     assert str(error).startswith(f"{bad.note.path}:{bad.item.line}: salesforce create failed: ")
     assert error.target == "salesforce"  # the item went to Jira too: which one failed
     # The four RFEs went in one request, answered 200 with one failure among the results.
@@ -961,11 +975,62 @@ def test_a_record_refused_inside_a_200_names_its_line_and_the_others_are_created
     assert plan.summary["create"] == 1
     assert [c.target for c in plan.changes if c.action == "create"] == ["salesforce"]
 
-    # Fixed, the next sync creates it, with its Jira key, and links the issue to it.
-    project.write_config(salesforce=True)
+    # The rule no longer refusing it, the next sync creates it, with its Jira key, and links
+    # the issue to it.
     before = {p: strip_sync_marks(d) for p, d in files_of(project).items()}
     sync(project, org)
     assert_synced(project, org, before)
+
+
+def test_a_priority_the_restricted_picklist_lacks_fails_the_plan_naming_its_key(
+    project: ExampleProject, org: Org
+) -> None:
+    """``priority_map = { high = "P1" }`` into a restricted picklist: each record with it was
+    refused at the sync, naming the field and the value but not the setting (a user test)."""
+    project.write_config(sf_rules(rfe_priorities='high = "P1", low = "Low"'), salesforce=True)
+    with pytest.raises(plansync.ConfigError) as failed:
+        plan_of(project, org)
+    message = str(failed.value)
+    assert (
+        "salesforce.rules[0].priority_map.high: 'P1' is not a value of the restricted picklist"
+        " RFE__c.Priority__c (Highest, High, Medium, Low, Lowest): Salesforce refuses it"
+    ) in message
+    assert "priority_map.low" not in message
+    assert org.records() == {}
+
+
+def test_status_values_the_picklist_lacks_are_said_naming_their_keys(
+    project: ExampleProject, org: Org
+) -> None:
+    """The starter config's cancelled = "Cancelled" (a default here) went into a picklist
+    without it, unseen: Salesforce takes any value in one that is not restricted (a user
+    test). Asked only of the objects a plan writes to, once a plan has something to write."""
+    with_status_field(project, 'reopen = "Open"', open_values='"Planned", "In Review"')
+    _config, feature, _ = synced_item(project, org, FEATURE_TEXT)
+    org.reset()
+    plan = plan_of(project, org)
+    assert not plan.has_changes
+    assert org.described == []  # nothing to write
+
+    path = project.vault / feature.note.path
+    replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
+    plan = plan_of(project, org)
+    lacks = "is not a value of the picklist Feature__c.Status__c"
+    said = {w.split(":")[0]: w for w in plan.warnings if lacks in w}
+    assert set(said) == {
+        "salesforce.status_values.cancelled (its default)",
+        "salesforce.status_values.reopen",
+        "salesforce.open_status_values",
+    }
+    assert "'In Review' is not a value" in said["salesforce.open_status_values"]
+    assert said["salesforce.status_values.reopen"] == (
+        "salesforce.status_values.reopen: 'Open' is not a value of the picklist"
+        " Feature__c.Status__c (New, Under Review, Planned, In Progress, Done, Declined):"
+        " Salesforce takes it, the picklist not being restricted, but no one can pick it there"
+    )
+    assert not any("RFE__c" in w for w in plan.warnings)  # no change writes there
+    assert org.described == ["Feature__c"]
+    sync(project, org, plan=plan)
 
 
 # ---- 6. quotes and backslashes -----------------------------------------------------------------

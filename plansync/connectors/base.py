@@ -219,6 +219,34 @@ class StatusMove:
 
 
 @dataclass(frozen=True)
+class SfSetting:
+    """Where the config names a field of a Salesforce object, or a value it writes into one:
+    ``key`` is the setting as a message names it (``salesforce.rules[0].fields``,
+    ``salesforce.rules[0].priority_map.high``), ``field`` the field of ``sobject`` records it
+    names, and ``value`` what it writes there, where it maps an item's word to the field's own
+    (a priority to a picklist value). The connector names the key where Salesforce would refuse,
+    or refused, the field or the value."""
+
+    key: str
+    sobject: str
+    field: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A value of the config the backend would refuse (``refused``: the plan fails naming
+    ``key``) or does not know (a warning), with what is wrong with it."""
+
+    key: str
+    message: str
+    refused: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Link:
     """A link from a remote record to somewhere else, upserted by ``global_id``."""
 
@@ -316,6 +344,13 @@ class Connector(Protocol):
         """Why the backend would refuse every record made like ``record`` (a project or an
         issue type that does not exist), or None: asked by a plan before it shows creates that
         could only fail one by one at the sync. Cached per destination."""
+        ...
+
+    def setting_problems(self, written: set[str | None]) -> list[SettingProblem]:
+        """The values the config writes that the backend would refuse or does not know (a
+        Salesforce picklist's), for the destinations a plan writes to (``written``: Salesforce
+        objects; None, the backend's first), each named by its config key: asked once a plan
+        is made, so that a mistyped value fails or is said before it is written. Cached."""
         ...
 
     def api_usage(self) -> tuple[int, int] | None:

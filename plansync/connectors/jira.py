@@ -54,6 +54,7 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
+    SettingProblem,
     StatusMove,
 )
 from plansync.connectors.http import (
@@ -661,6 +662,11 @@ class JiraConnector:
     def api_usage(self) -> None:
         """Jira publishes no daily quota to count against; its rate limit answers 429."""
         return None
+
+    def setting_problems(self, written: set[str | None]) -> list[SettingProblem]:
+        """None to find: a rule's values (a priority, a label) are Jira's own names, each
+        refused as such by the issue it is sent with."""
+        return []
 
     def destination_problem(self, record: NewRecord) -> str | None:
         """Why Jira would refuse every issue of ``record``'s project and issue type (no such

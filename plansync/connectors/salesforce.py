@@ -66,7 +66,9 @@ from plansync.connectors.base import (
     NewRecord,
     OpResult,
     RemoteRecord,
+    SettingProblem,
     SfAuth,
+    SfSetting,
     StatusCategory,
     StatusMove,
     StatusValue,
@@ -232,6 +234,7 @@ class SalesforceConnector:
         status_field: str | None = None,
         status_values: Mapping[StatusValue, str] | None = None,
         open_status_values: Sequence[str] = (),
+        settings: Sequence[SfSetting] = (),
         links_base: str | None = None,
         site_name: str | None = None,
     ) -> None:
@@ -302,6 +305,9 @@ class SalesforceConnector:
             **(status_values or {}),
         }
         self._open_values = frozenset(open_status_values)
+        self._settings = [*settings, *self._status_settings(status_values or {})]
+        self._described: dict[str, dict[str, dict[str, Any]]] = {}
+        """Per object read by ``describe``, its fields by their name in lower case."""
         self._sf: Salesforce | None = None
         self._usage: tuple[int, int] | None = None
         self._batches_sent = 0
@@ -511,6 +517,32 @@ class SalesforceConnector:
             self._read.add(sobject)
         return self._problems.get(sobject)
 
+    def setting_problems(self, written: set[str | None]) -> list[SettingProblem]:
+        """The values the config writes into a picklist of an object in ``written`` (the
+        ``status_values``, defaults included, ``open_status_values``, a rule's
+        ``priority_map``) that the picklist does not have, by its ``describe`` (one request an
+        object, once): refused where the picklist is restricted, as Salesforce refuses any
+        other value there (``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``, for each record that
+        has it); else said, as Salesforce takes it silently (the starter config's
+        cancelled = "Cancelled" was written into a picklist that has no such value, which no
+        one in Salesforce could then pick, a user test). And the status picklist's default,
+        where the config names it nowhere: each record plansync makes starts there, and reads
+        as moved in Salesforce (:attr:`RemoteRecord.status_unnamed`)."""
+        problems: list[SettingProblem] = []
+        for sobject in dict.fromkeys(name or self.objects[0] for name in written):
+            mine = [s for s in self._settings if s.sobject == sobject and s.value is not None]
+            if sobject not in self._managed or not mine:
+                continue
+            fields = self._describe(sobject)
+            for setting in mine:
+                spec = fields.get(setting.field.lower())
+                if spec is not None and spec.get("type") == "picklist":
+                    problems += _picklist_problem(setting, spec)
+            status = fields.get((self._status_field or "").lower())
+            if status is not None and status.get("type") == "picklist":
+                problems += self._default_problem(sobject, status)
+        return problems
+
     def api_usage(self) -> tuple[int, int] | None:
         """(used, allowed) of the org's daily API requests, from the ``Sforce-Limit-Info``
         header of the last successful answer; None before any."""
@@ -525,6 +557,62 @@ class SalesforceConnector:
         return f"{base}/lightning/r/{sobject or self.objects[0]}/{quote(record_id, safe='')}/view"
 
     # -- operations ------------------------------------------------------------------------------
+
+    def _status_settings(self, given: Mapping[StatusValue, str]) -> list[SfSetting]:
+        """The values the status field takes, per object, each by its key (a default said so)."""
+        field = self._status_field
+        if field is None:
+            return []
+        named = [
+            (f"salesforce.status_values.{name}" + ("" if name in given else " (its default)"), v)
+            for name, v in self._status_values.items()
+        ]
+        named += [("salesforce.open_status_values", value) for value in sorted(self._open_values)]
+        return [SfSetting(key, sobject, field, v) for sobject in self.objects for key, v in named]
+
+    def _describe(self, sobject: str) -> dict[str, dict[str, Any]]:
+        """``sobject``'s fields by ``describe``, by their name in lower case (API names are
+        not case-sensitive), once; none where Salesforce has no such object for this user (a
+        query then names it, and the setting: :meth:`destination_problem`)."""
+        if sobject not in self._described:
+            what = f"describing {sobject}"
+            path = f"sobjects/{sobject}/describe"
+            answer = self._call(
+                lambda sf: sf.restful(path, method="GET", timeout=self._timeout), what, read=True
+            )
+            if answer.status == 404:
+                self._described[sobject] = {}
+            else:
+                fields = self._json(answer, what).get("fields")
+                self._described[sobject] = {
+                    str(spec["name"]).lower(): spec
+                    for spec in (fields if isinstance(fields, list) else [])
+                    if isinstance(spec, dict) and spec.get("name")
+                }
+        return self._described[sobject]
+
+    def _default_problem(self, sobject: str, spec: dict[str, Any]) -> list[SettingProblem]:
+        """A warning where the status picklist's default (which Salesforce gives each record
+        plansync makes, as it sends no status) is a value the config names nowhere."""
+        default = next(
+            (
+                str(entry.get("value"))
+                for entry in spec.get("picklistValues") or []
+                if isinstance(entry, dict) and entry.get("defaultValue")
+            ),
+            None,
+        )
+        if default is None or self._category(default) is not None:
+            return []
+        return [
+            SettingProblem(
+                "salesforce.open_status_values",
+                f"{sobject}.{spec.get('name')} gives each new record {default!r} (the"
+                " picklist's default), which neither salesforce.status_values nor"
+                " salesforce.open_status_values names: each record plansync makes reads as"
+                " moved in Salesforce; name it where it belongs",
+            )
+        ]
 
     def _select(self, sobject: str) -> str:
         """The fields a query of ``sobject`` reads: the Id, the external id and the managed."""
@@ -1146,6 +1234,31 @@ def _still_locked(outcome: OpResult, retries: int) -> OpResult:
     return replace(
         outcome, error=f"{outcome.error} (retried {counted(retries, 'time')}; still locked)"
     )
+
+
+def _picklist_problem(setting: SfSetting, spec: dict[str, Any]) -> list[SettingProblem]:
+    """What is wrong with ``setting``'s value in the picklist ``spec`` describes: nothing when
+    it is one of the picklist's active values (compared as Salesforce stores them: exactly)."""
+    allowed = [
+        str(entry.get("value"))
+        for entry in spec.get("picklistValues") or []
+        if isinstance(entry, dict) and entry.get("active", True)
+    ]
+    if setting.value in allowed:
+        return []
+    restricted = bool(spec.get("restrictedPicklist"))
+    where = f"{setting.sobject}.{spec.get('name') or setting.field}"
+    kind = "the restricted picklist" if restricted else "the picklist"
+    said = f"{setting.value!r} is not a value of {kind} {where} ({', '.join(allowed) or 'none'})"
+    if restricted:
+        return [SettingProblem(setting.key, f"{said}: Salesforce refuses it", refused=True)]
+    return [
+        SettingProblem(
+            setting.key,
+            f"{said}: Salesforce takes it, the picklist not being restricted, but no one can"
+            " pick it there",
+        )
+    ]
 
 
 def _first_error(content: Any) -> tuple[str, str]:

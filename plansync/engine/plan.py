@@ -216,6 +216,7 @@ class Planner:
         self._warn_idle_rules()
         self._warn_issues_kept()
         self._orphans.find_moved_lines()
+        self._check_settings()
         if self._cross_links:
             for entry in tracked:
                 self._plan_cross_link(entry)
@@ -837,6 +838,26 @@ class Planner:
                     f"{where} matches no item of the vault ({match_text(match)}), and"
                     f" {' and '.join(what)}: is a tag misspelled?"
                 )
+
+    def _check_settings(self) -> None:
+        """The config's values each backend this plan writes to would refuse (the plan fails,
+        naming their keys, as for a project that is not there) or does not know (a warning
+        each): asked only of the destinations a change writes to, once planned."""
+        for target in self.targets:
+            written = {
+                change.sobject
+                for change in self.plan.changes
+                if change.target == target.name
+                and change.action in ("create", "update", "transition")
+            }
+            if not written:
+                continue
+            problems = target.connector.setting_problems(written)
+            refused = [str(problem) for problem in problems if problem.refused]
+            if refused:
+                raise ConfigError(f"{self.config.where}: {'; '.join(refused)}")
+            for problem in problems:
+                self.plan.warn(str(problem))
 
     def _note_key(self, target: TargetSpec, entry: Tracked) -> str | None:
         """The key the note line names for ``target``; none when the link is a trial run's
