@@ -880,6 +880,41 @@ def test_a_record_refused_for_a_lock_or_its_own_id_taken_may_be_made_all_the_sam
     assert sf.request_count() == 1
 
 
+def test_a_value_refused_names_the_setting_that_mapped_it(
+    rsps: responses.RequestsMock, sleeps: Sleeps
+) -> None:
+    """A priority the restricted picklist refuses failed as "Priority__c: ...: P1", the
+    setting that gave it unsaid (a user test): the create, the update and the move each name
+    it where the value refused is one the config maps; a value of the note's is said as
+    before."""
+    settings = [
+        SfSetting("salesforce.rules[0].priority_map.high", "RFE__c", "Priority__c", "P1"),
+        SfSetting("salesforce.rules[1].priority_map.high", "Other__c", "Priority__c", "P1"),
+    ]
+    sf = make(sleeps, status_field="Status__c", settings=settings)
+    picklist = "Priority: bad value for restricted picklist field: P1"
+    refused = failed(("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", picklist, ["Priority__c"]))
+    rsps.patch(UPSERT, json=[refused, failed(("STRING_TOO_LONG", "too long", ["Name"]))])
+    [create, long_name] = sf.create_many(
+        [NewRecord("ps-a", {"Priority__c": "P1"}), NewRecord("ps-b", {"Name": "P1"})]
+    )
+    said = "'P1' is the value of salesforce.rules[0].priority_map.high"
+    assert create.error == (
+        f"Priority__c: INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {picklist} ({said})"
+    )
+    assert create.details["Priority__c"].endswith(f"({said})")
+    assert long_name.error and "priority_map" not in long_name.error
+    bad_status = failed(("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "Status: bad", ["Status__c"]))
+    rsps.patch(UPDATE, json=[refused])
+    rsps.patch(UPDATE, json=[bad_status])
+    [update] = sf.update_many([FieldUpdate("a01J000000AAAAA", {"Priority__c": "P1"})])
+    assert update.error and update.error.endswith(f"({said})")
+    [move] = sf.transition_many([StatusMove("a01J000000AAAAA", "cancelled")])
+    assert move.error and move.error.endswith(
+        "('Cancelled' is the value of salesforce.status_values.cancelled (its default))"
+    )
+
+
 # -- row locks ------------------------------------------------------------------------------------
 
 LOCK_MESSAGE = "unable to obtain exclusive access to this record"

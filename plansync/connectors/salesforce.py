@@ -752,7 +752,10 @@ class SalesforceConnector:
                     kind="unexpected",
                 )
             locked = [n for n, outcome in enumerate(outcomes) if _only_locked(outcome)]
-            saved = [self._outcome(o, key, sobject) for o, key in zip(outcomes, keys, strict=True)]
+            saved = [
+                self._outcome(outcome, key, sobject, record)
+                for outcome, key, record in zip(outcomes, keys, records, strict=True)
+            ]
             return saved, locked
         if answer.status in (300, 400) or (answer.status >= 500 and _all_locked(answer.content)):
             message, details = _error_text(answer.content)
@@ -766,8 +769,12 @@ class SalesforceConnector:
             return failed, locked
         raise self._failure(answer, what)
 
-    def _outcome(self, result: dict[str, Any], failure_key: str | None, sobject: str) -> OpResult:
-        """A SaveResult / UpsertResult → OpResult; the errors name their status code and fields."""
+    def _outcome(
+        self, result: dict[str, Any], failure_key: str | None, sobject: str, sent: dict[str, Any]
+    ) -> OpResult:
+        """A SaveResult / UpsertResult of the record ``sent`` → OpResult; the errors name their
+        status code and fields, and the config key of a value refused that the config mapped
+        (:meth:`_mapped_from`)."""
         if result.get("success") and result.get("id"):
             return OpResult(ok=True, key=result["id"], url=self.record_url(result["id"], sobject))
         errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
@@ -775,6 +782,10 @@ class SalesforceConnector:
         if "STRING_TOO_LONG" in message:  # the field's length is the org's choice, not the note's
             message += f" (make the field longer in {sobject}: a URL field holds 255 characters"
             message += ", a Long Text Area more; see config/salesforce.toml)"
+        for field in details:
+            if mapped := self._mapped_from(sobject, field, sent):
+                details[field] += f" ({mapped})"
+                message += f" ({mapped})"
         return OpResult(
             ok=False,
             key=failure_key,
@@ -784,6 +795,21 @@ class SalesforceConnector:
             # duplicate was not made, and says so, not that the next plan shows whether it was.
             maybe_done=failure_key is None and any(self._maybe_saved(e) for e in errors),
         )
+
+    def _mapped_from(self, sobject: str, field: str, sent: dict[str, Any]) -> str:
+        """Which of the config's settings gave the value ``sent`` in ``field`` ("'P1' is the
+        value of salesforce.rules[0].priority_map.high"), or "": a value refused was said
+        ("... restricted picklist field: P1"), but not the setting to fix (a user test)."""
+        value = next((v for k, v in sent.items() if k.lower() == field.lower()), None)
+        keys = [
+            setting.key
+            for setting in self._settings
+            if setting.sobject == sobject
+            and setting.field.lower() == field.lower()
+            and setting.value is not None
+            and setting.value == value
+        ]
+        return f"{value!r} is the value of {', '.join(keys)}" if keys else ""
 
     def _maybe_saved(self, error: dict[str, Any]) -> bool:
         """Whether a record refused so may exist all the same: an upsert resent after a timeout
