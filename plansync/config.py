@@ -605,26 +605,28 @@ class SalesforceConfig(RequestSettings):
         return self
 
     def settings(self) -> list[SfSetting]:
-        """The values a rule maps an item's priority to, in a field whose template is
-        ``{priority}`` alone (any other makes its own text of it), each by its key: the
-        connector names the key where Salesforce would refuse, or refused, the value. The
-        status field's values are the connector's own (its ``status_values`` fill in the
-        defaults)."""
+        """Where this table names each field plansync writes, per object, and the values a
+        rule maps an item's priority to (in a field whose template is ``{priority}`` alone:
+        any other makes its own text of it), each by its key: the connector names the key
+        where Salesforce would refuse, or refused, the field or the value. The status field's
+        are the connector's own (its ``status_values`` fill in the defaults)."""
         found: list[SfSetting] = []
         for index, rule in enumerate(self.rules):
+            at = f"salesforce.rules[{index}]"
             for name, template in rule.fields.items():
+                found.append(SfSetting(f"{at}.fields", rule.object, name))
                 if template.strip() == "{priority}":
                     found += [
-                        SfSetting(
-                            f"salesforce.rules[{index}].priority_map.{word}",
-                            rule.object,
-                            name,
-                            value,
-                        )
+                        SfSetting(f"{at}.priority_map.{word}", rule.object, name, value)
                         for word, value in rule.priority_map.items()
                         if value
                     ]
-        return found
+            if rule.owner_field:
+                found.append(SfSetting(f"{at}.owner_field", rule.object, rule.owner_field))
+            for key in ("jira_key_field", "note_link_field"):
+                if field := getattr(self, key):
+                    found.append(SfSetting(f"salesforce.{key}", rule.object, field))
+        return list(dict.fromkeys(found))
 
     def managed_fields(self) -> dict[str, list[str]]:
         """Each object the rules write to, with the API fields plansync manages on it: what the

@@ -1878,6 +1878,25 @@ def test_a_status_field_the_object_lacks_is_named_with_the_setting_that_names_it
     assert message.endswith("; check [salesforce] status_field"), message
 
 
+def test_a_field_a_rule_misspells_is_named_with_the_rules_key(
+    project: ExampleProject, org: Org
+) -> None:
+    """The query reads every rule's fields of an object at once: the error said "check the
+    field names of [salesforce] (...) and of its rules (owner_field, fields)", not which
+    rule's (a user test), and the plan named the rule of the item it was creating, the
+    feature rule here, though the decision rule misspelt it."""
+    rules = sf_rules().replace(
+        'match = { kind = ["decision"] }\n',
+        'match = { kind = ["decision"] }\nfields = { Name = "{text}", Due_Dat__c = "{due}" }\n',
+    )
+    project.write_config(rules, salesforce=True)
+    with pytest.raises(plansync.ConfigError) as failed:
+        plan_of(project, org)
+    message = str(failed.value)
+    assert "INVALID_FIELD: Feature__c has no field 'Due_Dat__c' that this user may see" in message
+    assert message.endswith("; check salesforce.rules[2].fields"), message
+
+
 def status_of(org: Org, block_id: str) -> tuple[str, Any]:
     sobject, record = org.records()[block_id]
     return sobject, record.get("Status__c")

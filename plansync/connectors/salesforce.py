@@ -977,7 +977,7 @@ class SalesforceConnector:
             # The query comes first in the message, and cut to a line it hid the field's name.
             field, sobject = missing.groups()
             full = f"INVALID_FIELD: {sobject} has no field {field!r} that this user may see"
-            hint = f"; check {self._setting_of(field)}"
+            hint = f"; check {self._setting_of(field, sobject)}"
         text = self._clean(full)
         again = f" {sent}" if sent else ""
         return ConnectorError(
@@ -986,12 +986,23 @@ class SalesforceConnector:
             kind="throttled" if limited else None,
         )
 
-    def _setting_of(self, field: str) -> str:
-        """The config setting that names ``field``, as a user would look for it."""
+    def _setting_of(self, field: str, sobject: str) -> str:
+        """The config settings that name ``field`` of ``sobject``, as a user would look for
+        them: a misspelt field of a rule's was "the field names of [salesforce] ... and of its
+        rules (owner_field, fields)", which of the rules unsaid (a user test)."""
         if field == self._status_field:
             return "[salesforce] status_field"
         if field == self.external_id_field:
             return "[salesforce] external_id_field"
+        keys = [
+            setting.key
+            for setting in self._settings
+            if setting.value is None
+            and setting.sobject.lower() == sobject.lower()
+            and setting.field.lower() == field.lower()
+        ]
+        if keys:
+            return ", ".join(dict.fromkeys(keys))
         return (
             "the field names of [salesforce] (jira_key_field, note_link_field) and of its"
             " rules (owner_field, fields)"
