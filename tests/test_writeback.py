@@ -19,11 +19,13 @@ from plansync.notes.vault import write_temp_for
 from plansync.notes.writeback import (
     LineEdit,
     WriteBackError,
+    abandoned_temps,
     apply_line_edits,
     ends_a_line,
     plan_line_edit,
     read_only,
     refusal,
+    remove_abandoned_temps,
     write_back,
 )
 
@@ -772,3 +774,215 @@ def test_write_back_takes_the_policy(tmp_path: Path) -> None:
     policy = AcceptancePolicy(global_filter="#task")
     result = write_back(note, tmp_path, [edit], policy=policy)
     assert not result.changed and result.missing == [edit]
+
+
+# ---- found by mutation testing: behaviours no test above pinned down -----------------------
+
+
+def test_a_refusal_says_why_without_naming_a_file() -> None:
+    """The planner puts the reason in its plan line, which names the note and line already."""
+    assert refusal("- [ ]") == "the item has no text to hold its block id; write some to sync it"
+
+
+def test_an_edit_never_overwrites_a_block_id_the_user_wrote() -> None:
+    """Only a copied line's id is replaced (``replace_block_id``, which the planner sets): an
+    edit that does not say so leaves another id where it is, and is reported missing."""
+    data = b"- [ ] Task ^mine\n"
+    edit = LineEdit(line=1, original="- [ ] Task ^mine", block_id="ps-1", links={"jira": JIRA})
+    assert apply_line_edits(data, [edit]) == (data, [], [edit])
+
+
+@pytest.mark.parametrize("end", ["", " ", "\u00a0"])
+def test_a_copied_line_gets_its_own_id_where_the_copied_one_was_and_loses_its_keys(
+    end: str,
+) -> None:
+    """A line the user duplicated carries the other item's id and key link: both come off
+    (the id replaced where the plugin reads it, trimmed whitespace after it kept), so the
+    copy syncs as a new item instead of a second claim on the first one's tickets."""
+    copy = f"- [ ] Task [CLOUD-12]({JIRA[1]}) [{SF[0]}]({SF[1]}) 📅 2025-01-02 ^ps-1{end}"
+    splices = plan_line_edit(
+        copy, "ps-2", {}, replace_block_id=True, drop_links=("jira", "salesforce")
+    )
+    for start, stop, text in reversed(splices):
+        copy = copy[:start] + text + copy[stop:]
+    assert copy == f"- [ ] Task 📅 2025-01-02 ^ps-2{end}"
+    item = parse_text(copy).items[0]
+    assert (item.block_id, item.keys) == ("ps-2", {})
+
+
+def test_a_copied_line_given_a_new_key_at_once_has_it_where_the_old_one_stood() -> None:
+    """Dropping the copy's link and writing the new key together replaces the link once,
+    rather than removing and rewriting the same characters (splices that overlap)."""
+    trial = "[PLAN-3](http://127.0.0.1:8990/browse/PLAN-3)"
+    line = f"- [ ] Task {trial} 📅 2025-01-02 ^ps-1"
+    splices = plan_line_edit(
+        line,
+        "ps-2",
+        {"jira": JIRA},
+        keys={"jira": "PLAN-3"},
+        replace_block_id=True,
+        drop_links=("jira",),
+    )
+    for start, stop, text in reversed(splices):
+        line = line[:start] + text + line[stop:]
+    assert line == f"- [ ] Task [{JIRA[0]}]({JIRA[1]}) 📅 2025-01-02 ^ps-2"
+
+
+def test_a_dropped_link_takes_only_the_space_before_it() -> None:
+    """A link written against a word ("Review:[PLAN-3](…)") leaves the word as it was."""
+    line = "- [ ] Review:[PLAN-3](http://127.0.0.1:8990/browse/PLAN-3) 📅 2025-01-02 ^ps-1"
+    ((start, end, text),) = plan_line_edit(
+        line, None, {}, keys={"jira": "PLAN-3"}, drop_links=("jira",)
+    )
+    assert line[:start] + text + line[end:] == "- [ ] Review: 📅 2025-01-02 ^ps-1"
+
+
+def test_a_key_link_written_before_with_another_url_is_rewritten_in_place() -> None:
+    """A re-run that finds the key linked already (another spelling of the site's URL) makes
+    the link the one given, where it stands, and adds no second one."""
+    line = "- [ ] Task [CLOUD-12](http://localhost:8990/browse/CLOUD-12) ^ps-1"
+    url = "http://127.0.0.1:8990/browse/CLOUD-12"
+    edited = edit_line(line, "ps-1", {"jira": ("CLOUD-12", url)})
+    assert edited == f"- [ ] Task [CLOUD-12]({url}) ^ps-1"
+
+
+def test_two_identical_items_each_get_the_edit_planned_for_them() -> None:
+    """Two items with the same text and no id yet: the second's id goes into the second."""
+    data = b"- [ ] Call Ann\n- [ ] Call Ann\n"
+    edit = LineEdit(line=2, original="- [ ] Call Ann", block_id="ps-2")
+    new, applied, _ = apply_line_edits(data, [edit])
+    assert applied == [edit] and new == b"- [ ] Call Ann\n- [ ] Call Ann ^ps-2\n"
+
+
+def test_a_moved_item_is_the_copy_of_its_text_nearest_its_old_place() -> None:
+    """The note changed since the plan (a line added above the item): of two items with its
+    text, the one nearest the line the plan read goes on, not the first or the farthest."""
+    filler = b"text\n" * 6
+    data = b"- [ ] Call Ann\n" + filler + b"new line\n- [ ] Call Ann\n"
+    edit = LineEdit(line=8, original="- [ ] Call Ann", block_id="ps-2")
+    new, applied, _ = apply_line_edits(data, [edit])
+    assert applied == [edit]
+    assert new == b"- [ ] Call Ann\n" + filler + b"new line\n- [ ] Call Ann ^ps-2\n"
+
+
+def test_an_edit_that_cannot_go_in_does_not_stop_the_others_in_the_note() -> None:
+    """A line gone and a line that refuses its id are each reported missing; the note's other
+    edits are applied all the same."""
+    data = b"- [ ] Task ^mine\n- [ ] Call Ann\n"
+    gone = LineEdit(line=1, original="- [ ] Deleted since", block_id="ps-1")
+    refused = LineEdit(line=1, original="- [ ] Task ^mine", block_id="ps-2")
+    good = LineEdit(line=2, original="- [ ] Call Ann", block_id="ps-3")
+    new, applied, missing = apply_line_edits(data, [gone, refused, good])
+    assert (applied, missing) == ([good], [gone, refused])
+    assert new == b"- [ ] Task ^mine\n- [ ] Call Ann ^ps-3\n"
+
+
+def test_write_back_may_bring_a_note_up_to_exactly_the_size_plansync_reads(
+    tmp_path: Path,
+) -> None:
+    """The scan reads a note of MAX_NOTE_BYTES (it skips only larger ones), so an id that
+    brings a note to that size is written."""
+    from plansync.notes.parse import MAX_NOTE_BYTES
+
+    note = tmp_path / "n.md"
+    head = b"- [ ] One\n"
+    note.write_bytes(head + b"x" * (MAX_NOTE_BYTES - len(head) - len(b" ^ps-1") - 1) + b"\n")
+    result = write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert result.changed and note.stat().st_size == MAX_NOTE_BYTES
+
+
+def test_a_note_saved_at_every_attempt_is_left_to_its_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program rewriting the note while plansync writes wins: after a few attempts
+    write-back gives up with an error naming the note, and the writer's last save stands."""
+    from plansync.notes import writeback
+
+    note = tmp_path / "n.md"
+    note.write_bytes(b"- [ ] One\n")
+    real_replace = writeback._replace_if_unchanged
+    saves: list[bytes] = []
+
+    def saved_every_time(path: Path, expected: bytes, new: bytes) -> bool:
+        saves.append(b"# Save %d\n- [ ] One\n" % len(saves))
+        path.write_bytes(saves[-1])
+        return real_replace(path, expected, new)
+
+    monkeypatch.setattr(writeback, "_replace_if_unchanged", saved_every_time)
+    with pytest.raises(WriteBackError, match=r"n\.md: kept changing while plansync wrote to it"):
+        write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert len(saves) == writeback.WRITE_ATTEMPTS and note.read_bytes() == saves[-1]
+
+
+def test_a_note_of_exactly_the_size_plansync_reads_takes_no_id(tmp_path: Path) -> None:
+    """At the limit the scan still reads it; one byte more and every scan after skips it."""
+    from plansync.notes.parse import MAX_NOTE_BYTES
+
+    note = tmp_path / "n.md"
+    head = b"- [ ] One\n"
+    note.write_bytes(head + b"x" * (MAX_NOTE_BYTES - len(head) - 1) + b"\n")
+    before = note.read_bytes()
+    with pytest.raises(WriteBackError, match=r"would take it over 5 MB"):
+        write_back(note, tmp_path, [LineEdit(line=1, original="- [ ] One", block_id="ps-1")])
+    assert note.read_bytes() == before
+
+
+def test_only_write_back_s_own_temporary_files_a_killed_run_left_are_removed(
+    tmp_path: Path,
+) -> None:
+    """A sync removes a write-back temporary file untouched for a while; never a note, an
+    editor's swap file, one just written (another run's, about to be renamed), one a link
+    points outside the vault from, or one in a folder outside it."""
+    from plansync.files import ABANDONED_AFTER
+
+    vault = tmp_path / "vault"
+    (vault / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    old = time.time() - ABANDONED_AFTER - 60
+    names = {
+        "left": "sub/.n.md.k2j3h4g5.plansync-tmp",
+        "fresh": ".n.md.a1b2c3d4.plansync-tmp",
+        "note": "sub/n.md",
+        "swap": "sub/.n.md.swp",
+        "outside": "../elsewhere/.n.md.k2j3h4g5.plansync-tmp",
+    }
+    for key, relative in names.items():
+        path = vault / relative
+        path.write_bytes(b"- [ ] One\n")
+        if key != "fresh":
+            os.utime(path, (old, old))
+    (vault / "out").symlink_to(tmp_path / "elsewhere")
+    names["linked"] = "out/.n.md.k2j3h4g5.plansync-tmp"
+    relatives = list(names.values())
+
+    assert abandoned_temps(vault, relatives) == [names["left"]]
+    assert remove_abandoned_temps(vault, relatives) == ([names["left"]], [])
+    assert sorted(p.name for p in (vault / "sub").iterdir()) == [".n.md.swp", "n.md"]
+    assert (vault / names["fresh"]).exists() and (vault / names["outside"]).exists()
+
+
+def test_a_temporary_file_that_cannot_be_removed_is_a_warning_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plansync.files import ABANDONED_AFTER
+
+    old = time.time() - ABANDONED_AFTER - 60
+    relatives = [".a.md.k2j3h4g5.plansync-tmp", ".b.md.k2j3h4g5.plansync-tmp"]
+    for relative in relatives:
+        (tmp_path / relative).write_bytes(b"x")
+        os.utime(tmp_path / relative, (old, old))
+    real_unlink = os.unlink
+
+    def refused(path: str | Path) -> None:
+        if Path(path).name.startswith(".a.md"):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path)
+
+    monkeypatch.setattr(os, "unlink", refused)
+    assert remove_abandoned_temps(tmp_path, relatives) == (
+        [relatives[1]],
+        [
+            f"{relatives[0]}: a temporary file a killed sync left beside the note cannot be"
+            " removed (Permission denied); remove it by hand"
+        ],
+    )
