@@ -168,7 +168,8 @@ def plan_line_edit(
     def splice(link: KeyLink, text: str) -> None:
         start = fixed.to_original(core_start + link.start)
         end = fixed.to_original(core_start + link.end)
-        if not text and start > 0 and line[start - 1] == " ":
+        # A link's start is inside the body, after the list marker: a character precedes it.
+        if not text and line[start - 1] == " ":
             start -= 1
         if line[start:end] != text:
             splices.append((start, end, text))
@@ -228,8 +229,6 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
         replace_block_id=edit.replace_block_id,
         drop_links=edit.drop_links,
     )
-    if not splices:
-        return raw
     out = bytearray()
     position = 0
     for start, end, insert in splices:
