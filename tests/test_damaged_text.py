@@ -283,6 +283,19 @@ def test_a_no_break_space_beside_a_letter_is_not_repaired(text: str) -> None:
     assert item.repaired is False
 
 
+@pytest.mark.parametrize("text", ["L’ÉTÉ\u00a0!", "CAFÉ\u00a0?", "É\u00a0!"])
+def test_mac_roman_damage_of_a_capital_before_a_no_break_space_reads_back(text: str) -> None:
+    # É and a no-break space (C3 89 C2 A0) through Mac Roman are "√â¬†", whose "â¬" is also
+    # ⏬ (E2 8F AC) through Windows-1252 with its 8F lost: the run was read as "√⏬†", lowest
+    # priority. Mac Roman reads the whole run, as the two characters it was.
+    clean = f"- [ ] Fêter {text} @Myself 📅 2025-10-27 🔼 #task"
+    damaged = damage(clean, "mac_roman", "dropped")
+    assert "√â¬†" in damaged
+    item = only_item(damaged)
+    assert fields(item) == fields(only_item(clean))
+    assert item.repaired is True
+
+
 @pytest.mark.parametrize("codec", CODECS)
 def test_damaged_accented_text_is_repaired(codec: str) -> None:
     clean = "- [ ] Review the Café menu with Zoë @Zoë 📅 2025-10-27 ⏫ #task"

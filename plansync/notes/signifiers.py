@@ -417,6 +417,40 @@ def _redecode(run: str) -> tuple[tuple[str, int, int], ...] | None:
     return tuple(best) if best is not None else None
 
 
+def _inside_a_run_read_whole(line: str, pos: int, start: int, end: int) -> bool:
+    """Whether the damaged form ``line[start:end]`` lies inside a longer run of mojibake (from
+    ``pos``, where the text not yet repaired begins) that one codec reads whole, every
+    character part of a character it spelled, and not as the form's signifier: the run is
+    that text, not a signifier in it.
+
+    The forms are looked for first, and a form with a lost byte is two characters that other
+    text's damage spells too: É and a no-break space (C3 89 C2 A0) through Mac Roman are
+    ``√â¬†``, whose ``â¬`` is ⏬ (E2 8F AC) through Windows-1252 with its 8F lost. The run's
+    reading is what :func:`repair` keeps for it. Where the reading spells the signifier right
+    there, the form stays the signifier, mapped to where it starts as every signifier is.
+    """
+    first = start
+    while first > pos and not line[first - 1].isascii():
+        first -= 1
+    last = end
+    while last < len(line) and not line[last].isascii():
+        last += 1
+    if last - first == end - start:
+        return False
+    run = line[first:last]
+    pieces = _redecode(run)
+    if pieces is None or any(text == run[a:b] for text, a, b in pieces):
+        return False
+    inside = [(text, a, b) for text, a, b in pieces if start - first <= a and b <= end - first]
+    spelled = "".join(text for text, _, _ in inside)
+    return not (
+        inside
+        and inside[0][1] == start - first
+        and inside[-1][2] == end - first
+        and spelled == damaged_table()[line[start:end]]
+    )
+
+
 def needs_repair(line: str) -> bool:
     """Whether :func:`repair` may change ``line`` at all (if not, it returns it as is)."""
     return not line.isascii() and _suspect_pattern().search(line) is not None
@@ -454,8 +488,8 @@ def repair(line: str) -> Repaired:
         while end and _goes_on(line, start, end):
             # The longest form here is cut out of another character: a shorter one may not be.
             end = _longest_form(line, start, end - 1)
-        if not end:
-            continue  # left to the reading of mojibake, with the bytes after it
+        if not end or _inside_a_run_read_whole(line, pos, start, end):
+            continue  # left to the reading of mojibake, with the bytes around it
         keep(line[pos:start], pos)
         clean = table[line[start:end]]
         out.append(clean)
