@@ -488,7 +488,11 @@ def repair(line: str) -> Repaired:
         while end and _goes_on(line, start, end):
             # The longest form here is cut out of another character: a shorter one may not be.
             end = _longest_form(line, start, end - 1)
-        if not end or _inside_a_run_read_whole(line, pos, start, end):
+        if not end or (
+            # Most forms stand between spaces, in no longer run: only a look at their neighbours.
+            not (line[start - 1 : start] + line[end : end + 1]).isascii()
+            and _inside_a_run_read_whole(line, pos, start, end)
+        ):
             continue  # left to the reading of mojibake, with the bytes around it
         keep(line[pos:start], pos)
         clean = table[line[start:end]]
