@@ -156,36 +156,36 @@ def salesforce_connection(config: Config, *, persist: bool = True) -> Iterator[S
                 site_name=EMBEDDED,
             )
         return
-    session = requests.Session()
-    trusted = ca_bundle(config, "salesforce.ca_bundle", sf.ca_bundle)
-    if trusted is not None:
-        # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
-        session.verify = trusted
-        session.trust_env = False
-    yield SalesforceConnector(
-        objects,
-        sf.external_id_field,
-        session=session,
-        auth=sf.auth,
-        instance_url=sf.instance_url,
-        session_id=sf.session_id.get_secret_value() or None,
-        consumer_key=sf.consumer_key.get_secret_value() or None,
-        private_key=private_key(config),
-        username=sf.username or None,
-        client_id=sf.client_id.get_secret_value() or None,
-        client_secret=sf.client_secret.get_secret_value() or None,
-        password=sf.password.get_secret_value() or None,
-        security_token=sf.security_token.get_secret_value() or None,
-        domain=sf.domain,
-        api_version=sf.api_version,
-        timeout=sf.timeout,
-        max_retries=sf.max_retries,
-        max_backoff=sf.max_backoff,
-        status_field=sf.status_field,
-        status_values=sf.status_values,
-        open_status_values=sf.open_status_values,
-        settings=sf.settings(),
-    )
+    with requests.Session() as session:  # its connection pools closed with the block
+        trusted = ca_bundle(config, "salesforce.ca_bundle", sf.ca_bundle)
+        if trusted is not None:
+            # Trust exactly this CA; with trust_env on, REQUESTS_CA_BUNDLE would override it.
+            session.verify = trusted
+            session.trust_env = False
+        yield SalesforceConnector(
+            objects,
+            sf.external_id_field,
+            session=session,
+            auth=sf.auth,
+            instance_url=sf.instance_url,
+            session_id=sf.session_id.get_secret_value() or None,
+            consumer_key=sf.consumer_key.get_secret_value() or None,
+            private_key=private_key(config),
+            username=sf.username or None,
+            client_id=sf.client_id.get_secret_value() or None,
+            client_secret=sf.client_secret.get_secret_value() or None,
+            password=sf.password.get_secret_value() or None,
+            security_token=sf.security_token.get_secret_value() or None,
+            domain=sf.domain,
+            api_version=sf.api_version,
+            timeout=sf.timeout,
+            max_retries=sf.max_retries,
+            max_backoff=sf.max_backoff,
+            status_field=sf.status_field,
+            status_values=sf.status_values,
+            open_status_values=sf.open_status_values,
+            settings=sf.settings(),
+        )
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 
 from plansync.callers import CommandLine
 from plansync.config import (
@@ -806,6 +807,32 @@ def test_the_private_key_file_is_read_relative_to_the_config_from_any_folder(
     monkeypatch.chdir(tmp_path / "notes")
     with salesforce_connection(config) as connector:
         assert connector._private_key() == "-----BEGIN PRIVATE KEY-----\n"
+
+
+def test_the_salesforce_session_is_closed_with_its_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    """The session a real org's connector sends through was never closed: its pooled
+    connections stayed open for as long as the process (a program syncing in a loop)."""
+    import plansync.connect
+    from plansync.connect import salesforce_connection
+
+    closed: list[bool] = []
+
+    class Recorded(requests.Session):
+        def close(self) -> None:
+            closed.append(True)
+            super().close()
+
+    monkeypatch.setattr(plansync.connect.requests, "Session", Recorded)
+    config = load_text(
+        tmp_path,
+        '[salesforce]\ninstance_url = "https://acme.my.salesforce.com"\nauth = "session"\n'
+        'session_id = "s"\n',
+    )
+    with salesforce_connection(config):
+        assert closed == []
+    assert closed == [True]
 
 
 @pytest.mark.parametrize(("auth", "key"), [("session", "ca_bundle"), ("jwt", "private_key_file")])
