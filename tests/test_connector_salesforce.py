@@ -393,7 +393,7 @@ def soap_fault() -> str:
 </sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"""
 
 
-def password_connector(sleeps: Sleeps) -> SalesforceConnector:
+def password_connector(sleeps: Sleeps, **settings: Any) -> SalesforceConnector:
     with pytest.warns(
         FutureWarning, match="SOAP API login\\(\\) call, which Salesforce is retiring"
     ):
@@ -405,6 +405,7 @@ def password_connector(sleeps: Sleeps) -> SalesforceConnector:
             username=USER,
             password=PASSWORD,
             security_token=SECURITY_TOKEN,
+            **settings,
         )
 
 
@@ -1702,19 +1703,7 @@ def test_a_password_login_to_a_host_that_never_answers_times_out(sleeps: Sleeps)
     session it gets the configured one."""
     with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody reads
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        with pytest.warns(FutureWarning):
-            connector = make(
-                sleeps,
-                auth="password",
-                session_id=None,
-                instance_url=None,
-                username=USER,
-                password=PASSWORD,
-                security_token=SECURITY_TOKEN,
-                domain=url,
-                timeout=1,
-                max_retries=0,
-            )
+        connector = password_connector(sleeps, domain=url, timeout=1, max_retries=0)
         failures: list[ConnectorError] = []
         started = time.monotonic()
         login = threading.Thread(
