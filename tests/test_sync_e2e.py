@@ -1996,6 +1996,55 @@ def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_ca
     assert not [c for c in plan.changes if c.action in ("create", "transition")]
 
 
+@pytest.mark.parametrize("orphans", ["report", "cancel"])
+def test_a_restored_line_ticked_since_is_warned_of_and_its_orphan_keeps_the_hint(
+    example_project: ExampleProject, orphans: str
+) -> None:
+    """A user test: the note written again (the line proposed, ``[?]``, without its id and key),
+    then the reviewer ticks it ``[x]``, as it is done. The line is unlike its record as last
+    synced (open), so it is a new item, as the rule says; but the plan said its record's line
+    was gone, losing the hint to put the id back exactly when a second issue was about to be
+    made. Now the create is warned of at the line, the orphan (or its cancel) names the line,
+    and the id put back as they say makes the line its record's again: moved to done, nothing
+    created."""
+    project = example_project
+    config, path, _ = restored_after_a_sync(project, orphans)
+    [(block_id, key)] = [(b, k) for t, b, k in synced_keys(config, path.name) if RUNBOOK in t]
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [x] {RUNBOOK}")
+    lines = path.read_text("utf-8").split("\n")
+    line = next(number for number, text in enumerate(lines, 1) if RUNBOOK in text)
+
+    plan = fresh_plan(config)
+    [create] = [c for c in plan.changes if c.action == "create"]
+    assert (create.item.note, create.item.line) == (path.name, line)
+    [warning] = [w for w in plan.warning_details if (w.note, w.line) == (path.name, line)]
+    assert f"has the text of {key} (^{block_id}), whose line is gone" in warning.message
+    assert f"put ^{block_id} back at its end instead" in warning.message
+    assert warning.message in render(plan)
+    [orphan] = [c for c in plan.changes if c.key == key]
+    hint = (
+        f"{key}: line {line} of its note has its text but not its id, and is synced as a new"
+        " item, unlike it as last synced (the note put back to older text, then edited?): if"
+        f" it is its line, put ^{block_id} back at its end before syncing; "
+    )
+    if orphans == "report":
+        assert (orphan.action, orphan.message) == ("orphan", hint + "left alone")
+        assert orphan.line_may_be_back
+    else:  # a line to be synced spares no cancel: it has an id of its own after this sync
+        assert (orphan.action, orphan.message) == (
+            "transition",
+            hint + "cancelled (sync.orphans = 'cancel')",
+        )
+    assert "its line is gone" not in (orphan.message or "")
+
+    replace_once(path, lines[line - 1], f"{lines[line - 1]} ^{block_id}")
+    followed = fresh_plan(config)
+    assert not [c for c in followed.changes if c.action in ("create", "orphan")]
+    [done] = [c for c in followed.changes if c.action == "transition"]
+    assert (done.key, done.fields["status"]["new"]) == (key, "done")
+    assert not [w for w in followed.warning_details if w.line == line]
+
+
 def test_a_new_line_named_as_a_deleted_ones_record_is_not_taken_for_it(
     example_project: ExampleProject,
 ) -> None:

@@ -571,6 +571,56 @@ class Identifier:
                 if len(ids) == 1 and ids <= once
             }
         )
+        regained = {entry.block_id for entry in tracked if entry.readopted}
+        self._near_copies([entry for entry in new if not entry.readopted], gone, regained)
+
+    def _near_copies(
+        self,
+        new: list[Tracked],
+        gone: dict[tuple[str, str], list[SyncedRecord]],
+        regained: set[str],
+    ) -> None:
+        """Warn of each new item that has the name of a record of its note whose line is gone
+        (:meth:`_records_gone`) but would not make it exactly as last synced, so that
+        :meth:`_readopt` did not give it that id: a line put back to older text and then
+        ticked, say (``[?]`` to ``[x]``). It becomes a new item, a second record of what
+        may be the same task, while the first is reported as an orphan; the person reading
+        the plan is the one who can tell, before the create.
+
+        The rule is not relaxed to take such a line for the record's: a checkbox, date or
+        priority unlike the record's as last synced is as likely older text (a note put back
+        to before the record was reopened or rescheduled) as a newer edit, and taking it
+        would undo the later change in the backend. A record whose id ends a line elsewhere
+        in the vault is not gone (:meth:`_give_ids_back`), nor one a line got back
+        (``regained``: their ids), and neither is warned of."""
+        near: list[tuple[Tracked, list[SyncedRecord]]] = []
+        for entry in new:
+            records = [
+                record
+                for target in self.targets
+                for record in gone.get((entry.note.path, target.name), [])
+                if record.block_id not in regained
+                and named_as(self.config, target, entry.note, entry.item, record)
+            ]
+            if records:
+                near.append((entry, records))
+        if not near:  # most plans
+            return
+        ids = {record.block_id for _, records in near for record in records}
+        elsewhere = lines_elsewhere(self.config.vault_root, ids, copies=False)
+        for entry, records in near:
+            of = sorted({(r.block_id, r.key) for r in records if r.block_id not in elsewhere})
+            for block_id in dict.fromkeys(block_id for block_id, _ in of):
+                keys = " and ".join(key for id_, key in of if id_ == block_id)
+                self.plan.warn(
+                    f"has the text of {keys} (^{block_id}), whose line is gone from this note,"
+                    f" but not its id, and differs from it as last synced (its checkbox, a"
+                    f" date or the priority?), so it becomes a new item ^{entry.block_id},"
+                    f" a second record beside {keys}; if it is {keys}'s line, put"
+                    f" ^{block_id} back at its end instead",
+                    entry.note.path,
+                    entry.item.line,
+                )
 
     def _records_gone(
         self, notes: set[str], synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]

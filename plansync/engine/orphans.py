@@ -98,7 +98,7 @@ class Orphans:
             where = "its line is gone from the note"
             if self._cancel_orphan(target, record, found, where):
                 return
-            if not named and (same_text := self._same_text_at(target, record)):
+            if not named and (same_text := self._same_text_at(target, record, to_sync=True)):
                 # Not cancelled either way; said here, as forget must not take it.
                 self.plan.changes.append(
                     _left_alone(target.name, record, same_text, line_may_be_back=True)
@@ -140,34 +140,57 @@ class Orphans:
         forget = self.config.caller.command("forget", record.key)
         return f"a sync cancelled it; `{forget}` stops this report"
 
-    def _same_text_at(self, target: TargetSpec, record: SyncedRecord) -> str | None:
+    def _same_text_at(
+        self, target: TargetSpec, record: SyncedRecord, *, to_sync: bool = False
+    ) -> str | None:
         """Why the record's line may be back without its id, where a line of its note has its
-        text (:meth:`_unsynced_line_like`); None: no line has."""
-        line = self._unsynced_line_like(target, record)
-        if line is None:
+        text (:meth:`_unsynced_line_like`; ``to_sync``: a line this sync makes a new item
+        counts too); None: no line has."""
+        found = self._unsynced_line_like(target, record, to_sync=to_sync)
+        if found is None:
             return None
+        line, new_item = found
+        put_back = f"if it is its line, put ^{record.block_id} back at its end"
+        if new_item:
+            return (
+                f"line {line} of its note has its text but not its id, and is synced as a new"
+                f" item, unlike it as last synced (the note put back to older text, then"
+                f" edited?): {put_back} before syncing"
+            )
         return (
             f"line {line} of its note has its text but not its id (the note put back to older"
-            f" text, or written again?): if it is its line, put ^{record.block_id} back at its end"
+            f" text, or written again?): {put_back}"
         )
 
-    def _unsynced_line_like(self, target: TargetSpec, record: SyncedRecord) -> int | None:
-        """The line of the record's note, without an id and not to be synced, whose item would
-        make the record's name as last synced (its Jira summary, its Name); None: none.
+    def _unsynced_line_like(
+        self, target: TargetSpec, record: SyncedRecord, *, to_sync: bool
+    ) -> tuple[int, bool] | None:
+        """The line of the record's note without an id whose item would make the record's name
+        as last synced (its Jira summary, its Name), and whether that line is to be synced;
+        None: none. A line not to be synced comes first.
 
         Such a line is most likely the record's own, come back in a note put back to older text
         or written again by its generator, as proposed (``[?]``): its record is reported, not
         cancelled under ``orphans = "cancel"`` for a deleted line. A name shared by chance
-        only spares a cancel, which is the side to err on. A line to be synced is not looked
-        at: it gets an id of its own at this sync, after which its record would be cancelled
-        all the same, one run late, with a second record made meanwhile."""
+        only spares a cancel, which is the side to err on. A line to be synced is looked at
+        only for the report (``to_sync``), never to spare a cancel: it gets an id of its own
+        at this sync, after which its record would be cancelled all the same, one run late,
+        with a second record made meanwhile. Reported, it keeps the hint to put the id back
+        (a line given back ``[?]`` and then ticked, which :meth:`Identifier._readopt` does
+        not take for the record's line), where "its line is gone" was said, wrongly."""
         note = self._notes_by_path[record.note_path]
+        found: tuple[int, bool] | None = None
         for item in note.items:
-            if item.block_id or wanted(self.config, self.targets, item):
+            if item.block_id:
+                continue
+            new_item = wanted(self.config, self.targets, item)
+            if new_item and (not to_sync or found is not None):
                 continue
             if named_as(self.config, target, note, item, record):
-                return item.line
-        return None
+                if not new_item:
+                    return item.line, False
+                found = item.line, True
+        return found
 
     def _still_in_note(self, record: SyncedRecord) -> bool:
         """Whether the record's block id still ends a line of its note (in any case, as ids
@@ -268,6 +291,11 @@ class Orphans:
                     self.plan.changes[index] = _left_alone(
                         target.name, record, same_text, line_may_be_back=True
                     )
+                elif same_text := self._same_text_at(target, record, to_sync=True):
+                    # Cancelled all the same (see _unsynced_line_like), but not said gone.
+                    cancel = self.plan.changes[index]
+                    said = f"{record.key}: {same_text}; cancelled (sync.orphans = 'cancel')"
+                    self.plan.changes[index] = cancel.model_copy(update={"message": said})
                 continue
             why, may_be_back = self._moved_to(record, note)
             self.plan.changes[index] = _left_alone(

@@ -8,7 +8,9 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    item with a new id. A line that lost the id a sync wrote
    (its note put back to older text) gets that id back instead of a fresh one, when it would make
    exactly the record last synced of one record of its note whose line is gone, one to one
-   (:meth:`Identifier._readopt`). A line without an id that links to a synced record's key is that
+   (:meth:`Identifier._readopt`); one with that record's name but unlike it otherwise (ticked
+   since) is a new item the plan warns of, naming the id to put back
+   (:meth:`Identifier._near_copies`). A line without an id that links to a synced record's key is that
    record's line when the record's id ends no line and the line ends in its key links or makes the
    record as last synced (it lost its id: it gets it back), or a copy when the id ends another line
    (a recurring task's next occurrence: a new item, its copied links taken off); else the link is a
