@@ -10,13 +10,13 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    exactly the record last synced of one record of its note whose line is gone, one to one
    (:meth:`Identifier._readopt`); one with that record's name but unlike it otherwise (ticked
    since) is a new item the plan warns of, naming the id to put back
-   (:meth:`Identifier._near_copies`). A line without an id that links to a synced record's key is that
-   record's line when the record's id ends no line and the line ends in its key links or makes the
-   record as last synced (it lost its id: it gets it back), or a copy when the id ends another line
-   (a recurring task's next occurrence: a new item, its copied links taken off); else the link is a
-   mention (:meth:`Identifier._by_key`). A note a person must fix first (its front matter
-   unreadable, a sync tool's conflict copy, both sides of a merge conflict in it) takes no part,
-   records and all: its lines would be synced wrong or twice (:mod:`.held`,
+   (:meth:`Identifier._near_copies`). A line without an id that links to a synced record's key
+   is that record's line when the record's id ends no line and the line ends in its key links or
+   makes the record as last synced (it lost its id: it gets it back), or a copy when the id ends
+   another line (a recurring task's next occurrence: a new item, its copied links taken off);
+   else the link is a mention (:meth:`Identifier._by_key`). A note a person must fix first (its
+   front matter unreadable, a sync tool's conflict copy, both sides of a merge conflict in it)
+   takes no part, records and all: its lines would be synced wrong or twice (:mod:`.held`,
    :meth:`Identifier._hold_back`).
 2. **Three sides.** ``N`` is the record the note asks for (:mod:`plansync.rules`), ``B`` the
    fields as last synced (the state store), ``R`` the record in the backend now, found by the
