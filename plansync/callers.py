@@ -61,10 +61,11 @@ class Caller:
         arguments = ["config", *names_given, *(f"{k}={v!r}" for k, v in options.items())]
         return f"plansync.{self._CALLS[verb]}({', '.join(arguments)})"
 
-    def every_warning(self) -> str:
-        """What lists every warning of a plan, quoted where its text shows only the first few
-        of a kind (:func:`plansync.engine.render.warning_lines`): the plan's data."""
-        return "`Plan.warning_details`"
+    def lists_all(self, field: str) -> str:
+        """What lists every entry of the plan's ``field`` (``warning_details``,
+        ``kept_records``), quoted where its text shows only the first few of a kind
+        (:func:`plansync.engine.render.alike_lines`): the plan's data."""
+        return f"`Plan.{field}`"
 
     def do(self, verb: Verb, *names: str, **options: str) -> str:
         """``verb`` as a message tells its reader to do it: "call `plansync.plan(config)`",
@@ -127,8 +128,8 @@ class CommandLine(Caller):
         flags = [f"--{name} {value}" for name, value in options.items()]
         return " ".join(("plansync", verb, *given, *flags, *names))
 
-    def every_warning(self) -> str:
-        """``plansync plan --json``, with the ``--config`` given: its ``warning_details``."""
+    def lists_all(self, field: str) -> str:
+        """``plansync plan --json``, with the ``--config`` given: it holds every ``field``."""
         return f"`{self.command('plan', '--json')}`"
 
     def option(self, name: str, value: str = "") -> str:

@@ -556,7 +556,8 @@ def _left_for_a_person(plan: Plan, config: Config) -> None:
 
     notices = set(plan.notice_details)
     warnings = [warning for warning in plan.warning_details if warning not in notices]
-    for line in warning_lines(warnings, config):  # grouped by kind, as the plan shows them
+    every = config.caller.lists_all("warning_details")
+    for line in warning_lines(warnings, every):  # grouped by kind, as the plan shows them
         _stderr().echo(line)
     counts = {
         kind: n

@@ -12,7 +12,7 @@ from plansync.callers import CommandLine
 from plansync.config import Config, config_from_dict
 from plansync.display import field_value
 from plansync.engine.apply import ItemError, Outcome, Result
-from plansync.engine.changes import Change, DeadCreate, ItemRef, Plan
+from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Plan
 from plansync.engine.render import (
     ALIKE_SHOWN,
     RenderedResult,
@@ -408,6 +408,45 @@ def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted(
     assert "warning: likewise 2 more notes (`plansync plan --json` lists them all)" in (
         render(plan).splitlines()
     )
+
+
+def _keep(plan: Plan, key: str, note: str, line: int, names: str, fields: list[str]) -> None:
+    """A record whose ``fields`` changed in Jira only, as the planner says it: a line, and
+    the same as data."""
+    plan.kept.append(
+        f"{key} ({note}:{line}): {names} changed in Jira only since the last sync; kept, not sent"
+        " from the note"
+    )
+    item = ItemRef(note=note, line=line, block_id=f"ps-{key}", text="Pay")
+    plan.kept_records.append(KeptRecord(target="jira", key=key, item=item, fields=fields))
+
+
+def test_kept_records_of_a_kind_are_listed_a_few_times_then_counted() -> None:
+    """A vault whose 1,500 issues had their due date moved in Jira (a bulk edit) printed 1,500
+    ``kept:`` lines at every plan. Lines that keep the same fields of the same backend are of
+    a kind: a few are listed, each naming its record and line, then one counts the rest and
+    names what lists them all; the plan's data keeps every one."""
+    plan = Plan()
+    for n in range(ALIKE_SHOWN + 3):
+        _keep(plan, f"PLAN-{n + 1}", f"n{n // 2}.md", 3 + n % 2, "due", ["due"])
+    _keep(plan, "PLAN-99", "s.md", 4, "status (now done)", ["status"])
+    config = config_from_dict(
+        {"rules": [{"project": "PLAN"}]}, caller=CommandLine(Path("v/plansync.toml"))
+    )
+
+    text = render(plan, config).splitlines()
+
+    kept = [line for line in text if line.startswith("kept: ")]
+    assert kept == [
+        *(f"kept: {line}" for line in plan.kept[:ALIKE_SHOWN]),
+        "kept: likewise 3 more lines in 2 notes (`plansync plan --config v/plansync.toml --json`"
+        " lists them all)",
+        f"kept: {plan.kept[-1]}",  # another field: another kind
+    ]
+    assert text[-1].startswith(f"No changes. {ALIKE_SHOWN + 4} records keep edits")
+    assert "(`Plan.kept_records` lists them all)" in render(plan, Config()).splitlines()[3]
+    contract = plan.to_contract()
+    assert len(contract["kept"]) == len(contract["kept_records"]) == ALIKE_SHOWN + 4
 
 
 def test_a_failed_sync_ends_with_what_to_run_next() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
+from plansync.callers import CommandLine
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
 from plansync.engine.changes import SHOWN_ONLY, Change, Plan, PlanWarning
@@ -266,35 +267,67 @@ def warning_kind(warning: PlanWarning) -> str:
     return _LINES_NAMED.sub(r"\1 N", warning.message)
 
 
-def warning_lines(warnings: Sequence[PlanWarning], config: Config | None = None) -> list[str]:
-    """The plan's warnings as lines to print, each kind (:func:`warning_kind`) many notes share
-    shown a few times (:data:`ALIKE_SHOWN`, each at its note and line) and then counted in one
-    line that names what lists every one (``plansync plan --json``, the plan's
-    ``warning_details``), as :meth:`OwnerResolver.warn_unmapped
+@dataclass(frozen=True)
+class Alike:
+    """A line to print, many of which may be of one ``kind``: a few of a kind are listed and
+    the rest counted (:func:`alike_lines`). ``note`` and ``line``: where it is about (None:
+    no note, or the note as a whole), in whose words the rest are counted."""
+
+    text: str
+    kind: Hashable
+    note: str | None = None
+    line: int | None = None
+
+
+def alike_lines(entries: Iterable[Alike], label: str, every: str) -> list[str]:
+    """``entries`` as lines to print after ``label``, each kind many notes share shown a few
+    times (:data:`ALIKE_SHOWN`, each at its note and line) and then counted in one line that
+    names what lists ``every`` one, as :meth:`OwnerResolver.warn_unmapped
     <plansync.engine.owners.OwnerResolver.warn_unmapped>` counts an owner's items. A user
-    test's 3,000-note vault printed 648 lines of them at every plan and sync (a note's damaged
-    text read repaired, a ``[?]`` tagged ``#accepted``), and a one-change plan scrolled off
-    before its question. Every warning stays in the plan's data, with its location."""
-    every = config.caller.every_warning() if config else "`plansync plan --json`"
+    test's 3,000-note vault printed 648 lines of warnings at every plan and sync, and a
+    one-change plan scrolled off before its question; a vault's ``kept`` lines, a sync's own
+    warnings and ``parse``'s are counted so too. The data behind them keeps every one."""
     lines = []
-    for group in _alike(warnings, warning_kind):
-        lines += [f"warning: {one_line(str(warning))}" for warning in group[:ALIKE_SHOWN]]
+    for group in _alike(entries, lambda entry: entry.kind):
+        lines += [f"{label}: {one_line(entry.text)}" for entry in group[:ALIKE_SHOWN]]
         if rest := group[ALIKE_SHOWN:]:
-            lines.append(f"warning: likewise {_places(rest)} ({every} lists them all)")
+            lines.append(f"{label}: likewise {_places(rest)} ({every} lists them all)")
     return lines
 
 
-def _places(warnings: Sequence[PlanWarning]) -> str:
-    """How many more ``warnings`` a kind has, in the words of where they are: "317 more notes"
+def warning_lines(warnings: Iterable[PlanWarning], every: str) -> list[str]:
+    """The warnings as lines to print, those of a kind (:func:`warning_kind`) many notes share
+    listed a few times and then counted (:func:`alike_lines`), naming what lists ``every`` one
+    (``plansync plan --json``, the plan's ``warning_details``; ``parse --json``)."""
+    entries = (Alike(str(w), warning_kind(w), w.note, w.line) for w in warnings)
+    return alike_lines(entries, "warning", every)
+
+
+def _places(entries: Sequence[Alike]) -> str:
+    """How many more ``entries`` a kind has, in the words of where they are: "317 more notes"
     (one a note), "305 more lines in 280 notes", or "2 more" (of no note)."""
-    notes = {warning.note for warning in warnings if warning.note is not None}
+    notes = {entry.note for entry in entries if entry.note is not None}
     if not notes:
-        return f"{len(warnings)} more"
-    if len(notes) == len(warnings):
-        return counted(len(warnings), "more note")
-    lined = all(warning.line for warning in warnings)
-    more = counted(len(warnings), "more line") if lined else f"{len(warnings)} more"
+        return f"{len(entries)} more"
+    if len(notes) == len(entries):
+        return counted(len(entries), "more note")
+    lined = all(entry.line for entry in entries)
+    more = counted(len(entries), "more line") if lined else f"{len(entries)} more"
     return f"{more} in {counted(len(notes), 'note')}"
+
+
+def kept_lines(plan: Plan, every: str) -> list[str]:
+    """The plan's ``kept`` lines, those that keep the same fields of the same backend (the
+    line without its record and where it is) listed a few times and then counted
+    (:func:`alike_lines`): a user's vault, its records edited in Jira (a bulk move, a
+    workflow's post function), printed one a record at every plan. ``kept_records`` keeps
+    every one, as data."""
+    entries = []
+    for line, record in zip(plan.kept, plan.kept_records, strict=True):
+        where = f"{record.key} ({record.item.note}:{record.item.line}): "
+        kind = (record.target, line.removeprefix(where))
+        entries.append(Alike(line, kind, record.item.note, record.item.line))
+    return alike_lines(entries, "kept", every)
 
 
 def render(plan: Plan, config: Config | None = None) -> str:
@@ -309,15 +342,15 @@ def render(plan: Plan, config: Config | None = None) -> str:
 
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
-    out = warning_lines(plan.warning_details, config)
+    every = (config.caller if config else CommandLine()).lists_all  # as the command is typed
+    out = warning_lines(plan.warning_details, every("warning_details"))
     out += render_changes(plan.changes)
     if reports_forgettable(plan):
         out.append(orphans_hint(config))
     if hint := conflicts_hint(plan):
         out.append(hint)
     out += missing_records_hints(plan, config)
-    for kept in plan.kept:
-        out.append(f"kept: {one_line(kept)}")
+    out += kept_lines(plan, every("kept_records"))
     if plan.unrouted:
         # Not a warning: a config may well route only some items. But "in sync" alone hid a
         # rule that matched nothing (a user test).
