@@ -306,11 +306,41 @@ def parse(
         return
     for note in notes:
         _print_note(note)
+    _parse_warnings(notes, _parse_json_command(paths, config_path, given))
+
+
+def _parse_warnings(notes: list[Note], every: str) -> None:
+    """The notes' warnings, after them all, those of a kind many notes share listed a few
+    times and counted (:func:`~plansync.engine.render.warning_lines`), naming ``every`` (the
+    ``--json`` that holds them all): printed under each note, a 2,000-note vault's 387 of
+    them (its [?] lines tagged #accepted, its notes read repaired) scrolled by in a flood."""
+    from plansync.engine.changes import PlanWarning
+    from plansync.engine.render import warning_lines
+
+    warnings = [PlanWarning.of(warning) for note in notes for warning in note.warnings]
+    for line in warning_lines(warnings, every):
+        _stderr().echo(line, fg="yellow")
+
+
+def _parse_json_command(
+    paths: tuple[Path, ...], config_path: Path | None, given: Mapping[str, object]
+) -> str:
+    """``plansync parse --json`` with the options and ``paths`` this one was given, quoted for
+    the shell: what lists every warning of the notes it reads."""
+    options = ["--json"]
+    if config_path is not None:
+        options += ["--config", shlex.quote(str(config_path))]
+    if given["global_filter"] is not None:
+        options += ["--global-filter", shlex.quote(str(given["global_filter"]))]
+    if given["remove_global_filter"]:
+        options.append("--remove-global-filter")
+    names = [shlex.quote(printable(str(path))) for path in paths]
+    return f"`{' '.join(['plansync', 'parse', *options, *names])}`"
 
 
 def _print_note(note: Note) -> None:
-    """One note as text; what came from the note is shown with control characters escaped
-    (see :mod:`plansync.display`)."""
+    """One note as text, its warnings aside (:func:`_parse_warnings`); what came from the note
+    is shown with control characters escaped (see :mod:`plansync.display`)."""
     parts = (one_line(note.path), one_line(note.title or ""), str(note.date or ""))
     heading = "  ".join(part for part in parts if part)  # no trailing spaces for what is not
     click.secho(heading, bold=True)
@@ -319,8 +349,6 @@ def _print_note(note: Note) -> None:
         for detail, depth in item.nested_details():
             indent = "  " * min(depth, 10)  # under the item's text, nested as the note has them
             click.echo(shown(f"{'':16}{indent}- {cut(detail, 69 - len(indent))}"))
-    for warning in note.warnings:
-        _stderr().echo(one_line(f"  warning: {warning}"), fg="yellow")
 
 
 def _item_row(item: Item) -> str:

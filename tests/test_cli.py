@@ -2992,6 +2992,38 @@ def test_parse_shows_control_characters_of_a_note_escaped(tmp_path: Path) -> Non
     assert "T\\x1b]0;pwned\\x07" in result.output
 
 
+def test_parse_lists_a_few_warnings_of_a_kind_and_counts_the_rest_its_json_keeps_them_all(
+    tmp_path: Path,
+) -> None:
+    """A 2,000-note vault's parse printed 387 warning lines, one under each note ([?] lines
+    tagged #accepted, notes read repaired). As the plan does, a kind many notes share is
+    listed a few times, each at its note and line, then counted, naming the --json (with the
+    options given) that holds every one, unchanged."""
+    vault = tmp_path / "my vault"
+    vault.mkdir()
+    for n in range(ALIKE_SHOWN + 3):
+        (vault / f"n{n}.md").write_text("- [ ] Pay\n- [?] Draft the plan #accepted\n", "utf-8")
+    (vault / "n0.md").write_text("- [?] Draft #accepted\n- [?] Ship #accepted\n", "utf-8")
+
+    result = run("parse", vault, "--global-filter", "")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    proposed = "proposed ([?]) and tagged #accepted: still proposed"
+    assert [w.split(": ", 2)[1] for w in warnings[:ALIKE_SHOWN]] == [
+        f"{vault}/n0.md:1",
+        f"{vault}/n0.md:2",
+        f"{vault}/n1.md:2",
+    ]
+    assert all(proposed in w for w in warnings[:ALIKE_SHOWN])
+    command = f"plansync parse --json --global-filter '' '{vault}'"
+    assert warnings[ALIKE_SHOWN:] == [
+        f"warning: likewise 4 more notes (`{command}` lists them all)"
+    ]
+    # The command named lists every one, in each note's warnings, as before.
+    listed = json.loads(run(*shlex.split(command)[1:]).stdout)["notes"]
+    assert sum(len(note["warnings"]) for note in listed) == ALIKE_SHOWN + 4
+
+
 def test_a_note_named_with_a_line_break_or_a_tab_keeps_each_heading_on_its_line(
     tmp_path: Path, clean_env: None
 ) -> None:
