@@ -2670,17 +2670,39 @@ def test_an_owner_with_no_salesforce_user_is_said_to_leave_the_record_s_owner_as
     project: ExampleProject, org: Org
 ) -> None:
     """A Salesforce record always has an owner: plansync sends none, and the record keeps the
-    one it has. "Left unassigned", as for a Jira issue, was not so (a user test)."""
+    one it has. "Left unassigned", as for a Jira issue, was not so (a user test). An owner
+    of no user in either backend is one warning naming both: one a backend, a vault's ten
+    unknown owners were twenty warnings (a user test), each pair saying the same remedy."""
     (project.vault / "hallway-chat.md").write_text(
-        "---\ntitle: Hallway chat\n---\n\n- [ ] Support the EU region @Zed Nobody #rfe\n",
+        "---\ntitle: Hallway chat\n---\n\n- [ ] Support the EU region @Zed Nobody #rfe\n"
+        "- [ ] Size the EU region @Zed Nobody\n",
         encoding="utf-8",
     )
-    warnings = [w for w in plan_of(project, org).warnings if "no Salesforce user" in w]
+    warnings = [w for w in plan_of(project, org).warnings if "Zed Nobody" in w]
     assert warnings == [
-        "hallway-chat.md:5: owner '@Zed Nobody' maps to no Salesforce user (add it under"
-        " [users] in the config); its record keeps the owner it has (a new one: the user"
-        " plansync logs in as)"
+        "hallway-chat.md:5: owner '@Zed Nobody' maps to no Jira user and no Salesforce user"
+        " (add it under [users] in the config); its issue keeps the assignee it has (a new"
+        " one: none) and its record keeps the owner it has (a new one: the user plansync logs"
+        " in as); likewise 1 more item of this owner"
     ]
+
+
+def test_myself_naming_no_user_of_either_backend_is_one_warning_naming_both(
+    project: ExampleProject, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The setting to change is the owner's, whatever the backend: said once, for both."""
+    monkeypatch.setenv("PLANSYNC_MYSELF", "Nobody Known")
+    (project.vault / "hallway-chat.md").write_text(
+        "---\ntitle: Hallway chat\n---\n\n- [ ] Support the EU region @Myself #rfe\n",
+        encoding="utf-8",
+    )
+    (warning,) = [w for w in plan_of(project, org).warning_details if "'@Myself'" in w.message]
+    assert warning.message.startswith(
+        "owner '@Myself' ('myself' = 'Nobody Known' in the config) maps to no Jira user and no"
+        " Salesforce user: set 'myself' to a key of [users] or an e-mail Jira and Salesforce"
+        " know; its issue keeps the assignee it has (a new one: none) and its record keeps the"
+        " owner it has (a new one: the user plansync logs in as); likewise "
+    )
 
 
 def test_an_owner_whose_e_mail_three_salesforce_users_share_is_said_to_map_to_three(

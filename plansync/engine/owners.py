@@ -4,12 +4,14 @@ Out of the planner, as the one part of a plan that looks people up: ``[users]`` 
 the config first, else a search of the backend's users, once per owner and backend in a run,
 and none once the backend refused one (a token that may not browse users: the plan goes on,
 its records' owners as they are). An owner that maps to no single user is a warning that names
-the setting to change, not a guess, once for all the items it owns.
+the setting to change, not a guess, once for all the items it owns and every backend it maps to
+no user of.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from plansync.config import Config
 from plansync.connectors.base import ConnectorError
@@ -19,6 +21,18 @@ from plansync.engine.targets import TargetSpec
 from plansync.rules import owner_name
 
 
+@dataclass
+class _Unmapped:
+    """An owner that maps to no single user of ``target``: the users its look-up ``found``
+    (None: the backend refused to look), the item it was first looked up for, and the lines
+    (note, line) of the items it owns there."""
+
+    target: TargetSpec
+    found: tuple[str, ...] | None
+    entry: Tracked
+    lines: set[tuple[str, int]] = field(default_factory=set)
+
+
 class OwnerResolver:
     """The owners' user ids for one plan, each looked up once; its warnings go to ``plan``."""
 
@@ -26,8 +40,7 @@ class OwnerResolver:
         self.config = config
         self.plan = plan
         self._users: dict[tuple[str, str], str | None] = {}  # (target, owner) -> user id
-        # (target, owner) of no single user -> (the owner, why), and the lines it owns
-        self._unmapped: dict[tuple[str, str], tuple[tuple[str, str], set[tuple[str, int]]]] = {}
+        self._unmapped: dict[tuple[str, str], _Unmapped] = {}  # (target, owner) of no user
         self._user_search_refused: set[str] = set()  # targets that answered a user search 403
 
     def assignee(self, target: TargetSpec, entry: Tracked) -> str | None:
@@ -39,17 +52,25 @@ class OwnerResolver:
         if (target.name, owner) not in self._users:
             self._users[target.name, owner] = self._resolve(target, entry, owner)
         if (target.name, owner) in self._unmapped:
-            self._unmapped[target.name, owner][1].add((entry.note.path, entry.item.line))
+            self._unmapped[target.name, owner].lines.add((entry.note.path, entry.item.line))
         return self._users[target.name, owner]
 
     def warn_unmapped(self) -> None:
         """One warning an owner that maps to no single user, at its first line, saying how many
         items it owns: ``myself`` set to no one's name read as one item's problem where it was
-        every ``@Myself`` item's."""
-        for (owner, why), lines in self._unmapped.values():
+        every ``@Myself`` item's. One for every backend it maps to no user of, naming them:
+        once a backend, a vault's ten unknown owners were twenty warnings (a user test), each
+        owner's two saying the same remedy."""
+        by_owner: dict[str, list[_Unmapped]] = {}
+        for (_, owner), unmapped in self._unmapped.items():
+            by_owner.setdefault(owner, []).append(unmapped)
+        for owner, each in by_owner.items():
+            lines = set().union(*(unmapped.lines for unmapped in each))
             (path, line), more = min(lines), len(lines) - 1
             others = f"; likewise {more} more item{'s' * (more > 1)} of this owner" if more else ""
-            self.plan.warn(f"owner '@{owner}' {why}{others}", path, line)
+            kept = " and ".join(_no_owner(unmapped.target) for unmapped in each)
+            why = self._why_unmapped(owner, each)
+            self.plan.warn(f"owner '@{owner}' {why}; {kept}{others}", path, line)
         self._unmapped.clear()
 
     def _resolve(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:
@@ -58,7 +79,7 @@ class OwnerResolver:
         explicit: str | None = getattr(user, target.name, None) if user else None
         if explicit:
             return explicit
-        query = user.email if user and user.email else (name if "@" in name else None)
+        query = self._query(name)
         found: tuple[str, ...] | None = ()  # None: not known, the backend refused to look
         if query and target.name in self._user_search_refused:
             found = None
@@ -78,38 +99,40 @@ class OwnerResolver:
                 found = None
         if found is not None and len(found) == 1:
             return found[0]
-        why = self._why_unmapped(target, owner, name, query, found, entry)
-        self._unmapped[target.name, owner] = ((owner, f"{why}; {_no_owner(target)}"), set())
+        self._unmapped[target.name, owner] = _Unmapped(target, found, entry)
         return None
 
-    def _why_unmapped(
-        self,
-        target: TargetSpec,
-        owner: str,
-        name: str,
-        query: str | None,
-        found: tuple[str, ...] | None,
-        entry: Tracked,
-    ) -> str:
-        """Why an owner has no account, as the setting to change: "add it under [users]" was
-        wrong advice for ``@Myself`` (set by ``myself``) and for an owner [users] already
-        maps, by an e-mail the backend does not find. An e-mail or a name that matches more
-        than one active user (``found``) is not guessed at, and is said to, as "no user, or
-        several" left the reader to find out which."""
-        users = _users_found(target, found)
+    def _query(self, name: str) -> str | None:
+        """What an owner's users are searched by: the e-mail [users] gives ``name``, or the
+        name when it is one; None: neither, so no search."""
+        user = self.config.user(name)
+        return user.email if user and user.email else (name if "@" in name else None)
+
+    def _why_unmapped(self, owner: str, each: list[_Unmapped]) -> str:
+        """Why an owner has no account in the backends of ``each``, as the setting to change,
+        which is the owner's, whatever the backend: "add it under [users]" was wrong advice
+        for ``@Myself`` (set by ``myself``) and for an owner [users] already maps, by an
+        e-mail the backend does not find. An e-mail or a name that matches more than one
+        active user (``found``) is not guessed at, and is said to, as "no user, or several"
+        left the reader to find out which."""
+        users = " and ".join(_users_found(u.target, u.found) for u in each)
+        name = owner_name(owner, self.config.myself)
+        query = self._query(name)
         if owner == "Myself" and name != owner:
+            titles = " and ".join(u.target.title for u in each)
+            knows = "know" if len(each) > 1 else "knows"
             return (
                 f"('myself' = {name!r} in the config) maps to {users}: set 'myself' to a key of"
-                f" [users] or an e-mail {target.title} knows"
+                f" [users] or an e-mail {titles} {knows}"
             )
         if owner == "Myself":
             return f"maps to {users}: set 'myself' in the config to your e-mail"
         if query and self.config.user(name) is not None:
+            ids = " and ".join(u.target.name for u in each) + (" ids" if len(each) > 1 else " id")
             return (
-                f"maps by e-mail {query!r} ([users]) to {users}: give its {target.name} id in"
-                " [users] instead"
+                f"maps by e-mail {query!r} ([users]) to {users}: give its {ids} in [users] instead"
             )
-        longer = _longer_name(entry.item.description, owner)
+        longer = _longer_name(each[0].entry.item.description, owner)
         meant = f", or {longer!r} if that is who is meant" if longer else ""
         return f"maps to {users} (add it under [users] in the config{meant})"
 
