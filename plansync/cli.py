@@ -670,14 +670,28 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL if previous is None else previous)
 
 
+SYNC_WARNINGS = "sync-warnings.txt"
+"""The file of the state folder that lists every warning of the last sync that had more than
+its text shows of a kind: the rest of them are counted, and a sync's own warnings are said
+once (a cancel Jira held as done is taken as synced), so no command could list them again."""
+
+
 def _report(result: Result | None, config: Config, *, quiet: bool = False) -> None:
     """What a sync did (:func:`plansync.engine.render.render_result`): what was done on
-    stdout, then warnings and errors on stderr; exit 1 unless all the plan said was applied."""
-    from plansync.engine.render import render_result
+    stdout, then warnings and errors on stderr; exit 1 unless all the plan said was applied.
+    Its warnings of a kind are listed a few times and counted, naming :data:`SYNC_WARNINGS`,
+    which holds them all."""
+    from plansync.engine.render import ALIKE_SHOWN, render_result
 
     if result is None:
         return
-    report = render_result(result, config, quiet=quiet)
+    listed = config.state_dir / SYNC_WARNINGS
+    if len(result.warnings) > ALIKE_SHOWN:  # a kind of them may be counted: all are here
+        listed.write_text("".join(f"{one_line(w)}\n" for w in result.warnings), encoding="utf-8")
+    else:  # none counted: a list of an earlier sync's would be taken for this one's
+        listed.unlink(missing_ok=True)
+    every = f"`cat {shlex.quote(str(listed))}`"
+    report = render_result(result, config, quiet=quiet, every=every)
     for line in report.lines:
         click.echo(line)
     for line in report.warnings:

@@ -3024,6 +3024,52 @@ def test_parse_lists_a_few_warnings_of_a_kind_and_counts_the_rest_its_json_keeps
     assert sum(len(note["warnings"]) for note in listed) == ALIKE_SHOWN + 4
 
 
+HELD_AS_DONE = (
+    "closed as 'Done': Jira offered no transition into a cancelled status, so it reads as done;"
+    " taken as synced until the line or the record changes"
+)
+
+
+def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept_in_a_file(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync that cancelled 4,053 lines of a 2,000-note vault in a Jira with no cancelled
+    status printed 4,053 warnings, one a line, each saying the same but for its record and
+    line. A kind is listed a few times, then counted; as the sync says them once (no later
+    plan does), the state folder keeps them all, in a file the count names, and a sync with
+    no kind to count leaves no list of an earlier one's."""
+    from plansync import sync
+    from plansync.engine.apply import Result
+
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    state_dir = load_config(config).state_dir
+    state_dir.mkdir()  # as the sync's state store has it
+    result = Result(requests=1)
+    for n in range(ALIKE_SHOWN + 3):
+        result.warn(HELD_AS_DONE, f"n{n // 2}.md", 3 + n % 2, f"PLAN-{n + 1}")
+    result.warn("1 item is left for the next sync")  # another kind, of no note
+    monkeypatch.setattr(sync, "apply", lambda *args, **kwargs: result)
+
+    said = run("sync", "--yes", "--config", config)
+
+    assert said.exit_code == 0, said.output
+    listed = state_dir / "sync-warnings.txt"
+    warnings = [line for line in said.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        *(f"warning: {line}" for line in result.warnings[:ALIKE_SHOWN]),
+        f"warning: likewise 3 more lines in 2 notes (`cat {listed}` lists them all)",
+        "warning: 1 item is left for the next sync",
+    ]
+    assert warnings[0] == f"warning: n0.md:3: PLAN-1 {HELD_AS_DONE}"
+    assert listed.read_text("utf-8").splitlines() == result.warnings
+
+    result.warning_details, result.warnings = [], []
+    result.warn(HELD_AS_DONE, "n0.md", 3, "PLAN-1")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert not listed.exists()
+
+
 def test_a_note_named_with_a_line_break_or_a_tab_keeps_each_heading_on_its_line(
     tmp_path: Path, clean_env: None
 ) -> None:

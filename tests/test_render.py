@@ -320,8 +320,8 @@ def test_a_result_says_a_failed_call_once_and_counts_what_it_left_behind() -> No
             outcome("link", "skipped", 2),
             outcome("conflict", "skipped", 4),
         ],
-        warnings=["x.md: \x1b[31m"],
     )
+    result.warn("\x1b[31m", "x.md")
     report = render_result(result, config)
     assert report.lines == [
         "Applied: 2 write back (4 HTTP requests).",

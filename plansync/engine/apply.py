@@ -54,11 +54,12 @@ from plansync.engine.changes import (
     Fingerprint,
     ItemRef,
     Plan,
+    PlanWarning,
 )
 from plansync.engine.diff import adopted_base, learnt_status, same_value
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
-from plansync.notes.model import note_digest
+from plansync.notes.model import located, note_digest
 from plansync.notes.vault import note_file
 from plansync.notes.writeback import (
     KnownItems,
@@ -210,6 +211,21 @@ class Outcome(BaseModel):
     plan read changed. ``Result.warnings`` names the notes."""
 
 
+class SyncWarning(PlanWarning):
+    """One of a sync's warnings as data (:attr:`Result.warning_details`): the note and line,
+    and the record, it is about, and what it says of them. The record's key, which its line
+    names before the message (``PLAN-7 closed as 'Done': …``), is apart from the message, as
+    the note and line are: warnings of one kind differ in them only, and a sync that cancelled
+    4,053 lines in a Jira with no cancelled status printed one line each (a user test)."""
+
+    key: str | None = Field(default=None, description="the record it is about; null: none")
+
+    def __str__(self) -> str:
+        return located(
+            self.note, self.line, f"{self.key} {self.message}" if self.key else self.message
+        )
+
+
 class Result(BaseModel):
     """What a sync did, with the same counts as the plan's summary plus what failed.
 
@@ -242,6 +258,20 @@ class Result(BaseModel):
         default_factory=list,
         description="what needs a look but failed no item: such a file that cannot be removed",
     )
+    warning_details: list[SyncWarning] = Field(
+        default_factory=list,
+        description="``warnings`` as data, one entry per line of it, in order",
+    )
+
+    def warn(
+        self, message: str, note: str | None = None, line: int | None = None, key: str | None = None
+    ) -> None:
+        """Add a warning, about ``note``'s ``line`` and the record ``key`` when it is about
+        them: to ``warnings`` as its line and to ``warning_details`` as data, made of one
+        :class:`SyncWarning`, so that the two never disagree (as :meth:`Plan.warn`)."""
+        detail = SyncWarning(note=note, line=line, key=key, message=message)
+        self.warnings.append(str(detail))
+        self.warning_details.append(detail)
 
     @property
     def not_sent(self) -> int:
@@ -364,7 +394,7 @@ class Applier:
             if record is not None:
                 self.state.save(replace(record, fields={**record.fields, **refresh.fields}))
                 if refresh.warning:  # stored now: no later plan learns it again
-                    self.result.warnings.append(refresh.warning)
+                    self.result.warn(refresh.warning)
         self._recover(plan.dead_creates)
         for change in by_action["write_back"]:
             self._id_writes[change.item.block_id or ""].append(change)
@@ -395,7 +425,8 @@ class Applier:
         self.result.removed_temps, warnings = remove_abandoned_temps(
             self.config.vault_root, plan.abandoned_temps
         )
-        self.result.warnings += warnings
+        for warning in warnings:
+            self.result.warn(warning)
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
         self.result.notes_written = list(self._written)
@@ -592,7 +623,7 @@ class Applier:
         if aside:
             named = [_named(change) for change in aside.values()]
             one = len(named) == 1
-            self.result.warnings.append(
+            self.result.warn(
                 f"{counted(len(named), 'item')} ({first_few(named, 5)}) {'is' if one else 'are'}"
                 " left for the next sync: a cancel of a deleted line's record, or a line given"
                 " back its id, stands on the id being on no other line of the vault, and"
@@ -607,13 +638,13 @@ class Applier:
             return
         if len(notes) == 1:
             was = "" if went == "changed" else "was "
-            self.result.warnings.append(
+            self.result.warn(
                 f"{notes[0]} {was}{went} since the plan was made; its changes are left for the"
                 " next sync"
             )
             return
         were = "" if went == "changed" else "were "
-        self.result.warnings.append(
+        self.result.warn(
             f"{len(notes)} notes {were}{went} since the plan was made; their changes are left"
             f" for the next sync: {first_few(notes, 5)}"
         )
@@ -1300,7 +1331,7 @@ class Applier:
             self._outcomes[id(change)] = self._outcome(
                 change, "skipped", None, why, changed_since_plan=True
             )
-            self.result.warnings.append(f"{change.item.note}:{change.item.line}: {key} {why}")
+            self.result.warn(why, change.item.note, change.item.line, key)
         return unchanged
 
     def _transitions(self, target: str, changes: list[Change]) -> None:
@@ -1368,10 +1399,11 @@ class Applier:
             self._done(change, message=outcome.note, closed_as=outcome.closed_as)
             if outcome.closed_as is not None:  # kept in the base: no later plan says it again
                 item = change.item
-                where = item.note if item.unread else f"{item.note}:{item.line}"
-                self.result.warnings.append(
-                    f"{where}: {self._record_key(change)} {outcome.note}; taken as synced"
-                    " until the line or the record changes"
+                self.result.warn(
+                    f"{outcome.note}; taken as synced until the line or the record changes",
+                    item.note,
+                    None if item.unread else item.line,
+                    self._record_key(change),
                 )
         elif outcome.maybe_done:
             why = f"{(outcome.error or 'failed').rstrip('.')} — {_NEXT_PLAN_SHOWS}"

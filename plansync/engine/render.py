@@ -261,9 +261,10 @@ _LINES_NAMED = re.compile(r"\b(lines?) \d+(?:(?:, | and |-)\d+)*…?")
 
 def warning_kind(warning: PlanWarning) -> str:
     """What the warnings of one kind share: the message without its location, which is the
-    note and line it is about and the line numbers its words name (a note's damaged text
-    says which lines it repaired). Two warnings that differ in anything else (an owner's name,
-    a date's text, a rule) are of two kinds, each with its own remedy."""
+    note and line it is about (and a sync's, the record: :class:`SyncWarning
+    <plansync.engine.apply.SyncWarning>`) and the line numbers its words name (a note's
+    damaged text says which lines it repaired). Two warnings that differ in anything else (an
+    owner's name, a date's text, a rule) are of two kinds, each with its own remedy."""
     return _LINES_NAMED.sub(r"\1 N", warning.message)
 
 
@@ -408,11 +409,14 @@ class RenderedResult:
     failure: str | None = None
 
 
-def render_result(result: Result, config: Config, *, quiet: bool = False) -> RenderedResult:
+def render_result(
+    result: Result, config: Config, *, quiet: bool = False, every: str = "`Result.warnings`"
+) -> RenderedResult:
     """What ``result`` says, each thing once: a failed whole call once per reason (not once
     per change it carried), the work left behind a failed step counted, errors many items
-    share listed a few times and then counted (:func:`error_lines`). The commands it tells of
-    are named as ``config`` names them.
+    share listed a few times and then counted (:func:`error_lines`), and so warnings of a
+    kind (:func:`warning_lines`, naming ``every``: what lists them all). The commands it tells
+    of are named as ``config`` names them.
 
     ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
     would see (it only taught the state store what both sides agree on), and no notes on the
@@ -442,7 +446,7 @@ def render_result(result: Result, config: Config, *, quiet: bool = False) -> Ren
     for backend, (used, limit) in result.api_usage.items():
         lines.append(f"{backend.capitalize()} API usage today: {used} of {limit} requests.")
     warnings = [shown(_removed_temps_line(result.removed_temps))] if result.removed_temps else []
-    warnings += [one_line(f"warning: {warning}") for warning in result.warnings]
+    warnings += warning_lines(result.warning_details, every)
     errors = [shown(f"error: {line}") for line in error_lines(result.errors)]
     stopped = sum(with_call.values()) + waiting  # what the failures left undone
     return RenderedResult(lines, warnings, errors, _failure(result, config, stopped, left_out))
