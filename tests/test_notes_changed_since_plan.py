@@ -232,8 +232,8 @@ def test_changes_left_out_for_their_notes_are_one_not_done_line_and_fail_the_run
             Outcome(action=a, target=t, item=item, status="skipped", note_changed=True)
             for a, t in (("create", "jira"), ("write_back", "note"), ("link", "jira"))
         ],
-        warnings=["a.md changed since the plan was made; its changes are left for the next sync"],
     )
+    result.warn("a.md changed since the plan was made; its changes are left for the next sync")
     shown = render_result(result, config_of(example_project))
     assert shown.lines[1:] == [
         "Not done: 1 create, 1 write back, 1 link, as their notes changed since the plan was made;"
