@@ -187,10 +187,9 @@ class Identifier:
             self._aside_keys |= {(backend, record.key) for record in records.values()}
             title = BACKEND_TITLES[backend]
             keys = sorted(record.key for record in records.values())
-            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
             self.plan.warn(
-                f"the state store holds {len(keys)} {title}"
-                f" record{'s' if len(keys) > 1 else ''} ({shown}), and the config names no"
+                f"the state store holds {counted(len(keys), f'{title} record')}"
+                f" ({first_few(keys, 3)}), and the config names no"
                 f" {title} any more: left alone (nothing is sent to {title}, and none is"
                 f" cancelled), their links in the notes still read as keys; put the"
                 f" [{backend}] table back to sync them again, or"
