@@ -3543,6 +3543,24 @@ def test_a_held_note_with_one_item_says_so_in_the_singular(
     )
 
 
+def test_a_held_note_with_nothing_to_sync_is_a_warning_and_no_conflict(
+    example_project: ExampleProject,
+) -> None:
+    """A note whose front matter breaks but whose items are only proposed (never synced) holds
+    nothing back: its warning says what is wrong, and the plan has no conflict to settle."""
+    project = example_project
+    config = config_of(project)
+    path = project.vault / "2025-11-20-proposals.md"
+    path.write_text(
+        "---\ntitle: Ideas\nbad: [unclosed\n---\n\n- [?] Draft the plan @Myself #task\n",
+        encoding="utf-8",
+    )
+    plan = fresh_plan(config)
+    assert [item.accepted for item in scan_items(config, path.name)] == [False]
+    assert [c for c in plan.changes if c.item.note == path.name] == []
+    assert [w for w in plan.warnings if path.name in w and "not valid YAML" in w]
+
+
 def test_orphans_cancel_never_cancels_another_issue_carrying_the_id(
     example_project: ExampleProject,
 ) -> None:

@@ -449,6 +449,24 @@ def test_a_real_jira_with_no_salesforce_instance_sends_nothing_to_a_salesforce_s
     assert len(issues) == 2
 
 
+def test_a_real_jira_with_no_salesforce_instance_and_nothing_for_salesforce_says_nothing_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+) -> None:
+    """The starter config's [salesforce] table, its URL unset, beside a real Jira: with no item
+    for Salesforce and no record of it, there is nothing to wait for a setting, and every
+    plan of a Jira-only vault would otherwise warn of it."""
+    for name in (*CONFIG_ENV, "SF_INSTANCE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(main, ["init", str(tmp_path)]).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    (tmp_path / "m.md").write_text("- [ ] Plain task\n", "utf-8")
+    go_real(monkeypatch)
+    assert "salesforce" in load_config(config).left_out
+    plan = json.loads(run(config, "plan", "--json").stdout)
+    assert [c["target"] for c in plan["changes"] if c["action"] == "create"] == ["jira"]
+    assert [w for w in plan["warnings"] if "salesforce" in w.lower()] == []
+
+
 def test_a_trials_dead_create_is_not_looked_for_in_the_real_jira(
     tried: Path, real_jira: JiraSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -686,3 +704,26 @@ def test_a_trials_salesforce_records_left_out_beside_a_real_jira_can_be_forgotte
     assert "nothing was forgotten" not in forgotten.output
     with open_state(load_config(config).state_dir, lock=False) as state:
         assert not state.records("salesforce")
+
+
+def test_a_trials_salesforce_records_left_out_with_no_line_for_salesforce_are_still_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_jira: JiraSandbox
+) -> None:
+    """The notes gone (or no line for Salesforce left), the trial's Salesforce records beside
+    a real Jira are still the plan's to name: nothing is sent to Salesforce, they are left
+    alone, and forget stops tracking them."""
+    config = try_on_sandbox(tmp_path, monkeypatch, salesforce=True)
+    with open_state(load_config(config).state_dir, lock=False) as state:
+        held = state.records("salesforce")
+    assert held
+    for note in (tmp_path / "vault").rglob("*.md"):
+        note.unlink()
+    go_real(monkeypatch)
+    warnings = json.loads(run(config, "plan", "--json").stdout)["warnings"]
+    [said] = [w for w in warnings if "salesforce.instance_url" in w]
+    assert said.startswith(
+        "'salesforce.instance_url' is empty (the starter config reads it from SF_INSTANCE_URL)"
+        " while Jira is a real site: nothing is sent to Salesforce; the"
+        f" {len(held)} Salesforce records the state store holds (a trial's) are left alone"
+    )
+    assert "forget --config" in said and "--backend salesforce" in said
