@@ -1972,6 +1972,39 @@ def test_a_restored_line_older_than_its_record_reopens_nothing(
     assert readopted == {k for t, _, k in synced_keys(config, path.name) if RUNBOOK not in t}
 
 
+def test_a_restored_line_without_the_owner_given_since_gets_its_id_back_and_is_unassigned(
+    example_project: ExampleProject,
+) -> None:
+    """Synced with no owner, given one (its issue assigned) at a later sync, then the note put
+    back to text from before both: the line is its record's still, its owner the plan's to
+    change as any other edit (unassigned), and not a new item beside an orphan."""
+    project = example_project
+    project.write_config('[sync]\norphans = "report"\n')
+    # A description without {owner}: the owner shows in no field but the assignee.
+    replace_once(
+        project.config_path,
+        'labels = ["plansync"]\n',
+        'labels = ["plansync"]\ndescription = "{text}"\n',
+    )
+    config = config_of(project)
+    path = project.note(WEEKLY)
+    replace_once(path, f"{RUNBOOK} on live buckets @Dana Okafor ", f"{RUNBOOK} on live buckets ")
+    before = path.read_bytes()
+    sync(config)
+    [(block_id, key)] = [(b, k) for t, b, k in synced_keys(config, path.name) if RUNBOOK in t]
+    replace_once(path, f"{RUNBOOK} on live buckets ", f"{RUNBOOK} on live buckets @Dana Okafor ")
+    sync(config)
+    assert project.issues()[key]["fields"]["assignee"] is not None
+    path.write_bytes(before)
+
+    plan = fresh_plan(config)
+    assert not [c for c in plan.changes if c.action in ("create", "orphan")]
+    regained, unassigned = [c for c in plan.changes if c.key == key]
+    assert regained.action == "write_back" and regained.item.block_id == block_id
+    assert f"the line regains ^{block_id}" in (regained.message or "")
+    assert unassigned.action == "update" and unassigned.fields["assignee"]["new"] is None
+
+
 def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_cancel(
     example_project: ExampleProject,
 ) -> None:
