@@ -1654,6 +1654,24 @@ def test_a_record_key_deleted_by_hand_is_written_back(project: ExampleProject, o
     assert path.read_bytes() == synced
 
 
+def test_a_salesforce_key_link_whose_url_names_no_object_is_still_the_lines_key(
+    project: ExampleProject, org: Org
+) -> None:
+    """Salesforce's short record URL, ``/lightning/r/<id>/view``, names no object: pasted over
+    the link sync wrote, it is still the line's key (the record is the one synced), and the
+    plan has nothing to do."""
+    config, entry, _ = synced_item(project, org, RFE_TEXT)
+    record_id = entry.item.keys["salesforce"]
+    path = project.vault / entry.note.path
+    written = f"/lightning/r/{entry.sobject}/{record_id}/view"
+    assert written in path.read_text("utf-8")
+    replace_once(path, written, f"/lightning/r/{record_id}/view")
+
+    plan = plan_of(project, org)
+    assert plan.changes == [], plan.changes
+    assert item_with(project, config, RFE_TEXT).item.keys["salesforce"] == record_id
+
+
 RUNBOOK_TEXT = "Write the runbook for changing object-lock retention"
 
 
