@@ -3559,6 +3559,22 @@ def test_an_id_carried_by_a_second_issue_never_moves_the_item_to_it(
     assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes
 
 
+def test_a_held_note_counts_a_synced_item_no_rule_takes_any_more_among_those_held_back(
+    example_project: ExampleProject,
+) -> None:
+    """A synced line made proposed again in the edit that broke the front matter still has
+    its record: held back with the others (its cancel or orphan report waits), and counted."""
+    project = example_project
+    config, note, _item, _key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    replace_once(path, f"- [ ] {RUNBOOK}", f"- [?] {RUNBOOK}")
+    replace_once(path, "- Marco Bellini\n", "- Marco Bellini\n  bad: [unclosed\n")
+
+    (held,) = fresh_plan(config).changes
+    assert held.item.note == note.path
+    assert "its 3 items are held back" in (held.message or "")
+
+
 def test_a_held_note_with_one_item_says_so_in_the_singular(
     example_project: ExampleProject,
 ) -> None:
