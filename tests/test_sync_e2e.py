@@ -1296,6 +1296,28 @@ def test_of_a_line_and_its_copy_the_one_still_as_synced_keeps_the_id(
     assert not fresh_plan(config).has_changes
 
 
+def test_of_a_line_and_its_copy_in_a_note_renamed_since_the_one_still_as_synced_keeps_the_id(
+    example_project: ExampleProject,
+) -> None:
+    """Neither line is in the note the id was synced from (the note renamed in the edit that
+    pasted the copy): the line that still makes the issue as last synced keeps it all the
+    same, not the first line that carries its key (the reworded copy above it)."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    path = project.vault / note.path
+    line = item_line(project, note.path, item.line)
+    replace_once(path, line + "\n", f"{line.replace(RUNBOOK, REWORDED)}\n{line}\n")
+    renamed = path.rename(path.with_name(f"renamed {path.name}"))
+
+    plan = fresh_plan(config)
+    assert [c.item.line for c in plan.changes if c.action == "create"] == [item.line]
+    assert [c for c in plan.changes if c.key == key and "summary" in c.fields] == []
+    sync(config, plan=plan)
+    kept = {i.line: i for i in scan_items(config, renamed.name)}[item.line + 1]
+    assert (kept.block_id, kept.keys["jira"]) == (item.block_id, key)
+    assert project.issues()[key]["fields"]["summary"] == kept.text
+
+
 def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
     example_project: ExampleProject,
 ) -> None:

@@ -290,17 +290,24 @@ class Identifier:
         """Whether a line with an id makes each record of that id exactly as last synced
         (:meth:`_synced_as`, the rule that gives a line that lost its id it back): of two
         lines with one id, the one a person did not edit since the sync. False for an id
-        with no record."""
+        with no record.
+
+        A line is read as if in the note it was synced from: a record shows its note's path
+        (the default description, its link), so in a note renamed since neither line made it
+        as synced, and the first line carrying the key, a reworded copy pasted above the
+        original, took the original's record."""
 
         def as_synced(note: Note, item: Item) -> bool:
             block_id = item.block_id or ""
-            entry = Tracked(note, item, block_id, "", new_id=False)
             records = [
                 (target, record)
                 for target in self.targets
                 if (record := synced[target.name].get((block_id, target.name)))
             ]
-            return bool(records) and all(self._synced_as(t, entry, r) for t, r in records)
+            return bool(records) and all(
+                self._synced_as(t, Tracked(_at(note, r.note_path), item, block_id, "", False), r)
+                for t, r in records
+            )
 
         return as_synced
 
@@ -754,6 +761,11 @@ def lines_linking(notes: Iterable[Note], backend: str, keys: Collection[str]) ->
         for item in note.items
         if item.keys.get(backend) in wanted
     ]
+
+
+def _at(note: Note, path: str) -> Note:
+    """``note`` as if at ``path`` (itself where it is there)."""
+    return note if note.path == path else note.model_copy(update={"path": path})
 
 
 def _own_id_elsewhere(block_id: str, kept_in: str, note: Note) -> bool:
