@@ -2027,6 +2027,32 @@ def test_a_restored_line_without_the_owner_given_since_gets_its_id_back_and_is_u
     assert unassigned.action == "update" and unassigned.fields["assignee"]["new"] is None
 
 
+def test_a_line_that_lost_its_id_beside_an_identical_line_that_lost_its_key_gets_it_back(
+    example_project: ExampleProject,
+) -> None:
+    """Two identical lines, each synced with its issue; one loses its id and key link, the
+    other its key link only. The first makes either issue as synced, but the other's id still
+    ends a line: it is the line whose id is on no line, and gets that back rather than a third
+    issue; the other gets its key back."""
+    project = example_project
+    config = config_of(project)
+    path = project.vault / "2025-11-21-twins.md"
+    path.write_text("# Twins\n\n" + "- [ ] Call the vendor about the rails #task\n" * 2, "utf-8")
+    sync(config)
+    first, second = scan_items(config, path.name)
+    assert first.block_id and second.block_id and first.keys["jira"] != second.keys["jira"]
+    lines = path.read_text("utf-8").split("\n")
+    lines[first.line - 1] = f"- [ ] Call the vendor about the rails #task ^{first.block_id}"
+    lines[second.line - 1] = "- [ ] Call the vendor about the rails #task"
+    path.write_text("\n".join(lines), "utf-8")
+
+    plan = fresh_plan(config)
+    assert [c.action for c in plan.changes] == ["write_back", "write_back"]
+    back = {c.key: c for c in plan.changes}
+    assert back[first.keys["jira"]].fields == {"jira": {"old": None, "new": first.keys["jira"]}}
+    assert f"the line regains ^{second.block_id}" in (back[second.keys["jira"]].message or "")
+
+
 def test_a_restored_line_proposed_again_leaves_its_record_alone_under_orphans_cancel(
     example_project: ExampleProject,
 ) -> None:
