@@ -2757,6 +2757,26 @@ def test_a_copy_in_a_note_that_sorts_first_does_not_take_the_original_s_identity
     assert not fresh_plan(config).has_changes
 
 
+def test_a_copy_in_a_note_that_sorts_first_leaves_the_id_to_the_original_edited_since(
+    example_project: ExampleProject,
+) -> None:
+    """Neither line makes the issue as last synced (the original's due date moved): the line
+    in the note the id was synced from keeps it, not the first line of the vault carrying it."""
+    project = example_project
+    config, note, item, key = synced_item(project, RUNBOOK)
+    line = item_line(project, note.path, item.line)
+    early = project.vault / "0000-scratch.md"  # sorts before every example note
+    early.write_text(f"# Scratch\n\n{line}\n", encoding="utf-8")
+    moved = line.replace("📅 2025-11-10", "📅 2025-11-24")
+    replace_once(project.vault / note.path, line, moved)
+
+    plan = fresh_plan(config)
+    write_back = next(c for c in plan.changes if c.action == "write_back")
+    assert write_back.item.note == "0000-scratch.md"
+    [update] = [c for c in plan.changes if c.key == key]
+    assert (update.item.note, update.fields["due"]["new"]) == (note.path, "2025-11-24")
+
+
 @pytest.mark.parametrize(("first", "second"), [("Step1", "step1"), ("myref", "myref")])
 def test_an_id_written_by_hand_in_two_notes_is_kept_and_only_one_line_synced(
     example_project: ExampleProject, first: str, second: str
