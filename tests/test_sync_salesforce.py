@@ -1443,8 +1443,30 @@ def test_forget_takes_the_records_of_a_removed_salesforce_table_once_no_line_lin
         plansync.forget(config, backend="salesforce")
     with open_state(config.state_dir, lock=False) as state:
         assert len(state.records("salesforce")) == len(org.records())
+    as_synced = {p: p.read_text("utf-8") for p in project.vault.rglob("*.md")}
 
+    # One line left linking to a record: the warning names it, and forget waits for it.
+    linking = sorted(
+        p for p in project.vault.rglob("*.md") if SALESFORCE_LINK.search(p.read_text("utf-8"))
+    )
     without_salesforce_links(project)
+    last = linking[0].read_text("utf-8")
+    text = as_synced[linking[0]]
+    link = SALESFORCE_LINK.search(text)
+    assert link is not None
+    line = text[: link.start()].count("\n") + 1
+    lines = last.split("\n")
+    lines[line - 1] = text.split("\n")[line - 1]
+    linking[0].write_text("\n".join(lines), "utf-8")
+    [said] = [w for w in plansync.plan(config).warnings if "Salesforce record" in w]
+    where = linking[0].relative_to(project.vault).as_posix()
+    assert said.endswith(f"once no line links to them (1 line still does: {where}:{line})")
+    with pytest.raises(
+        plansync.NotAnOrphan, match=f"^1 line still links to .* \\({where}:{line}\\)"
+    ):
+        plansync.forget(config, backend="salesforce")
+    linking[0].write_text(last, "utf-8")
+
     before = plansync.plan(config)
     [said] = [w for w in before.warnings if "Salesforce record" in w]
     assert said.endswith("or `plansync.forget(config, backend='salesforce')` stops tracking them")
