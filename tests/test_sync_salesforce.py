@@ -1418,6 +1418,24 @@ def test_a_removed_salesforce_table_leaves_record_links_keys_and_names_the_recor
     ) in said
 
 
+def test_a_copy_without_an_id_of_a_line_of_a_removed_salesforce_table_drops_its_record_link(
+    project: ExampleProject, org: Org
+) -> None:
+    """Obsidian Tasks writes a recurring task's next occurrence with the whole line but its
+    id, both key links included. The [salesforce] table removed, the Salesforce link is still
+    a key of a record the state store holds, taken off the copy with its Jira key: not text
+    that puts the record's Id into the new issue's summary."""
+    _, entry, block_id = synced_item(project, org, RFE_TEXT)
+    path = project.vault / entry.note.path
+    line = line_of(project, entry.note.path, entry.item.line)
+    assert line.endswith(f" ^{block_id}")
+    replace_once(path, line, f"{line.removesuffix(f' ^{block_id}')}\n{line}")
+
+    plan = without_salesforce(project)
+    [create] = [c for c in plan.changes if c.action == "create"]
+    assert create.fields["summary"] == RFE_TEXT
+
+
 SALESFORCE_LINK = re.compile(r" ?\[[A-Za-z0-9]{15,18}\]\([^)]*/lightning/r/[^)]*\)")
 
 
