@@ -80,11 +80,12 @@ class Caller:
     def own_stores(self, in_code: bool) -> str:
         """How to give each vault a state store of its own (one serves one vault, and is the
         ``.plansync`` folder of the config's folder): for a Config made in code (``in_code``),
-        the working folder it is made in; for one loaded from a file, the file's."""
+        its ``folder`` (by default the working folder it is made in); for one loaded from a
+        file, the file's."""
         if in_code:
             return (
-                "make each vault's Config in a working folder of its own (its state store is"
-                " .plansync in the folder it is made in)"
+                "give each vault's Config a folder of its own (Config(folder=...); its state"
+                " store is .plansync there, by default in the working folder it is made in)"
             )
         return (
             "put each vault's config file in a folder of its own (its state store is"

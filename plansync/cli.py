@@ -409,6 +409,9 @@ def _load(
 
 
 def _notice(config: Config) -> None:
+    """Say on stderr which backends are the embedded sandbox, before a run whose plan is not
+    shown as text: a plan says it first among its warnings (its notices), and a run that
+    shows the plan said it twice."""
     from plansync.sync import sandbox_notice
 
     notice = sandbox_notice(config)
@@ -465,7 +468,8 @@ def plan_command(
     if out:
         with _one_line_errors():
             check_saveable(out, config)
-    _notice(config)
+    if as_json:  # the JSON holds it too, but stdout is for the program that reads it
+        _notice(config)
     with (
         _progress() as progress,
         _one_line_errors(),
@@ -524,7 +528,8 @@ def sync_command(
         # The question would come with no plan to answer it by.
         raise click.UsageError("--quiet needs --yes (or a PLAN_FILE): it prints no plan to ask by")
     config = _load(config_path, plan_file)
-    _notice(config)
+    if quiet or plan_file:  # no plan shown, nor its notices
+        _notice(config)
     declined: list[bool] = []
 
     def confirm(plan: Plan) -> bool:
@@ -1060,7 +1065,6 @@ def demo(directory: Path | None) -> None:
     # JIRA_URL and token a user exported for real work sent the example's items to their Jira.
     config = _load(target / CONFIG_NAME, environ={})
     click.secho(f"1. The example vault, copied to {target} (kept); the plan:", bold=True)
-    _notice(config)
     with _one_line_errors():
         shown_plan = sync.plan(config)
         click.echo(render(shown_plan, config))

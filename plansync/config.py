@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -167,6 +167,20 @@ if TYPE_CHECKING:
 
 else:
     Secret = SecretStr  # what pydantic reads, and what the setting holds at run time
+
+
+if TYPE_CHECKING:
+
+    class Folder:
+        """A folder setting as a type checker reads it: given as text or a path
+        (``Config(folder="/srv/sync")``, which pydantic takes), read as a ``Path`` or None
+        (see :class:`Secret` for why a descriptor)."""
+
+        def __get__(self, instance: object, owner: object = None) -> Path | None: ...
+        def __set__(self, instance: object, value: str | os.PathLike[str] | None) -> None: ...
+
+else:
+    Folder = Path | None  # what pydantic reads, and what the setting holds at run time
 
 
 def _version_text(value: Any) -> Any:
@@ -658,8 +672,10 @@ class SyncConfig(Strict):
 
 class Config(Strict):
     """A ``plansync.toml``, read by :func:`load_config`, which also names a file's mistakes
-    and fills in ``${ENV}`` references; built in code, relative paths start from the working
-    folder it was built in."""
+    and fills in ``${ENV}`` references. Built in code, it is as a file in :attr:`folder`
+    would be (default: the working folder it was built in): relative paths start there, and
+    its state store is ``.plansync`` there; and a backend it names no URL for is the embedded
+    sandbox only with :attr:`sandbox` (see there)."""
 
     vault: VaultConfig = Field(default_factory=VaultConfig)
     myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
@@ -672,12 +688,24 @@ class Config(Strict):
     )
     sync: SyncConfig = Field(default_factory=SyncConfig)
 
+    folder: Folder = Field(
+        default=cast(Folder, None),  # None is what a type checker's Folder is read as
+        description="a config made in code: the folder it belongs in, as a file's is the"
+        " folder it is in (its relative paths start there, and its state store is .plansync"
+        " there); unset: the working folder when it was made",
+    )
+    sandbox: bool = Field(
+        default=False,
+        description="a config made in code: sync a backend whose URL is empty with the"
+        " embedded sandbox (a trial, a test); unset, such a run is refused, as the URL is"
+        " most often a variable left unset, and the sandbox's keys would go into the notes",
+    )
     source: Path | None = Field(default=None, exclude=True)
     _made_in: Path | None = PrivateAttr(default=None)
     _caller: Caller = PrivateAttr(default=LIBRARY)
 
     def model_post_init(self, context: Any, /) -> None:
-        if self.source is None:
+        if self.source is None and self.folder is None:
             with suppress(OSError):  # a working folder deleted: found again (or not) when used
                 self._made_in = Path.cwd()
 
@@ -727,11 +755,12 @@ class Config(Strict):
     @property
     def base_dir(self) -> Path:
         """The folder relative paths start from: the config file's, or for a config made in
-        code the working folder it was made in, not whichever is current at each call (a
-        caller that changed folder between a plan and its apply made a second state store)."""
+        code its :attr:`folder`, or else the working folder it was made in, not whichever is
+        current at each call (a caller that changed folder between a plan and its apply made
+        a second state store)."""
         if self.source is not None:
             return self.source.parent
-        return self._made_in or Path.cwd()
+        return self.folder or self._made_in or Path.cwd()
 
     @property
     def vault_root(self) -> Path:
@@ -779,6 +808,27 @@ class Config(Strict):
         if self.salesforce is not None:
             names += [f for fields in self.salesforce.managed_fields().values() for f in fields]
         return list(dict.fromkeys(names))
+
+    @field_validator("folder")
+    @classmethod
+    def _absolute_folder(cls, value: Path | None) -> Path | None:
+        """Absolute when given (``~`` the home folder), as a file's folder is: a relative one
+        read from each call's working folder would move the state store with it. Symlinks
+        kept, as for a file's (see :func:`read_config`)."""
+        return None if value is None else Path(os.path.abspath(value.expanduser()))
+
+    @model_validator(mode="after")
+    def _code_only_settings(self) -> Config:
+        """``folder`` and ``sandbox`` are a config made in code's: a file's folder is the one
+        it is in, and a file chooses the sandbox by its empty URL (``"${JIRA_URL:-}"``)."""
+        given = [name for name in ("folder", "sandbox") if name in self.model_fields_set]
+        if self.source is not None and given:
+            raise ValueError(
+                f"{' and '.join(repr(name) for name in given)}: only for a Config made in code"
+                " (a file's folder is the one it is in, and an empty URL in it is the embedded"
+                " sandbox)"
+            )
+        return self
 
     @field_validator("acceptance", mode="before")
     @classmethod

@@ -3,13 +3,14 @@
 This is where the pieces meet: the vault is scanned with the config's globs and acceptance
 policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
 connector per backend is made from the config (:mod:`plansync.connect`), or pointed at the
-embedded sandbox when that backend is not configured. The CLI is a thin shell over these
-functions.
+embedded sandbox when that backend is not configured (for a config made in code, only when it
+chooses the sandbox: :func:`refuse_unchosen_sandbox`), which the plan then says. The CLI is a
+thin shell over these functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import overload
 
@@ -28,25 +29,55 @@ from plansync.notes.model import ParseWarning
 from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable, read_vault
 from plansync.progress import Progress, silent
 from plansync.rules import JiraRouting, SalesforceRouting
-from plansync.sites import site_of, site_of_connector
+from plansync.sites import EMBEDDED, site_of, site_of_connector
 
 SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
+SANDBOX_WHAT = {"jira": "Jira URL", "salesforce": "Salesforce instance"}
 
 
-def sandbox_notice(config: Config) -> str | None:
-    """The one line that says which backends are the embedded sandbox, or None.
+def sandboxed(config: Config, embedded: Collection[str]) -> list[str]:
+    """Of the ``embedded`` backends, those items go to: Jira only when a rule sends items
+    there (a config for Salesforce alone has no [[rules]], and its Jira stands idle)."""
+    return [
+        name for name in BACKEND_TITLES if name in embedded and (name != "jira" or config.rules)
+    ]
+
+
+def sandbox_notice(config: Config, embedded: Collection[str] | None = None) -> str | None:
+    """The one line that says which backends are the embedded sandbox (``embedded``; None:
+    those ``config`` leaves to it), or None.
 
     Jira only when a rule sends items there: a config for Salesforce alone (no [[rules]])
     was told "No Jira URL configured: using the embedded sandbox", as if its items went there.
     """
-    what = []
-    if config.uses_sandbox and config.rules:
-        what.append("Jira URL")
-    if "salesforce" in config.embedded:
-        what.append("Salesforce instance")
-    if not what:
+    names = sandboxed(config, config.embedded if embedded is None else embedded)
+    if not names:
         return None
-    return SANDBOX_NOTICE.format(what=" and no ".join(what), where=config.state_dir / "sandbox")
+    what = " and no ".join(SANDBOX_WHAT[name] for name in names)
+    return SANDBOX_NOTICE.format(what=what, where=config.state_dir / "sandbox")
+
+
+def refuse_unchosen_sandbox(config: Config, embedded: Collection[str]) -> None:
+    """Refuse the embedded sandbox to a config made in code that did not choose it
+    (:attr:`Config.sandbox`), before it is started.
+
+    An empty URL there is most often a variable left unset
+    (``JiraConfig(url=os.environ.get("JIRA_URL", ""))``), and the run wrote the sandbox's
+    made-up keys (``[PLAN-1](http://127.0.0.1:8990/browse/PLAN-1)``) into the real notes,
+    said nowhere but in the plan's fingerprint. A config file chooses the sandbox by its
+    empty URL (``"${JIRA_URL:-}"``, or no [jira] table), and its plan says so in a notice.
+    """
+    names = sandboxed(config, embedded)
+    if config.source is not None or config.sandbox or not names:
+        return
+    keys = " and ".join(f"'{URL_SETTINGS[name][0]}'" for name in names)
+    it, is_ = ("it", "is") if len(names) == 1 else ("them", "are")
+    raise ConfigError(
+        f"{config.where}: {keys} {is_} empty, so this run would sync with the embedded sandbox"
+        " and write its made-up keys (links to 127.0.0.1) into the notes: set"
+        f" {it} (an environment variable {it} {is_} read from unset?), or make the Config"
+        " with sandbox=True to try plansync on the embedded sandbox"
+    )
 
 
 def scan(config: Config, progress: Progress = silent) -> Vault:
@@ -176,8 +207,11 @@ def _connected(
     persist: bool = True,
 ) -> Iterator[tuple[dict[str, Connector], list[TargetSpec]]]:
     """The connectors and targets of a run, its state store bound to their backends (a run
-    that would put a sandbox over records synced with a real backend is refused first)."""
-    refuse_sandbox_over_real(config, state, _embedded(config, jira, salesforce))
+    that would put a sandbox over records synced with a real backend, or a config made in
+    code on a sandbox it did not choose, is refused first)."""
+    embedded = _embedded(config, jira, salesforce)
+    refuse_unchosen_sandbox(config, embedded)
+    refuse_sandbox_over_real(config, state, embedded)
     with connections(config, jira, salesforce, persist=persist) as conns:
         specs = targets(conns, config)
         bind_state(state, specs)
@@ -225,7 +259,9 @@ def _build(
     progress: Progress,
     notices: list[str],
 ) -> Plan:
-    """The plan, with ``notices`` (:func:`_served`'s) first among its warnings."""
+    """The plan, with ``notices`` (:func:`_served`'s) first among its warnings, and before
+    them the notice of the backends served from the embedded sandbox (:func:`sandbox_notice`):
+    said by the plan, every caller reads it, the library's and ``plan --json``'s too."""
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
     # items, and took 7 of its 23 s.
@@ -233,6 +269,9 @@ def _build(
     with cyclic_gc_paused():
         made = Planner(config, scan(config, progress), state, specs, progress=progress).build()
     made.add_warnings([PlanWarning(message=notice) for notice in notices], first=True)
+    sandbox = sandbox_notice(config, {spec.name for spec in specs if spec.site == EMBEDDED})
+    if sandbox is not None:
+        made.add_notices([PlanWarning(message=sandbox)], first=True)
     return made
 
 
@@ -315,6 +354,10 @@ def apply(
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
+
+    A plan made here that ``confirm`` did not see (none given) has its warnings, but its
+    notices, first in the result's ``warnings``: a caller that passes a plan, or a
+    ``confirm``, has read them there.
     """
     _check_config("apply", config)
     if plan is not None and not isinstance(plan, Plan):
@@ -335,7 +378,7 @@ def apply(
             # teammate's sync (another state store) created records for the same ids.
             fresh = plan is None and (confirm is None or not asks)
             state.serve(config.vault_root)
-            return apply_plan(
+            result = apply_plan(
                 config,
                 current,
                 state,
@@ -345,6 +388,15 @@ def apply(
                 planned_here=plan is None,
                 progress=progress,
             )
+            if plan is None and confirm is None:
+                # A plan no caller saw: its warnings (a note whose front matter cannot be
+                # read, whose items are shown as conflicts, never acted on) were said nowhere.
+                # Not its notices, which every run repeats, as `sync --quiet` leaves them out.
+                every_run = set(current.notice_details)
+                result.warnings[:0] = [
+                    str(w) for w in current.warning_details if w not in every_run
+                ]
+            return result
 
 
 def forget(

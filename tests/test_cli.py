@@ -486,8 +486,10 @@ def test_a_vault_of_notes_without_items_is_in_sync_not_unread(
     (tmp_path / "prose.md").write_text("# Retro\n\nWe talked; nobody took anything on.\n")
     result = run("plan", "--config", tmp_path / "plansync.toml")
     assert result.exit_code == 0, result.output
-    assert "warning" not in result.output
-    assert result.stdout.splitlines()[-1] == "No changes. The notes and their records are in sync."
+    assert result.stdout.splitlines() == [  # the trial's notice, and no warning of the notes
+        f"warning: {sandbox_notice(load_config(tmp_path / 'plansync.toml'))}",
+        "No changes. The notes and their records are in sync.",
+    ]
 
 
 # ---- saved plans ---------------------------------------------------------------------------
@@ -825,9 +827,10 @@ def test_the_json_of_plan_json_is_refused_as_a_saved_plan(
 
     result = run("sync", printed, "--config", example_project.config_path)
     assert result.exit_code == 1
-    assert result.stderr.endswith(  # says how to save a plan that can be applied
-        " (`plan --json` is for reading, a plan saved with `--out` for applying);"
-        f" run `plansync plan --config {example_project.config_path} --out {printed}` again\n"
+    assert result.stderr == (  # says how to save a plan that can be applied
+        f"Error: {printed} is a plan's review JSON (`plan --json`, `Plan.to_contract()`), not a"
+        " saved plan: it leaves out what a sync needs to apply it; save one with"
+        f" `plansync plan --config {example_project.config_path} --out {printed}`\n"
     )
     assert len(example_project.issues()) == 0
     assert vault_bytes(example_project) == notes
@@ -1724,11 +1727,16 @@ def test_a_config_for_salesforce_alone_is_not_told_it_uses_a_jira_sandbox(
     (tmp_path / "n.md").write_text("- [ ] Ask for it #rfe\n", "utf-8")
     result = run("plan", "--config", config)
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [
+    notice = (
         "No Salesforce instance configured: using the embedded sandbox"
         f" (state in {tmp_path / '.plansync' / 'sandbox'})."
-    ]
+    )
+    assert result.stdout.splitlines()[0] == f"warning: {notice}"  # the plan's first line
     assert "+ salesforce create" in result.stdout
+    assert not result.stderr
+    shown = run("plan", "--json", "--config", config)  # the JSON is for a program to read
+    assert shown.stderr.splitlines() == [notice]
+    assert json.loads(shown.stdout)["notices"] == [notice]
 
 
 # ---- init, the embedded sandbox and the demo -------------------------------------------------
@@ -1768,8 +1776,8 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     monkeypatch.chdir(folder)  # found in the current folder
     result = run("sync", "--yes")
     assert result.exit_code == 0, result.output
-    notice = [line for line in result.stderr.splitlines() if "sandbox" in line]
-    assert notice == [sandbox_notice(config)]
+    notice = [line for line in result.output.splitlines() if "sandbox" in line]
+    assert notice == [f"warning: {sandbox_notice(config)}"]  # said once, by the plan shown
     assert "using the embedded sandbox" in notice[0]
     assert str(config.state_dir / "sandbox") in notice[0]
     items = [i for n in scan_vault(folder).notes for i in n.items if i.accepted]

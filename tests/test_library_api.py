@@ -30,6 +30,7 @@ import plansync.sync
 from plansync.callers import LIBRARY, CommandLine
 from plansync.config import Config
 from plansync.engine.apply import apply_plan
+from plansync.engine.changes import Fingerprint
 from plansync.engine.state import open_state
 from plansync.notes.vault import Vault
 
@@ -1079,6 +1080,7 @@ built = plansync.Config(
         token=os.environ["JIRA_TOKEN"],
     ),
     rules=[plansync.JiraRule(project="PLAN", match=plansync.Match(tags_any=["#ops"]))],
+    folder="/srv/notes-sync",  # its state store: /srv/notes-sync/.plansync
 )
 """
 
@@ -1117,7 +1119,8 @@ def test_apply_removes_the_temporary_files_a_killed_sync_left_and_lists_them(
     relative = leftover.relative_to(project.vault).as_posix()
     assert plansync.plan(config).abandoned_temps == [relative]
     assert leftover.exists()
-    result = plansync.apply(config)
+    plan = plansync.plan(config)
+    result = plansync.apply(config, plan)
     assert result.ok, result.errors
     assert (result.removed_temps, result.warnings) == ([relative], [])
     assert not leftover.exists()
@@ -1278,7 +1281,8 @@ def test_load_config_takes_no_caller_whose_type_the_package_does_not_export() ->
 def test_a_plan_saved_by_the_library_is_loaded_back_as_it_was(tmp_path: Path) -> None:
     """A caller who saves a plan to apply later has `Plan.save` and `Plan.load`, with the
     checks `plan --out` and `sync PLAN_FILE` make, not `model_dump_json` and checks of its own."""
-    plan = plansync.Plan(warnings=["a warning"], notes_read=2)
+    made_from = Fingerprint(notes={}, state_revision=0)  # as every plan the planner makes
+    plan = plansync.Plan(warnings=["a warning"], notes_read=2, fingerprint=made_from)
     saved = tmp_path / "plan.json"
     plan.save(saved)
     assert plansync.Plan.load(saved) == plan

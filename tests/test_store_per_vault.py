@@ -74,8 +74,9 @@ def test_two_configs_made_in_one_folder_with_two_vaults_are_refused(
     said = (
         f"the state store {store} serves the vault {vault_a}, and a config made in {service}"
         f" (vault {vault_b}) has another: one state store serves one vault (the other vault's"
-        " records would be this one's orphans); make each vault's Config in a working folder"
-        " of its own (its state store is .plansync in the folder it is made in)"
+        " records would be this one's orphans); give each vault's Config a folder of its own"
+        " (Config(folder=...); its state store is .plansync there, by default in the working"
+        " folder it is made in)"
     )
     revision = sqlite3.connect(store).execute("SELECT value FROM meta WHERE name = 'revision'")
     before = revision.fetchone()

@@ -307,6 +307,17 @@ class Plan(BaseModel):
             self.warnings += lines
             self.warning_details += details
 
+    def add_notices(self, details: list[PlanWarning], *, first: bool = False) -> None:
+        """Add ``details`` as notices (information only, see ``notices``), to the warnings
+        too, as :meth:`add_warnings` adds them."""
+        self.add_warnings(details, first=first)
+        lines = [str(detail) for detail in details]
+        if first:
+            self.notices[:0], self.notice_details[:0] = lines, details
+        else:
+            self.notices += lines
+            self.notice_details += details
+
     def add_read(self, read: list[ParseWarning]) -> None:
         """The warnings of reading the notes (the vault's scan's and each note's), first
         among the plan's; of them the notices, information only, in ``notices`` too."""
@@ -364,8 +375,9 @@ class Plan(BaseModel):
     @classmethod
     def load(cls, path: str | os.PathLike[str], config: Config | None = None) -> Plan:
         """The plan :meth:`save` saved in ``path``; :class:`NotAPlan` if the file holds none
-        (``plan --json``'s output, other JSON), saying what saves one as ``config``'s caller
-        does it (None: the library's words). An ``OSError`` if it cannot be read."""
+        (``plan --json``'s output or :meth:`to_contract`'s, which has no ``fingerprint``;
+        other JSON), saying what saves one as ``config``'s caller does it (None: the
+        library's words). An ``OSError`` if it cannot be read."""
         path = Path(path)
         try:
             plan = cls.model_validate_json(path.read_bytes())
@@ -373,10 +385,18 @@ class Plan(BaseModel):
             raise NotAPlan(
                 f"{path} is not a plan saved by plansync: {first_problem(exc)}"
             ) from None
+        caller = config.caller if config else LIBRARY
         if not _is_plan(plan):
-            caller = config.caller if config else LIBRARY
             raise NotAPlan(
                 f"{path} is not a plansync plan; save one with `{caller.saves_plan(path)}`"
+            )
+        if plan.fingerprint is None:
+            # Applied, it was refused as stale, sending the caller to look for a sync that
+            # never ran.
+            raise NotAPlan(
+                f"{path} is a plan's review JSON (`plan --json`, `Plan.to_contract()`), not a"
+                " saved plan: it leaves out what a sync needs to apply it; save one with"
+                f" `{caller.saves_plan(path)}`"
             )
         return plan
 
