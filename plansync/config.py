@@ -729,7 +729,8 @@ class Config(Strict):
             starter = self.caller.starter
             raise ConfigError(
                 f"{self.where}: no [[rules]] and no [salesforce] table, so no item goes anywhere"
-                + (f" (`{starter}` writes a starter config)" if starter else "")
+                + (f" (`{starter}` writes a starter config)" if starter else ""),
+                source=self.source,
             )
 
     @property
@@ -992,9 +993,9 @@ def _read_toml(file: Path) -> dict[str, Any]:
     try:
         data = file.read_bytes()
     except FileNotFoundError as exc:
-        raise ConfigError(f"{file}: no such config file") from exc
+        raise ConfigError(f"{file}: no such config file", source=file) from exc
     except OSError as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc.strerror or exc})") from exc
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror or exc})", source=file) from exc
     try:
         # utf-8-sig: Windows editors save UTF-8 with a byte-order mark, which TOML would
         # report as an invalid statement at line 1, column 1, where nothing shows.
@@ -1003,17 +1004,28 @@ def _read_toml(file: Path) -> dict[str, Any]:
         bad = exc.object  # without the byte-order mark, which exc.start does not count
         line = bad.count(b"\n", 0, exc.start) + 1
         raise ConfigError(
-            f"{file}: not UTF-8 (byte 0x{bad[exc.start]:02x} at line {line}); save it as UTF-8"
+            f"{file}: not UTF-8 (byte 0x{bad[exc.start]:02x} at line {line}); save it as UTF-8",
+            source=file,
+            line=line,
         ) from None
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         said = str(exc)
+        at = _toml_line(said)
         if said.endswith(END_OF_DOCUMENT):
+            at = _unclosed_from(text)
             said = f"{said[: -len(END_OF_DOCUMENT)]}(at end of document; it starts on line"
-            said += f" {_unclosed_from(text)})"
-        raise ConfigError(f"{file}: not valid TOML: {said}") from exc
+            said += f" {at})"
+        raise ConfigError(f"{file}: not valid TOML: {said}", source=file, line=at) from exc
     return raw
+
+
+def _toml_line(said: str) -> int | None:
+    """The line a :mod:`tomllib` error's message names (``... (at line 3, column 7)``): its
+    exception has no ``lineno`` before Python 3.14."""
+    found = re.search(r"\(at line (\d+), column \d+\)$", said)
+    return int(found[1]) if found else None
 
 
 END_OF_DOCUMENT = "(at end of document)"
@@ -1068,7 +1080,8 @@ def _checked(
     if malformed:
         raise ConfigError(
             f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
-            f" {', '.join(malformed)}"
+            f" {', '.join(malformed)}",
+            source=source,
         )
     try:
         config = validate_raw(Config, {**data, "source": source})
@@ -1084,11 +1097,23 @@ def _checked(
             if e["type"] == "extra_forbidden" or key_of(tuple(e["loc"])) not in unset_keys
         ]
         if not errors:
-            raise_alone(ConfigError(f"{where}: environment variables not set: {unset}"))
+            raise_alone(
+                ConfigError(
+                    f"{where}: environment variables not set: {unset}",
+                    source=source,
+                    key=missing[0][0],
+                )
+            )
         problems = "\n".join(f"  {describe(e, Config)}" for e in errors)
         if missing:
             problems += f"\n  environment variables not set: {unset}"
-        raise_alone(ConfigError(f"{where}: invalid config:\n{problems}"))
+        raise_alone(
+            ConfigError(
+                f"{where}: invalid config:\n{problems}",
+                source=source,
+                key=key_of(tuple(errors[0]["loc"])) or None,
+            )
+        )
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish:
     # the backend is a real one whose URL is missing, so its unset credentials are named with
@@ -1099,12 +1124,15 @@ def _checked(
         if URL_SETTINGS[name][0] not in unset_keys
     }
     needed = [
-        f"{key} (${{{variable}}})"
+        (key, variable)
         for key, variable in missing
         if not any(key.startswith(f"{name}.") for name in sandboxed)
     ]
     if needed:
-        raise ConfigError(f"{where}: environment variables not set: {', '.join(needed)}")
+        said = ", ".join(f"{key} (${{{variable}}})" for key, variable in needed)
+        raise ConfigError(
+            f"{where}: environment variables not set: {said}", source=source, key=needed[0][0]
+        )
     return config
 
 
@@ -1182,7 +1210,12 @@ def _vault_of(file: Path) -> tuple[Path, VaultConfig]:
         vault = VaultConfig.model_validate(interpolate(raw, []))
     except ConfigError as exc:
         said = str(exc)
-        raise ConfigError(said if said.startswith(str(file)) else f"{file}: {said}") from None
+        raise ConfigError(
+            said if said.startswith(str(file)) else f"{file}: {said}",
+            source=file,
+            key=exc.key,
+            line=exc.line,
+        ) from None
     return (file.parent / Path(vault.path).expanduser()).resolve(), vault
 
 

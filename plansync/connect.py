@@ -99,7 +99,11 @@ def config_file(config: Config, key: str, given: str) -> Path:
     library opens it (requests' "Could not find a suitable TLS CA certificate bundle")."""
     path = config.base_dir / Path(given).expanduser()
     if not path.is_file():
-        raise ConfigError(f"{config.where}: '{key}' = {given!r}: {path} is not a file")
+        raise ConfigError(
+            f"{config.where}: '{key}' = {given!r}: {path} is not a file",
+            source=config.source,
+            key=key,
+        )
     return path
 
 
@@ -121,7 +125,11 @@ def private_key(config: Config) -> str | None:
     try:
         path = key_file(given)
     except ValueError as error:
-        raise ConfigError(f"{config.where}: 'salesforce.private_key_file' {error}") from None
+        raise ConfigError(
+            f"{config.where}: 'salesforce.private_key_file' {error}",
+            source=config.source,
+            key="salesforce.private_key_file",
+        ) from None
     return given if path is None else str(config_file(config, "salesforce.private_key_file", path))
 
 
@@ -231,7 +239,9 @@ def embedded_projects(config: Config) -> list[str]:
                 f"{config.where}: 'rules[{index}].project' = {rule.project!r} is"
                 f" not a project key the embedded Jira sandbox can make ({PROJECT_KEY_RULE}),"
                 " and no Jira URL is configured (the starter config reads the URL from"
-                f" {URL_SETTINGS['jira'][1]})"
+                f" {URL_SETTINGS['jira'][1]})",
+                source=config.source,
+                key=f"rules[{index}].project",
             )
         if rule.project not in keys:
             keys.append(rule.project)

@@ -10,6 +10,7 @@ logged or posted as it is.
 from __future__ import annotations
 
 import reprlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # the command line's entry point loads no pydantic before it must
@@ -41,7 +42,28 @@ class ConfigError(PlansyncError, ValueError):
     names the model and the key; see :mod:`plansync.settings`).
 
     A ``ValueError`` too, as pydantic's ``ValidationError`` is: a caller that caught that for
-    a policy built in code still catches this."""
+    a policy built in code still catches this.
+
+    What the message names is also data, so that a tool (an editor marking the line, a
+    service answering with the key to fix) need not parse it: ``source``, the config file
+    (None for settings built in code, or when no file was found); ``key``, the dotted key at
+    fault (``"vault.path"``, ``"rules[0].project"``; the first when the message names several;
+    None when the file as a whole is at fault); ``line``, the file's line (1-based) where it
+    is known (a file that is not UTF-8 or not TOML), else None. Never a value: a value may
+    be a secret."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: Path | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.source = source
+        self.key = key
+        self.line = line
 
 
 def raise_alone(error: BaseException) -> NoReturn:

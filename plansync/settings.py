@@ -99,8 +99,10 @@ def _named_by_key(model: type[BaseModel]) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        problems = "; ".join(describe(e, model, toml=False) for e in exc.errors())
-        raise_alone(ConfigError(f"invalid {model.__name__}: {problems}"))
+        errors = exc.errors()
+        problems = "; ".join(describe(e, model, toml=False) for e in errors)
+        key = key_of(tuple(errors[0]["loc"])) or None
+        raise_alone(ConfigError(f"invalid {model.__name__}: {problems}", key=key))
 
 
 def model_at(loc: tuple[Any, ...], root: type[BaseModel]) -> type[BaseModel] | None:

@@ -93,7 +93,9 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
     root = config.vault_root
     if not root.is_dir():
         raise ConfigError(
-            f"{config.where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder"
+            f"{config.where}: 'vault.path' = {config.vault.path!r}: {root} is not a folder",
+            source=config.source,
+            key="vault.path",
         )
     # The vault as the config's other messages name it: the folder it resolves to was not
     # what the user wrote, and the key to edit went unsaid.

@@ -134,6 +134,7 @@ def test_a_name_that_is_no_orphan_is_refused_and_nothing_is_forgotten(
     assert f"{synced} is not an orphan that no line is read as (its line, ^ps-" in message
     assert "plansync tracks no record CLOUD-999" in message
     assert message.endswith("nothing was forgotten")
+    assert refused.value.keys == (synced, "CLOUD-999")  # each name refused, as given
     assert key in tracked(config)  # the one orphan named was not forgotten either
 
 

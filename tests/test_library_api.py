@@ -66,21 +66,34 @@ def _raised_errors() -> dict[str, plansync.PlansyncError]:
     failed.acted = True
     failed.never_sent = frozenset({2})
     failed.finished = [OpResult(ok=True, key="CLOUD-7", url="http://127.0.0.1:1/CLOUD-7"), None]
-    damaged = plansync.StateError(".plansync/state.db: file is not a database (move it away)")
+    damaged = plansync.StateError(
+        ".plansync/state.db: file is not a database (move it away)",
+        path=Path(".plansync/state.db"),
+    )
     damaged.sqlite_errorcode = 26  # type: ignore[attr-defined]
     return {
         "PlansyncError": plansync.PlansyncError("a plan could not go on"),
-        "ConfigError": plansync.ConfigError("plansync.toml: [jira] max_retries: not an integer"),
+        "ConfigError": plansync.ConfigError(
+            "plansync.toml: [jira] max_retries: not an integer",
+            source=Path("plansync.toml"),
+            key="jira.max_retries",
+        ),
         "ConnectorError": failed,
-        "NotAnOrphan": plansync.NotAnOrphan("CLOUD-7 is not an orphan of the plan"),
+        "NotAnOrphan": plansync.NotAnOrphan(
+            "CLOUD-7 is not an orphan of the plan", keys=("CLOUD-7",)
+        ),
         "NotAPlan": plansync.NotAPlan("notes.json: not a plan plansync saved (no format_version)"),
-        "NoteChanged": plansync.NoteChanged("meetings/weekly.md changed while plansync read it"),
+        "NoteChanged": plansync.NoteChanged(
+            "meetings/weekly.md changed while plansync read it", path="meetings/weekly.md"
+        ),
         "StalePlan": plansync.StalePlan(
             "meetings/weekly.md changed since the plan was made",
             rerun="plan",
             remedy="make a new plan with plansync.plan(config)",
         ),
-        "StateLocked": plansync.StateLocked("another plansync run (pid 12) holds the lock"),
+        "StateLocked": plansync.StateLocked(
+            "another plansync run (pid 12) holds the lock", path=Path(".plansync/lock"), pid=12
+        ),
         "StateError": damaged,
     }
 
@@ -195,8 +208,9 @@ def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
         return vault
 
     monkeypatch.setattr(plansync.sync, "scan", scan_then_delete)
-    with pytest.raises(plansync.NoteChanged, match=f"{note.name} could not be read again"):
+    with pytest.raises(plansync.NoteChanged, match=f"{note.name} could not be read again") as gone:
         plansync.plan(config)
+    assert gone.value.path == note.relative_to(config.vault_root).as_posix()  # as Item.note
 
 
 def test_the_result_says_what_became_of_each_change_of_the_plan(

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -464,12 +466,50 @@ def test_the_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         assert message.startswith(f"a plansync call of this process (pid {os.getpid()}, started")
         assert ": another thread's, or an earlier call not finished) holds the lock" in message
         assert str(tmp_path / "lock") in message
-        with pytest.raises(StateLocked), open_state(tmp_path):
+        assert caught.value.path == tmp_path / "lock" and caught.value.pid == os.getpid()
+        with pytest.raises(StateLocked) as again, open_state(tmp_path):
             pass
+        # a refused call leaves the holder as it found it: still this process's
+        assert str(again.value).startswith("a plansync call of this process (pid")
         with open_state(tmp_path, lock=False) as state:  # planning needs no lock
             assert state.revision() == 0
     with run_lock(tmp_path):  # released
         pass
+
+
+def test_a_thread_refused_the_lock_as_another_takes_it_names_that_thread_s_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between a thread's ``flock`` and its lock file written, another thread was refused
+    and said "a plansync call of this process (another process: another thread's, ...)" (28%
+    of the refusals of four threads syncing at once, a user test). The taker here lingers in
+    that window: the refused thread must name it all the same."""
+    taking = threading.Event()
+    real_strftime = time.strftime
+
+    def lingering(form: str) -> str:  # called once the lock is taken, before it is named
+        taking.set()
+        time.sleep(0.3)
+        return real_strftime(form)
+
+    monkeypatch.setattr(state_module.time, "strftime", lingering)
+    release = threading.Event()
+
+    def hold() -> None:
+        with run_lock(tmp_path):
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taking.wait(10)
+        with pytest.raises(StateLocked) as caught, run_lock(tmp_path):
+            pass
+    finally:
+        release.set()
+        holder.join()
+    assert str(caught.value).startswith(f"a plansync call of this process (pid {os.getpid()},")
+    assert caught.value.pid == os.getpid()
 
 
 def test_a_lock_naming_this_process_s_pid_held_elsewhere_is_another_run_s(
@@ -487,6 +527,7 @@ def test_a_lock_naming_this_process_s_pid_held_elsewhere_is_another_run_s(
     assert str(caught.value).startswith(
         f"another plansync run (pid {os.getpid()}, started 2026-12-03 09:00:00) holds the lock"
     )
+    assert caught.value.pid == os.getpid()  # the lock file's, which may be another machine's
 
 
 @contextmanager

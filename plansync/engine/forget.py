@@ -36,7 +36,16 @@ from plansync.rules import label_for
 
 
 class NotAnOrphan(PlansyncError):
-    """A record named to ``forget`` is not an orphan of the plan (or not tracked at all)."""
+    """A record named to ``forget`` is not an orphan of the plan (or not tracked at all).
+
+    ``keys``: the names given to ``forget`` that it refused, as given (a key, a ``^`` block
+    id), or the keys of the orphans it cannot forget yet, in the message's order; empty when
+    the refusal is of the call as a whole (a backend the config still names, lines that
+    still link to the records set aside). Nothing was forgotten, whichever it is."""
+
+    def __init__(self, message: str, *, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.keys = keys
 
 
 def forgettable(change: Change) -> bool:
@@ -72,10 +81,12 @@ def orphans_named(
     orphans = [change for change in plan.changes if forgettable(change)]
     chosen = orphans if names is None else _chosen(orphans, names, state, plan, config)
     problems = []
+    refused: list[str] = []
     found: list[tuple[Change, SyncedRecord]] = []
     for change in chosen:
         record = state.get(change.item.block_id or "", change.target)
         if record is None:  # found by the look-up of a dead sync's creates, not yet stored
+            refused.append(change.key or "")
             problems.append(
                 f"{change.key} was made by a sync that was cut short and is not stored yet:"
                 f" {config.caller.do('sync')} once, then forget it"
@@ -83,7 +94,7 @@ def orphans_named(
         else:
             found.append((_as_orphan(change), record))
     if problems:
-        raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
+        raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten", keys=tuple(refused))
     return found
 
 
@@ -140,15 +151,16 @@ def _chosen(
     orphans: list[Change], names: Iterable[str], state: StateStore, plan: Plan, config: Config
 ) -> list[Change]:
     chosen: set[int] = set()
-    problems = []
+    refused: list[str] = []
     for name in dict.fromkeys(names):
         found = [i for i, change in enumerate(orphans) if _matches_change(name, change)]
         if found:
             chosen.update(found)
         else:
-            problems.append(_why_not(name, state, plan, config))
-    if problems:
-        raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten")
+            refused.append(name)
+    if refused:
+        problems = [_why_not(name, state, plan, config) for name in refused]
+        raise NotAnOrphan("; ".join(problems) + "; nothing was forgotten", keys=tuple(refused))
     return [change for i, change in enumerate(orphans) if i in chosen]
 
 

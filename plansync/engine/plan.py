@@ -124,7 +124,12 @@ from plansync.sites import described, on_this_machine
 
 
 class NoteChanged(PlansyncError):
-    """A note was saved while it was being planned."""
+    """A note was saved while it was being planned. ``path``: the note, as the vault names it
+    (``Item.note``, ``Change.item.note``), relative to the vault's folder."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 LOOK_UP_AT_ONCE = 1000
@@ -268,12 +273,15 @@ class Planner:
             except OSError as exc:  # deleted, renamed or locked since the scan read it
                 raise NoteChanged(
                     f"{note.path} could not be read again ({exc.strerror or exc}) after"
-                    " plansync scanned it; plan again"
+                    " plansync scanned it; plan again",
+                    path=note.path,
                 ) from None
             read[note.path] = data
             digests[note.path] = note_digest(data)
             if note.digest is not None and note.digest != digests[note.path]:
-                raise NoteChanged(f"{note.path} changed while plansync read it; plan again")
+                raise NoteChanged(
+                    f"{note.path} changed while plansync read it; plan again", path=note.path
+                )
             text = decode_note(data)[0]  # as the scan read it: the keys are read again here
             # One CR: a line that ends in two holds one, as write-back reads it (and refuses it).
             lines[note.path] = [line.removesuffix("\r") for line in text.split("\n")]
@@ -857,7 +865,9 @@ class Planner:
             problems = target.connector.setting_problems(written)
             refused = [str(problem) for problem in problems if problem.refused]
             if refused:
-                raise ConfigError(f"{self.config.where}: {'; '.join(refused)}")
+                raise ConfigError(
+                    f"{self.config.where}: {'; '.join(refused)}", source=self.config.source
+                )
             for problem in problems:
                 self.plan.warn(str(problem))
 
@@ -906,7 +916,9 @@ class Planner:
         why = target.connector.destination_problem(NewRecord(entry.block_id, fields, sobject))
         if why:
             where = target.routing.rule_key(self.config, entry.item)
-            raise ConfigError(f"{self.config.where}: {where}: {why}")
+            raise ConfigError(
+                f"{self.config.where}: {where}: {why}", source=self.config.source, key=where
+            )
         if not self._write_back(target, entry, None, None) and entry.new_id:
             return  # its id cannot go into the line, and it goes there before the record
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
