@@ -4,10 +4,12 @@ The library is what the command line is a shell over::
 
     import plansync
     note = plansync.parse_note("meetings/2025-10-24.md")
+    pasted = plansync.parse_text("- [ ] Send the deck @Dana\n")  # text, never a file's name
     vault = plansync.scan_vault("meetings")
 
     config = plansync.load_config("plansync.toml")
     plan = plansync.plan(config)          # pure: what a sync would do
+    print(plansync.render_plan(plan, config))  # as `plansync plan` shows it, to a person
     plan.save("plan.json")                # for review; plansync.Plan.load reads it back
     result = plansync.apply(config, plan) # do it; result.errors names note and line
     for outcome in result.outcomes:       # one per change of the plan: applied, failed or
@@ -24,7 +26,23 @@ refused or failed a whole call), :class:`NoteChanged` (a note saved while it was
 :class:`StateError` (a damaged database under ``.plansync``), :class:`NotAnOrphan`
 (``forget`` was given a record that is none) and :class:`NotAPlan` (a file that is no saved
 plan, given to ``Plan.load`` or in ``Plan.save``'s way). Messages name the file, line or key
-and never quote a secret.
+and never quote a secret; what they name is data too, so a tool need not parse them:
+``ConfigError.source``, ``.key`` and ``.line`` (the config file, the dotted key, the line;
+None where unknown or for settings built in code), ``NoteChanged.path`` (the note, as
+``Item.note``), ``StateError.path``, ``StateLocked.path`` and ``.pid`` (the lock file and
+the process it names), ``NotAnOrphan.keys`` (the names refused), as ``ConnectorError.kind``,
+``.status`` and ``StalePlan.rerun`` are.
+
+``parse_note`` takes a path or text: one line of text that names a file (``"TODO"``) is read
+from that file. ``parse_text`` takes text only, whatever it looks like.
+
+``scan_vault``, ``plan``, ``apply`` and ``forget`` take ``progress``, a :data:`Progress`:
+``progress(step, done, total)``, called before each batch of a long step and once at its end,
+from the calling thread (the steps are listed in :mod:`plansync.progress`). ``apply`` takes
+``checkpoint``, a :data:`Checkpoint`: ``checkpoint(stage)`` is called as each stage of the
+sync is done and stored (``"ids_written"``, ``"looked_up"``, ``"create_batch_done"``,
+``"created"``, ``"keys_written"``, ``"links"``, ``"updates"``, ``"transitions"``); an
+exception it raises stops the sync there, as a crash would, and the next sync goes on from it.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`
 whose ``whole_call`` is true, ``target`` the backend and ``action`` the step that failed: the
@@ -64,14 +82,16 @@ if TYPE_CHECKING:
         load_config,
     )
     from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import ItemError, Outcome, Result, StalePlan
+    from plansync.engine.apply import Checkpoint, ItemError, Outcome, Result, StalePlan
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
+    from plansync.engine.render import render_plan
     from plansync.engine.state import StateError, StateLocked
     from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
-    from plansync.notes.parse import parse_note
+    from plansync.notes.parse import parse_note, parse_text
     from plansync.notes.vault import Vault, scan_vault
+    from plansync.progress import Progress
     from plansync.sync import apply, forget, plan
 
 # Imported when first used: the engine brings the Jira and Salesforce clients and the sandboxes
@@ -84,6 +104,8 @@ _LAZY = {
     "Note": "plansync.notes.model",
     "ParseWarning": "plansync.notes.model",
     "parse_note": "plansync.notes.parse",
+    "parse_text": "plansync.notes.parse",
+    "Progress": "plansync.progress",
     "Vault": "plansync.notes.vault",
     "scan_vault": "plansync.notes.vault",
     "Config": "plansync.config",
@@ -100,6 +122,7 @@ _LAZY = {
     "UserEntry": "plansync.config",
     "VaultConfig": "plansync.config",
     "ConnectorError": "plansync.connectors.base",
+    "Checkpoint": "plansync.engine.apply",
     "ItemError": "plansync.engine.apply",
     "Outcome": "plansync.engine.apply",
     "Result": "plansync.engine.apply",
@@ -111,6 +134,7 @@ _LAZY = {
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.changes",
     "PlanWarning": "plansync.engine.changes",
+    "render_plan": "plansync.engine.render",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",
@@ -143,6 +167,7 @@ __all__ = [
     "Acceptance",
     "AcceptancePolicy",
     "Change",
+    "Checkpoint",
     "Config",
     "ConfigError",
     "ConnectorError",
@@ -161,6 +186,7 @@ __all__ = [
     "Plan",
     "PlanWarning",
     "PlansyncError",
+    "Progress",
     "Result",
     "SalesforceConfig",
     "SalesforceRule",
@@ -176,6 +202,8 @@ __all__ = [
     "forget",
     "load_config",
     "parse_note",
+    "parse_text",
     "plan",
+    "render_plan",
     "scan_vault",
 ]

@@ -461,7 +461,7 @@ def plan_command(
     """Show what a sync would change. Changes nothing."""
     from plansync import sync
     from plansync.engine.changes import check_saveable
-    from plansync.engine.render import render
+    from plansync.engine.render import render_plan
     from plansync.files import is_special
 
     config = _load(config_path)
@@ -481,7 +481,7 @@ def plan_command(
     if as_json:
         click.echo(json.dumps(result.to_contract(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render(result, config))
+        click.echo(render_plan(result, config))
         if out and is_special(out):
             click.echo(f"Wrote the plan to {out}.")
         elif out:
@@ -522,7 +522,7 @@ def sync_command(
     """
     from plansync import sync
     from plansync.engine.changes import Plan
-    from plansync.engine.render import render
+    from plansync.engine.render import render_plan
 
     if quiet and not (yes or plan_file):
         # The question would come with no plan to answer it by.
@@ -537,7 +537,7 @@ def sync_command(
         if quiet:
             _left_for_a_person(plan, config)
         else:
-            click.echo(render(plan, config))
+            click.echo(render_plan(plan, config))
         if not plan.has_changes:
             return plan.has_housekeeping  # the state learns, or a killed sync's files go
         if yes or _asked("Apply these changes?", "applied", "--yes applies without asking"):
@@ -1052,7 +1052,7 @@ def demo(directory: Path | None) -> None:
     """
     from plansync import sync
     from plansync.config import CONFIG_NAME
-    from plansync.engine.render import render
+    from plansync.engine.render import render_plan
 
     if not EXAMPLES.is_dir():
         raise click.ClickException(f"the example vault is not at {EXAMPLES} (run from a clone)")
@@ -1067,7 +1067,7 @@ def demo(directory: Path | None) -> None:
     click.secho(f"1. The example vault, copied to {target} (kept); the plan:", bold=True)
     with _one_line_errors():
         shown_plan = sync.plan(config)
-        click.echo(render(shown_plan, config))
+        click.echo(render_plan(shown_plan, config))
         click.secho("\n2. Sync:", bold=True)
         # The plan shown, not a new one: that would draw other ids than those step 1 shows.
         with _progress() as progress:
@@ -1078,4 +1078,4 @@ def demo(directory: Path | None) -> None:
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))
             click.echo(shown(f"  ^{item.block_id}  {keys:<42}  {cut(item.text, 60)}"))
         click.secho("\n4. Plan again:", bold=True)
-        click.echo(render(sync.plan(config)).splitlines()[-1])
+        click.echo(render_plan(sync.plan(config)).splitlines()[-1])

@@ -199,6 +199,13 @@ lines (``- [ ] Send recap of <% tp.file.title %>``) are no one's work, and were 
 
 
 class VaultConfig(Strict):
+    """The config's ``[vault]``: the folder of the notes (``path``, relative to the config's
+    folder, or to the working folder for a config built in code), the notes read in it
+    (``include``; ``exclude``, by default :data:`TEMPLATE_FOLDERS`, the templates folders,
+    as ``plansync init`` writes it: unlike ``plansync.scan_vault``, which leaves out only what
+    it is told to), its Obsidian ``name`` and the link an item's record carries back to its
+    line (``note_url``). ``VaultConfig()`` is the notes of the working folder but templates."""
+
     path: str = "."
     name: str | None = Field(default=None, description="Obsidian vault name for obsidian:// links")
     include: list[str] = Field(default_factory=lambda: ["**/*.md"])
@@ -307,7 +314,12 @@ class JiraConfig(RequestSettings):
 class Match(Strict):
     """Which accepted items a rule takes: by kind and tags (case-insensitive, with ``#``; a
     nested tag is its parent's too, as in Obsidian's search: ``#personal/admin`` is
-    ``#personal``)."""
+    ``#personal``).
+
+    ``kind``: ``"action"`` (a task line), ``"decision"`` (a line under a decisions heading),
+    or both; ``Match()`` takes action items only, as a rule's missing ``match`` does: a
+    decision is sent only where a rule names it. ``tags_any``: the item carries one of them
+    (empty: any item); ``tags_none``: it carries none of them."""
 
     kind: list[Kind] = Field(default_factory=lambda: list[Kind](["action"]))
     tags_any: list[str] = Field(default_factory=list)

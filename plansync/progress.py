@@ -1,7 +1,24 @@
 """How a long step says how far it got: ``progress(step, done, total)``, called before each
 batch and once at the end, so a caller (the CLI's stderr lines) can tell a slow run from a hung
 one. The library reports; printing, and how often, is the caller's choice: the command line's
-is :class:`ProgressLine`."""
+is :class:`ProgressLine`.
+
+A :data:`Progress` is given to ``plansync.scan_vault``, ``plan``, ``apply`` and ``forget``, and
+called in the calling thread; ``done`` counts the things of ``step`` done of ``total`` (0 at
+its start; ``total`` at its end; never for a step with nothing to do). The steps, in the order
+a sync reaches them (``plan`` and ``forget``: up to the look-ups and planning):
+
+- ``reading notes`` (notes), ``checking ids in notes`` (notes),
+  ``reading keys in lines`` (items with a key link);
+- ``looking up ids in Jira``, ``looking up ids in Salesforce`` (block ids),
+  ``planning for Jira``, ``planning for Salesforce`` (items);
+- ``writing ids into notes`` (notes), ``create in jira``, ``create in salesforce``,
+  ``writing keys into notes`` (notes), ``link in jira``, ``update in jira``,
+  ``update in salesforce``, ``transition in jira``, ``transition in salesforce`` (changes).
+
+The names are for a person to read: a program shows them as they are, and does not branch
+on them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: how far a long step got (see the module's docstring)."""
 
 _T = TypeVar("_T")
 

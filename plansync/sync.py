@@ -287,7 +287,8 @@ def plan(
     """What a sync would do now. Reads notes, state and the backends; writes nothing.
 
     ``connector`` (Jira) and ``salesforce`` replace the connectors the config would make;
-    ``progress`` hears how far the look-ups of a large vault got.
+    ``progress`` (:data:`plansync.Progress`) hears how far the reading and the look-ups of a
+    large vault got, as ``progress(step, done, total)`` (the steps: :mod:`plansync.progress`).
     """
     _check_config("plan", config)
     with open_state(config.state_dir, lock=False) as state:
@@ -356,9 +357,12 @@ def apply(
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
+    ``progress`` (:data:`plansync.Progress`) hears how far each long step got, as
+    ``progress(step, done, total)`` (the steps: :mod:`plansync.progress`); ``checkpoint``
+    (:data:`plansync.Checkpoint`) is called with the name of each stage done.
 
-    A plan made here that ``confirm`` did not see (none given) has its warnings, but its
-    notices, first in the result's ``warnings``: a caller that passes a plan, or a
+    A plan made here that ``confirm`` did not see (none given) has its warnings (not its
+    notices) first in the result's ``warnings``: a caller that passes a plan, or a
     ``confirm``, has read them there.
     """
     _check_config("apply", config)

@@ -30,7 +30,7 @@ from plansync.callers import CommandLine
 from plansync.cli import main
 from plansync.config import read_config
 from plansync.engine.changes import Change
-from plansync.engine.render import orphans_hint, render
+from plansync.engine.render import orphans_hint, render_plan
 from plansync.engine.state import open_state
 
 
@@ -66,14 +66,14 @@ def test_a_forgotten_orphan_is_reported_no_more_and_its_issue_is_left_as_it_is(
     before = project.issues()
     plan = fresh_plan(config)
     assert [(c.action, c.key) for c in plan.changes] == [("orphan", key)]
-    assert orphans_hint(None) in render(plan)
+    assert orphans_hint(None) in render_plan(plan)
 
     forgotten = plansync.forget(config, [key])
 
     assert [(c.action, c.key) for c in forgotten] == [("orphan", key)]
     assert key not in tracked(config)
     again = fresh_plan(config)
-    assert again.changes == [] and orphans_hint(None) not in render(again)
+    assert again.changes == [] and orphans_hint(None) not in render_plan(again)
     assert project.issues() == before
 
 
@@ -88,7 +88,7 @@ def test_a_line_brought_back_after_its_record_was_forgotten_finds_its_issue(
     note.write_bytes(before)
 
     plan = fresh_plan(config)
-    assert plan.summary["create"] == 0, render(plan)
+    assert plan.summary["create"] == 0, render_plan(plan)
     sync(config, plan=plan)
     assert project.issues().keys() == issues.keys()
     assert key in tracked(config)
@@ -150,7 +150,7 @@ def test_a_record_whose_line_is_still_in_its_note_is_not_forgotten(
     plan = fresh_plan(config)
     [orphan] = [c for c in plan.changes if c.key == key]
     assert orphan.action == "orphan" and not orphan.item.unread
-    assert orphans_hint(None) not in render(plan)
+    assert orphans_hint(None) not in render_plan(plan)
 
     with pytest.raises(plansync.NotAnOrphan) as refused:
         plansync.forget(config, [key])
@@ -189,7 +189,7 @@ def test_an_orphan_whose_line_is_no_longer_read_as_an_item_is_forgotten(
     plan = fresh_plan(config)
     [orphan] = [c for c in plan.changes if c.key == key]
     assert orphan.action == "orphan" and orphan.item.unread
-    assert orphans_hint(None) in render(plan)
+    assert orphans_hint(None) in render_plan(plan)
 
     assert [c.key for c in plansync.forget(config)] == [key]
     assert key not in tracked(config)

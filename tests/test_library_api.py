@@ -1096,6 +1096,36 @@ built = plansync.Config(
     rules=[plansync.JiraRule(project="PLAN", match=plansync.Match(tags_any=["#ops"]))],
     folder="/srv/notes-sync",  # its state store: /srv/notes-sync/.plansync
 )
+policy = plansync.AcceptancePolicy(owner_names=["Ana de la Cruz"])  # a list, as in the README
+pasted: plansync.Note = plansync.parse_text("- [ ] Send the deck @Dana\\n", policy=policy)
+shown: str = plansync.render_plan(plan, config)
+
+
+def heard(step: str, done: int, total: int) -> None: ...
+
+
+def stopped(stage: str) -> None: ...
+
+
+listener: plansync.Progress = heard
+plansync.apply(config, progress=listener, checkpoint=stopped)
+stage: plansync.Checkpoint = stopped
+try:
+    plansync.plan(config)
+except plansync.ConfigError as exc:
+    at: tuple[str | None, int | None] = (exc.key, exc.line)
+    source: os.PathLike[str] | None = exc.source
+except plansync.NoteChanged as exc:
+    note_path: str | None = exc.path
+except plansync.StateLocked as exc:
+    holder: int | None = exc.pid
+    lock: os.PathLike[str] | None = exc.path
+except plansync.StateError as exc:
+    damaged: os.PathLike[str] | None = exc.path
+try:
+    plansync.forget(config, ["PLAN-1"])
+except plansync.NotAnOrphan as exc:
+    refused: tuple[str, ...] = exc.keys
 """
 
 # The secret settings given as text, as pydantic takes them, and read as SecretStr.
@@ -1283,6 +1313,65 @@ def test_a_policy_built_in_code_refuses_what_the_configs_acceptance_refuses(
     with pytest.raises(plansync.ConfigError) as refused:
         plansync.AcceptancePolicy(**settings)
     assert said in str(refused.value)
+
+
+def test_render_plan_is_the_command_s_view_in_the_library_s_words(
+    example_project: ExampleProject,
+) -> None:
+    """The plan as a person reads it was the command line's alone (a user test): a program
+    showing a plan before ``apply`` rebuilt it from the changes."""
+    from click.testing import CliRunner
+
+    import plansync.engine.render
+    from plansync.cli import main
+
+    config = plansync.load_config(example_project.config_path)
+    plan = plansync.plan(config)
+    shown = plansync.render_plan(plan, config)
+    assert plansync.render_plan is plansync.engine.render.render_plan  # the CLI's, one code
+    said = CliRunner().invoke(main, ["plan", "--config", str(example_project.config_path)])
+    assert said.exit_code == 0, said.output
+    assert shown.splitlines()[-1] == said.stdout.splitlines()[-1]  # the summary
+    assert [line for line in shown.splitlines() if line.startswith("+ ")] == [
+        line for line in said.stdout.splitlines() if line.startswith("+ ")
+    ]
+
+
+def test_parse_text_reads_a_line_that_names_a_file_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``parse_note("TODO")`` reads the file ./TODO where there is one: a program passing
+    pasted text had no call that reads text only (a user test)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "TODO").write_text("- [ ] From the file @Dana\n", encoding="utf-8")
+    assert [item.text for item in plansync.parse_note("TODO").items] == ["From the file"]
+    assert plansync.parse_text("TODO").items == []
+    policy = plansync.AcceptancePolicy(owner_names=["Ana de la Cruz"])
+    [item] = plansync.parse_text("- [ ] Plan @Ana de la Cruz", policy=policy).items
+    assert item.owner == "Ana de la Cruz" and policy.owner_names == ("Ana de la Cruz",)
+
+
+def test_the_policy_s_typed_constructor_takes_every_field_of_the_model() -> None:
+    """``AcceptancePolicy``'s constructor, as type checkers read it, is written out (for
+    ``owner_names`` to take a list): a field added to the model and not there would be refused
+    by a caller's type checker, one left there after its field went would pass it."""
+    import ast
+
+    import plansync.notes.model
+
+    tree = ast.parse(inspect.getsource(plansync.notes.model))
+    [policy] = [
+        n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "AcceptancePolicy"
+    ]
+    [typed] = [
+        node
+        for branch in policy.body
+        if isinstance(branch, ast.If)
+        for node in branch.body
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__"
+    ]
+    taken = [arg.arg for arg in typed.args.kwonlyargs]
+    assert taken == list(plansync.AcceptancePolicy.model_fields)
 
 
 def test_load_config_takes_no_caller_whose_type_the_package_does_not_export() -> None:

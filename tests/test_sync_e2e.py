@@ -22,13 +22,14 @@ from conftest import ITEM_CONTRACT_KEYS, ExampleProject, replace_once
 import plansync
 import plansync.engine.apply
 import plansync.engine.plan
+import plansync.progress
 import plansync.sync
 from plansync.config import Config, load_config
 from plansync.engine.apply import Result
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.forget import forgettable
 from plansync.engine.orphans import NO_ITEM_WHY
-from plansync.engine.render import render
+from plansync.engine.render import render_plan
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -328,6 +329,7 @@ def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProj
     written = len(result.notes_written)
     assert ("writing ids into notes", written, written) in reported
     assert ("writing keys into notes", written, written) in reported
+    documented(steps)
 
     config, note, _, _ = synced_item(project, RUNBOOK)
     replace_once(project.vault / note.path, "📅 2025-11-10 🔼", "📅 2025-11-24 🔼")
@@ -348,6 +350,14 @@ def test_every_phase_of_a_sync_reports_its_progress(example_project: ExampleProj
         ("update in jira", 0, 1),
         ("update in jira", 1, 1),
     ]
+    documented([step for step, _, _ in reported])
+
+
+def documented(steps: list[str]) -> None:
+    """Each step a progress callback hears is listed where a library caller reads of them (the
+    steps were named only in the README's benchmark notes, a user test)."""
+    listed = plansync.progress.__doc__ or ""
+    assert [step for step in steps if f"``{step}``" not in listed] == []
 
 
 def test_planning_and_writing_into_notes_report_a_batch_at_a_time(
@@ -501,7 +511,7 @@ def test_a_summary_showing_a_due_date_that_cannot_be_read_keeps_the_issues_text(
         " gives one"
     )
     assert said in plan.warnings
-    assert f"warning: {said}" in render(plan).splitlines()
+    assert f"warning: {said}" in render_plan(plan).splitlines()
     sync(config)
     assert project.issues()[key]["fields"] == fields
 
@@ -712,7 +722,7 @@ def test_a_closed_item_unchecked_reopens_its_issue_from_the_status_it_is_in(
         ("transition", {"status": {"old": old, "new": "reopen"}})
     ]
     assert plan.to_contract()["changes"][0]["fields"] == {"status": {"old": old, "new": "open"}}
-    assert f'    status: "{old}" -> "open"' in render(plan).splitlines()
+    assert f'    status: "{old}" -> "open"' in render_plan(plan).splitlines()
     sync(config, plan=plan)
     assert status_name(project, key) == "To Do"
     assert_in_sync(config)
@@ -734,7 +744,7 @@ def test_an_item_marked_in_progress_moves_its_issue_there_and_back(
     assert [(c.action, c.key, c.fields) for c in plan.changes] == [
         ("transition", key, {"status": {"old": "new", "new": "indeterminate"}})
     ]
-    assert '    status: "open" -> "in progress"' in render(plan).splitlines()
+    assert '    status: "open" -> "in progress"' in render_plan(plan).splitlines()
     assert plan.to_contract()["changes"][0]["fields"] == {
         "status": {"old": "open", "new": "in progress"}
     }
@@ -808,7 +818,7 @@ def test_an_in_progress_item_whose_issue_was_closed_in_jira_keeps_it_closed(
         " a close outweighs it) changed in Jira since the last sync; kept, not sent from the note"
     ]
     assert [(r.fields, r.overruled) for r in plan.kept_records] == [(["status"], ["status"])]
-    assert render(plan).endswith(
+    assert render_plan(plan).endswith(
         "No changes. 1 record keeps edits made in the backend (above); the rest are in sync."
     )
     sync(config, plan=plan)
@@ -997,7 +1007,7 @@ def test_a_change_made_in_jira_only_is_kept(example_project: ExampleProject) -> 
     [kept] = plan.kept
     assert kept.startswith(f"{key} ({note.path}:{item.line}): ")
     assert "summary, due changed in Jira only since the last sync; kept" in kept
-    text = render(plan)
+    text = render_plan(plan)
     assert f"kept: {kept}" in text
     assert text.endswith(
         "No changes. 1 record keeps edits made in the backend only (above); the rest are in sync."
@@ -1121,7 +1131,7 @@ def test_a_change_on_both_sides_is_a_conflict_unless_the_config_names_a_winner(
     assert plan.to_contract()["changes"][0]["fields"] == {
         "due": {"base": "2025-11-10", "note": "2025-11-24", "remote": "2025-12-24"}
     }
-    assert "base" not in render(plan)
+    assert "base" not in render_plan(plan)
     sync(config)
     assert project.issues()[key]["fields"]["duedate"] == "2025-12-24"
 
@@ -1157,7 +1167,7 @@ def test_a_field_conflict_shows_a_missing_value_as_the_plan_does_and_how_to_sett
         'changed in the note and in Jira since the last sync: due: note "2025-11-10" ->'
         ' (none), Jira "2025-11-10" -> "2025-12-24"'
     )
-    text = render(plan)
+    text = render_plan(plan)
     assert conflict.message in text
     assert (
         "A field conflict is shown by every plan until it is settled: make the two sides agree"
@@ -1165,7 +1175,9 @@ def test_a_field_conflict_shows_a_missing_value_as_the_plan_does_and_how_to_sett
         " win, in the config's [sync.conflicts]: due = \"note\" sends the note's value,"
         ' due = "remote" keeps the record\'s.'
     ) in text.splitlines()
-    assert "A field conflict" not in render(fresh_plan(config).model_copy(update={"changes": []}))
+    assert "A field conflict" not in render_plan(
+        fresh_plan(config).model_copy(update={"changes": []})
+    )
 
 
 # ---- keys and ids in the notes -------------------------------------------------------------
@@ -1215,7 +1227,7 @@ def test_a_key_in_the_note_that_disagrees_with_the_state_is_a_conflict(
     # A field conflict's shape, in the JSON as in the README; no [sync.conflicts] settles it.
     (shown,) = plan.to_contract()["changes"]
     assert shown["fields"] == {"key": {"base": key, "note": other, "remote": key}}
-    assert "[sync.conflicts]" not in render(plan, config)
+    assert "[sync.conflicts]" not in render_plan(plan, config)
     sync(config)
     assert path.read_bytes() == edited  # not silently "fixed"
 
@@ -1405,7 +1417,7 @@ def test_accepted_items_no_rule_takes_are_named_not_passed_over_as_in_sync(
     assert (
         f"{len(accepted)} accepted items are sent nowhere: no rule takes them ({first} and"
         f" {len(accepted) - 3} more)."
-    ) in render(plan)
+    ) in render_plan(plan)
 
 
 def test_accepted_items_of_a_kind_no_rule_is_for_are_not_named(
@@ -1564,7 +1576,7 @@ def test_with_orphans_cancel_a_deleted_line_cancels_its_issue_once(
     assert (change.item.line, change.item.text) == (0, item.text)  # no line now; the text synced
     assert change.fields == {"status": {"old": "new", "new": "cancelled"}}
     assert "its line is gone from the note; cancelled" in (change.message or "")
-    assert "its line is gone from the note; cancelled" in render(plan)
+    assert "its line is gone from the note; cancelled" in render_plan(plan)
     sync(config, plan=plan)
     status = project.issues()[key]["fields"]["status"]
     assert (status["name"], status["statusCategory"]["key"]) == ("Won't Do", "done")
@@ -1748,7 +1760,7 @@ def test_with_orphans_cancel_a_line_moved_into_a_note_not_read_is_left_alone(
     why = f"{key}: its line is now in {ARCHIVE}, which is not read by the config ({globs})"
     why += "; left alone"
     assert orphan.message == why
-    assert why in render(plan)
+    assert why in render_plan(plan)
     sync(config, plan=plan)
     assert project.issues()[key] == before
     assert [c.message for c in fresh_plan(config).changes] == [why]  # and at every plan after
@@ -1962,7 +1974,7 @@ def test_a_note_put_back_to_its_text_before_the_sync_gets_its_ids_and_keys_back(
             "jira": {"old": None, "new": key},
         }
         said = f"the line regains ^{block_id}, the id of {key} it was synced as"
-        assert said in (change.message or "") and said in render(plan)
+        assert said in (change.message or "") and said in render_plan(plan)
     assert [c["message"] for c in plan.to_contract()["changes"]] == [
         c.message for c in plan.changes
     ]
@@ -2926,7 +2938,7 @@ def test_a_recurring_task_s_next_occurrence_is_a_new_item_not_a_conflict(
 
     plan = fresh_plan(config)
     expected = summary_of(plan, create=1, link=1, write_back=1, transition=1, update=reworded)
-    assert plan.summary == expected, render(plan)
+    assert plan.summary == expected, render_plan(plan)
     assert f"names the key of the line with ^{item.block_id}" in " ".join(plan.warnings)
     (closed,) = [c for c in plan.changes if c.action == "transition"]
     assert closed.key == key
@@ -3058,8 +3070,8 @@ def test_a_line_that_lost_its_id_in_the_edit_that_wrote_after_its_key_gets_it_ba
 
     plan = fresh_plan(config)
 
-    assert not [c for c in plan.changes if c.action in ("create", "conflict", "orphan")], render(
-        plan
+    assert not [c for c in plan.changes if c.action in ("create", "conflict", "orphan")], (
+        render_plan(plan)
     )
     (regained,) = [c for c in plan.changes if c.action == "write_back"]
     assert regained.key == key

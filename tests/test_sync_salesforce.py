@@ -51,7 +51,7 @@ from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.apply import Result, StalePlan
 from plansync.engine.changes import ACTIONS, Plan
-from plansync.engine.render import render
+from plansync.engine.render import render_plan
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
@@ -1552,7 +1552,7 @@ def test_a_copied_lines_salesforce_link_taken_off_while_the_table_is_gone_is_in_
     [write] = [c for c in plan.changes if c.action == "write_back"]
     assert write.item.line == entry.item.line + 1
     assert write.fields["salesforce"] == {"old": record_id, "new": None}
-    assert f'    salesforce: "{record_id}" -> (none)' in render(plan).splitlines()
+    assert f'    salesforce: "{record_id}" -> (none)' in render_plan(plan).splitlines()
     plansync.apply(config_of(project), plan)
     copy = line_of(project, entry.note.path, entry.item.line + 1)
     assert record_id not in copy and block_id not in copy
@@ -2096,7 +2096,7 @@ def test_a_record_in_an_open_status_value_reads_as_in_progress(
     plan = plan_of(project, org)
     [move] = [c for c in plan.changes if c.target == "salesforce"]
     assert move.fields["status"] == {"old": "indeterminate", "new": "done"}  # the JSON's word
-    text = render(plan)
+    text = render_plan(plan)
     assert '    status: "in progress" -> "done"' in text.splitlines()
     assert "indeterminate" not in text
 
@@ -2126,7 +2126,7 @@ def test_a_record_declined_in_salesforce_is_said_and_never_overwritten_unseen(
     replace_once(path, f"- [ ] {FEATURE_TEXT}", f"- [x] {FEATURE_TEXT}")
     plan = plan_of(project, org)
     mine = [c for c in plan.changes if c.target == "salesforce"]
-    text = render(plan)
+    text = render_plan(plan)
     if wins == "note":
         [move] = mine
         assert (move.action, move.fields["status"]) == (

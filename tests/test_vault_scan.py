@@ -826,3 +826,24 @@ def test_the_walk_names_write_back_s_temporary_files_among_the_hidden_files_it_s
     # Beside the notes of a folder the config leaves out, they are not this config's.
     found = scan_vault(vault, exclude=["people/**"]).write_temps
     assert found == [".2025-11-03-sync.md.a1b2c3d4.plansync-tmp"]
+
+
+def test_scan_vault_reads_templates_unless_told_as_the_config_s_vault_does(tmp_path: Path) -> None:
+    """``scan_vault`` excludes nothing by default, ``VaultConfig()`` the templates folders: the
+    two differed unsaid (a user test). Not changed, said: in the docstrings and the README,
+    with the way to read what a plan reads."""
+    import plansync
+
+    (tmp_path / "Templates").mkdir()
+    (tmp_path / "Templates" / "meeting.md").write_text("- [ ] Send recap @Dana\n", "utf-8")
+    (tmp_path / "weekly.md").write_text("- [ ] Send the deck @Dana\n", "utf-8")
+    assert [n.path for n in scan_vault(tmp_path).notes] == ["Templates/meeting.md", "weekly.md"]
+    as_planned = scan_vault(tmp_path, exclude=plansync.VaultConfig().exclude)
+    assert [n.path for n in as_planned.notes] == ["weekly.md"]
+
+    def said(documented: str | None) -> str:
+        return " ".join((documented or "").split())
+
+    assert "give ``exclude=plansync.VaultConfig().exclude``" in said(scan_vault.__doc__)
+    assert "by default :data:`TEMPLATE_FOLDERS`" in said(plansync.VaultConfig.__doc__)
+    assert "``Match()`` takes action items only" in said(plansync.Match.__doc__)

@@ -78,6 +78,10 @@ NOTES_AT_ONCE = 100
 temporary file, flushed to disk and renamed, and 2,000 of them took seconds in silence."""
 
 Checkpoint = Callable[[str], None]
+"""``checkpoint(stage)``, called by ``apply`` as each stage of the sync is done and stored:
+``"ids_written"``, ``"looked_up"``, ``"create_batch_done"`` (each batch of creates),
+``"created"``, ``"keys_written"``, ``"links"``, ``"updates"``, ``"transitions"``. An exception
+it raises stops the sync there, as a crash would (the next sync goes on from it)."""
 _T = TypeVar("_T")
 _Sent = TypeVar("_Sent", bound=tuple[Any, ...])
 """A change of a batch call, first, with what was sent for it."""

@@ -331,9 +331,17 @@ def kept_lines(plan: Plan, every: str) -> list[str]:
     return alike_lines(entries, "kept", every)
 
 
-def render(plan: Plan, config: Config | None = None) -> str:
-    """The plan as text. Conflicts and orphans are shown but are never acted on. The commands
-    it tells of are named as ``config`` names them (with the ``--config`` the user gave).
+def render_plan(plan: Plan, config: Config | None = None) -> str:
+    """The plan as text, as ``plansync plan`` shows it (``plansync.render_plan``: one view for
+    the command line and a program that shows a plan to a person, to review before
+    ``apply``). Conflicts and orphans are shown but are never acted on. The commands it tells
+    of are named as ``config`` names them (the library's calls for a config a program loaded,
+    the command with the ``--config`` the user gave for the command line's); without
+    ``config``, as the command line names them. Pass the config the plan was made with.
+
+    ``str(plan)`` is not this text: a plan does not keep its config, so its text would name
+    commands in words its caller may not use; and a Plan is a data model, whose ``str`` a log
+    shows as its fields, as pydantic's models do.
 
     The warnings come first (:func:`warning_lines`), as they are about what the plan was
     made from (the notes, the config, the backends' users), and the changes last, above the

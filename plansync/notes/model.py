@@ -10,8 +10,9 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -262,6 +263,25 @@ class AcceptancePolicy(Settings):
                 "a global filter is looked for within one line: it cannot hold a line break"
             )
         return value
+
+    if TYPE_CHECKING:
+        # The constructor as a type checker reads it, the same as pydantic's but for
+        # ``owner_names``: any sequence of names (a list, as the README writes it and the
+        # other fields take), which the model keeps as a tuple, as the parser caches by it.
+        # A field added to the model is added here too (a test compares them).
+        def __init__(
+            self,
+            *,
+            accepted_statuses: list[str] = ...,
+            proposed_statuses: list[str] = ...,
+            cancelled_statuses: list[str] = ...,
+            accept_tag: str = ...,
+            decision_headings: list[str] = ...,
+            decisions_front_matter_key: str = ...,
+            global_filter: str = ...,
+            remove_global_filter: bool = ...,
+            owner_names: Sequence[str] = ...,
+        ) -> None: ...
 
     @field_validator("owner_names", mode="before")
     @classmethod

@@ -352,7 +352,10 @@ def scan_vault(
     A file is read when a glob of ``include`` matches its path (or, for a note, a folder it is
     in: :func:`included`) and none of ``exclude`` matches it or a folder it is in (see
     :func:`glob_pattern`), as the config's ``[vault]``; where they take no note (and nothing
-    else was said), a warning names them (:func:`read_vault`).
+    else was said), a warning names them (:func:`read_vault`). ``exclude`` leaves out nothing
+    unless given, where the config's ``vault.exclude`` (``VaultConfig().exclude``) leaves out
+    the templates folders: give ``exclude=plansync.VaultConfig().exclude`` to read the notes
+    a plan reads.
 
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
     takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
