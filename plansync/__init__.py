@@ -4,7 +4,7 @@ The library is what the command line is a shell over::
 
     import plansync
     note = plansync.parse_note("meetings/2025-10-24.md")
-    pasted = plansync.parse_text("- [ ] Send the deck @Dana\n")  # text, never a file's name
+    pasted = plansync.parse_text("- [ ] Send the deck @Dana\\n")  # text, never a file's name
     vault = plansync.scan_vault("meetings")
 
     config = plansync.load_config("plansync.toml")
@@ -40,8 +40,7 @@ from that file. ``parse_text`` takes text only, whatever it looks like.
 ``progress(step, done, total)``, called before each batch of a long step and once at its end,
 from the calling thread (the steps are listed in :mod:`plansync.progress`). ``apply`` takes
 ``checkpoint``, a :data:`Checkpoint`: ``checkpoint(stage)`` is called as each stage of the
-sync is done and stored (``"ids_written"``, ``"looked_up"``, ``"create_batch_done"``,
-``"created"``, ``"keys_written"``, ``"links"``, ``"updates"``, ``"transitions"``); an
+sync is done and stored (the stages: at :data:`Checkpoint`, and in the README); an
 exception it raises stops the sync there, as a crash would, and the next sync goes on from it.
 
 A whole call that fails is raised by ``plan`` but listed by ``apply`` (an :class:`ItemError`

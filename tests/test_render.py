@@ -16,7 +16,7 @@ from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Pla
 from plansync.engine.render import (
     ALIKE_SHOWN,
     RenderedResult,
-    render,
+    render_plan,
     render_result,
     summary_line,
 )
@@ -41,7 +41,7 @@ def test_an_update_of_a_long_text_shows_the_lines_that_differ() -> None:
             "title": {"old": "Weekly sync", "new": "Weekly sync"},
         },
     )
-    text = render(Plan(changes=[change], summary={"update": 1}))
+    text = render_plan(Plan(changes=[change], summary={"update": 1}))
     assert "file=weekly%23" in text and "file=sub%2Fweekly%23" in text
     assert "      - From the meeting [Weekly sync|obsidian://open?vault=v&file=weekly" in text
     assert "      + From the meeting [Weekly sync|obsidian://open?vault=v&file=sub%2Fweekly" in text
@@ -62,7 +62,7 @@ def test_a_difference_far_along_a_long_line_is_shown() -> None:
         key="PLAN-1",
         fields={"description": {"old": old, "new": new}},
     )
-    lines = render(Plan(changes=[change], summary={"update": 1})).splitlines()
+    lines = render_plan(Plan(changes=[change], summary={"update": 1})).splitlines()
     removed = next(line for line in lines if line.startswith("      - "))
     added = next(line for line in lines if line.startswith("      + "))
     assert "file=q4%23" in removed and "file=Archive%2Fq4%23" in added
@@ -80,7 +80,7 @@ def test_control_characters_from_a_note_are_shown_escaped_not_sent_to_the_termin
         fields={"summary": text, "description": f"{text}\nline two"},
     )
     plan = Plan(changes=[change], summary={"create": 1}, warnings=[f"in.md:3: {text}"])
-    out = render(plan)
+    out = render_plan(plan)
     assert not any(c in out for c in "\x1b\b\x07\u202e")
     assert "Pay \\x1b[2Kthe\\x08\\x08\\x08 invoice\\x07 \\u202egnp.exe" in out
     assert "in\\x1b]0;x\\x07box.md:3" in out
@@ -95,10 +95,10 @@ def test_a_long_item_text_in_a_heading_is_cut_with_an_ellipsis() -> None:
         target="jira",
         item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
     )
-    heading = render(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
+    heading = render_plan(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
     assert heading.endswith('  "Publish the revised tiering cost model to the cloud-program…"')
     short = change.model_copy(update={"item": change.item.model_copy(update={"text": "Short"})})
-    assert render(Plan(changes=[short])).splitlines()[0].endswith('  "Short"')
+    assert render_plan(Plan(changes=[short])).splitlines()[0].endswith('  "Short"')
 
 
 def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
@@ -111,13 +111,13 @@ def test_ids_a_dead_sync_left_unfound_are_said_before_no_changes() -> None:
             DeadCreate(block_id="ps-3", target="jira", note="weekly.md", key="PLAN-3"),
         ]
     )
-    lines = render(plan).splitlines()
+    lines = render_plan(plan).splitlines()
     assert lines[0].startswith(
         "2 ids that a sync cut short was creating in Jira have no record there yet"
         " (^ps-1 (weekly.md), ^ps-2 (weekly.md)): "
     )
     assert lines[0].endswith(" then forgets them.")
-    one = render(Plan(dead_creates=[DeadCreate(block_id="ps-9", target="salesforce")]))
+    one = render_plan(Plan(dead_creates=[DeadCreate(block_id="ps-9", target="salesforce")]))
     assert one.splitlines()[0].startswith(
         "1 id that a sync cut short was creating in Salesforce has no record there yet (^ps-9):"
     )
@@ -140,7 +140,7 @@ def test_a_link_that_replaces_one_reads_as_a_change_a_new_one_as_an_addition() -
         fields={"title": {"old": "Salesforce: Publish", "new": "Salesforce: Publish it"}},
     )
     new = Change(action="link", target="jira", item=item, key="PLAN-1", fields={"url": "u"})
-    text = render(Plan(changes=[changed, new], summary={"link": 2}))
+    text = render_plan(Plan(changes=[changed, new], summary={"link": 2}))
     assert text.startswith("~ jira link PLAN-1  weekly.md:3")
     assert "\n+ jira link PLAN-1  weekly.md:3" in text
 
@@ -169,13 +169,13 @@ def test_records_missing_from_a_real_jira_get_one_hint_without_the_sandbox() -> 
     config = Config.model_validate(
         {"vault": {"path": "vault"}, "jira": {"url": "https://example.atlassian.net"}}
     )
-    text = render(Plan(changes=[missing(f"PLAN-{n}", n) for n in range(1, 6)]), config)
+    text = render_plan(Plan(changes=[missing(f"PLAN-{n}", n) for n in range(1, 6)]), config)
     (hint,) = [line for line in text.splitlines() if "the state store tracks" in line]
     assert hint.startswith("5 records the state store tracks are not in Jira (PLAN-1, PLAN-2,")
     assert "If jira.url (JIRA_URL) changed, set it back." in hint
     assert "sandbox serve" not in hint
     assert f"delete {config.state_dir / 'state.db'}" in hint
-    one = render(Plan(changes=[missing("PLAN-7", 7)]), config)
+    one = render_plan(Plan(changes=[missing("PLAN-7", 7)]), config)
     assert "1 record the state store tracks is not in Jira (PLAN-7)" in one
     assert "take its key link off its line" in one and "makes it anew" in one
 
@@ -195,7 +195,7 @@ def summary_update(text: str) -> Plan:
 def test_a_backslash_in_a_field_reads_as_one_as_in_the_heading() -> None:
     """JSON showed "pipe \\\\ backslash" in the summary under a heading that read "pipe \\
     backslash" (a user test), and so in a conflict's message."""
-    out = render(summary_update("pipe \\ backslash"))
+    out = render_plan(summary_update("pipe \\ backslash"))
     assert '  "pipe \\ backslash"' in out.splitlines()[0]
     assert '    summary: "pipe" -> "pipe \\ backslash"' in out
     assert field_value('say "hi" in C:\\dir\\') == '"say \\"hi\\" in C:\\dir\\\\"'
@@ -246,7 +246,7 @@ def test_a_quote_in_the_item_text_of_a_heading_is_escaped_as_in_a_field() -> Non
     """The heading showed ``"pipe \\ backslash "q""``, where a quote inside read as the end of
     the text, under a summary line that read ``"pipe \\ backslash \\"q\\""``."""
     text = 'pipe \\ backslash "q"'
-    heading, summary = render(summary_update(text)).splitlines()[:2]
+    heading, summary = render_plan(summary_update(text)).splitlines()[:2]
     assert heading.endswith('  "pipe \\ backslash \\"q\\""')
     assert summary == '    summary: "pipe" -> "pipe \\ backslash \\"q\\""'
     assert heading_text(heading) == text
@@ -264,7 +264,7 @@ def test_a_list_of_texts_shows_each_as_a_text_field_is_shown() -> None:
         fields={"labels": {"old": ["a"], "new": labels}},
     )
     plan = Plan(changes=[change], summary={"update": 1})
-    assert '    labels: ["a"] -> ["C:\\dir", "say \\"hi\\"", "esc\\x1b"]' in render(plan)
+    assert '    labels: ["a"] -> ["C:\\dir", "say \\"hi\\"", "esc\\x1b"]' in render_plan(plan)
     assert plan.model_dump(mode="json")["changes"][0]["fields"]["labels"]["new"] == labels
     assert field_value([1, None, "x"]) == '[1, null, "x"]'
 
@@ -288,7 +288,7 @@ def test_the_item_text_of_a_heading_reads_back_one_way(text: str) -> None:
         target="jira",
         item=ItemRef(note="n.md", line=3, block_id="ps-1", text=text),
     )
-    heading = render(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
+    heading = render_plan(Plan(changes=[change], summary={"create": 1})).splitlines()[0]
     assert heading_text(heading) == text
 
 
@@ -378,7 +378,7 @@ def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted(
     )
     every = "`plansync plan --config 'my vault/plansync.toml' --json` lists them all"
 
-    text = render(plan, config).splitlines()
+    text = render_plan(plan, config).splitlines()
 
     assert text[: ALIKE_SHOWN + 1] == [
         *(f"warning: p{n}.md:5: {PROPOSED}" for n in range(ALIKE_SHOWN)),
@@ -406,7 +406,7 @@ def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted(
     assert {"note": "p9.md", "line": 5, "message": PROPOSED} in contract["warning_details"]
     # Without a config (a library caller's plan), the JSON's command is named as typed.
     assert "warning: likewise 2 more notes (`plansync plan --json` lists them all)" in (
-        render(plan).splitlines()
+        render_plan(plan).splitlines()
     )
 
 
