@@ -434,7 +434,7 @@ def test_kept_records_of_a_kind_are_listed_a_few_times_then_counted() -> None:
         {"rules": [{"project": "PLAN"}]}, caller=CommandLine(Path("v/plansync.toml"))
     )
 
-    text = render(plan, config).splitlines()
+    text = render_plan(plan, config).splitlines()
 
     kept = [line for line in text if line.startswith("kept: ")]
     assert kept == [
@@ -444,7 +444,7 @@ def test_kept_records_of_a_kind_are_listed_a_few_times_then_counted() -> None:
         f"kept: {plan.kept[-1]}",  # another field: another kind
     ]
     assert text[-1].startswith(f"No changes. {ALIKE_SHOWN + 4} records keep edits")
-    assert "(`Plan.kept_records` lists them all)" in render(plan, Config()).splitlines()[3]
+    assert "(`Plan.kept_records` lists them all)" in render_plan(plan, Config()).splitlines()[3]
     contract = plan.to_contract()
     assert len(contract["kept"]) == len(contract["kept_records"]) == ALIKE_SHOWN + 4
 

@@ -2118,7 +2118,7 @@ def test_a_restored_line_ticked_since_is_warned_of_and_its_orphan_keeps_the_hint
     [warning] = [w for w in plan.warning_details if (w.note, w.line) == (path.name, line)]
     assert f"has the text of {key} (^{block_id}), whose line is gone" in warning.message
     assert f"put ^{block_id} back at its end instead" in warning.message
-    assert warning.message in render(plan)
+    assert warning.message in render_plan(plan)
     [orphan] = [c for c in plan.changes if c.key == key]
     hint = (
         f"{key}: line {line} of its note has its text but not its id, and is synced as a new"
