@@ -76,7 +76,8 @@ def refuse_unchosen_sandbox(config: Config, embedded: Collection[str]) -> None:
         f"{config.where}: {keys} {is_} empty, so this run would sync with the embedded sandbox"
         " and write its made-up keys (links to 127.0.0.1) into the notes: set"
         f" {it} (an environment variable {it} {is_} read from unset?), or make the Config"
-        " with sandbox=True to try plansync on the embedded sandbox"
+        " with sandbox=True to try plansync on the embedded sandbox",
+        key=URL_SETTINGS[names[0]][0],
     )
 
 
@@ -181,7 +182,9 @@ def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[st
             f"{state.directory / 'state.db'}: {items} synced with the {title} at"
             f" {site_of(real[0].url)}, but {config.where} names no {title}"
             f" ('{setting}', which the starter config reads from {variable}), so this run would"
-            f" use the embedded sandbox: set it to sync with that {title}"
+            f" use the embedded sandbox: set it to sync with that {title}",
+            source=config.source,
+            key=setting,
         )
 
 
@@ -246,7 +249,8 @@ def _served(config: Config, state: StateStore) -> list[str]:
             f"the state store {state.path} serves the vault {served}, and"
             f" {config.described} has another: one state store serves one vault (the other"
             " vault's records would be this one's orphans);"
-            f" {config.caller.own_stores(in_code=config.source is None)}"
+            f" {config.caller.own_stores(in_code=config.source is None)}",
+            source=config.source,
         )
     return [
         f"the state store {state.path} served the vault {served}, which is not there any more:"

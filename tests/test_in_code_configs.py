@@ -51,6 +51,7 @@ def test_a_config_made_in_code_with_no_jira_url_is_refused_the_sandbox_unasked(
     said = str(refused.value)
     assert said.startswith("config: 'jira.url' is empty, so this run would sync with the")
     assert "sandbox=True" in said
+    assert (refused.value.key, refused.value.source) == ("jira.url", None)
     assert (vault / "fine.md").read_bytes() == before
     assert not (tmp_path / ".plansync" / "sandbox").exists()
 
