@@ -59,7 +59,25 @@ _FIELD_IN_TEXT = re.compile(
     + "]"
 )
 """A date or priority field left in an item's text, before words that end the line (an
-owner, say): Obsidian Tasks reads fields at the end of a line only, so it is not read."""
+owner, say): Obsidian Tasks reads fields at the end of a line only, so it is not read. Use
+:func:`field_in_text`."""
+_FIELD_STARTS = tuple(
+    sorted({s[0] for symbols in DATE_SIGNIFIERS.values() for s in symbols} | set(PRIORITIES))
+)
+"""The characters a match of ``_FIELD_IN_TEXT`` starts with: emoji, none of them ASCII."""
+
+
+def field_in_text(core: str) -> re.Match[str] | None:
+    """``_FIELD_IN_TEXT.search(core)``, cheaply where it finds nothing (nearly every text).
+
+    The pattern starts with an alternation, so ``re`` tries it at every position of the text:
+    ~5 µs an item (a tenth of a note's cost on the parse benchmark). A text holds a field only
+    where it holds one of the characters a field starts with, and those are beyond ASCII:
+    an ASCII text is told apart at once, any other by a look for each of them."""
+    if core.isascii() or not any(map(core.__contains__, _FIELD_STARTS)):
+        return None
+    return _FIELD_IN_TEXT.search(core)
+
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
@@ -1339,7 +1357,7 @@ class _NoteReader:
         if repaired:
             self.repaired_lines.append(number)
         core = body.core
-        if kind == "action" and (field := _FIELD_IN_TEXT.search(core)):
+        if kind == "action" and (field := field_in_text(core)):
             self.warnings.append(
                 ParseWarning(
                     path=self.path,
