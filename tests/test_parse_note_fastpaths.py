@@ -6,6 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import plansync
 from plansync.notes import parse
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
 
@@ -34,3 +35,20 @@ def test_field_starts_are_beyond_ascii() -> None:
 def test_field_in_text_finds_what_the_pattern_finds(text: str) -> None:
     found, expected = parse.field_in_text(text), parse._FIELD_IN_TEXT.search(text)
     assert (found and (found.span(), found[0])) == (expected and (expected.span(), expected[0]))
+
+
+def test_a_scan_without_a_policy_reads_every_note_under_one(tmp_path, monkeypatch) -> None:
+    """The default policy is made once a scan, not once a note (validated each time)."""
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text("- [ ] Draft the plan @Dana\n", encoding="utf-8")
+    policies: list[object] = []
+    reader_init = parse._NoteReader.__init__
+
+    def spy(self: parse._NoteReader, path: str, policy: object, *args: object) -> None:
+        policies.append(policy)
+        reader_init(self, path, policy, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parse._NoteReader, "__init__", spy)
+    vault = plansync.scan_vault(tmp_path)
+    assert [len(note.items) for note in vault.notes] == [1, 1, 1]
+    assert len(policies) == 3 and len({id(policy) for policy in policies}) == 1

@@ -414,6 +414,9 @@ def read_vault(
     (``include = ["*.MD"]``, a folder of ``.markdown`` files) read as an empty vault, which
     plans as "in sync", and only the config's route said so (a user test)."""
     vault = Vault(root=str(root))
+    if policy is None:
+        # The default, made once a scan: each note made (and validated) its own.
+        policy = AcceptancePolicy()
     with cyclic_gc_paused():
         files = list(_note_files(root, include, exclude, vault.warnings, vault.write_temps))
         for path, relative in reported(progress, "reading notes", files, NOTES_A_STEP):
