@@ -3,11 +3,13 @@ stand in for: each must give exactly what the general one gives, for any input."
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import plansync
-from plansync.notes import parse
+from plansync.notes import parse, vault
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
 
 DATE_SYMBOLS = [s for symbols in DATE_SIGNIFIERS.values() for s in symbols]
@@ -52,3 +54,18 @@ def test_a_scan_without_a_policy_reads_every_note_under_one(tmp_path, monkeypatc
     vault = plansync.scan_vault(tmp_path)
     assert [len(note.items) for note in vault.notes] == [1, 1, 1]
     assert len(policies) == 3 and len({id(policy) for policy in policies}) == 1
+
+
+def test_the_walk_gives_each_note_by_its_path_as_a_string(tmp_path) -> None:
+    """No Path made (and printed again to open the file) for each note: the walk's paths are
+    strings that name the files, and its real-path bookkeeping (a folder's real path plus a
+    name) finds a note reached twice through a link once."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "n.md").write_text("x\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("y\n", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    found = list(vault._note_files(tmp_path, ("**/*.md",), (), [], []))
+    assert [relative for _, relative in found] == ["a/n.md", "b.md"]
+    assert all(type(path) is str for path, _ in found)
+    assert [os.path.samefile(path, tmp_path / rel) for path, rel in found] == [True, True]
+    assert [rel for _, rel in vault.markdown_files(tmp_path)] == ["a/n.md", "b.md"]

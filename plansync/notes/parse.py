@@ -771,7 +771,7 @@ def _unicode_encoding(data: bytes) -> str | None:
 
 
 def read_note(
-    path: Path, *, display: str, policy: AcceptancePolicy | None = None
+    path: str | Path, *, display: str, policy: AcceptancePolicy | None = None
 ) -> Note | ParseWarning:
     """Parse one file, or say why it was skipped."""
     try:
@@ -802,7 +802,7 @@ def read_note(
     return note
 
 
-def read_note_bytes(path: Path) -> tuple[int, bytes]:
+def read_note_bytes(path: str | Path) -> tuple[int, bytes]:
     """(size, bytes) of a file; nothing is read from a file over ``MAX_NOTE_BYTES``.
 
     One read of the size ``fstat`` gives, without a buffered file object: four system calls

@@ -146,7 +146,7 @@ def _note_files(
     exclude: Sequence[str],
     warnings: list[ParseWarning],
     write_temps: list[str],
-) -> Iterator[tuple[Path, str]]:
+) -> Iterator[tuple[str, str]]:
     """Note files under ``root`` in a stable order, each real file once, with its path
     relative to ``root`` in POSIX form.
 
@@ -197,14 +197,15 @@ def markdown_files(root: Path) -> Iterator[tuple[Path, str]]:
     may have gone. Found by the scan's own walk, so what it never looks at (hidden folders,
     symlinks leaving the vault) stays unlooked at here too; what it would warn about again is
     not reported twice."""
-    return _vault_files(root, lambda relative: relative.lower().endswith(".md"), [])
+    for path, relative in _vault_files(root, lambda relative: relative.lower().endswith(".md"), []):
+        yield Path(path), relative
 
 
 def files_named(root: Path, name: str) -> Iterator[Path]:
     """Every file named ``name`` under ``root`` (a ``plansync.toml``), found by the scan's own
     walk: none in a hidden folder, none through a symlink leaving ``root``."""
     for path, _ in _vault_files(root, lambda relative: relative.rpartition("/")[2] == name, []):
-        yield path
+        yield Path(path)
 
 
 def _vault_files(
@@ -212,14 +213,16 @@ def _vault_files(
     take: Callable[[str], bool],
     warnings: list[ParseWarning],
     write_temps: list[str] | None = None,
-) -> Iterator[tuple[Path, str]]:
+) -> Iterator[tuple[str, str]]:
     """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
     path (in NFC: :func:`note_name`), in a stable order, each real file once; hidden entries and
-    symlinks leaving the vault skipped. Of two files (or folders) whose names differ only in
-    their Unicode normalisation (possible where the file system keeps both), the one not named
-    in NFC is skipped with a warning: both would be one note, and its ids written back into
-    the other. The one named in NFC is read, as :func:`note_file` finds the note's file first
-    by that name, for a check and a write-back to open the file that was read.
+    symlinks leaving the vault skipped. Each file by its path as a string: a ``Path`` made for
+    each note, and printed again to open it, cost more than the rest of the walk. Of two files
+    (or folders) whose names differ only in their Unicode normalisation (possible where the
+    file system keeps both), the one not named in NFC is skipped with a warning: both would be
+    one note, and its ids written back into the other. The one named in NFC is read, as
+    :func:`note_file` finds the note's file first by that name, for a check and a write-back to
+    open the file that was read.
 
     The hidden regular files named as write-back's temporary files go into ``write_temps`` (by
     their names on disk): looked for only among the entries skipped anyway, the scan finds them
@@ -233,7 +236,7 @@ def _vault_files(
     seen: set[str] = set()
     named: set[str] = set()
 
-    def walk(folder: str, real_folder: str, prefix: str) -> Iterator[tuple[Path, str]]:
+    def walk(folder: str, real_folder: str, prefix: str) -> Iterator[tuple[str, str]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -242,6 +245,8 @@ def _vault_files(
             warnings.append(ParseWarning(path=shown, message=f"cannot be listed ({exc.strerror})"))
             return
         names: set[str] | None = None
+        # os.path.join's own rule, once a folder: a name holds no "/".
+        real_base = real_folder if real_folder.endswith("/") else real_folder + "/"
         for entry in entries:
             if hidden(entry.name):
                 if (
@@ -285,7 +290,7 @@ def _vault_files(
                     continue
                 real = str(resolved)
             else:
-                real = os.path.join(real_folder, entry.name)
+                real = real_base + entry.name
             if real in seen:
                 continue
             if entry.is_dir():
@@ -295,7 +300,7 @@ def _vault_files(
                 relative = note_name(prefix + entry.name)
                 if take(relative) and _first_named(relative, prefix + entry.name, named, warnings):
                     seen.add(real)
-                    yield Path(entry.path), relative
+                    yield entry.path, relative
 
     seen.add(str(real_root))
     yield from walk(str(root), str(real_root), "")
