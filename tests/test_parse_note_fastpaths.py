@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import plansync
 from plansync.notes import parse, vault
+from plansync.notes.model import Item, Note, builder
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
 
 DATE_SYMBOLS = [s for symbols in DATE_SIGNIFIERS.values() for s in symbols]
@@ -69,3 +71,33 @@ def test_the_walk_gives_each_note_by_its_path_as_a_string(tmp_path) -> None:
     assert all(type(path) is str for path, _ in found)
     assert [os.path.samefile(path, tmp_path / rel) for path, rel in found] == [True, True]
     assert [rel for _, rel in vault.markdown_files(tmp_path)] == ["a/n.md", "b.md"]
+
+
+LINE_PIECES = st.sampled_from(
+    [
+        "- [ ] ", "- [?] ", "- [x] ", "- ", "Draft the plan", " @Dana Okafor", " 📅 2025-10-27",
+        " ⏫", " #task", " #accepted", " [[Cloud program]]", " ✅ 2025-11-01", " 📅 TBD", " ^blk",
+        "\n", "## Decisions\n", "  - why\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE_PIECES, max_size=30).map("".join))
+def test_built_items_and_notes_are_what_validation_would_make(text: str) -> None:
+    """model.builder sets values without validating them: validating them changes nothing,
+    and they sit in declaration order, every field given."""
+    note = parse.parse_text(text, path="n.md")
+    for item in note.items:
+        assert list(item.__dict__) == list(Item.model_fields)
+        assert item.model_fields_set == set(Item.model_fields)
+        assert Item.model_validate(item.model_dump()) == item
+    assert list(note.__dict__) == list(Note.model_fields)
+    assert Note.model_validate(dict(note.__dict__)) == note
+
+
+def test_a_builder_takes_every_field() -> None:
+    values = Item(kind="action", line=1, status=" ", accepted=True, text="x").model_dump()
+    del values["owner"]
+    with pytest.raises(TypeError):
+        builder(Item)(**values)

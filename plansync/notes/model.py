@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -107,12 +107,15 @@ class Item(BaseModel):
         return [(d, depths[i] if i < len(depths) else 0) for i, d in enumerate(self.details)]
 
 
-def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:
-    """A model from values the parser built with their final types, not validated again.
+@cache
+def builder(model: type[ParsedModel]) -> Callable[..., ParsedModel]:
+    """A maker of ``model`` instances from values the parser built with their final types, not
+    validated again: called with every field by keyword (none left out), it sets them in
+    declaration order.
 
     Validation was a fifth of the time of reading a task line and gains nothing here; the tests
     revalidate every item and note parsed from the examples, samples and conformance cases and
-    expect no change. ``values`` holds every field, in declaration order.
+    expect no change.
 
     A large vault's parse output is mostly items, so they are kept small (about 1 KB an item,
     not 2.9). Every field counts as given (as for a model validated from its own JSON), so all
@@ -121,18 +124,35 @@ def parsed(model: type[ParsedModel], values: dict[str, Any]) -> ParsedModel:
     ``__dict__``, which CPython (3.11 on) makes a key-sharing dictionary, one table of keys for
     all instances: 250 bytes for an item instead of 830. Assigning a dictionary built
     elsewhere, or updating from one, would keep a table per instance.
+
+    The maker is a function written for the model's fields (as ``dataclasses`` writes an
+    ``__init__``): it stores each value straight from its argument, where a dictionary of the
+    values built first, and copied in, cost ~3 k instructions more an item.
     """
-    instance = model.__new__(model)
-    instance.__dict__.update(values.items())
-    _set_fields_set(instance, _every_field(model))
-    _set_extra(instance, None)
-    _set_private(instance, None)
-    return instance
-
-
-@cache
-def _every_field(model: type[BaseModel]) -> set[str]:
-    return set(model.model_fields)
+    names = list(model.model_fields)
+    code = "\n".join(
+        [
+            f"def build(*, {', '.join(names)}):",
+            "    instance = new(model)",
+            "    values = instance.__dict__",
+            *(f"    values[{name!r}] = {name}" for name in names),
+            "    set_fields_set(instance, every_field)",
+            "    set_extra(instance, None)",
+            "    set_private(instance, None)",
+            "    return instance",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        "new": model.__new__,
+        "model": model,
+        "every_field": set(names),
+        "set_fields_set": _set_fields_set,
+        "set_extra": _set_extra,
+        "set_private": _set_private,
+    }
+    exec(code, namespace)  # field names are identifiers: a model's attributes
+    build: Callable[..., ParsedModel] = namespace["build"]
+    return build
 
 
 # The slots pydantic keeps beside __dict__, set as pydantic itself sets them (bypassing

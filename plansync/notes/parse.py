@@ -35,8 +35,8 @@ from plansync.notes.model import (
     Kind,
     Note,
     ParseWarning,
+    builder,
     note_digest,
-    parsed,
 )
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
 from plansync.notes.tasks import (
@@ -50,6 +50,10 @@ from plansync.notes.tasks import (
     parse_task_line,
     remove_global_filter,
 )
+
+_build_item: Callable[..., Item] = builder(Item)
+_build_note: Callable[..., Note] = builder(Note)
+"""Items and notes from the values the parser built, not validated again (:func:`builder`)."""
 
 _FIELD_IN_TEXT = re.compile(
     "(?:"
@@ -1236,7 +1240,7 @@ class _NoteReader:
         assert decision is not None
         self.decision = None
         if decision.details:
-            # Set as the parser sets every field (see model.parsed): no validation again.
+            # Set as the parser sets every field (see model.builder): no validation again.
             values = decision.item.__dict__
             values["details"] = tuple(decision.details)
             values["detail_depths"] = tuple(decision.levels)
@@ -1378,35 +1382,32 @@ class _NoteReader:
             # it is in every task: a rule or an accept tag that names it takes nothing.
             tags = [tag for tag in tags if tag != self.global_filter]
         self.items.append(
-            parsed(
-                Item,
-                {
-                    "kind": kind,
-                    "line": number,
-                    "status": status,
-                    "accepted": self._accepted(kind, number, status, tags),
-                    "text": text,
-                    "owner": owner,
-                    "due": date("due"),
-                    "scheduled": date("scheduled"),
-                    "start": date("start"),
-                    "created": date("created"),
-                    "done": date("done"),
-                    "cancelled": date("cancelled"),
-                    "priority": body.priority,
-                    "recurrence": body.recurrence,
-                    "tags": tags,
-                    "depends_on": body.depends_on,
-                    "task_id": body.task_id,
-                    "block_id": body.block_link,
-                    "keys": {target: link.key for target, link in links.items()} if links else {},
-                    "repaired": repaired,
-                    "description": body.description,
-                    "section": self.section,
-                    "unreadable_dates": unreadable,
-                    "details": (),  # a decision's: set when its list item ends
-                    "detail_depths": (),
-                },
+            _build_item(
+                kind=kind,
+                line=number,
+                status=status,
+                accepted=self._accepted(kind, number, status, tags),
+                text=text,
+                owner=owner,
+                due=date("due"),
+                scheduled=date("scheduled"),
+                start=date("start"),
+                created=date("created"),
+                done=date("done"),
+                cancelled=date("cancelled"),
+                priority=body.priority,
+                recurrence=body.recurrence,
+                tags=tags,
+                depends_on=body.depends_on,
+                task_id=body.task_id,
+                block_id=body.block_link,
+                keys={target: link.key for target, link in links.items()} if links else {},
+                repaired=repaired,
+                description=body.description,
+                section=self.section,
+                unreadable_dates=unreadable,
+                details=(),  # a decision's: set when its list item ends
+                detail_depths=(),
             )
         )
 
@@ -1911,17 +1912,14 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
                 )
             )
     participants = _participants(front_matter, split[0]) if split is not None else []
-    return parsed(
-        Note,
-        {
-            "path": path,
-            "title": str(title) if title else reader.first_h1 or Path(path).stem,
-            "date": date,
-            "participants": participants,
-            "front_matter": front_matter,
-            "items": reader.items,
-            "warnings": warnings,
-            "digest": None,
-            "front_matter_error": fm_error,
-        },
+    return _build_note(
+        path=path,
+        title=str(title) if title else reader.first_h1 or Path(path).stem,
+        date=date,
+        participants=participants,
+        front_matter=front_matter,
+        items=reader.items,
+        warnings=warnings,
+        digest=None,
+        front_matter_error=fm_error,
     )
