@@ -101,3 +101,23 @@ def test_a_builder_takes_every_field() -> None:
     del values["owner"]
     with pytest.raises(TypeError):
         builder(Item)(**values)
+
+
+SPACES = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*SPACES, "a", "é", "’", "📅", "\u200b", "\ufe0f", "x"])))
+@example("a  b")
+@example(" a")
+@example("a ")
+@example("a\u00a0b")
+@example("")
+def test_single_spaced_is_split_and_join(text: str) -> None:
+    assert parse.single_spaced(text) == " ".join(text.split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_single_spaced_is_split_and_join_on_any_text(text: str) -> None:
+    assert parse.single_spaced(text) == " ".join(text.split())
