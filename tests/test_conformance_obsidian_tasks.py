@@ -126,7 +126,7 @@ def test_note_of_the_line_gives_the_same_item(case: dict[str, Any]) -> None:
     assert item.line == number
     dates = {name: getattr(item, name) for name in DATE_FIELDS}
     assert _read(item.status, item, item.block_id, dates) == _expected(case)
-    # Built without validation (model.parsed): validating it again changes nothing.
+    # Built without validation (model.builder): validating it again changes nothing.
     assert Item.model_validate(item.model_dump()) == item
     # A clean (UTF-8, as written) line is never reported as repaired.
     assert item.repaired is False

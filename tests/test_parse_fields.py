@@ -1356,7 +1356,7 @@ def test_a_wiki_link_that_spells_a_markdown_link_stays_text() -> None:
 
 
 def test_items_are_small_and_share_what_they_can() -> None:
-    """The parse output of a large vault is mostly items (see model.parsed)."""
+    """The parse output of a large vault is mostly items (see model.builder)."""
     first, second = note_of("- [ ] x 📅 2025-10-27 ⏳ TBD\n- [ ] y\n").items
     # Every field counts as given, as for an item validated from its own JSON ...
     assert first.model_fields_set == set(Item.model_fields)

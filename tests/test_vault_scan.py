@@ -762,7 +762,7 @@ def test_scan_never_unfreezes_what_the_program_froze(tmp_path: Path) -> None:
     ids=["examples", "samples", "fixtures"],
 )
 def test_parsed_notes_and_items_are_what_validation_would_make(root: Path) -> None:
-    """Notes and items are built without validation (model.parsed); validating them changes
+    """Notes and items are built without validation (model.builder); validating them changes
     nothing."""
     notes = scan_vault(root).notes
     items = [item for note in notes for item in note.items]
