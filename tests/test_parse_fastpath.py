@@ -200,3 +200,37 @@ TRIGGER_PIECES = st.sampled_from(
 @given(st.lists(TRIGGER_PIECES, max_size=30).map("".join))
 def test_trigger_shortcut_finds_what_the_trigger_pattern_finds(text: str) -> None:
     assert tasks._has_trigger(text) == (tasks._TRIGGER.search(text) is not None)
+
+
+@st.composite
+def common_field(draw: st.DrawFn) -> str:
+    """A tag, a priority or a date, spelled every way a run may hold it (glued, variation
+    selector, several spaces, a date that is no calendar date)."""
+    kind = draw(st.sampled_from(["date", "tag", "priority"]))
+    if kind == "tag":
+        return draw(st.one_of(PLAIN_TAGS, st.just("#2024-01-01")))
+    if kind == "priority":
+        return draw(st.sampled_from(list(PRIORITIES))) + draw(VS)
+    day = draw(
+        st.one_of(
+            st.dates(min_value=dt.date(1000, 1, 1)).map(str),
+            st.sampled_from(["2023-02-29", "2024-13-01", "0000-00-00"]),
+        )
+    )
+    return draw(st.sampled_from(DATE_SYMBOLS)) + draw(VS) + draw(GAP) + day
+
+
+@MANY
+@given(
+    st.lists(st.one_of(common_field(), common_field(), emoji_field(plain=True)), max_size=25),
+    st.sampled_from(["", "do it", "x📅", "2024-01-01", "📅"]),
+)
+@example([*["📅 2024-01-01"] * 21, "#t"], "a")
+@example(["📅 2023-02-29", "⏳2023-02-30", "#t"], "a")
+def test_a_run_read_piece_by_piece_reads_as_a_regex_search_per_field(
+    fields: list[str], words: str
+) -> None:
+    line = " ".join([words, *fields]).strip()
+    run = tasks._REVERSED_RUN.match(line[::-1])
+    text = line[len(line) - run.end() :] if run else ""
+    assert tasks._read_run.__wrapped__(text) == tasks._read_fields(text)  # type: ignore[attr-defined]
