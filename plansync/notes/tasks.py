@@ -405,22 +405,18 @@ def _has_trigger(text: str) -> bool:
 
 def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
     """The body, when its fields form a plain run (see above); None: ask the plugin's loop."""
-    run_pattern = _REVERSED_COMMON_RUN
-    for symbol in _RARE_SIGNIFIERS:  # `in` is five times faster than a regex search here
-        if symbol in line:
-            run_pattern = _REVERSED_RUN
-            break
-    run = run_pattern.match(line[::-1])
-    if run:
-        cut = len(line) - run.end()
-        fields = _read_run(line[cut:])
-        if fields is None:
+    reversed_line = line[::-1]
+    fields, core = _split_run(line, reversed_line, _REVERSED_COMMON_RUN)
+    if _has_trigger(core):
+        # The run of tags, dates and priorities stops at a rarer field: read the line again
+        # with the pattern that knows them, only where one is left (any is a trigger).
+        for symbol in _RARE_SIGNIFIERS:  # `in` is five times faster than a regex search here
+            if symbol in core:
+                fields, core = _split_run(line, reversed_line, _REVERSED_RUN)
+                break
+        if fields is None or _more_to_cut(core):
             return None
-        core = js_trim(line[:cut])
-    else:
-        fields, core = _NO_FIELDS, line
-    dates = dict(fields.dates)
-    if _has_trigger(core) and _more_to_cut(core):
+    elif fields is None:
         return None
     tags = fields.tags
     if tags:
@@ -433,7 +429,7 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
         description,
         core,
         lead + len(core),
-        dates,
+        dict(fields.dates),
         fields.priority,
         fields.recurrence,
         fields.on_completion,
@@ -443,6 +439,19 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
         block_link,
         list(fields.invalid_dates),
     )
+
+
+def _split_run(
+    line: str, reversed_line: str, run_pattern: re.Pattern[str]
+) -> tuple[_RunFields | None, str]:
+    """(the fields of the run that ``run_pattern`` finds at the end of the line, None where
+    there are more than the plugin reads; the line's text before it, trimmed)."""
+    run = run_pattern.match(reversed_line)
+    if run is None:
+        return _NO_FIELDS, line
+    cut = len(line) - run.end()
+    # The line is trimmed: the text before the run needs trimming at its end only.
+    return _read_run(line[cut:]), line[:cut].rstrip(JS_WHITESPACE)
 
 
 class _RunFields(NamedTuple):
