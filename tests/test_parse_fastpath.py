@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -234,3 +235,12 @@ def test_a_run_read_piece_by_piece_reads_as_a_regex_search_per_field(
     run = tasks._REVERSED_RUN.match(line[::-1])
     text = line[len(line) - run.end() :] if run else ""
     assert tasks._read_run.__wrapped__(text) == tasks._read_fields(text)  # type: ignore[attr-defined]
+
+
+def test_plain_tag_characters_are_the_plugins_less_spaces_and_all_beyond_ascii() -> None:
+    written = re.compile(r"[^\s!@#$%^&*(),.?\":{}|<>\x80-\U0010ffff]")
+    spelled = re.compile(tasks._PLAIN_TAG_CHARS[:-1])
+    assert tasks._PLAIN_TAG_CHARS.endswith("+")
+    for code in range(0x110000):
+        char = chr(code)
+        assert (written.match(char) is None) == (spelled.match(char) is None), hex(code)

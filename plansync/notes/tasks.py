@@ -330,7 +330,24 @@ def _read_loop(line: str, lead: int, block_link: str | None) -> TaskBody:
 # plugin's loop reads those lines (Dataview fields, "📅 TBD", a field glued to the word before
 # it, tags with emoji).
 
-_PLAIN_TAG_CHARS = r"[^\s!@#$%^&*(),.?\":{}|<>\x80-\U0010ffff]+"
+
+def _ascii_class(excluded: str) -> str:
+    """``[^{excluded}\x80-\U0010ffff]``: the ASCII characters a regex class without
+    ``excluded`` holds, spelled as their ranges. Written with the range of every character
+    beyond ASCII, the class took ~15 ms to compile in each pattern that holds it, at import."""
+    kept = re.compile(f"[^{excluded}]")
+    codes = [code for code in range(128) if kept.match(chr(code))]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(f"\\x{a:02x}-\\x{b:02x}" for a, b in ranges) + "]"
+
+
+# A tag's characters, plain: the plugin's less the other spaces and anything beyond ASCII.
+_PLAIN_TAG_CHARS = _ascii_class(r"\s!@#$%^&*(),.?\":{}|<>") + "+"
 _IDENT = r"[a-zA-Z0-9_-]+"
 _RECURRENCE_VALUE = r"[a-zA-Z0-9,!](?:[a-zA-Z0-9, !]*[a-zA-Z0-9,!])?"
 _IDS_VALUE = f"{_IDENT}(?: *, *{_IDENT})*"
@@ -530,9 +547,7 @@ def _read_run(run: str) -> _RunFields | None:
 # What a piece of a run is (see :func:`_read_piece`); told apart by identity.
 _TAG, _PRIORITY, _DATE_PIECE, _SIGNIFIER, _VALUE = "tag", "priority", "date", "signifier", "value"
 _Piece = tuple[str, str, str, dt.date | None]
-# The tag's characters as _PLAIN_TAG_CHARS has them, for a piece known to be ASCII: a class
-# that holds all of Unicode beyond ASCII takes ~1.5 ms to compile, in every process.
-_TAG_PIECE = re.compile(r"#[^\s!@#$%^&*(),.?\":{}|<>]+")
+_TAG_PIECE = re.compile(f"#{_PLAIN_TAG_CHARS}")
 _PIECE = re.compile(
     f"(?P<priority>{_alternatives(tuple(PRIORITIES))})\ufe0f?"
     f"|(?P<signifier>{_alternatives(_DATE_SYMBOLS)})\ufe0f?(?P<date>{_DATE[1:-1]})?"
@@ -547,8 +562,7 @@ def _read_piece(piece: str) -> _Piece | None:
     (name: the field) or without it (the date is the next piece), or a date alone. None: a
     piece of another field."""
     if piece[0] == "#":
-        plain = piece.isascii() and _TAG_PIECE.fullmatch(piece) is not None
-        return (_TAG, piece, "", None) if plain else None
+        return (_TAG, piece, "", None) if _TAG_PIECE.fullmatch(piece) else None
     match = _PIECE.fullmatch(piece)
     if match is None:
         return None
