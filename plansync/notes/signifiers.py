@@ -67,6 +67,7 @@ CODECS: tuple[str, ...] = ("cp1252", "cp1254", "mac_roman", "latin-1")
 _LOST_BYTE_RENDERINGS: tuple[str | None, ...] = (None, "", "\ufffd", "?")
 
 
+@cache
 def _byte_renderings(byte: int, codec: str) -> tuple[str, ...]:
     """Every string one byte may have become when decoded through ``codec`` and saved again.
 
