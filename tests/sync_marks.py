@@ -12,6 +12,7 @@ CHECKPOINTS = (
     "ids_written",
     "looked_up",
     "created",
+    "keys_stored",
     "create_batch_done",
     "keys_written",
     "links",

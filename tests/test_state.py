@@ -221,6 +221,56 @@ def test_journal_begin_finish_in_flight(tmp_path: Path) -> None:
         assert state.in_flight() == []
 
 
+def committed(tmp_path: Path) -> tuple[set[tuple[str, str]], list[int]]:
+    """The records and open journal entries another connection sees in the store: what a
+    run killed now would leave to the next."""
+    with open_state(tmp_path, lock=False) as other:
+        return set(other.records()), [entry.id for entry in other.in_flight()]
+
+
+def test_writes_made_together_are_one_commit_all_or_none(tmp_path: Path) -> None:
+    """A create batch's keys and its journal entry's close are committed together: nothing of
+    them is on disk before (a kill then leaves the entry open, the ids to look up), all of it
+    after; an exception inside leaves none, as a kill would."""
+    with open_state(tmp_path) as state:
+        entry = state.begin("jira", ["ps-a", "ps-b"])
+        revision = state.revision()
+        commits: list[str] = []
+        state._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+        with state.together():
+            state.save(record("ps-a"))
+            with state.together():  # one inside another: its writes are the outer one's
+                state.save(record("ps-b"))
+            state.finish(entry)
+            assert set(state.records()) == {("ps-a", "jira"), ("ps-b", "jira")}  # its own
+            assert committed(tmp_path) == (set(), [entry])
+        assert commits == ["COMMIT"]
+        assert committed(tmp_path) == ({("ps-a", "jira"), ("ps-b", "jira")}, [])
+        assert state.revision() == revision + 3  # each write still bumps it
+
+        second = state.begin("jira", ["ps-c"])
+        with pytest.raises(RuntimeError, match="killed"), state.together():
+            state.save(record("ps-c"))
+            state.finish(second)
+            raise RuntimeError("killed")
+        assert committed(tmp_path) == ({("ps-a", "jira"), ("ps-b", "jira")}, [second])
+        assert state.get("ps-c", "jira") is None
+        state.save(record("ps-c"))  # the store goes on, a commit a write again
+        assert committed(tmp_path)[0] == {("ps-a", "jira"), ("ps-b", "jira"), ("ps-c", "jira")}
+
+
+def test_writes_together_on_a_full_disk_name_the_file_and_leave_none(tmp_path: Path) -> None:
+    with open_state(tmp_path) as state:
+        state.save(record())
+        pages = state._db.execute("PRAGMA page_count").fetchone()[0]
+        state._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+        with pytest.raises(StateError) as raised, state.together():
+            state.save(record("ps-def456"))
+            state.save(record("ps-ghi789", summary="x" * 100_000))
+        assert str(raised.value).startswith(f"{tmp_path / 'state.db'}: database or disk is full")
+        assert set(state.records()) == {("ps-abc123", "jira")}
+
+
 def test_journal_entries_are_shown_to_runs_with_the_backend_they_were_sent_to(
     tmp_path: Path,
 ) -> None:

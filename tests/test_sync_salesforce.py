@@ -577,9 +577,11 @@ CRASH_POINTS = [
     ("ids_written", 1),
     ("looked_up", 1),  # the Jira batch looked up, nothing made
     ("created", 1),  # issues made, their keys never stored
+    ("keys_stored", 1),  # issues made, their keys stored but never committed
     ("looked_up", 2),  # the Salesforce batch looked up: issues made, no record yet
     ("create_batch_done", 1),  # the Jira batch done: the same moment, seen from Jira
     ("created", 2),  # records upserted, their Ids never stored
+    ("keys_stored", 2),  # records upserted, their Ids stored but never committed
     ("create_batch_done", 2),
     ("keys_written", 1),
     ("links", 1),  # the cross-links made, not recorded as made
@@ -2387,9 +2389,10 @@ def test_an_item_retagged_to_an_object_whose_rule_writes_other_fields_still_sync
 NEW_ACTION = "- [ ] Draft the pager budget @Myself 📅 2025-12-01 #task"
 NEW_RFE = "- [ ] Export replication lag as a metric @Myself #task #rfe"
 DELETED_DECISION = "- The 5.3 release date stays at 16 March.\n"
+CREATE_STEPS = ("looked_up", "created", "keys_stored", "create_batch_done")
 STEPS = [
-    *[(step, 1) for step in ("ids_written", "looked_up", "created", "create_batch_done")],
-    *[(step, 2) for step in ("looked_up", "created", "create_batch_done")],  # Salesforce's
+    *[(step, 1) for step in ("ids_written", *CREATE_STEPS)],
+    *[(step, 2) for step in CREATE_STEPS],  # Salesforce's
     *[(step, 1) for step in ("keys_written", "links", "updates", "transitions")],
 ]
 

@@ -6,8 +6,11 @@ The order is the protocol (DESIGN.md, "The sync engine"):
    record exists, so whatever happens next, the id that the record will carry is on disk.
 2. **Creates, looked up first.** A journal entry names the ids about to be created; the ids are
    looked up by label (a record made by a run that died is adopted); only the rest are created,
-   in bulk; each key is stored as soon as it is known; the entry is closed. Creates are never
-   retried blindly: after a failed create call, the next run looks the ids up again.
+   in bulk; the batch's keys are stored and its entry closed in one commit. Creates are never
+   retried blindly: after a failed create call, or a run killed before that commit, the next
+   run looks the ids up again (waiting out search lag for an open entry's) and adopts what it
+   finds. A commit a key (as it was) only narrowed that window, which a kill right after the
+   create call opens for the whole batch all the same, at an ``fsync`` a record.
 3. **Keys into the notes.** Then links to the note lines, field updates, and transitions, each
    of which is idempotent and stores its new base in the state store when it succeeds.
 
@@ -1012,21 +1015,20 @@ class Applier:
         ids = [c.item.block_id for c in batch if c.item.block_id]
         found = self._lookup(target, ids)
         self.checkpoint("looked_up")
-        to_create: list[Change] = []
-        for change in batch:
-            made = found.get(label_for(change.item.block_id or ""))
-            if made is not None:  # made by a run that died: its status may have moved since
-                fields = self._fill_cross_keys(change)
-                self._created(
-                    change,
-                    made.key,
-                    made.url,
-                    fields,
-                    made.closed_as or made.status_category,
-                    "found by its plansync id (made by another run): not created again",
-                )
-            else:
-                to_create.append(change)
+        to_create = [c for c in batch if label_for(c.item.block_id or "") not in found]
+        if found:  # one commit: lost to a kill, they are found again, as they were now
+            with self.state.together():
+                for change in batch:
+                    made = found.get(label_for(change.item.block_id or ""))
+                    if made is not None:  # made by a run that died: its status may have moved
+                        self._created(
+                            change,
+                            made.key,
+                            made.url,
+                            self._fill_cross_keys(change),
+                            made.closed_as or made.status_category,
+                            "found by its plansync id (made by another run): not created again",
+                        )
         # Checked right before the call, not once before every batch: an editor saving its
         # copy of a note over the ids while earlier batches were sent would leave a record
         # for an id the note no longer holds, made again by the next sync.
@@ -1063,12 +1065,18 @@ class Applier:
         # looked for once, before the journal entry closes, so that none is known to no one.
         # The others are stored first: a look-up that fails must not lose what the call made
         # (a reviewer found them all reported "not sent", no key written back).
+        # The batch's keys and the entry's close are one commit (StateStore.together): a kill
+        # before it leaves the entry open, and the next run finds the records by their ids.
         unsure = []
-        for change, record, outcome in zip(to_create, records, results, strict=True):
-            if not outcome.ok and outcome.maybe_done:
-                unsure.append((change, record, outcome))
-            else:
-                self._settle_create(target, change, record, outcome)
+        with self.state.together():
+            for change, record, outcome in zip(to_create, records, results, strict=True):
+                if not outcome.ok and outcome.maybe_done:
+                    unsure.append((change, record, outcome))
+                else:
+                    self._settle_create(target, change, record, outcome)
+            if not unsure:
+                self.state.finish(entry)
+            self.checkpoint("keys_stored")
         if unsure:
             labels = [label_for(change.item.block_id or "") for change, _, _ in unsure]
             try:
@@ -1083,9 +1091,10 @@ class Applier:
                         maybe_done=True,
                     )
                 raise  # the journal stays open: the next sync looks those ids up
-            for (change, record, outcome), label in zip(unsure, labels, strict=True):
-                self._settle_create(target, change, record, outcome, made_after.get(label))
-        self.state.finish(entry)
+            with self.state.together():
+                for (change, record, outcome), label in zip(unsure, labels, strict=True):
+                    self._settle_create(target, change, record, outcome, made_after.get(label))
+                self.state.finish(entry)
         self.checkpoint("create_batch_done")
 
     def _settle_create(
