@@ -1465,3 +1465,18 @@ def test_each_warning_of_a_plan_is_also_data_naming_its_note_and_line(
     old = plansync.Plan.load(tmp_path / "old.json")
     assert old.warnings == [str(detail) for detail in old.warning_details] == plan.warnings
     assert old.notice_details == [plansync.PlanWarning(message=str(repaired))]
+
+
+def test_every_checkpoint_apply_passes_is_named_where_a_caller_reads_of_them() -> None:
+    """A caller's ``checkpoint`` hook hears each stage; an undocumented one (a stage added
+    inside the state store's transaction, say) would reach it unexplained."""
+    from sync_marks import CHECKPOINTS
+
+    import plansync.engine.apply
+
+    source = Path(inspect.getfile(plansync.engine.apply)).read_text("utf-8")
+    documented = source[source.index("Checkpoint = ") :].split('"""')[1]
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    for stage in CHECKPOINTS:
+        assert f'``"{stage}"``' in documented, stage
+        assert f'`"{stage}"`' in readme, stage
