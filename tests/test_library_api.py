@@ -1469,7 +1469,8 @@ def test_each_warning_of_a_plan_is_also_data_naming_its_note_and_line(
 
 def test_every_checkpoint_apply_passes_is_named_where_a_caller_reads_of_them() -> None:
     """A caller's ``checkpoint`` hook hears each stage; an undocumented one (a stage added
-    inside the state store's transaction, say) would reach it unexplained."""
+    inside the state store's transaction, say) would reach it unexplained, and one listed out
+    of order would mislead it."""
     from sync_marks import CHECKPOINTS
 
     import plansync.engine.apply
@@ -1480,3 +1481,9 @@ def test_every_checkpoint_apply_passes_is_named_where_a_caller_reads_of_them() -
     for stage in CHECKPOINTS:
         assert f'``"{stage}"``' in documented, stage
         assert f'`"{stage}"`' in readme, stage
+    # In the order a sync reaches them: a hook that counts on keys_stored before created
+    # would be misled.
+    listed = readme[readme.index("`plansync.Checkpoint`") :]
+    for text, mark in ((documented, '``"{}"``'), (listed, '`"{}"`')):
+        at = [text.index(mark.format(stage)) for stage in CHECKPOINTS]
+        assert at == sorted(at), text

@@ -82,11 +82,11 @@ temporary file, flushed to disk and renamed, and 2,000 of them took seconds in s
 
 Checkpoint = Callable[[str], None]
 """``checkpoint(stage)``, called by ``apply`` as each stage of the sync is done and stored:
-``"ids_written"``, ``"looked_up"``, ``"keys_stored"`` (a batch's keys, in the state store's
-open transaction: an exception there keeps none of them, as a kill would),
-``"create_batch_done"`` (each batch of creates), ``"created"``, ``"keys_written"``,
-``"links"``, ``"updates"``, ``"transitions"``. An exception it raises stops the sync there, as
-a crash would (the next sync goes on from it)."""
+``"ids_written"``; for each batch of creates ``"looked_up"``, ``"created"`` (the create call
+answered), ``"keys_stored"`` (its keys written, not yet committed: an exception there keeps
+none of them, as a kill would) and ``"create_batch_done"``; then ``"keys_written"``, ``"links"``,
+``"updates"``, ``"transitions"``. An exception it raises stops the sync there, as a crash
+would (the next sync goes on from it)."""
 _T = TypeVar("_T")
 _Sent = TypeVar("_Sent", bound=tuple[Any, ...])
 """A change of a batch call, first, with what was sent for it."""
