@@ -567,6 +567,38 @@ def test_a_note_that_is_neither_text_nor_bytes_is_a_type_error_not_saying_to_dec
     )
 
 
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (
+            b"- [ ] Draft\n",
+            "bytes b'- [ ] Draft\\n': decode bytes first (parse_text(data.decode()))",
+        ),
+        (None, "None: pass the note's text"),
+        (
+            Path("a.md"),
+            f"{type(Path()).__name__} {Path('a.md')!r}: plansync.parse_note(path) reads a file",
+        ),
+    ],
+)
+def test_parse_text_refuses_what_is_no_text_as_parse_note_does(given: object, said: str) -> None:
+    """Bytes failed in the parser as "startswith first arg must be bytes or a tuple of bytes",
+    None as an AttributeError: parse_note's checks were at parse_note only."""
+    with pytest.raises(TypeError) as refused:
+        plansync.parse_text(given)  # type: ignore[arg-type]
+    assert str(refused.value) == f"plansync.parse_text() takes Markdown text (str), not {said}"
+
+
+@pytest.mark.parametrize("policy", [{"global_filter": "#task"}, {}])
+def test_parse_text_refuses_a_policy_given_as_a_dict_even_an_empty_one(policy: object) -> None:
+    """An empty dict, falsy, was taken for no policy; a full one failed in the parser."""
+    with pytest.raises(TypeError) as refused:
+        plansync.parse_text("- [ ] Draft the plan #task\n", policy=policy)  # type: ignore[arg-type]
+    assert str(refused.value).startswith(
+        "plansync.parse_text() takes an AcceptancePolicy (or None) as policy, not dict"
+    )
+
+
 def test_a_vault_that_is_no_path_is_a_type_error_saying_what_to_pass() -> None:
     """It failed in os.fspath, as "expected str, bytes or os.PathLike object, not int"."""
     with pytest.raises(TypeError) as refused:

@@ -842,21 +842,10 @@ def parse_note(
     items and no warning. A line of a note ("- [ ] Update CHANGELOG.md") is read as the note.
     A folder raises ``IsADirectoryError``: :func:`plansync.scan_vault` reads one. A file that
     cannot be read (permissions, binary, too large) is a note with a warning saying why.
-    ``~`` in a Path, and a leading ``~/`` in text, is the home folder.
+    ``~`` in a Path, and a leading ``~/`` in text, is the home folder. Text that may name a
+    file (pasted, typed) is for :func:`parse_text`, which never reads one.
     """
-    if not isinstance(source, (str, Path)):  # bytes failed as "a bytes-like object is required"
-        # The remedy for what was given: "decode bytes first" said of None (a value a
-        # caller's look-up did not find) sent them looking for bytes they never had.
-        raw = isinstance(source, (bytes, bytearray, memoryview))
-        raise wrong_type(
-            "plansync.parse_note()",
-            "a path or Markdown text (str or Path)",
-            source,
-            "decode bytes first (parse_note(data.decode()))"
-            if raw
-            else "pass the note's path, or its text",
-        )
-    check_policy("parse_note", policy)
+    check_input("parse_note", source, policy)
     # Text on one line may name a file; "" names none (Path("") is the working folder).
     one_line = isinstance(source, Path) or ("\n" not in source and bool(source.strip()))
     named = _home_expanded(source)
@@ -883,6 +872,26 @@ def _home_expanded(source: str | Path) -> str | Path:
     if isinstance(source, Path):
         return Path(os.path.expanduser(source))
     return os.path.expanduser(source) if source.startswith("~/") else source
+
+
+def check_input(call: str, source: object, policy: object) -> None:
+    """Refuse, at the call, a note that is not what ``call`` takes (:func:`parse_note` a path
+    or text, :func:`parse_text` text only) and a policy that is no AcceptancePolicy: bytes
+    failed as "a bytes-like object is required" (in parse_text, "startswith first arg must
+    be bytes"), None as an AttributeError, each naming neither the argument nor the remedy."""
+    paths = call == "parse_note"
+    if not isinstance(source, (str, Path) if paths else str):
+        # The remedy for what was given: "decode bytes first" said of None (a value a
+        # caller's look-up did not find) sent them looking for bytes they never had.
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            remedy = f"decode bytes first ({call}(data.decode()))"
+        elif isinstance(source, Path):
+            remedy = "plansync.parse_note(path) reads a file"
+        else:
+            remedy = "pass the note's path, or its text" if paths else "pass the note's text"
+        taken = "a path or Markdown text (str or Path)" if paths else "Markdown text (str)"
+        raise wrong_type(f"plansync.{call}()", taken, source, remedy)
+    check_policy(call, policy)
 
 
 def check_policy(call: str, policy: object) -> None:
@@ -1751,7 +1760,9 @@ class _Blocks:
 
 
 def parse_text(text: str, *, path: str = "<text>", policy: AcceptancePolicy | None = None) -> Note:
-    """Parse Markdown text already decoded; never raises on content."""
+    """Parse Markdown text already decoded; never raises on content. A ``TypeError`` for what
+    is no text, or no policy (see :func:`check_input`)."""
+    check_input("parse_text", text, policy)
     return _parse(text, path, policy or AcceptancePolicy(), every_heading=False)
 
 
