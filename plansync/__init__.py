@@ -25,7 +25,8 @@ refused or failed a whole call), :class:`NoteChanged` (a note saved while it was
 :class:`StalePlan`, :class:`StateLocked` (another run holds the state store),
 :class:`StateError` (a damaged database under ``.plansync``), :class:`NotAnOrphan`
 (``forget`` was given a record that is none) and :class:`NotAPlan` (a file that is no saved
-plan, given to ``Plan.load`` or in ``Plan.save``'s way). Messages name the file, line or key
+plan, given to ``Plan.load`` or in ``Plan.save``'s way; a plan ``Plan.load`` would refuse,
+given to ``Plan.save``). Messages name the file, line or key
 and never quote a secret; what they name is data too, so a tool need not parse them:
 ``ConfigError.source``, ``.key`` and ``.line`` (the config file, the dotted key, the line;
 None where unknown or for settings built in code), ``NoteChanged.path`` (the note, as

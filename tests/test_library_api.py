@@ -1426,12 +1426,33 @@ def test_a_plan_saved_by_the_library_is_loaded_back_as_it_was(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
+def test_a_plan_that_load_would_refuse_is_not_saved(tmp_path: Path) -> None:
+    """A plan built by hand, or read from its review JSON, has no fingerprint: ``save`` wrote
+    it and ``load`` refused it, far from the code that made it. Refused before any file is
+    touched, in the caller's words."""
+    config = plansync.Config.model_validate({"vault": {"path": str(tmp_path)}})
+    saved = tmp_path / "plan.json"
+    for plan in (plansync.Plan(), plansync.Plan.model_validate({"changes": []})):
+        with pytest.raises(plansync.NotAPlan) as refused:
+            plan.save(saved, config)
+        assert not saved.exists()
+        assert str(refused.value) == (
+            f"{saved}: not saved, as the plan has no fingerprint (the notes and state it was"
+            " made from: a plan built by hand or read from `plan --json` has none), which"
+            " Plan.load refuses; save one plansync made,"
+            f" `plansync.plan(config).save({str(saved)!r})`"
+        )
+    made = plansync.Plan(fingerprint=Fingerprint(notes={}, state_revision=0))
+    made.save(saved)
+    assert plansync.Plan.load(saved) == made  # what save writes, load reads
+
+
 def test_a_file_that_is_no_saved_plan_is_refused_in_the_library_s_words(tmp_path: Path) -> None:
     config = plansync.Config.model_validate({"vault": {"path": str(tmp_path)}})
     other = tmp_path / "x.json"
     other.write_text('{"x": 1}\n', encoding="utf-8")
     with pytest.raises(plansync.NotAPlan) as refused:
-        plansync.Plan().save(other)
+        plansync.Plan(fingerprint=Fingerprint(notes={}, state_revision=0)).save(other)
     assert str(refused.value) == (
         f"{other} exists and is not a plan saved by plansync; not overwritten (remove it, or save"
         " it to another path)"

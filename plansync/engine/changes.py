@@ -215,8 +215,10 @@ class DeadCreate(BaseModel):
 
 class NotAPlan(PlansyncError, ValueError):
     """A file is no plan plansync saved: given to :meth:`Plan.load`, or in the way of
-    :meth:`Plan.save`, which writes over no other file. A ``ValueError`` too, as pydantic's
-    ``ValidationError`` is, which ``Plan.model_validate_json`` raises for such a file."""
+    :meth:`Plan.save`, which writes over no other file; or a plan given to :meth:`Plan.save`
+    that :meth:`Plan.load` would refuse (one with no fingerprint). A ``ValueError`` too, as
+    pydantic's ``ValidationError`` is, which ``Plan.model_validate_json`` raises for such a
+    file."""
 
 
 PARTIAL_SUFFIX = ".partial"
@@ -357,8 +359,20 @@ class Plan(BaseModel):
         wrote one are removed (:func:`plansync.files.remove_abandoned`), which no later run
         would write again: so they stayed for ever. A path that is no regular file
         (``/dev/stdout``, a pipe) is written into as it is. An ``OSError`` names ``path``.
+
+        A plan without a ``fingerprint`` (built by hand, or read from its review JSON) is
+        refused too, :class:`NotAPlan`, before any file is touched: :meth:`load` refuses what
+        it would write, and apply could not check it or write its keys back. Saved, the
+        refusal came later, at load, far from the code that made it.
         """
         path = Path(path)
+        if self.fingerprint is None:
+            caller = config.caller if config else LIBRARY
+            raise NotAPlan(
+                f"{path}: not saved, as the plan has no fingerprint (the notes and state it was"
+                " made from: a plan built by hand or read from `plan --json` has none), which"
+                f" Plan.load refuses; save one plansync made, `{caller.saves_plan(path)}`"
+            )
         check_saveable(path, config)
         text = self.model_dump_json(indent=2)
         if is_special(path) and not path.is_dir():
