@@ -905,18 +905,18 @@ def interpolate(
     value: Any,
     missing: list[tuple[str, str]],
     where: str = "",
-    malformed: list[str] | None = None,
+    malformed: list[tuple[str, str]] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Any:
     """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; note in ``missing`` each
-    (key, variable) whose variable is unset, and in ``malformed`` every ``${`` that starts no
-    such reference (it would be kept as text). Variables are read from ``environ``, by
-    default the process's environment."""
+    (key, variable) whose variable is unset, and in ``malformed`` each (key, text) of a ``${``
+    that starts no such reference (it would be kept as text). Variables are read from
+    ``environ``, by default the process's environment."""
     env = os.environ if environ is None else environ
     if isinstance(value, str):
         if malformed is not None:
             for match in MALFORMED_REFERENCE.finditer(ENV_REFERENCE.sub("", value)):
-                malformed.append(f"{where} ({match.group(0)})")
+                malformed.append((where, match.group(0)))
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -1085,15 +1085,16 @@ def _checked(
     whether or not it routes any item anywhere (:meth:`Config.check_routes`)."""
     where = str(source) if source else "config"
     missing: list[tuple[str, str]] = []
-    malformed: list[str] = []
+    malformed: list[tuple[str, str]] = []
     data = interpolate(raw, missing, malformed=malformed, environ=environ)
     unset = ", ".join(f"{key} (${{{variable}}})" for key, variable in missing)
     unset_keys = {key for key, _ in missing}
     if malformed:
         raise ConfigError(
             f"{where}: not an environment reference (write ${{NAME}} or ${{NAME:-default}}):"
-            f" {', '.join(malformed)}",
+            f" {', '.join(f'{key} ({text})' for key, text in malformed)}",
             source=source,
+            key=malformed[0][0],
         )
     try:
         config = validate_raw(Config, {**data, "source": source})

@@ -122,9 +122,12 @@ def test_a_malformed_reference_is_an_error_naming_the_key(
 ) -> None:
     """A ``${`` that starts no valid reference would be sent as text (as the user name, the
     token), and fail later as a puzzling 401, or never with the sandbox."""
-    message = error_of(tmp_path, f'[jira]\nurl = "${{JIRA_URL:-}}"\nuser = "{reference}"\n')
-    assert "not an environment reference" in message
-    assert f"jira.user ({reference})" in message
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, f'[jira]\nurl = "${{JIRA_URL:-}}"\nuser = "{reference}"\n')
+    assert "not an environment reference" in str(caught.value)
+    assert f"jira.user ({reference})" in str(caught.value)
+    assert caught.value.key == "jira.user"  # the key as data, as every ConfigError of a file
+    assert caught.value.source == tmp_path / "plansync.toml"
 
 
 @pytest.mark.parametrize("table", ["jira", "salesforce"])
