@@ -761,8 +761,16 @@ class Config(Strict):
     @property
     def described(self) -> str:
         """The config and its vault, as a plan made with it names them to a run with another
-        config: its file, or the folder of one made in code (where its state store is)."""
-        made = str(self.source) if self.source is not None else f"a config made in {self.base_dir}"
+        config: its file, or the folder of one made in code (where its state store is): the
+        :attr:`folder` it was given, or the working folder it was made in. "a config made in
+        /srv" said of ``Config(folder="/srv")`` made anywhere sent the reader to look there
+        for the code that made it."""
+        if self.source is not None:
+            made = str(self.source)
+        elif self.folder is not None:
+            made = f"a config made in code, folder {self.folder}"
+        else:
+            made = f"a config made in {self.base_dir}"
         return f"{made} (vault {self.vault_root})"
 
     @property

@@ -668,6 +668,11 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     assert config.state_dir == tmp_path / ".plansync"
     # As a plan made with it names it to a run with another config: by where its store is.
     assert config.described == f"a config made in {tmp_path} (vault {config.vault_root})"
+    # Given a folder, it was said to be "made in" it, where it was not (made in elsewhere).
+    given = Config.model_validate({"vault": {"path": "vault"}, "folder": tmp_path / "svc"})
+    assert given.described == (
+        f"a config made in code, folder {tmp_path / 'svc'} (vault {given.vault_root})"
+    )
 
 
 def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
