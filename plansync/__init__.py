@@ -14,6 +14,7 @@ The library is what the command line is a shell over::
     result = plansync.apply(config, plan) # do it; result.errors names note and line
     for outcome in result.outcomes:       # one per change of the plan: applied, failed or
         print(outcome.status, outcome.item.note, outcome.item.line, outcome.key)  # skipped
+    report = plansync.render_result(result, config)  # as `plansync sync` says it, to a person
     changed = result.notes_written        # every note the sync rewrote, whatever the outcomes
     plansync.forget(config, ["CLOUD-7"])  # stop reporting an orphan; its ticket is left as is
 
@@ -33,6 +34,13 @@ None where unknown or for settings built in code), ``NoteChanged.path`` (the not
 ``Item.note``), ``StateError.path``, ``StateLocked.path`` and ``.pid`` (the lock file and
 the process it names), ``NotAnOrphan.keys`` (the names refused), as ``ConnectorError.kind``,
 ``.status`` and ``StalePlan.rerun`` are.
+
+``render_result(result, config)`` says what a sync did as ``plansync sync`` does, the same code:
+a :class:`RenderedResult`, whose ``lines`` (what was done, and what was not) the command
+prints on stdout, ``warnings`` and ``errors`` on stderr, and ``failure`` the one line of why
+the run failed (None: everything the plan said was applied); warnings and errors of a kind
+are listed a few times and counted, each counted line naming ``Result.warnings``, or the
+``every`` it is given, as what lists them all.
 
 ``parse_note`` takes a path or text: one line of text that names a file (``"TODO"``) is read
 from that file. ``parse_text`` takes text only, whatever it looks like.
@@ -86,7 +94,7 @@ if TYPE_CHECKING:
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
-    from plansync.engine.render import render_plan
+    from plansync.engine.render import RenderedResult, render_plan, render_result
     from plansync.engine.state import StateError, StateLocked
     from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
     from plansync.notes.parse import parse_note, parse_text
@@ -135,6 +143,8 @@ _LAZY = {
     "Plan": "plansync.engine.changes",
     "PlanWarning": "plansync.engine.changes",
     "render_plan": "plansync.engine.render",
+    "render_result": "plansync.engine.render",
+    "RenderedResult": "plansync.engine.render",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.state",
     "apply": "plansync.sync",
@@ -187,6 +197,7 @@ __all__ = [
     "PlanWarning",
     "PlansyncError",
     "Progress",
+    "RenderedResult",
     "Result",
     "SalesforceConfig",
     "SalesforceRule",
@@ -205,5 +216,6 @@ __all__ = [
     "parse_text",
     "plan",
     "render_plan",
+    "render_result",
     "scan_vault",
 ]

@@ -1136,6 +1136,8 @@ built = plansync.Config(
 policy = plansync.AcceptancePolicy(owner_names=["Ana de la Cruz"])  # a list, as in the README
 pasted: plansync.Note = plansync.parse_text("- [ ] Send the deck @Dana\\n", policy=policy)
 shown: str = plansync.render_plan(plan, config)
+report: plansync.RenderedResult = plansync.render_result(result, config)
+said: list[str] = report.lines + report.warnings + report.errors
 
 
 def heard(step: str, done: int, total: int) -> None: ...
@@ -1372,6 +1374,41 @@ def test_render_plan_is_the_command_s_view_in_the_library_s_words(
     assert [line for line in shown.splitlines() if line.startswith("+ ")] == [
         line for line in said.stdout.splitlines() if line.startswith("+ ")
     ]
+
+
+def test_render_result_is_the_sync_command_s_view_in_the_library_s_words(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync's report was the command line's alone, while the plan's was exported: a
+    program showing what a sync did rebuilt it from the outcomes."""
+    from click.testing import CliRunner
+
+    import plansync.engine.render
+    from plansync.cli import main
+
+    assert plansync.render_result is plansync.engine.render.render_result  # the CLI's, one code
+    assert plansync.RenderedResult is plansync.engine.render.RenderedResult
+    made: list[plansync.RenderedResult] = []
+
+    def kept(*args: Any, **kwargs: Any) -> plansync.RenderedResult:
+        made.append(plansync.render_result(*args, **kwargs))
+        return made[-1]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(plansync.engine.render, "render_result", kept)
+        said = CliRunner().invoke(
+            main, ["sync", "--yes", "--config", str(example_project.config_path)]
+        )
+    assert said.exit_code == 0, said.output
+    [shown] = made  # what the command printed is what render_result said
+    assert shown.lines and said.stdout.splitlines()[-len(shown.lines) :] == shown.lines
+    line = "- [ ] Fix the key-rotation step of the upgrade from 5.1.3 @Marco Bellini"
+    replace_once(example_project.note("release"), line, f"- [ ] Send the FAQ #task\n{line}")
+    config = plansync.load_config(example_project.config_path)
+    result = plansync.apply(config)
+    report = plansync.render_result(result, config)
+    assert isinstance(report, plansync.RenderedResult) and report.failure is None
+    assert result.applied["create"] == 1 and report.lines[0].startswith("Applied: 1 create, ")
 
 
 def test_parse_text_reads_a_line_that_names_a_file_as_text(

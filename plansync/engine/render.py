@@ -420,11 +420,13 @@ class RenderedResult:
 def render_result(
     result: Result, config: Config, *, quiet: bool = False, every: str = "`Result.warnings`"
 ) -> RenderedResult:
-    """What ``result`` says, each thing once: a failed whole call once per reason (not once
-    per change it carried), the work left behind a failed step counted, errors many items
-    share listed a few times and then counted (:func:`error_lines`), and so warnings of a
-    kind (:func:`warning_lines`, naming ``every``: what lists them all). The commands it tells
-    of are named as ``config`` names them.
+    """What ``result`` says, as ``plansync sync`` says it (``plansync.render_result``: one view
+    for the command line and a program that shows a sync to a person), each thing once: a
+    failed whole call once per reason (not once per change it carried), the work left behind a
+    failed step counted, errors many items share listed a few times and then counted
+    (:func:`error_lines`), and so warnings of a kind (:func:`warning_lines`, naming ``every``:
+    what lists them all, in the caller's words). The commands it tells of are named as
+    ``config`` names them: pass the config the sync ran with.
 
     ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
     would see (it only taught the state store what both sides agree on), and no notes on the
