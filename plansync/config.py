@@ -38,6 +38,9 @@ from plansync.redact import REDACTED, redact
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
 from plansync.sites import on_this_machine
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -687,7 +690,8 @@ class Config(Strict):
     and fills in ``${ENV}`` references. Built in code, it is as a file in :attr:`folder`
     would be (default: the working folder it was built in): relative paths start there, and
     its state store is ``.plansync`` there; and a backend it names no URL for is the embedded
-    sandbox only with :attr:`sandbox` (see there)."""
+    sandbox only with :attr:`sandbox` (see there). A copy with an update is checked so too
+    (:meth:`model_copy`)."""
 
     vault: VaultConfig = Field(default_factory=VaultConfig)
     myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
@@ -720,6 +724,26 @@ class Config(Strict):
         if self.source is None and self.folder is None:
             with suppress(OSError):  # a working folder deleted: found again (or not) when used
                 self._made_in = Path.cwd()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, checked as the constructor checks the values, model
+        validators and all (a :class:`ConfigError` if refused), as setting a field is.
+
+        Pydantic's own sets ``update``'s values as given: ``folder="rel"`` stayed relative
+        text (``state_dir`` then failed), ``users`` left the policy without their names (an
+        owner such as ``@Ana de la Cruz`` read as "Ana"), a table given as a dict stayed one,
+        and ``sandbox`` slipped past a file's refusal. The copy keeps whose words its messages
+        are in, and the working folder the config was made in (its relative paths start
+        there, as the original's do). A table's own ``model_copy`` is pydantic's: set a
+        field of it (``config.jira.url = ...``), which is checked, or build it again."""
+        copy = super().model_copy(deep=deep)
+        if not update:
+            return copy
+        given = {name: copy.__dict__[name] for name in copy.model_fields_set}
+        made = type(self).model_validate({**given, **update})
+        made._caller = copy._caller
+        made._made_in = copy._made_in or made._made_in
+        return made
 
     def user(self, name: str) -> UserEntry | None:
         """The ``[users]`` entry of an owner's ``name`` (or of ``myself``), None if none.

@@ -191,3 +191,47 @@ def test_loading_a_plan_s_review_json_is_not_a_plan_saying_what_saves_one(
     saved = example_project.root / "plan.json"
     plan.save(saved)
     assert plansync.Plan.load(saved) == plan
+
+
+def test_a_config_copied_with_an_update_is_checked_as_one_built_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pydantic's ``model_copy`` sets an update's values as given: ``folder="svc"`` stayed the
+    text "svc" (``state_dir`` failed: str / str), ``users`` left the policy without their
+    names, and a table given as a dict stayed a dict. Checked, each is what the constructor
+    makes of it; the copy keeps the folder the original was made in."""
+    monkeypatch.chdir(tmp_path)
+    made = _in_code(Path("vault"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    moved = made.model_copy(update={"folder": "svc"})
+    assert moved.folder == elsewhere / "svc" and moved.state_dir == elsewhere / "svc" / ".plansync"
+    named = made.model_copy(update={"users": {"Ana de la Cruz": {"jira": "ana"}}})
+    assert named.acceptance.owner_names == ("Ana de la Cruz",)
+    [item] = plansync.parse_text("- [ ] Plan @Ana de la Cruz", policy=named.acceptance).items
+    assert item.owner == "Ana de la Cruz"
+    real = made.model_copy(update={"jira": {"url": "https://jira.example.test/", "token": "t"}})
+    assert isinstance(real.jira, plansync.JiraConfig)
+    assert real.jira.url == "https://jira.example.test"
+    assert real.state_dir == made.state_dir == tmp_path / ".plansync"  # made in tmp_path
+    assert made.model_copy().state_dir == tmp_path / ".plansync"
+    with pytest.raises(plansync.ConfigError) as refused:
+        made.model_copy(update={"jira": {"max_retries": "lots"}})
+    assert refused.value.key == "jira.max_retries"
+    assert made.jira.max_retries == plansync.JiraConfig().max_retries  # the original as it was
+
+
+def test_a_file_s_config_copied_keeps_its_words_and_is_refused_a_code_only_setting(
+    tmp_path: Path,
+) -> None:
+    """A copy of the command line's config named commands in the library's words, and
+    ``sandbox=True`` slipped past the refusal a file's config gets at its constructor."""
+    from plansync.callers import CommandLine
+    from plansync.config import read_config
+
+    (tmp_path / "plansync.toml").write_text('[[rules]]\nproject = "PLAN"\n', "utf-8")
+    read = read_config(tmp_path / "plansync.toml", caller=CommandLine())
+    assert read.model_copy(update={"myself": "me@example.com"}).caller is read.caller
+    with pytest.raises(plansync.ConfigError, match="'sandbox': only for a Config made in code"):
+        read.model_copy(update={"sandbox": True})
