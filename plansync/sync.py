@@ -321,6 +321,7 @@ def apply(
     confirm: None = None,
     asks: bool = True,
     wait: float = 0,
+    finish: Callable[[Result], None] | None = None,
 ) -> Result: ...
 
 
@@ -336,6 +337,7 @@ def apply(
     confirm: Callable[[Plan], bool],
     asks: bool = True,
     wait: float = 0,
+    finish: Callable[[Result], None] | None = None,
 ) -> Result | None: ...
 
 
@@ -352,6 +354,7 @@ def apply(
     confirm: Callable[[Plan], bool] | None = None,
     asks: bool = True,
     wait: float = 0,
+    finish: Callable[[Result], None] | None = None,
 ) -> Result | None:
     """Carry out ``plan`` (refused if stale; a note changed since it was made has its changes
     left for the next sync), or plan and apply in one locked run.
@@ -363,7 +366,9 @@ def apply(
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
     ``progress`` (:data:`plansync.Progress`) hears how far each long step got, as
     ``progress(step, done, total)`` (the steps: :mod:`plansync.progress`); ``checkpoint``
-    (:data:`plansync.Checkpoint`) is called with the name of each stage done.
+    (:data:`plansync.Checkpoint`) is called with the name of each stage done. ``finish``
+    sees the result before the lock is released: what it keeps of this run (the CLI's list of
+    its warnings) cannot be replaced by a run that started after this one and ended before.
 
     A plan made here that ``confirm`` did not see (none given) has its warnings (not its
     notices) first in the result's ``warnings``: a caller that passes a plan, or a
@@ -406,6 +411,8 @@ def apply(
                 result.warnings[:0] = [
                     str(w) for w in current.warning_details if w not in every_run
                 ]
+            if finish is not None:
+                finish(result)
             return result
 
 

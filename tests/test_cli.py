@@ -49,6 +49,7 @@ from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import state as state_module
 from plansync.engine.apply import ItemError
+from plansync.engine.apply import Result as SyncResult
 from plansync.engine.changes import ACTIONS
 from plansync.engine.plan import Planner
 from plansync.engine.render import ALIKE_SHOWN, error_lines
@@ -3057,7 +3058,7 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
     for n in range(ALIKE_SHOWN + 3):
         result.warn(HELD_AS_DONE, f"n{n // 2}.md", 3 + n % 2, f"PLAN-{n + 1}")
     result.warn("1 item is left for the next sync")  # another kind, of no note
-    monkeypatch.setattr(sync, "apply", lambda *args, **kwargs: result)
+    monkeypatch.setattr(sync, "apply", finished(result))
 
     said = run("sync", "--yes", "--config", config)
 
@@ -3076,6 +3077,52 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
     result.warn(HELD_AS_DONE, "n0.md", 3, "PLAN-1")
     assert run("sync", "--yes", "--config", config).exit_code == 0
     assert not listed.exists()
+
+
+def finished(result: SyncResult) -> Callable[..., SyncResult]:
+    """``sync.apply`` that ran into ``result``, handing it to its ``finish`` as a run does."""
+
+    def apply(
+        *_args: object, finish: Callable[[SyncResult], None], **_kwargs: object
+    ) -> SyncResult:
+        finish(result)
+        return result
+
+    return apply
+
+
+def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_report(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list was written before anything was printed, outside the handling of a run's
+    errors: a full disk (here, a folder in the file's place) ended a sync that had applied its
+    changes in a traceback, exit 1, with no report. It is reported, then the list that could
+    not be written is named, and no count points to it."""
+    from plansync import sync
+    from plansync.engine.apply import Result
+
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    state_dir = load_config(config).state_dir
+    (state_dir / "sync-warnings.txt").mkdir(parents=True)
+    result = Result(requests=1)
+    for n in range(ALIKE_SHOWN + 2):
+        result.warn(HELD_AS_DONE, f"n{n}.md", 3, f"PLAN-{n + 1}")
+    monkeypatch.setattr(sync, "apply", finished(result))
+
+    said = run("sync", "--yes", "--config", config)
+
+    assert said.exit_code == 0, said.output
+    assert said.exception is None or isinstance(said.exception, SystemExit)
+    assert said.stdout == "Applied: nothing (1 HTTP request).\n"
+    warnings = [line for line in said.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings[ALIKE_SHOWN] == "warning: likewise 2 more notes"
+    assert warnings[-1].startswith(
+        f"warning: cannot write {state_dir / 'sync-warnings.txt'} (Is a directory): the"
+        " warnings counted are listed nowhere"
+    )
+    assert "cat " not in said.stderr
+    assert not [p for p in state_dir.iterdir() if p.name.endswith(".partial")]
 
 
 def test_a_note_named_with_a_line_break_or_a_tab_keeps_each_heading_on_its_line(

@@ -122,6 +122,28 @@ def test_each_exported_error_comes_back_whole_from_a_pickle(name: str) -> None:
     assert vars(came_back) == vars(raised)
 
 
+def test_finish_sees_the_result_of_a_sync_while_its_run_lock_is_held(
+    example_project: ExampleProject,
+) -> None:
+    """What ``finish`` keeps of a run (the CLI's list of its warnings) was written after the
+    lock was released: a sync that started meanwhile and ended first had its list replaced by
+    the older run's."""
+    config = plansync.load_config(example_project.config_path)
+    seen: list[tuple[plansync.Result, BaseException | None]] = []
+
+    def finish(result: plansync.Result) -> None:
+        try:
+            with open_state(config.state_dir):
+                seen.append((result, None))
+        except plansync.StateLocked as exc:
+            seen.append((result, exc))
+
+    result = plansync.apply(config, finish=finish)
+
+    assert result.ok and len(seen) == 1
+    assert seen[0][0] is result and isinstance(seen[0][1], plansync.StateLocked)
+
+
 def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
     example_project: ExampleProject,
 ) -> None:

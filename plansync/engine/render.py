@@ -280,23 +280,26 @@ class Alike:
     line: int | None = None
 
 
-def alike_lines(entries: Iterable[Alike], label: str, every: str) -> list[str]:
+def alike_lines(entries: Iterable[Alike], label: str, every: str | None) -> list[str]:
     """``entries`` as lines to print after ``label``, each kind many notes share shown a few
     times (:data:`ALIKE_SHOWN`, each at its note and line) and then counted in one line that
     names what lists ``every`` one, as :meth:`OwnerResolver.warn_unmapped
     <plansync.engine.owners.OwnerResolver.warn_unmapped>` counts an owner's items. A user
     test's 3,000-note vault printed 648 lines of warnings at every plan and sync, and a
     one-change plan scrolled off before its question; a vault's ``kept`` lines, a sync's own
-    warnings and ``parse``'s are counted so too. The data behind them keeps every one."""
+    warnings and ``parse``'s are counted so too. The data behind them keeps every one;
+    ``every`` None: nothing lists them (a sync's list could not be written), and none is named."""
     lines = []
     for group in _alike(entries, lambda entry: entry.kind):
         lines += [f"{label}: {one_line(entry.text)}" for entry in group[:ALIKE_SHOWN]]
-        if rest := group[ALIKE_SHOWN:]:
+        if (rest := group[ALIKE_SHOWN:]) and every is None:
+            lines.append(f"{label}: likewise {_places(rest)}")
+        elif rest:
             lines.append(f"{label}: likewise {_places(rest)} ({every} lists them all)")
     return lines
 
 
-def warning_lines(warnings: Iterable[PlanWarning], every: str) -> list[str]:
+def warning_lines(warnings: Iterable[PlanWarning], every: str | None) -> list[str]:
     """The warnings as lines to print, those of a kind (:func:`warning_kind`) many notes share
     listed a few times and then counted (:func:`alike_lines`), naming what lists ``every`` one
     (``plansync plan --json``, the plan's ``warning_details``; ``parse --json``)."""
@@ -418,7 +421,11 @@ class RenderedResult:
 
 
 def render_result(
-    result: Result, config: Config, *, quiet: bool = False, every: str = "`Result.warnings`"
+    result: Result,
+    config: Config,
+    *,
+    quiet: bool = False,
+    every: str | None = "`Result.warnings`",
 ) -> RenderedResult:
     """What ``result`` says, as ``plansync sync`` says it (``plansync.render_result``: one view
     for the command line and a program that shows a sync to a person), each thing once: a
