@@ -408,9 +408,7 @@ def apply(
                 # read, whose items are shown as conflicts, never acted on) were said nowhere.
                 # Not its notices, which every run repeats, as `sync --quiet` leaves them out.
                 every_run = set(current.notice_details)
-                result.warnings[:0] = [
-                    str(w) for w in current.warning_details if w not in every_run
-                ]
+                result.add_plan_warnings([w for w in current.warning_details if w not in every_run])
             if finish is not None:
                 finish(result)
             return result

@@ -144,6 +144,24 @@ def test_finish_sees_the_result_of_a_sync_while_its_run_lock_is_held(
     assert seen[0][0] is result and isinstance(seen[0][1], plansync.StateLocked)
 
 
+def test_a_sync_that_planned_itself_has_the_plans_warnings_as_data_too(
+    example_project: ExampleProject,
+) -> None:
+    """The plan's warnings went first into ``Result.warnings`` only: a caller that attaches
+    ``warning_details`` to notes and lines missed a note held back for its front matter, and
+    the two lists, which say the same one entry a line, disagreed."""
+    (example_project.vault / "held.md").write_text(
+        "---\ntitle: [oops\n---\n- [ ] Draft the plan #task\n", "utf-8"
+    )
+    config = plansync.load_config(example_project.config_path)
+
+    result = plansync.apply(config)
+
+    assert [str(detail) for detail in result.warning_details] == result.warnings
+    held = [d for d in result.warning_details if "front matter is not valid YAML" in d.message]
+    assert [(d.note, d.line, d.key) for d in held] == [("held.md", 2, None)]
+
+
 def test_a_caller_catches_every_failure_of_a_run_as_one_plansync_error(
     example_project: ExampleProject,
 ) -> None:

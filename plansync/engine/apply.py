@@ -282,6 +282,14 @@ class Result(BaseModel):
         self.warnings.append(str(detail))
         self.warning_details.append(detail)
 
+    def add_plan_warnings(self, details: list[PlanWarning]) -> None:
+        """Put a plan's warnings ``details`` (of no record) first, in both forms, as
+        :meth:`warn` adds one: a plan that no caller saw had them said nowhere, and a caller
+        that attaches warnings to notes and lines reads ``warning_details``."""
+        added = [SyncWarning(note=d.note, line=d.line, message=d.message) for d in details]
+        self.warnings[:0] = [str(detail) for detail in added]
+        self.warning_details[:0] = added
+
     @property
     def not_sent(self) -> int:
         """The updates not sent as their records changed since the plan was made: reviewed
