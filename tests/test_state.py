@@ -661,6 +661,44 @@ def test_a_file_where_the_state_folder_belongs_is_named_as_such(tmp_path: Path) 
     )
 
 
+@pytest.mark.parametrize(
+    ("stop", "raised"),
+    [
+        (OSError(28, "No space left on device"), StateError),
+        (KeyboardInterrupt(), KeyboardInterrupt),
+    ],
+)
+def test_a_lock_whose_file_cannot_be_written_is_let_go_and_not_said_to_be_held_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: BaseException, raised: type
+) -> None:
+    """The lock was registered as held by this process before its file was written: a write
+    that failed (a full disk, Ctrl-C) left it registered, and a later run refused by another
+    process's lock said "a plansync call of this process" holds it."""
+
+    def fails(_format: str) -> str:
+        raise stop
+
+    with monkeypatch.context() as patched:
+        patched.setattr(state_module.time, "strftime", fails)
+        with pytest.raises(raised) as caught, run_lock(tmp_path):
+            pass
+    if raised is StateError:
+        assert str(caught.value) == (
+            f"cannot write the run lock {tmp_path / 'lock'}: No space left on device"
+        )
+    with open(tmp_path / "lock", "a+") as other:  # another run (any pid) takes it at once
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other.seek(0)
+        other.truncate()
+        other.write("pid 4242, started 2026-12-05 01:00:00")
+        other.flush()
+        with pytest.raises(StateLocked) as refused, run_lock(tmp_path):
+            pass
+    assert str(refused.value).startswith(
+        "another plansync run (pid 4242, started 2026-12-05 01:00:00) holds the lock"
+    ), refused.value
+
+
 def test_the_lock_is_released_when_the_run_fails(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), open_state(tmp_path):
         raise RuntimeError("the run died")

@@ -610,7 +610,10 @@ def run_lock(
     try:
         _take(handle, path, wait, caller, doing)
     except BaseException:
-        handle.close()  # it holds no lock: the file's holder stays registered
+        # Not taken, or taken but not named its holder: let go (the handle's flock goes with
+        # it), unregistered. A write that failed fails the flush of the close again.
+        with suppress(OSError):
+            handle.close()
         raise
     try:
         yield
@@ -670,12 +673,11 @@ def _take(handle: IO[str], path: Path, wait: float, caller: Caller, doing: RunKi
                 holder = _holder(handle)
                 held_by = _held_by(handle, holder)
             else:
+                _name_holder(handle, path, doing)
+                # Registered once named only: registered before a write that failed (a full
+                # disk, Ctrl-C), it stayed, and every later refusal of this process's runs
+                # said the lock was "a plansync call of this process".
                 _HELD_HERE.add(_lock_held(handle))
-                handle.seek(0)
-                handle.truncate()
-                started = time.strftime("%Y-%m-%d %H:%M:%S")
-                handle.write(f"{_HOLDER_NAMED[doing]}pid {os.getpid()}, started {started}")
-                handle.flush()
                 return
         left = deadline - _clock()
         if left <= 0:
@@ -692,6 +694,21 @@ def _take(handle: IO[str], path: Path, wait: float, caller: Caller, doing: RunKi
         path=path,
         pid=int(pid[1]) if pid else None,
     ) from None
+
+
+def _name_holder(handle: IO[str], path: Path, doing: RunKind) -> None:
+    """Name this run the holder of the lock ``handle`` holds, in its file ``path``, for the
+    runs it keeps out to say who holds it."""
+    try:
+        handle.seek(0)
+        handle.truncate()
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        handle.write(f"{_HOLDER_NAMED[doing]}pid {os.getpid()}, started {started}")
+        handle.flush()
+    except OSError as exc:
+        raise StateError(
+            f"cannot write the run lock {path}: {exc.strerror or exc}", path=path
+        ) from None
 
 
 def _held_by(handle: IO[str], holder: str) -> str:
