@@ -449,6 +449,17 @@ def test_kept_records_of_a_kind_are_listed_a_few_times_then_counted() -> None:
     assert len(contract["kept"]) == len(contract["kept_records"]) == ALIKE_SHOWN + 4
 
 
+def test_a_plan_saved_before_kept_records_shows_its_kept_lines_as_they_are() -> None:
+    """``Plan.load`` takes a plan saved before ``kept_records`` (its ``kept`` lines only), and
+    rendering it raised ValueError from pairing each line with a record it does not have."""
+    kept = [f"PLAN-{n} (a.md:{n}): due changed in Jira only since the last sync" for n in (1, 2)]
+    plan = Plan.model_validate({"changes": [], "kept": kept})
+
+    text = render_plan(plan).splitlines()
+
+    assert [line for line in text if line.startswith("kept: ")] == [f"kept: {k}" for k in kept]
+
+
 def test_a_failed_sync_ends_with_what_to_run_next() -> None:
     """A user test: "Error: 4 items failed; see above" said nothing of what to do next. The
     items' errors say what each needs; the last line says to run the sync again then, with

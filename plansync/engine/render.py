@@ -325,7 +325,10 @@ def kept_lines(plan: Plan, every: str) -> list[str]:
     line without its record and where it is) listed a few times and then counted
     (:func:`alike_lines`): a user's vault, its records edited in Jira (a bulk move, a
     workflow's post function), printed one a record at every plan. ``kept_records`` keeps
-    every one, as data."""
+    every one, as data. A plan saved before ``kept_records`` (which ``Plan.load`` takes) has
+    none to group its lines by: they are shown each as it is."""
+    if len(plan.kept_records) != len(plan.kept):
+        return alike_lines([Alike(line, line) for line in plan.kept], "kept", every)
     entries = []
     for line, record in zip(plan.kept, plan.kept_records, strict=True):
         where = f"{record.key} ({record.item.note}:{record.item.line}): "
