@@ -4,10 +4,12 @@ stand in for: each must give exactly what the general one gives, for any input."
 from __future__ import annotations
 
 import os
+from typing import Any, cast
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import plansync
 from plansync.notes import parse, vault
@@ -101,6 +103,33 @@ def test_a_builder_takes_every_field() -> None:
     del values["owner"]
     with pytest.raises(TypeError):
         builder(Item)(**values)
+
+
+class _Named(BaseModel):
+    """A throwaway model whose fields are named as the maker's own names were: ``model``
+    shadowed the class to make, and ``new`` the function that made it."""
+
+    instance: int
+    values: int
+    new: int
+    model: int
+    every_field: int
+    set_extra: int
+
+
+def test_a_builder_makes_a_model_whose_fields_are_named_as_its_own_names_were() -> None:
+    made = builder(_Named)(instance=1, values=2, new=3, model=4, every_field=5, set_extra=6)
+    assert type(made) is _Named
+    assert made == _Named(instance=1, values=2, new=3, model=4, every_field=5, set_extra=6)
+    assert made.model_fields_set == set(_Named.model_fields)
+
+
+def test_a_builder_refuses_fields_that_would_shadow_its_own_names() -> None:
+    """No pydantic field starts with "_", but a model that says it has such fields (a later
+    pydantic, another model kind) is refused while its maker is written, not built wrong."""
+    shadowing = cast(Any, type("Shadowing", (), {"model_fields": {"x": None, "_model": None}}))
+    with pytest.raises(ValueError, match=r"\['_model'\] shadow its builder's names"):
+        builder(shadowing)
 
 
 SPACES = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())

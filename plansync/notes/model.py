@@ -130,26 +130,30 @@ def builder(model: type[ParsedModel]) -> Callable[..., ParsedModel]:
     values built first, and copied in, cost ~3 k instructions more an item.
     """
     names = list(model.model_fields)
+    # The maker's own names start with "_", which no pydantic field can: a field named as one
+    # of them would shadow it inside the maker (a field "model" built the wrong class).
+    namespace: dict[str, Any] = {
+        "_new": model.__new__,
+        "_model": model,
+        "_every_field": set(names),
+        "_set_fields_set": _set_fields_set,
+        "_set_extra": _set_extra,
+        "_set_private": _set_private,
+    }
+    if clash := set(names) & {*namespace, "_instance", "_values"}:
+        raise ValueError(f"{model.__name__}'s fields {sorted(clash)} shadow its builder's names")
     code = "\n".join(
         [
             f"def build(*, {', '.join(names)}):",
-            "    instance = new(model)",
-            "    values = instance.__dict__",
-            *(f"    values[{name!r}] = {name}" for name in names),
-            "    set_fields_set(instance, every_field)",
-            "    set_extra(instance, None)",
-            "    set_private(instance, None)",
-            "    return instance",
+            "    _instance = _new(_model)",
+            "    _values = _instance.__dict__",
+            *(f"    _values[{name!r}] = {name}" for name in names),
+            "    _set_fields_set(_instance, _every_field)",
+            "    _set_extra(_instance, None)",
+            "    _set_private(_instance, None)",
+            "    return _instance",
         ]
     )
-    namespace: dict[str, Any] = {
-        "new": model.__new__,
-        "model": model,
-        "every_field": set(names),
-        "set_fields_set": _set_fields_set,
-        "set_extra": _set_extra,
-        "set_private": _set_private,
-    }
     exec(code, namespace)  # field names are identifiers: a model's attributes
     build: Callable[..., ParsedModel] = namespace["build"]
     return build
