@@ -860,7 +860,12 @@ class Config(Strict):
         """Absolute when given (``~`` the home folder), as a file's folder is: a relative one
         read from each call's working folder would move the state store with it. Symlinks
         kept, as for a file's (see :func:`read_config`)."""
-        return None if value is None else Path(os.path.abspath(value.expanduser()))
+        if value is None:
+            return None
+        try:
+            return Path(os.path.abspath(value.expanduser()))
+        except RuntimeError:  # "~name" of no such user, or a "~" with no home folder known
+            raise ValueError(f"{str(value)!r}: its ~ names no home folder known here") from None
 
     @model_validator(mode="after")
     def _code_only_settings(self) -> Config:

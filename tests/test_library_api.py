@@ -715,6 +715,16 @@ def test_a_config_made_in_code_keeps_the_folder_it_was_made_in(
     )
 
 
+def test_a_folder_from_the_home_of_no_such_user_is_a_config_error_naming_folder() -> None:
+    """Expanding "~nouser" raised RuntimeError, out of the config's errors."""
+    with pytest.raises(plansync.ConfigError) as raised:
+        Config(folder="~no-such-user-of-plansync/x")
+    assert raised.value.key == "folder"
+    assert "'~no-such-user-of-plansync/x': its ~ names no home folder known here" in str(
+        raised.value
+    )
+
+
 def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
