@@ -225,6 +225,20 @@ PARTIAL_SUFFIX = ".partial"
 """Ends the name of the file a plan is written into before it is renamed over the saved one."""
 
 
+def _add_both(
+    lines: list[str], details: list[PlanWarning], added: list[PlanWarning], *, first: bool
+) -> None:
+    """Add ``added`` to ``details`` and their lines to ``lines``, after those there are or
+    ``first`` before them: the two forms of a plan's warnings (or notices) stay one entry a
+    line, in one order."""
+    text = [str(detail) for detail in added]
+    if first:
+        lines[:0], details[:0] = text, added
+    else:
+        lines += text
+        details += added
+
+
 class Plan(BaseModel):
     """What a sync would change, and what it was computed from (``fingerprint``): a saved plan
     is applied exactly, but for the changes of a note that changed since, left for the next
@@ -302,23 +316,13 @@ class Plan(BaseModel):
     def add_warnings(self, details: list[PlanWarning], *, first: bool = False) -> None:
         """Add ``details`` to the warnings, in both forms: after those there are, or
         ``first`` before them (the notes' own warnings, read before anything was planned)."""
-        lines = [str(detail) for detail in details]
-        if first:
-            self.warnings[:0], self.warning_details[:0] = lines, details
-        else:
-            self.warnings += lines
-            self.warning_details += details
+        _add_both(self.warnings, self.warning_details, details, first=first)
 
     def add_notices(self, details: list[PlanWarning], *, first: bool = False) -> None:
         """Add ``details`` as notices (information only, see ``notices``), to the warnings
         too, as :meth:`add_warnings` adds them."""
         self.add_warnings(details, first=first)
-        lines = [str(detail) for detail in details]
-        if first:
-            self.notices[:0], self.notice_details[:0] = lines, details
-        else:
-            self.notices += lines
-            self.notice_details += details
+        _add_both(self.notices, self.notice_details, details, first=first)
 
     def add_read(self, read: list[ParseWarning]) -> None:
         """The warnings of reading the notes (the vault's scan's and each note's), first

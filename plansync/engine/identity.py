@@ -764,7 +764,10 @@ def lines_linking(notes: Iterable[Note], backend: str, keys: Collection[str]) ->
 
 
 def _at(note: Note, path: str) -> Note:
-    """``note`` as if at ``path`` (itself where it is there)."""
+    """``note`` as if at ``path``, the note a record was synced from: a record's fields hold
+    its note's path (the default description, its link), so a line read at another path (the
+    note renamed since) never made its record as last synced (:meth:`Identifier._as_last_synced`).
+    The note itself when it is there: copied only for a renamed note, not for every line."""
     return note if note.path == path else note.model_copy(update={"path": path})
 
 
