@@ -15,8 +15,10 @@ CHECKPOINTS = (
     "keys_stored",
     "create_batch_done",
     "keys_written",
+    "results_stored",
     "links",
     "updates",
+    "moves_stored",
     "transitions",
 )
 JIRA_KEY_LINK = re.compile(rb" \[[A-Z][A-Z0-9_]*-\d+\]\(http[^)\s]*\)")

@@ -584,8 +584,10 @@ CRASH_POINTS = [
     ("keys_stored", 2),  # records upserted, their Ids stored but never committed
     ("create_batch_done", 2),
     ("keys_written", 1),
+    ("results_stored", 1),  # the cross-links made, recorded but never committed
     ("links", 1),  # the cross-links made, not recorded as made
     ("updates", 1),
+    ("moves_stored", 1),  # the moves asked recorded but never committed, none sent
     ("transitions", 1),
 ]
 
@@ -2393,7 +2395,17 @@ CREATE_STEPS = ("looked_up", "created", "keys_stored", "create_batch_done")
 STEPS = [
     *[(step, 1) for step in ("ids_written", *CREATE_STEPS)],
     *[(step, 2) for step in CREATE_STEPS],  # Salesforce's
-    *[(step, 1) for step in ("keys_written", "links", "updates", "transitions")],
+    *[
+        (step, 1)
+        for step in (
+            "keys_written",
+            "results_stored",
+            "links",
+            "updates",
+            "moves_stored",
+            "transitions",
+        )
+    ],
 ]
 
 

@@ -84,9 +84,12 @@ Checkpoint = Callable[[str], None]
 """``checkpoint(stage)``, called by ``apply`` as each stage of the sync is done and stored:
 ``"ids_written"``; for each batch of creates ``"looked_up"``, ``"created"`` (the create call
 answered), ``"keys_stored"`` (its keys written, not yet committed: an exception there keeps
-none of them, as a kill would) and ``"create_batch_done"``; then ``"keys_written"``, ``"links"``,
-``"updates"``, ``"transitions"``. An exception it raises stops the sync there, as a crash
-would (the next sync goes on from it)."""
+none of them, as a kill would) and ``"create_batch_done"``; then ``"keys_written"``;
+``"results_stored"`` (what a batch of links, updates or transitions was answered, written in
+the state store's open transaction after the call: in every such batch), ``"links"``,
+``"updates"``, ``"moves_stored"`` (the moves a batch of transitions asks for, in the open
+transaction before the call), ``"transitions"``. An exception it raises stops the sync
+there, as a crash would (the next sync goes on from it)."""
 _T = TypeVar("_T")
 _Sent = TypeVar("_Sent", bound=tuple[Any, ...])
 """A change of a batch call, first, with what was sent for it."""
@@ -1362,10 +1365,13 @@ class Applier:
         ready = [(c, key) for c in changes if (key := self._key_unless_blocked(c))]
         for batch in self._batches(f"transition in {target}", ready, self._batch_size(target)):
             moves = [_move(change, key) for change, key in batch]
-            for (change, _), move in zip(batch, moves, strict=True):
-                # A transition is not resent when its answer is lost; what was asked is kept
-                # so that the next plan, seeing the record got there, takes it as synced.
-                self._merge_base(change, {"status_sent": _status_of(move)})
+            # A transition is not resent when its answer is lost; what was asked is kept so
+            # that the next plan, seeing the record got there, takes it as synced. Committed
+            # before the call, the batch's in one: a kill before that commit sent nothing.
+            with self.state.together():
+                for (change, _), move in zip(batch, moves, strict=True):
+                    self._merge_base(change, {"status_sent": _status_of(move)})
+                self.checkpoint("moves_stored")
             self._settle_each(
                 target,
                 [(change, move) for (change, _), move in zip(batch, moves, strict=True)],
@@ -1394,22 +1400,31 @@ class Applier:
         done in Jira reported so). Each the call carried but got no answer for failed with it,
         saying whether it may be done (a link throttled past the retries, an update refused
         with a 401): it was the step that failed, not one behind it. Only those the call never
-        sent (:attr:`ConnectorError.never_sent`) are left not attempted."""
+        sent (:attr:`ConnectorError.never_sent`) are left not attempted.
+
+        What the batch's answers say is stored in one commit of the state store, not one an
+        item (an ``fsync`` each: the links and transitions of a first sync of 3,000 notes made
+        ~24,500). A kill before it loses nothing the next run does not learn again: each of
+        these steps is idempotent, and what a transition asks is stored before it is sent, so
+        the next plan, seeing the record there, takes it as synced."""
         try:
             results = send()
         except ConnectorError as exc:
             made_nothing = exc.made_nothing
             title = BACKEND_TITLES.get(target, target)
-            for index, answered in _carried(exc, len(batch)):
-                if answered is not None:
-                    settle(batch[index], answered)
-                    continue
-                change: Change = batch[index][0]
-                why = _failed_with_call(title, exc, made_nothing, change.action)
-                self._fail(change, why, whole_call=True, maybe_done=not made_nothing)
+            with self.state.together():  # left before the raise, which would roll it back
+                for index, answered in _carried(exc, len(batch)):
+                    if answered is not None:
+                        settle(batch[index], answered)
+                        continue
+                    change: Change = batch[index][0]
+                    why = _failed_with_call(title, exc, made_nothing, change.action)
+                    self._fail(change, why, whole_call=True, maybe_done=not made_nothing)
             raise
-        for item, outcome in zip(batch, results, strict=True):
-            settle(item, outcome)
+        with self.state.together():
+            for item, outcome in zip(batch, results, strict=True):
+                settle(item, outcome)
+            self.checkpoint("results_stored")
 
     def _settle(self, change: Change, outcome: OpResult, base_update: dict[str, Any]) -> None:
         """Store what ``outcome`` says of ``change``: done, or failed with the backend's words.
