@@ -1024,6 +1024,47 @@ def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project)
     assert_synced(config, before, project.url)
 
 
+def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_says_what_it_left(
+    project: Project,
+) -> None:
+    """Killed once two batches' keys are stored, before any is written into a note; run again
+    while search does not show those issues yet: their key write-backs, links and status moves
+    cannot be planned (the plan finds no record to act on), and the run says so, failing,
+    rather than reporting all done (as it did); the next sync, once search shows them, does
+    them, nothing created twice."""
+    app = project.app
+    assert app is not None
+    config = use_batches(project, 5)
+    before = snapshot(config)
+    with pytest.raises(Crash):
+        plansync.apply(config, checkpoint=crash_at("create_batch_done", 2))
+    with open_state(config.state_dir, lock=False) as state:
+        made = {record.key for record in state.records("jira").values()}
+    assert len(made) == 10
+    app.configure_faults({"search_lag_ms": 60_000})
+
+    rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
+    assert rerun.exit_code == 1, rerun.output
+    assert "Not done: 10 item, as search does not show their records yet" in rerun.output
+    assert "state.db" not in rerun.output  # no "delete the state store": it makes them again
+    assert bulk_creates(app) == 5  # the other 12 items made
+    result = plansync.apply(config)  # again: the same 10, as data
+    assert not result.ok
+    unseen = [o for o in result.outcomes if o.search_lags]
+    assert {o.key for o in unseen} == made
+    assert {o.status for o in unseen} == {"skipped"}
+    assert all("the next sync does it" in (o.message or "") for o in unseen)
+    (warning,) = [w for w in result.warnings if "search" in w]
+    assert warning.startswith("10 records (") and "left for the next sync" in warning
+
+    app.configure_faults({"search_lag_ms": 0})  # search caught up
+    done = plansync.apply(config)
+    assert done.ok, done.errors
+    assert done.applied["write_back"] == 10 and not any(o.search_lags for o in done.outcomes)
+    assert bulk_creates(app) == 5  # nothing created twice
+    assert_synced(config, before, project.url)
+
+
 def test_dropped_connection_before_create_then_rerun(
     project: Project, lookup_waits: Sleeps
 ) -> None:
