@@ -159,8 +159,20 @@ def test_an_invalid_date_left_of_a_valid_one_is_the_date_like_the_plugin() -> No
     note = note_of("- [ ] Draft the plan 📅 2025-13-45 📅 2025-10-27\n")
     assert (note.items[0].due, note.items[0].unreadable_dates) == (None, ("due",))
     assert [w.message for w in note.warnings] == [
-        "due date is '2025-13-45', not YYYY-MM-DD; read as no due date, and none is sent: Jira"
-        " and Salesforce keep the date they have"
+        "due date is '2025-13-45', no day of the calendar; read as no due date, and none is"
+        " sent: Jira and Salesforce keep the date they have"
+    ]
+
+
+@pytest.mark.parametrize("day", ["2025-02-30", "2025-13-45"])
+@pytest.mark.parametrize("after", ["", " #task", " ^ps-abc123"])
+def test_a_date_of_the_form_that_is_no_day_is_warned_as_such(day: str, after: str) -> None:
+    # "not YYYY-MM-DD" sent its writer looking for a typo in the form, which has none.
+    note = note_of(f"- [ ] Draft the plan 📅 {day}{after}\n")
+    assert note.items[0].due is None
+    assert [w.message for w in note.warnings] == [
+        f"due date is '{day}', no day of the calendar; read as no due date, and none is sent:"
+        " Jira and Salesforce keep the date they have"
     ]
 
 

@@ -439,8 +439,9 @@ def test_a_due_date_that_cannot_be_read_leaves_the_issue_s_date_alone(
 
     plan = fresh_plan(config)
     assert plan.summary == summary_of(plan) and not plan.changes
+    why = "not YYYY-MM-DD" if typo == "TBD" else "no day of the calendar"
     assert (
-        f"{note.path}:{item.line}: due date is {typo!r}, not YYYY-MM-DD; read as no due date,"
+        f"{note.path}:{item.line}: due date is {typo!r}, {why}; read as no due date,"
         " and none is sent: Jira and Salesforce keep the date they have"
     ) in plan.warnings
     sync(config)

@@ -1350,7 +1350,7 @@ class _NoteReader:
     ) -> None:
         unreadable: tuple[str, ...] = ()
         for name, raw in body.invalid_dates:
-            shown = f"{raw!r}" if raw else "nothing"
+            shown = _not_a_date(raw)
             read = body.dates.get(name)
             if read:
                 outcome = f"ignored: the line's {name} date {read} is read"
@@ -1364,7 +1364,7 @@ class _NoteReader:
                 ParseWarning(
                     path=self.path,
                     line=number,
-                    message=f"{name} date is {shown}, not YYYY-MM-DD; {outcome}",
+                    message=f"{name} date is {shown}; {outcome}",
                 )
             )
         if repaired:
@@ -1439,6 +1439,17 @@ class _NoteReader:
                 )
             return False
         return status in self.accepted or tagged
+
+
+_DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _not_a_date(raw: str) -> str:
+    """Why ``raw``, a date field's value, is no date: "not YYYY-MM-DD" would send the writer of
+    "2025-02-30", which is that form, looking for a typo in the form."""
+    if _DATE_FORM.fullmatch(raw):
+        return f"{raw!r}, no day of the calendar"
+    return f"{raw!r}, not YYYY-MM-DD" if raw else "nothing, not YYYY-MM-DD"
 
 
 def item_text(
