@@ -1344,7 +1344,8 @@ def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
     before the id; a line ending in two carriage returns holds one where write-back reads it
     (it planned the item, then failed to write its id at every sync); an item of fields only
     had its id written and then no summary Jira would take. Each is left alone, with a
-    warning, and nothing is created."""
+    warning, and nothing is created: one warning a line, the note's own of a lone carriage
+    return saying it all for its line."""
     project = example_project
     config = config_of(project)
     note = project.vault / "odd-items.md"
@@ -1362,8 +1363,6 @@ def test_an_item_whose_line_cannot_hold_a_block_id_is_a_warning_not_a_record(
         " not read; save the note with LF or CRLF line endings",
         "odd-items.md:3: the item has no text to hold its block id; write some to sync it",
         "odd-items.md:4: the line holds a line separator (U+2028, U+2029 or a carriage return),"
-        " where Obsidian Tasks stops reading it; remove it to sync this item",
-        "odd-items.md:6: the line holds a line separator (U+2028, U+2029 or a carriage return),"
         " where Obsidian Tasks stops reading it; remove it to sync this item",
         "odd-items.md:7: the item has no text to name its record by (only an owner, fields or"
         " tags); write some to sync it",

@@ -23,7 +23,12 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note
-from plansync.notes.parse import read_note_bytes, read_up_to_keys, reread_keys
+from plansync.notes.parse import (
+    LONE_CARRIAGE_RETURN,
+    read_note_bytes,
+    read_up_to_keys,
+    reread_keys,
+)
 from plansync.notes.vault import NOTES_A_STEP, Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
 from plansync.progress import Progress, reported, silent
@@ -354,7 +359,8 @@ class Identifier:
         ):
             # Its id goes into the line before anything is created: without one, each
             # sync would create its record again.
-            self.plan.warn(why, note.path, item.line)
+            if not _lone_return_warned(note, item.line):
+                self.plan.warn(why, note.path, item.line)
             return None
         new_id = block_id is None
         block_id = block_id or new_block_id(taken)
@@ -895,3 +901,10 @@ _AFTER_CARET = re.compile(rb"\^([a-z0-9-]+)")
 line, the block id there, so the ids a note may end a line with are among these. Only the
 characters an id holds: whitespace the parser trims after one (a no-break space) is not part
 of it."""
+
+
+def _lone_return_warned(note: Note, line: int) -> bool:
+    """Whether ``note``'s own warnings say its ``line`` holds a lone carriage return: the line
+    separator write-back refuses there, which a second warning of the same line would name
+    again (a user test: two warnings for one carriage return)."""
+    return any(w.line == line and w.message.startswith(LONE_CARRIAGE_RETURN) for w in note.warnings)

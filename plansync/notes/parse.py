@@ -1791,6 +1791,9 @@ def item_lines(data: bytes, policy: AcceptancePolicy | None = None) -> frozenset
 
 
 _LONE_CR = re.compile(r"\r(?!\n)")
+LONE_CARRIAGE_RETURN = "holds a lone carriage return"
+"""How the note's warning of its first lone carriage return starts: the planner, which would
+refuse that line's item for its line separator, says nothing more of the line."""
 
 
 def _lone_carriage_return(text: str) -> int:
@@ -1860,7 +1863,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             ParseWarning(
                 path=path,
                 line=lone,
-                message="holds a lone carriage return (classic Mac line endings): Obsidian"
+                message=f"{LONE_CARRIAGE_RETURN} (classic Mac line endings): Obsidian"
                 " Tasks, and plansync with it, reads nothing after one on a line, so tasks"
                 " after it are not read; save the note with LF or CRLF line endings",
             )
