@@ -3807,3 +3807,51 @@ def test_orphans_come_by_their_notes_path_then_by_key_as_the_other_changes_come_
     keys = [(c.item.note, int(c.key.rsplit("-", 1)[1])) for c in orphans]
     assert len({note for note, _ in keys}) > 1 and len(keys) >= 10  # PLAN-10 after PLAN-9
     assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("moved", ["link", "id", "both"])
+def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_order(
+    example_project: ExampleProject, moved: str
+) -> None:
+    """A person moved the key link to the end of a synced line (after its id): Obsidian Tasks
+    read no field there, plansync read no id, planned "the line regains ^ps-…", a summary
+    holding "📅 2025-11-10 task ^ps-…" and no due date, and sync wrote a second id (a user
+    test). plansync's own id and key link are read wherever they stand, the line warned of by
+    its number, and sync puts them back where it writes them; nothing else changes."""
+    project = example_project
+    synced = synced_line(project)
+    link = f"[{synced.key}]({synced.url})"
+    block_id = f"^{synced.item.block_id}"
+    without = synced.line.replace(f" {link}", "").replace(f" {block_id}", "")
+    edited = {
+        "link": f"{without} {block_id} {link}",
+        "id": synced.line.replace(f" {block_id}", "").replace(f"{link}", f"{link} {block_id}"),
+        "both": f"{without} {link}".replace(" 📅", f" {block_id} 📅", 1),
+    }[moved]
+    assert edited != synced.line
+    replace_once(synced.path, synced.line, edited)
+
+    plan = fresh_plan(synced.config)
+    line = synced.item.line
+    warned = [w for w in plan.warnings if w.startswith(f"{synced.note.path}:{line}: ")]
+    assert len(warned) == 1 and "sync moves them back" in warned[0], plan.warnings
+    (change,) = plan.changes
+    assert (change.action, change.item.text, change.fields) == (
+        "write_back",
+        synced.item.text,
+        {},
+    )
+    assert "back in order" in (change.message or "")
+    (note,) = [n for n in notes_of(project, synced.config) if n.path == synced.note.path]
+    (item,) = [i for i in note.items if i.line == line]
+    assert (item.text, item.due, item.block_id, item.keys) == (
+        synced.item.text,
+        synced.item.due,
+        synced.item.block_id,
+        synced.item.keys,
+    )
+
+    sync(synced.config)
+    assert item_line(project, synced.note.path, line) == synced.line
+    assert project.issues()[synced.key]["fields"]["summary"] == synced.item.text
+    assert not fresh_plan(synced.config).has_changes

@@ -101,6 +101,7 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
+from plansync.notes.order import in_order
 from plansync.notes.parse import decode_note
 from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
@@ -763,7 +764,7 @@ class Planner:
             )
             return
         self._known(target, entry, found.key, found.url)
-        if note_key != found.key or entry.new_id:
+        if note_key != found.key or entry.new_id or self._out_of_order(entry):
             self._write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
@@ -1037,6 +1038,8 @@ class Planner:
                 f" {'was' if entry.item.keys else 'and key link were'} lost: taken off, or the"
                 " note put back to older text?)"
             )
+        elif not fields and in_order(entry.original):
+            message = f"puts the line's id and {key}'s link back in order"
         elif not fields:
             message = f"the note already names {key}; only the state store learns it"
         self._add(
@@ -1058,6 +1061,11 @@ class Planner:
             ),
         )
         return True
+
+    def _out_of_order(self, entry: Tracked) -> bool:
+        """Whether the line's id or key link was moved out of place by hand, and write-back
+        may put them back (see plansync.notes.order; the parser warned of the line)."""
+        return in_order(entry.original) is not None and self._writable(entry.note.path)
 
     def _writable(self, path: str) -> bool:
         """Whether the note at ``path`` may be written to (:func:`read_only`), asked once a

@@ -38,6 +38,7 @@ from plansync.notes.model import (
     builder,
     note_digest,
 )
+from plansync.notes.order import in_order, moved
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
 from plansync.notes.tasks import (
     BLOCK_LINK,
@@ -1199,7 +1200,7 @@ class _NoteReader:
             # A digit sorts after "-", "*" and "+": only a numbered line is looked at further.
             if marker >= "0" and interrupts_a_paragraph(self.body, number - 1 - self.first, marker):
                 return
-            raw_body = body_from(text, task.end())
+            raw_body = body_from(self._in_order(number, text), task.end())
             if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
                 # A checklist item, not a task, to the plugin (Task.fromLine): it shows in no
                 # query and gets no done date, so plansync neither. Under a Decisions heading
@@ -1227,9 +1228,24 @@ class _NoteReader:
                 return
         if THEMATIC_BREAK.fullmatch(text):
             return
-        self._add("decision", number, None, parse_body(match.group(3)), repaired)
+        self._add(
+            "decision",
+            number,
+            None,
+            parse_body(self._in_order(number, text)[match.start(3) :]),
+            repaired,
+        )
         depth, width, _ = layout(text) if text[0] in " \t>" else (0, 0, 0)
         self.decision = _OpenDecision(self.items[-1], depth, _content_column(match, width))
+
+    def _in_order(self, number: int, text: str) -> str:
+        """The item's line ``text`` as read: put in order where a person moved plansync's own
+        id or key link out of it (:func:`order.in_order`), with a warning naming the line."""
+        reordered = in_order(text)
+        if reordered is None:
+            return text
+        self.warnings.append(ParseWarning(path=self.path, line=number, message=moved(reordered)))
+        return reordered.line
 
     def indented(self, number: int, raw: str) -> None:
         """Read a line four columns or more into its container (no list item; code, or text
@@ -1595,6 +1611,8 @@ def _links_of(
     """(description, its closing key links, every ticket link by target and key) of an item's
     line; cached, as the planner tries a line with many links once a link (read-only)."""
     text = repair(line).text
+    if reordered := in_order(text):
+        text = reordered.line
     task = parse_task_line(text)
     if task is not None:
         core = task.body.core

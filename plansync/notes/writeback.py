@@ -29,6 +29,7 @@ from pathlib import Path
 from plansync.files import is_abandoned, remove_abandoned, replace_whole
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy, note_digest
+from plansync.notes.order import in_order
 from plansync.notes.parse import MAX_NOTE_BYTES, decode_line, decode_note, item_lines, megabytes
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
@@ -152,6 +153,21 @@ def plan_line_edit(
     at the end of the description. ``replace_block_id`` and ``drop_links`` turn a copied line
     (another item's id and keys) into a new item.
     """
+    if reordered := in_order(line):
+        # Its id or key link moved out of place by hand: the edit is made on the line put back
+        # in order, and the whole line is written (see plansync.notes.order).
+        ordered = _spliced(
+            reordered.line,
+            plan_line_edit(
+                reordered.line,
+                block_id,
+                links,
+                keys=keys,
+                replace_block_id=replace_block_id,
+                drop_links=drop_links,
+            ),
+        )
+        return [(0, len(line), ordered)]
     fixed = repair(line)
     found = _body_of(fixed.text)
     if found is None:
@@ -207,6 +223,16 @@ def plan_line_edit(
         else:
             raise WriteBackError(f"line already has block id ^{body.block_link}, not ^{block_id}")
     return sorted(splices)
+
+
+def _spliced(line: str, splices: list[tuple[int, int, str]]) -> str:
+    """``line`` with ``splices`` (sorted, as :func:`plan_line_edit` gives them) made."""
+    out: list[str] = []
+    position = 0
+    for start, end, text in splices:
+        out += (line[position:start], text)
+        position = end
+    return "".join(out) + line[position:]
 
 
 def _byte_offset(text: str, index: int, encoding: str) -> int:

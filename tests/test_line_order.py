@@ -1,0 +1,85 @@
+"""plansync's own id and key link, moved out of place on a synced line by hand, are read where
+write-back puts them (plansync.notes.order); nothing else on a line moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from plansync.notes.order import in_order
+from plansync.notes.parse import parse_text
+from plansync.notes.writeback import plan_line_edit
+
+URL = "http://127.0.0.1:44900/browse/PLAN-17"
+KEY = f"[PLAN-17]({URL})"
+IN_ORDER = f"\t- [ ] Tab-indented child task @Myself {KEY} 📅 2025-11-12 #task ^ps-b94yjjng"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # The user test's line: the key link moved to the end, after the id.
+        f"\t- [ ] Tab-indented child task @Myself 📅 2025-11-12 #task ^ps-b94yjjng {KEY}",
+        # The key link after the fields, the id still at the end.
+        f"\t- [ ] Tab-indented child task @Myself 📅 2025-11-12 #task {KEY} ^ps-b94yjjng",
+        # The id moved into the text.
+        f"\t- [ ] Tab-indented child task ^ps-b94yjjng @Myself {KEY} 📅 2025-11-12 #task",
+    ],
+)
+def test_a_moved_id_or_key_link_is_read_in_order_and_written_back_so(line: str) -> None:
+    note = parse_text(f"- [ ] Parent\n{line}\n")
+    item = note.items[1]
+    assert (item.text, item.owner, item.due, item.block_id, item.keys, item.tags) == (
+        "Tab-indented child task",
+        "Myself",
+        dt.date(2025, 11, 12),
+        "ps-b94yjjng",
+        {"jira": "PLAN-17"},
+        ["#task"],
+    )
+    (warning,) = note.warnings
+    assert warning.line == 2 and "sync moves them back" in warning.message
+    assert plan_line_edit(line, "ps-b94yjjng", {}) == [(0, len(line), IN_ORDER)]
+    assert plan_line_edit(IN_ORDER, "ps-b94yjjng", {}) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        IN_ORDER,
+        # No id of plansync's: read as the plugin reads it (no field after a link).
+        f"- [ ] Task 📅 2025-11-12 {KEY}",
+        f"- [ ] Task 📅 2025-11-12 ^other-id {KEY}",
+        # Two of its ids: which is the line's is not plansync's to choose.
+        "- [ ] Task ^ps-aaaaaaaa 📅 2025-11-12 ^ps-bbbbbbbb",
+        # A key link with no fields to stand before.
+        f"- [ ] Task @Myself {KEY} ^ps-b94yjjng",
+        # Not a word of its own.
+        "- [ ] Task x^ps-b94yjjng 📅 2025-11-12",
+    ],
+)
+def test_a_line_in_order_or_not_plansync_s_to_order_is_left_as_it_is(line: str) -> None:
+    assert in_order(line) is None
+
+
+def test_a_user_s_link_after_the_id_stays_where_it_is() -> None:
+    # Only plansync's own: a link to a page is the user's text, and the id goes after it.
+    line = f"- [ ] Task {KEY} 📅 2025-11-12 ^ps-b94yjjng [docs](https://example.com/runbook)"
+    reordered = in_order(line)
+    assert reordered is not None
+    assert reordered.line == (
+        f"- [ ] Task {KEY} 📅 2025-11-12 [docs](https://example.com/runbook) ^ps-b94yjjng"
+    )
+    assert reordered.links == ()
+
+
+def test_a_decision_line_is_put_in_order_too() -> None:
+    note = parse_text(f"## Decisions\n- Ship on Friday 📅 2025-11-12 ^ps-b94yjjng {KEY}\n")
+    (item,) = note.items
+    assert (item.text, item.due, item.block_id, item.keys) == (
+        "Ship on Friday",
+        dt.date(2025, 11, 12),
+        "ps-b94yjjng",
+        {"jira": "PLAN-17"},
+    )
