@@ -1409,3 +1409,28 @@ def test_fields_at_the_end_of_the_line_are_no_warning() -> None:
     note = note_of("# Sync\n\n- [ ] Send the quote @Myself 📅 2025-11-07 🔼 #task\n")
     assert note.items[0].due == dt.date(2025, 11, 7)
     assert note.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("line", "due", "description"),
+    [
+        ("- [ ] Calendar variant 📆 @Myself #task", None, "Calendar variant 📆 @Myself #task"),
+        ("- [ ] Ask 📅 @Myself 📅 2025-10-27", D(2025, 10, 27), "Ask 📅 @Myself"),
+    ],
+)
+def test_a_mention_after_a_date_signifier_is_the_owner_not_a_date_like_the_plugin(
+    line: str, due: dt.date | None, description: str
+) -> None:
+    # The plugin reads no date in "📆 @Myself" and keeps both in the description: plansync
+    # took "@Myself" for a malformed date, read no owner, and warned of a date. The owner is
+    # read; the emoji stays text, warned of as a signifier with no date.
+    note = note_of(line + "\n")
+    (item,) = note.items
+    assert (item.owner, item.due, item.description, item.unreadable_dates) == (
+        "Myself",
+        due,
+        description,
+        (),
+    )
+    (warning,) = note.warnings
+    assert "has no date after it" in warning.message and "reads no due date" in warning.message

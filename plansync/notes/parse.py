@@ -84,6 +84,25 @@ def field_in_text(core: str) -> re.Match[str] | None:
     return _FIELD_IN_TEXT.search(core)
 
 
+_DATE_NAMES = {s: name for name, symbols in DATE_SIGNIFIERS.items() for s in symbols}
+_BARE_SIGNIFIER = re.compile(f"({'|'.join(map(re.escape, _DATE_NAMES))})\ufe0f? *(?=[@#])")
+"""A date signifier right before a mention or a tag ("📆 @Myself"): no date follows it, and
+Obsidian Tasks reads it as text."""
+
+
+def _bare_signifier(core: str) -> str | None:
+    """The warning of a date signifier with a mention or tag where its date would be, in the
+    item's text ``core``; None: there is none."""
+    found = _BARE_SIGNIFIER.search(core) if "@" in core or "#" in core else None
+    if found is None:
+        return None
+    return (
+        f"{found[1]!r} has no date after it (a mention or tag follows): Obsidian Tasks, and"
+        f" plansync with it, reads no {_DATE_NAMES[found[1]]} date there and keeps it in the"
+        " item's text; write the date right after it, at the end of the line, or take it out"
+    )
+
+
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
@@ -1397,6 +1416,8 @@ class _NoteReader:
                     " to the end of the line",
                 )
             )
+        if kind == "action" and (bare := _bare_signifier(core)):
+            self.warnings.append(ParseWarning(path=self.path, line=number, message=bare))
         links = last_links(core) if "](" in core else None
         hidden = self.hidden_filter if kind == "action" else ""
         text, owner = item_text(core, links, hidden, self.names)

@@ -191,7 +191,9 @@ def _rules() -> tuple[_FieldRule, ...]:
     ]
     all_dates = tuple(s for symbols, _ in dates.values() for s in symbols)
     # plansync only: a date signifier whose value is not a date (see the module docstring).
-    invalid = re.compile("(" + _alternatives(all_dates) + ")\ufe0f?(?: +([^\\s]+))?$")
+    # Not a mention or a tag: "📆 @Myself" is the owner after an emoji left bare, which the
+    # plugin keeps in the text, as plansync does (parse.py warns of it).
+    invalid = re.compile("(" + _alternatives(all_dates) + ")\ufe0f?(?: +([^\\s@#][^\\s]*))?$")
     rules.append(_FieldRule("invalid_date", invalid, "invalid_date", all_dates))
     return tuple(rules)
 
