@@ -215,3 +215,27 @@ def test_an_unmapped_owner_s_warning_guesses_a_longer_name_only_from_name_partic
     from plansync.engine.owners import _longer_name
 
     assert _longer_name(description, owner) == meant
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "owner"),
+    [
+        ("- [ ] Owner wiki link @[[Tomer Hagay]] #task", "Owner wiki link", "Tomer Hagay"),
+        (
+            "- [ ] Owner wiki link @[[Tomer Hagay|Tomer]] 📅 2025-10-27",
+            "Owner wiki link",
+            "Tomer Hagay",
+        ),
+        ("- [ ] Owner wiki link @[[People/Tomer Hagay]]", "Owner wiki link", "Tomer Hagay"),
+        ("- [ ] Ask @[[Ana de la Cruz]] about it", "Ask Ana de la Cruz about it", "Ana de la Cruz"),
+        # Not a person's note: an embed, or a link to nothing.
+        ("- [ ] Show @![[chart.png]]", "Show @chart.png", None),
+        ("- [ ] Ask @[[]]", "Ask @", None),
+    ],
+)
+def test_an_owner_written_as_a_link_to_a_person_s_note_is_that_person(
+    line: str, text: str, owner: str | None
+) -> None:
+    # "@[[Tomer Hagay]]" read as no mention: the owner was dropped in silence, the issue left
+    # unassigned, and the summary read "Owner wiki link @Tomer Hagay" (a user test).
+    assert read(line) == (text, owner)

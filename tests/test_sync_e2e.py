@@ -3855,3 +3855,21 @@ def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_or
     assert item_line(project, synced.note.path, line) == synced.line
     assert project.issues()[synced.key]["fields"]["summary"] == synced.item.text
     assert not fresh_plan(synced.config).has_changes
+
+
+def test_an_owner_written_as_a_link_to_a_person_s_note_is_assigned(
+    example_project: ExampleProject,
+) -> None:
+    """ "@[[Dana Okafor]]" (a link to a person's note, as many vaults keep people) was no owner:
+    the issue unassigned, its summary "… @Dana Okafor", no warning (a user test)."""
+    project, app = example_project, example_project.app
+    config = config_of(project)
+    (project.vault / "people.md").write_text(
+        "# People\n\n- [ ] Owner wiki link @[[Dana Okafor|Dana]] 📅 2025-11-12 #task\n", "utf-8"
+    )
+    sync(config)
+    (item,) = [i for n in notes_of(project, config) if n.path == "people.md" for i in n.items]
+    issue = project.issues()[item.keys["jira"]]
+    assert issue["fields"]["summary"] == "Owner wiki link"
+    expected = expected_assignee(config, "Dana Okafor", app)
+    assert expected is not None and assignee_of(issue, app) == expected

@@ -145,7 +145,7 @@ def mention(text: str, at: int, names: OwnerNames | None = None) -> tuple[int, s
         return _mention_of(text, at, names.pattern)
     found = MENTION.match(text, at)
     if found is None:
-        return None
+        return _linked_mention(text, at) if text.startswith("[[", at + 1) else None
     name = found[1]
     if name is None:
         return found.end(), found[2]
@@ -158,6 +158,18 @@ def mention(text: str, at: int, names: OwnerNames | None = None) -> tuple[int, s
         handle = _HANDLE_MENTION.match(text, at)
         return None if handle is None else (handle.end(), handle[1])
     return at + 1 + capitalised, name[:capitalised]
+
+
+def _linked_mention(text: str, at: int) -> tuple[int, str] | None:
+    """:func:`mention` of a person's note: ``@[[Tomer Hagay]]``, ``@[[Tomer Hagay|Tomer]]``,
+    ``@[[People/Tomer Hagay]]`` name Tomer Hagay, the note linked to (its name, as [users]
+    knows people, not the alias shown). Read as no mention, the owner was dropped in silence
+    and the link's words were the summary's (a user test)."""
+    link = WIKI_LINK.match(text, at + 1)
+    if link is None or link.group().startswith("!"):
+        return None
+    name = " ".join(link[1].rsplit("/", 1)[-1].split())
+    return (link.end(), name) if name else None
 
 
 def _capitalised(words: str) -> int:
