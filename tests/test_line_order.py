@@ -83,3 +83,12 @@ def test_a_decision_line_is_put_in_order_too() -> None:
         "ps-b94yjjng",
         {"jira": "PLAN-17"},
     )
+
+
+def test_a_block_id_of_the_user_s_own_at_the_end_stays_the_line_s_id() -> None:
+    # plansync's id in the text does not take the place of the id the line ends in: links to
+    # that one would break.
+    line = f"- [ ] Task ^ps-b94yjjng {KEY} 📅 2025-11-12 ^mine"
+    assert in_order(line) is None
+    (item,) = parse_text(line + "\n").items
+    assert item.block_id == "mine"

@@ -38,7 +38,7 @@ from plansync.notes.model import (
     builder,
     note_digest,
 )
-from plansync.notes.order import in_order, moved
+from plansync.notes.order import in_order, moved, out_of_place
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
 from plansync.notes.tasks import (
     BLOCK_LINK,
@@ -1231,13 +1231,16 @@ class _NoteReader:
             # A digit sorts after "-", "*" and "+": only a numbered line is looked at further.
             if marker >= "0" and interrupts_a_paragraph(self.body, number - 1 - self.first, marker):
                 return
-            raw_body = body_from(self._in_order(number, text), task.end())
+            raw_body = body_from(text, task.end())
             if self.global_filter and not holds_global_filter(raw_body, self.global_filter):
                 # A checklist item, not a task, to the plugin (Task.fromLine): it shows in no
                 # query and gets no done date, so plansync neither. Under a Decisions heading
                 # it is no decision either: it is still written as a task's line.
                 return
-            self._add("action", number, task.group(3), parse_body(raw_body), repaired)
+            body = parse_body(raw_body)
+            if out_of_place(body, raw_body):
+                body = parse_body(body_from(self._in_order(number, text), task.end()))
+            self._add("action", number, task.group(3), body, repaired)
             return
         if self.decision_level is None:
             return
@@ -1263,11 +1266,19 @@ class _NoteReader:
             "decision",
             number,
             None,
-            parse_body(self._in_order(number, text)[match.start(3) :]),
+            self._decision_body(number, text, match.start(3)),
             repaired,
         )
         depth, width, _ = layout(text) if text[0] in " \t>" else (0, 0, 0)
         self.decision = _OpenDecision(self.items[-1], depth, _content_column(match, width))
+
+    def _decision_body(self, number: int, text: str, start: int) -> TaskBody:
+        """The body of the decision whose line ``text``'s words start at ``start``."""
+        words = text[start:]
+        body = parse_body(words)
+        if out_of_place(body, words):
+            body = parse_body(self._in_order(number, text)[start:])
+        return body
 
     def _in_order(self, number: int, text: str) -> str:
         """The item's line ``text`` as read: put in order where a person moved plansync's own
