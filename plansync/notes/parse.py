@@ -93,6 +93,8 @@ Obsidian Tasks reads it as text."""
 def _bare_signifier(core: str) -> str | None:
     """The warning of a date signifier with a mention or tag where its date would be, in the
     item's text ``core``; None: there is none."""
+    if core.isascii():  # most texts: no emoji, and one test in C to say so
+        return None
     found = _BARE_SIGNIFIER.search(core) if "@" in core or "#" in core else None
     if found is None:
         return None
