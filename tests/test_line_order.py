@@ -13,6 +13,7 @@ from plansync.notes.writeback import plan_line_edit
 
 URL = "http://127.0.0.1:44900/browse/PLAN-17"
 KEY = f"[PLAN-17]({URL})"
+ID = "^ps-b94yjjng"
 IN_ORDER = f"\t- [ ] Tab-indented child task @Myself {KEY} 📅 2025-11-12 #task ^ps-b94yjjng"
 
 
@@ -92,3 +93,23 @@ def test_a_block_id_of_the_user_s_own_at_the_end_stays_the_line_s_id() -> None:
     assert in_order(line) is None
     (item,) = parse_text(line + "\n").items
     assert item.block_id == "mine"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # What sync made of the user test's line before this was read: its id written again.
+        f"\t- [ ] Tab-indented child task @Myself 📅 2025-11-12 #task {ID} {KEY} {ID}",
+        f"\t- [ ] Tab-indented child task {ID} @Myself {KEY} 📅 2025-11-12 #task {ID}",
+    ],
+)
+def test_the_same_id_written_twice_is_one(line: str) -> None:
+    note = parse_text(f"- [ ] Parent\n{line}\n")
+    item = note.items[1]
+    assert (item.text, item.due, item.block_id) == (
+        "Tab-indented child task",
+        dt.date(2025, 11, 12),
+        "ps-b94yjjng",
+    )
+    assert "twice" in note.warnings[0].message
+    assert plan_line_edit(line, "ps-b94yjjng", {}) == [(0, len(line), IN_ORDER)]

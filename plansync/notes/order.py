@@ -41,12 +41,12 @@ _MARK = "^" + BLOCK_ID_PREFIX
 
 def _at_its_place(line: str) -> bool:
     """Whether ``line`` ends in plansync's id after no link (a link before it may stand after
-    the fields): a synced line as write-back left it, nothing to put in order. A second id
-    earlier on the line leaves it as it is too (:func:`in_order`). Looked for from the end:
-    this is asked of every synced line, and a search of a whole line with an emoji in it for
-    more than one character costs as much as the rest."""
+    the fields), its only "^": a synced line as write-back left it, nothing to put in order.
+    Looked for as one character: write-back and the planner ask it of every synced line, and
+    a search of a line with an emoji in it for more than one character costs as much as the
+    rest."""
     at = line.rfind("^")  # one character: many times faster to find than "^ps-"
-    if not line.startswith(_MARK, at):
+    if line.find("^") != at or not line.startswith(_MARK, at):
         return False
     block_id = line[at + len(_MARK) :].rstrip()
     if not (block_id.isascii() and block_id.replace("-", "").isalnum()):
@@ -61,16 +61,17 @@ def out_of_place(body: TaskBody, text: str) -> bool:
     """Whether :func:`in_order` may put the line that reads as ``body`` (its words ``text``,
     which it was read from) in order: it ends in no id yet holds plansync's, or ends in
     plansync's id right after a link. Asked of the body the parser has read, so that a line in
-    order costs a test or two, not a reading of its own (1.5% of a parse, by callgrind, where
+    order costs a test or two, not a reading of its own (2% of a parse, by callgrind, where
     half the lines were synced)."""
     block_id = body.block_link
     if block_id is None:
         return "^" in text and _MARK in text
-    # A link closing the text, and no field read after it: the id follows it.
-    return (
-        body.core.endswith(")")
-        and text[body.core_end :].lstrip(JS_WHITESPACE).startswith("^")
-        and block_id.startswith(BLOCK_ID_PREFIX)
+    # A link closing the text, and no field read after it: the id follows it. Or the id is in
+    # the text as well.
+    core = body.core
+    return block_id.startswith(BLOCK_ID_PREFIX) and (
+        (core.endswith(")") and text[body.core_end :].lstrip(JS_WHITESPACE).startswith("^"))
+        or ("^" in core and _MARK in core)
     )
 
 
@@ -81,11 +82,13 @@ class Reordered(NamedTuple):
     links: tuple[str, ...]
     """The key links moved before the fields, as written."""
     id_moved: bool
+    """The id stood before the end of the line, or was written more than once."""
 
 
 def in_order(line: str) -> Reordered | None:
     """``line`` (an item's, without its line break) put in order, or None when it is in order
-    or holds no id of plansync's (or two: then which one is not plansync's to choose)."""
+    or holds no id of plansync's (or two: then which one is not plansync's to choose; the same
+    one twice, as a sync wrote it before this was read, is one)."""
     if "^" not in line or _at_its_place(line) or _MARK not in line:  # most lines: no more
         return None
     if task := TASK_LINE.match(line):
@@ -96,16 +99,17 @@ def in_order(line: str) -> Reordered | None:
         return None
     body = body_from(line, start)
     ids = list(_OWN_ID.finditer(body))
-    if len(ids) != 1:
+    if len({found.group(1) for found in ids}) != 1:
         return None
-    found = ids[0]
-    block_id = found.group(1)
-    after = body[found.end() :]
-    id_moved = bool(after.strip(JS_WHITESPACE))
+    block_id = ids[0].group(1)
+    after = body[ids[-1].end() :]
+    id_moved = len(ids) > 1 or bool(after.strip(JS_WHITESPACE))
     if id_moved and BLOCK_LINK.search(after.rstrip(JS_WHITESPACE)):
         return None  # the line ends in a block id of its own, the user's: it stays the id
-    words = (body[: found.start()].rstrip(" \t") + after).rstrip(JS_WHITESPACE)
-    words, links = _closing_ticket_links(words)
+    words = body
+    for found in reversed(ids):  # the same id written twice (a sync before this fix) is one
+        words = words[: found.start()].rstrip(" \t") + words[found.end() :]
+    words, links = _closing_ticket_links(words.rstrip(JS_WHITESPACE))
     moved: tuple[str, ...] = ()
     if links:
         fields_at = parse_body(words).core_end
@@ -139,7 +143,7 @@ def moved(reordered: Reordered) -> str:
     if reordered.links:
         what.append(f"the key link {' '.join(reordered.links)} after the line's fields")
     if reordered.id_moved:
-        what.append(f"the id ^{reordered.block_id} before the end of the line")
+        what.append(f"the id ^{reordered.block_id} before the end of the line, or twice")
     return (
         f"{' and '.join(what)}: Obsidian Tasks reads no field after a link, and a block id only"
         " at the end; read as if moved back, and sync moves them back (the key link before"
