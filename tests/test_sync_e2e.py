@@ -3809,7 +3809,7 @@ def test_orphans_come_by_their_notes_path_then_by_key_as_the_other_changes_come_
     assert keys == sorted(keys)
 
 
-@pytest.mark.parametrize("moved", ["link", "id", "both"])
+@pytest.mark.parametrize("moved", ["link", "id", "both", "twice"])
 def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_order(
     example_project: ExampleProject, moved: str
 ) -> None:
@@ -3827,6 +3827,8 @@ def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_or
         "link": f"{without} {block_id} {link}",
         "id": synced.line.replace(f" {block_id}", "").replace(f"{link}", f"{link} {block_id}"),
         "both": f"{without} {link}".replace(" 📅", f" {block_id} 📅", 1),
+        # What a sync made of the "link" line before: its id written a second time.
+        "twice": f"{without} {block_id} {link} {block_id}",
     }[moved]
     assert edited != synced.line
     replace_once(synced.path, synced.line, edited)
