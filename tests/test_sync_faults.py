@@ -393,13 +393,9 @@ def test_crash_in_a_later_create_batch(project: Project, step: str, nth: int) ->
     assert bulk_creates(project.app) == 5  # ⌈22/5⌉: nothing was created twice, or re-sent
 
 
-def test_the_creates_commit_the_state_store_twice_a_batch(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A commit is an ``fsync``: a batch opens its journal entry in one, then stores its keys
-    and closes the entry in another, not one a key (a first sync of 3,000 notes spent ~42 s of
-    its 58 s create step in 12,417 commits). 22 items in batches of 5: 10 commits, not 32."""
-    config = use_batches(project, 5)
+def commits_by_step(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], list[str]]:
+    """The state store's commits, counted by the step a run reported last (the list: each
+    step as reported, for the run's ``progress`` or ``checkpoint`` to append to)."""
     steps: list[str] = []
     commits: Counter[str] = Counter()
     opened = StateStore._open
@@ -408,12 +404,23 @@ def test_the_creates_commit_the_state_store_twice_a_batch(
         opened(store, path, readonly)
 
         def commit(sql: str) -> None:
-            if sql == "COMMIT" and steps:  # counted by the step the run got to last
+            if sql == "COMMIT" and steps:
                 commits[steps[-1]] += 1
 
         store._db.set_trace_callback(commit)
 
     monkeypatch.setattr(StateStore, "_open", traced)
+    return commits, steps
+
+
+def test_the_creates_commit_the_state_store_twice_a_batch(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit is an ``fsync``: a batch opens its journal entry in one, then stores its keys
+    and closes the entry in another, not one a key (a first sync of 3,000 notes spent ~42 s of
+    its 58 s create step in 12,417 commits). 22 items in batches of 5: 10 commits, not 32."""
+    config = use_batches(project, 5)
+    commits, steps = commits_by_step(monkeypatch)
     assert plansync.apply(config, checkpoint=steps.append).ok
     creates = {step: commits[step] for step in CHECKPOINTS[: CHECKPOINTS.index("keys_written")]}
     assert creates == {
@@ -483,26 +490,6 @@ def test_a_sync_killed_before_a_batch_s_keys_are_committed_then_run_again(
         assert {state.get(block_id, "jira") is not None for block_id in entry.block_ids} == {True}
     app.configure_faults({"search_lag_ms": 0})  # search caught up, for the check's own plan
     assert_synced(config, before, project.url)
-
-
-def commits_by_step(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], list[str]]:
-    """The state store's commits, counted by the progress step a run reported last (the
-    list: each step as reported, for the run's ``progress``)."""
-    steps: list[str] = []
-    commits: Counter[str] = Counter()
-    opened = StateStore._open
-
-    def traced(store: StateStore, path: Path, readonly: bool) -> None:
-        opened(store, path, readonly)
-
-        def commit(sql: str) -> None:
-            if sql == "COMMIT" and steps:
-                commits[steps[-1]] += 1
-
-        store._db.set_trace_callback(commit)
-
-    monkeypatch.setattr(StateStore, "_open", traced)
-    return commits, steps
 
 
 def test_links_and_transitions_commit_the_state_store_once_a_batch(
