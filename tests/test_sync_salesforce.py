@@ -2391,21 +2391,11 @@ def test_an_item_retagged_to_an_object_whose_rule_writes_other_fields_still_sync
 NEW_ACTION = "- [ ] Draft the pager budget @Myself 📅 2025-12-01 #task"
 NEW_RFE = "- [ ] Export replication lag as a metric @Myself #task #rfe"
 DELETED_DECISION = "- The 5.3 release date stays at 16 March.\n"
-CREATE_STEPS = ("looked_up", "created", "keys_stored", "create_batch_done")
+CREATE_STEPS = CHECKPOINTS[1 : CHECKPOINTS.index("keys_written")]
 STEPS = [
     *[(step, 1) for step in ("ids_written", *CREATE_STEPS)],
     *[(step, 2) for step in CREATE_STEPS],  # Salesforce's
-    *[
-        (step, 1)
-        for step in (
-            "keys_written",
-            "results_stored",
-            "links",
-            "updates",
-            "moves_stored",
-            "transitions",
-        )
-    ],
+    *[(step, 1) for step in CHECKPOINTS[CHECKPOINTS.index("keys_written") :]],
 ]
 
 
