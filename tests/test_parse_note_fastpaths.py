@@ -150,3 +150,20 @@ def test_single_spaced_is_split_and_join(text: str) -> None:
 @given(st.text())
 def test_single_spaced_is_split_and_join_on_any_text(text: str) -> None:
     assert parse.single_spaced(text) == " ".join(text.split())
+
+
+def test_a_policy_changed_after_a_note_was_read_reads_the_next_under_its_new_values() -> None:
+    """The reader's view of a policy is cached by the policy's values, not by the policy: its
+    lists may be changed in place after a note was read under it, and a heading's reading is
+    cached by the decision headings it was read against."""
+    text = "## Outcomes\n\n- Ship it\n- [>] Draft the plan @Dana #ok\n"
+    policy = plansync.AcceptancePolicy()
+    before = parse.parse_text(text, policy=policy)
+    assert [(i.kind, i.accepted) for i in before.items] == [("action", False)]
+    policy.decision_headings.append("Outcomes")
+    policy.accepted_statuses.append(">")
+    after = parse.parse_text(text, policy=policy)
+    assert [(i.kind, i.accepted) for i in after.items] == [("decision", False), ("action", True)]
+    policy.decision_headings.remove("Outcomes")
+    policy.accepted_statuses.remove(">")
+    assert parse.parse_text(text, policy=policy) == before

@@ -18,7 +18,7 @@ from collections.abc import Callable, Container
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from plansync.errors import wrong_type
 from plansync.notes.front_matter import (
@@ -1147,6 +1147,18 @@ def _decision_names(headings: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name for name in map(_heading_name, headings) if name)
 
 
+@lru_cache(maxsize=1024)
+def _names_decisions(text: str, decision_names: frozenset[str]) -> bool:
+    """Whether a heading that is no decisions heading as written is one as
+    :func:`_heading_name` reads it (``decision_names``: :func:`_decision_names`); one of words
+    alone ("Action Items", most headings) has nothing for it to take off, so is read without
+    it. Cached: a vault's notes share most of their headings, and each read cost a few
+    thousand instructions."""
+    if text.replace(" ", "").isalnum():
+        return " ".join(text.split()).casefold() in decision_names
+    return _heading_name(text) in decision_names
+
+
 def _decoration(char: str) -> bool:
     """Whether a character at a heading's start or end is no part of its words: space,
     punctuation, a symbol (an emoji; not ``~``, which strikes a heading through), or a mark or
@@ -1154,6 +1166,48 @@ def _decoration(char: str) -> bool:
     if char == "~":
         return False
     return char.isspace() or unicodedata.category(char)[0] in "PSM" or char == "\u200d"
+
+
+class _PolicyReading(NamedTuple):
+    """What a note's reader takes from a policy, in the forms it looks things up in: made
+    once for each set of the policy's values (:func:`_policy_reading`), not once a note."""
+
+    decision_headings: frozenset[str]
+    decision_names: frozenset[str]
+    accept_tag: str
+    accepted: frozenset[str]
+    proposed: frozenset[str]
+    not_accepted: frozenset[str]
+    global_filter: str
+    hidden_filter: str
+    names: OwnerNames | None
+
+
+@lru_cache(maxsize=16)
+def _policy_reading(
+    decision_headings: tuple[str, ...],
+    accept_tag: str,
+    accepted: tuple[str, ...],
+    proposed: tuple[str, ...],
+    cancelled: tuple[str, ...],
+    global_filter: str,
+    remove_global_filter: bool,
+    names: tuple[str, ...],
+) -> _PolicyReading:
+    """The :class:`_PolicyReading` of a policy's values. Cached by the values, not by the
+    policy: an AcceptancePolicy's lists may be changed after it is made, and a note read
+    after that is read under its new values (~15 k instructions a note, built each time)."""
+    return _PolicyReading(
+        frozenset(h.casefold() for h in decision_headings),
+        _decision_names(decision_headings),
+        accept_tag.casefold(),
+        frozenset(accepted),
+        frozenset(proposed),
+        frozenset(proposed) | frozenset(cancelled),
+        global_filter,
+        global_filter if remove_global_filter else "",
+        owner_names(names) if names else None,
+    )
 
 
 class _NoteReader:
@@ -1171,19 +1225,29 @@ class _NoteReader:
         self.path = path
         self.damaged = damaged
         """Whether anything in the note may need repair: if not, no line is looked at for it."""
-        self.decision_headings: Container[str] = {h.casefold() for h in policy.decision_headings}
-        self.decision_names = _decision_names(tuple(policy.decision_headings))
-        self.accept_tag = policy.accept_tag.casefold()
-        self.accepted = frozenset(policy.accepted_statuses)
-        self.proposed = frozenset(policy.proposed_statuses)
-        self.not_accepted = self.proposed | frozenset(policy.cancelled_statuses)
+        read = _policy_reading(
+            tuple(policy.decision_headings),
+            policy.accept_tag,
+            tuple(policy.accepted_statuses),
+            tuple(policy.proposed_statuses),
+            tuple(policy.cancelled_statuses),
+            policy.global_filter,
+            policy.remove_global_filter,
+            tuple(policy.owner_names),
+        )
+        self.decision_headings: Container[str] = read.decision_headings
+        self.decision_names = read.decision_names
+        self.accept_tag = read.accept_tag
+        self.accepted = read.accepted
+        self.proposed = read.proposed
+        self.not_accepted = read.not_accepted
         self.decisions_accepted = decisions_accepted
         """Whether the front matter accepts every decision of the note."""
-        self.global_filter = policy.global_filter
+        self.global_filter = read.global_filter
         """Obsidian Tasks' global task filter; empty: every checkbox line is a task."""
-        self.hidden_filter = policy.global_filter if policy.remove_global_filter else ""
+        self.hidden_filter = read.hidden_filter
         """The filter to leave out of an item's text; empty: none."""
-        self.names = _owner_names(policy)
+        self.names = read.names
         """The owners read whole where the rule would cut them short (:func:`owner_names`)."""
         self.items: list[Item] = []
         self.warnings: list[ParseWarning] = []
@@ -1207,16 +1271,8 @@ class _NoteReader:
         if self.decision_level is not None and level <= self.decision_level:
             self.decision_level = None
         # A heading as written first: only one that is no decisions heading so pays for more.
-        if text.casefold() in self.decision_headings or self._names_decisions(text):
+        if text.casefold() in self.decision_headings or _names_decisions(text, self.decision_names):
             self.decision_level = level
-
-    def _names_decisions(self, text: str) -> bool:
-        """Whether a heading that is no decisions heading as written is one as
-        :func:`_heading_name` reads it; one of words alone ("Action Items", most headings) has
-        nothing for it to take off, so is read without it."""
-        if text.replace(" ", "").isalnum():
-            return " ".join(text.split()).casefold() in self.decision_names
-        return _heading_name(text) in self.decision_names
 
     def line(self, number: int, raw: str) -> None:
         """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
