@@ -27,8 +27,10 @@ from plansync.notes.parse import parse_text
 from plansync.notes.signifiers import (
     ALL_SIGNIFIERS,
     _longest_form,
+    _suspect_pattern,
     damaged_spans,
     damaged_table,
+    needs_repair,
 )
 from plansync.notes.tasks import parse_task_line
 
@@ -531,3 +533,19 @@ def test_a_pair_that_looks_like_a_letter_and_a_quote_is_read_in_a_run_of_mojibak
     clean = f"- [ ] Reply to {word} today @Myself 📅 2025-10-27"
     item = only_item(damage(clean, codec, "dropped"))
     assert item.text == f"Reply to {word} today"
+
+
+_FORM_CHARS = {form[:1] for form in damaged_table()} | {form[1:2] for form in damaged_table()}
+SUSPECT_PIECES = st.sampled_from(
+    [*sorted(_FORM_CHARS), "a", " ", "?", "??", "é", "’", "—", "📅", "\ufe0f", "\ufffd", "\x85"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(SUSPECT_PIECES, max_size=12).map("".join) | st.text(max_size=30))
+def test_needs_repair_answers_as_the_pattern_does(text: str) -> None:
+    """needs_repair tells most clean text apart before the pattern's search, which it
+    stands in for: a first character of a form, or two beyond ASCII side by side."""
+    assert needs_repair(text) == (
+        not text.isascii() and _suspect_pattern().search(text) is not None
+    )

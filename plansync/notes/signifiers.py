@@ -209,10 +209,16 @@ _MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
 
 
 @lru_cache(maxsize=1)
+def _leads() -> tuple[str, ...]:
+    """The first characters of the damaged forms."""
+    return tuple(sorted({f[0] for f in damaged_table()}))
+
+
+@lru_cache(maxsize=1)
 def _suspect_pattern() -> re.Pattern[str]:
     """What a line needs for :func:`repair` to change anything: the first character of a
     damaged form, or a run of mojibake. Most lines have neither, and are done with one search."""
-    leads = {f[0] for f in damaged_table()}
+    leads = _leads()
     lead = "".join(sorted(map(re.escape, leads)))
     if all(not c.isascii() for c in leads):
         # The same test, written so that the scan only stops at non-ASCII characters: 4x faster.
@@ -453,8 +459,19 @@ def _inside_a_run_read_whole(line: str, pos: int, start: int, end: int) -> bool:
 
 
 def needs_repair(line: str) -> bool:
-    """Whether :func:`repair` may change ``line`` at all (if not, it returns it as is)."""
-    return not line.isascii() and _suspect_pattern().search(line) is not None
+    """Whether :func:`repair` may change ``line`` at all (if not, it returns it as is).
+
+    The parser asks it of each note's whole text, and the pattern's search stops at every
+    character beyond ASCII: ~100 k instructions a note of 3 KB. It can only match where the
+    text holds the first character of a form, or two characters beyond ASCII side by side,
+    which the text encoded as ASCII with a "?" for each such character shows as "??": a note
+    with neither (nearly every clean one) is told apart by an encoding and a look for each
+    first character, about a quarter cheaper; any other is searched as before."""
+    if line.isascii():
+        return False
+    if b"??" not in line.encode("ascii", "replace") and not any(map(line.__contains__, _leads())):
+        return False
+    return _suspect_pattern().search(line) is not None
 
 
 def repair(line: str) -> Repaired:
