@@ -18,7 +18,7 @@ from collections.abc import Callable, Container
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from plansync.errors import wrong_type
 from plansync.notes.front_matter import (
@@ -1168,19 +1168,44 @@ def _decoration(char: str) -> bool:
     return char.isspace() or unicodedata.category(char)[0] in "PSM" or char == "\u200d"
 
 
-class _PolicyReading(NamedTuple):
+class _PolicyReading:
     """What a note's reader takes from a policy, in the forms it looks things up in: made
-    once for each set of the policy's values (:func:`_policy_reading`), not once a note."""
+    once for each set of the policy's values (:func:`_policy_reading`), not once a note. A
+    class with slots, as :class:`OwnerNames`: a named tuple cost ~1 M instructions to make
+    at import."""
 
-    decision_headings: frozenset[str]
-    decision_names: frozenset[str]
-    accept_tag: str
-    accepted: frozenset[str]
-    proposed: frozenset[str]
-    not_accepted: frozenset[str]
-    global_filter: str
-    hidden_filter: str
-    names: OwnerNames | None
+    __slots__ = (
+        "accept_tag",
+        "accepted",
+        "decision_headings",
+        "decision_names",
+        "global_filter",
+        "hidden_filter",
+        "names",
+        "not_accepted",
+        "proposed",
+    )
+
+    def __init__(
+        self,
+        decision_headings: tuple[str, ...],
+        accept_tag: str,
+        accepted: tuple[str, ...],
+        proposed: tuple[str, ...],
+        cancelled: tuple[str, ...],
+        global_filter: str,
+        remove_global_filter: bool,
+        names: tuple[str, ...],
+    ):
+        self.decision_headings = frozenset(h.casefold() for h in decision_headings)
+        self.decision_names = _decision_names(decision_headings)
+        self.accept_tag = accept_tag.casefold()
+        self.accepted = frozenset(accepted)
+        self.proposed = frozenset(proposed)
+        self.not_accepted = self.proposed | frozenset(cancelled)
+        self.global_filter = global_filter
+        self.hidden_filter = global_filter if remove_global_filter else ""
+        self.names = owner_names(names) if names else None
 
 
 @lru_cache(maxsize=16)
@@ -1198,15 +1223,14 @@ def _policy_reading(
     policy: an AcceptancePolicy's lists may be changed after it is made, and a note read
     after that is read under its new values (~15 k instructions a note, built each time)."""
     return _PolicyReading(
-        frozenset(h.casefold() for h in decision_headings),
-        _decision_names(decision_headings),
-        accept_tag.casefold(),
-        frozenset(accepted),
-        frozenset(proposed),
-        frozenset(proposed) | frozenset(cancelled),
+        decision_headings,
+        accept_tag,
+        accepted,
+        proposed,
+        cancelled,
         global_filter,
-        global_filter if remove_global_filter else "",
-        owner_names(names) if names else None,
+        remove_global_filter,
+        names,
     )
 
 
