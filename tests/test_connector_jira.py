@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -2364,3 +2365,51 @@ def test_an_error_answer_whose_json_is_no_object_fails_its_record(
     [result] = cloud.update_many([upd("CLOUD-1")])
     assert not result.ok
     assert str(status) in (result.error or "")
+
+
+# -- records read by key -------------------------------------------------------------------------
+
+
+def test_records_search_did_not_return_are_read_by_key_one_get_each(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """The plan's read of the records the state store knows and search did not show (search
+    lags new issues): found where the issue still carries its id, absent where Jira has no
+    such issue (404) or it no longer carries the id (not its item's record any more)."""
+    kept = check(issue("CLOUD-1", ["plansync", "ps-a"]), "cloud", "IssueBean")
+    relabelled = check(issue("CLOUD-3", ["plansync"]), "cloud", "IssueBean")
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=kept)
+    rsps.get(
+        api(CLOUD, "issue/CLOUD-2"), status=404, json={"errorMessages": ["Issue does not exist"]}
+    )
+    rsps.get(api(CLOUD, "issue/CLOUD-3"), json=relabelled)
+
+    found = cloud.fetch_by_keys({"CLOUD-1": "ps-a", "CLOUD-2": "ps-b", "CLOUD-3": "ps-c"})
+
+    assert set(found) == {"ps-a"}
+    record = found["ps-a"]
+    assert record.key == "CLOUD-1" and record.plansync_id == "ps-a"
+    assert record.fields["summary"] == "Summary of CLOUD-1"
+    assert record.status_category == "new"
+    assert [call.request.method for call in rsps.calls] == ["GET"] * 3
+    fields = parse_qs(urlsplit(rsps.calls[0].request.url).query)["fields"][0]
+    assert set(fields.split(",")) >= {"labels", "status"}
+    assert cloud.request_count() == 3
+
+
+def test_a_read_by_key_jira_refuses_fails_the_call(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """A 401 is no missing issue: the plan fails, as it does when its search is refused,
+    rather than call the record deleted."""
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), status=401, json={"errorMessages": ["Unauthorized"]})
+    with pytest.raises(ConnectorError) as failed:
+        cloud.fetch_by_keys({"CLOUD-1": "ps-a"})
+    assert failed.value.kind == "auth" and "CLOUD-1" in str(failed.value)
+
+
+def test_nothing_to_read_by_key_sends_nothing(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    assert cloud.fetch_by_keys({}) == {}
+    assert not rsps.calls

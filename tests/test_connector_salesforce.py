@@ -235,6 +235,15 @@ def test_a_request_through_the_connectors_session_has_a_timeout(
     assert call.request.req_kwargs["timeout"] == (3 if timeout == (3,) else 7)
 
 
+def test_records_are_not_read_again_by_id_as_soql_does_not_lag(
+    rsps: responses.RequestsMock, sf: SalesforceConnector
+) -> None:
+    """The read by key a plan asks for records its look-up did not return: SOQL by external
+    id reads the database as it is, so none was missed, and nothing is sent."""
+    assert sf.fetch_by_keys({"a01J000000AAAAA": "ps-a"}) == {}
+    assert not rsps.calls and sf.request_count() == 0
+
+
 # -- logging in -----------------------------------------------------------------------------------
 
 

@@ -208,6 +208,11 @@ def searches_sent(app: JiraSandbox) -> int:
     return sum(n for route, n in routes if route.endswith(("api/2/search", "api/2/search/jql")))
 
 
+def issues_read(app: JiraSandbox) -> int:
+    """GETs of one issue by key: a plan's reads of the records search did not return."""
+    return app.stats()["by_route"].get("GET /rest/api/2/issue/{issueIdOrKey}", 0)
+
+
 def run_cli(*args: str) -> Any:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -1011,14 +1016,13 @@ def test_lost_create_with_search_lag_waits_for_the_journal_ids(project: Project)
     assert_synced(config, before, project.url)
 
 
-def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_says_what_it_left(
+def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_reads_its_records_by_key(
     project: Project,
 ) -> None:
     """Killed once two batches' keys are stored, before any is written into a note; run again
-    while search does not show those issues yet: their key write-backs, links and status moves
-    cannot be planned (the plan finds no record to act on), and the run says so, failing,
-    rather than reporting all done (as it did); the next sync, once search shows them, does
-    them, nothing created twice."""
+    while search does not show those issues yet: the plan reads the 10 by key (a GET does not
+    lag), so their key write-backs, links and status moves are planned and done, where it met
+    each as a missing record and left their work to a later sync; nothing created twice."""
     app = project.app
     assert app is not None
     config = use_batches(project, 5)
@@ -1029,27 +1033,64 @@ def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_says_what_it_left(
         made = {record.key for record in state.records("jira").values()}
     assert len(made) == 10
     app.configure_faults({"search_lag_ms": 60_000})
+    app.reset_stats()
 
     rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
-    assert rerun.exit_code == 1, rerun.output
-    assert "Not done: 10 item, as search does not show their records yet" in rerun.output
-    assert "state.db" not in rerun.output  # no "delete the state store": it makes them again
-    assert bulk_creates(app) == 5  # the other 12 items made
-    result = plansync.apply(config)  # again: the same 10, as data
-    assert not result.ok
-    unseen = [o for o in result.outcomes if o.search_lags]
-    assert {o.key for o in unseen} == made
-    assert {o.status for o in unseen} == {"skipped"}
-    assert all("the next sync does it" in (o.message or "") for o in unseen)
-    (warning,) = [w for w in result.warnings if "search" in w]
-    assert warning.startswith("10 records (") and "left for the next sync" in warning
-
-    app.configure_faults({"search_lag_ms": 0})  # search caught up
-    done = plansync.apply(config)
-    assert done.ok, done.errors
-    assert done.applied["write_back"] == 10 and not any(o.search_lags for o in done.outcomes)
-    assert bulk_creates(app) == 5  # nothing created twice
+    assert rerun.exit_code == 0, rerun.output
+    assert "state.db" not in rerun.output and "search" not in rerun.output
+    assert issues_read(app) == 10  # the ten search did not show, one GET each
+    assert bulk_creates(app) == 3  # the other 12 items made
+    app.configure_faults({"search_lag_ms": 0})  # search caught up, for the check's own plan
     assert_synced(config, before, project.url)
+
+
+def delete_issue(url: str, key: str) -> None:
+    """``key`` deleted in the sandbox, as a person deletes an issue in Jira."""
+    request = urllib.request.Request(
+        f"{url}/rest/api/2/issue/{key}",
+        headers={"Authorization": "Basic amFzb246dA=="},
+        method="DELETE",
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def test_a_plan_within_search_lag_of_a_sync_reads_its_records_by_key_and_finds_them(
+    project: Project,
+) -> None:
+    """A plan made soon after a full sync, while search does not show the issues it made yet,
+    met each (its key on its line) as a record the state store tracks and Jira returns none
+    of, and its hint said to delete the state store, after which the next sync makes them all
+    again. It reads them by key: nothing to do. An issue deleted is still a missing record,
+    named in the hint; a plan whose search shows every record reads none by key."""
+    app = project.app
+    assert app is not None
+    config = project.config()
+    assert plansync.apply(config).ok
+    app.configure_faults({"search_lag_ms": 60_000})
+    app.reset_stats()
+
+    plan = plansync.plan(config)
+    assert plan.changes == [], [c.message for c in plan.changes]  # no conflict either
+    assert issues_read(app) == 22  # one GET for each record search did not show
+    shown = run_cli("plan", "--config", str(project.config_path))
+    assert shown.exit_code == 0, shown.output
+    assert "state store" not in shown.output and "state.db" not in shown.output
+
+    with open_state(config.state_dir, lock=False) as state:
+        gone = sorted(record.key for record in state.records("jira").values())[0]
+    delete_issue(project.url, gone)
+    plan = plansync.plan(config)
+    (conflict,) = plan.changes
+    assert conflict.action == "conflict" and conflict.record_missing
+    assert conflict.key == gone and not conflict.search_lags
+    shown = run_cli("plan", "--config", str(project.config_path))
+    assert f"1 record the state store tracks is not in Jira ({gone})" in shown.output
+
+    app.configure_faults({"search_lag_ms": 0})
+    app.reset_stats()
+    (conflict,) = plansync.plan(config).changes
+    assert conflict.key == gone
+    assert issues_read(app) == 1  # only the one search did not return
 
 
 def test_dropped_connection_before_create_then_rerun(

@@ -318,6 +318,15 @@ class Connector(Protocol):
         """The records carrying these plansync ids, keyed by id; batched; missing ids absent."""
         ...
 
+    def fetch_by_keys(self, ids_by_key: dict[str, str]) -> dict[str, RemoteRecord]:
+        """The records of these keys that still carry the plansync id each was synced with
+        (``ids_by_key``: key → id), keyed by id; a key with no record, or whose record no
+        longer carries its id, absent. Asked only for records the state store knows that
+        :meth:`fetch_by_ids` did not return: a backend whose search lags writes (Jira's) reads
+        them here by key, which does not lag, so that a record made a moment ago is not taken
+        for deleted; one whose look-up by id does not lag answers from that alone."""
+        ...
+
     def create_many(self, records: list[NewRecord]) -> list[OpResult]:
         """Create records in batches; one result per input, in order. Never blindly retried."""
         ...

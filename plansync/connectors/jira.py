@@ -260,6 +260,27 @@ class JiraConnector:
                     found[label] = replace(record, plansync_id=label)
         return found
 
+    def fetch_by_keys(self, ids_by_key: dict[str, str]) -> dict[str, RemoteRecord]:
+        """Read issues by key, one GET each: search lags new issues by seconds (its index),
+        a GET of the issue does not, so an issue a sync made just before this plan is found.
+        Asked only for issues the state store knows and search did not return, which is rare
+        (a rerun within that lag, or an issue deleted), so a request each costs little. A 404
+        is an issue that is not there; one that no longer carries its id label is not its
+        item's record any more, as search would say once it caught up."""
+        found: dict[str, RemoteRecord] = {}
+        for key, plansync_id in ids_by_key.items():
+            what = f"reading issue {key}"
+            params = {"fields": ",".join(SEARCH_FIELDS)}
+            response = self._send("GET", f"issue/{quote(key, safe='')}", params=params, what=what)
+            if response.status_code == 404:
+                continue
+            issue = self._json(response, what)
+            with _reading(what):
+                record = self._record(issue, {plansync_id})
+            if plansync_id in record.fields["labels"]:
+                found[plansync_id] = replace(record, plansync_id=plansync_id)
+        return found
+
     def create_many(self, records: list[NewRecord]) -> list[OpResult]:
         """Bulk create, 50 issues a request; one result per record, in order.
 

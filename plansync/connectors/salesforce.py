@@ -357,6 +357,12 @@ class SalesforceConnector:
                     found[record.plansync_id] = record
         return found
 
+    def fetch_by_keys(self, ids_by_key: dict[str, str]) -> dict[str, RemoteRecord]:
+        """Nothing, and no request: :meth:`fetch_by_ids` reads records by their external id
+        with SOQL, which reads the database as it is (unlike SOSL search, no index lags it),
+        so a record it did not return carries none of those ids, whatever its Id."""
+        return {}
+
     def create_many(self, records: list[NewRecord]) -> list[OpResult]:
         """Upsert by external id, 200 records a request per object; one result per record, in
         order. A record that already carries the id (created by a run that died) is updated,

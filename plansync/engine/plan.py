@@ -457,6 +457,7 @@ class Planner:
         journal = self._journal[target.name]
         wanted |= {label_for(block_id) for block_id in journal}
         remote = self._look_up(target, sorted(wanted))
+        remote |= self._unsearched(target, records, remote)
         if self._dead_creates(target, tracked, relevant, records, remote):
             relevant = relevant_now()  # a found record's line may still be there, unsynced
         seen: set[str] = set()  # by label: ^Step1 synced is the line now ending ^step1
@@ -499,6 +500,25 @@ class Planner:
         if labels:
             self.progress(step, len(labels), len(labels))
         return found
+
+    def _unsearched(
+        self,
+        target: TargetSpec,
+        records: dict[tuple[str, str], SyncedRecord],
+        remote: dict[str, RemoteRecord],
+    ) -> dict[str, RemoteRecord]:
+        """The records the state store knows that search did not return, read by key
+        (:meth:`~plansync.connectors.base.Connector.fetch_by_keys`): search lags writes by
+        seconds (Jira's index), so a plan soon after a sync met every record it made as
+        missing, and its hint said to delete the state store, after which the next sync
+        would make them all again. Only a record the read by key does not find either is
+        missing. No request when search returned them all (every plan but such a one)."""
+        unseen = {
+            record.key: label_for(block_id)
+            for (block_id, _), record in records.items()
+            if label_for(block_id) not in remote
+        }
+        return target.connector.fetch_by_keys(unseen) if unseen else {}
 
     def _dead_creates(
         self,

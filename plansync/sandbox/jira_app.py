@@ -461,6 +461,11 @@ class _Store(SqliteStore):
                 [(issue_id, link_id) for link_id in link_ids],
             )
 
+    def delete_issue(self, issue_id: int) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM remote_link WHERE issue_id = ?", (issue_id,))
+            self._db.execute("DELETE FROM issue WHERE id = ?", (issue_id,))
+
 
 # --------------------------------------------------------------------------------------------
 # JQL: the subset plansync needs, parsed strictly so a connector bug shows up as a 400.
@@ -731,6 +736,7 @@ ROUTES = [
     Route("POST", "/issue/bulk", "create_issues"),
     Route("GET", "/issue/{issueIdOrKey}", "get_issue"),
     Route("PUT", "/issue/{issueIdOrKey}", "edit_issue"),
+    Route("DELETE", "/issue/{issueIdOrKey}", "delete_issue"),
     Route("GET", "/issue/{issueIdOrKey}/transitions", "transitions"),
     Route("POST", "/issue/{issueIdOrKey}/transitions", "do_transition"),
     Route("GET", "/issue/{issueIdOrKey}/remotelink", "remote_links"),
@@ -1440,6 +1446,12 @@ class JiraSandbox(SandboxApp):
         row = self._issue_or_404(issue_id_or_key)
         selection = FieldSelection.parse(request.list_arg("fields"), default="all")
         return Response(200, self._issue_json(request, row, selection))
+
+    def _delete_issue(self, request: Request, issue_id_or_key: str) -> Response:
+        """An issue deleted in Jira, with its remote links: what a plan must still call a
+        missing record, search lagging or not (its read by key answers 404)."""
+        self._store.delete_issue(self._issue_or_404(issue_id_or_key).id)
+        return Response(204)
 
     def _edit_issue(self, request: Request, issue_id_or_key: str) -> Response:
         self._issue_or_404(issue_id_or_key)  # a missing issue is a 404 whatever the body
