@@ -221,12 +221,6 @@ class Outcome(BaseModel):
     A change that stands on its id being on no line of any note (an orphan's cancel, a line
     given back the id it lost: :attr:`Fingerprint.vault_wide`) is left out once any note the
     plan read changed. ``Result.warnings`` names the notes."""
-    search_lags: bool = False
-    """A conflict, skipped: the item's record was made by a sync that stopped before writing
-    its key into the line, and the backend's search did not show it to the plan
-    (:attr:`Change.search_lags`): its key write-back, link and status move were not planned,
-    and the next sync, once search shows the record, does them. Not a conflict only shown:
-    planned work left undone, which fails the run, as ``Result.warnings`` says."""
 
 
 class SyncWarning(PlanWarning):
@@ -311,13 +305,10 @@ class Result(BaseModel):
         no item failed, and no change was skipped but the conflicts and orphans a plan only
         shows; not behind a failure, not an update held back for a record changed since the
         plan, not one following a create the plan does not hold (``create_left_out``), not
-        one of a note changed since the plan (``note_changed``), not a conflict that stands
-        for work the plan could not plan yet (``search_lags``). A plan whose creates were
+        one of a note changed since the plan (``note_changed``). A plan whose creates were
         taken out was true with none of its changes applied."""
         return not self.errors and all(
-            outcome.status != "skipped"
-            or (outcome.action in SHOWN_ONLY and not outcome.search_lags)
-            for outcome in self.outcomes
+            outcome.status != "skipped" or outcome.action in SHOWN_ONLY for outcome in self.outcomes
         )
 
 
@@ -458,7 +449,6 @@ class Applier:
             self.result.warn(warning)
         self.result.requests = self._requests() - before
         self.result.outcomes = [self._outcome_of(change) for change in plan.changes]
-        self._warn_unseen([o for o in self.result.outcomes if o.search_lags])
         self.result.notes_written = list(self._written)
         for name, connector in self.connectors.items():
             usage = connector.api_usage()
@@ -679,24 +669,6 @@ class Applier:
             f" for the next sync: {first_few(notes, 5)}"
         )
 
-    def _warn_unseen(self, unseen: list[Outcome]) -> None:
-        """The warning that names the records (:attr:`Outcome.search_lags`) a sync made and
-        stopped before writing their keys into their lines, which search did not show this
-        run's plan: their items' key write-backs, links and status moves are left for the next
-        sync. Once, not once a record: a rerun right after a crash meets them by the batch."""
-        if not unseen:
-            return
-        one = len(unseen) == 1
-        keys = [outcome.key or f"^{outcome.item.block_id}" for outcome in unseen]
-        titles = " and ".join(dict.fromkeys(BACKEND_TITLES.get(o.target, o.target) for o in unseen))
-        self.result.warn(
-            f"{counted(len(keys), 'record')} ({first_few(keys, 5)}) made by a sync that stopped"
-            f" before writing {'its key into its line' if one else 'their keys into their lines'}"
-            f" {'is' if one else 'are'} not shown by {titles}'s search yet (it lags new"
-            f" records): {'its' if one else 'their'} key write-back{'' if one else 's'}, links"
-            " and status moves are left for the next sync"
-        )
-
     def _made_elsewhere(self, fingerprint: Fingerprint, none_here: bool) -> bool:
         """Whether a plan was made with another config (``sync --config B plan-of-A.json``,
         ``apply(B, plan(A))``): its state folder is not this config's, and there is evidence
@@ -750,7 +722,6 @@ class Applier:
         closed_as: ClosedAs | None = None,
         create_left_out: bool = False,
         note_changed: bool = False,
-        search_lags: bool = False,
     ) -> Outcome:
         return Outcome(
             action=change.action,
@@ -765,7 +736,6 @@ class Applier:
             closed_as=closed_as,
             create_left_out=create_left_out,
             note_changed=note_changed,
-            search_lags=search_lags,
         )
 
     def _outcome_of(self, change: Change) -> Outcome:
@@ -776,9 +746,6 @@ class Applier:
             why = self._waiting[id(change)]
             return self._outcome(change, "skipped", None, why, note_changed=True)
         left_out = False
-        if change.search_lags:
-            why = f"not done: {change.message}; the next sync does it"
-            return self._outcome(change, "skipped", None, why, search_lags=True)
         if change.action in SHOWN_ONLY:
             what = "an orphan" if change.action == "orphan" else "a conflict"
             why = f"{what} is shown, never acted on"

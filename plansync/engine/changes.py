@@ -132,13 +132,6 @@ class Change(BaseModel):
         " returns none with its id (deleted, or another backend than it was synced to: a"
         " sandbox restarted without its state); the plan says once what to do",
     )
-    search_lags: bool = Field(
-        default=False,
-        description="a record_missing conflict whose line names no key of it yet: a sync made"
-        " the record and stopped before writing its key back, and search, which lags new"
-        " records, does not show it yet; its key, link and status wait for the next sync, and"
-        " a sync that meets it says so (not ok)",
-    )
 
 
 class KeptRecord(BaseModel):
@@ -439,7 +432,6 @@ class Plan(BaseModel):
             "line_may_be_back",
             "no_longer_routed",
             "record_missing",
-            "search_lags",
         }
         contract = self.model_dump(
             mode="json",

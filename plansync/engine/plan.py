@@ -582,7 +582,6 @@ class Planner:
         fields: dict[str, Any] | None = None,
         *,
         record_missing: bool = False,
-        search_lags: bool = False,
     ) -> None:
         self._add(
             entry,
@@ -592,7 +591,6 @@ class Planner:
             message=message,
             fields=fields or {},
             record_missing=record_missing,
-            search_lags=search_lags,
         )
 
     def _plan_item(
@@ -628,21 +626,6 @@ class Planner:
             return
         if found is None:
             assert base is not None
-            if entry.item.keys.get(target.name) is None:
-                # Its key never reached the line: a sync made it and stopped before the key
-                # step, and a rerun within search's lag finds it no more than the plan did.
-                self._conflict(
-                    target,
-                    entry,
-                    base.key,
-                    f"{base.key} was made by a sync that stopped before writing its key into"
-                    f" the line, and {target.title} returns no record with"
-                    f" {label_for(entry.block_id)} yet (search lags new records; or it was"
-                    " deleted since): its key, link and status wait for the next sync",
-                    record_missing=True,
-                    search_lags=True,
-                )
-                return
             self._conflict(
                 target,
                 entry,

@@ -187,9 +187,7 @@ def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
     created again, lest a record whose id search has not yet indexed be made twice."""
     missing: dict[str, list[str]] = defaultdict(list)
     for change in plan.changes:
-        # Not one whose key never reached its line: search may not show it yet, and its
-        # message says so; "delete the state store" would have the next sync make it again.
-        if change.action == "conflict" and change.record_missing and not change.search_lags:
+        if change.action == "conflict" and change.record_missing:
             missing[change.target].append(change.key or f"^{change.item.block_id}")
     hints = []
     for target, keys in missing.items():
@@ -477,12 +475,9 @@ def render_result(
 LEFT_OUT_WHY = {
     "create": "as the creates they follow are not in the plan",
     "note": "as their notes changed since the plan was made",
-    "search": "as search does not show their records yet (a sync made them, and stopped before"
-    " writing their keys)",
 }
 """Why changes of the plan were left out, nothing having failed, by the outcome's flag
-(``create_left_out``, ``note_changed``, ``search_lags``): in their "Not done:" line and in the
-run's failure."""
+(``create_left_out``, ``note_changed``): in their "Not done:" line and in the run's failure."""
 
 
 def _left_behind(result: Result) -> tuple[list[str], int, dict[str, int]]:
@@ -493,9 +488,7 @@ def _left_behind(result: Result) -> tuple[list[str], int, dict[str, int]]:
     waiting: dict[str, int] = {}
     left_out: dict[str, dict[str, int]] = {why: {} for why in LEFT_OUT_WHY}
     for outcome in result.outcomes:
-        if outcome.search_lags:  # a conflict standing for the item's work not planned yet
-            left_out["search"]["item"] = left_out["search"].get("item", 0) + 1
-        elif (
+        if (
             outcome.status == "skipped"
             and outcome.action not in SHOWN_ONLY
             and not outcome.changed_since_plan  # a warning says it
@@ -552,7 +545,7 @@ def _failure(result: Result, config: Config, stopped: int, left_out: dict[str, i
             f"{counted(not_sent, 'change')} not sent, as {records} changed since the plan was made"
         )
     parts += [
-        f"{counted(count, 'item' if key == 'search' else 'change')} not done, {LEFT_OUT_WHY[key]}"
+        f"{counted(count, 'change')} not done, {LEFT_OUT_WHY[key]}"
         for key, count in left_out.items()
         if count
     ]
