@@ -201,6 +201,16 @@ folders at any depth, where a vault keeps them (``00 Meta/Templates/``). A templ
 lines (``- [ ] Send recap of <% tp.file.title %>``) are no one's work, and were synced."""
 
 
+def _expand_home(path: Path) -> Path:
+    """``path`` with its ``~`` expanded; a ``ValueError`` (which the settings name by key)
+    when the ``~`` names no home folder known here, not ``expanduser``'s ``RuntimeError``,
+    which no ``except plansync.PlansyncError`` caught."""
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "~name" of no such user, or a "~" with no home folder known
+        raise ValueError(f"{str(path)!r}: its ~ names no home folder known here") from None
+
+
 class VaultConfig(Strict):
     """The config's ``[vault]``: the folder of the notes (``path``, relative to the config's
     folder, or to the working folder for a config built in code), the notes read in it
@@ -217,6 +227,14 @@ class VaultConfig(Strict):
         default="obsidian://open?vault={vault}&file={file}%23%5E{block_id}",
         description="link to an item's line; {vault}, {file} (URL-encoded path), {block_id}",
     )
+
+    @field_validator("path")
+    @classmethod
+    def _home_known(cls, value: str) -> str:
+        """Kept as given (relative to the config's folder, read there); refused here when its
+        ``~`` names no home folder, rather than by :attr:`Config.vault_root` at each use."""
+        _expand_home(Path(value))
+        return value
 
     @field_validator("note_url")
     @classmethod
@@ -860,12 +878,7 @@ class Config(Strict):
         """Absolute when given (``~`` the home folder), as a file's folder is: a relative one
         read from each call's working folder would move the state store with it. Symlinks
         kept, as for a file's (see :func:`read_config`)."""
-        if value is None:
-            return None
-        try:
-            return Path(os.path.abspath(value.expanduser()))
-        except RuntimeError:  # "~name" of no such user, or a "~" with no home folder known
-            raise ValueError(f"{str(value)!r}: its ~ names no home folder known here") from None
+        return None if value is None else Path(os.path.abspath(_expand_home(value)))
 
     @model_validator(mode="after")
     def _code_only_settings(self) -> Config:
@@ -1263,7 +1276,7 @@ def _vault_of(file: Path) -> tuple[Path, VaultConfig]:
         raise ConfigError(
             said if said.startswith(str(file)) else f"{file}: {said}",
             source=file,
-            key=exc.key,
+            key=f"vault.{exc.key}" if exc.key else None,  # the key of the [vault] read alone
             line=exc.line,
         ) from None
     return (file.parent / Path(vault.path).expanduser()).resolve(), vault

@@ -725,6 +725,30 @@ def test_a_folder_from_the_home_of_no_such_user_is_a_config_error_naming_folder(
     )
 
 
+def test_a_vault_path_from_the_home_of_no_such_user_is_a_config_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    """Expanding "~nouser" raised RuntimeError at each use of the vault's folder (the plan's
+    first), and from plansync init's look at the configs in a folder, out of the config's
+    errors."""
+    said = "'~no-such-user-of-plansync/notes': its ~ names no home folder known here"
+    with pytest.raises(plansync.ConfigError) as raised:
+        Config(vault={"path": "~no-such-user-of-plansync/notes"})
+    assert raised.value.key == "vault.path"
+    assert said in str(raised.value)
+    with pytest.raises(plansync.ConfigError) as raised:
+        plansync.config.VaultConfig(path="~no-such-user-of-plansync/notes")
+    assert raised.value.key == "path"  # the [vault] table alone, as its other keys are named
+    nested = tmp_path / "team" / "plansync.toml"
+    nested.parent.mkdir()
+    nested.write_text('[vault]\npath = "~no-such-user-of-plansync/notes"\n')
+    unreadable: list[plansync.ConfigError] = []
+    assert plansync.config.configs_within(tmp_path, unreadable) == []
+    [refused] = unreadable
+    assert (refused.key, refused.source) == ("vault.path", nested)
+    assert said in str(refused)
+
+
 def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
