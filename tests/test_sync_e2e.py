@@ -3859,6 +3859,42 @@ def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_or
     assert not fresh_plan(synced.config).has_changes
 
 
+def test_a_moved_key_link_in_a_read_only_note_is_said_to_stay_out_of_order(
+    example_project: ExampleProject,
+) -> None:
+    """The parser's warning of a line whose key link a person moved after its id said "sync
+    moves them back", and for a read-only note no sync did, at every run. It says sync does
+    unless the note is read-only, and the plan says this line stays as it is, and why."""
+    project = example_project
+    synced = synced_line(project)
+    link = f"[{synced.key}]({synced.url})"
+    block_id = f"^{synced.item.block_id}"
+    without = synced.line.replace(f" {link}", "").replace(f" {block_id}", "")
+    replace_once(synced.path, synced.line, f"{without} {block_id} {link}")
+    before = synced.path.read_bytes()
+    synced.path.chmod(0o444)
+    try:
+        plan = fresh_plan(synced.config)
+        where = f"{synced.note.path}:{synced.item.line}: "
+        warned = [w for w in plan.warnings if w.startswith(where)]
+        assert len(warned) == 2, plan.warnings
+        assert warned[0].endswith(
+            "sync moves them back (the key link before the fields, the id"
+            " at the end) unless the note's file is read-only"
+        )
+        assert warned[1] == (
+            f"{where}the note's file is read-only: the line's id and key link stay out of"
+            " order until it is made writable (chmod u+w); the item syncs otherwise"
+        )
+        assert not plan.changes
+        result = sync(synced.config)
+        assert result.notes_written == [] and not result.errors
+        assert synced.path.read_bytes() == before
+    finally:
+        synced.path.chmod(0o644)
+    assert fresh_plan(synced.config).changes[0].action == "write_back"
+
+
 def test_an_owner_written_as_a_link_to_a_person_s_note_is_assigned(
     example_project: ExampleProject,
 ) -> None:

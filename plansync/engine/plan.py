@@ -167,6 +167,7 @@ class Planner:
         self._ids_announced: set[str] = set()
         self._read_only: dict[str, bool] = {}  # per note a write is planned into: see _writable
         self._refused: set[str] = set()  # block ids a read-only note kept a write from
+        self._left_out_of_order: set[str] = set()  # block ids warned of by _out_of_order
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._other_sandbox_keys: dict[str, dict[str, str]] = {}  # see _other_sandbox
         self._cross_links = self._link_targets()
@@ -1067,8 +1068,23 @@ class Planner:
 
     def _out_of_order(self, entry: Tracked) -> bool:
         """Whether the line's id or key link was moved out of place by hand, and write-back
-        may put them back (see plansync.notes.order; the parser warned of the line)."""
-        return in_order(entry.original) is not None and self._writable(entry.note.path)
+        may put them back (see plansync.notes.order; the parser warned of the line). In a
+        read-only note it may not: a warning says so, once the line, as the conflict of
+        :meth:`_refuse` says it of a write the item needs (none here: the line is read as if
+        in order, and syncs so)."""
+        if in_order(entry.original) is None:
+            return False
+        if self._writable(entry.note.path):
+            return True
+        if entry.block_id not in self._left_out_of_order:
+            self._left_out_of_order.add(entry.block_id)
+            self.plan.warn(
+                "the note's file is read-only: the line's id and key link stay out of order"
+                " until it is made writable (chmod u+w); the item syncs otherwise",
+                entry.note.path,
+                entry.item.line,
+            )
+        return False
 
     def _writable(self, path: str) -> bool:
         """Whether the note at ``path`` may be written to (:func:`read_only`), asked once a

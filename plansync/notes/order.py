@@ -138,7 +138,8 @@ def _closing_ticket_links(text: str) -> tuple[str, tuple[str, ...]]:
 
 def moved(reordered: Reordered) -> str:
     """The warning of a line :func:`in_order` put in order: what stood where, and what sync
-    does about it."""
+    does about it, which the parser cannot know of a note whose file is read-only: there the
+    plan says the line stays as it is (``sync`` promised a move it never made)."""
     what = []
     if reordered.links:
         what.append(f"the key link {' '.join(reordered.links)} after the line's fields")
@@ -147,5 +148,5 @@ def moved(reordered: Reordered) -> str:
     return (
         f"{' and '.join(what)}: Obsidian Tasks reads no field after a link, and a block id only"
         " at the end; read as if moved back, and sync moves them back (the key link before"
-        " the fields, the id at the end)"
+        " the fields, the id at the end) unless the note's file is read-only"
     )
