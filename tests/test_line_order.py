@@ -7,13 +7,14 @@ import datetime as dt
 
 import pytest
 
-from plansync.notes.order import in_order
+from plansync.notes.order import in_order, spliced
 from plansync.notes.parse import parse_text
-from plansync.notes.writeback import plan_line_edit
+from plansync.notes.writeback import LineEdit, _edit_line_bytes, plan_line_edit
 
 URL = "http://127.0.0.1:44900/browse/PLAN-17"
 KEY = f"[PLAN-17]({URL})"
 ID = "^ps-b94yjjng"
+B2 = "[B-2](http://127.0.0.1:44900/browse/B-2)"
 IN_ORDER = f"\t- [ ] Tab-indented child task @Myself {KEY} 📅 2025-11-12 #task ^ps-b94yjjng"
 
 
@@ -41,7 +42,7 @@ def test_a_moved_id_or_key_link_is_read_in_order_and_written_back_so(line: str) 
     )
     (warning,) = note.warnings
     assert warning.line == 2 and "sync moves them back" in warning.message
-    assert plan_line_edit(line, "ps-b94yjjng", {}) == [(0, len(line), IN_ORDER)]
+    assert spliced(line, plan_line_edit(line, "ps-b94yjjng", {})) == IN_ORDER
     assert plan_line_edit(IN_ORDER, "ps-b94yjjng", {}) == []
 
 
@@ -112,4 +113,87 @@ def test_the_same_id_written_twice_is_one(line: str) -> None:
         "ps-b94yjjng",
     )
     assert "twice" in note.warnings[0].message
-    assert plan_line_edit(line, "ps-b94yjjng", {}) == [(0, len(line), IN_ORDER)]
+    assert spliced(line, plan_line_edit(line, "ps-b94yjjng", {})) == IN_ORDER
+
+
+@pytest.mark.parametrize(
+    ("line", "ordered"),
+    [
+        # The id before the text: it goes with the space after it, no double space left.
+        ("- [ ] ^ps-abc12345 task", "- [ ] task ^ps-abc12345"),
+        # Trailing spaces (a Markdown line break) stay at the end, after the id, as write-back
+        # leaves them when it adds one.
+        ("- [ ] Task ^ps-abc12345 more words  ", "- [ ] Task more words ^ps-abc12345  "),
+        (
+            "- [ ] Two  spaces ^ps-abc12345\tand a tab\t",
+            "- [ ] Two  spaces\tand a tab ^ps-abc12345\t",
+        ),
+        # Key links moved before the fields keep the spacing between them.
+        (
+            f"- [ ] Task 📅 2025-11-12 #task ^ps-abc12345 {KEY}\t {B2} ",
+            f"- [ ] Task {KEY}\t {B2} 📅 2025-11-12 #task ^ps-abc12345 ",
+        ),
+    ],
+)
+def test_only_the_moved_id_and_links_change_place(line: str, ordered: str) -> None:
+    reordered = in_order(line)
+    assert reordered is not None and reordered.line == ordered
+    splices = plan_line_edit(line, "ps-abc12345", {})
+    assert spliced(line, splices) == ordered
+    pieces = {"^ps-abc12345"}
+    if reordered.links:  # the run of them as it stands
+        first, last = reordered.links[0], reordered.links[-1]
+        pieces.add(line[line.index(first) : line.index(last) + len(last)])
+    # What is written is the moved pieces (and a space beside each), nothing of the user's.
+    for _, _, text in splices:
+        for piece in pieces:
+            text = text.replace(piece, "")
+        assert text in ("", " "), splices
+    # Without the moved pieces (and one space next to each), the lines are the same.
+    assert _without(line, pieces) == _without(ordered, pieces)
+    assert plan_line_edit(ordered, "ps-abc12345", {}) == []
+
+
+def _without(line: str, pieces: set[str]) -> str:
+    for piece in pieces:
+        at = line.index(piece)
+        before = line[at - 1] in " \t"
+        line = line[: at - before] + line[at + len(piece) + (not before) :]
+    return line
+
+
+def test_a_moved_id_in_a_windows_1252_note_with_a_byte_of_no_character_is_put_in_order() -> None:
+    # 0x81 has no character in Windows-1252: read as U+FFFD, which does not encode back, so
+    # the line is never written again whole; the moved id is all that changes place.
+    raw = b"- [ ] Caf\xe9 plan \x81 ^ps-abc12345 more words\r"
+    text = raw[:-1].decode("cp1252", errors="replace")
+    edited = _edit_line_bytes(raw, "cp1252", LineEdit(1, text, "ps-abc12345"))
+    assert edited == b"- [ ] Caf\xe9 plan \x81 more words ^ps-abc12345\r"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [ ] ^ps-abc12345 Task 📅 2025-11-12 #task  ",
+        f"- [ ] Task 📅 2025-11-12 #task ^ps-abc12345 {KEY}",
+        f"- [ ] Task ^ps-abc12345 {KEY} 📅 2025-11-12 ^ps-abc12345 ",
+        # The id between key links moved before the fields.
+        f"- [ ] Task 📅 2025-11-12 {KEY} ^ps-abc12345  {B2}\t",
+    ],
+)
+@pytest.mark.parametrize("replace_block_id", [False, True])
+def test_an_edit_of_a_line_out_of_order_is_the_edit_of_the_line_in_order(
+    line: str, replace_block_id: bool
+) -> None:
+    # The order's splices and the edit's are made one set of splices of the line as it is.
+    ordered = in_order(line)
+    assert ordered is not None
+    block_id = "ps-new00000" if replace_block_id else "ps-abc12345"
+    links = {
+        "jira": ("PLAN-18", URL.replace("17", "18")),
+        "salesforce": ("006", "https://x.my.salesforce.com/006"),
+    }
+    edit = {"links": links, "replace_block_id": replace_block_id, "drop_links": ()}
+    assert spliced(line, plan_line_edit(line, block_id, **edit)) == spliced(
+        ordered.line, plan_line_edit(ordered.line, block_id, **edit)
+    )

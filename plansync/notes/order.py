@@ -83,6 +83,9 @@ class Reordered(NamedTuple):
     """The key links moved before the fields, as written."""
     id_moved: bool
     """The id stood before the end of the line, or was written more than once."""
+    splices: tuple[tuple[int, int, str], ...]
+    """What makes ``line`` of the line as it was: (start, end, replacement), sorted. Only the
+    moved id and links are written, so every other character keeps its bytes."""
 
 
 def in_order(line: str) -> Reordered | None:
@@ -106,34 +109,100 @@ def in_order(line: str) -> Reordered | None:
     id_moved = len(ids) > 1 or bool(after.strip(JS_WHITESPACE))
     if id_moved and BLOCK_LINK.search(after.rstrip(JS_WHITESPACE)):
         return None  # the line ends in a block id of its own, the user's: it stays the id
-    words = body
-    for found in reversed(ids):  # the same id written twice (a sync before this fix) is one
-        words = words[: found.start()].rstrip(" \t") + words[found.end() :]
-    words, links = _closing_ticket_links(words.rstrip(JS_WHITESPACE))
+    cut = _Cuts(body)
+    for found in ids:  # the same id written twice (a sync before this fix) is one
+        cut.remove(found.start(), found.end())
+    links, run = _closing_ticket_links(cut.blanked().rstrip(JS_WHITESPACE))
     moved: tuple[str, ...] = ()
+    inserts: list[tuple[int, str]] = []
     if links:
-        fields_at = parse_body(words).core_end
-        if fields_at < len(words):  # fields stand between the text and the links
+        words = cut.blanked(*run).rstrip(JS_WHITESPACE)
+        fields = parse_body(words)
+        if fields.core_end < len(words):  # fields stand between the text and the links
             moved = links
-            words = f"{words[:fields_at]} {' '.join(links)}{words[fields_at:]}"
-        else:
-            words = f"{words} {' '.join(links)}"
+            text = cut.kept(*run)
+            cut.remove(*run)
+            inserts.append((fields.core_end, f" {text}" if fields.core else f"{text} "))
     if not (id_moved or moved):
         return None
-    return Reordered(
-        line[:start] + f"{words} ^{block_id}" + line[start + len(body) :], block_id, moved, id_moved
+    inserts.append((cut.content_end(), f" ^{block_id}"))
+    splices = sorted(
+        [(start + at, start + end, "") for at, end in cut.ranges]
+        + [(start + at, start + at, text) for at, text in inserts]
     )
+    return Reordered(spliced(line, splices), block_id, moved, id_moved, tuple(splices))
 
 
-def _closing_ticket_links(text: str) -> tuple[str, tuple[str, ...]]:
-    """(``text`` without the links to tickets that close it, those links in order)."""
+def spliced(line: str, splices: list[tuple[int, int, str]]) -> str:
+    """``line`` with ``splices`` (sorted (start, end, replacement), none overlapping) made."""
+    out: list[str] = []
+    position = 0
+    for start, end, text in splices:
+        out += (line[position:start], text)
+        position = end
+    return "".join(out) + line[position:]
+
+
+class _Cuts:
+    """Pieces taken out of a line's body, each with one space next to it (the one that
+    separated it from its neighbour), so that what is left reads with the spacing it had."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+        self.ranges: list[tuple[int, int]] = []
+
+    def _is_cut(self, at: int) -> bool:
+        return any(start <= at < end for start, end in self.ranges)
+
+    def remove(self, start: int, end: int) -> None:
+        """Take out ``body[start:end]`` and one space beside it (before it, if it can; else
+        a tab)."""
+        for blank in " \t":
+            if start > 0 and self.body[start - 1] == blank and not self._is_cut(start - 1):
+                start -= 1
+                break
+            if end < len(self.body) and self.body[end] == blank and not self._is_cut(end):
+                end += 1
+                break
+        # An id between key links moved with them: cut already, now within the run cut.
+        kept = [cut for cut in self.ranges if not (start <= cut[0] and cut[1] <= end)]
+        self.ranges = sorted([*kept, (start, end)])
+
+    def blanked(self, *extra: int) -> str:
+        """The body with what is cut (and ``extra``, a (start, end), if given) as spaces:
+        offsets stay those of the body, and what is left reads as it will."""
+        ranges = [*self.ranges, (extra[0], extra[1])] if extra else self.ranges
+        text = self.body
+        for start, end in ranges:
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
+
+    def kept(self, start: int, end: int) -> str:
+        """``body[start:end]`` without what is cut from it."""
+        return "".join(
+            char for at, char in enumerate(self.body[start:end], start) if not self._is_cut(at)
+        )
+
+    def content_end(self) -> int:
+        """Where an id goes: after the last character kept but spaces and tabs, as write-back
+        puts one (the user's trailing spaces, a Markdown line break, stay after it)."""
+        at = len(self.body)
+        while at > 0 and (self.body[at - 1] in " \t" or self._is_cut(at - 1)):
+            at -= 1
+        return at
+
+
+def _closing_ticket_links(text: str) -> tuple[tuple[str, ...], tuple[int, int]]:
+    """(The links to tickets that close ``text``, in order; where they stand, from the first's
+    start to the last's end)."""
     links: list[str] = []
+    run = (len(text), len(text))
     for match in reversed(list(MARKDOWN_LINK.finditer(text))):
-        if text[match.end() :].strip() or classify(match.group(2)) is None:
+        if text[match.end() : run[0]].strip() or classify(match.group(2)) is None:
             break
         links.insert(0, match.group(0))
-        text = text[: match.start()].rstrip()
-    return text, tuple(links)
+        run = (match.start(), run[1] if len(links) > 1 else match.end())
+    return tuple(links), run
 
 
 def moved(reordered: Reordered) -> str:

@@ -155,19 +155,17 @@ def plan_line_edit(
     """
     if reordered := in_order(line):
         # Its id or key link moved out of place by hand: the edit is made on the line put back
-        # in order, and the whole line is written (see plansync.notes.order).
-        ordered = _spliced(
+        # in order (see plansync.notes.order), and both are made splices of the line as it is,
+        # so that only the moved pieces and the edit are written.
+        edits = plan_line_edit(
             reordered.line,
-            plan_line_edit(
-                reordered.line,
-                block_id,
-                links,
-                keys=keys,
-                replace_block_id=replace_block_id,
-                drop_links=drop_links,
-            ),
+            block_id,
+            links,
+            keys=keys,
+            replace_block_id=replace_block_id,
+            drop_links=drop_links,
         )
-        return [(0, len(line), ordered)]
+        return _composed(line, list(reordered.splices), edits)
     fixed = repair(line)
     found = _body_of(fixed.text)
     if found is None:
@@ -225,14 +223,54 @@ def plan_line_edit(
     return sorted(splices)
 
 
-def _spliced(line: str, splices: list[tuple[int, int, str]]) -> str:
-    """``line`` with ``splices`` (sorted, as :func:`plan_line_edit` gives them) made."""
-    out: list[str] = []
+def _composed(
+    line: str, first: list[tuple[int, int, str]], then: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """The splices of ``line`` that make ``first`` and then ``then`` (splices of the line
+    ``first`` made): every character of ``line`` that both keep stays a character of
+    ``line``, never one written again, whose bytes a note's encoding may not hold."""
+    # The line ``first`` made, as pieces: (start, end) of ``line``, or text written.
+    pieces: list[tuple[int, int] | str] = []
     position = 0
-    for start, end, text in splices:
-        out += (line[position:start], text)
+    for start, end, text in first:
+        pieces += [(position, start), text]
         position = end
-    return "".join(out) + line[position:]
+    pieces.append((position, len(line)))
+
+    def size(piece: tuple[int, int] | str) -> int:
+        return piece[1] - piece[0] if isinstance(piece, tuple) else len(piece)
+
+    def between(start: int, end: int) -> list[tuple[int, int] | str]:
+        """The pieces of the made line's ``[start, end)``."""
+        out: list[tuple[int, int] | str] = []
+        at = 0
+        for piece in pieces:
+            low, high = max(start, at) - at, min(end, at + size(piece)) - at
+            if low < high:
+                out.append(
+                    (piece[0] + low, piece[0] + high)
+                    if isinstance(piece, tuple)
+                    else piece[low:high]
+                )
+            at += size(piece)
+        return out
+
+    made: list[tuple[int, int] | str] = []
+    position = 0
+    for start, end, text in then:
+        made += [*between(position, start), text]
+        position = end
+    made += between(position, sum(map(size, pieces)))
+    splices: list[tuple[int, int, str]] = []
+    position, written = 0, ""
+    for piece in [*made, (len(line), len(line))]:
+        if isinstance(piece, str):
+            written += piece
+        elif piece[0] < piece[1] or piece[0] == len(line):
+            if line[position : piece[0]] != written:
+                splices.append((position, piece[0], written))
+            position, written = piece[1], ""
+    return splices
 
 
 def _byte_offset(text: str, index: int, encoding: str) -> int:
