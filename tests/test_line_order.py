@@ -197,3 +197,13 @@ def test_an_edit_of_a_line_out_of_order_is_the_edit_of_the_line_in_order(
     assert spliced(line, plan_line_edit(line, block_id, **edit)) == spliced(
         ordered.line, plan_line_edit(ordered.line, block_id, **edit)
     )
+
+
+def test_the_line_put_in_order_is_read_as_in_order() -> None:
+    # Where the links go is read on the line as it will be: a tab kept where the id stood
+    # reads otherwise than the space the id left ("#task\twords" is one tag to the plugin).
+    line = f"- [ ] #task\t^ps-abc12345 words  {KEY} ^ps-abc12345 {B2}"
+    reordered = in_order(line)
+    assert reordered is not None
+    assert in_order(reordered.line) is None
+    assert plan_line_edit(reordered.line, "ps-abc12345", {}) == []

@@ -116,13 +116,18 @@ def in_order(line: str) -> Reordered | None:
     moved: tuple[str, ...] = ()
     inserts: list[tuple[int, str]] = []
     if links:
-        words = cut.blanked(*run).rstrip(JS_WHITESPACE)
+        # Read as it will be, without them (a tab is no space to the plugin's tags).
+        at = [index for index in range(run[0]) if not cut.is_cut(index)]
+        words = "".join(body[index] for index in at).rstrip(JS_WHITESPACE)
         fields = parse_body(words)
         if fields.core_end < len(words):  # fields stand between the text and the links
             moved = links
             text = cut.kept(*run)
             cut.remove(*run)
-            inserts.append((fields.core_end, f" {text}" if fields.core else f"{text} "))
+            if fields.core:
+                inserts.append((at[fields.core_end - 1] + 1, f" {text}"))
+            else:
+                inserts.append((at[fields.core_end], f"{text} "))
     if not (id_moved or moved):
         return None
     inserts.append((cut.content_end(), f" ^{block_id}"))
@@ -151,43 +156,41 @@ class _Cuts:
         self.body = body
         self.ranges: list[tuple[int, int]] = []
 
-    def _is_cut(self, at: int) -> bool:
+    def is_cut(self, at: int) -> bool:
         return any(start <= at < end for start, end in self.ranges)
 
     def remove(self, start: int, end: int) -> None:
         """Take out ``body[start:end]`` and one space beside it (before it, if it can; else
         a tab)."""
         for blank in " \t":
-            if start > 0 and self.body[start - 1] == blank and not self._is_cut(start - 1):
+            if start > 0 and self.body[start - 1] == blank and not self.is_cut(start - 1):
                 start -= 1
                 break
-            if end < len(self.body) and self.body[end] == blank and not self._is_cut(end):
+            if end < len(self.body) and self.body[end] == blank and not self.is_cut(end):
                 end += 1
                 break
         # An id between key links moved with them: cut already, now within the run cut.
         kept = [cut for cut in self.ranges if not (start <= cut[0] and cut[1] <= end)]
         self.ranges = sorted([*kept, (start, end)])
 
-    def blanked(self, *extra: int) -> str:
-        """The body with what is cut (and ``extra``, a (start, end), if given) as spaces:
-        offsets stay those of the body, and what is left reads as it will."""
-        ranges = [*self.ranges, (extra[0], extra[1])] if extra else self.ranges
+    def blanked(self) -> str:
+        """The body with what is cut as spaces: offsets stay those of the body."""
         text = self.body
-        for start, end in ranges:
+        for start, end in self.ranges:
             text = text[:start] + " " * (end - start) + text[end:]
         return text
 
     def kept(self, start: int, end: int) -> str:
         """``body[start:end]`` without what is cut from it."""
         return "".join(
-            char for at, char in enumerate(self.body[start:end], start) if not self._is_cut(at)
+            char for at, char in enumerate(self.body[start:end], start) if not self.is_cut(at)
         )
 
     def content_end(self) -> int:
         """Where an id goes: after the last character kept but spaces and tabs, as write-back
         puts one (the user's trailing spaces, a Markdown line break, stay after it)."""
         at = len(self.body)
-        while at > 0 and (self.body[at - 1] in " \t" or self._is_cut(at - 1)):
+        while at > 0 and (self.body[at - 1] in " \t" or self.is_cut(at - 1)):
             at -= 1
         return at
 
