@@ -1208,30 +1208,10 @@ class _PolicyReading:
         self.names = owner_names(names) if names else None
 
 
-@lru_cache(maxsize=16)
-def _policy_reading(
-    decision_headings: tuple[str, ...],
-    accept_tag: str,
-    accepted: tuple[str, ...],
-    proposed: tuple[str, ...],
-    cancelled: tuple[str, ...],
-    global_filter: str,
-    remove_global_filter: bool,
-    names: tuple[str, ...],
-) -> _PolicyReading:
-    """The :class:`_PolicyReading` of a policy's values. Cached by the values, not by the
-    policy: an AcceptancePolicy's lists may be changed after it is made, and a note read
-    after that is read under its new values (~15 k instructions a note, built each time)."""
-    return _PolicyReading(
-        decision_headings,
-        accept_tag,
-        accepted,
-        proposed,
-        cancelled,
-        global_filter,
-        remove_global_filter,
-        names,
-    )
+_policy_reading = lru_cache(maxsize=16)(_PolicyReading)
+"""The :class:`_PolicyReading` of a policy's values. Cached by the values, not by the policy:
+an AcceptancePolicy's lists may be changed after it is made, and a note read after that is
+read under its new values (~15 k instructions a note, built each time)."""
 
 
 class _NoteReader:
