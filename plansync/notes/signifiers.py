@@ -5,7 +5,7 @@ Windows-1254, Mac Roman or Latin-1 and saved again as UTF-8. Bytes with no chara
 codec (0x8F in Windows-1252, say) are dropped, kept as a C1 control, or replaced, depending on
 the tool that did the damage. So ``⏫`` (E2 8F AB) arrives as ``â«``, ``â\\x8f«`` or ``â�«``.
 
-Rather than hand-listing a few forms, :data:`DAMAGED_FORMS` is derived: every signifier (with and
+Rather than hand-listing a few forms, :func:`damaged_table` derives them: every signifier (with and
 without its U+FE0F variation selector) is encoded to UTF-8, each byte is decoded through each
 codec, and every undecodable byte is expanded into each way a tool may have treated it. A line is
 repaired by replacing those forms (longest first) with the clean signifier, then by re-decoding

@@ -355,7 +355,7 @@ def scan_vault(
     """Parse every note under ``root``; note paths are relative to it, in POSIX form.
 
     A file is read when a glob of ``include`` matches its path (or, for a note, a folder it is
-    in: :func:`included`) and none of ``exclude`` matches it or a folder it is in (see
+    in: :func:`left_out_by`) and none of ``exclude`` matches it or a folder it is in (see
     :func:`glob_pattern`), as the config's ``[vault]``; where they take no note (and nothing
     else was said), a warning names them (:func:`read_vault`). ``exclude`` leaves out nothing
     unless given, where the config's ``vault.exclude`` (``VaultConfig().exclude``) leaves out
