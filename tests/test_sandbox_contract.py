@@ -310,6 +310,42 @@ def test_cloud_search_jql(cloud: RunningServer, api: str, method: str) -> None:
     assert_valid(CLOUD, schema, ids_only)
 
 
+@pytest.mark.parametrize("api", ["2", "3"])
+def test_cloud_bulk_fetch(cloud: RunningServer, api: str) -> None:
+    """``POST /issue/bulkfetch``: the issues asked for by key or id, in id order, each once;
+    one Jira does not have left out (not an ``issueErrors`` entry, which is for passing
+    failures); more than 100 refused."""
+    first, second = seed(cloud, api, "cloud"), seed(cloud, api, "cloud")
+    second_id = call(cloud, "GET", f"/rest/api/{api}/issue/{second}", 200).json()["id"]
+    path, doc = f"/rest/api/{api}/issue/bulkfetch", "/rest/api/3/issue/bulkfetch"
+    asked = {
+        "issueIdsOrKeys": [second, "PLAN-404", first, second_id],
+        "fields": ["*all"],
+        "fieldsByKeys": False,
+    }
+    request_schema = "/" + _pointer(
+        "paths", doc, "post", "requestBody", "content", "application/json", "schema"
+    )
+    assert_valid(CLOUD, request_schema, asked)
+    answer = call(cloud, "POST", path, 200, json=asked).json()
+    assert_valid(CLOUD, declared(CLOUD, doc, "post", 200), answer)
+    assert [issue["key"] for issue in answer["issues"]] == [first, second]
+    assert answer["issueErrors"] == []
+    for issue in answer["issues"]:
+        assert_cloud_issue(issue, api)
+
+    some = call(cloud, "POST", path, 200, json={"issueIdsOrKeys": [first], "fields": ["labels"]})
+    assert [set(issue["fields"]) for issue in some.json()["issues"]] == [{"labels"}]
+    for refused in [
+        {"issueIdsOrKeys": [f"PLAN-{n}" for n in range(1, 102)]},
+        {"issueIdsOrKeys": [first], "jql": "labels = ps-1"},
+        {"fields": ["labels"]},
+    ]:
+        error = call(cloud, "POST", path, 400, json=refused).json()
+        assert_valid(CLOUD, component("ErrorCollection"), error)
+        assert error["errorMessages"]
+
+
 def test_cloud_errors(cloud: RunningServer) -> None:
     errors = component("ErrorCollection")
     for method, path, status, auth in [
@@ -413,6 +449,7 @@ def test_dc_responses(dc: RunningServer) -> None:
         ("GET", "/project/NOPE/statuses", 404, AUTH),
         ("GET", "/search?jql=status%3DDone", 400, AUTH),
         ("POST", "/issue", 400, AUTH),
+        ("POST", "/issue/bulkfetch", 404, AUTH),  # Cloud's alone
     ]:
         body = call(dc, method, base + path, status, auth=auth, json={"fields": {}}).json()
         assert_valid(DC, component("ErrorCollection"), body)

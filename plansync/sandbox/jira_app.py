@@ -7,9 +7,10 @@ Center (``mode="dc"``). Shapes follow Atlassian's OpenAPI documents in ``../shar
 
 - Cloud: ``/rest/api/2`` and ``/rest/api/3`` (v3 speaks Atlassian Document Format for
   ``description``); search is ``/search/jql`` with ``nextPageToken`` and the old ``/search``
-  answers 410; users carry ``accountId``.
-- Data Center: ``/rest/api/2`` only; search is ``/search`` with ``startAt``/``total``; users
-  carry ``name``.
+  answers 410; ``POST /issue/bulkfetch`` reads up to 100 issues by id or key; users carry
+  ``accountId``.
+- Data Center: ``/rest/api/2`` only; search is ``/search`` with ``startAt``/``total``; no
+  bulk fetch (404); users carry ``name``.
 
 Every issue follows one workflow, chosen at construction (:data:`Workflow`): by default any
 status to any other, ``strict``, where Jira lists only the transitions out of the status an
@@ -197,6 +198,8 @@ SEARCH_REMOVED = (
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
+_BULK_FETCH_MOST = 100
+"""The most issues one ``POST /issue/bulkfetch`` reads (Cloud's limit)."""
 ISSUE_NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 
 
@@ -734,6 +737,7 @@ ROUTES = [
     Route("GET", "/field", "fields"),
     Route("POST", "/issue", "create_issue"),
     Route("POST", "/issue/bulk", "create_issues"),
+    Route("POST", "/issue/bulkfetch", "bulk_fetch"),
     Route("GET", "/issue/{issueIdOrKey}", "get_issue"),
     Route("PUT", "/issue/{issueIdOrKey}", "edit_issue"),
     Route("DELETE", "/issue/{issueIdOrKey}", "delete_issue"),
@@ -1446,6 +1450,43 @@ class JiraSandbox(SandboxApp):
         row = self._issue_or_404(issue_id_or_key)
         selection = FieldSelection.parse(request.list_arg("fields"), default="all")
         return Response(200, self._issue_json(request, row, selection))
+
+    def _bulk_fetch(self, request: Request) -> Response:
+        """Cloud's bulk read of up to 100 issues by id or key (``BulkFetchIssueRequestBean``):
+        the issues found, in ascending id order, each once; an id or key of no issue (or one
+        the user cannot see) is left out, not listed in ``issueErrors``, which Jira keeps for
+        retriable failures (none here). A read by key, so search lag does not hide new issues.
+        Data Center has no such endpoint."""
+        if self.mode == "dc":
+            raise ApiError(
+                404, [f"No endpoint {request.method} {request.path} in the Jira sandbox."]
+            )
+        body = request.json_object()
+        allowed = {"expand", "fields", "fieldsByKeys", "issueIdsOrKeys", "properties"}
+        for key in body:
+            if key not in allowed:
+                raise ApiError(
+                    400,
+                    [
+                        f'Unrecognized field "{key}" (Class BulkFetchIssueRequestBean), not'
+                        " marked as ignorable"
+                    ],
+                )
+        wanted = body.get("issueIdsOrKeys")
+        if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+            raise ApiError(400, ["issueIdsOrKeys must be an array of issue ids or keys."])
+        if not 1 <= len(wanted) <= _BULK_FETCH_MOST:
+            raise ApiError(
+                400, [f"Between 1 and {_BULK_FETCH_MOST} issue ids or keys can be requested."]
+            )
+        fields = body.get("fields") or []
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise ApiError(400, ["fields must be an array of field names."])
+        names = [name.strip() for field in fields for name in field.split(",") if name.strip()]
+        selection = FieldSelection.parse(names, default="all")
+        rows = {row.id: row for row in map(self._store.issue, wanted) if row is not None}
+        issues = [self._issue_json(request, rows[i], selection) for i in sorted(rows)]
+        return Response(200, {"issues": issues, "issueErrors": []})
 
     def _delete_issue(self, request: Request, issue_id_or_key: str) -> Response:
         """An issue deleted in Jira, with its remote links: what a plan must still call a
