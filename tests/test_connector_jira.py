@@ -26,6 +26,7 @@ from conftest import CONTRACTS, Sleeps, closed_port, refused
 
 from plansync.connectors.base import ConnectorError, FieldUpdate, Link, NewRecord, StatusMove
 from plansync.connectors.jira import JiraConnector, labels_jql
+from plansync.connectors.jira_fields import SEARCH_FIELDS
 
 CLOUD = "https://acme.atlassian.net"
 DC = "https://jira.acme.example/jira"  # Data Center behind a context path
@@ -2370,19 +2371,27 @@ def test_an_error_answer_whose_json_is_no_object_fails_its_record(
 # -- records read by key -------------------------------------------------------------------------
 
 
-def test_records_search_did_not_return_are_read_by_key_one_get_each(
+def bulk_answer(*issues: dict[str, Any], errors: list[dict[str, str]] | None = None) -> Any:
+    """Cloud's answer to ``POST /issue/bulkfetch``, checked against the document's schema."""
+    answer = {"issues": list(issues), "issueErrors": errors or []}
+    return check(answer, "cloud", "BulkIssueResults")
+
+
+def bulk_request(call: Any) -> Any:
+    """The body of a bulk fetch, checked against the document's request schema."""
+    return check(body(call), "cloud", "BulkFetchIssueRequestBean")
+
+
+def test_cloud_reads_records_search_did_not_return_in_one_bulk_fetch(
     rsps: responses.RequestsMock, cloud: JiraConnector
 ) -> None:
     """The plan's read of the records the state store knows and search did not show (search
-    lags new issues): found where the issue still carries its id, absent where Jira has no
-    such issue (404) or it no longer carries the id (not its item's record any more)."""
+    lags new issues), on Cloud one ``POST /issue/bulkfetch`` for up to 100: found where the
+    issue still carries its id, absent where Jira left the key out (no such issue, or one the
+    user cannot see: what a GET answers 404) or it no longer carries the id."""
     kept = check(issue("CLOUD-1", ["plansync", "ps-a"]), "cloud", "IssueBean")
     relabelled = check(issue("CLOUD-3", ["plansync"]), "cloud", "IssueBean")
-    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=kept)
-    rsps.get(
-        api(CLOUD, "issue/CLOUD-2"), status=404, json={"errorMessages": ["Issue does not exist"]}
-    )
-    rsps.get(api(CLOUD, "issue/CLOUD-3"), json=relabelled)
+    rsps.post(api(CLOUD, "issue/bulkfetch"), json=bulk_answer(kept, relabelled))
 
     found = cloud.fetch_by_keys({"CLOUD-1": "ps-a", "CLOUD-2": "ps-b", "CLOUD-3": "ps-c"})
 
@@ -2391,21 +2400,118 @@ def test_records_search_did_not_return_are_read_by_key_one_get_each(
     assert record.key == "CLOUD-1" and record.plansync_id == "ps-a"
     assert record.fields["summary"] == "Summary of CLOUD-1"
     assert record.status_category == "new"
+    (call,) = rsps.calls
+    sent = bulk_request(call)
+    assert sent["issueIdsOrKeys"] == ["CLOUD-1", "CLOUD-2", "CLOUD-3"]
+    assert sent["fields"] == SEARCH_FIELDS  # what the search asks for, read the same way
+    assert cloud.request_count() == 1
+
+
+def test_a_bulk_fetch_reads_at_most_100_keys_a_request(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """250 keys: three requests of 100, 100 and 50, every issue found."""
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        keys = json.loads(request.body or "{}")["issueIdsOrKeys"]
+        found = [issue(key, [f"ps-{key.split('-')[1]}"]) for key in keys]
+        return 200, {}, json.dumps(bulk_answer(*found))
+
+    rsps.add_callback(responses.POST, api(CLOUD, "issue/bulkfetch"), callback=answer)
+    keys = {f"CLOUD-{n}": f"ps-{n}" for n in range(1, 251)}
+
+    found = cloud.fetch_by_keys(keys)
+
+    assert set(found) == set(keys.values())
+    assert all(found[f"ps-{n}"].key == f"CLOUD-{n}" for n in range(1, 251))
+    sizes = [len(bulk_request(call)["issueIdsOrKeys"]) for call in rsps.calls]
+    assert sizes == [100, 100, 50]
+
+
+def test_an_issue_moved_since_is_found_under_its_new_key(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """Jira answers a key of an issue moved to another project with the issue under its new
+    key, as a GET of the old key does: it is the record of the key whose id it carries."""
+    moved = issue("OTHER-7", ["ps-a"], project={"key": "OTHER", "id": "10001", "name": "Other"})
+    rsps.post(api(CLOUD, "issue/bulkfetch"), json=bulk_answer(issue("CLOUD-2", ["ps-b"]), moved))
+
+    found = cloud.fetch_by_keys({"CLOUD-1": "ps-a", "CLOUD-2": "ps-b"})
+
+    assert {pid: record.key for pid, record in found.items()} == {
+        "ps-a": "OTHER-7",
+        "ps-b": "CLOUD-2",
+    }
+
+
+def test_issues_a_bulk_fetch_could_not_read_are_read_one_get_each(
+    rsps: responses.RequestsMock, cloud: JiraConnector
+) -> None:
+    """``issueErrors`` lists issues Jira could not read for a passing reason, by numeric id:
+    such an issue is no deleted one, so every key not answered is read by a GET, which says
+    whether it is there (CLOUD-2) or not (CLOUD-3, a 404)."""
+    errors = [{"id": "10002", "errorMessage": "Temporary failure fetching issue"}]
+    rsps.post(
+        api(CLOUD, "issue/bulkfetch"),
+        json=bulk_answer(issue("CLOUD-1", ["ps-a"]), errors=errors),
+    )
+    rsps.get(
+        api(CLOUD, "issue/CLOUD-2"), json=check(issue("CLOUD-2", ["ps-b"]), "cloud", "IssueBean")
+    )
+    rsps.get(
+        api(CLOUD, "issue/CLOUD-3"), status=404, json={"errorMessages": ["Issue does not exist"]}
+    )
+
+    found = cloud.fetch_by_keys({"CLOUD-1": "ps-a", "CLOUD-2": "ps-b", "CLOUD-3": "ps-c"})
+
+    assert {pid: record.key for pid, record in found.items()} == {
+        "ps-a": "CLOUD-1",
+        "ps-b": "CLOUD-2",
+    }
+    assert [(c.request.method, urlsplit(c.request.url).path) for c in rsps.calls] == [
+        ("POST", "/rest/api/2/issue/bulkfetch"),
+        ("GET", "/rest/api/2/issue/CLOUD-2"),
+        ("GET", "/rest/api/2/issue/CLOUD-3"),
+    ]
+
+
+def test_data_center_reads_records_search_did_not_return_one_get_each(
+    rsps: responses.RequestsMock, dc: JiraConnector
+) -> None:
+    """Data Center has no bulk fetch: one GET an issue, a 404 an issue that is not there."""
+    kept = issue("DC-1", ["plansync", "ps-a"], cloud=False)
+    relabelled = issue("DC-3", ["plansync"], cloud=False)
+    rsps.get(api(DC, "issue/DC-1"), json=kept)
+    rsps.get(api(DC, "issue/DC-2"), status=404, json={"errorMessages": ["Issue does not exist"]})
+    rsps.get(api(DC, "issue/DC-3"), json=relabelled)
+
+    found = dc.fetch_by_keys({"DC-1": "ps-a", "DC-2": "ps-b", "DC-3": "ps-c"})
+
+    assert set(found) == {"ps-a"}
+    assert found["ps-a"].key == "DC-1" and found["ps-a"].plansync_id == "ps-a"
     assert [call.request.method for call in rsps.calls] == ["GET"] * 3
     fields = parse_qs(urlsplit(rsps.calls[0].request.url).query)["fields"][0]
-    assert set(fields.split(",")) >= {"labels", "status"}
-    assert cloud.request_count() == 3
+    assert fields.split(",") == SEARCH_FIELDS
+    assert dc.request_count() == 3
 
 
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_a_read_by_key_jira_refuses_fails_the_call(
-    rsps: responses.RequestsMock, cloud: JiraConnector
+    rsps: responses.RequestsMock, cloud: JiraConnector, dc: JiraConnector, flavour: str
 ) -> None:
     """A 401 is no missing issue: the plan fails, as it does when its search is refused,
     rather than call the record deleted."""
-    rsps.get(api(CLOUD, "issue/CLOUD-1"), status=401, json={"errorMessages": ["Unauthorized"]})
+    refused = {"errorMessages": ["Unauthorized"]}
+    if flavour == "cloud":
+        connector = cloud
+        rsps.post(api(CLOUD, "issue/bulkfetch"), status=401, json=refused)
+    else:
+        connector = dc
+        rsps.get(api(DC, "issue/DC-1"), status=401, json=refused)
+    key = "DC-1" if flavour == "dc" else "CLOUD-1"
     with pytest.raises(ConnectorError) as failed:
-        cloud.fetch_by_keys({"CLOUD-1": "ps-a"})
-    assert failed.value.kind == "auth" and "CLOUD-1" in str(failed.value)
+        connector.fetch_by_keys({key: "ps-a"})
+    assert failed.value.kind == "auth" and key in str(failed.value)
 
 
 def test_nothing_to_read_by_key_sends_nothing(

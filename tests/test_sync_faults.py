@@ -213,6 +213,12 @@ def issues_read(app: JiraSandbox) -> int:
     return app.stats()["by_route"].get("GET /rest/api/2/issue/{issueIdOrKey}", 0)
 
 
+def bulk_fetches(app: JiraSandbox) -> int:
+    """Cloud's bulk reads by key (100 issues a request), on either API version."""
+    routes = app.stats()["by_route"].items()
+    return sum(n for route, n in routes if route.endswith("/issue/bulkfetch"))
+
+
 def run_cli(*args: str) -> Any:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -1020,9 +1026,10 @@ def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_reads_its_records_by
     project: Project,
 ) -> None:
     """Killed once two batches' keys are stored, before any is written into a note; run again
-    while search does not show those issues yet: the plan reads the 10 by key (a GET does not
-    lag), so their key write-backs, links and status moves are planned and done, where it met
-    each as a missing record and left their work to a later sync; nothing created twice."""
+    while search does not show those issues yet: the plan reads the 10 by key (one bulk
+    fetch on Cloud, which does not lag), so their key write-backs, links and status moves
+    are planned and done, where it met each as a missing record and left their work to a
+    later sync; nothing created twice."""
     app = project.app
     assert app is not None
     config = use_batches(project, 5)
@@ -1038,7 +1045,7 @@ def test_a_rerun_within_search_lag_of_a_crash_after_a_batch_reads_its_records_by
     rerun = run_cli("sync", "--yes", "--config", str(project.config_path))
     assert rerun.exit_code == 0, rerun.output
     assert "state.db" not in rerun.output and "search" not in rerun.output
-    assert issues_read(app) == 10  # the ten search did not show, one GET each
+    assert (bulk_fetches(app), issues_read(app)) == (1, 0)  # the ten search did not show
     assert bulk_creates(app) == 3  # the other 12 items made
     app.configure_faults({"search_lag_ms": 0})  # search caught up, for the check's own plan
     assert_synced(config, before, project.url)
@@ -1060,8 +1067,9 @@ def test_a_plan_within_search_lag_of_a_sync_reads_its_records_by_key_and_finds_t
     """A plan made soon after a full sync, while search does not show the issues it made yet,
     met each (its key on its line) as a record the state store tracks and Jira returns none
     of, and its hint said to delete the state store, after which the next sync makes them all
-    again. It reads them by key: nothing to do. An issue deleted is still a missing record,
-    named in the hint; a plan whose search shows every record reads none by key."""
+    again. It reads them by key (Cloud: one bulk fetch for the 22): nothing to do. An issue
+    deleted is still a missing record, named in the hint; a plan whose search shows every
+    record reads none by key."""
     app = project.app
     assert app is not None
     config = project.config()
@@ -1071,7 +1079,7 @@ def test_a_plan_within_search_lag_of_a_sync_reads_its_records_by_key_and_finds_t
 
     plan = plansync.plan(config)
     assert plan.changes == [], [c.message for c in plan.changes]  # no conflict either
-    assert issues_read(app) == 22  # one GET for each record search did not show
+    assert (bulk_fetches(app), issues_read(app)) == (1, 0)  # the 22 search did not show
     shown = run_cli("plan", "--config", str(project.config_path))
     assert shown.exit_code == 0, shown.output
     assert "state store" not in shown.output and "state.db" not in shown.output
@@ -1090,7 +1098,36 @@ def test_a_plan_within_search_lag_of_a_sync_reads_its_records_by_key_and_finds_t
     app.reset_stats()
     (conflict,) = plansync.plan(config).changes
     assert conflict.key == gone
-    assert issues_read(app) == 1  # only the one search did not return
+    assert bulk_fetches(app) == 1  # for the one search did not return
+
+
+@pytest.mark.parametrize("jira_sandbox", ["cloud", "dc"], indirect=True)
+def test_a_plan_within_search_lag_of_a_sync_of_250_items_reads_them_100_a_request(
+    project: Project,
+) -> None:
+    """A plan right after a first sync of 250 items, search showing none of them yet, read
+    them one GET each: 250 requests. On Cloud it reads them by bulk fetch, 100 a request:
+    3; Data Center has no bulk fetch, and reads one GET each still."""
+    app = project.app
+    assert app is not None
+    shutil.rmtree(project.vault)
+    project.vault.mkdir()
+    items = [f"- [ ] Measure the rebuild times (item {n}) #task" for n in range(1, 251)]
+    (project.vault / "2025-11-03-big-sync.md").write_text(
+        "# Big sync\n\n## Action Items\n\n" + "\n".join(items) + "\n", encoding="utf-8"
+    )
+    config = project.config()
+    synced = plansync.apply(config)
+    assert synced.ok, synced.errors
+    assert len(sandbox_issues(project.url)) == 250
+    app.configure_faults({"search_lag_ms": 60_000})
+    app.reset_stats()
+
+    assert_nothing_to_do(plansync.plan(config))
+    if app.mode == "cloud":
+        assert (bulk_fetches(app), issues_read(app)) == (3, 0)
+    else:
+        assert (bulk_fetches(app), issues_read(app)) == (0, 250)
 
 
 def test_dropped_connection_before_create_then_rerun(
