@@ -51,6 +51,7 @@ from plansync.notes.tasks import (
     parse_task_line,
     remove_global_filter,
 )
+from plansync.notes.wiki_links import WIKI_LINK, shown_wiki_links
 
 _build_item: Callable[..., Item] = builder(Item)
 _build_note: Callable[..., Note] = builder(Note)
@@ -258,9 +259,6 @@ def owner_names(names: tuple[str, ...]) -> OwnerNames | None:
     )
 
 
-# No "[" inside one (Obsidian allows none in a link): "[[a" repeated with no "]]" made each
-# match attempt read to the end of the line, minutes for a 60 KB line. "[[a [[b]]" links to b.
-WIKI_LINK = re.compile(r"!?\[\[([^\[\]|#^]*)(?:[#^][^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 INLINE_TAG = re.compile(r"(?:^|(?<=\s))#([^ !@#$%^&*(),.?\":{}|<>]+)")
 # Tags at the start or end of a text, with the tag characters Obsidian uses, so that text
 # glued to a tag (`#q"x`) is kept rather than taken for part of the tag.
@@ -1789,14 +1787,6 @@ def describe(
         core = shown_wiki_links(core)
         spaced = True
     return (single_spaced(core) if spaced else core), owner
-
-
-def shown_wiki_links(text: str) -> str:
-    """``text`` with each wiki link as Obsidian shows it: by its alias (``[[Tomer Hagay|Tomer]]``
-    is "Tomer"), else by the note it names (``[[Dana Okafor]]`` is "Dana Okafor"). The one
-    reading for an item's text and for the note's title and participants in its records, where
-    the brackets showed as typed (escaped, in a Jira description) and read as clutter."""
-    return WIKI_LINK.sub(lambda m: m.group(2) or m.group(1), text)
 
 
 def holds(text: str, needle: str) -> bool:
