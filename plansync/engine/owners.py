@@ -153,7 +153,7 @@ _PARTICLES = re.compile(
 )
 """The particles of names (van, de la, dos) then capitalised words, after a mention: what a
 name such as "Ludwig van Beethoven" leaves behind when it is read as "@Ludwig" (see
-:func:`plansync.notes.parse.mention`). Particles only, not any short word: "@Tom to the CFO"
+:func:`plansync.notes.mentions.mention`). Particles only, not any short word: "@Tom to the CFO"
 and "@Priya for the Q4 numbers" name Tom and Priya; and words of a name, not initials:
 "@João da TI" (João from IT) names João, as the README says."""
 
