@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 from plansync.config import Config, JiraRule, Match, SalesforceRule
 from plansync.display import field_value, quoted
+from plansync.notes.headings import heading_text
 from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.order import BLOCK_ID_PREFIX
-from plansync.notes.parse import heading_text
 from plansync.notes.wiki_links import shown_wiki_links
 from plansync.placeholders import fill, placeholder_names
 

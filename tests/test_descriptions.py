@@ -476,7 +476,7 @@ def test_the_section_of_a_template_is_its_heading_as_obsidian_shows_it(
 ) -> None:
     """``{section}`` gave "**Decisions**" for ``## **Decisions**``, asterisks and all, in a
     plain-text summary: it is the heading without its formatting, read as decision headings
-    are (:func:`plansync.notes.parse.heading_text`); the item's ``section`` stays as written."""
+    are (:func:`plansync.notes.headings.heading_text`); the item's ``section`` stays as written."""
     config = default_config(tmp_path)
     config.rules[0].summary = "[{section}] {text}"
     note = parse_note(f"{heading}\n- [ ] Book the room #rfe\n")
