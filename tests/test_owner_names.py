@@ -114,7 +114,7 @@ def test_names_the_rule_reads_whole_anyway_cost_nothing() -> None:
 
 def test_words_after_the_key_link_do_not_move_the_owner() -> None:
     """Sync writes the key after the owner's mention; words typed after it since are the text's
-    (see parse.item_text): so for a name read whole too."""
+    (see notes.item_text.item_text): so for a name read whole too."""
     line = (
         "- [ ] Update the runbook @Ana de la Cruz"
         " [PLAN-3](https://jira.example.com/browse/PLAN-3) for the new cluster ^ps-abc123"

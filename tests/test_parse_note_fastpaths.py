@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import plansync
-from plansync.notes import parse, vault
+from plansync.notes import item_text, parse, vault
 from plansync.notes.model import Item, Note, builder
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
 
@@ -143,13 +143,13 @@ SPACES = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 @example("a\u00a0b")
 @example("")
 def test_single_spaced_is_split_and_join(text: str) -> None:
-    assert parse.single_spaced(text) == " ".join(text.split())
+    assert item_text.single_spaced(text) == " ".join(text.split())
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text())
 def test_single_spaced_is_split_and_join_on_any_text(text: str) -> None:
-    assert parse.single_spaced(text) == " ".join(text.split())
+    assert item_text.single_spaced(text) == " ".join(text.split())
 
 
 def test_a_policy_changed_after_a_note_was_read_reads_the_next_under_its_new_values() -> None:
