@@ -23,7 +23,8 @@ from plansync.cli import main
 from plansync.config import ConfigError, config_from_dict, load_acceptance, load_config
 from plansync.notes.mentions import mention, owner_names
 from plansync.notes.model import AcceptancePolicy
-from plansync.notes.parse import parse_text, reread_keys
+from plansync.notes.parse import parse_text
+from plansync.notes.reread import reread_keys
 
 PEOPLE = ("Ana de la Cruz", "Ludwig van Beethoven", "Rui dos Santos", "Dana", "Priya Raman")
 POLICY = AcceptancePolicy(owner_names=PEOPLE)

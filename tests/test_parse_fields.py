@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from plansync.notes.model import AcceptancePolicy, Item, Note
-from plansync.notes.parse import parse_note, parse_text, reread_keys
+from plansync.notes.parse import parse_note, parse_text
+from plansync.notes.reread import reread_keys
 from plansync.notes.tasks import parse_task_line
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notes"

@@ -62,7 +62,7 @@ from plansync.config import Config, load_config
 from plansync.engine.state import StateStore, open_state
 from plansync.notes import writeback
 from plansync.notes.model import AcceptancePolicy, Item
-from plansync.notes.parse import reread_keys
+from plansync.notes.reread import reread_keys
 from plansync.rules import JiraRouting, label_for, status_category
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread

@@ -88,7 +88,7 @@ class LineChange(BaseModel):
     key_target: str | None = None
     keys: dict[str, str] | None = Field(
         default=None,
-        description="the keys the line names as the planner read it (parse.reread_keys): the"
+        description="the keys the line names as the planner read it (reread.reread_keys): the"
         " links write-back replaces or drops; any other is the user's",
     )
 

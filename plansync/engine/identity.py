@@ -23,12 +23,8 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note
-from plansync.notes.parse import (
-    LONE_CARRIAGE_RETURN,
-    read_note_bytes,
-    read_up_to_keys,
-    reread_keys,
-)
+from plansync.notes.parse import LONE_CARRIAGE_RETURN, read_note_bytes
+from plansync.notes.reread import read_up_to_keys, reread_keys
 from plansync.notes.vault import NOTES_A_STEP, Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
 from plansync.progress import Progress, reported, silent
@@ -384,7 +380,7 @@ class Identifier:
         """Tell the keys a line names from the tickets its text mentions.
 
         The parser reads the last link to each system as the key; here the line's records are
-        known (see :func:`parse.reread_keys`). A link to a synced line's record is its key
+        known (see :func:`reread.reread_keys`). A link to a synced line's record is its key
         wherever it stands: words, or a link to another ticket, were written after it since.
         Any other link is a key only where write-back puts keys, closing the text: "Follow up
         on [CLOUD-7](…) with Dana @Myself" is a new item that mentions CLOUD-7, not a line that

@@ -5,7 +5,7 @@ description text. Which system it points at is told by its URL, not its label: J
 (``…/browse/CLOUD-12``) or a Salesforce Lightning record URL (``…/lightning/r/RFE__c/a01…/view``).
 Write-back puts key links at the end of the description. The parser, which knows no records,
 reads the last link to each system as the item's key (:func:`last_links`); the planner, which
-does, tells a synced line's key from a ticket its text mentions (``parse.reread_keys``). Any
+does, tells a synced line's key from a ticket its text mentions (``reread.reread_keys``). Any
 other link is the user's and is left alone.
 """
 
@@ -72,7 +72,7 @@ def closing_key_links(core: str) -> dict[str, KeyLink]:
 
     A link earlier in the text is a ticket its writer mentions ("Follow up on [CLOUD-7](…)
     with Dana @Myself"), unless it names the record the line was synced to, words written
-    after it since: the planner tells which (``parse.reread_keys``).
+    after it since: the planner tells which (``reread.reread_keys``).
     """
     found: dict[str, KeyLink] = {}
     tail = len(core)
