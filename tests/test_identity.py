@@ -8,7 +8,7 @@ import pytest
 
 import plansync.engine.identity
 from plansync.engine.identity import lines_elsewhere
-from plansync.notes.parse import read_note_bytes
+from plansync.notes.note_file import read_note_bytes
 
 
 def test_a_note_deleted_while_lines_elsewhere_searches_is_passed_over(

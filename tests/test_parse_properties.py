@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plansync.notes.model import AcceptancePolicy, Item
-from plansync.notes.parse import decode_note, parse_text
+from plansync.notes.note_file import decode_note
+from plansync.notes.parse import parse_text
 from plansync.notes.reread import reread_keys
 from plansync.notes.signifiers import PRIORITIES
 

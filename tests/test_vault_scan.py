@@ -19,7 +19,8 @@ from plansync.cli import main
 from plansync.config import Config
 from plansync.notes import vault as vault_module
 from plansync.notes.model import Item, Note, ParseWarning
-from plansync.notes.parse import MAX_NOTE_BYTES, read_note
+from plansync.notes.note_file import MAX_NOTE_BYTES
+from plansync.notes.parse import read_note
 from plansync.notes.vault import LeftOut, left_out_by, scan_vault
 from plansync.sync import scan
 

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plansync.notes.parse import decode_line, decode_note, parse_text
+from plansync.notes.note_file import decode_line, decode_note
+from plansync.notes.parse import parse_text
 from plansync.notes.vault import write_temp_for
 from plansync.notes.writeback import (
     LineEdit,
@@ -535,7 +536,7 @@ def test_the_temporary_file_is_named_as_the_walk_looks_for_it(
 
 def test_write_back_never_takes_a_note_over_the_size_plansync_reads(tmp_path: Path) -> None:
     """Just under the limit, the ids took a note over it: every scan after skipped it."""
-    from plansync.notes.parse import MAX_NOTE_BYTES
+    from plansync.notes.note_file import MAX_NOTE_BYTES
 
     note = tmp_path / "n.md"
     head = b"- [ ] One\n"
@@ -882,7 +883,7 @@ def test_write_back_may_bring_a_note_up_to_exactly_the_size_plansync_reads(
 ) -> None:
     """The scan reads a note of MAX_NOTE_BYTES (it skips only larger ones), so an id that
     brings a note to that size is written."""
-    from plansync.notes.parse import MAX_NOTE_BYTES
+    from plansync.notes.note_file import MAX_NOTE_BYTES
 
     note = tmp_path / "n.md"
     head = b"- [ ] One\n"
@@ -916,7 +917,7 @@ def test_a_note_saved_at_every_attempt_is_left_to_its_writer(
 
 def test_a_note_of_exactly_the_size_plansync_reads_takes_no_id(tmp_path: Path) -> None:
     """At the limit the scan still reads it; one byte more and every scan after skips it."""
-    from plansync.notes.parse import MAX_NOTE_BYTES
+    from plansync.notes.note_file import MAX_NOTE_BYTES
 
     note = tmp_path / "n.md"
     head = b"- [ ] One\n"

@@ -23,7 +23,8 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note
-from plansync.notes.parse import LONE_CARRIAGE_RETURN, read_note_bytes
+from plansync.notes.note_file import read_note_bytes
+from plansync.notes.parse import LONE_CARRIAGE_RETURN
 from plansync.notes.reread import read_up_to_keys, reread_keys
 from plansync.notes.vault import NOTES_A_STEP, Vault, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal

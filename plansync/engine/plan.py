@@ -101,8 +101,8 @@ from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
 from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
+from plansync.notes.note_file import decode_note
 from plansync.notes.order import in_order
-from plansync.notes.parse import decode_note
 from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, read_only

@@ -29,8 +29,9 @@ from pathlib import Path
 from plansync.files import is_abandoned, remove_abandoned, replace_whole
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy, note_digest
+from plansync.notes.note_file import MAX_NOTE_BYTES, decode_line, decode_note, megabytes
 from plansync.notes.order import in_order
-from plansync.notes.parse import MAX_NOTE_BYTES, decode_line, decode_note, item_lines, megabytes
+from plansync.notes.parse import item_lines
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     JS_WHITESPACE,
@@ -275,7 +276,7 @@ def _composed(
 
 def _byte_offset(text: str, index: int, encoding: str) -> int:
     """Where ``text[index]`` starts in the bytes ``text`` was decoded from (see
-    :func:`plansync.notes.parse.decode_line`): in a Windows-1252 note, one byte a character,
+    :func:`plansync.notes.note_file.decode_line`): in a Windows-1252 note, one byte a character,
     a byte without a character (read as U+FFFD, which does not encode back) included."""
     return len(text[:index].encode()) if encoding == "utf-8" else index
 
