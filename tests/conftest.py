@@ -423,14 +423,15 @@ def run_python_unprivileged(code: str, *args: str) -> subprocess.CompletedProces
 def layout_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the parser measures a line's layout (``calls["layout"]``): a parse that walks
     back over the lines above for each line is quadratic, counted here rather than timed."""
-    from plansync.notes import parse
+    from plansync.notes import blocks, parse
 
     calls: Counter[str] = Counter()
-    real_layout = parse.layout
+    real_layout = blocks.layout
 
     def counting(line: str) -> tuple[int, int, int]:
         calls["layout"] += 1
         return real_layout(line)
 
-    monkeypatch.setattr(parse, "layout", counting)
+    for module in (blocks, parse):  # the walks over the lines, and the reader of each line
+        monkeypatch.setattr(module, "layout", counting)
     return calls
