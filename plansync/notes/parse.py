@@ -8,8 +8,6 @@ item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin r
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import re
 from collections.abc import Callable, Container
@@ -34,10 +32,15 @@ from plansync.notes.blocks import (
 )
 from plansync.notes.front_matter import (
     as_written,
-    items_as_written,
     key_line,
     load_front_matter,
     split_front_matter,
+)
+from plansync.notes.front_matter_values import (
+    as_date,
+    decisions_switch,
+    not_as_written,
+    participants_of,
 )
 from plansync.notes.headings import decision_names, names_decisions
 from plansync.notes.item_text import detail_text, item_text
@@ -124,7 +127,6 @@ def _bare_signifier(core: str) -> str | None:
 
 
 QUOTE_MARKERS = re.compile(r"[ \t]*>[ ]?")
-ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?")
 BLOCK_START = re.compile(r"\s*(?:[-*+>#]|[0-9]+[.)])(?:[ \t]|$)")
 """How a line of Markdown may start that no file path does: a list item, a quote, a heading."""
 CHECKBOX = re.compile(r"\[[^\]]\]")
@@ -248,83 +250,6 @@ def _names(source: str | Path, kind: Callable[[Path], bool]) -> bool:
         return kind(Path(source))
     except OSError:
         return False
-
-
-def _as_date(value: Any) -> dt.date | None:
-    """The date an ISO text starts with (front matter keeps dates and datetimes so)."""
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _as_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        return [str(part) for part in value if part is not None and str(part).strip()]
-    return []
-
-
-def _participants(front_matter: dict[str, Any], fm_lines: list[str]) -> list[str]:
-    """The names a note lists. YAML 1.1 reads a name such as No, Yes, On or Off as a boolean (in
-    ``[Dana, NO, Norway]``, Norway's country code), where Obsidian, reading YAML 1.2, and a
-    person see the name: in a list of names, such a boolean is read as written. Only here:
-    elsewhere a boolean may be meant (``decisions_accepted: yes``)."""
-    key = "participants" if front_matter.get("participants") else "attendees"
-    names = front_matter.get(key)
-    if isinstance(names, list) and any(type(name) is bool for name in names):
-        written = items_as_written(fm_lines, key)
-        if written is not None and len(written) == len(names):  # parsing never raises
-            names = [
-                text if type(name) is bool else name
-                for name, text in zip(names, written, strict=True)
-            ]
-    return _as_list(names)
-
-
-_SWITCH_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
-"""The words YAML 1.1 reads as a boolean, in any case: PyYAML, which reads the front matter,
-makes them one unquoted; quoted, or as an Obsidian text property (Obsidian reads YAML 1.2, where
-``yes`` is text), they are text, and mean the same to the person who wrote them."""
-
-
-def _decisions_switch(
-    front_matter: dict[str, Any], fm_lines: list[str], key: str, path: str
-) -> tuple[bool, ParseWarning | None]:
-    """Whether the front matter accepts the note's decisions, and the warning of a value that
-    is no yes or no. Acceptance is explicit, so only true (or a word YAML reads as it) accepts;
-    an unset or empty key does not, silently. Anything else was read by its truthiness
-    (``[false]`` and ``1`` accepted, a typo such as ``ture`` silently did not): it accepts
-    nothing, and the warning names the key's line, the value and that."""
-    value = front_matter.get(key)
-    if value is None or type(value) is bool:
-        return bool(value), None
-    if isinstance(value, str):
-        word = value.strip().casefold()
-        if not word:
-            return False, None
-        if word in _SWITCH_WORDS:
-            return _SWITCH_WORDS[word], None
-    shown = json.dumps(value, ensure_ascii=False)
-    return False, ParseWarning(
-        path=path,
-        line=key_line(fm_lines, key),
-        message=f"front matter {key}: {shown} is neither true nor false; the note's decisions"
-        f" are taken as not accepted (write {key}: true to accept them)",
-    )
-
-
-def _not_as_written(value: Any) -> bool:
-    """Whether a front-matter value may differ from its text in the note: YAML made it a
-    boolean or a number, or a datetime (kept in ISO form, "2025-10-27T10:00:00")."""
-    if isinstance(value, str):
-        # A date keeps its text (YAML reads only 2025-10-27 as one); a datetime does not. Titles
-        # that start with a date ("2025-10-27 Weekly sync") are text, and cost nothing more.
-        return value[:1].isdigit() and ISO_DATETIME.fullmatch(value) is not None
-    return isinstance(value, (bool, int, float))
 
 
 _NO_PARAGRAPH, _DECISIONS, _TASKS = range(3)
@@ -861,7 +786,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
             warnings.append(fm_error)
         warnings += fm_warnings
         key = policy.decisions_front_matter_key
-        decisions_accepted, switch_warning = _decisions_switch(front_matter, fm_lines, key, path)
+        decisions_accepted, switch_warning = decisions_switch(front_matter, fm_lines, key, path)
         if switch_warning is not None:
             warnings.append(switch_warning)
     elif lines and lines[0].rstrip() == "---":
@@ -958,11 +883,11 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         )
 
     title = front_matter.get("title")
-    if split is not None and _not_as_written(title):
+    if split is not None and not_as_written(title):
         title = as_written(split[0], "title") or title
-    date = _as_date(front_matter.get("date"))
+    date = as_date(front_matter.get("date"))
     if date is None:
-        date = _as_date(Path(path).name[:10])
+        date = as_date(Path(path).name[:10])
         if split is not None and front_matter.get("date") is not None:
             # Say what the note is read with: its records show its date ({note_date}).
             instead = (
@@ -977,7 +902,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
                     message=f"front matter date {front_matter['date']!r} is not a date; {instead}",
                 )
             )
-    participants = _participants(front_matter, split[0]) if split is not None else []
+    participants = participants_of(front_matter, split[0]) if split is not None else []
     return _build_note(
         path=path,
         title=str(title) if title else reader.first_h1 or Path(path).stem,
