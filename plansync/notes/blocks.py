@@ -16,12 +16,8 @@ from plansync.notes.tasks import LIST_LINE
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
-
-
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
 THEMATIC_BREAK = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*")
-
-
 SETEXT_UNDERLINE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 

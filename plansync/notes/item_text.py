@@ -23,8 +23,6 @@ EDGE_TAGS = re.compile(
     r"^(?:#[^ !@#$%^&*(),.?\":{}|<>\s]+(?:\s+|$))+|(?:\s+#[^ !@#$%^&*(),.?\":{}|<>\s]+)+$"
 )
 MARKDOWN_LINK_TEXT = re.compile(r"(?<!!)\[([^[\]\n]+)\]\([^)\s]+\)")  # see links.MARKDOWN_LINK
-
-
 _COMMENT = re.compile(r"%%.*?(?:%%|$)")
 """An Obsidian comment in a line, or one it opens: not shown, so no part of a detail."""
 
@@ -54,7 +52,7 @@ def item_text(
 ) -> tuple[str, str | None]:
     """(text, owner) of an item with description ``core``, of which ``key_links`` are the
     key links; ``hidden_filter``: the global filter to leave out, if any; ``names``: the
-    owners read whole (:func:`owner_names`).
+    owners read whole (:func:`mentions.owner_names`).
 
     The text is the description as the plugin shows it (the filter left out when so set),
     less its key links: both are taken off before the words are read. Sync writes the keys
@@ -125,7 +123,7 @@ def describe(
     core: str, marked: bool = False, names: OwnerNames | None = None
 ) -> tuple[str, str | None]:
     """(text, owner) of a description without its key links: owner, edge tags and link markup
-    removed; ``names``: the owners read whole (:func:`owner_names`).
+    removed; ``names``: the owners read whole (:func:`mentions.owner_names`).
 
     Each pattern runs only when the character it needs is there: this is on the hot path of
     every item of every note. Whitespace runs become one space through ``str.split``; only link

@@ -4,6 +4,13 @@ A note is read once, line by line: the front matter is split off and read by
 :mod:`plansync.notes.front_matter`; fenced code is skipped; headings are tracked so that
 bullets under a ``Decisions`` heading become decisions; every checkbox line anywhere is an action
 item, read by :mod:`plansync.notes.tasks` exactly as the Obsidian Tasks plugin reads it.
+
+This module is that pass and its entry points (:func:`parse_note`, :func:`parse_text`,
+:func:`read_note`, :func:`item_lines`). What it asks along the way has a module of its own:
+the Markdown block structure (:mod:`~plansync.notes.blocks`), a heading's text
+(:mod:`~plansync.notes.headings`), an item's text and owner (:mod:`~plansync.notes.item_text`,
+:mod:`~plansync.notes.mentions`), the front matter's values
+(:mod:`~plansync.notes.front_matter_values`) and a file's bytes (:mod:`~plansync.notes.note_file`).
 """
 
 from __future__ import annotations
@@ -304,7 +311,7 @@ class _OpenDecision:
 class _PolicyReading:
     """What a note's reader takes from a policy, in the forms it looks things up in: made
     once for each set of the policy's values (:func:`_policy_reading`), not once a note. A
-    class with slots, as :class:`OwnerNames`: a named tuple cost ~1 M instructions to make
+    class with slots, as :class:`mentions.OwnerNames`: a named tuple cost ~1 M instructions to make
     at import."""
 
     __slots__ = (
