@@ -11,14 +11,22 @@ Only what is plansync's own moves: its id (``^ps-…``, as :data:`BLOCK_ID_PREFI
 one on the line) and links to tickets it manages (:func:`links.classify`) that stand after
 the fields, on a line that holds such an id. Anything else is the user's text and stays where
 it is, so a line without plansync's id is read exactly as the plugin reads it.
+
+A line is read repaired (:func:`signifiers.repair`), as the parser and write-back read it: a
+damaged date emoji is no field until it is. What is moved is given as splices of the line as
+it stands, damaged characters and all, the moved pieces as pieces of it (:class:`Moved`), so
+that write-back copies their bytes and re-encodes none.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from plansync.notes.links import MARKDOWN_LINK, classify
+from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
     BLOCK_LINK,
     JS_WHITESPACE,
@@ -75,32 +83,52 @@ def out_of_place(body: TaskBody, text: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Moved:
+    """``line[start:end]`` written elsewhere on the same line: copied as it stands (its bytes,
+    by write-back), never written again as text, which may be damaged text read repaired or a
+    byte of no character (U+FFFD in a Windows-1252 note) that does not encode back."""
+
+    start: int
+    end: int
+
+
+Splice = tuple[int, int, "str | Moved"]
+"""(start, end, replacement) of a line: ``line[start:end]`` replaced by text written, or by
+another piece of the line. Several at one place are made in the order they come."""
+
+
 class Reordered(NamedTuple):
     line: str
     """The line in order: its key links before its fields, its id at the end."""
     block_id: str
     links: tuple[str, ...]
-    """The key links moved before the fields, as written."""
+    """The key links moved before the fields, as read (repaired)."""
     id_moved: bool
     """The id stood before the end of the line, or was written more than once."""
-    splices: tuple[tuple[int, int, str], ...]
-    """What makes ``line`` of the line as it was: (start, end, replacement), sorted. Only the
-    moved id and links are written, so every other character keeps its bytes."""
+    splices: tuple[Splice, ...]
+    """What makes ``line`` of the line as it was, in order of place. Only the id is written
+    (its text is ASCII); the moved links are pieces of the line, and every other character
+    stays where it is, so each keeps its bytes."""
 
 
 def in_order(line: str) -> Reordered | None:
-    """``line`` (an item's, without its line break) put in order, or None when it is in order
-    or holds no id of plansync's (or two: then which one is not plansync's to choose; the same
-    one twice, as a sync wrote it before this was read, is one)."""
+    """``line`` (an item's, without its line break, as it stands in the file or repaired)
+    put in order, or None when it is in order or holds no id of plansync's (or two: then
+    which one is not plansync's to choose; the same one twice, as a sync wrote it before this
+    was read, is one). It is read repaired, as the parser reads it, so that what the parser
+    warns of is what the planner and write-back put back."""
     if "^" not in line or _at_its_place(line) or _MARK not in line:  # most lines: no more
         return None
-    if task := TASK_LINE.match(line):
+    fixed = repair(line)  # a clean line as it is; the parser's line is repaired already
+    text = fixed.text
+    if task := TASK_LINE.match(text):
         start = task.end()
-    elif listed := LIST_LINE.match(line):
+    elif listed := LIST_LINE.match(text):
         start = listed.start(3)
     else:
         return None
-    body = body_from(line, start)
+    body = body_from(text, start)
     ids = list(_OWN_ID.finditer(body))
     if len({found.group(1) for found in ids}) != 1:
         return None
@@ -114,7 +142,12 @@ def in_order(line: str) -> Reordered | None:
         cut.remove(found.start(), found.end())
     links, run = _closing_ticket_links(cut.blanked().rstrip(JS_WHITESPACE))
     moved: tuple[str, ...] = ()
-    inserts: list[tuple[int, str]] = []
+    inserts: list[tuple[int, list[str | Moved]]] = []
+
+    def place(at: int) -> int:
+        """Where the body's ``at`` stands in ``line``."""
+        return fixed.to_original(start + at)
+
     if links:
         # Read as it will be, without them (a tab is no space to the plugin's tags).
         at = [index for index in range(run[0]) if not cut.is_cut(index)]
@@ -122,28 +155,31 @@ def in_order(line: str) -> Reordered | None:
         fields = parse_body(words)
         if fields.core_end < len(words):  # fields stand between the text and the links
             moved = links
-            text = cut.kept(*run)
+            pieces: list[str | Moved] = [
+                Moved(place(low), place(high)) for low, high in cut.kept_ranges(*run)
+            ]
             cut.remove(*run)
             if fields.core:
-                inserts.append((at[fields.core_end - 1] + 1, f" {text}"))
+                inserts.append((at[fields.core_end - 1] + 1, [" ", *pieces]))
             else:
-                inserts.append((at[fields.core_end], f"{text} "))
+                inserts.append((at[fields.core_end], [*pieces, " "]))
     if not (id_moved or moved):
         return None
-    inserts.append((cut.content_end(), f" ^{block_id}"))
-    splices = sorted(
-        [(start + at, start + end, "") for at, end in cut.ranges]
-        + [(start + at, start + at, text) for at, text in inserts]
-    )
+    inserts.append((cut.content_end(), [f" ^{block_id}"]))
+    splices: list[Splice] = [(place(low), place(high), "") for low, high in cut.ranges]
+    splices += [(place(at), place(at), piece) for at, pieces in inserts for piece in pieces]
+    # In order of place; stable, so the pieces written at one place stay in their order.
+    splices.sort(key=lambda splice: splice[:2])
     return Reordered(spliced(line, splices), block_id, moved, id_moved, tuple(splices))
 
 
-def spliced(line: str, splices: list[tuple[int, int, str]]) -> str:
-    """``line`` with ``splices`` (sorted (start, end, replacement), none overlapping) made."""
+def spliced(line: str, splices: Sequence[Splice]) -> str:
+    """``line`` with ``splices`` (in order of place, none overlapping) made."""
     out: list[str] = []
     position = 0
     for start, end, text in splices:
-        out += (line[position:start], text)
+        piece = text if isinstance(text, str) else line[text.start : text.end]
+        out += (line[position:start], piece)
         position = end
     return "".join(out) + line[position:]
 
@@ -180,11 +216,17 @@ class _Cuts:
             text = text[:start] + " " * (end - start) + text[end:]
         return text
 
-    def kept(self, start: int, end: int) -> str:
-        """``body[start:end]`` without what is cut from it."""
-        return "".join(
-            char for at, char in enumerate(self.body[start:end], start) if not self.is_cut(at)
-        )
+    def kept_ranges(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The (start, end) of the runs of ``body[start:end]`` not cut from it."""
+        runs: list[tuple[int, int]] = []
+        for at in range(start, end):
+            if self.is_cut(at):
+                continue
+            if runs and runs[-1][1] == at:
+                runs[-1] = (runs[-1][0], at + 1)
+            else:
+                runs.append((at, at + 1))
+        return runs
 
     def content_end(self) -> int:
         """Where an id goes: after the last character kept but spaces and tabs, as write-back

@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from plansync.files import is_abandoned, remove_abandoned, replace_whole
 from plansync.notes.links import KeyLink, classify, format_key_link, ticket_links
 from plansync.notes.model import AcceptancePolicy, note_digest
 from plansync.notes.note_file import MAX_NOTE_BYTES, decode_line, decode_note, megabytes
-from plansync.notes.order import in_order
+from plansync.notes.order import Moved, Splice, in_order
 from plansync.notes.parse import item_lines
 from plansync.notes.signifiers import repair
 from plansync.notes.tasks import (
@@ -144,15 +144,17 @@ def plan_line_edit(
     keys: dict[str, str] | None = None,
     replace_block_id: bool = False,
     drop_links: tuple[str, ...] = (),
-) -> list[tuple[int, int, str]]:
-    """The (start, end, replacement) splices on ``line`` that give it the id and links.
+) -> list[Splice]:
+    """The splices (:data:`order.Splice`, in order of place) on ``line`` that give it the id
+    and links.
 
-    Offsets are in ``line`` as it is, damaged characters and all. An empty list means the line
-    already says everything (which makes write-back idempotent). ``keys`` are the keys the
-    line names, as the planner read it (by default, as the parser does): a link to one is
-    replaced or dropped wherever it stands; any other link is the user's, and a new key goes
-    at the end of the description. ``replace_block_id`` and ``drop_links`` turn a copied line
-    (another item's id and keys) into a new item.
+    Offsets are in ``line`` as it is, damaged characters and all; a piece a person moved out
+    of place is moved back as a piece of the line (:class:`order.Moved`), never re-encoded.
+    An empty list means the line already says everything (which makes write-back idempotent).
+    ``keys`` are the keys the line names, as the planner read it (by default, as the parser
+    does): a link to one is replaced or dropped wherever it stands; any other link is the
+    user's, and a new key goes at the end of the description. ``replace_block_id`` and
+    ``drop_links`` turn a copied line (another item's id and keys) into a new item.
     """
     if reordered := in_order(line):
         # Its id or key link moved out of place by hand: the edit is made on the line put back
@@ -166,13 +168,13 @@ def plan_line_edit(
             replace_block_id=replace_block_id,
             drop_links=drop_links,
         )
-        return _composed(line, list(reordered.splices), edits)
+        return _composed(line, reordered.splices, edits)
     fixed = repair(line)
     found = _body_of(fixed.text)
     if found is None:
         raise WriteBackError("not a list item line")
     body_start, body = found
-    splices: list[tuple[int, int, str]] = []
+    splices: list[Splice] = []
 
     core_start = body_start + body.core_end - len(body.core)
     named = ticket_links(body.core)
@@ -224,54 +226,71 @@ def plan_line_edit(
     return sorted(splices)
 
 
-def _composed(
-    line: str, first: list[tuple[int, int, str]], then: list[tuple[int, int, str]]
-) -> list[tuple[int, int, str]]:
+def _composed(line: str, first: Sequence[Splice], then: Sequence[Splice]) -> list[Splice]:
     """The splices of ``line`` that make ``first`` and then ``then`` (splices of the line
     ``first`` made): every character of ``line`` that both keep stays a character of
-    ``line``, never one written again, whose bytes a note's encoding may not hold."""
-    # The line ``first`` made, as pieces: (start, end) of ``line``, or text written.
-    pieces: list[tuple[int, int] | str] = []
+    ``line``, in its place or moved (:class:`order.Moved`), never one written again, whose
+    bytes a note's encoding may not hold."""
+    # The line ``first`` made, as pieces: (start, end) of ``line`` kept in place, a piece of
+    # it moved, or text written.
+    pieces: list[tuple[int, int] | Moved | str] = []
     position = 0
     for start, end, text in first:
         pieces += [(position, start), text]
         position = end
     pieces.append((position, len(line)))
 
-    def size(piece: tuple[int, int] | str) -> int:
-        return piece[1] - piece[0] if isinstance(piece, tuple) else len(piece)
+    def size(piece: tuple[int, int] | Moved | str) -> int:
+        if isinstance(piece, tuple):
+            return piece[1] - piece[0]
+        return piece.end - piece.start if isinstance(piece, Moved) else len(piece)
 
-    def between(start: int, end: int) -> list[tuple[int, int] | str]:
+    def between(start: int, end: int) -> list[tuple[int, int] | Moved | str]:
         """The pieces of the made line's ``[start, end)``."""
-        out: list[tuple[int, int] | str] = []
+        out: list[tuple[int, int] | Moved | str] = []
         at = 0
         for piece in pieces:
             low, high = max(start, at) - at, min(end, at + size(piece)) - at
             if low < high:
-                out.append(
-                    (piece[0] + low, piece[0] + high)
-                    if isinstance(piece, tuple)
-                    else piece[low:high]
-                )
+                if isinstance(piece, tuple):
+                    out.append((piece[0] + low, piece[0] + high))
+                elif isinstance(piece, Moved):
+                    out.append(Moved(piece.start + low, piece.start + high))
+                else:
+                    out.append(piece[low:high])
             at += size(piece)
         return out
 
-    made: list[tuple[int, int] | str] = []
+    made: list[tuple[int, int] | Moved | str] = []
     position = 0
     for start, end, text in then:
         made += [*between(position, start), text]
         position = end
     made += between(position, sum(map(size, pieces)))
-    splices: list[tuple[int, int, str]] = []
-    position, written = 0, ""
+    splices: list[Splice] = []
+    position = 0
+    written: list[Moved | str] = []
     for piece in [*made, (len(line), len(line))]:
-        if isinstance(piece, str):
-            written += piece
+        if not isinstance(piece, tuple):
+            if isinstance(piece, str) and written and isinstance(written[-1], str):
+                written[-1] += piece  # text written next to text is one splice
+            elif piece != "":
+                written.append(piece)
         elif piece[0] < piece[1] or piece[0] == len(line):
-            if line[position : piece[0]] != written:
-                splices.append((position, piece[0], written))
-            position, written = piece[1], ""
+            if line[position : piece[0]] != _text(line, written):
+                splices += [
+                    (position, piece[0], written[0] if written else ""),
+                    *((piece[0], piece[0], text) for text in written[1:]),
+                ]
+            position, written = piece[1], []
     return splices
+
+
+def _text(line: str, written: Sequence[Moved | str]) -> str:
+    """What ``written`` reads as on ``line``."""
+    return "".join(
+        text if isinstance(text, str) else line[text.start : text.end] for text in written
+    )
 
 
 def _byte_offset(text: str, index: int, encoding: str) -> int:
@@ -282,7 +301,8 @@ def _byte_offset(text: str, index: int, encoding: str) -> int:
 
 
 def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
-    """Apply an edit to one line's bytes (without ``\\n``), keeping every byte not inserted."""
+    """Apply an edit to one line's bytes (without ``\\n``), keeping every byte not inserted
+    (a piece moved is its own bytes, copied)."""
     cr = raw.endswith(b"\r")
     content = raw[:-1] if cr else raw
     text = decode_line(content, encoding)
@@ -299,8 +319,15 @@ def _edit_line_bytes(raw: bytes, encoding: str, edit: LineEdit) -> bytes:
     for start, end, insert in splices:
         byte_start = _byte_offset(text, start, encoding)
         byte_end = _byte_offset(text, end, encoding)
-        # In the note's encoding: UTF-8 bytes in a Windows-1252 note read as "Ã©" for "é".
-        out += content[position:byte_start] + insert.encode(encoding)
+        if isinstance(insert, Moved):
+            written = content[
+                _byte_offset(text, insert.start, encoding) : _byte_offset(
+                    text, insert.end, encoding
+                )
+            ]
+        else:  # In the note's encoding: UTF-8 bytes in a Windows-1252 note read "Ã©" for "é".
+            written = insert.encode(encoding)
+        out += content[position:byte_start] + written
         position = byte_end
     out += content[position:]
     return bytes(out) + (b"\r" if cr else b"")
