@@ -41,7 +41,7 @@ def test_a_moved_id_or_key_link_is_read_in_order_and_written_back_so(line: str) 
         ["#task"],
     )
     (warning,) = note.warnings
-    assert warning.line == 2 and "sync moves them back" in warning.message
+    assert warning.line == 2 and "read as if they stood where sync writes them" in warning.message
     assert spliced(line, plan_line_edit(line, "ps-b94yjjng", {})) == IN_ORDER
     assert plan_line_edit(IN_ORDER, "ps-b94yjjng", {}) == []
 
@@ -238,7 +238,7 @@ def test_a_damaged_line_is_put_in_order_as_it_is_read_repaired(line: str) -> Non
         dt.date(2025, 11, 12),
         {"jira": "PLAN-17"},
     )
-    assert any("sync moves them back" in warning.message for warning in note.warnings)
+    assert any("read as if they stood" in warning.message for warning in note.warnings)
     reordered = in_order(raw)
     assert reordered is not None and reordered.line == _damaged(ordered)
     assert spliced(raw, plan_line_edit(raw, "ps-b94yjjng", {})) == _damaged(ordered)

@@ -3836,7 +3836,7 @@ def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_or
     plan = fresh_plan(synced.config)
     line = synced.item.line
     warned = [w for w in plan.warnings if w.startswith(f"{synced.note.path}:{line}: ")]
-    assert len(warned) == 1 and "sync moves them back" in warned[0], plan.warnings
+    assert len(warned) == 1 and "read as if they stood where sync" in warned[0], plan.warnings
     (change,) = plan.changes
     assert (change.action, change.item.text, change.fields) == (
         "write_back",
@@ -3863,8 +3863,8 @@ def test_a_moved_key_link_in_a_read_only_note_is_said_to_stay_out_of_order(
     example_project: ExampleProject,
 ) -> None:
     """The parser's warning of a line whose key link a person moved after its id said "sync
-    moves them back", and for a read-only note no sync did, at every run. It says sync does
-    unless the note is read-only, and the plan says this line stays as it is, and why."""
+    moves them back", and for a read-only note no sync did, at every run. It says how the line
+    is read; the plan says this line stays as it is, and why: nothing promises a move."""
     project = example_project
     synced = synced_line(project)
     link = f"[{synced.key}]({synced.url})"
@@ -3879,9 +3879,10 @@ def test_a_moved_key_link_in_a_read_only_note_is_said_to_stay_out_of_order(
         warned = [w for w in plan.warnings if w.startswith(where)]
         assert len(warned) == 2, plan.warnings
         assert warned[0].endswith(
-            "sync moves them back (the key link before the fields, the id"
-            " at the end) unless the note's file is read-only"
+            "read as if they stood where sync writes them (the key link before the fields,"
+            " the id at the end)"
         )
+        assert not any("moves them back" in warning for warning in warned)
         assert warned[1] == (
             f"{where}the note's file is read-only: the line's id and key link stay out of"
             " order until it is made writable (chmod u+w); the item syncs otherwise"

@@ -251,9 +251,11 @@ def _closing_ticket_links(text: str) -> tuple[tuple[str, ...], tuple[int, int]]:
 
 
 def moved(reordered: Reordered) -> str:
-    """The warning of a line :func:`in_order` put in order: what stood where, and what sync
-    does about it, which the parser cannot know of a note whose file is read-only: there the
-    plan says the line stays as it is (``sync`` promised a move it never made)."""
+    """The parser's warning of a line :func:`in_order` put in order: what stood where, and how
+    it is read. What sync does about it is the plan's to say, which knows whether it may write
+    the note: a write-back "puts the line's id and … link back in order", or, in a read-only
+    note, a warning that the line stays so (a promise here that sync moves them back held in
+    a read-only note at every run, and of a line no longer synced)."""
     what = []
     if reordered.links:
         what.append(f"the key link {' '.join(reordered.links)} after the line's fields")
@@ -261,6 +263,6 @@ def moved(reordered: Reordered) -> str:
         what.append(f"the id ^{reordered.block_id} before the end of the line, or twice")
     return (
         f"{' and '.join(what)}: Obsidian Tasks reads no field after a link, and a block id only"
-        " at the end; read as if moved back, and sync moves them back (the key link before"
-        " the fields, the id at the end) unless the note's file is read-only"
+        " at the end; read as if they stood where sync writes them (the key link before the"
+        " fields, the id at the end)"
     )
