@@ -38,9 +38,6 @@ from plansync.redact import REDACTED, redact
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
 from plansync.sites import on_this_machine
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -354,7 +351,18 @@ class Match(Strict):
 
 class Acceptance(AcceptancePolicy):
     """The parser's :class:`AcceptancePolicy` as a config writes it: with the people's names of
-    its ``[users]``, never a list of its own."""
+    its ``[users]``, never a list of its own. Its Config sets them (:meth:`named`); a copy
+    keeps them, and refuses others."""
+
+    _kept_on_copy = ("owner_names",)
+
+    def named(self, names: tuple[str, ...]) -> Acceptance:
+        """A copy with ``names`` (its Config's [users]) as the owners' names, set past the
+        check that refuses them given."""
+        copy = self.model_copy()
+        copy.__dict__["owner_names"] = names
+        copy.__pydantic_fields_set__.add("owner_names")
+        return copy
 
     @field_validator("owner_names")
     @classmethod
@@ -709,7 +717,7 @@ class Config(Strict):
     would be (default: the working folder it was built in): relative paths start there, and
     its state store is ``.plansync`` there; and a backend it names no URL for is the embedded
     sandbox only with :attr:`sandbox` (see there). A copy with an update is checked so too
-    (:meth:`model_copy`)."""
+    (:meth:`Settings.model_copy`, as its tables' copies are)."""
 
     vault: VaultConfig = Field(default_factory=VaultConfig)
     myself: str = Field(default="", description="who @Myself is: a key of [users] or an email")
@@ -742,26 +750,6 @@ class Config(Strict):
         if self.source is None and self.folder is None:
             with suppress(OSError):  # a working folder deleted: found again (or not) when used
                 self._made_in = Path.cwd()
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy; with ``update``, checked as the constructor checks the values, model
-        validators and all (a :class:`ConfigError` if refused), as setting a field is.
-
-        Pydantic's own sets ``update``'s values as given: ``folder="rel"`` stayed relative
-        text (``state_dir`` then failed), ``users`` left the policy without their names (an
-        owner such as ``@Ana de la Cruz`` read as "Ana"), a table given as a dict stayed one,
-        and ``sandbox`` slipped past a file's refusal. The copy keeps whose words its messages
-        are in, and the working folder the config was made in (its relative paths start
-        there, as the original's do). A table's own ``model_copy`` is pydantic's: set a
-        field of it (``config.jira.url = ...``), which is checked, or build it again."""
-        copy = super().model_copy(deep=deep)
-        if not update:
-            return copy
-        given = {name: copy.__dict__[name] for name in copy.model_fields_set}
-        made = type(self).model_validate({**given, **update})
-        made._caller = copy._caller
-        made._made_in = copy._made_in or made._made_in
-        return made
 
     def user(self, name: str) -> UserEntry | None:
         """The ``[users]`` entry of an owner's ``name`` (or of ``myself``), None if none.
@@ -933,7 +921,7 @@ class Config(Strict):
             # Set past validate_assignment: an assignment here would run this model's
             # validators again from within, and a later one's mistake (an unknown conflict
             # field) would be named twice, one ConfigError inside another.
-            self.__dict__["acceptance"] = self.acceptance.model_copy(update={"owner_names": names})
+            self.__dict__["acceptance"] = self.acceptance.named(names)
         return self
 
     @model_validator(mode="after")

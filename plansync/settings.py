@@ -14,9 +14,9 @@ from __future__ import annotations
 import difflib
 import json
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
@@ -41,10 +41,15 @@ class Settings(BaseModel):
     A field set on a model built (``config.jira.url = ...``) is checked as the constructor
     checks it, model validators and all: unchecked, ``max_retries = "lots"`` reached the
     connector, and a URL with a password in it showed in ``repr(config)`` (a user test).
-    Refused, the model is left as it was.
+    Refused, the model is left as it was. So is a copy with an update (:meth:`model_copy`).
     """
 
     model_config = ConfigDict(validate_assignment=True)
+
+    _kept_on_copy: ClassVar[tuple[str, ...]] = ()
+    """Fields a copy keeps as they are unless its update names them: set past the model's
+    check by the model that holds it (an Acceptance's owners' names, from its Config's
+    [users]), which would refuse them given."""
 
     def __init__(self, /, **data: Any) -> None:
         with _named_by_key(type(self)):
@@ -67,6 +72,30 @@ class Settings(BaseModel):
             object.__setattr__(self, "__dict__", before)
             object.__setattr__(self, "__pydantic_fields_set__", fields_set)
             raise
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, checked as the constructor checks the values, model
+        validators and all (a :class:`ConfigError` if refused), as setting a field is.
+
+        Pydantic's own sets ``update``'s values as given: a Config's ``folder="rel"`` stayed
+        relative text (``state_dir`` then failed), ``users`` left the policy without their
+        names (an owner such as ``@Ana de la Cruz`` read as "Ana"), a table given as a dict
+        stayed one, ``sandbox`` slipped past a file's refusal, and a table's
+        ``max_retries="lots"`` reached the connector. The copy keeps the original's private
+        state where it has some (a Config's: whose words its messages are in, the working
+        folder it was made in, where its relative paths start)."""
+        copy = super().model_copy(deep=deep)
+        if not update:
+            return copy
+        kept = {name: copy.__dict__[name] for name in self._kept_on_copy if name not in update}
+        given = {name: copy.__dict__[name] for name in copy.model_fields_set - kept.keys()}
+        made = type(self).model_validate({**given, **update})
+        made.__dict__.update(kept)
+        made.__pydantic_fields_set__ |= kept.keys() & copy.model_fields_set
+        for name, value in (copy.__pydantic_private__ or {}).items():
+            if value is not None:
+                made.__pydantic_private__[name] = value  # type: ignore[index]
+        return made
 
     # The ways pydantic offers to build a model from data: each raised the raw error, secrets
     # and all, and no ``except plansync.PlansyncError`` caught it (a user test).

@@ -222,6 +222,33 @@ def test_a_config_copied_with_an_update_is_checked_as_one_built_so(
     assert made.jira.max_retries == plansync.JiraConfig().max_retries  # the original as it was
 
 
+def test_a_table_copied_with_an_update_is_checked_as_one_built_so(tmp_path: Path) -> None:
+    """A table's ``model_copy`` was pydantic's, which checks nothing: ``max_retries="lots"``
+    reached the connector, a URL kept its trailing slash. It is checked as a Config's copy
+    is; an Acceptance's copy keeps the owners' names its Config read from [users], which it
+    refuses given."""
+    jira = plansync.JiraConfig(url="https://jira.example.test", token="t")
+    with pytest.raises(plansync.ConfigError) as refused:
+        jira.model_copy(update={"max_retries": "lots"})
+    assert refused.value.key == "max_retries"
+    assert jira.model_copy(update={"url": "https://other.example.test/"}).url == (
+        "https://other.example.test"
+    )
+    policy = plansync.AcceptancePolicy(owner_names=["Ana de la Cruz"])
+    with pytest.raises(plansync.ConfigError) as refused:
+        policy.model_copy(update={"accepted_statuses": ["done"]})
+    assert refused.value.key == "accepted_statuses"
+    assert policy.model_copy(update={"global_filter": "#task"}).owner_names == ("Ana de la Cruz",)
+    config = _in_code(tmp_path, users={"Ana de la Cruz": {"jira": "ana"}})
+    copied = config.acceptance.model_copy(update={"global_filter": "#task"})
+    assert (copied.global_filter, copied.owner_names) == ("#task", ("Ana de la Cruz",))
+    with pytest.raises(plansync.ConfigError, match="owner names come from \\[users\\]"):
+        config.acceptance.model_copy(update={"owner_names": ("Dana",)})
+    with pytest.raises(plansync.ConfigError) as refused:
+        config.acceptance.model_copy(update={"accept_tag": "accepted now"})
+    assert refused.value.key == "accept_tag"
+
+
 def test_a_file_s_config_copied_keeps_its_words_and_is_refused_a_code_only_setting(
     tmp_path: Path,
 ) -> None:
