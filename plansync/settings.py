@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from plansync.errors import ConfigError, raise_alone
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 S = TypeVar("S", bound="Settings")
+
+_HELD_AT = "_held_at"
+"""The key of a settings model's ``__dict__`` that says where it stands in the settings
+holding it (:meth:`Settings._hold`)."""
 
 
 class Settings(BaseModel):
@@ -51,6 +55,38 @@ class Settings(BaseModel):
     check by the model that holds it (an Acceptance's owners' names, from its Config's
     [users]), which would refuse them given."""
 
+    @model_validator(mode="after")
+    def _holds_its_tables(self) -> Self:
+        self._hold()
+        return self
+
+    def _hold(self, at: tuple[str | int, ...] | None = None) -> None:
+        """Tell this model where it stands (``at``; by default where it was told before) and
+        each table within (a field's, a list's item, a dict's value), however deep, where it
+        does: a value set on one is then named by its whole key, ``vault.path`` as a file's or
+        the Config constructor's mistake is, not ``path`` (which one?). Run as each model is
+        validated, the outermost last, whose word stands, and again when a table is set.
+
+        Kept in ``__dict__`` under a key that is no field (:data:`_HELD_AT`), which pydantic's
+        ``==``, ``repr`` and dumps leave out: as a private attribute, a config's table would
+        no longer equal the same table built alone."""
+        if at is not None:
+            self.__dict__[_HELD_AT] = at
+        here = self.__dict__.get(_HELD_AT, ())
+        for name in type(self).model_fields:
+            value = self.__dict__.get(name)
+            if isinstance(value, dict):
+                within: list[tuple[tuple[str | int, ...], Any]] = [
+                    ((name, key), table) for key, table in value.items()
+                ]
+            elif isinstance(value, list):
+                within = [((name, index), table) for index, table in enumerate(value)]
+            else:
+                within = [((name,), value)]
+            for place, table in within:
+                if isinstance(table, Settings):
+                    table._hold((*here, *place))
+
     def __init__(self, /, **data: Any) -> None:
         with _named_by_key(type(self)):
             super().__init__(**data)
@@ -63,7 +99,7 @@ class Settings(BaseModel):
     def __setattr__(self, name: str, value: Any) -> None:
         before, fields_set = self.__dict__, set(self.__pydantic_fields_set__)
         try:
-            with _named_by_key(type(self)):
+            with _named_by_key(type(self), self.__dict__.get(_HELD_AT, ())):
                 super().__setattr__(name, value)
         except ConfigError:
             # Pydantic sets the value before it runs the model validators (a Config's, that
@@ -95,6 +131,7 @@ class Settings(BaseModel):
         for name, value in (copy.__pydantic_private__ or {}).items():
             if value is not None:
                 made.__pydantic_private__[name] = value  # type: ignore[index]
+        made._hold(self.__dict__.get(_HELD_AT, ()))  # where the original stands
         return made
 
     # The ways pydantic offers to build a model from data: each raised the raw error, secrets
@@ -122,15 +159,16 @@ def validate_raw(model: type[S], data: Any) -> S:
 
 
 @contextmanager
-def _named_by_key(model: type[BaseModel]) -> Iterator[None]:
+def _named_by_key(model: type[BaseModel], at: tuple[str | int, ...] = ()) -> Iterator[None]:
     """Pydantic's ``ValidationError`` from within, as the :class:`ConfigError` that names each
-    mistake by its key and quotes no value."""
+    mistake by its key (after ``at``, where the model stands in the settings holding it) and
+    quotes no value."""
     try:
         yield
     except ValidationError as exc:
         errors = exc.errors()
-        problems = "; ".join(describe(e, model, toml=False) for e in errors)
-        key = key_of(tuple(errors[0]["loc"])) or None
+        problems = "; ".join(describe(e, model, toml=False, at=at) for e in errors)
+        key = key_of((*at, *errors[0]["loc"])) or None
         raise_alone(ConfigError(f"invalid {model.__name__}: {problems}", key=key))
 
 
@@ -172,11 +210,14 @@ def key_of(loc: tuple[Any, ...]) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 
-def describe(error: ErrorDetails, root: type[BaseModel], *, toml: bool = True) -> str:
-    """One mistake of a model under ``root``, named by its key; ``toml``: a wrong shape said as
-    a config file writes it (``[[rules]]``), not to a caller who built the model in code."""
+def describe(
+    error: ErrorDetails, root: type[BaseModel], *, toml: bool = True, at: tuple[Any, ...] = ()
+) -> str:
+    """One mistake of a model under ``root``, named by its key (after ``at``, where ``root``
+    stands in the settings holding it); ``toml``: a wrong shape said as a config file writes
+    it (``[[rules]]``), not to a caller who built the model in code."""
     loc = tuple(error["loc"])
-    key = key_of(loc)
+    key = key_of((*at, *loc))
     if error["type"] == "extra_forbidden":
         model = model_at(loc, root)
         return unknown_key(key, str(loc[-1]), list(model.model_fields) if model else [])

@@ -443,9 +443,13 @@ def test_a_settings_mistake_keeps_no_pydantic_error_as_its_context(
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [
-        ("max_retries", "lots", "'max_retries': Input should be a valid integer"),
-        ("deployment", "bogus", "'deployment': Input should be 'auto', 'cloud' or 'dc'"),
-        ("url", "http://me:TOKEN@127.0.0.1:1", "'url': a base URL has no user name or password"),
+        ("max_retries", "lots", "'jira.max_retries': Input should be a valid integer"),
+        ("deployment", "bogus", "'jira.deployment': Input should be 'auto', 'cloud' or 'dc'"),
+        (
+            "url",
+            "http://me:TOKEN@127.0.0.1:1",
+            "'jira.url': a base URL has no user name or password",
+        ),
     ],
 )
 def test_a_setting_assigned_in_code_is_checked_as_the_constructor_checks_it(
@@ -462,6 +466,43 @@ def test_a_setting_assigned_in_code_is_checked_as_the_constructor_checks_it(
     assert config.jira == plansync.JiraConfig()
     config.jira.max_retries = "3"  # type: ignore[assignment]  # as a file's text is read
     assert config.jira.max_retries == 3
+
+
+def test_a_setting_assigned_in_a_nested_table_is_named_by_its_whole_key() -> None:
+    """A table's mistake set in code was named by its own key alone ('path', 'url'), where a
+    file's or a Config's constructor names it by the whole key ('vault.path'): which 'path'
+    was it? Each table knows where it stands in the config, however deep."""
+    config = plansync.Config(
+        users={"Ana": plansync.UserEntry()},
+        rules=[plansync.JiraRule(project="PLAN")],
+        salesforce=plansync.SalesforceConfig(
+            rules=[plansync.SalesforceRule(name="opps", object="Opportunity")]
+        ),
+    )
+    salesforce = config.salesforce
+    assert salesforce is not None
+    tables = [
+        (config.vault, "path", "~nouser/x", "vault.path"),
+        (config.jira, "url", "ftp://x", "jira.url"),
+        (config.sync, "batch_size", 500, "sync.batch_size"),
+        (config.rules[0].match, "kind", ["neither"], "rules[0].match.kind[0]"),
+        (config.users["Ana"], "jira", 5, "users.Ana.jira"),
+        (salesforce.rules[0], "fields", 5, "salesforce.rules[0].fields"),
+        (config.acceptance, "accepted_statuses", ["done"], "acceptance.accepted_statuses"),
+    ]
+    for table, name, value, key in tables:
+        with pytest.raises(plansync.ConfigError) as refused:
+            setattr(table, name, value)
+        assert refused.value.key == key and f"'{key}': " in str(refused.value)
+    # A table put in another place is named by where it stands now.
+    config.rules = [plansync.JiraRule(project="A"), config.rules[0]]
+    with pytest.raises(plansync.ConfigError) as refused:
+        config.rules[1].match.kind = ["neither"]  # type: ignore[list-item]
+    assert refused.value.key == "rules[1].match.kind[0]"
+    alone = plansync.VaultConfig()
+    with pytest.raises(plansync.ConfigError) as refused:
+        alone.path = "~nouser/x"
+    assert refused.value.key == "path"
 
 
 def test_an_assignment_a_model_validator_refuses_leaves_the_config_as_it_was() -> None:
