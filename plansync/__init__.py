@@ -35,7 +35,8 @@ None where unknown or for settings built in code), ``NoteChanged.path`` (the not
 the process it names), ``NotAnOrphan.keys`` (the names refused), as ``ConnectorError.kind``,
 ``.status`` and ``StalePlan.rerun`` are.
 
-``render_result(result, config)`` says what a sync did as ``plansync sync`` does, the same code:
+``render_result(result, config)`` says what a sync did as ``plansync sync`` does, the same code
+(``config`` only for the words of what to call next; without it, the library's calls):
 a :class:`RenderedResult`, whose ``lines`` (what was done, and what was not) the command
 prints on stdout, ``warnings`` and ``errors`` on stderr, and ``failure`` the one line of why
 the run failed (None: everything the plan said was applied); warnings and errors of a kind

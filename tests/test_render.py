@@ -476,3 +476,15 @@ def test_a_failed_sync_ends_with_what_to_run_next() -> None:
         "2 items failed; see above. When the errors are dealt with, run `plansync sync --config"
         " v/plansync.toml` again: it does only what is left"
     )
+
+
+def test_a_result_renders_without_its_config_in_the_library_s_words() -> None:
+    """A program that has only a Result (a worker's, read back from JSON) could not render
+    it: the config was needed only for the words of what to call next. Without it, they are
+    the library's, as a config made in code names them and as ``every`` names
+    ``Result.warnings``."""
+    held = Result(outcomes=[outcome("update", "skipped", 1, changed_since_plan=True)])
+    read_back = Result.model_validate_json(held.model_dump_json())
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    assert render_result(read_back) == render_result(held, config)
+    assert "`plansync.plan(config)` shows that change anew" in (render_result(held).failure or "")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
-from plansync.callers import CommandLine
+from plansync.callers import LIBRARY, Caller, CommandLine
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.display import counted, cut, field_value, first_few, one_line, quoted, shown
 from plansync.engine.changes import SHOWN_ONLY, Change, Plan, PlanWarning
@@ -425,7 +425,7 @@ class RenderedResult:
 
 def render_result(
     result: Result,
-    config: Config,
+    config: Config | None = None,
     *,
     quiet: bool = False,
     every: str | None = "`Result.warnings`",
@@ -436,7 +436,10 @@ def render_result(
     failed step counted, errors many items share listed a few times and then counted
     (:func:`error_lines`), and so warnings of a kind (:func:`warning_lines`, naming ``every``:
     what lists them all, in the caller's words). The commands it tells of are named as
-    ``config`` names them: pass the config the sync ran with.
+    ``config`` names them: pass the config the sync ran with. It is for those words only:
+    without it (a program that has only the Result, read back from JSON), they are the
+    library's calls (``plansync.plan(config)``), as a config made in code names them and as
+    ``every`` names ``Result.warnings``.
 
     ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
     would see (it only taught the state store what both sides agree on), and no notes on the
@@ -469,7 +472,8 @@ def render_result(
     warnings += warning_lines(result.warning_details, every)
     errors = [shown(f"error: {line}") for line in error_lines(result.errors)]
     stopped = sum(with_call.values()) + waiting  # what the failures left undone
-    return RenderedResult(lines, warnings, errors, _failure(result, config, stopped, left_out))
+    caller = config.caller if config else LIBRARY
+    return RenderedResult(lines, warnings, errors, _failure(result, caller, stopped, left_out))
 
 
 LEFT_OUT_WHY = {
@@ -518,11 +522,12 @@ def _left_behind(result: Result) -> tuple[list[str], int, dict[str, int]]:
     return lines, sum(waiting.values()), {key: sum(b.values()) for key, b in left_out.items()}
 
 
-def _failure(result: Result, config: Config, stopped: int, left_out: dict[str, int]) -> str | None:
+def _failure(result: Result, caller: Caller, stopped: int, left_out: dict[str, int]) -> str | None:
     """Why the run failed, in one line, or None: the items that failed, the calls that
     stopped the sync early (which steps, and the ``stopped`` changes that failures left
     undone), the updates not sent as their records changed since the plan, and the changes
-    ``left_out``, nothing having failed, by why (:data:`LEFT_OUT_WHY`).
+    ``left_out``, nothing having failed, by why (:data:`LEFT_OUT_WHY`); what to run named in
+    ``caller``'s words.
 
     Ends with what to do next: a failure (an item's, or a call's) is dealt with and the sync
     run again, which does only what is left; "see above" alone left a cron mail's reader to
@@ -552,10 +557,10 @@ def _failure(result: Result, config: Config, stopped: int, left_out: dict[str, i
     if not parts:
         return None
     them = "that change" if not_sent == 1 else "those changes"
-    anew = f", and `{config.caller.command('plan')}` shows {them} anew" if not_sent else ""
+    anew = f", and `{caller.command('plan')}` shows {them} anew" if not_sent else ""
     if result.errors:
         errors = "the error is" if len(result.errors) == 1 else "the errors are"
-        anew += f". When {errors} dealt with, {config.caller.do('sync')} again: it does only"
+        anew += f". When {errors} dealt with, {caller.do('sync')} again: it does only"
         anew += " what is left"
     return f"{' and '.join(parts)}; see above{anew}"
 
