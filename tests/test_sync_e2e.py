@@ -3859,6 +3859,36 @@ def test_a_synced_line_whose_id_or_key_link_was_moved_is_read_and_put_back_in_or
     assert not fresh_plan(synced.config).has_changes
 
 
+def test_a_damaged_line_whose_key_link_was_moved_is_put_back_in_order_its_damage_kept(
+    example_project: ExampleProject,
+) -> None:
+    """A line of damaged text (its UTF-8 read as Windows-1252 and saved so: "ðŸ“…" for "📅")
+    whose key link a person moved after its id: the parser reads it repaired and in order,
+    and warned of it; the planner tested the line as it stands, where no date field stands
+    before the link, so it planned nothing (or put the link after the date), and the warning
+    came every run. Both read it repaired: sync moves the link, and only the link, back; the
+    damaged bytes stay as they are."""
+    project = example_project
+    synced = synced_line(project)
+    link = f"[{synced.key}]({synced.url})"
+    block_id = f"^{synced.item.block_id}"
+    without = synced.line.replace(f" {link}", "").replace(f" {block_id}", "")
+
+    def damaged(line: str) -> str:
+        return line.encode().decode("cp1252", errors="replace")
+
+    assert damaged(synced.line) != synced.line  # the line holds more than ASCII
+    replace_once(synced.path, synced.line, damaged(f"{without} {block_id} {link}"))
+    plan = fresh_plan(synced.config)
+    (change,) = plan.changes
+    assert change.action == "write_back" and "back in order" in (change.message or "")
+    sync(synced.config)
+    assert item_line(project, synced.note.path, synced.item.line) == damaged(synced.line)
+    again = fresh_plan(synced.config)
+    assert not again.has_changes
+    assert not [w for w in again.warnings if "read as if they stood" in w], again.warnings
+
+
 def test_a_moved_key_link_in_a_read_only_note_is_said_to_stay_out_of_order(
     example_project: ExampleProject,
 ) -> None:
