@@ -91,11 +91,12 @@ if TYPE_CHECKING:
         load_config,
     )
     from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import Checkpoint, ItemError, Outcome, Result, StalePlan
+    from plansync.engine.apply import Checkpoint, StalePlan
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.render import RenderedResult, render_plan, render_result
+    from plansync.engine.result import ItemError, Outcome, Result
     from plansync.engine.state import StateError, StateLocked
     from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
     from plansync.notes.parse import parse_note, parse_text
@@ -132,9 +133,9 @@ _LAZY = {
     "VaultConfig": "plansync.config",
     "ConnectorError": "plansync.connectors.base",
     "Checkpoint": "plansync.engine.apply",
-    "ItemError": "plansync.engine.apply",
-    "Outcome": "plansync.engine.apply",
-    "Result": "plansync.engine.apply",
+    "ItemError": "plansync.engine.result",
+    "Outcome": "plansync.engine.result",
+    "Result": "plansync.engine.result",
     "StalePlan": "plansync.engine.apply",
     "Change": "plansync.engine.changes",
     "ItemRef": "plansync.engine.changes",

@@ -41,8 +41,8 @@ from plansync.sandbox import (
 
 if TYPE_CHECKING:
     from plansync.config import Config
-    from plansync.engine.apply import Result
     from plansync.engine.changes import Plan
+    from plansync.engine.result import Result
     from plansync.notes.tasks_plugin import TasksSettings
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce

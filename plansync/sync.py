@@ -18,10 +18,11 @@ from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.connect import connections
 from plansync.connectors.base import Connector
 from plansync.display import counted
-from plansync.engine.apply import Checkpoint, Result, apply_plan
+from plansync.engine.apply import Checkpoint, apply_plan
 from plansync.engine.changes import Change, Plan, PlanWarning
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
+from plansync.engine.result import Result
 from plansync.engine.state import StateStore, open_state, running_sync
 from plansync.engine.targets import TargetSpec
 from plansync.errors import ConfigError, wrong_type

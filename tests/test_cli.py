@@ -48,11 +48,11 @@ from plansync.cli import main
 from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import state as state_module
-from plansync.engine.apply import ItemError
-from plansync.engine.apply import Result as SyncResult
 from plansync.engine.changes import ACTIONS
 from plansync.engine.plan import Planner
 from plansync.engine.render import ALIKE_SHOWN, error_lines
+from plansync.engine.result import ItemError
+from plansync.engine.result import Result as SyncResult
 from plansync.engine.state import StateStore, run_lock
 from plansync.files import ABANDONED_AFTER
 from plansync.notes.vault import scan_vault
@@ -3048,7 +3048,7 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
     plan does), the state folder keeps them all, in a file the count names, and a sync with
     no kind to count leaves no list of an earlier one's."""
     from plansync import sync
-    from plansync.engine.apply import Result
+    from plansync.engine.result import Result
 
     assert run("init", tmp_path).exit_code == 0
     config = tmp_path / "plansync.toml"
@@ -3099,7 +3099,7 @@ def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_repor
     changes in a traceback, exit 1, with no report. It is reported, then the list that could
     not be written is named, and no count points to it."""
     from plansync import sync
-    from plansync.engine.apply import Result
+    from plansync.engine.result import Result
 
     assert run("init", tmp_path).exit_code == 0
     config = tmp_path / "plansync.toml"

@@ -21,9 +21,9 @@ from test_sync_faults import assert_synced, snapshot
 
 import plansync
 from plansync.config import Config, load_config
-from plansync.engine.apply import Outcome, Result
 from plansync.engine.changes import ItemRef, Plan
 from plansync.engine.render import render_result
+from plansync.engine.result import Outcome, Result
 from plansync.notes.vault import scan_vault
 
 RUNBOOK = "Write the runbook"

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from plansync.callers import CommandLine
 from plansync.config import Config, config_from_dict
 from plansync.display import field_value
-from plansync.engine.apply import ItemError, Outcome, Result
 from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Plan
 from plansync.engine.render import (
     ALIKE_SHOWN,
@@ -20,6 +19,7 @@ from plansync.engine.render import (
     render_result,
     summary_line,
 )
+from plansync.engine.result import ItemError, Outcome, Result
 
 DESCRIPTION = (
     "Publish the revised tiering cost model to the cloud-program channel\n\n"

@@ -23,8 +23,9 @@ from plansync.callers import CommandLine
 from plansync.config import config_from_dict
 from plansync.connectors.base import Connector, OpResult, StatusMove
 from plansync.engine import state as state_module
-from plansync.engine.apply import Applier, Outcome, Result
+from plansync.engine.apply import Applier
 from plansync.engine.changes import Change, ItemRef
+from plansync.engine.result import Outcome, Result
 from plansync.engine.state import (
     StateError,
     StateLocked,

@@ -28,7 +28,7 @@ from test_sync_e2e import (
 import plansync
 from plansync.cli import main
 from plansync.config import Config
-from plansync.engine.apply import Outcome, Result
+from plansync.engine.result import Outcome, Result
 from plansync.notes.model import Note
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread

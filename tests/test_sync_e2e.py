@@ -25,11 +25,11 @@ import plansync.engine.plan
 import plansync.progress
 import plansync.sync
 from plansync.config import Config, load_config
-from plansync.engine.apply import Result
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.forget import forgettable
 from plansync.engine.orphans import NO_ITEM_WHY
 from plansync.engine.render import render_plan
+from plansync.engine.result import Result
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault

@@ -49,9 +49,10 @@ from plansync.config import Config, load_config
 from plansync.connectors.base import FieldUpdate, OpResult
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.apply import Result, StalePlan
+from plansync.engine.apply import StalePlan
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.render import render_plan
+from plansync.engine.result import Result
 from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault

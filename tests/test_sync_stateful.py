@@ -51,7 +51,7 @@ from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine import apply as apply_module
-from plansync.engine.apply import Result
+from plansync.engine.result import Result
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox

@@ -19,7 +19,7 @@ from plansync.rules import status_shown
 from plansync.sites import on_this_machine
 
 if TYPE_CHECKING:  # the engine's apply brings the connectors; rendering needs none of them
-    from plansync.engine.apply import ItemError, Result
+    from plansync.engine.result import ItemError, Result
 
 SYMBOLS = {
     "create": "+",
@@ -262,7 +262,7 @@ _LINES_NAMED = re.compile(r"\b(lines?) \d+(?:(?:, | and |-)\d+)*…?")
 def warning_kind(warning: PlanWarning) -> str:
     """What the warnings of one kind share: the message without its location, which is the
     note and line it is about (and a sync's, the record: :class:`SyncWarning
-    <plansync.engine.apply.SyncWarning>`) and the line numbers its words name (a note's
+    <plansync.engine.result.SyncWarning>`) and the line numbers its words name (a note's
     damaged text says which lines it repaired). Two warnings that differ in anything else (an
     owner's name, a date's text, a rule) are of two kinds, each with its own remedy."""
     return _LINES_NAMED.sub(r"\1 N", warning.message)
