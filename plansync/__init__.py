@@ -91,13 +91,14 @@ if TYPE_CHECKING:
         load_config,
     )
     from plansync.connectors.base import ConnectorError
-    from plansync.engine.apply import Checkpoint, StalePlan
+    from plansync.engine.apply import Checkpoint
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.render import RenderedResult, render_plan, render_result
     from plansync.engine.result import ItemError, Outcome, Result
     from plansync.engine.state import StateError, StateLocked
+    from plansync.engine.steps.fresh import StalePlan
     from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
     from plansync.notes.parse import parse_note, parse_text
     from plansync.notes.vault import Vault, scan_vault
@@ -136,7 +137,7 @@ _LAZY = {
     "ItemError": "plansync.engine.result",
     "Outcome": "plansync.engine.result",
     "Result": "plansync.engine.result",
-    "StalePlan": "plansync.engine.apply",
+    "StalePlan": "plansync.engine.steps.fresh",
     "Change": "plansync.engine.changes",
     "ItemRef": "plansync.engine.changes",
     "NotAnOrphan": "plansync.engine.forget",

@@ -23,7 +23,6 @@ from plansync.callers import CommandLine
 from plansync.config import config_from_dict
 from plansync.connectors.base import Connector, OpResult, StatusMove
 from plansync.engine import state as state_module
-from plansync.engine.apply import Applier
 from plansync.engine.changes import Change, ItemRef
 from plansync.engine.result import Outcome, Result
 from plansync.engine.state import (
@@ -35,6 +34,9 @@ from plansync.engine.state import (
     open_state,
     run_lock,
 )
+from plansync.engine.steps.journal import settle_journal
+from plansync.engine.steps.run import Run
+from plansync.engine.steps.transitions import send_transitions
 from plansync.sites import EMBEDDED
 
 
@@ -765,12 +767,12 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     store = StateStore(tmp_path)
     store.begin("jira", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
-    applier = Applier(config, store, {})
-    applier._settle_journal("jira", [])
+    applier = Run(config, store, {})
+    settle_journal(applier, "jira", [])
     assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
     for block_id in ("ps-a", "ps-b"):
         store.save(SyncedRecord(block_id, "jira", "PLAN-1", "u", "n.md", {}))
-    applier._settle_journal("jira", [])
+    settle_journal(applier, "jira", [])
     assert store.in_flight("jira") == []
     store.close()
 
@@ -799,15 +801,15 @@ def moved(
     store.save(record(**base))
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
     backends = {"jira": cast(Connector, Moves(outcome))}
-    applier = Applier(config, store, backends)
+    applier = Run(config, store, backends)
     item = ItemRef(note="meetings/sync.md", line=12, block_id="ps-abc123", text="Runbook")
     status = {"status": {"old": old, "new": new}}
     change = Change(action="transition", target="jira", key="PLAN-1", item=item, fields=status)
-    applier._transitions("jira", [change])
+    send_transitions(applier, "jira", [change])
     kept = store.get("ps-abc123", "jira")
     store.close()
     assert kept is not None
-    return kept.fields, applier.result, applier._outcome_of(change)
+    return kept.fields, applier.result, applier.outcome_of(change)
 
 
 HELD = "closed as 'Done': Jira offered no transition into a cancelled status"

@@ -20,8 +20,8 @@ import requests
 from conftest import ITEM_CONTRACT_KEYS, ExampleProject, replace_once
 
 import plansync
-import plansync.engine.apply
 import plansync.engine.plan
+import plansync.engine.steps.notes
 import plansync.progress
 import plansync.sync
 from plansync.config import Config, load_config
@@ -164,7 +164,7 @@ def test_first_sync_creates_one_issue_per_item_and_writes_keys_back(
     files_before = {p: p.read_bytes() for p in project.vault.rglob("*.md")}
 
     waits: list[float] = []
-    monkeypatch.setattr("plansync.engine.apply.time.sleep", waits.append)
+    monkeypatch.setattr("plansync.engine.steps.journal.time.sleep", waits.append)
     result = sync(config)
 
     issues = project.issues()
@@ -367,7 +367,7 @@ def test_planning_and_writing_into_notes_report_a_batch_at_a_time(
     backend steps do: a line at a step's start and end alone left the seconds between them
     silent."""
     monkeypatch.setattr(plansync.engine.plan, "ITEMS_AT_ONCE", 5)
-    monkeypatch.setattr(plansync.engine.apply, "NOTES_AT_ONCE", 2)
+    monkeypatch.setattr(plansync.engine.steps.notes, "NOTES_AT_ONCE", 2)
     reported: list[tuple[str, int, int]] = []
     result = sync(
         config_of(example_project),

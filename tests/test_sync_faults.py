@@ -1902,7 +1902,7 @@ def test_a_dead_create_that_made_nothing_for_a_deleted_line_just_closes(
     id up, waits once for search to catch up as for any dead create, finds nothing and closes
     the entry; the sync after that neither looks the id up nor waits."""
     slept: list[float] = []
-    monkeypatch.setattr("plansync.engine.apply.time.sleep", slept.append)
+    monkeypatch.setattr("plansync.engine.steps.journal.time.sleep", slept.append)
     config = project.config()
     assert plansync.apply(config).ok
     path = add_pager_line(project)

@@ -49,11 +49,11 @@ from plansync.config import Config, load_config
 from plansync.connectors.base import FieldUpdate, OpResult
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine.apply import StalePlan
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.render import render_plan
 from plansync.engine.result import Result
 from plansync.engine.state import open_state
+from plansync.engine.steps.fresh import StalePlan
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import fitted, label_for, owner_name, status_category

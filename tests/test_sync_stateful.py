@@ -50,8 +50,8 @@ from plansync.config import Config, config_from_dict
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
-from plansync.engine import apply as apply_module
 from plansync.engine.result import Result
+from plansync.engine.steps import journal as apply_module
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox

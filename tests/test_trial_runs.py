@@ -476,7 +476,7 @@ def test_a_trials_dead_create_is_not_looked_for_in_the_real_jira(
     search to catch up took 7 s, for an issue that Jira was never asked to make). The item
     gets its issue in the real Jira, once; the entry stays for a run on the sandbox."""
     slept: list[float] = []
-    monkeypatch.setattr("plansync.engine.apply.time.sleep", slept.append)
+    monkeypatch.setattr("plansync.engine.steps.journal.time.sleep", slept.append)
     path = next((tried.parent / "vault").glob("2025-11-11*.md"))
     text = path.read_text(encoding="utf-8")
     path.write_text(

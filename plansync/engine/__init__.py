@@ -9,6 +9,7 @@
 - :mod:`.held`: the notes a person must fix first, held back from the sync, records and all.
 - :mod:`.changes`: the plan as data, its :class:`~.changes.Change` objects and JSON contract.
 - :mod:`.apply`: carries a plan out, so that a run killed at any point ends right when rerun.
+- :mod:`.steps`: apply's steps, a module each (creates, links, …), run in :mod:`.apply`'s order.
 - :mod:`.result`: what a sync did, as data: its outcomes, errors and warnings.
 - :mod:`.state`: the state store, what was last synced (the base), what is in flight, who runs.
 - :mod:`.forget`: which orphans ``plansync forget`` may stop tracking.
