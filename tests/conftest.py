@@ -132,10 +132,10 @@ def sleeps() -> Sleeps:
 def lookup_waits(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     """apply's waits before it looks a dead run's ids up again (search may lag a create),
     recorded instead of slept: where the dead run made nothing, they add up to 7 s a test."""
-    from plansync.engine.steps import journal as apply_module
+    from plansync.engine.steps import journal
 
     waits = Sleeps()
-    monkeypatch.setattr(apply_module, "time", SimpleNamespace(sleep=waits))
+    monkeypatch.setattr(journal, "time", SimpleNamespace(sleep=waits))
     return waits
 
 

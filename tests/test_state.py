@@ -767,12 +767,12 @@ def test_a_dead_runs_journal_entry_is_closed_once_its_ids_are_synced(tmp_path: P
     store = StateStore(tmp_path)
     store.begin("jira", ["ps-a", "ps-b"])  # a run died during this create
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
-    applier = Run(config, store, {})
-    settle_journal(applier, "jira", [])
+    run = Run(config, store, {})
+    settle_journal(run, "jira", [])
     assert len(store.in_flight("jira")) == 1, "ids not yet known: still in flight"
     for block_id in ("ps-a", "ps-b"):
         store.save(SyncedRecord(block_id, "jira", "PLAN-1", "u", "n.md", {}))
-    settle_journal(applier, "jira", [])
+    settle_journal(run, "jira", [])
     assert store.in_flight("jira") == []
     store.close()
 
@@ -801,15 +801,15 @@ def moved(
     store.save(record(**base))
     config = config_from_dict({"rules": [{"project": "PLAN"}]}, source=tmp_path / "p.toml")
     backends = {"jira": cast(Connector, Moves(outcome))}
-    applier = Run(config, store, backends)
+    run = Run(config, store, backends)
     item = ItemRef(note="meetings/sync.md", line=12, block_id="ps-abc123", text="Runbook")
     status = {"status": {"old": old, "new": new}}
     change = Change(action="transition", target="jira", key="PLAN-1", item=item, fields=status)
-    send_transitions(applier, "jira", [change])
+    send_transitions(run, "jira", [change])
     kept = store.get("ps-abc123", "jira")
     store.close()
     assert kept is not None
-    return kept.fields, applier.result, applier.outcome_of(change)
+    return kept.fields, run.result, run.outcome_of(change)
 
 
 HELD = "closed as 'Done': Jira offered no transition into a cancelled status"

@@ -51,7 +51,7 @@ from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.result import Result
-from plansync.engine.steps import journal as apply_module
+from plansync.engine.steps import journal
 from plansync.rules import label_for
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
@@ -222,7 +222,7 @@ class SyncMachine(RuleBasedStateMachine):
         connector = JiraConnector(
             self.server.url, "jason@example.com", "token", deployment="cloud", sleep=no_sleep
         )
-        with mock.patch.object(apply_module.time, "sleep", no_sleep):
+        with mock.patch.object(journal.time, "sleep", no_sleep):
             return plansync.apply(self.config, connector=connector, **kwargs)
 
     # ---- rules ---------------------------------------------------------------------------
