@@ -84,8 +84,14 @@ def _first_difference(a: str, b: str) -> int:
     return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
-def _around(line: str, at: int, width: int = 100) -> str:
-    """``line`` cut to ``width`` characters around offset ``at``, with … where it was cut."""
+SHOWN_OF_A_LINE = 100
+"""Characters of a changed line a plan shows, around its first change."""
+
+
+def _around(line: str, at: int) -> str:
+    """``line`` cut to :data:`SHOWN_OF_A_LINE` characters around offset ``at``, with … where
+    it was cut."""
+    width = SHOWN_OF_A_LINE
     if len(line) <= width:
         return line
     start = max(0, min(at - width // 3, len(line) - width))
