@@ -615,7 +615,7 @@ class SalesforceConfig(RequestSettings):
             return self  # the embedded sandbox takes any session
         # Here, not at the top: the connector brings simple-salesforce, which loading a config
         # for Jira alone never needs.
-        from plansync.connectors.salesforce import LOGIN_NEEDS
+        from plansync.connectors.salesforce_auth import LOGIN_NEEDS
 
         needs = [_CONFIG_KEYS.get(name, name) for name in LOGIN_NEEDS[self.auth]]
         missing = [name for name in needs if not _given(getattr(self, name))]

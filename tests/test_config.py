@@ -809,7 +809,7 @@ def test_the_private_key_file_is_read_relative_to_the_config_from_any_folder(
     (tmp_path / "notes").mkdir()
     monkeypatch.chdir(tmp_path / "notes")
     with salesforce_connection(config) as connector:
-        assert connector._private_key() == "-----BEGIN PRIVATE KEY-----\n"
+        assert connector._signin.private_key() == "-----BEGIN PRIVATE KEY-----\n"
 
 
 def test_the_salesforce_session_is_closed_with_its_connection(

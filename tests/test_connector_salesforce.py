@@ -38,7 +38,8 @@ from plansync.connectors.base import (
     SfSetting,
     StatusMove,
 )
-from plansync.connectors.salesforce import LOGIN_NEEDS, SalesforceConnector
+from plansync.connectors.salesforce import SalesforceConnector
+from plansync.connectors.salesforce_auth import LOGIN_NEEDS
 from plansync.redact import NOT_A_KEY_FILE, key_file
 from plansync.sandbox.tls import make_loopback_certificate
 

@@ -4,7 +4,8 @@ by an External ID field that holds the item's plansync id, built on ``simple-sal
 What it takes from the library: ``Salesforce.restful``, ``query`` and ``query_more`` (the API
 base URL per version, the bearer header, JSON, errors mapped to exceptions, and the
 ``Sforce-Limit-Info`` header parsed into ``api_usage``); ``format_soql``, which escapes values
-into SOQL; and ``SalesforceLogin`` for the legacy SOAP username-password login.
+into SOQL. Logging in (``SalesforceLogin`` for the legacy SOAP username-password login among
+the flows) is :mod:`plansync.connectors.salesforce_auth`'s.
 
 What it does not take, and why (checked against simple-salesforce 1.12):
 
@@ -35,7 +36,6 @@ the records refused for a row lock (``UNABLE_TO_LOCK_ROW``) are resent, only the
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -44,17 +44,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
-from xml.parsers.expat import ExpatError
+from urllib.parse import quote
 
-import jwt
 import requests
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from simple_salesforce.exceptions import SalesforceError
 from simple_salesforce.format import format_soql, quote_soql_value
-from simple_salesforce.login import SalesforceLogin
 
 from plansync.connectors.base import (
     SF_API_NAME,
@@ -78,32 +74,18 @@ from plansync.connectors.http import (
     Sender,
     Throttled,
     chunks,
-    json_or_none,
     retry_after,
 )
+from plansync.connectors.salesforce_auth import FLOWS, Login, login_url
 from plansync.display import counted
 from plansync.logs import logger
-from plansync.redact import add_secret, key_file, redact
+from plansync.redact import add_secret
 
 _log = logger(__name__)
 
-_FLOWS: dict[str, str] = {
-    "jwt": "JWT bearer",
-    "client_credentials": "client credentials",
-    "session": "session id",
-    "password": "username-password (SOAP)",
-}
-LOGIN_NEEDS: dict[SfAuth, tuple[str, ...]] = {
-    "jwt": ("consumer_key", "private_key", "username"),
-    "client_credentials": ("client_id", "client_secret"),
-    "session": ("session_id", "instance_url"),
-    "password": ("username", "password"),
-}
-"""The arguments each login flow cannot go without; the config checks its own keys by it."""
 _COLLECTION_MAX = 200  # records per sObject Collections request (Salesforce's limit)
 _IN_IDS = 100  # ids per SOQL IN list
 _IN_CHARS = 4000  # characters of one escaped IN list: the URL stays far below 16,384 bytes
-_JWT_LIFETIME = 180  # seconds; Salesforce accepts an assertion for at most 3 minutes
 _LOCKED = "UNABLE_TO_LOCK_ROW"
 _LOCK_RETRIES = 2
 """Resends of the records Salesforce refused for a row lock, 1 s and then 2 s later (the
@@ -207,7 +189,7 @@ class SalesforceConnector:
     def site(self) -> str:
         """The instance requests go to, or before a login flow has named it, the login host;
         ``site_name`` when given (the embedded sandbox's, whose port changes from run to run)."""
-        return self._site_name or self._credentials["instance_url"] or self._login_url
+        return self._site_name or self._signin.credentials["instance_url"] or self._signin.url
 
     def __init__(
         self,
@@ -238,8 +220,8 @@ class SalesforceConnector:
         links_base: str | None = None,
         site_name: str | None = None,
     ) -> None:
-        if auth not in _FLOWS:
-            raise ValueError(f"auth must be one of {', '.join(_FLOWS)}, not {auth!r}")
+        if auth not in FLOWS:
+            raise ValueError(f"auth must be one of {', '.join(FLOWS)}, not {auth!r}")
         if not objects:
             raise ConnectorError("no Salesforce object to sync to")
         extra = [status_field] if status_field else []
@@ -252,10 +234,20 @@ class SalesforceConnector:
             raise ConnectorError(f"api_version must look like '59.0', not {api_version!r}")
         self.objects = list(objects)
         self.external_id_field = external_id_field
-        self._auth: SfAuth = auth
-        self._flow = _FLOWS[auth]
-        self._login_url = _login_url(domain)
-        self._credentials = {
+        login_at = login_url(domain)
+        self._api_version = api_version
+        self._session = _TimedSession(session or requests.Session(), timeout)
+        self._timeout = timeout
+        self._http = Sender(
+            "Salesforce",
+            instance_url or login_at,
+            max_retries=max_retries,
+            max_backoff=max_backoff,
+            sleep=sleep,
+            # The CA file a caller's session trusts (the config's ca_bundle), for its messages.
+            ca_bundle=session.verify if session and isinstance(session.verify, str) else None,
+        )
+        credentials = {
             "consumer_key": consumer_key,
             "private_key": private_key,
             "username": username,
@@ -266,25 +258,22 @@ class SalesforceConnector:
             "session_id": session_id,
             "instance_url": instance_url,
         }
-        self._check_credentials(domain)
+        self._signin = Login(
+            auth,
+            credentials,
+            domain=domain,
+            url=login_at,
+            api_version=api_version,
+            session=self._session,
+            http=self._http,
+            timeout=timeout,
+        )
         for secret in (client_secret, password, security_token, session_id, consumer_key):
             add_secret(secret)
         if password and security_token:  # the SOAP login sends them as one
             add_secret(password + security_token)
         self._links_base = links_base.rstrip("/") if links_base else None
         self._site_name = site_name
-        self._api_version = api_version
-        self._session = _TimedSession(session or requests.Session(), timeout)
-        self._timeout = timeout
-        self._http = Sender(
-            "Salesforce",
-            instance_url or self._login_url,
-            max_retries=max_retries,
-            max_backoff=max_backoff,
-            sleep=sleep,
-            # The CA file a caller's session trusts (the config's ca_bundle), for its messages.
-            ca_bundle=session.verify if session and isinstance(session.verify, str) else None,
-        )
         # What plansync reads and writes, per object; the Id and the external id are the
         # connector's own.
         self._managed = {
@@ -895,17 +884,17 @@ class SalesforceConnector:
         on a given session id (which cannot be renewed here), fails the whole call.
         """
         answer = self._send(request, what, read)
-        renewable = self._auth != "session"
+        renewable = self._signin.auth != "session"
         if answer.status == 401 and renewable:
             _log.info("the Salesforce session expired while %s; logging in again", what)
             self._login()
             answer = self._send(request, what, read)
         if answer.status != 401:
             return answer
-        reason = self._clean(_error_text(answer.content)[0])
+        reason = self._signin.clean(_error_text(answer.content)[0])
         if renewable:
             raise ConnectorError(
-                f"Salesforce refused a fresh session ({self._flow}) while {what}: {reason}",
+                f"Salesforce refused a fresh session ({self._signin.flow}) while {what}: {reason}",
                 status=401,
             )
         raise ConnectorError(
@@ -984,7 +973,7 @@ class SalesforceConnector:
             field, sobject = missing.groups()
             full = f"INVALID_FIELD: {sobject} has no field {field!r} that this user may see"
             hint = f"; check {self._setting_of(field, sobject)}"
-        text = self._clean(full)
+        text = self._signin.clean(full)
         again = f" {sent}" if sent else ""
         return ConnectorError(
             f"Salesforce answered {answer.status} to {what}{again}: {text}{hint}",
@@ -1025,20 +1014,7 @@ class SalesforceConnector:
         The client gets only the session id and instance URL, never a way to log in, so that
         it never re-logs in by itself (see the module docstring).
         """
-        if self._auth != "session":  # the login host answers first: errors name it
-            self._http.server = self._login_url
-        if self._auth == "session":
-            session, instance_url = (
-                self._credentials["session_id"],
-                self._credentials["instance_url"],
-            )
-            assert session and instance_url, "checked at start-up: LOGIN_NEEDS['session']"
-            token, instance = session, instance_url
-        elif self._auth == "password":
-            token, host = self._soap_login()
-            instance = f"https://{host}"
-        else:
-            token, instance = self._oauth_login()
+        token, instance = self._signin.session()
         add_secret(token)
         self._http.server = instance
         self._sf = Salesforce(
@@ -1048,173 +1024,6 @@ class SalesforceConnector:
             version=self._api_version,
         )
         return self._sf
-
-    def _oauth_login(self) -> tuple[str, str]:
-        """JWT bearer or client credentials: one POST to the token endpoint, sent as a read
-        (as the SOAP login is): it changes no record, so a login that reached Salesforce and
-        then found it gone does not say Salesforce may have acted on it."""
-        credentials = self._credentials
-        if self._auth == "jwt":
-            form = {
-                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                "assertion": self._jwt_assertion(),
-            }
-        else:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": credentials["client_id"] or "",
-                "client_secret": credentials["client_secret"] or "",
-            }
-        url = f"{self._login_url}/services/oauth2/token"
-        what = f"logging in at {self._login_url} ({self._flow})"
-        response = self._http.send(lambda: self._post_form(url, form), what=what, read=True)
-        answer = json_or_none(response)
-        if not isinstance(answer, dict):
-            answer = {}
-        token, instance = answer.get("access_token"), answer.get("instance_url")
-        if response.status_code == 200 and token and instance:
-            return str(token), str(instance)
-        if answer.get("error"):
-            said = answer.get("error_description") or "no description"
-            reason = f"{answer['error']}: {said}"
-        else:
-            # Whole: _login_failed cuts it once it is redacted, not within a secret it quotes.
-            said, reason = "", f"HTTP {response.status_code} {response.text}"
-        hint = _LOGIN_HINTS.get(str(said).strip().casefold(), "")
-        raise self._login_failed(reason, response.status_code, hint)
-
-    def _post_form(self, url: str, form: dict[str, str]) -> requests.Response:
-        response = self._session.post(url, data=form, timeout=self._timeout)
-        if response.status_code in (429, 503):
-            raise Throttled(response.status_code, retry_after(response))
-        return response
-
-    def _jwt_assertion(self) -> str:
-        """The signed JWT of the bearer flow: issuer the connected app's consumer key, subject
-        the user, audience Salesforce's login server (:func:`_jwt_audience`), valid for three
-        minutes, RS256."""
-        claims = {
-            "iss": self._credentials["consumer_key"],
-            "sub": self._credentials["username"],
-            "aud": _jwt_audience(self._login_url),
-            "exp": int(time.time()) + _JWT_LIFETIME,
-        }
-        key = self._private_key()
-        try:
-            return jwt.encode(claims, key, algorithm="RS256")
-        except (ValueError, TypeError, jwt.PyJWTError) as error:
-            problem = type(error).__name__
-        raise self._login_failed(
-            f"the private key is not an RSA private key in PEM form ({problem})"
-        )
-
-    def _private_key(self) -> str:
-        """The PEM text given, or read from the file named."""
-        given = self._credentials["private_key"] or ""
-        try:
-            path = key_file(given)
-        except ValueError as error:
-            raise self._login_failed(f"the private key {error}") from None
-        if path is None:
-            return given
-        try:
-            return Path(path).expanduser().read_text()
-        except OSError as error:
-            problem = error.strerror
-        raise self._login_failed(f"cannot read the private key file {path}: {problem}")
-
-    def _soap_login(self) -> tuple[str, str]:
-        """The legacy username-password login (SOAP ``login()``), through the library."""
-        credentials = self._credentials
-        what = f"logging in at {self._login_url} ({self._flow})"
-        try:
-            return self._http.send(
-                lambda: SalesforceLogin(
-                    username=credentials["username"],
-                    password=credentials["password"],
-                    security_token=credentials["security_token"],
-                    sf_version=self._api_version,
-                    session=self._session,
-                    scratch_url=self._login_url,  # the SOAP URL is built from it as given
-                ),
-                what=what,
-                read=True,
-            )
-        except SalesforceAuthenticationFailed as error:
-            # The library gives the fault's message as XML text, escaped ("&amp;"): unescaped,
-            # it reads as Salesforce wrote it, and a password it quotes as the login body
-            # carried it is the XML-escaped form add_secret blanks.
-            reason, status = f"{error.code}: {html.unescape(str(error.auth_message))}", 401
-        except ExpatError:  # a 200 the library cannot read as SOAP: a proxy's or portal's page
-            reason, status = "its answer is not a SOAP response (a proxy in the way?)", None
-        raise self._login_failed(reason, status)
-
-    def _login_failed(
-        self, reason: str, status: int | None = None, hint: str = ""
-    ) -> ConnectorError:
-        """A login that failed, for ``reason`` (Salesforce's words, made safe to print), and
-        what to do about it where plansync knows (``hint``, kept whole past the cut)."""
-        return ConnectorError(
-            f"Salesforce login ({self._flow}) at {self._login_url} failed:"
-            f" {self._clean(reason)}{hint}",
-            status=status,
-            kind="auth",
-        )
-
-    def _check_credentials(self, domain: str | None) -> None:
-        """Refuse, naming them, credentials missing for the flow: a clear line at start-up
-        rather than a login that fails later."""
-        missing = [name for name in LOGIN_NEEDS[self._auth] if not self._credentials[name]]
-        if self._auth == "client_credentials" and (domain or "login") in ("login", "test"):
-            missing.append("domain (the My Domain, e.g. https://acme.my.salesforce.com)")
-        if missing:
-            raise ConnectorError(
-                f"Salesforce login ({self._flow}) needs {', '.join(missing)}", kind="auth"
-            )
-
-    def _clean(self, text: str) -> str:
-        """Server text made safe to print: one line, at most 300 characters, and any secret it
-        might echo (a password, a token, the session) blanked, however short."""
-        own = ("password", "security_token", "client_secret", "session_id")
-        line = " ".join(str(text).split())
-        return redact(line, also=tuple(self._credentials[name] for name in own))[:300]
-
-
-_LOGIN_HINTS = {
-    "user hasn't approved this consumer": (
-        "; the user must be pre-authorised for the connected app (Permitted Users:"
-        ' "Admin approved users are pre-authorized", and a profile or permission set of the'
-        " user's assigned to the app), and username one of this org's (a sandbox org's: domain"
-        " = 'test')"
-    ),
-}
-"""What to do about a token endpoint's ``error_description`` (compared ignoring case), where
-Salesforce's words do not say: "user hasn't approved this consumer" is a JWT bearer login of a
-user nobody approved the app for, which no one approves interactively in an unattended flow."""
-
-
-def _login_url(domain: str | None) -> str:
-    """Where logins go: ``login``/``test``/``acme.my`` as simple-salesforce reads them
-    (``https://{domain}.salesforce.com``), a full host, or a URL as given."""
-    if not domain:
-        return "https://login.salesforce.com"
-    if "://" in domain:
-        return domain.rstrip("/")
-    if domain.endswith((".salesforce.com", ".force.com")) or ":" in domain:
-        return f"https://{domain}"
-    return f"https://{domain}.salesforce.com"
-
-
-def _jwt_audience(login_url: str) -> str:
-    """The ``aud`` of a JWT bearer assertion posted to ``login_url``: Salesforce takes only
-    ``https://login.salesforce.com`` or, for a sandbox org, ``https://test.salesforce.com``
-    (or an Experience Cloud site's URL), never a My Domain, though the assertion is posted to
-    the My Domain's token endpoint (GovCloud and orgs that block the login hosts need that;
-    simple-salesforce issue #672). A sandbox's My Domain is ``{name}--{sandbox}.sandbox.my``."""
-    host = urlsplit(login_url).hostname or ""
-    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
-        return "https://test.salesforce.com"
-    return "https://login.salesforce.com"
 
 
 def _in_lists(ids: list[str]) -> Iterator[list[str]]:
