@@ -29,7 +29,8 @@ from pydantic import (
 )
 
 from plansync.callers import LIBRARY, Caller
-from plansync.connectors.base import SF_API_NAME, SF_API_VERSION, SfAuth, SfSetting, StatusValue
+from plansync.connectors.base import StatusValue
+from plansync.connectors.salesforce_names import SF_API_NAME, SF_API_VERSION, SfAuth, SfSetting
 from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
 from plansync.notes.vault import files_named, hidden, left_out_by

@@ -34,12 +34,11 @@ from plansync.connectors.base import (
     Link,
     NewRecord,
     OpResult,
-    SfAuth,
-    SfSetting,
     StatusMove,
 )
 from plansync.connectors.salesforce import SalesforceConnector
 from plansync.connectors.salesforce_auth import LOGIN_NEEDS
+from plansync.connectors.salesforce_names import SfAuth, SfSetting
 from plansync.redact import NOT_A_KEY_FILE, key_file
 from plansync.sandbox.tls import make_loopback_certificate
 

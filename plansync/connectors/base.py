@@ -12,7 +12,6 @@ the retry bound) and is a :class:`ConnectorError` whose message is safe to print
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -29,16 +28,6 @@ StatusValue = Literal[Transition, "in_progress"]
 """The keys of Salesforce's ``status_values``: the moves, and the optional ``in_progress``
 (without it, ``[/]`` moves no record there)."""
 ClosedAs = Literal["done", "cancelled"]
-
-# The Salesforce connector's rules for names it is given, here so that the config checks them
-# (naming the key) without importing simple-salesforce.
-SF_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-"""An object or field API name: safe in SOQL as it is."""
-SF_API_VERSION = re.compile(r"\d+\.\d")
-"""An API version as Salesforce's REST paths spell it: '59.0'."""
-SfAuth = Literal["jwt", "client_credentials", "session", "password"]
-"""The Salesforce connector's login flows (``[salesforce] auth``)."""
-
 
 FailureKind = Literal["auth", "network", "throttled", "server", "unexpected", "refused"]
 """What kind of whole-call failure a :class:`ConnectorError` is, for a caller to act on without
@@ -216,21 +205,6 @@ class StatusMove:
     """A reopen of a record the plan saw in progress (``[/]`` moved back to ``[ ]``): it asks
     for to do itself, so a record still in progress is not there, though it is open (what a
     reopen of a closed record asks for, ``[ ]`` saying no more)."""
-
-
-@dataclass(frozen=True)
-class SfSetting:
-    """Where the config names a field of a Salesforce object, or a value it writes into one:
-    ``key`` is the setting as a message names it (``salesforce.rules[0].fields``,
-    ``salesforce.rules[0].priority_map.high``), ``field`` the field of ``sobject`` records it
-    names, and ``value`` what it writes there, where it maps an item's word to the field's own
-    (a priority to a picklist value). The connector names the key where Salesforce would refuse,
-    or refused, the field or the value."""
-
-    key: str
-    sobject: str
-    field: str
-    value: str | None = None
 
 
 @dataclass(frozen=True)

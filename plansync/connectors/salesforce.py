@@ -53,8 +53,6 @@ from simple_salesforce.exceptions import SalesforceError
 from simple_salesforce.format import format_soql, quote_soql_value
 
 from plansync.connectors.base import (
-    SF_API_NAME,
-    SF_API_VERSION,
     ClosedAs,
     ConnectorError,
     FieldUpdate,
@@ -63,8 +61,6 @@ from plansync.connectors.base import (
     OpResult,
     RemoteRecord,
     SettingProblem,
-    SfAuth,
-    SfSetting,
     StatusCategory,
     StatusMove,
     StatusValue,
@@ -77,6 +73,7 @@ from plansync.connectors.http import (
     retry_after,
 )
 from plansync.connectors.salesforce_auth import FLOWS, Login, login_url
+from plansync.connectors.salesforce_names import SF_API_NAME, SF_API_VERSION, SfAuth, SfSetting
 from plansync.display import counted
 from plansync.logs import logger
 from plansync.redact import add_secret

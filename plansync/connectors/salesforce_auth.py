@@ -22,8 +22,9 @@ import requests
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import SalesforceLogin
 
-from plansync.connectors.base import ConnectorError, SfAuth
+from plansync.connectors.base import ConnectorError
 from plansync.connectors.http import Sender, Throttled, json_or_none, retry_after
+from plansync.connectors.salesforce_names import SfAuth
 from plansync.redact import key_file, redact
 
 FLOWS: dict[str, str] = {
