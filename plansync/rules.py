@@ -25,6 +25,7 @@ from plansync.notes.model import AcceptancePolicy, Item, Note
 from plansync.notes.order import BLOCK_ID_PREFIX
 from plansync.notes.wiki_links import shown_wiki_links
 from plansync.placeholders import fill, placeholder_names
+from plansync.words import IN_PROGRESS, status_word
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -52,11 +53,6 @@ def written_by_hand(block_id: str) -> bool:
     """Whether ``block_id`` is a user's own (``^todo1``), not one plansync drew: such an id is
     unique only within its note, as Obsidian needs, so another note or vault may use it too."""
     return not block_id.lower().startswith(BLOCK_ID_PREFIX)
-
-
-PLANSYNC_LABEL = re.compile(re.escape(BLOCK_ID_PREFIX) + r"[a-z0-9-]+")
-"""What :func:`label_for` makes of any block id: Obsidian's ids hold letters, digits and
-dashes, so a user's own ``^my-task`` is the label ``ps-my-task``."""
 
 
 def matches(match: Match, item: Item) -> bool:
@@ -509,9 +505,6 @@ class SalesforceRouting(Routing[SalesforceRule]):
 
 CLOSED = ("done", "cancelled")
 """The closed states of :func:`status_category`."""
-IN_PROGRESS = "indeterminate"
-"""The open state of :func:`status_category` that ``[/]`` says: Jira's API name for the
-category of "In Progress"."""
 
 
 def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
@@ -522,11 +515,6 @@ def status_category(item: Item, acceptance: AcceptancePolicy) -> str:
     if item.status in acceptance.cancelled_statuses:
         return "cancelled"
     return IN_PROGRESS if item.status == "/" else "new"
-
-
-STATUS_WORDS = {"new": "open", "reopen": "open", IN_PROGRESS: "in progress"}
-"""The plan's words for what plansync keeps in Jira's: the categories "new" (To Do) and
-"indeterminate" and the move "reopen" (see :func:`status_word`)."""
 
 
 STATUS_KEYS = frozenset({"new", IN_PROGRESS, *CLOSED, "reopen"})
@@ -547,17 +535,6 @@ def status_shown(status: str | None) -> str:
     if status is None or status in STATUS_KEYS:
         return field_value(status if status is None else status_word(status))
     return unnamed_status(status)
-
-
-def status_word(status: str) -> str:
-    """A status as the plan says it, in its text and its JSON alike: open, in progress, done,
-    cancelled (or closed, where the backend cannot tell those two apart), the words of the
-    checkbox. Plansync keeps Jira's category keys and its own moves, which read as no status
-    a user knows: "new" for an issue in To Do, "indeterminate" for In Progress (Jira's API
-    word for its category, where plansync also puts a Salesforce record in the ``in_progress``
-    value or one of ``open_status_values``, "In Review"), and "reopen" as a status to move to
-    ("done" -> "reopen", a user test)."""
-    return STATUS_WORDS.get(status, status)
 
 
 @overload

@@ -87,7 +87,7 @@ from plansync.connectors.jira_workflow import (
 from plansync.display import counted, first_few
 from plansync.errors import raise_alone
 from plansync.redact import add_secret, redact, split_credentials
-from plansync.rules import PLANSYNC_LABEL, status_word
+from plansync.words import PLANSYNC_LABEL, status_word
 
 _SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
 _PAGE_SIZE = 100  # issues per search page

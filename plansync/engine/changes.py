@@ -16,7 +16,7 @@ from plansync.callers import LIBRARY
 from plansync.errors import PlansyncError, first_problem
 from plansync.files import is_special, remove_abandoned, replace_whole, temps_of
 from plansync.notes.model import ParseWarning, located
-from plansync.rules import status_word
+from plansync.words import status_word
 
 if TYPE_CHECKING:
     from plansync.config import Config

@@ -9,7 +9,8 @@ from typing import Any
 
 from plansync.config import ConflictWinner
 from plansync.connectors.base import ClosedAs, RemoteRecord, StatusCategory
-from plansync.rules import CLOSED, IN_PROGRESS, open_as_new, status_word, unnamed_status
+from plansync.rules import CLOSED, open_as_new, unnamed_status
+from plansync.words import IN_PROGRESS, status_word
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -117,11 +117,11 @@ from plansync.rules import (
     only_dates,
     open_as_new,
     status_category,
-    status_word,
     unnamed_status,
     written_by_hand,
 )
 from plansync.sites import described, on_this_machine
+from plansync.words import status_word
 
 
 class NoteChanged(PlansyncError):

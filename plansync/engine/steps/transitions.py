@@ -11,7 +11,8 @@ from plansync.engine.changes import Change
 from plansync.engine.diff import learnt_status
 from plansync.engine.steps.answers import settle, settle_each
 from plansync.engine.steps.run import Run
-from plansync.rules import CLOSED, IN_PROGRESS
+from plansync.rules import CLOSED
+from plansync.words import IN_PROGRESS
 
 
 def send_transitions(run: Run, target: str, changes: list[Change]) -> None:
