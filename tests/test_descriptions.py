@@ -17,16 +17,10 @@ from hypothesis import strategies as st
 
 import plansync
 from plansync.config import Config, config_from_dict
+from plansync.field_text import fitted, wiki_text
 from plansync.notes.model import Note
 from plansync.notes.parse import parse_note
-from plansync.rules import (
-    Context,
-    JiraRouting,
-    fitted,
-    jira_fields,
-    salesforce_fields,
-    wiki_text,
-)
+from plansync.rules import Context, JiraRouting, jira_fields, salesforce_fields
 
 # The default templates as they were, which every record synced until now was rendered with.
 OLD_JIRA = (

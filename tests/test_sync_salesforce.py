@@ -54,9 +54,10 @@ from plansync.engine.render import render_plan
 from plansync.engine.result import Result
 from plansync.engine.state import open_state
 from plansync.engine.steps.fresh import StalePlan
+from plansync.field_text import fitted
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
-from plansync.rules import fitted, label_for, owner_name, status_category
+from plansync.rules import label_for, owner_name, status_category
 from plansync.sandbox import salesforce_app
 from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
 from plansync.sandbox.tls import LoopbackCertificate

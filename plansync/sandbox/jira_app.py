@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from plansync.rules import java_length
+from plansync.field_text import java_length
 from plansync.sandbox import DEFAULT_PROJECT, PROJECT_KEY, WORKFLOWS, Workflow
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,

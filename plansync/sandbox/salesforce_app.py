@@ -87,7 +87,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from plansync.rules import java_length
+from plansync.field_text import java_length
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
     Fault,
