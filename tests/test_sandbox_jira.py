@@ -26,7 +26,8 @@ from jira import JIRA, JIRAError, resilientsession
 
 from plansync.sandbox import Workflow, jira_app, salesforce_app
 from plansync.sandbox.common import SqliteStore
-from plansync.sandbox.jira_app import JiraSandbox, Mode, parse_jql
+from plansync.sandbox.jira_app import JiraSandbox, Mode
+from plansync.sandbox.jql import parse_jql
 from plansync.sandbox.server import RunningServer, serve_in_thread
 
 AUTH = ("jason", "any-token")
