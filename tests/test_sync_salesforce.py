@@ -59,7 +59,8 @@ from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import label_for, owner_name, status_category
 from plansync.sandbox import salesforce_app
-from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, parse_soql, salesforce_id
+from plansync.sandbox.salesforce_app import SalesforceSandbox, SfUser, salesforce_id
+from plansync.sandbox.soql import parse_soql
 from plansync.sandbox.tls import LoopbackCertificate
 
 OBJECTS = ("RFE__c", "Feature__c")

@@ -77,7 +77,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -92,7 +92,6 @@ from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
     Fault,
     FaultPlan,
-    HttpError,
     Request,
     Response,
     Route,
@@ -103,7 +102,9 @@ from plansync.sandbox.common import (
     now_stamp,
 )
 from plansync.sandbox.jira_app import USERS as PEOPLE
+from plansync.sandbox.salesforce_errors import ApiError, OAuthError, SoapFault
 from plansync.sandbox.server import DropConnection
+from plansync.sandbox.soql import NULL, Token, parse_soql, soql_error
 
 DEFAULT_API_LIMIT = 15000
 DEFAULT_OBJECTS = ("RFE__c", "Feature__c")
@@ -283,64 +284,6 @@ USER_OBJECT = SObjectType("User", "005", _user_fields(), writable=False)
 # --------------------------------------------------------------------------------------------
 # Errors and requests.
 # --------------------------------------------------------------------------------------------
-
-
-class ApiError(HttpError):
-    """A REST error: ``[{"message": ..., "errorCode": ..., "fields": [...]}]``."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        fields: Iterable[str] | None = None,
-        headers: Iterable[tuple[str, str]] = (),
-    ):
-        super().__init__(status, headers)
-        self.code = code
-        self.message = message
-        self.fields = list(fields) if fields is not None else None
-
-    def body(self) -> list[dict[str, Any]]:
-        error: dict[str, Any] = {"message": self.message, "errorCode": self.code}
-        if self.fields is not None:
-            error["fields"] = self.fields
-        return [error]
-
-
-class OAuthError(HttpError):
-    """An OAuth token endpoint error: ``{"error": ..., "error_description": ...}``."""
-
-    def __init__(self, error: str, description: str, status: int = 400):
-        super().__init__(status)
-        self.error = error
-        self.description = description
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
-
-
-class SoapFault(HttpError):
-    """A SOAP login fault (HTTP 500), with the ``sf:exceptionCode`` simple-salesforce reads."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(500, [("Content-Type", "text/xml;charset=UTF-8")])
-        self.code = code
-        self.message = message
-
-    def body(self) -> bytes:
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-            'xmlns:sf="urn:fault.partner.soap.sforce.com" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault>'
-            f"<faultcode>sf:{self.code}</faultcode>"
-            f"<faultstring>{escape(self.code)}: {escape(self.message)}</faultstring>"
-            '<detail><sf:LoginFault xsi:type="sf:LoginFault">'
-            f"<sf:exceptionCode>{self.code}</sf:exceptionCode>"
-            f"<sf:exceptionMessage>{escape(self.message)}</sf:exceptionMessage>"
-            "</sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"
-        ).encode()
 
 
 def _record_error(code: str, message: str, fields: Iterable[str] = ()) -> dict[str, Any]:
@@ -563,238 +506,6 @@ class _Store(SqliteStore):
                 "SELECT user_id FROM session WHERE token = ?", (token,)
             ).fetchone()
         return row[0] if row else None
-
-
-# --------------------------------------------------------------------------------------------
-# SOQL: the subset plansync needs, parsed strictly so a connector bug shows up as a 400.
-# --------------------------------------------------------------------------------------------
-
-_SOQL_TOKEN = re.compile(
-    r"""\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<date>\d{4}-\d{2}-\d{2}(?![\w:]))"""
-    r"""|(?P<number>-?\d+(?:\.\d+)?(?![\w.]))|(?P<name>[A-Za-z_][\w.]*)"""
-    r"""|(?P<punct>!=|<>|<=|>=|[=<>(),]))"""
-)
-_SOQL_ESCAPES = {
-    "'": "'",
-    '"': '"',
-    "\\": "\\",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "b": "\b",
-    "f": "\f",
-}
-_SUPPORTED_SOQL = (
-    "The plansync sandbox supports: SELECT fields FROM object [WHERE field = | != value, "
-    "field [NOT] IN (values), joined by AND] [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST]] "
-    "[LIMIT n] [OFFSET n]."
-)
-_NULL = object()  # the SOQL literal null
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # string, date, number, name, punct, end
-    text: str
-    column: int  # 1-based
-    value: Any = None
-
-
-@dataclass
-class Condition:
-    field: Token
-    operator: str  # "=", "!=", "in", "not in"
-    values: list[Token]
-
-
-@dataclass
-class Soql:
-    """A parsed query; field names still as written (resolved against the object later)."""
-
-    sobject: Token
-    fields: list[Token]
-    conditions: list[Condition] = field(default_factory=list)
-    order: list[tuple[Token, bool, bool]] = field(default_factory=list)  # field, desc, nulls last
-    limit: int | None = None
-    offset: int = 0
-
-
-def _soql_error(query: str, column: int, message: str, code: str = "MALFORMED_QUERY") -> ApiError:
-    """Salesforce's shape: the query, a caret under the column, and the row/column line."""
-    return ApiError(
-        400,
-        code,
-        f"\n{query}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\n{message}",
-    )
-
-
-def _soql_unquote(query: str, token: str, column: int) -> str:
-    out, i = [], 1
-    while i < len(token) - 1:
-        char = token[i]
-        if char == "\\":
-            escaped = token[i + 1]
-            if escaped not in _SOQL_ESCAPES:
-                raise _soql_error(
-                    query,
-                    column,
-                    f"Invalid string literal '{token}'. Illegal character sequence "
-                    f"'\\{escaped}' in string literal.",
-                )
-            out.append(_SOQL_ESCAPES[escaped])
-            i += 2
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
-
-
-def _soql_tokens(query: str) -> list[Token]:
-    tokens, pos = [], 0
-    while query[pos:].strip():
-        match = _SOQL_TOKEN.match(query, pos)
-        if match is None:
-            column = pos + len(query[pos:]) - len(query[pos:].lstrip()) + 1
-            raise _soql_error(
-                query,
-                column,
-                f"line 1:{column - 1} no viable alternative at character '{query[column - 1]}'",
-            )
-        kind = match.lastgroup or "punct"
-        text = match.group(kind)
-        column = match.start(kind) + 1
-        value: Any = text
-        if kind == "string":
-            value = _soql_unquote(query, text, column)
-        elif kind == "date":
-            try:
-                value = dt.date.fromisoformat(text).isoformat()
-            except ValueError:
-                raise _soql_error(query, column, f"invalid date: {text}") from None
-        elif kind == "number":
-            value = float(text)
-        tokens.append(Token(kind, text, column, value))
-        pos = match.end()
-    tokens.append(Token("end", "<EOF>", len(query) + 1))
-    return tokens
-
-
-def parse_soql(query: str) -> Soql:
-    """Parse the supported subset; anything else is a 400 with Salesforce-like wording."""
-    tokens = _soql_tokens(query)
-    pos = 0
-
-    def peek(*words: str) -> bool:
-        token = tokens[pos]
-        return token.kind == "name" and token.text.lower() in words
-
-    def unexpected() -> ApiError:
-        token = tokens[pos]
-        return _soql_error(query, token.column, f"unexpected token: '{token.text}'")
-
-    def keyword(word: str) -> None:
-        nonlocal pos
-        if not peek(word):
-            raise unexpected()
-        pos += 1
-
-    def name() -> Token:
-        nonlocal pos
-        if tokens[pos].kind != "name":
-            raise unexpected()
-        pos += 1
-        return tokens[pos - 1]
-
-    def punct(text: str) -> None:
-        nonlocal pos
-        if tokens[pos].text != text or tokens[pos].kind != "punct":
-            raise unexpected()
-        pos += 1
-
-    def value() -> Token:
-        nonlocal pos
-        token = tokens[pos]
-        if token.kind in ("string", "date", "number"):
-            pos += 1
-            return token
-        if peek("true", "false", "null"):
-            pos += 1
-            literal = {"true": True, "false": False, "null": _NULL}[token.text.lower()]
-            return replace(token, kind="literal", value=literal)
-        raise unexpected()
-
-    keyword("select")
-    fields = [name()]
-    while tokens[pos].text == ",":
-        pos += 1
-        fields.append(name())
-    keyword("from")
-    soql = Soql(name(), fields)
-    if peek("where"):
-        pos += 1
-        while True:
-            target = name()
-            operator = tokens[pos].text.lower()
-            if tokens[pos].kind == "punct" and operator in ("=", "!=", "<>"):
-                pos += 1
-                soql.conditions.append(
-                    Condition(target, "=" if operator == "=" else "!=", [value()])
-                )
-            elif peek("in", "not"):
-                negated = peek("not")
-                pos += 1
-                if negated:
-                    keyword("in")
-                punct("(")
-                values = [value()]
-                while tokens[pos].text == ",":
-                    pos += 1
-                    values.append(value())
-                punct(")")
-                soql.conditions.append(Condition(target, "not in" if negated else "in", values))
-            else:
-                token = tokens[pos]
-                raise _soql_error(
-                    query,
-                    token.column,
-                    f"unexpected token: '{token.text}'. {_SUPPORTED_SOQL}",
-                )
-            if not peek("and"):
-                break
-            pos += 1
-    if peek("order"):
-        pos += 1
-        keyword("by")
-        while True:
-            target = name()
-            descending = peek("desc")
-            if peek("asc", "desc"):
-                pos += 1
-            nulls_last = descending
-            if peek("nulls"):
-                pos += 1
-                nulls_last = peek("last")
-                if not peek("first", "last"):
-                    raise unexpected()
-                pos += 1
-            soql.order.append((target, descending, nulls_last))
-            if tokens[pos].text != ",":
-                break
-            pos += 1
-    for clause in ("limit", "offset"):
-        if peek(clause):
-            pos += 1
-            token = tokens[pos]
-            if token.kind != "number" or not token.text.isdigit():
-                raise unexpected()
-            pos += 1
-            setattr(soql, clause, int(token.text))
-    if tokens[pos].kind != "end":
-        token = tokens[pos]
-        raise _soql_error(
-            query, token.column, f"unexpected token: '{token.text}'. {_SUPPORTED_SOQL}"
-        )
-    return soql
 
 
 # --------------------------------------------------------------------------------------------
@@ -1542,7 +1253,7 @@ class SalesforceSandbox(SandboxApp):
         soql = parse_soql(text)
         kind = self._objects.get(soql.sobject.value.lower())
         if kind is None:
-            raise _soql_error(
+            raise soql_error(
                 text,
                 soql.sobject.column,
                 f"sObject type '{soql.sobject.text}' is not supported. If you are attempting to "
@@ -1554,7 +1265,7 @@ class SalesforceSandbox(SandboxApp):
         def resolve(token: Token) -> SfField:
             spec = kind.field(token.text)
             if spec is None:
-                raise _soql_error(
+                raise soql_error(
                     text,
                     token.column,
                     f"No such column '{token.text}' on entity '{kind.name}'. If you are "
@@ -1569,7 +1280,7 @@ class SalesforceSandbox(SandboxApp):
         seen = set()
         for token, spec in zip(soql.fields, selected, strict=True):
             if spec.name in seen:
-                raise _soql_error(text, token.column, f"duplicate field selected: {spec.name}")
+                raise soql_error(text, token.column, f"duplicate field selected: {spec.name}")
             seen.add(spec.name)
         filters = [
             (
@@ -1610,7 +1321,7 @@ class SalesforceSandbox(SandboxApp):
     def _literal(query: str, spec: SfField, token: Token) -> Any:
         """The comparable value of a literal for ``spec``; a literal of the wrong kind is the
         400 Salesforce gives (strings quoted, dates and booleans not)."""
-        if token.value is _NULL:
+        if token.value is NULL:
             return None
         wanted = {"date": "date", "boolean": "literal"}.get(spec.type, "string")
         if token.kind != wanted or (wanted == "literal" and not isinstance(token.value, bool)):
@@ -1620,7 +1331,7 @@ class SalesforceSandbox(SandboxApp):
                 if kind == "string"
                 else "should not be enclosed in quotes"
             )
-            raise _soql_error(
+            raise soql_error(
                 query,
                 token.column,
                 f"value of filter criterion for field '{spec.name}' must be of type {kind} and "
