@@ -51,8 +51,6 @@ from plansync.field_text import java_length
 from plansync.sandbox import DEFAULT_PROJECT, PROJECT_KEY, WORKFLOWS, Workflow
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
-    Fault,
-    FaultPlan,
     Response,
     SandboxApp,
     SqliteStore,
@@ -62,6 +60,7 @@ from plansync.sandbox.common import (
 )
 from plansync.sandbox.common import Request as BaseRequest
 from plansync.sandbox.common import Route as BaseRoute
+from plansync.sandbox.faults import Fault, FaultPlan
 from plansync.sandbox.jira_errors import ApiError
 from plansync.sandbox.jql import ISSUE_KEY, Jql, parse_jql
 from plansync.sandbox.server import DropConnection

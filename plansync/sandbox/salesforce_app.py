@@ -48,7 +48,7 @@ and ``null``. Text compares ignoring case unless the field is case-sensitive
 the sandbox supports. Results come 2000 a page (fewer with ``Sforce-Query-Options:
 batchSize=N``) with ``nextRecordsUrl``.
 
-Faults: the :class:`~plansync.sandbox.common.FaultPlan` format of the Jira sandbox, with random
+Faults: the :class:`~plansync.sandbox.faults.FaultPlan` format of the Jira sandbox, with random
 ``rate_403`` (``REQUEST_LIMIT_EXCEEDED``) and ``rate_503`` instead of Jira's 429/500, and an
 ``error_code`` on ``fail_next`` entries (default per status: 401 ``INVALID_SESSION_ID``, 403
 ``REQUEST_LIMIT_EXCEEDED``, 500 ``UNKNOWN_EXCEPTION``, 503 ``SERVER_UNAVAILABLE``). A
@@ -90,8 +90,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from plansync.field_text import java_length
 from plansync.sandbox.common import (
     MOST_VALUES_PICKED,
-    Fault,
-    FaultPlan,
     Request,
     Response,
     Route,
@@ -101,6 +99,7 @@ from plansync.sandbox.common import (
     find_route,
     now_stamp,
 )
+from plansync.sandbox.faults import Fault, FaultPlan
 from plansync.sandbox.jira_app import USERS as PEOPLE
 from plansync.sandbox.salesforce_errors import ApiError, OAuthError, SoapFault
 from plansync.sandbox.server import DropConnection
