@@ -41,7 +41,8 @@ from typing import Any
 
 import plansync
 from plansync.config import config_from_dict
-from plansync.sandbox.jira_app import USERS, JiraSandbox
+from plansync.sandbox.jira_app import JiraSandbox
+from plansync.sandbox.people import USERS
 from plansync.sandbox.server import serve_in_thread
 
 OWNERS = {"Priya Raman": USERS[1].account_id, "Marco Bellini": USERS[2].account_id}

@@ -59,6 +59,7 @@ from plansync.notes.vault import scan_vault
 from plansync.progress import ERASE
 from plansync.rules import note_linker
 from plansync.sandbox import embedded, jira_app
+from plansync.sandbox.people import SandboxUser
 from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
 from plansync.sync import sandbox_notice
@@ -603,7 +604,7 @@ def test_an_owner_warning_says_whether_no_user_or_how_many_match(
     """ "maps to no Jira user, or to several" left the reader to find out which, though the
     user search had said: a second account with Shahar's e-mail is two users, an e-mail Jira
     does not know is none."""
-    shared = jira_app.SandboxUser(
+    shared = SandboxUser(
         "shahar2", "5d53f3cbc6b9320d9ea5bdc3", "Shahar B", "shahar@example.com", "JIRAUSER10099"
     )
     monkeypatch.setattr(jira_app, "USERS", [*jira_app.USERS, shared])

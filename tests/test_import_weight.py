@@ -41,3 +41,8 @@ def test_a_sandbox_or_connector_loads_no_config_and_no_note_parser(module: str) 
     loaded = loaded_with(module)
     assert module in loaded
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_salesforce_sandbox_loads_no_jira_sandbox() -> None:
+    """It seeds its users from the people both sandboxes know, not from the Jira emulator."""
+    assert "plansync.sandbox.jira_app" not in loaded_with("plansync.sandbox.salesforce_app")

@@ -34,7 +34,8 @@ from plansync.engine.state import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_linker
-from plansync.sandbox.jira_app import STATUSES, TRANSITIONS, USERS, JiraSandbox
+from plansync.sandbox.jira_app import STATUSES, TRANSITIONS, JiraSandbox
+from plansync.sandbox.people import USERS
 
 PRIORITY_NAMES = {
     "highest": "Highest",

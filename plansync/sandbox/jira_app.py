@@ -63,6 +63,7 @@ from plansync.sandbox.common import Route as BaseRoute
 from plansync.sandbox.faults import Fault, FaultPlan
 from plansync.sandbox.jira_errors import ApiError
 from plansync.sandbox.jql import ISSUE_KEY, Jql, parse_jql
+from plansync.sandbox.people import USERS, SandboxUser
 from plansync.sandbox.server import DropConnection
 
 Mode = Literal["cloud", "dc"]
@@ -131,46 +132,6 @@ one's "Simplified Workflow"): To Do, In Progress and Done, each reached from any
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 
 
-@dataclass(frozen=True)
-class SandboxUser:
-    """A seeded user; ``name`` is the internal identity, rendered per mode."""
-
-    name: str
-    account_id: str
-    display_name: str
-    email: str
-    dc_key: str
-
-
-USERS = [
-    SandboxUser(
-        "jason", "5b10a2844c20165700ede21g", "Jason Vallery", "jason@example.com", "JIRAUSER10000"
-    ),
-    SandboxUser(
-        "tomer", "5b10ac8d82e05b22cc7d4ef5", "Tomer Hagay", "tomer@example.com", "JIRAUSER10001"
-    ),
-    SandboxUser(
-        "shahar", "5d53f3cbc6b9320d9ea5bdc2", "Shahar", "shahar@example.com", "JIRAUSER10002"
-    ),
-    # The people of the example vault (examples/vault), so that the demo assigns its issues.
-    SandboxUser(
-        "priya", "712020:6c1e5a0d-priya", "Priya Raman", "priya@example.com", "JIRAUSER10003"
-    ),
-    SandboxUser(
-        "marco", "712020:6c1e5a0d-marco", "Marco Bellini", "marco@example.com", "JIRAUSER10004"
-    ),
-    SandboxUser("dana", "712020:6c1e5a0d-dana", "Dana Okafor", "dana@example.com", "JIRAUSER10005"),
-    SandboxUser(
-        "samir", "712020:6c1e5a0d-samir", "Samir Haddad", "samir@example.com", "JIRAUSER10006"
-    ),
-    SandboxUser(
-        "tobias",
-        "712020:6c1e5a0d-tobias",
-        "Tobias Lindqvist",
-        "tobias@example.com",
-        "JIRAUSER10007",
-    ),
-]
 DEFAULT_USER = USERS[0]
 
 # Fields the sandbox knows: id -> (name, schema type, clause names, settable on create/edit).

@@ -100,7 +100,7 @@ from plansync.sandbox.common import (
     now_stamp,
 )
 from plansync.sandbox.faults import Fault, FaultPlan
-from plansync.sandbox.jira_app import USERS as PEOPLE
+from plansync.sandbox.people import USERS as PEOPLE
 from plansync.sandbox.salesforce_errors import ApiError, OAuthError, SoapFault
 from plansync.sandbox.server import DropConnection
 from plansync.sandbox.soql import NULL, Token, parse_soql, soql_error
