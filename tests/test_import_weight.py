@@ -46,3 +46,10 @@ def test_a_sandbox_or_connector_loads_no_config_and_no_note_parser(module: str) 
 def test_the_salesforce_sandbox_loads_no_jira_sandbox() -> None:
     """It seeds its users from the people both sandboxes know, not from the Jira emulator."""
     assert "plansync.sandbox.jira_app" not in loaded_with("plansync.sandbox.salesforce_app")
+
+
+@pytest.mark.parametrize("module", ["plansync.sandbox.jira_app", "plansync.sandbox.salesforce_app"])
+def test_a_sandbox_loads_no_engine(module: str) -> None:
+    """Its database is opened as the state store's is (:mod:`plansync.sqlite`), not through
+    the state store's module and the engine around it."""
+    assert not {name for name in loaded_with(module) if name.startswith("plansync.engine")}

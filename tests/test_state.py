@@ -274,6 +274,32 @@ def test_writes_together_on_a_full_disk_name_the_file_and_leave_none(tmp_path: P
         assert set(state.records()) == {("ps-abc123", "jira")}
 
 
+def test_a_write_whose_commit_fails_is_named_and_leaves_the_store_usable(
+    tmp_path: Path,
+) -> None:
+    """SQLite keeps a transaction open after a COMMIT that fails for a busy database or a
+    deferred constraint: the store then held the write lock, read the record it had not saved
+    as saved, and refused every later write ("cannot start a transaction within a
+    transaction"). A deferred foreign key that a trigger breaks makes the COMMIT fail here."""
+    with open_state(tmp_path) as state:
+        state._db.execute("PRAGMA foreign_keys = ON")
+        state._db.executescript(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE child (parent INTEGER REFERENCES parent (id)"
+            " DEFERRABLE INITIALLY DEFERRED);"
+            "CREATE TRIGGER refused AFTER INSERT ON records BEGIN INSERT INTO child VALUES (1);"
+            " END;"
+        )
+        with pytest.raises(StateError, match="FOREIGN KEY constraint failed") as raised:
+            state.save(record())
+        assert str(raised.value).startswith(str(tmp_path / "state.db"))
+        assert state.records() == {}
+        state._db.execute("DROP TRIGGER refused")
+        state.save(record("ps-def456"))
+    with open_state(tmp_path) as state:
+        assert set(state.records()) == {("ps-def456", "jira")}
+
+
 def test_journal_entries_are_shown_to_runs_with_the_backend_they_were_sent_to(
     tmp_path: Path,
 ) -> None:

@@ -42,6 +42,7 @@ from plansync.errors import PlansyncError
 from plansync.logs import logger
 from plansync.notes.model import note_name
 from plansync.sites import names_site, on_this_machine, same_site
+from plansync.sqlite import reader, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -516,42 +517,8 @@ class StateStore:
         if self._together:  # a write inside :meth:`together`: committed with the others
             yield
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             yield
-        except BaseException:
-            # A full disk or an I/O error may have rolled it back already: a ROLLBACK then
-            # fails ("no transaction is active") and hides the error that matters.
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
-
-def reader(path: Path) -> sqlite3.Connection:
-    """A connection that only reads the database at ``path``, for a plan, which writes nothing
-    (the state store, and an embedded sandbox's database, which a plan copies).
-
-    Where plansync may write, read-write but query-only: a read-only connection to a WAL
-    database creates its -wal and -shm files and, unable to checkpoint, leaves them behind
-    when it closes. Where it may not (a read-only folder or file), read-only, and immutable
-    unless a -wal file is there: SQLite cannot make the -shm file a read-only connection to a
-    WAL database needs, and an immutable one needs none, but reads the main file alone, so
-    it is used only where the -wal file, which may hold the last sync's writes, is not.
-    """
-    if os.access(path.parent, os.W_OK) and os.access(path, os.W_OK):
-        query = "mode=rw"
-    elif path.with_name(path.name + "-wal").exists():
-        query = "mode=ro"
-    else:
-        query = "mode=ro&immutable=1"
-    db = sqlite3.connect(f"{path.as_uri()}?{query}", uri=True, isolation_level=None)
-    try:
-        db.execute("PRAGMA query_only = ON")
-    except sqlite3.DatabaseError:
-        db.close()
-        raise
-    return db
 
 
 def make_state_folder(directory: Path) -> None:

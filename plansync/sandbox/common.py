@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qs
 
-from plansync.engine.state import reader
 from plansync.sandbox.faults import Fault, FaultPlan
 from plansync.sandbox.server import DropConnection
+from plansync.sqlite import reader, transaction
 
 
 def now_stamp() -> tuple[str, float]:
@@ -230,19 +230,9 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """A ``BEGIN IMMEDIATE`` transaction under the lock, committed at the end of the block
-        and rolled back on any error while it is open: a COMMIT that fails (a full disk, an I/O
-        error) may have ended it already, and a ROLLBACK then raised "cannot rollback - no
-        transaction is active", which hid the error that mattered behind a traceback."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        """A :func:`~plansync.sqlite.transaction` under the lock."""
+        with self._lock, transaction(self._db):
+            yield
 
 
 def _copy_into(path: Path, target: sqlite3.Connection) -> None:
