@@ -532,14 +532,14 @@ def sync_command(
         _notice(config)
     declined: list[bool] = []
 
-    def confirm(plan: Plan) -> bool:
+    def show(plan: Plan) -> None:
         _stderr().end_line()  # the plan starts a line of its own, after the progress made it
         if quiet:
             _left_for_a_person(plan, config)
         else:
             click.echo(render_plan(plan, config))
-        if not plan.has_changes:
-            return plan.has_housekeeping  # the state learns, or a killed sync's files go
+
+    def confirm(_plan: Plan) -> bool:  # asked only of a plan with changes
         if yes or _asked("Apply these changes?", "applied", "--yes applies without asking"):
             return True
         declined.append(True)
@@ -561,7 +561,13 @@ def sync_command(
             result = sync.apply(config, saved, progress=progress, wait=wait, finish=kept)
         else:
             result = sync.apply(
-                config, progress=progress, confirm=confirm, asks=not yes, wait=wait, finish=kept
+                config,
+                progress=progress,
+                show=show,
+                confirm=confirm,
+                asks=not yes,
+                wait=wait,
+                finish=kept,
             )
     if declined:
         raise click.ClickException("nothing applied")

@@ -319,6 +319,7 @@ def apply(
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress = silent,
+    show: Callable[[Plan], None] | None = None,
     confirm: None = None,
     asks: bool = True,
     wait: float = 0,
@@ -335,6 +336,7 @@ def apply(
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress = silent,
+    show: Callable[[Plan], None] | None = None,
     confirm: Callable[[Plan], bool],
     asks: bool = True,
     wait: float = 0,
@@ -352,6 +354,7 @@ def apply(
     salesforce: Connector | None = None,
     checkpoint: Checkpoint | None = None,
     progress: Progress = silent,
+    show: Callable[[Plan], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     asks: bool = True,
     wait: float = 0,
@@ -361,7 +364,12 @@ def apply(
     left for the next sync), or plan and apply in one locked run.
 
     The lock is taken first, so a second run is refused before it plans or asks anything;
-    ``confirm`` sees the plan made under the lock and may decline (the result is then None).
+    ``show`` sees the plan it carries out, changes or none, before anything is asked or done
+    (``plansync sync`` prints it there). ``confirm`` is asked of a plan with changes, and may
+    decline (the result is then None); a plan with none is not put to it: the run does only
+    its housekeeping (:attr:`Plan.has_housekeeping`: the state store learns what both sides
+    agree on, a killed sync's temporary files go), and returns None if there is none. A
+    ``confirm`` that sensibly said no to an empty plan skipped that housekeeping at every run.
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
@@ -387,7 +395,11 @@ def apply(
         notices = _served(config, state)
         with _connected(config, state, connector, salesforce) as (conns, specs):
             current = plan if plan is not None else _build(config, state, specs, progress, notices)
-            if confirm is not None and not confirm(current):
+            if show is not None:
+                show(current)
+            if confirm is not None and not (
+                confirm(current) if current.has_changes else current.has_housekeeping
+            ):
                 return None
             # The plan's look-ups stand in for the look-up before creating only if nothing
             # came between them and the creates: an answer may come an hour later, after a

@@ -1324,6 +1324,37 @@ def test_apply_removes_the_temporary_files_a_killed_sync_left_and_lists_them(
     assert not leftover.exists()
 
 
+def test_a_confirm_is_not_asked_of_a_plan_without_changes_and_its_housekeeping_is_done(
+    example_project: ExampleProject,
+) -> None:
+    """A caller's ``confirm`` that said no to an empty plan (nothing to approve) skipped the
+    removal of a killed sync's temporary files, at every run; it is asked only of a plan with
+    changes, and what a sync with none still does is done. With nothing to do, no run."""
+    project = example_project
+    config = plansync.load_config(project.config_path)
+    assert plansync.apply(config).ok
+    asked: list[plansync.Plan] = []
+
+    def no_to_anything(plan: plansync.Plan) -> bool:
+        asked.append(plan)
+        return False
+
+    shown: list[plansync.Plan] = []
+    assert plansync.apply(config, show=shown.append, confirm=no_to_anything) is None
+    assert len(shown) == 1 and not shown[0].has_changes
+    note = project.note("weekly")
+    leftover = note.with_name(f".{note.name}.k2j3h4g5.plansync-tmp")
+    leftover.write_bytes(note.read_bytes())
+    os.utime(leftover, (1_700_000_000, 1_700_000_000))
+
+    result = plansync.apply(config, confirm=no_to_anything)
+
+    assert asked == []
+    assert result is not None and result.ok, result
+    assert result.removed_temps == [leftover.relative_to(project.vault).as_posix()]
+    assert not leftover.exists()
+
+
 def test_the_readme_s_json_shapes_are_the_contracts_and_the_dumps_are_not(
     example_project: ExampleProject,
 ) -> None:
