@@ -550,7 +550,6 @@ def sync_command(
         f" run `{config.caller.command('sync')}` again to finish"
     )
     result: Result | None
-    kept = _WarningsKept(config)
     with (
         _progress(quiet=quiet) as progress,
         _one_line_errors(),
@@ -558,7 +557,7 @@ def sync_command(
     ):
         if plan_file is not None:
             saved = Plan.load(plan_file, config)
-            result = sync.apply(config, saved, progress=progress, wait=wait, finish=kept)
+            result = sync.apply(config, saved, progress=progress, wait=wait)
         else:
             result = sync.apply(
                 config,
@@ -567,11 +566,10 @@ def sync_command(
                 confirm=confirm,
                 asks=not yes,
                 wait=wait,
-                finish=kept,
             )
     if declined:
         raise click.ClickException("nothing applied")
-    _report(result, config, kept, quiet=quiet)
+    _report(result, config, quiet=quiet)
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:
@@ -684,76 +682,22 @@ def _on_stop_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL if previous is None else previous)
 
 
-SYNC_WARNINGS = "sync-warnings.txt"
-"""The file of the state folder that lists every warning of the last sync that had more than
-its text shows of a kind: the rest of them are counted, and a sync's own warnings are said
-once (a cancel Jira held as done is taken as synced), so no command could list them again.
-Written by the sync that finished last (under the run lock, :class:`_WarningsKept`); one that
-raised or was refused leaves it as it was, and says nothing of it."""
-
-SYNC_WARNINGS_SUFFIX = ".partial"
-"""Ends the name of the file :data:`SYNC_WARNINGS` is written into before it is renamed."""
-
-
-class _WarningsKept:
-    """``finish`` for :func:`plansync.sync.apply`: keeps every warning of the sync in
-    :data:`SYNC_WARNINGS` when its report counts some of a kind, else removes an earlier
-    sync's list, which would be taken for this one's. Called while the run lock is held, so a
-    sync that started after this one cannot have its list replaced by this one's; written
-    whole (:func:`plansync.files.replace_whole`), so a reader never sees half of it."""
-
-    def __init__(self, config: Config) -> None:
-        self.path = config.state_dir / SYNC_WARNINGS
-        self.listed = False
-        self.error: OSError | None = None
-
-    def __call__(self, result: Result) -> None:
-        """A full disk (or a folder in the file's place) is the sync's report to say, never
-        an error of a sync that applied its changes."""
-        from plansync.engine.render import ALIKE_SHOWN
-        from plansync.files import remove_abandoned, replace_whole, temps_of
-
-        self.listed = len(result.warnings) > ALIKE_SHOWN  # a kind of them may be counted
-        text = "".join(f"{one_line(w)}\n" for w in result.warnings)
-        try:
-            remove_abandoned(temps_of(self.path, SYNC_WARNINGS_SUFFIX))
-            if self.listed:
-                replace_whole(self.path, text.encode("utf-8"), suffix=SYNC_WARNINGS_SUFFIX)
-            else:
-                self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            self.error = exc
-
-    def lines(self) -> tuple[str | None, list[str]]:
-        """What names the list for the report (None: nothing lists the warnings counted),
-        and the warning that it could not be kept."""
-        every = f"`cat {shlex.quote(str(self.path))}`"
-        if self.error is None:
-            return every, []
-        why = self.error.strerror or str(self.error)
-        if self.listed:
-            said = f"cannot write {self.path} ({why}): the warnings counted are listed nowhere"
-        else:
-            said = f"cannot remove {self.path} ({why}): it lists an earlier sync's warnings"
-        return None, [shown(f"warning: {said}")]
-
-
-def _report(
-    result: Result | None, config: Config, kept: _WarningsKept, *, quiet: bool = False
-) -> None:
+def _report(result: Result | None, config: Config, *, quiet: bool = False) -> None:
     """What a sync did (:func:`plansync.engine.render.render_result`): what was done on
     stdout, then warnings and errors on stderr; exit 1 unless all the plan said was applied.
-    Its warnings of a kind are listed a few times and counted, naming :data:`SYNC_WARNINGS`,
-    which ``kept`` wrote with them all (or saying that it could not)."""
+    Its warnings of a kind are listed a few times and counted, naming the file the sync wrote
+    with them all (:mod:`plansync.engine.sync_warnings`), unless it could not."""
     from plansync.engine.render import render_result
+    from plansync.engine.sync_warnings import SyncWarningsFile
 
     if result is None:
         return
-    every, unkept = kept.lines()
+    listing = SyncWarningsFile.of(config.state_dir)
+    every = f"`cat {shlex.quote(str(listing.path))}`" if listing.lists(result) else None
     report = render_result(result, config, quiet=quiet, every=every)
     for line in report.lines:
         click.echo(line)
-    for line in [*report.warnings, *unkept]:
+    for line in report.warnings:
         _stderr().echo(line)
     for line in report.errors:
         _stderr().echo(line, fg="red")
@@ -1124,10 +1068,9 @@ def demo(directory: Path | None) -> None:
         click.echo(render_plan(shown_plan, config))
         click.secho("\n2. Sync:", bold=True)
         # The plan shown, not a new one: that would draw other ids than those step 1 shows.
-        kept = _WarningsKept(config)
         with _progress() as progress:
-            result = sync.apply(config, shown_plan, progress=progress, finish=kept)
-        _report(result, config, kept)
+            result = sync.apply(config, shown_plan, progress=progress)
+        _report(result, config)
         click.secho("\n3. The notes now carry ids and keys:", bold=True)
         for item in (i for n in sync.scan(config).notes for i in n.items if i.keys):
             keys = "  ".join(f"{backend} {key}" for backend, key in sorted(item.keys.items()))

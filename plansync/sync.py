@@ -24,6 +24,7 @@ from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
 from plansync.engine.result import Result
 from plansync.engine.state import StateStore, open_state, running_sync
+from plansync.engine.sync_warnings import SyncWarningsFile
 from plansync.engine.targets import TargetSpec
 from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
@@ -376,8 +377,10 @@ def apply(
     ``progress`` (:data:`plansync.Progress`) hears how far each long step got, as
     ``progress(step, done, total)`` (the steps: :mod:`plansync.progress`); ``checkpoint``
     (:data:`plansync.Checkpoint`) is called with the name of each stage done. ``finish``
-    sees the result before the lock is released: what it keeps of this run (the CLI's list of
-    its warnings) cannot be replaced by a run that started after this one and ended before.
+    sees the result before the lock is released: what it keeps of this run cannot be replaced
+    by a run that started after this one and ended before. So is every sync's list of its
+    warnings kept in the state folder (:mod:`plansync.engine.sync_warnings`), whose report
+    counts some of a kind; one that could not be kept is one more warning of the result.
 
     A plan made here that ``confirm`` did not see (none given) has its warnings (not its
     notices) first in the result's ``warnings``: a caller that passes a plan, or a
@@ -422,6 +425,7 @@ def apply(
                 # Not its notices, which every run repeats, as `sync --quiet` leaves them out.
                 every_run = set(current.notice_details)
                 result.add_plan_warnings([w for w in current.warning_details if w not in every_run])
+            SyncWarningsFile.of(config.state_dir).keep(result)
             if finish is not None:
                 finish(result)
             return result

@@ -3059,9 +3059,11 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
     for n in range(ALIKE_SHOWN + 3):
         result.warn(HELD_AS_DONE, f"n{n // 2}.md", 3 + n % 2, f"PLAN-{n + 1}")
     result.warn("1 item is left for the next sync")  # another kind, of no note
-    monkeypatch.setattr(sync, "apply", finished(result))
+    monkeypatch.setattr(sync, "apply_plan", ran_into(result))
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
 
-    said = run("sync", "--yes", "--config", config)
+    said = run("sync", saved, "--config", config)
 
     assert said.exit_code == 0, said.output
     listed = state_dir / "sync-warnings.txt"
@@ -3076,20 +3078,18 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
 
     result.warning_details, result.warnings = [], []
     result.warn(HELD_AS_DONE, "n0.md", 3, "PLAN-1")
-    assert run("sync", "--yes", "--config", config).exit_code == 0
+    assert run("sync", saved, "--config", config).exit_code == 0
     assert not listed.exists()
 
 
-def finished(result: SyncResult) -> Callable[..., SyncResult]:
-    """``sync.apply`` that ran into ``result``, handing it to its ``finish`` as a run does."""
+def ran_into(result: SyncResult) -> Callable[..., SyncResult]:
+    """The engine's ``apply_plan`` that ran into ``result``, which ``sync.apply`` then keeps
+    and reports as it does a run's."""
 
-    def apply(
-        *_args: object, finish: Callable[[SyncResult], None], **_kwargs: object
-    ) -> SyncResult:
-        finish(result)
+    def apply_plan(*_args: object, **_kwargs: object) -> SyncResult:
         return result
 
-    return apply
+    return apply_plan
 
 
 def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_report(
@@ -3109,9 +3109,11 @@ def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_repor
     result = Result(requests=1)
     for n in range(ALIKE_SHOWN + 2):
         result.warn(HELD_AS_DONE, f"n{n}.md", 3, f"PLAN-{n + 1}")
-    monkeypatch.setattr(sync, "apply", finished(result))
+    monkeypatch.setattr(sync, "apply_plan", ran_into(result))
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
 
-    said = run("sync", "--yes", "--config", config)
+    said = run("sync", saved, "--config", config)
 
     assert said.exit_code == 0, said.output
     assert said.exception is None or isinstance(said.exception, SystemExit)

@@ -31,7 +31,9 @@ from plansync.callers import LIBRARY, CommandLine
 from plansync.config import Config
 from plansync.engine.apply import apply_plan
 from plansync.engine.changes import Fingerprint
+from plansync.engine.render import ALIKE_SHOWN
 from plansync.engine.state import open_state
+from plansync.engine.sync_warnings import SYNC_WARNINGS
 from plansync.notes.vault import Vault
 
 RUN_ERRORS = (
@@ -125,8 +127,8 @@ def test_each_exported_error_comes_back_whole_from_a_pickle(name: str) -> None:
 def test_finish_sees_the_result_of_a_sync_while_its_run_lock_is_held(
     example_project: ExampleProject,
 ) -> None:
-    """What ``finish`` keeps of a run (the CLI's list of its warnings) was written after the
-    lock was released: a sync that started meanwhile and ended first had its list replaced by
+    """What ``finish`` keeps of a run (as the list of its warnings is kept) was written after
+    the lock was released: a sync that started meanwhile and ended first had its list replaced by
     the older run's."""
     config = plansync.load_config(example_project.config_path)
     seen: list[tuple[plansync.Result, BaseException | None]] = []
@@ -142,6 +144,36 @@ def test_finish_sees_the_result_of_a_sync_while_its_run_lock_is_held(
 
     assert result.ok and len(seen) == 1
     assert seen[0][0] is result and isinstance(seen[0][1], plansync.StateLocked)
+
+
+def test_every_sync_keeps_the_list_of_its_warnings_the_library_s_too(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's sync kept the list its report's count of warnings names, and removed an
+    earlier one's; a library sync left that list in place, to be taken for the next command
+    sync's. It was written too for more warnings than a report lists of one kind, but of
+    several kinds, none of them counted: a file no line named."""
+    config = plansync.load_config(example_project.config_path)
+    listed = config.state_dir / SYNC_WARNINGS
+    listed.parent.mkdir(parents=True, exist_ok=True)
+    listed.write_text("n0.md:3: an earlier sync's warning\n", "utf-8")
+
+    assert plansync.apply(config).ok
+    assert not listed.exists()
+
+    def ran_into(warnings: list[str]) -> Any:
+        result = plansync.Result()
+        for n, message in enumerate(warnings):
+            result.warn(message, f"n{n}.md", 3, f"PLAN-{n + 1}")
+        monkeypatch.setattr(plansync.sync, "apply_plan", lambda *_a, **_k: result)
+        return result
+
+    kinds = ran_into([f"kind {n}" for n in range(ALIKE_SHOWN + 1)])
+    assert plansync.apply(config, plansync.plan(config)) is kinds
+    assert not listed.exists()
+    alike = ran_into(["was held as done"] * (ALIKE_SHOWN + 1))
+    assert plansync.apply(config, plansync.plan(config)) is alike
+    assert listed.read_text("utf-8").splitlines() == alike.warnings
 
 
 def test_a_sync_that_planned_itself_has_the_plans_warnings_as_data_too(

@@ -313,6 +313,14 @@ def warning_lines(warnings: Iterable[PlanWarning], every: str | None) -> list[st
     return alike_lines(entries, "warning", every)
 
 
+def counts_any(warnings: Iterable[PlanWarning]) -> bool:
+    """Whether :func:`warning_lines` counts some of ``warnings`` rather than list them: a kind
+    of them (:func:`warning_kind`) has more than :data:`ALIKE_SHOWN`. Then a line names what
+    lists ``every`` one (a sync's: :mod:`plansync.engine.sync_warnings`)."""
+    kinds = _alike((Alike(str(w), warning_kind(w)) for w in warnings), lambda entry: entry.kind)
+    return any(len(group) > ALIKE_SHOWN for group in kinds)
+
+
 def _places(entries: Sequence[Alike]) -> str:
     """How many more ``entries`` a kind has, in the words of where they are: "317 more notes"
     (one a note), "305 more lines in 280 notes", or "2 more" (of no note)."""
