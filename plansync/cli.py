@@ -17,7 +17,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from plansync.config import Config
     from plansync.engine.changes import Plan
     from plansync.engine.result import Result
-    from plansync.notes.tasks_plugin import TasksSettings
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
 # clients and the sandboxes, half a second that `plansync parse` and `--help` need not wait.
@@ -804,13 +802,6 @@ def forget_command(
     )
 
 
-_SYNCED_TWICE = (
-    "synced with a second config, with a state store of its own, their issues and records"
-    " would be made again"
-)
-"""Why ``plansync init`` refuses to write a config over notes another one reads."""
-
-
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -828,77 +819,20 @@ def init(directory: Path, force: bool) -> None:
     be synced twice. The global filter of the vault's Obsidian Tasks plugin, when it has one,
     is written into the config's [acceptance].
     """
-    from plansync.config import CONFIG_NAME, config_reading, configs_within
-    from plansync.errors import ConfigError
-    from plansync.notes.tasks_plugin import UnreadableSettings, tasks_settings
+    from plansync.init import write_starter
 
-    target = directory / CONFIG_NAME
-    if not directory.is_dir():
-        # It was made before: a mistyped path became a vault with no notes, planned as
-        # nothing to do, exit 0.
-        raise click.ClickException(
-            f"{directory.absolute()} is no folder: is the path mistyped? (for a new vault,"
-            f" make it first: mkdir -p {shlex.quote(str(directory))})"
-        )
-    if target.exists() and not force:
-        # Absolute: `init .` named only "plansync.toml", not which folder already has one.
-        raise click.ClickException(f"{target.absolute()} exists (use --force to overwrite)")
-    if not force:
-        unreadable: list[ConfigError] = []
-        reading = config_reading(directory, unreadable)
-        if reading is not None:
-            raise click.ClickException(
-                f"{reading.config} reads the notes of {directory.absolute()} already (its vault"
-                f" is {reading.vault}): {_SYNCED_TWICE}; plan with that config (--force writes"
-                " one here all the same)"
-            )
-        within = configs_within(directory, unreadable)
-        if within:
-            more = f" (and {counted(len(within) - 1, 'other')})" if len(within) > 1 else ""
-            raise click.ClickException(
-                f"{within[0].config}{more} reads notes that a config in"
-                f" {directory.absolute()} would read too (its vault is {within[0].vault}):"
-                f" {_SYNCED_TWICE}; plan with that config (--force writes one here all the"
-                " same, whose [vault] exclude can then leave its folder out)"
-            )
-        # Said, not refused: plan with that config names what is wrong with it.
-        for exc in unreadable:
-            _stderr().echo(
-                f"warning: {shown(str(exc))}; not checked for reading the notes of"
-                f" {directory.absolute()}"
-            )
-    try:
-        plugin = tasks_settings(directory)
-    except UnreadableSettings as exc:
-        _stderr().echo(f"warning: {exc}: set [acceptance] global_filter as in Obsidian.")
-        plugin = None
     with _one_line_errors():
-        target.write_text(starter_config(directory.resolve().name, plugin), encoding="utf-8")
+        written = write_starter(directory, force)
+    for warning in written.warnings:
+        _stderr().echo(f"warning: {shown(warning)}")
+    plugin = written.plugin
     if plugin is not None and plugin.global_filter:
         click.echo(f"Wrote Obsidian Tasks' {plugin.described()} into [acceptance] ({plugin.file}).")
     # Quoted for the shell: the command is meant to be pasted, and notes live in folders
     # such as "Meeting notes" or "Team's vault".
-    click.echo(f"Wrote {target}. Try `plansync plan --config {shlex.quote(str(target))}`.")
-
-
-STARTER_FILTER = '# global_filter = "#task"\n# remove_global_filter = false\n'
-"""The starter config's [acceptance] lines that :func:`starter_config` fills in from the
-vault's Obsidian Tasks settings."""
-
-
-def starter_config(vault_name: str, plugin: TasksSettings | None = None) -> str:
-    """The commented starter config, naming the vault as its folder is named now, and reading
-    tasks with the global filter of its Obsidian Tasks ``plugin`` (left commented out without
-    one: every checkbox line is a task, as to the plugin)."""
-    text = (files("plansync") / "templates" / "plansync.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "My Vault"', f"name = {toml_string(vault_name)}", 1)
-    if plugin is None or not plugin.global_filter:
-        return text
-    settings = (
-        f"global_filter = {toml_string(plugin.global_filter)}  # as Obsidian Tasks' settings\n"
-        f"remove_global_filter = {'true' if plugin.remove_global_filter else 'false'}\n"
+    click.echo(
+        f"Wrote {written.path}. Try `plansync plan --config {shlex.quote(str(written.path))}`."
     )
-    return text.replace(STARTER_FILTER, settings, 1)
 
 
 @main.group()

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -33,7 +33,6 @@ from plansync.connectors.base import StatusValue
 from plansync.connectors.salesforce_names import SF_API_NAME, SF_API_VERSION, SfAuth, SfSetting
 from plansync.errors import ConfigError, raise_alone
 from plansync.notes.model import AcceptancePolicy, Kind, Priority, nfc, tag_as_written
-from plansync.notes.vault import files_named, hidden, left_out_by
 from plansync.placeholders import check_template
 from plansync.redact import REDACTED, redact
 from plansync.settings import Settings, describe, key_of, unknown_key, validate_raw
@@ -1012,7 +1011,7 @@ def read_config(
     # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
     # dotfiles folder instead. Absolute before it is read, as every message names it so.
     source = Path(os.path.abspath(file))
-    return config_from_dict(_read_toml(source), source=source, caller=caller, environ=environ)
+    return config_from_dict(read_toml(source), source=source, caller=caller, environ=environ)
 
 
 def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
@@ -1031,7 +1030,7 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
         except ConfigError:
             return Acceptance()
     file = Path(os.path.abspath(os.path.expanduser(path)))
-    raw = _read_toml(file)
+    raw = read_toml(file)
     table: dict[str, Any] = {"acceptance": raw.get("acceptance", {})}
     users = raw.get("users")
     if isinstance(users, dict):  # any other is for plan to name
@@ -1039,7 +1038,7 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
     return _checked(table, file).acceptance
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
+def read_toml(file: Path) -> dict[str, Any]:
     """The TOML of the config ``file``, each way it can fail named as a :class:`ConfigError`."""
     try:
         data = file.read_bytes()
@@ -1197,86 +1196,3 @@ def find_config(start: Path, caller: Caller = LIBRARY) -> Path:
             return candidate
     starter = f" (run `{caller.starter}`)" if caller.starter else ""
     raise ConfigError(f"no {CONFIG_NAME} in {start} or its parents{starter}")
-
-
-class Overlap(NamedTuple):
-    """Another ``plansync.toml`` whose vault reads notes a config being written would read."""
-
-    config: Path
-    vault: Path
-    """The folder of its vault."""
-
-
-def config_reading(folder: Path, unreadable: list[ConfigError]) -> Overlap | None:
-    """The nearest ``plansync.toml`` of a parent folder whose vault reads the notes of
-    ``folder``; None if none does.
-
-    A second config in ``folder`` has a state store of its own: its sync made every issue
-    and record of those notes again (or linked them anew), in a sandbox of its own. Only its
-    ``[vault]`` is read (``${VAR}`` references with their defaults), as an unset token is no
-    matter here; a parent config that cannot be read is passed over, and goes into
-    ``unreadable``: passed over in silence, it left a user to find the overlap by a sync."""
-    folder = folder.resolve()
-    for parent in folder.parents:
-        file = parent / CONFIG_NAME
-        if not file.is_file():
-            continue
-        try:
-            root, vault = _vault_of(file)
-        except ConfigError as exc:
-            unreadable.append(exc)
-            continue
-        if _reads_notes_of(root, vault, folder):
-            return Overlap(file, root)
-    return None
-
-
-def configs_within(folder: Path, unreadable: list[ConfigError]) -> list[Overlap]:
-    """The ``plansync.toml`` files below ``folder`` (as a scan's walk finds them: not in
-    hidden folders) whose vault reads notes that a starter config in ``folder`` would read
-    too, or reads the notes of ``folder`` itself (a ``path`` up out of its own folder).
-    Written over them, ``plansync init`` made two configs of the same notes, each with a
-    state store of its own, as :func:`config_reading` says the other way round. Those that
-    cannot be read go into ``unreadable``."""
-    folder = folder.resolve()
-    starter = VaultConfig()  # plansync init's [vault]: its folder, every note but templates'
-    found = []
-    for file in files_named(folder, CONFIG_NAME):
-        if file.parent.resolve() == folder:
-            continue
-        try:
-            root, vault = _vault_of(file)
-        except ConfigError as exc:
-            unreadable.append(exc)
-            continue
-        if _reads_notes_of(folder, starter, root) or _reads_notes_of(root, vault, folder):
-            found.append(Overlap(file, root))
-    return found
-
-
-def _vault_of(file: Path) -> tuple[Path, VaultConfig]:
-    """The folder of the vault a config ``file`` reads, and its ``[vault]``; a
-    :class:`ConfigError` naming the file if it cannot be read."""
-    try:
-        raw = _read_toml(file).get("vault", {})
-        vault = VaultConfig.model_validate(interpolate(raw, []))
-    except ConfigError as exc:
-        said = str(exc)
-        raise ConfigError(
-            said if said.startswith(str(file)) else f"{file}: {said}",
-            source=file,
-            key=f"vault.{exc.key}" if exc.key else None,  # the key of the [vault] read alone
-            line=exc.line,
-        ) from None
-    return (file.parent / Path(vault.path).expanduser()).resolve(), vault
-
-
-def _reads_notes_of(root: Path, vault: VaultConfig, folder: Path) -> bool:
-    """Whether ``vault``, at ``root``, reads a note right in ``folder`` (resolved both)."""
-    try:
-        inside = folder.relative_to(root)
-    except ValueError:
-        return False
-    if any(hidden(part) for part in inside.parts):
-        return False
-    return left_out_by((inside / "note.md").as_posix(), vault.include, vault.exclude) is None

@@ -34,6 +34,7 @@ from plansync.engine.changes import Fingerprint
 from plansync.engine.render import ALIKE_SHOWN
 from plansync.engine.state import open_state
 from plansync.engine.sync_warnings import SYNC_WARNINGS
+from plansync.init import configs_within, write_starter
 from plansync.notes.vault import Vault
 
 RUN_ERRORS = (
@@ -816,10 +817,40 @@ def test_a_vault_path_from_the_home_of_no_such_user_is_a_config_error_naming_it(
     nested.parent.mkdir()
     nested.write_text('[vault]\npath = "~no-such-user-of-plansync/notes"\n')
     unreadable: list[plansync.ConfigError] = []
-    assert plansync.config.configs_within(tmp_path, unreadable) == []
+    assert configs_within(tmp_path, unreadable) == []
     [refused] = unreadable
     assert (refused.key, refused.source) == ("vault.path", nested)
     assert said in str(refused)
+
+
+def test_a_starter_config_is_written_by_the_library_as_plansync_init_writes_it(
+    tmp_path: Path,
+) -> None:
+    """``plansync init``'s checks and its starter config are the library's, for a program
+    that sets up vaults: a refusal is a ConfigError naming the config that reads the notes
+    already, and what was not checked comes back as warnings, with the file written."""
+    vault = tmp_path / "team"
+    (vault / "broken").mkdir(parents=True)
+    (vault / "broken" / "plansync.toml").write_text("[vault\n", "utf-8")
+
+    written = write_starter(vault)
+
+    assert written.path == vault / "plansync.toml"
+    assert plansync.load_config(written.path).vault.name == "team"
+    assert written.plugin is None
+    [warning] = written.warnings
+    assert warning.startswith(str(vault / "broken" / "plansync.toml"))
+    assert warning.endswith(f"; not checked for reading the notes of {vault}")
+    with pytest.raises(plansync.ConfigError, match="exists") as exists:
+        write_starter(vault)
+    assert exists.value.source == written.path
+    (vault / "notes").mkdir()
+    with pytest.raises(plansync.ConfigError, match="reads the notes of") as refused:
+        write_starter(vault / "notes")
+    assert refused.value.source == written.path
+    assert write_starter(vault / "notes", force=True).path.is_file()
+    with pytest.raises(plansync.ConfigError, match="is no folder"):
+        write_starter(tmp_path / "mistyped")
 
 
 def test_a_config_made_in_code_without_rules_is_refused_as_a_file_s_is(
