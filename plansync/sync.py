@@ -382,9 +382,9 @@ def apply(
     warnings kept in the state folder (:mod:`plansync.engine.sync_warnings`), whose report
     counts some of a kind; one that could not be kept is one more warning of the result.
 
-    A plan made here that ``confirm`` did not see (none given) has its warnings (not its
-    notices) first in the result's ``warnings``: a caller that passes a plan, or a
-    ``confirm``, has read them there.
+    A plan made here that no caller saw (no ``show``, and ``confirm`` not asked) has its
+    warnings (not its notices) first in the result's ``warnings``: a caller that passes a
+    plan, or a ``show`` or a ``confirm`` that sees it, has read them there.
     """
     _check_config("apply", config)
     if plan is not None and not isinstance(plan, Plan):
@@ -400,10 +400,11 @@ def apply(
             current = plan if plan is not None else _build(config, state, specs, progress, notices)
             if show is not None:
                 show(current)
+            asked = confirm is not None and current.has_changes
             if confirm is not None and not (
-                confirm(current) if current.has_changes else current.has_housekeeping
+                confirm(current) if asked else current.has_housekeeping
             ):
-                return None
+                return None  # declined, or nothing to do
             # The plan's look-ups stand in for the look-up before creating only if nothing
             # came between them and the creates: an answer may come an hour later, after a
             # teammate's sync (another state store) created records for the same ids.
@@ -419,7 +420,7 @@ def apply(
                 planned_here=plan is None,
                 progress=progress,
             )
-            if plan is None and confirm is None:
+            if plan is None and show is None and not asked:
                 # A plan no caller saw: its warnings (a note whose front matter cannot be
                 # read, whose items are shown as conflicts, never acted on) were said nowhere.
                 # Not its notices, which every run repeats, as `sync --quiet` leaves them out.

@@ -59,10 +59,9 @@ def config_of(project: ExampleProject) -> Config:
 
 
 def sync(config: Config, **kwargs: Any) -> Result:
-    """A sync whose result's warnings are its own: the plan it makes is seen by ``confirm``
-    (which answers at once), so its warnings are not repeated there (see plansync.apply)."""
-    kwargs.setdefault("confirm", lambda _plan: True)
-    kwargs.setdefault("asks", False)
+    """A sync whose result's warnings are its own: the plan it makes is seen by ``show``, so
+    its warnings are not repeated there (see plansync.apply)."""
+    kwargs.setdefault("show", lambda _plan: None)
     result = plansync.apply(config, **kwargs)
     assert result is not None
     assert result.ok, [str(e) for e in result.errors]
