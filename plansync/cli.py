@@ -520,7 +520,7 @@ def sync_command(
     """
     from plansync import sync
     from plansync.engine.changes import Plan
-    from plansync.engine.render import render_plan
+    from plansync.engine.render import left_for_a_person, render_plan
 
     if quiet and not (yes or plan_file):
         # The question would come with no plan to answer it by.
@@ -533,7 +533,8 @@ def sync_command(
     def show(plan: Plan) -> None:
         _stderr().end_line()  # the plan starts a line of its own, after the progress made it
         if quiet:
-            _left_for_a_person(plan, config)
+            for line in left_for_a_person(plan, config):
+                _stderr().echo(line)
         else:
             click.echo(render_plan(plan, config))
 
@@ -583,38 +584,6 @@ def _asked(question: str, done: str, unasked: str) -> bool:
             _exit_interrupted(f"{_stopped_by(number)}: nothing was {done}.", number)
         _stderr().echo("")
         raise click.ClickException(f"no answer, so nothing was {done} ({unasked})") from None
-
-
-def _left_for_a_person(plan: Plan, config: Config) -> None:
-    """What ``sync --quiet`` still says of the plan it does not print: its warnings but the
-    notices (information that every run would repeat), and the conflicts and orphans a sync
-    never acts on, which stay until a person settles them."""
-    from plansync.engine.forget import reports_forgettable
-    from plansync.engine.render import warning_lines
-
-    notices = set(plan.notice_details)
-    warnings = [warning for warning in plan.warning_details if warning not in notices]
-    every = config.caller.lists_all("warning_details")
-    for line in warning_lines(warnings, every):  # grouped by kind, as the plan shows them
-        _stderr().echo(line)
-    counts = {
-        kind: n
-        for kind in ("conflict", "orphan")
-        if (n := sum(change.action == kind for change in plan.changes))
-    }
-    if counts:
-        listed = " and ".join(counted(n, kind) for kind, n in counts.items())
-        one = sum(counts.values()) == 1
-        forget_hint = (
-            f", and `{config.caller.command('forget', 'KEY')}` stops reporting an orphan whose"
-            " deletion stands"
-            if reports_forgettable(plan)
-            else ""
-        )
-        _stderr().echo(
-            f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
-            f" `{config.caller.command('plan')}` shows {'it' if one else 'them'}{forget_hint}"
-        )
 
 
 class _Stopped(KeyboardInterrupt):

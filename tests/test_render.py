@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from plansync.callers import CommandLine
 from plansync.config import Config, config_from_dict
 from plansync.display import field_value
-from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Plan
+from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Plan, PlanWarning
 from plansync.engine.render import (
     ALIKE_SHOWN,
     RenderedResult,
+    left_for_a_person,
     render_plan,
     render_result,
     summary_line,
@@ -488,3 +489,36 @@ def test_a_result_renders_without_its_config_in_the_library_s_words() -> None:
     config = Config.model_validate({"vault": {"path": "vault"}})
     assert render_result(read_back) == render_result(held, config)
     assert "`plansync.plan(config)` shows that change anew" in (render_result(held).failure or "")
+
+
+def test_what_a_sync_without_its_plan_shown_says_is_the_library_s() -> None:
+    """``sync --quiet`` said it, and a cron wrapper of the library had to write it again: the
+    plan's warnings but its notices, grouped, and the conflicts and orphans left for a person,
+    in the commands of the config's caller."""
+    config = config_from_dict(
+        {"rules": [{"project": "PLAN"}]}, caller=CommandLine(Path("v/plansync.toml"))
+    )
+    conflicts = [
+        Change(
+            action="conflict",
+            target="jira",
+            item=ItemRef(note="a.md", line=n, block_id=f"ps-{n}", text="x"),
+            key=f"PLAN-{n}",
+        )
+        for n in (3, 4)
+    ]
+    plan = Plan(changes=conflicts, summary={"conflict": 2})
+    for n in range(ALIKE_SHOWN + 1):
+        plan.warn(PROPOSED, f"p{n}.md", 5)
+    plan.add_notices([PlanWarning(message="No Jira URL configured: using the sandbox")])
+
+    lines = left_for_a_person(plan, config)
+
+    assert lines == [
+        *(f"warning: p{n}.md:5: {PROPOSED}" for n in range(ALIKE_SHOWN)),
+        "warning: likewise 1 more note (`plansync plan --config v/plansync.toml --json`"
+        " lists them all)",
+        "warning: 2 conflicts are left for a person to settle:"
+        " `plansync plan --config v/plansync.toml` shows them",
+    ]
+    assert left_for_a_person(Plan(), config) == []

@@ -490,6 +490,35 @@ def render_result(
     return RenderedResult(lines, warnings, errors, _failure(result, caller, stopped, left_out))
 
 
+def left_for_a_person(plan: Plan, config: Config) -> list[str]:
+    """What a sync that does not show its plan (``sync --quiet``, a cron wrapper) still says of
+    it, as lines to print: its warnings but the notices (information that every run would
+    repeat), grouped by kind as the plan shows them, and the conflicts and orphans a sync never
+    acts on, which stay until a person settles them. The commands named are ``config``'s."""
+    notices = set(plan.notice_details)
+    warnings = [warning for warning in plan.warning_details if warning not in notices]
+    lines = warning_lines(warnings, config.caller.lists_all("warning_details"))
+    counts = {
+        kind: n
+        for kind in ("conflict", "orphan")
+        if (n := sum(change.action == kind for change in plan.changes))
+    }
+    if counts:
+        listed = " and ".join(counted(n, kind) for kind, n in counts.items())
+        one = sum(counts.values()) == 1
+        forget_hint = (
+            f", and `{config.caller.command('forget', 'KEY')}` stops reporting an orphan whose"
+            " deletion stands"
+            if reports_forgettable(plan)
+            else ""
+        )
+        lines.append(
+            f"warning: {listed} {'is' if one else 'are'} left for a person to settle:"
+            f" `{config.caller.command('plan')}` shows {'it' if one else 'them'}{forget_hint}"
+        )
+    return lines
+
+
 LEFT_OUT_WHY = {
     "create": "as the creates they follow are not in the plan",
     "note": "as their notes changed since the plan was made",
