@@ -410,7 +410,7 @@ def _notice(config: Config) -> None:
     """Say on stderr which backends are the embedded sandbox, before a run whose plan is not
     shown as text: a plan says it first among its warnings (its notices), and a run that
     shows the plan said it twice."""
-    from plansync.sync import sandbox_notice
+    from plansync.sandbox_choice import sandbox_notice
 
     notice = sandbox_notice(config)
     if notice:

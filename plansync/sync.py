@@ -1,23 +1,24 @@
 """The library's front door: ``plan(config)``, ``apply(config, plan)`` and ``forget(config)``.
 
-This is where the pieces meet: the vault is scanned with the config's globs and acceptance
-policy, the state store is opened (read-only for a plan, under the run lock for a sync), and a
-connector per backend is made from the config (:mod:`plansync.connect`), or pointed at the
-embedded sandbox when that backend is not configured (for a config made in code, only when it
-chooses the sandbox: :func:`refuse_unchosen_sandbox`), which the plan then says. The CLI is a
-thin shell over these functions.
+Each opens the state store (read-only for a plan, under the run lock for a sync or a forget),
+refuses one that serves another vault, has :mod:`plansync.sandbox_choice` refuse a sandbox the
+run may not use, makes the connectors (:mod:`plansync.connect`) and the planner's view of them
+(:func:`~plansync.engine.targets.targets_of`), scans the vault (:func:`scan`) and hands the rest
+to the engine: the plan to :class:`~plansync.engine.plan.Planner`, the sync to
+:func:`~plansync.engine.apply.apply_plan` (its list of warnings kept by
+:mod:`plansync.engine.sync_warnings`), the forgetting to :mod:`plansync.engine.forget`. Nothing
+is decided here that those modules decide; the CLI (:mod:`plansync.cli`) calls these functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import overload
 
-from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
+from plansync.config import Config
 from plansync.connect import connections
 from plansync.connectors.base import Connector
-from plansync.display import counted
 from plansync.engine.apply import Checkpoint, apply_plan
 from plansync.engine.changes import Change, Plan, PlanWarning
 from plansync.engine.forget import orphans_named, set_aside
@@ -25,62 +26,18 @@ from plansync.engine.plan import Planner
 from plansync.engine.result import Result
 from plansync.engine.state import StateStore, open_state, running_sync
 from plansync.engine.sync_warnings import SyncWarningsFile
-from plansync.engine.targets import TargetSpec
+from plansync.engine.targets import TargetSpec, targets_of
 from plansync.errors import ConfigError, wrong_type
 from plansync.notes.model import ParseWarning
 from plansync.notes.vault import GlobsNamed, Vault, cyclic_gc_paused, printable, read_vault
 from plansync.progress import Progress, silent
-from plansync.rules import JiraRouting, SalesforceRouting
-from plansync.sites import EMBEDDED, site_of, site_of_connector
-
-SANDBOX_NOTICE = "No {what} configured: using the embedded sandbox (state in {where})."
-SANDBOX_WHAT = {"jira": "Jira URL", "salesforce": "Salesforce instance"}
-
-
-def sandboxed(config: Config, embedded: Collection[str]) -> list[str]:
-    """Of the ``embedded`` backends, those items go to: Jira only when a rule sends items
-    there (a config for Salesforce alone has no [[rules]], and its Jira stands idle)."""
-    return [
-        name for name in BACKEND_TITLES if name in embedded and (name != "jira" or config.rules)
-    ]
-
-
-def sandbox_notice(config: Config, embedded: Collection[str] | None = None) -> str | None:
-    """The one line that says which backends are the embedded sandbox (``embedded``; None:
-    those ``config`` leaves to it), or None.
-
-    Jira only when a rule sends items there: a config for Salesforce alone (no [[rules]])
-    was told "No Jira URL configured: using the embedded sandbox", as if its items went there.
-    """
-    names = sandboxed(config, config.embedded if embedded is None else embedded)
-    if not names:
-        return None
-    what = " and no ".join(SANDBOX_WHAT[name] for name in names)
-    return SANDBOX_NOTICE.format(what=what, where=config.state_dir / "sandbox")
-
-
-def refuse_unchosen_sandbox(config: Config, embedded: Collection[str]) -> None:
-    """Refuse the embedded sandbox to a config made in code that did not choose it
-    (:attr:`Config.sandbox`), before it is started.
-
-    An empty URL there is most often a variable left unset
-    (``JiraConfig(url=os.environ.get("JIRA_URL", ""))``), and the run wrote the sandbox's
-    made-up keys (``[PLAN-1](http://127.0.0.1:8990/browse/PLAN-1)``) into the real notes,
-    said nowhere but in the plan's fingerprint. A config file chooses the sandbox by its
-    empty URL (``"${JIRA_URL:-}"``, or no [jira] table), and its plan says so in a notice.
-    """
-    names = sandboxed(config, embedded)
-    if config.source is not None or config.sandbox or not names:
-        return
-    keys = " and ".join(f"'{URL_SETTINGS[name][0]}'" for name in names)
-    it, is_ = ("it", "is") if len(names) == 1 else ("them", "are")
-    raise ConfigError(
-        f"{config.where}: {keys} {is_} empty, so this run would sync with the embedded sandbox"
-        " and write its made-up keys (links to 127.0.0.1) into the notes: set"
-        f" {it} (an environment variable {it} {is_} read from unset?), or make the Config"
-        " with sandbox=True to try plansync on the embedded sandbox",
-        key=URL_SETTINGS[names[0]][0],
-    )
+from plansync.sandbox_choice import (
+    refuse_sandbox_over_real,
+    refuse_unchosen_sandbox,
+    sandbox_notice,
+    served_embedded,
+)
+from plansync.sites import EMBEDDED
 
 
 def scan(config: Config, progress: Progress = silent) -> Vault:
@@ -126,82 +83,12 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
     return vault
 
 
-def targets(connectors: dict[str, Connector], config: Config) -> list[TargetSpec]:
-    """What the planner needs to know of each backend; Jira first (see the plan's docstring).
-
-    Salesforce records move with the checkbox only when the config names their status field:
-    custom objects have no workflow plansync could know of."""
-    jira = connectors["jira"]
-    specs = [
-        TargetSpec(
-            name="jira",
-            title=BACKEND_TITLES["jira"],
-            connector=jira,
-            routing=JiraRouting(),
-            remote_links=True,
-            transitions=True,
-            progress=True,
-            immutable=frozenset({"project", "issue_type"}),
-            site=site_of_connector(jira),
-        )
-    ]
-    if "salesforce" in connectors:
-        sf = connectors["salesforce"]
-        specs.append(
-            TargetSpec(
-                name="salesforce",
-                title=BACKEND_TITLES["salesforce"],
-                connector=sf,
-                routing=SalesforceRouting(),
-                transitions=bool(config.salesforce and config.salesforce.status_field),
-                progress=bool(
-                    config.salesforce
-                    and config.salesforce.status_field
-                    and "in_progress" in config.salesforce.status_values
-                ),
-                site=site_of_connector(sf),
-            )
-        )
-    return specs
-
-
-def refuse_sandbox_over_real(config: Config, state: StateStore, embedded: set[str]) -> None:
-    """Refuse a run on the embedded sandbox over records synced with a real backend, before
-    the sandbox is started.
-
-    Such a run would report every synced item as a conflict, or write sandbox links into the
-    notes; it is almost always a shell without ``JIRA_URL``, so it says that instead.
-    """
-    for name in sorted(embedded):
-        state.bind(name, local=True)
-        real = state.elsewhere(name)
-        if not real:
-            continue
-        title = BACKEND_TITLES[name]
-        setting, variable = URL_SETTINGS[name]
-        items = counted(len(real), "item") + (" was" if len(real) == 1 else " were")
-        raise ConfigError(
-            f"{state.directory / 'state.db'}: {items} synced with the {title} at"
-            f" {site_of(real[0].url)}, but {config.where} names no {title}"
-            f" ('{setting}', which the starter config reads from {variable}), so this run would"
-            f" use the embedded sandbox: set it to sync with that {title}",
-            source=config.source,
-            key=setting,
-        )
-
-
-def bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
+def _bind_state(state: StateStore, specs: list[TargetSpec]) -> None:
     """Show the run only the records of its kind of backend, and the journal entries of its
     backend (see ``StateStore.bind``)."""
     for spec in specs:
         if spec.local is not None:
             state.bind(spec.name, spec.local, spec.site)
-
-
-def _embedded(config: Config, jira: Connector | None, salesforce: Connector | None) -> set[str]:
-    """The backends this run serves from the embedded sandbox (not given as connectors)."""
-    given = {"jira": jira, "salesforce": salesforce}
-    return {name for name in config.embedded if given[name] is None}
 
 
 @contextmanager
@@ -216,12 +103,12 @@ def _connected(
     """The connectors and targets of a run, its state store bound to their backends (a run
     that would put a sandbox over records synced with a real backend, or a config made in
     code on a sandbox it did not choose, is refused first)."""
-    embedded = _embedded(config, jira, salesforce)
+    embedded = served_embedded(config, jira, salesforce)
     refuse_unchosen_sandbox(config, embedded)
     refuse_sandbox_over_real(config, state, embedded)
     with connections(config, jira, salesforce, persist=persist) as conns:
-        specs = targets(conns, config)
-        bind_state(state, specs)
+        specs = targets_of(conns, config)
+        _bind_state(state, specs)
         yield conns, specs
 
 
@@ -234,7 +121,7 @@ def _check_config(call: str, config: object) -> None:
         )
 
 
-def _served(config: Config, state: StateStore) -> list[str]:
+def _refuse_store_of_another_vault(config: Config, state: StateStore) -> list[str]:
     """Refuse a state store that serves another vault than ``config``'s: two configs in one
     folder (two files, or two made in code in one working folder) share its ``.plansync``,
     and each one's plan took the other vault's records for orphans, which a sync cancelled
@@ -267,9 +154,10 @@ def _build(
     progress: Progress,
     notices: list[str],
 ) -> Plan:
-    """The plan, with ``notices`` (:func:`_served`'s) first among its warnings, and before
-    them the notice of the backends served from the embedded sandbox (:func:`sandbox_notice`):
-    said by the plan, every caller reads it, the library's and ``plan --json``'s too."""
+    """The plan, with ``notices`` (:func:`_refuse_store_of_another_vault`'s) first among its
+    warnings, and before them the notice of the backends served from the embedded sandbox
+    (:func:`~plansync.sandbox_choice.sandbox_notice`): said by the plan, every caller reads
+    it, the library's and ``plan --json``'s too."""
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
     # many: the collector's full passes over them found nothing to free in a plan of 40,000
     # items, and took 7 of its 23 s.
@@ -298,7 +186,7 @@ def plan(
     """
     _check_config("plan", config)
     with open_state(config.state_dir, lock=False) as state:
-        notices = _served(config, state)
+        notices = _refuse_store_of_another_vault(config, state)
         running = running_sync(config.state_dir)
         with _connected(config, state, connector, salesforce, persist=False) as (_, specs):
             result = _build(config, state, specs, progress, notices)
@@ -395,7 +283,7 @@ def apply(
             "read a saved one with plansync.Plan.load(path)",
         )
     with open_state(config.state_dir, wait=wait, caller=config.caller) as state:
-        notices = _served(config, state)
+        notices = _refuse_store_of_another_vault(config, state)
         with _connected(config, state, connector, salesforce) as (conns, specs):
             current = plan if plan is not None else _build(config, state, specs, progress, notices)
             if show is not None:
@@ -466,7 +354,7 @@ def forget(
     if backend is not None and names is not None:
         raise ValueError("name the orphans to forget, or a backend, not both")
     with open_state(config.state_dir, wait=wait, doing="forget", caller=config.caller) as state:
-        notices = _served(config, state)
+        notices = _refuse_store_of_another_vault(config, state)
         if backend is not None:
             chosen = set_aside(config, backend, state, scan(config, progress).notes)
         else:

@@ -62,7 +62,7 @@ from plansync.sandbox import embedded, jira_app
 from plansync.sandbox.people import SandboxUser
 from plansync.sandbox.server import RunningServer, serve_in_thread
 from plansync.sandbox.tls import make_loopback_certificate
-from plansync.sync import sandbox_notice
+from plansync.sandbox_choice import sandbox_notice
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,7 +13,7 @@ from conftest import ExampleProject
 import plansync
 from plansync.config import config_from_dict
 from plansync.connectors.jira import JiraConnector
-from plansync.sync import sandbox_notice
+from plansync.sandbox_choice import sandbox_notice
 
 
 def _vault(root: Path) -> Path:

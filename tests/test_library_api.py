@@ -125,6 +125,20 @@ def test_each_exported_error_comes_back_whole_from_a_pickle(name: str) -> None:
     assert vars(came_back) == vars(raised)
 
 
+def test_the_front_door_holds_the_entry_points_alone() -> None:
+    """``plansync.sync`` held the rules of the embedded sandbox's choice and the planner's view
+    of the backends too, as public names: its own are the library's entry points and the scan
+    of a config's vault; those rules live in the modules whose job they are."""
+    own = {
+        name
+        for name, value in vars(plansync.sync).items()
+        if inspect.isfunction(value)
+        and value.__module__ == "plansync.sync"
+        and not name.startswith("_")
+    }
+    assert own == {"plan", "apply", "forget", "scan"}
+
+
 def test_finish_sees_the_result_of_a_sync_while_its_run_lock_is_held(
     example_project: ExampleProject,
 ) -> None:

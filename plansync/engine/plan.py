@@ -57,7 +57,7 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    embedded one, or one ``plansync sandbox serve`` serves) is handled the same way: its
    records are no base and its links no keys (:meth:`Planner._note_key`). The other way round, an
    embedded sandbox run over a store that has real records is refused before it plans
-   (:func:`plansync.sync.refuse_sandbox_over_real`), as it is most likely a missing
+   (:func:`plansync.sandbox_choice.refuse_sandbox_over_real`), as it is most likely a missing
    ``JIRA_URL``.
 
 The result is a list of small :class:`Change` objects (:mod:`.changes`); applying them is

@@ -18,7 +18,7 @@ from plansync.engine.render import counts_any
 from plansync.files import remove_abandoned, replace_whole, temps_of
 
 if TYPE_CHECKING:  # the engine's apply brings the connectors; the list needs none of them
-    from plansync.engine.apply import Result
+    from plansync.engine.result import Result
 
 SYNC_WARNINGS = "sync-warnings.txt"
 """The list's name in the state folder."""

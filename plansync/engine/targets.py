@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plansync.config import Config
+from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import Connector
 from plansync.engine.changes import Backend
 from plansync.notes.links import last_links
 from plansync.notes.model import Item
-from plansync.rules import Routing
-from plansync.sites import local_site, names_site, on_this_machine
+from plansync.rules import JiraRouting, Routing, SalesforceRouting
+from plansync.sites import local_site, names_site, on_this_machine, site_of_connector
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,45 @@ class TargetSpec:
     def routes(self, config: Config, item: Item) -> bool:
         """Whether a rule sends ``item`` to this backend."""
         return self.routing.rule_for(config, item) is not None
+
+
+def targets_of(connectors: dict[str, Connector], config: Config) -> list[TargetSpec]:
+    """What the planner needs to know of each backend; Jira first (see the plan's docstring).
+
+    Salesforce records move with the checkbox only when the config names their status field:
+    custom objects have no workflow plansync could know of."""
+    jira = connectors["jira"]
+    specs = [
+        TargetSpec(
+            name="jira",
+            title=BACKEND_TITLES["jira"],
+            connector=jira,
+            routing=JiraRouting(),
+            remote_links=True,
+            transitions=True,
+            progress=True,
+            immutable=frozenset({"project", "issue_type"}),
+            site=site_of_connector(jira),
+        )
+    ]
+    if "salesforce" in connectors:
+        sf = connectors["salesforce"]
+        specs.append(
+            TargetSpec(
+                name="salesforce",
+                title=BACKEND_TITLES["salesforce"],
+                connector=sf,
+                routing=SalesforceRouting(),
+                transitions=bool(config.salesforce and config.salesforce.status_field),
+                progress=bool(
+                    config.salesforce
+                    and config.salesforce.status_field
+                    and "in_progress" in config.salesforce.status_values
+                ),
+                site=site_of_connector(sf),
+            )
+        )
+    return specs
 
 
 def wanted(config: Config, targets: list[TargetSpec], item: Item) -> bool:
