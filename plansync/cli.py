@@ -1,4 +1,14 @@
-"""The ``plansync`` command: parse arguments, call the library, print. Nothing else lives here."""
+"""The ``plansync`` command, a shell over the library: each command reads its options, calls
+the library (:mod:`plansync.sync` to plan, sync and forget; :mod:`plansync.init` for ``init``;
+:mod:`plansync.notes.vault` for ``parse``; :mod:`plansync.sandbox.standalone` for ``sandbox
+serve``) and prints what it returns, as :mod:`plansync.engine.render` words it.
+
+What lives here is the command line's own: options and their checks, the question before a
+sync, and the terminal: results on stdout; progress, warnings (the library's logging and
+Python's warnings too, while a command runs) and errors on stderr, one line each, escaped;
+exit codes (1 for any error, a usage error too; 2 for ``plan --detailed-exitcode``'s changes;
+128 + N when signal N stopped a run, after saying what it left).
+"""
 
 from __future__ import annotations
 

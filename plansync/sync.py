@@ -1,13 +1,15 @@
 """The library's front door: ``plan(config)``, ``apply(config, plan)`` and ``forget(config)``.
 
-Each opens the state store (read-only for a plan, under the run lock for a sync or a forget),
-refuses one that serves another vault, has :mod:`plansync.sandbox_choice` refuse a sandbox the
-run may not use, makes the connectors (:mod:`plansync.connect`) and the planner's view of them
-(:func:`~plansync.engine.targets.targets_of`), scans the vault (:func:`scan`) and hands the rest
-to the engine: the plan to :class:`~plansync.engine.plan.Planner`, the sync to
-:func:`~plansync.engine.apply.apply_plan` (its list of warnings kept by
-:mod:`plansync.engine.sync_warnings`), the forgetting to :mod:`plansync.engine.forget`. Nothing
-is decided here that those modules decide; the CLI (:mod:`plansync.cli`) calls these functions.
+Each one runs the pieces in order: the state store is opened (read-only for a plan, under the
+run lock for a sync or a forget) and refused if it serves another vault; a sandbox the run may
+not use is refused (:mod:`plansync.sandbox_choice`) before the connectors are made
+(:mod:`plansync.connect`) and the planner's view of them
+(:func:`~plansync.engine.targets.targets_of`); the vault is scanned (:func:`scan`); then the
+engine plans (:class:`~plansync.engine.plan.Planner`), syncs
+(:func:`~plansync.engine.apply.apply_plan`, the list of a sync's warnings kept by
+:mod:`plansync.engine.sync_warnings`) or forgets (:mod:`plansync.engine.forget`). What is
+decided here is the run's alone: what a caller is shown and asked, and when; the CLI
+(:mod:`plansync.cli`) calls these functions as any program does.
 """
 
 from __future__ import annotations
