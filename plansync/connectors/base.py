@@ -198,9 +198,9 @@ class StatusMove:
     closed: bool = False
     """The record is closed already and the move is between done and cancelled: only a
     transition that tells the two apart makes it, never one into the other's status nor a
-    reopen on the way (see :meth:`plansync.connectors.jira.JiraConnector._walk`); with none,
-    the move fails and the record stays, rather than succeed having moved nothing (the store
-    then took it as moved, and the next plan said the backend had moved it back)."""
+    reopen on the way (see :meth:`plansync.connectors.jira_transitions.StatusMover._walk`);
+    with none, the move fails and the record stays, rather than succeed having moved nothing
+    (the store then took it as moved, and the next plan said the backend had moved it back)."""
     from_progress: bool = False
     """A reopen of a record the plan saw in progress (``[/]`` moved back to ``[ ]``): it asks
     for to do itself, so a record still in progress is not there, though it is open (what a

@@ -27,7 +27,9 @@ credentials.
 
 What is decided from Jira's answers alone, sending nothing, lives beside it: how plansync's
 fields are written and read back (:mod:`plansync.connectors.jira_fields`), and which workflow
-transition a status move takes (:mod:`plansync.connectors.jira_workflow`).
+transition a status move takes (:mod:`plansync.connectors.jira_workflow`). The requests a
+status move sends (the transitions listed and taken, a status read, a walk through the
+workflow) are made by :mod:`plansync.connectors.jira_transitions`, through :meth:`_send`.
 """
 
 from __future__ import annotations
@@ -35,12 +37,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -65,29 +66,18 @@ from plansync.connectors.http import (
     json_or_none,
     retry_after,
 )
+from plansync.connectors.jira_answers import reading
 from plansync.connectors.jira_fields import (
     SEARCH_FIELDS,
     jira_fields,
     plansync_fields,
     status_category,
 )
-from plansync.connectors.jira_workflow import (
-    category_of,
-    how_closed,
-    is_named,
-    next_hop,
-    pick_transition,
-    status_name,
-    status_names,
-    steps,
-    walked,
-    walked_error,
-    way_on,
-)
+from plansync.connectors.jira_transitions import StatusMover
 from plansync.display import counted, first_few
 from plansync.errors import raise_alone
 from plansync.redact import add_secret, redact, split_credentials
-from plansync.words import PLANSYNC_LABEL, status_word
+from plansync.words import PLANSYNC_LABEL
 
 _SEARCH_IDS = 100  # ids per JQL query: keeps the query short and within one page
 _PAGE_SIZE = 100  # issues per search page
@@ -95,36 +85,17 @@ _CREATE_BATCH = 50  # Jira's bulk create limit
 _RECONCILE_MAX = 50  # Cloud's limit on reconcileIssues
 _BULK_FETCH = 100  # Cloud's limit on issues one bulkfetch reads
 _WORKERS = 4  # concurrent single-issue requests (updates, links)
-# The most transitions a status move takes (see JiraConnector._walk): Done, To Do, In
-# Progress is two; three allows one status more on the way ("Selected for Development").
-_MOST_TRANSITIONS = 3
 _RETRY_STATUSES = (429, 503)  # Jira rejected the request before doing anything: safe to resend
 # A gateway's error (a proxy or load balancer between plansync and Jira): passing, but Jira may
 # have acted, so only a request that may be sent twice (a read, a PUT, an upsert:
 # ``resend_on_drop``) is sent again. A 500 is Jira's own, resent to a read only: see
 # RESEND_IF_READ (past the retries one issue's read fails that issue).
 _RETRY_IF_RESENDABLE = (502, 504)
-_NAMED_OTHERWISE = "[jira] cancelled_status_names names one called otherwise"
-"""What a cancel that Jira holds as done says of a cancelled status plansync did not see."""
 
 
 _T = TypeVar("_T")
 _NOT_SENT = OpResult(ok=False, error="not sent: the call failed before it")
 """What an item of :meth:`JiraConnector._each` started after the call failed gives."""
-
-
-class _IssueStatus(NamedTuple):
-    """An issue's status as :meth:`JiraConnector._read_status` reads it, with the project and
-    issue type (id) whose workflow it follows."""
-
-    name: str | None
-    category: str | None
-    project: str | None
-    issue_type: str | None
-
-
-_Workflows = dict[str, tuple[str, list[tuple[str, str | None]]]]
-"""A project's workflows: per issue type id, its name and its statuses (name, category key)."""
 
 
 class JiraConnector:
@@ -198,9 +169,13 @@ class JiraConnector:
             sleep=sleep,
             ca_bundle=ca_bundle,
         )
-        self._cancel_transition = cancel_transition
-        self._cancelled = (
-            None if cancelled_status_names is None else status_names(cancelled_status_names)
+        self._mover = StatusMover(
+            self._send,
+            self._json,
+            self._item_failure,
+            self._browse,
+            cancel_transition=cancel_transition,
+            cancelled_status_names=cancelled_status_names,
         )
         self._bearer = user is None and token is not None
         self._without_token = not token
@@ -226,8 +201,6 @@ class JiraConnector:
             self._set_deployment(deployment)
         self._users: dict[str, tuple[str, ...]] = {}
         self._issue_types: dict[str, list[str] | None] = {}  # per project; None: no such project
-        self._workflows: dict[str, _Workflows | None] = {}  # per project; None: not told
-        self._workflows_lock = threading.Lock()  # moves run four at a time: one read a project
         self._created_ids: dict[str, int] = {}
 
     # -- the Connector interface ----------------------------------------------------------------
@@ -244,7 +217,7 @@ class JiraConnector:
         for batch in chunks(wanted, _SEARCH_IDS):
             in_batch = set(batch)
             issues = self._search(labels_jql(batch), batch)
-            with _reading(f"searching issues by {len(batch)} plansync id labels"):
+            with reading(f"searching issues by {len(batch)} plansync id labels"):
                 records = [self._record(issue, in_batch) for issue in issues]
             for record in records:
                 for label in record.fields["labels"]:
@@ -289,7 +262,7 @@ class JiraConnector:
             if response.status_code == 404:
                 continue
             issue = self._json(response, what)
-            with _reading(what):
+            with reading(what):
                 record = self._record(issue, {plansync_id})
             if plansync_id in record.fields["labels"]:
                 found[plansync_id] = replace(record, plansync_id=plansync_id)
@@ -311,7 +284,7 @@ class JiraConnector:
         body = {"issueIdsOrKeys": keys, "fields": SEARCH_FIELDS}
         response = self._send("POST", "issue/bulkfetch", body=body, what=what, read=True)
         answer = self._json(response, what)
-        with _reading(what):
+        with reading(what):
             wanted = set(ids_by_key.values())
             records = [self._record(issue, wanted) for issue in answer.get("issues") or []]
             failed = bool(answer.get("issueErrors"))
@@ -394,332 +367,24 @@ class JiraConnector:
         A move no transition fits reads the issue's status (one GET): it succeeds with a
         ``note`` when the issue is there already (moved in Jira since the plan); only when it
         is not does "cancelled" fall back to any transition into done, and then, with none,
-        the move walks the workflow (:meth:`_walk`). A cancel closed as done for want of a
-        cancel says so, with ``closed_as`` "done" (:meth:`_moved`). A move of a closed
-        issue between done and cancelled (``closed``) takes only a transition that tells them
-        apart, never that fallback nor a walk (which would reopen it): with none it fails and
-        the issue stays (it succeeded, moving nothing, and the store took the issue for
-        cancelled, so the next plan said Jira had closed it as done since), unless the
-        workflow has no cancelled status at all: then a cancel of an issue closed as done
-        leaves it so, and says so (:meth:`_left_done`). A move that one transition makes
-        costs two requests, as before there were walks: the list and the POST.
+        the move walks the workflow (:meth:`StatusMover._walk`). A cancel closed as done for
+        want of a cancel says so, with ``closed_as`` "done" (:meth:`StatusMover._moved`). A
+        move of a closed issue between done and cancelled (``closed``) takes only a transition
+        that tells them apart, never that fallback nor a walk (which would reopen it): with
+        none it fails and the issue stays (it succeeded, moving nothing, and the store took
+        the issue for cancelled, so the next plan said Jira had closed it as done since),
+        unless the workflow has no cancelled status at all: then a cancel of an issue closed
+        as done leaves it so, and says so (:meth:`StatusMover._left_done`). A move that one
+        transition makes costs two requests, as before there were walks: the list and the
+        POST. The moves are made by :class:`StatusMover`
+        (:mod:`plansync.connectors.jira_transitions`), through :meth:`_send`.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the next plan reads the status instead. Its lost answer, as a 5xx,
         fails this issue only (as for updates and links), as one that may be moved: a workflow
         post-function that throws on one issue answers 500, and must not stop the transitions
         of every issue after it, run after run.
         """
-        return self._each(self._transition, moves)
-
-    def _transition(self, move: StatusMove) -> OpResult:
-        """One move of :meth:`transition_many`: two requests where one transition makes it."""
-        key, to = move.key, move.to
-        transitions = self._list_transitions(key)
-        if isinstance(transitions, OpResult):
-            return transitions
-        what = f"listing the transitions of {key}"
-        with _only_read(), _reading(what):
-            chosen = pick_transition(
-                transitions, to, self._cancel_transition, cancelled=self._cancelled
-            )
-        if chosen is None:
-            # Jira offers no transition into the status an issue is in: one closed in Jira
-            # since the plan (by hand, or by another clone of the vault syncing the same
-            # items) fits no transition, nor should a cancelled one be guessed into Done.
-            status = self._read_status(key)
-            if isinstance(status, OpResult):
-                return status
-            name, category = status.name, status.category
-            if to == "reopen":
-                # Open, as [ ] asks, unless it asks to leave in progress for to do itself
-                there = category not in (None, "done") and (
-                    category == "new" or not move.from_progress
-                )
-            elif to == "indeterminate":
-                there = category == to
-            else:  # read as fetch_by_ids reads it, so that the next plan agrees
-                there = self._closed_as(category, name) == to
-            if there:
-                note = f"already {status_word(to)} in Jira ({name})"
-                return OpResult(ok=True, key=key, url=self._browse(key), note=note)
-            with _only_read(), _reading(what):
-                chosen = pick_transition(
-                    transitions,
-                    to,
-                    self._cancel_transition,
-                    cancelled=self._cancelled,
-                    guess=not (move.from_progress or move.closed),
-                )
-            if chosen is None:
-                if to == "cancelled" and category == "done":
-                    left = self._left_done(move, status)
-                    if left is not None:
-                        return left
-                return self._walk(move, transitions, name, category)
-        failed = self._take(key, chosen)
-        return failed or self._moved(move, chosen)
-
-    def _moved(self, move: StatusMove, last: dict[str, Any], way: str | None = None) -> OpResult:
-        """The outcome of ``move``, made by the transition ``last`` (``way``: how, where it
-        took more than one). A cancel that ``last`` closed into a status that reads as done
-        (:func:`pick_transition`'s guess, for want of a transition into a cancelled status)
-        says so, and that Jira holds the issue as done (``closed_as``), which the engine keeps:
-        else the next plan, reading Done, took it for closed as done in Jira since, and said so
-        at every plan after. Where ``last`` is the configured ``cancel_transition``, into a
-        status the config does not call cancelled (:meth:`_closed_as`), the note says that
-        instead, naming both settings: no transition was wanting, the config disagrees with
-        itself, and only it can change the outcome."""
-        key, status = move.key, (last.get("to") or {}).get("name")
-        if move.to != "cancelled" or self._closed_as(category_of(last), status) != "done":
-            return OpResult(ok=True, key=key, url=self._browse(key), note=way)
-        if is_named(last, self._cancel_transition):
-            unlisted = (
-                "which [jira] cancelled_status_names does not list"
-                if self._cancelled is not None
-                else "which is not named like it nor like a cancel ([jira] cancelled_status_names"
-                " is not set)"
-            )
-            why = (
-                f"closed as {status!r}: [jira] cancel_transition {last.get('name')!r} leads to"
-                f" {status!r}, {unlisted}, so it reads as done"
-            )
-        else:
-            why = (
-                f"closed as {status!r}: Jira offered no transition into a cancelled status"
-                f" ({_NAMED_OTHERWISE}), so it reads as done"
-            )
-        note = f"{way}; {why}" if way else why
-        return OpResult(ok=True, key=key, url=self._browse(key), note=note, closed_as="done")
-
-    def _left_done(self, move: StatusMove, status: _IssueStatus) -> OpResult | None:
-        """A cancel of ``move.key``, closed as done (in ``status``), whose workflow has no
-        cancelled status at all (Jira's simplified one: To Do, In Progress, Done): Jira cannot
-        hold it, so the issue is left as it is, and the outcome says so (``closed_as`` "done",
-        which the engine keeps), where a failure would come back at every sync with nothing to
-        change but the workflow. None where the workflow has a cancelled status that no
-        transition out of this one reaches (the move fails, saying so), or where Jira does not
-        say what its statuses are. The workflow is read only here, once a project a run."""
-        workflows = self._project_workflows(status.project)
-        if workflows is None or status.issue_type not in workflows:
-            return None
-        issue_type, statuses = workflows[status.issue_type]
-        if any(self._closed_as(category, name) == "cancelled" for name, category in statuses):
-            return None
-        names = ", ".join(name for name, _ in statuses)
-        return OpResult(
-            ok=True,
-            key=move.key,
-            url=self._browse(move.key),
-            note=f"left in {status.name!r}: the workflow of {status.project}'s {issue_type}"
-            f" issues has no cancelled status ({names}; {_NAMED_OTHERWISE}), so it reads as"
-            " done",
-            closed_as="done",
-        )
-
-    def _project_workflows(self, project: str | None) -> _Workflows | None:
-        """``project``'s statuses per issue type (``GET project/{key}/statuses``), read once a
-        project (under a lock: moves run four at a time), or None where Jira does not say (no
-        project, or one this user may not see). The ``jira`` library's
-        ``issue_types_for_project`` reads the same, but past :meth:`_send`: uncounted, and
-        retried by the library's rules, which are switched off (see the module docstring)."""
-        if not project:
-            return None
-        with self._workflows_lock:
-            if project not in self._workflows:
-                self._workflows[project] = self._read_workflows(project)
-            return self._workflows[project]
-
-    def _read_workflows(self, project: str) -> _Workflows | None:
-        """One read of :meth:`_project_workflows`: a refusal to show the project (403, 404)
-        is None, any other failure the call's, as for every read."""
-        what = f"reading the statuses of project {project}"
-        with _only_read():
-            path = f"project/{quote(project, safe='')}/statuses"
-            response = self._send("GET", path, what=what)
-            denied = "X-Authentication-Denied-Reason" in response.headers
-            if response.status_code in (403, 404) and not denied:
-                return None
-            answer = self._json(response, what)
-            with _reading(what):
-                return {
-                    str(kind["id"]): (
-                        str(kind.get("name")),
-                        [
-                            (str(s.get("name")), (s.get("statusCategory") or {}).get("key"))
-                            for s in kind.get("statuses") or []
-                        ],
-                    )
-                    for kind in answer
-                }
-
-    def _walk(
-        self,
-        move: StatusMove,
-        transitions: list[dict[str, Any]],
-        status: str | None,
-        category: str | None,
-    ) -> OpResult:
-        """Move ``move.key``, in ``status`` (of ``category``), where no one transition of
-        ``transitions`` (those out of it) takes it: through up to ``_MOST_TRANSITIONS - 1``
-        open statuses, listing the transitions anew after each, as Jira lists only those out
-        of the status an issue is in (the whole workflow is for administrators to read).
-
-        Walked forward only, as issues move through Jira's categories (:func:`way_on`):
-        never through a closed status (that would resolve the issue, and tell watchers so, on
-        the way to reopening it), never from one closed status to another (a reopen that then
-        found no way to the other would leave a closed issue open, and only reopening tells
-        whether the workflow has the other at all: one with Done alone would be reopened and
-        closed again at every sync), never back to To Do
-        through another status in progress. Nor for a configured ``cancel_transition`` from a
-        status that has other transitions into done: it is misspelt, most likely, and the
-        walk would move every issue cancelled on its way to finding none. Each hop is the
-        first open transition of the best category, into a status not passed yet; a fitting
-        transition ends the walk at once, so the shortest way Jira shows is taken (it cannot
-        look further ahead). Where the walk ends before the move is made (no way on, a
-        transition refused, a request failed), the issue is where it left it, and the
-        outcome, or the failure, says where and how it got there: the next plan reads its
-        status and goes on from there.
-        """
-        key, to, what = move.key, move.to, f"listing the transitions of {move.key}"
-        here, here_category = status, category
-        taken: list[dict[str, Any]] = []
-        passed = {status_name(status)}
-        if to == "cancelled" and self._cancel_transition:
-            with _only_read(), _reading(what):
-                closes = any(category_of(t) == "done" for t in transitions)
-            if closes:
-                return self._unfit(move, transitions, status)
-        try:
-            while True:
-                with _only_read(), _reading(what):
-                    hop = next_hop(transitions, way_on(here_category, to), passed)
-                if hop is None or len(taken) == _MOST_TRANSITIONS - 1:
-                    break
-                failed = self._take(key, hop)
-                if failed is not None:
-                    return walked(failed, key, status, taken)
-                taken.append(hop)
-                here, here_category = (hop.get("to") or {}).get("name"), category_of(hop)
-                passed.add(status_name(here))
-                listed = self._list_transitions(key)
-                if isinstance(listed, OpResult):
-                    return walked(listed, key, status, taken)
-                transitions = listed
-                with (
-                    _only_read(),
-                    _reading(what),
-                ):  # open now, so not cancelled already: a guess is safe
-                    chosen = pick_transition(
-                        transitions,
-                        to,
-                        self._cancel_transition,
-                        cancelled=self._cancelled,
-                        guess=True,
-                    )
-                if chosen is not None:
-                    failed = self._take(key, chosen)
-                    if failed is not None:
-                        return walked(failed, key, status, taken)
-                    way = f"moved in {len(taken) + 1} transitions: {steps([*taken, chosen])}"
-                    return self._moved(move, chosen, way)
-        except ConnectorError as exc:
-            if not taken:
-                raise
-            raise walked_error(exc, key, status, taken) from None
-        bounded = bool(taken) and hop is not None
-        return self._unfit(move, transitions, here, status, taken, bounded=bounded)
-
-    def _list_transitions(self, key: str) -> list[dict[str, Any]] | OpResult:
-        """The transitions Jira offers ``key`` now (out of the status it is in), or the failed
-        outcome of asking."""
-        what = f"listing the transitions of {key}"
-        with _only_read():
-            response = self._send("GET", f"issue/{quote(key, safe='')}/transitions", what=what)
-            if not response.ok:
-                return self._item_failure(response, key, what)
-            answer = self._json(response, what)
-            with _reading(what):
-                return list(answer.get("transitions", []))
-
-    def _take(self, key: str, transition: dict[str, Any]) -> OpResult | None:
-        """Move ``key`` through ``transition``: None once done, else the failed outcome."""
-        what = f"transitioning {key} through {transition.get('name')!r}"
-        response = self._send(
-            "POST",
-            f"issue/{quote(key, safe='')}/transitions",
-            body={"transition": {"id": transition["id"]}},
-            what=what,
-            resend_on_drop=False,
-        )
-        if not response.ok:
-            return self._item_failure(response, key, what)
-        return None
-
-    def _read_status(self, key: str) -> _IssueStatus | OpResult:
-        """``key``'s status (name, category key) and whose workflow it follows (project, issue
-        type), or the failed outcome of reading it. Asked only when no transition fits a move,
-        so that one that fits costs no request."""
-        what = f"reading the status of {key}"
-        path = f"issue/{quote(key, safe='')}"
-        params = {"fields": "status,project,issuetype"}
-        with _only_read():
-            response = self._send("GET", path, params=params, what=what)
-            if not response.ok:
-                return self._item_failure(response, key, what)
-            answer = self._json(response, what)
-            with _reading(what):
-                fields = answer.get("fields") or {}
-                status = fields.get("status") or {}
-                kind = (fields.get("issuetype") or {}).get("id")
-                return _IssueStatus(
-                    status.get("name"),
-                    (status.get("statusCategory") or {}).get("key"),
-                    (fields.get("project") or {}).get("key"),
-                    None if kind is None else str(kind),
-                )
-
-    def _unfit(
-        self,
-        move: StatusMove,
-        transitions: list[dict[str, Any]],
-        status: str | None,
-        start: str | None = None,
-        taken: Sequence[dict[str, Any]] = (),
-        *,
-        bounded: bool = False,
-    ) -> OpResult:
-        """The failed ``move``, of an issue in ``status``, that no transition fits: what there
-        is, and that the issue stays there, or how a walk that found no way on (or reached the
-        bound: ``bounded``) got it there from ``start``. Back from in progress, it asks for to
-        do, said in the plan's word ("open", as its ``"in progress" -> "open"``) and how
-        ("open" alone would read as if the issue, open in progress, were not). Between done
-        and cancelled (``closed``), it says why the reopen Jira offers was not taken."""
-        key, to = move.key, move.to
-        word = status_word(to)
-        if move.from_progress:
-            word = f"{word!r} out of in progress, into a status to do"
-        else:
-            word = repr(word)
-        configured = (
-            f": none is named {self._cancel_transition!r} ([jira] cancel_transition)"
-            if to == "cancelled" and self._cancel_transition
-            else ""
-        )
-        where = f"moved there from {start!r} by {steps(taken)}" if taken else "and stays there"
-        bound = f"; a move takes at most {_MOST_TRANSITIONS} transitions" if bounded else ""
-        if move.closed:
-            other = "done" if to == "cancelled" else "cancelled"
-            bound = (
-                f"; a closed issue is not reopened to be closed as {to}: move it in Jira (the"
-                f" next plan takes it as synced), or mark the line {other} again"
-            )
-        return OpResult(
-            ok=False,
-            key=key,
-            url=self._browse(key),
-            error=f"no transition of {key} fits {word}{configured} (it is in"
-            f" {status!r}, {where}; available: {steps(transitions) or 'none'}){bound}",
-        )
+        return self._each(self._mover.move, moves)
 
     def upsert_links(self, links: list[Link]) -> list[OpResult]:
         """Create or update remote links by ``globalId``; resent on a dropped connection, since
@@ -752,7 +417,7 @@ class JiraConnector:
                 self._issue_types[project] = None
             else:
                 answer = self._json(response, what)
-                with _reading(what):
+                with reading(what):
                     kinds = [str(kind["name"]) for kind in answer.get("issueTypes") or []]
                 self._issue_types[project] = kinds
         names = self._issue_types[project]
@@ -786,7 +451,7 @@ class JiraConnector:
         params = {"query" if cloud else "username": query.strip(), "maxResults": 50}
         users = self._json(self._send("GET", "user/search", params=params, what=what), what)
         id_field = "accountId" if cloud else "name"
-        with _reading(what):
+        with reading(what):
             matches = {
                 user[id_field]
                 for user in users
@@ -863,7 +528,7 @@ class JiraConnector:
             # A 400 about the request as a whole (e.g. too many issues), not per issue.
             message, details = _error_text(response)
             return [OpResult(ok=False, error=message, details=details) for _ in payloads]
-        with _reading(f"{what} (some may be created: look the ids up by label)"):
+        with reading(f"{what} (some may be created: look the ids up by label)"):
             failed = {error.get("failedElementNumber"): error for error in answer["errors"]}
             issues = answer.get("issues") or []
             if len(failed) + len(issues) != len(payloads) or not failed.keys() <= set(
@@ -1003,7 +668,7 @@ class JiraConnector:
     def _closed_as(self, category: str | None, status: Any) -> ClosedAs | None:
         """Whether a closed issue was cancelled or done, as this connector's settings read its
         status (:func:`~plansync.connectors.jira_workflow.how_closed`)."""
-        return how_closed(category, status, self._cancel_transition, cancelled=self._cancelled)
+        return self._mover.closed_as(category, status)
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -1172,7 +837,7 @@ class JiraConnector:
         if self._deployment is None:
             what = "reading the server info"
             info = self._json(self._send("GET", "serverInfo", what=what, api="2"), what)
-            with _reading(what):
+            with reading(what):
                 cloud = info.get("deploymentType") == "Cloud"
             self._set_deployment("cloud" if cloud else "dc")
         return self._deployment == "cloud"
@@ -1206,35 +871,6 @@ def _never_started(future: Future[OpResult]) -> bool:
     if future.cancelled():
         return True
     return future.done() and future.exception() is None and future.result() is _NOT_SENT
-
-
-@contextmanager
-def _only_read() -> Iterator[None]:
-    """A transition's reads before it moves anything (the transitions listed, the status
-    read, the one picked): a whole call failing there (a dropped connection, a login page)
-    changed nothing, which the engine then says, rather than that the move may be made. Those
-    after a hop of a walk are said as the walk's (:func:`walked_error`): it moved the issue."""
-    try:
-        yield
-    except ConnectorError as exc:
-        exc.read_only = True
-        raise
-
-
-@contextmanager
-def _reading(what: str) -> Iterator[None]:
-    """Reading an answer Jira gave as JSON: one not shaped as Jira's (a proxy's, an app's, a
-    Jira version's that differs) fails the call in one line that says so, not as a traceback."""
-    try:
-        yield
-    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
-        raise_alone(
-            ConnectorError(
-                f"Jira's answer to {what} is not shaped as Jira's REST API answers"
-                f" ({type(error).__name__}: {error})",
-                kind="unexpected",
-            )
-        )
 
 
 def _not_json(response: requests.Response, what: str) -> ConnectorError:

@@ -7,8 +7,8 @@ the transitions taken are named in outcomes and failures (:func:`walked`,
 :func:`walked_error`). The settings that steer it are ``[jira] cancel_transition`` and
 ``cancelled_status_names``.
 
-Kept apart from :mod:`plansync.connectors.jira`, which lists the transitions, takes them and
-reads statuses over HTTP: everything here is a pure function of those answers and the
+Kept apart from :mod:`plansync.connectors.jira_transitions`, which lists the transitions,
+takes them and reads statuses over HTTP: everything here is a pure function of those answers and the
 settings, sends nothing, and so reads (and is reasoned about) without the connector's
 retrying, counting and threading around it.
 """
