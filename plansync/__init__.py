@@ -97,7 +97,8 @@ if TYPE_CHECKING:
     from plansync.engine.plan import NoteChanged
     from plansync.engine.render import RenderedResult, render_plan, render_result
     from plansync.engine.result import ItemError, Outcome, Result
-    from plansync.engine.state import StateError, StateLocked
+    from plansync.engine.run_lock import StateLocked
+    from plansync.engine.state import StateError
     from plansync.engine.steps.fresh import StalePlan
     from plansync.notes.model import AcceptancePolicy, Item, Note, ParseWarning
     from plansync.notes.parse import parse_note, parse_text
@@ -149,7 +150,7 @@ _LAZY = {
     "render_result": "plansync.engine.render",
     "RenderedResult": "plansync.engine.render",
     "StateError": "plansync.engine.state",
-    "StateLocked": "plansync.engine.state",
+    "StateLocked": "plansync.engine.run_lock",
     "apply": "plansync.sync",
     "forget": "plansync.sync",
     "plan": "plansync.sync",

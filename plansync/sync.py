@@ -26,7 +26,8 @@ from plansync.engine.changes import Change, Plan, PlanWarning
 from plansync.engine.forget import orphans_named, set_aside
 from plansync.engine.plan import Planner
 from plansync.engine.result import Result
-from plansync.engine.state import StateStore, open_state, running_sync
+from plansync.engine.run_lock import open_state, running_sync
+from plansync.engine.state import StateStore
 from plansync.engine.sync_warnings import SyncWarningsFile
 from plansync.engine.targets import TargetSpec, targets_of
 from plansync.errors import ConfigError, wrong_type

@@ -47,13 +47,14 @@ import plansync
 from plansync.cli import main
 from plansync.config import TEMPLATE_FOLDERS, load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
-from plansync.engine import state as state_module
+from plansync.engine import run_lock as run_lock_module
 from plansync.engine.changes import ACTIONS
 from plansync.engine.plan import Planner
 from plansync.engine.render import ALIKE_SHOWN, error_lines
 from plansync.engine.result import ItemError
 from plansync.engine.result import Result as SyncResult
-from plansync.engine.state import StateStore, run_lock
+from plansync.engine.run_lock import run_lock
+from plansync.engine.state import StateStore
 from plansync.files import ABANDONED_AFTER
 from plansync.notes.vault import scan_vault
 from plansync.progress import ERASE
@@ -1653,7 +1654,7 @@ def test_a_sync_told_to_wait_runs_once_the_other_run_has_finished(
             waits.append(seconds)
             other_run.close()
 
-        monkeypatch.setattr(state_module, "_sleep", the_other_run_finishes)
+        monkeypatch.setattr(run_lock_module, "_sleep", the_other_run_finishes)
         result = run("sync", "-y", "-q", "--wait", "60", "--config", example_project.config_path)
     assert result.exit_code == 0, result.output
     assert len(waits) == 1  # it waited, then ran

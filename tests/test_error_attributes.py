@@ -85,7 +85,7 @@ def test_settings_built_in_code_name_the_key_and_no_file() -> None:
 
 
 def test_a_damaged_state_store_names_its_file(tmp_path: Path) -> None:
-    from plansync.engine.state import open_state
+    from plansync.engine.run_lock import open_state
 
     (tmp_path / "state.db").write_bytes(b"not a database, " * 512)
     with pytest.raises(plansync.StateError) as damaged, open_state(tmp_path):
@@ -95,7 +95,7 @@ def test_a_damaged_state_store_names_its_file(tmp_path: Path) -> None:
 
 
 def test_a_state_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
-    from plansync.engine.state import open_state
+    from plansync.engine.run_lock import open_state
 
     (tmp_path / ".plansync").write_text("")
     with pytest.raises(plansync.StateError) as refused, open_state(tmp_path / ".plansync"):
@@ -104,7 +104,7 @@ def test_a_state_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
 
 
 def test_a_lock_names_its_file_and_holder(tmp_path: Path) -> None:
-    from plansync.engine.state import open_state
+    from plansync.engine.run_lock import open_state
 
     with open_state(tmp_path), pytest.raises(plansync.StateLocked) as held, open_state(tmp_path):
         pass

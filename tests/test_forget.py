@@ -31,7 +31,7 @@ from plansync.cli import main
 from plansync.config import read_config
 from plansync.engine.changes import Change
 from plansync.engine.render import orphans_hint, render_plan
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 
 
 class Deleted(NamedTuple):

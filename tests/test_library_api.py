@@ -32,7 +32,7 @@ from plansync.config import Config
 from plansync.engine.apply import apply_plan
 from plansync.engine.changes import Fingerprint
 from plansync.engine.render import ALIKE_SHOWN
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 from plansync.engine.sync_warnings import SYNC_WARNINGS
 from plansync.init import configs_within, write_starter
 from plansync.notes.vault import Vault
@@ -250,7 +250,7 @@ def test_the_library_writes_nothing_to_stderr_unasked(tmp_path: Path) -> None:
     code = (  # as plansync.apply(config, wait=...) waits, without loading the engine
         "import logging, sys, plansync\n"
         "from pathlib import Path\n"
-        "from plansync.engine.state import run_lock\n"
+        "from plansync.engine.run_lock import run_lock\n"
         "with run_lock(Path(sys.argv[1])):\n"
         "    for configured in (False, True):\n"
         "        if configured:\n"

@@ -26,7 +26,7 @@ from test_sync_e2e import (
 
 from plansync.cli import main
 from plansync.config import Config
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 from plansync.notes.model import Note
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.server import serve_in_thread

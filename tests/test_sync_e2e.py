@@ -30,7 +30,7 @@ from plansync.engine.forget import forgettable
 from plansync.engine.orphans import NO_ITEM_WHY
 from plansync.engine.render import render_plan
 from plansync.engine.result import Result
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 from plansync.notes.model import Item, Note
 from plansync.notes.vault import scan_vault
 from plansync.rules import note_linker
@@ -1464,7 +1464,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything(
     assert {p: p.read_bytes() for p in project.vault.rglob("*.md")} == notes
     assert not fresh_plan(config).has_changes
     records = len(routed(project, config))
-    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+    with plansync.engine.run_lock.open_state(config.state_dir, lock=False) as state:
         assert len(state.records("jira")) == records
 
 
@@ -1947,7 +1947,7 @@ def restored_after_a_sync(
 
 def synced_keys(config: Config, note: str) -> list[tuple[str, str, str]]:
     """The note's records in the state store: (text as synced, block id, Jira key)."""
-    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+    with plansync.engine.run_lock.open_state(config.state_dir, lock=False) as state:
         records = state.records("jira").values()
         return [(r.fields["summary"], r.block_id, r.key) for r in records if r.note_path == note]
 
@@ -2492,7 +2492,7 @@ def test_links_synced_before_titles_were_kept_are_not_all_sent_again(
     project = example_project
     config = config_of(project)
     sync(config)
-    with plansync.engine.state.open_state(config.state_dir) as state:
+    with plansync.engine.run_lock.open_state(config.state_dir) as state:
         for record in state.records("jira").values():
             fields = {k: v for k, v in record.fields.items() if k != "link_title"}
             state.save(dataclasses.replace(record, fields=fields))
@@ -2503,7 +2503,7 @@ def test_links_synced_before_titles_were_kept_are_not_all_sent_again(
     assert before > 0
     sync(config)
     assert remote_link_posts(project.app) == before
-    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+    with plansync.engine.run_lock.open_state(config.state_dir, lock=False) as state:
         assert all("link_title" in r.fields for r in state.records("jira").values())
 
     note, _ = item_with(project, config, RUNBOOK)

@@ -59,7 +59,8 @@ import plansync
 import plansync.connect
 from plansync.cli import main
 from plansync.config import Config, load_config
-from plansync.engine.state import StateStore, open_state
+from plansync.engine.run_lock import open_state
+from plansync.engine.state import StateStore
 from plansync.notes import writeback
 from plansync.notes.model import AcceptancePolicy, Item
 from plansync.notes.reread import reread_keys

@@ -52,7 +52,7 @@ from plansync.connectors.salesforce import SalesforceConnector
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.render import render_plan
 from plansync.engine.result import Result
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 from plansync.engine.steps.fresh import StalePlan
 from plansync.field_text import fitted
 from plansync.notes.model import Item, Note
@@ -1219,7 +1219,7 @@ def test_a_lost_state_store_is_rebuilt_without_creating_anything_anywhere(
     assert files_of(project) == notes
     assert_synced(project, org, before)  # one note link and one record link each, no more
     config = config_of(project)
-    with plansync.engine.state.open_state(config.state_dir, lock=False) as state:
+    with plansync.engine.run_lock.open_state(config.state_dir, lock=False) as state:
         assert len(state.records("salesforce")) == len(to_salesforce(project, config))
         assert len(state.records("jira")) == len(issues)
 

@@ -43,7 +43,7 @@ from sync_marks import CHECKPOINTS, Crash, crash_at
 import plansync
 from plansync.cli import main
 from plansync.config import ConfigError, load_config
-from plansync.engine.state import open_state
+from plansync.engine.run_lock import open_state
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.salesforce_app import SalesforceSandbox
