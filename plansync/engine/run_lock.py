@@ -53,7 +53,8 @@ _sleep, _clock = time.sleep, time.monotonic  # how a waiting run waits (a test's
 
 RunKind = Literal["sync", "forget"]
 _HOLDER_NAMED: dict[RunKind, str] = {"sync": "", "forget": "forget, "}
-"""How the lock file names the run that holds it: a sync by its pid alone, as it always did."""
+"""How the lock file names the run that holds it: a sync by its pid alone, the words
+:func:`running_sync` gives a plan; a forget marked as one, which a plan does not report."""
 
 
 @contextmanager
@@ -103,10 +104,10 @@ another machine or container sharing the folder may run a process of the same pi
 
 _TAKING = threading.Lock()
 """Held while this process takes a lock and names itself its holder, while it lets one go,
-and while a thread refused one says who holds it: between another thread's ``flock`` and its
-lock file written (or :data:`_HELD_HERE` told), a refused thread read an empty file or a
-holder not yet registered, and said "a plansync call of this process (another process: ...)"
-(in 28% of the refusals of four threads syncing at once, a user test)."""
+and while a thread refused one says who holds it: so that a refused thread never looks
+between another thread's ``flock`` and its lock file written (an empty file: "another
+process") or :data:`_HELD_HERE` told (this process's call taken for another run's), a window
+that threads syncing at once meet often."""
 
 
 def _fresh_taking_lock() -> None:
@@ -150,9 +151,9 @@ def _take(handle: IO[str], path: Path, wait: float, caller: Caller, doing: RunKi
                 held_by = _held_by(handle, holder)
             else:
                 _name_holder(handle, path, doing)
-                # Registered once named only: registered before a write that failed (a full
-                # disk, Ctrl-C), it stayed, and every later refusal of this process's runs
-                # said the lock was "a plansync call of this process".
+                # Registered once named only: a write that fails (a full disk, Ctrl-C) lets
+                # the lock go, and a registration left behind would make every later refusal
+                # of this process's runs say the lock was "a plansync call of this process".
                 _HELD_HERE.add(_lock_held(handle))
                 return
         left = deadline - _clock()
@@ -190,7 +191,7 @@ def _name_holder(handle: IO[str], path: Path, doing: RunKind) -> None:
 def _held_by(handle: IO[str], holder: str) -> str:
     """Who holds the lock, said as the subject of a message: another run, or a call of this
     very process (another thread's, or one not finished, such as a ``confirm`` callback
-    calling ``apply``), which "another plansync run (pid <our own pid>)" only puzzled.
+    calling ``apply``), which "another plansync run (pid <our own pid>)" would puzzle.
     ``holder``: the lock file's words (:func:`_holder`)."""
     if _lock_held(handle) in _HELD_HERE:
         return (

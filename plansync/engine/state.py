@@ -1,4 +1,4 @@
-"""The state store: what was last synced, what is in flight, and who is running.
+"""The state store: what was last synced, and what is in flight.
 
 One SQLite file in ``.plansync/`` beside the config. Per (block id, target) it keeps the remote
 key and the fields as last synced: the *base* of the three-way diff, without which a change in
@@ -85,9 +85,9 @@ def _notes(stored: str | None) -> dict[str, str]:
 class StateError(PlansyncError, sqlite3.DatabaseError):
     """A database under ``.plansync`` (the state store, an embedded sandbox's) is not one, is
     damaged or cannot be read or written, or the folder cannot hold the run lock; the message
-    names the file and what to do. Still a ``sqlite3.DatabaseError``, as it was. ``path``:
-    the file or folder at fault, where plansync knows it (None for an embedded sandbox's
-    database, whose error names it)."""
+    names the file and what to do. Also a ``sqlite3.DatabaseError``, so that code catching
+    SQLite's errors catches it. ``path``: the file or folder at fault, where plansync knows it
+    (None for an embedded sandbox's database, whose error names it)."""
 
     def __init__(self, message: str, *, path: Path | None = None):
         super().__init__(message)
@@ -115,8 +115,8 @@ _DAMAGED = (
 def _explained(path: Path, exc: sqlite3.Error) -> StateError:
     """``exc``, met using the database at ``path``, as a :class:`StateError` that names the
     file and says what to do about the cause. Moving a store away helps a damaged one only: one
-    on a full disk or in a read-only folder is whole (it was advised all the same, and where
-    it was not opening it that failed, the file was not named)."""
+    on a full disk or in a read-only folder is whole, and is told what its own cause needs;
+    and the file is named whichever operation failed, not only its opening."""
     message = str(exc)
     advice = next((a for words, a in _ADVICE if words in message.lower()), _DAMAGED)
     return StateError(f"{path}: {message} ({advice.format(folder=path.parent)})", path=path)
@@ -473,12 +473,11 @@ class StateStore:
         """Make the writes inside one transaction, committed once when it is left: all of them
         or, left by an exception or a process killed within it, none.
 
-        A commit is an ``fsync`` (``synchronous=FULL``): a first sync that stored each key of
-        a create batch in a commit of its own spent ~3 ms a record on them, 12,417 commits in
-        ~42 s of a 58 s create step (3,000 notes). A batch's keys and the close of its journal
-        entry go in one, which loses nothing: until that commit the entry is open, and the
-        next run looks its ids up before creating, as after a run killed before any key was
-        stored (apply's protocol)."""
+        A commit is an ``fsync`` (``synchronous=FULL``), ~3 ms each: a commit per key would
+        spend most of a first sync's create step on them (12,417 commits, ~42 s of 58 s, for
+        3,000 notes). So a batch's keys and the close of its journal entry go in one, which
+        loses nothing: until that commit the entry is open, and the next run looks its ids up
+        before creating, as after a run killed before any key was stored (apply's protocol)."""
         if self._together:  # inside another: its writes are that one's
             yield
             return
@@ -506,7 +505,7 @@ class StateStore:
 def make_state_folder(directory: Path) -> None:
     """Make the folder of the state store and the run lock, which git then ignores: the store
     is this clone's (another clone keeps its own, see README), a merged copy of it would be a
-    damaged one, and the lock is rewritten at every run (an Obsidian Git vault committed it
+    damaged one, and the lock is rewritten at every run (an Obsidian Git vault would commit it
     each time). Deleting the ``.gitignore`` opts out; it is not written again."""
     if directory.is_dir():
         return
