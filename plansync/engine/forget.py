@@ -27,8 +27,9 @@ from collections.abc import Iterable
 
 from plansync.config import BACKEND_TITLES, Config
 from plansync.display import counted, first_few
-from plansync.engine.changes import Change, ItemRef, Plan
-from plansync.engine.identity import lines_linking, synced_text
+from plansync.engine.changes import Change, Plan
+from plansync.engine.identity import lines_linking
+from plansync.engine.orphans import gone_item
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.model import Note
@@ -140,9 +141,7 @@ def _set_aside_orphan(record: SyncedRecord, title: str) -> Change:
         action="orphan",
         target=record.target,  # type: ignore[arg-type]  # a row of a Backend's
         key=record.key,
-        item=ItemRef(
-            note=record.note_path, line=0, block_id=record.block_id, text=synced_text(record)
-        ),
+        item=gone_item(record),
         message=f"{record.key}: the config names no {title} any more",
     )
 

@@ -246,7 +246,7 @@ class Orphans:
                 action="transition",
                 target=target.name,
                 key=found.key,
-                item=_gone_item(record),
+                item=gone_item(record),
                 fields={"status": {"old": now, "new": "cancelled"}},
                 sobject=found.sobject,
                 message=f"{found.key}: {where}; cancelled (sync.orphans = 'cancel')",
@@ -371,15 +371,16 @@ def _left_alone(
         action="orphan",
         target=target,
         key=record.key,
-        item=_gone_item(record),
+        item=gone_item(record),
         message=f"{record.key}: {why}; {then}",
         line_may_be_back=line_may_be_back,
     )
 
 
-def _gone_item(record: SyncedRecord) -> ItemRef:
-    """The item of a record whose line is gone (line 0), by the text last synced, so that a
-    reader of the plan knows which item it was without looking the key up."""
+def gone_item(record: SyncedRecord) -> ItemRef:
+    """The item of a record whose line is gone (line 0), or that no plan syncs (a backend the
+    config names no more, :func:`~plansync.engine.forget.set_aside`), by the text last synced,
+    so that a reader of the plan knows which item it was without looking the key up."""
     return ItemRef(
         note=record.note_path, line=0, block_id=record.block_id, text=synced_text(record)
     )
