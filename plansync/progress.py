@@ -47,6 +47,19 @@ def reported(progress: Progress, step: str, items: Sequence[_T], every: int) -> 
         progress(step, len(items), len(items))
 
 
+def reported_batches(
+    progress: Progress, step: str, items: Sequence[_T], size: int
+) -> Iterator[list[_T]]:
+    """``items``, ``size`` at a time, ``progress`` told before each batch and at the end (never
+    for none): a step that makes one request a batch (the plan's look-ups, apply's calls)
+    says how far it got between them, as a long silence reads as a hang."""
+    for done in range(0, len(items), size):
+        progress(step, done, len(items))
+        yield list(items[done : done + size])
+    if items:
+        progress(step, len(items), len(items))
+
+
 ERASE = "\r\x1b[K"
 """Back to the start of the line, and erase it to its end: what rewrites a line in place."""
 

@@ -3,7 +3,7 @@ a report in a log or a pipe, one line rewritten in place on a terminal."""
 
 from __future__ import annotations
 
-from plansync.progress import ERASE, ProgressLine
+from plansync.progress import ERASE, ProgressLine, reported_batches
 
 Event = tuple[str, int, int, float] | str
 """A report, ``(step, done, total, now)``, or "end": something else is about to be written."""
@@ -63,3 +63,25 @@ def test_on_a_terminal_a_report_is_shown_every_quarter_second_not_every_2_s() ->
 def test_nothing_to_end_where_no_line_is_open() -> None:
     assert written(["end"], in_place=True) == written(["end"], in_place=False) == ""
     assert written([("create in jira", 50, 100, 0.0), "end"], in_place=False).endswith("50/100\n")
+
+
+def test_reported_batches_tells_before_each_batch_and_once_at_the_end_never_for_none() -> None:
+    """Progress before each batch (what is done so far) and at the end, interleaved with the
+    batches as they are taken; nothing at all for a step with nothing to do."""
+    said: list[object] = []
+
+    def progress(step: str, done: int, total: int) -> None:
+        said.append((step, done, total))
+
+    for batch in reported_batches(progress, "look", list("abcde"), 2):
+        said.append(batch)
+    assert said == [
+        ("look", 0, 5),
+        ["a", "b"],
+        ("look", 2, 5),
+        ["c", "d"],
+        ("look", 4, 5),
+        ["e"],
+        ("look", 5, 5),
+    ]
+    assert list(reported_batches(progress, "none", [], 2)) == [] and len(said) == 7

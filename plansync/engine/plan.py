@@ -106,7 +106,7 @@ from plansync.notes.order import in_order
 from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
 from plansync.notes.writeback import abandoned_temps, read_only
-from plansync.progress import Progress, reported, silent
+from plansync.progress import Progress, reported, reported_batches, silent
 from plansync.rules import (
     CLOSED,
     Context,
@@ -495,11 +495,8 @@ class Planner:
         large vault take most of its plan's time, and made a silence that read as a hang."""
         step = f"looking up ids in {target.title}"
         found: dict[str, RemoteRecord] = {}
-        for done in range(0, len(labels), LOOK_UP_AT_ONCE):
-            self.progress(step, done, len(labels))
-            found |= target.connector.fetch_by_ids(labels[done : done + LOOK_UP_AT_ONCE])
-        if labels:
-            self.progress(step, len(labels), len(labels))
+        for batch in reported_batches(self.progress, step, labels, LOOK_UP_AT_ONCE):
+            found |= target.connector.fetch_by_ids(batch)
         return found
 
     def _unsearched(
