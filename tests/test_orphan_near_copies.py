@@ -16,6 +16,7 @@ import pytest
 
 from plansync.config import Config, load_config
 from plansync.engine.changes import Plan
+from plansync.engine.context import PlanContext
 from plansync.engine.identity import Identifier, Tracked
 from plansync.engine.orphans import Orphans
 from plansync.engine.state import StateStore, SyncedRecord
@@ -78,11 +79,7 @@ def identified(tmp_path: Path, *lines: str) -> tuple[Plan, list[Tracked]]:
     try:
         state.save(record)
         identifier = Identifier(
-            config,
-            vault,
-            state,
-            [jira_target()],
-            plan,
+            PlanContext(config, vault, state, [jira_target()], plan),
             journal={"jira": {}},
             note_link=lambda note, block_id: "",
         )
@@ -150,9 +147,16 @@ def orphan_message(tmp_path: Path, *lines: str) -> tuple[str, bool]:
     record = synced_record(tmp_path)
     config, vault = vault_with(tmp_path / "vault", *lines)
     plan = Plan()
-    orphans = Orphans(config, vault, [jira_target()], plan, held_notes=set())
-    orphans.note_bytes = {"note.md": (tmp_path / "vault" / "note.md").read_bytes()}
-    orphans.orphan(jira_target(), record, None)
+    state = StateStore(tmp_path / "state")
+    try:
+        orphans = Orphans(
+            PlanContext(config, vault, state, [jira_target()], plan),
+            note_bytes={"note.md": (tmp_path / "vault" / "note.md").read_bytes()},
+            held_notes=set(),
+        )
+        orphans.orphan(jira_target(), record, None)
+    finally:
+        state.close()
     [change] = plan.changes
     assert change.action == "orphan" and change.key == KEY
     return change.message or "", change.line_may_be_back

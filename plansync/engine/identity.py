@@ -16,17 +16,18 @@ from typing import get_args
 from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
 from plansync.connectors.base import RemoteRecord
 from plansync.display import counted, first_few
-from plansync.engine.changes import Backend, Change, ItemRef, Plan
+from plansync.engine.changes import Backend, Change, ItemRef
+from plansync.engine.context import PlanContext
 from plansync.engine.diff import same_value
 from plansync.engine.held import Held, conflict_copy_of, why_held
-from plansync.engine.state import StateStore, SyncedRecord
+from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
 from plansync.notes.model import Item, Note
 from plansync.notes.note_file import read_note_bytes
 from plansync.notes.parse import LONE_CARRIAGE_RETURN
 from plansync.notes.reread import read_up_to_keys, reread_keys
-from plansync.notes.vault import NOTES_A_STEP, Vault, markdown_files
+from plansync.notes.vault import NOTES_A_STEP, markdown_files
 from plansync.notes.writeback import ends_a_line, refusal
 from plansync.progress import Progress, reported, silent
 from plansync.rules import (
@@ -73,27 +74,23 @@ def _untitled(config: Config, targets: list[TargetSpec], note: Note, item: Item)
 class Identifier:
     """Gives each item of the vault taking part in a sync its identity (:meth:`identify`).
 
-    It adds to ``plan`` what it finds on the way: warnings, the items no rule takes, and a
-    conflict per note held back."""
+    It adds to the context's ``plan`` what it finds on the way: warnings, the items no rule
+    takes, and a conflict per note held back."""
 
     def __init__(
         self,
-        config: Config,
-        vault: Vault,
-        state: StateStore,
-        targets: list[TargetSpec],
-        plan: Plan,
+        context: PlanContext,
         *,
         journal: dict[str, dict[str, str]],
         note_link: Callable[[str, str], str],
         progress: Progress = silent,
     ):
-        self.config = config
+        self.config = context.config
         self.progress = progress
-        self.vault = vault
-        self.state = state
-        self.targets = targets
-        self.plan = plan
+        self.vault = vault = context.vault
+        self.state = context.state
+        self.targets = context.targets
+        self.plan = context.plan
         self._journal = journal
         """Per target, the ids a dead run was creating, and their notes."""
         self._note_link = note_link

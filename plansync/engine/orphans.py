@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 
-from plansync.config import Config
 from plansync.connectors.base import RemoteRecord
-from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef, Plan
+from plansync.engine.changes import Backend, BaseRefresh, Change, ItemRef
+from plansync.engine.context import PlanContext
 from plansync.engine.diff import landed
 from plansync.engine.held import conflict_copy_of
 from plansync.engine.identity import lines_elsewhere, named_as, synced_text
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, wanted
 from plansync.notes.links import ticket_links
-from plansync.notes.vault import Vault, left_out_by, note_file, printable
+from plansync.notes.vault import left_out_by, note_file, printable
 from plansync.notes.writeback import ends_a_line
 
 NO_ITEM_WHY = "(its checkbox or the global filter taken off, or the line now in code?)"
@@ -32,21 +32,19 @@ class Orphans:
 
     def __init__(
         self,
-        config: Config,
-        vault: Vault,
-        targets: list[TargetSpec],
-        plan: Plan,
+        context: PlanContext,
         *,
+        note_bytes: dict[str, bytes],
         held_notes: set[str],
     ):
-        self.config = config
-        self.vault = vault
-        self.targets = targets
-        self.plan = plan
+        self.config = context.config
+        self.vault = vault = context.vault
+        self.targets = context.targets
+        self.plan = context.plan
         self._notes_by_path = {note.path: note for note in vault.notes}
-        self.note_bytes: dict[str, bytes] = {}
+        self.note_bytes = note_bytes
         """Each read note's bytes, as the plan read and fingerprinted them
-        (:meth:`Planner._read_notes`); set by the planner before it plans any target."""
+        (:meth:`Planner._read_notes`): so made once the notes are read."""
         self._cancels: list[tuple[int, TargetSpec, SyncedRecord]] = []
         """Cancels planned for deleted lines, by their index in the plan's changes: one that
         turns out to be moved (into a note the config does not read, or as no item into

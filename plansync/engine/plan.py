@@ -85,6 +85,7 @@ from plansync.engine.changes import (
     Plan,
     Target,
 )
+from plansync.engine.context import PlanContext
 from plansync.engine.diff import (
     Kept,
     adopted_base,
@@ -149,13 +150,15 @@ class Planner:
         *,
         progress: Progress = silent,
     ):
+        self.context = PlanContext(config, vault, state, targets, Plan())
+        """What every step works from (its classes take it too)."""
         self.config = config
         self.progress = progress
         self.vault = vault
         self._note_link = note_linker(config)
         self.state = state
         self.targets = targets
-        self.plan = Plan()
+        self.plan = self.context.plan
         self._owners = OwnerResolver(config, self.plan)
         self._rules_idle: dict[str, list[tuple[str, Match]]] = {}  # see _idle_rules
         # ("project" or "type", rule, the rule's, the issues') -> (note, line, key) of each
@@ -181,20 +184,12 @@ class Planner:
             for t in targets
         }
         self._identity = Identifier(
-            config,
-            vault,
-            state,
-            targets,
-            self.plan,
-            journal=self._journal,
-            note_link=self._note_link,
-            progress=progress,
+            self.context, journal=self._journal, note_link=self._note_link, progress=progress
         )
         """Step 1: the items taking part, with their ids; the notes held back."""
-        self._orphans = Orphans(
-            config, vault, targets, self.plan, held_notes=self._identity.held_notes
-        )
-        """Step 5: the records whose line no note has."""
+        self._orphans: Orphans
+        """Step 5: the records whose line no note has; made by :meth:`build` once it has read
+        the notes, whose bytes it looks in."""
 
     def _link_targets(self) -> bool:
         """Whether Jira issues and Salesforce records are linked to each other in this run: not
@@ -217,7 +212,7 @@ class Planner:
     def build(self) -> Plan:
         self._warn_tasks_settings()
         lines, digests, data = self._read_notes()
-        self._orphans.note_bytes = data
+        self._orphans = Orphans(self.context, note_bytes=data, held_notes=self._identity.held_notes)
         tracked = self._identity.identify(lines)
         for target in self.targets:
             self._plan_target(target, tracked)
