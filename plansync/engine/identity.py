@@ -59,6 +59,12 @@ class Tracked:
     """The line had lost its id, and gets back the one it was synced with (see
     :meth:`Identifier._readopt`)."""
 
+    def ref(self) -> ItemRef:
+        """The item as a change of the plan names it: its note, line, id and text."""
+        return ItemRef(
+            note=self.note.path, line=self.item.line, block_id=self.block_id, text=self.item.text
+        )
+
 
 def _untitled(config: Config, targets: list[TargetSpec], note: Note, item: Item) -> str | None:
     """Why a new item is not synced when a record of it would have no name: its backend

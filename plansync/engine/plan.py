@@ -33,7 +33,7 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    that disagrees with the state store is a conflict, not "fixed"); the record links back to
    the note line (upserted by a stable global id when the link changed). Nothing is written
    into a note whose file is read-only: such a write is a conflict instead, and an item whose
-   id it would write is not created (:meth:`Planner._refuse`).
+   id it would write is not created. What a line gets written back is :mod:`.writeback_plan`'s.
 5. **Orphans** (:mod:`.orphans`). A tracked id found in no note is reported and left alone: a
    vanished note never closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from
    a note that was read and still holds items a transition to cancelled, once; not one moved into a
@@ -79,9 +79,7 @@ from plansync.engine.changes import (
     Change,
     DeadCreate,
     Fingerprint,
-    ItemRef,
     KeptRecord,
-    LineChange,
     Plan,
     Target,
 )
@@ -100,13 +98,13 @@ from plansync.engine.orphans import Orphans, orphan_order
 from plansync.engine.owners import OwnerResolver
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets
+from plansync.engine.writeback_plan import WriteBacks
 from plansync.errors import ConfigError, PlansyncError
 from plansync.notes.model import note_digest
 from plansync.notes.note_file import decode_note
-from plansync.notes.order import in_order
 from plansync.notes.tasks_plugin import UnreadableSettings, filter_described, tasks_settings
 from plansync.notes.vault import Vault, note_file
-from plansync.notes.writeback import abandoned_temps, read_only
+from plansync.notes.writeback import abandoned_temps
 from plansync.progress import Progress, reported, reported_batches, silent
 from plansync.rules import (
     CLOSED,
@@ -167,10 +165,6 @@ class Planner:
         self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
         self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
-        self._ids_announced: set[str] = set()
-        self._read_only: dict[str, bool] = {}  # per note a write is planned into: see _writable
-        self._refused: set[str] = set()  # block ids a read-only note kept a write from
-        self._left_out_of_order: set[str] = set()  # block ids warned of by _out_of_order
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._other_sandbox_keys: dict[str, dict[str, str]] = {}  # see _other_sandbox
         self._cross_links = self._link_targets()
@@ -187,6 +181,8 @@ class Planner:
             self.context, journal=self._journal, note_link=self._note_link, progress=progress
         )
         """Step 1: the items taking part, with their ids; the notes held back."""
+        self._write_backs = WriteBacks(self.context)
+        """Step 4, the note's side: what each line gets written back."""
         self._orphans: Orphans
         """Step 5: the records whose line no note has; made by :meth:`build` once it has read
         the notes, whose bytes it looks in."""
@@ -286,18 +282,8 @@ class Planner:
 
     # --- deciding ---------------------------------------------------------------------------
 
-    def _ref(self, entry: Tracked) -> ItemRef:
-        return ItemRef(
-            note=entry.note.path,
-            line=entry.item.line,
-            block_id=entry.block_id,
-            text=entry.item.text,
-        )
-
     def _add(self, entry: Tracked, action: Action, target: Target, **kwargs: Any) -> None:
-        self.plan.changes.append(
-            Change(action=action, target=target, item=self._ref(entry), **kwargs)
-        )
+        self.plan.changes.append(Change(action=action, target=target, item=entry.ref(), **kwargs))
 
     def _desired(self, target: TargetSpec, entry: Tracked) -> tuple[dict[str, Any], str] | None:
         link = self._note_link(entry.note.path, entry.block_id)
@@ -760,8 +746,8 @@ class Planner:
             )
             return
         self._known(target, entry, found.key, found.url)
-        if note_key != found.key or entry.new_id or self._out_of_order(entry):
-            self._write_back(target, entry, found.key, note_key)
+        if note_key != found.key or entry.new_id or self._write_backs.out_of_order(entry):
+            self._write_backs.write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
         if target.transitions:
             seen = as_synced(base.fields, found)  # a config changed is no move in the backend
@@ -933,7 +919,7 @@ class Planner:
             raise ConfigError(
                 f"{self.config.where}: {where}: {why}", source=self.config.source, key=where
             )
-        if not self._write_back(target, entry, None, None) and entry.new_id:
+        if not self._write_backs.write_back(target, entry, None, None) and entry.new_id:
             return  # its id cannot go into the line, and it goes there before the record
         self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._date_held(target, entry, fields, None)
@@ -972,152 +958,12 @@ class Planner:
             return
         self._known(target, entry, found.key, found.url)
         base = adopted_base(found)
-        self._write_back(target, entry, found.key, note_key, base=base, url=found.url)
+        self._write_backs.write_back(target, entry, found.key, note_key, base=base, url=found.url)
         self._plan_fields(target, entry, {}, found, fields, adopt=True)  # keeps nothing
         if target.transitions:
             self._plan_status(target, entry, None, found)
         if target.remote_links:
             self._plan_link(target, entry, found.key, link)
-
-    def _write_back(
-        self,
-        target: TargetSpec,
-        entry: Tracked,
-        key: str | None,
-        note_key: str | None,
-        *,
-        base: dict[str, Any] | None = None,
-        url: str | None = None,
-    ) -> bool:
-        """Plan the line's write-back for ``target``: the item's new id, the record's ``key``
-        (None: one to create) where the line names ``note_key``; False when its note's file is
-        read-only and the line would change (a conflict says so instead, :meth:`_refuse`),
-        but for an adoption (``base``) of a record found by the id on the line, which the
-        state store learns all the same, by a write-back that writes nothing."""
-        fields: dict[str, Any] = {}
-        first = entry.block_id not in self._ids_announced
-        self._ids_announced.add(entry.block_id)
-        if entry.new_id and first:
-            fields["block_id"] = {"old": entry.copy_of, "new": entry.block_id}
-        if key != note_key or key is None:
-            # A copy, or a line with a trial run's link, shows the key it carries, which
-            # write-back takes off its line or replaces.
-            shown = entry.item.keys.get(target.name)
-            fields[target.name] = {"old": shown, "new": key or KNOWN_AFTER_CREATE}
-        if entry.copy_of and first:
-            # Write-back takes all of a copy's links off (drop_links), also those of a system
-            # that plans no write-back of its own for the line: the config names it no more
-            # (its table removed), or no rule sends the item there. Shown here, as every
-            # change to a note is.
-            written = {t.name for t in self.targets if t.routes(self.config, entry.item)}
-            for name, copied in entry.item.keys.items():
-                if name != target.name and name not in written:
-                    fields[name] = {"old": copied, "new": None}
-        message = None
-        # A line without this id gets it written by every write-back of it (apply writes the
-        # id first), announced or not.
-        if (fields or entry.new_id) and not self._writable(entry.note.path):
-            self._refuse(entry, key, keyed=bool(fields.keys() - {"block_id"}))
-            if base is None or entry.new_id:
-                return False
-            # A record adopted by the id on the line is stored all the same, nothing written:
-            # the state a synced line whose key link was taken off is in. Else every plan
-            # adopted it anew, sending the note's values over any edit made in the backend.
-            fields = {}
-            message = (
-                f"the note's file is read-only: only the state store learns {key}; the line"
-                " gets its key link once the note is writable"
-            )
-        elif entry.readopted and key is not None:
-            message = (
-                f"the line regains ^{entry.block_id}, the id of {key} it was synced as (its id"
-                f" {'was' if entry.item.keys else 'and key link were'} lost: taken off, or the"
-                " note put back to older text?)"
-            )
-        elif not fields and in_order(entry.original):
-            message = f"puts the line's id and {key}'s link back in order"
-        elif not fields:
-            message = f"the note already names {key}; only the state store learns it"
-        self._add(
-            entry,
-            "write_back",
-            "note",
-            key=key,
-            fields=fields,
-            base=base,
-            url=url,
-            message=message,
-            line_change=LineChange(
-                original=entry.original,
-                block_id=entry.block_id,
-                replace_block_id=entry.copy_of is not None and first,
-                drop_links=["jira", "salesforce"] if entry.copy_of and first else [],
-                key_target=target.name,
-                keys=dict(entry.item.keys),
-            ),
-        )
-        return True
-
-    def _out_of_order(self, entry: Tracked) -> bool:
-        """Whether the line's id or key link was moved out of place by hand, and write-back
-        may put them back (see plansync.notes.order; the parser warned of the line). In a
-        read-only note it may not: a warning says so, once the line, as the conflict of
-        :meth:`_refuse` says it of a write the item needs (none here: the line is read as if
-        in order, and syncs so)."""
-        if in_order(entry.original) is None:
-            return False
-        if self._writable(entry.note.path):
-            return True
-        if entry.block_id not in self._left_out_of_order:
-            self._left_out_of_order.add(entry.block_id)
-            self.plan.warn(
-                "the note's file is read-only: the line's id and key link stay out of order"
-                " until it is made writable (chmod u+w); the item syncs otherwise",
-                entry.note.path,
-                entry.item.line,
-            )
-        return False
-
-    def _writable(self, path: str) -> bool:
-        """Whether the note at ``path`` may be written to (:func:`read_only`), asked once a
-        note and only of a note a write is planned into: most notes of a vault synced before
-        need none, and cost nothing here."""
-        if path not in self._read_only:
-            self._read_only[path] = read_only(note_file(self.config.vault_root, path))
-        return not self._read_only[path]
-
-    def _refuse(self, entry: Tracked, key: str | None, *, keyed: bool) -> None:
-        """A conflict, once an item, in place of a write into its note, whose file is
-        read-only (``keyed``: the write gives or takes off key links). Its owner made it so
-        (archived notes), and write-back would rename a new file over it. An item whose id is
-        not on its line waits, nothing made (its id goes there first); one whose id is, synced
-        or not, is sent its changes all the same, its line left as it is. A read-only note
-        that needs no write is synced as any other, with no conflict."""
-        if entry.block_id in self._refused:
-            return
-        self._refused.add(entry.block_id)
-        until = "until it is made writable (chmod u+w)"
-        if entry.new_id and key is None:
-            why = f"the item is held back (nothing is created) {until}: its id is written into"
-            why += " the line before its record is made"
-        else:
-            parts = [f"id ^{entry.block_id}"] if entry.new_id else []
-            if keyed:
-                parts.append(f"key link ({key})" if key else "key link")
-            what = " and ".join(parts)
-            why = f"the line is not given its {what} {until}; the item syncs otherwise"
-        on_line = not entry.new_id or entry.readopted  # else an id drawn by this plan only
-        self.plan.changes.append(
-            Change(
-                action="conflict",
-                target="note",
-                item=self._ref(entry).model_copy(
-                    update={"block_id": entry.block_id if on_line else None}
-                ),
-                key=key,
-                message=f"the note's file is read-only: {why}",
-            )
-        )
 
     def _plan_fields(
         self,
@@ -1181,7 +1027,7 @@ class Planner:
                 KeptRecord(
                     target=target.name,
                     key=key,
-                    item=self._ref(entry),
+                    item=entry.ref(),
                     fields=[field.name for field in kept],
                     overruled=[field.name for field in kept if field.overruled],
                 )
