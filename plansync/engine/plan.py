@@ -33,7 +33,8 @@ The algorithm, per item that is accepted and routed to a target (or already trac
    that disagrees with the state store is a conflict, not "fixed"); the record links back to
    the note line (upserted by a stable global id when the link changed). Nothing is written
    into a note whose file is read-only: such a write is a conflict instead, and an item whose
-   id it would write is not created. What a line gets written back is :mod:`.writeback_plan`'s.
+   id it would write is not created. What a line gets written back is :mod:`.writeback_plan`'s;
+   the issue's link to the line is :mod:`.cross_links`'.
 5. **Orphans** (:mod:`.orphans`). A tracked id found in no note is reported and left alone: a
    vanished note never closes tickets. Only with ``sync.orphans = "cancel"`` is a line deleted from
    a note that was read and still holds items a transition to cancelled, once; not one moved into a
@@ -46,16 +47,17 @@ The algorithm, per item that is accepted and routed to a target (or already trac
 6. **Targets** (:mod:`.targets`). The same steps run for each backend an item is routed to (Jira,
    Salesforce), Jira first, because a Salesforce record carries its item's Jira key and the Jira
    issue links to the Salesforce record: that cross-link is planned last, once both keys are known
-   or will be (``(known after create)``, filled in by apply).
+   or will be (``(known after create)``, filled in by apply; :mod:`.cross_links`).
 7. **Trial runs.** What a sandbox on this machine synced (the embedded one, or one served on
    loopback) is a trial: when the same vault is then synced with a real backend, the trial's
    records are no base (the state store is bound to the kind of backend, see
    :meth:`StateStore.bind`), and a key link in a note that points at this machine is no key: the
    item is created (or found by its label) in the real backend, and the link is replaced. A
    real record never names a trial's: while one backend is a sandbox and the other is not,
-   Jira issues and Salesforce records are not linked to each other. Another sandbox (the
-   embedded one, or one ``plansync sandbox serve`` serves) is handled the same way: its
-   records are no base and its links no keys (:meth:`Planner._note_key`). The other way round, an
+   Jira issues and Salesforce records are not linked to each other (:mod:`.cross_links`).
+   Another sandbox (the embedded one, or one ``plansync sandbox serve`` serves) is handled the
+   same way: its records are no base and its links no keys (:meth:`Planner._note_key`). The
+   other way round, an
    embedded sandbox run over a store that has real records is refused before it plans
    (:func:`plansync.sandbox_choice.refuse_sandbox_over_real`), as it is most likely a missing
    ``JIRA_URL``.
@@ -89,6 +91,7 @@ from plansync.engine.changes import (
 )
 from plansync.engine.config_checks import ConfigChecks
 from plansync.engine.context import PlanContext
+from plansync.engine.cross_links import CrossLinks
 from plansync.engine.diff import (
     Kept,
     adopted_base,
@@ -115,7 +118,6 @@ from plansync.rules import (
     Context,
     label_for,
     note_linker,
-    note_title,
     open_as_new,
     status_category,
     unnamed_status,
@@ -162,12 +164,11 @@ class Planner:
         self._owners = OwnerResolver(config, self.plan)
         self._checks = ConfigChecks(self.context)
         """What the plan says of the config, as it plans and after."""
-        self._keys: dict[tuple[str, str], str] = {}  # (block id, target) -> key, or to come
-        self._urls: dict[tuple[str, str], str] = {}
         self._bases: dict[tuple[str, str], SyncedRecord] = {}
         self._trial_links: dict[str, int] = {}  # target -> key links to a sandbox, replaced
         self._other_sandbox_keys: dict[str, dict[str, str]] = {}  # see _other_sandbox
-        self._cross_links = self._link_targets()
+        self._links = CrossLinks(self.context, bases=self._bases)
+        """Step 4 and 6: each issue's links, to its note line and to its Salesforce record."""
         # Per target, the ids a dead run was creating in this run's backend, and their notes.
         self._journal: dict[str, dict[str, str]] = {
             t.name: {
@@ -187,24 +188,6 @@ class Planner:
         """Step 5: the records whose line no note has; made by :meth:`build` once it has read
         the notes, whose bytes it looks in."""
 
-    def _link_targets(self) -> bool:
-        """Whether Jira issues and Salesforce records are linked to each other in this run: not
-        when one of them is a sandbox on this machine and the other is not, as a real record
-        would name a trial's."""
-        kinds = {t.name: t.local for t in self.targets}
-        if set(kinds) < {"jira", "salesforce"}:
-            return False
-        if None in kinds.values() or kinds["jira"] == kinds["salesforce"]:
-            return True
-        sandbox, real = ("Jira", "Salesforce") if kinds["jira"] else ("Salesforce", "Jira")
-        if self.config.rules:  # without [[rules]] nothing goes to Jira: nothing to link
-            self.plan.warn(
-                f"{sandbox} is a sandbox on this machine and {real} is not: their records are"
-                f" not linked to each other (no Jira key in Salesforce, no Salesforce link in"
-                f" Jira) until both are real"
-            )
-        return False
-
     def build(self) -> Plan:
         self._checks.warn_tasks_settings()
         lines, digests, data = self._read_notes()
@@ -217,9 +200,7 @@ class Planner:
         self._checks.warn_issues_kept()
         self._orphans.find_moved_lines()
         self._checks.check_settings()
-        if self._cross_links:
-            for entry in tracked:
-                self._plan_cross_link(entry)
+        self._links.plan_cross_links(tracked)
         self.plan.summary = {a: sum(c.action == a for c in self.plan.changes) for a in ACTIONS}
         self.plan.notes_read = len(digests)
         # Only the notes the plan stands on: a note with no item and no record (a daily note
@@ -291,7 +272,7 @@ class Planner:
             self.config,
             Context(entry.item, entry.note, entry.block_id, link, self.config.myself),
             owner=lambda: self._owners.assignee(target, entry),
-            jira_key=self._keys.get((entry.block_id, "jira")) if self._cross_links else None,
+            jira_key=self._links.jira_key(entry),
         )
         return None if fields is None else (fields, link)
 
@@ -630,7 +611,7 @@ class Planner:
                 {"key": {"base": base.key, "note": note_key, "remote": found.key}},
             )
             return
-        self._known(target, entry, found.key, found.url)
+        self._links.known(target, entry, found.key, found.url)
         if note_key != found.key or entry.new_id or self._write_backs.out_of_order(entry):
             self._write_backs.write_back(target, entry, found.key, note_key)
         kept = self._plan_fields(target, entry, base.fields, found, fields)
@@ -650,7 +631,7 @@ class Planner:
             )
         self._say_kept(target, entry, found.key, kept)
         if target.remote_links:
-            self._plan_link(target, entry, found.key, link)
+            self._links.plan_link(target, entry, found.key, link)
 
     def _no_longer_routed(self, target: TargetSpec, entry: Tracked, key: str | None) -> None:
         """Report the record of a line that no rule sends to ``target`` any more (its routing
@@ -715,10 +696,6 @@ class Planner:
             )
         return self._other_sandbox_keys[target.name]
 
-    def _known(self, target: TargetSpec, entry: Tracked, key: str, url: str) -> None:
-        self._keys[entry.block_id, target.name] = key
-        self._urls[entry.block_id, target.name] = url
-
     def _plan_create(
         self, target: TargetSpec, entry: Tracked, fields: dict[str, Any], link: str
     ) -> None:
@@ -731,12 +708,15 @@ class Planner:
             )
         if not self._write_backs.write_back(target, entry, None, None) and entry.new_id:
             return  # its id cannot go into the line, and it goes there before the record
-        self._known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
+        self._links.known(target, entry, KNOWN_AFTER_CREATE, KNOWN_AFTER_CREATE)
         self._checks.date_held(target, entry, fields, None)
         self._add(entry, "create", target.name, fields=fields, sobject=sobject)
         if target.remote_links:
             self._add(
-                entry, "link", target.name, fields={"url": link, "title": self._link_title(entry)}
+                entry,
+                "link",
+                target.name,
+                fields={"url": link, "title": self._links.link_title(entry)},
             )
         category = self._wanted_status(target, entry)
         if target.transitions and category != "new":
@@ -766,14 +746,14 @@ class Planner:
                 f" {label_for(entry.block_id)} is {found.key}",
             )
             return
-        self._known(target, entry, found.key, found.url)
+        self._links.known(target, entry, found.key, found.url)
         base = adopted_base(found)
         self._write_backs.write_back(target, entry, found.key, note_key, base=base, url=found.url)
         self._plan_fields(target, entry, {}, found, fields, adopt=True)  # keeps nothing
         if target.transitions:
             self._plan_status(target, entry, None, found)
         if target.remote_links:
-            self._plan_link(target, entry, found.key, link)
+            self._links.plan_link(target, entry, found.key, link)
 
     def _plan_fields(
         self,
@@ -910,72 +890,6 @@ class Planner:
     ) -> None:
         self.plan.refresh.append(
             BaseRefresh(block_id=entry.block_id, target=target.name, fields=fields, warning=warning)
-        )
-
-    def _plan_link(self, target: TargetSpec, entry: Tracked, key: str, link: str) -> None:
-        """The issue's link to the note line, upserted when its URL or its title (the note's
-        title, through ``jira.link_title``) is not what was last sent."""
-        title = self._link_title(entry)
-        sent = self._link_sent(target, entry, "link", link, title)
-        if sent is None:
-            return
-        old, old_title = sent
-        fields = {"url": {"old": old, "new": link}, "title": {"old": old_title, "new": title}}
-        self._add(entry, "link", "jira", key=key, fields=fields)
-
-    def _link_sent(
-        self, target: TargetSpec, entry: Tracked, field: str, value: str, title: str
-    ) -> tuple[Any, Any] | None:
-        """What was last sent of one of the issue's links, ``(value, title)``, when it is not
-        ``value`` and ``title`` (the link is to be upserted); None when it is.
-
-        Links are not read back from Jira (that would cost a request per issue), so the base is
-        what was sent: ``field`` (the URL, or the record linked to) and ``field + "_title"``.
-        A base kept before titles were takes the title as sent and learns it (a refresh, nothing
-        sent), so that an upgrade does not upsert every link once.
-        """
-        base = self._bases.get((entry.block_id, target.name))
-        last = base.fields if base else {}
-        old, old_title = last.get(field), last.get(f"{field}_title")
-        if old != value:
-            return old, old_title
-        if f"{field}_title" not in last:
-            self._refresh(target, entry, {f"{field}_title": title})
-            return None
-        return None if old_title == title else (old, old_title)
-
-    def _plan_cross_link(self, entry: Tracked) -> None:
-        """The Jira issue links to the item's Salesforce record (upserted by its own global id)."""
-        jira_key = self._keys.get((entry.block_id, "jira"))
-        sf_key = self._keys.get((entry.block_id, "salesforce"))
-        sf_url = self._urls.get((entry.block_id, "salesforce"))
-        if jira_key is None or sf_key is None or sf_url is None:
-            return
-        # The link is to the record: compared by its Id, so a new host for the same record
-        # (the sandbox on another port, a renamed My Domain) is not a change.
-        jira = next(t for t in self.targets if t.name == "jira")
-        title = f"Salesforce: {entry.item.text[:80]}"
-        sent = self._link_sent(jira, entry, "sf_link", sf_key, title)
-        if sent is None:
-            return
-        old, old_title = sent
-        self._add(
-            entry,
-            "link",
-            "jira",
-            key=None if jira_key == KNOWN_AFTER_CREATE else jira_key,
-            fields={
-                "url": {"old": sf_url if old == sf_key else None, "new": sf_url},
-                "record": {"old": old, "new": sf_key},
-                "title": {"old": old_title, "new": title},
-            },
-            global_id=f"plansync:salesforce:{entry.block_id}",
-            base_field="sf_link",
-        )
-
-    def _link_title(self, entry: Tracked) -> str:
-        return self.config.jira.link_title.format_map(
-            {"note_title": note_title(entry.note), "note_path": entry.note.path}
         )
 
 
