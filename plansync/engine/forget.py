@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from plansync.config import BACKEND_TITLES, Config
 from plansync.display import counted, first_few
 from plansync.engine.changes import Change, Plan
-from plansync.engine.identity import lines_linking
 from plansync.engine.orphans import gone_item
+from plansync.engine.set_aside import lines_linking
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.model import Note

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args
 
-from plansync.config import BACKEND_TITLES, URL_SETTINGS, Config
+from plansync.config import Config
 from plansync.connectors.base import RemoteRecord
-from plansync.display import counted, first_few
 from plansync.engine.changes import Backend, Change, ItemRef
 from plansync.engine.context import PlanContext
 from plansync.engine.diff import same_value
 from plansync.engine.held import Held, conflict_copy_of, why_held
+from plansync.engine.set_aside import SetAsideWarnings
 from plansync.engine.state import SyncedRecord
 from plansync.engine.targets import TargetSpec, trial_targets, wanted
 from plansync.notes.links import KeyLink, salesforce_object, ticket_links
@@ -32,7 +32,6 @@ from plansync.notes.writeback import ends_a_line, refusal
 from plansync.progress import Progress, reported, silent
 from plansync.rules import (
     Context,
-    SalesforceRouting,
     label_for,
     new_block_id,
     open_as_new,
@@ -122,6 +121,8 @@ class Identifier:
         by :meth:`identify`): left alone, their links in the notes still their keys."""
         self._aside_keys: set[tuple[str, str]] = set()
         """(backend, key) of each record in :attr:`_set_aside`."""
+        self._aside_said = SetAsideWarnings(context, notes_proper=self._notes_proper)
+        """What the plan says of the records set aside, and of a backend left out."""
 
     def identify(self, lines: dict[str, list[str]]) -> list[Tracked]:
         """Items taking part in this sync, each with its id (fresh ids for new items and copies);
@@ -171,7 +172,7 @@ class Identifier:
     def _read_set_aside(self) -> None:
         """Read the records of the backends the config names no more (its ``[salesforce]``
         table removed, as the starter config suggests to sync to Jira only), and say once in
-        the plan that they are left alone.
+        the plan that they are left alone (:mod:`.set_aside`).
 
         Nothing is sent to such a backend, so its records are neither changed nor cancelled;
         but their key links are still in the notes, and read as text they went into every
@@ -183,78 +184,14 @@ class Identifier:
                 continue
             records = self.state.records(backend)
             if backend in self.config.left_out:
-                self._left_out(backend, records)
+                self._aside_said.left_out(backend, records)
             if not records:
                 continue
             self._set_aside[backend] = records
             if backend in self.config.left_out:
                 continue
             self._aside_keys |= {(backend, record.key) for record in records.values()}
-            title = BACKEND_TITLES[backend]
-            keys = sorted(record.key for record in records.values())
-            self.plan.warn(
-                f"the state store holds {counted(len(keys), f'{title} record')}"
-                f" ({first_few(keys, 3)}), and the config names no"
-                f" {title} any more: left alone (nothing is sent to {title}, and none is"
-                f" cancelled), their links in the notes still read as keys; put the"
-                f" [{backend}] table back to sync them again, or"
-                f" {self._forget_hint(backend, keys)}"
-            )
-
-    def _forget_hint(self, backend: Backend, keys: list[str]) -> str:
-        """How to stop tracking the records of a backend no plan syncs, for its warning to say
-        (nothing else silences it): the command, and the lines that must lose their links
-        first."""
-        forget = f"`{self.config.caller.command('forget', backend=backend)}` stops tracking them"
-        if linked := lines_linking(self.vault.notes, backend, keys):
-            forget += (
-                f" once no line links to them ({counted(len(linked), 'line')} still"
-                f" {'does' if len(linked) == 1 else 'do'}: {first_few(linked, 3)})"
-            )
-        return forget
-
-    def _left_out(self, backend: Backend, records: dict[tuple[str, str], SyncedRecord]) -> None:
-        """Say once in the plan that the items a backend's rules take are not sent to it, as
-        the config names no URL for it beside a real Jira (:attr:`Config.left_out`), and which
-        setting to give: a sandbox's links in notes synced with a real Jira were said on stderr
-        only. Its records (a trial's) are left alone, as those of a table removed."""
-        routing = SalesforceRouting()
-        lines = [
-            f"{note.path}:{item.line}"
-            for note in self._notes_proper
-            for item in note.items
-            if item.accepted and routing.rule_for(self.config, item) is not None
-        ]
-        if not lines and not records:
-            return
-        title = BACKEND_TITLES[backend]
-        setting, variable = URL_SETTINGS[backend]
-        empty = (
-            f"'{setting}' is empty (the starter config reads it from {variable}) while Jira is"
-            " a real site"
-        )
-        if lines:
-            go = "goes" if len(lines) == 1 else "go"
-            said = (
-                f"{counted(len(lines), 'item')} ({first_few(lines, 3)}) {go} to {title} by its"
-                f" rules, but {empty}: not sent to {title}'s embedded sandbox, whose links would"
-                " go into the notes beside real Jira keys"
-            )
-        else:
-            said = f"{empty}: nothing is sent to {title}"
-        if records:
-            said += (
-                f"; the {counted(len(records), f'{title} record')} the state store holds (a"
-                " trial's) are left alone, their links in the notes still read as keys"
-            )
-        said += (
-            f"; set '{setting}' to sync to {title}, or remove the [{backend}] table to sync to"
-            " Jira alone"
-        )
-        if records:
-            keys = sorted(record.key for record in records.values())
-            said += f"; {self._forget_hint(backend, keys)}"
-        self.plan.warn(said)
+            self._aside_said.removed(backend, records)
 
     def _synced_from(
         self, synced: dict[Backend, dict[tuple[str, str], SyncedRecord]]
@@ -753,20 +690,6 @@ class Identifier:
                 note.path,
                 item.line,
             )
-
-
-def lines_linking(notes: Iterable[Note], backend: str, keys: Collection[str]) -> list[str]:
-    """The lines of ``notes`` (``note:line``) whose key link to ``backend`` names one of
-    ``keys``: where records of a backend the config names no more are still read as keys
-    (:meth:`Identifier._keyed`). Forgotten, such a link would be read as the item's text, its
-    label taken into the Jira summary, so ``forget`` waits for the lines to lose them."""
-    wanted = set(keys)
-    return [
-        f"{note.path}:{item.line}"
-        for note in notes
-        for item in note.items
-        if item.keys.get(backend) in wanted
-    ]
 
 
 def _at(note: Note, path: str) -> Note:
