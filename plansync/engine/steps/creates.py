@@ -17,6 +17,7 @@ from plansync.engine.steps.answers import carried, failed_with_call, users_entry
 from plansync.engine.steps.journal import lookup
 from plansync.engine.steps.notes import ids_on_disk
 from plansync.engine.steps.run import Run
+from plansync.progress import reported_batches
 from plansync.rules import label_for
 from plansync.sites import site_of_connector
 
@@ -25,7 +26,9 @@ def create_records(run: Run, target: str, changes: list[Change]) -> None:
     """Create ``changes``' records in ``target``, a batch at a time (each item whose earlier
     step failed is left out); a whole call's failure is raised, for :meth:`Run.whole_call`."""
     todo = [c for c in changes if not run.blocked(c)]
-    for batch in run.batches(f"create in {target}", todo, run.batch_size(target)):
+    for batch in reported_batches(
+        run.progress, f"create in {target}", todo, run.batch_size(target)
+    ):
         _create_batch(run, target, batch)
 
 

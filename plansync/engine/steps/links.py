@@ -11,6 +11,7 @@ from plansync.connectors.base import Link, OpResult
 from plansync.engine.changes import KNOWN_AFTER_CREATE, Change
 from plansync.engine.steps.answers import settle, settle_each
 from plansync.engine.steps.run import Run
+from plansync.progress import reported_batches
 
 
 def send_links(run: Run, target: str, changes: list[Change]) -> None:
@@ -34,12 +35,12 @@ def send_links(run: Run, target: str, changes: list[Change]) -> None:
 
     def settle_link(pair: tuple[Change, Link], outcome: OpResult) -> None:
         change, link = pair
-        # What was sent, for the next plan to compare with (plan.Planner._link_sent).
+        # What was sent, for the next plan to compare with (cross_links.CrossLinks._link_sent).
         base_field = change.base_field or change.fields.get("base_field") or "link"
         sent = {base_field: _linked(run, change, link), f"{base_field}_title": link.title}
         settle(run, change, outcome, sent)
 
-    for batch in run.batches(f"link in {target}", ready, run.batch_size(target)):
+    for batch in reported_batches(run.progress, f"link in {target}", ready, run.batch_size(target)):
         links = [link for _, link in batch]
         send = partial(run.connectors[target].upsert_links, links)
         settle_each(run, target, batch, send, settle_link)

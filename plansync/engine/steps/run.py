@@ -11,12 +11,11 @@ step settles it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from plansync.config import BACKEND_TITLES, Config
 from plansync.connectors.base import ClosedAs, Connector, ConnectorError
-from plansync.connectors.http import chunks
 from plansync.engine.changes import KNOWN_AFTER_CREATE, SHOWN_ONLY, Change
 from plansync.engine.result import ItemError, Outcome, Result
 from plansync.engine.state import StateStore, SyncedRecord
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 BACKENDS = ("jira", "salesforce")
 """The backends in the order each step runs them: Jira first, as Salesforce records carry the
 Jira key."""
-_T = TypeVar("_T")
 
 
 def _nothing(_: str) -> None:
@@ -213,20 +211,6 @@ class Run:
                 target=None if change.target == "note" else target or change.target,
             )
         )
-
-    def batches(self, step: str, items: list[_T], size: int) -> Iterator[list[_T]]:
-        """``items``, ``size`` at a time, with progress reported before each batch and at the end.
-
-        Every phase reports, not only creates: a first sync of a thousand items spends most of
-        its time on remote links (one request each), and a long silence reads as a hang.
-        """
-        done = 0
-        for batch in chunks(items, size):
-            self.progress(step, done, len(items))
-            yield batch
-            done += len(batch)
-        if items:
-            self.progress(step, len(items), len(items))
 
     def batch_size(self, target: str) -> int:
         return self.connectors[target].max_batch or self.config.sync.batch_size

@@ -11,6 +11,7 @@ from plansync.engine.changes import Change
 from plansync.engine.diff import learnt_status
 from plansync.engine.steps.answers import settle, settle_each
 from plansync.engine.steps.run import Run
+from plansync.progress import reported_batches
 from plansync.rules import CLOSED
 from plansync.words import IN_PROGRESS
 
@@ -19,7 +20,9 @@ def send_transitions(run: Run, target: str, changes: list[Change]) -> None:
     """Move the records of ``changes`` in ``target``, a batch at a time."""
     connector = run.connectors[target]
     ready = [(c, key) for c in changes if (key := run.key_unless_blocked(c))]
-    for batch in run.batches(f"transition in {target}", ready, run.batch_size(target)):
+    for batch in reported_batches(
+        run.progress, f"transition in {target}", ready, run.batch_size(target)
+    ):
         moves = [_move(change, key) for change, key in batch]
         # A transition is not resent when its answer is lost; what was asked is kept so
         # that the next plan, seeing the record got there, takes it as synced. Committed

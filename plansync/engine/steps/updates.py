@@ -13,6 +13,7 @@ from plansync.engine.changes import Change
 from plansync.engine.diff import same_value
 from plansync.engine.steps.answers import settle, settle_each
 from plansync.engine.steps.run import Run
+from plansync.progress import reported_batches
 from plansync.rules import label_for
 
 
@@ -28,7 +29,9 @@ def send_updates(run: Run, target: str, changes: list[Change]) -> None:
     ready = [(c, key, values) for c, key, values in ready if values]
     if not run.fresh and ready:
         ready = _unchanged_since_plan(run, target, ready)
-    for batch in run.batches(f"update in {target}", ready, run.batch_size(target)):
+    for batch in reported_batches(
+        run.progress, f"update in {target}", ready, run.batch_size(target)
+    ):
         updates = [
             FieldUpdate(
                 key=key,
