@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import plansync
-from plansync.config import config_from_dict
+from plansync.config_load import config_from_dict
 from plansync.sandbox.jira_app import JiraSandbox
 from plansync.sandbox.people import USERS
 from plansync.sandbox.server import serve_in_thread

@@ -88,8 +88,8 @@ if TYPE_CHECKING:
         SyncConfig,
         UserEntry,
         VaultConfig,
-        load_config,
     )
+    from plansync.config_load import load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import Checkpoint
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
@@ -121,7 +121,7 @@ _LAZY = {
     "Vault": "plansync.notes.vault",
     "scan_vault": "plansync.notes.vault",
     "Config": "plansync.config",
-    "load_config": "plansync.config",
+    "load_config": "plansync.config_load",
     # The tables of a Config, to build one in code that a type checker reads:
     # Config(jira=JiraConfig(...)) where Config(jira={...}) is an Any to it.
     "Acceptance": "plansync.config",

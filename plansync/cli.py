@@ -286,7 +286,7 @@ def parse(
     """Read notes (files, or every .md under a folder: not [vault]'s globs) and print their
     items, as the [acceptance] of plansync.toml (--config, or the one found as plan finds
     it) says, if there is one."""
-    from plansync.config import load_acceptance
+    from plansync.config_load import load_acceptance
     from plansync.errors import ConfigError
 
     try:
@@ -407,7 +407,7 @@ def _load(
     ``--config`` they gave, and a stale ``plan_file``'s remedy naming it); its ``${VAR}``
     references read ``environ`` (None: the process's environment)."""
     from plansync.callers import CommandLine
-    from plansync.config import read_config
+    from plansync.config_load import read_config
     from plansync.errors import ConfigError
 
     try:
@@ -962,7 +962,7 @@ def demo(directory: Path | None) -> None:
     No network and no account are used, whatever JIRA_URL or SF_* the environment holds.
     """
     from plansync import sync
-    from plansync.config import CONFIG_NAME
+    from plansync.config_load import CONFIG_NAME
     from plansync.engine.render import render_plan
 
     if not EXAMPLES.is_dir():

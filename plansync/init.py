@@ -13,7 +13,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import NamedTuple
 
-from plansync.config import CONFIG_NAME, VaultConfig, interpolate, read_toml
+from plansync.config import VaultConfig
+from plansync.config_load import CONFIG_NAME, interpolate, read_toml
 from plansync.display import counted, toml_string
 from plansync.errors import ConfigError
 from plansync.notes.tasks_plugin import TasksSettings, UnreadableSettings, tasks_settings

@@ -39,7 +39,7 @@ class Settings(BaseModel):
     key. Pydantic's ``ValidationError`` is not kept as its cause: it quotes the value given
     (``input_value=``), a secret as readily as a typo, and a traceback would print it.
 
-    :func:`plansync.config.load_config` reads pydantic's errors (:func:`validate_raw`), to name
+    :func:`plansync.config_load.load_config` reads pydantic's errors (:func:`validate_raw`), to name
     them in a file's terms (and its unset variables).
 
     A field set on a model built (``config.jira.url = ...``) is checked as the constructor
@@ -206,7 +206,7 @@ def unknown_key(key: str, name: str, names: list[str]) -> str:
 
 def key_of(loc: tuple[Any, ...]) -> str:
     """A validation error's location as the config key, the way
-    :func:`plansync.config.interpolate` names it."""
+    :func:`plansync.config_load.interpolate` names it."""
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 

@@ -45,7 +45,8 @@ from conftest import (
 
 import plansync
 from plansync.cli import main
-from plansync.config import TEMPLATE_FOLDERS, load_config
+from plansync.config import TEMPLATE_FOLDERS
+from plansync.config_load import load_config
 from plansync.connectors.http import UNREACHED_DELAY, UNREACHED_RETRIES
 from plansync.engine import run_lock as run_lock_module
 from plansync.engine.changes import ACTIONS
@@ -1590,12 +1591,12 @@ def test_ctrl_c_before_a_plan_starts_exits_as_interrupted_not_as_an_error(
     example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C while the config loads: click's "Aborted!" and exit 1, an error to a script."""
-    import plansync.config
+    import plansync.config_load
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(plansync.config, "read_config", interrupted)
+    monkeypatch.setattr(plansync.config_load, "read_config", interrupted)
     result = run("plan", "--detailed-exitcode", "--config", example_project.config_path)
     assert result.exit_code == 130, result.output
     assert result.stderr.endswith("Interrupted.\n")
@@ -2975,7 +2976,7 @@ def test_parsing_notes_does_not_import_the_engine() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert out == ["[]", "plansync.sync plansync.config True"]
+    assert out == ["[]", "plansync.sync plansync.config_load True"]
 
 
 def test_the_library_loads_the_sandboxes_only_to_start_one() -> None:

@@ -9,16 +9,8 @@ import pytest
 import requests
 
 from plansync.callers import CommandLine
-from plansync.config import (
-    JIRA_CONFLICT_FIELDS,
-    Config,
-    ConfigError,
-    Match,
-    config_from_dict,
-    load_acceptance,
-    load_config,
-    read_config,
-)
+from plansync.config import JIRA_CONFLICT_FIELDS, Config, ConfigError, Match
+from plansync.config_load import config_from_dict, load_acceptance, load_config, read_config
 from plansync.engine.changes import Plan
 from plansync.notes.parse import parse_note
 from plansync.rules import Context, jira_fields, matches

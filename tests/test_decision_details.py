@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 import plansync
 from plansync.cli import main
-from plansync.config import Config, config_from_dict
+from plansync.config import Config
+from plansync.config_load import config_from_dict
 from plansync.notes import parse
 from plansync.notes.model import Item, Note
 from plansync.notes.parse import parse_note, parse_text

@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import plansync
-from plansync.config import Config, config_from_dict
+from plansync.config import Config
+from plansync.config_load import config_from_dict
 from plansync.field_text import fitted, wiki_text
 from plansync.notes.model import Note
 from plansync.notes.parse import parse_note

@@ -28,7 +28,7 @@ from test_sync_e2e import (
 import plansync
 from plansync.callers import CommandLine
 from plansync.cli import main
-from plansync.config import read_config
+from plansync.config_load import read_config
 from plansync.engine.changes import Change
 from plansync.engine.render import orphans_hint, render_plan
 from plansync.engine.run_lock import open_state

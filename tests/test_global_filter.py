@@ -24,7 +24,8 @@ from conftest import CONFORMANCE, SAMPLES, ExampleProject, replace_once, sandbox
 import plansync
 import plansync.notes.tasks as tasks
 from plansync.cli import main
-from plansync.config import Acceptance, ConfigError, config_from_dict, load_config
+from plansync.config import Acceptance, ConfigError
+from plansync.config_load import config_from_dict, load_config
 from plansync.notes.model import AcceptancePolicy, Item
 from plansync.notes.parse import parse_text
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import ExampleProject
 
 import plansync
-from plansync.config import config_from_dict
+from plansync.config_load import config_from_dict
 from plansync.connectors.jira import JiraConnector
 from plansync.sandbox_choice import sandbox_notice
 
@@ -255,7 +255,7 @@ def test_a_file_s_config_copied_keeps_its_words_and_is_refused_a_code_only_setti
     """A copy of the command line's config named commands in the library's words, and
     ``sandbox=True`` slipped past the refusal a file's config gets at its constructor."""
     from plansync.callers import CommandLine
-    from plansync.config import read_config
+    from plansync.config_load import read_config
 
     (tmp_path / "plansync.toml").write_text('[[rules]]\nproject = "PLAN"\n', "utf-8")
     read = read_config(tmp_path / "plansync.toml", caller=CommandLine())

@@ -26,6 +26,7 @@ import requests
 from conftest import ExampleProject, closed_port, replace_once, sandbox_issues
 
 import plansync
+import plansync.config_load
 import plansync.sync
 from plansync.callers import LIBRARY, CommandLine
 from plansync.config import Config
@@ -476,7 +477,7 @@ def test_a_settings_mistake_keeps_no_pydantic_error_as_its_context(
     monkeypatch.setenv("PLANSYNC_TEST_TOKEN", secret)
     raw = {"jira": {"url": "https://jira.example.com", "tokn": "${PLANSYNC_TEST_TOKEN}"}}
     with pytest.raises(plansync.ConfigError, match=r"unknown key 'jira\.tokn'") as misspelt:
-        plansync.config.config_from_dict(raw)
+        plansync.config_load.config_from_dict(raw)
     with pytest.raises(plansync.ConfigError, match="'timeout'") as built:
         plansync.config.JiraConfig(timeout=secret)
     config = plansync.config.JiraConfig()
@@ -1674,7 +1675,7 @@ def test_the_policy_s_typed_constructor_takes_every_field_of_the_model() -> None
 def test_load_config_takes_no_caller_whose_type_the_package_does_not_export() -> None:
     """``load_config(caller=...)`` took a :class:`~plansync.callers.Caller`, which
     ``plansync.__all__`` does not name: a public parameter no caller could type. The command
-    line's words are its own, through :func:`plansync.config.read_config`."""
+    line's words are its own, through :func:`plansync.config_load.read_config`."""
     assert list(inspect.signature(plansync.load_config).parameters) == ["path", "start", "environ"]
 
 

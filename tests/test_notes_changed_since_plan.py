@@ -20,7 +20,8 @@ from conftest import ExampleProject, IssuesByLabel, replace_once, sandbox_issues
 from test_sync_faults import assert_synced, snapshot
 
 import plansync
-from plansync.config import Config, load_config
+from plansync.config import Config
+from plansync.config_load import load_config
 from plansync.engine.changes import ItemRef, Plan
 from plansync.engine.render import render_result
 from plansync.engine.result import Outcome, Result

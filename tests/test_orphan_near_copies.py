@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from plansync.config import Config, load_config
+from plansync.config import Config
+from plansync.config_load import load_config
 from plansync.engine.changes import Plan
 from plansync.engine.context import PlanContext
 from plansync.engine.identity import Identifier, Tracked

@@ -20,7 +20,8 @@ from conftest import ExampleProject, replace_once
 
 import plansync
 from plansync.cli import main
-from plansync.config import ConfigError, config_from_dict, load_acceptance, load_config
+from plansync.config import ConfigError
+from plansync.config_load import config_from_dict, load_acceptance, load_config
 from plansync.notes.mentions import mention, owner_names
 from plansync.notes.model import AcceptancePolicy
 from plansync.notes.parse import parse_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from conftest import ExampleProject, replace_once
 
 import plansync
-from plansync.config import load_config
+from plansync.config_load import load_config
 
 SHARE = "Share the Q1 theme list with the field teams @Myself"
 

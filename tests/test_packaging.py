@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 from jira import JIRA
 
-from plansync.config import tomllib
+from plansync.config_load import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 

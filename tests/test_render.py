@@ -9,7 +9,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from plansync.callers import CommandLine
-from plansync.config import Config, config_from_dict
+from plansync.config import Config
+from plansync.config_load import config_from_dict
 from plansync.display import field_value
 from plansync.engine.changes import Change, DeadCreate, ItemRef, KeptRecord, Plan, PlanWarning
 from plansync.engine.render import (

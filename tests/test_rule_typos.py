@@ -10,7 +10,7 @@ from __future__ import annotations
 from conftest import ExampleProject, replace_once
 
 import plansync
-from plansync.config import load_config
+from plansync.config_load import load_config
 
 TAGS = '# tags_any = ["#task"]'
 PROJECT = "${JIRA_PROJECT:-PLAN}"

@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 from conftest import read_only, run_python_unprivileged
 
-from plansync.config import config_from_dict
+from plansync.config_load import config_from_dict
 from plansync.connectors.base import Connector, OpResult, StatusMove
 from plansync.engine.changes import Change, ItemRef
 from plansync.engine.result import Outcome, Result

@@ -24,7 +24,8 @@ import plansync.engine.plan
 import plansync.engine.steps.notes
 import plansync.progress
 import plansync.sync
-from plansync.config import Config, load_config
+from plansync.config import Config
+from plansync.config_load import load_config
 from plansync.engine.changes import ACTIONS, Plan
 from plansync.engine.forget import forgettable
 from plansync.engine.orphans import NO_ITEM_WHY

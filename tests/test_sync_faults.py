@@ -58,7 +58,8 @@ from test_sync_e2e import jira_transition
 import plansync
 import plansync.connect
 from plansync.cli import main
-from plansync.config import Config, load_config
+from plansync.config import Config
+from plansync.config_load import load_config
 from plansync.engine.run_lock import open_state
 from plansync.engine.state import StateStore
 from plansync.notes import writeback
@@ -464,7 +465,7 @@ def test_a_sync_killed_before_a_batch_s_keys_are_committed_then_run_again(
         f"""
         import os, signal, sys
         import plansync
-        from plansync.config import load_config
+        from plansync.config_load import load_config
 
         seen = []
 

@@ -45,7 +45,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sync_marks import CHECKPOINTS, Crash, crash_at, strip_sync_marks
 
 import plansync
-from plansync.config import Config, load_config
+from plansync.config import Config
+from plansync.config_load import load_config
 from plansync.connectors.base import FieldUpdate, OpResult
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector

@@ -46,7 +46,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from sync_marks import BLOCK_ID, CHECKPOINTS, JIRA_KEY_LINK, Crash, crash_at, strip_sync_marks
 
 import plansync
-from plansync.config import Config, config_from_dict
+from plansync.config import Config
+from plansync.config_load import config_from_dict
 from plansync.connectors.base import ConnectorError
 from plansync.connectors.jira import JiraConnector
 from plansync.connectors.salesforce import SalesforceConnector

@@ -42,7 +42,8 @@ from sync_marks import CHECKPOINTS, Crash, crash_at
 
 import plansync
 from plansync.cli import main
-from plansync.config import ConfigError, load_config
+from plansync.config import ConfigError
+from plansync.config_load import load_config
 from plansync.engine.run_lock import open_state
 from plansync.notes.vault import scan_vault
 from plansync.sandbox.jira_app import JiraSandbox
