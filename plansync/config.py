@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import re
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -132,6 +134,16 @@ def _base_url(value: str, credentials: str) -> str:
     return url
 
 
+def _checked_base_url(credentials: str) -> AfterValidator:
+    """The check of a backend's base URL setting (:func:`_base_url`), whose user and password
+    go in ``credentials`` instead."""
+    return AfterValidator(partial(_base_url, credentials=credentials))
+
+
+_JIRA_CREDENTIALS = "'jira.user' and 'jira.token'"
+SALESFORCE_CREDENTIALS = "the [salesforce] keys its auth needs (such as 'salesforce.username')"
+
+
 def _trimmed(value: Any) -> Any:
     """A credential without the spaces and line breaks around it. A token read from a file or
     a mounted secret (``$(cat token)`` keeps none, a Kubernetes secret made with
@@ -157,6 +169,11 @@ if TYPE_CHECKING:
 else:
     Secret = SecretStr  # what pydantic reads, and what the setting holds at run time
 
+Credential = Annotated[str, BeforeValidator(_trimmed)]
+"""A credential setting that is no secret (a user name), trimmed: see :func:`_trimmed`."""
+SecretCredential = Annotated[Secret, BeforeValidator(_trimmed)]
+"""A secret credential setting (a token, a key), trimmed: see :func:`_trimmed`."""
+
 
 if TYPE_CHECKING:
 
@@ -179,6 +196,10 @@ def _version_text(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+_VERSION_AS_TEXT = BeforeValidator(_version_text)
+"""An API version setting's: see :func:`_version_text`."""
 
 
 TEMPLATE_FOLDERS = ["**/templates/**", "**/Templates/**"]
@@ -265,11 +286,13 @@ class RequestSettings(Strict):
 
 
 class JiraConfig(RequestSettings):
-    url: str = Field(default="", description="empty: the embedded sandbox")
-    user: str = ""
-    token: Secret = Secret("")
+    url: Annotated[str, _checked_base_url(_JIRA_CREDENTIALS)] = Field(
+        default="", description="empty: the embedded sandbox"
+    )
+    user: Credential = ""
+    token: SecretCredential = Secret("")
     deployment: Literal["auto", "cloud", "dc"] = "auto"
-    api_version: Literal["2", "3"] = "2"
+    api_version: Annotated[Literal["2", "3"], _VERSION_AS_TEXT] = "2"
     cancel_transition: str | None = None
     cancelled_status_names: list[str] | None = Field(
         default=None,
@@ -301,21 +324,6 @@ class JiraConfig(RequestSettings):
     @classmethod
     def _link_title(cls, value: str) -> str:
         return check_template(value, LINK_TITLE_FIELDS, conditional=False)
-
-    @field_validator("url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return _base_url(value, "'jira.user' and 'jira.token'")
-
-    @field_validator("api_version", mode="before")
-    @classmethod
-    def _api_version_text(cls, value: Any) -> Any:
-        return _version_text(value)
-
-    @field_validator("user", "token", mode="before")
-    @classmethod
-    def _trim_credentials(cls, value: Any) -> Any:
-        return _trimmed(value)
 
 
 class Match(Strict):
@@ -377,13 +385,22 @@ DEFAULT_PRIORITIES: dict[Priority, str | None] = {
 }
 
 
+def _item_template(value: str) -> str:
+    """A template of what an item's record says (a Jira field, a Salesforce one), checked
+    for the placeholders an item fills in (:data:`TEMPLATE_FIELDS`)."""
+    return check_template(value, TEMPLATE_FIELDS)
+
+
+ItemTemplate = Annotated[str, AfterValidator(_item_template)]
+
+
 class JiraRule(Strict):
     name: str = "default"
     match: Match = Field(default_factory=Match)
     project: str
     issue_type: str = "Task"
-    summary: str = "{text}"
-    description: str = DEFAULT_DESCRIPTION
+    summary: ItemTemplate = "{text}"
+    description: ItemTemplate = DEFAULT_DESCRIPTION
     labels: list[str] = Field(default_factory=lambda: ["plansync"])
     components: list[str] = Field(default_factory=list)
     priority_map: dict[Priority, str | None] = Field(
@@ -391,11 +408,6 @@ class JiraRule(Strict):
     )
     sync_due: bool = True
     sync_assignee: bool = True
-
-    @field_validator("summary", "description")
-    @classmethod
-    def _templates(cls, value: str) -> str:
-        return check_template(value, TEMPLATE_FIELDS)
 
     @field_validator("summary")
     @classmethod
@@ -440,6 +452,18 @@ def _api_name(value: str) -> str:
     return value
 
 
+ApiName = Annotated[str, AfterValidator(_api_name)]
+"""A setting naming a Salesforce object or field."""
+
+
+def _api_fields(value: dict[str, str]) -> dict[str, str]:
+    """A Salesforce rule's ``fields``: API names, each with its item template."""
+    for name, template in value.items():
+        _api_name(name)
+        _item_template(template)
+    return value
+
+
 def _sf_fields() -> dict[str, str]:
     return {
         "Name": "{text}",
@@ -458,25 +482,14 @@ class SalesforceRule(Strict):
 
     name: str
     match: Match = Field(default_factory=Match)
-    object: str
-    fields: dict[str, str] = Field(default_factory=_sf_fields)
+    object: ApiName
+    fields: Annotated[dict[str, str], AfterValidator(_api_fields)] = Field(
+        default_factory=_sf_fields
+    )
     priority_map: dict[Priority, str | None] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITIES)
     )
-    owner_field: str | None = "OwnerId"
-
-    @field_validator("fields")
-    @classmethod
-    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, template in value.items():
-            _api_name(name)
-            check_template(template, TEMPLATE_FIELDS)
-        return value
-
-    @field_validator("object", "owner_field")
-    @classmethod
-    def _api_names(cls, value: str | None) -> str | None:
-        return value if value is None else _api_name(value)
+    owner_field: ApiName | None = "OwnerId"
 
 
 def _sf_rules() -> list[SalesforceRule]:
@@ -499,27 +512,24 @@ def _given(value: str | SecretStr) -> bool:
     return bool(value.get_secret_value() if isinstance(value, SecretStr) else value.strip())
 
 
-SALESFORCE_CREDENTIALS = "the [salesforce] keys its auth needs (such as 'salesforce.username')"
-
-
 class SalesforceConfig(RequestSettings):
     """Where Salesforce is and how to log in. Empty ``instance_url``: the embedded sandbox."""
 
-    instance_url: str = ""
+    instance_url: Annotated[str, _checked_base_url(SALESFORCE_CREDENTIALS)] = ""
     auth: SfAuth = "jwt"
     domain: str | None = Field(default=None, description="login, test, or a My Domain host")
-    username: str = ""
-    consumer_key: Secret = Secret("")
+    username: Credential = ""
+    consumer_key: SecretCredential = Secret("")
     private_key_file: str = ""
-    client_id: Secret = Secret("")
-    client_secret: Secret = Secret("")
-    session_id: Secret = Secret("")
-    password: Secret = Secret("")
-    security_token: Secret = Secret("")
-    api_version: str = "59.0"
-    external_id_field: str = "Plansync_Id__c"
-    jira_key_field: str | None = "Jira_Key__c"
-    note_link_field: str | None = "Note_Link__c"
+    client_id: SecretCredential = Secret("")
+    client_secret: SecretCredential = Secret("")
+    session_id: SecretCredential = Secret("")
+    password: Secret = Secret("")  # not trimmed: spaces may be part of one
+    security_token: SecretCredential = Secret("")
+    api_version: Annotated[str, _VERSION_AS_TEXT] = "59.0"
+    external_id_field: ApiName = "Plansync_Id__c"
+    jira_key_field: ApiName | None = "Jira_Key__c"
+    note_link_field: ApiName | None = "Note_Link__c"
     rules: list[SalesforceRule] = Field(default_factory=_sf_rules)
     status_field: str | None = Field(
         default=None,
@@ -539,11 +549,6 @@ class SalesforceConfig(RequestSettings):
         " as Salesforce has it, and a move of its checkbox since is a conflict",
     )
 
-    @field_validator("instance_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return _base_url(value, SALESFORCE_CREDENTIALS)
-
     @field_validator("domain")
     @classmethod
     def _login_domain(cls, value: str | None) -> str | None:
@@ -558,16 +563,6 @@ class SalesforceConfig(RequestSettings):
             )
         return value
 
-    @field_validator("external_id_field", "jira_key_field", "note_link_field")
-    @classmethod
-    def _api_names(cls, value: str | None) -> str | None:
-        return value if value is None else _api_name(value)
-
-    @field_validator("api_version", mode="before")
-    @classmethod
-    def _api_version_text(cls, value: Any) -> Any:
-        return _version_text(value)
-
     @field_validator("api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:
@@ -581,20 +576,6 @@ class SalesforceConfig(RequestSettings):
         if not value:
             raise ValueError("is empty: no item would go to Salesforce (remove [salesforce])")
         return value
-
-    @field_validator(
-        "username",
-        "consumer_key",
-        "client_id",
-        "client_secret",
-        "session_id",
-        "security_token",
-        mode="before",
-    )
-    @classmethod
-    def _trim_credentials(cls, value: Any) -> Any:
-        """See :func:`_trimmed`. Not the password: spaces may be part of one."""
-        return _trimmed(value)
 
     @model_validator(mode="after")
     def _credentials_of_the_flow(self) -> SalesforceConfig:
