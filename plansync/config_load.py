@@ -106,9 +106,9 @@ def read_config(
     return config_from_dict(read_toml(source), source=source, caller=caller, environ=environ)
 
 
-def load_acceptance(path: str | Path | None = None, *, start: Path | None = None) -> Acceptance:
-    """The ``[acceptance]`` of ``path``, or of the nearest ``plansync.toml`` in ``start`` (or
-    cwd) or its parents, checked as :func:`load_config` checks it; the defaults where no
+def load_acceptance(path: str | Path | None = None) -> Acceptance:
+    """The ``[acceptance]`` of ``path``, or of the nearest ``plansync.toml`` in the working
+    folder or its parents, checked as :func:`load_config` checks it; the defaults where no
     config is found. What ``plansync parse`` reads notes by, so that it shows the items
     ``plan`` would see (a custom accepted status, decision heading or global filter).
 
@@ -118,7 +118,7 @@ def load_acceptance(path: str | Path | None = None, *, start: Path | None = None
     ``plan`` and ``sync`` to name, not a reason to refuse a parse."""
     if path is None:
         try:
-            path = find_config(start or Path.cwd())
+            path = find_config(Path.cwd())
         except ConfigError:
             return Acceptance()
     file = Path(os.path.abspath(os.path.expanduser(path)))

@@ -46,23 +46,19 @@ def _database(state_dir: Path, name: str, persist: bool) -> Path | str:
 
 @contextmanager
 def embedded_jira(
-    state_dir: Path,
-    project_key: str = DEFAULT_PROJECT,
-    *,
-    projects: Iterable[str] = (),
-    persist: bool = True,
+    state_dir: Path, *, projects: Iterable[str] = (), persist: bool = True
 ) -> Iterator[str]:
     """Serve the sandbox whose state lives in ``state_dir/sandbox``; yields its base URL.
 
-    ``projects`` are made beside ``project_key``: those the config's rules send items to, so
-    that a config for several projects syncs here as it would with the real Jira.
+    ``projects`` are made beside :data:`DEFAULT_PROJECT`: those the config's rules send items
+    to, so that a config for several projects syncs here as it would with the real Jira.
     It takes :data:`PREFERRED_PORT` when free, and any free port otherwise; the key links its
     connector writes into notes name the preferred port either way (:data:`JIRA_LINKS`).
     """
     app = JiraSandbox(
         _database(state_dir, "jira.db", persist),
         mode="cloud",
-        project_key=project_key,
+        project_key=DEFAULT_PROJECT,
         projects=projects,
         dry_run=not persist,
     )
