@@ -794,14 +794,17 @@ class Config(Strict):
         return self.base_dir / ".plansync"
 
     @property
-    def uses_sandbox(self) -> bool:
+    def jira_embedded(self) -> bool:
+        """Whether the Jira synced is the embedded sandbox: the config names no Jira URL (an
+        empty ``jira.url``, as ``"${JIRA_URL:-}"`` leaves it with the variable unset). Of Jira
+        alone: whether Salesforce's is the sandbox too is :attr:`embedded`'s to say."""
         return not self.jira.url
 
     @property
     def embedded(self) -> frozenset[str]:
         """The backends this config leaves to the embedded sandbox (it names no URL for them):
         Jira, and Salesforce unless it is :attr:`left_out`."""
-        names = {"jira"} if self.uses_sandbox else set()
+        names = {"jira"} if self.jira_embedded else set()
         if self.salesforce is not None and not self.salesforce.instance_url:
             names.add("salesforce")
         return frozenset(names - self.left_out)
@@ -819,7 +822,7 @@ class Config(Strict):
         sf = self.salesforce
         if sf is None or sf.instance_url or not self.rules:
             return frozenset()
-        if self.uses_sandbox or on_this_machine(self.jira.url):
+        if self.jira_embedded or on_this_machine(self.jira.url):
             return frozenset()
         return frozenset({"salesforce"})
 

@@ -56,7 +56,7 @@ def jira_connection(config: Config, *, persist: bool = True) -> Iterator[JiraCon
     """A connector for the configured Jira, or for the embedded sandbox while the block runs
     (kept under the state folder; not created there unless ``persist``, see :mod:`.embedded`)."""
     jira = config.jira
-    if config.uses_sandbox:
+    if config.jira_embedded:
         with ExitStack() as stack:
             from plansync.sandbox.embedded import JIRA_LINKS, embedded_jira
 

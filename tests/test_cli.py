@@ -1773,7 +1773,7 @@ def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
     assert result.exit_code == 0, result.output
     config_path = folder / "plansync.toml"
     config = load_config(config_path)
-    assert config.uses_sandbox and config.vault_root == folder.resolve()
+    assert config.jira_embedded and config.vault_root == folder.resolve()
     assert run("init", folder).exit_code != 0  # never overwritten without --force
 
     shutil.copytree(EXAMPLES / "vault", folder, dirs_exist_ok=True)

@@ -286,7 +286,7 @@ def test_credentials_are_needed_only_for_a_real_jira(
 ) -> None:
     text = '[jira]\nurl = "${JIRA_URL:-}"\nuser = "${JIRA_USER}"\ntoken = "${JIRA_API_TOKEN}"\n'
     config = load_text(tmp_path, RULE + text)
-    assert config.uses_sandbox
+    assert config.jira_embedded
 
     monkeypatch.setenv("JIRA_URL", "https://jira.example.com")
     message = error_of(tmp_path, text)
@@ -632,8 +632,8 @@ def test_shipped_configs_load(path: Path, monkeypatch: pytest.MonkeyPatch, clean
         monkeypatch.setenv("SF_INSTANCE_URL", "https://acme.my.salesforce.com")
     config = load_config(path)
     assert config.rules and all(rule.project for rule in config.rules)
-    assert config.uses_sandbox == ("${JIRA_URL}" not in text)
-    assert config_from_dict({"rules": [{"project": "PLAN"}]}).uses_sandbox
+    assert config.jira_embedded == ("${JIRA_URL}" not in text)
+    assert config_from_dict({"rules": [{"project": "PLAN"}]}).jira_embedded
 
 
 SANDBOX_CLAIM = "With JIRA_URL unset, plansync syncs to its embedded Jira sandbox"
