@@ -64,10 +64,10 @@ JIRA_CONFLICT_FIELDS = ("summary", "description", "due", "priority", "assignee",
 LINK_TITLE_FIELDS = frozenset({"note_title", "note_path"})
 
 # The parts about the meeting, and the owner's line, are left out when the note gives no value
-# for them (see placeholders.Filled): a note without a date read "... on ." in every issue made
-# from it, an item without an owner "Owner: ". An item whose note gives them all renders byte
-# for byte as before, so no record synced then is rewritten. So do a decision's details (its
-# sub-bullets), a list after its text, and only where it has some: they were dropped before.
+# for them (see placeholders.Filled), so that no issue says "... on ." or "Owner: " with nothing
+# after it. So is a decision's details (its sub-bullets), a list after its text, where it has
+# none. An item whose note gives every part renders byte for byte as the template without
+# conditional parts would, so that no record an earlier plansync synced is rewritten.
 DEFAULT_DESCRIPTION = (
     "{text}\n\n"
     "{details:?{details}\n\n}"
@@ -110,9 +110,10 @@ def _base_url(value: str, credentials: str) -> str:
     url = value.strip().rstrip("/")
     if not url:
         return url
-    # A password may hold "/", "?" or "#", which end the host for urlsplit and redact:
-    # "https://me:ab/cd@host" read as host "me", port "ab", and was kept. No Jira or Salesforce
-    # base URL has an "@" of its own, so nothing before the last one is ever quoted.
+    # A password may hold "/", "?" or "#", which end the host for urlsplit and redact
+    # ("https://me:ab/cd@host" reads as host "me", port "ab"), so the host is what follows the
+    # last "@": no Jira or Salesforce base URL has an "@" of its own, and nothing before the
+    # last one is ever quoted.
     scheme, sep, _ = url.rpartition("@")[0].partition("://")
     scheme, host = (scheme + sep if sep else ""), url.rpartition("@")[2]
     parts = urlsplit(url)
@@ -120,8 +121,8 @@ def _base_url(value: str, credentials: str) -> str:
         shown = f"{scheme}{REDACTED}@{host}" if "@" in url else redact(value)
         raise ValueError(f"not an http:// or https:// URL with a host: {shown!r}")
     if "@" in url:
-        # The settings keep the URL as given: a password in it showed in repr(config) and
-        # model_dump, which show a token as '**********' (a user test).
+        # Refused, not stripped: the settings keep the URL as given, so a password in it
+        # would show in repr(config) and model_dump, which show a token as '**********'.
         raise ValueError(
             f"a base URL has no user name or password in it: write {scheme + host!r},"
             f" and the credentials in {credentials}"
@@ -147,9 +148,9 @@ SALESFORCE_CREDENTIALS = "the [salesforce] keys its auth needs (such as 'salesfo
 def _trimmed(value: Any) -> Any:
     """A credential without the spaces and line breaks around it. A token read from a file or
     a mounted secret (``$(cat token)`` keeps none, a Kubernetes secret made with
-    ``--from-file`` does) often ends in a newline, which is never part of it: as a bearer
-    header it made ``http.client`` raise with the token in the message, and as basic auth it
-    made Jira say only that the credentials were wrong."""
+    ``--from-file`` does) often ends in a newline, which is never part of it: in a bearer
+    header it makes ``http.client`` raise with the token in the message, and in basic auth
+    Jira says only that the credentials are wrong."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -158,7 +159,7 @@ if TYPE_CHECKING:
     class Secret(SecretStr):
         """A secret setting as a type checker reads it: given as text or as a ``SecretStr``
         (``JiraConfig(token=os.environ["JIRA_TOKEN"])``, which pydantic takes), read as a
-        ``SecretStr``. A field typed ``SecretStr`` alone made that call an error under
+        ``SecretStr``. A field typed ``SecretStr`` alone makes that call an error under
         ``mypy --strict`` for a library caller, though it works. A field whose type has a
         ``__set__`` is set, in ``__init__`` too, with what that takes (the typing spec's
         "descriptor-typed fields" of a dataclass transform, which pydantic's models are)."""
@@ -191,8 +192,8 @@ else:
 
 def _version_text(value: Any) -> Any:
     """An API version written as a TOML number (``api_version = 59.0``, ``= 3``) read as the
-    text it means: it was "Input should be a valid string", or "should be '2' or '3'" for
-    the 3 the user wrote."""
+    text it means, rather than refused as "Input should be a valid string", or as "should be
+    '2' or '3'" for the 3 the user wrote."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return value
@@ -205,13 +206,13 @@ _VERSION_AS_TEXT = BeforeValidator(_version_text)
 TEMPLATE_FOLDERS = ["**/templates/**", "**/Templates/**"]
 """What ``vault.exclude`` leaves out unless set (``plansync init`` writes the same): templates
 folders at any depth, where a vault keeps them (``00 Meta/Templates/``). A template's checkbox
-lines (``- [ ] Send recap of <% tp.file.title %>``) are no one's work, and were synced."""
+lines (``- [ ] Send recap of <% tp.file.title %>``) are no one's work, and would be synced."""
 
 
 def _expand_home(path: Path) -> Path:
     """``path`` with its ``~`` expanded; a ``ValueError`` (which the settings name by key)
     when the ``~`` names no home folder known here, not ``expanduser``'s ``RuntimeError``,
-    which no ``except plansync.PlansyncError`` caught."""
+    which no ``except plansync.PlansyncError`` catches."""
     try:
         return path.expanduser()
     except RuntimeError:  # "~name" of no such user, or a "~" with no home folder known
@@ -445,8 +446,8 @@ DEFAULT_SF_DESCRIPTION = (  # as DEFAULT_DESCRIPTION, a part the note gives no v
 
 
 def _api_name(value: str) -> str:
-    """Checked here, so the error names the key; the connector refused it at the first plan
-    with "not Salesforce API names", naming neither the file nor the setting."""
+    """Checked here, so the error names the key at load; the connector's refusal comes at the
+    first plan, as "not Salesforce API names", naming neither the file nor the setting."""
     if not SF_API_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not a Salesforce API name (such as Due_Date__c)")
     return value
@@ -763,9 +764,9 @@ class Config(Strict):
     def described(self) -> str:
         """The config and its vault, as a plan made with it names them to a run with another
         config: its file, or the folder of one made in code (where its state store is): the
-        :attr:`folder` it was given, or the working folder it was made in. "a config made in
-        /srv" said of ``Config(folder="/srv")`` made anywhere sent the reader to look there
-        for the code that made it."""
+        :attr:`folder` it was given ("a config made in code, folder /srv", not "a config
+        made in /srv", which would send the reader to look there for the code that made it),
+        or the working folder it was made in."""
         if self.source is not None:
             made = str(self.source)
         elif self.folder is not None:
@@ -778,8 +779,8 @@ class Config(Strict):
     def base_dir(self) -> Path:
         """The folder relative paths start from: the config file's, or for a config made in
         code its :attr:`folder`, or else the working folder it was made in, not whichever is
-        current at each call (a caller that changed folder between a plan and its apply made
-        a second state store)."""
+        current at each call: a caller that changes folder between a plan and its apply
+        keeps its one state store."""
         if self.source is not None:
             return self.source.parent
         return self.folder or self._made_in or Path.cwd()

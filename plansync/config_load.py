@@ -100,8 +100,8 @@ def read_config(
     # "~" is the home folder, as in vault.path: parse_note and scan_vault read it so too.
     file = Path(os.path.expanduser(path)) if path else find_config(start or Path.cwd(), caller)
     # Absolute but with symlinks kept: a config linked into the vault from a dotfiles folder
-    # is about the folder the link is in (its notes, its .plansync); resolved, it synced the
-    # dotfiles folder instead. Absolute before it is read, as every message names it so.
+    # is about the folder the link is in (its notes, its .plansync), which resolving it would
+    # swap for the dotfiles folder. Absolute before it is read, as every message names it so.
     source = Path(os.path.abspath(file))
     return config_from_dict(read_toml(source), source=source, caller=caller, environ=environ)
 
@@ -172,8 +172,8 @@ def _toml_line(said: str) -> int | None:
 
 END_OF_DOCUMENT = "(at end of document)"
 """How :mod:`tomllib` ends the message of an error it met at the end of the text (a construct
-left unclosed), with no line: ``Unclosed array (at end of document)`` left the reader to look
-through the file for the ``[`` with no ``]`` (a user test)."""
+left unclosed), with no line: :func:`read_toml` names the line the construct starts on, so
+that ``Unclosed array`` does not leave the reader to look through the file for the ``[``."""
 
 
 def _unclosed_from(text: str) -> int:
@@ -260,7 +260,7 @@ def _checked(
     # Credentials matter only for a real backend; ``url = "${JIRA_URL:-}"`` opts into the
     # sandbox, but an unset ``${JIRA_URL}`` without a default is a mistake, not such a wish:
     # the backend is a real one whose URL is missing, so its unset credentials are named with
-    # it (naming the URL alone sent the user back to find the token a run later).
+    # it, rather than found one run later.
     sandboxed = {
         name
         for name in config.embedded | config.left_out
