@@ -258,10 +258,12 @@ def apply(
     The lock is taken first, so a second run is refused before it plans or asks anything;
     ``show`` sees the plan it carries out, changes or none, before anything is asked or done
     (``plansync sync`` prints it there). ``confirm`` is asked of a plan with changes, and may
-    decline (the result is then None); a plan with none is not put to it: the run does only
-    its housekeeping (:attr:`Plan.has_housekeeping`: the state store learns what both sides
-    agree on, a killed sync's temporary files go), and returns None if there is none. A
-    ``confirm`` that sensibly said no to an empty plan skipped that housekeeping at every run.
+    decline: the result is then None, and only then. A plan with none is not put to it: the
+    run does only its housekeeping (:attr:`Plan.has_housekeeping`: the state store learns what
+    both sides agree on, a killed sync's temporary files go), if it has any, and returns its
+    Result, nothing applied. A ``confirm`` that sensibly said no to an empty plan skipped that
+    housekeeping at every run; and a None for a plan with nothing to do lost its warnings for
+    a caller that passed only ``confirm``, as the same call without it returns them.
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
@@ -270,7 +272,7 @@ def apply(
     (:data:`plansync.Checkpoint`) is called with the name of each stage done. ``finish``
     sees the result before the lock is released: what it keeps of this run cannot be replaced
     by a run that started after this one and ended before. So is every sync's list of its
-    warnings kept in the state folder (:mod:`plansync.engine.sync_warnings`), whose report
+    warnings (one with nothing to do too) kept in the state folder (:mod:`plansync.engine.sync_warnings`), whose report
     counts some of a kind; one that could not be kept is one more warning of the result.
 
     A plan made here that no caller saw (no ``show``, and ``confirm`` not asked) has its
@@ -292,25 +294,26 @@ def apply(
             if show is not None:
                 show(current)
             asked = confirm is not None and current.has_changes
-            if confirm is not None and not (
-                confirm(current) if asked else current.has_housekeeping
-            ):
-                return None  # declined, or nothing to do
-            # The plan's look-ups stand in for the look-up before creating only if nothing
-            # came between them and the creates: an answer may come an hour later, after a
-            # teammate's sync (another state store) created records for the same ids.
-            fresh = plan is None and (confirm is None or not asks)
-            state.serve(config.vault_root)
-            result = apply_plan(
-                config,
-                current,
-                state,
-                conns,
-                checkpoint=checkpoint,
-                fresh=fresh,
-                planned_here=plan is None,
-                progress=progress,
-            )
+            if confirm is not None and asked and not confirm(current):
+                return None  # declined: the only run with no result
+            if confirm is not None and not asked and not current.has_housekeeping:
+                result = Result()  # nothing to do: nothing is applied, nor the vault served
+            else:
+                # The plan's look-ups stand in for the look-up before creating only if nothing
+                # came between them and the creates: an answer may come an hour later, after a
+                # teammate's sync (another state store) created records for the same ids.
+                fresh = plan is None and (confirm is None or not asks)
+                state.serve(config.vault_root)
+                result = apply_plan(
+                    config,
+                    current,
+                    state,
+                    conns,
+                    checkpoint=checkpoint,
+                    fresh=fresh,
+                    planned_here=plan is None,
+                    progress=progress,
+                )
             if plan is None and show is None and not asked:
                 # A plan no caller saw: its warnings (a note whose front matter cannot be
                 # read, whose items are shown as conflicts, never acted on) were said nowhere.

@@ -1407,7 +1407,8 @@ def test_a_confirm_is_not_asked_of_a_plan_without_changes_and_its_housekeeping_i
 ) -> None:
     """A caller's ``confirm`` that said no to an empty plan (nothing to approve) skipped the
     removal of a killed sync's temporary files, at every run; it is asked only of a plan with
-    changes, and what a sync with none still does is done. With nothing to do, no run."""
+    changes, and what a sync with none still does is done. With nothing to do, nothing is
+    applied and no request sent."""
     project = example_project
     config = plansync.load_config(project.config_path)
     assert plansync.apply(config).ok
@@ -1418,7 +1419,8 @@ def test_a_confirm_is_not_asked_of_a_plan_without_changes_and_its_housekeeping_i
         return False
 
     shown: list[plansync.Plan] = []
-    assert plansync.apply(config, show=shown.append, confirm=no_to_anything) is None
+    idle = plansync.apply(config, show=shown.append, confirm=no_to_anything)
+    assert idle is not None and idle.ok and (idle.applied, idle.requests) == ({}, 0)
     assert len(shown) == 1 and not shown[0].has_changes
     note = project.note("weekly")
     leftover = note.with_name(f".{note.name}.k2j3h4g5.plansync-tmp")
@@ -1431,6 +1433,38 @@ def test_a_confirm_is_not_asked_of_a_plan_without_changes_and_its_housekeeping_i
     assert result is not None and result.ok, result
     assert result.removed_temps == [leftover.relative_to(project.vault).as_posix()]
     assert not leftover.exists()
+
+
+def test_a_confirm_not_asked_of_a_plan_with_nothing_to_do_returns_its_warnings(
+    example_project: ExampleProject,
+) -> None:
+    """A nightly wrapper that passes only ``confirm`` got None on a night with nothing to do
+    (no changes, no housekeeping), and lost the plan's warnings (a note's front matter that
+    cannot be read), which the same call without ``confirm`` returns. None is a declined
+    ``confirm``'s alone: a plan with nothing to do has a result, nothing applied."""
+    (example_project.vault / "broken.md").write_text(
+        "---\ntitle: [oops\n---\n# Notes\n", "utf-8"
+    )
+    config = plansync.load_config(example_project.config_path)
+    assert plansync.apply(config).ok  # the first sync does all there is
+    plan = plansync.plan(config)
+    assert not plan.has_changes and not plan.has_housekeeping
+    asked: list[plansync.Plan] = []
+
+    def no_to_anything(plan: plansync.Plan) -> bool:
+        asked.append(plan)
+        return False
+
+    result = plansync.apply(config, confirm=no_to_anything)
+
+    assert asked == []
+    assert result is not None and result.ok and (result.applied, result.requests) == ({}, 0)
+    broken = [d for d in result.warning_details if d.note == "broken.md"]
+    assert [d.message for d in broken] == [
+        d.message for d in plan.warning_details if d.note == "broken.md"
+    ]
+    assert broken and "front matter is not valid YAML" in broken[0].message
+    assert result.warnings == plansync.apply(config).warnings
 
 
 def test_the_readme_s_json_shapes_are_the_contracts_and_the_dumps_are_not(
