@@ -41,7 +41,10 @@ a :class:`RenderedResult`, whose ``lines`` (what was done, and what was not) the
 prints on stdout, ``warnings`` and ``errors`` on stderr, and ``failure`` the one line of why
 the run failed (None: everything the plan said was applied); warnings and errors of a kind
 are listed a few times and counted, each counted line naming ``Result.warnings``, or the
-``every`` it is given, as what lists them all.
+``every`` it is given, as what lists them all. ``left_for_a_person(plan, config)`` is what a
+sync that shows no plan (``sync --quiet``; a cron wrapper's ``show``) still says of it, the same
+code: the plan's warnings but its notices, grouped by kind, and a line counting the conflicts
+and orphans no sync acts on, which wait for a person.
 
 ``parse_note`` takes a path or text: one line of text that names a file (``"TODO"``) is read
 from that file. ``parse_text`` takes text only, whatever it looks like.
@@ -95,7 +98,12 @@ if TYPE_CHECKING:
     from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
-    from plansync.engine.render import RenderedResult, render_plan, render_result
+    from plansync.engine.render import (
+        RenderedResult,
+        left_for_a_person,
+        render_plan,
+        render_result,
+    )
     from plansync.engine.result import ItemError, Outcome, Result
     from plansync.engine.run_lock import StateLocked
     from plansync.engine.state import StateError
@@ -148,6 +156,7 @@ _LAZY = {
     "PlanWarning": "plansync.engine.changes",
     "render_plan": "plansync.engine.render",
     "render_result": "plansync.engine.render",
+    "left_for_a_person": "plansync.engine.render",
     "RenderedResult": "plansync.engine.render",
     "StateError": "plansync.engine.state",
     "StateLocked": "plansync.engine.run_lock",
@@ -215,6 +224,7 @@ __all__ = [
     "__version__",
     "apply",
     "forget",
+    "left_for_a_person",
     "load_config",
     "parse_note",
     "parse_text",

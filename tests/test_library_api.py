@@ -1442,9 +1442,7 @@ def test_a_confirm_not_asked_of_a_plan_with_nothing_to_do_returns_its_warnings(
     (no changes, no housekeeping), and lost the plan's warnings (a note's front matter that
     cannot be read), which the same call without ``confirm`` returns. None is a declined
     ``confirm``'s alone: a plan with nothing to do has a result, nothing applied."""
-    (example_project.vault / "broken.md").write_text(
-        "---\ntitle: [oops\n---\n# Notes\n", "utf-8"
-    )
+    (example_project.vault / "broken.md").write_text("---\ntitle: [oops\n---\n# Notes\n", "utf-8")
     config = plansync.load_config(example_project.config_path)
     assert plansync.apply(config).ok  # the first sync does all there is
     plan = plansync.plan(config)
@@ -1465,6 +1463,33 @@ def test_a_confirm_not_asked_of_a_plan_with_nothing_to_do_returns_its_warnings(
     ]
     assert broken and "front matter is not valid YAML" in broken[0].message
     assert result.warnings == plansync.apply(config).warnings
+
+
+def test_what_a_sync_says_of_a_plan_it_does_not_show_is_exported_and_documented(
+    example_project: ExampleProject,
+) -> None:
+    """``left_for_a_person`` moved into the library so that a cron wrapper of it says what
+    ``sync --quiet`` says of the plan it does not show, but was not exported: a wrapper had to
+    import it from the engine, whose names are no promise, and the README named it nowhere."""
+    assert "left_for_a_person" in plansync.__all__
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    assert "`plansync.left_for_a_person(plan, config)`" in readme
+    assert "``left_for_a_person(plan, config)``" in (plansync.__doc__ or "")
+    config = plansync.load_config(example_project.config_path)
+    assert plansync.apply(config).ok
+    note = example_project.note("weekly-cloud-program-sync")
+    lines = note.read_bytes().split(b"\n")
+    note.write_bytes(b"\n".join(x for x in lines if b"runbook" not in x or b"- [" not in x))
+    said: list[str] = []
+
+    def show(plan: plansync.Plan) -> None:
+        said.extend(plansync.left_for_a_person(plan, config))
+
+    assert plansync.apply(config, show=show).ok
+    assert any("due date is 'TBD'" in line for line in said), said
+    assert said[-1].startswith(
+        "warning: 1 orphan is left for a person to settle: `plansync.plan(config)` shows it"
+    )
 
 
 def test_the_readme_s_json_shapes_are_the_contracts_and_the_dumps_are_not(
