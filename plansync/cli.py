@@ -566,7 +566,9 @@ def sync_command(
     ):
         if plan_file is not None:
             saved = Plan.load(plan_file, config)
-            result = sync.apply(config, saved, progress=progress, wait=wait)
+            # Shown only as --quiet says a plan: the person who saved it has read it whole.
+            shows = show if quiet else None
+            result = sync.apply(config, saved, progress=progress, show=shows, wait=wait)
         else:
             result = sync.apply(
                 config,

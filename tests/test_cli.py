@@ -280,6 +280,32 @@ def test_a_quiet_sync_prints_no_plan_but_its_warnings_and_what_it_applied(
     assert result.stdout == "", result.stdout  # nothing else to do: silent, for cron
 
 
+def test_a_quiet_sync_of_a_saved_plan_says_what_it_leaves_for_a_person_as_with_yes(
+    example_project: ExampleProject, tmp_path: Path
+) -> None:
+    """`sync PLAN_FILE --quiet` printed none of the plan's warnings and no line counting the
+    conflicts it leaves for a person, which `sync --yes --quiet` prints and `sync --help` says
+    --quiet prints for either: a cron job applying a reviewed plan lost them."""
+    config = example_project.config_path
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    due_date_changed_on_both_sides(example_project)
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+
+    result = run("sync", saved, "--quiet", "--config", config)
+
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    left = (
+        "warning: 1 conflict is left for a person to settle:"
+        f" `plansync plan --config {config}` shows it"
+    )
+    assert "warning: 2025-11-04-contoso-replication-escalation.md:33: due date is 'TBD'" in (
+        result.stderr
+    )
+    assert left in result.stderr.splitlines()
+    assert result.stderr == run("sync", "--yes", "--quiet", "--config", config).stderr
+
+
 @pytest.mark.parametrize(
     ("data", "notice"),
     [
