@@ -3120,6 +3120,34 @@ def ran_into(result: SyncResult) -> Callable[..., SyncResult]:
     return apply_plan
 
 
+def test_a_quiet_sync_that_applied_nothing_prints_neither_line_but_its_warnings(
+    tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: when `sync --quiet` applied nothing and nothing failed, it prints neither the
+    "Applied:" line nor the API usage under it. A run with a warning of its own printed both
+    with it, in every cron mail."""
+    from plansync import sync
+    from plansync.engine.result import Result
+
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    result = Result(requests=2, api_usage={"salesforce": (9, 15000)})
+    result.warn("1 item is left for the next sync")
+    monkeypatch.setattr(sync, "apply_plan", ran_into(result))
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+
+    said = run("sync", saved, "--quiet", "--config", config)
+
+    assert (said.exit_code, said.stdout) == (0, ""), said.output
+    assert "warning: 1 item is left for the next sync" in said.stderr.splitlines()
+    loud = run("sync", saved, "--config", config)
+    assert loud.stdout.splitlines() == [
+        "Applied: nothing (2 HTTP requests).",
+        "Salesforce API usage today: 9 of 15000 requests.",
+    ]
+
+
 def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_report(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -351,6 +351,25 @@ def test_a_result_names_the_call_a_library_caller_makes_and_quiet_says_nothing_o
     assert said.lines == ["Applied: nothing (2 HTTP requests)."] and said.failure is None
 
 
+def test_a_quiet_result_of_a_run_that_did_nothing_has_no_lines_but_its_warnings() -> None:
+    """A run that did nothing, with a plan's warnings in its result (a library sync that showed
+    no plan), said "Applied: nothing (0 HTTP requests)." and the day's API usage with them,
+    where its docstring and the README say a quiet report of such a run prints neither."""
+    config = Config.model_validate({"vault": {"path": "vault"}})
+    idle = Result(requests=3, api_usage={"salesforce": (9, 15000)})
+    idle.warn("due date is 'TBD', not a date; the item is synced without one", "a.md", 33)
+
+    said = render_result(idle, config, quiet=True)
+
+    assert said == RenderedResult(
+        warnings=["warning: a.md:33: due date is 'TBD', not a date; the item is synced without one"]
+    )
+    assert render_result(idle, config).lines == [
+        "Applied: nothing (3 HTTP requests).",
+        "Salesforce API usage today: 9 of 15000 requests.",
+    ]
+
+
 PROPOSED = "proposed ([?]) and tagged #accepted: still proposed; change its checkbox to accept it"
 
 

@@ -455,16 +455,18 @@ def render_result(
     library's calls (``plansync.plan(config)``), as a config made in code names them and as
     ``every`` names ``Result.warnings``.
 
-    ``quiet`` (for cron, which mails every line): nothing for a run that did nothing a person
-    would see (it only taught the state store what both sides agree on), and no notes on the
-    status moves. The run failed unless everything the plan said was applied: an item that
+    ``quiet`` (for cron, which mails every line): no ``lines`` for a run that did nothing a
+    person would see (it only taught the state store what both sides agree on), only its
+    ``warnings``, and no notes on the status moves. The run failed unless everything the plan said was applied: an item that
     failed, and also an update not sent because its record was edited since the plan, a
     change skipped as the create it follows was taken out of a saved plan, or one left for the
     next sync as its note changed since the plan (a planned change not carried out, which a
     script must be able to tell from "all applied")."""
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
-    if quiet and not done and result.ok and not result.removed_temps and not result.warnings:
-        return RenderedResult()
+    if quiet and not done and result.ok and not result.removed_temps:
+        # Not "Applied: nothing", nor the API usage under it: a plan's warnings, which a sync
+        # that shows none has in its result, came in every cron mail with those two lines.
+        return RenderedResult(warnings=warning_lines(result.warning_details, every))
     lines = [f"Applied: {done or 'nothing'} ({counted(result.requests, 'HTTP request')})."]
     if not quiet:
         lines += [shown(line) for line in _move_notes(result)]
