@@ -3120,6 +3120,35 @@ def ran_into(result: SyncResult) -> Callable[..., SyncResult]:
     return apply_plan
 
 
+def test_a_sync_with_nothing_to_do_removes_an_earlier_syncs_list_of_warnings(
+    example_project: ExampleProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: the list of a sync's warnings is removed after any other sync. A nightly
+    `sync --yes --quiet` with nothing to do returned before the list was kept, so an earlier
+    sync's stayed, to be taken for the last night's."""
+    from plansync import sync
+    from plansync.engine.result import Result
+
+    config = example_project.config_path
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    saved = tmp_path / "plan.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    result = Result(requests=1)
+    for n in range(ALIKE_SHOWN + 1):
+        result.warn(HELD_AS_DONE, f"n{n}.md", 3, f"PLAN-{n + 1}")
+    with monkeypatch.context() as patched:
+        patched.setattr(sync, "apply_plan", ran_into(result))
+        assert run("sync", saved, "--config", config).exit_code == 0
+    listed = load_config(config).state_dir / "sync-warnings.txt"
+    assert listed.read_text("utf-8").splitlines() == result.warnings
+
+    quiet = run("sync", "--yes", "--quiet", "--config", config)
+
+    assert (quiet.exit_code, quiet.stdout) == (0, ""), quiet.output
+    assert "PLAN-1" not in quiet.stderr
+    assert not listed.exists()
+
+
 def test_a_quiet_sync_that_applied_nothing_prints_neither_line_but_its_warnings(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
