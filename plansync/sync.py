@@ -272,8 +272,9 @@ def apply(
     (:data:`plansync.Checkpoint`) is called with the name of each stage done. ``finish``
     sees the result before the lock is released: what it keeps of this run cannot be replaced
     by a run that started after this one and ended before. So is every sync's list of its
-    warnings (one with nothing to do too) kept in the state folder (:mod:`plansync.engine.sync_warnings`), whose report
-    counts some of a kind; one that could not be kept is one more warning of the result.
+    warnings (one with nothing to do too) kept in the state folder
+    (:mod:`plansync.engine.sync_warnings`), whose report counts some of a kind; one that could
+    not be kept is one more warning of the result.
 
     A plan made here that no caller saw (no ``show``, and ``confirm`` not asked) has its
     warnings (not its notices) first in the result's ``warnings``: a caller that passes a

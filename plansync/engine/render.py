@@ -457,11 +457,11 @@ def render_result(
 
     ``quiet`` (for cron, which mails every line): no ``lines`` for a run that did nothing a
     person would see (it only taught the state store what both sides agree on), only its
-    ``warnings``, and no notes on the status moves. The run failed unless everything the plan said was applied: an item that
-    failed, and also an update not sent because its record was edited since the plan, a
-    change skipped as the create it follows was taken out of a saved plan, or one left for the
-    next sync as its note changed since the plan (a planned change not carried out, which a
-    script must be able to tell from "all applied")."""
+    ``warnings``, and no notes on the status moves. The run failed unless everything the plan
+    said was applied: an item that failed, and also an update not sent because its record was
+    edited since the plan, a change skipped as the create it follows was taken out of a saved
+    plan, or one left for the next sync as its note changed since the plan (a planned change
+    not carried out, which a script must be able to tell from "all applied")."""
     done = ", ".join(f"{n} {a.replace('_', ' ')}" for a, n in result.applied.items() if n)
     if quiet and not done and result.ok and not result.removed_temps:
         # Not "Applied: nothing", nor the API usage under it: a plan's warnings, which a sync
