@@ -539,8 +539,10 @@ def sync_command(
     if quiet or plan_file:  # no plan shown, nor its notices
         _notice(config)
     declined: list[bool] = []
+    changes: list[bool] = []  # whether the plan had any
 
     def show(plan: Plan) -> None:
+        changes.append(plan.has_changes)
         _stderr().end_line()  # the plan starts a line of its own, after the progress made it
         if quiet:
             for line in left_for_a_person(plan, config):
@@ -566,6 +568,7 @@ def sync_command(
     ):
         if plan_file is not None:
             saved = Plan.load(plan_file, config)
+            changes.append(saved.has_changes)
             # Shown only as --quiet says a plan: the person who saved it has read it whole.
             shows = show if quiet else None
             result = sync.apply(config, saved, progress=progress, show=shows, wait=wait)
@@ -580,7 +583,9 @@ def sync_command(
             )
     if declined:
         raise click.ClickException("nothing applied")
-    _report(result, config, quiet=quiet)
+    # "No changes." needs no "Applied: nothing (0 HTTP requests)." under it.
+    idle = not any(changes) and result is not None and not result.requests
+    _report(result, config, quiet=quiet or idle)
 
 
 def _asked(question: str, done: str, unasked: str) -> bool:

@@ -382,6 +382,19 @@ def test_a_quiet_sync_that_only_teaches_the_state_store_prints_nothing(
     assert run("plan", "--detailed-exitcode", "--config", config).exit_code == 0
 
 
+def test_a_sync_with_nothing_to_do_says_no_changes_and_no_applied_line(
+    example_project: ExampleProject,
+) -> None:
+    """The plan's "No changes." is the whole story: "Applied: nothing (0 HTTP requests)."
+    under it says the same again."""
+    config = example_project.config_path
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    again = run("sync", "--yes", "--config", config)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1] == "No changes. The notes and their records are in sync."
+    assert "Applied:" not in again.stdout
+
+
 def test_a_quiet_sync_that_would_ask_is_refused_before_anything_runs(
     example_project: ExampleProject,
 ) -> None:
