@@ -71,8 +71,8 @@ def mention(text: str, at: int, names: OwnerNames | None = None) -> tuple[int, s
 def _linked_mention(text: str, at: int) -> tuple[int, str] | None:
     """:func:`mention` of a person's note: ``@[[Tomer Hagay]]``, ``@[[Tomer Hagay|Tomer]]``,
     ``@[[People/Tomer Hagay]]`` name Tomer Hagay, the note linked to (its name, as [users]
-    knows people, not the alias shown). Read as no mention, the owner was dropped in silence
-    and the link's words were the summary's (a user test)."""
+    knows people, not the alias shown). Read as no mention, the owner would be dropped in
+    silence and the link's words taken for the summary's."""
     link = WIKI_LINK.match(text, at + 1)
     if link is None or link.group().startswith("!"):
         return None
@@ -84,7 +84,7 @@ def _capitalised(words: str) -> int:
     """How long the run of words at the start of ``words`` (``_NAME`` words, a space apart)
     is whose first letters are capitals: ``len(words)`` for all, else where the space before
     the first that is not stands (0: the first is not). Only a letter beyond ASCII is asked:
-    the pattern took no other but A-Z."""
+    the pattern takes no other but A-Z."""
     start = 0  # of each word in turn
     while True:
         letter = words[start]

@@ -113,9 +113,9 @@ def builder(model: type[ParsedModel]) -> Callable[..., ParsedModel]:
     validated again: called with every field by keyword (none left out), it sets them in
     declaration order.
 
-    Validation was a fifth of the time of reading a task line and gains nothing here; the tests
-    revalidate every item and note parsed from the examples, samples and conformance cases and
-    expect no change.
+    Validation would be a fifth of the time of reading a task line and gains nothing here; the
+    tests revalidate every item and note parsed from the examples, samples and conformance cases
+    and expect no change.
 
     A large vault's parse output is mostly items, so they are kept small (about 1 KB an item,
     not 2.9). Every field counts as given (as for a model validated from its own JSON), so all
@@ -171,8 +171,9 @@ def note_name(path: str) -> str:
 
     A file system may hand the same name back in another normalisation than it was written in
     (macOS gives decomposed, NFD, names; a vault synced through Dropbox or Syncthing may flip
-    between the two), and a path that differs only so named the same note by other bytes: its
-    records' links and descriptions showed an "update" that changed nothing a person could see.
+    between the two), and a path that differs only so would name the same note by other bytes:
+    its records' links and descriptions would show an "update" that changes nothing a person
+    can see.
     Obsidian names notes in NFC too. The file keeps its name on disk
     (:func:`plansync.notes.vault.note_file` finds it)."""
     return nfc(path)
@@ -310,7 +311,8 @@ class AcceptancePolicy(Settings):
     @field_validator("owner_names", mode="before")
     @classmethod
     def _names_listed(cls, value: Any) -> Any:
-        """One name given as a string was refused as "Input should be a valid tuple"."""
+        """One name given as a string: refused saying what to write, where Pydantic's own
+        words would be "Input should be a valid tuple"."""
         if isinstance(value, str):
             raise ValueError(f"a list of names, as [{value!r}], not one string")
         return value

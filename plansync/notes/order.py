@@ -4,8 +4,8 @@ Write-back puts an item's key link where Obsidian Tasks still reads every field 
 trailing run of fields) and its block id at the very end. A person who moves the key link to
 the end of the line ("… 📅 2025-11-12 #task ^ps-b94yjjng [PLAN-17](…)") leaves a line the
 plugin reads no field of: a trailing link stops its reading of fields, and a block id is one
-only at the end. Read as it stands, the due date was lost, the id was words of the summary
-sent to Jira, and sync wrote a second id.
+only at the end. Read as it stands, the due date would be lost, the id would be words of the
+summary sent to Jira, and sync would write a second id.
 
 Only what is plansync's own moves: its id (``^ps-…``, as :data:`BLOCK_ID_PREFIX` names it,
 one on the line) and links to tickets it manages (:func:`links.classify`) that stand after
@@ -70,7 +70,7 @@ def out_of_place(body: TaskBody, text: str) -> bool:
     which it was read from) in order: it ends in no id yet holds plansync's, or ends in
     plansync's id right after a link. Asked of the body the parser has read, so that a line in
     order costs a test or two, not a reading of its own (2% of a parse, by callgrind, where
-    half the lines were synced)."""
+    half the lines are synced)."""
     block_id = body.block_link
     if block_id is None:
         return "^" in text and _MARK in text
@@ -138,7 +138,7 @@ def in_order(line: str) -> Reordered | None:
     if id_moved and BLOCK_LINK.search(after.rstrip(JS_WHITESPACE)):
         return None  # the line ends in a block id of its own, the user's: it stays the id
     cut = _Cuts(body)
-    for found in ids:  # the same id written twice (a sync before this fix) is one
+    for found in ids:  # the same id written twice (by an older plansync) is one
         cut.remove(found.start(), found.end())
     links, run = _closing_ticket_links(cut.blanked().rstrip(JS_WHITESPACE))
     moved: tuple[str, ...] = ()

@@ -40,7 +40,7 @@ def write_temp_for(name: str) -> str | None:
     write-back's temporary files, and nothing else's: an editor's swap file (``.a.md.swp``) or
     a copy someone made (``.a.plansync-tmp.bak``) is not."""
     # The suffix first: a vault's other hidden files (.DS_Store, swap files) never reach the
-    # regex, which took ~1 µs a name.
+    # regex, which costs ~1 µs a name.
     found = name.endswith(WRITE_TEMP_SUFFIX) and _WRITE_TEMP.fullmatch(name)
     return found[1] if found else None
 
@@ -74,16 +74,16 @@ def glob_pattern(glob: str, *, contents: bool = False) -> re.Pattern[str]:
     """A glob over POSIX relative paths: ``*`` and ``?`` stay within a folder, ``**/`` spans
     any number of folders (none included), as in gitignore and Obsidian's own settings. Every
     glob is from the root: a leading ``/`` (gitignore's anchor to the root, ``/templates``)
-    says so again, where it matched nothing, silently.
+    says so again, where it would match nothing, silently.
 
     The path is spelt as a shell would take it: ``./Meetings`` and ``Meetings//x.md`` are
-    ``Meetings`` and ``Meetings/x.md`` (:func:`_plain`), where they matched nothing, silently
-    (a user test): no path a scan names has an empty or ``.`` part for them to mean else.
+    ``Meetings`` and ``Meetings/x.md`` (:func:`_plain`), where they would match nothing,
+    silently: no path a scan names has an empty or ``.`` part for them to mean else.
 
     With ``contents``, a glob that matches a folder matches everything in it too, as a line
     of a .gitignore does: ``templates`` and ``templates/`` are ``templates/**``, and ``.`` or
     ``/`` (the vault's own folder) is ``**``. For the excluded globs, where a folder's name alone
-    left out nothing, silently (a user test)."""
+    would leave out nothing, silently."""
     given, glob = glob, _plain(glob)
     if contents:
         glob = glob.rstrip("/") or ("**" if given else "")  # "" (a slip) stays nothing's
@@ -217,7 +217,7 @@ def _vault_files(
     """The files under ``root`` whose POSIX path relative to it ``take`` accepts, with that
     path (in NFC: :func:`note_name`), in a stable order, each real file once; hidden entries and
     symlinks leaving the vault skipped. Each file by its path as a string: a ``Path`` made for
-    each note, and printed again to open it, cost more than the rest of the walk. Of two files
+    each note, and printed again to open it, would cost more than the rest of the walk. Of two files
     (or folders) whose names differ only in their Unicode normalisation (possible where the
     file system keeps both), the one not named in NFC is skipped with a warning: both would be
     one note, and its ids written back into the other. The one named in NFC is read, as
@@ -230,7 +230,7 @@ def _vault_files(
 
     Only symlinks are resolved: an entry that is not a link, in a folder whose real path is
     known, has that folder's real path plus its name as its own (one ``realpath`` per file
-    was the most expensive part of a scan).
+    would be the most expensive part of a scan).
     """
     real_root = root.resolve()
     seen: set[str] = set()
@@ -271,8 +271,9 @@ def _vault_files(
                     resolved = Path(entry.path).resolve(strict=True)
                 except FileNotFoundError:
                     # Nothing to read, but a note the vault seems to have (a sync tool's link
-                    # to a drive not mounted) went unsaid, where a link leaving it is warned of
-                    # (a user test). One named as no file the scan takes (an image's) is not.
+                    # to a drive not mounted) is warned of, as a link leaving it is: unsaid,
+                    # the note would be missing silently. One named as no file the scan takes
+                    # (an image's) is not.
                     if take(note_name(prefix + entry.name)):
                         warnings.append(
                             ParseWarning(path=shown, message="symlink to nothing; skipped")
@@ -365,8 +366,8 @@ def scan_vault(
     ``progress`` hears how many notes were read, every few hundred: a vault of years of notes
     takes seconds, before a plan has anything else to say. A ``root`` that is a file is read as
     a vault of that one note; one that names nothing raises ``FileNotFoundError``, as in
-    :func:`plansync.parse_note`: an empty vault with a warning read as "nothing to do" to a
-    bot whose folder name had a typo."""
+    :func:`plansync.parse_note`: an empty vault with a warning would read as "nothing to do"
+    to a bot whose folder name has a typo."""
     if not isinstance(root, (str, Path)):  # an int failed as os.fspath's "expected str, ..."
         raise wrong_type(
             "plansync.scan_vault()",
@@ -416,8 +417,8 @@ def read_vault(
     """The notes of the folder ``root`` that the globs take, as :func:`scan_vault` reads them
     (its arguments checked); where they take none and nothing else was said, a warning naming
     the globs as ``named`` does, for a library caller as for the config: a glob typo
-    (``include = ["*.MD"]``, a folder of ``.markdown`` files) read as an empty vault, which
-    plans as "in sync", and only the config's route said so (a user test)."""
+    (``include = ["*.MD"]``, a folder of ``.markdown`` files) reads as an empty vault, which
+    plans as "in sync", whichever route the globs came by."""
     vault = Vault(root=str(root))
     if policy is None:
         # The default, made once a scan: each note made (and validated) its own.
@@ -440,8 +441,8 @@ def read_vault(
 
 def _check_globs(name: str, globs: object) -> None:
     """Refuse globs that are not a collection of texts at the call: one glob given as a str is
-    a sequence of texts too, and was read as one glob a character (``"*.md"`` as ``*``, ``.``,
-    ``m`` and ``d``), which read the wrong notes, silently (a user test)."""
+    a sequence of texts too, and would be read as one glob a character (``"*.md"`` as ``*``,
+    ``.``, ``m`` and ``d``), which would read the wrong notes, silently."""
     if isinstance(globs, str):
         remedy = f'pass a list, even of one: {name}=["{globs}"]'
     elif not isinstance(globs, Collection) or not all(isinstance(glob, str) for glob in globs):

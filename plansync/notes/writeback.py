@@ -83,8 +83,9 @@ class KnownItems:
     those write-back just edited (an edit changes no line's being an item, see
     :func:`apply_line_edits`). Enough to place an edit on its planned line, which is all a
     note unchanged since needs; an edit whose line moved is placed among every item, and the
-    note is parsed for them then. Parsing each note again cost a sync of 3,000 notes ~10 s in
-    each of its two write-back steps, most of that for notes it then left as they were.
+    note is parsed for them then. Parsing each note again would cost a sync of 3,000 notes
+    ~10 s in each of its two write-back steps, most of that for notes it then leaves as they
+    are.
     """
 
     digest: str
