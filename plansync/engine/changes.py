@@ -33,7 +33,7 @@ SHOWN_ONLY: tuple[Action, ...] = ("conflict", "orphan")
 class PlanWarning(BaseModel):
     """One of a plan's warnings as data: the note and line it is about, and what it says of
     them. ``str()`` of it is the line :attr:`Plan.warnings` holds, so a script or a caller
-    that attaches warnings to notes and lines needs no parsing of that text (a user test).
+    that attaches warnings to notes and lines needs no parsing of that text.
 
     Not a :class:`~plansync.notes.model.ParseWarning`, which every note's warnings are: a
     plan's may be about no note (a sandbox beside a real site, a backend that refused to look
@@ -137,7 +137,7 @@ class Change(BaseModel):
 class KeptRecord(BaseModel):
     """A record whose fields changed in the backend only (or on both sides, ``[sync.conflicts]``
     keeping the backend's), as data: the plan's ``kept`` lines are prose, which a tool would
-    have had to parse for the record, its line and the fields."""
+    have to parse for the record, its line and the fields."""
 
     target: Backend
     key: str
@@ -168,7 +168,7 @@ class Fingerprint(BaseModel):
     at another path: another checkout, another machine), but a plan whose state store is not
     this config's (:attr:`state_id`), or, made before its store had an id, none of whose notes
     is here, is said to be another config's when it differs: "the state store was deleted or
-    replaced" told one applied with ``--config B`` to look for what never was. A folder moved
+    replaced" would tell one applied with ``--config B`` to look for what never was. A folder moved
     with its store keeps the store's id, and its plan is stale only for what changed since."""
     made_for: str | None = None
     """That config as the refusal names it (:attr:`plansync.config.Config.described`)."""
@@ -361,13 +361,13 @@ class Plan(BaseModel):
         (Ctrl-C, a full disk) never stands in its place, half written, to be refused; through
         a symlink, into the file it names. The partial copies of runs killed while they
         wrote one are removed (:func:`plansync.files.remove_abandoned`), which no later run
-        would write again: so they stayed for ever. A path that is no regular file
+        would write again: else they would stay for ever. A path that is no regular file
         (``/dev/stdout``, a pipe) is written into as it is. An ``OSError`` names ``path``.
 
         A plan without a ``fingerprint`` (built by hand, or read from its review JSON) is
         refused too, :class:`NotAPlan`, before any file is touched: :meth:`load` refuses what
         it would write, and apply could not check it or write its keys back. Saved, the
-        refusal came later, at load, far from the code that made it.
+        refusal would come later, at load, far from the code that made it.
         """
         path = Path(path)
         if self.fingerprint is None:
@@ -409,8 +409,8 @@ class Plan(BaseModel):
                 f"{path} is not a plansync plan; save one with `{caller.saves_plan(path)}`"
             )
         if plan.fingerprint is None:
-            # Applied, it was refused as stale, sending the caller to look for a sync that
-            # never ran.
+            # Applied, it would be refused as stale, sending the caller to look for a sync
+            # that never ran.
             raise NotAPlan(
                 f"{path} is a plan's review JSON (`plan --json`, `Plan.to_contract()`), not a"
                 " saved plan: it leaves out what a sync needs to apply it; save one with"
@@ -449,7 +449,7 @@ class Plan(BaseModel):
             if change["action"] in ("transition", "conflict") and isinstance(status, dict):
                 # The plan's words, as its text says them (a transition's {old, new}, a status
                 # conflict's {base, note, remote}), not the "new", "indeterminate" and
-                # "reopen" apply keeps: "done" -> "reopen" for an issue in To Do (a user test).
+                # "reopen" apply keeps, which would say "done" -> "reopen" for an issue in To Do.
                 change["fields"]["status"] = {
                     side: value if value is None else status_word(value)
                     for side, value in status.items()
@@ -494,5 +494,6 @@ def check_saveable(path: Path, config: Config | None = None) -> None:
 
 def _is_plan(plan: Plan) -> bool:
     """Whether JSON that validated as a :class:`Plan` is one, saved or printed: every field has
-    a default, so any JSON object validates (``{"x": 1}`` was refused as a `plan --json`)."""
+    a default, so any JSON object validates (``{"x": 1}`` would be refused as a
+    `plan --json`)."""
     return {"format_version", "changes"} <= plan.model_fields_set

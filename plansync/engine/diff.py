@@ -51,15 +51,15 @@ def as_synced(base: dict[str, Any], found: RemoteRecord) -> RemoteRecord:
 
     Nobody moved the record: the config changed (a wrong ``status_values`` set right, a
     value taken out of ``open_status_values``). Read by the config alone, a record closed as
-    "Completed" while done = "Completed", once done = "Done" again, passed for one moved in
-    Salesforce ("status (now in progress) changed in Salesforce only since the last sync;
-    kept", a user test), and the line reopened later left it closed. Read as synced, it is
-    what the base says until either side moves it, and a reopen is sent. A move between two
-    open values (to do and in progress) is the config's reading as it always was.
+    "Completed" while done = "Completed", once done = "Done" again, would pass for one moved
+    in Salesforce ("status (now in progress) changed in Salesforce only since the last sync;
+    kept"), and the line reopened later would leave it closed. Read as synced, it is what the
+    base says until either side moves it, and a reopen is sent. A move between two open
+    values (to do and in progress) is the config's reading.
 
     A base with no ``status_value`` (kept before plansync kept it, or made by a create,
-    which sends no status) cannot tell: ``found`` is read by the config, as before, until a
-    plan finds the record where the base says and the base learns its value."""
+    which sends no status) cannot tell: ``found`` is read by the config until a plan finds
+    the record where the base says and the base learns its value."""
     value, status = base.get("status_value"), base.get("status")
     if value is None or found.status_value != value or status not in (*CLOSED, "new", IN_PROGRESS):
         return found
@@ -77,7 +77,7 @@ def held_as(base: dict[str, Any]) -> ClosedAs | None:
     """How the backend held the record at the last sync, where not as its ``status`` says: a
     cancel it carried out as done (a workflow with no cancelled status, or no transition into
     one), kept by apply as ``closed_as`` beside the note's word. None in a base from before
-    plansync kept it, which reads as it did."""
+    plansync kept it, which reads as its ``status`` says."""
     held = base.get("closed_as")
     return held if held in ("done", "cancelled") and held != base.get("status") else None
 
@@ -110,13 +110,13 @@ def landed(base: dict[str, Any], found: RemoteRecord) -> dict[str, Any] | None:
     backend holds it where not as sent. None where no answer was lost, or the move is not seen
     made (it is sent again). Learnt, and not only read so at each plan, since a later move in
     the backend is then compared with it: a reopen in Jira read against ``status_sent`` alone
-    passed for the move never made, and the move was sent again over it.
+    would pass for the move never made, and the move would be sent again over it.
 
     A cancel from open found closed as done (``closed_as`` "done") landed as Jira could
     carry it: a workflow with no cancelled status, or no transition into one, where the
     connector closes it as Done, as it says when the answer arrives (``closed_as`` kept, see
-    :func:`held_as`). Without it, every plan said the issue was closed as done "in Jira only
-    since the last sync". The same state comes of the cancel never reaching Jira while someone
+    :func:`held_as`). Without it, every plan would say the issue was closed as done "in Jira
+    only since the last sync". The same state comes of the cancel never reaching Jira while someone
     closed the issue as Done there, or of one that reached a Cancelled status moved to Done in
     Jira before this plan: each in the moments between the POST and the read after it. Taking
     these for the landing loses no change: nothing is sent nor written for it, each side keeps
@@ -227,8 +227,8 @@ class StatusDiff:
     conflict: dict[str, Any] | None = None
     """The status's ``base``, and its ``note`` and ``remote`` values; ``remote_base`` where the
     backend held the record otherwise at the last sync (``held``, a cancel carried out as
-    done), which its side moved from: "Jira cancelled -> cancelled" said the base's word for
-    a move out of Done."""
+    done), which its side moved from: without it, "Jira cancelled -> cancelled" would say the
+    base's word for a move out of Done."""
     refresh: dict[str, Any] | None = None
     """What the base learns, nothing being sent."""
     kept: list[Kept] = field(default_factory=list)
@@ -280,7 +280,7 @@ def diff_status(
         return diff
     if diff.kept and wanted != last and open_as_new(wanted) == open_as_new(last):
         # Closed in the backend while the note moved between [ ] and [/]: the close stands,
-        # and the note's move is overruled, not absent ("changed in Jira only" said it was)
+        # and the note's move is overruled, not absent ("changed in Jira only" would say so)
         diff.kept = [replace(kept, overruled=True, outweighed=wanted) for kept in diff.kept]
     if diff.conflict:  # said as the two sides say it, in progress included
         diff.conflict.update(base=last, note=wanted)
@@ -328,8 +328,8 @@ def _diff_unnamed(
 ) -> StatusDiff:
     """:func:`diff_status` of a record in a status its config names nowhere (a Salesforce
     value neither ``status_values`` nor ``open_status_values`` lists, "Declined"), which may
-    be open or closed: read as in progress, a record declined in Salesforce was moved to Done
-    over it, unseen, once its item was checked (a user test).
+    be open or closed: read as in progress, a record declined in Salesforce would be moved to
+    Done over it, unseen, once its item is checked.
 
     The last sync left the record in a status the config named (every move plansync makes
     sets one), so the backend moved it since: its word stands, as a field's changed in the

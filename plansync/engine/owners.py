@@ -57,9 +57,9 @@ class OwnerResolver:
 
     def warn_unmapped(self) -> None:
         """One warning an owner that maps to no single user, at its first line, saying how many
-        items it owns: ``myself`` set to no one's name read as one item's problem where it was
-        every ``@Myself`` item's. One for every backend it maps to no user of, naming them:
-        once a backend, a vault's ten unknown owners were twenty warnings (a user test), each
+        items it owns: ``myself`` set to no one's name would read as one item's problem where
+        it is every ``@Myself`` item's. One for every backend it maps to no user of, naming
+        them: once a backend, a vault's ten unknown owners would be twenty warnings, each
         owner's two saying the same remedy."""
         by_owner: dict[str, list[_Unmapped]] = {}
         for (_, owner), unmapped in self._unmapped.items():
@@ -110,11 +110,11 @@ class OwnerResolver:
 
     def _why_unmapped(self, owner: str, each: list[_Unmapped]) -> str:
         """Why an owner has no account in the backends of ``each``, as the setting to change,
-        which is the owner's, whatever the backend: "add it under [users]" was wrong advice
-        for ``@Myself`` (set by ``myself``) and for an owner [users] already maps, by an
+        which is the owner's, whatever the backend: "add it under [users]" would be wrong
+        advice for ``@Myself`` (set by ``myself``) and for an owner [users] already maps, by an
         e-mail the backend does not find. An e-mail or a name that matches more than one
         active user (``found``) is not guessed at, and is said to, as "no user, or several"
-        left the reader to find out which."""
+        would leave the reader to find out which."""
         users = " and ".join(_users_found(u.target, u.found) for u in each)
         name = owner_name(owner, self.config.myself)
         query = self._query(name)
@@ -161,7 +161,7 @@ and "@Priya for the Q4 numbers" name Tom and Priya; and words of a name, not ini
 def _longer_name(description: str, owner: str) -> str | None:
     """The name the writer most likely meant where the owner's mention goes on in words of no
     capital ("@Ludwig van Beethoven", read as "@Ludwig"): [users] reads it whole once it names
-    it. Without this the warning said "@Ludwig" alone, and led to mapping "Ludwig"."""
+    it. Without this the warning would say "@Ludwig" alone, and lead to mapping "Ludwig"."""
     at = description.rfind(f"@{owner} ")  # the owner is the last mention
     rest = _PARTICLES.match(description, at + 1 + len(owner)) if at >= 0 else None
     return f"{owner}{rest[1]}" if rest else None

@@ -158,8 +158,8 @@ def orphans_hint(config: Config | None) -> str:
 
 def conflicts_hint(plan: Plan) -> str | None:
     """What settles a field conflict, said under a plan that has one, naming its field: the
-    conflict's message says what each side did, and a reader was left to find in the README
-    that a plan shows it until the sides agree or the config lets one win."""
+    conflict's message says what each side did, and a reader would be left to find in the
+    README that a plan shows it until the sides agree or the config lets one win."""
     field = next(
         (
             name
@@ -186,9 +186,9 @@ def conflicts_hint(plan: Plan) -> str | None:
 
 def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
     """What to do about the records the state store tracks that a backend returns none of,
-    said once per backend under the plan, not once an item: after a sandbox restarted without
-    its ``--state`` (a user test), every record is such a conflict, each saying only that it
-    is missing, which told no one what to do. ``forget`` takes none of them (their lines are
+    said once per backend under the plan, not once an item: after a sandbox restarts without
+    its ``--state``, every record is such a conflict, and each saying only that it is missing
+    would tell no one what to do. ``forget`` takes none of them (their lines are
     read), and a lost state store is no cure on its own: a line naming its key is never
     created again, lest a record whose id search has not yet indexed be made twice."""
     missing: dict[str, list[str]] = defaultdict(list)
@@ -290,9 +290,9 @@ def alike_lines(entries: Iterable[Alike], label: str, every: str | None) -> list
     """``entries`` as lines to print after ``label``, each kind many notes share shown a few
     times (:data:`ALIKE_SHOWN`, each at its note and line) and then counted in one line that
     names what lists ``every`` one, as :meth:`OwnerResolver.warn_unmapped
-    <plansync.engine.owners.OwnerResolver.warn_unmapped>` counts an owner's items. A user
-    test's 3,000-note vault printed 648 lines of warnings at every plan and sync, and a
-    one-change plan scrolled off before its question; a vault's ``kept`` lines, a sync's own
+    <plansync.engine.owners.OwnerResolver.warn_unmapped>` counts an owner's items. Shown
+    each, a 3,000-note vault's warnings would be 648 lines at every plan and sync, and a
+    one-change plan would scroll off before its question; a vault's ``kept`` lines, a sync's own
     warnings and ``parse``'s are counted so too. The data behind them keeps every one;
     ``every`` None: nothing lists them (a sync's list could not be written), and none is named."""
     lines = []
@@ -337,8 +337,8 @@ def _places(entries: Sequence[Alike]) -> str:
 def kept_lines(plan: Plan, every: str) -> list[str]:
     """The plan's ``kept`` lines, those that keep the same fields of the same backend (the
     line without its record and where it is) listed a few times and then counted
-    (:func:`alike_lines`): a user's vault, its records edited in Jira (a bulk move, a
-    workflow's post function), printed one a record at every plan. ``kept_records`` keeps
+    (:func:`alike_lines`): a vault whose records are edited in Jira (a bulk move, a
+    workflow's post function) would print one a record at every plan. ``kept_records`` keeps
     every one, as data. A plan saved before ``kept_records`` (which ``Plan.load`` takes) has
     none to group its lines by: they are shown each as it is."""
     if len(plan.kept_records) != len(plan.kept):
@@ -366,8 +366,8 @@ def render_plan(plan: Plan, config: Config | None = None) -> str:
     The warnings come first (:func:`warning_lines`), as they are about what the plan was
     made from (the notes, the config, the backends' users), and the changes last, above the
     summary, with a line that counts the warnings: ``sync`` asks "Apply these changes?" right
-    under them. Printed after the changes, a vault's warnings stood between a one-change plan
-    and its question (a user test).
+    under them. Printed after the changes, a vault's warnings would stand between a one-change
+    plan and its question.
 
     Note text, paths, values and messages are shown with their control characters escaped
     (see :mod:`plansync.display`): the reviewer must read what a sync would send."""
@@ -381,8 +381,8 @@ def render_plan(plan: Plan, config: Config | None = None) -> str:
     out += missing_records_hints(plan, config)
     out += kept_lines(plan, every("kept_records"))
     if plan.unrouted:
-        # Not a warning: a config may well route only some items. But "in sync" alone hid a
-        # rule that matched nothing (a user test).
+        # Not a warning: a config may well route only some items. But "in sync" alone would
+        # hide a rule that matches nothing.
         one = len(plan.unrouted) == 1
         where = [f"{one_line(item.note)}:{item.line}" for item in plan.unrouted]
         out.append(
@@ -575,8 +575,8 @@ def _failure(result: Result, caller: Caller, stopped: int, left_out: dict[str, i
     ``caller``'s words.
 
     Ends with what to do next: a failure (an item's, or a call's) is dealt with and the sync
-    run again, which does only what is left; "see above" alone left a cron mail's reader to
-    work that out (a user test)."""
+    run again, which does only what is left; "see above" alone would leave a cron mail's
+    reader to work that out."""
     items = sum(not e.whole_call for e in result.errors)
     calls = [e for e in result.errors if e.whole_call]
     not_sent = result.not_sent
@@ -622,8 +622,8 @@ def _move_notes(result: Result) -> list[str]:
     """The notes on the status moves applied, under the "Applied:" line: the way a move took
     where one transition did not make it ("moved in 2 transitions: Reopen → To Do, Start → In
     Progress"), each of which cost two requests more and changed the issue's history, or that
-    the record was there already ("already done in Jira (Done)"), no move sent. Only in
-    ``result.outcomes`` before; a move one transition makes has no note, so the lines are few,
+    the record was there already ("already done in Jira (Done)"), no move sent: said here, not
+    only in ``result.outcomes``. A move one transition makes has no note, so the lines are few,
     and ``--quiet`` prints none (cron mails every line). A cancel Jira holds as done is no
     such line: its warning says it, naming the line, also with ``--quiet``."""
     notes = [

@@ -23,8 +23,8 @@ class ItemError(BaseModel):
     """
 
     note: str | None
-    """The note of the item that failed; None for a whole call, which is no note's (it was
-    "-", a value a tool had to know not to open)."""
+    """The note of the item that failed; None for a whole call, which is no note's (not "-",
+    a value a tool would have to know not to open)."""
     line: int | None
     """The item's line (1-based); None for a whole call, and for a record whose line is gone
     (an orphan's cancel), which has none: 0 made that cancel read as a whole call."""
@@ -126,8 +126,8 @@ class SyncWarning(PlanWarning):
     """One of a sync's warnings as data (:attr:`Result.warning_details`): the note and line,
     and the record, it is about, and what it says of them. The record's key, which its line
     names before the message (``PLAN-7 closed as 'Done': …``), is apart from the message, as
-    the note and line are: warnings of one kind differ in them only, and a sync that cancelled
-    4,053 lines in a Jira with no cancelled status printed one line each (a user test)."""
+    the note and line are: warnings of one kind differ in them only, and a sync that cancels
+    4,053 lines in a Jira with no cancelled status would otherwise print one line each."""
 
     key: str | None = Field(default=None, description="the record it is about; null: none")
 
@@ -186,7 +186,7 @@ class Result(BaseModel):
 
     def add_plan_warnings(self, details: list[PlanWarning]) -> None:
         """Put a plan's warnings ``details`` (of no record) first, in both forms, as
-        :meth:`warn` adds one: a plan that no caller saw had them said nowhere, and a caller
+        :meth:`warn` adds one: a plan that no caller saw would have them said nowhere, and a caller
         that attaches warnings to notes and lines reads ``warning_details``."""
         added = [SyncWarning(note=d.note, line=d.line, message=d.message) for d in details]
         self.warnings[:0] = [str(detail) for detail in added]
@@ -204,8 +204,8 @@ class Result(BaseModel):
         no item failed, and no change was skipped but the conflicts and orphans a plan only
         shows; not behind a failure, not an update held back for a record changed since the
         plan, not one following a create the plan does not hold (``create_left_out``), not
-        one of a note changed since the plan (``note_changed``). A plan whose creates were
-        taken out was true with none of its changes applied."""
+        one of a note changed since the plan (``note_changed``): else a plan whose creates were
+        taken out would be true with none of its changes applied."""
         return not self.errors and all(
             outcome.status != "skipped" or outcome.action in SHOWN_ONLY for outcome in self.outcomes
         )

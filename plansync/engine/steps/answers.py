@@ -68,16 +68,16 @@ def settle_each(
 ) -> None:
     """Settle each of ``batch`` (each a change, and what was sent for it) by the result
     ``send`` gives for it. Where the call fails as a whole, each whose request was answered
-    before (:attr:`ConnectorError.finished`) is settled all the same: it was done in the
-    backend, and "not sent" would be the run's word for it (a user test found transitions
-    done in Jira reported so). Each the call carried but got no answer for failed with it,
-    saying whether it may be done (a link throttled past the retries, an update refused
-    with a 401): it was the step that failed, not one behind it. Only those the call never
+    before (:attr:`ConnectorError.finished`) is settled all the same: it is done in the
+    backend, and "not sent" would report a transition done in Jira as not done. Each the call
+    carried but got no answer for fails with it, saying whether it may be done (a link
+    throttled past the retries, an update refused with a 401): it is the step that failed,
+    not one behind it. Only those the call never
     sent (:attr:`ConnectorError.never_sent`) are left not attempted.
 
     What the batch's answers say is stored in one commit of the state store, not one an
-    item (an ``fsync`` each: the links and transitions of a first sync of 3,000 notes made
-    ~24,500). A kill before it loses nothing the next run does not learn again: each of
+    item (an ``fsync`` each: the links and transitions of a first sync of 3,000 notes would
+    make ~24,500). A kill before it loses nothing the next run does not learn again: each of
     these steps is idempotent, and what a transition asks is stored before it is sent, so
     the next plan, seeing the record there, takes it as synced."""
     try:
@@ -104,8 +104,8 @@ def settle(run: Run, change: Change, outcome: OpResult, base_update: dict[str, A
     """Store what ``outcome`` says of ``change``: done, or failed with the backend's words.
     A failure the backend may have carried out all the same (a 5xx to its write, a lost
     answer: :attr:`OpResult.maybe_done`) is ``maybe_done`` and says what comes of it, as
-    one a whole call carried does: a user test found a 500 to one update said to have
-    done nothing, as README says a 5xx may not."""
+    one a whole call carried does: else a 500 to one update would be said to have done
+    nothing, which README says a 5xx may not have."""
     if outcome.ok:
         run.merge_base(change, base_update)
         run.done(change, message=outcome.note, closed_as=outcome.closed_as)
@@ -127,8 +127,8 @@ def settle(run: Run, change: Change, outcome: OpResult, base_update: dict[str, A
 def users_entry(run: Run, change: Change, outcome: OpResult) -> str:
     """The ``[users]`` entry whose id the backend refused in a field of ``change`` (a Data
     Center user name mistyped, an accountId of another site), said after its words: "User
-    'thagay' does not exist." named the note's line, and not the entry to correct, which
-    the line does not show. "" where no refused field holds such an id."""
+    'thagay' does not exist." alone names the note's line, and not the entry to correct,
+    which the line does not show. "" where no refused field holds such an id."""
     target = change.target
     for name in outcome.details:
         sent = change.fields.get(name)

@@ -38,7 +38,7 @@ def _create_batch(run: Run, target: str, batch: list[Change]) -> None:
     found = lookup(run, target, ids)
     run.checkpoint("looked_up")
     to_create = [c for c in batch if label_for(c.item.block_id or "") not in found]
-    if found:  # one commit: lost to a kill, they are found again, as they were now
+    if found:  # one commit: lost to a kill, they are found again, as they are now
         with run.state.together():
             for change in batch:
                 made = found.get(label_for(change.item.block_id or ""))
@@ -87,7 +87,7 @@ def _create_batch(run: Run, target: str, batch: list[Change]) -> None:
     # Refused in a way that may hide a record made all the same (see OpResult.maybe_done):
     # looked for once, before the journal entry closes, so that none is known to no one.
     # The others are stored first: a look-up that fails must not lose what the call made
-    # (a reviewer found them all reported "not sent", no key written back).
+    # (else they would all be reported "not sent", no key written back).
     # The batch's keys and the entry's close are one commit (StateStore.together): a kill
     # before it leaves the entry open, and the next run finds the records by their ids.
     unsure = []
@@ -156,8 +156,8 @@ def _create_call_failed(
     made_nothing: bool,
 ) -> None:
     """The creates of a call that failed as a whole: failed, each saying what became of
-    it, not "not sent". They were the step that failed, not steps behind it: a user test
-    found a create whose answer was lost reported as not done, while Jira held the issue.
+    it, not "not sent". They are the step that failed, not steps behind it: a create whose
+    answer is lost may have made the issue, and "not done" would deny the one Jira holds.
     Those the call answered before it failed (another object's request, in Salesforce)
     are settled as answered, and those it never sent (a later object's) are left not
     attempted; the rest may exist where the request reached the backend (``maybe_done``),

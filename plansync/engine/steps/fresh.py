@@ -24,11 +24,12 @@ class StalePlan(PlansyncError):
     said which changes stand on every note (:attr:`Fingerprint.vault_wide`).
 
     Every message ends with the remedy, whatever made the plan stale: it is always a new plan,
-    and "plan again" alone left the user to guess how, which without the ``--config`` they gave
-    finds no config or another one. The remedy is the caller's to say, as only it knows how the
-    plan came to be (a file ``sync`` was given, a plan a program kept in memory): the config's
-    :attr:`~plansync.config.Config.caller` says it (:meth:`plansync.callers.Caller.remedy`),
-    and ``rerun`` which kind of remedy it is, for a tool."""
+    and "plan again" alone would leave the user to guess how, which without the ``--config``
+    they gave finds no config or another one. The remedy is the caller's to say, as only it
+    knows how the plan came to be (a file ``sync`` was given, a plan a program kept in memory):
+    the config's :attr:`~plansync.config.Config.caller` says it
+    (:meth:`plansync.callers.Caller.remedy`), and ``rerun`` which kind of remedy it is, for a
+    tool."""
 
     def __init__(self, reason: str, *, rerun: Rerun, remedy: str) -> None:
         self.reason = reason
@@ -93,7 +94,7 @@ def check_fresh(run: Run, plan: Plan) -> dict[str, str]:
     if differ and plan.fingerprint.vault_wide is None:
         # Saved before plans named the changes that stand on every note: which of them a
         # changed note undoes is not known. A note gone is said so: "e.md (gone) changed"
-        # read as an edit of a note that was not there to edit.
+        # would read as an edit of a note that is not there to edit.
         changed = [path for path in differ if now[path]]
         gone = [path for path in differ if not now[path]]
         what = [f"{_five(changed)} changed"] if changed else []

@@ -15,7 +15,8 @@ from plansync.progress import reported
 
 NOTES_AT_ONCE = 100
 """Notes written between two reports to a sync's progress: each is read, edited, written to a
-temporary file, flushed to disk and renamed, and 2,000 of them took seconds in silence."""
+temporary file, flushed to disk and renamed, and 2,000 of them take seconds, too long to pass
+in silence."""
 
 
 def _edit_notes(run: Run, changes: list[Change], with_keys: bool) -> None:
