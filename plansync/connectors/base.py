@@ -64,7 +64,7 @@ transition refused so was not done. A 503 is among them: both connectors resend 
 answered 503 (a POST that must not be made twice), as Jira ("a 503 response may be returned
 when a resource limit has been reached", Atlassian's rate-limiting guide, to be handled as a
 429) and Salesforce (server unavailable or overloaded) refuse it before acting; past the
-retries it was said to have maybe made it."""
+retries it is refused, not said to have maybe made it."""
 
 
 class ConnectorError(PlansyncError):
@@ -200,7 +200,8 @@ class StatusMove:
     transition that tells the two apart makes it, never one into the other's status nor a
     reopen on the way (see :meth:`plansync.connectors.jira_transitions.StatusMover._walk`);
     with none, the move fails and the record stays, rather than succeed having moved nothing
-    (the store then took it as moved, and the next plan said the backend had moved it back)."""
+    (the store would then take it as moved, and the next plan say the backend had moved it
+    back)."""
     from_progress: bool = False
     """A reopen of a record the plan saw in progress (``[/]`` moved back to ``[ ]``): it asks
     for to do itself, so a record still in progress is not there, though it is open (what a

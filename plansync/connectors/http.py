@@ -35,8 +35,8 @@ back within a second; one that is not there at all should be said at once, not a
 UNREACHED_DELAY = 0.5
 TIMEOUT_RETRIES = 2
 """More tries after a request that got no answer within the timeout: each costs the whole
-timeout, and a server that lets three go by is not answering (five took 3.5 minutes at the
-default 30 s to say so)."""
+timeout, and a server that lets three go by is not answering (five would take 3.5 minutes at
+the default 30 s to say so)."""
 UNTRUSTED_ISSUER = frozenset({2, 18, 19, 20, 21})
 """OpenSSL's verify codes for a certificate no trusted CA signs (the issuer not found, a
 self-signed certificate or one in the chain, no local issuer, a leaf that cannot be verified):
@@ -164,7 +164,7 @@ class Sender:
         """A TLS failure (an untrusted certificate, a name that does not match): not resent,
         as it will not go away by itself. A certificate that cannot be verified is said in one
         line, naming the host, why, and, for one no trusted CA signs (a company's own CA, a
-        self-signed one), the setting that trusts it: it was urllib3's whole chain of errors,
+        self-signed one), the setting that trusts it: not urllib3's whole chain of errors,
         ``[SSL: CERTIFICATE_VERIFY_FAILED]`` deep inside, and no word of ``ca_bundle``."""
         unverified = next(
             (e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)), None

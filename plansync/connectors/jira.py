@@ -114,8 +114,8 @@ class JiraConnector:
     and moved right; without it, both go by the names above.
 
     A ``url`` with credentials in it (``https://user:token@jira.example.com``) is used without
-    them: they become the basic auth when ``user`` and ``token`` are not given (what ``requests``
-    did with them), and are dropped otherwise, so that no browse URL, key link or message made
+    them: they become the basic auth when ``user`` and ``token`` are not given (as ``requests``
+    would use them), and are dropped otherwise, so that no browse URL, key link or message made
     from :attr:`server` carries them.
 
     ``links_base`` is the base URL of the browse links it makes (the key links written into
@@ -371,12 +371,12 @@ class JiraConnector:
         want of a cancel says so, with ``closed_as`` "done" (:meth:`StatusMover._moved`). A
         move of a closed issue between done and cancelled (``closed``) takes only a transition
         that tells them apart, never that fallback nor a walk (which would reopen it): with
-        none it fails and the issue stays (it succeeded, moving nothing, and the store took
-        the issue for cancelled, so the next plan said Jira had closed it as done since),
+        none it fails and the issue stays (a success moving nothing would make the store take
+        the issue for cancelled, and the next plan say Jira had closed it as done since),
         unless the workflow has no cancelled status at all: then a cancel of an issue closed
         as done leaves it so, and says so (:meth:`StatusMover._left_done`). A move that one
-        transition makes costs two requests, as before there were walks: the list and the
-        POST. The moves are made by :class:`StatusMover`
+        transition makes costs two requests, the list and the POST: walks add none to it.
+        The moves are made by :class:`StatusMover`
         (:mod:`plansync.connectors.jira_transitions`), through :meth:`_send`.
         The transition POST is not resent on a dropped connection (a repeat would fail or move
         the issue twice); the next plan reads the status instead. Its lost answer, as a 5xx,
@@ -637,7 +637,7 @@ class JiraConnector:
                     future.cancel()
                 failure = exc
         # The pool has waited for the requests in flight: the items they were for are done in
-        # Jira, and a caller that reported them "not sent" misled (a user test). Those that
+        # Jira, and reporting them "not sent" would mislead the caller. Those that
         # never started are not attempted; the others failed with the call.
         if isinstance(failure, ConnectorError):
             failure.finished = [_answered(future) for future in futures]
@@ -820,13 +820,13 @@ class JiraConnector:
         if status == 404:
             said = f"{key} does not exist or this user cannot see it"
         elif message == _status_line(response):  # no words of Jira's (a proxy's answer, maybe)
-            # "…: HTTP 400 Bad Request; fix what Jira's words name" said the status twice and
-            # pointed at words there were none of.
+            # "…: HTTP 400 Bad Request; fix what Jira's words name" would say the status twice
+            # and point at words there are none of.
             said = "; ".join(filter(None, (response.reason, _SENT_AGAIN)))
         else:  # Jira's words name a field, not the issue or the step: a transition's screen
             said = f"{message.rstrip('.')}; {_ITEM_REMEDIES.get(status, _SENT_AGAIN)}"
-        # A sentence, as a whole call's failure is: "… (400, linking PLAN-5 to …)" read as a
-        # tuple of Python's, and said nothing of what to do (a user test).
+        # A sentence, as a whole call's failure is: "… (400, linking PLAN-5 to …)" would read
+        # as a tuple of Python's, and say nothing of what to do.
         error = f"Jira answered {status} to {what}: {said}"
         return OpResult(ok=False, key=key, url=self._browse(key), error=error, details=details)
 
@@ -877,7 +877,7 @@ def _not_json(response: requests.Response, what: str) -> ConnectorError:
     """The failure of an answer that is not Jira's: the start of what came instead, quoted on
     one line (a login page says which proxy or SSO is in the way). Redacted before it is cut
     and quoted: a page that shows the password, cut within it or quoted with its quotes and
-    backslashes escaped, showed it past the redaction of the message."""
+    backslashes escaped, would show it past the redaction of the message."""
     return ConnectorError(
         f"Jira's answer to {what} is not JSON (a login page or proxy in the way?): "
         f"{redact(response.text)[:200]!r}",

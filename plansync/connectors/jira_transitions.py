@@ -171,8 +171,8 @@ class StatusMover:
         took more than one). A cancel that ``last`` closed into a status that reads as done
         (:func:`pick_transition`'s guess, for want of a transition into a cancelled status)
         says so, and that Jira holds the issue as done (``closed_as``), which the engine keeps:
-        else the next plan, reading Done, took it for closed as done in Jira since, and said so
-        at every plan after. Where ``last`` is the configured ``cancel_transition``, into a
+        else the next plan, reading Done, would take it for closed as done in Jira since, and
+        say so at every plan after. Where ``last`` is the configured ``cancel_transition``, into a
         status the config does not call cancelled (:meth:`closed_as`), the note says that
         instead, naming both settings: no transition was wanting, the config disagrees with
         itself, and only it can change the outcome."""

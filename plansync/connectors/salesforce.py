@@ -106,11 +106,11 @@ class _TimedSession(requests.Session):
     each is sent through ``inner`` (the caller's, whose ``verify`` carries a sandbox's TLS
     trust, or the connector's own) with ``timeout`` unless it names one. ``SalesforceLogin``
     posts the SOAP login naming none, so a login host that accepted the connection and never
-    answered held the sync forever.
+    answered would hold the sync forever.
 
     ``inner`` is never changed: the ``Retry-After`` of each answer (which the library's errors
-    keep no trace of) is kept here, where a response hook added to a caller's session stayed
-    there, one more a connector, each reading the answers of every other."""
+    keep no trace of) is kept here, where a response hook added to a caller's session would
+    stay there, one more a connector, each reading the answers of every other."""
 
     _TIMEOUT_AT = 6
     """The position of ``timeout`` among :meth:`requests.Session.request`'s arguments after
@@ -491,9 +491,9 @@ class SalesforceConnector:
         unless a look-up of this run has. A misspelt field (``status_field``) or object is
         refused with a 400 (``INVALID_FIELD``, ``INVALID_TYPE``), whose words, naming the
         setting, are the reason: the plan fails naming its rule before anything is created,
-        as for a Jira project that does not exist. A plan's look-up of ids did it, but a
-        first plan looks up none (its ids are new), and the first sync made every record
-        before the next run failed. Any other failure (the network, a login) fails the call.
+        as for a Jira project that does not exist. A plan's look-up of ids would meet it too,
+        but a first plan looks up none (its ids are new), and the first sync would make every
+        record before the next run fails. Any other failure (the network, a login) fails the call.
         Cached per object, a reason too."""
         sobject = record.sobject or self.objects[0]
         if sobject in self._managed and sobject not in self._read:
@@ -515,9 +515,9 @@ class SalesforceConnector:
         ``priority_map``) that the picklist does not have, by its ``describe`` (one request an
         object, once): refused where the picklist is restricted, as Salesforce refuses any
         other value there (``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``, for each record that
-        has it); else said, as Salesforce takes it silently (the starter config's
-        cancelled = "Cancelled" was written into a picklist that has no such value, which no
-        one in Salesforce could then pick, a user test). And the status picklist's default,
+        has it); else said, as Salesforce takes it silently (a starter config's
+        cancelled = "Cancelled" written into a picklist that has no such value is a value no
+        one in Salesforce can then pick). And the status picklist's default,
         where the config names it nowhere: each record plansync makes starts there, and reads
         as moved in Salesforce (:attr:`RemoteRecord.status_unnamed`)."""
         problems: list[SettingProblem] = []
@@ -790,8 +790,8 @@ class SalesforceConnector:
 
     def _mapped_from(self, sobject: str, field: str, sent: dict[str, Any]) -> str:
         """Which of the config's settings gave the value ``sent`` in ``field`` ("'P1' is the
-        value of salesforce.rules[0].priority_map.high"), or "": a value refused was said
-        ("... restricted picklist field: P1"), but not the setting to fix (a user test)."""
+        value of salesforce.rules[0].priority_map.high"), or "": Salesforce's refusal names
+        the value ("... restricted picklist field: P1"), but not the setting to fix."""
         value = next((v for k, v in sent.items() if k.lower() == field.lower()), None)
         keys = [
             setting.key
@@ -845,10 +845,10 @@ class SalesforceConnector:
         """A status field value → its category by ``status_values``, the ``in_progress`` one
         and ``open_status_values`` in progress; None for none, and for any other value.
 
-        Any other value was read as in progress, and a record declined in Salesforce
-        ("Declined", which the config left out) was moved to Done over it, unseen, once its
-        item was checked (a user test): a custom object's picklist says nothing of which of
-        its values are closed, so only the config can."""
+        Were any other value read as in progress, a record declined in Salesforce
+        ("Declined", which the config leaves out) would be moved to Done over it, unseen, once
+        its item is checked: a custom object's picklist says nothing of which of its values
+        are closed, so only the config can."""
         if status is None:
             return None
         if status == self._status_values["reopen"]:
@@ -980,8 +980,8 @@ class SalesforceConnector:
 
     def _setting_of(self, field: str, sobject: str) -> str:
         """The config settings that name ``field`` of ``sobject``, as a user would look for
-        them: a misspelt field of a rule's was "the field names of [salesforce] ... and of its
-        rules (owner_field, fields)", which of the rules unsaid (a user test)."""
+        them: a misspelt field of a rule's, said as "the field names of [salesforce] ... and
+        of its rules (owner_field, fields)", would leave which of the rules unsaid."""
         if field == self._status_field:
             return "[salesforce] status_field"
         if field == self.external_id_field:
