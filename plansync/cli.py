@@ -82,8 +82,8 @@ class _Plansync(click.Group):
                 return super().invoke(ctx)
             except KeyboardInterrupt:
                 # Ctrl-C outside a plan's or a sync's own handling (loading the config,
-                # starting the sandbox, a parse): click said "Aborted!" and exited 1, an error
-                # to a script, where every other Ctrl-C exits 130.
+                # starting the sandbox, a parse): click would say "Aborted!" and exit 1, an
+                # error to a script, where every other Ctrl-C exits 130.
                 _exit_interrupted("Interrupted.")
 
 
@@ -210,13 +210,13 @@ class _WarningLines(logging.Handler):
 
 _LIBRARIES = ("jira", "urllib3", "simple_salesforce")
 """The libraries plansync sends through, whose warnings are shown as plansync's while a
-command runs: simple-salesforce's went to stderr by logging's last resort, in the middle of
-the progress line; jira's and urllib3's, whose packages add a ``NullHandler``, nowhere."""
+command runs: simple-salesforce's would go to stderr by logging's last resort, in the middle
+of the progress line; jira's and urllib3's, whose packages add a ``NullHandler``, nowhere."""
 
 
 def _warnings_as_lines(stderr: _Stderr) -> None:
-    """Python's warnings too (the retiring Salesforce SOAP login), which printed their source
-    file, line and code as well, and the :data:`_LIBRARIES`' warnings where the program
+    """Python's warnings too (the retiring Salesforce SOAP login), which would print their
+    source file, line and code as well, and the :data:`_LIBRARIES`' warnings where the program
     configured no handler that shows them (which would show them twice). Only while the
     command runs: a program that calls it in process (a test, a wrapper) gets its logging and
     warnings back as they were."""
@@ -321,7 +321,8 @@ def _parse_warnings(notes: list[Note], every: str) -> None:
     """The notes' warnings, after them all, those of a kind many notes share listed a few
     times and counted (:func:`~plansync.engine.render.warning_lines`), naming ``every`` (the
     ``--json`` that holds them all): printed under each note, a 2,000-note vault's 387 of
-    them (its [?] lines tagged #accepted, its notes read repaired) scrolled by in a flood."""
+    them (its [?] lines tagged #accepted, its notes read repaired) would scroll by in a
+    flood."""
     from plansync.engine.changes import PlanWarning
     from plansync.engine.render import warning_lines
 
@@ -419,7 +420,7 @@ def _load(
 def _notice(config: Config) -> None:
     """Say on stderr which backends are the embedded sandbox, before a run whose plan is not
     shown as text: a plan says it first among its warnings (its notices), and a run that
-    shows the plan said it twice."""
+    shows the plan would say it twice."""
     from plansync.sandbox_choice import sandbox_notice
 
     notice = sandbox_notice(config)
@@ -438,7 +439,7 @@ def _one_line_errors() -> Iterator[None]:
     """A run's expected errors as one line each. A pydantic ``ValidationError`` is plansync's
     own mistake, never the user's file: ``Plan.load`` reports a file that is no saved plan as
     :class:`NotAPlan` itself, so one raised later, while the plan it took is applied, is a bug
-    to report, not the file's fault (it was called "not a plan saved by plansync")."""
+    to report, not the file's fault (not "not a plan saved by plansync")."""
     try:
         yield
     except _RUN_ERRORS as exc:  # may quote a server's answer or a note: shown escaped
@@ -620,9 +621,9 @@ def _interrupted(outcome: str) -> Iterator[None]:
     """Ctrl-C, SIGTERM (a CI job cancelled, a service stopped) or SIGHUP (the terminal closed)
     during a plan or a sync: it says ``outcome``, and exits as a shell reports a signal.
 
-    Click's own "Aborted!" left a user who stopped a long sync asking whether anything was
-    lost; SIGTERM and SIGHUP ended the process at once, skipping every cleanup (a note's
-    half-written temporary file stayed in the vault) and saying nothing. Nothing is lost:
+    Click's own "Aborted!" would leave a user who stopped a long sync asking whether anything
+    was lost; SIGTERM and SIGHUP would end the process at once, skipping every cleanup (a
+    note's half-written temporary file left in the vault) and saying nothing. Nothing is lost:
     ids are written into the notes before their records are created, and a rerun adopts
     what this run created instead of creating it again.
     """

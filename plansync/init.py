@@ -49,7 +49,7 @@ def write_starter(directory: Path, force: bool = False) -> Written:
     ``OSError`` names the file it could not write."""
     target = directory / CONFIG_NAME
     if not directory.is_dir():
-        # It was made before: a mistyped path became a vault with no notes, planned as
+        # Not made for it: a mistyped path would become a vault with no notes, planned as
         # nothing to do, exit 0.
         raise ConfigError(
             f"{directory.absolute()} is no folder: is the path mistyped? (for a new vault,"

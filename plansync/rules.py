@@ -174,8 +174,9 @@ def detail_list(details: list[tuple[str, int]], *, wiki_markup: bool) -> str:
     nested as the note nests them: in Jira's wiki markup, where the details come
     escaped (see :func:`wiki_text`), a ``*`` bullet and one ``*`` more a level (``** why``);
     in plain text (Salesforce, a Jira API 3 description), a ``-`` bullet and two spaces more a
-    level, as Markdown nests a list. A detail at depth 0 is ``* text`` or ``- text``, as before
-    depths were kept, so a record of a decision without nested details renders as it did.
+    level, as Markdown nests a list. A detail at depth 0 is ``* text`` or ``- text``, as a
+    plansync that kept no depths wrote it, so a record of a decision without nested details
+    renders unchanged.
     Empty for an item without details, so ``{details:?…}`` leaves out what a template puts
     around them."""
     if wiki_markup:
@@ -440,7 +441,7 @@ transition's ``old`` holds is the backend's own, one its config names nowhere
 
 def unnamed_status(value: str) -> str:
     """A status value the config names nowhere, as the plan says it: quoted, and said to be
-    one plansync does not read, where "in progress" was said of it."""
+    one plansync does not read, not called "in progress", which it may not be."""
     return f"{quoted(value)} (not in status_values or open_status_values)"
 
 

@@ -33,8 +33,8 @@ def sandbox_notice(config: Config, embedded: Collection[str] | None = None) -> s
     """The one line that says which backends are the embedded sandbox (``embedded``; None:
     those ``config`` leaves to it), or None.
 
-    Jira only when a rule sends items there: a config for Salesforce alone (no [[rules]])
-    was told "No Jira URL configured: using the embedded sandbox", as if its items went there.
+    Jira only when a rule sends items there: a config for Salesforce alone (no [[rules]]) told
+    "No Jira URL configured: using the embedded sandbox" would read as if its items went there.
     """
     names = _sandboxed(config, config.embedded if embedded is None else embedded)
     if not names:
@@ -48,9 +48,9 @@ def refuse_unchosen_sandbox(config: Config, embedded: Collection[str]) -> None:
     (:attr:`Config.sandbox`), before it is started.
 
     An empty URL there is most often a variable left unset
-    (``JiraConfig(url=os.environ.get("JIRA_URL", ""))``), and the run wrote the sandbox's
-    made-up keys (``[PLAN-1](http://127.0.0.1:8990/browse/PLAN-1)``) into the real notes,
-    said nowhere but in the plan's fingerprint. A config file chooses the sandbox by its
+    (``JiraConfig(url=os.environ.get("JIRA_URL", ""))``), and the run would write the
+    sandbox's made-up keys (``[PLAN-1](http://127.0.0.1:8990/browse/PLAN-1)``) into the real
+    notes, said nowhere but in the plan's fingerprint. A config file chooses the sandbox by its
     empty URL (``"${JIRA_URL:-}"``, or no [jira] table), and its plan says so in a notice.
     """
     names = _sandboxed(config, embedded)

@@ -43,8 +43,8 @@ class Settings(BaseModel):
     them in a file's terms (and its unset variables).
 
     A field set on a model built (``config.jira.url = ...``) is checked as the constructor
-    checks it, model validators and all: unchecked, ``max_retries = "lots"`` reached the
-    connector, and a URL with a password in it showed in ``repr(config)`` (a user test).
+    checks it, model validators and all: unchecked, ``max_retries = "lots"`` would reach the
+    connector, and a URL with a password in it would show in ``repr(config)``.
     Refused, the model is left as it was. So is a copy with an update (:meth:`model_copy`).
     """
 
@@ -113,13 +113,13 @@ class Settings(BaseModel):
         """A copy; with ``update``, checked as the constructor checks the values, model
         validators and all (a :class:`ConfigError` if refused), as setting a field is.
 
-        Pydantic's own sets ``update``'s values as given: a Config's ``folder="rel"`` stayed
-        relative text (``state_dir`` then failed), ``users`` left the policy without their
-        names (an owner such as ``@Ana de la Cruz`` read as "Ana"), a table given as a dict
-        stayed one, ``sandbox`` slipped past a file's refusal, and a table's
-        ``max_retries="lots"`` reached the connector. The copy keeps the original's private
-        state where it has some (a Config's: whose words its messages are in, the working
-        folder it was made in, where its relative paths start)."""
+        Pydantic's own sets ``update``'s values as given: a Config's ``folder="rel"`` would
+        stay relative text (``state_dir`` then failing), ``users`` would leave the policy
+        without their names (an owner such as ``@Ana de la Cruz`` read as "Ana"), a table
+        given as a dict would stay one, ``sandbox`` would slip past a file's refusal, and a
+        table's ``max_retries="lots"`` would reach the connector. The copy keeps the
+        original's private state where it has some (a Config's: whose words its messages are
+        in, the working folder it was made in, where its relative paths start)."""
         copy = super().model_copy(deep=deep)
         if not update:
             return copy
@@ -134,8 +134,8 @@ class Settings(BaseModel):
         made._hold(self.__dict__.get(_HELD_AT, ()))  # where the original stands
         return made
 
-    # The ways pydantic offers to build a model from data: each raised the raw error, secrets
-    # and all, and no ``except plansync.PlansyncError`` caught it (a user test).
+    # The ways pydantic offers to build a model from data: each would raise the raw error,
+    # secrets and all, which no ``except plansync.PlansyncError`` catches.
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Self:
         with _named_by_key(cls):
@@ -227,7 +227,7 @@ def describe(
 
 def _in_toml_words(error: ErrorDetails) -> str | None:
     """A wrong shape said as TOML writes it, for the slips TOML invites: ``[rules]`` for
-    ``[[rules]]`` and back, a string for a list. Pydantic's words named Python types and
+    ``[[rules]]`` and back, a string for a list. Pydantic's words name Python types and
     internal classes ("a valid dictionary or instance of JiraConfig")."""
     given = error.get("input")
     header = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))  # as TOML names it

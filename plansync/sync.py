@@ -60,8 +60,8 @@ def scan(config: Config, progress: Progress = silent) -> Vault:
             source=config.source,
             key="vault.path",
         )
-    # The vault as the config's other messages name it: the folder it resolves to was not
-    # what the user wrote, and the key to edit went unsaid.
+    # The vault as the config's other messages name it: the folder it resolves to is not
+    # what the user wrote, and would leave the key to edit unsaid.
     where = f"in 'vault.path' = {config.vault.path!r}"
     named = GlobsNamed(config.where, where, "'vault.include'", "'vault.exclude'")
     vault = read_vault(
@@ -127,8 +127,8 @@ def _check_config(call: str, config: object) -> None:
 def _refuse_store_of_another_vault(config: Config, state: StateStore) -> list[str]:
     """Refuse a state store that serves another vault than ``config``'s: two configs in one
     folder (two files, or two made in code in one working folder) share its ``.plansync``,
-    and each one's plan took the other vault's records for orphans, which a sync cancelled
-    and the other's sync then wanted back, at every run. A vault whose folder is gone was
+    and each one's plan would take the other vault's records for orphans, which a sync would
+    cancel and the other's sync then want back, at every run. A vault whose folder is gone was
     moved, not another: this run takes ``config``'s for it (a notice for its plan), and a
     write records it (:meth:`StateStore.serve`), as it records the vault of a store that
     had none."""
@@ -162,8 +162,8 @@ def _build(
     (:func:`~plansync.sandbox_choice.sandbox_notice`): said by the plan, every caller reads
     it, the library's and ``plan --json``'s too."""
     # The plan's objects live as long as the vault's, and a plan of a large vault makes as
-    # many: the collector's full passes over them found nothing to free in a plan of 40,000
-    # items, and took 7 of its 23 s.
+    # many: the collector's full passes over them find nothing to free in a plan of 40,000
+    # items, and take 7 of its 23 s.
     config.check_routes()  # a Config built in code is not checked as a file's is
     with cyclic_gc_paused():
         made = Planner(config, scan(config, progress), state, specs, progress=progress).build()
@@ -261,9 +261,9 @@ def apply(
     decline: the result is then None, and only then. A plan with none is not put to it: the
     run does only its housekeeping (:attr:`Plan.has_housekeeping`: the state store learns what
     both sides agree on, a killed sync's temporary files go), if it has any, and returns its
-    Result, nothing applied. A ``confirm`` that sensibly said no to an empty plan skipped that
-    housekeeping at every run; and a None for a plan with nothing to do lost its warnings for
-    a caller that passed only ``confirm``, as the same call without it returns them.
+    Result, nothing applied. A ``confirm`` that sensibly said no to an empty plan would skip
+    that housekeeping at every run, and a None for a plan with nothing to do would lose its
+    warnings for a caller that passed only ``confirm``.
     ``asks`` False says that ``confirm`` answers at once, waiting for no one (``sync --yes``
     only shows the plan), so the plan's look-ups still stand for the look-up before creating.
     ``wait``: how many seconds to wait for another run's lock before :class:`StateLocked`.
@@ -317,7 +317,8 @@ def apply(
                 )
             if plan is None and show is None and not asked:
                 # A plan no caller saw: its warnings (a note whose front matter cannot be
-                # read, whose items are shown as conflicts, never acted on) were said nowhere.
+                # read, whose items are shown as conflicts, never acted on) would be said
+                # nowhere.
                 # Not its notices, which every run repeats, as `sync --quiet` leaves them out.
                 every_run = set(current.notice_details)
                 result.add_plan_warnings([w for w in current.warning_details if w not in every_run])

@@ -33,5 +33,5 @@ def status_word(status: str) -> str:
     a user knows: "new" for an issue in To Do, "indeterminate" for In Progress (Jira's API
     word for its category, where plansync also puts a Salesforce record in the ``in_progress``
     value or one of ``open_status_values``, "In Review"), and "reopen" as a status to move to
-    ("done" -> "reopen", a user test)."""
+    ("done" -> "reopen")."""
     return STATUS_WORDS.get(status, status)
