@@ -466,8 +466,8 @@ class Plan(BaseModel):
 
 def check_saveable(path: Path, config: Config | None = None) -> None:
     """Refuse (:class:`NotAPlan`) to save a plan in ``path`` where a file is that is not a
-    saved plan: a slip of the keyboard (``--out plansync.toml``, ``--out`` at a note)
-    replaced the file with the plan, and the config or the note was gone. An empty file (made
+    saved plan: a slip of the keyboard (``--out plansync.toml``, ``--out`` at a note) would
+    replace the file with the plan, and the config or the note would be gone. An empty file (made
     by mktemp or touch for this), a file that is no regular one, or one that cannot be read
     (writing it says why) is no refusal. The refusal says what else to do as ``config``'s
     caller does it. :meth:`Plan.save` asks; ``plansync plan --out`` asks first, before it
