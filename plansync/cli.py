@@ -112,7 +112,7 @@ def _printable_anywhere() -> None:
     """Print what the terminal's encoding lacks as escapes instead of raising.
 
     Notes are full of emoji and the plan of "…"; under a locale that is not UTF-8 (a Latin-1
-    server, output redirected under a legacy code page) the first of them was a
+    server, output redirected under a legacy code page) the first of them would be a
     UnicodeEncodeError traceback instead of the plan.
     """
     for stream in (sys.stdout, sys.stderr):

@@ -1,9 +1,10 @@
 """What the settings models share (:class:`~plansync.AcceptancePolicy`, :class:`~plansync.Config`
 and the tables of ``plansync.toml``): a mistake in them is a :class:`~plansync.ConfigError`
 that names its key, whether the settings come from a config file (:func:`plansync.load_config`)
-or are built in code. Built in code, a policy accepting a proposed status raised pydantic's
-``ValidationError`` (a ``pydantic_core`` class), which no ``except plansync.PlansyncError``
-caught; a ``ConfigError`` is a ``ValueError`` as that was, so either ``except`` catches it.
+or are built in code. Built in code, a policy accepting a proposed status would otherwise
+raise pydantic's ``ValidationError`` (a ``pydantic_core`` class), which no ``except
+plansync.PlansyncError`` catches; a ``ConfigError`` is a ``ValueError`` as that is, so either
+``except`` catches it.
 
 Kept apart from :mod:`plansync.config`, which loads the engine's vocabulary: the notes' model
 (the policy) needs these, and ``plansync parse`` loads nothing of the engine.

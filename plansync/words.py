@@ -3,8 +3,8 @@
 
 Separate from :mod:`plansync.rules`, which says what a record should hold and so loads the
 config and the note parser: a connector reads labels and names statuses, and a module of the
-engine's rules was more than it needed, and pointed the dependency the wrong way (a backend's
-module importing the policy above it). Both import this one.
+engine's rules would be more than it needs, and point the dependency the wrong way (a
+backend's module importing the policy above it). Both import this one.
 """
 
 from __future__ import annotations
