@@ -37,6 +37,7 @@ from plansync.notes.blocks import (
     setext_heading,
     too_indented,
 )
+from plansync.notes.fast_line import EasyLine, read_easy
 from plansync.notes.front_matter import (
     as_written,
     key_line,
@@ -439,6 +440,10 @@ class _NoteReader:
                 # query and gets no done date, so plansync neither. Under a Decisions heading
                 # it is no decision either: it is still written as a task's line.
                 return
+            easy = read_easy(raw_body, self.names, self.hidden_filter)
+            if easy is not None:
+                self._add_easy(number, task.group(3), easy, repaired)
+                return
             body = parse_body(raw_body)
             if out_of_place(body, raw_body):
                 body = parse_body(body_from(self._in_order(number, text), task.end()))
@@ -678,6 +683,46 @@ class _NoteReader:
                 section=self.section,
                 unreadable_dates=unreadable,
                 details=(),  # a decision's: set when its list item ends
+                detail_depths=(),
+            )
+        )
+
+    def _add_easy(self, number: int, status: str, easy: EasyLine, repaired: bool) -> None:
+        """:meth:`_add` of an action whose line is in :mod:`fast_line`'s easy class: the same
+        item, from the values the full reading would have found."""
+        text, owner, description, fields = easy
+        if repaired:
+            self.repaired_lines.append(number)
+        tags = list(fields.tags)
+        if self.global_filter and self.global_filter in tags:
+            tags = [tag for tag in tags if tag != self.global_filter]  # as _add: not a tag
+        date = dict(fields.dates).get
+        self.items.append(
+            _build_item(
+                kind="action",
+                line=number,
+                status=status,
+                accepted=self._accepted("action", number, status, tags),
+                text=text,
+                owner=owner,
+                due=date("due"),
+                scheduled=date("scheduled"),
+                start=date("start"),
+                created=date("created"),
+                done=date("done"),
+                cancelled=date("cancelled"),
+                priority=fields.priority,
+                recurrence=None,
+                tags=tags,
+                depends_on=[],
+                task_id=None,
+                block_id=None,
+                keys={},
+                repaired=repaired,
+                description=description,
+                section=self.section,
+                unreadable_dates=(),
+                details=(),
                 detail_depths=(),
             )
         )
