@@ -1,9 +1,10 @@
-"""The easy task line's fast path (plansync.notes.fast_line) against the full reading.
+"""The easy line's fast path (plansync.notes.fast_line) against the full reading.
 
 For any task line, the fast path either declines or gives exactly the item (and warnings) the
 full path gives: each generated note is parsed twice, once with the fast path switched off,
 and the two notes must be equal. The lines are drawn from the easy class and around it
-(damaged text, owners of every form, every field, tags, ids, links, odd spacing), and the
+(damaged text, owners of every form, every field, tags, ids, links, odd spacing), with
+decisions' bullets around plain words, and the
 fast path must really read the clean ones.
 """
 
@@ -133,9 +134,16 @@ PREFIXES = st.sampled_from(["- ", "- ", "* ", "1. ", "  - ", "> - "])
 def _both(text: str, policy: AcceptancePolicy) -> tuple[dict[str, object], dict[str, object]]:
     """The note as parsed with the fast path, and as parsed by the full path alone."""
     fast = parse.parse_text(text, path="n.md", policy=policy).model_dump()
-    with mock.patch.object(parse, "read_easy", lambda *args: None):
+    declined = mock.patch.object(parse, "read_easy", lambda *args: None)
+    with declined, mock.patch.object(parse, "read_plain", lambda *args: None):
         full = parse.parse_text(text, path="n.md", policy=policy).model_dump()
     return fast, full
+
+
+DECISIONS = st.one_of(
+    st.lists(CLEAN_WORDS, min_size=1, max_size=6).map(" ".join), near_easy(), task_body()
+)
+DECISION_PREFIXES = st.sampled_from(["- ", "- ", "* ", "1. ", "  - ", "    ", "> - ", "-\t"])
 
 
 @MANY
@@ -143,23 +151,42 @@ def _both(text: str, policy: AcceptancePolicy) -> tuple[dict[str, object], dict[
     st.lists(
         st.tuples(PREFIXES, STATUSES, st.one_of(task_body(), task_body(clean=True), near_easy()))
     ),
+    st.lists(st.tuples(DECISION_PREFIXES, DECISIONS)),
     POLICIES,
     st.booleans(),
 )
-@example([("- ", " ", "Ship it @Dana Okafor 📅 2025-11-21 ⏫ #task")], AcceptancePolicy(), False)
+@example(
+    [("- ", " ", "Ship it @Dana Okafor 📅 2025-11-21 ⏫ #task")],
+    [("- ", "Keep the lab cluster, not Slack.")],
+    AcceptancePolicy(),
+    False,
+)
 @example(
     [("- ", "?", "Ship it @Ana de la Cruz 📅 2025-11-21 #task #accepted")],
+    [("- ", "Ana owns it @Ana de la Cruz")],
     AcceptancePolicy(owner_names=["Ana de la Cruz"]),
     False,
 )
-@example([("- ", " ", "Ship it @Dana 📅 2025-02-30 #task")], AcceptancePolicy(), False)
-@example([("- ", " ", "Ship â€™it @Dana ðŸ“… 2025-11-21 #task")], AcceptancePolicy(), True)
+@example([("- ", " ", "Ship it @Dana 📅 2025-02-30 #task")], [], AcceptancePolicy(), False)
+@example(
+    [("- ", " ", "Ship â€™it @Dana ðŸ“… 2025-11-21 #task")],
+    [("- ", "Ship â€™it")],
+    AcceptancePolicy(),
+    True,
+)
 def test_the_fast_path_gives_the_full_paths_note(
-    lines: list[tuple[str, str, str]], policy: AcceptancePolicy, damaged: bool
+    lines: list[tuple[str, str, str]],
+    decisions: list[tuple[str, str]],
+    policy: AcceptancePolicy,
+    damaged: bool,
 ) -> None:
-    body = "\n".join(f"{prefix}[{status}] {text}" for prefix, status, text in lines)
+    tasks = "\n".join(f"{prefix}[{status}] {text}" for prefix, status, text in lines)
+    bullets = "\n".join(prefix + text for prefix, text in decisions)
     # A damaged word elsewhere makes the note one that is repaired line by line.
-    text = f"# Meeting\n\n{'Ã©tÃ© ' if damaged else ''}notes\n\n## Action Items\n\n{body}\n"
+    text = (
+        f"# Meeting\n\n{'Ã©tÃ© ' if damaged else ''}notes\n\n## Action Items\n\n{tasks}\n\n"
+        f"## Decisions\n\n{bullets}\n"
+    )
     fast, full = _both(text, policy)
     assert fast == full
 
@@ -181,6 +208,11 @@ def test_most_lines_of_the_examples_are_easy() -> None:
         "Review Priya’s tenant quota proposal and send comments @Myself 📅 2025-11-12 ⏫ #task",
     ]
     assert all(fast_line.read_easy(line, None, "") is not None for line in lines)
+
+
+def test_plain_decisions_are_easy() -> None:
+    assert fast_line.read_plain("Keep the lab cluster reserved until Friday (5.3).") is not None
+    assert fast_line.read_plain("Dana owns it @Dana") is None
 
 
 def test_the_words_hold_no_signifier_the_trigger_test_misses() -> None:

@@ -23,7 +23,8 @@ For such a body the plugin's loop cuts exactly that run off the end (no piece of
 otherwise, and the words and owner hold nothing a rule could cut), the description is the
 body before the run with the run's tags after it, the text is the words (the owner closes
 them, and is dropped), and nothing is warned of, but a date that is no day, left to the full
-path. The run is read by the full path's own cached reader (``tasks._read_run``). A line
+path. A decision's bullet of such words alone (no ``@``) is read so too (:func:`read_plain`).
+The run is read by the full path's own cached reader (``tasks._read_run``). A line
 without an owner, an owner :func:`parse.owner_names` reads whole, a global filter to hide in
 the words, or anything else is declined, and the full path reads it: declining is always
 right, and a hypothesis test holds every line this path reads to the full path's item.
@@ -61,7 +62,7 @@ _OWNER_AND_RUN = re.compile(
 )
 """What follows the words' " @": the owner's name, then the run of fields, if any."""
 
-EasyLine = tuple[str, str, str, _RunFields]
+EasyLine = tuple[str, str | None, str, _RunFields]
 """(text, owner, description, the run's fields) of a line in the easy class: a plain tuple,
 made and taken apart once a task line."""
 
@@ -78,16 +79,7 @@ def read_easy(body: str, names: OwnerNames | None, hidden_filter: str) -> EasyLi
     if at < 2 or body[at - 1] != " ":
         return None
     words = body[: at - 1]
-    if (
-        "[" in words
-        or "]" in words
-        or "^" in words
-        or "  " in words
-        or words[0] == " "
-        or words[-1] == " "
-        or not words.isprintable()
-        or _has_trigger(words)  # "#", "::", a signifier: a field or tag the plugin may read
-    ):
+    if not _plain(words):
         return None
     tail = _OWNER_AND_RUN.fullmatch(body, at + 1)
     if tail is None:
@@ -107,3 +99,25 @@ def read_easy(body: str, names: OwnerNames | None, hidden_filter: str) -> EasyLi
         return None
     tags = fields.tags
     return words, owner, f"{core} {' '.join(tags)}" if tags else core, fields
+
+
+def read_plain(words: str) -> EasyLine | None:
+    """The reading of a decision's ``words`` (its list item's text) that are plain words (as
+    an easy line's, and no ``@``): the text and description are the words, no owner, no
+    field; None: the full path reads them."""
+    return (words, None, words, _NO_FIELDS) if "@" not in words and _plain(words) else None
+
+
+def _plain(words: str) -> bool:
+    """Whether ``words`` are an easy line's words (see the module)."""
+    return not (
+        not words
+        or "[" in words
+        or "]" in words
+        or "^" in words
+        or "  " in words
+        or words[0] == " "
+        or words[-1] == " "
+        or not words.isprintable()
+        or _has_trigger(words)  # "#", "::", a signifier: a field or tag the plugin may read
+    )

@@ -37,7 +37,7 @@ from plansync.notes.blocks import (
     setext_heading,
     too_indented,
 )
-from plansync.notes.fast_line import EasyLine, read_easy
+from plansync.notes.fast_line import EasyLine, read_easy, read_plain
 from plansync.notes.front_matter import (
     as_written,
     key_line,
@@ -442,7 +442,7 @@ class _NoteReader:
                 return
             easy = read_easy(raw_body, self.names, self.hidden_filter)
             if easy is not None:
-                self._add_easy(number, task.group(3), easy, repaired)
+                self._add_easy("action", number, task.group(3), easy, repaired)
                 return
             body = parse_body(raw_body)
             if out_of_place(body, raw_body):
@@ -469,13 +469,17 @@ class _NoteReader:
                 return
         if THEMATIC_BREAK.fullmatch(text):
             return
-        self._add(
-            "decision",
-            number,
-            None,
-            self._decision_body(number, text, match.start(3)),
-            repaired,
-        )
+        easy = read_plain(match.group(3))
+        if easy is not None:
+            self._add_easy("decision", number, None, easy, repaired)
+        else:
+            self._add(
+                "decision",
+                number,
+                None,
+                self._decision_body(number, text, match.start(3)),
+                repaired,
+            )
         depth, width, _ = layout(text) if text[0] in " \t>" else (0, 0, 0)
         self.decision = _OpenDecision(self.items[-1], depth, content_column(match, width))
 
@@ -687,22 +691,24 @@ class _NoteReader:
             )
         )
 
-    def _add_easy(self, number: int, status: str, easy: EasyLine, repaired: bool) -> None:
-        """:meth:`_add` of an action whose line is in :mod:`fast_line`'s easy class: the same
+    def _add_easy(
+        self, kind: Kind, number: int, status: str | None, easy: EasyLine, repaired: bool
+    ) -> None:
+        """:meth:`_add` of an item whose line is in :mod:`fast_line`'s easy class: the same
         item, from the values the full reading would have found."""
         text, owner, description, fields = easy
         if repaired:
             self.repaired_lines.append(number)
         tags = list(fields.tags)
-        if self.global_filter and self.global_filter in tags:
+        if kind == "action" and self.global_filter and self.global_filter in tags:
             tags = [tag for tag in tags if tag != self.global_filter]  # as _add: not a tag
         date = dict(fields.dates).get
         self.items.append(
             _build_item(
-                kind="action",
+                kind=kind,
                 line=number,
                 status=status,
-                accepted=self._accepted("action", number, status, tags),
+                accepted=self._accepted(kind, number, status, tags),
                 text=text,
                 owner=owner,
                 due=date("due"),
