@@ -216,6 +216,6 @@ def test_plain_decisions_are_easy() -> None:
 
 
 def test_the_words_hold_no_signifier_the_trigger_test_misses() -> None:
-    """The words are held to ``tasks._has_trigger``: it must find every signifier."""
+    """The words are held to ``tasks.has_trigger``: it must find every signifier."""
     for signifier in ALL_SIGNIFIERS:
-        assert fast_line._has_trigger(f"a {signifier} b")
+        assert fast_line.has_trigger(f"a {signifier} b")

@@ -200,7 +200,7 @@ TRIGGER_PIECES = st.sampled_from(
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(TRIGGER_PIECES, max_size=30).map("".join))
 def test_trigger_shortcut_finds_what_the_trigger_pattern_finds(text: str) -> None:
-    assert tasks._has_trigger(text) == (tasks._TRIGGER.search(text) is not None)
+    assert tasks.has_trigger(text) == (tasks._TRIGGER.search(text) is not None)
 
 
 @st.composite
@@ -234,13 +234,13 @@ def test_a_run_read_piece_by_piece_reads_as_a_regex_search_per_field(
     line = " ".join([words, *fields]).strip()
     run = tasks._REVERSED_RUN.match(line[::-1])
     text = line[len(line) - run.end() :] if run else ""
-    assert tasks._read_run.__wrapped__(text) == tasks._read_fields(text)  # type: ignore[attr-defined]
+    assert tasks.read_run.__wrapped__(text) == tasks._read_fields(text)  # type: ignore[attr-defined]
 
 
 def test_plain_tag_characters_are_the_plugins_less_spaces_and_all_beyond_ascii() -> None:
     written = re.compile(r"[^\s!@#$%^&*(),.?\":{}|<>\x80-\U0010ffff]")
-    spelled = re.compile(tasks._PLAIN_TAG_CHARS[:-1])
-    assert tasks._PLAIN_TAG_CHARS.endswith("+")
+    spelled = re.compile(tasks.PLAIN_TAG_CHARS[:-1])
+    assert tasks.PLAIN_TAG_CHARS.endswith("+")
     for code in range(0x110000):
         char = chr(code)
         assert (written.match(char) is None) == (spelled.match(char) is None), hex(code)

@@ -24,7 +24,7 @@ otherwise, and the words and owner hold nothing a rule could cut), the descripti
 body before the run with the run's tags after it, the text is the words (the owner closes
 them, and is dropped), and nothing is warned of, but a date that is no day, left to the full
 path. A decision's bullet of such words alone (no ``@``) is read so too (:func:`read_plain`).
-The run is read by the full path's own cached reader (``tasks._read_run``). A line
+The run is read by the full path's own cached reader (``tasks.read_run``). A line
 without an owner, an owner :func:`parse.owner_names` reads whole, a global filter to hide in
 the words, or anything else is declined, and the full path reads it: declining is always
 right, and a hypothesis test holds every line this path reads to the full path's item.
@@ -40,11 +40,11 @@ from typing import TYPE_CHECKING
 
 from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
 from plansync.notes.tasks import (
-    _NO_FIELDS,
-    _PLAIN_TAG_CHARS,
-    _has_trigger,
-    _read_run,
-    _RunFields,
+    NO_FIELDS,
+    PLAIN_TAG_CHARS,
+    RunFields,
+    has_trigger,
+    read_run,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 _NAME_WORD = r"[A-Z][\w\u0300-\u036f-]*"  # parse._NAME_PART after a capital, no apostrophe
 _DATE_SIGNIFIERS = [s for symbols in DATE_SIGNIFIERS.values() for s in symbols]
 _PIECE = (
-    f"#{_PLAIN_TAG_CHARS}"
+    f"#{PLAIN_TAG_CHARS}"
     f"|(?:{'|'.join(PRIORITIES)})\ufe0f?"
     f"|(?:{'|'.join(_DATE_SIGNIFIERS)})\ufe0f? ?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}"
 )
@@ -62,7 +62,7 @@ _OWNER_AND_RUN = re.compile(
 )
 """What follows the words' " @": the owner's name, then the run of fields, if any."""
 
-EasyLine = tuple[str, str | None, str, _RunFields]
+EasyLine = tuple[str, str | None, str, RunFields]
 """(text, owner, description, the run's fields) of a line in the easy class: a plain tuple,
 made and taken apart once a task line."""
 
@@ -88,10 +88,10 @@ def read_easy(body: str, names: OwnerNames | None, hidden_filter: str) -> EasyLi
     if names is not None and owner.startswith(names.starts):
         return None
     if run is None:
-        fields = _NO_FIELDS
+        fields = NO_FIELDS
         core = body
     else:
-        read = _read_run(run)
+        read = read_run(run)
         if read is None or read.invalid_dates:
             return None
         fields, core = read, body[: tail.start(2) - 1]
@@ -105,7 +105,7 @@ def read_plain(words: str) -> EasyLine | None:
     """The reading of a decision's ``words`` (its list item's text) that are plain words (as
     an easy line's, and no ``@``): the text and description are the words, no owner, no
     field; None: the full path reads them."""
-    return (words, None, words, _NO_FIELDS) if "@" not in words and _plain(words) else None
+    return (words, None, words, NO_FIELDS) if "@" not in words and _plain(words) else None
 
 
 def _plain(words: str) -> bool:
@@ -119,5 +119,5 @@ def _plain(words: str) -> bool:
         or words[0] == " "
         or words[-1] == " "
         or not words.isprintable()
-        or _has_trigger(words)  # "#", "::", a signifier: a field or tag the plugin may read
+        or has_trigger(words)  # "#", "::", a signifier: a field or tag the plugin may read
     )

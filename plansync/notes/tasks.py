@@ -349,7 +349,7 @@ def _ascii_class(excluded: str) -> str:
 
 
 # A tag's characters, plain: the plugin's less the other spaces and anything beyond ASCII.
-_PLAIN_TAG_CHARS = _ascii_class(r"\s!@#$%^&*(),.?\":{}|<>") + "+"
+PLAIN_TAG_CHARS = _ascii_class(r"\s!@#$%^&*(),.?\":{}|<>") + "+"
 _IDENT = r"[a-zA-Z0-9_-]+"
 _RECURRENCE_VALUE = r"[a-zA-Z0-9,!](?:[a-zA-Z0-9, !]*[a-zA-Z0-9,!])?"
 _IDS_VALUE = f"{_IDENT}(?: *, *{_IDENT})*"
@@ -384,8 +384,8 @@ def _fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]
     The shorter run pattern gives the same match on a line without any other signifier, and is
     twice as fast: the word that ends a run is tried against every alternative before it fails.
     """
-    forward = [f"(?P<tag>#{_PLAIN_TAG_CHARS})"]
-    backward = {"tag": _PLAIN_TAG_CHARS + "#"}
+    forward = [f"(?P<tag>#{PLAIN_TAG_CHARS})"]
+    backward = {"tag": PLAIN_TAG_CHARS + "#"}
     for name, (symbols, value, reversed_value) in _FAST_FIELDS.items():
         if value:
             forward.append(f"(?P<{name}_s>{_alternatives(symbols)})\\ufe0f? *(?P<{name}>{value})")
@@ -414,7 +414,7 @@ _SYMBOL_TRIGGER = re.compile(
 )
 
 
-def _has_trigger(text: str) -> bool:
+def has_trigger(text: str) -> bool:
     """``_TRIGGER.search(text) is not None``, four times faster."""
     for trigger in _ASCII_TRIGGERS:
         if trigger in text:
@@ -426,7 +426,7 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
     """The body, when its fields form a plain run (see above); None: ask the plugin's loop."""
     reversed_line = line[::-1]
     fields, core = _split_run(line, reversed_line, _REVERSED_COMMON_RUN)
-    if _has_trigger(core):
+    if has_trigger(core):
         # The run of tags, dates and priorities stops at a rarer field: read the line again
         # with the pattern that knows them, only where one is left (any is a trigger).
         for symbol in _RARE_SIGNIFIERS:  # `in` is five times faster than a regex search here
@@ -462,19 +462,19 @@ def _read_fast(line: str, lead: int, block_link: str | None) -> TaskBody | None:
 
 def _split_run(
     line: str, reversed_line: str, run_pattern: re.Pattern[str]
-) -> tuple[_RunFields | None, str]:
+) -> tuple[RunFields | None, str]:
     """(the fields of the run that ``run_pattern`` finds at the end of the line, None where
     there are more than the plugin reads; the line's text before it, trimmed)."""
     run = run_pattern.match(reversed_line)
     if run is None:
-        return _NO_FIELDS, line
+        return NO_FIELDS, line
     cut = len(line) - run.end()
     # The line is trimmed: the text before the run needs trimming at its end only.
-    return _read_run(line[cut:]), line[:cut].rstrip(JS_WHITESPACE)
+    return read_run(line[cut:]), line[:cut].rstrip(JS_WHITESPACE)
 
 
-class _RunFields(NamedTuple):
-    """The fields of a plain run, read once per distinct run text (see :func:`_read_run`).
+class RunFields(NamedTuple):
+    """The fields of a plain run, read once per distinct run text (see :func:`read_run`).
 
     A named tuple, not a frozen dataclass: one is built per distinct run of a vault (25,000 in
     bench/parse.py), and a frozen dataclass sets each field through ``object.__setattr__``.
@@ -490,11 +490,11 @@ class _RunFields(NamedTuple):
     invalid_dates: tuple[tuple[str, str], ...] = ()
 
 
-_NO_FIELDS = _RunFields()
+NO_FIELDS = RunFields()
 
 
 @lru_cache(maxsize=16_384)
-def _read_run(run: str) -> _RunFields | None:
+def read_run(run: str) -> RunFields | None:
     """The fields of a plain run of fields, or None when there are more than the plugin reads.
 
     A pure function of the run's text, and the same runs come back again and again in a vault
@@ -541,7 +541,7 @@ def _read_run(run: str) -> _RunFields | None:
     if count > MAX_RUNS + 1:
         return None
     tags.reverse()
-    return _RunFields(
+    return RunFields(
         tuple(dates.items()), priority, None, None, None, (), tuple(tags), tuple(invalid)
     )
 
@@ -549,7 +549,7 @@ def _read_run(run: str) -> _RunFields | None:
 # What a piece of a run is (see :func:`_read_piece`); told apart by identity.
 _TAG, _PRIORITY, _DATE_PIECE, _SIGNIFIER, _VALUE = "tag", "priority", "date", "signifier", "value"
 _Piece = tuple[str, str, str, dt.date | None]
-_TAG_PIECE = re.compile(f"#{_PLAIN_TAG_CHARS}")
+_TAG_PIECE = re.compile(f"#{PLAIN_TAG_CHARS}")
 _PIECE = re.compile(
     f"(?P<priority>{_alternatives(tuple(PRIORITIES))})\ufe0f?"
     f"|(?P<signifier>{_alternatives(_DATE_SYMBOLS)})\ufe0f?(?P<date>{_DATE[1:-1]})?"
@@ -578,8 +578,8 @@ def _read_piece(piece: str) -> _Piece | None:
     return _VALUE, "", match["value"], _parse_date(match["value"])
 
 
-def _read_fields(run: str) -> _RunFields | None:
-    """:func:`_read_run` for any run, a regex search per field: the one for runs that hold
+def _read_fields(run: str) -> RunFields | None:
+    """:func:`read_run` for any run, a regex search per field: the one for runs that hold
     the rarer fields (recurrence, on completion, id, depends on)."""
     fields = list(_FAST_FIELD.finditer(run))
     if len(fields) > MAX_RUNS + 1:
@@ -609,7 +609,7 @@ def _read_fields(run: str) -> _RunFields | None:
         else:
             read["depends_on"] = tuple(p.strip() for p in value.split(",") if p.strip())
     tags.reverse()
-    return _RunFields(tuple(dates.items()), tags=tuple(tags), invalid_dates=tuple(invalid), **read)  # type: ignore[arg-type]
+    return RunFields(tuple(dates.items()), tags=tuple(tags), invalid_dates=tuple(invalid), **read)  # type: ignore[arg-type]
 
 
 def _more_to_cut(core: str) -> bool:
