@@ -289,12 +289,12 @@ def parse(
     from plansync.config_load import load_acceptance
     from plansync.errors import ConfigError
 
+    given = {"global_filter": global_filter, "remove_global_filter": remove_global_filter}
     try:
         policy: AcceptancePolicy = load_acceptance(config_path)
+        policy = policy.model_copy(update={k: v for k, v in given.items() if v is not None})
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    given = {"global_filter": global_filter, "remove_global_filter": remove_global_filter}
-    policy = policy.model_copy(update={k: v for k, v in given.items() if v is not None})
     notes: list[Note] = []
     for path in paths:
         vault = scan_vault(path, policy=policy)

@@ -1839,6 +1839,22 @@ def tasks_plugin_settings(vault: Path, text: str) -> Path:
     return file
 
 
+def test_parse_with_a_global_filter_the_config_refuses_is_an_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    """--global-filter is checked with the config's [acceptance], as the config file's is: one
+    equal to the accept tag is a one-line error, not a traceback."""
+    (tmp_path / "n.md").write_text("- [ ] Do #task\n", encoding="utf-8")
+    (tmp_path / "plansync.toml").write_text('[acceptance]\naccept_tag = "#go"\n', "utf-8")
+    said = run(
+        "parse", tmp_path / "n.md", "--config", tmp_path / "plansync.toml", "--global-filter", "#go"
+    )
+    assert said.exit_code == 1
+    assert "Traceback" not in said.output and said.exception is not None
+    assert isinstance(said.exception, SystemExit)
+    assert said.stderr.startswith("Error: ") and "global filter" in said.stderr
+
+
 def test_init_writes_the_global_filter_of_obsidian_tasks_and_plan_warns_when_it_differs(
     tmp_path: Path, clean_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
