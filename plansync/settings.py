@@ -126,7 +126,8 @@ class Settings(BaseModel):
             return copy
         kept = {name: copy.__dict__[name] for name in self._kept_on_copy if name not in update}
         given = {name: copy.__dict__[name] for name in copy.model_fields_set - kept.keys()}
-        made = type(self).model_validate({**given, **update})
+        with _named_by_key(type(self), self.__dict__.get(_HELD_AT, ())):
+            made = validate_raw(type(self), {**given, **update})
         made.__dict__.update(kept)
         made.__pydantic_fields_set__ |= kept.keys() & copy.model_fields_set
         for name, value in (copy.__pydantic_private__ or {}).items():

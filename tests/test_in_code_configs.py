@@ -246,7 +246,7 @@ def test_a_table_copied_with_an_update_is_checked_as_one_built_so(tmp_path: Path
         config.acceptance.model_copy(update={"owner_names": ("Dana",)})
     with pytest.raises(plansync.ConfigError) as refused:
         config.acceptance.model_copy(update={"accept_tag": "accepted now"})
-    assert refused.value.key == "accept_tag"
+    assert refused.value.key == "acceptance.accept_tag"  # where the copied table stands
 
 
 def test_a_file_s_config_copied_keeps_its_words_and_is_refused_a_code_only_setting(

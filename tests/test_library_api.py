@@ -542,6 +542,9 @@ def test_a_setting_assigned_in_a_nested_table_is_named_by_its_whole_key() -> Non
         with pytest.raises(plansync.ConfigError) as refused:
             setattr(table, name, value)
         assert refused.value.key == key and f"'{key}': " in str(refused.value)
+        with pytest.raises(plansync.ConfigError) as copied:
+            table.model_copy(update={name: value})
+        assert copied.value.key == key and f"'{key}': " in str(copied.value)
     # A table put in another place is named by where it stands now.
     config.rules = [plansync.JiraRule(project="A"), config.rules[0]]
     with pytest.raises(plansync.ConfigError) as refused:
