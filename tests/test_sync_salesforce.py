@@ -2936,3 +2936,37 @@ def test_a_first_plan_whose_jwt_login_fails_says_so_without_naming_a_rule(
         " permission set of the user's assigned to the app)"
     )
     assert "rules[" not in said and str(project.config_path) not in said
+
+
+@pytest.mark.parametrize("status_field", [True, False])
+def test_a_line_moved_into_an_excluded_folder_is_said_so_by_both_backends_orphans(
+    project: ExampleProject, org: Org, status_field: bool
+) -> None:
+    """Under ``orphans = "cancel"``, the feature line moved, id and all, into a folder
+    ``vault.exclude`` names: its Jira orphan said where the line is now, but its Salesforce
+    orphan, planned as no cancel (no status field to cancel it by) or as one, said "its line
+    is gone from the note" (a user test). Both say where it is, and both are left alone."""
+    if status_field:
+        with_status_field(project)
+    replace_once(
+        project.config_path, "\n[salesforce]\n", '\n[sync]\norphans = "cancel"\n\n[salesforce]\n'
+    )
+    replace_once(
+        project.config_path,
+        'exclude = ["**/templates/**", "**/Templates/**"]',
+        'exclude = ["Archive"]',
+    )
+    _config, feature, _ = synced_item(project, org, FEATURE_TEXT)
+    line = line_of(project, feature.note.path, feature.item.line)
+    replace_once(project.vault / feature.note.path, line + "\n", "")
+    (project.vault / "Archive").mkdir()
+    (project.vault / "Archive" / "old.md").write_text(f"# Old\n\n{line}\n", "utf-8")
+
+    plan = plan_of(project, org)
+    orphans = {c.target: c for c in plan.changes if c.item.block_id == feature.item.block_id}
+    assert set(orphans) == {"jira", "salesforce"}
+    why = "its line is now in Archive/old.md, which is not read by the config"
+    why += " (vault.exclude 'Archive' takes it); left alone"
+    for target, change in orphans.items():
+        assert change.action == "orphan"
+        assert change.message == f"{feature.item.keys[target]}: {why}"

@@ -52,6 +52,13 @@ class Orphans:
         self._gone: list[tuple[int, TargetSpec, SyncedRecord]] = []
         """The orphans whose note is gone, by their index in the plan's changes: the note (or
         the line) may have moved where the config does not read it, which the plan says."""
+        self._left: list[tuple[int, TargetSpec, SyncedRecord, str]] = []
+        """The orphans left alone whose line is gone from their read note (with what becomes
+        of them), by their index in the plan's changes: said where the line is, should a
+        walk for the others find it, as a cancel spared for a moved line is. Else a line
+        moved into ``Archive/`` read "now in Archive/…" for its Jira issue and "gone from
+        the note" for its Salesforce record, which no status field could cancel (a user
+        test)."""
         self._notes_with_items = {note.path for note in vault.notes if note.items}
         """Where a deleted line may cancel its records (sync.orphans = "cancel"), but for the
         ``held_notes``."""
@@ -110,8 +117,10 @@ class Orphans:
                     f" line, put ^{record.block_id} back at its end)"
                 )
             elif (cancelled := self._cancelled_by_a_sync(target, record, found)) is not None:
+                self._left.append((len(self.plan.changes), target, record, cancelled))
                 self.plan.changes.append(_left_alone(target.name, record, where, then=cancelled))
                 return
+            self._left.append((len(self.plan.changes), target, record, "left alone"))
         elif not note_file(self.config.vault_root, record.note_path).exists():
             where = "its note is gone"
             self._gone.append((len(self.plan.changes), target, record))
@@ -262,7 +271,8 @@ class Orphans:
         cancel its ticket, as a line left in its own note without its checkbox does not. So
         are those whose note has a line with their text but no id (:meth:`_unsynced_line_like`).
         Of the orphans whose note is gone, say where their line is, if it is in the vault:
-        a note moved into an excluded folder was reported as gone.
+        a note moved into an excluded folder was reported as gone; and so of those left alone
+        whose line is gone from their note, once the walk is made for the others.
 
         Run once, after every target is planned, so that one walk of the vault serves every
         candidate of every target; and only when there is one (a cancel planned, never under
@@ -272,8 +282,16 @@ class Orphans:
             return
         where = lines_elsewhere(
             self.config.vault_root,
-            {record.block_id for _, _, record in (*self._cancels, *self._gone)},
+            {record.block_id for _, _, record in (*self._cancels, *self._gone)}
+            | {record.block_id for _, _, record, _ in self._left},
         )
+        for index, target, record, then in self._left:
+            if (note := where.get(record.block_id)) is not None:
+                why, may_be_back = self._moved_to(record, note)
+                named = self.plan.changes[index].line_may_be_back
+                self.plan.changes[index] = _left_alone(
+                    target.name, record, why, line_may_be_back=named or may_be_back, then=then
+                )
         for index, target, record in self._gone:
             if (note := where.get(record.block_id)) is not None:
                 why, may_be_back = self._moved_to(record, note)
