@@ -68,7 +68,9 @@ though no outcome is applied: ``Result.notes_written`` names them.
 A plan's ``warnings`` are lines to read (``note.md:33: due date is 'TBD', ...``), and its
 ``warning_details`` the same as data, one :class:`PlanWarning` (``note``, ``line``,
 ``message``; ``note`` None for one about no note) per line, in order, each line its ``str()``:
-a caller attaches a warning to its note and line without parsing the line. ``notices``, the
+a caller attaches a warning to its note and line without parsing the line, and to the other
+lines it stands for by its ``also`` (each a :class:`WarningLine`, ``note`` and ``line``), where
+one warning says a thing of several (an owner of no user, for every item it owns). ``notices``, the
 warnings that are information only, are in ``notice_details`` so too.
 """
 
@@ -95,7 +97,7 @@ if TYPE_CHECKING:
     from plansync.config_load import load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import Checkpoint
-    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning
+    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning, WarningLine
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.render import (
@@ -154,6 +156,7 @@ _LAZY = {
     "NoteChanged": "plansync.engine.plan",
     "Plan": "plansync.engine.changes",
     "PlanWarning": "plansync.engine.changes",
+    "WarningLine": "plansync.engine.changes",
     "render_plan": "plansync.engine.render",
     "render_result": "plansync.engine.render",
     "left_for_a_person": "plansync.engine.render",
@@ -221,6 +224,7 @@ __all__ = [
     "UserEntry",
     "Vault",
     "VaultConfig",
+    "WarningLine",
     "__version__",
     "apply",
     "forget",

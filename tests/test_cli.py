@@ -148,14 +148,15 @@ def test_plan_json_gives_each_warning_as_data_naming_its_note_and_line(
 ) -> None:
     """A script read `plan --json`'s warnings as text, and parsed `note.md:33: ...` to attach
     each to its note and line (a user test): `warning_details` and `notice_details` hold them
-    as `{"note", "line", "message"}`, in the order of `warnings` and `notices`."""
+    as `{"note", "line", "message", "also"}`, in the order of `warnings` and `notices`;
+    `also` (the other lines a warning stands for) is empty for a warning of one line."""
     (example_project.vault / "gone.md").symlink_to(example_project.vault / "nowhere.md")
     result = run("plan", "--json", "--config", example_project.config_path)
     assert result.exit_code == 0, result.output
     plan: dict[str, Any] = json.loads(result.stdout)
     assert plan["format_version"] == "1"  # added keys: the same contract
     for lines, details in (("warnings", "warning_details"), ("notices", "notice_details")):
-        assert all(set(detail) == {"note", "line", "message"} for detail in plan[details])
+        assert all(set(detail) == {"note", "line", "message", "also"} for detail in plan[details])
         shown = []
         for detail in plan[details]:
             where = ":".join(str(p) for p in (detail["note"], detail["line"]) if p is not None)
@@ -166,10 +167,14 @@ def test_plan_json_gives_each_warning_as_data_naming_its_note_and_line(
         "line": 33,
         "message": "due date is 'TBD', not YYYY-MM-DD; read as no due date, and none is sent:"
         " Jira and Salesforce keep the date they have",
+        "also": [],
     } in plan["warning_details"]
-    assert {"note": "gone.md", "line": None, "message": "symlink to nothing; skipped"} in plan[
-        "warning_details"
-    ]
+    assert {
+        "note": "gone.md",
+        "line": None,
+        "message": "symlink to nothing; skipped",
+        "also": [],
+    } in plan["warning_details"]
     [notice] = plan["notice_details"]  # the example's note of damaged text, read repaired
     assert notice in plan["warning_details"]  # a warning too, which `sync --quiet` leaves out
 

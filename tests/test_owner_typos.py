@@ -62,3 +62,43 @@ def test_a_myself_that_names_no_one_is_warned_of_once_with_how_many_items_it_con
         " e-mail Jira knows; its issue keeps the assignee it has (a new one: none); likewise 5"
         " more items of this owner"
     )
+
+
+def test_an_owner_of_no_user_names_every_line_it_owns_as_data(
+    example_project: ExampleProject,
+) -> None:
+    """Its one warning stands for six items, but ``plan --json`` had the first one's note and
+    line only: a script could not attach it to the other five lines (a user test). Its
+    ``also`` names them, its text as it was."""
+    replace_once(
+        example_project.config_path,
+        'myself = "${PLANSYNC_MYSELF:-jason@example.com}"',
+        'myself = "Jason Nobody"',
+    )
+    config = load_config(example_project.config_path)
+    plan = plansync.plan(config)
+    mine = {
+        (note.path, item.line)
+        for note in plansync.scan_vault(config.vault_root).notes
+        for item in note.items
+        if item.owner == "Myself"
+    }
+    owned = sorted(
+        {(c.item.note, c.item.line) for c in plan.changes if c.action == "create"} & mine
+    )
+    assert len(owned) == 6
+    (warning,) = [w for w in plan.to_contract()["warning_details"] if "'@Myself'" in w["message"]]
+    assert (warning["note"], warning["line"]) == owned[0]
+    assert warning["message"].endswith("; likewise 5 more items of this owner")
+    assert [(a["note"], a["line"]) for a in warning["also"]] == owned[1:]
+    assert plansync.Plan.model_validate(plan.model_dump(mode="json")) == plan
+    saved_before = plan.model_dump(mode="json")  # by a plansync that had no ``also``
+    for detail in saved_before["warning_details"]:
+        del detail["also"]
+    old = plansync.Plan.model_validate(saved_before)
+    assert old.warnings == plan.warnings and all(not d.also for d in old.warning_details)
+    # A sync of a plan no caller saw says its warnings in its result, lines and all.
+    result = plansync.apply(config)
+    assert result is not None and result.ok
+    (said,) = [d for d in result.warning_details if "'@Myself'" in d.message]
+    assert [(a.note, a.line) for a in said.also] == owned[1:]

@@ -424,7 +424,9 @@ def test_warnings_of_a_kind_many_notes_share_are_shown_a_few_times_then_counted(
     # Every warning stays in the plan's data, with its note and line.
     contract = plan.to_contract()
     assert len(contract["warnings"]) == len(contract["warning_details"]) == 18
-    assert {"note": "p9.md", "line": 5, "message": PROPOSED} in contract["warning_details"]
+    assert {"note": "p9.md", "line": 5, "message": PROPOSED, "also": []} in contract[
+        "warning_details"
+    ]
     # Without a config (a library caller's plan), the JSON's command is named as typed.
     assert "warning: likewise 2 more notes (`plansync plan --json` lists them all)" in (
         render_plan(plan).splitlines()

@@ -69,6 +69,16 @@ def test_a_mistyped_project_or_issue_type_is_one_warning_for_its_rule(
         f" PLAN-2, PLAN-3 and {made - 3} more) are in PLAN; plansync does not move issues"
         " between projects and keeps syncing those"
     ]
+    # Each issue's line, as data: the text names three keys and a count (a user test).
+    (detail,) = [d for d in plan.warning_details if "PLNA" in d.message]
+    assert (detail.note, detail.line) == (None, None)
+    linked = {
+        (note.path, item.line)
+        for note in plansync.scan_vault(example_project.vault).notes
+        for item in note.items
+        if item.keys.get("jira")
+    }
+    assert len(detail.also) == made and {(a.note, a.line) for a in detail.also} == linked
     replace_once(example_project.config_path, PROJECT.replace("PLAN", "PLNA"), PROJECT)
     replace_once(example_project.config_path, 'issue_type = "Task"', 'issue_type = "Taks"')
     plan = plansync.plan(load_config(example_project.config_path))

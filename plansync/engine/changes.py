@@ -7,6 +7,7 @@ DESIGN.md; a saved plan is this model's JSON (:meth:`Plan.save`, :meth:`Plan.loa
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -30,6 +31,15 @@ SHOWN_ONLY: tuple[Action, ...] = ("conflict", "orphan")
 """The actions a plan shows and a sync never acts on: skipped, they are the plan carried out."""
 
 
+class WarningLine(BaseModel):
+    """A line a warning stands for beside its own (:attr:`PlanWarning.also`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    note: str = Field(description="the note, relative to the vault")
+    line: int = Field(description="the 1-based line of the note")
+
+
 class PlanWarning(BaseModel):
     """One of a plan's warnings as data: the note and line it is about, and what it says of
     them. ``str()`` of it is the line :attr:`Plan.warnings` holds, so a script or a caller
@@ -50,6 +60,12 @@ class PlanWarning(BaseModel):
         default=None, description="the 1-based line of the note it is about; null: none"
     )
     message: str = Field(description="what it says, without the note and line")
+    also: tuple[WarningLine, ...] = Field(  # a tuple: a warning is hashable (notices are a set)
+        default=(),
+        description="the lines it stands for beside ``note`` and ``line`` (all of them where"
+        " those are null), where one warning says a thing of several (``likewise 2 more items"
+        " of this owner``); empty: none. Not in its text",
+    )
 
     def __str__(self) -> str:
         return located(self.note, self.line, self.message)
@@ -307,11 +323,20 @@ class Plan(BaseModel):
             self.notice_details = [PlanWarning(message=line) for line in self.notices]
         return self
 
-    def warn(self, message: str, note: str | None = None, line: int | None = None) -> None:
-        """Add a warning, about ``note``'s ``line`` when it is about one: to ``warnings`` as
-        its line and to ``warning_details`` as data, made of one :class:`PlanWarning`, so
-        that the two never disagree."""
-        self.add_warnings([PlanWarning(note=note, line=line, message=message)])
+    def warn(
+        self,
+        message: str,
+        note: str | None = None,
+        line: int | None = None,
+        *,
+        also: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        """Add a warning, about ``note``'s ``line`` when it is about one (and the lines
+        ``also`` as (note, line), where it stands for several): to ``warnings`` as its line
+        and to ``warning_details`` as data, made of one :class:`PlanWarning`, so that the two
+        never disagree."""
+        others = tuple(WarningLine(note=path, line=number) for path, number in also)
+        self.add_warnings([PlanWarning(note=note, line=line, message=message, also=others)])
 
     def add_warnings(self, details: list[PlanWarning], *, first: bool = False) -> None:
         """Add ``details`` to the warnings, in both forms: after those there are, or

@@ -152,11 +152,12 @@ class ConfigChecks:
     def warn_issues_kept(self) -> None:
         """One warning a rule (and project or type) for the issues it no longer makes as they
         are: a mistyped ``project`` or ``issue_type`` repeated the same warning for every item
-        of a synced vault. One issue is named by its line."""
+        of a synced vault. One issue is named by its line, several by their ``also``."""
         for (what, rule, wanted, now), issues in self._issues_kept.items():
             one = len(issues) == 1
             note: str | None = None
             line: int | None = None
+            also = [] if one else [(path, number) for path, number, _ in issues]
             if one:
                 ((note, line, key),) = issues
                 who, items, theirs = "a rule", "this item", f"its Jira issue {key} is"
@@ -175,7 +176,7 @@ class ConfigChecks:
                     " not change an issue's type and keeps syncing"
                     f" {'it as it is' if one else 'them as they are'}"
                 )
-            self.plan.warn(message, note, line)
+            self.plan.warn(message, note, line, also=also)
 
     def idle_rules(self, target: TargetSpec) -> list[tuple[str, Match]]:
         """The rules of ``target`` that match no item of the vault (:meth:`Routing.matching_none`),

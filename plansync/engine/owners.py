@@ -60,17 +60,18 @@ class OwnerResolver:
         items it owns: ``myself`` set to no one's name would read as one item's problem where
         it is every ``@Myself`` item's. One for every backend it maps to no user of, naming
         them: once a backend, a vault's ten unknown owners would be twenty warnings, each
-        owner's two saying the same remedy."""
+        owner's two saying the same remedy. The other items' lines are its ``also``, so a
+        script can attach it to every line it stands for."""
         by_owner: dict[str, list[_Unmapped]] = {}
         for (_, owner), unmapped in self._unmapped.items():
             by_owner.setdefault(owner, []).append(unmapped)
         for owner, each in by_owner.items():
-            lines = set().union(*(unmapped.lines for unmapped in each))
-            (path, line), more = min(lines), len(lines) - 1
+            (path, line), *rest = sorted(set().union(*(unmapped.lines for unmapped in each)))
+            more = len(rest)
             others = f"; likewise {more} more item{'s' * (more > 1)} of this owner" if more else ""
             kept = " and ".join(_no_owner(unmapped.target) for unmapped in each)
             why = self._why_unmapped(owner, each)
-            self.plan.warn(f"owner '@{owner}' {why}; {kept}{others}", path, line)
+            self.plan.warn(f"owner '@{owner}' {why}; {kept}{others}", path, line, also=rest)
         self._unmapped.clear()
 
     def _resolve(self, target: TargetSpec, entry: Tracked, owner: str) -> str | None:

@@ -188,7 +188,9 @@ class Result(BaseModel):
         """Put a plan's warnings ``details`` (of no record) first, in both forms, as
         :meth:`warn` adds one: a plan that no caller saw would have them said nowhere, and a caller
         that attaches warnings to notes and lines reads ``warning_details``."""
-        added = [SyncWarning(note=d.note, line=d.line, message=d.message) for d in details]
+        added = [
+            SyncWarning(note=d.note, line=d.line, message=d.message, also=d.also) for d in details
+        ]
         self.warnings[:0] = [str(detail) for detail in added]
         self.warning_details[:0] = added
 
