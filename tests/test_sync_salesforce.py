@@ -1484,9 +1484,13 @@ def test_forget_takes_the_records_of_a_removed_salesforce_table_once_no_line_lin
     lines = last.split("\n")
     lines[line - 1] = text.split("\n")[line - 1]
     linking[0].write_text("\n".join(lines), "utf-8")
-    [said] = [w for w in plansync.plan(config).warnings if "Salesforce record" in w]
+    [detail] = [
+        d for d in plansync.plan(config).warning_details if "Salesforce record" in d.message
+    ]
+    said = str(detail)
     where = linking[0].relative_to(project.vault).as_posix()
     assert said.endswith(f"once no line links to them (1 line still does: {where}:{line})")
+    assert [(a.note, a.line) for a in detail.also] == [(where, line)]  # as data, for a script
     with pytest.raises(
         plansync.NotAnOrphan, match=f"^1 line still links to .* \\({where}:{line}\\)"
     ):

@@ -441,6 +441,8 @@ def test_a_real_jira_with_no_salesforce_instance_sends_nothing_to_a_salesforce_s
     assert {c["target"] for c in plan["changes"]} == {"jira", "note"}
     (warning,) = [w for w in plan["warnings"] if "salesforce.instance_url" in w]
     assert warning.startswith("1 item (m.md:1) goes to Salesforce by its rules, but")
+    (detail,) = [d for d in plan["warning_details"] if "salesforce.instance_url" in d["message"]]
+    assert detail["also"] == [{"note": "m.md", "line": 1}]  # the items' lines, as data
     assert "SF_INSTANCE_URL" in warning and "remove the [salesforce] table" in warning
     synced = run(config, "sync", "--yes")
     assert "Salesforce" not in synced.stderr

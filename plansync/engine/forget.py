@@ -29,7 +29,7 @@ from plansync.config import BACKEND_TITLES, Config
 from plansync.display import counted, first_few
 from plansync.engine.changes import Change, Plan
 from plansync.engine.orphans import gone_item
-from plansync.engine.set_aside import lines_linking
+from plansync.engine.set_aside import lines_linking, places
 from plansync.engine.state import StateStore, SyncedRecord
 from plansync.errors import PlansyncError
 from plansync.notes.model import Note
@@ -128,9 +128,9 @@ def set_aside(
     if linked := lines_linking(notes, backend, [record.key for record in records]):
         raise NotAnOrphan(
             f"{counted(len(linked), 'line')} still {'links' if len(linked) == 1 else 'link'}"
-            f" to {title} records the state store holds ({first_few(linked, 3)}): forgotten,"
-            " a record's link would be read as the item's text; take the links off the lines,"
-            " then forget them; nothing was forgotten"
+            f" to {title} records the state store holds ({first_few(places(linked), 3)}):"
+            " forgotten, a record's link would be read as the item's text; take the links off"
+            " the lines, then forget them; nothing was forgotten"
         )
     return [(_set_aside_orphan(record, title), record) for record in records]
 

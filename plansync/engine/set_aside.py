@@ -36,24 +36,26 @@ class SetAsideWarnings:
         longer has, are left alone, their links still keys, and how to sync or forget them."""
         title = BACKEND_TITLES[backend]
         keys = sorted(record.key for record in records.values())
+        linked = lines_linking(self.vault.notes, backend, keys)
         self.plan.warn(
             f"the state store holds {counted(len(keys), f'{title} record')}"
             f" ({first_few(keys, 3)}), and the config names no"
             f" {title} any more: left alone (nothing is sent to {title}, and none is"
             f" cancelled), their links in the notes still read as keys; put the"
             f" [{backend}] table back to sync them again, or"
-            f" {self._forget_hint(backend, keys)}"
+            f" {self._forget_hint(backend, linked)}",
+            also=linked,
         )
 
-    def _forget_hint(self, backend: Backend, keys: list[str]) -> str:
+    def _forget_hint(self, backend: Backend, linked: list[tuple[str, int]]) -> str:
         """How to stop tracking the records of a backend no plan syncs, for its warning to say
         (nothing else silences it): the command, and the lines that must lose their links
-        first."""
+        first (``linked``, :func:`lines_linking`; they are its ``also``)."""
         forget = f"`{self.config.caller.command('forget', backend=backend)}` stops tracking them"
-        if linked := lines_linking(self.vault.notes, backend, keys):
+        if linked:
             forget += (
                 f" once no line links to them ({counted(len(linked), 'line')} still"
-                f" {'does' if len(linked) == 1 else 'do'}: {first_few(linked, 3)})"
+                f" {'does' if len(linked) == 1 else 'do'}: {first_few(places(linked), 3)})"
             )
         return forget
 
@@ -61,10 +63,12 @@ class SetAsideWarnings:
         """Say once in the plan that the items a backend's rules take are not sent to it, as
         the config names no URL for it beside a real Jira (:attr:`Config.left_out`), and which
         setting to give: a sandbox's links in notes synced with a real Jira were said on stderr
-        only. Its records (a trial's) are left alone, as those of a table removed."""
+        only. Its records (a trial's) are left alone, as those of a table removed. The items'
+        lines, which it names the first few of, and those still linking to the records are its
+        ``also``."""
         routing = SalesforceRouting()
         lines = [
-            f"{note.path}:{item.line}"
+            (note.path, item.line)
             for note in self._notes_proper
             for item in note.items
             if item.accepted and routing.rule_for(self.config, item) is not None
@@ -79,8 +83,9 @@ class SetAsideWarnings:
         )
         if lines:
             go = "goes" if len(lines) == 1 else "go"
+            named = first_few(places(lines), 3)
             said = (
-                f"{counted(len(lines), 'item')} ({first_few(lines, 3)}) {go} to {title} by its"
+                f"{counted(len(lines), 'item')} ({named}) {go} to {title} by its"
                 f" rules, but {empty}: not sent to {title}'s embedded sandbox, whose links would"
                 " go into the notes beside real Jira keys"
             )
@@ -95,21 +100,30 @@ class SetAsideWarnings:
             f"; set '{setting}' to sync to {title}, or remove the [{backend}] table to sync to"
             " Jira alone"
         )
+        linked: list[tuple[str, int]] = []
         if records:
             keys = sorted(record.key for record in records.values())
-            said += f"; {self._forget_hint(backend, keys)}"
-        self.plan.warn(said)
+            linked = lines_linking(self.vault.notes, backend, keys)
+            said += f"; {self._forget_hint(backend, linked)}"
+        self.plan.warn(said, also=sorted({*lines, *linked}))
 
 
-def lines_linking(notes: Iterable[Note], backend: str, keys: Collection[str]) -> list[str]:
-    """The lines of ``notes`` (``note:line``) whose key link to ``backend`` names one of
+def lines_linking(
+    notes: Iterable[Note], backend: str, keys: Collection[str]
+) -> list[tuple[str, int]]:
+    """The lines of ``notes`` (note, line) whose key link to ``backend`` names one of
     ``keys``: where records of a backend the config names no more are still read as keys
     (:meth:`.Identifier._keyed`). Forgotten, such a link would be read as the item's text, its
     label taken into the Jira summary, so ``forget`` waits for the lines to lose them."""
     wanted = set(keys)
     return [
-        f"{note.path}:{item.line}"
+        (note.path, item.line)
         for note in notes
         for item in note.items
         if item.keys.get(backend) in wanted
     ]
+
+
+def places(lines: Iterable[tuple[str, int]]) -> list[str]:
+    """``lines`` (note, line) as a plan names them: ``note.md:12``."""
+    return [f"{note}:{line}" for note, line in lines]
