@@ -829,5 +829,5 @@ of it."""
 def _lone_return_warned(note: Note, line: int) -> bool:
     """Whether ``note``'s own warnings say its ``line`` holds a lone carriage return: the line
     separator write-back refuses there, which a second warning of the same line would name
-    again (a user test: two warnings for one carriage return)."""
+    again: two warnings for one carriage return."""
     return any(w.line == line and w.message.startswith(LONE_CARRIAGE_RETURN) for w in note.warnings)

@@ -351,8 +351,8 @@ def orphan_order(record: SyncedRecord) -> tuple[str, tuple[str | int, ...]]:
     """Where ``record`` comes among a plan's orphans: by its note's path, as the plan's other
     changes come, then by its key read with its numbers as numbers (``PLAN-3`` before
     ``PLAN-10``), the order the records were made in, as their lines were, where a Jira key
-    tells it. The orphans came by block id, which is random: their notes and keys shuffled (a
-    user test). Its line is not known: gone from the note, or no item's."""
+    tells it. By block id, which is random, their notes and keys would come shuffled. Its line
+    is not known: gone from the note, or no item's."""
     parts = re.split(r"(\d+)", record.key)  # digits at every odd index: comparable tuples
     return record.note_path, tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
