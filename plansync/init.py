@@ -8,6 +8,7 @@ up vaults calls it the same way.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -134,15 +135,8 @@ def config_reading(folder: Path, unreadable: list[ConfigError]) -> Overlap | Non
     matter here; a parent config that cannot be read is passed over, and goes into
     ``unreadable``: passed over in silence, it left a user to find the overlap by a sync."""
     folder = folder.resolve()
-    for parent in folder.parents:
-        file = parent / CONFIG_NAME
-        if not file.is_file():
-            continue
-        try:
-            root, vault = _vault_of(file)
-        except ConfigError as exc:
-            unreadable.append(exc)
-            continue
+    above = (parent / CONFIG_NAME for parent in folder.parents)
+    for file, root, vault in _vaults_of((f for f in above if f.is_file()), unreadable):
         if _reads_notes_of(root, vault, folder):
             return Overlap(file, root)
     return None
@@ -157,18 +151,26 @@ def configs_within(folder: Path, unreadable: list[ConfigError]) -> list[Overlap]
     cannot be read go into ``unreadable``."""
     folder = folder.resolve()
     starter = VaultConfig()  # plansync init's [vault]: its folder, every note but templates'
-    found = []
-    for file in files_named(folder, CONFIG_NAME):
-        if file.parent.resolve() == folder:
-            continue
+    below = (f for f in files_named(folder, CONFIG_NAME) if f.parent.resolve() != folder)
+    return [
+        Overlap(file, root)
+        for file, root, vault in _vaults_of(below, unreadable)
+        if _reads_notes_of(folder, starter, root) or _reads_notes_of(root, vault, folder)
+    ]
+
+
+def _vaults_of(
+    files: Iterable[Path], unreadable: list[ConfigError]
+) -> Iterator[tuple[Path, Path, VaultConfig]]:
+    """(file, its vault's folder, its ``[vault]``) of each config file, lazily (the nearest
+    overlap ends the search); one that cannot be read goes into ``unreadable``."""
+    for file in files:
         try:
             root, vault = _vault_of(file)
         except ConfigError as exc:
             unreadable.append(exc)
             continue
-        if _reads_notes_of(folder, starter, root) or _reads_notes_of(root, vault, folder):
-            found.append(Overlap(file, root))
-    return found
+        yield file, root, vault
 
 
 def _vault_of(file: Path) -> tuple[Path, VaultConfig]:
