@@ -43,7 +43,7 @@ the run failed (None: everything the plan said was applied); warnings and errors
 are listed a few times and counted, each counted line naming ``Result.warnings``, or the
 ``every`` it is given, as what lists them all. ``left_for_a_person(plan, config)`` is what a
 sync that shows no plan (``sync --quiet``; a cron wrapper's ``show``) still says of it, the same
-code: the plan's warnings but its notices, grouped by kind, and a line counting the conflicts
+code: the plan's warnings except its notices, grouped by kind, and a line counting the conflicts
 and orphans no sync acts on, which wait for a person.
 
 ``parse_note`` takes a path or text: one line of text that names a file (``"TODO"``) is read
@@ -71,7 +71,10 @@ A plan's ``warnings`` are lines to read (``note.md:33: due date is 'TBD', ...``)
 a caller attaches a warning to its note and line without parsing the line, and to the other
 lines it stands for by its ``also`` (each a :class:`WarningLine`, ``note`` and ``line``), where
 one warning says a thing of several (an owner of no user, for every item it owns). ``notices``, the
-warnings that are information only, are in ``notice_details`` so too.
+warnings that are information only, are in ``notice_details`` so too. Each of a plan's
+``kept_records`` is a :class:`KeptRecord` (a ``kept`` line as data), and each of a sync's
+``Result.warning_details`` a :class:`SyncWarning`: a :class:`PlanWarning` with the ``key`` of
+the record it is about.
 """
 
 from __future__ import annotations
@@ -97,7 +100,15 @@ if TYPE_CHECKING:
     from plansync.config_load import load_config
     from plansync.connectors.base import ConnectorError
     from plansync.engine.apply import Checkpoint
-    from plansync.engine.changes import Change, ItemRef, NotAPlan, Plan, PlanWarning, WarningLine
+    from plansync.engine.changes import (
+        Change,
+        ItemRef,
+        KeptRecord,
+        NotAPlan,
+        Plan,
+        PlanWarning,
+        WarningLine,
+    )
     from plansync.engine.forget import NotAnOrphan
     from plansync.engine.plan import NoteChanged
     from plansync.engine.render import (
@@ -106,7 +117,7 @@ if TYPE_CHECKING:
         render_plan,
         render_result,
     )
-    from plansync.engine.result import ItemError, Outcome, Result
+    from plansync.engine.result import ItemError, Outcome, Result, SyncWarning
     from plansync.engine.run_lock import StateLocked
     from plansync.engine.state import StateError
     from plansync.engine.steps.fresh import StalePlan
@@ -148,9 +159,11 @@ _LAZY = {
     "ItemError": "plansync.engine.result",
     "Outcome": "plansync.engine.result",
     "Result": "plansync.engine.result",
+    "SyncWarning": "plansync.engine.result",
     "StalePlan": "plansync.engine.steps.fresh",
     "Change": "plansync.engine.changes",
     "ItemRef": "plansync.engine.changes",
+    "KeptRecord": "plansync.engine.changes",
     "NotAnOrphan": "plansync.engine.forget",
     "NotAPlan": "plansync.engine.changes",
     "NoteChanged": "plansync.engine.plan",
@@ -202,6 +215,7 @@ __all__ = [
     "ItemRef",
     "JiraConfig",
     "JiraRule",
+    "KeptRecord",
     "Match",
     "NotAPlan",
     "NotAnOrphan",
@@ -221,6 +235,7 @@ __all__ = [
     "StateError",
     "StateLocked",
     "SyncConfig",
+    "SyncWarning",
     "UserEntry",
     "Vault",
     "VaultConfig",

@@ -1868,3 +1868,48 @@ def test_every_checkpoint_apply_passes_is_named_where_a_caller_reads_of_them() -
     for text, mark in ((documented, '``"{}"``'), (listed, '`"{}"`')):
         at = [text.index(mark.format(stage)) for stage in CHECKPOINTS]
         assert at == sorted(at), text
+
+
+def _models_held(annotation: Any) -> set[type[pydantic.BaseModel]]:
+    """The package's models a field's annotation holds, at any depth (``list[X] | None``)."""
+    held = {m for arg in typing.get_args(annotation) for m in _models_held(arg)}
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        held.add(annotation)
+    return {m for m in held if m.__module__.startswith("plansync.")}
+
+
+def test_every_model_a_public_model_holds_is_exported(example_project: ExampleProject) -> None:
+    """``Result.warning_details`` holds ``SyncWarning``s, which ``plansync`` did not export: a
+    caller who typed a function over one imported it from the engine, whose names are no
+    promise. Every model reachable through the fields of an exported model is exported, but
+    apply's own data, which the plan's contract (``to_contract()``, ``plan --json``) leaves
+    out and the README calls no contract."""
+    plan = plansync.plan(plansync.load_config(example_project.config_path))
+    contract = plan.to_contract()
+    internal = {
+        (plansync.Plan, name) for name in plansync.Plan.model_fields if name not in contract
+    } | {
+        (plansync.Change, name)
+        for name in plansync.Change.model_fields
+        if name not in contract["changes"][0]
+    }
+    exported = [getattr(plansync, name) for name in plansync.__all__]
+    todo = [m for m in exported if isinstance(m, type) and issubclass(m, pydantic.BaseModel)]
+    seen: set[type[pydantic.BaseModel]] = set()
+    missing: set[str] = set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if (model, name) in internal:
+                continue
+            for held in _models_held(field.annotation):
+                if getattr(plansync, held.__name__, None) is not held:
+                    missing.add(f"{model.__name__}.{name}: {held.__name__}")
+                todo.append(held)
+    assert not missing
+    assert "`plansync.SyncWarning`" in (Path(__file__).parent.parent / "README.md").read_text(
+        "utf-8"
+    )
