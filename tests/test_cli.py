@@ -1471,6 +1471,40 @@ def test_every_stale_saved_plan_names_the_plan_to_make_with_its_config_and_file(
     )
 
 
+def test_a_vault_whose_state_folder_was_deleted_with_the_embedded_sandbox_says_once_what_to_do(
+    tmp_path: Path, clean_env: None
+) -> None:
+    """A user test: after ``rm -rf .plansync`` in a vault synced to the embedded sandbox, each
+    line was a conflict ("the note names PLAN-1, but no Jira record carries ps-…; not created
+    again") and nothing said what to do, as the hint of records gone spoke only of those the
+    state store tracks. Deleting the folder deleted the sandbox's records too: the plan says
+    so once, and what starts over, which then makes them anew."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    note = tmp_path / "a.md"
+    note.write_text("- [ ] Draft the plan\n- [ ] Book the room\n", "utf-8")
+    assert run("sync", "--yes", "--config", config).exit_code == 0
+    shutil.rmtree(tmp_path / ".plansync")
+    shown = run("plan", "--config", config)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.count("not created again") == 2
+    hints = [line for line in shown.output.splitlines() if "To start over" in line]
+    assert len(hints) == 1, shown.output
+    (hint,) = hints
+    folder = tmp_path.resolve() / ".plansync"
+    assert hint.startswith("2 lines name a Jira key (PLAN-1, PLAN-2) that no Jira record")
+    assert f"keeps its records in {folder / 'sandbox'}: deleted with it (or with all of" in hint
+    assert hint.endswith(
+        f"take their key links off their lines: `plansync sync --config {config}` then makes"
+        " them anew."
+    )
+
+    # What the hint says makes them anew.
+    note.write_text(re.sub(r" \[PLAN-\d+\]\([^)]*\)", "", note.read_text("utf-8")), "utf-8")
+    again = run("plan", "--config", config)
+    assert "2 to create" in again.output and "; 0 conflicts," in again.output, again.output
+
+
 @pytest.fixture
 def signals_caught() -> Iterator[None]:
     """SIGTERM and SIGHUP raise instead of ending the test run, when nothing else takes them."""

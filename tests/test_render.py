@@ -182,6 +182,33 @@ def test_records_missing_from_a_real_jira_get_one_hint_without_the_sandbox() -> 
     assert "take its key link off its line" in one and "makes it anew" in one
 
 
+def test_lines_naming_keys_no_record_or_state_stands_for_get_one_hint_per_backend() -> None:
+    """A lost state store (or another Jira) left each line naming its key a conflict that
+    said only so: the plan says once what points at the records again or starts over, in
+    the caller's words (a library caller applies; a real Jira is no sandbox to serve)."""
+    config = Config.model_validate(
+        {"vault": {"path": "vault"}, "jira": {"url": "https://example.atlassian.net"}}
+    )
+    unmatched = [
+        Change(
+            action="conflict",
+            target="jira",
+            item=ItemRef(note="a.md", line=n, block_id=f"ps-{n}", text="x"),
+            key=f"PLAN-{n}",
+            message=f"the note names PLAN-{n}, but no Jira record carries ps-{n}",
+            key_unmatched=True,
+        )
+        for n in (1, 2)
+    ]
+    text = render_plan(Plan(changes=[*unmatched, missing("PLAN-9", 9)]), config)
+    (hint,) = [line for line in text.splitlines() if "To start over" in line]
+    assert hint.startswith("2 lines name a Jira key (PLAN-1, PLAN-2) that no Jira record")
+    assert "If jira.url (JIRA_URL) changed, set it back." in hint
+    assert "sandbox" not in hint
+    assert hint.endswith("`plansync.apply(config)` then makes them anew.")
+    assert "1 record the state store tracks is not in Jira (PLAN-9)" in text
+
+
 def summary_update(text: str) -> Plan:
     """A plan of one update, the summary "pipe" to ``text``, of an item reading ``text``."""
     change = Change(

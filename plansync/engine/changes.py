@@ -148,6 +148,12 @@ class Change(BaseModel):
         " returns none with its id (deleted, or another backend than it was synced to: a"
         " sandbox restarted without its state); the plan says once what to do",
     )
+    key_unmatched: bool = Field(
+        default=False,
+        description="a conflict: the line names a key, but the backend returns no record with"
+        " the item's id and the state store tracks none (a state store lost with the embedded"
+        " sandbox's records, another backend, a vault cloned); the plan says once what to do",
+    )
 
 
 class KeptRecord(BaseModel):
@@ -457,6 +463,7 @@ class Plan(BaseModel):
             "line_may_be_back",
             "no_longer_routed",
             "record_missing",
+            "key_unmatched",
         }
         contract = self.model_dump(
             mode="json",

@@ -427,6 +427,7 @@ class Planner:
         fields: dict[str, Any] | None = None,
         *,
         record_missing: bool = False,
+        key_unmatched: bool = False,
     ) -> None:
         self._add(
             entry,
@@ -436,6 +437,7 @@ class Planner:
             message=message,
             fields=fields or {},
             record_missing=record_missing,
+            key_unmatched=key_unmatched,
         )
 
     def _plan_item(
@@ -542,6 +544,7 @@ class Planner:
                 note_key,
                 f"the note names {note_key}, but no {target.title} record carries"
                 f" {label_for(entry.block_id)}; not created again",
+                key_unmatched=True,
             )
         elif desired is not None and entry.item.accepted:
             self._plan_create(target, entry, *desired)

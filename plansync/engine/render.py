@@ -190,38 +190,80 @@ def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
     its ``--state``, every record is such a conflict, and each saying only that it is missing
     would tell no one what to do. ``forget`` takes none of them (their lines are
     read), and a lost state store is no cure on its own: a line naming its key is never
-    created again, lest a record whose id search has not yet indexed be made twice."""
+    created again, lest a record whose id search has not yet indexed be made twice. The
+    lines whose key no record and no state store stands for get theirs too
+    (:func:`_unmatched_keys_hint`)."""
     missing: dict[str, list[str]] = defaultdict(list)
+    unmatched: dict[str, list[str]] = defaultdict(list)
     for change in plan.changes:
         if change.action == "conflict" and change.record_missing:
             missing[change.target].append(change.key or f"^{change.item.block_id}")
+        elif change.action == "conflict" and change.key_unmatched and change.key:
+            unmatched[change.target].append(change.key)
     hints = []
     for target, keys in missing.items():
         title = BACKEND_TITLES.get(target, target)
         one = len(keys) == 1
         they, them, their = ("it", "it", "its") if one else ("they", "them", "their")
         are = "is" if one else "are"
-        setting, variable = URL_SETTINGS.get(target, ("its URL", ""))
-        url = _backend_url(config, target)
-        served = (  # not of a real backend, nor of the embedded sandbox (under the store)
-            " A `plansync sandbox serve` keeps its records across restarts only with"
-            " `--state DIR` (serve it again with the folder it had; one served without it"
-            " lost them for good)."
-            if config is None or (url is not None and on_this_machine(url))
-            else ""
-        )
         store = config.state_dir / "state.db" if config else ".plansync/state.db"
         hints.append(
             f"{counted(len(keys), 'record')} the state store tracks {are} not in {title}"
             f" ({first_few(keys, 3)}): each stays a conflict, never made anew, as this"
-            f" {title} may not be the one {they} {'was' if one else 'were'} synced to. If"
-            f" {setting} ({variable}) changed, set it back.{served} If {they} {are} gone for"
+            f" {title} may not be the one {they} {'was' if one else 'were'} synced to."
+            f"{_set_back(config, target, they)} If {they} {are} gone for"
             f" good, take {their} key link{'' if one else 's'} off {their} line"
             f"{'' if one else 's'} and delete {store} (the next run rebuilds it from the ids"
             " in the notes and the records found by them, whose edits since the last sync the"
             f" notes then overwrite): the next sync makes {them} anew."
         )
+    hints += [_unmatched_keys_hint(config, target, keys) for target, keys in unmatched.items()]
     return hints
+
+
+def _set_back(config: Config | None, target: str, they: str) -> str:
+    """How ``target``'s records tracked or named (``they``) are found again: its URL set back,
+    or a served sandbox served again with its state. The embedded sandbox kept them under the
+    state folder, and deleting that folder (as a user starting over may) deleted them too."""
+    setting, variable = URL_SETTINGS.get(target, ("its URL", ""))
+    url = _backend_url(config, target)
+    if config is not None and target in config.embedded:
+        sandbox = config.state_dir / "sandbox"
+        where = (
+            f" The embedded sandbox keeps its records in {sandbox}: deleted with it (or with"
+            f" all of {config.state_dir}), {they} are gone unless that folder is put back from"
+            " a backup."
+        )
+    elif config is None or (url is not None and on_this_machine(url)):
+        # Not of a real backend, nor of the embedded sandbox (under the store).
+        where = (
+            " A `plansync sandbox serve` keeps its records across restarts only with"
+            " `--state DIR` (serve it again with the folder it had; one served without it"
+            " lost them for good)."
+        )
+    else:
+        where = ""
+    return f" If {setting} ({variable}) changed, set it back.{where}"
+
+
+def _unmatched_keys_hint(config: Config | None, target: str, keys: list[str]) -> str:
+    """What to do about lines that name a key of ``target`` that neither a record with their
+    id nor the state store stands for: a state store lost (deleted, or all of ``.plansync``
+    with the embedded sandbox's records), another backend, a clone of the vault. Each such
+    line is a conflict saying only that; the way to start over is the same for all."""
+    title = BACKEND_TITLES.get(target, target)
+    one = len(keys) == 1
+    they, them, their = ("it", "it", "its") if one else ("they", "them", "their")
+    sync = config.caller.command("sync") if config else "plansync sync"
+    return (
+        f"{counted(len(keys), 'line')} name{'s' if one else ''} a {title} key"
+        f" ({first_few(keys, 3)}) that no {title} record with {their} id carries and the"
+        f" state store does not track: each stays a conflict, never made anew, as this"
+        f" {title} may not be the one {they} {'was' if one else 'were'} synced to."
+        f"{_set_back(config, target, they)} To start over, take {their} key"
+        f" link{'' if one else 's'} off {their} line{'' if one else 's'}: `{sync}` then"
+        f" makes {them} anew."
+    )
 
 
 def _backend_url(config: Config | None, target: str) -> str | None:
