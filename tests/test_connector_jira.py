@@ -661,11 +661,38 @@ def test_a_cancel_closed_as_done_for_want_of_a_cancel_says_jira_holds_it_done(
 
     assert (result.ok, result.closed_as) == (True, "done")
     assert result.note == (
-        "closed as 'Done': Jira offered no transition into a cancelled status ([jira]"
-        " cancelled_status_names names one called otherwise), so it reads as done"
+        "closed as 'Done': Jira offered no transition into a cancelled status (set [jira]"
+        " cancelled_status_names if yours is named otherwise), so it reads as done"
     )
     assert body(rsps.calls[2]) == {"transition": {"id": "31"}}
     assert len(rsps.calls) == 3
+
+
+def test_a_cancel_closed_as_done_with_cancelled_status_names_set_names_those_looked_for(
+    rsps: responses.RequestsMock,
+) -> None:
+    """A user test: the note said "[jira] cancelled_status_names names one called otherwise"
+    whether or not it was set, as a fact. Set, it says which names no transition led to."""
+    url = api(CLOUD, "issue/CLOUD-1/transitions")
+    offered = [transition("31", "Done", "Done", "done")]
+    rsps.get(url, json={"transitions": offered})
+    rsps.get(api(CLOUD, "issue/CLOUD-1"), json=status_answer("To Do", "new", issue_type="10001"))
+    rsps.post(url, status=204)
+    connector = JiraConnector(
+        CLOUD,
+        EMAIL,
+        TOKEN,
+        deployment="cloud",
+        cancelled_status_names=["Declined", "Abgebrochen"],
+    )
+
+    [result] = connector.transition_many([StatusMove("CLOUD-1", "cancelled")])
+
+    assert (result.ok, result.closed_as) == (True, "done")
+    assert result.note == (
+        "closed as 'Done': Jira offered no transition into a cancelled status (none named as"
+        " [jira] cancelled_status_names lists: 'Declined', 'Abgebrochen'), so it reads as done"
+    )
 
 
 @pytest.mark.parametrize(
@@ -737,8 +764,8 @@ def test_a_cancel_of_a_done_issue_whose_workflow_has_no_cancelled_status_leaves_
     assert [(r.ok, r.key, r.closed_as) for r in results] == [(True, k, "done") for k in keys]
     assert results[0].note == (
         "left in 'Done': the workflow of CLOUD's Task issues has no cancelled status (To Do,"
-        " In Progress, Done; [jira] cancelled_status_names names one called otherwise), so it"
-        " reads as done"
+        " In Progress, Done; set [jira] cancelled_status_names if yours is named otherwise),"
+        " so it reads as done"
     )
     assert [c.request.url for c in rsps.calls].count(statuses) == 1
     assert not any(c.request.method == "POST" for c in rsps.calls), "nothing was moved"

@@ -85,8 +85,8 @@ def test_a_line_cancelled_closes_its_issue_as_done_once_and_later_plans_are_quie
     assert (outcome.status, outcome.closed_as) == ("applied", "done")
     assert result.warnings == [
         f"{where(note, key)} closed as 'Done': Jira offered no transition into a cancelled"
-        " status ([jira] cancelled_status_names names one called otherwise), so it reads as"
-        " done; taken as synced until the line or the record changes"
+        " status (set [jira] cancelled_status_names if yours is named otherwise), so it reads"
+        " as done; taken as synced until the line or the record changes"
     ]
     assert_quiet(config)
     again = sync(config)
@@ -126,9 +126,9 @@ def test_a_done_line_cancelled_leaves_its_issue_done_says_so_once_and_plans_stay
     assert status_name(project, key) == "Done"
     assert result.warnings == [
         f"{where(note, key)} left in 'Done': the workflow of PLAN's Task issues has no"
-        " cancelled status (To Do, In Progress, Done; [jira] cancelled_status_names names one"
-        " called otherwise), so it reads as done; taken as synced until the line or the record"
-        " changes"
+        " cancelled status (To Do, In Progress, Done; set [jira] cancelled_status_names if"
+        " yours is named otherwise), so it reads as done; taken as synced until the line or"
+        " the record changes"
     ]
     by_route = project.app.stats()["by_route"]
     assert (by_route.get(STATUSES), by_route.get(TAKE)) == (1, None)

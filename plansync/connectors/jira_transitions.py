@@ -47,8 +47,6 @@ from plansync.words import status_word
 # The most transitions a status move takes (see StatusMover._walk): Done, To Do, In
 # Progress is two; three allows one status more on the way ("Selected for Development").
 _MOST_TRANSITIONS = 3
-_NAMED_OTHERWISE = "[jira] cancelled_status_names names one called otherwise"
-"""What a cancel that Jira holds as done says of a cancelled status plansync did not see."""
 
 
 class Send(Protocol):
@@ -109,6 +107,7 @@ class StatusMover:
         self._cancelled = (
             None if cancelled_status_names is None else status_names(cancelled_status_names)
         )
+        self._cancelled_names = cancelled_status_names
         self._workflows: dict[str, _Workflows | None] = {}  # per project; None: not told
         self._workflows_lock = threading.Lock()  # moves run four at a time: one read a project
 
@@ -193,10 +192,20 @@ class StatusMover:
         else:
             why = (
                 f"closed as {status!r}: Jira offered no transition into a cancelled status"
-                f" ({_NAMED_OTHERWISE}), so it reads as done"
+                f" ({self._looked_for()}), so it reads as done"
             )
         note = f"{way}; {why}" if way else why
         return OpResult(ok=True, key=key, url=self._browse(key), note=note, closed_as="done")
+
+    def _looked_for(self) -> str:
+        """What a cancel that Jira holds as done says of the cancelled status it did not find:
+        the names ``[jira] cancelled_status_names`` lists, where it is set; else, as advice,
+        that setting it finds one named otherwise (a fact, "it names one called otherwise",
+        read as set when it was not)."""
+        if self._cancelled_names is None:
+            return "set [jira] cancelled_status_names if yours is named otherwise"
+        listed = ", ".join(repr(name) for name in self._cancelled_names)
+        return f"none named as [jira] cancelled_status_names lists: {listed}"
 
     def _left_done(self, move: StatusMove, status: _IssueStatus) -> OpResult | None:
         """A cancel of ``move.key``, closed as done (in ``status``), whose workflow has no
@@ -218,7 +227,7 @@ class StatusMover:
             key=move.key,
             url=self._browse(move.key),
             note=f"left in {status.name!r}: the workflow of {status.project}'s {issue_type}"
-            f" issues has no cancelled status ({names}; {_NAMED_OTHERWISE}), so it reads as"
+            f" issues has no cancelled status ({names}; {self._looked_for()}), so it reads as"
             " done",
             closed_as="done",
         )
