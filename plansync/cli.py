@@ -50,7 +50,7 @@ from plansync.sandbox import (
 
 if TYPE_CHECKING:
     from plansync.config import Config
-    from plansync.engine.changes import Plan
+    from plansync.engine.changes import Plan, PlanWarning
     from plansync.engine.result import Result
 
 # The commands that sync import the engine when they run: it brings the Jira and Salesforce
@@ -324,9 +324,15 @@ def _parse_warnings(notes: list[Note], every: str) -> None:
     them (its [?] lines tagged #accepted, its notes read repaired) would scroll by in a
     flood."""
     from plansync.engine.changes import PlanWarning
+
+    _warn([PlanWarning.of(warning) for note in notes for warning in note.warnings], every)
+
+
+def _warn(warnings: list[PlanWarning], every: str | None) -> None:
+    """``warnings`` on stderr, as a plan shows its own (``warning: …``, a kind many share
+    counted: :func:`~plansync.engine.render.warning_lines`)."""
     from plansync.engine.render import warning_lines
 
-    warnings = [PlanWarning.of(warning) for note in notes for warning in note.warnings]
     for line in warning_lines(warnings, every):
         _stderr().echo(line, fg="yellow")
 
@@ -420,12 +426,14 @@ def _load(
 def _notice(config: Config) -> None:
     """Say on stderr which backends are the embedded sandbox, before a run whose plan is not
     shown as text: a plan says it first among its warnings (its notices), and a run that
-    shows the plan would say it twice."""
+    shows the plan would say it twice. Said as the plan says it (``warning: …``), so that
+    ``plan``, ``plan --json``, ``sync --quiet``, ``sync PLAN_FILE`` and ``forget`` agree."""
+    from plansync.engine.changes import PlanWarning
     from plansync.sandbox_choice import sandbox_notice
 
     notice = sandbox_notice(config)
     if notice:
-        _stderr().echo(notice, fg="cyan")
+        _warn([PlanWarning(message=notice)], None)
 
 
 # What a run can meet that is not a bug: each is one line for the user, never a traceback. The

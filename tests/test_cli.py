@@ -1817,7 +1817,7 @@ def test_a_config_for_salesforce_alone_is_not_told_it_uses_a_jira_sandbox(
     assert "+ salesforce create" in result.stdout
     assert not result.stderr
     shown = run("plan", "--json", "--config", config)  # the JSON is for a program to read
-    assert shown.stderr.splitlines() == [notice]
+    assert shown.stderr.splitlines() == [f"warning: {notice}"]  # as the plan's text says it
     assert json.loads(shown.stdout)["notices"] == [notice]
 
 
@@ -1840,6 +1840,32 @@ def test_the_command_init_suggests_runs_as_pasted(
         ["sh", "-c", f"printf '%s\\n' {pasted}"], capture_output=True, text=True, check=True
     )
     assert shell.stdout.splitlines() == [f"{name}/plansync.toml"]
+
+
+def test_the_sandbox_notice_reads_alike_in_every_command(tmp_path: Path, clean_env: None) -> None:
+    """A user test: ``plan`` said "warning: No Jira URL configured: using the embedded
+    sandbox …", as it says each of its notices, but ``plan --json``, ``sync --quiet``, ``sync
+    PLAN_FILE`` and ``forget``, which show no plan text and so say it themselves, said it
+    bare. Each says it once, as the plan does."""
+    assert run("init", tmp_path).exit_code == 0
+    config = tmp_path / "plansync.toml"
+    (tmp_path / "a.md").write_text("- [ ] Draft the plan\n", "utf-8")
+    saved = tmp_path / "p.json"
+    assert run("plan", "--out", saved, "--config", config).exit_code == 0
+    expected = f"warning: {sandbox_notice(load_config(config))}"
+    commands = {
+        "plan": ["plan"],
+        "plan --json": ["plan", "--json"],
+        "sync PLAN_FILE": ["sync", saved],
+        "sync --quiet": ["sync", "--yes", "--quiet"],
+        "forget": ["forget", "--all"],
+    }
+    for name, args in commands.items():
+        result = run(*args, "--config", config, input="n\n")
+        assert result.exit_code in (0, 2), (name, result.output)
+        shown = result.stderr if name == "plan --json" else result.output  # stdout: JSON
+        said = [line for line in shown.splitlines() if "embedded sandbox" in line]
+        assert said == [expected], name
 
 
 def test_init_writes_a_config_that_syncs_to_the_embedded_sandbox(
@@ -3164,6 +3190,7 @@ def test_a_syncs_warnings_of_a_kind_are_listed_a_few_times_then_counted_and_kept
     assert said.exit_code == 0, said.output
     listed = state_dir / "sync-warnings.txt"
     warnings = [line for line in said.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings.pop(0) == f"warning: {sandbox_notice(load_config(config))}"  # as a plan says it
     assert warnings == [
         *(f"warning: {line}" for line in result.warnings[:ALIKE_SHOWN]),
         f"warning: likewise 3 more lines in 2 notes (`cat {listed}` lists them all)",
@@ -3272,6 +3299,7 @@ def test_a_syncs_list_of_warnings_that_cannot_be_written_is_said_after_its_repor
     assert said.exception is None or isinstance(said.exception, SystemExit)
     assert said.stdout == "Applied: nothing (1 HTTP request).\n"
     warnings = [line for line in said.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings.pop(0) == f"warning: {sandbox_notice(load_config(config))}"  # as a plan says it
     assert warnings[ALIKE_SHOWN] == "warning: likewise 2 more notes"
     assert warnings[-1].startswith(
         f"warning: cannot write {state_dir / 'sync-warnings.txt'} (Is a directory): the"
