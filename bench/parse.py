@@ -25,6 +25,7 @@ Usage::
     python bench/parse.py --notes 2000 --profile
     python bench/parse.py --dir /tmp/vault --keep
     python bench/parse.py --floor              # also this machine's floor (see FLOOR_TASK)
+    python bench/parse.py --measure /tmp/vault # that vault again, as JSON, in this process
 """
 
 from __future__ import annotations
@@ -331,13 +332,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated vault")
     parser.add_argument("--profile", action="store_true", help="cProfile top 25 by cumtime")
     parser.add_argument("--damaged", type=float, default=0.10, help="share of damaged notes")
-    parser.add_argument("--seed", type=int, default=20251103)
+    parser.add_argument(
+        "--seed", type=int, default=20251103, help="seed of the generated vault (20251103)"
+    )
     parser.add_argument(
         "--floor",
         action="store_true",
         help="also time a reader that does close to nothing (this machine's floor)",
     )
-    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure",
+        type=Path,
+        metavar="DIR",
+        help="generate nothing: measure the existing vault DIR (one --dir DIR --keep wrote) in"
+        " this process and print the figures as JSON (with --floor, the floor reader's); the"
+        " default run measures the vault it generates so, in a fresh process",
+    )
     args = parser.parse_args(argv)
 
     if args.measure is not None:  # child mode
