@@ -207,6 +207,14 @@ def test_lines_naming_keys_no_record_or_state_stands_for_get_one_hint_per_backen
     assert "sandbox" not in hint
     assert hint.endswith("`plansync.apply(config)` then makes them anew.")
     assert "1 record the state store tracks is not in Jira (PLAN-9)" in text
+    embedded = Config.model_validate({"vault": {"path": "vault"}})
+    (one,) = [
+        line
+        for line in render_plan(Plan(changes=unmatched[:1]), embedded).splitlines()
+        if "To start over" in line
+    ]
+    assert one.startswith("1 line names a Jira key (PLAN-1) that no Jira record with its id")
+    assert f"(or with all of {embedded.state_dir}), it is gone unless" in one
 
 
 def summary_update(text: str) -> Plan:

@@ -211,7 +211,7 @@ def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
             f"{counted(len(keys), 'record')} the state store tracks {are} not in {title}"
             f" ({first_few(keys, 3)}): each stays a conflict, never made anew, as this"
             f" {title} may not be the one {they} {'was' if one else 'were'} synced to."
-            f"{_set_back(config, target, they)} If {they} {are} gone for"
+            f"{_set_back(config, target, one)} If {they} {are} gone for"
             f" good, take {their} key link{'' if one else 's'} off {their} line"
             f"{'' if one else 's'} and delete {store} (the next run rebuilds it from the ids"
             " in the notes and the records found by them, whose edits since the last sync the"
@@ -221,18 +221,19 @@ def missing_records_hints(plan: Plan, config: Config | None) -> list[str]:
     return hints
 
 
-def _set_back(config: Config | None, target: str, they: str) -> str:
-    """How ``target``'s records tracked or named (``they``) are found again: its URL set back,
-    or a served sandbox served again with its state. The embedded sandbox kept them under the
-    state folder, and deleting that folder (as a user starting over may) deleted them too."""
+def _set_back(config: Config | None, target: str, one: bool) -> str:
+    """How ``target``'s records tracked or named (``one``: a single one) are found again: its
+    URL set back, or a served sandbox served again with its state. The embedded sandbox kept
+    them under the state folder, and deleting that folder (as a user starting over may)
+    deleted them too."""
     setting, variable = URL_SETTINGS.get(target, ("its URL", ""))
     url = _backend_url(config, target)
     if config is not None and target in config.embedded:
         sandbox = config.state_dir / "sandbox"
         where = (
             f" The embedded sandbox keeps its records in {sandbox}: deleted with it (or with"
-            f" all of {config.state_dir}), {they} are gone unless that folder is put back from"
-            " a backup."
+            f" all of {config.state_dir}), {'it is' if one else 'they are'} gone unless that"
+            " folder is put back from a backup."
         )
     elif config is None or (url is not None and on_this_machine(url)):
         # Not of a real backend, nor of the embedded sandbox (under the store).
@@ -260,7 +261,7 @@ def _unmatched_keys_hint(config: Config | None, target: str, keys: list[str]) ->
         f" ({first_few(keys, 3)}) that no {title} record with {their} id carries and the"
         f" state store does not track: each stays a conflict, never made anew, as this"
         f" {title} may not be the one {they} {'was' if one else 'were'} synced to."
-        f"{_set_back(config, target, they)} To start over, take {their} key"
+        f"{_set_back(config, target, one)} To start over, take {their} key"
         f" link{'' if one else 's'} off {their} line{'' if one else 's'}: `{sync}` then"
         f" makes {them} anew."
     )
