@@ -105,6 +105,12 @@ def test_a_builder_takes_every_field() -> None:
         builder(Item)(**values)
 
 
+def test_a_builder_takes_the_fields_in_declaration_order() -> None:
+    """The parser's hot calls pass an item's values in order, not by keyword (see builder)."""
+    item = Item(kind="action", line=1, status=" ", accepted=True, text="x", owner="Dana")
+    assert builder(Item)(*item.model_dump().values()) == item
+
+
 class _Named(BaseModel):
     """A throwaway model whose fields are named as the maker's own names were: ``model``
     shadowed the class to make, and ``new`` the function that made it."""

@@ -663,31 +663,31 @@ class _NoteReader:
             tags = [tag for tag in tags if tag != self.global_filter]
         self.items.append(
             _build_item(
-                kind=kind,
-                line=number,
-                status=status,
-                accepted=self._accepted(kind, number, status, tags),
-                text=text,
-                owner=owner,
-                due=date("due"),
-                scheduled=date("scheduled"),
-                start=date("start"),
-                created=date("created"),
-                done=date("done"),
-                cancelled=date("cancelled"),
-                priority=body.priority,
-                recurrence=body.recurrence,
-                tags=tags,
-                depends_on=body.depends_on,
-                task_id=body.task_id,
-                block_id=body.block_link,
-                keys={target: link.key for target, link in links.items()} if links else {},
-                repaired=repaired,
-                description=body.description,
-                section=self.section,
-                unreadable_dates=unreadable,
-                details=(),  # a decision's: set when its list item ends
-                detail_depths=(),
+                kind,  # kind
+                number,  # line
+                status,  # status
+                self._accepted(kind, number, status, tags),  # accepted
+                text,  # text
+                owner,  # owner
+                date("due"),  # due
+                date("scheduled"),  # scheduled
+                date("start"),  # start
+                date("created"),  # created
+                date("done"),  # done
+                date("cancelled"),  # cancelled
+                body.priority,  # priority
+                body.recurrence,  # recurrence
+                tags,  # tags
+                body.depends_on,  # depends_on
+                body.task_id,  # task_id
+                body.block_link,  # block_id
+                {target: link.key for target, link in links.items()} if links else {},  # keys
+                repaired,  # repaired
+                body.description,  # description
+                self.section,  # section
+                unreadable,  # unreadable_dates
+                (),  # details: a decision's, set when its list item ends
+                (),  # detail_depths
             )
         )
 
@@ -705,31 +705,31 @@ class _NoteReader:
         date = dict(fields.dates).get
         self.items.append(
             _build_item(
-                kind=kind,
-                line=number,
-                status=status,
-                accepted=self._accepted(kind, number, status, tags),
-                text=text,
-                owner=owner,
-                due=date("due"),
-                scheduled=date("scheduled"),
-                start=date("start"),
-                created=date("created"),
-                done=date("done"),
-                cancelled=date("cancelled"),
-                priority=fields.priority,
-                recurrence=None,
-                tags=tags,
-                depends_on=[],
-                task_id=None,
-                block_id=None,
-                keys={},
-                repaired=repaired,
-                description=description,
-                section=self.section,
-                unreadable_dates=(),
-                details=(),
-                detail_depths=(),
+                kind,  # kind
+                number,  # line
+                status,  # status
+                self._accepted(kind, number, status, tags),  # accepted
+                text,  # text
+                owner,  # owner
+                date("due"),  # due
+                date("scheduled"),  # scheduled
+                date("start"),  # start
+                date("created"),  # created
+                date("done"),  # done
+                date("cancelled"),  # cancelled
+                fields.priority,  # priority
+                None,  # recurrence
+                tags,  # tags
+                [],  # depends_on
+                None,  # task_id
+                None,  # block_id
+                {},  # keys
+                repaired,  # repaired
+                description,  # description
+                self.section,  # section
+                (),  # unreadable_dates
+                (),  # details
+                (),  # detail_depths
             )
         )
 
