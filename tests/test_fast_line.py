@@ -24,13 +24,16 @@ MANY = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthC
 
 CLEAN_WORDS = st.sampled_from(
     ["Draft", "the", "plan", "Q4", "1:1", "e.g.", "café", "Zoë’s", "(backup)", "—", "x,", "it.",
-     "2024-01-01", "TBD", "every", "day", "keep", "5.3", "feasibility/timeline", "“quoted”"]
+     "2024-01-01", "TBD", "every", "day", "keep", "5.3", "feasibility/timeline", "“quoted”",
+     "[[Cloud program]]", "([[Q4 plan]])", "[[Zoë’s notes]],"]
 )  # fmt: skip
 ODD_WORDS = st.sampled_from(
     ["@Myself", "#123", "a#b", "[[Cloud program]]", "[PROJ-1](https://x.example/browse/PROJ-1)",
      "[", "]", "::", "due::", "📅", "⏫", "🔁", "✅", "#", "^abc", "^ps-abc12345", "x⏫", "\t",
      "\u00a0", "\u3000", "\ufe0f", "\ue000", "", " ", "O'Brien", "ÃƒÂ©", "â€™", "ðŸ“…", "@",
-     "email@example.com", "`code`", "**bold**", "~~x~~", "<b>", "%%"]
+     "email@example.com", "`code`", "**bold**", "~~x~~", "<b>", "%%", "[[a|b]]", "![[x]]",
+     "[[a#b]]", "[[a^b]]", "[[ a ]]", "[[a]](b)", "[[a]]b", "[[]]", "[[a::b]]", "[[a  b]]",
+     "[[a [[b]]", "[[a]", "[a]]", "[[a\u00a0b]]", "[[a📅b]]", "[[a]]]", "[[[a]]"]
 )  # fmt: skip
 OWNER_FORMS = (
     "Myself", "Dana Okafor", "Lucía Herrera", "Ayşe Demir", "Ana de la Cruz", "dana",
