@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import re
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -235,6 +236,17 @@ def test_a_run_read_piece_by_piece_reads_as_a_regex_search_per_field(
     run = tasks._REVERSED_RUN.match(line[::-1])
     text = line[len(line) - run.end() :] if run else ""
     assert tasks.read_run.__wrapped__(text) == tasks._read_fields(text)  # type: ignore[attr-defined]
+
+
+def test_the_pieces_read_are_kept_up_to_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_run keeps its pieces' readings in a dictionary emptied when full: a run read after
+    it was emptied reads as before."""
+    monkeypatch.setattr(tasks, "_PIECES", {})
+    monkeypatch.setattr(tasks, "_MAX_PIECES", 3)
+    runs = ["📅 2024-01-01 ⏫ #task", "📅 2024-01-02 #a #b", "⏳ 2024-01-03 🔽 #task"]
+    read = [tasks.read_run.__wrapped__(run) for run in runs * 2]  # type: ignore[attr-defined]
+    assert read == [tasks._read_fields(run) for run in runs * 2]
+    assert 0 < len(tasks._PIECES) <= 3
 
 
 def test_plain_tag_characters_are_the_plugins_less_spaces_and_all_beyond_ascii() -> None:
