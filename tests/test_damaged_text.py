@@ -31,6 +31,8 @@ from plansync.notes.signifiers import (
     damaged_spans,
     damaged_table,
     needs_repair,
+    repair,
+    repaired_text,
 )
 from plansync.notes.tasks import parse_task_line
 
@@ -549,3 +551,24 @@ def test_needs_repair_answers_as_the_pattern_does(text: str) -> None:
     assert needs_repair(text) == (
         not text.isascii() and _suspect_pattern().search(text) is not None
     )
+
+
+_MOJIBAKE = [
+    "é".encode().decode("cp1252"),
+    "’".encode().decode("cp1252"),
+    "📅".encode().decode("mac_roman"),
+]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        SUSPECT_PIECES | st.sampled_from(_FORMS) | st.sampled_from(_MOJIBAKE), max_size=10
+    ).map("".join)
+    | st.text(max_size=30)
+)
+def test_repaired_text_reads_as_repair_does(text: str) -> None:
+    """The parser reads a damaged note's lines through repaired_text, which builds no offsets
+    back into the line; write-back reads them through repair: both must see the same text."""
+    fixed = repair(text)
+    assert repaired_text(text) == (fixed.text, fixed.repaired)

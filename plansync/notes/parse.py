@@ -71,7 +71,12 @@ from plansync.notes.note_file import (
     unicode_encoding,
 )
 from plansync.notes.order import in_order, moved, out_of_place
-from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES, needs_repair, repair
+from plansync.notes.signifiers import (
+    DATE_SIGNIFIERS,
+    PRIORITIES,
+    needs_repair,
+    repaired_text,
+)
 from plansync.notes.tasks import (
     LIST_LINE,
     TASK_LINE,
@@ -421,9 +426,8 @@ class _NoteReader:
 
     def line(self, number: int, raw: str) -> None:
         """Read a line as repaired first, as write-back (``writeback.plan_line_edit``) does."""
-        if self.damaged:  # repair() looks for damage itself, and returns a clean line as is
-            fixed = repair(raw)
-            text, repaired = fixed.text, fixed.repaired
+        if self.damaged:  # repaired_text() looks for damage itself: a clean line comes back as is
+            text, repaired = repaired_text(raw)
         else:
             text, repaired = raw, False
         task = TASK_LINE.match(text)
@@ -503,9 +507,8 @@ class _NoteReader:
     def indented(self, number: int, raw: str) -> None:
         """Read a line four columns or more into its container (no list item; code, or text
         going on from the line above) while a decision's list item is open."""
-        fixed = repair(raw) if self.damaged else None
-        text = fixed.text if fixed is not None else raw
-        self._in_decision(number, text, fixed is not None and fixed.repaired, None, True)
+        text, repaired = repaired_text(raw) if self.damaged else (raw, False)
+        self._in_decision(number, text, repaired, None, True)
 
     def hidden(self, line: str) -> None:
         """Note a line hidden in code, a comment or HTML while a decision's list item is open:
@@ -905,7 +908,8 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         if line.startswith(HEADING_STARTS) and (heading := HEADING.match(line)):
             words = heading.group(2) or ""
             reader.heading(
-                len(heading.group(1)), (repair(words).text if reader.damaged else words).strip()
+                len(heading.group(1)),
+                (repaired_text(words)[0] if reader.damaged else words).strip(),
             )
             continue
         if "[" in line:
@@ -931,7 +935,7 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         ):
             # "Decisions\n---" is a heading as much as "## Decisions" is (CommonMark 4.3).
             level = 1 if underline.group(1)[0] == "=" else 2
-            reader.heading(level, (repair(words).text if reader.damaged else words).strip())
+            reader.heading(level, (repaired_text(words)[0] if reader.damaged else words).strip())
             underlined = number  # the next paragraph starts after it, not at the one above
         elif reader.decision_level is not None:
             if line and line[0] in " \t>" and too_indented(body, number - 1 - body_start, line):
