@@ -752,11 +752,12 @@ class _NoteReader:
         )
 
     def _accepted(self, kind: Kind, number: int, status: str | None, tags: list[str]) -> bool:
-        tagged = bool(tags) and self.accept_tag in map(str.casefold, tags)
+        # The tags are casefolded only where the answer turns on them: an item of an accepted
+        # or cancelled status is most of a vault's, and needs no look at them.
         if kind == "decision":
-            return self.decisions_accepted or tagged
+            return self.decisions_accepted or _tagged(self.accept_tag, tags)
         if status in self.not_accepted:
-            if tagged and status in self.proposed:
+            if status in self.proposed and _tagged(self.accept_tag, tags):
                 # The tag accepts an item of a status of its own ([>]), never a proposed one:
                 # a reviewer who tagged it meant to accept it, and would see it never synced.
                 tag = next(t for t in tags if t.casefold() == self.accept_tag)
@@ -769,7 +770,12 @@ class _NoteReader:
                     )
                 )
             return False
-        return status in self.accepted or tagged
+        return status in self.accepted or _tagged(self.accept_tag, tags)
+
+
+def _tagged(accept_tag: str, tags: list[str]) -> bool:
+    """Whether one of the tags is the accept tag (``accept_tag`` is casefolded already)."""
+    return bool(tags) and accept_tag in map(str.casefold, tags)
 
 
 _DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
