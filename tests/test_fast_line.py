@@ -11,12 +11,13 @@ fast path must really read the clean ones.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from unittest import mock
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from plansync.notes import fast_line, parse
+from plansync.notes import fast_line, parse, tasks
 from plansync.notes.model import AcceptancePolicy
 from plansync.notes.signifiers import ALL_SIGNIFIERS, PRIORITIES
 
@@ -222,3 +223,42 @@ def test_the_words_hold_no_signifier_the_trigger_test_misses() -> None:
     """The words are held to ``tasks.has_trigger``: it must find every signifier."""
     for signifier in ALL_SIGNIFIERS:
         assert fast_line.has_trigger(f"a {signifier} b")
+
+
+RUN_PIECES = st.one_of(
+    TAGS,
+    st.sampled_from(list(PRIORITIES)).map(lambda p: p + "\ufe0f" if p == "⏫" else p),
+    st.tuples(st.sampled_from(DATE_SYMBOLS), st.sampled_from(["", " ", "\ufe0f "]), DATES).map(
+        "".join
+    ),
+    st.sampled_from(["📅", "2025-11-21", "🔁 every week", "🆔 abc", "x", ""]),
+)
+
+
+@MANY
+@given(st.lists(RUN_PIECES, min_size=1, max_size=8), st.sampled_from([" ", " ", " ", "  ", "\t"]))
+def test_a_plain_run_reads_as_the_full_paths_run(pieces: list[str], space: str) -> None:
+    """``read_plain_run`` reads a run of tags, priorities and dates (each date after its
+    signifier, one space apart) as ``read_run`` does, and declines any other."""
+    run = space.join(pieces)
+    plain = tasks.read_plain_run(run)
+    full = tasks.read_run(run)
+    piece = (
+        f"#{tasks.PLAIN_TAG_CHARS}|(?:{'|'.join(PRIORITIES)})\ufe0f?"
+        f"|(?:{'|'.join(DATE_SYMBOLS)})\ufe0f? ?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}"
+    )
+    plain_form = re.fullmatch(f"(?:{piece})(?: (?:{piece}))*", run)
+    if not plain_form or full is None or full.invalid_dates:
+        assert plain is None
+        return
+    assert plain is not None
+    dates = dict(full.dates)
+    assert plain == tasks.PlainRun(
+        *(
+            dates.get(name)
+            for name in ("due", "scheduled", "start", "created", "done", "cancelled")
+        ),
+        full.priority,
+        full.tags,
+        "".join(f" {tag}" for tag in full.tags),
+    )

@@ -8,7 +8,8 @@ link, a tag or a field left in the words, a block id, plansync's id out of place
 fields, a date that is none, runs of spaces. On such a line every answer is no, and asking
 costs about half of the parse of a note.
 
-The easy class, which a few string tests and one anchored pattern prove a line is in:
+The easy class, which a few string tests, an anchored pattern over the owner and the run's
+cached reading prove a line is in:
 
 - the words (the body, the line after its checkbox, up to its owner) are printable, hold no
   two spaces together, no space at either end, no ``[``, ``]`` or ``^`` (no link, wiki link or
@@ -27,11 +28,11 @@ otherwise, and the words and owner hold nothing a rule could cut), the descripti
 body before the run with the run's tags after it, the text is the words, their links shown
 (the owner closes them, and is dropped), and nothing is warned of, but a date that is no
 day, left to the full path. A decision's bullet of such words alone (no ``@``, no link) is
-read so too (:func:`read_plain`). The run is read by the full path's own cached reader
-(``tasks.read_run``). A line
-without an owner, an owner :func:`parse.owner_names` reads whole, a global filter to hide in
-the words, or anything else is declined, and the full path reads it: declining is always
-right, and a hypothesis test holds every line this path reads to the full path's item.
+read so too (:func:`read_plain`). The run is read by ``tasks.read_plain_run``, cached by its
+text as the full path's ``tasks.read_run`` is, from the same pieces' cache. A line without an
+owner, an owner :func:`parse.owner_names` reads whole, a global filter to hide in the words,
+or anything else is declined, and the full path reads it: declining is always right, and a
+hypothesis test holds every line this path reads to the full path's item.
 
 On ``bench/parse.py``'s vault it reads every task line (88% before lines with wiki links were
 read so: -1.3% more), and the scan takes ~14% fewer instructions.
@@ -43,32 +44,17 @@ import re
 from typing import TYPE_CHECKING
 
 from plansync.notes.item_text import single_spaced
-from plansync.notes.signifiers import DATE_SIGNIFIERS, PRIORITIES
-from plansync.notes.tasks import (
-    NO_FIELDS,
-    PLAIN_TAG_CHARS,
-    RunFields,
-    has_trigger,
-    read_run,
-)
+from plansync.notes.tasks import NO_PLAIN_RUN, PlainRun, has_trigger, read_plain_run
 from plansync.notes.wiki_links import shown_wiki_links
 
 if TYPE_CHECKING:
     from plansync.notes.mentions import OwnerNames
 
 _NAME_WORD = r"[A-Z][\w\u0300-\u036f-]*"  # parse._NAME_PART after a capital, no apostrophe
-_DATE_SIGNIFIERS = [s for symbols in DATE_SIGNIFIERS.values() for s in symbols]
-_PIECE = (
-    f"#{PLAIN_TAG_CHARS}"
-    f"|(?:{'|'.join(PRIORITIES)})\ufe0f?"
-    f"|(?:{'|'.join(_DATE_SIGNIFIERS)})\ufe0f? ?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}"
-)
-_OWNER_AND_RUN = re.compile(
-    f"({_NAME_WORD}(?: {_NAME_WORD})*)(?: ((?:{_PIECE})(?: (?:{_PIECE}))*))?"
-)
-"""What follows the words' " @": the owner's name, then the run of fields, if any."""
+_OWNER = re.compile(f"{_NAME_WORD}(?: {_NAME_WORD})*")
+"""The owner's name, after the words' " @"."""
 
-EasyLine = tuple[str, str | None, str, RunFields]
+EasyLine = tuple[str, str | None, str, PlainRun]
 """(text, owner, description, the run's fields) of a line in the easy class: a plain tuple,
 made and taken apart once a task line."""
 
@@ -80,7 +66,8 @@ def read_easy(body: str, names: OwnerNames | None, hidden_filter: str) -> EasyLi
 
     String methods test the words (each a scan in C): one pattern over the whole body cost
     ~16 k instructions a line, the engine testing each character against the words' class.
-    The pattern reads only the short rest, the owner and the run."""
+    The pattern reads only the owner; the run is read by its cached reading, which a pattern
+    over it cost ~3 k instructions a line more than."""
     at = body.find("@")
     if at < 2 or body[at - 1] != " ":
         return None
@@ -93,31 +80,29 @@ def read_easy(body: str, names: OwnerNames | None, hidden_filter: str) -> EasyLi
         text = words
     else:
         return None
-    tail = _OWNER_AND_RUN.fullmatch(body, at + 1)
-    if tail is None:
+    name = _OWNER.match(body, at + 1)
+    if name is None:
         return None
-    owner, run = tail.groups()
+    owner = name.group()
     if names is not None and owner.startswith(names.starts):
         return None
-    if run is None:
-        fields = NO_FIELDS
-        core = body
+    end = name.end()
+    if end == len(body):
+        run, core = NO_PLAIN_RUN, body
+    elif body[end] == " " and (read := read_plain_run(body[end + 1 :])) is not None:
+        run, core = read, body[:end]
     else:
-        read = read_run(run)
-        if read is None or read.invalid_dates:
-            return None
-        fields, core = read, body[: tail.start(2) - 1]
+        return None
     if hidden_filter and hidden_filter in core:
         return None
-    tags = fields.tags
-    return text, owner, f"{core} {' '.join(tags)}" if tags else core, fields
+    return text, owner, core + run.tag_text, run
 
 
 def read_plain(words: str) -> EasyLine | None:
     """The reading of a decision's ``words`` (its list item's text) that are plain words (as
     an easy line's, and no ``@``): the text and description are the words, no owner, no
     field; None: the full path reads them."""
-    return (words, None, words, NO_FIELDS) if "@" not in words and _plain(words) else None
+    return (words, None, words, NO_PLAIN_RUN) if "@" not in words and _plain(words) else None
 
 
 _SIMPLE_LINK = re.compile(r"\[\[([^\[\]|#^]+)\]\]")

@@ -699,28 +699,12 @@ class _NoteReader:
     ) -> None:
         """:meth:`_add` of an item whose line is in :mod:`fast_line`'s easy class: the same
         item, from the values the full reading would have found."""
-        text, owner, description, fields = easy
+        text, owner, description, run = easy
         if repaired:
             self.repaired_lines.append(number)
-        tags = list(fields.tags)
+        tags = list(run.tags)
         if kind == "action" and self.global_filter and self.global_filter in tags:
             tags = [tag for tag in tags if tag != self.global_filter]  # as _add: not a tag
-        # The run's dates by name, each tested once: a dictionary of them and six look-ups cost
-        # ~1.9 k instructions an item more (most runs hold one or two dates).
-        due = scheduled = start = created = done = cancelled = None
-        for name, value in fields.dates:
-            if name == "due":
-                due = value
-            elif name == "scheduled":
-                scheduled = value
-            elif name == "start":
-                start = value
-            elif name == "created":
-                created = value
-            elif name == "done":
-                done = value
-            else:  # the last of tasks' date names
-                cancelled = value
         self.items.append(
             _build_item(
                 kind,  # kind
@@ -729,13 +713,13 @@ class _NoteReader:
                 self._accepted(kind, number, status, tags),  # accepted
                 text,  # text
                 owner,  # owner
-                due,  # due
-                scheduled,  # scheduled
-                start,  # start
-                created,  # created
-                done,  # done
-                cancelled,  # cancelled
-                fields.priority,  # priority
+                run.due,  # due
+                run.scheduled,  # scheduled
+                run.start,  # start
+                run.created,  # created
+                run.done,  # done
+                run.cancelled,  # cancelled
+                run.priority,  # priority
                 None,  # recurrence
                 tags,  # tags
                 [],  # depends_on

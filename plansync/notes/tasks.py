@@ -551,6 +551,81 @@ def read_run(run: str) -> RunFields | None:
     )
 
 
+class PlainRun(NamedTuple):
+    """A plain run (see :func:`read_plain_run`) as the item of an easy line takes it: each
+    date field's date, the priority, the tags, and the tags as the description ends with them.
+    Read once per distinct run, so an item of such a line only picks the values out."""
+
+    due: dt.date | None = None
+    scheduled: dt.date | None = None
+    start: dt.date | None = None
+    created: dt.date | None = None
+    done: dt.date | None = None
+    cancelled: dt.date | None = None
+    priority: str = "none"
+    tags: tuple[str, ...] = ()
+    tag_text: str = ""
+    """" #task #proposed": what the description ends with; empty without tags."""
+
+
+NO_PLAIN_RUN = PlainRun()
+
+
+@lru_cache(maxsize=16_384)
+def read_plain_run(run: str) -> PlainRun | None:
+    """The fields of the run of an easy line (:mod:`plansync.notes.fast_line`): pieces one
+    space apart, each a tag of the plain tag characters, a priority, or a date signifier with
+    its date (in the same piece or the next), every date a day of the calendar. None: a run of
+    any other form, which the full path reads.
+
+    Of such a run it gives what :func:`read_run` gives, where a date field or the priority
+    written twice is read from its leftmost piece, as the plugin's loop, which cuts from the
+    end, leaves it. Cached as :func:`read_run` is, and read from the same pieces' cache."""
+    dates: dict[str, dt.date] = {}
+    tags: list[str] = []
+    priority = None
+    count = 0
+    waiting = None  # a date signifier's field, waiting for its date in the next piece
+    pieces = _PIECES
+    for piece in run.split(" "):
+        read = pieces[piece] if piece in pieces else _remember_piece(piece) if piece else None
+        if read is None:
+            return None
+        kind, name, _, parsed = read
+        if waiting is not None:
+            if kind is not _VALUE:
+                return None
+            kind, name, waiting = _DATE_PIECE, waiting, None
+        elif kind is _VALUE:
+            return None
+        else:
+            count += 1  # as read_run counts: a signifier and its date are one field
+        if kind is _SIGNIFIER:
+            waiting = name
+        elif kind is _TAG:
+            tags.append(name)
+        elif kind is _PRIORITY:
+            priority = priority or name
+        elif parsed is None:
+            return None
+        else:
+            dates.setdefault(name, parsed)
+    if waiting is not None or count > MAX_RUNS + 1:
+        return None
+    get = dates.get
+    return PlainRun(
+        get("due"),
+        get("scheduled"),
+        get("start"),
+        get("created"),
+        get("done"),
+        get("cancelled"),
+        priority or "none",
+        tuple(tags),
+        " " + " ".join(tags) if tags else "",
+    )
+
+
 # What a piece of a run is (see :func:`_read_piece`); told apart by identity.
 _TAG, _PRIORITY, _DATE_PIECE, _SIGNIFIER, _VALUE = "tag", "priority", "date", "signifier", "value"
 _Piece = tuple[str, str, str, dt.date | None]
