@@ -43,9 +43,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from plansync.notes.item_text import single_spaced
 from plansync.notes.tasks import NO_PLAIN_RUN, PlainRun, has_trigger, read_plain_run
-from plansync.notes.wiki_links import shown_wiki_links
 
 if TYPE_CHECKING:
     from plansync.notes.mentions import OwnerNames
@@ -115,11 +113,17 @@ def _linked(words: str) -> str | None:
     link by its name); None: they are no easy line's words with their links' brackets taken
     out, or hold another link (an embed, a Markdown link), and the full path reads them.
 
+    Those words with their links' brackets taken out are that text: where no bracket is left,
+    ``shown_wiki_links`` finds the same links and shows each by its name, and plain words
+    have no spacing for ``single_spaced`` to change. (A split on the link's pattern, joined,
+    takes the brackets out in C; a substitution's template is expanded in Python per link.)
+
     The last two are declined though no case is known where they read otherwise here: a
     Markdown link's reading (a key link's) and an embed's are the full path's to say."""
-    if "](" in words or "![[" in words or not _plain(_SIMPLE_LINK.sub(r"\1", words)):
+    if "](" in words or "![[" in words:
         return None
-    return single_spaced(shown_wiki_links(words))
+    text = "".join(_SIMPLE_LINK.split(words))
+    return text if _plain(text) else None
 
 
 def _plain(words: str) -> bool:
