@@ -66,8 +66,16 @@ _UNICODE_BOMS = (
 plansync reads and writes back UTF-8 only, keeping every other byte as it is."""
 
 
+_BOMS = tuple(bom for bom, _ in _UNICODE_BOMS)
+
+
 def unicode_encoding(data: bytes) -> str | None:
-    """The encoding a byte-order mark at the start of ``data`` names, other than UTF-8."""
+    """The encoding a byte-order mark at the start of ``data`` names, other than UTF-8.
+
+    Asked of every note, nearly all of which start with none: one ``startswith`` of the marks
+    together tells those apart for ~1/4 of the instructions of a look at each in turn."""
+    if not data.startswith(_BOMS):
+        return None
     return next((name for bom, name in _UNICODE_BOMS if data.startswith(bom)), None)
 
 

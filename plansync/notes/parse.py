@@ -162,11 +162,14 @@ def read_note(
     if encoding := unicode_encoding(data):
         message = f"{encoding} text; save it as UTF-8 for plansync to read it; skipped"
         return ParseWarning(path=display, message=message)
-    if b"\x00" in data[:8192]:
+    if data.find(b"\x00", 0, 8192) >= 0:  # no copy of the first 8 KB to look in
         return ParseWarning(path=display, message="binary file; skipped")
     text, _, not_utf8 = decode_note(data)
-    note = parse_text(text, path=display, policy=policy)
-    note.digest = note_digest(data)
+    # Its callers (parse_note, the vault's scan) have checked the policy: _parse, not
+    # parse_text, and the digest built into the note, not set through pydantic's __setattr__.
+    note = _parse(
+        text, display, policy or AcceptancePolicy(), every_heading=False, digest=note_digest(data)
+    )
     if not_utf8:
         # A notice: plansync never re-encodes a note (write-back keeps every byte), so every
         # run would say it again, and a quiet one leaves it out (see ParseWarning.notice).
@@ -834,8 +837,16 @@ class _EveryHeading:
         return True
 
 
-def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: bool) -> Note:
-    """:func:`parse_text`; with ``every_heading``, any heading opens a decisions section."""
+def _parse(
+    text: str,
+    path: str,
+    policy: AcceptancePolicy,
+    *,
+    every_heading: bool,
+    digest: str | None = None,
+) -> Note:
+    """:func:`parse_text`; with ``every_heading``, any heading opens a decisions section; the
+    note's ``digest`` (:func:`note_digest` of the bytes ``text`` was read from) when known."""
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -985,6 +996,6 @@ def _parse(text: str, path: str, policy: AcceptancePolicy, *, every_heading: boo
         front_matter=front_matter,
         items=reader.items,
         warnings=warnings,
-        digest=None,
+        digest=digest,
         front_matter_error=fm_error,
     )
