@@ -303,6 +303,11 @@ def _flat_line(line: str) -> tuple[str, str, Any]:
     front matter come back note after note (``tags:``, ``- generated``, its people): cached."""
     # String methods, not patterns: a compile costs ~3 M instructions in every process, more
     # than the front matter of a small vault.
+    # Printable, as Python sees it: no control, tab, line break, byte-order mark or space but
+    # " " (YAML reads the others otherwise than Python's strip), each printable to YAML too.
+    # Asked here, of each line, so that a line met before costs nothing for it.
+    if not line.isprintable():
+        return _NOT_FLAT
     try:
         text = line.lstrip(" ")
         if text.startswith("- "):
@@ -312,15 +317,7 @@ def _flat_line(line: str) -> tuple[str, str, Any]:
             return "item", line[: len(line) - len(text)], _flat_scalar(value)
         colon = line.find(":")
         key, after = line[:colon], line[colon + 1 :]
-        if (
-            colon <= 0
-            or colon > _SIMPLE_KEY_LIMIT
-            or not key.isascii()
-            or not (key[0].isalpha() or key[0] == "_")
-            or not key.replace("-", "a").replace("_", "a").isalnum()
-            or after[:1] not in ("", " ")
-            or _resolved(key) != _STR
-        ):
+        if colon <= 0 or after[:1] not in ("", " ") or not _plain_key(key):
             return _NOT_FLAT
         value = after.lstrip(" ")
         return "key", key, _flat_scalar(value) if value else ()
@@ -328,12 +325,25 @@ def _flat_line(line: str) -> tuple[str, str, Any]:
         return _NOT_FLAT
 
 
+@lru_cache(maxsize=1024)
+def _plain_key(key: str) -> bool:
+    """Whether ``key``, written before a line's first ``:``, is one the flat reading takes:
+    a word of ASCII letters, digits, ``-`` and ``_`` that YAML reads as text. Cached apart from
+    :func:`_flat_line`: a vault's notes share a few keys, and a line not met before (a title)
+    paid ~5 k instructions to ask again of its key (PyYAML's resolver, for ``title``)."""
+    return (
+        len(key) <= _SIMPLE_KEY_LIMIT
+        and key.isascii()
+        and (key[0].isalpha() or key[0] == "_")
+        and key.replace("-", "a").replace("_", "a").isalnum()
+        and _resolved(key) == _STR
+    )
+
+
 def _flat(fm_lines: list[str]) -> dict[str, Any] | None:
     """The front matter as the loader reads it, where it is flat (see above); None: ask the
     loader."""
-    # Printable, as Python sees it: no control, tab, line break, byte-order mark or space but
-    # " " (YAML reads the others otherwise than Python's strip), each printable to YAML too.
-    if not fm_lines or not "".join(fm_lines).isprintable():
+    if not fm_lines:
         return None
     mapping: dict[str, Any] = {}
     items: list[Any] | None = None  # the list the lines read now go into
