@@ -830,6 +830,16 @@ def _lone_carriage_return(text: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
+@lru_cache(maxsize=1024)
+def _atx_heading(line: str) -> tuple[int, str] | None:
+    """The level and words (as written) of a line that is an ATX heading (``## Decisions``);
+    None: it is none. Cached: a vault's notes share most of their headings, and the match and
+    its groups cost ~12 k instructions a heading (the pattern tries its closing sequence after
+    each character of the words)."""
+    found = HEADING.match(line)
+    return (len(found.group(1)), found.group(2) or "") if found else None
+
+
 class _EveryHeading:
     """A container of every heading's text: each one reads as a decisions heading."""
 
@@ -912,12 +922,11 @@ def _parse(
             line
             and line[0] in "# "
             and line.startswith(HEADING_STARTS)
-            and (heading := HEADING.match(line))
+            and (heading := _atx_heading(line))
         ):
-            words = heading.group(2) or ""
+            level, written = heading
             reader.heading(
-                len(heading.group(1)),
-                (repaired_text(words)[0] if reader.damaged else words).strip(),
+                level, (repaired_text(written)[0] if reader.damaged else written).strip()
             )
             continue
         if "[" in line:
