@@ -560,3 +560,27 @@ def test_a_setext_heading_may_follow_a_rule(eol: str) -> None:
     # the heading's, in a note saved with Windows line endings too.
     note = eol.join(["## Notes", "- - -", "Decisions", "---", "- Ship on Friday", ""])
     assert read(note) == [(5, "decision", "Ship on Friday")]
+
+
+@pytest.mark.parametrize(
+    ("heading", "section"),
+    [
+        ("## ", ""),
+        ("##", ""),
+        ("## ##", ""),  # only a closing sequence: an empty heading (CommonMark 4.2, ex. 79)
+        ("# #", ""),
+        ("### ###   ", ""),
+        ("# #5", "#5"),  # no space after it: the heading's words
+        ("## Plan ##", "Plan"),
+        ("## Plan#", "Plan#"),
+        ("#\tTabbed\t#", "Tabbed"),
+        ("## a ## b", "a ## b"),
+    ],
+)
+def test_an_item_s_section_is_its_heading_s_words_as_commonmark_reads_them(
+    heading: str, section: str
+) -> None:
+    """The section is the heading's text without its closing sequence of ``#``; a heading
+    of nothing but such a sequence is empty, and its items' section too."""
+    (item,) = parse_text(f"{heading}\n- [ ] Draft it\n").items
+    assert item.section == section

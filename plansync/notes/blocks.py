@@ -13,7 +13,7 @@ import re
 
 from plansync.notes.tasks import LIST_LINE
 
-HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
 HEADING_STARTS = ("#", " #", "  #", "   #")
 FENCE = re.compile(r"^[\s>]*(`{3,}|~{3,})")
 # A thematic break ("* * *", "- - -") starts like a bullet but is a rule, not a list item.
