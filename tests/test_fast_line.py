@@ -235,12 +235,19 @@ RUN_PIECES = st.one_of(
 )
 
 
+RUN_GAPS = st.sampled_from([" ", " ", " ", " ", "  ", "\t", "\u00a0", ""])
+
+
 @MANY
-@given(st.lists(RUN_PIECES, min_size=1, max_size=8), st.sampled_from([" ", " ", " ", "  ", "\t"]))
-def test_a_plain_run_reads_as_the_full_paths_run(pieces: list[str], space: str) -> None:
+@given(st.lists(st.tuples(RUN_PIECES, RUN_GAPS), min_size=1, max_size=24))
+@example([("#task", " ")] * (tasks.MAX_RUNS + 1))  # as many fields as the plugin reads
+@example([("#task", " ")] * (tasks.MAX_RUNS + 2))  # one more
+@example([("📅", " "), ("2025-11-21", " ")] * (tasks.MAX_RUNS + 2))
+def test_a_plain_run_reads_as_the_full_paths_run(pieces: list[tuple[str, str]]) -> None:
     """``read_plain_run`` reads a run of tags, priorities and dates (each date after its
-    signifier, one space apart) as ``read_run`` does, and declines any other."""
-    run = space.join(pieces)
+    signifier, one space apart) as ``read_run`` does, and declines any other: other gaps,
+    other pieces, a run of more fields than the plugin reads."""
+    run = "".join(piece + gap for piece, gap in pieces[:-1]) + pieces[-1][0]
     plain = tasks.read_plain_run(run)
     full = tasks.read_run(run)
     piece = (

@@ -301,6 +301,25 @@ def test_a_note_deleted_while_it_is_planned_is_note_changed_not_a_traceback(
     assert gone.value.path == note.relative_to(config.vault_root).as_posix()  # as Item.note
 
 
+def test_a_note_saved_while_it_is_planned_is_note_changed(
+    example_project: ExampleProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A note saved between the scan and the plan's second read would pair the scan's line
+    numbers with other lines: the digest the scan kept of its bytes tells, and the plan stops."""
+    config = plansync.load_config(example_project.config_path)
+    note = example_project.note("weekly")
+    scan = plansync.sync.scan
+
+    def scan_then_save(config: Config, *args: Any) -> Vault:
+        vault = scan(config, *args)
+        note.write_bytes(b"- [ ] A line written meanwhile\n" + note.read_bytes())
+        return vault
+
+    monkeypatch.setattr(plansync.sync, "scan", scan_then_save)
+    with pytest.raises(plansync.NoteChanged, match=f"{note.name} changed while plansync read"):
+        plansync.plan(config)
+
+
 def test_the_result_says_what_became_of_each_change_of_the_plan(
     example_project: ExampleProject,
 ) -> None:

@@ -18,9 +18,9 @@ from conftest import EXAMPLES, ITEM_CONTRACT_KEYS
 from plansync.cli import main
 from plansync.config import Config
 from plansync.notes import vault as vault_module
-from plansync.notes.model import Item, Note, ParseWarning
+from plansync.notes.model import Item, Note, ParseWarning, note_digest
 from plansync.notes.note_file import MAX_NOTE_BYTES
-from plansync.notes.parse import read_note
+from plansync.notes.parse import parse_note, read_note
 from plansync.notes.vault import LeftOut, left_out_by, scan_vault
 from plansync.sync import scan
 
@@ -325,6 +325,28 @@ def test_binary_file_is_skipped_with_a_warning(vault: Path) -> None:
     assert "diagram.md" not in [n.path for n in result.notes]
     (warning,) = [w for w in result.warnings if w.path == "diagram.md"]
     assert "binary" in warning.message
+
+
+def test_each_note_carries_the_digest_of_the_bytes_it_was_read_from(vault: Path) -> None:
+    """The plan reads each note again and compares digests to know it is the note parsed."""
+    (vault / "crlf.md").write_bytes(b"# Weekly\r\n- [ ] Draft it\r\n")
+    result = scan_vault(vault)
+    assert result.notes
+    for note in result.notes:
+        assert note.digest == note_digest((vault / note.path).read_bytes())
+    assert parse_note(vault / "crlf.md").digest == note_digest((vault / "crlf.md").read_bytes())
+
+
+@pytest.mark.parametrize(("at", "skipped"), [(8191, True), (8192, False)])
+def test_a_nul_byte_marks_a_binary_file_only_in_its_first_8_kb(
+    vault: Path, at: int, skipped: bool
+) -> None:
+    """A NUL byte early is a binary file's; one far into a long note is damage in a note."""
+    head = b"- [ ] Draft it\n"
+    data = head + b"x" * (at - len(head)) + b"\x00\n"
+    (vault / "long.md").write_bytes(data)
+    result = scan_vault(vault)
+    assert ("long.md" not in [n.path for n in result.notes]) is skipped
 
 
 @pytest.mark.parametrize(

@@ -113,13 +113,12 @@ def _linked(words: str) -> str | None:
     link by its name); None: they are no easy line's words with their links' brackets taken
     out, or hold another link (an embed, a Markdown link), and the full path reads them.
 
-    Those words with their links' brackets taken out are that text: where no bracket is left,
-    ``shown_wiki_links`` finds the same links and shows each by its name, and plain words
-    have no spacing for ``single_spaced`` to change. (A split on the link's pattern, joined,
-    takes the brackets out in C; a substitution's template is expanded in Python per link.)
+    Embeds and Markdown links are declined though no case is known where they read otherwise
+    here: a Markdown link's reading (a key link's) and an embed's are the full path's to say.
 
-    The last two are declined though no case is known where they read otherwise here: a
-    Markdown link's reading (a key link's) and an embed's are the full path's to say."""
+    The words with their links' brackets taken out (a split on the link's pattern, joined, in
+    C) are that text: where no bracket is left, ``shown_wiki_links`` finds the same links and
+    shows each by its name, and plain words have no spacing for ``single_spaced`` to change."""
     if "](" in words or "![[" in words:
         return None
     text = "".join(_SIMPLE_LINK.split(words))

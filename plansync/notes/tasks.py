@@ -565,7 +565,7 @@ class PlainRun(NamedTuple):
     priority: str = "none"
     tags: tuple[str, ...] = ()
     tag_text: str = ""
-    """" #task #proposed": what the description ends with; empty without tags."""
+    """What the description ends with (" #task #proposed"); empty without tags."""
 
 
 NO_PLAIN_RUN = PlainRun()
@@ -657,7 +657,10 @@ def _read_piece(piece: str) -> _Piece | None:
     """(kind, name, raw value, date) of one piece of a run of tags, dates and priorities:
     a tag (name: the tag), a priority (name: its word), a date signifier with its date
     (name: the field) or without it (the date is the next piece), or a date alone. None: a
-    piece of another field."""
+    piece of another field.
+
+    Two readers take these pieces: :func:`read_run` (the full path's) and
+    :func:`read_plain_run` (the easy line's); a new kind of piece is one for both."""
     if piece[0] == "#":
         return (_TAG, piece, "", None) if _TAG_PIECE.fullmatch(piece) else None
     match = _PIECE.fullmatch(piece)
